@@ -1,0 +1,48 @@
+# jnet — a thin wrapper over CMake: dependencies, build, test, demo, bench.
+BUILD ?= build
+JOBS  ?= $(shell nproc)
+PKGS  := build-essential cmake pkg-config libuv1-dev check libpcap-dev \
+         tshark libxml2-utils parallel
+SUDO  := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: all deps build test demo bench sanitize valgrind clean
+
+all: build
+
+# Install whatever is missing (Debian 12). Root runs apt-get; others are told.
+deps:
+	@missing=$$(for p in $(PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "jnet: installing $$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections; \
+	    apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing; \
+	  else \
+	    echo "run: sudo apt-get install -y $$missing"; exit 1; \
+	  fi; \
+	fi
+
+$(BUILD)/CMakeCache.txt:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+build: deps $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS)
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+demo: build
+	@./tools/demo.sh $(BUILD)
+
+bench: build
+	@./bench/run.sh $(BUILD)
+
+sanitize: deps
+	cmake -S . -B build-san -DCMAKE_C_COMPILER=clang -DJNET_SANITIZE=ON \
+	      -DCMAKE_BUILD_TYPE=Debug
+	cmake --build build-san -j $(JOBS)
+	cd build-san && ctest --output-on-failure -j $(JOBS)
+
+clean:
+	rm -rf $(BUILD) build-san

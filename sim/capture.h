@@ -1,0 +1,59 @@
+/* capture.h — simulated packets as pcap records with real IP/TCP/UDP headers.
+ *
+ * The network model describes each packet it puts on a link as a jnet__pkt;
+ * jnet__pcap_write turns it into one pcap record (LINKTYPE_RAW, nanosecond
+ * timestamps, fixed epoch so files are byte-identical per seed), or several
+ * IP fragments when a UDP datagram exceeds the MTU. Checksums are computed.
+ * Unix-socket traffic is written as TCP between loopback addresses, with a
+ * port derived from the path by jnet__pcap_unix_port.
+ */
+#ifndef JNET_SIM_CAPTURE_H
+#define JNET_SIM_CAPTURE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* TCP flags, as in the header. */
+enum {
+  JNET__TCP_FIN = 0x01,
+  JNET__TCP_SYN = 0x02,
+  JNET__TCP_RST = 0x04,
+  JNET__TCP_PSH = 0x08,
+  JNET__TCP_ACK = 0x10
+};
+
+typedef struct jnet__pkt {
+  int family;           /* AF_INET or AF_INET6 */
+  uint8_t src[16];      /* network order; first 4 bytes for IPv4 */
+  uint8_t dst[16];
+  int proto;            /* IPPROTO_TCP or IPPROTO_UDP */
+  uint16_t sport, dport;
+  uint32_t seq, ack;    /* TCP */
+  uint8_t flags;        /* TCP: JNET__TCP_* */
+  uint16_t window;      /* TCP: advertised window (bytes, unscaled) */
+  uint16_t mss;         /* TCP: MSS option on SYN segments, 0 = none */
+  uint16_t ip_id;       /* IPv4 identification / IPv6 fragment id */
+  uint8_t ttl;          /* 0: default 64 */
+  uint32_t mtu;         /* link MTU: larger UDP datagrams are fragmented */
+  const uint8_t *payload;
+  uint32_t len;
+} jnet__pkt;
+
+typedef struct jnet__pcap jnet__pcap;
+
+/* Open `path` for writing and write the file header. 0 or -errno. */
+int jnet__pcap_open(jnet__pcap **out, const char *path);
+/* Append the packet (one record, or one per fragment) at virtual time
+ * t_ns. 0 or the first write error (sticky: later writes return it). */
+int jnet__pcap_write(jnet__pcap *p, uint64_t t_ns, const jnet__pkt *pkt);
+/* Flush, close and free. 0 or the first error met. */
+int jnet__pcap_close(jnet__pcap *p);
+
+/* Bytes the packet occupies on the wire (IP headers included, every
+ * fragment counted), for bandwidth and statistics. */
+size_t jnet__pkt_wire_bytes(const jnet__pkt *pkt);
+
+/* A stable TCP port (49152..65535) standing for a unix socket path. */
+uint16_t jnet__pcap_unix_port(const char *path);
+
+#endif /* JNET_SIM_CAPTURE_H */
