@@ -1,0 +1,26 @@
+/* errors.c — names and messages of the JNET_E* codes, from the one table. */
+#include "jnet.h"
+
+const char *jnet_strerror(int err) {
+  switch (err) {
+#define JNET__STRERROR(name, value, msg)                                       \
+  case JNET_##name:                                                            \
+    return msg;
+    JNET_ERRNO_MAP(JNET__STRERROR)
+#undef JNET__STRERROR
+  default:
+    return "unknown error";
+  }
+}
+
+const char *jnet_err_name(int err) {
+  switch (err) {
+#define JNET__ERR_NAME(name, value, msg)                                       \
+  case JNET_##name:                                                            \
+    return #name;
+    JNET_ERRNO_MAP(JNET__ERR_NAME)
+#undef JNET__ERR_NAME
+  default:
+    return "EUNKNOWN";
+  }
+}

@@ -1,0 +1,138 @@
+/* internal.h — private to api/: the loop, fibers, nodes, stream slots, waits.
+ *
+ * The one idea: a blocking call arms at most one backend request and one
+ * timer, records in its fiber what it waits for, and suspends once. Whichever
+ * fires first (completion, timer, close of the stream, crash of the node)
+ * disarms the others through fiber_wake() and queues the fiber with the
+ * result (libdill's dill_wait/dill_trigger). Nothing else resumes a fiber.
+ */
+#ifndef JNET_API_INTERNAL_H
+#define JNET_API_INTERNAL_H
+
+#include <assert.h>
+#include <stdint.h>
+
+#include "fiber.h"
+#include "jnet.h"
+#include "jnet_alloc.h"
+#include "jnet_backend.h"
+#include "queue.h"
+
+/* Janet's "stream flags" as kinds: what a stream can do. */
+typedef enum {
+  JNET__LISTENER = 1,    /* stream listener: accept */
+  JNET__CONN,            /* connected stream: read, write */
+  JNET__DGRAM_LISTENER,  /* bound datagram socket: read, recv_from, send_to */
+  JNET__DGRAM_CONN,      /* connected datagram socket: all datagram ops */
+  JNET__CONNECTING       /* a stream being connected, not yet returned */
+} jnet__kind;
+
+typedef struct jnet__node jnet__node;
+typedef struct jnet__fiber jnet__fiber;
+typedef struct jnet__stream jnet__stream;
+
+struct jnet__stream {
+  jnet_bsock *sock;
+  uint32_t gen;  /* the handle's generation; bumped on close */
+  uint32_t slot; /* index in the loop's table */
+  jnet__kind kind;
+  int family;
+  unsigned shut_rd : 1, shut_wr : 1;
+  jnet__node *node;
+  jnet__fiber *reader, *writer, *acceptor; /* blocked fibers, if any */
+  jnet__queue node_link;                   /* in node->streams */
+  jnet__stream *next_free;
+};
+
+/* API-side state of a backend node: liveness, mains to rerun. */
+typedef struct jnet__main {
+  jnet_fiber_fn fn;
+  void *arg;
+  struct jnet__main *next;
+} jnet__main;
+
+struct jnet__node {
+  jnet_node *bnode; /* the backend's node */
+  uint64_t epoch;   /* bumped by each crash */
+  int down;
+  jnet__main *mains;
+  jnet__queue fibers;  /* jnet__fiber.node_link */
+  jnet__queue streams; /* jnet__stream.node_link */
+};
+
+struct jnet__fiber {
+  jnet__coro *coro;
+  jnet_loop *loop;
+  jnet__node *node;
+  uint64_t epoch; /* node epoch at spawn: a mismatch means cancelled */
+  jnet_fiber_fn fn;
+  void *arg;
+  jnet__queue run_link;  /* in loop->runq while runnable */
+  jnet__queue node_link; /* in node->fibers */
+  int runnable;
+  /* What the fiber waits on (all NULL/0 when not waiting). */
+  int waiting;
+  jnet_req *req;           /* pending backend request */
+  jnet__fiber **wait_slot; /* &stream->reader etc., cleared on wake */
+  uint64_t deadline_ns;    /* timer, when timer_idx != NO_TIMER */
+  uint64_t timer_seq;      /* ties broken by arming order */
+  size_t timer_idx;
+  ssize_t result; /* set by the waker */
+};
+
+#define JNET__NO_TIMER SIZE_MAX
+
+struct jnet_loop {
+  const jnet_backend *b;
+  jnet__node *default_node;
+  size_t stack_bytes;
+  jnet__fiber *current; /* running fiber, NULL on the scheduler */
+  jnet__queue runq;
+  size_t nfibers;
+  size_t pending_ops; /* requests the backend owes a completion */
+  /* timers: binary min-heap on (deadline_ns, timer_seq) */
+  jnet__fiber **timers;
+  size_t ntimers, cap_timers;
+  uint64_t timer_seq;
+  /* nodes: open-addressing map from backend node to jnet__node */
+  jnet__node **nodes;
+  size_t nnodes, cap_nodes;
+  /* stream table: handle = gen << 32 | (slot + 1) */
+  jnet__stream **slots;
+  uint32_t nslots, cap_slots;
+  jnet__stream *free_streams;
+  jnet_loop *prev_current; /* the thread's current loop before run */
+  int running;
+};
+
+/* loop.c */
+jnet_loop *jnet__current_loop(void);
+jnet__fiber *jnet__self(void);
+jnet__node *jnet__node_get(jnet_loop *l, jnet_node *bnode);
+int jnet__spawn(jnet_loop *l, jnet__node *n, jnet_fiber_fn fn, void *arg);
+int jnet__fiber_cancelled(const jnet__fiber *f);
+ssize_t jnet__wait(jnet__fiber *f, jnet_req *req, jnet__fiber **slot,
+                   double timeout);
+void jnet__fiber_wake(jnet__fiber *f, ssize_t result);
+void jnet__req_init(jnet_req *req, jnet__fiber *f);
+ssize_t jnet__submit(jnet__fiber *f, int started, jnet_req *req,
+                     jnet__fiber **slot, double timeout);
+uint64_t jnet__deadline_after(jnet_loop *l, double timeout);
+double jnet__remaining(jnet_loop *l, uint64_t deadline_ns);
+
+/* stream.c */
+jnet__stream *jnet__stream_get(jnet_loop *l, jnet_stream s);
+int jnet__stream_new(jnet_loop *l, jnet__node *n, jnet_bsock *sock,
+                     jnet__kind kind, int family, jnet_stream *out);
+jnet_stream jnet__stream_handle(const jnet__stream *st);
+void jnet__stream_close(jnet_loop *l, jnet__stream *st);
+void jnet__streams_free(jnet_loop *l);
+
+/* addr.c */
+int jnet__resolve(jnet__fiber *f, const char *host, const char *port,
+                  int type, int passive, jnet_addr *out, size_t cap);
+
+/* io.c: a datagram's largest payload over IPv4 */
+#define JNET__MAX_DATAGRAM 65507
+
+#endif /* JNET_API_INTERNAL_H */

@@ -1,0 +1,595 @@
+/* loop.c — the scheduler: fibers, the run queue, timers, nodes, and waiting.
+ *
+ * Sections:
+ *   1. the thread's current loop and fiber
+ *   2. nodes (API-side state of a backend's hosts: crash, restart, mains)
+ *   3. timers: a binary min-heap of waiting fibers on (deadline, arming order)
+ *   4. fibers: spawn, run, finish
+ *   5. waiting: jnet__wait / jnet__fiber_wake, the one suspension point
+ *   6. the loop: new, free, run, run_until, run_once
+ *   7. sleep, yield, now, random
+ *
+ * Determinism: the run queue is FIFO, timers tie-break by arming order, and
+ * nothing iterates a structure ordered by pointer value.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* ---- 1. Current loop and fiber ------------------------------------------ */
+
+static _Thread_local jnet_loop *current_loop;
+
+jnet_loop *jnet__current_loop(void) { return current_loop; }
+
+jnet__fiber *jnet__self(void) {
+  jnet_loop *l = current_loop;
+  return l != NULL ? l->current : NULL;
+}
+
+/* ---- 2. Nodes --------------------------------------------------------------- */
+
+static size_t node_hash(const jnet_node *p, size_t cap) {
+  uint64_t x = (uint64_t)(uintptr_t)p * 0x9E3779B97F4A7C15ull;
+  return (size_t)(x >> 17) & (cap - 1);
+}
+
+static int nodes_grow(jnet_loop *l) {
+  size_t cap = l->cap_nodes ? l->cap_nodes * 2 : 16;
+  jnet__node **t = jnet__calloc(cap, sizeof *t);
+  if (t == NULL)
+    return JNET_ENOMEM;
+  for (size_t i = 0; i < l->cap_nodes; i++) {
+    jnet__node *n = l->nodes[i];
+    if (n == NULL)
+      continue;
+    size_t j = node_hash(n->bnode, cap);
+    while (t[j] != NULL)
+      j = (j + 1) & (cap - 1);
+    t[j] = n;
+  }
+  jnet__free(l->nodes);
+  l->nodes = t;
+  l->cap_nodes = cap;
+  return 0;
+}
+
+/* The API-side record of a backend node, made on first use; NULL only when
+ * out of memory. */
+jnet__node *jnet__node_get(jnet_loop *l, jnet_node *bnode) {
+  if (l->cap_nodes != 0) {
+    size_t j = node_hash(bnode, l->cap_nodes);
+    for (jnet__node *n; (n = l->nodes[j]) != NULL; j = (j + 1) & (l->cap_nodes - 1))
+      if (n->bnode == bnode)
+        return n;
+  }
+  if ((l->nnodes + 1) * 2 > l->cap_nodes && nodes_grow(l) < 0)
+    return NULL;
+  jnet__node *n = jnet__calloc(1, sizeof *n);
+  if (n == NULL)
+    return NULL;
+  n->bnode = bnode;
+  jnet__queue_init(&n->fibers);
+  jnet__queue_init(&n->streams);
+  size_t j = node_hash(bnode, l->cap_nodes);
+  while (l->nodes[j] != NULL)
+    j = (j + 1) & (l->cap_nodes - 1);
+  l->nodes[j] = n;
+  l->nnodes++;
+  return n;
+}
+
+int jnet__fiber_cancelled(const jnet__fiber *f) {
+  return f->node->down || f->epoch != f->node->epoch;
+}
+
+/* The backend says the node crashed: cancel its fibers, close its streams. */
+static void on_node_down(void *loop_arg, jnet_node *bnode) {
+  jnet_loop *l = loop_arg;
+  jnet__node *n = jnet__node_get(l, bnode);
+  if (n == NULL || n->down)
+    return;
+  n->down = 1;
+  n->epoch++;
+  for (jnet__queue *q = jnet__queue_head(&n->fibers); q != &n->fibers;
+       q = q->next) {
+    jnet__fiber *f = jnet__queue_data(q, jnet__fiber, node_link);
+    if (f->waiting)
+      jnet__fiber_wake(f, JNET_ECANCELED);
+  }
+  while (!jnet__queue_empty(&n->streams)) {
+    jnet__queue *q = jnet__queue_head(&n->streams);
+    jnet__stream_close(l, jnet__queue_data(q, jnet__stream, node_link));
+  }
+}
+
+/* The backend says the node restarted: run its mains again. */
+static void on_node_up(void *loop_arg, jnet_node *bnode) {
+  jnet_loop *l = loop_arg;
+  jnet__node *n = jnet__node_get(l, bnode);
+  if (n == NULL || !n->down)
+    return;
+  n->down = 0;
+  for (jnet__main *m = n->mains; m != NULL; m = m->next)
+    (void)jnet__spawn(l, n, m->fn, m->arg);
+}
+
+static const jnet_backend_hooks loop_hooks = {on_node_down, on_node_up};
+
+/* ---- 3. Timers ---------------------------------------------------------- */
+
+static int timer_less(const jnet__fiber *a, const jnet__fiber *b) {
+  if (a->deadline_ns != b->deadline_ns)
+    return a->deadline_ns < b->deadline_ns;
+  return a->timer_seq < b->timer_seq;
+}
+
+static void heap_place(jnet_loop *l, size_t i, jnet__fiber *f) {
+  l->timers[i] = f;
+  f->timer_idx = i;
+}
+
+static void heap_up(jnet_loop *l, size_t i) {
+  jnet__fiber *f = l->timers[i];
+  while (i > 0) {
+    size_t parent = (i - 1) / 2;
+    if (!timer_less(f, l->timers[parent]))
+      break;
+    heap_place(l, i, l->timers[parent]);
+    i = parent;
+  }
+  heap_place(l, i, f);
+}
+
+static void heap_down(jnet_loop *l, size_t i) {
+  jnet__fiber *f = l->timers[i];
+  for (;;) {
+    size_t child = 2 * i + 1;
+    if (child >= l->ntimers)
+      break;
+    if (child + 1 < l->ntimers && timer_less(l->timers[child + 1], l->timers[child]))
+      child++;
+    if (!timer_less(l->timers[child], f))
+      break;
+    heap_place(l, i, l->timers[child]);
+    i = child;
+  }
+  heap_place(l, i, f);
+}
+
+static int timer_start(jnet_loop *l, jnet__fiber *f, uint64_t deadline_ns) {
+  if (l->ntimers == l->cap_timers) {
+    size_t cap = l->cap_timers ? l->cap_timers * 2 : 64;
+    jnet__fiber **t = jnet__realloc(l->timers, cap * sizeof *t);
+    if (t == NULL)
+      return JNET_ENOMEM;
+    l->timers = t;
+    l->cap_timers = cap;
+  }
+  f->deadline_ns = deadline_ns;
+  f->timer_seq = l->timer_seq++;
+  heap_place(l, l->ntimers++, f);
+  heap_up(l, f->timer_idx);
+  return 0;
+}
+
+static void timer_stop(jnet_loop *l, jnet__fiber *f) {
+  size_t i = f->timer_idx;
+  if (i == JNET__NO_TIMER)
+    return;
+  f->timer_idx = JNET__NO_TIMER;
+  jnet__fiber *last = l->timers[--l->ntimers];
+  if (i == l->ntimers)
+    return;
+  heap_place(l, i, last);
+  heap_down(l, i);
+  heap_up(l, last->timer_idx);
+}
+
+/* Wake every fiber whose deadline has passed (a timeout, or a sleep's end). */
+static void timers_fire(jnet_loop *l) {
+  uint64_t now = l->b->now_ns(l->b);
+  while (l->ntimers > 0 && l->timers[0]->deadline_ns <= now) {
+    jnet__fiber *f = l->timers[0];
+    jnet__fiber_wake(f, f->req != NULL ? JNET_ETIMEDOUT : 0);
+  }
+}
+
+uint64_t jnet__deadline_after(jnet_loop *l, double timeout) {
+  uint64_t now = l->b->now_ns(l->b);
+  if (!(timeout > 0))
+    return now;
+  if (!isfinite(timeout) || timeout * 1e9 >= (double)(UINT64_MAX - now))
+    return JNET_NO_DEADLINE;
+  return now + (uint64_t)(timeout * 1e9);
+}
+
+/* Seconds left until deadline_ns, for the next step of a multi-step call. */
+double jnet__remaining(jnet_loop *l, uint64_t deadline_ns) {
+  if (deadline_ns == JNET_NO_DEADLINE)
+    return JNET_FOREVER;
+  uint64_t now = l->b->now_ns(l->b);
+  return deadline_ns > now ? (double)(deadline_ns - now) / 1e9 : 0.0;
+}
+
+/* ---- 4. Fibers -------------------------------------------------------------- */
+
+static void make_runnable(jnet_loop *l, jnet__fiber *f) {
+  if (f->runnable)
+    return;
+  f->runnable = 1;
+  jnet__queue_insert_tail(&l->runq, &f->run_link);
+}
+
+static void fiber_entry(void *arg) {
+  jnet__fiber *f = arg;
+  f->fn(f->arg);
+}
+
+int jnet__spawn(jnet_loop *l, jnet__node *n, jnet_fiber_fn fn, void *arg) {
+  jnet__fiber *f = jnet__calloc(1, sizeof *f);
+  if (f == NULL)
+    return JNET_ENOMEM;
+  int err = jnet__coro_new(&f->coro, l->stack_bytes, fiber_entry, f);
+  if (err < 0) {
+    jnet__free(f);
+    return err;
+  }
+  f->loop = l;
+  f->node = n;
+  f->epoch = n->epoch;
+  f->fn = fn;
+  f->arg = arg;
+  f->timer_idx = JNET__NO_TIMER;
+  jnet__queue_init(&f->run_link);
+  jnet__queue_insert_tail(&n->fibers, &f->node_link);
+  l->nfibers++;
+  make_runnable(l, f);
+  return 0;
+}
+
+static void fiber_free(jnet_loop *l, jnet__fiber *f) {
+  if (f->req != NULL) { /* suspended forever (loop freed): drop its request */
+    l->b->cancel(l->b, f->req);
+    l->pending_ops--;
+  }
+  if (f->wait_slot != NULL)
+    *f->wait_slot = NULL;
+  timer_stop(l, f);
+  if (f->runnable)
+    jnet__queue_remove(&f->run_link);
+  jnet__queue_remove(&f->node_link);
+  jnet__coro_free(f->coro);
+  jnet__free(f);
+  l->nfibers--;
+}
+
+static int check_loop(const jnet_loop *l) {
+  return l == NULL ? JNET_EINVAL : 0;
+}
+
+int jnet_go_on(jnet_loop *l, jnet_node *node, jnet_fiber_fn fn, void *arg) {
+  if (check_loop(l) < 0 || node == NULL || fn == NULL)
+    return JNET_EINVAL;
+  jnet__node *n = jnet__node_get(l, node);
+  if (n == NULL)
+    return JNET_ENOMEM;
+  if (n->down)
+    return JNET_ECANCELED;
+  jnet__fiber *self = jnet__self();
+  if (self != NULL && self->node == n && jnet__fiber_cancelled(self))
+    return JNET_ECANCELED;
+  return jnet__spawn(l, n, fn, arg);
+}
+
+int jnet_go(jnet_loop *l, jnet_fiber_fn fn, void *arg) {
+  if (check_loop(l) < 0 || fn == NULL)
+    return JNET_EINVAL;
+  jnet__fiber *self = jnet__self();
+  jnet__node *n = self != NULL && self->loop == l ? self->node : l->default_node;
+  return jnet_go_on(l, n->bnode, fn, arg);
+}
+
+int jnet_node_main(jnet_loop *l, jnet_node *node, jnet_fiber_fn fn,
+                   void *arg) {
+  if (check_loop(l) < 0 || node == NULL || fn == NULL)
+    return JNET_EINVAL;
+  jnet__node *n = jnet__node_get(l, node);
+  if (n == NULL)
+    return JNET_ENOMEM;
+  jnet__main *m = jnet__malloc(sizeof *m);
+  if (m == NULL)
+    return JNET_ENOMEM;
+  m->fn = fn;
+  m->arg = arg;
+  m->next = NULL;
+  jnet__main **tail = &n->mains; /* registration order, for restarts */
+  while (*tail != NULL)
+    tail = &(*tail)->next;
+  *tail = m;
+  return n->down ? 0 : jnet__spawn(l, n, fn, arg);
+}
+
+jnet_node *jnet_self_node(void) {
+  jnet__fiber *f = jnet__self();
+  return f != NULL ? f->node->bnode : NULL;
+}
+
+/* ---- 5. Waiting ---------------------------------------------------------- */
+
+static void on_req_done(jnet_req *req) {
+  jnet__fiber *f = req->data;
+  assert(f->req == req);
+  f->req = NULL; /* completed: nothing to cancel */
+  f->loop->pending_ops--;
+  jnet__fiber_wake(f, req->result);
+}
+
+void jnet__req_init(jnet_req *req, jnet__fiber *f) {
+  memset(req, 0, sizeof *req);
+  req->cb = on_req_done;
+  req->data = f;
+}
+
+/* Resume a waiting fiber with `result`, disarming whatever else it waits on.
+ * The one place a fiber is woken. */
+void jnet__fiber_wake(jnet__fiber *f, ssize_t result) {
+  jnet_loop *l = f->loop;
+  assert(f->waiting);
+  if (f->req != NULL) {
+    l->b->cancel(l->b, f->req);
+    f->req = NULL;
+    l->pending_ops--;
+  }
+  if (f->wait_slot != NULL) {
+    *f->wait_slot = NULL;
+    f->wait_slot = NULL;
+  }
+  timer_stop(l, f);
+  f->waiting = 0;
+  f->result = result;
+  make_runnable(l, f);
+}
+
+/* Suspend f until `req` (may be NULL: a plain sleep) completes, the timeout
+ * passes, or something else wakes it. `slot` (may be NULL) is the stream's
+ * reader/writer/acceptor field the fiber occupies meanwhile. */
+ssize_t jnet__wait(jnet__fiber *f, jnet_req *req, jnet__fiber **slot,
+                   double timeout) {
+  jnet_loop *l = f->loop;
+  if (req != NULL)
+    l->pending_ops++;
+  f->req = req;
+  f->waiting = 1;
+  if (slot != NULL) {
+    *slot = f;
+    f->wait_slot = slot;
+  }
+  if (isfinite(timeout) || isnan(timeout)) {
+    uint64_t deadline = jnet__deadline_after(l, timeout);
+    if (deadline != JNET_NO_DEADLINE && timer_start(l, f, deadline) < 0) {
+      jnet__fiber_wake(f, JNET_ENOMEM);
+      return f->result;
+    }
+  }
+  jnet__coro_yield_to_main();
+  return f->result;
+}
+
+/* Finish an operation the backend started: `started` is its return value
+ * (1 done, 0 pending, < 0 failed). A timeout <= 0 (or NaN) gives up at once
+ * on an operation that did not complete. */
+ssize_t jnet__submit(jnet__fiber *f, int started, jnet_req *req,
+                     jnet__fiber **slot, double timeout) {
+  if (started < 0)
+    return started;
+  if (started == 1)
+    return req->result;
+  if (!(timeout > 0)) {
+    f->loop->b->cancel(f->loop->b, req);
+    return JNET_ETIMEDOUT;
+  }
+  return jnet__wait(f, req, slot, timeout);
+}
+
+/* ---- 6. The loop ------------------------------------------------------------ */
+
+int jnet_loop_new(jnet_loop **out, const jnet_backend *b) {
+  if (out == NULL || b == NULL || b->version < 1)
+    return JNET_EINVAL;
+  *out = NULL;
+  jnet_loop *l = jnet__calloc(1, sizeof *l);
+  if (l == NULL)
+    return JNET_ENOMEM;
+  l->b = b;
+  l->stack_bytes = 64 * 1024;
+  jnet__queue_init(&l->runq);
+  int err = b->start(b, &loop_hooks, l);
+  if (err < 0) {
+    jnet__free(l);
+    return err;
+  }
+  l->default_node = jnet__node_get(l, b->default_node(b));
+  if (l->default_node == NULL) {
+    b->stop(b);
+    jnet__free(l);
+    return JNET_ENOMEM;
+  }
+  if (current_loop == NULL)
+    current_loop = l;
+  *out = l;
+  return 0;
+}
+
+void jnet_loop_free(jnet_loop *l) {
+  if (l == NULL)
+    return;
+  assert(l->current == NULL);
+  jnet_loop *saved = current_loop;
+  current_loop = l;
+  /* fibers first (cancelling their requests), then streams, then nodes */
+  for (size_t i = 0; i < l->cap_nodes; i++) {
+    jnet__node *n = l->nodes[i];
+    if (n == NULL)
+      continue;
+    while (!jnet__queue_empty(&n->fibers))
+      fiber_free(l, jnet__queue_data(jnet__queue_head(&n->fibers), jnet__fiber,
+                                     node_link));
+  }
+  jnet__streams_free(l);
+  l->b->stop(l->b);
+  for (size_t i = 0; i < l->cap_nodes; i++) {
+    jnet__node *n = l->nodes[i];
+    if (n == NULL)
+      continue;
+    while (n->mains != NULL) {
+      jnet__main *m = n->mains;
+      n->mains = m->next;
+      jnet__free(m);
+    }
+    jnet__free(n);
+  }
+  jnet__free(l->nodes);
+  jnet__free(l->timers);
+  current_loop = saved == l ? NULL : saved;
+  jnet__free(l);
+  if (current_loop == NULL)
+    jnet__coro_pool_drain();
+}
+
+jnet_node *jnet_loop_node(jnet_loop *l) {
+  return l != NULL ? l->default_node->bnode : NULL;
+}
+
+int jnet_loop_set_stack_size(jnet_loop *l, size_t bytes) {
+  if (l == NULL || bytes < 16 * 1024 || bytes > ((size_t)1 << 30))
+    return JNET_EINVAL;
+  l->stack_bytes = bytes;
+  return 0;
+}
+
+/* Run the fibers that are runnable now, each once, in FIFO order; fibers
+ * they make runnable run on the next turn. */
+static void run_ready(jnet_loop *l) {
+  jnet__queue batch;
+  jnet__queue_init(&batch);
+  if (jnet__queue_empty(&l->runq))
+    return;
+  /* move the whole run queue to `batch` */
+  batch.next = l->runq.next;
+  batch.prev = l->runq.prev;
+  batch.next->prev = &batch;
+  batch.prev->next = &batch;
+  jnet__queue_init(&l->runq);
+  while (!jnet__queue_empty(&batch)) {
+    jnet__queue *q = jnet__queue_head(&batch);
+    jnet__fiber *f = jnet__queue_data(q, jnet__fiber, run_link);
+    jnet__queue_remove(q);
+    f->runnable = 0;
+    l->current = f;
+    jnet__coro_switch(f->coro);
+    l->current = NULL;
+    if (jnet__coro_done(f->coro))
+      fiber_free(l, f);
+  }
+}
+
+/* One turn; `deadline_ns` bounds how long poll may block. Returns 1 if
+ * anything is left to do, 0 when idle, < 0 on a backend error. */
+static int turn(jnet_loop *l, uint64_t deadline_ns) {
+  run_ready(l);
+  timers_fire(l);
+  if (!jnet__queue_empty(&l->runq)) {
+    int r = l->b->poll(l->b, deadline_ns, 0);
+    if (r < 0)
+      return r;
+    timers_fire(l);
+    return 1;
+  }
+  /* Nothing runnable: let the backend decide whether anything can still
+   * happen (the sim may hold scheduled faults or packets in flight even when
+   * no fiber waits on them). */
+  uint64_t next = l->ntimers > 0 ? l->timers[0]->deadline_ns : JNET_NO_DEADLINE;
+  if (deadline_ns < next)
+    next = deadline_ns;
+  int r = l->b->poll(l->b, next, 1);
+  if (r < 0)
+    return r;
+  timers_fire(l);
+  if (r == 0 && l->ntimers == 0 && jnet__queue_empty(&l->runq))
+    return 0; /* nothing pending can ever complete */
+  return 1;
+}
+
+static int run(jnet_loop *l, uint64_t deadline_ns, int once) {
+  if (l == NULL || l->running || jnet__self() != NULL)
+    return JNET_EINVAL;
+  l->running = 1;
+  l->prev_current = current_loop;
+  current_loop = l;
+  int r;
+  do {
+    r = turn(l, deadline_ns);
+    if (deadline_ns != JNET_NO_DEADLINE && l->b->now_ns(l->b) >= deadline_ns &&
+        jnet__queue_empty(&l->runq))
+      break;
+  } while (r > 0 && !once);
+  current_loop = l->prev_current;
+  l->running = 0;
+  if (r < 0)
+    return r;
+  return once ? r : 0;
+}
+
+int jnet_run(jnet_loop *l) { return run(l, JNET_NO_DEADLINE, 0); }
+
+int jnet_run_until(jnet_loop *l, double deadline) {
+  if (l == NULL || isnan(deadline))
+    return JNET_EINVAL;
+  uint64_t d = deadline <= 0 ? 0
+               : deadline * 1e9 >= (double)UINT64_MAX ? JNET_NO_DEADLINE
+                                                       : (uint64_t)(deadline * 1e9);
+  return run(l, d, 0);
+}
+
+int jnet_run_once(jnet_loop *l) { return run(l, JNET_NO_DEADLINE, 1); }
+
+/* ---- 7. Sleep, yield, clock, randomness ------------------------------------ */
+
+int jnet_sleep(double seconds) {
+  jnet__fiber *f = jnet__self();
+  if (isnan(seconds))
+    return JNET_EINVAL;
+  if (f == NULL)
+    return JNET_ENOTFIBER;
+  if (jnet__fiber_cancelled(f))
+    return JNET_ECANCELED;
+  if (!(seconds > 0))
+    return jnet_yield();
+  ssize_t r = jnet__wait(f, NULL, NULL, seconds);
+  return (int)r;
+}
+
+int jnet_yield(void) {
+  jnet__fiber *f = jnet__self();
+  if (f == NULL)
+    return JNET_ENOTFIBER;
+  make_runnable(f->loop, f);
+  jnet__coro_yield_to_main();
+  return jnet__fiber_cancelled(f) ? JNET_ECANCELED : 0;
+}
+
+double jnet_now(void) {
+  jnet_loop *l = current_loop;
+  return l != NULL ? (double)l->b->now_ns(l->b) / 1e9 : 0.0;
+}
+
+uint64_t jnet_random(void) {
+  jnet_loop *l = current_loop;
+  if (l == NULL)
+    return 0;
+  jnet__fiber *f = l->current;
+  jnet_node *n = f != NULL ? f->node->bnode : l->default_node->bnode;
+  return l->b->random(l->b, n);
+}
