@@ -194,7 +194,8 @@ int jnet_loop_set_stack_size(jnet_loop *l, size_t bytes);
 
 /* Spawn a fiber running fn(arg). It is queued (FIFO) and runs on a later
  * turn, on the caller's node, or outside a fiber on the loop's default
- * node. 0, or JNET_EINVAL / JNET_ENOMEM. */
+ * node. Inside a fiber `l` may be NULL: the caller's loop. 0, or
+ * JNET_EINVAL / JNET_ENOMEM, JNET_ECANCELED (the caller's node crashed). */
 int jnet_go(jnet_loop *l, jnet_fiber_fn fn, void *arg);
 
 /* Spawn a fiber on `node`. 0, or JNET_EINVAL / JNET_ENOMEM, JNET_ECANCELED

@@ -284,9 +284,11 @@ int jnet_go_on(jnet_loop *l, jnet_node *node, jnet_fiber_fn fn, void *arg) {
 }
 
 int jnet_go(jnet_loop *l, jnet_fiber_fn fn, void *arg) {
+  jnet__fiber *self = jnet__self();
+  if (l == NULL && self != NULL)
+    l = self->loop;
   if (check_loop(l) < 0 || fn == NULL)
     return JNET_EINVAL;
-  jnet__fiber *self = jnet__self();
   jnet__node *n = self != NULL && self->loop == l ? self->node : l->default_node;
   return jnet_go_on(l, n->bnode, fn, arg);
 }
