@@ -1,0 +1,416 @@
+/* pcap.c — simulated packets as pcap records with real IPv4/IPv6, TCP, UDP headers.
+ *
+ * The network model hands every packet it puts on a link to jnet__pcap_write
+ * (sim/capture.h). We build the headers it would carry on a real wire, with
+ * correct checksums, into one scratch buffer and append it through libpcap's
+ * dump API: LINKTYPE_RAW, nanosecond timestamps (magic 0xa1b23c4d), virtual
+ * time t_ns counted from a fixed epoch (2000-01-01T00:00:00Z), so the same run
+ * writes the same bytes. A UDP datagram larger than the link MTU is written as
+ * IP fragments (IPv4 MF/offset, IPv6 Fragment header) that tshark reassembles.
+ *
+ * Sections: byte and checksum helpers; header builders; open/write/close;
+ * wire size and the unix-socket port.
+ *
+ * Write errors: libpcap's pcap_dump() returns nothing, so after each record we
+ * look at ferror() on our FILE; the first error (-errno, -EIO if errno says
+ * nothing) is kept and returned from every later write and from close.
+ */
+#ifndef _DEFAULT_SOURCE
+#define _DEFAULT_SOURCE /* u_char & co. in <pcap/pcap.h> under -std=c11 */
+#endif
+#include <errno.h>
+#include <netinet/in.h>
+#include <pcap/pcap.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "capture.h"
+#include "jnet_alloc.h"
+
+#define PCAP_EPOCH_S 946684800ull      /* 2000-01-01T00:00:00Z */
+#define PCAP_SNAPLEN 65535u            /* also the largest record we write */
+#define PCAP_STDIO_BUFFER_BYTES (1u << 20)
+#define IPV4_HEADER_BYTES 20u
+#define IPV6_HEADER_BYTES 40u
+#define IPV6_FRAG_HEADER_BYTES 8u
+#define TCP_HEADER_BYTES 20u
+#define TCP_MSS_OPTION_BYTES 4u
+#define UDP_HEADER_BYTES 8u
+#define IPPROTO_FRAGMENT_HEADER 44u
+#define DEFAULT_TTL 64u
+
+struct jnet__pcap {
+  pcap_t *dead;          /* libpcap handle that only carries link type etc. */
+  pcap_dumper_t *dumper; /* writes to `file` */
+  FILE *file;
+  char *stdio_buffer;    /* PCAP_STDIO_BUFFER_BYTES, freed after fclose */
+  int err;               /* first write error, sticky */
+  uint8_t scratch[PCAP_SNAPLEN + 64]; /* one record is built here */
+};
+
+/* ---- Byte and checksum helpers ------------------------------------------- */
+
+static inline void put16(uint8_t *p, uint16_t v) {
+  p[0] = (uint8_t)(v >> 8);
+  p[1] = (uint8_t)v;
+}
+
+static inline void put32(uint8_t *p, uint32_t v) {
+  p[0] = (uint8_t)(v >> 24);
+  p[1] = (uint8_t)(v >> 16);
+  p[2] = (uint8_t)(v >> 8);
+  p[3] = (uint8_t)v;
+}
+
+/* Add bytes to a one's-complement sum, loading words in host order (RFC 1071
+ * §2(B): the sum is byte-order independent as long as the result is stored
+ * back in host order too). Every piece but the last must have an even length,
+ * so that each one starts on a 16-bit boundary of the summed stream. */
+static uint64_t csum_add(uint64_t acc, const void *data, size_t n) {
+  const uint8_t *p = data;
+  while (n >= 4) {
+    uint32_t w;
+    memcpy(&w, p, 4);
+    acc += w;
+    p += 4;
+    n -= 4;
+  }
+  if (n >= 2) {
+    uint16_t w;
+    memcpy(&w, p, 2);
+    acc += w;
+    p += 2;
+    n -= 2;
+  }
+  if (n == 1) {
+    uint8_t tail[2] = {p[0], 0};
+    uint16_t w;
+    memcpy(&w, tail, 2);
+    acc += w;
+  }
+  return acc;
+}
+
+/* Fold the sum to 16 bits and complement it; the result is in host order,
+ * to be stored with memcpy (see csum_add). */
+static uint16_t csum_finish(uint64_t acc) {
+  while (acc >> 16)
+    acc = (acc & 0xffff) + (acc >> 16);
+  return (uint16_t)~acc;
+}
+
+static inline void put_csum(uint8_t *p, uint16_t host_order_sum) {
+  memcpy(p, &host_order_sum, 2);
+}
+
+/* Sum of the TCP/UDP pseudo-header (RFC 793, RFC 768; RFC 8200 §8.1). */
+static uint64_t csum_pseudo(const jnet__pkt *pkt, uint32_t l4_bytes) {
+  uint8_t tail[8] = {0};
+  uint64_t acc;
+  if (pkt->family == AF_INET6) {
+    acc = csum_add(0, pkt->src, 16);
+    acc = csum_add(acc, pkt->dst, 16);
+    put32(tail, l4_bytes);
+    tail[7] = (uint8_t)pkt->proto;
+  } else {
+    acc = csum_add(0, pkt->src, 4);
+    acc = csum_add(acc, pkt->dst, 4);
+    tail[1] = (uint8_t)pkt->proto;
+    put16(tail + 2, (uint16_t)l4_bytes);
+  }
+  return csum_add(acc, tail, 8);
+}
+
+/* ---- Header builders --------------------------------------------------------- */
+
+static size_t ip_header_bytes(const jnet__pkt *pkt) {
+  return pkt->family == AF_INET6 ? IPV6_HEADER_BYTES : IPV4_HEADER_BYTES;
+}
+
+static uint8_t ttl_of(const jnet__pkt *pkt) {
+  return pkt->ttl ? pkt->ttl : DEFAULT_TTL;
+}
+
+/* IPv4 header (no options). frag_field: DF/MF flags and offset in 8-byte
+ * units, as in the header's 16-bit word. */
+static void build_ipv4(uint8_t *h, const jnet__pkt *pkt, uint8_t proto,
+                       size_t total_bytes, uint16_t frag_field) {
+  h[0] = 0x45; /* version 4, IHL 5 words */
+  h[1] = 0;    /* DSCP/ECN */
+  put16(h + 2, (uint16_t)total_bytes);
+  put16(h + 4, pkt->ip_id);
+  put16(h + 6, frag_field);
+  h[8] = ttl_of(pkt);
+  h[9] = proto;
+  h[10] = h[11] = 0;
+  memcpy(h + 12, pkt->src, 4);
+  memcpy(h + 16, pkt->dst, 4);
+  put_csum(h + 10, csum_finish(csum_add(0, h, IPV4_HEADER_BYTES)));
+}
+
+static void build_ipv6(uint8_t *h, const jnet__pkt *pkt, uint8_t next_header,
+                       size_t payload_bytes) {
+  h[0] = 0x60; /* version 6, traffic class 0, flow label 0 */
+  h[1] = h[2] = h[3] = 0;
+  put16(h + 4, (uint16_t)payload_bytes);
+  h[6] = next_header;
+  h[7] = ttl_of(pkt);
+  memcpy(h + 8, pkt->src, 16);
+  memcpy(h + 24, pkt->dst, 16);
+}
+
+static size_t tcp_header_bytes(const jnet__pkt *pkt) {
+  int mss = (pkt->flags & JNET__TCP_SYN) && pkt->mss != 0;
+  return TCP_HEADER_BYTES + (mss ? TCP_MSS_OPTION_BYTES : 0);
+}
+
+/* TCP header + payload at t; checksum over the pseudo-header. */
+static void build_tcp(uint8_t *t, const jnet__pkt *pkt, size_t th_bytes) {
+  put16(t + 0, pkt->sport);
+  put16(t + 2, pkt->dport);
+  put32(t + 4, pkt->seq);
+  put32(t + 8, (pkt->flags & JNET__TCP_ACK) ? pkt->ack : 0);
+  t[12] = (uint8_t)((th_bytes / 4) << 4);
+  t[13] = pkt->flags;
+  put16(t + 14, pkt->window);
+  t[16] = t[17] = 0; /* checksum */
+  t[18] = t[19] = 0; /* urgent pointer */
+  if (th_bytes > TCP_HEADER_BYTES) {
+    t[20] = 2; /* kind: MSS */
+    t[21] = 4;
+    put16(t + 22, pkt->mss);
+  }
+  if (pkt->len)
+    memcpy(t + th_bytes, pkt->payload, pkt->len);
+  uint32_t l4_bytes = (uint32_t)th_bytes + pkt->len;
+  put_csum(t + 16, csum_finish(csum_add(csum_pseudo(pkt, l4_bytes), t,
+                                        l4_bytes)));
+}
+
+/* UDP header with its checksum over the whole datagram (RFC 768: a computed
+ * zero is sent as all ones; IPv6 makes the checksum mandatory). */
+static void build_udp_header(uint8_t *u, const jnet__pkt *pkt) {
+  uint32_t l4_bytes = UDP_HEADER_BYTES + pkt->len;
+  put16(u + 0, pkt->sport);
+  put16(u + 2, pkt->dport);
+  put16(u + 4, (uint16_t)l4_bytes);
+  u[6] = u[7] = 0;
+  uint64_t acc = csum_add(csum_pseudo(pkt, l4_bytes), u, UDP_HEADER_BYTES);
+  uint16_t sum = csum_finish(csum_add(acc, pkt->payload, pkt->len));
+  if (sum == 0)
+    sum = 0xffff;
+  put_csum(u + 6, sum);
+}
+
+/* The link MTU as the writer uses it: never above the snap length, so every
+ * record is whole (caplen == len). 0 means no limit. */
+static size_t effective_mtu(const jnet__pkt *pkt) {
+  if (pkt->mtu == 0 || pkt->mtu > PCAP_SNAPLEN)
+    return PCAP_SNAPLEN;
+  return pkt->mtu;
+}
+
+/* Fragment data bytes per fragment (a multiple of 8), or 0 when the UDP
+ * datagram fits the MTU unfragmented. */
+static size_t udp_fragment_bytes(const jnet__pkt *pkt) {
+  size_t mtu = effective_mtu(pkt);
+  size_t ip_bytes = ip_header_bytes(pkt);
+  if (ip_bytes + UDP_HEADER_BYTES + pkt->len <= mtu)
+    return 0;
+  if (pkt->family == AF_INET6)
+    ip_bytes += IPV6_FRAG_HEADER_BYTES;
+  return (mtu - ip_bytes) & ~(size_t)7;
+}
+
+/* Copy [off, off + n) of the datagram made of the 8-byte UDP header and the
+ * payload into dst. */
+static void copy_datagram_range(uint8_t *dst, const uint8_t *udp_header,
+                                const jnet__pkt *pkt, size_t off, size_t n) {
+  if (off < UDP_HEADER_BYTES) {
+    size_t k = UDP_HEADER_BYTES - off;
+    if (k > n)
+      k = n;
+    memcpy(dst, udp_header + off, k);
+    dst += k;
+    off += k;
+    n -= k;
+  }
+  if (n)
+    memcpy(dst, pkt->payload + (off - UDP_HEADER_BYTES), n);
+}
+
+/* ---- Open, write, close ------------------------------------------------------- */
+
+int jnet__pcap_open(jnet__pcap **out, const char *path) {
+  if (out == NULL || path == NULL)
+    return -EINVAL;
+  *out = NULL;
+  jnet__pcap *p = jnet__calloc(1, sizeof *p);
+  if (p == NULL)
+    return -ENOMEM;
+  p->stdio_buffer = jnet__malloc(PCAP_STDIO_BUFFER_BYTES);
+  if (p->stdio_buffer == NULL) {
+    jnet__free(p);
+    return -ENOMEM;
+  }
+  p->file = fopen(path, "wb");
+  if (p->file == NULL) {
+    int err = errno ? -errno : -EIO;
+    jnet__free(p->stdio_buffer);
+    jnet__free(p);
+    return err;
+  }
+  setvbuf(p->file, p->stdio_buffer, _IOFBF, PCAP_STDIO_BUFFER_BYTES);
+  p->dead = pcap_open_dead_with_tstamp_precision(DLT_RAW, PCAP_SNAPLEN,
+                                                 PCAP_TSTAMP_PRECISION_NANO);
+  if (p->dead != NULL)
+    p->dumper = pcap_dump_fopen(p->dead, p->file);
+  if (p->dumper == NULL) {
+    int err = p->dead == NULL ? -ENOMEM : (errno ? -errno : -EIO);
+    if (p->dead != NULL)
+      pcap_close(p->dead);
+    fclose(p->file);
+    jnet__free(p->stdio_buffer);
+    jnet__free(p);
+    return err;
+  }
+  *out = p;
+  return 0;
+}
+
+/* Append one record of n bytes from the scratch buffer. */
+static int emit(jnet__pcap *p, uint64_t t_ns, size_t n) {
+  struct pcap_pkthdr h;
+  h.ts.tv_sec = (time_t)(PCAP_EPOCH_S + t_ns / 1000000000ull);
+  h.ts.tv_usec = (suseconds_t)(t_ns % 1000000000ull); /* ns: NANO dumper */
+  h.caplen = h.len = (bpf_u_int32)n;
+  errno = 0;
+  pcap_dump((u_char *)p->dumper, &h, p->scratch);
+  if (ferror(p->file)) {
+    p->err = errno ? -errno : -EIO;
+    return p->err;
+  }
+  return 0;
+}
+
+static int write_tcp(jnet__pcap *p, uint64_t t_ns, const jnet__pkt *pkt) {
+  size_t ip_bytes = ip_header_bytes(pkt);
+  size_t th_bytes = tcp_header_bytes(pkt);
+  size_t total = ip_bytes + th_bytes + pkt->len;
+  if (total > PCAP_SNAPLEN)
+    return -EMSGSIZE;
+  build_tcp(p->scratch + ip_bytes, pkt, th_bytes);
+  if (pkt->family == AF_INET6)
+    build_ipv6(p->scratch, pkt, IPPROTO_TCP, total - ip_bytes);
+  else
+    build_ipv4(p->scratch, pkt, IPPROTO_TCP, total, 0x4000 /* DF */);
+  return emit(p, t_ns, total);
+}
+
+static int write_udp(jnet__pcap *p, uint64_t t_ns, const jnet__pkt *pkt) {
+  size_t ip_bytes = ip_header_bytes(pkt);
+  size_t datagram = UDP_HEADER_BYTES + (size_t)pkt->len;
+  if (datagram > 0xffff)
+    return -EMSGSIZE;
+  size_t frag_bytes = udp_fragment_bytes(pkt);
+  if (frag_bytes == 0) {
+    uint8_t *u = p->scratch + ip_bytes;
+    build_udp_header(u, pkt);
+    if (pkt->len)
+      memcpy(u + UDP_HEADER_BYTES, pkt->payload, pkt->len);
+    if (pkt->family == AF_INET6)
+      build_ipv6(p->scratch, pkt, IPPROTO_UDP, datagram);
+    else
+      build_ipv4(p->scratch, pkt, IPPROTO_UDP, ip_bytes + datagram, 0);
+    return emit(p, t_ns, ip_bytes + datagram);
+  }
+  uint8_t udp_header[UDP_HEADER_BYTES];
+  build_udp_header(udp_header, pkt);
+  for (size_t off = 0; off < datagram; off += frag_bytes) {
+    size_t n = datagram - off < frag_bytes ? datagram - off : frag_bytes;
+    int more = off + n < datagram;
+    size_t rec;
+    if (pkt->family == AF_INET6) {
+      uint8_t *f = p->scratch + IPV6_HEADER_BYTES;
+      f[0] = IPPROTO_UDP;
+      f[1] = 0;
+      put16(f + 2, (uint16_t)(off | (more ? 1 : 0))); /* offset<<3 | M */
+      put32(f + 4, pkt->ip_id);
+      copy_datagram_range(f + IPV6_FRAG_HEADER_BYTES, udp_header, pkt, off,
+                          n);
+      build_ipv6(p->scratch, pkt, IPPROTO_FRAGMENT_HEADER,
+                 IPV6_FRAG_HEADER_BYTES + n);
+      rec = IPV6_HEADER_BYTES + IPV6_FRAG_HEADER_BYTES + n;
+    } else {
+      copy_datagram_range(p->scratch + IPV4_HEADER_BYTES, udp_header, pkt, off,
+                          n);
+      uint16_t frag_field = (uint16_t)((off / 8) | (more ? 0x2000 : 0));
+      build_ipv4(p->scratch, pkt, IPPROTO_UDP, IPV4_HEADER_BYTES + n,
+                 frag_field);
+      rec = IPV4_HEADER_BYTES + n;
+    }
+    int rc = emit(p, t_ns, rec);
+    if (rc < 0)
+      return rc;
+  }
+  return 0;
+}
+
+int jnet__pcap_write(jnet__pcap *p, uint64_t t_ns, const jnet__pkt *pkt) {
+  if (p == NULL || pkt == NULL)
+    return -EINVAL;
+  if (p->err)
+    return p->err;
+  if ((pkt->family != AF_INET && pkt->family != AF_INET6) ||
+      (pkt->len != 0 && pkt->payload == NULL))
+    return -EINVAL;
+  if (pkt->proto == IPPROTO_TCP)
+    return write_tcp(p, t_ns, pkt);
+  if (pkt->proto == IPPROTO_UDP)
+    return write_udp(p, t_ns, pkt);
+  return -EINVAL;
+}
+
+int jnet__pcap_close(jnet__pcap *p) {
+  if (p == NULL)
+    return 0;
+  int err = p->err;
+  errno = 0;
+  if (pcap_dump_flush(p->dumper) != 0 || ferror(p->file)) {
+    if (err == 0)
+      err = errno ? -errno : -EIO;
+  }
+  pcap_dump_close(p->dumper); /* fcloses p->file */
+  pcap_close(p->dead);
+  jnet__free(p->stdio_buffer);
+  jnet__free(p);
+  return err;
+}
+
+/* ---- Wire size and the unix-socket port ---------------------------------- */
+
+size_t jnet__pkt_wire_bytes(const jnet__pkt *pkt) {
+  size_t ip_bytes = ip_header_bytes(pkt);
+  if (pkt->proto == IPPROTO_TCP)
+    return ip_bytes + tcp_header_bytes(pkt) + pkt->len;
+  size_t datagram = UDP_HEADER_BYTES + (size_t)pkt->len;
+  size_t frag_bytes = udp_fragment_bytes(pkt);
+  if (frag_bytes == 0)
+    return ip_bytes + datagram;
+  size_t per_fragment = ip_bytes;
+  if (pkt->family == AF_INET6)
+    per_fragment += IPV6_FRAG_HEADER_BYTES;
+  size_t fragments = (datagram + frag_bytes - 1) / frag_bytes;
+  return fragments * per_fragment + datagram;
+}
+
+uint16_t jnet__pcap_unix_port(const char *path) {
+  uint32_t h = 2166136261u; /* FNV-1a, 32 bits: stable across runs/builds */
+  for (const unsigned char *s = (const unsigned char *)(path ? path : ""); *s;
+       s++) {
+    h ^= *s;
+    h *= 16777619u;
+  }
+  return (uint16_t)(49152u + h % 16384u);
+}
