@@ -1,0 +1,629 @@
+/* test_fiber.c — Check suite for api/fiber.c: switching, values and
+ * registers across switches, many live coroutines, the stack pool, the guard
+ * page and the canary, per-thread state, allocation failure.
+ *
+ * Built twice by tests/unit/CMakeLists.txt: against libjnet (the hand-written
+ * switch on x86-64/AArch64: ctest unit-fiber) and with fiber.c compiled with
+ * -DJNET_FIBER_UCONTEXT (the fallback other architectures use:
+ * ctest unit-fiber-ucontext).
+ */
+#include <check.h>
+#include <errno.h>
+#include <fenv.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "fiber.h"
+#include "jnet.h"
+
+#define STACK_BYTES (64 * 1024)
+
+/* Under AddressSanitizer a SIGSEGV is reported by ASan, which then exits 1. */
+#if defined(__SANITIZE_ADDRESS__) || defined(JNET_ASAN)
+#define ADD_SEGV_TEST(tc, fn) tcase_add_exit_test(tc, fn, 1)
+#else
+#define ADD_SEGV_TEST(tc, fn) tcase_add_test_raise_signal(tc, fn, SIGSEGV)
+#endif
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static jnet__coro *spawn(void (*fn)(void *), void *arg, size_t bytes) {
+  jnet__coro *c = NULL;
+  ck_assert_int_eq(jnet__coro_new(&c, bytes, fn, arg), 0);
+  ck_assert_ptr_nonnull(c);
+  return c;
+}
+
+/* The [start, end) of the mapping in /proc/self/maps that holds `addr`, and
+ * the permissions of the mapping right below it. */
+static void mapping_of(const void *addr, uintptr_t *start, uintptr_t *end,
+                       char below_perms[5]) {
+  FILE *f = fopen("/proc/self/maps", "r");
+  ck_assert_ptr_nonnull(f);
+  char line[512], prev_perms[5] = "none";
+  uintptr_t prev_end = 0;
+  int found = 0;
+  while (fgets(line, sizeof line, f) != NULL) {
+    unsigned long lo, hi;
+    char perms[5];
+    if (sscanf(line, "%lx-%lx %4s", &lo, &hi, perms) != 3)
+      continue;
+    if ((uintptr_t)addr >= lo && (uintptr_t)addr < hi) {
+      *start = lo;
+      *end = hi;
+      if (prev_end == lo)
+        memcpy(below_perms, prev_perms, 5);
+      else
+        strcpy(below_perms, "gap");
+      found = 1;
+      break;
+    }
+    prev_end = hi;
+    memcpy(prev_perms, perms, 5);
+  }
+  fclose(f);
+  ck_assert_msg(found, "no mapping holds %p", addr);
+}
+
+/* ---- ping-pong with values ---------------------------------------------- */
+
+typedef struct {
+  long to_coro, to_main;
+  int rounds;
+} pingpong;
+
+static void pingpong_fn(void *arg) {
+  pingpong *p = arg;
+  for (int i = 0; i < p->rounds; i++) {
+    ck_assert_int_eq(p->to_coro, i * 3 + 1);
+    p->to_main = p->to_coro * 2;
+    jnet__coro_yield_to_main();
+  }
+}
+
+START_TEST(ping_pong_passes_values_both_ways) {
+  pingpong p = {0, 0, 100000};
+  jnet__coro *c = spawn(pingpong_fn, &p, STACK_BYTES);
+  for (int i = 0; i < p.rounds; i++) {
+    p.to_coro = i * 3 + 1;
+    jnet__coro_switch(c);
+    ck_assert_int_eq(p.to_main, (i * 3 + 1) * 2);
+    ck_assert(!jnet__coro_done(c));
+  }
+  jnet__coro_switch(c); /* the loop ends, fn returns */
+  ck_assert(jnet__coro_done(c));
+  jnet__coro_free(c);
+}
+END_TEST
+
+/* ---- current / done / data ---------------------------------------------- */
+
+typedef struct {
+  jnet__coro *seen_current;
+  void *seen_data;
+  int steps;
+} probe;
+
+static void probe_fn(void *arg) {
+  probe *p = arg;
+  p->seen_current = jnet__coro_current();
+  p->seen_data = jnet__coro_data(p->seen_current);
+  p->steps++;
+  jnet__coro_yield_to_main();
+  p->steps++;
+}
+
+START_TEST(done_flag_and_current_follow_the_coroutine) {
+  probe p = {0};
+  ck_assert_ptr_null(jnet__coro_current());
+  jnet__coro *c = spawn(probe_fn, &p, STACK_BYTES);
+  jnet__coro_set_data(c, &p.steps);
+  ck_assert_int_eq(jnet__coro_done(c), 0);
+  ck_assert_int_eq(p.steps, 0); /* not run before the first switch */
+  jnet__coro_switch(c);
+  ck_assert_ptr_eq(p.seen_current, c);
+  ck_assert_ptr_eq(p.seen_data, &p.steps);
+  ck_assert_ptr_null(jnet__coro_current());
+  ck_assert_int_eq(p.steps, 1);
+  ck_assert_int_eq(jnet__coro_done(c), 0);
+  jnet__coro_switch(c);
+  ck_assert_int_eq(p.steps, 2);
+  ck_assert_int_eq(jnet__coro_done(c), 1);
+  ck_assert_ptr_null(jnet__coro_current());
+  jnet__coro_free(c);
+  jnet__coro_free(NULL);
+  jnet__coro_pool_drain();
+}
+END_TEST
+
+static void noop_fn(void *arg) { (void)arg; }
+
+START_TEST(bad_arguments_give_einval) {
+  jnet__coro *c = (jnet__coro *)&c;
+  ck_assert_int_eq(jnet__coro_new(NULL, STACK_BYTES, noop_fn, NULL),
+                   JNET_EINVAL);
+  ck_assert_int_eq(jnet__coro_new(&c, STACK_BYTES, NULL, NULL), JNET_EINVAL);
+  ck_assert_int_eq(jnet__coro_new(&c, 0, noop_fn, NULL), JNET_EINVAL);
+  ck_assert_int_eq(jnet__coro_new(&c, (size_t)1 << 40, noop_fn, NULL),
+                   JNET_EINVAL);
+}
+END_TEST
+
+static int fail_allocs;
+static void *failing_malloc(size_t n) { return fail_allocs ? NULL : malloc(n); }
+
+START_TEST(allocation_failure_gives_enomem) {
+  ck_assert_int_eq(jnet_replace_allocator(failing_malloc, realloc, free), 0);
+  fail_allocs = 1;
+  jnet__coro *c = (jnet__coro *)&c;
+  ck_assert_int_eq(jnet__coro_new(&c, STACK_BYTES, noop_fn, NULL),
+                   JNET_ENOMEM);
+  ck_assert_ptr_null(c);
+  fail_allocs = 0;
+  c = spawn(noop_fn, NULL, STACK_BYTES);
+  jnet__coro_switch(c);
+  ck_assert(jnet__coro_done(c));
+  jnet__coro_free(c);
+}
+END_TEST
+
+/* ---- many coroutines ---------------------------------------------------- */
+
+typedef struct {
+  int id;
+  long sum;
+} worker;
+
+static void worker_fn(void *arg) {
+  worker *w = arg;
+  long local = w->id; /* lives on this coroutine's stack across yields */
+  for (int i = 0; i < 3; i++) {
+    local = local * 3 + i;
+    jnet__coro_yield_to_main();
+  }
+  w->sum = local;
+}
+
+START_TEST(ten_thousand_coroutines_alive_at_once) {
+  enum { N = 10000 };
+  jnet__coro **cs = calloc(N, sizeof *cs);
+  worker *ws = calloc(N, sizeof *ws);
+  ck_assert(cs != NULL && ws != NULL);
+  for (int i = 0; i < N; i++) {
+    ws[i].id = i;
+    cs[i] = spawn(worker_fn, &ws[i], 16 * 1024);
+  }
+  for (int round = 0; round < 4; round++)
+    for (int i = 0; i < N; i++)
+      jnet__coro_switch(cs[i]);
+  for (int i = 0; i < N; i++) {
+    long want = i;
+    for (int k = 0; k < 3; k++)
+      want = want * 3 + k;
+    ck_assert(jnet__coro_done(cs[i]));
+    ck_assert_int_eq(ws[i].sum, want);
+    jnet__coro_free(cs[i]);
+  }
+  jnet__coro_pool_drain();
+  free(cs);
+  free(ws);
+}
+END_TEST
+
+/* ---- stack pool --------------------------------------------------------- */
+
+static void where_fn(void *arg) {
+  volatile char here = 0;
+  *(uintptr_t *)arg = (uintptr_t)&here;
+}
+
+static uintptr_t run_where(size_t bytes, jnet__coro **keep) {
+  uintptr_t addr = 0;
+  jnet__coro *c = spawn(where_fn, &addr, bytes);
+  jnet__coro_switch(c);
+  ck_assert(jnet__coro_done(c));
+  if (keep != NULL)
+    *keep = c;
+  else
+    jnet__coro_free(c);
+  return addr;
+}
+
+START_TEST(freed_stack_is_reused_for_the_same_size) {
+  jnet__coro *held;
+  uintptr_t a = run_where(STACK_BYTES, &held);
+  uintptr_t b = run_where(STACK_BYTES, NULL); /* a is still in use */
+  ck_assert(a != b);
+  jnet__coro_free(held); /* a's stack goes to the pool, after b's */
+  uintptr_t c = run_where(STACK_BYTES, NULL);
+  ck_assert(c == a); /* the most recently freed stack comes back */
+  uintptr_t d = run_where(STACK_BYTES * 2, NULL); /* another size: fresh */
+  ck_assert(d != a && d != b);
+  jnet__coro_pool_drain();
+}
+END_TEST
+
+START_TEST(pool_drain_unmaps_free_stacks) {
+  uintptr_t a = run_where(STACK_BYTES, NULL);
+  long page = sysconf(_SC_PAGESIZE);
+  void *pg = (void *)(a & ~((uintptr_t)page - 1));
+  ck_assert_int_eq(msync(pg, (size_t)page, MS_ASYNC), 0); /* pooled: mapped */
+  jnet__coro_pool_drain();
+  errno = 0;
+  ck_assert_int_eq(msync(pg, (size_t)page, MS_ASYNC), -1);
+  ck_assert_int_eq(errno, ENOMEM); /* unmapped */
+}
+END_TEST
+
+/* A coroutine suspended forever is freed without running again; its stack
+ * serves the next coroutine. */
+static void suspend_forever_fn(void *arg) {
+  int *state = arg;
+  *state = 1;
+  jnet__coro_yield_to_main();
+  *state = 2; /* must never run */
+}
+
+START_TEST(free_of_a_suspended_coroutine_drops_it) {
+  int state = 0;
+  jnet__coro *c = spawn(suspend_forever_fn, &state, STACK_BYTES);
+  jnet__coro_switch(c);
+  ck_assert_int_eq(state, 1);
+  ck_assert(!jnet__coro_done(c));
+  jnet__coro_free(c);
+  ck_assert_int_eq(state, 1);
+  jnet__coro *never = spawn(noop_fn, NULL, STACK_BYTES); /* never started */
+  jnet__coro_free(never);
+  pingpong p = {0, 0, 10};
+  c = spawn(pingpong_fn, &p, STACK_BYTES);
+  for (int i = 0; i <= p.rounds; i++) {
+    p.to_coro = i * 3 + 1;
+    jnet__coro_switch(c);
+  }
+  ck_assert(jnet__coro_done(c));
+  ck_assert_int_eq(state, 1);
+  jnet__coro_free(c);
+  jnet__coro_pool_drain();
+}
+END_TEST
+
+/* ---- deep recursion, registers, floating point -------------------------- */
+
+static long recurse(int depth) {
+  volatile char frame[128];
+  frame[0] = (char)depth;
+  if (depth == 0)
+    return 0;
+  return recurse(depth - 1) + frame[0] % 7 + 1;
+}
+
+static void deep_fn(void *arg) {
+  long *out = arg;
+  jnet__coro_yield_to_main();
+  *out = recurse(1000); /* ~ 150-250 KiB of stack */
+}
+
+START_TEST(deep_recursion_within_the_stack_size_works) {
+  long got = -1, want = 0;
+  for (int d = 1; d <= 1000; d++)
+    want += (char)d % 7 + 1;
+  jnet__coro *c = spawn(deep_fn, &got, 1024 * 1024);
+  jnet__coro_switch(c);
+  jnet__coro_switch(c);
+  ck_assert(jnet__coro_done(c));
+  ck_assert_int_eq(got, want);
+  jnet__coro_free(c);
+}
+END_TEST
+
+typedef struct {
+  double out;
+  int rounds;
+} fp_state;
+
+static double fp_step(double x, int i) { return x * 1.0000001 + i / 3.0; }
+
+static void fp_fn(void *arg) {
+  fp_state *s = arg;
+  double x = 0.5, y = 1e-3;
+  long n = 7;
+  for (int i = 0; i < s->rounds; i++) {
+    x = fp_step(x, i);
+    y = y / 1.5 + x;
+    n = n * 31 + i;
+    jnet__coro_yield_to_main();
+  }
+  s->out = x + y + (double)(n % 1000);
+}
+
+START_TEST(doubles_and_locals_survive_switches) {
+  fp_state s = {0, 1000};
+  jnet__coro *c = spawn(fp_fn, &s, STACK_BYTES);
+  double mx = 2.25, my = 7.0; /* main computes too, interleaved */
+  for (int i = 0; i < s.rounds + 1; i++) {
+    mx = fp_step(mx, -i);
+    jnet__coro_switch(c);
+    my = my * 0.999 + mx;
+  }
+  ck_assert(jnet__coro_done(c));
+  jnet__coro_free(c);
+  /* the same computations, without switching */
+  double x = 0.5, y = 1e-3, ex = 2.25, ey = 7.0;
+  long n = 7;
+  for (int i = 0; i < s.rounds; i++) {
+    x = fp_step(x, i);
+    y = y / 1.5 + x;
+    n = n * 31 + i;
+  }
+  for (int i = 0; i < s.rounds + 1; i++) {
+    ex = fp_step(ex, -i);
+    ey = ey * 0.999 + ex;
+  }
+  ck_assert(s.out == x + y + (double)(n % 1000));
+  ck_assert(mx == ex && my == ey);
+}
+END_TEST
+
+/* The rounding mode (MXCSR / x87 control word on x86-64) belongs to each
+ * context: a coroutine's fesetround does not leak into main and back. */
+static void round_fn(void *arg) {
+  int *seen = arg;
+  fesetround(FE_UPWARD);
+  jnet__coro_yield_to_main();
+  *seen = fegetround();
+}
+
+START_TEST(rounding_mode_is_per_context) {
+  int seen = -1;
+  ck_assert_int_eq(fegetround(), FE_TONEAREST);
+  jnet__coro *c = spawn(round_fn, &seen, STACK_BYTES);
+  jnet__coro_switch(c);
+  ck_assert_int_eq(fegetround(), FE_TONEAREST);
+  jnet__coro_switch(c);
+  ck_assert_int_eq(seen, FE_UPWARD);
+  ck_assert_int_eq(fegetround(), FE_TONEAREST);
+  jnet__coro_free(c);
+}
+END_TEST
+
+#if defined(__x86_64__)
+/* regs_survive(fn, magic): load magic+0..5 into rbx, rbp, r12-r15, call fn,
+ * and return 1 if all six still hold their values afterwards. Both sides of
+ * a switch use it with different magics: a switch that fails to restore a
+ * callee-saved register shows the other side's value. */
+int regs_survive(void (*fn)(void), uint64_t magic);
+__asm__(".text\n"
+        ".p2align 4\n"
+        ".type regs_survive, @function\n"
+        "regs_survive:\n"
+        "  pushq %rbp; pushq %rbx; pushq %r12; pushq %r13; pushq %r14;"
+        "  pushq %r15\n"
+        "  subq $8, %rsp\n" /* 16-byte alignment at the call */
+        "  movq %rsi, %rbx\n"
+        "  leaq 1(%rsi), %rbp\n"
+        "  leaq 2(%rsi), %r12\n"
+        "  leaq 3(%rsi), %r13\n"
+        "  leaq 4(%rsi), %r14\n"
+        "  leaq 5(%rsi), %r15\n"
+        "  pushq %rsi; pushq %rsi\n" /* keep magic on the stack */
+        "  call *%rdi\n"
+        "  popq %rsi; popq %rsi\n"
+        "  xorl %eax, %eax\n"
+        "  cmpq %rsi, %rbx; jne 1f\n"
+        "  leaq 1(%rsi), %rcx; cmpq %rcx, %rbp; jne 1f\n"
+        "  leaq 2(%rsi), %rcx; cmpq %rcx, %r12; jne 1f\n"
+        "  leaq 3(%rsi), %rcx; cmpq %rcx, %r13; jne 1f\n"
+        "  leaq 4(%rsi), %rcx; cmpq %rcx, %r14; jne 1f\n"
+        "  leaq 5(%rsi), %rcx; cmpq %rcx, %r15; jne 1f\n"
+        "  movl $1, %eax\n"
+        "1:\n"
+        "  addq $8, %rsp\n"
+        "  popq %r15; popq %r14; popq %r13; popq %r12; popq %rbx; popq %rbp\n"
+        "  ret\n");
+
+static jnet__coro *regs_coro;
+static int regs_coro_ok;
+
+static void resume_regs_coro(void) { jnet__coro_switch(regs_coro); }
+static void yield_main(void) { jnet__coro_yield_to_main(); }
+
+static void regs_fn(void *arg) {
+  (void)arg;
+  regs_coro_ok = regs_survive(yield_main, 0x5eed0000c0ffee00ULL);
+}
+
+START_TEST(callee_saved_registers_survive_switches) {
+  regs_coro = spawn(regs_fn, NULL, STACK_BYTES);
+  ck_assert_int_eq(regs_survive(resume_regs_coro, 0x1111222233330000ULL), 1);
+  ck_assert(!jnet__coro_done(regs_coro));
+  jnet__coro_switch(regs_coro);
+  ck_assert(jnet__coro_done(regs_coro));
+  ck_assert_int_eq(regs_coro_ok, 1);
+  jnet__coro_free(regs_coro);
+}
+END_TEST
+#endif
+
+/* ---- coroutine to coroutine --------------------------------------------- */
+
+typedef struct {
+  jnet__coro *a, *b;
+  char log[16];
+  int len;
+} relay;
+
+static void relay_b(void *arg) {
+  relay *r = arg;
+  r->log[r->len++] = 'b';
+  jnet__coro_switch(r->a); /* straight back to a, not via main */
+  r->log[r->len++] = 'B';
+  /* returning ends b: it goes to main by itself */
+}
+
+static void relay_a(void *arg) {
+  relay *r = arg;
+  r->log[r->len++] = 'a';
+  jnet__coro_switch(r->b);
+  ck_assert_ptr_eq(jnet__coro_current(), r->a);
+  r->log[r->len++] = 'A';
+  jnet__coro_yield_to_main();
+  r->log[r->len++] = '!';
+}
+
+START_TEST(coroutine_to_coroutine_switch) {
+  relay r = {0};
+  r.a = spawn(relay_a, &r, STACK_BYTES);
+  r.b = spawn(relay_b, &r, STACK_BYTES);
+  jnet__coro_switch(r.a);
+  ck_assert_str_eq(r.log, "abA");
+  jnet__coro_switch(r.b);
+  ck_assert_str_eq(r.log, "abAB");
+  ck_assert(jnet__coro_done(r.b) && !jnet__coro_done(r.a));
+  ck_assert_ptr_null(jnet__coro_current());
+  jnet__coro_switch(r.a);
+  ck_assert_str_eq(r.log, "abAB!");
+  ck_assert(jnet__coro_done(r.a));
+  jnet__coro_free(r.a);
+  jnet__coro_free(r.b);
+}
+END_TEST
+
+/* ---- threads ------------------------------------------------------------ */
+
+static void *thread_main(void *arg) {
+  long *ok = arg;
+  pingpong p = {0, 0, 20000};
+  jnet__coro *c = NULL;
+  if (jnet__coro_new(&c, STACK_BYTES, pingpong_fn, &p) != 0)
+    return NULL;
+  for (int i = 0; i <= p.rounds; i++) {
+    if (jnet__coro_current() != NULL)
+      return NULL;
+    p.to_coro = i * 3 + 1;
+    jnet__coro_switch(c);
+    if (i < p.rounds && p.to_main != (i * 3 + 1) * 2)
+      return NULL;
+  }
+  *ok = jnet__coro_done(c);
+  jnet__coro_free(c);
+  jnet__coro_pool_drain();
+  return NULL;
+}
+
+START_TEST(each_thread_has_its_own_main_and_current) {
+  enum { NT = 4 };
+  pthread_t t[NT];
+  long ok[NT] = {0};
+  for (int i = 0; i < NT; i++)
+    ck_assert_int_eq(pthread_create(&t[i], NULL, thread_main, &ok[i]), 0);
+  for (int i = 0; i < NT; i++) {
+    ck_assert_int_eq(pthread_join(t[i], NULL), 0);
+    ck_assert_int_eq(ok[i], 1);
+  }
+}
+END_TEST
+
+/* ---- guard page and canary ---------------------------------------------- */
+
+static void write_below_fn(void *arg) {
+  (void)arg;
+  volatile char here = 0;
+  uintptr_t start, end;
+  char below[5];
+  mapping_of((const void *)&here, &start, &end, below);
+  ck_assert_str_eq(below, "---p"); /* the guard page */
+  *(volatile char *)(start - 1) = 1; /* SIGSEGV */
+  ck_abort_msg("wrote into the guard page");
+}
+
+START_TEST(writing_below_the_stack_segfaults) {
+  jnet__coro *c = spawn(write_below_fn, NULL, STACK_BYTES);
+  jnet__coro_switch(c);
+  ck_abort_msg("coroutine returned");
+}
+END_TEST
+
+static long runaway(long depth) {
+  volatile char frame[512];
+  frame[0] = (char)depth;
+  if (depth > (1L << 40)) /* never: keeps -Winfinite-recursion quiet */
+    return 0;
+  return runaway(depth + 1) + frame[0];
+}
+
+static void overflow_fn(void *arg) {
+  *(long *)arg = runaway(0);
+}
+
+START_TEST(unbounded_recursion_hits_the_guard_page) {
+  long out = 0;
+  jnet__coro *c = spawn(overflow_fn, &out, STACK_BYTES);
+  jnet__coro_switch(c);
+  ck_abort_msg("coroutine returned");
+}
+END_TEST
+
+static void smash_canary_fn(void *arg) {
+  (void)arg;
+  volatile char here = 0;
+  uintptr_t start, end;
+  char below[5];
+  mapping_of((const void *)&here, &start, &end, below);
+  *(volatile uint64_t *)start ^= 0xffff; /* the canary word */
+  jnet__coro_yield_to_main(); /* checked here: abort */
+}
+
+START_TEST(smashed_canary_aborts_on_switch_out) {
+  jnet__coro *c = spawn(smash_canary_fn, NULL, STACK_BYTES);
+  jnet__coro_switch(c);
+  ck_abort_msg("switch out with a bad canary did not abort");
+}
+END_TEST
+
+/* ---- suite -------------------------------------------------------------- */
+
+static Suite *fiber_suite(void) {
+  Suite *s = suite_create("fiber");
+  TCase *tc = tcase_create("switch");
+  tcase_set_timeout(tc, 60);
+  tcase_add_test(tc, ping_pong_passes_values_both_ways);
+  tcase_add_test(tc, done_flag_and_current_follow_the_coroutine);
+  tcase_add_test(tc, bad_arguments_give_einval);
+  tcase_add_test(tc, allocation_failure_gives_enomem);
+  tcase_add_test(tc, coroutine_to_coroutine_switch);
+  tcase_add_test(tc, doubles_and_locals_survive_switches);
+  tcase_add_test(tc, rounding_mode_is_per_context);
+#if defined(__x86_64__)
+  tcase_add_test(tc, callee_saved_registers_survive_switches);
+#endif
+  tcase_add_test(tc, each_thread_has_its_own_main_and_current);
+  suite_add_tcase(s, tc);
+
+  TCase *st = tcase_create("stacks");
+  tcase_set_timeout(st, 120);
+  tcase_add_test(st, ten_thousand_coroutines_alive_at_once);
+  tcase_add_test(st, freed_stack_is_reused_for_the_same_size);
+  tcase_add_test(st, pool_drain_unmaps_free_stacks);
+  tcase_add_test(st, free_of_a_suspended_coroutine_drops_it);
+  tcase_add_test(st, deep_recursion_within_the_stack_size_works);
+  ADD_SEGV_TEST(st, writing_below_the_stack_segfaults);
+  ADD_SEGV_TEST(st, unbounded_recursion_hits_the_guard_page);
+  tcase_add_test_raise_signal(st, smashed_canary_aborts_on_switch_out,
+                              SIGABRT);
+  suite_add_tcase(s, st);
+  return s;
+}
+
+int main(void) {
+  SRunner *sr = srunner_create(fiber_suite());
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
