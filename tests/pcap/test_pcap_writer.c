@@ -1,0 +1,734 @@
+/* test_pcap_writer.c — the pcap writer (sim/pcap.c) alone: hand-made packets
+ * written, read back with libpcap and checked byte by byte, then decoded by
+ * tshark; determinism; write errors. No simulation involved. */
+#define _DEFAULT_SOURCE
+#include <arpa/inet.h>
+#include <check.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "capture.h"
+#include "jnet.h"
+#include "pcap_util.h"
+
+#define EPOCH_2000_S 946684800ull
+#define NEED_TSHARK()                                                          \
+  ck_assert_msg(pu_have_tshark(),                                              \
+                "tshark not found: apt-get install tshark")
+
+static const char *C4 = "192.0.2.1", *S4 = "192.0.2.2";
+static const char *C6 = "2001:db8::1", *S6 = "2001:db8::2";
+
+static jnet__pkt base_pkt(int family, int proto) {
+  jnet__pkt k;
+  memset(&k, 0, sizeof k);
+  k.family = family;
+  k.proto = proto;
+  inet_pton(family, family == AF_INET ? C4 : C6, k.src);
+  inet_pton(family, family == AF_INET ? S4 : S6, k.dst);
+  k.sport = 40000;
+  k.dport = 80;
+  k.window = 65535;
+  k.mtu = 1500;
+  return k;
+}
+
+static jnet__pkt reversed(jnet__pkt k) {
+  jnet__pkt r = k;
+  memcpy(r.src, k.dst, 16);
+  memcpy(r.dst, k.src, 16);
+  r.sport = k.dport;
+  r.dport = k.sport;
+  return r;
+}
+
+/* A clean TCP conversation with correct seq/ack numbers: handshake, data
+ * both ways, FIN both ways. Returns the number of segments written. */
+static int write_clean_conversation(jnet__pcap *p, int family,
+                                    uint64_t *t_ns) {
+  jnet__pkt c = base_pkt(family, IPPROTO_TCP), s = reversed(c);
+  const uint32_t cisn = 1000, sisn = 5000;
+  uint16_t id = 1;
+  struct {
+    int from_client;
+    uint8_t flags;
+    uint32_t seq, ack;
+    const char *data;
+  } seg[] = {
+      {1, JNET__TCP_SYN, cisn, 0, NULL},
+      {0, JNET__TCP_SYN | JNET__TCP_ACK, sisn, cisn + 1, NULL},
+      {1, JNET__TCP_ACK, cisn + 1, sisn + 1, NULL},
+      {1, JNET__TCP_PSH | JNET__TCP_ACK, cisn + 1, sisn + 1, "hello"},
+      {0, JNET__TCP_ACK, sisn + 1, cisn + 6, NULL},
+      {0, JNET__TCP_PSH | JNET__TCP_ACK, sisn + 1, cisn + 6, "world!"},
+      {1, JNET__TCP_ACK, cisn + 6, sisn + 7, NULL},
+      {1, JNET__TCP_FIN | JNET__TCP_ACK, cisn + 6, sisn + 7, NULL},
+      {0, JNET__TCP_FIN | JNET__TCP_ACK, sisn + 7, cisn + 7, NULL},
+      {1, JNET__TCP_ACK, cisn + 7, sisn + 8, NULL},
+  };
+  int n = (int)(sizeof seg / sizeof seg[0]);
+  for (int i = 0; i < n; i++) {
+    jnet__pkt k = seg[i].from_client ? c : s;
+    k.flags = seg[i].flags;
+    k.seq = seg[i].seq;
+    k.ack = seg[i].ack;
+    k.mss = (k.flags & JNET__TCP_SYN) ? 1460 : 0;
+    k.ip_id = id++;
+    k.payload = (const uint8_t *)seg[i].data;
+    k.len = seg[i].data ? (uint32_t)strlen(seg[i].data) : 0;
+    ck_assert_int_eq(jnet__pcap_write(p, *t_ns, &k), 0);
+    *t_ns += 1000000; /* 1 ms apart */
+  }
+  return n;
+}
+
+/* Checks an IP+TCP record against the packet that produced it. */
+static void check_tcp_record(const pu_record *r, const jnet__pkt *k) {
+  const uint8_t *ip = r->data, *t;
+  size_t ip_bytes;
+  ck_assert_uint_eq(r->caplen, r->len);
+  if (k->family == AF_INET) {
+    ip_bytes = 20;
+    ck_assert_uint_eq(ip[0], 0x45);
+    ck_assert_uint_eq(pu_be16(ip + 2), r->len);
+    ck_assert_uint_eq(pu_be16(ip + 4), k->ip_id);
+    ck_assert_uint_eq(pu_be16(ip + 6), 0x4000); /* DF, no fragment */
+    ck_assert_uint_eq(ip[8], k->ttl ? k->ttl : 64);
+    ck_assert_uint_eq(ip[9], IPPROTO_TCP);
+    ck_assert(pu_ipv4_header_ok(ip));
+    ck_assert_mem_eq(ip + 12, k->src, 4);
+    ck_assert_mem_eq(ip + 16, k->dst, 4);
+  } else {
+    ip_bytes = 40;
+    ck_assert_uint_eq(ip[0] >> 4, 6);
+    ck_assert_uint_eq(pu_be16(ip + 4), r->len - 40);
+    ck_assert_uint_eq(ip[6], IPPROTO_TCP);
+    ck_assert_uint_eq(ip[7], k->ttl ? k->ttl : 64);
+    ck_assert_mem_eq(ip + 8, k->src, 16);
+    ck_assert_mem_eq(ip + 24, k->dst, 16);
+  }
+  t = ip + ip_bytes;
+  size_t th_bytes = (size_t)(t[12] >> 4) * 4;
+  int has_mss = (k->flags & JNET__TCP_SYN) && k->mss;
+  ck_assert_uint_eq(th_bytes, has_mss ? 24 : 20);
+  ck_assert_uint_eq(pu_be16(t), k->sport);
+  ck_assert_uint_eq(pu_be16(t + 2), k->dport);
+  ck_assert_uint_eq(pu_be32(t + 4), k->seq);
+  if (k->flags & JNET__TCP_ACK)
+    ck_assert_uint_eq(pu_be32(t + 8), k->ack);
+  ck_assert_uint_eq(t[13], k->flags);
+  ck_assert_uint_eq(pu_be16(t + 14), k->window);
+  if (has_mss) {
+    ck_assert_uint_eq(t[20], 2);
+    ck_assert_uint_eq(t[21], 4);
+    ck_assert_uint_eq(pu_be16(t + 22), k->mss);
+  }
+  ck_assert_uint_eq(r->len, ip_bytes + th_bytes + k->len);
+  if (k->len)
+    ck_assert_mem_eq(t + th_bytes, k->payload, k->len);
+  int family = k->family;
+  ck_assert(pu_l4_ok(family, family == AF_INET ? ip + 12 : ip + 8,
+                     family == AF_INET ? ip + 16 : ip + 24, IPPROTO_TCP, t,
+                     r->len - ip_bytes));
+  ck_assert_uint_eq(r->len, jnet__pkt_wire_bytes(k));
+}
+
+START_TEST(file_header_is_nanosecond_raw_and_timestamps_from_2000) {
+  char path[256];
+  pu_temp_path(path, sizeof path, "hdr");
+  jnet__pcap *p;
+  ck_assert_int_eq(jnet__pcap_open(&p, path), 0);
+  jnet__pkt k = base_pkt(AF_INET, IPPROTO_UDP);
+  const uint64_t t1 = 0, t2 = 3 * 1000000000ull + 123456789ull;
+  ck_assert_int_eq(jnet__pcap_write(p, t1, &k), 0);
+  ck_assert_int_eq(jnet__pcap_write(p, t2, &k), 0);
+  ck_assert_int_eq(jnet__pcap_close(p), 0);
+  pu_capture *c = malloc(sizeof *c);
+  ck_assert_int_eq(pu_read(path, c), 0);
+  ck_assert_uint_eq(c->magic, 0xa1b23c4d);
+  ck_assert_int_eq(c->linktype, 101);
+  ck_assert_uint_eq(c->snaplen, 65535);
+  ck_assert_uint_eq(c->n, 2);
+  ck_assert_uint_eq(c->rec[0].ts_sec, EPOCH_2000_S);
+  ck_assert_uint_eq(c->rec[0].ts_nsec, 0);
+  ck_assert_uint_eq(c->rec[1].ts_sec, EPOCH_2000_S + 3);
+  ck_assert_uint_eq(c->rec[1].ts_nsec, 123456789);
+  pu_free(c);
+  free(c);
+  unlink(path);
+}
+END_TEST
+
+/* The conversation above, for IPv4 (_i = 0) and IPv6 (_i = 1). */
+START_TEST(tcp_headers_and_checksums_are_real) {
+  int family = _i ? AF_INET6 : AF_INET;
+  char path[256];
+  pu_temp_path(path, sizeof path, "tcp");
+  jnet__pcap *p;
+  ck_assert_int_eq(jnet__pcap_open(&p, path), 0);
+  uint64_t t = 0;
+  int n = write_clean_conversation(p, family, &t);
+  /* A RST with a TTL and an odd-length segment, to vary the sums. */
+  jnet__pkt rst = base_pkt(family, IPPROTO_TCP);
+  rst.flags = JNET__TCP_RST | JNET__TCP_ACK;
+  rst.seq = 77;
+  rst.ack = 88;
+  rst.ttl = 3;
+  rst.ip_id = 0xbeef;
+  ck_assert_int_eq(jnet__pcap_write(p, t, &rst), 0);
+  jnet__pkt odd = base_pkt(family, IPPROTO_TCP);
+  odd.flags = JNET__TCP_ACK | JNET__TCP_PSH;
+  odd.payload = (const uint8_t *)"\xff\xff\x01";
+  odd.len = 3;
+  odd.seq = 0xfffffff0u;
+  odd.ack = 0x80000000u;
+  ck_assert_int_eq(jnet__pcap_write(p, t, &odd), 0);
+  ck_assert_int_eq(jnet__pcap_close(p), 0);
+
+  pu_capture *c = malloc(sizeof *c);
+  ck_assert_int_eq(pu_read(path, c), 0);
+  ck_assert_uint_eq(c->n, (size_t)n + 2);
+  /* Records 0 and 1 are SYN and SYN-ACK, 3 carries "hello". */
+  jnet__pkt syn = base_pkt(family, IPPROTO_TCP);
+  syn.flags = JNET__TCP_SYN;
+  syn.seq = 1000;
+  syn.mss = 1460;
+  syn.ip_id = 1;
+  check_tcp_record(&c->rec[0], &syn);
+  jnet__pkt synack = reversed(base_pkt(family, IPPROTO_TCP));
+  synack.flags = JNET__TCP_SYN | JNET__TCP_ACK;
+  synack.seq = 5000;
+  synack.ack = 1001;
+  synack.mss = 1460;
+  synack.ip_id = 2;
+  check_tcp_record(&c->rec[1], &synack);
+  jnet__pkt data = base_pkt(family, IPPROTO_TCP);
+  data.flags = JNET__TCP_PSH | JNET__TCP_ACK;
+  data.seq = 1001;
+  data.ack = 5001;
+  data.ip_id = 4;
+  data.payload = (const uint8_t *)"hello";
+  data.len = 5;
+  check_tcp_record(&c->rec[3], &data);
+  check_tcp_record(&c->rec[n], &rst);
+  check_tcp_record(&c->rec[n + 1], &odd);
+  pu_free(c);
+  free(c);
+  unlink(path);
+}
+END_TEST
+
+START_TEST(tcp_ack_number_is_zero_without_ack_flag) {
+  char path[256];
+  pu_temp_path(path, sizeof path, "ack0");
+  jnet__pcap *p;
+  ck_assert_int_eq(jnet__pcap_open(&p, path), 0);
+  jnet__pkt k = base_pkt(AF_INET, IPPROTO_TCP);
+  k.flags = JNET__TCP_SYN;
+  k.ack = 12345; /* stale value in the model's struct */
+  ck_assert_int_eq(jnet__pcap_write(p, 0, &k), 0);
+  ck_assert_int_eq(jnet__pcap_close(p), 0);
+  pu_capture *c = malloc(sizeof *c);
+  ck_assert_int_eq(pu_read(path, c), 0);
+  ck_assert_uint_eq(c->n, 1);
+  ck_assert_uint_eq(pu_be32(c->rec[0].data + 20 + 8), 0);
+  ck_assert(pu_l4_ok(AF_INET, c->rec[0].data + 12, c->rec[0].data + 16,
+                     IPPROTO_TCP, c->rec[0].data + 20, c->rec[0].len - 20));
+  pu_free(c);
+  free(c);
+  unlink(path);
+}
+END_TEST
+
+/* Unfragmented UDP on both families, with an even, an odd and an empty
+ * payload; IPv4 UDP has no DF (so it may be fragmented). */
+START_TEST(udp_headers_and_checksums_are_real) {
+  int family = _i ? AF_INET6 : AF_INET;
+  size_t ip_bytes = family == AF_INET ? 20 : 40;
+  char path[256];
+  pu_temp_path(path, sizeof path, "udp");
+  jnet__pcap *p;
+  ck_assert_int_eq(jnet__pcap_open(&p, path), 0);
+  static const char *payloads[] = {"ping", "odd", ""};
+  for (int i = 0; i < 3; i++) {
+    jnet__pkt k = base_pkt(family, IPPROTO_UDP);
+    k.sport = 5353;
+    k.dport = 53;
+    k.ip_id = (uint16_t)(100 + i);
+    k.payload = (const uint8_t *)payloads[i];
+    k.len = (uint32_t)strlen(payloads[i]);
+    ck_assert_int_eq(jnet__pcap_write(p, (uint64_t)i, &k), 0);
+    ck_assert_uint_eq(jnet__pkt_wire_bytes(&k), ip_bytes + 8 + k.len);
+  }
+  ck_assert_int_eq(jnet__pcap_close(p), 0);
+  pu_capture *c = malloc(sizeof *c);
+  ck_assert_int_eq(pu_read(path, c), 0);
+  ck_assert_uint_eq(c->n, 3);
+  for (int i = 0; i < 3; i++) {
+    const uint8_t *ip = c->rec[i].data, *u = ip + ip_bytes;
+    size_t plen = strlen(payloads[i]);
+    ck_assert_uint_eq(c->rec[i].len, ip_bytes + 8 + plen);
+    if (family == AF_INET) {
+      ck_assert_uint_eq(ip[9], IPPROTO_UDP);
+      ck_assert_uint_eq(pu_be16(ip + 4), 100 + i);
+      ck_assert_uint_eq(pu_be16(ip + 6), 0);
+      ck_assert(pu_ipv4_header_ok(ip));
+    } else {
+      ck_assert_uint_eq(ip[6], IPPROTO_UDP);
+      ck_assert_uint_eq(pu_be16(ip + 4), 8 + plen);
+    }
+    ck_assert_uint_eq(pu_be16(u), 5353);
+    ck_assert_uint_eq(pu_be16(u + 2), 53);
+    ck_assert_uint_eq(pu_be16(u + 4), 8 + plen);
+    ck_assert_uint_ne(pu_be16(u + 6), 0); /* always present */
+    ck_assert_mem_eq(u + 8, payloads[i], plen);
+    ck_assert(pu_l4_ok(family, family == AF_INET ? ip + 12 : ip + 8,
+                       family == AF_INET ? ip + 16 : ip + 24, IPPROTO_UDP, u,
+                       8 + plen));
+  }
+  pu_free(c);
+  free(c);
+  unlink(path);
+}
+END_TEST
+
+/* A payload chosen so the one's-complement sum is 0xffff: the computed
+ * checksum is 0 and must go on the wire as 0xffff (RFC 768). */
+START_TEST(udp_zero_checksum_is_sent_as_ffff) {
+  int family = _i ? AF_INET6 : AF_INET;
+  jnet__pkt k = base_pkt(family, IPPROTO_UDP);
+  uint8_t payload[2] = {0, 0};
+  uint8_t header[8] = {k.sport >> 8, k.sport & 0xff, k.dport >> 8,
+                       k.dport & 0xff, 0, 10, 0, 0};
+  size_t alen = family == AF_INET ? 4 : 16;
+  uint32_t acc = pu_sum(0, k.src, alen);
+  acc = pu_sum(acc, k.dst, alen);
+  acc += IPPROTO_UDP + 10;
+  acc = pu_sum(acc, header, 8);
+  uint16_t w = (uint16_t)(0xffff - pu_fold(acc));
+  payload[0] = (uint8_t)(w >> 8);
+  payload[1] = (uint8_t)w;
+  k.payload = payload;
+  k.len = 2;
+  char path[256];
+  pu_temp_path(path, sizeof path, "zero");
+  jnet__pcap *p;
+  ck_assert_int_eq(jnet__pcap_open(&p, path), 0);
+  ck_assert_int_eq(jnet__pcap_write(p, 0, &k), 0);
+  ck_assert_int_eq(jnet__pcap_close(p), 0);
+  pu_capture *c = malloc(sizeof *c);
+  ck_assert_int_eq(pu_read(path, c), 0);
+  ck_assert_uint_eq(c->n, 1);
+  const uint8_t *u = c->rec[0].data + (family == AF_INET ? 20 : 40);
+  ck_assert_uint_eq(pu_be16(u + 6), 0xffff);
+  pu_free(c);
+  free(c);
+  unlink(path);
+}
+END_TEST
+
+/* A datagram over the MTU becomes fragments: each fits the MTU, offsets
+ * are in 8-byte units and contiguous, only the last has MF clear, all share
+ * the identification, and the reassembled datagram verifies. */
+START_TEST(udp_over_mtu_is_fragmented) {
+  int family = _i ? AF_INET6 : AF_INET;
+  const uint32_t plen = 4000, mtu = 1280;
+  uint8_t *payload = malloc(plen);
+  for (uint32_t i = 0; i < plen; i++)
+    payload[i] = (uint8_t)(i * 7 + 3);
+  jnet__pkt k = base_pkt(family, IPPROTO_UDP);
+  k.payload = payload;
+  k.len = plen;
+  k.mtu = mtu;
+  k.ip_id = 0x4242;
+  char path[256];
+  pu_temp_path(path, sizeof path, "frag");
+  jnet__pcap *p;
+  ck_assert_int_eq(jnet__pcap_open(&p, path), 0);
+  ck_assert_int_eq(jnet__pcap_write(p, 0, &k), 0);
+  ck_assert_int_eq(jnet__pcap_close(p), 0);
+
+  pu_capture *c = malloc(sizeof *c);
+  ck_assert_int_eq(pu_read(path, c), 0);
+  ck_assert_uint_gt(c->n, 3);
+  uint8_t *datagram = calloc(1, 8 + plen);
+  size_t next_off = 0, wire = 0;
+  for (size_t i = 0; i < c->n; i++) {
+    const uint8_t *ip = c->rec[i].data, *frag;
+    size_t off, n;
+    int more;
+    ck_assert_uint_le(c->rec[i].len, mtu);
+    ck_assert_uint_eq(c->rec[i].caplen, c->rec[i].len);
+    wire += c->rec[i].len;
+    if (family == AF_INET) {
+      ck_assert(pu_ipv4_header_ok(ip));
+      ck_assert_uint_eq(ip[9], IPPROTO_UDP);
+      ck_assert_uint_eq(pu_be16(ip + 2), c->rec[i].len);
+      ck_assert_uint_eq(pu_be16(ip + 4), 0x4242);
+      ck_assert_uint_eq(pu_be16(ip + 6) & 0x4000, 0); /* no DF */
+      more = (pu_be16(ip + 6) & 0x2000) != 0;
+      off = (size_t)(pu_be16(ip + 6) & 0x1fff) * 8;
+      frag = ip + 20;
+      n = c->rec[i].len - 20;
+    } else {
+      ck_assert_uint_eq(ip[6], 44); /* Fragment header */
+      ck_assert_uint_eq(pu_be16(ip + 4), c->rec[i].len - 40);
+      const uint8_t *fh = ip + 40;
+      ck_assert_uint_eq(fh[0], IPPROTO_UDP);
+      ck_assert_uint_eq(pu_be32(fh + 4), 0x4242);
+      more = fh[3] & 1;
+      off = (size_t)(pu_be16(fh + 2) >> 3) * 8;
+      frag = fh + 8;
+      n = c->rec[i].len - 48;
+    }
+    ck_assert_uint_eq(off, next_off);
+    ck_assert_int_eq(more, i + 1 < c->n);
+    if (more)
+      ck_assert_uint_eq(n % 8, 0);
+    ck_assert_uint_le(off + n, 8 + plen);
+    memcpy(datagram + off, frag, n);
+    next_off = off + n;
+  }
+  ck_assert_uint_eq(next_off, 8 + plen);
+  ck_assert_uint_eq(pu_be16(datagram + 4), 8 + plen);
+  ck_assert_mem_eq(datagram + 8, payload, plen);
+  const uint8_t *ip0 = c->rec[0].data;
+  ck_assert(pu_l4_ok(family, family == AF_INET ? ip0 + 12 : ip0 + 8,
+                     family == AF_INET ? ip0 + 16 : ip0 + 24, IPPROTO_UDP,
+                     datagram, 8 + plen));
+  ck_assert_uint_eq(jnet__pkt_wire_bytes(&k), wire);
+  free(datagram);
+  free(payload);
+  pu_free(c);
+  free(c);
+  unlink(path);
+}
+END_TEST
+
+/* The largest UDP datagram on a link with no MTU limit (0): IPv4 fits in
+ * one 65535-byte packet; IPv6 would not, and is fragmented to stay whole
+ * within the snap length. */
+START_TEST(largest_udp_datagram_is_written_whole) {
+  int family = _i ? AF_INET6 : AF_INET;
+  const uint32_t plen = 65507;
+  uint8_t *payload = calloc(1, plen);
+  jnet__pkt k = base_pkt(family, IPPROTO_UDP);
+  k.payload = payload;
+  k.len = plen;
+  k.mtu = 0;
+  char path[256];
+  pu_temp_path(path, sizeof path, "max");
+  jnet__pcap *p;
+  ck_assert_int_eq(jnet__pcap_open(&p, path), 0);
+  ck_assert_int_eq(jnet__pcap_write(p, 0, &k), 0);
+  ck_assert_int_eq(jnet__pcap_close(p), 0);
+  pu_capture *c = malloc(sizeof *c);
+  ck_assert_int_eq(pu_read(path, c), 0);
+  size_t wire = 0;
+  for (size_t i = 0; i < c->n; i++) {
+    ck_assert_uint_le(c->rec[i].len, 65535);
+    ck_assert_uint_eq(c->rec[i].caplen, c->rec[i].len);
+    wire += c->rec[i].len;
+  }
+  ck_assert_uint_eq(c->n, family == AF_INET ? 1 : 2);
+  ck_assert_uint_eq(wire, jnet__pkt_wire_bytes(&k));
+  pu_free(c);
+  free(c);
+  free(payload);
+  unlink(path);
+}
+END_TEST
+
+START_TEST(same_input_gives_identical_files) {
+  char a[256], b[256];
+  pu_temp_path(a, sizeof a, "a");
+  pu_temp_path(b, sizeof b, "b");
+  const char *paths[2] = {a, b};
+  uint8_t big[3000];
+  for (size_t i = 0; i < sizeof big; i++)
+    big[i] = (uint8_t)i;
+  for (int run = 0; run < 2; run++) {
+    jnet__pcap *p;
+    ck_assert_int_eq(jnet__pcap_open(&p, paths[run]), 0);
+    uint64_t t = 5;
+    write_clean_conversation(p, AF_INET, &t);
+    write_clean_conversation(p, AF_INET6, &t);
+    jnet__pkt k = base_pkt(AF_INET6, IPPROTO_UDP);
+    k.payload = big;
+    k.len = sizeof big;
+    ck_assert_int_eq(jnet__pcap_write(p, t, &k), 0);
+    ck_assert_int_eq(jnet__pcap_close(p), 0);
+  }
+  ck_assert(pu_same_file(a, b));
+  /* And a different time gives a different file (the check can fail). */
+  jnet__pcap *p;
+  ck_assert_int_eq(jnet__pcap_open(&p, b), 0);
+  uint64_t t = 6;
+  write_clean_conversation(p, AF_INET, &t);
+  ck_assert_int_eq(jnet__pcap_close(p), 0);
+  ck_assert(!pu_same_file(a, b));
+  unlink(a);
+  unlink(b);
+}
+END_TEST
+
+/* /dev/full: the header fits in the stdio buffer, so open succeeds; the
+ * first flush fails with ENOSPC, and that error stays. */
+START_TEST(full_disk_error_is_sticky) {
+  jnet__pcap *p;
+  ck_assert_int_eq(jnet__pcap_open(&p, "/dev/full"), 0);
+  uint8_t payload[1400] = {0};
+  jnet__pkt k = base_pkt(AF_INET, IPPROTO_UDP);
+  k.payload = payload;
+  k.len = sizeof payload;
+  int rc = 0, i;
+  for (i = 0; i < 100000 && rc == 0; i++) /* 140 MB at most */
+    rc = jnet__pcap_write(p, (uint64_t)i, &k);
+  ck_assert_int_eq(rc, -ENOSPC);
+  ck_assert_int_lt(i, 100000);
+  ck_assert_int_eq(jnet__pcap_write(p, 0, &k), -ENOSPC);
+  ck_assert_int_eq(jnet__pcap_close(p), -ENOSPC);
+}
+END_TEST
+
+START_TEST(full_disk_is_reported_by_close) {
+  jnet__pcap *p;
+  ck_assert_int_eq(jnet__pcap_open(&p, "/dev/full"), 0);
+  jnet__pkt k = base_pkt(AF_INET, IPPROTO_UDP);
+  ck_assert_int_eq(jnet__pcap_write(p, 0, &k), 0); /* still buffered */
+  ck_assert_int_eq(jnet__pcap_close(p), -ENOSPC);
+}
+END_TEST
+
+START_TEST(unwritable_paths_give_errno) {
+  jnet__pcap *p = (jnet__pcap *)&p;
+  ck_assert_int_eq(jnet__pcap_open(&p, "/nonexistent-dir/x/y.pcap"), -ENOENT);
+  ck_assert_ptr_null(p);
+  ck_assert_int_eq(jnet__pcap_open(&p, "/"), -EISDIR);
+  ck_assert_int_eq(jnet__pcap_open(&p, NULL), -EINVAL);
+  ck_assert_int_eq(jnet__pcap_close(NULL), 0);
+}
+END_TEST
+
+static int mallocs_left;
+static void *failing_malloc(size_t n) {
+  return mallocs_left-- > 0 ? malloc(n) : NULL;
+}
+
+/* Fail the 1st, 2nd, ... allocation until open succeeds: each failure is
+ * -ENOMEM and leaves no file handle open. */
+START_TEST(open_fails_cleanly_without_memory) {
+  ck_assert_int_eq(jnet_replace_allocator(failing_malloc, realloc, free), 0);
+  char path[256];
+  pu_temp_path(path, sizeof path, "nomem");
+  int rc = -1, k;
+  for (k = 0; k < 10 && rc != 0; k++) {
+    mallocs_left = k;
+    jnet__pcap *p = NULL;
+    rc = jnet__pcap_open(&p, path);
+    if (rc == 0)
+      ck_assert_int_eq(jnet__pcap_close(p), 0);
+    else
+      ck_assert_int_eq(rc, -ENOMEM);
+  }
+  ck_assert_int_eq(rc, 0);
+  ck_assert_int_gt(k, 1); /* at least one failure was injected */
+  unlink(path);
+}
+END_TEST
+
+START_TEST(bad_packets_are_rejected_without_writing) {
+  char path[256];
+  pu_temp_path(path, sizeof path, "bad");
+  jnet__pcap *p;
+  ck_assert_int_eq(jnet__pcap_open(&p, path), 0);
+  jnet__pkt k = base_pkt(AF_INET, IPPROTO_TCP);
+  k.family = AF_UNIX;
+  ck_assert_int_eq(jnet__pcap_write(p, 0, &k), -EINVAL);
+  k = base_pkt(AF_INET, 1 /* ICMP */);
+  ck_assert_int_eq(jnet__pcap_write(p, 0, &k), -EINVAL);
+  k = base_pkt(AF_INET, IPPROTO_TCP);
+  k.len = 70000;
+  k.payload = calloc(1, k.len);
+  ck_assert_int_eq(jnet__pcap_write(p, 0, &k), -EMSGSIZE);
+  free((void *)k.payload);
+  k = base_pkt(AF_INET, IPPROTO_TCP);
+  ck_assert_int_eq(jnet__pcap_write(p, 0, &k), 0); /* not sticky */
+  ck_assert_int_eq(jnet__pcap_close(p), 0);
+  pu_capture *c = malloc(sizeof *c);
+  ck_assert_int_eq(pu_read(path, c), 0);
+  ck_assert_uint_eq(c->n, 1);
+  pu_free(c);
+  free(c);
+  unlink(path);
+}
+END_TEST
+
+START_TEST(unix_port_is_stable_and_in_range) {
+  char path[64];
+  int distinct = 0;
+  uint16_t prev = 0;
+  for (int i = 0; i < 2000; i++) {
+    snprintf(path, sizeof path, "/tmp/sock-%d", i);
+    uint16_t port = jnet__pcap_unix_port(path);
+    ck_assert_uint_ge(port, 49152);
+    ck_assert_uint_eq(port, jnet__pcap_unix_port(path));
+    if (port != prev)
+      distinct++;
+    prev = port;
+  }
+  ck_assert_int_gt(distinct, 1900); /* neighbours rarely collide */
+  ck_assert_uint_ne(jnet__pcap_unix_port("@a"), jnet__pcap_unix_port("@b"));
+}
+END_TEST
+
+/* ---- tshark ------------------------------------------------------------------ */
+
+static char *tshark(const char *args, const char *path) {
+  char cmd[1024];
+  snprintf(cmd, sizeof cmd, "tshark -r '%s' %s 2>/dev/null", path, args);
+  int status;
+  char *out = pu_run(cmd, &status);
+  ck_assert_ptr_nonnull(out);
+  ck_assert_msg(status == 0, "tshark failed (%d): %s", status, cmd);
+  return out;
+}
+
+START_TEST(tshark_decodes_tcp_fields_and_checksums) {
+  NEED_TSHARK();
+  char path[256];
+  pu_temp_path(path, sizeof path, "tsh");
+  jnet__pcap *p;
+  ck_assert_int_eq(jnet__pcap_open(&p, path), 0);
+  uint64_t t = 0;
+  int n = write_clean_conversation(p, _i ? AF_INET6 : AF_INET, &t);
+  ck_assert_int_eq(jnet__pcap_close(p), 0);
+  char *out = tshark("-o tcp.check_checksum:TRUE -o ip.check_checksum:TRUE "
+                     "-T fields -E separator=, -e tcp.checksum.status "
+                     "-e tcp.srcport -e tcp.dstport -e tcp.seq_raw "
+                     "-e tcp.flags -e tcp.len -e tcp.options.mss_val",
+                     path);
+  ck_assert_uint_eq(pu_count_lines(out), (size_t)n);
+  /* Every line starts with checksum status 1 (Good). */
+  ck_assert_uint_eq(pu_count_prefix(out, "1,"), (size_t)n);
+  ck_assert_ptr_nonnull(strstr(out, "1,40000,80,1000,0x0002,0,1460\n"));
+  ck_assert_ptr_nonnull(strstr(out, "1,80,40000,5000,0x0012,0,1460\n"));
+  ck_assert_ptr_nonnull(strstr(out, "1,40000,80,1001,0x0018,5,\n"));
+  ck_assert_ptr_nonnull(strstr(out, "1,80,40000,5001,0x0018,6,\n"));
+  ck_assert_ptr_nonnull(strstr(out, "1,40000,80,1006,0x0011,0,\n"));
+  free(out);
+  unlink(path);
+}
+END_TEST
+
+START_TEST(tshark_reassembles_fragmented_udp) {
+  NEED_TSHARK();
+  int family = _i ? AF_INET6 : AF_INET;
+  const uint32_t plen = 5000;
+  uint8_t *payload = malloc(plen);
+  for (uint32_t i = 0; i < plen; i++)
+    payload[i] = (uint8_t)(i ^ 0x5a);
+  jnet__pkt k = base_pkt(family, IPPROTO_UDP);
+  k.sport = 6000;
+  k.dport = 7000;
+  k.payload = payload;
+  k.len = plen;
+  k.ip_id = 9;
+  char path[256];
+  pu_temp_path(path, sizeof path, "tfrag");
+  jnet__pcap *p;
+  ck_assert_int_eq(jnet__pcap_open(&p, path), 0);
+  ck_assert_int_eq(jnet__pcap_write(p, 0, &k), 0);
+  ck_assert_int_eq(jnet__pcap_close(p), 0);
+  char *out = tshark("-o udp.check_checksum:TRUE -Y udp -T fields "
+                     "-E separator=, -e udp.srcport -e udp.dstport "
+                     "-e udp.length -e udp.checksum.status",
+                     path);
+  ck_assert_str_eq(out, "6000,7000,5008,1\n");
+  free(out);
+  out = tshark("-q -z expert", path);
+  ck_assert_ptr_null(strstr(out, "Warns"));
+  ck_assert_ptr_null(strstr(out, "Errors"));
+  free(out);
+  free(payload);
+  unlink(path);
+}
+END_TEST
+
+/* A clean exchange has no expert warnings or errors; the same with a RST
+ * added has one (so the check can fail). */
+START_TEST(tshark_expert_is_clean_for_a_correct_conversation) {
+  NEED_TSHARK();
+  int family = _i ? AF_INET6 : AF_INET;
+  char path[256];
+  pu_temp_path(path, sizeof path, "expert");
+  jnet__pcap *p;
+  ck_assert_int_eq(jnet__pcap_open(&p, path), 0);
+  uint64_t t = 0;
+  write_clean_conversation(p, family, &t);
+  ck_assert_int_eq(jnet__pcap_close(p), 0);
+  char *out = tshark("-q -z expert", path);
+  ck_assert_msg(strstr(out, "Warns") == NULL && strstr(out, "Errors") == NULL,
+                "expert: %s", out);
+  ck_assert_ptr_nonnull(strstr(out, "Connection establish request"));
+  free(out);
+
+  ck_assert_int_eq(jnet__pcap_open(&p, path), 0);
+  t = 0;
+  write_clean_conversation(p, family, &t);
+  jnet__pkt rst = base_pkt(family, IPPROTO_TCP);
+  rst.sport = 40001;
+  rst.flags = JNET__TCP_RST | JNET__TCP_ACK;
+  rst.seq = 1;
+  rst.ack = 1;
+  ck_assert_int_eq(jnet__pcap_write(p, t, &rst), 0);
+  ck_assert_int_eq(jnet__pcap_close(p), 0);
+  out = tshark("-q -z expert", path);
+  ck_assert_msg(strstr(out, "Warns") != NULL, "expert: %s", out);
+  ck_assert_ptr_nonnull(strstr(out, "Connection reset (RST)"));
+  free(out);
+  unlink(path);
+}
+END_TEST
+
+static Suite *pcap_writer_suite(void) {
+  Suite *s = suite_create("pcap-writer");
+  TCase *tc = tcase_create("writer");
+  tcase_set_timeout(tc, 60);
+  tcase_add_test(tc, file_header_is_nanosecond_raw_and_timestamps_from_2000);
+  tcase_add_loop_test(tc, tcp_headers_and_checksums_are_real, 0, 2);
+  tcase_add_test(tc, tcp_ack_number_is_zero_without_ack_flag);
+  tcase_add_loop_test(tc, udp_headers_and_checksums_are_real, 0, 2);
+  tcase_add_loop_test(tc, udp_zero_checksum_is_sent_as_ffff, 0, 2);
+  tcase_add_loop_test(tc, udp_over_mtu_is_fragmented, 0, 2);
+  tcase_add_loop_test(tc, largest_udp_datagram_is_written_whole, 0, 2);
+  tcase_add_test(tc, same_input_gives_identical_files);
+  tcase_add_test(tc, full_disk_error_is_sticky);
+  tcase_add_test(tc, full_disk_is_reported_by_close);
+  tcase_add_test(tc, unwritable_paths_give_errno);
+  tcase_add_test(tc, open_fails_cleanly_without_memory);
+  tcase_add_test(tc, bad_packets_are_rejected_without_writing);
+  tcase_add_test(tc, unix_port_is_stable_and_in_range);
+  suite_add_tcase(s, tc);
+  TCase *tt = tcase_create("tshark");
+  tcase_set_timeout(tt, 120);
+  tcase_add_loop_test(tt, tshark_decodes_tcp_fields_and_checksums, 0, 2);
+  tcase_add_loop_test(tt, tshark_reassembles_fragmented_udp, 0, 2);
+  tcase_add_loop_test(tt, tshark_expert_is_clean_for_a_correct_conversation,
+                      0, 2);
+  suite_add_tcase(s, tt);
+  return s;
+}
+
+int main(void) {
+  SRunner *sr = srunner_create(pcap_writer_suite());
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
