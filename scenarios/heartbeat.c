@@ -10,8 +10,9 @@
  * The detector's timer is exact: the fiber sleeps in recv_from until the
  * next send or the earliest suspicion deadline, whichever is first.
  *
- *   hb-node    peers=A,B,C [port=9000] [interval_ms=50] [timeout_ms=300]
- *              [until_ms=3000] [crashed=B crash_ms=1000 bound_ms=400]
+ *   hb-node    peers=A,B,C [monitor=M] [port=9000] [interval_ms=50]
+ *              [timeout_ms=300] [until_ms=3000]
+ *              [crashed=B crash_ms=1000 bound_ms=400]
  *   hb-monitor nodes=A,B,C  (same options, never sends)
  */
 #include <math.h>
@@ -31,6 +32,7 @@ typedef struct hb_peer {
   int suspected;
   double detected_s;   /* first suspicion at or after the crash, or -1 */
   double false_s;      /* first suspicion of a live node, or -1 */
+  int watched;         /* 0: only sent to (the monitor) */
 } hb_peer;
 
 typedef struct hb_state {
@@ -55,6 +57,7 @@ static int parse_peers(hb_state *st, const char *list) {
     hb_peer *pe = &st->peers[st->npeers];
     memcpy(pe->name, p, n);
     pe->name[n] = '\0';
+    pe->watched = 1;
     if (strcmp(pe->name, st->self) != 0)
       st->npeers++;
     p = comma ? comma + 1 : NULL;
@@ -89,7 +92,7 @@ static double check_deadlines(hb_state *st, double now) {
   double next = INFINITY;
   for (int i = 0; i < st->npeers; i++) {
     hb_peer *pe = &st->peers[i];
-    if (pe->suspected)
+    if (pe->suspected || !pe->watched)
       continue;
     double due = pe->last_s + st->timeout_s;
     if (due <= now)
@@ -135,8 +138,15 @@ static void hb_run(jnet_prog_ctx *ctx, int sending) {
   st.crash_s = (double)jnet_prog_arg_int(ctx, "crash_ms", 0) / 1e3;
   st.bound_s = (double)jnet_prog_arg_int(ctx, "bound_ms", 400) / 1e3;
   const char *list = jnet_prog_arg(ctx, sending ? "peers" : "nodes", NULL);
-  if (parse_peers(&st, list) < 0 || st.interval_s <= 0 ||
-      st.timeout_s <= 0) {
+  const char *monitor = sending ? jnet_prog_arg(ctx, "monitor", NULL) : NULL;
+  int bad = parse_peers(&st, list) < 0 || st.interval_s <= 0 ||
+            st.timeout_s <= 0;
+  if (!bad && monitor != NULL) { /* heartbeats go there too, unwatched */
+    bad = st.npeers == HB_MAX_PEERS || strlen(monitor) >= HB_NAME_MAX;
+    if (!bad)
+      strcpy(st.peers[st.npeers++].name, monitor);
+  }
+  if (bad) {
     jnet_prog_check(ctx, "ok", 0, "bad arguments: peers/nodes=%s",
                     list ? list : "(none)");
     return;

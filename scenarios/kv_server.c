@@ -290,10 +290,13 @@ static int do_put(kv_server *s, jnet_stream c, const char *key,
   if (!need_backup(s))
     return reply_line(c, "OK", t);
   if (s->cfg.ack_before_replicate) { /* the bug */
+    /* "The backup gets it a moment later, and we keep retrying until it
+     * does." Usually true: the forward leaves with the ack. But if the
+     * primary dies before the forward arrives, the ack was a lie. */
     rc = reply_line(c, "OK", t);
-    for (int tries = 0; tries < 3; tries++)
-      if (forward(s, e0, key, val, version) ||
-          d->role != KV_PRIMARY || d->epoch != e0)
+    while (!forward(s, e0, key, val, version) && d->role == KV_PRIMARY &&
+           d->epoch == e0 && !s->stopping)
+      if (jnet_sleep(s->cfg.hb_interval_s) < 0)
         break;
     return rc;
   }
