@@ -1,0 +1,311 @@
+/* test_sim_capture.c — the capture of a whole simulated run, through
+ * examples/sim-capture: determinism per seed, and what tshark makes of it
+ * (packet count, checksums, conversations, followed streams, expert info). */
+#define _DEFAULT_SOURCE
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "capture.h"
+#include "pcap_util.h"
+
+#ifndef SIM_CAPTURE_BIN
+#error "SIM_CAPTURE_BIN: path of build/examples/sim-capture"
+#endif
+
+#define NEED_TSHARK()                                                          \
+  ck_assert_msg(pu_have_tshark(),                                              \
+                "tshark not found: apt-get install tshark")
+
+/* Output of one run of the example. */
+typedef struct run {
+  char path[256];
+  char *out;
+  int status;
+} run;
+
+static void run_example(run *r, unsigned seed, const char *tag) {
+  char cmd[512];
+  pu_temp_path(r->path, sizeof r->path, tag);
+  snprintf(cmd, sizeof cmd, "'%s' %u '%s'", SIM_CAPTURE_BIN, seed, r->path);
+  r->out = pu_run(cmd, &r->status);
+  ck_assert_ptr_nonnull(r->out);
+}
+
+static void run_free(run *r) {
+  free(r->out);
+  unlink(r->path);
+}
+
+static const char *fingerprint(const run *r) {
+  const char *f = strstr(r->out, "fingerprint 0x");
+  ck_assert_msg(f != NULL, "no fingerprint in: %s", r->out);
+  return f;
+}
+
+static char *tshark(const char *path, const char *args) {
+  char cmd[1024];
+  snprintf(cmd, sizeof cmd, "tshark -n -r '%s' %s 2>/dev/null", path, args);
+  int status;
+  char *out = pu_run(cmd, &status);
+  ck_assert_ptr_nonnull(out);
+  ck_assert_msg(status == 0, "tshark failed (%d): %s", status, cmd);
+  return out;
+}
+
+/* The text a client of the example writes: "<name> line NNNNN\n" x lines. */
+static char *expected_text(const char *name, int lines, size_t *len) {
+  size_t cap = (size_t)lines * 32 + 1, n = 0;
+  char *t = malloc(cap);
+  for (int i = 0; i < lines; i++)
+    n += (size_t)snprintf(t + n, cap - n, "%s line %05d\n", name, i);
+  *len = n;
+  return t;
+}
+
+/* A line of `text` containing both a and b. */
+static int has_line_with(const char *text, const char *a, const char *b) {
+  for (const char *s = text; *s;) {
+    const char *e = strchr(s, '\n');
+    size_t l = e ? (size_t)(e - s) : strlen(s);
+    char *line = strndup(s, l);
+    int hit = strstr(line, a) != NULL && strstr(line, b) != NULL;
+    free(line);
+    if (hit)
+      return 1;
+    if (e == NULL)
+      break;
+    s = e + 1;
+  }
+  return 0;
+}
+
+static int hexval(int c) {
+  return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
+}
+
+/* Decode `-z follow,tcp,raw` output: node 0's bytes (lines without a tab)
+ * into *c2s, node 1's (lines starting with a tab) into *s2c. */
+static void parse_follow_raw(const char *text, char **c2s, size_t *c2s_len,
+                             char **s2c, size_t *s2c_len) {
+  size_t cap = strlen(text) / 2 + 1;
+  *c2s = malloc(cap);
+  *s2c = malloc(cap);
+  *c2s_len = *s2c_len = 0;
+  int in_body = 0;
+  for (const char *s = text; *s;) {
+    const char *e = strchr(s, '\n');
+    size_t l = e ? (size_t)(e - s) : strlen(s);
+    if (l >= 7 && strncmp(s, "Node 1:", 7) == 0)
+      in_body = 1;
+    else if (l > 0 && s[0] == '=')
+      in_body = 0;
+    else if (in_body && l > 0) {
+      int server = s[0] == '\t';
+      const char *h = s + server;
+      char *dst = server ? *s2c : *c2s;
+      size_t *n = server ? s2c_len : c2s_len;
+      for (; h + 1 < s + l; h += 2)
+        dst[(*n)++] = (char)(hexval(h[0]) << 4 | hexval(h[1]));
+    }
+    if (e == NULL)
+      break;
+    s = e + 1;
+  }
+}
+
+START_TEST(example_run_succeeds_with_retransmissions) {
+  run r;
+  run_example(&r, 7, "ok");
+  ck_assert_msg(r.status == 0, "sim-capture failed:\n%s", r.out);
+  ck_assert_ptr_nonnull(strstr(r.out, "tcp alice 51000 bytes echoed: ok"));
+  ck_assert_ptr_nonnull(strstr(r.out, "tcp bob 30000 bytes echoed: ok"));
+  ck_assert_ptr_nonnull(strstr(r.out, "tcp bob port 7001 refused: ok"));
+  ck_assert_ptr_nonnull(strstr(r.out, "udp carol 5 datagrams echoed: ok"));
+  ck_assert_ptr_nonnull(strstr(r.out, "unix /run/echo.sock echoed: ok"));
+  unsigned long long sent = 0, dropped = 0, rexmit = 0;
+  const char *st = strstr(r.out, "packets ");
+  ck_assert_ptr_nonnull(st);
+  ck_assert_int_eq(sscanf(st, "packets %llu dropped %llu retransmits %llu",
+                          &sent, &dropped, &rexmit),
+                   3);
+  ck_assert_uint_ge(sent, 100);
+  ck_assert_uint_gt(dropped, 0);
+  ck_assert_uint_gt(rexmit, 0);
+  run_free(&r);
+}
+END_TEST
+
+START_TEST(same_seed_gives_same_pcap_and_fingerprint) {
+  run a, b, c;
+  run_example(&a, 7, "s7a");
+  run_example(&b, 7, "s7b");
+  run_example(&c, 8, "s8");
+  ck_assert_int_eq(a.status, 0);
+  ck_assert_int_eq(b.status, 0);
+  ck_assert_int_eq(c.status, 0);
+  ck_assert_str_eq(a.out, b.out);
+  ck_assert(pu_same_file(a.path, b.path));
+  ck_assert_str_ne(fingerprint(&a), fingerprint(&c));
+  ck_assert(!pu_same_file(a.path, c.path));
+  run_free(&a);
+  run_free(&b);
+  run_free(&c);
+}
+END_TEST
+
+START_TEST(tshark_decodes_every_packet_with_good_checksums) {
+  NEED_TSHARK();
+  run r;
+  run_example(&r, 7, "count");
+  ck_assert_int_eq(r.status, 0);
+  char *all = tshark(r.path, "");
+  size_t n = pu_count_lines(all);
+  ck_assert_uint_ge(n, 100);
+  char *bad = tshark(r.path,
+                     "-o ip.check_checksum:TRUE -o tcp.check_checksum:TRUE "
+                     "-o udp.check_checksum:TRUE -Y 'ip.checksum.status == 0 "
+                     "|| tcp.checksum.status == 0 || udp.checksum.status == 0 "
+                     "|| _ws.malformed'");
+  ck_assert_msg(pu_count_lines(bad) == 0, "bad packets:\n%s", bad);
+  char *good = tshark(r.path, "-o tcp.check_checksum:TRUE "
+                              "-Y 'tcp.checksum.status == 1'");
+  ck_assert_uint_gt(pu_count_lines(good), 50);
+  free(all);
+  free(bad);
+  free(good);
+  run_free(&r);
+}
+END_TEST
+
+START_TEST(tshark_shows_the_expected_conversations) {
+  NEED_TSHARK();
+  run r;
+  run_example(&r, 7, "conv");
+  ck_assert_int_eq(r.status, 0);
+  char *tcp = tshark(r.path, "-q -z conv,tcp");
+  ck_assert_msg(has_line_with(tcp, "192.0.2.11:", "192.0.2.10:7000"), "%s",
+                tcp);
+  ck_assert_msg(has_line_with(tcp, "2001:db8::12:", "2001:db8::10:7000"),
+                "%s", tcp);
+  ck_assert_msg(has_line_with(tcp, "2001:db8::12:", "2001:db8::10:7001"),
+                "%s", tcp);
+  char unix_port[32];
+  snprintf(unix_port, sizeof unix_port, "127.0.0.1:%u",
+           (unsigned)jnet__pcap_unix_port("/run/echo.sock"));
+  ck_assert_msg(has_line_with(tcp, "127.0.0.1:", unix_port) ||
+                    has_line_with(tcp, "::1", "<->"),
+                "no unix-socket conversation (%s): %s", unix_port, tcp);
+  char *udp = tshark(r.path, "-q -z conv,udp");
+  ck_assert_msg(has_line_with(udp, "198.51.100.13:", "192.0.2.10:5300"), "%s",
+                udp);
+  free(tcp);
+  free(udp);
+  run_free(&r);
+}
+END_TEST
+
+/* Following a connection gives exactly the text the client wrote, and the
+ * same text echoed back, even with retransmissions (alice) on the wire. */
+START_TEST(tshark_follows_streams_to_the_written_bytes) {
+  NEED_TSHARK();
+  static const struct {
+    const char *name, *filter;
+    int lines;
+  } who[] = {
+      {"alice", "ip.src == 192.0.2.11", 3000},
+      {"bob", "ipv6.src == 2001:db8::12 && tcp.dstport == 7000", 2000},
+  };
+  run r;
+  run_example(&r, 7, "follow");
+  ck_assert_int_eq(r.status, 0);
+  for (size_t i = 0; i < 2; i++) {
+    char args[512];
+    snprintf(args, sizeof args,
+             "-Y 'tcp.flags.syn == 1 && tcp.flags.ack == 0 && %s' "
+             "-T fields -e tcp.stream",
+             who[i].filter);
+    char *streams = tshark(r.path, args);
+    int stream = atoi(streams);
+    ck_assert_msg(streams[0] >= '0' && streams[0] <= '9', "no SYN from %s",
+                  who[i].name);
+    free(streams);
+    snprintf(args, sizeof args, "-q -z follow,tcp,raw,%d", stream);
+    char *raw = tshark(r.path, args);
+    char *c2s, *s2c;
+    size_t c2s_len, s2c_len, want_len;
+    parse_follow_raw(raw, &c2s, &c2s_len, &s2c, &s2c_len);
+    char *want = expected_text(who[i].name, who[i].lines, &want_len);
+    ck_assert_uint_eq(c2s_len, want_len);
+    ck_assert_uint_eq(s2c_len, want_len);
+    ck_assert(memcmp(c2s, want, want_len) == 0);
+    ck_assert(memcmp(s2c, want, want_len) == 0);
+    free(want);
+    free(c2s);
+    free(s2c);
+    free(raw);
+  }
+  run_free(&r);
+}
+END_TEST
+
+/* No expert errors; the only warnings are resets, and the model did send
+ * resets (the refused connection). */
+START_TEST(tshark_expert_warns_only_about_real_resets) {
+  NEED_TSHARK();
+  run r;
+  run_example(&r, _i ? 8 : 7, "expert");
+  ck_assert_int_eq(r.status, 0);
+  char *ex = tshark(r.path, "-q -z expert");
+  ck_assert_msg(strstr(ex, "\nErrors (") == NULL, "%s", ex);
+  const char *w = strstr(ex, "\nWarns (");
+  if (w != NULL) {
+    /* Rows of the Warns table, up to the next section's blank line. */
+    const char *end = strstr(w + 1, "\n\n");
+    const char *row = strstr(w, "Summary\n");
+    ck_assert_ptr_nonnull(row);
+    for (row = strchr(row, '\n') + 1; *row && (end == NULL || row < end);) {
+      const char *e = strchr(row, '\n');
+      size_t l = e ? (size_t)(e - row) : strlen(row);
+      char *line = strndup(row, l);
+      ck_assert_msg(l == 0 || strstr(line, "Connection reset (RST)"),
+                    "unexpected warning: %s\n%s", line, ex);
+      free(line);
+      if (e == NULL)
+        break;
+      row = e + 1;
+    }
+  }
+  char *rst = tshark(r.path, "-Y 'tcp.flags.reset == 1' -T fields "
+                             "-e tcp.srcport");
+  ck_assert_msg(strstr(rst, "7001\n") != NULL, "no RST from port 7001: %s",
+                rst);
+  free(rst);
+  free(ex);
+  run_free(&r);
+}
+END_TEST
+
+static Suite *sim_capture_suite(void) {
+  Suite *s = suite_create("pcap-sim-capture");
+  TCase *tc = tcase_create("sim-capture");
+  tcase_set_timeout(tc, 120);
+  tcase_add_test(tc, example_run_succeeds_with_retransmissions);
+  tcase_add_test(tc, same_seed_gives_same_pcap_and_fingerprint);
+  tcase_add_test(tc, tshark_decodes_every_packet_with_good_checksums);
+  tcase_add_test(tc, tshark_shows_the_expected_conversations);
+  tcase_add_test(tc, tshark_follows_streams_to_the_written_bytes);
+  tcase_add_loop_test(tc, tshark_expert_warns_only_about_real_resets, 0, 2);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void) {
+  SRunner *sr = srunner_create(sim_capture_suite());
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
