@@ -1,0 +1,851 @@
+/* test_uv_backend.c — the libuv backend through its vtable alone: loop and
+ * clock, resolve, TCP, unix and UDP sockets, cancel, options and shutdown.
+ * Real sockets on 127.0.0.1 and unix paths only; every wait is bounded by a
+ * deadline on the backend's clock.
+ */
+#include <arpa/inet.h>
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "jnet.h"
+#include "jnet_backend.h"
+
+#define WAIT_NS 5000000000ull /* the longest any test waits: 5 s */
+
+static const jnet_backend *B;
+static const jnet_backend_hooks HOOKS = {NULL, NULL};
+
+static void setup(void) {
+  B = jnet_backend_uv();
+  ck_assert_ptr_nonnull(B);
+  ck_assert_int_eq(B->start(B, &HOOKS, NULL), 0);
+}
+
+static void teardown(void) {
+  B->stop(B);
+  jnet_backend_free(B);
+  B = NULL;
+}
+
+/* ---- helpers ---------------------------------------------------------- */
+
+static void on_done(jnet_req *req) { (*(int *)req->data)++; }
+
+static void req_init(jnet_req *req, int *counter) {
+  memset(req, 0, sizeof *req);
+  req->cb = on_done;
+  req->data = counter;
+}
+
+/* Poll until *counter reaches `want` or 5 s pass. 1 if it did. */
+static int poll_until(int *counter, int want) {
+  uint64_t deadline = B->now_ns(B) + WAIT_NS;
+  for (int i = 0; i < 1000000 && *counter < want; i++) {
+    if (B->now_ns(B) >= deadline)
+      break;
+    int r = B->poll(B, deadline, 1);
+    ck_assert_int_ge(r, 0);
+    if (r == 0)
+      break;
+  }
+  return *counter >= want;
+}
+
+/* Poll for `ms` milliseconds whatever happens (to see that nothing does). */
+static void poll_for_ms(int ms) {
+  uint64_t deadline = B->now_ns(B) + (uint64_t)ms * 1000000u;
+  for (int i = 0; i < 100000 && B->now_ns(B) < deadline; i++)
+    ck_assert_int_ge(B->poll(B, deadline, 1), 0);
+}
+
+/* Finish an op that returned `started`: its result. */
+static ssize_t finish(int started, jnet_req *req, int *counter) {
+  ck_assert_int_ge(started, 0);
+  if (started == 1) {
+    ck_assert_int_eq(*counter, 0); /* completed at once: no callback */
+    return req->result;
+  }
+  ck_assert_msg(poll_until(counter, 1), "operation never completed");
+  ck_assert_int_eq(*counter, 1);
+  return req->result;
+}
+
+static jnet_addr ip4(const char *host, int port) {
+  jnet_addr a;
+  memset(&a, 0, sizeof a);
+  a.u.in4.sin_family = AF_INET;
+  a.u.in4.sin_port = htons((uint16_t)port);
+  ck_assert_int_eq(inet_pton(AF_INET, host, &a.u.in4.sin_addr), 1);
+  a.len = sizeof a.u.in4;
+  return a;
+}
+
+static jnet_addr unix_path(const char *path) {
+  jnet_addr a;
+  memset(&a, 0, sizeof a);
+  a.u.un.sun_family = AF_UNIX;
+  size_t n = strlen(path);
+  size_t base = offsetof(struct sockaddr_un, sun_path);
+  if (path[0] == '@') { /* abstract: exact length, no NUL */
+    memcpy(a.u.un.sun_path + 1, path + 1, n - 1);
+    a.len = (socklen_t)(base + n);
+  } else {
+    memcpy(a.u.un.sun_path, path, n);
+    a.len = (socklen_t)(base + n + 1);
+  }
+  return a;
+}
+
+static int port_of(jnet_bsock *s) {
+  jnet_addr a;
+  ck_assert_int_eq(B->localname(B, s, &a), 0);
+  return ntohs(a.u.in4.sin_port);
+}
+
+/* A listener on 127.0.0.1, ephemeral port. */
+static jnet_bsock *tcp_listener(void) {
+  jnet_bsock *s;
+  ck_assert_int_eq(B->socket(B, B->default_node(B), AF_INET, JNET_STREAM, &s), 0);
+  ck_assert_int_eq(B->setsockopt(B, s, JNET_SO_REUSEADDR, jnet_opt_bool(1)), 0);
+  jnet_addr a = ip4("127.0.0.1", 0);
+  ck_assert_int_eq(B->bind(B, s, &a), 0);
+  ck_assert_int_eq(B->listen(B, s, 1024), 0);
+  return s;
+}
+
+/* A connected pair over `lsn` (listener of `family`, address `dst`). */
+static void connect_pair(jnet_bsock *lsn, int family, const jnet_addr *dst,
+                         jnet_bsock **client, jnet_bsock **server) {
+  int nacc = 0, ncon = 0;
+  jnet_req acc, con;
+  req_init(&acc, &nacc);
+  req_init(&con, &ncon);
+  int sa = B->accept(B, lsn, &acc);
+  ck_assert_int_ge(sa, 0);
+  ck_assert_int_eq(B->socket(B, B->default_node(B), family, JNET_STREAM, client), 0);
+  con.addr = *dst;
+  ck_assert_int_eq(finish(B->connect(B, *client, &con), &con, &ncon), 0);
+  ck_assert_int_eq(finish(sa, &acc, &nacc), 0);
+  ck_assert_ptr_nonnull(acc.sock);
+  *server = acc.sock;
+}
+
+static void tcp_pair(jnet_bsock **lsn, jnet_bsock **client, jnet_bsock **server) {
+  *lsn = tcp_listener();
+  jnet_addr dst = ip4("127.0.0.1", port_of(*lsn));
+  connect_pair(*lsn, AF_INET, &dst, client, server);
+}
+
+static ssize_t write_all(jnet_bsock *s, const void *p, size_t n) {
+  int cnt = 0;
+  jnet_req w;
+  req_init(&w, &cnt);
+  w.buf = (void *)p;
+  w.len = n;
+  return finish(B->write(B, s, &w), &w, &cnt);
+}
+
+static ssize_t read_some(jnet_bsock *s, void *p, size_t n) {
+  int cnt = 0;
+  jnet_req r;
+  req_init(&r, &cnt);
+  r.buf = p;
+  r.len = n;
+  return finish(B->read(B, s, &r), &r, &cnt);
+}
+
+/* ---- loop, clock, node ---------------------------------------------------- */
+
+START_TEST(start_twice_is_ebusy) {
+  ck_assert_int_eq(B->version, JNET_BACKEND_VERSION);
+  ck_assert_str_eq(B->name, "uv");
+  ck_assert_int_eq(B->start(B, &HOOKS, NULL), JNET_EBUSY);
+  ck_assert_ptr_nonnull(B->default_node(B));
+  ck_assert_ptr_eq(B->default_node(B), B->default_node(B));
+}
+END_TEST
+
+START_TEST(restart_after_stop_works) {
+  B->stop(B);
+  ck_assert_int_eq(B->start(B, &HOOKS, NULL), 0);
+  jnet_bsock *lsn = tcp_listener();
+  ck_assert_int_gt(port_of(lsn), 0);
+}
+END_TEST
+
+START_TEST(poll_idle_returns_zero_at_once) {
+  uint64_t t0 = B->now_ns(B);
+  ck_assert_int_eq(B->poll(B, JNET_NO_DEADLINE, 1), 0);
+  ck_assert_int_eq(B->poll(B, JNET_NO_DEADLINE, 0), 0);
+  /* an open socket with nothing pending keeps nothing alive */
+  jnet_bsock *lsn = tcp_listener();
+  (void)lsn;
+  ck_assert_int_eq(B->poll(B, JNET_NO_DEADLINE, 1), 0);
+  ck_assert_uint_lt(B->now_ns(B) - t0, 1000000000ull);
+}
+END_TEST
+
+START_TEST(poll_waits_for_deadline_and_not_long_past_it) {
+  uint64_t t0 = B->now_ns(B);
+  uint64_t deadline = t0 + 30000000; /* 30 ms */
+  int r = 1;
+  for (int i = 0; i < 1000 && B->now_ns(B) < deadline; i++)
+    r = B->poll(B, deadline, 1);
+  ck_assert_int_eq(r, 1);
+  uint64_t t1 = B->now_ns(B);
+  ck_assert_uint_ge(t1, deadline);
+  ck_assert_uint_lt(t1 - deadline, 500000000ull);
+}
+END_TEST
+
+START_TEST(clock_is_monotonic_and_random_varies) {
+  uint64_t a = B->now_ns(B), b = B->now_ns(B);
+  ck_assert_uint_ge(b, a);
+  uint64_t r1 = B->random(B, B->default_node(B));
+  uint64_t r2 = B->random(B, B->default_node(B));
+  uint64_t r3 = B->random(B, B->default_node(B));
+  ck_assert(r1 != r2 || r2 != r3);
+}
+END_TEST
+
+/* ---- resolve -------------------------------------------------------------- */
+
+static int is_loopback(const jnet_addr *a) {
+  if (a->u.sa.sa_family == AF_INET)
+    return a->len == sizeof a->u.in4 &&
+           ntohl(a->u.in4.sin_addr.s_addr) == INADDR_LOOPBACK;
+  if (a->u.sa.sa_family == AF_INET6)
+    return a->len == sizeof a->u.in6 &&
+           IN6_IS_ADDR_LOOPBACK(&a->u.in6.sin6_addr);
+  return 0;
+}
+
+START_TEST(resolve_localhost_gives_loopback_with_port) {
+  jnet_addr out[8];
+  int cnt = 0;
+  jnet_req req;
+  req_init(&req, &cnt);
+  req.addrs = out;
+  req.naddrs = 8;
+  ssize_t n = finish(B->resolve(B, B->default_node(B), &req, "localhost",
+                                "8080", JNET_STREAM, 0),
+                     &req, &cnt);
+  ck_assert_int_ge(n, 1);
+  for (ssize_t i = 0; i < n && i < 8; i++) {
+    ck_assert_msg(is_loopback(&out[i]), "result %zd is not loopback", i);
+    ck_assert_int_eq(ntohs(out[i].u.in4.sin_port), 8080); /* same offset in in6 */
+  }
+}
+END_TEST
+
+START_TEST(resolve_numeric_is_synchronous) {
+  jnet_addr out[2];
+  int cnt = 0;
+  jnet_req req;
+  req_init(&req, &cnt);
+  req.addrs = out;
+  req.naddrs = 2;
+  int r = B->resolve(B, B->default_node(B), &req, "127.0.0.1", NULL,
+                     JNET_DATAGRAM, 0);
+  ck_assert_int_eq(r, 1);
+  ck_assert_int_eq(req.result, 1);
+  ck_assert_int_eq(out[0].u.sa.sa_family, AF_INET);
+  ck_assert_int_eq(out[0].u.in4.sin_port, 0); /* NULL port: port 0 */
+  req_init(&req, &cnt);
+  req.addrs = out;
+  req.naddrs = 2;
+  ck_assert_int_eq(B->resolve(B, B->default_node(B), &req, "::1", "65535",
+                              JNET_STREAM, 0), 1);
+  ck_assert_int_eq(req.result, 1);
+  ck_assert_int_eq(out[0].u.sa.sa_family, AF_INET6);
+  ck_assert_int_eq(ntohs(out[0].u.in6.sin6_port), 65535);
+  ck_assert_int_eq(cnt, 0);
+}
+END_TEST
+
+START_TEST(resolve_bad_port_is_eai_service) {
+  const char *bad[] = {"65536", "70000", "123456", "no-such-service-xyz"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    jnet_addr out[2];
+    int cnt = 0;
+    jnet_req req;
+    req_init(&req, &cnt);
+    req.addrs = out;
+    req.naddrs = 2;
+    ssize_t r = finish(B->resolve(B, B->default_node(B), &req, "127.0.0.1",
+                                  bad[i], JNET_STREAM, 0),
+                       &req, &cnt);
+    ck_assert_msg(r == JNET_EAI_SERVICE, "%s: %zd", bad[i], r);
+  }
+}
+END_TEST
+
+START_TEST(resolve_counts_beyond_capacity) {
+  /* the passive wildcard with no capacity still reports how many exist */
+  int cnt = 0;
+  jnet_req req;
+  req_init(&req, &cnt);
+  ssize_t n = finish(B->resolve(B, B->default_node(B), &req, "localhost", "80",
+                                JNET_STREAM, 0),
+                     &req, &cnt);
+  ck_assert_int_ge(n, 1);
+}
+END_TEST
+
+START_TEST(cancelled_resolve_never_calls_back) {
+  jnet_addr out[4];
+  int cnt = 0;
+  jnet_req req;
+  req_init(&req, &cnt);
+  req.addrs = out;
+  req.naddrs = 4;
+  int r = B->resolve(B, B->default_node(B), &req, "localhost", "80",
+                     JNET_STREAM, 0);
+  ck_assert_int_eq(r, 0); /* a name goes to the thread pool */
+  B->cancel(B, &req);
+  memset(&req, 0xAB, sizeof req); /* the backend must not look at it again */
+  poll_for_ms(100);
+  ck_assert_int_eq(B->poll(B, JNET_NO_DEADLINE, 1), 0);
+  ck_assert_int_eq(cnt, 0);
+}
+END_TEST
+
+/* ---- TCP ------------------------------------------------------------------ */
+
+START_TEST(tcp_connect_accept_write_read) {
+  jnet_bsock *lsn, *c, *s;
+  tcp_pair(&lsn, &c, &s);
+  jnet_addr la, pa;
+  ck_assert_int_eq(B->localname(B, c, &la), 0);
+  ck_assert_int_eq(B->peername(B, s, &pa), 0);
+  ck_assert_int_eq(la.len, sizeof la.u.in4);
+  ck_assert_int_eq(memcmp(&la.u.in4, &pa.u.in4, sizeof la.u.in4), 0);
+
+  ck_assert_int_eq(write_all(c, "hello", 5), 0);
+  char buf[16] = {0};
+  ck_assert_int_eq(read_some(s, buf, sizeof buf), 5);
+  ck_assert_str_eq(buf, "hello");
+
+  /* a read with nothing there parks, and the peer's write completes it */
+  int cnt = 0;
+  jnet_req rd;
+  req_init(&rd, &cnt);
+  memset(buf, 0, sizeof buf);
+  rd.buf = buf;
+  rd.len = sizeof buf;
+  ck_assert_int_eq(B->read(B, c, &rd), 0);
+  ck_assert_int_eq(write_all(s, "world!", 6), 0);
+  ck_assert(poll_until(&cnt, 1));
+  ck_assert_int_eq(rd.result, 6);
+  ck_assert_str_eq(buf, "world!");
+  B->close(B, c);
+  B->close(B, s);
+  B->close(B, lsn);
+  ck_assert_int_eq(B->poll(B, JNET_NO_DEADLINE, 1), 0);
+}
+END_TEST
+
+START_TEST(tcp_accept_parks_until_a_client_comes) {
+  jnet_bsock *lsn = tcp_listener();
+  int nacc = 0;
+  jnet_req acc;
+  req_init(&acc, &nacc);
+  ck_assert_int_eq(B->accept(B, lsn, &acc), 0);
+  poll_for_ms(20);
+  ck_assert_int_eq(nacc, 0);
+  jnet_bsock *c;
+  ck_assert_int_eq(B->socket(B, B->default_node(B), AF_INET, JNET_STREAM, &c), 0);
+  int ncon = 0;
+  jnet_req con;
+  req_init(&con, &ncon);
+  con.addr = ip4("127.0.0.1", port_of(lsn));
+  ck_assert_int_eq(finish(B->connect(B, c, &con), &con, &ncon), 0);
+  ck_assert(poll_until(&nacc, 1));
+  ck_assert_int_eq(acc.result, 0);
+  ck_assert_ptr_nonnull(acc.sock);
+  B->close(B, acc.sock);
+}
+END_TEST
+
+/* A write bigger than the socket buffers parks and finishes across many
+ * poll callbacks while the peer reads; every byte arrives in order. */
+START_TEST(tcp_large_write_completes_across_polls) {
+  jnet_bsock *lsn, *c, *s;
+  tcp_pair(&lsn, &c, &s);
+  size_t total = 8u << 20;
+  unsigned char *src = malloc(total), *dst = malloc(total);
+  ck_assert_ptr_nonnull(src);
+  ck_assert_ptr_nonnull(dst);
+  for (size_t i = 0; i < total; i++)
+    src[i] = (unsigned char)(i * 131 + (i >> 13));
+  int nw = 0;
+  jnet_req w;
+  req_init(&w, &nw);
+  w.buf = src;
+  w.len = total;
+  ck_assert_int_eq(B->write(B, c, &w), 0); /* too big to go at once */
+  size_t got = 0;
+  uint64_t deadline = B->now_ns(B) + WAIT_NS;
+  while (got < total && B->now_ns(B) < deadline) {
+    int nr = 0;
+    jnet_req r;
+    req_init(&r, &nr);
+    r.buf = dst + got;
+    r.len = total - got;
+    ssize_t n = finish(B->read(B, s, &r), &r, &nr);
+    ck_assert_int_gt(n, 0);
+    got += (size_t)n;
+  }
+  ck_assert_uint_eq(got, total);
+  ck_assert(poll_until(&nw, 1));
+  ck_assert_int_eq(w.result, 0);
+  ck_assert_int_eq(memcmp(src, dst, total), 0);
+  free(src);
+  free(dst);
+}
+END_TEST
+
+START_TEST(cancel_pending_read_then_close) {
+  jnet_bsock *lsn, *c, *s;
+  tcp_pair(&lsn, &c, &s);
+  char buf[8];
+  int cnt = 0;
+  jnet_req rd;
+  req_init(&rd, &cnt);
+  rd.buf = buf;
+  rd.len = sizeof buf;
+  ck_assert_int_eq(B->read(B, s, &rd), 0);
+  B->cancel(B, &rd);
+  memset(&rd, 0xCD, sizeof rd);
+  ck_assert_int_eq(write_all(c, "data", 4), 0);
+  poll_for_ms(50);
+  ck_assert_int_eq(cnt, 0);
+  /* nothing is owed any more: the loop is idle */
+  ck_assert_int_eq(B->poll(B, JNET_NO_DEADLINE, 1), 0);
+  /* the data is still there for the next read */
+  char again[8] = {0};
+  ck_assert_int_eq(read_some(s, again, sizeof again), 4);
+  ck_assert_int_eq(memcmp(again, "data", 4), 0);
+  B->close(B, s);
+  B->close(B, c);
+  B->close(B, lsn);
+}
+END_TEST
+
+START_TEST(cancel_write_and_accept_then_close) {
+  jnet_bsock *lsn, *c, *s;
+  tcp_pair(&lsn, &c, &s);
+  size_t total = 16u << 20;
+  char *src = calloc(1, total);
+  ck_assert_ptr_nonnull(src);
+  int nw = 0, na = 0;
+  jnet_req w, a;
+  req_init(&w, &nw);
+  req_init(&a, &na);
+  w.buf = src;
+  w.len = total;
+  ck_assert_int_eq(B->write(B, c, &w), 0);
+  ck_assert_int_eq(B->accept(B, lsn, &a), 0);
+  B->cancel(B, &w);
+  B->cancel(B, &a);
+  free(src); /* the backend must not touch the buffer after cancel */
+  char buf[65536];
+  ck_assert_int_gt(read_some(s, buf, sizeof buf), 0);
+  poll_for_ms(30);
+  ck_assert_int_eq(nw + na, 0);
+  B->close(B, c);
+  B->close(B, s);
+  B->close(B, lsn);
+  ck_assert_int_eq(B->poll(B, JNET_NO_DEADLINE, 1), 0);
+}
+END_TEST
+
+START_TEST(tcp_shutdown_wr_gives_peer_eof_and_local_epipe) {
+  jnet_bsock *lsn, *c, *s;
+  tcp_pair(&lsn, &c, &s);
+  ck_assert_int_eq(B->shutdown(B, c, JNET_SHUT_WR), 0);
+  ck_assert_int_eq(B->shutdown(B, c, JNET_SHUT_WR), 0); /* repeated */
+  char buf[8];
+  ck_assert_int_eq(read_some(s, buf, sizeof buf), 0);
+  ck_assert_int_eq(write_all(c, "x", 1), JNET_EPIPE);
+  /* the peer can still send */
+  ck_assert_int_eq(write_all(s, "back", 4), 0);
+  ck_assert_int_eq(read_some(c, buf, sizeof buf), 4);
+}
+END_TEST
+
+START_TEST(tcp_shutdown_rd_reads_eof_promptly) {
+  jnet_bsock *lsn, *c, *s;
+  tcp_pair(&lsn, &c, &s);
+  ck_assert_int_eq(B->shutdown(B, s, JNET_SHUT_RD), 0);
+  char buf[8];
+  uint64_t t0 = B->now_ns(B);
+  ck_assert_int_eq(read_some(s, buf, sizeof buf), 0);
+  ck_assert_uint_lt(B->now_ns(B) - t0, 1000000000ull);
+  ck_assert_int_eq(B->shutdown(B, s, JNET_SHUT_RDWR), 0);
+  ck_assert_int_eq(B->shutdown(B, s, JNET_SHUT_RDWR), 0);
+}
+END_TEST
+
+START_TEST(peer_close_gives_eof_then_reset_on_write) {
+  jnet_bsock *lsn, *c, *s;
+  tcp_pair(&lsn, &c, &s);
+  char buf[8];
+  int cnt = 0;
+  jnet_req rd;
+  req_init(&rd, &cnt);
+  rd.buf = buf;
+  rd.len = sizeof buf;
+  ck_assert_int_eq(B->read(B, s, &rd), 0);
+  B->close(B, c);
+  ck_assert(poll_until(&cnt, 1));
+  ck_assert_int_eq(rd.result, 0);
+  /* writing to a closed peer: the first write may be accepted, then the
+   * RST turns into EPIPE or ECONNRESET, never a SIGPIPE */
+  ssize_t r = 0;
+  for (int i = 0; i < 50 && r == 0; i++) {
+    r = write_all(s, "xxxxxxxx", 8);
+    if (r == 0)
+      poll_for_ms(5);
+  }
+  ck_assert_msg(r == JNET_EPIPE || r == JNET_ECONNRESET, "got %zd", r);
+}
+END_TEST
+
+START_TEST(connect_refused_is_econnrefused) {
+  jnet_bsock *tmp = tcp_listener();
+  int port = port_of(tmp);
+  B->close(B, tmp);
+  jnet_bsock *c;
+  ck_assert_int_eq(B->socket(B, B->default_node(B), AF_INET, JNET_STREAM, &c), 0);
+  int cnt = 0;
+  jnet_req con;
+  req_init(&con, &cnt);
+  con.addr = ip4("127.0.0.1", port);
+  ck_assert_int_eq(finish(B->connect(B, c, &con), &con, &cnt), JNET_ECONNREFUSED);
+}
+END_TEST
+
+START_TEST(second_bind_is_eaddrinuse) {
+  jnet_bsock *lsn = tcp_listener(), *s2;
+  ck_assert_int_eq(B->socket(B, B->default_node(B), AF_INET, JNET_STREAM, &s2), 0);
+  ck_assert_int_eq(B->setsockopt(B, s2, JNET_SO_REUSEADDR, jnet_opt_bool(1)), 0);
+  jnet_addr a = ip4("127.0.0.1", port_of(lsn));
+  ck_assert_int_eq(B->bind(B, s2, &a), JNET_EADDRINUSE);
+  jnet_addr far = ip4("192.0.2.1", 0);
+  ck_assert_int_eq(B->bind(B, s2, &far), JNET_EADDRNOTAVAIL);
+}
+END_TEST
+
+START_TEST(nodelay_on_tcp_and_noop_elsewhere) {
+  jnet_bsock *lsn, *c, *s, *u;
+  tcp_pair(&lsn, &c, &s);
+  ck_assert_int_eq(B->nodelay(B, c, 1), 0);
+  ck_assert_int_eq(B->nodelay(B, c, 0), 0);
+  ck_assert_int_eq(B->socket(B, B->default_node(B), AF_INET, JNET_DATAGRAM, &u), 0);
+  ck_assert_int_eq(B->nodelay(B, u, 1), 0);
+}
+END_TEST
+
+/* ---- unix ----------------------------------------------------------------- */
+
+static void tmp_path(char *out, size_t n, const char *tag) {
+  snprintf(out, n, "/tmp/jnet-uvbk-%ld-%s.sock", (long)getpid(), tag);
+  unlink(out);
+}
+
+START_TEST(unix_missing_path_is_enoent) {
+  char path[108];
+  tmp_path(path, sizeof path, "missing");
+  jnet_bsock *c;
+  ck_assert_int_eq(B->socket(B, B->default_node(B), AF_UNIX, JNET_STREAM, &c), 0);
+  int cnt = 0;
+  jnet_req con;
+  req_init(&con, &cnt);
+  con.addr = unix_path(path);
+  ck_assert_int_eq(finish(B->connect(B, c, &con), &con, &cnt), JNET_ENOENT);
+}
+END_TEST
+
+START_TEST(unix_listener_roundtrip_and_close_unlinks) {
+  char path[108];
+  tmp_path(path, sizeof path, "lsn");
+  jnet_bsock *lsn, *c, *s;
+  ck_assert_int_eq(B->socket(B, B->default_node(B), AF_UNIX, JNET_STREAM, &lsn), 0);
+  jnet_addr a = unix_path(path);
+  ck_assert_int_eq(B->bind(B, lsn, &a), 0);
+  ck_assert_int_eq(B->listen(B, lsn, 1024), 0);
+  ck_assert_int_eq(access(path, F_OK), 0);
+  connect_pair(lsn, AF_UNIX, &a, &c, &s);
+  ck_assert_int_eq(write_all(c, "unix", 4), 0);
+  char buf[8] = {0};
+  ck_assert_int_eq(read_some(s, buf, sizeof buf), 4);
+  ck_assert_str_eq(buf, "unix");
+  /* the client is unbound: its name is just the family */
+  jnet_addr me;
+  ck_assert_int_eq(B->localname(B, c, &me), 0);
+  ck_assert_int_eq(me.u.sa.sa_family, AF_UNIX);
+  ck_assert_int_eq(me.len, offsetof(struct sockaddr_un, sun_path));
+  ck_assert_int_eq(B->nodelay(B, c, 1), 0);
+  B->close(B, c);
+  B->close(B, s);
+  B->close(B, lsn);
+  ck_assert_int_eq(access(path, F_OK), -1);
+  ck_assert_int_eq(errno, ENOENT);
+}
+END_TEST
+
+START_TEST(unix_abstract_name_has_exact_length) {
+  char name[64];
+  snprintf(name, sizeof name, "@jnet-uvbk-%ld", (long)getpid());
+  jnet_bsock *lsn, *c, *s;
+  ck_assert_int_eq(B->socket(B, B->default_node(B), AF_UNIX, JNET_STREAM, &lsn), 0);
+  jnet_addr a = unix_path(name);
+  ck_assert_int_eq(B->bind(B, lsn, &a), 0);
+  ck_assert_int_eq(B->listen(B, lsn, 16), 0);
+  jnet_addr got;
+  ck_assert_int_eq(B->localname(B, lsn, &got), 0);
+  ck_assert_int_eq(got.len, a.len);
+  ck_assert_int_eq(memcmp(&got.u.un, &a.u.un, a.len), 0);
+  connect_pair(lsn, AF_UNIX, &a, &c, &s);
+  ck_assert_int_eq(B->peername(B, c, &got), 0);
+  ck_assert_int_eq(got.len, a.len);
+}
+END_TEST
+
+/* ---- UDP ------------------------------------------------------------------ */
+
+static jnet_bsock *udp_bound(void) {
+  jnet_bsock *u;
+  ck_assert_int_eq(B->socket(B, B->default_node(B), AF_INET, JNET_DATAGRAM, &u), 0);
+  jnet_addr a = ip4("127.0.0.1", 0);
+  ck_assert_int_eq(B->bind(B, u, &a), 0);
+  return u;
+}
+
+START_TEST(udp_send_to_recv_from_with_sender) {
+  jnet_bsock *rx = udp_bound(), *tx = udp_bound();
+  char buf[32] = {0};
+  int nr = 0, nt = 0;
+  jnet_req r, t;
+  req_init(&r, &nr);
+  r.buf = buf;
+  r.len = sizeof buf;
+  ck_assert_int_eq(B->recv_from(B, rx, &r), 0);
+  req_init(&t, &nt);
+  t.buf = "datagram";
+  t.len = 8;
+  t.addr = ip4("127.0.0.1", port_of(rx));
+  ck_assert_int_eq(finish(B->send_to(B, tx, &t), &t, &nt), 0);
+  ck_assert(poll_until(&nr, 1));
+  ck_assert_int_eq(r.result, 8);
+  ck_assert_str_eq(buf, "datagram");
+  ck_assert_int_eq(r.addr.u.sa.sa_family, AF_INET);
+  ck_assert_int_eq(r.addr.len, sizeof r.addr.u.in4);
+  ck_assert_int_eq(ntohs(r.addr.u.in4.sin_port), port_of(tx));
+}
+END_TEST
+
+START_TEST(udp_datagram_is_truncated_and_oversize_is_emsgsize) {
+  jnet_bsock *rx = udp_bound(), *tx = udp_bound();
+  int nt = 0;
+  jnet_req t;
+  req_init(&t, &nt);
+  t.buf = "0123456789";
+  t.len = 10;
+  t.addr = ip4("127.0.0.1", port_of(rx));
+  ck_assert_int_eq(finish(B->send_to(B, tx, &t), &t, &nt), 0);
+  char buf[4];
+  ck_assert_int_eq(read_some(rx, buf, sizeof buf), 4);
+  ck_assert_int_eq(memcmp(buf, "0123", 4), 0);
+  /* the rest of that datagram is gone: nothing more to read */
+  int nr = 0;
+  jnet_req r;
+  req_init(&r, &nr);
+  r.buf = buf;
+  r.len = sizeof buf;
+  ck_assert_int_eq(B->read(B, rx, &r), 0);
+  B->cancel(B, &r);
+
+  static char big[65508];
+  req_init(&t, &nt);
+  t.buf = big;
+  t.len = sizeof big;
+  t.addr = ip4("127.0.0.1", port_of(rx));
+  ck_assert_int_eq(finish(B->send_to(B, tx, &t), &t, &nt), JNET_EMSGSIZE);
+  req_init(&t, &nt);
+  t.buf = big;
+  t.len = sizeof big - 1; /* 65,507: the largest that goes */
+  t.addr = ip4("127.0.0.1", port_of(rx));
+  ck_assert_int_eq(finish(B->send_to(B, tx, &t), &t, &nt), 0);
+  static char in[65536];
+  ck_assert_int_eq(read_some(rx, in, sizeof in), 65507);
+}
+END_TEST
+
+START_TEST(udp_connected_to_closed_port_reads_econnrefused) {
+  jnet_bsock *gone = udp_bound();
+  int port = port_of(gone);
+  B->close(B, gone);
+  jnet_bsock *u;
+  ck_assert_int_eq(B->socket(B, B->default_node(B), AF_INET, JNET_DATAGRAM, &u), 0);
+  int cnt = 0;
+  jnet_req con;
+  req_init(&con, &cnt);
+  con.addr = ip4("127.0.0.1", port);
+  ck_assert_int_eq(B->connect(B, u, &con), 1); /* datagram connect: at once */
+  ck_assert_int_eq(con.result, 0);
+  ck_assert_int_eq(write_all(u, "ping", 4), 0);
+  char buf[8];
+  ck_assert_int_eq(read_some(u, buf, sizeof buf), JNET_ECONNREFUSED);
+}
+END_TEST
+
+START_TEST(udp_shutdown_unconnected_is_enotconn) {
+  jnet_bsock *u = udp_bound();
+  ck_assert_int_eq(B->shutdown(B, u, JNET_SHUT_RDWR), JNET_ENOTCONN);
+}
+END_TEST
+
+START_TEST(unix_datagram_recv_from_unbound_sender) {
+  char path[108];
+  tmp_path(path, sizeof path, "dgram");
+  jnet_bsock *rx, *tx;
+  ck_assert_int_eq(B->socket(B, B->default_node(B), AF_UNIX, JNET_DATAGRAM, &rx), 0);
+  jnet_addr a = unix_path(path);
+  ck_assert_int_eq(B->bind(B, rx, &a), 0);
+  ck_assert_int_eq(B->socket(B, B->default_node(B), AF_UNIX, JNET_DATAGRAM, &tx), 0);
+  int nt = 0, nr = 0;
+  jnet_req t, r;
+  req_init(&t, &nt);
+  t.buf = "hi";
+  t.len = 2;
+  t.addr = a;
+  ck_assert_int_eq(finish(B->send_to(B, tx, &t), &t, &nt), 0);
+  char buf[8] = {0};
+  req_init(&r, &nr);
+  r.buf = buf;
+  r.len = sizeof buf;
+  ck_assert_int_eq(finish(B->recv_from(B, rx, &r), &r, &nr), 2);
+  ck_assert_str_eq(buf, "hi");
+  ck_assert_int_eq(r.addr.u.sa.sa_family, AF_UNIX);
+  ck_assert_int_le(r.addr.len, offsetof(struct sockaddr_un, sun_path));
+  B->close(B, rx);
+  ck_assert_int_eq(access(path, F_OK), -1);
+}
+END_TEST
+
+/* ---- options -------------------------------------------------------------- */
+
+START_TEST(setsockopt_answers_as_linux) {
+  jnet_bsock *u = udp_bound();
+  ck_assert_int_eq(B->setsockopt(B, u, JNET_SO_BROADCAST, jnet_opt_bool(1)), 0);
+  ck_assert_int_eq(B->setsockopt(B, u, JNET_SO_KEEPALIVE, jnet_opt_bool(0)), 0);
+  ck_assert_int_eq(B->setsockopt(B, u, JNET_IP_MULTICAST_TTL, jnet_opt_int(255)), 0);
+  ck_assert_int_eq(B->setsockopt(B, u, JNET_IP_MULTICAST_TTL, jnet_opt_int(-1)), 0);
+  ck_assert_int_eq(B->setsockopt(B, u, JNET_IP_MULTICAST_TTL, jnet_opt_int(256)),
+                   JNET_EINVAL);
+  ck_assert_int_eq(B->setsockopt(B, u, JNET_IP_MULTICAST_TTL, jnet_opt_int(-2)),
+                   JNET_EINVAL);
+  ck_assert_int_eq(B->setsockopt(B, u, JNET_IP_ADD_MEMBERSHIP,
+                                 jnet_opt_str("not-an-ip")),
+                   JNET_EINVAL);
+  ck_assert_int_eq(B->setsockopt(B, u, JNET_IPV6_JOIN_GROUP,
+                                 jnet_opt_str("ff02::1:3")),
+                   JNET_ENOPROTOOPT);
+  ck_assert_int_eq(B->setsockopt(B, u, JNET_IPV6_JOIN_GROUP,
+                                 jnet_opt_str("239.1.2.3")),
+                   JNET_EINVAL);
+  ck_assert_int_eq(B->setsockopt(B, u, 999, jnet_opt_bool(1)), JNET_EINVAL);
+  int r = B->setsockopt(B, u, JNET_IP_ADD_MEMBERSHIP, jnet_opt_str("239.1.2.3"));
+  ck_assert_msg(r == 0 || r == -ENODEV, "join: %d", r);
+  if (r == 0) { /* a host with a multicast route */
+    ck_assert_int_eq(B->setsockopt(B, u, JNET_IP_ADD_MEMBERSHIP,
+                                   jnet_opt_str("239.1.2.3")),
+                     JNET_EADDRINUSE);
+    ck_assert_int_eq(B->setsockopt(B, u, JNET_IP_DROP_MEMBERSHIP,
+                                   jnet_opt_str("239.1.2.3")),
+                     0);
+  }
+  ck_assert_int_eq(B->setsockopt(B, u, JNET_IP_DROP_MEMBERSHIP,
+                                 jnet_opt_str("239.1.2.3")),
+                   JNET_EADDRNOTAVAIL);
+}
+END_TEST
+
+START_TEST(stop_closes_what_is_left_open) {
+  jnet_bsock *lsn, *c, *s;
+  tcp_pair(&lsn, &c, &s);
+  char path[108];
+  tmp_path(path, sizeof path, "left");
+  jnet_bsock *u;
+  ck_assert_int_eq(B->socket(B, B->default_node(B), AF_UNIX, JNET_STREAM, &u), 0);
+  jnet_addr a = unix_path(path);
+  ck_assert_int_eq(B->bind(B, u, &a), 0);
+  ck_assert_int_eq(B->listen(B, u, 4), 0);
+  char buf[4];
+  int cnt = 0;
+  jnet_req rd; /* a parked read makes the socket's poll handle live */
+  req_init(&rd, &cnt);
+  rd.buf = buf;
+  rd.len = sizeof buf;
+  ck_assert_int_eq(B->read(B, s, &rd), 0);
+  B->cancel(B, &rd);
+  B->stop(B);
+  ck_assert_int_eq(access(path, F_OK), -1);
+  ck_assert_int_eq(cnt, 0);
+  ck_assert_int_eq(B->start(B, &HOOKS, NULL), 0); /* teardown stops again */
+}
+END_TEST
+
+static Suite *uv_backend_suite(void) {
+  Suite *s = suite_create("uv-backend");
+  TCase *tc = tcase_create("uv");
+  tcase_add_checked_fixture(tc, setup, teardown);
+  tcase_set_timeout(tc, 30);
+  tcase_add_test(tc, start_twice_is_ebusy);
+  tcase_add_test(tc, restart_after_stop_works);
+  tcase_add_test(tc, poll_idle_returns_zero_at_once);
+  tcase_add_test(tc, poll_waits_for_deadline_and_not_long_past_it);
+  tcase_add_test(tc, clock_is_monotonic_and_random_varies);
+  tcase_add_test(tc, resolve_localhost_gives_loopback_with_port);
+  tcase_add_test(tc, resolve_numeric_is_synchronous);
+  tcase_add_test(tc, resolve_bad_port_is_eai_service);
+  tcase_add_test(tc, resolve_counts_beyond_capacity);
+  tcase_add_test(tc, cancelled_resolve_never_calls_back);
+  tcase_add_test(tc, tcp_connect_accept_write_read);
+  tcase_add_test(tc, tcp_accept_parks_until_a_client_comes);
+  tcase_add_test(tc, tcp_large_write_completes_across_polls);
+  tcase_add_test(tc, cancel_pending_read_then_close);
+  tcase_add_test(tc, cancel_write_and_accept_then_close);
+  tcase_add_test(tc, tcp_shutdown_wr_gives_peer_eof_and_local_epipe);
+  tcase_add_test(tc, tcp_shutdown_rd_reads_eof_promptly);
+  tcase_add_test(tc, peer_close_gives_eof_then_reset_on_write);
+  tcase_add_test(tc, connect_refused_is_econnrefused);
+  tcase_add_test(tc, second_bind_is_eaddrinuse);
+  tcase_add_test(tc, nodelay_on_tcp_and_noop_elsewhere);
+  tcase_add_test(tc, unix_missing_path_is_enoent);
+  tcase_add_test(tc, unix_listener_roundtrip_and_close_unlinks);
+  tcase_add_test(tc, unix_abstract_name_has_exact_length);
+  tcase_add_test(tc, udp_send_to_recv_from_with_sender);
+  tcase_add_test(tc, udp_datagram_is_truncated_and_oversize_is_emsgsize);
+  tcase_add_test(tc, udp_connected_to_closed_port_reads_econnrefused);
+  tcase_add_test(tc, udp_shutdown_unconnected_is_enotconn);
+  tcase_add_test(tc, unix_datagram_recv_from_unbound_sender);
+  tcase_add_test(tc, setsockopt_answers_as_linux);
+  tcase_add_test(tc, stop_closes_what_is_left_open);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void) {
+  SRunner *sr = srunner_create(uv_backend_suite());
+  srunner_run_all(sr, CK_ENV);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
