@@ -147,12 +147,14 @@ static _Thread_local thread_state T;
 #endif
 
 static size_t page_bytes(void) {
-  static size_t cached; /* same value on every thread: a benign race */
-  if (cached == 0) {
-    long n = sysconf(_SC_PAGESIZE);
-    cached = n > 0 ? (size_t)n : 4096;
+  static size_t cached; /* every thread computes the same value */
+  size_t n = __atomic_load_n(&cached, __ATOMIC_RELAXED);
+  if (n == 0) {
+    long got = sysconf(_SC_PAGESIZE);
+    n = got > 0 ? (size_t)got : 4096;
+    __atomic_store_n(&cached, n, __ATOMIC_RELAXED);
   }
-  return cached;
+  return n;
 }
 
 /* ---- 3. Stack pool ------------------------------------------------------ */
