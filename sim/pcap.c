@@ -8,6 +8,13 @@
  * writes the same bytes. A UDP datagram larger than the link MTU is written as
  * IP fragments (IPv4 MF/offset, IPv6 Fragment header) that tshark reassembles.
  *
+ * Beyond capture.h's TCP and UDP, proto IPPROTO_ICMP (IPv4) or
+ * IPPROTO_ICMPV6 (IPv6) writes an ICMP port unreachable: src/dst are the
+ * ICMP packet's (the refusing host, then the datagram's sender), sport/dport
+ * and payload/len describe the refused UDP datagram (which went from dst to
+ * src), quoted as far as RFC 1812 / RFC 4443 allow. ip_id and ttl apply to
+ * both headers.
+ *
  * Sections: byte and checksum helpers; header builders; open/write/close;
  * wire size and the unix-socket port.
  *
@@ -38,6 +45,9 @@
 #define TCP_MSS_OPTION_BYTES 4u
 #define UDP_HEADER_BYTES 8u
 #define IPPROTO_FRAGMENT_HEADER 44u
+#define ICMP_HEADER_BYTES 8u
+#define ICMPV4_MAX_BYTES 576u  /* RFC 1812 4.3.2.3: an ICMPv4 error's size */
+#define ICMPV6_MAX_BYTES 1280u /* RFC 4443 2.4(c): the IPv6 minimum MTU */
 #define DEFAULT_TTL 64u
 
 struct jnet__pcap {
@@ -357,6 +367,56 @@ static int write_udp(jnet__pcap *p, uint64_t t_ns, const jnet__pkt *pkt) {
   return 0;
 }
 
+static int is_icmp(const jnet__pkt *pkt) {
+  return pkt->proto == IPPROTO_ICMP || pkt->proto == IPPROTO_ICMPV6;
+}
+
+/* Bytes of the refused datagram's IP packet that an ICMP error quotes. */
+static size_t icmp_quote_bytes(const jnet__pkt *pkt) {
+  size_t ip_bytes = ip_header_bytes(pkt);
+  size_t max = pkt->family == AF_INET6 ? ICMPV6_MAX_BYTES : ICMPV4_MAX_BYTES;
+  size_t room = max - ip_bytes - ICMP_HEADER_BYTES;
+  size_t quoted = ip_bytes + UDP_HEADER_BYTES + (size_t)pkt->len;
+  return quoted < room ? quoted : room;
+}
+
+static int write_icmp_unreachable(jnet__pcap *p, uint64_t t_ns,
+                                  const jnet__pkt *pkt) {
+  int v6 = pkt->family == AF_INET6;
+  size_t ip_bytes = ip_header_bytes(pkt);
+  if (UDP_HEADER_BYTES + (size_t)pkt->len > 0xffff)
+    return -EMSGSIZE;
+  jnet__pkt orig = *pkt; /* the refused datagram: dst -> src */
+  memcpy(orig.src, pkt->dst, 16);
+  memcpy(orig.dst, pkt->src, 16);
+  orig.proto = IPPROTO_UDP;
+  uint8_t *icmp = p->scratch + ip_bytes;
+  uint8_t *quote = icmp + ICMP_HEADER_BYTES;
+  uint8_t udp_header[UDP_HEADER_BYTES];
+  build_udp_header(udp_header, &orig);
+  size_t datagram = UDP_HEADER_BYTES + (size_t)pkt->len;
+  size_t quote_bytes = icmp_quote_bytes(pkt);
+  if (v6)
+    build_ipv6(quote, &orig, IPPROTO_UDP, datagram);
+  else
+    build_ipv4(quote, &orig, IPPROTO_UDP, ip_bytes + datagram, 0);
+  copy_datagram_range(quote + ip_bytes, udp_header, &orig, 0,
+                      quote_bytes - ip_bytes);
+  icmp[0] = v6 ? 1 : 3; /* destination unreachable */
+  icmp[1] = v6 ? 4 : 3; /* port unreachable */
+  memset(icmp + 2, 0, 6);
+  size_t icmp_bytes = ICMP_HEADER_BYTES + quote_bytes;
+  jnet__pkt outer = *pkt;
+  outer.proto = v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP;
+  uint64_t acc = v6 ? csum_pseudo(&outer, (uint32_t)icmp_bytes) : 0;
+  put_csum(icmp + 2, csum_finish(csum_add(acc, icmp, icmp_bytes)));
+  if (v6)
+    build_ipv6(p->scratch, &outer, IPPROTO_ICMPV6, icmp_bytes);
+  else
+    build_ipv4(p->scratch, &outer, IPPROTO_ICMP, ip_bytes + icmp_bytes, 0);
+  return emit(p, t_ns, ip_bytes + icmp_bytes);
+}
+
 int jnet__pcap_write(jnet__pcap *p, uint64_t t_ns, const jnet__pkt *pkt) {
   if (p == NULL || pkt == NULL)
     return -EINVAL;
@@ -369,6 +429,8 @@ int jnet__pcap_write(jnet__pcap *p, uint64_t t_ns, const jnet__pkt *pkt) {
     return write_tcp(p, t_ns, pkt);
   if (pkt->proto == IPPROTO_UDP)
     return write_udp(p, t_ns, pkt);
+  if (is_icmp(pkt))
+    return write_icmp_unreachable(p, t_ns, pkt);
   return -EINVAL;
 }
 
@@ -394,6 +456,8 @@ size_t jnet__pkt_wire_bytes(const jnet__pkt *pkt) {
   size_t ip_bytes = ip_header_bytes(pkt);
   if (pkt->proto == IPPROTO_TCP)
     return ip_bytes + tcp_header_bytes(pkt) + pkt->len;
+  if (is_icmp(pkt))
+    return ip_bytes + ICMP_HEADER_BYTES + icmp_quote_bytes(pkt);
   size_t datagram = UDP_HEADER_BYTES + (size_t)pkt->len;
   size_t frag_bytes = udp_fragment_bytes(pkt);
   if (frag_bytes == 0)

@@ -444,6 +444,90 @@ START_TEST(largest_udp_datagram_is_written_whole) {
 }
 END_TEST
 
+/* The ICMP port unreachable extension: a refused datagram dst -> src is
+ * quoted (IP + UDP header + data, cut at 576 / 1280 bytes in all). */
+START_TEST(icmp_port_unreachable_quotes_the_datagram) {
+  int family = _i ? AF_INET6 : AF_INET;
+  size_t ip_bytes = family == AF_INET ? 20 : 40;
+  size_t limit = family == AF_INET ? 576 : 1280;
+  static uint8_t payload[2000];
+  for (size_t i = 0; i < sizeof payload; i++)
+    payload[i] = (uint8_t)(i * 13);
+  char path[256];
+  pu_temp_path(path, sizeof path, "icmp");
+  jnet__pcap *p;
+  ck_assert_int_eq(jnet__pcap_open(&p, path), 0);
+  const uint32_t lens[2] = {10, sizeof payload};
+  jnet__pkt k[2];
+  for (int i = 0; i < 2; i++) {
+    k[i] = reversed(base_pkt(family, IPPROTO_UDP)); /* server -> client */
+    k[i].proto = family == AF_INET ? IPPROTO_ICMP : IPPROTO_ICMPV6;
+    k[i].sport = 40000; /* the refused datagram: client:40000 -> server:53 */
+    k[i].dport = 53;
+    k[i].payload = payload;
+    k[i].len = lens[i];
+    ck_assert_int_eq(jnet__pcap_write(p, 0, &k[i]), 0);
+  }
+  ck_assert_int_eq(jnet__pcap_close(p), 0);
+  pu_capture *c = malloc(sizeof *c);
+  ck_assert_int_eq(pu_read(path, c), 0);
+  ck_assert_uint_eq(c->n, 2);
+  for (int i = 0; i < 2; i++) {
+    const uint8_t *ip = c->rec[i].data, *icmp = ip + ip_bytes;
+    const uint8_t *q = icmp + 8, *qu = q + ip_bytes;
+    size_t want = ip_bytes + 8 + ip_bytes + 8 + lens[i];
+    if (want > limit)
+      want = limit;
+    ck_assert_uint_eq(c->rec[i].len, want);
+    ck_assert_uint_eq(c->rec[i].len, jnet__pkt_wire_bytes(&k[i]));
+    size_t icmp_len = c->rec[i].len - ip_bytes;
+    if (family == AF_INET) {
+      ck_assert(pu_ipv4_header_ok(ip));
+      ck_assert_uint_eq(ip[9], IPPROTO_ICMP);
+      ck_assert_uint_eq(icmp[0], 3);
+      ck_assert_uint_eq(icmp[1], 3);
+      ck_assert_uint_eq(pu_fold(pu_sum(0, icmp, icmp_len)), 0xffff);
+      ck_assert(pu_ipv4_header_ok(q));
+      ck_assert_mem_eq(q + 12, k[i].dst, 4); /* quoted: client -> server */
+      ck_assert_mem_eq(q + 16, k[i].src, 4);
+      ck_assert_uint_eq(pu_be16(q + 2), 20 + 8 + lens[i]);
+    } else {
+      ck_assert_uint_eq(ip[6], IPPROTO_ICMPV6);
+      ck_assert_uint_eq(icmp[0], 1);
+      ck_assert_uint_eq(icmp[1], 4);
+      ck_assert(pu_l4_ok(AF_INET6, ip + 8, ip + 24, IPPROTO_ICMPV6, icmp,
+                         icmp_len));
+      ck_assert_mem_eq(q + 8, k[i].dst, 16);
+      ck_assert_mem_eq(q + 24, k[i].src, 16);
+      ck_assert_uint_eq(pu_be16(q + 4), 8 + lens[i]);
+    }
+    ck_assert_uint_eq(pu_be16(qu), 40000);
+    ck_assert_uint_eq(pu_be16(qu + 2), 53);
+    ck_assert_uint_eq(pu_be16(qu + 4), 8 + lens[i]);
+    ck_assert_mem_eq(qu + 8, payload, c->rec[i].len - (qu + 8 - ip));
+  }
+  NEED_TSHARK();
+  {
+    char cmd[512];
+    snprintf(cmd, sizeof cmd,
+             "tshark -r '%s' -T fields -E separator=, "
+             "-e %s.type -e %s.code -e %s.checksum.status "
+             "-e udp.srcport -e udp.dstport 2>/dev/null",
+             path, _i ? "icmpv6" : "icmp", _i ? "icmpv6" : "icmp",
+             _i ? "icmpv6" : "icmp");
+    int st;
+    char *out = pu_run(cmd, &st);
+    ck_assert_int_eq(st, 0);
+    ck_assert_str_eq(out, _i ? "1,4,1,40000,53\n1,4,1,40000,53\n"
+                             : "3,3,1,40000,53\n3,3,1,40000,53\n");
+    free(out);
+  }
+  pu_free(c);
+  free(c);
+  unlink(path);
+}
+END_TEST
+
 START_TEST(same_input_gives_identical_files) {
   char a[256], b[256];
   pu_temp_path(a, sizeof a, "a");
@@ -550,7 +634,7 @@ START_TEST(bad_packets_are_rejected_without_writing) {
   jnet__pkt k = base_pkt(AF_INET, IPPROTO_TCP);
   k.family = AF_UNIX;
   ck_assert_int_eq(jnet__pcap_write(p, 0, &k), -EINVAL);
-  k = base_pkt(AF_INET, 1 /* ICMP */);
+  k = base_pkt(AF_INET, 47 /* GRE */);
   ck_assert_int_eq(jnet__pcap_write(p, 0, &k), -EINVAL);
   k = base_pkt(AF_INET, IPPROTO_TCP);
   k.len = 70000;
@@ -707,6 +791,7 @@ static Suite *pcap_writer_suite(void) {
   tcase_add_loop_test(tc, udp_zero_checksum_is_sent_as_ffff, 0, 2);
   tcase_add_loop_test(tc, udp_over_mtu_is_fragmented, 0, 2);
   tcase_add_loop_test(tc, largest_udp_datagram_is_written_whole, 0, 2);
+  tcase_add_loop_test(tc, icmp_port_unreachable_quotes_the_datagram, 0, 2);
   tcase_add_test(tc, same_input_gives_identical_files);
   tcase_add_test(tc, full_disk_error_is_sticky);
   tcase_add_test(tc, full_disk_is_reported_by_close);
