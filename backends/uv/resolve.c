@@ -7,9 +7,13 @@
  * already running in the pool cannot be stopped).
  */
 #include <ctype.h>
+#include <errno.h>
 #include <netdb.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "uv_internal.h"
 
@@ -104,6 +108,46 @@ static void on_lookup(uv_getaddrinfo_t *gai, int status, struct addrinfo *res) {
   jnet__free(lk);
 }
 
+/* Resolve numeric `host` (NULL: the wildcard) with numeric or no `port`
+ * synchronously; appends its results to req->addrs from index `have`.
+ * Returns the count found, or a negative code (EAI_NONAME: not numeric). */
+static int numeric(jnet_req *req, size_t have, const char *host,
+                   const char *port, const struct addrinfo *hints) {
+  struct addrinfo h = *hints, *res = NULL;
+  h.ai_flags |= AI_NUMERICHOST;
+  int rc = getaddrinfo(host, port, &h, &res);
+  if (rc != 0)
+    return rc == EAI_NONAME && host != NULL ? JNET_EAI_NONAME : map_eai(rc);
+  jnet_req part = *req;
+  part.addrs = req->addrs != NULL && have < req->naddrs ? req->addrs + have : NULL;
+  part.naddrs = part.addrs != NULL ? req->naddrs - have : 0;
+  fill(&part, res);
+  freeaddrinfo(res);
+  return (int)part.result;
+}
+
+/* "localhost" and "*.localhost" (case-insensitive, trailing dot allowed). */
+static int is_localhost(const char *host) {
+  size_t n = strlen(host);
+  if (n > 0 && host[n - 1] == '.')
+    n--;
+  if (n < 9 || strncasecmp(host + n - 9, "localhost", 9) != 0)
+    return 0;
+  return n == 9 || host[n - 10] == '.';
+}
+
+/* 1 if this host can make IPv6 sockets (asked once). */
+static int have_ipv6(void) {
+  static int known = -1;
+  if (known < 0) {
+    int fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    known = fd >= 0;
+    if (fd >= 0)
+      close(fd);
+  }
+  return known;
+}
+
 int jnet__uv_resolve(const jnet_backend *b, jnet_node *node, jnet_req *req,
                      const char *host, const char *port, int type,
                      int passive) {
@@ -130,18 +174,24 @@ int jnet__uv_resolve(const jnet_backend *b, jnet_node *node, jnet_req *req,
   hints.ai_socktype = type == JNET_STREAM ? SOCK_STREAM : SOCK_DGRAM;
   hints.ai_flags = passive ? AI_PASSIVE : 0;
 
-  if (numeric_port) {
-    /* a numeric host needs no resolver: answer now */
-    struct addrinfo h = hints, *res = NULL;
-    h.ai_flags |= AI_NUMERICHOST | AI_NUMERICSERV;
-    int rc = getaddrinfo(host, port, &h, &res);
-    if (rc == 0) {
-      fill(req, res);
-      freeaddrinfo(res);
+  if (host != NULL && is_localhost(host)) {
+    /* the loopbacks; a service name is looked up in /etc/services */
+    int n4 = numeric(req, 0, "127.0.0.1", port, &hints);
+    if (n4 < 0) {
+      req->result = n4;
       return 1;
     }
-    if (rc != EAI_NONAME || host == NULL) {
-      req->result = map_eai(rc);
+    int n6 = have_ipv6() ? numeric(req, (size_t)n4, "::1", port, &hints) : 0;
+    req->result = n4 + (n6 > 0 ? n6 : 0);
+    return 1;
+  }
+  if (numeric_port) {
+    /* a numeric host needs no resolver: answer now */
+    struct addrinfo h = hints;
+    h.ai_flags |= AI_NUMERICSERV;
+    int n = numeric(req, 0, host, port, &h);
+    if (n != JNET_EAI_NONAME) {
+      req->result = n;
       return 1;
     }
   }
