@@ -1,0 +1,200 @@
+#!/bin/sh
+# run.sh — run every benchmark in bench/ against a build, write
+# BUILD_DIR/bench/results.tsv (name<TAB>value<TAB>unit), print it as a table
+# and then each target with its measured value.
+#
+#   bench/run.sh [BUILD_DIR=build]        (make bench does this)
+#
+# A benchmark whose program is missing or fails is listed as "skip" with the
+# reason; the others still run. Environment: BENCH_QUICK=1 runs each one
+# shorter (for a smoke test), BENCH_TIMEOUT (seconds, default 120) bounds
+# each program.
+set -u
+
+BUILD=${1:-build}
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+BIN=$BUILD/bench
+OUT=$BUILD/bench
+TSV=$OUT/results.tsv
+TIMEOUT=${BENCH_TIMEOUT:-120}
+QUICK=${BENCH_QUICK:-0}
+mkdir -p "$OUT" || exit 1
+: >"$TSV"
+SKIPS=$OUT/skips.txt
+: >"$SKIPS"
+
+say() { printf 'bench: %s\n' "$*" >&2; }
+skip() { printf 'skip %s: %s\n' "$1" "$2" >>"$SKIPS"; }
+
+# add NAME VALUE UNIT: one result line.
+add() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$TSV"; }
+
+# collect LABEL CMD...: run CMD with a timeout; keep its result lines
+# (name value [unit], tab- or space-separated, numeric value) in the TSV.
+collect() {
+  label=$1
+  shift
+  if [ ! -x "$1" ]; then
+    skip "$label" "$1 not built"
+    return 1
+  fi
+  say "$label"
+  tmp=$OUT/.out.$$
+  if timeout "$TIMEOUT" "$@" >"$tmp" 2>"$OUT/$label.stderr"; then
+    awk 'NF >= 2 && $1 ~ /^[a-z][a-z0-9_]*$/ &&
+         $2 ~ /^[-+]?[0-9.]+([eE][-+]?[0-9]+)?$/ {
+           u = NF >= 3 ? $3 : ""; printf "%s\t%s\t%s\n", $1, $2, u }' \
+      "$tmp" >>"$TSV"
+    rm -f "$tmp"
+    return 0
+  fi
+  rc=$?
+  rm -f "$tmp"
+  reason="exit $rc"
+  [ "$rc" = 124 ] && reason="timed out after ${TIMEOUT}s"
+  skip "$label" "$reason (see $OUT/$label.stderr)"
+  return 1
+}
+
+# value NAME: a result already in the TSV (empty if none).
+value() { awk -F '\t' -v n="$1" '$1 == n { v = $2 } END { print v }' "$TSV"; }
+
+# ratio NAME NUM DEN: add NUM/DEN when both exist.
+ratio() {
+  num=$(value "$2")
+  den=$(value "$3")
+  if [ -n "$num" ] && [ -n "$den" ]; then
+    add "$1" "$(awk -v a="$num" -v b="$den" 'BEGIN { printf "%.3f", a / b }')" x
+  else
+    skip "$1" "needs $2 and $3"
+  fi
+}
+
+now_s() { date +%s.%N; }
+
+if [ "$QUICK" = 1 ]; then
+  SECS=0.2 TRIALS=1 UDP_N=40000 TCP_N=20000 HOSTS=1000 CONNS=10000
+  FAN_MSGS=20 SEEDS=1..100 NS3_N=2000
+else
+  SECS=0.5 TRIALS=3 UDP_N=400000 TCP_N=200000 HOSTS=10000 CONNS=100000
+  FAN_MSGS=100 SEEDS=1..1000 NS3_N=20000
+fi
+
+# ---- fibers ------------------------------------------------------------------
+collect fiber "$BIN/fiber_bench"
+
+# ---- real sockets: jnet on uv against plain libuv, in the same run -----------
+collect libuv_echo "$BIN/libuv_echo" echo 4 $SECS $TRIALS
+collect echo "$BIN/echo_bench" echo 4 $SECS $TRIALS
+collect libuv_bulk "$BIN/libuv_echo" bulk $SECS $TRIALS
+collect bulk "$BIN/echo_bench" bulk $SECS $TRIALS
+ratio echo_vs_libuv_ratio echo_rtt_per_s libuv_echo_rtt_per_s
+ratio throughput_vs_libuv_ratio throughput_mb_s libuv_throughput_mb_s
+
+# ---- the simulated network -----------------------------------------------------
+collect sim_udp "$BIN/sim_udp_bench" --datagrams $UDP_N --trials $TRIALS
+collect sim_udp_pcap "$BIN/sim_udp_bench" --datagrams $UDP_N \
+  --trials $TRIALS --pcap "$OUT/sim_udp.pcap"
+collect sim_tcp "$BIN/sim_tcp_bench" --msgs $TCP_N --trials $TRIALS
+collect sim_mem "$BIN/sim_mem_bench" --hosts $HOSTS --conns $CONNS
+collect fanin "$BIN/fanin_bench" --msgs $FAN_MSGS --trials $TRIALS
+
+# Seed sweep of the kv scenario (exit 1 is fine: the buggy variant fails
+# some seeds, which is the point of the sweep).
+SIMCLI=
+for c in "$BUILD/jnet-sim" "$BUILD/tools/jnet-sim"; do
+  [ -x "$c" ] && SIMCLI=$c && break
+done
+SCN=$SRC/scenarios/kv-replication.scn
+if [ -z "$SIMCLI" ]; then
+  skip sweep_seeds_per_s "jnet-sim not built"
+elif [ ! -f "$SCN" ]; then
+  skip sweep_seeds_per_s "no scenarios/kv-replication.scn"
+else
+  say "sweep $SEEDS"
+  t0=$(now_s)
+  timeout "$TIMEOUT" "$SIMCLI" sweep "$SCN" --seeds $SEEDS --no-progress \
+    >"$OUT/sweep.stdout" 2>"$OUT/sweep.stderr"
+  rc=$?
+  t1=$(now_s)
+  if [ "$rc" -le 1 ]; then
+    n=$(echo "$SEEDS" | awk -F '[.][.]' '{ print $2 - $1 + 1 }')
+    add sweep_seeds_per_s "$(awk -v n="$n" -v a="$t0" -v b="$t1" \
+      'BEGIN { printf "%.1f", n / (b - a) }')" seeds/s
+  else
+    skip sweep_seeds_per_s "jnet-sim sweep exit $rc (see $OUT/sweep.stderr)"
+  fi
+fi
+
+# ---- ns-3 peer: the same UDP echo scenario on ns-3 ------------------------------
+NS3_MODS="ns3-core ns3-network ns3-internet ns3-point-to-point ns3-applications"
+if ! pkg-config --exists $NS3_MODS 2>/dev/null; then
+  skip sim_vs_ns3_ratio "install libns3-dev"
+elif [ ! -x "$BIN/sim_ns3_peer" ]; then
+  skip sim_vs_ns3_ratio "sim_ns3_peer not built"
+else
+  NS3_EXE=${TMPDIR:-/tmp}/jnet-bench-ns3-udp-echo
+  # Debian's .pc files name libgsl.so etc. that only -dev packages carry;
+  # ns-3's shared libraries already link them, so drop what is absent.
+  libs=
+  for t in $(pkg-config --libs $NS3_MODS); do
+    case $t in /*) [ -e "$t" ] || continue ;; esac
+    libs="$libs $t"
+  done
+  say "ns-3 udp-echo (compiling in ${TMPDIR:-/tmp})"
+  if [ ! -x "$NS3_EXE" ] || [ "$SRC/bench/ns3/udp-echo.cc" -nt "$NS3_EXE" ]; then
+    # shellcheck disable=SC2086
+    g++ -O2 -o "$NS3_EXE" "$SRC/bench/ns3/udp-echo.cc" \
+      $(pkg-config --cflags $NS3_MODS) $libs 2>"$OUT/ns3-build.stderr" ||
+      rm -f "$NS3_EXE"
+  fi
+  if [ ! -x "$NS3_EXE" ]; then
+    skip sim_vs_ns3_ratio "ns-3 peer did not compile (see $OUT/ns3-build.stderr)"
+  else
+    ns3=$(timeout "$TIMEOUT" "$NS3_EXE" --packets=$NS3_N 2>"$OUT/ns3.stderr")
+    jn=$(timeout "$TIMEOUT" "$BIN/sim_ns3_peer" --packets $NS3_N \
+      2>"$OUT/sim_ns3_peer.stderr")
+    ns3_s=$(echo "$ns3" | awk '$1 == "ns3_wall_s" && $4 == n { print $2 }' n=$NS3_N)
+    jn_s=$(echo "$jn" | awk '$1 == "jnet_wall_s" && $4 == n { print $2 }' n=$NS3_N)
+    if [ -n "$ns3_s" ] && [ -n "$jn_s" ]; then
+      add ns3_udp_echo_wall_s "$ns3_s" s
+      add jnet_udp_echo_wall_s "$jn_s" s
+      ratio sim_vs_ns3_ratio ns3_udp_echo_wall_s jnet_udp_echo_wall_s
+    else
+      skip sim_vs_ns3_ratio "a peer failed: ns-3 '$ns3', jnet '$jn'"
+    fi
+  fi
+fi
+
+# ---- report ------------------------------------------------------------------------
+echo
+printf '%-32s %14s  %s\n' benchmark value unit
+printf '%-32s %14s  %s\n' -------------------------------- -------------- ----
+awk -F '\t' '{ printf "%-32s %14s  %s\n", $1, $2, $3 }' "$TSV"
+echo
+echo "targets:"
+# target NAME OP LIMIT LABEL
+target() {
+  v=$(value "$1")
+  if [ -z "$v" ]; then
+    printf '  %-30s %2s %-10s %14s  %s\n' "$1" "$2" "$3" "-" "not measured"
+    return
+  fi
+  verdict=$(awk -v v="$v" -v op="$2" -v t="$3" 'BEGIN {
+    ok = (op == "<=") ? (v + 0 <= t + 0) : (v + 0 >= t + 0)
+    print ok ? "ok" : "MISSED" }')
+  printf '  %-30s %2s %-10s %14s  %s\n' "$1" "$2" "$3" "$v" "$verdict"
+}
+target fiber_switch_ns '<=' 10
+target echo_vs_libuv_ratio '>=' 0.9
+target throughput_vs_libuv_ratio '>=' 0.9
+target sim_udp_datagrams_per_s '>=' 3000000
+target sim_udp_datagrams_per_s_pcap '>=' 1000000
+target sim_mem_total_mb '<=' 2000
+target sim_vs_ns3_ratio '>=' 10
+if [ -s "$SKIPS" ]; then
+  echo
+  cat "$SKIPS"
+fi
+echo
+echo "results: $TSV"

@@ -1,0 +1,166 @@
+/* sim_mem_bench.c — memory per simulated host and per idle TCP connection,
+ * from peak RSS (VmHWM) deltas.
+ *
+ *   sim_mem_bench [--hosts H=10000] [--conns C=100000] [--servers S=100]
+ *
+ * 1. Baseline: the model with nothing in it.
+ * 2. H hosts (IPv6, 2001:db8::/32) -> sim_bytes_per_host.
+ * 3. A loop; S of the hosts listen, one acceptor fiber each that keeps
+ *    every accepted stream; the other hosts open C connections in all
+ *    (C / (H - S) each), in batches of 500 hosts so that only a batch of
+ *    client fibers (16 KiB stacks) is alive at a time; the connections stay
+ *    open and idle. -> sim_bytes_per_idle_conn (both ends and both streams
+ *    of a connection, as the model and the API hold them).
+ * Also prints sim_mem_total_mb: everything above the baseline, for the
+ * target "10k hosts + 100k connections <= 2 GB".
+ */
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench_util.h"
+#include "jnet.h"
+#include "jnet_sim.h"
+
+#define BATCH_HOSTS 500
+
+typedef struct mem_state {
+  long conns_per_client;
+  jnet_stream *accepted; /* every server-side stream, kept open */
+  long naccepted, cap;
+  jnet_stream *opened;   /* every client-side stream, kept open */
+  long nopened;
+  long failures;
+  char (*server_addr)[64]; /* address of server i */
+  long nservers;
+} mem_state;
+
+static mem_state g;
+
+static void acceptor(void *arg) {
+  const char *addr = arg;
+  jnet_stream srv, conn;
+  if (jnet_listen(addr, "7", JNET_STREAM, &srv) < 0) {
+    g.failures++;
+    return;
+  }
+  while (jnet_accept(srv, JNET_FOREVER, &conn) == 0) {
+    if (g.naccepted < g.cap) g.accepted[g.naccepted++] = conn;
+    else jnet_close(conn);
+  }
+}
+
+static void client(void *arg) {
+  long idx = (long)(intptr_t)arg;
+  for (long k = 0; k < g.conns_per_client; k++) {
+    const char *dst = g.server_addr[(idx + k) % g.nservers];
+    jnet_stream s;
+    if (jnet_connect(dst, "7", JNET_STREAM, NULL, NULL, &s) < 0) {
+      g.failures++;
+      continue;
+    }
+    if (g.nopened < g.cap) g.opened[g.nopened++] = s;
+  }
+}
+
+static void host_addr(long i, char *out, size_t n) {
+  snprintf(out, n, "2001:db8::%lx:%lx", (unsigned long)(i + 1) >> 16,
+           (unsigned long)(i + 1) & 0xffff);
+}
+
+int main(int argc, char **argv) {
+  long hosts = 10000, conns = 100000, servers = 100;
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--hosts") == 0 && i + 1 < argc)
+      hosts = bench_arg_long(argc, argv, ++i, hosts);
+    else if (strcmp(argv[i], "--conns") == 0 && i + 1 < argc)
+      conns = bench_arg_long(argc, argv, ++i, conns);
+    else if (strcmp(argv[i], "--servers") == 0 && i + 1 < argc)
+      servers = bench_arg_long(argc, argv, ++i, servers);
+    else {
+      fprintf(stderr, "usage: %s [--hosts H] [--conns C] [--servers S]\n",
+              argv[0]);
+      return 2;
+    }
+  }
+  if (servers >= hosts) servers = hosts / 2 > 0 ? hosts / 2 : 1;
+  long clients = hosts - servers;
+  g.conns_per_client = (conns + clients - 1) / clients;
+  g.cap = g.conns_per_client * clients;
+  g.nservers = servers;
+  /* The bench's own arrays, allocated and touched before any baseline. */
+  g.accepted = calloc((size_t)g.cap, sizeof *g.accepted);
+  g.opened = calloc((size_t)g.cap, sizeof *g.opened);
+  g.server_addr = calloc((size_t)servers, sizeof *g.server_addr);
+  jnet_node **nodes = calloc((size_t)hosts, sizeof *nodes);
+  if (!g.accepted || !g.opened || !g.server_addr || !nodes) return 1;
+  memset(g.accepted, 0, (size_t)g.cap * sizeof *g.accepted);
+  memset(g.opened, 0, (size_t)g.cap * sizeof *g.opened);
+
+  jnet_sim *sim;
+  if (jnet_sim_new(&sim, 1) < 0) return 1;
+  long long rss0 = bench_peak_rss_bytes();
+
+  char name[32], addr[64];
+  double t0 = bench_wall_s();
+  for (long i = 0; i < hosts; i++) {
+    snprintf(name, sizeof name, "h%ld", i);
+    host_addr(i, addr, sizeof addr);
+    if (i < servers) memcpy(g.server_addr[i], addr, sizeof addr);
+    int rc = jnet_sim_host(sim, name, (const char *[]){addr, NULL}, &nodes[i]);
+    if (rc < 0) {
+      fprintf(stderr, "sim_mem_bench: host %s: %s\n", addr, jnet_strerror(rc));
+      return 1;
+    }
+  }
+  long long rss1 = bench_peak_rss_bytes();
+  double hosts_wall_s = bench_wall_s() - t0;
+
+  jnet_loop *l;
+  if (jnet_loop_new(&l, jnet_sim_backend(sim)) < 0 ||
+      jnet_loop_set_stack_size(l, 16384) < 0)
+    return 1;
+  for (long i = 0; i < servers; i++)
+    jnet_go_on(l, nodes[i], acceptor, g.server_addr[i]);
+  if (jnet_run_until(l, jnet_now() + 0.001) < 0) return 1;
+  long long rss2 = bench_peak_rss_bytes();
+
+  t0 = bench_wall_s();
+  for (long first = servers; first < hosts; first += BATCH_HOSTS) {
+    for (long i = first; i < hosts && i < first + BATCH_HOSTS; i++)
+      jnet_go_on(l, nodes[i], client, (void *)(intptr_t)(i - servers));
+    /* Connections complete within a few virtual milliseconds. */
+    int rc = jnet_run_until(l, jnet_now() + 1.0);
+    if (rc < 0) {
+      fprintf(stderr, "sim_mem_bench: run: %s\n", jnet_strerror(rc));
+      return 1;
+    }
+  }
+  long long rss3 = bench_peak_rss_bytes();
+  double conns_wall_s = bench_wall_s() - t0;
+
+  fprintf(stderr,
+          "sim_mem_bench: %ld hosts in %.2f s; %ld connections opened, %ld "
+          "accepted, %ld failed, in %.2f s; peak RSS %.1f MB\n",
+          hosts, hosts_wall_s, g.nopened, g.naccepted, g.failures,
+          conns_wall_s, (double)rss3 / 1e6);
+  if (g.nopened == 0 || g.naccepted != g.nopened || g.failures) {
+    fprintf(stderr, "sim_mem_bench: not every connection was made\n");
+    return 1;
+  }
+  bench_result("sim_bytes_per_host", (double)(rss1 - rss0) / (double)hosts,
+               "bytes");
+  bench_result("sim_bytes_per_idle_conn",
+               (double)(rss3 - rss2) / (double)g.nopened, "bytes");
+  bench_result("sim_mem_total_mb", (double)(rss3 - rss0) / 1e6, "MB");
+
+  jnet_loop_free(l);
+  jnet_sim_free(sim);
+  free(nodes);
+  free(g.server_addr);
+  free(g.opened);
+  free(g.accepted);
+  return 0;
+}
