@@ -1,0 +1,130 @@
+/* bench_guard.c — ctest `bench-guard`: a performance regression guard that
+ * cannot flake, because it counts instructions instead of timing anything.
+ *
+ * It runs bench/sim_udp_bench (a fixed, seeded UDP ping-pong between two
+ * simulated hosts) under `valgrind --tool=callgrind` at two sizes and takes
+ * the difference, so start-up and tear-down cancel out: what is left is the
+ * cost of one more simulated datagram, from jnet_send_to in one fiber through
+ * the backend, the model and the event queue to jnet_recv_from in another.
+ * The simulation is deterministic and so is the count (give or take a few
+ * instructions of libc). The ceilings are generous — several times what the
+ * code costs today — so only a real regression (an O(n) scan per packet, a
+ * syscall or a big allocation per event) trips them.
+ *
+ * Exits 77 (ctest: skipped) with a message when valgrind is not installed.
+ * SIM_UDP_BENCH is the bench program's path, set by CMake.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef SIM_UDP_BENCH
+#error "SIM_UDP_BENCH must name bench/sim_udp_bench"
+#endif
+
+/* Instructions per delivered datagram, capture off. Measured around 10-30k
+ * when this guard was written; a regression of several times trips it. */
+#define MAX_INSTR_PER_DATAGRAM 150000.0
+/* Capture on may cost more per datagram (headers, checksums, a write), but
+ * not this much more than capture off. */
+#define MAX_PCAP_COST_RATIO 4.0
+
+/* Run sim_udp_bench under callgrind with `datagrams` (one flow, one trial,
+ * `pcap` file or NULL) and return the instructions it executed, or -1. */
+static double callgrind_instructions(long datagrams, const char *pcap) {
+  char out_tmpl[] = "/tmp/jnet-bench-guard-XXXXXX";
+  char cmd[2048], line[512];
+  int fd = mkstemp(out_tmpl);
+  double total = -1;
+  if (fd < 0) return -1;
+  close(fd);
+  snprintf(cmd, sizeof cmd,
+           "valgrind --tool=callgrind --callgrind-out-file=%s.cg "
+           "'%s' --datagrams %ld --flows 1 --trials 1%s%s%s "
+           "2>%s >/dev/null",
+           out_tmpl, SIM_UDP_BENCH, datagrams, pcap ? " --pcap '" : "",
+           pcap ? pcap : "", pcap ? "'" : "", out_tmpl);
+  int rc = system(cmd);
+  FILE *f = fopen(out_tmpl, "r");
+  if (f) {
+    /* "==123== Collected : 45678" */
+    while (fgets(line, sizeof line, f)) {
+      char *p = strstr(line, "Collected :");
+      if (p) total = strtod(p + strlen("Collected :"), NULL);
+    }
+    fclose(f);
+  }
+  if (rc == -1 || !WIFEXITED(rc) || WEXITSTATUS(rc) != 0) {
+    fprintf(stderr, "bench-guard: `%s` failed (status %d)\n", cmd, rc);
+    total = -1;
+  }
+  unlink(out_tmpl);
+  snprintf(cmd, sizeof cmd, "%s.cg", out_tmpl);
+  unlink(cmd);
+  return total;
+}
+
+/* Marginal instructions per delivered datagram between 2,000 and 6,000
+ * datagrams (sim_udp_bench delivers exactly what it is asked for with one
+ * flow: n / 2 pings and n / 2 echoes). */
+static double instr_per_datagram(const char *pcap) {
+  double small = callgrind_instructions(2000, pcap);
+  double large = callgrind_instructions(6000, pcap);
+  ck_assert_msg(small > 0 && large > 0, "callgrind runs failed");
+  ck_assert_msg(large > small, "more datagrams cost fewer instructions?");
+  return (large - small) / 4000.0;
+}
+
+START_TEST(udp_datagram_costs_under_ceiling) {
+  double per = instr_per_datagram(NULL);
+  fprintf(stderr, "bench-guard: %.0f instructions per simulated datagram "
+          "(ceiling %.0f)\n", per, MAX_INSTR_PER_DATAGRAM);
+  ck_assert_msg(per < MAX_INSTR_PER_DATAGRAM,
+                "%.0f instructions per datagram, ceiling %.0f", per,
+                MAX_INSTR_PER_DATAGRAM);
+}
+END_TEST
+
+START_TEST(pcap_capture_costs_bounded_multiple) {
+  char path[] = "/tmp/jnet-bench-guard-pcap-XXXXXX";
+  int fd = mkstemp(path);
+  ck_assert_int_ge(fd, 0);
+  close(fd);
+  double off = instr_per_datagram(NULL);
+  double on = instr_per_datagram(path);
+  unlink(path);
+  fprintf(stderr, "bench-guard: capture on %.0f vs off %.0f instructions "
+          "per datagram (%.2fx, ceiling %.1fx)\n", on, off, on / off,
+          MAX_PCAP_COST_RATIO);
+  ck_assert_msg(on / off < MAX_PCAP_COST_RATIO,
+                "capture costs %.2fx, ceiling %.1fx", on / off,
+                MAX_PCAP_COST_RATIO);
+}
+END_TEST
+
+static Suite *bench_guard_suite(void) {
+  Suite *s = suite_create("bench-guard");
+  TCase *tc = tcase_create("callgrind");
+  tcase_set_timeout(tc, 600);
+  tcase_add_test(tc, udp_datagram_costs_under_ceiling);
+  tcase_add_test(tc, pcap_capture_costs_bounded_multiple);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void) {
+  if (system("valgrind --version >/dev/null 2>&1") != 0) {
+    printf("bench-guard: skipped: valgrind is not installed "
+           "(apt-get install valgrind)\n");
+    return 77;
+  }
+  SRunner *sr = srunner_create(bench_guard_suite());
+  srunner_set_fork_status(sr, CK_FORK);
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed == 0 ? 0 : 1;
+}
