@@ -1,6 +1,7 @@
 /* test_pcap_writer.c — the pcap writer (sim/pcap.c) alone: hand-made packets
- * written, read back with libpcap and checked byte by byte, then decoded by
- * tshark; determinism; write errors. No simulation involved. */
+ * written, read back with libpcap and checked byte by byte (headers,
+ * checksums verified independently, fragments); determinism; write errors.
+ * No simulation involved; tshark's view of the same is test_pcap_tshark.c. */
 #define _DEFAULT_SOURCE
 #include <arpa/inet.h>
 #include <check.h>
@@ -14,78 +15,13 @@
 
 #include "capture.h"
 #include "jnet.h"
+#include "pcap_packets.h"
 #include "pcap_util.h"
 
 #define EPOCH_2000_S 946684800ull
 #define NEED_TSHARK()                                                          \
   ck_assert_msg(pu_have_tshark(),                                              \
                 "tshark not found: apt-get install tshark")
-
-static const char *C4 = "192.0.2.1", *S4 = "192.0.2.2";
-static const char *C6 = "2001:db8::1", *S6 = "2001:db8::2";
-
-static jnet__pkt base_pkt(int family, int proto) {
-  jnet__pkt k;
-  memset(&k, 0, sizeof k);
-  k.family = family;
-  k.proto = proto;
-  inet_pton(family, family == AF_INET ? C4 : C6, k.src);
-  inet_pton(family, family == AF_INET ? S4 : S6, k.dst);
-  k.sport = 40000;
-  k.dport = 80;
-  k.window = 65535;
-  k.mtu = 1500;
-  return k;
-}
-
-static jnet__pkt reversed(jnet__pkt k) {
-  jnet__pkt r = k;
-  memcpy(r.src, k.dst, 16);
-  memcpy(r.dst, k.src, 16);
-  r.sport = k.dport;
-  r.dport = k.sport;
-  return r;
-}
-
-/* A clean TCP conversation with correct seq/ack numbers: handshake, data
- * both ways, FIN both ways. Returns the number of segments written. */
-static int write_clean_conversation(jnet__pcap *p, int family,
-                                    uint64_t *t_ns) {
-  jnet__pkt c = base_pkt(family, IPPROTO_TCP), s = reversed(c);
-  const uint32_t cisn = 1000, sisn = 5000;
-  uint16_t id = 1;
-  struct {
-    int from_client;
-    uint8_t flags;
-    uint32_t seq, ack;
-    const char *data;
-  } seg[] = {
-      {1, JNET__TCP_SYN, cisn, 0, NULL},
-      {0, JNET__TCP_SYN | JNET__TCP_ACK, sisn, cisn + 1, NULL},
-      {1, JNET__TCP_ACK, cisn + 1, sisn + 1, NULL},
-      {1, JNET__TCP_PSH | JNET__TCP_ACK, cisn + 1, sisn + 1, "hello"},
-      {0, JNET__TCP_ACK, sisn + 1, cisn + 6, NULL},
-      {0, JNET__TCP_PSH | JNET__TCP_ACK, sisn + 1, cisn + 6, "world!"},
-      {1, JNET__TCP_ACK, cisn + 6, sisn + 7, NULL},
-      {1, JNET__TCP_FIN | JNET__TCP_ACK, cisn + 6, sisn + 7, NULL},
-      {0, JNET__TCP_FIN | JNET__TCP_ACK, sisn + 7, cisn + 7, NULL},
-      {1, JNET__TCP_ACK, cisn + 7, sisn + 8, NULL},
-  };
-  int n = (int)(sizeof seg / sizeof seg[0]);
-  for (int i = 0; i < n; i++) {
-    jnet__pkt k = seg[i].from_client ? c : s;
-    k.flags = seg[i].flags;
-    k.seq = seg[i].seq;
-    k.ack = seg[i].ack;
-    k.mss = (k.flags & JNET__TCP_SYN) ? 1460 : 0;
-    k.ip_id = id++;
-    k.payload = (const uint8_t *)seg[i].data;
-    k.len = seg[i].data ? (uint32_t)strlen(seg[i].data) : 0;
-    ck_assert_int_eq(jnet__pcap_write(p, *t_ns, &k), 0);
-    *t_ns += 1000000; /* 1 ms apart */
-  }
-  return n;
-}
 
 /* Checks an IP+TCP record against the packet that produced it. */
 static void check_tcp_record(const pu_record *r, const jnet__pkt *k) {
@@ -672,115 +608,6 @@ START_TEST(unix_port_is_stable_and_in_range) {
 }
 END_TEST
 
-/* ---- tshark ------------------------------------------------------------------ */
-
-static char *tshark(const char *args, const char *path) {
-  char cmd[1024];
-  snprintf(cmd, sizeof cmd, "tshark -r '%s' %s 2>/dev/null", path, args);
-  int status;
-  char *out = pu_run(cmd, &status);
-  ck_assert_ptr_nonnull(out);
-  ck_assert_msg(status == 0, "tshark failed (%d): %s", status, cmd);
-  return out;
-}
-
-START_TEST(tshark_decodes_tcp_fields_and_checksums) {
-  NEED_TSHARK();
-  char path[256];
-  pu_temp_path(path, sizeof path, "tsh");
-  jnet__pcap *p;
-  ck_assert_int_eq(jnet__pcap_open(&p, path), 0);
-  uint64_t t = 0;
-  int n = write_clean_conversation(p, _i ? AF_INET6 : AF_INET, &t);
-  ck_assert_int_eq(jnet__pcap_close(p), 0);
-  char *out = tshark("-o tcp.check_checksum:TRUE -o ip.check_checksum:TRUE "
-                     "-T fields -E separator=, -e tcp.checksum.status "
-                     "-e tcp.srcport -e tcp.dstport -e tcp.seq_raw "
-                     "-e tcp.flags -e tcp.len -e tcp.options.mss_val",
-                     path);
-  ck_assert_uint_eq(pu_count_lines(out), (size_t)n);
-  /* Every line starts with checksum status 1 (Good). */
-  ck_assert_uint_eq(pu_count_prefix(out, "1,"), (size_t)n);
-  ck_assert_ptr_nonnull(strstr(out, "1,40000,80,1000,0x0002,0,1460\n"));
-  ck_assert_ptr_nonnull(strstr(out, "1,80,40000,5000,0x0012,0,1460\n"));
-  ck_assert_ptr_nonnull(strstr(out, "1,40000,80,1001,0x0018,5,\n"));
-  ck_assert_ptr_nonnull(strstr(out, "1,80,40000,5001,0x0018,6,\n"));
-  ck_assert_ptr_nonnull(strstr(out, "1,40000,80,1006,0x0011,0,\n"));
-  free(out);
-  unlink(path);
-}
-END_TEST
-
-START_TEST(tshark_reassembles_fragmented_udp) {
-  NEED_TSHARK();
-  int family = _i ? AF_INET6 : AF_INET;
-  const uint32_t plen = 5000;
-  uint8_t *payload = malloc(plen);
-  for (uint32_t i = 0; i < plen; i++)
-    payload[i] = (uint8_t)(i ^ 0x5a);
-  jnet__pkt k = base_pkt(family, IPPROTO_UDP);
-  k.sport = 6000;
-  k.dport = 7000;
-  k.payload = payload;
-  k.len = plen;
-  k.ip_id = 9;
-  char path[256];
-  pu_temp_path(path, sizeof path, "tfrag");
-  jnet__pcap *p;
-  ck_assert_int_eq(jnet__pcap_open(&p, path), 0);
-  ck_assert_int_eq(jnet__pcap_write(p, 0, &k), 0);
-  ck_assert_int_eq(jnet__pcap_close(p), 0);
-  char *out = tshark("-o udp.check_checksum:TRUE -Y udp -T fields "
-                     "-E separator=, -e udp.srcport -e udp.dstport "
-                     "-e udp.length -e udp.checksum.status",
-                     path);
-  ck_assert_str_eq(out, "6000,7000,5008,1\n");
-  free(out);
-  out = tshark("-q -z expert", path);
-  ck_assert_ptr_null(strstr(out, "Warns"));
-  ck_assert_ptr_null(strstr(out, "Errors"));
-  free(out);
-  free(payload);
-  unlink(path);
-}
-END_TEST
-
-/* A clean exchange has no expert warnings or errors; the same with a RST
- * added has one (so the check can fail). */
-START_TEST(tshark_expert_is_clean_for_a_correct_conversation) {
-  NEED_TSHARK();
-  int family = _i ? AF_INET6 : AF_INET;
-  char path[256];
-  pu_temp_path(path, sizeof path, "expert");
-  jnet__pcap *p;
-  ck_assert_int_eq(jnet__pcap_open(&p, path), 0);
-  uint64_t t = 0;
-  write_clean_conversation(p, family, &t);
-  ck_assert_int_eq(jnet__pcap_close(p), 0);
-  char *out = tshark("-q -z expert", path);
-  ck_assert_msg(strstr(out, "Warns") == NULL && strstr(out, "Errors") == NULL,
-                "expert: %s", out);
-  ck_assert_ptr_nonnull(strstr(out, "Connection establish request"));
-  free(out);
-
-  ck_assert_int_eq(jnet__pcap_open(&p, path), 0);
-  t = 0;
-  write_clean_conversation(p, family, &t);
-  jnet__pkt rst = base_pkt(family, IPPROTO_TCP);
-  rst.sport = 40001;
-  rst.flags = JNET__TCP_RST | JNET__TCP_ACK;
-  rst.seq = 1;
-  rst.ack = 1;
-  ck_assert_int_eq(jnet__pcap_write(p, t, &rst), 0);
-  ck_assert_int_eq(jnet__pcap_close(p), 0);
-  out = tshark("-q -z expert", path);
-  ck_assert_msg(strstr(out, "Warns") != NULL, "expert: %s", out);
-  ck_assert_ptr_nonnull(strstr(out, "Connection reset (RST)"));
-  free(out);
-  unlink(path);
-}
-END_TEST
-
 static Suite *pcap_writer_suite(void) {
   Suite *s = suite_create("pcap-writer");
   TCase *tc = tcase_create("writer");
@@ -801,13 +628,6 @@ static Suite *pcap_writer_suite(void) {
   tcase_add_test(tc, bad_packets_are_rejected_without_writing);
   tcase_add_test(tc, unix_port_is_stable_and_in_range);
   suite_add_tcase(s, tc);
-  TCase *tt = tcase_create("tshark");
-  tcase_set_timeout(tt, 120);
-  tcase_add_loop_test(tt, tshark_decodes_tcp_fields_and_checksums, 0, 2);
-  tcase_add_loop_test(tt, tshark_reassembles_fragmented_udp, 0, 2);
-  tcase_add_loop_test(tt, tshark_expert_is_clean_for_a_correct_conversation,
-                      0, 2);
-  suite_add_tcase(s, tt);
   return s;
 }
 

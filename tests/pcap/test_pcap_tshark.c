@@ -1,0 +1,149 @@
+/* test_pcap_tshark.c — what tshark makes of the writer's output: decoded
+ * TCP fields and good checksums, reassembled IPv4/IPv6 fragments, and no
+ * expert warnings for a correct conversation (but one for a RST). */
+#define _DEFAULT_SOURCE
+#include <arpa/inet.h>
+#include <check.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "capture.h"
+#include "jnet.h"
+#include "pcap_packets.h"
+#include "pcap_util.h"
+
+#define NEED_TSHARK()                                                          \
+  ck_assert_msg(pu_have_tshark(),                                              \
+                "tshark not found: apt-get install tshark")
+
+static char *tshark(const char *args, const char *path) {
+  char cmd[1024];
+  snprintf(cmd, sizeof cmd, "tshark -r '%s' %s 2>/dev/null", path, args);
+  int status;
+  char *out = pu_run(cmd, &status);
+  ck_assert_ptr_nonnull(out);
+  ck_assert_msg(status == 0, "tshark failed (%d): %s", status, cmd);
+  return out;
+}
+
+START_TEST(tshark_decodes_tcp_fields_and_checksums) {
+  NEED_TSHARK();
+  char path[256];
+  pu_temp_path(path, sizeof path, "tsh");
+  jnet__pcap *p;
+  ck_assert_int_eq(jnet__pcap_open(&p, path), 0);
+  uint64_t t = 0;
+  int n = write_clean_conversation(p, _i ? AF_INET6 : AF_INET, &t);
+  ck_assert_int_eq(jnet__pcap_close(p), 0);
+  char *out = tshark("-o tcp.check_checksum:TRUE -o ip.check_checksum:TRUE "
+                     "-T fields -E separator=, -e tcp.checksum.status "
+                     "-e tcp.srcport -e tcp.dstport -e tcp.seq_raw "
+                     "-e tcp.flags -e tcp.len -e tcp.options.mss_val",
+                     path);
+  ck_assert_uint_eq(pu_count_lines(out), (size_t)n);
+  /* Every line starts with checksum status 1 (Good). */
+  ck_assert_uint_eq(pu_count_prefix(out, "1,"), (size_t)n);
+  ck_assert_ptr_nonnull(strstr(out, "1,40000,80,1000,0x0002,0,1460\n"));
+  ck_assert_ptr_nonnull(strstr(out, "1,80,40000,5000,0x0012,0,1460\n"));
+  ck_assert_ptr_nonnull(strstr(out, "1,40000,80,1001,0x0018,5,\n"));
+  ck_assert_ptr_nonnull(strstr(out, "1,80,40000,5001,0x0018,6,\n"));
+  ck_assert_ptr_nonnull(strstr(out, "1,40000,80,1006,0x0011,0,\n"));
+  free(out);
+  unlink(path);
+}
+END_TEST
+
+START_TEST(tshark_reassembles_fragmented_udp) {
+  NEED_TSHARK();
+  int family = _i ? AF_INET6 : AF_INET;
+  const uint32_t plen = 5000;
+  uint8_t *payload = malloc(plen);
+  for (uint32_t i = 0; i < plen; i++)
+    payload[i] = (uint8_t)(i ^ 0x5a);
+  jnet__pkt k = base_pkt(family, IPPROTO_UDP);
+  k.sport = 6000;
+  k.dport = 7000;
+  k.payload = payload;
+  k.len = plen;
+  k.ip_id = 9;
+  char path[256];
+  pu_temp_path(path, sizeof path, "tfrag");
+  jnet__pcap *p;
+  ck_assert_int_eq(jnet__pcap_open(&p, path), 0);
+  ck_assert_int_eq(jnet__pcap_write(p, 0, &k), 0);
+  ck_assert_int_eq(jnet__pcap_close(p), 0);
+  char *out = tshark("-o udp.check_checksum:TRUE -Y udp -T fields "
+                     "-E separator=, -e udp.srcport -e udp.dstport "
+                     "-e udp.length -e udp.checksum.status",
+                     path);
+  ck_assert_str_eq(out, "6000,7000,5008,1\n");
+  free(out);
+  out = tshark("-q -z expert", path);
+  ck_assert_ptr_null(strstr(out, "Warns"));
+  ck_assert_ptr_null(strstr(out, "Errors"));
+  free(out);
+  free(payload);
+  unlink(path);
+}
+END_TEST
+
+/* A clean exchange has no expert warnings or errors; the same with a RST
+ * added has one (so the check can fail). */
+START_TEST(tshark_expert_is_clean_for_a_correct_conversation) {
+  NEED_TSHARK();
+  int family = _i ? AF_INET6 : AF_INET;
+  char path[256];
+  pu_temp_path(path, sizeof path, "expert");
+  jnet__pcap *p;
+  ck_assert_int_eq(jnet__pcap_open(&p, path), 0);
+  uint64_t t = 0;
+  write_clean_conversation(p, family, &t);
+  ck_assert_int_eq(jnet__pcap_close(p), 0);
+  char *out = tshark("-q -z expert", path);
+  ck_assert_msg(strstr(out, "Warns") == NULL && strstr(out, "Errors") == NULL,
+                "expert: %s", out);
+  ck_assert_ptr_nonnull(strstr(out, "Connection establish request"));
+  free(out);
+
+  ck_assert_int_eq(jnet__pcap_open(&p, path), 0);
+  t = 0;
+  write_clean_conversation(p, family, &t);
+  jnet__pkt rst = base_pkt(family, IPPROTO_TCP);
+  rst.sport = 40001;
+  rst.flags = JNET__TCP_RST | JNET__TCP_ACK;
+  rst.seq = 1;
+  rst.ack = 1;
+  ck_assert_int_eq(jnet__pcap_write(p, t, &rst), 0);
+  ck_assert_int_eq(jnet__pcap_close(p), 0);
+  out = tshark("-q -z expert", path);
+  ck_assert_msg(strstr(out, "Warns") != NULL, "expert: %s", out);
+  ck_assert_ptr_nonnull(strstr(out, "Connection reset (RST)"));
+  free(out);
+  unlink(path);
+}
+END_TEST
+
+static Suite *pcap_tshark_suite(void) {
+  Suite *s = suite_create("pcap-tshark");
+  TCase *tt = tcase_create("tshark");
+  tcase_set_timeout(tt, 120);
+  tcase_add_loop_test(tt, tshark_decodes_tcp_fields_and_checksums, 0, 2);
+  tcase_add_loop_test(tt, tshark_reassembles_fragmented_udp, 0, 2);
+  tcase_add_loop_test(tt, tshark_expert_is_clean_for_a_correct_conversation,
+                      0, 2);
+  suite_add_tcase(s, tt);
+  return s;
+}
+
+int main(void) {
+  SRunner *sr = srunner_create(pcap_tshark_suite());
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
