@@ -25,14 +25,37 @@ const char *const conf_backend_name = "uv";
 static const jnet_backend *the_backend;
 #endif
 
+/* Under CK_FORK=no a failed check leaves its test's loop behind; free it,
+ * or it would stay the thread's current loop for the next test. */
+static void free_leftovers(conf *t) {
+  if (t->loop != NULL)
+    jnet_loop_free(t->loop);
+  t->loop = NULL;
+  for (int i = 0; i < CONF_BUFS; i++)
+    jnet_buf_free(&t->buf[i]);
+  free(t->big);
+  t->big = NULL;
+#if CONF_SIM
+  jnet_sim_free(the_sim);
+  the_sim = NULL;
+#else
+  if (the_backend != NULL)
+    jnet_backend_free(the_backend);
+  the_backend = NULL;
+#endif
+  for (int i = 0; i < n_made_paths; i++)
+    unlink(made_paths[i]);
+  n_made_paths = 0;
+}
+
 conf *conf_open(void) {
   conf *t = &the_conf;
+  free_leftovers(t);
   memset(t, 0, sizeof *t);
   for (int i = 0; i < CONF_SLOTS; i++)
     t->r[i] = CONF_UNSET;
   for (int i = 0; i < CONF_BUFS; i++)
     jnet_buf_init(&t->buf[i]);
-  n_made_paths = 0;
 #if CONF_SIM
   static const char *const addrs[] = {"192.0.2.1", "2001:db8::1", NULL};
   jnet_node *node;
@@ -69,22 +92,7 @@ void conf_close(conf *t) {
   rc = jnet_run_once(t->loop);
   ck_assert_msg(rc == 0, "[%s] loop not idle after closing: run_once %d",
                 conf_backend_name, rc);
-  for (int i = 0; i < CONF_BUFS; i++)
-    jnet_buf_free(&t->buf[i]);
-  free(t->big);
-  t->big = NULL;
-  jnet_loop_free(t->loop);
-  t->loop = NULL;
-#if CONF_SIM
-  jnet_sim_free(the_sim);
-  the_sim = NULL;
-#else
-  jnet_backend_free(the_backend);
-  the_backend = NULL;
-#endif
-  for (int i = 0; i < n_made_paths; i++)
-    unlink(made_paths[i]);
-  n_made_paths = 0;
+  free_leftovers(t);
 }
 
 void conf_rec(conf *t, int i, long v, const char *what) {

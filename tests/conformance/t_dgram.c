@@ -151,7 +151,7 @@ END_TEST
 
 static void f_dgram_enotsup(void *arg) {
   conf *t = arg;
-  jnet_stream srv, cli;
+  jnet_stream srv, cli, acc;
   jnet_addr an;
   char port[16];
   CONF_REC(t, 0, conf_udp(t, "127.0.0.1", &srv));
@@ -165,7 +165,7 @@ static void f_dgram_enotsup(void *arg) {
   CONF_REC(t, 6, jnet_read_all(cli, &t->buf[0], CONF_T));
   CONF_REC(t, 7, jnet_write(srv, "x", 1, CONF_T));
   CONF_REC(t, 8, jnet_flush(srv));
-  CONF_REC(t, 9, jnet_accept(srv, CONF_T, &cli));
+  CONF_REC(t, 9, jnet_accept(srv, CONF_T, &acc));
   CONF_REC(t, 10, jnet_flush(cli)); /* a no-op on a connected datagram */
   CONF_REC(t, 11, jnet_localname(srv, &an));
   t->done = 1;
