@@ -17,16 +17,22 @@
 
 #define MAX_STEPS 16
 
+/* Request/reply pairs, recorded in a fiber, asserted afterwards. */
+typedef struct steps {
+  const char *req[MAX_STEPS];
+  char reply[MAX_STEPS][KV_LINE_MAX];
+  int rc[MAX_STEPS];
+  int nsteps;
+} steps;
+
+/* Big (two disks): on the heap, never on a fiber's stack. */
 typedef struct fixture {
   kv_server_config cfg, bcfg;
   kv_disk disk, bdisk;
   int start_err, bstart_err;
   int port, bport;
-  /* request/reply pairs, recorded in the fiber, asserted afterwards */
-  const char *req[MAX_STEPS];
-  char reply[MAX_STEPS][KV_LINE_MAX];
-  int rc[MAX_STEPS];
-  int nsteps;
+  steps st; /* the main conversation */
+  steps g;  /* a second one */
   kv_client_result res;
   int client_err;
   int took_over;
@@ -54,8 +60,8 @@ static void run_uv(void (*fn)(void *), fixture *f) {
   jnet_backend_free(b);
 }
 
-/* Send each f->req[i] on one connection, recording the replies. */
-static void talk(fixture *f, int port) {
+/* Send each f->st.req[i] on one connection, recording the replies. */
+static void talk(steps *f, int port) {
   char portstr[16];
   jnet_stream c;
   jnet_buf b;
@@ -79,14 +85,14 @@ static void protocol_fiber(void *arg) {
   if (f->start_err < 0)
     return;
   f->port = kv_server_port(s);
-  talk(f, f->port); /* the last request is QUIT: the server stops */
+  talk(&f->st, f->port); /* the last request is QUIT: the server stops */
   kv_server_release(s);
 }
 
 static void expect_reply(fixture *f, int i, const char *want) {
-  ck_assert_msg(f->rc[i] >= 0, "request %d (%s): %s", i, f->req[i],
-                jnet_strerror(f->rc[i]));
-  ck_assert_str_eq(f->reply[i], want);
+  ck_assert_msg(f->st.rc[i] >= 0, "request %d (%s): %s", i, f->st.req[i],
+                jnet_strerror(f->st.rc[i]));
+  ck_assert_str_eq(f->st.reply[i], want);
 }
 
 START_TEST(put_get_notfound_and_bad_requests) {
@@ -94,8 +100,8 @@ START_TEST(put_get_notfound_and_bad_requests) {
   static const char *reqs[] = {
       "PUT alpha 1", "GET alpha", "GET beta", "PUT alpha 2", "GET alpha",
       "FROB x",      "PUT onlykey", "GET",    "",          "QUIT"};
-  f->nsteps = (int)(sizeof reqs / sizeof reqs[0]);
-  memcpy(f->req, reqs, sizeof reqs);
+  f->st.nsteps = (int)(sizeof reqs / sizeof reqs[0]);
+  memcpy(f->st.req, reqs, sizeof reqs);
   run_uv(protocol_fiber, f);
   ck_assert_int_eq(f->start_err, 0);
   ck_assert_int_gt(f->port, 0);
@@ -135,35 +141,34 @@ static void overlong_fiber(void *arg) {
   memcpy(big, "PUT k ", 6);
   big[sizeof big - 1] = '\n';
   jnet_buf_init(&b);
-  f->rc[0] = kv_connect("127.0.0.1", port, 2.0, &c);
-  if (f->rc[0] == 0) {
-    f->rc[0] = jnet_write(c, big, sizeof big, 2.0);
-    if (f->rc[0] == 0)
-      f->rc[0] = kv_read_line(c, &b, f->reply[0], sizeof f->reply[0],
+  f->st.rc[0] = kv_connect("127.0.0.1", port, 2.0, &c);
+  if (f->st.rc[0] == 0) {
+    f->st.rc[0] = jnet_write(c, big, sizeof big, 2.0);
+    if (f->st.rc[0] == 0)
+      f->st.rc[0] = kv_read_line(c, &b, f->st.reply[0], sizeof f->st.reply[0],
                               jnet_now() + 2.0);
     /* then the server closes the connection: end of stream */
-    f->rc[1] = kv_read_line(c, &b, f->reply[1], sizeof f->reply[1],
+    f->st.rc[1] = kv_read_line(c, &b, f->st.reply[1], sizeof f->st.reply[1],
                             jnet_now() + 2.0);
     jnet_close(c);
   }
   jnet_buf_free(&b);
   /* the client side refuses to send an overlong request at all */
   big[sizeof big - 1] = '\0';
-  f->rc[2] = kv_request(c, &b, big, f->reply[2], sizeof f->reply[2], 1.0);
-  f->req[3] = "GET k";
-  f->req[4] = "QUIT";
-  f->nsteps = 5;
+  f->st.rc[2] = kv_request(c, &b, big, f->st.reply[2], sizeof f->st.reply[2], 1.0);
+  f->st.req[3] = "GET k";
+  f->st.req[4] = "QUIT";
+  f->st.nsteps = 5;
   for (int i = 0; i < 3; i++)
-    f->req[i] = "(skipped)";
-  fixture g;
-  memset(&g, 0, sizeof g);
-  g.req[0] = "GET k";
-  g.req[1] = "QUIT";
-  g.nsteps = 2;
-  talk(&g, kv_server_port(s));
+    f->st.req[i] = "(skipped)";
+  steps *g = &f->g;
+  g->req[0] = "GET k";
+  g->req[1] = "QUIT";
+  g->nsteps = 2;
+  talk(g, kv_server_port(s));
   for (int i = 0; i < 2; i++) {
-    f->rc[3 + i] = g.rc[i];
-    memcpy(f->reply[3 + i], g.reply[i], sizeof g.reply[i]);
+    f->st.rc[3 + i] = g->rc[i];
+    memcpy(f->st.reply[3 + i], g->reply[i], sizeof g->reply[i]);
   }
   kv_server_release(s);
 }
@@ -173,8 +178,8 @@ START_TEST(overlong_line_is_refused) {
   run_uv(overlong_fiber, f);
   ck_assert_int_eq(f->start_err, 0);
   expect_reply(f, 0, "ERR badrequest");
-  ck_assert_int_eq(f->rc[1], JNET_ENOTCONN);
-  ck_assert_int_eq(f->rc[2], JNET_EMSGSIZE);
+  ck_assert_int_eq(f->st.rc[1], JNET_ENOTCONN);
+  ck_assert_int_eq(f->st.rc[2], JNET_EMSGSIZE);
   expect_reply(f, 3, "NOTFOUND");
   expect_reply(f, 4, "OK");
   free(f);
@@ -239,51 +244,50 @@ static void replication_fiber(void *arg) {
   }
   f->port = kv_server_port(p);
   /* steps 0-1 to the primary, then check the backup's disk */
-  f->nsteps = 2;
-  talk(f, f->port);
+  f->st.nsteps = 2;
+  talk(&f->st, f->port);
   const kv_entry *e = kv_disk_get(&f->bdisk, "rep");
-  snprintf(f->reply[2], sizeof f->reply[2], "%s", e ? e->val : "(missing)");
+  snprintf(f->st.reply[2], sizeof f->st.reply[2], "%s", e ? e->val : "(missing)");
   /* step 3: a client request to the backup */
-  fixture g;
-  memset(&g, 0, sizeof g);
-  g.req[0] = "GET rep";
-  g.nsteps = 1;
-  talk(&g, f->bport);
-  f->rc[3] = g.rc[0];
-  memcpy(f->reply[3], g.reply[0], sizeof g.reply[0]);
+  steps *g = &f->g;
+  g->req[0] = "GET rep";
+  g->nsteps = 1;
+  talk(g, f->bport);
+  f->st.rc[3] = g->rc[0];
+  memcpy(f->st.reply[3], g->reply[0], sizeof g->reply[0]);
   /* stop the primary; the backup must take over within a second */
   kv_server_stop(p);
   kv_server_release(p);
   for (int i = 0; i < 100 && f->bdisk.role != KV_PRIMARY; i++)
     jnet_sleep(0.01);
   f->took_over = f->bdisk.role == KV_PRIMARY;
-  memset(&g, 0, sizeof g);
-  g.req[0] = "GET rep";
-  g.req[1] = "PUT after 1";
-  g.req[2] = "QUIT";
-  g.nsteps = 3;
-  talk(&g, f->bport);
+  memset(g, 0, sizeof *g);
+  g->req[0] = "GET rep";
+  g->req[1] = "PUT after 1";
+  g->req[2] = "QUIT";
+  g->nsteps = 3;
+  talk(g, f->bport);
   for (int i = 0; i < 3; i++) {
-    f->rc[4 + i] = g.rc[i];
-    memcpy(f->reply[4 + i], g.reply[i], sizeof g.reply[i]);
+    f->st.rc[4 + i] = g->rc[i];
+    memcpy(f->st.reply[4 + i], g->reply[i], sizeof g->reply[i]);
   }
   kv_server_release(b);
 }
 
 START_TEST(backup_has_write_before_ack_and_takes_over) {
   fixture *f = fx_new();
-  f->req[0] = "PUT rep 42";
-  f->req[1] = "GET rep";
-  f->req[3] = "GET rep (backup)";
-  f->req[4] = "GET rep (after failover)";
-  f->req[5] = "PUT after 1";
-  f->req[6] = "QUIT";
+  f->st.req[0] = "PUT rep 42";
+  f->st.req[1] = "GET rep";
+  f->st.req[3] = "GET rep (backup)";
+  f->st.req[4] = "GET rep (after failover)";
+  f->st.req[5] = "PUT after 1";
+  f->st.req[6] = "QUIT";
   run_uv(replication_fiber, f);
   ck_assert_int_eq(f->bstart_err, 0);
   ck_assert_int_eq(f->start_err, 0);
   expect_reply(f, 0, "OK");
   expect_reply(f, 1, "VAL 42");
-  ck_assert_str_eq(f->reply[2], "42"); /* on the backup's disk */
+  ck_assert_str_eq(f->st.reply[2], "42"); /* on the backup's disk */
   expect_reply(f, 3, "ERR notprimary");
   ck_assert_msg(f->took_over, "backup did not take over");
   ck_assert_uint_eq(f->bdisk.epoch, 2);
