@@ -3,8 +3,9 @@
  * jnet__ctx_switch(void **save_sp, void *to_sp) pushes the callee-saved
  * registers (rbp, rbx, r12-r15) and the x87 control word + MXCSR on the
  * running stack, stores rsp in *save_sp, loads to_sp and pops the same frame
- * from there, then returns into the other context. Everything else is
- * caller-saved, so the C caller has already spilled what it needs. The frame
+ * from there, then jumps to the other context's return address. Everything
+ * else is caller-saved, so the C caller has already spilled what it needs.
+ * No syscall, no signal mask (that is what makes swapcontext slow). The frame
  * at to_sp, from the lowest address up:
  *
  *   +0  MXCSR (4 bytes), x87 control word (2 bytes, 2 unused)
@@ -53,7 +54,12 @@ jnet__ctx_switch:
 	popq	%r12
 	popq	%rbx
 	popq	%rbp
-	ret
+	/* pop + jmp rather than ret: ret would consult the return stack buffer,
+	 * which predicts a return to this context's caller and so mispredicts
+	 * on every switch; the indirect-branch predictor learns the pattern
+	 * (half the cost of a switch, measured by bench/fiber_bench.c). */
+	popq	%rcx
+	jmpq	*%rcx
 	.cfi_endproc
 	.size	jnet__ctx_switch, .-jnet__ctx_switch
 
