@@ -57,6 +57,9 @@ typedef struct conf {
 /* Make the loop on the backend under test and return the zeroed fixture. */
 conf *conf_open(void);
 
+/* The backend under test (owned by the fixture). */
+const jnet_backend *conf_backend(void);
+
 /* Spawn fn(t) as the main fiber, jnet_run, and assert the run returned 0. */
 void conf_run(conf *t, jnet_fiber_fn fn);
 

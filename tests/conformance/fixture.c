@@ -73,6 +73,14 @@ conf *conf_open(void) {
   return t;
 }
 
+const jnet_backend *conf_backend(void) {
+#if CONF_SIM
+  return jnet_sim_backend(the_sim);
+#else
+  return the_backend;
+#endif
+}
+
 void conf_run(conf *t, jnet_fiber_fn fn) {
   ck_assert_int_eq(jnet_go(t->loop, fn, t), 0);
   int rc = jnet_run(t->loop);

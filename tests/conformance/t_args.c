@@ -90,6 +90,8 @@ START_TEST(null_arguments_give_einval_for_loop_functions) {
   ck_assert_int_eq(jnet_go(t->loop, NULL, NULL), JNET_EINVAL);
   ck_assert_int_eq(jnet_go_on(t->loop, NULL, NULL, NULL), JNET_EINVAL);
   ck_assert_int_eq(jnet_loop_set_stack_size(NULL, 65536), JNET_EINVAL);
+  /* a backend serves one loop at a time */
+  ck_assert_int_eq(jnet_loop_new(&l2, conf_backend()), JNET_EBUSY);
   t->done = 1;
   conf_close(t);
 }

@@ -599,6 +599,73 @@ START_TEST(flush_on_unix_stream_is_a_noop) {
 }
 END_TEST
 
+/* Janet's suite re-listens on the same port after each round (SO_REUSEADDR,
+ * with connections of the last round in TIME_WAIT); abstract names too. */
+static void f_relisten(void *arg) {
+  conf *t = arg;
+  char port[16], abs[64];
+  jnet_stream a, c;
+  CONF_REC(t, 0, conf_pair(t, "127.0.0.1", NULL));
+  CONF_REC(t, 1, conf_port(t->srv, port));
+  CONF_REC(t, 2, jnet_write(t->cli, "x", 1, CONF_T));
+  CONF_REC(t, 3, jnet_chunk(t->acc, 1, &t->buf[0], CONF_T));
+  CONF_REC(t, 4, jnet_close(t->acc)); /* the server side closes first */
+  CONF_REC(t, 5, jnet_read(t->cli, 10, &t->buf[0], CONF_T));
+  CONF_REC(t, 6, jnet_close(t->cli));
+  CONF_REC(t, 7, jnet_close(t->srv));
+  CONF_REC(t, 8, jnet_listen("127.0.0.1", port, JNET_STREAM, &a));
+  conf_keep(t, a);
+  conf_abstract_name(abs, sizeof abs);
+  CONF_REC(t, 9, jnet_listen(JNET_UNIX, abs, JNET_STREAM, &c));
+  CONF_REC(t, 10, jnet_close(c));
+  CONF_REC(t, 11, jnet_connect(JNET_UNIX, abs, JNET_STREAM, NULL, NULL, &c));
+  CONF_REC(t, 12, jnet_listen(JNET_UNIX, abs, JNET_STREAM, &c));
+  conf_keep(t, c);
+  t->done = 1;
+}
+
+START_TEST(listen_again_on_the_same_address_after_close) {
+  conf *t = conf_open();
+  conf_run(t, f_relisten);
+  for (int i = 0; i <= 2; i++)
+    CONF_EQ(t, i, 0);
+  CONF_EQ(t, 3, 1);
+  CONF_EQ(t, 4, 0);
+  CONF_EQ(t, 5, 0);
+  CONF_EQ(t, 6, 0);
+  CONF_EQ(t, 7, 0);
+  CONF_EQ(t, 8, 0);
+  CONF_EQ(t, 9, 0);
+  CONF_EQ(t, 10, 0);
+  CONF_EQ(t, 11, JNET_ECONNREFUSED); /* an abstract name has no file */
+  CONF_EQ(t, 12, 0);
+  conf_close(t);
+}
+END_TEST
+
+/* Closing with unread data resets the connection (Linux, and the sim's
+ * TCP model): the peer's next read gives JNET_ECONNRESET. */
+static void f_reset(void *arg) {
+  conf *t = arg;
+  CONF_REC(t, 0, conf_pair(t, "127.0.0.1", NULL));
+  CONF_REC(t, 1, jnet_write(t->cli, "unread", 6, CONF_T));
+  jnet_sleep(0.05); /* it is in acc's receive queue */
+  CONF_REC(t, 2, jnet_close(t->acc));
+  CONF_REC(t, 3, jnet_read(t->cli, 10, &t->buf[0], CONF_T));
+  t->done = 1;
+}
+
+START_TEST(close_with_unread_data_resets_the_peer) {
+  conf *t = conf_open();
+  conf_run(t, f_reset);
+  CONF_EQ(t, 0, 0);
+  CONF_EQ(t, 1, 0);
+  CONF_EQ(t, 2, 0);
+  CONF_EQ(t, 3, JNET_ECONNRESET);
+  conf_close(t);
+}
+END_TEST
+
 void conf_add_stream(Suite *s) {
   CONF_CASE(s, echo_tcp_v4);
   CONF_CASE(s, echo_tcp_v6);
@@ -626,4 +693,6 @@ void conf_add_stream(Suite *s) {
   CONF_CASE(s, listen_on_non_local_address_gives_eaddrnotavail);
   CONF_CASE(s, flush_sends_and_is_enotsup_on_listener);
   CONF_CASE(s, flush_on_unix_stream_is_a_noop);
+  CONF_CASE(s, listen_again_on_the_same_address_after_close);
+  CONF_CASE(s, close_with_unread_data_resets_the_peer);
 }

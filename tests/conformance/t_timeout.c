@@ -283,6 +283,29 @@ START_TEST(timeout_forever_waits_for_data) {
 }
 END_TEST
 
+static void f_nan(void *arg) {
+  conf *t = arg;
+  jnet_stream a;
+  CONF_REC(t, 0, conf_pair(t, "127.0.0.1", NULL));
+  CONF_REC(t, 1, jnet_read(t->cli, 10, &t->buf[0], NAN));
+  CONF_REC(t, 2, jnet_accept(t->srv, NAN, &a));
+  CONF_REC(t, 3, jnet_write(t->acc, "n", 1, CONF_T));
+  CONF_REC(t, 4, jnet_read(t->cli, 10, &t->buf[0], CONF_T));
+  t->done = 1;
+}
+
+START_TEST(timeout_nan_behaves_as_zero) {
+  conf *t = conf_open();
+  conf_run(t, f_nan);
+  CONF_EQ(t, 0, 0);
+  CONF_EQ(t, 1, JNET_ETIMEDOUT);
+  CONF_EQ(t, 2, JNET_ETIMEDOUT);
+  CONF_EQ(t, 3, 0);
+  CONF_EQ(t, 4, 1);
+  conf_close(t);
+}
+END_TEST
+
 void conf_add_timeout(Suite *s) {
   CONF_CASE(s, read_timeout_leaves_stream_usable);
   CONF_CASE(s, chunk_timeout_keeps_partial_data_and_stream_usable);
@@ -294,4 +317,5 @@ void conf_add_timeout(Suite *s) {
   CONF_CASE(s, timeout_zero_accepts_a_pending_connection);
   CONF_CASE(s, timeout_zero_receives_a_waiting_datagram);
   CONF_CASE(s, timeout_forever_waits_for_data);
+  CONF_CASE(s, timeout_nan_behaves_as_zero);
 }
