@@ -97,8 +97,7 @@ static void on_deadline(uv_timer_t *t) { (void)t; }
 /* One turn of the uv loop. Blocks (UV_RUN_ONCE) until an fd is ready, a
  * resolver finishes, or the deadline timer fires; never blocks when nothing
  * can complete and there is no deadline. */
-static int be_poll(const jnet_backend *b, uint64_t deadline_ns,
-                           int block) {
+static int be_poll(const jnet_backend *b, uint64_t deadline_ns, int block) {
   jnet__uv *uv = jnet__uv_of(b);
   if (!uv->started)
     return JNET_EINVAL;

@@ -119,7 +119,8 @@ static int numeric(jnet_req *req, size_t have, const char *host,
   if (rc != 0)
     return rc == EAI_NONAME && host != NULL ? JNET_EAI_NONAME : map_eai(rc);
   jnet_req part = *req;
-  part.addrs = req->addrs != NULL && have < req->naddrs ? req->addrs + have : NULL;
+  part.addrs =
+      req->addrs != NULL && have < req->naddrs ? req->addrs + have : NULL;
   part.naddrs = part.addrs != NULL ? req->naddrs - have : 0;
   fill(&part, res);
   freeaddrinfo(res);

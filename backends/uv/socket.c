@@ -140,7 +140,8 @@ static void on_poll(uv_poll_t *h, int status, int events);
 /* Watch what the parked requests need, plus a lingering READABLE when
  * `keep_rd` says the last one was wanted. */
 static int update_poll(jnet_bsock *s, int keep_rd) {
-  int need = (s->rd != NULL ? UV_READABLE : 0) | (s->wr != NULL ? UV_WRITABLE : 0);
+  int need =
+      (s->rd != NULL ? UV_READABLE : 0) | (s->wr != NULL ? UV_WRITABLE : 0);
   int want = need | (keep_rd ? (s->armed & UV_READABLE) : 0);
   int err = 0;
   if (want != s->armed) {

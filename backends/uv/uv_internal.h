@@ -32,18 +32,18 @@ typedef enum {
 } jnet__uv_op;
 
 struct jnet_bsock {
-  uv_poll_t poll;  /* watches fd while a request is parked (poll.data = us) */
-  jnet__uv *uv;    /* the backend that owns us */
-  int fd;          /* -1 once closed */
-  int family;      /* AF_INET, AF_INET6, AF_UNIX */
-  int type;        /* JNET_STREAM or JNET_DATAGRAM */
-  int armed;       /* UV_READABLE | UV_WRITABLE the poll handle watches */
+  uv_poll_t poll; /* watches fd while a request is parked (poll.data = us) */
+  jnet__uv *uv;   /* the backend that owns us */
+  int fd;         /* -1 once closed */
+  int family;     /* AF_INET, AF_INET6, AF_UNIX */
+  int type;       /* JNET_STREAM or JNET_DATAGRAM */
+  int armed;      /* UV_READABLE | UV_WRITABLE the poll handle watches */
   unsigned poll_inited : 1, closing : 1, listening : 1;
   unsigned shut_rd : 1, shut_wr : 1;
   jnet_req *rd; /* parked accept, read or recv_from */
   jnet_req *wr; /* parked connect, write or send_to */
   jnet__uv_op rd_op, wr_op;
-  char *unlink_path; /* a unix path we bound: unlinked by close */
+  char *unlink_path;       /* a unix path we bound: unlinked by close */
   jnet_bsock *prev, *next; /* in uv->socks, for stop() */
 };
 
@@ -94,8 +94,7 @@ int jnet__uv_peername(const jnet_backend *b, jnet_bsock *s, jnet_addr *out);
 
 /* resolve.c */
 int jnet__uv_resolve(const jnet_backend *b, jnet_node *node, jnet_req *req,
-                     const char *host, const char *port, int type,
-                     int passive);
+                     const char *host, const char *port, int type, int passive);
 void jnet__uv_resolve_cancel(jnet__uv *uv, jnet_req *req);
 
 #endif /* JNET_UV_INTERNAL_H */

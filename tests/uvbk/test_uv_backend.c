@@ -109,7 +109,8 @@ static int port_of(jnet_bsock *s) {
 /* A listener on 127.0.0.1, ephemeral port. */
 static jnet_bsock *tcp_listener(void) {
   jnet_bsock *s;
-  ck_assert_int_eq(B->socket(B, B->default_node(B), AF_INET, JNET_STREAM, &s), 0);
+  ck_assert_int_eq(B->socket(B, B->default_node(B), AF_INET, JNET_STREAM, &s),
+                   0);
   ck_assert_int_eq(B->setsockopt(B, s, JNET_SO_REUSEADDR, jnet_opt_bool(1)), 0);
   jnet_addr a = ip4("127.0.0.1", 0);
   ck_assert_int_eq(B->bind(B, s, &a), 0);
@@ -126,7 +127,8 @@ static void connect_pair(jnet_bsock *lsn, int family, const jnet_addr *dst,
   req_init(&con, &ncon);
   int sa = B->accept(B, lsn, &acc);
   ck_assert_int_ge(sa, 0);
-  ck_assert_int_eq(B->socket(B, B->default_node(B), family, JNET_STREAM, client), 0);
+  ck_assert_int_eq(
+      B->socket(B, B->default_node(B), family, JNET_STREAM, client), 0);
   con.addr = *dst;
   ck_assert_int_eq(finish(B->connect(B, *client, &con), &con, &ncon), 0);
   ck_assert_int_eq(finish(sa, &acc, &nacc), 0);
@@ -134,7 +136,8 @@ static void connect_pair(jnet_bsock *lsn, int family, const jnet_addr *dst,
   *server = acc.sock;
 }
 
-static void tcp_pair(jnet_bsock **lsn, jnet_bsock **client, jnet_bsock **server) {
+static void tcp_pair(jnet_bsock **lsn, jnet_bsock **client,
+                     jnet_bsock **server) {
   *lsn = tcp_listener();
   jnet_addr dst = ip4("127.0.0.1", port_of(*lsn));
   connect_pair(*lsn, AF_INET, &dst, client, server);
@@ -158,7 +161,8 @@ static ssize_t read_some(jnet_bsock *s, void *p, size_t n) {
   return finish(B->read(B, s, &r), &r, &cnt);
 }
 
-/* ---- loop, clock, node ---------------------------------------------------- */
+/* ---- loop, clock, node ----------------------------------------------------
+ */
 
 START_TEST(start_twice_is_ebusy) {
   ck_assert_int_eq(B->version, JNET_BACKEND_VERSION);
@@ -212,7 +216,8 @@ START_TEST(clock_is_monotonic_and_random_varies) {
 }
 END_TEST
 
-/* ---- resolve -------------------------------------------------------------- */
+/* ---- resolve --------------------------------------------------------------
+ */
 
 static int is_loopback(const jnet_addr *a) {
   if (a->u.sa.sa_family == AF_INET)
@@ -237,7 +242,8 @@ START_TEST(resolve_localhost_gives_loopback_with_port) {
   ck_assert_int_ge(n, 1);
   for (ssize_t i = 0; i < n && i < 8; i++) {
     ck_assert_msg(is_loopback(&out[i]), "result %zd is not loopback", i);
-    ck_assert_int_eq(ntohs(out[i].u.in4.sin_port), 8080); /* same offset in in6 */
+    ck_assert_int_eq(ntohs(out[i].u.in4.sin_port),
+                     8080); /* same offset in in6 */
   }
 }
 END_TEST
@@ -258,8 +264,9 @@ START_TEST(resolve_numeric_is_synchronous) {
   req_init(&req, &cnt);
   req.addrs = out;
   req.naddrs = 2;
-  ck_assert_int_eq(B->resolve(B, B->default_node(B), &req, "::1", "65535",
-                              JNET_STREAM, 0), 1);
+  ck_assert_int_eq(
+      B->resolve(B, B->default_node(B), &req, "::1", "65535", JNET_STREAM, 0),
+      1);
   ck_assert_int_eq(req.result, 1);
   ck_assert_int_eq(out[0].u.sa.sa_family, AF_INET6);
   ck_assert_int_eq(ntohs(out[0].u.in6.sin6_port), 65535);
@@ -292,7 +299,8 @@ START_TEST(resolve_localhost_is_both_loopbacks_and_counts_past_cap) {
   req.addrs = out;
   req.naddrs = 4;
   ck_assert_int_eq(B->resolve(B, B->default_node(B), &req, "LocalHost.", "80",
-                              JNET_DATAGRAM, 0), 1);
+                              JNET_DATAGRAM, 0),
+                   1);
   ssize_t n = req.result;
   ck_assert_int_ge(n, 1);
   int v4 = 0, v6 = 0;
@@ -309,7 +317,8 @@ START_TEST(resolve_localhost_is_both_loopbacks_and_counts_past_cap) {
   /* no capacity: still the total */
   req_init(&req, &cnt);
   ck_assert_int_eq(B->resolve(B, B->default_node(B), &req, "localhost", NULL,
-                              JNET_STREAM, 1), 1);
+                              JNET_STREAM, 1),
+                   1);
   ck_assert_int_eq(req.result, n);
   ck_assert_int_eq(cnt, 0);
 }
@@ -333,7 +342,8 @@ START_TEST(cancelled_resolve_never_calls_back) {
 }
 END_TEST
 
-/* ---- TCP ------------------------------------------------------------------ */
+/* ---- TCP ------------------------------------------------------------------
+ */
 
 START_TEST(tcp_connect_accept_write_read) {
   jnet_bsock *lsn, *c, *s;
@@ -377,7 +387,8 @@ START_TEST(tcp_accept_parks_until_a_client_comes) {
   poll_for_ms(20);
   ck_assert_int_eq(nacc, 0);
   jnet_bsock *c;
-  ck_assert_int_eq(B->socket(B, B->default_node(B), AF_INET, JNET_STREAM, &c), 0);
+  ck_assert_int_eq(B->socket(B, B->default_node(B), AF_INET, JNET_STREAM, &c),
+                   0);
   int ncon = 0;
   jnet_req con;
   req_init(&con, &ncon);
@@ -540,19 +551,23 @@ START_TEST(connect_refused_is_econnrefused) {
   int port = port_of(tmp);
   B->close(B, tmp);
   jnet_bsock *c;
-  ck_assert_int_eq(B->socket(B, B->default_node(B), AF_INET, JNET_STREAM, &c), 0);
+  ck_assert_int_eq(B->socket(B, B->default_node(B), AF_INET, JNET_STREAM, &c),
+                   0);
   int cnt = 0;
   jnet_req con;
   req_init(&con, &cnt);
   con.addr = ip4("127.0.0.1", port);
-  ck_assert_int_eq(finish(B->connect(B, c, &con), &con, &cnt), JNET_ECONNREFUSED);
+  ck_assert_int_eq(finish(B->connect(B, c, &con), &con, &cnt),
+                   JNET_ECONNREFUSED);
 }
 END_TEST
 
 START_TEST(second_bind_is_eaddrinuse) {
   jnet_bsock *lsn = tcp_listener(), *s2;
-  ck_assert_int_eq(B->socket(B, B->default_node(B), AF_INET, JNET_STREAM, &s2), 0);
-  ck_assert_int_eq(B->setsockopt(B, s2, JNET_SO_REUSEADDR, jnet_opt_bool(1)), 0);
+  ck_assert_int_eq(B->socket(B, B->default_node(B), AF_INET, JNET_STREAM, &s2),
+                   0);
+  ck_assert_int_eq(B->setsockopt(B, s2, JNET_SO_REUSEADDR, jnet_opt_bool(1)),
+                   0);
   jnet_addr a = ip4("127.0.0.1", port_of(lsn));
   ck_assert_int_eq(B->bind(B, s2, &a), JNET_EADDRINUSE);
   jnet_addr far = ip4("192.0.2.1", 0);
@@ -565,12 +580,14 @@ START_TEST(nodelay_on_tcp_and_noop_elsewhere) {
   tcp_pair(&lsn, &c, &s);
   ck_assert_int_eq(B->nodelay(B, c, 1), 0);
   ck_assert_int_eq(B->nodelay(B, c, 0), 0);
-  ck_assert_int_eq(B->socket(B, B->default_node(B), AF_INET, JNET_DATAGRAM, &u), 0);
+  ck_assert_int_eq(B->socket(B, B->default_node(B), AF_INET, JNET_DATAGRAM, &u),
+                   0);
   ck_assert_int_eq(B->nodelay(B, u, 1), 0);
 }
 END_TEST
 
-/* ---- unix ----------------------------------------------------------------- */
+/* ---- unix -----------------------------------------------------------------
+ */
 
 static void tmp_path(char *out, size_t n, const char *tag) {
   snprintf(out, n, "/tmp/jnet-uvbk-%ld-%s.sock", (long)getpid(), tag);
@@ -581,7 +598,8 @@ START_TEST(unix_missing_path_is_enoent) {
   char path[108];
   tmp_path(path, sizeof path, "missing");
   jnet_bsock *c;
-  ck_assert_int_eq(B->socket(B, B->default_node(B), AF_UNIX, JNET_STREAM, &c), 0);
+  ck_assert_int_eq(B->socket(B, B->default_node(B), AF_UNIX, JNET_STREAM, &c),
+                   0);
   int cnt = 0;
   jnet_req con;
   req_init(&con, &cnt);
@@ -594,7 +612,8 @@ START_TEST(unix_listener_roundtrip_and_close_unlinks) {
   char path[108];
   tmp_path(path, sizeof path, "lsn");
   jnet_bsock *lsn, *c, *s;
-  ck_assert_int_eq(B->socket(B, B->default_node(B), AF_UNIX, JNET_STREAM, &lsn), 0);
+  ck_assert_int_eq(B->socket(B, B->default_node(B), AF_UNIX, JNET_STREAM, &lsn),
+                   0);
   jnet_addr a = unix_path(path);
   ck_assert_int_eq(B->bind(B, lsn, &a), 0);
   ck_assert_int_eq(B->listen(B, lsn, 1024), 0);
@@ -622,7 +641,8 @@ START_TEST(unix_abstract_name_has_exact_length) {
   char name[64];
   snprintf(name, sizeof name, "@jnet-uvbk-%ld", (long)getpid());
   jnet_bsock *lsn, *c, *s;
-  ck_assert_int_eq(B->socket(B, B->default_node(B), AF_UNIX, JNET_STREAM, &lsn), 0);
+  ck_assert_int_eq(B->socket(B, B->default_node(B), AF_UNIX, JNET_STREAM, &lsn),
+                   0);
   jnet_addr a = unix_path(name);
   ck_assert_int_eq(B->bind(B, lsn, &a), 0);
   ck_assert_int_eq(B->listen(B, lsn, 16), 0);
@@ -636,11 +656,13 @@ START_TEST(unix_abstract_name_has_exact_length) {
 }
 END_TEST
 
-/* ---- UDP ------------------------------------------------------------------ */
+/* ---- UDP ------------------------------------------------------------------
+ */
 
 static jnet_bsock *udp_bound(void) {
   jnet_bsock *u;
-  ck_assert_int_eq(B->socket(B, B->default_node(B), AF_INET, JNET_DATAGRAM, &u), 0);
+  ck_assert_int_eq(B->socket(B, B->default_node(B), AF_INET, JNET_DATAGRAM, &u),
+                   0);
   jnet_addr a = ip4("127.0.0.1", 0);
   ck_assert_int_eq(B->bind(B, u, &a), 0);
   return u;
@@ -711,7 +733,8 @@ START_TEST(udp_connected_to_closed_port_reads_econnrefused) {
   int port = port_of(gone);
   B->close(B, gone);
   jnet_bsock *u;
-  ck_assert_int_eq(B->socket(B, B->default_node(B), AF_INET, JNET_DATAGRAM, &u), 0);
+  ck_assert_int_eq(B->socket(B, B->default_node(B), AF_INET, JNET_DATAGRAM, &u),
+                   0);
   int cnt = 0;
   jnet_req con;
   req_init(&con, &cnt);
@@ -734,10 +757,12 @@ START_TEST(unix_datagram_recv_from_unbound_sender) {
   char path[108];
   tmp_path(path, sizeof path, "dgram");
   jnet_bsock *rx, *tx;
-  ck_assert_int_eq(B->socket(B, B->default_node(B), AF_UNIX, JNET_DATAGRAM, &rx), 0);
+  ck_assert_int_eq(
+      B->socket(B, B->default_node(B), AF_UNIX, JNET_DATAGRAM, &rx), 0);
   jnet_addr a = unix_path(path);
   ck_assert_int_eq(B->bind(B, rx, &a), 0);
-  ck_assert_int_eq(B->socket(B, B->default_node(B), AF_UNIX, JNET_DATAGRAM, &tx), 0);
+  ck_assert_int_eq(
+      B->socket(B, B->default_node(B), AF_UNIX, JNET_DATAGRAM, &tx), 0);
   int nt = 0, nr = 0;
   jnet_req t, r;
   req_init(&t, &nt);
@@ -758,41 +783,46 @@ START_TEST(unix_datagram_recv_from_unbound_sender) {
 }
 END_TEST
 
-/* ---- options -------------------------------------------------------------- */
+/* ---- options --------------------------------------------------------------
+ */
 
 START_TEST(setsockopt_answers_as_linux) {
   jnet_bsock *u = udp_bound();
   ck_assert_int_eq(B->setsockopt(B, u, JNET_SO_BROADCAST, jnet_opt_bool(1)), 0);
   ck_assert_int_eq(B->setsockopt(B, u, JNET_SO_KEEPALIVE, jnet_opt_bool(0)), 0);
-  ck_assert_int_eq(B->setsockopt(B, u, JNET_IP_MULTICAST_TTL, jnet_opt_int(255)), 0);
-  ck_assert_int_eq(B->setsockopt(B, u, JNET_IP_MULTICAST_TTL, jnet_opt_int(-1)), 0);
-  ck_assert_int_eq(B->setsockopt(B, u, JNET_IP_MULTICAST_TTL, jnet_opt_int(256)),
-                   JNET_EINVAL);
+  ck_assert_int_eq(
+      B->setsockopt(B, u, JNET_IP_MULTICAST_TTL, jnet_opt_int(255)), 0);
+  ck_assert_int_eq(B->setsockopt(B, u, JNET_IP_MULTICAST_TTL, jnet_opt_int(-1)),
+                   0);
+  ck_assert_int_eq(
+      B->setsockopt(B, u, JNET_IP_MULTICAST_TTL, jnet_opt_int(256)),
+      JNET_EINVAL);
   ck_assert_int_eq(B->setsockopt(B, u, JNET_IP_MULTICAST_TTL, jnet_opt_int(-2)),
                    JNET_EINVAL);
-  ck_assert_int_eq(B->setsockopt(B, u, JNET_IP_ADD_MEMBERSHIP,
-                                 jnet_opt_str("not-an-ip")),
-                   JNET_EINVAL);
-  ck_assert_int_eq(B->setsockopt(B, u, JNET_IPV6_JOIN_GROUP,
-                                 jnet_opt_str("ff02::1:3")),
-                   JNET_ENOPROTOOPT);
-  ck_assert_int_eq(B->setsockopt(B, u, JNET_IPV6_JOIN_GROUP,
-                                 jnet_opt_str("239.1.2.3")),
-                   JNET_EINVAL);
+  ck_assert_int_eq(
+      B->setsockopt(B, u, JNET_IP_ADD_MEMBERSHIP, jnet_opt_str("not-an-ip")),
+      JNET_EINVAL);
+  ck_assert_int_eq(
+      B->setsockopt(B, u, JNET_IPV6_JOIN_GROUP, jnet_opt_str("ff02::1:3")),
+      JNET_ENOPROTOOPT);
+  ck_assert_int_eq(
+      B->setsockopt(B, u, JNET_IPV6_JOIN_GROUP, jnet_opt_str("239.1.2.3")),
+      JNET_EINVAL);
   ck_assert_int_eq(B->setsockopt(B, u, 999, jnet_opt_bool(1)), JNET_EINVAL);
-  int r = B->setsockopt(B, u, JNET_IP_ADD_MEMBERSHIP, jnet_opt_str("239.1.2.3"));
+  int r =
+      B->setsockopt(B, u, JNET_IP_ADD_MEMBERSHIP, jnet_opt_str("239.1.2.3"));
   ck_assert_msg(r == 0 || r == -ENODEV, "join: %d", r);
   if (r == 0) { /* a host with a multicast route */
-    ck_assert_int_eq(B->setsockopt(B, u, JNET_IP_ADD_MEMBERSHIP,
-                                   jnet_opt_str("239.1.2.3")),
-                     JNET_EADDRINUSE);
-    ck_assert_int_eq(B->setsockopt(B, u, JNET_IP_DROP_MEMBERSHIP,
-                                   jnet_opt_str("239.1.2.3")),
-                     0);
+    ck_assert_int_eq(
+        B->setsockopt(B, u, JNET_IP_ADD_MEMBERSHIP, jnet_opt_str("239.1.2.3")),
+        JNET_EADDRINUSE);
+    ck_assert_int_eq(
+        B->setsockopt(B, u, JNET_IP_DROP_MEMBERSHIP, jnet_opt_str("239.1.2.3")),
+        0);
   }
-  ck_assert_int_eq(B->setsockopt(B, u, JNET_IP_DROP_MEMBERSHIP,
-                                 jnet_opt_str("239.1.2.3")),
-                   JNET_EADDRNOTAVAIL);
+  ck_assert_int_eq(
+      B->setsockopt(B, u, JNET_IP_DROP_MEMBERSHIP, jnet_opt_str("239.1.2.3")),
+      JNET_EADDRNOTAVAIL);
 }
 END_TEST
 
@@ -802,7 +832,8 @@ START_TEST(stop_closes_what_is_left_open) {
   char path[108];
   tmp_path(path, sizeof path, "left");
   jnet_bsock *u;
-  ck_assert_int_eq(B->socket(B, B->default_node(B), AF_UNIX, JNET_STREAM, &u), 0);
+  ck_assert_int_eq(B->socket(B, B->default_node(B), AF_UNIX, JNET_STREAM, &u),
+                   0);
   jnet_addr a = unix_path(path);
   ck_assert_int_eq(B->bind(B, u, &a), 0);
   ck_assert_int_eq(B->listen(B, u, 4), 0);
