@@ -36,22 +36,22 @@
 
 typedef struct conf {
   jnet_loop *loop;
-  long r[CONF_SLOTS];         /* recorded results */
+  long r[CONF_SLOTS];           /* recorded results */
   const char *what[CONF_SLOTS]; /* the recorded expression, for messages */
-  int done;                   /* the test's main fiber reached its end */
-  int count, count2, count3;  /* counters the fibers bump */
-  jnet_stream s[CONF_STREAMS]; /* closed by conf_close */
-  jnet_stream srv, cli, acc;  /* set by conf_pair (also kept in s[]) */
-  char port[16];              /* a port or unix path found by a fiber */
+  int done;                     /* the test's main fiber reached its end */
+  int count, count2, count3;    /* counters the fibers bump */
+  jnet_stream s[CONF_STREAMS];  /* closed by conf_close */
+  jnet_stream srv, cli, acc;    /* set by conf_pair (also kept in s[]) */
+  char port[16];                /* a port or unix path found by a fiber */
   char path[128];
   jnet_addr addr[4];
-  jnet_buf buf[CONF_BUFS];    /* freed by conf_close */
-  char log[64];               /* order of events, one char each */
+  jnet_buf buf[CONF_BUFS]; /* freed by conf_close */
+  char log[64];            /* order of events, one char each */
   size_t nlog;
-  char *big;                  /* large payloads (freed by conf_close) */
+  char *big; /* large payloads (freed by conf_close) */
   size_t big_len;
   uint64_t hash;
-  double t0;                  /* a time a fiber noted */
+  double t0; /* a time a fiber noted */
 } conf;
 
 /* Make the loop on the backend under test and return the zeroed fixture. */

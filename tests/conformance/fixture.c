@@ -136,8 +136,7 @@ void conf_log(conf *t, char c) {
 
 const char *conf_unix_path(conf *t, char *out, size_t n) {
   (void)t;
-  snprintf(out, n, "/tmp/jnet-conf-%d-%d.sock", (int)getpid(),
-           ++name_counter);
+  snprintf(out, n, "/tmp/jnet-conf-%d-%d.sock", (int)getpid(), ++name_counter);
   unlink(out);
   if (n_made_paths < CONF_MAX_PATHS)
     snprintf(made_paths[n_made_paths++], sizeof made_paths[0], "%s", out);

@@ -45,13 +45,14 @@ static void f_all_cap(void *arg) {
   jnet_addr out[2];
   memset(out, 0, sizeof out);
   CONF_REC(t, 0, jnet_address_all("localhost", "80", JNET_STREAM, out, 1));
-  CONF_REC(t, 1, conf_addr_is(&out[0], "127.0.0.1", 80) == 1 ||
-                     conf_addr_is(&out[0], "::1", 80) == 1);
+  CONF_REC(t, 1,
+           conf_addr_is(&out[0], "127.0.0.1", 80) == 1 ||
+               conf_addr_is(&out[0], "::1", 80) == 1);
   CONF_REC(t, 2, out[1].u.sa.sa_family); /* untouched past cap */
   CONF_REC(t, 3, jnet_address_all("localhost", "80", JNET_STREAM, NULL, 0));
   CONF_REC(t, 4, jnet_address_all("127.0.0.1", "80", JNET_DATAGRAM, out, 2));
-  CONF_REC(t, 5, jnet_address_all(JNET_UNIX, "/tmp/x.sock", JNET_STREAM, out,
-                                  2));
+  CONF_REC(t, 5,
+           jnet_address_all(JNET_UNIX, "/tmp/x.sock", JNET_STREAM, out, 2));
   t->done = 1;
 }
 
@@ -180,8 +181,7 @@ START_TEST(address_unpack_works_outside_a_fiber_and_checks_its_arguments) {
   ck_assert_int_eq(jnet_address_unpack(&a, h, sizeof h, NULL), JNET_EINVAL);
   memset(&a, 0, sizeof a); /* AF_UNSPEC */
   a.len = sizeof a.u.in4;
-  ck_assert_int_eq(jnet_address_unpack(&a, h, sizeof h, &p),
-                   JNET_EAFNOSUPPORT);
+  ck_assert_int_eq(jnet_address_unpack(&a, h, sizeof h, &p), JNET_EAFNOSUPPORT);
   t->done = 1;
   conf_close(t);
 }
@@ -200,8 +200,9 @@ static void f_ports(void *arg) {
   CONF_REC(t, 5, jnet_address("127.0.0.1", "-1", JNET_STREAM, &a));
   CONF_REC(t, 6, jnet_address("::1", "70000", JNET_DATAGRAM, &a));
   CONF_REC(t, 7, jnet_listen("127.0.0.1", "70000", JNET_STREAM, &t->s[15]));
-  CONF_REC(t, 8, jnet_connect("127.0.0.1", "70000", JNET_STREAM, NULL, NULL,
-                              &t->s[15]));
+  CONF_REC(
+      t, 8,
+      jnet_connect("127.0.0.1", "70000", JNET_STREAM, NULL, NULL, &t->s[15]));
   CONF_REC(t, 9, jnet_address("127.0.0.1", "0", JNET_STREAM, &a));
   t->done = 1;
 }

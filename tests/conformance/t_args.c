@@ -31,8 +31,9 @@ static void f_null_io(void *arg) {
   CONF_REC(t, 11, jnet_send_to(t->s[14], NULL, "x", 1, CONF_T));
   CONF_REC(t, 12, jnet_send_to(t->s[14], &a, NULL, 1, CONF_T));
   CONF_REC(t, 13, jnet_recv_from(t->s[14], 10, NULL, CONF_T, &a));
-  CONF_REC(t, 14, jnet_setsockopt(t->s[14], JNET_IP_ADD_MEMBERSHIP,
-                                  jnet_opt_str(NULL)));
+  CONF_REC(
+      t, 14,
+      jnet_setsockopt(t->s[14], JNET_IP_ADD_MEMBERSHIP, jnet_opt_str(NULL)));
   /* the streams are fine afterwards */
   CONF_REC(t, 15, jnet_write(t->cli, "ok", 2, CONF_T));
   CONF_REC(t, 16, jnet_chunk(t->acc, 2, &t->buf[0], CONF_T));
@@ -61,11 +62,11 @@ static void f_null_open(void *arg) {
   CONF_REC(t, 0, jnet_listen(NULL, NULL, JNET_STREAM, &s));
   CONF_REC(t, 1, jnet_listen("127.0.0.1", NULL, JNET_STREAM, NULL));
   CONF_REC(t, 2, jnet_connect(NULL, "80", JNET_STREAM, NULL, NULL, &s));
-  CONF_REC(t, 3, jnet_connect("127.0.0.1", "80", JNET_STREAM, NULL, NULL,
-                              NULL));
+  CONF_REC(t, 3,
+           jnet_connect("127.0.0.1", "80", JNET_STREAM, NULL, NULL, NULL));
   CONF_REC(t, 4, jnet_server(NULL, NULL, h_none, NULL, JNET_STREAM, &s));
-  CONF_REC(t, 5, jnet_server("127.0.0.1", NULL, h_none, NULL, JNET_STREAM,
-                             NULL));
+  CONF_REC(t, 5,
+           jnet_server("127.0.0.1", NULL, h_none, NULL, JNET_STREAM, NULL));
   CONF_REC(t, 6, jnet_listen(JNET_UNIX, NULL, JNET_STREAM, &s));
   CONF_REC(t, 7, jnet_connect(JNET_UNIX, NULL, JNET_STREAM, NULL, NULL, &s));
   CONF_REC(t, 8, jnet_go(NULL, NULL, NULL));
@@ -176,8 +177,9 @@ static void f_unix_bindhost(void *arg) {
   jnet_stream s, c;
   CONF_REC(t, 0, jnet_listen(JNET_UNIX, t->path, JNET_STREAM, &s));
   conf_keep(t, s);
-  CONF_REC(t, 1, jnet_connect(JNET_UNIX, t->path, JNET_STREAM, "127.0.0.1",
-                              NULL, &c));
+  CONF_REC(
+      t, 1,
+      jnet_connect(JNET_UNIX, t->path, JNET_STREAM, "127.0.0.1", NULL, &c));
   t->done = 1;
 }
 
@@ -248,17 +250,16 @@ START_TEST(blocking_calls_outside_a_fiber_give_enotfiber) {
                    JNET_ENOTFIBER);
   ck_assert_int_eq(jnet_listen("127.0.0.1", NULL, JNET_STREAM, &s),
                    JNET_ENOTFIBER);
-  ck_assert_int_eq(jnet_connect("127.0.0.1", t->port, JNET_STREAM, NULL, NULL,
-                                &s),
-                   JNET_ENOTFIBER);
-  ck_assert_int_eq(jnet_server("127.0.0.1", NULL, h_none, NULL, JNET_STREAM,
-                               &s),
-                   JNET_ENOTFIBER);
+  ck_assert_int_eq(
+      jnet_connect("127.0.0.1", t->port, JNET_STREAM, NULL, NULL, &s),
+      JNET_ENOTFIBER);
+  ck_assert_int_eq(
+      jnet_server("127.0.0.1", NULL, h_none, NULL, JNET_STREAM, &s),
+      JNET_ENOTFIBER);
   ck_assert_int_eq(jnet_accept(t->srv, CONF_T, &s), JNET_ENOTFIBER);
   ck_assert_int_eq(jnet_accept_loop(t->srv, h_none, NULL), JNET_ENOTFIBER);
   ck_assert_int_eq(jnet_read(t->cli, 10, &t->buf[0], CONF_T), JNET_ENOTFIBER);
-  ck_assert_int_eq(jnet_chunk(t->cli, 10, &t->buf[0], CONF_T),
-                   JNET_ENOTFIBER);
+  ck_assert_int_eq(jnet_chunk(t->cli, 10, &t->buf[0], CONF_T), JNET_ENOTFIBER);
   ck_assert_int_eq(jnet_read_all(t->cli, &t->buf[0], CONF_T), JNET_ENOTFIBER);
   ck_assert_int_eq(jnet_write(t->cli, "x", 1, CONF_T), JNET_ENOTFIBER);
   ck_assert_int_eq(jnet_send_to(UDP, &t->addr[0], "x", 1, CONF_T),
@@ -292,8 +293,7 @@ START_TEST(nonblocking_calls_work_outside_a_fiber) {
   ck_assert_int_eq(conf_addr_same(&a, &b), 1);
   ck_assert_int_eq(jnet_address_unpack(&a, h, sizeof h, &p), 0);
   ck_assert_str_eq(h, "127.0.0.1");
-  ck_assert_int_eq(jnet_setsockopt(t->cli, JNET_SO_KEEPALIVE,
-                                   jnet_opt_bool(1)),
+  ck_assert_int_eq(jnet_setsockopt(t->cli, JNET_SO_KEEPALIVE, jnet_opt_bool(1)),
                    0);
   ck_assert_int_eq(jnet_flush(t->cli), 0);
   ck_assert_int_eq(jnet_shutdown(t->cli, JNET_SHUT_WR), 0);
@@ -305,8 +305,8 @@ START_TEST(nonblocking_calls_work_outside_a_fiber) {
   conf_run(t, f_after_outside);
   ck_assert_int_eq(t->count, 1);
   t->done = 1;
-  CONF_EQ(t, 10, 0);  /* acc: EOF after the client's shutdown(WR) */
-  CONF_EQ(t, 11, 6);  /* the client reads what was queued */
+  CONF_EQ(t, 10, 0); /* acc: EOF after the client's shutdown(WR) */
+  CONF_EQ(t, 11, 6); /* the client reads what was queued */
   conf_close(t);
 }
 END_TEST

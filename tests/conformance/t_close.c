@@ -29,14 +29,24 @@ static void f_blocked(void *arg) {
   long rc = 0;
   jnet_stream acc;
   switch (t->count2) {
-  case OP_READ: rc = jnet_read(t->cli, 10, &t->buf[0], CONF_T); break;
-  case OP_CHUNK: rc = jnet_chunk(t->cli, 10, &t->buf[0], CONF_T); break;
-  case OP_READ_ALL: rc = jnet_read_all(t->cli, &t->buf[0], CONF_T); break;
-  case OP_ACCEPT: rc = jnet_accept(t->srv, CONF_T, &acc); break;
+  case OP_READ:
+    rc = jnet_read(t->cli, 10, &t->buf[0], CONF_T);
+    break;
+  case OP_CHUNK:
+    rc = jnet_chunk(t->cli, 10, &t->buf[0], CONF_T);
+    break;
+  case OP_READ_ALL:
+    rc = jnet_read_all(t->cli, &t->buf[0], CONF_T);
+    break;
+  case OP_ACCEPT:
+    rc = jnet_accept(t->srv, CONF_T, &acc);
+    break;
   case OP_RECV:
     rc = jnet_recv_from(t->cli, 10, &t->buf[0], CONF_T, &t->addr[0]);
     break;
-  case OP_WRITE: rc = jnet_write(t->cli, t->big, t->big_len, CONF_T); break;
+  case OP_WRITE:
+    rc = jnet_write(t->cli, t->big, t->big_len, CONF_T);
+    break;
   }
   CONF_REC(t, 10, rc);
   CONF_REC(t, 11, jnet_now() - t->t0 < 1.0);
@@ -202,8 +212,9 @@ static void f_close_other(void *arg) {
   CONF_REC(t, 0, conf_pair(t, "127.0.0.1", NULL)); /* s[0..2]: X */
   char port[16];
   CONF_REC(t, 1, conf_port(t->srv, port));
-  CONF_REC(t, 2, jnet_connect("127.0.0.1", port, JNET_STREAM, NULL, NULL,
-                              &yacc)); /* s[3] */
+  CONF_REC(t, 2,
+           jnet_connect("127.0.0.1", port, JNET_STREAM, NULL, NULL,
+                        &yacc)); /* s[3] */
   conf_keep(t, yacc);
   CONF_REC(t, 3, jnet_accept(t->srv, CONF_T, &ycli)); /* s[4] */
   conf_keep(t, ycli);

@@ -156,8 +156,8 @@ static void f_dgram_enotsup(void *arg) {
   char port[16];
   CONF_REC(t, 0, conf_udp(t, "127.0.0.1", &srv));
   CONF_REC(t, 1, conf_port(srv, port));
-  CONF_REC(t, 2, jnet_connect("127.0.0.1", port, JNET_DATAGRAM, NULL, NULL,
-                              &cli));
+  CONF_REC(t, 2,
+           jnet_connect("127.0.0.1", port, JNET_DATAGRAM, NULL, NULL, &cli));
   conf_keep(t, cli);
   CONF_REC(t, 3, jnet_chunk(srv, 10, &t->buf[0], CONF_T));
   CONF_REC(t, 4, jnet_read_all(srv, &t->buf[0], CONF_T));
@@ -223,8 +223,8 @@ static void f_emsgsize(void *arg) {
   CONF_REC(t, 1, conf_udp(t, "127.0.0.1", &b));
   CONF_REC(t, 2, jnet_localname(a, &an));
   CONF_REC(t, 3, conf_port(a, port));
-  CONF_REC(t, 4, jnet_connect("127.0.0.1", port, JNET_DATAGRAM, NULL, NULL,
-                              &c));
+  CONF_REC(t, 4,
+           jnet_connect("127.0.0.1", port, JNET_DATAGRAM, NULL, NULL, &c));
   conf_keep(t, c);
   CONF_REC(t, 5, jnet_send_to(b, &an, t->big, MAX_DGRAM + 1, CONF_T));
   CONF_REC(t, 6, jnet_write(c, t->big, MAX_DGRAM + 1, CONF_T));
@@ -285,8 +285,8 @@ static void f_icmp(void *arg) {
   CONF_REC(t, 0, jnet_listen("127.0.0.1", NULL, JNET_DATAGRAM, &a));
   CONF_REC(t, 1, conf_port(a, port));
   CONF_REC(t, 2, jnet_close(a)); /* nobody listens on port now */
-  CONF_REC(t, 3, jnet_connect("127.0.0.1", port, JNET_DATAGRAM, NULL, NULL,
-                              &c));
+  CONF_REC(t, 3,
+           jnet_connect("127.0.0.1", port, JNET_DATAGRAM, NULL, NULL, &c));
   conf_keep(t, c);
   CONF_REC(t, 4, jnet_write(c, "anyone?", 7, CONF_T));
   CONF_REC(t, 5, jnet_read(c, 100, &t->buf[0], 2.0));
@@ -338,8 +338,8 @@ static void f_filter(void *arg) {
   CONF_REC(t, 0, conf_udp(t, "127.0.0.1", &srv));
   CONF_REC(t, 1, conf_udp(t, "127.0.0.1", &other));
   CONF_REC(t, 2, conf_port(srv, port));
-  CONF_REC(t, 3, jnet_connect("127.0.0.1", port, JNET_DATAGRAM, NULL, NULL,
-                              &cli));
+  CONF_REC(t, 3,
+           jnet_connect("127.0.0.1", port, JNET_DATAGRAM, NULL, NULL, &cli));
   conf_keep(t, cli);
   CONF_REC(t, 4, jnet_localname(cli, &cn));
   CONF_REC(t, 5, jnet_send_to(other, &cn, "intruder", 8, CONF_T));

@@ -56,13 +56,13 @@ END_TEST
 static void f_reuseaddr(void *arg) {
   conf *t = arg;
   setup(t);
-  CONF_REC(t, 10, jnet_setsockopt(LISTENER, JNET_SO_REUSEADDR,
-                                  jnet_opt_bool(1)));
+  CONF_REC(t, 10,
+           jnet_setsockopt(LISTENER, JNET_SO_REUSEADDR, jnet_opt_bool(1)));
   CONF_REC(t, 11, jnet_setsockopt(U4, JNET_SO_REUSEADDR, jnet_opt_bool(1)));
-  CONF_REC(t, 12, jnet_setsockopt(LISTENER, JNET_SO_REUSEADDR,
-                                  jnet_opt_int(1)));
-  CONF_REC(t, 13, jnet_setsockopt(LISTENER, JNET_SO_REUSEADDR,
-                                  jnet_opt_str("yes")));
+  CONF_REC(t, 12,
+           jnet_setsockopt(LISTENER, JNET_SO_REUSEADDR, jnet_opt_int(1)));
+  CONF_REC(t, 13,
+           jnet_setsockopt(LISTENER, JNET_SO_REUSEADDR, jnet_opt_str("yes")));
   t->done = 1;
 }
 
@@ -104,14 +104,13 @@ static void f_ttl(void *arg) {
   conf *t = arg;
   setup(t);
   CONF_REC(t, 10, jnet_setsockopt(U4, JNET_IP_MULTICAST_TTL, jnet_opt_int(4)));
-  CONF_REC(t, 11, jnet_setsockopt(U4, JNET_IP_MULTICAST_TTL,
-                                  jnet_opt_int(255)));
-  CONF_REC(t, 12, jnet_setsockopt(U4, JNET_IP_MULTICAST_TTL,
-                                  jnet_opt_int(256)));
-  CONF_REC(t, 13, jnet_setsockopt(U4, JNET_IP_MULTICAST_TTL,
-                                  jnet_opt_bool(1)));
-  CONF_REC(t, 14, jnet_setsockopt(U4, JNET_IP_MULTICAST_TTL,
-                                  jnet_opt_str("4")));
+  CONF_REC(t, 11,
+           jnet_setsockopt(U4, JNET_IP_MULTICAST_TTL, jnet_opt_int(255)));
+  CONF_REC(t, 12,
+           jnet_setsockopt(U4, JNET_IP_MULTICAST_TTL, jnet_opt_int(256)));
+  CONF_REC(t, 13, jnet_setsockopt(U4, JNET_IP_MULTICAST_TTL, jnet_opt_bool(1)));
+  CONF_REC(t, 14,
+           jnet_setsockopt(U4, JNET_IP_MULTICAST_TTL, jnet_opt_str("4")));
   t->done = 1;
 }
 
@@ -131,18 +130,18 @@ END_TEST
 static void f_add4(void *arg) {
   conf *t = arg;
   setup(t);
-  CONF_REC(t, 10, jnet_setsockopt(U4, JNET_IP_ADD_MEMBERSHIP,
-                                  jnet_opt_str(GROUP4)));
-  CONF_REC(t, 11, jnet_setsockopt(U4, JNET_IP_ADD_MEMBERSHIP,
-                                  jnet_opt_str(GROUP4)));
-  CONF_REC(t, 12, jnet_setsockopt(U4, JNET_IP_ADD_MEMBERSHIP,
-                                  jnet_opt_int(1)));
-  CONF_REC(t, 13, jnet_setsockopt(U4, JNET_IP_ADD_MEMBERSHIP,
-                                  jnet_opt_bool(1)));
-  CONF_REC(t, 14, jnet_setsockopt(U4, JNET_IP_ADD_MEMBERSHIP,
-                                  jnet_opt_str("not-an-address")));
-  CONF_REC(t, 15, jnet_setsockopt(U4, JNET_IP_ADD_MEMBERSHIP,
-                                  jnet_opt_str(NULL)));
+  CONF_REC(t, 10,
+           jnet_setsockopt(U4, JNET_IP_ADD_MEMBERSHIP, jnet_opt_str(GROUP4)));
+  CONF_REC(t, 11,
+           jnet_setsockopt(U4, JNET_IP_ADD_MEMBERSHIP, jnet_opt_str(GROUP4)));
+  CONF_REC(t, 12, jnet_setsockopt(U4, JNET_IP_ADD_MEMBERSHIP, jnet_opt_int(1)));
+  CONF_REC(t, 13,
+           jnet_setsockopt(U4, JNET_IP_ADD_MEMBERSHIP, jnet_opt_bool(1)));
+  CONF_REC(t, 14,
+           jnet_setsockopt(U4, JNET_IP_ADD_MEMBERSHIP,
+                           jnet_opt_str("not-an-address")));
+  CONF_REC(t, 15,
+           jnet_setsockopt(U4, JNET_IP_ADD_MEMBERSHIP, jnet_opt_str(NULL)));
   t->done = 1;
 }
 
@@ -163,18 +162,19 @@ END_TEST
 static void f_drop4(void *arg) {
   conf *t = arg;
   setup(t);
-  CONF_REC(t, 10, jnet_setsockopt(U4, JNET_IP_ADD_MEMBERSHIP,
-                                  jnet_opt_str(GROUP4)));
-  CONF_REC(t, 11, jnet_setsockopt(U4, JNET_IP_DROP_MEMBERSHIP,
-                                  jnet_opt_int(0)));
-  CONF_REC(t, 12, jnet_setsockopt(U4, JNET_IP_DROP_MEMBERSHIP,
-                                  jnet_opt_str(GROUP4)));
-  CONF_REC(t, 13, jnet_setsockopt(U4, JNET_IP_DROP_MEMBERSHIP,
-                                  jnet_opt_str(GROUP4)));
-  CONF_REC(t, 14, jnet_setsockopt(U4, JNET_IP_DROP_MEMBERSHIP,
-                                  jnet_opt_str(GROUP4B)));
-  CONF_REC(t, 15, jnet_setsockopt(U4, JNET_IP_ADD_MEMBERSHIP,
-                                  jnet_opt_str(GROUP4))); /* again after drop */
+  CONF_REC(t, 10,
+           jnet_setsockopt(U4, JNET_IP_ADD_MEMBERSHIP, jnet_opt_str(GROUP4)));
+  CONF_REC(t, 11,
+           jnet_setsockopt(U4, JNET_IP_DROP_MEMBERSHIP, jnet_opt_int(0)));
+  CONF_REC(t, 12,
+           jnet_setsockopt(U4, JNET_IP_DROP_MEMBERSHIP, jnet_opt_str(GROUP4)));
+  CONF_REC(t, 13,
+           jnet_setsockopt(U4, JNET_IP_DROP_MEMBERSHIP, jnet_opt_str(GROUP4)));
+  CONF_REC(t, 14,
+           jnet_setsockopt(U4, JNET_IP_DROP_MEMBERSHIP, jnet_opt_str(GROUP4B)));
+  CONF_REC(t, 15,
+           jnet_setsockopt(U4, JNET_IP_ADD_MEMBERSHIP,
+                           jnet_opt_str(GROUP4))); /* again after drop */
   t->done = 1;
 }
 
@@ -195,15 +195,16 @@ END_TEST
 static void f_join6(void *arg) {
   conf *t = arg;
   setup(t);
-  CONF_REC(t, 10, jnet_setsockopt(U6, JNET_IPV6_JOIN_GROUP,
-                                  jnet_opt_str(GROUP6)));
-  CONF_REC(t, 11, jnet_setsockopt(U6, JNET_IPV6_JOIN_GROUP,
-                                  jnet_opt_str(GROUP6)));
+  CONF_REC(t, 10,
+           jnet_setsockopt(U6, JNET_IPV6_JOIN_GROUP, jnet_opt_str(GROUP6)));
+  CONF_REC(t, 11,
+           jnet_setsockopt(U6, JNET_IPV6_JOIN_GROUP, jnet_opt_str(GROUP6)));
   CONF_REC(t, 12, jnet_setsockopt(U6, JNET_IPV6_JOIN_GROUP, jnet_opt_int(3)));
-  CONF_REC(t, 13, jnet_setsockopt(U6, JNET_IPV6_JOIN_GROUP,
-                                  jnet_opt_str("239.1.2.3")));
-  CONF_REC(t, 14, jnet_setsockopt(U4, JNET_IPV6_JOIN_GROUP,
-                                  jnet_opt_str(GROUP6)));
+  CONF_REC(
+      t, 13,
+      jnet_setsockopt(U6, JNET_IPV6_JOIN_GROUP, jnet_opt_str("239.1.2.3")));
+  CONF_REC(t, 14,
+           jnet_setsockopt(U4, JNET_IPV6_JOIN_GROUP, jnet_opt_str(GROUP6)));
   t->done = 1;
 }
 
@@ -223,18 +224,17 @@ END_TEST
 static void f_leave6(void *arg) {
   conf *t = arg;
   setup(t);
-  CONF_REC(t, 10, jnet_setsockopt(U6, JNET_IPV6_JOIN_GROUP,
-                                  jnet_opt_str(GROUP6)));
-  CONF_REC(t, 11, jnet_setsockopt(U6, JNET_IPV6_LEAVE_GROUP,
-                                  jnet_opt_bool(1)));
-  CONF_REC(t, 12, jnet_setsockopt(U6, JNET_IPV6_LEAVE_GROUP,
-                                  jnet_opt_str(GROUP6)));
-  CONF_REC(t, 13, jnet_setsockopt(U6, JNET_IPV6_LEAVE_GROUP,
-                                  jnet_opt_str(GROUP6)));
-  CONF_REC(t, 14, jnet_setsockopt(U6, JNET_IPV6_LEAVE_GROUP,
-                                  jnet_opt_str(GROUP6B)));
-  CONF_REC(t, 15, jnet_setsockopt(U4, JNET_IPV6_LEAVE_GROUP,
-                                  jnet_opt_str(GROUP6)));
+  CONF_REC(t, 10,
+           jnet_setsockopt(U6, JNET_IPV6_JOIN_GROUP, jnet_opt_str(GROUP6)));
+  CONF_REC(t, 11, jnet_setsockopt(U6, JNET_IPV6_LEAVE_GROUP, jnet_opt_bool(1)));
+  CONF_REC(t, 12,
+           jnet_setsockopt(U6, JNET_IPV6_LEAVE_GROUP, jnet_opt_str(GROUP6)));
+  CONF_REC(t, 13,
+           jnet_setsockopt(U6, JNET_IPV6_LEAVE_GROUP, jnet_opt_str(GROUP6)));
+  CONF_REC(t, 14,
+           jnet_setsockopt(U6, JNET_IPV6_LEAVE_GROUP, jnet_opt_str(GROUP6B)));
+  CONF_REC(t, 15,
+           jnet_setsockopt(U4, JNET_IPV6_LEAVE_GROUP, jnet_opt_str(GROUP6)));
   t->done = 1;
 }
 
@@ -256,8 +256,8 @@ static void f_unknown_opt(void *arg) {
   conf *t = arg;
   setup(t);
   CONF_REC(t, 10, jnet_setsockopt(U4, 0, jnet_opt_bool(1)));
-  CONF_REC(t, 11, jnet_setsockopt(U4, JNET_IPV6_LEAVE_GROUP + 1,
-                                  jnet_opt_bool(1)));
+  CONF_REC(t, 11,
+           jnet_setsockopt(U4, JNET_IPV6_LEAVE_GROUP + 1, jnet_opt_bool(1)));
   CONF_REC(t, 12, jnet_setsockopt(U4, -1, jnet_opt_int(1)));
   jnet_optval bad = jnet_opt_int(1);
   bad.type = 99;
@@ -286,8 +286,7 @@ START_TEST(setsockopt_works_outside_a_fiber) {
   conf *t = conf_open();
   conf_run(t, f_mk_udp);
   check_setup(t);
-  ck_assert_int_eq(jnet_setsockopt(U4, JNET_SO_BROADCAST, jnet_opt_bool(1)),
-                   0);
+  ck_assert_int_eq(jnet_setsockopt(U4, JNET_SO_BROADCAST, jnet_opt_bool(1)), 0);
   ck_assert_int_eq(
       jnet_setsockopt(U4, JNET_IP_ADD_MEMBERSHIP, jnet_opt_str(GROUP4)), 0);
   ck_assert_int_eq(

@@ -41,7 +41,7 @@ static void f_accept_loop_main(void *arg) {
   CONF_REC(t, 3, jnet_connect("127.0.0.1", port, JNET_STREAM, NULL, NULL, &c));
   conf_keep(t, c);
   CONF_REC(t, 4, jnet_read_all(c, &t->buf[0], CONF_T)); /* "hi", then EOF */
-  CONF_REC(t, 5, t->count);                              /* loop still runs */
+  CONF_REC(t, 5, t->count);                             /* loop still runs */
   CONF_REC(t, 6, jnet_close(t->srv));
   wait_count(t, 1);
   t->done = 1;
@@ -123,8 +123,8 @@ static void f_server_null(void *arg) {
   conf *t = arg;
   char port[16];
   jnet_stream c, a;
-  CONF_REC(t, 0, jnet_server("127.0.0.1", NULL, NULL, NULL, JNET_STREAM,
-                             &t->srv));
+  CONF_REC(t, 0,
+           jnet_server("127.0.0.1", NULL, NULL, NULL, JNET_STREAM, &t->srv));
   conf_keep(t, t->srv);
   CONF_REC(t, 1, conf_port(t->srv, port));
   CONF_REC(t, 2, jnet_connect("127.0.0.1", port, JNET_STREAM, NULL, NULL, &c));
@@ -185,8 +185,8 @@ static void f_client(void *arg) {
 static void f_fifty(void *arg) {
   conf *t = arg;
   t->r[40] = 0;
-  CONF_REC(t, 0, jnet_server("127.0.0.1", NULL, h_echo, t, JNET_STREAM,
-                             &t->srv));
+  CONF_REC(t, 0,
+           jnet_server("127.0.0.1", NULL, h_echo, t, JNET_STREAM, &t->srv));
   conf_keep(t, t->srv);
   CONF_REC(t, 1, conf_port(t->srv, t->port));
   CONF_REC(t, 2, jnet_localname(t->srv, &t->addr[0]));
@@ -280,8 +280,8 @@ static void f_client_b(void *arg) {
   jnet_stream c;
   jnet_buf b;
   jnet_buf_init(&b);
-  CONF_REC(t, 10, jnet_connect("127.0.0.1", t->port, JNET_STREAM, NULL, NULL,
-                               &c));
+  CONF_REC(t, 10,
+           jnet_connect("127.0.0.1", t->port, JNET_STREAM, NULL, NULL, &c));
   if (t->r[10] == 0) {
     CONF_REC(t, 11, jnet_write(c, "B", 1, CONF_T));
     CONF_REC(t, 12, jnet_chunk(c, 1, &b, 2.0));
@@ -295,12 +295,12 @@ static void f_client_b(void *arg) {
 static void f_concurrent(void *arg) {
   conf *t = arg;
   jnet_stream a;
-  CONF_REC(t, 0, jnet_server("127.0.0.1", NULL, h_one, t, JNET_STREAM,
-                             &t->srv));
+  CONF_REC(t, 0,
+           jnet_server("127.0.0.1", NULL, h_one, t, JNET_STREAM, &t->srv));
   conf_keep(t, t->srv);
   CONF_REC(t, 1, conf_port(t->srv, t->port));
-  CONF_REC(t, 2, jnet_connect("127.0.0.1", t->port, JNET_STREAM, NULL, NULL,
-                              &a));
+  CONF_REC(t, 2,
+           jnet_connect("127.0.0.1", t->port, JNET_STREAM, NULL, NULL, &a));
   conf_keep(t, a);
   conf_settle(); /* A's handler is now waiting for A's byte */
   CONF_REC(t, 3, jnet_go(NULL, f_client_b, t));

@@ -320,8 +320,9 @@ static void names_on(conf *t, const char *host) {
   CONF_REC(t, 8, conf_addr_same(&sl, &cp));
   char h[64];
   int p = 0;
-  CONF_REC(t, 9, jnet_address_unpack(&cl, h, sizeof h, &p) == 0 &&
-                     strcmp(h, host) == 0 && p > 0);
+  CONF_REC(t, 9,
+           jnet_address_unpack(&cl, h, sizeof h, &p) == 0 &&
+               strcmp(h, host) == 0 && p > 0);
   t->done = 1;
 }
 

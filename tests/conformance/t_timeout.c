@@ -92,8 +92,8 @@ static void f_accept_timeout(void *arg) {
   conf_keep(t, srv);
   CONF_REC(t, 1, conf_port(srv, port));
   CONF_REC(t, 2, jnet_accept(srv, CONF_SHORT, &acc));
-  CONF_REC(t, 3, jnet_connect("127.0.0.1", port, JNET_STREAM, NULL, NULL,
-                              &cli));
+  CONF_REC(t, 3,
+           jnet_connect("127.0.0.1", port, JNET_STREAM, NULL, NULL, &cli));
   conf_keep(t, cli);
   CONF_REC(t, 4, jnet_accept(srv, CONF_T, &acc));
   conf_keep(t, acc);
@@ -209,8 +209,8 @@ static void f_zero_accept(void *arg) {
   conf_keep(t, srv);
   CONF_REC(t, 1, conf_port(srv, port));
   CONF_REC(t, 2, jnet_accept(srv, 0, &acc));
-  CONF_REC(t, 3, jnet_connect("127.0.0.1", port, JNET_STREAM, NULL, NULL,
-                              &cli));
+  CONF_REC(t, 3,
+           jnet_connect("127.0.0.1", port, JNET_STREAM, NULL, NULL, &cli));
   conf_keep(t, cli);
   jnet_sleep(0.1); /* the connection is queued on the listener */
   CONF_REC(t, 4, jnet_accept(srv, 0, &acc));
