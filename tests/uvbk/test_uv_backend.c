@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "jnet.h"
@@ -852,6 +853,108 @@ START_TEST(stop_closes_what_is_left_open) {
 }
 END_TEST
 
+/* ---- errors while parked ---------------------------------------------- */
+
+START_TEST(parked_read_gets_econnreset_when_peer_resets) {
+  jnet_bsock *lsn, *c, *s;
+  tcp_pair(&lsn, &c, &s);
+  char buf[8];
+  int cnt = 0;
+  jnet_req rd;
+  req_init(&rd, &cnt);
+  rd.buf = buf;
+  rd.len = sizeof buf;
+  ck_assert_int_eq(B->read(B, c, &rd), 0);
+  ck_assert_int_eq(write_all(c, "unread", 6), 0);
+  poll_for_ms(10);
+  B->close(B, s); /* closing with unread data sends a RST */
+  ck_assert(poll_until(&cnt, 1));
+  ck_assert_int_eq(rd.result, JNET_ECONNRESET);
+}
+END_TEST
+
+START_TEST(parked_udp_read_gets_econnrefused_from_icmp) {
+  jnet_bsock *gone = udp_bound();
+  int port = port_of(gone);
+  B->close(B, gone);
+  jnet_bsock *u;
+  ck_assert_int_eq(B->socket(B, B->default_node(B), AF_INET, JNET_DATAGRAM, &u),
+                   0);
+  int cnt = 0, nr = 0;
+  jnet_req con, rd;
+  req_init(&con, &cnt);
+  con.addr = ip4("127.0.0.1", port);
+  ck_assert_int_eq(B->connect(B, u, &con), 1);
+  char buf[8];
+  req_init(&rd, &nr);
+  rd.buf = buf;
+  rd.len = sizeof buf;
+  ck_assert_int_eq(B->read(B, u, &rd), 0);
+  ck_assert_int_eq(write_all(u, "ping", 4), 0);
+  ck_assert(poll_until(&nr, 1));
+  ck_assert_int_eq(rd.result, JNET_ECONNREFUSED);
+}
+END_TEST
+
+START_TEST(emfile_comes_back_as_a_code) {
+  jnet_bsock *lsn = tcp_listener(), *c;
+  ck_assert_int_eq(B->socket(B, B->default_node(B), AF_INET, JNET_STREAM, &c),
+                   0);
+  int ncon = 0;
+  jnet_req con;
+  req_init(&con, &ncon);
+  con.addr = ip4("127.0.0.1", port_of(lsn));
+  ck_assert_int_eq(finish(B->connect(B, c, &con), &con, &ncon), 0);
+  /* use up every descriptor under a low limit */
+  struct rlimit old, low;
+  ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &old), 0);
+  low = old;
+  low.rlim_cur = 256;
+  ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &low), 0);
+  int fds[256], nfds = 0;
+  while (nfds < 256 && (fds[nfds] = dup(0)) >= 0)
+    nfds++;
+  ck_assert_int_lt(nfds, 256);
+  jnet_bsock *x = NULL;
+  ck_assert_int_eq(B->socket(B, B->default_node(B), AF_INET, JNET_STREAM, &x),
+                   JNET_EMFILE);
+  ck_assert_ptr_null(x);
+  int nacc = 0;
+  jnet_req acc;
+  req_init(&acc, &nacc);
+  ck_assert_int_eq(finish(B->accept(B, lsn, &acc), &acc, &nacc), JNET_EMFILE);
+  /* a descriptor back: the same connection is accepted */
+  close(fds[--nfds]);
+  req_init(&acc, &nacc);
+  ck_assert_int_eq(finish(B->accept(B, lsn, &acc), &acc, &nacc), 0);
+  ck_assert_ptr_nonnull(acc.sock);
+  while (nfds > 0)
+    close(fds[--nfds]);
+  ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &old), 0);
+}
+END_TEST
+
+START_TEST(tcp_over_ipv6_loopback) {
+  jnet_bsock *lsn, *c, *s;
+  if (B->socket(B, B->default_node(B), AF_INET6, JNET_STREAM, &lsn) < 0)
+    return; /* no IPv6 on this host */
+  jnet_addr a;
+  memset(&a, 0, sizeof a);
+  a.u.in6.sin6_family = AF_INET6;
+  a.u.in6.sin6_addr = in6addr_loopback;
+  a.len = sizeof a.u.in6;
+  ck_assert_int_eq(B->bind(B, lsn, &a), 0);
+  ck_assert_int_eq(B->listen(B, lsn, 8), 0);
+  ck_assert_int_eq(B->localname(B, lsn, &a), 0);
+  ck_assert_int_ne(a.u.in6.sin6_port, 0);
+  connect_pair(lsn, AF_INET6, &a, &c, &s);
+  ck_assert_int_eq(write_all(s, "six", 3), 0);
+  char buf[4] = {0};
+  ck_assert_int_eq(read_some(c, buf, 3), 3);
+  ck_assert_str_eq(buf, "six");
+}
+END_TEST
+
 static Suite *uv_backend_suite(void) {
   Suite *s = suite_create("uv-backend");
   TCase *tc = tcase_create("uv");
@@ -888,6 +991,10 @@ static Suite *uv_backend_suite(void) {
   tcase_add_test(tc, unix_datagram_recv_from_unbound_sender);
   tcase_add_test(tc, setsockopt_answers_as_linux);
   tcase_add_test(tc, stop_closes_what_is_left_open);
+  tcase_add_test(tc, parked_read_gets_econnreset_when_peer_resets);
+  tcase_add_test(tc, parked_udp_read_gets_econnrefused_from_icmp);
+  tcase_add_test(tc, emfile_comes_back_as_a_code);
+  tcase_add_test(tc, tcp_over_ipv6_loopback);
   suite_add_tcase(s, tc);
   return s;
 }
