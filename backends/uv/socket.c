@@ -88,14 +88,14 @@ int jnet__uv_listen(const jnet_backend *b, jnet_bsock *s, int backlog) {
 
 static void on_poll_closed(uv_handle_t *h) { jnet__free(h->data); }
 
+/* Forget parked requests (the API cancels them before close; this is only
+ * a safety net, and it writes nothing into them: their memory may be gone). */
 static void drop_parked(jnet_bsock *s) {
   if (s->rd != NULL) {
-    s->rd->owner_ = NULL;
     s->rd = NULL;
     s->uv->npending--;
   }
   if (s->wr != NULL) {
-    s->wr->owner_ = NULL;
     s->wr = NULL;
     s->uv->npending--;
   }
@@ -106,7 +106,7 @@ void jnet__uv_close(const jnet_backend *b, jnet_bsock *s) {
   if (s == NULL || s->closing)
     return;
   jnet__uv *uv = s->uv;
-  drop_parked(s); /* the API cancelled them; this is only a safety net */
+  drop_parked(s);
   if (s->unlink_path != NULL) {
     /* Go's rule: a listener removes the path it created. Only a bound unix
      * socket has one, and only a listener or datagram listener is bound. */

@@ -12,6 +12,15 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#endif
+#endif
+#ifndef RUNNING_ON_VALGRIND
+#define RUNNING_ON_VALGRIND 0
+#endif
+
 #include "jnet.h"
 #include "jnet_backend.h"
 
@@ -905,6 +914,8 @@ START_TEST(emfile_comes_back_as_a_code) {
   req_init(&con, &ncon);
   con.addr = ip4("127.0.0.1", port_of(lsn));
   ck_assert_int_eq(finish(B->connect(B, c, &con), &con, &ncon), 0);
+  if (RUNNING_ON_VALGRIND)
+    return; /* valgrind fakes the descriptor limit */
   /* use up every descriptor under a low limit */
   struct rlimit old, low;
   ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &old), 0);
