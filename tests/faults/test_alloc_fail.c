@@ -1,0 +1,202 @@
+/* test_alloc_fail.c — allocation failure swept over N (SQLite's
+ * do_faultsim_test): fail the Nth allocation, once or from then on, for
+ * N = 1, 2, ... until a run injects nothing. Every run must end in success or
+ * a clean error code: no crash, no hang, no leak (leaks are caught when the
+ * suite runs under ASan or Valgrind).
+ *
+ * The workload is a whole echo exchange (listen, server with a handler,
+ * connect, write, chunk, close) on the simulated network, where timeouts
+ * cost no wall time, and a short one on real sockets.
+ */
+#include <check.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jnet.h"
+#include "jnet_sim.h"
+
+/* ---- the failing allocator -------------------------------------------- */
+
+static long alloc_count;   /* allocations so far */
+static long fail_at;       /* fail this one (1-based); 0: never */
+static int fail_persist;   /* and every later one */
+static long injected;      /* failures injected */
+static double io_timeout;  /* per call: short on real sockets */
+
+static int should_fail(void) {
+  alloc_count++;
+  if (fail_at > 0 && (alloc_count == fail_at || (fail_persist && alloc_count > fail_at))) {
+    injected++;
+    return 1;
+  }
+  return 0;
+}
+
+static void *t_malloc(size_t n) { return should_fail() ? NULL : malloc(n); }
+static void *t_realloc(void *p, size_t n) {
+  return should_fail() ? NULL : realloc(p, n);
+}
+
+static void arm(long n, int persist) {
+  alloc_count = 0;
+  injected = 0;
+  fail_at = n;
+  fail_persist = persist;
+}
+
+/* ---- the workload ------------------------------------------------------ */
+
+typedef struct {
+  int result;   /* 0: the echo came back whole; < 0: the error met */
+  char port[8];
+  jnet_stream srv;
+} work;
+
+static void echo_handler(jnet_stream conn, void *arg) {
+  (void)arg;
+  jnet_buf b;
+  jnet_buf_init(&b);
+  if (jnet_read(conn, 64, &b, io_timeout) > 0)
+    (void)jnet_write(conn, b.data, b.len, io_timeout);
+  jnet_buf_free(&b);
+}
+
+static void client(void *arg) {
+  work *w = arg;
+  jnet_stream c;
+  jnet_buf b;
+  jnet_buf_init(&b);
+  int err = jnet_connect("127.0.0.1", w->port, JNET_STREAM, NULL, NULL, &c);
+  if (err == 0) {
+    err = jnet_write(c, "ping", 4, io_timeout);
+    if (err == 0) {
+      ssize_t r = jnet_chunk(c, 4, &b, io_timeout);
+      err = r == 4 && memcmp(b.data, "ping", 4) == 0 ? 0 : r < 0 ? (int)r : -1;
+    }
+    jnet_close(c);
+  }
+  w->result = err;
+  jnet_buf_free(&b);
+  jnet_close(w->srv);
+}
+
+static void server(void *arg) {
+  work *w = arg;
+  jnet_addr a;
+  char host[64];
+  int port;
+  int err = jnet_server("127.0.0.1", NULL, echo_handler, NULL, JNET_STREAM, &w->srv);
+  if (err == 0)
+    err = jnet_localname(w->srv, &a);
+  if (err == 0)
+    err = jnet_address_unpack(&a, host, sizeof host, &port);
+  if (err < 0) {
+    w->result = err;
+    jnet_close(w->srv);
+    return;
+  }
+  snprintf(w->port, sizeof w->port, "%d", port);
+  err = jnet_go(NULL, client, w);
+  if (err < 0) {
+    w->result = err;
+    jnet_close(w->srv);
+  }
+}
+
+/* One run with the allocator armed; returns the workload's result. */
+static int run_once(int sim_backend) {
+  work w = {1, "", JNET_NOSTREAM};
+  jnet_sim *sim = NULL;
+  const jnet_backend *b = NULL;
+  jnet_loop *l = NULL;
+  int err;
+  if (sim_backend) {
+    jnet_node *h;
+    err = jnet_sim_new(&sim, 7);
+    if (err == 0)
+      err = jnet_sim_host(sim, "h", (const char *[]){"192.0.2.1", NULL}, &h);
+    if (err == 0)
+      b = jnet_sim_backend(sim);
+  } else {
+    b = jnet_backend_uv();
+    err = b != NULL ? 0 : JNET_ENOMEM;
+  }
+  if (err == 0)
+    err = jnet_loop_new(&l, b);
+  if (err == 0)
+    err = jnet_go(l, server, &w);
+  if (err == 0)
+    err = jnet_run(l);
+  jnet_loop_free(l);
+  if (sim != NULL)
+    jnet_sim_free(sim);
+  else if (b != NULL)
+    jnet_backend_free(b);
+  if (err < 0)
+    return err;
+  return w.result;
+}
+
+static void sweep(int sim_backend, int persist, long max_n) {
+  io_timeout = sim_backend ? 1.0 : 0.25;
+  ck_assert_int_eq(jnet_replace_allocator(t_malloc, t_realloc, free), 0);
+  arm(0, 0);
+  ck_assert_int_eq(run_once(sim_backend), 0); /* the clean run works */
+  long clean_count = alloc_count;
+  ck_assert_int_gt(clean_count, 0);
+  long n;
+  for (n = 1; n <= max_n; n++) {
+    arm(n, persist);
+    int r = run_once(sim_backend);
+    if (injected == 0) {
+      ck_assert_msg(r == 0, "no failure injected at N=%ld but result %d", n, r);
+      break;
+    }
+    /* success despite a failure (retried or unneeded), or a clean error */
+    ck_assert_msg(r == 0 || (r < 0 && r >= -4095) || r == 1 || r == -1,
+                  "N=%ld: result %d is not an error code", n, r);
+  }
+  arm(0, 0);
+  ck_assert_msg(n <= max_n, "every one of %ld runs still injected a failure", max_n);
+  ck_assert_int_ge(n, clean_count); /* each allocation of the clean run was failed once */
+  jnet_replace_allocator(malloc, realloc, free);
+}
+
+START_TEST(sim_echo_survives_each_failed_allocation_once) {
+  sweep(1, 0, 100000);
+}
+END_TEST
+
+START_TEST(sim_echo_survives_allocation_failing_from_n_on) {
+  sweep(1, 1, 100000);
+}
+END_TEST
+
+START_TEST(uv_echo_survives_each_failed_allocation_once) {
+  sweep(0, 0, 100000);
+}
+END_TEST
+
+START_TEST(replace_allocator_rejects_null) {
+  ck_assert_int_eq(jnet_replace_allocator(NULL, realloc, free), JNET_EINVAL);
+  ck_assert_int_eq(jnet_replace_allocator(malloc, NULL, free), JNET_EINVAL);
+  ck_assert_int_eq(jnet_replace_allocator(malloc, realloc, NULL), JNET_EINVAL);
+}
+END_TEST
+
+int main(void) {
+  Suite *s = suite_create("faults");
+  TCase *tc = tcase_create("alloc");
+  tcase_set_timeout(tc, 120);
+  tcase_add_test(tc, replace_allocator_rejects_null);
+  tcase_add_test(tc, sim_echo_survives_each_failed_allocation_once);
+  tcase_add_test(tc, sim_echo_survives_allocation_failing_from_n_on);
+  tcase_add_test(tc, uv_echo_survives_each_failed_allocation_once);
+  suite_add_tcase(s, tc);
+  SRunner *sr = srunner_create(s);
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed == 0 ? 0 : 1;
+}
