@@ -167,6 +167,13 @@ int jnet__uv_resolve(const jnet_backend *b, jnet_node *node, jnet_req *req,
     req->result = JNET_EAI_SERVICE; /* glibc would wrap it silently */
     return 1;
   }
+  if (port != NULL && !numeric_port &&
+      (port[0] == '\0' || port[0] == '-' || port[0] == '+' ||
+       isspace((unsigned char)port[0]))) {
+    /* glibc's strtoul would take "-1" as 65535 and " 80" as 80 */
+    req->result = JNET_EAI_SERVICE;
+    return 1;
+  }
   if (host == NULL && port == NULL)
     port = "0"; /* the wildcard needs a service or getaddrinfo refuses */
   struct addrinfo hints;

@@ -285,7 +285,8 @@ START_TEST(resolve_numeric_is_synchronous) {
 END_TEST
 
 START_TEST(resolve_bad_port_is_eai_service) {
-  const char *bad[] = {"65536", "70000", "123456", "no-such-service-xyz"};
+  const char *bad[] = {"65536", "70000", "123456", "no-such-service-xyz",
+                       "-1",    "+80",   " 80",    ""};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     jnet_addr out[2];
     int cnt = 0;
@@ -331,6 +332,24 @@ START_TEST(resolve_localhost_is_both_loopbacks_and_counts_past_cap) {
                    1);
   ck_assert_int_eq(req.result, n);
   ck_assert_int_eq(cnt, 0);
+}
+END_TEST
+
+START_TEST(resolve_service_name_through_the_pool) {
+  jnet_addr out[4];
+  int cnt = 0;
+  jnet_req req;
+  req_init(&req, &cnt);
+  req.addrs = out;
+  req.naddrs = 4;
+  int r = B->resolve(B, B->default_node(B), &req, "127.0.0.1", "ssh",
+                     JNET_STREAM, 0);
+  ck_assert_int_eq(r, 0); /* a service name is not numeric: async */
+  ck_assert(poll_until(&cnt, 1));
+  ck_assert_int_eq(req.result, 1);
+  ck_assert_int_eq(out[0].u.sa.sa_family, AF_INET);
+  ck_assert_int_eq(ntohs(out[0].u.in4.sin_port), 22);
+  ck_assert_int_eq(B->poll(B, JNET_NO_DEADLINE, 1), 0);
 }
 END_TEST
 
@@ -980,6 +999,7 @@ static Suite *uv_backend_suite(void) {
   tcase_add_test(tc, resolve_numeric_is_synchronous);
   tcase_add_test(tc, resolve_bad_port_is_eai_service);
   tcase_add_test(tc, resolve_localhost_is_both_loopbacks_and_counts_past_cap);
+  tcase_add_test(tc, resolve_service_name_through_the_pool);
   tcase_add_test(tc, cancelled_resolve_never_calls_back);
   tcase_add_test(tc, tcp_connect_accept_write_read);
   tcase_add_test(tc, tcp_accept_parks_until_a_client_comes);
