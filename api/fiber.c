@@ -359,11 +359,14 @@ static void context_init(jnet__coro *c) {
   frame[7] = (uint64_t)(uintptr_t)jnet__ctx_entry;
   c->sp = frame;
 #elif defined(JNET_FIBER_ASM) && defined(__aarch64__)
-  uint64_t *frame = (uint64_t *)(void *)(top - 160);
-  memset(frame, 0, 160);
+  uint64_t *frame = (uint64_t *)(void *)(top - 176);
+  uint64_t fpcr;
+  __asm__ volatile("mrs %0, fpcr" : "=r"(fpcr));
+  memset(frame, 0, 176);
   frame[0] = (uint64_t)(uintptr_t)c;                /* x19 */
   frame[1] = (uint64_t)(uintptr_t)coro_start;       /* x20 */
   frame[11] = (uint64_t)(uintptr_t)jnet__ctx_entry; /* x30 */
+  frame[20] = fpcr;
   c->sp = frame;
 #else
   getcontext(&c->uc);

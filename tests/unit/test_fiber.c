@@ -470,6 +470,52 @@ __asm__(".text\n"
         "  popq %r15; popq %r14; popq %r13; popq %r12; popq %rbx; popq %rbp\n"
         "  ret\n");
 
+#elif defined(__aarch64__)
+/* regs_survive(fn, magic): load magic+1..10 into x19-x28 and magic+11..18
+ * into d8-d15, call fn, return 1 if all of them still hold their values. */
+int regs_survive(void (*fn)(void), uint64_t magic);
+#define RS_CHECK_X(r, k) "add x9, x1, #" #k "\n cmp " #r ", x9\n b.ne 1f\n"
+#define RS_CHECK_D(r, k)                                                       \
+  "add x9, x1, #" #k "\n fmov x10, " #r "\n cmp x10, x9\n b.ne 1f\n"
+#define RS_SET_D(r, k) "add x9, x1, #" #k "\n fmov " #r ", x9\n"
+__asm__(".text\n"
+        ".p2align 4\n"
+        ".type regs_survive, %function\n"
+        "regs_survive:\n"
+        "stp x29, x30, [sp, #-176]!\n"
+        "stp x19, x20, [sp, #16]\n stp x21, x22, [sp, #32]\n"
+        "stp x23, x24, [sp, #48]\n stp x25, x26, [sp, #64]\n"
+        "stp x27, x28, [sp, #80]\n"
+        "stp d8, d9, [sp, #96]\n stp d10, d11, [sp, #112]\n"
+        "stp d12, d13, [sp, #128]\n stp d14, d15, [sp, #144]\n"
+        "str x1, [sp, #160]\n" /* keep magic on the stack */
+        "add x19, x1, #1\n add x20, x1, #2\n add x21, x1, #3\n"
+        "add x22, x1, #4\n add x23, x1, #5\n add x24, x1, #6\n"
+        "add x25, x1, #7\n add x26, x1, #8\n add x27, x1, #9\n"
+        "add x28, x1, #10\n" RS_SET_D(d8, 11) RS_SET_D(d9, 12)
+            RS_SET_D(d10, 13) RS_SET_D(d11, 14) RS_SET_D(d12, 15)
+                RS_SET_D(d13, 16) RS_SET_D(d14, 17) RS_SET_D(d15, 18)
+        "blr x0\n"
+        "ldr x1, [sp, #160]\n"
+        "mov x0, #0\n" RS_CHECK_X(x19, 1) RS_CHECK_X(x20, 2) RS_CHECK_X(x21, 3)
+            RS_CHECK_X(x22, 4) RS_CHECK_X(x23, 5) RS_CHECK_X(x24, 6)
+                RS_CHECK_X(x25, 7) RS_CHECK_X(x26, 8) RS_CHECK_X(x27, 9)
+                    RS_CHECK_X(x28, 10) RS_CHECK_D(d8, 11) RS_CHECK_D(d9, 12)
+                        RS_CHECK_D(d10, 13) RS_CHECK_D(d11, 14)
+                            RS_CHECK_D(d12, 15) RS_CHECK_D(d13, 16)
+                                RS_CHECK_D(d14, 17) RS_CHECK_D(d15, 18)
+        "mov x0, #1\n"
+        "1:\n"
+        "ldp x19, x20, [sp, #16]\n ldp x21, x22, [sp, #32]\n"
+        "ldp x23, x24, [sp, #48]\n ldp x25, x26, [sp, #64]\n"
+        "ldp x27, x28, [sp, #80]\n"
+        "ldp d8, d9, [sp, #96]\n ldp d10, d11, [sp, #112]\n"
+        "ldp d12, d13, [sp, #128]\n ldp d14, d15, [sp, #144]\n"
+        "ldp x29, x30, [sp], #176\n"
+        "ret\n");
+#endif
+
+#if defined(__x86_64__) || defined(__aarch64__)
 static jnet__coro *regs_coro;
 static int regs_coro_ok;
 
@@ -640,7 +686,7 @@ static Suite *fiber_suite(void) {
   tcase_add_test(tc, coroutine_to_coroutine_switch);
   tcase_add_test(tc, doubles_and_locals_survive_switches);
   tcase_add_test(tc, rounding_mode_is_per_context);
-#if defined(__x86_64__)
+#if defined(__x86_64__) || defined(__aarch64__)
   tcase_add_test(tc, callee_saved_registers_survive_switches);
 #endif
   tcase_add_test(tc, each_thread_has_its_own_main_and_current);
