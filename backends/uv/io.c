@@ -204,6 +204,7 @@ static int start(jnet_bsock *s, jnet_req *req, jnet__uv_op op) {
   if (s == NULL || req == NULL)
     return JNET_EINVAL;
   req->owner_ = NULL;
+  req->priv_[0] = NULL; /* non-NULL only for a pending lookup (cancel) */
   req->result = 0;
   req->upriv_[0] = 0;
   if (s->fd < 0 || s->closing) {
