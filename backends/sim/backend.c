@@ -1,0 +1,371 @@
+/* backend.c — the sim backend: the jnet_backend vtable adapted onto the
+ * network model's non-blocking sockets (sim/model.h).
+ *
+ * Each socket has three request slots (read side, write side, accept or
+ * connect). An operation first tries the model; if the model says
+ * JNET_EAGAIN the request waits in its slot, and when the model reports the
+ * socket ready (from inside poll, after an event) every waiting request is
+ * tried again and completed through its callback. */
+#include <string.h>
+
+#include "jnet_backend.h"
+#include "model.h"
+
+#define SAME(a, b) ((int)(a) == (int)(b))
+_Static_assert(SAME(JNET_SO_BROADCAST, JNET__SO_BROADCAST) &&
+                   SAME(JNET_IPV6_LEAVE_GROUP, JNET__IPV6_LEAVE_GROUP) &&
+                   SAME(JNET_IP_MULTICAST_TTL, JNET__IP_MULTICAST_TTL),
+               "option values of jnet.h and sim/model.h differ");
+_Static_assert(SAME(JNET_OPT_BOOL, JNET__OPT_BOOL) &&
+                   SAME(JNET_OPT_STR, JNET__OPT_STR),
+               "option types differ");
+_Static_assert(SAME(JNET_SHUT_RD, JNET__SHUT_RD) &&
+                   SAME(JNET_SHUT_WR, JNET__SHUT_WR),
+               "shutdown modes differ");
+_Static_assert(JNET_STREAM == 0 && JNET_DATAGRAM == 1, "socket types differ");
+
+enum { SLOT_READ = 0, SLOT_WRITE = 1, SLOT_CONN = 2 };
+enum { OP_READ = 1, OP_RECV_FROM, OP_WRITE, OP_SEND_TO, OP_ACCEPT, OP_CONNECT };
+
+typedef struct simbk {
+  jnet_backend b;
+  jnet_sim *sim;
+  jnet_backend_hooks hooks;
+  void *loop_arg;
+  int started;
+} simbk;
+
+#define SIM(b) (((simbk *)(b)->app_data)->sim)
+#define SOCK(bs) ((jnet__sock *)(bs))
+
+/* ---- Trying operations --------------------------------------------------------- */
+
+static void put_addr(jnet_addr *a, const struct sockaddr_storage *ss,
+                     socklen_t len) {
+  memset(a, 0, sizeof *a);
+  memcpy(&a->u.ss, ss, len);
+  a->len = len;
+}
+
+/* Try req's operation once: 1 done (req->result set), 0 must wait. */
+static int try_op(jnet__sock *s, jnet_req *req) {
+  ssize_t r;
+  switch ((int)(intptr_t)req->priv_[0]) {
+  case OP_READ:
+    r = jnet__sock_read(s, req->buf, req->len);
+    break;
+  case OP_RECV_FROM: {
+    struct sockaddr_storage ss;
+    socklen_t sl = 0;
+    r = jnet__sock_recvfrom(s, req->buf, req->len, &ss, &sl);
+    if (r >= 0)
+      put_addr(&req->addr, &ss, sl);
+    break;
+  }
+  case OP_WRITE:
+    for (;;) {
+      size_t off = (size_t)req->upriv_[0];
+      r = jnet__sock_write(s, (const char *)req->buf + off, req->len - off);
+      if (r < 0)
+        break;
+      req->upriv_[0] += (uint64_t)r;
+      if (s->type == 1 || req->upriv_[0] >= req->len) {
+        r = 0;
+        break;
+      }
+    }
+    break;
+  case OP_SEND_TO:
+    r = jnet__sock_sendto(s, req->buf, req->len, &req->addr.u.sa,
+                          req->addr.len);
+    if (r > 0)
+      r = 0;
+    break;
+  case OP_ACCEPT: {
+    jnet__sock *c = NULL;
+    r = jnet__sock_accept(s, &c);
+    if (r == 0)
+      req->sock = (jnet_bsock *)c;
+    break;
+  }
+  case OP_CONNECT:
+    r = jnet__sock_connect_result(s);
+    break;
+  default:
+    r = JNET_EINVAL;
+  }
+  if (r == JNET_EAGAIN)
+    return 0;
+  req->result = r;
+  return 1;
+}
+
+/* Start an operation: done now (1) or parked in its slot (0). */
+static int start_op(jnet__sock *s, jnet_req *req, int op, int slot) {
+  req->priv_[0] = (void *)(intptr_t)op;
+  req->upriv_[0] = 0;
+  req->owner_ = (jnet_bsock *)s;
+  req->sock = NULL;
+  if (try_op(s, req))
+    return 1;
+  s->user[slot] = req;
+  return 0;
+}
+
+/* The model says s changed: retry what waits on it, in a fixed order. */
+static void on_ready(void *owner, jnet__sock *s) {
+  simbk *bk = owner;
+  static const int order[3] = {SLOT_CONN, SLOT_READ, SLOT_WRITE};
+  for (int i = 0; i < 3; i++) {
+    jnet_req *req = s->user[order[i]];
+    if (req == NULL || !try_op(s, req))
+      continue;
+    s->user[order[i]] = NULL;
+    req->owner_ = NULL;
+    bk->sim->completions++;
+    req->cb(req);
+  }
+}
+
+static void on_node_down(void *owner, jnet_node *h) {
+  simbk *bk = owner;
+  if (bk->started && bk->hooks.node_down)
+    bk->hooks.node_down(bk->loop_arg, h);
+}
+
+static void on_node_up(void *owner, jnet_node *h) {
+  simbk *bk = owner;
+  if (bk->started && bk->hooks.node_up)
+    bk->hooks.node_up(bk->loop_arg, h);
+}
+
+/* ---- The vtable ------------------------------------------------------------------- */
+
+static int bk_start(const jnet_backend *b, const jnet_backend_hooks *hooks,
+                    void *loop_arg) {
+  simbk *bk = b->app_data;
+  if (bk->started)
+    return JNET_EBUSY;
+  bk->started = 1;
+  if (hooks != NULL)
+    bk->hooks = *hooks;
+  bk->loop_arg = loop_arg;
+  bk->sim->owner = bk;
+  bk->sim->on_ready = on_ready;
+  bk->sim->on_node_down = on_node_down;
+  bk->sim->on_node_up = on_node_up;
+  return 0;
+}
+
+static void bk_stop(const jnet_backend *b) {
+  simbk *bk = b->app_data;
+  bk->started = 0;
+  memset(&bk->hooks, 0, sizeof bk->hooks);
+  bk->loop_arg = NULL;
+  /* Sockets the loop left open: close them as the contract says. */
+  for (uint32_t i = 0; i < bk->sim->nhosts; i++)
+    for (jnet__sock *s = bk->sim->hosts[i]->socks, *next; s != NULL; s = next) {
+      next = s->host_next;
+      s->user[0] = s->user[1] = s->user[2] = NULL;
+    }
+}
+
+static jnet_node *bk_default_node(const jnet_backend *b) {
+  jnet_sim *sim = SIM(b);
+  return sim->nhosts > 0 ? sim->hosts[0] : NULL;
+}
+
+static uint64_t bk_now_ns(const jnet_backend *b) { return SIM(b)->now_ns; }
+
+static uint64_t bk_random(const jnet_backend *b, jnet_node *node) {
+  if (node == NULL)
+    node = bk_default_node(b);
+  return node ? jnet__host_random(node) : 0;
+}
+
+static int bk_poll(const jnet_backend *b, uint64_t deadline_ns, int block) {
+  return jnet__sim_run(SIM(b), deadline_ns, block);
+}
+
+static int bk_resolve(const jnet_backend *b, jnet_node *node, jnet_req *req,
+                      const char *host, const char *port, int type,
+                      int passive) {
+  (void)node;
+  (void)type;
+  jnet__ep eps[32];
+  int n = jnet__sim_resolve(SIM(b), host, port, passive, eps, 32);
+  if (n >= 0) {
+    size_t k = (size_t)n < req->naddrs ? (size_t)n : req->naddrs;
+    if (k > 32)
+      k = 32;
+    for (size_t i = 0; i < k; i++) {
+      struct sockaddr_storage ss;
+      socklen_t len = jnet__ep_to_sa(&eps[i], &ss);
+      put_addr(&req->addrs[i], &ss, len);
+    }
+  }
+  req->result = n;
+  return 1;
+}
+
+static int bk_socket(const jnet_backend *b, jnet_node *node, int family,
+                     int type, jnet_bsock **out) {
+  (void)b;
+  jnet__sock *s;
+  int err = jnet__sock_new(node, family, type, &s);
+  if (err == 0)
+    *out = (jnet_bsock *)s;
+  return err;
+}
+
+static int bk_bind(const jnet_backend *b, jnet_bsock *s,
+                   const jnet_addr *addr) {
+  (void)b;
+  if (addr == NULL)
+    return JNET_EINVAL;
+  return jnet__sock_bind(SOCK(s), &addr->u.sa, addr->len);
+}
+
+static int bk_listen(const jnet_backend *b, jnet_bsock *s, int backlog) {
+  (void)b;
+  return jnet__sock_listen(SOCK(s), backlog);
+}
+
+static int bk_accept(const jnet_backend *b, jnet_bsock *s, jnet_req *req) {
+  (void)b;
+  if (SOCK(s)->state != JNET__ST_LISTEN) {
+    req->result = JNET_EINVAL;
+    return 1;
+  }
+  return start_op(SOCK(s), req, OP_ACCEPT, SLOT_CONN);
+}
+
+static int bk_connect(const jnet_backend *b, jnet_bsock *bs, jnet_req *req) {
+  (void)b;
+  jnet__sock *s = SOCK(bs);
+  int r = jnet__sock_connect(s, &req->addr.u.sa, req->addr.len);
+  if (r != JNET_EAGAIN) {
+    req->result = r;
+    return 1;
+  }
+  return start_op(s, req, OP_CONNECT, SLOT_CONN);
+}
+
+static int bk_read(const jnet_backend *b, jnet_bsock *s, jnet_req *req) {
+  (void)b;
+  return start_op(SOCK(s), req, OP_READ, SLOT_READ);
+}
+
+static int bk_write(const jnet_backend *b, jnet_bsock *s, jnet_req *req) {
+  (void)b;
+  return start_op(SOCK(s), req, OP_WRITE, SLOT_WRITE);
+}
+
+static int bk_send_to(const jnet_backend *b, jnet_bsock *s, jnet_req *req) {
+  (void)b;
+  return start_op(SOCK(s), req, OP_SEND_TO, SLOT_WRITE);
+}
+
+static int bk_recv_from(const jnet_backend *b, jnet_bsock *s, jnet_req *req) {
+  (void)b;
+  return start_op(SOCK(s), req, OP_RECV_FROM, SLOT_READ);
+}
+
+static void bk_cancel(const jnet_backend *b, jnet_req *req) {
+  (void)b;
+  jnet__sock *s = SOCK(req->owner_);
+  if (s == NULL)
+    return;
+  for (int i = 0; i < 3; i++)
+    if (s->user[i] == req)
+      s->user[i] = NULL;
+  req->owner_ = NULL;
+}
+
+static int bk_shutdown(const jnet_backend *b, jnet_bsock *s, int mode) {
+  (void)b;
+  return jnet__sock_shutdown(SOCK(s), mode);
+}
+
+static int bk_setsockopt(const jnet_backend *b, jnet_bsock *s, int option,
+                         jnet_optval v) {
+  (void)b;
+  int ival = v.type == JNET_OPT_BOOL ? v.u.b : v.type == JNET_OPT_INT ? v.u.i : 0;
+  const char *sval = v.type == JNET_OPT_STR ? v.u.s : NULL;
+  return jnet__sock_setopt(SOCK(s), option, v.type, ival, sval);
+}
+
+static int bk_nodelay(const jnet_backend *b, jnet_bsock *s, int on) {
+  (void)b;
+  return jnet__sock_nodelay(SOCK(s), on);
+}
+
+static int name(jnet_bsock *s, int peer, jnet_addr *out) {
+  if (out == NULL)
+    return JNET_EINVAL;
+  struct sockaddr_storage ss;
+  socklen_t len = 0;
+  int err = jnet__sock_name(SOCK(s), peer, &ss, &len);
+  if (err == 0)
+    put_addr(out, &ss, len);
+  return err;
+}
+
+static int bk_localname(const jnet_backend *b, jnet_bsock *s, jnet_addr *out) {
+  (void)b;
+  return name(s, 0, out);
+}
+
+static int bk_peername(const jnet_backend *b, jnet_bsock *s, jnet_addr *out) {
+  (void)b;
+  return name(s, 1, out);
+}
+
+static void bk_close(const jnet_backend *b, jnet_bsock *s) {
+  (void)b;
+  jnet__sock_close(SOCK(s));
+}
+
+static void bk_free(void *p) { jnet__free(p); }
+
+const jnet_backend *jnet_sim_backend(jnet_sim *sim) {
+  if (sim == NULL)
+    return NULL;
+  if (sim->backend != NULL)
+    return &((simbk *)sim->backend)->b;
+  simbk *bk = jnet__calloc(1, sizeof *bk);
+  if (bk == NULL)
+    return NULL;
+  bk->sim = sim;
+  jnet_backend *b = &bk->b;
+  b->version = JNET_BACKEND_VERSION;
+  b->name = "sim";
+  b->app_data = bk;
+  b->start = bk_start;
+  b->stop = bk_stop;
+  b->destroy = NULL; /* the sim owns it */
+  b->default_node = bk_default_node;
+  b->now_ns = bk_now_ns;
+  b->random = bk_random;
+  b->poll = bk_poll;
+  b->resolve = bk_resolve;
+  b->socket = bk_socket;
+  b->bind = bk_bind;
+  b->listen = bk_listen;
+  b->accept = bk_accept;
+  b->connect = bk_connect;
+  b->read = bk_read;
+  b->write = bk_write;
+  b->send_to = bk_send_to;
+  b->recv_from = bk_recv_from;
+  b->cancel = bk_cancel;
+  b->shutdown = bk_shutdown;
+  b->setsockopt = bk_setsockopt;
+  b->nodelay = bk_nodelay;
+  b->localname = bk_localname;
+  b->peername = bk_peername;
+  b->close = bk_close;
+  sim->backend = bk;
+  sim->backend_free = bk_free;
+  return b;
+}

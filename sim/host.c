@@ -1,0 +1,361 @@
+/* host.c — hosts, their addresses, the simulated DNS and service table, and
+ * the model's resolver (names -> endpoints, no real DNS ever). */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model.h"
+
+/* ---- Addresses ------------------------------------------------------------ */
+
+int jnet__ep_from_sa(jnet__ep *ep, const struct sockaddr *sa) {
+  memset(ep, 0, sizeof *ep);
+  if (sa->sa_family == AF_INET) {
+    const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+    ep->family = AF_INET;
+    memcpy(ep->ip, &in->sin_addr, 4);
+    ep->port = ntohs(in->sin_port);
+    return 0;
+  }
+  if (sa->sa_family == AF_INET6) {
+    const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+    ep->family = AF_INET6;
+    memcpy(ep->ip, &in6->sin6_addr, 16);
+    ep->port = ntohs(in6->sin6_port);
+    return 0;
+  }
+  return JNET_EAFNOSUPPORT;
+}
+
+socklen_t jnet__ep_to_sa(const jnet__ep *ep, struct sockaddr_storage *ss) {
+  memset(ss, 0, sizeof *ss);
+  if (ep->family == AF_INET6) {
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+    in6->sin6_family = AF_INET6;
+    memcpy(&in6->sin6_addr, ep->ip, 16);
+    in6->sin6_port = htons(ep->port);
+    return sizeof *in6;
+  }
+  struct sockaddr_in *in = (struct sockaddr_in *)ss;
+  in->sin_family = AF_INET;
+  memcpy(&in->sin_addr, ep->ip, 4);
+  in->sin_port = htons(ep->port);
+  return sizeof *in;
+}
+
+static size_t iplen(int family) { return family == AF_INET6 ? 16 : 4; }
+
+int jnet__ip_eq(int family, const uint8_t *a, const uint8_t *b) {
+  return memcmp(a, b, iplen(family)) == 0;
+}
+
+int jnet__ip_is_any(int family, const uint8_t *ip) {
+  static const uint8_t zero[16];
+  return jnet__ip_eq(family, ip, zero);
+}
+
+int jnet__ip_is_loopback(int family, const uint8_t *ip) {
+  if (family == AF_INET)
+    return ip[0] == 127;
+  static const uint8_t one[16] = {[15] = 1};
+  return memcmp(ip, one, 16) == 0;
+}
+
+int jnet__ip_is_multicast(int family, const uint8_t *ip) {
+  return family == AF_INET ? (ip[0] & 0xf0) == 0xe0 : ip[0] == 0xff;
+}
+
+void jnet__ep_format(const jnet__ep *ep, char *buf, size_t n) {
+  char s[INET6_ADDRSTRLEN];
+  inet_ntop(ep->family == AF_INET6 ? AF_INET6 : AF_INET, ep->ip, s, sizeof s);
+  snprintf(buf, n, ep->family == AF_INET6 ? "[%s]:%u" : "%s:%u", s,
+           (unsigned)ep->port);
+}
+
+/* ---- Hosts ------------------------------------------------------------------ */
+
+typedef struct ipent {
+  jnet__hostaddr a;
+  jnet_node *host;
+  struct ipent *next;
+} ipent;
+
+static uint64_t ip_hash(int family, const uint8_t *ip) {
+  return jnet__mix(jnet__hash_bytes(0xcbf29ce484222325ull, ip, iplen(family)) ^
+                   (uint64_t)family);
+}
+static uint64_t ipent_hash(const void *o) {
+  const ipent *e = o;
+  return ip_hash(e->a.family, e->a.ip);
+}
+
+jnet_node *jnet__host_by_ip(jnet__sim *sim, int family, const uint8_t *ip) {
+  for (ipent *e = jnet__htab_first(&sim->host_ips, ip_hash(family, ip));
+       e != NULL; e = e->next)
+    if (e->a.family == family && jnet__ip_eq(family, e->a.ip, ip))
+      return e->host;
+  return NULL;
+}
+
+int jnet__host_has_ip(const jnet_node *h, int family, const uint8_t *ip) {
+  if (jnet__ip_is_loopback(family, ip))
+    return family == AF_INET ? ip[0] == 127 && ip[1] == 0 && ip[2] == 0 &&
+                                   ip[3] == 1
+                             : 1;
+  for (uint32_t i = 0; i < h->naddrs; i++)
+    if (h->addrs[i].family == family && jnet__ip_eq(family, h->addrs[i].ip, ip))
+      return 1;
+  return 0;
+}
+
+static int parse_ip(const char *s, jnet__hostaddr *a) {
+  memset(a, 0, sizeof *a);
+  if (inet_pton(AF_INET, s, a->ip) == 1) {
+    a->family = AF_INET;
+    return 0;
+  }
+  if (inet_pton(AF_INET6, s, a->ip) == 1) {
+    a->family = AF_INET6;
+    return 0;
+  }
+  return JNET_EINVAL;
+}
+
+static int valid_name(const char *s) {
+  if (s == NULL || s[0] == '\0' || strlen(s) > 253 || s[0] == ':')
+    return 0;
+  for (const char *p = s; *p; p++)
+    if (!isalnum((unsigned char)*p) && *p != '-' && *p != '.' && *p != '_')
+      return 0;
+  return 1;
+}
+
+int jnet_sim_host_find(jnet_sim *sim, const char *name, jnet_node **out) {
+  if (sim == NULL || name == NULL)
+    return JNET_EINVAL;
+  for (uint32_t i = 0; i < sim->nhosts; i++)
+    if (strcmp(sim->hosts[i]->name, name) == 0) {
+      if (out)
+        *out = sim->hosts[i];
+      return 0;
+    }
+  return JNET_ENOENT;
+}
+
+static int dns_add(jnet__sim *sim, const char *name, const jnet__hostaddr *a) {
+  jnet__dns *d = jnet__calloc(1, sizeof *d);
+  if (d == NULL || (d->name = jnet__strdup(name)) == NULL) {
+    jnet__free(d);
+    return JNET_ENOMEM;
+  }
+  d->a = *a;
+  jnet__dns **pp = &sim->dns;
+  while (*pp != NULL)
+    pp = &(*pp)->next;
+  *pp = d;
+  return 0;
+}
+
+int jnet_sim_host(jnet_sim *sim, const char *name, const char *const *addrs,
+                  jnet_node **out) {
+  if (sim == NULL || !valid_name(name) || addrs == NULL || addrs[0] == NULL ||
+      strcmp(name, "localhost") == 0)
+    return JNET_EINVAL;
+  if (jnet_sim_host_find(sim, name, NULL) == 0)
+    return JNET_EEXIST;
+  size_t n = 0;
+  while (addrs[n] != NULL)
+    n++;
+  jnet__hostaddr *as = jnet__calloc(n, sizeof *as);
+  if (as == NULL)
+    return JNET_ENOMEM;
+  for (size_t i = 0; i < n; i++) {
+    if (parse_ip(addrs[i], &as[i]) < 0 ||
+        jnet__ip_is_any(as[i].family, as[i].ip) ||
+        jnet__ip_is_loopback(as[i].family, as[i].ip) ||
+        jnet__ip_is_multicast(as[i].family, as[i].ip)) {
+      jnet__free(as);
+      return JNET_EINVAL;
+    }
+    for (size_t j = 0; j < i; j++)
+      if (as[j].family == as[i].family &&
+          jnet__ip_eq(as[i].family, as[i].ip, as[j].ip)) {
+        jnet__free(as);
+        return JNET_EEXIST;
+      }
+    if (jnet__host_by_ip(sim, as[i].family, as[i].ip) != NULL) {
+      jnet__free(as);
+      return JNET_EEXIST;
+    }
+  }
+  if (sim->nhosts == sim->cap_hosts) {
+    uint32_t cap = sim->cap_hosts ? sim->cap_hosts * 2 : 16;
+    jnet_node **v = jnet__realloc(sim->hosts, cap * sizeof *v);
+    if (v == NULL) {
+      jnet__free(as);
+      return JNET_ENOMEM;
+    }
+    sim->hosts = v;
+    sim->cap_hosts = cap;
+  }
+  jnet_node *h = jnet__calloc(1, sizeof *h);
+  if (h == NULL || (h->name = jnet__strdup(name)) == NULL) {
+    jnet__free(h);
+    jnet__free(as);
+    return JNET_ENOMEM;
+  }
+  h->sim = sim;
+  h->id = sim->nhosts;
+  h->up = 1;
+  h->addrs = as;
+  h->naddrs = (uint32_t)n;
+  jnet__rng_seed(&h->rng_app, sim->seed, "app", name, NULL);
+  jnet__rng_seed(&h->rng_proto, sim->seed, "proto", name, NULL);
+  h->next_ephemeral = (uint16_t)(32768 + jnet__rng_next(&h->rng_proto) % 28232);
+  h->next_ip_id = (uint16_t)jnet__rng_next(&h->rng_proto);
+  for (size_t i = 0; i < n; i++) {
+    ipent *e = jnet__calloc(1, sizeof *e);
+    if (e == NULL)
+      return JNET_ENOMEM; /* the host stays half-made: the sim is unusable */
+    e->a = as[i];
+    e->host = h;
+    if (jnet__htab_insert(&sim->host_ips, e, ipent_hash(e),
+                          offsetof(ipent, next), ipent_hash) < 0 ||
+        dns_add(sim, name, &as[i]) < 0)
+      return JNET_ENOMEM;
+  }
+  sim->hosts[sim->nhosts++] = h;
+  if (out != NULL)
+    *out = h;
+  return 0;
+}
+
+const char *jnet_sim_host_name(const jnet_node *host) {
+  return host ? host->name : NULL;
+}
+
+int jnet_sim_host_is_up(const jnet_node *host) { return host && host->up; }
+
+int jnet_sim_dns_add(jnet_sim *sim, const char *name, const char *addr) {
+  jnet__hostaddr a;
+  if (sim == NULL || !valid_name(name) || addr == NULL || parse_ip(addr, &a) < 0)
+    return JNET_EINVAL;
+  return dns_add(sim, name, &a);
+}
+
+void jnet__hosts_free(jnet__sim *sim) {
+  for (uint32_t i = 0; i <= sim->host_ips.mask && sim->host_ips.b; i++) {
+    ipent *e = sim->host_ips.b[i];
+    while (e != NULL) {
+      ipent *next = e->next;
+      jnet__free(e);
+      e = next;
+    }
+  }
+  jnet__htab_free(&sim->host_ips);
+  for (uint32_t i = 0; i < sim->nhosts; i++) {
+    jnet__free(sim->hosts[i]->addrs);
+    jnet__free(sim->hosts[i]->name);
+    jnet__free(sim->hosts[i]);
+  }
+  jnet__free(sim->hosts);
+  sim->hosts = NULL;
+  sim->nhosts = 0;
+  while (sim->dns != NULL) {
+    jnet__dns *d = sim->dns;
+    sim->dns = d->next;
+    jnet__free(d->name);
+    jnet__free(d);
+  }
+}
+
+uint64_t jnet__host_random(jnet_node *h) { return jnet__rng_next(&h->rng_app); }
+
+/* ---- Resolver ------------------------------------------------------------- */
+
+static const struct {
+  const char *name;
+  uint16_t port;
+} services[] = {
+    {"echo", 7},    {"discard", 9},  {"daytime", 13}, {"ftp-data", 20},
+    {"ftp", 21},    {"ssh", 22},     {"telnet", 23},  {"smtp", 25},
+    {"time", 37},   {"domain", 53},  {"tftp", 69},    {"gopher", 70},
+    {"finger", 79}, {"http", 80},    {"www", 80},     {"kerberos", 88},
+    {"pop3", 110},  {"sunrpc", 111}, {"nntp", 119},   {"ntp", 123},
+    {"imap", 143},  {"imap2", 143},  {"snmp", 161},   {"ldap", 389},
+    {"https", 443}, {"submission", 587}, {"ldaps", 636}, {"imaps", 993},
+    {"pop3s", 995}, {"mysql", 3306}, {"postgresql", 5432},
+};
+
+static int parse_port(const char *port, uint16_t *out) {
+  if (port == NULL) {
+    *out = 0;
+    return 0;
+  }
+  if (port[0] == '\0')
+    return JNET_EAI_SERVICE;
+  int digits = 1;
+  for (const char *p = port; *p; p++)
+    if (!isdigit((unsigned char)*p))
+      digits = 0;
+  if (digits) {
+    if (strlen(port) > 5 || atoi(port) > 65535)
+      return JNET_EAI_SERVICE;
+    *out = (uint16_t)atoi(port);
+    return 0;
+  }
+  for (size_t i = 0; i < sizeof services / sizeof services[0]; i++)
+    if (strcmp(services[i].name, port) == 0) {
+      *out = services[i].port;
+      return 0;
+    }
+  return JNET_EAI_SERVICE;
+}
+
+static void put(jnet__ep *out, size_t cap, size_t *n, int family,
+                const uint8_t *ip, uint16_t port) {
+  if (*n < cap) {
+    memset(&out[*n], 0, sizeof out[*n]);
+    out[*n].family = (uint8_t)family;
+    memcpy(out[*n].ip, ip, iplen(family));
+    out[*n].port = port;
+  }
+  (*n)++;
+}
+
+int jnet__sim_resolve(jnet__sim *sim, const char *host, const char *port,
+                  int passive, jnet__ep *out, size_t cap) {
+  uint16_t p;
+  int err = parse_port(port, &p);
+  if (err < 0)
+    return err;
+  size_t n = 0;
+  static const uint8_t any[16], lo6[16] = {[15] = 1},
+                                lo4[4] = {127, 0, 0, 1};
+  if (host == NULL) {
+    if (passive) {
+      put(out, cap, &n, AF_INET, any, p);
+      put(out, cap, &n, AF_INET6, any, p);
+    } else {
+      put(out, cap, &n, AF_INET, lo4, p);
+      put(out, cap, &n, AF_INET6, lo6, p);
+    }
+    return (int)n;
+  }
+  jnet__hostaddr a;
+  if (parse_ip(host, &a) == 0) {
+    put(out, cap, &n, a.family, a.ip, p);
+    return 1;
+  }
+  if (strcasecmp(host, "localhost") == 0) {
+    put(out, cap, &n, AF_INET, lo4, p);
+    put(out, cap, &n, AF_INET6, lo6, p);
+    return (int)n;
+  }
+  for (jnet__dns *d = sim->dns; d != NULL; d = d->next)
+    if (strcasecmp(d->name, host) == 0)
+      put(out, cap, &n, d->a.family, d->a.ip, p);
+  return n > 0 ? (int)n : JNET_EAI_NONAME;
+}

@@ -1,0 +1,68 @@
+/* htab.c — hash tables with intrusive chains (hosts by address, links,
+ * ports, connections). Chains keep insertion order at their tail, so
+ * iteration never depends on pointer values. */
+#include "model.h"
+
+static int grow(jnet__htab *t, size_t off, jnet__hfn hf) {
+  uint32_t cap = t->b ? (t->mask + 1) * 2 : 64;
+  void **nb = jnet__calloc(cap, sizeof *nb);
+  if (nb == NULL)
+    return JNET_ENOMEM;
+  if (t->b != NULL) {
+    for (uint32_t i = 0; i <= t->mask; i++) {
+      void *o = t->b[i];
+      while (o != NULL) {
+        void *next = JNET__NEXT(o, off);
+        void **pp = &nb[hf(o) & (cap - 1)];
+        while (*pp != NULL)
+          pp = &JNET__NEXT(*pp, off);
+        JNET__NEXT(o, off) = NULL;
+        *pp = o;
+        o = next;
+      }
+    }
+  }
+  jnet__free(t->b);
+  t->b = nb;
+  t->mask = cap - 1;
+  return 0;
+}
+
+void jnet__htab_free(jnet__htab *t) {
+  jnet__free(t->b);
+  t->b = NULL;
+  t->mask = t->n = 0;
+}
+
+int jnet__htab_insert(jnet__htab *t, void *obj, uint64_t h, size_t off,
+                      jnet__hfn hf) {
+  if (t->b == NULL || t->n >= t->mask + 1) {
+    int err = grow(t, off, hf);
+    if (err < 0)
+      return err;
+  }
+  void **pp = &t->b[h & t->mask];
+  while (*pp != NULL)
+    pp = &JNET__NEXT(*pp, off);
+  JNET__NEXT(obj, off) = NULL;
+  *pp = obj;
+  t->n++;
+  return 0;
+}
+
+void jnet__htab_remove(jnet__htab *t, void *obj, uint64_t h, size_t off) {
+  if (t->b == NULL)
+    return;
+  void **pp = &t->b[h & t->mask];
+  while (*pp != NULL && *pp != obj)
+    pp = &JNET__NEXT(*pp, off);
+  if (*pp == obj) {
+    *pp = JNET__NEXT(obj, off);
+    JNET__NEXT(obj, off) = NULL;
+    t->n--;
+  }
+}
+
+void *jnet__htab_first(const jnet__htab *t, uint64_t h) {
+  return t->b ? t->b[h & t->mask] : NULL;
+}

@@ -1,0 +1,426 @@
+/* link.c — links between hosts and the wire: each packet put on a link is
+ * captured and traced, then lost, partitioned, clogged, queued behind the
+ * bandwidth, delayed, duplicated, reordered or corrupted as the link's
+ * parameters and its own PRNG stream say, and finally scheduled to arrive.
+ * Also the packet pool and the fault calls that act on links. */
+#include <math.h>
+#include <netinet/in.h>
+#include <string.h>
+
+#include "model.h"
+
+#define LOOPBACK_NS 10000ull /* 10 us within a host */
+
+/* ---- Packet pool ------------------------------------------------------------ */
+
+#define SMALL_CAP 2048u
+
+jnet__spkt *jnet__pkt_alloc(jnet__sim *sim, uint32_t len) {
+  jnet__spkt **list = len <= SMALL_CAP ? &sim->pkt_free_small
+                                       : &sim->pkt_free_large;
+  jnet__spkt *p = *list;
+  if (p != NULL) {
+    *list = p->next;
+  } else {
+    p = jnet__malloc(sizeof *p);
+    if (p == NULL)
+      return NULL;
+    p->data = NULL;
+    p->cap = 0;
+  }
+  uint8_t *data = p->data;
+  uint32_t cap = p->cap;
+  memset(p, 0, sizeof *p);
+  p->data = data;
+  p->cap = cap;
+  uint32_t want = len <= SMALL_CAP ? SMALL_CAP : len;
+  if (p->cap < want) {
+    uint8_t *d = jnet__realloc(p->data, want);
+    if (d == NULL) {
+      jnet__free(p->data);
+      jnet__free(p);
+      return NULL;
+    }
+    p->data = d;
+    p->cap = want;
+  }
+  p->len = len;
+  return p;
+}
+
+void jnet__pkt_free(jnet__sim *sim, jnet__spkt *p) {
+  if (p->cap <= SMALL_CAP) {
+    p->next = sim->pkt_free_small;
+    sim->pkt_free_small = p;
+  } else {
+    p->next = sim->pkt_free_large;
+    sim->pkt_free_large = p;
+  }
+}
+
+static void pool_free(jnet__spkt *p) {
+  while (p != NULL) {
+    jnet__spkt *next = p->next;
+    jnet__free(p->data);
+    jnet__free(p);
+    p = next;
+  }
+}
+
+/* ---- Links ------------------------------------------------------------------ */
+
+static uint64_t link_key(uint32_t from, uint32_t to) {
+  return jnet__mix(((uint64_t)from << 32) | to);
+}
+static uint64_t link_hash(const void *o) {
+  const jnet__link *l = o;
+  return link_key(l->from, l->to);
+}
+
+jnet__link *jnet__link_get(jnet__sim *sim, uint32_t from, uint32_t to) {
+  uint64_t h = link_key(from, to);
+  for (jnet__link *l = jnet__htab_first(&sim->links, h); l != NULL;
+       l = l->hnext)
+    if (l->from == from && l->to == to)
+      return l;
+  jnet__link *l = jnet__calloc(1, sizeof *l);
+  if (l == NULL)
+    return NULL;
+  l->from = from;
+  l->to = to;
+  jnet__rng_seed(&l->rng, sim->seed, "link", sim->hosts[from]->name,
+                 sim->hosts[to]->name);
+  if (jnet__htab_insert(&sim->links, l, h, offsetof(jnet__link, hnext),
+                        link_hash) < 0) {
+    jnet__free(l);
+    return NULL;
+  }
+  return l;
+}
+
+const jnet_link_params *jnet__link_params(jnet__sim *sim, jnet__link *l) {
+  return l->own_params ? &l->p : &sim->defaults;
+}
+
+uint32_t jnet__mtu(jnet__sim *sim, uint32_t from, uint32_t to) {
+  if (from == to)
+    return 65536;
+  jnet__link *l = jnet__link_get(sim, from, to);
+  return l ? jnet__link_params(sim, l)->mtu : sim->defaults.mtu;
+}
+
+void jnet__links_free(jnet__sim *sim) {
+  for (uint32_t i = 0; sim->links.b && i <= sim->links.mask; i++) {
+    jnet__link *l = sim->links.b[i];
+    while (l != NULL) {
+      jnet__link *next = l->hnext;
+      while (l->clog_head != NULL) {
+        jnet__spkt *p = l->clog_head;
+        l->clog_head = p->next;
+        jnet__free(p->data);
+        jnet__free(p);
+      }
+      jnet__free(l);
+      l = next;
+    }
+  }
+  jnet__htab_free(&sim->links);
+  pool_free(sim->pkt_free_small);
+  pool_free(sim->pkt_free_large);
+  sim->pkt_free_small = sim->pkt_free_large = NULL;
+}
+
+void jnet_link_params_default(jnet_link_params *p) {
+  if (p == NULL)
+    return;
+  memset(p, 0, sizeof *p);
+  p->latency_ns = JNET_SIM_MS;
+  p->queue_bytes = 64 * 1024;
+  p->mtu = 1500;
+}
+
+static int check_params(const jnet_link_params *p) {
+  const double probs[] = {p->loss, p->ge_p, p->ge_r, p->ge_loss_bad,
+                          p->duplicate, p->reorder, p->corrupt};
+  for (size_t i = 0; i < sizeof probs / sizeof probs[0]; i++)
+    if (!(probs[i] >= 0.0 && probs[i] <= 1.0))
+      return JNET_EINVAL;
+  if (p->mtu < 576 || p->jitter_dist < JNET_JITTER_UNIFORM ||
+      p->jitter_dist > JNET_JITTER_PARETO)
+    return JNET_EINVAL;
+  return 0;
+}
+
+int jnet_sim_link_oneway(jnet_sim *sim, jnet_node *from, jnet_node *to,
+                         const jnet_link_params *p) {
+  if (sim == NULL || from == NULL || to == NULL || p == NULL || from == to ||
+      check_params(p) < 0)
+    return JNET_EINVAL;
+  jnet__link *l = jnet__link_get(sim, from->id, to->id);
+  if (l == NULL)
+    return JNET_ENOMEM;
+  l->p = *p;
+  l->own_params = 1;
+  jnet__trace_note(sim, JNET__TR_FAULT, from, "link >%s latency=%llu loss=%g",
+                   to->name, (unsigned long long)p->latency_ns, p->loss);
+  return 0;
+}
+
+int jnet_sim_link(jnet_sim *sim, jnet_node *a, jnet_node *b,
+                  const jnet_link_params *p) {
+  if (sim == NULL || a == NULL || p == NULL || a == b || check_params(p) < 0)
+    return JNET_EINVAL;
+  if (b == NULL) {
+    sim->defaults = *p;
+    return 0;
+  }
+  int err = jnet_sim_link_oneway(sim, a, b, p);
+  return err < 0 ? err : jnet_sim_link_oneway(sim, b, a, p);
+}
+
+int jnet_sim_link_get(jnet_sim *sim, jnet_node *from, jnet_node *to,
+                      jnet_link_params *out) {
+  if (sim == NULL || from == NULL || to == NULL || out == NULL || from == to)
+    return JNET_EINVAL;
+  jnet__link *l = jnet__link_get(sim, from->id, to->id);
+  if (l == NULL)
+    return JNET_ENOMEM;
+  *out = *jnet__link_params(sim, l);
+  return 0;
+}
+
+/* ---- The wire ------------------------------------------------------------------ */
+
+uint32_t jnet__wire_bytes(const jnet__spkt *p, uint32_t mtu) {
+  uint32_t ip = p->family == AF_INET6 ? 40 : 20;
+  if (p->proto == JNET__P_UDP || p->proto == JNET__P_UDGRAM) {
+    uint32_t total = 8 + p->len;
+    if (ip + total <= mtu)
+      return ip + total;
+    uint32_t per = ((mtu - ip - (p->family == AF_INET6 ? 8 : 0)) / 8) * 8;
+    uint32_t nfrag = (total + per - 1) / per;
+    return total + nfrag * (ip + (p->family == AF_INET6 ? 8 : 0));
+  }
+  if (p->proto == JNET__P_ICMP)
+    return ip + 8 + 28;
+  return ip + 20 + (p->mss ? 4 : 0) + p->len;
+}
+
+static void drop(jnet__sim *sim, jnet__spkt *p, const char *why) {
+  sim->stats.packets_dropped++;
+  jnet__trace_pkt(sim, JNET__TR_DROP, why, p);
+  jnet__pkt_free(sim, p);
+}
+
+/* Bandwidth, latency, jitter, reordering: schedule the arrival. */
+static void transmit(jnet__sim *sim, jnet__link *l, jnet__spkt *p,
+                     uint32_t wire) {
+  const jnet_link_params *lp = jnet__link_params(sim, l);
+  uint64_t depart = sim->now_ns;
+  if (lp->bandwidth_bps > 0) {
+    uint64_t tx_ns = (uint64_t)((double)wire * 8.0 * 1e9 /
+                                (double)lp->bandwidth_bps);
+    uint64_t start = l->busy_until_ns > depart ? l->busy_until_ns : depart;
+    double queued = (double)(start - depart) * (double)lp->bandwidth_bps / 8e9;
+    if (queued + wire > (double)lp->queue_bytes && start > depart) {
+      drop(sim, p, "queue");
+      return;
+    }
+    l->busy_until_ns = start + tx_ns;
+    depart = l->busy_until_ns;
+  }
+  uint64_t t = depart + lp->latency_ns +
+               jnet__rng_jitter(&l->rng, lp->jitter_dist, lp->jitter_ns);
+  if (lp->reorder > 0 && jnet__rng_unit(&l->rng) < lp->reorder)
+    t += lp->reorder_ns ? lp->reorder_ns : 2 * lp->latency_ns;
+  p->ev.kind = JNET__EV_PKT;
+  if (jnet__ev_schedule(sim, &p->ev, t) < 0)
+    drop(sim, p, "nomem");
+}
+
+static int is_dgram(const jnet__spkt *p) {
+  return p->proto == JNET__P_UDP || p->proto == JNET__P_UDGRAM;
+}
+
+void jnet__net_send(jnet__sim *sim, jnet__spkt *p, int to_known) {
+  jnet_node *from = sim->hosts[p->from];
+  if (!to_known) {
+    jnet_node *to = NULL;
+    if (jnet__host_has_ip(from, p->dst.family, p->dst.ip))
+      to = from;
+    else
+      to = jnet__host_by_ip(sim, p->dst.family, p->dst.ip);
+    if (to == NULL) {
+      sim->stats.packets_sent++;
+      jnet__capture_pkt(sim, p);
+      drop(sim, p, "noroute");
+      return;
+    }
+    p->to = to->id;
+  }
+  uint32_t mtu = p->to == p->from ? 65536 : jnet__mtu(sim, p->from, p->to);
+  uint32_t wire = jnet__wire_bytes(p, mtu);
+  sim->stats.packets_sent++;
+  sim->stats.bytes_sent += wire;
+  if (p->proto != JNET__P_ICMP)
+    jnet__capture_pkt(sim, p);
+  jnet__trace_pkt(sim, JNET__TR_SEND, NULL, p);
+  if (p->to == p->from) { /* loopback: ~0 latency, never lost */
+    p->ev.kind = JNET__EV_PKT;
+    if (jnet__ev_schedule(sim, &p->ev, sim->now_ns + LOOPBACK_NS) < 0)
+      drop(sim, p, "nomem");
+    return;
+  }
+  jnet__link *l = jnet__link_get(sim, p->from, p->to);
+  if (l == NULL) {
+    drop(sim, p, "nomem");
+    return;
+  }
+  const jnet_link_params *lp = jnet__link_params(sim, l);
+  if (l->partitioned) {
+    drop(sim, p, "partition");
+    return;
+  }
+  /* Loss: one draw per IP fragment. */
+  uint32_t nfrag = 1;
+  if (is_dgram(p) && p->len + 8 + 20 > mtu)
+    nfrag = (p->len + 8 + mtu - 1) / (mtu - 48);
+  for (uint32_t i = 0; i < nfrag; i++) {
+    double loss = lp->loss;
+    if (lp->ge_p > 0 || l->ge_bad) {
+      if (l->ge_bad) {
+        if (jnet__rng_unit(&l->rng) < lp->ge_r)
+          l->ge_bad = 0;
+      } else if (jnet__rng_unit(&l->rng) < lp->ge_p) {
+        l->ge_bad = 1;
+      }
+      if (l->ge_bad && lp->ge_loss_bad > loss)
+        loss = lp->ge_loss_bad;
+    }
+    if (loss > 0 && jnet__rng_unit(&l->rng) < loss) {
+      drop(sim, p, "loss");
+      return;
+    }
+  }
+  if (lp->corrupt > 0 && is_dgram(p) && p->len > 0 &&
+      jnet__rng_unit(&l->rng) < lp->corrupt) {
+    uint64_t r = jnet__rng_next(&l->rng);
+    p->data[r % p->len] ^= (uint8_t)(1u << ((r >> 32) % 8));
+  }
+  jnet__spkt *copy = NULL;
+  if (lp->duplicate > 0 && !p->dup && jnet__rng_unit(&l->rng) < lp->duplicate) {
+    copy = jnet__pkt_alloc(sim, p->len);
+    if (copy != NULL) {
+      uint8_t *d = copy->data;
+      uint32_t cap = copy->cap;
+      *copy = *p;
+      copy->data = d;
+      copy->cap = cap;
+      copy->ev.idx = 0;
+      copy->dup = 1;
+      memcpy(copy->data, p->data, p->len);
+    }
+  }
+  if (l->clogged) {
+    p->next = NULL;
+    if (l->clog_tail)
+      l->clog_tail->next = p;
+    else
+      l->clog_head = p;
+    l->clog_tail = p;
+  } else {
+    transmit(sim, l, p, wire);
+  }
+  if (copy != NULL) {
+    jnet__trace_pkt(sim, JNET__TR_DUP, NULL, copy);
+    jnet__net_send(sim, copy, 1);
+  }
+}
+
+/* ---- Faults ------------------------------------------------------------------- */
+
+static int set_partition(jnet__sim *sim, jnet_node *a, jnet_node *b, int on) {
+  jnet__link *l = jnet__link_get(sim, a->id, b->id);
+  if (l == NULL)
+    return JNET_ENOMEM;
+  l->partitioned = on;
+  return 0;
+}
+
+int jnet_sim_partition(jnet_sim *sim, jnet_node *a, jnet_node *b, int how) {
+  if (sim == NULL || a == NULL || b == NULL || a == b ||
+      (how != JNET_BOTH_WAYS && how != JNET_ONE_WAY))
+    return JNET_EINVAL;
+  jnet__trace_note(sim, JNET__TR_FAULT, a, "partition %s %s", b->name,
+                   how == JNET_ONE_WAY ? "one-way" : "both-ways");
+  int err = set_partition(sim, a, b, 1);
+  if (err == 0 && how == JNET_BOTH_WAYS)
+    err = set_partition(sim, b, a, 1);
+  return err;
+}
+
+int jnet_sim_heal(jnet_sim *sim, jnet_node *a, jnet_node *b) {
+  if (sim == NULL || a == NULL || b == NULL || a == b)
+    return JNET_EINVAL;
+  jnet__trace_note(sim, JNET__TR_FAULT, a, "heal %s", b->name);
+  int err = set_partition(sim, a, b, 0);
+  return err < 0 ? err : set_partition(sim, b, a, 0);
+}
+
+int jnet_sim_partition_groups(jnet_sim *sim, jnet_node *const *ga, size_t na,
+                              jnet_node *const *gb, size_t nb, int how) {
+  if (sim == NULL || (na && ga == NULL) || (nb && gb == NULL))
+    return JNET_EINVAL;
+  for (size_t i = 0; i < na; i++)
+    for (size_t j = 0; j < nb; j++) {
+      if (ga[i] == gb[j])
+        continue;
+      int err = jnet_sim_partition(sim, ga[i], gb[j], how);
+      if (err < 0)
+        return err;
+    }
+  return 0;
+}
+
+int jnet_sim_heal_all(jnet_sim *sim) {
+  if (sim == NULL)
+    return JNET_EINVAL;
+  jnet__trace_note(sim, JNET__TR_FAULT, NULL, "heal-all");
+  for (uint32_t i = 0; sim->links.b && i <= sim->links.mask; i++)
+    for (jnet__link *l = sim->links.b[i]; l != NULL; l = l->hnext)
+      l->partitioned = 0;
+  return 0;
+}
+
+static int set_clog(jnet__sim *sim, jnet_node *a, jnet_node *b, int on) {
+  jnet__link *l = jnet__link_get(sim, a->id, b->id);
+  if (l == NULL)
+    return JNET_ENOMEM;
+  l->clogged = on;
+  if (!on) { /* the queue flows, in order, from now */
+    jnet__spkt *p = l->clog_head;
+    l->clog_head = l->clog_tail = NULL;
+    while (p != NULL) {
+      jnet__spkt *next = p->next;
+      transmit(sim, l, p, jnet__wire_bytes(p, jnet__link_params(sim, l)->mtu));
+      p = next;
+    }
+  }
+  return 0;
+}
+
+int jnet_sim_clog(jnet_sim *sim, jnet_node *a, jnet_node *b) {
+  if (sim == NULL || a == NULL || b == NULL || a == b)
+    return JNET_EINVAL;
+  jnet__trace_note(sim, JNET__TR_FAULT, a, "clog %s", b->name);
+  int err = set_clog(sim, a, b, 1);
+  return err < 0 ? err : set_clog(sim, b, a, 1);
+}
+
+int jnet_sim_unclog(jnet_sim *sim, jnet_node *a, jnet_node *b) {
+  if (sim == NULL || a == NULL || b == NULL || a == b)
+    return JNET_EINVAL;
+  jnet__trace_note(sim, JNET__TR_FAULT, a, "unclog %s", b->name);
+  int err = set_clog(sim, a, b, 0);
+  return err < 0 ? err : set_clog(sim, b, a, 0);
+}

@@ -1,0 +1,410 @@
+/* model.h — private to sim/ and backends/sim/: the network model's own C
+ * interface (hosts, links, sockets, events), below the backend vtable.
+ *
+ * The idea: sockets are non-blocking, like a kernel's. An operation either
+ * completes now or returns JNET_EAGAIN; when a socket's state changes inside
+ * an event (data arrived, buffer space freed, connection established, error)
+ * the model queues the socket on a FIFO ready list and, after the event,
+ * calls the owner's `on_ready` hook, which retries what was pending. The
+ * backend adapter (backends/sim/) keeps the pending requests; the model
+ * knows nothing of them, of fibers or of jnet.h.
+ *
+ * Sections: 1. PRNG streams  2. event queue  3. addresses  4. hosts, links,
+ * packets  5. sockets  6. the sim.
+ */
+#ifndef JNET_SIM_MODEL_H
+#define JNET_SIM_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/socket.h>
+
+#include "capture.h"
+#include "jnet_alloc.h"
+#include "jnet_errno.h"
+#include "jnet_sim.h"
+
+/* ---- 1. PRNG streams (rng.c) ---------------------------------------------- */
+
+/* xoshiro256**, seeded by splitmix64 from a hash of (seed, purpose, names):
+ * every stream is independent of every other, so adding a host or a link
+ * never shifts the draws of an existing one. */
+typedef struct jnet__rng {
+  uint64_t s[4];
+} jnet__rng;
+
+uint64_t jnet__hash_bytes(uint64_t h, const void *p, size_t n);
+void jnet__rng_seed(jnet__rng *r, uint64_t seed, const char *purpose,
+                    const char *a, const char *b);
+uint64_t jnet__rng_next(jnet__rng *r);
+double jnet__rng_unit(jnet__rng *r); /* [0, 1) */
+/* Extra delay in ns for a jitter distribution with spread `jitter_ns`. */
+uint64_t jnet__rng_jitter(jnet__rng *r, int dist, uint64_t jitter_ns);
+
+/* ---- 2. Event queue (event.c) --------------------------------------------- */
+
+enum {
+  JNET__EV_PKT = 1, /* a packet arrives at its destination host */
+  JNET__EV_TCP,     /* a TCP socket's timer (RTO, persist, orphan) */
+  JNET__EV_AT       /* a jnet_sim_at callback */
+};
+
+/* Embedded in the object it belongs to: no allocation per event. */
+typedef struct jnet__event {
+  uint64_t t_ns;
+  uint64_t seq;     /* insertion order: ties at equal times */
+  uint32_t idx;     /* heap index + 1; 0 when not queued */
+  uint8_t kind;
+} jnet__event;
+
+typedef struct jnet__heap {
+  jnet__event **v;
+  uint32_t n, cap;
+} jnet__heap;
+
+typedef struct jnet_sim jnet__sim;
+
+/* Queue ev at t_ns (replacing its earlier time if queued). 0 or ENOMEM. */
+int jnet__ev_schedule(jnet__sim *sim, jnet__event *ev, uint64_t t_ns);
+void jnet__ev_cancel(jnet__sim *sim, jnet__event *ev);
+jnet__event *jnet__ev_peek(jnet__sim *sim);
+jnet__event *jnet__ev_pop(jnet__sim *sim);
+
+/* ---- 3. Addresses (addr.c of the model lives in host.c) -------------------- */
+
+/* An IP endpoint. v4 addresses use ip[0..3]. family 0: unset. */
+typedef struct jnet__ep {
+  uint8_t family; /* AF_INET, AF_INET6 */
+  uint8_t ip[16];
+  uint16_t port;
+} jnet__ep;
+
+int jnet__ep_from_sa(jnet__ep *ep, const struct sockaddr *sa);
+/* Fill a sockaddr_in/in6 into *ss; returns its length. */
+socklen_t jnet__ep_to_sa(const jnet__ep *ep, struct sockaddr_storage *ss);
+int jnet__ip_is_any(int family, const uint8_t *ip);
+int jnet__ip_is_loopback(int family, const uint8_t *ip);
+int jnet__ip_is_multicast(int family, const uint8_t *ip);
+int jnet__ip_eq(int family, const uint8_t *a, const uint8_t *b);
+/* "a.b.c.d:p" / "[v6]:p" into buf. */
+void jnet__ep_format(const jnet__ep *ep, char *buf, size_t n);
+
+/* ---- 4. Hosts, links, packets ----------------------------------------------- */
+
+typedef struct jnet__sock jnet__sock;
+
+typedef struct jnet__hostaddr {
+  uint8_t family;
+  uint8_t ip[16];
+} jnet__hostaddr;
+
+struct jnet_node {
+  jnet__sim *sim;
+  char *name;
+  uint32_t id;   /* index in sim->hosts: creation order */
+  int up;
+  uint32_t boot; /* bumped on each restart */
+  jnet__hostaddr *addrs; /* its own addresses, not loopback */
+  uint32_t naddrs;
+  jnet__rng rng_app;   /* jnet_random() */
+  jnet__rng rng_proto; /* ISNs, ephemeral ports, IP ids */
+  uint16_t next_ephemeral;
+  uint16_t next_ip_id;
+  jnet__sock *socks; /* every socket of the host (sock->host_next) */
+};
+
+/* One direction of a link, created on first use. */
+typedef struct jnet__link {
+  uint32_t from, to;          /* host ids */
+  int own_params;             /* else the sim's default applies */
+  jnet_link_params p;
+  jnet__rng rng;
+  int ge_bad;                 /* Gilbert-Elliott state */
+  int partitioned, clogged;
+  uint64_t busy_until_ns;     /* bandwidth: the transmitter is free then */
+  struct jnet__pkt_s *clog_head, *clog_tail;
+  struct jnet__link *hnext;
+} jnet__link;
+
+enum {
+  JNET__P_TCP = 6,
+  JNET__P_UDP = 17,
+  JNET__P_ICMP = 1,   /* port unreachable for a UDP datagram */
+  JNET__P_USTREAM = 200, /* unix stream: TCP inside one host */
+  JNET__P_UDGRAM = 201   /* unix datagram: inside one host */
+};
+
+/* A packet in flight or queued at a socket; pooled. */
+typedef struct jnet__pkt_s {
+  jnet__event ev;
+  struct jnet__pkt_s *next;
+  uint32_t from, to; /* host ids */
+  uint32_t to_boot;  /* the destination's boot when sent (unused) */
+  uint8_t proto, family, flags, dup;
+  jnet__ep src, dst;
+  uint16_t wire_sport, wire_dport; /* unix stream: the pcap's ports */
+  uint32_t seq, ack;
+  uint32_t window;
+  uint16_t mss;
+  uint32_t len, cap;
+  uint8_t *data;
+} jnet__spkt;
+
+jnet__spkt *jnet__pkt_alloc(jnet__sim *sim, uint32_t len);
+void jnet__pkt_free(jnet__sim *sim, jnet__spkt *p);
+
+/* Put a packet on the wire from host `from` (looks the destination host up
+ * from p->dst unless p->to is set by the caller with `to_known`). Takes
+ * ownership. Handles capture, trace, loss, delay, partitions, clogs. */
+void jnet__net_send(jnet__sim *sim, jnet__spkt *p, int to_known);
+/* Host owning the address, or NULL. */
+jnet_node *jnet__host_by_ip(jnet__sim *sim, int family, const uint8_t *ip);
+int jnet__host_has_ip(const jnet_node *h, int family, const uint8_t *ip);
+jnet__link *jnet__link_get(jnet__sim *sim, uint32_t from, uint32_t to);
+const jnet_link_params *jnet__link_params(jnet__sim *sim, jnet__link *l);
+uint32_t jnet__mtu(jnet__sim *sim, uint32_t from, uint32_t to);
+
+/* ---- 5. Sockets (sock.c, tcp.c, udp.c) ----------------------------------- */
+
+enum {
+  JNET__ST_NEW = 0,
+  JNET__ST_LISTEN,
+  JNET__ST_SYN_SENT,
+  JNET__ST_SYN_RCVD,
+  JNET__ST_OPEN, /* established (FIN flags say which halves remain) */
+  JNET__ST_CLOSED /* reset, refused, timed out or finished */
+};
+
+/* A byte ring that grows on demand up to its limit and is freed when
+ * empty, so idle connections cost no buffer memory. */
+typedef struct jnet__ring {
+  uint8_t *data;
+  uint32_t cap, head, len;
+} jnet__ring;
+
+struct jnet__sock {
+  jnet_node *host;
+  jnet__sock *host_next, *host_prev;
+  jnet__sock *port_next;  /* chain in the port table */
+  jnet__sock *conn_next;  /* chain in the connection table */
+  jnet__sock *ready_next, *ready_prev;
+  uint8_t family;  /* AF_INET, AF_INET6, AF_UNIX */
+  uint8_t type;    /* 0 stream, 1 datagram (jnet.h's values) */
+  uint8_t proto;   /* JNET__P_* */
+  uint8_t state;
+  unsigned bound : 1, in_ports : 1, in_conns : 1, in_ready : 1,
+      connected : 1, nodelay : 1, broadcast : 1, reuseaddr : 1,
+      keepalive : 1, detached : 1, shut_rd : 1, shut_wr : 1, fin_sent : 1,
+      fin_acked : 1, fin_rcvd : 1, eof_seen : 1, reset : 1, syn_acked : 1,
+      child : 1; /* child: made by a listener (unix: has no name) */
+  int err;          /* pending error for the next operation */
+  uint8_t mcast_ttl;
+  jnet__ep local, remote;
+  char *path;          /* unix: bound name ("/tmp/x" or "@abstract") */
+  char *peer_path;     /* unix: the connected peer's name */
+  uint16_t wire_port;  /* unix stream: port shown in the pcap */
+  uint16_t peer_wire_port;
+  /* owner (backend) */
+  void *user[3];
+  /* TCP */
+  jnet__event tev;     /* RTO / persist / orphan timer */
+  uint32_t iss, snd_una, snd_nxt, snd_max, snd_wnd, irs, rcv_nxt,
+      rcv_wnd_sent;
+  uint16_t mss;
+  uint8_t retries;
+  uint64_t rto_ns, srtt_ns, rttvar_ns;
+  uint64_t rtt_t0_ns;
+  uint32_t rtt_seq;
+  jnet__ring sndbuf, rcvbuf;
+  jnet__sock *listener;           /* an embryonic/queued connection's */
+  jnet__sock *aq_head, *aq_tail;  /* listener: accept queue */
+  jnet__sock *aq_next;
+  uint32_t backlog, aq_len;
+  /* UDP */
+  jnet__spkt *rq_head, *rq_tail;
+  uint32_t rq_bytes;
+  struct jnet__mgroup *groups;
+};
+
+typedef struct jnet__mgroup {
+  uint8_t family, ip[16];
+  struct jnet__mgroup *next;
+} jnet__mgroup;
+
+/* jnet.h's option, option-type and shutdown values (sim/ may not include
+ * jnet.h; backends/sim checks at compile time that they agree). */
+enum {
+  JNET__SO_BROADCAST = 1, JNET__SO_REUSEADDR, JNET__SO_KEEPALIVE,
+  JNET__IP_MULTICAST_TTL, JNET__IP_ADD_MEMBERSHIP, JNET__IP_DROP_MEMBERSHIP,
+  JNET__IPV6_JOIN_GROUP, JNET__IPV6_LEAVE_GROUP
+};
+enum { JNET__OPT_BOOL = 1, JNET__OPT_INT, JNET__OPT_STR };
+enum { JNET__SHUT_RDWR = 0, JNET__SHUT_RD = 1, JNET__SHUT_WR = 2 };
+
+/* Socket calls: 0 / count, JNET_EAGAIN when it would block, or an error. */
+int jnet__sock_new(jnet_node *h, int family, int type, jnet__sock **out);
+int jnet__sock_bind(jnet__sock *s, const struct sockaddr *sa, socklen_t len);
+int jnet__sock_listen(jnet__sock *s, int backlog);
+int jnet__sock_accept(jnet__sock *s, jnet__sock **out);
+/* Start a connection: 0 when done (datagram), JNET_EAGAIN when in progress
+ * (wait for ready, then jnet__sock_connect_result). */
+int jnet__sock_connect(jnet__sock *s, const struct sockaddr *sa,
+                       socklen_t len);
+int jnet__sock_connect_result(jnet__sock *s); /* 0, EAGAIN or error */
+ssize_t jnet__sock_read(jnet__sock *s, void *buf, size_t len);
+ssize_t jnet__sock_write(jnet__sock *s, const void *buf, size_t len);
+/* to NULL: the connected peer. from may be NULL. */
+ssize_t jnet__sock_sendto(jnet__sock *s, const void *buf, size_t len,
+                          const struct sockaddr *to, socklen_t tolen);
+ssize_t jnet__sock_recvfrom(jnet__sock *s, void *buf, size_t len,
+                            struct sockaddr_storage *from, socklen_t *fromlen);
+int jnet__sock_shutdown(jnet__sock *s, int mode);
+int jnet__sock_setopt(jnet__sock *s, int option, int type, int ival,
+                      const char *sval);
+int jnet__sock_nodelay(jnet__sock *s, int on);
+int jnet__sock_name(jnet__sock *s, int peer, struct sockaddr_storage *ss,
+                    socklen_t *len);
+/* Close: orderly (FIN after the queued data; RST if unread data), or, when
+ * the host is crashing, vanish without a packet. */
+void jnet__sock_close(jnet__sock *s);
+/* Readiness as the backend re-tries it. */
+int jnet__sock_readable(const jnet__sock *s);
+
+/* internal to sim/ */
+void jnet__sock_ready(jnet__sock *s);
+void jnet__sock_destroy(jnet__sock *s);
+int jnet__port_alloc(jnet__sim *sim, jnet_node *h, int proto, uint16_t *out);
+void jnet__ports_add(jnet__sock *s);
+void jnet__ports_remove(jnet__sock *s);
+jnet__sock *jnet__ports_first(jnet__sim *sim, uint32_t host, int proto,
+                              uint16_t port);
+void jnet__conns_add(jnet__sock *s);
+void jnet__conns_remove(jnet__sock *s);
+jnet__sock *jnet__conns_find(jnet__sim *sim, uint32_t host, int proto,
+                             uint16_t lport, const jnet__ep *remote);
+void jnet__tcp_input(jnet__sim *sim, jnet__spkt *p);
+void jnet__tcp_timer(jnet__sim *sim, jnet__sock *s);
+void jnet__tcp_close(jnet__sock *s);
+int jnet__tcp_connect(jnet__sock *s);
+ssize_t jnet__tcp_read(jnet__sock *s, void *buf, size_t len);
+ssize_t jnet__tcp_write(jnet__sock *s, const void *buf, size_t len);
+int jnet__tcp_shutdown(jnet__sock *s, int mode);
+void jnet__tcp_output(jnet__sock *s);
+void jnet__udp_input(jnet__sim *sim, jnet__spkt *p);
+void jnet__icmp_input(jnet__sim *sim, jnet__spkt *p);
+void jnet__udp_drop_queue(jnet__sock *s);
+ssize_t jnet__udp_sendto(jnet__sock *s, const void *buf, size_t len,
+                         const struct sockaddr *to);
+ssize_t jnet__udp_recvfrom(jnet__sock *s, void *buf, size_t len,
+                           struct sockaddr_storage *from, socklen_t *fromlen);
+int jnet__udp_setopt_group(jnet__sock *s, int option, const char *group);
+/* Pick the source address for talking to dst (0 or an error). */
+int jnet__route_src(jnet__sock *s, const jnet__ep *dst, jnet__ep *src);
+int jnet__autobind(jnet__sock *s);
+jnet__sock *jnet__unix_find(jnet_node *h, int proto, const char *name,
+                            uint16_t port);
+void jnet__unix_name(const jnet__sock *s, const char *name,
+                     struct sockaddr_storage *ss, socklen_t *len);
+
+/* ---- 6. The sim ---------------------------------------------------------- */
+
+typedef struct jnet__at {
+  jnet__event ev;
+  void (*fn)(jnet_sim *sim, void *arg);
+  void *arg;
+  struct jnet__at *next;
+} jnet__at;
+
+typedef struct jnet__dns {
+  char *name;
+  jnet__hostaddr a;
+  struct jnet__dns *next;
+} jnet__dns;
+
+/* Hash table with intrusive chains; keys are computed by the caller. */
+typedef struct jnet__htab {
+  void **b;
+  uint32_t mask, n;
+} jnet__htab;
+
+struct jnet_sim {
+  uint64_t seed;
+  uint64_t now_ns;
+  uint64_t ev_seq;
+  jnet__heap heap;
+  jnet_node **hosts;
+  uint32_t nhosts, cap_hosts;
+  jnet__htab host_ips;  /* jnet__ipent chains */
+  jnet__htab links;     /* jnet__link chains */
+  jnet__htab ports;     /* jnet__sock.port_next chains */
+  jnet__htab conns;     /* jnet__sock.conn_next chains */
+  jnet__dns *dns;
+  jnet_link_params defaults;
+  jnet__spkt *pkt_free_small, *pkt_free_large;
+  jnet__sock *ready_head, *ready_tail;
+  jnet__sock *mcast;    /* not a list: see udp.c (scan of all hosts) */
+  jnet__at *at_free;
+  jnet_sim_stats stats;
+  uint64_t max_time_ns, max_events;
+  uint64_t fingerprint;
+  FILE *trace;
+  jnet__pcap *pcap;
+  jnet_node *pcap_host;
+  jnet_node *crashing; /* set while the host's sockets vanish */
+  /* owner hooks (backends/sim) */
+  void (*on_ready)(void *owner, jnet__sock *s);
+  void (*on_node_down)(void *owner, jnet_node *h);
+  void (*on_node_up)(void *owner, jnet_node *h);
+  void *owner;
+  uint64_t completions; /* bumped by the owner on each callback */
+  void *backend;        /* backends/sim: its jnet_backend, lazily made */
+  void (*backend_free)(void *backend);
+};
+
+/* Run events until the queue's next time is past deadline_ns or the owner
+ * completed something. Returns 1 (progress or clock moved), 0 (nothing left
+ * and no deadline), JNET_ETIMEDOUT (limits). */
+int jnet__sim_run(jnet__sim *sim, uint64_t deadline_ns, int block);
+void jnet__sim_flush_ready(jnet__sim *sim);
+uint64_t jnet__host_random(jnet_node *h);
+/* Resolve a name (NULL: wildcard or loopback) and port (decimal, service,
+ * NULL) to up to cap endpoints; the total found or JNET_EAI_*. */
+int jnet__sim_resolve(jnet__sim *sim, const char *host, const char *port,
+                  int passive, jnet__ep *out, size_t cap);
+void jnet__hosts_free(jnet__sim *sim);
+void jnet__links_free(jnet__sim *sim);
+void jnet__deliver(jnet__sim *sim, jnet__spkt *p);
+uint32_t jnet__wire_bytes(const jnet__spkt *p, uint32_t mtu);
+
+/* Hash tables with intrusive chains (htab.c): `off` is the offset of the
+ * object's next pointer, `hf` recomputes an object's hash when growing. */
+typedef uint64_t (*jnet__hfn)(const void *obj);
+#define JNET__NEXT(obj, off) (*(void **)((char *)(obj) + (off)))
+void jnet__htab_free(jnet__htab *t);
+int jnet__htab_insert(jnet__htab *t, void *obj, uint64_t h, size_t off,
+                      jnet__hfn hf);
+void jnet__htab_remove(jnet__htab *t, void *obj, uint64_t h, size_t off);
+void *jnet__htab_first(const jnet__htab *t, uint64_t h);
+uint64_t jnet__mix(uint64_t x);
+
+/* Trace: one line per event and the fingerprint (trace.c). `what` codes. */
+enum {
+  JNET__TR_SEND = 1,
+  JNET__TR_RECV,
+  JNET__TR_DROP,
+  JNET__TR_DUP,
+  JNET__TR_TIMER,
+  JNET__TR_AT,
+  JNET__TR_FAULT,
+  JNET__TR_SOCK
+};
+void jnet__trace_pkt(jnet__sim *sim, int what, const char *why,
+                     const jnet__spkt *p);
+void jnet__trace_note(jnet__sim *sim, int what, const jnet_node *h,
+                      const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Capture a packet if a capture wants it (record.c). */
+void jnet__capture_pkt(jnet__sim *sim, const jnet__spkt *p);
+
+#endif /* JNET_SIM_MODEL_H */

@@ -1,0 +1,70 @@
+/* record.c — jnet_sim_pcap_open/close: the model's side of packet capture,
+ * turning its packets into jnet__pkt records for sim/pcap.c. */
+#include <netinet/in.h>
+#include <string.h>
+
+#include "model.h"
+
+int jnet_sim_pcap_open(jnet_sim *sim, const char *path, jnet_node *host) {
+  if (sim == NULL || path == NULL || path[0] == '\0' ||
+      (host != NULL && host->sim != sim))
+    return JNET_EINVAL;
+  if (sim->pcap != NULL)
+    return JNET_EBUSY;
+  int err = jnet__pcap_open(&sim->pcap, path);
+  if (err < 0) {
+    sim->pcap = NULL;
+    return err;
+  }
+  sim->pcap_host = host;
+  return 0;
+}
+
+int jnet_sim_pcap_close(jnet_sim *sim) {
+  if (sim == NULL)
+    return JNET_EINVAL;
+  if (sim->pcap == NULL)
+    return 0;
+  int err = jnet__pcap_close(sim->pcap);
+  sim->pcap = NULL;
+  sim->pcap_host = NULL;
+  return err;
+}
+
+void jnet__capture_pkt(jnet__sim *sim, const jnet__spkt *p) {
+  if (sim->pcap == NULL)
+    return;
+  if (sim->pcap_host != NULL && sim->pcap_host->id != p->from &&
+      sim->pcap_host->id != p->to)
+    return;
+  jnet__pkt k;
+  memset(&k, 0, sizeof k);
+  k.family = p->family == AF_INET6 ? AF_INET6 : AF_INET;
+  if (p->proto == JNET__P_USTREAM || p->proto == JNET__P_UDGRAM) {
+    static const uint8_t lo[4] = {127, 0, 0, 1};
+    k.family = AF_INET;
+    memcpy(k.src, lo, 4);
+    memcpy(k.dst, lo, 4);
+    k.sport = p->wire_sport;
+    k.dport = p->wire_dport;
+  } else {
+    memcpy(k.src, p->src.ip, 16);
+    memcpy(k.dst, p->dst.ip, 16);
+    k.sport = p->src.port;
+    k.dport = p->dst.port;
+  }
+  k.proto = (p->proto == JNET__P_TCP || p->proto == JNET__P_USTREAM)
+                ? IPPROTO_TCP
+                : IPPROTO_UDP;
+  k.seq = p->seq;
+  k.ack = p->ack;
+  k.flags = p->flags;
+  k.window = p->window > 65535 ? 65535 : (uint16_t)p->window;
+  k.mss = p->mss;
+  jnet_node *from = sim->hosts[p->from];
+  k.ip_id = from->next_ip_id++;
+  k.mtu = p->from == p->to ? 65535 : jnet__mtu(sim, p->from, p->to);
+  k.payload = p->data;
+  k.len = p->len;
+  (void)jnet__pcap_write(sim->pcap, sim->now_ns, &k);
+}

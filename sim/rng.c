@@ -1,0 +1,88 @@
+/* rng.c — the seeded PRNG streams (splitmix64 seeding xoshiro256**) and the
+ * jitter distributions drawn from them. */
+#include <math.h>
+#include <string.h>
+
+#include "model.h"
+
+uint64_t jnet__mix(uint64_t x) { /* splitmix64's finaliser */
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
+uint64_t jnet__hash_bytes(uint64_t h, const void *p, size_t n) { /* FNV-1a */
+  const uint8_t *b = p;
+  for (size_t i = 0; i < n; i++) {
+    h ^= b[i];
+    h *= 0x100000001b3ull;
+  }
+  return h;
+}
+
+/* The stream of (seed, purpose, a, b); names are hashed with their NULs so
+ * ("ab", "c") and ("a", "bc") differ. */
+void jnet__rng_seed(jnet__rng *r, uint64_t seed, const char *purpose,
+                    const char *a, const char *b) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  h = jnet__hash_bytes(h, &seed, sizeof seed);
+  const char *parts[3] = {purpose, a, b};
+  for (int i = 0; i < 3; i++) {
+    const char *s = parts[i] ? parts[i] : "";
+    h = jnet__hash_bytes(h, s, strlen(s) + 1);
+  }
+  uint64_t x = h;
+  for (int i = 0; i < 4; i++) {
+    x += 0x9e3779b97f4a7c15ull;
+    r->s[i] = jnet__mix(x);
+  }
+}
+
+static inline uint64_t rotl(uint64_t x, int k) {
+  return (x << k) | (x >> (64 - k));
+}
+
+uint64_t jnet__rng_next(jnet__rng *r) {
+  uint64_t *s = r->s;
+  uint64_t result = rotl(s[1] * 5, 7) * 9;
+  uint64_t t = s[1] << 17;
+  s[2] ^= s[0];
+  s[3] ^= s[1];
+  s[1] ^= s[2];
+  s[0] ^= s[3];
+  s[2] ^= t;
+  s[3] = rotl(s[3], 45);
+  return result;
+}
+
+double jnet__rng_unit(jnet__rng *r) {
+  return (double)(jnet__rng_next(r) >> 11) * 0x1.0p-53;
+}
+
+uint64_t jnet__rng_jitter(jnet__rng *r, int dist, uint64_t jitter_ns) {
+  if (jitter_ns == 0)
+    return 0;
+  double j = (double)jitter_ns, x;
+  switch (dist) {
+  case JNET_JITTER_NORMAL: { /* |N(0, j)| by Box-Muller */
+    double u1 = 1.0 - jnet__rng_unit(r), u2 = jnet__rng_unit(r);
+    x = fabs(sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2)) * j;
+    break;
+  }
+  case JNET_JITTER_EXPONENTIAL:
+    x = -log(1.0 - jnet__rng_unit(r)) * j;
+    break;
+  case JNET_JITTER_PARETO: { /* shape 2, scale j/2: mean j */
+    double u = 1.0 - jnet__rng_unit(r);
+    x = (j / 2.0) / sqrt(u);
+    break;
+  }
+  default:
+    x = jnet__rng_unit(r) * j;
+    break;
+  }
+  if (x > 3600e9)
+    x = 3600e9; /* an hour is plenty; keeps the cast defined */
+  return (uint64_t)x;
+}

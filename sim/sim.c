@@ -1,0 +1,225 @@
+/* sim.c — the simulation: creation and teardown, the run loop that pops
+ * events in (time, sequence) order and dispatches them, scheduled callbacks,
+ * limits, statistics, and host crash/restart. */
+#include <string.h>
+
+#include "model.h"
+
+#define NO_DEADLINE UINT64_MAX
+
+int jnet_sim_new(jnet_sim **out, uint64_t seed) {
+  if (out == NULL)
+    return JNET_EINVAL;
+  jnet__sim *sim = jnet__calloc(1, sizeof *sim);
+  if (sim == NULL)
+    return JNET_ENOMEM;
+  sim->seed = seed;
+  sim->fingerprint = 0xcbf29ce484222325ull;
+  jnet_link_params_default(&sim->defaults);
+  *out = sim;
+  return 0;
+}
+
+void jnet_sim_free(jnet_sim *sim) {
+  if (sim == NULL)
+    return;
+  if (sim->pcap != NULL)
+    (void)jnet_sim_pcap_close(sim);
+  if (sim->backend_free != NULL)
+    sim->backend_free(sim->backend);
+  for (uint32_t i = 0; i < sim->nhosts; i++)
+    while (sim->hosts[i]->socks != NULL)
+      jnet__sock_destroy(sim->hosts[i]->socks);
+  for (uint32_t i = 0; i < sim->heap.n; i++) {
+    jnet__event *e = sim->heap.v[i];
+    if (e->kind == JNET__EV_PKT) {
+      jnet__spkt *p = (jnet__spkt *)e;
+      jnet__free(p->data);
+      jnet__free(p);
+    } else if (e->kind == JNET__EV_AT) {
+      jnet__free(e);
+    }
+  }
+  jnet__free(sim->heap.v);
+  while (sim->at_free != NULL) {
+    jnet__at *a = sim->at_free;
+    sim->at_free = a->next;
+    jnet__free(a);
+  }
+  jnet__links_free(sim);
+  jnet__hosts_free(sim);
+  jnet__htab_free(&sim->ports);
+  jnet__htab_free(&sim->conns);
+  jnet__free(sim);
+}
+
+uint64_t jnet_sim_now_ns(const jnet_sim *sim) { return sim ? sim->now_ns : 0; }
+
+int jnet_sim_set_limits(jnet_sim *sim, uint64_t max_time_ns,
+                        uint64_t max_events) {
+  if (sim == NULL)
+    return JNET_EINVAL;
+  sim->max_time_ns = max_time_ns;
+  sim->max_events = max_events;
+  return 0;
+}
+
+void jnet_sim_get_stats(const jnet_sim *sim, jnet_sim_stats *out) {
+  if (sim != NULL && out != NULL)
+    *out = sim->stats;
+}
+
+int jnet_sim_at(jnet_sim *sim, uint64_t t_ns,
+                void (*fn)(jnet_sim *sim, void *arg), void *arg) {
+  if (sim == NULL || fn == NULL || t_ns < sim->now_ns)
+    return JNET_EINVAL;
+  jnet__at *a = sim->at_free;
+  if (a != NULL)
+    sim->at_free = a->next;
+  else if ((a = jnet__calloc(1, sizeof *a)) == NULL)
+    return JNET_ENOMEM;
+  a->fn = fn;
+  a->arg = arg;
+  a->ev.kind = JNET__EV_AT;
+  a->ev.idx = 0;
+  int err = jnet__ev_schedule(sim, &a->ev, t_ns);
+  if (err < 0) {
+    a->next = sim->at_free;
+    sim->at_free = a;
+  }
+  return err;
+}
+
+/* ---- Crash and restart ------------------------------------------------------ */
+
+int jnet_sim_crash(jnet_sim *sim, jnet_node *host) {
+  if (sim == NULL || host == NULL)
+    return JNET_EINVAL;
+  if (!host->up)
+    return JNET_EALREADY;
+  jnet__trace_note(sim, JNET__TR_FAULT, host, "crash");
+  sim->crashing = host;
+  /* The API first: it cancels the fibers and closes each socket it knows,
+   * which vanish without a packet because the host is crashing. */
+  if (sim->on_node_down != NULL)
+    sim->on_node_down(sim->owner, host);
+  while (host->socks != NULL)
+    jnet__sock_destroy(host->socks);
+  sim->crashing = NULL;
+  host->up = 0;
+  return 0;
+}
+
+int jnet_sim_restart(jnet_sim *sim, jnet_node *host) {
+  if (sim == NULL || host == NULL)
+    return JNET_EINVAL;
+  if (host->up)
+    return JNET_EALREADY;
+  jnet__trace_note(sim, JNET__TR_FAULT, host, "restart");
+  host->up = 1;
+  host->boot++;
+  if (sim->on_node_up != NULL)
+    sim->on_node_up(sim->owner, host);
+  return 0;
+}
+
+/* ---- Running ------------------------------------------------------------------ */
+
+/* Deliver an arrived packet to its protocol. */
+void jnet__deliver(jnet__sim *sim, jnet__spkt *p) {
+  jnet_node *to = sim->hosts[p->to];
+  if (!to->up) {
+    sim->stats.packets_dropped++;
+    jnet__trace_pkt(sim, JNET__TR_DROP, "down", p);
+    jnet__pkt_free(sim, p);
+    return;
+  }
+  sim->stats.packets_delivered++;
+  jnet__trace_pkt(sim, JNET__TR_RECV, NULL, p);
+  switch (p->proto) {
+  case JNET__P_TCP:
+  case JNET__P_USTREAM:
+    jnet__tcp_input(sim, p);
+    break;
+  case JNET__P_UDP:
+  case JNET__P_UDGRAM:
+    jnet__udp_input(sim, p);
+    break;
+  default:
+    jnet__icmp_input(sim, p);
+    break;
+  }
+}
+
+/* Tell the owner about every socket whose state changed, in FIFO order. */
+void jnet__sim_flush_ready(jnet__sim *sim) {
+  while (sim->ready_head != NULL) {
+    jnet__sock *s = sim->ready_head;
+    sim->ready_head = s->ready_next;
+    if (sim->ready_head)
+      sim->ready_head->ready_prev = NULL;
+    else
+      sim->ready_tail = NULL;
+    s->ready_next = s->ready_prev = NULL;
+    s->in_ready = 0;
+    if (!s->detached && sim->on_ready != NULL)
+      sim->on_ready(sim->owner, s);
+  }
+}
+
+static void dispatch(jnet__sim *sim, jnet__event *e) {
+  switch (e->kind) {
+  case JNET__EV_PKT:
+    jnet__deliver(sim, (jnet__spkt *)e);
+    break;
+  case JNET__EV_TCP: {
+    jnet__sock *s =
+        (jnet__sock *)((char *)e - offsetof(jnet__sock, tev));
+    jnet__tcp_timer(sim, s);
+    break;
+  }
+  case JNET__EV_AT: {
+    jnet__at *a = (jnet__at *)e;
+    void (*fn)(jnet_sim *, void *) = a->fn;
+    void *arg = a->arg;
+    a->next = sim->at_free;
+    sim->at_free = a;
+    jnet__trace_note(sim, JNET__TR_AT, NULL, "at");
+    fn(sim, arg);
+    break;
+  }
+  }
+}
+
+int jnet__sim_run(jnet__sim *sim, uint64_t deadline_ns, int block) {
+  uint64_t done0 = sim->completions;
+  jnet__sim_flush_ready(sim);
+  if (!block)
+    deadline_ns = sim->now_ns;
+  for (;;) {
+    if (sim->completions != done0)
+      return 1;
+    jnet__event *e = jnet__ev_peek(sim);
+    if (e == NULL) {
+      if (deadline_ns != NO_DEADLINE && sim->now_ns < deadline_ns) {
+        sim->now_ns = deadline_ns;
+        return 1;
+      }
+      return 0;
+    }
+    if (e->t_ns > deadline_ns) {
+      if (deadline_ns > sim->now_ns)
+        sim->now_ns = deadline_ns;
+      return 1;
+    }
+    if ((sim->max_time_ns && e->t_ns > sim->max_time_ns) ||
+        (sim->max_events && sim->stats.events >= sim->max_events))
+      return JNET_ETIMEDOUT;
+    jnet__ev_pop(sim);
+    if (e->t_ns > sim->now_ns)
+      sim->now_ns = e->t_ns;
+    sim->stats.events++;
+    dispatch(sim, e);
+    jnet__sim_flush_ready(sim);
+  }
+}

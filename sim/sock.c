@@ -1,0 +1,677 @@
+/* sock.c — sockets of the model: creation, the port and connection tables,
+ * ephemeral ports, bind/listen/accept/connect, names, options, shutdown and
+ * close, and the ready list that tells the owner a socket changed. TCP and
+ * UDP specifics live in tcp.c and udp.c; unix sockets are the same
+ * machinery confined to one host, found by name. */
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/un.h>
+
+#include "model.h"
+
+/* ---- Ready list ----------------------------------------------------------- */
+
+void jnet__sock_ready(jnet__sock *s) {
+  jnet__sim *sim = s->host->sim;
+  if (s->in_ready || s->detached)
+    return;
+  s->in_ready = 1;
+  s->ready_next = NULL;
+  s->ready_prev = sim->ready_tail;
+  if (sim->ready_tail)
+    sim->ready_tail->ready_next = s;
+  else
+    sim->ready_head = s;
+  sim->ready_tail = s;
+}
+
+static void unready(jnet__sock *s) {
+  jnet__sim *sim = s->host->sim;
+  if (!s->in_ready)
+    return;
+  if (s->ready_prev)
+    s->ready_prev->ready_next = s->ready_next;
+  else
+    sim->ready_head = s->ready_next;
+  if (s->ready_next)
+    s->ready_next->ready_prev = s->ready_prev;
+  else
+    sim->ready_tail = s->ready_prev;
+  s->ready_next = s->ready_prev = NULL;
+  s->in_ready = 0;
+}
+
+/* ---- Tables ----------------------------------------------------------------- */
+
+static uint64_t port_key(uint32_t host, int proto, uint16_t port) {
+  return jnet__mix(((uint64_t)host << 24) ^ ((uint64_t)proto << 16) ^ port);
+}
+static uint64_t port_hash(const void *o) {
+  const jnet__sock *s = o;
+  return port_key(s->host->id, s->proto, s->local.port);
+}
+
+void jnet__ports_add(jnet__sock *s) {
+  if (jnet__htab_insert(&s->host->sim->ports, s, port_hash(s),
+                        offsetof(jnet__sock, port_next), port_hash) == 0)
+    s->in_ports = 1;
+}
+
+void jnet__ports_remove(jnet__sock *s) {
+  if (s->in_ports)
+    jnet__htab_remove(&s->host->sim->ports, s, port_hash(s),
+                      offsetof(jnet__sock, port_next));
+  s->in_ports = 0;
+}
+
+jnet__sock *jnet__ports_first(jnet__sim *sim, uint32_t host, int proto,
+                              uint16_t port) {
+  for (jnet__sock *s = jnet__htab_first(&sim->ports,
+                                        port_key(host, proto, port));
+       s != NULL; s = s->port_next)
+    if (s->host->id == host && s->proto == proto && s->local.port == port)
+      return s;
+  return NULL;
+}
+
+static uint64_t conn_key(uint32_t host, int proto, uint16_t lport,
+                         const jnet__ep *r) {
+  uint64_t h = jnet__hash_bytes(0xcbf29ce484222325ull, r->ip, 16);
+  return jnet__mix(h ^ ((uint64_t)host << 32) ^ ((uint64_t)proto << 24) ^
+                   ((uint64_t)lport << 8) ^ ((uint64_t)r->port << 40));
+}
+static uint64_t conn_hash(const void *o) {
+  const jnet__sock *s = o;
+  return conn_key(s->host->id, s->proto, s->local.port, &s->remote);
+}
+
+void jnet__conns_add(jnet__sock *s) {
+  if (jnet__htab_insert(&s->host->sim->conns, s, conn_hash(s),
+                        offsetof(jnet__sock, conn_next), conn_hash) == 0)
+    s->in_conns = 1;
+}
+
+void jnet__conns_remove(jnet__sock *s) {
+  if (s->in_conns)
+    jnet__htab_remove(&s->host->sim->conns, s, conn_hash(s),
+                      offsetof(jnet__sock, conn_next));
+  s->in_conns = 0;
+}
+
+jnet__sock *jnet__conns_find(jnet__sim *sim, uint32_t host, int proto,
+                             uint16_t lport, const jnet__ep *r) {
+  for (jnet__sock *s = jnet__htab_first(&sim->conns,
+                                        conn_key(host, proto, lport, r));
+       s != NULL; s = s->conn_next)
+    if (s->host->id == host && s->proto == proto && s->local.port == lport &&
+        s->remote.port == r->port && s->remote.family == r->family &&
+        jnet__ip_eq(r->family, s->remote.ip, r->ip))
+      return s;
+  return NULL;
+}
+
+/* Ephemeral ports 32768-60999, per host and protocol, round robin from a
+ * start drawn from the host's stream. */
+int jnet__port_alloc(jnet__sim *sim, jnet_node *h, int proto, uint16_t *out) {
+  for (uint32_t i = 0; i < 28232; i++) {
+    uint16_t p = h->next_ephemeral;
+    h->next_ephemeral = p >= 60999 ? 32768 : (uint16_t)(p + 1);
+    if (jnet__ports_first(sim, h->id, proto, p) == NULL) {
+      *out = p;
+      return 0;
+    }
+  }
+  return JNET_EADDRNOTAVAIL;
+}
+
+/* ---- Unix names ---------------------------------------------------------------- */
+
+jnet__sock *jnet__unix_find(jnet_node *h, int proto, const char *name,
+                            uint16_t port) {
+  for (jnet__sock *s = h->socks; s != NULL; s = s->host_next) {
+    if (s->proto != proto || (name != NULL && s->child))
+      continue;
+    if (name != NULL ? (s->path && strcmp(s->path, name) == 0)
+                     : (s->bound && s->local.port == port))
+      return s;
+  }
+  return NULL;
+}
+
+/* A sockaddr_un for `name` (NULL: unnamed). */
+void jnet__unix_name(const jnet__sock *s, const char *name,
+                     struct sockaddr_storage *ss, socklen_t *len) {
+  (void)s;
+  struct sockaddr_un *un = (struct sockaddr_un *)ss;
+  memset(ss, 0, sizeof *ss);
+  un->sun_family = AF_UNIX;
+  size_t base = offsetof(struct sockaddr_un, sun_path);
+  if (name == NULL) {
+    *len = (socklen_t)base;
+    return;
+  }
+  size_t n = strlen(name);
+  if (name[0] == '@') {
+    memcpy(un->sun_path + 1, name + 1, n - 1);
+    *len = (socklen_t)(base + n);
+  } else {
+    memcpy(un->sun_path, name, n);
+    *len = (socklen_t)(base + n + 1);
+  }
+}
+
+/* The name in a sockaddr_un ("@x" for abstract), or NULL if invalid. */
+static char *unix_path(const struct sockaddr *sa, socklen_t len) {
+  const struct sockaddr_un *un = (const struct sockaddr_un *)sa;
+  size_t base = offsetof(struct sockaddr_un, sun_path);
+  if (len <= base || len > sizeof *un)
+    return NULL;
+  size_t n = len - base;
+  char buf[sizeof un->sun_path + 2];
+  if (un->sun_path[0] == '\0') {
+    buf[0] = '@';
+    memcpy(buf + 1, un->sun_path + 1, n - 1);
+    buf[n] = '\0';
+  } else {
+    memcpy(buf, un->sun_path, n);
+    buf[n] = '\0';
+  }
+  return buf[0] ? jnet__strdup(buf) : NULL;
+}
+
+/* ---- Lifecycle ------------------------------------------------------------------ */
+
+int jnet__sock_new(jnet_node *h, int family, int type, jnet__sock **out) {
+  if (h == NULL || out == NULL || (type != 0 && type != 1))
+    return JNET_EINVAL;
+  if (family != AF_INET && family != AF_INET6 && family != AF_UNIX)
+    return JNET_EAFNOSUPPORT;
+  if (!h->up)
+    return JNET_ECANCELED;
+  jnet__sock *s = jnet__calloc(1, sizeof *s);
+  if (s == NULL)
+    return JNET_ENOMEM;
+  s->host = h;
+  s->family = (uint8_t)family;
+  s->type = (uint8_t)type;
+  s->proto = family == AF_UNIX ? (type == 0 ? JNET__P_USTREAM : JNET__P_UDGRAM)
+                               : (type == 0 ? JNET__P_TCP : JNET__P_UDP);
+  s->local.family = family == AF_UNIX ? AF_INET : (uint8_t)family;
+  s->mcast_ttl = 1;
+  s->tev.kind = JNET__EV_TCP;
+  s->host_next = h->socks;
+  if (h->socks)
+    h->socks->host_prev = s;
+  h->socks = s;
+  *out = s;
+  return 0;
+}
+
+/* Free everything of the socket now, without a packet. */
+void jnet__sock_destroy(jnet__sock *s) {
+  jnet__sim *sim = s->host->sim;
+  unready(s);
+  jnet__ev_cancel(sim, &s->tev);
+  jnet__ports_remove(s);
+  jnet__conns_remove(s);
+  if (s->listener != NULL) { /* still in its listener's accept queue */
+    jnet__sock **pp = &s->listener->aq_head;
+    jnet__sock *prev = NULL;
+    while (*pp != NULL && *pp != s) {
+      prev = *pp;
+      pp = &(*pp)->aq_next;
+    }
+    if (*pp == s) {
+      *pp = s->aq_next;
+      if (s->listener->aq_tail == s)
+        s->listener->aq_tail = prev;
+      s->listener->aq_len--;
+    }
+  }
+  while (s->aq_head != NULL) { /* queued connections of a listener */
+    jnet__sock *c = s->aq_head;
+    s->aq_head = c->aq_next;
+    c->listener = NULL;
+    s->aq_len--;
+    if (sim->crashing == s->host)
+      jnet__sock_destroy(c);
+    else
+      jnet__tcp_close(c); /* unaccepted: reset */
+  }
+  s->aq_tail = NULL;
+  jnet__udp_drop_queue(s);
+  while (s->groups != NULL) {
+    jnet__mgroup *g = s->groups;
+    s->groups = g->next;
+    jnet__free(g);
+  }
+  jnet__free(s->sndbuf.data);
+  jnet__free(s->rcvbuf.data);
+  jnet__free(s->path);
+  jnet__free(s->peer_path);
+  if (s->host_prev)
+    s->host_prev->host_next = s->host_next;
+  else
+    s->host->socks = s->host_next;
+  if (s->host_next)
+    s->host_next->host_prev = s->host_prev;
+  jnet__free(s);
+}
+
+void jnet__sock_close(jnet__sock *s) {
+  if (s == NULL)
+    return;
+  s->detached = 1;
+  unready(s);
+  s->user[0] = s->user[1] = s->user[2] = NULL;
+  if (s->host->sim->crashing == s->host || !s->host->up) {
+    jnet__sock_destroy(s);
+    return;
+  }
+  if (s->type == 0 && (s->state == JNET__ST_SYN_SENT ||
+                       s->state == JNET__ST_SYN_RCVD ||
+                       s->state == JNET__ST_OPEN)) {
+    jnet__tcp_close(s); /* may linger to finish its FIN exchange */
+    return;
+  }
+  jnet__sock_destroy(s);
+}
+
+/* ---- Binding ------------------------------------------------------------------ */
+
+static int overlaps(const jnet__sock *a, const jnet__ep *b) {
+  if (jnet__ip_is_any(a->local.family, a->local.ip) ||
+      jnet__ip_is_any(b->family, b->ip))
+    return a->local.family == b->family || a->local.family == AF_INET6 ||
+           b->family == AF_INET6;
+  return a->local.family == b->family &&
+         jnet__ip_eq(b->family, a->local.ip, b->ip);
+}
+
+/* May s take ep? Linux: TCP sharing needs SO_REUSEADDR on both and no
+ * listener; UDP sharing needs SO_REUSEADDR on both. */
+static int port_free(jnet__sock *s, const jnet__ep *ep, int listening) {
+  jnet__sim *sim = s->host->sim;
+  for (jnet__sock *o = jnet__ports_first(sim, s->host->id, s->proto, ep->port);
+       o != NULL; o = o->port_next) {
+    if (o == s || o->host != s->host || o->proto != s->proto ||
+        o->local.port != ep->port || !overlaps(o, ep))
+      continue;
+    int share = s->reuseaddr && o->reuseaddr;
+    if (s->type == 0 && (listening || o->state == JNET__ST_LISTEN))
+      share = 0;
+    if (!share)
+      return 0;
+  }
+  return 1;
+}
+
+static int bind_ep(jnet__sock *s, const jnet__ep *ep) {
+  jnet__ep e = *ep;
+  if (e.port == 0) {
+    int err = jnet__port_alloc(s->host->sim, s->host, s->proto, &e.port);
+    if (err < 0)
+      return err;
+  } else if (!port_free(s, &e, 0)) {
+    return JNET_EADDRINUSE;
+  }
+  s->local = e;
+  s->bound = 1;
+  jnet__ports_add(s);
+  return 0;
+}
+
+int jnet__sock_bind(jnet__sock *s, const struct sockaddr *sa, socklen_t len) {
+  if (s == NULL || sa == NULL)
+    return JNET_EINVAL;
+  if (s->bound)
+    return JNET_EINVAL;
+  if (s->family == AF_UNIX) {
+    if (sa->sa_family != AF_UNIX)
+      return JNET_EINVAL;
+    char *name = unix_path(sa, len);
+    if (name == NULL)
+      return JNET_EINVAL;
+    if (jnet__unix_find(s->host, s->proto, name, 0) != NULL ||
+        jnet__unix_find(s->host, s->proto == JNET__P_USTREAM ? JNET__P_UDGRAM
+                                                             : JNET__P_USTREAM,
+                        name, 0) != NULL) {
+      jnet__free(name);
+      return JNET_EADDRINUSE;
+    }
+    s->path = name;
+    s->wire_port = jnet__pcap_unix_port(name);
+    return jnet__autobind(s);
+  }
+  jnet__ep ep;
+  if (jnet__ep_from_sa(&ep, sa) < 0 || ep.family != s->family)
+    return sa->sa_family == AF_INET || sa->sa_family == AF_INET6
+               ? JNET_EAFNOSUPPORT
+               : JNET_EINVAL;
+  if (!jnet__ip_is_any(ep.family, ep.ip) &&
+      !jnet__host_has_ip(s->host, ep.family, ep.ip) &&
+      !(s->type == 1 && jnet__ip_is_multicast(ep.family, ep.ip)))
+    return JNET_EADDRNOTAVAIL;
+  return bind_ep(s, &ep);
+}
+
+/* Bind to an ephemeral port if unbound (unix: an internal number). */
+int jnet__autobind(jnet__sock *s) {
+  if (s->family == AF_UNIX) {
+    if (s->local.port == 0) {
+      static const uint8_t lo[4] = {127, 0, 0, 1};
+      /* Internal ports: unique per host, never shown except in pcaps. */
+      uint16_t p;
+      do {
+        p = s->host->next_ephemeral;
+        s->host->next_ephemeral =
+            p >= 60999 ? 32768 : (uint16_t)(p + 1);
+      } while (jnet__unix_find(s->host, s->proto, NULL, p) != NULL);
+      s->local.family = AF_INET;
+      memcpy(s->local.ip, lo, 4);
+      s->local.port = p;
+      s->bound = 1;
+      if (s->wire_port == 0)
+        s->wire_port = p;
+    }
+    return 0;
+  }
+  if (s->bound)
+    return 0;
+  jnet__ep ep;
+  memset(&ep, 0, sizeof ep);
+  ep.family = s->family;
+  return bind_ep(s, &ep);
+}
+
+int jnet__route_src(jnet__sock *s, const jnet__ep *dst, jnet__ep *src) {
+  *src = s->local;
+  if (!jnet__ip_is_any(src->family, src->ip))
+    return 0;
+  jnet_node *h = s->host;
+  if (jnet__ip_is_loopback(dst->family, dst->ip) ||
+      jnet__ip_is_any(dst->family, dst->ip)) {
+    memset(src->ip, 0, 16);
+    if (dst->family == AF_INET) {
+      src->ip[0] = 127;
+      src->ip[3] = 1;
+    } else {
+      src->ip[15] = 1;
+    }
+    return 0;
+  }
+  if (jnet__host_has_ip(h, dst->family, dst->ip)) {
+    memcpy(src->ip, dst->ip, 16);
+    return 0;
+  }
+  for (uint32_t i = 0; i < h->naddrs; i++)
+    if (h->addrs[i].family == dst->family) {
+      memcpy(src->ip, h->addrs[i].ip, 16);
+      return 0;
+    }
+  return JNET_ENETUNREACH;
+}
+
+/* ---- Listen, accept, connect ------------------------------------------------- */
+
+int jnet__sock_listen(jnet__sock *s, int backlog) {
+  if (s == NULL)
+    return JNET_EINVAL;
+  if (s->type != 0)
+    return JNET_ENOTSUP;
+  if (s->state == JNET__ST_LISTEN) {
+    s->backlog = backlog > 0 ? (uint32_t)backlog : 1;
+    return 0;
+  }
+  if (s->state != JNET__ST_NEW)
+    return JNET_EINVAL;
+  if (s->family == AF_UNIX && s->path == NULL)
+    return JNET_EINVAL;
+  int err = jnet__autobind(s);
+  if (err < 0)
+    return err;
+  if (s->family != AF_UNIX && !port_free(s, &s->local, 1))
+    return JNET_EADDRINUSE;
+  s->state = JNET__ST_LISTEN;
+  s->backlog = backlog > 0 ? (uint32_t)backlog : 1;
+  return 0;
+}
+
+int jnet__sock_accept(jnet__sock *s, jnet__sock **out) {
+  if (s->state != JNET__ST_LISTEN)
+    return JNET_EINVAL;
+  jnet__sock *c = s->aq_head;
+  if (c == NULL)
+    return JNET_EAGAIN;
+  s->aq_head = c->aq_next;
+  if (s->aq_head == NULL)
+    s->aq_tail = NULL;
+  s->aq_len--;
+  c->aq_next = NULL;
+  c->listener = NULL;
+  *out = c;
+  return 0;
+}
+
+int jnet__sock_connect(jnet__sock *s, const struct sockaddr *sa,
+                       socklen_t len) {
+  if (s == NULL || sa == NULL)
+    return JNET_EINVAL;
+  if (s->type == 0 && s->state != JNET__ST_NEW)
+    return s->state == JNET__ST_SYN_SENT ? JNET_EALREADY
+           : s->state == JNET__ST_LISTEN ? JNET_EINVAL
+                                         : JNET_EISCONN;
+  if (s->family == AF_UNIX) {
+    if (sa->sa_family != AF_UNIX)
+      return JNET_EINVAL;
+    char *name = unix_path(sa, len);
+    if (name == NULL)
+      return JNET_EINVAL;
+    jnet__sock *peer = jnet__unix_find(s->host, s->proto, name, 0);
+    if (peer == NULL) {
+      int other = jnet__unix_find(s->host, s->proto == JNET__P_USTREAM
+                                                ? JNET__P_UDGRAM
+                                                : JNET__P_USTREAM,
+                                  name, 0) != NULL;
+      jnet__free(name);
+      return other ? JNET_EPROTOTYPE : JNET_ENOENT;
+    }
+    if (s->type == 0 && peer->state != JNET__ST_LISTEN) {
+      jnet__free(name);
+      return JNET_ECONNREFUSED;
+    }
+    jnet__free(s->peer_path);
+    s->peer_path = name;
+    int err = jnet__autobind(s);
+    if (err < 0)
+      return err;
+    s->remote = peer->local;
+    if (s->type == 1) {
+      s->connected = 1;
+      return 0;
+    }
+    return jnet__tcp_connect(s);
+  }
+  jnet__ep ep;
+  if (jnet__ep_from_sa(&ep, sa) < 0 || ep.family != s->family)
+    return JNET_EAFNOSUPPORT;
+  jnet__ep src;
+  int err = jnet__route_src(s, &ep, &src);
+  if (err < 0)
+    return err;
+  if (s->type == 1) {
+    if ((err = jnet__autobind(s)) < 0)
+      return err;
+    src.port = s->local.port;
+    s->local = src;
+    s->remote = ep;
+    s->connected = 1;
+    s->err = 0;
+    return 0;
+  }
+  if (ep.port == 0)
+    return JNET_ECONNREFUSED;
+  if ((err = jnet__autobind(s)) < 0)
+    return err;
+  src.port = s->local.port;
+  s->local = src;
+  s->remote = ep;
+  return jnet__tcp_connect(s);
+}
+
+int jnet__sock_connect_result(jnet__sock *s) {
+  if (s->state == JNET__ST_OPEN)
+    return 0;
+  if (s->state == JNET__ST_CLOSED) {
+    int err = s->err ? s->err : JNET_ECONNREFUSED;
+    s->err = 0;
+    return err;
+  }
+  return JNET_EAGAIN;
+}
+
+/* ---- Data ---------------------------------------------------------------------- */
+
+ssize_t jnet__sock_read(jnet__sock *s, void *buf, size_t len) {
+  if (s->type == 0)
+    return jnet__tcp_read(s, buf, len);
+  return jnet__udp_recvfrom(s, buf, len, NULL, NULL);
+}
+
+ssize_t jnet__sock_write(jnet__sock *s, const void *buf, size_t len) {
+  if (s->type == 0)
+    return jnet__tcp_write(s, buf, len);
+  return jnet__udp_sendto(s, buf, len, NULL);
+}
+
+ssize_t jnet__sock_sendto(jnet__sock *s, const void *buf, size_t len,
+                          const struct sockaddr *to, socklen_t tolen) {
+  (void)tolen;
+  if (s->type == 0)
+    return JNET_ENOTSUP;
+  return jnet__udp_sendto(s, buf, len, to);
+}
+
+ssize_t jnet__sock_recvfrom(jnet__sock *s, void *buf, size_t len,
+                            struct sockaddr_storage *from,
+                            socklen_t *fromlen) {
+  if (s->type == 0)
+    return JNET_ENOTSUP;
+  return jnet__udp_recvfrom(s, buf, len, from, fromlen);
+}
+
+/* ---- Controls ---------------------------------------------------------------- */
+
+int jnet__sock_shutdown(jnet__sock *s, int mode) {
+  if (mode != JNET__SHUT_RDWR && mode != JNET__SHUT_RD && mode != JNET__SHUT_WR)
+    return JNET_EINVAL;
+  if (s->type == 1) {
+    if (!s->connected)
+      return JNET_ENOTCONN;
+    if (mode != JNET__SHUT_WR)
+      s->shut_rd = 1;
+    if (mode != JNET__SHUT_RD)
+      s->shut_wr = 1;
+    jnet__sock_ready(s);
+    return 0;
+  }
+  if (s->state == JNET__ST_LISTEN) {
+    /* Linux: shutdown of a listener stops it; accept fails EINVAL. */
+    return 0;
+  }
+  if (s->state != JNET__ST_OPEN && s->state != JNET__ST_CLOSED)
+    return JNET_ENOTCONN;
+  return jnet__tcp_shutdown(s, mode);
+}
+
+int jnet__sock_setopt(jnet__sock *s, int option, int type, int ival,
+                      const char *sval) {
+  switch (option) {
+  case JNET__SO_BROADCAST:
+  case JNET__SO_REUSEADDR:
+  case JNET__SO_KEEPALIVE:
+    if (type != JNET__OPT_BOOL)
+      return JNET_EINVAL;
+    if (option == JNET__SO_BROADCAST)
+      s->broadcast = ival != 0;
+    else if (option == JNET__SO_REUSEADDR)
+      s->reuseaddr = ival != 0;
+    else
+      s->keepalive = ival != 0;
+    return 0;
+  case JNET__IP_MULTICAST_TTL:
+    if (type != JNET__OPT_INT)
+      return JNET_EINVAL;
+    if (s->family == AF_UNIX)
+      return JNET_ENOTSUP;
+    if (s->type == 0)
+      return JNET_EINVAL;
+    if (ival == -1)
+      ival = 1;
+    if (ival < 0 || ival > 255)
+      return JNET_EINVAL;
+    s->mcast_ttl = (uint8_t)ival;
+    return 0;
+  case JNET__IP_ADD_MEMBERSHIP:
+  case JNET__IP_DROP_MEMBERSHIP:
+  case JNET__IPV6_JOIN_GROUP:
+  case JNET__IPV6_LEAVE_GROUP:
+    if (type != JNET__OPT_STR || sval == NULL)
+      return JNET_EINVAL;
+    if (s->family == AF_UNIX)
+      return JNET_ENOTSUP;
+    return jnet__udp_setopt_group(s, option, sval);
+  default:
+    return JNET_EINVAL;
+  }
+}
+
+int jnet__sock_nodelay(jnet__sock *s, int on) {
+  if (s->type != 0 || s->family == AF_UNIX)
+    return s->family == AF_UNIX ? JNET_ENOTSUP : JNET_ENOPROTOOPT;
+  s->nodelay = on != 0;
+  if (on && s->state == JNET__ST_OPEN)
+    jnet__tcp_output(s); /* flush what Nagle held */
+  return 0;
+}
+
+int jnet__sock_name(jnet__sock *s, int peer, struct sockaddr_storage *ss,
+                    socklen_t *len) {
+  if (s->family == AF_UNIX) {
+    if (peer) {
+      int conn = s->type == 0 ? (s->state == JNET__ST_OPEN ||
+                                 s->state == JNET__ST_SYN_SENT)
+                              : s->connected;
+      if (!conn)
+        return JNET_ENOTCONN;
+      jnet__unix_name(s, s->peer_path, ss, len);
+    } else {
+      jnet__unix_name(s, s->path, ss, len);
+    }
+    return 0;
+  }
+  if (peer) {
+    int conn = s->type == 0 ? (s->state == JNET__ST_OPEN ||
+                               (s->state == JNET__ST_CLOSED && s->reset == 0 &&
+                                s->syn_acked))
+                            : s->connected;
+    if (!conn)
+      return JNET_ENOTCONN;
+    *len = jnet__ep_to_sa(&s->remote, ss);
+    return 0;
+  }
+  jnet__ep ep = s->local;
+  if (!s->bound) {
+    memset(&ep, 0, sizeof ep);
+    ep.family = s->family;
+  }
+  *len = jnet__ep_to_sa(&ep, ss);
+  return 0;
+}
+
+int jnet__sock_readable(const jnet__sock *s) {
+  if (s->type == 1)
+    return s->rq_head != NULL || s->err != 0;
+  return s->rcvbuf.len > 0 || s->fin_rcvd || s->err != 0 || s->shut_rd ||
+         s->state == JNET__ST_CLOSED;
+}

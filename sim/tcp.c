@@ -1,0 +1,639 @@
+/* tcp.c — the TCP model: handshake, MSS segmentation, cumulative ACKs,
+ * retransmission with RTO backoff (go-back-N), receive window and send
+ * buffer (backpressure), zero-window probes, Nagle, FIN and half-close,
+ * RST (refused, reset, unread data at close, unknown connection), and
+ * lingering closed sockets until their FIN exchange ends. Unix stream
+ * sockets use the same code inside one host.
+ *
+ * Invariants: sndbuf holds the bytes from snd_una on (sent-unacked, then
+ * unsent); snd_nxt - snd_una counts sent bytes plus the FIN once sent;
+ * rcvbuf holds received, unread bytes in order (out-of-order segments are
+ * dropped and re-ACKed: the sender goes back N on its RTO). */
+#include <netinet/in.h>
+#include <string.h>
+
+#include "model.h"
+
+#define BUF_BYTES (64u * 1024u) /* send and receive buffers */
+#define RTO_INIT_NS (1000ull * JNET_SIM_MS)
+#define RTO_MIN_NS (200ull * JNET_SIM_MS)
+#define RTO_MAX_NS (120ull * JNET_SIM_S)
+#define SYN_RETRIES 6
+#define SYNACK_RETRIES 5
+#define DATA_RETRIES 15
+#define ORPHAN_NS (60ull * JNET_SIM_S) /* FIN_WAIT2 timeout */
+
+#define SEQ_LT(a, b) ((int32_t)((a) - (b)) < 0)
+#define SEQ_LEQ(a, b) ((int32_t)((a) - (b)) <= 0)
+
+/* ---- Byte rings ------------------------------------------------------------- */
+
+static int ring_append(jnet__ring *r, const void *p, uint32_t n) {
+  if (r->len + n > r->cap) {
+    uint32_t cap = r->cap ? r->cap : 4096;
+    while (cap < r->len + n)
+      cap *= 2;
+    if (cap > BUF_BYTES && r->len + n <= BUF_BYTES)
+      cap = BUF_BYTES;
+    uint8_t *d = jnet__malloc(cap);
+    if (d == NULL)
+      return JNET_ENOMEM;
+    for (uint32_t i = 0, k = r->head; i < r->len; i++, k++) {
+      if (k == r->cap)
+        k = 0;
+      d[i] = r->data[k];
+    }
+    jnet__free(r->data);
+    r->data = d;
+    r->cap = cap;
+    r->head = 0;
+  }
+  uint32_t tail = (r->head + r->len) % r->cap;
+  uint32_t first = r->cap - tail < n ? r->cap - tail : n;
+  memcpy(r->data + tail, p, first);
+  memcpy(r->data, (const uint8_t *)p + first, n - first);
+  r->len += n;
+  return 0;
+}
+
+static void ring_peek(const jnet__ring *r, uint32_t off, void *dst, uint32_t n) {
+  uint32_t start = (r->head + off) % (r->cap ? r->cap : 1);
+  uint32_t first = r->cap - start < n ? r->cap - start : n;
+  memcpy(dst, r->data + start, first);
+  memcpy((uint8_t *)dst + first, r->data, n - first);
+}
+
+static void ring_consume(jnet__ring *r, uint32_t n) {
+  r->head = (r->head + n) % r->cap;
+  r->len -= n;
+  if (r->len == 0) { /* idle connections hold no buffer */
+    jnet__free(r->data);
+    r->data = NULL;
+    r->cap = r->head = 0;
+  }
+}
+
+/* ---- Segments ------------------------------------------------------------------ */
+
+static uint32_t rcv_space(const jnet__sock *s) { return BUF_BYTES - s->rcvbuf.len; }
+
+static uint16_t own_mss(const jnet__sock *s) {
+  jnet__sim *sim = s->host->sim;
+  if (s->proto == JNET__P_USTREAM)
+    return 65483;
+  jnet_node *to = jnet__host_has_ip(s->host, s->remote.family, s->remote.ip)
+                      ? s->host
+                      : jnet__host_by_ip(sim, s->remote.family, s->remote.ip);
+  uint32_t mtu = to == NULL || to == s->host ? 65536
+                                             : jnet__mtu(sim, s->host->id, to->id);
+  uint32_t mss = mtu - (s->family == AF_INET6 ? 60 : 40);
+  return mss > 65483 ? 65483 : (uint16_t)mss;
+}
+
+/* Send one segment: `len` bytes of sndbuf at seq (data segments only). */
+static void send_seg(jnet__sock *s, uint32_t seq, uint8_t flags, uint32_t len) {
+  jnet__sim *sim = s->host->sim;
+  jnet__spkt *p = jnet__pkt_alloc(sim, len);
+  if (p == NULL)
+    return; /* as if lost: the RTO resends */
+  if (len > 0)
+    ring_peek(&s->sndbuf, seq - s->snd_una, p->data, len);
+  p->from = s->host->id;
+  p->to = s->host->id;
+  p->proto = s->proto;
+  p->family = s->local.family;
+  p->src = s->local;
+  p->dst = s->remote;
+  p->wire_sport = s->wire_port;
+  p->wire_dport = s->peer_wire_port;
+  p->seq = seq;
+  p->flags = flags;
+  if (flags & JNET__TCP_ACK)
+    p->ack = s->rcv_nxt;
+  p->window = rcv_space(s);
+  s->rcv_wnd_sent = p->window;
+  if (flags & JNET__TCP_SYN)
+    p->mss = s->mss;
+  uint32_t end = seq + len + ((flags & (JNET__TCP_SYN | JNET__TCP_FIN)) ? 1 : 0);
+  if (SEQ_LT(seq, s->snd_max) && end != seq)
+    sim->stats.retransmits++;
+  if (SEQ_LT(s->snd_max, end))
+    s->snd_max = end;
+  jnet__net_send(sim, p, s->proto == JNET__P_USTREAM);
+}
+
+/* A reset or reply to a packet that has no socket. */
+static void send_rst_for(jnet__sim *sim, const jnet__spkt *in) {
+  if (in->flags & JNET__TCP_RST)
+    return;
+  jnet__spkt *p = jnet__pkt_alloc(sim, 0);
+  if (p == NULL)
+    return;
+  p->from = in->to;
+  p->to = in->from;
+  p->proto = in->proto;
+  p->family = in->family;
+  p->src = in->dst;
+  p->dst = in->src;
+  p->wire_sport = in->wire_dport;
+  p->wire_dport = in->wire_sport;
+  if (in->flags & JNET__TCP_ACK) {
+    p->seq = in->ack;
+    p->flags = JNET__TCP_RST;
+  } else {
+    p->seq = 0;
+    p->ack = in->seq + in->len +
+             ((in->flags & (JNET__TCP_SYN | JNET__TCP_FIN)) ? 1 : 0);
+    p->flags = JNET__TCP_RST | JNET__TCP_ACK;
+  }
+  jnet__net_send(sim, p, 1);
+}
+
+static void arm(jnet__sock *s, uint64_t after_ns) {
+  jnet__sim *sim = s->host->sim;
+  (void)jnet__ev_schedule(sim, &s->tev, sim->now_ns + after_ns);
+}
+
+static void disarm(jnet__sock *s) { jnet__ev_cancel(s->host->sim, &s->tev); }
+
+/* The connection is over (RST, timeout): wake the owner, or free it if
+ * nobody owns it any more. Returns 1 if it was freed. */
+static int finish(jnet__sock *s, int err) {
+  disarm(s);
+  jnet__conns_remove(s);
+  s->state = JNET__ST_CLOSED;
+  if (err != 0) {
+    s->err = err;
+    s->reset = 1;
+  }
+  if (s->detached || (s->child && s->listener != NULL)) {
+    jnet__sock_destroy(s);
+    return 1;
+  }
+  jnet__sock_ready(s);
+  return 0;
+}
+
+/* A lingering closed socket goes once both FINs are through. */
+static int maybe_reap(jnet__sock *s) {
+  if (s->detached && s->fin_acked && s->fin_rcvd) {
+    jnet__sock_destroy(s);
+    return 1;
+  }
+  return 0;
+}
+
+/* ---- Output ----------------------------------------------------------------------- */
+
+void jnet__tcp_output(jnet__sock *s) {
+  if (s->state != JNET__ST_OPEN)
+    return;
+  for (;;) {
+    uint32_t sent = s->snd_nxt - s->snd_una;
+    if (s->fin_sent && !s->fin_acked)
+      sent--; /* the FIN's sequence number is not a byte */
+    uint32_t unsent = s->sndbuf.len - sent;
+    uint32_t in_flight = s->snd_nxt - s->snd_una;
+    if (unsent == 0)
+      break;
+    uint32_t wnd = s->snd_wnd > in_flight ? s->snd_wnd - in_flight : 0;
+    uint32_t n = unsent < s->mss ? unsent : s->mss;
+    if (n > wnd)
+      n = wnd;
+    if (n == 0) {
+      if (in_flight == 0 && s->tev.idx == 0)
+        arm(s, s->rto_ns); /* persist: probe the zero window */
+      return;
+    }
+    if (n < s->mss && n == unsent && in_flight > 0 && !s->nodelay)
+      return; /* Nagle: wait for the ACK before a small segment */
+    uint8_t flags = JNET__TCP_ACK | (n == unsent ? JNET__TCP_PSH : 0);
+    if (s->rtt_t0_ns == 0) {
+      s->rtt_t0_ns = s->host->sim->now_ns + 1;
+      s->rtt_seq = s->snd_nxt + n;
+    }
+    send_seg(s, s->snd_nxt, flags, n);
+    s->snd_nxt += n;
+    if (s->tev.idx == 0)
+      arm(s, s->rto_ns);
+  }
+  if (s->shut_wr && !s->fin_sent) {
+    send_seg(s, s->snd_nxt, JNET__TCP_FIN | JNET__TCP_ACK, 0);
+    s->snd_nxt++;
+    s->fin_sent = 1;
+    if (s->tev.idx == 0)
+      arm(s, s->rto_ns);
+  }
+}
+
+static void send_ack(jnet__sock *s) {
+  send_seg(s, s->snd_nxt, JNET__TCP_ACK, 0);
+}
+
+/* ---- Calls ------------------------------------------------------------------------- */
+
+int jnet__tcp_connect(jnet__sock *s) {
+  jnet_node *h = s->host;
+  s->iss = (uint32_t)jnet__rng_next(&h->rng_proto);
+  s->snd_una = s->snd_max = s->iss;
+  s->snd_nxt = s->iss + 1;
+  s->state = JNET__ST_SYN_SENT;
+  s->rto_ns = RTO_INIT_NS;
+  s->retries = 0;
+  s->mss = own_mss(s);
+  if (s->proto == JNET__P_USTREAM) {
+    jnet__sock *l = NULL;
+    for (jnet__sock *o = h->socks; o != NULL; o = o->host_next)
+      if (o->proto == JNET__P_USTREAM && o->state == JNET__ST_LISTEN &&
+          o->local.port == s->remote.port)
+        l = o;
+    s->peer_wire_port = l ? l->wire_port : s->remote.port;
+  }
+  jnet__conns_add(s);
+  s->rtt_t0_ns = h->sim->now_ns + 1;
+  s->rtt_seq = s->snd_nxt;
+  send_seg(s, s->iss, JNET__TCP_SYN, 0);
+  arm(s, s->rto_ns);
+  return JNET_EAGAIN;
+}
+
+ssize_t jnet__tcp_read(jnet__sock *s, void *buf, size_t len) {
+  if (s->state == JNET__ST_NEW || s->state == JNET__ST_LISTEN ||
+      s->state == JNET__ST_SYN_SENT)
+    return JNET_ENOTCONN;
+  if (s->shut_rd)
+    return 0;
+  if (s->rcvbuf.len > 0) {
+    uint32_t n = s->rcvbuf.len < len ? s->rcvbuf.len : (uint32_t)len;
+    ring_peek(&s->rcvbuf, 0, buf, n);
+    ring_consume(&s->rcvbuf, n);
+    /* Window update once the window opened by enough to matter. */
+    uint32_t step = s->mss < BUF_BYTES / 2 ? s->mss : BUF_BYTES / 2;
+    if (s->state == JNET__ST_OPEN && !s->fin_rcvd &&
+        rcv_space(s) >= s->rcv_wnd_sent + step)
+      send_ack(s);
+    return n;
+  }
+  if (s->err != 0) {
+    int err = s->err;
+    s->err = 0;
+    return err;
+  }
+  if (s->fin_rcvd || s->state == JNET__ST_CLOSED)
+    return 0;
+  return JNET_EAGAIN;
+}
+
+ssize_t jnet__tcp_write(jnet__sock *s, const void *buf, size_t len) {
+  if (s->state == JNET__ST_NEW || s->state == JNET__ST_LISTEN ||
+      s->state == JNET__ST_SYN_SENT)
+    return JNET_ENOTCONN;
+  if (s->err != 0) {
+    int err = s->err;
+    s->err = 0;
+    return err;
+  }
+  if (s->shut_wr || s->state == JNET__ST_CLOSED)
+    return JNET_EPIPE;
+  uint32_t space = BUF_BYTES - s->sndbuf.len;
+  if (space == 0)
+    return JNET_EAGAIN;
+  uint32_t n = len < space ? (uint32_t)len : space;
+  if (ring_append(&s->sndbuf, buf, n) < 0)
+    return JNET_ENOMEM;
+  jnet__tcp_output(s);
+  return n;
+}
+
+int jnet__tcp_shutdown(jnet__sock *s, int mode) {
+  if (s->state == JNET__ST_CLOSED)
+    return s->fin_rcvd || s->fin_sent ? 0 : JNET_ENOTCONN;
+  if (mode != JNET__SHUT_WR && !s->shut_rd) {
+    s->shut_rd = 1;
+    if (s->rcvbuf.len)
+      ring_consume(&s->rcvbuf, s->rcvbuf.len);
+  }
+  if (mode != JNET__SHUT_RD && !s->shut_wr) {
+    s->shut_wr = 1;
+    jnet__tcp_output(s);
+  }
+  jnet__sock_ready(s);
+  return 0;
+}
+
+void jnet__tcp_close(jnet__sock *s) {
+  s->detached = 1;
+  s->user[0] = s->user[1] = s->user[2] = NULL;
+  if (s->state == JNET__ST_SYN_SENT || s->state == JNET__ST_CLOSED) {
+    jnet__sock_destroy(s);
+    return;
+  }
+  /* Unread data, or a connection nobody accepted: reset (Linux). */
+  if (s->rcvbuf.len > 0 || s->state == JNET__ST_SYN_RCVD || s->listener) {
+    send_seg(s, s->snd_nxt, JNET__TCP_RST | JNET__TCP_ACK, 0);
+    jnet__sock_destroy(s);
+    return;
+  }
+  s->shut_rd = 1;
+  if (!s->shut_wr) {
+    s->shut_wr = 1;
+    jnet__tcp_output(s);
+  }
+  if (!maybe_reap(s) && s->tev.idx == 0)
+    arm(s, s->fin_acked ? ORPHAN_NS : s->rto_ns);
+}
+
+/* ---- Timer --------------------------------------------------------------------------- */
+
+static void backoff(jnet__sock *s) {
+  s->rto_ns *= 2;
+  if (s->rto_ns > RTO_MAX_NS)
+    s->rto_ns = RTO_MAX_NS;
+}
+
+void jnet__tcp_timer(jnet__sim *sim, jnet__sock *s) {
+  (void)sim;
+  switch (s->state) {
+  case JNET__ST_SYN_SENT:
+    if (++s->retries > SYN_RETRIES) {
+      finish(s, JNET_ETIMEDOUT);
+      return;
+    }
+    backoff(s);
+    s->rtt_t0_ns = 0;
+    send_seg(s, s->iss, JNET__TCP_SYN, 0);
+    arm(s, s->rto_ns);
+    return;
+  case JNET__ST_SYN_RCVD:
+    if (++s->retries > SYNACK_RETRIES) {
+      jnet__sock_destroy(s);
+      return;
+    }
+    backoff(s);
+    send_seg(s, s->iss, JNET__TCP_SYN | JNET__TCP_ACK, 0);
+    arm(s, s->rto_ns);
+    return;
+  case JNET__ST_OPEN:
+    break;
+  default:
+    return;
+  }
+  if (s->snd_nxt != s->snd_una) { /* retransmit: go back to snd_una */
+    if (++s->retries > DATA_RETRIES) {
+      finish(s, JNET_ETIMEDOUT);
+      return;
+    }
+    backoff(s);
+    s->rtt_t0_ns = 0; /* Karn: no sample from a retransmitted segment */
+    s->snd_nxt = s->snd_una;
+    s->fin_sent = 0;
+    jnet__tcp_output(s);
+    if (s->tev.idx == 0)
+      arm(s, s->rto_ns);
+    return;
+  }
+  uint32_t unsent = s->sndbuf.len;
+  if (unsent > 0 && s->snd_wnd == 0) { /* zero-window probe */
+    send_seg(s, s->snd_una - 1, JNET__TCP_ACK, 0);
+    backoff(s);
+    arm(s, s->rto_ns);
+    return;
+  }
+  if (s->detached && s->fin_acked) /* orphan timeout (FIN_WAIT2) */
+    jnet__sock_destroy(s);
+}
+
+/* ---- Input ------------------------------------------------------------------------------ */
+
+static jnet__sock *find_listener(jnet__sim *sim, jnet_node *h,
+                                 const jnet__spkt *p) {
+  if (p->proto == JNET__P_USTREAM) {
+    for (jnet__sock *o = h->socks; o != NULL; o = o->host_next)
+      if (o->proto == JNET__P_USTREAM && o->state == JNET__ST_LISTEN &&
+          o->local.port == p->dst.port)
+        return o;
+    return NULL;
+  }
+  for (jnet__sock *o = jnet__ports_first(sim, h->id, JNET__P_TCP, p->dst.port);
+       o != NULL; o = o->port_next)
+    if (o->host == h && o->proto == JNET__P_TCP &&
+        o->local.port == p->dst.port && o->state == JNET__ST_LISTEN &&
+        o->local.family == p->dst.family &&
+        (jnet__ip_is_any(o->local.family, o->local.ip) ||
+         jnet__ip_eq(p->dst.family, o->local.ip, p->dst.ip)))
+      return o;
+  return NULL;
+}
+
+/* A SYN for a listener: make the embryonic connection, answer SYN-ACK. */
+static void passive_open(jnet__sim *sim, jnet__sock *l, const jnet__spkt *p) {
+  if (l->aq_len >= l->backlog)
+    return; /* queue full: Linux drops the SYN, the client retries */
+  jnet__sock *c;
+  if (jnet__sock_new(l->host, l->family, 0, &c) < 0)
+    return;
+  c->child = 1;
+  c->local = p->dst;
+  c->local.family = p->family;
+  c->remote = p->src;
+  c->bound = 1;
+  c->nodelay = 0;
+  c->wire_port = l->wire_port;
+  c->peer_wire_port = p->wire_sport;
+  c->irs = p->seq;
+  c->rcv_nxt = p->seq + 1;
+  c->iss = (uint32_t)jnet__rng_next(&l->host->rng_proto);
+  c->snd_una = c->snd_max = c->iss;
+  c->snd_nxt = c->iss + 1;
+  c->snd_wnd = p->window;
+  c->mss = own_mss(c);
+  if (p->mss && p->mss < c->mss)
+    c->mss = p->mss;
+  c->state = JNET__ST_SYN_RCVD;
+  c->rto_ns = RTO_INIT_NS;
+  c->listener = l;
+  jnet__conns_add(c);
+  (void)sim;
+  send_seg(c, c->iss, JNET__TCP_SYN | JNET__TCP_ACK, 0);
+  arm(c, c->rto_ns);
+}
+
+static void rtt_sample(jnet__sock *s, uint32_t ack) {
+  jnet__sim *sim = s->host->sim;
+  if (s->rtt_t0_ns == 0 || SEQ_LT(ack, s->rtt_seq))
+    return;
+  uint64_t r = sim->now_ns - (s->rtt_t0_ns - 1);
+  s->rtt_t0_ns = 0;
+  if (s->srtt_ns == 0) {
+    s->srtt_ns = r;
+    s->rttvar_ns = r / 2;
+  } else {
+    uint64_t d = s->srtt_ns > r ? s->srtt_ns - r : r - s->srtt_ns;
+    s->rttvar_ns = (3 * s->rttvar_ns + d) / 4;
+    s->srtt_ns = (7 * s->srtt_ns + r) / 8;
+  }
+  s->rto_ns = s->srtt_ns + 4 * s->rttvar_ns;
+  if (s->rto_ns < RTO_MIN_NS)
+    s->rto_ns = RTO_MIN_NS;
+  if (s->rto_ns > RTO_MAX_NS)
+    s->rto_ns = RTO_MAX_NS;
+}
+
+/* Process the ACK field of a segment on an open connection. */
+static void ack_input(jnet__sock *s, const jnet__spkt *p) {
+  uint32_t ack = p->ack;
+  if (SEQ_LT(s->snd_una, ack) && SEQ_LEQ(ack, s->snd_max)) {
+    if (SEQ_LT(s->snd_nxt, ack))
+      s->snd_nxt = ack; /* acked past a go-back point */
+    uint32_t acked = ack - s->snd_una;
+    uint32_t data = acked < s->sndbuf.len ? acked : s->sndbuf.len;
+    if (data > 0)
+      ring_consume(&s->sndbuf, data);
+    if (acked > data && s->shut_wr)
+      s->fin_sent = s->fin_acked = 1;
+    s->snd_una = ack;
+    s->retries = 0;
+    rtt_sample(s, ack);
+    disarm(s);
+    if (s->snd_nxt != s->snd_una)
+      arm(s, s->rto_ns);
+    jnet__sock_ready(s); /* buffer space for a writer */
+  }
+  if (SEQ_LEQ(s->snd_una, ack)) {
+    uint32_t old = s->snd_wnd;
+    s->snd_wnd = p->window;
+    if (old == 0 && s->snd_wnd > 0 && s->tev.idx != 0 && s->snd_nxt == s->snd_una)
+      disarm(s); /* the window opened: stop probing */
+  }
+}
+
+void jnet__tcp_input(jnet__sim *sim, jnet__spkt *p) {
+  jnet_node *h = sim->hosts[p->to];
+  jnet__sock *s = jnet__conns_find(sim, h->id, p->proto, p->dst.port, &p->src);
+  if (s == NULL) {
+    jnet__sock *l = NULL;
+    if ((p->flags & (JNET__TCP_SYN | JNET__TCP_ACK | JNET__TCP_RST)) ==
+        JNET__TCP_SYN)
+      l = find_listener(sim, h, p);
+    if (l != NULL)
+      passive_open(sim, l, p);
+    else
+      send_rst_for(sim, p);
+    jnet__pkt_free(sim, p);
+    return;
+  }
+  uint8_t f = p->flags;
+  if (f & JNET__TCP_RST) {
+    if (s->state == JNET__ST_SYN_SENT) {
+      if ((f & JNET__TCP_ACK) && p->ack == s->snd_nxt)
+        finish(s, JNET_ECONNREFUSED);
+    } else if (s->state == JNET__ST_SYN_RCVD) {
+      jnet__sock_destroy(s);
+    } else {
+      finish(s, JNET_ECONNRESET);
+    }
+    jnet__pkt_free(sim, p);
+    return;
+  }
+  switch (s->state) {
+  case JNET__ST_SYN_SENT:
+    if ((f & JNET__TCP_ACK) && p->ack != s->snd_nxt) {
+      send_rst_for(sim, p);
+    } else if ((f & (JNET__TCP_SYN | JNET__TCP_ACK)) ==
+               (JNET__TCP_SYN | JNET__TCP_ACK)) {
+      s->irs = p->seq;
+      s->rcv_nxt = p->seq + 1;
+      s->snd_una = p->ack;
+      s->snd_wnd = p->window;
+      if (p->mss && p->mss < s->mss)
+        s->mss = p->mss;
+      s->state = JNET__ST_OPEN;
+      s->syn_acked = 1;
+      s->retries = 0;
+      rtt_sample(s, p->ack);
+      disarm(s);
+      send_ack(s);
+      jnet__sock_ready(s);
+      jnet__tcp_output(s);
+    }
+    jnet__pkt_free(sim, p);
+    return;
+  case JNET__ST_SYN_RCVD:
+    if ((f & JNET__TCP_SYN) && p->seq == s->irs) {
+      send_seg(s, s->iss, JNET__TCP_SYN | JNET__TCP_ACK, 0);
+      jnet__pkt_free(sim, p);
+      return;
+    }
+    if (!(f & JNET__TCP_ACK) || p->ack != s->snd_nxt) {
+      jnet__pkt_free(sim, p);
+      return;
+    }
+    s->state = JNET__ST_OPEN;
+    s->syn_acked = 1;
+    s->snd_una = p->ack;
+    s->snd_wnd = p->window;
+    s->retries = 0;
+    disarm(s);
+    {
+      jnet__sock *l = s->listener;
+      s->aq_next = NULL;
+      if (l->aq_tail)
+        l->aq_tail->aq_next = s;
+      else
+        l->aq_head = s;
+      l->aq_tail = s;
+      l->aq_len++;
+      jnet__sock_ready(l);
+    }
+    break;
+  case JNET__ST_OPEN:
+    if (f & JNET__TCP_SYN) { /* our ACK of the SYN-ACK was lost */
+      send_ack(s);
+      jnet__pkt_free(sim, p);
+      return;
+    }
+    if (f & JNET__TCP_ACK)
+      ack_input(s, p);
+    break;
+  default:
+    jnet__pkt_free(sim, p);
+    return;
+  }
+  /* Data and FIN, in order only. */
+  if (p->len > 0 || (f & JNET__TCP_FIN)) {
+    if (p->seq == s->rcv_nxt && !s->fin_rcvd) {
+      if (s->detached && p->len > 0) { /* data for a closed socket */
+        send_seg(s, s->snd_nxt, JNET__TCP_RST | JNET__TCP_ACK, 0);
+        jnet__sock_destroy(s);
+        jnet__pkt_free(sim, p);
+        return;
+      }
+      uint32_t take = p->len;
+      if (s->shut_rd) {
+        s->rcv_nxt += take; /* read side shut: swallow */
+      } else {
+        if (take > rcv_space(s))
+          take = rcv_space(s);
+        if (take > 0 && ring_append(&s->rcvbuf, p->data, take) < 0)
+          take = 0;
+        s->rcv_nxt += take;
+      }
+      if ((f & JNET__TCP_FIN) && take == p->len) {
+        s->rcv_nxt++;
+        s->fin_rcvd = 1;
+      }
+      send_ack(s);
+      jnet__sock_ready(s);
+    } else {
+      send_ack(s); /* out of order or duplicate: re-ACK */
+    }
+  } else if (p->len == 0 && p->seq == s->rcv_nxt - 1) {
+    send_ack(s); /* window probe */
+  }
+  jnet__pkt_free(sim, p);
+  if (maybe_reap(s))
+    return;
+  jnet__tcp_output(s);
+  if (s->detached && s->fin_acked && s->tev.idx == 0)
+    arm(s, ORPHAN_NS);
+}

@@ -1,0 +1,384 @@
+/* udp.c — datagrams: send (unicast, subnet/limited broadcast, multicast to
+ * every member host), input and demultiplexing, receive queues, ICMP port
+ * unreachable (surfacing on the next read of a connected socket), and
+ * multicast membership options with Linux's answers. Unix datagram sockets
+ * take the same path inside one host. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/un.h>
+
+#include "model.h"
+
+#define MAX_DGRAM 65507u
+#define RCVBUF_BYTES 212992u /* Linux's default rmem */
+
+void jnet__udp_drop_queue(jnet__sock *s) {
+  jnet__sim *sim = s->host->sim;
+  while (s->rq_head != NULL) {
+    jnet__spkt *p = s->rq_head;
+    s->rq_head = p->next;
+    jnet__pkt_free(sim, p);
+  }
+  s->rq_tail = NULL;
+  s->rq_bytes = 0;
+}
+
+static int member(const jnet__sock *s, int family, const uint8_t *group) {
+  for (const jnet__mgroup *g = s->groups; g != NULL; g = g->next)
+    if (g->family == family && jnet__ip_eq(family, g->ip, group))
+      return 1;
+  return 0;
+}
+
+static int is_broadcast(const jnet_node *h, const jnet__ep *dst) {
+  if (dst->family != AF_INET)
+    return 0;
+  static const uint8_t all[4] = {255, 255, 255, 255};
+  if (memcmp(dst->ip, all, 4) == 0)
+    return 1;
+  if (dst->ip[3] != 255)
+    return 0;
+  for (uint32_t i = 0; i < h->naddrs; i++)
+    if (h->addrs[i].family == AF_INET && memcmp(h->addrs[i].ip, dst->ip, 3) == 0)
+      return 1;
+  return 0;
+}
+
+/* Does host h hear the broadcast to dst sent from `from`? */
+static int hears_broadcast(const jnet_node *from, const jnet_node *h,
+                           const jnet__ep *dst) {
+  for (uint32_t i = 0; i < h->naddrs; i++) {
+    if (h->addrs[i].family != AF_INET)
+      continue;
+    if (dst->ip[0] != 255) {
+      if (memcmp(h->addrs[i].ip, dst->ip, 3) == 0)
+        return 1;
+      continue;
+    }
+    for (uint32_t j = 0; j < from->naddrs; j++)
+      if (from->addrs[j].family == AF_INET &&
+          memcmp(from->addrs[j].ip, h->addrs[i].ip, 3) == 0)
+        return 1;
+  }
+  return 0;
+}
+
+static int host_has_member(const jnet_node *h, const jnet__ep *dst) {
+  for (const jnet__sock *s = h->socks; s != NULL; s = s->host_next)
+    if (s->proto == JNET__P_UDP && s->local.port == dst->port &&
+        member(s, dst->family, dst->ip))
+      return 1;
+  return 0;
+}
+
+static int send_copy(jnet__sock *s, const void *buf, size_t len,
+                     const jnet__ep *src, const jnet__ep *dst, uint32_t to,
+                     int to_known) {
+  jnet__sim *sim = s->host->sim;
+  jnet__spkt *p = jnet__pkt_alloc(sim, (uint32_t)len);
+  if (p == NULL)
+    return JNET_ENOMEM;
+  if (len)
+    memcpy(p->data, buf, len);
+  p->from = s->host->id;
+  p->to = to;
+  p->proto = s->proto;
+  p->family = src->family;
+  p->src = *src;
+  p->dst = *dst;
+  jnet__net_send(sim, p, to_known);
+  return 0;
+}
+
+ssize_t jnet__udp_sendto(jnet__sock *s, const void *buf, size_t len,
+                         const struct sockaddr *to) {
+  jnet__sim *sim = s->host->sim;
+  if (len > MAX_DGRAM)
+    return JNET_EMSGSIZE;
+  if (s->shut_wr)
+    return JNET_EPIPE;
+  if (s->err != 0 && s->connected && to == NULL) { /* pending ICMP error */
+    int err = s->err;
+    s->err = 0;
+    return err;
+  }
+  if (s->family == AF_UNIX) {
+    jnet__sock *peer;
+    if (to == NULL) {
+      if (!s->connected)
+        return JNET_EDESTADDRREQ;
+      peer = jnet__unix_find(s->host, s->proto, s->peer_path, 0);
+      if (peer == NULL)
+        return JNET_ECONNREFUSED;
+    } else {
+      const struct sockaddr_un *un = (const struct sockaddr_un *)to;
+      char name[sizeof un->sun_path + 2];
+      if (un->sun_path[0] == '\0') {
+        name[0] = '@';
+        memcpy(name + 1, un->sun_path + 1, sizeof un->sun_path - 1);
+        name[sizeof un->sun_path] = '\0';
+      } else {
+        memcpy(name, un->sun_path, sizeof un->sun_path);
+        name[sizeof un->sun_path] = '\0';
+      }
+      peer = jnet__unix_find(s->host, s->proto, name, 0);
+      if (peer == NULL)
+        return JNET_ENOENT;
+    }
+    int err = jnet__autobind(s);
+    if (err < 0)
+      return err;
+    jnet__spkt *p = jnet__pkt_alloc(sim, (uint32_t)len);
+    if (p == NULL)
+      return JNET_ENOMEM;
+    if (len)
+      memcpy(p->data, buf, len);
+    p->from = p->to = s->host->id;
+    p->proto = JNET__P_UDGRAM;
+    p->family = AF_INET;
+    p->src = s->local;
+    p->dst = peer->local;
+    p->wire_sport = s->wire_port;
+    p->wire_dport = peer->wire_port;
+    jnet__net_send(sim, p, 1);
+    return (ssize_t)len;
+  }
+  jnet__ep dst;
+  if (to == NULL) {
+    if (!s->connected)
+      return JNET_EDESTADDRREQ;
+    dst = s->remote;
+  } else {
+    if (to->sa_family != s->family)
+      return JNET_EAFNOSUPPORT;
+    jnet__ep_from_sa(&dst, to);
+  }
+  if (dst.port == 0)
+    return JNET_EINVAL;
+  int bcast = is_broadcast(s->host, &dst);
+  if (bcast && !s->broadcast)
+    return JNET_EACCES;
+  int err = jnet__autobind(s);
+  if (err < 0)
+    return err;
+  jnet__ep src;
+  int mcast = jnet__ip_is_multicast(dst.family, dst.ip);
+  if (bcast || mcast) {
+    jnet__ep probe = dst;
+    memset(probe.ip, 0, 16);
+    probe.ip[0] = 192; /* any non-local destination picks the first address */
+    if (s->host->naddrs == 0 || jnet__route_src(s, &probe, &src) < 0)
+      return JNET_ENETUNREACH;
+    src.port = s->local.port;
+    if (!jnet__ip_is_any(s->local.family, s->local.ip))
+      src = s->local;
+    for (uint32_t i = 0; i < sim->nhosts; i++) {
+      jnet_node *h = sim->hosts[i];
+      if (!(bcast ? hears_broadcast(s->host, h, &dst) : host_has_member(h, &dst)))
+        continue;
+      if ((err = send_copy(s, buf, len, &src, &dst, h->id, 1)) < 0)
+        return err;
+    }
+    return (ssize_t)len;
+  }
+  if ((err = jnet__route_src(s, &dst, &src)) < 0)
+    return err;
+  src.port = s->local.port;
+  err = send_copy(s, buf, len, &src, &dst, 0, 0);
+  return err < 0 ? err : (ssize_t)len;
+}
+
+static void enqueue(jnet__sock *s, jnet__spkt *p) {
+  jnet__sim *sim = s->host->sim;
+  if (s->shut_rd || s->rq_bytes + p->len > RCVBUF_BYTES) {
+    sim->stats.packets_dropped++;
+    jnet__trace_pkt(sim, JNET__TR_DROP, "rcvbuf", p);
+    jnet__pkt_free(sim, p);
+    return;
+  }
+  p->next = NULL;
+  if (s->rq_tail)
+    s->rq_tail->next = p;
+  else
+    s->rq_head = p;
+  s->rq_tail = p;
+  s->rq_bytes += p->len;
+  jnet__sock_ready(s);
+}
+
+static jnet__spkt *clone(jnet__sim *sim, const jnet__spkt *p) {
+  jnet__spkt *c = jnet__pkt_alloc(sim, p->len);
+  if (c == NULL)
+    return NULL;
+  uint8_t *d = c->data;
+  uint32_t cap = c->cap;
+  *c = *p;
+  c->data = d;
+  c->cap = cap;
+  c->ev.idx = 0;
+  memcpy(c->data, p->data, p->len);
+  return c;
+}
+
+static void port_unreachable(jnet__sim *sim, jnet__spkt *p) {
+  jnet__spkt *r = jnet__pkt_alloc(sim, 0);
+  if (r == NULL)
+    return;
+  r->from = p->to;
+  r->to = p->from;
+  r->proto = JNET__P_ICMP;
+  r->family = p->family;
+  r->src = p->dst;
+  r->dst = p->src;
+  jnet__net_send(sim, r, 1);
+}
+
+void jnet__udp_input(jnet__sim *sim, jnet__spkt *p) {
+  jnet_node *h = sim->hosts[p->to];
+  if (p->proto == JNET__P_UDGRAM) {
+    jnet__sock *s = jnet__unix_find(h, JNET__P_UDGRAM, NULL, p->dst.port);
+    if (s == NULL) {
+      jnet__pkt_free(sim, p);
+      return;
+    }
+    enqueue(s, p);
+    return;
+  }
+  int mcast = jnet__ip_is_multicast(p->dst.family, p->dst.ip);
+  int bcast = !mcast && p->dst.family == AF_INET && p->dst.ip[3] == 255 &&
+              !jnet__host_has_ip(h, AF_INET, p->dst.ip);
+  if (mcast || bcast) { /* every matching socket gets a copy */
+    jnet__sock *last = NULL;
+    for (jnet__sock *s = jnet__ports_first(sim, h->id, JNET__P_UDP, p->dst.port);
+         s != NULL; s = s->port_next) {
+      if (s->host != h || s->proto != JNET__P_UDP ||
+          s->local.port != p->dst.port || s->local.family != p->dst.family)
+        continue;
+      if (mcast ? !member(s, p->dst.family, p->dst.ip)
+                : !jnet__ip_is_any(AF_INET, s->local.ip))
+        continue;
+      if (last != NULL) {
+        jnet__spkt *c = clone(sim, p);
+        if (c != NULL)
+          enqueue(last, c);
+      }
+      last = s;
+    }
+    if (last != NULL)
+      enqueue(last, p);
+    else
+      jnet__pkt_free(sim, p);
+    return;
+  }
+  jnet__sock *best = NULL;
+  int best_score = -1;
+  for (jnet__sock *s = jnet__ports_first(sim, h->id, JNET__P_UDP, p->dst.port);
+       s != NULL; s = s->port_next) {
+    if (s->host != h || s->proto != JNET__P_UDP ||
+        s->local.port != p->dst.port || s->local.family != p->dst.family)
+      continue;
+    int exact = jnet__ip_eq(p->dst.family, s->local.ip, p->dst.ip);
+    if (!exact && !jnet__ip_is_any(s->local.family, s->local.ip))
+      continue;
+    if (s->connected && (s->remote.port != p->src.port ||
+                         !jnet__ip_eq(p->src.family, s->remote.ip, p->src.ip)))
+      continue;
+    int score = exact + 2 * s->connected;
+    if (score >= best_score) { /* ties: the latest bound, as Linux */
+      best = s;
+      best_score = score;
+    }
+  }
+  if (best == NULL) {
+    port_unreachable(sim, p);
+    jnet__pkt_free(sim, p);
+    return;
+  }
+  enqueue(best, p);
+}
+
+void jnet__icmp_input(jnet__sim *sim, jnet__spkt *p) {
+  jnet_node *h = sim->hosts[p->to];
+  for (jnet__sock *s = jnet__ports_first(sim, h->id, JNET__P_UDP, p->dst.port);
+       s != NULL; s = s->port_next) {
+    if (s->host != h || s->proto != JNET__P_UDP ||
+        s->local.port != p->dst.port || !s->connected)
+      continue;
+    if (s->remote.port == p->src.port &&
+        jnet__ip_eq(p->src.family, s->remote.ip, p->src.ip)) {
+      s->err = JNET_ECONNREFUSED;
+      jnet__sock_ready(s);
+    }
+  }
+  jnet__pkt_free(sim, p);
+}
+
+ssize_t jnet__udp_recvfrom(jnet__sock *s, void *buf, size_t len,
+                           struct sockaddr_storage *from, socklen_t *fromlen) {
+  jnet__sim *sim = s->host->sim;
+  if (s->err != 0) {
+    int err = s->err;
+    s->err = 0;
+    return err;
+  }
+  jnet__spkt *p = s->rq_head;
+  if (p == NULL)
+    return s->shut_rd ? 0 : JNET_EAGAIN;
+  s->rq_head = p->next;
+  if (s->rq_head == NULL)
+    s->rq_tail = NULL;
+  s->rq_bytes -= p->len;
+  size_t n = p->len < len ? p->len : len;
+  if (n)
+    memcpy(buf, p->data, n);
+  if (from != NULL) {
+    socklen_t l;
+    if (p->proto == JNET__P_UDGRAM) {
+      jnet__sock *snd = jnet__unix_find(s->host, JNET__P_UDGRAM, NULL,
+                                        p->src.port);
+      jnet__unix_name(s, snd ? snd->path : NULL, from, &l);
+    } else {
+      l = jnet__ep_to_sa(&p->src, from);
+    }
+    if (fromlen)
+      *fromlen = l;
+  }
+  jnet__pkt_free(sim, p);
+  return (ssize_t)n;
+}
+
+int jnet__udp_setopt_group(jnet__sock *s, int option, const char *group) {
+  int v6 = option == JNET__IPV6_JOIN_GROUP || option == JNET__IPV6_LEAVE_GROUP;
+  int join = option == JNET__IP_ADD_MEMBERSHIP || option == JNET__IPV6_JOIN_GROUP;
+  if (v6 && s->family == AF_INET)
+    return JNET_ENOPROTOOPT;
+  uint8_t ip[16] = {0};
+  int family = v6 ? AF_INET6 : AF_INET;
+  if (inet_pton(family, group, ip) != 1 || !jnet__ip_is_multicast(family, ip))
+    return JNET_EINVAL;
+  if (s->type == 0)
+    return -EPROTO; /* Linux: no multicast membership on TCP sockets */
+  if (join) {
+    if (member(s, family, ip))
+      return JNET_EADDRINUSE;
+    jnet__mgroup *g = jnet__calloc(1, sizeof *g);
+    if (g == NULL)
+      return JNET_ENOMEM;
+    g->family = (uint8_t)family;
+    memcpy(g->ip, ip, 16);
+    jnet__mgroup **pp = &s->groups;
+    while (*pp != NULL)
+      pp = &(*pp)->next;
+    *pp = g;
+    return 0;
+  }
+  for (jnet__mgroup **pp = &s->groups; *pp != NULL; pp = &(*pp)->next)
+    if ((*pp)->family == family && jnet__ip_eq(family, (*pp)->ip, ip)) {
+      jnet__mgroup *g = *pp;
+      *pp = g->next;
+      jnet__free(g);
+      return 0;
+    }
+  return JNET_EADDRNOTAVAIL;
+}
