@@ -59,19 +59,28 @@ int jnet__uv_bind(const jnet_backend *b, jnet_bsock *s, const jnet_addr *addr) {
     return JNET_EINVAL;
   if (addr->len == 0 || addr->len > sizeof addr->u)
     return JNET_EINVAL;
-  if (bind(s->fd, &addr->u.sa, addr->len) < 0)
-    return -errno;
-  /* a path we created is ours to unlink on close (an abstract name starts
-   * with a NUL and leaves nothing behind) */
+  /* a path we create is ours to unlink on close (an abstract name starts
+   * with a NUL and leaves nothing behind); copy it first, so that running
+   * out of memory never leaves a file behind */
+  char *path = NULL;
   size_t base = offsetof(struct sockaddr_un, sun_path);
-  if (s->family == AF_UNIX && addr->len > base &&
-      addr->u.un.sun_path[0] != '\0') {
-    char path[sizeof addr->u.un.sun_path + 1];
+  if (s->family == AF_UNIX && addr->u.sa.sa_family == AF_UNIX &&
+      addr->len > base && addr->u.un.sun_path[0] != '\0') {
     size_t n = addr->len - base;
+    path = jnet__malloc(n + 1);
+    if (path == NULL)
+      return JNET_ENOMEM;
     memcpy(path, addr->u.un.sun_path, n);
     path[n] = '\0';
+  }
+  if (bind(s->fd, &addr->u.sa, addr->len) < 0) {
+    int err = -errno;
+    jnet__free(path);
+    return err;
+  }
+  if (path != NULL) {
     jnet__free(s->unlink_path);
-    s->unlink_path = jnet__strdup(path); /* NULL on ENOMEM: left behind */
+    s->unlink_path = path;
   }
   return 0;
 }

@@ -985,6 +985,110 @@ START_TEST(tcp_over_ipv6_loopback) {
 }
 END_TEST
 
+/* ---- allocation failures --------------------------------------------------
+ */
+
+/* An allocator that fails call number `fail_at` (SQLite's test_malloc.c). */
+static long alloc_calls, alloc_fail_at;
+static void *fail_malloc(size_t n) {
+  return ++alloc_calls == alloc_fail_at ? NULL : malloc(n);
+}
+static void *fail_realloc(void *p, size_t n) {
+  return ++alloc_calls == alloc_fail_at ? NULL : realloc(p, n);
+}
+
+/* Run `ret`, and go to out on an error, keeping the first. */
+#define STEP(expr)                                                             \
+  do {                                                                         \
+    err = (int)(expr);                                                         \
+    if (err < 0)                                                               \
+      goto out;                                                                \
+  } while (0)
+
+/* Wait for a pending op on backend b; its result. */
+static ssize_t settle(const jnet_backend *b, int started, jnet_req *req,
+                      int *cnt) {
+  if (started != 0)
+    return started < 0 ? started : req->result;
+  uint64_t deadline = b->now_ns(b) + WAIT_NS;
+  while (*cnt == 0 && b->now_ns(b) < deadline)
+    if (b->poll(b, deadline, 1) <= 0)
+      break;
+  ck_assert_int_eq(*cnt, 1);
+  return req->result;
+}
+
+/* Everything that allocates: a backend, sockets, a unix path, an accepted
+ * connection, a lookup in the pool. 0, or the first error. */
+static int alloc_scenario(const char *path) {
+  const jnet_backend *b = jnet_backend_uv();
+  if (b == NULL)
+    return JNET_ENOMEM;
+  jnet_bsock *lsn = NULL, *c = NULL, *u = NULL;
+  int err = b->start(b, &HOOKS, NULL);
+  if (err < 0) {
+    jnet_backend_free(b);
+    return err;
+  }
+  jnet_node *node = b->default_node(b);
+  jnet_addr a = ip4("127.0.0.1", 0), got;
+  int cnt = 0;
+  jnet_req req;
+  STEP(b->socket(b, node, AF_INET, JNET_STREAM, &lsn));
+  STEP(b->bind(b, lsn, &a));
+  STEP(b->listen(b, lsn, 8));
+  STEP(b->localname(b, lsn, &got));
+  STEP(b->socket(b, node, AF_INET, JNET_STREAM, &c));
+  req_init(&req, &cnt);
+  req.addr = got;
+  STEP(settle(b, b->connect(b, c, &req), &req, &cnt));
+  cnt = 0;
+  req_init(&req, &cnt);
+  STEP(settle(b, b->accept(b, lsn, &req), &req, &cnt));
+  ck_assert_ptr_nonnull(req.sock);
+  b->close(b, req.sock);
+  STEP(b->socket(b, node, AF_UNIX, JNET_STREAM, &u));
+  jnet_addr ua = unix_path(path);
+  STEP(b->bind(b, u, &ua));
+  jnet_addr out[2];
+  cnt = 0;
+  req_init(&req, &cnt);
+  req.addrs = out;
+  req.naddrs = 2;
+  STEP(settle(b, b->resolve(b, node, &req, "127.0.0.1", "ssh", JNET_STREAM, 0),
+              &req, &cnt));
+  err = 0;
+out:
+  b->stop(b); /* closes lsn, c and u */
+  jnet_backend_free(b);
+  return err;
+}
+
+START_TEST(allocation_failures_give_enomem_and_leave_nothing) {
+  char path[108];
+  tmp_path(path, sizeof path, "nomem");
+  long n;
+  for (n = 1; n < 200; n++) {
+    alloc_calls = 0;
+    alloc_fail_at = n;
+    ck_assert_int_eq(jnet_replace_allocator(fail_malloc, fail_realloc, free),
+                     0);
+    int err = alloc_scenario(path);
+    ck_assert_int_eq(jnet_replace_allocator(malloc, realloc, free), 0);
+    /* the unix path never outlives its socket, failure or not */
+    ck_assert_int_eq(access(path, F_OK), -1);
+    if (alloc_calls < n) { /* nothing was failed: the run must succeed */
+      ck_assert_int_eq(err, 0);
+      break;
+    }
+    ck_assert_msg(err == JNET_ENOMEM || err == 0, "fail at %ld: %s", n,
+                  jnet_err_name(err));
+  }
+  ck_assert_int_lt(n, 200);
+  ck_assert_int_gt(n, 3); /* the scenario allocates several times */
+}
+END_TEST
+
 static Suite *uv_backend_suite(void) {
   Suite *s = suite_create("uv-backend");
   TCase *tc = tcase_create("uv");
@@ -1027,6 +1131,10 @@ static Suite *uv_backend_suite(void) {
   tcase_add_test(tc, emfile_comes_back_as_a_code);
   tcase_add_test(tc, tcp_over_ipv6_loopback);
   suite_add_tcase(s, tc);
+  TCase *faults = tcase_create("faults"); /* makes its own backends */
+  tcase_set_timeout(faults, 60);
+  tcase_add_test(faults, allocation_failures_give_enomem_and_leave_nothing);
+  suite_add_tcase(s, faults);
   return s;
 }
 
