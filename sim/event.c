@@ -53,6 +53,8 @@ void jnet__ev_cancel(jnet__sim *sim, jnet__event *ev) {
     return;
   uint32_t i = ev->idx - 1;
   ev->idx = 0;
+  if (ev->weak)
+    sim->weak_n--;
   h->n--;
   if (i == h->n)
     return;
@@ -75,6 +77,8 @@ int jnet__ev_schedule(jnet__sim *sim, jnet__event *ev, uint64_t t_ns) {
   }
   ev->t_ns = t_ns;
   ev->seq = sim->ev_seq++;
+  if (ev->weak)
+    sim->weak_n++;
   h->v[h->n] = ev;
   h->n++;
   sift_up(h, h->n - 1);

@@ -56,6 +56,7 @@ typedef struct jnet__event {
   uint64_t seq;     /* insertion order: ties at equal times */
   uint32_t idx;     /* heap index + 1; 0 when not queued */
   uint8_t kind;
+  uint8_t weak;     /* does not keep a run alive (persist, linger timers) */
 } jnet__event;
 
 typedef struct jnet__heap {
@@ -333,6 +334,7 @@ struct jnet_sim {
   uint64_t now_ns;
   uint64_t ev_seq;
   jnet__heap heap;
+  uint32_t weak_n;      /* weak events in the heap */
   jnet_node **hosts;
   uint32_t nhosts, cap_hosts;
   jnet__htab host_ips;  /* jnet__ipent chains */

@@ -473,8 +473,11 @@ int jnet__sock_connect(jnet__sock *s, const struct sockaddr *sa,
                                                 ? JNET__P_UDGRAM
                                                 : JNET__P_USTREAM,
                                   name, 0) != NULL;
+      int abstract = name[0] == '@';
       jnet__free(name);
-      return other ? JNET_EPROTOTYPE : JNET_ENOENT;
+      /* A path names a file (gone: ENOENT); an abstract name does not. */
+      return other ? JNET_EPROTOTYPE
+                   : abstract ? JNET_ECONNREFUSED : JNET_ENOENT;
     }
     if (s->type == 0 && peer->state != JNET__ST_LISTEN) {
       jnet__free(name);

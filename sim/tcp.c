@@ -149,10 +149,14 @@ static void send_rst_for(jnet__sim *sim, const jnet__spkt *in) {
   jnet__net_send(sim, p, 1);
 }
 
-static void arm(jnet__sock *s, uint64_t after_ns) {
+/* Arm the socket's one timer; `weak` for timers no operation waits on. */
+static void arm_timer(jnet__sock *s, uint64_t after_ns, int weak) {
   jnet__sim *sim = s->host->sim;
+  jnet__ev_cancel(sim, &s->tev);
+  s->tev.weak = (uint8_t)weak;
   (void)jnet__ev_schedule(sim, &s->tev, sim->now_ns + after_ns);
 }
+#define arm(s, t) arm_timer(s, t, 0)
 
 static void disarm(jnet__sock *s) { jnet__ev_cancel(s->host->sim, &s->tev); }
 
@@ -202,7 +206,7 @@ void jnet__tcp_output(jnet__sock *s) {
       n = wnd;
     if (n == 0) {
       if (in_flight == 0 && s->tev.idx == 0)
-        arm(s, s->rto_ns); /* persist: probe the zero window */
+        arm_timer(s, s->rto_ns, 1); /* persist: probe the zero window */
       return;
     }
     if (n < s->mss && n == unsent && in_flight > 0 && !s->nodelay)
@@ -214,14 +218,14 @@ void jnet__tcp_output(jnet__sock *s) {
     }
     send_seg(s, s->snd_nxt, flags, n);
     s->snd_nxt += n;
-    if (s->tev.idx == 0)
+    if (s->tev.idx == 0 || s->tev.weak)
       arm(s, s->rto_ns);
   }
   if (s->shut_wr && !s->fin_sent) {
     send_seg(s, s->snd_nxt, JNET__TCP_FIN | JNET__TCP_ACK, 0);
     s->snd_nxt++;
     s->fin_sent = 1;
-    if (s->tev.idx == 0)
+    if (s->tev.idx == 0 || s->tev.weak)
       arm(s, s->rto_ns);
   }
 }
@@ -340,7 +344,7 @@ void jnet__tcp_close(jnet__sock *s) {
     jnet__tcp_output(s);
   }
   if (!maybe_reap(s) && s->tev.idx == 0)
-    arm(s, s->fin_acked ? ORPHAN_NS : s->rto_ns);
+    arm_timer(s, s->fin_acked ? ORPHAN_NS : s->rto_ns, s->fin_acked);
 }
 
 /* ---- Timer --------------------------------------------------------------------------- */
@@ -388,7 +392,7 @@ void jnet__tcp_timer(jnet__sim *sim, jnet__sock *s) {
     s->snd_nxt = s->snd_una;
     s->fin_sent = 0;
     jnet__tcp_output(s);
-    if (s->tev.idx == 0)
+    if (s->tev.idx == 0 || s->tev.weak)
       arm(s, s->rto_ns);
     return;
   }
@@ -396,7 +400,7 @@ void jnet__tcp_timer(jnet__sim *sim, jnet__sock *s) {
   if (unsent > 0 && s->snd_wnd == 0) { /* zero-window probe */
     send_seg(s, s->snd_una - 1, JNET__TCP_ACK, 0);
     backoff(s);
-    arm(s, s->rto_ns);
+    arm_timer(s, s->rto_ns, 1);
     return;
   }
   if (s->detached && s->fin_acked) /* orphan timeout (FIN_WAIT2) */
@@ -635,5 +639,5 @@ void jnet__tcp_input(jnet__sim *sim, jnet__spkt *p) {
     return;
   jnet__tcp_output(s);
   if (s->detached && s->fin_acked && s->tev.idx == 0)
-    arm(s, ORPHAN_NS);
+    arm_timer(s, ORPHAN_NS, 1);
 }
