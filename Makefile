@@ -46,3 +46,6 @@ sanitize: deps
 
 clean:
 	rm -rf $(BUILD) build-san
+
+# valgrind, fuzz, lint
+-include mk/hardening.mk
