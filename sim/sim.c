@@ -28,6 +28,8 @@ void jnet_sim_free(jnet_sim *sim) {
   if (sim->backend_free != NULL)
     sim->backend_free(sim->backend);
   for (uint32_t i = 0; i < sim->nhosts; i++)
+    sim->hosts[i]->up = 0; /* sockets vanish without packets */
+  for (uint32_t i = 0; i < sim->nhosts; i++)
     while (sim->hosts[i]->socks != NULL)
       jnet__sock_destroy(sim->hosts[i]->socks);
   for (uint32_t i = 0; i < sim->heap.n; i++) {

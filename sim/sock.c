@@ -228,17 +228,21 @@ void jnet__sock_destroy(jnet__sock *s) {
       s->listener->aq_len--;
     }
   }
-  while (s->aq_head != NULL) { /* queued connections of a listener */
-    jnet__sock *c = s->aq_head;
-    s->aq_head = c->aq_next;
-    c->listener = NULL;
-    s->aq_len--;
-    if (sim->crashing == s->host)
-      jnet__sock_destroy(c);
-    else
-      jnet__tcp_close(c); /* unaccepted: reset */
+  if (s->state == JNET__ST_LISTEN) {
+    /* Its queued and embryonic connections go with it, reset (Linux). */
+    s->state = JNET__ST_CLOSED;
+    for (;;) {
+      jnet__sock *c = s->host->socks;
+      while (c != NULL && c->listener != s)
+        c = c->host_next;
+      if (c == NULL)
+        break;
+      if (sim->crashing == s->host || !s->host->up)
+        jnet__sock_destroy(c);
+      else
+        jnet__tcp_close(c);
+    }
   }
-  s->aq_tail = NULL;
   jnet__udp_drop_queue(s);
   while (s->groups != NULL) {
     jnet__mgroup *g = s->groups;
