@@ -24,6 +24,9 @@
 
 #define HB_MAX_PEERS 16
 #define HB_NAME_MAX 32
+/* Times closer than this are equal: jnet_now() is a double over a
+ * nanosecond clock, and a 1e-16 s wait would not move it. */
+#define HB_EPS_S 1e-6
 
 typedef struct hb_peer {
   char name[HB_NAME_MAX];
@@ -95,7 +98,7 @@ static double check_deadlines(hb_state *st, double now) {
     if (pe->suspected || !pe->watched)
       continue;
     double due = pe->last_s + st->timeout_s;
-    if (due <= now)
+    if (due <= now + HB_EPS_S)
       suspect(st, pe, due);
     else if (due < next)
       next = due;
@@ -174,9 +177,9 @@ static void hb_run(jnet_prog_ctx *ctx, int sending) {
   double next_send = now;
   for (;;) {
     now = jnet_now();
-    if (now >= st.until_s)
+    if (now + HB_EPS_S >= st.until_s)
       break;
-    if (sending && now >= next_send) {
+    if (sending && now + HB_EPS_S >= next_send) {
       char msg[64];
       int n = snprintf(msg, sizeof msg, "HB %s %lu", st.self, seq++);
       for (int i = 0; i < st.npeers; i++)

@@ -27,6 +27,9 @@
 #define KV_KEY_MAX 32 /* bytes, NUL included */
 #define KV_VAL_MAX 48 /* bytes, NUL included */
 #define KV_LINE_MAX 256
+/* Deadlines closer than this count as reached: jnet_now() is a double over a
+ * nanosecond clock, and waiting 1e-16 s would not move it. */
+#define KV_EPS_S 1e-6
 
 enum { KV_BACKUP = 0, KV_PRIMARY = 1 };
 

@@ -73,7 +73,7 @@ static int to_primary(kv_client *cl, const char *req, char *reply,
                       size_t cap, double deadline) {
   int nservers = cl->cfg->servers[1] != NULL ? 2 : 1;
   int failures = 0;
-  while (jnet_now() < deadline) {
+  while (deadline - jnet_now() > KV_EPS_S) {
     int rc = request(cl, cl->cur, req, reply, cap);
     if (rc == JNET_ECANCELED)
       return rc;

@@ -478,8 +478,7 @@ static void accept_fiber(void *arg) {
 static void ticker(kv_server *s) {
   kv_disk *d = s->disk;
   while (!s->stopping) {
-    double now = jnet_now();
-    if (now >= s->cfg.stop_at_s)
+    if (s->cfg.stop_at_s - jnet_now() <= KV_EPS_S)
       break;
     if (s->peer[0] != '\0') {
       if (d->role == KV_PRIMARY)

@@ -34,7 +34,7 @@ int kv_read_line(jnet_stream s, jnet_buf *b, char *line, size_t cap,
     if (b->len >= cap) /* no newline yet: all of b is this one line */
       return JNET_EMSGSIZE;
     double left = deadline - jnet_now();
-    if (left <= 0)
+    if (left <= KV_EPS_S)
       return JNET_ETIMEDOUT;
     ssize_t r = jnet_read(s, 4096, b, left);
     if (r == 0)
@@ -97,7 +97,7 @@ int kv_connect(const char *host, const char *port, double timeout_s,
   rc = JNET_ETIMEDOUT;
   while (!op->done) {
     double left = deadline - jnet_now();
-    if (left <= 0)
+    if (left <= KV_EPS_S)
       break;
     int err = jnet_sleep(left < 0.001 ? left : 0.001);
     if (err < 0) { /* our node crashed */

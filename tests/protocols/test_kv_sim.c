@@ -56,7 +56,7 @@ static void server_cfg(kv_server_config *c, const char *self,
   c->stop_at_s = 30.0;
 }
 
-static world *world_new(uint64_t seed, int buggy, int ops) {
+static world *world_new(uint64_t seed, int buggy, int ops, double loss) {
   world *w = calloc(1, sizeof *w);
   jnet_link_params lp;
   ck_assert_ptr_nonnull(w);
@@ -73,7 +73,8 @@ static world *world_new(uint64_t seed, int buggy, int ops) {
   jnet_link_params_default(&lp);
   lp.latency_ns = 2 * JNET_SIM_MS;
   lp.jitter_ns = 1 * JNET_SIM_MS;
-  ck_assert_int_eq(jnet_sim_link(w->sim, NULL, NULL, &lp), 0);
+  lp.loss = loss;
+  ck_assert_int_eq(jnet_sim_link(w->sim, w->p, NULL, &lp), 0); /* default */
   ck_assert_int_eq(jnet_sim_set_limits(w->sim, 60 * JNET_SIM_S, 0), 0);
   server_cfg(&w->ps.cfg, "p", "b", KV_PRIMARY, buggy);
   server_cfg(&w->bs.cfg, "b", "p", KV_BACKUP, buggy);
@@ -124,7 +125,7 @@ static void assert_replicated(const kv_disk *from, const kv_disk *to) {
 }
 
 START_TEST(no_faults_every_write_acked_and_on_both_disks) {
-  world *w = world_new(1, 0, 60);
+  world *w = world_new(1, 0, 60, 0);
   world_run(w);
   ck_assert_int_eq(w->run_err, 0);
   ck_assert(w->client_done);
@@ -139,7 +140,7 @@ START_TEST(no_faults_every_write_acked_and_on_both_disks) {
 END_TEST
 
 START_TEST(primary_crash_fails_over_and_old_primary_rejoins_as_backup) {
-  world *w = world_new(2, 0, 80);
+  world *w = world_new(2, 0, 80, 0);
   at_ms(w, 150, crash_p);
   at_ms(w, 700, restart_p);
   world_run(w);
@@ -161,7 +162,7 @@ END_TEST
  * backup takes over, the old primary must not acknowledge anything. */
 START_TEST(partition_between_servers_loses_no_acked_write) {
   for (uint64_t seed = 1; seed <= 5; seed++) {
-    world *w = world_new(seed, 0, 80);
+    world *w = world_new(seed, 0, 80, 0.01);
     at_ms(w, 100, partition_pb);
     at_ms(w, 700, heal_pb);
     world_run(w);
@@ -184,7 +185,7 @@ START_TEST(ack_before_replicate_loses_writes_the_correct_one_does_not) {
   int buggy_lost = 0;
   for (uint64_t seed = 1; seed <= 40; seed++) {
     for (int buggy = 0; buggy <= 1; buggy++) {
-      world *w = world_new(seed, buggy, 60);
+      world *w = world_new(seed, buggy, 60, 0.03);
       at_ms(w, 40 + seed * 7 % 100, crash_p);
       at_ms(w, 900, restart_p);
       world_run(w);
@@ -207,7 +208,7 @@ START_TEST(same_seed_same_fingerprint_and_result) {
   uint64_t fp[2];
   int acked[2];
   for (int i = 0; i < 2; i++) {
-    world *w = world_new(7, 0, 40);
+    world *w = world_new(7, 0, 40, 0);
     at_ms(w, 120, crash_p);
     at_ms(w, 500, restart_p);
     world_run(w);
