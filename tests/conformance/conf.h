@@ -135,5 +135,6 @@ void conf_add_dgram(Suite *s);
 void conf_add_addr(Suite *s);
 void conf_add_opts(Suite *s);
 void conf_add_args(Suite *s);
+void conf_add_more(Suite *s);
 
 #endif /* CONF_H */
