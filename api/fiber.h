@@ -17,8 +17,10 @@ typedef struct jnet__coro jnet__coro; /* opaque */
 /* Create a coroutine that will run fn(arg) on its own stack of at least
  * stack_bytes (rounded up to pages; from a per-thread pool of mmap'd stacks
  * with a PROT_NONE guard page below, reused after jnet__coro_free). It does
- * not run until switched to.
- * Returns 0, JNET_EINVAL (NULL out or fn), JNET_ENOMEM. */
+ * not run until switched to. A pool keeps up to 256 free stacks per size,
+ * for up to 4 sizes; more are unmapped when freed.
+ * Returns 0; JNET_EINVAL (NULL out or fn, stack_bytes 0 or over 1 GiB);
+ * JNET_ENOMEM (allocation, mmap or mprotect failed; *out is then NULL). */
 int jnet__coro_new(jnet__coro **out, size_t stack_bytes, void (*fn)(void *),
                    void *arg);
 

@@ -190,8 +190,7 @@ START_TEST(allocation_failure_gives_enomem) {
   ck_assert_int_eq(jnet_replace_allocator(failing_malloc, realloc, free), 0);
   fail_allocs = 1;
   jnet__coro *c = (jnet__coro *)&c;
-  ck_assert_int_eq(jnet__coro_new(&c, STACK_BYTES, noop_fn, NULL),
-                   JNET_ENOMEM);
+  ck_assert_int_eq(jnet__coro_new(&c, STACK_BYTES, noop_fn, NULL), JNET_ENOMEM);
   ck_assert_ptr_null(c);
   fail_allocs = 0;
   c = spawn(noop_fn, NULL, STACK_BYTES);
@@ -405,8 +404,8 @@ END_TEST
 static volatile double one = 1.0, three = 3.0;
 
 typedef struct {
-  int mode;       /* fegetround() in the coroutine after a round trip */
-  double third;   /* 1/3 computed there (SSE: rounded by MXCSR) */
+  int mode;     /* fegetround() in the coroutine after a round trip */
+  double third; /* 1/3 computed there (SSE: rounded by MXCSR) */
 } round_seen;
 
 static void round_fn(void *arg) {
@@ -435,87 +434,11 @@ START_TEST(rounding_mode_is_per_context) {
 }
 END_TEST
 
-#if defined(__x86_64__)
-/* regs_survive(fn, magic): load magic+0..5 into rbx, rbp, r12-r15, call fn,
- * and return 1 if all six still hold their values afterwards. Both sides of
- * a switch use it with different magics: a switch that fails to restore a
- * callee-saved register shows the other side's value. */
-int regs_survive(void (*fn)(void), uint64_t magic);
-__asm__(".text\n"
-        ".p2align 4\n"
-        ".type regs_survive, @function\n"
-        "regs_survive:\n"
-        "  pushq %rbp; pushq %rbx; pushq %r12; pushq %r13; pushq %r14;"
-        "  pushq %r15\n"
-        "  subq $8, %rsp\n" /* 16-byte alignment at the call */
-        "  movq %rsi, %rbx\n"
-        "  leaq 1(%rsi), %rbp\n"
-        "  leaq 2(%rsi), %r12\n"
-        "  leaq 3(%rsi), %r13\n"
-        "  leaq 4(%rsi), %r14\n"
-        "  leaq 5(%rsi), %r15\n"
-        "  pushq %rsi; pushq %rsi\n" /* keep magic on the stack */
-        "  call *%rdi\n"
-        "  popq %rsi; popq %rsi\n"
-        "  xorl %eax, %eax\n"
-        "  cmpq %rsi, %rbx; jne 1f\n"
-        "  leaq 1(%rsi), %rcx; cmpq %rcx, %rbp; jne 1f\n"
-        "  leaq 2(%rsi), %rcx; cmpq %rcx, %r12; jne 1f\n"
-        "  leaq 3(%rsi), %rcx; cmpq %rcx, %r13; jne 1f\n"
-        "  leaq 4(%rsi), %rcx; cmpq %rcx, %r14; jne 1f\n"
-        "  leaq 5(%rsi), %rcx; cmpq %rcx, %r15; jne 1f\n"
-        "  movl $1, %eax\n"
-        "1:\n"
-        "  addq $8, %rsp\n"
-        "  popq %r15; popq %r14; popq %r13; popq %r12; popq %rbx; popq %rbp\n"
-        "  ret\n");
-
-#elif defined(__aarch64__)
-/* regs_survive(fn, magic): load magic+1..10 into x19-x28 and magic+11..18
- * into d8-d15, call fn, return 1 if all of them still hold their values. */
-int regs_survive(void (*fn)(void), uint64_t magic);
-#define RS_CHECK_X(r, k) "add x9, x1, #" #k "\n cmp " #r ", x9\n b.ne 1f\n"
-#define RS_CHECK_D(r, k)                                                       \
-  "add x9, x1, #" #k "\n fmov x10, " #r "\n cmp x10, x9\n b.ne 1f\n"
-#define RS_SET_D(r, k) "add x9, x1, #" #k "\n fmov " #r ", x9\n"
-__asm__(".text\n"
-        ".p2align 4\n"
-        ".type regs_survive, %function\n"
-        "regs_survive:\n"
-        "stp x29, x30, [sp, #-176]!\n"
-        "stp x19, x20, [sp, #16]\n stp x21, x22, [sp, #32]\n"
-        "stp x23, x24, [sp, #48]\n stp x25, x26, [sp, #64]\n"
-        "stp x27, x28, [sp, #80]\n"
-        "stp d8, d9, [sp, #96]\n stp d10, d11, [sp, #112]\n"
-        "stp d12, d13, [sp, #128]\n stp d14, d15, [sp, #144]\n"
-        "str x1, [sp, #160]\n" /* keep magic on the stack */
-        "add x19, x1, #1\n add x20, x1, #2\n add x21, x1, #3\n"
-        "add x22, x1, #4\n add x23, x1, #5\n add x24, x1, #6\n"
-        "add x25, x1, #7\n add x26, x1, #8\n add x27, x1, #9\n"
-        "add x28, x1, #10\n" RS_SET_D(d8, 11) RS_SET_D(d9, 12)
-            RS_SET_D(d10, 13) RS_SET_D(d11, 14) RS_SET_D(d12, 15)
-                RS_SET_D(d13, 16) RS_SET_D(d14, 17) RS_SET_D(d15, 18)
-        "blr x0\n"
-        "ldr x1, [sp, #160]\n"
-        "mov x0, #0\n" RS_CHECK_X(x19, 1) RS_CHECK_X(x20, 2) RS_CHECK_X(x21, 3)
-            RS_CHECK_X(x22, 4) RS_CHECK_X(x23, 5) RS_CHECK_X(x24, 6)
-                RS_CHECK_X(x25, 7) RS_CHECK_X(x26, 8) RS_CHECK_X(x27, 9)
-                    RS_CHECK_X(x28, 10) RS_CHECK_D(d8, 11) RS_CHECK_D(d9, 12)
-                        RS_CHECK_D(d10, 13) RS_CHECK_D(d11, 14)
-                            RS_CHECK_D(d12, 15) RS_CHECK_D(d13, 16)
-                                RS_CHECK_D(d14, 17) RS_CHECK_D(d15, 18)
-        "mov x0, #1\n"
-        "1:\n"
-        "ldp x19, x20, [sp, #16]\n ldp x21, x22, [sp, #32]\n"
-        "ldp x23, x24, [sp, #48]\n ldp x25, x26, [sp, #64]\n"
-        "ldp x27, x28, [sp, #80]\n"
-        "ldp d8, d9, [sp, #96]\n ldp d10, d11, [sp, #112]\n"
-        "ldp d12, d13, [sp, #128]\n ldp d14, d15, [sp, #144]\n"
-        "ldp x29, x30, [sp], #176\n"
-        "ret\n");
-#endif
-
 #if defined(__x86_64__) || defined(__aarch64__)
+/* regs_survive.S: load every callee-saved register with magic+k, call fn,
+ * return 1 if they all survived. */
+int regs_survive(void (*fn)(void), uint64_t magic);
+
 static jnet__coro *regs_coro;
 static int regs_coro_ok;
 
@@ -625,7 +548,7 @@ static void write_below_fn(void *arg) {
   uintptr_t start, end;
   char below[5];
   mapping_of(__builtin_frame_address(0), &start, &end, below);
-  ck_assert_str_eq(below, "---p"); /* the guard page */
+  ck_assert_str_eq(below, "---p");   /* the guard page */
   *(volatile char *)(start - 1) = 1; /* SIGSEGV */
   ck_abort_msg("wrote into the guard page");
 }
@@ -645,9 +568,7 @@ static long runaway(long depth) {
   return runaway(depth + 1) + frame[0];
 }
 
-static void overflow_fn(void *arg) {
-  *(long *)arg = runaway(0);
-}
+static void overflow_fn(void *arg) { *(long *)arg = runaway(0); }
 
 START_TEST(unbounded_recursion_hits_the_guard_page) {
   long out = 0;
@@ -663,7 +584,7 @@ static void smash_canary_fn(void *arg) {
   char below[5];
   mapping_of(__builtin_frame_address(0), &start, &end, below);
   *(volatile uint64_t *)start ^= 0xffff; /* the canary word */
-  jnet__coro_yield_to_main(); /* checked here: abort */
+  jnet__coro_yield_to_main();            /* checked here: abort */
 }
 
 START_TEST(smashed_canary_aborts_on_switch_out) {
@@ -701,8 +622,7 @@ static Suite *fiber_suite(void) {
   tcase_add_test(st, deep_recursion_within_the_stack_size_works);
   ADD_SEGV_TEST(st, writing_below_the_stack_segfaults);
   ADD_SEGV_TEST(st, unbounded_recursion_hits_the_guard_page);
-  tcase_add_test_raise_signal(st, smashed_canary_aborts_on_switch_out,
-                              SIGABRT);
+  tcase_add_test_raise_signal(st, smashed_canary_aborts_on_switch_out, SIGABRT);
   suite_add_tcase(s, st);
   return s;
 }
