@@ -1,7 +1,8 @@
 /* t_server.c — conformance: servers. accept_loop and jnet_server with a
  * handler (jnet closes each conn after it), concurrency (50 clients,
  * handlers in fibers of their own, draining pending connections), busy
- * streams, and the scheduler (jnet_go FIFO, jnet_sleep and jnet_now). */
+ * streams, and the scheduler (jnet_go FIFO, nodes, jnet_sleep, jnet_now,
+ * jnet_run_until). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -496,6 +497,62 @@ START_TEST(go_inside_a_fiber_runs_fifo_after_the_caller_yields) {
 }
 END_TEST
 
+static void f_node(void *arg) {
+  conf *t = arg;
+  conf_log(t, jnet_self_node() == jnet_loop_node(t->loop) ? 'n' : 'x');
+  t->count++;
+}
+
+static void f_node_main(void *arg) {
+  conf *t = arg;
+  CONF_REC(t, 0, jnet_self_node() == jnet_loop_node(t->loop));
+  CONF_REC(t, 1, jnet_go_on(t->loop, jnet_self_node(), f_node, t));
+  CONF_REC(t, 2, jnet_go(NULL, f_node, t));
+  CONF_REC(t, 3, jnet_yield());
+  t->done = 1;
+}
+
+START_TEST(fibers_run_on_the_loops_default_node) {
+  conf *t = conf_open();
+  ck_assert_ptr_nonnull(jnet_loop_node(t->loop));
+  ck_assert_ptr_null(jnet_self_node());
+  conf_run(t, f_node_main);
+  CONF_EQ(t, 0, 1);
+  CONF_EQ(t, 1, 0);
+  CONF_EQ(t, 2, 0);
+  CONF_EQ(t, 3, 0);
+  ck_assert_int_eq(t->count, 2);
+  ck_assert_str_eq(t->log, "nn");
+  conf_close(t);
+}
+END_TEST
+
+static void f_slow(void *arg) {
+  conf *t = arg;
+  CONF_REC(t, 0, jnet_sleep(0.3));
+  t->count++;
+  t->done = 1;
+}
+
+START_TEST(run_until_returns_at_the_deadline_and_run_finishes) {
+  conf *t = conf_open();
+  ck_assert_int_eq(jnet_go(t->loop, f_slow, t), 0);
+  double t0 = jnet_now();
+  ck_assert_int_eq(jnet_run_until(t->loop, t0 + 0.05), 0);
+  ck_assert_int_eq(t->count, 0); /* still sleeping */
+  double t1 = jnet_now();
+  ck_assert_msg(t1 >= t0 + 0.05 - 1e-6 && t1 < t0 + 0.3,
+                "[%s] run_until returned at %+.6f s", conf_backend_name,
+                t1 - t0);
+  ck_assert_int_eq(jnet_run_once(t->loop), 1); /* work is left */
+  ck_assert_int_eq(jnet_run(t->loop), 0);
+  ck_assert_int_eq(t->count, 1);
+  ck_assert(jnet_now() >= t0 + 0.3 - 1e-6);
+  CONF_EQ(t, 0, 0);
+  conf_close(t);
+}
+END_TEST
+
 void conf_add_server(Suite *s) {
   CONF_CASE(s, accept_loop_returns_zero_once_its_server_is_closed);
   CONF_CASE(s, server_handler_conn_is_closed_when_handler_returns);
@@ -509,4 +566,6 @@ void conf_add_server(Suite *s) {
   CONF_CASE(s, many_fibers_all_run_to_completion);
   CONF_CASE(s, sleep_advances_now_by_at_least_the_time);
   CONF_CASE(s, go_inside_a_fiber_runs_fifo_after_the_caller_yields);
+  CONF_CASE(s, fibers_run_on_the_loops_default_node);
+  CONF_CASE(s, run_until_returns_at_the_deadline_and_run_finishes);
 }
