@@ -132,7 +132,7 @@ typedef struct {
 
 typedef struct {
   jnet__coro *current; /* running context; NULL until the first switch */
-  jnet__coro *prev;    /* the context that switched to the running one */
+  jnet__coro *prev;    /* ASan: the context that switched to this one */
   jnet__coro main;     /* the thread's own stack */
   pool_class pool[POOL_CLASSES];
 } thread_state;
@@ -309,9 +309,9 @@ static void switch_to(jnet__coro *from, jnet__coro *to, int from_done) {
   assert(to != from && !to->done);
   if (from->stack != NULL)
     canary_check(from->stack);
-  T.prev = from;
   T.current = to;
 #ifdef JNET_FIBER_ASAN
+  T.prev = from;
   __sanitizer_start_switch_fiber(from_done ? NULL : &from->asan_fake_stack,
                                  to->asan_bottom, to->asan_bytes);
 #endif
