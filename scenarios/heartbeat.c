@@ -146,8 +146,11 @@ static void hb_run(jnet_prog_ctx *ctx, int sending) {
             st.timeout_s <= 0;
   if (!bad && monitor != NULL) { /* heartbeats go there too, unwatched */
     bad = st.npeers == HB_MAX_PEERS || strlen(monitor) >= HB_NAME_MAX;
-    if (!bad)
-      strcpy(st.peers[st.npeers++].name, monitor);
+    if (!bad) {
+      hb_peer *pe = &st.peers[st.npeers++];
+      memset(pe, 0, sizeof *pe); /* may hold our own name from the list */
+      strcpy(pe->name, monitor);
+    }
   }
   if (bad) {
     jnet_prog_check(ctx, "ok", 0, "bad arguments: peers/nodes=%s",
