@@ -1,5 +1,5 @@
 /* bench_util.h — what every benchmark in bench/ shares: a monotonic wall
- * clock, the median of a few trials, result lines, peak RSS.
+ * clock, CPU time, the median of a few trials, result lines, peak RSS.
  *
  * A benchmark prints one line per figure on stdout, `name<TAB>value<TAB>unit`
  * (bench/run.sh collects them into results.tsv), and anything else on
@@ -18,6 +18,13 @@
 static inline double bench_wall_s(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* CPU seconds this process has used (user + system). */
+static inline double bench_cpu_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
   return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 

@@ -7,7 +7,8 @@
  * delay both ways. A sender fiber on the client sends N 64-byte datagrams,
  * one every U virtual microseconds, to an echo server fiber on the other
  * host; a receiver fiber on the client (same socket) takes the N echoes.
- * Prints:  jnet_wall_s <seconds> echoes <n>   (exit 1 unless n == N)
+ * Prints:  jnet_wall_s <seconds> echoes <n> cpu_s <seconds>
+ * (exit 1 unless n == N); cpu_s is the process CPU time of the run.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -131,12 +132,14 @@ int main(int argc, char **argv) {
   }
   jnet_go_on(l, b, echo_server, &st);
   jnet_go_on(l, a, client, &st);
-  double t0 = bench_wall_s();
+  double t0 = bench_wall_s(), c0 = bench_cpu_s();
   int rc = jnet_run(l);
+  double cpu_s = bench_cpu_s() - c0;
   double wall_s = bench_wall_s() - t0;
   jnet_loop_free(l);
   jnet_sim_free(sim);
-  printf("jnet_wall_s %.6f echoes %ld\n", wall_s, st.echoes);
+  printf("jnet_wall_s %.6f echoes %ld cpu_s %.6f\n", wall_s, st.echoes,
+         cpu_s);
   if (rc < 0 || st.failed) fprintf(stderr, "sim_ns3_peer: run failed\n");
   return rc == 0 && !st.failed && st.echoes == st.packets ? 0 : 1;
 }

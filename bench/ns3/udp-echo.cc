@@ -5,7 +5,9 @@
 // UdpEchoClient on node 0 sends `packets` 64-byte datagrams, one every
 // `interval_us` microseconds, to a UdpEchoServer on node 1, which echoes
 // each. Prints the wall time of Simulator::Run() and how many echoes the
-// client received:  ns3_wall_s <seconds> echoes <n>
+// client received, and the process CPU time of the run (on a shared machine
+// wall time includes other processes' turns):
+//   ns3_wall_s <seconds> echoes <n> cpu_s <seconds>
 //
 // Built by run.sh in /tmp only when libns3-dev is installed:
 //   g++ -O2 udp-echo.cc $(pkg-config --cflags --libs ns3-core ns3-network \
@@ -13,6 +15,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <ctime>
 
 #include "ns3/applications-module.h"
 #include "ns3/core-module.h"
@@ -60,11 +63,14 @@ int main(int argc, char *argv[]) {
   Simulator::Stop(MicroSeconds((uint64_t)packets * interval_us) + Seconds(1));
 
   auto t0 = std::chrono::steady_clock::now();
+  std::clock_t c0 = std::clock();
   Simulator::Run();
+  std::clock_t c1 = std::clock();
   auto t1 = std::chrono::steady_clock::now();
   Simulator::Destroy();
   double wall_s = std::chrono::duration<double>(t1 - t0).count();
-  std::printf("ns3_wall_s %.6f echoes %llu\n", wall_s,
-              (unsigned long long)g_echoes);
+  double cpu_s = (double)(c1 - c0) / CLOCKS_PER_SEC;
+  std::printf("ns3_wall_s %.6f echoes %llu cpu_s %.6f\n", wall_s,
+              (unsigned long long)g_echoes, cpu_s);
   return g_echoes == packets ? 0 : 1;
 }
