@@ -25,12 +25,15 @@
 #error "SIM_UDP_BENCH must name bench/sim_udp_bench"
 #endif
 
-/* Instructions per delivered datagram, capture off. Measured around 10-30k
- * when this guard was written; a regression of several times trips it. */
-#define MAX_INSTR_PER_DATAGRAM 150000.0
-/* Capture on may cost more per datagram (headers, checksums, a write), but
- * not this much more than capture off. */
-#define MAX_PCAP_COST_RATIO 4.0
+/* Instructions per delivered datagram, capture off. Measured when this
+ * guard was written: ~3,100 (RelWithDebInfo) and ~5,900 (Debug, -O0); the
+ * ceiling is five times the Debug figure. */
+#ifndef MAX_INSTR_PER_DATAGRAM /* a build may pass a tighter one */
+#define MAX_INSTR_PER_DATAGRAM 30000.0
+#endif
+/* Capture on costs more per datagram (headers, checksums, a buffered
+ * write): measured 1.27x in both build types. */
+#define MAX_PCAP_COST_RATIO 3.0
 
 /* Run sim_udp_bench under callgrind with `datagrams` (one flow, one trial,
  * `pcap` file or NULL) and return the instructions it executed, or -1. */
