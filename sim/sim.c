@@ -204,6 +204,14 @@ int jnet__sim_run(jnet__sim *sim, uint64_t deadline_ns, int block) {
     jnet__event *e = jnet__ev_peek(sim);
     if (e != NULL && sim->heap.n == sim->weak_n && deadline_ns == NO_DEADLINE)
       return 0; /* only timers nobody waits for (zero-window probes...) */
+    uint64_t next = e ? e->t_ns : deadline_ns;
+    if (next > deadline_ns)
+      next = deadline_ns;
+    if (sim->max_time_ns && next != NO_DEADLINE && next > sim->max_time_ns) {
+      if (sim->now_ns < sim->max_time_ns)
+        sim->now_ns = sim->max_time_ns;
+      return JNET_ETIMEDOUT;
+    }
     if (e == NULL) {
       if (deadline_ns != NO_DEADLINE && sim->now_ns < deadline_ns) {
         sim->now_ns = deadline_ns;
@@ -216,8 +224,7 @@ int jnet__sim_run(jnet__sim *sim, uint64_t deadline_ns, int block) {
         sim->now_ns = deadline_ns;
       return 1;
     }
-    if ((sim->max_time_ns && e->t_ns > sim->max_time_ns) ||
-        (sim->max_events && sim->stats.events >= sim->max_events))
+    if (sim->max_events && sim->stats.events >= sim->max_events)
       return JNET_ETIMEDOUT;
     jnet__ev_pop(sim);
     if (e->t_ns > sim->now_ns)

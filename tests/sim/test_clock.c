@@ -1,0 +1,128 @@
+/* test_clock.c — virtual time: long timeouts cost no wall time, scheduled
+ * callbacks run in (time, insertion) order, limits stop a run. */
+#include "simtest.h"
+
+typedef struct clock_t_ {
+  st_world *w;
+  int r[8];
+  double t[8];
+  int order[8], norder;
+} clk;
+
+static void hour_wait(void *arg) {
+  clk *c = arg;
+  jnet_stream u;
+  c->r[0] = jnet_listen("192.0.2.1", "9000", JNET_DATAGRAM, &u);
+  jnet_buf b;
+  jnet_buf_init(&b);
+  c->r[1] = (int)jnet_recv_from(u, 100, &b, 3600.0, NULL);
+  c->t[0] = jnet_now();
+  c->r[2] = jnet_sleep(7200.0);
+  c->t[1] = jnet_now();
+  jnet_buf_free(&b);
+  jnet_close(u);
+}
+
+START_TEST(hour_long_timeout_completes_in_milliseconds) {
+  clk c = {0};
+  c.w = st_new(1, 1);
+  double w0 = st_wall_s();
+  st_go(c.w, 0, hour_wait, &c);
+  st_run(c.w);
+  double wall = st_wall_s() - w0;
+  ck_assert_int_eq(c.r[0], 0);
+  ck_assert_int_eq(c.r[1], JNET_ETIMEDOUT);
+  ck_assert_double_eq_tol(c.t[0], 3600.0, 1e-6);
+  ck_assert_int_eq(c.r[2], 0);
+  ck_assert_double_eq_tol(c.t[1], 3600.0 + 7200.0, 1e-6);
+  ck_assert_msg(wall < 1.0, "three simulated hours took %.3f s of wall time",
+                wall);
+  st_free(c.w);
+}
+END_TEST
+
+static clk *the_clk;
+static void at_a(jnet_sim *sim, void *arg) {
+  (void)sim;
+  the_clk->order[the_clk->norder] = (int)(intptr_t)arg;
+  the_clk->t[the_clk->norder++] = (double)jnet_sim_now_ns(sim) / 1e9;
+}
+
+START_TEST(at_callbacks_run_in_time_then_insertion_order) {
+  clk c = {0};
+  the_clk = &c;
+  c.w = st_new(1, 1);
+  jnet_sim *sim = c.w->sim;
+  ck_assert_int_eq(jnet_sim_at(sim, 5 * JNET_SIM_MS, at_a, (void *)1), 0);
+  ck_assert_int_eq(jnet_sim_at(sim, 1 * JNET_SIM_MS, at_a, (void *)2), 0);
+  ck_assert_int_eq(jnet_sim_at(sim, 5 * JNET_SIM_MS, at_a, (void *)3), 0);
+  ck_assert_int_eq(jnet_sim_at(sim, 0, at_a, (void *)4), 0);
+  st_run(c.w);
+  ck_assert_int_eq(c.norder, 4);
+  ck_assert_int_eq(c.order[0], 4);
+  ck_assert_int_eq(c.order[1], 2);
+  ck_assert_int_eq(c.order[2], 1);
+  ck_assert_int_eq(c.order[3], 3);
+  ck_assert_double_eq_tol(c.t[1], 0.001, 1e-12);
+  ck_assert_double_eq_tol(c.t[3], 0.005, 1e-12);
+  ck_assert_uint_eq(jnet_sim_now_ns(sim), 5 * JNET_SIM_MS);
+  /* the past is refused */
+  ck_assert_int_eq(jnet_sim_at(sim, 4 * JNET_SIM_MS, at_a, NULL), JNET_EINVAL);
+  ck_assert_int_eq(jnet_sim_at(sim, 0, NULL, NULL), JNET_EINVAL);
+  st_free(c.w);
+}
+END_TEST
+
+static void long_sleep(void *arg) {
+  clk *c = arg;
+  c->r[0] = jnet_sleep(100.0);
+  c->r[1] = 1;
+}
+
+START_TEST(max_time_limit_stops_the_run) {
+  clk c = {0};
+  c.w = st_new(1, 1);
+  jnet_sim_set_limits(c.w->sim, 10 * JNET_SIM_S, 0);
+  st_go(c.w, 0, long_sleep, &c);
+  int rc = jnet_run(c.w->loop);
+  ck_assert_int_eq(rc, JNET_ETIMEDOUT);
+  ck_assert_int_eq(c.r[1], 0); /* the sleeper never woke */
+  ck_assert_uint_eq(jnet_sim_now_ns(c.w->sim), 10 * JNET_SIM_S);
+  st_free(c.w);
+}
+END_TEST
+
+static int reschedules;
+static void again(jnet_sim *sim, void *arg) {
+  reschedules++;
+  jnet_sim_at(sim, jnet_sim_now_ns(sim) + JNET_SIM_MS, again, arg);
+}
+
+START_TEST(max_events_limit_stops_the_run) {
+  st_world *w = st_new(1, 1);
+  jnet_sim_set_limits(w->sim, 0, 100);
+  ck_assert_int_eq(jnet_sim_at(w->sim, 0, again, NULL), 0);
+  st_loop(w);
+  ck_assert_int_eq(jnet_run(w->loop), JNET_ETIMEDOUT);
+  jnet_sim_stats st;
+  jnet_sim_get_stats(w->sim, &st);
+  ck_assert_uint_eq(st.events, 100);
+  ck_assert_int_eq(reschedules, 100);
+  ck_assert_uint_eq(jnet_sim_now_ns(w->sim), 99 * JNET_SIM_MS);
+  st_free(w);
+}
+END_TEST
+
+static Suite *suite(void) {
+  Suite *s = suite_create("sim-clock");
+  TCase *tc = tcase_create("clock");
+  tcase_set_timeout(tc, 30);
+  tcase_add_test(tc, hour_long_timeout_completes_in_milliseconds);
+  tcase_add_test(tc, at_callbacks_run_in_time_then_insertion_order);
+  tcase_add_test(tc, max_time_limit_stops_the_run);
+  tcase_add_test(tc, max_events_limit_stops_the_run);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void) { return st_run_suite(suite()); }
