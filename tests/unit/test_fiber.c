@@ -290,6 +290,50 @@ START_TEST(pool_drain_unmaps_free_stacks) {
 }
 END_TEST
 
+/* The pool keeps 256 free stacks of a size; the ones freed after that are
+ * unmapped at once. */
+START_TEST(pool_keeps_at_most_256_free_stacks_per_size) {
+  enum { N = 300, KEPT = 256 };
+  jnet__coro *cs[N];
+  uintptr_t where[N];
+  for (int i = 0; i < N; i++) {
+    cs[i] = spawn(where_fn, &where[i], STACK_BYTES);
+    jnet__coro_switch(cs[i]);
+  }
+  for (int i = 0; i < N; i++)
+    jnet__coro_free(cs[i]);
+  long page = sysconf(_SC_PAGESIZE);
+  unsigned char resident;
+  for (int i = 0; i < N; i++) {
+    void *pg = (void *)(where[i] & ~((uintptr_t)page - 1));
+    int mapped = mincore(pg, (size_t)page, &resident) == 0;
+    ck_assert_msg(mapped == (i < KEPT), "stack %d mapped=%d", i, mapped);
+  }
+  jnet__coro_pool_drain();
+}
+END_TEST
+
+START_TEST(usable_stack_is_at_least_the_requested_size) {
+  const size_t sizes[] = {1, 5000, 16 * 1024, 64 * 1024 + 1, 300 * 1000};
+  for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+    uintptr_t frame = 0, start, end;
+    char below[5];
+    jnet__coro *c = spawn(where_fn, &frame, sizes[i]);
+    jnet__coro_switch(c);
+    ck_assert(jnet__coro_done(c));
+    mapping_of((const void *)frame, &start, &end, below); /* still mapped */
+    ck_assert_str_eq(below, "---p");
+    /* only coro_start's frame and the return address sit above where_fn's
+     * (~32 bytes): a stack rounded without room for its descriptor fails
+     * the page-multiple size */
+    ck_assert_msg(frame - start + 64 >= sizes[i], "size %zu: %zu below",
+                  sizes[i], (size_t)(frame - start));
+    jnet__coro_free(c);
+  }
+  jnet__coro_pool_drain();
+}
+END_TEST
+
 /* A coroutine suspended forever is freed without running again; its stack
  * serves the next coroutine. */
 static void suspend_forever_fn(void *arg) {
@@ -618,6 +662,8 @@ static Suite *fiber_suite(void) {
   tcase_add_test(st, ten_thousand_coroutines_alive_at_once);
   tcase_add_test(st, freed_stack_is_reused_for_the_same_size);
   tcase_add_test(st, pool_drain_unmaps_free_stacks);
+  tcase_add_test(st, pool_keeps_at_most_256_free_stacks_per_size);
+  tcase_add_test(st, usable_stack_is_at_least_the_requested_size);
   tcase_add_test(st, free_of_a_suspended_coroutine_drops_it);
   tcase_add_test(st, deep_recursion_within_the_stack_size_works);
   ADD_SEGV_TEST(st, writing_below_the_stack_segfaults);
