@@ -1,1 +1,404 @@
-int main(void){return 0;}
+/* test_tcp.c — the TCP model through jnet.h: short reads by MSS, refused
+ * and timed-out connects, integrity and slowdown under loss, backpressure,
+ * Nagle, half-close, resets, loopback and unix streams. */
+#include "simtest.h"
+
+typedef struct tt {
+  st_world *w;
+  size_t nbytes;
+  unsigned char *data;
+  uint64_t sum_sent, sum_got;
+  size_t got;
+  double t_write_done, t_read_done, t_first_read;
+  ssize_t first_read;
+  int r[16];
+  double sleep_s;
+  int nodelay;
+} tt;
+
+static void sink_server(void *arg) { /* accept one, read all, checksum */
+  tt *t = arg;
+  jnet_stream srv, c;
+  t->r[0] = jnet_listen("192.0.2.2", "8000", JNET_STREAM, &srv);
+  if (t->r[0] < 0)
+    return;
+  t->r[1] = jnet_accept(srv, 600, &c);
+  jnet_close(srv);
+  if (t->r[1] < 0)
+    return;
+  if (t->sleep_s > 0)
+    jnet_sleep(t->sleep_s);
+  jnet_buf b;
+  jnet_buf_init(&b);
+  ssize_t r;
+  while ((r = jnet_read(c, 100000, &b, 600)) > 0) {
+    if (t->first_read == 0) {
+      t->first_read = r;
+      t->t_first_read = jnet_now();
+    }
+  }
+  t->r[2] = (int)r;
+  t->got = b.len;
+  t->sum_got = st_fnv(b.data, b.len);
+  t->t_read_done = jnet_now();
+  jnet_buf_free(&b);
+  jnet_close(c);
+}
+
+static void source_client(void *arg) {
+  tt *t = arg;
+  jnet_stream c;
+  jnet_sleep(0.001);
+  t->r[3] = jnet_connect("192.0.2.2", "8000", JNET_STREAM, NULL, NULL, &c);
+  if (t->r[3] < 0)
+    return;
+  t->r[4] = jnet_write(c, t->data, t->nbytes, 600);
+  t->t_write_done = jnet_now();
+  jnet_close(c);
+}
+
+static tt *transfer(uint64_t seed, size_t nbytes, const jnet_link_params *lp,
+                    double reader_sleep_s) {
+  tt *t = calloc(1, sizeof *t);
+  t->w = st_new(seed, 2);
+  t->nbytes = nbytes;
+  t->data = malloc(nbytes);
+  for (size_t i = 0; i < nbytes; i++)
+    t->data[i] = st_byte(i);
+  t->sum_sent = st_fnv(t->data, nbytes);
+  t->sleep_s = reader_sleep_s;
+  if (lp)
+    ck_assert_int_eq(jnet_sim_link(t->w->sim, t->w->h[0], t->w->h[1], lp), 0);
+  st_go(t->w, 1, sink_server, t);
+  st_go(t->w, 0, source_client, t);
+  st_run(t->w);
+  for (int i = 0; i <= 4; i++)
+    ck_assert_msg(t->r[i] >= 0, "step %d: %s", i, jnet_err_name(t->r[i]));
+  return t;
+}
+
+static void tt_free(tt *t) {
+  st_free(t->w);
+  free(t->data);
+  free(t);
+}
+
+START_TEST(reads_come_back_short_by_mss_and_stream_is_intact) {
+  tt *t = transfer(1, 100000, NULL, 0);
+  ck_assert_uint_eq(t->got, 100000);
+  ck_assert_uint_eq(t->sum_got, t->sum_sent);
+  ck_assert_int_gt(t->first_read, 0);
+  ck_assert_int_le(t->first_read, 1460); /* MTU 1500 - 40 */
+  tt_free(t);
+}
+END_TEST
+
+START_TEST(loss_slows_tcp_but_the_stream_arrives_intact) {
+  jnet_link_params lp;
+  jnet_link_params_default(&lp);
+  lp.latency_ns = 5 * JNET_SIM_MS;
+  tt *clean = transfer(5, 300000, &lp, 0);
+  lp.loss = 0.05;
+  tt *lossy = transfer(5, 300000, &lp, 0);
+  ck_assert_uint_eq(clean->got, 300000);
+  ck_assert_uint_eq(lossy->got, 300000);
+  ck_assert_uint_eq(lossy->sum_got, lossy->sum_sent);
+  ck_assert_msg(lossy->t_read_done > 2 * clean->t_read_done,
+                "lossy %.3f s vs clean %.3f s", lossy->t_read_done,
+                clean->t_read_done);
+  jnet_sim_stats a, b;
+  jnet_sim_get_stats(clean->w->sim, &a);
+  jnet_sim_get_stats(lossy->w->sim, &b);
+  ck_assert_uint_eq(a.retransmits, 0);
+  ck_assert_uint_gt(b.retransmits, 0);
+  ck_assert_uint_gt(b.packets_dropped, 0);
+  tt_free(clean);
+  tt_free(lossy);
+}
+END_TEST
+
+START_TEST(bursty_loss_and_reordering_keep_the_stream_intact) {
+  jnet_link_params lp;
+  jnet_link_params_default(&lp);
+  lp.latency_ns = 2 * JNET_SIM_MS;
+  lp.jitter_ns = 3 * JNET_SIM_MS;
+  lp.ge_p = 0.02;
+  lp.ge_r = 0.3;
+  lp.ge_loss_bad = 0.8;
+  lp.duplicate = 0.05;
+  lp.reorder = 0.05;
+  tt *t = transfer(11, 200000, &lp, 0);
+  ck_assert_uint_eq(t->got, 200000);
+  ck_assert_uint_eq(t->sum_got, t->sum_sent);
+  tt_free(t);
+}
+END_TEST
+
+START_TEST(slow_reader_blocks_the_writer) {
+  tt *t = transfer(2, 1 << 20, NULL, 10.0);
+  ck_assert_uint_eq(t->got, 1 << 20);
+  ck_assert_uint_eq(t->sum_got, t->sum_sent);
+  /* 1 MiB cannot fit in 64 KiB + 64 KiB of buffers: the write waits for
+   * the reader, who starts at 10 s */
+  ck_assert_msg(t->t_write_done >= 10.0, "write done at %.3f", t->t_write_done);
+  ck_assert_double_ge(t->t_first_read, 10.0);
+  tt_free(t);
+}
+END_TEST
+
+static void refused(void *arg) {
+  tt *t = arg;
+  jnet_stream c;
+  t->r[0] = jnet_connect("192.0.2.2", "81", JNET_STREAM, NULL, NULL, &c);
+  t->t_write_done = jnet_now();
+}
+
+START_TEST(connect_to_a_closed_port_is_refused_after_one_rtt) {
+  tt t = {0};
+  t.w = st_new(1, 2);
+  st_go(t.w, 0, refused, &t);
+  st_run(t.w);
+  ck_assert_int_eq(t.r[0], JNET_ECONNREFUSED);
+  ck_assert_double_eq_tol(t.t_write_done, 0.002, 1e-6); /* SYN + RST */
+  st_free(t.w);
+}
+END_TEST
+
+START_TEST(syn_to_a_partitioned_host_times_out_after_backoff) {
+  tt t = {0};
+  t.w = st_new(1, 2);
+  ck_assert_int_eq(jnet_sim_partition(t.w->sim, t.w->h[0], t.w->h[1],
+                                      JNET_BOTH_WAYS), 0);
+  st_go(t.w, 0, refused, &t);
+  st_run(t.w);
+  ck_assert_int_eq(t.r[0], JNET_ETIMEDOUT);
+  /* 1 s initial RTO, doubling, 6 retries: 1+2+4+8+16+32+64 s */
+  ck_assert_double_eq_tol(t.t_write_done, 127.0, 1e-6);
+  jnet_sim_stats st;
+  jnet_sim_get_stats(t.w->sim, &st);
+  ck_assert_uint_eq(st.packets_sent, 7);
+  ck_assert_uint_eq(st.packets_dropped, 7);
+  st_free(t.w);
+}
+END_TEST
+
+/* Nagle: ten 1-byte writes; with Nagle the later ones wait for the ACK of
+ * the first and go out together. */
+static void nagle_server(void *arg) {
+  tt *t = arg;
+  jnet_stream srv, c;
+  jnet_listen("192.0.2.2", "8000", JNET_STREAM, &srv);
+  jnet_accept(srv, 10, &c);
+  jnet_buf b;
+  jnet_buf_init(&b);
+  t->r[0] = (int)jnet_chunk(c, 10, &b, 10);
+  t->r[1] = b.len == 10 && memcmp(b.data, "0123456789", 10) == 0;
+  jnet_buf_free(&b);
+  jnet_close(c);
+  jnet_close(srv);
+}
+
+static void nagle_client(void *arg) {
+  tt *t = arg;
+  jnet_stream c;
+  jnet_sleep(0.001);
+  t->r[2] = jnet_connect("192.0.2.2", "8000", JNET_STREAM, NULL, NULL, &c);
+  jnet_sleep(0.1);
+  for (int i = 0; i < 10; i++) {
+    jnet_write(c, &"0123456789"[i], 1, 10);
+    if (t->nodelay)
+      jnet_flush(c);
+  }
+  jnet_sleep(1);
+  jnet_close(c);
+}
+
+static uint64_t nagle_packets(int nodelay) {
+  tt t = {0};
+  t.nodelay = nodelay;
+  t.w = st_new(1, 2);
+  st_go(t.w, 1, nagle_server, &t);
+  st_go(t.w, 0, nagle_client, &t);
+  jnet_sim_stats a, b;
+  jnet_sim_get_stats(t.w->sim, &a);
+  st_run(t.w);
+  jnet_sim_get_stats(t.w->sim, &b);
+  ck_assert_int_eq(t.r[0], 10);
+  ck_assert_int_eq(t.r[1], 1);
+  ck_assert_int_eq(t.r[2], 0);
+  st_free(t.w);
+  return b.packets_sent - a.packets_sent;
+}
+
+START_TEST(nagle_coalesces_small_writes_and_flush_does_not) {
+  uint64_t with = nagle_packets(0), without = nagle_packets(1);
+  /* handshake 3 + FIN exchange 4 are common; data + ACKs differ */
+  ck_assert_msg(without >= with + 8, "nagle %llu packets, nodelay %llu",
+                (unsigned long long)with, (unsigned long long)without);
+}
+END_TEST
+
+/* Half-close: the client shuts its write side, the server reads EOF after
+ * the data and still answers. */
+static void half_server(void *arg) {
+  tt *t = arg;
+  jnet_stream srv, c;
+  jnet_listen("192.0.2.2", "8000", JNET_STREAM, &srv);
+  t->r[0] = jnet_accept(srv, 10, &c);
+  jnet_buf b;
+  jnet_buf_init(&b);
+  t->r[1] = (int)jnet_read_all(c, &b, 10);
+  t->r[2] = b.len == 4 && memcmp(b.data, "ping", 4) == 0;
+  t->r[3] = jnet_write(c, "pong", 4, 10);
+  jnet_buf_free(&b);
+  jnet_close(c);
+  jnet_close(srv);
+}
+
+static void half_client(void *arg) {
+  tt *t = arg;
+  jnet_stream c;
+  jnet_sleep(0.001);
+  t->r[4] = jnet_connect("h1", "8000", JNET_STREAM, NULL, NULL, &c);
+  t->r[5] = jnet_write(c, "ping", 4, 10);
+  t->r[6] = jnet_shutdown(c, JNET_SHUT_WR);
+  t->r[7] = jnet_write(c, "more", 4, 10);
+  jnet_buf b;
+  jnet_buf_init(&b);
+  t->r[8] = (int)jnet_read_all(c, &b, 10);
+  t->r[9] = b.len == 4 && memcmp(b.data, "pong", 4) == 0;
+  jnet_buf_free(&b);
+  jnet_close(c);
+}
+
+START_TEST(half_close_delivers_eof_after_the_data_and_the_peer_answers) {
+  tt t = {0};
+  t.w = st_new(1, 2);
+  st_go(t.w, 1, half_server, &t);
+  st_go(t.w, 0, half_client, &t);
+  st_run(t.w);
+  ck_assert_int_eq(t.r[0], 0);
+  ck_assert_int_eq(t.r[1], 4);
+  ck_assert_int_eq(t.r[2], 1);
+  ck_assert_int_eq(t.r[3], 0);
+  ck_assert_int_eq(t.r[4], 0);
+  ck_assert_int_eq(t.r[5], 0);
+  ck_assert_int_eq(t.r[6], 0);
+  ck_assert_int_eq(t.r[7], JNET_EPIPE);
+  ck_assert_int_eq(t.r[8], 4);
+  ck_assert_int_eq(t.r[9], 1);
+  st_free(t.w);
+}
+END_TEST
+
+/* Closing with unread data resets the connection: the peer's read gets
+ * JNET_ECONNRESET. */
+static void rst_server(void *arg) {
+  tt *t = arg;
+  jnet_stream srv, c;
+  jnet_listen("192.0.2.2", "8000", JNET_STREAM, &srv);
+  jnet_accept(srv, 10, &c);
+  t->r[0] = jnet_write(c, "unread", 6, 10);
+  jnet_buf b;
+  jnet_buf_init(&b);
+  t->r[1] = (int)jnet_read(c, 10, &b, 10);
+  t->r[2] = jnet_write(c, "x", 1, 10);
+  jnet_buf_free(&b);
+  jnet_close(c);
+  jnet_close(srv);
+}
+
+static void rst_client(void *arg) {
+  tt *t = arg;
+  jnet_stream c;
+  jnet_sleep(0.001);
+  t->r[3] = jnet_connect("192.0.2.2", "8000", JNET_STREAM, NULL, NULL, &c);
+  jnet_sleep(0.5); /* the data arrives, nobody reads it */
+  jnet_close(c);
+}
+
+START_TEST(close_with_unread_data_resets_the_peer) {
+  tt t = {0};
+  t.w = st_new(1, 2);
+  st_go(t.w, 1, rst_server, &t);
+  st_go(t.w, 0, rst_client, &t);
+  st_run(t.w);
+  ck_assert_int_eq(t.r[0], 0);
+  ck_assert_int_eq(t.r[3], 0);
+  ck_assert_int_eq(t.r[1], JNET_ECONNRESET);
+  ck_assert_int_eq(t.r[2], JNET_EPIPE);
+  st_free(t.w);
+}
+END_TEST
+
+/* Loopback and unix streams inside one host. */
+static void local_server(void *arg) {
+  tt *t = arg;
+  jnet_stream srv, c;
+  const char *host = t->nodelay ? JNET_UNIX : "127.0.0.1";
+  const char *port = t->nodelay ? "@sim-test" : "8000";
+  t->r[0] = jnet_listen(host, port, JNET_STREAM, &srv);
+  t->r[1] = jnet_accept(srv, 10, &c);
+  jnet_buf b;
+  jnet_buf_init(&b);
+  t->r[2] = (int)jnet_chunk(c, 100000, &b, 10);
+  t->sum_got = st_fnv(b.data, b.len);
+  jnet_buf_free(&b);
+  jnet_close(c);
+  jnet_close(srv);
+}
+
+static void local_client(void *arg) {
+  tt *t = arg;
+  jnet_stream c;
+  jnet_sleep(0.001);
+  const char *host = t->nodelay ? JNET_UNIX : "localhost";
+  const char *port = t->nodelay ? "@sim-test" : "8000";
+  t->r[3] = jnet_connect(host, port, JNET_STREAM, NULL, NULL, &c);
+  t->r[4] = jnet_write(c, t->data, 100000, 10);
+  t->t_write_done = jnet_now();
+  jnet_close(c);
+}
+
+START_TEST(loopback_and_unix_streams_work_within_a_host) {
+  for (int unix_ = 0; unix_ < 2; unix_++) {
+    tt t = {0};
+    t.nodelay = unix_;
+    t.data = malloc(100000);
+    for (size_t i = 0; i < 100000; i++)
+      t.data[i] = st_byte(i);
+    t.w = st_new(1, 1);
+    st_go(t.w, 0, local_server, &t);
+    st_go(t.w, 0, local_client, &t);
+    st_run(t.w);
+    for (int i = 0; i <= 4; i++)
+      ck_assert_msg(t.r[i] >= 0, "unix %d step %d: %s", unix_, i,
+                    jnet_err_name(t.r[i]));
+    ck_assert_int_eq(t.r[2], 100000);
+    ck_assert_uint_eq(t.sum_got, st_fnv(t.data, 100000));
+    ck_assert_double_lt(t.t_write_done, 0.01); /* ~10 us per hop */
+    free(t.data);
+    st_free(t.w);
+  }
+}
+END_TEST
+
+static Suite *suite(void) {
+  Suite *s = suite_create("sim-tcp");
+  TCase *tc = tcase_create("tcp");
+  tcase_set_timeout(tc, 120);
+  tcase_add_test(tc, reads_come_back_short_by_mss_and_stream_is_intact);
+  tcase_add_test(tc, loss_slows_tcp_but_the_stream_arrives_intact);
+  tcase_add_test(tc, bursty_loss_and_reordering_keep_the_stream_intact);
+  tcase_add_test(tc, slow_reader_blocks_the_writer);
+  tcase_add_test(tc, connect_to_a_closed_port_is_refused_after_one_rtt);
+  tcase_add_test(tc, syn_to_a_partitioned_host_times_out_after_backoff);
+  tcase_add_test(tc, nagle_coalesces_small_writes_and_flush_does_not);
+  tcase_add_test(tc, half_close_delivers_eof_after_the_data_and_the_peer_answers);
+  tcase_add_test(tc, close_with_unread_data_resets_the_peer);
+  tcase_add_test(tc, loopback_and_unix_streams_work_within_a_host);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void) { return st_run_suite(suite()); }
