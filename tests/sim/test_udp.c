@@ -1,1 +1,356 @@
-int main(void){return 0;}
+/* test_udp.c — the UDP model through jnet.h: size limits across small MTUs,
+ * truncation, loss, duplication, corruption, broadcast and multicast with
+ * Linux's option answers, ICMP port unreachable on a connected socket, and
+ * a connected socket's sender filter. */
+#include <math.h>
+
+#include "simtest.h"
+
+typedef struct ut {
+  st_world *w;
+  int r[32];
+  int nsend, got, got_h[8];
+  const char *group;
+  jnet_link_params *lp;
+  unsigned char big[65508];
+} ut;
+
+static jnet_addr addr_of(const char *host, const char *port) {
+  jnet_addr a;
+  ck_assert_int_eq(jnet_address(host, port, JNET_DATAGRAM, &a), 0);
+  return a;
+}
+
+/* ---- Sizes ----------------------------------------------------------------- */
+
+static void big_recv(void *arg) {
+  ut *t = arg;
+  jnet_stream u;
+  t->r[0] = jnet_listen("192.0.2.2", "9000", JNET_DATAGRAM, &u);
+  jnet_buf b;
+  jnet_buf_init(&b);
+  t->r[1] = (int)jnet_recv_from(u, 70000, &b, 10, NULL);
+  t->r[2] = b.len == 65507 && memcmp(b.data, t->big, 65507) == 0;
+  jnet_buf_reset(&b);
+  t->r[3] = (int)jnet_recv_from(u, 10, &b, 10, NULL); /* truncated */
+  t->r[4] = b.len == 10 && memcmp(b.data, "0123456789", 10) == 0;
+  jnet_buf_free(&b);
+  jnet_close(u);
+}
+
+static void big_send(void *arg) {
+  ut *t = arg;
+  jnet_stream u;
+  jnet_sleep(0.001);
+  t->r[6] = jnet_listen("192.0.2.1", NULL, JNET_DATAGRAM, &u);
+  jnet_addr dst = addr_of("192.0.2.2", "9000");
+  t->r[7] = jnet_send_to(u, &dst, t->big, 65508, 1);
+  t->r[8] = jnet_send_to(u, &dst, t->big, 65507, 1);
+  t->r[9] = jnet_send_to(u, &dst, "0123456789abcdef", 16, 1);
+  jnet_close(u);
+}
+
+START_TEST(max_datagram_crosses_a_small_mtu_intact_and_bigger_is_emsgsize) {
+  ut *t = calloc(1, sizeof *t);
+  t->w = st_new(1, 2);
+  for (size_t i = 0; i < sizeof t->big; i++)
+    t->big[i] = st_byte(i);
+  jnet_link_params lp;
+  jnet_link_params_default(&lp);
+  lp.mtu = 576;
+  ck_assert_int_eq(jnet_sim_link(t->w->sim, t->w->h[0], t->w->h[1], &lp), 0);
+  st_go(t->w, 1, big_recv, t);
+  st_go(t->w, 0, big_send, t);
+  st_run(t->w);
+  ck_assert_int_eq(t->r[0], 0);
+  ck_assert_int_eq(t->r[6], 0);
+  ck_assert_int_eq(t->r[7], JNET_EMSGSIZE);
+  ck_assert_int_eq(t->r[8], 0);
+  ck_assert_int_eq(t->r[1], 65507);
+  ck_assert_int_eq(t->r[2], 1);
+  ck_assert_int_eq(t->r[3], 10);
+  ck_assert_int_eq(t->r[4], 1);
+  jnet_sim_stats st;
+  jnet_sim_get_stats(t->w->sim, &st);
+  /* 65,515 bytes of UDP in 552-byte fragments: 119 IP headers of 20 */
+  ck_assert_uint_ge(st.bytes_sent, 65515 + 119 * 20);
+  st_free(t->w);
+  free(t);
+}
+END_TEST
+
+/* ---- Loss, duplication, corruption ------------------------------------------ */
+
+static void count_recv(void *arg) {
+  ut *t = arg;
+  jnet_stream u;
+  t->r[0] = jnet_listen("192.0.2.2", "9000", JNET_DATAGRAM, &u);
+  jnet_buf b;
+  jnet_buf_init(&b);
+  for (;;) {
+    jnet_buf_reset(&b);
+    ssize_t r = jnet_recv_from(u, 100, &b, 1.0, NULL);
+    if (r < 0)
+      break;
+    t->got++;
+    if (r != 32 || memcmp(b.data, "abcdefghijklmnopqrstuvwxyz012345", 32) != 0)
+      t->r[1]++; /* corrupted */
+  }
+  jnet_buf_free(&b);
+  jnet_close(u);
+}
+
+static void count_send(void *arg) {
+  ut *t = arg;
+  jnet_stream u;
+  jnet_sleep(0.001);
+  jnet_listen("192.0.2.1", NULL, JNET_DATAGRAM, &u);
+  jnet_addr dst = addr_of("192.0.2.2", "9000");
+  for (int i = 0; i < t->nsend; i++) {
+    jnet_send_to(u, &dst, "abcdefghijklmnopqrstuvwxyz012345", 32, 1);
+    jnet_sleep(0.001);
+  }
+  jnet_close(u);
+}
+
+static ut *count_run(uint64_t seed, const jnet_link_params *lp, int n) {
+  ut *t = calloc(1, sizeof *t);
+  t->w = st_new(seed, 2);
+  t->nsend = n;
+  ck_assert_int_eq(jnet_sim_link(t->w->sim, t->w->h[0], t->w->h[1], lp), 0);
+  st_go(t->w, 1, count_recv, t);
+  st_go(t->w, 0, count_send, t);
+  st_run(t->w);
+  ck_assert_int_eq(t->r[0], 0);
+  return t;
+}
+
+START_TEST(loss_drops_about_the_configured_fraction) {
+  jnet_link_params lp;
+  jnet_link_params_default(&lp);
+  lp.loss = 0.3;
+  ut *t = count_run(4, &lp, 2000);
+  double sd = sqrt(2000 * 0.3 * 0.7); /* binomial */
+  ck_assert_msg(fabs(t->got - 1400.0) <= 5 * sd, "got %d of 2000", t->got);
+  ck_assert_int_eq(t->r[1], 0);
+  st_free(t->w);
+  free(t);
+}
+END_TEST
+
+START_TEST(duplication_delivers_twice_and_corruption_flips_a_bit) {
+  jnet_link_params lp;
+  jnet_link_params_default(&lp);
+  lp.duplicate = 1.0;
+  ut *t = count_run(4, &lp, 100);
+  ck_assert_int_eq(t->got, 200);
+  ck_assert_int_eq(t->r[1], 0);
+  st_free(t->w);
+  free(t);
+  jnet_link_params_default(&lp);
+  lp.corrupt = 0.5;
+  t = count_run(4, &lp, 1000);
+  ck_assert_int_eq(t->got, 1000);
+  double sd = sqrt(1000 * 0.25);
+  ck_assert_msg(fabs(t->r[1] - 500.0) <= 5 * sd, "%d corrupted", t->r[1]);
+  st_free(t->w);
+  free(t);
+}
+END_TEST
+
+/* ---- Broadcast and multicast ------------------------------------------------- */
+
+static void member(void *arg) { /* hosts 1..4 listen on 5000; 1, 2 join */
+  ut *t = arg;
+  jnet_node *self = jnet_self_node();
+  int idx = -1;
+  for (int i = 0; i < t->w->n; i++)
+    if (t->w->h[i] == self)
+      idx = i;
+  jnet_stream u;
+  int err = jnet_listen("0.0.0.0", "5000", JNET_DATAGRAM, &u);
+  if (err < 0) {
+    t->r[20 + idx] = err;
+    return;
+  }
+  if (t->group && idx <= 2) {
+    t->r[10 + idx] = jnet_setsockopt(u, JNET_IP_ADD_MEMBERSHIP, jnet_opt_str(t->group));
+    if (idx == 1) { /* Linux's answers */
+      t->r[13] = jnet_setsockopt(u, JNET_IP_ADD_MEMBERSHIP, jnet_opt_str(t->group));
+      t->r[14] = jnet_setsockopt(u, JNET_IP_DROP_MEMBERSHIP, jnet_opt_str("239.9.9.9"));
+      t->r[15] = jnet_setsockopt(u, JNET_IPV6_JOIN_GROUP, jnet_opt_str("ff02::1"));
+      t->r[16] = jnet_setsockopt(u, JNET_IP_MULTICAST_TTL, jnet_opt_int(256));
+      t->r[17] = jnet_setsockopt(u, JNET_IP_ADD_MEMBERSHIP, jnet_opt_str("10.0.0.1"));
+      t->r[18] = jnet_setsockopt(u, JNET_IP_MULTICAST_TTL, jnet_opt_int(8));
+    }
+  }
+  jnet_buf b;
+  jnet_buf_init(&b);
+  while (jnet_recv_from(u, 100, &b, 1.0, NULL) >= 0)
+    t->got_h[idx]++;
+  jnet_buf_free(&b);
+  jnet_close(u);
+}
+
+static void caster(void *arg) {
+  ut *t = arg;
+  jnet_stream u;
+  jnet_sleep(0.01);
+  jnet_listen("192.0.2.1", NULL, JNET_DATAGRAM, &u);
+  if (t->group) {
+    jnet_addr dst = addr_of(t->group, "5000");
+    t->r[0] = jnet_send_to(u, &dst, "m", 1, 1);
+  } else {
+    jnet_addr dst = addr_of("192.0.2.255", "5000");
+    t->r[0] = jnet_send_to(u, &dst, "b", 1, 1);
+    t->r[1] = jnet_setsockopt(u, JNET_SO_BROADCAST, jnet_opt_bool(1));
+    t->r[2] = jnet_send_to(u, &dst, "b", 1, 1);
+    dst = addr_of("255.255.255.255", "5000");
+    t->r[3] = jnet_send_to(u, &dst, "b", 1, 1);
+  }
+  jnet_close(u);
+}
+
+static ut *cast_world(const char *group) {
+  ut *t = calloc(1, sizeof *t);
+  t->w = st_new(1, 3); /* 192.0.2.1-3 */
+  t->group = group;
+  const char *far[] = {"198.51.100.7", NULL};
+  ck_assert_int_eq(jnet_sim_host(t->w->sim, "far", far, &t->w->h[3]), 0);
+  t->w->n = 4;
+  for (int i = 1; i < 4; i++)
+    st_go(t->w, i, member, t);
+  st_go(t->w, 0, caster, t);
+  st_run(t->w);
+  return t;
+}
+
+START_TEST(broadcast_needs_so_broadcast_and_reaches_the_subnet) {
+  ut *t = cast_world(NULL);
+  ck_assert_int_eq(t->r[0], JNET_EACCES);
+  ck_assert_int_eq(t->r[1], 0);
+  ck_assert_int_eq(t->r[2], 0);
+  ck_assert_int_eq(t->r[3], 0);
+  ck_assert_int_eq(t->got_h[1], 2); /* subnet + limited broadcast */
+  ck_assert_int_eq(t->got_h[2], 2);
+  ck_assert_int_eq(t->got_h[3], 0); /* another subnet */
+  st_free(t->w);
+  free(t);
+}
+END_TEST
+
+START_TEST(multicast_reaches_members_only_with_linux_option_answers) {
+  ut *t = cast_world("239.1.2.3");
+  ck_assert_int_eq(t->r[0], 0);
+  ck_assert_int_eq(t->r[11], 0);
+  ck_assert_int_eq(t->r[12], 0);
+  ck_assert_int_eq(t->r[13], JNET_EADDRINUSE);
+  ck_assert_int_eq(t->r[14], JNET_EADDRNOTAVAIL);
+  ck_assert_int_eq(t->r[15], JNET_ENOPROTOOPT);
+  ck_assert_int_eq(t->r[16], JNET_EINVAL);
+  ck_assert_int_eq(t->r[17], JNET_EINVAL);
+  ck_assert_int_eq(t->r[18], 0);
+  ck_assert_int_eq(t->got_h[1], 1);
+  ck_assert_int_eq(t->got_h[2], 1);
+  ck_assert_int_eq(t->got_h[3], 0);
+  st_free(t->w);
+  free(t);
+}
+END_TEST
+
+/* ---- Connected sockets ---------------------------------------------------------- */
+
+static void icmp_client(void *arg) {
+  ut *t = arg;
+  jnet_stream c;
+  t->r[0] = jnet_connect("192.0.2.2", "9999", JNET_DATAGRAM, NULL, NULL, &c);
+  t->r[1] = jnet_write(c, "anyone?", 7, 1);
+  jnet_buf b;
+  jnet_buf_init(&b);
+  t->r[2] = (int)jnet_read(c, 100, &b, 5);
+  t->r[3] = (int)jnet_read(c, 100, &b, 0.5); /* the error was consumed */
+  t->r[4] = jnet_shutdown(c, JNET_SHUT_RDWR);
+  jnet_close(c);
+  jnet_stream u;
+  jnet_listen("192.0.2.1", NULL, JNET_DATAGRAM, &u);
+  t->r[5] = jnet_shutdown(u, JNET_SHUT_RDWR); /* unconnected */
+  jnet_buf_free(&b);
+  jnet_close(u);
+}
+
+START_TEST(port_unreachable_refuses_the_next_read_of_a_connected_socket) {
+  ut t = {0};
+  t.w = st_new(1, 2);
+  st_go(t.w, 0, icmp_client, &t);
+  st_run(t.w);
+  ck_assert_int_eq(t.r[0], 0);
+  ck_assert_int_eq(t.r[1], 0);
+  ck_assert_int_eq(t.r[2], JNET_ECONNREFUSED);
+  ck_assert_int_eq(t.r[3], JNET_ETIMEDOUT);
+  ck_assert_int_eq(t.r[4], 0);
+  ck_assert_int_eq(t.r[5], JNET_ENOTCONN);
+  st_free(t.w);
+}
+END_TEST
+
+static void filter_server(void *arg) { /* h1: connected to h0:7000 */
+  ut *t = arg;
+  jnet_stream c;
+  t->r[0] = jnet_connect("192.0.2.1", "7000", JNET_DATAGRAM, "192.0.2.2", "7001", &c);
+  jnet_buf b;
+  jnet_buf_init(&b);
+  t->r[1] = (int)jnet_read(c, 100, &b, 5);
+  t->r[2] = b.len == 4 && memcmp(b.data, "good", 4) == 0;
+  jnet_buf_free(&b);
+  jnet_close(c);
+}
+
+static void filter_sender(void *arg) {
+  ut *t = arg;
+  jnet_node *self = jnet_self_node();
+  jnet_stream u;
+  jnet_sleep(0.01);
+  if (self == t->w->h[2]) { /* the stranger sends first */
+    jnet_listen("192.0.2.3", "7000", JNET_DATAGRAM, &u);
+    jnet_addr dst = addr_of("192.0.2.2", "7001");
+    t->r[3] = jnet_send_to(u, &dst, "evil", 4, 1);
+  } else {
+    jnet_sleep(0.01);
+    jnet_listen("192.0.2.1", "7000", JNET_DATAGRAM, &u);
+    jnet_addr dst = addr_of("192.0.2.2", "7001");
+    t->r[4] = jnet_send_to(u, &dst, "good", 4, 1);
+  }
+  jnet_close(u);
+}
+
+START_TEST(connected_socket_drops_datagrams_from_other_senders) {
+  ut t = {0};
+  t.w = st_new(1, 3);
+  st_go(t.w, 1, filter_server, &t);
+  st_go(t.w, 2, filter_sender, &t);
+  st_go(t.w, 0, filter_sender, &t);
+  st_run(t.w);
+  for (int i = 0; i <= 4; i++)
+    ck_assert_msg(t.r[i] >= 0, "step %d: %s", i, jnet_err_name(t.r[i]));
+  ck_assert_int_eq(t.r[1], 4);
+  ck_assert_int_eq(t.r[2], 1);
+  st_free(t.w);
+}
+END_TEST
+
+static Suite *suite(void) {
+  Suite *s = suite_create("sim-udp");
+  TCase *tc = tcase_create("udp");
+  tcase_set_timeout(tc, 60);
+  tcase_add_test(tc, max_datagram_crosses_a_small_mtu_intact_and_bigger_is_emsgsize);
+  tcase_add_test(tc, loss_drops_about_the_configured_fraction);
+  tcase_add_test(tc, duplication_delivers_twice_and_corruption_flips_a_bit);
+  tcase_add_test(tc, broadcast_needs_so_broadcast_and_reaches_the_subnet);
+  tcase_add_test(tc, multicast_reaches_members_only_with_linux_option_answers);
+  tcase_add_test(tc, port_unreachable_refuses_the_next_read_of_a_connected_socket);
+  tcase_add_test(tc, connected_socket_drops_datagrams_from_other_senders);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void) { return st_run_suite(suite()); }
