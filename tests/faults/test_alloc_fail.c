@@ -160,6 +160,8 @@ static void sweep(int sim_backend, int persist, long max_n) {
   arm(0, 0);
   ck_assert_msg(n <= max_n, "every one of %ld runs still injected a failure", max_n);
   ck_assert_int_ge(n, clean_count); /* each allocation of the clean run was failed once */
+  printf("%s sweep (%s): %ld allocations in a clean run, %ld runs\n",
+         sim_backend ? "sim" : "uv", persist ? "from N on" : "once", clean_count, n);
   jnet_replace_allocator(malloc, realloc, free);
 }
 
