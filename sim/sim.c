@@ -188,6 +188,7 @@ static void dispatch(jnet__sim *sim, jnet__event *e) {
     sim->at_free = a;
     jnet__trace_note(sim, JNET__TR_AT, NULL, "at");
     fn(sim, arg);
+    sim->completions++; /* it may have woken fibers (crash): let them run */
     break;
   }
   }
