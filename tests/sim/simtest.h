@@ -32,7 +32,7 @@ static inline void st_addr(int i, char *buf, size_t n) {
   else if (i < 750)
     snprintf(buf, n, "203.0.113.%d", i - 500 + 1);
   else
-    snprintf(buf, n, "10.%d.%d.%d", (i >> 16) & 255, (i >> 8) & 255, (i & 255) + 1);
+    snprintf(buf, n, "10.%d.%d.%d", i / 62500, (i / 250) % 250, i % 250 + 1);
 }
 
 static inline void st_add_host(st_world *w) {
