@@ -47,10 +47,6 @@ socklen_t jnet__ep_to_sa(const jnet__ep *ep, struct sockaddr_storage *ss) {
 
 static size_t iplen(int family) { return family == AF_INET6 ? 16 : 4; }
 
-int jnet__ip_eq(int family, const uint8_t *a, const uint8_t *b) {
-  return memcmp(a, b, iplen(family)) == 0;
-}
-
 int jnet__ip_is_any(int family, const uint8_t *ip) {
   static const uint8_t zero[16];
   return jnet__ip_eq(family, ip, zero);

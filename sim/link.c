@@ -258,7 +258,16 @@ void jnet__net_send(jnet__sim *sim, jnet__spkt *p, int to_known) {
     }
     p->to = to->id;
   }
-  uint32_t mtu = p->to == p->from ? 65536 : jnet__mtu(sim, p->from, p->to);
+  jnet__link *l = NULL;
+  uint32_t mtu = 65536;
+  if (p->to != p->from) {
+    l = jnet__link_get(sim, p->from, p->to);
+    if (l == NULL) {
+      drop(sim, p, "nomem");
+      return;
+    }
+    mtu = jnet__link_params(sim, l)->mtu;
+  }
   uint32_t wire = jnet__wire_bytes(p, mtu);
   sim->stats.packets_sent++;
   sim->stats.bytes_sent += wire;
@@ -269,11 +278,6 @@ void jnet__net_send(jnet__sim *sim, jnet__spkt *p, int to_known) {
     p->ev.kind = JNET__EV_PKT;
     if (jnet__ev_schedule(sim, &p->ev, sim->now_ns + LOOPBACK_NS) < 0)
       drop(sim, p, "nomem");
-    return;
-  }
-  jnet__link *l = jnet__link_get(sim, p->from, p->to);
-  if (l == NULL) {
-    drop(sim, p, "nomem");
     return;
   }
   const jnet_link_params *lp = jnet__link_params(sim, l);

@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include "capture.h"
@@ -87,7 +88,18 @@ socklen_t jnet__ep_to_sa(const jnet__ep *ep, struct sockaddr_storage *ss);
 int jnet__ip_is_any(int family, const uint8_t *ip);
 int jnet__ip_is_loopback(int family, const uint8_t *ip);
 int jnet__ip_is_multicast(int family, const uint8_t *ip);
-int jnet__ip_eq(int family, const uint8_t *a, const uint8_t *b);
+static inline int jnet__ip_eq(int family, const uint8_t *a, const uint8_t *b) {
+  uint64_t x[2], y[2];
+  if (family != AF_INET6) {
+    uint32_t u, v;
+    __builtin_memcpy(&u, a, 4);
+    __builtin_memcpy(&v, b, 4);
+    return u == v;
+  }
+  __builtin_memcpy(x, a, 16);
+  __builtin_memcpy(y, b, 16);
+  return x[0] == y[0] && x[1] == y[1];
+}
 /* "a.b.c.d:p" / "[v6]:p" into buf. */
 void jnet__ep_format(const jnet__ep *ep, char *buf, size_t n);
 
@@ -388,7 +400,12 @@ int jnet__htab_insert(jnet__htab *t, void *obj, uint64_t h, size_t off,
                       jnet__hfn hf);
 void jnet__htab_remove(jnet__htab *t, void *obj, uint64_t h, size_t off);
 void *jnet__htab_first(const jnet__htab *t, uint64_t h);
-uint64_t jnet__mix(uint64_t x);
+static inline uint64_t jnet__mix(uint64_t x) { /* splitmix64's finaliser */
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
 
 /* Trace: one line per event and the fingerprint (trace.c). `what` codes. */
 enum {

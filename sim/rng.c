@@ -5,13 +5,6 @@
 
 #include "model.h"
 
-uint64_t jnet__mix(uint64_t x) { /* splitmix64's finaliser */
-  x += 0x9e3779b97f4a7c15ull;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-  return x ^ (x >> 31);
-}
-
 uint64_t jnet__hash_bytes(uint64_t h, const void *p, size_t n) { /* FNV-1a */
   const uint8_t *b = p;
   for (size_t i = 0; i < n; i++) {

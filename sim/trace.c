@@ -27,37 +27,32 @@ static const char *what_name(int what) {
   }
 }
 
+/* Fold one 64-bit word into the fingerprint (FNV-1a-like, word-wise). */
+static inline uint64_t fold(uint64_t h, uint64_t w) {
+  h = (h ^ w) * 0x100000001b3ull;
+  return h ^ (h >> 29);
+}
+
 void jnet__trace_pkt(jnet__sim *sim, int what, const char *why,
                      const jnet__spkt *p) {
-  struct {
-    uint64_t t;
-    uint32_t from, to, seq, ack, len;
-    uint16_t sport, dport;
-    uint8_t what, proto, flags, why;
-  } c;
-  memset(&c, 0, sizeof c);
-  c.t = sim->now_ns;
-  c.from = p->from;
-  c.to = p->to;
-  c.seq = p->seq;
-  c.ack = p->ack;
-  c.len = p->len;
-  c.sport = p->src.port;
-  c.dport = p->dst.port;
-  c.what = (uint8_t)what;
-  c.proto = p->proto;
-  c.flags = p->flags;
-  c.why = why ? (uint8_t)why[0] : 0;
-  sim->fingerprint = jnet__hash_bytes(sim->fingerprint, &c, sizeof c);
+  uint64_t h = sim->fingerprint;
+  h = fold(h, sim->now_ns);
+  h = fold(h, ((uint64_t)p->from << 32) | p->to);
+  h = fold(h, ((uint64_t)p->seq << 32) | p->ack);
+  h = fold(h, ((uint64_t)p->len << 32) | ((uint64_t)p->src.port << 16) |
+                  p->dst.port);
+  h = fold(h, ((uint64_t)what << 24) | ((uint64_t)p->proto << 16) |
+                  ((uint64_t)p->flags << 8) | (why ? (uint8_t)why[0] : 0));
+  sim->fingerprint = h;
   if (sim->trace == NULL)
     return;
   char src[64], dst[64];
   jnet__ep_format(&p->src, src, sizeof src);
   jnet__ep_format(&p->dst, dst, sizeof dst);
-  const jnet_node *h = sim->hosts[what == JNET__TR_RECV ? p->to : p->from];
+  const jnet_node *host = sim->hosts[what == JNET__TR_RECV ? p->to : p->from];
   fprintf(sim->trace, "%llu.%09llu %s %s%s%s%s %s>%s",
           (unsigned long long)(sim->now_ns / 1000000000ull),
-          (unsigned long long)(sim->now_ns % 1000000000ull), h->name,
+          (unsigned long long)(sim->now_ns % 1000000000ull), host->name,
           what_name(what), why ? why : "", why ? " " : "",
           proto_name(p->proto), src, dst);
   if (p->proto == JNET__P_TCP || p->proto == JNET__P_USTREAM) {
