@@ -30,6 +30,7 @@ typedef struct world {
   kv_client_config cc;
   kv_client_result res;
   int client_done;
+  int start_jitter_us; /* the client starts at a random moment below this */
   int run_err;
   uint64_t fingerprint;
 } world;
@@ -41,6 +42,10 @@ static void server_fiber(void *arg) {
 
 static void client_fiber(void *arg) {
   world *w = arg;
+  if (w->start_jitter_us > 0 &&
+      jnet_sleep((double)(jnet_random() % (uint64_t)w->start_jitter_us) *
+                 1e-6) < 0)
+    return;
   if (kv_client_run(&w->cc, &w->res) == 0 && !w->res.cancelled)
     w->client_done = 1;
 }
@@ -114,6 +119,32 @@ static void heal_pb(jnet_sim *sim, void *arg) {
 
 static void at_ms(world *w, uint64_t ms, void (*fn)(jnet_sim *, void *)) {
   ck_assert_int_eq(jnet_sim_at(w->sim, ms * JNET_SIM_MS, fn, w), 0);
+}
+
+static void link_pair(world *w, jnet_node *a, jnet_node *b, int latency_ms,
+                      int jitter_ms, double loss) {
+  jnet_link_params lp;
+  jnet_link_params_default(&lp);
+  lp.latency_ns = (uint64_t)latency_ms * JNET_SIM_MS;
+  lp.jitter_ns = (uint64_t)jitter_ms * JNET_SIM_MS;
+  lp.loss = loss;
+  ck_assert_int_eq(jnet_sim_link(w->sim, a, b, &lp), 0);
+}
+
+/* scenarios/kv-replication.scn, written out in C: the same links, faults
+ * and client. */
+static world *world_scenario(uint64_t seed, int buggy) {
+  world *w = world_new(seed, buggy, 100, 0);
+  link_pair(w, w->p, w->b, 2, 1, 0.02);
+  link_pair(w, w->c, w->p, 3, 2, 0.01);
+  link_pair(w, w->c, w->b, 3, 2, 0.01);
+  w->ps.cfg.stop_at_s = w->bs.cfg.stop_at_s = 20.0;
+  w->start_jitter_us = 20000;
+  at_ms(w, 250, partition_pb);
+  at_ms(w, 420, heal_pb);
+  at_ms(w, 700, crash_p);
+  at_ms(w, 1200, restart_p);
+  return w;
 }
 
 static void assert_replicated(const kv_disk *from, const kv_disk *to) {
@@ -221,6 +252,29 @@ START_TEST(same_seed_same_fingerprint_and_result) {
 }
 END_TEST
 
+/* The kv-replication scenario over 300 seeds, without the runner: the
+ * correct store passes every seed, the buggy one loses a write on some. */
+START_TEST(scenario_timeline_correct_passes_all_buggy_fails_some) {
+  int buggy_failed = 0;
+  for (uint64_t seed = 1; seed <= 300; seed++) {
+    for (int buggy = 0; buggy <= 1; buggy++) {
+      world *w = world_scenario(seed, buggy);
+      world_run(w);
+      ck_assert_int_eq(w->run_err, 0);
+      ck_assert(w->client_done);
+      ck_assert_int_gt(w->res.acked, 0);
+      if (!buggy)
+        ck_assert_msg(w->res.ok, "seed %llu: %s", (unsigned long long)seed,
+                      w->res.msg);
+      else
+        buggy_failed += !w->res.ok;
+      free(w);
+    }
+  }
+  ck_assert_int_ge(buggy_failed, 5);
+}
+END_TEST
+
 static Suite *kv_sim_suite(void) {
   Suite *s = suite_create("protocols-kv-sim");
   TCase *tc = tcase_create("kv");
@@ -230,6 +284,7 @@ static Suite *kv_sim_suite(void) {
   tcase_add_test(tc, partition_between_servers_loses_no_acked_write);
   tcase_add_test(tc, ack_before_replicate_loses_writes_the_correct_one_does_not);
   tcase_add_test(tc, same_seed_same_fingerprint_and_result);
+  tcase_add_test(tc, scenario_timeline_correct_passes_all_buggy_fails_some);
   suite_add_tcase(s, tc);
   return s;
 }
