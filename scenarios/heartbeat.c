@@ -31,11 +31,11 @@
 typedef struct hb_peer {
   char name[HB_NAME_MAX];
   jnet_addr addr;
-  double last_s;       /* last heartbeat heard (or our start) */
+  double last_s; /* last heartbeat heard (or our start) */
   int suspected;
-  double detected_s;   /* first suspicion at or after the crash, or -1 */
-  double false_s;      /* first suspicion of a live node, or -1 */
-  int watched;         /* 0: only sent to (the monitor) */
+  double detected_s; /* first suspicion at or after the crash, or -1 */
+  double false_s;    /* first suspicion of a live node, or -1 */
+  int watched;       /* 0: only sent to (the monitor) */
 } hb_peer;
 
 typedef struct hb_state {
@@ -110,9 +110,8 @@ static void report(hb_state *st) {
   for (int i = 0; i < st->npeers; i++) {
     const hb_peer *pe = &st->peers[i];
     if (pe->false_s >= 0) {
-      jnet_prog_check(st->ctx, "ok", 0,
-                      "%s falsely suspected %s at %.3fs", st->self,
-                      pe->name, pe->false_s);
+      jnet_prog_check(st->ctx, "ok", 0, "%s falsely suspected %s at %.3fs",
+                      st->self, pe->name, pe->false_s);
       return;
     }
     if (st->crashed && strcmp(pe->name, st->crashed) == 0 &&
@@ -142,8 +141,8 @@ static void hb_run(jnet_prog_ctx *ctx, int sending) {
   st.bound_s = (double)jnet_prog_arg_int(ctx, "bound_ms", 400) / 1e3;
   const char *list = jnet_prog_arg(ctx, sending ? "peers" : "nodes", NULL);
   const char *monitor = sending ? jnet_prog_arg(ctx, "monitor", NULL) : NULL;
-  int bad = parse_peers(&st, list) < 0 || st.interval_s <= 0 ||
-            st.timeout_s <= 0;
+  int bad =
+      parse_peers(&st, list) < 0 || st.interval_s <= 0 || st.timeout_s <= 0;
   if (!bad && monitor != NULL) { /* heartbeats go there too, unwatched */
     bad = st.npeers == HB_MAX_PEERS || strlen(monitor) >= HB_NAME_MAX;
     if (!bad) {

@@ -21,7 +21,7 @@
 
 #include "jnet.h"
 
-/* ---- Store (kv_store.c) ----------------------------------------------------- */
+/* ---- Store (kv_store.c) -------------------------------------------------- */
 
 #define KV_MAX_KEYS 512
 #define KV_KEY_MAX 32 /* bytes, NUL included */
@@ -43,13 +43,13 @@ typedef struct kv_entry {
  * change is written in one step with no fiber switch in between, so a crash
  * (which only happens while fibers wait) never sees it half done. */
 typedef struct kv_disk {
-  uint32_t magic;  /* KV_DISK_MAGIC once initialised */
-  int32_t role;    /* KV_PRIMARY or KV_BACKUP */
-  uint64_t epoch;  /* view number; only a synced backup raises it */
-  int32_t synced;  /* backup: I hold every write acknowledged in `epoch`.
-                      primary: my backup is synced in `epoch`, so I never
-                      acknowledge alone again in this epoch */
-  uint32_t seq;    /* last version sequence handed out in `epoch` */
+  uint32_t magic; /* KV_DISK_MAGIC once initialised */
+  int32_t role;   /* KV_PRIMARY or KV_BACKUP */
+  uint64_t epoch; /* view number; only a synced backup raises it */
+  int32_t synced; /* backup: I hold every write acknowledged in `epoch`.
+                     primary: my backup is synced in `epoch`, so I never
+                     acknowledge alone again in this epoch */
+  uint32_t seq;   /* last version sequence handed out in `epoch` */
   uint32_t nkeys;
   kv_entry entries[KV_MAX_KEYS];
 } kv_disk;
@@ -62,15 +62,14 @@ void kv_disk_init(kv_disk *d, int role);
 const kv_entry *kv_disk_get(const kv_disk *d, const char *key);
 /* Store key=val at version unless the disk holds a newer version.
  * 1 stored, 0 kept the newer one, JNET_ENOSPC full, JNET_EINVAL too long. */
-int kv_disk_put(kv_disk *d, const char *key, const char *val,
-                uint64_t version);
+int kv_disk_put(kv_disk *d, const char *key, const char *val, uint64_t version);
 /* A new version for a write by the primary of the current epoch. */
 uint64_t kv_disk_next_version(kv_disk *d);
 /* Is s a valid key or value token (non-empty, printable, no spaces, shorter
  * than max)? */
 int kv_token_ok(const char *s, size_t max);
 
-/* ---- Wire (kv_wire.c) ------------------------------------------------------- */
+/* ---- Wire (kv_wire.c) ---------------------------------------------------- */
 
 /* Read one '\n'-terminated line into line[cap] (without the newline), using
  * bytes already in b first and leaving any bytes after the line in b. Waits
@@ -91,20 +90,20 @@ int kv_connect(const char *host, const char *port, double timeout_s,
 int kv_request(jnet_stream s, jnet_buf *b, const char *req, char *reply,
                size_t cap, double timeout_s);
 
-/* ---- Server (kv_server.c) --------------------------------------------------- */
+/* ---- Server (kv_server.c) ------------------------------------------------ */
 
 typedef struct kv_server_config {
-  const char *host;      /* listen address, e.g. "0.0.0.0" or "127.0.0.1" */
-  const char *port;      /* listen port; "0" or NULL picks one */
-  const char *peer;      /* the other server's host; NULL: standalone */
-  const char *peer_port; /* NULL: same as port */
-  int role;              /* role on the very first start (empty disk) */
+  const char *host;         /* listen address, e.g. "0.0.0.0" or "127.0.0.1" */
+  const char *port;         /* listen port; "0" or NULL picks one */
+  const char *peer;         /* the other server's host; NULL: standalone */
+  const char *peer_port;    /* NULL: same as port */
+  int role;                 /* role on the very first start (empty disk) */
   int ack_before_replicate; /* THE BUG: acknowledge, then replicate */
-  double hb_interval_s;  /* primary -> backup heartbeat period */
-  double failover_s;     /* backup takes over after this much silence */
-  double rpc_timeout_s;  /* one request to the peer */
-  double idle_timeout_s; /* a connection with no request is closed */
-  double stop_at_s;      /* stop at this jnet_now(); INFINITY: never */
+  double hb_interval_s;     /* primary -> backup heartbeat period */
+  double failover_s;        /* backup takes over after this much silence */
+  double rpc_timeout_s;     /* one request to the peer */
+  double idle_timeout_s;    /* a connection with no request is closed */
+  double stop_at_s;         /* stop at this jnet_now(); INFINITY: never */
 } kv_server_config;
 
 typedef struct kv_server kv_server;
@@ -129,25 +128,25 @@ void kv_server_stop(kv_server *s);
 /* Drop the caller's reference; the last one frees the server. */
 void kv_server_release(kv_server *s);
 
-/* ---- Client (kv_client.c) ----------------------------------------------------- */
+/* ---- Client (kv_client.c) ------------------------------------------------ */
 
 typedef struct kv_client_config {
   const char *servers[2]; /* the primary and the backup, in that order */
   const char *port;
-  int ops;                /* keys to write */
-  double op_timeout_s;    /* one request */
-  double write_budget_s;  /* give up on one key after this long */
-  double read_budget_s;   /* the whole read-back phase */
-  int quit_servers;       /* send QUIT to both servers at the end */
+  int ops;               /* keys to write */
+  double op_timeout_s;   /* one request */
+  double write_budget_s; /* give up on one key after this long */
+  double read_budget_s;  /* the whole read-back phase */
+  int quit_servers;      /* send QUIT to both servers at the end */
 } kv_client_config;
 
 typedef struct kv_client_result {
-  int ok;          /* every acknowledged write read back */
-  int acked;       /* writes acknowledged */
-  int unacked;     /* writes given up */
-  int retries;     /* requests that failed and were retried */
-  int cancelled;   /* our node crashed: the run is incomplete */
-  char msg[256];   /* why not ok */
+  int ok;        /* every acknowledged write read back */
+  int acked;     /* writes acknowledged */
+  int unacked;   /* writes given up */
+  int retries;   /* requests that failed and were retried */
+  int cancelled; /* our node crashed: the run is incomplete */
+  char msg[256]; /* why not ok */
 } kv_client_result;
 
 void kv_client_config_default(kv_client_config *c);

@@ -53,8 +53,8 @@ static int request(kv_client *cl, int i, const char *req, char *reply,
   kv_conn *k = &cl->conns[i];
   int rc;
   if (!k->open) {
-    rc = kv_connect(cl->cfg->servers[i], cl->cfg->port,
-                    cl->cfg->op_timeout_s, &k->c);
+    rc = kv_connect(cl->cfg->servers[i], cl->cfg->port, cl->cfg->op_timeout_s,
+                    &k->c);
     if (rc < 0)
       return rc;
     k->open = 1;
@@ -69,8 +69,8 @@ static int request(kv_client *cl, int i, const char *req, char *reply,
 /* Send req to the primary, whichever it is, until a reply that is not an
  * error or the deadline. The reply length, JNET_ETIMEDOUT, or
  * JNET_ECANCELED (our node crashed). */
-static int to_primary(kv_client *cl, const char *req, char *reply,
-                      size_t cap, double deadline) {
+static int to_primary(kv_client *cl, const char *req, char *reply, size_t cap,
+                      double deadline) {
   int nservers = cl->cfg->servers[1] != NULL ? 2 : 1;
   int failures = 0;
   while (deadline - jnet_now() > KV_EPS_S) {
@@ -101,8 +101,8 @@ static void fail(kv_client_result *res, const char *fmt, const char *key,
 }
 
 int kv_client_run(const kv_client_config *cfg, kv_client_result *res) {
-  if (cfg == NULL || res == NULL || cfg->servers[0] == NULL ||
-      cfg->ops < 0 || cfg->ops > KV_MAX_KEYS)
+  if (cfg == NULL || res == NULL || cfg->servers[0] == NULL || cfg->ops < 0 ||
+      cfg->ops > KV_MAX_KEYS)
     return JNET_EINVAL;
   memset(res, 0, sizeof *res);
   res->ok = 1;
@@ -149,8 +149,8 @@ int kv_client_run(const kv_client_config *cfg, kv_client_result *res) {
     else if (strcmp(reply, "NOTFOUND") == 0)
       fail(res, "acknowledged write %s=%s lost%s", e->key, e->val, "");
     else if (strncmp(reply, "VAL ", 4) != 0 || strcmp(reply + 4, e->val))
-      fail(res, "acknowledged write %s=%s read back as \"%s\"", e->key,
-           e->val, reply);
+      fail(res, "acknowledged write %s=%s read back as \"%s\"", e->key, e->val,
+           reply);
   }
 
   if (cfg->quit_servers)

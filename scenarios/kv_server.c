@@ -1,4 +1,5 @@
-/* kv_server.c — a primary-backup replicated key-value server (example protocol).
+/* kv_server.c — a primary-backup replicated key-value server (example
+ * protocol).
  *
  * Two servers, a primary and a backup, each with a "disk" (kv_disk) that
  * survives crashes. Line-based text over TCP, one request per line:
@@ -99,7 +100,7 @@ void kv_server_config_default(kv_server_config *c) {
   c->stop_at_s = INFINITY;
 }
 
-/* ---- State changes (no fiber switch inside any of them) ------------------- */
+/* ---- State changes (no fiber switch inside any of them) ------------------ */
 
 static void become_backup(kv_server *s, uint64_t epoch) {
   s->disk->role = KV_BACKUP;
@@ -123,7 +124,7 @@ static int need_backup(const kv_server *s) {
   return s->peer[0] != '\0' && (s->disk->synced || s->syncing);
 }
 
-/* ---- Talking to the peer ------------------------------------------------------ */
+/* ---- Talking to the peer ------------------------------------------------- */
 
 typedef struct peer_link {
   jnet_stream c;
@@ -144,8 +145,7 @@ static int peer_open(kv_server *s, peer_link *pl) {
   int rc = kv_connect(s->peer, s->peer_port, s->cfg.rpc_timeout_s, &pl->c);
   if (rc < 0)
     return rc;
-  if (!s->peer_busy && JNET_SAME(s->peer_conn, JNET_NOSTREAM) &&
-      !s->stopping) {
+  if (!s->peer_busy && JNET_SAME(s->peer_conn, JNET_NOSTREAM) && !s->stopping) {
     s->peer_conn = pl->c;
     s->peer_busy = 1;
     jnet_buf_reset(&s->peer_buf);
@@ -198,11 +198,11 @@ static int primary_reply_ok(kv_server *s, uint64_t e0, int rc,
          s->disk->epoch == e0;
 }
 
-static int forward(kv_server *s, uint64_t e0, const char *key,
-                   const char *val, uint64_t version) {
+static int forward(kv_server *s, uint64_t e0, const char *key, const char *val,
+                   uint64_t version) {
   char req[KV_LINE_MAX], reply[KV_LINE_MAX];
-  snprintf(req, sizeof req, "FWD %llu %s %s %llu", (unsigned long long)e0,
-           key, val, (unsigned long long)version);
+  snprintf(req, sizeof req, "FWD %llu %s %s %llu", (unsigned long long)e0, key,
+           val, (unsigned long long)version);
   int rc = peer_call(s, req, reply, sizeof reply);
   return primary_reply_ok(s, e0, rc, reply);
 }
@@ -224,8 +224,7 @@ static void join(kv_server *s) {
   if (peer_open(s, &pl) < 0)
     return;
   double deadline = jnet_now() + 4 * s->cfg.rpc_timeout_s;
-  int rc = kv_request(pl.c, pl.b, req, line, sizeof line,
-                      s->cfg.rpc_timeout_s);
+  int rc = kv_request(pl.c, pl.b, req, line, sizeof line, s->cfg.rpc_timeout_s);
   if (rc < 0 || sscanf(line, "SNAP %llu %llu %llu", &e, &id, &n) != 3 ||
       n > KV_MAX_KEYS) {
     if (rc >= 0 && sscanf(line, "STALE %llu", &e) == 1 && e > d->epoch &&
@@ -265,7 +264,7 @@ static void join(kv_server *s) {
   jnet__free(snap);
 }
 
-/* ---- Serving one request ---------------------------------------------------------- */
+/* ---- Serving one request ------------------------------------------------- */
 
 static int reply_line(jnet_stream c, const char *text, double timeout) {
   char line[KV_LINE_MAX + 1];
@@ -282,8 +281,7 @@ static int do_put(kv_server *s, jnet_stream c, const char *key,
   uint64_t e0 = d->epoch, version = kv_disk_next_version(d);
   int rc = kv_disk_put(d, key, val, version);
   if (rc < 0)
-    return reply_line(c, rc == JNET_ENOSPC ? "ERR full" : "ERR badrequest",
-                      t);
+    return reply_line(c, rc == JNET_ENOSPC ? "ERR full" : "ERR badrequest", t);
   /* Stored locally; from here to the need_backup() test nothing yields,
    * so a snapshot taken for a JOIN either holds this write or the write is
    * replicated below. */
@@ -308,8 +306,8 @@ static int do_put(kv_server *s, jnet_stream c, const char *key,
     s->syncing = 0;
     s->sync_id++;
   }
-  return reply_line(c, d->role == KV_PRIMARY ? "ERR unavailable"
-                                             : "ERR notprimary", t);
+  return reply_line(
+      c, d->role == KV_PRIMARY ? "ERR unavailable" : "ERR notprimary", t);
 }
 
 static int do_get(kv_server *s, jnet_stream c, const char *key) {
@@ -319,8 +317,8 @@ static int do_get(kv_server *s, jnet_stream c, const char *key) {
   if (d->role != KV_PRIMARY)
     return reply_line(c, "ERR notprimary", t);
   if (need_backup(s) && !confirm(s, d->epoch, "CHK"))
-    return reply_line(c, d->role == KV_PRIMARY ? "ERR unavailable"
-                                               : "ERR notprimary", t);
+    return reply_line(
+        c, d->role == KV_PRIMARY ? "ERR unavailable" : "ERR notprimary", t);
   const kv_entry *e = kv_disk_get(d, key);
   if (e == NULL)
     return reply_line(c, "NOTFOUND", t);
@@ -330,15 +328,14 @@ static int do_get(kv_server *s, jnet_stream c, const char *key) {
 
 /* HB, FWD or CHK from a primary of epoch e. */
 static int do_from_primary(kv_server *s, jnet_stream c, uint64_t e,
-                           const char *key, const char *val,
-                           uint64_t version) {
+                           const char *key, const char *val, uint64_t version) {
   kv_disk *d = s->disk;
   char line[KV_LINE_MAX];
   if (e > d->epoch)
     become_backup(s, e); /* a newer primary exists: that is not me */
   if (e < d->epoch || d->role == KV_PRIMARY) {
-    snprintf(line, sizeof line, "STALE %llu %s",
-             (unsigned long long)d->epoch, role_name(d->role));
+    snprintf(line, sizeof line, "STALE %llu %s", (unsigned long long)d->epoch,
+             role_name(d->role));
     return reply_line(c, line, s->cfg.rpc_timeout_s);
   }
   s->last_contact = jnet_now();
@@ -353,8 +350,8 @@ static int do_join(kv_server *s, jnet_stream c, uint64_t e) {
   kv_disk *d = s->disk;
   char line[KV_LINE_MAX];
   if (d->role != KV_PRIMARY || e > d->epoch) {
-    snprintf(line, sizeof line, "STALE %llu %s",
-             (unsigned long long)d->epoch, role_name(d->role));
+    snprintf(line, sizeof line, "STALE %llu %s", (unsigned long long)d->epoch,
+             role_name(d->role));
     return reply_line(c, line, s->cfg.rpc_timeout_s);
   }
   s->syncing = 1;
@@ -362,8 +359,8 @@ static int do_join(kv_server *s, jnet_stream c, uint64_t e) {
   jnet_buf out;
   jnet_buf_init(&out);
   int n = snprintf(line, sizeof line, "SNAP %llu %llu %u\n",
-                   (unsigned long long)d->epoch,
-                   (unsigned long long)s->sync_id, d->nkeys);
+                   (unsigned long long)d->epoch, (unsigned long long)s->sync_id,
+                   d->nkeys);
   int rc = jnet_buf_append(&out, line, (size_t)n);
   for (uint32_t i = 0; rc == 0 && i < d->nkeys; i++) {
     const kv_entry *en = &d->entries[i];
@@ -420,7 +417,7 @@ static int handle(kv_server *s, jnet_stream c, const char *line) {
   return reply_line(c, "ERR badrequest", s->cfg.rpc_timeout_s);
 }
 
-/* ---- Fibers: connections, acceptor, ticker ------------------------------------ */
+/* ---- Fibers: connections, acceptor, ticker ------------------------------- */
 
 static void conn_fiber(void *arg) {
   conn_ctx *cc = arg;
@@ -503,7 +500,7 @@ static void ticker_fiber(void *arg) {
   kv_server_release(s);
 }
 
-/* ---- Life cycle ----------------------------------------------------------------- */
+/* ---- Life cycle ---------------------------------------------------------- */
 
 static int copy_str(char *dst, size_t cap, const char *src) {
   if (src == NULL) {

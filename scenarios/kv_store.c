@@ -55,6 +55,4 @@ int kv_disk_put(kv_disk *d, const char *key, const char *val,
   return 1;
 }
 
-uint64_t kv_disk_next_version(kv_disk *d) {
-  return d->epoch << 32 | ++d->seq;
-}
+uint64_t kv_disk_next_version(kv_disk *d) { return d->epoch << 32 | ++d->seq; }

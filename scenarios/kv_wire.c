@@ -1,4 +1,5 @@
-/* kv_wire.c — the kv protocol's plumbing: lines, connect with a timeout, requests.
+/* kv_wire.c — the kv protocol's plumbing: lines, connect with a timeout,
+ * requests.
  *
  * Every call here has a deadline, so no fiber of the kv store can wait
  * forever, whatever the network does.
@@ -14,9 +15,9 @@ int kv_read_line(jnet_stream s, jnet_buf *b, char *line, size_t cap,
                  double deadline) {
   size_t scanned = 0;
   for (;;) {
-    char *nl = b->len > scanned ? memchr(b->data + scanned, '\n',
-                                         b->len - scanned)
-                                : NULL;
+    char *nl = b->len > scanned
+                   ? memchr(b->data + scanned, '\n', b->len - scanned)
+                   : NULL;
     if (nl != NULL) {
       size_t n = (size_t)(nl - b->data);
       if (n >= cap)
@@ -77,8 +78,8 @@ int kv_connect(const char *host, const char *port, double timeout_s,
     return JNET_EINVAL;
   if (isinf(timeout_s))
     return jnet_connect(host, port, JNET_STREAM, NULL, NULL, out);
-  if (strlen(host) >= sizeof ((connect_op *)0)->host ||
-      strlen(port) >= sizeof ((connect_op *)0)->port)
+  if (strlen(host) >= sizeof((connect_op *)0)->host ||
+      strlen(port) >= sizeof((connect_op *)0)->port)
     return JNET_EINVAL;
   connect_op *op = jnet__calloc(1, sizeof *op);
   if (op == NULL)

@@ -39,9 +39,7 @@ static void kv_server_prog(jnet_prog_ctx *ctx, int buggy) {
 }
 
 static void kv_server_main(jnet_prog_ctx *ctx) { kv_server_prog(ctx, 0); }
-static void kv_server_buggy_main(jnet_prog_ctx *ctx) {
-  kv_server_prog(ctx, 1);
-}
+static void kv_server_buggy_main(jnet_prog_ctx *ctx) { kv_server_prog(ctx, 1); }
 
 /* kv-client primary=HOST backup=HOST [ops=100] [port=7000] [op_ms=200]
  *   [write_ms=2000] [read_ms=10000] [jitter_ms=20] [quit=1]

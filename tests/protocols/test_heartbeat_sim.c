@@ -1,4 +1,5 @@
-/* test_heartbeat_sim.c — the UDP heartbeat detector (scenarios/heartbeat.c) on sim.
+/* test_heartbeat_sim.c — the UDP heartbeat detector (scenarios/heartbeat.c) on
+ * sim.
  *
  * Runs hb-node and hb-monitor on a simulated network with a minimal
  * stand-in for the scenario runner's jnet_prog_* functions (defined below),
@@ -16,7 +17,7 @@
 #include "jnet_sim.h"
 #include "programs.h"
 
-/* ---- A stand-in for the runner's program context ------------------------ */
+/* ---- A stand-in for the runner's program context ------------------------- */
 
 struct jnet_prog_ctx {
   const char *host;
@@ -68,7 +69,7 @@ void jnet_prog_check(jnet_prog_ctx *ctx, const char *check, int ok,
   ctx->ok = ok;
 }
 
-/* ---- The network ------------------------------------------------------------ */
+/* ---- The network --------------------------------------------------------- */
 
 typedef struct hb_world {
   jnet_prog_ctx node[3], mon;
@@ -84,9 +85,8 @@ static void crash_n2(jnet_sim *sim, void *arg) {
 
 /* Run n1..n3 + mon with `expect` args ("crashed=n2 crash_ms=1000 ..."
  * split in two), loss, and n2 crashing at crash_ms (0: never). */
-static void hb_run(hb_world *w, uint64_t seed, double loss,
-                   const char *expect1, const char *expect2,
-                   uint64_t crash_ms) {
+static void hb_run(hb_world *w, uint64_t seed, double loss, const char *expect1,
+                   const char *expect2, uint64_t crash_ms) {
   static const char *names[] = {"n1", "n2", "n3", "mon"};
   static const char *addrs[] = {"192.0.2.1", "192.0.2.2", "192.0.2.3",
                                 "192.0.2.100"};
@@ -98,7 +98,8 @@ static void hb_run(hb_world *w, uint64_t seed, double loss,
   for (int i = 0; i < 4; i++)
     ck_assert_int_eq(jnet_sim_host(sim, names[i],
                                    (const char *const[]){addrs[i], NULL},
-                                   &w->hosts[i]), 0);
+                                   &w->hosts[i]),
+                     0);
   jnet_link_params_default(&lp);
   lp.latency_ns = 2 * JNET_SIM_MS;
   lp.jitter_ns = 3 * JNET_SIM_MS;
@@ -123,8 +124,7 @@ static void hb_run(hb_world *w, uint64_t seed, double loss,
   w->mon.args[3] = expect2;
   ck_assert_int_eq(jnet_node_main(l, w->hosts[3], mon_fiber, &w->mon), 0);
   if (crash_ms)
-    ck_assert_int_eq(jnet_sim_at(sim, crash_ms * JNET_SIM_MS, crash_n2, w),
-                     0);
+    ck_assert_int_eq(jnet_sim_at(sim, crash_ms * JNET_SIM_MS, crash_n2, w), 0);
   ck_assert_int_eq(jnet_run(l), 0);
   jnet_loop_free(l);
   jnet_sim_free(sim);
@@ -148,8 +148,8 @@ START_TEST(late_detection_fails_the_check) {
   hb_run(&w, 3, 0.0, "crashed=n2", "bound_ms=100", 1000);
   ck_assert(w.mon.reported);
   ck_assert(!w.mon.ok);
-  ck_assert_msg(strstr(w.mon.msg, "did not suspect crashed n2") != NULL,
-                "%s", w.mon.msg);
+  ck_assert_msg(strstr(w.mon.msg, "did not suspect crashed n2") != NULL, "%s",
+                w.mon.msg);
 }
 END_TEST
 

@@ -1,4 +1,5 @@
-/* test_kv_sim.c — the kv store's replication and failover on the simulated network.
+/* test_kv_sim.c — the kv store's replication and failover on the simulated
+ * network.
  *
  * Drives kv_server/kv_client directly on a jnet_sim (no scenario runner):
  * a primary p, a backup b and a client c, with faults scheduled by
@@ -50,8 +51,8 @@ static void client_fiber(void *arg) {
     w->client_done = 1;
 }
 
-static void server_cfg(kv_server_config *c, const char *self,
-                       const char *peer, int role, int buggy) {
+static void server_cfg(kv_server_config *c, const char *self, const char *peer,
+                       int role, int buggy) {
   kv_server_config_default(c);
   c->host = self;
   c->port = "7000";
@@ -68,13 +69,16 @@ static world *world_new(uint64_t seed, int buggy, int ops, double loss) {
   ck_assert_int_eq(jnet_sim_new(&w->sim, seed), 0);
   ck_assert_int_eq(jnet_sim_host(w->sim, "p",
                                  (const char *const[]){"192.0.2.10", NULL},
-                                 &w->p), 0);
+                                 &w->p),
+                   0);
   ck_assert_int_eq(jnet_sim_host(w->sim, "b",
                                  (const char *const[]){"192.0.2.11", NULL},
-                                 &w->b), 0);
+                                 &w->b),
+                   0);
   ck_assert_int_eq(jnet_sim_host(w->sim, "c",
                                  (const char *const[]){"192.0.2.20", NULL},
-                                 &w->c), 0);
+                                 &w->c),
+                   0);
   jnet_link_params_default(&lp);
   lp.latency_ns = 2 * JNET_SIM_MS;
   lp.jitter_ns = 1 * JNET_SIM_MS;
@@ -280,9 +284,11 @@ static Suite *kv_sim_suite(void) {
   TCase *tc = tcase_create("kv");
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, no_faults_every_write_acked_and_on_both_disks);
-  tcase_add_test(tc, primary_crash_fails_over_and_old_primary_rejoins_as_backup);
+  tcase_add_test(tc,
+                 primary_crash_fails_over_and_old_primary_rejoins_as_backup);
   tcase_add_test(tc, partition_between_servers_loses_no_acked_write);
-  tcase_add_test(tc, ack_before_replicate_loses_writes_the_correct_one_does_not);
+  tcase_add_test(tc,
+                 ack_before_replicate_loses_writes_the_correct_one_does_not);
   tcase_add_test(tc, same_seed_same_fingerprint_and_result);
   tcase_add_test(tc, scenario_timeline_correct_passes_all_buggy_fails_some);
   suite_add_tcase(s, tc);

@@ -1,4 +1,5 @@
-/* test_kv_uv.c — the kv store's protocol code on real sockets (libuv, loopback).
+/* test_kv_uv.c — the kv store's protocol code on real sockets (libuv,
+ * loopback).
  *
  * The same kv_server/kv_client code the scenarios run on the simulated
  * network, here on 127.0.0.1 with ephemeral ports: the request/reply
@@ -97,9 +98,10 @@ static void expect_reply(fixture *f, int i, const char *want) {
 
 START_TEST(put_get_notfound_and_bad_requests) {
   fixture *f = fx_new();
-  static const char *reqs[] = {
-      "PUT alpha 1", "GET alpha", "GET beta", "PUT alpha 2", "GET alpha",
-      "FROB x",      "PUT onlykey", "GET",    "",          "QUIT"};
+  static const char *reqs[] = {"PUT alpha 1", "GET alpha", "GET beta",
+                               "PUT alpha 2", "GET alpha", "FROB x",
+                               "PUT onlykey", "GET",       "",
+                               "QUIT"};
   f->st.nsteps = (int)(sizeof reqs / sizeof reqs[0]);
   memcpy(f->st.req, reqs, sizeof reqs);
   run_uv(protocol_fiber, f);
@@ -146,16 +148,17 @@ static void overlong_fiber(void *arg) {
     f->st.rc[0] = jnet_write(c, big, sizeof big, 2.0);
     if (f->st.rc[0] == 0)
       f->st.rc[0] = kv_read_line(c, &b, f->st.reply[0], sizeof f->st.reply[0],
-                              jnet_now() + 2.0);
+                                 jnet_now() + 2.0);
     /* then the server closes the connection: end of stream */
     f->st.rc[1] = kv_read_line(c, &b, f->st.reply[1], sizeof f->st.reply[1],
-                            jnet_now() + 2.0);
+                               jnet_now() + 2.0);
     jnet_close(c);
   }
   jnet_buf_free(&b);
   /* the client side refuses to send an overlong request at all */
   big[sizeof big - 1] = '\0';
-  f->st.rc[2] = kv_request(c, &b, big, f->st.reply[2], sizeof f->st.reply[2], 1.0);
+  f->st.rc[2] =
+      kv_request(c, &b, big, f->st.reply[2], sizeof f->st.reply[2], 1.0);
   f->st.req[3] = "GET k";
   f->st.req[4] = "QUIT";
   f->st.nsteps = 5;
@@ -247,7 +250,8 @@ static void replication_fiber(void *arg) {
   f->st.nsteps = 2;
   talk(&f->st, f->port);
   const kv_entry *e = kv_disk_get(&f->bdisk, "rep");
-  snprintf(f->st.reply[2], sizeof f->st.reply[2], "%s", e ? e->val : "(missing)");
+  snprintf(f->st.reply[2], sizeof f->st.reply[2], "%s",
+           e ? e->val : "(missing)");
   /* step 3: a client request to the backup */
   steps *g = &f->g;
   g->req[0] = "GET rep";
