@@ -226,6 +226,11 @@ struct jnet__sock {
       rcv_wnd_sent;
   uint16_t mss;
   uint8_t retries;
+  uint8_t dupacks;
+  uint8_t in_recovery;
+  uint32_t recover;      /* snd_max when loss recovery began */
+  jnet__spkt *ooo;       /* out-of-order segments, by sequence */
+  uint32_t ooo_bytes;
   uint64_t rto_ns, srtt_ns, rttvar_ns;
   uint64_t rtt_t0_ns;
   uint32_t rtt_seq;

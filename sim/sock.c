@@ -244,6 +244,11 @@ void jnet__sock_destroy(jnet__sock *s) {
     }
   }
   jnet__udp_drop_queue(s);
+  while (s->ooo != NULL) {
+    jnet__spkt *p = s->ooo;
+    s->ooo = p->next;
+    jnet__pkt_free(sim, p);
+  }
   while (s->groups != NULL) {
     jnet__mgroup *g = s->groups;
     s->groups = g->next;

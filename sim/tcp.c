@@ -1,5 +1,6 @@
 /* tcp.c — the TCP model: handshake, MSS segmentation, cumulative ACKs,
- * retransmission with RTO backoff (go-back-N), receive window and send
+ * retransmission (RTO with backoff, fast retransmit on three duplicate
+ * ACKs, one hole per partial ACK as NewReno), receive window and send
  * buffer (backpressure), zero-window probes, Nagle, FIN and half-close,
  * RST (refused, reset, unread data at close, unknown connection), and
  * lingering closed sockets until their FIN exchange ends. Unix stream
@@ -7,8 +8,8 @@
  *
  * Invariants: sndbuf holds the bytes from snd_una on (sent-unacked, then
  * unsent); snd_nxt - snd_una counts sent bytes plus the FIN once sent;
- * rcvbuf holds received, unread bytes in order (out-of-order segments are
- * dropped and re-ACKed: the sender goes back N on its RTO). */
+ * rcvbuf holds received, unread bytes in order; segments past a hole wait
+ * in `ooo` (sorted by sequence) until the hole is filled. */
 #include <netinet/in.h>
 #include <string.h>
 
@@ -230,6 +231,19 @@ void jnet__tcp_output(jnet__sock *s) {
   }
 }
 
+/* Resend the first unacknowledged segment (or the FIN). */
+static void rexmit_one(jnet__sock *s) {
+  uint32_t out = s->snd_nxt - s->snd_una;
+  if (s->fin_sent && !s->fin_acked && out > 0)
+    out--;
+  if (out > 0) {
+    uint32_t n = out < s->mss ? out : s->mss;
+    send_seg(s, s->snd_una, JNET__TCP_ACK | JNET__TCP_PSH, n);
+  } else if (s->fin_sent && !s->fin_acked) {
+    send_seg(s, s->snd_una, JNET__TCP_FIN | JNET__TCP_ACK, 0);
+  }
+}
+
 static void send_ack(jnet__sock *s) {
   send_seg(s, s->snd_nxt, JNET__TCP_ACK, 0);
 }
@@ -382,18 +396,17 @@ void jnet__tcp_timer(jnet__sim *sim, jnet__sock *s) {
   default:
     return;
   }
-  if (s->snd_nxt != s->snd_una) { /* retransmit: go back to snd_una */
+  if (s->snd_nxt != s->snd_una) { /* RTO: resend the first hole */
     if (++s->retries > DATA_RETRIES) {
       finish(s, JNET_ETIMEDOUT);
       return;
     }
     backoff(s);
     s->rtt_t0_ns = 0; /* Karn: no sample from a retransmitted segment */
-    s->snd_nxt = s->snd_una;
-    s->fin_sent = 0;
-    jnet__tcp_output(s);
-    if (s->tev.idx == 0 || s->tev.weak)
-      arm(s, s->rto_ns);
+    s->in_recovery = 1;
+    s->recover = s->snd_max;
+    rexmit_one(s);
+    arm(s, s->rto_ns);
     return;
   }
   uint32_t unsent = s->sndbuf.len;
@@ -486,9 +499,19 @@ static void rtt_sample(jnet__sock *s, uint32_t ack) {
 /* Process the ACK field of a segment on an open connection. */
 static void ack_input(jnet__sock *s, const jnet__spkt *p) {
   uint32_t ack = p->ack;
+  if (ack == s->snd_una && s->snd_nxt != s->snd_una && p->len == 0 &&
+      !(p->flags & (JNET__TCP_SYN | JNET__TCP_FIN)) &&
+      p->window == s->snd_wnd) {
+    if (++s->dupacks == 3 && !s->in_recovery) { /* fast retransmit */
+      s->in_recovery = 1;
+      s->recover = s->snd_max;
+      rexmit_one(s);
+    }
+  }
   if (SEQ_LT(s->snd_una, ack) && SEQ_LEQ(ack, s->snd_max)) {
     if (SEQ_LT(s->snd_nxt, ack))
-      s->snd_nxt = ack; /* acked past a go-back point */
+      s->snd_nxt = ack;
+    s->dupacks = 0;
     uint32_t acked = ack - s->snd_una;
     uint32_t data = acked < s->sndbuf.len ? acked : s->sndbuf.len;
     if (data > 0)
@@ -499,6 +522,12 @@ static void ack_input(jnet__sock *s, const jnet__spkt *p) {
     s->retries = 0;
     rtt_sample(s, ack);
     disarm(s);
+    if (s->in_recovery) {
+      if (SEQ_LEQ(s->recover, ack))
+        s->in_recovery = 0;
+      else
+        rexmit_one(s); /* partial ACK: the next hole */
+    }
     if (s->snd_nxt != s->snd_una)
       arm(s, s->rto_ns);
     jnet__sock_ready(s); /* buffer space for a writer */
@@ -508,6 +537,24 @@ static void ack_input(jnet__sock *s, const jnet__spkt *p) {
     s->snd_wnd = p->window;
     if (old == 0 && s->snd_wnd > 0 && s->tev.idx != 0 && s->snd_nxt == s->snd_una)
       disarm(s); /* the window opened: stop probing */
+  }
+}
+
+/* Take segment p's bytes from offset `skip` (p->seq + skip == rcv_nxt). */
+static void accept_seg(jnet__sock *s, const jnet__spkt *p, uint32_t skip) {
+  uint32_t take = p->len - skip;
+  if (s->shut_rd) {
+    s->rcv_nxt += take; /* read side shut: swallow */
+  } else {
+    if (take > rcv_space(s))
+      take = rcv_space(s);
+    if (take > 0 && ring_append(&s->rcvbuf, p->data + skip, take) < 0)
+      take = 0;
+    s->rcv_nxt += take;
+  }
+  if ((p->flags & JNET__TCP_FIN) && skip + take == p->len) {
+    s->rcv_nxt++;
+    s->fin_rcvd = 1;
   }
 }
 
@@ -603,38 +650,48 @@ void jnet__tcp_input(jnet__sim *sim, jnet__spkt *p) {
     jnet__pkt_free(sim, p);
     return;
   }
-  /* Data and FIN, in order only. */
+  /* Data and FIN: in order into rcvbuf, past a hole into ooo. */
+  int kept = 0;
   if (p->len > 0 || (f & JNET__TCP_FIN)) {
-    if (p->seq == s->rcv_nxt && !s->fin_rcvd) {
-      if (s->detached && p->len > 0) { /* data for a closed socket */
-        send_seg(s, s->snd_nxt, JNET__TCP_RST | JNET__TCP_ACK, 0);
-        jnet__sock_destroy(s);
-        jnet__pkt_free(sim, p);
-        return;
-      }
-      uint32_t take = p->len;
-      if (s->shut_rd) {
-        s->rcv_nxt += take; /* read side shut: swallow */
-      } else {
-        if (take > rcv_space(s))
-          take = rcv_space(s);
-        if (take > 0 && ring_append(&s->rcvbuf, p->data, take) < 0)
-          take = 0;
-        s->rcv_nxt += take;
-      }
-      if ((f & JNET__TCP_FIN) && take == p->len) {
-        s->rcv_nxt++;
-        s->fin_rcvd = 1;
-      }
-      send_ack(s);
-      jnet__sock_ready(s);
-    } else {
-      send_ack(s); /* out of order or duplicate: re-ACK */
+    if (s->detached && p->len > 0 && SEQ_LEQ(s->rcv_nxt, p->seq) &&
+        !s->fin_rcvd) { /* data for a closed socket */
+      send_seg(s, s->snd_nxt, JNET__TCP_RST | JNET__TCP_ACK, 0);
+      jnet__sock_destroy(s);
+      jnet__pkt_free(sim, p);
+      return;
     }
+    if (p->seq == s->rcv_nxt && !s->fin_rcvd) {
+      accept_seg(s, p, 0);
+      while (s->ooo != NULL && SEQ_LEQ(s->ooo->seq, s->rcv_nxt) &&
+             !s->fin_rcvd) {
+        jnet__spkt *q = s->ooo;
+        s->ooo = q->next;
+        s->ooo_bytes -= q->len;
+        uint32_t skip = s->rcv_nxt - q->seq;
+        if (skip < q->len || (skip == q->len && (q->flags & JNET__TCP_FIN)))
+          accept_seg(s, q, skip);
+        jnet__pkt_free(sim, q);
+      }
+      jnet__sock_ready(s);
+    } else if (SEQ_LT(s->rcv_nxt, p->seq) && !s->fin_rcvd &&
+               p->seq - s->rcv_nxt + p->len <= rcv_space(s) &&
+               s->ooo_bytes + p->len <= BUF_BYTES) {
+      jnet__spkt **pp = &s->ooo;
+      while (*pp != NULL && SEQ_LT((*pp)->seq, p->seq))
+        pp = &(*pp)->next;
+      if (*pp == NULL || (*pp)->seq != p->seq) {
+        p->next = *pp;
+        *pp = p;
+        s->ooo_bytes += p->len;
+        kept = 1;
+      }
+    }
+    send_ack(s); /* in order: the new ACK; else a duplicate ACK */
   } else if (p->len == 0 && p->seq == s->rcv_nxt - 1) {
     send_ack(s); /* window probe */
   }
-  jnet__pkt_free(sim, p);
+  if (!kept)
+    jnet__pkt_free(sim, p);
   if (maybe_reap(s))
     return;
   jnet__tcp_output(s);
