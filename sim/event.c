@@ -90,8 +90,16 @@ jnet__event *jnet__ev_peek(jnet__sim *sim) {
 }
 
 jnet__event *jnet__ev_pop(jnet__sim *sim) {
-  jnet__event *e = jnet__ev_peek(sim);
-  if (e != NULL)
-    jnet__ev_cancel(sim, e);
+  jnet__heap *h = &sim->heap;
+  if (h->n == 0)
+    return NULL;
+  jnet__event *e = h->v[0];
+  e->idx = 0;
+  if (e->weak)
+    sim->weak_n--;
+  if (--h->n > 0) { /* the last one goes to the root and sinks */
+    h->v[0] = h->v[h->n];
+    sift_down(h, 0);
+  }
   return e;
 }

@@ -59,10 +59,6 @@ int jnet__ip_is_loopback(int family, const uint8_t *ip) {
   return memcmp(ip, one, 16) == 0;
 }
 
-int jnet__ip_is_multicast(int family, const uint8_t *ip) {
-  return family == AF_INET ? (ip[0] & 0xf0) == 0xe0 : ip[0] == 0xff;
-}
-
 void jnet__ep_format(const jnet__ep *ep, char *buf, size_t n) {
   char s[INET6_ADDRSTRLEN];
   inet_ntop(ep->family == AF_INET6 ? AF_INET6 : AF_INET, ep->ip, s, sizeof s);
@@ -79,8 +75,15 @@ typedef struct ipent {
 } ipent;
 
 static uint64_t ip_hash(int family, const uint8_t *ip) {
-  return jnet__mix(jnet__hash_bytes(0xcbf29ce484222325ull, ip, iplen(family)) ^
-                   (uint64_t)family);
+  if (family == AF_INET) {
+    uint32_t v;
+    memcpy(&v, ip, 4);
+    return jnet__mix(v);
+  }
+  uint64_t a, b;
+  memcpy(&a, ip, 8);
+  memcpy(&b, ip + 8, 8);
+  return jnet__mix(a ^ jnet__mix(b ^ (uint64_t)family));
 }
 static uint64_t ipent_hash(const void *o) {
   const ipent *e = o;

@@ -87,7 +87,9 @@ int jnet__ep_from_sa(jnet__ep *ep, const struct sockaddr *sa);
 socklen_t jnet__ep_to_sa(const jnet__ep *ep, struct sockaddr_storage *ss);
 int jnet__ip_is_any(int family, const uint8_t *ip);
 int jnet__ip_is_loopback(int family, const uint8_t *ip);
-int jnet__ip_is_multicast(int family, const uint8_t *ip);
+static inline int jnet__ip_is_multicast(int family, const uint8_t *ip) {
+  return family == AF_INET ? (ip[0] & 0xf0) == 0xe0 : ip[0] == 0xff;
+}
 static inline int jnet__ip_eq(int family, const uint8_t *a, const uint8_t *b) {
   uint64_t x[2], y[2];
   if (family != AF_INET6) {
