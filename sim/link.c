@@ -16,8 +16,10 @@
 #define SMALL_CAP 2048u
 
 jnet__spkt *jnet__pkt_alloc(jnet__sim *sim, uint32_t len) {
-  jnet__spkt **list = len <= SMALL_CAP ? &sim->pkt_free_small
-                                       : &sim->pkt_free_large;
+  /* Three pools: headers only (ACKs, FINs: no buffer), small, large. */
+  jnet__spkt **list = len == 0           ? &sim->pkt_free_empty
+                      : len <= SMALL_CAP ? &sim->pkt_free_small
+                                         : &sim->pkt_free_large;
   jnet__spkt *p = *list;
   if (p != NULL) {
     *list = p->next;
@@ -33,7 +35,7 @@ jnet__spkt *jnet__pkt_alloc(jnet__sim *sim, uint32_t len) {
   memset(p, 0, sizeof *p);
   p->data = data;
   p->cap = cap;
-  uint32_t want = len <= SMALL_CAP ? SMALL_CAP : len;
+  uint32_t want = len == 0 ? 0 : len <= SMALL_CAP ? SMALL_CAP : len;
   if (p->cap < want) {
     uint8_t *d = jnet__realloc(p->data, want);
     if (d == NULL) {
@@ -49,7 +51,10 @@ jnet__spkt *jnet__pkt_alloc(jnet__sim *sim, uint32_t len) {
 }
 
 void jnet__pkt_free(jnet__sim *sim, jnet__spkt *p) {
-  if (p->cap <= SMALL_CAP) {
+  if (p->cap == 0) {
+    p->next = sim->pkt_free_empty;
+    sim->pkt_free_empty = p;
+  } else if (p->cap <= SMALL_CAP) {
     p->next = sim->pkt_free_small;
     sim->pkt_free_small = p;
   } else {
@@ -125,9 +130,10 @@ void jnet__links_free(jnet__sim *sim) {
     }
   }
   jnet__htab_free(&sim->links);
+  pool_free(sim->pkt_free_empty);
   pool_free(sim->pkt_free_small);
   pool_free(sim->pkt_free_large);
-  sim->pkt_free_small = sim->pkt_free_large = NULL;
+  sim->pkt_free_empty = sim->pkt_free_small = sim->pkt_free_large = NULL;
 }
 
 void jnet_link_params_default(jnet_link_params *p) {
@@ -322,7 +328,8 @@ void jnet__net_send(jnet__sim *sim, jnet__spkt *p, int to_known) {
       copy->cap = cap;
       copy->ev.idx = 0;
       copy->dup = 1;
-      memcpy(copy->data, p->data, p->len);
+      if (p->len)
+        memcpy(copy->data, p->data, p->len);
     }
   }
   if (l->clogged) {

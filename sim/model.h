@@ -362,7 +362,7 @@ struct jnet_sim {
   jnet__htab conns;     /* jnet__sock.conn_next chains */
   jnet__dns *dns;
   jnet_link_params defaults;
-  jnet__spkt *pkt_free_small, *pkt_free_large;
+  jnet__spkt *pkt_free_empty, *pkt_free_small, *pkt_free_large;
   jnet__sock *ready_head, *ready_tail;
   jnet__sock *mcast;    /* not a list: see udp.c (scan of all hosts) */
   jnet__at *at_free;

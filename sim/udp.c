@@ -217,7 +217,8 @@ static jnet__spkt *clone(jnet__sim *sim, const jnet__spkt *p) {
   c->data = d;
   c->cap = cap;
   c->ev.idx = 0;
-  memcpy(c->data, p->data, p->len);
+  if (p->len)
+    memcpy(c->data, p->data, p->len);
   return c;
 }
 
