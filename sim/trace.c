@@ -56,12 +56,18 @@ void jnet__trace_pkt(jnet__sim *sim, int what, const char *why,
           what_name(what), why ? why : "", why ? " " : "",
           proto_name(p->proto), src, dst);
   if (p->proto == JNET__P_TCP || p->proto == JNET__P_USTREAM) {
-    fputc(' ', sim->trace);
-    if (p->flags & JNET__TCP_SYN) fputs("S", sim->trace);
-    if (p->flags & JNET__TCP_FIN) fputs("F", sim->trace);
-    if (p->flags & JNET__TCP_RST) fputs("R", sim->trace);
-    if (p->flags & JNET__TCP_PSH) fputs("P", sim->trace);
-    if (p->flags & JNET__TCP_ACK) fputs(".", sim->trace);
+    static const struct {
+      uint8_t bit;
+      const char *name;
+    } names[] = {{JNET__TCP_SYN, "SYN"}, {JNET__TCP_FIN, "FIN"},
+                 {JNET__TCP_RST, "RST"}, {JNET__TCP_PSH, "PSH"},
+                 {JNET__TCP_ACK, "ACK"}};
+    const char *sep = " ";
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+      if (p->flags & names[i].bit) {
+        fprintf(sim->trace, "%s%s", sep, names[i].name);
+        sep = ",";
+      }
     fprintf(sim->trace, " seq=%u ack=%u win=%u", p->seq, p->ack, p->window);
   }
   fprintf(sim->trace, " len=%u\n", p->len);

@@ -383,6 +383,30 @@ START_TEST(loopback_and_unix_streams_work_within_a_host) {
 }
 END_TEST
 
+/* The trace names a handshake's flags and drops with their reason. */
+START_TEST(trace_shows_handshake_flags_and_drops) {
+  char *text = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&text, &len);
+  tt t = {0};
+  t.w = st_new(1, 2);
+  jnet_sim_trace(t.w->sim, f);
+  ck_assert_int_eq(jnet_sim_partition(t.w->sim, t.w->h[0], t.w->h[1],
+                                      JNET_ONE_WAY), 0);
+  st_go(t.w, 0, refused, &t);
+  st_run(t.w);
+  jnet_sim_trace(t.w->sim, NULL);
+  fclose(f);
+  ck_assert_int_eq(t.r[0], JNET_ETIMEDOUT);
+  ck_assert_msg(strstr(text, "0.000000000 h0 DROP partition tcp 192.0.2.1:") != NULL,
+                "%s", text);
+  ck_assert_msg(strstr(text, ">192.0.2.2:81 SYN seq=") != NULL, "%s", text);
+  ck_assert_msg(strstr(text, "1.000000000 h0 DROP partition tcp") != NULL, "%s", text);
+  free(text);
+  st_free(t.w);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("sim-tcp");
   TCase *tc = tcase_create("tcp");
@@ -397,6 +421,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, half_close_delivers_eof_after_the_data_and_the_peer_answers);
   tcase_add_test(tc, close_with_unread_data_resets_the_peer);
   tcase_add_test(tc, loopback_and_unix_streams_work_within_a_host);
+  tcase_add_test(tc, trace_shows_handshake_flags_and_drops);
   suite_add_tcase(s, tc);
   return s;
 }

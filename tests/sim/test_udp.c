@@ -338,6 +338,52 @@ START_TEST(connected_socket_drops_datagrams_from_other_senders) {
 }
 END_TEST
 
+/* ---- Unix datagrams ------------------------------------------------------------ */
+
+static void unix_dgram(void *arg) {
+  ut *t = arg;
+  jnet_stream a, b, dup;
+  t->r[0] = jnet_listen(JNET_UNIX, "/run/a.sock", JNET_DATAGRAM, &a);
+  t->r[1] = jnet_listen(JNET_UNIX, "@b", JNET_DATAGRAM, &b);
+  t->r[2] = jnet_listen(JNET_UNIX, "/run/a.sock", JNET_DATAGRAM, &dup) ==
+            JNET_EADDRINUSE;
+  jnet_addr to;
+  jnet_address(JNET_UNIX, "@b", JNET_DATAGRAM, &to);
+  t->r[3] = jnet_send_to(a, &to, "unix!", 5, 1);
+  jnet_buf buf;
+  jnet_buf_init(&buf);
+  jnet_addr from;
+  t->r[4] = (int)jnet_recv_from(b, 100, &buf, 1, &from);
+  char host[128];
+  int port = 0;
+  t->r[5] = jnet_address_unpack(&from, host, sizeof host, &port);
+  t->r[6] = strcmp(host, "/run/a.sock") == 0 && port == -1;
+  t->r[7] = buf.len == 5 && memcmp(buf.data, "unix!", 5) == 0;
+  jnet_address(JNET_UNIX, "/run/none.sock", JNET_DATAGRAM, &to);
+  t->r[8] = jnet_send_to(a, &to, "x", 1, 1);
+  jnet_buf_free(&buf);
+  jnet_close(a);
+  jnet_close(b);
+}
+
+START_TEST(unix_datagrams_carry_the_sender_path) {
+  ut t = {0};
+  t.w = st_new(1, 1);
+  st_go(t.w, 0, unix_dgram, &t);
+  st_run(t.w);
+  ck_assert_int_eq(t.r[0], 0);
+  ck_assert_int_eq(t.r[1], 0);
+  ck_assert_int_eq(t.r[2], 1);
+  ck_assert_int_eq(t.r[3], 0);
+  ck_assert_int_eq(t.r[4], 5);
+  ck_assert_int_eq(t.r[5], 0);
+  ck_assert_int_eq(t.r[6], 1);
+  ck_assert_int_eq(t.r[7], 1);
+  ck_assert_int_eq(t.r[8], JNET_ENOENT);
+  st_free(t.w);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("sim-udp");
   TCase *tc = tcase_create("udp");
@@ -349,6 +395,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, multicast_reaches_members_only_with_linux_option_answers);
   tcase_add_test(tc, port_unreachable_refuses_the_next_read_of_a_connected_socket);
   tcase_add_test(tc, connected_socket_drops_datagrams_from_other_senders);
+  tcase_add_test(tc, unix_datagrams_carry_the_sender_path);
   suite_add_tcase(s, tc);
   return s;
 }
