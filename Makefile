@@ -33,7 +33,7 @@ test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 demo: build
-	@./tools/demo.sh $(BUILD)
+	@./tools/jsim_demo.sh $(BUILD)
 
 bench: build
 	@./bench/run.sh $(BUILD)
