@@ -106,8 +106,10 @@ static int start_op(jnet__sock *s, jnet_req *req, int op, int slot) {
   req->upriv_[0] = 0;
   req->owner_ = (jnet_bsock *)s;
   req->sock = NULL;
-  if (try_op(s, req))
+  if (try_op(s, req)) {
+    req->owner_ = NULL; /* nothing pending: a later cancel is a no-op */
     return 1;
+  }
   s->user[slot] = req;
   return 0;
 }

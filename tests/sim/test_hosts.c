@@ -1,0 +1,133 @@
+/* test_hosts.c — hosts, the simulated DNS and service table, binding rules
+ * (addresses a host has, ports in use, ephemeral range). */
+#include <arpa/inet.h>
+
+#include "simtest.h"
+
+START_TEST(host_creation_validates_names_and_addresses) {
+  jnet_sim *sim;
+  jnet_node *a, *b;
+  ck_assert_int_eq(jnet_sim_new(&sim, 1), 0);
+  const char *good[] = {"192.0.2.1", "2001:db8::1", NULL};
+  ck_assert_int_eq(jnet_sim_host(sim, "a", good, &a), 0);
+  ck_assert_int_eq(jnet_sim_host(sim, "a", (const char *[]){"192.0.2.9", NULL}, &b),
+                   JNET_EEXIST);
+  ck_assert_int_eq(jnet_sim_host(sim, "b", (const char *[]){"2001:db8::1", NULL}, &b),
+                   JNET_EEXIST);
+  ck_assert_int_eq(jnet_sim_host(sim, "b", (const char *[]){"not-an-ip", NULL}, &b),
+                   JNET_EINVAL);
+  ck_assert_int_eq(jnet_sim_host(sim, "b", (const char *[]){NULL}, &b), JNET_EINVAL);
+  ck_assert_int_eq(jnet_sim_host(sim, "", good, &b), JNET_EINVAL);
+  ck_assert_int_eq(jnet_sim_host(sim, "b", (const char *[]){"192.0.2.2", NULL}, &b), 0);
+  jnet_node *f;
+  ck_assert_int_eq(jnet_sim_host_find(sim, "b", &f), 0);
+  ck_assert_ptr_eq(f, b);
+  ck_assert_int_eq(jnet_sim_host_find(sim, "zz", &f), JNET_ENOENT);
+  ck_assert_str_eq(jnet_sim_host_name(a), "a");
+  ck_assert_int_eq(jnet_sim_host_is_up(a), 1);
+  jnet_sim_free(sim);
+}
+END_TEST
+
+typedef struct rt {
+  st_world *w;
+  int r[24];
+  jnet_addr a[8];
+  int port;
+} rt;
+
+static void resolver(void *arg) {
+  rt *t = arg;
+  t->r[0] = jnet_address_all("h1", "http", JNET_STREAM, t->a, 8);
+  t->r[1] = jnet_address_all("www.example", "443", JNET_STREAM, t->a + 2, 4);
+  t->r[2] = jnet_address("nosuch", "80", JNET_STREAM, t->a + 6);
+  t->r[3] = jnet_address("h1", "no-such-service", JNET_STREAM, t->a + 6);
+  t->r[4] = jnet_address_all("localhost", "ssh", JNET_STREAM, t->a + 4, 2);
+  /* bind rules */
+  jnet_stream s1, s2, c;
+  t->r[5] = jnet_listen("192.0.2.2", "80", JNET_STREAM, &s1); /* not ours */
+  t->r[6] = jnet_listen("192.0.2.1", "80", JNET_STREAM, &s1);
+  t->r[7] = jnet_listen("0.0.0.0", "80", JNET_STREAM, &s2); /* in use */
+  t->r[8] = jnet_connect("192.0.2.1", "80", JNET_STREAM, NULL, NULL, &c);
+  jnet_addr local;
+  t->r[9] = jnet_localname(c, &local);
+  char host[64];
+  jnet_address_unpack(&local, host, sizeof host, &t->port);
+  t->r[10] = strcmp(host, "192.0.2.1") == 0; /* own address: via loopback */
+  t->r[11] = jnet_peername(s1, &local);
+  jnet_close(c);
+  jnet_close(s1);
+  t->r[12] = jnet_listen("0.0.0.0", "80", JNET_STREAM, &s2); /* free again */
+  jnet_close(s2);
+  t->r[13] = jnet_connect("h1", "http", JNET_STREAM, "127.0.0.1", NULL, &c);
+}
+
+START_TEST(dns_services_and_bind_rules_answer_as_linux) {
+  rt t = {0};
+  t.w = st_new(1, 2);
+  ck_assert_int_eq(jnet_sim_dns_add(t.w->sim, "www.example", "192.0.2.2"), 0);
+  ck_assert_int_eq(jnet_sim_dns_add(t.w->sim, "www.example", "2001:db8::2"), 0);
+  ck_assert_int_eq(jnet_sim_dns_add(t.w->sim, "bad", "x"), JNET_EINVAL);
+  st_go(t.w, 0, resolver, &t);
+  st_run(t.w);
+  ck_assert_int_eq(t.r[0], 1);
+  ck_assert_int_eq(t.a[0].u.sa.sa_family, AF_INET);
+  ck_assert_int_eq(ntohs(t.a[0].u.in4.sin_port), 80);
+  ck_assert_int_eq(t.r[1], 2);
+  ck_assert_int_eq(t.a[3].u.sa.sa_family, AF_INET6);
+  ck_assert_int_eq(ntohs(t.a[3].u.in6.sin6_port), 443);
+  ck_assert_int_eq(t.r[2], JNET_EAI_NONAME);
+  ck_assert_int_eq(t.r[3], JNET_EAI_SERVICE);
+  ck_assert_int_eq(t.r[4], 2); /* 127.0.0.1 and ::1 */
+  ck_assert_int_eq(ntohs(t.a[4].u.in4.sin_port), 22);
+  ck_assert_int_eq(t.r[5], JNET_EADDRNOTAVAIL);
+  ck_assert_int_eq(t.r[6], 0);
+  ck_assert_int_eq(t.r[7], JNET_EADDRINUSE);
+  ck_assert_int_eq(t.r[8], 0);
+  ck_assert_int_eq(t.r[9], 0);
+  ck_assert_int_eq(t.r[10], 1);
+  ck_assert_int_ge(t.port, 32768);
+  ck_assert_int_le(t.port, 60999);
+  ck_assert_int_eq(t.r[11], JNET_ENOTCONN);
+  ck_assert_int_eq(t.r[12], 0);
+  ck_assert_int_eq(t.r[13], JNET_ECONNREFUSED); /* from 127.0.0.1 to h1:80 */
+  st_free(t.w);
+}
+END_TEST
+
+static void rnd(void *arg) {
+  uint64_t *out = arg;
+  out[0] = jnet_random();
+  out[1] = jnet_random();
+}
+
+START_TEST(random_is_per_host_and_per_seed) {
+  uint64_t v[3][4];
+  uint64_t seeds[3] = {5, 5, 6};
+  for (int k = 0; k < 3; k++) {
+    st_world *w = st_new(seeds[k], 2);
+    st_go(w, 0, rnd, v[k]);
+    st_go(w, 1, rnd, v[k] + 2);
+    st_run(w);
+    st_free(w);
+  }
+  ck_assert_uint_eq(v[0][0], v[1][0]);
+  ck_assert_uint_eq(v[0][3], v[1][3]);
+  ck_assert_uint_ne(v[0][0], v[0][1]);
+  ck_assert_uint_ne(v[0][0], v[0][2]); /* hosts draw from their own stream */
+  ck_assert_uint_ne(v[0][0], v[2][0]);
+}
+END_TEST
+
+static Suite *suite(void) {
+  Suite *s = suite_create("sim-hosts");
+  TCase *tc = tcase_create("hosts");
+  tcase_set_timeout(tc, 30);
+  tcase_add_test(tc, host_creation_validates_names_and_addresses);
+  tcase_add_test(tc, dns_services_and_bind_rules_answer_as_linux);
+  tcase_add_test(tc, random_is_per_host_and_per_seed);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void) { return st_run_suite(suite()); }
