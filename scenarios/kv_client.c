@@ -96,7 +96,9 @@ static void fail(kv_client_result *res, const char *fmt, const char *key,
                  const char *val, const char *got) {
   if (res->ok) {
     res->ok = 0;
-    snprintf(res->msg, sizeof res->msg, fmt, key, val, got);
+    if (snprintf(res->msg, sizeof res->msg, fmt, key, val, got) >=
+        (int)sizeof res->msg)
+      res->msg[sizeof res->msg - 2] = '~'; /* mark a message cut short */
   }
 }
 
