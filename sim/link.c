@@ -83,11 +83,14 @@ static uint64_t link_hash(const void *o) {
 }
 
 jnet__link *jnet__link_get(jnet__sim *sim, uint32_t from, uint32_t to) {
+  jnet__link *last = sim->hosts[from]->last_link;
+  if (last != NULL && last->to == to)
+    return last;
   uint64_t h = link_key(from, to);
   for (jnet__link *l = jnet__htab_first(&sim->links, h); l != NULL;
        l = l->hnext)
     if (l->from == from && l->to == to)
-      return l;
+      return sim->hosts[from]->last_link = l;
   jnet__link *l = jnet__calloc(1, sizeof *l);
   if (l == NULL)
     return NULL;
@@ -100,7 +103,7 @@ jnet__link *jnet__link_get(jnet__sim *sim, uint32_t from, uint32_t to) {
     jnet__free(l);
     return NULL;
   }
-  return l;
+  return sim->hosts[from]->last_link = l;
 }
 
 const jnet_link_params *jnet__link_params(jnet__sim *sim, jnet__link *l) {

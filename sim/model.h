@@ -127,6 +127,7 @@ struct jnet_node {
   uint16_t next_ephemeral;
   uint16_t next_ip_id;
   jnet__sock *socks; /* every socket of the host (sock->host_next) */
+  struct jnet__link *last_link; /* the link it sent on last (a cache) */
 };
 
 /* One direction of a link, created on first use. */
