@@ -157,7 +157,8 @@ static void arm_timer(jnet__sock *s, uint64_t after_ns, int weak) {
   s->tev.weak = (uint8_t)weak;
   (void)jnet__ev_schedule(sim, &s->tev, sim->now_ns + after_ns);
 }
-#define arm(s, t) arm_timer(s, t, 0)
+/* Timers of a closed socket (lingering for its FIN) wait for nobody. */
+#define arm(s, t) arm_timer(s, t, (s)->detached)
 
 static void disarm(jnet__sock *s) { jnet__ev_cancel(s->host->sim, &s->tev); }
 
