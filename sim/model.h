@@ -73,7 +73,7 @@ void jnet__ev_cancel(jnet__sim *sim, jnet__event *ev);
 jnet__event *jnet__ev_peek(jnet__sim *sim);
 jnet__event *jnet__ev_pop(jnet__sim *sim);
 
-/* ---- 3. Addresses (addr.c of the model lives in host.c) -------------------- */
+/* ---- 3. Addresses (host.c) ------------------------------------------------ */
 
 /* An IP endpoint. v4 addresses use ip[0..3]. family 0: unset. */
 typedef struct jnet__ep {
@@ -156,7 +156,6 @@ typedef struct jnet__pkt_s {
   jnet__event ev;
   struct jnet__pkt_s *next;
   uint32_t from, to; /* host ids */
-  uint32_t to_boot;  /* the destination's boot when sent (unused) */
   uint8_t proto, family, flags, dup;
   jnet__ep src, dst;
   uint16_t wire_sport, wire_dport; /* unix stream: the pcap's ports */
@@ -212,7 +211,7 @@ struct jnet__sock {
   unsigned bound : 1, in_ports : 1, in_conns : 1, in_ready : 1,
       connected : 1, nodelay : 1, broadcast : 1, reuseaddr : 1,
       keepalive : 1, detached : 1, shut_rd : 1, shut_wr : 1, fin_sent : 1,
-      fin_acked : 1, fin_rcvd : 1, eof_seen : 1, reset : 1, syn_acked : 1,
+      fin_acked : 1, fin_rcvd : 1, reset : 1, syn_acked : 1,
       child : 1; /* child: made by a listener (unix: has no name) */
   int err;          /* pending error for the next operation */
   uint8_t mcast_ttl;
@@ -365,7 +364,6 @@ struct jnet_sim {
   jnet_link_params defaults;
   jnet__spkt *pkt_free_empty, *pkt_free_small, *pkt_free_large;
   jnet__sock *ready_head, *ready_tail;
-  jnet__sock *mcast;    /* not a list: see udp.c (scan of all hosts) */
   jnet__at *at_free;
   jnet_sim_stats stats;
   uint64_t max_time_ns, max_events;

@@ -3,6 +3,8 @@
  * Linux's option answers, ICMP port unreachable on a connected socket, and
  * a connected socket's sender filter. */
 #include <math.h>
+#include <pcap/pcap.h>
+#include <unistd.h>
 
 #include "simtest.h"
 
@@ -384,6 +386,66 @@ START_TEST(unix_datagrams_carry_the_sender_path) {
 }
 END_TEST
 
+/* ---- Capture ----------------------------------------------------------------- */
+
+static int pcap_records(const char *path) {
+  char err[PCAP_ERRBUF_SIZE];
+  pcap_t *p = pcap_open_offline(path, err);
+  ck_assert_msg(p != NULL, "%s", err);
+  struct pcap_pkthdr *h;
+  const u_char *d;
+  int n = 0;
+  while (pcap_next_ex(p, &h, &d) == 1)
+    n++;
+  pcap_close(p);
+  return n;
+}
+
+static void pairs_send(void *arg) {
+  ut *t = arg;
+  int me = jnet_self_node() == t->w->h[0] ? 0 : 2;
+  jnet_stream u;
+  char from[32], to[32];
+  st_addr(me, from, sizeof from);
+  st_addr(me + 1, to, sizeof to);
+  jnet_listen(from, NULL, JNET_DATAGRAM, &u);
+  jnet_addr dst = addr_of(to, "9");
+  for (int i = 0; i < (me == 0 ? 10 : 5); i++)
+    jnet_send_to(u, &dst, "x", 1, 1);
+  jnet_close(u);
+}
+
+static int capture_run(int host) {
+  ut *t = calloc(1, sizeof *t);
+  t->w = st_new(1, 4);
+  char path[] = "/tmp/jnet-sim-capXXXXXX";
+  int fd = mkstemp(path);
+  ck_assert_int_ge(fd, 0);
+  close(fd);
+  jnet_node *h = host < 0 ? NULL : t->w->h[host];
+  ck_assert_int_eq(jnet_sim_pcap_open(t->w->sim, path, h), 0);
+  ck_assert_int_eq(jnet_sim_pcap_open(t->w->sim, path, h), JNET_EBUSY);
+  st_go(t->w, 0, pairs_send, t);
+  st_go(t->w, 2, pairs_send, t);
+  st_run(t->w);
+  ck_assert_int_eq(jnet_sim_pcap_close(t->w->sim), 0);
+  int n = pcap_records(path);
+  unlink(path);
+  st_free(t->w);
+  free(t);
+  return n;
+}
+
+START_TEST(capture_records_every_packet_of_the_network_or_of_one_host) {
+  /* nobody listens on port 9: the datagrams are still on the wire (the
+   * ICMP answers are not captured) */
+  ck_assert_int_eq(capture_run(-1), 15);
+  ck_assert_int_eq(capture_run(1), 10);
+  ck_assert_int_eq(capture_run(3), 5);
+  ck_assert_int_eq(capture_run(0), 10);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("sim-udp");
   TCase *tc = tcase_create("udp");
@@ -396,6 +458,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, port_unreachable_refuses_the_next_read_of_a_connected_socket);
   tcase_add_test(tc, connected_socket_drops_datagrams_from_other_senders);
   tcase_add_test(tc, unix_datagrams_carry_the_sender_path);
+  tcase_add_test(tc, capture_records_every_packet_of_the_network_or_of_one_host);
   suite_add_tcase(s, tc);
   return s;
 }
