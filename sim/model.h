@@ -102,6 +102,11 @@ static inline int jnet__ip_eq(int family, const uint8_t *a, const uint8_t *b) {
   __builtin_memcpy(y, b, 16);
   return x[0] == y[0] && x[1] == y[1];
 }
+/* IPv4-mapped IPv6 (::ffff:a.b.c.d): how a dual-stack IPv6 socket (bound
+ * to ::, as Linux's default bindv6only=0) sees IPv4 peers. */
+int jnet__ep_is_mapped(const jnet__ep *ep);
+void jnet__ep_map(jnet__ep *ep);   /* IPv4 -> mapped IPv6 */
+void jnet__ep_unmap(jnet__ep *ep); /* mapped IPv6 -> IPv4 */
 /* "a.b.c.d:p" / "[v6]:p" into buf. */
 void jnet__ep_format(const jnet__ep *ep, char *buf, size_t n);
 

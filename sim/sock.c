@@ -397,6 +397,7 @@ int jnet__route_src(jnet__sock *s, const jnet__ep *dst, jnet__ep *src) {
   *src = s->local;
   if (!jnet__ip_is_any(src->family, src->ip))
     return 0;
+  src->family = dst->family; /* an IPv6 socket talking to a mapped peer */
   jnet_node *h = s->host;
   if (jnet__ip_is_loopback(dst->family, dst->ip) ||
       jnet__ip_is_any(dst->family, dst->ip)) {

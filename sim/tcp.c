@@ -82,12 +82,14 @@ static uint16_t own_mss(const jnet__sock *s) {
   jnet__sim *sim = s->host->sim;
   if (s->proto == JNET__P_USTREAM)
     return 65483;
-  jnet_node *to = jnet__host_has_ip(s->host, s->remote.family, s->remote.ip)
+  jnet__ep r = s->remote;
+  jnet__ep_unmap(&r);
+  jnet_node *to = jnet__host_has_ip(s->host, r.family, r.ip)
                       ? s->host
-                      : jnet__host_by_ip(sim, s->remote.family, s->remote.ip);
+                      : jnet__host_by_ip(sim, r.family, r.ip);
   uint32_t mtu = to == NULL || to == s->host ? 65536
                                              : jnet__mtu(sim, s->host->id, to->id);
-  uint32_t mss = mtu - (s->family == AF_INET6 ? 60 : 40);
+  uint32_t mss = mtu - (r.family == AF_INET6 ? 60 : 40);
   return mss > 65483 ? 65483 : (uint16_t)mss;
 }
 
@@ -105,6 +107,11 @@ static void send_seg(jnet__sock *s, uint32_t seq, uint8_t flags, uint32_t len) {
   p->family = s->local.family;
   p->src = s->local;
   p->dst = s->remote;
+  if (jnet__ep_is_mapped(&p->dst)) { /* dual stack: IPv4 on the wire */
+    jnet__ep_unmap(&p->src);
+    jnet__ep_unmap(&p->dst);
+    p->family = AF_INET;
+  }
   p->wire_sport = s->wire_port;
   p->wire_dport = s->peer_wire_port;
   p->seq = seq;
@@ -432,15 +439,21 @@ static jnet__sock *find_listener(jnet__sim *sim, jnet_node *h,
         return o;
     return NULL;
   }
+  jnet__sock *dual = NULL;
   for (jnet__sock *o = jnet__ports_first(sim, h->id, JNET__P_TCP, p->dst.port);
-       o != NULL; o = o->port_next)
-    if (o->host == h && o->proto == JNET__P_TCP &&
-        o->local.port == p->dst.port && o->state == JNET__ST_LISTEN &&
-        o->local.family == p->dst.family &&
+       o != NULL; o = o->port_next) {
+    if (o->host != h || o->proto != JNET__P_TCP ||
+        o->local.port != p->dst.port || o->state != JNET__ST_LISTEN)
+      continue;
+    if (o->local.family == p->dst.family &&
         (jnet__ip_is_any(o->local.family, o->local.ip) ||
          jnet__ip_eq(p->dst.family, o->local.ip, p->dst.ip)))
       return o;
-  return NULL;
+    if (o->local.family == AF_INET6 && p->dst.family == AF_INET &&
+        jnet__ip_is_any(AF_INET6, o->local.ip))
+      dual = o; /* an IPv6 wildcard listener takes IPv4 too */
+  }
+  return dual;
 }
 
 /* A SYN for a listener: make the embryonic connection, answer SYN-ACK. */
@@ -454,6 +467,10 @@ static void passive_open(jnet__sim *sim, jnet__sock *l, const jnet__spkt *p) {
   c->local = p->dst;
   c->local.family = p->family;
   c->remote = p->src;
+  if (l->family == AF_INET6 && p->family == AF_INET) {
+    jnet__ep_map(&c->local);
+    jnet__ep_map(&c->remote);
+  }
   c->bound = 1;
   c->nodelay = 0;
   c->wire_port = l->wire_port;
@@ -562,6 +579,11 @@ static void accept_seg(jnet__sock *s, const jnet__spkt *p, uint32_t skip) {
 void jnet__tcp_input(jnet__sim *sim, jnet__spkt *p) {
   jnet_node *h = sim->hosts[p->to];
   jnet__sock *s = jnet__conns_find(sim, h->id, p->proto, p->dst.port, &p->src);
+  if (s == NULL && p->family == AF_INET && p->proto == JNET__P_TCP) {
+    jnet__ep mapped = p->src; /* a dual-stack connection's */
+    jnet__ep_map(&mapped);
+    s = jnet__conns_find(sim, h->id, p->proto, p->dst.port, &mapped);
+  }
   if (s == NULL) {
     jnet__sock *l = NULL;
     if ((p->flags & (JNET__TCP_SYN | JNET__TCP_ACK | JNET__TCP_RST)) ==

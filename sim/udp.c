@@ -154,6 +154,7 @@ ssize_t jnet__udp_sendto(jnet__sock *s, const void *buf, size_t len,
       return JNET_EAFNOSUPPORT;
     jnet__ep_from_sa(&dst, to);
   }
+  jnet__ep_unmap(&dst); /* an IPv6 socket sending to a mapped IPv4 peer */
   if (dst.port == 0)
     return JNET_EINVAL;
   int bcast = is_broadcast(s->host, &dst);
@@ -274,16 +275,23 @@ void jnet__udp_input(jnet__sim *sim, jnet__spkt *p) {
   }
   jnet__sock *best = NULL;
   int best_score = -1;
+  jnet__ep src6 = p->src; /* the sender as a dual-stack socket sees it */
+  jnet__ep_map(&src6);
   for (jnet__sock *s = jnet__ports_first(sim, h->id, JNET__P_UDP, p->dst.port);
        s != NULL; s = s->port_next) {
-    if (s->host != h || s->proto != JNET__P_UDP ||
-        s->local.port != p->dst.port || s->local.family != p->dst.family)
+    if (s->host != h || s->proto != JNET__P_UDP || s->local.port != p->dst.port)
       continue;
-    int exact = jnet__ip_eq(p->dst.family, s->local.ip, p->dst.ip);
+    int dual = s->local.family == AF_INET6 && p->dst.family == AF_INET;
+    if (s->local.family != p->dst.family &&
+        !(dual && jnet__ip_is_any(AF_INET6, s->local.ip)))
+      continue;
+    int exact = !dual && jnet__ip_eq(p->dst.family, s->local.ip, p->dst.ip);
     if (!exact && !jnet__ip_is_any(s->local.family, s->local.ip))
       continue;
-    if (s->connected && (s->remote.port != p->src.port ||
-                         !jnet__ip_eq(p->src.family, s->remote.ip, p->src.ip)))
+    const jnet__ep *from = dual ? &src6 : &p->src;
+    if (s->connected && (s->remote.port != from->port ||
+                         s->remote.family != from->family ||
+                         !jnet__ip_eq(from->family, s->remote.ip, from->ip)))
       continue;
     int score = exact + 2 * s->connected;
     if (score >= best_score) { /* ties: the latest bound, as Linux */
@@ -340,7 +348,10 @@ ssize_t jnet__udp_recvfrom(jnet__sock *s, void *buf, size_t len,
                                         p->src.port);
       jnet__unix_name(s, snd ? snd->path : NULL, from, &l);
     } else {
-      l = jnet__ep_to_sa(&p->src, from);
+      jnet__ep src = p->src;
+      if (s->family == AF_INET6)
+        jnet__ep_map(&src);
+      l = jnet__ep_to_sa(&src, from);
     }
     if (fromlen)
       *fromlen = l;

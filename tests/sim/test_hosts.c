@@ -119,6 +119,73 @@ START_TEST(random_is_per_host_and_per_seed) {
 }
 END_TEST
 
+/* Dual stack: IPv6 sockets bound to :: take IPv4 peers as ::ffff:a.b.c.d,
+ * as Linux does by default (bindv6only = 0). */
+static void dual_server(void *arg) {
+  rt *t = arg;
+  jnet_stream srv, c, u;
+  t->r[0] = jnet_listen("::", "80", JNET_STREAM, &srv);
+  t->r[1] = jnet_listen("::", "53", JNET_DATAGRAM, &u);
+  t->r[2] = jnet_accept(srv, 10, &c);
+  jnet_addr peer;
+  char host[64];
+  int port;
+  t->r[3] = jnet_peername(c, &peer);
+  jnet_address_unpack(&peer, host, sizeof host, &port);
+  t->r[4] = strcmp(host, "::ffff:192.0.2.2") == 0;
+  jnet_buf b;
+  jnet_buf_init(&b);
+  t->r[5] = (int)jnet_chunk(c, 4, &b, 10);
+  t->r[6] = jnet_write(c, "pong", 4, 10);
+  jnet_buf_reset(&b);
+  t->r[7] = (int)jnet_recv_from(u, 100, &b, 10, &peer);
+  jnet_address_unpack(&peer, host, sizeof host, &port);
+  t->r[8] = strcmp(host, "::ffff:192.0.2.2") == 0;
+  t->r[9] = jnet_send_to(u, &peer, "answer", 6, 10);
+  jnet_buf_free(&b);
+  jnet_close(c);
+  jnet_close(u);
+  jnet_close(srv);
+}
+
+static void dual_client(void *arg) {
+  rt *t = arg;
+  jnet_stream c, u;
+  jnet_sleep(0.01);
+  t->r[10] = jnet_connect("192.0.2.1", "80", JNET_STREAM, NULL, NULL, &c);
+  t->r[11] = jnet_write(c, "ping", 4, 10);
+  jnet_buf b;
+  jnet_buf_init(&b);
+  t->r[12] = (int)jnet_chunk(c, 4, &b, 10);
+  jnet_close(c);
+  t->r[13] = jnet_connect("192.0.2.1", "53", JNET_DATAGRAM, NULL, NULL, &u);
+  t->r[14] = jnet_write(u, "query", 5, 10);
+  jnet_buf_reset(&b);
+  t->r[15] = (int)jnet_read(u, 100, &b, 10);
+  t->r[16] = b.len == 6 && memcmp(b.data, "answer", 6) == 0;
+  jnet_buf_free(&b);
+  jnet_close(u);
+}
+
+START_TEST(ipv6_wildcard_sockets_take_ipv4_peers_as_mapped_addresses) {
+  rt t = {0};
+  t.w = st_new(1, 2);
+  st_go(t.w, 0, dual_server, &t);
+  st_go(t.w, 1, dual_client, &t);
+  st_run(t.w);
+  for (int i = 0; i <= 16; i++)
+    ck_assert_msg(t.r[i] >= 0, "step %d: %s", i, jnet_err_name(t.r[i]));
+  ck_assert_int_eq(t.r[4], 1);
+  ck_assert_int_eq(t.r[5], 4);
+  ck_assert_int_eq(t.r[7], 5);
+  ck_assert_int_eq(t.r[8], 1);
+  ck_assert_int_eq(t.r[12], 4);
+  ck_assert_int_eq(t.r[15], 6);
+  ck_assert_int_eq(t.r[16], 1);
+  st_free(t.w);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("sim-hosts");
   TCase *tc = tcase_create("hosts");
@@ -126,6 +193,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, host_creation_validates_names_and_addresses);
   tcase_add_test(tc, dns_services_and_bind_rules_answer_as_linux);
   tcase_add_test(tc, random_is_per_host_and_per_seed);
+  tcase_add_test(tc, ipv6_wildcard_sockets_take_ipv4_peers_as_mapped_addresses);
   suite_add_tcase(s, tc);
   return s;
 }
