@@ -237,17 +237,54 @@ int jnet_sim_host(jnet_sim *sim, const char *name, const char *const *addrs,
   jnet__rng_seed(&h->rng_proto, sim->seed, "proto", name, NULL);
   h->next_ephemeral = (uint16_t)(32768 + jnet__rng_next(&h->rng_proto) % 28232);
   h->next_ip_id = (uint16_t)jnet__rng_next(&h->rng_proto);
-  for (size_t i = 0; i < n; i++) {
-    ipent *e = jnet__calloc(1, sizeof *e);
-    if (e == NULL)
-      return JNET_ENOMEM; /* the host stays half-made: the sim is unusable */
-    e->a = as[i];
-    e->host = h;
-    if (jnet__htab_insert(&sim->host_ips, e, ipent_hash(e),
-                          offsetof(ipent, next), ipent_hash) < 0 ||
-        dns_add(sim, name, &as[i]) < 0)
-      return JNET_ENOMEM;
+  /* Allocate every record first, so a failure leaves the sim as it was. */
+  ipent **es = jnet__calloc(n, sizeof *es);
+  jnet__dns **ds = jnet__calloc(n, sizeof *ds);
+  int ok = es != NULL && ds != NULL;
+  for (size_t i = 0; ok && i < n; i++) {
+    es[i] = jnet__calloc(1, sizeof *es[i]);
+    ds[i] = jnet__calloc(1, sizeof *ds[i]);
+    ok = es[i] != NULL && ds[i] != NULL &&
+         (ds[i]->name = jnet__strdup(name)) != NULL;
   }
+  size_t inserted = 0;
+  for (; ok && inserted < n; inserted++) {
+    es[inserted]->a = as[inserted];
+    es[inserted]->host = h;
+    ok = jnet__htab_insert(&sim->host_ips, es[inserted], ipent_hash(es[inserted]),
+                           offsetof(ipent, next), ipent_hash) == 0;
+    if (!ok)
+      break;
+  }
+  if (!ok) {
+    for (size_t i = 0; i < inserted; i++)
+      jnet__htab_remove(&sim->host_ips, es[i], ipent_hash(es[i]),
+                        offsetof(ipent, next));
+    for (size_t i = 0; (es || ds) && i < n; i++) {
+      if (es)
+        jnet__free(es[i]);
+      if (ds && ds[i]) {
+        jnet__free(ds[i]->name);
+        jnet__free(ds[i]);
+      }
+    }
+    jnet__free(es);
+    jnet__free(ds);
+    jnet__free(h->name);
+    jnet__free(h);
+    jnet__free(as);
+    return JNET_ENOMEM;
+  }
+  jnet__dns **tail = &sim->dns;
+  while (*tail != NULL)
+    tail = &(*tail)->next;
+  for (size_t i = 0; i < n; i++) {
+    ds[i]->a = as[i];
+    *tail = ds[i];
+    tail = &ds[i]->next;
+  }
+  jnet__free(es);
+  jnet__free(ds);
   sim->hosts[sim->nhosts++] = h;
   if (out != NULL)
     *out = h;

@@ -164,12 +164,20 @@ static void bk_stop(const jnet_backend *b) {
   bk->started = 0;
   memset(&bk->hooks, 0, sizeof bk->hooks);
   bk->loop_arg = NULL;
-  /* Sockets the loop left open: close them as the contract says. */
-  for (uint32_t i = 0; i < bk->sim->nhosts; i++)
-    for (jnet__sock *s = bk->sim->hosts[i]->socks, *next; s != NULL; s = next) {
-      next = s->host_next;
-      s->user[0] = s->user[1] = s->user[2] = NULL;
+  /* Close what the loop left open (the API closes its streams first, so
+   * this finds only sockets it never saw); lingering closed sockets stay
+   * in the model to finish their FIN exchange. */
+  for (uint32_t i = 0; i < bk->sim->nhosts; i++) {
+    jnet__sock *s = bk->sim->hosts[i]->socks;
+    while (s != NULL) {
+      if (s->detached || s->listener != NULL) { /* closed, or a listener's */
+        s = s->host_next;
+        continue;
+      }
+      jnet__sock_close(s); /* may free others too: start over */
+      s = bk->sim->hosts[i]->socks;
     }
+  }
 }
 
 static jnet_node *bk_default_node(const jnet_backend *b) {
