@@ -30,15 +30,16 @@ int jnet__ep_from_sa(jnet__ep *ep, const struct sockaddr *sa) {
 }
 
 socklen_t jnet__ep_to_sa(const jnet__ep *ep, struct sockaddr_storage *ss) {
-  memset(ss, 0, sizeof *ss);
   if (ep->family == AF_INET6) {
     struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+    memset(in6, 0, sizeof *in6);
     in6->sin6_family = AF_INET6;
     memcpy(&in6->sin6_addr, ep->ip, 16);
     in6->sin6_port = htons(ep->port);
     return sizeof *in6;
   }
   struct sockaddr_in *in = (struct sockaddr_in *)ss;
+  memset(in, 0, sizeof *in);
   in->sin_family = AF_INET;
   memcpy(&in->sin_addr, ep->ip, 4);
   in->sin_port = htons(ep->port);

@@ -55,11 +55,11 @@ static int try_op(jnet__sock *s, jnet_req *req) {
     r = jnet__sock_read(s, req->buf, req->len);
     break;
   case OP_RECV_FROM: {
-    struct sockaddr_storage ss;
-    socklen_t sl = 0;
-    r = jnet__sock_recvfrom(s, req->buf, req->len, &ss, &sl);
+    socklen_t sl = 0; /* the sender goes straight into the request */
+    memset(&req->addr, 0, sizeof req->addr);
+    r = jnet__sock_recvfrom(s, req->buf, req->len, &req->addr.u.ss, &sl);
     if (r >= 0)
-      put_addr(&req->addr, &ss, sl);
+      req->addr.len = sl;
     break;
   }
   case OP_WRITE:
