@@ -78,15 +78,21 @@ static ssize_t read_step(jnet__fiber *f, jnet__stream *st, size_t n,
   return r;
 }
 
-ssize_t jnet_read(jnet_stream s, size_t n, jnet_buf *b, double timeout) {
+/* read and recv_from: one datagram, or what a stream has (>= 1 byte). */
+static ssize_t read_one(jnet_stream s, size_t n, jnet_buf *b, double timeout,
+                        unsigned kinds, jnet_addr *from, int recv_from) {
   if (b == NULL || n == 0 || n > SSIZE_MAX)
     return JNET_EINVAL;
   jnet__fiber *f;
   jnet__stream *st;
-  int err = begin(s, READ_KINDS, &f, &st);
+  int err = begin(s, kinds, &f, &st);
   if (err < 0)
     return err;
-  return read_step(f, st, n, b, timeout, NULL, 0);
+  return read_step(f, st, n, b, timeout, from, recv_from);
+}
+
+ssize_t jnet_read(jnet_stream s, size_t n, jnet_buf *b, double timeout) {
+  return read_one(s, n, b, timeout, READ_KINDS, NULL, 0);
 }
 
 /* chunk and read :all: repeat reads until `want` bytes (SIZE_MAX: EOF) or
@@ -134,14 +140,7 @@ ssize_t jnet_chunk(jnet_stream s, size_t n, jnet_buf *b, double timeout) {
 
 ssize_t jnet_recv_from(jnet_stream s, size_t n, jnet_buf *b, double timeout,
                        jnet_addr *from) {
-  if (b == NULL || n == 0 || n > SSIZE_MAX)
-    return JNET_EINVAL;
-  jnet__fiber *f;
-  jnet__stream *st;
-  int err = begin(s, DGRAM_KINDS, &f, &st);
-  if (err < 0)
-    return err;
-  return read_step(f, st, n, b, timeout, from, 1);
+  return read_one(s, n, b, timeout, DGRAM_KINDS, from, 1);
 }
 
 /* One backend write or send_to of all n bytes. */

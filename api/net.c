@@ -84,19 +84,25 @@ static int stream_for(jnet__fiber *f, jnet_stream s, unsigned ok_kinds,
   return 0;
 }
 
+/* accept and accept_loop: a stream listener nobody else accepts on. */
+static int listener_for(jnet_stream srv, jnet__fiber **f, jnet__stream **st) {
+  int err = enter(f);
+  if (err == 0)
+    err = stream_for(*f, srv, 1u << JNET__LISTENER, st);
+  if (err == 0 && (*st)->acceptor != NULL)
+    err = JNET_EBUSY;
+  return err;
+}
+
 int jnet_accept(jnet_stream srv, double timeout, jnet_stream *out) {
   if (out == NULL || srv.h == 0)
     return JNET_EINVAL;
   *out = JNET_NOSTREAM;
   jnet__fiber *f;
   jnet__stream *st;
-  int err = enter(&f);
-  if (err == 0)
-    err = stream_for(f, srv, 1u << JNET__LISTENER, &st);
+  int err = listener_for(srv, &f, &st);
   if (err < 0)
     return err;
-  if (st->acceptor != NULL)
-    return JNET_EBUSY;
   jnet_loop *l = f->loop;
   int family = st->family; /* a connection has its listener's family */
   jnet_req req;
@@ -133,13 +139,9 @@ int jnet_accept_loop(jnet_stream srv, jnet_handler h, void *arg) {
     return JNET_EINVAL;
   jnet__fiber *f;
   jnet__stream *st;
-  int err = enter(&f);
-  if (err == 0)
-    err = stream_for(f, srv, 1u << JNET__LISTENER, &st);
+  int err = listener_for(srv, &f, &st);
   if (err < 0)
     return err;
-  if (st->acceptor != NULL)
-    return JNET_EBUSY;
   for (;;) {
     jnet_stream conn;
     err = jnet_accept(srv, JNET_FOREVER, &conn);
