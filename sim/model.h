@@ -293,8 +293,6 @@ int jnet__sock_name(jnet__sock *s, int peer, struct sockaddr_storage *ss,
 /* Close: orderly (FIN after the queued data; RST if unread data), or, when
  * the host is crashing, vanish without a packet. */
 void jnet__sock_close(jnet__sock *s);
-/* Readiness as the backend re-tries it. */
-int jnet__sock_readable(const jnet__sock *s);
 
 /* internal to sim/ */
 void jnet__sock_ready(jnet__sock *s);

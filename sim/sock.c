@@ -681,10 +681,3 @@ int jnet__sock_name(jnet__sock *s, int peer, struct sockaddr_storage *ss,
   *len = jnet__ep_to_sa(&ep, ss);
   return 0;
 }
-
-int jnet__sock_readable(const jnet__sock *s) {
-  if (s->type == 1)
-    return s->rq_head != NULL || s->err != 0;
-  return s->rcvbuf.len > 0 || s->fin_rcvd || s->err != 0 || s->shut_rd ||
-         s->state == JNET__ST_CLOSED;
-}
