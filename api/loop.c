@@ -415,6 +415,7 @@ int jnet_loop_new(jnet_loop **out, const jnet_backend *b) {
   l->default_node = jnet__node_get(l, b->default_node(b));
   if (l->default_node == NULL) {
     b->stop(b);
+    jnet__free(l->nodes);
     jnet__free(l);
     return JNET_ENOMEM;
   }
