@@ -328,10 +328,22 @@ static void on_req_done(jnet_req *req) {
   jnet__fiber_wake(f, req->result);
 }
 
+/* Field by field: the embedded address is large and only send_to and
+ * connect read it, after setting it. */
 void jnet__req_init(jnet_req *req, jnet__fiber *f) {
-  memset(req, 0, sizeof *req);
   req->cb = on_req_done;
   req->data = f;
+  req->buf = NULL;
+  req->len = 0;
+  req->addrs = NULL;
+  req->naddrs = 0;
+  req->addr.u.sa.sa_family = AF_UNSPEC;
+  req->addr.len = 0;
+  req->result = 0;
+  req->sock = NULL;
+  req->owner_ = NULL;
+  memset(req->priv_, 0, sizeof req->priv_);
+  memset(req->upriv_, 0, sizeof req->upriv_);
 }
 
 /* Resume a waiting fiber with `result`, disarming whatever else it waits on.
