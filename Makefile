@@ -2,16 +2,19 @@
 BUILD ?= build
 JOBS  ?= $(shell nproc)
 PKGS  := build-essential cmake pkg-config libuv1-dev check libpcap-dev \
-         tshark libxml2-utils parallel
-SUDO  := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+         tshark libxml2-utils parallel valgrind
+SAN_PKGS := clang libclang-rt-14-dev
 
-.PHONY: all deps build test demo bench sanitize valgrind clean
+.PHONY: all deps install-pkgs build test demo bench sanitize valgrind clean
 
 all: build
 
 # Install whatever is missing (Debian 12). Root runs apt-get; others are told.
 deps:
-	@missing=$$(for p in $(PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	@$(MAKE) --no-print-directory install-pkgs WANT="$(PKGS)"
+
+install-pkgs:
+	@missing=$$(for p in $(WANT); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  echo "jnet: installing $$missing"; \
 	  if [ "$$(id -u)" = 0 ]; then \
@@ -39,6 +42,7 @@ bench: build
 	@./bench/run.sh $(BUILD)
 
 sanitize: deps
+	@$(MAKE) --no-print-directory install-pkgs WANT="$(SAN_PKGS)"
 	cmake -S . -B build-san -DCMAKE_C_COMPILER=clang -DJNET_SANITIZE=ON \
 	      -DCMAKE_BUILD_TYPE=Debug
 	cmake --build build-san -j $(JOBS)
