@@ -1,0 +1,484 @@
+/* jsim_runner.c — run one seed of a scenario, and the jnet_prog_* API.
+ *
+ * A run builds the network (hosts, links), schedules the `at` lines with
+ * jnet_sim_at, registers each `run` line as its host's main (so a restart
+ * runs it again), runs the loop to the end or a limit, then tests the
+ * `expect` lines against the checks the programs reported. With o->fork
+ * the run happens in a child process under a wall-clock alarm, so a
+ * program that crashes or spins becomes this seed's failure, not ours.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "jnet.h"
+#include "jnet_alloc.h"
+#include "jsim_scn.h"
+
+typedef struct check {
+  char name[JSIM_NAME_MAX];
+  int ok;
+  char msg[300];
+} check;
+
+struct jnet_prog_ctx {
+  const jsim_scn *scn;
+  const jsim_run *run;
+  struct runstate *rs;
+  int starts;
+  int restarts;
+  int nchecks;
+  check checks[16];
+  void *disk;
+  size_t disk_size;
+};
+
+typedef struct runstate {
+  const jsim_scn *scn;
+  jnet_sim *sim;
+  jnet_node **nodes;
+  jnet_prog_ctx *ctxs;
+  char error[300]; /* an error of the run (bad argument, fault failed) */
+} runstate;
+
+typedef struct at_arg {
+  runstate *rs;
+  const jsim_event *ev;
+} at_arg;
+
+const char *jsim_status_name(int status) {
+  switch (status) {
+  case JSIM_PASS: return "pass";
+  case JSIM_FAIL: return "fail";
+  case JSIM_TIMEOUT: return "timeout";
+  default: return "error";
+  }
+}
+
+static double wall_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* ---- jnet_prog_* ------------------------------------------------------------ */
+
+const char *jnet_prog_arg(jnet_prog_ctx *ctx, const char *key,
+                          const char *def) {
+  for (int i = ctx->run->nargs - 1; i >= 0; i--)
+    if (strcmp(ctx->run->args[i].key, key) == 0)
+      return ctx->run->args[i].value;
+  return def;
+}
+
+long long jnet_prog_arg_int(jnet_prog_ctx *ctx, const char *key,
+                            long long def) {
+  const char *v = jnet_prog_arg(ctx, key, NULL);
+  if (v == NULL)
+    return def;
+  char *end;
+  errno = 0;
+  long long n = strtoll(v, &end, 10);
+  if (errno != 0 || end == v || *end != 0) {
+    if (ctx->rs->error[0] == 0)
+      snprintf(ctx->rs->error, sizeof ctx->rs->error,
+               "%s on %s: argument %s=%s: expected an integer",
+               ctx->run->prog->name, jnet_prog_host(ctx), key, v);
+    return def;
+  }
+  return n;
+}
+
+const char *jnet_prog_host(const jnet_prog_ctx *ctx) {
+  return ctx->scn->hosts[ctx->run->host].name;
+}
+
+const char *jnet_prog_name(const jnet_prog_ctx *ctx) {
+  return ctx->run->prog->name;
+}
+
+int jnet_prog_restarts(const jnet_prog_ctx *ctx) { return ctx->restarts; }
+
+void jnet_prog_check(jnet_prog_ctx *ctx, const char *name, int ok,
+                     const char *fmt, ...) {
+  check *c = NULL;
+  for (int i = 0; i < ctx->nchecks; i++)
+    if (strcmp(ctx->checks[i].name, name) == 0)
+      c = &ctx->checks[i];
+  if (c != NULL && !c->ok)
+    return; /* keeps its first failure */
+  if (c == NULL) {
+    if (ctx->nchecks == (int)(sizeof ctx->checks / sizeof ctx->checks[0]))
+      return;
+    c = &ctx->checks[ctx->nchecks++];
+    snprintf(c->name, sizeof c->name, "%s", name);
+  } else if (ok) {
+    return; /* an earlier pass stands */
+  }
+  c->ok = ok != 0;
+  c->msg[0] = 0;
+  if (fmt != NULL) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->msg, sizeof c->msg, fmt, ap);
+    va_end(ap);
+  }
+}
+
+void *jnet_prog_disk(jnet_prog_ctx *ctx, size_t size) {
+  if (ctx->disk != NULL)
+    return ctx->disk_size == size ? ctx->disk : NULL;
+  ctx->disk = jnet__calloc(1, size ? size : 1);
+  ctx->disk_size = size;
+  return ctx->disk;
+}
+
+/* ---- Building and running --------------------------------------------------- */
+
+static void trampoline(void *arg) {
+  jnet_prog_ctx *ctx = arg;
+  ctx->restarts = ctx->starts++;
+  ctx->run->prog->fn(ctx);
+}
+
+static void apply_opts(const jsim_link *l, jnet_link_params *p) {
+  for (int i = 0; i < l->nopts; i++) {
+    double v = l->opts[i].value;
+    switch (l->opts[i].what) {
+    case JSIM_OPT_LATENCY: p->latency_ns = (uint64_t)v; break;
+    case JSIM_OPT_JITTER: p->jitter_ns = (uint64_t)v; break;
+    case JSIM_OPT_DIST: p->jitter_dist = (int)v; break;
+    case JSIM_OPT_LOSS: p->loss = v; break;
+    case JSIM_OPT_DUP: p->duplicate = v; break;
+    case JSIM_OPT_REORDER: p->reorder = v; break;
+    case JSIM_OPT_REORDER_BY: p->reorder_ns = (uint64_t)v; break;
+    case JSIM_OPT_CORRUPT: p->corrupt = v; break;
+    case JSIM_OPT_BANDWIDTH: p->bandwidth_bps = (uint64_t)v; break;
+    case JSIM_OPT_QUEUE: p->queue_bytes = (uint32_t)v; break;
+    case JSIM_OPT_MTU: p->mtu = (uint32_t)v; break;
+    case JSIM_OPT_GE_P: p->ge_p = v; break;
+    case JSIM_OPT_GE_R: p->ge_r = v; break;
+    case JSIM_OPT_GE_LOSS: p->ge_loss_bad = v; break;
+    }
+  }
+}
+
+/* Set a link from a spec; `base` 1: start from the current parameters. */
+static int set_link(runstate *rs, const jsim_link *l, int base) {
+  jnet_link_params p;
+  if (l->a < 0) {
+    jnet_link_params_default(&p);
+    apply_opts(l, &p);
+    return jnet_sim_link(rs->sim, NULL, NULL, &p);
+  }
+  jnet_node *a = rs->nodes[l->a], *b = rs->nodes[l->b];
+  if (base)
+    jnet_sim_link_get(rs->sim, a, b, &p);
+  else
+    jnet_link_params_default(&p);
+  apply_opts(l, &p);
+  if (l->oneway)
+    return jnet_sim_link_oneway(rs->sim, a, b, &p);
+  int rc = jnet_sim_link_oneway(rs->sim, a, b, &p);
+  if (rc < 0)
+    return rc;
+  if (base)
+    jnet_sim_link_get(rs->sim, b, a, &p);
+  apply_opts(l, &p);
+  return jnet_sim_link_oneway(rs->sim, b, a, &p);
+}
+
+static void on_at(jnet_sim *sim, void *arg) {
+  at_arg *aa = arg;
+  runstate *rs = aa->rs;
+  const jsim_event *e = aa->ev;
+  jnet_node *a = e->a >= 0 ? rs->nodes[e->a] : NULL;
+  jnet_node *b = e->b >= 0 ? rs->nodes[e->b] : NULL;
+  int rc = 0, how = e->oneway ? JNET_ONE_WAY : JNET_BOTH_WAYS;
+  switch (e->kind) {
+  case JSIM_EV_PARTITION: rc = jnet_sim_partition(sim, a, b, how); break;
+  case JSIM_EV_PARTITION_GROUPS: {
+    jnet_node *ga[64], *gb[64];
+    int na = e->nga < 64 ? e->nga : 64, nb = e->ngb < 64 ? e->ngb : 64;
+    for (int i = 0; i < na; i++)
+      ga[i] = rs->nodes[e->ga[i]];
+    for (int i = 0; i < nb; i++)
+      gb[i] = rs->nodes[e->gb[i]];
+    rc = jnet_sim_partition_groups(sim, ga, (size_t)na, gb, (size_t)nb, how);
+    break;
+  }
+  case JSIM_EV_HEAL: rc = jnet_sim_heal(sim, a, b); break;
+  case JSIM_EV_HEAL_ALL: rc = jnet_sim_heal_all(sim); break;
+  case JSIM_EV_CLOG: rc = jnet_sim_clog(sim, a, b); break;
+  case JSIM_EV_UNCLOG: rc = jnet_sim_unclog(sim, a, b); break;
+  case JSIM_EV_SET_LINK: rc = set_link(rs, &e->link, 1); break;
+  case JSIM_EV_CRASH: rc = jnet_sim_crash(sim, a); break;
+  case JSIM_EV_RESTART: rc = jnet_sim_restart(sim, a); break;
+  }
+  /* Crashing a host that is down (or restarting one that is up) is not an
+   * error of the scenario: the timeline may race a program's own exit. */
+  if (rc < 0 && rc != JNET_EALREADY && rs->error[0] == 0)
+    snprintf(rs->error, sizeof rs->error, "%s:%d: the `at` line failed: %s",
+             rs->scn->path, e->line, jnet_strerror(rc));
+}
+
+static void evaluate(runstate *rs, int run_rc, jsim_result *res) {
+  const jsim_scn *s = rs->scn;
+  if (rs->error[0]) {
+    res->status = JSIM_ERROR;
+    snprintf(res->msg, sizeof res->msg, "%s", rs->error);
+    return;
+  }
+  for (int i = 0; i < s->nexpects; i++) {
+    const jsim_expect *x = &s->expects[i];
+    const check *found = NULL;
+    const char *prog = x->prog;
+    for (int r = 0; r < s->nruns && found == NULL; r++) {
+      const jnet_prog_ctx *c = &rs->ctxs[r];
+      if (s->runs[r].host != x->host || strcmp(s->runs[r].prog->name, prog))
+        continue;
+      for (int k = 0; k < c->nchecks; k++)
+        if (strcmp(c->checks[k].name, x->check) == 0)
+          found = &c->checks[k];
+    }
+    const char *host = s->hosts[x->host].name;
+    if (found == NULL) {
+      res->status = JSIM_FAIL;
+      snprintf(res->msg, sizeof res->msg,
+               "%s on %s: check %s: never reported%s", prog, host, x->check,
+               run_rc == JNET_ETIMEDOUT ? " (stopped at the limit)" : "");
+      return;
+    }
+    if (!found->ok) {
+      res->status = JSIM_FAIL;
+      snprintf(res->msg, sizeof res->msg, "%.60s on %.60s: check %.60s: %.200s", prog,
+               host, x->check, found->msg);
+      return;
+    }
+  }
+  if (run_rc < 0 && run_rc != JNET_ETIMEDOUT) {
+    res->status = JSIM_ERROR;
+    snprintf(res->msg, sizeof res->msg, "the run failed: %s",
+             jnet_strerror(run_rc));
+    return;
+  }
+  res->status = JSIM_PASS;
+  snprintf(res->msg, sizeof res->msg, "%d expectation%s held", s->nexpects,
+           s->nexpects == 1 ? "" : "s");
+}
+
+static void run_inline(const jsim_scn *s, uint64_t seed,
+                       const jsim_run_opts *o, jsim_result *res) {
+  double t0 = wall_now();
+  runstate rs;
+  memset(&rs, 0, sizeof rs);
+  rs.scn = s;
+  jnet_loop *loop = NULL;
+  at_arg *ats = NULL;
+  int rc = jnet_sim_new(&rs.sim, seed);
+  const char *what = "jnet_sim_new";
+  rs.nodes = jnet__calloc((size_t)s->nhosts + 1, sizeof *rs.nodes);
+  rs.ctxs = jnet__calloc((size_t)s->nruns + 1, sizeof *rs.ctxs);
+  ats = jnet__calloc((size_t)s->nevents + 1, sizeof *ats);
+  if (rc == 0 && (rs.nodes == NULL || rs.ctxs == NULL || ats == NULL))
+    rc = JNET_ENOMEM;
+  for (int i = 0; rc == 0 && i < s->nhosts; i++) {
+    const char *addrs[JSIM_MAX_ADDRS + 1] = {NULL};
+    for (int k = 0; k < s->hosts[i].naddrs; k++)
+      addrs[k] = s->hosts[i].addrs[k];
+    what = s->hosts[i].name;
+    rc = jnet_sim_host(rs.sim, s->hosts[i].name, addrs, &rs.nodes[i]);
+  }
+  for (int i = 0; rc == 0 && i < s->nlinks; i++) {
+    what = "link";
+    rc = set_link(&rs, &s->links[i], 0);
+  }
+  if (rc == 0) {
+    what = "limits";
+    rc = jnet_sim_set_limits(rs.sim, s->limit_ns, s->limit_events);
+  }
+  for (int i = 0; rc == 0 && i < s->nevents; i++) {
+    ats[i] = (at_arg){&rs, &s->events[i]};
+    what = "at";
+    rc = jnet_sim_at(rs.sim, s->events[i].at_ns, on_at, &ats[i]);
+  }
+  if (rc == 0 && o->pcap_path != NULL) {
+    what = o->pcap_path;
+    rc = jnet_sim_pcap_open(rs.sim, o->pcap_path, NULL);
+  }
+  if (rc == 0 && o->trace != NULL) {
+    what = "trace";
+    rc = jnet_sim_trace(rs.sim, o->trace);
+  }
+  if (rc == 0) {
+    what = "jnet_loop_new";
+    rc = jnet_loop_new(&loop, jnet_sim_backend(rs.sim));
+  }
+  for (int i = 0; rc == 0 && i < s->nruns; i++) {
+    jnet_prog_ctx *c = &rs.ctxs[i];
+    c->scn = s;
+    c->run = &s->runs[i];
+    c->rs = &rs;
+    what = s->runs[i].prog->name;
+    rc = jnet_node_main(loop, rs.nodes[s->runs[i].host], trampoline, c);
+  }
+  if (rc < 0) {
+    res->status = JSIM_ERROR;
+    snprintf(res->msg, sizeof res->msg, "setting up the run (%s): %s", what,
+             jnet_strerror(rc));
+  } else {
+    int run_rc = jnet_run(loop);
+    evaluate(&rs, run_rc, res);
+  }
+  if (rs.sim != NULL) {
+    jnet_sim_stats st;
+    jnet_sim_get_stats(rs.sim, &st);
+    res->events = st.events;
+    res->virtual_s = (double)jnet_sim_now_ns(rs.sim) * 1e-9;
+    res->fingerprint = jnet_sim_fingerprint(rs.sim);
+  }
+  jnet_loop_free(loop);
+  if (rs.sim != NULL) {
+    if (o->pcap_path != NULL) {
+      int prc = jnet_sim_pcap_close(rs.sim);
+      if (prc < 0 && res->status == JSIM_PASS) {
+        res->status = JSIM_ERROR;
+        snprintf(res->msg, sizeof res->msg, "writing %s: %s", o->pcap_path,
+                 jnet_strerror(prc));
+      }
+    }
+    if (o->trace != NULL) {
+      jnet_sim_trace(rs.sim, NULL);
+      fflush(o->trace);
+    }
+    jnet_sim_free(rs.sim);
+  }
+  for (int i = 0; i < s->nruns && rs.ctxs != NULL; i++)
+    jnet__free(rs.ctxs[i].disk);
+  jnet__free(rs.ctxs);
+  jnet__free(rs.nodes);
+  jnet__free(ats);
+  res->wall_s = wall_now() - t0;
+}
+
+static const char *signame(int sig) {
+  switch (sig) {
+  case SIGSEGV: return "SIGSEGV";
+  case SIGABRT: return "SIGABRT (abort)";
+  case SIGBUS: return "SIGBUS";
+  case SIGFPE: return "SIGFPE";
+  case SIGILL: return "SIGILL";
+  case SIGKILL: return "SIGKILL";
+  default: return "a signal";
+  }
+}
+
+void jsim_run_seed(const jsim_scn *s, uint64_t seed, const jsim_run_opts *o,
+                   jsim_result *res) {
+  memset(res, 0, sizeof *res);
+  res->seed = seed;
+  if (!o->fork) {
+    run_inline(s, seed, o, res);
+    return;
+  }
+  double t0 = wall_now();
+  int fds[2];
+  if (pipe(fds) < 0) {
+    res->status = JSIM_ERROR;
+    snprintf(res->msg, sizeof res->msg, "pipe: %s", strerror(errno));
+    return;
+  }
+  fflush(NULL);
+  pid_t pid = fork();
+  if (pid < 0) {
+    close(fds[0]);
+    close(fds[1]);
+    res->status = JSIM_ERROR;
+    snprintf(res->msg, sizeof res->msg, "fork: %s", strerror(errno));
+    return;
+  }
+  if (pid == 0) {
+    close(fds[0]);
+    signal(SIGPIPE, SIG_DFL);
+    run_inline(s, seed, o, res);
+    const char *p = (const char *)res;
+    size_t left = sizeof *res;
+    while (left > 0) {
+      ssize_t n = write(fds[1], p, left);
+      if (n <= 0)
+        _exit(3);
+      p += n;
+      left -= (size_t)n;
+    }
+    if (o->trace != NULL)
+      fflush(o->trace);
+    _exit(0);
+  }
+  close(fds[1]);
+  jsim_result got;
+  size_t have = 0;
+  int timed_out = 0;
+  double limit = o->seed_timeout_s > 0 ? o->seed_timeout_s : 300;
+  while (have < sizeof got) {
+    double left_s = limit - (wall_now() - t0);
+    if (left_s <= 0) {
+      timed_out = 1;
+      break;
+    }
+    struct pollfd pfd = {fds[0], POLLIN, 0};
+    int pr = poll(&pfd, 1, (int)(left_s * 1000) + 1);
+    if (pr < 0 && errno == EINTR)
+      continue;
+    if (pr <= 0)
+      continue;
+    ssize_t n = read(fds[0], (char *)&got + have, sizeof got - have);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      break;
+    have += (size_t)n;
+  }
+  close(fds[0]);
+  if (timed_out)
+    kill(pid, SIGKILL);
+  int st = 0;
+  while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+    ;
+  if (have == sizeof got && !timed_out) {
+    *res = got;
+    return;
+  }
+  res->wall_s = wall_now() - t0;
+  if (timed_out) {
+    res->status = JSIM_TIMEOUT;
+    snprintf(res->msg, sizeof res->msg,
+             "hung: no result after %.1fs of wall-clock time (a program "
+             "spinning without yielding?)",
+             limit);
+  } else if (WIFSIGNALED(st)) {
+    res->status = JSIM_ERROR;
+    snprintf(res->msg, sizeof res->msg, "crashed: killed by %s (signal %d)",
+             signame(WTERMSIG(st)), WTERMSIG(st));
+  } else {
+    res->status = JSIM_ERROR;
+    snprintf(res->msg, sizeof res->msg,
+             "crashed: the run exited with status %d before reporting",
+             WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+  }
+}
+
+void jsim_print_result(FILE *f, const jsim_result *r) {
+  static const char *word[] = {"PASS", "FAIL", "ERROR", "TIMEOUT"};
+  fprintf(f,
+          "seed %llu: %s %s (events %llu, virtual %.3fs, wall %.3fs) "
+          "fingerprint 0x%016llx\n",
+          (unsigned long long)r->seed, word[r->status], r->msg,
+          (unsigned long long)r->events, r->virtual_s, r->wall_s,
+          (unsigned long long)r->fingerprint);
+}
