@@ -1,0 +1,213 @@
+/* test_progs.c — tiny programs for the runner's own tests: UDP source and
+ * sink (to see a fault's effect), a TCP echo pair, a program that fails on
+ * some seeds, one that hangs, ones that crash, one that counts restarts. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jnet.h"
+#include "test_progs.h"
+
+/* udp-source to=HOST [port=9000] [n=50] [interval_ms=10] */
+static void udp_source(jnet_prog_ctx *ctx) {
+  jnet_stream s;
+  jnet_addr dst;
+  const char *to = jnet_prog_arg(ctx, "to", "sink");
+  const char *port = jnet_prog_arg(ctx, "port", "9000");
+  long long n = jnet_prog_arg_int(ctx, "n", 50);
+  double gap_s = (double)jnet_prog_arg_int(ctx, "interval_ms", 10) / 1e3;
+  if (jnet_address(to, port, JNET_DATAGRAM, &dst) < 0 ||
+      jnet_connect(to, port, JNET_DATAGRAM, NULL, NULL, &s) < 0) {
+    jnet_prog_check(ctx, "sent", 0, "cannot reach %s", to);
+    return;
+  }
+  long long sent = 0;
+  for (long long i = 0; i < n; i++) {
+    char msg[32];
+    int len = snprintf(msg, sizeof msg, "dgram %lld", i);
+    if (jnet_write(s, msg, (size_t)len, 1.0) == 0)
+      sent++;
+    if (jnet_sleep(gap_s) < 0)
+      break;
+  }
+  jnet_close(s);
+  jnet_prog_check(ctx, "sent", sent == n, "sent %lld of %lld", sent, n);
+}
+
+/* udp-sink [port=9000] [until_ms=2000] [min=0] [max=1000000]
+ *   [first_after_ms=0]: check `count` (min <= received <= max) and
+ *   `first` (the first datagram arrived at or after first_after_ms). */
+static void udp_sink(jnet_prog_ctx *ctx) {
+  jnet_stream s;
+  const char *port = jnet_prog_arg(ctx, "port", "9000");
+  double until_s = (double)jnet_prog_arg_int(ctx, "until_ms", 2000) / 1e3;
+  long long min = jnet_prog_arg_int(ctx, "min", 0);
+  long long max = jnet_prog_arg_int(ctx, "max", 1000000);
+  double after_s = (double)jnet_prog_arg_int(ctx, "first_after_ms", 0) / 1e3;
+  if (jnet_listen(jnet_prog_host(ctx), port, JNET_DATAGRAM, &s) < 0) {
+    jnet_prog_check(ctx, "count", 0, "cannot listen");
+    return;
+  }
+  long long got = 0;
+  double first_s = -1;
+  jnet_buf b;
+  jnet_buf_init(&b);
+  for (;;) {
+    double left = until_s - jnet_now();
+    if (left <= 0)
+      break;
+    b.len = 0;
+    ssize_t r = jnet_recv_from(s, 1500, &b, left, NULL);
+    if (r == JNET_ETIMEDOUT)
+      break;
+    if (r < 0)
+      break;
+    if (first_s < 0)
+      first_s = jnet_now();
+    got++;
+  }
+  jnet_buf_free(&b);
+  jnet_close(s);
+  jnet_prog_check(ctx, "count", got >= min && got <= max,
+                  "received %lld (want %lld..%lld)", got, min, max);
+  jnet_prog_check(ctx, "first", got > 0 && first_s >= after_s,
+                  "first datagram at %.3fs (want >= %.3fs)", first_s,
+                  after_s);
+}
+
+/* echo-server [port=7]: echoes one line per connection, forever. */
+static void echo_conn(jnet_stream c, void *arg) {
+  (void)arg;
+  jnet_buf b;
+  jnet_buf_init(&b);
+  while (jnet_read(c, 1024, &b, 5.0) > 0) {
+    if (jnet_write(c, b.data, b.len, 5.0) < 0)
+      break;
+    b.len = 0;
+  }
+  jnet_buf_free(&b);
+  jnet_close(c);
+}
+
+static void echo_server(jnet_prog_ctx *ctx) {
+  jnet_stream s;
+  if (jnet_listen(jnet_prog_host(ctx), jnet_prog_arg(ctx, "port", "7"),
+                  JNET_STREAM, &s) < 0) {
+    jnet_prog_check(ctx, "listen", 0, "cannot listen");
+    return;
+  }
+  double until_s = (double)jnet_prog_arg_int(ctx, "until_ms", 3000) / 1e3;
+  while (jnet_now() < until_s) {
+    jnet_stream c;
+    if (jnet_accept(s, until_s - jnet_now(), &c) < 0)
+      break;
+    echo_conn(c, NULL); /* one client at a time is enough here */
+  }
+  jnet_close(s);
+}
+
+/* echo-client server=HOST [port=7]: check `ok` (the echo came back). */
+static void echo_client(jnet_prog_ctx *ctx) {
+  jnet_stream s;
+  const char *srv = jnet_prog_arg(ctx, "server", "server");
+  int rc = -1;
+  for (int tries = 0; tries < 20; tries++) {
+    rc = jnet_connect(srv, jnet_prog_arg(ctx, "port", "7"), JNET_STREAM,
+                      NULL, NULL, &s);
+    if (rc == 0 || jnet_sleep(0.05) < 0)
+      break;
+  }
+  if (rc < 0) {
+    jnet_prog_check(ctx, "ok", 0, "connect %s: %s", srv, jnet_strerror(rc));
+    return;
+  }
+  jnet_buf b;
+  jnet_buf_init(&b);
+  rc = jnet_write(s, "hello\n", 6, 2.0);
+  while (rc == 0 && b.len < 6) {
+    ssize_t r = jnet_read(s, 64, &b, 2.0);
+    if (r <= 0)
+      rc = r < 0 ? (int)r : JNET_ECLOSED;
+  }
+  jnet_prog_check(ctx, "ok", rc == 0 && b.len == 6 &&
+                  memcmp(b.data, "hello\n", 6) == 0,
+                  "echo: %s", rc == 0 ? "mismatch" : jnet_strerror(rc));
+  jnet_buf_free(&b);
+  jnet_close(s);
+}
+
+/* flaky [one_in=4]: check `ok` fails on about one seed in one_in. */
+static void flaky(jnet_prog_ctx *ctx) {
+  long long one_in = jnet_prog_arg_int(ctx, "one_in", 4);
+  if (jnet_sleep((double)(jnet_random() % 100) * 1e-3) < 0)
+    return;
+  uint64_t r = jnet_random();
+  jnet_prog_check(ctx, "ok", r % (uint64_t)one_in != 0,
+                  "unlucky draw %llu at %.3fs", (unsigned long long)(r % 1000),
+                  jnet_now());
+}
+
+/* hang: spins without ever yielding (the wall-clock alarm must stop it). */
+static void hang(jnet_prog_ctx *ctx) {
+  (void)ctx;
+  volatile unsigned long long n = 0;
+  for (;;)
+    n++;
+}
+
+/* crash-abort, crash-segv: die in the middle of a run. */
+static void crash_abort(jnet_prog_ctx *ctx) {
+  (void)ctx;
+  jnet_sleep(0.01);
+  abort();
+}
+
+static void crash_segv(jnet_prog_ctx *ctx) {
+  (void)ctx;
+  jnet_sleep(0.01);
+  raise(SIGSEGV);
+}
+
+/* restarter [want=1] [until_ms=3000]: counts its starts on its disk;
+ * check `disk` (the disk kept the count across crashes) and `restarted`
+ * (reported on the start number `want`). */
+static void restarter(jnet_prog_ctx *ctx) {
+  int *starts = jnet_prog_disk(ctx, sizeof(int));
+  if (starts == NULL) {
+    jnet_prog_check(ctx, "disk", 0, "no disk");
+    return;
+  }
+  ++*starts;
+  jnet_prog_check(ctx, "disk", *starts == jnet_prog_restarts(ctx) + 1,
+                  "disk says %d starts, restarts says %d", *starts,
+                  jnet_prog_restarts(ctx));
+  if (jnet_prog_restarts(ctx) == jnet_prog_arg_int(ctx, "want", 1))
+    jnet_prog_check(ctx, "restarted", 1, "restarted at %.3fs", jnet_now());
+  double until_s = (double)jnet_prog_arg_int(ctx, "until_ms", 3000) / 1e3;
+  while (jnet_now() < until_s)
+    if (jnet_sleep(0.05) < 0)
+      return;
+}
+
+/* args n=INT: reads an integer argument (a malformed one is a run error). */
+static void args(jnet_prog_ctx *ctx) {
+  long long n = jnet_prog_arg_int(ctx, "n", -1);
+  jnet_prog_check(ctx, "ok", n >= 0, "n=%lld on %s as %s", n,
+                  jnet_prog_host(ctx), jnet_prog_name(ctx));
+}
+
+const jnet_program jsim_test_programs[] = {
+    {"udp-source", udp_source, "sends n= datagrams to to=HOST"},
+    {"udp-sink", udp_sink, "counts datagrams; checks count, first"},
+    {"echo-server", echo_server, "TCP echo"},
+    {"echo-client", echo_client, "checks ok: the echo came back"},
+    {"flaky", flaky, "check ok fails on one seed in one_in="},
+    {"hang", hang, "spins forever"},
+    {"crash-abort", crash_abort, "calls abort()"},
+    {"crash-segv", crash_segv, "raises SIGSEGV"},
+    {"restarter", restarter, "counts restarts on its disk"},
+    {"args", args, "reads n=INT"},
+};
+const size_t jsim_test_nprograms =
+    sizeof jsim_test_programs / sizeof jsim_test_programs[0];
