@@ -1,0 +1,252 @@
+/* test_parse.c — the scenario language (jsim_parse.c): good files, each
+ * kind of error with its line and column, ranges, durations and shards. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jsim_scn.h"
+#include "test_progs.h"
+
+static jsim_scn *parse_ok(const char *text) {
+  char err[512] = "";
+  jsim_scn *s = NULL;
+  int rc = jsim_parse_text("t.scn", text, jsim_test_programs,
+                           jsim_test_nprograms, &s, err, sizeof err);
+  ck_assert_msg(rc == 0, "unexpected error: %s", err);
+  ck_assert_ptr_nonnull(s);
+  return s;
+}
+
+/* Parse text that must fail; the message must start with `where` and
+ * contain `what`. */
+static void parse_err(const char *text, const char *where, const char *what) {
+  char err[512] = "";
+  jsim_scn *s = NULL;
+  int rc = jsim_parse_text("t.scn", text, jsim_test_programs,
+                           jsim_test_nprograms, &s, err, sizeof err);
+  ck_assert_int_eq(rc, -1);
+  ck_assert_msg(strncmp(err, where, strlen(where)) == 0,
+                "want %s, got %s", where, err);
+  ck_assert_msg(strstr(err, "error: expected") || strstr(err, "error:"),
+                "no error: in %s", err);
+  ck_assert_msg(strstr(err, what) != NULL, "want '%s' in %s", what, err);
+}
+
+static const char *good =
+    "# a comment\n"
+    "seed 3..99\n"
+    "host db  192.0.2.10 [2001:db8::10]   # trailing comment\n"
+    "host app 192.0.2.20\n"
+    "host c   192.0.2.30\n"
+    "link db app latency 5ms jitter 1ms loss 0.5% dist pareto\n"
+    "link db c dup 1% reorder 2% by 10ms corrupt 0.1% bandwidth 10mbit "
+    "queue 64kb mtu 1400 burst 1% 30% bad-loss 50%\n"
+    "link default latency 1ms\n"
+    "run db  echo-server port=7\n"
+    "run app echo-client server=db port=7\n"
+    "at 4s heal all\n"
+    "at 2s partition db app oneway\n"
+    "at 2s partition {db c} {app}\n"
+    "at 5s clog db app\n"
+    "at 5500ms unclog db app\n"
+    "at 5s set link db app loss 10%\n"
+    "at 6s crash db\n"
+    "at 7s restart db\n"
+    "limit 60s events 1000000\n"
+    "expect app echo-client ok\n";
+
+START_TEST(good_file) {
+  jsim_scn *s = parse_ok(good);
+  ck_assert_int_eq(s->has_seeds, 1);
+  ck_assert_uint_eq(s->seed_lo, 3);
+  ck_assert_uint_eq(s->seed_hi, 99);
+  ck_assert_int_eq(s->nhosts, 3);
+  ck_assert_str_eq(s->hosts[0].name, "db");
+  ck_assert_int_eq(s->hosts[0].naddrs, 2);
+  ck_assert_str_eq(s->hosts[0].addrs[1], "2001:db8::10");
+  ck_assert_int_eq(s->nlinks, 3);
+  ck_assert_int_eq(s->links[2].a, -1);
+  int found_loss = 0;
+  for (int i = 0; i < s->links[0].nopts; i++)
+    if (s->links[0].opts[i].what == JSIM_OPT_LOSS) {
+      ck_assert_double_eq_tol(s->links[0].opts[i].value, 0.005, 1e-12);
+      found_loss = 1;
+    }
+  ck_assert(found_loss);
+  for (int i = 0; i < s->links[1].nopts; i++) {
+    if (s->links[1].opts[i].what == JSIM_OPT_BANDWIDTH)
+      ck_assert_double_eq_tol(s->links[1].opts[i].value, 10e6, 1);
+    if (s->links[1].opts[i].what == JSIM_OPT_QUEUE)
+      ck_assert_double_eq_tol(s->links[1].opts[i].value, 64 * 1024, 1);
+    if (s->links[1].opts[i].what == JSIM_OPT_REORDER_BY)
+      ck_assert_double_eq_tol(s->links[1].opts[i].value, 10e6, 1);
+  }
+  ck_assert_int_eq(s->nruns, 2);
+  ck_assert_str_eq(s->runs[1].prog->name, "echo-client");
+  ck_assert_int_eq(s->runs[1].nargs, 2);
+  ck_assert_str_eq(s->runs[1].args[0].key, "server");
+  ck_assert_str_eq(s->runs[1].args[0].value, "db");
+  /* Events sorted by time, stable for equal times. */
+  ck_assert_int_eq(s->nevents, 8);
+  for (int i = 1; i < s->nevents; i++)
+    ck_assert(s->events[i - 1].at_ns <= s->events[i].at_ns);
+  ck_assert_int_eq(s->events[0].kind, JSIM_EV_PARTITION);
+  ck_assert_int_eq(s->events[0].oneway, 1);
+  ck_assert_int_eq(s->events[1].kind, JSIM_EV_PARTITION_GROUPS);
+  ck_assert_int_eq(s->events[1].nga, 2);
+  ck_assert_int_eq(s->events[1].ngb, 1);
+  ck_assert_int_eq(s->events[2].kind, JSIM_EV_HEAL_ALL);
+  ck_assert_int_eq(s->events[3].kind, JSIM_EV_CLOG);
+  ck_assert_int_eq(s->events[4].kind, JSIM_EV_SET_LINK);
+  ck_assert_int_eq(s->events[5].kind, JSIM_EV_UNCLOG);
+  ck_assert_uint_eq(s->events[5].at_ns, 5500000000ull);
+  ck_assert_int_eq(s->events[6].kind, JSIM_EV_CRASH);
+  ck_assert_int_eq(s->events[7].kind, JSIM_EV_RESTART);
+  ck_assert_uint_eq(s->limit_ns, 60000000000ull);
+  ck_assert_uint_eq(s->limit_events, 1000000);
+  ck_assert_int_eq(s->nexpects, 1);
+  ck_assert_str_eq(s->expects[0].check, "ok");
+  jsim_scn_free(s);
+}
+END_TEST
+
+START_TEST(defaults) {
+  jsim_scn *s = parse_ok("host a 192.0.2.1\nrun a flaky\n");
+  ck_assert_int_eq(s->has_seeds, 0);
+  ck_assert_uint_eq(s->limit_ns, 600000000000ull);
+  ck_assert_uint_eq(s->limit_events, 50000000ull);
+  jsim_scn_free(s);
+}
+END_TEST
+
+START_TEST(errors) {
+  parse_err("bogus 1\n", "t.scn:1:1:", "bogus");
+  parse_err("# c\n\n   frob x\n", "t.scn:3:4:", "frob");
+  parse_err("host a 192.0.2.1\nhost a 192.0.2.2\n", "t.scn:2:6:",
+            "duplicate host");
+  parse_err("host a 192.0.2.1\nhost b 192.0.2.1\n", "t.scn:2:8:",
+            "duplicate address");
+  parse_err("host a 192.0.2.1\nrun a nosuch\n", "t.scn:2:7:", "nosuch");
+  parse_err("host a 192.0.2.1\nlink a zz latency 1ms\n", "t.scn:2:8:", "zz");
+  parse_err("host a 192.0.2.1\nrun b flaky\n", "t.scn:2:5:", "'b'");
+  parse_err("seed 5..3\n", "t.scn:1:6:", "5..3");
+  parse_err("seed 1..9223372036854775808\n", "t.scn:1:6:", "9223372036854775808");
+  parse_err("seed x\n", "t.scn:1:6:", "'x'");
+  parse_err("host a 192.0.2.1\nat 1q crash a\n", "t.scn:2:4:", "1q");
+  parse_err("limit 1q\n", "t.scn:1:7:", "1q");
+  parse_err("host a 192.0.2.1\nhost b 192.0.2.2\nlink a b loss 5\n",
+            "t.scn:3:15:", "'5'");
+  parse_err("host a 192.0.2.1\nhost b 192.0.2.2\nlink a b loss 150%\n",
+            "t.scn:3:15:", "150%");
+  parse_err("host a 192.0.2.1\nhost b 192.0.2.2\nlink a b wobble 1\n",
+            "t.scn:3:10:", "wobble");
+  parse_err("host a 192.0.2.1\nhost b 192.0.2.2\nlink a b bandwidth 10xbit\n",
+            "t.scn:3:20:", "10xbit");
+  parse_err("host a 192.0.2.1\nhost b 192.0.2.2\nlink a b queue 5zb\n",
+            "t.scn:3:16:", "5zb");
+  parse_err("host a not-an-address\n", "t.scn:1:8:", "not-an-address");
+  parse_err("host a 192.0.2.1\nat 1s explode a\n", "t.scn:2:7:", "explode");
+  parse_err("host a 192.0.2.1\nexpect a nosuch ok\n", "t.scn:2:10:", "nosuch");
+}
+END_TEST
+
+START_TEST(ranges) {
+  uint64_t lo, hi;
+  ck_assert_int_eq(jsim_parse_range("1..1000", &lo, &hi), 0);
+  ck_assert_uint_eq(lo, 1);
+  ck_assert_uint_eq(hi, 1000);
+  ck_assert_int_eq(jsim_parse_range("7", &lo, &hi), 0);
+  ck_assert_uint_eq(lo, 7);
+  ck_assert_uint_eq(hi, 7);
+  ck_assert_int_eq(jsim_parse_range("0..9223372036854775807", &lo, &hi), 0);
+  ck_assert_uint_eq(hi, 9223372036854775807ull);
+  ck_assert_int_eq(jsim_parse_range("5..4", &lo, &hi), -1);
+  ck_assert_int_eq(jsim_parse_range("", &lo, &hi), -1);
+  ck_assert_int_eq(jsim_parse_range("1..", &lo, &hi), -1);
+  ck_assert_int_eq(jsim_parse_range("-1..3", &lo, &hi), -1);
+  ck_assert_int_eq(jsim_parse_range("1..9223372036854775808", &lo, &hi), -1);
+  uint64_t ns;
+  ck_assert_int_eq(jsim_parse_duration("30s", &ns), 0);
+  ck_assert_uint_eq(ns, 30000000000ull);
+  ck_assert_int_eq(jsim_parse_duration("2m", &ns), 0);
+  ck_assert_uint_eq(ns, 120000000000ull);
+  ck_assert_int_eq(jsim_parse_duration("15us", &ns), 0);
+  ck_assert_uint_eq(ns, 15000);
+  ck_assert_int_eq(jsim_parse_duration("3 s", &ns), -1);
+  ck_assert_int_eq(jsim_parse_duration("s", &ns), -1);
+}
+END_TEST
+
+START_TEST(shard_parse) {
+  uint64_t k, n;
+  ck_assert_int_eq(jsim_parse_shard("1/3", &k, &n), 0);
+  ck_assert_uint_eq(k, 1);
+  ck_assert_uint_eq(n, 3);
+  ck_assert_int_eq(jsim_parse_shard("3/3", &k, &n), 0);
+  ck_assert_int_eq(jsim_parse_shard("0/3", &k, &n), -1);
+  ck_assert_int_eq(jsim_parse_shard("4/3", &k, &n), -1);
+  ck_assert_int_eq(jsim_parse_shard("1/0", &k, &n), -1);
+  ck_assert_int_eq(jsim_parse_shard("x/y", &k, &n), -1);
+  ck_assert_int_eq(jsim_parse_shard("1/", &k, &n), -1);
+  ck_assert_int_eq(jsim_parse_shard("2", &k, &n), -1);
+}
+END_TEST
+
+/* Shards of lo..hi: disjoint, union = range, sizes differ by at most 1. */
+static void check_partition(uint64_t lo, uint64_t hi, uint64_t n) {
+  uint64_t len = hi - lo + 1;
+  unsigned char *seen = calloc(len, 1);
+  uint64_t min = UINT64_MAX, max = 0, total = 0;
+  for (uint64_t k = 1; k <= n; k++) {
+    uint64_t c = jsim_shard_count(lo, hi, k, n);
+    min = c < min ? c : min;
+    max = c > max ? c : max;
+    total += c;
+    uint64_t prev = 0;
+    for (uint64_t i = 0; i < c; i++) {
+      uint64_t s = jsim_shard_seed(lo, k, n, i);
+      ck_assert(s >= lo && s <= hi);
+      ck_assert((s - lo) % n == k - 1);
+      if (i > 0)
+        ck_assert(s > prev);
+      prev = s;
+      ck_assert_msg(!seen[s - lo], "seed %llu twice", (unsigned long long)s);
+      seen[s - lo] = 1;
+    }
+  }
+  ck_assert_uint_eq(total, len);
+  for (uint64_t i = 0; i < len; i++)
+    ck_assert(seen[i]);
+  ck_assert(max - min <= 1);
+  free(seen);
+}
+
+START_TEST(shard_partition) {
+  check_partition(1, 1000, 4);  /* divides */
+  check_partition(1, 1000, 7);  /* does not */
+  check_partition(5, 7, 10);    /* N > length: some shards empty */
+  check_partition(0, 0, 1);
+  check_partition(100, 163, 64);
+  /* Huge ranges are never materialised. */
+  uint64_t lo = 0, hi = 9223372036854775807ull;
+  ck_assert_uint_eq(jsim_shard_count(lo, hi, 1, 2), 4611686018427387904ull);
+  ck_assert_uint_eq(jsim_shard_seed(lo, 2, 2, 4611686018427387903ull), hi);
+}
+END_TEST
+
+int main(void) {
+  Suite *s = suite_create("scenario-parse");
+  TCase *tc = tcase_create("parse");
+  tcase_add_test(tc, good_file);
+  tcase_add_test(tc, defaults);
+  tcase_add_test(tc, errors);
+  tcase_add_test(tc, ranges);
+  tcase_add_test(tc, shard_parse);
+  tcase_add_test(tc, shard_partition);
+  suite_add_tcase(s, tc);
+  SRunner *sr = srunner_create(s);
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed ? 1 : 0;
+}
