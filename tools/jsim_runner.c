@@ -306,7 +306,14 @@ static void run_inline(const jsim_scn *s, uint64_t seed,
   for (int i = 0; rc == 0 && i < s->nevents; i++) {
     ats[i] = (at_arg){&rs, &s->events[i]};
     what = "at";
-    rc = jnet_sim_at(rs.sim, s->events[i].at_ns, on_at, &ats[i]);
+    /* Network faults at 0s hold before any program sends its first packet
+     * (a jnet_sim_at callback at time 0 would run after the programs'
+     * first steps); crashes and restarts stay on the timeline. */
+    int k = s->events[i].kind;
+    if (s->events[i].at_ns == 0 && k != JSIM_EV_CRASH && k != JSIM_EV_RESTART)
+      on_at(rs.sim, &ats[i]);
+    else
+      rc = jnet_sim_at(rs.sim, s->events[i].at_ns, on_at, &ats[i]);
   }
   if (rc == 0 && o->pcap_path != NULL) {
     what = o->pcap_path;
