@@ -223,7 +223,7 @@ START_TEST(shipped_test_files_parse) {
 END_TEST
 
 int main(void) {
-  Suite *s = suite_create("scenario-parse");
+  Suite *s = suite_create("scenario-lang");
   TCase *tc = tcase_create("parse");
   tcase_add_test(tc, full_file);
   tcase_add_test(tc, units);
