@@ -75,7 +75,7 @@ void jsim_print_summary(FILE *f, const jsim_report *rp) {
   fprintf(f, ": %zu of %llu seeds run", rp->nres,
           (unsigned long long)rp->planned);
   if (rp->nres < rp->planned)
-    fprintf(f, ", %llu remaining (not started: --max-wall)",
+    fprintf(f, ", %llu remaining, not run (stopped by --max-wall)",
             (unsigned long long)(rp->planned - rp->nres));
   fputc('\n', f);
   if (t.failed == 0) {
