@@ -108,10 +108,10 @@ ratio() {
 now_s() { date +%s.%N; }
 
 if [ "$QUICK" = 1 ]; then
-  SECS=0.2 ROUNDS=1 TRIALS=1 UDP_N=40000 TCP_N=20000 HOSTS=1000 CONNS=10000
+  SECS=0.2 ROUNDS=1 TRIALS=1 SIM_TRIALS=1 UDP_N=40000 TCP_N=20000 HOSTS=1000 CONNS=10000
   FAN_MSGS=20 SEEDS=1..100 NS3_N=2000 NS3_ROUNDS=1
 else
-  SECS=0.3 ROUNDS=5 TRIALS=3 UDP_N=400000 TCP_N=200000 HOSTS=10000 CONNS=100000
+  SECS=0.3 ROUNDS=5 TRIALS=3 SIM_TRIALS=5 UDP_N=400000 TCP_N=200000 HOSTS=10000 CONNS=100000
   FAN_MSGS=100 SEEDS=1..1000 NS3_N=20000 NS3_ROUNDS=3
 fi
 
@@ -135,10 +135,10 @@ paired_ratio throughput_vs_libuv_ratio throughput_mb_s libuv_throughput_mb_s
 collapse
 
 # ---- the simulated network -----------------------------------------------------
-collect sim_udp "$BIN/sim_udp_bench" --datagrams $UDP_N --trials $TRIALS
+collect sim_udp "$BIN/sim_udp_bench" --datagrams $UDP_N --trials $SIM_TRIALS
 collect sim_udp_pcap "$BIN/sim_udp_bench" --datagrams $UDP_N \
-  --trials $TRIALS --pcap "$OUT/sim_udp.pcap"
-collect sim_tcp "$BIN/sim_tcp_bench" --msgs $TCP_N --trials $TRIALS
+  --trials $SIM_TRIALS --pcap "$OUT/sim_udp.pcap"
+collect sim_tcp "$BIN/sim_tcp_bench" --msgs $TCP_N --trials $SIM_TRIALS
 collect sim_mem "$BIN/sim_mem_bench" --hosts $HOSTS --conns $CONNS
 collect fanin "$BIN/fanin_bench" --msgs $FAN_MSGS --trials $TRIALS
 
