@@ -45,6 +45,7 @@ typedef struct runstate {
   jnet_node **nodes;
   jnet_prog_ctx *ctxs;
   char error[300]; /* an error of the run (bad argument, fault failed) */
+  jnet_link_params defaults; /* the `link default` parameters so far */
 } runstate;
 
 typedef struct at_arg {
@@ -173,15 +174,19 @@ static void apply_opts(const jsim_link *l, jnet_link_params *p) {
 static int set_link(runstate *rs, const jsim_link *l, int base) {
   jnet_link_params p;
   if (l->a < 0) {
-    jnet_link_params_default(&p);
+    /* jnet_sim_link takes the default link as (any host, NULL). */
+    p = rs->defaults;
     apply_opts(l, &p);
-    return jnet_sim_link(rs->sim, NULL, NULL, &p);
+    int rc = jnet_sim_link(rs->sim, rs->nodes[0], NULL, &p);
+    if (rc == 0)
+      rs->defaults = p;
+    return rc;
   }
   jnet_node *a = rs->nodes[l->a], *b = rs->nodes[l->b];
   if (base)
     jnet_sim_link_get(rs->sim, a, b, &p);
   else
-    jnet_link_params_default(&p);
+    p = rs->defaults; /* a link line starts from `link default` */
   apply_opts(l, &p);
   if (l->oneway)
     return jnet_sim_link_oneway(rs->sim, a, b, &p);
@@ -295,10 +300,15 @@ static void run_inline(const jsim_scn *s, uint64_t seed,
     what = s->hosts[i].name;
     rc = jnet_sim_host(rs.sim, s->hosts[i].name, addrs, &rs.nodes[i]);
   }
-  for (int i = 0; rc == 0 && i < s->nlinks; i++) {
-    what = "link";
-    rc = set_link(&rs, &s->links[i], 0);
-  }
+  /* Default links first: the pair links start from them. */
+  jnet_link_params_default(&rs.defaults);
+  for (int pass = 0; pass < 2; pass++)
+    for (int i = 0; rc == 0 && i < s->nlinks; i++) {
+      if ((s->links[i].a < 0) != (pass == 0))
+        continue;
+      what = "link";
+      rc = set_link(&rs, &s->links[i], 0);
+    }
   if (rc == 0) {
     what = "limits";
     rc = jnet_sim_set_limits(rs.sim, s->limit_ns, s->limit_events);

@@ -67,6 +67,20 @@ START_TEST(latency_delays_the_first_datagram) {
 }
 END_TEST
 
+START_TEST(default_link_applies_and_is_inherited) {
+  jsim_result r = run_text(UDP_HOSTS "link default latency 300ms\n" UDP_RUNS
+                           "first_after_ms=300\nexpect sink udp-sink first\n",
+                           1, 30);
+  expect_pass(&r);
+  /* A pair's link line starts from the default's parameters. */
+  r = run_text(UDP_HOSTS "link src sink loss 0%\nlink default latency 300ms\n"
+               UDP_RUNS "first_after_ms=300 min=50\n"
+               "expect sink udp-sink first\nexpect sink udp-sink count\n",
+               1, 30);
+  expect_pass(&r);
+}
+END_TEST
+
 START_TEST(loss_drops) {
   jsim_result r = run_text(UDP_HOSTS "link src sink loss 100%\n" UDP_RUNS
                            "max=0\nexpect sink udp-sink count\n",
@@ -253,6 +267,7 @@ int main(void) {
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, clean_link_delivers_all);
   tcase_add_test(tc, latency_delays_the_first_datagram);
+  tcase_add_test(tc, default_link_applies_and_is_inherited);
   tcase_add_test(tc, loss_drops);
   tcase_add_test(tc, dup_duplicates);
   tcase_add_test(tc, partition_and_heal);
