@@ -174,12 +174,14 @@ int jsim_write_json(const char *path, const jsim_report *rp) {
   json_str(f, rp->scenario);
   fprintf(f,
           ",\"shard\":\"%llu/%llu\",\"range\":\"%llu..%llu\","
-          "\"planned\":%llu,\"complete\":%s,\"wall_s\":%.6f,"
+          "\"planned\":%llu,\"covered\":%zu,\"remaining\":%llu,"
+          "\"complete\":%s,\"wall_s\":%.6f,"
           "\"totals\":{\"seeds\":%zu,\"passed\":%llu,\"failed\":%llu,"
           "\"events\":%llu,\"virtual_s\":%.9f}}\n",
           (unsigned long long)rp->shard_k, (unsigned long long)rp->shard_n,
           (unsigned long long)rp->lo, (unsigned long long)rp->hi,
-          (unsigned long long)rp->planned,
+          (unsigned long long)rp->planned, rp->nres,
+          (unsigned long long)(rp->planned - rp->nres),
           rp->nres == rp->planned ? "true" : "false", rp->wall_s, rp->nres,
           (unsigned long long)t.passed, (unsigned long long)t.failed,
           (unsigned long long)t.events, t.virtual_s);

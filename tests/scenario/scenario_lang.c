@@ -222,6 +222,48 @@ START_TEST(shipped_test_files_parse) {
 }
 END_TEST
 
+/* Random byte edits of a good file: the parser either accepts the result
+ * or names a place in it; it never crashes (run under ASan/Valgrind too). */
+START_TEST(mutations_never_crash) {
+  const char *good =
+      "seed 1..10\n" HOSTS "link a b latency 5ms jitter 1ms loss 0.5%\n"
+      "run a echo-server port=7\nrun b echo-client server=a\n"
+      "at 2s partition {a} {b} oneway\nat 3s heal all\nlimit 9s events 5\n"
+      "expect b echo-client ok\n";
+  const char alphabet[] = "ab01.:%{}#=\n \tmsx-9[]";
+  size_t len = strlen(good);
+  char *buf = malloc(len + 8);
+  unsigned rnd = 12345;
+  int accepted = 0, rejected = 0;
+  for (int iter = 0; iter < 3000; iter++) {
+    memcpy(buf, good, len + 1);
+    int edits = 1 + iter % 4;
+    for (int e = 0; e < edits; e++) {
+      rnd = rnd * 1103515245u + 12345u;
+      size_t at = (rnd >> 8) % len;
+      rnd = rnd * 1103515245u + 12345u;
+      buf[at] = alphabet[(rnd >> 8) % (sizeof alphabet - 1)];
+    }
+    char err[512] = "";
+    jsim_scn *sc = NULL;
+    if (jsim_parse_text("t.scn", buf, jsim_test_programs, jsim_test_nprograms,
+                        &sc, err, sizeof err) == 0) {
+      ck_assert_ptr_nonnull(sc);
+      jsim_scn_free(sc);
+      accepted++;
+    } else {
+      ck_assert_msg(strncmp(err, "t.scn:", 6) == 0 &&
+                        strstr(err, ": error: ") != NULL,
+                    "bad message '%s'", err);
+      rejected++;
+    }
+  }
+  ck_assert_int_gt(rejected, 0);
+  ck_assert_int_gt(accepted, 0);
+  free(buf);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("scenario-lang");
   TCase *tc = tcase_create("parse");
@@ -238,6 +280,7 @@ int main(void) {
   tcase_add_test(tc, err_empty_file);
   tcase_add_test(tc, err_file_unreadable);
   tcase_add_test(tc, shipped_test_files_parse);
+  tcase_add_test(tc, mutations_never_crash);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
