@@ -91,8 +91,8 @@ typedef struct jnet_link_params {
 /* Fill *p with the defaults above. */
 void jnet_link_params_default(jnet_link_params *p);
 
-/* Set the link between hosts a and b, both directions (a NULL b sets the
- * default link for pairs with none). Errors: JNET_EINVAL (NULL, a == b,
+/* Set the link between hosts a and b, both directions. With b NULL (a may
+ * be NULL too) it sets the default link, for pairs with none. Errors: JNET_EINVAL (NULL, a == b,
  * probability outside [0,1], mtu < 576, unknown jitter_dist). */
 int jnet_sim_link(jnet_sim *sim, jnet_node *a, jnet_node *b,
                   const jnet_link_params *p);

@@ -177,12 +177,14 @@ int jnet_sim_link_oneway(jnet_sim *sim, jnet_node *from, jnet_node *to,
 
 int jnet_sim_link(jnet_sim *sim, jnet_node *a, jnet_node *b,
                   const jnet_link_params *p) {
-  if (sim == NULL || a == NULL || p == NULL || a == b || check_params(p) < 0)
+  if (sim == NULL || p == NULL || check_params(p) < 0)
     return JNET_EINVAL;
-  if (b == NULL) {
+  if (b == NULL) { /* the default link; `a` does not matter */
     sim->defaults = *p;
     return 0;
   }
+  if (a == NULL || a == b)
+    return JNET_EINVAL;
   int err = jnet_sim_link_oneway(sim, a, b, p);
   return err < 0 ? err : jnet_sim_link_oneway(sim, b, a, p);
 }

@@ -284,6 +284,11 @@ START_TEST(link_params_validated_and_read_back) {
   ck_assert_int_eq(jnet_sim_link(w->sim, w->h[0], NULL, &lp), 0); /* default */
   ck_assert_int_eq(jnet_sim_link_get(w->sim, w->h[1], w->h[2], &out), 0);
   ck_assert_uint_eq(out.latency_ns, 20 * JNET_SIM_MS);
+  lp.latency_ns = 30 * JNET_SIM_MS; /* the default with no host at all */
+  ck_assert_int_eq(jnet_sim_link(w->sim, NULL, NULL, &lp), 0);
+  ck_assert_int_eq(jnet_sim_link_get(w->sim, w->h[2], w->h[1], &out), 0);
+  ck_assert_uint_eq(out.latency_ns, 30 * JNET_SIM_MS);
+  ck_assert_int_eq(jnet_sim_link(w->sim, NULL, w->h[1], &lp), JNET_EINVAL);
   st_loop(w);
   st_free(w);
 }
