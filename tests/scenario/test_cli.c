@@ -298,6 +298,86 @@ START_TEST(max_wall) {
 }
 END_TEST
 
+START_TEST(fault_dup_burst_crash) {
+  /* Duplication adds datagrams; a Gilbert-Elliott burst that never leaves
+   * its bad state with total loss drops nearly everything. */
+  ck_assert_int_eq(udp_run("min=250 max=400", "at 0s set link a b dup 75%\n"),
+                   0);
+  ck_assert_int_eq(udp_run("min=200 max=200", "at 0s set link a b dup 0%\n"),
+                   0);
+  ck_assert_int_eq(
+      udp_run("max=20", "at 100ms set link a b burst 100% 0% bad-loss 100%\n"), 0);
+  /* A crashed sink never reports: its expectations fail. */
+  ck_assert_int_eq(udp_run("", "at 1s crash b\n"), 1);
+  HAS("FAIL");
+  HAS("count");
+}
+END_TEST
+
+START_TEST(sweep_pcap_replays) {
+  /* The pcap a sweep writes for a failing seed is byte for byte the one
+   * its replay command writes; the JSON names both. */
+  sh("cp " JSIM_SCN_DIR "/flaky.scn .");
+  write_file("fl.scn", "seed 1..12\nhost a 192.0.2.1\nhost b 192.0.2.2\n"
+                       "link a b latency 5ms\n"
+                       "run b udp-sink port=9000 until_ms=1000\n"
+                       "run a udp-source to=b port=9000 n=20\n"
+                       "run a flaky one_in=3\nexpect a flaky ok\n");
+  ck_assert_int_eq(JS("sweep fl.scn -j 2 --no-progress --pcap-dir pc "
+                      "--json f.jsonl"), 1);
+  ck_assert_int_eq(sh("grep -o '\"seed\":[0-9]*,\"result\":\"fail\"' "
+                      "f.jsonl | head -1 | tr -dc 0-9"), 0);
+  int seed = atoi(out);
+  ck_assert_int_gt(seed, 0);
+  ck_assert_int_eq(sh("grep '\"seed\":%d,' f.jsonl", seed), 0);
+  HAS("\"replay\":\"");
+  HAS("\"pcap\":\"pc/fl-seed");
+  ck_assert_int_eq(JS("run fl.scn --seed %d --pcap again.pcap", seed), 1);
+  ck_assert_int_eq(sh("cmp pc/fl-seed%d.pcap again.pcap", seed), 0);
+  ck_assert_int_eq(sh("tshark -r again.pcap 2>/dev/null | grep -c UDP"), 0);
+  ck_assert_int_gt(atoi(out), 0);
+  /* Passing seeds get no pcap; output files leave no temp files behind. */
+  ck_assert_int_eq(sh("ls pc | wc -l"), 0);
+  ck_assert_int_eq(sh("grep -c '\"result\":\"fail\"' f.jsonl"), 0);
+  int nfail = atoi(out);
+  ck_assert_int_eq(sh("ls pc | wc -l"), 0);
+  ck_assert_int_eq(atoi(out), nfail);
+  ck_assert_int_eq(sh("ls -A | grep -v -x -e fl.scn -e flaky.scn -e pc "
+                      "-e f.jsonl -e again.pcap | wc -l"), 0);
+  ck_assert_int_eq(atoi(out), 0);
+}
+END_TEST
+
+START_TEST(shard_runs_its_positions) {
+  sh("cp " JSIM_SCN_DIR "/flaky.scn .");
+  JS("sweep flaky.scn --seeds 10..30 --shard 2/4 -j 2 --no-progress "
+     "--json s.jsonl");
+  ck_assert_int_eq(
+      sh("python3 -c 'import json\n"
+         "rows=[json.loads(l) for l in open(\"s.jsonl\")]\n"
+         "got=[r[\"seed\"] for r in rows if r[\"type\"]==\"seed\"]\n"
+         "assert got==list(range(11,31,4)), got\n"
+         "sm=rows[-1]\n"
+         "assert sm[\"type\"]==\"summary\" and sm[\"shard\"]==\"2/4\"\n"
+         "assert sm[\"range\"]==\"10..30\", sm\n'"),
+      0);
+  /* More shards than seeds: an empty shard is not an error. */
+  ck_assert_int_eq(JS("sweep flaky.scn --seeds 1..2 --shard 3/5 --no-progress "
+                      "--json e.jsonl"), 0);
+  ck_assert_int_eq(sh("grep -c '\"type\":\"seed\"' e.jsonl"), 1);
+  ck_assert_int_eq(atoi(out), 0);
+}
+END_TEST
+
+START_TEST(trace_file) {
+  sh("cp " JSIM_SCN_DIR "/echo.scn .");
+  ck_assert_int_eq(JS("run echo.scn --seed 2 --trace t1.txt"), 0);
+  ck_assert_int_eq(JS("run echo.scn --seed 2 --trace t2.txt"), 0);
+  ck_assert_int_eq(sh("cmp t1.txt t2.txt && test $(wc -l < t1.txt) -gt 10"),
+                   0);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("scenario-cli");
   TCase *tc = tcase_create("cli");
@@ -315,6 +395,10 @@ int main(void) {
   tcase_add_test(tc, merge_equals_unsharded);
   tcase_add_test(tc, bad_inputs);
   tcase_add_test(tc, max_wall);
+  tcase_add_test(tc, fault_dup_burst_crash);
+  tcase_add_test(tc, sweep_pcap_replays);
+  tcase_add_test(tc, shard_runs_its_positions);
+  tcase_add_test(tc, trace_file);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
