@@ -1,4 +1,5 @@
-/* pcap.c — simulated packets as pcap records with real IPv4/IPv6, TCP, UDP headers.
+/* pcap.c — simulated packets as pcap records with real IPv4/IPv6, TCP, UDP
+ * headers.
  *
  * The network model hands every packet it puts on a link to jnet__pcap_write
  * (sim/capture.h). We build the headers it would carry on a real wire, with
@@ -35,8 +36,8 @@
 #include "capture.h"
 #include "jnet_alloc.h"
 
-#define PCAP_EPOCH_S 946684800ull      /* 2000-01-01T00:00:00Z */
-#define PCAP_SNAPLEN 65535u            /* also the largest record we write */
+#define PCAP_EPOCH_S 946684800ull /* 2000-01-01T00:00:00Z */
+#define PCAP_SNAPLEN 65535u       /* also the largest record we write */
 #define PCAP_STDIO_BUFFER_BYTES (1u << 20)
 #define IPV4_HEADER_BYTES 20u
 #define IPV6_HEADER_BYTES 40u
@@ -54,8 +55,8 @@ struct jnet__pcap {
   pcap_t *dead;          /* libpcap handle that only carries link type etc. */
   pcap_dumper_t *dumper; /* writes to `file` */
   FILE *file;
-  char *stdio_buffer;    /* PCAP_STDIO_BUFFER_BYTES, freed after fclose */
-  int err;               /* first write error, sticky */
+  char *stdio_buffer; /* PCAP_STDIO_BUFFER_BYTES, freed after fclose */
+  int err;            /* first write error, sticky */
   uint8_t scratch[PCAP_SNAPLEN + 64]; /* one record is built here */
 };
 
@@ -132,7 +133,8 @@ static uint64_t csum_pseudo(const jnet__pkt *pkt, uint32_t l4_bytes) {
   return csum_add(acc, tail, 8);
 }
 
-/* ---- Header builders --------------------------------------------------------- */
+/* ---- Header builders
+ * --------------------------------------------------------- */
 
 static size_t ip_header_bytes(const jnet__pkt *pkt) {
   return pkt->family == AF_INET6 ? IPV6_HEADER_BYTES : IPV4_HEADER_BYTES;
@@ -194,8 +196,8 @@ static void build_tcp(uint8_t *t, const jnet__pkt *pkt, size_t th_bytes) {
   if (pkt->len)
     memcpy(t + th_bytes, pkt->payload, pkt->len);
   uint32_t l4_bytes = (uint32_t)th_bytes + pkt->len;
-  put_csum(t + 16, csum_finish(csum_add(csum_pseudo(pkt, l4_bytes), t,
-                                        l4_bytes)));
+  put_csum(t + 16,
+           csum_finish(csum_add(csum_pseudo(pkt, l4_bytes), t, l4_bytes)));
 }
 
 /* UDP header with its checksum over the whole datagram (RFC 768: a computed
@@ -250,7 +252,8 @@ static void copy_datagram_range(uint8_t *dst, const uint8_t *udp_header,
     memcpy(dst, pkt->payload + (off - UDP_HEADER_BYTES), n);
 }
 
-/* ---- Open, write, close ------------------------------------------------------- */
+/* ---- Open, write, close
+ * ------------------------------------------------------- */
 
 int jnet__pcap_open(jnet__pcap **out, const char *path) {
   if (out == NULL || path == NULL)
@@ -347,8 +350,7 @@ static int write_udp(jnet__pcap *p, uint64_t t_ns, const jnet__pkt *pkt) {
       f[1] = 0;
       put16(f + 2, (uint16_t)(off | (more ? 1 : 0))); /* offset<<3 | M */
       put32(f + 4, pkt->ip_id);
-      copy_datagram_range(f + IPV6_FRAG_HEADER_BYTES, udp_header, pkt, off,
-                          n);
+      copy_datagram_range(f + IPV6_FRAG_HEADER_BYTES, udp_header, pkt, off, n);
       build_ipv6(p->scratch, pkt, IPPROTO_FRAGMENT_HEADER,
                  IPV6_FRAG_HEADER_BYTES + n);
       rec = IPV6_HEADER_BYTES + IPV6_FRAG_HEADER_BYTES + n;

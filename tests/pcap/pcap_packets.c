@@ -33,8 +33,7 @@ jnet__pkt reversed(jnet__pkt k) {
   return r;
 }
 
-int write_clean_conversation(jnet__pcap *p, int family,
-                                    uint64_t *t_ns) {
+int write_clean_conversation(jnet__pcap *p, int family, uint64_t *t_ns) {
   jnet__pkt c = base_pkt(family, IPPROTO_TCP), s = reversed(c);
   const uint32_t cisn = 1000, sisn = 5000;
   uint16_t id = 1;

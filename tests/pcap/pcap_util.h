@@ -15,8 +15,8 @@ typedef struct pu_record {
 } pu_record;
 
 typedef struct pu_capture {
-  int linktype;       /* from the file header, bytes 20..23 */
-  uint32_t magic;     /* first four bytes, little-endian reading */
+  int linktype;   /* from the file header, bytes 20..23 */
+  uint32_t magic; /* first four bytes, little-endian reading */
   uint32_t snaplen;
   size_t n;
   pu_record rec[PU_MAX_RECORDS];

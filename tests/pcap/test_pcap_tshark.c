@@ -18,8 +18,7 @@
 #include "pcap_util.h"
 
 #define NEED_TSHARK()                                                          \
-  ck_assert_msg(pu_have_tshark(),                                              \
-                "tshark not found: apt-get install tshark")
+  ck_assert_msg(pu_have_tshark(), "tshark not found: apt-get install tshark")
 
 static char *tshark(const char *args, const char *path) {
   char cmd[1024];
@@ -134,8 +133,8 @@ static Suite *pcap_tshark_suite(void) {
   tcase_set_timeout(tt, 120);
   tcase_add_loop_test(tt, tshark_decodes_tcp_fields_and_checksums, 0, 2);
   tcase_add_loop_test(tt, tshark_reassembles_fragmented_udp, 0, 2);
-  tcase_add_loop_test(tt, tshark_expert_is_clean_for_a_correct_conversation,
-                      0, 2);
+  tcase_add_loop_test(tt, tshark_expert_is_clean_for_a_correct_conversation, 0,
+                      2);
   suite_add_tcase(s, tt);
   return s;
 }

@@ -20,8 +20,7 @@
 
 #define EPOCH_2000_S 946684800ull
 #define NEED_TSHARK()                                                          \
-  ck_assert_msg(pu_have_tshark(),                                              \
-                "tshark not found: apt-get install tshark")
+  ck_assert_msg(pu_have_tshark(), "tshark not found: apt-get install tshark")
 
 /* Checks an IP+TCP record against the packet that produced it. */
 static void check_tcp_record(const pu_record *r, const jnet__pkt *k) {
@@ -239,8 +238,8 @@ START_TEST(udp_zero_checksum_is_sent_as_ffff) {
   int family = _i ? AF_INET6 : AF_INET;
   jnet__pkt k = base_pkt(family, IPPROTO_UDP);
   uint8_t payload[2] = {0, 0};
-  uint8_t header[8] = {k.sport >> 8, k.sport & 0xff, k.dport >> 8,
-                       k.dport & 0xff, 0, 10, 0, 0};
+  uint8_t header[8] = {
+      k.sport >> 8, k.sport & 0xff, k.dport >> 8, k.dport & 0xff, 0, 10, 0, 0};
   size_t alen = family == AF_INET ? 4 : 16;
   uint32_t acc = pu_sum(0, k.src, alen);
   acc = pu_sum(acc, k.dst, alen);
@@ -431,8 +430,8 @@ START_TEST(icmp_port_unreachable_quotes_the_datagram) {
       ck_assert_uint_eq(ip[6], IPPROTO_ICMPV6);
       ck_assert_uint_eq(icmp[0], 1);
       ck_assert_uint_eq(icmp[1], 4);
-      ck_assert(pu_l4_ok(AF_INET6, ip + 8, ip + 24, IPPROTO_ICMPV6, icmp,
-                         icmp_len));
+      ck_assert(
+          pu_l4_ok(AF_INET6, ip + 8, ip + 24, IPPROTO_ICMPV6, icmp, icmp_len));
       ck_assert_mem_eq(q + 8, k[i].dst, 16);
       ck_assert_mem_eq(q + 24, k[i].src, 16);
       ck_assert_uint_eq(pu_be16(q + 4), 8 + lens[i]);

@@ -16,8 +16,7 @@
 #endif
 
 #define NEED_TSHARK()                                                          \
-  ck_assert_msg(pu_have_tshark(),                                              \
-                "tshark not found: apt-get install tshark")
+  ck_assert_msg(pu_have_tshark(), "tshark not found: apt-get install tshark")
 
 /* Output of one run of the example. */
 typedef struct run {
@@ -82,9 +81,7 @@ static int has_line_with(const char *text, const char *a, const char *b) {
   return 0;
 }
 
-static int hexval(int c) {
-  return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
-}
+static int hexval(int c) { return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10; }
 
 /* Decode `-z follow,tcp,raw` output: node 0's bytes (lines without a tab)
  * into *c2s, node 1's (lines starting with a tab) into *s2c. */
@@ -122,7 +119,7 @@ START_TEST(example_run_succeeds_with_retransmissions) {
   ck_assert_msg(r.status == 0, "sim-capture failed:\n%s", r.out);
   ck_assert_ptr_nonnull(strstr(r.out, "tcp alice 51000 bytes echoed: ok"));
   ck_assert_ptr_nonnull(strstr(r.out, "tcp bob 30000 bytes echoed: ok"));
-  ck_assert_ptr_nonnull(strstr(r.out, "tcp bob port 7001 refused: ok"));
+  ck_assert_ptr_nonnull(strstr(r.out, "tcp bob port 7101 refused: ok"));
   ck_assert_ptr_nonnull(strstr(r.out, "udp carol 5 datagrams echoed: ok"));
   ck_assert_ptr_nonnull(strstr(r.out, "unix /run/echo.sock echoed: ok"));
   unsigned long long sent = 0, dropped = 0, rexmit = 0;
@@ -164,8 +161,8 @@ START_TEST(tshark_decodes_every_packet_with_good_checksums) {
   char *all = tshark(r.path, "");
   size_t n = pu_count_lines(all);
   ck_assert_uint_ge(n, 100);
-  char *bad = tshark(r.path,
-                     "-o ip.check_checksum:TRUE -o tcp.check_checksum:TRUE "
+  char *bad =
+      tshark(r.path, "-o ip.check_checksum:TRUE -o tcp.check_checksum:TRUE "
                      "-o udp.check_checksum:TRUE -Y 'ip.checksum.status == 0 "
                      "|| tcp.checksum.status == 0 || udp.checksum.status == 0 "
                      "|| _ws.malformed'");
@@ -186,12 +183,12 @@ START_TEST(tshark_shows_the_expected_conversations) {
   run_example(&r, 7, "conv");
   ck_assert_int_eq(r.status, 0);
   char *tcp = tshark(r.path, "-q -z conv,tcp");
-  ck_assert_msg(has_line_with(tcp, "192.0.2.11:", "192.0.2.10:7000"), "%s",
+  ck_assert_msg(has_line_with(tcp, "192.0.2.11:", "192.0.2.10:7100"), "%s",
                 tcp);
-  ck_assert_msg(has_line_with(tcp, "2001:db8::12:", "2001:db8::10:7000"),
-                "%s", tcp);
-  ck_assert_msg(has_line_with(tcp, "2001:db8::12:", "2001:db8::10:7001"),
-                "%s", tcp);
+  ck_assert_msg(has_line_with(tcp, "2001:db8::12:", "2001:db8::10:7100"), "%s",
+                tcp);
+  ck_assert_msg(has_line_with(tcp, "2001:db8::12:", "2001:db8::10:7101"), "%s",
+                tcp);
   char unix_port[32];
   snprintf(unix_port, sizeof unix_port, "127.0.0.1:%u",
            (unsigned)jnet__pcap_unix_port("/run/echo.sock"));
@@ -216,7 +213,7 @@ START_TEST(tshark_follows_streams_to_the_written_bytes) {
     int lines;
   } who[] = {
       {"alice", "ip.src == 192.0.2.11", 3000},
-      {"bob", "ipv6.src == 2001:db8::12 && tcp.dstport == 7000", 2000},
+      {"bob", "ipv6.src == 2001:db8::12 && tcp.dstport == 7100", 2000},
   };
   run r;
   run_example(&r, 7, "follow");
@@ -280,7 +277,7 @@ START_TEST(tshark_expert_warns_only_about_real_resets) {
   }
   char *rst = tshark(r.path, "-Y 'tcp.flags.reset == 1' -T fields "
                              "-e tcp.srcport");
-  ck_assert_msg(strstr(rst, "7001\n") != NULL, "no RST from port 7001: %s",
+  ck_assert_msg(strstr(rst, "7101\n") != NULL, "no RST from port 7101: %s",
                 rst);
   free(rst);
   free(ex);
