@@ -155,16 +155,32 @@ static int valid_name(const char *s) {
   return 1;
 }
 
+static uint64_t name_hash_str(const char *name) {
+  return jnet__hash_bytes(0xcbf29ce484222325ull, name, strlen(name));
+}
+
+static uint64_t name_hash(const void *host) {
+  return name_hash_str(((const jnet_node *)host)->name);
+}
+
 int jnet_sim_host_find(jnet_sim *sim, const char *name, jnet_node **out) {
   if (sim == NULL || name == NULL)
     return JNET_EINVAL;
-  for (uint32_t i = 0; i < sim->nhosts; i++)
-    if (strcmp(sim->hosts[i]->name, name) == 0) {
+  for (jnet_node *h = jnet__htab_first(&sim->host_names, name_hash_str(name));
+       h != NULL; h = h->name_next)
+    if (strcmp(h->name, name) == 0) {
       if (out)
-        *out = sim->hosts[i];
+        *out = h;
       return 0;
     }
   return JNET_ENOENT;
+}
+
+/* Where the next DNS record goes: the list keeps insertion order. */
+static jnet__dns **dns_tail(jnet__sim *sim) {
+  if (sim->dns_tail == NULL)
+    sim->dns_tail = &sim->dns;
+  return sim->dns_tail;
 }
 
 static int dns_add(jnet__sim *sim, const char *name, const jnet__hostaddr *a) {
@@ -174,10 +190,8 @@ static int dns_add(jnet__sim *sim, const char *name, const jnet__hostaddr *a) {
     return JNET_ENOMEM;
   }
   d->a = *a;
-  jnet__dns **pp = &sim->dns;
-  while (*pp != NULL)
-    pp = &(*pp)->next;
-  *pp = d;
+  *dns_tail(sim) = d;
+  sim->dns_tail = &d->next;
   return 0;
 }
 
@@ -257,6 +271,9 @@ int jnet_sim_host(jnet_sim *sim, const char *name, const char *const *addrs,
     if (!ok)
       break;
   }
+  if (ok)
+    ok = jnet__htab_insert(&sim->host_names, h, name_hash(h),
+                           offsetof(jnet_node, name_next), name_hash) == 0;
   if (!ok) {
     for (size_t i = 0; i < inserted; i++)
       jnet__htab_remove(&sim->host_ips, es[i], ipent_hash(es[i]),
@@ -276,13 +293,10 @@ int jnet_sim_host(jnet_sim *sim, const char *name, const char *const *addrs,
     jnet__free(as);
     return JNET_ENOMEM;
   }
-  jnet__dns **tail = &sim->dns;
-  while (*tail != NULL)
-    tail = &(*tail)->next;
   for (size_t i = 0; i < n; i++) {
     ds[i]->a = as[i];
-    *tail = ds[i];
-    tail = &ds[i]->next;
+    *dns_tail(sim) = ds[i];
+    sim->dns_tail = &ds[i]->next;
   }
   jnet__free(es);
   jnet__free(ds);
@@ -315,6 +329,7 @@ void jnet__hosts_free(jnet__sim *sim) {
     }
   }
   jnet__htab_free(&sim->host_ips);
+  jnet__htab_free(&sim->host_names);
   for (uint32_t i = 0; i < sim->nhosts; i++) {
     jnet__free(sim->hosts[i]->addrs);
     jnet__free(sim->hosts[i]->name);
@@ -329,6 +344,7 @@ void jnet__hosts_free(jnet__sim *sim) {
     jnet__free(d->name);
     jnet__free(d);
   }
+  sim->dns_tail = NULL;
 }
 
 uint64_t jnet__host_random(jnet_node *h) { return jnet__rng_next(&h->rng_app); }

@@ -133,6 +133,7 @@ struct jnet_node {
   uint16_t next_ip_id;
   jnet__sock *socks; /* every socket of the host (sock->host_next) */
   struct jnet__link *last_link; /* the link it sent on last (a cache) */
+  struct jnet_node *name_next;  /* chain in sim->host_names */
 };
 
 /* One direction of a link, created on first use. */
@@ -363,7 +364,9 @@ struct jnet_sim {
   jnet__htab links;     /* jnet__link chains */
   jnet__htab ports;     /* jnet__sock.port_next chains */
   jnet__htab conns;     /* jnet__sock.conn_next chains */
+  jnet__htab host_names; /* jnet_node.name_next chains */
   jnet__dns *dns;
+  jnet__dns **dns_tail; /* &last->next (NULL: &dns), so adding is O(1) */
   jnet_link_params defaults;
   jnet__spkt *pkt_free_empty, *pkt_free_small, *pkt_free_large;
   jnet__sock *ready_head, *ready_tail;
