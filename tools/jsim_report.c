@@ -61,9 +61,12 @@ static totals sum(const jsim_report *rp) {
 void jsim_print_summary(FILE *f, const jsim_report *rp) {
   totals t = sum(rp);
   double rate = rp->wall_s > 0 ? (double)rp->nres / rp->wall_s : 0;
-  fprintf(f, "\n%-32s %8s %8s %8s %12s %11s %9s %9s\n", "scenario", "seeds",
+  /* The scenario column widens to a long path so the columns stay aligned. */
+  size_t len = strlen(rp->scenario);
+  int w = len > 32 ? (int)len : 32;
+  fprintf(f, "\n%-*s %8s %8s %8s %12s %11s %9s %9s\n", w, "scenario", "seeds",
           "passed", "failed", "events", "virtual", "wall", "seeds/s");
-  fprintf(f, "%-32s %8zu %8llu %8llu %12llu %10.3fs %8.3fs %9.1f\n",
+  fprintf(f, "%-*s %8zu %8llu %8llu %12llu %10.3fs %8.3fs %9.1f\n", w,
           rp->scenario, rp->nres, (unsigned long long)t.passed,
           (unsigned long long)t.failed, (unsigned long long)t.events,
           t.virtual_s, rp->wall_s, rate);
