@@ -1,6 +1,6 @@
 /* sim-capture.c — a small simulated network, recorded to a pcap file.
  *
- *   build/examples/sim-capture SEED OUT.pcap
+ *   build/examples/sim-capture SEED OUT.pcap [HOST]
  *   wireshark OUT.pcap        (or: tshark -r OUT.pcap -q -z conv,tcp)
  *
  * Hosts: "server" (192.0.2.10, 2001:db8::10) runs a TCP echo service on port
@@ -11,7 +11,8 @@
  * RST), "carol" (198.51.100.13, link MTU 1280) exchanges UDP datagrams, one
  * of them fragmented, and a fiber on the server talks to the unix socket.
  * Everything runs on virtual time; the same SEED gives the same pcap and the
- * same fingerprint, printed last.
+ * same fingerprint, printed last. With HOST, only the packets that host
+ * sends or receives are captured (the run itself is the same).
  *
  * The texts are lines "<name> line NNNNN\n"; each client checks its echo.
  */
@@ -239,8 +240,8 @@ static void server(void *arg) {
  * --------------------------------------------------------------- */
 
 int main(int argc, char **argv) {
-  if (argc != 3) {
-    fprintf(stderr, "usage: %s SEED OUT.pcap\n", argv[0]);
+  if (argc != 3 && argc != 4) {
+    fprintf(stderr, "usage: %s SEED OUT.pcap [HOST]\n", argv[0]);
     return 2;
   }
   uint64_t seed = strtoull(argv[1], NULL, 0);
@@ -278,7 +279,13 @@ int main(int argc, char **argv) {
   p.mtu = 1280; /* carol's 3000-byte datagram goes as fragments */
   jnet_sim_link(sim, c, srv, &p);
 
-  if ((err = jnet_sim_pcap_open(sim, argv[2], NULL)) < 0 ||
+  jnet_node *only = NULL;
+  if (argc == 4 && (err = jnet_sim_host_find(sim, argv[3], &only)) < 0) {
+    fprintf(stderr, "%s: %s\n", argv[3], jnet_strerror(err));
+    jnet_sim_free(sim);
+    return 1;
+  }
+  if ((err = jnet_sim_pcap_open(sim, argv[2], only)) < 0 ||
       (err = jnet_loop_new(&l, jnet_sim_backend(sim))) < 0) {
     fprintf(stderr, "%s: %s\n", argv[2], jnet_strerror(err));
     jnet_sim_free(sim);

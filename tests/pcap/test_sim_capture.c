@@ -25,12 +25,18 @@ typedef struct run {
   int status;
 } run;
 
-static void run_example(run *r, unsigned seed, const char *tag) {
+static void run_example_host(run *r, unsigned seed, const char *tag,
+                             const char *host) {
   char cmd[512];
   pu_temp_path(r->path, sizeof r->path, tag);
-  snprintf(cmd, sizeof cmd, "'%s' %u '%s'", SIM_CAPTURE_BIN, seed, r->path);
+  snprintf(cmd, sizeof cmd, "'%s' %u '%s' %s", SIM_CAPTURE_BIN, seed, r->path,
+           host ? host : "");
   r->out = pu_run(cmd, &r->status);
   ck_assert_ptr_nonnull(r->out);
+}
+
+static void run_example(run *r, unsigned seed, const char *tag) {
+  run_example_host(r, seed, tag, NULL);
 }
 
 static void run_free(run *r) {
@@ -285,6 +291,34 @@ START_TEST(tshark_expert_warns_only_about_real_resets) {
 }
 END_TEST
 
+/* A capture of one host holds exactly the packets of the full capture that
+ * carry its address, and capturing less does not change the run. */
+START_TEST(host_capture_keeps_only_that_hosts_packets) {
+  NEED_TSHARK();
+  run all, carol;
+  run_example(&all, 7, "all");
+  run_example_host(&carol, 7, "carol", "carol");
+  ck_assert_int_eq(all.status, 0);
+  ck_assert_int_eq(carol.status, 0);
+  ck_assert_str_eq(fingerprint(&all), fingerprint(&carol));
+  const char *fields = "-T fields -e frame.time_epoch -e ip.src -e ip.dst "
+                       "-e udp.srcport -e udp.dstport -e ip.frag_offset";
+  char args[512];
+  snprintf(args, sizeof args, "-Y 'ip.addr == 198.51.100.13' %s", fields);
+  char *want = tshark(all.path, args);
+  char *got = tshark(carol.path, fields);
+  ck_assert_uint_ge(pu_count_lines(want), 10);
+  ck_assert_str_eq(got, want);
+  char *other = tshark(carol.path, "-Y '!(ip.addr == 198.51.100.13)'");
+  ck_assert_uint_eq(pu_count_lines(other), 0);
+  free(want);
+  free(got);
+  free(other);
+  run_free(&all);
+  run_free(&carol);
+}
+END_TEST
+
 static Suite *sim_capture_suite(void) {
   Suite *s = suite_create("pcap-sim-capture");
   TCase *tc = tcase_create("sim-capture");
@@ -295,6 +329,7 @@ static Suite *sim_capture_suite(void) {
   tcase_add_test(tc, tshark_shows_the_expected_conversations);
   tcase_add_test(tc, tshark_follows_streams_to_the_written_bytes);
   tcase_add_loop_test(tc, tshark_expert_warns_only_about_real_resets, 0, 2);
+  tcase_add_test(tc, host_capture_keeps_only_that_hosts_packets);
   suite_add_tcase(s, tc);
   return s;
 }
