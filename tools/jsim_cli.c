@@ -152,14 +152,18 @@ static int cmd_programs(int argc, char **argv, const jnet_program *progs,
   return 0;
 }
 
+const char *jsim_argv0 = "jnet-sim";
+
 int jnet_scenario_main(int argc, char **argv, const jnet_program *progs,
                        size_t nprogs) {
+  if (argc > 0 && argv[0] != NULL)
+    jsim_argv0 = argv[0]; /* replay commands name this very runner */
   if (argc < 2) {
     main_usage(stderr);
     return 2;
   }
   const char *cmd = argv[1];
-  /* Subcommands see argv[0] = the command word, argv[-1] = our path. */
+  /* Subcommands see argv[0] = the command word. */
   if (strcmp(cmd, "run") == 0)
     return cmd_run(argc - 1, argv + 1, progs, nprogs);
   if (strcmp(cmd, "sweep") == 0)

@@ -191,7 +191,7 @@ int jsim_merge_main(int argc, char **argv) {
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
   const char *junit = NULL, *pcap_dir = "jnet-sim-pcaps";
-  const char *argv0 = argv[-1] ? argv[-1] : "jnet-sim";
+  const char *argv0 = jsim_argv0;
   int c;
   optind = 1;
   while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {

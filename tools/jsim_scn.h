@@ -175,4 +175,8 @@ int jsim_merge_main(int argc, char **argv);
 int jsim_sweep_main(int argc, char **argv, const jnet_program *progs,
                     size_t nprogs);
 
+/* The runner's own path (argv[0] of jnet_scenario_main), for replay
+ * commands. */
+extern const char *jsim_argv0;
+
 #endif /* JSIM_SCN_H */

@@ -146,7 +146,7 @@ int jsim_sweep_main(int argc, char **argv, const jnet_program *progs,
   uint64_t k = 1, n = 1, max_wall_ns = 0, seed_timeout_ns = 300 * JNET_SIM_S;
   long jobs = sysconf(_SC_NPROCESSORS_ONLN);
   int show_progress = 1, c;
-  const char *argv0 = argv[-1] ? argv[-1] : "jnet-sim";
+  const char *argv0 = jsim_argv0;
   optind = 1;
   while ((c = getopt_long(argc, argv, "j:h", longopts, NULL)) != -1) {
     char *end;
