@@ -282,8 +282,7 @@ void jnet__net_send(jnet__sim *sim, jnet__spkt *p, int to_known) {
   uint32_t wire = jnet__wire_bytes(p, mtu);
   sim->stats.packets_sent++;
   sim->stats.bytes_sent += wire;
-  if (p->proto != JNET__P_ICMP)
-    jnet__capture_pkt(sim, p);
+  jnet__capture_pkt(sim, p);
   jnet__trace_pkt(sim, JNET__TR_SEND, NULL, p);
   if (p->to == p->from) { /* loopback: ~0 latency, never lost */
     p->ev.kind = JNET__EV_PKT;

@@ -34,6 +34,9 @@ int jnet_sim_pcap_close(jnet_sim *sim) {
 void jnet__capture_pkt(jnet__sim *sim, const jnet__spkt *p) {
   if (sim->pcap == NULL)
     return;
+  /* Every packet takes an IP id, captured or not, so a per-host capture
+   * shows the same ids as a capture of the whole network. */
+  uint16_t ip_id = sim->hosts[p->from]->next_ip_id++;
   if (sim->pcap_host != NULL && sim->pcap_host->id != p->from &&
       sim->pcap_host->id != p->to)
     return;
@@ -53,16 +56,23 @@ void jnet__capture_pkt(jnet__sim *sim, const jnet__spkt *p) {
     k.sport = p->src.port;
     k.dport = p->dst.port;
   }
-  k.proto = (p->proto == JNET__P_TCP || p->proto == JNET__P_USTREAM)
-                ? IPPROTO_TCP
-                : IPPROTO_UDP;
+  if (p->proto == JNET__P_ICMP) {
+    /* a port unreachable: sport/dport name the refused datagram, which
+     * went the other way (capture.h, pcap.c) */
+    k.proto = k.family == AF_INET6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP;
+    k.sport = p->dst.port;
+    k.dport = p->src.port;
+  } else if (p->proto == JNET__P_TCP || p->proto == JNET__P_USTREAM) {
+    k.proto = IPPROTO_TCP;
+  } else {
+    k.proto = IPPROTO_UDP;
+  }
   k.seq = p->seq;
   k.ack = p->ack;
   k.flags = p->flags;
   k.window = p->window > 65535 ? 65535 : (uint16_t)p->window;
   k.mss = p->mss;
-  jnet_node *from = sim->hosts[p->from];
-  k.ip_id = from->next_ip_id++;
+  k.ip_id = ip_id;
   k.mtu = p->from == p->to ? 65535 : jnet__mtu(sim, p->from, p->to);
   k.payload = p->data;
   k.len = p->len;
