@@ -1,0 +1,186 @@
+/* load.h — shared by the load suites: a jnet echo server and N client
+ * fibers, each writing `nbytes` of seeded pseudo-random data in
+ * random-sized writes, half-closing, and reading the echo back to compare
+ * checksums. The backend (uv or sim) is chosen by the suite. Header-only;
+ * each suite includes it once. */
+#ifndef JNET_LOAD_H
+#define JNET_LOAD_H
+
+#include <check.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "jnet.h"
+
+typedef struct ld_run ld_run;
+
+typedef struct ld_client {
+  ld_run *run;
+  int idx;
+  int rc;           /* first error, 0 if none */
+  int stage;        /* where it failed: 1 connect, 2 write, 3 shutdown, 4 read */
+  size_t got;
+  uint64_t sum_sent, sum_got;
+} ld_client;
+
+struct ld_run {
+  const char *server_host; /* where the server listens / clients connect */
+  char port[16];
+  int nclients;
+  size_t nbytes;
+  double op_timeout_s;
+  jnet_stream srv;
+  int server_rc;
+  int done;      /* clients finished */
+  int ok;        /* clients whose echo matched */
+  ld_client *c;
+  /* Sim: clients spread over these hosts (NULL: jnet_go). */
+  jnet_node **client_nodes;
+  int nclient_nodes;
+  jnet_node *server_node;
+  jnet_loop *loop;
+};
+
+static inline uint64_t ld_fnv(uint64_t h, const void *p, size_t n) {
+  const unsigned char *b = p;
+  for (size_t i = 0; i < n; i++)
+    h = (h ^ b[i]) * 0x100000001b3ull;
+  return h;
+}
+
+/* xorshift64*: the data and the write sizes of client i. */
+static inline uint64_t ld_next(uint64_t *s) {
+  *s ^= *s >> 12;
+  *s ^= *s << 25;
+  *s ^= *s >> 27;
+  return *s * 2685821657736338717ull;
+}
+
+static void ld_echo(jnet_stream conn, void *arg) {
+  (void)arg;
+  jnet_buf b;
+  jnet_buf_init(&b);
+  for (;;) {
+    jnet_buf_reset(&b);
+    ssize_t r = jnet_read(conn, 65536, &b, 60);
+    if (r <= 0)
+      break;
+    if (jnet_write(conn, b.data, b.len, 60) < 0)
+      break;
+  }
+  jnet_buf_free(&b);
+}
+
+static void ld_client_fiber(void *arg) {
+  ld_client *c = arg;
+  ld_run *run = c->run;
+  uint64_t rng = 0x9e3779b97f4a7c15ull * (uint64_t)(c->idx + 1);
+  unsigned char *data = malloc(run->nbytes);
+  jnet_buf b;
+  jnet_buf_init(&b);
+  jnet_stream s = JNET_NOSTREAM;
+  ck_assert_ptr_nonnull(data);
+  for (size_t i = 0; i < run->nbytes; i++)
+    data[i] = (unsigned char)ld_next(&rng);
+  c->sum_sent = ld_fnv(0xcbf29ce484222325ull, data, run->nbytes);
+  c->stage = 1;
+  c->rc = jnet_connect(run->server_host, run->port, JNET_STREAM, NULL, NULL,
+                       &s);
+  if (c->rc < 0)
+    goto out;
+  c->stage = 2;
+  for (size_t off = 0; off < run->nbytes;) {
+    size_t n = 1 + ld_next(&rng) % 4096;
+    if (n > run->nbytes - off)
+      n = run->nbytes - off;
+    c->rc = jnet_write(s, data + off, n, run->op_timeout_s);
+    if (c->rc < 0)
+      goto out;
+    off += n;
+  }
+  c->stage = 3;
+  c->rc = jnet_shutdown(s, JNET_SHUT_WR);
+  if (c->rc < 0)
+    goto out;
+  c->stage = 4;
+  ssize_t r;
+  while ((r = jnet_read(s, 65536, &b, run->op_timeout_s)) > 0)
+    ;
+  c->rc = r < 0 ? (int)r : 0;
+  c->got = b.len;
+  c->sum_got = ld_fnv(0xcbf29ce484222325ull, b.data, b.len);
+  if (c->rc == 0 && c->got == run->nbytes && c->sum_got == c->sum_sent)
+    run->ok++;
+out:
+  if (s.h != 0)
+    jnet_close(s);
+  jnet_buf_free(&b);
+  free(data);
+  if (++run->done == run->nclients)
+    jnet_close(run->srv); /* ends the accept loop: the run can finish */
+}
+
+static void ld_main(void *arg) {
+  ld_run *run = arg;
+  run->server_rc = jnet_server(run->server_host, "0", ld_echo, NULL,
+                               JNET_STREAM, &run->srv);
+  if (run->server_rc < 0)
+    return;
+  jnet_addr a;
+  char host[64];
+  int port = 0;
+  ck_assert_int_eq(jnet_localname(run->srv, &a), 0);
+  ck_assert_int_eq(jnet_address_unpack(&a, host, sizeof host, &port), 0);
+  snprintf(run->port, sizeof run->port, "%d", port);
+  for (int i = 0; i < run->nclients; i++) {
+    run->c[i].run = run;
+    run->c[i].idx = i;
+    int rc;
+    if (run->nclient_nodes > 0)
+      rc = jnet_go_on(run->loop, run->client_nodes[i % run->nclient_nodes],
+                      ld_client_fiber, &run->c[i]);
+    else
+      rc = jnet_go(run->loop, ld_client_fiber, &run->c[i]);
+    ck_assert_int_eq(rc, 0);
+  }
+}
+
+/* On uv: a watchdog fiber; ends the run once every client is done, or
+ * after `limit_s` (then closes the listener; client timeouts end the rest). */
+static inline void ld_watchdog(ld_run *run, double limit_s) {
+  double t_end = jnet_now() + limit_s;
+  while (run->done < run->nclients && jnet_now() < t_end)
+    jnet_sleep(0.05);
+  if (run->done < run->nclients) {
+    fprintf(stderr, "watchdog: %d of %d clients done after %.0f s\n",
+            run->done, run->nclients, limit_s);
+    jnet_close(run->srv);
+  }
+}
+
+/* Check every client: print the first few failures, then assert. */
+static inline void ld_check(ld_run *run) {
+  int shown = 0;
+  for (int i = 0; i < run->nclients; i++) {
+    ld_client *c = &run->c[i];
+    int good = c->rc == 0 && c->got == run->nbytes && c->sum_got == c->sum_sent;
+    if (!good && shown++ < 5)
+      fprintf(stderr, "client %d: stage %d rc %s got %zu of %zu sum %s\n", i,
+              c->stage, jnet_err_name(c->rc), c->got, run->nbytes,
+              c->sum_got == c->sum_sent ? "ok" : "BAD");
+  }
+  ck_assert_int_eq(run->server_rc, 0);
+  ck_assert_int_eq(run->done, run->nclients);
+  ck_assert_int_eq(run->ok, run->nclients);
+}
+
+static inline double ld_wall_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+#endif /* JNET_LOAD_H */
