@@ -61,7 +61,7 @@ struct fs_world {
 
 /* The byte at offset i of TCP stream k. */
 static unsigned char fs_byte(int k, size_t i) {
-  return (unsigned char)(((i + 1) * 2654435761u + (unsigned)k * 40503u) >> 11);
+  return (unsigned char)(((i + 1) * 2654435761u + (size_t)k * 40503u) >> 11);
 }
 
 static void fs_addr(unsigned i, char *buf, size_t n) {
@@ -303,7 +303,7 @@ static void fs_run(const uint8_t *data, size_t size, fs_world *w,
       fprintf(stderr, "udp %u: %u of %u\n", i, w->udp[i].got,
               w->udp[i].count);
     fprintf(stderr, "faults %u, t %.3f s\n", w->nfaults,
-            jnet_sim_now_ns(w->sim) / 1e9);
+            (double)jnet_sim_now_ns(w->sim) / 1e9);
   }
   jnet_loop_free(w->loop);
   jnet_sim_free(w->sim);

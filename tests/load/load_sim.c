@@ -11,7 +11,9 @@
 
 static int env_int(const char *name, int def) {
   const char *v = getenv(name);
-  return v != NULL && atoi(v) > 0 ? atoi(v) : def;
+  char *end = NULL;
+  long n = v != NULL ? strtol(v, &end, 10) : 0;
+  return n > 0 && n < 1000000 && end != NULL && *end == '\0' ? (int)n : def;
 }
 
 START_TEST(test_sim_echo_10000) {
@@ -54,7 +56,8 @@ START_TEST(test_sim_echo_10000) {
   jnet_sim_get_stats(sim, &st);
   printf("load-sim: %d clients x %zu bytes, %d ok, virtual %.2f s, wall "
          "%.2f s, %llu packets, %llu dropped, %llu retransmits\n",
-         run.nclients, run.nbytes, run.ok, jnet_sim_now_ns(sim) / 1e9, wall,
+         run.nclients, run.nbytes, run.ok,
+         (double)jnet_sim_now_ns(sim) / 1e9, wall,
          (unsigned long long)st.packets_sent,
          (unsigned long long)st.packets_dropped,
          (unsigned long long)st.retransmits);
