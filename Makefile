@@ -46,7 +46,7 @@ sanitize: deps
 	cmake -S . -B build-san -DCMAKE_C_COMPILER=clang -DJNET_SANITIZE=ON \
 	      -DCMAKE_BUILD_TYPE=Debug
 	cmake --build build-san -j $(JOBS)
-	cd build-san && ctest --output-on-failure -j $(JOBS)
+	cd build-san && CK_TIMEOUT_MULTIPLIER=4 ctest --output-on-failure -j $(JOBS)
 
 clean:
 	rm -rf $(BUILD) build-san
