@@ -167,6 +167,29 @@ else
   else
     skip sweep_seeds_per_s "jnet-sim sweep exit $rc (see $OUT/sweep.stderr)"
   fi
+  # The same range as NP shards side by side (one process each) against
+  # `sweep -j NP`, in alternating rounds; the median of the per-round ratios
+  # (1.0: sharding costs nothing).
+  if [ "$rc" -le 1 ]; then
+    NP=$(nproc)
+    ratios=
+    for round in 1 2 3; do
+      say "sweep $SEEDS: -j $NP against $NP shards, round $round"
+      a0=$(now_s)
+      "$SIMCLI" sweep "$SCN" --seeds $SEEDS -j "$NP" --no-progress >/dev/null 2>&1
+      a1=$(now_s)
+      for k in $(seq 1 "$NP"); do
+        timeout "$TIMEOUT" "$SIMCLI" sweep "$SCN" --seeds $SEEDS -j 1 \
+          --shard "$k/$NP" --no-progress >"$OUT/shard$k.stdout" 2>&1 &
+      done
+      wait
+      a2=$(now_s)
+      ratios="$ratios $(awk -v a="$a0" -v b="$a1" -v c="$a2" \
+        'BEGIN { printf "%.4f", (c - b) / (b - a) }')"
+    done
+    add sweep_shard_overhead "$(echo $ratios | tr ' ' '\n' | sort -g |
+      awk '{ v[NR] = $1 } END { printf "%.3f", v[int((NR + 1) / 2)] }')" x
+  fi
 fi
 
 # ---- ns-3 peer: the same UDP echo scenario on ns-3 ------------------------------
@@ -246,6 +269,7 @@ target sim_udp_datagrams_per_s '>=' 3000000
 target sim_udp_datagrams_per_s_pcap '>=' 1000000
 target sim_mem_total_mb '<=' 2000
 target sim_vs_ns3_ratio '>=' 10
+target sweep_shard_overhead '<=' 1.05
 if [ -s "$SKIPS" ]; then
   echo
   awk '!seen[$0]++' "$SKIPS"
