@@ -198,8 +198,9 @@ int jnet_loop_set_stack_size(jnet_loop *l, size_t bytes);
  * JNET_EINVAL / JNET_ENOMEM, JNET_ECANCELED (the caller's node crashed). */
 int jnet_go(jnet_loop *l, jnet_fiber_fn fn, void *arg);
 
-/* Spawn a fiber on `node`. 0, or JNET_EINVAL / JNET_ENOMEM, JNET_ECANCELED
- * if the node is down (crashed). */
+/* Spawn a fiber on `node`. 0, or JNET_EINVAL (NULL, or a node that is not
+ * the loop's backend's: a host never added, another simulation's host),
+ * JNET_ENOMEM, JNET_ECANCELED if the node is down (crashed). */
 int jnet_go_on(jnet_loop *l, jnet_node *node, jnet_fiber_fn fn, void *arg);
 
 /* Register fn(arg) as the node's main: spawn it now, and again each time

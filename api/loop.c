@@ -55,15 +55,37 @@ static int nodes_grow(jnet_loop *l) {
   return 0;
 }
 
+static jnet__node *node_find(const jnet_loop *l, const jnet_node *bnode) {
+  if (l->cap_nodes == 0)
+    return NULL;
+  size_t j = node_hash(bnode, l->cap_nodes);
+  for (jnet__node *n; (n = l->nodes[j]) != NULL; j = (j + 1) & (l->cap_nodes - 1))
+    if (n->bnode == bnode)
+      return n;
+  return NULL;
+}
+
+/* A node a user names: the backend vouches for it before its first use
+ * (a host never added, or another simulation's, is JNET_EINVAL). */
+static int user_node(jnet_loop *l, jnet_node *bnode, jnet__node **out) {
+  jnet__node *n = node_find(l, bnode);
+  if (n == NULL) {
+    if (l->b->version >= 2 && l->b->node_check != NULL &&
+        l->b->node_check(l->b, bnode) < 0)
+      return JNET_EINVAL;
+    if ((n = jnet__node_get(l, bnode)) == NULL)
+      return JNET_ENOMEM;
+  }
+  *out = n;
+  return 0;
+}
+
 /* The API-side record of a backend node, made on first use; NULL only when
  * out of memory. */
 jnet__node *jnet__node_get(jnet_loop *l, jnet_node *bnode) {
-  if (l->cap_nodes != 0) {
-    size_t j = node_hash(bnode, l->cap_nodes);
-    for (jnet__node *n; (n = l->nodes[j]) != NULL; j = (j + 1) & (l->cap_nodes - 1))
-      if (n->bnode == bnode)
-        return n;
-  }
+  jnet__node *found = node_find(l, bnode);
+  if (found != NULL)
+    return found;
   if ((l->nnodes + 1) * 2 > l->cap_nodes && nodes_grow(l) < 0)
     return NULL;
   jnet__node *n = jnet__calloc(1, sizeof *n);
@@ -272,9 +294,10 @@ static int check_loop(const jnet_loop *l) {
 int jnet_go_on(jnet_loop *l, jnet_node *node, jnet_fiber_fn fn, void *arg) {
   if (check_loop(l) < 0 || node == NULL || fn == NULL)
     return JNET_EINVAL;
-  jnet__node *n = jnet__node_get(l, node);
-  if (n == NULL)
-    return JNET_ENOMEM;
+  jnet__node *n;
+  int err = user_node(l, node, &n);
+  if (err < 0)
+    return err;
   if (n->down)
     return JNET_ECANCELED;
   jnet__fiber *self = jnet__self();
@@ -297,9 +320,10 @@ int jnet_node_main(jnet_loop *l, jnet_node *node, jnet_fiber_fn fn,
                    void *arg) {
   if (check_loop(l) < 0 || node == NULL || fn == NULL)
     return JNET_EINVAL;
-  jnet__node *n = jnet__node_get(l, node);
-  if (n == NULL)
-    return JNET_ENOMEM;
+  jnet__node *n;
+  int err = user_node(l, node, &n);
+  if (err < 0)
+    return err;
   jnet__main *m = jnet__malloc(sizeof *m);
   if (m == NULL)
     return JNET_ENOMEM;

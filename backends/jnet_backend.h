@@ -33,7 +33,7 @@
 extern "C" {
 #endif
 
-#define JNET_BACKEND_VERSION 1
+#define JNET_BACKEND_VERSION 2
 
 /* "No deadline" for poll(). */
 #define JNET_NO_DEADLINE UINT64_MAX
@@ -145,6 +145,13 @@ struct jnet_backend {
   /* Close: no request is pending (the API cancelled them). Never blocks;
    * memory may go later. A unix listener's path is unlinked. */
   void (*close)(const jnet_backend *b, jnet_bsock *s);
+
+  /* version 2 ------------------------------------------------------------ */
+
+  /* 0 if `node` is one of this backend's nodes, else JNET_EINVAL. Must not
+   * dereference a pointer it does not know (a host never added, a host of
+   * another simulation). The API asks once per node, before first use. */
+  int (*node_check)(const jnet_backend *b, jnet_node *node);
 };
 
 #ifdef __cplusplus

@@ -338,6 +338,15 @@ static void bk_close(const jnet_backend *b, jnet_bsock *s) {
 
 static void bk_free(void *p) { jnet__free(p); }
 
+/* Compares pointers only: `node` may be garbage or another sim's host. */
+static int bk_node_check(const jnet_backend *b, jnet_node *node) {
+  jnet_sim *sim = SIM(b);
+  for (uint32_t i = 0; i < sim->nhosts; i++)
+    if (sim->hosts[i] == node)
+      return 0;
+  return JNET_EINVAL;
+}
+
 const jnet_backend *jnet_sim_backend(jnet_sim *sim) {
   if (sim == NULL)
     return NULL;
@@ -375,6 +384,7 @@ const jnet_backend *jnet_sim_backend(jnet_sim *sim) {
   b->localname = bk_localname;
   b->peername = bk_peername;
   b->close = bk_close;
+  b->node_check = bk_node_check; /* version 2 */
   sim->backend = bk;
   sim->backend_free = bk_free;
   return b;

@@ -126,6 +126,10 @@ static int be_poll(const jnet_backend *b, uint64_t deadline_ns, int block) {
   return 0;
 }
 
+static int be_node_check(const jnet_backend *b, jnet_node *node) {
+  return node == be_default_node(b) ? 0 : JNET_EINVAL;
+}
+
 const jnet_backend *jnet_backend_uv(void) {
   jnet__uv *uv = jnet__calloc(1, sizeof *uv);
   if (uv == NULL)
@@ -158,6 +162,7 @@ const jnet_backend *jnet_backend_uv(void) {
   b->localname = jnet__uv_localname;
   b->peername = jnet__uv_peername;
   b->close = jnet__uv_close;
+  b->node_check = be_node_check; /* version 2 */
   return b;
 }
 
