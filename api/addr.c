@@ -44,7 +44,7 @@ static int check_port(const char *port) {
     if (!isdigit((unsigned char)*p))
       digits = 0;
   if (digits) {
-    if (strlen(port) > 5 || atoi(port) > 65535)
+    if (strlen(port) > 5 || strtol(port, NULL, 10) > 65535)
       return JNET_EAI_SERVICE;
     return 0;
   }

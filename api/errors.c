@@ -9,8 +9,9 @@ const char *jnet_strerror(int err) {
     JNET_ERRNO_MAP(JNET__STRERROR)
 #undef JNET__STRERROR
   default:
-    return "unknown error";
+    break;
   }
+  return "unknown error";
 }
 
 const char *jnet_err_name(int err) {
@@ -21,6 +22,7 @@ const char *jnet_err_name(int err) {
     JNET_ERRNO_MAP(JNET__ERR_NAME)
 #undef JNET__ERR_NAME
   default:
-    return "EUNKNOWN";
+    break;
   }
+  return "EUNKNOWN";
 }

@@ -441,7 +441,7 @@ int jnet_loop_new(jnet_loop **out, const jnet_backend *b) {
   if (l == NULL)
     return JNET_ENOMEM;
   l->b = b;
-  l->stack_bytes = 64 * 1024;
+  l->stack_bytes = (size_t)64 * 1024;
   jnet__queue_init(&l->runq);
   int err = b->start(b, &loop_hooks, l);
   if (err < 0) {
@@ -502,7 +502,7 @@ jnet_node *jnet_loop_node(jnet_loop *l) {
 }
 
 int jnet_loop_set_stack_size(jnet_loop *l, size_t bytes) {
-  if (l == NULL || bytes < 16 * 1024 || bytes > ((size_t)1 << 30))
+  if (l == NULL || bytes < (size_t)16 * 1024 || bytes > ((size_t)1 << 30))
     return JNET_EINVAL;
   l->stack_bytes = bytes;
   return 0;

@@ -29,7 +29,7 @@ LINT_SRCS     = $(sort $(wildcard $(addsuffix /*.c,$(LINT_DIRS)) \
 
 # Every ctest command of build-vg runs under valgrind through CMake's
 # CROSSCOMPILING_EMULATOR (add_test(COMMAND target) honours it).
-valgrind:
+valgrind: deps
 	cmake -S . -B build-vg -DCMAKE_BUILD_TYPE=Debug -DJNET_SIM=ON \
 	  "-DCMAKE_CROSSCOMPILING_EMULATOR=valgrind;$(subst $(eval) ,;,$(strip $(VG_FLAGS)))"
 	cmake --build build-vg -j $(HARD_JOBS)
@@ -40,7 +40,8 @@ valgrind:
 	  ctest --output-on-failure -j $(HARD_JOBS) --timeout 1800 \
 	  -R '$(VG_FORK_TESTS)'
 
-fuzz:
+fuzz: deps
+	@$(MAKE) --no-print-directory install-pkgs WANT="clang libclang-rt-14-dev"
 	cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang \
 	  -DCMAKE_BUILD_TYPE=Debug -DJNET_SANITIZE=ON -DJNET_FUZZ=ON \
 	  "-DCMAKE_C_FLAGS=-fsanitize=fuzzer-no-link -O1"
@@ -58,7 +59,9 @@ fuzz:
 	  grep -E '^stat::number_of_executed_units' build-fuzz/fuzz_$$t.log; \
 	done
 
-lint: lint-tidy lint-cppcheck
+lint: deps
+	@$(MAKE) --no-print-directory install-pkgs WANT="clang-tidy cppcheck"
+	@$(MAKE) --no-print-directory lint-tidy lint-cppcheck
 
 build-lint/compile_commands.json:
 	cmake -S . -B build-lint -DCMAKE_BUILD_TYPE=Debug -DJNET_SIM=ON \

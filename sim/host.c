@@ -377,9 +377,10 @@ static int parse_port(const char *port, uint16_t *out) {
     if (!isdigit((unsigned char)*p))
       digits = 0;
   if (digits) {
-    if (strlen(port) > 5 || atoi(port) > 65535)
+    long n = strtol(port, NULL, 10); /* digits only, at most 5 of them */
+    if (strlen(port) > 5 || n > 65535)
       return JNET_EAI_SERVICE;
-    *out = (uint16_t)atoi(port);
+    *out = (uint16_t)n;
     return 0;
   }
   for (size_t i = 0; i < sizeof services / sizeof services[0]; i++)

@@ -59,7 +59,7 @@ static const char *parse_string(const char *p, char *out, size_t len) {
           else if (h >= 'A' && h <= 'F') v |= (unsigned)(h - 'A' + 10);
           else return NULL;
         }
-        c = v < 0x80 ? (char)v : '?';
+        c = (char)(v < 0x80 ? v : '?'); /* non-ASCII escapes stay a mark */
         break;
       }
       case '"': case '\\': case '/': break;

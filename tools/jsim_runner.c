@@ -246,7 +246,7 @@ static void evaluate(runstate *rs, int run_rc, jsim_result *res) {
     const char *prog = x->prog;
     for (int r = 0; r < s->nruns && found == NULL; r++) {
       const jnet_prog_ctx *c = &rs->ctxs[r];
-      if (s->runs[r].host != x->host || strcmp(s->runs[r].prog->name, prog))
+      if (s->runs[r].host != x->host || strcmp(s->runs[r].prog->name, prog) != 0)
         continue;
       for (int k = 0; k < c->nchecks; k++)
         if (strcmp(c->checks[k].name, x->check) == 0)
