@@ -1,4 +1,5 @@
 /* buf.c — jnet_buf, the growable byte buffer reads append to. */
+#include <stdint.h>
 #include <string.h>
 
 #include "jnet.h"
@@ -31,9 +32,11 @@ int jnet_buf_reserve(jnet_buf *b, size_t extra) {
   size_t need = b->len + extra;
   if (need <= b->cap)
     return 0;
+  if (need > PTRDIFF_MAX) /* larger than any C object can be */
+    return JNET_ENOMEM;
   size_t cap = b->cap ? b->cap : 64;
   while (cap < need)
-    cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+    cap = cap > PTRDIFF_MAX / 2 ? need : cap * 2;
   char *p = jnet__realloc(b->data, cap);
   if (p == NULL)
     return JNET_ENOMEM;
