@@ -14,7 +14,9 @@ deps:
 	@$(MAKE) --no-print-directory install-pkgs WANT="$(PKGS)"
 
 install-pkgs:
-	@missing=$$(for p in $(WANT); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	@missing=$$(for p in $(WANT); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; \
+	done); \
 	if [ -n "$$missing" ]; then \
 	  echo "jnet: installing $$missing"; \
 	  if [ "$$(id -u)" = 0 ]; then \
