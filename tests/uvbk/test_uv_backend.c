@@ -219,11 +219,8 @@ START_TEST(tcp_connect_accept_write_read) {
   /* a read with nothing there parks, and the peer's write completes it */
   int cnt = 0;
   jnet_req rd;
-  req_init(&rd, &cnt);
   memset(buf, 0, sizeof buf);
-  rd.buf = buf;
-  rd.len = sizeof buf;
-  ck_assert_int_eq(B->read(B, c, &rd), 0);
+  park_read(c, &rd, buf, sizeof buf, &cnt);
   ck_assert_int_eq(write_all(s, "world!", 6), 0);
   ck_assert(poll_until(&cnt, 1));
   ck_assert_int_eq(rd.result, 6);
@@ -327,10 +324,7 @@ START_TEST(peer_close_gives_eof_then_reset_on_write) {
   char buf[8];
   int cnt = 0;
   jnet_req rd;
-  req_init(&rd, &cnt);
-  rd.buf = buf;
-  rd.len = sizeof buf;
-  ck_assert_int_eq(B->read(B, s, &rd), 0);
+  park_read(s, &rd, buf, sizeof buf, &cnt);
   B->close(B, c);
   ck_assert(poll_until(&cnt, 1));
   ck_assert_int_eq(rd.result, 0);

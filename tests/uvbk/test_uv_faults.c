@@ -30,10 +30,7 @@ START_TEST(cancel_pending_read_then_close) {
   char buf[8];
   int cnt = 0;
   jnet_req rd;
-  req_init(&rd, &cnt);
-  rd.buf = buf;
-  rd.len = sizeof buf;
-  ck_assert_int_eq(B->read(B, s, &rd), 0);
+  park_read(s, &rd, buf, sizeof buf, &cnt);
   B->cancel(B, &rd);
   memset(&rd, 0xCD, sizeof rd);
   ck_assert_int_eq(write_all(c, "data", 4), 0);
@@ -95,10 +92,7 @@ START_TEST(stop_closes_what_is_left_open) {
   char buf[4];
   int cnt = 0;
   jnet_req rd; /* a parked read makes the socket's poll handle live */
-  req_init(&rd, &cnt);
-  rd.buf = buf;
-  rd.len = sizeof buf;
-  ck_assert_int_eq(B->read(B, s, &rd), 0);
+  park_read(s, &rd, buf, sizeof buf, &cnt);
   B->cancel(B, &rd);
   B->stop(B);
   ck_assert_int_eq(access(path, F_OK), -1);
@@ -115,10 +109,7 @@ START_TEST(parked_read_gets_econnreset_when_peer_resets) {
   char buf[8];
   int cnt = 0;
   jnet_req rd;
-  req_init(&rd, &cnt);
-  rd.buf = buf;
-  rd.len = sizeof buf;
-  ck_assert_int_eq(B->read(B, c, &rd), 0);
+  park_read(c, &rd, buf, sizeof buf, &cnt);
   ck_assert_int_eq(write_all(c, "unread", 6), 0);
   poll_for_ms(10);
   B->close(B, s); /* closing with unread data sends a RST */

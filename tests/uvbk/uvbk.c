@@ -173,3 +173,10 @@ jnet_bsock *udp_bound(void) {
   ck_assert_int_eq(B->bind(B, u, &a), 0);
   return u;
 }
+
+void park_read(jnet_bsock *s, jnet_req *rd, void *buf, size_t n, int *counter) {
+  req_init(rd, counter);
+  rd->buf = buf;
+  rd->len = n;
+  ck_assert_int_eq(B->read(B, s, rd), 0);
+}

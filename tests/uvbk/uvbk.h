@@ -17,6 +17,9 @@ void setup(void);
 void teardown(void);
 void on_done(jnet_req *req);
 void req_init(jnet_req *req, int *counter);
+/* Start a read of up to n bytes into buf on s that must park (not complete
+ * at once); completions count into *counter. */
+void park_read(jnet_bsock *s, jnet_req *rd, void *buf, size_t n, int *counter);
 int poll_until(int *counter, int want);
 void poll_for_ms(int ms);
 ssize_t finish(int started, jnet_req *req, int *counter);
