@@ -1,11 +1,16 @@
 # jnet — a thin wrapper over CMake: dependencies, build, test, demo, bench.
 BUILD ?= build
 JOBS  ?= $(shell nproc)
+# libsystemd-dev: `pkg-config --static jnet` reaches libpcap's private
+# dependencies (dbus-1, then systemd); the consumer test links that way.
 PKGS  := build-essential cmake pkg-config libuv1-dev check libpcap-dev \
-         tshark libxml2-utils parallel valgrind
+         tshark libxml2-utils parallel valgrind libsystemd-dev
 SAN_PKGS := clang libclang-rt-14-dev
 
-.PHONY: all deps install-pkgs build test demo bench sanitize valgrind clean
+PREFIX ?= /usr/local
+
+.PHONY: all deps install-pkgs build test demo bench sanitize valgrind clean \
+        install package
 
 all: build
 
@@ -36,6 +41,14 @@ build: deps $(BUILD)/CMakeCache.txt
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# Into PREFIX (default /usr/local; ldconfig runs for a system prefix).
+install: build
+	cmake --install $(BUILD) --prefix $(PREFIX)
+
+# Debian packages in $(BUILD): libjnet0, libjnet-dev, jnet-tools.
+package: build
+	cd $(BUILD) && cpack -G DEB
 
 demo: build
 	@./tools/jsim_demo.sh $(BUILD)

@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jnet.h"
-#include "jnet_sim.h"
+#include <jnet/jnet.h>
+#include <jnet/jnet_sim.h>
 #include "programs.h"
 
 /* ---- A stand-in for the runner's program context ------------------------- */
