@@ -10,7 +10,7 @@ SAN_PKGS := clang libclang-rt-14-dev
 PREFIX ?= /usr/local
 
 .PHONY: all deps install-pkgs build test demo bench sanitize valgrind clean \
-        install package
+        install package package-test
 
 all: build
 
@@ -46,9 +46,17 @@ test: build
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)
 
-# Debian packages in $(BUILD): libjnet0, libjnet-dev, jnet-tools.
+# Debian packages in $(BUILD)/package: libjnet0, libjnet-dev, jnet-tools.
 package: build
 	cd $(BUILD) && cpack -G DEB
+	@ls $(BUILD)/package/*.deb
+
+# CI step: install the .debs with apt-get (root), build README's consumer
+# recipes against /usr, then remove the packages again.
+package-test: package
+	apt-get install -y -qq ./$(BUILD)/package/*.deb
+	sh tests/consumer/consumer.sh $(BUILD) . $(BUILD)/consumer-deb /usr; \
+	  rc=$$?; apt-get purge -y -qq libjnet0 libjnet-dev jnet-tools; exit $$rc
 
 demo: build
 	@./tools/jsim_demo.sh $(BUILD)

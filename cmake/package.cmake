@@ -1,13 +1,15 @@
 # cmake/package.cmake — `make package`: Debian packages with CPack.
 #
 #   libjnet0     libjnet.so.0 (component lib); Depends from dpkg-shlibdeps
-#                (libc6, libuv1, libpcap0.8); shlibs + the ldconfig trigger
+#                (libc6, libuv1, libpcap0.8); a shlibs file; ldconfig in
+#                postinst/postrm
 #   libjnet-dev  headers, libjnet.a, jnet.pc, the CMake package (dev);
 #                Depends libjnet0 (= version), libuv1-dev, libpcap-dev
 #   jnet-tools   jnet-sim, jnet-examples, jnet-sim(1) (tools)
 #
-# Installed under /usr: `apt-get install ./build/libjnet-dev_0.2.0_amd64.deb
-# ./build/libjnet0_0.2.0_amd64.deb` (apt resolves libuv1-dev and friends).
+# In build/package/, installed under /usr by
+# `apt-get install ./build/package/*.deb` (apt resolves libuv1-dev and the
+# rest); `make package-test` does that and runs the consumer test on /usr.
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME jnet)
 set(CPACK_PACKAGE_VENDOR "jnet")
@@ -25,8 +27,8 @@ set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 
 set(CPACK_DEBIAN_LIB_PACKAGE_NAME libjnet0)
 set(CPACK_DEBIAN_LIB_PACKAGE_SECTION libs)
-set(CPACK_DEBIAN_LIB_PACKAGE_GENERATE_SHLIBS ON)
-set(CPACK_DEBIAN_LIB_PACKAGE_GENERATE_SHLIBS_POLICY ">=")
+set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS ON) # libjnet0 gets a shlibs file
+set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS_POLICY ">=")
 set(CPACK_COMPONENT_LIB_DESCRIPTION
     "jnet shared library\nThe API, the libuv backend, the simulated network and the scenario runner.")
 

@@ -1,9 +1,10 @@
 #!/bin/sh
 # consumer.sh — jnet used from another project, as README says.
 #
-#   consumer.sh BUILD_DIR SOURCE_DIR WORK_DIR
+#   consumer.sh BUILD_DIR SOURCE_DIR WORK_DIR [INSTALLED_PREFIX]
 #
-# Installs BUILD_DIR into WORK_DIR/prefix (a scratch --prefix), then, in a
+# Installs BUILD_DIR into WORK_DIR/prefix (a scratch --prefix), or uses the
+# jnet already installed in INSTALLED_PREFIX (/usr from the .debs), then, in a
 # directory outside both trees, runs each recipe of README's "Use it from
 # your project" (the <!-- recipe: NAME --> blocks, with the
 # <!-- file: NAME --> blocks written beside them) over examples/echo.c and
@@ -22,7 +23,7 @@ rm -rf "$work"
 mkdir -p "$work"
 work=$(cd "$work" && pwd)
 log=$work/log.txt
-PREFIX=$work/prefix
+PREFIX=${4:-$work/prefix}
 export PREFIX
 
 step() { printf 'consumer: %s\n' "$*"; }
@@ -41,8 +42,12 @@ run() {
   "$@" >"$log" 2>&1 || fail "$what"
 }
 
-step "install into a scratch prefix"
-run "cmake --install" cmake --install "$build" --prefix "$PREFIX"
+if [ $# -lt 4 ]; then
+  step "install into a scratch prefix"
+  run "cmake --install" cmake --install "$build" --prefix "$PREFIX"
+else
+  step "use the jnet installed in $PREFIX"
+fi
 for f in lib/libjnet.a lib/libjnet.so include/jnet/jnet.h \
          include/jnet/jnet_config.h lib/pkgconfig/jnet.pc \
          lib/cmake/jnet/jnetConfig.cmake bin/jnet-sim bin/jnet-examples; do
@@ -112,16 +117,21 @@ fi
 grep -q 'version: 0.2' "$log" || fail "find_package(jnet 9.0): no version message"
 
 step "a missing libpcap is named at configure time"
-# The system prefixes hidden from find_library: no libuv, no libpcap.
-dir=$work/nopcap
-mkdir -p "$dir"
-printf 'cmake_minimum_required(VERSION 3.16)\nproject(nopcap C)\nfind_package(jnet 0.2 REQUIRED)\n' \
-  >"$dir/CMakeLists.txt"
-if cmake -S "$dir" -B "$dir/build" -DCMAKE_PREFIX_PATH="$PREFIX" \
-     -DCMAKE_IGNORE_PREFIX_PATH="/usr;/" >"$log" 2>&1; then
-  fail "find_package(jnet) without libpcap succeeded"
-fi
-grep -q 'install libpcap-dev' "$log" || fail "no libpcap: no package named"
+case $PREFIX in
+/usr | /usr/*) ;; # hiding the system prefixes would hide jnet too
+*)
+  # The system prefixes hidden from find_library: no libuv, no libpcap.
+  dir=$work/nopcap
+  mkdir -p "$dir"
+  printf 'cmake_minimum_required(VERSION 3.16)\nproject(nopcap C)\nfind_package(jnet 0.2 REQUIRED)\n' \
+    >"$dir/CMakeLists.txt"
+  if cmake -S "$dir" -B "$dir/build" -DCMAKE_PREFIX_PATH="$PREFIX" \
+       -DCMAKE_IGNORE_PREFIX_PATH="/usr;/" >"$log" 2>&1; then
+    fail "find_package(jnet) without libpcap succeeded"
+  fi
+  grep -q 'install libpcap-dev' "$log" || fail "no libpcap: no package named"
+  ;;
+esac
 PKG_CONFIG_LIBDIR=$PREFIX/lib/pkgconfig pkg-config --static --libs jnet \
   >"$log" 2>&1 && fail "pkg-config --static without libpcap.pc succeeded"
 grep -q libpcap "$log" || fail "pkg-config: libpcap not named"
