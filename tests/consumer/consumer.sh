@@ -9,7 +9,8 @@
 # your project" (the <!-- recipe: NAME --> blocks, with the
 # <!-- file: NAME --> blocks written beside them) over examples/echo.c and
 # this directory's greet.c + greet.scn: each builds echo and a runner of its
-# own and sweeps 20 seeds. Then what README does not show: jnet::jnet_static
+# own and sweeps 20 seeds; then README's Check test (recipe check). Then
+# what README does not show: jnet::jnet_static
 # and `pkg-config --static`, find_package(jnet 9.0) failing on the version,
 # a missing libpcap named at configure time, the installed jnet-sim and
 # jnet-examples.
@@ -78,6 +79,17 @@ for recipe in cmake pkg-config cc; do
   grep -q 'all 20 seeds passed' "$log" || fail "recipe $recipe: sweep"
 done
 
+step "recipe check: README's Check test with <jnet/jnet_test.h>"
+dir=$work/check
+mkdir -p "$dir"
+block file test_hello.c >"$dir/test_hello.c"
+block recipe check >"$dir/recipe.sh"
+[ -s "$dir/test_hello.c" ] && [ -s "$dir/recipe.sh" ] ||
+  fail "README has no Check test"
+(cd "$dir" && sh -eu recipe.sh) >"$log" 2>&1 || fail "recipe check"
+[ "$(grep -c '100%: Checks: 1, Failures: 0' "$log")" = 2 ] ||
+  fail "recipe check: the test did not pass twice"
+
 step "jnet::jnet_static and pkg-config --static"
 dir=$work/static
 mkdir -p "$dir"
@@ -89,6 +101,10 @@ find_package(jnet 0.2 REQUIRED)
 add_executable(greet greet.c)
 target_link_libraries(greet PRIVATE jnet::jnet_static)
 CMAKE
+# The compiler the cmake recipe's configure found (saves a detection).
+mkdir -p "$dir/build/CMakeFiles"
+cp -R "$work/cmake/build/CMakeFiles/$(cmake --version | awk 'NR==1{print $3}')" \
+  "$dir/build/CMakeFiles/" 2>/dev/null || true
 run "jnet::jnet_static: configure" \
   cmake -S "$dir" -B "$dir/build" -DCMAKE_PREFIX_PATH="$PREFIX"
 run "jnet::jnet_static: build" cmake --build "$dir/build"
@@ -108,7 +124,7 @@ run "pkg-config --static: sweep" \
 step "find_package(jnet 9.0) fails on the version"
 dir=$work/v9
 mkdir -p "$dir"
-printf 'cmake_minimum_required(VERSION 3.16)\nproject(v9 C)\nfind_package(jnet 9.0 REQUIRED)\n' \
+printf 'cmake_minimum_required(VERSION 3.16)\nproject(v9 NONE)\nfind_package(jnet 9.0 REQUIRED)\n' \
   >"$dir/CMakeLists.txt"
 if cmake -S "$dir" -B "$dir/build" -DCMAKE_PREFIX_PATH="$PREFIX" \
      >"$log" 2>&1; then
@@ -123,7 +139,7 @@ case $PREFIX in
   # The system prefixes hidden from find_library: no libuv, no libpcap.
   dir=$work/nopcap
   mkdir -p "$dir"
-  printf 'cmake_minimum_required(VERSION 3.16)\nproject(nopcap C)\nfind_package(jnet 0.2 REQUIRED)\n' \
+  printf 'cmake_minimum_required(VERSION 3.16)\nproject(nopcap NONE)\nfind_package(jnet 0.2 REQUIRED)\n' \
     >"$dir/CMakeLists.txt"
   if cmake -S "$dir" -B "$dir/build" -DCMAKE_PREFIX_PATH="$PREFIX" \
        -DCMAKE_IGNORE_PREFIX_PATH="/usr;/" >"$log" 2>&1; then
