@@ -263,6 +263,8 @@ target() {
   printf '  %-30s %2s %-10s %14s  %s\n' "$1" "$2" "$3" ${line% *} ${line#* }
 }
 target fiber_switch_ns '<=' 10
+target chan_pingpong_ns '<=' 25
+target select_ns '<=' 60
 target echo_vs_libuv_ratio '>=' 0.9
 target throughput_vs_libuv_ratio '>=' 0.9
 target sim_udp_datagrams_per_s '>=' 3000000

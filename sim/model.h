@@ -384,6 +384,7 @@ struct jnet_sim {
   void (*on_node_up)(void *owner, jnet_node *h);
   void *owner;
   uint64_t completions; /* bumped by the owner on each callback */
+  uint64_t resumptions; /* fibers the owner resumed: count toward max_events */
   void *backend;        /* backends/sim: its jnet_backend, lazily made */
   void (*backend_free)(void *backend);
 };

@@ -199,6 +199,9 @@ int jnet__sim_run(jnet__sim *sim, uint64_t deadline_ns, int block) {
   jnet__sim_flush_ready(sim);
   if (!block)
     deadline_ns = sim->now_ns;
+  /* fibers resumed count as events: a run that only spins on yields ends */
+  if (sim->max_events && sim->stats.events + sim->resumptions > sim->max_events)
+    return JNET_ETIMEDOUT;
   for (;;) {
     if (sim->completions != done0)
       return 1;
@@ -225,7 +228,8 @@ int jnet__sim_run(jnet__sim *sim, uint64_t deadline_ns, int block) {
         sim->now_ns = deadline_ns;
       return 1;
     }
-    if (sim->max_events && sim->stats.events >= sim->max_events)
+    if (sim->max_events &&
+        sim->stats.events + sim->resumptions >= sim->max_events)
       return JNET_ETIMEDOUT;
     jnet__ev_pop(sim);
     if (e->t_ns > sim->now_ns)

@@ -15,6 +15,8 @@ int main(void) {
   conf_add_opts(s);
   conf_add_args(s);
   conf_add_more(s);
+  conf_add_fibers(s);
+  conf_add_chan(s);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
   int failed = srunner_ntests_failed(sr);
