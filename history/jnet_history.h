@@ -120,8 +120,9 @@ int jnet_history_get(const jnet_history *h, size_t i, jnet_history_event *e);
  * message, or NULL (lets a runner report misuse it did not see). */
 const char *jnet_history_misuse(const jnet_history *h);
 
-/* Write as JSON Lines. 0 or JNET_EIO-like negative code (JNET_EPIPE on a
- * write error; jnet_history_save: the open's error). */
+/* Write as JSON Lines (an integer key is written as its string). 0,
+ * JNET_EPIPE on a write error; jnet_history_save also JNET_ENOENT or
+ * JNET_EACCES when path cannot be created. */
 int jnet_history_write(const jnet_history *h, FILE *f);
 int jnet_history_save(const jnet_history *h, const char *path);
 

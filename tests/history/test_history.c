@@ -705,6 +705,76 @@ START_TEST(html_marks_the_violation) {
 }
 END_TEST
 
+/* Mutated files: never a crash, always either a history or a located
+ * error; whatever parses can be checked, and a reported sub-history fails
+ * on its own. */
+START_TEST(mutated_files_are_handled) {
+  jnet_history *h;
+  ck_assert_int_eq(jnet_history_new(&h), 0);
+  ck_assert_int_eq(hg_generate(h, 3, 12, 3, 2, 20), 0);
+  char *base = NULL;
+  size_t blen = 0;
+  FILE *f = open_memstream(&base, &blen);
+  jnet_history_write(h, f);
+  fclose(f);
+  jnet_history_free(h);
+  static const char alphabet[] = "{}[]\":,0123456789-.eE \\nulltrue\n\r";
+  uint64_t s = 12345;
+  int parsed = 0, refused = 0;
+  char *buf = malloc(blen + 64);
+  for (int iter = 0; iter < 4000; iter++) {
+    memcpy(buf, base, blen);
+    size_t len = blen;
+    int edits = 1 + (int)(hg_next(&s) % 3);
+    for (int k = 0; k < edits && len > 0; k++) {
+      size_t at = (size_t)(hg_next(&s) % len);
+      switch (hg_next(&s) % 4) {
+      case 0: /* replace */
+        buf[at] = alphabet[hg_next(&s) % (sizeof alphabet - 1)];
+        break;
+      case 1: /* delete */
+        memmove(buf + at, buf + at + 1, len - at - 1);
+        len--;
+        break;
+      case 2: /* insert */
+        memmove(buf + at + 1, buf + at, len - at);
+        buf[at] = alphabet[hg_next(&s) % (sizeof alphabet - 1)];
+        len++;
+        break;
+      default: /* truncate */
+        len = at + 1;
+      }
+    }
+    char err[300];
+    jnet_history *m = NULL;
+    int rc = jnet_history_parse(&m, "f", buf, len, err, sizeof err);
+    if (rc == JNET_EINVAL) {
+      refused++;
+      ck_assert_ptr_null(m);
+      ck_assert_msg(strncmp(err, "f:", 2) == 0 && strstr(err, ": error: "),
+                    "%s", err);
+      continue;
+    }
+    ck_assert_int_eq(rc, 0);
+    parsed++;
+    jnet_lin_result r;
+    int c = jnet_history_check(m, &r);
+    ck_assert(c == 0 || c == 1);
+    if (c == 0) {
+      jnet_lin_result r2;
+      ck_assert_int_eq(jnet_history_check(r.sub, &r2), 0);
+      jnet_lin_result_free(&r2);
+    }
+    jnet_lin_result_free(&r);
+    jnet_history_free(m);
+  }
+  ck_assert_int_gt(parsed, 20);
+  ck_assert_int_gt(refused, 1000);
+  free(buf);
+  free(base);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("history");
   TCase *tc = tcase_create("history");
@@ -725,6 +795,7 @@ int main(void) {
   tcase_add_test(tc, agrees_with_brute_force);
   tcase_add_test(tc, ten_thousand_ops_five_processes);
   tcase_add_test(tc, html_marks_the_violation);
+  tcase_add_test(tc, mutated_files_are_handled);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
