@@ -119,14 +119,28 @@ static int cmp_entry(const void *a, const void *b) {
   return x->op < y->op ? -1 : x->op > y->op;
 }
 
-/* The visited (linearized set, value) pairs. */
+/* The visited (linearized set, value) pairs. A set is stored compressed,
+ * exactly: the search linearizes completed operations roughly in invoke
+ * order (their bit order), so their part of the set is a run of full words
+ * and a short tail (lo full words, then the words up to the last non-zero
+ * one); info operations, which may stay out for good, have bits of their
+ * own after those (else each would leave a hole that stops the run), and
+ * few of them are ever in. Storing and comparing costs the two tails, not
+ * the whole bitset. */
+typedef struct centry {
+  int32_t state;
+  uint32_t lo, len1, len2;
+  size_t off; /* in pool: len1 words, then len2 */
+} centry;
+
 typedef struct cache {
   uint64_t *hashes; /* 0: empty slot */
   uint32_t *slot_entry;
   size_t cap, n;
-  uint64_t *sets; /* n * words */
-  int32_t *states;
-  size_t words, setcap;
+  centry *ents;
+  size_t entcap;
+  uint64_t *pool;
+  size_t pool_used, pool_cap;
 } cache;
 
 static uint64_t state_key(uint64_t set_hash, int32_t state) {
@@ -134,57 +148,76 @@ static uint64_t state_key(uint64_t set_hash, int32_t state) {
   return h ? h : 1;
 }
 
-/* Add (set, state) unless present: 1 added, 0 present, -1 no memory. */
-static int cache_add(cache *c, const uint64_t *set, uint64_t set_hash,
-                     int32_t state) {
-  if ((c->n + 1) * 2 > c->cap) {
-    size_t cap = c->cap ? c->cap * 2 : 1024;
-    uint64_t *nh = jnet__calloc(cap, sizeof *nh);
-    uint32_t *ne = jnet__calloc(cap, sizeof *ne);
-    if (nh == NULL || ne == NULL) {
-      jnet__free(nh);
-      jnet__free(ne);
-      return -1;
-    }
-    for (size_t k = 0; k < c->cap; k++) {
-      if (c->hashes[k] == 0)
-        continue;
-      size_t i = c->hashes[k] & (cap - 1);
-      while (nh[i] != 0)
-        i = (i + 1) & (cap - 1);
-      nh[i] = c->hashes[k];
-      ne[i] = c->slot_entry[k];
-    }
-    jnet__free(c->hashes);
-    jnet__free(c->slot_entry);
-    c->hashes = nh;
-    c->slot_entry = ne;
-    c->cap = cap;
+static int cache_grow(cache *c) {
+  size_t cap = c->cap ? c->cap * 2 : 1024;
+  uint64_t *nh = jnet__calloc(cap, sizeof *nh);
+  uint32_t *ne = jnet__calloc(cap, sizeof *ne);
+  if (nh == NULL || ne == NULL) {
+    jnet__free(nh);
+    jnet__free(ne);
+    return -1;
   }
+  for (size_t k = 0; k < c->cap; k++) {
+    if (c->hashes[k] == 0)
+      continue;
+    size_t i = c->hashes[k] & (cap - 1);
+    while (nh[i] != 0)
+      i = (i + 1) & (cap - 1);
+    nh[i] = c->hashes[k];
+    ne[i] = c->slot_entry[k];
+  }
+  jnet__free(c->hashes);
+  jnet__free(c->slot_entry);
+  c->hashes = nh;
+  c->slot_entry = ne;
+  c->cap = cap;
+  return 0;
+}
+
+/* Add (set, state) unless present: 1 added, 0 present, -1 no memory. The
+ * set: lo full words, words [lo, hi1), zero words up to iw, words
+ * [iw, hi2) (the info operations), zero words after. */
+static int cache_add(cache *c, const uint64_t *set, size_t lo, size_t hi1,
+                     size_t iw, size_t hi2, uint64_t set_hash, int32_t state) {
+  if ((c->n + 1) * 2 > c->cap && cache_grow(c) < 0)
+    return -1;
+  size_t len1 = hi1 > lo ? hi1 - lo : 0, len2 = hi2 - iw;
+  size_t len = len1 + len2;
   uint64_t key = state_key(set_hash, state);
   size_t mask = c->cap - 1, i = key & mask;
   for (; c->hashes[i] != 0; i = (i + 1) & mask) {
     if (c->hashes[i] != key)
       continue;
-    uint32_t e = c->slot_entry[i];
-    if (c->states[e] == state && memcmp(c->sets + (size_t)e * c->words, set,
-                                        c->words * sizeof *set) == 0)
+    const centry *e = &c->ents[c->slot_entry[i]];
+    if (e->state == state && e->lo == lo && e->len1 == len1 &&
+        e->len2 == len2 &&
+        memcmp(c->pool + e->off, set + lo, len1 * sizeof *set) == 0 &&
+        memcmp(c->pool + e->off + len1, set + iw, len2 * sizeof *set) == 0)
       return 0;
   }
-  if (c->n == c->setcap) {
-    size_t cap = c->setcap ? c->setcap * 2 : 1024;
-    uint64_t *ns = jnet__realloc(c->sets, cap * c->words * sizeof *ns);
-    if (ns == NULL)
+  if (c->n == c->entcap) {
+    size_t cap = c->entcap ? c->entcap * 2 : 1024;
+    centry *ne = jnet__realloc(c->ents, cap * sizeof *ne);
+    if (ne == NULL)
       return -1;
-    c->sets = ns;
-    int32_t *nst = jnet__realloc(c->states, cap * sizeof *nst);
-    if (nst == NULL)
-      return -1;
-    c->states = nst;
-    c->setcap = cap;
+    c->ents = ne;
+    c->entcap = cap;
   }
-  memcpy(c->sets + c->n * c->words, set, c->words * sizeof *set);
-  c->states[c->n] = state;
+  if (c->pool_cap - c->pool_used < len) {
+    size_t cap = c->pool_cap ? c->pool_cap * 2 : 4096;
+    while (cap - c->pool_used < len)
+      cap *= 2;
+    uint64_t *np = jnet__realloc(c->pool, cap * sizeof *np);
+    if (np == NULL)
+      return -1;
+    c->pool = np;
+    c->pool_cap = cap;
+  }
+  memcpy(c->pool + c->pool_used, set + lo, len1 * sizeof *set);
+  memcpy(c->pool + c->pool_used + len1, set + iw, len2 * sizeof *set);
+  c->ents[c->n] = (centry){state, (uint32_t)lo, (uint32_t)len1, (uint32_t)len2,
+                           c->pool_used};
+  c->pool_used += len;
   c->hashes[i] = key;
   c->slot_entry[i] = (uint32_t)c->n++;
   return 1;
@@ -193,8 +226,8 @@ static int cache_add(cache *c, const uint64_t *set, uint64_t set_hash,
 static void cache_free(cache *c) {
   jnet__free(c->hashes);
   jnet__free(c->slot_entry);
-  jnet__free(c->sets);
-  jnet__free(c->states);
+  jnet__free(c->ents);
+  jnet__free(c->pool);
 }
 
 /* The register: may op run in state? Its state after, in *next. */
@@ -215,14 +248,39 @@ static int step(const lop *o, int32_t state, int32_t *next) {
 typedef struct frame {
   uint32_t entry;
   int32_t state;
+  uint32_t maxop;  /* the highest bit of a completed op linearized, */
+  uint32_t maxinf; /* and of an info op, this one included (or NONE) */
+  uint32_t lo;     /* full words before this op was linearized */
 } frame;
+
+#define NONE UINT32_MAX
 
 /* Check ops[0..n) (a key's operations, fail ones left out). 1
  * linearizable, 0 not, JNET_ENOMEM. */
-static int check_ops(const lop *ops, size_t n) {
+static int check_ops(const lop *in, size_t n) {
   if (n == 0)
     return 1;
-  size_t ne = 2 * n, head = ne, words = (n + 63) / 64;
+  /* Completed operations first, info ones after; bits likewise, the info
+   * ones from word iw on. */
+  lop *ops = jnet__malloc(n * sizeof *ops);
+  uint32_t *bit = jnet__malloc(n * sizeof *bit);
+  if (ops == NULL || bit == NULL) {
+    jnet__free(ops);
+    jnet__free(bit);
+    return JNET_ENOMEM;
+  }
+  size_t nn = 0, k = 0;
+  for (size_t i = 0; i < n; i++)
+    if (!in[i].info)
+      ops[nn++] = in[i];
+  k = nn;
+  for (size_t i = 0; i < n; i++)
+    if (in[i].info)
+      ops[k++] = in[i];
+  size_t iw = (nn + 63) / 64, words = iw + (n - nn + 63) / 64;
+  for (size_t i = 0; i < n; i++)
+    bit[i] = (uint32_t)(i < nn ? i : iw * 64 + (i - nn));
+  size_t ne = 2 * n, head = ne;
   entry *es = jnet__malloc(ne * sizeof *es);
   uint32_t *next = jnet__malloc((ne + 1) * sizeof *next);
   uint32_t *prev = jnet__malloc((ne + 1) * sizeof *prev);
@@ -232,7 +290,6 @@ static int check_ops(const lop *ops, size_t n) {
   frame *stack = jnet__malloc(n * sizeof *stack);
   cache c;
   memset(&c, 0, sizeof c);
-  c.words = words;
   int rc = JNET_ENOMEM;
   if (!es || !next || !prev || !match || !zob || !lin || !stack)
     goto out;
@@ -250,7 +307,7 @@ static int check_ops(const lop *ops, size_t n) {
   }
   next[head] = 0;
   prev[head] = (uint32_t)(ne - 1);
-  size_t depth = 0;
+  size_t depth = 0, lo = 0; /* lin[0, lo) are all ones */
   int32_t state = 0;
   uint64_t set_hash = 0;
   uint32_t e = next[head];
@@ -260,12 +317,25 @@ static int check_ops(const lop *ops, size_t n) {
       uint32_t op = en->op;
       int32_t ns;
       if (step(&ops[op], state, &ns)) {
-        lin[op / 64] |= 1ull << (op % 64);
-        int added = cache_add(&c, lin, set_hash ^ zob[op], ns);
+        uint32_t b = bit[op];
+        size_t w = b / 64, new_lo = lo;
+        uint32_t maxop = depth ? stack[depth - 1].maxop : NONE;
+        uint32_t maxinf = depth ? stack[depth - 1].maxinf : NONE;
+        if (op < nn && (maxop == NONE || b > maxop))
+          maxop = b;
+        if (op >= nn && (maxinf == NONE || b > maxinf))
+          maxinf = b;
+        lin[w] |= 1ull << (b % 64);
+        while (new_lo < iw && lin[new_lo] == ~0ull)
+          new_lo++;
+        int added = cache_add(
+            &c, lin, new_lo, maxop == NONE ? new_lo : maxop / 64 + 1, iw,
+            maxinf == NONE ? iw : maxinf / 64 + 1, set_hash ^ zob[op], ns);
         if (added < 0)
           goto out;
         if (added) {
-          stack[depth++] = (frame){e, state};
+          stack[depth++] = (frame){e, state, maxop, maxinf, (uint32_t)lo};
+          lo = new_lo;
           state = ns;
           set_hash ^= zob[op];
           uint32_t r = match[op]; /* lift the call and its return */
@@ -276,7 +346,7 @@ static int check_ops(const lop *ops, size_t n) {
           e = next[head];
           continue;
         }
-        lin[op / 64] &= ~(1ull << (op % 64));
+        lin[w] &= ~(1ull << (b % 64));
       }
       e = next[e];
     } else {
@@ -291,8 +361,9 @@ static int check_ops(const lop *ops, size_t n) {
       frame fr = stack[--depth];
       uint32_t op = es[fr.entry].op, r = match[op];
       state = fr.state;
+      lo = fr.lo;
       set_hash ^= zob[op];
-      lin[op / 64] &= ~(1ull << (op % 64));
+      lin[bit[op] / 64] &= ~(1ull << (bit[op] % 64));
       next[prev[r]] = r; /* unlift: return first, then call */
       prev[next[r]] = r;
       next[prev[fr.entry]] = fr.entry;
@@ -310,6 +381,8 @@ out:
   jnet__free(zob);
   jnet__free(lin);
   jnet__free(stack);
+  jnet__free(ops);
+  jnet__free(bit);
   return rc;
 }
 

@@ -673,6 +673,25 @@ START_TEST(ten_thousand_ops_five_processes) {
 }
 END_TEST
 
+/* Histories of a real linearizable store, of many shapes: the checker
+ * must accept every one (a wrongly pruned search would not). */
+START_TEST(generated_histories_are_linearizable) {
+  for (uint64_t seed = 1; seed <= 150; seed++) {
+    jnet_history *h;
+    ck_assert_int_eq(jnet_history_new(&h), 0);
+    int procs = 1 + (int)(seed % 6), keys = 1 + (int)(seed % 3);
+    int info = (int)(seed * 7 % 31), nops = 100 + (int)(seed * 37 % 500);
+    ck_assert_int_eq(hg_generate(h, seed, nops, procs, keys, info), 0);
+    jnet_lin_result r;
+    ck_assert_msg(jnet_history_check(h, &r) == 1,
+                  "seed %llu (%d ops, %d procs, %d keys, %d%% info)",
+                  (unsigned long long)seed, nops, procs, keys, info);
+    jnet_lin_result_free(&r);
+    jnet_history_free(h);
+  }
+}
+END_TEST
+
 START_TEST(html_marks_the_violation) {
   const char *t = L(0, "invoke", "write", "\"x<\"", "1", 0)
       L(0, "ok", "write", "\"x<\"", "1", 10)
@@ -794,6 +813,7 @@ int main(void) {
   tcase_add_test(tc, malformed_files);
   tcase_add_test(tc, agrees_with_brute_force);
   tcase_add_test(tc, ten_thousand_ops_five_processes);
+  tcase_add_test(tc, generated_histories_are_linearizable);
   tcase_add_test(tc, html_marks_the_violation);
   tcase_add_test(tc, mutated_files_are_handled);
   suite_add_tcase(s, tc);
