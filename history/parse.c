@@ -527,6 +527,8 @@ int jnet_history_parse(jnet_history **out, const char *name, const char *text,
   lp l;
   memset(&l, 0, sizeof l);
   const char *p = text, *end = text + len;
+  if (len >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0)
+    p += 3; /* a UTF-8 byte order mark */
   size_t maxline = 0;
   for (const char *q = p; q < end;) { /* the longest line sizes the scratch */
     const char *nl = memchr(q, '\n', (size_t)(end - q));

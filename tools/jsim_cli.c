@@ -40,6 +40,8 @@ static void run_usage(FILE *f) {
           "wall time and the run's fingerprint. The same seed replays the\n"
           "same run: same fingerprint, same pcap bytes.\n"
           "  --pcap F    capture every packet (open with wireshark or tshark)\n"
+          "  --history F write the operations the programs recorded (JSON\n"
+          "              Lines; check with `jnet-sim lincheck F`)\n"
           "  --trace F   one line per event to F (- for stdout)\n"
           "Exit: 0 pass, 1 fail, 2 usage or scenario error.\n");
 }
@@ -52,6 +54,7 @@ static int cmd_run(int argc, char **argv, const jnet_program *progs,
       {"trace", required_argument, NULL, 't'},
       {"seed-timeout", required_argument, NULL, 'T'},
       {"no-fork", no_argument, NULL, 'n'},
+      {"history", required_argument, NULL, 'H'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
   const char *seed_s = NULL, *pcap = NULL, *trace = NULL;
@@ -71,6 +74,7 @@ static int cmd_run(int argc, char **argv, const jnet_program *progs,
       }
       break;
     case 'n': dofork = 0; break;
+    case 'H': jsim_history_out = optarg; break;
     case 'h': run_usage(stdout); return 0;
     default: run_usage(stderr); return 2;
     }

@@ -302,6 +302,7 @@ static int expect_linearizable(runstate *rs, const jsim_expect *x,
 }
 
 const char *jsim_history_dir = NULL;
+const char *jsim_history_out = NULL;
 
 static void evaluate(runstate *rs, int run_rc, jsim_result *res) {
   const jsim_scn *s = rs->scn;
@@ -436,6 +437,19 @@ static void run_inline(const jsim_scn *s, uint64_t seed,
   } else {
     int run_rc = jnet_run(loop);
     evaluate(&rs, run_rc, res);
+    if (jsim_history_out != NULL) {
+      jnet_history *empty = NULL;
+      int hrc = rs.hist != NULL ? jnet_history_save(rs.hist, jsim_history_out)
+                : jnet_history_new(&empty) == 0
+                    ? jnet_history_save(empty, jsim_history_out)
+                    : JNET_ENOMEM;
+      jnet_history_free(empty);
+      if (hrc < 0 && res->status == JSIM_PASS) {
+        res->status = JSIM_ERROR;
+        snprintf(res->msg, sizeof res->msg, "writing %.200s: %s",
+                 jsim_history_out, jnet_strerror(hrc));
+      }
+    }
   }
   if (rs.sim != NULL) {
     jnet_sim_stats st;

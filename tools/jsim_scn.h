@@ -200,6 +200,9 @@ int jsim_write_history_files(const struct jnet_history *h,
  * violation (created if needed; named as the sweep names pcaps), or NULL:
  * nowhere. The sweep sets it to its --pcap-dir. */
 extern const char *jsim_history_dir;
+/* Where a run writes its whole history, violation or not (`run
+ * --history F`), or NULL. */
+extern const char *jsim_history_out;
 
 /* The runner's own path (argv[0] of jnet_scenario_main), for replay
  * commands. */

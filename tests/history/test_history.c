@@ -343,6 +343,9 @@ START_TEST(jepsen_lines) {
   ck_assert_uint_eq(jnet_history_count(h), 2);
   ck_assert_int_eq(jnet_history_line(h, 1), 4);
   jnet_history_free(h);
+  h = parse_ok("\xef\xbb\xbf" L(0, "invoke", "read", "\"k\"", "null", 1));
+  ck_assert_uint_eq(jnet_history_count(h), 1);
+  jnet_history_free(h);
 }
 END_TEST
 

@@ -199,6 +199,17 @@ START_TEST(kv_bug_found_by_the_checker) {
   ck_assert_ptr_nonnull(strstr(out, "history written: one.history.jsonl"));
   free(out);
   ck_assert(exists("one.history.html"));
+  /* --history writes a passing run's history too: the correct store's. */
+  ck_assert_int_eq(jsim(&out,
+                        "run %s/kv-replication.scn --seed %ld "
+                        "--history ok.jsonl",
+                        SCN_DIR, first),
+                   0);
+  free(out);
+  ck_assert_int_eq(jsim(&out, "lincheck ok.jsonl"), 0);
+  ck_assert_ptr_nonnull(strstr(out, "ok.jsonl: linearizable ("));
+  ck_assert_ptr_null(strstr(out, "(0 operations"));
+  free(out);
   rm_tmp();
 }
 END_TEST
