@@ -14,8 +14,8 @@
 
 #include "bench_util.h"
 #include "histgen.h"
-#include "jnet.h"
-#include "jnet_history.h"
+#include <jnet/jnet.h>
+#include <jnet/jnet_history.h>
 
 static double ops_per_s(int nops, int procs, int keys, int trials) {
   jnet_history *h;

@@ -11,8 +11,8 @@
 #include <string.h>
 
 #include "internal.h"
-#include "jnet.h"
 #include "jnet_alloc.h"
+#include <jnet/jnet.h>
 
 #define MAX_DRAWN 20000
 

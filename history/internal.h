@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "jnet_history.h"
+#include <jnet/jnet_history.h>
 
 /* One stored event. Strings live in the history's arena. */
 typedef struct jnet__hevent {

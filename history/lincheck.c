@@ -27,8 +27,8 @@
 #include <string.h>
 
 #include "internal.h"
-#include "jnet.h"
 #include "jnet_alloc.h"
+#include <jnet/jnet.h>
 
 /* One operation of a key, as the search sees it. */
 typedef struct lop {

@@ -15,8 +15,8 @@
 #include <string.h>
 
 #include "internal.h"
-#include "jnet.h"
 #include "jnet_alloc.h"
+#include <jnet/jnet.h>
 
 #define MAX_DEPTH 64
 

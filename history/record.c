@@ -14,8 +14,8 @@
 #include <string.h>
 
 #include "internal.h"
-#include "jnet.h"
 #include "jnet_alloc.h"
+#include <jnet/jnet.h>
 
 const char *const jnet__hist_type_name[4] = {"invoke", "ok", "fail", "info"};
 const char *const jnet__hist_f_name[3] = {"read", "write", "cas"};

@@ -19,8 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "jnet.h"
-#include "jnet_history.h"
+#include <jnet/jnet.h>
+#include <jnet/jnet_history.h>
 
 /* ---- Store (kv_store.c) -------------------------------------------------- */
 

@@ -12,10 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jnet.h"
 #include "jnet_alloc.h"
-#include "jnet_history.h"
 #include "jsim_scn.h"
+#include <jnet/jnet.h>
+#include <jnet/jnet_history.h>
 
 static void lin_usage(FILE *f) {
   fprintf(f, "usage: jnet-sim lincheck FILE [--out PREFIX] [--no-files]\n"

@@ -18,9 +18,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "jnet.h"
+#include <jnet/jnet.h>
 #include "jnet_alloc.h"
-#include "jnet_history.h"
+#include <jnet/jnet_history.h>
 #include "jsim_scn.h"
 
 typedef struct check {

@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jnet_history.h"
+#include <jnet/jnet_history.h>
 
 typedef struct hg_op {
   int64_t process, call, ret, at; /* at: when it takes effect */

@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "histgen.h"
-#include "jnet.h"
-#include "jnet_history.h"
+#include <jnet/jnet.h>
+#include <jnet/jnet_history.h>
 
 /* ---- Helpers
  * ------------------------------------------------------------------ */

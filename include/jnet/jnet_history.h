@@ -42,6 +42,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <jnet/jnet_config.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -86,11 +88,11 @@ typedef struct jnet_history_event {
 } jnet_history_event;
 
 /* A new, empty history. 0 or JNET_ENOMEM. */
-int jnet_history_new(jnet_history **out);
-void jnet_history_free(jnet_history *h);
+JNET_EXTERN int jnet_history_new(jnet_history **out);
+JNET_EXTERN void jnet_history_free(jnet_history *h);
 
 /* A process id never used in h yet (one more than the largest so far). */
-int64_t jnet_history_process(jnet_history *h);
+JNET_EXTERN int64_t jnet_history_process(jnet_history *h);
 
 /* Record, at the time jnet_now() gives: invoke an operation (value: the
  * value written, or cas's expected value; new_value: cas's new value);
@@ -99,42 +101,45 @@ int64_t jnet_history_process(jnet_history *h);
  * a completion with no open operation, a process id reused after its
  * info, a NaN), JNET_EBUSY (the process has an operation open) or
  * JNET_ENOMEM. A refused event is not recorded. */
-int jnet_history_invoke(jnet_history *h, int64_t process, int f,
-                        const char *key, jnet_hvalue value,
-                        jnet_hvalue new_value);
-int jnet_history_ok(jnet_history *h, int64_t process, jnet_hvalue read_value);
-int jnet_history_fail(jnet_history *h, int64_t process);
-int jnet_history_info(jnet_history *h, int64_t process);
+JNET_EXTERN int jnet_history_invoke(jnet_history *h, int64_t process, int f,
+                                    const char *key, jnet_hvalue value,
+                                    jnet_hvalue new_value);
+JNET_EXTERN int jnet_history_ok(jnet_history *h, int64_t process,
+                                jnet_hvalue read_value);
+JNET_EXTERN int jnet_history_fail(jnet_history *h, int64_t process);
+JNET_EXTERN int jnet_history_info(jnet_history *h, int64_t process);
 
 /* Record one event with its own time (for histories built by hand). A
  * completion names its operation's f and key. As above, plus JNET_EINVAL
  * for a time before the previous event's. */
-int jnet_history_add(jnet_history *h, const jnet_history_event *e);
+JNET_EXTERN int jnet_history_add(jnet_history *h, const jnet_history_event *e);
 
 /* The number of events, and the i-th (pointers stay valid until the
  * history is freed). 0 or JNET_EINVAL. */
-size_t jnet_history_count(const jnet_history *h);
-int jnet_history_get(const jnet_history *h, size_t i, jnet_history_event *e);
+JNET_EXTERN size_t jnet_history_count(const jnet_history *h);
+JNET_EXTERN int jnet_history_get(const jnet_history *h, size_t i,
+                                 jnet_history_event *e);
 
 /* The first event a program tried to record and was refused, as a
  * message, or NULL (lets a runner report misuse it did not see). */
-const char *jnet_history_misuse(const jnet_history *h);
+JNET_EXTERN const char *jnet_history_misuse(const jnet_history *h);
 
 /* Write as JSON Lines (an integer key is written as its string). 0,
  * JNET_EPIPE on a write error; jnet_history_save also JNET_ENOENT or
  * JNET_EACCES when path cannot be created. */
-int jnet_history_write(const jnet_history *h, FILE *f);
-int jnet_history_save(const jnet_history *h, const char *path);
+JNET_EXTERN int jnet_history_write(const jnet_history *h, FILE *f);
+JNET_EXTERN int jnet_history_save(const jnet_history *h, const char *path);
 
 /* Read a JSON Lines history. 0; JNET_EINVAL for a malformed one, with
  * "NAME:LINE:COL: error: ..." in err; JNET_ENOENT etc. when path cannot be
  * read; JNET_ENOMEM. */
-int jnet_history_load(jnet_history **out, const char *path, char *err,
-                      size_t errlen);
-int jnet_history_parse(jnet_history **out, const char *name, const char *text,
-                       size_t len, char *err, size_t errlen);
+JNET_EXTERN int jnet_history_load(jnet_history **out, const char *path,
+                                  char *err, size_t errlen);
+JNET_EXTERN int jnet_history_parse(jnet_history **out, const char *name,
+                                   const char *text, size_t len, char *err,
+                                   size_t errlen);
 /* The line of the file event i was read from (0 if recorded). */
-int jnet_history_line(const jnet_history *h, size_t i);
+JNET_EXTERN int jnet_history_line(const jnet_history *h, size_t i);
 
 /* ---- Checking -------------------------------------------------------------
  */
@@ -156,14 +161,15 @@ typedef struct jnet_lin_result {
 /* Check h against a register per key. 1 linearizable, 0 not (res says
  * where), JNET_ENOMEM. res is always filled; free it with
  * jnet_lin_result_free. */
-int jnet_history_check(const jnet_history *h, jnet_lin_result *res);
-void jnet_lin_result_free(jnet_lin_result *res);
+JNET_EXTERN int jnet_history_check(const jnet_history *h, jnet_lin_result *res);
+JNET_EXTERN void jnet_lin_result_free(jnet_lin_result *res);
 
 /* A self-contained HTML page: one lane per process, each operation a bar
  * from invoke to completion, the operations of res->events (if res is not
  * NULL and not linearizable) marked. 0 or a negative code. */
-int jnet_history_write_html(const jnet_history *h, const jnet_lin_result *res,
-                            const char *title, FILE *f);
+JNET_EXTERN int jnet_history_write_html(const jnet_history *h,
+                                        const jnet_lin_result *res,
+                                        const char *title, FILE *f);
 
 #ifdef __cplusplus
 }
