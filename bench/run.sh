@@ -142,6 +142,9 @@ collect sim_tcp "$BIN/sim_tcp_bench" --msgs $TCP_N --trials $SIM_TRIALS
 collect sim_mem "$BIN/sim_mem_bench" --hosts $HOSTS --conns $CONNS
 collect fanin "$BIN/fanin_bench" --msgs $FAN_MSGS --trials $TRIALS
 
+# ---- histories: the linearizability checker ------------------------------------
+collect lin "$BIN/lin_bench" --ops 10000 --procs 5 --trials $SIM_TRIALS
+
 # Seed sweep of the kv scenario (exit 1 is fine: the buggy variant fails
 # some seeds, which is the point of the sweep).
 SIMCLI=
@@ -272,6 +275,7 @@ target sim_udp_datagrams_per_s_pcap '>=' 1000000
 target sim_mem_total_mb '<=' 2000
 target sim_vs_ns3_ratio '>=' 10
 target sweep_shard_overhead '<=' 1.05
+target lin_check_ops_per_s '>=' 200000
 if [ -s "$SKIPS" ]; then
   echo
   awk '!seen[$0]++' "$SKIPS"

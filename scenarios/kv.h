@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include <jnet/jnet.h>
+#include <jnet/jnet_history.h>
 
 /* ---- Store (kv_store.c) -------------------------------------------------- */
 
@@ -151,6 +152,7 @@ typedef struct kv_client_config {
   double write_budget_s; /* give up on one key after this long */
   double read_budget_s;  /* the whole read-back phase */
   int quit_servers;      /* send QUIT to both servers at the end */
+  jnet_history *history; /* record each operation here; NULL: don't */
 } kv_client_config;
 
 typedef struct kv_client_result {

@@ -4,12 +4,14 @@
  *   sweep FILE --seeds A..B [-j N] ...           many seeds (jsim_sweep.c)
  *   merge FILE.jsonl...                          join shards (jsim_merge.c)
  *   check FILE                                   parse only
+ *   lincheck FILE                                check a history
  *   programs                                     the registered programs
  */
 #include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "jsim_scn.h"
 
@@ -21,6 +23,8 @@ static void main_usage(FILE *f) {
           "        [--junit F] [--pcap-dir DIR] [--max-wall DUR]  many seeds\n"
           "  merge [--junit F] FILE.jsonl...   join the shards of a sweep\n"
           "  check FILE                        parse a scenario, run nothing\n"
+          "  lincheck FILE                     check a history (JSON Lines) "
+          "for\n                                    linearizability\n"
           "  programs                          list the registered programs\n"
           "The scenario language: scenarios/README.md.\n"
           "Exit: 0 expectations held, 1 one failed, 2 usage or scenario "
@@ -36,6 +40,8 @@ static void run_usage(FILE *f) {
           "wall time and the run's fingerprint. The same seed replays the\n"
           "same run: same fingerprint, same pcap bytes.\n"
           "  --pcap F    capture every packet (open with wireshark or tshark)\n"
+          "  --history F write the operations the programs recorded (JSON\n"
+          "              Lines; check with `jnet-sim lincheck F`)\n"
           "  --trace F   one line per event to F (- for stdout)\n"
           "Exit: 0 pass, 1 fail, 2 usage or scenario error.\n");
 }
@@ -48,6 +54,7 @@ static int cmd_run(int argc, char **argv, const jnet_program *progs,
       {"trace", required_argument, NULL, 't'},
       {"seed-timeout", required_argument, NULL, 'T'},
       {"no-fork", no_argument, NULL, 'n'},
+      {"history", required_argument, NULL, 'H'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
   const char *seed_s = NULL, *pcap = NULL, *trace = NULL;
@@ -67,6 +74,7 @@ static int cmd_run(int argc, char **argv, const jnet_program *progs,
       }
       break;
     case 'n': dofork = 0; break;
+    case 'H': jsim_history_out = optarg; break;
     case 'h': run_usage(stdout); return 0;
     default: run_usage(stderr); return 2;
     }
@@ -108,6 +116,14 @@ static int cmd_run(int argc, char **argv, const jnet_program *progs,
   if (pcap != NULL && r.status != JSIM_TIMEOUT)
     printf("pcap written: %s (open: wireshark %s, or tshark -r %s -z "
            "conv,tcp -q)\n", pcap, pcap, pcap);
+  if (pcap != NULL && r.status != JSIM_PASS) {
+    char base[1024], hist[1100];
+    jsim_history_base(pcap, base, sizeof base);
+    snprintf(hist, sizeof hist, "%s.jsonl", base);
+    if (access(hist, F_OK) == 0)
+      printf("history written: %s and %s.html (jnet-sim lincheck %s)\n",
+             hist, base, hist);
+  }
   jsim_scn_free(s);
   if (r.status == JSIM_PASS)
     return 0;
@@ -176,6 +192,8 @@ int jnet_scenario_main(int argc, char **argv, const jnet_program *progs,
     return jsim_merge_main(argc - 1, argv + 1);
   if (strcmp(cmd, "check") == 0)
     return cmd_check(argc - 1, argv + 1, progs, nprogs);
+  if (strcmp(cmd, "lincheck") == 0)
+    return jsim_lincheck_main(argc - 1, argv + 1);
   if (strcmp(cmd, "programs") == 0)
     return cmd_programs(argc - 1, argv + 1, progs, nprogs);
   if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 ||

@@ -595,10 +595,32 @@ static int parse_limit(parser *p) {
   return 0;
 }
 
+/* Append x to the scenario's expectations. */
+static int add_expect(parser *p, const jsim_expect *x) {
+  jsim_scn *s = p->s;
+  jsim_expect *nx =
+      jnet__realloc(s->expects, sizeof *nx * (size_t)(s->nexpects + 1));
+  if (nx == NULL)
+    return fail(p, 0, "out of memory");
+  s->expects = nx;
+  s->expects[s->nexpects++] = *x;
+  return 0;
+}
+
 static int parse_expect(parser *p) {
   char gbuf[80];
   jsim_expect x;
   memset(&x, 0, sizeof x);
+  if (p->nw >= 2 && is(p, 1, "linearizable")) {
+    /* `expect linearizable`: the run's history (jnet_prog_history). */
+    if (p->nw > 2)
+      return fail(p, 2, "expected end of line, got %s", GOT(2));
+    x.kind = JSIM_EXPECT_LINEARIZABLE;
+    x.host = -1;
+    x.line = p->line;
+    snprintf(x.check, sizeof x.check, "linearizable");
+    return add_expect(p, &x);
+  }
   if (find_host(p, 1, &x.host) < 0)
     return -1;
   if (p->nw < 3)
@@ -617,14 +639,8 @@ static int parse_expect(parser *p) {
   copy_word(p, 3, x.check, sizeof x.check);
   if (p->nw > 4)
     return fail(p, 4, "expected end of line, got %s", GOT(4));
-  jsim_scn *s = p->s;
-  jsim_expect *nx =
-      jnet__realloc(s->expects, sizeof *nx * (size_t)(s->nexpects + 1));
-  if (nx == NULL)
-    return fail(p, 0, "out of memory");
-  s->expects = nx;
-  s->expects[s->nexpects++] = x;
-  return 0;
+  x.line = p->line;
+  return add_expect(p, &x);
 }
 
 static int parse_seed(parser *p) {

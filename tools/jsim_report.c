@@ -102,8 +102,14 @@ void jsim_print_summary(FILE *f, const jsim_report *rp) {
     fprintf(f, "  seed %llu: %s: %s\n    replay: %s\n",
             (unsigned long long)r->seed, jsim_status_name(r->status), r->msg,
             cmd);
-    if (rp->pcaps != NULL && rp->pcaps[i] != NULL)
+    if (rp->pcaps != NULL && rp->pcaps[i] != NULL) {
       fprintf(f, "    pcap written: %s\n", rp->pcaps[i]);
+      char base[1024], hist[1100];
+      jsim_history_base(rp->pcaps[i], base, sizeof base);
+      snprintf(hist, sizeof hist, "%s.jsonl", base);
+      if (access(hist, F_OK) == 0)
+        fprintf(f, "    history written: %s and %s.html\n", hist, base);
+    }
   }
 }
 

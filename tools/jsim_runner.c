@@ -13,12 +13,14 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <jnet/jnet.h>
 #include "jnet_alloc.h"
+#include <jnet/jnet_history.h>
 #include "jsim_scn.h"
 
 typedef struct check {
@@ -45,6 +47,10 @@ typedef struct runstate {
   jnet_node **nodes;
   jnet_prog_ctx *ctxs;
   char error[300]; /* an error of the run (bad argument, fault failed) */
+  jnet_history *hist;    /* the operations programs recorded, or NULL */
+  const char *pcap_path; /* a violation's history files go beside it */
+  const char *history_dir; /* ... or in here */
+  uint64_t seed;
   jnet_link_params defaults; /* the `link default` parameters so far */
 } runstate;
 
@@ -130,6 +136,14 @@ void jnet_prog_check(jnet_prog_ctx *ctx, const char *name, int ok,
     vsnprintf(c->msg, sizeof c->msg, fmt, ap);
     va_end(ap);
   }
+}
+
+jnet_history *jnet_prog_history(jnet_prog_ctx *ctx) {
+  runstate *rs = ctx->rs;
+  if (rs->hist == NULL && jnet_history_new(&rs->hist) < 0 &&
+      rs->error[0] == 0)
+    snprintf(rs->error, sizeof rs->error, "history: out of memory");
+  return rs->hist;
 }
 
 void *jnet_prog_disk(jnet_prog_ctx *ctx, size_t size) {
@@ -233,6 +247,63 @@ static void on_at(jnet_sim *sim, void *arg) {
              rs->scn->path, e->line, jnet_strerror(rc));
 }
 
+/* The history files of a run that captures to X.pcap: X.history.jsonl and
+ * X.history.html. */
+void jsim_history_base(const char *pcap_path, char *buf, size_t len) {
+  size_t n = strlen(pcap_path);
+  if (n > 5 && strcmp(pcap_path + n - 5, ".pcap") == 0)
+    n -= 5;
+  snprintf(buf, len, "%.*s.history", (int)n, pcap_path);
+}
+
+/* `expect linearizable`: 0 held, -1 failed (res says why). */
+static int expect_linearizable(runstate *rs, const jsim_expect *x,
+                               jsim_result *res) {
+  const char *misuse = jnet_history_misuse(rs->hist);
+  if (misuse != NULL) {
+    res->status = JSIM_ERROR;
+    snprintf(res->msg, sizeof res->msg, "%s:%d: expect linearizable: a "
+             "program recorded a bad history: %.200s", rs->scn->path,
+             x->line, misuse);
+    return -1;
+  }
+  jnet_lin_result r;
+  int rc = jnet_history_check(rs->hist, &r);
+  if (rc == 1 || (rc < 0 && rs->hist == NULL)) {
+    jnet_lin_result_free(&r);
+    return 0; /* nothing recorded: an empty history is linearizable */
+  }
+  if (rc < 0) {
+    res->status = JSIM_ERROR;
+    snprintf(res->msg, sizeof res->msg, "checking linearizability: %s",
+             jnet_strerror(rc));
+  } else {
+    res->status = JSIM_FAIL;
+    jsim_lin_summary(&r, res->msg, sizeof res->msg);
+    char base[1024] = "";
+    if (rs->pcap_path != NULL) {
+      jsim_history_base(rs->pcap_path, base, sizeof base);
+    } else if (rs->history_dir != NULL) {
+      char pcap[1024];
+      jsim_report rp;
+      memset(&rp, 0, sizeof rp);
+      rp.scenario = rs->scn->path;
+      rp.pcap_dir = rs->history_dir;
+      jsim_pcap_name(&rp, rs->seed, pcap, sizeof pcap);
+      jsim_history_base(pcap, base, sizeof base);
+      if (mkdir(rs->history_dir, 0777) < 0 && errno != EEXIST)
+        base[0] = 0;
+    }
+    if (base[0] != 0)
+      jsim_write_history_files(rs->hist, &r, base, rs->scn->path, ".jsonl");
+  }
+  jnet_lin_result_free(&r);
+  return -1;
+}
+
+const char *jsim_history_dir = NULL;
+const char *jsim_history_out = NULL;
+
 static void evaluate(runstate *rs, int run_rc, jsim_result *res) {
   const jsim_scn *s = rs->scn;
   if (rs->error[0]) {
@@ -242,6 +313,11 @@ static void evaluate(runstate *rs, int run_rc, jsim_result *res) {
   }
   for (int i = 0; i < s->nexpects; i++) {
     const jsim_expect *x = &s->expects[i];
+    if (x->kind == JSIM_EXPECT_LINEARIZABLE) {
+      if (expect_linearizable(rs, x, res) < 0)
+        return;
+      continue;
+    }
     const check *found = NULL;
     const char *prog = x->prog;
     for (int r = 0; r < s->nruns && found == NULL; r++) {
@@ -284,6 +360,9 @@ static void run_inline(const jsim_scn *s, uint64_t seed,
   runstate rs;
   memset(&rs, 0, sizeof rs);
   rs.scn = s;
+  rs.pcap_path = o->pcap_path;
+  rs.history_dir = jsim_history_dir;
+  rs.seed = seed;
   jnet_loop *loop = NULL;
   at_arg *ats = NULL;
   int rc = jnet_sim_new(&rs.sim, seed);
@@ -326,6 +405,12 @@ static void run_inline(const jsim_scn *s, uint64_t seed,
       rc = jnet_sim_at(rs.sim, s->events[i].at_ns, on_at, &ats[i]);
   }
   if (rc == 0 && o->pcap_path != NULL) {
+    char base[1024], old[1100];
+    jsim_history_base(o->pcap_path, base, sizeof base);
+    snprintf(old, sizeof old, "%s.jsonl", base); /* no stale history */
+    unlink(old);
+    snprintf(old, sizeof old, "%s.html", base);
+    unlink(old);
     what = o->pcap_path;
     rc = jnet_sim_pcap_open(rs.sim, o->pcap_path, NULL);
   }
@@ -352,6 +437,19 @@ static void run_inline(const jsim_scn *s, uint64_t seed,
   } else {
     int run_rc = jnet_run(loop);
     evaluate(&rs, run_rc, res);
+    if (jsim_history_out != NULL) {
+      jnet_history *empty = NULL;
+      int hrc = rs.hist != NULL ? jnet_history_save(rs.hist, jsim_history_out)
+                : jnet_history_new(&empty) == 0
+                    ? jnet_history_save(empty, jsim_history_out)
+                    : JNET_ENOMEM;
+      jnet_history_free(empty);
+      if (hrc < 0 && res->status == JSIM_PASS) {
+        res->status = JSIM_ERROR;
+        snprintf(res->msg, sizeof res->msg, "writing %.200s: %s",
+                 jsim_history_out, jnet_strerror(hrc));
+      }
+    }
   }
   if (rs.sim != NULL) {
     jnet_sim_stats st;
@@ -380,6 +478,7 @@ static void run_inline(const jsim_scn *s, uint64_t seed,
     jnet__free(rs.ctxs[i].disk);
   jnet__free(rs.ctxs);
   jnet__free(rs.nodes);
+  jnet_history_free(rs.hist);
   jnet__free(ats);
   res->wall_s = wall_now() - t0;
 }

@@ -74,10 +74,13 @@ typedef struct jsim_event {
   int line;
 } jsim_event;
 
+enum { JSIM_EXPECT_CHECK, JSIM_EXPECT_LINEARIZABLE };
 typedef struct jsim_expect {
+  int kind; /* JSIM_EXPECT_*; LINEARIZABLE: host -1, no prog */
   int host;
   char prog[JSIM_NAME_MAX];
   char check[JSIM_NAME_MAX];
+  int line;
 } jsim_expect;
 
 typedef struct jsim_scn {
@@ -174,6 +177,32 @@ int jsim_merge_main(int argc, char **argv);
 /* `jnet-sim sweep` */
 int jsim_sweep_main(int argc, char **argv, const jnet_program *progs,
                     size_t nprogs);
+
+/* ---- Histories (jsim_lincheck.c) ----------------------------------------------- */
+
+struct jnet_lin_result;
+struct jnet_history;
+/* The base name of the history files beside a pcap (X.pcap ->
+ * X.history; then .jsonl and .html). */
+void jsim_history_base(const char *pcap_path, char *buf, size_t len);
+/* `jnet-sim lincheck` */
+int jsim_lincheck_main(int argc, char **argv);
+/* A violation in one line: the key and the operations of its smallest
+ * failing sub-history. */
+void jsim_lin_summary(const struct jnet_lin_result *r, char *buf, size_t len);
+/* Write BASE<jsonl_suffix> (the history) and BASE.html (its timeline). */
+int jsim_write_history_files(const struct jnet_history *h,
+                             const struct jnet_lin_result *r,
+                             const char *base, const char *title,
+                             const char *jsonl_suffix);
+
+/* Where a run with no pcap writes the history files of a linearizability
+ * violation (created if needed; named as the sweep names pcaps), or NULL:
+ * nowhere. The sweep sets it to its --pcap-dir. */
+extern const char *jsim_history_dir;
+/* Where a run writes its whole history, violation or not (`run
+ * --history F`), or NULL. */
+extern const char *jsim_history_out;
 
 /* The runner's own path (argv[0] of jnet_scenario_main), for replay
  * commands. */

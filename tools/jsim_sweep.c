@@ -218,6 +218,7 @@ int jsim_sweep_main(int argc, char **argv, const jnet_program *progs,
   uint64_t planned = jsim_shard_count(lo, hi, k, n);
   uint64_t nworkers = (uint64_t)jobs < planned ? (uint64_t)jobs : planned;
   jsim_run_opts o = {NULL, NULL, (double)seed_timeout_ns * 1e-9, 1};
+  jsim_history_dir = pcap_dir; /* every violation's history, not only 20 */
   double t0 = wall_now();
   double deadline = max_wall_ns ? t0 + (double)max_wall_ns * 1e-9 : 0;
   size_t cap = 256, nres = 0;
