@@ -223,6 +223,11 @@ int jnet_run_until(jnet_loop *l, double deadline);
  * do, 0 when the loop is idle, or a negative code. */
 int jnet_run_once(jnet_loop *l);
 
+/* How many fibers of the loop have not finished (running, runnable or
+ * waiting); 0 for NULL. After jnet_run, a count above 0 means fibers are
+ * left waiting on something that can never complete. */
+size_t jnet_loop_fibers(const jnet_loop *l);
+
 /* Suspend the calling fiber for `seconds` (<= 0: yield one turn).
  * 0, JNET_ENOTFIBER, JNET_EINVAL (NaN), or JNET_ECANCELED when the
  * fiber's node crashed. */

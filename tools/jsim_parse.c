@@ -595,10 +595,29 @@ static int parse_limit(parser *p) {
   return 0;
 }
 
+static int add_expect(parser *p, const jsim_expect *x) {
+  jsim_scn *s = p->s;
+  jsim_expect *nx =
+      jnet__realloc(s->expects, sizeof *nx * (size_t)(s->nexpects + 1));
+  if (nx == NULL)
+    return fail(p, 0, "out of memory");
+  s->expects = nx;
+  s->expects[s->nexpects++] = *x;
+  return 0;
+}
+
 static int parse_expect(parser *p) {
   char gbuf[80];
   jsim_expect x;
   memset(&x, 0, sizeof x);
+  if (is(p, 1, "quiescent")) { /* expect quiescent */
+    if (p->nw > 2)
+      return fail(p, 2, "expected end of line, got %s", GOT(2));
+    x.kind = JSIM_X_QUIESCENT;
+    x.host = -1;
+    return add_expect(p, &x);
+  }
+  x.kind = JSIM_X_CHECK;
   if (find_host(p, 1, &x.host) < 0)
     return -1;
   if (p->nw < 3)
@@ -617,14 +636,7 @@ static int parse_expect(parser *p) {
   copy_word(p, 3, x.check, sizeof x.check);
   if (p->nw > 4)
     return fail(p, 4, "expected end of line, got %s", GOT(4));
-  jsim_scn *s = p->s;
-  jsim_expect *nx =
-      jnet__realloc(s->expects, sizeof *nx * (size_t)(s->nexpects + 1));
-  if (nx == NULL)
-    return fail(p, 0, "out of memory");
-  s->expects = nx;
-  s->expects[s->nexpects++] = x;
-  return 0;
+  return add_expect(p, &x);
 }
 
 static int parse_seed(parser *p) {

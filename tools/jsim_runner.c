@@ -33,6 +33,7 @@ struct jnet_prog_ctx {
   struct runstate *rs;
   int starts;
   int restarts;
+  int running; /* inside its function (not returned since its last start) */
   int nchecks;
   check checks[16];
   void *disk;
@@ -58,8 +59,18 @@ const char *jsim_status_name(int status) {
   case JSIM_PASS: return "pass";
   case JSIM_FAIL: return "fail";
   case JSIM_TIMEOUT: return "timeout";
+  case JSIM_NONDET: return "nondeterministic";
   default: return "error";
   }
+}
+
+int jsim_status_of(const char *name) {
+  static const int all[] = {JSIM_PASS, JSIM_FAIL, JSIM_ERROR, JSIM_TIMEOUT,
+                            JSIM_NONDET};
+  for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+    if (strcmp(name, jsim_status_name(all[i])) == 0)
+      return all[i];
+  return -1;
 }
 
 static double wall_now(void) {
@@ -145,7 +156,9 @@ void *jnet_prog_disk(jnet_prog_ctx *ctx, size_t size) {
 static void trampoline(void *arg) {
   jnet_prog_ctx *ctx = arg;
   ctx->restarts = ctx->starts++;
+  ctx->running = 1;
   ctx->run->prog->fn(ctx);
+  ctx->running = 0;
 }
 
 static void apply_opts(const jsim_link *l, jnet_link_params *p) {
@@ -233,8 +246,41 @@ static void on_at(jnet_sim *sim, void *arg) {
              rs->scn->path, e->line, jnet_strerror(rc));
 }
 
-static void evaluate(runstate *rs, int run_rc, jsim_result *res) {
+/* `expect quiescent`: 0 if every program returned and no fiber is left
+ * waiting; else -1 with the reason in res->msg. */
+static int quiescent(runstate *rs, int run_rc, size_t fibers,
+                     jsim_result *res) {
   const jsim_scn *s = rs->scn;
+  if (run_rc != JNET_ETIMEDOUT && fibers == 0)
+    return 0;
+  char names[300] = "";
+  size_t len = 0;
+  int n = 0;
+  for (int r = 0; r < s->nruns; r++) {
+    if (!rs->ctxs[r].running)
+      continue;
+    if (len < sizeof names - 1) {
+      int k = snprintf(names + len, sizeof names - len, "%s%s on %s",
+                       n ? ", " : "", s->runs[r].prog->name,
+                       s->hosts[s->runs[r].host].name);
+      len += k > 0 ? (size_t)k : 0;
+    }
+    n++;
+  }
+  res->status = JSIM_FAIL;
+  snprintf(res->msg, sizeof res->msg,
+           "expect quiescent: %s with %zu fiber%s waiting%s%s%s",
+           run_rc == JNET_ETIMEDOUT ? "the run stopped at its limit"
+                                    : "the run ended",
+           fibers, fibers == 1 ? "" : "s", n ? " (not returned: " : "",
+           names, n ? ")" : "");
+  return -1;
+}
+
+static void evaluate(runstate *rs, int run_rc, size_t fibers,
+                     jsim_result *res) {
+  const jsim_scn *s = rs->scn;
+  res->limit_reached = run_rc == JNET_ETIMEDOUT;
   if (rs->error[0]) {
     res->status = JSIM_ERROR;
     snprintf(res->msg, sizeof res->msg, "%s", rs->error);
@@ -242,6 +288,11 @@ static void evaluate(runstate *rs, int run_rc, jsim_result *res) {
   }
   for (int i = 0; i < s->nexpects; i++) {
     const jsim_expect *x = &s->expects[i];
+    if (x->kind == JSIM_X_QUIESCENT) {
+      if (quiescent(rs, run_rc, fibers, res) < 0)
+        return;
+      continue;
+    }
     const check *found = NULL;
     const char *prog = x->prog;
     for (int r = 0; r < s->nruns && found == NULL; r++) {
@@ -274,8 +325,9 @@ static void evaluate(runstate *rs, int run_rc, jsim_result *res) {
     return;
   }
   res->status = JSIM_PASS;
-  snprintf(res->msg, sizeof res->msg, "%d expectation%s held", s->nexpects,
-           s->nexpects == 1 ? "" : "s");
+  snprintf(res->msg, sizeof res->msg, "%d expectation%s held%s", s->nexpects,
+           s->nexpects == 1 ? "" : "s",
+           res->limit_reached ? "; the run was cut short at its limit" : "");
 }
 
 static void run_inline(const jsim_scn *s, uint64_t seed,
@@ -351,7 +403,7 @@ static void run_inline(const jsim_scn *s, uint64_t seed,
              jnet_strerror(rc));
   } else {
     int run_rc = jnet_run(loop);
-    evaluate(&rs, run_rc, res);
+    evaluate(&rs, run_rc, jnet_loop_fibers(loop), res);
   }
   if (rs.sim != NULL) {
     jnet_sim_stats st;
@@ -491,11 +543,13 @@ void jsim_run_seed(const jsim_scn *s, uint64_t seed, const jsim_run_opts *o,
 }
 
 void jsim_print_result(FILE *f, const jsim_result *r) {
-  static const char *word[] = {"PASS", "FAIL", "ERROR", "TIMEOUT"};
+  static const char *word[] = {"PASS", "FAIL", "ERROR", "TIMEOUT",
+                               "NONDETERMINISTIC"};
   fprintf(f,
-          "seed %llu: %s %s (events %llu, virtual %.3fs, wall %.3fs) "
+          "seed %llu: %s %s (events %llu, virtual %.3fs%s, wall %.3fs) "
           "fingerprint 0x%016llx\n",
           (unsigned long long)r->seed, word[r->status], r->msg,
-          (unsigned long long)r->events, r->virtual_s, r->wall_s,
+          (unsigned long long)r->events, r->virtual_s,
+          r->limit_reached ? ", limit reached" : "", r->wall_s,
           (unsigned long long)r->fingerprint);
 }

@@ -74,7 +74,14 @@ typedef struct jsim_event {
   int line;
 } jsim_event;
 
+/* What an `expect` line tests. */
+enum {
+  JSIM_X_CHECK,    /* expect HOST PROGRAM CHECK: a reported check passed */
+  JSIM_X_QUIESCENT /* expect quiescent: every program returned, no fiber
+                      left waiting, the run not stopped by its limit */
+};
 typedef struct jsim_expect {
+  int kind; /* JSIM_X_* */
   int host;
   char prog[JSIM_NAME_MAX];
   char check[JSIM_NAME_MAX];
@@ -110,17 +117,23 @@ int jsim_parse_duration(const char *s, uint64_t *out_ns);
 
 /* ---- One seed --------------------------------------------------------------- */
 
-enum { JSIM_PASS, JSIM_FAIL, JSIM_ERROR, JSIM_TIMEOUT };
+/* JSIM_NONDET: --check-determinism ran the seed twice and the two runs
+ * differed (jsim_determinism.c). */
+enum { JSIM_PASS, JSIM_FAIL, JSIM_ERROR, JSIM_TIMEOUT, JSIM_NONDET };
 
 typedef struct jsim_result {
   uint64_t seed;
   int status; /* JSIM_* */
+  int limit_reached; /* the run stopped at its `limit`, not by itself */
   uint64_t fingerprint, events;
   double virtual_s, wall_s;
-  char msg[400];
+  char msg[1024];
 } jsim_result;
 
-const char *jsim_status_name(int status); /* pass/fail/error/timeout */
+/* pass/fail/error/timeout/nondeterministic */
+const char *jsim_status_name(int status);
+/* The inverse; -1 for an unknown name. */
+int jsim_status_of(const char *name);
 
 typedef struct jsim_run_opts {
   const char *pcap_path;  /* NULL: no capture */
@@ -133,7 +146,8 @@ typedef struct jsim_run_opts {
 void jsim_run_seed(const jsim_scn *s, uint64_t seed, const jsim_run_opts *o,
                    jsim_result *res);
 
-/* Print `seed N: PASS|FAIL ... fingerprint 0x...` */
+/* Print `seed N: PASS|FAIL ... fingerprint 0x...` (and `stopped at the
+ * limit` when it was). */
 void jsim_print_result(FILE *f, const jsim_result *r);
 
 /* ---- Shards ------------------------------------------------------------------ */
@@ -158,6 +172,7 @@ typedef struct jsim_report {
   const char *argv0;    /* for replay commands */
   const char *pcap_dir;
   char **pcaps;         /* per result: the pcap written, or NULL */
+  int det_checked;      /* --check-determinism: each seed ran twice */
 } jsim_report;
 
 void jsim_replay_cmd(const jsim_report *rp, uint64_t seed, char *buf,
@@ -174,6 +189,25 @@ int jsim_merge_main(int argc, char **argv);
 /* `jnet-sim sweep` */
 int jsim_sweep_main(int argc, char **argv, const jnet_program *progs,
                     size_t nprogs);
+
+/* ---- Determinism check (jsim_determinism.c) ------------------------------ */
+
+/* A partner: this very runner exec'd afresh (its own address-space layout,
+ * process id and clock) serving seeds of one scenario over a pipe. */
+typedef struct jsim_partner {
+  int pid, to, from; /* pid 0: not started */
+} jsim_partner;
+
+/* Run seed twice — with o here and in the partner (started on first use)
+ * — and compare. On equal fingerprints *res is the first run's result; on
+ * a mismatch it is JSIM_NONDET with the first trace line where the runs
+ * part (both versions, event number and virtual time). */
+void jsim_run_checked(const jsim_scn *s, uint64_t seed, const jsim_run_opts *o,
+                      jsim_partner *p, jsim_result *res);
+void jsim_partner_stop(jsim_partner *p);
+/* `jnet-sim __partner FILE TIMEOUT_S` (internal) */
+int jsim_partner_main(int argc, char **argv, const jnet_program *progs,
+                      size_t nprogs);
 
 /* The runner's own path (argv[0] of jnet_scenario_main), for replay
  * commands. */
