@@ -316,6 +316,9 @@ int jsim_merge_main(int argc, char **argv) {
       const char *lim = get(o, "limit_reached"); /* absent in old files */
       e->r.limit_reached = lim != NULL && strcmp(lim, "true") == 0;
       snprintf(e->r.msg, sizeof e->r.msg, "%s", msg);
+      const char *drawn = get(o, "drawn"); /* swarm scenarios */
+      if (drawn != NULL)
+        snprintf(e->r.drawn, sizeof e->r.drawn, "%s", drawn);
       e->file = fi;
       e->pcap = pcap != NULL && strcmp(pcap, "null") != 0 ? jnet__strdup(pcap)
                                                           : NULL;

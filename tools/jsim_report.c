@@ -120,6 +120,8 @@ void jsim_print_summary(FILE *f, const jsim_report *rp) {
     fprintf(f, "  seed %llu: %s: %s\n    replay: %s\n",
             (unsigned long long)r->seed, jsim_status_name(r->status), r->msg,
             cmd);
+    if (r->drawn[0])
+      fprintf(f, "    drawn: %s\n", r->drawn);
     if (rp->pcaps != NULL && rp->pcaps[i] != NULL)
       fprintf(f, "    pcap written: %s\n", rp->pcaps[i]);
   }
@@ -185,6 +187,8 @@ int jsim_write_json(const char *path, const jsim_report *rp) {
       fputs("null", f);
     else
       json_str(f, cmd);
+    fputs(",\"drawn\":", f);
+    json_str(f, r->drawn);
     fputs(",\"pcap\":", f);
     if (rp->pcaps != NULL && rp->pcaps[i] != NULL)
       json_str(f, rp->pcaps[i]);

@@ -330,8 +330,8 @@ static void evaluate(runstate *rs, int run_rc, size_t fibers,
            res->limit_reached ? "; the run was cut short at its limit" : "");
 }
 
-static void run_inline(const jsim_scn *s, uint64_t seed,
-                       const jsim_run_opts *o, jsim_result *res) {
+static void run_world(const jsim_scn *s, uint64_t seed,
+                      const jsim_run_opts *o, jsim_result *res) {
   double t0 = wall_now();
   runstate rs;
   memset(&rs, 0, sizeof rs);
@@ -436,6 +436,50 @@ static void run_inline(const jsim_scn *s, uint64_t seed,
   res->wall_s = wall_now() - t0;
 }
 
+/* Write the drawn lines at the head of the trace, as notes at time 0. */
+static void trace_drawn(FILE *f, const char *drawn) {
+  while (*drawn) {
+    size_t n = strcspn(drawn, ";");
+    fprintf(f, "0.000000000 - drawn %.*s\n", (int)n, drawn);
+    drawn += n;
+    while (*drawn == ';' || *drawn == ' ')
+      drawn++;
+  }
+}
+
+/* A swarm scenario runs as drawn for its seed (jsim_swarm.c). */
+static void run_inline(const jsim_scn *s, uint64_t seed,
+                       const jsim_run_opts *o, jsim_result *res) {
+  if (!s->swarm) {
+    run_world(s, seed, o, res);
+    return;
+  }
+  char err[sizeof res->msg];
+  jsim_scn *inst =
+      jsim_instantiate(s, seed, res->drawn, sizeof res->drawn, err, sizeof err);
+  if (inst == NULL) {
+    res->status = JSIM_ERROR;
+    snprintf(res->msg, sizeof res->msg, "%s", err);
+    return;
+  }
+  if (o->trace != NULL)
+    trace_drawn(o->trace, res->drawn);
+  char drawn[sizeof res->drawn];
+  memcpy(drawn, res->drawn, sizeof drawn);
+  run_world(inst, seed, o, res);
+  memcpy(res->drawn, drawn, sizeof drawn);
+  jsim_scn_free(inst);
+}
+
+/* The drawn lines of a seed whose run did not say them (it crashed). */
+static void fill_drawn(const jsim_scn *s, jsim_result *res) {
+  char *text;
+  if (s->swarm && res->drawn[0] == 0 &&
+      jsim_write_scn(s, res->seed, NULL, &text, res->drawn,
+                     sizeof res->drawn) == 0)
+    free(text);
+}
+
 static const char *signame(int sig) {
   switch (sig) {
   case SIGSEGV: return "SIGSEGV";
@@ -524,6 +568,7 @@ void jsim_run_seed(const jsim_scn *s, uint64_t seed, const jsim_run_opts *o,
     return;
   }
   res->wall_s = wall_now() - t0;
+  fill_drawn(s, res);
   if (timed_out) {
     res->status = JSIM_TIMEOUT;
     snprintf(res->msg, sizeof res->msg,
@@ -545,6 +590,8 @@ void jsim_run_seed(const jsim_scn *s, uint64_t seed, const jsim_run_opts *o,
 void jsim_print_result(FILE *f, const jsim_result *r) {
   static const char *word[] = {"PASS", "FAIL", "ERROR", "TIMEOUT",
                                "NONDETERMINISTIC"};
+  if (r->drawn[0])
+    fprintf(f, "seed %llu drew: %s\n", (unsigned long long)r->seed, r->drawn);
   fprintf(f,
           "seed %llu: %s %s (events %llu, virtual %.3fs%s, wall %.3fs) "
           "fingerprint 0x%016llx\n",
