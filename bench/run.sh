@@ -218,6 +218,22 @@ if [ -n "$SIMCLI" ] && [ -f "$SCN" ]; then
   paired_ratio determinism_check_overhead det_check_wall_s det_plain_wall_s
   collapse
 fi
+# shrink_kv_s: `jnet-sim shrink` of a failing seed of the kv bug's swarm
+# variant (up to 8 drawn faults, ops=100), wall seconds.
+BUGSWARM=$SRC/scenarios/kv-replication-bug-swarm.scn
+if [ -n "$SIMCLI" ] && [ -f "$BUGSWARM" ]; then
+  say "shrink kv-replication-bug-swarm.scn --seed 1"
+  a0=$(now_s)
+  timeout "$TIMEOUT" "$SIMCLI" shrink "$BUGSWARM" --seed 1 \
+    --out "$OUT/kv-bug-swarm.min.scn" >"$OUT/shrink.stdout" 2>"$OUT/shrink.stderr"
+  src=$?
+  a1=$(now_s)
+  if [ "$src" = 0 ]; then
+    add shrink_kv_s "$(awk -v a="$a0" -v b="$a1" 'BEGIN { printf "%.2f", b - a }')" s
+  else
+    skip shrink_kv_s "jnet-sim shrink exit $src (see $OUT/shrink.stderr)"
+  fi
+fi
 
 # ---- ns-3 peer: the same UDP echo scenario on ns-3 ------------------------------
 NS3_MODS="ns3-core ns3-network ns3-internet ns3-point-to-point ns3-applications"
@@ -298,6 +314,7 @@ target sim_mem_total_mb '<=' 2000
 target sim_vs_ns3_ratio '>=' 10
 target sweep_shard_overhead '<=' 1.05
 target determinism_check_overhead '<=' 2.1
+target shrink_kv_s '<=' 30
 if [ -s "$SKIPS" ]; then
   echo
   awk '!seen[$0]++' "$SKIPS"

@@ -3,6 +3,7 @@
  *   run FILE --seed N [--pcap F] [--trace F|-]   one seed, one line
  *   sweep FILE --seeds A..B [-j N] ...           many seeds (jsim_sweep.c)
  *   merge FILE.jsonl...                          join shards (jsim_merge.c)
+ *   shrink FILE --seed N                         minimise (jsim_shrink.c)
  *   check FILE                                   parse only
  *   programs                                     the registered programs
  */
@@ -20,6 +21,8 @@ static void main_usage(FILE *f) {
           "  sweep FILE [--seeds A..B] [-j N] [--shard K/N] [--json F]\n"
           "        [--junit F] [--pcap-dir DIR] [--max-wall DUR]  many seeds\n"
           "  (run and sweep: --check-determinism runs each seed twice)\n"
+          "  shrink FILE --seed N [--max-runs N]  the smallest scenario that\n"
+          "                                    still fails (FILE.min.scn)\n"
           "  merge [--junit F] FILE.jsonl...   join the shards of a sweep\n"
           "  check FILE                        parse a scenario, run nothing\n"
           "  programs                          list the registered programs\n"
@@ -186,6 +189,8 @@ int jnet_scenario_main(int argc, char **argv, const jnet_program *progs,
     return cmd_check(argc - 1, argv + 1, progs, nprogs);
   if (strcmp(cmd, "programs") == 0)
     return cmd_programs(argc - 1, argv + 1, progs, nprogs);
+  if (strcmp(cmd, "shrink") == 0)
+    return jsim_shrink_main(argc - 1, argv + 1, progs, nprogs);
   if (strcmp(cmd, "__partner") == 0) /* --check-determinism's second run */
     return jsim_partner_main(argc - 1, argv + 1, progs, nprogs);
   if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 ||

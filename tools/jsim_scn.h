@@ -162,6 +162,8 @@ int jsim_write_scn(const jsim_scn *s, uint64_t seed, const unsigned char *keep,
  * cannot be built. */
 jsim_scn *jsim_instantiate(const jsim_scn *s, uint64_t seed, char *drawn,
                            size_t dlen, char *err, size_t errlen);
+/* A time as exact .scn text: 2s, 1500ms, 250us or 17ns. */
+void jsim_fmt_time(uint64_t ns, char *buf, size_t len);
 /* The PRNG stream key of a line from its words (occurrence: how many
  * identical lines came before). */
 uint64_t jsim_line_key(const char *text, size_t len, unsigned occurrence);

@@ -66,7 +66,7 @@ static double unit01(rng *r) { return (double)(next(r) >> 11) * 0x1p-53; }
 
 /* ---- Values as text ------------------------------------------------------------- */
 
-static void fmt_time(uint64_t ns, char *buf, size_t len) {
+void jsim_fmt_time(uint64_t ns, char *buf, size_t len) {
   if (ns % 1000000000ull == 0)
     snprintf(buf, len, "%llus", (unsigned long long)(ns / 1000000000ull));
   else if (ns % 1000000ull == 0)
@@ -155,7 +155,7 @@ static void opt_value(rng *r, const jsim_linkopt *o, char *buf, size_t len) {
   case JSIM_OPT_LATENCY:
   case JSIM_OPT_JITTER:
   case JSIM_OPT_REORDER_BY:
-    fmt_time(draw_ns(r, (uint64_t)o->value, (uint64_t)o->hi), buf, len);
+    jsim_fmt_time(draw_ns(r, (uint64_t)o->value, (uint64_t)o->hi), buf, len);
     break;
   case JSIM_OPT_BANDWIDTH:
     snprintf(buf, len, "%llubit",
@@ -277,7 +277,7 @@ static void write_event(writer *w, const jsim_event *e) {
   }
   char t[48];
   if (e->at_hi != e->at_ns)
-    fmt_time(draw_ns(&r, e->at_ns, e->at_hi), t, sizeof t);
+    jsim_fmt_time(draw_ns(&r, e->at_ns, e->at_hi), t, sizeof t);
   else
     snprintf(t, sizeof t, "%s", e->at_text);
   put(&l, "at %s ", t);
@@ -314,8 +314,8 @@ static void write_gen_fault(writer *w, const jsim_gen *g, rng *r) {
       b = g->hosts[g->nhosts - 1];
   }
   char ts[48], ts2[48];
-  fmt_time(t, ts, sizeof ts);
-  fmt_time(t2, ts2, sizeof ts2);
+  jsim_fmt_time(t, ts, sizeof ts);
+  jsim_fmt_time(t2, ts2, sizeof ts2);
   line l1 = {"", 0}, l2 = {"", 0};
   const char *A = host(w, a), *B = host(w, b);
   switch (kind) {
@@ -333,7 +333,7 @@ static void write_gen_fault(writer *w, const jsim_gen *g, rng *r) {
     break;
   default: { /* a worse link: 1..100 ms, 1..30 % loss; then its own */
     char lat[48], loss[48];
-    fmt_time(draw_ns(r, 1000000ull, 100000000ull), lat, sizeof lat);
+    jsim_fmt_time(draw_ns(r, 1000000ull, 100000000ull), lat, sizeof lat);
     draw_pct(r, 0.01, 0.30, loss, sizeof loss);
     put(&l1, "at %s set link %s %s latency %s loss %s", ts, A, B, lat, loss);
     put(&l2, "at %s set link %s %s latency %s loss %s", ts2, A, B,
@@ -352,7 +352,9 @@ static int by_line(const void *x, const void *y) {
 static void write_all(writer *w, const unsigned char *keep) {
   const jsim_scn *s = w->s;
   char t[48];
-  if (s->has_seeds)
+  if (s->has_seeds && s->seed_lo == s->seed_hi)
+    fprintf(w->f, "seed %llu\n", (unsigned long long)s->seed_lo);
+  else if (s->has_seeds)
     fprintf(w->f, "seed %llu..%llu\n", (unsigned long long)s->seed_lo,
             (unsigned long long)s->seed_hi);
   for (int i = 0; i < s->nhosts; i++) {
@@ -408,7 +410,7 @@ static void write_all(writer *w, const unsigned char *keep) {
     for (uint64_t k = 0; k < n; k++)
       write_gen_fault(w, g, &r);
   }
-  fmt_time(s->limit_ns, t, sizeof t);
+  jsim_fmt_time(s->limit_ns, t, sizeof t);
   fprintf(w->f, "limit %s events %llu\n", t,
           (unsigned long long)s->limit_events);
   for (int i = 0; i < s->nexpects; i++) {
