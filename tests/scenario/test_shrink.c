@@ -91,7 +91,7 @@ static void assert_shrinks(const char *scn, unsigned long seed) {
 
 START_TEST(kv_bug_swarm_shrinks) {
   unsigned long seeds[2];
-  int n = failing_seeds(SCN("kv-replication-bug-swarm.scn"), 1, 30, seeds, 2);
+  int n = failing_seeds(SCN("kv-replication-bug-swarm.scn"), 1, 10, seeds, 2);
   ck_assert_int_ge(n, 2);
   for (int i = 0; i < n; i++)
     assert_shrinks(SCN("kv-replication-bug-swarm.scn"), seeds[i]);
@@ -100,7 +100,7 @@ END_TEST
 
 START_TEST(plain_scenario_shrinks) {
   unsigned long seed;
-  ck_assert_int_eq(failing_seeds(SCN("kv-replication-bug.scn"), 1, 30, &seed,
+  ck_assert_int_eq(failing_seeds(SCN("kv-replication-bug.scn"), 1, 10, &seed,
                                  1),
                    1);
   assert_shrinks(SCN("kv-replication-bug.scn"), seed);
@@ -126,7 +126,7 @@ END_TEST
 
 START_TEST(max_runs_bounds_the_work) {
   unsigned long seed;
-  ck_assert_int_eq(failing_seeds(SCN("kv-replication-bug-swarm.scn"), 1, 30,
+  ck_assert_int_eq(failing_seeds(SCN("kv-replication-bug-swarm.scn"), 1, 10,
                                  &seed, 1),
                    1);
   ck_assert_int_eq(sh(JSIM_SIM " shrink %s --seed %lu --out m.scn "
@@ -145,7 +145,7 @@ int main(void) {
   Suite *s = suite_create("scenario-shrink");
   TCase *tc = tcase_create("shrink");
   tcase_add_checked_fixture(tc, setup, teardown);
-  tcase_set_timeout(tc, 240);
+  tcase_set_timeout(tc, 400);
   tcase_add_test(tc, kv_bug_swarm_shrinks);
   tcase_add_test(tc, plain_scenario_shrinks);
   tcase_add_test(tc, passing_seed_is_an_error);
