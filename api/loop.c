@@ -704,6 +704,8 @@ int jnet_run_until(jnet_loop *l, double deadline) {
 
 int jnet_run_once(jnet_loop *l) { return run(l, JNET_NO_DEADLINE, 1); }
 
+size_t jnet_loop_fibers(const jnet_loop *l) { return l ? l->nfibers : 0; }
+
 /* ---- 7. Sleep, yield, clock, randomness ------------------------------------ */
 
 int jnet_sleep(double seconds) {

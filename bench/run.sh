@@ -195,6 +195,49 @@ else
   fi
 fi
 
+# ---- issue 15: the determinism self-check and the shrinker ----------------------
+# determinism_check_overhead: `sweep --check-determinism` (each seed twice,
+# the second run in a fresh process) over `sweep` of the same seeds, in
+# alternating rounds; the median of the per-round ratios.
+if [ -n "$SIMCLI" ] && [ -f "$SCN" ]; then
+  if [ "$QUICK" = 1 ]; then DET_SEEDS=1..60; else DET_SEEDS=1..300; fi
+  for round in 1 2 3; do
+    say "sweep $DET_SEEDS against --check-determinism, round $round"
+    a0=$(now_s)
+    timeout "$TIMEOUT" "$SIMCLI" sweep "$SCN" --seeds $DET_SEEDS --no-progress \
+      >/dev/null 2>&1
+    a1=$(now_s)
+    timeout "$TIMEOUT" "$SIMCLI" sweep "$SCN" --seeds $DET_SEEDS --no-progress \
+      --check-determinism >"$OUT/det.stdout" 2>"$OUT/det.stderr"
+    drc=$?
+    a2=$(now_s)
+    if [ "$drc" -le 1 ]; then
+      add det_plain_wall_s "$(awk -v a="$a0" -v b="$a1" 'BEGIN { printf "%.4f", b - a }')" s
+      add det_check_wall_s "$(awk -v b="$a1" -v c="$a2" 'BEGIN { printf "%.4f", c - b }')" s
+    else
+      skip determinism_check_overhead "sweep --check-determinism exit $drc (see $OUT/det.stderr)"
+    fi
+  done
+  paired_ratio determinism_check_overhead det_check_wall_s det_plain_wall_s
+  collapse
+fi
+# shrink_kv_s: `jnet-sim shrink` of a failing seed of the kv bug's swarm
+# variant (up to 8 drawn faults, ops=100), wall seconds.
+BUGSWARM=$SRC/scenarios/kv-replication-bug-swarm.scn
+if [ -n "$SIMCLI" ] && [ -f "$BUGSWARM" ]; then
+  say "shrink kv-replication-bug-swarm.scn --seed 1"
+  a0=$(now_s)
+  timeout "$TIMEOUT" "$SIMCLI" shrink "$BUGSWARM" --seed 1 \
+    --out "$OUT/kv-bug-swarm.min.scn" >"$OUT/shrink.stdout" 2>"$OUT/shrink.stderr"
+  src=$?
+  a1=$(now_s)
+  if [ "$src" = 0 ]; then
+    add shrink_kv_s "$(awk -v a="$a0" -v b="$a1" 'BEGIN { printf "%.2f", b - a }')" s
+  else
+    skip shrink_kv_s "jnet-sim shrink exit $src (see $OUT/shrink.stderr)"
+  fi
+fi
+
 # ---- ns-3 peer: the same UDP echo scenario on ns-3 ------------------------------
 NS3_MODS="ns3-core ns3-network ns3-internet ns3-point-to-point ns3-applications"
 if ! pkg-config --exists $NS3_MODS 2>/dev/null; then
@@ -276,6 +319,8 @@ target sim_mem_total_mb '<=' 2000
 target sim_vs_ns3_ratio '>=' 10
 target sweep_shard_overhead '<=' 1.05
 target lin_check_ops_per_s '>=' 200000
+target determinism_check_overhead '<=' 2.1
+target shrink_kv_s '<=' 30
 if [ -s "$SKIPS" ]; then
   echo
   awk '!seen[$0]++' "$SKIPS"

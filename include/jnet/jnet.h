@@ -259,6 +259,11 @@ JNET_EXTERN int jnet_run_until(jnet_loop *l, double deadline);
  * do, 0 when the loop is idle, or a negative code. */
 JNET_EXTERN int jnet_run_once(jnet_loop *l);
 
+/* How many fibers of the loop have not finished (running, runnable or
+ * waiting); 0 for NULL. After jnet_run, a count above 0 means fibers are
+ * left waiting on something that can never complete. */
+JNET_EXTERN size_t jnet_loop_fibers(const jnet_loop *l);
+
 /* Suspend the calling fiber for `seconds` (<= 0: yield one turn and never
  * deliver a jnet_cancel). A positive wait shorter than the clock's tick
  * (1 ns on both backends) waits one tick: the clock always moves.
