@@ -2,7 +2,7 @@
 BUILD ?= build
 JOBS  ?= $(shell nproc)
 PKGS  := build-essential cmake pkg-config libuv1-dev check libpcap-dev \
-         tshark libxml2-utils parallel valgrind
+         tshark libxml2-utils parallel valgrind redis-server python3
 SAN_PKGS := clang libclang-rt-14-dev
 
 .PHONY: all deps install-pkgs build test demo bench sanitize valgrind clean

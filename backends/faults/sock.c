@@ -61,6 +61,14 @@ static size_t pace_bytes(uint64_t bps) {
 
 static uint64_t max64(uint64_t a, uint64_t b) { return a > b ? a : b; }
 
+/* The next free time after sending n bytes at bps: a token bucket one
+ * segment deep, so a late timer does not lower the rate. */
+static uint64_t pace_after(uint64_t free_ns, uint64_t now, uint64_t bps,
+                           size_t n) {
+  uint64_t base = free_ns + PACE_NS >= now ? free_ns : now - PACE_NS;
+  return base + pace_ns(bps, n);
+}
+
 /* ---- 1. Lifecycle ------------------------------------------------------------ */
 
 static void rx_fire(jnet__ftimer *t);
@@ -402,7 +410,7 @@ static void rx_deliver(jnet_bsock *s, jnet_req *req) {
   req->result = (ssize_t)n;
   uint64_t now = jnet__faults_now(s->f);
   if (p->link.bandwidth_bps > 0)
-    s->rx_free_ns = max64(s->rx_free_ns, now) + pace_ns(p->link.bandwidth_bps, n);
+    s->rx_free_ns = pace_after(s->rx_free_ns, now, p->link.bandwidth_bps, n);
   s->rxq_bytes -= s->type == JNET_DATAGRAM ? c->len : n;
   if (s->type == JNET_DATAGRAM || c->off == c->len) {
     s->rxq = c->next;
@@ -637,7 +645,7 @@ static void tx_sent(jnet_bsock *s, ssize_t result) {
   uint64_t now = jnet__faults_now(s->f);
   const jnet_fault_params *p = rule_of(s, c->has_addr ? &c->addr : NULL);
   if (p->link.bandwidth_bps > 0)
-    s->tx_free_ns = max64(s->tx_free_ns, now) + pace_ns(p->link.bandwidth_bps, n);
+    s->tx_free_ns = pace_after(s->tx_free_ns, now, p->link.bandwidth_bps, n);
   if (c->off == c->len) {
     s->txq = c->next;
     jnet__free(c);
