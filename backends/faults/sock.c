@@ -788,8 +788,13 @@ static int wr_start(const jnet_backend *b, jnet_bsock *s, jnet_req *req,
     return 1;
   }
   const jnet_fault_params *p = rule_of(s, to ? &req->addr : NULL);
-  if (quiet(p) && s->txq == NULL && !s->tx_inflight)
-    return tx_direct(s, req, to);
+  if (quiet(p) && s->txq == NULL && !s->tx_inflight) {
+    if (tx_direct(s, req, to))
+      return 1;
+    s->wr = req;
+    req->owner_ = s;
+    return 0;
+  }
   err = tx_queue(s, p, req, to);
   if (err < 0) {
     req->result = err;

@@ -159,6 +159,43 @@ START_TEST(no_rule_passes_bytes_through) {
 }
 END_TEST
 
+/* A write too big for the socket buffers parks in the inner backend and
+ * completes later (a reader drains the echo meanwhile). */
+#define BIG_WRITE (4 * 1024 * 1024)
+
+static void drain(void *arg) {
+  jnet_stream c = *(jnet_stream *)arg;
+  jnet_buf b;
+  jnet_buf_init(&b);
+  X.rc[3] = (int)jnet_chunk(c, BIG_WRITE, &b, 10.0);
+  jnet_buf_free(&b);
+  X.rc[4] = 1;
+}
+
+static void c_big_write(void *arg) {
+  (void)arg;
+  static jnet_stream c;
+  X.rc[0] = dial(&c);
+  if (X.rc[0] < 0)
+    return;
+  char *big = calloc(1, BIG_WRITE);
+  jnet_go(NULL, drain, &c);
+  X.rc[1] = jnet_write(c, big, BIG_WRITE, 10.0);
+  free(big);
+  for (int i = 0; i < 1000 && !X.rc[4]; i++)
+    jnet_sleep(0.01);
+  jnet_close(c);
+}
+
+START_TEST(no_rule_big_write_parks_then_completes) {
+  run_with(c_big_write);
+  ck_assert_int_eq(X.rc[0], 0);
+  ck_assert_int_eq(X.rc[1], 0);
+  ck_assert_int_eq(X.rc[3], BIG_WRITE);
+  ck_assert_uint_eq(X.srv_bytes, BIG_WRITE);
+}
+END_TEST
+
 /* ---- latency ----------------------------------------------------------------- */
 
 static void c_latency(void *arg) {
@@ -547,6 +584,7 @@ static Suite *suite(void) {
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_set_timeout(tc, 30);
   tcase_add_test(tc, no_rule_passes_bytes_through);
+  tcase_add_test(tc, no_rule_big_write_parks_then_completes);
   tcase_add_test(tc, latency_delays_each_direction);
   tcase_add_test(tc, refuse_gives_econnrefused);
   tcase_add_test(tc, reset_after_bytes_gives_econnreset_both_ends);

@@ -18,6 +18,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -702,6 +703,12 @@ int proxy_run(proxy_opts *o) {
       fprintf(stderr, "jnet-proxy: %s: %s\n", o->pcap_path, strerror(-rc));
       return 1;
     }
+  }
+  /* thousands of pairs need two descriptors each */
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    (void)setrlimit(RLIMIT_NOFILE, &rl);
   }
   signal(SIGPIPE, SIG_IGN);
   signal(SIGINT, on_signal);
