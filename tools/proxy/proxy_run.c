@@ -104,7 +104,8 @@ static void cap(flow *fl, const flow *back, int proto, uint8_t flags,
     k.len = (uint32_t)n;
     (void)jnet__pcap_write(G.pcap, t, &k);
     fl->seq += (uint32_t)n + ((flags & (JNET__TCP_SYN | JNET__TCP_FIN)) ? 1 : 0);
-    data += n;
+    if (n > 0)
+      data += n;
     len -= n;
   } while (len > 0);
 }
