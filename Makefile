@@ -4,7 +4,8 @@ JOBS  ?= $(shell nproc)
 # libsystemd-dev: `pkg-config --static jnet` reaches libpcap's private
 # dependencies (dbus-1, then systemd); the consumer test links that way.
 PKGS  := build-essential cmake pkg-config libuv1-dev check libpcap-dev \
-         tshark libxml2-utils parallel valgrind libsystemd-dev
+         tshark libxml2-utils parallel valgrind libsystemd-dev \
+         redis-server python3
 SAN_PKGS := clang libclang-rt-14-dev
 
 PREFIX ?= /usr/local

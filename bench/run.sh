@@ -134,6 +134,14 @@ paired_ratio echo_vs_libuv_ratio echo_rtt_per_s libuv_echo_rtt_per_s
 paired_ratio throughput_vs_libuv_ratio throughput_mb_s libuv_throughput_mb_s
 collapse
 
+# ---- jnet-proxy: no faults against direct, in one run ---------------------------
+PROXY_BIN=$BUILD/jnet-proxy
+if [ -x "$PROXY_BIN" ]; then
+  collect proxy "$BIN/proxy_bench" "$PROXY_BIN" $SECS $ROUNDS
+else
+  skip proxy_echo_vs_direct_ratio "jnet-proxy not built"
+fi
+
 # ---- the simulated network -----------------------------------------------------
 collect sim_udp "$BIN/sim_udp_bench" --datagrams $UDP_N --trials $SIM_TRIALS
 collect sim_udp_pcap "$BIN/sim_udp_bench" --datagrams $UDP_N \
