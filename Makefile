@@ -5,7 +5,7 @@ PKGS  := build-essential cmake pkg-config libuv1-dev check libpcap-dev \
          tshark libxml2-utils parallel valgrind
 SAN_PKGS := clang libclang-rt-14-dev
 
-.PHONY: all deps install-pkgs build test demo bench sanitize valgrind clean
+.PHONY: all deps install-pkgs build test test-one demo bench sanitize valgrind clean
 
 all: build
 
@@ -36,6 +36,10 @@ build: deps $(BUILD)/CMakeCache.txt
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# One Check test by name, in every suite that has it: make test-one T=<name>
+test-one: build
+	@sh tests/check/run_one.sh $(BUILD) '$(T)'
 
 demo: build
 	@./tools/jsim_demo.sh $(BUILD)
