@@ -59,3 +59,5 @@ clean:
 
 # valgrind, fuzz, lint
 -include mk/hardening.mk
+# coverage, mutate
+-include mk/quality.mk
