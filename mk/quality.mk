@@ -4,7 +4,9 @@
 #                  (allocation-failure sweep included; bench-guard left out:
 #                  it counts instructions, which --coverage inflates), an
 #                  lcov/genhtml report in build-cov/coverage/index.html and
-#                  line + branch coverage per directory on stdout
+#                  line + branch coverage per directory on stdout; the
+#                  programs link tests/coverage/gcov_exit.c so that children
+#                  leaving with _exit (jnet-sim's per-seed runs) count
 #   make mutate    tests/mutation/mutate.py over api/ backends/ sim/ tools/
 #                  (MUTATE_ARGS="--sample 60 --seed 1" for a quick run);
 #                  score in build/mutation/score.tsv
@@ -18,9 +20,11 @@ MUTATE_ARGS ?=
 
 coverage: deps
 	@$(MAKE) --no-print-directory install-pkgs WANT="lcov"
+	mkdir -p $(COV_BUILD)
+	cc -O0 -c tests/coverage/gcov_exit.c -o $(COV_BUILD)/gcov_exit.o
 	cmake -S . -B $(COV_BUILD) -DCMAKE_BUILD_TYPE=Debug -DJNET_SIM=ON \
 	  "-DCMAKE_C_FLAGS=--coverage -O0" \
-	  -DCMAKE_EXE_LINKER_FLAGS=--coverage \
+	  "-DCMAKE_EXE_LINKER_FLAGS=--coverage -Wl,--wrap=_exit $(abspath $(COV_BUILD))/gcov_exit.o" \
 	  -DCMAKE_SHARED_LINKER_FLAGS=--coverage
 	cmake --build $(COV_BUILD) -j $(COV_JOBS)
 	find $(COV_BUILD) -name '*.gcda' -delete

@@ -1,9 +1,13 @@
-/* test_props_uv.c — what "timeout <= 0" forbids on real sockets: each call
- * with nothing ready returns JNET_ETIMEDOUT before any other fiber runs
- * (the sim suite also checks that no virtual time passes). */
+/* test_props_uv.c — properties on real sockets: what "timeout <= 0"
+ * forbids (each call with nothing ready returns JNET_ETIMEDOUT before any
+ * other fiber runs; the sim suite also checks that no virtual time
+ * passes), and the 65,507-byte datagram limit, which is IP's and not a unix
+ * socket's. */
 #include <check.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "jnet.h"
 #include "jnet_check.h"
@@ -84,9 +88,66 @@ START_TEST(timeout_zero_returns_before_any_other_fiber_runs) {
 }
 END_TEST
 
+/* A unix datagram bigger than any UDP one goes through whole, as Linux
+ * lets it (the limit is the socket buffer, not IP's 65,507 bytes). */
+#define BIG_DGRAM 70000
+
+typedef struct big_run {
+  char path[64];
+  long sent, got;
+  int same;
+} big_run;
+
+static void big_dgram_main(void *arg) {
+  big_run *r = arg;
+  jnet_stream rx, tx;
+  r->sent = r->got = -1;
+  if (jnet_listen(JNET_UNIX, r->path, JNET_DATAGRAM, &rx) < 0)
+    return;
+  char *p = malloc(BIG_DGRAM);
+  jnet_buf b;
+  jnet_buf_init(&b);
+  for (int i = 0; p != NULL && i < BIG_DGRAM; i++)
+    p[i] = (char)(i * 7 + 1);
+  /* the sender: an unbound unix datagram socket made by connect */
+  if (p != NULL &&
+      jnet_connect(JNET_UNIX, r->path, JNET_DATAGRAM, NULL, NULL, &tx) == 0) {
+    r->sent = jnet_write(tx, p, BIG_DGRAM, 5.0);
+    r->got = jnet_recv_from(rx, BIG_DGRAM + 10, &b, 5.0, NULL);
+    r->same = r->got == BIG_DGRAM && memcmp(b.data, p, BIG_DGRAM) == 0;
+    jnet_close(tx);
+  }
+  jnet_buf_free(&b);
+  free(p);
+  jnet_close(rx);
+}
+
+START_TEST(unix_datagram_over_the_udp_limit_arrives_whole) {
+  static big_run r;
+  memset(&r, 0, sizeof r);
+  snprintf(r.path, sizeof r.path, "/tmp/jnet-props-%d.sock", (int)getpid());
+  unlink(r.path);
+  const jnet_backend *be = jnet_backend_uv();
+  ck_assert_ptr_nonnull(be);
+  jnet_loop *l;
+  ck_assert_int_eq(jnet_loop_new(&l, be), 0);
+  ck_assert_int_eq(jnet_go(l, big_dgram_main, &r), 0);
+  ck_assert_int_eq(jnet_run(l), 0);
+  ck_assert_int_eq(jnet_run_once(l), 0);
+  jnet_loop_free(l);
+  jnet_backend_free(be);
+  unlink(r.path);
+  ck_assert_msg(r.sent == 0, "write of %d bytes: %ld (%s)", BIG_DGRAM, r.sent,
+                jnet_err_name((int)r.sent));
+  ck_assert_int_eq(r.got, BIG_DGRAM);
+  ck_assert(r.same);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("properties-uv");
   jc_defaults(30, NULL, NULL);
   JC_TEST(s, timeout_zero_returns_before_any_other_fiber_runs);
+  JC_TEST(s, unix_datagram_over_the_udp_limit_arrives_whole);
   return jc_run(s);
 }
