@@ -11,7 +11,7 @@ SAN_PKGS := clang libclang-rt-14-dev
 PREFIX ?= /usr/local
 
 .PHONY: all deps install-pkgs build test demo bench sanitize valgrind clean \
-        install package package-test
+        install package package-test test-one
 
 all: build
 
@@ -69,6 +69,10 @@ package-test: package
 	  rc=$$?; apt-get purge -y -qq libjnet0 libjnet-dev jnet-tools \
 	  >$(BUILD)/package-purge.log 2>&1; exit $$rc
 
+# One Check test by name, in every suite that has it: make test-one T=<name>
+test-one: build
+	@sh tests/check/run_one.sh $(BUILD) '$(T)'
+
 demo: build
 	@./tools/jsim_demo.sh $(BUILD)
 
@@ -90,3 +94,5 @@ clean:
 
 # valgrind, fuzz, lint
 -include mk/hardening.mk
+# coverage, mutate
+-include mk/quality.mk

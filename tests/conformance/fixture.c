@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "jnet_check.h"
 #if CONF_SIM
 #include <jnet/jnet_sim.h>
 #endif
@@ -249,10 +250,9 @@ void conf_fill(char *p, size_t n, uint32_t seed) {
 }
 
 void conf_add(Suite *s, const char *name, const TTest *test) {
-  TCase *tc = tcase_create(name);
+  TCase *tc = jc_case(s, name);
   tcase_set_timeout(tc, 20);
   tcase_add_test(tc, test);
-  suite_add_tcase(s, tc);
 }
 
 #if CONF_SIM

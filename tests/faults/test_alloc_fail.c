@@ -17,6 +17,7 @@
 
 #include <jnet/jnet.h>
 #include <jnet/jnet_sim.h>
+#include "jnet_check.h"
 
 /* ---- the failing allocator -------------------------------------------- */
 
@@ -234,16 +235,10 @@ END_TEST
 
 int main(void) {
   Suite *s = suite_create("faults");
-  TCase *tc = tcase_create("alloc");
-  tcase_set_timeout(tc, 120);
-  tcase_add_test(tc, replace_allocator_rejects_null);
-  tcase_add_test(tc, sim_echo_survives_each_failed_allocation_once);
-  tcase_add_test(tc, sim_echo_survives_allocation_failing_from_n_on);
-  tcase_add_test(tc, uv_echo_survives_each_failed_allocation_once);
-  suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? 0 : 1;
+  jc_defaults(120, NULL, NULL);
+  JC_TEST(s, replace_allocator_rejects_null);
+  JC_TEST(s, sim_echo_survives_each_failed_allocation_once);
+  JC_TEST(s, sim_echo_survives_allocation_failing_from_n_on);
+  JC_TEST(s, uv_echo_survives_each_failed_allocation_once);
+  return jc_run(s);
 }

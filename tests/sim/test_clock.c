@@ -88,7 +88,7 @@ START_TEST(max_time_limit_stops_the_run) {
   ck_assert_int_eq(rc, JNET_ETIMEDOUT);
   ck_assert_int_eq(c.r[1], 0); /* the sleeper never woke */
   ck_assert_uint_eq(jnet_sim_now_ns(c.w->sim), 10 * JNET_SIM_S);
-  st_free(c.w);
+  st_free_stopped(c.w);
 }
 END_TEST
 
@@ -109,7 +109,7 @@ START_TEST(max_events_limit_stops_the_run) {
   ck_assert_uint_eq(st.events, 100);
   ck_assert_int_eq(reschedules, 100);
   ck_assert_uint_eq(jnet_sim_now_ns(w->sim), 99 * JNET_SIM_MS);
-  st_free(w);
+  st_free_stopped(w);
 }
 END_TEST
 
@@ -179,15 +179,13 @@ END_TEST
 
 static Suite *suite(void) {
   Suite *s = suite_create("sim-clock");
-  TCase *tc = tcase_create("clock");
-  tcase_set_timeout(tc, 30);
-  tcase_add_test(tc, hour_long_timeout_completes_in_milliseconds);
-  tcase_add_test(tc, at_callbacks_run_in_time_then_insertion_order);
-  tcase_add_test(tc, max_time_limit_stops_the_run);
-  tcase_add_test(tc, max_events_limit_stops_the_run);
-  tcase_add_test(tc, sleep_shorter_than_a_tick_moves_the_clock);
-  tcase_add_test(tc, max_events_counts_fiber_resumptions);
-  suite_add_tcase(s, tc);
+  jc_defaults(30, NULL, NULL);
+  JC_TEST(s, hour_long_timeout_completes_in_milliseconds);
+  JC_TEST(s, at_callbacks_run_in_time_then_insertion_order);
+  JC_TEST(s, max_time_limit_stops_the_run);
+  JC_TEST(s, max_events_limit_stops_the_run);
+  JC_TEST(s, sleep_shorter_than_a_tick_moves_the_clock);
+  JC_TEST(s, max_events_counts_fiber_resumptions);
   return s;
 }
 
