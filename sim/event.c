@@ -85,10 +85,6 @@ int jnet__ev_schedule(jnet__sim *sim, jnet__event *ev, uint64_t t_ns) {
   return 0;
 }
 
-jnet__event *jnet__ev_peek(jnet__sim *sim) {
-  return sim->heap.n ? sim->heap.v[0] : NULL;
-}
-
 jnet__event *jnet__ev_pop(jnet__sim *sim) {
   jnet__heap *h = &sim->heap;
   if (h->n == 0)

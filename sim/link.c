@@ -106,10 +106,6 @@ jnet__link *jnet__link_get(jnet__sim *sim, uint32_t from, uint32_t to) {
   return sim->hosts[from]->last_link = l;
 }
 
-const jnet_link_params *jnet__link_params(jnet__sim *sim, jnet__link *l) {
-  return l->own_params ? &l->p : &sim->defaults;
-}
-
 uint32_t jnet__mtu(jnet__sim *sim, uint32_t from, uint32_t to) {
   if (from == to)
     return 65536;
@@ -148,6 +144,12 @@ void jnet_link_params_default(jnet_link_params *p) {
   p->mtu = 1500;
 }
 
+int jnet__params_plain(const jnet_link_params *p) {
+  return p->jitter_ns == 0 && p->loss == 0 && p->ge_p == 0 &&
+         p->duplicate == 0 && p->reorder == 0 && p->corrupt == 0 &&
+         p->bandwidth_bps == 0;
+}
+
 static int check_params(const jnet_link_params *p) {
   const double probs[] = {p->loss, p->ge_p, p->ge_r, p->ge_loss_bad,
                           p->duplicate, p->reorder, p->corrupt};
@@ -170,6 +172,7 @@ int jnet_sim_link_oneway(jnet_sim *sim, jnet_node *from, jnet_node *to,
     return JNET_ENOMEM;
   l->p = *p;
   l->own_params = 1;
+  l->plain = jnet__params_plain(p);
   jnet__trace_note(sim, JNET__TR_FAULT, from, "link >%s latency=%llu loss=%g",
                    to->name, (unsigned long long)p->latency_ns, p->loss);
   return 0;
@@ -181,6 +184,7 @@ int jnet_sim_link(jnet_sim *sim, jnet_node *a, jnet_node *b,
     return JNET_EINVAL;
   if (b == NULL) { /* the default link; `a` does not matter */
     sim->defaults = *p;
+    sim->defaults_plain = jnet__params_plain(p);
     return 0;
   }
   if (a == NULL || a == b)
@@ -202,7 +206,7 @@ int jnet_sim_link_get(jnet_sim *sim, jnet_node *from, jnet_node *to,
 
 /* ---- The wire ------------------------------------------------------------------ */
 
-uint32_t jnet__wire_bytes(const jnet__spkt *p, uint32_t mtu) {
+static inline uint32_t wire_bytes(const jnet__spkt *p, uint32_t mtu) {
   uint32_t ip = p->family == AF_INET6 ? 40 : 20;
   if (p->proto == JNET__P_UDP || p->proto == JNET__P_UDGRAM) {
     uint32_t total = 8 + p->len;
@@ -253,14 +257,27 @@ static int is_dgram(const jnet__spkt *p) {
   return p->proto == JNET__P_UDP || p->proto == JNET__P_UDGRAM;
 }
 
+/* The host owning p's destination address, or NULL. Addresses never move
+ * between hosts, so each host remembers the last one it found. */
+static jnet_node *route(jnet__sim *sim, jnet_node *from, const jnet__spkt *p) {
+  if (from->route_dst.family == p->dst.family &&
+      jnet__ip_eq(p->dst.family, from->route_dst.ip, p->dst.ip))
+    return sim->hosts[from->route_to];
+  jnet_node *to = jnet__host_has_ip(from, p->dst.family, p->dst.ip)
+                      ? from
+                      : jnet__host_by_ip(sim, p->dst.family, p->dst.ip);
+  if (to != NULL) {
+    from->route_dst.family = p->dst.family;
+    memcpy(from->route_dst.ip, p->dst.ip, 16);
+    from->route_to = to->id;
+  }
+  return to;
+}
+
 void jnet__net_send(jnet__sim *sim, jnet__spkt *p, int to_known) {
   jnet_node *from = sim->hosts[p->from];
   if (!to_known) {
-    jnet_node *to = NULL;
-    if (jnet__host_has_ip(from, p->dst.family, p->dst.ip))
-      to = from;
-    else
-      to = jnet__host_by_ip(sim, p->dst.family, p->dst.ip);
+    jnet_node *to = route(sim, from, p);
     if (to == NULL) {
       sim->stats.packets_sent++;
       jnet__capture_pkt(sim, p);
@@ -272,17 +289,20 @@ void jnet__net_send(jnet__sim *sim, jnet__spkt *p, int to_known) {
   jnet__link *l = NULL;
   uint32_t mtu = 65536;
   if (p->to != p->from) {
-    l = jnet__link_get(sim, p->from, p->to);
+    l = from->last_link;
+    if (l == NULL || l->to != p->to)
+      l = jnet__link_get(sim, p->from, p->to);
     if (l == NULL) {
       drop(sim, p, "nomem");
       return;
     }
     mtu = jnet__link_params(sim, l)->mtu;
   }
-  uint32_t wire = jnet__wire_bytes(p, mtu);
+  uint32_t wire = wire_bytes(p, mtu);
   sim->stats.packets_sent++;
   sim->stats.bytes_sent += wire;
-  jnet__capture_pkt(sim, p);
+  if (sim->pcap != NULL)
+    jnet__capture_pkt(sim, p);
   jnet__trace_pkt(sim, JNET__TR_SEND, NULL, p);
   if (p->to == p->from) { /* loopback: ~0 latency, never lost */
     p->ev.kind = JNET__EV_PKT;
@@ -293,6 +313,13 @@ void jnet__net_send(jnet__sim *sim, jnet__spkt *p, int to_known) {
   const jnet_link_params *lp = jnet__link_params(sim, l);
   if (l->partitioned) {
     drop(sim, p, "partition");
+    return;
+  }
+  if ((l->own_params ? l->plain : sim->defaults_plain) && !l->ge_bad &&
+      !l->clogged) { /* what the general path does, without its tests */
+    p->ev.kind = JNET__EV_PKT;
+    if (jnet__ev_schedule(sim, &p->ev, sim->now_ns + lp->latency_ns) < 0)
+      drop(sim, p, "nomem");
     return;
   }
   /* Loss: one draw per IP fragment. */
@@ -417,7 +444,7 @@ static int set_clog(jnet__sim *sim, jnet_node *a, jnet_node *b, int on) {
     l->clog_head = l->clog_tail = NULL;
     while (p != NULL) {
       jnet__spkt *next = p->next;
-      transmit(sim, l, p, jnet__wire_bytes(p, jnet__link_params(sim, l)->mtu));
+      transmit(sim, l, p, wire_bytes(p, jnet__link_params(sim, l)->mtu));
       p = next;
     }
   }

@@ -16,6 +16,7 @@ int jnet_sim_new(jnet_sim **out, uint64_t seed) {
   sim->seed = seed;
   sim->fingerprint = 0xcbf29ce484222325ull;
   jnet_link_params_default(&sim->defaults);
+  sim->defaults_plain = jnet__params_plain(&sim->defaults);
   *out = sim;
   return 0;
 }
@@ -128,7 +129,7 @@ int jnet_sim_restart(jnet_sim *sim, jnet_node *host) {
 /* ---- Running ------------------------------------------------------------------ */
 
 /* Deliver an arrived packet to its protocol. */
-void jnet__deliver(jnet__sim *sim, jnet__spkt *p) {
+static inline void deliver(jnet__sim *sim, jnet__spkt *p) {
   jnet_node *to = sim->hosts[p->to];
   if (!to->up) {
     sim->stats.packets_dropped++;
@@ -172,7 +173,7 @@ void jnet__sim_flush_ready(jnet__sim *sim) {
 static void dispatch(jnet__sim *sim, jnet__event *e) {
   switch (e->kind) {
   case JNET__EV_PKT:
-    jnet__deliver(sim, (jnet__spkt *)e);
+    deliver(sim, (jnet__spkt *)e);
     break;
   case JNET__EV_TCP: {
     jnet__sock *s =
@@ -196,7 +197,8 @@ static void dispatch(jnet__sim *sim, jnet__event *e) {
 
 int jnet__sim_run(jnet__sim *sim, uint64_t deadline_ns, int block) {
   uint64_t done0 = sim->completions;
-  jnet__sim_flush_ready(sim);
+  if (sim->ready_head != NULL)
+    jnet__sim_flush_ready(sim);
   if (!block)
     deadline_ns = sim->now_ns;
   for (;;) {
@@ -232,6 +234,7 @@ int jnet__sim_run(jnet__sim *sim, uint64_t deadline_ns, int block) {
       sim->now_ns = e->t_ns;
     sim->stats.events++;
     dispatch(sim, e);
-    jnet__sim_flush_ready(sim);
+    if (sim->ready_head != NULL)
+      jnet__sim_flush_ready(sim);
   }
 }
