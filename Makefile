@@ -4,6 +4,8 @@ JOBS  ?= $(shell nproc)
 PKGS  := build-essential cmake pkg-config libuv1-dev check libpcap-dev \
          tshark libxml2-utils parallel valgrind
 SAN_PKGS := clang libclang-rt-14-dev
+# the peers make bench compares against (bench/run.sh: sim_vs_ns3_ratio)
+BENCH_PKGS := libns3-dev g++
 
 .PHONY: all deps install-pkgs build test demo bench sanitize valgrind clean
 
@@ -41,6 +43,7 @@ demo: build
 	@./tools/jsim_demo.sh $(BUILD)
 
 bench: build
+	@$(MAKE) --no-print-directory install-pkgs WANT="$(BENCH_PKGS)"
 	@./bench/run.sh $(BUILD)
 
 sanitize: deps

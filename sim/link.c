@@ -82,16 +82,30 @@ static uint64_t link_hash(const void *o) {
   return link_key(l->from, l->to);
 }
 
-jnet__link *jnet__link_get(jnet__sim *sim, uint32_t from, uint32_t to) {
-  jnet__link *last = sim->hosts[from]->last_link;
+/* The link from -> to if it exists yet. A pair without faults on plain
+ * default parameters never needs one: its packets draw nothing. */
+static jnet__link *link_find(jnet__sim *sim, uint32_t from, uint32_t to) {
+  jnet_node *h = sim->hosts[from];
+  jnet__link *last = h->last_link;
   if (last != NULL && last->to == to)
     return last;
-  uint64_t h = link_key(from, to);
-  for (jnet__link *l = jnet__htab_first(&sim->links, h); l != NULL;
-       l = l->hnext)
+  if (h->nolink_to == to + 1 && h->nolink_n == sim->links.n)
+    return NULL; /* looked for already, and no link was made since */
+  for (jnet__link *l = jnet__htab_first(&sim->links, link_key(from, to));
+       l != NULL; l = l->hnext)
     if (l->from == from && l->to == to)
-      return sim->hosts[from]->last_link = l;
-  jnet__link *l = jnet__calloc(1, sizeof *l);
+      return h->last_link = l;
+  h->nolink_to = to + 1;
+  h->nolink_n = sim->links.n;
+  return NULL;
+}
+
+jnet__link *jnet__link_get(jnet__sim *sim, uint32_t from, uint32_t to) {
+  jnet__link *l = link_find(sim, from, to);
+  if (l != NULL)
+    return l;
+  uint64_t h = link_key(from, to);
+  l = jnet__calloc(1, sizeof *l);
   if (l == NULL)
     return NULL;
   l->from = from;
@@ -109,7 +123,7 @@ jnet__link *jnet__link_get(jnet__sim *sim, uint32_t from, uint32_t to) {
 uint32_t jnet__mtu(jnet__sim *sim, uint32_t from, uint32_t to) {
   if (from == to)
     return 65536;
-  jnet__link *l = jnet__link_get(sim, from, to);
+  jnet__link *l = link_find(sim, from, to);
   return l ? jnet__link_params(sim, l)->mtu : sim->defaults.mtu;
 }
 
@@ -124,6 +138,7 @@ void jnet__links_free(jnet__sim *sim) {
         jnet__free(p->data);
         jnet__free(p);
       }
+      jnet__free(l->own);
       jnet__free(l);
       l = next;
     }
@@ -170,9 +185,10 @@ int jnet_sim_link_oneway(jnet_sim *sim, jnet_node *from, jnet_node *to,
   jnet__link *l = jnet__link_get(sim, from->id, to->id);
   if (l == NULL)
     return JNET_ENOMEM;
-  l->p = *p;
-  l->own_params = 1;
-  l->plain = jnet__params_plain(p);
+  if (l->own == NULL && (l->own = jnet__malloc(sizeof *l->own)) == NULL)
+    return JNET_ENOMEM;
+  *l->own = *p;
+  l->plain = (uint8_t)jnet__params_plain(p);
   jnet__trace_note(sim, JNET__TR_FAULT, from, "link >%s latency=%llu loss=%g",
                    to->name, (unsigned long long)p->latency_ns, p->loss);
   return 0;
@@ -197,10 +213,8 @@ int jnet_sim_link_get(jnet_sim *sim, jnet_node *from, jnet_node *to,
                       jnet_link_params *out) {
   if (sim == NULL || from == NULL || to == NULL || out == NULL || from == to)
     return JNET_EINVAL;
-  jnet__link *l = jnet__link_get(sim, from->id, to->id);
-  if (l == NULL)
-    return JNET_ENOMEM;
-  *out = *jnet__link_params(sim, l);
+  jnet__link *l = link_find(sim, from->id, to->id);
+  *out = l != NULL ? *jnet__link_params(sim, l) : sim->defaults;
   return 0;
 }
 
@@ -289,14 +303,13 @@ void jnet__net_send(jnet__sim *sim, jnet__spkt *p, int to_known) {
   jnet__link *l = NULL;
   uint32_t mtu = 65536;
   if (p->to != p->from) {
-    l = from->last_link;
-    if (l == NULL || l->to != p->to)
-      l = jnet__link_get(sim, p->from, p->to);
-    if (l == NULL) {
+    l = link_find(sim, p->from, p->to);
+    if (l == NULL && !sim->defaults_plain &&
+        (l = jnet__link_get(sim, p->from, p->to)) == NULL) {
       drop(sim, p, "nomem");
       return;
     }
-    mtu = jnet__link_params(sim, l)->mtu;
+    mtu = l != NULL ? jnet__link_params(sim, l)->mtu : sim->defaults.mtu;
   }
   uint32_t wire = wire_bytes(p, mtu);
   sim->stats.packets_sent++;
@@ -310,12 +323,18 @@ void jnet__net_send(jnet__sim *sim, jnet__spkt *p, int to_known) {
       drop(sim, p, "nomem");
     return;
   }
+  if (l == NULL) { /* plain defaults and no faults: only the latency */
+    p->ev.kind = JNET__EV_PKT;
+    if (jnet__ev_schedule(sim, &p->ev, sim->now_ns + sim->defaults.latency_ns) < 0)
+      drop(sim, p, "nomem");
+    return;
+  }
   const jnet_link_params *lp = jnet__link_params(sim, l);
   if (l->partitioned) {
     drop(sim, p, "partition");
     return;
   }
-  if ((l->own_params ? l->plain : sim->defaults_plain) && !l->ge_bad &&
+  if ((l->own != NULL ? l->plain : sim->defaults_plain) && !l->ge_bad &&
       !l->clogged) { /* what the general path does, without its tests */
     p->ev.kind = JNET__EV_PKT;
     if (jnet__ev_schedule(sim, &p->ev, sim->now_ns + lp->latency_ns) < 0)

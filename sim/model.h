@@ -157,20 +157,22 @@ struct jnet_node {
   uint16_t next_ip_id;
   jnet__sock *socks; /* every socket of the host (sock->host_next) */
   struct jnet__link *last_link; /* the link it sent on last (a cache) */
+  uint32_t nolink_to, nolink_n; /* no link to host nolink_to - 1 while the
+                                   sim has nolink_n links (a cache) */
   jnet__hostaddr route_dst;     /* the last destination sent to (a cache; */
   uint32_t route_to;            /* family 0: none) and the host owning it */
   struct jnet_node *name_next;  /* chain in sim->host_names */
 };
 
-/* One direction of a link, created on first use. */
+/* One direction of a link, created on first use. Small: a world of many
+ * hosts has many of them. */
 typedef struct jnet__link {
   uint32_t from, to;          /* host ids */
-  int own_params;             /* else the sim's default applies */
-  int plain;                  /* own p is plain (jnet__params_plain) */
-  jnet_link_params p;
+  jnet_link_params *own;      /* its own parameters; NULL: the sim's default */
+  uint8_t plain;              /* *own is plain (jnet__params_plain) */
+  uint8_t ge_bad;             /* Gilbert-Elliott state */
+  uint8_t partitioned, clogged;
   jnet__rng rng;
-  int ge_bad;                 /* Gilbert-Elliott state */
-  int partitioned, clogged;
   uint64_t busy_until_ns;     /* bandwidth: the transmitter is free then */
   struct jnet__pkt_s *clog_head, *clog_tail;
   struct jnet__link *hnext;
@@ -456,7 +458,7 @@ static inline jnet__event *jnet__ev_peek(jnet__sim *sim) {
 }
 static inline const jnet_link_params *jnet__link_params(jnet__sim *sim,
                                                         jnet__link *l) {
-  return l->own_params ? &l->p : &sim->defaults;
+  return l->own != NULL ? l->own : &sim->defaults;
 }
 static inline uint64_t jnet__port_key(uint32_t host, int proto,
                                       uint16_t port) {
