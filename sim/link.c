@@ -319,13 +319,13 @@ void jnet__net_send(jnet__sim *sim, jnet__spkt *p, int to_known) {
   jnet__trace_pkt(sim, JNET__TR_SEND, NULL, p);
   if (p->to == p->from) { /* loopback: ~0 latency, never lost */
     p->ev.kind = JNET__EV_PKT;
-    if (jnet__ev_schedule(sim, &p->ev, sim->now_ns + LOOPBACK_NS) < 0)
+    if (jnet__ev_schedule_pkt(sim, p, LOOPBACK_NS) < 0)
       drop(sim, p, "nomem");
     return;
   }
   if (l == NULL) { /* plain defaults and no faults: only the latency */
     p->ev.kind = JNET__EV_PKT;
-    if (jnet__ev_schedule(sim, &p->ev, sim->now_ns + sim->defaults.latency_ns) < 0)
+    if (jnet__ev_schedule_pkt(sim, p, sim->defaults.latency_ns) < 0)
       drop(sim, p, "nomem");
     return;
   }
@@ -337,7 +337,7 @@ void jnet__net_send(jnet__sim *sim, jnet__spkt *p, int to_known) {
   if ((l->own != NULL ? l->plain : sim->defaults_plain) && !l->ge_bad &&
       !l->clogged) { /* what the general path does, without its tests */
     p->ev.kind = JNET__EV_PKT;
-    if (jnet__ev_schedule(sim, &p->ev, sim->now_ns + lp->latency_ns) < 0)
+    if (jnet__ev_schedule_pkt(sim, p, lp->latency_ns) < 0)
       drop(sim, p, "nomem");
     return;
   }

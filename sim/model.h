@@ -60,8 +60,15 @@ typedef struct jnet__event {
   uint8_t weak;     /* does not keep a run alive (persist, linger timers) */
 } jnet__event;
 
+/* A heap entry carries its event's key, so ordering never leaves the
+ * array (a 10,000-host world keeps thousands of events queued). */
+typedef struct jnet__hent {
+  uint64_t t_ns, seq;
+  jnet__event *ev;
+} jnet__hent;
+
 typedef struct jnet__heap {
-  jnet__event **v;
+  jnet__hent *v;
   uint32_t n, cap;
 } jnet__heap;
 
@@ -70,8 +77,21 @@ typedef struct jnet_sim jnet__sim;
 /* Queue ev at t_ns (replacing its earlier time if queued). 0 or ENOMEM. */
 int jnet__ev_schedule(jnet__sim *sim, jnet__event *ev, uint64_t t_ns);
 void jnet__ev_cancel(jnet__sim *sim, jnet__event *ev);
+/* The earliest event or NULL (jnet__ev_peek, inline after the sim), taking
+ * the event peek returned off the queue, and both at once. */
+jnet__event *jnet__ev_peek_lanes(jnet__sim *sim);
+void jnet__ev_take(jnet__sim *sim, jnet__event *e);
 jnet__event *jnet__ev_pop(jnet__sim *sim);
-/* jnet__ev_peek (the earliest event or NULL) is inline, after the sim. */
+
+/* Lanes: packets that arrive a fixed delay after now (a plain link's
+ * latency, loopback) are queued in order of arrival anyway, since the clock
+ * never goes back: a FIFO per delay keeps them sorted by (time, sequence)
+ * at O(1), and the queue's minimum is the least of the heap's root and the
+ * lanes' heads. jnet__ev_schedule_pkt (after the packet's definition) puts
+ * a packet in its lane once the queue is deep (a shallow heap is cheaper),
+ * or in the heap when all lanes hold other delays. */
+#define JNET__LANES 4
+#define JNET__IN_LANE UINT32_MAX /* jnet__event.idx of an event in a lane */
 
 /* ---- 3. Addresses (host.c) ------------------------------------------------ */
 
@@ -200,6 +220,10 @@ typedef struct jnet__pkt_s {
   uint32_t len, cap;
   uint8_t *data;
 } jnet__spkt;
+
+/* Queue p to arrive delay_ns from now; p->next links its lane. 0 or
+ * ENOMEM. */
+int jnet__ev_schedule_pkt(jnet__sim *sim, jnet__spkt *p, uint64_t delay_ns);
 
 jnet__spkt *jnet__pkt_alloc(jnet__sim *sim, uint32_t len);
 void jnet__pkt_free(jnet__sim *sim, jnet__spkt *p);
@@ -390,6 +414,11 @@ struct jnet_sim {
   uint64_t now_ns;
   uint64_t ev_seq;
   jnet__heap heap;
+  struct {
+    uint64_t delay_ns;
+    jnet__spkt *head, *tail; /* empty: head NULL */
+  } lanes[JNET__LANES];
+  uint32_t lane_n;      /* events in the lanes */
   uint32_t weak_n;      /* weak events in the heap */
   jnet_node **hosts;
   uint32_t nhosts, cap_hosts;
@@ -454,7 +483,13 @@ static inline void *jnet__htab_first(const jnet__htab *t, uint64_t h) {
 }
 /* Small helpers of the per-packet path, inline so that it pays no calls. */
 static inline jnet__event *jnet__ev_peek(jnet__sim *sim) {
-  return sim->heap.n ? sim->heap.v[0] : NULL;
+  if (sim->lane_n != 0)
+    return jnet__ev_peek_lanes(sim);
+  return sim->heap.n ? sim->heap.v[0].ev : NULL;
+}
+/* Events queued in all (heap and lanes). */
+static inline uint32_t jnet__ev_count(const jnet__sim *sim) {
+  return sim->heap.n + sim->lane_n;
 }
 static inline const jnet_link_params *jnet__link_params(jnet__sim *sim,
                                                         jnet__link *l) {

@@ -33,8 +33,15 @@ void jnet_sim_free(jnet_sim *sim) {
   for (uint32_t i = 0; i < sim->nhosts; i++)
     while (sim->hosts[i]->socks != NULL)
       jnet__sock_destroy(sim->hosts[i]->socks);
+  for (int k = 0; k < JNET__LANES; k++)
+    while (sim->lanes[k].head != NULL) {
+      jnet__spkt *p = sim->lanes[k].head;
+      sim->lanes[k].head = p->next;
+      jnet__free(p->data);
+      jnet__free(p);
+    }
   for (uint32_t i = 0; i < sim->heap.n; i++) {
-    jnet__event *e = sim->heap.v[i];
+    jnet__event *e = sim->heap.v[i].ev;
     if (e->kind == JNET__EV_PKT) {
       jnet__spkt *p = (jnet__spkt *)e;
       jnet__free(p->data);
@@ -205,7 +212,8 @@ int jnet__sim_run(jnet__sim *sim, uint64_t deadline_ns, int block) {
     if (sim->completions != done0)
       return 1;
     jnet__event *e = jnet__ev_peek(sim);
-    if (e != NULL && sim->heap.n == sim->weak_n && deadline_ns == NO_DEADLINE)
+    if (e != NULL && jnet__ev_count(sim) == sim->weak_n &&
+        deadline_ns == NO_DEADLINE)
       return 0; /* only timers nobody waits for (zero-window probes...) */
     uint64_t next = e ? e->t_ns : deadline_ns;
     if (next > deadline_ns)
@@ -229,7 +237,7 @@ int jnet__sim_run(jnet__sim *sim, uint64_t deadline_ns, int block) {
     }
     if (sim->max_events && sim->stats.events >= sim->max_events)
       return JNET_ETIMEDOUT;
-    jnet__ev_pop(sim);
+    jnet__ev_take(sim, e);
     if (e->t_ns > sim->now_ns)
       sim->now_ns = e->t_ns;
     sim->stats.events++;
