@@ -7,6 +7,8 @@ PKGS  := build-essential cmake pkg-config libuv1-dev check libpcap-dev \
          tshark libxml2-utils parallel valgrind libsystemd-dev \
          redis-server python3
 SAN_PKGS := clang libclang-rt-14-dev
+# the peers make bench compares against (bench/run.sh: sim_vs_ns3_ratio)
+BENCH_PKGS := libns3-dev g++
 
 PREFIX ?= /usr/local
 
@@ -77,6 +79,7 @@ demo: build
 	@./tools/jsim_demo.sh $(BUILD)
 
 bench: build
+	@$(MAKE) --no-print-directory install-pkgs WANT="$(BENCH_PKGS)"
 	@./bench/run.sh $(BUILD)
 
 sanitize: deps

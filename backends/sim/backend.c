@@ -55,6 +55,10 @@ static int try_op(jnet__sock *s, jnet_req *req) {
     r = jnet__sock_read(s, req->buf, req->len);
     break;
   case OP_RECV_FROM: {
+    if (jnet__dgram_would_block(s)) { /* most first tries find nothing */
+      r = JNET_EAGAIN;
+      break;
+    }
     socklen_t sl = 0; /* the sender goes straight into the request */
     memset(&req->addr, 0, sizeof req->addr);
     r = jnet__sock_recvfrom(s, req->buf, req->len, &req->addr.u.ss, &sl);
