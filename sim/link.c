@@ -214,7 +214,7 @@ uint32_t jnet__wire_bytes(const jnet__spkt *p, uint32_t mtu) {
   }
   if (p->proto == JNET__P_ICMP)
     return ip + 8 + 28;
-  return ip + 20 + (p->mss ? 4 : 0) + p->len;
+  return ip + 20 + (p->mss ? 4 : 0) + (p->wscale ? 4 : 0) + p->len;
 }
 
 static void drop(jnet__sim *sim, jnet__spkt *p, const char *why) {

@@ -234,6 +234,23 @@ START_TEST(shard_partition) {
 }
 END_TEST
 
+/* `host NAME ADDR tcp cubic|newreno` picks the host's congestion control;
+ * anything else after `tcp` is an error at that word. */
+START_TEST(host_tcp_option) {
+  jsim_scn *s = parse_ok("host a 192.0.2.1 tcp newreno\n"
+                         "host b 192.0.2.2 [2001:db8::2] tcp cubic\n"
+                         "host c 192.0.2.3\nrun a flaky\n");
+  ck_assert_str_eq(s->hosts[0].tcp_cc, "newreno");
+  ck_assert_int_eq(s->hosts[0].naddrs, 1);
+  ck_assert_str_eq(s->hosts[1].tcp_cc, "cubic");
+  ck_assert_int_eq(s->hosts[1].naddrs, 2);
+  ck_assert_str_eq(s->hosts[2].tcp_cc, "");
+  jsim_scn_free(s);
+  parse_err("host a 192.0.2.1 tcp reno\n", "t.scn:1:22:", "'reno'");
+  parse_err("host a 192.0.2.1 tcp\n", "t.scn:1:", "congestion control");
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("scenario-parse");
   TCase *tc = tcase_create("parse");
@@ -243,6 +260,7 @@ int main(void) {
   tcase_add_test(tc, ranges);
   tcase_add_test(tc, shard_parse);
   tcase_add_test(tc, shard_partition);
+  tcase_add_test(tc, host_tcp_option);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
