@@ -174,6 +174,7 @@ typedef struct jnet_sim_stats {
   uint64_t packets_delivered;
   uint64_t bytes_sent;      /* IP bytes */
   uint64_t retransmits;     /* TCP segments sent again */
+  uint64_t queue_drops;     /* of packets_dropped: a full bottleneck queue */
 } jnet_sim_stats;
 void jnet_sim_get_stats(const jnet_sim *sim, jnet_sim_stats *out);
 

@@ -234,6 +234,7 @@ static void transmit(jnet__sim *sim, jnet__link *l, jnet__spkt *p,
     uint64_t start = l->busy_until_ns > depart ? l->busy_until_ns : depart;
     double queued = (double)(start - depart) * (double)lp->bandwidth_bps / 8e9;
     if (queued + wire > (double)lp->queue_bytes && start > depart) {
+      sim->stats.queue_drops++;
       drop(sim, p, "queue");
       return;
     }

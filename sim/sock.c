@@ -399,6 +399,13 @@ int jnet__route_src(jnet__sock *s, const jnet__ep *dst, jnet__ep *src) {
   *src = s->local;
   if (!jnet__ip_is_any(src->family, src->ip))
     return 0;
+  if (jnet__ep_is_mapped(dst)) { /* ::ffff:a.b.c.d: IPv4 on the wire */
+    jnet__ep d4 = *dst;
+    jnet__ep_unmap(&d4);
+    int err = jnet__route_src(s, &d4, src);
+    jnet__ep_map(src);
+    return err;
+  }
   src->family = dst->family; /* an IPv6 socket talking to a mapped peer */
   jnet_node *h = s->host;
   if (jnet__ip_is_loopback(dst->family, dst->ip) ||

@@ -316,7 +316,10 @@ void jnet__tcp_output(jnet__sock *s) {
     if (unsent == 0)
       break;
     uint32_t wnd = s->snd_wnd > in_flight ? s->snd_wnd - in_flight : 0;
-    uint32_t cwnd = s->cwnd > in_flight ? s->cwnd - in_flight : 0;
+    uint32_t lim = s->cwnd;
+    if (!s->in_recovery && s->dupacks > 0 && s->dupacks < 3)
+      lim += s->dupacks * (uint32_t)s->mss; /* limited transmit (RFC 3042) */
+    uint32_t cwnd = lim > in_flight ? lim - in_flight : 0;
     uint32_t n = unsent < s->mss ? unsent : s->mss;
     if (n > wnd) {
       if (wnd == 0 || in_flight > 0) { /* sender SWS: wait for the ACK */
@@ -429,11 +432,14 @@ ssize_t jnet__tcp_read(jnet__sock *s, void *buf, size_t len) {
     uint32_t n = s->rcvbuf.len < len ? s->rcvbuf.len : (uint32_t)len;
     ring_peek(&s->rcvbuf, 0, buf, n);
     ring_consume(&s->rcvbuf, n);
-    /* Receiver SWS avoidance (RFC 1122): a window update only once the
-     * window opened by a segment or half the buffer. */
-    uint32_t step = s->mss < s->rcvbuf_max / 2 ? s->mss : s->rcvbuf_max / 2;
+    /* Receiver SWS avoidance (RFC 1122, as Linux's tcp_cleanup_rbuf): a
+     * window update only if what the peer may still send is at most half
+     * the buffer and the window at least doubled (and is a segment). */
+    uint32_t used = s->rcv_nxt - s->rcv_acked;
+    uint32_t left = s->rcv_wnd_sent > used ? s->rcv_wnd_sent - used : 0;
+    uint32_t now = adv_window(s, 0);
     if (s->state == JNET__ST_OPEN && !s->fin_rcvd &&
-        adv_window(s, 0) >= s->rcv_wnd_sent + step)
+        2 * left <= s->rcvbuf_max && now >= 2 * left && now >= s->mss)
       send_ack(s);
     return n;
   }
@@ -678,6 +684,8 @@ static void passive_open(jnet__sim *sim, jnet__sock *l, const jnet__spkt *p) {
   }
   c->bound = 1;
   c->nodelay = 0;
+  if (l->path != NULL) /* unix: accepted streams bear the listener's name */
+    c->path = jnet__strdup(l->path);
   c->keepalive = l->keepalive; /* inherited, as on Linux */
   c->wire_port = l->wire_port;
   c->peer_wire_port = p->wire_sport;
@@ -701,6 +709,17 @@ static void passive_open(jnet__sim *sim, jnet__sock *l, const jnet__spkt *p) {
   arm(c, c->rto_ns);
 }
 
+/* RTO = SRTT + 4 RTTVAR within [RTO_MIN_NS, RTO_MAX_NS] (RFC 6298). */
+static void rto_from_estimate(jnet__sock *s) {
+  if (s->srtt_ns == 0)
+    return;
+  s->rto_ns = s->srtt_ns + 4 * s->rttvar_ns;
+  if (s->rto_ns < RTO_MIN_NS)
+    s->rto_ns = RTO_MIN_NS;
+  if (s->rto_ns > RTO_MAX_NS)
+    s->rto_ns = RTO_MAX_NS;
+}
+
 static void rtt_sample(jnet__sock *s, uint32_t ack) {
   jnet__sim *sim = s->host->sim;
   if (s->rtt_t0_ns == 0 || SEQ_LT(ack, s->rtt_seq))
@@ -717,11 +736,7 @@ static void rtt_sample(jnet__sock *s, uint32_t ack) {
     s->rttvar_ns = (3 * s->rttvar_ns + d) / 4;
     s->srtt_ns = (7 * s->srtt_ns + r) / 8;
   }
-  s->rto_ns = s->srtt_ns + 4 * s->rttvar_ns;
-  if (s->rto_ns < RTO_MIN_NS)
-    s->rto_ns = RTO_MIN_NS;
-  if (s->rto_ns > RTO_MAX_NS)
-    s->rto_ns = RTO_MAX_NS;
+  rto_from_estimate(s);
 }
 
 /* Three duplicate ACKs: fast retransmit, then fast recovery (RFC 6582). */
@@ -762,8 +777,14 @@ static void cwnd_grow(jnet__sock *s, uint32_t acked, uint32_t flight_before) {
 static void ack_input(jnet__sock *s, const jnet__spkt *p) {
   uint32_t ack = p->ack;
   uint32_t wnd = p->window;
+  /* A duplicate ACK: nothing new, no data, and not a window update. The
+   * model's receiver ACKs before its reader runs, so its window wobbles by
+   * a segment or two; only a window that at least doubled (the update a
+   * reader sends, see jnet__tcp_read) is an update. */
+  int same_wnd = wnd == s->snd_wnd ||
+                 (wnd > s->snd_wnd && wnd - s->snd_wnd < s->snd_wnd);
   if (ack == s->snd_una && SEQ_LT(s->snd_una, s->snd_max) && p->len == 0 &&
-      !(p->flags & (JNET__TCP_SYN | JNET__TCP_FIN)) && wnd == s->snd_wnd) {
+      !(p->flags & (JNET__TCP_SYN | JNET__TCP_FIN)) && same_wnd) {
     s->dupacks++;
     if (s->in_recovery) {
       if (s->proto != JNET__P_USTREAM)
@@ -790,6 +811,7 @@ static void ack_input(jnet__sock *s, const jnet__spkt *p) {
       s->fin_sent = s->fin_acked = 1;
     s->snd_una = ack;
     s->retries = 0;
+    rto_from_estimate(s); /* progress ends the backoff (as ns-3, Linux) */
     rtt_sample(s, ack);
     disarm(s);
     if (s->in_recovery) {
