@@ -4,6 +4,7 @@ JOBS  ?= $(shell nproc)
 PKGS  := build-essential cmake pkg-config libuv1-dev check libpcap-dev \
          tshark libxml2-utils parallel valgrind
 SAN_PKGS := clang libclang-rt-14-dev
+BENCH_PKGS := libns3-dev
 
 .PHONY: all deps install-pkgs build test demo bench sanitize valgrind clean
 
@@ -41,6 +42,7 @@ demo: build
 	@./tools/jsim_demo.sh $(BUILD)
 
 bench: build
+	@$(MAKE) --no-print-directory install-pkgs WANT="$(BENCH_PKGS)"
 	@./bench/run.sh $(BUILD)
 
 sanitize: deps

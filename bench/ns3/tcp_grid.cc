@@ -5,9 +5,10 @@
 // (tests/sim/test_tcp_fidelity.c) runs the same world on jnet's simulator.
 //
 // The world, on both sides:
-//   two hosts, a 10 Mbit/s link each way, one-way latency D, a drop-tail
-//   queue of 64 KiB per direction (ns-3: a FIFO queue disc of 64 KiB in
-//   front of a one-packet device queue), independent random
+//   a sender and a receiver, a 10 Mbit/s link each way, one-way latency D,
+//   a drop-tail queue of 64 KiB per direction (ns-3: the sender reaches a
+//   router over a 10 Gbit/s 0 ms hop, whose 10 Mbit/s egress has a FIFO
+//   queue disc of 64 KiB in front of a one-packet device queue), random
 //   loss p per packet in each direction; MSS 1460 (no timestamps, no SACK),
 //   window scaling on, initial window 10 segments, receive and send buffers
 //   128 KiB (ns-3 3.37 crashes in TcpRateLinux::SkbSent with a larger send
@@ -26,6 +27,8 @@
 //       ns3-network ns3-internet ns3-point-to-point ns3-applications \
 //       ns3-traffic-control)
 // Run:  ./tcp_grid [--seeds=5] [--seconds=60] [--flows=1]
+//       ./tcp_grid --one=10 [--loss=0]   one timed NewReno run (make bench)
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <string>
@@ -41,10 +44,13 @@
 using namespace ns3;
 
 static uint64_t g_drops = 0;
+static uint64_t g_tx = 0; // packets sent on the bottleneck
+static void OnTx(Ptr<const Packet>) { g_tx++; }
 static void OnDrop(Ptr<const Packet>) { g_drops++; }
 static void OnQdiscDrop(Ptr<const QueueDiscItem>) { g_drops++; }
 
 struct Result {
+  uint64_t packets;
   double goodput_mbps;
   double drops;
   double jain;
@@ -78,6 +84,7 @@ static Result RunOne(const std::string &cc, double one_way_ms, double loss,
   RngSeedManager::SetSeed(1);
   RngSeedManager::SetRun(seed);
   g_drops = 0;
+  g_tx = 0;
 
   Config::SetDefault("ns3::TcpL4Protocol::SocketType",
                      TypeIdValue(TypeId::LookupByName(cc)));
@@ -140,6 +147,7 @@ static Result RunOne(const std::string &cc, double one_way_ms, double loss,
     }
     Ptr<PointToPointNetDevice> d = DynamicCast<PointToPointNetDevice>(dev.Get(i));
     d->GetQueue()->TraceConnectWithoutContext("Drop", MakeCallback(&OnDrop));
+    d->TraceConnectWithoutContext("PhyTxBegin", MakeCallback(&OnTx));
     qdiscs.Get(i)->TraceConnectWithoutContext("Drop",
                                               MakeCallback(&OnQdiscDrop));
   }
@@ -177,6 +185,7 @@ static Result RunOne(const std::string &cc, double one_way_ms, double loss,
   }
   r.goodput_mbps = sum * 8 / seconds / 1e6;
   r.drops = (double)g_drops;
+  r.packets = g_tx;
   r.jain = sq > 0 ? sum * sum / (flows * sq) : 0;
   r.starved_s = worst;
   Simulator::Destroy();
@@ -185,13 +194,26 @@ static Result RunOne(const std::string &cc, double one_way_ms, double loss,
 
 int main(int argc, char *argv[]) {
   uint32_t seeds = 5, flows = 1;
-  double seconds = 60;
+  double seconds = 60, one_ms = 0, one_loss = 0;
   CommandLine cmd(__FILE__);
   cmd.AddValue("seeds", "runs per grid point (seeds 1..n)", seeds);
   cmd.AddValue("seconds", "simulated seconds per run", seconds);
   cmd.AddValue("flows", "bulk flows sharing the link (1 or 2)", flows);
+  cmd.AddValue("one", "only one NewReno run at this one-way latency (ms), "
+                      "timed, for bench/run.sh", one_ms);
+  cmd.AddValue("loss", "with --one: the loss rate (0..1)", one_loss);
   cmd.Parse(argc, argv);
   Time::SetResolution(Time::NS);
+
+  if (one_ms > 0) { // "ns3_tcp_bulk_wall_s W packets N goodput_mbps G"
+    auto t0 = std::chrono::steady_clock::now();
+    Result r = RunOne("ns3::TcpLinuxReno", one_ms, one_loss, 1, seconds, 1);
+    double wall = std::chrono::duration<double>(
+                      std::chrono::steady_clock::now() - t0).count();
+    std::printf("ns3_tcp_bulk_wall_s %.6f packets %llu goodput_mbps %.3f\n",
+                wall, (unsigned long long)r.packets, r.goodput_mbps);
+    return 0;
+  }
 
   const char *ccs[][2] = {{"newreno", "ns3::TcpLinuxReno"},
                           {"cubic", "ns3::TcpCubic"}};
