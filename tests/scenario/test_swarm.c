@@ -4,6 +4,7 @@
  * JSON; bad ranges, maybes and generators are located errors. */
 #define _GNU_SOURCE
 #include <check.h>
+#include "jnet_check.h"
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -312,18 +313,12 @@ END_TEST
 
 int main(void) {
   Suite *s = suite_create("scenario-swarm");
-  TCase *tc = tcase_create("swarm");
-  tcase_set_timeout(tc, 120);
-  tcase_add_test(tc, draws_within_ranges);
-  tcase_add_test(tc, same_seed_same_draws);
-  tcase_add_test(tc, lines_draw_on_their_own_streams);
-  tcase_add_test(tc, drawn_scenario_replays_the_run);
-  tcase_add_test(tc, bad_swarm_lines);
-  tcase_add_test(tc, cli_shows_draws);
-  suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  jc_defaults(120, NULL, NULL);
+  JC_TEST(s, draws_within_ranges);
+  JC_TEST(s, same_seed_same_draws);
+  JC_TEST(s, lines_draw_on_their_own_streams);
+  JC_TEST(s, drawn_scenario_replays_the_run);
+  JC_TEST(s, bad_swarm_lines);
+  JC_TEST(s, cli_shows_draws);
+  return jc_run(s);
 }
