@@ -39,8 +39,8 @@
 
 #include "fiber.h"
 #if FIBER_BENCH_CHAN
-#include "jnet.h"
-#include "jnet_sim.h"
+#include <jnet/jnet.h>
+#include <jnet/jnet_sim.h>
 #endif
 
 #define STACK_BYTES (64 * 1024)

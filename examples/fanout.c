@@ -12,8 +12,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "jnet.h"
-#include "jnet_sim.h"
+#include <jnet/jnet.h>
+#include <jnet/jnet_sim.h>
 
 typedef struct peer {
   const char *host; /* where it listens */

@@ -20,7 +20,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "jnet.h"
+#include <jnet/jnet.h>
 
 /* ---- Store (kv_store.c) -------------------------------------------------- */
 
