@@ -12,7 +12,7 @@
 
 HARD_JOBS    ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= scenario addr sched
+FUZZ_TARGETS ?= scenario addr sched proxyctl
 VG_TESTS     ?= ^(conformance-uv|conformance-sim|sim-.*|fuzz-replay-.*)$$
 # unit-fiber* expect SIGSEGV/SIGABRT (guard page, canary): those cases need
 # Check's fork mode, so the unit suites run under valgrind with forks

@@ -18,7 +18,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "jnet_alloc.h"
 #include "kv.h"
 
 typedef struct kv_conn {
@@ -143,7 +142,7 @@ int kv_client_run(const kv_client_config *cfg, kv_client_result *res) {
     cl.process = jnet_history_process(cfg->history);
   jnet_buf_init(&cl.conns[0].b);
   jnet_buf_init(&cl.conns[1].b);
-  kv_entry *acked = jnet__calloc((size_t)cfg->ops + 1, sizeof *acked);
+  kv_entry *acked = kv_zalloc((size_t)cfg->ops + 1, sizeof *acked);
   if (acked == NULL)
     return JNET_ENOMEM;
   char req[KV_LINE_MAX], reply[KV_LINE_MAX];
@@ -205,6 +204,6 @@ out:
     conn_drop(&cl.conns[i]);
     jnet_buf_free(&cl.conns[i].b);
   }
-  jnet__free(acked);
+  jnet_free(acked);
   return 0;
 }

@@ -35,6 +35,7 @@ struct jnet_prog_ctx {
   struct runstate *rs;
   int starts;
   int restarts;
+  int running; /* inside its function (not returned since its last start) */
   int nchecks;
   check checks[16];
   void *disk;
@@ -64,8 +65,18 @@ const char *jsim_status_name(int status) {
   case JSIM_PASS: return "pass";
   case JSIM_FAIL: return "fail";
   case JSIM_TIMEOUT: return "timeout";
+  case JSIM_NONDET: return "nondeterministic";
   default: return "error";
   }
+}
+
+int jsim_status_of(const char *name) {
+  static const int all[] = {JSIM_PASS, JSIM_FAIL, JSIM_ERROR, JSIM_TIMEOUT,
+                            JSIM_NONDET};
+  for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+    if (strcmp(name, jsim_status_name(all[i])) == 0)
+      return all[i];
+  return -1;
 }
 
 static double wall_now(void) {
@@ -159,7 +170,9 @@ void *jnet_prog_disk(jnet_prog_ctx *ctx, size_t size) {
 static void trampoline(void *arg) {
   jnet_prog_ctx *ctx = arg;
   ctx->restarts = ctx->starts++;
+  ctx->running = 1;
   ctx->run->prog->fn(ctx);
+  ctx->running = 0;
 }
 
 static void apply_opts(const jsim_link *l, jnet_link_params *p) {
@@ -304,8 +317,41 @@ static int expect_linearizable(runstate *rs, const jsim_expect *x,
 const char *jsim_history_dir = NULL;
 const char *jsim_history_out = NULL;
 
-static void evaluate(runstate *rs, int run_rc, jsim_result *res) {
+/* `expect quiescent`: 0 if every program returned and no fiber is left
+ * waiting; else -1 with the reason in res->msg. */
+static int quiescent(runstate *rs, int run_rc, size_t fibers,
+                     jsim_result *res) {
   const jsim_scn *s = rs->scn;
+  if (run_rc != JNET_ETIMEDOUT && fibers == 0)
+    return 0;
+  char names[300] = "";
+  size_t len = 0;
+  int n = 0;
+  for (int r = 0; r < s->nruns; r++) {
+    if (!rs->ctxs[r].running)
+      continue;
+    if (len < sizeof names - 1) {
+      int k = snprintf(names + len, sizeof names - len, "%s%s on %s",
+                       n ? ", " : "", s->runs[r].prog->name,
+                       s->hosts[s->runs[r].host].name);
+      len += k > 0 ? (size_t)k : 0;
+    }
+    n++;
+  }
+  res->status = JSIM_FAIL;
+  snprintf(res->msg, sizeof res->msg,
+           "expect quiescent: %s with %zu fiber%s waiting%s%s%s",
+           run_rc == JNET_ETIMEDOUT ? "the run stopped at its limit"
+                                    : "the run ended",
+           fibers, fibers == 1 ? "" : "s", n ? " (not returned: " : "",
+           names, n ? ")" : "");
+  return -1;
+}
+
+static void evaluate(runstate *rs, int run_rc, size_t fibers,
+                     jsim_result *res) {
+  const jsim_scn *s = rs->scn;
+  res->limit_reached = run_rc == JNET_ETIMEDOUT;
   if (rs->error[0]) {
     res->status = JSIM_ERROR;
     snprintf(res->msg, sizeof res->msg, "%s", rs->error);
@@ -313,8 +359,13 @@ static void evaluate(runstate *rs, int run_rc, jsim_result *res) {
   }
   for (int i = 0; i < s->nexpects; i++) {
     const jsim_expect *x = &s->expects[i];
-    if (x->kind == JSIM_EXPECT_LINEARIZABLE) {
+    if (x->kind == JSIM_X_LINEARIZABLE) {
       if (expect_linearizable(rs, x, res) < 0)
+        return;
+      continue;
+    }
+    if (x->kind == JSIM_X_QUIESCENT) {
+      if (quiescent(rs, run_rc, fibers, res) < 0)
         return;
       continue;
     }
@@ -350,12 +401,13 @@ static void evaluate(runstate *rs, int run_rc, jsim_result *res) {
     return;
   }
   res->status = JSIM_PASS;
-  snprintf(res->msg, sizeof res->msg, "%d expectation%s held", s->nexpects,
-           s->nexpects == 1 ? "" : "s");
+  snprintf(res->msg, sizeof res->msg, "%d expectation%s held%s", s->nexpects,
+           s->nexpects == 1 ? "" : "s",
+           res->limit_reached ? "; the run was cut short at its limit" : "");
 }
 
-static void run_inline(const jsim_scn *s, uint64_t seed,
-                       const jsim_run_opts *o, jsim_result *res) {
+static void run_world(const jsim_scn *s, uint64_t seed,
+                      const jsim_run_opts *o, jsim_result *res) {
   double t0 = wall_now();
   runstate rs;
   memset(&rs, 0, sizeof rs);
@@ -378,6 +430,12 @@ static void run_inline(const jsim_scn *s, uint64_t seed,
       addrs[k] = s->hosts[i].addrs[k];
     what = s->hosts[i].name;
     rc = jnet_sim_host(rs.sim, s->hosts[i].name, addrs, &rs.nodes[i]);
+    if (rc == 0 && s->hosts[i].tcp_cc[0]) {
+      jnet_sim_tcp_params tp;
+      jnet_sim_host_tcp_get(rs.nodes[i], &tp);
+      tp.cc = s->hosts[i].tcp_cc;
+      rc = jnet_sim_host_tcp(rs.nodes[i], &tp);
+    }
   }
   /* Default links first: the pair links start from them. */
   jnet_link_params_default(&rs.defaults);
@@ -436,7 +494,7 @@ static void run_inline(const jsim_scn *s, uint64_t seed,
              jnet_strerror(rc));
   } else {
     int run_rc = jnet_run(loop);
-    evaluate(&rs, run_rc, res);
+    evaluate(&rs, run_rc, jnet_loop_fibers(loop), res);
     if (jsim_history_out != NULL) {
       jnet_history *empty = NULL;
       int hrc = rs.hist != NULL ? jnet_history_save(rs.hist, jsim_history_out)
@@ -481,6 +539,50 @@ static void run_inline(const jsim_scn *s, uint64_t seed,
   jnet_history_free(rs.hist);
   jnet__free(ats);
   res->wall_s = wall_now() - t0;
+}
+
+/* Write the drawn lines at the head of the trace, as notes at time 0. */
+static void trace_drawn(FILE *f, const char *drawn) {
+  while (*drawn) {
+    size_t n = strcspn(drawn, ";");
+    fprintf(f, "0.000000000 - drawn %.*s\n", (int)n, drawn);
+    drawn += n;
+    while (*drawn == ';' || *drawn == ' ')
+      drawn++;
+  }
+}
+
+/* A swarm scenario runs as drawn for its seed (jsim_swarm.c). */
+static void run_inline(const jsim_scn *s, uint64_t seed,
+                       const jsim_run_opts *o, jsim_result *res) {
+  if (!s->swarm) {
+    run_world(s, seed, o, res);
+    return;
+  }
+  char err[sizeof res->msg];
+  jsim_scn *inst =
+      jsim_instantiate(s, seed, res->drawn, sizeof res->drawn, err, sizeof err);
+  if (inst == NULL) {
+    res->status = JSIM_ERROR;
+    snprintf(res->msg, sizeof res->msg, "%s", err);
+    return;
+  }
+  if (o->trace != NULL)
+    trace_drawn(o->trace, res->drawn);
+  char drawn[sizeof res->drawn];
+  memcpy(drawn, res->drawn, sizeof drawn);
+  run_world(inst, seed, o, res);
+  memcpy(res->drawn, drawn, sizeof drawn);
+  jsim_scn_free(inst);
+}
+
+/* The drawn lines of a seed whose run did not say them (it crashed). */
+static void fill_drawn(const jsim_scn *s, jsim_result *res) {
+  char *text;
+  if (s->swarm && res->drawn[0] == 0 &&
+      jsim_write_scn(s, res->seed, NULL, &text, res->drawn,
+                     sizeof res->drawn) == 0)
+    free(text);
 }
 
 static const char *signame(int sig) {
@@ -571,6 +673,7 @@ void jsim_run_seed(const jsim_scn *s, uint64_t seed, const jsim_run_opts *o,
     return;
   }
   res->wall_s = wall_now() - t0;
+  fill_drawn(s, res);
   if (timed_out) {
     res->status = JSIM_TIMEOUT;
     snprintf(res->msg, sizeof res->msg,
@@ -590,11 +693,15 @@ void jsim_run_seed(const jsim_scn *s, uint64_t seed, const jsim_run_opts *o,
 }
 
 void jsim_print_result(FILE *f, const jsim_result *r) {
-  static const char *word[] = {"PASS", "FAIL", "ERROR", "TIMEOUT"};
+  static const char *word[] = {"PASS", "FAIL", "ERROR", "TIMEOUT",
+                               "NONDETERMINISTIC"};
+  if (r->drawn[0])
+    fprintf(f, "seed %llu drew: %s\n", (unsigned long long)r->seed, r->drawn);
   fprintf(f,
-          "seed %llu: %s %s (events %llu, virtual %.3fs, wall %.3fs) "
+          "seed %llu: %s %s (events %llu, virtual %.3fs%s, wall %.3fs) "
           "fingerprint 0x%016llx\n",
           (unsigned long long)r->seed, word[r->status], r->msg,
-          (unsigned long long)r->events, r->virtual_s, r->wall_s,
+          (unsigned long long)r->events, r->virtual_s,
+          r->limit_reached ? ", limit reached" : "", r->wall_s,
           (unsigned long long)r->fingerprint);
 }
