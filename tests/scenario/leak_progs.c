@@ -18,8 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "jnet.h"
-#include "jnet_scenario.h"
+#include <jnet/jnet.h>
+#include <jnet/jnet_scenario.h>
 
 typedef struct sender {
   jnet_stream s;
