@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jnet.h"
+#include <jnet/jnet.h>
 #include "jnet_alloc.h"
 
 static struct {

@@ -1,5 +1,5 @@
 /* errors.c — names and messages of the JNET_E* codes, from the one table. */
-#include "jnet.h"
+#include <jnet/jnet.h>
 
 const char *jnet_strerror(int err) {
   switch (err) {

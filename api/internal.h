@@ -13,9 +13,9 @@
 #include <stdint.h>
 
 #include "fiber.h"
-#include "jnet.h"
+#include <jnet/jnet.h>
 #include "jnet_alloc.h"
-#include "jnet_backend.h"
+#include <jnet/jnet_backend.h>
 #include "queue.h"
 
 /* Janet's "stream flags" as kinds: what a stream can do. */

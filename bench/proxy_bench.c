@@ -26,7 +26,7 @@
 #include <unistd.h>
 
 #include "bench_util.h"
-#include "jnet.h"
+#include <jnet/jnet.h>
 
 #define MSG_BYTES 64
 #define BULK_BYTES (64 * 1024)

@@ -74,5 +74,5 @@ lint-cppcheck:
 	cppcheck --enable=warning,portability,performance --error-exitcode=1 \
 	  --inline-suppr --quiet --std=c11 \
 	  --suppressions-list=tools/cppcheck-suppressions.txt \
-	  -I api -I backends -I sim -I tools -D__GNUC__ \
+	  -I include -I common -I api -I backends -I sim -I tools -D__GNUC__ \
 	  $(LINT_DIRS)

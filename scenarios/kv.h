@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "jnet.h"
+#include <jnet/jnet.h>
 
 /* ---- Store (kv_store.c) -------------------------------------------------- */
 

@@ -23,8 +23,8 @@
 
 #include "capture.h"
 #include "jnet_alloc.h"
-#include "jnet_errno.h"
-#include "jnet_sim.h"
+#include <jnet/jnet_errno.h>
+#include <jnet/jnet_sim.h>
 
 /* ---- 1. PRNG streams (rng.c) ---------------------------------------------- */
 

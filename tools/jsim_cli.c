@@ -146,7 +146,11 @@ static int cmd_programs(int argc, char **argv, const jnet_program *progs,
     return help ? 0 : 2;
   }
   if (nprogs == 0)
-    printf("(no programs registered)\n");
+    printf("(no programs registered)\n"
+           "This runner has no programs built in. Link your own into a "
+           "runner of\nyour own with jnet_scenario_main() "
+           "(<jnet/jnet_scenario.h>, jnet-sim(1));\njnet-examples runs "
+           "jnet's example programs.\n");
   for (size_t i = 0; i < nprogs; i++)
     printf("%-20s %s\n", progs[i].name, progs[i].help ? progs[i].help : "");
   return 0;

@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "jnet.h"
+#include <jnet/jnet.h>
 #include "jnet_alloc.h"
 #include "jsim_scn.h"
 

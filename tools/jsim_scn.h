@@ -14,8 +14,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "jnet_scenario.h"
-#include "jnet_sim.h"
+#include <jnet/jnet_scenario.h>
+#include <jnet/jnet_sim.h>
 
 #define JSIM_MAX_ADDRS 4
 #define JSIM_NAME_MAX 64

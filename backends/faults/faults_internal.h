@@ -17,10 +17,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "jnet.h"
+#include <jnet/jnet.h>
+#include <jnet/jnet_backend.h>
+#include <jnet/jnet_faults.h>
+
 #include "jnet_alloc.h"
-#include "jnet_backend.h"
-#include "jnet_faults.h"
 
 /* ---- timers (faults.c) ---------------------------------------------------- */
 

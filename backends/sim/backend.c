@@ -8,7 +8,7 @@
  * tried again and completed through its callback. */
 #include <string.h>
 
-#include "jnet_backend.h"
+#include <jnet/jnet_backend.h>
 #include "model.h"
 
 #define SAME(a, b) ((int)(a) == (int)(b))

@@ -22,7 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "jnet.h"
+#include <jnet/jnet.h>
 
 #define CONF_SLOTS 64
 #define CONF_STREAMS 16

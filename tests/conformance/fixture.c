@@ -8,7 +8,7 @@
 
 #include "conf.h"
 #if CONF_SIM
-#include "jnet_sim.h"
+#include <jnet/jnet_sim.h>
 #endif
 
 #define CONF_MAX_PATHS 8

@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jnet.h"
-#include "jnet_sim.h"
+#include <jnet/jnet.h>
+#include <jnet/jnet_sim.h>
 
 /* ---- the failing allocator -------------------------------------------- */
 

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "jnet_scenario.h"
+#include <jnet/jnet_scenario.h>
 #include "jsim_scn.h"
 
 static void prog_noop(jnet_prog_ctx *ctx) { (void)ctx; }

@@ -10,8 +10,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "jnet.h"
-#include "jnet_sim.h"
+#include <jnet/jnet.h>
+#include <jnet/jnet_sim.h>
 
 #define ST_MAX_HOSTS 2048
 

@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "fiber.h"
-#include "jnet.h"
+#include <jnet/jnet.h>
 
 #if defined(__has_include)
 #if __has_include(<valgrind/valgrind.h>)

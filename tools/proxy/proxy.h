@@ -14,8 +14,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "jnet.h"
-#include "jnet_faults.h"
+#include <jnet/jnet.h>
+#include <jnet/jnet_faults.h>
 
 #define PROXY_NAME_MAX 32
 #define PROXY_HOST_MAX 256

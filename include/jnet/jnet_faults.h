@@ -54,8 +54,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "jnet.h"
-#include "jnet_sim.h" /* jnet_link_params */
+#include <jnet/jnet.h>
+#include <jnet/jnet_sim.h> /* jnet_link_params */
 
 #ifdef __cplusplus
 extern "C" {
@@ -80,13 +80,13 @@ typedef struct jnet_fault_params {
 } jnet_fault_params;
 
 /* All zero: no fault. */
-void jnet_fault_params_default(jnet_fault_params *p);
+JNET_EXTERN void jnet_fault_params_default(jnet_fault_params *p);
 
 /* A backend forwarding to `inner` with faults; *out (may be NULL) gets
  * the rules' handle. `inner` must outlive it and is not freed with it.
  * Free with jnet_backend_free (after the loop), which also frees *out.
  * NULL when out of memory or inner is NULL. */
-const jnet_backend *jnet_backend_faults(const jnet_backend *inner,
+JNET_EXTERN const jnet_backend *jnet_backend_faults(const jnet_backend *inner,
                                         uint64_t seed, jnet_faults **out);
 
 /* Set the rule for `peer`: an address with a port matches that address
@@ -94,28 +94,28 @@ const jnet_backend *jnet_backend_faults(const jnet_backend *inner,
  * peer with no rule of its own. Replaces an earlier rule for the same key.
  * 0, JNET_EINVAL (NULL f or p, probability outside [0, 1], unknown jitter
  * distribution, unix address), JNET_ENOMEM. */
-int jnet_faults_set(jnet_faults *f, const jnet_addr *peer,
+JNET_EXTERN int jnet_faults_set(jnet_faults *f, const jnet_addr *peer,
                     const jnet_fault_params *p);
 
 /* Remove the rule for `peer` (NULL: the every-peer rule). 0, or
  * JNET_ENOENT when there was none, JNET_EINVAL. */
-int jnet_faults_clear(jnet_faults *f, const jnet_addr *peer);
+JNET_EXTERN int jnet_faults_clear(jnet_faults *f, const jnet_addr *peer);
 
 /* Remove every rule and every armed call failure. */
-void jnet_faults_clear_all(jnet_faults *f);
+JNET_EXTERN void jnet_faults_clear_all(jnet_faults *f);
 
 /* Reset now every connection whose peer matches `peer` (same matching as
  * jnet_faults_set; NULL: all). Returns how many, or JNET_EINVAL. */
-int jnet_faults_reset_peer(jnet_faults *f, const jnet_addr *peer);
+JNET_EXTERN int jnet_faults_reset_peer(jnet_faults *f, const jnet_addr *peer);
 
 /* Log each injected fault as one line to fp (NULL: stop). */
-void jnet_faults_log_file(jnet_faults *f, FILE *fp);
+JNET_EXTERN void jnet_faults_log_file(jnet_faults *f, FILE *fp);
 /* ... or to fn(arg, line) (the line has no newline; NULL fn: stop). */
-void jnet_faults_log_fn(jnet_faults *f,
+JNET_EXTERN void jnet_faults_log_fn(jnet_faults *f,
                         void (*fn)(void *arg, const char *line), void *arg);
 
 /* How many faults were injected so far. */
-uint64_t jnet_faults_count(const jnet_faults *f);
+JNET_EXTERN uint64_t jnet_faults_count(const jnet_faults *f);
 
 /* The vtable slots whose calls jnet_faults_fail_call can fail. */
 enum {
@@ -140,14 +140,14 @@ enum {
  * PERSISTENT). n == 0 disarms the slot. 0 or JNET_EINVAL (bad slot, err
  * >= 0). A fault sweep arms n = 1, 2, ... until a run injects nothing
  * (jnet_faults_fail_fired). */
-int jnet_faults_fail_call(jnet_faults *f, int slot, uint64_t n, int err,
+JNET_EXTERN int jnet_faults_fail_call(jnet_faults *f, int slot, uint64_t n, int err,
                           int persistent);
 
 /* How many calls of `slot` the armed failure has failed so far. */
-uint64_t jnet_faults_fail_fired(const jnet_faults *f, int slot);
+JNET_EXTERN uint64_t jnet_faults_fail_fired(const jnet_faults *f, int slot);
 
 /* The slot's name ("read"), or NULL for a bad slot. */
-const char *jnet_faults_slot_name(int slot);
+JNET_EXTERN const char *jnet_faults_slot_name(int slot);
 
 #ifdef __cplusplus
 }

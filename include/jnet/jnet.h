@@ -33,21 +33,20 @@
 #include <sys/types.h>
 #include <sys/un.h>
 
-#include "jnet_errno.h"
+#include <jnet/jnet_config.h>
+#include <jnet/jnet_errno.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-#define JNET_VERSION_MAJOR 0
-#define JNET_VERSION_MINOR 1
-#define JNET_VERSION_PATCH 0
+/* JNET_VERSION_MAJOR/MINOR/PATCH: <jnet/jnet_config.h>. */
 
 /* ---- Types ---------------------------------------------------------------- */
 
 typedef struct jnet_loop jnet_loop;       /* a scheduler + a backend */
 typedef struct jnet_node jnet_node;       /* a host: one on uv, many on sim */
-typedef struct jnet_backend jnet_backend; /* backends/jnet_backend.h */
+typedef struct jnet_backend jnet_backend; /* <jnet/jnet_backend.h> */
 
 /* A stream handle: a value, not a pointer. JNET_NOSTREAM is its zero. */
 typedef struct jnet_stream {
@@ -148,28 +147,29 @@ typedef void (*jnet_fiber_fn)(void *arg);
 
 /* The message for a JNET_E* code ("connection refused"); "unknown error"
  * for a code jnet does not define. Never NULL. */
-const char *jnet_strerror(int err);
+JNET_EXTERN const char *jnet_strerror(int err);
 
 /* The code's name without the prefix ("ECONNREFUSED"); "EUNKNOWN" for a
  * code jnet does not define. Never NULL. */
-const char *jnet_err_name(int err);
+JNET_EXTERN const char *jnet_err_name(int err);
 
 /* ---- Memory -------------------------------------------------------------- */
 
 /* Replace the allocator used for every allocation jnet makes (as
  * uv_replace_allocator). Call before creating any loop. Returns JNET_EINVAL
  * if any pointer is NULL. A test may install one that fails the Nth call. */
-int jnet_replace_allocator(void *(*malloc_fn)(size_t),
-                           void *(*realloc_fn)(void *, size_t),
-                           void (*free_fn)(void *));
+JNET_EXTERN int jnet_replace_allocator(void *(*malloc_fn)(size_t),
+                                       void *(*realloc_fn)(void *, size_t),
+                                       void (*free_fn)(void *));
 
-void jnet_buf_init(jnet_buf *b);  /* empty, no allocation */
-void jnet_buf_reset(jnet_buf *b); /* len = 0, keeps the memory */
-void jnet_buf_free(jnet_buf *b);  /* frees the memory, back to empty */
+JNET_EXTERN void jnet_buf_init(jnet_buf *b);  /* empty, no allocation */
+JNET_EXTERN void jnet_buf_reset(jnet_buf *b); /* len = 0, keeps the memory */
+/* jnet_buf_free frees the memory, back to empty. */
+JNET_EXTERN void jnet_buf_free(jnet_buf *b);
 /* Make room for `extra` more bytes. 0, or JNET_ENOMEM / JNET_EINVAL. */
-int jnet_buf_reserve(jnet_buf *b, size_t extra);
+JNET_EXTERN int jnet_buf_reserve(jnet_buf *b, size_t extra);
 /* Append n bytes. 0, or JNET_ENOMEM / JNET_EINVAL. */
-int jnet_buf_append(jnet_buf *b, const void *p, size_t n);
+JNET_EXTERN int jnet_buf_append(jnet_buf *b, const void *p, size_t n);
 
 /* ---- Loop and fibers ------------------------------------------------------ */
 
@@ -177,72 +177,73 @@ int jnet_buf_append(jnet_buf *b, const void *p, size_t n);
  * A backend serves one loop at a time. Errors: JNET_EINVAL (NULL, or a
  * backend version jnet does not know), JNET_EBUSY (backend already has a
  * loop), JNET_ENOMEM. */
-int jnet_loop_new(jnet_loop **out, const jnet_backend *b);
+JNET_EXTERN int jnet_loop_new(jnet_loop **out, const jnet_backend *b);
 
 /* Close every stream, drop every fiber that has not finished (their stacks
  * are freed; they never resume), and free the loop. Must not be called from
  * inside a fiber of this loop. NULL is a no-op. */
-void jnet_loop_free(jnet_loop *l);
+JNET_EXTERN void jnet_loop_free(jnet_loop *l);
 
 /* The loop's default node: the uv backend's only node; on sim, the first
  * host added. */
-jnet_node *jnet_loop_node(jnet_loop *l);
+JNET_EXTERN jnet_node *jnet_loop_node(jnet_loop *l);
 
 /* Set the stack size of fibers spawned from now on (default 64 KiB,
  * rounded up to pages, at least 16 KiB). 0 or JNET_EINVAL. */
-int jnet_loop_set_stack_size(jnet_loop *l, size_t bytes);
+JNET_EXTERN int jnet_loop_set_stack_size(jnet_loop *l, size_t bytes);
 
 /* Spawn a fiber running fn(arg). It is queued (FIFO) and runs on a later
  * turn, on the caller's node, or outside a fiber on the loop's default
  * node. Inside a fiber `l` may be NULL: the caller's loop. 0, or
  * JNET_EINVAL / JNET_ENOMEM, JNET_ECANCELED (the caller's node crashed). */
-int jnet_go(jnet_loop *l, jnet_fiber_fn fn, void *arg);
+JNET_EXTERN int jnet_go(jnet_loop *l, jnet_fiber_fn fn, void *arg);
 
 /* Spawn a fiber on `node`. 0, or JNET_EINVAL (NULL, or a node that is not
  * the loop's backend's: a host never added, another simulation's host),
  * JNET_ENOMEM, JNET_ECANCELED if the node is down (crashed). */
-int jnet_go_on(jnet_loop *l, jnet_node *node, jnet_fiber_fn fn, void *arg);
+JNET_EXTERN int jnet_go_on(jnet_loop *l, jnet_node *node, jnet_fiber_fn fn,
+                           void *arg);
 
 /* Register fn(arg) as the node's main: spawn it now, and again each time
  * the node restarts after a crash (sim). Errors as jnet_go_on. */
-int jnet_node_main(jnet_loop *l, jnet_node *node, jnet_fiber_fn fn,
-                   void *arg);
+JNET_EXTERN int jnet_node_main(jnet_loop *l, jnet_node *node, jnet_fiber_fn fn,
+                               void *arg);
 
 /* Run until no fiber is runnable and none waits on a deadline or on an
  * operation that can complete (as Janet's event loop: a fiber blocked on a
  * listener without timeout keeps it running; an idle open stream does not).
  * Returns 0, or a negative code on a loop error. Not from inside a fiber. */
-int jnet_run(jnet_loop *l);
+JNET_EXTERN int jnet_run(jnet_loop *l);
 
 /* As jnet_run, but return once the clock reaches `deadline` (seconds on
  * the loop's clock, as jnet_now()). 0, or a negative code. */
-int jnet_run_until(jnet_loop *l, double deadline);
+JNET_EXTERN int jnet_run_until(jnet_loop *l, double deadline);
 
 /* Run one turn: every runnable fiber once, then one poll of the backend
  * (not blocking if a fiber is runnable). Returns 1 if anything is left to
  * do, 0 when the loop is idle, or a negative code. */
-int jnet_run_once(jnet_loop *l);
+JNET_EXTERN int jnet_run_once(jnet_loop *l);
 
 /* Suspend the calling fiber for `seconds` (<= 0: yield one turn).
  * 0, JNET_ENOTFIBER, JNET_EINVAL (NaN), or JNET_ECANCELED when the
  * fiber's node crashed. */
-int jnet_sleep(double seconds);
+JNET_EXTERN int jnet_sleep(double seconds);
 
 /* Let the other runnable fibers run once. 0, or JNET_ENOTFIBER. */
-int jnet_yield(void);
+JNET_EXTERN int jnet_yield(void);
 
 /* The loop's clock in seconds: monotonic time on uv, virtual time on sim
  * (0 at the start of a simulation). Outside a running loop, the clock of
  * the loop most recently created on this thread; 0 if none. */
-double jnet_now(void);
+JNET_EXTERN double jnet_now(void);
 
 /* A 64-bit random number from the backend: deterministic per node and
  * seed on sim, from the OS on uv. Protocol code should use this, never
  * rand(), so that a simulated run replays exactly. */
-uint64_t jnet_random(void);
+JNET_EXTERN uint64_t jnet_random(void);
 
 /* The node of the calling fiber, or NULL outside a fiber. */
-jnet_node *jnet_self_node(void);
+JNET_EXTERN jnet_node *jnet_self_node(void);
 
 /* ---- Addresses ------------------------------------------------------------ */
 
@@ -253,20 +254,21 @@ jnet_node *jnet_self_node(void);
  * Errors: JNET_EINVAL (NULL host or out, bad type, JNET_UNIX without a
  * path), JNET_ENAMETOOLONG (unix path), JNET_EAI_NONAME (unknown host),
  * JNET_EAI_SERVICE (bad port or service), JNET_ENOTFIBER. */
-int jnet_address(const char *host, const char *port, int type,
-                 jnet_addr *out);
+JNET_EXTERN int jnet_address(const char *host, const char *port, int type,
+                             jnet_addr *out);
 
 /* net/address with `multi`: store up to `cap` results in out[] and return
  * how many were found in all (may exceed cap, as snprintf). Errors as
  * jnet_address; out may be NULL when cap is 0. */
-int jnet_address_all(const char *host, const char *port, int type,
-                     jnet_addr *out, size_t cap);
+JNET_EXTERN int jnet_address_all(const char *host, const char *port, int type,
+                                 jnet_addr *out, size_t cap);
 
 /* net/address-unpack: write the host ("127.0.0.1", "::1", or a unix path,
  * "@name" for an abstract one) into host[n] and the port into *port (-1
  * for unix). Errors: JNET_EINVAL (NULL), JNET_EAFNOSUPPORT (unknown
  * family), JNET_ENOBUFS (host buffer too small). Works anywhere. */
-int jnet_address_unpack(const jnet_addr *a, char *host, size_t n, int *port);
+JNET_EXTERN int jnet_address_unpack(const jnet_addr *a, char *host, size_t n,
+                                    int *port);
 
 /* ---- Streams -------------------------------------------------------------- */
 
@@ -277,28 +279,28 @@ int jnet_address_unpack(const jnet_addr *a, char *host, size_t n, int *port);
  * path is unlinked by jnet_close. Errors: those of jnet_address,
  * JNET_EADDRINUSE, JNET_EADDRNOTAVAIL (not a local address), JNET_EACCES,
  * JNET_EMFILE, JNET_ENOTFIBER. */
-int jnet_listen(const char *host, const char *port, int type,
-                jnet_stream *out);
+JNET_EXTERN int jnet_listen(const char *host, const char *port, int type,
+                            jnet_stream *out);
 
 /* net/accept: wait for the next connection on listener `srv`, at most
  * `timeout` seconds. Errors: JNET_EINVAL, JNET_ECLOSED, JNET_ENOTSUP (not
  * a stream listener), JNET_EBUSY (another fiber is accepting),
  * JNET_ETIMEDOUT (srv stays usable), JNET_ECANCELED (srv closed while
  * waiting), JNET_ENOTFIBER. */
-int jnet_accept(jnet_stream srv, double timeout, jnet_stream *out);
+JNET_EXTERN int jnet_accept(jnet_stream srv, double timeout, jnet_stream *out);
 
 /* net/accept-loop: accept connections until `srv` is closed, running
  * h(conn, arg) for each in a fiber of its own (concurrently); jnet closes
  * conn when h returns. Drains every pending connection on each wake-up.
  * Returns 0 once srv is closed. Errors: as jnet_accept before the loop
  * starts (JNET_EINVAL for a NULL handler). */
-int jnet_accept_loop(jnet_stream srv, jnet_handler h, void *arg);
+JNET_EXTERN int jnet_accept_loop(jnet_stream srv, jnet_handler h, void *arg);
 
 /* net/server: jnet_listen, then (if h is not NULL) jnet_accept_loop in a
  * new fiber; returns at once with the listener in *out. With h NULL it is
  * jnet_listen. Errors: those of jnet_listen. */
-int jnet_server(const char *host, const char *port, jnet_handler h,
-                void *arg, int type, jnet_stream *out);
+JNET_EXTERN int jnet_server(const char *host, const char *port, jnet_handler h,
+                            void *arg, int type, jnet_stream *out);
 
 /* net/connect: connect to host/port. `bindhost`/`bindport` (may be NULL)
  * pick the local address; bindport without bindhost is ignored. A datagram
@@ -308,9 +310,9 @@ int jnet_server(const char *host, const char *port, jnet_handler h,
  * JNET_ECONNREFUSED, JNET_ETIMEDOUT, JNET_ENETUNREACH, JNET_EHOSTUNREACH,
  * JNET_ENOENT (unix path missing), JNET_EINVAL (bindhost on unix),
  * JNET_EADDRINUSE / JNET_EADDRNOTAVAIL (bind), JNET_ENOTFIBER. */
-int jnet_connect(const char *host, const char *port, int type,
-                 const char *bindhost, const char *bindport,
-                 jnet_stream *out);
+JNET_EXTERN int jnet_connect(const char *host, const char *port, int type,
+                             const char *bindhost, const char *bindport,
+                             jnet_stream *out);
 
 /* net/read: append up to n bytes to b, returning as soon as at least one
  * byte arrived. Returns the bytes appended; 0 is end of stream (on a
@@ -319,17 +321,19 @@ int jnet_connect(const char *host, const char *port, int type,
  * (listener), JNET_EBUSY, JNET_ETIMEDOUT (stream usable), JNET_ECANCELED
  * (closed while waiting), JNET_ECONNRESET, JNET_ECONNREFUSED (connected
  * UDP after an ICMP unreachable), JNET_ENOMEM, JNET_ENOTFIBER. */
-ssize_t jnet_read(jnet_stream s, size_t n, jnet_buf *b, double timeout);
+JNET_EXTERN ssize_t jnet_read(jnet_stream s, size_t n, jnet_buf *b,
+                              double timeout);
 
 /* net/read :all: append everything until end of stream. Returns the bytes
  * appended (0 if EOF came first). On an error or timeout, what was read so
  * far stays in b. Errors as jnet_read; JNET_ENOTSUP on a datagram socket. */
-ssize_t jnet_read_all(jnet_stream s, jnet_buf *b, double timeout);
+JNET_EXTERN ssize_t jnet_read_all(jnet_stream s, jnet_buf *b, double timeout);
 
 /* net/chunk: append exactly n bytes, waiting for all of them. At end of
  * stream returns the bytes that arrived (0 if none). On a timeout, what
  * arrived stays in b. Errors as jnet_read; JNET_ENOTSUP on a datagram. */
-ssize_t jnet_chunk(jnet_stream s, size_t n, jnet_buf *b, double timeout);
+JNET_EXTERN ssize_t jnet_chunk(jnet_stream s, size_t n, jnet_buf *b,
+                               double timeout);
 
 /* net/write: write all n bytes (one datagram on a connected datagram
  * socket). n == 0 returns 0 and sends nothing. Returns 0. Errors:
@@ -339,25 +343,26 @@ ssize_t jnet_chunk(jnet_stream s, size_t n, jnet_buf *b, double timeout);
  * JNET_ECANCELED, JNET_ENOTFIBER, JNET_ETIMEDOUT: part of the data may
  * have been sent; the stream is valid but its byte position is unknown,
  * so close it. */
-int jnet_write(jnet_stream s, const void *p, size_t n, double timeout);
+JNET_EXTERN int jnet_write(jnet_stream s, const void *p, size_t n,
+                           double timeout);
 
 /* net/flush: send any data Nagle holds back (TCP_NODELAY on, then off).
  * A no-op on unix streams. 0, JNET_EINVAL, JNET_ECLOSED, JNET_ENOTSUP
  * (listener or datagram listener). Works anywhere. */
-int jnet_flush(jnet_stream s);
+JNET_EXTERN int jnet_flush(jnet_stream s);
 
 /* net/send-to: send one datagram to dst. n == 0 sends nothing and returns
  * 0. Errors: JNET_EINVAL, JNET_ECLOSED, JNET_ENOTSUP (stream socket),
  * JNET_EBUSY, JNET_EMSGSIZE, JNET_ETIMEDOUT, JNET_ECANCELED,
  * JNET_EAFNOSUPPORT (family mismatch), JNET_ENOTFIBER. */
-int jnet_send_to(jnet_stream s, const jnet_addr *dst, const void *p,
-                 size_t n, double timeout);
+JNET_EXTERN int jnet_send_to(jnet_stream s, const jnet_addr *dst, const void *p,
+                             size_t n, double timeout);
 
 /* net/recv-from: append one datagram (truncated to n) to b and store its
  * sender in *from (may be NULL). Returns the bytes appended (0: an empty
  * datagram). Errors: as jnet_read; JNET_ENOTSUP on a stream socket. */
-ssize_t jnet_recv_from(jnet_stream s, size_t n, jnet_buf *b, double timeout,
-                       jnet_addr *from);
+JNET_EXTERN ssize_t jnet_recv_from(jnet_stream s, size_t n, jnet_buf *b,
+                                   double timeout, jnet_addr *from);
 
 /* net/setsockopt: set one of the eight options with its value type.
  * Errors: JNET_EINVAL (unknown option, wrong value type, value out of
@@ -365,35 +370,35 @@ ssize_t jnet_recv_from(jnet_stream s, size_t n, jnet_buf *b, double timeout,
  * (option not valid for the socket's family), JNET_EADDRINUSE (group
  * joined twice), JNET_EADDRNOTAVAIL (leaving a group not joined),
  * JNET_ECLOSED. Works anywhere. */
-int jnet_setsockopt(jnet_stream s, int option, jnet_optval v);
+JNET_EXTERN int jnet_setsockopt(jnet_stream s, int option, jnet_optval v);
 
 /* net/shutdown: JNET_SHUT_RDWR, _RD or _WR. After WR the peer reads end of
  * stream and can still send; local writes give JNET_EPIPE. After RD local
  * reads return 0. A repeated shutdown returns 0. Errors: JNET_EINVAL (bad
  * mode), JNET_ECLOSED, JNET_ENOTCONN (unconnected datagram socket). Works
  * anywhere. */
-int jnet_shutdown(jnet_stream s, int mode);
+JNET_EXTERN int jnet_shutdown(jnet_stream s, int mode);
 
 /* net/localname and net/peername. Errors: JNET_EINVAL, JNET_ECLOSED,
  * JNET_ENOTCONN (peername of a listener or unconnected socket). Work
  * anywhere. */
-int jnet_localname(jnet_stream s, jnet_addr *out);
-int jnet_peername(jnet_stream s, jnet_addr *out);
+JNET_EXTERN int jnet_localname(jnet_stream s, jnet_addr *out);
+JNET_EXTERN int jnet_peername(jnet_stream s, jnet_addr *out);
 
 /* net/close: close the stream. Fibers blocked on it get JNET_ECANCELED;
  * the handle is dead from now on (JNET_ECLOSED). A second close returns 0.
  * A unix listener's path is unlinked. JNET_EINVAL for JNET_NOSTREAM.
  * Works anywhere. */
-int jnet_close(jnet_stream s);
+JNET_EXTERN int jnet_close(jnet_stream s);
 
 /* ---- Backends ------------------------------------------------------------- */
 
 /* The real-socket backend on libuv (one node). Each call returns a new
  * backend, freed by jnet_backend_free; NULL when out of memory. */
-const jnet_backend *jnet_backend_uv(void);
+JNET_EXTERN const jnet_backend *jnet_backend_uv(void);
 
 /* Free a backend made by jnet_backend_uv after its loop was freed. */
-void jnet_backend_free(const jnet_backend *b);
+JNET_EXTERN void jnet_backend_free(const jnet_backend *b);
 
 #ifdef __cplusplus
 }

@@ -27,7 +27,7 @@
 #ifndef JNET_BACKEND_H
 #define JNET_BACKEND_H
 
-#include "jnet.h"
+#include <jnet/jnet.h>
 
 #ifdef __cplusplus
 extern "C" {
