@@ -134,6 +134,14 @@ paired_ratio echo_vs_libuv_ratio echo_rtt_per_s libuv_echo_rtt_per_s
 paired_ratio throughput_vs_libuv_ratio throughput_mb_s libuv_throughput_mb_s
 collapse
 
+# ---- jnet-proxy: no faults against direct, in one run ---------------------------
+PROXY_BIN=$BUILD/jnet-proxy
+if [ -x "$PROXY_BIN" ]; then
+  collect proxy "$BIN/proxy_bench" "$PROXY_BIN" $SECS $ROUNDS
+else
+  skip proxy_echo_vs_direct_ratio "jnet-proxy not built"
+fi
+
 # ---- the simulated network -----------------------------------------------------
 collect sim_udp "$BIN/sim_udp_bench" --datagrams $UDP_N --trials $SIM_TRIALS
 collect sim_udp_pcap "$BIN/sim_udp_bench" --datagrams $UDP_N \
@@ -141,6 +149,9 @@ collect sim_udp_pcap "$BIN/sim_udp_bench" --datagrams $UDP_N \
 collect sim_tcp "$BIN/sim_tcp_bench" --msgs $TCP_N --trials $SIM_TRIALS
 collect sim_mem "$BIN/sim_mem_bench" --hosts $HOSTS --conns $CONNS
 collect fanin "$BIN/fanin_bench" --msgs $FAN_MSGS --trials $TRIALS
+
+# ---- histories: the linearizability checker ------------------------------------
+collect lin "$BIN/lin_bench" --ops 10000 --procs 5 --trials $SIM_TRIALS
 
 # Seed sweep of the kv scenario (exit 1 is fine: the buggy variant fails
 # some seeds, which is the point of the sweep).
@@ -189,6 +200,49 @@ else
     done
     add sweep_shard_overhead "$(echo $ratios | tr ' ' '\n' | sort -g |
       awk '{ v[NR] = $1 } END { printf "%.3f", v[int((NR + 1) / 2)] }')" x
+  fi
+fi
+
+# ---- issue 15: the determinism self-check and the shrinker ----------------------
+# determinism_check_overhead: `sweep --check-determinism` (each seed twice,
+# the second run in a fresh process) over `sweep` of the same seeds, in
+# alternating rounds; the median of the per-round ratios.
+if [ -n "$SIMCLI" ] && [ -f "$SCN" ]; then
+  if [ "$QUICK" = 1 ]; then DET_SEEDS=1..60; else DET_SEEDS=1..300; fi
+  for round in 1 2 3; do
+    say "sweep $DET_SEEDS against --check-determinism, round $round"
+    a0=$(now_s)
+    timeout "$TIMEOUT" "$SIMCLI" sweep "$SCN" --seeds $DET_SEEDS --no-progress \
+      >/dev/null 2>&1
+    a1=$(now_s)
+    timeout "$TIMEOUT" "$SIMCLI" sweep "$SCN" --seeds $DET_SEEDS --no-progress \
+      --check-determinism >"$OUT/det.stdout" 2>"$OUT/det.stderr"
+    drc=$?
+    a2=$(now_s)
+    if [ "$drc" -le 1 ]; then
+      add det_plain_wall_s "$(awk -v a="$a0" -v b="$a1" 'BEGIN { printf "%.4f", b - a }')" s
+      add det_check_wall_s "$(awk -v b="$a1" -v c="$a2" 'BEGIN { printf "%.4f", c - b }')" s
+    else
+      skip determinism_check_overhead "sweep --check-determinism exit $drc (see $OUT/det.stderr)"
+    fi
+  done
+  paired_ratio determinism_check_overhead det_check_wall_s det_plain_wall_s
+  collapse
+fi
+# shrink_kv_s: `jnet-sim shrink` of a failing seed of the kv bug's swarm
+# variant (up to 8 drawn faults, ops=100), wall seconds.
+BUGSWARM=$SRC/scenarios/kv-replication-bug-swarm.scn
+if [ -n "$SIMCLI" ] && [ -f "$BUGSWARM" ]; then
+  say "shrink kv-replication-bug-swarm.scn --seed 1"
+  a0=$(now_s)
+  timeout "$TIMEOUT" "$SIMCLI" shrink "$BUGSWARM" --seed 1 \
+    --out "$OUT/kv-bug-swarm.min.scn" >"$OUT/shrink.stdout" 2>"$OUT/shrink.stderr"
+  src=$?
+  a1=$(now_s)
+  if [ "$src" = 0 ]; then
+    add shrink_kv_s "$(awk -v a="$a0" -v b="$a1" 'BEGIN { printf "%.2f", b - a }')" s
+  else
+    skip shrink_kv_s "jnet-sim shrink exit $src (see $OUT/shrink.stderr)"
   fi
 fi
 
@@ -263,6 +317,8 @@ target() {
   printf '  %-30s %2s %-10s %14s  %s\n' "$1" "$2" "$3" ${line% *} ${line#* }
 }
 target fiber_switch_ns '<=' 10
+target chan_pingpong_ns '<=' 25
+target select_ns '<=' 60
 target echo_vs_libuv_ratio '>=' 0.9
 target throughput_vs_libuv_ratio '>=' 0.9
 target sim_udp_datagrams_per_s '>=' 3000000
@@ -270,6 +326,9 @@ target sim_udp_datagrams_per_s_pcap '>=' 1000000
 target sim_mem_total_mb '<=' 2000
 target sim_vs_ns3_ratio '>=' 10
 target sweep_shard_overhead '<=' 1.05
+target lin_check_ops_per_s '>=' 200000
+target determinism_check_overhead '<=' 2.1
+target shrink_kv_s '<=' 30
 if [ -s "$SKIPS" ]; then
   echo
   awk '!seen[$0]++' "$SKIPS"

@@ -11,20 +11,6 @@
 
 /* ---- Ready list ----------------------------------------------------------- */
 
-void jnet__sock_ready(jnet__sock *s) {
-  jnet__sim *sim = s->host->sim;
-  if (s->in_ready || s->detached)
-    return;
-  s->in_ready = 1;
-  s->ready_next = NULL;
-  s->ready_prev = sim->ready_tail;
-  if (sim->ready_tail)
-    sim->ready_tail->ready_next = s;
-  else
-    sim->ready_head = s;
-  sim->ready_tail = s;
-}
-
 static void unready(jnet__sock *s) {
   jnet__sim *sim = s->host->sim;
   if (!s->in_ready)
@@ -43,12 +29,9 @@ static void unready(jnet__sock *s) {
 
 /* ---- Tables ----------------------------------------------------------------- */
 
-static uint64_t port_key(uint32_t host, int proto, uint16_t port) {
-  return jnet__mix(((uint64_t)host << 24) ^ ((uint64_t)proto << 16) ^ port);
-}
 static uint64_t port_hash(const void *o) {
   const jnet__sock *s = o;
-  return port_key(s->host->id, s->proto, s->local.port);
+  return jnet__port_key(s->host->id, s->proto, s->local.port);
 }
 
 void jnet__ports_add(jnet__sock *s) {
@@ -62,16 +45,6 @@ void jnet__ports_remove(jnet__sock *s) {
     jnet__htab_remove(&s->host->sim->ports, s, port_hash(s),
                       offsetof(jnet__sock, port_next));
   s->in_ports = 0;
-}
-
-jnet__sock *jnet__ports_first(jnet__sim *sim, uint32_t host, int proto,
-                              uint16_t port) {
-  for (jnet__sock *s = jnet__htab_first(&sim->ports,
-                                        port_key(host, proto, port));
-       s != NULL; s = s->port_next)
-    if (s->host->id == host && s->proto == proto && s->local.port == port)
-      return s;
-  return NULL;
 }
 
 static uint64_t conn_key(uint32_t host, int proto, uint16_t lport,

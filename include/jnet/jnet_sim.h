@@ -147,9 +147,11 @@ JNET_EXTERN int jnet_sim_at(jnet_sim *sim, uint64_t t_ns,
 JNET_EXTERN uint64_t jnet_sim_now_ns(const jnet_sim *sim);
 
 /* Stop the run (poll reports an error, JNET_ETIMEDOUT) once the clock
- * passes max_time_ns or max_events events ran (0: no limit). */
+ * passes max_time_ns or max_events events ran (0: no limit). Each fiber
+ * resumption the loop reports counts as an event, so fibers that spin on
+ * jnet_yield()/jnet_sleep(0) without any network event still reach it. */
 JNET_EXTERN int jnet_sim_set_limits(jnet_sim *sim, uint64_t max_time_ns,
-                                    uint64_t max_events);
+                        uint64_t max_events);
 
 typedef struct jnet_sim_stats {
   uint64_t events;          /* events executed */

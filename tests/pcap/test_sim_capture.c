@@ -10,6 +10,7 @@
 
 #include "capture.h"
 #include "pcap_util.h"
+#include "jnet_check.h"
 
 #ifndef SIM_CAPTURE_BIN
 #error "SIM_CAPTURE_BIN: path of build/examples/sim-capture"
@@ -321,23 +322,17 @@ END_TEST
 
 static Suite *sim_capture_suite(void) {
   Suite *s = suite_create("pcap-sim-capture");
-  TCase *tc = tcase_create("sim-capture");
-  tcase_set_timeout(tc, 120);
-  tcase_add_test(tc, example_run_succeeds_with_retransmissions);
-  tcase_add_test(tc, same_seed_gives_same_pcap_and_fingerprint);
-  tcase_add_test(tc, tshark_decodes_every_packet_with_good_checksums);
-  tcase_add_test(tc, tshark_shows_the_expected_conversations);
-  tcase_add_test(tc, tshark_follows_streams_to_the_written_bytes);
-  tcase_add_loop_test(tc, tshark_expert_warns_only_about_real_resets, 0, 2);
-  tcase_add_test(tc, host_capture_keeps_only_that_hosts_packets);
-  suite_add_tcase(s, tc);
+  jc_defaults(120, NULL, NULL);
+  JC_TEST(s, example_run_succeeds_with_retransmissions);
+  JC_TEST(s, same_seed_gives_same_pcap_and_fingerprint);
+  JC_TEST(s, tshark_decodes_every_packet_with_good_checksums);
+  JC_TEST(s, tshark_shows_the_expected_conversations);
+  JC_TEST(s, tshark_follows_streams_to_the_written_bytes);
+  JC_LOOP(s, tshark_expert_warns_only_about_real_resets, 0, 2);
+  JC_TEST(s, host_capture_keeps_only_that_hosts_packets);
   return s;
 }
 
 int main(void) {
-  SRunner *sr = srunner_create(sim_capture_suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  return jc_run(sim_capture_suite());
 }

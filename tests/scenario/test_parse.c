@@ -6,6 +6,7 @@
 
 #include "jsim_scn.h"
 #include "test_progs.h"
+#include "jnet_check.h"
 
 static jsim_scn *parse_ok(const char *text) {
   char err[512] = "";
@@ -236,17 +237,12 @@ END_TEST
 
 int main(void) {
   Suite *s = suite_create("scenario-parse");
-  TCase *tc = tcase_create("parse");
-  tcase_add_test(tc, good_file);
-  tcase_add_test(tc, defaults);
-  tcase_add_test(tc, errors);
-  tcase_add_test(tc, ranges);
-  tcase_add_test(tc, shard_parse);
-  tcase_add_test(tc, shard_partition);
-  suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? 1 : 0;
+  jc_defaults(0, NULL, NULL);
+  JC_TEST(s, good_file);
+  JC_TEST(s, defaults);
+  JC_TEST(s, errors);
+  JC_TEST(s, ranges);
+  JC_TEST(s, shard_parse);
+  JC_TEST(s, shard_partition);
+  return jc_run(s);
 }

@@ -433,21 +433,19 @@ END_TEST
 
 static Suite *suite(void) {
   Suite *s = suite_create("sim-tcp");
-  TCase *tc = tcase_create("tcp");
-  tcase_set_timeout(tc, 120);
-  tcase_add_test(tc, reads_come_back_short_by_mss_and_stream_is_intact);
-  tcase_add_test(tc, loss_slows_tcp_but_the_stream_arrives_intact);
-  tcase_add_test(tc, bursty_loss_and_reordering_keep_the_stream_intact);
-  tcase_add_test(tc, slow_reader_blocks_the_writer);
-  tcase_add_test(tc, connect_to_a_closed_port_is_refused_after_one_rtt);
-  tcase_add_test(tc, syn_to_a_partitioned_host_times_out_after_backoff);
-  tcase_add_test(tc, nagle_coalesces_small_writes_and_flush_does_not);
-  tcase_add_test(tc, half_close_delivers_eof_after_the_data_and_the_peer_answers);
-  tcase_add_test(tc, close_with_unread_data_resets_the_peer);
-  tcase_add_test(tc, loopback_and_unix_streams_work_within_a_host);
-  tcase_add_test(tc, trace_shows_handshake_flags_and_drops);
-  tcase_add_test(tc, seed_sweep_over_a_hostile_link_keeps_streams_intact);
-  suite_add_tcase(s, tc);
+  jc_defaults(120, NULL, NULL);
+  JC_TEST(s, reads_come_back_short_by_mss_and_stream_is_intact);
+  JC_TEST(s, loss_slows_tcp_but_the_stream_arrives_intact);
+  JC_TEST(s, bursty_loss_and_reordering_keep_the_stream_intact);
+  JC_TEST(s, slow_reader_blocks_the_writer);
+  JC_TEST(s, connect_to_a_closed_port_is_refused_after_one_rtt);
+  JC_TEST(s, syn_to_a_partitioned_host_times_out_after_backoff);
+  JC_TEST(s, nagle_coalesces_small_writes_and_flush_does_not);
+  JC_TEST(s, half_close_delivers_eof_after_the_data_and_the_peer_answers);
+  JC_TEST(s, close_with_unread_data_resets_the_peer);
+  JC_TEST(s, loopback_and_unix_streams_work_within_a_host);
+  JC_TEST(s, trace_shows_handshake_flags_and_drops);
+  JC_TEST(s, seed_sweep_over_a_hostile_link_keeps_streams_intact);
   return s;
 }
 
