@@ -295,6 +295,52 @@ else
   fi
 fi
 
+# ---- TCP: fidelity against ns-3's reference, and a bulk transfer timed -----------
+collect tcp_fidelity "$BIN/sim_tcp_bench" --fidelity "$SRC/tests/sim/tcp_reference.tsv"
+TCP_MODS="$NS3_MODS ns3-traffic-control"
+if ! pkg-config --exists $TCP_MODS 2>/dev/null; then
+  skip sim_tcp_bulk_vs_ns3_ratio "install libns3-dev"
+elif [ ! -x "$BIN/sim_tcp_bench" ]; then
+  skip sim_tcp_bulk_vs_ns3_ratio "sim_tcp_bench not built"
+else
+  GRID_EXE=${TMPDIR:-/tmp}/jnet-bench-ns3-tcp-grid
+  libs=
+  for t in $(pkg-config --libs $TCP_MODS); do
+    case $t in /*) [ -e "$t" ] || continue ;; esac
+    libs="$libs $t"
+  done
+  if [ ! -x "$GRID_EXE" ] || [ "$SRC/bench/ns3/tcp_grid.cc" -nt "$GRID_EXE" ]; then
+    say "ns-3 tcp_grid (compiling in ${TMPDIR:-/tmp})"
+    # shellcheck disable=SC2086
+    g++ -O2 -o "$GRID_EXE" "$SRC/bench/ns3/tcp_grid.cc" \
+      $(pkg-config --cflags $TCP_MODS) $libs 2>"$OUT/ns3-tcp-build.stderr" ||
+      rm -f "$GRID_EXE"
+  fi
+  if [ ! -x "$GRID_EXE" ]; then
+    skip sim_tcp_bulk_vs_ns3_ratio "tcp_grid did not compile (see $OUT/ns3-tcp-build.stderr)"
+  else
+    # 60 s of one NewReno flow at 10 ms, no loss, on each side; wall time
+    # per packet on the bottleneck, alternating rounds.
+    i=0
+    while [ $i -lt $NS3_ROUNDS ]; do
+      i=$((i + 1))
+      say "TCP bulk: ns-3 and jnet, round $i"
+      ns3=$(timeout "$TIMEOUT" "$GRID_EXE" --one=10 2>"$OUT/ns3-tcp.stderr")
+      jn=$(timeout "$TIMEOUT" "$BIN/sim_tcp_bench" --bulk 10 2>"$OUT/tcp-bulk.stderr")
+      pick='$1 == w && $4 > 0 { printf "%s\t%.9f\ts\n", p, $2 / $4 }'
+      r1=$(echo "$ns3" | awk -v w=ns3_tcp_bulk_wall_s -v p=ns3_tcp_bulk_s_per_pkt "$pick")
+      r2=$(echo "$jn" | awk -v w=jnet_tcp_bulk_wall_s -v p=jnet_tcp_bulk_s_per_pkt "$pick")
+      if [ -n "$r1" ] && [ -n "$r2" ]; then
+        printf '%s\n%s\n' "$r1" "$r2" >>"$TSV"
+      else
+        skip sim_tcp_bulk_vs_ns3_ratio "a side failed: ns-3 '$ns3', jnet '$jn'"
+      fi
+    done
+    paired_ratio sim_tcp_bulk_vs_ns3_ratio ns3_tcp_bulk_s_per_pkt jnet_tcp_bulk_s_per_pkt
+    collapse
+  fi
+fi
+
 # ---- report ------------------------------------------------------------------------
 echo
 printf '%-32s %14s  %s\n' benchmark value unit
@@ -329,6 +375,8 @@ target sweep_shard_overhead '<=' 1.05
 target lin_check_ops_per_s '>=' 200000
 target determinism_check_overhead '<=' 2.1
 target shrink_kv_s '<=' 30
+target sim_tcp_bulk_vs_ns3_ratio '>=' 20
+target tcp_fidelity_max_error '<=' 20
 if [ -s "$SKIPS" ]; then
   echo
   awk '!seen[$0]++' "$SKIPS"

@@ -188,6 +188,12 @@ static void dispatch(jnet__sim *sim, jnet__event *e) {
     jnet__tcp_timer(sim, s);
     break;
   }
+  case JNET__EV_TCP_AUX: {
+    jnet__sock *s =
+        (jnet__sock *)((char *)e - offsetof(jnet__sock, aev));
+    jnet__tcp_aux_timer(sim, s);
+    break;
+  }
   case JNET__EV_AT: {
     jnet__at *a = (jnet__at *)e;
     void (*fn)(jnet_sim *, void *) = a->fn;

@@ -320,6 +320,15 @@ static int parse_host(parser *p) {
       return fail(p, 1, "duplicate host '%s'", h.name);
   for (int wi = 2; wi < p->nw; wi++) {
     char a[64];
+    if (is(p, wi, "tcp") && wi > 2) { /* `tcp cubic|newreno` */
+      if (wi + 1 >= p->nw || !(is(p, wi + 1, "cubic") ||
+                               is(p, wi + 1, "newreno")))
+        return fail(p, wi + 1, "expected a TCP congestion control (cubic, "
+                               "newreno), got %s", GOT(wi + 1));
+      copy_word(p, wi + 1, h.tcp_cc, sizeof h.tcp_cc);
+      wi++;
+      continue;
+    }
     copy_word(p, wi, a, sizeof a);
     size_t al = strlen(a);
     if (a[0] == '[' && al > 2 && a[al - 1] == ']') {

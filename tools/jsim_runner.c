@@ -430,6 +430,12 @@ static void run_world(const jsim_scn *s, uint64_t seed,
       addrs[k] = s->hosts[i].addrs[k];
     what = s->hosts[i].name;
     rc = jnet_sim_host(rs.sim, s->hosts[i].name, addrs, &rs.nodes[i]);
+    if (rc == 0 && s->hosts[i].tcp_cc[0]) {
+      jnet_sim_tcp_params tp;
+      jnet_sim_host_tcp_get(rs.nodes[i], &tp);
+      tp.cc = s->hosts[i].tcp_cc;
+      rc = jnet_sim_host_tcp(rs.nodes[i], &tp);
+    }
   }
   /* Default links first: the pair links start from them. */
   jnet_link_params_default(&rs.defaults);

@@ -26,6 +26,7 @@ typedef struct jsim_host {
   char name[JSIM_NAME_MAX];
   int naddrs;
   char addrs[JSIM_MAX_ADDRS][48];
+  char tcp_cc[16]; /* `tcp cubic|newreno`; empty: the sim's default */
 } jsim_host;
 
 /* One link option (`loss 0.5%`), applied on top of a jnet_link_params. */
