@@ -53,7 +53,8 @@ else
 fi
 for f in lib/libjnet.a lib/libjnet.so include/jnet/jnet.h \
          include/jnet/jnet_config.h lib/pkgconfig/jnet.pc \
-         lib/cmake/jnet/jnetConfig.cmake bin/jnet-sim bin/jnet-examples; do
+         lib/cmake/jnet/jnetConfig.cmake bin/jnet-sim bin/jnet-examples \
+         bin/jnet-proxy share/man/man1/jnet-sim.1 share/man/man1/jnet-proxy.1; do
   [ -e "$PREFIX/$f" ] || fail "not installed: $f"
 done
 
