@@ -102,10 +102,10 @@ START_TEST(pcap_capture_costs_bounded_multiple) {
   double on = instr_per_datagram(path);
   unlink(path);
   fprintf(stderr, "bench-guard: capture on %.0f vs off %.0f instructions "
-          "per datagram (%.2fx, ceiling %.1fx)\n", on, off, on / off,
+          "per datagram (%.2fx, ceiling %.2fx)\n", on, off, on / off,
           MAX_PCAP_COST_RATIO);
   ck_assert_msg(on / off < MAX_PCAP_COST_RATIO,
-                "capture costs %.2fx, ceiling %.1fx", on / off,
+                "capture costs %.2fx, ceiling %.2fx", on / off,
                 MAX_PCAP_COST_RATIO);
 }
 END_TEST
