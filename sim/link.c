@@ -232,7 +232,7 @@ static inline uint32_t wire_bytes(const jnet__spkt *p, uint32_t mtu) {
   }
   if (p->proto == JNET__P_ICMP)
     return ip + 8 + 28;
-  return ip + 20 + (p->mss ? 4 : 0) + p->len;
+  return ip + 20 + (p->mss ? 4 : 0) + (p->wscale ? 4 : 0) + p->len;
 }
 
 static void drop(jnet__sim *sim, jnet__spkt *p, const char *why) {
@@ -252,6 +252,7 @@ static void transmit(jnet__sim *sim, jnet__link *l, jnet__spkt *p,
     uint64_t start = l->busy_until_ns > depart ? l->busy_until_ns : depart;
     double queued = (double)(start - depart) * (double)lp->bandwidth_bps / 8e9;
     if (queued + wire > (double)lp->queue_bytes && start > depart) {
+      sim->stats.queue_drops++;
       drop(sim, p, "queue");
       return;
     }

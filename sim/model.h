@@ -23,8 +23,8 @@
 
 #include "capture.h"
 #include "jnet_alloc.h"
-#include "jnet_errno.h"
-#include "jnet_sim.h"
+#include <jnet/jnet_errno.h>
+#include <jnet/jnet_sim.h>
 
 /* ---- 1. PRNG streams (rng.c) ---------------------------------------------- */
 
@@ -48,6 +48,7 @@ uint64_t jnet__rng_jitter(jnet__rng *r, int dist, uint64_t jitter_ns);
 enum {
   JNET__EV_PKT = 1, /* a packet arrives at its destination host */
   JNET__EV_TCP,     /* a TCP socket's timer (RTO, persist, orphan) */
+  JNET__EV_TCP_AUX, /* its second timer (delayed ACK, keepalive) */
   JNET__EV_AT       /* a jnet_sim_at callback */
 };
 
@@ -158,6 +159,15 @@ void jnet__ep_format(const jnet__ep *ep, char *buf, size_t n);
 
 typedef struct jnet__sock jnet__sock;
 
+/* A host's TCP settings (jnet_sim_host_tcp); zero fields take the
+ * defaults of tcp_cc.c. */
+typedef struct jnet__tcpcfg {
+  const struct jnet__cc_ops *cc;
+  uint32_t rcvbuf_bytes, sndbuf_bytes, sndbuf_max_bytes;
+  uint64_t ka_idle_ns, ka_intvl_ns;
+  uint32_t ka_probes;
+} jnet__tcpcfg;
+
 typedef struct jnet__hostaddr {
   uint8_t family;
   uint8_t ip[16];
@@ -181,6 +191,7 @@ struct jnet_node {
                                    sim has nolink_n links (a cache) */
   jnet__hostaddr route_dst;     /* the last destination sent to (a cache; */
   uint32_t route_to;            /* family 0: none) and the host owning it */
+  jnet__tcpcfg tcp;
   struct jnet_node *name_next;  /* chain in sim->host_names */
 };
 
@@ -217,6 +228,8 @@ typedef struct jnet__pkt_s {
   uint32_t seq, ack;
   uint32_t window;
   uint16_t mss;
+  uint8_t wscale; /* SYN: window scale option, shift + 1 (0: none) */
+  uint8_t wshift; /* other segments: window is sent >> wshift */
   uint32_t len, cap;
   uint8_t *data;
 } jnet__spkt;
@@ -255,6 +268,12 @@ enum {
   JNET__ST_CLOSED /* reset, refused, timed out or finished */
 };
 
+/* CUBIC's state (cc_cubic.c), in bytes and seconds. */
+typedef struct jnet__cubic {
+  double w_max, origin, k_s, w_est, acc;
+  uint64_t epoch_ns; /* 0: no epoch (after a loss) */
+} jnet__cubic;
+
 /* A byte ring that grows on demand up to its limit and is freed when
  * empty, so idle connections cost no buffer memory. */
 typedef struct jnet__ring {
@@ -276,7 +295,9 @@ struct jnet__sock {
       connected : 1, nodelay : 1, broadcast : 1, reuseaddr : 1,
       keepalive : 1, detached : 1, shut_rd : 1, shut_wr : 1, fin_sent : 1,
       fin_acked : 1, fin_rcvd : 1, reset : 1, syn_acked : 1,
-      child : 1; /* child: made by a listener (unix: has no name) */
+      child : 1, /* child: made by a listener (unix: has no name) */
+      ws_ok : 1,       /* window scaling offered (SYN) / agreed */
+      ack_pending : 1; /* an ACK must go out before the event ends */
   int err;          /* pending error for the next operation */
   uint8_t mcast_ttl;
   jnet__ep local, remote;
@@ -297,9 +318,21 @@ struct jnet__sock {
   uint32_t recover;      /* snd_max when loss recovery began */
   jnet__spkt *ooo;       /* out-of-order segments, by sequence */
   uint32_t ooo_bytes;
-  uint64_t rto_ns, srtt_ns, rttvar_ns;
+  uint64_t rto_ns, srtt_ns, rttvar_ns, min_rtt_ns;
   uint64_t rtt_t0_ns;
   uint32_t rtt_seq;
+  /* congestion control (tcp_cc.h): windows in bytes */
+  const struct jnet__cc_ops *cc;
+  uint32_t cwnd, ssthresh, cwnd_cnt;
+  jnet__cubic cubic;
+  /* buffers and windows */
+  uint32_t rcvbuf_max, sndbuf_max, sndbuf_lim; /* lim grows with cwnd */
+  uint8_t snd_wscale, rcv_wscale; /* negotiated shifts (0: none) */
+  uint8_t quick_acks;    /* segments still ACKed at once (start) */
+  uint8_t ka_sent;       /* keepalive probes unanswered */
+  uint32_t rcv_acked;    /* rcv_nxt in the last ACK sent */
+  jnet__event aev;       /* delayed ACK and keepalive */
+  uint64_t delack_at_ns, ka_at_ns, last_rcv_ns;
   jnet__ring sndbuf, rcvbuf;
   jnet__sock *listener;           /* an embryonic/queued connection's */
   jnet__sock *aq_head, *aq_tail;  /* listener: accept queue */
@@ -366,6 +399,8 @@ jnet__sock *jnet__conns_find(jnet__sim *sim, uint32_t host, int proto,
                              uint16_t lport, const jnet__ep *remote);
 void jnet__tcp_input(jnet__sim *sim, jnet__spkt *p);
 void jnet__tcp_timer(jnet__sim *sim, jnet__sock *s);
+void jnet__tcp_aux_timer(jnet__sim *sim, jnet__sock *s);
+void jnet__tcp_keepalive(jnet__sock *s); /* SO_KEEPALIVE changed */
 void jnet__tcp_close(jnet__sock *s);
 int jnet__tcp_connect(jnet__sock *s);
 ssize_t jnet__tcp_read(jnet__sock *s, void *buf, size_t len);
@@ -447,6 +482,7 @@ struct jnet_sim {
   void (*on_node_up)(void *owner, jnet_node *h);
   void *owner;
   uint64_t completions; /* bumped by the owner on each callback */
+  uint64_t resumptions; /* fibers the owner resumed: count toward max_events */
   void *backend;        /* backends/sim: its jnet_backend, lazily made */
   void (*backend_free)(void *backend);
 };

@@ -188,6 +188,12 @@ static void dispatch(jnet__sim *sim, jnet__event *e) {
     jnet__tcp_timer(sim, s);
     break;
   }
+  case JNET__EV_TCP_AUX: {
+    jnet__sock *s =
+        (jnet__sock *)((char *)e - offsetof(jnet__sock, aev));
+    jnet__tcp_aux_timer(sim, s);
+    break;
+  }
   case JNET__EV_AT: {
     jnet__at *a = (jnet__at *)e;
     void (*fn)(jnet_sim *, void *) = a->fn;
@@ -208,6 +214,9 @@ int jnet__sim_run(jnet__sim *sim, uint64_t deadline_ns, int block) {
     jnet__sim_flush_ready(sim);
   if (!block)
     deadline_ns = sim->now_ns;
+  /* fibers resumed count as events: a run that only spins on yields ends */
+  if (sim->max_events && sim->stats.events + sim->resumptions > sim->max_events)
+    return JNET_ETIMEDOUT;
   for (;;) {
     if (sim->completions != done0)
       return 1;
@@ -235,7 +244,8 @@ int jnet__sim_run(jnet__sim *sim, uint64_t deadline_ns, int block) {
         sim->now_ns = deadline_ns;
       return 1;
     }
-    if (sim->max_events && sim->stats.events >= sim->max_events)
+    if (sim->max_events &&
+        sim->stats.events + sim->resumptions >= sim->max_events)
       return JNET_ETIMEDOUT;
     jnet__ev_take(sim, e);
     if (e->t_ns > sim->now_ns)

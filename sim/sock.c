@@ -172,6 +172,7 @@ int jnet__sock_new(jnet_node *h, int family, int type, jnet__sock **out) {
   s->local.family = family == AF_UNIX ? AF_INET : (uint8_t)family;
   s->mcast_ttl = 1;
   s->tev.kind = JNET__EV_TCP;
+  s->aev.kind = JNET__EV_TCP_AUX;
   s->host_next = h->socks;
   if (h->socks)
     h->socks->host_prev = s;
@@ -185,6 +186,7 @@ void jnet__sock_destroy(jnet__sock *s) {
   jnet__sim *sim = s->host->sim;
   unready(s);
   jnet__ev_cancel(sim, &s->tev);
+  jnet__ev_cancel(sim, &s->aev);
   jnet__ports_remove(s);
   jnet__conns_remove(s);
   if (s->listener != NULL) { /* still in its listener's accept queue */
@@ -370,6 +372,13 @@ int jnet__route_src(jnet__sock *s, const jnet__ep *dst, jnet__ep *src) {
   *src = s->local;
   if (!jnet__ip_is_any(src->family, src->ip))
     return 0;
+  if (jnet__ep_is_mapped(dst)) { /* ::ffff:a.b.c.d: IPv4 on the wire */
+    jnet__ep d4 = *dst;
+    jnet__ep_unmap(&d4);
+    int err = jnet__route_src(s, &d4, src);
+    jnet__ep_map(src);
+    return err;
+  }
   src->family = dst->family; /* an IPv6 socket talking to a mapped peer */
   jnet_node *h = s->host;
   if (jnet__ip_is_loopback(dst->family, dst->ip) ||
@@ -582,8 +591,10 @@ int jnet__sock_setopt(jnet__sock *s, int option, int type, int ival,
       s->broadcast = ival != 0;
     else if (option == JNET__SO_REUSEADDR)
       s->reuseaddr = ival != 0;
-    else
+    else if (s->keepalive != (ival != 0)) {
       s->keepalive = ival != 0;
+      jnet__tcp_keepalive(s);
+    }
     return 0;
   case JNET__IP_MULTICAST_TTL:
     if (type != JNET__OPT_INT)

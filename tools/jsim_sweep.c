@@ -68,7 +68,7 @@ static void sweep_usage(FILE *f) {
   fprintf(f,
           "usage: jnet-sim sweep FILE [--seeds A..B] [-j N] [--shard K/N]\n"
           "         [--pcap-dir DIR] [--json F] [--junit F] [--max-wall DUR]\n"
-          "         [--seed-timeout DUR] [--no-progress]\n"
+          "         [--seed-timeout DUR] [--no-progress] [--check-determinism]\n"
           "Run every seed of A..B (default: the file's `seed` line), each in\n"
           "a fresh simulation, over N workers (default: the number of CPUs).\n"
           "  --shard K/N      only the seeds at positions K-1, K-1+N, ... of\n"
@@ -79,6 +79,9 @@ static void sweep_usage(FILE *f) {
           "  --junit F        JUnit XML: one testcase per seed\n"
           "  --max-wall DUR   start no new seed after DUR (30s, 5m)\n"
           "  --seed-timeout DUR  wall-clock limit per seed (default 300s)\n"
+          "  --check-determinism  run each seed twice, the second time in a\n"
+          "                   fresh process; differing runs are reported as\n"
+          "                   nondeterministic with the event where they part\n"
           "Exit: 0 all passed, 1 a seed failed, 2 bad usage or scenario.\n");
 }
 
@@ -254,6 +257,25 @@ static void worker_main(const jsim_scn *s, uint64_t lo, uint64_t k,
   _exit(0);
 }
 
+/* --check-determinism: each seed runs twice (here and in a fresh partner
+ * process, jsim_determinism.c), one seed at a time. */
+static void checked_worker_main(const jsim_scn *s, uint64_t lo, uint64_t k,
+                                uint64_t n, uint64_t planned, uint64_t w,
+                                uint64_t j, double deadline,
+                                const jsim_run_opts *o, int fd) {
+  jsim_partner partner = {0, -1, -1};
+  for (uint64_t i = w; i < planned; i += j) {
+    if (deadline > 0 && wall_now() >= deadline)
+      break;
+    jsim_result r;
+    jsim_run_checked(s, jsim_shard_seed(lo, k, n, i), o, &partner, &r);
+    if (write_result(fd, &r) < 0)
+      _exit(3);
+  }
+  jsim_partner_stop(&partner);
+  _exit(0);
+}
+
 int jsim_sweep_main(int argc, char **argv, const jnet_program *progs,
                     size_t nprogs) {
   static const struct option longopts[] = {
@@ -266,13 +288,14 @@ int jsim_sweep_main(int argc, char **argv, const jnet_program *progs,
       {"max-wall", required_argument, NULL, 'w'},
       {"seed-timeout", required_argument, NULL, 't'},
       {"no-progress", no_argument, NULL, 'n'},
+      {"check-determinism", no_argument, NULL, 'D'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
   const char *seeds = NULL, *pcap_dir = "jnet-sim-pcaps", *json = NULL,
              *junit = NULL;
   uint64_t k = 1, n = 1, max_wall_ns = 0, seed_timeout_ns = 300 * JNET_SIM_S;
   long jobs = sysconf(_SC_NPROCESSORS_ONLN);
-  int show_progress = 1, c;
+  int show_progress = 1, check = 0, c;
   const char *argv0 = jsim_argv0;
   optind = 1;
   while ((c = getopt_long(argc, argv, "j:h", longopts, NULL)) != -1) {
@@ -311,6 +334,7 @@ int jsim_sweep_main(int argc, char **argv, const jnet_program *progs,
       }
       break;
     case 'n': show_progress = 0; break;
+    case 'D': check = 1; break;
     case 'h': sweep_usage(stdout); return 0;
     default: sweep_usage(stderr); return 2;
     }
@@ -345,6 +369,7 @@ int jsim_sweep_main(int argc, char **argv, const jnet_program *progs,
   uint64_t planned = jsim_shard_count(lo, hi, k, n);
   uint64_t nworkers = (uint64_t)jobs < planned ? (uint64_t)jobs : planned;
   jsim_run_opts o = {NULL, NULL, (double)seed_timeout_ns * 1e-9, 1};
+  jsim_history_dir = pcap_dir; /* every violation's history, not only 20 */
   double t0 = wall_now();
   double deadline = max_wall_ns ? t0 + (double)max_wall_ns * 1e-9 : 0;
   size_t cap = 256, nres = 0;
@@ -370,7 +395,11 @@ int jsim_sweep_main(int argc, char **argv, const jnet_program *progs,
       close(fds[0]);
       for (uint64_t x = 0; x < w; x++)
         close(ws[x].fd);
-      worker_main(s, lo, k, n, planned, w, nworkers, deadline, &o, fds[1]);
+      if (check)
+        checked_worker_main(s, lo, k, n, planned, w, nworkers, deadline, &o,
+                            fds[1]);
+      else
+        worker_main(s, lo, k, n, planned, w, nworkers, deadline, &o, fds[1]);
     }
     close(fds[1]);
     ws[w].pid = pid;
@@ -450,7 +479,7 @@ int jsim_sweep_main(int argc, char **argv, const jnet_program *progs,
   qsort(res, nres, sizeof *res, cmp_res);
 
   jsim_report rp = {path, lo, hi, k, n, planned, nres, res, wall, argv0,
-                    pcap_dir, NULL};
+                    pcap_dir, NULL, check};
   rp.pcaps = jnet__calloc(nres + 1, sizeof *rp.pcaps);
   int pcaps_written = 0;
   if (failed > 0 && rp.pcaps != NULL) {
@@ -466,7 +495,8 @@ int jsim_sweep_main(int argc, char **argv, const jnet_program *progs,
       po.pcap_path = name;
       jsim_result again;
       jsim_run_seed(s, res[i].seed, &po, &again);
-      if (again.fingerprint != res[i].fingerprint)
+      if (again.fingerprint != res[i].fingerprint &&
+          res[i].status != JSIM_NONDET)
         fprintf(stderr,
                 "jnet-sim sweep: seed %llu did not replay the same "
                 "(fingerprint 0x%016llx then 0x%016llx)\n",

@@ -8,7 +8,7 @@
  * tried again and completed through its callback. */
 #include <string.h>
 
-#include "jnet_backend.h"
+#include <jnet/jnet_backend.h>
 #include "model.h"
 
 #define SAME(a, b) ((int)(a) == (int)(b))
@@ -343,6 +343,10 @@ static void bk_close(const jnet_backend *b, jnet_bsock *s) {
 static void bk_free(void *p) { jnet__free(p); }
 
 /* Compares pointers only: `node` may be garbage or another sim's host. */
+static void bk_resumed(const jnet_backend *b, uint64_t n) {
+  SIM(b)->resumptions += n;
+}
+
 static int bk_node_check(const jnet_backend *b, jnet_node *node) {
   jnet_sim *sim = SIM(b);
   for (uint32_t i = 0; i < sim->nhosts; i++)
@@ -389,6 +393,7 @@ const jnet_backend *jnet_sim_backend(jnet_sim *sim) {
   b->peername = bk_peername;
   b->close = bk_close;
   b->node_check = bk_node_check; /* version 2 */
+  b->resumed = bk_resumed;       /* version 3 */
   sim->backend = bk;
   sim->backend_free = bk_free;
   return b;

@@ -22,6 +22,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "jnet_check.h"
+
 #ifndef SIM_UDP_BENCH
 #error "SIM_UDP_BENCH must name bench/sim_udp_bench"
 #endif
@@ -112,11 +114,9 @@ END_TEST
 
 static Suite *bench_guard_suite(void) {
   Suite *s = suite_create("bench-guard");
-  TCase *tc = tcase_create("callgrind");
-  tcase_set_timeout(tc, 600);
-  tcase_add_test(tc, udp_datagram_costs_under_ceiling);
-  tcase_add_test(tc, pcap_capture_costs_bounded_multiple);
-  suite_add_tcase(s, tc);
+  jc_defaults(600, NULL, NULL);
+  JC_TEST(s, udp_datagram_costs_under_ceiling);
+  JC_TEST(s, pcap_capture_costs_bounded_multiple);
   return s;
 }
 
@@ -126,10 +126,5 @@ int main(void) {
            "(apt-get install valgrind)\n");
     return 77;
   }
-  SRunner *sr = srunner_create(bench_guard_suite());
-  srunner_set_fork_status(sr, CK_FORK);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? 0 : 1;
+  return jc_run_fork(bench_guard_suite(), CK_FORK);
 }

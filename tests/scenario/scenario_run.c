@@ -7,6 +7,7 @@
 
 #include "jsim_scn.h"
 #include "test_progs.h"
+#include "jnet_check.h"
 
 /* Run text with seed; fork so that a crashing program cannot take the
  * test down; timeout_s of wall clock per run. */
@@ -266,29 +267,23 @@ END_TEST
 
 int main(void) {
   Suite *s = suite_create("scenario-run");
-  TCase *tc = tcase_create("run");
-  tcase_set_timeout(tc, 60);
-  tcase_add_test(tc, clean_link_delivers_all);
-  tcase_add_test(tc, latency_delays_the_first_datagram);
-  tcase_add_test(tc, default_link_applies_and_is_inherited);
-  tcase_add_test(tc, loss_drops);
-  tcase_add_test(tc, dup_duplicates);
-  tcase_add_test(tc, partition_and_heal);
-  tcase_add_test(tc, clog_queues_without_loss);
-  tcase_add_test(tc, set_link_changes_midway);
-  tcase_add_test(tc, crash_silences_a_program);
-  tcase_add_test(tc, restart_runs_again_with_its_disk);
-  tcase_add_test(tc, tcp_echo_over_a_lossy_link);
-  tcase_add_test(tc, hang_times_out);
-  tcase_add_test(tc, abort_and_segv_are_errors);
-  tcase_add_test(tc, bad_argument_is_an_error);
-  tcase_add_test(tc, limit_stops_the_run);
-  tcase_add_test(tc, same_seed_same_run);
-  tcase_add_test(tc, inline_run_matches_forked);
-  suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? 1 : 0;
+  jc_defaults(60, NULL, NULL);
+  JC_TEST(s, clean_link_delivers_all);
+  JC_TEST(s, latency_delays_the_first_datagram);
+  JC_TEST(s, default_link_applies_and_is_inherited);
+  JC_TEST(s, loss_drops);
+  JC_TEST(s, dup_duplicates);
+  JC_TEST(s, partition_and_heal);
+  JC_TEST(s, clog_queues_without_loss);
+  JC_TEST(s, set_link_changes_midway);
+  JC_TEST(s, crash_silences_a_program);
+  JC_TEST(s, restart_runs_again_with_its_disk);
+  JC_TEST(s, tcp_echo_over_a_lossy_link);
+  JC_TEST(s, hang_times_out);
+  JC_TEST(s, abort_and_segv_are_errors);
+  JC_TEST(s, bad_argument_is_an_error);
+  JC_TEST(s, limit_stops_the_run);
+  JC_TEST(s, same_seed_same_run);
+  JC_TEST(s, inline_run_matches_forked);
+  return jc_run(s);
 }
