@@ -445,11 +445,16 @@ def main():
                     help="rewrite the report of the last run from its "
                     "mutants.tsv with the current equivalents file (after a "
                     "review), running nothing")
+    ap.add_argument("--source", default=ROOT,
+                    help="the tree to mutate (default: this checkout); "
+                    "--rescore after the sources moved on can point it at "
+                    "the run's copy, build/mutation/work/w0/src")
     ap.add_argument("--equivalents",
                     default=os.path.join(ROOT, "tests/mutation/equivalents.txt"))
     args = ap.parse_args()
 
-    muts = all_mutants(ROOT, args.files)
+    src_root = os.path.abspath(args.source)
+    muts = all_mutants(src_root, args.files)
     total_generated = len(muts)
     if args.sample and args.sample < len(muts):
         muts = random.Random(args.seed).sample(muts, args.sample)
@@ -458,7 +463,7 @@ def main():
     sources = {}
     for m in muts:
         if m.file not in sources:
-            with open(os.path.join(ROOT, m.file), encoding="utf-8") as f:
+            with open(os.path.join(src_root, m.file), encoding="utf-8") as f:
                 sources[m.file] = f.read()
         m.diff = diff_of(m, sources[m.file])
     if args.rescore:
@@ -471,6 +476,9 @@ def main():
         print("%d of %d generated mutants" % (len(muts), total_generated))
         return 0
 
+    if src_root != ROOT:
+        raise SystemExit("mutate: --source is for --list and --rescore; a run "
+                         "mutates a copy of this checkout")
     out_dir = out_dir_of(args)
     os.makedirs(out_dir, exist_ok=True)
     work = os.path.join(out_dir, "work")
