@@ -1,11 +1,19 @@
 # jnet — a thin wrapper over CMake: dependencies, build, test, demo, bench.
 BUILD ?= build
 JOBS  ?= $(shell nproc)
+# libsystemd-dev: `pkg-config --static jnet` reaches libpcap's private
+# dependencies (dbus-1, then systemd); the consumer test links that way.
 PKGS  := build-essential cmake pkg-config libuv1-dev check libpcap-dev \
-         tshark libxml2-utils parallel valgrind
+         tshark libxml2-utils parallel valgrind libsystemd-dev \
+         redis-server python3
 SAN_PKGS := clang libclang-rt-14-dev
+# the peers make bench compares against (bench/run.sh: sim_vs_ns3_ratio)
+BENCH_PKGS := libns3-dev g++
 
-.PHONY: all deps install-pkgs build test test-one demo bench sanitize valgrind clean
+PREFIX ?= /usr/local
+
+.PHONY: all deps install-pkgs build test demo bench sanitize valgrind clean \
+        install package package-test test-one
 
 all: build
 
@@ -28,14 +36,40 @@ install-pkgs:
 	  fi; \
 	fi
 
+# Steps print one line and the compiler's warnings; the whole output is in
+# $(BUILD)/*.log (shown on failure). make V=1 prints everything.
+QUIET := ./mk/quiet.sh
+
 $(BUILD)/CMakeCache.txt:
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	@$(QUIET) configure $(BUILD)/configure.log \
+	  cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
 build: deps $(BUILD)/CMakeCache.txt
-	cmake --build $(BUILD) -j $(JOBS)
+	@$(QUIET) build $(BUILD)/build.log cmake --build $(BUILD) -j $(JOBS)
 
 test: build
-	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	@echo "jnet: test: ctest -j $(JOBS) (one line per test; a failing test's output in full)"
+	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# Into PREFIX (default /usr/local; ldconfig runs for a system prefix).
+install: build
+	@$(QUIET) "install into $(PREFIX)" $(BUILD)/install.log \
+	  cmake --install $(BUILD) --prefix $(PREFIX)
+
+# Debian packages in $(BUILD)/package: libjnet0, libjnet-dev, jnet-tools.
+package: build
+	@$(QUIET) "package (cpack -G DEB)" $(BUILD)/package.log \
+	  sh -c 'cd $(BUILD) && cpack -G DEB'
+	@ls $(BUILD)/package/*.deb
+
+# CI step: install the .debs with apt-get (root), build README's consumer
+# recipes against /usr, then remove the packages again.
+package-test: package
+	@$(QUIET) "apt-get install the .debs" $(BUILD)/package-install.log \
+	  apt-get install -y -q ./$(BUILD)/package/*.deb
+	@sh tests/consumer/consumer.sh $(BUILD) . $(BUILD)/consumer-deb /usr; \
+	  rc=$$?; apt-get purge -y -qq libjnet0 libjnet-dev jnet-tools \
+	  >$(BUILD)/package-purge.log 2>&1; exit $$rc
 
 # One Check test by name, in every suite that has it: make test-one T=<name>
 test-one: build
@@ -45,14 +79,18 @@ demo: build
 	@./tools/jsim_demo.sh $(BUILD)
 
 bench: build
+	@$(MAKE) --no-print-directory install-pkgs WANT="$(BENCH_PKGS)"
 	@./bench/run.sh $(BUILD)
 
 sanitize: deps
 	@$(MAKE) --no-print-directory install-pkgs WANT="$(SAN_PKGS)"
-	cmake -S . -B build-san -DCMAKE_C_COMPILER=clang -DJNET_SANITIZE=ON \
-	      -DCMAKE_BUILD_TYPE=Debug
-	cmake --build build-san -j $(JOBS)
-	cd build-san && CK_TIMEOUT_MULTIPLIER=4 ctest --output-on-failure -j $(JOBS)
+	@$(QUIET) "configure build-san" build-san/configure.log \
+	  cmake -S . -B build-san -DCMAKE_C_COMPILER=clang -DJNET_SANITIZE=ON \
+	  -DCMAKE_BUILD_TYPE=Debug
+	@$(QUIET) "build build-san" build-san/build.log \
+	  cmake --build build-san -j $(JOBS)
+	@echo "jnet: sanitize: ctest -j $(JOBS) under ASan+UBSan"
+	@cd build-san && CK_TIMEOUT_MULTIPLIER=4 ctest --output-on-failure -j $(JOBS)
 
 clean:
 	rm -rf $(BUILD) build-san

@@ -2,7 +2,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "jnet.h"
+#include <jnet/jnet.h>
 #include "jnet_alloc.h"
 
 void jnet_buf_init(jnet_buf *b) {

@@ -31,7 +31,7 @@
 #include <unistd.h>
 
 #include "jnet_alloc.h"
-#include "jnet_errno.h"
+#include <jnet/jnet_errno.h>
 
 /* ---- 1. Configuration --------------------------------------------------- */
 

@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "bench_util.h"
-#include "jnet.h"
+#include <jnet/jnet.h>
 
 #define MSG_BYTES 64
 #define BULK_BYTES (64 * 1024)

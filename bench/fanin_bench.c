@@ -17,8 +17,8 @@
 #include <string.h>
 
 #include "bench_util.h"
-#include "jnet.h"
-#include "jnet_sim.h"
+#include <jnet/jnet.h>
+#include <jnet/jnet_sim.h>
 
 #define MSG_BYTES 64
 

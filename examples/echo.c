@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "jnet.h"
+#include <jnet/jnet.h>
 
 typedef struct {
   jnet_stream srv;

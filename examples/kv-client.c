@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jnet.h"
+#include <jnet/jnet.h>
 #include "kv.h"
 
 typedef struct {

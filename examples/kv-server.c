@@ -14,7 +14,7 @@
  */
 #include <stdio.h>
 
-#include "jnet.h"
+#include <jnet/jnet.h>
 #include "kv.h"
 
 typedef struct {

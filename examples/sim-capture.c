@@ -20,10 +20,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jnet.h"
-#include "jnet_sim.h"
+#include <jnet/jnet.h> /* and <jnet/jnet_config.h>: JNET_HAVE_SIM */
 
 #ifdef JNET_HAVE_SIM
+#include <jnet/jnet_sim.h>
 
 #define TCP_PORT "7100"
 #define CLOSED_PORT "7101"

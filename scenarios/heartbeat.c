@@ -19,7 +19,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "jnet.h"
+#include <jnet/jnet.h>
 #include "programs.h"
 
 #define HB_MAX_PEERS 16

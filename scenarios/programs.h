@@ -14,7 +14,7 @@
 
 #include <stddef.h>
 
-#include "jnet_scenario.h"
+#include <jnet/jnet_scenario.h>
 
 extern const jnet_program jnet_example_programs[];
 extern const size_t jnet_example_nprograms;

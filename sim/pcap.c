@@ -44,6 +44,7 @@
 #define IPV6_FRAG_HEADER_BYTES 8u
 #define TCP_HEADER_BYTES 20u
 #define TCP_MSS_OPTION_BYTES 4u
+#define TCP_WS_OPTION_BYTES 4u /* NOP + window scale, as Linux pads it */
 #define UDP_HEADER_BYTES 8u
 #define IPPROTO_FRAGMENT_HEADER 44u
 #define ICMP_HEADER_BYTES 8u
@@ -174,7 +175,9 @@ static void build_ipv6(uint8_t *h, const jnet__pkt *pkt, uint8_t next_header,
 
 static size_t tcp_header_bytes(const jnet__pkt *pkt) {
   int mss = (pkt->flags & JNET__TCP_SYN) && pkt->mss != 0;
-  return TCP_HEADER_BYTES + (mss ? TCP_MSS_OPTION_BYTES : 0);
+  int ws = (pkt->flags & JNET__TCP_SYN) && pkt->wscale != 0;
+  return TCP_HEADER_BYTES + (mss ? TCP_MSS_OPTION_BYTES : 0) +
+         (ws ? TCP_WS_OPTION_BYTES : 0);
 }
 
 /* TCP header + payload at t; checksum over the pseudo-header. */
@@ -188,10 +191,18 @@ static void build_tcp(uint8_t *t, const jnet__pkt *pkt, size_t th_bytes) {
   put16(t + 14, pkt->window);
   t[16] = t[17] = 0; /* checksum */
   t[18] = t[19] = 0; /* urgent pointer */
-  if (th_bytes > TCP_HEADER_BYTES) {
-    t[20] = 2; /* kind: MSS */
-    t[21] = 4;
-    put16(t + 22, pkt->mss);
+  uint8_t *o = t + TCP_HEADER_BYTES;
+  if ((pkt->flags & JNET__TCP_SYN) && pkt->mss != 0) {
+    o[0] = 2; /* kind: MSS */
+    o[1] = 4;
+    put16(o + 2, pkt->mss);
+    o += TCP_MSS_OPTION_BYTES;
+  }
+  if ((pkt->flags & JNET__TCP_SYN) && pkt->wscale != 0) {
+    o[0] = 1; /* NOP */
+    o[1] = 3; /* kind: window scale */
+    o[2] = 3;
+    o[3] = (uint8_t)(pkt->wscale - 1);
   }
   if (pkt->len)
     memcpy(t + th_bytes, pkt->payload, pkt->len);

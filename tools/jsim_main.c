@@ -1,6 +1,6 @@
 /* jsim_main.c — the jnet-sim command over the example programs
  * (scenarios/programs.h), or over none when they are not built. */
-#include "jnet_scenario.h"
+#include <jnet/jnet_scenario.h>
 
 #ifdef JSIM_NO_EXAMPLES
 static const jnet_program *const jnet_example_programs = NULL;

@@ -15,9 +15,9 @@
 #include <stdint.h>
 #include <uv.h>
 
-#include "jnet.h"
+#include <jnet/jnet.h>
 #include "jnet_alloc.h"
-#include "jnet_backend.h"
+#include <jnet/jnet_backend.h>
 
 typedef struct jnet__uv jnet__uv;
 

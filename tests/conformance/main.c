@@ -15,5 +15,7 @@ int main(void) {
   conf_add_opts(s);
   conf_add_args(s);
   conf_add_more(s);
+  conf_add_fibers(s);
+  conf_add_chan(s);
   return jc_run(s);
 }

@@ -5,7 +5,9 @@
  * suite runs under ASan or Valgrind).
  *
  * The workload is a whole echo exchange (listen, server with a handler,
- * connect, write, chunk, close) on the simulated network, where timeouts
+ * connect, write, chunk, close), then a channel hand-off between two fibers
+ * (chan_new, spawn, select under a deadline, join, chan_free) on the
+ * simulated network, where timeouts
  * cost no wall time, and a short one on real sockets.
  */
 #include <check.h>
@@ -13,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jnet.h"
-#include "jnet_sim.h"
+#include <jnet/jnet.h>
+#include <jnet/jnet_sim.h>
 #include "jnet_check.h"
 
 /* ---- the failing allocator -------------------------------------------- */
@@ -63,6 +65,47 @@ static void echo_handler(jnet_stream conn, void *arg) {
   jnet_buf_free(&b);
 }
 
+/* Fibers that work together: a helper hands one item over a rendezvous
+ * channel; the client takes it with a select of more than 16 cases (so the
+ * select allocates) under a deadline, and joins the helper. */
+static void helper_giver(void *arg) {
+  int v = 5;
+  (void)jnet_chan_give(arg, &v, io_timeout);
+}
+
+static int coordinate(void) {
+  jnet_chan *c;
+  int err = jnet_chan_new(&c, sizeof(int), 0);
+  if (err < 0)
+    return err;
+  jnet_fiber f;
+  err = jnet_spawn(NULL, helper_giver, c, &f);
+  if (err == 0) {
+    int got = 0;
+    jnet_case k[17];
+    for (int i = 0; i < 17; i++) {
+      k[i].chan = c;
+      k[i].op = JNET_TAKE;
+      k[i].item = &got;
+      k[i].result = 0;
+    }
+    double saved = jnet_deadline(jnet_now() + io_timeout);
+    int r = jnet_select(k, 17, JNET_FOREVER);
+    jnet_deadline(saved);
+    if (r < 0) {
+      err = r;
+      (void)jnet_cancel(f, JNET_ECANCELED); /* it may wait in give */
+    } else if (got != 5 || k[r].result != 1) {
+      err = -1;
+    }
+    int j = jnet_join(f, JNET_FOREVER);
+    if (err == 0 && j < 0)
+      err = j;
+  }
+  int freed = jnet_chan_free(c);
+  return err == 0 ? freed : err;
+}
+
 static void client(void *arg) {
   work *w = arg;
   jnet_stream c;
@@ -75,6 +118,8 @@ static void client(void *arg) {
       ssize_t r = jnet_chunk(c, 4, &b, io_timeout);
       err = r == 4 && memcmp(b.data, "ping", 4) == 0 ? 0 : r < 0 ? (int)r : -1;
     }
+    if (err == 0)
+      err = coordinate();
     jnet_close(c);
   }
   w->result = err;

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <sys/resource.h>
 
-#include "jnet.h"
+#include <jnet/jnet.h>
 #include "jnet_check.h"
 
 #define MAX_STREAMS 256

@@ -9,8 +9,8 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "jnet.h"
-#include "jnet_sim.h"
+#include <jnet/jnet.h>
+#include <jnet/jnet_sim.h>
 
 typedef struct fa {
   unsigned op, type, hostbuf;

@@ -12,8 +12,8 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "jnet.h"
-#include "jnet_sim.h"
+#include <jnet/jnet.h>
+#include <jnet/jnet_sim.h>
 
 #define FS_MAX_FAULTS 24
 #define FS_MAX_TCP 4

@@ -14,10 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jnet.h"
-#include "jnet_backend.h"
+#include <jnet/jnet.h>
+#include <jnet/jnet_backend.h>
 #include "jnet_check.h"
-#include "jnet_sim.h"
+#include <jnet/jnet_sim.h>
 
 /* ---- the wrapping backend ------------------------------------------------ */
 

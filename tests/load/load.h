@@ -13,7 +13,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "jnet.h"
+#include <jnet/jnet.h>
 
 typedef struct ld_run ld_run;
 

@@ -4,7 +4,7 @@
  * every link with 5% loss and 5% reordering (virtual time). Nothing may
  * be lost or corrupted: every echo matches its checksum. LOAD_SIM_CLIENTS
  * and LOAD_SIM_BYTES in the environment override the size (measuring). */
-#include "jnet_sim.h"
+#include <jnet/jnet_sim.h>
 #include "load.h"
 #include "jnet_check.h"
 

@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "capture.h"
-#include "jnet.h"
+#include <jnet/jnet.h>
 #include "pcap_packets.h"
 #include "pcap_util.h"
 #include "jnet_check.h"

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "jnet.h"
+#include <jnet/jnet.h>
 #include "jnet_check.h"
 
 typedef struct zero_run {

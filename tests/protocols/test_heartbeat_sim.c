@@ -13,8 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jnet.h"
-#include "jnet_sim.h"
+#include <jnet/jnet.h>
+#include <jnet/jnet_sim.h>
+#include <jnet/jnet_test.h>
 #include "programs.h"
 #include "jnet_check.h"
 
@@ -134,7 +135,7 @@ static void hb_run(hb_world *w, uint64_t seed, double loss, const char *expect1,
 
 START_TEST(crash_detected_in_bound_and_no_false_suspicion) {
   hb_world w;
-  for (uint64_t seed = 1; seed <= 20; seed++) {
+  JNET_TEST_SEEDS(seed, 1, 20) { /* JNET_SEED=N replays one */
     hb_run(&w, seed, 0.05, "crashed=n2", "crash_ms=1000", 1000);
     ck_assert_msg(w.mon.reported && w.mon.ok, "seed %llu: %s",
                   (unsigned long long)seed, w.mon.msg);

@@ -14,8 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jnet.h"
-#include "jnet_sim.h"
+#include <jnet/jnet.h>
+#include <jnet/jnet_sim.h>
+#include <jnet/jnet_test.h>
 #include "kv.h"
 #include "jnet_check.h"
 
@@ -199,7 +200,7 @@ END_TEST
 /* The servers cannot reach each other but the client reaches both: the
  * backup takes over, the old primary must not acknowledge anything. */
 START_TEST(partition_between_servers_loses_no_acked_write) {
-  for (uint64_t seed = 1; seed <= 5; seed++) {
+  JNET_TEST_SEEDS(seed, 1, 5) { /* JNET_SEED=N replays one */
     world *w = world_new(seed, 0, 80, 0.01);
     at_ms(w, 100, partition_pb);
     at_ms(w, 700, heal_pb);

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jnet.h"
+#include <jnet/jnet.h>
 #include "kv.h"
 #include "jnet_check.h"
 

@@ -235,6 +235,23 @@ START_TEST(shard_partition) {
 }
 END_TEST
 
+/* `host NAME ADDR tcp cubic|newreno` picks the host's congestion control;
+ * anything else after `tcp` is an error at that word. */
+START_TEST(host_tcp_option) {
+  jsim_scn *s = parse_ok("host a 192.0.2.1 tcp newreno\n"
+                         "host b 192.0.2.2 [2001:db8::2] tcp cubic\n"
+                         "host c 192.0.2.3\nrun a flaky\n");
+  ck_assert_str_eq(s->hosts[0].tcp_cc, "newreno");
+  ck_assert_int_eq(s->hosts[0].naddrs, 1);
+  ck_assert_str_eq(s->hosts[1].tcp_cc, "cubic");
+  ck_assert_int_eq(s->hosts[1].naddrs, 2);
+  ck_assert_str_eq(s->hosts[2].tcp_cc, "");
+  jsim_scn_free(s);
+  parse_err("host a 192.0.2.1 tcp reno\n", "t.scn:1:22:", "'reno'");
+  parse_err("host a 192.0.2.1 tcp\n", "t.scn:1:", "congestion control");
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("scenario-parse");
   jc_defaults(0, NULL, NULL);
@@ -244,5 +261,6 @@ int main(void) {
   JC_TEST(s, ranges);
   JC_TEST(s, shard_parse);
   JC_TEST(s, shard_partition);
+  JC_TEST(s, host_tcp_option);
   return jc_run(s);
 }

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jnet.h"
+#include <jnet/jnet.h>
 #include "test_progs.h"
 
 /* udp-source to=HOST [port=9000] [n=50] [interval_ms=10] */

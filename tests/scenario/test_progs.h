@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-#include "jnet_scenario.h"
+#include <jnet/jnet_scenario.h>
 
 extern const jnet_program jsim_test_programs[];
 extern const size_t jsim_test_nprograms;

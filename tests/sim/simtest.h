@@ -10,9 +10,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "jnet.h"
+#include <jnet/jnet.h>
 #include "jnet_check.h"
-#include "jnet_sim.h"
+#include <jnet/jnet_sim.h>
 
 #define ST_MAX_HOSTS 2048
 

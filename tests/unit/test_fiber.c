@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "fiber.h"
-#include "jnet.h"
+#include <jnet/jnet.h>
 #include "jnet_check.h"
 
 #if defined(__has_include)

@@ -5,8 +5,8 @@
 #include <check.h>
 #include <stddef.h>
 
-#include "jnet.h"
-#include "jnet_backend.h"
+#include <jnet/jnet.h>
+#include <jnet/jnet_backend.h>
 
 #define WAIT_NS 5000000000ull /* the longest any test waits: 5 s */
 

@@ -1,0 +1,615 @@
+/* test_faults_backend.c — the fault-injecting backend over libuv, in one
+ * process on loopback: an echo server and a client in fibers of one loop,
+ * the rules keyed on the server's address so only the client's socket is
+ * faulted. Each case asserts what a user of the client would see.
+ *
+ * Timing bounds are generous upward (a loaded 2-core machine), tight
+ * downward (a delay can never come early).
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jnet/jnet.h>
+#include <jnet/jnet_faults.h>
+
+#define MS 1000000ull
+
+typedef struct fx {
+  const jnet_backend *uv, *b;
+  jnet_faults *f;
+  jnet_loop *l;
+  jnet_stream srv;
+  jnet_addr srv_addr;
+  char port[16];
+  int udp;
+  /* what the server saw */
+  ssize_t srv_last; /* the last read's result */
+  size_t srv_bytes, srv_max_read;
+  double srv_eof_at;
+  /* what the client saw */
+  int rc[8];
+  double t[8];
+  jnet_buf got;
+  char log[64 * 1024];
+  size_t loglen;
+} fx;
+
+static fx X;
+
+static void log_line(void *arg, const char *line) {
+  fx *x = arg;
+  /* keep the fault and its detail: drop the time (field 1) */
+  const char *sp = strchr(line, ' ');
+  int n = snprintf(x->log + x->loglen, sizeof x->log - x->loglen, "%s\n",
+                   sp != NULL ? sp + 1 : line);
+  if (n > 0 && (size_t)n < sizeof x->log - x->loglen)
+    x->loglen += (size_t)n;
+}
+
+/* Echo every byte back until end of stream or an error. */
+static void echo(jnet_stream c, void *arg) {
+  fx *x = arg;
+  jnet_buf b;
+  jnet_buf_init(&b);
+  for (;;) {
+    jnet_buf_reset(&b);
+    ssize_t n = jnet_read(c, 65536, &b, 5.0);
+    x->srv_last = n;
+    if (n <= 0) {
+      if (n == 0)
+        x->srv_eof_at = jnet_now();
+      break;
+    }
+    x->srv_bytes += (size_t)n;
+    if ((size_t)n > x->srv_max_read)
+      x->srv_max_read = (size_t)n;
+    int rc = jnet_write(c, b.data, b.len, 5.0);
+    if (rc < 0) {
+      x->srv_last = rc;
+      break;
+    }
+  }
+  jnet_buf_free(&b);
+}
+
+static void setup(void) {
+  memset(&X, 0, sizeof X);
+  X.uv = jnet_backend_uv();
+  ck_assert_ptr_nonnull(X.uv);
+  X.b = jnet_backend_faults(X.uv, 7, &X.f);
+  ck_assert_ptr_nonnull(X.b);
+  ck_assert_int_eq(jnet_loop_new(&X.l, X.b), 0);
+  jnet_faults_log_fn(X.f, log_line, &X);
+  jnet_buf_init(&X.got);
+}
+
+static void teardown(void) {
+  jnet_loop_free(X.l);
+  jnet_backend_free(X.b);
+  jnet_backend_free(X.uv);
+  jnet_buf_free(&X.got);
+}
+
+/* Start the echo server (TCP) in the loop's first fiber, then `client`. */
+static void start_server(void *arg) {
+  void (*client)(void *) = (void (*)(void *))arg;
+  ck_assert_int_eq(
+      jnet_server("127.0.0.1", "0", echo, &X, JNET_STREAM, &X.srv), 0);
+  ck_assert_int_eq(jnet_localname(X.srv, &X.srv_addr), 0);
+  char host[64];
+  int port;
+  ck_assert_int_eq(jnet_address_unpack(&X.srv_addr, host, sizeof host, &port),
+                   0);
+  snprintf(X.port, sizeof X.port, "%d", port);
+  client(NULL);
+  jnet_close(X.srv);
+}
+
+static void run_with(void (*client)(void *)) {
+  ck_assert_int_eq(jnet_go(X.l, start_server, (void *)client), 0);
+  ck_assert_int_eq(jnet_run(X.l), 0);
+}
+
+/* Set `p` for the server's address (every other peer: no rule). */
+static void rule(const jnet_fault_params *p) {
+  ck_assert_int_eq(jnet_faults_set(X.f, &X.srv_addr, p), 0);
+}
+
+static int dial(jnet_stream *c) {
+  return jnet_connect("127.0.0.1", X.port, JNET_STREAM, NULL, NULL, c);
+}
+
+/* One echo round trip of n bytes; its time in *secs. */
+static int round_trip(jnet_stream c, size_t n, double *secs) {
+  char msg[4096];
+  memset(msg, 'x', sizeof msg);
+  double t0 = jnet_now();
+  int rc = jnet_write(c, msg, n, 5.0);
+  if (rc < 0)
+    return rc;
+  jnet_buf_reset(&X.got);
+  ssize_t r = jnet_chunk(c, n, &X.got, 5.0);
+  if (secs != NULL)
+    *secs = jnet_now() - t0;
+  return r < 0 ? (int)r : r == (ssize_t)n ? 0 : -1;
+}
+
+/* ---- no rule: a transparent wrapper ---------------------------------------- */
+
+static void c_plain(void *arg) {
+  (void)arg;
+  jnet_stream c;
+  X.rc[0] = dial(&c);
+  if (X.rc[0] < 0)
+    return;
+  X.rc[1] = round_trip(c, 100, NULL);
+  X.rc[2] = round_trip(c, 4000, NULL);
+  jnet_close(c);
+}
+
+START_TEST(no_rule_passes_bytes_through) {
+  run_with(c_plain);
+  ck_assert_int_eq(X.rc[0], 0);
+  ck_assert_int_eq(X.rc[1], 0);
+  ck_assert_int_eq(X.rc[2], 0);
+  ck_assert_uint_eq(X.srv_bytes, 4100);
+  ck_assert_uint_eq(jnet_faults_count(X.f), 0);
+}
+END_TEST
+
+/* A write too big for the socket buffers parks in the inner backend and
+ * completes later (a reader drains the echo meanwhile). */
+#define BIG_WRITE (4 * 1024 * 1024)
+
+static void drain(void *arg) {
+  jnet_stream c = *(jnet_stream *)arg;
+  jnet_buf b;
+  jnet_buf_init(&b);
+  X.rc[3] = (int)jnet_chunk(c, BIG_WRITE, &b, 10.0);
+  jnet_buf_free(&b);
+  X.rc[4] = 1;
+}
+
+static void c_big_write(void *arg) {
+  (void)arg;
+  static jnet_stream c;
+  X.rc[0] = dial(&c);
+  if (X.rc[0] < 0)
+    return;
+  char *big = calloc(1, BIG_WRITE);
+  jnet_go(NULL, drain, &c);
+  X.rc[1] = jnet_write(c, big, BIG_WRITE, 10.0);
+  free(big);
+  for (int i = 0; i < 1000 && !X.rc[4]; i++)
+    jnet_sleep(0.01);
+  jnet_close(c);
+}
+
+START_TEST(no_rule_big_write_parks_then_completes) {
+  run_with(c_big_write);
+  ck_assert_int_eq(X.rc[0], 0);
+  ck_assert_int_eq(X.rc[1], 0);
+  ck_assert_int_eq(X.rc[3], BIG_WRITE);
+  ck_assert_uint_eq(X.srv_bytes, BIG_WRITE);
+}
+END_TEST
+
+/* ---- latency ----------------------------------------------------------------- */
+
+static void c_latency(void *arg) {
+  (void)arg;
+  jnet_fault_params p;
+  jnet_fault_params_default(&p);
+  p.link.latency_ns = 40 * MS;
+  p.link.jitter_ns = 10 * MS;
+  rule(&p);
+  jnet_stream c;
+  X.rc[0] = dial(&c);
+  if (X.rc[0] < 0)
+    return;
+  X.rc[1] = round_trip(c, 64, &X.t[1]);
+  X.rc[2] = round_trip(c, 64, &X.t[2]);
+  jnet_faults_clear(X.f, &X.srv_addr);
+  X.rc[3] = round_trip(c, 64, &X.t[3]);
+  jnet_close(c);
+}
+
+START_TEST(latency_delays_each_direction) {
+  run_with(c_latency);
+  ck_assert_int_eq(X.rc[0], 0);
+  for (int i = 1; i <= 3; i++)
+    ck_assert_int_eq(X.rc[i], 0);
+  /* 40 ms out, 40 ms back, + up to 10 ms jitter each way */
+  ck_assert(X.t[1] >= 0.080 && X.t[1] < 0.6);
+  ck_assert(X.t[2] >= 0.080 && X.t[2] < 0.6);
+  ck_assert(X.t[3] < 0.060); /* rule cleared: back to loopback speed */
+  ck_assert(strstr(X.log, "delay tx 64 bytes") != NULL);
+  ck_assert(strstr(X.log, "delay rx 64 bytes") != NULL);
+}
+END_TEST
+
+/* ---- connection faults ------------------------------------------------------- */
+
+static void c_refuse(void *arg) {
+  (void)arg;
+  jnet_fault_params p;
+  jnet_fault_params_default(&p);
+  p.refuse = 1;
+  rule(&p);
+  jnet_stream c;
+  X.rc[0] = dial(&c);
+  jnet_faults_clear(X.f, &X.srv_addr);
+  X.rc[1] = dial(&c);
+  if (X.rc[1] == 0)
+    jnet_close(c);
+}
+
+START_TEST(refuse_gives_econnrefused) {
+  run_with(c_refuse);
+  ck_assert_int_eq(X.rc[0], JNET_ECONNREFUSED);
+  ck_assert_int_eq(X.rc[1], 0);
+  ck_assert(strstr(X.log, "refuse connect") != NULL);
+}
+END_TEST
+
+static void c_reset(void *arg) {
+  (void)arg;
+  jnet_fault_params p;
+  jnet_fault_params_default(&p);
+  p.reset_after_bytes = 1000; /* counted both ways */
+  rule(&p);
+  jnet_stream c;
+  X.rc[0] = dial(&c);
+  if (X.rc[0] < 0)
+    return;
+  X.rc[1] = round_trip(c, 400, NULL); /* 800 bytes */
+  X.rc[2] = round_trip(c, 400, NULL); /* crosses 1000 */
+  X.rc[3] = jnet_write(c, "x", 1, 1.0);
+  jnet_sleep(0.1); /* let the server see the RST */
+  jnet_close(c);
+}
+
+START_TEST(reset_after_bytes_gives_econnreset_both_ends) {
+  run_with(c_reset);
+  ck_assert_int_eq(X.rc[1], 0);
+  ck_assert_int_eq(X.rc[2], JNET_ECONNRESET);
+  ck_assert_int_eq(X.rc[3], JNET_ECONNRESET);
+  /* the server got 200 bytes of the second request, then a RST */
+  ck_assert_uint_eq(X.srv_bytes, 600);
+  ck_assert_int_eq(X.srv_last, JNET_ECONNRESET);
+  ck_assert(strstr(X.log, "reset after bytes") != NULL);
+}
+END_TEST
+
+static void c_blackhole(void *arg) {
+  (void)arg;
+  jnet_fault_params p;
+  jnet_fault_params_default(&p);
+  p.blackhole = 1;
+  jnet_stream c;
+  X.rc[0] = dial(&c);
+  if (X.rc[0] < 0)
+    return;
+  rule(&p);
+  X.rc[1] = jnet_write(c, "lost", 4, 1.0); /* accepted, never delivered */
+  jnet_buf_reset(&X.got);
+  double t0 = jnet_now();
+  X.rc[2] = (int)jnet_read(c, 100, &X.got, 0.3);
+  X.t[2] = jnet_now() - t0;
+  jnet_faults_clear(X.f, &X.srv_addr);
+  X.rc[3] = round_trip(c, 10, NULL);
+  jnet_close(c);
+}
+
+START_TEST(blackhole_times_out_then_heals) {
+  run_with(c_blackhole);
+  ck_assert_int_eq(X.rc[1], 0);
+  ck_assert_int_eq(X.rc[2], JNET_ETIMEDOUT);
+  ck_assert(X.t[2] >= 0.29);
+  ck_assert_int_eq(X.rc[3], 0);
+  ck_assert_uint_eq(X.srv_bytes, 10); /* "lost" never arrived */
+  ck_assert(strstr(X.log, "blackhole tx 4 bytes") != NULL);
+}
+END_TEST
+
+static void c_close_after(void *arg) {
+  (void)arg;
+  jnet_fault_params p;
+  jnet_fault_params_default(&p);
+  p.close_after_ns = 150 * MS;
+  rule(&p);
+  jnet_stream c;
+  X.rc[0] = dial(&c);
+  if (X.rc[0] < 0)
+    return;
+  double t0 = jnet_now();
+  X.rc[1] = round_trip(c, 10, NULL);
+  jnet_buf_reset(&X.got);
+  X.rc[2] = (int)jnet_read(c, 100, &X.got, 3.0);
+  X.t[2] = jnet_now() - t0;
+  X.rc[3] = jnet_write(c, "x", 1, 1.0);
+  jnet_sleep(0.05);
+  jnet_close(c);
+}
+
+START_TEST(close_after_time_ends_the_stream) {
+  run_with(c_close_after);
+  ck_assert_int_eq(X.rc[1], 0);
+  ck_assert_int_eq(X.rc[2], 0); /* end of stream */
+  ck_assert(X.t[2] >= 0.14 && X.t[2] < 2.0);
+  ck_assert_int_eq(X.rc[3], JNET_EPIPE);
+  ck_assert_int_eq(X.srv_last, 0); /* the server saw our FIN */
+  ck_assert(strstr(X.log, "close after 0.150s") != NULL);
+}
+END_TEST
+
+static void c_slice(void *arg) {
+  (void)arg;
+  jnet_fault_params p;
+  jnet_fault_params_default(&p);
+  p.slice_bytes = 100;
+  p.slice_delay_ns = 3 * MS;
+  rule(&p);
+  jnet_stream c;
+  X.rc[0] = dial(&c);
+  if (X.rc[0] < 0)
+    return;
+  double t0 = jnet_now();
+  X.rc[1] = round_trip(c, 1000, NULL);
+  X.t[1] = jnet_now() - t0;
+  jnet_close(c);
+}
+
+START_TEST(slice_splits_writes) {
+  run_with(c_slice);
+  ck_assert_int_eq(X.rc[1], 0);
+  ck_assert_uint_eq(X.srv_bytes, 1000);
+  ck_assert(X.t[1] >= 0.027); /* nine pauses of 3 ms */
+  /* ten segments: nine cut from the write's rest, the last one whole
+   * (how many the server reads at once depends on its speed) */
+  size_t slices = 0;
+  for (const char *p = X.log; (p = strstr(p, " slice tx 100 of ")) != NULL; p++)
+    slices++;
+  ck_assert_uint_eq(slices, 9);
+}
+END_TEST
+
+static void c_slow_close(void *arg) {
+  (void)arg;
+  jnet_fault_params p;
+  jnet_fault_params_default(&p);
+  p.slow_close_ns = 200 * MS;
+  rule(&p);
+  jnet_stream c;
+  X.rc[0] = dial(&c);
+  if (X.rc[0] < 0)
+    return;
+  X.rc[1] = round_trip(c, 10, NULL);
+  X.t[0] = jnet_now();
+  jnet_close(c);
+  jnet_sleep(0.5);
+}
+
+START_TEST(slow_close_delays_the_fin) {
+  run_with(c_slow_close);
+  ck_assert_int_eq(X.rc[1], 0);
+  ck_assert_int_eq(X.srv_last, 0);
+  ck_assert(X.srv_eof_at - X.t[0] >= 0.19);
+}
+END_TEST
+
+/* ---- bandwidth ------------------------------------------------------------------ */
+
+static void c_bandwidth(void *arg) {
+  (void)arg;
+  jnet_fault_params p;
+  jnet_fault_params_default(&p);
+  p.link.bandwidth_bps = 8000000; /* 1 MB/s each way */
+  rule(&p);
+  jnet_stream c;
+  X.rc[0] = dial(&c);
+  if (X.rc[0] < 0)
+    return;
+  static char big[300000];
+  memset(big, 'b', sizeof big);
+  double t0 = jnet_now();
+  X.rc[1] = jnet_write(c, big, sizeof big, 5.0);
+  jnet_buf_reset(&X.got);
+  ssize_t r = jnet_chunk(c, sizeof big, &X.got, 5.0);
+  X.rc[2] = r == (ssize_t)sizeof big ? 0 : (int)r;
+  X.t[2] = jnet_now() - t0;
+  jnet_close(c);
+}
+
+START_TEST(bandwidth_paces_within_20_percent) {
+  run_with(c_bandwidth);
+  ck_assert_int_eq(X.rc[1], 0);
+  ck_assert_int_eq(X.rc[2], 0);
+  /* 300 kB out at 1 MB/s, back at 1 MB/s, pipelined: ~0.3 s plus one
+   * 20 ms segment; the rate the user sees is within 20 % of the cap */
+  double rate = 300000.0 / X.t[2];
+  ck_assert_msg(rate >= 0.8e6 && rate <= 1.2e6, "rate %.0f B/s in %.3f s",
+                rate, X.t[2]);
+}
+END_TEST
+
+/* ---- datagrams --------------------------------------------------------------------- */
+
+#define NDGRAMS 2000
+
+static void udp_sink(void *arg) {
+  (void)arg;
+  jnet_buf b;
+  jnet_buf_init(&b);
+  for (;;) {
+    jnet_buf_reset(&b);
+    ssize_t n = jnet_recv_from(X.srv, 2048, &b, 0.5, NULL);
+    if (n < 0)
+      break;
+    X.srv_bytes++;
+  }
+  jnet_buf_free(&b);
+}
+
+static void c_udp(void *arg) {
+  double loss = *(double *)arg;
+  ck_assert_int_eq(jnet_listen("127.0.0.1", "0", JNET_DATAGRAM, &X.srv), 0);
+  ck_assert_int_eq(jnet_localname(X.srv, &X.srv_addr), 0);
+  jnet_fault_params p;
+  jnet_fault_params_default(&p);
+  p.link.loss = loss;
+  p.link.duplicate = 0.05;
+  p.link.corrupt = 0.05;
+  rule(&p);
+  jnet_go(NULL, udp_sink, NULL);
+  jnet_stream c;
+  ck_assert_int_eq(jnet_listen("127.0.0.1", "0", JNET_DATAGRAM, &c), 0);
+  char msg[64];
+  memset(msg, 'u', sizeof msg);
+  for (int i = 0; i < NDGRAMS; i++) {
+    X.rc[0] = jnet_send_to(c, &X.srv_addr, msg, sizeof msg, 1.0);
+    if (X.rc[0] < 0)
+      break;
+    if (i % 50 == 49)
+      jnet_sleep(0.002); /* let the sink drain the socket */
+  }
+  jnet_sleep(0.7);
+  jnet_close(c);
+  jnet_close(X.srv);
+}
+
+static void run_udp(double loss) {
+  static double l;
+  l = loss;
+  ck_assert_int_eq(jnet_go(X.l, c_udp, &l), 0);
+  ck_assert_int_eq(jnet_run(X.l), 0);
+}
+
+START_TEST(udp_loss_within_bounds_and_logged) {
+  run_udp(0.3);
+  ck_assert_int_eq(X.rc[0], 0);
+  /* delivered = sent - lost + duplicated: mean 2000 * 0.7 * 1.05 = 1470,
+   * sd ~ 21; six sd either way */
+  ck_assert_msg(X.srv_bytes >= 1340 && X.srv_bytes <= 1600, "got %zu",
+                X.srv_bytes);
+  size_t drops = 0;
+  for (const char *p = X.log; (p = strstr(p, " drop tx ")) != NULL; p++)
+    drops++;
+  ck_assert_msg(drops >= 520 && drops <= 680, "drops %zu", drops);
+}
+END_TEST
+
+/* The same seed, the same calls: the same fault log (times aside). */
+START_TEST(same_seed_same_fault_log) {
+  run_udp(0.2);
+  char *first = strdup(X.log);
+  ck_assert_uint_gt(strlen(first), 1000);
+  teardown();
+  setup();
+  run_udp(0.2);
+  /* ports differ between runs: compare the faults, not the peers */
+  char *a = first, *b = X.log;
+  size_t lines = 0;
+  while (*a && *b) {
+    const char *fa = strchr(a, ' '), *fb = strchr(b, ' ');
+    const char *ea = strchr(a, '\n'), *eb = strchr(b, '\n');
+    ck_assert(fa && fb && ea && eb);
+    ck_assert_int_eq(ea - fa, eb - fb);
+    ck_assert(memcmp(fa, fb, (size_t)(ea - fa)) == 0);
+    a = (char *)ea + 1;
+    b = (char *)eb + 1;
+    lines++;
+  }
+  ck_assert(*a == 0 && *b == 0);
+  ck_assert_uint_gt(lines, 300);
+  free(first);
+}
+END_TEST
+
+/* ---- failing the Nth call ------------------------------------------------------ */
+
+static void c_fail_call(void *arg) {
+  (void)arg;
+  jnet_stream c;
+  ck_assert_int_eq(
+      jnet_faults_fail_call(X.f, JNET_FAULTS_CONNECT, 1, JNET_ENETUNREACH, 0),
+      0);
+  X.rc[0] = dial(&c);  /* 1st: fails */
+  X.rc[1] = dial(&c);  /* 2nd: fine */
+  if (X.rc[1] < 0)
+    return;
+  jnet_close(c);
+  /* only this fiber sends datagrams: the count is exact */
+  jnet_stream u;
+  jnet_addr dst = X.srv_addr;
+  ck_assert_int_eq(jnet_listen("127.0.0.1", "0", JNET_DATAGRAM, &u), 0);
+  ck_assert_int_eq(
+      jnet_faults_fail_call(X.f, JNET_FAULTS_SEND_TO, 2, JNET_EPIPE, 1), 0);
+  X.rc[2] = jnet_send_to(u, &dst, "a", 1, 1.0); /* 1st */
+  X.rc[3] = jnet_send_to(u, &dst, "b", 1, 1.0); /* 2nd: fails */
+  X.rc[4] = jnet_send_to(u, &dst, "c", 1, 1.0); /* persistent */
+  jnet_faults_fail_call(X.f, JNET_FAULTS_SEND_TO, 0, JNET_EPIPE, 0);
+  X.rc[5] = jnet_send_to(u, &dst, "d", 1, 1.0); /* disarmed */
+  jnet_close(u);
+}
+
+START_TEST(fail_call_nth_once_and_persistent) {
+  run_with(c_fail_call);
+  ck_assert_int_eq(X.rc[0], JNET_ENETUNREACH);
+  ck_assert_int_eq(X.rc[1], 0);
+  ck_assert_int_eq(X.rc[2], 0);
+  ck_assert_int_eq(X.rc[3], JNET_EPIPE);
+  ck_assert_int_eq(X.rc[4], JNET_EPIPE);
+  ck_assert_int_eq(X.rc[5], 0);
+  ck_assert_uint_eq(jnet_faults_fail_fired(X.f, JNET_FAULTS_CONNECT), 1);
+  ck_assert(strstr(X.log, "fail-call send_to #2 EPIPE") != NULL);
+  ck_assert(strstr(X.log, "fail-call send_to #3 EPIPE") != NULL);
+}
+END_TEST
+
+START_TEST(bad_arguments_are_einval) {
+  jnet_fault_params p;
+  jnet_fault_params_default(&p);
+  p.link.loss = 1.5;
+  ck_assert_int_eq(jnet_faults_set(X.f, NULL, &p), JNET_EINVAL);
+  ck_assert_int_eq(jnet_faults_set(NULL, NULL, &p), JNET_EINVAL);
+  ck_assert_int_eq(jnet_faults_clear(X.f, NULL), JNET_ENOENT);
+  ck_assert_int_eq(jnet_faults_fail_call(X.f, 99, 1, JNET_EPIPE, 0), JNET_EINVAL);
+  ck_assert_int_eq(jnet_faults_fail_call(X.f, 0, 1, 5, 0), JNET_EINVAL);
+  ck_assert_ptr_null(jnet_backend_faults(NULL, 1, NULL));
+  ck_assert_str_eq(jnet_faults_slot_name(JNET_FAULTS_READ), "read");
+}
+END_TEST
+
+static Suite *suite(void) {
+  Suite *s = suite_create("faults-backend");
+  TCase *tc = tcase_create("uv");
+  tcase_add_checked_fixture(tc, setup, teardown);
+  tcase_set_timeout(tc, 30);
+  tcase_add_test(tc, no_rule_passes_bytes_through);
+  tcase_add_test(tc, no_rule_big_write_parks_then_completes);
+  tcase_add_test(tc, latency_delays_each_direction);
+  tcase_add_test(tc, refuse_gives_econnrefused);
+  tcase_add_test(tc, reset_after_bytes_gives_econnreset_both_ends);
+  tcase_add_test(tc, blackhole_times_out_then_heals);
+  tcase_add_test(tc, close_after_time_ends_the_stream);
+  tcase_add_test(tc, slice_splits_writes);
+  tcase_add_test(tc, slow_close_delays_the_fin);
+  tcase_add_test(tc, bandwidth_paces_within_20_percent);
+  tcase_add_test(tc, udp_loss_within_bounds_and_logged);
+  tcase_add_test(tc, same_seed_same_fault_log);
+  tcase_add_test(tc, fail_call_nth_once_and_persistent);
+  tcase_add_test(tc, bad_arguments_are_einval);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void) {
+  SRunner *sr = srunner_create(suite());
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

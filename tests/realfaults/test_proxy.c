@@ -1,0 +1,674 @@
+/* test_proxy.c — faults on real sockets against real servers: redis-server
+ * and `python3 -m http.server`, started on free loopback ports, reached by
+ * jnet RESP and HTTP clients through jnet-proxy (a child process) under
+ * each fault, and through the fault backend in-process. Each case asserts
+ * what a user sees: the delay, the error code, the rate, the loss.
+ *
+ *   test_proxy PATH-TO-jnet-proxy
+ *
+ * Exit 77 (ctest: skipped) only when redis-server or python3 is not
+ * installed (`make deps` installs both).
+ */
+#define _GNU_SOURCE
+#include <check.h>
+#include <pcap/pcap.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jnet/jnet.h>
+#include <jnet/jnet_faults.h>
+#include "realsrv.h"
+
+static const char *PROXY; /* the jnet-proxy binary */
+static char REDIS_PORT[16], HTTP_PORT[16];
+static pid_t redis_pid, http_pid;
+static char tmpdir[256];
+
+#define BIG_BYTES 600000
+
+/* ---- the proxy under test --------------------------------------------------- */
+
+typedef struct px {
+  pid_t pid;
+  char port[16];
+} px;
+
+/* Start jnet-proxy with the given arguments after --listen 127.0.0.1:0
+ * (NULL-terminated); wait for "ready". */
+static px proxy_start(const char *const *args) {
+  char *argv[64];
+  int n = 0;
+  argv[n++] = (char *)PROXY;
+  argv[n++] = "--listen";
+  argv[n++] = "127.0.0.1:0";
+  for (; *args != NULL && n < 63; args++)
+    argv[n++] = (char *)*args;
+  argv[n] = NULL;
+  px p;
+  int fd = -1;
+  p.pid = rs_spawn(argv, &fd);
+  ck_assert_int_gt(p.pid, 0);
+  int port = rs_proxy_port(fd, 10.0);
+  close(fd);
+  ck_assert_msg(port > 0, "jnet-proxy did not become ready");
+  snprintf(p.port, sizeof p.port, "%d", port);
+  return p;
+}
+
+static void proxy_stop(px *p) {
+  ck_assert_int_eq(rs_stop(p->pid), 0); /* SIGTERM: a clean exit */
+}
+
+static char upstream_redis[64], upstream_http[64];
+
+/* ---- running a client in a jnet loop ---------------------------------------- */
+
+static jnet_faults *F; /* set while a client runs on the fault backend */
+
+static void run_client(void (*fn)(void *), void *arg, uint64_t seed,
+                       int faults) {
+  const jnet_backend *uv = jnet_backend_uv();
+  const jnet_backend *b = faults ? jnet_backend_faults(uv, seed, &F) : uv;
+  jnet_loop *l;
+  ck_assert_ptr_nonnull(b);
+  ck_assert_int_eq(jnet_loop_new(&l, b), 0);
+  ck_assert_int_eq(jnet_go(l, fn, arg), 0);
+  ck_assert_int_eq(jnet_run(l), 0);
+  jnet_loop_free(l);
+  if (faults)
+    jnet_backend_free(b);
+  jnet_backend_free(uv);
+  F = NULL;
+}
+
+typedef struct res {
+  const char *port;
+  int rc[8];
+  double t[8];
+  char reply[8][128];
+  size_t bytes;
+  jnet_fault_params fp; /* in-process runs: the rule for redis */
+} res;
+
+static const char *const PING[] = {"PING"};
+
+/* Connect to port and PING; rc[i], t[i] (connect included), reply[i]. */
+static void ping_at(res *r, int i, const char *port, double timeout) {
+  jnet_stream s;
+  double t0 = jnet_now();
+  r->rc[i] = jnet_connect("127.0.0.1", port, JNET_STREAM, NULL, NULL, &s);
+  if (r->rc[i] < 0)
+    return;
+  r->rc[i] = resp_call(s, PING, 1, r->reply[i], sizeof r->reply[i], timeout);
+  r->t[i] = jnet_now() - t0;
+  jnet_close(s);
+}
+
+/* ---- latency, reset, blackhole: RESP through the proxy ------------------- */
+
+static void c_ping_twice(void *arg) {
+  res *r = arg;
+  jnet_stream s;
+  r->rc[0] = jnet_connect("127.0.0.1", r->port, JNET_STREAM, NULL, NULL, &s);
+  if (r->rc[0] < 0)
+    return;
+  for (int i = 1; i <= 2; i++) {
+    double t0 = jnet_now();
+    r->rc[i] = resp_call(s, PING, 1, r->reply[i], sizeof r->reply[i], 5.0);
+    r->t[i] = jnet_now() - t0;
+  }
+  jnet_close(s);
+}
+
+START_TEST(proxy_latency_adds_both_one_way_delays) {
+  const char *args[] = {"--upstream", upstream_redis, "--latency", "50ms",
+                        NULL};
+  px p = proxy_start(args);
+  res r = {.port = p.port};
+  run_client(c_ping_twice, &r, 0, 0);
+  proxy_stop(&p);
+  ck_assert_int_eq(r.rc[0], 0);
+  for (int i = 1; i <= 2; i++) {
+    ck_assert_int_eq(r.rc[i], 0);
+    ck_assert_str_eq(r.reply[i], "+PONG");
+    ck_assert_msg(r.t[i] >= 0.100 && r.t[i] < 1.5, "round trip %.3f s",
+                  r.t[i]);
+  }
+}
+END_TEST
+
+/* SET a value bigger than the reset threshold. */
+static void c_big_set(void *arg) {
+  res *r = arg;
+  jnet_stream s;
+  r->rc[0] = jnet_connect("127.0.0.1", r->port, JNET_STREAM, NULL, NULL, &s);
+  if (r->rc[0] < 0)
+    return;
+  char *val = malloc(100000);
+  memset(val, 'v', 99999);
+  val[99999] = 0;
+  const char *set[] = {"SET", "big", val};
+  r->rc[1] = resp_call(s, set, 3, r->reply[1], sizeof r->reply[1], 5.0);
+  free(val);
+  jnet_close(s);
+}
+
+START_TEST(proxy_reset_after_bytes_gives_client_econnreset) {
+  const char *args[] = {"--upstream", upstream_redis, "--reset-after", "64kb",
+                        NULL};
+  px p = proxy_start(args);
+  res r = {.port = p.port};
+  run_client(c_big_set, &r, 0, 0);
+  proxy_stop(&p);
+  ck_assert_int_eq(r.rc[0], 0);
+  ck_assert_int_eq(r.rc[1], JNET_ECONNRESET);
+}
+END_TEST
+
+static void c_ping_deadline(void *arg) {
+  res *r = arg;
+  double t0 = jnet_now();
+  ping_at(r, 0, r->port, 0.3);
+  r->t[0] = jnet_now() - t0;
+}
+
+START_TEST(proxy_blackhole_gives_etimedout) {
+  const char *args[] = {"--upstream", upstream_redis, "--blackhole", NULL};
+  px p = proxy_start(args);
+  res r = {.port = p.port};
+  run_client(c_ping_deadline, &r, 0, 0);
+  proxy_stop(&p);
+  ck_assert_int_eq(r.rc[0], JNET_ETIMEDOUT);
+  ck_assert(r.t[0] >= 0.29);
+}
+END_TEST
+
+/* ---- bandwidth: HTTP through the proxy ------------------------------------ */
+
+static void c_http_big(void *arg) {
+  res *r = arg;
+  double t0 = jnet_now();
+  r->rc[0] = http_get(r->port, "/big.bin", &r->bytes, 10.0);
+  r->t[0] = jnet_now() - t0;
+}
+
+START_TEST(proxy_bandwidth_caps_http_within_20_percent) {
+  const char *args[] = {"--upstream", upstream_http, "--bandwidth", "8mbit",
+                        NULL};
+  px p = proxy_start(args);
+  res r = {.port = p.port};
+  run_client(c_http_big, &r, 0, 0);
+  proxy_stop(&p);
+  ck_assert_int_eq(r.rc[0], 0);
+  ck_assert_uint_ge(r.bytes, BIG_BYTES);
+  double rate = (double)r.bytes / r.t[0]; /* bytes/s; the cap: 1e6 */
+  ck_assert_msg(rate >= 0.8e6 && rate <= 1.2e6, "%.0f B/s (%.3f s)", rate,
+                r.t[0]);
+}
+END_TEST
+
+/* ---- UDP: loss within bounds, the same log for the same seed --------------- */
+
+#define NUDP 1000
+
+typedef struct udp_run {
+  jnet_stream sink;
+  char sink_port[16];
+  size_t got;
+  const char *seed, *log;
+  int rc;
+} udp_run;
+
+static void udp_sink(void *arg) {
+  udp_run *u = arg;
+  jnet_buf b;
+  jnet_buf_init(&b);
+  while (jnet_recv_from(u->sink, 2048, &b, 0.5, NULL) >= 0) {
+    u->got++;
+    jnet_buf_reset(&b);
+  }
+  jnet_buf_free(&b);
+}
+
+static void c_udp(void *arg) {
+  udp_run *u = arg;
+  char up[64];
+  snprintf(up, sizeof up, "127.0.0.1:%s", u->sink_port);
+  const char *args[] = {"--udp",  "--upstream", up,       "--loss", "20%",
+                        "--seed", u->seed,      "--log",  u->log,   NULL};
+  px p = proxy_start(args);
+  jnet_go(NULL, udp_sink, u);
+  jnet_stream c;
+  u->rc = jnet_listen("127.0.0.1", "0", JNET_DATAGRAM, &c);
+  jnet_addr dst;
+  if (u->rc == 0)
+    u->rc = jnet_address("127.0.0.1", p.port, JNET_DATAGRAM, &dst);
+  char msg[32];
+  memset(msg, 'd', sizeof msg);
+  for (int i = 0; u->rc == 0 && i < NUDP; i++) {
+    u->rc = jnet_send_to(c, &dst, msg, sizeof msg, 1.0);
+    if (i % 20 == 19)
+      jnet_sleep(0.001); /* the proxy and the sink keep up */
+  }
+  jnet_sleep(0.6); /* the sink stops after 0.5 s of silence */
+  jnet_close(c);
+  proxy_stop(&p);
+}
+
+/* The log without its first field (the time). */
+static char *log_faults(const char *path) {
+  FILE *f = fopen(path, "r");
+  ck_assert_ptr_nonnull(f);
+  size_t cap = 1 << 20, len = 0;
+  char *out = malloc(cap), line[256];
+  out[0] = 0;
+  while (fgets(line, sizeof line, f) != NULL) {
+    const char *sp = strchr(line, ' ');
+    size_t n = strlen(sp ? sp : line);
+    if (len + n + 1 < cap) {
+      memcpy(out + len, sp ? sp : line, n + 1);
+      len += n;
+    }
+  }
+  fclose(f);
+  return out;
+}
+
+static void udp_once(const char *seed, const char *log, size_t *got,
+                     jnet_stream sink, const char *sink_port) {
+  udp_run u;
+  memset(&u, 0, sizeof u);
+  u.sink = sink;
+  snprintf(u.sink_port, sizeof u.sink_port, "%s", sink_port);
+  u.seed = seed;
+  u.log = log;
+  c_udp(&u);
+  ck_assert_int_eq(u.rc, 0);
+  *got = u.got;
+}
+
+typedef struct udp_all {
+  char log[3][300];
+  size_t got[3];
+} udp_all;
+
+static void c_udp_three(void *arg) {
+  udp_all *a = arg;
+  jnet_stream sink;
+  jnet_addr sa;
+  char host[64], port[16];
+  int pn;
+  ck_assert_int_eq(jnet_listen("127.0.0.1", "0", JNET_DATAGRAM, &sink), 0);
+  ck_assert_int_eq(jnet_localname(sink, &sa), 0);
+  ck_assert_int_eq(jnet_address_unpack(&sa, host, sizeof host, &pn), 0);
+  snprintf(port, sizeof port, "%d", pn);
+  udp_once("7", a->log[0], &a->got[0], sink, port);
+  udp_once("7", a->log[1], &a->got[1], sink, port);
+  udp_once("8", a->log[2], &a->got[2], sink, port);
+  jnet_close(sink);
+}
+
+START_TEST(proxy_udp_loss_within_bounds_same_seed_same_log) {
+  udp_all a;
+  for (int i = 0; i < 3; i++)
+    snprintf(a.log[i], sizeof a.log[i], "%s/udp-%d.log", tmpdir, i);
+  run_client(c_udp_three, &a, 0, 0);
+  /* 20 % loss of 1000: mean 800, sd 12.6; six sd either way */
+  for (int i = 0; i < 3; i++)
+    ck_assert_msg(a.got[i] >= 724 && a.got[i] <= 876, "run %d got %zu", i,
+                  a.got[i]);
+  char *l0 = log_faults(a.log[0]), *l1 = log_faults(a.log[1]);
+  char *l2 = log_faults(a.log[2]);
+  ck_assert_uint_gt(strlen(l0), 1000);
+  ck_assert_str_eq(l0, l1); /* seed 7 twice: the same drops */
+  ck_assert_str_ne(l0, l2); /* seed 8: others */
+  free(l0);
+  free(l1);
+  free(l2);
+}
+END_TEST
+
+/* ---- timeline and control socket -------------------------------------------- */
+
+typedef struct tl {
+  const char *port, *ctl;
+  res r;
+  int ctl_rc[3];
+  char ctl_out[3][512];
+} tl;
+
+static int ctl(const char *path, const char *const *words, char *out,
+               size_t n) {
+  char *argv[16];
+  int k = 0;
+  argv[k++] = (char *)PROXY;
+  argv[k++] = "ctl";
+  argv[k++] = (char *)path;
+  for (; *words != NULL && k < 15; words++)
+    argv[k++] = (char *)*words;
+  argv[k] = NULL;
+  return rs_run(argv, out, n);
+}
+
+static void c_timeline(void *arg) {
+  tl *t = arg;
+  ping_at(&t->r, 0, t->port, 2.0); /* before "at 0.5s partition" */
+  jnet_sleep(0.8);
+  ping_at(&t->r, 1, t->port, 0.3); /* partitioned */
+  const char *bad[] = {"set", "proxy", "latency", "fast", NULL};
+  t->ctl_rc[0] = ctl(t->ctl, bad, t->ctl_out[0], sizeof t->ctl_out[0]);
+  const char *heal[] = {"heal", NULL};
+  t->ctl_rc[1] = ctl(t->ctl, heal, t->ctl_out[1], sizeof t->ctl_out[1]);
+  ping_at(&t->r, 2, t->port, 2.0); /* healed */
+  const char *list[] = {"list", NULL};
+  t->ctl_rc[2] = ctl(t->ctl, list, t->ctl_out[2], sizeof t->ctl_out[2]);
+}
+
+START_TEST(proxy_timeline_partitions_ctl_heals) {
+  char tlpath[300], ctlpath[300];
+  snprintf(tlpath, sizeof tlpath, "%s/partition.tl", tmpdir);
+  snprintf(ctlpath, sizeof ctlpath, "%s/ctl.sock", tmpdir);
+  FILE *f = fopen(tlpath, "w");
+  ck_assert_ptr_nonnull(f);
+  fputs("# partition half a second in\nat 0.5s partition\n", f);
+  fclose(f);
+  const char *args[] = {"--upstream", upstream_redis, "--timeline", tlpath,
+                        "--control", ctlpath, NULL};
+  px p = proxy_start(args);
+  tl t;
+  memset(&t, 0, sizeof t);
+  t.port = p.port;
+  t.ctl = ctlpath;
+  run_client(c_timeline, &t, 0, 0);
+  proxy_stop(&p);
+  ck_assert_int_eq(t.r.rc[0], 0);
+  ck_assert_str_eq(t.r.reply[0], "+PONG");
+  ck_assert_int_eq(t.r.rc[1], JNET_ETIMEDOUT);
+  ck_assert_int_eq(t.ctl_rc[0], 1); /* a bad line: err, the proxy lives */
+  ck_assert(strncmp(t.ctl_out[0], "err ", 4) == 0);
+  ck_assert_int_eq(t.ctl_rc[1], 0);
+  ck_assert_str_eq(t.ctl_out[1], "ok\n");
+  ck_assert_int_eq(t.r.rc[2], 0);
+  ck_assert_str_eq(t.r.reply[2], "+PONG");
+  ck_assert(strstr(t.ctl_out[2], "proxy tcp 127.0.0.1:") != NULL);
+  ck_assert(strstr(t.ctl_out[2], "blackhole") == NULL);
+}
+END_TEST
+
+/* ---- bad upstreams, vanishing clients ------------------------------------------ */
+
+static void c_unreachable(void *arg) {
+  res *r = arg;
+  for (int i = 0; i < 2; i++) {
+    jnet_stream s;
+    jnet_buf b;
+    jnet_buf_init(&b);
+    r->rc[i] = jnet_connect("127.0.0.1", r->port, JNET_STREAM, NULL, NULL, &s);
+    if (r->rc[i] == 0) {
+      r->rc[i] = (int)jnet_read(s, 100, &b, 3.0);
+      jnet_close(s);
+    }
+    jnet_buf_free(&b);
+  }
+}
+
+START_TEST(proxy_upstream_unreachable_resets_each_client) {
+  char up[64];
+  snprintf(up, sizeof up, "127.0.0.1:%d", rs_free_port(0));
+  const char *args[] = {"--upstream", up, NULL};
+  px p = proxy_start(args);
+  res r = {.port = p.port};
+  run_client(c_unreachable, &r, 0, 0);
+  ck_assert_int_eq(kill(p.pid, 0), 0); /* still running */
+  proxy_stop(&p);
+  ck_assert_int_eq(r.rc[0], JNET_ECONNRESET);
+  ck_assert_int_eq(r.rc[1], JNET_ECONNRESET);
+}
+END_TEST
+
+static void c_vanish(void *arg) {
+  res *r = arg;
+  jnet_stream a, b;
+  r->rc[0] = jnet_connect("127.0.0.1", r->port, JNET_STREAM, NULL, NULL, &a);
+  r->rc[1] = jnet_connect("127.0.0.1", r->port, JNET_STREAM, NULL, NULL, &b);
+  if (r->rc[0] < 0 || r->rc[1] < 0)
+    return;
+  r->rc[2] = resp_call(a, PING, 1, r->reply[2], sizeof r->reply[2], 2.0);
+  /* a goes away in the middle of a request */
+  jnet_write(a, "*1\r\n$4\r\nPI", 11, 1.0);
+  jnet_close(a);
+  jnet_sleep(0.1);
+  for (int i = 3; i < 6; i++)
+    r->rc[i] = resp_call(b, PING, 1, r->reply[i], sizeof r->reply[i], 2.0);
+  jnet_close(b);
+}
+
+START_TEST(proxy_client_vanishing_ends_only_its_pair) {
+  const char *args[] = {"--upstream", upstream_redis, NULL};
+  px p = proxy_start(args);
+  res r = {.port = p.port};
+  run_client(c_vanish, &r, 0, 0);
+  proxy_stop(&p);
+  for (int i = 0; i < 6; i++)
+    ck_assert_int_eq(r.rc[i], 0);
+  ck_assert_str_eq(r.reply[5], "+PONG");
+}
+END_TEST
+
+/* ---- capture ---------------------------------------------------------------------- */
+
+START_TEST(proxy_pcap_has_both_legs) {
+  char path[300];
+  snprintf(path, sizeof path, "%s/proxy.pcap", tmpdir);
+  const char *args[] = {"--upstream", upstream_redis, "--pcap", path, NULL};
+  px p = proxy_start(args);
+  res r = {.port = p.port};
+  run_client(c_ping_twice, &r, 0, 0);
+  proxy_stop(&p);
+  ck_assert_int_eq(r.rc[1], 0);
+  char err[PCAP_ERRBUF_SIZE];
+  pcap_t *pc = pcap_open_offline(path, err);
+  ck_assert_msg(pc != NULL, "%s", err);
+  struct pcap_pkthdr *h;
+  const u_char *d;
+  int syn = 0, ping = 0, pong = 0, to_redis = 0;
+  int redis_port = atoi(REDIS_PORT);
+  while (pcap_next_ex(pc, &h, &d) == 1) {
+    if (h->caplen < 40 || (d[0] >> 4) != 4 || d[9] != 6)
+      continue;
+    size_t ihl = (size_t)(d[0] & 15) * 4, thl = (size_t)(d[ihl + 12] >> 4) * 4;
+    int dport = (d[ihl + 2] << 8) | d[ihl + 3];
+    if (d[ihl + 13] & 0x02)
+      syn++;
+    const u_char *pl = d + ihl + thl;
+    size_t n = h->caplen - ihl - thl;
+    if (memmem(pl, n, "PING", 4) != NULL) {
+      ping++;
+      to_redis += dport == redis_port;
+    }
+    if (memmem(pl, n, "PONG", 4) != NULL)
+      pong++;
+  }
+  pcap_close(pc);
+  ck_assert_int_eq(syn, 4);   /* SYN and SYN-ACK on each leg */
+  ck_assert_int_eq(ping, 4);  /* two PINGs, each on both legs */
+  ck_assert_int_eq(to_redis, 2);
+  ck_assert_int_eq(pong, 4);
+}
+END_TEST
+
+/* ---- bad input ---------------------------------------------------------------------- */
+
+START_TEST(proxy_bad_options_and_busy_port_fail_cleanly) {
+  char *unknown[] = {(char *)PROXY, "--frobnicate", "1", NULL};
+  ck_assert_int_eq(rs_run(unknown, NULL, 0), 2);
+  char *badval[] = {(char *)PROXY, "--listen", "127.0.0.1:0", "--upstream",
+                    upstream_redis, "--latency", "soon", NULL};
+  ck_assert_int_eq(rs_run(badval, NULL, 0), 2);
+  char busy[64];
+  snprintf(busy, sizeof busy, "127.0.0.1:%s", REDIS_PORT);
+  char *inuse[] = {(char *)PROXY, "--listen", busy, "--upstream",
+                   upstream_redis, NULL};
+  ck_assert_int_eq(rs_run(inuse, NULL, 0), 1);
+  char help[8192];
+  char *h[] = {(char *)PROXY, "--help", NULL};
+  ck_assert_int_eq(rs_run(h, help, sizeof help), 0);
+  const char *opts[] = {"--listen", "--upstream", "--udp", "--latency",
+                        "--jitter", "--bandwidth", "--loss", "--reset-after",
+                        "--blackhole", "--refuse", "--seed", "--pcap",
+                        "--config", "--timeline", "--control", "--log"};
+  for (size_t i = 0; i < sizeof opts / sizeof *opts; i++)
+    ck_assert_msg(strstr(help, opts[i]) != NULL, "--help lacks %s", opts[i]);
+}
+END_TEST
+
+/* ---- the same faults in-process: the fault backend against redis -------- */
+
+static jnet_addr redis_addr(void) {
+  jnet_addr a;
+  memset(&a, 0, sizeof a);
+  a.u.in4.sin_family = AF_INET;
+  a.u.in4.sin_port = htons((uint16_t)atoi(REDIS_PORT));
+  a.u.in4.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.len = sizeof a.u.in4;
+  return a;
+}
+
+static void c_inproc(void *arg) {
+  res *r = arg;
+  jnet_addr ra = redis_addr();
+  ck_assert_int_eq(jnet_faults_set(F, &ra, &r->fp), 0);
+  if (r->fp.reset_after_bytes) {
+    r->port = REDIS_PORT;
+    c_big_set(r);
+    return;
+  }
+  ping_at(r, 0, REDIS_PORT, r->fp.blackhole ? 0.3 : 5.0);
+}
+
+START_TEST(inproc_latency_to_redis) {
+  res r;
+  memset(&r, 0, sizeof r);
+  r.fp.link.latency_ns = 50000000;
+  run_client(c_inproc, &r, 7, 1);
+  ck_assert_int_eq(r.rc[0], 0);
+  ck_assert_str_eq(r.reply[0], "+PONG");
+  ck_assert_msg(r.t[0] >= 0.100 && r.t[0] < 1.5, "%.3f s", r.t[0]);
+}
+END_TEST
+
+START_TEST(inproc_reset_to_redis) {
+  res r;
+  memset(&r, 0, sizeof r);
+  r.fp.reset_after_bytes = 65536;
+  run_client(c_inproc, &r, 7, 1);
+  ck_assert_int_eq(r.rc[0], 0);
+  ck_assert_int_eq(r.rc[1], JNET_ECONNRESET);
+}
+END_TEST
+
+START_TEST(inproc_blackhole_to_redis) {
+  res r;
+  memset(&r, 0, sizeof r);
+  r.fp.blackhole = 1;
+  run_client(c_inproc, &r, 7, 1);
+  ck_assert_int_eq(r.rc[0], JNET_ETIMEDOUT);
+}
+END_TEST
+
+/* ---- servers ---------------------------------------------------------------------- */
+
+static int start_servers(void) {
+  static char redis_bin[4096], py_bin[4096];
+  const char *w = rs_which("redis-server");
+  snprintf(redis_bin, sizeof redis_bin, "%s", w ? w : "");
+  w = rs_which("python3");
+  snprintf(py_bin, sizeof py_bin, "%s", w ? w : "");
+  if (redis_bin[0] == 0 || py_bin[0] == 0) {
+    printf("SKIP: %s not installed (make deps installs it)\n",
+           redis_bin[0] == 0 ? "redis-server" : "python3");
+    return 77;
+  }
+  snprintf(tmpdir, sizeof tmpdir, "/tmp/jnet-realfaults-XXXXXX");
+  if (mkdtemp(tmpdir) == NULL)
+    return 1;
+  char big[300];
+  snprintf(big, sizeof big, "%s/big.bin", tmpdir);
+  FILE *f = fopen(big, "w");
+  if (f == NULL)
+    return 1;
+  for (int i = 0; i < BIG_BYTES; i++)
+    fputc('a' + i % 26, f);
+  fclose(f);
+  snprintf(REDIS_PORT, sizeof REDIS_PORT, "%d", rs_free_port(0));
+  snprintf(HTTP_PORT, sizeof HTTP_PORT, "%d", rs_free_port(0));
+  snprintf(upstream_redis, sizeof upstream_redis, "127.0.0.1:%s", REDIS_PORT);
+  snprintf(upstream_http, sizeof upstream_http, "127.0.0.1:%s", HTTP_PORT);
+  char *rargv[] = {redis_bin, "--port", REDIS_PORT, "--bind", "127.0.0.1",
+                   "--save", "", "--appendonly", "no", NULL};
+  char *hargv[] = {py_bin, "-m", "http.server", HTTP_PORT, "--bind",
+                   "127.0.0.1", "--directory", tmpdir, NULL};
+  redis_pid = rs_spawn(rargv, NULL);
+  http_pid = rs_spawn(hargv, NULL);
+  if (redis_pid < 0 || http_pid < 0 || rs_wait_port(atoi(REDIS_PORT), 10) < 0 ||
+      rs_wait_port(atoi(HTTP_PORT), 10) < 0) {
+    fprintf(stderr, "test_proxy: could not start redis-server/http.server\n");
+    return 1;
+  }
+  return 0;
+}
+
+static void stop_servers(void) {
+  rs_stop(redis_pid);
+  rs_stop(http_pid);
+  char cmd[400];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+  if (tmpdir[0] != 0 && system(cmd) != 0)
+    fprintf(stderr, "test_proxy: could not remove %s\n", tmpdir);
+}
+
+static Suite *suite(void) {
+  Suite *s = suite_create("realfaults-proxy");
+  TCase *tc = tcase_create("proxy");
+  tcase_set_timeout(tc, 30);
+  tcase_add_test(tc, proxy_latency_adds_both_one_way_delays);
+  tcase_add_test(tc, proxy_reset_after_bytes_gives_client_econnreset);
+  tcase_add_test(tc, proxy_blackhole_gives_etimedout);
+  tcase_add_test(tc, proxy_bandwidth_caps_http_within_20_percent);
+  tcase_add_test(tc, proxy_udp_loss_within_bounds_same_seed_same_log);
+  tcase_add_test(tc, proxy_timeline_partitions_ctl_heals);
+  tcase_add_test(tc, proxy_upstream_unreachable_resets_each_client);
+  tcase_add_test(tc, proxy_client_vanishing_ends_only_its_pair);
+  tcase_add_test(tc, proxy_pcap_has_both_legs);
+  tcase_add_test(tc, proxy_bad_options_and_busy_port_fail_cleanly);
+  suite_add_tcase(s, tc);
+  TCase *in = tcase_create("inproc");
+  tcase_set_timeout(in, 30);
+  tcase_add_test(in, inproc_latency_to_redis);
+  tcase_add_test(in, inproc_reset_to_redis);
+  tcase_add_test(in, inproc_blackhole_to_redis);
+  suite_add_tcase(s, in);
+  return s;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    fprintf(stderr, "usage: test_proxy PATH-TO-jnet-proxy\n");
+    return 2;
+  }
+  PROXY = argv[1];
+  signal(SIGPIPE, SIG_IGN);
+  int rc = start_servers();
+  if (rc != 0)
+    return rc;
+  SRunner *sr = srunner_create(suite());
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  stop_servers();
+  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
