@@ -93,6 +93,8 @@ struct jnet__fiber {
   jnet__clause *clauses;   /* armed clauses (channels, join), or NULL */
   size_t nclauses;
   int fired;               /* the clause that woke the fiber, -1: none */
+  void *wait_mem;          /* heap the wait uses (a big select's clauses),
+                              freed if the fiber is dropped while waiting */
   uint64_t deadline_ns;    /* timer, when timer_idx != NO_TIMER */
   uint64_t timer_seq;      /* ties broken by arming order */
   size_t timer_idx;
