@@ -245,10 +245,14 @@ int jnet_select(jnet_case *cases, size_t n, double timeout) {
     cl[m].idx = (int)i;
     m++;
   }
+  if (cl != small)
+    self->wait_mem = cl; /* freed with the fiber if it never resumes */
   ssize_t r = jnet__wait_clauses(self, cl, m, own_deadline(self, timeout));
   int fired = self->fired;
-  if (cl != small)
+  if (cl != small) {
+    self->wait_mem = NULL;
     jnet__free(cl);
+  }
   if (fired < 0)
     return (int)r; /* timeout, cancel, crash */
   cases[fired].result = (int)r;

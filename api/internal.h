@@ -1,10 +1,13 @@
 /* internal.h — private to api/: the loop, fibers, nodes, stream slots, waits.
  *
- * The one idea: a blocking call arms at most one backend request and one
- * timer, records in its fiber what it waits for, and suspends once. Whichever
- * fires first (completion, timer, close of the stream, crash of the node)
- * disarms the others through fiber_wake() and queues the fiber with the
- * result (libdill's dill_wait/dill_trigger). Nothing else resumes a fiber.
+ * The one idea: a blocking call arms at most one backend request, one timer
+ * and any number of clauses (channel gives and takes, joins), records in its
+ * fiber what it waits for, and suspends once. Whichever fires first
+ * (completion, timer, clause, close of the stream, crash of the node,
+ * jnet_cancel) disarms the others through fiber_wake() and queues the fiber
+ * with the result (libdill's dill_wait/dill_trigger). Nothing else resumes a
+ * fiber. The timer stands for the earlier of the call's own timeout and the
+ * fiber's deadline (jnet_deadline).
  */
 #ifndef JNET_API_INTERNAL_H
 #define JNET_API_INTERNAL_H
@@ -90,6 +93,8 @@ struct jnet__fiber {
   jnet__clause *clauses;   /* armed clauses (channels, join), or NULL */
   size_t nclauses;
   int fired;               /* the clause that woke the fiber, -1: none */
+  void *wait_mem;          /* heap the wait uses (a big select's clauses),
+                              freed if the fiber is dropped while waiting */
   uint64_t deadline_ns;    /* timer, when timer_idx != NO_TIMER */
   uint64_t timer_seq;      /* ties broken by arming order */
   size_t timer_idx;

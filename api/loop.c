@@ -301,6 +301,7 @@ static void unarm(jnet__fiber *f);
 static void fiber_free(jnet_loop *l, jnet__fiber *f) {
   if (f->waiting) /* suspended forever (loop freed): drop what it waits on */
     unarm(f);
+  jnet__free(f->wait_mem);
   /* joiners dropped with the loop: their clauses must not point here */
   while (!jnet__queue_empty(&f->joiners))
     jnet__queue_remove(jnet__queue_head(&f->joiners));

@@ -809,6 +809,44 @@ START_TEST(pingpong_of_2000_items_keeps_every_item) {
 }
 END_TEST
 
+static void child_big_select(void *arg) {
+  conf *t = arg;
+  int a;
+  jnet_case k[20];
+  for (int i = 0; i < 20; i++) {
+    k[i].chan = sc[0];
+    k[i].op = JNET_TAKE;
+    k[i].item = &a;
+    k[i].result = -7;
+  }
+  CONF_REC(t, 20, jnet_select(k, 20, JNET_FOREVER)); /* never returns */
+}
+
+static void f_dropped_select(void *arg) {
+  conf *t = arg;
+  CONF_REC(t, 0, jnet_chan_new(&sc[0], sizeof(int), 0));
+  CONF_REC(t, 1, jnet_spawn(NULL, child_big_select, t, NULL));
+  CONF_REC(t, 2, jnet_sleep(0.01));
+  CONF_REC(t, 3, jnet_chan_free(sc[0])); /* the select waits on it */
+  t->done = 1;
+}
+
+/* A fiber blocked forever in a select of more than 16 cases (its clauses on
+ * the heap) is dropped with the loop: nothing leaks (ASan, Valgrind), and
+ * nothing waits on the channel any more. */
+START_TEST(loop_free_drops_a_fiber_blocked_in_a_big_select) {
+  conf *t = conf_open();
+  conf_run(t, f_dropped_select);
+  CONF_EQ(t, 0, 0);
+  CONF_EQ(t, 1, 0);
+  CONF_EQ(t, 2, 0);
+  CONF_EQ(t, 3, JNET_EBUSY);
+  ck_assert_int_eq(t->r[20], CONF_UNSET);
+  conf_close(t); /* frees the loop and the blocked fiber */
+  ck_assert_int_eq(jnet_chan_free(sc[0]), 0);
+}
+END_TEST
+
 void conf_add_chan(Suite *s) {
   CONF_CASE(s, chan_bad_arguments);
   CONF_CASE(s, chan_outside_a_fiber);
@@ -831,4 +869,5 @@ void conf_add_chan(Suite *s) {
   CONF_CASE(s, select_checks_every_case_before_trying_any);
   CONF_CASE(s, cancel_of_a_blocked_chan_take_and_select);
   CONF_CASE(s, pingpong_of_2000_items_keeps_every_item);
+  CONF_CASE(s, loop_free_drops_a_fiber_blocked_in_a_big_select);
 }
