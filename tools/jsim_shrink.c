@@ -516,6 +516,10 @@ int jsim_shrink_main(int argc, char **argv, const jnet_program *progs,
     jsim_scn_free(sh.c);
     return 2;
   }
+  /* The fault lines as drawn, for the report (shrinking moves them). */
+  char(*drawn_lines)[200] = jnet__calloc((size_t)total + 1, sizeof *drawn_lines);
+  for (int i = 0; drawn_lines != NULL && i < total; i++)
+    event_line(&sh, i, drawn_lines[i], sizeof drawn_lines[i]);
   /* A limit just above the failure keeps every later run short. */
   uint64_t limit_orig = sh.c->limit_ns;
   uint64_t tight = (uint64_t)(r0.virtual_s * 2e3 + 1000) * 1000000ull;
@@ -541,14 +545,13 @@ int jsim_shrink_main(int argc, char **argv, const jnet_program *progs,
            (unsigned long long)seed, total, nevents0, ngens,
            ngens == 1 ? "" : "s");
   printf("  removed %d of %d fault lines", total - kept, total);
-  for (int i = 0, first = 1; i < total; i++) {
+  for (int i = 0, first = 1; drawn_lines != NULL && i < total; i++) {
     if (keep[i])
       continue;
-    char l[300];
-    event_line(&sh, i, l, sizeof l);
-    printf("%s%s", first ? ": " : ", ", l);
+    printf("%s%s", first ? ": " : ", ", drawn_lines[i]);
     first = 0;
   }
+  jnet__free(drawn_lines);
   printf("\n  kept %d fault line%s", kept, kept == 1 ? "" : "s");
   for (int i = 0, first = 1; i < total; i++) {
     if (!keep[i])
