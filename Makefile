@@ -3,15 +3,18 @@ BUILD ?= build
 JOBS  ?= $(shell nproc)
 # libsystemd-dev: `pkg-config --static jnet` reaches libpcap's private
 # dependencies (dbus-1, then systemd); the consumer test links that way.
+# groff-base: the man-lint ctest.
 PKGS  := build-essential cmake pkg-config libuv1-dev check libpcap-dev \
          tshark libxml2-utils parallel valgrind libsystemd-dev \
-         redis-server python3
+         redis-server python3 groff-base
 SAN_PKGS := clang libclang-rt-14-dev
+# the peers make bench compares against (bench/run.sh: sim_vs_ns3_ratio)
+BENCH_PKGS := libns3-dev g++
 
 PREFIX ?= /usr/local
 
 .PHONY: all deps install-pkgs build test demo bench sanitize valgrind clean \
-        install package package-test
+        install package package-test test-one
 
 all: build
 
@@ -69,10 +72,15 @@ package-test: package
 	  rc=$$?; apt-get purge -y -qq libjnet0 libjnet-dev jnet-tools \
 	  >$(BUILD)/package-purge.log 2>&1; exit $$rc
 
+# One Check test by name, in every suite that has it: make test-one T=<name>
+test-one: build
+	@sh tests/check/run_one.sh $(BUILD) '$(T)'
+
 demo: build
 	@./tools/jsim_demo.sh $(BUILD)
 
 bench: build
+	@$(MAKE) --no-print-directory install-pkgs WANT="$(BENCH_PKGS)"
 	@./bench/run.sh $(BUILD)
 
 sanitize: deps
@@ -90,3 +98,5 @@ clean:
 
 # valgrind, fuzz, lint
 -include mk/hardening.mk
+# coverage, mutate
+-include mk/quality.mk

@@ -49,3 +49,11 @@ char *jnet__strdup(const char *s) {
     memcpy(d, s, n);
   return d;
 }
+
+/* The public face of the hook, for code outside the library (examples,
+ * scenarios) that wants its memory counted and failed with jnet's. */
+void *jnet_malloc(size_t n) { return jnet__malloc(n); }
+
+void *jnet_realloc(void *p, size_t n) { return jnet__realloc(p, n); }
+
+void jnet_free(void *p) { jnet__free(p); }

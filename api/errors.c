@@ -2,6 +2,8 @@
 #include <jnet/jnet.h>
 
 const char *jnet_strerror(int err) {
+  if (err == 0)
+    return "success";
   switch (err) {
 #define JNET__STRERROR(name, value, msg)                                       \
   case JNET_##name:                                                            \
@@ -15,6 +17,8 @@ const char *jnet_strerror(int err) {
 }
 
 const char *jnet_err_name(int err) {
+  if (err == 0)
+    return "OK";
   switch (err) {
 #define JNET__ERR_NAME(name, value, msg)                                       \
   case JNET_##name:                                                            \

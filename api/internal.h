@@ -31,6 +31,19 @@ typedef struct jnet__node jnet__node;
 typedef struct jnet__fiber jnet__fiber;
 typedef struct jnet__stream jnet__stream;
 
+/* One thing a fiber waits for besides a request and a timer: a give or a
+ * take on a channel, or another fiber's end (join). It lives on the waiting
+ * fiber's stack, linked into the channel's or the joined fiber's queue while
+ * the fiber waits; whoever fires it copies the item and wakes the fiber,
+ * which unlinks every clause it has (libdill's dill_clause). */
+typedef struct jnet__clause {
+  jnet__queue link; /* in `q` while armed */
+  jnet__queue *q;   /* chan->takers, chan->givers or fiber->joiners */
+  jnet__fiber *f;
+  void *item;  /* take: destination; give: source; join: unused */
+  int idx;     /* the select case (0 for a plain call) */
+} jnet__clause;
+
 struct jnet__stream {
   jnet_bsock *sock;
   uint32_t gen;  /* the handle's generation; bumped on close */
@@ -74,11 +87,31 @@ struct jnet__fiber {
   int waiting;
   jnet_req *req;           /* pending backend request */
   jnet__fiber **wait_slot; /* &stream->reader etc., cleared on wake */
+  jnet__clause *clauses;   /* armed clauses (channels, join), or NULL */
+  size_t nclauses;
+  int fired;               /* the clause that woke the fiber, -1: none */
   uint64_t deadline_ns;    /* timer, when timer_idx != NO_TIMER */
   uint64_t timer_seq;      /* ties broken by arming order */
   size_t timer_idx;
+  ssize_t timer_result;    /* what the timer gives: 0 (sleep) or ETIMEDOUT */
   ssize_t result; /* set by the waker */
+  /* Handles, cancel, deadline (spawn.c). */
+  uint32_t hslot;        /* 1-based index in loop->fslots */
+  uint32_t hgen;         /* the handle's generation */
+  int cancel_err;        /* a jnet_cancel not yet delivered, or 0 */
+  uint64_t scope_ns;     /* jnet_deadline, JNET_NO_DEADLINE: none */
+  double scope_at;       /* the same as given, read back exactly */
+  jnet__queue joiners;   /* jnet__clause.link of fibers in jnet_join */
 };
+
+/* A slot of the fiber handle table: the fiber using it (NULL when free)
+ * and the generation of its latest handle. Generations grow with every
+ * spawn, so a handle older than its slot's is a fiber that has returned. */
+typedef struct jnet__fslot {
+  jnet__fiber *f;
+  uint32_t gen;
+  uint32_t next_free; /* 1-based, 0: end */
+} jnet__fslot;
 
 #define JNET__NO_TIMER SIZE_MAX
 
@@ -103,22 +136,52 @@ struct jnet_loop {
   jnet__stream *free_streams;
   jnet_loop *prev_current; /* the thread's current loop before run */
   int running;
+  /* fiber handles: tag << 52 | slot << 32 | gen (spawn.c) */
+  jnet__fslot *fslots;
+  uint32_t nfslots, cap_fslots, free_fslot;
+  uint32_t fiber_gen; /* last generation issued */
+  uint32_t tag;       /* 12 bits, per loop, never 0 */
 };
+
+/* 1 if f's node crashed since f was spawned: its blocking calls give
+ * JNET_ECANCELED until it returns. */
+static inline int jnet__fiber_cancelled(const jnet__fiber *f) {
+  return f->node->down || f->epoch != f->node->epoch;
+}
 
 /* loop.c */
 jnet_loop *jnet__current_loop(void);
 jnet__fiber *jnet__self(void);
 jnet__node *jnet__node_get(jnet_loop *l, jnet_node *bnode);
 int jnet__spawn(jnet_loop *l, jnet__node *n, jnet_fiber_fn fn, void *arg);
-int jnet__fiber_cancelled(const jnet__fiber *f);
+int jnet__spawn_fiber(jnet_loop *l, jnet__node *n, jnet_fiber_fn fn,
+                      void *arg, jnet__fiber **out);
+int jnet__user_node(jnet_loop *l, jnet_node *bnode, jnet__node **out);
 ssize_t jnet__wait(jnet__fiber *f, jnet_req *req, jnet__fiber **slot,
                    double timeout);
+/* Wait on `n` clauses (linked here, unlinked by the wake), at most until
+ * deadline_ns. f->fired says which clause fired (-1: none). */
+ssize_t jnet__wait_clauses(jnet__fiber *f, jnet__clause *c, size_t n,
+                           uint64_t deadline_ns);
+/* Sleep until deadline_ns: 0, or ETIMEDOUT/a cancel's code when a fiber
+ * deadline or a cancel cuts it short. */
+ssize_t jnet__wait_sleep(jnet__fiber *f, uint64_t deadline_ns);
 void jnet__fiber_wake(jnet__fiber *f, ssize_t result);
+/* Fire clause c with `result`: the fiber learns which case and wakes. */
+void jnet__clause_fire(jnet__clause *c, ssize_t result);
 void jnet__req_init(jnet_req *req, jnet__fiber *f);
 ssize_t jnet__submit(jnet__fiber *f, int started, jnet_req *req,
                      jnet__fiber **slot, double timeout);
 uint64_t jnet__deadline_after(jnet_loop *l, double timeout);
 double jnet__remaining(jnet_loop *l, uint64_t deadline_ns);
+
+/* spawn.c: fiber handles */
+int jnet__fiber_handle_new(jnet_loop *l, jnet__fiber *f);
+void jnet__fiber_handle_free(jnet_loop *l, jnet__fiber *f);
+void jnet__fiber_finish(jnet_loop *l, jnet__fiber *f); /* wakes joiners */
+/* Absolute seconds on the loop's clock to nanoseconds, rounded up, so the
+ * clock has passed `at` once it reaches the result. */
+uint64_t jnet__abs_ns(double at);
 
 /* stream.c */
 jnet__stream *jnet__stream_get(jnet_loop *l, jnet_stream s);

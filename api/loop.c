@@ -19,7 +19,13 @@
 
 /* ---- 1. Current loop and fiber ------------------------------------------ */
 
+/* initial-exec, as fiber.c's state: one %fs-relative load instead of a
+ * __tls_get_addr call on every jnet__self() (each channel call makes one). */
+#if defined(__GNUC__) && defined(__ELF__)
+static __thread jnet_loop *current_loop __attribute__((tls_model("initial-exec")));
+#else
 static _Thread_local jnet_loop *current_loop;
+#endif
 
 jnet_loop *jnet__current_loop(void) { return current_loop; }
 
@@ -67,7 +73,7 @@ static jnet__node *node_find(const jnet_loop *l, const jnet_node *bnode) {
 
 /* A node a user names: the backend vouches for it before its first use
  * (a host never added, or another simulation's, is JNET_EINVAL). */
-static int user_node(jnet_loop *l, jnet_node *bnode, jnet__node **out) {
+int jnet__user_node(jnet_loop *l, jnet_node *bnode, jnet__node **out) {
   jnet__node *n = node_find(l, bnode);
   if (n == NULL) {
     if (l->b->version >= 2 && l->b->node_check != NULL &&
@@ -100,10 +106,6 @@ jnet__node *jnet__node_get(jnet_loop *l, jnet_node *bnode) {
   l->nodes[j] = n;
   l->nnodes++;
   return n;
-}
-
-int jnet__fiber_cancelled(const jnet__fiber *f) {
-  return f->node->down || f->epoch != f->node->epoch;
 }
 
 /* The backend says the node crashed: cancel its fibers, close its streams. */
@@ -211,20 +213,26 @@ static void timer_stop(jnet_loop *l, jnet__fiber *f) {
 
 /* Wake every fiber whose deadline has passed (a timeout, or a sleep's end). */
 static void timers_fire(jnet_loop *l) {
+  if (l->ntimers == 0)
+    return;
   uint64_t now = l->b->now_ns(l->b);
   while (l->ntimers > 0 && l->timers[0]->deadline_ns <= now) {
     jnet__fiber *f = l->timers[0];
-    jnet__fiber_wake(f, f->req != NULL ? JNET_ETIMEDOUT : 0);
+    jnet__fiber_wake(f, f->timer_result);
   }
 }
 
+/* A positive timeout shorter than a nanosecond (the clock's tick on both
+ * backends) waits one tick: a wait never rounds to zero, so a loop such as
+ * `while (jnet_now() < d) jnet_sleep(d - jnet_now());` always ends. */
 uint64_t jnet__deadline_after(jnet_loop *l, double timeout) {
   uint64_t now = l->b->now_ns(l->b);
   if (!(timeout > 0))
     return now;
   if (!isfinite(timeout) || timeout * 1e9 >= (double)(UINT64_MAX - now))
     return JNET_NO_DEADLINE;
-  return now + (uint64_t)(timeout * 1e9);
+  uint64_t ns = (uint64_t)(timeout * 1e9);
+  return now + (ns > 0 ? ns : 1);
 }
 
 /* Seconds left until deadline_ns, for the next step of a multi-step call. */
@@ -250,15 +258,30 @@ static void fiber_entry(void *arg) {
 }
 
 int jnet__spawn(jnet_loop *l, jnet__node *n, jnet_fiber_fn fn, void *arg) {
+  return jnet__spawn_fiber(l, n, fn, arg, NULL);
+}
+
+int jnet__spawn_fiber(jnet_loop *l, jnet__node *n, jnet_fiber_fn fn,
+                      void *arg, jnet__fiber **out) {
   jnet__fiber *f = jnet__calloc(1, sizeof *f);
   if (f == NULL)
     return JNET_ENOMEM;
-  int err = jnet__coro_new(&f->coro, l->stack_bytes, fiber_entry, f);
+  int err = jnet__fiber_handle_new(l, f);
   if (err < 0) {
     jnet__free(f);
     return err;
   }
+  err = jnet__coro_new(&f->coro, l->stack_bytes, fiber_entry, f);
+  if (err < 0) {
+    jnet__fiber_handle_free(l, f);
+    jnet__free(f);
+    return err;
+  }
   f->loop = l;
+  f->fired = -1;
+  f->scope_ns = JNET_NO_DEADLINE;
+  f->scope_at = JNET_FOREVER;
+  jnet__queue_init(&f->joiners);
   f->node = n;
   f->epoch = n->epoch;
   f->fn = fn;
@@ -268,20 +291,23 @@ int jnet__spawn(jnet_loop *l, jnet__node *n, jnet_fiber_fn fn, void *arg) {
   jnet__queue_insert_tail(&n->fibers, &f->node_link);
   l->nfibers++;
   make_runnable(l, f);
+  if (out != NULL)
+    *out = f;
   return 0;
 }
 
+static void unarm(jnet__fiber *f);
+
 static void fiber_free(jnet_loop *l, jnet__fiber *f) {
-  if (f->req != NULL) { /* suspended forever (loop freed): drop its request */
-    l->b->cancel(l->b, f->req);
-    l->pending_ops--;
-  }
-  if (f->wait_slot != NULL)
-    *f->wait_slot = NULL;
-  timer_stop(l, f);
+  if (f->waiting) /* suspended forever (loop freed): drop what it waits on */
+    unarm(f);
+  /* joiners dropped with the loop: their clauses must not point here */
+  while (!jnet__queue_empty(&f->joiners))
+    jnet__queue_remove(jnet__queue_head(&f->joiners));
   if (f->runnable)
     jnet__queue_remove(&f->run_link);
   jnet__queue_remove(&f->node_link);
+  jnet__fiber_handle_free(l, f);
   jnet__coro_free(f->coro);
   jnet__free(f);
   l->nfibers--;
@@ -295,7 +321,7 @@ int jnet_go_on(jnet_loop *l, jnet_node *node, jnet_fiber_fn fn, void *arg) {
   if (check_loop(l) < 0 || node == NULL || fn == NULL)
     return JNET_EINVAL;
   jnet__node *n;
-  int err = user_node(l, node, &n);
+  int err = jnet__user_node(l, node, &n);
   if (err < 0)
     return err;
   if (n->down)
@@ -321,7 +347,7 @@ int jnet_node_main(jnet_loop *l, jnet_node *node, jnet_fiber_fn fn,
   if (check_loop(l) < 0 || node == NULL || fn == NULL)
     return JNET_EINVAL;
   jnet__node *n;
-  int err = user_node(l, node, &n);
+  int err = jnet__user_node(l, node, &n);
   if (err < 0)
     return err;
   jnet__main *m = jnet__malloc(sizeof *m);
@@ -370,9 +396,9 @@ void jnet__req_init(jnet_req *req, jnet__fiber *f) {
   memset(req->upriv_, 0, sizeof req->upriv_);
 }
 
-/* Resume a waiting fiber with `result`, disarming whatever else it waits on.
- * The one place a fiber is woken. */
-void jnet__fiber_wake(jnet__fiber *f, ssize_t result) {
+/* Disarm everything a waiting fiber waits on: its request, its stream
+ * slot, its timer, its clauses. */
+static void unarm(jnet__fiber *f) {
   jnet_loop *l = f->loop;
   assert(f->waiting);
   if (f->req != NULL) {
@@ -385,17 +411,58 @@ void jnet__fiber_wake(jnet__fiber *f, ssize_t result) {
     f->wait_slot = NULL;
   }
   timer_stop(l, f);
+  for (size_t i = 0; i < f->nclauses; i++)
+    jnet__queue_remove(&f->clauses[i].link);
+  f->clauses = NULL;
+  f->nclauses = 0;
   f->waiting = 0;
-  f->result = result;
-  make_runnable(l, f);
 }
 
-/* Suspend f until `req` (may be NULL: a plain sleep) completes, the timeout
- * passes, or something else wakes it. `slot` (may be NULL) is the stream's
- * reader/writer/acceptor field the fiber occupies meanwhile. */
-ssize_t jnet__wait(jnet__fiber *f, jnet_req *req, jnet__fiber **slot,
-                   double timeout) {
+/* Resume a waiting fiber with `result`, disarming whatever else it waits on.
+ * The one place a fiber is woken. */
+void jnet__fiber_wake(jnet__fiber *f, ssize_t result) {
+  unarm(f);
+  f->result = result;
+  make_runnable(f->loop, f);
+}
+
+void jnet__clause_fire(jnet__clause *c, ssize_t result) {
+  jnet__fiber *f = c->f;
+  f->fired = c->idx;
+  jnet__fiber_wake(f, result);
+}
+
+/* What a call that is about to suspend returns instead, if anything: a
+ * pending cancel (delivered now, once), the crash of the fiber's node, or
+ * its deadline having passed. 0: go ahead and wait. */
+static int refuse_wait(jnet__fiber *f) {
+  if (f->cancel_err != 0) {
+    int err = f->cancel_err;
+    f->cancel_err = 0;
+    return err;
+  }
+  if (jnet__fiber_cancelled(f))
+    return JNET_ECANCELED;
+  if (f->scope_ns != JNET_NO_DEADLINE &&
+      f->scope_ns <= f->loop->b->now_ns(f->loop->b))
+    return JNET_ETIMEDOUT;
+  return 0;
+}
+
+/* The one suspension point. `req` (may be NULL), `slot` (may be NULL) and
+ * the clauses are what the fiber waits on; `own_ns` its own deadline, which
+ * gives `own_result`; the fiber's deadline, if earlier, gives ETIMEDOUT. */
+static ssize_t wait_core(jnet__fiber *f, jnet_req *req, jnet__fiber **slot,
+                         jnet__clause *c, size_t n, uint64_t own_ns,
+                         ssize_t own_result) {
   jnet_loop *l = f->loop;
+  f->fired = -1;
+  int err = refuse_wait(f);
+  if (err < 0) {
+    if (req != NULL)
+      l->b->cancel(l->b, req);
+    return err;
+  }
   if (req != NULL)
     l->pending_ops++;
   f->req = req;
@@ -404,15 +471,44 @@ ssize_t jnet__wait(jnet__fiber *f, jnet_req *req, jnet__fiber **slot,
     *slot = f;
     f->wait_slot = slot;
   }
-  if (isfinite(timeout) || isnan(timeout)) {
-    uint64_t deadline = jnet__deadline_after(l, timeout);
-    if (deadline != JNET_NO_DEADLINE && timer_start(l, f, deadline) < 0) {
-      jnet__fiber_wake(f, JNET_ENOMEM);
-      return f->result;
-    }
+  for (size_t i = 0; i < n; i++) {
+    c[i].f = f;
+    jnet__queue_insert_tail(c[i].q, &c[i].link);
+  }
+  f->clauses = c;
+  f->nclauses = n;
+  f->timer_result = own_result;
+  uint64_t deadline = own_ns;
+  if (f->scope_ns < deadline) {
+    deadline = f->scope_ns;
+    f->timer_result = JNET_ETIMEDOUT;
+  }
+  if (deadline != JNET_NO_DEADLINE && timer_start(l, f, deadline) < 0) {
+    unarm(f);
+    return JNET_ENOMEM;
   }
   jnet__coro_yield_to_main();
   return f->result;
+}
+
+/* Suspend f until `req` (may be NULL: a plain sleep) completes, the timeout
+ * passes, or something else wakes it. `slot` (may be NULL) is the stream's
+ * reader/writer/acceptor field the fiber occupies meanwhile. */
+ssize_t jnet__wait(jnet__fiber *f, jnet_req *req, jnet__fiber **slot,
+                   double timeout) {
+  uint64_t own = isinf(timeout) && timeout > 0
+                     ? JNET_NO_DEADLINE
+                     : jnet__deadline_after(f->loop, timeout);
+  return wait_core(f, req, slot, NULL, 0, own, JNET_ETIMEDOUT);
+}
+
+ssize_t jnet__wait_clauses(jnet__fiber *f, jnet__clause *c, size_t n,
+                           uint64_t deadline_ns) {
+  return wait_core(f, NULL, NULL, c, n, deadline_ns, JNET_ETIMEDOUT);
+}
+
+ssize_t jnet__wait_sleep(jnet__fiber *f, uint64_t deadline_ns) {
+  return wait_core(f, NULL, NULL, NULL, 0, deadline_ns, 0);
 }
 
 /* Finish an operation the backend started: `started` is its return value
@@ -443,6 +539,8 @@ int jnet_loop_new(jnet_loop **out, const jnet_backend *b) {
   l->b = b;
   l->stack_bytes = (size_t)64 * 1024;
   jnet__queue_init(&l->runq);
+  static _Atomic uint32_t loops_made;
+  l->tag = (uint32_t)(loops_made++ % 4095u) + 1u;
   int err = b->start(b, &loop_hooks, l);
   if (err < 0) {
     jnet__free(l);
@@ -491,6 +589,7 @@ void jnet_loop_free(jnet_loop *l) {
   }
   jnet__free(l->nodes);
   jnet__free(l->timers);
+  jnet__free(l->fslots);
   current_loop = saved == l ? NULL : saved;
   jnet__free(l);
   if (current_loop == NULL)
@@ -521,6 +620,7 @@ static void run_ready(jnet_loop *l) {
   batch.next->prev = &batch;
   batch.prev->next = &batch;
   jnet__queue_init(&l->runq);
+  uint64_t resumed = 0;
   while (!jnet__queue_empty(&batch)) {
     jnet__queue *q = jnet__queue_head(&batch);
     jnet__fiber *f = jnet__queue_data(q, jnet__fiber, run_link);
@@ -529,9 +629,15 @@ static void run_ready(jnet_loop *l) {
     l->current = f;
     jnet__coro_switch(f->coro);
     l->current = NULL;
-    if (jnet__coro_done(f->coro))
+    resumed++;
+    if (jnet__coro_done(f->coro)) {
+      jnet__fiber_finish(l, f);
       fiber_free(l, f);
+    }
   }
+  /* the sim counts resumptions toward its event limit (version 3) */
+  if (l->b->version >= 3 && l->b->resumed != NULL)
+    l->b->resumed(l->b, resumed);
 }
 
 /* One turn; `deadline_ns` bounds how long poll may block. Returns 1 if
@@ -594,6 +700,8 @@ int jnet_run_until(jnet_loop *l, double deadline) {
 
 int jnet_run_once(jnet_loop *l) { return run(l, JNET_NO_DEADLINE, 1); }
 
+size_t jnet_loop_fibers(const jnet_loop *l) { return l ? l->nfibers : 0; }
+
 /* ---- 7. Sleep, yield, clock, randomness ------------------------------------ */
 
 int jnet_sleep(double seconds) {
@@ -606,8 +714,9 @@ int jnet_sleep(double seconds) {
     return JNET_ECANCELED;
   if (!(seconds > 0))
     return jnet_yield();
-  ssize_t r = jnet__wait(f, NULL, NULL, seconds);
-  return (int)r;
+  uint64_t own = isinf(seconds) ? JNET_NO_DEADLINE
+                                : jnet__deadline_after(f->loop, seconds);
+  return (int)jnet__wait_sleep(f, own);
 }
 
 int jnet_yield(void) {

@@ -147,11 +147,12 @@ int jnet_accept_loop(jnet_stream srv, jnet_handler h, void *arg) {
     err = jnet_accept(srv, JNET_FOREVER, &conn);
     if (err == JNET_ECANCELED || err == JNET_ECLOSED)
       return 0; /* the server was closed (or its node crashed) */
-    if (err == JNET_EBUSY)
-      return err;
+    if (err == JNET_EBUSY || err == JNET_ETIMEDOUT)
+      return err; /* ETIMEDOUT: the fiber's deadline (jnet_deadline) */
     if (err < 0) { /* EMFILE and the like: wait a little, keep serving */
-      if (jnet_sleep(0.01) == JNET_ECANCELED)
-        return 0;
+      int e = jnet_sleep(0.01); /* a jnet_cancel or deadline ends the loop */
+      if (e < 0)
+        return e == JNET_ECANCELED ? 0 : e;
       continue;
     }
     handler_job *job = jnet__malloc(sizeof *job);

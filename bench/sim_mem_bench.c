@@ -29,6 +29,73 @@
 
 #define BATCH_HOSTS 500
 
+/* ---- A counting allocator (jnet_replace_allocator): the bytes jnet has
+ * live, exactly, beside the RSS figures; and how many blocks of each size,
+ * to say where a connection's bytes go. A 16-byte header keeps the size. */
+
+#define HDR 16
+#define SIZES 4096 /* block sizes counted one by one; larger ones lumped */
+
+static long long heap_live;        /* bytes requested and not freed */
+static long long heap_blocks[SIZES + 1];
+
+static void count(size_t n, int sign) {
+  heap_live += sign * (long long)n;
+  heap_blocks[n < SIZES ? n : SIZES] += sign;
+}
+
+static void *cnt_malloc(size_t n) {
+  char *p = malloc(n + HDR);
+  if (p == NULL) return NULL;
+  memcpy(p, &n, sizeof n);
+  count(n, 1);
+  return p + HDR;
+}
+
+static void cnt_free(void *q) {
+  if (q == NULL) return;
+  char *p = (char *)q - HDR;
+  size_t n;
+  memcpy(&n, p, sizeof n);
+  count(n, -1);
+  free(p);
+}
+
+static void *cnt_realloc(void *q, size_t n) {
+  if (q == NULL) return cnt_malloc(n);
+  char *p = (char *)q - HDR;
+  size_t old;
+  memcpy(&old, p, sizeof old);
+  char *np = realloc(p, n + HDR);
+  if (np == NULL) return NULL;
+  count(old, -1);
+  count(n, 1);
+  memcpy(np, &n, sizeof n);
+  return np + HDR;
+}
+
+/* The block sizes holding the most bytes, per connection, on stderr. */
+static void print_breakdown(const long long *before, long nconns) {
+  fprintf(stderr, "sim_mem_bench: heap blocks added per connection "
+                  "(size x count = bytes):\n");
+  for (int shown = 0; shown < 8; shown++) {
+    long long best = 0;
+    int bi = -1;
+    for (int i = 0; i < SIZES; i++) {
+      long long b = (heap_blocks[i] - before[i]) * i;
+      if (b > best) {
+        best = b;
+        bi = i;
+      }
+    }
+    if (bi < 0) break;
+    fprintf(stderr, "  %5d x %.2f = %.0f\n", bi,
+            (double)(heap_blocks[bi] - before[bi]) / (double)nconns,
+            (double)best / (double)nconns);
+    heap_blocks[bi] = before[bi]; /* shown: out of the running */
+  }
+}
+
 typedef struct mem_state {
   long conns_per_client; /* C / clients */
   long conns_extra;      /* C % clients */
@@ -106,9 +173,11 @@ int main(int argc, char **argv) {
   memset(g.accepted, 0, (size_t)g.cap * sizeof *g.accepted);
   memset(g.opened, 0, (size_t)g.cap * sizeof *g.opened);
 
+  if (jnet_replace_allocator(cnt_malloc, cnt_realloc, cnt_free) < 0) return 1;
   jnet_sim *sim;
   if (jnet_sim_new(&sim, 1) < 0) return 1;
   long long rss0 = bench_peak_rss_bytes();
+  long long heap0 = heap_live;
 
   char name[32], addr[64];
   double t0 = bench_wall_s();
@@ -123,6 +192,7 @@ int main(int argc, char **argv) {
     }
   }
   long long rss1 = bench_peak_rss_bytes();
+  long long heap1 = heap_live;
   double hosts_wall_s = bench_wall_s() - t0;
 
   jnet_loop *l;
@@ -133,6 +203,9 @@ int main(int argc, char **argv) {
     jnet_go_on(l, nodes[i], acceptor, g.server_addr[i]);
   if (jnet_run_until(l, jnet_now() + 0.001) < 0) return 1;
   long long rss2 = bench_peak_rss_bytes();
+  long long heap2 = heap_live;
+  static long long blocks2[SIZES + 1];
+  memcpy(blocks2, heap_blocks, sizeof blocks2);
 
   t0 = bench_wall_s();
   for (long first = servers; first < hosts; first += BATCH_HOSTS) {
@@ -146,6 +219,7 @@ int main(int argc, char **argv) {
     }
   }
   long long rss3 = bench_peak_rss_bytes();
+  long long heap3 = heap_live;
   double conns_wall_s = bench_wall_s() - t0;
 
   fprintf(stderr,
@@ -162,6 +236,12 @@ int main(int argc, char **argv) {
   bench_result("sim_bytes_per_idle_conn",
                (double)(rss3 - rss2) / (double)g.nopened, "bytes");
   bench_result("sim_mem_total_mb", (double)(rss3 - rss0) / 1e6, "MB");
+  /* What jnet itself holds (no allocator overhead, no peaks of growth). */
+  bench_result("sim_heap_bytes_per_host", (double)(heap1 - heap0) / (double)hosts,
+               "bytes");
+  bench_result("sim_heap_bytes_per_idle_conn",
+               (double)(heap3 - heap2) / (double)g.nopened, "bytes");
+  print_breakdown(blocks2, g.nopened);
 
   t0 = bench_wall_s();
   jnet_loop_free(l);

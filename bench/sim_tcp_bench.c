@@ -1,7 +1,12 @@
 /* sim_tcp_bench.c — 64-byte request/response over simulated TCP: messages
- * per wall-clock second.
+ * per wall-clock second; a timed 60 s bulk transfer (the world of
+ * tests/sim/tcp_world.h) to set against ns-3's; and the fidelity grid's
+ * worst row against tests/sim/tcp_reference.tsv.
  *
  *   sim_tcp_bench [--msgs N] [--flows K] [--trials T]
+ *   sim_tcp_bench --bulk MS          jnet_tcp_bulk_wall_s W packets N
+ *   sim_tcp_bench --fidelity REF     tcp_fidelity_max_error (NewReno) and
+ *                                    tcp_fidelity_max_error_cubic, in %
  *
  * Two simulated hosts on the default link (1 ms, no loss). A jnet_server on
  * 192.0.2.2 reads 64-byte requests with jnet_chunk() and writes each back;
@@ -11,6 +16,7 @@
  * sim_tcp_msgs_per_s (median of T trials); the model's counters on stderr.
  */
 #include <inttypes.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +25,7 @@
 #include "bench_util.h"
 #include <jnet/jnet.h>
 #include <jnet/jnet_sim.h>
+#include "tcp_world.h"
 
 #define MSG_BYTES 64
 #define MAX_FLOWS 256
@@ -118,7 +125,60 @@ static double run_trial(long msgs, int flows, jnet_sim_stats *stats) {
   return 2.0 * (double)st.round_trips / wall_s;
 }
 
+/* One NewReno bulk flow for 60 simulated seconds, timed. */
+static int bulk(double one_way_ms) {
+  tw_result r;
+  double t0 = bench_wall_s();
+  int err = tw_run_one("newreno", one_way_ms, 0, 1, 60, 1, &r);
+  double wall = bench_wall_s() - t0;
+  if (err < 0) {
+    fprintf(stderr, "sim_tcp_bench: bulk: %s\n", jnet_strerror(err));
+    return 1;
+  }
+  printf("jnet_tcp_bulk_wall_s %.6f packets %llu goodput_mbps %.3f\n", wall,
+         (unsigned long long)r.packets, r.goodput_mbps);
+  return 0;
+}
+
+/* The fidelity grid (5 seeds) against the reference: the worst relative
+ * goodput error, per algorithm; each row on stderr. */
+static int fidelity(const char *path) {
+  tw_ref refs[64];
+  int n = tw_read_reference(path, refs, 64);
+  if (n <= 0) {
+    fprintf(stderr, "sim_tcp_bench: cannot read %s\n", path);
+    return 1;
+  }
+  double worst[2] = {0, 0};
+  for (int i = 0; i < n; i++) {
+    const tw_ref *f = &refs[i];
+    if (f->jain > 0) /* a two-flow row */
+      continue;
+    tw_result m;
+    int err = tw_run_mean(f->cc, f->one_way_ms, f->loss_pct / 100, 5, 60, 1,
+                          &m);
+    if (err < 0) {
+      fprintf(stderr, "sim_tcp_bench: %s: %s\n", f->cc, jnet_strerror(err));
+      return 1;
+    }
+    double e = 100 * (m.goodput_mbps - f->goodput_mbps) / f->goodput_mbps;
+    int c = strcmp(f->cc, "cubic") == 0;
+    if (fabs(e) > worst[c])
+      worst[c] = fabs(e);
+    fprintf(stderr, "%-8s %2g ms %4g %%: jnet %.3f ns-3 %.3f Mbit/s (%+.1f %%)"
+            " drops %.1f / %.1f\n", f->cc, f->one_way_ms, f->loss_pct,
+            m.goodput_mbps, f->goodput_mbps, e, m.queue_drops, f->queue_drops);
+  }
+  bench_result("tcp_fidelity_max_error", worst[0], "%");
+  bench_result("tcp_fidelity_max_error_cubic", worst[1], "%");
+  return 0;
+}
+
 int main(int argc, char **argv) {
+  if (argc == 3 && strcmp(argv[1], "--bulk") == 0)
+    return bulk(atof(argv[2]));
+  if (argc == 3 && strcmp(argv[1], "--fidelity") == 0)
+    return fidelity(argv[2]);
   long msgs = 200000;
   int flows = 8, trials = 3;
   for (int i = 1; i < argc; i++) {

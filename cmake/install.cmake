@@ -21,7 +21,8 @@ install(TARGETS jnet_shared EXPORT jnetTargets
 install(TARGETS jnet EXPORT jnetTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT dev)
 
-set(jnet_headers jnet.h jnet_errno.h jnet_backend.h jnet_test.h)
+set(jnet_headers jnet.h jnet_errno.h jnet_backend.h jnet_test.h
+    jnet_history.h jnet_faults.h)
 if(JNET_SIM)
   # jnet_faults.h names jnet_link_params (jnet_sim.h)
   list(APPEND jnet_headers jnet_sim.h jnet_scenario.h jnet_faults.h)

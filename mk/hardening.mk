@@ -21,7 +21,7 @@ VG_FORK_TESTS ?= ^unit-.*$$
 VG_FLAGS     := --error-exitcode=1 --leak-check=full \
                 --errors-for-leak-kinds=definite,indirect \
                 --show-leak-kinds=definite,indirect
-LINT_DIRS    := api backends sim tools
+LINT_DIRS    := api backends sim tools history
 LINT_SRCS     = $(sort $(wildcard $(addsuffix /*.c,$(LINT_DIRS)) \
                   $(addsuffix /*/*.c,$(LINT_DIRS))))
 
@@ -74,5 +74,5 @@ lint-cppcheck:
 	cppcheck --enable=warning,portability,performance --error-exitcode=1 \
 	  --inline-suppr --quiet --std=c11 \
 	  --suppressions-list=tools/cppcheck-suppressions.txt \
-	  -I include -I common -I api -I backends -I sim -I tools -D__GNUC__ \
+	  -I include -I common -I api -I backends -I sim -I tools -I history -D__GNUC__ \
 	  $(LINT_DIRS)

@@ -18,8 +18,10 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <jnet/jnet.h>
+#include <jnet/jnet_history.h>
 
 /* ---- Store (kv_store.c) -------------------------------------------------- */
 
@@ -69,6 +71,18 @@ uint64_t kv_disk_next_version(kv_disk *d);
  * than max)? */
 int kv_token_ok(const char *s, size_t max);
 
+/* Zeroed memory for count items of size bytes from jnet's allocator (so a
+ * test's failing allocator reaches the protocol too); NULL when out of
+ * memory or when the size overflows. Free with jnet_free. */
+static inline void *kv_zalloc(size_t count, size_t size) {
+  if (size != 0 && count > SIZE_MAX / size)
+    return NULL;
+  void *p = jnet_malloc(count * size);
+  if (p != NULL)
+    memset(p, 0, count * size);
+  return p;
+}
+
 /* ---- Wire (kv_wire.c) ---------------------------------------------------- */
 
 /* Read one '\n'-terminated line into line[cap] (without the newline), using
@@ -79,9 +93,9 @@ int kv_token_ok(const char *s, size_t max);
 int kv_read_line(jnet_stream s, jnet_buf *b, char *line, size_t cap,
                  double deadline);
 /* jnet_connect with a timeout (jnet_connect has none: a SYN into a
- * partition waits for the TCP retries). The connect runs in a fiber of its
- * own; on a timeout that fiber is abandoned and closes what it gets. 0,
- * JNET_ETIMEDOUT, JNET_ENOMEM, or jnet_connect's error. In a fiber only. */
+ * partition waits for the TCP retries): the timeout becomes the fiber's
+ * deadline for the connect (jnet_deadline), then the caller's deadline is
+ * restored. 0, JNET_ETIMEDOUT, or jnet_connect's error. In a fiber only. */
 int kv_connect(const char *host, const char *port, double timeout_s,
                jnet_stream *out);
 /* Write `req` plus '\n' to s and read one reply line into reply[cap], all
@@ -138,6 +152,7 @@ typedef struct kv_client_config {
   double write_budget_s; /* give up on one key after this long */
   double read_budget_s;  /* the whole read-back phase */
   int quit_servers;      /* send QUIT to both servers at the end */
+  jnet_history *history; /* record each operation here; NULL: don't */
 } kv_client_config;
 
 typedef struct kv_client_result {

@@ -8,11 +8,16 @@
  * replicated store makes, whatever crashed or was partitioned meanwhile.
  * Retrying a PUT with the same value is idempotent, so a write whose ack was
  * lost is simply written again.
+ *
+ * With cfg->history set, every write and read is also recorded there as
+ * an operation (jnet_history.h), so that a linearizability checker can
+ * judge the whole run: a write or read that got its answer is `ok`; one
+ * given up on is `info` (it may have happened), and the client goes on
+ * under a fresh process id, as Jepsen's clients do.
  */
 #include <stdio.h>
 #include <string.h>
 
-#include "jnet_alloc.h"
 #include "kv.h"
 
 typedef struct kv_conn {
@@ -26,6 +31,7 @@ typedef struct kv_client {
   kv_client_result *res;
   kv_conn conns[2];
   int cur; /* the server we believe is primary */
+  int64_t process; /* our process id in cfg->history */
 } kv_client;
 
 void kv_client_config_default(kv_client_config *c) {
@@ -92,6 +98,29 @@ static int to_primary(kv_client *cl, const char *req, char *reply, size_t cap,
   return JNET_ETIMEDOUT;
 }
 
+/* Record an operation's invoke, and its completion (`ok` with what a read
+ * read, NULL for null; or `info`, after which we take a fresh id). */
+static void hist_invoke(kv_client *cl, int f, const char *key,
+                        const char *val) {
+  if (cl->cfg->history != NULL)
+    jnet_history_invoke(cl->cfg->history, cl->process, f, key,
+                        val ? jnet_hv_str(val) : jnet_hv_null(),
+                        jnet_hv_null());
+}
+
+static void hist_done(kv_client *cl, int ok, const char *read_val) {
+  jnet_history *h = cl->cfg->history;
+  if (h == NULL)
+    return;
+  if (ok) {
+    jnet_history_ok(h, cl->process,
+                    read_val ? jnet_hv_str(read_val) : jnet_hv_null());
+  } else {
+    jnet_history_info(h, cl->process);
+    cl->process = jnet_history_process(h);
+  }
+}
+
 static void fail(kv_client_result *res, const char *fmt, const char *key,
                  const char *val, const char *got) {
   if (res->ok) {
@@ -108,10 +137,12 @@ int kv_client_run(const kv_client_config *cfg, kv_client_result *res) {
     return JNET_EINVAL;
   memset(res, 0, sizeof *res);
   res->ok = 1;
-  kv_client cl = {cfg, res, {{JNET_NOSTREAM, {0}, 0}}, 0};
+  kv_client cl = {cfg, res, {{JNET_NOSTREAM, {0}, 0}}, 0, 0};
+  if (cfg->history != NULL)
+    cl.process = jnet_history_process(cfg->history);
   jnet_buf_init(&cl.conns[0].b);
   jnet_buf_init(&cl.conns[1].b);
-  kv_entry *acked = jnet__calloc((size_t)cfg->ops + 1, sizeof *acked);
+  kv_entry *acked = kv_zalloc((size_t)cfg->ops + 1, sizeof *acked);
   if (acked == NULL)
     return JNET_ENOMEM;
   char req[KV_LINE_MAX], reply[KV_LINE_MAX];
@@ -123,13 +154,16 @@ int kv_client_run(const kv_client_config *cfg, kv_client_result *res) {
     snprintf(e->key, sizeof e->key, "k%d", i);
     snprintf(e->val, sizeof e->val, "v%d-%06llx", i, (unsigned long long)tag);
     snprintf(req, sizeof req, "PUT %s %s", e->key, e->val);
+    hist_invoke(&cl, JNET_HIST_WRITE, e->key, e->val);
     int rc = to_primary(&cl, req, reply, sizeof reply,
                         jnet_now() + cfg->write_budget_s);
-    if (rc == JNET_ECANCELED) {
+    if (rc == JNET_ECANCELED) { /* left open: it may have happened */
       res->cancelled = 1;
       goto out;
     }
-    if (rc >= 0 && strcmp(reply, "OK") == 0)
+    int ok = rc >= 0 && strcmp(reply, "OK") == 0;
+    hist_done(&cl, ok, NULL);
+    if (ok)
       res->acked++;
     else
       res->unacked++;
@@ -140,11 +174,18 @@ int kv_client_run(const kv_client_config *cfg, kv_client_result *res) {
   for (int i = 0; i < res->acked; i++) {
     const kv_entry *e = &acked[i];
     snprintf(req, sizeof req, "GET %s", e->key);
+    hist_invoke(&cl, JNET_HIST_READ, e->key, NULL);
     int rc = to_primary(&cl, req, reply, sizeof reply, deadline);
     if (rc == JNET_ECANCELED) {
       res->cancelled = 1;
       goto out;
     }
+    if (rc >= 0 && strcmp(reply, "NOTFOUND") == 0)
+      hist_done(&cl, 1, NULL);
+    else if (rc >= 0 && strncmp(reply, "VAL ", 4) == 0)
+      hist_done(&cl, 1, reply + 4);
+    else
+      hist_done(&cl, 0, NULL);
     if (rc < 0)
       fail(res, "acknowledged write %s=%s unreadable: %s", e->key, e->val,
            jnet_strerror(rc));
@@ -163,6 +204,6 @@ out:
     conn_drop(&cl.conns[i]);
     jnet_buf_free(&cl.conns[i].b);
   }
-  jnet__free(acked);
+  jnet_free(acked);
   return 0;
 }

@@ -57,7 +57,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jnet_alloc.h"
 #include "kv.h"
 
 #define KV_MAX_CONNS 32
@@ -233,7 +232,7 @@ static void join(kv_server *s) {
     peer_done(s, &pl, rc >= 0);
     return;
   }
-  kv_entry *snap = jnet__calloc(n ? n : 1, sizeof *snap);
+  kv_entry *snap = kv_zalloc(n ? n : 1, sizeof *snap);
   unsigned long long i = 0;
   while (snap != NULL && i < n) {
     unsigned long long ver;
@@ -261,7 +260,7 @@ static void join(kv_server *s) {
       s->last_contact = jnet_now();
     }
   }
-  jnet__free(snap);
+  jnet_free(snap);
 }
 
 /* ---- Serving one request ------------------------------------------------- */
@@ -425,7 +424,7 @@ static void conn_fiber(void *arg) {
   jnet_stream c = cc->c;
   char line[KV_LINE_MAX];
   int slot = -1;
-  jnet__free(cc);
+  jnet_free(cc);
   for (int i = 0; i < KV_MAX_CONNS && slot < 0; i++)
     if (JNET_SAME(s->conns[i], JNET_NOSTREAM))
       s->conns[slot = i] = c;
@@ -452,7 +451,7 @@ static void accept_fiber(void *arg) {
     jnet_stream c;
     if (jnet_accept(s->listener, JNET_FOREVER, &c) < 0)
       break;
-    conn_ctx *cc = jnet__malloc(sizeof *cc);
+    conn_ctx *cc = jnet_malloc(sizeof *cc);
     if (cc == NULL) {
       jnet_close(c);
       continue;
@@ -462,7 +461,7 @@ static void accept_fiber(void *arg) {
     s->refs++;
     if (jnet_go(NULL, conn_fiber, cc) < 0) {
       s->refs--;
-      jnet__free(cc);
+      jnet_free(cc);
       jnet_close(c);
     }
   }
@@ -518,7 +517,7 @@ static int server_open(kv_server **out, const kv_server_config *cfg,
                        kv_disk *disk) {
   if (out == NULL || cfg == NULL || disk == NULL)
     return JNET_EINVAL;
-  kv_server *s = jnet__calloc(1, sizeof *s);
+  kv_server *s = kv_zalloc(1, sizeof *s);
   if (s == NULL)
     return JNET_ENOMEM;
   s->cfg = *cfg;
@@ -527,7 +526,7 @@ static int server_open(kv_server **out, const kv_server_config *cfg,
       copy_str(s->peer, sizeof s->peer, cfg->peer) ||
       copy_str(s->peer_port, sizeof s->peer_port,
                cfg->peer_port ? cfg->peer_port : s->port)) {
-    jnet__free(s);
+    jnet_free(s);
     return JNET_EINVAL;
   }
   s->cfg.host = s->host;
@@ -554,7 +553,7 @@ static int server_open(kv_server **out, const kv_server_config *cfg,
     if (!JNET_SAME(s->listener, JNET_NOSTREAM))
       jnet_close(s->listener);
     jnet_buf_free(&s->peer_buf);
-    jnet__free(s);
+    jnet_free(s);
     return rc;
   }
   *out = s;
@@ -607,5 +606,5 @@ void kv_server_release(kv_server *s) {
   if (s == NULL || --s->refs > 0)
     return;
   jnet_buf_free(&s->peer_buf);
-  jnet__free(s);
+  jnet_free(s);
 }

@@ -1,14 +1,12 @@
-/* kv_wire.c — the kv protocol's plumbing: lines, connect with a timeout,
+/* kv_wire.c — the kv protocol's plumbing: lines, connect with a deadline,
  * requests.
  *
  * Every call here has a deadline, so no fiber of the kv store can wait
  * forever, whatever the network does.
  */
-#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "jnet_alloc.h"
 #include "kv.h"
 
 int kv_read_line(jnet_stream s, jnet_buf *b, char *line, size_t cap,
@@ -45,73 +43,19 @@ int kv_read_line(jnet_stream s, jnet_buf *b, char *line, size_t cap,
   }
 }
 
-/* A connect in progress, shared by the waiting caller and the fiber doing
- * jnet_connect; whichever lets go last frees it. */
-typedef struct connect_op {
-  int refs;
-  int done;
-  int rc;
-  jnet_stream s;
-  char host[128];
-  char port[16];
-} connect_op;
-
-static void connect_fiber(void *arg) {
-  connect_op *op = arg;
-  jnet_stream s = JNET_NOSTREAM;
-  int rc = jnet_connect(op->host, op->port, JNET_STREAM, NULL, NULL, &s);
-  if (op->refs == 1) { /* the caller gave up waiting */
-    if (rc == 0)
-      jnet_close(s);
-  } else {
-    op->rc = rc;
-    op->s = s;
-    op->done = 1;
-  }
-  if (--op->refs == 0)
-    jnet__free(op);
-}
-
+/* The connect gets the timeout as a deadline (jnet_connect has none of its
+ * own: a SYN into a partition would wait for the TCP retries), unless the
+ * fiber already has a sooner one. */
 int kv_connect(const char *host, const char *port, double timeout_s,
                jnet_stream *out) {
   if (host == NULL || port == NULL || out == NULL)
     return JNET_EINVAL;
-  if (isinf(timeout_s))
-    return jnet_connect(host, port, JNET_STREAM, NULL, NULL, out);
-  if (strlen(host) >= sizeof((connect_op *)0)->host ||
-      strlen(port) >= sizeof((connect_op *)0)->port)
-    return JNET_EINVAL;
-  connect_op *op = jnet__calloc(1, sizeof *op);
-  if (op == NULL)
-    return JNET_ENOMEM;
-  strcpy(op->host, host);
-  strcpy(op->port, port);
-  op->refs = 2;
-  int rc = jnet_go(NULL, connect_fiber, op);
-  if (rc < 0) {
-    jnet__free(op);
-    return rc;
-  }
-  /* jnet has no "wait for another fiber", so poll: a connect takes one
-   * round trip, a few polls at 1 ms. */
-  double deadline = jnet_now() + timeout_s;
-  rc = JNET_ETIMEDOUT;
-  while (!op->done) {
-    double left = deadline - jnet_now();
-    if (left <= KV_EPS_S)
-      break;
-    int err = jnet_sleep(left < 0.001 ? left : 0.001);
-    if (err < 0) { /* our node crashed */
-      rc = err;
-      break;
-    }
-  }
-  if (op->done) {
-    rc = op->rc;
-    *out = op->s;
-  }
-  if (--op->refs == 0)
-    jnet__free(op);
+  double at = jnet_now() + timeout_s;
+  double saved = jnet_deadline(at);
+  if (saved < at) /* keep the caller's tighter deadline */
+    jnet_deadline(saved);
+  int rc = jnet_connect(host, port, JNET_STREAM, NULL, NULL, out);
+  jnet_deadline(saved);
   return rc;
 }
 

@@ -57,6 +57,7 @@ static void kv_client_main(jnet_prog_ctx *ctx) {
   cfg.write_budget_s = arg_s(ctx, "write_ms", cfg.write_budget_s);
   cfg.read_budget_s = arg_s(ctx, "read_ms", cfg.read_budget_s);
   cfg.quit_servers = (int)jnet_prog_arg_int(ctx, "quit", 1);
+  cfg.history = jnet_prog_history(ctx); /* for `expect linearizable` */
   /* Start at a random moment so that the seed moves the writes relative
    * to the faults on the scenario's timeline. */
   long long jitter_us = jnet_prog_arg_int(ctx, "jitter_ms", 20) * 1000;

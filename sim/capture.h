@@ -32,6 +32,7 @@ typedef struct jnet__pkt {
   uint8_t flags;        /* TCP: JNET__TCP_* */
   uint16_t window;      /* TCP: advertised window (bytes, unscaled) */
   uint16_t mss;         /* TCP: MSS option on SYN segments, 0 = none */
+  uint8_t wscale;       /* TCP: window scale option on SYNs, shift + 1 */
   uint16_t ip_id;       /* IPv4 identification / IPv6 fragment id */
   uint8_t ttl;          /* 0: default 64 */
   uint32_t mtu;         /* link MTU: larger UDP datagrams are fragmented */

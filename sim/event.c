@@ -1,56 +1,88 @@
-/* event.c — the event queue: a binary min-heap of embedded events ordered
- * by (time, insertion sequence), as libuv's timer heap with start_id. The
- * heap holds pointers; events live inside packets, sockets and callbacks,
- * so scheduling allocates only when the array itself grows. */
+/* event.c — the event queue: events ordered by (time, insertion sequence),
+ * as libuv's timer heap with start_id. Two parts: a binary min-heap whose
+ * array holds each event's key beside its pointer (comparisons stay in the
+ * array), and a few lanes, FIFOs of packets that arrive a fixed delay after
+ * they were sent (model.h), already sorted. The earliest event is the least
+ * of the heap's root and the lanes' heads. Events live inside packets,
+ * sockets and callbacks, so scheduling allocates only when the heap's array
+ * grows. Keys are unique (the sequence), so the order events come out in
+ * is the same whatever the heap's shape or the lanes hold. */
 #include "model.h"
 
-static inline int ev_less(const jnet__event *a, const jnet__event *b) {
-  if (a->t_ns != b->t_ns)
-    return a->t_ns < b->t_ns;
-  return a->seq < b->seq;
+/* Packets go to lanes only once this many events are queued. */
+#define LANES_FROM 64
+
+static inline int ent_less(const jnet__hent *a, const jnet__hent *b) {
+  return a->t_ns < b->t_ns || (a->t_ns == b->t_ns && a->seq < b->seq);
 }
 
-static void sift_up(jnet__heap *h, uint32_t i) {
-  jnet__event *e = h->v[i];
+static inline int ev_less(const jnet__event *a, const jnet__event *b) {
+  return a->t_ns < b->t_ns || (a->t_ns == b->t_ns && a->seq < b->seq);
+}
+
+static inline void place(jnet__heap *h, uint32_t i, jnet__hent e) {
+  h->v[i] = e;
+  e.ev->idx = i + 1;
+}
+
+/* Put e at hole i and move it up to where it belongs. */
+static void sift_up(jnet__heap *h, uint32_t i, jnet__hent e) {
   while (i > 0) {
     uint32_t parent = (i - 1) / 2;
-    if (!ev_less(e, h->v[parent]))
+    if (!ent_less(&e, &h->v[parent]))
       break;
-    h->v[i] = h->v[parent];
-    h->v[i]->idx = i + 1;
+    place(h, i, h->v[parent]);
     i = parent;
   }
-  h->v[i] = e;
-  e->idx = i + 1;
+  place(h, i, e);
 }
 
-static void sift_down(jnet__heap *h, uint32_t i) {
-  jnet__event *e = h->v[i];
+/* Put e at hole i and move it down to where it belongs. */
+static void sift_down(jnet__heap *h, uint32_t i, jnet__hent e) {
   for (;;) {
-    uint32_t l = 2 * i + 1, r = l + 1, m = i;
-    jnet__event *best = e;
-    if (l < h->n && ev_less(h->v[l], best)) {
-      m = l;
-      best = h->v[l];
-    }
-    if (r < h->n && ev_less(h->v[r], best)) {
-      m = r;
-      best = h->v[r];
-    }
-    if (m == i)
+    uint32_t c = 2 * i + 1;
+    if (c >= h->n)
       break;
-    h->v[i] = h->v[m];
-    h->v[i]->idx = i + 1;
-    i = m;
+    if (c + 1 < h->n && ent_less(&h->v[c + 1], &h->v[c]))
+      c++;
+    if (!ent_less(&h->v[c], &e))
+      break;
+    place(h, i, h->v[c]);
+    i = c;
   }
-  h->v[i] = e;
-  e->idx = i + 1;
+  place(h, i, e);
+}
+
+/* Take a packet's event out of the middle of its lane (nothing does this
+ * on the hot path: packets in flight are not cancelled). */
+static void lane_remove(jnet__sim *sim, jnet__event *ev) {
+  for (int k = 0; k < JNET__LANES; k++) {
+    jnet__spkt *prev = NULL;
+    for (jnet__spkt *p = sim->lanes[k].head; p != NULL; prev = p, p = p->next) {
+      if (&p->ev != ev)
+        continue;
+      if (prev != NULL)
+        prev->next = p->next;
+      else
+        sim->lanes[k].head = p->next;
+      if (sim->lanes[k].tail == p)
+        sim->lanes[k].tail = prev;
+      p->next = NULL;
+      sim->lane_n--;
+      ev->idx = 0;
+      return;
+    }
+  }
 }
 
 void jnet__ev_cancel(jnet__sim *sim, jnet__event *ev) {
   jnet__heap *h = &sim->heap;
   if (ev->idx == 0)
     return;
+  if (ev->idx == JNET__IN_LANE) {
+    lane_remove(sim, ev);
+    return;
+  }
   uint32_t i = ev->idx - 1;
   ev->idx = 0;
   if (ev->weak)
@@ -58,18 +90,19 @@ void jnet__ev_cancel(jnet__sim *sim, jnet__event *ev) {
   h->n--;
   if (i == h->n)
     return;
-  h->v[i] = h->v[h->n];
-  h->v[i]->idx = i + 1;
-  sift_down(h, i);
-  sift_up(h, h->v[i]->idx - 1);
+  jnet__hent last = h->v[h->n];
+  if (i > 0 && ent_less(&last, &h->v[(i - 1) / 2]))
+    sift_up(h, i, last);
+  else
+    sift_down(h, i, last);
 }
 
-int jnet__ev_schedule(jnet__sim *sim, jnet__event *ev, uint64_t t_ns) {
+/* Queue ev (not queued) at t_ns in the heap. 0 or ENOMEM. */
+static inline int heap_push(jnet__sim *sim, jnet__event *ev, uint64_t t_ns) {
   jnet__heap *h = &sim->heap;
-  jnet__ev_cancel(sim, ev);
   if (h->n == h->cap) {
     uint32_t cap = h->cap ? h->cap * 2 : 256;
-    jnet__event **v = jnet__realloc(h->v, cap * sizeof *v);
+    jnet__hent *v = jnet__realloc(h->v, cap * sizeof *v);
     if (v == NULL)
       return JNET_ENOMEM;
     h->v = v;
@@ -79,27 +112,125 @@ int jnet__ev_schedule(jnet__sim *sim, jnet__event *ev, uint64_t t_ns) {
   ev->seq = sim->ev_seq++;
   if (ev->weak)
     sim->weak_n++;
-  h->v[h->n] = ev;
-  h->n++;
-  sift_up(h, h->n - 1);
+  jnet__hent e = {t_ns, ev->seq, ev};
+  sift_up(h, h->n++, e);
   return 0;
 }
 
-jnet__event *jnet__ev_peek(jnet__sim *sim) {
-  return sim->heap.n ? sim->heap.v[0] : NULL;
+int jnet__ev_schedule(jnet__sim *sim, jnet__event *ev, uint64_t t_ns) {
+  if (ev->idx != 0)
+    jnet__ev_cancel(sim, ev);
+  return heap_push(sim, ev, t_ns);
 }
 
-jnet__event *jnet__ev_pop(jnet__sim *sim) {
+int jnet__ev_schedule_pkt(jnet__sim *sim, jnet__spkt *p, uint64_t delay_ns) {
+  /* A shallow heap is cheaper than the lanes' bookkeeping. */
+  if (p->ev.idx != 0)
+    jnet__ev_cancel(sim, &p->ev);
+  if (jnet__ev_count(sim) < LANES_FROM)
+    return heap_push(sim, &p->ev, sim->now_ns + delay_ns);
+  int lane = -1;
+  for (int k = 0; k < JNET__LANES; k++) {
+    if (sim->lanes[k].head == NULL) {
+      if (lane < 0)
+        lane = k; /* a free lane, if no lane has this delay */
+    } else if (sim->lanes[k].delay_ns == delay_ns) {
+      lane = k;
+      break;
+    }
+  }
+  if (lane < 0) /* every lane busy with another delay */
+    return heap_push(sim, &p->ev, sim->now_ns + delay_ns);
+  p->ev.t_ns = sim->now_ns + delay_ns;
+  p->ev.seq = sim->ev_seq++;
+  p->ev.idx = JNET__IN_LANE;
+  p->next = NULL;
+  if (sim->lanes[lane].head == NULL) {
+    sim->lanes[lane].delay_ns = delay_ns;
+    sim->lanes[lane].head = p;
+  } else {
+    sim->lanes[lane].tail->next = p;
+  }
+  sim->lanes[lane].tail = p;
+  sim->lane_n++;
+  return 0;
+}
+
+
+/* The lane whose head comes before every other event, or -1: the heap's
+ * root does (or nothing is queued). */
+static int first_lane(const jnet__sim *sim) {
+  const jnet__event *best = sim->heap.n ? sim->heap.v[0].ev : NULL;
+  int lane = -1;
+  if (sim->lane_n == 0)
+    return -1;
+  for (int k = 0; k < JNET__LANES; k++) {
+    const jnet__spkt *p = sim->lanes[k].head;
+    if (p != NULL && (best == NULL || ev_less(&p->ev, best))) {
+      best = &p->ev;
+      lane = k;
+    }
+  }
+  return lane;
+}
+
+jnet__event *jnet__ev_peek_lanes(jnet__sim *sim) {
+  int lane = first_lane(sim);
+  if (lane >= 0)
+    return &sim->lanes[lane].head->ev;
+  return sim->heap.n ? sim->heap.v[0].ev : NULL;
+}
+
+/* Floyd's pop: the hole at the root follows the smaller child down to a
+ * leaf (one comparison a level), then the last entry rises from there —
+ * usually not at all, as it is among the latest. */
+static jnet__event *heap_pop(jnet__sim *sim) {
   jnet__heap *h = &sim->heap;
   if (h->n == 0)
     return NULL;
-  jnet__event *e = h->v[0];
-  e->idx = 0;
-  if (e->weak)
+  jnet__event *top = h->v[0].ev;
+  top->idx = 0;
+  if (top->weak)
     sim->weak_n--;
-  if (--h->n > 0) { /* the last one goes to the root and sinks */
-    h->v[0] = h->v[h->n];
-    sift_down(h, 0);
+  if (--h->n == 0)
+    return top;
+  jnet__hent last = h->v[h->n];
+  uint32_t i = 0;
+  for (;;) {
+    uint32_t c = 2 * i + 1;
+    if (c >= h->n)
+      break;
+    if (c + 1 < h->n && ent_less(&h->v[c + 1], &h->v[c]))
+      c++;
+    place(h, i, h->v[c]);
+    i = c;
   }
+  sift_up(h, i, last);
+  return top;
+}
+
+void jnet__ev_take(jnet__sim *sim, jnet__event *e) {
+  if (e->idx != JNET__IN_LANE) {
+    (void)heap_pop(sim); /* the heap's root */
+    return;
+  }
+  for (int k = 0; k < JNET__LANES; k++) {
+    jnet__spkt *p = sim->lanes[k].head;
+    if (p == NULL || &p->ev != e)
+      continue;
+    sim->lanes[k].head = p->next;
+    if (p->next == NULL)
+      sim->lanes[k].tail = NULL;
+    p->next = NULL;
+    e->idx = 0;
+    sim->lane_n--;
+    return;
+  }
+}
+
+jnet__event *jnet__ev_pop(jnet__sim *sim) {
+  jnet__event *e = jnet__ev_peek(sim);
+  if (e != NULL)
+    jnet__ev_take(sim, e);
   return e;
 }

@@ -48,41 +48,6 @@ socklen_t jnet__ep_to_sa(const jnet__ep *ep, struct sockaddr_storage *ss) {
 
 static size_t iplen(int family) { return family == AF_INET6 ? 16 : 4; }
 
-int jnet__ip_is_any(int family, const uint8_t *ip) {
-  static const uint8_t zero[16];
-  return jnet__ip_eq(family, ip, zero);
-}
-
-int jnet__ip_is_loopback(int family, const uint8_t *ip) {
-  if (family == AF_INET)
-    return ip[0] == 127;
-  static const uint8_t one[16] = {[15] = 1};
-  return memcmp(ip, one, 16) == 0;
-}
-
-static const uint8_t mapped_prefix[12] = {0, 0, 0, 0, 0, 0,
-                                          0, 0, 0, 0, 0xff, 0xff};
-
-int jnet__ep_is_mapped(const jnet__ep *ep) {
-  return ep->family == AF_INET6 && memcmp(ep->ip, mapped_prefix, 12) == 0;
-}
-
-void jnet__ep_map(jnet__ep *ep) {
-  if (ep->family != AF_INET)
-    return;
-  memmove(ep->ip + 12, ep->ip, 4);
-  memcpy(ep->ip, mapped_prefix, 12);
-  ep->family = AF_INET6;
-}
-
-void jnet__ep_unmap(jnet__ep *ep) {
-  if (!jnet__ep_is_mapped(ep))
-    return;
-  memmove(ep->ip, ep->ip + 12, 4);
-  memset(ep->ip + 4, 0, 12);
-  ep->family = AF_INET;
-}
-
 void jnet__ep_format(const jnet__ep *ep, char *buf, size_t n) {
   char s[INET6_ADDRSTRLEN];
   inet_ntop(ep->family == AF_INET6 ? AF_INET6 : AF_INET, ep->ip, s, sizeof s);

@@ -62,7 +62,3 @@ void jnet__htab_remove(jnet__htab *t, void *obj, uint64_t h, size_t off) {
     t->n--;
   }
 }
-
-void *jnet__htab_first(const jnet__htab *t, uint64_t h) {
-  return t->b ? t->b[h & t->mask] : NULL;
-}

@@ -82,16 +82,30 @@ static uint64_t link_hash(const void *o) {
   return link_key(l->from, l->to);
 }
 
-jnet__link *jnet__link_get(jnet__sim *sim, uint32_t from, uint32_t to) {
-  jnet__link *last = sim->hosts[from]->last_link;
+/* The link from -> to if it exists yet. A pair without faults on plain
+ * default parameters never needs one: its packets draw nothing. */
+static jnet__link *link_find(jnet__sim *sim, uint32_t from, uint32_t to) {
+  jnet_node *h = sim->hosts[from];
+  jnet__link *last = h->last_link;
   if (last != NULL && last->to == to)
     return last;
-  uint64_t h = link_key(from, to);
-  for (jnet__link *l = jnet__htab_first(&sim->links, h); l != NULL;
-       l = l->hnext)
+  if (h->nolink_to == to + 1 && h->nolink_n == sim->links.n)
+    return NULL; /* looked for already, and no link was made since */
+  for (jnet__link *l = jnet__htab_first(&sim->links, link_key(from, to));
+       l != NULL; l = l->hnext)
     if (l->from == from && l->to == to)
-      return sim->hosts[from]->last_link = l;
-  jnet__link *l = jnet__calloc(1, sizeof *l);
+      return h->last_link = l;
+  h->nolink_to = to + 1;
+  h->nolink_n = sim->links.n;
+  return NULL;
+}
+
+jnet__link *jnet__link_get(jnet__sim *sim, uint32_t from, uint32_t to) {
+  jnet__link *l = link_find(sim, from, to);
+  if (l != NULL)
+    return l;
+  uint64_t h = link_key(from, to);
+  l = jnet__calloc(1, sizeof *l);
   if (l == NULL)
     return NULL;
   l->from = from;
@@ -106,14 +120,10 @@ jnet__link *jnet__link_get(jnet__sim *sim, uint32_t from, uint32_t to) {
   return sim->hosts[from]->last_link = l;
 }
 
-const jnet_link_params *jnet__link_params(jnet__sim *sim, jnet__link *l) {
-  return l->own_params ? &l->p : &sim->defaults;
-}
-
 uint32_t jnet__mtu(jnet__sim *sim, uint32_t from, uint32_t to) {
   if (from == to)
     return 65536;
-  jnet__link *l = jnet__link_get(sim, from, to);
+  jnet__link *l = link_find(sim, from, to);
   return l ? jnet__link_params(sim, l)->mtu : sim->defaults.mtu;
 }
 
@@ -128,6 +138,7 @@ void jnet__links_free(jnet__sim *sim) {
         jnet__free(p->data);
         jnet__free(p);
       }
+      jnet__free(l->own);
       jnet__free(l);
       l = next;
     }
@@ -146,6 +157,12 @@ void jnet_link_params_default(jnet_link_params *p) {
   p->latency_ns = JNET_SIM_MS;
   p->queue_bytes = 64 * 1024;
   p->mtu = 1500;
+}
+
+int jnet__params_plain(const jnet_link_params *p) {
+  return p->jitter_ns == 0 && p->loss == 0 && p->ge_p == 0 &&
+         p->duplicate == 0 && p->reorder == 0 && p->corrupt == 0 &&
+         p->bandwidth_bps == 0;
 }
 
 static int check_params(const jnet_link_params *p) {
@@ -168,8 +185,10 @@ int jnet_sim_link_oneway(jnet_sim *sim, jnet_node *from, jnet_node *to,
   jnet__link *l = jnet__link_get(sim, from->id, to->id);
   if (l == NULL)
     return JNET_ENOMEM;
-  l->p = *p;
-  l->own_params = 1;
+  if (l->own == NULL && (l->own = jnet__malloc(sizeof *l->own)) == NULL)
+    return JNET_ENOMEM;
+  *l->own = *p;
+  l->plain = (uint8_t)jnet__params_plain(p);
   jnet__trace_note(sim, JNET__TR_FAULT, from, "link >%s latency=%llu loss=%g",
                    to->name, (unsigned long long)p->latency_ns, p->loss);
   return 0;
@@ -181,6 +200,7 @@ int jnet_sim_link(jnet_sim *sim, jnet_node *a, jnet_node *b,
     return JNET_EINVAL;
   if (b == NULL) { /* the default link; `a` does not matter */
     sim->defaults = *p;
+    sim->defaults_plain = jnet__params_plain(p);
     return 0;
   }
   if (a == NULL || a == b)
@@ -193,16 +213,14 @@ int jnet_sim_link_get(jnet_sim *sim, jnet_node *from, jnet_node *to,
                       jnet_link_params *out) {
   if (sim == NULL || from == NULL || to == NULL || out == NULL || from == to)
     return JNET_EINVAL;
-  jnet__link *l = jnet__link_get(sim, from->id, to->id);
-  if (l == NULL)
-    return JNET_ENOMEM;
-  *out = *jnet__link_params(sim, l);
+  jnet__link *l = link_find(sim, from->id, to->id);
+  *out = l != NULL ? *jnet__link_params(sim, l) : sim->defaults;
   return 0;
 }
 
 /* ---- The wire ------------------------------------------------------------------ */
 
-uint32_t jnet__wire_bytes(const jnet__spkt *p, uint32_t mtu) {
+static inline uint32_t wire_bytes(const jnet__spkt *p, uint32_t mtu) {
   uint32_t ip = p->family == AF_INET6 ? 40 : 20;
   if (p->proto == JNET__P_UDP || p->proto == JNET__P_UDGRAM) {
     uint32_t total = 8 + p->len;
@@ -214,7 +232,7 @@ uint32_t jnet__wire_bytes(const jnet__spkt *p, uint32_t mtu) {
   }
   if (p->proto == JNET__P_ICMP)
     return ip + 8 + 28;
-  return ip + 20 + (p->mss ? 4 : 0) + p->len;
+  return ip + 20 + (p->mss ? 4 : 0) + (p->wscale ? 4 : 0) + p->len;
 }
 
 static void drop(jnet__sim *sim, jnet__spkt *p, const char *why) {
@@ -234,6 +252,7 @@ static void transmit(jnet__sim *sim, jnet__link *l, jnet__spkt *p,
     uint64_t start = l->busy_until_ns > depart ? l->busy_until_ns : depart;
     double queued = (double)(start - depart) * (double)lp->bandwidth_bps / 8e9;
     if (queued + wire > (double)lp->queue_bytes && start > depart) {
+      sim->stats.queue_drops++;
       drop(sim, p, "queue");
       return;
     }
@@ -253,14 +272,27 @@ static int is_dgram(const jnet__spkt *p) {
   return p->proto == JNET__P_UDP || p->proto == JNET__P_UDGRAM;
 }
 
+/* The host owning p's destination address, or NULL. Addresses never move
+ * between hosts, so each host remembers the last one it found. */
+static jnet_node *route(jnet__sim *sim, jnet_node *from, const jnet__spkt *p) {
+  if (from->route_dst.family == p->dst.family &&
+      jnet__ip_eq(p->dst.family, from->route_dst.ip, p->dst.ip))
+    return sim->hosts[from->route_to];
+  jnet_node *to = jnet__host_has_ip(from, p->dst.family, p->dst.ip)
+                      ? from
+                      : jnet__host_by_ip(sim, p->dst.family, p->dst.ip);
+  if (to != NULL) {
+    from->route_dst.family = p->dst.family;
+    memcpy(from->route_dst.ip, p->dst.ip, 16);
+    from->route_to = to->id;
+  }
+  return to;
+}
+
 void jnet__net_send(jnet__sim *sim, jnet__spkt *p, int to_known) {
   jnet_node *from = sim->hosts[p->from];
   if (!to_known) {
-    jnet_node *to = NULL;
-    if (jnet__host_has_ip(from, p->dst.family, p->dst.ip))
-      to = from;
-    else
-      to = jnet__host_by_ip(sim, p->dst.family, p->dst.ip);
+    jnet_node *to = route(sim, from, p);
     if (to == NULL) {
       sim->stats.packets_sent++;
       jnet__capture_pkt(sim, p);
@@ -272,27 +304,42 @@ void jnet__net_send(jnet__sim *sim, jnet__spkt *p, int to_known) {
   jnet__link *l = NULL;
   uint32_t mtu = 65536;
   if (p->to != p->from) {
-    l = jnet__link_get(sim, p->from, p->to);
-    if (l == NULL) {
+    l = link_find(sim, p->from, p->to);
+    if (l == NULL && !sim->defaults_plain &&
+        (l = jnet__link_get(sim, p->from, p->to)) == NULL) {
       drop(sim, p, "nomem");
       return;
     }
-    mtu = jnet__link_params(sim, l)->mtu;
+    mtu = l != NULL ? jnet__link_params(sim, l)->mtu : sim->defaults.mtu;
   }
-  uint32_t wire = jnet__wire_bytes(p, mtu);
+  uint32_t wire = wire_bytes(p, mtu);
   sim->stats.packets_sent++;
   sim->stats.bytes_sent += wire;
-  jnet__capture_pkt(sim, p);
+  if (sim->pcap != NULL)
+    jnet__capture_pkt(sim, p);
   jnet__trace_pkt(sim, JNET__TR_SEND, NULL, p);
   if (p->to == p->from) { /* loopback: ~0 latency, never lost */
     p->ev.kind = JNET__EV_PKT;
-    if (jnet__ev_schedule(sim, &p->ev, sim->now_ns + LOOPBACK_NS) < 0)
+    if (jnet__ev_schedule_pkt(sim, p, LOOPBACK_NS) < 0)
+      drop(sim, p, "nomem");
+    return;
+  }
+  if (l == NULL) { /* plain defaults and no faults: only the latency */
+    p->ev.kind = JNET__EV_PKT;
+    if (jnet__ev_schedule_pkt(sim, p, sim->defaults.latency_ns) < 0)
       drop(sim, p, "nomem");
     return;
   }
   const jnet_link_params *lp = jnet__link_params(sim, l);
   if (l->partitioned) {
     drop(sim, p, "partition");
+    return;
+  }
+  if ((l->own != NULL ? l->plain : sim->defaults_plain) && !l->ge_bad &&
+      !l->clogged) { /* what the general path does, without its tests */
+    p->ev.kind = JNET__EV_PKT;
+    if (jnet__ev_schedule_pkt(sim, p, lp->latency_ns) < 0)
+      drop(sim, p, "nomem");
     return;
   }
   /* Loss: one draw per IP fragment. */
@@ -417,7 +464,7 @@ static int set_clog(jnet__sim *sim, jnet_node *a, jnet_node *b, int on) {
     l->clog_head = l->clog_tail = NULL;
     while (p != NULL) {
       jnet__spkt *next = p->next;
-      transmit(sim, l, p, jnet__wire_bytes(p, jnet__link_params(sim, l)->mtu));
+      transmit(sim, l, p, wire_bytes(p, jnet__link_params(sim, l)->mtu));
       p = next;
     }
   }

@@ -48,6 +48,7 @@ uint64_t jnet__rng_jitter(jnet__rng *r, int dist, uint64_t jitter_ns);
 enum {
   JNET__EV_PKT = 1, /* a packet arrives at its destination host */
   JNET__EV_TCP,     /* a TCP socket's timer (RTO, persist, orphan) */
+  JNET__EV_TCP_AUX, /* its second timer (delayed ACK, keepalive) */
   JNET__EV_AT       /* a jnet_sim_at callback */
 };
 
@@ -60,8 +61,15 @@ typedef struct jnet__event {
   uint8_t weak;     /* does not keep a run alive (persist, linger timers) */
 } jnet__event;
 
+/* A heap entry carries its event's key, so ordering never leaves the
+ * array (a 10,000-host world keeps thousands of events queued). */
+typedef struct jnet__hent {
+  uint64_t t_ns, seq;
+  jnet__event *ev;
+} jnet__hent;
+
 typedef struct jnet__heap {
-  jnet__event **v;
+  jnet__hent *v;
   uint32_t n, cap;
 } jnet__heap;
 
@@ -70,8 +78,21 @@ typedef struct jnet_sim jnet__sim;
 /* Queue ev at t_ns (replacing its earlier time if queued). 0 or ENOMEM. */
 int jnet__ev_schedule(jnet__sim *sim, jnet__event *ev, uint64_t t_ns);
 void jnet__ev_cancel(jnet__sim *sim, jnet__event *ev);
-jnet__event *jnet__ev_peek(jnet__sim *sim);
+/* The earliest event or NULL (jnet__ev_peek, inline after the sim), taking
+ * the event peek returned off the queue, and both at once. */
+jnet__event *jnet__ev_peek_lanes(jnet__sim *sim);
+void jnet__ev_take(jnet__sim *sim, jnet__event *e);
 jnet__event *jnet__ev_pop(jnet__sim *sim);
+
+/* Lanes: packets that arrive a fixed delay after now (a plain link's
+ * latency, loopback) are queued in order of arrival anyway, since the clock
+ * never goes back: a FIFO per delay keeps them sorted by (time, sequence)
+ * at O(1), and the queue's minimum is the least of the heap's root and the
+ * lanes' heads. jnet__ev_schedule_pkt (after the packet's definition) puts
+ * a packet in its lane once the queue is deep (a shallow heap is cheaper),
+ * or in the heap when all lanes hold other delays. */
+#define JNET__LANES 4
+#define JNET__IN_LANE UINT32_MAX /* jnet__event.idx of an event in a lane */
 
 /* ---- 3. Addresses (host.c) ------------------------------------------------ */
 
@@ -85,8 +106,6 @@ typedef struct jnet__ep {
 int jnet__ep_from_sa(jnet__ep *ep, const struct sockaddr *sa);
 /* Fill a sockaddr_in/in6 into *ss; returns its length. */
 socklen_t jnet__ep_to_sa(const jnet__ep *ep, struct sockaddr_storage *ss);
-int jnet__ip_is_any(int family, const uint8_t *ip);
-int jnet__ip_is_loopback(int family, const uint8_t *ip);
 static inline int jnet__ip_is_multicast(int family, const uint8_t *ip) {
   return family == AF_INET ? (ip[0] & 0xf0) == 0xe0 : ip[0] == 0xff;
 }
@@ -102,17 +121,52 @@ static inline int jnet__ip_eq(int family, const uint8_t *a, const uint8_t *b) {
   __builtin_memcpy(y, b, 16);
   return x[0] == y[0] && x[1] == y[1];
 }
+static inline int jnet__ip_is_any(int family, const uint8_t *ip) {
+  static const uint8_t zero[16];
+  return jnet__ip_eq(family, ip, zero);
+}
+static inline int jnet__ip_is_loopback(int family, const uint8_t *ip) {
+  static const uint8_t one[16] = {[15] = 1};
+  return family == AF_INET ? ip[0] == 127 : jnet__ip_eq(AF_INET6, ip, one);
+}
 /* IPv4-mapped IPv6 (::ffff:a.b.c.d): how a dual-stack IPv6 socket (bound
  * to ::, as Linux's default bindv6only=0) sees IPv4 peers. */
-int jnet__ep_is_mapped(const jnet__ep *ep);
-void jnet__ep_map(jnet__ep *ep);   /* IPv4 -> mapped IPv6 */
-void jnet__ep_unmap(jnet__ep *ep); /* mapped IPv6 -> IPv4 */
+static inline int jnet__ep_is_mapped(const jnet__ep *ep) {
+  static const uint8_t prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  return ep->family == AF_INET6 && __builtin_memcmp(ep->ip, prefix, 12) == 0;
+}
+/* IPv4 -> mapped IPv6 */
+static inline void jnet__ep_map(jnet__ep *ep) {
+  static const uint8_t prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  if (ep->family != AF_INET)
+    return;
+  __builtin_memmove(ep->ip + 12, ep->ip, 4);
+  __builtin_memcpy(ep->ip, prefix, 12);
+  ep->family = AF_INET6;
+}
+/* mapped IPv6 -> IPv4 */
+static inline void jnet__ep_unmap(jnet__ep *ep) {
+  if (!jnet__ep_is_mapped(ep))
+    return;
+  __builtin_memmove(ep->ip, ep->ip + 12, 4);
+  __builtin_memset(ep->ip + 4, 0, 12);
+  ep->family = AF_INET;
+}
 /* "a.b.c.d:p" / "[v6]:p" into buf. */
 void jnet__ep_format(const jnet__ep *ep, char *buf, size_t n);
 
 /* ---- 4. Hosts, links, packets ----------------------------------------------- */
 
 typedef struct jnet__sock jnet__sock;
+
+/* A host's TCP settings (jnet_sim_host_tcp); zero fields take the
+ * defaults of tcp_cc.c. */
+typedef struct jnet__tcpcfg {
+  const struct jnet__cc_ops *cc;
+  uint32_t rcvbuf_bytes, sndbuf_bytes, sndbuf_max_bytes;
+  uint64_t ka_idle_ns, ka_intvl_ns;
+  uint32_t ka_probes;
+} jnet__tcpcfg;
 
 typedef struct jnet__hostaddr {
   uint8_t family;
@@ -133,17 +187,23 @@ struct jnet_node {
   uint16_t next_ip_id;
   jnet__sock *socks; /* every socket of the host (sock->host_next) */
   struct jnet__link *last_link; /* the link it sent on last (a cache) */
+  uint32_t nolink_to, nolink_n; /* no link to host nolink_to - 1 while the
+                                   sim has nolink_n links (a cache) */
+  jnet__hostaddr route_dst;     /* the last destination sent to (a cache; */
+  uint32_t route_to;            /* family 0: none) and the host owning it */
+  jnet__tcpcfg tcp;
   struct jnet_node *name_next;  /* chain in sim->host_names */
 };
 
-/* One direction of a link, created on first use. */
+/* One direction of a link, created on first use. Small: a world of many
+ * hosts has many of them. */
 typedef struct jnet__link {
   uint32_t from, to;          /* host ids */
-  int own_params;             /* else the sim's default applies */
-  jnet_link_params p;
+  jnet_link_params *own;      /* its own parameters; NULL: the sim's default */
+  uint8_t plain;              /* *own is plain (jnet__params_plain) */
+  uint8_t ge_bad;             /* Gilbert-Elliott state */
+  uint8_t partitioned, clogged;
   jnet__rng rng;
-  int ge_bad;                 /* Gilbert-Elliott state */
-  int partitioned, clogged;
   uint64_t busy_until_ns;     /* bandwidth: the transmitter is free then */
   struct jnet__pkt_s *clog_head, *clog_tail;
   struct jnet__link *hnext;
@@ -168,9 +228,15 @@ typedef struct jnet__pkt_s {
   uint32_t seq, ack;
   uint32_t window;
   uint16_t mss;
+  uint8_t wscale; /* SYN: window scale option, shift + 1 (0: none) */
+  uint8_t wshift; /* other segments: window is sent >> wshift */
   uint32_t len, cap;
   uint8_t *data;
 } jnet__spkt;
+
+/* Queue p to arrive delay_ns from now; p->next links its lane. 0 or
+ * ENOMEM. */
+int jnet__ev_schedule_pkt(jnet__sim *sim, jnet__spkt *p, uint64_t delay_ns);
 
 jnet__spkt *jnet__pkt_alloc(jnet__sim *sim, uint32_t len);
 void jnet__pkt_free(jnet__sim *sim, jnet__spkt *p);
@@ -183,8 +249,13 @@ void jnet__net_send(jnet__sim *sim, jnet__spkt *p, int to_known);
 jnet_node *jnet__host_by_ip(jnet__sim *sim, int family, const uint8_t *ip);
 int jnet__host_has_ip(const jnet_node *h, int family, const uint8_t *ip);
 jnet__link *jnet__link_get(jnet__sim *sim, uint32_t from, uint32_t to);
-const jnet_link_params *jnet__link_params(jnet__sim *sim, jnet__link *l);
+/* jnet__link_params (its own or the sim's defaults) is inline, after the
+ * sim. */
 uint32_t jnet__mtu(jnet__sim *sim, uint32_t from, uint32_t to);
+/* 1 if the parameters only delay packets by a fixed latency: no loss,
+ * jitter, bandwidth, duplication, reordering or corruption, so sending
+ * draws nothing from the link's PRNG. */
+int jnet__params_plain(const jnet_link_params *p);
 
 /* ---- 5. Sockets (sock.c, tcp.c, udp.c) ----------------------------------- */
 
@@ -196,6 +267,12 @@ enum {
   JNET__ST_OPEN, /* established (FIN flags say which halves remain) */
   JNET__ST_CLOSED /* reset, refused, timed out or finished */
 };
+
+/* CUBIC's state (cc_cubic.c), in bytes and seconds. */
+typedef struct jnet__cubic {
+  double w_max, origin, k_s, w_est, acc;
+  uint64_t epoch_ns; /* 0: no epoch (after a loss) */
+} jnet__cubic;
 
 /* A byte ring that grows on demand up to its limit and is freed when
  * empty, so idle connections cost no buffer memory. */
@@ -218,7 +295,9 @@ struct jnet__sock {
       connected : 1, nodelay : 1, broadcast : 1, reuseaddr : 1,
       keepalive : 1, detached : 1, shut_rd : 1, shut_wr : 1, fin_sent : 1,
       fin_acked : 1, fin_rcvd : 1, reset : 1, syn_acked : 1,
-      child : 1; /* child: made by a listener (unix: has no name) */
+      child : 1, /* child: made by a listener (unix: has no name) */
+      ws_ok : 1,       /* window scaling offered (SYN) / agreed */
+      ack_pending : 1; /* an ACK must go out before the event ends */
   int err;          /* pending error for the next operation */
   uint8_t mcast_ttl;
   jnet__ep local, remote;
@@ -239,9 +318,21 @@ struct jnet__sock {
   uint32_t recover;      /* snd_max when loss recovery began */
   jnet__spkt *ooo;       /* out-of-order segments, by sequence */
   uint32_t ooo_bytes;
-  uint64_t rto_ns, srtt_ns, rttvar_ns;
+  uint64_t rto_ns, srtt_ns, rttvar_ns, min_rtt_ns;
   uint64_t rtt_t0_ns;
   uint32_t rtt_seq;
+  /* congestion control (tcp_cc.h): windows in bytes */
+  const struct jnet__cc_ops *cc;
+  uint32_t cwnd, ssthresh, cwnd_cnt;
+  jnet__cubic cubic;
+  /* buffers and windows */
+  uint32_t rcvbuf_max, sndbuf_max, sndbuf_lim; /* lim grows with cwnd */
+  uint8_t snd_wscale, rcv_wscale; /* negotiated shifts (0: none) */
+  uint8_t quick_acks;    /* segments still ACKed at once (start) */
+  uint8_t ka_sent;       /* keepalive probes unanswered */
+  uint32_t rcv_acked;    /* rcv_nxt in the last ACK sent */
+  jnet__event aev;       /* delayed ACK and keepalive */
+  uint64_t delack_at_ns, ka_at_ns, last_rcv_ns;
   jnet__ring sndbuf, rcvbuf;
   jnet__sock *listener;           /* an embryonic/queued connection's */
   jnet__sock *aq_head, *aq_tail;  /* listener: accept queue */
@@ -296,19 +387,20 @@ int jnet__sock_name(jnet__sock *s, int peer, struct sockaddr_storage *ss,
 void jnet__sock_close(jnet__sock *s);
 
 /* internal to sim/ */
-void jnet__sock_ready(jnet__sock *s);
+/* jnet__sock_ready (queue s on the ready list) and jnet__ports_first (the
+ * first socket on a port) are inline, after the sim. */
 void jnet__sock_destroy(jnet__sock *s);
 int jnet__port_alloc(jnet__sim *sim, jnet_node *h, int proto, uint16_t *out);
 void jnet__ports_add(jnet__sock *s);
 void jnet__ports_remove(jnet__sock *s);
-jnet__sock *jnet__ports_first(jnet__sim *sim, uint32_t host, int proto,
-                              uint16_t port);
 void jnet__conns_add(jnet__sock *s);
 void jnet__conns_remove(jnet__sock *s);
 jnet__sock *jnet__conns_find(jnet__sim *sim, uint32_t host, int proto,
                              uint16_t lport, const jnet__ep *remote);
 void jnet__tcp_input(jnet__sim *sim, jnet__spkt *p);
 void jnet__tcp_timer(jnet__sim *sim, jnet__sock *s);
+void jnet__tcp_aux_timer(jnet__sim *sim, jnet__sock *s);
+void jnet__tcp_keepalive(jnet__sock *s); /* SO_KEEPALIVE changed */
 void jnet__tcp_close(jnet__sock *s);
 int jnet__tcp_connect(jnet__sock *s);
 ssize_t jnet__tcp_read(jnet__sock *s, void *buf, size_t len);
@@ -357,6 +449,11 @@ struct jnet_sim {
   uint64_t now_ns;
   uint64_t ev_seq;
   jnet__heap heap;
+  struct {
+    uint64_t delay_ns;
+    jnet__spkt *head, *tail; /* empty: head NULL */
+  } lanes[JNET__LANES];
+  uint32_t lane_n;      /* events in the lanes */
   uint32_t weak_n;      /* weak events in the heap */
   jnet_node **hosts;
   uint32_t nhosts, cap_hosts;
@@ -368,6 +465,7 @@ struct jnet_sim {
   jnet__dns *dns;
   jnet__dns **dns_tail; /* &last->next (NULL: &dns), so adding is O(1) */
   jnet_link_params defaults;
+  int defaults_plain;   /* jnet__params_plain(&defaults) */
   jnet__spkt *pkt_free_empty, *pkt_free_small, *pkt_free_large;
   jnet__sock *ready_head, *ready_tail;
   jnet__at *at_free;
@@ -384,6 +482,7 @@ struct jnet_sim {
   void (*on_node_up)(void *owner, jnet_node *h);
   void *owner;
   uint64_t completions; /* bumped by the owner on each callback */
+  uint64_t resumptions; /* fibers the owner resumed: count toward max_events */
   void *backend;        /* backends/sim: its jnet_backend, lazily made */
   void (*backend_free)(void *backend);
 };
@@ -400,8 +499,6 @@ int jnet__sim_resolve(jnet__sim *sim, const char *host, const char *port,
                   int passive, jnet__ep *out, size_t cap);
 void jnet__hosts_free(jnet__sim *sim);
 void jnet__links_free(jnet__sim *sim);
-void jnet__deliver(jnet__sim *sim, jnet__spkt *p);
-uint32_t jnet__wire_bytes(const jnet__spkt *p, uint32_t mtu);
 
 /* Hash tables with intrusive chains (htab.c): `off` is the offset of the
  * object's next pointer, `hf` recomputes an object's hash when growing. */
@@ -411,12 +508,59 @@ void jnet__htab_free(jnet__htab *t);
 int jnet__htab_insert(jnet__htab *t, void *obj, uint64_t h, size_t off,
                       jnet__hfn hf);
 void jnet__htab_remove(jnet__htab *t, void *obj, uint64_t h, size_t off);
-void *jnet__htab_first(const jnet__htab *t, uint64_t h);
 static inline uint64_t jnet__mix(uint64_t x) { /* splitmix64's finaliser */
   x += 0x9e3779b97f4a7c15ull;
   x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
   x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
   return x ^ (x >> 31);
+}
+static inline void *jnet__htab_first(const jnet__htab *t, uint64_t h) {
+  return t->b ? t->b[h & t->mask] : NULL;
+}
+/* Small helpers of the per-packet path, inline so that it pays no calls. */
+static inline jnet__event *jnet__ev_peek(jnet__sim *sim) {
+  if (sim->lane_n != 0)
+    return jnet__ev_peek_lanes(sim);
+  return sim->heap.n ? sim->heap.v[0].ev : NULL;
+}
+/* Events queued in all (heap and lanes). */
+static inline uint32_t jnet__ev_count(const jnet__sim *sim) {
+  return sim->heap.n + sim->lane_n;
+}
+static inline const jnet_link_params *jnet__link_params(jnet__sim *sim,
+                                                        jnet__link *l) {
+  return l->own != NULL ? l->own : &sim->defaults;
+}
+static inline uint64_t jnet__port_key(uint32_t host, int proto,
+                                      uint16_t port) {
+  return jnet__mix(((uint64_t)host << 24) ^ ((uint64_t)proto << 16) ^ port);
+}
+static inline jnet__sock *jnet__ports_first(jnet__sim *sim, uint32_t host,
+                                            int proto, uint16_t port) {
+  for (jnet__sock *s = jnet__htab_first(&sim->ports,
+                                        jnet__port_key(host, proto, port));
+       s != NULL; s = s->port_next)
+    if (s->host->id == host && s->proto == proto && s->local.port == port)
+      return s;
+  return NULL;
+}
+/* Would jnet__sock_recvfrom say JNET_EAGAIN? (A datagram socket with
+ * nothing queued, no pending error and reading not shut.) */
+static inline int jnet__dgram_would_block(const jnet__sock *s) {
+  return s->type == 1 && s->rq_head == NULL && s->err == 0 && !s->shut_rd;
+}
+static inline void jnet__sock_ready(jnet__sock *s) {
+  jnet__sim *sim = s->host->sim;
+  if (s->in_ready || s->detached)
+    return;
+  s->in_ready = 1;
+  s->ready_next = NULL;
+  s->ready_prev = sim->ready_tail;
+  if (sim->ready_tail)
+    sim->ready_tail->ready_next = s;
+  else
+    sim->ready_head = s;
+  sim->ready_tail = s;
 }
 
 /* Trace: one line per event and the fingerprint (trace.c). `what` codes. */
@@ -430,8 +574,34 @@ enum {
   JNET__TR_FAULT,
   JNET__TR_SOCK
 };
-void jnet__trace_pkt(jnet__sim *sim, int what, const char *why,
-                     const jnet__spkt *p);
+/* A packet event: folded into the fingerprint, and a line when a trace
+ * file is open (jnet__trace_text). */
+void jnet__trace_text(jnet__sim *sim, int what, const char *why,
+                      const jnet__spkt *p);
+/* Fold one 64-bit word into the fingerprint (FNV-1a-like, word-wise). */
+static inline uint64_t jnet__fold(uint64_t h, uint64_t w) {
+  h = (h ^ w) * 0x100000001b3ull;
+  return h ^ (h >> 29);
+}
+static inline void jnet__trace_pkt(jnet__sim *sim, int what, const char *why,
+                                   const jnet__spkt *p) {
+  uint64_t h = jnet__fold(sim->fingerprint, sim->now_ns);
+  if (what == JNET__TR_RECV) { /* the send already folded the rest */
+    h = jnet__fold(h, ((uint64_t)p->seq << 32) ^ ((uint64_t)p->len << 16) ^
+                          p->dst.port);
+  } else {
+    h = jnet__fold(h, ((uint64_t)p->from << 32) | p->to);
+    h = jnet__fold(h, ((uint64_t)p->seq << 32) | p->ack);
+    h = jnet__fold(h, ((uint64_t)p->len << 32) |
+                          ((uint64_t)p->src.port << 16) | p->dst.port);
+    h = jnet__fold(h, ((uint64_t)what << 24) | ((uint64_t)p->proto << 16) |
+                          ((uint64_t)p->flags << 8) |
+                          (why ? (uint8_t)why[0] : 0));
+  }
+  sim->fingerprint = h;
+  if (sim->trace != NULL)
+    jnet__trace_text(sim, what, why, p);
+}
 void jnet__trace_note(jnet__sim *sim, int what, const jnet_node *h,
                       const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

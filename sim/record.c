@@ -70,8 +70,10 @@ void jnet__capture_pkt(jnet__sim *sim, const jnet__spkt *p) {
   k.seq = p->seq;
   k.ack = p->ack;
   k.flags = p->flags;
-  k.window = p->window > 65535 ? 65535 : (uint16_t)p->window;
+  uint32_t w = p->window >> p->wshift; /* scaled as the SYNs agreed */
+  k.window = w > 65535 ? 65535 : (uint16_t)w;
   k.mss = p->mss;
+  k.wscale = p->wscale;
   k.ip_id = ip_id;
   k.mtu = p->from == p->to ? 65535 : jnet__mtu(sim, p->from, p->to);
   k.payload = p->data;

@@ -16,6 +16,7 @@ int jnet_sim_new(jnet_sim **out, uint64_t seed) {
   sim->seed = seed;
   sim->fingerprint = 0xcbf29ce484222325ull;
   jnet_link_params_default(&sim->defaults);
+  sim->defaults_plain = jnet__params_plain(&sim->defaults);
   *out = sim;
   return 0;
 }
@@ -32,8 +33,15 @@ void jnet_sim_free(jnet_sim *sim) {
   for (uint32_t i = 0; i < sim->nhosts; i++)
     while (sim->hosts[i]->socks != NULL)
       jnet__sock_destroy(sim->hosts[i]->socks);
+  for (int k = 0; k < JNET__LANES; k++)
+    while (sim->lanes[k].head != NULL) {
+      jnet__spkt *p = sim->lanes[k].head;
+      sim->lanes[k].head = p->next;
+      jnet__free(p->data);
+      jnet__free(p);
+    }
   for (uint32_t i = 0; i < sim->heap.n; i++) {
-    jnet__event *e = sim->heap.v[i];
+    jnet__event *e = sim->heap.v[i].ev;
     if (e->kind == JNET__EV_PKT) {
       jnet__spkt *p = (jnet__spkt *)e;
       jnet__free(p->data);
@@ -128,7 +136,7 @@ int jnet_sim_restart(jnet_sim *sim, jnet_node *host) {
 /* ---- Running ------------------------------------------------------------------ */
 
 /* Deliver an arrived packet to its protocol. */
-void jnet__deliver(jnet__sim *sim, jnet__spkt *p) {
+static inline void deliver(jnet__sim *sim, jnet__spkt *p) {
   jnet_node *to = sim->hosts[p->to];
   if (!to->up) {
     sim->stats.packets_dropped++;
@@ -172,12 +180,18 @@ void jnet__sim_flush_ready(jnet__sim *sim) {
 static void dispatch(jnet__sim *sim, jnet__event *e) {
   switch (e->kind) {
   case JNET__EV_PKT:
-    jnet__deliver(sim, (jnet__spkt *)e);
+    deliver(sim, (jnet__spkt *)e);
     break;
   case JNET__EV_TCP: {
     jnet__sock *s =
         (jnet__sock *)((char *)e - offsetof(jnet__sock, tev));
     jnet__tcp_timer(sim, s);
+    break;
+  }
+  case JNET__EV_TCP_AUX: {
+    jnet__sock *s =
+        (jnet__sock *)((char *)e - offsetof(jnet__sock, aev));
+    jnet__tcp_aux_timer(sim, s);
     break;
   }
   case JNET__EV_AT: {
@@ -196,14 +210,19 @@ static void dispatch(jnet__sim *sim, jnet__event *e) {
 
 int jnet__sim_run(jnet__sim *sim, uint64_t deadline_ns, int block) {
   uint64_t done0 = sim->completions;
-  jnet__sim_flush_ready(sim);
+  if (sim->ready_head != NULL)
+    jnet__sim_flush_ready(sim);
   if (!block)
     deadline_ns = sim->now_ns;
+  /* fibers resumed count as events: a run that only spins on yields ends */
+  if (sim->max_events && sim->stats.events + sim->resumptions > sim->max_events)
+    return JNET_ETIMEDOUT;
   for (;;) {
     if (sim->completions != done0)
       return 1;
     jnet__event *e = jnet__ev_peek(sim);
-    if (e != NULL && sim->heap.n == sim->weak_n && deadline_ns == NO_DEADLINE)
+    if (e != NULL && jnet__ev_count(sim) == sim->weak_n &&
+        deadline_ns == NO_DEADLINE)
       return 0; /* only timers nobody waits for (zero-window probes...) */
     uint64_t next = e ? e->t_ns : deadline_ns;
     if (next > deadline_ns)
@@ -225,13 +244,15 @@ int jnet__sim_run(jnet__sim *sim, uint64_t deadline_ns, int block) {
         sim->now_ns = deadline_ns;
       return 1;
     }
-    if (sim->max_events && sim->stats.events >= sim->max_events)
+    if (sim->max_events &&
+        sim->stats.events + sim->resumptions >= sim->max_events)
       return JNET_ETIMEDOUT;
-    jnet__ev_pop(sim);
+    jnet__ev_take(sim, e);
     if (e->t_ns > sim->now_ns)
       sim->now_ns = e->t_ns;
     sim->stats.events++;
     dispatch(sim, e);
-    jnet__sim_flush_ready(sim);
+    if (sim->ready_head != NULL)
+      jnet__sim_flush_ready(sim);
   }
 }

@@ -11,20 +11,6 @@
 
 /* ---- Ready list ----------------------------------------------------------- */
 
-void jnet__sock_ready(jnet__sock *s) {
-  jnet__sim *sim = s->host->sim;
-  if (s->in_ready || s->detached)
-    return;
-  s->in_ready = 1;
-  s->ready_next = NULL;
-  s->ready_prev = sim->ready_tail;
-  if (sim->ready_tail)
-    sim->ready_tail->ready_next = s;
-  else
-    sim->ready_head = s;
-  sim->ready_tail = s;
-}
-
 static void unready(jnet__sock *s) {
   jnet__sim *sim = s->host->sim;
   if (!s->in_ready)
@@ -43,12 +29,9 @@ static void unready(jnet__sock *s) {
 
 /* ---- Tables ----------------------------------------------------------------- */
 
-static uint64_t port_key(uint32_t host, int proto, uint16_t port) {
-  return jnet__mix(((uint64_t)host << 24) ^ ((uint64_t)proto << 16) ^ port);
-}
 static uint64_t port_hash(const void *o) {
   const jnet__sock *s = o;
-  return port_key(s->host->id, s->proto, s->local.port);
+  return jnet__port_key(s->host->id, s->proto, s->local.port);
 }
 
 void jnet__ports_add(jnet__sock *s) {
@@ -62,16 +45,6 @@ void jnet__ports_remove(jnet__sock *s) {
     jnet__htab_remove(&s->host->sim->ports, s, port_hash(s),
                       offsetof(jnet__sock, port_next));
   s->in_ports = 0;
-}
-
-jnet__sock *jnet__ports_first(jnet__sim *sim, uint32_t host, int proto,
-                              uint16_t port) {
-  for (jnet__sock *s = jnet__htab_first(&sim->ports,
-                                        port_key(host, proto, port));
-       s != NULL; s = s->port_next)
-    if (s->host->id == host && s->proto == proto && s->local.port == port)
-      return s;
-  return NULL;
 }
 
 static uint64_t conn_key(uint32_t host, int proto, uint16_t lport,
@@ -199,6 +172,7 @@ int jnet__sock_new(jnet_node *h, int family, int type, jnet__sock **out) {
   s->local.family = family == AF_UNIX ? AF_INET : (uint8_t)family;
   s->mcast_ttl = 1;
   s->tev.kind = JNET__EV_TCP;
+  s->aev.kind = JNET__EV_TCP_AUX;
   s->host_next = h->socks;
   if (h->socks)
     h->socks->host_prev = s;
@@ -212,6 +186,7 @@ void jnet__sock_destroy(jnet__sock *s) {
   jnet__sim *sim = s->host->sim;
   unready(s);
   jnet__ev_cancel(sim, &s->tev);
+  jnet__ev_cancel(sim, &s->aev);
   jnet__ports_remove(s);
   jnet__conns_remove(s);
   if (s->listener != NULL) { /* still in its listener's accept queue */
@@ -397,6 +372,13 @@ int jnet__route_src(jnet__sock *s, const jnet__ep *dst, jnet__ep *src) {
   *src = s->local;
   if (!jnet__ip_is_any(src->family, src->ip))
     return 0;
+  if (jnet__ep_is_mapped(dst)) { /* ::ffff:a.b.c.d: IPv4 on the wire */
+    jnet__ep d4 = *dst;
+    jnet__ep_unmap(&d4);
+    int err = jnet__route_src(s, &d4, src);
+    jnet__ep_map(src);
+    return err;
+  }
   src->family = dst->family; /* an IPv6 socket talking to a mapped peer */
   jnet_node *h = s->host;
   if (jnet__ip_is_loopback(dst->family, dst->ip) ||
@@ -609,8 +591,10 @@ int jnet__sock_setopt(jnet__sock *s, int option, int type, int ival,
       s->broadcast = ival != 0;
     else if (option == JNET__SO_REUSEADDR)
       s->reuseaddr = ival != 0;
-    else
+    else if (s->keepalive != (ival != 0)) {
       s->keepalive = ival != 0;
+      jnet__tcp_keepalive(s);
+    }
     return 0;
   case JNET__IP_MULTICAST_TTL:
     if (type != JNET__OPT_INT)

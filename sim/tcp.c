@@ -1,10 +1,20 @@
-/* tcp.c — the TCP model: handshake, MSS segmentation, cumulative ACKs,
- * retransmission (RTO with backoff, fast retransmit on three duplicate
- * ACKs, one hole per partial ACK as NewReno), receive window and send
- * buffer (backpressure), zero-window probes, Nagle, FIN and half-close,
- * RST (refused, reset, unread data at close, unknown connection), and
+/* tcp.c — the TCP model, shaped after Linux's: handshake with MSS and
+ * window-scale options, MSS segmentation, cumulative ACKs, congestion
+ * control (initial window 10, slow start, an algorithm of tcp_cc.h for
+ * congestion avoidance, fast retransmit and NewReno fast recovery), RTO
+ * per RFC 6298 with Karn's rule (1 s initial, 200 ms minimum, doubling,
+ * ETIMEDOUT after 15 retransmissions), delayed ACKs (every second full
+ * segment or 40 ms; quick ACKs at the start), receive window with sender
+ * and receiver SWS avoidance, send buffer (backpressure), persist timer
+ * and zero-window probes, Nagle, keepalive, FIN and half-close, RST
+ * (refused, reset, unread data at close, unknown connection), and
  * lingering closed sockets until their FIN exchange ends. Unix stream
- * sockets use the same code inside one host.
+ * sockets use the same code inside one host, without congestion control
+ * or delayed ACKs.
+ *
+ * Each socket has two timers: `tev` (SYN and data retransmission, persist,
+ * orphan) and `aev` (delayed ACK and keepalive, both weak: they do not
+ * keep a run alive by themselves).
  *
  * Invariants: sndbuf holds the bytes from snd_una on (sent-unacked, then
  * unsent); snd_nxt - snd_una counts sent bytes plus the FIN once sent;
@@ -13,9 +23,8 @@
 #include <netinet/in.h>
 #include <string.h>
 
-#include "model.h"
+#include "tcp_cc.h"
 
-#define BUF_BYTES (64u * 1024u) /* send and receive buffers */
 #define RTO_INIT_NS (1000ull * JNET_SIM_MS)
 #define RTO_MIN_NS (200ull * JNET_SIM_MS)
 #define RTO_MAX_NS (120ull * JNET_SIM_S)
@@ -23,26 +32,31 @@
 #define SYNACK_RETRIES 5
 #define DATA_RETRIES 15
 #define ORPHAN_NS (60ull * JNET_SIM_S) /* FIN_WAIT2 timeout */
+#define DELACK_NS (40ull * JNET_SIM_MS)  /* Linux's TCP_DELACK_MIN */
+#define QUICK_ACKS 16                    /* Linux's TCP_MAX_QUICKACKS */
+#define INIT_CWND_SEGS 10                /* RFC 6928 */
+#define NO_LIMIT 0x7fffffffu             /* unix streams: no cwnd */
 
 #define SEQ_LT(a, b) ((int32_t)((a) - (b)) < 0)
 #define SEQ_LEQ(a, b) ((int32_t)((a) - (b)) <= 0)
 
 /* ---- Byte rings ------------------------------------------------------------- */
 
-static int ring_append(jnet__ring *r, const void *p, uint32_t n) {
+static int ring_append(jnet__ring *r, const void *p, uint32_t n,
+                       uint32_t limit) {
   if (r->len + n > r->cap) {
     uint32_t cap = r->cap ? r->cap : 4096;
     while (cap < r->len + n)
       cap *= 2;
-    if (cap > BUF_BYTES && r->len + n <= BUF_BYTES)
-      cap = BUF_BYTES;
+    if (cap > limit && r->len + n <= limit)
+      cap = limit;
     uint8_t *d = jnet__malloc(cap);
     if (d == NULL)
       return JNET_ENOMEM;
-    for (uint32_t i = 0, k = r->head; i < r->len; i++, k++) {
-      if (k == r->cap)
-        k = 0;
-      d[i] = r->data[k];
+    if (r->len > 0) { /* unwrap: [head, cap) then [0, rest) */
+      uint32_t first = r->cap - r->head < r->len ? r->cap - r->head : r->len;
+      memcpy(d, r->data + r->head, first);
+      memcpy(d + first, r->data, r->len - first);
     }
     jnet__free(r->data);
     r->data = d;
@@ -76,7 +90,36 @@ static void ring_consume(jnet__ring *r, uint32_t n) {
 
 /* ---- Segments ------------------------------------------------------------------ */
 
-static uint32_t rcv_space(const jnet__sock *s) { return BUF_BYTES - s->rcvbuf.len; }
+static uint32_t rcv_space(const jnet__sock *s) {
+  return s->rcvbuf.len < s->rcvbuf_max ? s->rcvbuf_max - s->rcvbuf.len : 0;
+}
+
+/* The window to advertise: unscaled in a SYN, else a multiple of the
+ * scale that fits the 16-bit field. */
+static uint32_t adv_window(const jnet__sock *s, int syn) {
+  uint32_t w = rcv_space(s);
+  uint32_t max = syn ? 65535u : 65535u << s->rcv_wscale;
+  if (w > max)
+    w = max;
+  return syn ? w : w & ~((1u << s->rcv_wscale) - 1);
+}
+
+/* Smallest shift that lets the 16-bit field cover the buffer (<= 14). */
+static uint8_t wscale_for(uint32_t buf) {
+  uint8_t sh = 0;
+  while (sh < 14 && (buf >> sh) > 65535u)
+    sh++;
+  return sh;
+}
+
+static void trace_cc(jnet__sock *s, const char *why) {
+  jnet__sim *sim = s->host->sim;
+  char a[64];
+  jnet__ep_format(&s->remote, a, sizeof a);
+  jnet__trace_note(sim, JNET__TR_SOCK, s->host,
+                   "tcp :%u>%s %s %s cwnd=%u ssthresh=%u", s->local.port, a,
+                   s->cc ? s->cc->name : "-", why, s->cwnd, s->ssthresh);
+}
 
 static uint16_t own_mss(const jnet__sock *s) {
   jnet__sim *sim = s->host->sim;
@@ -116,12 +159,22 @@ static void send_seg(jnet__sock *s, uint32_t seq, uint8_t flags, uint32_t len) {
   p->wire_dport = s->peer_wire_port;
   p->seq = seq;
   p->flags = flags;
-  if (flags & JNET__TCP_ACK)
+  if (flags & JNET__TCP_ACK) {
     p->ack = s->rcv_nxt;
-  p->window = rcv_space(s);
+    s->rcv_acked = s->rcv_nxt;
+    s->ack_pending = 0;
+    s->delack_at_ns = 0; /* the aux timer finds nothing to do */
+  }
+  int syn = (flags & JNET__TCP_SYN) != 0;
+  p->window = adv_window(s, syn);
   s->rcv_wnd_sent = p->window;
-  if (flags & JNET__TCP_SYN)
+  if (syn) {
     p->mss = s->mss;
+    if (s->ws_ok)
+      p->wscale = (uint8_t)(s->rcv_wscale + 1);
+  } else {
+    p->wshift = s->rcv_wscale;
+  }
   uint32_t end = seq + len + ((flags & (JNET__TCP_SYN | JNET__TCP_FIN)) ? 1 : 0);
   if (SEQ_LT(seq, s->snd_max) && end != seq)
     sim->stats.retransmits++;
@@ -173,6 +226,8 @@ static void disarm(jnet__sock *s) { jnet__ev_cancel(s->host->sim, &s->tev); }
  * nobody owns it any more. Returns 1 if it was freed. */
 static int finish(jnet__sock *s, int err) {
   disarm(s);
+  jnet__ev_cancel(s->host->sim, &s->aev);
+  s->delack_at_ns = s->ka_at_ns = 0;
   jnet__conns_remove(s);
   s->state = JNET__ST_CLOSED;
   if (err != 0) {
@@ -196,7 +251,58 @@ static int maybe_reap(jnet__sock *s) {
   return 0;
 }
 
+/* ---- Auxiliary timer: delayed ACK, keepalive ------------------------------ */
+
+/* Queue aev at the earlier of the two deadlines (or cancel it). */
+static void aux_arm(jnet__sock *s) {
+  jnet__sim *sim = s->host->sim;
+  uint64_t t = s->delack_at_ns;
+  if (s->ka_at_ns != 0 && (t == 0 || s->ka_at_ns < t))
+    t = s->ka_at_ns;
+  if (t == 0) {
+    jnet__ev_cancel(sim, &s->aev);
+    return;
+  }
+  if (s->aev.idx != 0 && s->aev.t_ns == t)
+    return;
+  jnet__ev_cancel(sim, &s->aev);
+  s->aev.weak = 1;
+  (void)jnet__ev_schedule(sim, &s->aev, t);
+}
+
+static void keepalive_arm(jnet__sock *s) {
+  if (s->keepalive && s->state == JNET__ST_OPEN && s->proto == JNET__P_TCP)
+    s->ka_at_ns = s->last_rcv_ns + jnet__tcp_host_ka_idle(s->host);
+  else
+    s->ka_at_ns = 0;
+  aux_arm(s);
+}
+
+void jnet__tcp_keepalive(jnet__sock *s) {
+  if (s->type == 0)
+    keepalive_arm(s);
+}
+
 /* ---- Output ----------------------------------------------------------------------- */
+
+/* The connection is established: windows and the algorithm start. */
+static void conn_start(jnet__sock *s) {
+  jnet__sim *sim = s->host->sim;
+  s->last_rcv_ns = sim->now_ns;
+  s->quick_acks = QUICK_ACKS;
+  if (s->proto == JNET__P_USTREAM) {
+    s->cwnd = s->ssthresh = NO_LIMIT;
+    return;
+  }
+  s->cwnd = INIT_CWND_SEGS * (uint32_t)s->mss;
+  s->ssthresh = NO_LIMIT;
+  s->cc->init(s);
+  uint32_t want = s->cwnd < s->sndbuf_max / 2 ? 2 * s->cwnd : s->sndbuf_max;
+  if (want > s->sndbuf_lim) /* Linux's tcp_init_buffer_space */
+    s->sndbuf_lim = want;
+  trace_cc(s, "open");
+  keepalive_arm(s);
+}
 
 void jnet__tcp_output(jnet__sock *s) {
   if (s->state != JNET__ST_OPEN)
@@ -210,18 +316,25 @@ void jnet__tcp_output(jnet__sock *s) {
     if (unsent == 0)
       break;
     uint32_t wnd = s->snd_wnd > in_flight ? s->snd_wnd - in_flight : 0;
+    uint32_t lim = s->cwnd;
+    if (!s->in_recovery && s->dupacks > 0 && s->dupacks < 3)
+      lim += s->dupacks * (uint32_t)s->mss; /* limited transmit (RFC 3042) */
+    uint32_t cwnd = lim > in_flight ? lim - in_flight : 0;
     uint32_t n = unsent < s->mss ? unsent : s->mss;
-    if (n > wnd)
-      n = wnd;
-    if (n == 0) {
-      if (in_flight == 0 && s->tev.idx == 0)
-        arm_timer(s, s->rto_ns, 1); /* persist: probe the zero window */
-      return;
+    if (n > wnd) {
+      if (wnd == 0 || in_flight > 0) { /* sender SWS: wait for the ACK */
+        if (wnd == 0 && in_flight == 0 && s->tev.idx == 0)
+          arm_timer(s, s->rto_ns, 1); /* persist: probe the zero window */
+        return;
+      }
+      n = wnd; /* nothing in flight: what the peer can take */
     }
+    if (n > cwnd)
+      return; /* the congestion window is full: the next ACK opens it */
     if (n < s->mss && n == unsent && in_flight > 0 && !s->nodelay)
       return; /* Nagle: wait for the ACK before a small segment */
     uint8_t flags = JNET__TCP_ACK | (n == unsent ? JNET__TCP_PSH : 0);
-    if (s->rtt_t0_ns == 0) {
+    if (s->rtt_t0_ns == 0 && !SEQ_LT(s->snd_nxt, s->snd_max)) {
       s->rtt_t0_ns = s->host->sim->now_ns + 1;
       s->rtt_seq = s->snd_nxt + n;
     }
@@ -244,6 +357,7 @@ static void rexmit_one(jnet__sock *s) {
   uint32_t out = s->snd_nxt - s->snd_una;
   if (s->fin_sent && !s->fin_acked && out > 0)
     out--;
+  s->rtt_t0_ns = 0; /* Karn: no sample across a retransmission */
   if (out > 0) {
     uint32_t n = out < s->mss ? out : s->mss;
     send_seg(s, s->snd_una, JNET__TCP_ACK | JNET__TCP_PSH, n);
@@ -258,15 +372,40 @@ static void send_ack(jnet__sock *s) {
 
 /* ---- Calls ------------------------------------------------------------------------- */
 
+/* Buffers, window scale and algorithm from the host's settings. */
+static void conn_init(jnet__sock *s) {
+  jnet_node *h = s->host;
+  s->cc = jnet__tcp_host_cc(h);
+  s->rcvbuf_max = jnet__tcp_host_rcvbuf(h);
+  s->sndbuf_max = jnet__tcp_host_sndbuf_max(h);
+  s->sndbuf_lim = jnet__tcp_host_sndbuf(h);
+  if (s->proto == JNET__P_USTREAM) /* AF_UNIX: no autotuning to wait for */
+    s->sndbuf_lim = s->sndbuf_max > 212992 ? 212992 : s->sndbuf_max;
+  s->rcv_wscale = wscale_for(s->rcvbuf_max);
+  s->ws_ok = 1;
+  s->rto_ns = RTO_INIT_NS;
+  s->retries = 0;
+  s->mss = own_mss(s);
+}
+
+/* The peer's SYN said whether it scales windows. */
+static void ws_agree(jnet__sock *s, const jnet__spkt *p) {
+  if (p->wscale != 0 && s->ws_ok) {
+    s->snd_wscale = (uint8_t)(p->wscale - 1);
+  } else {
+    s->ws_ok = 0;
+    s->snd_wscale = s->rcv_wscale = 0;
+  }
+}
+
 int jnet__tcp_connect(jnet__sock *s) {
   jnet_node *h = s->host;
   s->iss = (uint32_t)jnet__rng_next(&h->rng_proto);
   s->snd_una = s->snd_max = s->iss;
   s->snd_nxt = s->iss + 1;
+  s->recover = s->iss;
   s->state = JNET__ST_SYN_SENT;
-  s->rto_ns = RTO_INIT_NS;
-  s->retries = 0;
-  s->mss = own_mss(s);
+  conn_init(s);
   if (s->proto == JNET__P_USTREAM) {
     jnet__sock *l = NULL;
     for (jnet__sock *o = h->socks; o != NULL; o = o->host_next)
@@ -293,10 +432,14 @@ ssize_t jnet__tcp_read(jnet__sock *s, void *buf, size_t len) {
     uint32_t n = s->rcvbuf.len < len ? s->rcvbuf.len : (uint32_t)len;
     ring_peek(&s->rcvbuf, 0, buf, n);
     ring_consume(&s->rcvbuf, n);
-    /* Window update once the window opened by enough to matter. */
-    uint32_t step = s->mss < BUF_BYTES / 2 ? s->mss : BUF_BYTES / 2;
+    /* Receiver SWS avoidance (RFC 1122, as Linux's tcp_cleanup_rbuf): a
+     * window update only if what the peer may still send is at most half
+     * the buffer and the window at least doubled (and is a segment). */
+    uint32_t used = s->rcv_nxt - s->rcv_acked;
+    uint32_t left = s->rcv_wnd_sent > used ? s->rcv_wnd_sent - used : 0;
+    uint32_t now = adv_window(s, 0);
     if (s->state == JNET__ST_OPEN && !s->fin_rcvd &&
-        rcv_space(s) >= s->rcv_wnd_sent + step)
+        2 * left <= s->rcvbuf_max && now >= 2 * left && now >= s->mss)
       send_ack(s);
     return n;
   }
@@ -321,11 +464,12 @@ ssize_t jnet__tcp_write(jnet__sock *s, const void *buf, size_t len) {
   }
   if (s->shut_wr || s->state == JNET__ST_CLOSED)
     return JNET_EPIPE;
-  uint32_t space = BUF_BYTES - s->sndbuf.len;
+  uint32_t space = s->sndbuf_lim > s->sndbuf.len ? s->sndbuf_lim - s->sndbuf.len
+                                                  : 0;
   if (space == 0)
     return JNET_EAGAIN;
   uint32_t n = len < space ? (uint32_t)len : space;
-  if (ring_append(&s->sndbuf, buf, n) < 0)
+  if (ring_append(&s->sndbuf, buf, n, s->sndbuf_max) < 0)
     return JNET_ENOMEM;
   jnet__tcp_output(s);
   return n;
@@ -361,6 +505,8 @@ void jnet__tcp_close(jnet__sock *s) {
     return;
   }
   s->shut_rd = 1;
+  s->ka_at_ns = 0; /* an orphan sends no keepalives */
+  aux_arm(s);
   if (!s->shut_wr) {
     s->shut_wr = 1;
     jnet__tcp_output(s);
@@ -369,12 +515,37 @@ void jnet__tcp_close(jnet__sock *s) {
     arm_timer(s, s->fin_acked ? ORPHAN_NS : s->rto_ns, s->fin_acked);
 }
 
-/* ---- Timer --------------------------------------------------------------------------- */
+/* ---- Timers --------------------------------------------------------------------------- */
 
 static void backoff(jnet__sock *s) {
   s->rto_ns *= 2;
   if (s->rto_ns > RTO_MAX_NS)
     s->rto_ns = RTO_MAX_NS;
+}
+
+/* RTO on an open connection: collapse the window to one segment and go
+ * back to the first unacknowledged byte (RFC 5681 3.1, RFC 6298 5.4-5.6). */
+static void rto_expired(jnet__sock *s) {
+  if (s->proto != JNET__P_USTREAM) {
+    if (s->retries == 1) /* the first timeout of this episode */
+      s->ssthresh = s->cc->ssthresh(s);
+    s->cwnd = s->mss;
+    s->cwnd_cnt = 0;
+  }
+  s->in_recovery = 0;
+  s->dupacks = 0;
+  s->recover = s->snd_max;
+  backoff(s);
+  s->rtt_t0_ns = 0; /* Karn: no sample from a retransmitted segment */
+  s->snd_nxt = s->snd_una;
+  if (s->fin_sent && !s->fin_acked)
+    s->fin_sent = 0;
+  if (s->proto != JNET__P_USTREAM)
+    trace_cc(s, "rto");
+  jnet__tcp_output(s);
+  if (s->snd_nxt == s->snd_una) /* only the window held it: probe */
+    rexmit_one(s);
+  arm(s, s->rto_ns);
 }
 
 void jnet__tcp_timer(jnet__sim *sim, jnet__sock *s) {
@@ -404,17 +575,13 @@ void jnet__tcp_timer(jnet__sim *sim, jnet__sock *s) {
   default:
     return;
   }
-  if (s->snd_nxt != s->snd_una) { /* RTO: resend the first hole */
+  if (s->snd_nxt != s->snd_una || SEQ_LT(s->snd_una, s->snd_max)) {
     if (++s->retries > DATA_RETRIES) {
+      send_seg(s, s->snd_nxt, JNET__TCP_RST | JNET__TCP_ACK, 0);
       finish(s, JNET_ETIMEDOUT);
       return;
     }
-    backoff(s);
-    s->rtt_t0_ns = 0; /* Karn: no sample from a retransmitted segment */
-    s->in_recovery = 1;
-    s->recover = s->snd_max;
-    rexmit_one(s);
-    arm(s, s->rto_ns);
+    rto_expired(s);
     return;
   }
   uint32_t unsent = s->sndbuf.len;
@@ -426,6 +593,50 @@ void jnet__tcp_timer(jnet__sim *sim, jnet__sock *s) {
   }
   if (s->detached && s->fin_acked) /* orphan timeout (FIN_WAIT2) */
     jnet__sock_destroy(s);
+}
+
+/* Keepalive (Linux's tcp_keepalive_timer): idle for ka_idle since the
+ * last segment received, and nothing outstanding: a probe, then one every
+ * ka_intvl; after ka_probes unanswered the connection is reset and ends
+ * with ETIMEDOUT. Returns 1 if the connection ended. */
+static int keepalive_fire(jnet__sock *s) {
+  jnet__sim *sim = s->host->sim;
+  if (!s->keepalive || s->state != JNET__ST_OPEN || s->detached)
+    return 0;
+  uint64_t idle = jnet__tcp_host_ka_idle(s->host);
+  if (s->snd_max != s->snd_una || s->sndbuf.len > 0) {
+    s->ka_at_ns = sim->now_ns + idle; /* the RTO watches the peer */
+    return 0;
+  }
+  uint64_t elapsed = sim->now_ns - s->last_rcv_ns;
+  if (elapsed < idle) {
+    s->ka_at_ns = s->last_rcv_ns + idle;
+    return 0;
+  }
+  if (s->ka_sent >= jnet__tcp_host_ka_probes(s->host)) {
+    send_seg(s, s->snd_nxt, JNET__TCP_RST | JNET__TCP_ACK, 0);
+    finish(s, JNET_ETIMEDOUT);
+    return 1;
+  }
+  send_seg(s, s->snd_una - 1, JNET__TCP_ACK, 0);
+  s->ka_sent++;
+  s->ka_at_ns = sim->now_ns + jnet__tcp_host_ka_intvl(s->host);
+  return 0;
+}
+
+void jnet__tcp_aux_timer(jnet__sim *sim, jnet__sock *s) {
+  uint64_t now = sim->now_ns;
+  if (s->delack_at_ns != 0 && s->delack_at_ns <= now) {
+    s->delack_at_ns = 0;
+    if (s->state == JNET__ST_OPEN)
+      send_ack(s);
+  }
+  if (s->ka_at_ns != 0 && s->ka_at_ns <= now) {
+    s->ka_at_ns = 0;
+    if (keepalive_fire(s))
+      return;
+  }
+  aux_arm(s);
 }
 
 /* ---- Input ------------------------------------------------------------------------------ */
@@ -473,6 +684,9 @@ static void passive_open(jnet__sim *sim, jnet__sock *l, const jnet__spkt *p) {
   }
   c->bound = 1;
   c->nodelay = 0;
+  if (l->path != NULL) /* unix: accepted streams bear the listener's name */
+    c->path = jnet__strdup(l->path);
+  c->keepalive = l->keepalive; /* inherited, as on Linux */
   c->wire_port = l->wire_port;
   c->peer_wire_port = p->wire_sport;
   c->irs = p->seq;
@@ -480,17 +694,30 @@ static void passive_open(jnet__sim *sim, jnet__sock *l, const jnet__spkt *p) {
   c->iss = (uint32_t)jnet__rng_next(&l->host->rng_proto);
   c->snd_una = c->snd_max = c->iss;
   c->snd_nxt = c->iss + 1;
-  c->snd_wnd = p->window;
-  c->mss = own_mss(c);
+  c->recover = c->iss;
+  c->snd_wnd = p->window; /* a SYN's window is never scaled */
+  conn_init(c);
+  ws_agree(c, p);
   if (p->mss && p->mss < c->mss)
     c->mss = p->mss;
   c->state = JNET__ST_SYN_RCVD;
-  c->rto_ns = RTO_INIT_NS;
   c->listener = l;
   jnet__conns_add(c);
-  (void)sim;
+  c->rtt_t0_ns = sim->now_ns + 1;
+  c->rtt_seq = c->snd_nxt;
   send_seg(c, c->iss, JNET__TCP_SYN | JNET__TCP_ACK, 0);
   arm(c, c->rto_ns);
+}
+
+/* RTO = SRTT + 4 RTTVAR within [RTO_MIN_NS, RTO_MAX_NS] (RFC 6298). */
+static void rto_from_estimate(jnet__sock *s) {
+  if (s->srtt_ns == 0)
+    return;
+  s->rto_ns = s->srtt_ns + 4 * s->rttvar_ns;
+  if (s->rto_ns < RTO_MIN_NS)
+    s->rto_ns = RTO_MIN_NS;
+  if (s->rto_ns > RTO_MAX_NS)
+    s->rto_ns = RTO_MAX_NS;
 }
 
 static void rtt_sample(jnet__sock *s, uint32_t ack) {
@@ -499,6 +726,8 @@ static void rtt_sample(jnet__sock *s, uint32_t ack) {
     return;
   uint64_t r = sim->now_ns - (s->rtt_t0_ns - 1);
   s->rtt_t0_ns = 0;
+  if (s->min_rtt_ns == 0 || r < s->min_rtt_ns)
+    s->min_rtt_ns = r;
   if (s->srtt_ns == 0) {
     s->srtt_ns = r;
     s->rttvar_ns = r / 2;
@@ -507,29 +736,73 @@ static void rtt_sample(jnet__sock *s, uint32_t ack) {
     s->rttvar_ns = (3 * s->rttvar_ns + d) / 4;
     s->srtt_ns = (7 * s->srtt_ns + r) / 8;
   }
-  s->rto_ns = s->srtt_ns + 4 * s->rttvar_ns;
-  if (s->rto_ns < RTO_MIN_NS)
-    s->rto_ns = RTO_MIN_NS;
-  if (s->rto_ns > RTO_MAX_NS)
-    s->rto_ns = RTO_MAX_NS;
+  rto_from_estimate(s);
+}
+
+/* Three duplicate ACKs: fast retransmit, then fast recovery (RFC 6582). */
+static void enter_recovery(jnet__sock *s) {
+  s->ssthresh = s->cc->ssthresh(s);
+  s->cwnd = s->ssthresh + 3u * s->mss;
+  s->cwnd_cnt = 0;
+  s->in_recovery = 1;
+  s->recover = s->snd_max;
+  trace_cc(s, "fast-retransmit");
+  rexmit_one(s);
+}
+
+/* `acked` new bytes: grow the window (slow start, then the algorithm's
+ * congestion avoidance) if the window was what limited the sender. */
+static void cwnd_grow(jnet__sock *s, uint32_t acked, uint32_t flight_before) {
+  if (s->proto == JNET__P_USTREAM)
+    return;
+  int limited = flight_before + s->mss > s->cwnd ||
+                (s->cwnd < s->ssthresh && 2 * flight_before >= s->cwnd);
+  if (!limited)
+    return;
+  if (s->cwnd < s->ssthresh) { /* slow start, byte counting (Linux) */
+    uint32_t room = s->ssthresh - s->cwnd;
+    uint32_t inc = acked < room ? acked : room;
+    s->cwnd += inc;
+    acked -= inc;
+  }
+  if (acked > 0 && s->cwnd >= s->ssthresh)
+    s->cc->cong_avoid(s, acked, s->host->sim->now_ns);
+  /* Send buffer autotuning (Linux's tcp_sndbuf_expand): twice the window. */
+  uint32_t want = s->cwnd < s->sndbuf_max / 2 ? 2 * s->cwnd : s->sndbuf_max;
+  if (want > s->sndbuf_lim)
+    s->sndbuf_lim = want;
 }
 
 /* Process the ACK field of a segment on an open connection. */
 static void ack_input(jnet__sock *s, const jnet__spkt *p) {
   uint32_t ack = p->ack;
-  if (ack == s->snd_una && s->snd_nxt != s->snd_una && p->len == 0 &&
-      !(p->flags & (JNET__TCP_SYN | JNET__TCP_FIN)) &&
-      p->window == s->snd_wnd) {
-    if (++s->dupacks == 3 && !s->in_recovery) { /* fast retransmit */
-      s->in_recovery = 1;
-      s->recover = s->snd_max;
-      rexmit_one(s);
+  uint32_t wnd = p->window;
+  /* A duplicate ACK: nothing new, no data, and not a window update. The
+   * model's receiver ACKs before its reader runs, so its window wobbles by
+   * a segment or two; only a window that at least doubled (the update a
+   * reader sends, see jnet__tcp_read) is an update. */
+  int same_wnd = wnd == s->snd_wnd ||
+                 (wnd > s->snd_wnd && wnd - s->snd_wnd < s->snd_wnd);
+  if (ack == s->snd_una && SEQ_LT(s->snd_una, s->snd_max) && p->len == 0 &&
+      !(p->flags & (JNET__TCP_SYN | JNET__TCP_FIN)) && same_wnd) {
+    s->dupacks++;
+    if (s->in_recovery) {
+      if (s->proto != JNET__P_USTREAM)
+        s->cwnd += s->mss; /* a segment left the network: inflate */
+    } else if (s->dupacks == 3 && SEQ_LT(s->recover, ack)) {
+      if (s->proto == JNET__P_USTREAM) {
+        s->in_recovery = 1;
+        s->recover = s->snd_max;
+        rexmit_one(s);
+      } else {
+        enter_recovery(s);
+      }
     }
   }
   if (SEQ_LT(s->snd_una, ack) && SEQ_LEQ(ack, s->snd_max)) {
+    uint32_t flight_before = s->snd_nxt - s->snd_una;
     if (SEQ_LT(s->snd_nxt, ack))
       s->snd_nxt = ack;
-    s->dupacks = 0;
     uint32_t acked = ack - s->snd_una;
     uint32_t data = acked < s->sndbuf.len ? acked : s->sndbuf.len;
     if (data > 0)
@@ -538,13 +811,28 @@ static void ack_input(jnet__sock *s, const jnet__spkt *p) {
       s->fin_sent = s->fin_acked = 1;
     s->snd_una = ack;
     s->retries = 0;
+    rto_from_estimate(s); /* progress ends the backoff (as ns-3, Linux) */
     rtt_sample(s, ack);
     disarm(s);
     if (s->in_recovery) {
-      if (SEQ_LEQ(s->recover, ack))
+      if (SEQ_LEQ(s->recover, ack)) { /* full ACK: recovery ends */
         s->in_recovery = 0;
-      else
-        rexmit_one(s); /* partial ACK: the next hole */
+        s->dupacks = 0;
+        if (s->proto != JNET__P_USTREAM) {
+          s->cwnd = s->ssthresh;
+          trace_cc(s, "recovered");
+        }
+      } else { /* partial ACK: the next hole; deflate by what left */
+        rexmit_one(s);
+        if (s->proto != JNET__P_USTREAM) {
+          s->cwnd -= acked < s->cwnd - s->mss ? acked : s->cwnd - s->mss;
+          if (acked >= s->mss)
+            s->cwnd += s->mss;
+        }
+      }
+    } else {
+      s->dupacks = 0;
+      cwnd_grow(s, acked, flight_before);
     }
     if (s->snd_nxt != s->snd_una)
       arm(s, s->rto_ns);
@@ -552,7 +840,7 @@ static void ack_input(jnet__sock *s, const jnet__spkt *p) {
   }
   if (SEQ_LEQ(s->snd_una, ack)) {
     uint32_t old = s->snd_wnd;
-    s->snd_wnd = p->window;
+    s->snd_wnd = wnd;
     if (old == 0 && s->snd_wnd > 0 && s->tev.idx != 0 && s->snd_nxt == s->snd_una)
       disarm(s); /* the window opened: stop probing */
   }
@@ -566,7 +854,8 @@ static void accept_seg(jnet__sock *s, const jnet__spkt *p, uint32_t skip) {
   } else {
     if (take > rcv_space(s))
       take = rcv_space(s);
-    if (take > 0 && ring_append(&s->rcvbuf, p->data + skip, take) < 0)
+    if (take > 0 &&
+        ring_append(&s->rcvbuf, p->data + skip, take, s->rcvbuf_max) < 0)
       take = 0;
     s->rcv_nxt += take;
   }
@@ -574,6 +863,79 @@ static void accept_seg(jnet__sock *s, const jnet__spkt *p, uint32_t skip) {
     s->rcv_nxt++;
     s->fin_rcvd = 1;
   }
+}
+
+/* In-order data arrived: ACK now (quick ACKs at the start, a second full
+ * segment, a FIN, unix streams) or within DELACK_NS. */
+static void ack_or_delay(jnet__sock *s, const jnet__spkt *p) {
+  if (s->proto == JNET__P_USTREAM || (p->flags & JNET__TCP_FIN) ||
+      s->ooo != NULL || s->rcv_nxt - s->rcv_acked > s->mss) {
+    s->ack_pending = 1;
+    return;
+  }
+  if (s->quick_acks > 0) {
+    s->quick_acks--;
+    s->ack_pending = 1;
+    return;
+  }
+  if (s->delack_at_ns == 0) {
+    s->delack_at_ns = s->host->sim->now_ns + DELACK_NS;
+    aux_arm(s);
+  }
+}
+
+/* The segment's payload and FIN: in order into rcvbuf, past a hole into
+ * ooo. Returns 1 if the packet was kept (in ooo), -1 if s was freed. */
+static int data_input(jnet__sim *sim, jnet__sock *s, jnet__spkt *p) {
+  if (s->detached && p->len > 0 && SEQ_LEQ(s->rcv_nxt, p->seq) &&
+      !s->fin_rcvd) { /* data for a closed socket */
+    send_seg(s, s->snd_nxt, JNET__TCP_RST | JNET__TCP_ACK, 0);
+    jnet__sock_destroy(s);
+    return -1;
+  }
+  if (p->seq == s->rcv_nxt && !s->fin_rcvd) {
+    int filled = s->ooo != NULL;
+    accept_seg(s, p, 0);
+    while (s->ooo != NULL && SEQ_LEQ(s->ooo->seq, s->rcv_nxt) &&
+           !s->fin_rcvd) {
+      jnet__spkt *q = s->ooo;
+      s->ooo = q->next;
+      s->ooo_bytes -= q->len;
+      uint32_t skip = s->rcv_nxt - q->seq;
+      if (skip < q->len || (skip == q->len && (q->flags & JNET__TCP_FIN)))
+        accept_seg(s, q, skip);
+      jnet__pkt_free(sim, q);
+    }
+    jnet__sock_ready(s);
+    if (filled)
+      s->ack_pending = 1; /* a hole filled: tell the sender at once */
+    else
+      ack_or_delay(s, p);
+    return 0;
+  }
+  int kept = 0;
+  if (SEQ_LT(s->rcv_nxt, p->seq) && !s->fin_rcvd &&
+      p->seq - s->rcv_nxt + p->len <= rcv_space(s) &&
+      s->ooo_bytes + p->len <= s->rcvbuf_max) {
+    jnet__spkt **pp = &s->ooo;
+    while (*pp != NULL && SEQ_LT((*pp)->seq, p->seq))
+      pp = &(*pp)->next;
+    if (*pp == NULL || (*pp)->seq != p->seq) {
+      p->next = *pp;
+      *pp = p;
+      s->ooo_bytes += p->len;
+      kept = 1;
+    }
+  }
+  s->ack_pending = 1; /* out of order or old: a duplicate ACK at once */
+  return kept;
+}
+
+static void handshake_done(jnet__sock *s) {
+  s->state = JNET__ST_OPEN;
+  s->syn_acked = 1;
+  s->retries = 0;
+  conn_start(s);
 }
 
 void jnet__tcp_input(jnet__sim *sim, jnet__spkt *p) {
@@ -609,6 +971,8 @@ void jnet__tcp_input(jnet__sim *sim, jnet__spkt *p) {
     jnet__pkt_free(sim, p);
     return;
   }
+  s->last_rcv_ns = sim->now_ns;
+  s->ka_sent = 0;
   switch (s->state) {
   case JNET__ST_SYN_SENT:
     if ((f & JNET__TCP_ACK) && p->ack != s->snd_nxt) {
@@ -619,13 +983,12 @@ void jnet__tcp_input(jnet__sim *sim, jnet__spkt *p) {
       s->rcv_nxt = p->seq + 1;
       s->snd_una = p->ack;
       s->snd_wnd = p->window;
+      ws_agree(s, p);
       if (p->mss && p->mss < s->mss)
         s->mss = p->mss;
-      s->state = JNET__ST_OPEN;
-      s->syn_acked = 1;
-      s->retries = 0;
       rtt_sample(s, p->ack);
       disarm(s);
+      handshake_done(s);
       send_ack(s);
       jnet__sock_ready(s);
       jnet__tcp_output(s);
@@ -642,12 +1005,11 @@ void jnet__tcp_input(jnet__sim *sim, jnet__spkt *p) {
       jnet__pkt_free(sim, p);
       return;
     }
-    s->state = JNET__ST_OPEN;
-    s->syn_acked = 1;
     s->snd_una = p->ack;
     s->snd_wnd = p->window;
-    s->retries = 0;
+    rtt_sample(s, p->ack);
     disarm(s);
+    handshake_done(s);
     {
       jnet__sock *l = s->listener;
       s->aq_next = NULL;
@@ -673,51 +1035,23 @@ void jnet__tcp_input(jnet__sim *sim, jnet__spkt *p) {
     jnet__pkt_free(sim, p);
     return;
   }
-  /* Data and FIN: in order into rcvbuf, past a hole into ooo. */
   int kept = 0;
   if (p->len > 0 || (f & JNET__TCP_FIN)) {
-    if (s->detached && p->len > 0 && SEQ_LEQ(s->rcv_nxt, p->seq) &&
-        !s->fin_rcvd) { /* data for a closed socket */
-      send_seg(s, s->snd_nxt, JNET__TCP_RST | JNET__TCP_ACK, 0);
-      jnet__sock_destroy(s);
+    kept = data_input(sim, s, p);
+    if (kept < 0) {
       jnet__pkt_free(sim, p);
       return;
     }
-    if (p->seq == s->rcv_nxt && !s->fin_rcvd) {
-      accept_seg(s, p, 0);
-      while (s->ooo != NULL && SEQ_LEQ(s->ooo->seq, s->rcv_nxt) &&
-             !s->fin_rcvd) {
-        jnet__spkt *q = s->ooo;
-        s->ooo = q->next;
-        s->ooo_bytes -= q->len;
-        uint32_t skip = s->rcv_nxt - q->seq;
-        if (skip < q->len || (skip == q->len && (q->flags & JNET__TCP_FIN)))
-          accept_seg(s, q, skip);
-        jnet__pkt_free(sim, q);
-      }
-      jnet__sock_ready(s);
-    } else if (SEQ_LT(s->rcv_nxt, p->seq) && !s->fin_rcvd &&
-               p->seq - s->rcv_nxt + p->len <= rcv_space(s) &&
-               s->ooo_bytes + p->len <= BUF_BYTES) {
-      jnet__spkt **pp = &s->ooo;
-      while (*pp != NULL && SEQ_LT((*pp)->seq, p->seq))
-        pp = &(*pp)->next;
-      if (*pp == NULL || (*pp)->seq != p->seq) {
-        p->next = *pp;
-        *pp = p;
-        s->ooo_bytes += p->len;
-        kept = 1;
-      }
-    }
-    send_ack(s); /* in order: the new ACK; else a duplicate ACK */
-  } else if (p->len == 0 && p->seq == s->rcv_nxt - 1) {
-    send_ack(s); /* window probe */
+  } else if (p->seq == s->rcv_nxt - 1) {
+    s->ack_pending = 1; /* a window or keepalive probe */
   }
   if (!kept)
     jnet__pkt_free(sim, p);
+  jnet__tcp_output(s); /* data carries the ACK, if there is data */
+  if (s->ack_pending)
+    send_ack(s);
   if (maybe_reap(s))
     return;
-  jnet__tcp_output(s);
   if (s->detached && s->fin_acked && s->tev.idx == 0)
     arm_timer(s, ORPHAN_NS, 1);
 }

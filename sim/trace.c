@@ -1,6 +1,7 @@
-/* trace.c — one text line per event (`<t s.9> <host> <what>`) and the
- * run's 64-bit fingerprint, an FNV-1a over each event's canonical bytes,
- * computed whether or not a trace file is open. */
+/* trace.c — one text line per event (`<t s.9> <host> <what>`) when a trace
+ * file is open, and the notes' share of the run's 64-bit fingerprint. A
+ * packet event folds into the fingerprint inline (jnet__trace_pkt in
+ * model.h), whether or not a trace file is open. */
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <string.h>
@@ -27,39 +28,8 @@ static const char *what_name(int what) {
   }
 }
 
-static void trace_text(jnet__sim *sim, int what, const char *why,
-                       const jnet__spkt *p);
-
-/* Fold one 64-bit word into the fingerprint (FNV-1a-like, word-wise). */
-static inline uint64_t fold(uint64_t h, uint64_t w) {
-  h = (h ^ w) * 0x100000001b3ull;
-  return h ^ (h >> 29);
-}
-
-void jnet__trace_pkt(jnet__sim *sim, int what, const char *why,
-                     const jnet__spkt *p) {
-  uint64_t h = sim->fingerprint;
-  h = fold(h, sim->now_ns);
-  if (what == JNET__TR_RECV) { /* the send already folded the rest */
-    sim->fingerprint = fold(h, ((uint64_t)p->seq << 32) ^
-                                   ((uint64_t)p->len << 16) ^ p->dst.port);
-    if (sim->trace != NULL)
-      trace_text(sim, what, why, p);
-    return;
-  }
-  h = fold(h, ((uint64_t)p->from << 32) | p->to);
-  h = fold(h, ((uint64_t)p->seq << 32) | p->ack);
-  h = fold(h, ((uint64_t)p->len << 32) | ((uint64_t)p->src.port << 16) |
-                  p->dst.port);
-  h = fold(h, ((uint64_t)what << 24) | ((uint64_t)p->proto << 16) |
-                  ((uint64_t)p->flags << 8) | (why ? (uint8_t)why[0] : 0));
-  sim->fingerprint = h;
-  if (sim->trace != NULL)
-    trace_text(sim, what, why, p);
-}
-
-static void trace_text(jnet__sim *sim, int what, const char *why,
-                       const jnet__spkt *p) {
+void jnet__trace_text(jnet__sim *sim, int what, const char *why,
+                      const jnet__spkt *p) {
   char src[64], dst[64];
   jnet__ep_format(&p->src, src, sizeof src);
   jnet__ep_format(&p->dst, dst, sizeof dst);

@@ -72,7 +72,7 @@ static int host_has_member(const jnet_node *h, const jnet__ep *dst) {
   return 0;
 }
 
-static int send_copy(jnet__sock *s, const void *buf, size_t len,
+static inline int send_copy(jnet__sock *s, const void *buf, size_t len,
                      const jnet__ep *src, const jnet__ep *dst, uint32_t to,
                      int to_known) {
   jnet__sim *sim = s->host->sim;
@@ -160,7 +160,7 @@ ssize_t jnet__udp_sendto(jnet__sock *s, const void *buf, size_t len,
   int bcast = is_broadcast(s->host, &dst);
   if (bcast && !s->broadcast)
     return JNET_EACCES;
-  int err = jnet__autobind(s);
+  int err = s->bound ? 0 : jnet__autobind(s);
   if (err < 0)
     return err;
   jnet__ep src;
@@ -183,7 +183,9 @@ ssize_t jnet__udp_sendto(jnet__sock *s, const void *buf, size_t len,
     }
     return (ssize_t)len;
   }
-  if ((err = jnet__route_src(s, &dst, &src)) < 0)
+  if (!jnet__ip_is_any(s->local.family, s->local.ip))
+    src = s->local; /* bound to an address: what route_src would say */
+  else if ((err = jnet__route_src(s, &dst, &src)) < 0)
     return err;
   src.port = s->local.port;
   err = send_copy(s, buf, len, &src, &dst, 0, 0);

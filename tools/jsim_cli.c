@@ -3,13 +3,16 @@
  *   run FILE --seed N [--pcap F] [--trace F|-]   one seed, one line
  *   sweep FILE --seeds A..B [-j N] ...           many seeds (jsim_sweep.c)
  *   merge FILE.jsonl...                          join shards (jsim_merge.c)
+ *   shrink FILE --seed N                         minimise (jsim_shrink.c)
  *   check FILE                                   parse only
+ *   lincheck FILE                                check a history
  *   programs                                     the registered programs
  */
 #include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "jsim_scn.h"
 
@@ -19,8 +22,13 @@ static void main_usage(FILE *f) {
           "  run FILE --seed N [--pcap F] [--trace F|-]  run one seed\n"
           "  sweep FILE [--seeds A..B] [-j N] [--shard K/N] [--json F]\n"
           "        [--junit F] [--pcap-dir DIR] [--max-wall DUR]  many seeds\n"
+          "  (run and sweep: --check-determinism runs each seed twice)\n"
+          "  shrink FILE --seed N [--max-runs N]  the smallest scenario that\n"
+          "                                    still fails (FILE.min.scn)\n"
           "  merge [--junit F] FILE.jsonl...   join the shards of a sweep\n"
           "  check FILE                        parse a scenario, run nothing\n"
+          "  lincheck FILE                     check a history (JSON Lines) "
+          "for\n                                    linearizability\n"
           "  programs                          list the registered programs\n"
           "The scenario language: scenarios/README.md.\n"
           "Exit: 0 expectations held, 1 one failed, 2 usage or scenario "
@@ -30,13 +38,18 @@ static void main_usage(FILE *f) {
 static void run_usage(FILE *f) {
   fprintf(f,
           "usage: jnet-sim run FILE [--seed N] [--pcap F] [--trace F|-]\n"
-          "         [--seed-timeout DUR] [--no-fork]\n"
+          "         [--seed-timeout DUR] [--no-fork] [--check-determinism]\n"
           "Run one seed (default: the first of the file's `seed` line) and\n"
           "print one line: PASS or FAIL, the reason, events, virtual and\n"
           "wall time and the run's fingerprint. The same seed replays the\n"
           "same run: same fingerprint, same pcap bytes.\n"
           "  --pcap F    capture every packet (open with wireshark or tshark)\n"
+          "  --history F write the operations the programs recorded (JSON\n"
+          "              Lines; check with `jnet-sim lincheck F`)\n"
           "  --trace F   one line per event to F (- for stdout)\n"
+          "  --check-determinism  run the seed a second time in a fresh\n"
+          "              process; differing runs are NONDETERMINISTIC, with\n"
+          "              the first trace event where they part\n"
           "Exit: 0 pass, 1 fail, 2 usage or scenario error.\n");
 }
 
@@ -48,11 +61,13 @@ static int cmd_run(int argc, char **argv, const jnet_program *progs,
       {"trace", required_argument, NULL, 't'},
       {"seed-timeout", required_argument, NULL, 'T'},
       {"no-fork", no_argument, NULL, 'n'},
+      {"history", required_argument, NULL, 'H'},
+      {"check-determinism", no_argument, NULL, 'D'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
   const char *seed_s = NULL, *pcap = NULL, *trace = NULL;
   uint64_t timeout_ns = 300 * JNET_SIM_S;
-  int dofork = 1, c;
+  int dofork = 1, check = 0, c;
   optind = 1;
   while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
     switch (c) {
@@ -67,6 +82,8 @@ static int cmd_run(int argc, char **argv, const jnet_program *progs,
       }
       break;
     case 'n': dofork = 0; break;
+    case 'H': jsim_history_out = optarg; break;
+    case 'D': check = 1; break;
     case 'h': run_usage(stdout); return 0;
     default: run_usage(stderr); return 2;
     }
@@ -101,13 +118,27 @@ static int cmd_run(int argc, char **argv, const jnet_program *progs,
   }
   jsim_run_opts o = {pcap, tf, (double)timeout_ns * 1e-9, dofork};
   jsim_result r;
-  jsim_run_seed(s, seed, &o, &r);
+  if (check) {
+    jsim_partner partner = {0, -1, -1};
+    jsim_run_checked(s, seed, &o, &partner, &r);
+    jsim_partner_stop(&partner);
+  } else {
+    jsim_run_seed(s, seed, &o, &r);
+  }
   if (tf != NULL && tf != stdout)
     fclose(tf);
   jsim_print_result(stdout, &r);
   if (pcap != NULL && r.status != JSIM_TIMEOUT)
     printf("pcap written: %s (open: wireshark %s, or tshark -r %s -z "
            "conv,tcp -q)\n", pcap, pcap, pcap);
+  if (pcap != NULL && r.status != JSIM_PASS) {
+    char base[1024], hist[1100];
+    jsim_history_base(pcap, base, sizeof base);
+    snprintf(hist, sizeof hist, "%s.jsonl", base);
+    if (access(hist, F_OK) == 0)
+      printf("history written: %s and %s.html (jnet-sim lincheck %s)\n",
+             hist, base, hist);
+  }
   jsim_scn_free(s);
   if (r.status == JSIM_PASS)
     return 0;
@@ -176,8 +207,14 @@ int jnet_scenario_main(int argc, char **argv, const jnet_program *progs,
     return jsim_merge_main(argc - 1, argv + 1);
   if (strcmp(cmd, "check") == 0)
     return cmd_check(argc - 1, argv + 1, progs, nprogs);
+  if (strcmp(cmd, "lincheck") == 0)
+    return jsim_lincheck_main(argc - 1, argv + 1);
   if (strcmp(cmd, "programs") == 0)
     return cmd_programs(argc - 1, argv + 1, progs, nprogs);
+  if (strcmp(cmd, "shrink") == 0)
+    return jsim_shrink_main(argc - 1, argv + 1, progs, nprogs);
+  if (strcmp(cmd, "__partner") == 0) /* --check-determinism's second run */
+    return jsim_partner_main(argc - 1, argv + 1, progs, nprogs);
   if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 ||
       strcmp(cmd, "help") == 0) {
     main_usage(stdout);

@@ -176,13 +176,7 @@ static void merge_usage(FILE *f) {
           "2 bad or mismatched input.\n");
 }
 
-static int status_of(const char *s) {
-  if (strcmp(s, "pass") == 0) return JSIM_PASS;
-  if (strcmp(s, "fail") == 0) return JSIM_FAIL;
-  if (strcmp(s, "timeout") == 0) return JSIM_TIMEOUT;
-  if (strcmp(s, "error") == 0) return JSIM_ERROR;
-  return -1;
-}
+static int status_of(const char *s) { return jsim_status_of(s); }
 
 int jsim_merge_main(int argc, char **argv) {
   static const struct option longopts[] = {
@@ -214,6 +208,7 @@ int jsim_merge_main(int argc, char **argv) {
   size_t linecap = 0;
   char scenario[1100] = "", range[64] = "";
   uint64_t shard_n = 0, lo = 0, hi = 0;
+  int det_checked = 0;
   double wall = 0;
   if (es == NULL || o == NULL)
     goto out;
@@ -271,6 +266,8 @@ int jsim_merge_main(int argc, char **argv) {
           goto out;
         }
         get_double(o, "wall_s", &w);
+        const char *dc = get(o, "determinism_checked");
+        det_checked |= dc != NULL && strcmp(dc, "true") == 0;
         if (w > wall)
           wall = w;
         if (range[0] == 0) {
@@ -316,7 +313,12 @@ int jsim_merge_main(int argc, char **argv) {
         goto out;
       }
       e->r.status = status_of(res);
+      const char *lim = get(o, "limit_reached"); /* absent in old files */
+      e->r.limit_reached = lim != NULL && strcmp(lim, "true") == 0;
       snprintf(e->r.msg, sizeof e->r.msg, "%s", msg);
+      const char *drawn = get(o, "drawn"); /* swarm scenarios */
+      if (drawn != NULL)
+        snprintf(e->r.drawn, sizeof e->r.drawn, "%s", drawn);
       e->file = fi;
       e->pcap = pcap != NULL && strcmp(pcap, "null") != 0 ? jnet__strdup(pcap)
                                                           : NULL;
@@ -379,7 +381,7 @@ int jsim_merge_main(int argc, char **argv) {
     failed |= res[i].status != JSIM_PASS;
   }
   jsim_report rp = {scenario, lo, hi, 1, 1, n, n, res, wall, argv0, pcap_dir,
-                    pcaps};
+                    pcaps, det_checked};
   printf("merged %d file%s\n", argc - optind, argc - optind == 1 ? "" : "s");
   jsim_print_summary(stdout, &rp);
   rc = failed ? 1 : 0;

@@ -38,19 +38,23 @@ void jsim_replay_cmd(const jsim_report *rp, uint64_t seed, char *buf,
            rp->scenario, (unsigned long long)seed, pcap);
 }
 
+/* failed counts every seed that did not pass; nondet those of them that
+ * were nondeterministic; limit the seeds cut short at their limit. */
 typedef struct totals {
-  uint64_t passed, failed, events;
+  uint64_t passed, failed, nondet, limit, events;
   double virtual_s, wall_s;
 } totals;
 
 static totals sum(const jsim_report *rp) {
-  totals t = {0, 0, 0, 0, 0};
+  totals t = {0, 0, 0, 0, 0, 0, 0};
   for (size_t i = 0; i < rp->nres; i++) {
     const jsim_result *r = &rp->res[i];
     if (r->status == JSIM_PASS)
       t.passed++;
     else
       t.failed++;
+    t.nondet += r->status == JSIM_NONDET;
+    t.limit += r->limit_reached != 0;
     t.events += r->events;
     t.virtual_s += r->virtual_s;
     t.wall_s += r->wall_s;
@@ -64,11 +68,19 @@ void jsim_print_summary(FILE *f, const jsim_report *rp) {
   /* The scenario column widens to a long path so the columns stay aligned. */
   size_t len = strlen(rp->scenario);
   int w = len > 32 ? (int)len : 32;
-  fprintf(f, "\n%-*s %8s %8s %8s %12s %11s %9s %9s\n", w, "scenario", "seeds",
-          "passed", "failed", "events", "virtual", "wall", "seeds/s");
-  fprintf(f, "%-*s %8zu %8llu %8llu %12llu %10.3fs %8.3fs %9.1f\n", w,
-          rp->scenario, rp->nres, (unsigned long long)t.passed,
-          (unsigned long long)t.failed, (unsigned long long)t.events,
+  /* The nondet column shows when seeds ran twice or some differed. */
+  int nd = rp->det_checked || t.nondet > 0;
+  fprintf(f, "\n%-*s %8s %8s %8s", w, "scenario", "seeds", "passed",
+          "failed");
+  if (nd)
+    fprintf(f, " %8s", "nondet");
+  fprintf(f, " %12s %11s %9s %9s\n", "events", "virtual", "wall", "seeds/s");
+  fprintf(f, "%-*s %8zu %8llu %8llu", w, rp->scenario, rp->nres,
+          (unsigned long long)t.passed,
+          (unsigned long long)(t.failed - t.nondet));
+  if (nd)
+    fprintf(f, " %8llu", (unsigned long long)t.nondet);
+  fprintf(f, " %12llu %10.3fs %8.3fs %9.1f\n", (unsigned long long)t.events,
           t.virtual_s, rp->wall_s, rate);
   fprintf(f, "range %llu..%llu", (unsigned long long)rp->lo,
           (unsigned long long)rp->hi);
@@ -80,7 +92,13 @@ void jsim_print_summary(FILE *f, const jsim_report *rp) {
   if (rp->nres < rp->planned)
     fprintf(f, ", %llu remaining, not run (stopped by --max-wall)",
             (unsigned long long)(rp->planned - rp->nres));
+  if (rp->det_checked)
+    fprintf(f, ", each twice (--check-determinism)");
   fputc('\n', f);
+  if (t.limit > 0)
+    fprintf(f, "%llu seed%s stopped at the scenario's limit (cut short; "
+               "`expect quiescent` fails them)\n",
+            (unsigned long long)t.limit, t.limit == 1 ? "" : "s");
   if (t.failed == 0) {
     fprintf(f, "all %zu seeds passed\n", rp->nres);
     return;
@@ -102,8 +120,16 @@ void jsim_print_summary(FILE *f, const jsim_report *rp) {
     fprintf(f, "  seed %llu: %s: %s\n    replay: %s\n",
             (unsigned long long)r->seed, jsim_status_name(r->status), r->msg,
             cmd);
-    if (rp->pcaps != NULL && rp->pcaps[i] != NULL)
+    if (r->drawn[0])
+      fprintf(f, "    drawn: %s\n", r->drawn);
+    if (rp->pcaps != NULL && rp->pcaps[i] != NULL) {
       fprintf(f, "    pcap written: %s\n", rp->pcaps[i]);
+      char base[1024], hist[1100];
+      jsim_history_base(rp->pcaps[i], base, sizeof base);
+      snprintf(hist, sizeof hist, "%s.jsonl", base);
+      if (access(hist, F_OK) == 0)
+        fprintf(f, "    history written: %s and %s.html\n", hist, base);
+    }
   }
 }
 
@@ -158,13 +184,17 @@ int jsim_write_json(const char *path, const jsim_report *rp) {
     json_str(f, r->msg);
     fprintf(f,
             ",\"fingerprint\":\"0x%016llx\",\"events\":%llu,"
-            "\"virtual_s\":%.9f,\"wall_s\":%.6f,\"replay\":",
+            "\"virtual_s\":%.9f,\"wall_s\":%.6f,\"limit_reached\":%s,"
+            "\"replay\":",
             (unsigned long long)r->fingerprint,
-            (unsigned long long)r->events, r->virtual_s, r->wall_s);
+            (unsigned long long)r->events, r->virtual_s, r->wall_s,
+            r->limit_reached ? "true" : "false");
     if (r->status == JSIM_PASS)
       fputs("null", f);
     else
       json_str(f, cmd);
+    fputs(",\"drawn\":", f);
+    json_str(f, r->drawn);
     fputs(",\"pcap\":", f);
     if (rp->pcaps != NULL && rp->pcaps[i] != NULL)
       json_str(f, rp->pcaps[i]);
@@ -178,15 +208,18 @@ int jsim_write_json(const char *path, const jsim_report *rp) {
   fprintf(f,
           ",\"shard\":\"%llu/%llu\",\"range\":\"%llu..%llu\","
           "\"planned\":%llu,\"covered\":%zu,\"remaining\":%llu,"
-          "\"complete\":%s,\"wall_s\":%.6f,"
+          "\"complete\":%s,\"wall_s\":%.6f,\"determinism_checked\":%s,"
           "\"totals\":{\"seeds\":%zu,\"passed\":%llu,\"failed\":%llu,"
+          "\"nondeterministic\":%llu,\"limit_reached\":%llu,"
           "\"events\":%llu,\"virtual_s\":%.9f}}\n",
           (unsigned long long)rp->shard_k, (unsigned long long)rp->shard_n,
           (unsigned long long)rp->lo, (unsigned long long)rp->hi,
           (unsigned long long)rp->planned, rp->nres,
           (unsigned long long)(rp->planned - rp->nres),
-          rp->nres == rp->planned ? "true" : "false", rp->wall_s, rp->nres,
+          rp->nres == rp->planned ? "true" : "false", rp->wall_s,
+          rp->det_checked ? "true" : "false", rp->nres,
           (unsigned long long)t.passed, (unsigned long long)t.failed,
+          (unsigned long long)t.nondet, (unsigned long long)t.limit,
           (unsigned long long)t.events, t.virtual_s);
   return close_tmp(f, tmp, path);
 }
@@ -217,7 +250,7 @@ int jsim_write_junit(const char *path, const jsim_report *rp) {
     return -1;
   uint64_t failures = 0, errors = 0;
   for (size_t i = 0; i < rp->nres; i++) {
-    if (rp->res[i].status == JSIM_FAIL)
+    if (rp->res[i].status == JSIM_FAIL || rp->res[i].status == JSIM_NONDET)
       failures++;
     else if (rp->res[i].status != JSIM_PASS)
       errors++;
@@ -239,11 +272,22 @@ int jsim_write_junit(const char *path, const jsim_report *rp) {
             (unsigned long long)r->seed);
     xml_str(f, rp->scenario);
     fprintf(f, "\" time=\"%.6f\"", r->wall_s);
-    if (r->status == JSIM_PASS) {
+    if (r->status == JSIM_PASS && !r->limit_reached) {
       fputs("/>\n", f);
       continue;
     }
-    const char *tag = r->status == JSIM_FAIL ? "failure" : "error";
+    if (r->status == JSIM_PASS) { /* passed, but cut short: say so */
+      fputs(">\n      <properties><property name=\"limit_reached\" "
+            "value=\"true\"/></properties>\n      <system-out>",
+            f);
+      xml_str(f, r->msg);
+      fputs("</system-out>\n    </testcase>\n", f);
+      continue;
+    }
+    /* A nondeterministic seed is a failure of the program under test. */
+    const char *tag = r->status == JSIM_FAIL || r->status == JSIM_NONDET
+                          ? "failure"
+                          : "error";
     char cmd[2048];
     jsim_replay_cmd(rp, r->seed, cmd, sizeof cmd);
     fprintf(f, ">\n      <%s type=\"%s\" message=\"", tag,
@@ -251,8 +295,10 @@ int jsim_write_junit(const char *path, const jsim_report *rp) {
     xml_str(f, r->msg);
     fputs("\">", f);
     xml_str(f, r->msg);
-    fprintf(f, "&#10;fingerprint 0x%016llx&#10;replay: ",
-            (unsigned long long)r->fingerprint);
+    fprintf(f, "&#10;fingerprint 0x%016llx%s&#10;replay: ",
+            (unsigned long long)r->fingerprint,
+            r->limit_reached ? "&#10;limit reached: the run was cut short"
+                             : "");
     xml_str(f, cmd);
     fprintf(f, "</%s>\n    </testcase>\n", tag);
   }

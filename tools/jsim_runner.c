@@ -13,12 +13,14 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <jnet/jnet.h>
 #include "jnet_alloc.h"
+#include <jnet/jnet_history.h>
 #include "jsim_scn.h"
 
 typedef struct check {
@@ -33,6 +35,7 @@ struct jnet_prog_ctx {
   struct runstate *rs;
   int starts;
   int restarts;
+  int running; /* inside its function (not returned since its last start) */
   int nchecks;
   check checks[16];
   void *disk;
@@ -45,6 +48,10 @@ typedef struct runstate {
   jnet_node **nodes;
   jnet_prog_ctx *ctxs;
   char error[300]; /* an error of the run (bad argument, fault failed) */
+  jnet_history *hist;    /* the operations programs recorded, or NULL */
+  const char *pcap_path; /* a violation's history files go beside it */
+  const char *history_dir; /* ... or in here */
+  uint64_t seed;
   jnet_link_params defaults; /* the `link default` parameters so far */
 } runstate;
 
@@ -58,8 +65,18 @@ const char *jsim_status_name(int status) {
   case JSIM_PASS: return "pass";
   case JSIM_FAIL: return "fail";
   case JSIM_TIMEOUT: return "timeout";
+  case JSIM_NONDET: return "nondeterministic";
   default: return "error";
   }
+}
+
+int jsim_status_of(const char *name) {
+  static const int all[] = {JSIM_PASS, JSIM_FAIL, JSIM_ERROR, JSIM_TIMEOUT,
+                            JSIM_NONDET};
+  for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+    if (strcmp(name, jsim_status_name(all[i])) == 0)
+      return all[i];
+  return -1;
 }
 
 static double wall_now(void) {
@@ -132,6 +149,14 @@ void jnet_prog_check(jnet_prog_ctx *ctx, const char *name, int ok,
   }
 }
 
+jnet_history *jnet_prog_history(jnet_prog_ctx *ctx) {
+  runstate *rs = ctx->rs;
+  if (rs->hist == NULL && jnet_history_new(&rs->hist) < 0 &&
+      rs->error[0] == 0)
+    snprintf(rs->error, sizeof rs->error, "history: out of memory");
+  return rs->hist;
+}
+
 void *jnet_prog_disk(jnet_prog_ctx *ctx, size_t size) {
   if (ctx->disk != NULL)
     return ctx->disk_size == size ? ctx->disk : NULL;
@@ -145,7 +170,9 @@ void *jnet_prog_disk(jnet_prog_ctx *ctx, size_t size) {
 static void trampoline(void *arg) {
   jnet_prog_ctx *ctx = arg;
   ctx->restarts = ctx->starts++;
+  ctx->running = 1;
   ctx->run->prog->fn(ctx);
+  ctx->running = 0;
 }
 
 static void apply_opts(const jsim_link *l, jnet_link_params *p) {
@@ -233,8 +260,98 @@ static void on_at(jnet_sim *sim, void *arg) {
              rs->scn->path, e->line, jnet_strerror(rc));
 }
 
-static void evaluate(runstate *rs, int run_rc, jsim_result *res) {
+/* The history files of a run that captures to X.pcap: X.history.jsonl and
+ * X.history.html. */
+void jsim_history_base(const char *pcap_path, char *buf, size_t len) {
+  size_t n = strlen(pcap_path);
+  if (n > 5 && strcmp(pcap_path + n - 5, ".pcap") == 0)
+    n -= 5;
+  snprintf(buf, len, "%.*s.history", (int)n, pcap_path);
+}
+
+/* `expect linearizable`: 0 held, -1 failed (res says why). */
+static int expect_linearizable(runstate *rs, const jsim_expect *x,
+                               jsim_result *res) {
+  const char *misuse = jnet_history_misuse(rs->hist);
+  if (misuse != NULL) {
+    res->status = JSIM_ERROR;
+    snprintf(res->msg, sizeof res->msg, "%s:%d: expect linearizable: a "
+             "program recorded a bad history: %.200s", rs->scn->path,
+             x->line, misuse);
+    return -1;
+  }
+  jnet_lin_result r;
+  int rc = jnet_history_check(rs->hist, &r);
+  if (rc == 1 || (rc < 0 && rs->hist == NULL)) {
+    jnet_lin_result_free(&r);
+    return 0; /* nothing recorded: an empty history is linearizable */
+  }
+  if (rc < 0) {
+    res->status = JSIM_ERROR;
+    snprintf(res->msg, sizeof res->msg, "checking linearizability: %s",
+             jnet_strerror(rc));
+  } else {
+    res->status = JSIM_FAIL;
+    jsim_lin_summary(&r, res->msg, sizeof res->msg);
+    char base[1024] = "";
+    if (rs->pcap_path != NULL) {
+      jsim_history_base(rs->pcap_path, base, sizeof base);
+    } else if (rs->history_dir != NULL) {
+      char pcap[1024];
+      jsim_report rp;
+      memset(&rp, 0, sizeof rp);
+      rp.scenario = rs->scn->path;
+      rp.pcap_dir = rs->history_dir;
+      jsim_pcap_name(&rp, rs->seed, pcap, sizeof pcap);
+      jsim_history_base(pcap, base, sizeof base);
+      if (mkdir(rs->history_dir, 0777) < 0 && errno != EEXIST)
+        base[0] = 0;
+    }
+    if (base[0] != 0)
+      jsim_write_history_files(rs->hist, &r, base, rs->scn->path, ".jsonl");
+  }
+  jnet_lin_result_free(&r);
+  return -1;
+}
+
+const char *jsim_history_dir = NULL;
+const char *jsim_history_out = NULL;
+
+/* `expect quiescent`: 0 if every program returned and no fiber is left
+ * waiting; else -1 with the reason in res->msg. */
+static int quiescent(runstate *rs, int run_rc, size_t fibers,
+                     jsim_result *res) {
   const jsim_scn *s = rs->scn;
+  if (run_rc != JNET_ETIMEDOUT && fibers == 0)
+    return 0;
+  char names[300] = "";
+  size_t len = 0;
+  int n = 0;
+  for (int r = 0; r < s->nruns; r++) {
+    if (!rs->ctxs[r].running)
+      continue;
+    if (len < sizeof names - 1) {
+      int k = snprintf(names + len, sizeof names - len, "%s%s on %s",
+                       n ? ", " : "", s->runs[r].prog->name,
+                       s->hosts[s->runs[r].host].name);
+      len += k > 0 ? (size_t)k : 0;
+    }
+    n++;
+  }
+  res->status = JSIM_FAIL;
+  snprintf(res->msg, sizeof res->msg,
+           "expect quiescent: %s with %zu fiber%s waiting%s%s%s",
+           run_rc == JNET_ETIMEDOUT ? "the run stopped at its limit"
+                                    : "the run ended",
+           fibers, fibers == 1 ? "" : "s", n ? " (not returned: " : "",
+           names, n ? ")" : "");
+  return -1;
+}
+
+static void evaluate(runstate *rs, int run_rc, size_t fibers,
+                     jsim_result *res) {
+  const jsim_scn *s = rs->scn;
+  res->limit_reached = run_rc == JNET_ETIMEDOUT;
   if (rs->error[0]) {
     res->status = JSIM_ERROR;
     snprintf(res->msg, sizeof res->msg, "%s", rs->error);
@@ -242,6 +359,16 @@ static void evaluate(runstate *rs, int run_rc, jsim_result *res) {
   }
   for (int i = 0; i < s->nexpects; i++) {
     const jsim_expect *x = &s->expects[i];
+    if (x->kind == JSIM_X_LINEARIZABLE) {
+      if (expect_linearizable(rs, x, res) < 0)
+        return;
+      continue;
+    }
+    if (x->kind == JSIM_X_QUIESCENT) {
+      if (quiescent(rs, run_rc, fibers, res) < 0)
+        return;
+      continue;
+    }
     const check *found = NULL;
     const char *prog = x->prog;
     for (int r = 0; r < s->nruns && found == NULL; r++) {
@@ -274,16 +401,20 @@ static void evaluate(runstate *rs, int run_rc, jsim_result *res) {
     return;
   }
   res->status = JSIM_PASS;
-  snprintf(res->msg, sizeof res->msg, "%d expectation%s held", s->nexpects,
-           s->nexpects == 1 ? "" : "s");
+  snprintf(res->msg, sizeof res->msg, "%d expectation%s held%s", s->nexpects,
+           s->nexpects == 1 ? "" : "s",
+           res->limit_reached ? "; the run was cut short at its limit" : "");
 }
 
-static void run_inline(const jsim_scn *s, uint64_t seed,
-                       const jsim_run_opts *o, jsim_result *res) {
+static void run_world(const jsim_scn *s, uint64_t seed,
+                      const jsim_run_opts *o, jsim_result *res) {
   double t0 = wall_now();
   runstate rs;
   memset(&rs, 0, sizeof rs);
   rs.scn = s;
+  rs.pcap_path = o->pcap_path;
+  rs.history_dir = jsim_history_dir;
+  rs.seed = seed;
   jnet_loop *loop = NULL;
   at_arg *ats = NULL;
   int rc = jnet_sim_new(&rs.sim, seed);
@@ -299,6 +430,12 @@ static void run_inline(const jsim_scn *s, uint64_t seed,
       addrs[k] = s->hosts[i].addrs[k];
     what = s->hosts[i].name;
     rc = jnet_sim_host(rs.sim, s->hosts[i].name, addrs, &rs.nodes[i]);
+    if (rc == 0 && s->hosts[i].tcp_cc[0]) {
+      jnet_sim_tcp_params tp;
+      jnet_sim_host_tcp_get(rs.nodes[i], &tp);
+      tp.cc = s->hosts[i].tcp_cc;
+      rc = jnet_sim_host_tcp(rs.nodes[i], &tp);
+    }
   }
   /* Default links first: the pair links start from them. */
   jnet_link_params_default(&rs.defaults);
@@ -326,6 +463,12 @@ static void run_inline(const jsim_scn *s, uint64_t seed,
       rc = jnet_sim_at(rs.sim, s->events[i].at_ns, on_at, &ats[i]);
   }
   if (rc == 0 && o->pcap_path != NULL) {
+    char base[1024], old[1100];
+    jsim_history_base(o->pcap_path, base, sizeof base);
+    snprintf(old, sizeof old, "%s.jsonl", base); /* no stale history */
+    unlink(old);
+    snprintf(old, sizeof old, "%s.html", base);
+    unlink(old);
     what = o->pcap_path;
     rc = jnet_sim_pcap_open(rs.sim, o->pcap_path, NULL);
   }
@@ -351,7 +494,20 @@ static void run_inline(const jsim_scn *s, uint64_t seed,
              jnet_strerror(rc));
   } else {
     int run_rc = jnet_run(loop);
-    evaluate(&rs, run_rc, res);
+    evaluate(&rs, run_rc, jnet_loop_fibers(loop), res);
+    if (jsim_history_out != NULL) {
+      jnet_history *empty = NULL;
+      int hrc = rs.hist != NULL ? jnet_history_save(rs.hist, jsim_history_out)
+                : jnet_history_new(&empty) == 0
+                    ? jnet_history_save(empty, jsim_history_out)
+                    : JNET_ENOMEM;
+      jnet_history_free(empty);
+      if (hrc < 0 && res->status == JSIM_PASS) {
+        res->status = JSIM_ERROR;
+        snprintf(res->msg, sizeof res->msg, "writing %.200s: %s",
+                 jsim_history_out, jnet_strerror(hrc));
+      }
+    }
   }
   if (rs.sim != NULL) {
     jnet_sim_stats st;
@@ -380,8 +536,53 @@ static void run_inline(const jsim_scn *s, uint64_t seed,
     jnet__free(rs.ctxs[i].disk);
   jnet__free(rs.ctxs);
   jnet__free(rs.nodes);
+  jnet_history_free(rs.hist);
   jnet__free(ats);
   res->wall_s = wall_now() - t0;
+}
+
+/* Write the drawn lines at the head of the trace, as notes at time 0. */
+static void trace_drawn(FILE *f, const char *drawn) {
+  while (*drawn) {
+    size_t n = strcspn(drawn, ";");
+    fprintf(f, "0.000000000 - drawn %.*s\n", (int)n, drawn);
+    drawn += n;
+    while (*drawn == ';' || *drawn == ' ')
+      drawn++;
+  }
+}
+
+/* A swarm scenario runs as drawn for its seed (jsim_swarm.c). */
+static void run_inline(const jsim_scn *s, uint64_t seed,
+                       const jsim_run_opts *o, jsim_result *res) {
+  if (!s->swarm) {
+    run_world(s, seed, o, res);
+    return;
+  }
+  char err[sizeof res->msg];
+  jsim_scn *inst =
+      jsim_instantiate(s, seed, res->drawn, sizeof res->drawn, err, sizeof err);
+  if (inst == NULL) {
+    res->status = JSIM_ERROR;
+    snprintf(res->msg, sizeof res->msg, "%s", err);
+    return;
+  }
+  if (o->trace != NULL)
+    trace_drawn(o->trace, res->drawn);
+  char drawn[sizeof res->drawn];
+  memcpy(drawn, res->drawn, sizeof drawn);
+  run_world(inst, seed, o, res);
+  memcpy(res->drawn, drawn, sizeof drawn);
+  jsim_scn_free(inst);
+}
+
+/* The drawn lines of a seed whose run did not say them (it crashed). */
+static void fill_drawn(const jsim_scn *s, jsim_result *res) {
+  char *text;
+  if (s->swarm && res->drawn[0] == 0 &&
+      jsim_write_scn(s, res->seed, NULL, &text, res->drawn,
+                     sizeof res->drawn) == 0)
+    free(text);
 }
 
 static const char *signame(int sig) {
@@ -472,6 +673,7 @@ void jsim_run_seed(const jsim_scn *s, uint64_t seed, const jsim_run_opts *o,
     return;
   }
   res->wall_s = wall_now() - t0;
+  fill_drawn(s, res);
   if (timed_out) {
     res->status = JSIM_TIMEOUT;
     snprintf(res->msg, sizeof res->msg,
@@ -491,11 +693,15 @@ void jsim_run_seed(const jsim_scn *s, uint64_t seed, const jsim_run_opts *o,
 }
 
 void jsim_print_result(FILE *f, const jsim_result *r) {
-  static const char *word[] = {"PASS", "FAIL", "ERROR", "TIMEOUT"};
+  static const char *word[] = {"PASS", "FAIL", "ERROR", "TIMEOUT",
+                               "NONDETERMINISTIC"};
+  if (r->drawn[0])
+    fprintf(f, "seed %llu drew: %s\n", (unsigned long long)r->seed, r->drawn);
   fprintf(f,
-          "seed %llu: %s %s (events %llu, virtual %.3fs, wall %.3fs) "
+          "seed %llu: %s %s (events %llu, virtual %.3fs%s, wall %.3fs) "
           "fingerprint 0x%016llx\n",
           (unsigned long long)r->seed, word[r->status], r->msg,
-          (unsigned long long)r->events, r->virtual_s, r->wall_s,
+          (unsigned long long)r->events, r->virtual_s,
+          r->limit_reached ? ", limit reached" : "", r->wall_s,
           (unsigned long long)r->fingerprint);
 }

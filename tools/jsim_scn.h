@@ -19,6 +19,7 @@
 
 #define JSIM_MAX_ADDRS 4
 #define JSIM_NAME_MAX 64
+#define JSIM_MAX_CHOICES 16 /* hosts in a choice a|b|... */
 
 /* ---- A parsed scenario ---------------------------------------------------- */
 
@@ -26,6 +27,7 @@ typedef struct jsim_host {
   char name[JSIM_NAME_MAX];
   int naddrs;
   char addrs[JSIM_MAX_ADDRS][48];
+  char tcp_cc[16]; /* `tcp cubic|newreno`; empty: the sim's default */
 } jsim_host;
 
 /* One link option (`loss 0.5%`), applied on top of a jnet_link_params. */
@@ -38,6 +40,9 @@ enum {
 typedef struct jsim_linkopt {
   int what;     /* JSIM_OPT_* */
   double value; /* nanoseconds, probability [0,1], bytes, bits/s, enum */
+  double hi;    /* swarm: a range value..hi (ranged), else hi == value */
+  int ranged;
+  char text[40]; /* the value as written: "5ms", "1ms..50ms", "normal" */
 } jsim_linkopt;
 
 typedef struct jsim_link {
@@ -45,10 +50,13 @@ typedef struct jsim_link {
   int oneway;
   int nopts;
   jsim_linkopt opts[16];
+  uint64_t key; /* swarm: the line's own PRNG stream */
 } jsim_link;
 
 typedef struct jsim_arg {
   char *key, *value;
+  int ranged; /* swarm: value is "lo..hi", an integer drawn per seed */
+  long long lo, hi;
 } jsim_arg;
 
 typedef struct jsim_run {
@@ -56,6 +64,7 @@ typedef struct jsim_run {
   const jnet_program *prog; /* from the registered list */
   int nargs;
   jsim_arg *args;
+  uint64_t key; /* swarm: the line's own PRNG stream */
 } jsim_run;
 
 enum {
@@ -72,12 +81,45 @@ typedef struct jsim_event {
   int *ga, *gb;
   jsim_link link; /* JSIM_EV_SET_LINK */
   int line;
+  /* swarm: the time is drawn from at_ns..at_hi; maybe < 1: the line
+   * happens with that probability; key: the line's own PRNG stream */
+  uint64_t at_hi;
+  double maybe;
+  uint64_t key;
+  int nca, ncb; /* swarm: choices `a|b` for the hosts (0: a, b fixed) */
+  int ca[JSIM_MAX_CHOICES], cb[JSIM_MAX_CHOICES];
+  char at_text[40];    /* the time as written */
+  char maybe_text[24]; /* "30%" or "" */
 } jsim_event;
 
+/* swarm: `faults N..M of KINDS between T1..T2 [on HOSTS]` draws a fault
+ * schedule per seed; each fault starts at a time in T1..T2 and is undone
+ * (heal, unclog, restart, the link's own values) at a later one. */
+enum { JSIM_GEN_PARTITION, JSIM_GEN_CLOG, JSIM_GEN_CRASH, JSIM_GEN_SET_LINK };
+typedef struct jsim_gen {
+  int line;
+  uint64_t key;
+  uint64_t nlo, nhi;   /* how many faults */
+  unsigned kinds;      /* 1 << JSIM_GEN_* */
+  uint64_t t_lo, t_hi; /* when */
+  int nhosts;          /* the hosts drawn from (all when `on` is absent) */
+  int *hosts;
+} jsim_gen;
+
+/* What an `expect` line tests. */
+enum {
+  JSIM_X_CHECK,    /* expect HOST PROGRAM CHECK: a reported check passed */
+  JSIM_X_QUIESCENT,   /* expect quiescent: every program returned, no
+                         fiber left waiting, the run not stopped by its
+                         limit */
+  JSIM_X_LINEARIZABLE /* expect linearizable: the run's history */
+};
 typedef struct jsim_expect {
+  int kind; /* JSIM_X_* */
   int host;
   char prog[JSIM_NAME_MAX];
   char check[JSIM_NAME_MAX];
+  int line;
 } jsim_expect;
 
 typedef struct jsim_scn {
@@ -91,6 +133,12 @@ typedef struct jsim_scn {
   jsim_event *events; /* sorted by time, stable */
   jsim_expect *expects;
   uint64_t limit_ns, limit_events;
+  int has_limit;
+  int ngens;
+  jsim_gen *gens;
+  int swarm; /* a range, a `maybe` or a `faults` line: draws per seed */
+  const jnet_program *progs; /* the programs it was parsed against */
+  size_t nprogs;
 } jsim_scn;
 
 /* Parse `path` against the registered programs. 0, or -1 with a message
@@ -108,19 +156,45 @@ int jsim_parse_range(const char *s, uint64_t *lo, uint64_t *hi);
 /* Parse a duration such as 30s, 1500ms, 2m into nanoseconds. 0 or -1. */
 int jsim_parse_duration(const char *s, uint64_t *out_ns);
 
+/* ---- Swarm (jsim_swarm.c) ------------------------------------------------- */
+
+/* The scenario with every draw made for `seed`, as .scn text (a plain
+ * scenario: no range, maybe or faults line left), in *text (free with
+ * free()). Events not kept (keep != NULL && !keep[i], i indexing
+ * s->events) are left out. drawn (may be NULL) gets the drawn lines, "; "
+ * apart. 0, or -1 (out of memory). */
+int jsim_write_scn(const jsim_scn *s, uint64_t seed, const unsigned char *keep,
+                   char **text, char *drawn, size_t dlen);
+/* Parse the drawn scenario of a swarm for `seed`; NULL with err when it
+ * cannot be built. */
+jsim_scn *jsim_instantiate(const jsim_scn *s, uint64_t seed, char *drawn,
+                           size_t dlen, char *err, size_t errlen);
+/* A time as exact .scn text: 2s, 1500ms, 250us or 17ns. */
+void jsim_fmt_time(uint64_t ns, char *buf, size_t len);
+/* The PRNG stream key of a line from its words (occurrence: how many
+ * identical lines came before). */
+uint64_t jsim_line_key(const char *text, size_t len, unsigned occurrence);
+
 /* ---- One seed --------------------------------------------------------------- */
 
-enum { JSIM_PASS, JSIM_FAIL, JSIM_ERROR, JSIM_TIMEOUT };
+/* JSIM_NONDET: --check-determinism ran the seed twice and the two runs
+ * differed (jsim_determinism.c). */
+enum { JSIM_PASS, JSIM_FAIL, JSIM_ERROR, JSIM_TIMEOUT, JSIM_NONDET };
 
 typedef struct jsim_result {
   uint64_t seed;
   int status; /* JSIM_* */
+  int limit_reached; /* the run stopped at its `limit`, not by itself */
   uint64_t fingerprint, events;
   double virtual_s, wall_s;
-  char msg[400];
+  char msg[1024];
+  char drawn[1024]; /* swarm: the drawn lines, "; " apart ("" if none) */
 } jsim_result;
 
-const char *jsim_status_name(int status); /* pass/fail/error/timeout */
+/* pass/fail/error/timeout/nondeterministic */
+const char *jsim_status_name(int status);
+/* The inverse; -1 for an unknown name. */
+int jsim_status_of(const char *name);
 
 typedef struct jsim_run_opts {
   const char *pcap_path;  /* NULL: no capture */
@@ -133,7 +207,8 @@ typedef struct jsim_run_opts {
 void jsim_run_seed(const jsim_scn *s, uint64_t seed, const jsim_run_opts *o,
                    jsim_result *res);
 
-/* Print `seed N: PASS|FAIL ... fingerprint 0x...` */
+/* Print `seed N: PASS|FAIL ... fingerprint 0x...` (and `stopped at the
+ * limit` when it was). */
 void jsim_print_result(FILE *f, const jsim_result *r);
 
 /* ---- Shards ------------------------------------------------------------------ */
@@ -158,6 +233,7 @@ typedef struct jsim_report {
   const char *argv0;    /* for replay commands */
   const char *pcap_dir;
   char **pcaps;         /* per result: the pcap written, or NULL */
+  int det_checked;      /* --check-determinism: each seed ran twice */
 } jsim_report;
 
 void jsim_replay_cmd(const jsim_report *rp, uint64_t seed, char *buf,
@@ -169,11 +245,58 @@ void jsim_print_summary(FILE *f, const jsim_report *rp);
 /* Write JSON Lines / JUnit atomically (temp name, then rename). 0 or -1. */
 int jsim_write_json(const char *path, const jsim_report *rp);
 int jsim_write_junit(const char *path, const jsim_report *rp);
+/* `jnet-sim shrink` (jsim_shrink.c) */
+int jsim_shrink_main(int argc, char **argv, const jnet_program *progs,
+                     size_t nprogs);
 /* `jnet-sim merge` */
 int jsim_merge_main(int argc, char **argv);
 /* `jnet-sim sweep` */
 int jsim_sweep_main(int argc, char **argv, const jnet_program *progs,
                     size_t nprogs);
+
+/* ---- Histories (jsim_lincheck.c) ----------------------------------------------- */
+
+struct jnet_lin_result;
+struct jnet_history;
+/* The base name of the history files beside a pcap (X.pcap ->
+ * X.history; then .jsonl and .html). */
+void jsim_history_base(const char *pcap_path, char *buf, size_t len);
+/* `jnet-sim lincheck` */
+int jsim_lincheck_main(int argc, char **argv);
+/* A violation in one line: the key and the operations of its smallest
+ * failing sub-history. */
+void jsim_lin_summary(const struct jnet_lin_result *r, char *buf, size_t len);
+/* Write BASE<jsonl_suffix> (the history) and BASE.html (its timeline). */
+int jsim_write_history_files(const struct jnet_history *h,
+                             const struct jnet_lin_result *r,
+                             const char *base, const char *title,
+                             const char *jsonl_suffix);
+
+/* Where a run with no pcap writes the history files of a linearizability
+ * violation (created if needed; named as the sweep names pcaps), or NULL:
+ * nowhere. The sweep sets it to its --pcap-dir. */
+extern const char *jsim_history_dir;
+/* Where a run writes its whole history, violation or not (`run
+ * --history F`), or NULL. */
+extern const char *jsim_history_out;
+/* ---- Determinism check (jsim_determinism.c) ------------------------------ */
+
+/* A partner: this very runner exec'd afresh (its own address-space layout,
+ * process id and clock) serving seeds of one scenario over a pipe. */
+typedef struct jsim_partner {
+  int pid, to, from; /* pid 0: not started */
+} jsim_partner;
+
+/* Run seed twice — with o here and in the partner (started on first use)
+ * — and compare. On equal fingerprints *res is the first run's result; on
+ * a mismatch it is JSIM_NONDET with the first trace line where the runs
+ * part (both versions, event number and virtual time). */
+void jsim_run_checked(const jsim_scn *s, uint64_t seed, const jsim_run_opts *o,
+                      jsim_partner *p, jsim_result *res);
+void jsim_partner_stop(jsim_partner *p);
+/* `jnet-sim __partner FILE TIMEOUT_S` (internal) */
+int jsim_partner_main(int argc, char **argv, const jnet_program *progs,
+                      size_t nprogs);
 
 /* The runner's own path (argv[0] of jnet_scenario_main), for replay
  * commands. */

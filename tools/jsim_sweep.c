@@ -2,13 +2,16 @@
  *
  * The seeds of a shard K/N of A..B are the positions p in 0..B-A with
  * p ≡ K-1 (mod N), computed, never listed. J workers (fork) take every
- * J-th seed of the shard; each seed runs in its own child (jsim_run_seed)
- * and its fixed-size result comes back over the worker's pipe. The parent
+ * J-th seed of the shard; a worker's runner process runs them one after
+ * another, each in a fresh simulation, until one fails (then a fresh runner
+ * takes over: see "Workers and runners"), and each fixed-size result comes
+ * back over the worker's pipe. The parent
  * shows progress, then re-runs each failing seed with a capture to write
  * its pcap, prints the summary and writes --json / --junit.
  */
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -65,9 +68,9 @@ static void sweep_usage(FILE *f) {
   fprintf(f,
           "usage: jnet-sim sweep FILE [--seeds A..B] [-j N] [--shard K/N]\n"
           "         [--pcap-dir DIR] [--json F] [--junit F] [--max-wall DUR]\n"
-          "         [--seed-timeout DUR] [--no-progress]\n"
+          "         [--seed-timeout DUR] [--no-progress] [--check-determinism]\n"
           "Run every seed of A..B (default: the file's `seed` line), each in\n"
-          "its own process, over N workers (default: the number of CPUs).\n"
+          "a fresh simulation, over N workers (default: the number of CPUs).\n"
           "  --shard K/N      only the seeds at positions K-1, K-1+N, ... of\n"
           "                   A..B (1 <= K <= N); `merge` joins the shards\n"
           "  --pcap-dir DIR   where failing seeds' captures go\n"
@@ -76,6 +79,9 @@ static void sweep_usage(FILE *f) {
           "  --junit F        JUnit XML: one testcase per seed\n"
           "  --max-wall DUR   start no new seed after DUR (30s, 5m)\n"
           "  --seed-timeout DUR  wall-clock limit per seed (default 300s)\n"
+          "  --check-determinism  run each seed twice, the second time in a\n"
+          "                   fresh process; differing runs are reported as\n"
+          "                   nondeterministic with the event where they part\n"
           "Exit: 0 all passed, 1 a seed failed, 2 bad usage or scenario.\n");
 }
 
@@ -104,26 +110,169 @@ static void progress(int tty, uint64_t done, uint64_t planned,
   fflush(stderr);
 }
 
+/* ---- Workers and runners ----------------------------------------------------
+ *
+ * A worker owns every J-th seed of the shard. It does not fork per seed: it
+ * forks a runner, which runs the worker's seeds inline one after another
+ * (a fresh simulation each) and writes each result down a pipe, until a
+ * seed does not pass or the heap has grown by RUNNER_LEAK_BYTES since the
+ * runner began; then it exits and the worker forks a fresh one for the
+ * seeds that follow. A runner that dies mid-seed (a crash) has that seed
+ * run again alone, in its own child (jsim_run_seed), for the report's
+ * message; one that says nothing for --seed-timeout is killed and the seed
+ * reported hung, as jsim_run_seed does. */
+
+#define RUNNER_LEAK_BYTES (16u << 20)
+
+static size_t heap_in_use(void) {
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || __GLIBC_MINOR__ >= 33)
+  return mallinfo2().uordblks;
+#else
+  return 0;
+#endif
+}
+
+static int write_result(int fd, const jsim_result *r) {
+  const char *p = (const char *)r;
+  size_t left = sizeof *r;
+  while (left > 0) {
+    ssize_t m = write(fd, p, left);
+    if (m < 0 && errno == EINTR)
+      continue;
+    if (m <= 0)
+      return -1;
+    p += m;
+    left -= (size_t)m;
+  }
+  return 0;
+}
+
+/* In the runner: seeds first, first + j, ... inline; see above. */
+static void runner_main(const jsim_scn *s, uint64_t lo, uint64_t k,
+                        uint64_t n, uint64_t planned, uint64_t first,
+                        uint64_t j, double deadline, const jsim_run_opts *o,
+                        int fd) {
+  jsim_run_opts in = *o;
+  in.fork = 0;
+  size_t heap0 = heap_in_use();
+  signal(SIGPIPE, SIG_DFL);
+  for (uint64_t i = first; i < planned; i += j) {
+    if (deadline > 0 && wall_now() >= deadline)
+      break;
+    jsim_result r;
+    jsim_run_seed(s, jsim_shard_seed(lo, k, n, i), &in, &r);
+    if (write_result(fd, &r) < 0)
+      _exit(3);
+    if (r.status != JSIM_PASS || heap_in_use() > heap0 + RUNNER_LEAK_BYTES)
+      break;
+  }
+  _exit(0);
+}
+
+/* Read one result from a runner, waiting at most limit_s. 1 got it, 0 the
+ * runner closed the pipe first, -1 the time ran out. */
+static int read_result(int fd, jsim_result *r, double limit_s) {
+  size_t have = 0;
+  double t0 = wall_now();
+  while (have < sizeof *r) {
+    double left_s = limit_s - (wall_now() - t0);
+    if (left_s <= 0)
+      return -1;
+    struct pollfd pfd = {fd, POLLIN, 0};
+    int pr = poll(&pfd, 1, (int)(left_s * 1000) + 1);
+    if (pr <= 0)
+      continue; /* EINTR, or poll's own rounding: the loop re-checks */
+    ssize_t m = read(fd, (char *)r + have, sizeof *r - have);
+    if (m < 0 && errno == EINTR)
+      continue;
+    if (m <= 0)
+      return 0;
+    have += (size_t)m;
+  }
+  return 1;
+}
+
 static void worker_main(const jsim_scn *s, uint64_t lo, uint64_t k,
                         uint64_t n, uint64_t planned, uint64_t w, uint64_t j,
                         double deadline, const jsim_run_opts *o, int fd) {
+  double limit = o->seed_timeout_s > 0 ? o->seed_timeout_s : 300;
+  uint64_t i = w;
+  while (i < planned && !(deadline > 0 && wall_now() >= deadline)) {
+    int fds[2];
+    pid_t pid = -1;
+    if (pipe(fds) == 0) {
+      fflush(NULL);
+      pid = fork();
+      if (pid == 0) {
+        close(fds[0]);
+        close(fd);
+        runner_main(s, lo, k, n, planned, i, j, deadline, o, fds[1]);
+      }
+      close(fds[1]);
+      if (pid < 0)
+        close(fds[0]);
+    }
+    jsim_result r;
+    int got = 0, rr = 0;
+    double t0 = wall_now();
+    while (pid > 0 && i < planned && (rr = read_result(fds[0], &r, limit)) == 1) {
+      if (write_result(fd, &r) < 0)
+        _exit(3);
+      i += j;
+      got++;
+      t0 = wall_now();
+    }
+    if (pid > 0) {
+      close(fds[0]);
+      if (rr < 0)
+        kill(pid, SIGKILL);
+      int st = 0;
+      while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        ;
+      if (rr < 0) { /* hung in seed i */
+        memset(&r, 0, sizeof r);
+        r.seed = jsim_shard_seed(lo, k, n, i);
+        r.status = JSIM_TIMEOUT;
+        r.wall_s = wall_now() - t0;
+        snprintf(r.msg, sizeof r.msg,
+                 "hung: no result after %.1fs of wall-clock time (a program "
+                 "spinning without yielding?)",
+                 limit);
+      } else if (i >= planned || (got > 0 && WIFEXITED(st) &&
+                                  WEXITSTATUS(st) == 0)) {
+        continue; /* done, or stopped after a failure: a fresh runner */
+      } else if (deadline > 0 && wall_now() >= deadline && WIFEXITED(st) &&
+                 WEXITSTATUS(st) == 0) {
+        break;
+      } else { /* died in seed i, or could not start: seed i alone */
+        jsim_run_seed(s, jsim_shard_seed(lo, k, n, i), o, &r);
+      }
+    } else {
+      jsim_run_seed(s, jsim_shard_seed(lo, k, n, i), o, &r);
+    }
+    if (write_result(fd, &r) < 0)
+      _exit(3);
+    i += j;
+  }
+  _exit(0);
+}
+
+/* --check-determinism: each seed runs twice (here and in a fresh partner
+ * process, jsim_determinism.c), one seed at a time. */
+static void checked_worker_main(const jsim_scn *s, uint64_t lo, uint64_t k,
+                                uint64_t n, uint64_t planned, uint64_t w,
+                                uint64_t j, double deadline,
+                                const jsim_run_opts *o, int fd) {
+  jsim_partner partner = {0, -1, -1};
   for (uint64_t i = w; i < planned; i += j) {
     if (deadline > 0 && wall_now() >= deadline)
       break;
     jsim_result r;
-    jsim_run_seed(s, jsim_shard_seed(lo, k, n, i), o, &r);
-    const char *p = (const char *)&r;
-    size_t left = sizeof r;
-    while (left > 0) {
-      ssize_t m = write(fd, p, left);
-      if (m < 0 && errno == EINTR)
-        continue;
-      if (m <= 0)
-        _exit(3);
-      p += m;
-      left -= (size_t)m;
-    }
+    jsim_run_checked(s, jsim_shard_seed(lo, k, n, i), o, &partner, &r);
+    if (write_result(fd, &r) < 0)
+      _exit(3);
   }
+  jsim_partner_stop(&partner);
   _exit(0);
 }
 
@@ -139,13 +288,14 @@ int jsim_sweep_main(int argc, char **argv, const jnet_program *progs,
       {"max-wall", required_argument, NULL, 'w'},
       {"seed-timeout", required_argument, NULL, 't'},
       {"no-progress", no_argument, NULL, 'n'},
+      {"check-determinism", no_argument, NULL, 'D'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
   const char *seeds = NULL, *pcap_dir = "jnet-sim-pcaps", *json = NULL,
              *junit = NULL;
   uint64_t k = 1, n = 1, max_wall_ns = 0, seed_timeout_ns = 300 * JNET_SIM_S;
   long jobs = sysconf(_SC_NPROCESSORS_ONLN);
-  int show_progress = 1, c;
+  int show_progress = 1, check = 0, c;
   const char *argv0 = jsim_argv0;
   optind = 1;
   while ((c = getopt_long(argc, argv, "j:h", longopts, NULL)) != -1) {
@@ -184,6 +334,7 @@ int jsim_sweep_main(int argc, char **argv, const jnet_program *progs,
       }
       break;
     case 'n': show_progress = 0; break;
+    case 'D': check = 1; break;
     case 'h': sweep_usage(stdout); return 0;
     default: sweep_usage(stderr); return 2;
     }
@@ -218,6 +369,7 @@ int jsim_sweep_main(int argc, char **argv, const jnet_program *progs,
   uint64_t planned = jsim_shard_count(lo, hi, k, n);
   uint64_t nworkers = (uint64_t)jobs < planned ? (uint64_t)jobs : planned;
   jsim_run_opts o = {NULL, NULL, (double)seed_timeout_ns * 1e-9, 1};
+  jsim_history_dir = pcap_dir; /* every violation's history, not only 20 */
   double t0 = wall_now();
   double deadline = max_wall_ns ? t0 + (double)max_wall_ns * 1e-9 : 0;
   size_t cap = 256, nres = 0;
@@ -243,7 +395,11 @@ int jsim_sweep_main(int argc, char **argv, const jnet_program *progs,
       close(fds[0]);
       for (uint64_t x = 0; x < w; x++)
         close(ws[x].fd);
-      worker_main(s, lo, k, n, planned, w, nworkers, deadline, &o, fds[1]);
+      if (check)
+        checked_worker_main(s, lo, k, n, planned, w, nworkers, deadline, &o,
+                            fds[1]);
+      else
+        worker_main(s, lo, k, n, planned, w, nworkers, deadline, &o, fds[1]);
     }
     close(fds[1]);
     ws[w].pid = pid;
@@ -323,7 +479,7 @@ int jsim_sweep_main(int argc, char **argv, const jnet_program *progs,
   qsort(res, nres, sizeof *res, cmp_res);
 
   jsim_report rp = {path, lo, hi, k, n, planned, nres, res, wall, argv0,
-                    pcap_dir, NULL};
+                    pcap_dir, NULL, check};
   rp.pcaps = jnet__calloc(nres + 1, sizeof *rp.pcaps);
   int pcaps_written = 0;
   if (failed > 0 && rp.pcaps != NULL) {
@@ -339,7 +495,8 @@ int jsim_sweep_main(int argc, char **argv, const jnet_program *progs,
       po.pcap_path = name;
       jsim_result again;
       jsim_run_seed(s, res[i].seed, &po, &again);
-      if (again.fingerprint != res[i].fingerprint)
+      if (again.fingerprint != res[i].fingerprint &&
+          res[i].status != JSIM_NONDET)
         fprintf(stderr,
                 "jnet-sim sweep: seed %llu did not replay the same "
                 "(fingerprint 0x%016llx then 0x%016llx)\n",

@@ -55,6 +55,10 @@ static int try_op(jnet__sock *s, jnet_req *req) {
     r = jnet__sock_read(s, req->buf, req->len);
     break;
   case OP_RECV_FROM: {
+    if (jnet__dgram_would_block(s)) { /* most first tries find nothing */
+      r = JNET_EAGAIN;
+      break;
+    }
     socklen_t sl = 0; /* the sender goes straight into the request */
     memset(&req->addr, 0, sizeof req->addr);
     r = jnet__sock_recvfrom(s, req->buf, req->len, &req->addr.u.ss, &sl);
@@ -339,6 +343,10 @@ static void bk_close(const jnet_backend *b, jnet_bsock *s) {
 static void bk_free(void *p) { jnet__free(p); }
 
 /* Compares pointers only: `node` may be garbage or another sim's host. */
+static void bk_resumed(const jnet_backend *b, uint64_t n) {
+  SIM(b)->resumptions += n;
+}
+
 static int bk_node_check(const jnet_backend *b, jnet_node *node) {
   jnet_sim *sim = SIM(b);
   for (uint32_t i = 0; i < sim->nhosts; i++)
@@ -385,6 +393,7 @@ const jnet_backend *jnet_sim_backend(jnet_sim *sim) {
   b->peername = bk_peername;
   b->close = bk_close;
   b->node_check = bk_node_check; /* version 2 */
+  b->resumed = bk_resumed;       /* version 3 */
   sim->backend = bk;
   sim->backend_free = bk_free;
   return b;

@@ -19,6 +19,9 @@
  *    (JNET_ENOTSUP) -> busy (JNET_EBUSY: one reader, one writer, one
  *    acceptor per stream).
  *  - Calls that may wait return JNET_ENOTFIBER outside a fiber.
+ *  - Every call that suspends is also bounded by the fiber's deadline
+ *    (jnet_deadline: JNET_ETIMEDOUT) and ended by jnet_cancel (its code);
+ *    the stream stays as after a timeout.
  *  - Reads append to a jnet_buf; the library never keeps a pointer into a
  *    caller's memory after a call returns.
  */
@@ -143,14 +146,39 @@ typedef void (*jnet_handler)(jnet_stream conn, void *arg);
 /* A fiber's body. */
 typedef void (*jnet_fiber_fn)(void *arg);
 
+/* A fiber handle: a value with a generation, like a stream handle. It stays
+ * safe to use after the fiber returned (join and cancel then return 0).
+ * JNET_NOFIBER is its zero. */
+typedef struct jnet_fiber {
+  uint64_t h;
+} jnet_fiber;
+
+#define JNET_NOFIBER ((jnet_fiber){0})
+
+/* A channel of fixed-size items (jnet_chan_new). */
+typedef struct jnet_chan jnet_chan;
+
+/* jnet_select() case operations. */
+enum { JNET_TAKE = 1, JNET_GIVE = 2 };
+
+/* One case of jnet_select(): take an item from `chan` into `item`, or give
+ * the item at `item`. A NULL `chan` is skipped (Go's nil channel). `result`
+ * is set for the case done, as give/take would return it. */
+typedef struct jnet_case {
+  jnet_chan *chan;
+  int op;     /* JNET_TAKE or JNET_GIVE */
+  void *item; /* take: destination; give: source (item_size bytes) */
+  int result; /* take: 1 item, 0 closed and drained; give: 0 or EPIPE */
+} jnet_case;
+
 /* ---- Errors -------------------------------------------------------------- */
 
-/* The message for a JNET_E* code ("connection refused"); "unknown error"
- * for a code jnet does not define. Never NULL. */
+/* The message for a JNET_E* code ("connection refused"); "success" for 0;
+ * "unknown error" for a code jnet does not define. Never NULL. */
 JNET_EXTERN const char *jnet_strerror(int err);
 
-/* The code's name without the prefix ("ECONNREFUSED"); "EUNKNOWN" for a
- * code jnet does not define. Never NULL. */
+/* The code's name without the prefix ("ECONNREFUSED"); "OK" for 0;
+ * "EUNKNOWN" for a code jnet does not define. Never NULL. */
 JNET_EXTERN const char *jnet_err_name(int err);
 
 /* ---- Memory -------------------------------------------------------------- */
@@ -161,6 +189,14 @@ JNET_EXTERN const char *jnet_err_name(int err);
 JNET_EXTERN int jnet_replace_allocator(void *(*malloc_fn)(size_t),
                                        void *(*realloc_fn)(void *, size_t),
                                        void (*free_fn)(void *));
+
+/* Allocate, grow and free through the allocator jnet uses (the one
+ * jnet_replace_allocator installs), for code that wants its memory counted
+ * and failed with the library's. jnet_malloc(0) returns a unique pointer
+ * (or NULL when out of memory); jnet_free(NULL) does nothing. */
+JNET_EXTERN void *jnet_malloc(size_t n);
+JNET_EXTERN void *jnet_realloc(void *p, size_t n);
+JNET_EXTERN void jnet_free(void *p);
 
 JNET_EXTERN void jnet_buf_init(jnet_buf *b);  /* empty, no allocation */
 JNET_EXTERN void jnet_buf_reset(jnet_buf *b); /* len = 0, keeps the memory */
@@ -224,12 +260,22 @@ JNET_EXTERN int jnet_run_until(jnet_loop *l, double deadline);
  * do, 0 when the loop is idle, or a negative code. */
 JNET_EXTERN int jnet_run_once(jnet_loop *l);
 
-/* Suspend the calling fiber for `seconds` (<= 0: yield one turn).
- * 0, JNET_ENOTFIBER, JNET_EINVAL (NaN), or JNET_ECANCELED when the
- * fiber's node crashed. */
+/* How many fibers of the loop have not finished (running, runnable or
+ * waiting); 0 for NULL. After jnet_run, a count above 0 means fibers are
+ * left waiting on something that can never complete. */
+JNET_EXTERN size_t jnet_loop_fibers(const jnet_loop *l);
+
+/* Suspend the calling fiber for `seconds` (<= 0: yield one turn and never
+ * deliver a jnet_cancel). A positive wait shorter than the clock's tick
+ * (1 ns on both backends) waits one tick: the clock always moves.
+ * 0, JNET_ENOTFIBER, JNET_EINVAL (NaN), JNET_ECANCELED when the fiber's
+ * node crashed, JNET_ETIMEDOUT when the fiber's deadline (jnet_deadline)
+ * cut it short, or the code of a jnet_cancel delivered while it slept. */
 JNET_EXTERN int jnet_sleep(double seconds);
 
-/* Let the other runnable fibers run once. 0, or JNET_ENOTFIBER. */
+/* Let the other runnable fibers run once. 0, JNET_ENOTFIBER, or
+ * JNET_ECANCELED when the fiber's node crashed. Never delivers a
+ * jnet_cancel. */
 JNET_EXTERN int jnet_yield(void);
 
 /* The loop's clock in seconds: monotonic time on uv, virtual time on sim
@@ -245,15 +291,140 @@ JNET_EXTERN uint64_t jnet_random(void);
 /* The node of the calling fiber, or NULL outside a fiber. */
 JNET_EXTERN jnet_node *jnet_self_node(void);
 
+/* ---- Fibers that work together ----------------------------------------------
+ *
+ * Janet's ev/ for C: handles to join and cancel fibers, a deadline per
+ * fiber, channels and select. Everything runs on the loop's clock (virtual
+ * time on sim, where the same seed gives the same order of wake-ups).
+ *
+ * "Blocking" means a call that suspends. A call that can complete at once
+ * (an item is ready, the fiber joined has returned) returns its result even
+ * when a cancel is pending or the deadline has passed. Fibers released in
+ * one turn resume in the order they were served. Outside a fiber,
+ * join/give/take/select work when they can complete at once or their
+ * timeout is <= 0 (then JNET_ETIMEDOUT when nothing is ready); a call that
+ * would have to suspend returns JNET_ENOTFIBER. */
+
+/* jnet_go / jnet_go_on with a handle: spawn fn(arg) (queued FIFO, runs on
+ * a later turn) on the caller's node, outside a fiber on the loop's default
+ * node (jnet_spawn), or on `node` (jnet_spawn_on). Inside a fiber `l` may be
+ * NULL: the caller's loop. `out` may be NULL; on error it is JNET_NOFIBER.
+ * The new fiber has no deadline and no pending cancel.
+ * 0, or JNET_EINVAL (NULL loop outside a fiber, NULL fn or node, a node not
+ * the loop's backend's), JNET_ENOMEM, JNET_ECANCELED (the node is down, or
+ * the calling fiber's own node crashed). */
+JNET_EXTERN int jnet_spawn(jnet_loop *l, jnet_fiber_fn fn, void *arg,
+                           jnet_fiber *out);
+JNET_EXTERN int jnet_spawn_on(jnet_loop *l, jnet_node *node, jnet_fiber_fn fn,
+                              void *arg, jnet_fiber *out);
+
+/* The calling fiber's handle (also for fibers started with jnet_go);
+ * JNET_NOFIBER outside a fiber. */
+JNET_EXTERN jnet_fiber jnet_self(void);
+
+/* Wait until fiber f has returned, at most `timeout` seconds. Any number of
+ * fibers may join one, from any simulated host. A fiber on a crashed host
+ * runs until it returns (its blocking calls give JNET_ECANCELED); its
+ * joiners then get 0. Returns 0 once f has returned (at once if it already
+ * had). Errors: JNET_EINVAL (JNET_NOFIBER, a handle this loop never
+ * issued, another loop's), JNET_EDEADLK (f is the caller),
+ * JNET_ETIMEDOUT (timeout or the caller's deadline), JNET_ECANCELED (the
+ * caller's node crashed) or the code of a jnet_cancel of the caller,
+ * JNET_ENOTFIBER (would wait outside a fiber), JNET_ENOMEM. */
+JNET_EXTERN int jnet_join(jnet_fiber f, double timeout);
+
+/* ev/cancel: make fiber f's blocking call return `err` (a negative JNET_E*,
+ * usually JNET_ECANCELED). If f is suspended, the call it is in returns err
+ * at once (a stream it waited on stays as after a timeout); otherwise its
+ * next call that suspends gets it (jnet_sleep(<= 0) and jnet_yield never
+ * do). Delivered once. If what f waited on completed before f resumed, the
+ * result wins and the cancel stays pending. A second cancel before the
+ * first is delivered changes nothing. jnet_cancel(jnet_self(), e) is
+ * allowed. Works anywhere. Returns 0 (also when f has already returned).
+ * Errors: JNET_EINVAL (err >= 0, JNET_NOFIBER, a handle never issued or
+ * another loop's). */
+JNET_EXTERN int jnet_cancel(jnet_fiber f, int err);
+
+/* ev/with-deadline: bound every blocking call of the calling fiber (read,
+ * write, accept, connect, the resolver, sleep, join, give, take, select):
+ * each waits at most until `at` (absolute seconds on the jnet_now() clock)
+ * and then returns JNET_ETIMEDOUT, whatever its own timeout. A call that
+ * would suspend after `at` returns JNET_ETIMEDOUT at once. JNET_FOREVER
+ * clears it. Returns the previous deadline (JNET_FOREVER when none was
+ * set; any other value reads back exactly) so a scope can restore it:
+ *   double saved = jnet_deadline(jnet_now() + 2.0);
+ *   ... connect, write, read ...
+ *   jnet_deadline(saved);
+ * NaN changes nothing and returns NaN; outside a fiber it changes nothing
+ * and returns NaN. A new fiber starts with none. */
+JNET_EXTERN double jnet_deadline(double at);
+
+/* Make a channel of items of `item_size` bytes, buffering up to `capacity`
+ * of them (0: a rendezvous: a give waits for a taker, as Go's unbuffered
+ * channel). Items are copied in and out. The channel belongs to the node of
+ * the calling fiber (outside a fiber, the default node of the loop most
+ * recently created on this thread): a fiber of another simulated host gets
+ * JNET_EINVAL from give, take, select and close.
+ * 0, or JNET_EINVAL (NULL out, item_size 0), JNET_ENOMEM (out of memory,
+ * or a capacity no memory can hold; nothing is leaked). *out is NULL on
+ * error. */
+JNET_EXTERN int jnet_chan_new(jnet_chan **out, size_t item_size,
+                              size_t capacity);
+
+/* ev/give: copy the item at `item` into the channel, waiting at most
+ * `timeout` seconds for room (or, on a rendezvous, for a taker). Waiting
+ * givers are served FIFO. Returns 0. Errors: JNET_EINVAL (NULL c or item,
+ * a fiber of another host), JNET_EPIPE (closed, also when closed while
+ * waiting), JNET_ETIMEDOUT (timeout <= 0 and no room, the timeout, or the
+ * fiber's deadline), JNET_ECANCELED (node crashed) or a jnet_cancel's
+ * code, JNET_ENOTFIBER, JNET_ENOMEM. */
+JNET_EXTERN int jnet_chan_give(jnet_chan *c, const void *item, double timeout);
+
+/* ev/take: copy the oldest item into `item`, waiting at most `timeout`
+ * seconds for one. Waiting takers are served FIFO. Returns 1 with an item,
+ * 0 once the channel is closed and drained (`item` untouched), as read's
+ * end of stream. Errors as jnet_chan_give, without JNET_EPIPE. */
+JNET_EXTERN int jnet_chan_take(jnet_chan *c, void *item, double timeout);
+
+/* Close: every waiting taker returns 0, every waiting giver JNET_EPIPE;
+ * items already buffered can still be taken; later gives are JNET_EPIPE.
+ * This is how one fiber tells many to stop. A second close returns 0.
+ * Works anywhere. Errors: JNET_EINVAL (NULL, a fiber of another host). */
+JNET_EXTERN int jnet_chan_close(jnet_chan *c);
+
+/* Items in the buffer (Go's len), not counting blocked givers. 0 for
+ * NULL. */
+JNET_EXTERN size_t jnet_chan_count(const jnet_chan *c);
+
+/* Free the channel and its buffered items. NULL: 0. JNET_EBUSY (nothing
+ * freed) while a fiber waits on it. After jnet_loop_free nothing waits on
+ * it. */
+JNET_EXTERN int jnet_chan_free(jnet_chan *c);
+
+/* ev/select: wait for the first of several gives and takes, at most
+ * `timeout` seconds, and return the index of the case done, with its
+ * `result` set as give/take would return it (take 1 or 0, give 0 or
+ * JNET_EPIPE). Every case is checked before any is tried: one bad case is
+ * JNET_EINVAL even if another is ready. Ties go to the lowest index. Cases
+ * with a NULL chan are skipped; with none left (or n == 0) it waits for
+ * the timeout and returns JNET_ETIMEDOUT.
+ * Errors: JNET_EINVAL (NULL cases with n > 0, an op other than
+ * JNET_TAKE/JNET_GIVE, a NULL item, a channel of another host),
+ * JNET_ETIMEDOUT, JNET_ECANCELED (node crashed) or a jnet_cancel's code,
+ * JNET_ENOTFIBER, JNET_ENOMEM (more than 16 cases and no memory). */
+JNET_EXTERN int jnet_select(jnet_case *cases, size_t n, double timeout);
+
 /* ---- Addresses ------------------------------------------------------------ */
 
 /* net/address: look up host and port for socket `type` and store the first
  * result in *out. `host` is a name or a numeric address, or JNET_UNIX with
  * the path in `port`. `port` is decimal, a service name ("http"), or NULL
- * for port 0. May wait for the resolver.
- * Errors: JNET_EINVAL (NULL host or out, bad type, JNET_UNIX without a
- * path), JNET_ENAMETOOLONG (unix path), JNET_EAI_NONAME (unknown host),
- * JNET_EAI_SERVICE (bad port or service), JNET_ENOTFIBER. */
+ * for port 0. May wait for the resolver, bounded by the fiber's deadline
+ * (jnet_deadline). Errors: JNET_EINVAL (NULL host or out, bad type,
+ * JNET_UNIX without a path), JNET_ENAMETOOLONG (unix path),
+ * JNET_EAI_NONAME (unknown host), JNET_EAI_SERVICE (bad port or service),
+ * JNET_ETIMEDOUT (the deadline passed), JNET_ECANCELED or a jnet_cancel's
+ * code, JNET_ENOTFIBER. */
 JNET_EXTERN int jnet_address(const char *host, const char *port, int type,
                              jnet_addr *out);
 
@@ -292,8 +463,10 @@ JNET_EXTERN int jnet_accept(jnet_stream srv, double timeout, jnet_stream *out);
 /* net/accept-loop: accept connections until `srv` is closed, running
  * h(conn, arg) for each in a fiber of its own (concurrently); jnet closes
  * conn when h returns. Drains every pending connection on each wake-up.
- * Returns 0 once srv is closed. Errors: as jnet_accept before the loop
- * starts (JNET_EINVAL for a NULL handler). */
+ * Returns 0 once srv is closed (or a jnet_cancel with JNET_ECANCELED
+ * reached it). Errors: as jnet_accept before the loop starts (JNET_EINVAL
+ * for a NULL handler); JNET_ETIMEDOUT once the fiber's deadline passed;
+ * another code given to jnet_cancel. */
 JNET_EXTERN int jnet_accept_loop(jnet_stream srv, jnet_handler h, void *arg);
 
 /* net/server: jnet_listen, then (if h is not NULL) jnet_accept_loop in a
@@ -306,8 +479,11 @@ JNET_EXTERN int jnet_server(const char *host, const char *port, jnet_handler h,
  * pick the local address; bindport without bindhost is ignored. A datagram
  * connect fixes the peer: write/read then send/receive datagrams, and
  * datagrams from other senders are dropped. Uses the first address whose
- * socket opens (no fallback). Errors: those of jnet_address,
- * JNET_ECONNREFUSED, JNET_ETIMEDOUT, JNET_ENETUNREACH, JNET_EHOSTUNREACH,
+ * socket opens (no fallback). It has no timeout of its own: the fiber's
+ * deadline (jnet_deadline) bounds the lookup and the handshake together;
+ * a jnet_cancel ends it too (its code is returned, the socket closed).
+ * Errors: those of jnet_address, JNET_ECONNREFUSED, JNET_ETIMEDOUT (the
+ * network's, or the deadline), JNET_ENETUNREACH, JNET_EHOSTUNREACH,
  * JNET_ENOENT (unix path missing), JNET_EINVAL (bindhost on unix),
  * JNET_EADDRINUSE / JNET_EADDRNOTAVAIL (bind), JNET_ENOTFIBER. */
 JNET_EXTERN int jnet_connect(const char *host, const char *port, int type,

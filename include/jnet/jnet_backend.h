@@ -33,7 +33,7 @@
 extern "C" {
 #endif
 
-#define JNET_BACKEND_VERSION 2
+#define JNET_BACKEND_VERSION 3
 
 /* "No deadline" for poll(). */
 #define JNET_NO_DEADLINE UINT64_MAX
@@ -152,6 +152,13 @@ struct jnet_backend {
    * dereference a pointer it does not know (a host never added, a host of
    * another simulation). The API asks once per node, before first use. */
   int (*node_check)(const jnet_backend *b, jnet_node *node);
+
+  /* version 3 ------------------------------------------------------------ */
+
+  /* The loop resumed `n` fibers in its last turn (may be NULL). The sim
+   * counts them toward its event limit, so a run whose fibers spin on
+   * jnet_yield() without any event ends at the limit instead of hanging. */
+  void (*resumed)(const jnet_backend *b, uint64_t n);
 };
 
 #ifdef __cplusplus

@@ -24,6 +24,7 @@
   XX(EACCES, -EACCES, "permission denied")                                     \
   XX(EFAULT, -EFAULT, "bad address in system call argument")                   \
   XX(EBUSY, -EBUSY, "resource busy or locked")                                 \
+  XX(EDEADLK, -EDEADLK, "resource deadlock avoided")                          \
   XX(EEXIST, -EEXIST, "file already exists")                                   \
   XX(ENOTDIR, -ENOTDIR, "not a directory")                                     \
   XX(EINVAL, -EINVAL, "invalid argument")                                      \

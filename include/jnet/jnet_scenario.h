@@ -63,6 +63,13 @@ JNET_EXTERN void jnet_prog_check(jnet_prog_ctx *ctx, const char *check, int ok,
  * each time; NULL on a size mismatch or when out of memory. */
 JNET_EXTERN void *jnet_prog_disk(jnet_prog_ctx *ctx, size_t size);
 
+/* The run's history (jnet_history.h): every program of a run records its
+ * clients' operations into this one history, each under process ids of its
+ * own (jnet_history_process), and `expect linearizable` checks it. NULL
+ * only when out of memory. */
+struct jnet_history;
+JNET_EXTERN struct jnet_history *jnet_prog_history(jnet_prog_ctx *ctx);
+
 /* The runner: `jnet-sim run|sweep|merge|programs|check ...` over the given
  * programs (plus none built in). Returns the process exit status: 0 all
  * expectations held, 1 an expectation failed, 2 a usage or scenario error. */

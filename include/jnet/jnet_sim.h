@@ -69,6 +69,32 @@ JNET_EXTERN const char *jnet_sim_host_name(const jnet_node *host);
 JNET_EXTERN int jnet_sim_dns_add(jnet_sim *sim, const char *name,
                                  const char *addr);
 
+/* ---- TCP per host ------------------------------------------------------ */
+
+/* How a host's TCP behaves (its new connections take these). Defaults are
+ * Linux's: CUBIC, 128 KiB receive buffer, 16 KiB send buffer growing with
+ * the congestion window up to 4 MiB, keepalive after 7200 s idle, then a
+ * probe every 75 s, 9 unanswered probes end the connection. */
+typedef struct jnet_sim_tcp_params {
+  const char *cc;              /* "cubic" or "newreno" (static strings) */
+  uint32_t rcvbuf_bytes;       /* 4096 .. 64 MiB; > 64 KiB uses window scaling */
+  uint32_t sndbuf_bytes;       /* 4096 .. 64 MiB */
+  uint32_t sndbuf_max_bytes;   /* sndbuf_bytes .. 64 MiB */
+  uint64_t keepalive_idle_ns;  /* > 0 */
+  uint64_t keepalive_intvl_ns; /* > 0 */
+  uint32_t keepalive_probes;   /* 1 .. 255 */
+} jnet_sim_tcp_params;
+
+/* Fill *p with the defaults above. */
+JNET_EXTERN void jnet_sim_tcp_params_default(jnet_sim_tcp_params *p);
+
+/* Set a host's TCP parameters (connections made later use them).
+ * JNET_EINVAL (NULL, an unknown cc name, a field out of range): nothing
+ * changed. */
+JNET_EXTERN int jnet_sim_host_tcp(jnet_node *host, const jnet_sim_tcp_params *p);
+/* Read them. JNET_EINVAL on NULL. */
+JNET_EXTERN int jnet_sim_host_tcp_get(const jnet_node *host, jnet_sim_tcp_params *out);
+
 /* ---- Links ---------------------------------------------------------------- */
 
 enum {
@@ -147,7 +173,9 @@ JNET_EXTERN int jnet_sim_at(jnet_sim *sim, uint64_t t_ns,
 JNET_EXTERN uint64_t jnet_sim_now_ns(const jnet_sim *sim);
 
 /* Stop the run (poll reports an error, JNET_ETIMEDOUT) once the clock
- * passes max_time_ns or max_events events ran (0: no limit). */
+ * passes max_time_ns or max_events events ran (0: no limit). Each fiber
+ * resumption the loop reports counts as an event, so fibers that spin on
+ * jnet_yield()/jnet_sleep(0) without any network event still reach it. */
 JNET_EXTERN int jnet_sim_set_limits(jnet_sim *sim, uint64_t max_time_ns,
                                     uint64_t max_events);
 
@@ -158,6 +186,7 @@ typedef struct jnet_sim_stats {
   uint64_t packets_delivered;
   uint64_t bytes_sent;      /* IP bytes */
   uint64_t retransmits;     /* TCP segments sent again */
+  uint64_t queue_drops;     /* of packets_dropped: a full bottleneck queue */
 } jnet_sim_stats;
 JNET_EXTERN void jnet_sim_get_stats(const jnet_sim *sim, jnet_sim_stats *out);
 

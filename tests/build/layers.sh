@@ -35,12 +35,14 @@ forbid backends/uv '<jnet/jnet_sim\.h>|"model\.h"|<pcap' \
   "the uv backend knows nothing of the simulator"
 forbid sim '<jnet/jnet\.h>|<jnet/jnet_backend\.h>|<jnet/jnet_scenario\.h>|<uv\.h>|"fiber\.h"|"internal\.h"' \
   "sim/ (the model) knows no API, backend vtable or libuv"
+forbid history '<uv\.h>|<pcap|<jnet/jnet_sim\.h>|<jnet/jnet_scenario\.h>|<jnet/jnet_backend\.h>|"model\.h"|"fiber\.h"' \
+  "history/ sits on <jnet/jnet.h> alone: no libuv, simulator, runner or backend"
 forbid common "<jnet/|$q" \
   "common/ is shared vocabulary and includes nothing of jnet's"
 forbid include/jnet "$q" \
   "a public header includes only <jnet/...> and system headers"
-forbid examples '"(jnet_alloc|internal|fiber|model|uv_internal|jsim_scn|capture)\.h"' \
-  "examples/ use the installed public headers only"
+forbid "examples scenarios" '"(jnet_alloc|internal|fiber|model|uv_internal|jsim_scn|capture)\.h"' \
+  "examples/ and scenarios/ use the installed public headers only"
 
 [ $status = 0 ] && echo "layers: every layer includes only what it may"
 exit $status

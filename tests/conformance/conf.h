@@ -105,6 +105,13 @@ int conf_pair(conf *t, const char *host, const char *path);
  * t->s. */
 int conf_udp(conf *t, const char *host, jnet_stream *out);
 
+/* A host and port where a TCP connect is never answered: on sim a second
+ * host ("silent", 192.0.2.9) partitioned from the local one; on uv a
+ * loopback listener made with listen(fd, 0) whose accept queue one
+ * connection fills, so the kernel drops the next SYN. Call it outside
+ * fibers, after conf_open. 0 or a negative code. */
+int conf_silent_peer(conf *t, char *host, size_t n, char *port);
+
 /* Keep s for conf_close. */
 void conf_keep(conf *t, jnet_stream s);
 
@@ -136,5 +143,7 @@ void conf_add_addr(Suite *s);
 void conf_add_opts(Suite *s);
 void conf_add_args(Suite *s);
 void conf_add_more(Suite *s);
+void conf_add_fibers(Suite *s);
+void conf_add_chan(Suite *s);
 
 #endif /* CONF_H */

@@ -1,12 +1,16 @@
 /* fixture.c — the conformance fixture: picks the backend (uv, or sim with
  * CONF_SIM=1), runs a test's main fiber, checks recorded results on the
  * main stack, and closes everything after. Shared helpers for fibers. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "conf.h"
+#include "jnet_check.h"
 #if CONF_SIM
 #include <jnet/jnet_sim.h>
 #endif
@@ -17,6 +21,7 @@ static conf the_conf;
 static char made_paths[CONF_MAX_PATHS][128];
 static int n_made_paths;
 static int name_counter;
+static int silent_fds[2] = {-1, -1}; /* conf_silent_peer's (uv) */
 #if CONF_SIM
 const char *const conf_backend_name = "sim";
 static jnet_sim *the_sim;
@@ -46,6 +51,11 @@ static void free_leftovers(conf *t) {
   for (int i = 0; i < n_made_paths; i++)
     unlink(made_paths[i]);
   n_made_paths = 0;
+  for (int i = 0; i < 2; i++) {
+    if (silent_fds[i] >= 0)
+      close(silent_fds[i]);
+    silent_fds[i] = -1;
+  }
 }
 
 conf *conf_open(void) {
@@ -240,8 +250,47 @@ void conf_fill(char *p, size_t n, uint32_t seed) {
 }
 
 void conf_add(Suite *s, const char *name, const TTest *test) {
-  TCase *tc = tcase_create(name);
+  TCase *tc = jc_case(s, name);
   tcase_set_timeout(tc, 20);
   tcase_add_test(tc, test);
-  suite_add_tcase(s, tc);
 }
+
+#if CONF_SIM
+int conf_silent_peer(conf *t, char *host, size_t n, char *port) {
+  (void)t;
+  static const char *const addrs[] = {"192.0.2.9", NULL};
+  jnet_node *silent, *local = jnet_loop_node(t->loop);
+  int rc = jnet_sim_host(the_sim, "silent", addrs, &silent);
+  if (rc == 0)
+    rc = jnet_sim_partition(the_sim, local, silent, JNET_BOTH_WAYS);
+  snprintf(host, n, "192.0.2.9");
+  snprintf(port, 16, "80");
+  return rc;
+}
+#else
+int conf_silent_peer(conf *t, char *host, size_t n, char *port) {
+  (void)t;
+  struct sockaddr_in a;
+  socklen_t len = sizeof a;
+  memset(&a, 0, sizeof a);
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  int lfd = socket(AF_INET, SOCK_STREAM, 0);
+  if (lfd < 0)
+    return -1;
+  silent_fds[0] = lfd;
+  if (bind(lfd, (struct sockaddr *)&a, sizeof a) < 0 || listen(lfd, 0) < 0 ||
+      getsockname(lfd, (struct sockaddr *)&a, &len) < 0)
+    return -1;
+  /* one connection fills an accept queue of length 0 */
+  int cfd = socket(AF_INET, SOCK_STREAM, 0);
+  if (cfd < 0)
+    return -1;
+  silent_fds[1] = cfd;
+  if (connect(cfd, (struct sockaddr *)&a, sizeof a) < 0)
+    return -1;
+  snprintf(host, n, "127.0.0.1");
+  snprintf(port, 16, "%d", (int)ntohs(a.sin_port));
+  return 0;
+}
+#endif

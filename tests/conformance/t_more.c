@@ -201,6 +201,70 @@ START_TEST(datagram_limit_is_65507_bytes_on_ipv6_too) {
 }
 END_TEST
 
+/* Parity with Linux: an accepted unix stream's local name is the
+ * listener's path (the kernel copies the listener's address). */
+static void f_unix_accepted_name(void *arg) {
+  conf *t = arg;
+  jnet_addr a;
+  CONF_REC(t, 0, conf_pair(t, JNET_UNIX, t->path));
+  CONF_REC(t, 1, jnet_localname(t->acc, &a));
+  CONF_REC(t, 2, conf_addr_is(&a, t->path, -1));
+  CONF_REC(t, 3, jnet_localname(t->srv, &a));
+  CONF_REC(t, 4, conf_addr_is(&a, t->path, -1));
+  t->done = 1;
+}
+
+START_TEST(accepted_unix_stream_is_named_after_its_listener) {
+  conf *t = conf_open();
+  conf_unix_path(t, t->path, sizeof t->path);
+  conf_run(t, f_unix_accepted_name);
+  CONF_EQ(t, 0, 0);
+  CONF_EQ(t, 1, 0);
+  CONF_EQ(t, 2, 1);
+  CONF_EQ(t, 3, 0);
+  CONF_EQ(t, 4, 1);
+  conf_close(t);
+}
+END_TEST
+
+/* An IPv6 client reaches an IPv4 listener through ::ffff:a.b.c.d (Linux's
+ * dual stack); its peer name stays in the mapped form. */
+static void f_mapped_connect(void *arg) {
+  conf *t = arg;
+  jnet_addr a;
+  CONF_REC(t, 0, jnet_listen("127.0.0.1", "0", JNET_STREAM, &t->srv));
+  conf_keep(t, t->srv);
+  CONF_REC(t, 1, conf_port(t->srv, t->port));
+  CONF_REC(t, 2, jnet_connect("::ffff:127.0.0.1", t->port, JNET_STREAM, NULL,
+                              NULL, &t->cli));
+  conf_keep(t, t->cli);
+  CONF_REC(t, 3, jnet_accept(t->srv, CONF_T, &t->acc));
+  conf_keep(t, t->acc);
+  CONF_REC(t, 4, jnet_write(t->cli, "mapped", 6, CONF_T));
+  CONF_REC(t, 5, jnet_chunk(t->acc, 6, &t->buf[0], CONF_T));
+  CONF_REC(t, 6, conf_buf_is(&t->buf[0], "mapped"));
+  CONF_REC(t, 7, jnet_peername(t->cli, &a));
+  CONF_REC(t, 8, conf_addr_is(&a, "::ffff:127.0.0.1", atoi(t->port)));
+  CONF_REC(t, 9, jnet_peername(t->acc, &a));
+  CONF_REC(t, 10, a.u.sa.sa_family == AF_INET);
+  t->done = 1;
+}
+
+START_TEST(ipv6_client_connects_to_an_ipv4_mapped_address) {
+  conf *t = conf_open();
+  conf_run(t, f_mapped_connect);
+  for (int i = 0; i <= 4; i++)
+    CONF_EQ(t, i, 0);
+  CONF_EQ(t, 5, 6);
+  CONF_EQ(t, 6, 1);
+  CONF_EQ(t, 7, 0);
+  CONF_EQ(t, 8, 1);
+  CONF_EQ(t, 9, 0);
+  CONF_EQ(t, 10, 1);
+  conf_close(t);
+}
+END_TEST
+
 void conf_add_more(Suite *s) {
   CONF_CASE(s, write_to_a_peer_that_is_gone_gives_epipe_or_econnreset);
   CONF_CASE(s, connection_closed_before_accept_still_delivers_its_data);
@@ -208,4 +272,6 @@ void conf_add_more(Suite *s) {
   CONF_CASE(s, two_hundred_sequential_connections_all_work);
   CONF_CASE(s, timeout_zero_write_with_room_succeeds);
   CONF_CASE(s, datagram_limit_is_65507_bytes_on_ipv6_too);
+  CONF_CASE(s, accepted_unix_stream_is_named_after_its_listener);
+  CONF_CASE(s, ipv6_client_connects_to_an_ipv4_mapped_address);
 }

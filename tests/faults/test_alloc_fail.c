@@ -5,7 +5,9 @@
  * suite runs under ASan or Valgrind).
  *
  * The workload is a whole echo exchange (listen, server with a handler,
- * connect, write, chunk, close) on the simulated network, where timeouts
+ * connect, write, chunk, close), then a channel hand-off between two fibers
+ * (chan_new, spawn, select under a deadline, join, chan_free) on the
+ * simulated network, where timeouts
  * cost no wall time, and a short one on real sockets.
  */
 #include <check.h>
@@ -15,6 +17,7 @@
 
 #include <jnet/jnet.h>
 #include <jnet/jnet_sim.h>
+#include "jnet_check.h"
 
 /* ---- the failing allocator -------------------------------------------- */
 
@@ -62,6 +65,47 @@ static void echo_handler(jnet_stream conn, void *arg) {
   jnet_buf_free(&b);
 }
 
+/* Fibers that work together: a helper hands one item over a rendezvous
+ * channel; the client takes it with a select of more than 16 cases (so the
+ * select allocates) under a deadline, and joins the helper. */
+static void helper_giver(void *arg) {
+  int v = 5;
+  (void)jnet_chan_give(arg, &v, io_timeout);
+}
+
+static int coordinate(void) {
+  jnet_chan *c;
+  int err = jnet_chan_new(&c, sizeof(int), 0);
+  if (err < 0)
+    return err;
+  jnet_fiber f;
+  err = jnet_spawn(NULL, helper_giver, c, &f);
+  if (err == 0) {
+    int got = 0;
+    jnet_case k[17];
+    for (int i = 0; i < 17; i++) {
+      k[i].chan = c;
+      k[i].op = JNET_TAKE;
+      k[i].item = &got;
+      k[i].result = 0;
+    }
+    double saved = jnet_deadline(jnet_now() + io_timeout);
+    int r = jnet_select(k, 17, JNET_FOREVER);
+    jnet_deadline(saved);
+    if (r < 0) {
+      err = r;
+      (void)jnet_cancel(f, JNET_ECANCELED); /* it may wait in give */
+    } else if (got != 5 || k[r].result != 1) {
+      err = -1;
+    }
+    int j = jnet_join(f, JNET_FOREVER);
+    if (err == 0 && j < 0)
+      err = j;
+  }
+  int freed = jnet_chan_free(c);
+  return err == 0 ? freed : err;
+}
+
 static void client(void *arg) {
   work *w = arg;
   jnet_stream c;
@@ -74,6 +118,8 @@ static void client(void *arg) {
       ssize_t r = jnet_chunk(c, 4, &b, io_timeout);
       err = r == 4 && memcmp(b.data, "ping", 4) == 0 ? 0 : r < 0 ? (int)r : -1;
     }
+    if (err == 0)
+      err = coordinate();
     jnet_close(c);
   }
   w->result = err;
@@ -189,16 +235,10 @@ END_TEST
 
 int main(void) {
   Suite *s = suite_create("faults");
-  TCase *tc = tcase_create("alloc");
-  tcase_set_timeout(tc, 120);
-  tcase_add_test(tc, replace_allocator_rejects_null);
-  tcase_add_test(tc, sim_echo_survives_each_failed_allocation_once);
-  tcase_add_test(tc, sim_echo_survives_allocation_failing_from_n_on);
-  tcase_add_test(tc, uv_echo_survives_each_failed_allocation_once);
-  suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? 0 : 1;
+  jc_defaults(120, NULL, NULL);
+  JC_TEST(s, replace_allocator_rejects_null);
+  JC_TEST(s, sim_echo_survives_each_failed_allocation_once);
+  JC_TEST(s, sim_echo_survives_allocation_failing_from_n_on);
+  JC_TEST(s, uv_echo_survives_each_failed_allocation_once);
+  return jc_run(s);
 }

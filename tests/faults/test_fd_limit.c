@@ -7,6 +7,7 @@
 #include <sys/resource.h>
 
 #include <jnet/jnet.h>
+#include "jnet_check.h"
 
 #define MAX_STREAMS 256
 
@@ -51,6 +52,7 @@ START_TEST(fd_exhaustion_gives_emfile_and_recovers) {
   fdwork w = {0};
   ck_assert_int_eq(jnet_go(l, exhaust, &w), 0);
   ck_assert_int_eq(jnet_run(l), 0);
+  ck_assert_int_eq(jnet_run_once(l), 0); /* ran to idle */
   jnet_loop_free(l);
   jnet_backend_free(b);
   setrlimit(RLIMIT_NOFILE, &old);
@@ -62,13 +64,7 @@ END_TEST
 
 int main(void) {
   Suite *s = suite_create("fd-limit");
-  TCase *tc = tcase_create("uv");
-  tcase_set_timeout(tc, 30);
-  tcase_add_test(tc, fd_exhaustion_gives_emfile_and_recovers);
-  suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? 0 : 1;
+  jc_defaults(30, NULL, NULL);
+  JC_TEST(s, fd_exhaustion_gives_emfile_and_recovers);
+  return jc_run(s);
 }

@@ -10,6 +10,7 @@
 
 #include <jnet/jnet.h>
 #include <jnet/jnet_sim.h>
+#include "jnet_check.h"
 
 static int runs;
 
@@ -140,15 +141,10 @@ END_TEST
 
 int main(void) {
   Suite *s = suite_create("misuse");
-  TCase *tc = tcase_create("nodes");
-  tcase_add_test(tc, sim_rejects_a_host_of_another_simulation_or_none);
-  tcase_add_test(tc, uv_rejects_any_node_but_its_own);
-  tcase_add_test(tc, a_backend_serves_one_loop_at_a_time);
-  tcase_add_test(tc, huge_sizes_are_clean_errors_and_streams_stay_usable);
-  suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? 0 : 1;
+  jc_defaults(0, NULL, NULL);
+  JC_TEST(s, sim_rejects_a_host_of_another_simulation_or_none);
+  JC_TEST(s, uv_rejects_any_node_but_its_own);
+  JC_TEST(s, a_backend_serves_one_loop_at_a_time);
+  JC_TEST(s, huge_sizes_are_clean_errors_and_streams_stay_usable);
+  return jc_run(s);
 }

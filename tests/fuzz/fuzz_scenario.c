@@ -1,6 +1,8 @@
 /* fuzz_scenario.c — fuzz target for the scenario parser (tools/jsim_parse.c):
  * the input is scenario text; jsim_parse_text must either accept it or
- * return -1 with a located message, never crash or leak. */
+ * return -1 with a located message, never crash or leak. A swarm scenario
+ * (ranges, maybe, faults) must also draw, for two seeds, a plain scenario
+ * that parses (tools/jsim_swarm.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +32,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                            sizeof progs / sizeof progs[0], &s, err, sizeof err);
   if (rc == 0) {
     FZ_CHECK(s != NULL, "accepted without a scenario");
+    /* A swarm's drawn scenario is plain text that must parse again. */
+    for (uint64_t seed = 1; s->swarm && seed <= 2; seed++) {
+      char drawn[1024];
+      jsim_scn *d = jsim_instantiate(s, seed, drawn, sizeof drawn, err,
+                                     sizeof err);
+      FZ_CHECK(d != NULL && !d->swarm, "seed %llu draws no plain scenario: %s",
+               (unsigned long long)seed, err);
+      jsim_scn_free(d);
+    }
     jsim_scn_free(s);
   } else {
     FZ_CHECK(rc == -1, "rc %d", rc);

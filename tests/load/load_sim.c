@@ -6,6 +6,7 @@
  * and LOAD_SIM_BYTES in the environment override the size (measuring). */
 #include <jnet/jnet_sim.h>
 #include "load.h"
+#include "jnet_check.h"
 
 #define LS_HOSTS 4
 
@@ -64,6 +65,7 @@ START_TEST(test_sim_echo_10000) {
   ck_assert_msg(rc == 0, "jnet_run: %s", jnet_err_name(rc));
   ld_check(&run);
   ck_assert_msg(st.packets_dropped > 0, "the links lost nothing");
+  ck_assert_int_eq(jnet_run_once(run.loop), 0); /* ran to idle */
   jnet_loop_free(run.loop);
   jnet_sim_free(sim);
   free(run.c);
@@ -72,13 +74,7 @@ END_TEST
 
 int main(void) {
   Suite *s = suite_create("load-sim");
-  TCase *tc = tcase_create("echo");
-  tcase_set_timeout(tc, 120);
-  tcase_add_test(tc, test_sim_echo_10000);
-  suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? 0 : 1;
+  jc_defaults(120, NULL, NULL);
+  JC_TEST(s, test_sim_echo_10000);
+  return jc_run(s);
 }

@@ -16,6 +16,7 @@
 #include <jnet/jnet.h>
 #include "pcap_packets.h"
 #include "pcap_util.h"
+#include "jnet_check.h"
 
 #define NEED_TSHARK()                                                          \
   ck_assert_msg(pu_have_tshark(), "tshark not found: apt-get install tshark")
@@ -129,20 +130,14 @@ END_TEST
 
 static Suite *pcap_tshark_suite(void) {
   Suite *s = suite_create("pcap-tshark");
-  TCase *tt = tcase_create("tshark");
-  tcase_set_timeout(tt, 120);
-  tcase_add_loop_test(tt, tshark_decodes_tcp_fields_and_checksums, 0, 2);
-  tcase_add_loop_test(tt, tshark_reassembles_fragmented_udp, 0, 2);
-  tcase_add_loop_test(tt, tshark_expert_is_clean_for_a_correct_conversation, 0,
+  jc_defaults(120, NULL, NULL);
+  JC_LOOP(s, tshark_decodes_tcp_fields_and_checksums, 0, 2);
+  JC_LOOP(s, tshark_reassembles_fragmented_udp, 0, 2);
+  JC_LOOP(s, tshark_expert_is_clean_for_a_correct_conversation, 0,
                       2);
-  suite_add_tcase(s, tt);
   return s;
 }
 
 int main(void) {
-  SRunner *sr = srunner_create(pcap_tshark_suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  return jc_run(pcap_tshark_suite());
 }

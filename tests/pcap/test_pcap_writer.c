@@ -17,6 +17,7 @@
 #include <jnet/jnet.h>
 #include "pcap_packets.h"
 #include "pcap_util.h"
+#include "jnet_check.h"
 
 #define EPOCH_2000_S 946684800ull
 #define NEED_TSHARK()                                                          \
@@ -609,31 +610,25 @@ END_TEST
 
 static Suite *pcap_writer_suite(void) {
   Suite *s = suite_create("pcap-writer");
-  TCase *tc = tcase_create("writer");
-  tcase_set_timeout(tc, 60);
-  tcase_add_test(tc, file_header_is_nanosecond_raw_and_timestamps_from_2000);
-  tcase_add_loop_test(tc, tcp_headers_and_checksums_are_real, 0, 2);
-  tcase_add_test(tc, tcp_ack_number_is_zero_without_ack_flag);
-  tcase_add_loop_test(tc, udp_headers_and_checksums_are_real, 0, 2);
-  tcase_add_loop_test(tc, udp_zero_checksum_is_sent_as_ffff, 0, 2);
-  tcase_add_loop_test(tc, udp_over_mtu_is_fragmented, 0, 2);
-  tcase_add_loop_test(tc, largest_udp_datagram_is_written_whole, 0, 2);
-  tcase_add_loop_test(tc, icmp_port_unreachable_quotes_the_datagram, 0, 2);
-  tcase_add_test(tc, same_input_gives_identical_files);
-  tcase_add_test(tc, full_disk_error_is_sticky);
-  tcase_add_test(tc, full_disk_is_reported_by_close);
-  tcase_add_test(tc, unwritable_paths_give_errno);
-  tcase_add_test(tc, open_fails_cleanly_without_memory);
-  tcase_add_test(tc, bad_packets_are_rejected_without_writing);
-  tcase_add_test(tc, unix_port_is_stable_and_in_range);
-  suite_add_tcase(s, tc);
+  jc_defaults(60, NULL, NULL);
+  JC_TEST(s, file_header_is_nanosecond_raw_and_timestamps_from_2000);
+  JC_LOOP(s, tcp_headers_and_checksums_are_real, 0, 2);
+  JC_TEST(s, tcp_ack_number_is_zero_without_ack_flag);
+  JC_LOOP(s, udp_headers_and_checksums_are_real, 0, 2);
+  JC_LOOP(s, udp_zero_checksum_is_sent_as_ffff, 0, 2);
+  JC_LOOP(s, udp_over_mtu_is_fragmented, 0, 2);
+  JC_LOOP(s, largest_udp_datagram_is_written_whole, 0, 2);
+  JC_LOOP(s, icmp_port_unreachable_quotes_the_datagram, 0, 2);
+  JC_TEST(s, same_input_gives_identical_files);
+  JC_TEST(s, full_disk_error_is_sticky);
+  JC_TEST(s, full_disk_is_reported_by_close);
+  JC_TEST(s, unwritable_paths_give_errno);
+  JC_TEST(s, open_fails_cleanly_without_memory);
+  JC_TEST(s, bad_packets_are_rejected_without_writing);
+  JC_TEST(s, unix_port_is_stable_and_in_range);
   return s;
 }
 
 int main(void) {
-  SRunner *sr = srunner_create(pcap_writer_suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  return jc_run(pcap_writer_suite());
 }

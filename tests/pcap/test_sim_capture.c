@@ -10,6 +10,7 @@
 
 #include "capture.h"
 #include "pcap_util.h"
+#include "jnet_check.h"
 
 #ifndef SIM_CAPTURE_BIN
 #error "SIM_CAPTURE_BIN: path of build/examples/sim-capture"
@@ -254,8 +255,44 @@ START_TEST(tshark_follows_streams_to_the_written_bytes) {
 }
 END_TEST
 
+/* Frames tshark calls out-of-order that are not a resend of bytes the
+ * same side sent earlier in the same stream (a retransmission sent less
+ * than a round trip after the original, as NewReno's partial-ACK resends
+ * are when jitter reorders ACKs, is flagged out-of-order by tshark). */
+static int unexplained_out_of_order(const char *path) {
+  char *t = tshark(path, "-Y 'tcp.len > 0' -T fields -e tcp.stream "
+                         "-e tcp.srcport -e tcp.seq -e tcp.len "
+                         "-e tcp.analysis.out_of_order");
+  enum { MAX = 20000 };
+  static unsigned long v[MAX][4];
+  int n = 0, bad = 0;
+  for (char *line = t; line && *line && n < MAX;) {
+    char *nl = strchr(line, '\n');
+    if (nl)
+      *nl = 0;
+    unsigned long a, b, c, d;
+    char flag[32] = "";
+    int k = sscanf(line, "%lu\t%lu\t%lu\t%lu\t%31s", &a, &b, &c, &d, flag);
+    if (k >= 4) {
+      if (k == 5 && flag[0]) {
+        int seen = 0;
+        for (int i = 0; i < n && !seen; i++)
+          seen = v[i][0] == a && v[i][1] == b && v[i][2] <= c &&
+                 c + d <= v[i][2] + v[i][3];
+        bad += !seen;
+      }
+      v[n][0] = a, v[n][1] = b, v[n][2] = c, v[n][3] = d;
+      n++;
+    }
+    line = nl ? nl + 1 : NULL;
+  }
+  free(t);
+  return bad;
+}
+
 /* No expert errors; the only warnings are resets, and the model did send
- * resets (the refused connection). */
+ * resets (the refused connection), or out-of-order flags on segments that
+ * are really retransmissions. */
 START_TEST(tshark_expert_warns_only_about_real_resets) {
   NEED_TSHARK();
   run r;
@@ -273,7 +310,9 @@ START_TEST(tshark_expert_warns_only_about_real_resets) {
       const char *e = strchr(row, '\n');
       size_t l = e ? (size_t)(e - row) : strlen(row);
       char *line = strndup(row, l);
-      ck_assert_msg(l == 0 || strstr(line, "Connection reset (RST)"),
+      int resend = strstr(line, "out-of-order segment") != NULL &&
+                   unexplained_out_of_order(r.path) == 0;
+      ck_assert_msg(l == 0 || strstr(line, "Connection reset (RST)") || resend,
                     "unexpected warning: %s\n%s", line, ex);
       free(line);
       if (e == NULL)
@@ -321,23 +360,17 @@ END_TEST
 
 static Suite *sim_capture_suite(void) {
   Suite *s = suite_create("pcap-sim-capture");
-  TCase *tc = tcase_create("sim-capture");
-  tcase_set_timeout(tc, 120);
-  tcase_add_test(tc, example_run_succeeds_with_retransmissions);
-  tcase_add_test(tc, same_seed_gives_same_pcap_and_fingerprint);
-  tcase_add_test(tc, tshark_decodes_every_packet_with_good_checksums);
-  tcase_add_test(tc, tshark_shows_the_expected_conversations);
-  tcase_add_test(tc, tshark_follows_streams_to_the_written_bytes);
-  tcase_add_loop_test(tc, tshark_expert_warns_only_about_real_resets, 0, 2);
-  tcase_add_test(tc, host_capture_keeps_only_that_hosts_packets);
-  suite_add_tcase(s, tc);
+  jc_defaults(120, NULL, NULL);
+  JC_TEST(s, example_run_succeeds_with_retransmissions);
+  JC_TEST(s, same_seed_gives_same_pcap_and_fingerprint);
+  JC_TEST(s, tshark_decodes_every_packet_with_good_checksums);
+  JC_TEST(s, tshark_shows_the_expected_conversations);
+  JC_TEST(s, tshark_follows_streams_to_the_written_bytes);
+  JC_LOOP(s, tshark_expert_warns_only_about_real_resets, 0, 2);
+  JC_TEST(s, host_capture_keeps_only_that_hosts_packets);
   return s;
 }
 
 int main(void) {
-  SRunner *sr = srunner_create(sim_capture_suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  return jc_run(sim_capture_suite());
 }

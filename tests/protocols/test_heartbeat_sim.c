@@ -17,6 +17,7 @@
 #include <jnet/jnet_sim.h>
 #include <jnet/jnet_test.h>
 #include "programs.h"
+#include "jnet_check.h"
 
 /* ---- A stand-in for the runner's program context ------------------------- */
 
@@ -127,6 +128,7 @@ static void hb_run(hb_world *w, uint64_t seed, double loss, const char *expect1,
   if (crash_ms)
     ck_assert_int_eq(jnet_sim_at(sim, crash_ms * JNET_SIM_MS, crash_n2, w), 0);
   ck_assert_int_eq(jnet_run(l), 0);
+  ck_assert_int_eq(jnet_run_once(l), 0); /* ran to idle */
   jnet_loop_free(l);
   jnet_sim_free(sim);
 }
@@ -175,20 +177,14 @@ END_TEST
 
 static Suite *hb_suite(void) {
   Suite *s = suite_create("protocols-heartbeat-sim");
-  TCase *tc = tcase_create("heartbeat");
-  tcase_set_timeout(tc, 60);
-  tcase_add_test(tc, crash_detected_in_bound_and_no_false_suspicion);
-  tcase_add_test(tc, late_detection_fails_the_check);
-  tcase_add_test(tc, crash_that_never_happens_is_reported);
-  tcase_add_test(tc, heavy_loss_gives_false_suspicion);
-  suite_add_tcase(s, tc);
+  jc_defaults(60, NULL, NULL);
+  JC_TEST(s, crash_detected_in_bound_and_no_false_suspicion);
+  JC_TEST(s, late_detection_fails_the_check);
+  JC_TEST(s, crash_that_never_happens_is_reported);
+  JC_TEST(s, heavy_loss_gives_false_suspicion);
   return s;
 }
 
 int main(void) {
-  SRunner *sr = srunner_create(hb_suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  return jc_run(hb_suite());
 }

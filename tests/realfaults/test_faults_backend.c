@@ -7,6 +7,7 @@
  * downward (a delay can never come early).
  */
 #include <check.h>
+#include "jnet_check.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -591,31 +592,24 @@ END_TEST
 
 static Suite *suite(void) {
   Suite *s = suite_create("faults-backend");
-  TCase *tc = tcase_create("uv");
-  tcase_add_checked_fixture(tc, setup, teardown);
-  tcase_set_timeout(tc, 30);
-  tcase_add_test(tc, no_rule_passes_bytes_through);
-  tcase_add_test(tc, no_rule_big_write_parks_then_completes);
-  tcase_add_test(tc, latency_delays_each_direction);
-  tcase_add_test(tc, refuse_gives_econnrefused);
-  tcase_add_test(tc, reset_after_bytes_gives_econnreset_both_ends);
-  tcase_add_test(tc, blackhole_times_out_then_heals);
-  tcase_add_test(tc, close_after_time_ends_the_stream);
-  tcase_add_test(tc, slice_splits_writes);
-  tcase_add_test(tc, slow_close_delays_the_fin);
-  tcase_add_test(tc, bandwidth_paces_within_20_percent);
-  tcase_add_test(tc, udp_loss_within_bounds_and_logged);
-  tcase_add_test(tc, same_seed_same_fault_log);
-  tcase_add_test(tc, fail_call_nth_once_and_persistent);
-  tcase_add_test(tc, bad_arguments_are_einval);
-  suite_add_tcase(s, tc);
+  jc_defaults(30, setup, teardown);
+  JC_TEST(s, no_rule_passes_bytes_through);
+  JC_TEST(s, no_rule_big_write_parks_then_completes);
+  JC_TEST(s, latency_delays_each_direction);
+  JC_TEST(s, refuse_gives_econnrefused);
+  JC_TEST(s, reset_after_bytes_gives_econnreset_both_ends);
+  JC_TEST(s, blackhole_times_out_then_heals);
+  JC_TEST(s, close_after_time_ends_the_stream);
+  JC_TEST(s, slice_splits_writes);
+  JC_TEST(s, slow_close_delays_the_fin);
+  JC_TEST(s, bandwidth_paces_within_20_percent);
+  JC_TEST(s, udp_loss_within_bounds_and_logged);
+  JC_TEST(s, same_seed_same_fault_log);
+  JC_TEST(s, fail_call_nth_once_and_persistent);
+  JC_TEST(s, bad_arguments_are_einval);
   return s;
 }
 
 int main(void) {
-  SRunner *sr = srunner_create(suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  return jc_run(suite());
 }

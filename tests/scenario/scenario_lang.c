@@ -6,6 +6,7 @@
 
 #include "jsim_scn.h"
 #include "test_progs.h"
+#include "jnet_check.h"
 
 static jsim_scn *parse_ok(const char *text) {
   char err[512] = "";
@@ -266,25 +267,20 @@ END_TEST
 
 int main(void) {
   Suite *s = suite_create("scenario-lang");
-  TCase *tc = tcase_create("parse");
-  tcase_add_test(tc, full_file);
-  tcase_add_test(tc, units);
-  tcase_add_test(tc, defaults);
-  tcase_add_test(tc, err_unknown_keyword);
-  tcase_add_test(tc, err_unknown_host);
-  tcase_add_test(tc, err_duplicate_host_and_address);
-  tcase_add_test(tc, err_unknown_program);
-  tcase_add_test(tc, err_bad_numbers);
-  tcase_add_test(tc, err_seeds);
-  tcase_add_test(tc, err_at_lines);
-  tcase_add_test(tc, err_empty_file);
-  tcase_add_test(tc, err_file_unreadable);
-  tcase_add_test(tc, shipped_test_files_parse);
-  tcase_add_test(tc, mutations_never_crash);
-  suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? 1 : 0;
+  jc_defaults(0, NULL, NULL);
+  JC_TEST(s, full_file);
+  JC_TEST(s, units);
+  JC_TEST(s, defaults);
+  JC_TEST(s, err_unknown_keyword);
+  JC_TEST(s, err_unknown_host);
+  JC_TEST(s, err_duplicate_host_and_address);
+  JC_TEST(s, err_unknown_program);
+  JC_TEST(s, err_bad_numbers);
+  JC_TEST(s, err_seeds);
+  JC_TEST(s, err_at_lines);
+  JC_TEST(s, err_empty_file);
+  JC_TEST(s, err_file_unreadable);
+  JC_TEST(s, shipped_test_files_parse);
+  JC_TEST(s, mutations_never_crash);
+  return jc_run(s);
 }

@@ -1,12 +1,15 @@
 /* scenario_run.c — one seed through the runner: each fault's effect is
  * visible in what the programs see; crash and restart keep the disk; a
  * crash, abort or hang becomes the seed's result; a seed replays exactly. */
+#define _DEFAULT_SOURCE
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "jsim_scn.h"
 #include "test_progs.h"
+#include "jnet_check.h"
 
 /* Run text with seed; fork so that a crashing program cannot take the
  * test down; timeout_s of wall clock per run. */
@@ -189,6 +192,38 @@ START_TEST(tcp_echo_over_a_lossy_link) {
 }
 END_TEST
 
+/* `host ... tcp newreno` reaches the host's TCP: the trace names each
+ * side's algorithm when its connection opens. */
+START_TEST(host_tcp_option_picks_the_congestion_control) {
+  char err[512] = "", *text = NULL;
+  size_t len = 0;
+  jsim_scn *s = NULL;
+  ck_assert_int_eq(
+      jsim_parse_text("t.scn",
+                      "host server 192.0.2.1 tcp newreno\n"
+                      "host client 192.0.2.2\n"
+                      "run server echo-server port=7 until_ms=3000\n"
+                      "run client echo-client server=server port=7\n"
+                      "limit 10s\nexpect client echo-client ok\n",
+                      jsim_test_programs, jsim_test_nprograms, &s, err,
+                      sizeof err),
+      0);
+  FILE *f = open_memstream(&text, &len);
+  jsim_run_opts o = {NULL, f, 30, 0};
+  jsim_result r;
+  jsim_run_seed(s, 1, &o, &r);
+  fclose(f);
+  expect_pass(&r);
+  ck_assert_msg(strstr(text, " server tcp :7>") &&
+                    strstr(text, " newreno open cwnd="),
+                "%s", text);
+  ck_assert_msg(strstr(text, " client tcp :") && strstr(text, " cubic open cwnd="),
+                "%s", text);
+  free(text);
+  jsim_scn_free(s);
+}
+END_TEST
+
 START_TEST(hang_times_out) {
   jsim_result r = run_text("host a 192.0.2.1\nrun a hang\nexpect a hang ok\n",
                            1, 1.0);
@@ -266,29 +301,24 @@ END_TEST
 
 int main(void) {
   Suite *s = suite_create("scenario-run");
-  TCase *tc = tcase_create("run");
-  tcase_set_timeout(tc, 60);
-  tcase_add_test(tc, clean_link_delivers_all);
-  tcase_add_test(tc, latency_delays_the_first_datagram);
-  tcase_add_test(tc, default_link_applies_and_is_inherited);
-  tcase_add_test(tc, loss_drops);
-  tcase_add_test(tc, dup_duplicates);
-  tcase_add_test(tc, partition_and_heal);
-  tcase_add_test(tc, clog_queues_without_loss);
-  tcase_add_test(tc, set_link_changes_midway);
-  tcase_add_test(tc, crash_silences_a_program);
-  tcase_add_test(tc, restart_runs_again_with_its_disk);
-  tcase_add_test(tc, tcp_echo_over_a_lossy_link);
-  tcase_add_test(tc, hang_times_out);
-  tcase_add_test(tc, abort_and_segv_are_errors);
-  tcase_add_test(tc, bad_argument_is_an_error);
-  tcase_add_test(tc, limit_stops_the_run);
-  tcase_add_test(tc, same_seed_same_run);
-  tcase_add_test(tc, inline_run_matches_forked);
-  suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? 1 : 0;
+  jc_defaults(60, NULL, NULL);
+  JC_TEST(s, clean_link_delivers_all);
+  JC_TEST(s, latency_delays_the_first_datagram);
+  JC_TEST(s, default_link_applies_and_is_inherited);
+  JC_TEST(s, loss_drops);
+  JC_TEST(s, dup_duplicates);
+  JC_TEST(s, partition_and_heal);
+  JC_TEST(s, clog_queues_without_loss);
+  JC_TEST(s, set_link_changes_midway);
+  JC_TEST(s, crash_silences_a_program);
+  JC_TEST(s, restart_runs_again_with_its_disk);
+  JC_TEST(s, tcp_echo_over_a_lossy_link);
+  JC_TEST(s, host_tcp_option_picks_the_congestion_control);
+  JC_TEST(s, hang_times_out);
+  JC_TEST(s, abort_and_segv_are_errors);
+  JC_TEST(s, bad_argument_is_an_error);
+  JC_TEST(s, limit_stops_the_run);
+  JC_TEST(s, same_seed_same_run);
+  JC_TEST(s, inline_run_matches_forked);
+  return jc_run(s);
 }

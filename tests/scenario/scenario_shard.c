@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "jsim_scn.h"
+#include "jnet_check.h"
 
 static void check_partition(uint64_t lo, uint64_t hi, uint64_t n) {
   uint64_t len = hi - lo + 1;
@@ -89,17 +90,12 @@ END_TEST
 
 int main(void) {
   Suite *s = suite_create("scenario-shard");
-  TCase *tc = tcase_create("shard");
-  tcase_add_test(tc, partition_divides);
-  tcase_add_test(tc, partition_not_dividing);
-  tcase_add_test(tc, partition_more_shards_than_seeds);
-  tcase_add_test(tc, huge_range_is_not_listed);
-  tcase_add_test(tc, parse_shard_good_and_bad);
-  tcase_add_test(tc, parse_range_good_and_bad);
-  suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? 1 : 0;
+  jc_defaults(0, NULL, NULL);
+  JC_TEST(s, partition_divides);
+  JC_TEST(s, partition_not_dividing);
+  JC_TEST(s, partition_more_shards_than_seeds);
+  JC_TEST(s, huge_range_is_not_listed);
+  JC_TEST(s, parse_shard_good_and_bad);
+  JC_TEST(s, parse_range_good_and_bad);
+  return jc_run(s);
 }

@@ -11,6 +11,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "jnet_check.h"
+
 static char dir[256];
 static char out[1 << 16];
 
@@ -380,29 +382,22 @@ END_TEST
 
 int main(void) {
   Suite *s = suite_create("scenario-cli");
-  TCase *tc = tcase_create("cli");
-  tcase_add_checked_fixture(tc, setup, teardown);
-  tcase_set_timeout(tc, 120);
-  tcase_add_test(tc, fault_baseline);
-  tcase_add_test(tc, fault_partition);
-  tcase_add_test(tc, fault_clog);
-  tcase_add_test(tc, fault_loss);
-  tcase_add_test(tc, crash_restart);
-  tcase_add_test(tc, crash_and_hang);
-  tcase_add_test(tc, run_deterministic);
-  tcase_add_test(tc, sweep_exit_codes);
-  tcase_add_test(tc, json_junit_valid);
-  tcase_add_test(tc, merge_equals_unsharded);
-  tcase_add_test(tc, bad_inputs);
-  tcase_add_test(tc, max_wall);
-  tcase_add_test(tc, fault_dup_burst_crash);
-  tcase_add_test(tc, sweep_pcap_replays);
-  tcase_add_test(tc, shard_runs_its_positions);
-  tcase_add_test(tc, trace_file);
-  suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? 1 : 0;
+  jc_defaults(120, setup, teardown);
+  JC_TEST(s, fault_baseline);
+  JC_TEST(s, fault_partition);
+  JC_TEST(s, fault_clog);
+  JC_TEST(s, fault_loss);
+  JC_TEST(s, crash_restart);
+  JC_TEST(s, crash_and_hang);
+  JC_TEST(s, run_deterministic);
+  JC_TEST(s, sweep_exit_codes);
+  JC_TEST(s, json_junit_valid);
+  JC_TEST(s, merge_equals_unsharded);
+  JC_TEST(s, bad_inputs);
+  JC_TEST(s, max_wall);
+  JC_TEST(s, fault_dup_burst_crash);
+  JC_TEST(s, sweep_pcap_replays);
+  JC_TEST(s, shard_runs_its_positions);
+  JC_TEST(s, trace_file);
+  return jc_run(s);
 }

@@ -6,6 +6,7 @@
 
 #include "jsim_scn.h"
 #include "test_progs.h"
+#include "jnet_check.h"
 
 static jsim_scn *parse_ok(const char *text) {
   char err[512] = "";
@@ -234,19 +235,32 @@ START_TEST(shard_partition) {
 }
 END_TEST
 
+/* `host NAME ADDR tcp cubic|newreno` picks the host's congestion control;
+ * anything else after `tcp` is an error at that word. */
+START_TEST(host_tcp_option) {
+  jsim_scn *s = parse_ok("host a 192.0.2.1 tcp newreno\n"
+                         "host b 192.0.2.2 [2001:db8::2] tcp cubic\n"
+                         "host c 192.0.2.3\nrun a flaky\n");
+  ck_assert_str_eq(s->hosts[0].tcp_cc, "newreno");
+  ck_assert_int_eq(s->hosts[0].naddrs, 1);
+  ck_assert_str_eq(s->hosts[1].tcp_cc, "cubic");
+  ck_assert_int_eq(s->hosts[1].naddrs, 2);
+  ck_assert_str_eq(s->hosts[2].tcp_cc, "");
+  jsim_scn_free(s);
+  parse_err("host a 192.0.2.1 tcp reno\n", "t.scn:1:22:", "'reno'");
+  parse_err("host a 192.0.2.1 tcp\n", "t.scn:1:", "congestion control");
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("scenario-parse");
-  TCase *tc = tcase_create("parse");
-  tcase_add_test(tc, good_file);
-  tcase_add_test(tc, defaults);
-  tcase_add_test(tc, errors);
-  tcase_add_test(tc, ranges);
-  tcase_add_test(tc, shard_parse);
-  tcase_add_test(tc, shard_partition);
-  suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? 1 : 0;
+  jc_defaults(0, NULL, NULL);
+  JC_TEST(s, good_file);
+  JC_TEST(s, defaults);
+  JC_TEST(s, errors);
+  JC_TEST(s, ranges);
+  JC_TEST(s, shard_parse);
+  JC_TEST(s, shard_partition);
+  JC_TEST(s, host_tcp_option);
+  return jc_run(s);
 }

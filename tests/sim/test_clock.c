@@ -88,7 +88,7 @@ START_TEST(max_time_limit_stops_the_run) {
   ck_assert_int_eq(rc, JNET_ETIMEDOUT);
   ck_assert_int_eq(c.r[1], 0); /* the sleeper never woke */
   ck_assert_uint_eq(jnet_sim_now_ns(c.w->sim), 10 * JNET_SIM_S);
-  st_free(c.w);
+  st_free_stopped(c.w);
 }
 END_TEST
 
@@ -109,19 +109,83 @@ START_TEST(max_events_limit_stops_the_run) {
   ck_assert_uint_eq(st.events, 100);
   ck_assert_int_eq(reschedules, 100);
   ck_assert_uint_eq(jnet_sim_now_ns(w->sim), 99 * JNET_SIM_MS);
-  st_free(w);
+  st_free_stopped(w);
+}
+END_TEST
+
+/* Issue 13, item 0: the remaining 2.8e-17 s of 0.05 + 0.05 + 0.05 used to
+ * round to a zero-length sleep that never moved virtual time. */
+static void sleep_until_sum(void *arg) {
+  clk *c = arg;
+  double d = 0.05 + 0.05 + 0.05;
+  int n = 0;
+  c->r[0] = jnet_sleep(0.05);
+  c->r[0] |= jnet_sleep(0.05);
+  c->r[0] |= jnet_sleep(0.05);
+  while (jnet_now() < d && n < 1000) {
+    c->r[1] = jnet_sleep(d - jnet_now());
+    n++;
+  }
+  c->r[2] = n;
+  c->t[0] = jnet_now();
+}
+
+START_TEST(sleep_shorter_than_a_tick_moves_the_clock) {
+  clk c = {0};
+  c.w = st_new(1, 1);
+  jnet_sim_set_limits(c.w->sim, 10 * JNET_SIM_S, 100000);
+  st_go(c.w, 0, sleep_until_sum, &c);
+  st_run(c.w);
+  ck_assert_int_eq(c.r[0], 0);
+  ck_assert_int_eq(c.r[1], 0);
+  ck_assert_int_eq(c.r[2], 1); /* one sleep of one tick */
+  ck_assert_uint_eq(jnet_sim_now_ns(c.w->sim), 150000001ull);
+  ck_assert(c.t[0] >= 0.05 + 0.05 + 0.05);
+  st_free(c.w);
+}
+END_TEST
+
+static void spin_yield(void *arg) {
+  clk *c = arg;
+  for (;;) {
+    c->r[0]++;
+    jnet_yield();
+  }
+}
+
+static void spin_sleep0(void *arg) {
+  clk *c = arg;
+  for (;;) {
+    c->r[1]++;
+    jnet_sleep(0);
+  }
+}
+
+START_TEST(max_events_counts_fiber_resumptions) {
+  clk c = {0};
+  c.w = st_new(1, 1);
+  jnet_sim_set_limits(c.w->sim, 0, 1000);
+  st_go(c.w, 0, spin_yield, &c);
+  st_go(c.w, 0, spin_sleep0, &c);
+  ck_assert_int_eq(jnet_run(c.w->loop), JNET_ETIMEDOUT);
+  /* two fibers, about 1000 resumptions between them */
+  ck_assert_int_ge(c.r[0] + c.r[1], 1000);
+  ck_assert_int_le(c.r[0] + c.r[1], 1004);
+  ck_assert_int_ge(c.r[0], 400);
+  ck_assert_int_ge(c.r[1], 400);
+  st_free_stopped(c.w);
 }
 END_TEST
 
 static Suite *suite(void) {
   Suite *s = suite_create("sim-clock");
-  TCase *tc = tcase_create("clock");
-  tcase_set_timeout(tc, 30);
-  tcase_add_test(tc, hour_long_timeout_completes_in_milliseconds);
-  tcase_add_test(tc, at_callbacks_run_in_time_then_insertion_order);
-  tcase_add_test(tc, max_time_limit_stops_the_run);
-  tcase_add_test(tc, max_events_limit_stops_the_run);
-  suite_add_tcase(s, tc);
+  jc_defaults(30, NULL, NULL);
+  JC_TEST(s, hour_long_timeout_completes_in_milliseconds);
+  JC_TEST(s, at_callbacks_run_in_time_then_insertion_order);
+  JC_TEST(s, max_time_limit_stops_the_run);
+  JC_TEST(s, max_events_limit_stops_the_run);
+  JC_TEST(s, sleep_shorter_than_a_tick_moves_the_clock);
+  JC_TEST(s, max_events_counts_fiber_resumptions);
   return s;
 }
 

@@ -278,15 +278,13 @@ END_TEST
 
 static Suite *suite(void) {
   Suite *s = suite_create("sim-faults");
-  TCase *tc = tcase_create("faults");
-  tcase_set_timeout(tc, 60);
-  tcase_add_test(tc, partition_drops_what_is_sent_during_it_and_heal_restores);
-  tcase_add_test(tc, one_way_partition_blocks_only_its_direction);
-  tcase_add_test(tc, clog_queues_without_loss_then_the_queue_flows_in_order);
-  tcase_add_test(tc, link_parameters_change_mid_run);
-  tcase_add_test(tc, crash_cancels_fibers_peer_sees_reset_restart_reruns_main);
-  tcase_add_test(tc, a_crashed_host_is_silent_until_it_restarts);
-  suite_add_tcase(s, tc);
+  jc_defaults(60, NULL, NULL);
+  JC_TEST(s, partition_drops_what_is_sent_during_it_and_heal_restores);
+  JC_TEST(s, one_way_partition_blocks_only_its_direction);
+  JC_TEST(s, clog_queues_without_loss_then_the_queue_flows_in_order);
+  JC_TEST(s, link_parameters_change_mid_run);
+  JC_TEST(s, crash_cancels_fibers_peer_sees_reset_restart_reruns_main);
+  JC_TEST(s, a_crashed_host_is_silent_until_it_restarts);
   return s;
 }
 

@@ -188,13 +188,11 @@ END_TEST
 
 static Suite *suite(void) {
   Suite *s = suite_create("sim-hosts");
-  TCase *tc = tcase_create("hosts");
-  tcase_set_timeout(tc, 30);
-  tcase_add_test(tc, host_creation_validates_names_and_addresses);
-  tcase_add_test(tc, dns_services_and_bind_rules_answer_as_linux);
-  tcase_add_test(tc, random_is_per_host_and_per_seed);
-  tcase_add_test(tc, ipv6_wildcard_sockets_take_ipv4_peers_as_mapped_addresses);
-  suite_add_tcase(s, tc);
+  jc_defaults(30, NULL, NULL);
+  JC_TEST(s, host_creation_validates_names_and_addresses);
+  JC_TEST(s, dns_services_and_bind_rules_answer_as_linux);
+  JC_TEST(s, random_is_per_host_and_per_seed);
+  JC_TEST(s, ipv6_wildcard_sockets_take_ipv4_peers_as_mapped_addresses);
   return s;
 }
 

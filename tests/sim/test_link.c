@@ -296,18 +296,16 @@ END_TEST
 
 static Suite *suite(void) {
   Suite *s = suite_create("sim-link");
-  TCase *tc = tcase_create("link");
-  tcase_set_timeout(tc, 60);
-  tcase_add_test(tc, fixed_latency_is_what_the_application_measures);
-  tcase_add_test(tc, uniform_jitter_mean_matches);
-  tcase_add_test(tc, normal_jitter_mean_matches);
-  tcase_add_test(tc, exponential_jitter_mean_matches);
-  tcase_add_test(tc, pareto_jitter_median_matches);
-  tcase_add_test(tc, adding_an_unrelated_host_leaves_link_timings_unchanged);
-  tcase_add_test(tc, same_seed_same_fingerprint_other_seed_differs);
-  tcase_add_test(tc, bandwidth_spaces_packets_and_the_queue_tail_drops);
-  tcase_add_test(tc, link_params_validated_and_read_back);
-  suite_add_tcase(s, tc);
+  jc_defaults(60, NULL, NULL);
+  JC_TEST(s, fixed_latency_is_what_the_application_measures);
+  JC_TEST(s, uniform_jitter_mean_matches);
+  JC_TEST(s, normal_jitter_mean_matches);
+  JC_TEST(s, exponential_jitter_mean_matches);
+  JC_TEST(s, pareto_jitter_median_matches);
+  JC_TEST(s, adding_an_unrelated_host_leaves_link_timings_unchanged);
+  JC_TEST(s, same_seed_same_fingerprint_other_seed_differs);
+  JC_TEST(s, bandwidth_spaces_packets_and_the_queue_tail_drops);
+  JC_TEST(s, link_params_validated_and_read_back);
   return s;
 }
 

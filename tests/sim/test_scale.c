@@ -152,12 +152,10 @@ END_TEST
 
 static Suite *suite(void) {
   Suite *s = suite_create("sim-scale");
-  TCase *tc = tcase_create("scale");
-  tcase_set_timeout(tc, 120);
-  tcase_add_test(tc, a_thousand_hosts_talk_at_once);
-  tcase_add_test(tc, same_seed_same_run_other_seed_another);
-  tcase_add_test(tc, trace_lines_do_not_change_the_fingerprint);
-  suite_add_tcase(s, tc);
+  jc_defaults(120, NULL, NULL);
+  JC_TEST(s, a_thousand_hosts_talk_at_once);
+  JC_TEST(s, same_seed_same_run_other_seed_another);
+  JC_TEST(s, trace_lines_do_not_change_the_fingerprint);
   return s;
 }
 

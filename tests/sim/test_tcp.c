@@ -431,23 +431,327 @@ START_TEST(seed_sweep_over_a_hostile_link_keeps_streams_intact) {
 }
 END_TEST
 
+/* ---- Congestion control, timers, keepalive, windows ---------------------- */
+
+static void trace_begin(st_world *w, FILE **f, size_t *len, char **text) {
+  *f = open_memstream(text, len);
+  jnet_sim_trace(w->sim, *f);
+}
+
+static int count_lines(const char *text, const char *a, const char *b,
+                       double t_max) {
+  int n = 0;
+  for (const char *l = text; l && *l;) {
+    const char *e = strchr(l, '\n');
+    size_t len = e ? (size_t)(e - l) : strlen(l);
+    char line[512];
+    snprintf(line, sizeof line, "%.*s", (int)(len < 511 ? len : 511), l);
+    if (atof(line) <= t_max && strstr(line, a) && (b == NULL || strstr(line, b)))
+      n++;
+    l = e ? e + 1 : NULL;
+  }
+  return n;
+}
+
+/* The first flight is 10 segments (RFC 6928), then slow start doubles it
+ * each round trip; the trace shows the window. */
+START_TEST(initial_window_is_ten_segments_then_slow_start) {
+  jnet_link_params lp;
+  jnet_link_params_default(&lp);
+  lp.latency_ns = 50 * JNET_SIM_MS;
+  char *text = NULL;
+  size_t len = 0;
+  FILE *f;
+  tt *t = calloc(1, sizeof *t);
+  t->w = st_new(3, 2);
+  t->nbytes = 200000;
+  t->data = calloc(1, t->nbytes);
+  ck_assert_int_eq(jnet_sim_link(t->w->sim, t->w->h[0], t->w->h[1], &lp), 0);
+  trace_begin(t->w, &f, &len, &text);
+  st_go(t->w, 1, sink_server, t);
+  st_go(t->w, 0, source_client, t);
+  st_run(t->w);
+  jnet_sim_trace(t->w->sim, NULL);
+  fclose(f);
+  ck_assert_uint_eq(t->got, 200000);
+  /* SYN at 1 ms, SYN-ACK back at 101 ms: data from 101 ms; the first ACK
+   * is back at 201 ms. */
+  int first = count_lines(text, " h0 tcp 192.0.2.1:", "len=1460", 0.2);
+  int second = count_lines(text, " h0 tcp 192.0.2.1:", "len=1460", 0.3);
+  ck_assert_msg(first == 10, "first flight %d segments", first);
+  ck_assert_msg(second >= 25 && second <= 30, "two flights %d segments", second);
+  ck_assert_msg(strstr(text, "h0 tcp :") && strstr(text, "cubic open cwnd=14600"),
+                "no window in the trace");
+  free(text);
+  tt_free(t);
+}
+END_TEST
+
+/* With the peer gone silent, the RTO doubles from 200 ms up to 120 s and
+ * the 16th expiry ends the connection: ETIMEDOUT after 924.6 s, as Linux
+ * with tcp_retries2 = 15. */
+static void rto_client(void *arg) {
+  tt *t = arg;
+  jnet_stream c;
+  jnet_sleep(0.001);
+  t->r[0] = jnet_connect("192.0.2.2", "8000", JNET_STREAM, NULL, NULL, &c);
+  jnet_sleep(1);
+  jnet_sim_partition(t->w->sim, t->w->h[0], t->w->h[1], JNET_BOTH_WAYS);
+  t->t_first_read = jnet_now();
+  t->r[1] = jnet_write(c, "hello", 5, 10);
+  jnet_buf b;
+  jnet_buf_init(&b);
+  t->r[2] = (int)jnet_read(c, 10, &b, 5000);
+  t->t_read_done = jnet_now();
+  jnet_buf_free(&b);
+  jnet_close(c);
+}
+
+static void idle_server(void *arg) {
+  tt *t = arg;
+  jnet_stream srv, c;
+  jnet_listen("192.0.2.2", "8000", JNET_STREAM, &srv);
+  if (jnet_accept(srv, 10, &c) == 0) {
+    jnet_buf b;
+    jnet_buf_init(&b);
+    t->r[8] = (int)jnet_read(c, 10, &b, t->sleep_s);
+    t->t_write_done = jnet_now();
+    jnet_buf_free(&b);
+    jnet_close(c);
+  }
+  jnet_close(srv);
+}
+
+START_TEST(rto_backs_off_to_etimedout_after_fifteen_retransmissions) {
+  tt t = {0};
+  t.w = st_new(1, 2);
+  t.sleep_s = 3000;
+  st_go(t.w, 1, idle_server, &t);
+  st_go(t.w, 0, rto_client, &t);
+  st_run(t.w);
+  ck_assert_int_eq(t.r[0], 0);
+  ck_assert_int_eq(t.r[1], 0);
+  ck_assert_int_eq(t.r[2], JNET_ETIMEDOUT);
+  double took = t.t_read_done - t.t_first_read;
+  ck_assert_msg(took > 924.5 && took < 924.7, "timed out after %.3f s", took);
+  jnet_sim_stats st;
+  jnet_sim_get_stats(t.w->sim, &st);
+  ck_assert_uint_eq(st.retransmits, 15);
+  st_free(t.w);
+}
+END_TEST
+
+/* Keepalive: with short per-host times, a crashed peer ends a blocked read
+ * with ETIMEDOUT after idle + probes x interval; a live peer answers the
+ * probes and the read runs to its own timeout. */
+static void ka_server(void *arg) {
+  tt *t = arg;
+  jnet_stream srv, c;
+  jnet_listen("192.0.2.2", "8000", JNET_STREAM, &srv);
+  if (jnet_accept(srv, 10, &c) == 0) {
+    t->r[0] = jnet_setsockopt(c, JNET_SO_KEEPALIVE, jnet_opt_bool(1));
+    jnet_buf b;
+    jnet_buf_init(&b);
+    t->r[1] = (int)jnet_read(c, 10, &b, 100);
+    t->t_read_done = jnet_now();
+    jnet_buf_free(&b);
+    jnet_close(c);
+  }
+  jnet_close(srv);
+}
+
+static void ka_client(void *arg) {
+  tt *t = arg;
+  jnet_stream c;
+  jnet_sleep(0.001);
+  t->r[2] = jnet_connect("192.0.2.2", "8000", JNET_STREAM, NULL, NULL, &c);
+  jnet_sleep(200);
+  jnet_close(c);
+}
+
+static void crash_h0(jnet_sim *sim, void *arg) {
+  tt *t = arg;
+  (void)sim;
+  jnet_sim_crash(t->w->sim, t->w->h[0]);
+}
+
+static double keepalive_run(int crash, uint64_t *packets) {
+  tt t = {0};
+  t.w = st_new(1, 2);
+  jnet_sim_tcp_params tp;
+  jnet_sim_tcp_params_default(&tp);
+  ck_assert_uint_eq(tp.keepalive_idle_ns, 7200 * JNET_SIM_S);
+  ck_assert_uint_eq(tp.keepalive_intvl_ns, 75 * JNET_SIM_S);
+  ck_assert_uint_eq(tp.keepalive_probes, 9);
+  tp.keepalive_idle_ns = 10 * JNET_SIM_S;
+  tp.keepalive_intvl_ns = 2 * JNET_SIM_S;
+  tp.keepalive_probes = 3;
+  ck_assert_int_eq(jnet_sim_host_tcp(t.w->h[1], &tp), 0);
+  if (crash)
+    ck_assert_int_eq(jnet_sim_at(t.w->sim, JNET_SIM_S, crash_h0, &t), 0);
+  st_go(t.w, 1, ka_server, &t);
+  st_go(t.w, 0, ka_client, &t);
+  st_run(t.w);
+  ck_assert_int_eq(t.r[0], 0);
+  ck_assert_int_eq(t.r[1], JNET_ETIMEDOUT);
+  jnet_sim_stats st;
+  jnet_sim_get_stats(t.w->sim, &st);
+  *packets = st.packets_sent;
+  st_free(t.w);
+  return t.t_read_done;
+}
+
+START_TEST(keepalive_ends_a_blocked_read_when_the_peer_died) {
+  uint64_t dead_pk, live_pk;
+  double dead = keepalive_run(1, &dead_pk);
+  double live = keepalive_run(0, &live_pk);
+  /* last packet ~3 ms; probes at 10, 12, 14 s; reset at 16 s */
+  ck_assert_msg(dead > 16.0 && dead < 16.1, "dead peer: read ended at %.3f", dead);
+  ck_assert_msg(live > 99.9 && live < 100.1, "live peer: read ended at %.3f", live);
+  /* the live peer answered a probe every 10 s of silence: ~9 pairs */
+  ck_assert_msg(live_pk >= dead_pk + 10, "live %llu dead %llu packets",
+                (unsigned long long)live_pk, (unsigned long long)dead_pk);
+}
+END_TEST
+
+/* Nagle in the trace: ten 1-byte writes go out as a 1-byte segment and
+ * one of 9 bytes; with jnet_flush after each write, as ten segments. */
+static int one_byte_segments(int flush) {
+  char *text = NULL;
+  size_t len = 0;
+  FILE *f;
+  tt t = {0};
+  t.nodelay = flush;
+  t.w = st_new(1, 2);
+  trace_begin(t.w, &f, &len, &text);
+  st_go(t.w, 1, nagle_server, &t);
+  st_go(t.w, 0, nagle_client, &t);
+  st_run(t.w);
+  jnet_sim_trace(t.w->sim, NULL);
+  fclose(f);
+  int ones = count_lines(text, " h0 tcp 192.0.2.1:", "PSH,ACK", 1e9);
+  int nine = count_lines(text, " h0 tcp 192.0.2.1:", " len=9\n", 1e9) +
+             count_lines(text, " h0 tcp 192.0.2.1:", " len=9", 1e9);
+  free(text);
+  st_free(t.w);
+  return flush ? ones : (nine > 0 ? ones : -ones);
+}
+
+START_TEST(nagle_holds_small_writes_until_the_ack_and_flush_sends_at_once) {
+  ck_assert_int_eq(one_byte_segments(0), 2);  /* "0", then "123456789" */
+  ck_assert_int_eq(one_byte_segments(1), 10); /* each byte at once */
+}
+END_TEST
+
+/* Delayed ACKs: a bulk receiver sends about one ACK per two segments. */
+START_TEST(delayed_acks_halve_the_reverse_traffic) {
+  tt *t = transfer(4, 2000000, NULL, 0);
+  ck_assert_uint_eq(t->got, 2000000);
+  jnet_sim_stats st;
+  jnet_sim_get_stats(t->w->sim, &st);
+  uint64_t data = 2000000 / 1460 + 1;
+  uint64_t acks = st.packets_sent - data;
+  ck_assert_msg(acks < data * 7 / 10 && acks > data * 4 / 10,
+                "%llu data segments, %llu other packets",
+                (unsigned long long)data, (unsigned long long)acks);
+  tt_free(t);
+}
+END_TEST
+
+/* Window scaling: a 1 MiB receive buffer lets a long fat link carry more
+ * than 64 KiB per round trip. */
+static double fat_link_seconds(uint32_t rcvbuf) {
+  jnet_link_params lp;
+  jnet_link_params_default(&lp);
+  lp.latency_ns = 50 * JNET_SIM_MS;
+  lp.bandwidth_bps = 200000000;
+  lp.queue_bytes = 4 << 20;
+  tt *t = calloc(1, sizeof *t);
+  t->w = st_new(6, 2);
+  t->nbytes = 8 << 20;
+  t->data = calloc(1, t->nbytes);
+  jnet_sim_tcp_params tp;
+  jnet_sim_tcp_params_default(&tp);
+  tp.rcvbuf_bytes = rcvbuf;
+  ck_assert_int_eq(jnet_sim_host_tcp(t->w->h[1], &tp), 0);
+  ck_assert_int_eq(jnet_sim_link(t->w->sim, t->w->h[0], t->w->h[1], &lp), 0);
+  st_go(t->w, 1, sink_server, t);
+  st_go(t->w, 0, source_client, t);
+  st_run(t->w);
+  ck_assert_uint_eq(t->got, 8u << 20);
+  double s = t->t_read_done;
+  tt_free(t);
+  return s;
+}
+
+START_TEST(window_scaling_fills_a_long_fat_link) {
+  double small = fat_link_seconds(64 * 1024), big = fat_link_seconds(4 << 20);
+  /* 64 KiB per 100 ms round trip: 8 MiB needs > 12.8 s */
+  ck_assert_msg(small > 12.8, "64 KiB window: %.2f s", small);
+  ck_assert_msg(big < small / 4, "4 MiB window: %.2f s vs %.2f s", big, small);
+}
+END_TEST
+
+/* Bad settings change nothing. */
+START_TEST(bad_tcp_settings_are_einval_and_change_nothing) {
+  st_world *w = st_new(1, 1);
+  jnet_sim_tcp_params tp, got;
+  jnet_sim_tcp_params_default(&tp);
+  tp.cc = "newreno";
+  ck_assert_int_eq(jnet_sim_host_tcp(w->h[0], &tp), 0);
+  jnet_sim_tcp_params bad = tp;
+  bad.cc = "vegas";
+  ck_assert_int_eq(jnet_sim_host_tcp(w->h[0], &bad), JNET_EINVAL);
+  bad = tp;
+  bad.cc = NULL;
+  ck_assert_int_eq(jnet_sim_host_tcp(w->h[0], &bad), JNET_EINVAL);
+  bad = tp;
+  bad.rcvbuf_bytes = 0;
+  ck_assert_int_eq(jnet_sim_host_tcp(w->h[0], &bad), JNET_EINVAL);
+  bad = tp;
+  bad.sndbuf_max_bytes = 1u << 30;
+  ck_assert_int_eq(jnet_sim_host_tcp(w->h[0], &bad), JNET_EINVAL);
+  bad = tp;
+  bad.sndbuf_max_bytes = bad.sndbuf_bytes - 1;
+  ck_assert_int_eq(jnet_sim_host_tcp(w->h[0], &bad), JNET_EINVAL);
+  bad = tp;
+  bad.keepalive_idle_ns = 0;
+  ck_assert_int_eq(jnet_sim_host_tcp(w->h[0], &bad), JNET_EINVAL);
+  bad = tp;
+  bad.keepalive_probes = 0;
+  ck_assert_int_eq(jnet_sim_host_tcp(w->h[0], &bad), JNET_EINVAL);
+  ck_assert_int_eq(jnet_sim_host_tcp(NULL, &tp), JNET_EINVAL);
+  ck_assert_int_eq(jnet_sim_host_tcp(w->h[0], NULL), JNET_EINVAL);
+  ck_assert_int_eq(jnet_sim_host_tcp_get(w->h[0], &got), 0);
+  ck_assert_str_eq(got.cc, "newreno");
+  ck_assert_uint_eq(got.rcvbuf_bytes, 128 * 1024);
+  ck_assert_uint_eq(got.keepalive_probes, 9);
+  st_free(w);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("sim-tcp");
-  TCase *tc = tcase_create("tcp");
-  tcase_set_timeout(tc, 120);
-  tcase_add_test(tc, reads_come_back_short_by_mss_and_stream_is_intact);
-  tcase_add_test(tc, loss_slows_tcp_but_the_stream_arrives_intact);
-  tcase_add_test(tc, bursty_loss_and_reordering_keep_the_stream_intact);
-  tcase_add_test(tc, slow_reader_blocks_the_writer);
-  tcase_add_test(tc, connect_to_a_closed_port_is_refused_after_one_rtt);
-  tcase_add_test(tc, syn_to_a_partitioned_host_times_out_after_backoff);
-  tcase_add_test(tc, nagle_coalesces_small_writes_and_flush_does_not);
-  tcase_add_test(tc, half_close_delivers_eof_after_the_data_and_the_peer_answers);
-  tcase_add_test(tc, close_with_unread_data_resets_the_peer);
-  tcase_add_test(tc, loopback_and_unix_streams_work_within_a_host);
-  tcase_add_test(tc, trace_shows_handshake_flags_and_drops);
-  tcase_add_test(tc, seed_sweep_over_a_hostile_link_keeps_streams_intact);
-  suite_add_tcase(s, tc);
+  jc_defaults(120, NULL, NULL);
+  JC_TEST(s, reads_come_back_short_by_mss_and_stream_is_intact);
+  JC_TEST(s, loss_slows_tcp_but_the_stream_arrives_intact);
+  JC_TEST(s, bursty_loss_and_reordering_keep_the_stream_intact);
+  JC_TEST(s, slow_reader_blocks_the_writer);
+  JC_TEST(s, connect_to_a_closed_port_is_refused_after_one_rtt);
+  JC_TEST(s, syn_to_a_partitioned_host_times_out_after_backoff);
+  JC_TEST(s, nagle_coalesces_small_writes_and_flush_does_not);
+  JC_TEST(s, half_close_delivers_eof_after_the_data_and_the_peer_answers);
+  JC_TEST(s, close_with_unread_data_resets_the_peer);
+  JC_TEST(s, loopback_and_unix_streams_work_within_a_host);
+  JC_TEST(s, trace_shows_handshake_flags_and_drops);
+  JC_TEST(s, seed_sweep_over_a_hostile_link_keeps_streams_intact);
+  JC_TEST(s, initial_window_is_ten_segments_then_slow_start);
+  JC_TEST(s, rto_backs_off_to_etimedout_after_fifteen_retransmissions);
+  JC_TEST(s, keepalive_ends_a_blocked_read_when_the_peer_died);
+  JC_TEST(s, nagle_holds_small_writes_until_the_ack_and_flush_sends_at_once);
+  JC_TEST(s, delayed_acks_halve_the_reverse_traffic);
+  JC_TEST(s, window_scaling_fills_a_long_fat_link);
+  JC_TEST(s, bad_tcp_settings_are_einval_and_change_nothing);
   return s;
 }
 

@@ -448,18 +448,16 @@ END_TEST
 
 static Suite *suite(void) {
   Suite *s = suite_create("sim-udp");
-  TCase *tc = tcase_create("udp");
-  tcase_set_timeout(tc, 60);
-  tcase_add_test(tc, max_datagram_crosses_a_small_mtu_intact_and_bigger_is_emsgsize);
-  tcase_add_test(tc, loss_drops_about_the_configured_fraction);
-  tcase_add_test(tc, duplication_delivers_twice_and_corruption_flips_a_bit);
-  tcase_add_test(tc, broadcast_needs_so_broadcast_and_reaches_the_subnet);
-  tcase_add_test(tc, multicast_reaches_members_only_with_linux_option_answers);
-  tcase_add_test(tc, port_unreachable_refuses_the_next_read_of_a_connected_socket);
-  tcase_add_test(tc, connected_socket_drops_datagrams_from_other_senders);
-  tcase_add_test(tc, unix_datagrams_carry_the_sender_path);
-  tcase_add_test(tc, capture_records_every_packet_of_the_network_or_of_one_host);
-  suite_add_tcase(s, tc);
+  jc_defaults(60, NULL, NULL);
+  JC_TEST(s, max_datagram_crosses_a_small_mtu_intact_and_bigger_is_emsgsize);
+  JC_TEST(s, loss_drops_about_the_configured_fraction);
+  JC_TEST(s, duplication_delivers_twice_and_corruption_flips_a_bit);
+  JC_TEST(s, broadcast_needs_so_broadcast_and_reaches_the_subnet);
+  JC_TEST(s, multicast_reaches_members_only_with_linux_option_answers);
+  JC_TEST(s, port_unreachable_refuses_the_next_read_of_a_connected_socket);
+  JC_TEST(s, connected_socket_drops_datagrams_from_other_senders);
+  JC_TEST(s, unix_datagrams_carry_the_sender_path);
+  JC_TEST(s, capture_records_every_packet_of_the_network_or_of_one_host);
   return s;
 }
 

@@ -21,6 +21,7 @@
 
 #include "fiber.h"
 #include <jnet/jnet.h>
+#include "jnet_check.h"
 
 #if defined(__has_include)
 #if __has_include(<valgrind/valgrind.h>)
@@ -52,11 +53,11 @@
 #define TEST_TSAN 1
 #endif
 #ifdef TEST_ASAN
-#define ADD_SEGV_TEST(tc, fn) tcase_add_exit_test(tc, fn, 1)
+#define ADD_SEGV_TEST(s, fn) JC_EXIT(s, fn, 1)
 #elif defined(TEST_TSAN) /* TSan reports it and exits 66 */
-#define ADD_SEGV_TEST(tc, fn) tcase_add_exit_test(tc, fn, 66)
+#define ADD_SEGV_TEST(s, fn) JC_EXIT(s, fn, 66)
 #else
-#define ADD_SEGV_TEST(tc, fn) tcase_add_test_raise_signal(tc, fn, SIGSEGV)
+#define ADD_SEGV_TEST(s, fn) JC_SIGNAL(s, fn, SIGSEGV)
 #endif
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -642,41 +643,33 @@ END_TEST
 
 static Suite *fiber_suite(void) {
   Suite *s = suite_create("fiber");
-  TCase *tc = tcase_create("switch");
-  tcase_set_timeout(tc, 60);
-  tcase_add_test(tc, ping_pong_passes_values_both_ways);
-  tcase_add_test(tc, done_flag_and_current_follow_the_coroutine);
-  tcase_add_test(tc, bad_arguments_give_einval);
-  tcase_add_test(tc, allocation_failure_gives_enomem);
-  tcase_add_test(tc, coroutine_to_coroutine_switch);
-  tcase_add_test(tc, doubles_and_locals_survive_switches);
-  tcase_add_test(tc, rounding_mode_is_per_context);
+  jc_defaults(60, NULL, NULL);
+  JC_TEST(s, ping_pong_passes_values_both_ways);
+  JC_TEST(s, done_flag_and_current_follow_the_coroutine);
+  JC_TEST(s, bad_arguments_give_einval);
+  JC_TEST(s, allocation_failure_gives_enomem);
+  JC_TEST(s, coroutine_to_coroutine_switch);
+  JC_TEST(s, doubles_and_locals_survive_switches);
+  JC_TEST(s, rounding_mode_is_per_context);
 #if defined(__x86_64__) || defined(__aarch64__)
-  tcase_add_test(tc, callee_saved_registers_survive_switches);
+  JC_TEST(s, callee_saved_registers_survive_switches);
 #endif
-  tcase_add_test(tc, each_thread_has_its_own_main_and_current);
-  suite_add_tcase(s, tc);
+  JC_TEST(s, each_thread_has_its_own_main_and_current);
 
-  TCase *st = tcase_create("stacks");
-  tcase_set_timeout(st, 120);
-  tcase_add_test(st, ten_thousand_coroutines_alive_at_once);
-  tcase_add_test(st, freed_stack_is_reused_for_the_same_size);
-  tcase_add_test(st, pool_drain_unmaps_free_stacks);
-  tcase_add_test(st, pool_keeps_at_most_256_free_stacks_per_size);
-  tcase_add_test(st, usable_stack_is_at_least_the_requested_size);
-  tcase_add_test(st, free_of_a_suspended_coroutine_drops_it);
-  tcase_add_test(st, deep_recursion_within_the_stack_size_works);
-  ADD_SEGV_TEST(st, writing_below_the_stack_segfaults);
-  ADD_SEGV_TEST(st, unbounded_recursion_hits_the_guard_page);
-  tcase_add_test_raise_signal(st, smashed_canary_aborts_on_switch_out, SIGABRT);
-  suite_add_tcase(s, st);
+  jc_defaults(120, NULL, NULL);
+  JC_TEST(s, ten_thousand_coroutines_alive_at_once);
+  JC_TEST(s, freed_stack_is_reused_for_the_same_size);
+  JC_TEST(s, pool_drain_unmaps_free_stacks);
+  JC_TEST(s, pool_keeps_at_most_256_free_stacks_per_size);
+  JC_TEST(s, usable_stack_is_at_least_the_requested_size);
+  JC_TEST(s, free_of_a_suspended_coroutine_drops_it);
+  JC_TEST(s, deep_recursion_within_the_stack_size_works);
+  ADD_SEGV_TEST(s, writing_below_the_stack_segfaults);
+  ADD_SEGV_TEST(s, unbounded_recursion_hits_the_guard_page);
+  JC_SIGNAL(s, smashed_canary_aborts_on_switch_out, SIGABRT);
   return s;
 }
 
 int main(void) {
-  SRunner *sr = srunner_create(fiber_suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  return jc_run(fiber_suite());
 }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "uvbk.h"
+#include "jnet_check.h"
 
 /* ---- loop, clock, node ------------------------------------------------- */
 
@@ -628,47 +629,40 @@ END_TEST
 
 static Suite *uv_backend_suite(void) {
   Suite *s = suite_create("uv-backend");
-  TCase *tc = tcase_create("uv");
-  tcase_add_checked_fixture(tc, setup, teardown);
-  tcase_set_timeout(tc, 30);
-  tcase_add_test(tc, start_twice_is_ebusy);
-  tcase_add_test(tc, restart_after_stop_works);
-  tcase_add_test(tc, poll_idle_returns_zero_at_once);
-  tcase_add_test(tc, poll_waits_for_deadline_and_not_long_past_it);
-  tcase_add_test(tc, clock_is_monotonic_and_random_varies);
-  tcase_add_test(tc, resolve_localhost_gives_loopback_with_port);
-  tcase_add_test(tc, resolve_numeric_is_synchronous);
-  tcase_add_test(tc, resolve_bad_port_is_eai_service);
-  tcase_add_test(tc, resolve_localhost_is_both_loopbacks_and_counts_past_cap);
-  tcase_add_test(tc, resolve_service_name_through_the_pool);
-  tcase_add_test(tc, cancelled_resolve_never_calls_back);
-  tcase_add_test(tc, tcp_connect_accept_write_read);
-  tcase_add_test(tc, tcp_accept_parks_until_a_client_comes);
-  tcase_add_test(tc, tcp_large_write_completes_across_polls);
-  tcase_add_test(tc, tcp_shutdown_wr_gives_peer_eof_and_local_epipe);
-  tcase_add_test(tc, tcp_shutdown_rd_reads_eof_promptly);
-  tcase_add_test(tc, peer_close_gives_eof_then_reset_on_write);
-  tcase_add_test(tc, connect_refused_is_econnrefused);
-  tcase_add_test(tc, second_bind_is_eaddrinuse);
-  tcase_add_test(tc, nodelay_on_tcp_and_noop_elsewhere);
-  tcase_add_test(tc, unix_missing_path_is_enoent);
-  tcase_add_test(tc, unix_listener_roundtrip_and_close_unlinks);
-  tcase_add_test(tc, unix_abstract_name_has_exact_length);
-  tcase_add_test(tc, udp_send_to_recv_from_with_sender);
-  tcase_add_test(tc, udp_datagram_is_truncated_and_oversize_is_emsgsize);
-  tcase_add_test(tc, udp_connected_to_closed_port_reads_econnrefused);
-  tcase_add_test(tc, udp_shutdown_unconnected_is_enotconn);
-  tcase_add_test(tc, unix_datagram_recv_from_unbound_sender);
-  tcase_add_test(tc, setsockopt_answers_as_linux);
-  tcase_add_test(tc, tcp_over_ipv6_loopback);
-  suite_add_tcase(s, tc);
+  jc_defaults(30, setup, teardown);
+  JC_TEST(s, start_twice_is_ebusy);
+  JC_TEST(s, restart_after_stop_works);
+  JC_TEST(s, poll_idle_returns_zero_at_once);
+  JC_TEST(s, poll_waits_for_deadline_and_not_long_past_it);
+  JC_TEST(s, clock_is_monotonic_and_random_varies);
+  JC_TEST(s, resolve_localhost_gives_loopback_with_port);
+  JC_TEST(s, resolve_numeric_is_synchronous);
+  JC_TEST(s, resolve_bad_port_is_eai_service);
+  JC_TEST(s, resolve_localhost_is_both_loopbacks_and_counts_past_cap);
+  JC_TEST(s, resolve_service_name_through_the_pool);
+  JC_TEST(s, cancelled_resolve_never_calls_back);
+  JC_TEST(s, tcp_connect_accept_write_read);
+  JC_TEST(s, tcp_accept_parks_until_a_client_comes);
+  JC_TEST(s, tcp_large_write_completes_across_polls);
+  JC_TEST(s, tcp_shutdown_wr_gives_peer_eof_and_local_epipe);
+  JC_TEST(s, tcp_shutdown_rd_reads_eof_promptly);
+  JC_TEST(s, peer_close_gives_eof_then_reset_on_write);
+  JC_TEST(s, connect_refused_is_econnrefused);
+  JC_TEST(s, second_bind_is_eaddrinuse);
+  JC_TEST(s, nodelay_on_tcp_and_noop_elsewhere);
+  JC_TEST(s, unix_missing_path_is_enoent);
+  JC_TEST(s, unix_listener_roundtrip_and_close_unlinks);
+  JC_TEST(s, unix_abstract_name_has_exact_length);
+  JC_TEST(s, udp_send_to_recv_from_with_sender);
+  JC_TEST(s, udp_datagram_is_truncated_and_oversize_is_emsgsize);
+  JC_TEST(s, udp_connected_to_closed_port_reads_econnrefused);
+  JC_TEST(s, udp_shutdown_unconnected_is_enotconn);
+  JC_TEST(s, unix_datagram_recv_from_unbound_sender);
+  JC_TEST(s, setsockopt_answers_as_linux);
+  JC_TEST(s, tcp_over_ipv6_loopback);
   return s;
 }
 
 int main(void) {
-  SRunner *sr = srunner_create(uv_backend_suite());
-  srunner_run_all(sr, CK_ENV);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  return jc_run(uv_backend_suite());
 }

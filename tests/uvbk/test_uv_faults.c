@@ -21,6 +21,7 @@
 #endif
 
 #include "uvbk.h"
+#include "jnet_check.h"
 
 /* ---- cancel ------------------------------------------------------------ */
 
@@ -286,27 +287,18 @@ END_TEST
 
 static Suite *uv_faults_suite(void) {
   Suite *s = suite_create("uv-faults");
-  TCase *tc = tcase_create("uv");
-  tcase_add_checked_fixture(tc, setup, teardown);
-  tcase_set_timeout(tc, 30);
-  tcase_add_test(tc, cancel_pending_read_then_close);
-  tcase_add_test(tc, cancel_write_and_accept_then_close);
-  tcase_add_test(tc, stop_closes_what_is_left_open);
-  tcase_add_test(tc, parked_read_gets_econnreset_when_peer_resets);
-  tcase_add_test(tc, parked_udp_read_gets_econnrefused_from_icmp);
-  tcase_add_test(tc, emfile_comes_back_as_a_code);
-  suite_add_tcase(s, tc);
-  TCase *faults = tcase_create("alloc"); /* makes its own backends */
-  tcase_set_timeout(faults, 60);
-  tcase_add_test(faults, allocation_failures_give_enomem_and_leave_nothing);
-  suite_add_tcase(s, faults);
+  jc_defaults(30, setup, teardown);
+  JC_TEST(s, cancel_pending_read_then_close);
+  JC_TEST(s, cancel_write_and_accept_then_close);
+  JC_TEST(s, stop_closes_what_is_left_open);
+  JC_TEST(s, parked_read_gets_econnreset_when_peer_resets);
+  JC_TEST(s, parked_udp_read_gets_econnrefused_from_icmp);
+  JC_TEST(s, emfile_comes_back_as_a_code);
+  jc_defaults(60, NULL, NULL); /* makes its own backends */
+  JC_TEST(s, allocation_failures_give_enomem_and_leave_nothing);
   return s;
 }
 
 int main(void) {
-  SRunner *sr = srunner_create(uv_faults_suite());
-  srunner_run_all(sr, CK_ENV);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  return jc_run(uv_faults_suite());
 }

@@ -1,0 +1,42 @@
+/* tcp_cc.h — private to sim/: the TCP model's congestion-control
+ * algorithms behind one small ops table (as Linux's tcp_congestion_ops).
+ *
+ * tcp.c owns what every algorithm shares (RFC 5681): the initial window
+ * of 10 segments (RFC 6928), slow start with byte counting up to ssthresh,
+ * fast retransmit and NewReno fast recovery (RFC 6582), the RTO collapse to
+ * one segment. An algorithm decides two things: how the window grows in
+ * congestion avoidance, and the new ssthresh after a loss. Windows are in
+ * bytes; s->mss is one segment.
+ */
+#ifndef JNET_SIM_TCP_CC_H
+#define JNET_SIM_TCP_CC_H
+
+#include "model.h"
+
+typedef struct jnet__cc_ops {
+  const char *name;
+  /* The connection is established: reset the algorithm's state. */
+  void (*init)(jnet__sock *s);
+  /* `acked` new bytes were acknowledged while cwnd >= ssthresh and the
+   * sender was limited by cwnd: grow s->cwnd. */
+  void (*cong_avoid)(jnet__sock *s, uint32_t acked, uint64_t now_ns);
+  /* A loss (three duplicate ACKs or an RTO): the new ssthresh. */
+  uint32_t (*ssthresh)(jnet__sock *s);
+} jnet__cc_ops;
+
+extern const jnet__cc_ops jnet__cc_newreno;
+extern const jnet__cc_ops jnet__cc_cubic;
+
+/* The algorithm named `name` ("cubic", "newreno"), or NULL. */
+const jnet__cc_ops *jnet__cc_find(const char *name);
+
+/* A host's settings with its defaults filled in (tcp_cc.c). */
+const jnet__cc_ops *jnet__tcp_host_cc(const jnet_node *h);
+uint32_t jnet__tcp_host_rcvbuf(const jnet_node *h);
+uint32_t jnet__tcp_host_sndbuf(const jnet_node *h);
+uint32_t jnet__tcp_host_sndbuf_max(const jnet_node *h);
+uint64_t jnet__tcp_host_ka_idle(const jnet_node *h);
+uint64_t jnet__tcp_host_ka_intvl(const jnet_node *h);
+uint32_t jnet__tcp_host_ka_probes(const jnet_node *h);
+
+#endif /* JNET_SIM_TCP_CC_H */

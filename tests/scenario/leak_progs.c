@@ -1,0 +1,164 @@
+/* leak_progs.c — jsim-leak-runner: programs that plant the classic leaks
+ * of nondeterminism, for the --check-determinism tests (test_determinism.c).
+ *
+ * Each sender sends three well-behaved datagrams (at 0, 10 and 20 ms), then
+ * at 30 ms leaks something from outside the simulation into what it sends:
+ *   leak-clock  the wall clock (CLOCK_REALTIME) sets the datagrams' sizes
+ *   leak-pid    random() seeded from getpid() sets them
+ *   leak-ptr    eight sessions are sent to in the order of a hash of their
+ *               addresses (a pointer-keyed hash set), which ASLR moves
+ *   clean       the same with jnet_random(): deterministic
+ * A `sink` receives everything. All report check `sent`.
+ */
+#define _GNU_SOURCE
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jnet/jnet.h>
+#include <jnet/jnet_scenario.h>
+
+typedef struct sender {
+  jnet_stream s;
+  int ok;
+} sender;
+
+static int open_sender(jnet_prog_ctx *ctx, sender *sd, const char *port) {
+  const char *to = jnet_prog_arg(ctx, "to", "sink");
+  sd->ok = jnet_connect(to, port, JNET_DATAGRAM, NULL, NULL, &sd->s) == 0;
+  if (!sd->ok)
+    jnet_prog_check(ctx, "sent", 0, "cannot reach %s", to);
+  return sd->ok ? 0 : -1;
+}
+
+static void send_len(sender *sd, size_t len) {
+  char buf[1200];
+  memset(buf, 'x', sizeof buf);
+  if (len > sizeof buf)
+    len = sizeof buf;
+  if (jnet_write(sd->s, buf, len, 1.0) < 0)
+    sd->ok = 0;
+}
+
+/* The three deterministic datagrams, then sleep to 30 ms. */
+static int prologue(sender *sd) {
+  for (int i = 0; i < 3; i++) {
+    send_len(sd, 20 + (size_t)i);
+    if (jnet_sleep(0.010) < 0)
+      return -1;
+  }
+  return 0;
+}
+
+static void finish(jnet_prog_ctx *ctx, sender *sd) {
+  jnet_close(sd->s);
+  jnet_prog_check(ctx, "sent", sd->ok, "a send failed");
+}
+
+static void leak_clock(jnet_prog_ctx *ctx) {
+  sender sd;
+  if (open_sender(ctx, &sd, "9000") < 0 || prologue(&sd) < 0)
+    return;
+  for (int i = 0; i < 3; i++) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts); /* the leak */
+    send_len(&sd, 100 + (size_t)(ts.tv_nsec % 1000));
+    if (jnet_sleep(0.010) < 0)
+      return;
+  }
+  finish(ctx, &sd);
+}
+
+static void leak_pid(jnet_prog_ctx *ctx) {
+  sender sd;
+  if (open_sender(ctx, &sd, "9000") < 0 || prologue(&sd) < 0)
+    return;
+  srandom((unsigned)getpid()); /* the leak */
+  for (int i = 0; i < 3; i++) {
+    send_len(&sd, 100 + (size_t)(random() % 1000));
+    if (jnet_sleep(0.010) < 0)
+      return;
+  }
+  finish(ctx, &sd);
+}
+
+/* A session table: eight sessions, kept in a set ordered by a hash of
+ * their addresses, as a pointer-keyed hash set iterates. */
+typedef struct session {
+  int id;
+  uint64_t key;
+} session;
+
+static session sessions[8];
+
+static uint64_t mix(uint64_t x) { /* splitmix64's finaliser */
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
+static int by_key(const void *a, const void *b) {
+  const session *const *x = a, *const *y = b;
+  return (*x)->key < (*y)->key ? -1 : (*x)->key > (*y)->key;
+}
+
+static void leak_ptr(jnet_prog_ctx *ctx) {
+  sender sd;
+  if (open_sender(ctx, &sd, "9000") < 0 || prologue(&sd) < 0)
+    return;
+  session *order[8];
+  for (int i = 0; i < 8; i++) {
+    sessions[i].id = i;
+    sessions[i].key = mix((uint64_t)(uintptr_t)&sessions[i]); /* the leak */
+    order[i] = &sessions[i];
+  }
+  qsort(order, 8, sizeof order[0], by_key);
+  for (int i = 0; i < 8; i++)
+    send_len(&sd, 100 + (size_t)order[i]->id);
+  finish(ctx, &sd);
+}
+
+static void clean(jnet_prog_ctx *ctx) {
+  sender sd;
+  if (open_sender(ctx, &sd, "9000") < 0 || prologue(&sd) < 0)
+    return;
+  for (int i = 0; i < 3; i++) {
+    send_len(&sd, 100 + (size_t)(jnet_random() % 1000));
+    if (jnet_sleep(0.010) < 0)
+      return;
+  }
+  finish(ctx, &sd);
+}
+
+/* sink [until_ms=200]: receives datagrams on port 9000 until until_ms. */
+static void sink(jnet_prog_ctx *ctx) {
+  jnet_stream s;
+  double until_s = (double)jnet_prog_arg_int(ctx, "until_ms", 200) / 1e3;
+  if (jnet_listen(jnet_prog_host(ctx), "9000", JNET_DATAGRAM, &s) < 0)
+    return;
+  jnet_buf b;
+  jnet_buf_init(&b);
+  for (;;) {
+    double left = until_s - jnet_now();
+    b.len = 0;
+    if (left <= 0 || jnet_recv_from(s, 2000, &b, left, NULL) < 0)
+      break;
+  }
+  jnet_buf_free(&b);
+  jnet_close(s);
+}
+
+static const jnet_program progs[] = {
+    {"leak-clock", leak_clock, "datagram sizes from the wall clock"},
+    {"leak-pid", leak_pid, "datagram sizes from random() seeded by getpid"},
+    {"leak-ptr", leak_ptr, "send order from a hash of object addresses"},
+    {"clean", clean, "datagram sizes from jnet_random: deterministic"},
+    {"sink", sink, "receives on port 9000 until until_ms="},
+};
+
+int main(int argc, char **argv) {
+  return jnet_scenario_main(argc, argv, progs, sizeof progs / sizeof progs[0]);
+}

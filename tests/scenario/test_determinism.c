@@ -1,0 +1,230 @@
+/* test_determinism.c — `--check-determinism` catches each classic leak
+ * (wall clock, random() seeded from the pid, ordering by pointer value;
+ * leak_progs.c) and names the trace event where the two runs part; a clean
+ * program passes; sweep, JSON, JUnit and merge carry the result
+ * `nondeterministic`. Also part 5 of issue 15: `limit_reached` and
+ * `expect quiescent`, through the jsim-test-runner. */
+#define _GNU_SOURCE
+#include <check.h>
+#include "jnet_check.h"
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char dir[256];
+static char out[1 << 16];
+
+static void setup(void) {
+  strcpy(dir, "/tmp/jsim-det-test-XXXXXX");
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+}
+
+static void teardown(void) {
+  char cmd[512];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  if (system(cmd) != 0)
+    fprintf(stderr, "cannot remove %s\n", dir);
+}
+
+/* Run a shell command in dir (stdout+stderr into out); its exit status. */
+static int sh(const char *fmt, ...) {
+  char cmd[2048], full[2400];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(cmd, sizeof cmd, fmt, ap);
+  va_end(ap);
+  snprintf(full, sizeof full, "cd '%s' && (%s) 2>&1", dir, cmd);
+  FILE *p = popen(full, "r");
+  ck_assert_ptr_nonnull(p);
+  size_t n = fread(out, 1, sizeof out - 1, p);
+  out[n] = 0;
+  int st = pclose(p);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+static void write_file(const char *name, const char *text) {
+  char path[512];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  FILE *f = fopen(path, "w");
+  ck_assert_ptr_nonnull(f);
+  fputs(text, f);
+  fclose(f);
+}
+
+#define HAS(s) ck_assert_msg(strstr(out, s) != NULL, "want '%s' in:\n%s", s, out)
+#define HASNT(s) \
+  ck_assert_msg(strstr(out, s) == NULL, "did not want '%s' in:\n%s", s, out)
+
+static void leak_scn(const char *prog) {
+  char text[512];
+  snprintf(text, sizeof text,
+           "seed 1..6\n"
+           "host a 192.0.2.1\nhost b 192.0.2.2\n"
+           "link a b latency 5ms\n"
+           "run b sink until_ms=200\n"
+           "run a %s to=b\n"
+           "expect a %s sent\n",
+           prog, prog);
+  write_file("l.scn", text);
+}
+
+/* The message names trace event N at virtual T, shows both lines, and the
+ * lines are a's sends from 30 ms on (the three before are the same). */
+static void assert_names_event(void) {
+  HAS("NONDETERMINISTIC");
+  const char *m = strstr(out, "differ from trace event ");
+  ck_assert_msg(m != NULL, "no event named in:\n%s", out);
+  unsigned long ev = 0;
+  double t = -1;
+  ck_assert_int_eq(sscanf(m, "differ from trace event %lu at virtual %lfs",
+                          &ev, &t), 2);
+  ck_assert_msg(ev >= 7 && ev <= 20, "event %lu in:\n%s", ev, out);
+  ck_assert_msg(t >= 0.030 - 1e-9 && t <= 0.060, "time %f in:\n%s", t, out);
+  const char *r1 = strstr(m, "run 1 `"), *r2 = strstr(m, "run 2 `");
+  ck_assert_ptr_nonnull(r1);
+  ck_assert_ptr_nonnull(r2);
+  /* Both lines are sends of host a (not its RECV) with a length. */
+  ck_assert_msg(strstr(r1, " a udp 192.0.2.1:") != NULL, "%s", out);
+  ck_assert_msg(strstr(r2, " a udp 192.0.2.1:") != NULL, "%s", out);
+}
+
+START_TEST(catches_wall_clock) {
+  leak_scn("leak-clock");
+  /* A plain run cannot tell. */
+  ck_assert_int_eq(sh(JSIM_LEAK " run l.scn --seed 1"), 0);
+  HAS("seed 1: PASS");
+  ck_assert_int_eq(sh(JSIM_LEAK " run l.scn --seed 1 --check-determinism"), 1);
+  assert_names_event();
+}
+END_TEST
+
+START_TEST(catches_pid_seeded_random) {
+  leak_scn("leak-pid");
+  ck_assert_int_eq(sh(JSIM_LEAK " run l.scn --seed 2 --check-determinism"), 1);
+  assert_names_event();
+}
+END_TEST
+
+START_TEST(catches_pointer_order) {
+  leak_scn("leak-ptr");
+  ck_assert_int_eq(sh(JSIM_LEAK " run l.scn --seed 3 --check-determinism"), 1);
+  assert_names_event();
+}
+END_TEST
+
+START_TEST(clean_program_passes) {
+  leak_scn("clean");
+  ck_assert_int_eq(sh(JSIM_LEAK " run l.scn --seed 4 --check-determinism"), 0);
+  HAS("seed 4: PASS");
+  ck_assert_int_eq(sh(JSIM_LEAK " sweep l.scn -j 2 --no-progress "
+                                "--check-determinism"),
+                   0);
+  HAS("nondet");
+  HAS("each twice (--check-determinism)");
+  HAS("all 6 seeds passed");
+}
+END_TEST
+
+START_TEST(sweep_reports_nondeterministic) {
+  leak_scn("leak-pid");
+  ck_assert_int_eq(sh(JSIM_LEAK " sweep l.scn -j 2 --no-progress "
+                                "--check-determinism --json a.jsonl "
+                                "--junit a.xml --shard 1/2"),
+                   1);
+  HAS("seed 1: nondeterministic: two runs of the seed differ from trace "
+      "event");
+  ck_assert_int_eq(sh("grep -c '\"result\":\"nondeterministic\"' a.jsonl"),
+                   0);
+  HAS("3");
+  ck_assert_int_eq(sh("grep -c 'failure type=\"nondeterministic\"' a.xml"), 0);
+  HAS("3");
+  ck_assert_int_eq(sh(JSIM_LEAK " sweep l.scn -j 1 --no-progress "
+                                "--check-determinism --json b.jsonl "
+                                "--shard 2/2"),
+                   1);
+  /* merge keeps the result and the column. */
+  ck_assert_int_eq(sh(JSIM_LEAK " merge --junit m.xml a.jsonl b.jsonl"), 1);
+  HAS("nondet");
+  HAS("seed 6: nondeterministic");
+  ck_assert_int_eq(sh("grep -c 'failure type=\"nondeterministic\"' m.xml"), 0);
+  HAS("6");
+}
+END_TEST
+
+/* ---- Part 5: cut short, quiescent ---------------------------------------- */
+
+START_TEST(limit_reached_is_said) {
+  /* The sink listens until 3 s; the limit stops the run at 1 s with every
+   * check reported early (sent) — a PASS that was cut short. */
+  write_file("c.scn", "host a 192.0.2.1\nhost b 192.0.2.2\n"
+                      "run b udp-sink until_ms=3000\n"
+                      "run a udp-source to=b n=5 interval_ms=10\n"
+                      "limit 1s\n"
+                      "expect a udp-source sent\n");
+  ck_assert_int_eq(sh(JSIM_RUNNER " run c.scn --seed 1"), 0);
+  HAS("seed 1: PASS");
+  HAS("cut short at its limit");
+  HAS("limit reached");
+  ck_assert_int_eq(sh(JSIM_RUNNER " sweep c.scn --seeds 1..2 -j 1 "
+                                  "--no-progress --json c.jsonl "
+                                  "--junit c.xml"),
+                   0);
+  HAS("2 seeds stopped at the scenario's limit");
+  ck_assert_int_eq(sh("grep -c '\"limit_reached\":true' c.jsonl"), 0);
+  HAS("2");
+  ck_assert_int_eq(sh("grep -c 'name=\"limit_reached\" value=\"true\"' "
+                      "c.xml"),
+                   0);
+  HAS("2");
+  /* Without the limit in the way: not cut short. */
+  write_file("d.scn", "host a 192.0.2.1\nhost b 192.0.2.2\n"
+                      "run b udp-sink until_ms=300\n"
+                      "run a udp-source to=b n=5 interval_ms=10\n"
+                      "limit 1s\nexpect quiescent\n"
+                      "expect a udp-source sent\n");
+  ck_assert_int_eq(sh(JSIM_RUNNER " run d.scn --seed 1"), 0);
+  HASNT("limit reached");
+  HAS("2 expectations held (events");
+}
+END_TEST
+
+START_TEST(quiescent_fails_a_cut_run) {
+  write_file("q.scn", "host a 192.0.2.1\nhost b 192.0.2.2\n"
+                      "run b udp-sink until_ms=3000\n"
+                      "run a udp-source to=b n=5 interval_ms=10\n"
+                      "limit 1s\n"
+                      "expect a udp-source sent\n"
+                      "expect quiescent\n");
+  ck_assert_int_eq(sh(JSIM_RUNNER " run q.scn --seed 1"), 1);
+  HAS("seed 1: FAIL expect quiescent: the run stopped at its limit with 1 "
+      "fiber waiting (not returned: udp-sink on b)");
+  /* A server that never returns keeps the run going to the limit too. */
+  write_file("e.scn", "host a 192.0.2.1\nhost b 192.0.2.2\n"
+                      "run b echo-server until_ms=100000\n"
+                      "run a echo-client server=b\n"
+                      "limit 5s\nexpect a echo-client ok\nexpect quiescent\n");
+  ck_assert_int_eq(sh(JSIM_RUNNER " run e.scn --seed 1"), 1);
+  HAS("not returned: echo-server on b");
+  /* Bad line: located. */
+  write_file("x.scn", "host a 192.0.2.1\nrun a args n=1\n"
+                      "expect quiescent now\n");
+  ck_assert_int_eq(sh(JSIM_RUNNER " check x.scn"), 2);
+  HAS("x.scn:3:18: error: expected end of line, got 'now'");
+}
+END_TEST
+
+int main(void) {
+  Suite *s = suite_create("scenario-determinism");
+  jc_defaults(120, setup, teardown);
+  JC_TEST(s, catches_wall_clock);
+  JC_TEST(s, catches_pid_seeded_random);
+  JC_TEST(s, catches_pointer_order);
+  JC_TEST(s, clean_program_passes);
+  JC_TEST(s, sweep_reports_nondeterministic);
+  JC_TEST(s, limit_reached_is_said);
+  JC_TEST(s, quiescent_fails_a_cut_run);
+  return jc_run(s);
+}

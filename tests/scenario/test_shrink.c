@@ -1,0 +1,153 @@
+/* test_shrink.c — `jnet-sim shrink`: a failing seed of the kv bug's swarm
+ * variant (up to 8 drawn faults, ops=100) shrinks to at most 2 fault lines
+ * and ops <= 20, and the written .min.scn still fails the same check; a
+ * plain scenario shrinks too; a passing seed is a clear error (exit 2). */
+#define _GNU_SOURCE
+#include <check.h>
+#include "jnet_check.h"
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char dir[256];
+static char out[1 << 16];
+
+static void setup(void) {
+  strcpy(dir, "/tmp/jsim-shrink-XXXXXX");
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+}
+
+static void teardown(void) {
+  char cmd[512];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  if (system(cmd) != 0)
+    fprintf(stderr, "cannot remove %s\n", dir);
+}
+
+static int sh(const char *fmt, ...) {
+  char cmd[2048], full[2400];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(cmd, sizeof cmd, fmt, ap);
+  va_end(ap);
+  snprintf(full, sizeof full, "cd '%s' && (%s) 2>&1", dir, cmd);
+  FILE *p = popen(full, "r");
+  ck_assert_ptr_nonnull(p);
+  size_t n = fread(out, 1, sizeof out - 1, p);
+  out[n] = 0;
+  int st = pclose(p);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+#define HAS(s) ck_assert_msg(strstr(out, s) != NULL, "want '%s' in:\n%s", s, out)
+#define SCN(name) JSIM_SRC_DIR "/scenarios/" name
+
+/* The first seeds of lo..hi that fail, from a sweep's JSON (up to max). */
+static int failing_seeds(const char *scn, int lo, int hi, unsigned long *seeds,
+                         int max) {
+  ck_assert_int_eq(sh(JSIM_SIM " sweep %s --seeds %d..%d -j 2 --no-progress "
+                               "--json f.jsonl --pcap-dir p >/dev/null; "
+                               "grep -o '\"seed\":[0-9]*,\"result\":\"fail\"' "
+                               "f.jsonl",
+                      scn, lo, hi),
+                   0);
+  int n = 0;
+  for (const char *p = out; n < max && (p = strstr(p, "\"seed\":")); p++)
+    seeds[n++] = strtoul(p + 7, NULL, 10);
+  return n;
+}
+
+/* Lines of the .min.scn starting with prefix. */
+static int count_lines(const char *file, const char *prefix) {
+  ck_assert_int_le(sh("grep -c '^%s' %s", prefix, file), 1);
+  return atoi(out);
+}
+
+static void assert_shrinks(const char *scn, unsigned long seed) {
+  ck_assert_int_eq(sh(JSIM_SIM " shrink %s --seed %lu --out m.scn", scn, seed),
+                   0);
+  HAS(" fails: "); /* the same expect as the sweep: a check or linearizability */
+  HAS("wrote m.scn");
+  HAS("removed ");
+  int faults = count_lines("m.scn", "at ");
+  ck_assert_msg(faults <= 2, "%d fault lines left", faults);
+  ck_assert_int_eq(count_lines("m.scn", "faults "), 0);
+  ck_assert_int_eq(count_lines("m.scn", "maybe "), 0);
+  ck_assert_int_eq(sh("grep -o 'ops=[0-9]*' m.scn"), 0);
+  int ops = atoi(out + 4);
+  ck_assert_msg(ops >= 1 && ops <= 20, "ops=%d", ops);
+  /* The shrunk file is a plain scenario that still fails the same check,
+   * for its own default seed. */
+  ck_assert_int_eq(sh("grep -v '^#' m.scn | grep -c '\\.\\.' || true"), 0);
+  ck_assert_int_eq(atoi(out), 0);
+  ck_assert_int_eq(sh(JSIM_SIM " run m.scn"), 1);
+  char want[64];
+  snprintf(want, sizeof want, "seed %lu: FAIL kv-client on c: check ok: "
+                              "acknowledged write", seed);
+  HAS(want);
+}
+
+START_TEST(kv_bug_swarm_shrinks) {
+  unsigned long seeds[2];
+  int n = failing_seeds(SCN("kv-replication-bug-swarm.scn"), 1, 10, seeds, 2);
+  ck_assert_int_ge(n, 2);
+  for (int i = 0; i < n; i++)
+    assert_shrinks(SCN("kv-replication-bug-swarm.scn"), seeds[i]);
+}
+END_TEST
+
+START_TEST(plain_scenario_shrinks) {
+  unsigned long seed;
+  ck_assert_int_eq(failing_seeds(SCN("kv-replication-bug.scn"), 1, 10, &seed,
+                                 1),
+                   1);
+  assert_shrinks(SCN("kv-replication-bug.scn"), seed);
+}
+END_TEST
+
+START_TEST(passing_seed_is_an_error) {
+  ck_assert_int_eq(sh(JSIM_SIM " shrink %s --seed 3",
+                      SCN("kv-replication.scn")),
+                   2);
+  HAS("seed 3 of ");
+  HAS("passes");
+  HAS("nothing to shrink");
+  ck_assert_int_eq(access("kv-replication.min.scn", F_OK), -1);
+  ck_assert_int_eq(sh(JSIM_SIM " shrink %s --seed 3 --max-runs 0",
+                      SCN("kv-replication.scn")),
+                   2);
+  HAS("--max-runs: expected");
+  ck_assert_int_eq(sh(JSIM_SIM " shrink"), 2);
+  HAS("usage: jnet-sim shrink");
+}
+END_TEST
+
+START_TEST(max_runs_bounds_the_work) {
+  unsigned long seed;
+  ck_assert_int_eq(failing_seeds(SCN("kv-replication-bug-swarm.scn"), 1, 10,
+                                 &seed, 1),
+                   1);
+  ck_assert_int_eq(sh(JSIM_SIM " shrink %s --seed %lu --out m.scn "
+                               "--max-runs 4",
+                      SCN("kv-replication-bug-swarm.scn"), seed),
+                   0);
+  HAS("stopped at --max-runs 4");
+  HAS("(4 runs)");
+  /* Even cut short, what it wrote still fails. */
+  ck_assert_int_eq(sh(JSIM_SIM " run m.scn"), 1);
+  HAS("FAIL kv-client on c: check ok");
+}
+END_TEST
+
+int main(void) {
+  Suite *s = suite_create("scenario-shrink");
+  jc_defaults(400, setup, teardown);
+  JC_TEST(s, kv_bug_swarm_shrinks);
+  JC_TEST(s, plain_scenario_shrinks);
+  JC_TEST(s, passing_seed_is_an_error);
+  JC_TEST(s, max_runs_bounds_the_work);
+  return jc_run(s);
+}
