@@ -128,40 +128,43 @@ int rs_stop(pid_t pid) {
   return -1;
 }
 
-int rs_proxy_port(int fd, double timeout_s) {
+int rs_proxy_ports(int fd, double timeout_s, int *ports, int max) {
   char buf[4096];
   size_t len = 0;
-  int port = -1;
+  int n = 0;
   double end = mono() + timeout_s;
   while (mono() < end && len < sizeof buf - 1) {
     struct pollfd pfd = {fd, POLLIN, 0};
     int ms = (int)((end - mono()) * 1000) + 1;
     if (poll(&pfd, 1, ms) <= 0)
       break;
-    ssize_t n = read(fd, buf + len, 1); /* byte by byte: stop at "ready" */
-    if (n <= 0)
+    ssize_t r = read(fd, buf + len, 1); /* byte by byte: stop at "ready" */
+    if (r <= 0)
       break;
-    len += (size_t)n;
+    len += (size_t)r;
     buf[len] = 0;
     if (buf[len - 1] != '\n')
       continue;
-    char *line = buf;
-    char *nl = strchr(line, '\n');
-    *nl = 0;
-    if (strncmp(line, "listening ", 10) == 0 && port < 0) {
-      char name[64], proto[8], hp[300];
-      if (sscanf(line, "listening %63s %7s %299s", name, proto, hp) == 3) {
-        char *colon = strrchr(hp, ':');
-        if (colon != NULL)
-          port = atoi(colon + 1);
-      }
+    buf[len - 1] = 0;
+    char name[64], proto[8], hp[300];
+    if (strncmp(buf, "listening ", 10) == 0 &&
+        sscanf(buf, "listening %63s %7s %299s", name, proto, hp) == 3) {
+      char *colon = strrchr(hp, ':');
+      if (colon != NULL && n < max)
+        ports[n++] = atoi(colon + 1);
     }
-    int ready = strcmp(line, "ready") == 0;
+    int ready = strcmp(buf, "ready") == 0;
     len = 0;
     if (ready)
-      return port;
+      return n;
   }
   return -1;
+}
+
+int rs_proxy_port(int fd, double timeout_s) {
+  int port = -1;
+  int n = rs_proxy_ports(fd, timeout_s, &port, 1);
+  return n > 0 ? port : -1;
 }
 
 int rs_run(char *const argv[], char *out, size_t n) {

@@ -25,6 +25,9 @@ int rs_stop(pid_t pid);
 /* Read lines from fd until one equals "ready" (within timeout_s); the
  * port of the first "listening NAME PROTO HOST:PORT ..." line, or -1. */
 int rs_proxy_port(int fd, double timeout_s);
+/* The same for every "listening" line: up to max ports in order; how many
+ * there were, or -1 if "ready" never came. */
+int rs_proxy_ports(int fd, double timeout_s, int *ports, int max);
 /* Run argv to completion (bounded by 10 s); its exit status or -1. Its
  * stdout goes to out[n] (may be NULL). */
 int rs_run(char *const argv[], char *out, size_t n);

@@ -464,6 +464,58 @@ START_TEST(proxy_client_vanishing_ends_only_its_pair) {
 }
 END_TEST
 
+/* ---- a config file: two proxies, one timeline ------------------------------ */
+
+typedef struct cfg_run {
+  char rport[16], hport[16];
+  res r;
+  size_t body;
+  int http_rc;
+} cfg_run;
+
+static void c_config(void *arg) {
+  cfg_run *c = arg;
+  ping_at(&c->r, 0, c->rport, 5.0);
+  c->http_rc = http_get(c->hport, "/big.bin", &c->body, NULL, NULL, 10.0);
+  jnet_sleep(0.7); /* past "at 0.5s set r latency 100ms" */
+  ping_at(&c->r, 1, c->rport, 5.0);
+}
+
+START_TEST(proxy_config_runs_two_proxies_and_a_timeline) {
+  char path[300];
+  snprintf(path, sizeof path, "%s/proxies.conf", tmpdir);
+  FILE *f = fopen(path, "w");
+  ck_assert_ptr_nonnull(f);
+  fprintf(f,
+          "# two proxies and a timeline\n"
+          "seed 3\n"
+          "proxy r tcp listen 127.0.0.1:0 upstream %s latency 10ms\n"
+          "proxy h tcp listen 127.0.0.1:0 upstream %s\n"
+          "at 0.5s set r latency 100ms\n",
+          upstream_redis, upstream_http);
+  fclose(f);
+  char *argv[] = {(char *)PROXY, "--config", path, NULL};
+  int fd = -1, ports[2] = {0, 0};
+  pid_t pid = rs_spawn(argv, &fd);
+  ck_assert_int_gt(pid, 0);
+  int n = rs_proxy_ports(fd, 10.0, ports, 2);
+  close(fd);
+  ck_assert_int_eq(n, 2);
+  cfg_run c;
+  memset(&c, 0, sizeof c);
+  snprintf(c.rport, sizeof c.rport, "%d", ports[0]);
+  snprintf(c.hport, sizeof c.hport, "%d", ports[1]);
+  run_client(c_config, &c, 0, 0);
+  ck_assert_int_eq(rs_stop(pid), 0);
+  ck_assert_int_eq(c.r.rc[0], 0);
+  ck_assert_msg(c.r.t[0] >= 0.020, "%.3f s", c.r.t[0]);
+  ck_assert_int_eq(c.http_rc, 0);
+  ck_assert_uint_eq(c.body, BIG_BYTES);
+  ck_assert_int_eq(c.r.rc[1], 0);
+  ck_assert_msg(c.r.t[1] >= 0.200, "%.3f s", c.r.t[1]);
+}
+END_TEST
+
 /* ---- capture ---------------------------------------------------------------------- */
 
 START_TEST(proxy_pcap_has_both_legs) {
@@ -647,6 +699,7 @@ static Suite *suite(void) {
   JC_TEST(s, proxy_timeline_partitions_ctl_heals);
   JC_TEST(s, proxy_upstream_unreachable_resets_each_client);
   JC_TEST(s, proxy_client_vanishing_ends_only_its_pair);
+  JC_TEST(s, proxy_config_runs_two_proxies_and_a_timeline);
   JC_TEST(s, proxy_pcap_has_both_legs);
   JC_TEST(s, proxy_bad_options_and_busy_port_fail_cleanly);
   jc_defaults(30, NULL, NULL);
