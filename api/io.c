@@ -161,7 +161,13 @@ static int write_step(jnet__fiber *f, jnet__stream *st, const jnet_addr *dst,
   req.len = n;
   int started;
   if (dst != NULL) {
-    req.addr = *dst;
+    /* An IP address needs at most a sockaddr_in6 (more when len says so);
+     * a unix one goes whole (its path may be read to the end). */
+    size_t alen = sizeof dst->u;
+    if (dst->u.sa.sa_family != AF_UNIX && dst->len <= sizeof dst->u)
+      alen = dst->len > sizeof dst->u.in6 ? dst->len : sizeof dst->u.in6;
+    memcpy(&req.addr.u, &dst->u, alen);
+    req.addr.len = dst->len;
     started = bk->send_to(bk, st->sock, &req);
   } else {
     started = bk->write(bk, st->sock, &req);

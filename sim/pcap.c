@@ -3,10 +3,11 @@
  *
  * The network model hands every packet it puts on a link to jnet__pcap_write
  * (sim/capture.h). We build the headers it would carry on a real wire, with
- * correct checksums, into one scratch buffer and append it through libpcap's
- * dump API: LINKTYPE_RAW, nanosecond timestamps (magic 0xa1b23c4d), virtual
- * time t_ns counted from a fixed epoch (2000-01-01T00:00:00Z), so the same run
- * writes the same bytes. A UDP datagram larger than the link MTU is written as
+ * correct checksums, straight into one big output buffer behind the record's
+ * 16-byte header, and write the buffer out when it fills: the file libpcap's
+ * dump API would write (LINKTYPE_RAW, nanosecond timestamps, magic
+ * 0xa1b23c4d, host byte order), virtual time t_ns counted from a fixed epoch
+ * (2000-01-01T00:00:00Z), so the same run writes the same bytes. A UDP datagram larger than the link MTU is written as
  * IP fragments (IPv4 MF/offset, IPv6 Fragment header) that tshark reassembles.
  *
  * Beyond capture.h's TCP and UDP, proto IPPROTO_ICMP (IPv4) or
@@ -19,16 +20,15 @@
  * Sections: byte and checksum helpers; header builders; open/write/close;
  * wire size and the unix-socket port.
  *
- * Write errors: libpcap's pcap_dump() returns nothing, so after each record we
- * look at ferror() on our FILE; the first error (-errno, -EIO if errno says
- * nothing) is kept and returned from every later write and from close.
+ * Write errors: the first one (-errno, -EIO if errno says nothing), met when
+ * the buffer is written out, is kept and returned from every later write and
+ * from close.
  */
 #ifndef _DEFAULT_SOURCE
 #define _DEFAULT_SOURCE /* u_char & co. in <pcap/pcap.h> under -std=c11 */
 #endif
 #include <errno.h>
 #include <netinet/in.h>
-#include <pcap/pcap.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -38,7 +38,10 @@
 
 #define PCAP_EPOCH_S 946684800ull /* 2000-01-01T00:00:00Z */
 #define PCAP_SNAPLEN 65535u       /* also the largest record we write */
-#define PCAP_STDIO_BUFFER_BYTES (1u << 20)
+#define PCAP_BUFFER_BYTES (1u << 20) /* written out when it fills */
+#define PCAP_RECORD_HEADER_BYTES 16u
+#define PCAP_RECORD_MAX (PCAP_RECORD_HEADER_BYTES + PCAP_SNAPLEN + 64u)
+#define LINKTYPE_RAW 101u
 #define IPV4_HEADER_BYTES 20u
 #define IPV6_HEADER_BYTES 40u
 #define IPV6_FRAG_HEADER_BYTES 8u
@@ -53,12 +56,12 @@
 #define DEFAULT_TTL 64u
 
 struct jnet__pcap {
-  pcap_t *dead;          /* libpcap handle that only carries link type etc. */
-  pcap_dumper_t *dumper; /* writes to `file` */
-  FILE *file;
-  char *stdio_buffer; /* PCAP_STDIO_BUFFER_BYTES, freed after fclose */
-  int err;            /* first write error, sticky */
-  uint8_t scratch[PCAP_SNAPLEN + 64]; /* one record is built here */
+  FILE *file;       /* unbuffered: buf is the buffer */
+  uint8_t *buf;     /* PCAP_BUFFER_BYTES + PCAP_RECORD_MAX */
+  size_t used;      /* bytes of buf holding whole records */
+  uint8_t *scratch; /* where the next record's packet is built: buf + used
+                       + its header, with PCAP_RECORD_MAX bytes of room */
+  int err;          /* first write error, sticky */
 };
 
 /* ---- Byte and checksum helpers ------------------------------------------- */
@@ -78,9 +81,21 @@ static inline void put32(uint8_t *p, uint32_t v) {
 /* Add bytes to a one's-complement sum, loading words in host order (RFC 1071
  * §2(B): the sum is byte-order independent as long as the result is stored
  * back in host order too). Every piece but the last must have an even length,
- * so that each one starts on a 16-bit boundary of the summed stream. */
+ * so that each one starts on a 16-bit boundary of the summed stream. Eight
+ * bytes at a time, the carry out of the 64-bit sum added back in (the
+ * one's-complement sum is the same however the words are grouped). */
 static uint64_t csum_add(uint64_t acc, const void *data, size_t n) {
   const uint8_t *p = data;
+  if (acc >> 62) /* keep room for the carries below */
+    acc = (acc & 0xffffffffu) + (acc >> 32);
+  while (n >= 8) {
+    uint64_t w;
+    memcpy(&w, p, 8);
+    acc += w;
+    acc += acc < w; /* end-around carry */
+    p += 8;
+    n -= 8;
+  }
   while (n >= 4) {
     uint32_t w;
     memcpy(&w, p, 4);
@@ -107,6 +122,8 @@ static uint64_t csum_add(uint64_t acc, const void *data, size_t n) {
 /* Fold the sum to 16 bits and complement it; the result is in host order,
  * to be stored with memcpy (see csum_add). */
 static uint16_t csum_finish(uint64_t acc) {
+  acc = (acc & 0xffffffffu) + (acc >> 32);
+  acc = (acc & 0xffffffffu) + (acc >> 32);
   while (acc >> 16)
     acc = (acc & 0xffff) + (acc >> 16);
   return (uint16_t)~acc;
@@ -266,6 +283,20 @@ static void copy_datagram_range(uint8_t *dst, const uint8_t *udp_header,
 /* ---- Open, write, close
  * ------------------------------------------------------- */
 
+/* Write out the whole records in the buffer. 0 or the sticky error. */
+static int flush_buf(jnet__pcap *p) {
+  if (p->err == 0 && p->used > 0) {
+    errno = 0;
+    if (fwrite(p->buf, 1, p->used, p->file) != p->used)
+      p->err = errno ? -errno : -EIO;
+  }
+  p->used = 0;
+  p->scratch = p->buf + PCAP_RECORD_HEADER_BYTES;
+  return p->err;
+}
+
+static void put32_host(uint8_t *b, uint32_t v) { memcpy(b, &v, 4); }
+
 int jnet__pcap_open(jnet__pcap **out, const char *path) {
   if (out == NULL || path == NULL)
     return -EINVAL;
@@ -273,48 +304,46 @@ int jnet__pcap_open(jnet__pcap **out, const char *path) {
   jnet__pcap *p = jnet__calloc(1, sizeof *p);
   if (p == NULL)
     return -ENOMEM;
-  p->stdio_buffer = jnet__malloc(PCAP_STDIO_BUFFER_BYTES);
-  if (p->stdio_buffer == NULL) {
+  p->buf = jnet__malloc(PCAP_BUFFER_BYTES + PCAP_RECORD_MAX);
+  if (p->buf == NULL) {
     jnet__free(p);
     return -ENOMEM;
   }
   p->file = fopen(path, "wb");
   if (p->file == NULL) {
     int err = errno ? -errno : -EIO;
-    jnet__free(p->stdio_buffer);
+    jnet__free(p->buf);
     jnet__free(p);
     return err;
   }
-  setvbuf(p->file, p->stdio_buffer, _IOFBF, PCAP_STDIO_BUFFER_BYTES);
-  p->dead = pcap_open_dead_with_tstamp_precision(DLT_RAW, PCAP_SNAPLEN,
-                                                 PCAP_TSTAMP_PRECISION_NANO);
-  if (p->dead != NULL)
-    p->dumper = pcap_dump_fopen(p->dead, p->file);
-  if (p->dumper == NULL) {
-    int err = p->dead == NULL ? -ENOMEM : (errno ? -errno : -EIO);
-    if (p->dead != NULL)
-      pcap_close(p->dead);
-    fclose(p->file);
-    jnet__free(p->stdio_buffer);
-    jnet__free(p);
-    return err;
-  }
+  setvbuf(p->file, NULL, _IONBF, 0);
+  /* The file header, as pcap_dump_fopen writes it (host byte order). */
+  uint8_t *h = p->buf;
+  put32_host(h, 0xa1b23c4du); /* nanosecond timestamps */
+  uint16_t version[2] = {2, 4};
+  memcpy(h + 4, version, 4);
+  put32_host(h + 8, 0);  /* thiszone */
+  put32_host(h + 12, 0); /* sigfigs */
+  put32_host(h + 16, PCAP_SNAPLEN);
+  put32_host(h + 20, LINKTYPE_RAW);
+  p->used = 24;
+  p->scratch = p->buf + p->used + PCAP_RECORD_HEADER_BYTES;
   *out = p;
   return 0;
 }
 
-/* Append one record of n bytes from the scratch buffer. */
+/* Seal the record of n bytes built at scratch: its header goes in front,
+ * and scratch moves past it (writing the buffer out when full). */
 static int emit(jnet__pcap *p, uint64_t t_ns, size_t n) {
-  struct pcap_pkthdr h;
-  h.ts.tv_sec = (time_t)(PCAP_EPOCH_S + t_ns / 1000000000ull);
-  h.ts.tv_usec = (suseconds_t)(t_ns % 1000000000ull); /* ns: NANO dumper */
-  h.caplen = h.len = (bpf_u_int32)n;
-  errno = 0;
-  pcap_dump((u_char *)p->dumper, &h, p->scratch);
-  if (ferror(p->file)) {
-    p->err = errno ? -errno : -EIO;
-    return p->err;
-  }
+  uint8_t *h = p->buf + p->used;
+  put32_host(h, (uint32_t)(PCAP_EPOCH_S + t_ns / 1000000000ull));
+  put32_host(h + 4, (uint32_t)(t_ns % 1000000000ull)); /* ns */
+  put32_host(h + 8, (uint32_t)n); /* caplen */
+  put32_host(h + 12, (uint32_t)n); /* len */
+  p->used += PCAP_RECORD_HEADER_BYTES + n;
+  p->scratch = p->buf + p->used + PCAP_RECORD_HEADER_BYTES;
+  if (p->used > PCAP_BUFFER_BYTES)
+    return flush_buf(p);
   return 0;
 }
 
@@ -450,15 +479,11 @@ int jnet__pcap_write(jnet__pcap *p, uint64_t t_ns, const jnet__pkt *pkt) {
 int jnet__pcap_close(jnet__pcap *p) {
   if (p == NULL)
     return 0;
-  int err = p->err;
+  int err = flush_buf(p);
   errno = 0;
-  if (pcap_dump_flush(p->dumper) != 0 || ferror(p->file)) {
-    if (err == 0)
-      err = errno ? -errno : -EIO;
-  }
-  pcap_dump_close(p->dumper); /* fcloses p->file */
-  pcap_close(p->dead);
-  jnet__free(p->stdio_buffer);
+  if (fclose(p->file) != 0 && err == 0)
+    err = errno ? -errno : -EIO;
+  jnet__free(p->buf);
   jnet__free(p);
   return err;
 }

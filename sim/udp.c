@@ -72,7 +72,7 @@ static int host_has_member(const jnet_node *h, const jnet__ep *dst) {
   return 0;
 }
 
-static int send_copy(jnet__sock *s, const void *buf, size_t len,
+static inline int send_copy(jnet__sock *s, const void *buf, size_t len,
                      const jnet__ep *src, const jnet__ep *dst, uint32_t to,
                      int to_known) {
   jnet__sim *sim = s->host->sim;
