@@ -578,7 +578,11 @@ def rescore(args, muts, equivalents, total_generated):
                       "left out" % mid)
                 continue
             m.status, m.killer, m.secs = status, killer, float(secs)
-            if mid in equivalents and status == "survived":
+            if mid in equivalents:
+                if status != "survived":  # a flaky test, or a wrong entry
+                    print("mutate: %s is listed equivalent but was %s%s: "
+                          "counted equivalent; check the entry" % (
+                              mid, status, " by " + killer if killer else ""))
                 m.status = "equivalent"
             picked.append(m)
     report(picked, equivalents, out_dir, total_generated, args,
