@@ -634,6 +634,55 @@ START_TEST(flush_leaves_nagle_on_for_later_writes) {
 }
 END_TEST
 
+/* ---- ICMP port unreachable ------------------------------------------------- */
+
+/* Many connected UDP sockets on one host, all to the same closed port; one
+ * sends. The port-unreachable refuses that socket's next read and no
+ * other's (Linux: the error goes to the socket the datagram came from). */
+#define ICMP_SOCKS 256
+
+typedef struct icmp_run {
+  long sender_read;
+  int others_refused;
+  int opened;
+} icmp_run;
+
+static void icmp_main(void *arg) {
+  icmp_run *r = arg;
+  static jnet_stream u[ICMP_SOCKS];
+  jnet_buf b;
+  jnet_buf_init(&b);
+  for (int i = 0; i < ICMP_SOCKS; i++)
+    if (jnet_connect("192.0.2.2", "9", JNET_DATAGRAM, NULL, NULL, &u[i]) == 0)
+      r->opened++;
+  if (r->opened == ICMP_SOCKS) {
+    jnet_write(u[0], "x", 1, 1.0);
+    jnet_sleep(0.1); /* the ICMP is back */
+    for (int i = 1; i < ICMP_SOCKS; i++)
+      if (jnet_recv_from(u[i], 16, &b, 0, NULL) == JNET_ECONNREFUSED)
+        r->others_refused++;
+    r->sender_read = jnet_recv_from(u[0], 16, &b, 0, NULL);
+  }
+  for (int i = 0; i < r->opened; i++)
+    jnet_close(u[i]);
+  jnet_buf_free(&b);
+}
+
+START_TEST(port_unreachable_refuses_only_the_socket_that_sent) {
+  static icmp_run r;
+  memset(&r, 0, sizeof r);
+  st_world *w = st_new(1, 2);
+  st_go(w, 0, icmp_main, &r);
+  st_run(w);
+  ck_assert_int_eq(r.opened, ICMP_SOCKS);
+  ck_assert_msg(r.sender_read == JNET_ECONNREFUSED, "the sender read %ld",
+                r.sender_read);
+  ck_assert_msg(r.others_refused == 0, "%d other sockets were refused",
+                r.others_refused);
+  st_free(w);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("properties-sim");
   jc_defaults(60, NULL, NULL);
@@ -649,6 +698,7 @@ static Suite *suite(void) {
   JC_TEST(s, a_hosts_random_draws_ignore_other_hosts_and_links);
   JC_TEST(s, a_links_draws_ignore_another_links_parameters_and_traffic);
   JC_TEST(s, flush_leaves_nagle_on_for_later_writes);
+  JC_TEST(s, port_unreachable_refuses_only_the_socket_that_sent);
   return s;
 }
 
