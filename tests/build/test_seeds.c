@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <jnet/jnet_test.h>
+#include "jnet_check.h"
 
 /* How the child's body fails on seed `fail_at`. */
 enum { PASS, EXIT, JUMP, ABORT, SEGV, FAULT, QUICK_EXIT };

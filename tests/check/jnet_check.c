@@ -43,13 +43,22 @@ TCase *jc_case(Suite *s, const char *name) {
   return tc;
 }
 
+static int listing(void) {
+  const char *list = getenv("JNET_CHECK_LIST");
+  return list != NULL && *list != '\0' && strcmp(list, "0") != 0;
+}
+
+int jc_nothing_to_run(void) {
+  const char *want = getenv("CK_RUN_CASE");
+  return listing() || (want != NULL && *want != '\0' && !known(want));
+}
+
 /* Free s without running it (Check frees suites with their runner). */
 static void drop(Suite *s) { srunner_free(srunner_create(s)); }
 
 static int run(Suite *s, int set_fork, enum fork_status fork) {
-  const char *list = getenv("JNET_CHECK_LIST");
   const char *want = getenv("CK_RUN_CASE");
-  if (list != NULL && *list != '\0' && strcmp(list, "0") != 0) {
+  if (listing()) {
     for (int i = 0; i < nnames; i++)
       printf("%s\n", names[i]);
     drop(s);

@@ -44,6 +44,12 @@ TCase *jc_case(Suite *s, const char *name);
  * run at all. */
 int jc_run(Suite *s);
 
+/* 1 if jc_run would run no test: JNET_CHECK_LIST is set, or CK_RUN_CASE
+ * names no registered test. A suite that starts servers or wants arguments
+ * before its tests asks this first (after registering) and then calls
+ * jc_run at once. */
+int jc_nothing_to_run(void);
+
 /* As jc_run, with the fork mode forced (CK_FORK or CK_NOFORK). */
 int jc_run_fork(Suite *s, enum fork_status fork);
 

@@ -510,6 +510,9 @@ def main():
     for m in muts:
         if m.id in equivalents:
             m.status = "equivalent"
+    progress = os.path.join(out_dir, "mutants.tsv")
+    with open(progress, "w", encoding="utf-8") as f:
+        f.write("id\tfile\tline\top\tstatus\tkiller\tseconds\n")
     lock = threading.Lock()
     free = list(workers)
     done = [0]
@@ -540,9 +543,14 @@ def main():
             with lock:
                 free.append(w)
                 done[0] += 1
-                print("[%d/%d] %-9s %s line %d %s%s (%.0f s)" % (
+                print("[%d/%d] %-9s %s line %d %s%s (%.0f s) %s" % (
                     done[0], len(pending), m.status, m.file, m.line, m.op,
-                    " by " + m.killer if m.killer else "", m.secs), flush=True)
+                    " by " + m.killer if m.killer else "", m.secs, m.id),
+                    flush=True)
+                # kept as it goes, so an interrupted run can be rescored
+                with open(progress, "a", encoding="utf-8") as f:
+                    f.write("%s\t%s\t%d\t%s\t%s\t%s\t%.1f\n" % (
+                        m.id, m.file, m.line, m.op, m.status, m.killer, m.secs))
 
     with ThreadPoolExecutor(max_workers=jobs) as ex:
         list(ex.map(one, pending))
@@ -570,7 +578,11 @@ def rescore(args, muts, equivalents, total_generated):
                       "left out" % mid)
                 continue
             m.status, m.killer, m.secs = status, killer, float(secs)
-            if mid in equivalents and status == "survived":
+            if mid in equivalents:
+                if status != "survived":  # a flaky test, or a wrong entry
+                    print("mutate: %s is listed equivalent but was %s%s: "
+                          "counted equivalent; check the entry" % (
+                              mid, status, " by " + killer if killer else ""))
                 m.status = "equivalent"
             picked.append(m)
     report(picked, equivalents, out_dir, total_generated, args,

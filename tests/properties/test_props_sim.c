@@ -557,6 +557,132 @@ START_TEST(a_links_draws_ignore_another_links_parameters_and_traffic) {
 }
 END_TEST
 
+/* ---- flush ---------------------------------------------------------------- */
+
+/* jnet_flush sends what Nagle holds (TCP_NODELAY on, then off): afterwards
+ * Nagle is on again, so later small writes are still coalesced. */
+typedef struct nagle_run {
+  int flush_first; /* write one byte and flush it before the ten */
+  long got;
+  int same;
+} nagle_run;
+
+static void nagle_server(void *arg) {
+  nagle_run *r = arg;
+  jnet_stream srv, c;
+  jnet_buf b;
+  jnet_buf_init(&b);
+  size_t want = r->flush_first ? 11 : 10;
+  if (jnet_listen("192.0.2.2", "8000", JNET_STREAM, &srv) == 0) {
+    if (jnet_accept(srv, 10, &c) == 0) {
+      while (b.len < want && jnet_chunk(c, want - b.len, &b, 10) > 0)
+        ;
+      r->got = (long)b.len;
+      r->same = memcmp(b.data, r->flush_first ? "x0123456789" : "0123456789",
+                       want) == 0;
+      jnet_close(c);
+    }
+    jnet_close(srv);
+  }
+  jnet_buf_free(&b);
+}
+
+static void nagle_client(void *arg) {
+  nagle_run *r = arg;
+  jnet_stream c;
+  jnet_sleep(0.001);
+  if (jnet_connect("192.0.2.2", "8000", JNET_STREAM, NULL, NULL, &c) < 0)
+    return;
+  jnet_sleep(0.1);
+  if (r->flush_first) {
+    jnet_write(c, "x", 1, 10);
+    jnet_flush(c);
+    jnet_sleep(0.1); /* its ACK is back: nothing in flight */
+  }
+  for (int i = 0; i < 10; i++)
+    jnet_write(c, &"0123456789"[i], 1, 10);
+  jnet_sleep(1);
+  jnet_close(c);
+}
+
+static uint64_t nagle_packets(int flush_first) {
+  nagle_run r = {flush_first, 0, 0};
+  st_world *w = st_new(1, 2);
+  jnet_link_params lp;
+  jnet_link_params_default(&lp);
+  lp.latency_ns = 20 * JNET_SIM_MS; /* the ten writes fit in one RTT */
+  ck_assert_int_eq(jnet_sim_link(w->sim, w->h[0], w->h[1], &lp), 0);
+  st_go(w, 1, nagle_server, &r);
+  st_go(w, 0, nagle_client, &r);
+  st_run(w);
+  jnet_sim_stats st;
+  jnet_sim_get_stats(w->sim, &st);
+  ck_assert_int_eq(r.got, flush_first ? 11 : 10);
+  ck_assert(r.same);
+  st_free(w);
+  return st.packets_sent;
+}
+
+START_TEST(flush_leaves_nagle_on_for_later_writes) {
+  uint64_t plain = nagle_packets(0), flushed = nagle_packets(1);
+  /* the flushed byte costs its segment and an ACK or two; the ten writes
+   * after it are coalesced as before, not sent one by one */
+  ck_assert_msg(flushed <= plain + 4,
+                "Nagle alone: %llu packets; one flush first: %llu (Nagle "
+                "stayed off after the flush)", (unsigned long long)plain,
+                (unsigned long long)flushed);
+}
+END_TEST
+
+/* ---- ICMP port unreachable ------------------------------------------------- */
+
+/* Many connected UDP sockets on one host, all to the same closed port; one
+ * sends. The port-unreachable refuses that socket's next read and no
+ * other's (Linux: the error goes to the socket the datagram came from). */
+#define ICMP_SOCKS 256
+
+typedef struct icmp_run {
+  long sender_read;
+  int others_refused;
+  int opened;
+} icmp_run;
+
+static void icmp_main(void *arg) {
+  icmp_run *r = arg;
+  static jnet_stream u[ICMP_SOCKS];
+  jnet_buf b;
+  jnet_buf_init(&b);
+  for (int i = 0; i < ICMP_SOCKS; i++)
+    if (jnet_connect("192.0.2.2", "9", JNET_DATAGRAM, NULL, NULL, &u[i]) == 0)
+      r->opened++;
+  if (r->opened == ICMP_SOCKS) {
+    jnet_write(u[0], "x", 1, 1.0);
+    jnet_sleep(0.1); /* the ICMP is back */
+    for (int i = 1; i < ICMP_SOCKS; i++)
+      if (jnet_recv_from(u[i], 16, &b, 0, NULL) == JNET_ECONNREFUSED)
+        r->others_refused++;
+    r->sender_read = jnet_recv_from(u[0], 16, &b, 0, NULL);
+  }
+  for (int i = 0; i < r->opened; i++)
+    jnet_close(u[i]);
+  jnet_buf_free(&b);
+}
+
+START_TEST(port_unreachable_refuses_only_the_socket_that_sent) {
+  static icmp_run r;
+  memset(&r, 0, sizeof r);
+  st_world *w = st_new(1, 2);
+  st_go(w, 0, icmp_main, &r);
+  st_run(w);
+  ck_assert_int_eq(r.opened, ICMP_SOCKS);
+  ck_assert_msg(r.sender_read == JNET_ECONNREFUSED, "the sender read %ld",
+                r.sender_read);
+  ck_assert_msg(r.others_refused == 0, "%d other sockets were refused",
+                r.others_refused);
+  st_free(w);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("properties-sim");
   jc_defaults(60, NULL, NULL);
@@ -571,6 +697,8 @@ static Suite *suite(void) {
   JC_TEST(s, timeout_zero_lets_no_fiber_run_and_no_time_pass);
   JC_TEST(s, a_hosts_random_draws_ignore_other_hosts_and_links);
   JC_TEST(s, a_links_draws_ignore_another_links_parameters_and_traffic);
+  JC_TEST(s, flush_leaves_nagle_on_for_later_writes);
+  JC_TEST(s, port_unreachable_refuses_only_the_socket_that_sent);
   return s;
 }
 
