@@ -3,9 +3,10 @@ BUILD ?= build
 JOBS  ?= $(shell nproc)
 # libsystemd-dev: `pkg-config --static jnet` reaches libpcap's private
 # dependencies (dbus-1, then systemd); the consumer test links that way.
+# groff-base: the man-lint ctest.
 PKGS  := build-essential cmake pkg-config libuv1-dev check libpcap-dev \
          tshark libxml2-utils parallel valgrind libsystemd-dev \
-         redis-server python3
+         redis-server python3 groff-base
 SAN_PKGS := clang libclang-rt-14-dev
 # the peers make bench compares against (bench/run.sh: sim_vs_ns3_ratio)
 BENCH_PKGS := libns3-dev g++

@@ -143,6 +143,12 @@ struct jnet_loop {
   uint32_t tag;       /* 12 bits, per loop, never 0 */
 };
 
+/* 1 if f's node crashed since f was spawned: its blocking calls give
+ * JNET_ECANCELED until it returns. */
+static inline int jnet__fiber_cancelled(const jnet__fiber *f) {
+  return f->node->down || f->epoch != f->node->epoch;
+}
+
 /* loop.c */
 jnet_loop *jnet__current_loop(void);
 jnet__fiber *jnet__self(void);
@@ -151,7 +157,6 @@ int jnet__spawn(jnet_loop *l, jnet__node *n, jnet_fiber_fn fn, void *arg);
 int jnet__spawn_fiber(jnet_loop *l, jnet__node *n, jnet_fiber_fn fn,
                       void *arg, jnet__fiber **out);
 int jnet__user_node(jnet_loop *l, jnet_node *bnode, jnet__node **out);
-int jnet__fiber_cancelled(const jnet__fiber *f);
 ssize_t jnet__wait(jnet__fiber *f, jnet_req *req, jnet__fiber **slot,
                    double timeout);
 /* Wait on `n` clauses (linked here, unlinked by the wake), at most until

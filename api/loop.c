@@ -108,10 +108,6 @@ jnet__node *jnet__node_get(jnet_loop *l, jnet_node *bnode) {
   return n;
 }
 
-int jnet__fiber_cancelled(const jnet__fiber *f) {
-  return f->node->down || f->epoch != f->node->epoch;
-}
-
 /* The backend says the node crashed: cancel its fibers, close its streams. */
 static void on_node_down(void *loop_arg, jnet_node *bnode) {
   jnet_loop *l = loop_arg;

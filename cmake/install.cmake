@@ -24,7 +24,8 @@ install(TARGETS jnet EXPORT jnetTargets
 set(jnet_headers jnet.h jnet_errno.h jnet_backend.h jnet_test.h
     jnet_history.h jnet_faults.h)
 if(JNET_SIM)
-  list(APPEND jnet_headers jnet_sim.h jnet_scenario.h)
+  # jnet_faults.h names jnet_link_params (jnet_sim.h)
+  list(APPEND jnet_headers jnet_sim.h jnet_scenario.h jnet_faults.h)
 endif()
 list(TRANSFORM jnet_headers PREPEND ${CMAKE_SOURCE_DIR}/include/jnet/)
 install(FILES ${jnet_headers} ${CMAKE_BINARY_DIR}/include/jnet/jnet_config.h

@@ -255,9 +255,12 @@ typedef struct frame {
 
 #define NONE UINT32_MAX
 
+#define GAVE_UP 2
+
 /* Check ops[0..n) (a key's operations, fail ones left out). 1
- * linearizable, 0 not, JNET_ENOMEM. */
-static int check_ops(const lop *in, size_t n) {
+ * linearizable, 0 not, JNET_ENOMEM; with a budget (*budget steps, NULL:
+ * none), GAVE_UP when it runs out. */
+static int check_ops(const lop *in, size_t n, uint64_t *budget) {
   if (n == 0)
     return 1;
   /* Completed operations first, info ones after; bits likewise, the info
@@ -312,6 +315,11 @@ static int check_ops(const lop *in, size_t n) {
   uint64_t set_hash = 0;
   uint32_t e = next[head];
   while (next[head] != head) {
+    if (budget != NULL && (*budget)-- == 0) {
+      *budget = 0;
+      rc = GAVE_UP;
+      goto out;
+    }
     const entry *en = &es[e];
     if (!en->is_ret) {
       uint32_t op = en->op;
@@ -431,12 +439,16 @@ static int key_ops(const jnet_history *h, const size_t *inv, size_t ninv,
 /* ---- Shrinking a violation
  * ------------------------------------------------------ */
 
+/* Shrinking stops after this many checks, or this many search steps in
+ * all: what it has then is still a failing sub-history, only perhaps not
+ * the smallest. */
 #define SHRINK_MAX_CHECKS 4000
+#define SHRINK_MAX_STEPS 50000000u
 
 /* The ops kept, cut at cut_time (an operation whose return comes later is
  * open there; a read cut short tells nothing): 1 linearizable, 0 not. */
 static int check_subset(const lop *ops, size_t n, const uint8_t *keep,
-                        int64_t cut_time, lop *scratch) {
+                        int64_t cut_time, lop *scratch, uint64_t *budget) {
   size_t m = 0;
   for (size_t i = 0; i < n; i++) {
     if (!keep[i] || ops[i].call > cut_time)
@@ -450,7 +462,7 @@ static int check_subset(const lop *ops, size_t n, const uint8_t *keep,
     }
     scratch[m++] = o;
   }
-  return check_ops(scratch, m);
+  return check_ops(scratch, m, budget);
 }
 
 static int cmp_i64(const void *a, const void *b) {
@@ -465,6 +477,7 @@ static int shrink(const lop *ops, size_t n, uint8_t *keep, int64_t *cut) {
   int64_t *times = jnet__malloc((n + 1) * sizeof *times);
   size_t *idx = jnet__malloc((n + 1) * sizeof *idx);
   uint8_t *was = jnet__malloc(n + 1);
+  uint64_t budget = SHRINK_MAX_STEPS; /* a check that runs out "passes" */
   int rc = JNET_ENOMEM;
   if (scratch == NULL || times == NULL || idx == NULL || was == NULL)
     goto out;
@@ -480,7 +493,7 @@ static int shrink(const lop *ops, size_t n, uint8_t *keep, int64_t *cut) {
     size_t lo = 0, hi = nt - 1; /* times[hi] fails: nothing after matters */
     while (lo < hi) {
       size_t mid = lo + (hi - lo) / 2;
-      int r = check_subset(ops, n, keep, times[mid], scratch);
+      int r = check_subset(ops, n, keep, times[mid], scratch, &budget);
       if (r < 0)
         goto out;
       if (r == 0)
@@ -513,7 +526,7 @@ static int shrink(const lop *ops, size_t n, uint8_t *keep, int64_t *cut) {
       if (had == 0)
         continue;
       checks++;
-      int r = check_subset(ops, n, keep, *cut, scratch);
+      int r = check_subset(ops, n, keep, *cut, scratch, &budget);
       if (r < 0)
         goto out;
       if (r == 0) {
@@ -523,7 +536,7 @@ static int shrink(const lop *ops, size_t n, uint8_t *keep, int64_t *cut) {
       for (size_t j = start; j < stop; j++) /* it passed: put them back */
         keep[idx[j]] = was[j];
     }
-    if (checks >= SHRINK_MAX_CHECKS || (chunk == 1 && !removed))
+    if (checks >= SHRINK_MAX_CHECKS || budget == 0 || (chunk == 1 && !removed))
       break;
     if (chunk > 1)
       chunk /= 2;
@@ -634,7 +647,7 @@ int jnet_history_check(const jnet_history *h, jnet_lin_result *res) {
     rc = key_ops(h, inv + start[k], start[k + 1] - start[k], vids, &ops, &n);
     if (rc < 0)
       goto out;
-    rc = check_ops(ops, n);
+    rc = check_ops(ops, n, NULL);
     if (rc == 0) {
       res->linearizable = 0;
       rc = report(h, (uint32_t)k, ops, n, res); /* 0: not linearizable */

@@ -53,10 +53,10 @@ static int ring_append(jnet__ring *r, const void *p, uint32_t n,
     uint8_t *d = jnet__malloc(cap);
     if (d == NULL)
       return JNET_ENOMEM;
-    for (uint32_t i = 0, k = r->head; i < r->len; i++, k++) {
-      if (k == r->cap)
-        k = 0;
-      d[i] = r->data[k];
+    if (r->len > 0) { /* unwrap: [head, cap) then [0, rest) */
+      uint32_t first = r->cap - r->head < r->len ? r->cap - r->head : r->len;
+      memcpy(d, r->data + r->head, first);
+      memcpy(d + first, r->data, r->len - first);
     }
     jnet__free(r->data);
     r->data = d;

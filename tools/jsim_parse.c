@@ -276,6 +276,60 @@ static int find_host(parser *p, int wi, int *out) {
               GOT(wi));
 }
 
+/* A host, or a choice of hosts `a|b|c` (swarm: one is drawn per seed);
+ * *out is the first, list/n the choices (n == 0 for a single host). */
+static int find_host_choice(parser *p, int wi, int *out, int *list, int *n) {
+  char gbuf[80], buf[256];
+  *n = 0;
+  if (wi >= p->nw || memchr(p->w[wi].s, '|', (size_t)p->w[wi].len) == NULL)
+    return find_host(p, wi, out);
+  if (p->w[wi].len >= (int)sizeof buf)
+    return fail(p, wi, "expected hosts a|b|..., got %s", GOT(wi));
+  copy_word(p, wi, buf, sizeof buf);
+  for (char *tok = buf, *next; tok != NULL; tok = next) {
+    next = strchr(tok, '|');
+    if (next != NULL)
+      *next++ = 0;
+    int h = -1;
+    for (int i = 0; i < p->s->nhosts; i++)
+      if (strcmp(p->s->hosts[i].name, tok) == 0)
+        h = i;
+    if (h < 0)
+      return fail(p, wi,
+                  "expected hosts declared by `host` lines, got '%s' in %s",
+                  tok, GOT(wi));
+    for (int i = 0; i < *n; i++)
+      if (list[i] == h)
+        return fail(p, wi, "host '%s' named twice in %s", tok, GOT(wi));
+    if (*n == JSIM_MAX_CHOICES)
+      return fail(p, wi, "expected at most %d choices, got %s",
+                  JSIM_MAX_CHOICES, GOT(wi));
+    list[(*n)++] = h;
+  }
+  *out = list[0];
+  p->s->swarm = 1;
+  return 0;
+}
+
+/* The two hosts of a pair fault (either may be a choice); every choice of
+ * the first must leave a different host for the second. */
+static int pair_hosts(parser *p, int wi, jsim_event *e) {
+  char gbuf[80];
+  if (find_host_choice(p, wi, &e->a, e->ca, &e->nca) < 0 ||
+      find_host_choice(p, wi + 1, &e->b, e->cb, &e->ncb) < 0)
+    return -1;
+  int na = e->nca ? e->nca : 1, nb = e->ncb ? e->ncb : 1;
+  for (int i = 0; i < na; i++) {
+    int a = e->nca ? e->ca[i] : e->a, other = 0;
+    for (int j = 0; j < nb; j++)
+      other |= (e->ncb ? e->cb[j] : e->b) != a;
+    if (!other)
+      return fail(p, wi + 1, "expected a host other than %s, got %s",
+                  p->s->hosts[a].name, GOT(wi + 1));
+  }
+  return 0;
+}
+
 static int valid_name(parser *p, int wi) {
   const word *w = &p->w[wi];
   if (w->len >= JSIM_NAME_MAX)
@@ -639,11 +693,8 @@ static int parse_at(parser *p, double maybe, const char *mtext) {
         goto bad;
     } else {
       e.kind = JSIM_EV_PARTITION;
-      if (find_host(p, wi, &e.a) < 0 || find_host(p, wi + 1, &e.b) < 0)
+      if (pair_hosts(p, wi, &e) < 0)
         return -1;
-      if (e.a == e.b)
-        return fail(p, wi + 1, "expected a host other than %s, got %s",
-                    p->s->hosts[e.a].name, GOT(wi + 1));
       wi += 2;
     }
     if (is(p, wi, "oneway")) {
@@ -657,15 +708,12 @@ static int parse_at(parser *p, double maybe, const char *mtext) {
     e.kind = is(p, k, "heal")   ? JSIM_EV_HEAL
              : is(p, k, "clog") ? JSIM_EV_CLOG
                                 : JSIM_EV_UNCLOG;
-    if (find_host(p, wi, &e.a) < 0 || find_host(p, wi + 1, &e.b) < 0)
+    if (pair_hosts(p, wi, &e) < 0)
       return -1;
-    if (e.a == e.b)
-      return fail(p, wi + 1, "expected a host other than %s, got %s",
-                  p->s->hosts[e.a].name, GOT(wi + 1));
     wi += 2;
   } else if (is(p, k, "crash") || is(p, k, "restart")) {
     e.kind = is(p, k, "crash") ? JSIM_EV_CRASH : JSIM_EV_RESTART;
-    if (find_host(p, wi, &e.a) < 0)
+    if (find_host_choice(p, wi, &e.a, e.ca, &e.nca) < 0)
       return -1;
     wi++;
   } else if (is(p, k, "set")) {

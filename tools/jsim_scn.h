@@ -19,6 +19,7 @@
 
 #define JSIM_MAX_ADDRS 4
 #define JSIM_NAME_MAX 64
+#define JSIM_MAX_CHOICES 16 /* hosts in a choice a|b|... */
 
 /* ---- A parsed scenario ---------------------------------------------------- */
 
@@ -85,6 +86,8 @@ typedef struct jsim_event {
   uint64_t at_hi;
   double maybe;
   uint64_t key;
+  int nca, ncb; /* swarm: choices `a|b` for the hosts (0: a, b fixed) */
+  int ca[JSIM_MAX_CHOICES], cb[JSIM_MAX_CHOICES];
   char at_text[40];    /* the time as written */
   char maybe_text[24]; /* "30%" or "" */
 } jsim_event;

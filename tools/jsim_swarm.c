@@ -241,8 +241,33 @@ static void put_group(writer *w, line *out, const int *g, int n) {
   put(out, " }");
 }
 
+/* The hosts of an `at` line: fixed, or drawn from its choices (b never
+ * the same as a). 1 if drawn. */
+static int pick_hosts(rng *r, const jsim_event *e, int *a, int *b) {
+  *a = e->nca ? e->ca[between(r, 0, (uint64_t)e->nca - 1)] : e->a;
+  *b = e->b;
+  if (e->ncb) {
+    int left[JSIM_MAX_CHOICES], n = 0;
+    for (int i = 0; i < e->ncb; i++)
+      if (e->cb[i] != *a)
+        left[n++] = e->cb[i];
+    *b = n ? left[between(r, 0, (uint64_t)n - 1)] : e->cb[0];
+  }
+  return e->nca || e->ncb;
+}
+
 /* The fault of an `at` line, after its time. */
-static int fault_text(writer *w, rng *r, const jsim_event *e, line *out) {
+static int fault_text(writer *w, rng *r, const jsim_event *e0, line *out) {
+  jsim_event chosen = *e0;
+  const jsim_event *e = &chosen;
+  int drawn = pick_hosts(r, e0, &chosen.a, &chosen.b);
+  if (drawn && e->kind != JSIM_EV_SET_LINK) {
+    chosen.nca = chosen.ncb = 0;
+    line tmp = {"", 0};
+    fault_text(w, r, e, &tmp);
+    put(out, "%s", tmp.s);
+    return 1;
+  }
   switch (e->kind) {
   case JSIM_EV_PARTITION:
     put(out, "partition %s %s%s", host(w, e->a), host(w, e->b),

@@ -18,9 +18,10 @@
 #include <stdint.h>
 
 #include <jnet/jnet.h>
-#include "jnet_alloc.h"
 #include <jnet/jnet_backend.h>
 #include <jnet/jnet_faults.h>
+
+#include "jnet_alloc.h"
 
 /* ---- timers (faults.c) ---------------------------------------------------- */
 

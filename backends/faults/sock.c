@@ -20,6 +20,7 @@
 #define RX_AHEAD_BYTES (256 * 1024) /* read ahead while bytes wait */
 #define TX_CAP_BYTES (256 * 1024)   /* queued before a write waits */
 #define PACE_NS 20000000ull         /* bandwidth: segments of 20 ms */
+#define PACE_BURST_NS 100000000ull  /* and up to 100 ms of catching up */
 
 static const jnet_fault_params no_faults;
 
@@ -61,11 +62,14 @@ static size_t pace_bytes(uint64_t bps) {
 
 static uint64_t max64(uint64_t a, uint64_t b) { return a > b ? a : b; }
 
-/* The next free time after sending n bytes at bps: a token bucket one
- * segment deep, so a late timer does not lower the rate. */
+/* The next free time after sending n bytes at bps: a token bucket
+ * PACE_BURST_NS deep, so a late timer or a busy machine does not lower
+ * the rate; the first bytes of a socket get no credit. */
 static uint64_t pace_after(uint64_t free_ns, uint64_t now, uint64_t bps,
                            size_t n) {
-  uint64_t base = free_ns + PACE_NS >= now ? free_ns : now - PACE_NS;
+  uint64_t base = free_ns == 0                      ? now
+                  : free_ns + PACE_BURST_NS >= now ? free_ns
+                                                   : now - PACE_BURST_NS;
   return base + pace_ns(bps, n);
 }
 

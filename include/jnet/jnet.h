@@ -200,7 +200,8 @@ JNET_EXTERN void jnet_free(void *p);
 
 JNET_EXTERN void jnet_buf_init(jnet_buf *b);  /* empty, no allocation */
 JNET_EXTERN void jnet_buf_reset(jnet_buf *b); /* len = 0, keeps the memory */
-JNET_EXTERN void jnet_buf_free(jnet_buf *b);  /* frees the memory, back to empty */
+/* jnet_buf_free frees the memory, back to empty. */
+JNET_EXTERN void jnet_buf_free(jnet_buf *b);
 /* Make room for `extra` more bytes. 0, or JNET_ENOMEM / JNET_EINVAL. */
 JNET_EXTERN int jnet_buf_reserve(jnet_buf *b, size_t extra);
 /* Append n bytes. 0, or JNET_ENOMEM / JNET_EINVAL. */
@@ -312,9 +313,10 @@ JNET_EXTERN jnet_node *jnet_self_node(void);
  * 0, or JNET_EINVAL (NULL loop outside a fiber, NULL fn or node, a node not
  * the loop's backend's), JNET_ENOMEM, JNET_ECANCELED (the node is down, or
  * the calling fiber's own node crashed). */
-JNET_EXTERN int jnet_spawn(jnet_loop *l, jnet_fiber_fn fn, void *arg, jnet_fiber *out);
-JNET_EXTERN int jnet_spawn_on(jnet_loop *l, jnet_node *node, jnet_fiber_fn fn, void *arg,
-                  jnet_fiber *out);
+JNET_EXTERN int jnet_spawn(jnet_loop *l, jnet_fiber_fn fn, void *arg,
+                           jnet_fiber *out);
+JNET_EXTERN int jnet_spawn_on(jnet_loop *l, jnet_node *node, jnet_fiber_fn fn,
+                              void *arg, jnet_fiber *out);
 
 /* The calling fiber's handle (also for fibers started with jnet_go);
  * JNET_NOFIBER outside a fiber. */
@@ -366,7 +368,8 @@ JNET_EXTERN double jnet_deadline(double at);
  * 0, or JNET_EINVAL (NULL out, item_size 0), JNET_ENOMEM (out of memory,
  * or a capacity no memory can hold; nothing is leaked). *out is NULL on
  * error. */
-JNET_EXTERN int jnet_chan_new(jnet_chan **out, size_t item_size, size_t capacity);
+JNET_EXTERN int jnet_chan_new(jnet_chan **out, size_t item_size,
+                              size_t capacity);
 
 /* ev/give: copy the item at `item` into the channel, waiting at most
  * `timeout` seconds for room (or, on a rendezvous, for a taker). Waiting
@@ -423,7 +426,7 @@ JNET_EXTERN int jnet_select(jnet_case *cases, size_t n, double timeout);
  * JNET_ETIMEDOUT (the deadline passed), JNET_ECANCELED or a jnet_cancel's
  * code, JNET_ENOTFIBER. */
 JNET_EXTERN int jnet_address(const char *host, const char *port, int type,
-                 jnet_addr *out);
+                             jnet_addr *out);
 
 /* net/address with `multi`: store up to `cap` results in out[] and return
  * how many were found in all (may exceed cap, as snprintf). Errors as

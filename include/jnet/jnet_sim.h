@@ -177,7 +177,7 @@ JNET_EXTERN uint64_t jnet_sim_now_ns(const jnet_sim *sim);
  * resumption the loop reports counts as an event, so fibers that spin on
  * jnet_yield()/jnet_sleep(0) without any network event still reach it. */
 JNET_EXTERN int jnet_sim_set_limits(jnet_sim *sim, uint64_t max_time_ns,
-                        uint64_t max_events);
+                                    uint64_t max_events);
 
 typedef struct jnet_sim_stats {
   uint64_t events;          /* events executed */

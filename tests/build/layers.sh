@@ -41,8 +41,8 @@ forbid common "<jnet/|$q" \
   "common/ is shared vocabulary and includes nothing of jnet's"
 forbid include/jnet "$q" \
   "a public header includes only <jnet/...> and system headers"
-forbid examples '"(jnet_alloc|internal|fiber|model|uv_internal|jsim_scn|capture)\.h"' \
-  "examples/ use the installed public headers only"
+forbid "examples scenarios" '"(jnet_alloc|internal|fiber|model|uv_internal|jsim_scn|capture)\.h"' \
+  "examples/ and scenarios/ use the installed public headers only"
 
 [ $status = 0 ] && echo "layers: every layer includes only what it may"
 exit $status

@@ -4,6 +4,7 @@
  * (a passing body). Each case runs the body in a child process and reads
  * its stderr. */
 #include <check.h>
+#include "jnet_check.h"
 #include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
@@ -181,22 +182,17 @@ END_TEST
 
 int main(void) {
   Suite *s = suite_create("jnet-test");
-  TCase *tc = tcase_create("seeds");
-  tcase_add_test(tc, default_range_runs_every_seed_and_a_pass_prints_no_replay);
-  tcase_add_test(tc, jnet_seed_runs_one_seed);
-  tcase_add_test(tc, jnet_seeds_runs_a_range_or_one);
-  tcase_add_test(tc, bad_jnet_seeds_says_so_and_keeps_the_default);
-  tcase_add_test(tc, range_ending_at_uint64_max_stops);
-  tcase_add_test(tc, a_failing_exit_prints_the_replay_line);
-  tcase_add_test(tc, a_body_jumped_out_of_prints_the_replay_line);
-  tcase_add_test(tc, an_exit_without_atexit_leaves_the_line_to_the_runner);
-  tcase_add_test(tc, abort_prints_the_replay_line);
-  tcase_add_test(tc, a_sent_sigsegv_prints_the_replay_line);
-  tcase_add_test(tc, a_real_fault_prints_the_replay_line);
-  suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  jc_defaults(0, NULL, NULL);
+  JC_TEST(s, default_range_runs_every_seed_and_a_pass_prints_no_replay);
+  JC_TEST(s, jnet_seed_runs_one_seed);
+  JC_TEST(s, jnet_seeds_runs_a_range_or_one);
+  JC_TEST(s, bad_jnet_seeds_says_so_and_keeps_the_default);
+  JC_TEST(s, range_ending_at_uint64_max_stops);
+  JC_TEST(s, a_failing_exit_prints_the_replay_line);
+  JC_TEST(s, a_body_jumped_out_of_prints_the_replay_line);
+  JC_TEST(s, an_exit_without_atexit_leaves_the_line_to_the_runner);
+  JC_TEST(s, abort_prints_the_replay_line);
+  JC_TEST(s, a_sent_sigsegv_prints_the_replay_line);
+  JC_TEST(s, a_real_fault_prints_the_replay_line);
+  return jc_run(s);
 }

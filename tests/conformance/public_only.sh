@@ -5,13 +5,16 @@
 #   sh public_only.sh <source dir>
 #
 # Private headers are every header of the library's layers (api/, backends/,
-# sim/, tools/) except the ones CMakeLists.txt installs. Exit 1 and list the
-# offending lines if any is found.
+# sim/, tools/) except the installed ones (include/jnet/). Exit 1 and list
+# the offending lines if any is found.
 set -u
 src=${1:?usage: public_only.sh <source dir>}
 cd "$src" || exit 2
 
 public="jnet.h jnet_errno.h jnet_backend.h jnet_sim.h jnet_scenario.h"
+for h in include/jnet/*.h; do
+  [ -f "$h" ] && public="$public $(basename "$h")"
+done
 private=""
 for h in $(find api backends sim tools -name '*.h' 2>/dev/null); do
   base=$(basename "$h")

@@ -4,6 +4,7 @@
  * 10,000 operations from 5 processes.
  */
 #include <check.h>
+#include "jnet_check.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -799,30 +800,24 @@ END_TEST
 
 int main(void) {
   Suite *s = suite_create("history");
-  TCase *tc = tcase_create("history");
-  tcase_set_timeout(tc, 120);
-  tcase_add_test(tc, record_rules);
-  tcase_add_test(tc, write_then_parse_round_trip);
-  tcase_add_test(tc, design_example_is_linearizable);
-  tcase_add_test(tc, stale_read_is_not);
-  tcase_add_test(tc, porcupine_register_examples);
-  tcase_add_test(tc, concurrent_reads_see_one_order);
-  tcase_add_test(tc, info_may_happen_later_or_never);
-  tcase_add_test(tc, fail_constrains_nothing);
-  tcase_add_test(tc, cas_semantics);
-  tcase_add_test(tc, equal_times_are_concurrent);
-  tcase_add_test(tc, keys_are_independent);
-  tcase_add_test(tc, jepsen_lines);
-  tcase_add_test(tc, malformed_files);
-  tcase_add_test(tc, agrees_with_brute_force);
-  tcase_add_test(tc, ten_thousand_ops_five_processes);
-  tcase_add_test(tc, generated_histories_are_linearizable);
-  tcase_add_test(tc, html_marks_the_violation);
-  tcase_add_test(tc, mutated_files_are_handled);
-  suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? 1 : 0;
+  jc_defaults(120, NULL, NULL);
+  JC_TEST(s, record_rules);
+  JC_TEST(s, write_then_parse_round_trip);
+  JC_TEST(s, design_example_is_linearizable);
+  JC_TEST(s, stale_read_is_not);
+  JC_TEST(s, porcupine_register_examples);
+  JC_TEST(s, concurrent_reads_see_one_order);
+  JC_TEST(s, info_may_happen_later_or_never);
+  JC_TEST(s, fail_constrains_nothing);
+  JC_TEST(s, cas_semantics);
+  JC_TEST(s, equal_times_are_concurrent);
+  JC_TEST(s, keys_are_independent);
+  JC_TEST(s, jepsen_lines);
+  JC_TEST(s, malformed_files);
+  JC_TEST(s, agrees_with_brute_force);
+  JC_TEST(s, ten_thousand_ops_five_processes);
+  JC_TEST(s, generated_histories_are_linearizable);
+  JC_TEST(s, html_marks_the_violation);
+  JC_TEST(s, mutated_files_are_handled);
+  return jc_run(s);
 }

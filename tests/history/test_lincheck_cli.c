@@ -3,6 +3,7 @@
  * store's planted bug found by the checker in a sweep.
  */
 #include <check.h>
+#include "jnet_check.h"
 #include <dirent.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -216,15 +217,9 @@ END_TEST
 
 int main(void) {
   Suite *s = suite_create("lincheck-cli");
-  TCase *tc = tcase_create("cli");
-  tcase_set_timeout(tc, 240);
-  tcase_add_test(tc, exit_codes);
-  tcase_add_test(tc, expect_linearizable_parses);
-  tcase_add_test(tc, kv_bug_found_by_the_checker);
-  suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? 1 : 0;
+  jc_defaults(240, NULL, NULL);
+  JC_TEST(s, exit_codes);
+  JC_TEST(s, expect_linearizable_parses);
+  JC_TEST(s, kv_bug_found_by_the_checker);
+  return jc_run(s);
 }

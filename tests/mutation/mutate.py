@@ -441,11 +441,20 @@ def main():
     ap.add_argument("--build-timeout", type=int, default=900)
     ap.add_argument("--list", action="store_true",
                     help="print the chosen mutants and stop")
+    ap.add_argument("--rescore", action="store_true",
+                    help="rewrite the report of the last run from its "
+                    "mutants.tsv with the current equivalents file (after a "
+                    "review), running nothing")
+    ap.add_argument("--source", default=ROOT,
+                    help="the tree to mutate (default: this checkout); "
+                    "--rescore after the sources moved on can point it at "
+                    "the run's copy, build/mutation/work/w0/src")
     ap.add_argument("--equivalents",
                     default=os.path.join(ROOT, "tests/mutation/equivalents.txt"))
     args = ap.parse_args()
 
-    muts = all_mutants(ROOT, args.files)
+    src_root = os.path.abspath(args.source)
+    muts = all_mutants(src_root, args.files)
     total_generated = len(muts)
     if args.sample and args.sample < len(muts):
         muts = random.Random(args.seed).sample(muts, args.sample)
@@ -454,9 +463,11 @@ def main():
     sources = {}
     for m in muts:
         if m.file not in sources:
-            with open(os.path.join(ROOT, m.file), encoding="utf-8") as f:
+            with open(os.path.join(src_root, m.file), encoding="utf-8") as f:
                 sources[m.file] = f.read()
         m.diff = diff_of(m, sources[m.file])
+    if args.rescore:
+        return rescore(args, muts, equivalents, total_generated)
     if args.list:
         for m in muts:
             print("%s line %d %s%s" % (m.id, m.line, m.op,
@@ -465,9 +476,10 @@ def main():
         print("%d of %d generated mutants" % (len(muts), total_generated))
         return 0
 
-    out_dir = os.path.join(os.path.abspath(os.path.join(ROOT, args.build))
-                           if not os.path.isabs(args.build) else args.build,
-                           "mutation")
+    if src_root != ROOT:
+        raise SystemExit("mutate: --source is for --list and --rescore; a run "
+                         "mutates a copy of this checkout")
+    out_dir = out_dir_of(args)
     os.makedirs(out_dir, exist_ok=True)
     work = os.path.join(out_dir, "work")
     jobs = max(1, min(args.jobs, len(muts) or 1))
@@ -535,6 +547,34 @@ def main():
     with ThreadPoolExecutor(max_workers=jobs) as ex:
         list(ex.map(one, pending))
     report(muts, equivalents, out_dir, total_generated, args, time.time() - t0)
+    return 0
+
+
+def out_dir_of(args):
+    b = args.build if os.path.isabs(args.build) else os.path.join(ROOT, args.build)
+    return os.path.join(b, "mutation")
+
+
+def rescore(args, muts, equivalents, total_generated):
+    """Statuses from the last run's mutants.tsv; equivalents re-applied."""
+    out_dir = out_dir_of(args)
+    by_id = {m.id: m for m in muts}
+    picked = []
+    with open(os.path.join(out_dir, "mutants.tsv"), encoding="utf-8") as f:
+        next(f)
+        for line in f:
+            mid, _, _, _, status, killer, secs = line.rstrip("\n").split("\t")
+            m = by_id.get(mid)
+            if m is None:
+                print("mutate: %s no longer generated (the source changed); "
+                      "left out" % mid)
+                continue
+            m.status, m.killer, m.secs = status, killer, float(secs)
+            if mid in equivalents and status == "survived":
+                m.status = "equivalent"
+            picked.append(m)
+    report(picked, equivalents, out_dir, total_generated, args,
+           sum(m.secs for m in picked))
     return 0
 
 

@@ -261,7 +261,7 @@ int resp_call(jnet_stream s, const char *const *words, int nwords,
 }
 
 int http_get(const char *port, const char *path, size_t *body_len,
-             double timeout) {
+             double *first_at, size_t *first_bytes, double timeout) {
   jnet_stream s;
   int rc = jnet_connect("127.0.0.1", port, JNET_STREAM, NULL, NULL, &s);
   if (rc < 0)
@@ -272,7 +272,13 @@ int http_get(const char *port, const char *path, size_t *body_len,
   jnet_buf b;
   jnet_buf_init(&b);
   if (rc == 0) {
-    ssize_t r = jnet_read_all(s, &b, timeout);
+    ssize_t r = jnet_read(s, 65536, &b, timeout);
+    if (first_at != NULL)
+      *first_at = jnet_now();
+    if (first_bytes != NULL)
+      *first_bytes = b.len;
+    if (r > 0)
+      r = jnet_read_all(s, &b, timeout);
     if (r < 0) {
       rc = (int)r;
     } else {

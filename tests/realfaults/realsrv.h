@@ -33,9 +33,11 @@ int rs_run(char *const argv[], char *out, size_t n);
  * ("+PONG", "$3 bar" as "bar", ":1", "-ERR ..."). 0 or a JNET_E* code. */
 int resp_call(jnet_stream s, const char *const *words, int nwords,
               char *reply, size_t n, double timeout);
-/* HTTP/1.0 GET path from host:port; the body length in *body_len. 0 or a
- * JNET_E* code (-1 for a malformed reply). */
+/* HTTP/1.0 GET path from host:port; the body length in *body_len, and
+ * (if not NULL) the time the first bytes of the reply came in *first_at
+ * and how many they were in *first_bytes. 0 or a JNET_E* code (-1 for a
+ * malformed reply). */
 int http_get(const char *port, const char *path, size_t *body_len,
-             double timeout);
+             double *first_at, size_t *first_bytes, double timeout);
 
 #endif /* JNET_TEST_REALSRV_H */

@@ -1,7 +1,9 @@
 /* scenario_run.c — one seed through the runner: each fault's effect is
  * visible in what the programs see; crash and restart keep the disk; a
  * crash, abort or hang becomes the seed's result; a seed replays exactly. */
+#define _DEFAULT_SOURCE
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -190,6 +192,38 @@ START_TEST(tcp_echo_over_a_lossy_link) {
 }
 END_TEST
 
+/* `host ... tcp newreno` reaches the host's TCP: the trace names each
+ * side's algorithm when its connection opens. */
+START_TEST(host_tcp_option_picks_the_congestion_control) {
+  char err[512] = "", *text = NULL;
+  size_t len = 0;
+  jsim_scn *s = NULL;
+  ck_assert_int_eq(
+      jsim_parse_text("t.scn",
+                      "host server 192.0.2.1 tcp newreno\n"
+                      "host client 192.0.2.2\n"
+                      "run server echo-server port=7 until_ms=3000\n"
+                      "run client echo-client server=server port=7\n"
+                      "limit 10s\nexpect client echo-client ok\n",
+                      jsim_test_programs, jsim_test_nprograms, &s, err,
+                      sizeof err),
+      0);
+  FILE *f = open_memstream(&text, &len);
+  jsim_run_opts o = {NULL, f, 30, 0};
+  jsim_result r;
+  jsim_run_seed(s, 1, &o, &r);
+  fclose(f);
+  expect_pass(&r);
+  ck_assert_msg(strstr(text, " server tcp :7>") &&
+                    strstr(text, " newreno open cwnd="),
+                "%s", text);
+  ck_assert_msg(strstr(text, " client tcp :") && strstr(text, " cubic open cwnd="),
+                "%s", text);
+  free(text);
+  jsim_scn_free(s);
+}
+END_TEST
+
 START_TEST(hang_times_out) {
   jsim_result r = run_text("host a 192.0.2.1\nrun a hang\nexpect a hang ok\n",
                            1, 1.0);
@@ -279,6 +313,7 @@ int main(void) {
   JC_TEST(s, crash_silences_a_program);
   JC_TEST(s, restart_runs_again_with_its_disk);
   JC_TEST(s, tcp_echo_over_a_lossy_link);
+  JC_TEST(s, host_tcp_option_picks_the_congestion_control);
   JC_TEST(s, hang_times_out);
   JC_TEST(s, abort_and_segv_are_errors);
   JC_TEST(s, bad_argument_is_an_error);

@@ -6,6 +6,7 @@
  * `expect quiescent`, through the jsim-test-runner. */
 #define _GNU_SOURCE
 #include <check.h>
+#include "jnet_check.h"
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -217,20 +218,13 @@ END_TEST
 
 int main(void) {
   Suite *s = suite_create("scenario-determinism");
-  TCase *tc = tcase_create("determinism");
-  tcase_add_checked_fixture(tc, setup, teardown);
-  tcase_set_timeout(tc, 120);
-  tcase_add_test(tc, catches_wall_clock);
-  tcase_add_test(tc, catches_pid_seeded_random);
-  tcase_add_test(tc, catches_pointer_order);
-  tcase_add_test(tc, clean_program_passes);
-  tcase_add_test(tc, sweep_reports_nondeterministic);
-  tcase_add_test(tc, limit_reached_is_said);
-  tcase_add_test(tc, quiescent_fails_a_cut_run);
-  suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  jc_defaults(120, setup, teardown);
+  JC_TEST(s, catches_wall_clock);
+  JC_TEST(s, catches_pid_seeded_random);
+  JC_TEST(s, catches_pointer_order);
+  JC_TEST(s, clean_program_passes);
+  JC_TEST(s, sweep_reports_nondeterministic);
+  JC_TEST(s, limit_reached_is_said);
+  JC_TEST(s, quiescent_fails_a_cut_run);
+  return jc_run(s);
 }

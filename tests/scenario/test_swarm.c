@@ -4,6 +4,7 @@
  * JSON; bad ranges, maybes and generators are located errors. */
 #define _GNU_SOURCE
 #include <check.h>
+#include "jnet_check.h"
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -136,6 +137,38 @@ START_TEST(draws_within_ranges) {
 }
 END_TEST
 
+START_TEST(choices_draw_hosts) {
+  jsim_scn *s = parse(HOSTS RUNS "at 1s crash a|b|c\n"
+                                 "at 2s partition a|b b|c\n"
+                                 "at 3s heal a b|c\n");
+  ck_assert_int_eq(s->swarm, 1);
+  int crashed[3] = {0, 0, 0}, pairs = 0;
+  for (uint64_t seed = 1; seed <= 60; seed++) {
+    char *text = drawn_text(s, seed, NULL, 0);
+    jsim_scn *c = parse(text);
+    for (int i = 0; i < c->nevents; i++) {
+      const jsim_event *e = &c->events[i];
+      if (e->kind == JSIM_EV_CRASH)
+        crashed[e->a]++;
+      if (e->kind == JSIM_EV_PARTITION) {
+        ck_assert(e->a == 0 || e->a == 1);
+        ck_assert(e->b == 1 || e->b == 2);
+        ck_assert_int_ne(e->a, e->b); /* a|b b|c never draws b b */
+        pairs += e->a == 0 && e->b == 2;
+      }
+      if (e->kind == JSIM_EV_HEAL)
+        ck_assert(e->a == 0 && (e->b == 1 || e->b == 2));
+    }
+    jsim_scn_free(c);
+    free(text);
+  }
+  for (int h = 0; h < 3; h++)
+    ck_assert_int_gt(crashed[h], 5);
+  ck_assert_int_gt(pairs, 5);
+  jsim_scn_free(s);
+}
+END_TEST
+
 START_TEST(same_seed_same_draws) {
   jsim_scn *s = parse(SWARM);
   char d1[1024], d2[1024];
@@ -242,6 +275,14 @@ START_TEST(bad_swarm_lines) {
              "t.scn:6:40:", "got 'zz'");
   assert_err(HOSTS RUNS "faults 1..99 of crash between 1s..2s\n",
              "t.scn:6:8:", "at most 64 faults");
+  assert_err(HOSTS RUNS "at 1s crash a|zz\n", "t.scn:6:13:",
+             "got 'zz' in 'a|zz'");
+  assert_err(HOSTS RUNS "at 1s partition a|b a|a\n", "t.scn:6:21:",
+             "host 'a' named twice");
+  assert_err(HOSTS RUNS "at 1s clog a|b a|b|c\nat 2s clog a a|a\n",
+             "t.scn:7:14:", "host 'a' named twice");
+  assert_err(HOSTS RUNS "at 1s heal a a\n", "t.scn:6:14:",
+             "expected a host other than a");
   /* A single host is enough for crashes: pair kinds are dropped. */
   jsim_scn *s = parse(HOSTS RUNS
                       "faults 1..2 of partition,crash between 1s..2s on c\n");
@@ -312,18 +353,13 @@ END_TEST
 
 int main(void) {
   Suite *s = suite_create("scenario-swarm");
-  TCase *tc = tcase_create("swarm");
-  tcase_set_timeout(tc, 120);
-  tcase_add_test(tc, draws_within_ranges);
-  tcase_add_test(tc, same_seed_same_draws);
-  tcase_add_test(tc, lines_draw_on_their_own_streams);
-  tcase_add_test(tc, drawn_scenario_replays_the_run);
-  tcase_add_test(tc, bad_swarm_lines);
-  tcase_add_test(tc, cli_shows_draws);
-  suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  jc_defaults(120, NULL, NULL);
+  JC_TEST(s, draws_within_ranges);
+  JC_TEST(s, choices_draw_hosts);
+  JC_TEST(s, same_seed_same_draws);
+  JC_TEST(s, lines_draw_on_their_own_streams);
+  JC_TEST(s, drawn_scenario_replays_the_run);
+  JC_TEST(s, bad_swarm_lines);
+  JC_TEST(s, cli_shows_draws);
+  return jc_run(s);
 }

@@ -173,7 +173,7 @@ START_TEST(max_events_counts_fiber_resumptions) {
   ck_assert_int_le(c.r[0] + c.r[1], 1004);
   ck_assert_int_ge(c.r[0], 400);
   ck_assert_int_ge(c.r[1], 400);
-  st_free(c.w);
+  st_free_stopped(c.w);
 }
 END_TEST
 

@@ -253,13 +253,11 @@ END_TEST
 
 static Suite *suite(void) {
   Suite *s = suite_create("sim-fibers");
-  TCase *tc = tcase_create("fibers");
-  tcase_set_timeout(tc, 30);
-  tcase_add_test(tc, a_channel_used_from_another_host_is_einval);
-  tcase_add_test(tc, a_crash_cancels_the_hosts_fibers_and_wakes_their_joiners);
-  tcase_add_test(tc, a_two_hour_deadline_costs_no_wall_time);
-  tcase_add_test(tc, same_seed_same_order_of_wake_ups);
-  suite_add_tcase(s, tc);
+  jc_defaults(30, NULL, NULL);
+  JC_TEST(s, a_channel_used_from_another_host_is_einval);
+  JC_TEST(s, a_crash_cancels_the_hosts_fibers_and_wakes_their_joiners);
+  JC_TEST(s, a_two_hour_deadline_costs_no_wall_time);
+  JC_TEST(s, same_seed_same_order_of_wake_ups);
   return s;
 }
 

@@ -136,11 +136,9 @@ END_TEST
 
 static Suite *suite(void) {
   Suite *s = suite_create("sim-tcp-fidelity");
-  TCase *tc = tcase_create("fidelity");
-  tcase_set_timeout(tc, 240);
-  tcase_add_test(tc, one_flow_goodput_and_drops_track_ns3);
-  tcase_add_test(tc, two_flows_share_fairly_and_neither_starves);
-  suite_add_tcase(s, tc);
+  jc_defaults(240, NULL, NULL);
+  JC_TEST(s, one_flow_goodput_and_drops_track_ns3);
+  JC_TEST(s, two_flows_share_fairly_and_neither_starves);
   return s;
 }
 

@@ -187,11 +187,14 @@ static void relay(pair *pr, int dir) {
   jnet_buf b;
   jnet_buf_init(&b);
   ssize_t r;
+  size_t want = 4096; /* an idle or chatty pair keeps a small buffer */
   for (;;) {
     jnet_buf_reset(&b);
-    r = jnet_read(src, 65536, &b, JNET_FOREVER);
+    r = jnet_read(src, want, &b, JNET_FOREVER);
     if (r <= 0)
       break;
+    if ((size_t)r == want)
+      want = 65536; /* a full read: bulk, read big */
     if (G.pcap != NULL) {
       cap(in, in_back, IPPROTO_TCP, JNET__TCP_ACK | JNET__TCP_PSH, b.data,
           b.len);
@@ -222,6 +225,7 @@ static void relay(pair *pr, int dir) {
   pair_release(pr);
 }
 
+static void relay_fwd(void *arg) { relay(arg, 0); }
 static void relay_back(void *arg) { relay(arg, 1); }
 
 static void pair_main(void *arg) {
@@ -241,10 +245,17 @@ static void pair_main(void *arg) {
     return;
   }
   capture_handshake(pr);
+  /* both directions in fibers of their own, on shallow stacks: this one,
+   * deep from the connect, goes back to the pool for the next pair */
   pr->fibers = 2;
-  if (jnet_go(NULL, relay_back, pr) < 0)
-    pr->fibers = 1;
-  relay(pr, 0);
+  int fwd = jnet_go(NULL, relay_fwd, pr) == 0;
+  int back = jnet_go(NULL, relay_back, pr) == 0;
+  if (!fwd || !back)
+    pair_close(pr); /* a direction that did start ends at once */
+  if (!fwd)
+    pair_release(pr);
+  if (!back)
+    pair_release(pr);
 }
 
 static void accept_main(void *arg) {
