@@ -1,0 +1,304 @@
+/* test_queue.c — ctest sim-queue: the model's event queue (sim/event.c)
+ * gives events back in (time, insertion) order whether they sit in the heap
+ * or in the per-delay lanes, with cancels and reschedules in between; and a
+ * world deep enough to use the lanes replays to the same fingerprint.
+ * White-box: drives jnet__ev_* on a sim's queue directly. */
+#define _POSIX_C_SOURCE 200809L /* open_memstream */
+#include "simtest.h"
+
+#include "model.h"
+
+#define MAX_EVENTS 4000
+
+/* A deterministic little generator (not the sim's streams). */
+static uint64_t next_rand(uint64_t *s) {
+  *s = *s * 6364136223846793005ull + 1442695040888963407ull;
+  return *s >> 33;
+}
+
+/* Pop everything left and check the order; returns how many came out. */
+static int drain_in_order(jnet__sim *sim, uint64_t *last_t, uint64_t *last_seq,
+                          int first) {
+  int n = 0;
+  jnet__event *e;
+  while ((e = jnet__ev_pop(sim)) != NULL) {
+    ck_assert_int_eq(e->idx, 0);
+    if (!first || n > 0)
+      ck_assert_msg(e->t_ns > *last_t ||
+                        (e->t_ns == *last_t && e->seq > *last_seq),
+                    "event (%llu, %llu) after (%llu, %llu)",
+                    (unsigned long long)e->t_ns, (unsigned long long)e->seq,
+                    (unsigned long long)*last_t,
+                    (unsigned long long)*last_seq);
+    *last_t = e->t_ns;
+    *last_seq = e->seq;
+    if (e->kind == JNET__EV_PKT)
+      jnet__pkt_free(sim, (jnet__spkt *)e);
+    n++;
+  }
+  return n;
+}
+
+/* Packets at a few fixed delays (lanes once the queue is deep), more
+ * delays than there are lanes (some spill into the heap), timers at any
+ * time in the heap, some cancelled or moved, the clock advancing as events
+ * are taken: every event comes out once, in (time, sequence) order. */
+START_TEST(lanes_and_heap_give_time_then_insertion_order) {
+  jnet_sim *sim;
+  ck_assert_int_eq(jnet_sim_new(&sim, 1), 0);
+  static jnet__event timers[MAX_EVENTS];
+  static const uint64_t delays[] = {1000, 10000, 250, 1000000, 7, 33, 5000};
+  uint64_t rs = 42, last_t = 0, last_seq = 0;
+  int scheduled = 0, popped = 0, ntimers = 0, first = 1;
+  uint32_t max_lane = 0, max_heap = 0;
+  for (int round = 0; round < 40; round++) {
+    /* a burst of packets and timers at the current time */
+    for (int i = 0; i < 100; i++) {
+      if (next_rand(&rs) % 4 == 0 && ntimers < MAX_EVENTS) {
+        jnet__event *t = &timers[ntimers++];
+        t->kind = JNET__EV_TCP;
+        ck_assert_int_eq(
+            jnet__ev_schedule(sim, t, sim->now_ns + next_rand(&rs) % 20000),
+            0);
+      } else {
+        jnet__spkt *p = jnet__pkt_alloc(sim, 0);
+        ck_assert_ptr_nonnull(p);
+        p->ev.kind = JNET__EV_PKT;
+        uint64_t d = delays[next_rand(&rs) % (sizeof delays / sizeof *delays)];
+        ck_assert_int_eq(jnet__ev_schedule_pkt(sim, p, d), 0);
+      }
+      scheduled++;
+    }
+    /* move or cancel a few timers still queued */
+    for (int i = 0; i < 10 && ntimers > 0; i++) {
+      jnet__event *t = &timers[next_rand(&rs) % (uint64_t)ntimers];
+      if (t->idx == 0)
+        continue;
+      if (next_rand(&rs) % 2) {
+        jnet__ev_cancel(sim, t);
+        ck_assert_int_eq(t->idx, 0);
+        scheduled--;
+      } else {
+        ck_assert_int_eq(
+            jnet__ev_schedule(sim, t, sim->now_ns + next_rand(&rs) % 5000), 0);
+      }
+    }
+    ck_assert_uint_eq(jnet__ev_count(sim), (uint32_t)(scheduled - popped));
+    if (sim->lane_n > max_lane)
+      max_lane = sim->lane_n;
+    if (sim->heap.n > max_heap)
+      max_heap = sim->heap.n;
+    /* take about half, advancing the clock as the run loop does */
+    for (int i = 0; i < 60; i++) {
+      jnet__event *e = jnet__ev_peek(sim);
+      if (e == NULL)
+        break;
+      jnet__ev_take(sim, e);
+      ck_assert_int_eq(e->idx, 0);
+      if (!first)
+        ck_assert(e->t_ns > last_t ||
+                  (e->t_ns == last_t && e->seq > last_seq));
+      first = 0;
+      last_t = e->t_ns;
+      last_seq = e->seq;
+      if (e->t_ns > sim->now_ns)
+        sim->now_ns = e->t_ns;
+      if (e->kind == JNET__EV_PKT)
+        jnet__pkt_free(sim, (jnet__spkt *)e);
+      popped++;
+    }
+  }
+  ck_assert_msg(max_lane > 50 && max_heap > 50, "lanes %u, heap %u at most",
+                (unsigned)max_lane, (unsigned)max_heap);
+  popped += drain_in_order(sim, &last_t, &last_seq, first);
+  ck_assert_int_eq(popped, scheduled);
+  ck_assert_uint_eq(jnet__ev_count(sim), 0);
+  jnet_sim_free(sim);
+}
+END_TEST
+
+/* A packet taken out of the middle of its lane (cancel) is gone, and the
+ * rest of the lane keeps its order. */
+START_TEST(cancel_in_a_lane_keeps_the_rest_in_order) {
+  jnet_sim *sim;
+  ck_assert_int_eq(jnet_sim_new(&sim, 1), 0);
+  jnet__spkt *p[100];
+  for (int i = 0; i < 100; i++) {
+    p[i] = jnet__pkt_alloc(sim, 0);
+    ck_assert_ptr_nonnull(p[i]);
+    p[i]->ev.kind = JNET__EV_PKT;
+    ck_assert_int_eq(jnet__ev_schedule_pkt(sim, p[i], 1000), 0);
+  }
+  ck_assert_uint_gt(sim->lane_n, 0); /* deep enough: some went to a lane */
+  jnet__ev_cancel(sim, &p[80]->ev);
+  jnet__ev_cancel(sim, &p[99]->ev); /* the tail */
+  ck_assert_int_eq(p[80]->ev.idx, 0);
+  jnet__pkt_free(sim, p[80]);
+  jnet__pkt_free(sim, p[99]);
+  int expect = 0;
+  jnet__event *e;
+  while ((e = jnet__ev_pop(sim)) != NULL) {
+    if (expect == 80)
+      expect++;
+    ck_assert_ptr_eq(e, &p[expect]->ev);
+    jnet__pkt_free(sim, (jnet__spkt *)e);
+    expect++;
+  }
+  ck_assert_int_eq(expect, 99);
+  /* a lane emptied by a cancel of its last packet takes new ones */
+  jnet__spkt *q = jnet__pkt_alloc(sim, 0);
+  ck_assert_int_eq(jnet__ev_schedule_pkt(sim, q, 5), 0);
+  ck_assert_ptr_eq(jnet__ev_pop(sim), &q->ev);
+  jnet__pkt_free(sim, q);
+  jnet_sim_free(sim);
+}
+END_TEST
+
+/* ---- A world deep enough for the lanes replays the same ------------------ */
+
+#define FLOWS 150
+
+typedef struct flow {
+  char cip[32], sip[32], port[8];
+  int echoed, got, failed;
+} flow;
+
+static void echo_server(void *arg) {
+  flow *f = arg;
+  jnet_stream s;
+  jnet_buf b;
+  jnet_addr from;
+  if (jnet_listen(f->sip, f->port, JNET_DATAGRAM, &s) < 0) {
+    f->failed = 1;
+    return;
+  }
+  jnet_buf_init(&b);
+  while (f->echoed < 20) {
+    jnet_buf_reset(&b);
+    if (jnet_recv_from(s, 64, &b, 10.0, &from) < 0 ||
+        jnet_send_to(s, &from, b.data, b.len, JNET_FOREVER) < 0) {
+      f->failed = 1;
+      break;
+    }
+    f->echoed++;
+  }
+  jnet_buf_free(&b);
+  jnet_close(s);
+}
+
+static void echo_client(void *arg) {
+  flow *f = arg;
+  jnet_stream s;
+  jnet_addr dst;
+  jnet_buf b;
+  jnet_sleep(0.001);
+  if (jnet_address(f->sip, f->port, JNET_DATAGRAM, &dst) < 0 ||
+      jnet_listen(f->cip, "0", JNET_DATAGRAM, &s) < 0) {
+    f->failed = 1;
+    return;
+  }
+  jnet_buf_init(&b);
+  for (int i = 0; i < 20; i++) {
+    jnet_buf_reset(&b);
+    if (jnet_send_to(s, &dst, "ping", 4, JNET_FOREVER) < 0 ||
+        jnet_recv_from(s, 64, &b, 10.0, NULL) != 4) {
+      f->failed = 1;
+      break;
+    }
+    f->got++;
+  }
+  jnet_buf_free(&b);
+  jnet_close(s);
+}
+
+/* 150 flows between 3 hosts (one own link of 3 ms, the default 1 ms one
+ * and loopback): more than 64 events queued, so packets ride the lanes.
+ * Every echo comes back, the virtual time is what the latencies say, and
+ * a second run gives the same fingerprint and trace bytes. */
+static uint32_t lanes_seen;
+
+static void sample_lanes(jnet_sim *sim, void *arg) {
+  (void)arg;
+  if (sim->lane_n > lanes_seen)
+    lanes_seen = sim->lane_n;
+}
+
+static uint64_t run_world(char **trace, size_t *trace_len, uint64_t *end_ns) {
+  static flow fl[FLOWS];
+  memset(fl, 0, sizeof fl);
+  st_world *w = st_new(1, 3);
+  st_loop(w);
+  FILE *tf = open_memstream(trace, trace_len);
+  ck_assert_ptr_nonnull(tf);
+  ck_assert_int_eq(jnet_sim_trace(w->sim, tf), 0);
+  jnet_link_params lp;
+  jnet_link_params_default(&lp);
+  lp.latency_ns = 3 * JNET_SIM_MS;
+  ck_assert_int_eq(jnet_sim_link(w->sim, w->h[0], w->h[2], &lp), 0);
+  for (int i = 0; i < FLOWS; i++) {
+    int c = i % 3, sv = (i / 3) % 3; /* every pair, and each host to itself */
+    st_addr(c, fl[i].cip, sizeof fl[i].cip);
+    st_addr(sv, fl[i].sip, sizeof fl[i].sip);
+    snprintf(fl[i].port, sizeof fl[i].port, "%d", 2000 + i);
+    ck_assert_int_eq(jnet_go_on(w->loop, w->h[sv], echo_server, &fl[i]), 0);
+    ck_assert_int_eq(jnet_go_on(w->loop, w->h[c], echo_client, &fl[i]), 0);
+  }
+  lanes_seen = 0;
+  for (int k = 1; k <= 20; k++) /* at-callbacks are events, as any other */
+    ck_assert_int_eq(
+        jnet_sim_at(w->sim, (uint64_t)k * 5 * JNET_SIM_MS + 1, sample_lanes,
+                    NULL),
+        0);
+  ck_assert_int_eq(jnet_run(w->loop), 0);
+  ck_assert_uint_gt(lanes_seen, 0);
+  for (int i = 0; i < FLOWS; i++) {
+    ck_assert_int_eq(fl[i].failed, 0);
+    ck_assert_int_eq(fl[i].got, 20);
+  }
+  uint64_t fp = jnet_sim_fingerprint(w->sim);
+  *end_ns = jnet_sim_now_ns(w->sim);
+  jnet_sim_trace(w->sim, NULL);
+  fclose(tf);
+  st_free(w);
+  return fp;
+}
+
+START_TEST(deep_world_replays_the_same) {
+  char *t1 = NULL, *t2 = NULL;
+  size_t n1 = 0, n2 = 0;
+  uint64_t end1, end2;
+  uint64_t a = run_world(&t1, &n1, &end1);
+  uint64_t b = run_world(&t2, &n2, &end2);
+  ck_assert_uint_eq(a, b);
+  ck_assert_uint_eq(end1, end2);
+  ck_assert_uint_eq(n1, n2);
+  ck_assert_int_eq(memcmp(t1, t2, n1), 0);
+  /* 20 round trips of the slowest pair (3 ms each way) after the 1 ms
+   * start: a little over 121 ms, never less */
+  ck_assert_uint_ge(end1, 121 * JNET_SIM_MS);
+  ck_assert_uint_lt(end1, 130 * JNET_SIM_MS);
+  /* trace lines come in time order */
+  double prev = 0;
+  for (char *line = t1; line != NULL && *line;) {
+    double t = strtod(line, NULL);
+    ck_assert_msg(t >= prev, "trace time %.9f after %.9f", t, prev);
+    prev = t;
+    line = strchr(line, '\n');
+    if (line)
+      line++;
+  }
+  free(t1);
+  free(t2);
+}
+END_TEST
+
+static Suite *suite(void) {
+  Suite *s = suite_create("sim-queue");
+  jc_defaults(60, NULL, NULL);
+  JC_TEST(s, lanes_and_heap_give_time_then_insertion_order);
+  JC_TEST(s, cancel_in_a_lane_keeps_the_rest_in_order);
+  JC_TEST(s, deep_world_replays_the_same);
+  return s;
+}
+
+int main(void) { return st_run_suite(suite()); }
