@@ -348,6 +348,7 @@ def run(cmd, cwd, timeout, log=None, env=None):
                          env=env)
     try:
         out, _ = p.communicate(timeout=timeout)
+        kill_strays(cwd)  # a test ctest timed out may leave Check's child
         return p.returncode, out.decode("utf-8", "replace")
     except subprocess.TimeoutExpired:
         try:
@@ -355,7 +356,30 @@ def run(cmd, cwd, timeout, log=None, env=None):
         except ProcessLookupError:
             pass
         out, _ = p.communicate()
+        kill_strays(cwd)
         return None, out.decode("utf-8", "replace")
+
+
+def kill_strays(root):
+    """Kill what a timed-out run left behind under root: ctest gives each
+    test a process group of its own, so killing ctest's group misses a test
+    (and the children Check forks) that hangs. Only processes whose program
+    or working directory is inside this worker's copy are touched."""
+    root = os.path.realpath(root) + os.sep
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        for link in ("exe", "cwd"):
+            try:
+                target = os.readlink(os.path.join("/proc", pid, link))
+            except OSError:
+                continue
+            if (target + os.sep).startswith(root):
+                try:
+                    os.kill(int(pid), signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                break
 
 
 def clean_env():
