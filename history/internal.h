@@ -10,6 +10,8 @@
 
 #include <jnet/jnet_history.h>
 
+#include "jnet_mix.h"
+
 /* One stored event. Strings live in the history's arena. */
 typedef struct jnet__hevent {
   int64_t process;
@@ -65,8 +67,8 @@ void jnet__json_value(FILE *f, const jnet_hvalue *v);
 extern const char *const jnet__hist_type_name[4];
 extern const char *const jnet__hist_f_name[3];
 
-/* FNV-1a over bytes, and a 64-bit mixer. */
+/* FNV-1a over bytes (the mixer is jnet__splitmix64, jnet_mix.h). */
 uint64_t jnet__hist_hash(const void *p, size_t n);
-uint64_t jnet__hist_mix(uint64_t x);
+
 
 #endif /* JNET_HISTORY_INTERNAL_H */

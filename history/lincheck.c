@@ -55,7 +55,7 @@ static uint64_t value_hash(const jnet_hvalue *v) {
   double d = v->num == 0 ? 0.0 : v->num; /* -0 equals 0 */
   uint64_t bits;
   memcpy(&bits, &d, sizeof bits);
-  return jnet__hist_mix(bits);
+  return jnet__splitmix64(bits);
 }
 
 static int value_eq(const jnet_hvalue *a, const jnet_hvalue *b) {
@@ -144,7 +144,7 @@ typedef struct cache {
 } cache;
 
 static uint64_t state_key(uint64_t set_hash, int32_t state) {
-  uint64_t h = set_hash ^ jnet__hist_mix((uint64_t)(uint32_t)state + 0x1234567);
+  uint64_t h = set_hash ^ jnet__splitmix64((uint64_t)(uint32_t)state + 0x1234567);
   return h ? h : 1;
 }
 
@@ -299,7 +299,7 @@ static int check_ops(const lop *in, size_t n, uint64_t *budget) {
   for (size_t i = 0; i < n; i++) {
     es[2 * i] = (entry){ops[i].call, (uint32_t)i, 0};
     es[2 * i + 1] = (entry){ops[i].ret, (uint32_t)i, 1};
-    zob[i] = jnet__hist_mix((uint64_t)i * 0x9e3779b97f4a7c15ull + 77);
+    zob[i] = jnet__splitmix64((uint64_t)i * JNET__GOLDEN_GAMMA + 77);
   }
   qsort(es, ne, sizeof *es, cmp_entry);
   for (size_t i = 0; i < ne; i++) {

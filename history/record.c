@@ -30,12 +30,6 @@ uint64_t jnet__hist_hash(const void *p, size_t n) {
   return h;
 }
 
-uint64_t jnet__hist_mix(uint64_t x) { /* splitmix64's finaliser */
-  x += 0x9e3779b97f4a7c15ull;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-  return x ^ (x >> 31);
-}
 
 /* ---- Storage
  * ------------------------------------------------------------------ */
@@ -142,7 +136,7 @@ static jnet__hproc *proc_slot(jnet_history *h, int64_t p) {
     for (size_t k = 0; k < h->procs_cap; k++) {
       if (!h->procs[k].used)
         continue;
-      size_t i = jnet__hist_mix((uint64_t)h->procs[k].process) & (cap - 1);
+      size_t i = jnet__splitmix64((uint64_t)h->procs[k].process) & (cap - 1);
       while (np[i].used)
         i = (i + 1) & (cap - 1);
       np[i] = h->procs[k];
@@ -152,7 +146,7 @@ static jnet__hproc *proc_slot(jnet_history *h, int64_t p) {
     h->procs_cap = cap;
   }
   size_t mask = h->procs_cap - 1;
-  size_t i = jnet__hist_mix((uint64_t)p) & mask;
+  size_t i = jnet__splitmix64((uint64_t)p) & mask;
   while (h->procs[i].used && h->procs[i].process != p)
     i = (i + 1) & mask;
   return &h->procs[i];

@@ -67,12 +67,12 @@ static uint64_t ip_hash(int family, const uint8_t *ip) {
   if (family == AF_INET) {
     uint32_t v;
     memcpy(&v, ip, 4);
-    return jnet__mix(v);
+    return jnet__splitmix64(v);
   }
   uint64_t a, b;
   memcpy(&a, ip, 8);
   memcpy(&b, ip + 8, 8);
-  return jnet__mix(a ^ jnet__mix(b ^ (uint64_t)family));
+  return jnet__splitmix64(a ^ jnet__splitmix64(b ^ (uint64_t)family));
 }
 static uint64_t ipent_hash(const void *o) {
   const ipent *e = o;

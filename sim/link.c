@@ -75,7 +75,7 @@ static void pool_free(jnet__spkt *p) {
 /* ---- Links ------------------------------------------------------------------ */
 
 static uint64_t link_key(uint32_t from, uint32_t to) {
-  return jnet__mix(((uint64_t)from << 32) | to);
+  return jnet__splitmix64(((uint64_t)from << 32) | to);
 }
 static uint64_t link_hash(const void *o) {
   const jnet__link *l = o;

@@ -23,6 +23,7 @@
 
 #include "capture.h"
 #include "jnet_alloc.h"
+#include "jnet_mix.h"
 #include <jnet/jnet_errno.h>
 #include <jnet/jnet_sim.h>
 
@@ -508,12 +509,6 @@ void jnet__htab_free(jnet__htab *t);
 int jnet__htab_insert(jnet__htab *t, void *obj, uint64_t h, size_t off,
                       jnet__hfn hf);
 void jnet__htab_remove(jnet__htab *t, void *obj, uint64_t h, size_t off);
-static inline uint64_t jnet__mix(uint64_t x) { /* splitmix64's finaliser */
-  x += 0x9e3779b97f4a7c15ull;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-  return x ^ (x >> 31);
-}
 static inline void *jnet__htab_first(const jnet__htab *t, uint64_t h) {
   return t->b ? t->b[h & t->mask] : NULL;
 }
@@ -533,7 +528,7 @@ static inline const jnet_link_params *jnet__link_params(jnet__sim *sim,
 }
 static inline uint64_t jnet__port_key(uint32_t host, int proto,
                                       uint16_t port) {
-  return jnet__mix(((uint64_t)host << 24) ^ ((uint64_t)proto << 16) ^ port);
+  return jnet__splitmix64(((uint64_t)host << 24) ^ ((uint64_t)proto << 16) ^ port);
 }
 static inline jnet__sock *jnet__ports_first(jnet__sim *sim, uint32_t host,
                                             int proto, uint16_t port) {

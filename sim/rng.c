@@ -27,31 +27,14 @@ void jnet__rng_seed(jnet__rng *r, uint64_t seed, const char *purpose,
   }
   uint64_t x = h;
   for (int i = 0; i < 4; i++) {
-    x += 0x9e3779b97f4a7c15ull;
-    r->s[i] = jnet__mix(x);
+    x += JNET__GOLDEN_GAMMA;
+    r->s[i] = jnet__splitmix64(x);
   }
 }
 
-static inline uint64_t rotl(uint64_t x, int k) {
-  return (x << k) | (x >> (64 - k));
-}
+uint64_t jnet__rng_next(jnet__rng *r) { return jnet__xoshiro_next(r->s); }
 
-uint64_t jnet__rng_next(jnet__rng *r) {
-  uint64_t *s = r->s;
-  uint64_t result = rotl(s[1] * 5, 7) * 9;
-  uint64_t t = s[1] << 17;
-  s[2] ^= s[0];
-  s[3] ^= s[1];
-  s[1] ^= s[2];
-  s[0] ^= s[3];
-  s[2] ^= t;
-  s[3] = rotl(s[3], 45);
-  return result;
-}
-
-double jnet__rng_unit(jnet__rng *r) {
-  return (double)(jnet__rng_next(r) >> 11) * 0x1.0p-53;
-}
+double jnet__rng_unit(jnet__rng *r) { return jnet__xoshiro_unit(r->s); }
 
 uint64_t jnet__rng_jitter(jnet__rng *r, int dist, uint64_t jitter_ns) {
   if (jitter_ns == 0)

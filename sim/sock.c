@@ -50,7 +50,7 @@ void jnet__ports_remove(jnet__sock *s) {
 static uint64_t conn_key(uint32_t host, int proto, uint16_t lport,
                          const jnet__ep *r) {
   uint64_t h = jnet__hash_bytes(0xcbf29ce484222325ull, r->ip, 16);
-  return jnet__mix(h ^ ((uint64_t)host << 32) ^ ((uint64_t)proto << 24) ^
+  return jnet__splitmix64(h ^ ((uint64_t)host << 32) ^ ((uint64_t)proto << 24) ^
                    ((uint64_t)lport << 8) ^ ((uint64_t)r->port << 40));
 }
 static uint64_t conn_hash(const void *o) {

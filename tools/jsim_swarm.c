@@ -23,21 +23,17 @@
 #include <string.h>
 
 #include "jnet_alloc.h"
+#include "jnet_mix.h"
 #include "jsim_scn.h"
 
 /* ---- Streams ------------------------------------------------------------------ */
 
-static uint64_t mix64(uint64_t x) { /* splitmix64's finaliser */
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-  return x ^ (x >> 31);
-}
 
 uint64_t jsim_line_key(const char *text, size_t len, unsigned occurrence) {
   uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
   for (size_t i = 0; i < len; i++)
     h = (h ^ (unsigned char)text[i]) * 0x100000001b3ull;
-  return mix64(h + occurrence);
+  return jnet__fmix64(h + occurrence);
 }
 
 typedef struct rng {
@@ -45,13 +41,13 @@ typedef struct rng {
 } rng;
 
 static rng stream(uint64_t seed, uint64_t key) {
-  rng r = {mix64(seed ^ mix64(key ^ 0x5157a2d5ull))};
+  rng r = {jnet__fmix64(seed ^ jnet__fmix64(key ^ 0x5157a2d5ull))};
   return r;
 }
 
 static uint64_t next(rng *r) {
-  r->x += 0x9e3779b97f4a7c15ull;
-  return mix64(r->x);
+  r->x += JNET__GOLDEN_GAMMA;
+  return jnet__fmix64(r->x);
 }
 
 /* Uniform in lo..hi, both included. */

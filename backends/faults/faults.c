@@ -12,44 +12,23 @@
 #include <string.h>
 
 #include "faults_internal.h"
+#include "jnet_mix.h"
 
 /* ---- 1. PRNG ---------------------------------------------------------------- */
 
-static uint64_t mix(uint64_t z) {
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
 
 /* The stream (seed, a, b): splitmix64 over their mix fills the state. */
 void jnet__frng_seed(jnet__frng *r, uint64_t seed, uint64_t a, uint64_t b) {
-  uint64_t x = mix(seed ^ mix(a + 0x9e3779b97f4a7c15ull) ^ mix(~b));
+  uint64_t x = jnet__fmix64(seed ^ jnet__splitmix64(a) ^ jnet__fmix64(~b));
   for (int i = 0; i < 4; i++) {
-    x += 0x9e3779b97f4a7c15ull;
-    r->s[i] = mix(x);
+    x += JNET__GOLDEN_GAMMA;
+    r->s[i] = jnet__fmix64(x);
   }
 }
 
-static inline uint64_t rotl(uint64_t x, int k) {
-  return (x << k) | (x >> (64 - k));
-}
+uint64_t jnet__frng_next(jnet__frng *r) { return jnet__xoshiro_next(r->s); }
 
-uint64_t jnet__frng_next(jnet__frng *r) {
-  uint64_t *s = r->s;
-  uint64_t result = rotl(s[1] * 5, 7) * 9;
-  uint64_t t = s[1] << 17;
-  s[2] ^= s[0];
-  s[3] ^= s[1];
-  s[1] ^= s[2];
-  s[0] ^= s[3];
-  s[2] ^= t;
-  s[3] = rotl(s[3], 45);
-  return result;
-}
-
-double jnet__frng_unit(jnet__frng *r) {
-  return (double)(jnet__frng_next(r) >> 11) * 0x1.0p-53;
-}
+double jnet__frng_unit(jnet__frng *r) { return jnet__xoshiro_unit(r->s); }
 
 /* The extra delay for `dist` (the sim's distributions, sim/rng.c). Two
  * draws, whatever the distribution, so a stream stays aligned when the

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "jnet_mix.h"
 #include "uv_internal.h"
 
 static int be_start(const jnet_backend *b, const jnet_backend_hooks *hooks,
@@ -82,10 +83,7 @@ static uint64_t be_random(const jnet_backend *b, jnet_node *node) {
       if (errno == EINTR)
         continue;
       /* no getrandom (old kernel, seccomp): a mixed clock beats nothing */
-      uint64_t z = uv_hrtime() + 0x9e3779b97f4a7c15ull;
-      z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-      z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-      return z ^ (z >> 31);
+      return jnet__splitmix64(uv_hrtime());
     }
     got += (size_t)n;
   }
