@@ -13,36 +13,11 @@
 
 #include "jnet_check.h"
 
-static char dir[256];
-static char out[1 << 16];
+#include "shell.h"
 
-static void setup(void) {
-  strcpy(dir, "/tmp/jsim-cli-XXXXXX");
-  ck_assert_ptr_nonnull(mkdtemp(dir));
-}
+static void setup(void) { shell_setup("/tmp/jsim-cli-XXXXXX"); }
 
-static void teardown(void) {
-  char cmd[512];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-  if (system(cmd) != 0)
-    fprintf(stderr, "cannot remove %s\n", dir);
-}
-
-/* Run a shell command in dir (stdout+stderr into out); its exit status. */
-static int sh(const char *fmt, ...) {
-  char cmd[2048], full[2400];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(cmd, sizeof cmd, fmt, ap);
-  va_end(ap);
-  snprintf(full, sizeof full, "cd '%s' && (%s) 2>&1", dir, cmd);
-  FILE *p = popen(full, "r");
-  ck_assert_ptr_nonnull(p);
-  size_t n = fread(out, 1, sizeof out - 1, p);
-  out[n] = 0;
-  int st = pclose(p);
-  return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-}
+static void teardown(void) { shell_teardown(); }
 
 /* `jsim-test-runner ARGS` in dir. */
 #define JS(...) sh(JSIM_RUNNER " " __VA_ARGS__)

@@ -12,35 +12,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static char dir[256];
-static char out[1 << 16];
+#include "shell.h"
 
-static void setup(void) {
-  strcpy(dir, "/tmp/jsim-shrink-XXXXXX");
-  ck_assert_ptr_nonnull(mkdtemp(dir));
-}
+static void setup(void) { shell_setup("/tmp/jsim-shrink-XXXXXX"); }
 
-static void teardown(void) {
-  char cmd[512];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-  if (system(cmd) != 0)
-    fprintf(stderr, "cannot remove %s\n", dir);
-}
-
-static int sh(const char *fmt, ...) {
-  char cmd[2048], full[2400];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(cmd, sizeof cmd, fmt, ap);
-  va_end(ap);
-  snprintf(full, sizeof full, "cd '%s' && (%s) 2>&1", dir, cmd);
-  FILE *p = popen(full, "r");
-  ck_assert_ptr_nonnull(p);
-  size_t n = fread(out, 1, sizeof out - 1, p);
-  out[n] = 0;
-  int st = pclose(p);
-  return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-}
+static void teardown(void) { shell_teardown(); }
 
 #define HAS(s) ck_assert_msg(strstr(out, s) != NULL, "want '%s' in:\n%s", s, out)
 #define SCN(name) JSIM_SRC_DIR "/scenarios/" name

@@ -293,23 +293,7 @@ END_TEST
 
 /* ---- Through the command line --------------------------------------------------- */
 
-static char dir[256];
-static char out[1 << 16];
-
-static int sh(const char *fmt, ...) {
-  char cmd[2048], full[2400];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(cmd, sizeof cmd, fmt, ap);
-  va_end(ap);
-  snprintf(full, sizeof full, "cd '%s' && (%s) 2>&1", dir, cmd);
-  FILE *p = popen(full, "r");
-  ck_assert_ptr_nonnull(p);
-  size_t n = fread(out, 1, sizeof out - 1, p);
-  out[n] = 0;
-  int st = pclose(p);
-  return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-}
+#include "shell.h"
 
 #define HAS(s) ck_assert_msg(strstr(out, s) != NULL, "want '%s' in:\n%s", s, out)
 
