@@ -95,9 +95,7 @@ struct jnet__fiber {
   int fired;               /* the clause that woke the fiber, -1: none */
   void *wait_mem;          /* heap the wait uses (a big select's clauses),
                               freed if the fiber is dropped while waiting */
-  uint64_t deadline_ns;    /* timer, when timer_idx != NO_TIMER */
-  uint64_t timer_seq;      /* ties broken by arming order */
-  size_t timer_idx;
+  size_t timer_idx;        /* in loop->timers, or JNET__NO_TIMER */
   ssize_t timer_result;    /* what the timer gives: 0 (sleep) or ETIMEDOUT */
   ssize_t result; /* set by the waker */
   /* Handles, cancel, deadline (spawn.c). */
@@ -120,6 +118,13 @@ typedef struct jnet__fslot {
 
 #define JNET__NO_TIMER SIZE_MAX
 
+/* A timer: the heap entry carries its key, so ordering stays in the array.
+ * Ties at equal deadlines go by arming order (seq), libuv's start_id. */
+typedef struct jnet__tent {
+  uint64_t deadline_ns, seq;
+  jnet__fiber *f;
+} jnet__tent;
+
 struct jnet_loop {
   const jnet_backend *b;
   jnet__node *default_node;
@@ -129,7 +134,7 @@ struct jnet_loop {
   size_t nfibers;
   size_t pending_ops; /* requests the backend owes a completion */
   /* timers: binary min-heap on (deadline_ns, timer_seq) */
-  jnet__fiber **timers;
+  jnet__tent *timers;
   size_t ntimers, cap_timers;
   uint64_t timer_seq;
   /* nodes: open-addressing map from backend node to jnet__node */

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "jnet_heap.h"
 
 /* ---- 1. Current loop and fiber ------------------------------------------ */
 
@@ -143,58 +144,30 @@ static const jnet_backend_hooks loop_hooks = {on_node_down, on_node_up};
 
 /* ---- 3. Timers ---------------------------------------------------------- */
 
-static int timer_less(const jnet__fiber *a, const jnet__fiber *b) {
-  if (a->deadline_ns != b->deadline_ns)
-    return a->deadline_ns < b->deadline_ns;
-  return a->timer_seq < b->timer_seq;
+static inline int timer_less(const jnet__tent *a, const jnet__tent *b) {
+  return a->deadline_ns < b->deadline_ns ||
+         (a->deadline_ns == b->deadline_ns && a->seq < b->seq);
 }
 
-static void heap_place(jnet_loop *l, size_t i, jnet__fiber *f) {
-  l->timers[i] = f;
-  f->timer_idx = i;
+static inline void timer_place(jnet__tent *v, size_t i, jnet__tent e) {
+  v[i] = e;
+  e.f->timer_idx = i;
 }
 
-static void heap_up(jnet_loop *l, size_t i) {
-  jnet__fiber *f = l->timers[i];
-  while (i > 0) {
-    size_t parent = (i - 1) / 2;
-    if (!timer_less(f, l->timers[parent]))
-      break;
-    heap_place(l, i, l->timers[parent]);
-    i = parent;
-  }
-  heap_place(l, i, f);
-}
-
-static void heap_down(jnet_loop *l, size_t i) {
-  jnet__fiber *f = l->timers[i];
-  for (;;) {
-    size_t child = 2 * i + 1;
-    if (child >= l->ntimers)
-      break;
-    if (child + 1 < l->ntimers && timer_less(l->timers[child + 1], l->timers[child]))
-      child++;
-    if (!timer_less(l->timers[child], f))
-      break;
-    heap_place(l, i, l->timers[child]);
-    i = child;
-  }
-  heap_place(l, i, f);
-}
+/* theap_sift_up, _sift_down, _push, _remove, _pop (common/jnet_heap.h) */
+JNET__HEAP_DEFINE(theap, jnet__tent, timer_less, timer_place)
 
 static int timer_start(jnet_loop *l, jnet__fiber *f, uint64_t deadline_ns) {
   if (l->ntimers == l->cap_timers) {
     size_t cap = l->cap_timers ? l->cap_timers * 2 : 64;
-    jnet__fiber **t = jnet__realloc(l->timers, cap * sizeof *t);
+    jnet__tent *t = jnet__realloc(l->timers, cap * sizeof *t);
     if (t == NULL)
       return JNET_ENOMEM;
     l->timers = t;
     l->cap_timers = cap;
   }
-  f->deadline_ns = deadline_ns;
-  f->timer_seq = l->timer_seq++;
-  heap_place(l, l->ntimers++, f);
-  heap_up(l, f->timer_idx);
+  jnet__tent e = {deadline_ns, l->timer_seq++, f};
+  theap_push(l->timers, l->ntimers++, e);
   return 0;
 }
 
@@ -203,12 +176,7 @@ static void timer_stop(jnet_loop *l, jnet__fiber *f) {
   if (i == JNET__NO_TIMER)
     return;
   f->timer_idx = JNET__NO_TIMER;
-  jnet__fiber *last = l->timers[--l->ntimers];
-  if (i == l->ntimers)
-    return;
-  heap_place(l, i, last);
-  heap_down(l, i);
-  heap_up(l, last->timer_idx);
+  theap_remove(l->timers, l->ntimers--, i);
 }
 
 /* Wake every fiber whose deadline has passed (a timeout, or a sleep's end). */
@@ -216,8 +184,8 @@ static void timers_fire(jnet_loop *l) {
   if (l->ntimers == 0)
     return;
   uint64_t now = l->b->now_ns(l->b);
-  while (l->ntimers > 0 && l->timers[0]->deadline_ns <= now) {
-    jnet__fiber *f = l->timers[0];
+  while (l->ntimers > 0 && l->timers[0].deadline_ns <= now) {
+    jnet__fiber *f = l->timers[0].f;
     jnet__fiber_wake(f, f->timer_result);
   }
 }
@@ -656,7 +624,7 @@ static int turn(jnet_loop *l, uint64_t deadline_ns) {
   /* Nothing runnable: let the backend decide whether anything can still
    * happen (the sim may hold scheduled faults or packets in flight even when
    * no fiber waits on them). */
-  uint64_t next = l->ntimers > 0 ? l->timers[0]->deadline_ns : JNET_NO_DEADLINE;
+  uint64_t next = l->ntimers > 0 ? l->timers[0].deadline_ns : JNET_NO_DEADLINE;
   if (deadline_ns < next)
     next = deadline_ns;
   int r = l->b->poll(l->b, next, 1);

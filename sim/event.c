@@ -7,6 +7,7 @@
  * sockets and callbacks, so scheduling allocates only when the heap's array
  * grows. Keys are unique (the sequence), so the order events come out in
  * is the same whatever the heap's shape or the lanes hold. */
+#include "jnet_heap.h"
 #include "model.h"
 
 /* Packets go to lanes only once this many events are queued. */
@@ -20,38 +21,13 @@ static inline int ev_less(const jnet__event *a, const jnet__event *b) {
   return a->t_ns < b->t_ns || (a->t_ns == b->t_ns && a->seq < b->seq);
 }
 
-static inline void place(jnet__heap *h, uint32_t i, jnet__hent e) {
-  h->v[i] = e;
-  e.ev->idx = i + 1;
+static inline void ent_place(jnet__hent *v, size_t i, jnet__hent e) {
+  v[i] = e;
+  e.ev->idx = (uint32_t)i + 1;
 }
 
-/* Put e at hole i and move it up to where it belongs. */
-static void sift_up(jnet__heap *h, uint32_t i, jnet__hent e) {
-  while (i > 0) {
-    uint32_t parent = (i - 1) / 2;
-    if (!ent_less(&e, &h->v[parent]))
-      break;
-    place(h, i, h->v[parent]);
-    i = parent;
-  }
-  place(h, i, e);
-}
-
-/* Put e at hole i and move it down to where it belongs. */
-static void sift_down(jnet__heap *h, uint32_t i, jnet__hent e) {
-  for (;;) {
-    uint32_t c = 2 * i + 1;
-    if (c >= h->n)
-      break;
-    if (c + 1 < h->n && ent_less(&h->v[c + 1], &h->v[c]))
-      c++;
-    if (!ent_less(&h->v[c], &e))
-      break;
-    place(h, i, h->v[c]);
-    i = c;
-  }
-  place(h, i, e);
-}
+/* evheap_sift_up, _sift_down, _push, _remove, _pop (common/jnet_heap.h) */
+JNET__HEAP_DEFINE(evheap, jnet__hent, ent_less, ent_place)
 
 /* Take a packet's event out of the middle of its lane (nothing does this
  * on the hot path: packets in flight are not cancelled). */
@@ -87,14 +63,7 @@ void jnet__ev_cancel(jnet__sim *sim, jnet__event *ev) {
   ev->idx = 0;
   if (ev->weak)
     sim->weak_n--;
-  h->n--;
-  if (i == h->n)
-    return;
-  jnet__hent last = h->v[h->n];
-  if (i > 0 && ent_less(&last, &h->v[(i - 1) / 2]))
-    sift_up(h, i, last);
-  else
-    sift_down(h, i, last);
+  evheap_remove(h->v, h->n--, i);
 }
 
 /* Queue ev (not queued) at t_ns in the heap. 0 or ENOMEM. */
@@ -113,7 +82,7 @@ static inline int heap_push(jnet__sim *sim, jnet__event *ev, uint64_t t_ns) {
   if (ev->weak)
     sim->weak_n++;
   jnet__hent e = {t_ns, ev->seq, ev};
-  sift_up(h, h->n++, e);
+  evheap_push(h->v, h->n++, e);
   return 0;
 }
 
@@ -181,9 +150,7 @@ jnet__event *jnet__ev_peek_lanes(jnet__sim *sim) {
   return sim->heap.n ? sim->heap.v[0].ev : NULL;
 }
 
-/* Floyd's pop: the hole at the root follows the smaller child down to a
- * leaf (one comparison a level), then the last entry rises from there —
- * usually not at all, as it is among the latest. */
+/* Take the root (Floyd's pop, common/jnet_heap.h). */
 static jnet__event *heap_pop(jnet__sim *sim) {
   jnet__heap *h = &sim->heap;
   if (h->n == 0)
@@ -192,20 +159,7 @@ static jnet__event *heap_pop(jnet__sim *sim) {
   top->idx = 0;
   if (top->weak)
     sim->weak_n--;
-  if (--h->n == 0)
-    return top;
-  jnet__hent last = h->v[h->n];
-  uint32_t i = 0;
-  for (;;) {
-    uint32_t c = 2 * i + 1;
-    if (c >= h->n)
-      break;
-    if (c + 1 < h->n && ent_less(&h->v[c + 1], &h->v[c]))
-      c++;
-    place(h, i, h->v[c]);
-    i = c;
-  }
-  sift_up(h, i, last);
+  evheap_pop(h->v, h->n--);
   return top;
 }
 

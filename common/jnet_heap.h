@@ -1,0 +1,92 @@
+/* jnet_heap.h — one binary min-heap, header-only, for the scheduler's timers
+ * (api/loop.c) and the model's event queue (sim/event.c).
+ *
+ * libuv's heap-inl.h habit: the code is written once and instantiated per
+ * entry type, here over an array (both users keep each entry's key in the
+ * array, so comparisons never leave it). An entry knows its index through
+ * place(), so an entry can be removed from the middle.
+ *
+ *   JNET__HEAP_DEFINE(name, type, less, place)
+ *
+ * defines, all static inline:
+ *   name##_sift_up(v, i, e)       put e in the hole at i, move it up
+ *   name##_sift_down(v, n, i, e)  put e in the hole at i of an n-entry
+ *                                 heap, move it down
+ *   name##_push(v, n, e)          add e to an n-entry heap (n + 1 after)
+ *   name##_remove(v, n, i)        drop v[i] of an n-entry heap (n - 1 after)
+ *   name##_pop(v, n)              drop v[0] of an n-entry heap (n - 1 after)
+ *
+ * with `int less(const type *a, const type *b)` a strict total order (the
+ * users break equal times by a sequence number, libuv's start_id, so the
+ * order entries come out in does not depend on the heap's shape) and
+ * `void place(type *v, size_t i, type e)` storing e at v[i] and telling e
+ * its index. The caller owns the array, its count and its growth.
+ */
+#ifndef JNET_HEAP_H
+#define JNET_HEAP_H
+
+#include <stddef.h>
+
+#define JNET__HEAP_DEFINE(name, type, less, place)                             \
+  static inline void name##_sift_up(type *v, size_t i, type e) {               \
+    while (i > 0) {                                                            \
+      size_t parent = (i - 1) / 2;                                             \
+      if (!less(&e, &v[parent]))                                               \
+        break;                                                                 \
+      place(v, i, v[parent]);                                                  \
+      i = parent;                                                              \
+    }                                                                          \
+    place(v, i, e);                                                            \
+  }                                                                            \
+                                                                               \
+  static inline void name##_sift_down(type *v, size_t n, size_t i, type e) {   \
+    for (;;) {                                                                 \
+      size_t c = 2 * i + 1;                                                    \
+      if (c >= n)                                                              \
+        break;                                                                 \
+      if (c + 1 < n && less(&v[c + 1], &v[c]))                                 \
+        c++;                                                                   \
+      if (!less(&v[c], &e))                                                    \
+        break;                                                                 \
+      place(v, i, v[c]);                                                       \
+      i = c;                                                                   \
+    }                                                                          \
+    place(v, i, e);                                                            \
+  }                                                                            \
+                                                                               \
+  static inline void name##_push(type *v, size_t n, type e) {                  \
+    name##_sift_up(v, n, e);                                                   \
+  }                                                                            \
+                                                                               \
+  /* The last entry fills the hole, then moves whichever way it must. */      \
+  static inline void name##_remove(type *v, size_t n, size_t i) {              \
+    if (i == --n)                                                              \
+      return;                                                                  \
+    type last = v[n];                                                          \
+    if (i > 0 && less(&last, &v[(i - 1) / 2]))                                 \
+      name##_sift_up(v, i, last);                                              \
+    else                                                                       \
+      name##_sift_down(v, n, i, last);                                         \
+  }                                                                            \
+                                                                               \
+  /* Floyd's pop: the hole at the root follows the smaller child down to a    \
+   * leaf (one comparison a level), then the last entry rises from there —   \
+   * usually not at all, as it is among the latest. */                        \
+  static inline void name##_pop(type *v, size_t n) {                           \
+    if (--n == 0)                                                              \
+      return;                                                                  \
+    type last = v[n];                                                          \
+    size_t i = 0;                                                              \
+    for (;;) {                                                                 \
+      size_t c = 2 * i + 1;                                                    \
+      if (c >= n)                                                              \
+        break;                                                                 \
+      if (c + 1 < n && less(&v[c + 1], &v[c]))                                 \
+        c++;                                                                   \
+      place(v, i, v[c]);                                                       \
+      i = c;                                                                   \
+    }                                                                          \
+    name##_sift_up(v, i, last);                                                \
+  }
+
+#endif /* JNET_HEAP_H */
