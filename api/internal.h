@@ -34,6 +34,13 @@ typedef struct jnet__node jnet__node;
 typedef struct jnet__fiber jnet__fiber;
 typedef struct jnet__stream jnet__stream;
 
+/* A timer: the heap entry carries its key, so ordering stays in the array.
+ * Ties at equal deadlines go by arming order (seq), libuv's start_id. */
+typedef struct jnet__tent {
+  uint64_t deadline_ns, seq;
+  struct jnet__fiber *f;
+} jnet__tent;
+
 /* One thing a fiber waits for besides a request and a timer: a give or a
  * take on a channel, or another fiber's end (join). It lives on the waiting
  * fiber's stack, linked into the channel's or the joined fiber's queue while
@@ -118,12 +125,6 @@ typedef struct jnet__fslot {
 
 #define JNET__NO_TIMER SIZE_MAX
 
-/* A timer: the heap entry carries its key, so ordering stays in the array.
- * Ties at equal deadlines go by arming order (seq), libuv's start_id. */
-typedef struct jnet__tent {
-  uint64_t deadline_ns, seq;
-  jnet__fiber *f;
-} jnet__tent;
 
 struct jnet_loop {
   const jnet_backend *b;
@@ -133,7 +134,7 @@ struct jnet_loop {
   jnet__queue runq;
   size_t nfibers;
   size_t pending_ops; /* requests the backend owes a completion */
-  /* timers: binary min-heap on (deadline_ns, timer_seq) */
+  /* timers: binary min-heap on (deadline, arming order) (loop.c, 3.) */
   jnet__tent *timers;
   size_t ntimers, cap_timers;
   uint64_t timer_seq;
@@ -159,9 +160,23 @@ static inline int jnet__fiber_cancelled(const jnet__fiber *f) {
   return f->node->down || f->epoch != f->node->epoch;
 }
 
-/* loop.c */
-jnet_loop *jnet__current_loop(void);
-jnet__fiber *jnet__self(void);
+/* loop.c: the thread's current loop (set while one runs, else the first
+ * made), read inline on every call. */
+#if defined(__GNUC__) && defined(__ELF__)
+extern __thread jnet_loop *jnet__tls_loop
+    __attribute__((tls_model("initial-exec")));
+#else
+extern _Thread_local jnet_loop *jnet__tls_loop;
+#endif
+
+static inline jnet_loop *jnet__current_loop(void) { return jnet__tls_loop; }
+
+/* The running fiber, or NULL on the scheduler or outside any loop. */
+static inline jnet__fiber *jnet__self(void) {
+  jnet_loop *l = jnet__tls_loop;
+  return l != NULL ? l->current : NULL;
+}
+
 jnet__node *jnet__node_get(jnet_loop *l, jnet_node *bnode);
 int jnet__spawn(jnet_loop *l, jnet__node *n, jnet_fiber_fn fn, void *arg);
 int jnet__spawn_fiber(jnet_loop *l, jnet__node *n, jnet_fiber_fn fn,
@@ -179,9 +194,35 @@ ssize_t jnet__wait_sleep(jnet__fiber *f, uint64_t deadline_ns);
 void jnet__fiber_wake(jnet__fiber *f, ssize_t result);
 /* Fire clause c with `result`: the fiber learns which case and wakes. */
 void jnet__clause_fire(jnet__clause *c, ssize_t result);
-void jnet__req_init(jnet_req *req, jnet__fiber *f);
-ssize_t jnet__submit(jnet__fiber *f, int started, jnet_req *req,
-                     jnet__fiber **slot, double timeout);
+void jnet__req_done(jnet_req *req); /* a request's completion callback */
+
+/* A request for f, field by field: the embedded address is large and only
+ * send_to and connect read it, after setting it; the private fields are
+ * the backend's to set. */
+static inline void jnet__req_init(jnet_req *req, jnet__fiber *f) {
+  req->cb = jnet__req_done;
+  req->data = f;
+  req->buf = NULL;
+  req->len = 0;
+  req->addrs = NULL;
+  req->naddrs = 0;
+  req->addr.u.sa.sa_family = AF_UNSPEC;
+  req->addr.len = 0;
+  req->result = 0;
+  req->sock = NULL;
+  req->owner_ = NULL;
+}
+
+/* Finish an operation the backend started: `started` is its return value
+ * (1 done, 0 pending, < 0 failed). A timeout <= 0 (or NaN) gives up at once
+ * on an operation that did not complete. */
+static inline ssize_t jnet__submit(jnet__fiber *f, int started,
+                                   jnet_req *req, jnet__fiber **slot,
+                                   double timeout) {
+  if (started != 0)
+    return started < 0 ? started : req->result;
+  return jnet__wait(f, req, slot, timeout);
+}
 uint64_t jnet__deadline_after(jnet_loop *l, double timeout);
 double jnet__remaining(jnet_loop *l, uint64_t deadline_ns);
 
@@ -193,8 +234,17 @@ void jnet__fiber_finish(jnet_loop *l, jnet__fiber *f); /* wakes joiners */
  * clock has passed `at` once it reaches the result. */
 uint64_t jnet__abs_ns(double at);
 
-/* stream.c */
-jnet__stream *jnet__stream_get(jnet_loop *l, jnet_stream s);
+/* stream.c. A handle's stream, or NULL when closed or never valid: the
+ * handle is gen << 32 | (slot + 1), and a slot's generation moves on at
+ * each close (inline: every net call makes one). */
+static inline jnet__stream *jnet__stream_get(jnet_loop *l, jnet_stream s) {
+  uint32_t slot = (uint32_t)(s.h & 0xffffffffu);
+  uint32_t gen = (uint32_t)(s.h >> 32);
+  if (l == NULL || slot == 0 || slot > l->nslots)
+    return NULL;
+  jnet__stream *st = l->slots[slot - 1];
+  return st->sock != NULL && st->gen == gen ? st : NULL;
+}
 int jnet__stream_new(jnet_loop *l, jnet__node *n, jnet_bsock *sock,
                      jnet__kind kind, int family, jnet_stream *out);
 jnet_stream jnet__stream_handle(const jnet__stream *st);

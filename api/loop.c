@@ -21,19 +21,12 @@
 /* ---- 1. Current loop and fiber ------------------------------------------ */
 
 /* initial-exec, as fiber.c's state: one %fs-relative load instead of a
- * __tls_get_addr call on every jnet__self() (each channel call makes one). */
+ * __tls_get_addr call on every jnet__self() (internal.h inlines it). */
 #if defined(__GNUC__) && defined(__ELF__)
-static __thread jnet_loop *current_loop __attribute__((tls_model("initial-exec")));
+__thread jnet_loop *jnet__tls_loop __attribute__((tls_model("initial-exec")));
 #else
-static _Thread_local jnet_loop *current_loop;
+_Thread_local jnet_loop *jnet__tls_loop;
 #endif
-
-jnet_loop *jnet__current_loop(void) { return current_loop; }
-
-jnet__fiber *jnet__self(void) {
-  jnet_loop *l = current_loop;
-  return l != NULL ? l->current : NULL;
-}
 
 /* ---- 2. Nodes --------------------------------------------------------------- */
 
@@ -171,13 +164,15 @@ static int timer_start(jnet_loop *l, jnet__fiber *f, uint64_t deadline_ns) {
   return 0;
 }
 
-static void timer_stop(jnet_loop *l, jnet__fiber *f) {
+static inline void timer_stop(jnet_loop *l, jnet__fiber *f) {
   size_t i = f->timer_idx;
   if (i == JNET__NO_TIMER)
     return;
   f->timer_idx = JNET__NO_TIMER;
   theap_remove(l->timers, l->ntimers--, i);
 }
+
+static inline void wake(jnet__fiber *f, ssize_t result);
 
 /* Wake every fiber whose deadline has passed (a timeout, or a sleep's end). */
 static void timers_fire(jnet_loop *l) {
@@ -186,7 +181,7 @@ static void timers_fire(jnet_loop *l) {
   uint64_t now = l->b->now_ns(l->b);
   while (l->ntimers > 0 && l->timers[0].deadline_ns <= now) {
     jnet__fiber *f = l->timers[0].f;
-    jnet__fiber_wake(f, f->timer_result);
+    wake(f, f->timer_result);
   }
 }
 
@@ -197,6 +192,12 @@ uint64_t jnet__deadline_after(jnet_loop *l, double timeout) {
   uint64_t now = l->b->now_ns(l->b);
   if (!(timeout > 0))
     return now;
+  /* the usual case: under 10^9 s from a clock under 2^63 ns cannot reach
+   * UINT64_MAX (the same result as the general test below, sooner) */
+  if (timeout < 1e9 && now < ((uint64_t)1 << 63)) {
+    uint64_t ns = (uint64_t)(timeout * 1e9);
+    return now + (ns > 0 ? ns : 1);
+  }
   if (!isfinite(timeout) || timeout * 1e9 >= (double)(UINT64_MAX - now))
     return JNET_NO_DEADLINE;
   uint64_t ns = (uint64_t)(timeout * 1e9);
@@ -264,7 +265,7 @@ int jnet__spawn_fiber(jnet_loop *l, jnet__node *n, jnet_fiber_fn fn,
   return 0;
 }
 
-static void unarm(jnet__fiber *f);
+static inline void unarm(jnet__fiber *f);
 
 static void fiber_free(jnet_loop *l, jnet__fiber *f) {
   if (f->waiting) /* suspended forever (loop freed): drop what it waits on */
@@ -339,35 +340,9 @@ jnet_node *jnet_self_node(void) {
 
 /* ---- 5. Waiting ---------------------------------------------------------- */
 
-static void on_req_done(jnet_req *req) {
-  jnet__fiber *f = req->data;
-  assert(f->req == req);
-  f->req = NULL; /* completed: nothing to cancel */
-  f->loop->pending_ops--;
-  jnet__fiber_wake(f, req->result);
-}
-
-/* Field by field: the embedded address is large and only send_to and
- * connect read it, after setting it. */
-void jnet__req_init(jnet_req *req, jnet__fiber *f) {
-  req->cb = on_req_done;
-  req->data = f;
-  req->buf = NULL;
-  req->len = 0;
-  req->addrs = NULL;
-  req->naddrs = 0;
-  req->addr.u.sa.sa_family = AF_UNSPEC;
-  req->addr.len = 0;
-  req->result = 0;
-  req->sock = NULL;
-  req->owner_ = NULL;
-  memset(req->priv_, 0, sizeof req->priv_);
-  memset(req->upriv_, 0, sizeof req->upriv_);
-}
-
 /* Disarm everything a waiting fiber waits on: its request, its stream
  * slot, its timer, its clauses. */
-static void unarm(jnet__fiber *f) {
+static inline void unarm(jnet__fiber *f) {
   jnet_loop *l = f->loop;
   assert(f->waiting);
   if (f->req != NULL) {
@@ -380,31 +355,44 @@ static void unarm(jnet__fiber *f) {
     f->wait_slot = NULL;
   }
   timer_stop(l, f);
-  for (size_t i = 0; i < f->nclauses; i++)
-    jnet__queue_remove(&f->clauses[i].link);
-  f->clauses = NULL;
-  f->nclauses = 0;
+  if (f->nclauses > 0) {
+    for (size_t i = 0; i < f->nclauses; i++)
+      jnet__queue_remove(&f->clauses[i].link);
+    f->clauses = NULL;
+    f->nclauses = 0;
+  }
   f->waiting = 0;
 }
 
-/* Resume a waiting fiber with `result`, disarming whatever else it waits on.
- * The one place a fiber is woken. */
-void jnet__fiber_wake(jnet__fiber *f, ssize_t result) {
+static inline void wake(jnet__fiber *f, ssize_t result) {
   unarm(f);
   f->result = result;
   make_runnable(f->loop, f);
 }
 
+/* Resume a waiting fiber with `result`, disarming whatever else it waits on.
+ * The one place a fiber is woken. */
+void jnet__fiber_wake(jnet__fiber *f, ssize_t result) { wake(f, result); }
+
 void jnet__clause_fire(jnet__clause *c, ssize_t result) {
   jnet__fiber *f = c->f;
   f->fired = c->idx;
-  jnet__fiber_wake(f, result);
+  wake(f, result);
+}
+
+/* A request completed (from inside the backend's poll). */
+void jnet__req_done(jnet_req *req) {
+  jnet__fiber *f = req->data;
+  assert(f->req == req);
+  f->req = NULL; /* completed: nothing to cancel */
+  f->loop->pending_ops--;
+  wake(f, req->result);
 }
 
 /* What a call that is about to suspend returns instead, if anything: a
  * pending cancel (delivered now, once), the crash of the fiber's node, or
  * its deadline having passed. 0: go ahead and wait. */
-static int refuse_wait(jnet__fiber *f) {
+static inline int refuse_wait(jnet__fiber *f) {
   if (f->cancel_err != 0) {
     int err = f->cancel_err;
     f->cancel_err = 0;
@@ -421,9 +409,9 @@ static int refuse_wait(jnet__fiber *f) {
 /* The one suspension point. `req` (may be NULL), `slot` (may be NULL) and
  * the clauses are what the fiber waits on; `own_ns` its own deadline, which
  * gives `own_result`; the fiber's deadline, if earlier, gives ETIMEDOUT. */
-static ssize_t wait_core(jnet__fiber *f, jnet_req *req, jnet__fiber **slot,
-                         jnet__clause *c, size_t n, uint64_t own_ns,
-                         ssize_t own_result) {
+static inline ssize_t wait_core(jnet__fiber *f, jnet_req *req,
+                                jnet__fiber **slot, jnet__clause *c, size_t n,
+                                uint64_t own_ns, ssize_t own_result) {
   jnet_loop *l = f->loop;
   f->fired = -1;
   int err = refuse_wait(f);
@@ -440,12 +428,14 @@ static ssize_t wait_core(jnet__fiber *f, jnet_req *req, jnet__fiber **slot,
     *slot = f;
     f->wait_slot = slot;
   }
-  for (size_t i = 0; i < n; i++) {
-    c[i].f = f;
-    jnet__queue_insert_tail(c[i].q, &c[i].link);
+  if (n > 0) {
+    for (size_t i = 0; i < n; i++) {
+      c[i].f = f;
+      jnet__queue_insert_tail(c[i].q, &c[i].link);
+    }
+    f->clauses = c;
+    f->nclauses = n;
   }
-  f->clauses = c;
-  f->nclauses = n;
   f->timer_result = own_result;
   uint64_t deadline = own_ns;
   if (f->scope_ns < deadline) {
@@ -460,12 +450,17 @@ static ssize_t wait_core(jnet__fiber *f, jnet_req *req, jnet__fiber **slot,
   return f->result;
 }
 
-/* Suspend f until `req` (may be NULL: a plain sleep) completes, the timeout
- * passes, or something else wakes it. `slot` (may be NULL) is the stream's
- * reader/writer/acceptor field the fiber occupies meanwhile. */
+/* Suspend f until the pending `req` completes, the timeout passes, or
+ * something else wakes it; a timeout <= 0 (or NaN) gives up at once.
+ * `slot` (may be NULL) is the stream's reader/writer/acceptor field the
+ * fiber occupies meanwhile. */
 ssize_t jnet__wait(jnet__fiber *f, jnet_req *req, jnet__fiber **slot,
                    double timeout) {
-  uint64_t own = isinf(timeout) && timeout > 0
+  if (!(timeout > 0)) {
+    f->loop->b->cancel(f->loop->b, req);
+    return JNET_ETIMEDOUT;
+  }
+  uint64_t own = timeout == (double)INFINITY
                      ? JNET_NO_DEADLINE
                      : jnet__deadline_after(f->loop, timeout);
   return wait_core(f, req, slot, NULL, 0, own, JNET_ETIMEDOUT);
@@ -478,22 +473,6 @@ ssize_t jnet__wait_clauses(jnet__fiber *f, jnet__clause *c, size_t n,
 
 ssize_t jnet__wait_sleep(jnet__fiber *f, uint64_t deadline_ns) {
   return wait_core(f, NULL, NULL, NULL, 0, deadline_ns, 0);
-}
-
-/* Finish an operation the backend started: `started` is its return value
- * (1 done, 0 pending, < 0 failed). A timeout <= 0 (or NaN) gives up at once
- * on an operation that did not complete. */
-ssize_t jnet__submit(jnet__fiber *f, int started, jnet_req *req,
-                     jnet__fiber **slot, double timeout) {
-  if (started < 0)
-    return started;
-  if (started == 1)
-    return req->result;
-  if (!(timeout > 0)) {
-    f->loop->b->cancel(f->loop->b, req);
-    return JNET_ETIMEDOUT;
-  }
-  return jnet__wait(f, req, slot, timeout);
 }
 
 /* ---- 6. The loop ------------------------------------------------------------ */
@@ -522,8 +501,8 @@ int jnet_loop_new(jnet_loop **out, const jnet_backend *b) {
     jnet__free(l);
     return JNET_ENOMEM;
   }
-  if (current_loop == NULL)
-    current_loop = l;
+  if (jnet__tls_loop == NULL)
+    jnet__tls_loop = l;
   *out = l;
   return 0;
 }
@@ -532,8 +511,8 @@ void jnet_loop_free(jnet_loop *l) {
   if (l == NULL)
     return;
   assert(l->current == NULL);
-  jnet_loop *saved = current_loop;
-  current_loop = l;
+  jnet_loop *saved = jnet__tls_loop;
+  jnet__tls_loop = l;
   /* fibers first (cancelling their requests), then streams, then nodes */
   for (size_t i = 0; i < l->cap_nodes; i++) {
     jnet__node *n = l->nodes[i];
@@ -559,9 +538,9 @@ void jnet_loop_free(jnet_loop *l) {
   jnet__free(l->nodes);
   jnet__free(l->timers);
   jnet__free(l->fslots);
-  current_loop = saved == l ? NULL : saved;
+  jnet__tls_loop = saved == l ? NULL : saved;
   jnet__free(l);
-  if (current_loop == NULL)
+  if (jnet__tls_loop == NULL)
     jnet__coro_pool_drain();
 }
 
@@ -640,8 +619,8 @@ static int run(jnet_loop *l, uint64_t deadline_ns, int once) {
   if (l == NULL || l->running || jnet__self() != NULL)
     return JNET_EINVAL;
   l->running = 1;
-  l->prev_current = current_loop;
-  current_loop = l;
+  l->prev_current = jnet__tls_loop;
+  jnet__tls_loop = l;
   int r;
   do {
     r = turn(l, deadline_ns);
@@ -649,7 +628,7 @@ static int run(jnet_loop *l, uint64_t deadline_ns, int once) {
         jnet__queue_empty(&l->runq))
       break;
   } while (r > 0 && !once);
-  current_loop = l->prev_current;
+  jnet__tls_loop = l->prev_current;
   l->running = 0;
   if (r < 0)
     return r;
@@ -698,12 +677,12 @@ int jnet_yield(void) {
 }
 
 double jnet_now(void) {
-  jnet_loop *l = current_loop;
+  jnet_loop *l = jnet__tls_loop;
   return l != NULL ? (double)l->b->now_ns(l->b) / 1e9 : 0.0;
 }
 
 uint64_t jnet_random(void) {
-  jnet_loop *l = current_loop;
+  jnet_loop *l = jnet__tls_loop;
   if (l == NULL)
     return 0;
   jnet__fiber *f = l->current;

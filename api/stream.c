@@ -19,17 +19,6 @@ jnet_stream jnet__stream_handle(const jnet__stream *st) {
   return make_handle(st->gen, st->slot);
 }
 
-jnet__stream *jnet__stream_get(jnet_loop *l, jnet_stream s) {
-  if (l == NULL)
-    return NULL;
-  uint32_t slot = (uint32_t)(s.h & 0xffffffffu);
-  uint32_t gen = (uint32_t)(s.h >> 32);
-  if (slot == 0 || slot > l->nslots)
-    return NULL;
-  jnet__stream *st = l->slots[slot - 1];
-  return st->sock != NULL && st->gen == gen ? st : NULL;
-}
-
 int jnet__stream_new(jnet_loop *l, jnet__node *n, jnet_bsock *sock,
                      jnet__kind kind, int family, jnet_stream *out) {
   jnet__stream *st = l->free_streams;

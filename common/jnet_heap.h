@@ -13,6 +13,7 @@
  *   name##_sift_down(v, n, i, e)  put e in the hole at i of an n-entry
  *                                 heap, move it down
  *   name##_push(v, n, e)          add e to an n-entry heap (n + 1 after)
+ *   name##_update(v, n, i, e)     replace v[i] of an n-entry heap by e
  *   name##_remove(v, n, i)        drop v[i] of an n-entry heap (n - 1 after)
  *   name##_pop(v, n)              drop v[0] of an n-entry heap (n - 1 after)
  *
@@ -58,15 +59,18 @@
     name##_sift_up(v, n, e);                                                   \
   }                                                                            \
                                                                                \
-  /* The last entry fills the hole, then moves whichever way it must. */      \
-  static inline void name##_remove(type *v, size_t n, size_t i) {              \
-    if (i == --n)                                                              \
-      return;                                                                  \
-    type last = v[n];                                                          \
-    if (i > 0 && less(&last, &v[(i - 1) / 2]))                                 \
-      name##_sift_up(v, i, last);                                              \
+  /* e takes v[i]'s place (a new key), then moves whichever way it must. */  \
+  static inline void name##_update(type *v, size_t n, size_t i, type e) {      \
+    if (i > 0 && less(&e, &v[(i - 1) / 2]))                                    \
+      name##_sift_up(v, i, e);                                                 \
     else                                                                       \
-      name##_sift_down(v, n, i, last);                                         \
+      name##_sift_down(v, n, i, e);                                            \
+  }                                                                            \
+                                                                               \
+  /* The last entry fills the hole. */                                         \
+  static inline void name##_remove(type *v, size_t n, size_t i) {              \
+    if (i != --n)                                                              \
+      name##_update(v, n, i, v[n]);                                            \
   }                                                                            \
                                                                                \
   /* Floyd's pop: the hole at the root follows the smaller child down to a    \
