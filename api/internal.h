@@ -30,6 +30,15 @@ typedef enum {
   JNET__CONNECTING       /* a stream being connected, not yet returned */
 } jnet__kind;
 
+/* For the few helpers of the per-operation path that the compiler would
+ * otherwise call out of line (a call, a prologue and an epilogue cost
+ * more than their bodies). */
+#if defined(__GNUC__)
+#define JNET__HOT_INLINE static inline __attribute__((always_inline))
+#else
+#define JNET__HOT_INLINE static inline
+#endif
+
 typedef struct jnet__node jnet__node;
 typedef struct jnet__fiber jnet__fiber;
 typedef struct jnet__stream jnet__stream;

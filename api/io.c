@@ -17,7 +17,7 @@
 #define DGRAM_KINDS (KIND(JNET__DGRAM_LISTENER) | KIND(JNET__DGRAM_CONN))
 
 /* The fiber and stream of a call that may wait, or the error to return. */
-static int begin(jnet_stream s, unsigned kinds, jnet__fiber **fp,
+JNET__HOT_INLINE int begin(jnet_stream s, unsigned kinds, jnet__fiber **fp,
                  jnet__stream **stp) {
   if (s.h == 0)
     return JNET_EINVAL;
@@ -51,18 +51,35 @@ static int control(jnet_stream s, jnet_loop **lp, jnet__stream **stp) {
 
 static int is_inet(int family) { return family == AF_INET || family == AF_INET6; }
 
+/* Copy an address: an IP one needs at most a sockaddr_in6 (more when len
+ * says so), copied at a fixed size; a unix one goes whole (its path may be
+ * read to the end). */
+JNET__HOT_INLINE void addr_copy(jnet_addr *to, const jnet_addr *from) {
+  if (from->u.sa.sa_family != AF_UNIX && from->len <= sizeof from->u.in6) {
+    memcpy(&to->u, &from->u, sizeof from->u.in6);
+  } else {
+    size_t n = sizeof from->u;
+    if (from->u.sa.sa_family != AF_UNIX && from->len <= sizeof from->u)
+      n = from->len;
+    memcpy(&to->u, &from->u, n);
+  }
+  to->len = from->len;
+}
+
 /* One backend read of up to n bytes appended to b. `st` is valid on entry;
  * after the wait it may be closed, which the result (ECANCELED) says. */
-static ssize_t read_step(jnet__fiber *f, jnet__stream *st, size_t n,
+JNET__HOT_INLINE ssize_t read_step(jnet__fiber *f, jnet__stream *st, size_t n,
                          jnet_buf *b, double timeout, jnet_addr *from,
                          int recv_from) {
   if (st->reader != NULL)
     return JNET_EBUSY;
   if (st->shut_rd)
     return 0;
-  int err = jnet_buf_reserve(b, n);
-  if (err < 0)
-    return err;
+  if (b->len > b->cap || b->cap - b->len < n) { /* else room already */
+    int err = jnet_buf_reserve(b, n);
+    if (err < 0)
+      return err;
+  }
   const jnet_backend *bk = f->loop->b;
   jnet_req req;
   jnet__req_init(&req, f);
@@ -74,12 +91,12 @@ static ssize_t read_step(jnet__fiber *f, jnet__stream *st, size_t n,
   if (r > 0)
     b->len += (size_t)r;
   if (r >= 0 && from != NULL)
-    *from = req.addr;
+    addr_copy(from, &req.addr);
   return r;
 }
 
 /* read and recv_from: one datagram, or what a stream has (>= 1 byte). */
-static ssize_t read_one(jnet_stream s, size_t n, jnet_buf *b, double timeout,
+JNET__HOT_INLINE ssize_t read_one(jnet_stream s, size_t n, jnet_buf *b, double timeout,
                         unsigned kinds, jnet_addr *from, int recv_from) {
   if (b == NULL || n == 0 || n > SSIZE_MAX)
     return JNET_EINVAL;
@@ -144,7 +161,7 @@ ssize_t jnet_recv_from(jnet_stream s, size_t n, jnet_buf *b, double timeout,
 }
 
 /* One backend write or send_to of all n bytes. */
-static int write_step(jnet__fiber *f, jnet__stream *st, const jnet_addr *dst,
+JNET__HOT_INLINE int write_step(jnet__fiber *f, jnet__stream *st, const jnet_addr *dst,
                       const void *p, size_t n, double timeout) {
   if (st->writer != NULL)
     return JNET_EBUSY;
@@ -152,7 +169,7 @@ static int write_step(jnet__fiber *f, jnet__stream *st, const jnet_addr *dst,
     return 0; /* Janet: nothing is sent, not even an empty datagram */
   if (st->shut_wr)
     return JNET_EPIPE;
-  if (st->kind != JNET__CONN && is_inet(st->family) && n > JNET__MAX_DATAGRAM)
+  if (n > JNET__MAX_DATAGRAM && st->kind != JNET__CONN && is_inet(st->family))
     return JNET_EMSGSIZE;
   const jnet_backend *bk = f->loop->b;
   jnet_req req;
@@ -161,13 +178,7 @@ static int write_step(jnet__fiber *f, jnet__stream *st, const jnet_addr *dst,
   req.len = n;
   int started;
   if (dst != NULL) {
-    /* An IP address needs at most a sockaddr_in6 (more when len says so);
-     * a unix one goes whole (its path may be read to the end). */
-    size_t alen = sizeof dst->u;
-    if (dst->u.sa.sa_family != AF_UNIX && dst->len <= sizeof dst->u)
-      alen = dst->len > sizeof dst->u.in6 ? dst->len : sizeof dst->u.in6;
-    memcpy(&req.addr.u, &dst->u, alen);
-    req.addr.len = dst->len;
+    addr_copy(&req.addr, dst);
     started = bk->send_to(bk, st->sock, &req);
   } else {
     started = bk->write(bk, st->sock, &req);

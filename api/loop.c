@@ -164,7 +164,7 @@ static int timer_start(jnet_loop *l, jnet__fiber *f, uint64_t deadline_ns) {
   return 0;
 }
 
-static inline void timer_stop(jnet_loop *l, jnet__fiber *f) {
+JNET__HOT_INLINE void timer_stop(jnet_loop *l, jnet__fiber *f) {
   size_t i = f->timer_idx;
   if (i == JNET__NO_TIMER)
     return;
@@ -172,17 +172,21 @@ static inline void timer_stop(jnet_loop *l, jnet__fiber *f) {
   theap_remove(l->timers, l->ntimers--, i);
 }
 
-static inline void wake(jnet__fiber *f, ssize_t result);
+/* Wake the fibers whose deadline has passed, in (deadline, arming) order. */
+static void timers_fire_due(jnet_loop *l, uint64_t now) {
+  while (l->ntimers > 0 && l->timers[0].deadline_ns <= now) {
+    jnet__fiber *f = l->timers[0].f;
+    jnet__fiber_wake(f, f->timer_result);
+  }
+}
 
 /* Wake every fiber whose deadline has passed (a timeout, or a sleep's end). */
-static void timers_fire(jnet_loop *l) {
+JNET__HOT_INLINE void timers_fire(jnet_loop *l) {
   if (l->ntimers == 0)
     return;
   uint64_t now = l->b->now_ns(l->b);
-  while (l->ntimers > 0 && l->timers[0].deadline_ns <= now) {
-    jnet__fiber *f = l->timers[0].f;
-    wake(f, f->timer_result);
-  }
+  if (l->timers[0].deadline_ns <= now)
+    timers_fire_due(l, now);
 }
 
 /* A positive timeout shorter than a nanosecond (the clock's tick on both
@@ -214,7 +218,7 @@ double jnet__remaining(jnet_loop *l, uint64_t deadline_ns) {
 
 /* ---- 4. Fibers -------------------------------------------------------------- */
 
-static void make_runnable(jnet_loop *l, jnet__fiber *f) {
+JNET__HOT_INLINE void make_runnable(jnet_loop *l, jnet__fiber *f) {
   if (f->runnable)
     return;
   f->runnable = 1;
@@ -265,11 +269,11 @@ int jnet__spawn_fiber(jnet_loop *l, jnet__node *n, jnet_fiber_fn fn,
   return 0;
 }
 
-static inline void unarm(jnet__fiber *f);
+static void unarm_noinline(jnet__fiber *f);
 
 static void fiber_free(jnet_loop *l, jnet__fiber *f) {
   if (f->waiting) /* suspended forever (loop freed): drop what it waits on */
-    unarm(f);
+    unarm_noinline(f);
   jnet__free(f->wait_mem);
   /* joiners dropped with the loop: their clauses must not point here */
   while (!jnet__queue_empty(&f->joiners))
@@ -342,7 +346,7 @@ jnet_node *jnet_self_node(void) {
 
 /* Disarm everything a waiting fiber waits on: its request, its stream
  * slot, its timer, its clauses. */
-static inline void unarm(jnet__fiber *f) {
+JNET__HOT_INLINE void unarm(jnet__fiber *f) {
   jnet_loop *l = f->loop;
   assert(f->waiting);
   if (f->req != NULL) {
@@ -364,11 +368,13 @@ static inline void unarm(jnet__fiber *f) {
   f->waiting = 0;
 }
 
-static inline void wake(jnet__fiber *f, ssize_t result) {
+JNET__HOT_INLINE void wake(jnet__fiber *f, ssize_t result) {
   unarm(f);
   f->result = result;
   make_runnable(f->loop, f);
 }
+
+static void unarm_noinline(jnet__fiber *f) { unarm(f); }
 
 /* Resume a waiting fiber with `result`, disarming whatever else it waits on.
  * The one place a fiber is woken. */
@@ -392,7 +398,7 @@ void jnet__req_done(jnet_req *req) {
 /* What a call that is about to suspend returns instead, if anything: a
  * pending cancel (delivered now, once), the crash of the fiber's node, or
  * its deadline having passed. 0: go ahead and wait. */
-static inline int refuse_wait(jnet__fiber *f) {
+JNET__HOT_INLINE int refuse_wait(jnet__fiber *f) {
   if (f->cancel_err != 0) {
     int err = f->cancel_err;
     f->cancel_err = 0;
@@ -409,7 +415,7 @@ static inline int refuse_wait(jnet__fiber *f) {
 /* The one suspension point. `req` (may be NULL), `slot` (may be NULL) and
  * the clauses are what the fiber waits on; `own_ns` its own deadline, which
  * gives `own_result`; the fiber's deadline, if earlier, gives ETIMEDOUT. */
-static inline ssize_t wait_core(jnet__fiber *f, jnet_req *req,
+JNET__HOT_INLINE ssize_t wait_core(jnet__fiber *f, jnet_req *req,
                                 jnet__fiber **slot, jnet__clause *c, size_t n,
                                 uint64_t own_ns, ssize_t own_result) {
   jnet_loop *l = f->loop;
