@@ -150,15 +150,21 @@ static inline void timer_place(jnet__tent *v, size_t i, jnet__tent e) {
 /* theap_sift_up, _sift_down, _push, _remove, _pop (common/jnet_heap.h) */
 JNET__HEAP_DEFINE(theap, jnet__tent, timer_less, timer_place)
 
-static int timer_start(jnet_loop *l, jnet__fiber *f, uint64_t deadline_ns) {
-  if (l->ntimers == l->cap_timers) {
-    size_t cap = l->cap_timers ? l->cap_timers * 2 : 64;
-    jnet__tent *t = jnet__realloc(l->timers, cap * sizeof *t);
-    if (t == NULL)
-      return JNET_ENOMEM;
-    l->timers = t;
-    l->cap_timers = cap;
-  }
+/* The heap's array doubled (out of line: rare). */
+static int timers_grow(jnet_loop *l) {
+  size_t cap = l->cap_timers ? l->cap_timers * 2 : 64;
+  jnet__tent *t = jnet__realloc(l->timers, cap * sizeof *t);
+  if (t == NULL)
+    return JNET_ENOMEM;
+  l->timers = t;
+  l->cap_timers = cap;
+  return 0;
+}
+
+JNET__HOT_INLINE int timer_start(jnet_loop *l, jnet__fiber *f,
+                                 uint64_t deadline_ns) {
+  if (l->ntimers == l->cap_timers && timers_grow(l) < 0)
+    return JNET_ENOMEM;
   jnet__tent e = {deadline_ns, l->timer_seq++, f};
   theap_push(l->timers, l->ntimers++, e);
   return 0;
@@ -192,7 +198,7 @@ JNET__HOT_INLINE void timers_fire(jnet_loop *l) {
 /* A positive timeout shorter than a nanosecond (the clock's tick on both
  * backends) waits one tick: a wait never rounds to zero, so a loop such as
  * `while (jnet_now() < d) jnet_sleep(d - jnet_now());` always ends. */
-uint64_t jnet__deadline_after(jnet_loop *l, double timeout) {
+JNET__HOT_INLINE uint64_t deadline_after(jnet_loop *l, double timeout) {
   uint64_t now = l->b->now_ns(l->b);
   if (!(timeout > 0))
     return now;
@@ -206,6 +212,10 @@ uint64_t jnet__deadline_after(jnet_loop *l, double timeout) {
     return JNET_NO_DEADLINE;
   uint64_t ns = (uint64_t)(timeout * 1e9);
   return now + (ns > 0 ? ns : 1);
+}
+
+uint64_t jnet__deadline_after(jnet_loop *l, double timeout) {
+  return deadline_after(l, timeout);
 }
 
 /* Seconds left until deadline_ns, for the next step of a multi-step call. */
@@ -468,7 +478,7 @@ ssize_t jnet__wait(jnet__fiber *f, jnet_req *req, jnet__fiber **slot,
   }
   uint64_t own = timeout == (double)INFINITY
                      ? JNET_NO_DEADLINE
-                     : jnet__deadline_after(f->loop, timeout);
+                     : deadline_after(f->loop, timeout);
   return wait_core(f, req, slot, NULL, 0, own, JNET_ETIMEDOUT);
 }
 

@@ -28,8 +28,16 @@
 
 #include <stddef.h>
 
+/* A heap operation is a few compares and moves on a hot path (every timed
+ * wait, every model event): inline, so no call frame costs more than it. */
+#if defined(__GNUC__)
+#define JNET__HEAP_FN static inline __attribute__((always_inline))
+#else
+#define JNET__HEAP_FN static inline
+#endif
+
 #define JNET__HEAP_DEFINE(name, type, less, place)                             \
-  static inline void name##_sift_up(type *v, size_t i, type e) {               \
+  JNET__HEAP_FN void name##_sift_up(type *v, size_t i, type e) {               \
     while (i > 0) {                                                            \
       size_t parent = (i - 1) / 2;                                             \
       if (!less(&e, &v[parent]))                                               \
@@ -40,7 +48,7 @@
     place(v, i, e);                                                            \
   }                                                                            \
                                                                                \
-  static inline void name##_sift_down(type *v, size_t n, size_t i, type e) {   \
+  JNET__HEAP_FN void name##_sift_down(type *v, size_t n, size_t i, type e) {   \
     for (;;) {                                                                 \
       size_t c = 2 * i + 1;                                                    \
       if (c >= n)                                                              \
@@ -55,12 +63,12 @@
     place(v, i, e);                                                            \
   }                                                                            \
                                                                                \
-  static inline void name##_push(type *v, size_t n, type e) {                  \
+  JNET__HEAP_FN void name##_push(type *v, size_t n, type e) {                  \
     name##_sift_up(v, n, e);                                                   \
   }                                                                            \
                                                                                \
   /* e takes v[i]'s place (a new key), then moves whichever way it must. */  \
-  static inline void name##_update(type *v, size_t n, size_t i, type e) {      \
+  JNET__HEAP_FN void name##_update(type *v, size_t n, size_t i, type e) {      \
     if (i > 0 && less(&e, &v[(i - 1) / 2]))                                    \
       name##_sift_up(v, i, e);                                                 \
     else                                                                       \
@@ -68,7 +76,7 @@
   }                                                                            \
                                                                                \
   /* The last entry fills the hole. */                                         \
-  static inline void name##_remove(type *v, size_t n, size_t i) {              \
+  JNET__HEAP_FN void name##_remove(type *v, size_t n, size_t i) {              \
     if (i != --n)                                                              \
       name##_update(v, n, i, v[n]);                                            \
   }                                                                            \
@@ -76,7 +84,7 @@
   /* Floyd's pop: the hole at the root follows the smaller child down to a    \
    * leaf (one comparison a level), then the last entry rises from there —   \
    * usually not at all, as it is among the latest. */                        \
-  static inline void name##_pop(type *v, size_t n) {                           \
+  JNET__HEAP_FN void name##_pop(type *v, size_t n) {                           \
     if (--n == 0)                                                              \
       return;                                                                  \
     type last = v[n];                                                          \
