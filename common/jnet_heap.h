@@ -29,9 +29,10 @@
 #include <stddef.h>
 
 /* A heap operation is a few compares and moves on a hot path (every timed
- * wait, every model event): inline, so no call frame costs more than it. */
+ * wait, every model event): inline, so no call frame costs more than it;
+ * an instance need not use every operation. */
 #if defined(__GNUC__)
-#define JNET__HEAP_FN static inline __attribute__((always_inline))
+#define JNET__HEAP_FN static inline __attribute__((always_inline, unused))
 #else
 #define JNET__HEAP_FN static inline
 #endif
