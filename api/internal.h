@@ -191,6 +191,8 @@ int jnet__spawn(jnet_loop *l, jnet__node *n, jnet_fiber_fn fn, void *arg);
 int jnet__spawn_fiber(jnet_loop *l, jnet__node *n, jnet_fiber_fn fn,
                       void *arg, jnet__fiber **out);
 int jnet__user_node(jnet_loop *l, jnet_node *bnode, jnet__node **out);
+/* Suspend f on the pending `req` (jnet__submit's slow path): its result,
+ * or ETIMEDOUT after `timeout` (<= 0 or NaN: at once, cancelling req). */
 ssize_t jnet__wait(jnet__fiber *f, jnet_req *req, jnet__fiber **slot,
                    double timeout);
 /* Wait on `n` clauses (linked here, unlinked by the wake), at most until

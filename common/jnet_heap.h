@@ -16,6 +16,7 @@
  *   name##_update(v, n, i, e)     replace v[i] of an n-entry heap by e
  *   name##_remove(v, n, i)        drop v[i] of an n-entry heap (n - 1 after)
  *   name##_pop(v, n)              drop v[0] of an n-entry heap (n - 1 after)
+ *   name##_child(v, n, i)         i's lesser child (>= n: none)
  *
  * with `int less(const type *a, const type *b)` a strict total order (the
  * users break equal times by a sequence number, libuv's start_id, so the
@@ -49,13 +50,20 @@
     place(v, i, e);                                                            \
   }                                                                            \
                                                                                \
+  /* The lesser child of i (>= n: i is a leaf). */                            \
+  JNET__HEAP_FN size_t name##_child(const type *v, size_t n, size_t i) {       \
+    size_t c = 2 * i + 1;                                                      \
+    if (c + 1 < n && less(&v[c + 1], &v[c]))                                   \
+      c++;                                                                     \
+    return c;                                                                  \
+  }                                                                            \
+                                                                               \
   JNET__HEAP_FN void name##_sift_down(type *v, size_t n, size_t i, type e) {   \
     for (;;) {                                                                 \
       size_t c = 2 * i + 1;                                                    \
       if (c >= n)                                                              \
         break;                                                                 \
-      if (c + 1 < n && less(&v[c + 1], &v[c]))                                 \
-        c++;                                                                   \
+      c = name##_child(v, n, i);                                               \
       if (!less(&v[c], &e))                                                    \
         break;                                                                 \
       place(v, i, v[c]);                                                       \
@@ -90,14 +98,9 @@
       return;                                                                  \
     type last = v[n];                                                          \
     size_t i = 0;                                                              \
-    for (;;) {                                                                 \
-      size_t c = 2 * i + 1;                                                    \
-      if (c >= n)                                                              \
-        break;                                                                 \
-      if (c + 1 < n && less(&v[c + 1], &v[c]))                                 \
-        c++;                                                                   \
+    for (size_t c; 2 * i + 1 < n; i = c) {                                     \
+      c = name##_child(v, n, i);                                               \
       place(v, i, v[c]);                                                       \
-      i = c;                                                                   \
     }                                                                          \
     name##_sift_up(v, i, last);                                                \
   }
