@@ -13,9 +13,11 @@
 
 /* ---- Packet pool ------------------------------------------------------------ */
 
-#define SMALL_CAP 2048u
+#define SMALL_CAP JNET__PKT_SMALL
 
-jnet__spkt *jnet__pkt_alloc(jnet__sim *sim, uint32_t len) {
+/* jnet__pkt_alloc's other cases (inline in model.h): an empty pool, or a
+ * large packet whose pooled buffer is too small. */
+jnet__spkt *jnet__pkt_alloc_slow(jnet__sim *sim, uint32_t len) {
   /* Three pools: headers only (ACKs, FINs: no buffer), small, large. */
   jnet__spkt **list = len == 0           ? &sim->pkt_free_empty
                       : len <= SMALL_CAP ? &sim->pkt_free_small
@@ -30,11 +32,6 @@ jnet__spkt *jnet__pkt_alloc(jnet__sim *sim, uint32_t len) {
     p->data = NULL;
     p->cap = 0;
   }
-  uint8_t *data = p->data;
-  uint32_t cap = p->cap;
-  memset(p, 0, sizeof *p);
-  p->data = data;
-  p->cap = cap;
   uint32_t want = len == 0 ? 0 : len <= SMALL_CAP ? SMALL_CAP : len;
   if (p->cap < want) {
     uint8_t *d = jnet__realloc(p->data, want);
@@ -46,21 +43,8 @@ jnet__spkt *jnet__pkt_alloc(jnet__sim *sim, uint32_t len) {
     p->data = d;
     p->cap = want;
   }
-  p->len = len;
+  jnet__pkt_clear(p, len);
   return p;
-}
-
-void jnet__pkt_free(jnet__sim *sim, jnet__spkt *p) {
-  if (p->cap == 0) {
-    p->next = sim->pkt_free_empty;
-    sim->pkt_free_empty = p;
-  } else if (p->cap <= SMALL_CAP) {
-    p->next = sim->pkt_free_small;
-    sim->pkt_free_small = p;
-  } else {
-    p->next = sim->pkt_free_large;
-    sim->pkt_free_large = p;
-  }
 }
 
 static void pool_free(jnet__spkt *p) {

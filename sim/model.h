@@ -104,9 +104,44 @@ typedef struct jnet__ep {
   uint16_t port;
 } jnet__ep;
 
-int jnet__ep_from_sa(jnet__ep *ep, const struct sockaddr *sa);
-/* Fill a sockaddr_in/in6 into *ss; returns its length. */
-socklen_t jnet__ep_to_sa(const jnet__ep *ep, struct sockaddr_storage *ss);
+/* jnet__ep_from_sa (0 or JNET_EAFNOSUPPORT) and jnet__ep_to_sa (fill a
+ * sockaddr_in/in6 into *ss; returns its length): inline, per packet. */
+static inline int jnet__ep_from_sa(jnet__ep *ep, const struct sockaddr *sa) {
+  __builtin_memset(ep, 0, sizeof *ep);
+  if (sa->sa_family == AF_INET) {
+    const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+    ep->family = AF_INET;
+    __builtin_memcpy(ep->ip, &in->sin_addr, 4);
+    ep->port = ntohs(in->sin_port);
+    return 0;
+  }
+  if (sa->sa_family == AF_INET6) {
+    const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+    ep->family = AF_INET6;
+    __builtin_memcpy(ep->ip, &in6->sin6_addr, 16);
+    ep->port = ntohs(in6->sin6_port);
+    return 0;
+  }
+  return JNET_EAFNOSUPPORT;
+}
+
+static inline socklen_t jnet__ep_to_sa(const jnet__ep *ep, struct sockaddr_storage *ss) {
+  if (ep->family == AF_INET6) {
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+    __builtin_memset(in6, 0, sizeof *in6);
+    in6->sin6_family = AF_INET6;
+    __builtin_memcpy(&in6->sin6_addr, ep->ip, 16);
+    in6->sin6_port = htons(ep->port);
+    return sizeof *in6;
+  }
+  struct sockaddr_in *in = (struct sockaddr_in *)ss;
+  __builtin_memset(in, 0, sizeof *in);
+  in->sin_family = AF_INET;
+  __builtin_memcpy(&in->sin_addr, ep->ip, 4);
+  in->sin_port = htons(ep->port);
+  return sizeof *in;
+}
+
 static inline int jnet__ip_is_multicast(int family, const uint8_t *ip) {
   return family == AF_INET ? (ip[0] & 0xf0) == 0xe0 : ip[0] == 0xff;
 }
@@ -239,8 +274,14 @@ typedef struct jnet__pkt_s {
  * ENOMEM. */
 int jnet__ev_schedule_pkt(jnet__sim *sim, jnet__spkt *p, uint64_t delay_ns);
 
-jnet__spkt *jnet__pkt_alloc(jnet__sim *sim, uint32_t len);
-void jnet__pkt_free(jnet__sim *sim, jnet__spkt *p);
+/* The packet pool (link.c): jnet__pkt_alloc (a packet with len bytes of
+ * room, every other field zero; NULL when out of memory) and
+ * jnet__pkt_free are inline, after the sim. */
+#define JNET__PKT_SMALL 2048u /* the small pool's buffers */
+jnet__spkt *jnet__pkt_alloc_slow(jnet__sim *sim, uint32_t len);
+static inline void jnet__pkt_clear(jnet__spkt *p, uint32_t len) {
+  *p = (jnet__spkt){.data = p->data, .cap = p->cap, .len = len};
+}
 
 /* Put a packet on the wire from host `from` (looks the destination host up
  * from p->dst unless p->to is set by the caller with `to_known`). Takes
@@ -373,10 +414,8 @@ int jnet__sock_connect_result(jnet__sock *s); /* 0, EAGAIN or error */
 ssize_t jnet__sock_read(jnet__sock *s, void *buf, size_t len);
 ssize_t jnet__sock_write(jnet__sock *s, const void *buf, size_t len);
 /* to NULL: the connected peer. from may be NULL. */
-ssize_t jnet__sock_sendto(jnet__sock *s, const void *buf, size_t len,
-                          const struct sockaddr *to, socklen_t tolen);
-ssize_t jnet__sock_recvfrom(jnet__sock *s, void *buf, size_t len,
-                            struct sockaddr_storage *from, socklen_t *fromlen);
+/* jnet__sock_sendto (to NULL: the connected peer) and jnet__sock_recvfrom
+ * (from may be NULL) are inline, after the sim. */
 int jnet__sock_shutdown(jnet__sock *s, int mode);
 int jnet__sock_setopt(jnet__sock *s, int option, int type, int ival,
                       const char *sval);
@@ -513,6 +552,26 @@ static inline void *jnet__htab_first(const jnet__htab *t, uint64_t h) {
   return t->b ? t->b[h & t->mask] : NULL;
 }
 /* Small helpers of the per-packet path, inline so that it pays no calls. */
+static inline jnet__spkt **jnet__pkt_pool(jnet__sim *sim, uint32_t len) {
+  return len == 0                 ? &sim->pkt_free_empty
+         : len <= JNET__PKT_SMALL ? &sim->pkt_free_small
+                                  : &sim->pkt_free_large;
+}
+static inline jnet__spkt *jnet__pkt_alloc(jnet__sim *sim, uint32_t len) {
+  jnet__spkt **list = jnet__pkt_pool(sim, len);
+  jnet__spkt *p = *list;
+  if (p == NULL || p->cap < len) /* small buffers all hold JNET__PKT_SMALL */
+    return jnet__pkt_alloc_slow(sim, len);
+  *list = p->next;
+  jnet__pkt_clear(p, len);
+  return p;
+}
+/* Back to its pool (by its buffer's size). */
+static inline void jnet__pkt_free(jnet__sim *sim, jnet__spkt *p) {
+  jnet__spkt **list = jnet__pkt_pool(sim, p->cap);
+  p->next = *list;
+  *list = p;
+}
 static inline jnet__event *jnet__ev_peek(jnet__sim *sim) {
   if (sim->lane_n != 0)
     return jnet__ev_peek_lanes(sim);
@@ -526,9 +585,13 @@ static inline const jnet_link_params *jnet__link_params(jnet__sim *sim,
                                                         jnet__link *l) {
   return l->own != NULL ? l->own : &sim->defaults;
 }
+/* Per packet: one multiply, the high bits folded down into the bucket's
+ * (chains keep their order whatever the hash: htab.c). */
 static inline uint64_t jnet__port_key(uint32_t host, int proto,
                                       uint16_t port) {
-  return jnet__splitmix64(((uint64_t)host << 24) ^ ((uint64_t)proto << 16) ^ port);
+  uint64_t h = (((uint64_t)host << 24) ^ ((uint64_t)proto << 16) ^ port) *
+               0x9e3779b97f4a7c15ull;
+  return h ^ (h >> 32);
 }
 static inline jnet__sock *jnet__ports_first(jnet__sim *sim, uint32_t host,
                                             int proto, uint16_t port) {
@@ -538,6 +601,21 @@ static inline jnet__sock *jnet__ports_first(jnet__sim *sim, uint32_t host,
     if (s->host->id == host && s->proto == proto && s->local.port == port)
       return s;
   return NULL;
+}
+static inline ssize_t jnet__sock_sendto(jnet__sock *s, const void *buf,
+                                        size_t len, const struct sockaddr *to,
+                                        socklen_t tolen) {
+  (void)tolen;
+  if (s->type == 0)
+    return JNET_ENOTSUP;
+  return jnet__udp_sendto(s, buf, len, to);
+}
+static inline ssize_t jnet__sock_recvfrom(jnet__sock *s, void *buf, size_t len,
+                                          struct sockaddr_storage *from,
+                                          socklen_t *fromlen) {
+  if (s->type == 0)
+    return JNET_ENOTSUP;
+  return jnet__udp_recvfrom(s, buf, len, from, fromlen);
 }
 /* Would jnet__sock_recvfrom say JNET_EAGAIN? (A datagram socket with
  * nothing queued, no pending error and reading not shut.) */

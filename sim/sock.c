@@ -539,22 +539,6 @@ ssize_t jnet__sock_write(jnet__sock *s, const void *buf, size_t len) {
   return jnet__udp_sendto(s, buf, len, NULL);
 }
 
-ssize_t jnet__sock_sendto(jnet__sock *s, const void *buf, size_t len,
-                          const struct sockaddr *to, socklen_t tolen) {
-  (void)tolen;
-  if (s->type == 0)
-    return JNET_ENOTSUP;
-  return jnet__udp_sendto(s, buf, len, to);
-}
-
-ssize_t jnet__sock_recvfrom(jnet__sock *s, void *buf, size_t len,
-                            struct sockaddr_storage *from,
-                            socklen_t *fromlen) {
-  if (s->type == 0)
-    return JNET_ENOTSUP;
-  return jnet__udp_recvfrom(s, buf, len, from, fromlen);
-}
-
 /* ---- Controls ---------------------------------------------------------------- */
 
 int jnet__sock_shutdown(jnet__sock *s, int mode) {

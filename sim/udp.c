@@ -192,7 +192,7 @@ ssize_t jnet__udp_sendto(jnet__sock *s, const void *buf, size_t len,
   return err < 0 ? err : (ssize_t)len;
 }
 
-static void enqueue(jnet__sock *s, jnet__spkt *p) {
+static inline void enqueue(jnet__sock *s, jnet__spkt *p) {
   jnet__sim *sim = s->host->sim;
   if (s->shut_rd || s->rq_bytes + p->len > RCVBUF_BYTES) {
     sim->stats.packets_dropped++;
@@ -250,16 +250,15 @@ void jnet__udp_input(jnet__sim *sim, jnet__spkt *p) {
     return;
   }
   int mcast = jnet__ip_is_multicast(p->dst.family, p->dst.ip);
-  int bcast = !mcast && p->dst.family == AF_INET && p->dst.ip[3] == 255 &&
-              !jnet__host_has_ip(h, AF_INET, p->dst.ip);
-  if (mcast || bcast) { /* every matching socket gets a copy */
+  if (mcast || (p->dst.family == AF_INET && p->dst.ip[3] == 255 &&
+                !jnet__host_has_ip(h, AF_INET, p->dst.ip))) { /* every matching socket gets a copy */
     jnet__sock *last = NULL;
     for (jnet__sock *s = jnet__ports_first(sim, h->id, JNET__P_UDP, p->dst.port);
          s != NULL; s = s->port_next) {
       if (s->host != h || s->proto != JNET__P_UDP ||
           s->local.port != p->dst.port || s->local.family != p->dst.family)
         continue;
-      if (mcast ? !member(s, p->dst.family, p->dst.ip)
+      if (mcast ? !member(s, p->dst.family, p->dst.ip) /* else broadcast */
                 : !jnet__ip_is_any(AF_INET, s->local.ip))
         continue;
       if (last != NULL) {
@@ -277,8 +276,8 @@ void jnet__udp_input(jnet__sim *sim, jnet__spkt *p) {
   }
   jnet__sock *best = NULL;
   int best_score = -1;
-  jnet__ep src6 = p->src; /* the sender as a dual-stack socket sees it */
-  jnet__ep_map(&src6);
+  jnet__ep src6; /* the sender as a dual-stack socket sees it */
+  src6.family = 0; /* made when first needed */
   for (jnet__sock *s = jnet__ports_first(sim, h->id, JNET__P_UDP, p->dst.port);
        s != NULL; s = s->port_next) {
     if (s->host != h || s->proto != JNET__P_UDP || s->local.port != p->dst.port)
@@ -290,7 +289,14 @@ void jnet__udp_input(jnet__sim *sim, jnet__spkt *p) {
     int exact = !dual && jnet__ip_eq(p->dst.family, s->local.ip, p->dst.ip);
     if (!exact && !jnet__ip_is_any(s->local.family, s->local.ip))
       continue;
-    const jnet__ep *from = dual ? &src6 : &p->src;
+    const jnet__ep *from = &p->src;
+    if (dual) {
+      if (src6.family == 0) {
+        src6 = p->src;
+        jnet__ep_map(&src6);
+      }
+      from = &src6;
+    }
     if (s->connected && (s->remote.port != from->port ||
                          s->remote.family != from->family ||
                          !jnet__ip_eq(from->family, s->remote.ip, from->ip)))
