@@ -82,7 +82,10 @@ void jnet__ev_cancel(jnet__sim *sim, jnet__event *ev);
 /* The earliest event or NULL (jnet__ev_peek, inline after the sim), taking
  * the event peek returned off the queue, and both at once. */
 jnet__event *jnet__ev_peek_lanes(jnet__sim *sim);
-void jnet__ev_take(jnet__sim *sim, jnet__event *e);
+/* jnet__ev_take is inline (after the sim): the heap's root, or a lane's
+ * head. */
+void jnet__ev_take_heap(jnet__sim *sim);
+void jnet__ev_take_lane(jnet__sim *sim, jnet__event *e);
 jnet__event *jnet__ev_pop(jnet__sim *sim);
 
 /* Lanes: packets that arrive a fixed delay after now (a plain link's
@@ -266,21 +269,40 @@ typedef struct jnet__pkt_s {
   uint16_t mss;
   uint8_t wscale; /* SYN: window scale option, shift + 1 (0: none) */
   uint8_t wshift; /* other segments: window is sent >> wshift */
-  uint32_t len, cap;
+  uint32_t len, cap; /* a new field: clear it in jnet__pkt_clear */
   uint8_t *data;
 } jnet__spkt;
 
 /* Queue p to arrive delay_ns from now; p->next links its lane. 0 or
- * ENOMEM. */
-int jnet__ev_schedule_pkt(jnet__sim *sim, jnet__spkt *p, uint64_t delay_ns);
+ * ENOMEM. jnet__ev_schedule_pkt is inline, after the sim: the heap while
+ * the queue is shallow, else jnet__ev_schedule_pkt_lanes. */
+#define JNET__LANES_FROM 64 /* packets go to lanes from this many events */
+int jnet__ev_schedule_pkt_lanes(jnet__sim *sim, jnet__spkt *p,
+                                uint64_t delay_ns);
+/* Queue ev, not queued, at t_ns in the heap. 0 or ENOMEM. */
+int jnet__ev_push(jnet__sim *sim, jnet__event *ev, uint64_t t_ns);
 
 /* The packet pool (link.c): jnet__pkt_alloc (a packet with len bytes of
  * room, every other field zero; NULL when out of memory) and
  * jnet__pkt_free are inline, after the sim. */
 #define JNET__PKT_SMALL 2048u /* the small pool's buffers */
 jnet__spkt *jnet__pkt_alloc_slow(jnet__sim *sim, uint32_t len);
+/* Every field but the buffer zero, field by field: a memset of the whole
+ * header compiles to a `rep stos`, slower for these few words. */
 static inline void jnet__pkt_clear(jnet__spkt *p, uint32_t len) {
-  *p = (jnet__spkt){.data = p->data, .cap = p->cap, .len = len};
+  static const jnet__ep none;
+  p->ev.t_ns = p->ev.seq = 0;
+  p->ev.idx = 0;
+  p->ev.kind = p->ev.weak = 0;
+  p->next = NULL;
+  p->from = p->to = 0;
+  p->proto = p->family = p->flags = p->dup = 0;
+  p->src = p->dst = none;
+  p->wire_sport = p->wire_dport = 0;
+  p->seq = p->ack = p->window = 0;
+  p->mss = 0;
+  p->wscale = p->wshift = 0;
+  p->len = len;
 }
 
 /* Put a packet on the wire from host `from` (looks the destination host up
@@ -577,9 +599,21 @@ static inline jnet__event *jnet__ev_peek(jnet__sim *sim) {
     return jnet__ev_peek_lanes(sim);
   return sim->heap.n ? sim->heap.v[0].ev : NULL;
 }
+static inline void jnet__ev_take(jnet__sim *sim, jnet__event *e) {
+  if (e->idx != JNET__IN_LANE)
+    jnet__ev_take_heap(sim); /* e is the heap's root */
+  else
+    jnet__ev_take_lane(sim, e);
+}
 /* Events queued in all (heap and lanes). */
 static inline uint32_t jnet__ev_count(const jnet__sim *sim) {
   return sim->heap.n + sim->lane_n;
+}
+static inline int jnet__ev_schedule_pkt(jnet__sim *sim, jnet__spkt *p,
+                                        uint64_t delay_ns) {
+  if (p->ev.idx == 0 && jnet__ev_count(sim) < JNET__LANES_FROM)
+    return jnet__ev_push(sim, &p->ev, sim->now_ns + delay_ns);
+  return jnet__ev_schedule_pkt_lanes(sim, p, delay_ns);
 }
 static inline const jnet_link_params *jnet__link_params(jnet__sim *sim,
                                                         jnet__link *l) {

@@ -48,7 +48,7 @@ static void put_addr(jnet_addr *a, const struct sockaddr_storage *ss,
 }
 
 /* Try req's operation once: 1 done (req->result set), 0 must wait. */
-static inline int try_op(jnet__sock *s, jnet_req *req) {
+static inline __attribute__((always_inline)) int try_op(jnet__sock *s, jnet_req *req) {
   ssize_t r;
   switch ((int)(intptr_t)req->priv_[0]) {
   case OP_READ:
