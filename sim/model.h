@@ -345,16 +345,67 @@ typedef struct jnet__ring {
   uint32_t cap, head, len;
 } jnet__ring;
 
+/* Fields by size, so that no padding is left between them (an idle TCP
+ * connection is two of these), and a datagram socket's receive queue shares
+ * the room of a stream socket's buffers: every use of either is behind a
+ * test of `type`. */
 struct jnet__sock {
   jnet_node *host;
   jnet__sock *host_next, *host_prev;
   jnet__sock *port_next;  /* chain in the port table */
   jnet__sock *conn_next;  /* chain in the connection table */
-  jnet__sock *ready_next, *ready_prev;
+  jnet__sock *ready_next; /* the ready list (short: a scan removes) */
+  char *path;          /* unix: bound name ("/tmp/x" or "@abstract") */
+  char *peer_path;     /* unix: the connected peer's name */
+  /* owner (backend) */
+  void *user[3];
+  /* TCP */
+  jnet__spkt *ooo;       /* out-of-order segments, by sequence */
+  const struct jnet__cc_ops *cc; /* congestion control (tcp_cc.h) */
+  jnet__sock *listener;           /* an embryonic/queued connection's */
+  jnet__sock *aq_head, *aq_tail;  /* listener: accept queue */
+  jnet__sock *aq_next;
+  jnet__event tev;     /* RTO / persist / orphan timer */
+  jnet__event aev;     /* delayed ACK and keepalive */
+  uint64_t rto_ns, srtt_ns, rttvar_ns, min_rtt_ns;
+  uint64_t rtt_t0_ns;
+  uint64_t delack_at_ns, ka_at_ns, last_rcv_ns;
+  jnet__cubic cubic;
+  union {
+    struct { /* type 0, stream */
+      jnet__ring sndbuf, rcvbuf;
+    };
+    struct { /* type 1, datagram */
+      jnet__spkt *rq_head, *rq_tail;
+      struct jnet__mgroup *groups;
+      uint32_t rq_bytes;
+    };
+  };
+  int err;          /* pending error for the next operation */
+  uint32_t iss, snd_una, snd_nxt, snd_max, snd_wnd, irs, rcv_nxt,
+      rcv_wnd_sent;
+  uint32_t recover;      /* snd_max when loss recovery began */
+  uint32_t ooo_bytes;
+  uint32_t rtt_seq;
+  uint32_t cwnd, ssthresh, cwnd_cnt; /* windows in bytes */
+  uint32_t rcvbuf_max, sndbuf_max, sndbuf_lim; /* lim grows with cwnd */
+  uint32_t rcv_acked;    /* rcv_nxt in the last ACK sent */
+  uint32_t backlog, aq_len;
+  jnet__ep local, remote;
+  uint16_t wire_port;  /* unix stream: port shown in the pcap */
+  uint16_t peer_wire_port;
+  uint16_t mss;
   uint8_t family;  /* AF_INET, AF_INET6, AF_UNIX */
   uint8_t type;    /* 0 stream, 1 datagram (jnet.h's values) */
   uint8_t proto;   /* JNET__P_* */
   uint8_t state;
+  uint8_t mcast_ttl;
+  uint8_t retries;
+  uint8_t dupacks;
+  uint8_t in_recovery;
+  uint8_t snd_wscale, rcv_wscale; /* negotiated shifts (0: none) */
+  uint8_t quick_acks;    /* segments still ACKed at once (start) */
+  uint8_t ka_sent;       /* keepalive probes unanswered */
   unsigned bound : 1, in_ports : 1, in_conns : 1, in_ready : 1,
       connected : 1, nodelay : 1, broadcast : 1, reuseaddr : 1,
       keepalive : 1, detached : 1, shut_rd : 1, shut_wr : 1, fin_sent : 1,
@@ -362,50 +413,6 @@ struct jnet__sock {
       child : 1, /* child: made by a listener (unix: has no name) */
       ws_ok : 1,       /* window scaling offered (SYN) / agreed */
       ack_pending : 1; /* an ACK must go out before the event ends */
-  int err;          /* pending error for the next operation */
-  uint8_t mcast_ttl;
-  jnet__ep local, remote;
-  char *path;          /* unix: bound name ("/tmp/x" or "@abstract") */
-  char *peer_path;     /* unix: the connected peer's name */
-  uint16_t wire_port;  /* unix stream: port shown in the pcap */
-  uint16_t peer_wire_port;
-  /* owner (backend) */
-  void *user[3];
-  /* TCP */
-  jnet__event tev;     /* RTO / persist / orphan timer */
-  uint32_t iss, snd_una, snd_nxt, snd_max, snd_wnd, irs, rcv_nxt,
-      rcv_wnd_sent;
-  uint16_t mss;
-  uint8_t retries;
-  uint8_t dupacks;
-  uint8_t in_recovery;
-  uint32_t recover;      /* snd_max when loss recovery began */
-  jnet__spkt *ooo;       /* out-of-order segments, by sequence */
-  uint32_t ooo_bytes;
-  uint64_t rto_ns, srtt_ns, rttvar_ns, min_rtt_ns;
-  uint64_t rtt_t0_ns;
-  uint32_t rtt_seq;
-  /* congestion control (tcp_cc.h): windows in bytes */
-  const struct jnet__cc_ops *cc;
-  uint32_t cwnd, ssthresh, cwnd_cnt;
-  jnet__cubic cubic;
-  /* buffers and windows */
-  uint32_t rcvbuf_max, sndbuf_max, sndbuf_lim; /* lim grows with cwnd */
-  uint8_t snd_wscale, rcv_wscale; /* negotiated shifts (0: none) */
-  uint8_t quick_acks;    /* segments still ACKed at once (start) */
-  uint8_t ka_sent;       /* keepalive probes unanswered */
-  uint32_t rcv_acked;    /* rcv_nxt in the last ACK sent */
-  jnet__event aev;       /* delayed ACK and keepalive */
-  uint64_t delack_at_ns, ka_at_ns, last_rcv_ns;
-  jnet__ring sndbuf, rcvbuf;
-  jnet__sock *listener;           /* an embryonic/queued connection's */
-  jnet__sock *aq_head, *aq_tail;  /* listener: accept queue */
-  jnet__sock *aq_next;
-  uint32_t backlog, aq_len;
-  /* UDP */
-  jnet__spkt *rq_head, *rq_tail;
-  uint32_t rq_bytes;
-  struct jnet__mgroup *groups;
 };
 
 typedef struct jnet__mgroup {
@@ -662,7 +669,6 @@ static inline void jnet__sock_ready(jnet__sock *s) {
     return;
   s->in_ready = 1;
   s->ready_next = NULL;
-  s->ready_prev = sim->ready_tail;
   if (sim->ready_tail)
     sim->ready_tail->ready_next = s;
   else

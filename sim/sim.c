@@ -170,11 +170,9 @@ static inline void flush_ready(jnet__sim *sim) {
   while (sim->ready_head != NULL) {
     jnet__sock *s = sim->ready_head;
     sim->ready_head = s->ready_next;
-    if (sim->ready_head)
-      sim->ready_head->ready_prev = NULL;
-    else
+    if (sim->ready_head == NULL)
       sim->ready_tail = NULL;
-    s->ready_next = s->ready_prev = NULL;
+    s->ready_next = NULL;
     s->in_ready = 0;
     if (!s->detached && sim->on_ready != NULL)
       sim->on_ready(sim->owner, s);

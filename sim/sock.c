@@ -15,15 +15,17 @@ static void unready(jnet__sock *s) {
   jnet__sim *sim = s->host->sim;
   if (!s->in_ready)
     return;
-  if (s->ready_prev)
-    s->ready_prev->ready_next = s->ready_next;
-  else
-    sim->ready_head = s->ready_next;
-  if (s->ready_next)
-    s->ready_next->ready_prev = s->ready_prev;
-  else
-    sim->ready_tail = s->ready_prev;
-  s->ready_next = s->ready_prev = NULL;
+  jnet__sock *prev = NULL; /* the list holds what one event changed */
+  jnet__sock **pp = &sim->ready_head;
+  while (*pp != NULL && *pp != s) {
+    prev = *pp;
+    pp = &prev->ready_next;
+  }
+  if (*pp == s)
+    *pp = s->ready_next;
+  if (sim->ready_tail == s)
+    sim->ready_tail = prev;
+  s->ready_next = NULL;
   s->in_ready = 0;
 }
 
@@ -218,19 +220,22 @@ void jnet__sock_destroy(jnet__sock *s) {
         jnet__tcp_close(c);
     }
   }
-  jnet__udp_drop_queue(s);
   while (s->ooo != NULL) {
     jnet__spkt *p = s->ooo;
     s->ooo = p->next;
     jnet__pkt_free(sim, p);
   }
-  while (s->groups != NULL) {
-    jnet__mgroup *g = s->groups;
-    s->groups = g->next;
-    jnet__free(g);
+  if (s->type == 1) { /* the union's datagram side */
+    jnet__udp_drop_queue(s);
+    while (s->groups != NULL) {
+      jnet__mgroup *g = s->groups;
+      s->groups = g->next;
+      jnet__free(g);
+    }
+  } else {
+    jnet__free(s->sndbuf.data);
+    jnet__free(s->rcvbuf.data);
   }
-  jnet__free(s->sndbuf.data);
-  jnet__free(s->rcvbuf.data);
   jnet__free(s->path);
   jnet__free(s->peer_path);
   if (s->host_prev)
