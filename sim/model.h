@@ -370,7 +370,9 @@ struct jnet__sock {
   uint64_t rto_ns, srtt_ns, rttvar_ns, min_rtt_ns;
   uint64_t rtt_t0_ns;
   uint64_t delack_at_ns, ka_at_ns, last_rcv_ns;
-  jnet__cubic cubic;
+  jnet__cubic *cubic;   /* CUBIC's state, made on its first use (NULL: all
+                           zero, as after cubic_init): idle connections
+                           never need it */
   union {
     struct { /* type 0, stream */
       jnet__ring sndbuf, rcvbuf;

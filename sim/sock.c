@@ -225,6 +225,7 @@ void jnet__sock_destroy(jnet__sock *s) {
     s->ooo = p->next;
     jnet__pkt_free(sim, p);
   }
+  jnet__free(s->cubic);
   if (s->type == 1) { /* the union's datagram side */
     jnet__udp_drop_queue(s);
     while (s->groups != NULL) {
