@@ -341,9 +341,12 @@ typedef struct jnet__cubic {
 /* A byte ring that grows on demand up to its limit and is freed when
  * empty, so idle connections cost no buffer memory. */
 typedef struct jnet__ring {
-  uint8_t *data;
-  uint32_t cap, head, len;
+  uint8_t *data; /* a jnet__ring_hdr, then the bytes (tcp.c); or NULL */
+  uint32_t len;
 } jnet__ring;
+typedef struct jnet__ring_hdr {
+  uint32_t cap, head;
+} jnet__ring_hdr;
 
 /* Fields by size, so that no padding is left between them (an idle TCP
  * connection is two of these), and a datagram socket's receive queue shares
