@@ -111,6 +111,12 @@ int jnet__ev_push(jnet__sim *sim, jnet__event *ev, uint64_t t_ns) {
   if (ev->weak)
     sim->weak_n++;
   jnet__hent e = {t_ns, ev->seq, ev};
+  if (h->n == 0) { /* the empty heap (one packet in flight): its root */
+    h->v[0] = e;
+    ev->idx = 1;
+    h->n = 1;
+    return 0;
+  }
   sift_up(h, h->n++, e);
   return 0;
 }
