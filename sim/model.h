@@ -349,9 +349,10 @@ typedef struct jnet__ring_hdr {
 } jnet__ring_hdr;
 
 /* Fields by size, so that no padding is left between them (an idle TCP
- * connection is two of these), and a datagram socket's receive queue shares
- * the room of a stream socket's buffers: every use of either is behind a
- * test of `type`. */
+ * connection is two of these), and a datagram socket's receive queue and a
+ * listener's accept queue share the room of a connection's buffers: every
+ * use is behind a test of `type` or of state LISTEN (a listener stays in
+ * it until destroyed). */
 struct jnet__sock {
   jnet_node *host;
   jnet__sock *host_next, *host_prev;
@@ -366,7 +367,6 @@ struct jnet__sock {
   jnet__spkt *ooo;       /* out-of-order segments, by sequence */
   const struct jnet__cc_ops *cc; /* congestion control (tcp_cc.h) */
   jnet__sock *listener;           /* an embryonic/queued connection's */
-  jnet__sock *aq_head, *aq_tail;  /* listener: accept queue */
   jnet__sock *aq_next;
   jnet__event tev;     /* RTO / persist / orphan timer */
   jnet__event aev;     /* delayed ACK and keepalive */
@@ -377,8 +377,12 @@ struct jnet__sock {
                            zero, as after cubic_init): idle connections
                            never need it */
   union {
-    struct { /* type 0, stream */
+    struct { /* type 0, stream, connected or not yet (state != LISTEN) */
       jnet__ring sndbuf, rcvbuf;
+    };
+    struct { /* type 0, listening (the buffers were empty: state NEW) */
+      jnet__sock *aq_head, *aq_tail; /* accept queue */
+      uint32_t backlog, aq_len;
     };
     struct { /* type 1, datagram */
       jnet__spkt *rq_head, *rq_tail;
@@ -395,7 +399,6 @@ struct jnet__sock {
   uint32_t cwnd, ssthresh, cwnd_cnt; /* windows in bytes */
   uint32_t rcvbuf_max, sndbuf_max, sndbuf_lim; /* lim grows with cwnd */
   uint32_t rcv_acked;    /* rcv_nxt in the last ACK sent */
-  uint32_t backlog, aq_len;
   jnet__ep local, remote;
   uint16_t wire_port;  /* unix stream: port shown in the pcap */
   uint16_t peer_wire_port;

@@ -186,6 +186,7 @@ int jnet__sock_new(jnet_node *h, int family, int type, jnet__sock **out) {
 /* Free everything of the socket now, without a packet. */
 void jnet__sock_destroy(jnet__sock *s) {
   jnet__sim *sim = s->host->sim;
+  int listening = s->type == 0 && s->state == JNET__ST_LISTEN; /* the union */
   unready(s);
   jnet__ev_cancel(sim, &s->tev);
   jnet__ev_cancel(sim, &s->aev);
@@ -233,7 +234,7 @@ void jnet__sock_destroy(jnet__sock *s) {
       s->groups = g->next;
       jnet__free(g);
     }
-  } else {
+  } else if (!listening) {
     jnet__free(s->sndbuf.data);
     jnet__free(s->rcvbuf.data);
   }
