@@ -47,6 +47,12 @@ int jnet__pcap_open(jnet__pcap **out, const char *path);
 /* Append the packet (one record, or one per fragment) at virtual time
  * t_ns. 0 or the first write error (sticky: later writes return it). */
 int jnet__pcap_write(jnet__pcap *p, uint64_t t_ns, const jnet__pkt *pkt);
+/* The common case of jnet__pcap_write, without its jnet__pkt: an IPv4 UDP
+ * datagram of len <= 65507 bytes that fits the MTU unfragmented, TTL 64.
+ * The same bytes jnet__pcap_write would write. */
+int jnet__pcap_udp4(jnet__pcap *p, uint64_t t_ns, const uint8_t *src,
+                    const uint8_t *dst, uint16_t sport, uint16_t dport,
+                    uint16_t ip_id, const uint8_t *payload, uint32_t len);
 /* Flush, close and free. 0 or the first error met. */
 int jnet__pcap_close(jnet__pcap *p);
 

@@ -24,14 +24,22 @@ static double cube_root(double x) {
 }
 
 static void cubic_init(jnet__sock *s) {
-  s->cubic.w_max = s->cubic.origin = s->cubic.k_s = 0;
-  s->cubic.w_est = s->cubic.acc = 0;
-  s->cubic.epoch_ns = 0;
+  jnet__free(s->cubic); /* all zero again */
+  s->cubic = NULL;
   s->cwnd_cnt = 0;
 }
 
+/* The socket's state, made zero on first use; NULL when out of memory. */
+static jnet__cubic *state(jnet__sock *s) {
+  if (s->cubic == NULL)
+    s->cubic = jnet__calloc(1, sizeof *s->cubic);
+  return s->cubic;
+}
+
 static void cubic_cong_avoid(jnet__sock *s, uint32_t acked, uint64_t now_ns) {
-  jnet__cubic *c = &s->cubic;
+  jnet__cubic *c = state(s);
+  if (c == NULL)
+    return; /* out of memory: the window does not grow on this ACK */
   double mss = s->mss, cwnd = s->cwnd;
   if (c->epoch_ns == 0) { /* first ACK after a loss (or ever) */
     c->epoch_ns = now_ns;
@@ -69,7 +77,10 @@ static void cubic_cong_avoid(jnet__sock *s, uint32_t acked, uint64_t now_ns) {
 }
 
 static uint32_t cubic_ssthresh(jnet__sock *s) {
-  jnet__cubic *c = &s->cubic;
+  jnet__cubic zero = {0}; /* out of memory: forget this loss's window */
+  jnet__cubic *c = state(s);
+  if (c == NULL)
+    c = &zero;
   double cwnd = s->cwnd;
   c->epoch_ns = 0;
   c->acc = 0;

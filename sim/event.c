@@ -10,8 +10,6 @@
 #include "jnet_heap.h"
 #include "model.h"
 
-/* Packets go to lanes only once this many events are queued. */
-#define LANES_FROM 64
 
 static inline int ent_less(const jnet__hent *a, const jnet__hent *b) {
   return a->t_ns < b->t_ns || (a->t_ns == b->t_ns && a->seq < b->seq);
@@ -67,7 +65,7 @@ void jnet__ev_cancel(jnet__sim *sim, jnet__event *ev) {
 }
 
 /* Queue ev (not queued) at t_ns in the heap. 0 or ENOMEM. */
-static inline int heap_push(jnet__sim *sim, jnet__event *ev, uint64_t t_ns) {
+int jnet__ev_push(jnet__sim *sim, jnet__event *ev, uint64_t t_ns) {
   jnet__heap *h = &sim->heap;
   if (h->n == h->cap) {
     uint32_t cap = h->cap ? h->cap * 2 : 256;
@@ -89,15 +87,16 @@ static inline int heap_push(jnet__sim *sim, jnet__event *ev, uint64_t t_ns) {
 int jnet__ev_schedule(jnet__sim *sim, jnet__event *ev, uint64_t t_ns) {
   if (ev->idx != 0)
     jnet__ev_cancel(sim, ev);
-  return heap_push(sim, ev, t_ns);
+  return jnet__ev_push(sim, ev, t_ns);
 }
 
-int jnet__ev_schedule_pkt(jnet__sim *sim, jnet__spkt *p, uint64_t delay_ns) {
+int jnet__ev_schedule_pkt_lanes(jnet__sim *sim, jnet__spkt *p,
+                                uint64_t delay_ns) {
   /* A shallow heap is cheaper than the lanes' bookkeeping. */
   if (p->ev.idx != 0)
     jnet__ev_cancel(sim, &p->ev);
-  if (jnet__ev_count(sim) < LANES_FROM)
-    return heap_push(sim, &p->ev, sim->now_ns + delay_ns);
+  if (jnet__ev_count(sim) < JNET__LANES_FROM)
+    return jnet__ev_push(sim, &p->ev, sim->now_ns + delay_ns);
   int lane = -1;
   for (int k = 0; k < JNET__LANES; k++) {
     if (sim->lanes[k].head == NULL) {
@@ -109,7 +108,7 @@ int jnet__ev_schedule_pkt(jnet__sim *sim, jnet__spkt *p, uint64_t delay_ns) {
     }
   }
   if (lane < 0) /* every lane busy with another delay */
-    return heap_push(sim, &p->ev, sim->now_ns + delay_ns);
+    return jnet__ev_push(sim, &p->ev, sim->now_ns + delay_ns);
   p->ev.t_ns = sim->now_ns + delay_ns;
   p->ev.seq = sim->ev_seq++;
   p->ev.idx = JNET__IN_LANE;
@@ -163,11 +162,9 @@ static jnet__event *heap_pop(jnet__sim *sim) {
   return top;
 }
 
-void jnet__ev_take(jnet__sim *sim, jnet__event *e) {
-  if (e->idx != JNET__IN_LANE) {
-    (void)heap_pop(sim); /* the heap's root */
-    return;
-  }
+void jnet__ev_take_heap(jnet__sim *sim) { (void)heap_pop(sim); }
+
+void jnet__ev_take_lane(jnet__sim *sim, jnet__event *e) {
   for (int k = 0; k < JNET__LANES; k++) {
     jnet__spkt *p = sim->lanes[k].head;
     if (p == NULL || &p->ev != e)

@@ -10,42 +10,6 @@
 
 /* ---- Addresses ------------------------------------------------------------ */
 
-int jnet__ep_from_sa(jnet__ep *ep, const struct sockaddr *sa) {
-  memset(ep, 0, sizeof *ep);
-  if (sa->sa_family == AF_INET) {
-    const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
-    ep->family = AF_INET;
-    memcpy(ep->ip, &in->sin_addr, 4);
-    ep->port = ntohs(in->sin_port);
-    return 0;
-  }
-  if (sa->sa_family == AF_INET6) {
-    const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
-    ep->family = AF_INET6;
-    memcpy(ep->ip, &in6->sin6_addr, 16);
-    ep->port = ntohs(in6->sin6_port);
-    return 0;
-  }
-  return JNET_EAFNOSUPPORT;
-}
-
-socklen_t jnet__ep_to_sa(const jnet__ep *ep, struct sockaddr_storage *ss) {
-  if (ep->family == AF_INET6) {
-    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
-    memset(in6, 0, sizeof *in6);
-    in6->sin6_family = AF_INET6;
-    memcpy(&in6->sin6_addr, ep->ip, 16);
-    in6->sin6_port = htons(ep->port);
-    return sizeof *in6;
-  }
-  struct sockaddr_in *in = (struct sockaddr_in *)ss;
-  memset(in, 0, sizeof *in);
-  in->sin_family = AF_INET;
-  memcpy(&in->sin_addr, ep->ip, 4);
-  in->sin_port = htons(ep->port);
-  return sizeof *in;
-}
-
 static size_t iplen(int family) { return family == AF_INET6 ? 16 : 4; }
 
 void jnet__ep_format(const jnet__ep *ep, char *buf, size_t n) {

@@ -13,9 +13,11 @@
 
 /* ---- Packet pool ------------------------------------------------------------ */
 
-#define SMALL_CAP 2048u
+#define SMALL_CAP JNET__PKT_SMALL
 
-jnet__spkt *jnet__pkt_alloc(jnet__sim *sim, uint32_t len) {
+/* jnet__pkt_alloc's other cases (inline in model.h): an empty pool, or a
+ * large packet whose pooled buffer is too small. */
+jnet__spkt *jnet__pkt_alloc_slow(jnet__sim *sim, uint32_t len) {
   /* Three pools: headers only (ACKs, FINs: no buffer), small, large. */
   jnet__spkt **list = len == 0           ? &sim->pkt_free_empty
                       : len <= SMALL_CAP ? &sim->pkt_free_small
@@ -30,11 +32,6 @@ jnet__spkt *jnet__pkt_alloc(jnet__sim *sim, uint32_t len) {
     p->data = NULL;
     p->cap = 0;
   }
-  uint8_t *data = p->data;
-  uint32_t cap = p->cap;
-  memset(p, 0, sizeof *p);
-  p->data = data;
-  p->cap = cap;
   uint32_t want = len == 0 ? 0 : len <= SMALL_CAP ? SMALL_CAP : len;
   if (p->cap < want) {
     uint8_t *d = jnet__realloc(p->data, want);
@@ -46,21 +43,8 @@ jnet__spkt *jnet__pkt_alloc(jnet__sim *sim, uint32_t len) {
     p->data = d;
     p->cap = want;
   }
-  p->len = len;
+  jnet__pkt_clear(p, len);
   return p;
-}
-
-void jnet__pkt_free(jnet__sim *sim, jnet__spkt *p) {
-  if (p->cap == 0) {
-    p->next = sim->pkt_free_empty;
-    sim->pkt_free_empty = p;
-  } else if (p->cap <= SMALL_CAP) {
-    p->next = sim->pkt_free_small;
-    sim->pkt_free_small = p;
-  } else {
-    p->next = sim->pkt_free_large;
-    sim->pkt_free_large = p;
-  }
 }
 
 static void pool_free(jnet__spkt *p) {
@@ -84,7 +68,8 @@ static uint64_t link_hash(const void *o) {
 
 /* The link from -> to if it exists yet. A pair without faults on plain
  * default parameters never needs one: its packets draw nothing. */
-static jnet__link *link_find(jnet__sim *sim, uint32_t from, uint32_t to) {
+static inline jnet__link *link_find(jnet__sim *sim, uint32_t from,
+                                    uint32_t to) {
   jnet_node *h = sim->hosts[from];
   jnet__link *last = h->last_link;
   if (last != NULL && last->to == to)
@@ -289,7 +274,10 @@ static jnet_node *route(jnet__sim *sim, jnet_node *from, const jnet__spkt *p) {
   return to;
 }
 
-void jnet__net_send(jnet__sim *sim, jnet__spkt *p, int to_known) {
+/* jnet__net_send, every case. */
+static __attribute__((noinline)) void net_send_all(jnet__sim *sim,
+                                                   jnet__spkt *p,
+                                                   int to_known) {
   jnet_node *from = sim->hosts[p->from];
   if (!to_known) {
     jnet_node *to = route(sim, from, p);
@@ -397,6 +385,52 @@ void jnet__net_send(jnet__sim *sim, jnet__spkt *p, int to_known) {
     jnet__trace_pkt(sim, JNET__TR_DUP, NULL, copy);
     jnet__net_send(sim, copy, 1);
   }
+}
+
+/* The common case first, with few registers to save: a packet between two
+ * hosts whose destination the sender's route cache knows, on a link that
+ * only delays (no link of its own, or a plain one without faults). It does
+ * what net_send_all does in that case, in the same order; anything else
+ * goes there. */
+void jnet__net_send(jnet__sim *sim, jnet__spkt *p, int to_known) {
+  if (!to_known) {
+    jnet_node *from = sim->hosts[p->from];
+    if (from->route_dst.family != p->dst.family ||
+        !jnet__ip_eq(p->dst.family, from->route_dst.ip, p->dst.ip)) {
+      net_send_all(sim, p, 0);
+      return;
+    }
+    p->to = from->route_to;
+  }
+  const jnet_link_params *lp = &sim->defaults;
+  if (p->to == p->from)
+    goto all;
+  jnet__link *l = link_find(sim, p->from, p->to);
+  if (l != NULL) {
+    if (l->partitioned | l->ge_bad | l->clogged)
+      goto all;
+    if (l->own != NULL) {
+      if (!l->plain)
+        goto all;
+      lp = l->own;
+    } else if (!sim->defaults_plain) {
+      goto all;
+    }
+  } else if (!sim->defaults_plain) {
+    goto all; /* net_send_all makes the link */
+  }
+  uint32_t wire = wire_bytes(p, lp->mtu);
+  sim->stats.packets_sent++;
+  sim->stats.bytes_sent += wire;
+  if (sim->pcap != NULL)
+    jnet__capture_pkt(sim, p);
+  jnet__trace_pkt(sim, JNET__TR_SEND, NULL, p);
+  p->ev.kind = JNET__EV_PKT;
+  if (jnet__ev_schedule_pkt(sim, p, lp->latency_ns) < 0)
+    drop(sim, p, "nomem");
+  return;
+all:
+  net_send_all(sim, p, 1);
 }
 
 /* ---- Faults ------------------------------------------------------------------- */

@@ -82,7 +82,10 @@ void jnet__ev_cancel(jnet__sim *sim, jnet__event *ev);
 /* The earliest event or NULL (jnet__ev_peek, inline after the sim), taking
  * the event peek returned off the queue, and both at once. */
 jnet__event *jnet__ev_peek_lanes(jnet__sim *sim);
-void jnet__ev_take(jnet__sim *sim, jnet__event *e);
+/* jnet__ev_take is inline (after the sim): the heap's root, or a lane's
+ * head. */
+void jnet__ev_take_heap(jnet__sim *sim);
+void jnet__ev_take_lane(jnet__sim *sim, jnet__event *e);
 jnet__event *jnet__ev_pop(jnet__sim *sim);
 
 /* Lanes: packets that arrive a fixed delay after now (a plain link's
@@ -104,9 +107,44 @@ typedef struct jnet__ep {
   uint16_t port;
 } jnet__ep;
 
-int jnet__ep_from_sa(jnet__ep *ep, const struct sockaddr *sa);
-/* Fill a sockaddr_in/in6 into *ss; returns its length. */
-socklen_t jnet__ep_to_sa(const jnet__ep *ep, struct sockaddr_storage *ss);
+/* jnet__ep_from_sa (0 or JNET_EAFNOSUPPORT) and jnet__ep_to_sa (fill a
+ * sockaddr_in/in6 into *ss; returns its length): inline, per packet. */
+static inline int jnet__ep_from_sa(jnet__ep *ep, const struct sockaddr *sa) {
+  __builtin_memset(ep, 0, sizeof *ep);
+  if (sa->sa_family == AF_INET) {
+    const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+    ep->family = AF_INET;
+    __builtin_memcpy(ep->ip, &in->sin_addr, 4);
+    ep->port = ntohs(in->sin_port);
+    return 0;
+  }
+  if (sa->sa_family == AF_INET6) {
+    const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+    ep->family = AF_INET6;
+    __builtin_memcpy(ep->ip, &in6->sin6_addr, 16);
+    ep->port = ntohs(in6->sin6_port);
+    return 0;
+  }
+  return JNET_EAFNOSUPPORT;
+}
+
+static inline socklen_t jnet__ep_to_sa(const jnet__ep *ep, struct sockaddr_storage *ss) {
+  if (ep->family == AF_INET6) {
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+    __builtin_memset(in6, 0, sizeof *in6);
+    in6->sin6_family = AF_INET6;
+    __builtin_memcpy(&in6->sin6_addr, ep->ip, 16);
+    in6->sin6_port = htons(ep->port);
+    return sizeof *in6;
+  }
+  struct sockaddr_in *in = (struct sockaddr_in *)ss;
+  __builtin_memset(in, 0, sizeof *in);
+  in->sin_family = AF_INET;
+  __builtin_memcpy(&in->sin_addr, ep->ip, 4);
+  in->sin_port = htons(ep->port);
+  return sizeof *in;
+}
+
 static inline int jnet__ip_is_multicast(int family, const uint8_t *ip) {
   return family == AF_INET ? (ip[0] & 0xf0) == 0xe0 : ip[0] == 0xff;
 }
@@ -231,16 +269,41 @@ typedef struct jnet__pkt_s {
   uint16_t mss;
   uint8_t wscale; /* SYN: window scale option, shift + 1 (0: none) */
   uint8_t wshift; /* other segments: window is sent >> wshift */
-  uint32_t len, cap;
+  uint32_t len, cap; /* a new field: clear it in jnet__pkt_clear */
   uint8_t *data;
 } jnet__spkt;
 
 /* Queue p to arrive delay_ns from now; p->next links its lane. 0 or
- * ENOMEM. */
-int jnet__ev_schedule_pkt(jnet__sim *sim, jnet__spkt *p, uint64_t delay_ns);
+ * ENOMEM. jnet__ev_schedule_pkt is inline, after the sim: the heap while
+ * the queue is shallow, else jnet__ev_schedule_pkt_lanes. */
+#define JNET__LANES_FROM 64 /* packets go to lanes from this many events */
+int jnet__ev_schedule_pkt_lanes(jnet__sim *sim, jnet__spkt *p,
+                                uint64_t delay_ns);
+/* Queue ev, not queued, at t_ns in the heap. 0 or ENOMEM. */
+int jnet__ev_push(jnet__sim *sim, jnet__event *ev, uint64_t t_ns);
 
-jnet__spkt *jnet__pkt_alloc(jnet__sim *sim, uint32_t len);
-void jnet__pkt_free(jnet__sim *sim, jnet__spkt *p);
+/* The packet pool (link.c): jnet__pkt_alloc (a packet with len bytes of
+ * room, every other field zero; NULL when out of memory) and
+ * jnet__pkt_free are inline, after the sim. */
+#define JNET__PKT_SMALL 2048u /* the small pool's buffers */
+jnet__spkt *jnet__pkt_alloc_slow(jnet__sim *sim, uint32_t len);
+/* Every field but the buffer zero, field by field: a memset of the whole
+ * header compiles to a `rep stos`, slower for these few words. */
+static inline void jnet__pkt_clear(jnet__spkt *p, uint32_t len) {
+  static const jnet__ep none;
+  p->ev.t_ns = p->ev.seq = 0;
+  p->ev.idx = 0;
+  p->ev.kind = p->ev.weak = 0;
+  p->next = NULL;
+  p->from = p->to = 0;
+  p->proto = p->family = p->flags = p->dup = 0;
+  p->src = p->dst = none;
+  p->wire_sport = p->wire_dport = 0;
+  p->seq = p->ack = p->window = 0;
+  p->mss = 0;
+  p->wscale = p->wshift = 0;
+  p->len = len;
+}
 
 /* Put a packet on the wire from host `from` (looks the destination host up
  * from p->dst unless p->to is set by the caller with `to_known`). Takes
@@ -278,20 +341,79 @@ typedef struct jnet__cubic {
 /* A byte ring that grows on demand up to its limit and is freed when
  * empty, so idle connections cost no buffer memory. */
 typedef struct jnet__ring {
-  uint8_t *data;
-  uint32_t cap, head, len;
+  uint8_t *data; /* a jnet__ring_hdr, then the bytes (tcp.c); or NULL */
+  uint32_t len;
 } jnet__ring;
+typedef struct jnet__ring_hdr {
+  uint32_t cap, head;
+} jnet__ring_hdr;
 
+/* Fields by size, so that no padding is left between them (an idle TCP
+ * connection is two of these), and a datagram socket's receive queue and a
+ * listener's accept queue share the room of a connection's buffers: every
+ * use is behind a test of `type` or of state LISTEN (a listener stays in
+ * it until destroyed). */
 struct jnet__sock {
   jnet_node *host;
   jnet__sock *host_next, *host_prev;
   jnet__sock *port_next;  /* chain in the port table */
   jnet__sock *conn_next;  /* chain in the connection table */
-  jnet__sock *ready_next, *ready_prev;
+  jnet__sock *ready_next; /* the ready list (short: a scan removes) */
+  char *path;          /* unix: bound name ("/tmp/x" or "@abstract") */
+  char *peer_path;     /* unix: the connected peer's name */
+  /* owner (backend) */
+  void *user[3];
+  /* TCP */
+  jnet__spkt *ooo;       /* out-of-order segments, by sequence */
+  const struct jnet__cc_ops *cc; /* congestion control (tcp_cc.h) */
+  jnet__sock *listener;           /* an embryonic/queued connection's */
+  jnet__sock *aq_next;
+  jnet__event tev;     /* RTO / persist / orphan timer */
+  jnet__event aev;     /* delayed ACK and keepalive */
+  uint64_t rto_ns, srtt_ns, rttvar_ns, min_rtt_ns;
+  uint64_t rtt_t0_ns;
+  uint64_t delack_at_ns, ka_at_ns, last_rcv_ns;
+  jnet__cubic *cubic;   /* CUBIC's state, made on its first use (NULL: all
+                           zero, as after cubic_init): idle connections
+                           never need it */
+  union {
+    struct { /* type 0, stream, connected or not yet (state != LISTEN) */
+      jnet__ring sndbuf, rcvbuf;
+    };
+    struct { /* type 0, listening (the buffers were empty: state NEW) */
+      jnet__sock *aq_head, *aq_tail; /* accept queue */
+      uint32_t backlog, aq_len;
+    };
+    struct { /* type 1, datagram */
+      jnet__spkt *rq_head, *rq_tail;
+      struct jnet__mgroup *groups;
+      uint32_t rq_bytes;
+    };
+  };
+  int err;          /* pending error for the next operation */
+  uint32_t iss, snd_una, snd_nxt, snd_max, snd_wnd, irs, rcv_nxt,
+      rcv_wnd_sent;
+  uint32_t recover;      /* snd_max when loss recovery began */
+  uint32_t ooo_bytes;
+  uint32_t rtt_seq;
+  uint32_t cwnd, ssthresh, cwnd_cnt; /* windows in bytes */
+  uint32_t rcvbuf_max, sndbuf_max, sndbuf_lim; /* lim grows with cwnd */
+  uint32_t rcv_acked;    /* rcv_nxt in the last ACK sent */
+  jnet__ep local, remote;
+  uint16_t wire_port;  /* unix stream: port shown in the pcap */
+  uint16_t peer_wire_port;
+  uint16_t mss;
   uint8_t family;  /* AF_INET, AF_INET6, AF_UNIX */
   uint8_t type;    /* 0 stream, 1 datagram (jnet.h's values) */
   uint8_t proto;   /* JNET__P_* */
   uint8_t state;
+  uint8_t mcast_ttl;
+  uint8_t retries;
+  uint8_t dupacks;
+  uint8_t in_recovery;
+  uint8_t snd_wscale, rcv_wscale; /* negotiated shifts (0: none) */
+  uint8_t quick_acks;    /* segments still ACKed at once (start) */
+  uint8_t ka_sent;       /* keepalive probes unanswered */
   unsigned bound : 1, in_ports : 1, in_conns : 1, in_ready : 1,
       connected : 1, nodelay : 1, broadcast : 1, reuseaddr : 1,
       keepalive : 1, detached : 1, shut_rd : 1, shut_wr : 1, fin_sent : 1,
@@ -299,50 +421,6 @@ struct jnet__sock {
       child : 1, /* child: made by a listener (unix: has no name) */
       ws_ok : 1,       /* window scaling offered (SYN) / agreed */
       ack_pending : 1; /* an ACK must go out before the event ends */
-  int err;          /* pending error for the next operation */
-  uint8_t mcast_ttl;
-  jnet__ep local, remote;
-  char *path;          /* unix: bound name ("/tmp/x" or "@abstract") */
-  char *peer_path;     /* unix: the connected peer's name */
-  uint16_t wire_port;  /* unix stream: port shown in the pcap */
-  uint16_t peer_wire_port;
-  /* owner (backend) */
-  void *user[3];
-  /* TCP */
-  jnet__event tev;     /* RTO / persist / orphan timer */
-  uint32_t iss, snd_una, snd_nxt, snd_max, snd_wnd, irs, rcv_nxt,
-      rcv_wnd_sent;
-  uint16_t mss;
-  uint8_t retries;
-  uint8_t dupacks;
-  uint8_t in_recovery;
-  uint32_t recover;      /* snd_max when loss recovery began */
-  jnet__spkt *ooo;       /* out-of-order segments, by sequence */
-  uint32_t ooo_bytes;
-  uint64_t rto_ns, srtt_ns, rttvar_ns, min_rtt_ns;
-  uint64_t rtt_t0_ns;
-  uint32_t rtt_seq;
-  /* congestion control (tcp_cc.h): windows in bytes */
-  const struct jnet__cc_ops *cc;
-  uint32_t cwnd, ssthresh, cwnd_cnt;
-  jnet__cubic cubic;
-  /* buffers and windows */
-  uint32_t rcvbuf_max, sndbuf_max, sndbuf_lim; /* lim grows with cwnd */
-  uint8_t snd_wscale, rcv_wscale; /* negotiated shifts (0: none) */
-  uint8_t quick_acks;    /* segments still ACKed at once (start) */
-  uint8_t ka_sent;       /* keepalive probes unanswered */
-  uint32_t rcv_acked;    /* rcv_nxt in the last ACK sent */
-  jnet__event aev;       /* delayed ACK and keepalive */
-  uint64_t delack_at_ns, ka_at_ns, last_rcv_ns;
-  jnet__ring sndbuf, rcvbuf;
-  jnet__sock *listener;           /* an embryonic/queued connection's */
-  jnet__sock *aq_head, *aq_tail;  /* listener: accept queue */
-  jnet__sock *aq_next;
-  uint32_t backlog, aq_len;
-  /* UDP */
-  jnet__spkt *rq_head, *rq_tail;
-  uint32_t rq_bytes;
-  struct jnet__mgroup *groups;
 };
 
 typedef struct jnet__mgroup {
@@ -373,10 +451,8 @@ int jnet__sock_connect_result(jnet__sock *s); /* 0, EAGAIN or error */
 ssize_t jnet__sock_read(jnet__sock *s, void *buf, size_t len);
 ssize_t jnet__sock_write(jnet__sock *s, const void *buf, size_t len);
 /* to NULL: the connected peer. from may be NULL. */
-ssize_t jnet__sock_sendto(jnet__sock *s, const void *buf, size_t len,
-                          const struct sockaddr *to, socklen_t tolen);
-ssize_t jnet__sock_recvfrom(jnet__sock *s, void *buf, size_t len,
-                            struct sockaddr_storage *from, socklen_t *fromlen);
+/* jnet__sock_sendto (to NULL: the connected peer) and jnet__sock_recvfrom
+ * (from may be NULL) are inline, after the sim. */
 int jnet__sock_shutdown(jnet__sock *s, int mode);
 int jnet__sock_setopt(jnet__sock *s, int option, int type, int ival,
                       const char *sval);
@@ -513,22 +589,58 @@ static inline void *jnet__htab_first(const jnet__htab *t, uint64_t h) {
   return t->b ? t->b[h & t->mask] : NULL;
 }
 /* Small helpers of the per-packet path, inline so that it pays no calls. */
+static inline jnet__spkt **jnet__pkt_pool(jnet__sim *sim, uint32_t len) {
+  return len == 0                 ? &sim->pkt_free_empty
+         : len <= JNET__PKT_SMALL ? &sim->pkt_free_small
+                                  : &sim->pkt_free_large;
+}
+static inline jnet__spkt *jnet__pkt_alloc(jnet__sim *sim, uint32_t len) {
+  jnet__spkt **list = jnet__pkt_pool(sim, len);
+  jnet__spkt *p = *list;
+  if (p == NULL || p->cap < len) /* small buffers all hold JNET__PKT_SMALL */
+    return jnet__pkt_alloc_slow(sim, len);
+  *list = p->next;
+  jnet__pkt_clear(p, len);
+  return p;
+}
+/* Back to its pool (by its buffer's size). */
+static inline void jnet__pkt_free(jnet__sim *sim, jnet__spkt *p) {
+  jnet__spkt **list = jnet__pkt_pool(sim, p->cap);
+  p->next = *list;
+  *list = p;
+}
 static inline jnet__event *jnet__ev_peek(jnet__sim *sim) {
   if (sim->lane_n != 0)
     return jnet__ev_peek_lanes(sim);
   return sim->heap.n ? sim->heap.v[0].ev : NULL;
 }
+static inline void jnet__ev_take(jnet__sim *sim, jnet__event *e) {
+  if (e->idx != JNET__IN_LANE)
+    jnet__ev_take_heap(sim); /* e is the heap's root */
+  else
+    jnet__ev_take_lane(sim, e);
+}
 /* Events queued in all (heap and lanes). */
 static inline uint32_t jnet__ev_count(const jnet__sim *sim) {
   return sim->heap.n + sim->lane_n;
+}
+static inline int jnet__ev_schedule_pkt(jnet__sim *sim, jnet__spkt *p,
+                                        uint64_t delay_ns) {
+  if (p->ev.idx == 0 && jnet__ev_count(sim) < JNET__LANES_FROM)
+    return jnet__ev_push(sim, &p->ev, sim->now_ns + delay_ns);
+  return jnet__ev_schedule_pkt_lanes(sim, p, delay_ns);
 }
 static inline const jnet_link_params *jnet__link_params(jnet__sim *sim,
                                                         jnet__link *l) {
   return l->own != NULL ? l->own : &sim->defaults;
 }
+/* Per packet: one multiply, the high bits folded down into the bucket's
+ * (chains keep their order whatever the hash: htab.c). */
 static inline uint64_t jnet__port_key(uint32_t host, int proto,
                                       uint16_t port) {
-  return jnet__splitmix64(((uint64_t)host << 24) ^ ((uint64_t)proto << 16) ^ port);
+  uint64_t h = (((uint64_t)host << 24) ^ ((uint64_t)proto << 16) ^ port) *
+               0x9e3779b97f4a7c15ull;
+  return h ^ (h >> 32);
 }
 static inline jnet__sock *jnet__ports_first(jnet__sim *sim, uint32_t host,
                                             int proto, uint16_t port) {
@@ -538,6 +650,21 @@ static inline jnet__sock *jnet__ports_first(jnet__sim *sim, uint32_t host,
     if (s->host->id == host && s->proto == proto && s->local.port == port)
       return s;
   return NULL;
+}
+static inline ssize_t jnet__sock_sendto(jnet__sock *s, const void *buf,
+                                        size_t len, const struct sockaddr *to,
+                                        socklen_t tolen) {
+  (void)tolen;
+  if (s->type == 0)
+    return JNET_ENOTSUP;
+  return jnet__udp_sendto(s, buf, len, to);
+}
+static inline ssize_t jnet__sock_recvfrom(jnet__sock *s, void *buf, size_t len,
+                                          struct sockaddr_storage *from,
+                                          socklen_t *fromlen) {
+  if (s->type == 0)
+    return JNET_ENOTSUP;
+  return jnet__udp_recvfrom(s, buf, len, from, fromlen);
 }
 /* Would jnet__sock_recvfrom say JNET_EAGAIN? (A datagram socket with
  * nothing queued, no pending error and reading not shut.) */
@@ -550,7 +677,6 @@ static inline void jnet__sock_ready(jnet__sock *s) {
     return;
   s->in_ready = 1;
   s->ready_next = NULL;
-  s->ready_prev = sim->ready_tail;
   if (sim->ready_tail)
     sim->ready_tail->ready_next = s;
   else

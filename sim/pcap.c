@@ -62,20 +62,29 @@ struct jnet__pcap {
   uint8_t *scratch; /* where the next record's packet is built: buf + used
                        + its header, with PCAP_RECORD_MAX bytes of room */
   int err;          /* first write error, sticky */
+  uint64_t sec_ns;  /* the start of the second the last record fell in */
+  uint32_t sec;     /* and its timestamp's seconds field */
 };
 
 /* ---- Byte and checksum helpers ------------------------------------------- */
 
 static inline void put16(uint8_t *p, uint16_t v) {
-  p[0] = (uint8_t)(v >> 8);
-  p[1] = (uint8_t)v;
+  uint8_t b[2] = {(uint8_t)(v >> 8), (uint8_t)v};
+  memcpy(p, b, 2); /* one store */
 }
 
 static inline void put32(uint8_t *p, uint32_t v) {
-  p[0] = (uint8_t)(v >> 24);
-  p[1] = (uint8_t)(v >> 16);
-  p[2] = (uint8_t)(v >> 8);
-  p[3] = (uint8_t)v;
+  uint8_t b[4] = {(uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8),
+                  (uint8_t)v};
+  memcpy(p, b, 4);
+}
+
+/* acc + w with the carry out added back in (one's-complement addition). */
+static inline uint64_t add_carry(uint64_t acc, uint64_t w) {
+  unsigned long long r;
+  int carry = __builtin_add_overflow((unsigned long long)acc,
+                                     (unsigned long long)w, &r);
+  return (uint64_t)r + (uint64_t)carry;
 }
 
 /* Add bytes to a one's-complement sum, loading words in host order (RFC 1071
@@ -84,15 +93,14 @@ static inline void put32(uint8_t *p, uint32_t v) {
  * so that each one starts on a 16-bit boundary of the summed stream. Eight
  * bytes at a time, the carry out of the 64-bit sum added back in (the
  * one's-complement sum is the same however the words are grouped). */
-static uint64_t csum_add(uint64_t acc, const void *data, size_t n) {
+static inline uint64_t csum_add(uint64_t acc, const void *data, size_t n) {
   const uint8_t *p = data;
   if (acc >> 62) /* keep room for the carries below */
     acc = (acc & 0xffffffffu) + (acc >> 32);
   while (n >= 8) {
     uint64_t w;
     memcpy(&w, p, 8);
-    acc += w;
-    acc += acc < w; /* end-around carry */
+    acc = add_carry(acc, w); /* end-around carry */
     p += 8;
     n -= 8;
   }
@@ -119,13 +127,42 @@ static uint64_t csum_add(uint64_t acc, const void *data, size_t n) {
   return acc;
 }
 
+/* Copy n bytes to dst and add them to the sum on the way (csum_add's rules):
+ * the payload is read once, not once to copy and once to sum. */
+static inline uint64_t csum_copy(uint64_t acc, uint8_t *dst, const uint8_t *src,
+                                 size_t n) {
+  if (acc >> 62)
+    acc = (acc & 0xffffffffu) + (acc >> 32);
+  while (n >= 16) {
+    uint64_t a, b;
+    memcpy(&a, src, 8);
+    memcpy(&b, src + 8, 8);
+    memcpy(dst, &a, 8);
+    memcpy(dst + 8, &b, 8);
+    acc = add_carry(add_carry(acc, a), b);
+    src += 16;
+    dst += 16;
+    n -= 16;
+  }
+  if (n)
+    memcpy(dst, src, n);
+  return csum_add(acc, src, n);
+}
+
+/* A 4-byte piece of the sum (host order, as csum_add loads it). */
+static inline uint64_t word32(const uint8_t *p) {
+  uint32_t w;
+  memcpy(&w, p, 4);
+  return w;
+}
+
 /* Fold the sum to 16 bits and complement it; the result is in host order,
  * to be stored with memcpy (see csum_add). */
 static uint16_t csum_finish(uint64_t acc) {
   acc = (acc & 0xffffffffu) + (acc >> 32);
-  acc = (acc & 0xffffffffu) + (acc >> 32);
-  while (acc >> 16)
-    acc = (acc & 0xffff) + (acc >> 16);
+  acc = (acc & 0xffffffffu) + (acc >> 32); /* now < 2^32 */
+  acc = (acc & 0xffff) + (acc >> 16);      /* < 2^17 */
+  acc = (acc & 0xffff) + (acc >> 16);      /* < 2^16 */
   return (uint16_t)~acc;
 }
 
@@ -327,6 +364,7 @@ int jnet__pcap_open(jnet__pcap **out, const char *path) {
   put32_host(h + 16, PCAP_SNAPLEN);
   put32_host(h + 20, LINKTYPE_RAW);
   p->used = 24;
+  p->sec = (uint32_t)PCAP_EPOCH_S;
   p->scratch = p->buf + p->used + PCAP_RECORD_HEADER_BYTES;
   *out = p;
   return 0;
@@ -334,10 +372,14 @@ int jnet__pcap_open(jnet__pcap **out, const char *path) {
 
 /* Seal the record of n bytes built at scratch: its header goes in front,
  * and scratch moves past it (writing the buffer out when full). */
-static int emit(jnet__pcap *p, uint64_t t_ns, size_t n) {
+static inline int emit(jnet__pcap *p, uint64_t t_ns, size_t n) {
   uint8_t *h = p->buf + p->used;
-  put32_host(h, (uint32_t)(PCAP_EPOCH_S + t_ns / 1000000000ull));
-  put32_host(h + 4, (uint32_t)(t_ns % 1000000000ull)); /* ns */
+  if (t_ns < p->sec_ns || t_ns - p->sec_ns >= 1000000000ull) {
+    p->sec_ns = t_ns - t_ns % 1000000000ull; /* records of one second */
+    p->sec = (uint32_t)(PCAP_EPOCH_S + t_ns / 1000000000ull); /* divide once */
+  }
+  put32_host(h, p->sec);
+  put32_host(h + 4, (uint32_t)(t_ns - p->sec_ns)); /* ns */
   put32_host(h + 8, (uint32_t)n); /* caplen */
   put32_host(h + 12, (uint32_t)n); /* len */
   p->used += PCAP_RECORD_HEADER_BYTES + n;
@@ -457,6 +499,41 @@ static int write_icmp_unreachable(jnet__pcap *p, uint64_t t_ns,
   else
     build_ipv4(p->scratch, &outer, IPPROTO_ICMP, ip_bytes + icmp_bytes, 0);
   return emit(p, t_ns, ip_bytes + icmp_bytes);
+}
+
+int jnet__pcap_udp4(jnet__pcap *p, uint64_t t_ns, const uint8_t *src,
+                    const uint8_t *dst, uint16_t sport, uint16_t dport,
+                    uint16_t ip_id, const uint8_t *payload, uint32_t len) {
+  if (p->err)
+    return p->err;
+  uint32_t datagram = UDP_HEADER_BYTES + len;
+  uint32_t total = IPV4_HEADER_BYTES + datagram;
+  uint8_t *h = p->scratch, *u = h + IPV4_HEADER_BYTES;
+  h[0] = 0x45; /* as build_ipv4, the fields written once */
+  h[1] = 0;
+  put16(h + 2, (uint16_t)total);
+  put16(h + 4, ip_id);
+  h[6] = h[7] = 0;
+  h[8] = DEFAULT_TTL;
+  h[9] = IPPROTO_UDP;
+  h[10] = h[11] = 0;
+  memcpy(h + 12, src, 4);
+  memcpy(h + 16, dst, 4);
+  /* The addresses count in both sums: the IP header's and the pseudo
+   * header's. */
+  uint64_t addrs = word32(h + 12) + word32(h + 16);
+  put_csum(h + 10, csum_finish(addrs + word32(h) + word32(h + 4) +
+                               word32(h + 8)));
+  put16(u + 0, sport);
+  put16(u + 2, dport);
+  put16(u + 4, (uint16_t)datagram);
+  u[6] = u[7] = 0;
+  uint8_t tail[4] = {0, IPPROTO_UDP, 0, 0}; /* pseudo header: proto, length */
+  put16(tail + 2, (uint16_t)datagram);
+  uint64_t acc = addrs + word32(tail) + word32(u) + word32(u + 4);
+  uint16_t sum = csum_finish(csum_copy(acc, u + UDP_HEADER_BYTES, payload, len));
+  put_csum(u + 6, sum == 0 ? 0xffff : sum);
+  return emit(p, t_ns, total);
 }
 
 int jnet__pcap_write(jnet__pcap *p, uint64_t t_ns, const jnet__pkt *pkt) {

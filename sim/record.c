@@ -40,6 +40,13 @@ void jnet__capture_pkt(jnet__sim *sim, const jnet__spkt *p) {
   if (sim->pcap_host != NULL && sim->pcap_host->id != p->from &&
       sim->pcap_host->id != p->to)
     return;
+  if (p->proto == JNET__P_UDP && p->family == AF_INET &&
+      (p->len <= 576 - 28 || /* every link's MTU is >= 576 */
+       p->len + 28 <= jnet__mtu(sim, p->from, p->to))) {
+    (void)jnet__pcap_udp4(sim->pcap, sim->now_ns, p->src.ip, p->dst.ip,
+                          p->src.port, p->dst.port, ip_id, p->data, p->len);
+    return;
+  }
   jnet__pkt k;
   memset(&k, 0, sizeof k);
   k.family = p->family == AF_INET6 ? AF_INET6 : AF_INET;

@@ -146,6 +146,10 @@ static inline void deliver(jnet__sim *sim, jnet__spkt *p) {
   }
   sim->stats.packets_delivered++;
   jnet__trace_pkt(sim, JNET__TR_RECV, NULL, p);
+  if (p->proto == JNET__P_UDP) { /* the most common, without the switch */
+    jnet__udp_input(sim, p);
+    return;
+  }
   switch (p->proto) {
   case JNET__P_TCP:
   case JNET__P_USTREAM:
@@ -162,22 +166,26 @@ static inline void deliver(jnet__sim *sim, jnet__spkt *p) {
 }
 
 /* Tell the owner about every socket whose state changed, in FIFO order. */
-void jnet__sim_flush_ready(jnet__sim *sim) {
+static inline void flush_ready(jnet__sim *sim) {
   while (sim->ready_head != NULL) {
     jnet__sock *s = sim->ready_head;
     sim->ready_head = s->ready_next;
-    if (sim->ready_head)
-      sim->ready_head->ready_prev = NULL;
-    else
+    if (sim->ready_head == NULL)
       sim->ready_tail = NULL;
-    s->ready_next = s->ready_prev = NULL;
+    s->ready_next = NULL;
     s->in_ready = 0;
     if (!s->detached && sim->on_ready != NULL)
       sim->on_ready(sim->owner, s);
   }
 }
 
-static void dispatch(jnet__sim *sim, jnet__event *e) {
+void jnet__sim_flush_ready(jnet__sim *sim) { flush_ready(sim); }
+
+static inline void dispatch(jnet__sim *sim, jnet__event *e) {
+  if (e->kind == JNET__EV_PKT) { /* the most common, without the switch */
+    deliver(sim, (jnet__spkt *)e);
+    return;
+  }
   switch (e->kind) {
   case JNET__EV_PKT:
     deliver(sim, (jnet__spkt *)e);
@@ -208,51 +216,65 @@ static void dispatch(jnet__sim *sim, jnet__event *e) {
   }
 }
 
+/* What the run does with the queue's earliest event e (NULL: none) when it
+ * is not simply due: 2 run it anyway, else what jnet__sim_run returns. The
+ * limits, the deadline and weak events are all decided here. */
+static int at_edge(jnet__sim *sim, jnet__event *e, uint64_t deadline_ns) {
+  if (e != NULL && jnet__ev_count(sim) == sim->weak_n &&
+      deadline_ns == NO_DEADLINE)
+    return 0; /* only timers nobody waits for (zero-window probes...) */
+  uint64_t next = e ? e->t_ns : deadline_ns;
+  if (next > deadline_ns)
+    next = deadline_ns;
+  if (sim->max_time_ns && next != NO_DEADLINE && next > sim->max_time_ns) {
+    if (sim->now_ns < sim->max_time_ns)
+      sim->now_ns = sim->max_time_ns;
+    return JNET_ETIMEDOUT;
+  }
+  if (e == NULL) {
+    if (deadline_ns != NO_DEADLINE && sim->now_ns < deadline_ns) {
+      sim->now_ns = deadline_ns;
+      return 1;
+    }
+    return 0;
+  }
+  if (e->t_ns > deadline_ns) {
+    if (deadline_ns > sim->now_ns)
+      sim->now_ns = deadline_ns;
+    return 1;
+  }
+  if (sim->max_events &&
+      sim->stats.events + sim->resumptions >= sim->max_events)
+    return JNET_ETIMEDOUT;
+  return 2;
+}
+
 int jnet__sim_run(jnet__sim *sim, uint64_t deadline_ns, int block) {
   uint64_t done0 = sim->completions;
   if (sim->ready_head != NULL)
-    jnet__sim_flush_ready(sim);
+    flush_ready(sim);
   if (!block)
     deadline_ns = sim->now_ns;
   /* fibers resumed count as events: a run that only spins on yields ends */
   if (sim->max_events && sim->stats.events + sim->resumptions > sim->max_events)
     return JNET_ETIMEDOUT;
-  for (;;) {
-    if (sim->completions != done0)
-      return 1;
+  while (sim->completions == done0) {
     jnet__event *e = jnet__ev_peek(sim);
-    if (e != NULL && jnet__ev_count(sim) == sim->weak_n &&
-        deadline_ns == NO_DEADLINE)
-      return 0; /* only timers nobody waits for (zero-window probes...) */
-    uint64_t next = e ? e->t_ns : deadline_ns;
-    if (next > deadline_ns)
-      next = deadline_ns;
-    if (sim->max_time_ns && next != NO_DEADLINE && next > sim->max_time_ns) {
-      if (sim->now_ns < sim->max_time_ns)
-        sim->now_ns = sim->max_time_ns;
-      return JNET_ETIMEDOUT;
+    /* Due, no limits and no weak events (with none, a queued event is never
+     * only weak ones): run it without at_edge's tests. */
+    if (e == NULL || e->t_ns > deadline_ns ||
+        (sim->max_time_ns | sim->max_events | sim->weak_n) != 0) {
+      int rc = at_edge(sim, e, deadline_ns);
+      if (rc != 2)
+        return rc;
     }
-    if (e == NULL) {
-      if (deadline_ns != NO_DEADLINE && sim->now_ns < deadline_ns) {
-        sim->now_ns = deadline_ns;
-        return 1;
-      }
-      return 0;
-    }
-    if (e->t_ns > deadline_ns) {
-      if (deadline_ns > sim->now_ns)
-        sim->now_ns = deadline_ns;
-      return 1;
-    }
-    if (sim->max_events &&
-        sim->stats.events + sim->resumptions >= sim->max_events)
-      return JNET_ETIMEDOUT;
     jnet__ev_take(sim, e);
     if (e->t_ns > sim->now_ns)
       sim->now_ns = e->t_ns;
     sim->stats.events++;
     dispatch(sim, e);
     if (sim->ready_head != NULL)
-      jnet__sim_flush_ready(sim);
+      flush_ready(sim);
   }
+  return 1;
 }

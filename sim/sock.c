@@ -15,15 +15,17 @@ static void unready(jnet__sock *s) {
   jnet__sim *sim = s->host->sim;
   if (!s->in_ready)
     return;
-  if (s->ready_prev)
-    s->ready_prev->ready_next = s->ready_next;
-  else
-    sim->ready_head = s->ready_next;
-  if (s->ready_next)
-    s->ready_next->ready_prev = s->ready_prev;
-  else
-    sim->ready_tail = s->ready_prev;
-  s->ready_next = s->ready_prev = NULL;
+  jnet__sock *prev = NULL; /* the list holds what one event changed */
+  jnet__sock **pp = &sim->ready_head;
+  while (*pp != NULL && *pp != s) {
+    prev = *pp;
+    pp = &prev->ready_next;
+  }
+  if (*pp == s)
+    *pp = s->ready_next;
+  if (sim->ready_tail == s)
+    sim->ready_tail = prev;
+  s->ready_next = NULL;
   s->in_ready = 0;
 }
 
@@ -184,6 +186,7 @@ int jnet__sock_new(jnet_node *h, int family, int type, jnet__sock **out) {
 /* Free everything of the socket now, without a packet. */
 void jnet__sock_destroy(jnet__sock *s) {
   jnet__sim *sim = s->host->sim;
+  int listening = s->type == 0 && s->state == JNET__ST_LISTEN; /* the union */
   unready(s);
   jnet__ev_cancel(sim, &s->tev);
   jnet__ev_cancel(sim, &s->aev);
@@ -218,19 +221,23 @@ void jnet__sock_destroy(jnet__sock *s) {
         jnet__tcp_close(c);
     }
   }
-  jnet__udp_drop_queue(s);
   while (s->ooo != NULL) {
     jnet__spkt *p = s->ooo;
     s->ooo = p->next;
     jnet__pkt_free(sim, p);
   }
-  while (s->groups != NULL) {
-    jnet__mgroup *g = s->groups;
-    s->groups = g->next;
-    jnet__free(g);
+  jnet__free(s->cubic);
+  if (s->type == 1) { /* the union's datagram side */
+    jnet__udp_drop_queue(s);
+    while (s->groups != NULL) {
+      jnet__mgroup *g = s->groups;
+      s->groups = g->next;
+      jnet__free(g);
+    }
+  } else if (!listening) {
+    jnet__free(s->sndbuf.data);
+    jnet__free(s->rcvbuf.data);
   }
-  jnet__free(s->sndbuf.data);
-  jnet__free(s->rcvbuf.data);
   jnet__free(s->path);
   jnet__free(s->peer_path);
   if (s->host_prev)
@@ -537,22 +544,6 @@ ssize_t jnet__sock_write(jnet__sock *s, const void *buf, size_t len) {
   if (s->type == 0)
     return jnet__tcp_write(s, buf, len);
   return jnet__udp_sendto(s, buf, len, NULL);
-}
-
-ssize_t jnet__sock_sendto(jnet__sock *s, const void *buf, size_t len,
-                          const struct sockaddr *to, socklen_t tolen) {
-  (void)tolen;
-  if (s->type == 0)
-    return JNET_ENOTSUP;
-  return jnet__udp_sendto(s, buf, len, to);
-}
-
-ssize_t jnet__sock_recvfrom(jnet__sock *s, void *buf, size_t len,
-                            struct sockaddr_storage *from,
-                            socklen_t *fromlen) {
-  if (s->type == 0)
-    return JNET_ENOTSUP;
-  return jnet__udp_recvfrom(s, buf, len, from, fromlen);
 }
 
 /* ---- Controls ---------------------------------------------------------------- */

@@ -42,50 +42,74 @@
 
 /* ---- Byte rings ------------------------------------------------------------- */
 
+/* A ring's block starts with its capacity and head (jnet__ring_hdr), so
+ * that the socket holds only a pointer and a length per ring; no block: an
+ * empty ring of capacity 0. */
+static uint32_t ring_cap(const jnet__ring *r) {
+  return r->data ? ((const jnet__ring_hdr *)(const void *)r->data)->cap : 0;
+}
+
+static uint32_t ring_head(const jnet__ring *r) {
+  return r->data ? ((const jnet__ring_hdr *)(const void *)r->data)->head : 0;
+}
+
+static uint8_t *ring_bytes(const jnet__ring *r) {
+  return r->data + sizeof(jnet__ring_hdr);
+}
+
 static int ring_append(jnet__ring *r, const void *p, uint32_t n,
                        uint32_t limit) {
-  if (r->len + n > r->cap) {
-    uint32_t cap = r->cap ? r->cap : 4096;
+  uint32_t rcap = ring_cap(r), head = ring_head(r);
+  if (r->len + n > rcap) {
+    uint32_t cap = rcap ? rcap : 4096;
     while (cap < r->len + n)
       cap *= 2;
     if (cap > limit && r->len + n <= limit)
       cap = limit;
-    uint8_t *d = jnet__malloc(cap);
+    uint8_t *d = jnet__malloc(sizeof(jnet__ring_hdr) + (size_t)cap);
     if (d == NULL)
       return JNET_ENOMEM;
+    uint8_t *db = d + sizeof(jnet__ring_hdr);
     if (r->len > 0) { /* unwrap: [head, cap) then [0, rest) */
-      uint32_t first = r->cap - r->head < r->len ? r->cap - r->head : r->len;
-      memcpy(d, r->data + r->head, first);
-      memcpy(d + first, r->data, r->len - first);
+      uint32_t first = rcap - head < r->len ? rcap - head : r->len;
+      memcpy(db, ring_bytes(r) + head, first);
+      memcpy(db + first, ring_bytes(r), r->len - first);
     }
     jnet__free(r->data);
     r->data = d;
-    r->cap = cap;
-    r->head = 0;
+    rcap = cap;
+    head = 0;
+    jnet__ring_hdr hdr = {cap, 0};
+    memcpy(d, &hdr, sizeof hdr);
   }
-  uint32_t tail = (r->head + r->len) % r->cap;
-  uint32_t first = r->cap - tail < n ? r->cap - tail : n;
-  memcpy(r->data + tail, p, first);
-  memcpy(r->data, (const uint8_t *)p + first, n - first);
+  uint8_t *bytes = ring_bytes(r);
+  uint32_t tail = (head + r->len) % rcap;
+  uint32_t first = rcap - tail < n ? rcap - tail : n;
+  memcpy(bytes + tail, p, first);
+  memcpy(bytes, (const uint8_t *)p + first, n - first);
   r->len += n;
   return 0;
 }
 
 static void ring_peek(const jnet__ring *r, uint32_t off, void *dst, uint32_t n) {
-  uint32_t start = (r->head + off) % (r->cap ? r->cap : 1);
-  uint32_t first = r->cap - start < n ? r->cap - start : n;
-  memcpy(dst, r->data + start, first);
-  memcpy((uint8_t *)dst + first, r->data, n - first);
+  if (n == 0)
+    return;
+  uint32_t cap = ring_cap(r);
+  uint32_t start = (ring_head(r) + off) % (cap ? cap : 1);
+  uint32_t first = cap - start < n ? cap - start : n;
+  memcpy(dst, ring_bytes(r) + start, first);
+  memcpy((uint8_t *)dst + first, ring_bytes(r), n - first);
 }
 
 static void ring_consume(jnet__ring *r, uint32_t n) {
-  r->head = (r->head + n) % r->cap;
   r->len -= n;
   if (r->len == 0) { /* idle connections hold no buffer */
     jnet__free(r->data);
     r->data = NULL;
-    r->cap = r->head = 0;
+    return;
   }
+  jnet__ring_hdr *h = (jnet__ring_hdr *)(void *)r->data;
+  h->head = (h->head + n) % h->cap;
 }
 
 /* ---- Segments ------------------------------------------------------------------ */

@@ -91,8 +91,10 @@ static inline int send_copy(jnet__sock *s, const void *buf, size_t len,
   return 0;
 }
 
-ssize_t jnet__udp_sendto(jnet__sock *s, const void *buf, size_t len,
-                         const struct sockaddr *to) {
+/* jnet__udp_sendto, every case. */
+static __attribute__((noinline)) ssize_t
+sendto_all(jnet__sock *s, const void *buf, size_t len,
+           const struct sockaddr *to) {
   jnet__sim *sim = s->host->sim;
   if (len > MAX_DGRAM)
     return JNET_EMSGSIZE;
@@ -192,7 +194,39 @@ ssize_t jnet__udp_sendto(jnet__sock *s, const void *buf, size_t len,
   return err < 0 ? err : (ssize_t)len;
 }
 
-static void enqueue(jnet__sock *s, jnet__spkt *p) {
+/* The common case first: an IPv4 socket bound to one of its addresses
+ * sends to an IPv4 unicast address. What sendto_all does then, without its
+ * tests and copies; anything else goes there. */
+ssize_t jnet__udp_sendto(jnet__sock *s, const void *buf, size_t len,
+                         const struct sockaddr *to) {
+  if (to == NULL || to->sa_family != AF_INET || s->family != AF_INET ||
+      !s->bound || s->err != 0 || s->shut_wr || len > MAX_DGRAM ||
+      jnet__ip_is_any(AF_INET, s->local.ip))
+    return sendto_all(s, buf, len, to);
+  const struct sockaddr_in *in = (const struct sockaddr_in *)to;
+  uint8_t ip[4];
+  memcpy(ip, &in->sin_addr, 4);
+  uint16_t port = ntohs(in->sin_port);
+  if (port == 0 || ip[3] == 255 || jnet__ip_is_multicast(AF_INET, ip))
+    return sendto_all(s, buf, len, to); /* refused, or broadcast, multicast */
+  jnet__sim *sim = s->host->sim;
+  jnet__spkt *p = jnet__pkt_alloc(sim, (uint32_t)len);
+  if (p == NULL)
+    return JNET_ENOMEM;
+  if (len)
+    memcpy(p->data, buf, len);
+  p->from = s->host->id;
+  p->proto = s->proto;
+  p->family = AF_INET;
+  p->src = s->local;
+  p->dst.family = AF_INET; /* the rest of it zero, as jnet__ep_from_sa's */
+  memcpy(p->dst.ip, ip, 4);
+  p->dst.port = port;
+  jnet__net_send(sim, p, 0);
+  return (ssize_t)len;
+}
+
+static inline void enqueue(jnet__sock *s, jnet__spkt *p) {
   jnet__sim *sim = s->host->sim;
   if (s->shut_rd || s->rq_bytes + p->len > RCVBUF_BYTES) {
     sim->stats.packets_dropped++;
@@ -238,7 +272,9 @@ static void port_unreachable(jnet__sim *sim, jnet__spkt *p) {
   jnet__net_send(sim, r, 1);
 }
 
-void jnet__udp_input(jnet__sim *sim, jnet__spkt *p) {
+/* jnet__udp_input, every case. */
+static __attribute__((noinline)) void input_all(jnet__sim *sim,
+                                                jnet__spkt *p) {
   jnet_node *h = sim->hosts[p->to];
   if (p->proto == JNET__P_UDGRAM) {
     jnet__sock *s = jnet__unix_find(h, JNET__P_UDGRAM, NULL, p->dst.port);
@@ -250,16 +286,15 @@ void jnet__udp_input(jnet__sim *sim, jnet__spkt *p) {
     return;
   }
   int mcast = jnet__ip_is_multicast(p->dst.family, p->dst.ip);
-  int bcast = !mcast && p->dst.family == AF_INET && p->dst.ip[3] == 255 &&
-              !jnet__host_has_ip(h, AF_INET, p->dst.ip);
-  if (mcast || bcast) { /* every matching socket gets a copy */
+  if (mcast || (p->dst.family == AF_INET && p->dst.ip[3] == 255 &&
+                !jnet__host_has_ip(h, AF_INET, p->dst.ip))) { /* every matching socket gets a copy */
     jnet__sock *last = NULL;
     for (jnet__sock *s = jnet__ports_first(sim, h->id, JNET__P_UDP, p->dst.port);
          s != NULL; s = s->port_next) {
       if (s->host != h || s->proto != JNET__P_UDP ||
           s->local.port != p->dst.port || s->local.family != p->dst.family)
         continue;
-      if (mcast ? !member(s, p->dst.family, p->dst.ip)
+      if (mcast ? !member(s, p->dst.family, p->dst.ip) /* else broadcast */
                 : !jnet__ip_is_any(AF_INET, s->local.ip))
         continue;
       if (last != NULL) {
@@ -277,8 +312,8 @@ void jnet__udp_input(jnet__sim *sim, jnet__spkt *p) {
   }
   jnet__sock *best = NULL;
   int best_score = -1;
-  jnet__ep src6 = p->src; /* the sender as a dual-stack socket sees it */
-  jnet__ep_map(&src6);
+  jnet__ep src6; /* the sender as a dual-stack socket sees it */
+  src6.family = 0; /* made when first needed */
   for (jnet__sock *s = jnet__ports_first(sim, h->id, JNET__P_UDP, p->dst.port);
        s != NULL; s = s->port_next) {
     if (s->host != h || s->proto != JNET__P_UDP || s->local.port != p->dst.port)
@@ -290,7 +325,14 @@ void jnet__udp_input(jnet__sim *sim, jnet__spkt *p) {
     int exact = !dual && jnet__ip_eq(p->dst.family, s->local.ip, p->dst.ip);
     if (!exact && !jnet__ip_is_any(s->local.family, s->local.ip))
       continue;
-    const jnet__ep *from = dual ? &src6 : &p->src;
+    const jnet__ep *from = &p->src;
+    if (dual) {
+      if (src6.family == 0) {
+        src6 = p->src;
+        jnet__ep_map(&src6);
+      }
+      from = &src6;
+    }
     if (s->connected && (s->remote.port != from->port ||
                          s->remote.family != from->family ||
                          !jnet__ip_eq(from->family, s->remote.ip, from->ip)))
@@ -304,6 +346,46 @@ void jnet__udp_input(jnet__sim *sim, jnet__spkt *p) {
   if (best == NULL) {
     port_unreachable(sim, p);
     jnet__pkt_free(sim, p);
+    return;
+  }
+  enqueue(best, p);
+}
+
+/* The common case first: an IPv4 unicast datagram, and only IPv4 sockets
+ * on its port (no dual-stack one). The same choice as input_all's, which
+ * takes anything else, and a datagram nobody takes. */
+void jnet__udp_input(jnet__sim *sim, jnet__spkt *p) {
+  if (p->proto != JNET__P_UDP || p->dst.family != AF_INET ||
+      p->dst.ip[3] == 255 || jnet__ip_is_multicast(AF_INET, p->dst.ip)) {
+    input_all(sim, p);
+    return;
+  }
+  jnet_node *h = sim->hosts[p->to];
+  jnet__sock *best = NULL;
+  int best_score = -1;
+  for (jnet__sock *s = jnet__ports_first(sim, h->id, JNET__P_UDP, p->dst.port);
+       s != NULL; s = s->port_next) {
+    if (s->host != h || s->proto != JNET__P_UDP || s->local.port != p->dst.port)
+      continue;
+    if (s->local.family != AF_INET) { /* dual-stack: input_all decides */
+      input_all(sim, p);
+      return;
+    }
+    int exact = jnet__ip_eq(AF_INET, s->local.ip, p->dst.ip);
+    if (!exact && !jnet__ip_is_any(AF_INET, s->local.ip))
+      continue;
+    if (s->connected && (s->remote.port != p->src.port ||
+                         s->remote.family != p->src.family ||
+                         !jnet__ip_eq(AF_INET, s->remote.ip, p->src.ip)))
+      continue;
+    int score = exact + 2 * s->connected;
+    if (score >= best_score) { /* ties: the latest bound, as Linux */
+      best = s;
+      best_score = score;
+    }
+  }
+  if (best == NULL) {
+    input_all(sim, p); /* port unreachable */
     return;
   }
   enqueue(best, p);
@@ -325,8 +407,10 @@ void jnet__icmp_input(jnet__sim *sim, jnet__spkt *p) {
   jnet__pkt_free(sim, p);
 }
 
-ssize_t jnet__udp_recvfrom(jnet__sock *s, void *buf, size_t len,
-                           struct sockaddr_storage *from, socklen_t *fromlen) {
+/* jnet__udp_recvfrom, every case. */
+static __attribute__((noinline)) ssize_t
+recvfrom_all(jnet__sock *s, void *buf, size_t len,
+             struct sockaddr_storage *from, socklen_t *fromlen) {
   jnet__sim *sim = s->host->sim;
   if (s->err != 0) {
     int err = s->err;
@@ -359,6 +443,26 @@ ssize_t jnet__udp_recvfrom(jnet__sock *s, void *buf, size_t len,
       *fromlen = l;
   }
   jnet__pkt_free(sim, p);
+  return (ssize_t)n;
+}
+
+/* The common case first: an IPv4 socket takes a queued IPv4 datagram,
+ * wanting its sender. What recvfrom_all does then; it takes the rest. */
+ssize_t jnet__udp_recvfrom(jnet__sock *s, void *buf, size_t len,
+                           struct sockaddr_storage *from, socklen_t *fromlen) {
+  jnet__spkt *p = s->rq_head;
+  if (p == NULL || s->err != 0 || s->family != AF_INET || from == NULL ||
+      fromlen == NULL || p->proto != JNET__P_UDP)
+    return recvfrom_all(s, buf, len, from, fromlen);
+  s->rq_head = p->next;
+  if (p->next == NULL)
+    s->rq_tail = NULL;
+  s->rq_bytes -= p->len;
+  size_t n = p->len < len ? p->len : len;
+  if (n)
+    memcpy(buf, p->data, n);
+  *fromlen = jnet__ep_to_sa(&p->src, from);
+  jnet__pkt_free(s->host->sim, p);
   return (ssize_t)n;
 }
 

@@ -48,7 +48,7 @@ static void put_addr(jnet_addr *a, const struct sockaddr_storage *ss,
 }
 
 /* Try req's operation once: 1 done (req->result set), 0 must wait. */
-static int try_op(jnet__sock *s, jnet_req *req) {
+static inline __attribute__((always_inline)) int try_op(jnet__sock *s, jnet_req *req) {
   ssize_t r;
   switch ((int)(intptr_t)req->priv_[0]) {
   case OP_READ:
@@ -59,8 +59,11 @@ static int try_op(jnet__sock *s, jnet_req *req) {
       r = JNET_EAGAIN;
       break;
     }
-    socklen_t sl = 0; /* the sender goes straight into the request */
-    memset(&req->addr, 0, sizeof req->addr);
+    /* The sender goes straight into the request: the model writes the
+     * whole sockaddr (as the kernel does for the uv backend). */
+    socklen_t sl = 0;
+    if (s->family == AF_UNIX)
+      memset(&req->addr, 0, sizeof req->addr);
     r = jnet__sock_recvfrom(s, req->buf, req->len, &req->addr.u.ss, &sl);
     if (r >= 0)
       req->addr.len = sl;
@@ -105,7 +108,7 @@ static int try_op(jnet__sock *s, jnet_req *req) {
 }
 
 /* Start an operation: done now (1) or parked in its slot (0). */
-static int start_op(jnet__sock *s, jnet_req *req, int op, int slot) {
+static inline int start_op(jnet__sock *s, jnet_req *req, int op, int slot) {
   req->priv_[0] = (void *)(intptr_t)op;
   req->upriv_[0] = 0;
   req->owner_ = (jnet_bsock *)s;
@@ -118,19 +121,25 @@ static int start_op(jnet__sock *s, jnet_req *req, int op, int slot) {
   return 0;
 }
 
+/* Retry the request waiting in s's slot, if any; complete it if done. */
+static inline void retry(simbk *bk, jnet__sock *s, int slot) {
+  jnet_req *req = s->user[slot];
+  if (req == NULL || !try_op(s, req))
+    return;
+  s->user[slot] = NULL;
+  req->owner_ = NULL;
+  bk->sim->completions++;
+  req->cb(req);
+}
+
 /* The model says s changed: retry what waits on it, in a fixed order. */
 static void on_ready(void *owner, jnet__sock *s) {
   simbk *bk = owner;
-  static const int order[3] = {SLOT_CONN, SLOT_READ, SLOT_WRITE};
-  for (int i = 0; i < 3; i++) {
-    jnet_req *req = s->user[order[i]];
-    if (req == NULL || !try_op(s, req))
-      continue;
-    s->user[order[i]] = NULL;
-    req->owner_ = NULL;
-    bk->sim->completions++;
-    req->cb(req);
-  }
+  if (s->user[SLOT_CONN] != NULL)
+    retry(bk, s, SLOT_CONN);
+  retry(bk, s, SLOT_READ);
+  if (s->user[SLOT_WRITE] != NULL)
+    retry(bk, s, SLOT_WRITE);
 }
 
 static void on_node_down(void *owner, jnet_node *h) {
