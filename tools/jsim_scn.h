@@ -207,6 +207,10 @@ typedef struct jsim_run_opts {
 void jsim_run_seed(const jsim_scn *s, uint64_t seed, const jsim_run_opts *o,
                    jsim_result *res);
 
+/* Keep this process's fiber stacks mapped from one seed's run to the next
+ * (an idle loop held until exit); for processes that run many seeds. */
+void jsim_keep_stacks_warm(void);
+
 /* Print `seed N: PASS|FAIL ... fingerprint 0x...` (and `stopped at the
  * limit` when it was). */
 void jsim_print_result(FILE *f, const jsim_result *r);

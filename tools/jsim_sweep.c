@@ -154,6 +154,7 @@ static void runner_main(const jsim_scn *s, uint64_t lo, uint64_t k,
                         int fd) {
   jsim_run_opts in = *o;
   in.fork = 0;
+  jsim_keep_stacks_warm();
   size_t heap0 = heap_in_use();
   signal(SIGPIPE, SIG_DFL);
   for (uint64_t i = first; i < planned; i += j) {
