@@ -132,8 +132,9 @@ static void progress(int tty, uint64_t done, uint64_t planned,
  * Results travel in bursts: a worker (and the parent) that wakes for a
  * result waits BURST_WAIT_NS for more and reads what has come in one go,
  * so it wakes a few hundred times a second, not once per seed. A runner
- * still writes each result as soon as it has it (one write, smaller than
- * PIPE_BUF, so whole), so a crash loses nothing. */
+ * still writes each result as soon as it has it, so a crash loses none;
+ * a result cut short by the runner's death is dropped and its seed run
+ * again alone. */
 
 #define RUNNER_LEAK_BYTES (16u << 20)
 #define BURST 32                      /* results per read or write */
