@@ -107,6 +107,17 @@ ratio() {
 
 now_s() { date +%s.%N; }
 
+# cpu_ms_per N BEFORE AFTER: CPU milliseconds per item of what ran between
+# two `times >FILE` (second line: user and system time of the children
+# waited for; `times` in the shell itself, not in a $(...) subshell).
+cpu_ms_per() {
+  awk -v n="$1" 'FNR == 2 {
+    s = 0
+    for (i = 1; i <= 2; i++) { split($i, a, "m"); sub("s", "", a[2]); s += a[1] * 60 + a[2] }
+    t[++k] = s }
+    END { printf "%.3f", (t[2] - t[1]) * 1000 / n }' "$2" "$3"
+}
+
 if [ "$QUICK" = 1 ]; then
   SECS=0.2 ROUNDS=1 TRIALS=1 SIM_TRIALS=1 UDP_N=40000 TCP_N=20000 HOSTS=1000 CONNS=10000
   FAN_MSGS=20 SEEDS=1..100 NS3_N=2000 NS3_ROUNDS=1 SCALE_HOSTS=1000 SCALE_N=40000
@@ -197,18 +208,26 @@ else
   n=$(echo "$SEEDS" | awk -F '[.][.]' '{ print $2 - $1 + 1 }')
   # sweep_seeds_per_s: all cores (-j NP); sweep_seeds_per_s_j1: one worker;
   # sweep_jN_vs_j1_ratio: how the workers scale (NP: perfectly).
+  # sweep_cpu_ms_per_seed(_j1): CPU of all its processes per seed, which a
+  # busy machine moves less than the wall clock.
   for j in "$NP" 1; do
     say "sweep $SEEDS -j $j"
+    times >"$OUT/.cpu0"
     t0=$(now_s)
     timeout "$TIMEOUT" "$SIMCLI" sweep "$SCN" --seeds $SEEDS -j "$j" \
       --no-progress >"$OUT/sweep.stdout" 2>"$OUT/sweep.stderr"
     rc=$?
     t1=$(now_s)
+    times >"$OUT/.cpu1"
     name=sweep_seeds_per_s
     [ "$j" = 1 ] && name=sweep_seeds_per_s_j1
     if [ "$rc" -le 1 ]; then
       add $name "$(awk -v n="$n" -v a="$t0" -v b="$t1" \
         'BEGIN { printf "%.1f", n / (b - a) }')" seeds/s
+      cname=sweep_cpu_ms_per_seed
+      [ "$j" = 1 ] && cname=sweep_cpu_ms_per_seed_j1
+      add $cname "$(cpu_ms_per "$n" "$OUT/.cpu0" "$OUT/.cpu1")" ms
+      rm -f "$OUT/.cpu0" "$OUT/.cpu1"
     else
       skip $name "jnet-sim sweep exit $rc (see $OUT/sweep.stderr)"
     fi
@@ -240,8 +259,8 @@ fi
 
 # ---- issue 15: the determinism self-check and the shrinker ----------------------
 # determinism_check_overhead: `sweep --check-determinism` (each seed twice,
-# the second run in a fresh process) over `sweep` of the same seeds, in
-# alternating rounds; the median of the per-round ratios.
+# the second in a partner process exec'd afresh) over `sweep` of the same
+# seeds, in alternating rounds; the median of the per-round ratios.
 if [ -n "$SIMCLI" ] && [ -f "$SCN" ]; then
   if [ "$QUICK" = 1 ]; then DET_SEEDS=1..60; else DET_SEEDS=1..300; fi
   for round in 1 2 3; do

@@ -119,7 +119,7 @@ static int cmd_run(int argc, char **argv, const jnet_program *progs,
   jsim_run_opts o = {pcap, tf, (double)timeout_ns * 1e-9, dofork};
   jsim_result r;
   if (check) {
-    jsim_partner partner = {0, -1, -1};
+    jsim_partner partner = {0, -1, -1, 0};
     jsim_run_checked(s, seed, &o, &partner, &r);
     jsim_partner_stop(&partner);
   } else {

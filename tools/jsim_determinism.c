@@ -9,8 +9,16 @@
  * partner: this very runner exec'd afresh (/proc/self/exe, argv[1] =
  * "__partner"), which has its own layout, process ids and clock. The
  * partner parses the scenario once and serves seeds over a pipe: a request
- * (seed, trace path) in, a jsim_result out; each seed still runs in a
- * child of its own (jsim_run_seed with fork). The two runs go side by side.
+ * (seed, trace path) in, a jsim_result out. The two runs go side by side.
+ *
+ * How each side runs its seed follows the caller: `run --check-determinism`
+ * forks a child per seed on both sides (jsim_run_seed with fork); the
+ * sweep's pre-forked runner runs its side inline and asks an inline partner
+ * (p->inline_runs), which the runner outlives: the partner dies with it
+ * (PR_SET_PDEATHSIG), and one that does not answer within the seed timeout
+ * is killed and counts as a timed-out second run, as its forked child did.
+ * If the inline partner dies in a seed, jsim_run_checked says so (-1) and
+ * the sweep runs that seed again the forking way.
  *
  * Equal fingerprints: deterministic. Different: both sides run the seed
  * again with a trace each, and the first line where the traces part is
@@ -18,19 +26,34 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 #include "jnet_alloc.h"
 #include "jsim_scn.h"
 
 typedef struct det_req {
   uint64_t seed;
+  int inline_run; /* 1: run it in the partner itself, not in a child */
   char trace[512]; /* "" no trace */
 } det_req;
+
+/* How long past the seed timeout an inline partner may take to answer. */
+#define PARTNER_SLACK_S 1.0
+
+static double wall_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
 
 static int write_all(int fd, const void *buf, size_t n) {
   const char *p = buf;
@@ -86,7 +109,9 @@ int jsim_partner_main(int argc, char **argv, const jnet_program *progs,
   while (read_all(rfd, &rq, sizeof rq) == 1) {
     rq.trace[sizeof rq.trace - 1] = 0;
     FILE *tf = rq.trace[0] ? fopen(rq.trace, "w") : NULL;
-    jsim_run_opts o = {NULL, tf, timeout_s, 1};
+    jsim_run_opts o = {NULL, tf, timeout_s, !rq.inline_run};
+    if (rq.inline_run)
+      jsim_keep_stacks_warm();
     jsim_result r;
     jsim_run_seed(s, rq.seed, &o, &r);
     if (tf != NULL)
@@ -114,8 +139,16 @@ static int partner_start(jsim_partner *p, const char *path, double timeout_s) {
   snprintf(rfd, sizeof rfd, "%d", to[0]);
   snprintf(wfd, sizeof wfd, "%d", from[1]);
   fflush(NULL);
+  pid_t parent = getpid();
   pid_t pid = fork();
   if (pid == 0) {
+#ifdef __linux__
+    /* An inline partner must not outlive a runner killed as hung. */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+      _exit(127);
+#else
+    (void)parent;
+#endif
     /* Keep only stdin, stderr and our two ends; the programs' prints of
      * the second run go nowhere (the first run's show). */
     for (int fd = 3; fd < 1024; fd++)
@@ -147,12 +180,34 @@ static int partner_start(jsim_partner *p, const char *path, double timeout_s) {
 void jsim_partner_stop(jsim_partner *p) {
   if (p->pid <= 0)
     return;
+  if (p->inline_runs)
+    kill(p->pid, SIGKILL); /* it may be in the middle of a seed */
   close(p->to);
   close(p->from);
   int st;
   while (waitpid(p->pid, &st, 0) < 0 && errno == EINTR)
     ;
   p->pid = 0;
+}
+
+/* An inline partner's answer, waiting until `deadline` (wall_now). 1 got
+ * it, 0 it ran out of time, -1 the partner is gone. */
+static int read_answer(int fd, jsim_result *b, double deadline) {
+  for (;;) {
+    double left_s = deadline - wall_now();
+    struct pollfd pfd = {fd, POLLIN, 0};
+    int pr = poll(&pfd, 1, left_s > 0 ? (int)(left_s * 1000) + 1 : 0);
+    if (pr < 0 && errno == EINTR)
+      continue;
+    if (pr < 0)
+      return -1;
+    if (pr == 0) {
+      if (left_s > 0)
+        continue; /* poll's own rounding: the loop re-checks */
+      return 0;
+    }
+    return read_all(fd, b, sizeof *b) == 1 ? 1 : -1;
+  }
 }
 
 /* Both runs of a seed: here with o (trace tf), in the partner with trace
@@ -163,15 +218,28 @@ static int run_pair(const jsim_scn *s, uint64_t seed, const jsim_run_opts *o,
   det_req rq;
   memset(&rq, 0, sizeof rq);
   rq.seed = seed;
+  rq.inline_run = p->inline_runs;
   snprintf(rq.trace, sizeof rq.trace, "%s", tpath ? tpath : "");
+  double limit = o->seed_timeout_s > 0 ? o->seed_timeout_s : 300;
+  double deadline = wall_now() + limit + PARTNER_SLACK_S;
   int sent = p->pid > 0 || partner_start(p, s->path, o->seed_timeout_s) == 0;
   sent = sent && write_all(p->to, &rq, sizeof rq) == 0;
   jsim_run_opts lo = *o;
   if (tf != NULL)
     lo.trace = tf;
   jsim_run_seed(s, seed, &lo, a);
-  if (sent && read_all(p->from, b, sizeof *b) == 1)
+  if (sent && !p->inline_runs && read_all(p->from, b, sizeof *b) == 1)
     return 0;
+  int got = sent && p->inline_runs ? read_answer(p->from, b, deadline) : -1;
+  if (got == 1)
+    return 0;
+  if (got == 0) { /* as a forked second run past the timeout */
+    jsim_partner_stop(p);
+    memset(b, 0, sizeof *b);
+    b->seed = seed;
+    b->status = JSIM_TIMEOUT;
+    return 0;
+  }
   jsim_partner_stop(p);
   a->status = JSIM_ERROR;
   snprintf(a->msg, sizeof a->msg,
@@ -236,18 +304,23 @@ static FILE *tmp_trace(char *path, size_t len) {
 }
 
 /* The runs of seed differed (fingerprints fa, fb): run both again with a
- * trace and name the first event where they part. */
-static void locate(const jsim_scn *s, uint64_t seed, const jsim_run_opts *o,
+ * trace and name the first event where they part. 0, or -1: an inline
+ * partner died in the traced run. */
+static int locate(const jsim_scn *s, uint64_t seed, const jsim_run_opts *o,
                    jsim_partner *p, uint64_t fa, uint64_t fb,
                    jsim_result *res) {
   char p1[600], p2[600], l1[300] = "", l2[300] = "";
   FILE *f1 = tmp_trace(p1, sizeof p1), *f2 = tmp_trace(p2, sizeof p2);
   uint64_t k = 0;
+  int gone = 0;
   if (f1 != NULL && f2 != NULL) {
     jsim_result a, b;
+    int inline_runs = p->inline_runs;
     if (run_pair(s, seed, o, p, f1, p2, &a, &b) == 0) {
       rewind(f1);
       k = first_difference(f1, f2, l1, sizeof l1, l2, sizeof l2);
+    } else {
+      gone = inline_runs ? -1 : 0;
     }
   }
   char t[40] = "?";
@@ -274,21 +347,23 @@ static void locate(const jsim_scn *s, uint64_t seed, const jsim_run_opts *o,
     fclose(f2);
     unlink(p2);
   }
+  return gone;
 }
 
-void jsim_run_checked(const jsim_scn *s, uint64_t seed, const jsim_run_opts *o,
-                      jsim_partner *p, jsim_result *res) {
+int jsim_run_checked(const jsim_scn *s, uint64_t seed, const jsim_run_opts *o,
+                     jsim_partner *p, jsim_result *res) {
   jsim_result other;
   if (run_pair(s, seed, o, p, NULL, NULL, res, &other) < 0)
-    return;
+    return -1;
   /* A wall-clock timeout says nothing about determinism. */
   if (res->status == JSIM_TIMEOUT || other.status == JSIM_TIMEOUT)
-    return;
+    return 0;
   if (res->fingerprint == other.fingerprint && res->status == other.status)
-    return;
+    return 0;
   double wall = res->wall_s + other.wall_s;
   uint64_t fa = res->fingerprint, fb = other.fingerprint;
-  locate(s, seed, o, p, fa, fb, res);
+  int gone = locate(s, seed, o, p, fa, fb, res);
   res->fingerprint = fa;
   res->wall_s = wall;
+  return gone;
 }

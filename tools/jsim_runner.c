@@ -541,6 +541,22 @@ static void run_world(const jsim_scn *s, uint64_t seed,
   res->wall_s = wall_now() - t0;
 }
 
+/* Freeing a thread's last loop unmaps its pooled fiber stacks (api/
+ * fiber.c), so a process running seed after seed mapped and unmapped a
+ * dozen 72 KiB stacks per seed; the munmaps' TLB flushes were a third of a
+ * sweep's time. A runner holds one idle loop for its life instead: each
+ * seed's loop then takes the stacks its predecessor left in the pool. */
+void jsim_keep_stacks_warm(void) {
+  static jnet_sim *sim;
+  static jnet_loop *idle;
+  if (idle != NULL)
+    return;
+  if (sim == NULL && jnet_sim_new(&sim, 0) < 0)
+    return;
+  if (jnet_loop_new(&idle, jnet_sim_backend(sim)) < 0)
+    idle = NULL; /* only slower: every seed maps its stacks */
+}
+
 /* Write the drawn lines at the head of the trace, as notes at time 0. */
 static void trace_drawn(FILE *f, const char *drawn) {
   while (*drawn) {

@@ -207,6 +207,10 @@ typedef struct jsim_run_opts {
 void jsim_run_seed(const jsim_scn *s, uint64_t seed, const jsim_run_opts *o,
                    jsim_result *res);
 
+/* Keep this process's fiber stacks mapped from one seed's run to the next
+ * (an idle loop held until exit); for processes that run many seeds. */
+void jsim_keep_stacks_warm(void);
+
 /* Print `seed N: PASS|FAIL ... fingerprint 0x...` (and `stopped at the
  * limit` when it was). */
 void jsim_print_result(FILE *f, const jsim_result *r);
@@ -285,13 +289,16 @@ extern const char *jsim_history_out;
  * process id and clock) serving seeds of one scenario over a pipe. */
 typedef struct jsim_partner {
   int pid, to, from; /* pid 0: not started */
+  int inline_runs;   /* 1: it runs seeds in itself, not in a child each */
 } jsim_partner;
 
 /* Run seed twice — with o here and in the partner (started on first use)
  * — and compare. On equal fingerprints *res is the first run's result; on
  * a mismatch it is JSIM_NONDET with the first trace line where the runs
- * part (both versions, event number and virtual time). */
-void jsim_run_checked(const jsim_scn *s, uint64_t seed, const jsim_run_opts *o,
+ * part (both versions, event number and virtual time). 0; -1 if the
+ * partner died or could not start (*res: JSIM_ERROR saying so): an inline
+ * partner's caller runs the seed again with a forking one. */
+int jsim_run_checked(const jsim_scn *s, uint64_t seed, const jsim_run_opts *o,
                       jsim_partner *p, jsim_result *res);
 void jsim_partner_stop(jsim_partner *p);
 /* `jnet-sim __partner FILE TIMEOUT_S` (internal) */

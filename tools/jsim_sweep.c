@@ -9,7 +9,9 @@
  * shows progress, then re-runs each failing seed with a capture to write
  * its pcap, prints the summary and writes --json / --junit.
  */
+#define _GNU_SOURCE /* F_SETPIPE_SZ */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <malloc.h>
 #include <poll.h>
@@ -120,9 +122,41 @@ static void progress(int tty, uint64_t done, uint64_t planned,
  * seeds that follow. A runner that dies mid-seed (a crash) has that seed
  * run again alone, in its own child (jsim_run_seed), for the report's
  * message; one that says nothing for --seed-timeout is killed and the seed
- * reported hung, as jsim_run_seed does. */
+ * reported hung, as jsim_run_seed does.
+ *
+ * With --check-determinism the runner runs each seed twice inline: here
+ * and in its inline partner (jsim_determinism.c); a seed whose partner
+ * died is run again by the worker with a forking partner, as `run
+ * --check-determinism` does.
+ *
+ * Results travel in bursts: a worker (and the parent) that wakes for a
+ * result waits BURST_WAIT_NS for more and reads what has come in one go,
+ * so it wakes a few hundred times a second, not once per seed. A runner
+ * still writes each result as soon as it has it, so a crash loses none;
+ * a result cut short by the runner's death is dropped and its seed run
+ * again alone. */
 
 #define RUNNER_LEAK_BYTES (16u << 20)
+#define BURST 32                      /* results per read or write */
+#define BURST_WAIT_NS (5 * 1000000L) /* 5 ms */
+
+/* What every worker and runner of a sweep knows. */
+typedef struct sweep_job {
+  const jsim_scn *s;
+  uint64_t lo, k, n, planned;
+  uint64_t j;      /* workers: a worker takes every j-th seed */
+  double deadline; /* start no seed after it (wall_now); 0: none */
+  const jsim_run_opts *o;
+  int check;       /* --check-determinism */
+} sweep_job;
+
+static uint64_t job_seed(const sweep_job *jb, uint64_t i) {
+  return jsim_shard_seed(jb->lo, jb->k, jb->n, i);
+}
+
+static int past_deadline(const sweep_job *jb) {
+  return jb->deadline > 0 && wall_now() >= jb->deadline;
+}
 
 static size_t heap_in_use(void) {
 #if defined(__GLIBC__) && (__GLIBC__ > 2 || __GLIBC_MINOR__ >= 33)
@@ -132,96 +166,200 @@ static size_t heap_in_use(void) {
 #endif
 }
 
-static int write_result(int fd, const jsim_result *r) {
-  const char *p = (const char *)r;
-  size_t left = sizeof *r;
-  while (left > 0) {
-    ssize_t m = write(fd, p, left);
+static int write_all(int fd, const void *buf, size_t len) {
+  const char *p = buf;
+  while (len > 0) {
+    ssize_t m = write(fd, p, len);
     if (m < 0 && errno == EINTR)
       continue;
     if (m <= 0)
       return -1;
     p += m;
-    left -= (size_t)m;
+    len -= (size_t)m;
   }
   return 0;
 }
 
+/* A pipe that holds many results, so a writer does not stall while its
+ * reader waits for a burst (Linux; elsewhere the default size). */
+static int roomy_pipe(int fds[2]) {
+  if (pipe(fds) < 0)
+    return -1;
+#ifdef F_SETPIPE_SZ
+  fcntl(fds[1], F_SETPIPE_SZ, 1 << 20); /* may fail: only slower */
+#endif
+  return 0;
+}
+
+static void burst_wait(void) {
+  struct timespec ts = {0, BURST_WAIT_NS};
+  nanosleep(&ts, NULL);
+}
+
+/* Bytes of whole results, read in bursts from a pipe. */
+typedef struct inbox {
+  int fd;
+  size_t have, off; /* bytes in buf; bytes of them taken */
+  unsigned char buf[BURST * sizeof(jsim_result)];
+} inbox;
+
+/* Read what the pipe holds now (at most the free space). 1 read some, 0 end
+ * of file, -1 nothing yet (or EINTR). */
+static int inbox_fill(inbox *in) {
+  if (in->off > 0) {
+    memmove(in->buf, in->buf + in->off, in->have - in->off);
+    in->have -= in->off;
+    in->off = 0;
+  }
+  ssize_t m = read(in->fd, in->buf + in->have, sizeof in->buf - in->have);
+  if (m > 0) {
+    in->have += (size_t)m;
+    return 1;
+  }
+  return m == 0 ? 0 : -1;
+}
+
+/* Take the next whole result, if one is in. */
+static int inbox_take(inbox *in, jsim_result *r) {
+  if (in->have - in->off < sizeof *r)
+    return 0;
+  memcpy(r, in->buf + in->off, sizeof *r);
+  in->off += sizeof *r;
+  return 1;
+}
+
+/* Results on their way to the parent. */
+typedef struct outbox {
+  int fd;
+  size_t n;
+  jsim_result buf[BURST];
+} outbox;
+
+static void outbox_flush(outbox *ob) {
+  if (ob->n > 0 && write_all(ob->fd, ob->buf, ob->n * sizeof ob->buf[0]) < 0)
+    _exit(3);
+  ob->n = 0;
+}
+
+static void outbox_put(outbox *ob, const jsim_result *r) {
+  if (ob->n == BURST)
+    outbox_flush(ob);
+  ob->buf[ob->n++] = *r;
+}
+
+/* One seed as the runner runs it. 0, or -1: run it again outside (the
+ * inline partner died). */
+static int runner_seed(const sweep_job *jb, uint64_t seed,
+                       const jsim_run_opts *in, jsim_partner *partner,
+                       jsim_result *r) {
+  if (!jb->check) {
+    jsim_run_seed(jb->s, seed, in, r);
+    return 0;
+  }
+  return jsim_run_checked(jb->s, seed, in, partner, r);
+}
+
 /* In the runner: seeds first, first + j, ... inline; see above. */
-static void runner_main(const jsim_scn *s, uint64_t lo, uint64_t k,
-                        uint64_t n, uint64_t planned, uint64_t first,
-                        uint64_t j, double deadline, const jsim_run_opts *o,
-                        int fd) {
-  jsim_run_opts in = *o;
+static void runner_main(const sweep_job *jb, uint64_t first, int fd) {
+  jsim_run_opts in = *jb->o;
   in.fork = 0;
+  jsim_partner partner = {0, -1, -1, 1};
+  jsim_keep_stacks_warm();
   size_t heap0 = heap_in_use();
   signal(SIGPIPE, SIG_DFL);
-  for (uint64_t i = first; i < planned; i += j) {
-    if (deadline > 0 && wall_now() >= deadline)
+  for (uint64_t i = first; i < jb->planned; i += jb->j) {
+    if (past_deadline(jb))
       break;
     jsim_result r;
-    jsim_run_seed(s, jsim_shard_seed(lo, k, n, i), &in, &r);
-    if (write_result(fd, &r) < 0)
+    if (runner_seed(jb, job_seed(jb, i), &in, &partner, &r) < 0) {
+      jsim_partner_stop(&partner);
+      _exit(4); /* the worker runs seed i again */
+    }
+    if (write_all(fd, &r, sizeof r) < 0)
       _exit(3);
     if (r.status != JSIM_PASS || heap_in_use() > heap0 + RUNNER_LEAK_BYTES)
       break;
   }
+  jsim_partner_stop(&partner);
   _exit(0);
 }
 
-/* Read one result from a runner, waiting at most limit_s. 1 got it, 0 the
- * runner closed the pipe first, -1 the time ran out. */
-static int read_result(int fd, jsim_result *r, double limit_s) {
-  size_t have = 0;
+/* The next result from a runner, waiting at most limit_s; what the worker
+ * holds for the parent goes out before it waits. 1 got it, 0 the runner
+ * closed the pipe first, -1 the time ran out. */
+static int read_result(inbox *in, outbox *ob, jsim_result *r,
+                       double limit_s) {
   double t0 = wall_now();
-  while (have < sizeof *r) {
+  for (;;) {
+    if (inbox_take(in, r))
+      return 1;
+    int got = inbox_fill(in);
+    if (got > 0)
+      continue;
+    if (got == 0)
+      return 0;
+    if (errno != EAGAIN && errno != EINTR)
+      return 0;
+    outbox_flush(ob);
     double left_s = limit_s - (wall_now() - t0);
     if (left_s <= 0)
       return -1;
-    struct pollfd pfd = {fd, POLLIN, 0};
-    int pr = poll(&pfd, 1, (int)(left_s * 1000) + 1);
-    if (pr <= 0)
-      continue; /* EINTR, or poll's own rounding: the loop re-checks */
-    ssize_t m = read(fd, (char *)r + have, sizeof *r - have);
-    if (m < 0 && errno == EINTR)
-      continue;
-    if (m <= 0)
-      return 0;
-    have += (size_t)m;
+    struct pollfd pfd = {in->fd, POLLIN, 0};
+    if (poll(&pfd, 1, (int)(left_s * 1000) + 1) > 0)
+      burst_wait(); /* let the results behind this one come too */
   }
-  return 1;
 }
 
-static void worker_main(const jsim_scn *s, uint64_t lo, uint64_t k,
-                        uint64_t n, uint64_t planned, uint64_t w, uint64_t j,
-                        double deadline, const jsim_run_opts *o, int fd) {
-  double limit = o->seed_timeout_s > 0 ? o->seed_timeout_s : 300;
+/* Seed i alone, outside any runner: its own child, and with
+ * --check-determinism a forking partner of its own. */
+static void seed_alone(const sweep_job *jb, uint64_t i, jsim_result *r) {
+  if (!jb->check) {
+    jsim_run_seed(jb->s, job_seed(jb, i), jb->o, r);
+    return;
+  }
+  jsim_partner partner = {0, -1, -1, 0};
+  jsim_run_checked(jb->s, job_seed(jb, i), jb->o, &partner, r);
+  jsim_partner_stop(&partner);
+}
+
+static void worker_main(const sweep_job *jb, uint64_t w, int fd) {
+  double limit = jb->o->seed_timeout_s > 0 ? jb->o->seed_timeout_s : 300;
+  /* checked: the runner waits up to limit + 1 s for its partner */
+  double wait_s = jb->check ? limit + 2 : limit;
+  static inbox in;
+  static outbox ob;
+  ob.fd = fd;
   uint64_t i = w;
-  while (i < planned && !(deadline > 0 && wall_now() >= deadline)) {
+  while (i < jb->planned && !past_deadline(jb)) {
     int fds[2];
     pid_t pid = -1;
-    if (pipe(fds) == 0) {
+    if (roomy_pipe(fds) == 0) {
       fflush(NULL);
       pid = fork();
       if (pid == 0) {
         close(fds[0]);
         close(fd);
-        runner_main(s, lo, k, n, planned, i, j, deadline, o, fds[1]);
+        runner_main(jb, i, fds[1]);
       }
       close(fds[1]);
       if (pid < 0)
         close(fds[0]);
+      else
+        fcntl(fds[0], F_SETFL, O_NONBLOCK);
     }
+    in.fd = fds[0];
+    in.have = in.off = 0;
     jsim_result r;
     int got = 0, rr = 0;
     double t0 = wall_now();
-    while (pid > 0 && i < planned && (rr = read_result(fds[0], &r, limit)) == 1) {
-      if (write_result(fd, &r) < 0)
-        _exit(3);
-      i += j;
+    while (pid > 0 && i < jb->planned &&
+           (rr = read_result(&in, &ob, &r, wait_s)) == 1) {
+      outbox_put(&ob, &r);
+      i += jb->j;
       got++;
       t0 = wall_now();
     }
+    outbox_flush(&ob);
     if (pid > 0) {
       close(fds[0]);
       if (rr < 0)
@@ -231,48 +369,30 @@ static void worker_main(const jsim_scn *s, uint64_t lo, uint64_t k,
         ;
       if (rr < 0) { /* hung in seed i */
         memset(&r, 0, sizeof r);
-        r.seed = jsim_shard_seed(lo, k, n, i);
+        r.seed = job_seed(jb, i);
         r.status = JSIM_TIMEOUT;
         r.wall_s = wall_now() - t0;
         snprintf(r.msg, sizeof r.msg,
                  "hung: no result after %.1fs of wall-clock time (a program "
                  "spinning without yielding?)",
                  limit);
-      } else if (i >= planned || (got > 0 && WIFEXITED(st) &&
-                                  WEXITSTATUS(st) == 0)) {
+      } else if (i >= jb->planned || (got > 0 && WIFEXITED(st) &&
+                                      WEXITSTATUS(st) == 0)) {
         continue; /* done, or stopped after a failure: a fresh runner */
-      } else if (deadline > 0 && wall_now() >= deadline && WIFEXITED(st) &&
+      } else if (past_deadline(jb) && WIFEXITED(st) &&
                  WEXITSTATUS(st) == 0) {
         break;
       } else { /* died in seed i, or could not start: seed i alone */
-        jsim_run_seed(s, jsim_shard_seed(lo, k, n, i), o, &r);
+        seed_alone(jb, i, &r);
       }
     } else {
-      jsim_run_seed(s, jsim_shard_seed(lo, k, n, i), o, &r);
+      seed_alone(jb, i, &r);
     }
-    if (write_result(fd, &r) < 0)
-      _exit(3);
-    i += j;
+    outbox_put(&ob, &r);
+    outbox_flush(&ob);
+    i += jb->j;
   }
-  _exit(0);
-}
-
-/* --check-determinism: each seed runs twice (here and in a fresh partner
- * process, jsim_determinism.c), one seed at a time. */
-static void checked_worker_main(const jsim_scn *s, uint64_t lo, uint64_t k,
-                                uint64_t n, uint64_t planned, uint64_t w,
-                                uint64_t j, double deadline,
-                                const jsim_run_opts *o, int fd) {
-  jsim_partner partner = {0, -1, -1};
-  for (uint64_t i = w; i < planned; i += j) {
-    if (deadline > 0 && wall_now() >= deadline)
-      break;
-    jsim_result r;
-    jsim_run_checked(s, jsim_shard_seed(lo, k, n, i), o, &partner, &r);
-    if (write_result(fd, &r) < 0)
-      _exit(3);
-  }
-  jsim_partner_stop(&partner);
+  outbox_flush(&ob);
   _exit(0);
 }
 
@@ -385,7 +505,7 @@ int jsim_sweep_main(int argc, char **argv, const jnet_program *progs,
   fflush(NULL);
   for (uint64_t w = 0; w < nworkers; w++) {
     int fds[2];
-    if (pipe(fds) < 0) {
+    if (roomy_pipe(fds) < 0) {
       perror("jnet-sim sweep: pipe");
       nworkers = w;
       break;
@@ -395,11 +515,8 @@ int jsim_sweep_main(int argc, char **argv, const jnet_program *progs,
       close(fds[0]);
       for (uint64_t x = 0; x < w; x++)
         close(ws[x].fd);
-      if (check)
-        checked_worker_main(s, lo, k, n, planned, w, nworkers, deadline, &o,
-                            fds[1]);
-      else
-        worker_main(s, lo, k, n, planned, w, nworkers, deadline, &o, fds[1]);
+      sweep_job jb = {s, lo, k, n, planned, nworkers, deadline, &o, check};
+      worker_main(&jb, w, fds[1]);
     }
     close(fds[1]);
     ws[w].pid = pid;
@@ -427,12 +544,13 @@ int jsim_sweep_main(int argc, char **argv, const jnet_program *progs,
     int pr = poll(pf, np, tty ? 200 : 1000);
     if (pr < 0 && errno != EINTR)
       break;
+    int got_some = 0;
     for (nfds_t i = 0; pr > 0 && i < np; i++) {
       if (!(pf[i].revents & (POLLIN | POLLHUP | POLLERR)))
         continue;
       worker *wk = &ws[map[i]];
-      ssize_t m = read(wk->fd, (char *)&wk->buf + wk->have,
-                       sizeof wk->buf - wk->have);
+      static unsigned char burst[BURST * sizeof(jsim_result)];
+      ssize_t m = read(wk->fd, burst, sizeof burst);
       if (m < 0 && errno == EINTR)
         continue;
       if (m <= 0) {
@@ -441,23 +559,33 @@ int jsim_sweep_main(int argc, char **argv, const jnet_program *progs,
         open_fds--;
         continue;
       }
-      wk->have += (size_t)m;
-      if (wk->have < sizeof wk->buf)
-        continue;
-      wk->have = 0;
-      if (nres == cap) {
-        jsim_result *nr = jnet__realloc(res, 2 * cap * sizeof *res);
-        if (nr == NULL) {
-          fprintf(stderr, "jnet-sim sweep: out of memory\n");
+      got_some = 1;
+      for (size_t off = 0; off < (size_t)m;) {
+        size_t take = sizeof wk->buf - wk->have;
+        if (take > (size_t)m - off)
+          take = (size_t)m - off;
+        memcpy((char *)&wk->buf + wk->have, burst + off, take);
+        off += take;
+        wk->have += take;
+        if (wk->have < sizeof wk->buf)
           break;
+        wk->have = 0;
+        if (nres == cap) {
+          jsim_result *nr = jnet__realloc(res, 2 * cap * sizeof *res);
+          if (nr == NULL) {
+            fprintf(stderr, "jnet-sim sweep: out of memory\n");
+            continue; /* this result is lost; keep draining the workers */
+          }
+          res = nr;
+          cap *= 2;
         }
-        res = nr;
-        cap *= 2;
+        res[nres++] = wk->buf;
+        if (wk->buf.status != JSIM_PASS)
+          failed++;
       }
-      res[nres++] = wk->buf;
-      if (wk->buf.status != JSIM_PASS)
-        failed++;
     }
+    if (got_some)
+      burst_wait(); /* let the results behind these come too */
     double now = wall_now();
     if (show_progress && (now - last_progress >= (tty ? 0.2 : 5.0))) {
       progress(tty, nres, planned, failed, now - t0);

@@ -129,6 +129,60 @@ START_TEST(sweep_reports_nondeterministic) {
 }
 END_TEST
 
+/* The sweep's checked runs go inline (the runner and an inline partner);
+ * what they find must be what a plain sweep finds, at any -j. */
+START_TEST(checked_sweep_gives_the_plain_sweeps_results) {
+  leak_scn("clean");
+  const char *runs[] = {"-j 1", "-j 2", "-j 1 --check-determinism",
+                        "-j 2 --check-determinism"};
+  for (int i = 0; i < 4; i++) {
+    ck_assert_int_eq(sh(JSIM_LEAK " sweep l.scn %s --no-progress --json "
+                                  "r%d.jsonl && grep -o '\"seed\":[0-9]*,"
+                                  "\"result\":\"[a-z]*\"' r%d.jsonl > "
+                                  "r%d.txt && grep -o '\"fingerprint\":"
+                                  "\"0x[0-9a-f]*\"' r%d.jsonl >> r%d.txt",
+                        runs[i], i, i, i, i, i),
+                     0);
+    if (i > 0)
+      ck_assert_msg(sh("cmp r0.txt r%d.txt", i) == 0, "%s: %s", runs[i], out);
+  }
+  ck_assert_int_eq(sh("grep -c '\"result\":\"pass\"' r3.txt"), 0);
+  HAS("6");
+  ck_assert_int_eq(sh("grep -c fingerprint r3.txt"), 0);
+  HAS("6");
+}
+END_TEST
+
+/* A crash or a hang under --check-determinism is still reported per seed
+ * (the seed is run again with a forking partner), and no partner outlives
+ * the sweep. */
+START_TEST(checked_sweep_reports_crashes_and_hangs_per_seed) {
+  write_file("sg.scn", "host a 192.0.2.1\nrun a crash-segv\n");
+  ck_assert_int_eq(sh(JSIM_RUNNER " sweep %s/sg.scn --seeds 1..3 -j 2 "
+                      "--no-progress --check-determinism --json s.jsonl",
+                      dir),
+                   1);
+  HAS("seed 2: error: crashed: killed by SIGSEGV");
+  HASNT("did not answer");
+  ck_assert_int_eq(sh("grep -c '\"result\":\"error\"' s.jsonl"), 0);
+  HAS("3");
+  write_file("hg.scn", "host a 192.0.2.1\nrun a hang\n");
+  ck_assert_int_eq(sh(JSIM_RUNNER " sweep %s/hg.scn --seeds 1..2 -j 2 "
+                      "--no-progress --check-determinism --seed-timeout 1s "
+                      "--json h.jsonl",
+                      dir),
+                   1);
+  HAS("seed 1: timeout: hung: no result after 1.0s");
+  HAS("seed 2: timeout: hung");
+  ck_assert_int_eq(sh("grep -c '\"result\":\"timeout\"' h.jsonl"), 0);
+  HAS("2");
+  /* every partner died with its runner */
+  ck_assert_int_eq(sh("sleep 0.2; pgrep -f '__partne[r] %s/' || echo none", dir),
+                   0);
+  ck_assert_str_eq(out, "none\n");
+}
+END_TEST
+
 /* ---- Part 5: cut short, quiescent ---------------------------------------- */
 
 START_TEST(limit_reached_is_said) {
@@ -199,6 +253,8 @@ int main(void) {
   JC_TEST(s, catches_pointer_order);
   JC_TEST(s, clean_program_passes);
   JC_TEST(s, sweep_reports_nondeterministic);
+  JC_TEST(s, checked_sweep_gives_the_plain_sweeps_results);
+  JC_TEST(s, checked_sweep_reports_crashes_and_hangs_per_seed);
   JC_TEST(s, limit_reached_is_said);
   JC_TEST(s, quiescent_fails_a_cut_run);
   return jc_run(s);
