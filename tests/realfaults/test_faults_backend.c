@@ -86,11 +86,20 @@ static void setup(void) {
   jnet_buf_init(&X.got);
 }
 
+/* The run must have left the loop idle with nothing alive (no fiber,
+ * request or open stream), as libuv's tests assert uv_loop_close() == 0. */
 static void teardown(void) {
-  jnet_loop_free(X.l);
+  int idle = jnet_run_once(X.l);
+  int closed = jnet_loop_close(X.l);
+  if (closed < 0)
+    jnet_loop_free(X.l);
+  X.l = NULL;
   jnet_backend_free(X.b);
   jnet_backend_free(X.uv);
   jnet_buf_free(&X.got);
+  ck_assert_msg(idle == 0, "loop not idle at teardown: run_once %d", idle);
+  ck_assert_msg(closed == 0, "loop left something alive: %s",
+                jnet_err_name(closed));
 }
 
 /* Start the echo server (TCP) in the loop's first fiber, then `client`. */

@@ -79,7 +79,8 @@ static void run_client(void (*fn)(void *), void *arg, uint64_t seed,
   ck_assert_int_eq(jnet_loop_new(&l, b), 0);
   ck_assert_int_eq(jnet_go(l, fn, arg), 0);
   ck_assert_int_eq(jnet_run(l), 0);
-  jnet_loop_free(l);
+  ck_assert_int_eq(jnet_run_once(l), 0); /* ran to idle */
+  ck_assert_int_eq(jnet_loop_close(l), 0); /* nothing left alive */
   if (faults)
     jnet_backend_free(b);
   jnet_backend_free(uv);
