@@ -39,7 +39,8 @@ static int check_port(const char *port) {
     return 0;
   long n;
   int kind = jnet__port_number(port, &n);
-  if (kind < 0 || (kind == 0 && (port[0] == '-' || port[0] == '+')))
+  if (kind == JNET__PORT_BAD ||
+      (kind == JNET__PORT_NAME && (port[0] == '-' || port[0] == '+')))
     return JNET_EAI_SERVICE;
   return 0; /* a number, or a name the backend resolves */
 }

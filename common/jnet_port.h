@@ -10,21 +10,26 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* 1: a number, *out its value; 0: a service name, left to the caller;
- * -1: neither ("", or a number out of range). */
+enum {
+  JNET__PORT_BAD = -1, /* "", or a number out of range */
+  JNET__PORT_NAME,     /* a service name, left to the caller */
+  JNET__PORT_NUMBER    /* digits: *out is the value */
+};
+
+/* What `port` is: JNET__PORT_NUMBER (its value in *out), _NAME or _BAD. */
 static inline int jnet__port_number(const char *port, long *out) {
   if (port[0] == '\0')
-    return -1;
+    return JNET__PORT_BAD;
   for (const char *p = port; *p; p++)
     if (!isdigit((unsigned char)*p))
-      return 0;
+      return JNET__PORT_NAME;
   if (strlen(port) > 5)
-    return -1;
+    return JNET__PORT_BAD;
   long n = strtol(port, NULL, 10);
   if (n > 65535)
-    return -1;
+    return JNET__PORT_BAD;
   *out = n;
-  return 1;
+  return JNET__PORT_NUMBER;
 }
 
 #endif /* JNET_PORT_H */

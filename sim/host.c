@@ -337,9 +337,9 @@ static int parse_port(const char *port, uint16_t *out) {
   }
   long n;
   int kind = jnet__port_number(port, &n);
-  if (kind < 0)
+  if (kind == JNET__PORT_BAD)
     return JNET_EAI_SERVICE;
-  if (kind == 1) {
+  if (kind == JNET__PORT_NUMBER) {
     *out = (uint16_t)n;
     return 0;
   }

@@ -289,7 +289,7 @@ struct jnet__sock {
   jnet__sock *conn_next;  /* chain in the connection table */
   jnet__sock *ready_next, *ready_prev;
   uint8_t family;  /* AF_INET, AF_INET6, AF_UNIX */
-  uint8_t type;    /* 0 stream, 1 datagram (jnet.h's values) */
+  uint8_t type;    /* JNET__SOCK_STREAM, JNET__SOCK_DGRAM */
   uint8_t proto;   /* JNET__P_* */
   uint8_t state;
   unsigned bound : 1, in_ports : 1, in_conns : 1, in_ready : 1,
@@ -359,6 +359,7 @@ enum {
 };
 enum { JNET__OPT_BOOL = 1, JNET__OPT_INT, JNET__OPT_STR };
 enum { JNET__SHUT_RDWR = 0, JNET__SHUT_RD = 1, JNET__SHUT_WR = 2 };
+enum { JNET__SOCK_STREAM = 0, JNET__SOCK_DGRAM = 1 }; /* JNET_STREAM, ... */
 
 /* Socket calls: 0 / count, JNET_EAGAIN when it would block, or an error. */
 int jnet__sock_new(jnet_node *h, int family, int type, jnet__sock **out);
@@ -542,7 +543,8 @@ static inline jnet__sock *jnet__ports_first(jnet__sim *sim, uint32_t host,
 /* Would jnet__sock_recvfrom say JNET_EAGAIN? (A datagram socket with
  * nothing queued, no pending error and reading not shut.) */
 static inline int jnet__dgram_would_block(const jnet__sock *s) {
-  return s->type == 1 && s->rq_head == NULL && s->err == 0 && !s->shut_rd;
+  return s->type == JNET__SOCK_DGRAM && s->rq_head == NULL && s->err == 0 &&
+         !s->shut_rd;
 }
 static inline void jnet__sock_ready(jnet__sock *s) {
   jnet__sim *sim = s->host->sim;
