@@ -5,12 +5,12 @@
  * resolver (getaddrinfo on uv, the simulated DNS on sim).
  */
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
+#include "jnet_port.h"
 
 /* Build a unix address from `path` ('@' prefix: Linux abstract name, exact
  * length). */
@@ -37,20 +37,12 @@ static int unix_addr(const char *path, jnet_addr *out) {
 static int check_port(const char *port) {
   if (port == NULL)
     return 0;
-  if (port[0] == '\0')
+  long n;
+  int kind = jnet__port_number(port, &n);
+  if (kind == JNET__PORT_BAD ||
+      (kind == JNET__PORT_NAME && (port[0] == '-' || port[0] == '+')))
     return JNET_EAI_SERVICE;
-  int digits = 1;
-  for (const char *p = port; *p; p++)
-    if (!isdigit((unsigned char)*p))
-      digits = 0;
-  if (digits) {
-    if (strlen(port) > 5 || strtol(port, NULL, 10) > 65535)
-      return JNET_EAI_SERVICE;
-    return 0;
-  }
-  if (port[0] == '-' || port[0] == '+')
-    return JNET_EAI_SERVICE;
-  return 0;
+  return 0; /* a number, or a name the backend resolves */
 }
 
 int jnet__resolve(jnet__fiber *f, const char *host, const char *port,

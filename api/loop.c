@@ -560,6 +560,27 @@ void jnet_loop_free(jnet_loop *l) {
     jnet__coro_pool_drain();
 }
 
+/* Anything of the loop still alive: a fiber (running, runnable, sleeping or
+ * blocked: its timer and request go with it), a request the backend owes, an
+ * open stream. */
+static int loop_alive(const jnet_loop *l) {
+  if (l->nfibers > 0 || l->pending_ops > 0)
+    return 1;
+  for (uint32_t i = 0; i < l->nslots; i++)
+    if (l->slots[i]->sock != NULL)
+      return 1;
+  return 0;
+}
+
+int jnet_loop_close(jnet_loop *l) {
+  if (l == NULL)
+    return JNET_EINVAL;
+  if (l->running || loop_alive(l))
+    return JNET_EBUSY;
+  jnet_loop_free(l);
+  return 0;
+}
+
 jnet_node *jnet_loop_node(jnet_loop *l) {
   return l != NULL ? l->default_node->bnode : NULL;
 }

@@ -196,12 +196,10 @@ static int cache_add(cache *c, const uint64_t *set, size_t lo, size_t hi1,
       return 0;
   }
   if (c->n == c->entcap) {
-    size_t cap = c->entcap ? c->entcap * 2 : 1024;
-    centry *ne = jnet__realloc(c->ents, cap * sizeof *ne);
+    centry *ne = jnet__grow(c->ents, &c->entcap, sizeof *ne, 1024);
     if (ne == NULL)
       return -1;
     c->ents = ne;
-    c->entcap = cap;
   }
   if (c->pool_cap - c->pool_used < len) {
     size_t cap = c->pool_cap ? c->pool_cap * 2 : 4096;

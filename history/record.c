@@ -91,12 +91,10 @@ static uint32_t key_index(jnet_history *h, const char *key, int add) {
   if (!add)
     return UINT32_MAX - 1;
   if (h->nkeys + 1 > h->keycap) {
-    size_t cap = h->keycap ? h->keycap * 2 : 16;
-    char **nk = jnet__realloc(h->keys, cap * sizeof *nk);
+    char **nk = jnet__grow(h->keys, &h->keycap, sizeof *nk, 16);
     if (nk == NULL)
       return UINT32_MAX;
     h->keys = nk;
-    h->keycap = cap;
   }
   if ((h->nkeys + 1) * 2 > h->keymap_cap) {
     size_t cap = h->keymap_cap ? h->keymap_cap * 2 : 32;
@@ -236,12 +234,10 @@ int jnet__history_add(jnet_history *h, const jnet_history_event *e, int line,
                     jnet__hist_f_name[inv->f], h->keys[inv->key]);
   }
   if (h->nev == h->evcap) {
-    size_t cap = h->evcap ? h->evcap * 2 : 64;
-    jnet__hevent *ne = jnet__realloc(h->ev, cap * sizeof *ne);
+    jnet__hevent *ne = jnet__grow(h->ev, &h->evcap, sizeof *ne, 64);
     if (ne == NULL)
       return JNET_ENOMEM;
     h->ev = ne;
-    h->evcap = cap;
   }
   jnet__hevent *d = &h->ev[h->nev];
   memset(d, 0, sizeof *d);

@@ -1,11 +1,11 @@
 /* host.c — hosts, their addresses, the simulated DNS and service table, and
  * the model's resolver (names -> endpoints, no real DNS ever). */
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "jnet_port.h"
 #include "model.h"
 
 /* ---- Addresses ------------------------------------------------------------ */
@@ -299,16 +299,11 @@ static int parse_port(const char *port, uint16_t *out) {
     *out = 0;
     return 0;
   }
-  if (port[0] == '\0')
+  long n;
+  int kind = jnet__port_number(port, &n);
+  if (kind == JNET__PORT_BAD)
     return JNET_EAI_SERVICE;
-  int digits = 1;
-  for (const char *p = port; *p; p++)
-    if (!isdigit((unsigned char)*p))
-      digits = 0;
-  if (digits) {
-    long n = strtol(port, NULL, 10); /* digits only, at most 5 of them */
-    if (strlen(port) > 5 || n > 65535)
-      return JNET_EAI_SERVICE;
+  if (kind == JNET__PORT_NUMBER) {
     *out = (uint16_t)n;
     return 0;
   }

@@ -404,7 +404,7 @@ struct jnet__sock {
   uint16_t peer_wire_port;
   uint16_t mss;
   uint8_t family;  /* AF_INET, AF_INET6, AF_UNIX */
-  uint8_t type;    /* 0 stream, 1 datagram (jnet.h's values) */
+  uint8_t type;    /* JNET__SOCK_STREAM, JNET__SOCK_DGRAM */
   uint8_t proto;   /* JNET__P_* */
   uint8_t state;
   uint8_t mcast_ttl;
@@ -437,6 +437,7 @@ enum {
 };
 enum { JNET__OPT_BOOL = 1, JNET__OPT_INT, JNET__OPT_STR };
 enum { JNET__SHUT_RDWR = 0, JNET__SHUT_RD = 1, JNET__SHUT_WR = 2 };
+enum { JNET__SOCK_STREAM = 0, JNET__SOCK_DGRAM = 1 }; /* JNET_STREAM, ... */
 
 /* Socket calls: 0 / count, JNET_EAGAIN when it would block, or an error. */
 int jnet__sock_new(jnet_node *h, int family, int type, jnet__sock **out);
@@ -655,21 +656,22 @@ static inline ssize_t jnet__sock_sendto(jnet__sock *s, const void *buf,
                                         size_t len, const struct sockaddr *to,
                                         socklen_t tolen) {
   (void)tolen;
-  if (s->type == 0)
+  if (s->type == JNET__SOCK_STREAM)
     return JNET_ENOTSUP;
   return jnet__udp_sendto(s, buf, len, to);
 }
 static inline ssize_t jnet__sock_recvfrom(jnet__sock *s, void *buf, size_t len,
                                           struct sockaddr_storage *from,
                                           socklen_t *fromlen) {
-  if (s->type == 0)
+  if (s->type == JNET__SOCK_STREAM)
     return JNET_ENOTSUP;
   return jnet__udp_recvfrom(s, buf, len, from, fromlen);
 }
 /* Would jnet__sock_recvfrom say JNET_EAGAIN? (A datagram socket with
  * nothing queued, no pending error and reading not shut.) */
 static inline int jnet__dgram_would_block(const jnet__sock *s) {
-  return s->type == 1 && s->rq_head == NULL && s->err == 0 && !s->shut_rd;
+  return s->type == JNET__SOCK_DGRAM && s->rq_head == NULL && s->err == 0 &&
+         !s->shut_rd;
 }
 static inline void jnet__sock_ready(jnet__sock *s) {
   jnet__sim *sim = s->host->sim;

@@ -157,7 +157,8 @@ static char *unix_path(const struct sockaddr *sa, socklen_t len) {
 /* ---- Lifecycle ------------------------------------------------------------------ */
 
 int jnet__sock_new(jnet_node *h, int family, int type, jnet__sock **out) {
-  if (h == NULL || out == NULL || (type != 0 && type != 1))
+  if (h == NULL || out == NULL ||
+      (type != JNET__SOCK_STREAM && type != JNET__SOCK_DGRAM))
     return JNET_EINVAL;
   if (family != AF_INET && family != AF_INET6 && family != AF_UNIX)
     return JNET_EAFNOSUPPORT;
@@ -169,8 +170,9 @@ int jnet__sock_new(jnet_node *h, int family, int type, jnet__sock **out) {
   s->host = h;
   s->family = (uint8_t)family;
   s->type = (uint8_t)type;
-  s->proto = family == AF_UNIX ? (type == 0 ? JNET__P_USTREAM : JNET__P_UDGRAM)
-                               : (type == 0 ? JNET__P_TCP : JNET__P_UDP);
+  int stream = type == JNET__SOCK_STREAM;
+  s->proto = family == AF_UNIX ? (stream ? JNET__P_USTREAM : JNET__P_UDGRAM)
+                               : (stream ? JNET__P_TCP : JNET__P_UDP);
   s->local.family = family == AF_UNIX ? AF_INET : (uint8_t)family;
   s->mcast_ttl = 1;
   s->tev.kind = JNET__EV_TCP;
@@ -186,7 +188,8 @@ int jnet__sock_new(jnet_node *h, int family, int type, jnet__sock **out) {
 /* Free everything of the socket now, without a packet. */
 void jnet__sock_destroy(jnet__sock *s) {
   jnet__sim *sim = s->host->sim;
-  int listening = s->type == 0 && s->state == JNET__ST_LISTEN; /* the union */
+  /* the union */
+  int listening = s->type == JNET__SOCK_STREAM && s->state == JNET__ST_LISTEN;
   unready(s);
   jnet__ev_cancel(sim, &s->tev);
   jnet__ev_cancel(sim, &s->aev);
@@ -227,7 +230,7 @@ void jnet__sock_destroy(jnet__sock *s) {
     jnet__pkt_free(sim, p);
   }
   jnet__free(s->cubic);
-  if (s->type == 1) { /* the union's datagram side */
+  if (s->type == JNET__SOCK_DGRAM) { /* the union's datagram side */
     jnet__udp_drop_queue(s);
     while (s->groups != NULL) {
       jnet__mgroup *g = s->groups;
@@ -259,9 +262,9 @@ void jnet__sock_close(jnet__sock *s) {
     jnet__sock_destroy(s);
     return;
   }
-  if (s->type == 0 && (s->state == JNET__ST_SYN_SENT ||
-                       s->state == JNET__ST_SYN_RCVD ||
-                       s->state == JNET__ST_OPEN)) {
+  if (s->type == JNET__SOCK_STREAM &&
+      (s->state == JNET__ST_SYN_SENT || s->state == JNET__ST_SYN_RCVD ||
+       s->state == JNET__ST_OPEN)) {
     jnet__tcp_close(s); /* may linger to finish its FIN exchange */
     return;
   }
@@ -289,7 +292,8 @@ static int port_free(jnet__sock *s, const jnet__ep *ep, int listening) {
         o->local.port != ep->port || !overlaps(o, ep))
       continue;
     int share = s->reuseaddr && o->reuseaddr;
-    if (s->type == 0 && (listening || o->state == JNET__ST_LISTEN))
+    if (s->type == JNET__SOCK_STREAM &&
+        (listening || o->state == JNET__ST_LISTEN))
       share = 0;
     if (!share)
       return 0;
@@ -341,7 +345,7 @@ int jnet__sock_bind(jnet__sock *s, const struct sockaddr *sa, socklen_t len) {
                : JNET_EINVAL;
   if (!jnet__ip_is_any(ep.family, ep.ip) &&
       !jnet__host_has_ip(s->host, ep.family, ep.ip) &&
-      !(s->type == 1 && jnet__ip_is_multicast(ep.family, ep.ip)))
+      !(s->type == JNET__SOCK_DGRAM && jnet__ip_is_multicast(ep.family, ep.ip)))
     return JNET_EADDRNOTAVAIL;
   return bind_ep(s, &ep);
 }
@@ -416,7 +420,7 @@ int jnet__route_src(jnet__sock *s, const jnet__ep *dst, jnet__ep *src) {
 int jnet__sock_listen(jnet__sock *s, int backlog) {
   if (s == NULL)
     return JNET_EINVAL;
-  if (s->type != 0)
+  if (s->type != JNET__SOCK_STREAM)
     return JNET_ENOTSUP;
   if (s->state == JNET__ST_LISTEN) {
     s->backlog = backlog > 0 ? (uint32_t)backlog : 1;
@@ -456,7 +460,7 @@ int jnet__sock_connect(jnet__sock *s, const struct sockaddr *sa,
                        socklen_t len) {
   if (s == NULL || sa == NULL)
     return JNET_EINVAL;
-  if (s->type == 0 && s->state != JNET__ST_NEW)
+  if (s->type == JNET__SOCK_STREAM && s->state != JNET__ST_NEW)
     return s->state == JNET__ST_SYN_SENT ? JNET_EALREADY
            : s->state == JNET__ST_LISTEN ? JNET_EINVAL
                                          : JNET_EISCONN;
@@ -478,7 +482,7 @@ int jnet__sock_connect(jnet__sock *s, const struct sockaddr *sa,
       return other ? JNET_EPROTOTYPE
                    : abstract ? JNET_ECONNREFUSED : JNET_ENOENT;
     }
-    if (s->type == 0 && peer->state != JNET__ST_LISTEN) {
+    if (s->type == JNET__SOCK_STREAM && peer->state != JNET__ST_LISTEN) {
       jnet__free(name);
       return JNET_ECONNREFUSED;
     }
@@ -488,7 +492,7 @@ int jnet__sock_connect(jnet__sock *s, const struct sockaddr *sa,
     if (err < 0)
       return err;
     s->remote = peer->local;
-    if (s->type == 1) {
+    if (s->type == JNET__SOCK_DGRAM) {
       s->connected = 1;
       return 0;
     }
@@ -501,7 +505,7 @@ int jnet__sock_connect(jnet__sock *s, const struct sockaddr *sa,
   int err = jnet__route_src(s, &ep, &src);
   if (err < 0)
     return err;
-  if (s->type == 1) {
+  if (s->type == JNET__SOCK_DGRAM) {
     if ((err = jnet__autobind(s)) < 0)
       return err;
     src.port = s->local.port;
@@ -535,13 +539,13 @@ int jnet__sock_connect_result(jnet__sock *s) {
 /* ---- Data ---------------------------------------------------------------------- */
 
 ssize_t jnet__sock_read(jnet__sock *s, void *buf, size_t len) {
-  if (s->type == 0)
+  if (s->type == JNET__SOCK_STREAM)
     return jnet__tcp_read(s, buf, len);
   return jnet__udp_recvfrom(s, buf, len, NULL, NULL);
 }
 
 ssize_t jnet__sock_write(jnet__sock *s, const void *buf, size_t len) {
-  if (s->type == 0)
+  if (s->type == JNET__SOCK_STREAM)
     return jnet__tcp_write(s, buf, len);
   return jnet__udp_sendto(s, buf, len, NULL);
 }
@@ -551,7 +555,7 @@ ssize_t jnet__sock_write(jnet__sock *s, const void *buf, size_t len) {
 int jnet__sock_shutdown(jnet__sock *s, int mode) {
   if (mode != JNET__SHUT_RDWR && mode != JNET__SHUT_RD && mode != JNET__SHUT_WR)
     return JNET_EINVAL;
-  if (s->type == 1) {
+  if (s->type == JNET__SOCK_DGRAM) {
     if (!s->connected)
       return JNET_ENOTCONN;
     if (mode != JNET__SHUT_WR)
@@ -592,7 +596,7 @@ int jnet__sock_setopt(jnet__sock *s, int option, int type, int ival,
       return JNET_EINVAL;
     if (s->family == AF_UNIX)
       return JNET_ENOTSUP;
-    if (s->type == 0)
+    if (s->type == JNET__SOCK_STREAM)
       return JNET_EINVAL;
     if (ival == -1)
       ival = 1;
@@ -615,7 +619,7 @@ int jnet__sock_setopt(jnet__sock *s, int option, int type, int ival,
 }
 
 int jnet__sock_nodelay(jnet__sock *s, int on) {
-  if (s->type != 0 || s->family == AF_UNIX)
+  if (s->type != JNET__SOCK_STREAM || s->family == AF_UNIX)
     return s->family == AF_UNIX ? JNET_ENOTSUP : JNET_ENOPROTOOPT;
   s->nodelay = on != 0;
   if (on && s->state == JNET__ST_OPEN)
@@ -627,9 +631,9 @@ int jnet__sock_name(jnet__sock *s, int peer, struct sockaddr_storage *ss,
                     socklen_t *len) {
   if (s->family == AF_UNIX) {
     if (peer) {
-      int conn = s->type == 0 ? (s->state == JNET__ST_OPEN ||
-                                 s->state == JNET__ST_SYN_SENT)
-                              : s->connected;
+      int conn = s->type == JNET__SOCK_STREAM ? (s->state == JNET__ST_OPEN ||
+                                                 s->state == JNET__ST_SYN_SENT)
+                                              : s->connected;
       if (!conn)
         return JNET_ENOTCONN;
       jnet__unix_name(s, s->peer_path, ss, len);
@@ -639,10 +643,11 @@ int jnet__sock_name(jnet__sock *s, int peer, struct sockaddr_storage *ss,
     return 0;
   }
   if (peer) {
-    int conn = s->type == 0 ? (s->state == JNET__ST_OPEN ||
-                               (s->state == JNET__ST_CLOSED && s->reset == 0 &&
-                                s->syn_acked))
-                            : s->connected;
+    int conn =
+        s->type == JNET__SOCK_STREAM
+            ? (s->state == JNET__ST_OPEN ||
+               (s->state == JNET__ST_CLOSED && s->reset == 0 && s->syn_acked))
+            : s->connected;
     if (!conn)
       return JNET_ENOTCONN;
     *len = jnet__ep_to_sa(&s->remote, ss);

@@ -303,7 +303,7 @@ static void keepalive_arm(jnet__sock *s) {
 }
 
 void jnet__tcp_keepalive(jnet__sock *s) {
-  if (s->type == 0)
+  if (s->type == JNET__SOCK_STREAM)
     keepalive_arm(s);
 }
 

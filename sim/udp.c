@@ -475,7 +475,7 @@ int jnet__udp_setopt_group(jnet__sock *s, int option, const char *group) {
   int family = v6 ? AF_INET6 : AF_INET;
   if (inet_pton(family, group, ip) != 1 || !jnet__ip_is_multicast(family, ip))
     return JNET_EINVAL;
-  if (s->type == 0)
+  if (s->type == JNET__SOCK_STREAM)
     return -EPROTO; /* Linux: no multicast membership on TCP sockets */
   if (join) {
     if (member(s, family, ip))

@@ -119,12 +119,10 @@ void jnet__ftimer_stop(jnet_faults *f, jnet__ftimer *t) {
 int jnet__ftimer_start(jnet_faults *f, jnet__ftimer *t, uint64_t at_ns) {
   jnet__ftimer_stop(f, t);
   if (f->nheap == f->capheap) {
-    size_t cap = f->capheap ? f->capheap * 2 : 64;
-    jnet__ftimer **h = jnet__realloc(f->heap, cap * sizeof *h);
+    jnet__ftimer **h = jnet__grow(f->heap, &f->capheap, sizeof *h, 64);
     if (h == NULL)
       return JNET_ENOMEM;
     f->heap = h;
-    f->capheap = cap;
   }
   t->at_ns = at_ns;
   t->seq = f->timer_seq++;
@@ -234,12 +232,10 @@ int jnet_faults_set(jnet_faults *f, const jnet_addr *peer,
   jnet__frule *r = rule_find(f, peer);
   if (r == NULL) {
     if (f->nrules == f->caprules) {
-      size_t cap = f->caprules ? f->caprules * 2 : 8;
-      jnet__frule *nr = jnet__realloc(f->rules, cap * sizeof *nr);
+      jnet__frule *nr = jnet__grow(f->rules, &f->caprules, sizeof *nr, 8);
       if (nr == NULL)
         return JNET_ENOMEM;
       f->rules = nr;
-      f->caprules = cap;
     }
     r = &f->rules[f->nrules++];
     memset(r, 0, sizeof *r);

@@ -22,7 +22,9 @@ _Static_assert(SAME(JNET_OPT_BOOL, JNET__OPT_BOOL) &&
 _Static_assert(SAME(JNET_SHUT_RD, JNET__SHUT_RD) &&
                    SAME(JNET_SHUT_WR, JNET__SHUT_WR),
                "shutdown modes differ");
-_Static_assert(JNET_STREAM == 0 && JNET_DATAGRAM == 1, "socket types differ");
+_Static_assert(SAME(JNET_STREAM, JNET__SOCK_STREAM) &&
+                   SAME(JNET_DATAGRAM, JNET__SOCK_DGRAM),
+               "socket types differ");
 
 enum { SLOT_READ = 0, SLOT_WRITE = 1, SLOT_CONN = 2 };
 enum { OP_READ = 1, OP_RECV_FROM, OP_WRITE, OP_SEND_TO, OP_ACCEPT, OP_CONNECT };
@@ -38,6 +40,16 @@ typedef struct simbk {
 #define SIM(b) (((simbk *)(b)->app_data)->sim)
 #define SOCK(bs) ((jnet__sock *)(bs))
 
+/* The request's private words, named: the operation it stands for (OP_*),
+ * and how many bytes of a write the model has taken so far. */
+static inline int req_op(const jnet_req *req) {
+  return (int)(intptr_t)req->priv_[0];
+}
+static inline void req_set_op(jnet_req *req, int op) {
+  req->priv_[0] = (void *)(intptr_t)op;
+}
+#define REQ_WRITTEN(req) ((req)->upriv_[0])
+
 /* ---- Trying operations --------------------------------------------------------- */
 
 static void put_addr(jnet_addr *a, const struct sockaddr_storage *ss,
@@ -50,7 +62,7 @@ static void put_addr(jnet_addr *a, const struct sockaddr_storage *ss,
 /* Try req's operation once: 1 done (req->result set), 0 must wait. */
 static inline __attribute__((always_inline)) int try_op(jnet__sock *s, jnet_req *req) {
   ssize_t r;
-  switch ((int)(intptr_t)req->priv_[0]) {
+  switch (req_op(req)) {
   case OP_READ:
     r = jnet__sock_read(s, req->buf, req->len);
     break;
@@ -71,12 +83,12 @@ static inline __attribute__((always_inline)) int try_op(jnet__sock *s, jnet_req 
   }
   case OP_WRITE:
     for (;;) {
-      size_t off = (size_t)req->upriv_[0];
+      size_t off = (size_t)REQ_WRITTEN(req);
       r = jnet__sock_write(s, (const char *)req->buf + off, req->len - off);
       if (r < 0)
         break;
-      req->upriv_[0] += (uint64_t)r;
-      if (s->type == 1 || req->upriv_[0] >= req->len) {
+      REQ_WRITTEN(req) += (uint64_t)r;
+      if (s->type == JNET__SOCK_DGRAM || REQ_WRITTEN(req) >= req->len) {
         r = 0;
         break;
       }
@@ -109,8 +121,8 @@ static inline __attribute__((always_inline)) int try_op(jnet__sock *s, jnet_req 
 
 /* Start an operation: done now (1) or parked in its slot (0). */
 static inline int start_op(jnet__sock *s, jnet_req *req, int op, int slot) {
-  req->priv_[0] = (void *)(intptr_t)op;
-  req->upriv_[0] = 0;
+  req_set_op(req, op);
+  REQ_WRITTEN(req) = 0;
   req->owner_ = (jnet_bsock *)s;
   req->sock = NULL;
   if (try_op(s, req)) {

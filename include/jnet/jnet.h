@@ -220,6 +220,15 @@ JNET_EXTERN int jnet_loop_new(jnet_loop **out, const jnet_backend *b);
  * inside a fiber of this loop. NULL is a no-op. */
 JNET_EXTERN void jnet_loop_free(jnet_loop *l);
 
+/* Free the loop if nothing of it is alive, as uv_loop_close: no fiber
+ * (running, runnable, sleeping or blocked), no request the backend owes, no
+ * open stream: every fiber returned and every stream closed. 0: the loop is
+ * freed. JNET_EBUSY: something is alive, or the
+ * loop is running (a call from one of its fibers); the loop is untouched and
+ * usable: run it on, close its streams, or jnet_loop_free it. JNET_EINVAL:
+ * NULL. Tests end with it to assert that nothing was left behind. */
+JNET_EXTERN int jnet_loop_close(jnet_loop *l);
+
 /* The loop's default node: the uv backend's only node; on sim, the first
  * host added. */
 JNET_EXTERN jnet_node *jnet_loop_node(jnet_loop *l);

@@ -64,8 +64,9 @@ const jnet_backend *conf_backend(void);
 void conf_run(conf *t, jnet_fiber_fn fn);
 
 /* Assert the main fiber finished; close every stream in t->s;
- * assert the loop ends clean (jnet_run 0, then jnet_run_once idle); free
- * the loop and the backend; remove the unix paths made by conf_unix_path. */
+ * assert the loop ends clean (jnet_run 0, then jnet_run_once idle) and
+ * left nothing alive (jnet_loop_close 0: no fiber, request or open stream;
+ * a test may have closed it already, t->loop NULL); free the backend; remove the unix paths made by conf_unix_path. */
 void conf_close(conf *t);
 
 /* Record a result in a slot (fiber side). */
@@ -145,5 +146,6 @@ void conf_add_args(Suite *s);
 void conf_add_more(Suite *s);
 void conf_add_fibers(Suite *s);
 void conf_add_chan(Suite *s);
+void conf_add_loopclose(Suite *s);
 
 #endif /* CONF_H */

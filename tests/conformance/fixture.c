@@ -101,6 +101,10 @@ void conf_run(conf *t, jnet_fiber_fn fn) {
 void conf_close(conf *t) {
   ck_assert_msg(t->done, "[%s] the test's main fiber did not finish",
                 conf_backend_name);
+  if (t->loop == NULL) { /* the test closed it (t_loopclose.c) */
+    free_leftovers(t);
+    return;
+  }
   for (int i = 0; i < CONF_STREAMS; i++)
     if (!JNET_SAME(t->s[i], JNET_NOSTREAM))
       ck_assert_int_eq(jnet_close(t->s[i]), 0); /* 0 also when closed */
@@ -110,6 +114,13 @@ void conf_close(conf *t) {
   rc = jnet_run_once(t->loop);
   ck_assert_msg(rc == 0, "[%s] loop not idle after closing: run_once %d",
                 conf_backend_name, rc);
+  /* nothing left behind: no fiber, no request, no open stream */
+  rc = jnet_loop_close(t->loop);
+  if (rc == 0)
+    t->loop = NULL;
+  ck_assert_msg(rc == 0, "[%s] jnet_loop_close: %d (%s): %zu fibers left",
+                conf_backend_name, rc, jnet_err_name(rc),
+                jnet_loop_fibers(t->loop));
   free_leftovers(t);
 }
 

@@ -842,7 +842,11 @@ START_TEST(loop_free_drops_a_fiber_blocked_in_a_big_select) {
   CONF_EQ(t, 2, 0);
   CONF_EQ(t, 3, JNET_EBUSY);
   ck_assert_int_eq(t->r[20], CONF_UNSET);
-  conf_close(t); /* frees the loop and the blocked fiber */
+  ck_assert_uint_eq(jnet_loop_fibers(t->loop), 1);
+  ck_assert_int_eq(jnet_loop_close(t->loop), JNET_EBUSY); /* it is alive */
+  jnet_loop_free(t->loop); /* frees the loop and the blocked fiber */
+  t->loop = NULL;
+  conf_close(t);
   ck_assert_int_eq(jnet_chan_free(sc[0]), 0);
 }
 END_TEST

@@ -37,6 +37,39 @@ static int check_text(const char *text, jnet_lin_result *r) {
   return rc;
 }
 
+/* A history in short: events "p type f key value time" separated by ';',
+ * key and value in JSON with ' for " ("1 ok read 'k' null 30"), made into
+ * the JSON Lines jnet_history_parse reads. The result lives in one of four
+ * static buffers: a test holds at most four at once. */
+static const char *hj(const char *s) {
+  static char bufs[4][8192];
+  static unsigned next;
+  char *out = bufs[next++ % 4];
+  size_t n = 0;
+  out[0] = '\0';
+  while (*s != '\0') {
+    char tok[6][256];
+    int used = 0;
+    int got = sscanf(s, " %255s %255s %255s %255s %255s %255[^; ]%n", tok[0],
+                     tok[1], tok[2], tok[3], tok[4], tok[5], &used);
+    ck_assert_msg(got == 6, "short history: bad event at \"%.40s\"", s);
+    for (int i = 3; i <= 4; i++)
+      for (char *c = tok[i]; *c; c++)
+        if (*c == '\'')
+          *c = '"';
+    int w = snprintf(out + n, sizeof bufs[0] - n,
+                     "{\"process\":%s,\"type\":\"%s\",\"f\":\"%s\",\"key\":%s,"
+                     "\"value\":%s,\"time\":%s}\n",
+                     tok[0], tok[1], tok[2], tok[3], tok[4], tok[5]);
+    ck_assert(w > 0 && (size_t)w < sizeof bufs[0] - n);
+    n += (size_t)w;
+    s += used;
+    while (*s == ' ' || *s == ';')
+      s++;
+  }
+  return out;
+}
+
 /* One line of history: p type f key value time. */
 #define L(p, type, f, key, value, t)                                           \
   "{\"process\":" #p ",\"type\":\"" type "\",\"f\":\"" f "\",\"key\":" key     \
@@ -134,12 +167,11 @@ END_TEST
  * -------------------------------------------------------------- */
 
 START_TEST(design_example_is_linearizable) {
-  const char *t = L(0, "invoke", "write", "\"k1\"", "\"v1\"", 1200000)
-      L(0, "ok", "write", "\"k1\"", "\"v1\"", 3400000)
-          L(1, "invoke", "read", "\"k1\"", "null", 3500000)
-              L(1, "ok", "read", "\"k1\"", "\"v1\"", 5100000)
-                  L(2, "invoke", "cas", "\"k1\"", "[\"v1\",\"v2\"]", 5200000)
-                      L(2, "info", "cas", "\"k1\"", "[\"v1\",\"v2\"]", 9900000);
+  const char *t =
+      hj("0 invoke write 'k1' 'v1' 1200000; 0 ok write 'k1' 'v1' 3400000; "
+         "1 invoke read 'k1' null 3500000; 1 ok read 'k1' 'v1' 5100000; "
+         "2 invoke cas 'k1' ['v1','v2'] 5200000; 2 info cas 'k1' ['v1','v2'] "
+         "9900000");
   jnet_lin_result r;
   ck_assert_int_eq(check_text(t, &r), 1);
   ck_assert_uint_eq(r.nops, 3);
@@ -150,10 +182,8 @@ START_TEST(design_example_is_linearizable) {
 END_TEST
 
 START_TEST(stale_read_is_not) {
-  const char *t = L(0, "invoke", "write", "\"x\"", "1", 0)
-      L(0, "ok", "write", "\"x\"", "1", 10)
-          L(1, "invoke", "read", "\"x\"", "null", 20)
-              L(1, "ok", "read", "\"x\"", "null", 30);
+  const char *t = hj("0 invoke write 'x' 1 0; 0 ok write 'x' 1 10; "
+                     "1 invoke read 'x' null 20; 1 ok read 'x' null 30");
   jnet_lin_result r;
   ck_assert_int_eq(check_text(t, &r), 0);
   ck_assert_str_eq(r.key, "x");
@@ -165,162 +195,113 @@ END_TEST
 
 /* Porcupine's README example: a register starting at 0. */
 START_TEST(porcupine_register_examples) {
-  const char *ok = L(0, "invoke", "write", "1", "0", 0)
-      L(0, "ok", "write", "1", "0", 0) L(1, "invoke", "write", "1", "100", 10)
-          L(2, "invoke", "read", "1", "null", 35)
-              L(3, "invoke", "read", "1", "null", 40)
-                  L(3, "ok", "read", "1", "0", 70)
-                      L(2, "ok", "read", "1", "100", 85)
-                          L(1, "ok", "write", "1", "100", 110);
+  const char *ok = hj("0 invoke write 1 0 0; 0 ok write 1 0 0; "
+                      "1 invoke write 1 100 10; 2 invoke read 1 null 35; "
+                      "3 invoke read 1 null 40; 3 ok read 1 0 70; "
+                      "2 ok read 1 100 85; 1 ok write 1 100 110");
   ck_assert_int_eq(check_text(ok, NULL), 1);
-  const char *bad = L(0, "invoke", "write", "1", "0", 0)
-      L(0, "ok", "write", "1", "0", 0) L(1, "invoke", "write", "1", "200", 10)
-          L(2, "invoke", "read", "1", "null", 20)
-              L(2, "ok", "read", "1", "200", 40)
-                  L(3, "invoke", "read", "1", "null", 50)
-                      L(3, "ok", "read", "1", "0", 100)
-                          L(1, "ok", "write", "1", "200", 110);
+  const char *bad = hj("0 invoke write 1 0 0; 0 ok write 1 0 0; "
+                       "1 invoke write 1 200 10; 2 invoke read 1 null 20; "
+                       "2 ok read 1 200 40; 3 invoke read 1 null 50; "
+                       "3 ok read 1 0 100; 1 ok write 1 200 110");
   ck_assert_int_eq(check_text(bad, NULL), 0);
 }
 END_TEST
 
 START_TEST(concurrent_reads_see_one_order) {
   /* Two writes overlap; readers may see either, but not both orders. */
-  const char *both = L(0, "invoke", "write", "\"k\"", "\"a\"", 0)
-      L(1, "invoke", "write", "\"k\"", "\"b\"", 0)
-          L(2, "invoke", "read", "\"k\"", "null", 1)
-              L(2, "ok", "read", "\"k\"", "\"a\"", 2)
-                  L(2, "invoke", "read", "\"k\"", "null", 3)
-                      L(2, "ok", "read", "\"k\"", "\"b\"", 4)
-                          L(3, "invoke", "read", "\"k\"", "null", 5)
-                              L(3, "ok", "read", "\"k\"", "\"a\"", 6)
-                                  L(0, "ok", "write", "\"k\"", "\"a\"", 10)
-                                      L(1, "ok", "write", "\"k\"", "\"b\"", 10);
+  const char *both = hj("0 invoke write 'k' 'a' 0; 1 invoke write 'k' 'b' 0; "
+                        "2 invoke read 'k' null 1; 2 ok read 'k' 'a' 2; "
+                        "2 invoke read 'k' null 3; 2 ok read 'k' 'b' 4; "
+                        "3 invoke read 'k' null 5; 3 ok read 'k' 'a' 6; "
+                        "0 ok write 'k' 'a' 10; 1 ok write 'k' 'b' 10");
   ck_assert_int_eq(check_text(both, NULL), 0);
-  const char *one = L(0, "invoke", "write", "\"k\"", "\"a\"", 0)
-      L(1, "invoke", "write", "\"k\"", "\"b\"", 0)
-          L(2, "invoke", "read", "\"k\"", "null", 1)
-              L(2, "ok", "read", "\"k\"", "\"b\"", 2)
-                  L(3, "invoke", "read", "\"k\"", "null", 5)
-                      L(3, "ok", "read", "\"k\"", "\"a\"", 6)
-                          L(0, "ok", "write", "\"k\"", "\"a\"", 10)
-                              L(1, "ok", "write", "\"k\"", "\"b\"", 10);
+  const char *one = hj("0 invoke write 'k' 'a' 0; 1 invoke write 'k' 'b' 0; "
+                       "2 invoke read 'k' null 1; 2 ok read 'k' 'b' 2; "
+                       "3 invoke read 'k' null 5; 3 ok read 'k' 'a' 6; "
+                       "0 ok write 'k' 'a' 10; 1 ok write 'k' 'b' 10");
   ck_assert_int_eq(check_text(one, NULL), 1);
 }
 END_TEST
 
 START_TEST(info_may_happen_later_or_never) {
   /* An info write read long after its timeout: it happened. */
-  const char *later = L(0, "invoke", "write", "\"k\"", "\"a\"", 0)
-      L(0, "info", "write", "\"k\"", "\"a\"", 5)
-          L(1, "invoke", "read", "\"k\"", "null", 10)
-              L(1, "ok", "read", "\"k\"", "null", 11)
-                  L(1, "invoke", "read", "\"k\"", "null", 100)
-                      L(1, "ok", "read", "\"k\"", "\"a\"", 101);
+  const char *later = hj("0 invoke write 'k' 'a' 0; 0 info write 'k' 'a' 5; "
+                         "1 invoke read 'k' null 10; 1 ok read 'k' null 11; "
+                         "1 invoke read 'k' null 100; 1 ok read 'k' 'a' 101");
   ck_assert_int_eq(check_text(later, NULL), 1);
   /* ... or never. */
-  const char *never = L(0, "invoke", "write", "\"k\"", "\"a\"", 0)
-      L(0, "info", "write", "\"k\"", "\"a\"", 5)
-          L(1, "invoke", "read", "\"k\"", "null", 10)
-              L(1, "ok", "read", "\"k\"", "null", 11);
+  const char *never = hj("0 invoke write 'k' 'a' 0; 0 info write 'k' 'a' 5; "
+                         "1 invoke read 'k' null 10; 1 ok read 'k' null 11");
   ck_assert_int_eq(check_text(never, NULL), 1);
   /* But not before its invoke. */
-  const char *before = L(1, "invoke", "read", "\"k\"", "null", 0)
-      L(1, "ok", "read", "\"k\"", "\"a\"", 1)
-          L(0, "invoke", "write", "\"k\"", "\"a\"", 2)
-              L(0, "info", "write", "\"k\"", "\"a\"", 5);
+  const char *before = hj("1 invoke read 'k' null 0; 1 ok read 'k' 'a' 1; "
+                          "0 invoke write 'k' 'a' 2; 0 info write 'k' 'a' 5");
   ck_assert_int_eq(check_text(before, NULL), 0);
   /* Nor un-happen: once read, a later read sees it too. */
-  const char *flicker = L(0, "invoke", "write", "\"k\"", "\"a\"", 0)
-      L(0, "info", "write", "\"k\"", "\"a\"", 5)
-          L(1, "invoke", "read", "\"k\"", "null", 10)
-              L(1, "ok", "read", "\"k\"", "\"a\"", 11)
-                  L(1, "invoke", "read", "\"k\"", "null", 12)
-                      L(1, "ok", "read", "\"k\"", "null", 13);
+  const char *flicker = hj("0 invoke write 'k' 'a' 0; 0 info write 'k' 'a' 5; "
+                           "1 invoke read 'k' null 10; 1 ok read 'k' 'a' 11; "
+                           "1 invoke read 'k' null 12; 1 ok read 'k' null 13");
   ck_assert_int_eq(check_text(flicker, NULL), 0);
   /* An operation still open at the end is an info. */
-  const char *open = L(0, "invoke", "write", "\"k\"", "\"a\"", 0)
-      L(1, "invoke", "read", "\"k\"", "null", 10)
-          L(1, "ok", "read", "\"k\"", "\"a\"", 11);
+  const char *open = hj("0 invoke write 'k' 'a' 0; 1 invoke read 'k' null 10; "
+                        "1 ok read 'k' 'a' 11");
   ck_assert_int_eq(check_text(open, NULL), 1);
   /* An info read constrains nothing. */
-  const char *inforead = L(1, "invoke", "read", "\"k\"", "null", 0)
-      L(1, "info", "read", "\"k\"", "\"zz\"", 1);
+  const char *inforead = hj("1 invoke read 'k' null 0; 1 info read 'k' 'zz' 1");
   ck_assert_int_eq(check_text(inforead, NULL), 1);
 }
 END_TEST
 
 START_TEST(fail_constrains_nothing) {
-  const char *t = L(0, "invoke", "write", "\"k\"", "\"a\"", 0)
-      L(0, "fail", "write", "\"k\"", "\"a\"", 5)
-          L(1, "invoke", "read", "\"k\"", "null", 10)
-              L(1, "ok", "read", "\"k\"", "\"a\"", 11);
+  const char *t = hj("0 invoke write 'k' 'a' 0; 0 fail write 'k' 'a' 5; "
+                     "1 invoke read 'k' null 10; 1 ok read 'k' 'a' 11");
   ck_assert_int_eq(check_text(t, NULL), 0); /* a failed write never shows */
-  const char *cas = L(0, "invoke", "write", "\"k\"", "\"a\"", 0)
-      L(0, "ok", "write", "\"k\"", "\"a\"", 1)
-          L(1, "invoke", "cas", "\"k\"", "[\"zz\",\"b\"]", 2)
-              L(1, "fail", "cas", "\"k\"", "[\"zz\",\"b\"]", 3)
-                  L(1, "invoke", "read", "\"k\"", "null", 4)
-                      L(1, "ok", "read", "\"k\"", "\"a\"", 5);
+  const char *cas =
+      hj("0 invoke write 'k' 'a' 0; 0 ok write 'k' 'a' 1; "
+         "1 invoke cas 'k' ['zz','b'] 2; 1 fail cas 'k' ['zz','b'] 3; "
+         "1 invoke read 'k' null 4; 1 ok read 'k' 'a' 5");
   ck_assert_int_eq(check_text(cas, NULL), 1);
 }
 END_TEST
 
 START_TEST(cas_semantics) {
-  const char *ok = L(0, "invoke", "write", "\"k\"", "1", 0)
-      L(0, "ok", "write", "\"k\"", "1", 1)
-          L(1, "invoke", "cas", "\"k\"", "[1.0,2]", 2)
-              L(1, "ok", "cas", "\"k\"", "[1,2]", 3)
-                  L(2, "invoke", "read", "\"k\"", "null", 4)
-                      L(2, "ok", "read", "\"k\"", "2", 5);
+  const char *ok = hj("0 invoke write 'k' 1 0; 0 ok write 'k' 1 1; "
+                      "1 invoke cas 'k' [1.0,2] 2; 1 ok cas 'k' [1,2] 3; "
+                      "2 invoke read 'k' null 4; 2 ok read 'k' 2 5");
   ck_assert_int_eq(check_text(ok, NULL), 1); /* 1.0 equals 1 */
-  const char *bad = L(0, "invoke", "write", "\"k\"", "1", 0)
-      L(0, "ok", "write", "\"k\"", "1", 1)
-          L(1, "invoke", "cas", "\"k\"", "[\"1\",2]", 2)
-              L(1, "ok", "cas", "\"k\"", "[\"1\",2]", 3);
+  const char *bad = hj("0 invoke write 'k' 1 0; 0 ok write 'k' 1 1; "
+                       "1 invoke cas 'k' ['1',2] 2; 1 ok cas 'k' ['1',2] 3");
   ck_assert_int_eq(check_text(bad, NULL), 0); /* "1" is not 1 */
   /* Two cas from the same value cannot both succeed. */
-  const char *twice = L(0, "invoke", "write", "\"k\"", "0", 0)
-      L(0, "ok", "write", "\"k\"", "0", 1)
-          L(1, "invoke", "cas", "\"k\"", "[0,1]", 2)
-              L(2, "invoke", "cas", "\"k\"", "[0,2]", 2)
-                  L(1, "ok", "cas", "\"k\"", "[0,1]", 3)
-                      L(2, "ok", "cas", "\"k\"", "[0,2]", 3);
+  const char *twice = hj("0 invoke write 'k' 0 0; 0 ok write 'k' 0 1; "
+                         "1 invoke cas 'k' [0,1] 2; 2 invoke cas 'k' [0,2] 2; "
+                         "1 ok cas 'k' [0,1] 3; 2 ok cas 'k' [0,2] 3");
   ck_assert_int_eq(check_text(twice, NULL), 0);
 }
 END_TEST
 
 START_TEST(equal_times_are_concurrent) {
   /* The read is invoked at the write's completion time: concurrent. */
-  const char *t = L(0, "invoke", "write", "\"k\"", "\"a\"", 0)
-      L(0, "ok", "write", "\"k\"", "\"a\"", 10)
-          L(1, "invoke", "read", "\"k\"", "null", 10)
-              L(1, "ok", "read", "\"k\"", "null", 20);
+  const char *t = hj("0 invoke write 'k' 'a' 0; 0 ok write 'k' 'a' 10; "
+                     "1 invoke read 'k' null 10; 1 ok read 'k' null 20");
   ck_assert_int_eq(check_text(t, NULL), 1);
   /* Even when the invoke is written first. */
-  const char *t2 = L(0, "invoke", "write", "\"k\"", "\"a\"", 0)
-      L(1, "invoke", "read", "\"k\"", "null", 10)
-          L(0, "ok", "write", "\"k\"", "\"a\"", 10)
-              L(1, "ok", "read", "\"k\"", "null", 20);
+  const char *t2 = hj("0 invoke write 'k' 'a' 0; 1 invoke read 'k' null 10; "
+                      "0 ok write 'k' 'a' 10; 1 ok read 'k' null 20");
   ck_assert_int_eq(check_text(t2, NULL), 1);
-  const char *after = L(0, "invoke", "write", "\"k\"", "\"a\"", 0)
-      L(0, "ok", "write", "\"k\"", "\"a\"", 10)
-          L(1, "invoke", "read", "\"k\"", "null", 11)
-              L(1, "ok", "read", "\"k\"", "null", 20);
+  const char *after = hj("0 invoke write 'k' 'a' 0; 0 ok write 'k' 'a' 10; "
+                         "1 invoke read 'k' null 11; 1 ok read 'k' null 20");
   ck_assert_int_eq(check_text(after, NULL), 0);
 }
 END_TEST
 
 START_TEST(keys_are_independent) {
   /* Integer key 7 and "7" are one key; "a" fails, alone. */
-  const char *t = L(0, "invoke", "write", "7", "\"x\"", 0)
-      L(0, "ok", "write", "\"7\"", "\"x\"", 1)
-          L(1, "invoke", "write", "\"a\"", "1", 2)
-              L(1, "ok", "write", "\"a\"", "1", 3)
-                  L(2, "invoke", "read", "\"7\"", "null", 4)
-                      L(2, "ok", "read", "7", "\"x\"", 5)
-                          L(2, "invoke", "read", "\"a\"", "null", 6)
-                              L(2, "ok", "read", "\"a\"", "2", 7);
+  const char *t = hj("0 invoke write 7 'x' 0; 0 ok write '7' 'x' 1; "
+                     "1 invoke write 'a' 1 2; 1 ok write 'a' 1 3; "
+                     "2 invoke read '7' null 4; 2 ok read 7 'x' 5; "
+                     "2 invoke read 'a' null 6; 2 ok read 'a' 2 7");
   jnet_lin_result r;
   ck_assert_int_eq(check_text(t, &r), 0);
   ck_assert_uint_eq(r.nkeys, 2);
@@ -697,12 +678,9 @@ START_TEST(generated_histories_are_linearizable) {
 END_TEST
 
 START_TEST(html_marks_the_violation) {
-  const char *t = L(0, "invoke", "write", "\"x<\"", "1", 0)
-      L(0, "ok", "write", "\"x<\"", "1", 10)
-          L(1, "invoke", "read", "\"x<\"", "null", 20)
-              L(1, "ok", "read", "\"x<\"", "null", 30)
-                  L(2, "invoke", "write", "\"y\"", "1", 30)
-                      L(2, "ok", "write", "\"y\"", "1", 40);
+  const char *t = hj("0 invoke write 'x<' 1 0; 0 ok write 'x<' 1 10; "
+                     "1 invoke read 'x<' null 20; 1 ok read 'x<' null 30; "
+                     "2 invoke write 'y' 1 30; 2 ok write 'y' 1 40");
   jnet_history *h = parse_ok(t);
   jnet_lin_result r;
   ck_assert_int_eq(jnet_history_check(h, &r), 0);

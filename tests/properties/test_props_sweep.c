@@ -4,14 +4,12 @@
  * build, over tests/scenario/flaky.scn, where check ok fails on about one
  * seed in four). */
 #include <check.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "jnet_check.h"
+#include "shell.h" /* tests/scenario: dir, sh(), the scratch directory */
 
 #ifndef JSIM_RUNNER
 #error "JSIM_RUNNER must name the jsim-test-runner binary"
@@ -22,26 +20,10 @@
 
 #define NSEEDS 40
 
-static char dir[64];
 static int fails_alone[NSEEDS + 1]; /* 1 if `run --seed s` exits 1 */
 
-/* Run a shell command in the scratch dir; its exit status (-1 if it did
- * not exit). */
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...) {
-  char cmd[1024];
-  int n = snprintf(cmd, sizeof cmd, "cd %s && ", dir);
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(cmd + n, sizeof cmd - (size_t)n, fmt, ap);
-  va_end(ap);
-  int st = system(cmd);
-  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 static void setup(void) {
-  snprintf(dir, sizeof dir, "/tmp/jnet-props-sweep-XXXXXX");
-  ck_assert_ptr_nonnull(mkdtemp(dir));
+  shell_setup("/tmp/jnet-props-sweep-XXXXXX");
   ck_assert_int_eq(sh("cp " JSIM_SCN_DIR "/flaky.scn ."), 0);
   for (int s = 1; s <= NSEEDS; s++) {
     int rc = sh(JSIM_RUNNER " run flaky.scn --seed %d >/dev/null 2>&1", s);
@@ -50,12 +32,7 @@ static void setup(void) {
   }
 }
 
-static void teardown(void) {
-  char cmd[128];
-  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-  if (system(cmd) != 0)
-    fprintf(stderr, "could not remove %s\n", dir);
-}
+static void teardown(void) { shell_teardown(); }
 
 /* Sweep a..b with `jobs` workers: assert the exit status and that the
  * seeds reported failing are exactly those failing alone. */
@@ -69,7 +46,7 @@ static void sweep_matches(int a, int b, int jobs) {
                 "sweep %d..%d -j %d with %d failing seeds exited %d", a, b,
                 jobs, want, rc);
   /* the per-seed results, one JSON line each */
-  char path[128];
+  char path[sizeof dir + 16];
   snprintf(path, sizeof path, "%s/out.jsonl", dir);
   FILE *f = fopen(path, "r");
   ck_assert_ptr_nonnull(f);

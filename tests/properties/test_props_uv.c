@@ -77,7 +77,7 @@ START_TEST(timeout_zero_returns_before_any_other_fiber_runs) {
   ck_assert_int_eq(jnet_go(l, zero_main, NULL), 0);
   ck_assert_int_eq(jnet_run(l), 0);
   ck_assert_int_eq(jnet_run_once(l), 0); /* ran to idle */
-  jnet_loop_free(l);
+  ck_assert_int_eq(jnet_loop_close(l), 0); /* nothing left alive */
   jnet_backend_free(be);
   for (int i = 0; i < 4; i++)
     ck_assert_msg(z.setup[i] == 0, "setup step %d: %d", i, z.setup[i]);
@@ -134,7 +134,7 @@ START_TEST(unix_datagram_over_the_udp_limit_arrives_whole) {
   ck_assert_int_eq(jnet_go(l, big_dgram_main, &r), 0);
   ck_assert_int_eq(jnet_run(l), 0);
   ck_assert_int_eq(jnet_run_once(l), 0);
-  jnet_loop_free(l);
+  ck_assert_int_eq(jnet_loop_close(l), 0); /* nothing left alive */
   jnet_backend_free(be);
   unlink(r.path);
   ck_assert_msg(r.sent == 0, "write of %d bytes: %ld (%s)", BIG_DGRAM, r.sent,

@@ -86,11 +86,20 @@ static void setup(void) {
   jnet_buf_init(&X.got);
 }
 
+/* The run must have left the loop idle with nothing alive (no fiber,
+ * request or open stream), as libuv's tests assert uv_loop_close() == 0. */
 static void teardown(void) {
-  jnet_loop_free(X.l);
+  int idle = jnet_run_once(X.l);
+  int closed = jnet_loop_close(X.l);
+  if (closed < 0)
+    jnet_loop_free(X.l);
+  X.l = NULL;
   jnet_backend_free(X.b);
   jnet_backend_free(X.uv);
   jnet_buf_free(&X.got);
+  ck_assert_msg(idle == 0, "loop not idle at teardown: run_once %d", idle);
+  ck_assert_msg(closed == 0, "loop left something alive: %s",
+                jnet_err_name(closed));
 }
 
 /* Start the echo server (TCP) in the loop's first fiber, then `client`. */
@@ -120,6 +129,19 @@ static void rule(const jnet_fault_params *p) {
 
 static int dial(jnet_stream *c) {
   return jnet_connect("127.0.0.1", X.port, JNET_STREAM, NULL, NULL, c);
+}
+
+/* No fault: each client sets the one it tests. */
+static jnet_fault_params no_faults(void) {
+  jnet_fault_params p;
+  jnet_fault_params_default(&p);
+  return p;
+}
+
+/* Set `p` for the server's address, then dial it; X.rc[0] the result. */
+static int dial_with(const jnet_fault_params *p, jnet_stream *c) {
+  rule(p);
+  return X.rc[0] = dial(c);
 }
 
 /* One echo round trip of n bytes; its time in *secs. */
@@ -201,14 +223,11 @@ END_TEST
 
 static void c_latency(void *arg) {
   (void)arg;
-  jnet_fault_params p;
-  jnet_fault_params_default(&p);
+  jnet_fault_params p = no_faults();
   p.link.latency_ns = 40 * MS;
   p.link.jitter_ns = 10 * MS;
-  rule(&p);
   jnet_stream c;
-  X.rc[0] = dial(&c);
-  if (X.rc[0] < 0)
+  if (dial_with(&p, &c) < 0)
     return;
   X.rc[1] = round_trip(c, 64, &X.t[1]);
   X.rc[2] = round_trip(c, 64, &X.t[2]);
@@ -235,8 +254,7 @@ END_TEST
 
 static void c_refuse(void *arg) {
   (void)arg;
-  jnet_fault_params p;
-  jnet_fault_params_default(&p);
+  jnet_fault_params p = no_faults();
   p.refuse = 1;
   rule(&p);
   jnet_stream c;
@@ -257,13 +275,10 @@ END_TEST
 
 static void c_reset(void *arg) {
   (void)arg;
-  jnet_fault_params p;
-  jnet_fault_params_default(&p);
+  jnet_fault_params p = no_faults();
   p.reset_after_bytes = 1000; /* counted both ways */
-  rule(&p);
   jnet_stream c;
-  X.rc[0] = dial(&c);
-  if (X.rc[0] < 0)
+  if (dial_with(&p, &c) < 0)
     return;
   X.rc[1] = round_trip(c, 400, NULL); /* 800 bytes */
   X.rc[2] = round_trip(c, 400, NULL); /* crosses 1000 */
@@ -286,8 +301,7 @@ END_TEST
 
 static void c_blackhole(void *arg) {
   (void)arg;
-  jnet_fault_params p;
-  jnet_fault_params_default(&p);
+  jnet_fault_params p = no_faults();
   p.blackhole = 1;
   jnet_stream c;
   X.rc[0] = dial(&c);
@@ -317,13 +331,10 @@ END_TEST
 
 static void c_close_after(void *arg) {
   (void)arg;
-  jnet_fault_params p;
-  jnet_fault_params_default(&p);
+  jnet_fault_params p = no_faults();
   p.close_after_ns = 150 * MS;
-  rule(&p);
   jnet_stream c;
-  X.rc[0] = dial(&c);
-  if (X.rc[0] < 0)
+  if (dial_with(&p, &c) < 0)
     return;
   double t0 = jnet_now();
   X.rc[1] = round_trip(c, 10, NULL);
@@ -348,14 +359,11 @@ END_TEST
 
 static void c_slice(void *arg) {
   (void)arg;
-  jnet_fault_params p;
-  jnet_fault_params_default(&p);
+  jnet_fault_params p = no_faults();
   p.slice_bytes = 100;
   p.slice_delay_ns = 3 * MS;
-  rule(&p);
   jnet_stream c;
-  X.rc[0] = dial(&c);
-  if (X.rc[0] < 0)
+  if (dial_with(&p, &c) < 0)
     return;
   double t0 = jnet_now();
   X.rc[1] = round_trip(c, 1000, NULL);
@@ -379,13 +387,10 @@ END_TEST
 
 static void c_slow_close(void *arg) {
   (void)arg;
-  jnet_fault_params p;
-  jnet_fault_params_default(&p);
+  jnet_fault_params p = no_faults();
   p.slow_close_ns = 200 * MS;
-  rule(&p);
   jnet_stream c;
-  X.rc[0] = dial(&c);
-  if (X.rc[0] < 0)
+  if (dial_with(&p, &c) < 0)
     return;
   X.rc[1] = round_trip(c, 10, NULL);
   X.t[0] = jnet_now();
@@ -405,13 +410,10 @@ END_TEST
 
 static void c_bandwidth(void *arg) {
   (void)arg;
-  jnet_fault_params p;
-  jnet_fault_params_default(&p);
+  jnet_fault_params p = no_faults();
   p.link.bandwidth_bps = 8000000; /* 1 MB/s each way */
-  rule(&p);
   jnet_stream c;
-  X.rc[0] = dial(&c);
-  if (X.rc[0] < 0)
+  if (dial_with(&p, &c) < 0)
     return;
   static char big[300000];
   memset(big, 'b', sizeof big);
@@ -464,8 +466,7 @@ static void c_udp(void *arg) {
   double loss = *(double *)arg;
   ck_assert_int_eq(jnet_listen("127.0.0.1", "0", JNET_DATAGRAM, &X.srv), 0);
   ck_assert_int_eq(jnet_localname(X.srv, &X.srv_addr), 0);
-  jnet_fault_params p;
-  jnet_fault_params_default(&p);
+  jnet_fault_params p = no_faults();
   p.link.loss = loss;
   p.link.duplicate = 0.05;
   p.link.corrupt = 0.05;
@@ -577,8 +578,7 @@ START_TEST(fail_call_nth_once_and_persistent) {
 END_TEST
 
 START_TEST(bad_arguments_are_einval) {
-  jnet_fault_params p;
-  jnet_fault_params_default(&p);
+  jnet_fault_params p = no_faults();
   p.link.loss = 1.5;
   ck_assert_int_eq(jnet_faults_set(X.f, NULL, &p), JNET_EINVAL);
   ck_assert_int_eq(jnet_faults_set(NULL, NULL, &p), JNET_EINVAL);

@@ -79,7 +79,8 @@ static void run_client(void (*fn)(void *), void *arg, uint64_t seed,
   ck_assert_int_eq(jnet_loop_new(&l, b), 0);
   ck_assert_int_eq(jnet_go(l, fn, arg), 0);
   ck_assert_int_eq(jnet_run(l), 0);
-  jnet_loop_free(l);
+  ck_assert_int_eq(jnet_run_once(l), 0); /* ran to idle */
+  ck_assert_int_eq(jnet_loop_close(l), 0); /* nothing left alive */
   if (faults)
     jnet_backend_free(b);
   jnet_backend_free(uv);
@@ -96,6 +97,23 @@ typedef struct res {
 } res;
 
 static const char *const PING[] = {"PING"};
+
+/* Start jnet-proxy with `args`, run `client` against it on plain uv, stop
+ * the proxy (a clean exit): what the client recorded. */
+static res through_proxy(const char *const *args, void (*client)(void *)) {
+  px p = proxy_start(args);
+  res r = {.port = p.port};
+  run_client(client, &r, 0, 0);
+  proxy_stop(&p);
+  r.port = NULL; /* p is gone */
+  return r;
+}
+
+/* Connect to the proxy; rc[0] the result. */
+static int dial(res *r, jnet_stream *s) {
+  return r->rc[0] =
+             jnet_connect("127.0.0.1", r->port, JNET_STREAM, NULL, NULL, s);
+}
 
 /* Connect to port and PING; rc[i], t[i] (connect included), reply[i]. */
 static void ping_at(res *r, int i, const char *port, double timeout) {
@@ -114,8 +132,7 @@ static void ping_at(res *r, int i, const char *port, double timeout) {
 static void c_ping_twice(void *arg) {
   res *r = arg;
   jnet_stream s;
-  r->rc[0] = jnet_connect("127.0.0.1", r->port, JNET_STREAM, NULL, NULL, &s);
-  if (r->rc[0] < 0)
+  if (dial(r, &s) < 0)
     return;
   for (int i = 1; i <= 2; i++) {
     double t0 = jnet_now();
@@ -128,10 +145,7 @@ static void c_ping_twice(void *arg) {
 START_TEST(proxy_latency_adds_both_one_way_delays) {
   const char *args[] = {"--upstream", upstream_redis, "--latency", "50ms",
                         NULL};
-  px p = proxy_start(args);
-  res r = {.port = p.port};
-  run_client(c_ping_twice, &r, 0, 0);
-  proxy_stop(&p);
+  res r = through_proxy(args, c_ping_twice);
   ck_assert_int_eq(r.rc[0], 0);
   for (int i = 1; i <= 2; i++) {
     ck_assert_int_eq(r.rc[i], 0);
@@ -146,8 +160,7 @@ END_TEST
 static void c_big_set(void *arg) {
   res *r = arg;
   jnet_stream s;
-  r->rc[0] = jnet_connect("127.0.0.1", r->port, JNET_STREAM, NULL, NULL, &s);
-  if (r->rc[0] < 0)
+  if (dial(r, &s) < 0)
     return;
   char *val = malloc(100000);
   memset(val, 'v', 99999);
@@ -161,10 +174,7 @@ static void c_big_set(void *arg) {
 START_TEST(proxy_reset_after_bytes_gives_client_econnreset) {
   const char *args[] = {"--upstream", upstream_redis, "--reset-after", "64kb",
                         NULL};
-  px p = proxy_start(args);
-  res r = {.port = p.port};
-  run_client(c_big_set, &r, 0, 0);
-  proxy_stop(&p);
+  res r = through_proxy(args, c_big_set);
   ck_assert_int_eq(r.rc[0], 0);
   ck_assert_int_eq(r.rc[1], JNET_ECONNRESET);
 }
@@ -179,10 +189,7 @@ static void c_ping_deadline(void *arg) {
 
 START_TEST(proxy_blackhole_gives_etimedout) {
   const char *args[] = {"--upstream", upstream_redis, "--blackhole", NULL};
-  px p = proxy_start(args);
-  res r = {.port = p.port};
-  run_client(c_ping_deadline, &r, 0, 0);
-  proxy_stop(&p);
+  res r = through_proxy(args, c_ping_deadline);
   ck_assert_int_eq(r.rc[0], JNET_ETIMEDOUT);
   ck_assert(r.t[0] >= 0.29);
 }
@@ -204,10 +211,7 @@ static void c_http_big(void *arg) {
 START_TEST(proxy_bandwidth_caps_http_within_20_percent) {
   const char *args[] = {"--upstream", upstream_http, "--bandwidth", "8mbit",
                         NULL};
-  px p = proxy_start(args);
-  res r = {.port = p.port};
-  run_client(c_http_big, &r, 0, 0);
-  proxy_stop(&p);
+  res r = through_proxy(args, c_http_big);
   ck_assert_int_eq(r.rc[0], 0);
   ck_assert_uint_ge(r.bytes, BIG_BYTES);
   double rate = r.t[1] / r.t[0]; /* bytes/s; the cap: 1e6 */
@@ -454,10 +458,7 @@ static void c_vanish(void *arg) {
 
 START_TEST(proxy_client_vanishing_ends_only_its_pair) {
   const char *args[] = {"--upstream", upstream_redis, NULL};
-  px p = proxy_start(args);
-  res r = {.port = p.port};
-  run_client(c_vanish, &r, 0, 0);
-  proxy_stop(&p);
+  res r = through_proxy(args, c_vanish);
   for (int i = 0; i < 6; i++)
     ck_assert_int_eq(r.rc[i], 0);
   ck_assert_str_eq(r.reply[5], "+PONG");
@@ -522,10 +523,7 @@ START_TEST(proxy_pcap_has_both_legs) {
   char path[300];
   snprintf(path, sizeof path, "%s/proxy.pcap", tmpdir);
   const char *args[] = {"--upstream", upstream_redis, "--pcap", path, NULL};
-  px p = proxy_start(args);
-  res r = {.port = p.port};
-  run_client(c_ping_twice, &r, 0, 0);
-  proxy_stop(&p);
+  res r = through_proxy(args, c_ping_twice);
   ck_assert_int_eq(r.rc[1], 0);
   char err[PCAP_ERRBUF_SIZE];
   pcap_t *pc = pcap_open_offline(path, err);

@@ -75,12 +75,17 @@ static inline void st_run(st_world *w) {
 }
 
 /* Free the world; the loop must have run to idle first (one more turn finds
- * nothing to do), as libuv's tests assert uv_loop_close() == 0. */
+ * nothing to do) and left nothing alive (no fiber, request or open stream:
+ * jnet_loop_close 0), as libuv's tests assert uv_loop_close() == 0. */
 static inline void st_free(st_world *w) {
   if (w->loop != NULL) {
     int rc = jnet_run_once(w->loop);
     ck_assert_msg(rc == 0, "loop not idle at teardown: jnet_run_once %d (%s)",
                   rc, rc < 0 ? jnet_err_name(rc) : "work left");
+    rc = jnet_loop_close(w->loop);
+    ck_assert_msg(rc == 0, "loop left something alive: %s, %zu fibers",
+                  jnet_err_name(rc), jnet_loop_fibers(w->loop));
+    w->loop = NULL;
   }
   jnet_loop_free(w->loop);
   jnet_sim_free(w->sim);
