@@ -35,6 +35,9 @@ static void bt_free(bt *t) {
   while (t->b->poll(t->b, JNET_NO_DEADLINE, 1) > 0)
     ;
   t->b->stop(t->b);
+  /* what stop closed may still say goodbye on the wire (FIN, RST) */
+  for (int i = 0; i < 10000 && t->b->poll(t->b, JNET_NO_DEADLINE, 1) > 0; i++)
+    ;
   ck_assert_int_eq(t->b->poll(t->b, JNET_NO_DEADLINE, 0), 0);
   jnet_sim_free(t->w->sim);
   free(t->w);
@@ -360,6 +363,41 @@ START_TEST(full_receive_queue_drops_the_datagram_that_does_not_fit) {
 }
 END_TEST
 
+/* ---- The backend itself ------------------------------------------------------- */
+
+START_TEST(stop_closes_what_is_left_open_and_random_defaults_to_the_first_host) {
+  bt *t = bt_new();
+  /* a listener, a connected pair and a unix socket, none closed */
+  jnet_bsock *l = sock(t, 1, AF_INET, 0), *c = sock(t, 0, AF_INET, 0);
+  jnet_addr la = in4("192.0.2.2", 7100);
+  ck_assert_int_eq(t->b->bind(t->b, l, &la), 0);
+  ck_assert_int_eq(t->b->listen(t->b, l, 4), 0);
+  ck_assert_int_eq(connect_(t, c, &la), 0);
+  jnet_req acc;
+  req_init(t, &acc, NULL, 0);
+  ck_assert_int_eq(finish(t, t->b->accept(t->b, l, &acc), &acc), 0);
+  ck_assert_ptr_nonnull(acc.sock);
+  jnet_bsock *u = sock(t, 0, AF_UNIX, 1);
+  jnet_addr up = un("/tmp/bt-left");
+  ck_assert_int_eq(t->b->bind(t->b, u, &up), 0);
+  /* a request that was never started: cancelling it does nothing */
+  jnet_req idle;
+  req_init(t, &idle, NULL, 0);
+  t->b->cancel(t->b, &idle);
+  /* no node: the first host's stream, as a second sim of the same seed */
+  jnet_sim *twin;
+  ck_assert_int_eq(jnet_sim_new(&twin, 1), 0);
+  const char *a0[] = {"192.0.2.1", NULL};
+  jnet_node *h0;
+  ck_assert_int_eq(jnet_sim_host(twin, "h0", a0, &h0), 0);
+  const jnet_backend *tb = jnet_sim_backend(twin);
+  ck_assert_uint_eq(t->b->random(t->b, NULL), tb->random(tb, h0));
+  jnet_sim_free(twin);
+  ck_assert_ptr_null(jnet_sim_backend(NULL));
+  bt_free(t); /* stop closes all four; the sim then has nothing to do */
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("sim-backend-errors");
   jc_defaults(60, NULL, NULL);
@@ -371,6 +409,7 @@ static Suite *suite(void) {
   JC_TEST(s, udp_send_errors_as_linux_sendto);
   JC_TEST(s, unix_datagram_send_errors);
   JC_TEST(s, full_receive_queue_drops_the_datagram_that_does_not_fit);
+  JC_TEST(s, stop_closes_what_is_left_open_and_random_defaults_to_the_first_host);
   return s;
 }
 
