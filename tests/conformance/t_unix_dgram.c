@@ -26,8 +26,9 @@ static void f_unix_dgram_sizes(void *arg) {
   conf *t = arg;
   CONF_REC(t, 0, jnet_listen(JNET_UNIX, t->path, JNET_DATAGRAM, &t->srv));
   conf_keep(t, t->srv);
-  CONF_REC(t, 1, jnet_connect(JNET_UNIX, t->path, JNET_DATAGRAM, NULL, NULL,
-                              &t->cli));
+  CONF_REC(
+      t, 1,
+      jnet_connect(JNET_UNIX, t->path, JNET_DATAGRAM, NULL, NULL, &t->cli));
   conf_keep(t, t->cli);
   one_way(t, UDP_MAX + 1, 2);
   one_way(t, 100000, 5);

@@ -87,7 +87,8 @@ static void fs_free(fs *t) {
   free(t);
 }
 
-/* ---- Datagrams: the server notes when each arrives ------------------------- */
+/* ---- Datagrams: the server notes when each arrives -------------------------
+ */
 
 static void dgram_sink(void *arg) {
   fs *t = arg;
@@ -235,7 +236,8 @@ START_TEST(blackhole_on_the_receiver_swallows_every_datagram) {
 }
 END_TEST
 
-/* ---- Streams: a write bigger than the sim's send buffer -------------------- */
+/* ---- Streams: a write bigger than the sim's send buffer --------------------
+ */
 
 static uint64_t fnv(uint64_t h, const void *p, size_t n) {
   const unsigned char *c = p;

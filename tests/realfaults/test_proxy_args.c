@@ -20,7 +20,8 @@ static void setup(void) { shell_setup("/tmp/jnet-proxy-args-XXXXXX"); }
 
 static void teardown(void) { shell_teardown(); }
 
-#define HAS(s) ck_assert_msg(strstr(out, s) != NULL, "want '%s' in:\n%s", s, out)
+#define HAS(s)                                                                 \
+  ck_assert_msg(strstr(out, s) != NULL, "want '%s' in:\n%s", s, out)
 
 static void write_file(const char *name, const char *text) {
   char path[512];
@@ -97,14 +98,15 @@ START_TEST(bad_config_lines_name_the_file_line_and_word) {
 END_TEST
 
 START_TEST(a_good_config_listens_and_opens_what_it_names) {
-  write_file("c.conf", "seed 3\n"
-                       "proxy a tcp listen [::1]:0 upstream [::1]:1 latency 1ms\n"
-                       "proxy b udp listen 127.0.0.1:0 upstream 127.0.0.1:1\n"
-                       "at 2s heal\n"
-                       "at 1s partition\n"
-                       "pcap p.pcap\n"
-                       "control ctl.sock\n"
-                       "log l.txt\n");
+  write_file("c.conf",
+             "seed 3\n"
+             "proxy a tcp listen [::1]:0 upstream [::1]:1 latency 1ms\n"
+             "proxy b udp listen 127.0.0.1:0 upstream 127.0.0.1:1\n"
+             "at 2s heal\n"
+             "at 1s partition\n"
+             "pcap p.pcap\n"
+             "control ctl.sock\n"
+             "log l.txt\n");
   /* it runs until stopped: timeout's 124 is the expected end */
   int rc = sh("timeout 1 '%s' --config c.conf; echo exit $?; "
               "test -s p.pcap && "

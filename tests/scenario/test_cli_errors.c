@@ -18,8 +18,10 @@ static void setup(void) { shell_setup("/tmp/jsim-clierr-XXXXXX"); }
 static void teardown(void) { shell_teardown(); }
 
 #define JS(...) sh(JSIM_RUNNER " " __VA_ARGS__)
-#define HAS(s) ck_assert_msg(strstr(out, s) != NULL, "want '%s' in:\n%s", s, out)
-#define HASNT(s) ck_assert_msg(strstr(out, s) == NULL, "did not want '%s' in:\n%s", s, out)
+#define HAS(s)                                                                 \
+  ck_assert_msg(strstr(out, s) != NULL, "want '%s' in:\n%s", s, out)
+#define HASNT(s)                                                               \
+  ck_assert_msg(strstr(out, s) == NULL, "did not want '%s' in:\n%s", s, out)
 
 static void write_file(const char *name, const char *text) {
   char path[512];
@@ -45,7 +47,8 @@ static void write_scn(const char *name, int min) {
   write_file(name, text);
 }
 
-/* ---- Options of every subcommand ------------------------------------------- */
+/* ---- Options of every subcommand -------------------------------------------
+ */
 
 START_TEST(every_subcommand_answers_a_bad_option_with_its_usage_and_2) {
   static const char *cmds[] = {"run", "sweep", "merge", "shrink", "lincheck"};
@@ -98,7 +101,8 @@ START_TEST(run_and_lincheck_refuse_what_they_cannot_open) {
 }
 END_TEST
 
-/* ---- A pcap that cannot be written ----------------------------------------- */
+/* ---- A pcap that cannot be written -----------------------------------------
+ */
 
 START_TEST(an_uncreatable_pcap_dir_claims_no_pcap_and_no_replay_mismatch) {
   write_scn("f.scn", 21);
@@ -117,7 +121,8 @@ START_TEST(an_uncreatable_pcap_dir_claims_no_pcap_and_no_replay_mismatch) {
 }
 END_TEST
 
-/* ---- merge's JSON reader --------------------------------------------------- */
+/* ---- merge's JSON reader ---------------------------------------------------
+ */
 
 #define SEED_LINE(msg)                                                         \
   "{\"type\":\"seed\",\"scenario\":\"u.scn\",\"seed\":1,\"result\":\"fail\","  \
@@ -131,9 +136,10 @@ END_TEST
   "\"totals\":{\"seeds\":1,\"passed\":0}}\n"
 
 START_TEST(merge_decodes_the_json_escapes_of_a_message) {
-  write_file("e.jsonl",
-             SEED_LINE("got\\n2\\tof \\\"3\\\" \\\\ \\/ \\u0041\\u00e9\\r\\b\\f")
-                 SUMMARY_LINE);
+  write_file(
+      "e.jsonl",
+      SEED_LINE("got\\n2\\tof \\\"3\\\" \\\\ \\/ \\u0041\\u00e9\\r\\b\\f")
+          SUMMARY_LINE);
   ck_assert_int_eq(JS("merge e.jsonl --junit e.xml"), 1);
   /* \n and \t decoded; \u0041 is 'A', a non-ASCII escape a '?' */
   HAS("seed 1: fail: got\n2\tof \"3\" \\ / A?");
@@ -147,8 +153,10 @@ START_TEST(merge_refuses_malformed_lines_with_2) {
   static const struct {
     const char *text, *want;
   } bad[] = {
-      {SEED_LINE("bad \\x escape") SUMMARY_LINE, "e.jsonl:1: expected one JSON"},
-      {SEED_LINE("bad \\u00G1 hex") SUMMARY_LINE, "e.jsonl:1: expected one JSON"},
+      {SEED_LINE("bad \\x escape") SUMMARY_LINE,
+       "e.jsonl:1: expected one JSON"},
+      {SEED_LINE("bad \\u00G1 hex") SUMMARY_LINE,
+       "e.jsonl:1: expected one JSON"},
       {"{\"type\":\"seed\",\"scenario\":\"u.scn\",\"message\":\"open\n",
        "e.jsonl:1: expected one JSON"},
       {"{\"type\" \"seed\"}\n", "e.jsonl:1: expected one JSON"},
@@ -157,13 +165,13 @@ START_TEST(merge_refuses_malformed_lines_with_2) {
       {"{\"type\":\"seed\",\"scenario\":\"u.scn\"} trailing\n",
        "e.jsonl:1: expected one JSON"},
       {SUMMARY_LINE SEED_LINE("late"), "e.jsonl:2: a line after the summary"},
-      {"{\"type\":\"seed\",\"scenario\":\"u.scn\",\"seed\":1,\"result\":\"fail\"}\n"
-       SUMMARY_LINE, "e.jsonl:1: a seed line lacks a field"},
+      {"{\"type\":\"seed\",\"scenario\":\"u.scn\",\"seed\":1,\"result\":"
+       "\"fail\"}\n" SUMMARY_LINE,
+       "e.jsonl:1: a seed line lacks a field"},
       {SEED_LINE("no summary"), "e.jsonl: truncated: no summary line"},
       {SEED_LINE("x") "{\"type\":\"summary\",\"scenario\":\"u.scn\"}\n",
        "e.jsonl:2: bad summary line"},
-      {SEED_LINE("no newline") "{\"type\":\"summary\"",
-       "got a truncated line"},
+      {SEED_LINE("no newline") "{\"type\":\"summary\"", "got a truncated line"},
   };
   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
     write_file("e.jsonl", bad[i].text);

@@ -6,8 +6,8 @@
  * everything (the sanitizer build checks the leaks). */
 #include "simtest.h"
 
-#include <jnet/jnet_backend.h>
 #include <arpa/inet.h>
+#include <jnet/jnet_backend.h>
 #include <unistd.h>
 
 START_TEST(every_sim_call_refuses_null_and_self_links) {
@@ -26,9 +26,9 @@ START_TEST(every_sim_call_refuses_null_and_self_links) {
   ck_assert_int_eq(jnet_sim_partition(sim, a, b, 7), JNET_EINVAL);
   ck_assert_int_eq(jnet_sim_heal(sim, a, a), JNET_EINVAL);
   ck_assert_int_eq(jnet_sim_heal(NULL, a, b), JNET_EINVAL);
-  ck_assert_int_eq(jnet_sim_partition_groups(sim, NULL, 1, &b, 1,
-                                             JNET_BOTH_WAYS),
-                   JNET_EINVAL);
+  ck_assert_int_eq(
+      jnet_sim_partition_groups(sim, NULL, 1, &b, 1, JNET_BOTH_WAYS),
+      JNET_EINVAL);
   /* a host in both groups is not partitioned from itself */
   jnet_node *ga[] = {a, b}, *gb[] = {b};
   ck_assert_int_eq(jnet_sim_partition_groups(sim, ga, 2, gb, 1, JNET_BOTH_WAYS),
@@ -83,9 +83,8 @@ START_TEST(resolve_without_a_host_and_with_bad_ports) {
                    "::");
   static const char *bad[] = {"", "65536", "123456", "-1", "+5"};
   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-    ck_assert_int_eq(b->resolve(b, w->h[0], &r, "192.0.2.1", bad[i],
-                                JNET_STREAM, 0),
-                     1);
+    ck_assert_int_eq(
+        b->resolve(b, w->h[0], &r, "192.0.2.1", bad[i], JNET_STREAM, 0), 1);
     ck_assert_msg(r.result == JNET_EAI_SERVICE, "port '%s': %zd", bad[i],
                   r.result);
   }
@@ -95,7 +94,8 @@ START_TEST(resolve_without_a_host_and_with_bad_ports) {
 }
 END_TEST
 
-/* ---- Freeing a simulation in flight ------------------------------------------ */
+/* ---- Freeing a simulation in flight
+ * ------------------------------------------ */
 
 static void clogged_sender(void *arg) {
   (void)arg;

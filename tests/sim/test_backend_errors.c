@@ -69,7 +69,8 @@ static jnet_addr un(const char *path) {
   memset(&a, 0, sizeof a);
   a.u.un.sun_family = AF_UNIX;
   strncpy(a.u.un.sun_path, path, sizeof a.u.un.sun_path - 1);
-  a.len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path) + 1);
+  a.len =
+      (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path) + 1);
   return a;
 }
 
@@ -132,7 +133,8 @@ static ssize_t recv_now(bt *t, jnet_bsock *s, void *p, size_t n) {
   return r.result;
 }
 
-/* ---- Sockets, bind, listen, accept ----------------------------------------- */
+/* ---- Sockets, bind, listen, accept -----------------------------------------
+ */
 
 START_TEST(socket_rejects_bad_type_family_node_and_a_crashed_host) {
   bt *t = bt_new();
@@ -181,8 +183,10 @@ START_TEST(listen_errors_and_a_second_listen_only_sets_the_backlog) {
   /* SO_REUSEADDR does not let a second socket bind a listening port */
   jnet_addr a = in4("192.0.2.1", 7001);
   jnet_bsock *l1 = sock(t, 0, AF_INET, 0), *l2 = sock(t, 0, AF_INET, 0);
-  ck_assert_int_eq(t->b->setsockopt(t->b, l1, JNET_SO_REUSEADDR, jnet_opt_bool(1)), 0);
-  ck_assert_int_eq(t->b->setsockopt(t->b, l2, JNET_SO_REUSEADDR, jnet_opt_bool(1)), 0);
+  ck_assert_int_eq(
+      t->b->setsockopt(t->b, l1, JNET_SO_REUSEADDR, jnet_opt_bool(1)), 0);
+  ck_assert_int_eq(
+      t->b->setsockopt(t->b, l2, JNET_SO_REUSEADDR, jnet_opt_bool(1)), 0);
   ck_assert_int_eq(t->b->bind(t->b, l1, &a), 0);
   ck_assert_int_eq(t->b->listen(t->b, l1, 0), 0);
   ck_assert_int_eq(t->b->listen(t->b, l1, 4), 0); /* again: backlog only */
@@ -253,23 +257,37 @@ START_TEST(connect_rejects_foreign_families_port_zero_and_wrong_unix_peers) {
 }
 END_TEST
 
-/* ---- Options ------------------------------------------------------------------ */
+/* ---- Options
+ * ------------------------------------------------------------------ */
 
 START_TEST(setsockopt_checks_value_types_and_socket_kinds) {
   bt *t = bt_new();
   jnet_bsock *d = sock(t, 0, AF_INET, 1), *st = sock(t, 0, AF_INET, 0);
   jnet_bsock *u = sock(t, 0, AF_UNIX, 1), *us = sock(t, 0, AF_UNIX, 0);
   const jnet_backend *b = t->b;
-  ck_assert_int_eq(b->setsockopt(b, d, JNET_SO_BROADCAST, jnet_opt_int(1)), JNET_EINVAL);
-  ck_assert_int_eq(b->setsockopt(b, d, JNET_IP_MULTICAST_TTL, jnet_opt_bool(1)), JNET_EINVAL);
-  ck_assert_int_eq(b->setsockopt(b, u, JNET_IP_MULTICAST_TTL, jnet_opt_int(4)), JNET_ENOTSUP);
-  ck_assert_int_eq(b->setsockopt(b, st, JNET_IP_MULTICAST_TTL, jnet_opt_int(4)), JNET_EINVAL);
-  ck_assert_int_eq(b->setsockopt(b, d, JNET_IP_MULTICAST_TTL, jnet_opt_int(-1)), 0);
-  ck_assert_int_eq(b->setsockopt(b, d, JNET_IP_MULTICAST_TTL, jnet_opt_int(256)), JNET_EINVAL);
-  ck_assert_int_eq(b->setsockopt(b, d, JNET_IP_MULTICAST_TTL, jnet_opt_int(255)), 0);
-  ck_assert_int_eq(b->setsockopt(b, d, JNET_IP_ADD_MEMBERSHIP, jnet_opt_str(NULL)), JNET_EINVAL);
-  ck_assert_int_eq(b->setsockopt(b, d, JNET_IP_ADD_MEMBERSHIP, jnet_opt_int(1)), JNET_EINVAL);
-  ck_assert_int_eq(b->setsockopt(b, u, JNET_IP_ADD_MEMBERSHIP, jnet_opt_str("239.1.1.1")), JNET_ENOTSUP);
+  ck_assert_int_eq(b->setsockopt(b, d, JNET_SO_BROADCAST, jnet_opt_int(1)),
+                   JNET_EINVAL);
+  ck_assert_int_eq(b->setsockopt(b, d, JNET_IP_MULTICAST_TTL, jnet_opt_bool(1)),
+                   JNET_EINVAL);
+  ck_assert_int_eq(b->setsockopt(b, u, JNET_IP_MULTICAST_TTL, jnet_opt_int(4)),
+                   JNET_ENOTSUP);
+  ck_assert_int_eq(b->setsockopt(b, st, JNET_IP_MULTICAST_TTL, jnet_opt_int(4)),
+                   JNET_EINVAL);
+  ck_assert_int_eq(b->setsockopt(b, d, JNET_IP_MULTICAST_TTL, jnet_opt_int(-1)),
+                   0);
+  ck_assert_int_eq(
+      b->setsockopt(b, d, JNET_IP_MULTICAST_TTL, jnet_opt_int(256)),
+      JNET_EINVAL);
+  ck_assert_int_eq(
+      b->setsockopt(b, d, JNET_IP_MULTICAST_TTL, jnet_opt_int(255)), 0);
+  ck_assert_int_eq(
+      b->setsockopt(b, d, JNET_IP_ADD_MEMBERSHIP, jnet_opt_str(NULL)),
+      JNET_EINVAL);
+  ck_assert_int_eq(b->setsockopt(b, d, JNET_IP_ADD_MEMBERSHIP, jnet_opt_int(1)),
+                   JNET_EINVAL);
+  ck_assert_int_eq(
+      b->setsockopt(b, u, JNET_IP_ADD_MEMBERSHIP, jnet_opt_str("239.1.1.1")),
+      JNET_ENOTSUP);
   ck_assert_int_eq(b->setsockopt(b, d, 99, jnet_opt_bool(1)), JNET_EINVAL);
   ck_assert_int_eq(b->nodelay(b, d, 1), JNET_ENOPROTOOPT);
   ck_assert_int_eq(b->nodelay(b, us, 1), JNET_ENOTSUP);
@@ -281,7 +299,8 @@ START_TEST(setsockopt_checks_value_types_and_socket_kinds) {
 }
 END_TEST
 
-/* ---- Datagrams ---------------------------------------------------------------- */
+/* ---- Datagrams
+ * ---------------------------------------------------------------- */
 
 START_TEST(udp_send_errors_as_linux_sendto) {
   bt *t = bt_new();
@@ -295,7 +314,8 @@ START_TEST(udp_send_errors_as_linux_sendto) {
   ck_assert_int_eq(send_to(t, d, &bc, "x", 1), JNET_EACCES);
   ck_assert_int_eq(send_to(t, d, &to, big, sizeof big), JNET_EMSGSIZE);
   ck_assert_int_eq(send_to(t, d, &to, big, sizeof big - 1), 0);
-  ck_assert_int_eq(t->b->setsockopt(t->b, d, JNET_SO_BROADCAST, jnet_opt_bool(1)), 0);
+  ck_assert_int_eq(
+      t->b->setsockopt(t->b, d, JNET_SO_BROADCAST, jnet_opt_bool(1)), 0);
   ck_assert_int_eq(send_to(t, d, &bc, "x", 1), 0);
   ck_assert_int_eq(t->b->shutdown(t->b, d, JNET_SHUT_WR), JNET_ENOTCONN);
   /* connected to a port nobody holds: the ICMP error waits for the next
@@ -363,9 +383,11 @@ START_TEST(full_receive_queue_drops_the_datagram_that_does_not_fit) {
 }
 END_TEST
 
-/* ---- The backend itself ------------------------------------------------------- */
+/* ---- The backend itself
+ * ------------------------------------------------------- */
 
-START_TEST(stop_closes_what_is_left_open_and_random_defaults_to_the_first_host) {
+START_TEST(
+    stop_closes_what_is_left_open_and_random_defaults_to_the_first_host) {
   bt *t = bt_new();
   /* a listener, a connected pair and a unix socket, none closed */
   jnet_bsock *l = sock(t, 1, AF_INET, 0), *c = sock(t, 0, AF_INET, 0);
@@ -409,7 +431,8 @@ static Suite *suite(void) {
   JC_TEST(s, udp_send_errors_as_linux_sendto);
   JC_TEST(s, unix_datagram_send_errors);
   JC_TEST(s, full_receive_queue_drops_the_datagram_that_does_not_fit);
-  JC_TEST(s, stop_closes_what_is_left_open_and_random_defaults_to_the_first_host);
+  JC_TEST(s,
+          stop_closes_what_is_left_open_and_random_defaults_to_the_first_host);
   return s;
 }
 

@@ -76,13 +76,15 @@ START_TEST(setsockopt_and_shutdown_refuse_what_linux_refuses) {
   ck_assert_int_eq(B->setsockopt(B, d, 99, jnet_opt_bool(1)), JNET_EINVAL);
   ck_assert_int_eq(B->setsockopt(B, d, JNET_IP_ADD_MEMBERSHIP, jnet_opt_int(1)),
                    JNET_EINVAL);
-  ck_assert_int_eq(B->setsockopt(B, d, JNET_IP_ADD_MEMBERSHIP,
-                                 jnet_opt_str("not-a-group")),
-                   JNET_EINVAL);
-  ck_assert_int_eq(B->setsockopt(B, d, JNET_IPV6_JOIN_GROUP, jnet_opt_str(NULL)),
-                   JNET_EINVAL);
-  ck_assert_int_eq(B->setsockopt(B, d, JNET_IP_MULTICAST_TTL, jnet_opt_int(256)),
-                   JNET_EINVAL);
+  ck_assert_int_eq(
+      B->setsockopt(B, d, JNET_IP_ADD_MEMBERSHIP, jnet_opt_str("not-a-group")),
+      JNET_EINVAL);
+  ck_assert_int_eq(
+      B->setsockopt(B, d, JNET_IPV6_JOIN_GROUP, jnet_opt_str(NULL)),
+      JNET_EINVAL);
+  ck_assert_int_eq(
+      B->setsockopt(B, d, JNET_IP_MULTICAST_TTL, jnet_opt_int(256)),
+      JNET_EINVAL);
   ck_assert_int_eq(B->setsockopt(B, d, JNET_IP_MULTICAST_TTL, jnet_opt_int(-1)),
                    0);
   ck_assert_int_eq(B->shutdown(B, d, 7), JNET_EINVAL);
@@ -121,7 +123,8 @@ START_TEST(send_to_checks_the_address_and_udp_limit) {
 }
 END_TEST
 
-/* ---- The resolver ---------------------------------------------------------- */
+/* ---- The resolver ----------------------------------------------------------
+ */
 
 static ssize_t resolve(const char *host, const char *port, int type,
                        int passive, jnet_addr *out, size_t cap) {
@@ -130,9 +133,9 @@ static ssize_t resolve(const char *host, const char *port, int type,
   req_init(&r, &cnt);
   r.addrs = out;
   r.naddrs = cap;
-  return finish(B->resolve(B, B->default_node(B), &r, host, port, type,
-                           passive),
-                &r, &cnt);
+  return finish(
+      B->resolve(B, B->default_node(B), &r, host, port, type, passive), &r,
+      &cnt);
 }
 
 START_TEST(resolve_refuses_ports_glibc_would_wrap_and_unknown_services) {
@@ -141,15 +144,16 @@ START_TEST(resolve_refuses_ports_glibc_would_wrap_and_unknown_services) {
   int cnt = 0;
   req_init(&r, &cnt);
   r.naddrs = 4; /* and no array */
-  ck_assert_int_eq(B->resolve(B, B->default_node(B), &r, "127.0.0.1", "80",
-                              JNET_STREAM, 0),
-                   JNET_EINVAL);
+  ck_assert_int_eq(
+      B->resolve(B, B->default_node(B), &r, "127.0.0.1", "80", JNET_STREAM, 0),
+      JNET_EINVAL);
   ck_assert_int_eq(B->resolve(B, B->default_node(B), NULL, "127.0.0.1", "80",
                               JNET_STREAM, 0),
                    JNET_EINVAL);
   req_init(&r, &cnt);
-  ck_assert_int_eq(B->resolve(B, B->default_node(B), &r, "127.0.0.1", "80", 2, 0),
-                   JNET_EINVAL);
+  ck_assert_int_eq(
+      B->resolve(B, B->default_node(B), &r, "127.0.0.1", "80", 2, 0),
+      JNET_EINVAL);
   ck_assert_int_eq(resolve("127.0.0.1", "70000", JNET_STREAM, 0, out, 8),
                    JNET_EAI_SERVICE);
   ck_assert_int_eq(resolve("127.0.0.1", "-1", JNET_STREAM, 0, out, 8),
@@ -157,12 +161,12 @@ START_TEST(resolve_refuses_ports_glibc_would_wrap_and_unknown_services) {
   ck_assert_int_eq(resolve("127.0.0.1", " 80", JNET_STREAM, 0, out, 8),
                    JNET_EAI_SERVICE);
   /* a service name goes to the resolver thread: unknown is EAI_SERVICE */
-  ck_assert_int_eq(resolve("127.0.0.1", "no-such-service-jnet", JNET_STREAM,
-                           0, out, 8),
-                   JNET_EAI_SERVICE);
-  ck_assert_int_eq(resolve("localhost", "no-such-service-jnet", JNET_STREAM,
-                           0, out, 8),
-                   JNET_EAI_SERVICE);
+  ck_assert_int_eq(
+      resolve("127.0.0.1", "no-such-service-jnet", JNET_STREAM, 0, out, 8),
+      JNET_EAI_SERVICE);
+  ck_assert_int_eq(
+      resolve("localhost", "no-such-service-jnet", JNET_STREAM, 0, out, 8),
+      JNET_EAI_SERVICE);
   /* a known one resolves through the same path */
   ssize_t n = resolve("127.0.0.1", "http", JNET_STREAM, 0, out, 8);
   ck_assert_int_ge(n, 1);
