@@ -128,7 +128,7 @@ static int cmd_run(int argc, char **argv, const jnet_program *progs,
   if (tf != NULL && tf != stdout)
     fclose(tf);
   jsim_print_result(stdout, &r);
-  if (pcap != NULL && r.status != JSIM_TIMEOUT)
+  if (pcap != NULL && r.status != JSIM_TIMEOUT && access(pcap, F_OK) == 0)
     printf("pcap written: %s (open: wireshark %s, or tshark -r %s -z "
            "conv,tcp -q)\n", pcap, pcap, pcap);
   if (pcap != NULL && r.status != JSIM_PASS) {

@@ -623,6 +623,12 @@ int jsim_sweep_main(int argc, char **argv, const jnet_program *progs,
       po.pcap_path = name;
       jsim_result again;
       jsim_run_seed(s, res[i].seed, &po, &again);
+      if (again.status == JSIM_ERROR && res[i].status != JSIM_ERROR) {
+        /* the capture itself failed (say, an uncreatable --pcap-dir) */
+        fprintf(stderr, "jnet-sim sweep: seed %llu: no pcap: %s\n",
+                (unsigned long long)res[i].seed, again.msg);
+        continue;
+      }
       if (again.fingerprint != res[i].fingerprint &&
           res[i].status != JSIM_NONDET)
         fprintf(stderr,

@@ -524,7 +524,8 @@ JNET_EXTERN ssize_t jnet_chunk(jnet_stream s, size_t n, jnet_buf *b,
  * socket). n == 0 returns 0 and sends nothing. Returns 0. Errors:
  * JNET_EINVAL (NULL p with n > 0), JNET_ECLOSED, JNET_ENOTSUP (listener),
  * JNET_EBUSY, JNET_EPIPE (after shutdown WR or peer gone),
- * JNET_ECONNRESET, JNET_EMSGSIZE (datagram > 65,507 bytes),
+ * JNET_ECONNRESET, JNET_EMSGSIZE (UDP datagram > 65,507 bytes; unix one
+ * > 212,960, Linux's default send buffer less 32),
  * JNET_ECANCELED, JNET_ENOTFIBER, JNET_ETIMEDOUT: part of the data may
  * have been sent; the stream is valid but its byte position is unknown,
  * so close it. */

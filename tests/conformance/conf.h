@@ -147,5 +147,6 @@ void conf_add_more(Suite *s);
 void conf_add_fibers(Suite *s);
 void conf_add_chan(Suite *s);
 void conf_add_loopclose(Suite *s);
+void conf_add_unix_dgram(Suite *s);
 
 #endif /* CONF_H */

@@ -18,5 +18,6 @@ int main(void) {
   conf_add_fibers(s);
   conf_add_chan(s);
   conf_add_loopclose(s);
+  conf_add_unix_dgram(s);
   return jc_run(s);
 }

@@ -712,12 +712,17 @@ int main(int argc, char **argv) {
    * made (so `JNET_CHECK_LIST=1 test_proxy` and CK_RUN_CASE work bare). */
   PROXY = argc >= 2 ? argv[1] : JNET_PROXY_BIN;
   signal(SIGPIPE, SIG_IGN);
-  if (getenv("JNET_CHECK_LIST") != NULL)
-    return jc_run(suite()); /* lists the tests, runs nothing */
+  Suite *s = suite();
+  /* listing, or an unknown CK_RUN_CASE (check-by-name asks both while the
+   * suite may run beside it): answer without starting servers */
+  if (jc_nothing_to_run())
+    return jc_run(s);
   int rc = start_servers();
-  if (rc != 0)
+  if (rc != 0) {
+    srunner_free(srunner_create(s)); /* frees the suite unrun */
     return rc;
-  int failed = jc_run(suite());
+  }
+  int failed = jc_run(s);
   stop_servers();
   return failed;
 }

@@ -1,0 +1,335 @@
+/* test_faults_sim.c — the fault-injecting backend over the simulated
+ * network instead of libuv: virtual time makes every delay exact and every
+ * run the same, so the shape of each jitter distribution can be asserted
+ * (uniform stays under its bound, Pareto above its scale, normal and
+ * exponential have their means and tails), and so can the datagram
+ * reorder delay, a blackhole on the receiving side, and a stream write
+ * the inner backend must park (the sim's send buffer fills).
+ *
+ * Hosts: client 192.0.2.1, server 192.0.2.2, a 1 ms link between them. */
+#include <arpa/inet.h>
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jnet/jnet.h>
+#include <jnet/jnet_faults.h>
+#include <jnet/jnet_sim.h>
+
+#include "jnet_check.h"
+
+#define MS 1000000ull
+#define NDGRAM 400
+
+typedef struct fs {
+  jnet_sim *sim;
+  jnet_node *cli, *srv;
+  const jnet_backend *b;
+  jnet_faults *f;
+  jnet_loop *l;
+  jnet_fault_params p;
+  int rule_on_client; /* key the rule on the client (rx side) */
+  double t0;          /* when the client sent (virtual s) */
+  double at[NDGRAM];  /* arrival of datagram i (virtual s), 0: never */
+  int got, sent_rc;
+  size_t big_len, big_got;
+  uint64_t big_sum_sent, big_sum_got;
+  char log[16384];
+  size_t loglen;
+} fs;
+
+static void log_line(void *arg, const char *line) {
+  fs *t = arg;
+  int n = snprintf(t->log + t->loglen, sizeof t->log - t->loglen, "%s\n", line);
+  if (n > 0 && (size_t)n < sizeof t->log - t->loglen)
+    t->loglen += (size_t)n;
+}
+
+static fs *fs_new(uint64_t seed) {
+  fs *t = calloc(1, sizeof *t);
+  ck_assert_ptr_nonnull(t);
+  ck_assert_int_eq(jnet_sim_new(&t->sim, seed), 0);
+  const char *ca[] = {"192.0.2.1", NULL}, *sa[] = {"192.0.2.2", NULL};
+  ck_assert_int_eq(jnet_sim_host(t->sim, "client", ca, &t->cli), 0);
+  ck_assert_int_eq(jnet_sim_host(t->sim, "server", sa, &t->srv), 0);
+  jnet_link_params lp;
+  jnet_link_params_default(&lp);
+  lp.latency_ns = 1 * MS;
+  lp.queue_bytes = 4u << 20;
+  ck_assert_int_eq(jnet_sim_link(t->sim, NULL, NULL, &lp), 0);
+  t->b = jnet_backend_faults(jnet_sim_backend(t->sim), seed, &t->f);
+  ck_assert_ptr_nonnull(t->b);
+  jnet_faults_log_fn(t->f, log_line, t);
+  ck_assert_int_eq(jnet_loop_new(&t->l, t->b), 0);
+  jnet_fault_params_default(&t->p);
+  return t;
+}
+
+static void fs_run(fs *t) {
+  jnet_addr a; /* the host, any port */
+  memset(&a, 0, sizeof a);
+  a.u.in4.sin_family = AF_INET;
+  const char *host = t->rule_on_client ? "192.0.2.1" : "192.0.2.2";
+  ck_assert_int_eq(inet_pton(AF_INET, host, &a.u.in4.sin_addr), 1);
+  a.len = sizeof a.u.in4;
+  ck_assert_int_eq(jnet_faults_set(t->f, &a, &t->p), 0);
+  int rc = jnet_run(t->l);
+  ck_assert_msg(rc == 0, "jnet_run: %s", jnet_err_name(rc));
+  ck_assert_int_eq(jnet_run_once(t->l), 0); /* ran to idle */
+}
+
+static void fs_free(fs *t) {
+  jnet_loop_free(t->l);
+  jnet_backend_free(t->b);
+  jnet_sim_free(t->sim);
+  free(t);
+}
+
+/* ---- Datagrams: the server notes when each arrives -------------------------
+ */
+
+static void dgram_sink(void *arg) {
+  fs *t = arg;
+  jnet_stream u;
+  if (jnet_listen("192.0.2.2", "9000", JNET_DATAGRAM, &u) < 0)
+    return;
+  jnet_buf b;
+  jnet_buf_init(&b);
+  for (;;) {
+    jnet_buf_reset(&b);
+    ssize_t n = jnet_recv_from(u, 64, &b, 1.0, NULL);
+    if (n != 4)
+      break;
+    uint32_t i;
+    memcpy(&i, b.data, 4);
+    if (i < NDGRAM && t->at[i] == 0) {
+      t->at[i] = jnet_now();
+      t->got++;
+    }
+  }
+  jnet_buf_free(&b);
+  jnet_close(u);
+}
+
+static void dgram_source(void *arg) {
+  fs *t = arg;
+  jnet_stream u;
+  jnet_addr dst;
+  jnet_sleep(0.01); /* the sink is bound */
+  if (jnet_listen("192.0.2.1", NULL, JNET_DATAGRAM, &u) < 0)
+    return;
+  jnet_address("192.0.2.2", "9000", JNET_DATAGRAM, &dst);
+  t->t0 = jnet_now();
+  for (uint32_t i = 0; i < NDGRAM; i++) {
+    int rc = jnet_send_to(u, &dst, &i, 4, 1.0);
+    if (rc < 0 && t->sent_rc == 0)
+      t->sent_rc = rc;
+  }
+  jnet_close(u);
+}
+
+/* Send NDGRAM datagrams at once through rule p; extra[i] is each one's
+ * delay beyond the link's 1 ms (ms), or -1 if it never arrived. */
+static fs *run_dgrams(jnet_fault_params *p, int on_client, double *extra) {
+  fs *t = fs_new(11);
+  t->p = *p;
+  t->rule_on_client = on_client;
+  ck_assert_int_eq(jnet_go_on(t->l, t->srv, dgram_sink, t), 0);
+  ck_assert_int_eq(jnet_go_on(t->l, t->cli, dgram_source, t), 0);
+  fs_run(t);
+  ck_assert_int_eq(t->sent_rc, 0);
+  for (int i = 0; i < NDGRAM; i++)
+    extra[i] = t->at[i] == 0 ? -1 : (t->at[i] - t->t0) * 1e3 - 1.0;
+  return t;
+}
+
+typedef struct stats {
+  double min, max, mean;
+  int over; /* above the jitter parameter */
+} stats;
+
+static stats jitter_run(int dist) {
+  jnet_fault_params p;
+  jnet_fault_params_default(&p);
+  p.link.latency_ns = 0;
+  p.link.jitter_ns = 10 * MS;
+  p.link.jitter_dist = dist;
+  double extra[NDGRAM];
+  fs *t = run_dgrams(&p, 0, extra);
+  ck_assert_int_eq(t->got, NDGRAM); /* jitter loses nothing */
+  stats s = {1e9, -1e9, 0, 0};
+  for (int i = 0; i < NDGRAM; i++) {
+    ck_assert(extra[i] >= -1e-6); /* never early */
+    s.min = fmin(s.min, extra[i]);
+    s.max = fmax(s.max, extra[i]);
+    s.mean += extra[i] / NDGRAM;
+    s.over += extra[i] > 10.0;
+  }
+  ck_assert_ptr_nonnull(strstr(t->log, "delay tx"));
+  fs_free(t);
+  return s;
+}
+
+START_TEST(uniform_jitter_stays_under_its_bound) {
+  stats s = jitter_run(JNET_JITTER_UNIFORM);
+  ck_assert_msg(s.max < 10.0 && s.over == 0, "max %.2f ms", s.max);
+  ck_assert_msg(s.mean > 4.0 && s.mean < 6.0, "mean %.2f ms", s.mean);
+  ck_assert_msg(s.min < 0.5, "min %.2f ms", s.min);
+}
+END_TEST
+
+START_TEST(normal_jitter_has_a_half_normal_mean_and_a_tail) {
+  stats s = jitter_run(JNET_JITTER_NORMAL);
+  /* |N(0, 10 ms)|: mean 10 * sqrt(2 / pi) = 7.98 ms; 32 % above 10 ms */
+  ck_assert_msg(s.mean > 6.8 && s.mean < 9.2, "mean %.2f ms", s.mean);
+  ck_assert_msg(s.over > NDGRAM / 5 && s.over < NDGRAM / 2, "%d over", s.over);
+  ck_assert_msg(s.min < 0.5, "min %.2f ms", s.min);
+}
+END_TEST
+
+START_TEST(exponential_jitter_has_its_mean_and_a_long_tail) {
+  stats s = jitter_run(JNET_JITTER_EXPONENTIAL);
+  /* Exp(mean 10 ms): 37 % above 10 ms, some above 30 ms */
+  ck_assert_msg(s.mean > 8.5 && s.mean < 11.5, "mean %.2f ms", s.mean);
+  ck_assert_msg(s.over > NDGRAM / 4 && s.over < NDGRAM / 2, "%d over", s.over);
+  ck_assert_msg(s.max > 30.0, "max %.2f ms", s.max);
+}
+END_TEST
+
+START_TEST(pareto_jitter_never_goes_under_its_scale) {
+  stats s = jitter_run(JNET_JITTER_PARETO);
+  /* shape 2, scale 5 ms: at least 5 ms, mean 10 ms, P(> 10 ms) = 25 % */
+  ck_assert_msg(s.min >= 5.0 - 1e-6, "min %.2f ms", s.min);
+  ck_assert_msg(s.mean > 7.5 && s.mean < 14.0, "mean %.2f ms", s.mean);
+  ck_assert_msg(s.over > NDGRAM / 8 && s.over < NDGRAM / 2, "%d over", s.over);
+}
+END_TEST
+
+START_TEST(reorder_holds_a_datagram_back_by_at_least_a_millisecond) {
+  jnet_fault_params p;
+  jnet_fault_params_default(&p);
+  p.link.latency_ns = 0;
+  p.link.reorder = 1.0; /* every datagram: +max(2 * latency, 1 ms) */
+  double extra[NDGRAM];
+  fs *t = run_dgrams(&p, 0, extra);
+  ck_assert_int_eq(t->got, NDGRAM);
+  for (int i = 0; i < NDGRAM; i++)
+    ck_assert_msg(fabs(extra[i] - 1.0) < 1e-3, "datagram %d: +%.3f ms", i,
+                  extra[i]);
+  ck_assert_ptr_nonnull(strstr(t->log, "reorder tx +1.0ms"));
+  fs_free(t);
+}
+END_TEST
+
+START_TEST(blackhole_on_the_receiver_swallows_every_datagram) {
+  jnet_fault_params p;
+  jnet_fault_params_default(&p);
+  p.blackhole = 1;
+  double extra[NDGRAM];
+  fs *t = run_dgrams(&p, 1, extra); /* keyed on the client: the sink's rx */
+  ck_assert_int_eq(t->got, 0);
+  ck_assert_ptr_nonnull(strstr(t->log, "blackhole rx 4 bytes"));
+  ck_assert_uint_eq(jnet_faults_count(t->f), NDGRAM);
+  fs_free(t);
+}
+END_TEST
+
+/* ---- Streams: a write bigger than the sim's send buffer --------------------
+ */
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n) {
+  const unsigned char *c = p;
+  for (size_t i = 0; i < n; i++)
+    h = (h ^ c[i]) * 0x100000001b3ull;
+  return h;
+}
+
+static void big_reader(jnet_stream c, void *arg) {
+  fs *t = arg;
+  jnet_buf b;
+  jnet_buf_init(&b);
+  ssize_t r = jnet_read_all(c, &b, 60);
+  if (r >= 0) {
+    t->big_got = b.len;
+    t->big_sum_got = fnv(0xcbf29ce484222325ull, b.data, b.len);
+  }
+  jnet_buf_free(&b);
+}
+
+static void big_server(void *arg) {
+  fs *t = arg;
+  jnet_stream srv;
+  if (jnet_listen("192.0.2.2", "7000", JNET_STREAM, &srv) < 0)
+    return;
+  jnet_stream c;
+  if (jnet_accept(srv, 10, &c) == 0) {
+    big_reader(c, t);
+    jnet_close(c);
+  }
+  jnet_close(srv);
+}
+
+static void big_client(void *arg) {
+  fs *t = arg;
+  jnet_sleep(0.01);
+  char *data = malloc(t->big_len);
+  if (data == NULL)
+    return;
+  for (size_t i = 0; i < t->big_len; i++)
+    data[i] = (char)(i * 7 + i / 4093);
+  t->big_sum_sent = fnv(0xcbf29ce484222325ull, data, t->big_len);
+  jnet_stream s;
+  t->sent_rc = jnet_connect("192.0.2.2", "7000", JNET_STREAM, NULL, NULL, &s);
+  if (t->sent_rc == 0) {
+    t->sent_rc = jnet_write(s, data, t->big_len, 60);
+    jnet_close(s);
+  }
+  free(data);
+}
+
+static void big_write_on(fs *t) {
+  t->big_len = 4u << 20; /* far beyond the sim's send buffer */
+  ck_assert_int_eq(jnet_go_on(t->l, t->srv, big_server, t), 0);
+  ck_assert_int_eq(jnet_go_on(t->l, t->cli, big_client, t), 0);
+  fs_run(t);
+  ck_assert_int_eq(t->sent_rc, 0);
+  ck_assert_uint_eq(t->big_got, t->big_len);
+  ck_assert(t->big_sum_got == t->big_sum_sent);
+}
+
+START_TEST(a_write_the_inner_backend_parks_arrives_whole_without_faults) {
+  fs *t = fs_new(3);
+  t->p.link.latency_ns = 0; /* a rule that changes nothing */
+  big_write_on(t);
+  ck_assert_uint_eq(jnet_faults_count(t->f), 0);
+  fs_free(t);
+}
+END_TEST
+
+START_TEST(a_sliced_write_the_inner_backend_parks_arrives_whole) {
+  fs *t = fs_new(3);
+  t->p.slice_bytes = 100000;
+  t->p.slice_delay_ns = 1 * MS;
+  big_write_on(t);
+  ck_assert_ptr_nonnull(strstr(t->log, "slice"));
+  fs_free(t);
+}
+END_TEST
+
+static Suite *suite(void) {
+  Suite *s = suite_create("realfaults-sim");
+  jc_defaults(60, NULL, NULL);
+  JC_TEST(s, uniform_jitter_stays_under_its_bound);
+  JC_TEST(s, normal_jitter_has_a_half_normal_mean_and_a_tail);
+  JC_TEST(s, exponential_jitter_has_its_mean_and_a_long_tail);
+  JC_TEST(s, pareto_jitter_never_goes_under_its_scale);
+  JC_TEST(s, reorder_holds_a_datagram_back_by_at_least_a_millisecond);
+  JC_TEST(s, blackhole_on_the_receiver_swallows_every_datagram);
+  JC_TEST(s, a_write_the_inner_backend_parks_arrives_whole_without_faults);
+  JC_TEST(s, a_sliced_write_the_inner_backend_parks_arrives_whole);
+  return s;
+}
+
+int main(void) { return jc_run(suite()); }

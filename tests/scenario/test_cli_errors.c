@@ -1,0 +1,199 @@
+/* test_cli_errors.c — jnet-sim's answers to bad input, as a user at a shell
+ * sees them: the exit status (2: usage or input error) and the message of
+ * every subcommand's bad option and missing argument, the sweep's argument
+ * checks, merge's JSON reader (escapes decoded, malformed lines refused),
+ * and an uncreatable --pcap-dir (no pcap claimed, no false replay
+ * mismatch). Through the jsim-test-runner binary. */
+#define _GNU_SOURCE
+#include <check.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "jnet_check.h"
+
+#include "shell.h"
+
+static void setup(void) { shell_setup("/tmp/jsim-clierr-XXXXXX"); }
+
+static void teardown(void) { shell_teardown(); }
+
+#define JS(...) sh(JSIM_RUNNER " " __VA_ARGS__)
+#define HAS(s)                                                                 \
+  ck_assert_msg(strstr(out, s) != NULL, "want '%s' in:\n%s", s, out)
+#define HASNT(s)                                                               \
+  ck_assert_msg(strstr(out, s) == NULL, "did not want '%s' in:\n%s", s, out)
+
+static void write_file(const char *name, const char *text) {
+  char path[512];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  FILE *f = fopen(path, "w");
+  ck_assert_ptr_nonnull(f);
+  fputs(text, f);
+  fclose(f);
+}
+
+/* 20 datagrams a -> b; the sink wants `min` of them (21: every seed fails). */
+static void write_scn(const char *name, int min) {
+  char text[512];
+  snprintf(text, sizeof text,
+           "host a 192.0.2.1\n"
+           "host b 192.0.2.2\n"
+           "link a b latency 5ms\n"
+           "run b udp-sink port=9000 until_ms=300 min=%d\n"
+           "run a udp-source to=b port=9000 n=20 interval_ms=10\n"
+           "limit 10s\n"
+           "expect b udp-sink count\n",
+           min);
+  write_file(name, text);
+}
+
+/* ---- Options of every subcommand -------------------------------------------
+ */
+
+START_TEST(every_subcommand_answers_a_bad_option_with_its_usage_and_2) {
+  static const char *cmds[] = {"run", "sweep", "merge", "shrink", "lincheck"};
+  for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
+    char want[64];
+    snprintf(want, sizeof want, "usage: jnet-sim %s", cmds[i]);
+    ck_assert_int_eq(JS("%s --no-such-option x", cmds[i]), 2);
+    HAS("unrecognized option");
+    HAS(want);
+    ck_assert_int_eq(JS("%s", cmds[i]), 2); /* no FILE */
+    HAS(want);
+    ck_assert_int_eq(JS("%s --help 2>/dev/null", cmds[i]), 0); /* on stdout */
+    HAS(want);
+  }
+  ck_assert_int_eq(JS("check"), 2);
+  HAS("usage: jnet-sim check");
+  ck_assert_int_eq(JS("no-such-command"), 2);
+  HAS("unknown command 'no-such-command'");
+  /* the determinism check's partner is not for users */
+  ck_assert_int_eq(JS("__partner"), 2);
+  HAS("internal command of --check-determinism");
+}
+END_TEST
+
+START_TEST(sweep_checks_its_arguments) {
+  write_scn("u.scn", 20);
+  ck_assert_int_eq(JS("sweep u.scn"), 2);
+  HAS("u.scn has no `seed` line; give --seeds A..B");
+  ck_assert_int_eq(JS("sweep u.scn --seeds 2..1"), 2);
+  HAS("--seeds: expected A..B");
+  ck_assert_int_eq(JS("sweep u.scn --seeds 1..2 -j 0"), 2);
+  HAS("-j: expected 1..1024, got '0'");
+  ck_assert_int_eq(JS("sweep u.scn --seeds 1..2 --shard 3/2"), 2);
+  HAS("--shard: expected K/N with 1 <= K <= N, got '3/2'");
+  ck_assert_int_eq(JS("sweep nosuch.scn --seeds 1..2"), 2);
+  ck_assert_int_eq(JS("sweep u.scn --seeds 1..2"), 0);
+  HAS("all 2 seeds passed");
+}
+END_TEST
+
+START_TEST(run_and_lincheck_refuse_what_they_cannot_open) {
+  write_scn("u.scn", 20);
+  ck_assert_int_eq(JS("run u.scn --seed 1 --trace nodir/t.txt"), 2);
+  HAS("jnet-sim run: cannot write nodir/t.txt");
+  ck_assert_int_eq(JS("lincheck nosuch.jsonl"), 2);
+  HAS("nosuch.jsonl: error: cannot open");
+  write_file("h.jsonl", "not json\n");
+  ck_assert_int_eq(JS("lincheck h.jsonl"), 2);
+  HAS("h.jsonl:1:1: error: expected a JSON object");
+}
+END_TEST
+
+/* ---- A pcap that cannot be written -----------------------------------------
+ */
+
+START_TEST(an_uncreatable_pcap_dir_claims_no_pcap_and_no_replay_mismatch) {
+  write_scn("f.scn", 21);
+  ck_assert_int_eq(JS("sweep f.scn --seeds 1..2 --pcap-dir nodir/deeper"), 1);
+  HAS("2 failing seeds");
+  HAS("cannot create nodir/deeper");
+  HAS("seed 1: no pcap: setting up the run (nodir/deeper/f-seed1.pcap)");
+  HASNT("pcap written");
+  HASNT("did not replay the same");
+  ck_assert_int_eq(JS("run f.scn --seed 1 --pcap nodir/x.pcap"), 1);
+  HAS("ERROR setting up the run (nodir/x.pcap)");
+  HASNT("pcap written");
+  /* where it can be written it is, and said so */
+  ck_assert_int_eq(JS("run f.scn --seed 1 --pcap x.pcap && test -s x.pcap"), 1);
+  HAS("pcap written: x.pcap");
+}
+END_TEST
+
+/* ---- merge's JSON reader ---------------------------------------------------
+ */
+
+#define SEED_LINE(msg)                                                         \
+  "{\"type\":\"seed\",\"scenario\":\"u.scn\",\"seed\":1,\"result\":\"fail\","  \
+  "\"message\":\"" msg "\",\"fingerprint\":\"0x1\",\"events\":20,"             \
+  "\"virtual_s\":0.3,\"wall_s\":0.001,\"limit_reached\":false,"                \
+  "\"replay\":null,\"drawn\":\"\",\"pcap\":null}\n"
+#define SUMMARY_LINE                                                           \
+  "{\"type\":\"summary\",\"scenario\":\"u.scn\",\"shard\":\"1/1\","            \
+  "\"range\":\"1..1\",\"planned\":1,\"covered\":1,\"remaining\":0,"            \
+  "\"complete\":true,\"wall_s\":0.02,\"determinism_checked\":false,"           \
+  "\"totals\":{\"seeds\":1,\"passed\":0}}\n"
+
+START_TEST(merge_decodes_the_json_escapes_of_a_message) {
+  write_file(
+      "e.jsonl",
+      SEED_LINE("got\\n2\\tof \\\"3\\\" \\\\ \\/ \\u0041\\u00e9\\r\\b\\f")
+          SUMMARY_LINE);
+  ck_assert_int_eq(JS("merge e.jsonl --junit e.xml"), 1);
+  /* \n and \t decoded; \u0041 is 'A', a non-ASCII escape a '?' */
+  HAS("seed 1: fail: got\n2\tof \"3\" \\ / A?");
+  ck_assert_int_eq(sh("cat e.xml"), 0);
+  /* JUnit escapes them again for XML; control characters become '?' */
+  HAS("message=\"got&#10;2&#9;of &quot;3&quot; \\ / A????\"");
+}
+END_TEST
+
+START_TEST(merge_refuses_malformed_lines_with_2) {
+  static const struct {
+    const char *text, *want;
+  } bad[] = {
+      {SEED_LINE("bad \\x escape") SUMMARY_LINE,
+       "e.jsonl:1: expected one JSON"},
+      {SEED_LINE("bad \\u00G1 hex") SUMMARY_LINE,
+       "e.jsonl:1: expected one JSON"},
+      {"{\"type\":\"seed\",\"scenario\":\"u.scn\",\"message\":\"open\n",
+       "e.jsonl:1: expected one JSON"},
+      {"{\"type\" \"seed\"}\n", "e.jsonl:1: expected one JSON"},
+      {"{\"type\":\"seed\",\"scenario\":\"u.scn\",\"seed\":}\n",
+       "e.jsonl:1: expected one JSON"},
+      {"{\"type\":\"seed\",\"scenario\":\"u.scn\"} trailing\n",
+       "e.jsonl:1: expected one JSON"},
+      {SUMMARY_LINE SEED_LINE("late"), "e.jsonl:2: a line after the summary"},
+      {"{\"type\":\"seed\",\"scenario\":\"u.scn\",\"seed\":1,\"result\":"
+       "\"fail\"}\n" SUMMARY_LINE,
+       "e.jsonl:1: a seed line lacks a field"},
+      {SEED_LINE("no summary"), "e.jsonl: truncated: no summary line"},
+      {SEED_LINE("x") "{\"type\":\"summary\",\"scenario\":\"u.scn\"}\n",
+       "e.jsonl:2: bad summary line"},
+      {SEED_LINE("no newline") "{\"type\":\"summary\"", "got a truncated line"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    write_file("e.jsonl", bad[i].text);
+    ck_assert_msg(JS("merge e.jsonl") == 2, "case %zu: %s", i, out);
+    ck_assert_msg(strstr(out, bad[i].want) != NULL, "case %zu: want '%s' in %s",
+                  i, bad[i].want, out);
+  }
+  ck_assert_int_eq(JS("merge nosuch.jsonl"), 2);
+  HAS("nosuch.jsonl: cannot open");
+}
+END_TEST
+
+static Suite *suite(void) {
+  Suite *s = suite_create("scenario-cli-errors");
+  jc_defaults(60, setup, teardown);
+  JC_TEST(s, every_subcommand_answers_a_bad_option_with_its_usage_and_2);
+  JC_TEST(s, sweep_checks_its_arguments);
+  JC_TEST(s, run_and_lincheck_refuse_what_they_cannot_open);
+  JC_TEST(s, an_uncreatable_pcap_dir_claims_no_pcap_and_no_replay_mismatch);
+  JC_TEST(s, merge_decodes_the_json_escapes_of_a_message);
+  JC_TEST(s, merge_refuses_malformed_lines_with_2);
+  return s;
+}
+
+int main(void) { return jc_run(suite()); }

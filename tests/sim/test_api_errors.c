@@ -1,0 +1,154 @@
+/* test_api_errors.c — jnet_sim.h's answers to bad arguments (NULL sims and
+ * hosts, a host linked or partitioned with itself, an unknown partition
+ * mode, a host given one address twice), the sim backend's resolver with
+ * no host and with bad ports, and freeing a simulation mid-flight (packets
+ * held by a clog, timed actions pending, a capture open): it frees
+ * everything (the sanitizer build checks the leaks). */
+#include "simtest.h"
+
+#include <arpa/inet.h>
+#include <jnet/jnet_backend.h>
+#include <unistd.h>
+
+START_TEST(every_sim_call_refuses_null_and_self_links) {
+  st_world *w = st_new(1, 2);
+  jnet_sim *sim = w->sim;
+  jnet_node *a = w->h[0], *b = w->h[1], *found;
+  jnet_link_params lp, got;
+  jnet_link_params_default(&lp);
+  ck_assert_int_eq(jnet_sim_new(NULL, 1), JNET_EINVAL);
+  ck_assert_int_eq(jnet_sim_link_oneway(sim, a, a, &lp), JNET_EINVAL);
+  ck_assert_int_eq(jnet_sim_link_oneway(NULL, a, b, &lp), JNET_EINVAL);
+  ck_assert_int_eq(jnet_sim_link_oneway(sim, a, b, NULL), JNET_EINVAL);
+  ck_assert_int_eq(jnet_sim_link_get(sim, a, a, &got), JNET_EINVAL);
+  ck_assert_int_eq(jnet_sim_link_get(sim, a, b, NULL), JNET_EINVAL);
+  ck_assert_int_eq(jnet_sim_partition(sim, a, a, JNET_BOTH_WAYS), JNET_EINVAL);
+  ck_assert_int_eq(jnet_sim_partition(sim, a, b, 7), JNET_EINVAL);
+  ck_assert_int_eq(jnet_sim_heal(sim, a, a), JNET_EINVAL);
+  ck_assert_int_eq(jnet_sim_heal(NULL, a, b), JNET_EINVAL);
+  ck_assert_int_eq(
+      jnet_sim_partition_groups(sim, NULL, 1, &b, 1, JNET_BOTH_WAYS),
+      JNET_EINVAL);
+  /* a host in both groups is not partitioned from itself */
+  jnet_node *ga[] = {a, b}, *gb[] = {b};
+  ck_assert_int_eq(jnet_sim_partition_groups(sim, ga, 2, gb, 1, JNET_BOTH_WAYS),
+                   0);
+  /* a bad mode inside a group partition comes back out */
+  ck_assert_int_eq(jnet_sim_partition_groups(sim, ga, 1, gb, 1, 7),
+                   JNET_EINVAL);
+  ck_assert_int_eq(jnet_sim_heal_all(NULL), JNET_EINVAL);
+  ck_assert_int_eq(jnet_sim_heal_all(sim), 0);
+  ck_assert_int_eq(jnet_sim_clog(sim, a, a), JNET_EINVAL);
+  ck_assert_int_eq(jnet_sim_unclog(sim, b, b), JNET_EINVAL);
+  ck_assert_int_eq(jnet_sim_set_limits(NULL, 0, 0), JNET_EINVAL);
+  ck_assert_int_eq(jnet_sim_crash(NULL, a), JNET_EINVAL);
+  ck_assert_int_eq(jnet_sim_crash(sim, NULL), JNET_EINVAL);
+  ck_assert_int_eq(jnet_sim_restart(sim, NULL), JNET_EINVAL);
+  ck_assert_int_eq(jnet_sim_trace(NULL, stderr), JNET_EINVAL);
+  ck_assert_int_eq(jnet_sim_host_find(sim, NULL, &found), JNET_EINVAL);
+  ck_assert_int_eq(jnet_sim_host_find(NULL, "h0", &found), JNET_EINVAL);
+  ck_assert_uint_eq(jnet_sim_now_ns(NULL), 0);
+  /* one address twice in the same host */
+  const char *twice[] = {"198.51.100.7", "198.51.100.7", NULL};
+  jnet_node *h;
+  ck_assert_int_eq(jnet_sim_host(sim, "twice", twice, &h), JNET_EEXIST);
+  st_free(w);
+}
+END_TEST
+
+/* The resolver of the sim backend, driven through its vtable: no host is
+ * the loopbacks (or, passive, the wildcards); ports are checked as on uv. */
+START_TEST(resolve_without_a_host_and_with_bad_ports) {
+  st_world *w = st_new(1, 1);
+  const jnet_backend *b = jnet_sim_backend(w->sim);
+  ck_assert_int_eq(b->start(b, NULL, NULL), 0);
+  jnet_addr out[4];
+  jnet_req r;
+  memset(&r, 0, sizeof r);
+  r.addrs = out;
+  r.naddrs = 4;
+  char ip[64];
+  ck_assert_int_eq(b->resolve(b, w->h[0], &r, NULL, "80", JNET_STREAM, 0), 1);
+  ck_assert_int_eq(r.result, 2);
+  ck_assert_str_eq(inet_ntop(AF_INET, &out[0].u.in4.sin_addr, ip, sizeof ip),
+                   "127.0.0.1");
+  ck_assert_str_eq(inet_ntop(AF_INET6, &out[1].u.in6.sin6_addr, ip, sizeof ip),
+                   "::1");
+  ck_assert_int_eq(ntohs(out[1].u.in6.sin6_port), 80);
+  ck_assert_int_eq(b->resolve(b, w->h[0], &r, NULL, "80", JNET_STREAM, 1), 1);
+  ck_assert_int_eq(r.result, 2);
+  ck_assert_str_eq(inet_ntop(AF_INET, &out[0].u.in4.sin_addr, ip, sizeof ip),
+                   "0.0.0.0");
+  ck_assert_str_eq(inet_ntop(AF_INET6, &out[1].u.in6.sin6_addr, ip, sizeof ip),
+                   "::");
+  static const char *bad[] = {"", "65536", "123456", "-1", "+5"};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    ck_assert_int_eq(
+        b->resolve(b, w->h[0], &r, "192.0.2.1", bad[i], JNET_STREAM, 0), 1);
+    ck_assert_msg(r.result == JNET_EAI_SERVICE, "port '%s': %zd", bad[i],
+                  r.result);
+  }
+  b->stop(b);
+  jnet_sim_free(w->sim);
+  free(w);
+}
+END_TEST
+
+/* ---- Freeing a simulation in flight
+ * ------------------------------------------ */
+
+static void clogged_sender(void *arg) {
+  (void)arg;
+  jnet_stream u;
+  jnet_addr dst;
+  if (jnet_listen("192.0.2.1", NULL, JNET_DATAGRAM, &u) < 0)
+    return;
+  jnet_address("192.0.2.2", "9000", JNET_DATAGRAM, &dst);
+  for (int i = 0; i < 5; i++)
+    jnet_send_to(u, &dst, "held", 4, 1.0);
+  jnet_close(u);
+}
+
+static void note(jnet_sim *sim, void *arg) {
+  (void)sim;
+  (*(int *)arg)++;
+}
+
+START_TEST(free_releases_clogged_packets_pending_actions_and_the_capture) {
+  st_world *w = st_new(1, 2);
+  char path[64];
+  snprintf(path, sizeof path, "/tmp/jnet-sim-free-%d.pcap", (int)getpid());
+  ck_assert_int_eq(jnet_sim_pcap_open(w->sim, path, NULL), 0);
+  ck_assert_int_eq(jnet_sim_clog(w->sim, w->h[0], w->h[1]), 0);
+  int fired = 0;
+  ck_assert_int_eq(jnet_sim_at(w->sim, 3600 * JNET_SIM_S, note, &fired), 0);
+  st_go(w, 0, clogged_sender, NULL);
+  /* run to one second: the datagrams wait in the clog, the action later */
+  ck_assert_int_eq(jnet_run_until(w->loop, 1.0), 0);
+  ck_assert_int_eq(fired, 0);
+  jnet_sim_stats st;
+  jnet_sim_get_stats(w->sim, &st);
+  ck_assert_uint_eq(st.packets_delivered, 0);
+  jnet_loop_free(w->loop);
+  jnet_sim_free(w->sim); /* closes the capture too */
+  free(w);
+  FILE *f = fopen(path, "rb");
+  ck_assert_ptr_nonnull(f);
+  unsigned char magic[4];
+  ck_assert_uint_eq(fread(magic, 1, 4, f), 4); /* a valid pcap header */
+  ck_assert(magic[0] == 0xd4 || magic[0] == 0xa1 || magic[0] == 0x4d);
+  fclose(f);
+  unlink(path);
+}
+END_TEST
+
+static Suite *suite(void) {
+  Suite *s = suite_create("sim-api-errors");
+  jc_defaults(60, NULL, NULL);
+  JC_TEST(s, every_sim_call_refuses_null_and_self_links);
+  JC_TEST(s, resolve_without_a_host_and_with_bad_ports);
+  JC_TEST(s, free_releases_clogged_packets_pending_actions_and_the_capture);
+  return s;
+}
+
+int main(void) { return st_run_suite(suite()); }

@@ -1,0 +1,439 @@
+/* test_backend_errors.c — the sim backend driven through its vtable
+ * (jnet_backend.h), as an out-of-tree layer such as a fault shim or another
+ * API would drive it: the error code of every misuse the API layer above
+ * would have caught first (a second bind, listen on a datagram socket,
+ * connect while connecting, a bad shutdown mode or option), the datagram
+ * errors of Linux's sendto (EDESTADDRREQ, EAFNOSUPPORT, EACCES on
+ * broadcast, EPIPE, EMSGSIZE, a pending ICMP error), and the receive
+ * queue's limit. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/un.h>
+
+#include <jnet/jnet_backend.h>
+
+#include "simtest.h"
+
+typedef struct bt {
+  st_world *w;
+  const jnet_backend *b;
+  int done;
+} bt;
+
+static bt *bt_new(void) {
+  bt *t = calloc(1, sizeof *t);
+  ck_assert_ptr_nonnull(t);
+  t->w = st_new(1, 2);
+  t->b = jnet_sim_backend(t->w->sim);
+  ck_assert_int_eq(t->b->start(t->b, NULL, NULL), 0);
+  return t;
+}
+
+/* Stop (closing what is left), assert the simulation has nothing left to
+ * do, free. */
+static void bt_free(bt *t) {
+  while (t->b->poll(t->b, JNET_NO_DEADLINE, 1) > 0)
+    ;
+  t->b->stop(t->b);
+  /* what stop closed may still say goodbye on the wire (FIN, RST) */
+  for (int i = 0; i < 10000 && t->b->poll(t->b, JNET_NO_DEADLINE, 1) > 0; i++)
+    ;
+  ck_assert_int_eq(t->b->poll(t->b, JNET_NO_DEADLINE, 0), 0);
+  jnet_sim_free(t->w->sim);
+  free(t->w);
+  free(t);
+}
+
+static jnet_addr in4(const char *ip, int port) {
+  jnet_addr a;
+  memset(&a, 0, sizeof a);
+  a.u.in4.sin_family = AF_INET;
+  a.u.in4.sin_port = htons((uint16_t)port);
+  ck_assert_int_eq(inet_pton(AF_INET, ip, &a.u.in4.sin_addr), 1);
+  a.len = sizeof a.u.in4;
+  return a;
+}
+
+static jnet_addr in6(const char *ip, int port) {
+  jnet_addr a;
+  memset(&a, 0, sizeof a);
+  a.u.in6.sin6_family = AF_INET6;
+  a.u.in6.sin6_port = htons((uint16_t)port);
+  ck_assert_int_eq(inet_pton(AF_INET6, ip, &a.u.in6.sin6_addr), 1);
+  a.len = sizeof a.u.in6;
+  return a;
+}
+
+static jnet_addr un(const char *path) {
+  jnet_addr a;
+  memset(&a, 0, sizeof a);
+  a.u.un.sun_family = AF_UNIX;
+  strncpy(a.u.un.sun_path, path, sizeof a.u.un.sun_path - 1);
+  a.len =
+      (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path) + 1);
+  return a;
+}
+
+static jnet_bsock *sock(bt *t, int host, int family, int type) {
+  jnet_bsock *s = NULL;
+  ck_assert_int_eq(t->b->socket(t->b, t->w->h[host], family, type, &s), 0);
+  return s;
+}
+
+static void on_done(jnet_req *req) { ((bt *)req->data)->done++; }
+
+/* Run an async op to its end: its result (polling while it waits). */
+static ssize_t finish(bt *t, int started, jnet_req *req) {
+  if (started)
+    return req->result;
+  int before = t->done;
+  for (int i = 0; i < 1000 && t->done == before; i++)
+    ck_assert_int_ge(t->b->poll(t->b, JNET_NO_DEADLINE, 1), 0);
+  ck_assert_int_gt(t->done, before);
+  return req->result;
+}
+
+static void req_init(bt *t, jnet_req *r, const void *buf, size_t len) {
+  memset(r, 0, sizeof *r);
+  r->cb = on_done;
+  r->data = t;
+  r->buf = (void *)buf;
+  r->len = len;
+}
+
+static ssize_t send_to(bt *t, jnet_bsock *s, const jnet_addr *dst,
+                       const void *p, size_t n) {
+  jnet_req r;
+  req_init(t, &r, p, n);
+  r.addr = *dst;
+  return finish(t, t->b->send_to(t->b, s, &r), &r);
+}
+
+static ssize_t write_(bt *t, jnet_bsock *s, const void *p, size_t n) {
+  jnet_req r;
+  req_init(t, &r, p, n);
+  return finish(t, t->b->write(t->b, s, &r), &r);
+}
+
+static ssize_t connect_(bt *t, jnet_bsock *s, const jnet_addr *dst) {
+  jnet_req r;
+  req_init(t, &r, NULL, 0);
+  r.addr = *dst;
+  return finish(t, t->b->connect(t->b, s, &r), &r);
+}
+
+/* A datagram already queued on s, or -1 when none is. */
+static ssize_t recv_now(bt *t, jnet_bsock *s, void *p, size_t n) {
+  jnet_req r;
+  req_init(t, &r, p, n);
+  if (!t->b->recv_from(t->b, s, &r)) {
+    t->b->cancel(t->b, &r);
+    return -1;
+  }
+  return r.result;
+}
+
+/* ---- Sockets, bind, listen, accept -----------------------------------------
+ */
+
+START_TEST(socket_rejects_bad_type_family_node_and_a_crashed_host) {
+  bt *t = bt_new();
+  jnet_bsock *s = NULL;
+  ck_assert_int_eq(t->b->socket(t->b, t->w->h[0], AF_INET, 2, &s), JNET_EINVAL);
+  ck_assert_int_eq(t->b->socket(t->b, NULL, AF_INET, 0, &s), JNET_EINVAL);
+  ck_assert_int_eq(t->b->socket(t->b, t->w->h[0], AF_PACKET, 0, &s),
+                   JNET_EAFNOSUPPORT);
+  ck_assert_ptr_null(s);
+  ck_assert_int_eq(jnet_sim_crash(t->w->sim, t->w->h[1]), 0);
+  ck_assert_int_eq(t->b->socket(t->b, t->w->h[1], AF_INET, 0, &s),
+                   JNET_ECANCELED);
+  ck_assert_int_eq(jnet_sim_restart(t->w->sim, t->w->h[1]), 0);
+  ck_assert_int_eq(t->b->socket(t->b, t->w->h[1], AF_INET, 0, &s), 0);
+  t->b->close(t->b, s);
+  bt_free(t);
+}
+END_TEST
+
+START_TEST(bind_rejects_a_second_bind_and_a_foreign_family) {
+  bt *t = bt_new();
+  jnet_bsock *s = sock(t, 0, AF_INET, 1);
+  jnet_addr a4 = in4("192.0.2.1", 7000), a6 = in6("::1", 7000);
+  jnet_addr u = un("/tmp/bt-a");
+  ck_assert_int_eq(t->b->bind(t->b, s, NULL), JNET_EINVAL);
+  ck_assert_int_eq(t->b->bind(t->b, s, &a6), JNET_EAFNOSUPPORT);
+  ck_assert_int_eq(t->b->bind(t->b, s, &u), JNET_EINVAL);
+  ck_assert_int_eq(t->b->bind(t->b, s, &a4), 0);
+  ck_assert_int_eq(t->b->bind(t->b, s, &a4), JNET_EINVAL); /* bound already */
+  jnet_bsock *x = sock(t, 0, AF_UNIX, 1);
+  ck_assert_int_eq(t->b->bind(t->b, x, &a4), JNET_EINVAL);
+  ck_assert_int_eq(t->b->bind(t->b, x, &u), 0);
+  ck_assert_int_eq(t->b->bind(t->b, x, &u), JNET_EINVAL);
+  t->b->close(t->b, s);
+  t->b->close(t->b, x);
+  bt_free(t);
+}
+END_TEST
+
+START_TEST(listen_errors_and_a_second_listen_only_sets_the_backlog) {
+  bt *t = bt_new();
+  jnet_bsock *d = sock(t, 0, AF_INET, 1);
+  ck_assert_int_eq(t->b->listen(t->b, d, 8), JNET_ENOTSUP);
+  jnet_bsock *u = sock(t, 0, AF_UNIX, 0); /* no path */
+  ck_assert_int_eq(t->b->listen(t->b, u, 8), JNET_EINVAL);
+  /* SO_REUSEADDR does not let a second socket bind a listening port */
+  jnet_addr a = in4("192.0.2.1", 7001);
+  jnet_bsock *l1 = sock(t, 0, AF_INET, 0), *l2 = sock(t, 0, AF_INET, 0);
+  ck_assert_int_eq(
+      t->b->setsockopt(t->b, l1, JNET_SO_REUSEADDR, jnet_opt_bool(1)), 0);
+  ck_assert_int_eq(
+      t->b->setsockopt(t->b, l2, JNET_SO_REUSEADDR, jnet_opt_bool(1)), 0);
+  ck_assert_int_eq(t->b->bind(t->b, l1, &a), 0);
+  ck_assert_int_eq(t->b->listen(t->b, l1, 0), 0);
+  ck_assert_int_eq(t->b->listen(t->b, l1, 4), 0); /* again: backlog only */
+  ck_assert_int_eq(t->b->bind(t->b, l2, &a), JNET_EADDRINUSE);
+  /* accept on what does not listen */
+  jnet_req r;
+  req_init(t, &r, NULL, 0);
+  ck_assert_int_eq(finish(t, t->b->accept(t->b, l2, &r), &r), JNET_EINVAL);
+  /* a connected stream can no longer listen; connect states */
+  jnet_bsock *c = sock(t, 1, AF_INET, 0);
+  jnet_req cr;
+  req_init(t, &cr, NULL, 0);
+  cr.addr = a;
+  ck_assert_int_eq(t->b->connect(t->b, c, &cr), 0); /* SYN sent */
+  ck_assert_int_eq(connect_(t, c, &a), JNET_EALREADY);
+  ck_assert_int_eq(finish(t, 0, &cr), 0);
+  ck_assert_int_eq(connect_(t, c, &a), JNET_EISCONN);
+  ck_assert_int_eq(connect_(t, l1, &a), JNET_EINVAL);
+  ck_assert_int_eq(t->b->listen(t->b, c, 1), JNET_EINVAL);
+  /* the listener shuts down as a no-op; an unconnected stream cannot */
+  ck_assert_int_eq(t->b->shutdown(t->b, l1, JNET_SHUT_RDWR), 0);
+  ck_assert_int_eq(t->b->shutdown(t->b, l2, JNET_SHUT_WR), JNET_ENOTCONN);
+  ck_assert_int_eq(t->b->shutdown(t->b, c, 7), JNET_EINVAL);
+  jnet_bsock *all[] = {d, u, l1, l2, c};
+  for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+    t->b->close(t->b, all[i]);
+  bt_free(t);
+}
+END_TEST
+
+START_TEST(connect_rejects_foreign_families_port_zero_and_wrong_unix_peers) {
+  bt *t = bt_new();
+  jnet_bsock *s = sock(t, 0, AF_INET, 0);
+  jnet_addr u = un("/tmp/bt-dg"), a6 = in6("::1", 80), z = in4("192.0.2.2", 0);
+  ck_assert_int_eq(connect_(t, s, &a6), JNET_EAFNOSUPPORT);
+  ck_assert_int_eq(connect_(t, s, &z), JNET_ECONNREFUSED);
+  jnet_bsock *d = sock(t, 0, AF_INET, 1);
+  ck_assert_int_eq(connect_(t, d, &u), JNET_EAFNOSUPPORT);
+  /* a unix stream to a datagram path (EPROTOTYPE, as Linux), and to a
+   * stream that is not a listener; a unix datagram socket connects at once */
+  jnet_bsock *ud = sock(t, 0, AF_UNIX, 1), *us = sock(t, 0, AF_UNIX, 0);
+  jnet_addr ab = in4("192.0.2.1", 80);
+  ck_assert_int_eq(t->b->bind(t->b, ud, &u), 0);
+  ck_assert_int_eq(connect_(t, us, &ab), JNET_EINVAL);
+  ck_assert_int_eq(connect_(t, us, &u), JNET_EPROTOTYPE);
+  jnet_bsock *ns = sock(t, 0, AF_UNIX, 0);
+  jnet_addr p = un("/tmp/bt-st");
+  ck_assert_int_eq(t->b->bind(t->b, ns, &p), 0);
+  jnet_bsock *us2 = sock(t, 0, AF_UNIX, 0);
+  ck_assert_int_eq(connect_(t, us2, &p), JNET_ECONNREFUSED);
+  jnet_bsock *ud2 = sock(t, 0, AF_UNIX, 1);
+  ck_assert_int_eq(connect_(t, ud2, &u), 0);
+  jnet_addr peer;
+  ck_assert_int_eq(t->b->peername(t->b, ud2, &peer), 0);
+  ck_assert_int_eq(peer.u.sa.sa_family, AF_UNIX);
+  ck_assert_str_eq(peer.u.un.sun_path, "/tmp/bt-dg");
+  ck_assert_int_eq(t->b->peername(t->b, ud, &peer), JNET_ENOTCONN);
+  ck_assert_int_eq(t->b->peername(t->b, ud, NULL), JNET_EINVAL);
+  /* an unbound socket's name is its family's wildcard */
+  jnet_bsock *fresh = sock(t, 0, AF_INET6, 1);
+  ck_assert_int_eq(t->b->localname(t->b, fresh, &peer), 0);
+  ck_assert_int_eq(peer.u.sa.sa_family, AF_INET6);
+  ck_assert_int_eq(ntohs(peer.u.in6.sin6_port), 0);
+  jnet_bsock *all[] = {s, d, ud, us, ns, us2, ud2, fresh};
+  for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+    t->b->close(t->b, all[i]);
+  bt_free(t);
+}
+END_TEST
+
+/* ---- Options
+ * ------------------------------------------------------------------ */
+
+START_TEST(setsockopt_checks_value_types_and_socket_kinds) {
+  bt *t = bt_new();
+  jnet_bsock *d = sock(t, 0, AF_INET, 1), *st = sock(t, 0, AF_INET, 0);
+  jnet_bsock *u = sock(t, 0, AF_UNIX, 1), *us = sock(t, 0, AF_UNIX, 0);
+  const jnet_backend *b = t->b;
+  ck_assert_int_eq(b->setsockopt(b, d, JNET_SO_BROADCAST, jnet_opt_int(1)),
+                   JNET_EINVAL);
+  ck_assert_int_eq(b->setsockopt(b, d, JNET_IP_MULTICAST_TTL, jnet_opt_bool(1)),
+                   JNET_EINVAL);
+  ck_assert_int_eq(b->setsockopt(b, u, JNET_IP_MULTICAST_TTL, jnet_opt_int(4)),
+                   JNET_ENOTSUP);
+  ck_assert_int_eq(b->setsockopt(b, st, JNET_IP_MULTICAST_TTL, jnet_opt_int(4)),
+                   JNET_EINVAL);
+  ck_assert_int_eq(b->setsockopt(b, d, JNET_IP_MULTICAST_TTL, jnet_opt_int(-1)),
+                   0);
+  ck_assert_int_eq(
+      b->setsockopt(b, d, JNET_IP_MULTICAST_TTL, jnet_opt_int(256)),
+      JNET_EINVAL);
+  ck_assert_int_eq(
+      b->setsockopt(b, d, JNET_IP_MULTICAST_TTL, jnet_opt_int(255)), 0);
+  ck_assert_int_eq(
+      b->setsockopt(b, d, JNET_IP_ADD_MEMBERSHIP, jnet_opt_str(NULL)),
+      JNET_EINVAL);
+  ck_assert_int_eq(b->setsockopt(b, d, JNET_IP_ADD_MEMBERSHIP, jnet_opt_int(1)),
+                   JNET_EINVAL);
+  ck_assert_int_eq(
+      b->setsockopt(b, u, JNET_IP_ADD_MEMBERSHIP, jnet_opt_str("239.1.1.1")),
+      JNET_ENOTSUP);
+  ck_assert_int_eq(b->setsockopt(b, d, 99, jnet_opt_bool(1)), JNET_EINVAL);
+  ck_assert_int_eq(b->nodelay(b, d, 1), JNET_ENOPROTOOPT);
+  ck_assert_int_eq(b->nodelay(b, us, 1), JNET_ENOTSUP);
+  ck_assert_int_eq(b->nodelay(b, st, 1), 0);
+  jnet_bsock *all[] = {d, st, u, us};
+  for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+    b->close(b, all[i]);
+  bt_free(t);
+}
+END_TEST
+
+/* ---- Datagrams
+ * ---------------------------------------------------------------- */
+
+START_TEST(udp_send_errors_as_linux_sendto) {
+  bt *t = bt_new();
+  static char big[65508];
+  jnet_bsock *d = sock(t, 0, AF_INET, 1);
+  jnet_addr to = in4("192.0.2.2", 9000), a6 = in6("::1", 9000);
+  jnet_addr z = in4("192.0.2.2", 0), bc = in4("255.255.255.255", 9000);
+  ck_assert_int_eq(write_(t, d, "x", 1), JNET_EDESTADDRREQ);
+  ck_assert_int_eq(send_to(t, d, &a6, "x", 1), JNET_EAFNOSUPPORT);
+  ck_assert_int_eq(send_to(t, d, &z, "x", 1), JNET_EINVAL);
+  ck_assert_int_eq(send_to(t, d, &bc, "x", 1), JNET_EACCES);
+  ck_assert_int_eq(send_to(t, d, &to, big, sizeof big), JNET_EMSGSIZE);
+  ck_assert_int_eq(send_to(t, d, &to, big, sizeof big - 1), 0);
+  ck_assert_int_eq(
+      t->b->setsockopt(t->b, d, JNET_SO_BROADCAST, jnet_opt_bool(1)), 0);
+  ck_assert_int_eq(send_to(t, d, &bc, "x", 1), 0);
+  ck_assert_int_eq(t->b->shutdown(t->b, d, JNET_SHUT_WR), JNET_ENOTCONN);
+  /* connected to a port nobody holds: the ICMP error waits for the next
+   * send (once), as on Linux */
+  ck_assert_int_eq(connect_(t, d, &to), 0);
+  ck_assert_int_eq(write_(t, d, "a", 1), 0);
+  while (t->b->poll(t->b, JNET_NO_DEADLINE, 1) > 0)
+    ;
+  ck_assert_int_eq(write_(t, d, "b", 1), JNET_ECONNREFUSED);
+  ck_assert_int_eq(write_(t, d, "c", 1), 0);
+  ck_assert_int_eq(t->b->shutdown(t->b, d, JNET_SHUT_WR), 0);
+  ck_assert_int_eq(write_(t, d, "d", 1), JNET_EPIPE);
+  t->b->close(t->b, d);
+  bt_free(t);
+}
+END_TEST
+
+START_TEST(unix_datagram_send_errors) {
+  bt *t = bt_new();
+  jnet_bsock *a = sock(t, 0, AF_UNIX, 1), *b = sock(t, 0, AF_UNIX, 1);
+  jnet_addr pa = un("/tmp/bt-ua"), nowhere = un("/tmp/bt-none");
+  ck_assert_int_eq(write_(t, b, "x", 1), JNET_EDESTADDRREQ);
+  ck_assert_int_eq(send_to(t, b, &nowhere, "x", 1), JNET_ENOENT);
+  ck_assert_int_eq(t->b->bind(t->b, a, &pa), 0);
+  ck_assert_int_eq(connect_(t, b, &pa), 0);
+  ck_assert_int_eq(write_(t, b, "hi", 2), 0);
+  while (t->b->poll(t->b, JNET_NO_DEADLINE, 1) > 0)
+    ;
+  char in[8];
+  ck_assert_int_eq(recv_now(t, a, in, sizeof in), 2);
+  t->b->close(t->b, a); /* the peer is gone: refused */
+  ck_assert_int_eq(write_(t, b, "x", 1), JNET_ECONNREFUSED);
+  t->b->close(t->b, b);
+  bt_free(t);
+}
+END_TEST
+
+/* The receive queue holds 212,992 bytes (Linux's default rmem): of four
+ * 65,507-byte datagrams the fourth is dropped. */
+START_TEST(full_receive_queue_drops_the_datagram_that_does_not_fit) {
+  bt *t = bt_new();
+  static char big[65507], in[65507];
+  jnet_bsock *r = sock(t, 1, AF_INET, 1), *s = sock(t, 0, AF_INET, 1);
+  jnet_addr ra = in4("192.0.2.2", 9100);
+  ck_assert_int_eq(t->b->bind(t->b, r, &ra), 0);
+  jnet_sim_stats before, after;
+  jnet_sim_get_stats(t->w->sim, &before);
+  for (int i = 0; i < 4; i++) {
+    big[0] = (char)i;
+    ck_assert_int_eq(send_to(t, s, &ra, big, sizeof big), 0);
+  }
+  while (t->b->poll(t->b, JNET_NO_DEADLINE, 1) > 0)
+    ;
+  jnet_sim_get_stats(t->w->sim, &after);
+  ck_assert_uint_eq(after.packets_dropped - before.packets_dropped, 1);
+  for (int i = 0; i < 3; i++) {
+    ck_assert_int_eq(recv_now(t, r, in, sizeof in), (ssize_t)sizeof in);
+    ck_assert_int_eq(in[0], i);
+  }
+  ck_assert_int_eq(recv_now(t, r, in, sizeof in), -1);
+  ck_assert_int_eq(t->b->shutdown(t->b, r, JNET_SHUT_RD), JNET_ENOTCONN);
+  t->b->close(t->b, r);
+  t->b->close(t->b, s);
+  bt_free(t);
+}
+END_TEST
+
+/* ---- The backend itself
+ * ------------------------------------------------------- */
+
+START_TEST(
+    stop_closes_what_is_left_open_and_random_defaults_to_the_first_host) {
+  bt *t = bt_new();
+  /* a listener, a connected pair and a unix socket, none closed */
+  jnet_bsock *l = sock(t, 1, AF_INET, 0), *c = sock(t, 0, AF_INET, 0);
+  jnet_addr la = in4("192.0.2.2", 7100);
+  ck_assert_int_eq(t->b->bind(t->b, l, &la), 0);
+  ck_assert_int_eq(t->b->listen(t->b, l, 4), 0);
+  ck_assert_int_eq(connect_(t, c, &la), 0);
+  jnet_req acc;
+  req_init(t, &acc, NULL, 0);
+  ck_assert_int_eq(finish(t, t->b->accept(t->b, l, &acc), &acc), 0);
+  ck_assert_ptr_nonnull(acc.sock);
+  jnet_bsock *u = sock(t, 0, AF_UNIX, 1);
+  jnet_addr up = un("/tmp/bt-left");
+  ck_assert_int_eq(t->b->bind(t->b, u, &up), 0);
+  /* a request that was never started: cancelling it does nothing */
+  jnet_req idle;
+  req_init(t, &idle, NULL, 0);
+  t->b->cancel(t->b, &idle);
+  /* no node: the first host's stream, as a second sim of the same seed */
+  jnet_sim *twin;
+  ck_assert_int_eq(jnet_sim_new(&twin, 1), 0);
+  const char *a0[] = {"192.0.2.1", NULL};
+  jnet_node *h0;
+  ck_assert_int_eq(jnet_sim_host(twin, "h0", a0, &h0), 0);
+  const jnet_backend *tb = jnet_sim_backend(twin);
+  ck_assert_uint_eq(t->b->random(t->b, NULL), tb->random(tb, h0));
+  jnet_sim_free(twin);
+  ck_assert_ptr_null(jnet_sim_backend(NULL));
+  bt_free(t); /* stop closes all four; the sim then has nothing to do */
+}
+END_TEST
+
+static Suite *suite(void) {
+  Suite *s = suite_create("sim-backend-errors");
+  jc_defaults(60, NULL, NULL);
+  JC_TEST(s, socket_rejects_bad_type_family_node_and_a_crashed_host);
+  JC_TEST(s, bind_rejects_a_second_bind_and_a_foreign_family);
+  JC_TEST(s, listen_errors_and_a_second_listen_only_sets_the_backlog);
+  JC_TEST(s, connect_rejects_foreign_families_port_zero_and_wrong_unix_peers);
+  JC_TEST(s, setsockopt_checks_value_types_and_socket_kinds);
+  JC_TEST(s, udp_send_errors_as_linux_sendto);
+  JC_TEST(s, unix_datagram_send_errors);
+  JC_TEST(s, full_receive_queue_drops_the_datagram_that_does_not_fit);
+  JC_TEST(s,
+          stop_closes_what_is_left_open_and_random_defaults_to_the_first_host);
+  return s;
+}
+
+int main(void) { return st_run_suite(suite()); }

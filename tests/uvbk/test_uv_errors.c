@@ -1,0 +1,209 @@
+/* test_uv_errors.c — the libuv backend's answers to misuse through its
+ * vtable (what the API layer above would have caught first, and what an
+ * out-of-tree layer driving the backend sees): bad sockets, binds and
+ * options, a datagram over UDP's limit, a listener that cannot listen, the
+ * resolver's refusals (ports glibc would wrap, unknown services, asynchronous
+ * lookups), a stopped backend, and the bounds of shutdown. Linux's own
+ * errno where the kernel answers. */
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include "jnet_check.h"
+#include "uvbk.h"
+
+static jnet_bsock *sock(int family, int type) {
+  jnet_bsock *s = NULL;
+  ck_assert_int_eq(B->socket(B, B->default_node(B), family, type, &s), 0);
+  return s;
+}
+
+START_TEST(socket_rejects_bad_arguments_and_a_stopped_backend) {
+  jnet_bsock *s = NULL;
+  jnet_node *n = B->default_node(B);
+  ck_assert_int_eq(B->socket(B, n, AF_INET, JNET_STREAM, NULL), JNET_EINVAL);
+  ck_assert_int_eq(B->socket(B, n, AF_PACKET, JNET_STREAM, &s),
+                   JNET_EAFNOSUPPORT);
+  ck_assert_int_eq(B->socket(B, n, AF_INET, 2, &s), JNET_EINVAL);
+  ck_assert_ptr_null(s);
+  /* a second start is refused; a stopped backend makes nothing and polls
+   * nothing */
+  ck_assert_int_eq(B->start(B, &HOOKS, NULL), JNET_EBUSY);
+  B->stop(B);
+  ck_assert_int_eq(B->socket(B, n, AF_INET, JNET_STREAM, &s), JNET_EINVAL);
+  ck_assert_int_eq(B->poll(B, JNET_NO_DEADLINE, 0), JNET_EINVAL);
+  jnet_req r;
+  int cnt = 0;
+  req_init(&r, &cnt);
+  ck_assert_int_eq(B->resolve(B, n, &r, "127.0.0.1", "80", JNET_STREAM, 0),
+                   JNET_EINVAL);
+  ck_assert_int_eq(B->start(B, &HOOKS, NULL), 0); /* for teardown */
+}
+END_TEST
+
+START_TEST(bind_and_listen_errors) {
+  jnet_bsock *s = sock(AF_INET, JNET_STREAM);
+  jnet_addr a = ip4("127.0.0.1", 0);
+  ck_assert_int_eq(B->bind(B, s, NULL), JNET_EINVAL);
+  jnet_addr z = a;
+  z.len = 0;
+  ck_assert_int_eq(B->bind(B, s, &z), JNET_EINVAL);
+  z.len = sizeof z.u + 1;
+  ck_assert_int_eq(B->bind(B, s, &z), JNET_EINVAL);
+  ck_assert_int_eq(B->bind(B, s, &a), 0);
+  ck_assert_int_eq(B->listen(B, s, 8), 0);
+  /* the port is taken: a second socket cannot bind it */
+  jnet_bsock *t = sock(AF_INET, JNET_STREAM);
+  jnet_addr same = ip4("127.0.0.1", port_of(s));
+  ck_assert_int_eq(B->bind(B, t, &same), JNET_EADDRINUSE);
+  /* a datagram socket cannot listen: Linux's EOPNOTSUPP */
+  jnet_bsock *d = sock(AF_INET, JNET_DATAGRAM);
+  ck_assert_int_eq(B->listen(B, d, 8), -EOPNOTSUPP);
+  /* accept on what does not listen */
+  jnet_req r;
+  int cnt = 0;
+  req_init(&r, &cnt);
+  ck_assert_int_eq(finish(B->accept(B, t, &r), &r, &cnt), JNET_EINVAL);
+  B->close(B, s);
+  B->close(B, t);
+  B->close(B, d);
+}
+END_TEST
+
+START_TEST(setsockopt_and_shutdown_refuse_what_linux_refuses) {
+  jnet_bsock *d = sock(AF_INET, JNET_DATAGRAM);
+  ck_assert_int_eq(B->setsockopt(B, d, 99, jnet_opt_bool(1)), JNET_EINVAL);
+  ck_assert_int_eq(B->setsockopt(B, d, JNET_IP_ADD_MEMBERSHIP, jnet_opt_int(1)),
+                   JNET_EINVAL);
+  ck_assert_int_eq(
+      B->setsockopt(B, d, JNET_IP_ADD_MEMBERSHIP, jnet_opt_str("not-a-group")),
+      JNET_EINVAL);
+  ck_assert_int_eq(
+      B->setsockopt(B, d, JNET_IPV6_JOIN_GROUP, jnet_opt_str(NULL)),
+      JNET_EINVAL);
+  ck_assert_int_eq(
+      B->setsockopt(B, d, JNET_IP_MULTICAST_TTL, jnet_opt_int(256)),
+      JNET_EINVAL);
+  ck_assert_int_eq(B->setsockopt(B, d, JNET_IP_MULTICAST_TTL, jnet_opt_int(-1)),
+                   0);
+  ck_assert_int_eq(B->shutdown(B, d, 7), JNET_EINVAL);
+  ck_assert_int_eq(B->shutdown(B, d, JNET_SHUT_WR), -ENOTCONN);
+  ck_assert_int_eq(B->localname(B, d, NULL), JNET_EINVAL);
+  ck_assert_int_eq(B->peername(B, d, NULL), JNET_EINVAL);
+  jnet_addr a;
+  ck_assert_int_eq(B->peername(B, d, &a), -ENOTCONN);
+  B->close(B, d);
+}
+END_TEST
+
+START_TEST(send_to_checks_the_address_and_udp_limit) {
+  static char big[65508];
+  jnet_bsock *d = udp_bound();
+  jnet_addr dst = ip4("127.0.0.1", port_of(d));
+  jnet_req r;
+  int cnt = 0;
+  req_init(&r, &cnt);
+  r.buf = big;
+  r.len = sizeof big;
+  r.addr = dst;
+  ck_assert_int_eq(finish(B->send_to(B, d, &r), &r, &cnt), JNET_EMSGSIZE);
+  req_init(&r, &cnt);
+  r.buf = big;
+  r.len = 10;
+  r.addr = dst;
+  r.addr.len = 0; /* no address */
+  ck_assert_int_eq(finish(B->send_to(B, d, &r), &r, &cnt), JNET_EINVAL);
+  /* an unconnected datagram socket has nowhere to write to */
+  req_init(&r, &cnt);
+  r.buf = big;
+  r.len = 10;
+  ck_assert_int_eq(finish(B->write(B, d, &r), &r, &cnt), -EDESTADDRREQ);
+  B->close(B, d);
+}
+END_TEST
+
+/* ---- The resolver ----------------------------------------------------------
+ */
+
+static ssize_t resolve(const char *host, const char *port, int type,
+                       int passive, jnet_addr *out, size_t cap) {
+  jnet_req r;
+  int cnt = 0;
+  req_init(&r, &cnt);
+  r.addrs = out;
+  r.naddrs = cap;
+  return finish(
+      B->resolve(B, B->default_node(B), &r, host, port, type, passive), &r,
+      &cnt);
+}
+
+START_TEST(resolve_refuses_ports_glibc_would_wrap_and_unknown_services) {
+  jnet_addr out[8];
+  jnet_req r;
+  int cnt = 0;
+  req_init(&r, &cnt);
+  r.naddrs = 4; /* and no array */
+  ck_assert_int_eq(
+      B->resolve(B, B->default_node(B), &r, "127.0.0.1", "80", JNET_STREAM, 0),
+      JNET_EINVAL);
+  ck_assert_int_eq(B->resolve(B, B->default_node(B), NULL, "127.0.0.1", "80",
+                              JNET_STREAM, 0),
+                   JNET_EINVAL);
+  req_init(&r, &cnt);
+  ck_assert_int_eq(
+      B->resolve(B, B->default_node(B), &r, "127.0.0.1", "80", 2, 0),
+      JNET_EINVAL);
+  ck_assert_int_eq(resolve("127.0.0.1", "70000", JNET_STREAM, 0, out, 8),
+                   JNET_EAI_SERVICE);
+  ck_assert_int_eq(resolve("127.0.0.1", "-1", JNET_STREAM, 0, out, 8),
+                   JNET_EAI_SERVICE);
+  ck_assert_int_eq(resolve("127.0.0.1", " 80", JNET_STREAM, 0, out, 8),
+                   JNET_EAI_SERVICE);
+  /* a service name goes to the resolver thread: unknown is EAI_SERVICE */
+  ck_assert_int_eq(
+      resolve("127.0.0.1", "no-such-service-jnet", JNET_STREAM, 0, out, 8),
+      JNET_EAI_SERVICE);
+  ck_assert_int_eq(
+      resolve("localhost", "no-such-service-jnet", JNET_STREAM, 0, out, 8),
+      JNET_EAI_SERVICE);
+  /* a known one resolves through the same path */
+  ssize_t n = resolve("127.0.0.1", "http", JNET_STREAM, 0, out, 8);
+  ck_assert_int_ge(n, 1);
+  ck_assert_int_eq(out[0].u.sa.sa_family, AF_INET);
+  ck_assert_int_eq(ntohs(out[0].u.in4.sin_port), 80);
+  /* no host and no port, passive: the wildcard, port 0 */
+  n = resolve(NULL, NULL, JNET_DATAGRAM, 1, out, 8);
+  ck_assert_int_ge(n, 1);
+  ck_assert_int_eq(ntohs(out[0].u.in4.sin_port), 0);
+}
+END_TEST
+
+START_TEST(a_pending_lookup_can_be_cancelled) {
+  jnet_addr out[4];
+  jnet_req r;
+  int cnt = 0;
+  req_init(&r, &cnt);
+  r.addrs = out;
+  r.naddrs = 4;
+  int started = B->resolve(B, B->default_node(B), &r, "127.0.0.1", "http",
+                           JNET_STREAM, 0);
+  ck_assert_int_eq(started, 0); /* a service name: asynchronous */
+  B->cancel(B, &r);
+  B->cancel(B, &r); /* twice: the second finds nothing pending */
+  poll_for_ms(50);
+  ck_assert_int_eq(cnt, 0); /* never called back */
+}
+END_TEST
+
+int main(void) {
+  Suite *s = suite_create("uv-errors");
+  jc_defaults(60, setup, teardown);
+  JC_TEST(s, socket_rejects_bad_arguments_and_a_stopped_backend);
+  JC_TEST(s, bind_and_listen_errors);
+  JC_TEST(s, setsockopt_and_shutdown_refuse_what_linux_refuses);
+  JC_TEST(s, send_to_checks_the_address_and_udp_limit);
+  JC_TEST(s, resolve_refuses_ports_glibc_would_wrap_and_unknown_services);
+  JC_TEST(s, a_pending_lookup_can_be_cancelled);
+  return jc_run(s);
+}
