@@ -6,7 +6,7 @@
  * the exit status a test sees is unchanged. A program that installs its own
  * handler replaces this one. The handler runs on an alternate stack, so a
  * smashed fiber stack still gets its counters written. */
-#define _POSIX_C_SOURCE 200809L
+#define _XOPEN_SOURCE 700
 #include <signal.h>
 #include <stdlib.h>
 
