@@ -145,5 +145,6 @@ void conf_add_args(Suite *s);
 void conf_add_more(Suite *s);
 void conf_add_fibers(Suite *s);
 void conf_add_chan(Suite *s);
+void conf_add_check_order(Suite *s);
 
 #endif /* CONF_H */

@@ -17,5 +17,6 @@ int main(void) {
   conf_add_more(s);
   conf_add_fibers(s);
   conf_add_chan(s);
+  conf_add_check_order(s);
   return jc_run(s);
 }
