@@ -392,6 +392,12 @@ def kill_strays(root):
                 break
 
 
+def generator():
+    """Ninja when installed: a mutant's rebuild checks every target, which
+    costs make ~45 s of a loaded machine and ninja ~1 s."""
+    return "Ninja" if shutil.which("ninja") else "Unix Makefiles"
+
+
 def clean_env():
     env = dict(os.environ)
     env.pop("CI", None)  # -Werror would turn a mutant's warning into a DNC
@@ -455,10 +461,15 @@ class Worker:
         what changed since the copy's last build)."""
         copy_tree(ROOT, self.src)
         env = clean_env()
-        if not os.path.exists(os.path.join(self.build, "CMakeCache.txt")):
-            rc, out = run(["cmake", "-S", self.src, "-B", self.build,
-                           "-DCMAKE_BUILD_TYPE=RelWithDebInfo", "-DJNET_SIM=ON"]
-                          + list(flags), self.dir, 600, env=env)
+        cache = os.path.join(self.build, "CMakeCache.txt")
+        if generator() == "Ninja" and os.path.exists(cache):
+            with open(cache, encoding="utf-8", errors="replace") as f:
+                if "CMAKE_GENERATOR:INTERNAL=Ninja\n" not in f.read():
+                    shutil.rmtree(self.build)  # made before ninja was there
+        if not os.path.exists(cache):
+            rc, out = run(["cmake", "-G", generator(), "-S", self.src, "-B",
+                           self.build, "-DCMAKE_BUILD_TYPE=RelWithDebInfo",
+                           "-DJNET_SIM=ON"] + list(flags), self.dir, 600, env=env)
             if rc != 0:
                 raise SystemExit("mutate: configure failed in %s:\n%s" % (self.dir, out))
         rc, out = run(["cmake", "--build", self.build, "-j", str(jobs)],
@@ -667,6 +678,10 @@ def main():
                     help="rewrite the report of the last run from its "
                     "mutants.tsv with the current equivalents file (after a "
                     "review), running nothing")
+    ap.add_argument("--table", default="mutants.tsv",
+                    help="the table --rescore reads, in build/mutation: "
+                    "mutants.tsv of a finished run, progress.tsv of one "
+                    "stopped before its end")
     ap.add_argument("--source", default=ROOT,
                     help="the tree to mutate (default: this checkout); "
                     "--rescore after the sources moved on can point it at "
@@ -885,7 +900,7 @@ def rescore(args, muts, equivalents, total_generated):
     out_dir = out_dir_of(args)
     by_id = {m.id: m for m in muts}
     picked = []
-    with open(os.path.join(out_dir, "mutants.tsv"), encoding="utf-8") as f:
+    with open(os.path.join(out_dir, args.table), encoding="utf-8") as f:
         next(f)
         for line in f:
             mid, _, _, _, status, killer, secs = line.rstrip("\n").split("\t")
