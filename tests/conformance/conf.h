@@ -146,5 +146,6 @@ void conf_add_more(Suite *s);
 void conf_add_fibers(Suite *s);
 void conf_add_chan(Suite *s);
 void conf_add_check_order(Suite *s);
+void conf_add_abi(Suite *s);
 
 #endif /* CONF_H */

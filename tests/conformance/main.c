@@ -18,5 +18,6 @@ int main(void) {
   conf_add_fibers(s);
   conf_add_chan(s);
   conf_add_check_order(s);
+  conf_add_abi(s);
   return jc_run(s);
 }
