@@ -148,5 +148,7 @@ void conf_add_fibers(Suite *s);
 void conf_add_chan(Suite *s);
 void conf_add_loopclose(Suite *s);
 void conf_add_unix_dgram(Suite *s);
+void conf_add_check_order(Suite *s);
+void conf_add_abi(Suite *s);
 
 #endif /* CONF_H */

@@ -19,5 +19,7 @@ int main(void) {
   conf_add_chan(s);
   conf_add_loopclose(s);
   conf_add_unix_dgram(s);
+  conf_add_check_order(s);
+  conf_add_abi(s);
   return jc_run(s);
 }

@@ -9,8 +9,17 @@ ctest suite against it with a time bound, and reports, per file, how many
 mutants were killed, survived, timed out or did not compile, with the diff
 of every survivor. The source tree is never written to.
 
+Test selection by coverage (the default): once per source snapshot, a copy
+of the tree is built with --coverage and every ctest case is run alone in
+it; the lines of api/, backends/, sim/ and tools/ each one reaches are kept
+in build/mutation/covmap.json. A mutant then runs only the cases that reach
+its line(s) (a case cannot see a change on a line it never executes); a
+mutant no case reaches is "uncovered" (survived, nothing run). --full runs
+every case for every mutant instead.
+
   python3 tests/mutation/mutate.py [--build build] [--sample N --seed S]
-      [--jobs J] [--files REGEX] [--tests REGEX] [--list]
+      [--jobs J] [--files REGEX] [--tests REGEX] [--ids ID,...|@FILE]
+      [--rerun-survivors] [--full] [--list] [--rescore]
 
 Operators (name: what it does):
   rel     a relational operator negated (< to >=, <= to >, > to <=, >= to <)
@@ -30,6 +39,7 @@ Standard library only; no network.
 import argparse
 import difflib
 import hashlib
+import json
 import os
 import random
 import re
@@ -382,6 +392,12 @@ def kill_strays(root):
                 break
 
 
+def generator():
+    """Ninja when installed: a mutant's rebuild checks every target, which
+    costs make ~45 s of a loaded machine and ninja ~1 s."""
+    return "Ninja" if shutil.which("ninja") else "Unix Makefiles"
+
+
 def clean_env():
     env = dict(os.environ)
     env.pop("CI", None)  # -Werror would turn a mutant's warning into a DNC
@@ -389,35 +405,73 @@ def clean_env():
     return env
 
 
-def copy_tree(root, dst):
+def tree_files(root):
     files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"],
                            cwd=root, stdout=subprocess.PIPE, check=True)
-    for rel in files.stdout.decode().splitlines():
+    return sorted(rel for rel in files.stdout.decode().splitlines()
+                  if os.path.isfile(os.path.join(root, rel)))
+
+
+def tree_key(root):
+    """A hash of every file of the tree (names and contents; not this
+    script nor its notes, which no test reads): the coverage map and the
+    baseline times are reused only for the same snapshot."""
+    h = hashlib.sha1()
+    for rel in tree_files(root):
+        if rel.startswith("tests/mutation/"):
+            continue  # the script, its notes and the equivalents: no test
+        with open(os.path.join(root, rel), "rb") as f:
+            h.update(rel.encode() + b"\0" + hashlib.sha1(f.read()).digest())
+    return h.hexdigest()
+
+
+def copy_tree(root, dst):
+    """Make dst a copy of root's tree, writing only the files that differ
+    (so a build directory already there rebuilds incrementally) and
+    removing the files root no longer has."""
+    want = set(tree_files(root))
+    for rel in sorted(want):
         s = os.path.join(root, rel)
-        if not os.path.isfile(s):
-            continue
         d = os.path.join(dst, rel)
+        if os.path.isfile(d):
+            with open(s, "rb") as a, open(d, "rb") as b:
+                if a.read() == b.read():
+                    continue
         os.makedirs(os.path.dirname(d), exist_ok=True)
-        shutil.copy2(s, d)
+        # a fresh mtime, never the checkout's: an object built from a
+        # mutant left in the copy is then older than the restored file
+        shutil.copyfile(s, d)
+        shutil.copymode(s, d)
+    for dirpath, _, names in os.walk(dst):
+        for n in names:
+            rel = os.path.relpath(os.path.join(dirpath, n), dst)
+            if rel not in want:
+                os.unlink(os.path.join(dirpath, n))
 
 
 class Worker:
     def __init__(self, base, k, args):
-        self.dir = os.path.join(base, "w%d" % k)
+        self.dir = os.path.join(base, k if isinstance(k, str) else "w%d" % k)
         self.src = os.path.join(self.dir, "src")
         self.build = os.path.join(self.dir, "build")
         self.args = args
 
-    def prepare(self, jobs):
-        if os.path.exists(self.dir):
-            shutil.rmtree(self.dir)
+    def prepare(self, jobs, flags=()):
+        """Bring the copy up to date with the checkout and build it (only
+        what changed since the copy's last build)."""
         copy_tree(ROOT, self.src)
         env = clean_env()
-        rc, out = run(["cmake", "-S", self.src, "-B", self.build,
-                       "-DCMAKE_BUILD_TYPE=RelWithDebInfo", "-DJNET_SIM=ON"],
-                      self.dir, 600, env=env)
-        if rc != 0:
-            raise SystemExit("mutate: configure failed in %s:\n%s" % (self.dir, out))
+        cache = os.path.join(self.build, "CMakeCache.txt")
+        if generator() == "Ninja" and os.path.exists(cache):
+            with open(cache, encoding="utf-8", errors="replace") as f:
+                if "CMAKE_GENERATOR:INTERNAL=Ninja\n" not in f.read():
+                    shutil.rmtree(self.build)  # made before ninja was there
+        if not os.path.exists(cache):
+            rc, out = run(["cmake", "-G", generator(), "-S", self.src, "-B",
+                           self.build, "-DCMAKE_BUILD_TYPE=RelWithDebInfo",
+                           "-DJNET_SIM=ON"] + list(flags), self.dir, 600, env=env)
+            if rc != 0:
+                raise SystemExit("mutate: configure failed in %s:\n%s" % (self.dir, out))
         rc, out = run(["cmake", "--build", self.build, "-j", str(jobs)],
                       self.dir, 3600, env=env)
         if rc != 0:
@@ -447,6 +501,152 @@ def ctest_times(out):
     return times, failed
 
 
+# ----------------------------------------------------- coverage map --
+
+COV_FLAGS = "--coverage -O0"
+
+
+def coverage_worker(out_dir, args):
+    w = Worker(os.path.join(out_dir, "work"), "cov", args)
+    return w
+
+
+def prepare_coverage_build(w, jobs):
+    """The --coverage copy: every program links tests/coverage/gcov_exit.c
+    (a child leaving with _exit writes its counters) and
+    tests/mutation/gcov_signal.c (so does one dying of a signal)."""
+    os.makedirs(w.dir, exist_ok=True)
+    objs = []
+    for rel in ("tests/coverage/gcov_exit.c", "tests/mutation/gcov_signal.c"):
+        obj = os.path.join(w.dir, os.path.basename(rel) + ".o")
+        rc, out = run(["cc", "-O0", "-c", os.path.join(ROOT, rel), "-o", obj],
+                      w.dir, 120)
+        if rc != 0:
+            raise SystemExit("mutate: cannot compile %s:\n%s" % (rel, out))
+        objs.append(obj)
+    w.prepare(jobs, [
+        "-DCMAKE_BUILD_TYPE=Debug", "-DCMAKE_C_FLAGS=" + COV_FLAGS,
+        "-DCMAKE_EXE_LINKER_FLAGS=--coverage -Wl,--wrap=_exit " + " ".join(objs),
+        "-DCMAKE_SHARED_LINKER_FLAGS=--coverage"])
+
+
+def gcda_files(build):
+    out = []
+    for dirpath, _, names in os.walk(build):
+        out += [os.path.join(dirpath, n) for n in names if n.endswith(".gcda")]
+    return sorted(out)
+
+
+def gcov_lines(w):
+    """{file: {line: count}} of the library's .c files (relative to the
+    copy), from every .gcda the last test left in the coverage build."""
+    lines = {}
+    src = os.path.realpath(w.src) + os.sep
+    files = gcda_files(w.build)
+    tmp = os.path.join(w.dir, "gcov")
+    os.makedirs(tmp, exist_ok=True)
+    for k in range(0, len(files), 64):
+        p = subprocess.run(["gcov", "--json-format", "--stdout"] + files[k:k + 64],
+                           cwd=tmp, stdout=subprocess.PIPE,
+                           stderr=subprocess.DEVNULL)
+        for doc in p.stdout.decode("utf-8", "replace").splitlines():
+            doc = doc.strip()
+            if not doc.startswith("{"):
+                continue
+            for f in json.loads(doc).get("files", []):
+                path = os.path.realpath(f["file"])
+                if not path.startswith(src) or not path.endswith(".c"):
+                    continue
+                rel = path[len(src):]
+                if rel.split(os.sep)[0] not in DIRS:
+                    continue
+                d = lines.setdefault(rel, {})
+                for ln in f["lines"]:
+                    n = ln["line_number"]
+                    d[n] = d.get(n, 0) + ln["count"]
+    return lines
+
+
+def coverage_map(out_dir, args, key, names):
+    """{"tests": {name: {"status", "secs", "lines": {file: [line...]}}},
+    "code": {file: [every instrumented line]}}, measured once per snapshot
+    (key) and cached in covmap.json."""
+    path = os.path.join(out_dir, "covmap.json")
+    with open(os.path.join(ROOT, "tests/mutation/gcov_signal.c"), "rb") as f:
+        key += hashlib.sha1(f.read()).hexdigest()[:12]  # it shapes the map
+    if os.path.exists(path):
+        with open(path, encoding="utf-8") as f:
+            cm = json.load(f)
+        if cm.get("key") == key and all(n in cm["tests"] for n in names):
+            print("mutate: coverage map of this snapshot reused (%s)" % path,
+                  flush=True)
+            return cm
+    w = coverage_worker(out_dir, args)
+    t0 = time.time()
+    print("mutate: building the --coverage copy in %s" % w.dir, flush=True)
+    prepare_coverage_build(w, args.jobs)
+    env = clean_env()
+    env["CK_TIMEOUT_MULTIPLIER"] = "4"  # -O0 and counters: slower
+    cm = {"key": key, "tests": {}, "code": {}}
+    code = {}
+    for n in names:
+        for g in gcda_files(w.build):
+            os.unlink(g)
+        t1 = time.time()
+        rc, out = run(["ctest", "-R", "^%s$" % re.escape(n),
+                       "--output-on-failure"], w.build, 1800, env=env)
+        secs = time.time() - t1
+        status = "pass" if rc == 0 and "***Timeout" not in out else "fail"
+        lines = gcov_lines(w)
+        reached = {}
+        for f, d in lines.items():
+            code.setdefault(f, set()).update(d)
+            hit = sorted(ln for ln, c in d.items() if c > 0)
+            if hit:
+                reached[f] = hit
+        cm["tests"][n] = {"status": status, "secs": round(secs, 1),
+                          "lines": reached}
+        print("mutate: coverage of %-28s %s %5.0f s, %d lines of %d files" % (
+            n, status, secs, sum(len(v) for v in reached.values()),
+            len(reached)), flush=True)
+    cm["code"] = {f: sorted(v) for f, v in code.items()}
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(cm, f)
+    print("mutate: coverage map of %d tests in %.0f s -> %s" % (
+        len(names), time.time() - t0, path), flush=True)
+    return cm
+
+
+def mutant_lines(m, code):
+    """The lines whose execution a test needs to see mutant m: the lines it
+    spans that carry code; if gcov put none of them on record (a statement
+    continued from the line above, a static initializer), the nearest
+    recorded line before and after it as well."""
+    first, last = m.line, m.line + m.old.count("\n")
+    rec = code.get(m.file, [])
+    own = [ln for ln in rec if first <= ln <= last]
+    if own:
+        return own
+    before = [ln for ln in rec if ln < first]
+    after = [ln for ln in rec if ln > last]
+    return ([before[-1]] if before else []) + ([after[0]] if after else [])
+
+
+def tests_reaching(m, cm, order):
+    """The cases (in run order) that can notice m: those that reach one of
+    its lines, and every case that failed in the coverage build (its
+    record may be short, so it is never left out)."""
+    want = set(mutant_lines(m, cm["code"]))
+    out = []
+    for n in order:
+        t = cm["tests"].get(n)
+        if t is None or t["status"] != "pass":
+            out.append(n)
+        elif want & set(t["lines"].get(m.file, ())):
+            out.append(n)
+    return out
+
+
 # ---------------------------------------------------------------- main --
 
 def main():
@@ -460,6 +660,15 @@ def main():
                     help="mutants built and tested at once")
     ap.add_argument("--files", help="only source files matching this regex")
     ap.add_argument("--tests", help="only ctest cases matching this regex")
+    ap.add_argument("--ids", help="only these mutants: id,id,... or @FILE "
+                    "(one id a line, first column)")
+    ap.add_argument("--rerun-survivors", action="store_true",
+                    help="run again the mutants the last run's mutants.tsv "
+                    "says survived (after adding tests) and merge the "
+                    "results into it")
+    ap.add_argument("--full", action="store_true",
+                    help="run every ctest case for every mutant (no test "
+                    "selection by coverage)")
     ap.add_argument("--timeout-factor", type=float, default=5.0,
                     help="a test times out after max(20 s, factor x baseline)")
     ap.add_argument("--build-timeout", type=int, default=900)
@@ -469,6 +678,10 @@ def main():
                     help="rewrite the report of the last run from its "
                     "mutants.tsv with the current equivalents file (after a "
                     "review), running nothing")
+    ap.add_argument("--table", default="mutants.tsv",
+                    help="the table --rescore reads, in build/mutation: "
+                    "mutants.tsv of a finished run, progress.tsv of one "
+                    "stopped before its end")
     ap.add_argument("--source", default=ROOT,
                     help="the tree to mutate (default: this checkout); "
                     "--rescore after the sources moved on can point it at "
@@ -480,7 +693,26 @@ def main():
     src_root = os.path.abspath(args.source)
     muts = all_mutants(src_root, args.files)
     total_generated = len(muts)
-    if args.sample and args.sample < len(muts):
+    out_dir = out_dir_of(args)
+    previous = []
+    if args.rerun_survivors:
+        previous = read_table(os.path.join(out_dir, "mutants.tsv"))
+        again = {r["id"] for r in previous
+                 if r["status"] in ("survived", "uncovered")}
+        muts = [m for m in muts if m.id in again]
+    elif args.ids:
+        ids = args.ids
+        if ids.startswith("@"):
+            with open(ids[1:], encoding="utf-8") as f:
+                ids = ",".join(ln.split()[0] for ln in f
+                               if ln.strip() and not ln.startswith("#"))
+        want = set(ids.split(","))
+        muts = [m for m in muts if m.id in want]
+        missing = want - {m.id for m in muts}
+        if missing:
+            print("mutate: not generated (source changed?): %s" %
+                  " ".join(sorted(missing)))
+    elif args.sample and args.sample < len(muts):
         muts = random.Random(args.seed).sample(muts, args.sample)
         muts.sort(key=lambda m: (m.file, m.start, m.op, m.new))
     equivalents = read_equivalents(args.equivalents)
@@ -503,38 +735,34 @@ def main():
     if src_root != ROOT:
         raise SystemExit("mutate: --source is for --list and --rescore; a run "
                          "mutates a copy of this checkout")
-    out_dir = out_dir_of(args)
     os.makedirs(out_dir, exist_ok=True)
     work = os.path.join(out_dir, "work")
     jobs = max(1, min(args.jobs, len(muts) or 1))
     workers = [Worker(work, k, args) for k in range(jobs)]
     t0 = time.time()
-    print("mutate: %d mutants (of %d generated), %d workers; preparing copies "
-          "in %s" % (len(muts), total_generated, jobs, work), flush=True)
+    key = tree_key(ROOT)
+    print("mutate: %d mutants (of %d generated), %d workers, %s; preparing "
+          "copies in %s" % (len(muts), total_generated, jobs,
+                            "every test for each (--full)" if args.full else
+                            "the tests that reach each mutant", work),
+          flush=True)
     for w in workers:  # one after another: the first build takes the cores
-        w.prepare(os.cpu_count() or 1)
-    # Baseline: the whole suite on the unmutated copy, one test at a time.
+        w.prepare(args.jobs)
     rc, out = run(["ctest", "-N"], workers[0].build, 60)
     names = re.findall(r"Test +#\d+: (\S+)", out)
     names = [n for n in names if n not in EXCLUDE_TESTS and
              (args.tests is None or re.search(args.tests, n))]
-    base = {}
-    for n in names:
-        t1 = time.time()
-        st, o = workers[0].ctest(n, 900)
-        if st == "pass":
-            base[n] = time.time() - t1
-        else:
-            print("mutate: %s fails on the unmutated tree; left out" % n)
+    base = baseline(workers[0], out_dir, key, names)
     order = sorted(base, key=lambda n: base[n])
     print("mutate: baseline %d tests, %.0f s one after another" %
           (len(order), sum(base.values())), flush=True)
+    cm = None if args.full else coverage_map(out_dir, args, key, names)
 
     pending = [m for m in muts if m.id not in equivalents]
     for m in muts:
         if m.id in equivalents:
             m.status = "equivalent"
-    progress = os.path.join(out_dir, "mutants.tsv")
+    progress = os.path.join(out_dir, "progress.tsv")
     with open(progress, "w", encoding="utf-8") as f:
         f.write("id\tfile\tline\top\tstatus\tkiller\tseconds\n")
     lock = threading.Lock()
@@ -542,44 +770,124 @@ def main():
     done = [0]
 
     def one(m):
-        with lock:
-            w = free.pop()
         t1 = time.time()
-        path = os.path.join(w.src, m.file)
+        tests = order if cm is None else tests_reaching(m, cm, order)
+        if not tests:
+            m.status = "uncovered"
+            w = None
+        else:
+            with lock:
+                w = free.pop()
         try:
-            with open(path, "w", encoding="utf-8") as f:
-                f.write(m.apply(sources[m.file]))
-            rc, bout = w.build_now()
-            if rc != 0:
-                m.status = "dnc" if rc is not None else "timeout"
-            else:
-                m.status = "survived"
-                for n in order:
-                    st, _ = w.ctest(n, max(20.0, args.timeout_factor * base[n]))
-                    if st != "pass":
-                        m.status = "killed" if st == "fail" else "timeout"
-                        m.killer = n
-                        break
+            if w is not None:
+                run_mutant(w, m, sources, tests, base, args)
         finally:
-            with open(path, "w", encoding="utf-8") as f:
-                f.write(sources[m.file])
             m.secs = time.time() - t1
             with lock:
-                free.append(w)
+                if w is not None:
+                    free.append(w)
                 done[0] += 1
-                print("[%d/%d] %-9s %s line %d %s%s (%.0f s) %s" % (
+                print("[%d/%d] %-9s %s line %d %s%s (%d tests, %.0f s) %s" % (
                     done[0], len(pending), m.status, m.file, m.line, m.op,
-                    " by " + m.killer if m.killer else "", m.secs, m.id),
-                    flush=True)
-                # kept as it goes, so an interrupted run can be rescored
+                    " by " + m.killer if m.killer else "", len(tests), m.secs,
+                    m.id), flush=True)
+                # kept as it goes, so an interrupted run can be looked at
                 with open(progress, "a", encoding="utf-8") as f:
                     f.write("%s\t%s\t%d\t%s\t%s\t%s\t%.1f\n" % (
                         m.id, m.file, m.line, m.op, m.status, m.killer, m.secs))
 
     with ThreadPoolExecutor(max_workers=jobs) as ex:
         list(ex.map(one, pending))
+    if previous:  # --rerun-survivors: the other rows of the last run stay
+        muts = merge_previous(previous, muts, src_root, args.files)
     report(muts, equivalents, out_dir, total_generated, args, time.time() - t0)
     return 0
+
+
+def run_mutant(w, m, sources, tests, base, args):
+    """Build mutant m in worker w's copy and run tests (fastest first) until
+    one fails; the copy's file is put back whatever happens."""
+    path = os.path.join(w.src, m.file)
+    try:
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(m.apply(sources[m.file]))
+        rc, _ = w.build_now()
+        if rc != 0:
+            m.status = "dnc" if rc is not None else "timeout"
+            return
+        m.status = "survived"
+        for n in tests:
+            st, _ = w.ctest(n, max(20.0, args.timeout_factor * base[n]))
+            if st != "pass":
+                m.status = "killed" if st == "fail" else "timeout"
+                m.killer = n
+                return
+    finally:
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(sources[m.file])
+
+
+def baseline(w, out_dir, key, names):
+    """{test: seconds} of every case that passes on the unmutated copy,
+    cached per snapshot in baseline.json; a failing case is left out."""
+    path = os.path.join(out_dir, "baseline.json")
+    cached = {}
+    if os.path.exists(path):
+        with open(path, encoding="utf-8") as f:
+            d = json.load(f)
+        if d.get("key") == key:
+            cached = d
+    base = {}
+    for n in names:
+        if n in cached.get("pass", {}):
+            base[n] = cached["pass"][n]
+            continue
+        if n in cached.get("fail", []):
+            print("mutate: %s fails on the unmutated tree; left out" % n)
+            continue
+        t1 = time.time()
+        st, _ = w.ctest(n, 900)
+        if st == "pass":
+            base[n] = time.time() - t1
+        else:
+            cached.setdefault("fail", []).append(n)
+            print("mutate: %s fails on the unmutated tree; left out" % n)
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump({"key": key, "pass": dict(cached.get("pass", {}), **base),
+                   "fail": cached.get("fail", [])}, f)
+    return base
+
+
+def read_table(path):
+    rows = []
+    with open(path, encoding="utf-8") as f:
+        head = next(f).rstrip("\n").split("\t")
+        for line in f:
+            rows.append(dict(zip(head, line.rstrip("\n").split("\t"))))
+    return rows
+
+
+def merge_previous(previous, rerun, src_root, files_re):
+    """The last run's rows, with the re-run mutants' new results."""
+    by_id = {m.id: m for m in all_mutants(src_root, files_re)}
+    new = {m.id: m for m in rerun}
+    out = []
+    for r in previous:
+        m = new.get(r["id"]) or by_id.get(r["id"])
+        if m is None:
+            print("mutate: %s no longer generated; left out" % r["id"])
+            continue
+        if m.id not in new:
+            m.status, m.killer, m.secs = r["status"], r["killer"], float(r["seconds"])
+        out.append(m)
+    with_diff = {}
+    for m in out:
+        if not m.diff:
+            if m.file not in with_diff:
+                with open(os.path.join(src_root, m.file), encoding="utf-8") as f:
+                    with_diff[m.file] = f.read()
+            m.diff = diff_of(m, with_diff[m.file])
+    return out
 
 
 def out_dir_of(args):
@@ -592,7 +900,7 @@ def rescore(args, muts, equivalents, total_generated):
     out_dir = out_dir_of(args)
     by_id = {m.id: m for m in muts}
     picked = []
-    with open(os.path.join(out_dir, "mutants.tsv"), encoding="utf-8") as f:
+    with open(os.path.join(out_dir, args.table), encoding="utf-8") as f:
         next(f)
         for line in f:
             mid, _, _, _, status, killer, secs = line.rstrip("\n").split("\t")
@@ -603,7 +911,8 @@ def rescore(args, muts, equivalents, total_generated):
                 continue
             m.status, m.killer, m.secs = status, killer, float(secs)
             if mid in equivalents:
-                if status != "survived":  # a flaky test, or a wrong entry
+                if status not in ("survived", "uncovered", "equivalent"):
+                    # a flaky test, or a wrong entry
                     print("mutate: %s is listed equivalent but was %s%s: "
                           "counted equivalent; check the entry" % (
                               mid, status, " by " + killer if killer else ""))
@@ -615,14 +924,14 @@ def rescore(args, muts, equivalents, total_generated):
 
 
 def report(muts, equivalents, out_dir, total_generated, args, secs):
-    kinds = ("killed", "timeout", "survived", "dnc", "equivalent")
+    kinds = ("killed", "timeout", "survived", "uncovered", "dnc", "equivalent")
     per = {}
     for m in muts:
         per.setdefault(m.file, {k: 0 for k in kinds})[m.status] += 1
     rows = []
 
     def score(c):
-        live = c["killed"] + c["timeout"] + c["survived"]
+        live = c["killed"] + c["timeout"] + c["survived"] + c["uncovered"]
         return (100.0 * (c["killed"] + c["timeout"]) / live) if live else float("nan")
 
     tot = {k: 0 for k in kinds}
@@ -632,31 +941,37 @@ def report(muts, equivalents, out_dir, total_generated, args, secs):
             tot[k] += c[k]
         rows.append((f, sum(c.values()), c, score(c)))
     with open(os.path.join(out_dir, "score.tsv"), "w") as f:
-        f.write("file\tmutants\tkilled\ttimeout\tsurvived\tdnc\tequivalent\tscore%\n")
+        f.write("file\tmutants\tkilled\ttimeout\tsurvived\tuncovered\tdnc"
+                "\tequivalent\tscore%\n")
         for name, n, c, s in rows + [("total", sum(tot.values()), tot, score(tot))]:
-            f.write("%s\t%d\t%d\t%d\t%d\t%d\t%d\t%.1f\n" % (
-                name, n, c["killed"], c["timeout"], c["survived"], c["dnc"],
-                c["equivalent"], s))
+            f.write("%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%.1f\n" % (
+                name, n, c["killed"], c["timeout"], c["survived"] + c["uncovered"],
+                c["uncovered"], c["dnc"], c["equivalent"], s))
     lines = []
     lines.append("jnet mutation run: %d mutants%s of %d generated, %.0f s" % (
         len(muts), " (sample --seed %d)" % args.seed if args.sample else "",
         total_generated, secs))
     lines.append("score = (killed + timed out) / (mutants - equivalents - "
                  "did not compile)")
+    lines.append("survived counts the uncovered ones (uncov: no test reaches "
+                 "the line, nothing was run)")
     lines.append("")
-    lines.append("%-28s %5s %6s %7s %8s %4s %5s %7s" % (
-        "file", "all", "killed", "timeout", "survived", "dnc", "equiv", "score"))
+    lines.append("%-28s %5s %6s %7s %8s %5s %4s %5s %7s" % (
+        "file", "all", "killed", "timeout", "survived", "uncov", "dnc",
+        "equiv", "score"))
     for name, n, c, s in rows + [("total", sum(tot.values()), tot, score(tot))]:
-        lines.append("%-28s %5d %6d %7d %8d %4d %5d %6.1f%%" % (
-            name, n, c["killed"], c["timeout"], c["survived"], c["dnc"],
-            c["equivalent"], s))
-    surv = [m for m in muts if m.status == "survived"]
+        lines.append("%-28s %5d %6d %7d %8d %5d %4d %5d %6.1f%%" % (
+            name, n, c["killed"], c["timeout"], c["survived"] + c["uncovered"],
+            c["uncovered"], c["dnc"], c["equivalent"], s))
+    surv = [m for m in muts if m.status in ("survived", "uncovered")]
     lines.append("")
     lines.append("survivors (%d): add a test that kills each, or list it in "
                  "tests/mutation/equivalents.txt with the reason" % len(surv))
     for m in surv:
         lines.append("")
-        lines.append("-- %s (line %d, %s)" % (m.id, m.line, m.op))
+        lines.append("-- %s (line %d, %s%s)" % (
+            m.id, m.line, m.op,
+            ", not covered" if m.status == "uncovered" else ""))
         lines.append(m.diff.rstrip("\n"))
     killers = {}
     for m in muts:
