@@ -148,8 +148,13 @@ static uint64_t state_key(uint64_t set_hash, int32_t state) {
   return h ? h : 1;
 }
 
+/* A key's search usually visits a few dozen states, and a sweep checks
+ * thousands of keys: start small (clearing a big table dominated) and
+ * double as needed. */
+#define CACHE_MIN 64
+
 static int cache_grow(cache *c) {
-  size_t cap = c->cap ? c->cap * 2 : 1024;
+  size_t cap = c->cap ? c->cap * 2 : CACHE_MIN;
   uint64_t *nh = jnet__calloc(cap, sizeof *nh);
   uint32_t *ne = jnet__calloc(cap, sizeof *ne);
   if (nh == NULL || ne == NULL) {
@@ -196,7 +201,7 @@ static int cache_add(cache *c, const uint64_t *set, size_t lo, size_t hi1,
       return 0;
   }
   if (c->n == c->entcap) {
-    size_t cap = c->entcap ? c->entcap * 2 : 1024;
+    size_t cap = c->entcap ? c->entcap * 2 : CACHE_MIN / 2;
     centry *ne = jnet__realloc(c->ents, cap * sizeof *ne);
     if (ne == NULL)
       return -1;
@@ -204,7 +209,7 @@ static int cache_add(cache *c, const uint64_t *set, size_t lo, size_t hi1,
     c->entcap = cap;
   }
   if (c->pool_cap - c->pool_used < len) {
-    size_t cap = c->pool_cap ? c->pool_cap * 2 : 4096;
+    size_t cap = c->pool_cap ? c->pool_cap * 2 : CACHE_MIN;
     while (cap - c->pool_used < len)
       cap *= 2;
     uint64_t *np = jnet__realloc(c->pool, cap * sizeof *np);
