@@ -148,8 +148,13 @@ static uint64_t state_key(uint64_t set_hash, int32_t state) {
   return h ? h : 1;
 }
 
+/* A key's search usually visits a few dozen states, and a sweep checks
+ * thousands of keys: start small (clearing a big table dominated) and
+ * double as needed. */
+#define CACHE_MIN 64
+
 static int cache_grow(cache *c) {
-  size_t cap = c->cap ? c->cap * 2 : 1024;
+  size_t cap = c->cap ? c->cap * 2 : CACHE_MIN;
   uint64_t *nh = jnet__calloc(cap, sizeof *nh);
   uint32_t *ne = jnet__calloc(cap, sizeof *ne);
   if (nh == NULL || ne == NULL) {
@@ -196,13 +201,13 @@ static int cache_add(cache *c, const uint64_t *set, size_t lo, size_t hi1,
       return 0;
   }
   if (c->n == c->entcap) {
-    centry *ne = jnet__grow(c->ents, &c->entcap, sizeof *ne, 1024);
+    centry *ne = jnet__grow(c->ents, &c->entcap, sizeof *ne, CACHE_MIN / 2);
     if (ne == NULL)
       return -1;
     c->ents = ne;
   }
   if (c->pool_cap - c->pool_used < len) {
-    size_t cap = c->pool_cap ? c->pool_cap * 2 : 4096;
+    size_t cap = c->pool_cap ? c->pool_cap * 2 : CACHE_MIN;
     while (cap - c->pool_used < len)
       cap *= 2;
     uint64_t *np = jnet__realloc(c->pool, cap * sizeof *np);

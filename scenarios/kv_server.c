@@ -52,6 +52,7 @@
  * replication, it's faster"). A primary crash or partition in that window,
  * followed by a failover, loses an acknowledged write.
  */
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -191,10 +192,12 @@ static int primary_reply_ok(kv_server *s, uint64_t e0, int rc,
   unsigned long long e;
   if (rc < 0)
     return 0;
-  if (sscanf(reply, "STALE %llu", &e) == 1 && e > s->disk->epoch)
-    become_backup(s, e);
-  return strcmp(reply, "OK") == 0 && s->disk->role == KV_PRIMARY &&
-         s->disk->epoch == e0;
+  if (strcmp(reply, "OK") != 0) {
+    if (sscanf(reply, "STALE %llu", &e) == 1 && e > s->disk->epoch)
+      become_backup(s, e);
+    return 0;
+  }
+  return s->disk->role == KV_PRIMARY && s->disk->epoch == e0;
 }
 
 static int forward(kv_server *s, uint64_t e0, const char *key, const char *val,
@@ -267,8 +270,12 @@ static void join(kv_server *s) {
 
 static int reply_line(jnet_stream c, const char *text, double timeout) {
   char line[KV_LINE_MAX + 1];
-  int n = snprintf(line, sizeof line, "%s\n", text);
-  return jnet_write(c, line, (size_t)n, timeout);
+  size_t n = strlen(text);
+  if (n >= KV_LINE_MAX)
+    return JNET_EMSGSIZE;
+  memcpy(line, text, n);
+  line[n++] = '\n';
+  return jnet_write(c, line, n, timeout);
 }
 
 static int do_put(kv_server *s, jnet_stream c, const char *key,
@@ -384,34 +391,59 @@ static int do_synced(kv_server *s, jnet_stream c, uint64_t e, uint64_t id) {
   return reply_line(c, "ERR stale", s->cfg.rpc_timeout_s);
 }
 
-/* One request line. Returns < 0 to drop the connection. */
-static int handle(kv_server *s, jnet_stream c, const char *line) {
-  char cmd[16] = "", a[KV_LINE_MAX], b[KV_LINE_MAX];
+/* Split line in place at whitespace into at most max words (the words
+ * sscanf's %s would read); returns how many. */
+static int split_words(char *line, char **w, int max) {
+  int n = 0;
+  char *p = line;
+  while (n < max) {
+    while (isspace((unsigned char)*p))
+      p++;
+    if (*p == '\0')
+      break;
+    w[n++] = p;
+    while (*p != '\0' && !isspace((unsigned char)*p))
+      p++;
+    if (*p != '\0')
+      *p++ = '\0';
+  }
+  return n;
+}
+
+/* A word that starts with a number, read as %llu reads it: 1, or 0. */
+static int word_u64(const char *w, unsigned long long *v) {
+  char *end;
+  *v = strtoull(w, &end, 10);
+  return end != w;
+}
+
+/* One request line (split in place). Returns < 0 to drop the connection. */
+static int handle(kv_server *s, jnet_stream c, char *line) {
+  char *w[6]; /* 6: enough to tell "GET k" from "GET k extra" */
   unsigned long long e, id;
-  int n = sscanf(line, "%15s %255s %255s", cmd, a, b);
-  if (n >= 1 && strcmp(cmd, "PUT") == 0 && n == 3 &&
-      kv_token_ok(a, KV_KEY_MAX) && kv_token_ok(b, KV_VAL_MAX))
-    return do_put(s, c, a, b);
-  if (n == 2 && strcmp(cmd, "GET") == 0 && kv_token_ok(a, KV_KEY_MAX))
-    return do_get(s, c, a);
-  if (n == 1 && strcmp(cmd, "QUIT") == 0) {
+  int n = split_words(line, w, 6);
+  const char *cmd = n > 0 ? w[0] : "";
+  if (strcmp(cmd, "PUT") == 0 && n >= 3 && kv_token_ok(w[1], KV_KEY_MAX) &&
+      kv_token_ok(w[2], KV_VAL_MAX))
+    return do_put(s, c, w[1], w[2]);
+  if (strcmp(cmd, "GET") == 0 && n == 2 && kv_token_ok(w[1], KV_KEY_MAX))
+    return do_get(s, c, w[1]);
+  if (strcmp(cmd, "QUIT") == 0 && n == 1) {
     reply_line(c, "OK", s->cfg.rpc_timeout_s);
     kv_server_stop(s);
     return -1;
   }
-  if ((strcmp(cmd, "HB") == 0 || strcmp(cmd, "CHK") == 0) &&
-      sscanf(line, "%*s %llu", &e) == 1)
+  if ((strcmp(cmd, "HB") == 0 || strcmp(cmd, "CHK") == 0) && n >= 2 &&
+      word_u64(w[1], &e))
     return do_from_primary(s, c, e, NULL, NULL, 0);
-  if (strcmp(cmd, "FWD") == 0) {
-    char k[KV_LINE_MAX], v[KV_LINE_MAX];
-    if (sscanf(line, "FWD %llu %255s %255s %llu", &e, k, v, &id) == 4 &&
-        kv_token_ok(k, KV_KEY_MAX) && kv_token_ok(v, KV_VAL_MAX))
-      return do_from_primary(s, c, e, k, v, id);
-  }
-  if (strcmp(cmd, "JOIN") == 0 && sscanf(line, "JOIN %llu", &e) == 1)
+  if (strcmp(cmd, "FWD") == 0 && n >= 5 && word_u64(w[1], &e) &&
+      word_u64(w[4], &id) && kv_token_ok(w[2], KV_KEY_MAX) &&
+      kv_token_ok(w[3], KV_VAL_MAX))
+    return do_from_primary(s, c, e, w[2], w[3], id);
+  if (strcmp(cmd, "JOIN") == 0 && n >= 2 && word_u64(w[1], &e))
     return do_join(s, c, e);
-  if (strcmp(cmd, "SYNCED") == 0 &&
-      sscanf(line, "SYNCED %llu %llu", &e, &id) == 2)
+  if (strcmp(cmd, "SYNCED") == 0 && n >= 3 && word_u64(w[1], &e) &&
+      word_u64(w[2], &id))
     return do_synced(s, c, e, id);
   return reply_line(c, "ERR badrequest", s->cfg.rpc_timeout_s);
 }

@@ -12,11 +12,39 @@
 
 static size_t iplen(int family) { return family == AF_INET6 ? 16 : 4; }
 
+/* Decimal digits of v at the end of the buffer before `end`; returns the
+ * first. */
+static char *utoa_back(char *end, unsigned v) {
+  do {
+    *--end = (char)('0' + v % 10);
+    v /= 10;
+  } while (v != 0);
+  return end;
+}
+
+/* The trace formats an endpoint per connection: v4 by hand ("a.b.c.d:p", as
+ * inet_ntop and "%s:%u" write it), v6 through inet_ntop. */
 void jnet__ep_format(const jnet__ep *ep, char *buf, size_t n) {
-  char s[INET6_ADDRSTRLEN];
-  inet_ntop(ep->family == AF_INET6 ? AF_INET6 : AF_INET, ep->ip, s, sizeof s);
-  snprintf(buf, n, ep->family == AF_INET6 ? "[%s]:%u" : "%s:%u", s,
-           (unsigned)ep->port);
+  if (ep->family == AF_INET6) {
+    char s[INET6_ADDRSTRLEN];
+    inet_ntop(AF_INET6, ep->ip, s, sizeof s);
+    snprintf(buf, n, "[%s]:%u", s, (unsigned)ep->port);
+    return;
+  }
+  char s[sizeof "255.255.255.255:65535"];
+  s[sizeof s - 1] = '\0';
+  char *p = utoa_back(s + sizeof s - 1, ep->port);
+  for (int i = 3; i >= 0; i--) {
+    *--p = i == 3 ? ':' : '.';
+    p = utoa_back(p, ep->ip[i]);
+  }
+  if (n == 0)
+    return;
+  size_t k = strlen(p);
+  if (k >= n)
+    k = n - 1; /* cut as snprintf would */
+  memcpy(buf, p, k);
+  buf[k] = '\0';
 }
 
 /* ---- Hosts ------------------------------------------------------------------ */

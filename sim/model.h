@@ -725,9 +725,24 @@ static inline void jnet__trace_pkt(jnet__sim *sim, int what, const char *why,
   if (sim->trace != NULL)
     jnet__trace_text(sim, what, why, p);
 }
+/* A note: folded into the fingerprint as (time, what, host id, text), and
+ * a line when a trace file is open. The text is cut at JNET__NOTE_MAX. */
+#define JNET__NOTE_MAX 255
 void jnet__trace_note(jnet__sim *sim, int what, const jnet_node *h,
                       const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* The same note with its text built piece by piece, for the notes made per
+ * connection: the bytes the printf format would give, at a fraction of its
+ * cost. Start with `jnet__note l = {.n = 0};`, end with jnet__note_end. */
+typedef struct jnet__note {
+  size_t n;
+  char s[JNET__NOTE_MAX];
+} jnet__note;
+void jnet__note_str(jnet__note *l, const char *s);
+void jnet__note_u(jnet__note *l, uint64_t v); /* as %u / %llu */
+void jnet__note_ep(jnet__note *l, const jnet__ep *ep); /* jnet__ep_format */
+void jnet__note_end(jnet__sim *sim, int what, const jnet_node *h,
+                    const jnet__note *l);
 /* Capture a packet if a capture wants it (record.c). */
 void jnet__capture_pkt(jnet__sim *sim, const jnet__spkt *p);
 

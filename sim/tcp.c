@@ -136,13 +136,23 @@ static uint8_t wscale_for(uint32_t buf) {
   return sh;
 }
 
+/* "tcp :%u>%s %s %s cwnd=%u ssthresh=%u" (port, remote, cc, why, cwnd,
+ * ssthresh), built without printf: a note per connection. */
 static void trace_cc(jnet__sock *s, const char *why) {
-  jnet__sim *sim = s->host->sim;
-  char a[64];
-  jnet__ep_format(&s->remote, a, sizeof a);
-  jnet__trace_note(sim, JNET__TR_SOCK, s->host,
-                   "tcp :%u>%s %s %s cwnd=%u ssthresh=%u", s->local.port, a,
-                   s->cc ? s->cc->name : "-", why, s->cwnd, s->ssthresh);
+  jnet__note l = {.n = 0};
+  jnet__note_str(&l, "tcp :");
+  jnet__note_u(&l, s->local.port);
+  jnet__note_str(&l, ">");
+  jnet__note_ep(&l, &s->remote);
+  jnet__note_str(&l, " ");
+  jnet__note_str(&l, s->cc ? s->cc->name : "-");
+  jnet__note_str(&l, " ");
+  jnet__note_str(&l, why);
+  jnet__note_str(&l, " cwnd=");
+  jnet__note_u(&l, s->cwnd);
+  jnet__note_str(&l, " ssthresh=");
+  jnet__note_u(&l, s->ssthresh);
+  jnet__note_end(s->host->sim, JNET__TR_SOCK, s->host, &l);
 }
 
 static uint16_t own_mss(const jnet__sock *s) {

@@ -57,9 +57,27 @@ void jnet__trace_text(jnet__sim *sim, int what, const char *why,
   fprintf(sim->trace, " len=%u\n", p->len);
 }
 
+/* A note's share of the fingerprint (its time, kind, host and text), and
+ * its line when a trace file is open. */
+static void note_line(jnet__sim *sim, int what, const jnet_node *h,
+                      const char *line, size_t n) {
+  uint8_t w = (uint8_t)what;
+  uint32_t id = h ? h->id : UINT32_MAX;
+  sim->fingerprint = jnet__hash_bytes(sim->fingerprint, &sim->now_ns,
+                                      sizeof sim->now_ns);
+  sim->fingerprint = jnet__hash_bytes(sim->fingerprint, &w, 1);
+  sim->fingerprint = jnet__hash_bytes(sim->fingerprint, &id, sizeof id);
+  sim->fingerprint = jnet__hash_bytes(sim->fingerprint, line, n);
+  if (sim->trace != NULL)
+    fprintf(sim->trace, "%llu.%09llu %s %.*s\n",
+            (unsigned long long)(sim->now_ns / 1000000000ull),
+            (unsigned long long)(sim->now_ns % 1000000000ull),
+            h ? h->name : "-", (int)n, line);
+}
+
 void jnet__trace_note(jnet__sim *sim, int what, const jnet_node *h,
                       const char *fmt, ...) {
-  char line[256];
+  char line[JNET__NOTE_MAX + 1];
   va_list ap;
   va_start(ap, fmt);
   int n = vsnprintf(line, sizeof line, fmt, ap);
@@ -68,18 +86,39 @@ void jnet__trace_note(jnet__sim *sim, int what, const jnet_node *h,
     n = 0;
   if ((size_t)n >= sizeof line)
     n = sizeof line - 1;
-  uint8_t w = (uint8_t)what;
-  uint32_t id = h ? h->id : UINT32_MAX;
-  sim->fingerprint = jnet__hash_bytes(sim->fingerprint, &sim->now_ns,
-                                      sizeof sim->now_ns);
-  sim->fingerprint = jnet__hash_bytes(sim->fingerprint, &w, 1);
-  sim->fingerprint = jnet__hash_bytes(sim->fingerprint, &id, sizeof id);
-  sim->fingerprint = jnet__hash_bytes(sim->fingerprint, line, (size_t)n);
-  if (sim->trace != NULL)
-    fprintf(sim->trace, "%llu.%09llu %s %s\n",
-            (unsigned long long)(sim->now_ns / 1000000000ull),
-            (unsigned long long)(sim->now_ns % 1000000000ull),
-            h ? h->name : "-", line);
+  note_line(sim, what, h, line, (size_t)n);
+}
+
+/* ---- A note built without printf (the hot ones) ------------------------- */
+
+void jnet__note_str(jnet__note *l, const char *s) {
+  size_t k = strlen(s);
+  if (k > JNET__NOTE_MAX - l->n)
+    k = JNET__NOTE_MAX - l->n; /* cut where vsnprintf would */
+  memcpy(l->s + l->n, s, k);
+  l->n += k;
+}
+
+void jnet__note_u(jnet__note *l, uint64_t v) {
+  char d[21];
+  size_t i = sizeof d;
+  d[--i] = '\0';
+  do {
+    d[--i] = (char)('0' + v % 10);
+    v /= 10;
+  } while (v != 0);
+  jnet__note_str(l, d + i);
+}
+
+void jnet__note_ep(jnet__note *l, const jnet__ep *ep) {
+  char a[64];
+  jnet__ep_format(ep, a, sizeof a);
+  jnet__note_str(l, a);
+}
+
+void jnet__note_end(jnet__sim *sim, int what, const jnet_node *h,
+                    const jnet__note *l) {
+  note_line(sim, what, h, l->s, l->n);
 }
 
 int jnet_sim_trace(jnet_sim *sim, FILE *f) {
