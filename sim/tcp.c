@@ -142,7 +142,8 @@ static void trace_cc(jnet__sock *s, const char *why) {
   jnet__ep_format(&s->remote, a, sizeof a);
   jnet__trace_note(sim, JNET__TR_SOCK, s->host,
                    "tcp :%u>%s %s %s cwnd=%u ssthresh=%u", s->local.port, a,
-                   s->cc ? s->cc->name : "-", why, s->cwnd, s->ssthresh);
+                   s->cc_id ? jnet__tcp_cc(s)->name : "-", why, s->cwnd,
+                   s->ssthresh);
 }
 
 static uint16_t own_mss(const jnet__sock *s) {
@@ -320,7 +321,7 @@ static void conn_start(jnet__sock *s) {
   }
   s->cwnd = INIT_CWND_SEGS * (uint32_t)s->mss;
   s->ssthresh = NO_LIMIT;
-  s->cc->init(s);
+  jnet__tcp_cc(s)->init(s);
   uint32_t want = s->cwnd < s->sndbuf_max / 2 ? 2 * s->cwnd : s->sndbuf_max;
   if (want > s->sndbuf_lim) /* Linux's tcp_init_buffer_space */
     s->sndbuf_lim = want;
@@ -399,7 +400,7 @@ static void send_ack(jnet__sock *s) {
 /* Buffers, window scale and algorithm from the host's settings. */
 static void conn_init(jnet__sock *s) {
   jnet_node *h = s->host;
-  s->cc = jnet__tcp_host_cc(h);
+  s->cc_id = jnet__cc_id(jnet__tcp_host_cc(h));
   s->rcvbuf_max = jnet__tcp_host_rcvbuf(h);
   s->sndbuf_max = jnet__tcp_host_sndbuf_max(h);
   s->sndbuf_lim = jnet__tcp_host_sndbuf(h);
@@ -552,7 +553,7 @@ static void backoff(jnet__sock *s) {
 static void rto_expired(jnet__sock *s) {
   if (s->proto != JNET__P_USTREAM) {
     if (s->retries == 1) /* the first timeout of this episode */
-      s->ssthresh = s->cc->ssthresh(s);
+      s->ssthresh = jnet__tcp_cc(s)->ssthresh(s);
     s->cwnd = s->mss;
     s->cwnd_cnt = 0;
   }
@@ -708,8 +709,10 @@ static void passive_open(jnet__sim *sim, jnet__sock *l, const jnet__spkt *p) {
   }
   c->bound = 1;
   c->nodelay = 0;
-  if (l->path != NULL) /* unix: accepted streams bear the listener's name */
-    c->path = jnet__strdup(l->path);
+  /* unix: accepted streams bear the listener's name (none if out of
+   * memory) */
+  if (jnet__sock_path(l) != NULL && jnet__sock_unames(c) == 0)
+    c->un->path = jnet__strdup(jnet__sock_path(l));
   c->keepalive = l->keepalive; /* inherited, as on Linux */
   c->wire_port = l->wire_port;
   c->peer_wire_port = p->wire_sport;
@@ -765,7 +768,7 @@ static void rtt_sample(jnet__sock *s, uint32_t ack) {
 
 /* Three duplicate ACKs: fast retransmit, then fast recovery (RFC 6582). */
 static void enter_recovery(jnet__sock *s) {
-  s->ssthresh = s->cc->ssthresh(s);
+  s->ssthresh = jnet__tcp_cc(s)->ssthresh(s);
   s->cwnd = s->ssthresh + 3u * s->mss;
   s->cwnd_cnt = 0;
   s->in_recovery = 1;
@@ -790,7 +793,7 @@ static void cwnd_grow(jnet__sock *s, uint32_t acked, uint32_t flight_before) {
     acked -= inc;
   }
   if (acked > 0 && s->cwnd >= s->ssthresh)
-    s->cc->cong_avoid(s, acked, s->host->sim->now_ns);
+    jnet__tcp_cc(s)->cong_avoid(s, acked, s->host->sim->now_ns);
   /* Send buffer autotuning (Linux's tcp_sndbuf_expand): twice the window. */
   uint32_t want = s->cwnd < s->sndbuf_max / 2 ? 2 * s->cwnd : s->sndbuf_max;
   if (want > s->sndbuf_lim)
