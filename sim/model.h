@@ -343,6 +343,7 @@ typedef struct jnet__cubic {
 typedef struct jnet__ring {
   uint8_t *data; /* a jnet__ring_hdr, then the bytes (tcp.c); or NULL */
   uint32_t len;
+  uint32_t max;  /* the most it may hold (a connection's buffer size) */
 } jnet__ring;
 typedef struct jnet__ring_hdr {
   uint32_t cap, head;
@@ -361,7 +362,11 @@ typedef struct jnet__unames {
 struct jnet__sock {
   jnet_node *host;
   jnet__sock *host_next, *host_prev;
-  jnet__sock *port_next;  /* chain in the port table */
+  union {
+    jnet__sock *port_next; /* chain in the port table (bind_ep) */
+    jnet__sock *aq_next;   /* a child in its listener's accept queue: a
+                              child is bound without the port table */
+  };
   jnet__sock *conn_next;  /* chain in the connection table */
   jnet__sock *ready_next; /* the ready list (short: a scan removes) */
   jnet__unames *un;    /* unix: its names, made with the first (else NULL) */
@@ -370,7 +375,6 @@ struct jnet__sock {
   /* TCP */
   jnet__spkt *ooo;       /* out-of-order segments, by sequence */
   jnet__sock *listener;           /* an embryonic/queued connection's */
-  jnet__sock *aq_next;
   jnet__event tev;     /* RTO / persist / orphan timer */
   jnet__event aev;     /* delayed ACK and keepalive */
   uint64_t rto_ns, srtt_ns, rttvar_ns, min_rtt_ns;
@@ -399,7 +403,7 @@ struct jnet__sock {
   uint32_t ooo_bytes;
   uint32_t rtt_seq;
   uint32_t cwnd, ssthresh, cwnd_cnt; /* windows in bytes */
-  uint32_t rcvbuf_max, sndbuf_max, sndbuf_lim; /* lim grows with cwnd */
+  uint32_t sndbuf_lim; /* grows with cwnd up to sndbuf.max */
   uint32_t rcv_acked;    /* rcv_nxt in the last ACK sent */
   jnet__ep local, remote;
   uint16_t wire_port;  /* unix stream: port shown in the pcap */

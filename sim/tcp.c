@@ -115,7 +115,7 @@ static void ring_consume(jnet__ring *r, uint32_t n) {
 /* ---- Segments ------------------------------------------------------------------ */
 
 static uint32_t rcv_space(const jnet__sock *s) {
-  return s->rcvbuf.len < s->rcvbuf_max ? s->rcvbuf_max - s->rcvbuf.len : 0;
+  return s->rcvbuf.len < s->rcvbuf.max ? s->rcvbuf.max - s->rcvbuf.len : 0;
 }
 
 /* The window to advertise: unscaled in a SYN, else a multiple of the
@@ -322,7 +322,7 @@ static void conn_start(jnet__sock *s) {
   s->cwnd = INIT_CWND_SEGS * (uint32_t)s->mss;
   s->ssthresh = NO_LIMIT;
   jnet__tcp_cc(s)->init(s);
-  uint32_t want = s->cwnd < s->sndbuf_max / 2 ? 2 * s->cwnd : s->sndbuf_max;
+  uint32_t want = s->cwnd < s->sndbuf.max / 2 ? 2 * s->cwnd : s->sndbuf.max;
   if (want > s->sndbuf_lim) /* Linux's tcp_init_buffer_space */
     s->sndbuf_lim = want;
   trace_cc(s, "open");
@@ -401,12 +401,12 @@ static void send_ack(jnet__sock *s) {
 static void conn_init(jnet__sock *s) {
   jnet_node *h = s->host;
   s->cc_id = jnet__cc_id(jnet__tcp_host_cc(h));
-  s->rcvbuf_max = jnet__tcp_host_rcvbuf(h);
-  s->sndbuf_max = jnet__tcp_host_sndbuf_max(h);
+  s->rcvbuf.max = jnet__tcp_host_rcvbuf(h);
+  s->sndbuf.max = jnet__tcp_host_sndbuf_max(h);
   s->sndbuf_lim = jnet__tcp_host_sndbuf(h);
   if (s->proto == JNET__P_USTREAM) /* AF_UNIX: no autotuning to wait for */
-    s->sndbuf_lim = s->sndbuf_max > 212992 ? 212992 : s->sndbuf_max;
-  s->rcv_wscale = wscale_for(s->rcvbuf_max);
+    s->sndbuf_lim = s->sndbuf.max > 212992 ? 212992 : s->sndbuf.max;
+  s->rcv_wscale = wscale_for(s->rcvbuf.max);
   s->ws_ok = 1;
   s->rto_ns = RTO_INIT_NS;
   s->retries = 0;
@@ -464,7 +464,7 @@ ssize_t jnet__tcp_read(jnet__sock *s, void *buf, size_t len) {
     uint32_t left = s->rcv_wnd_sent > used ? s->rcv_wnd_sent - used : 0;
     uint32_t now = adv_window(s, 0);
     if (s->state == JNET__ST_OPEN && !s->fin_rcvd &&
-        2 * left <= s->rcvbuf_max && now >= 2 * left && now >= s->mss)
+        2 * left <= s->rcvbuf.max && now >= 2 * left && now >= s->mss)
       send_ack(s);
     return n;
   }
@@ -494,7 +494,7 @@ ssize_t jnet__tcp_write(jnet__sock *s, const void *buf, size_t len) {
   if (space == 0)
     return JNET_EAGAIN;
   uint32_t n = len < space ? (uint32_t)len : space;
-  if (ring_append(&s->sndbuf, buf, n, s->sndbuf_max) < 0)
+  if (ring_append(&s->sndbuf, buf, n, s->sndbuf.max) < 0)
     return JNET_ENOMEM;
   jnet__tcp_output(s);
   return n;
@@ -795,7 +795,7 @@ static void cwnd_grow(jnet__sock *s, uint32_t acked, uint32_t flight_before) {
   if (acked > 0 && s->cwnd >= s->ssthresh)
     jnet__tcp_cc(s)->cong_avoid(s, acked, s->host->sim->now_ns);
   /* Send buffer autotuning (Linux's tcp_sndbuf_expand): twice the window. */
-  uint32_t want = s->cwnd < s->sndbuf_max / 2 ? 2 * s->cwnd : s->sndbuf_max;
+  uint32_t want = s->cwnd < s->sndbuf.max / 2 ? 2 * s->cwnd : s->sndbuf.max;
   if (want > s->sndbuf_lim)
     s->sndbuf_lim = want;
 }
@@ -882,7 +882,7 @@ static void accept_seg(jnet__sock *s, const jnet__spkt *p, uint32_t skip) {
     if (take > rcv_space(s))
       take = rcv_space(s);
     if (take > 0 &&
-        ring_append(&s->rcvbuf, p->data + skip, take, s->rcvbuf_max) < 0)
+        ring_append(&s->rcvbuf, p->data + skip, take, s->rcvbuf.max) < 0)
       take = 0;
     s->rcv_nxt += take;
   }
@@ -943,7 +943,7 @@ static int data_input(jnet__sim *sim, jnet__sock *s, jnet__spkt *p) {
   int kept = 0;
   if (SEQ_LT(s->rcv_nxt, p->seq) && !s->fin_rcvd &&
       p->seq - s->rcv_nxt + p->len <= rcv_space(s) &&
-      s->ooo_bytes + p->len <= s->rcvbuf_max) {
+      s->ooo_bytes + p->len <= s->rcvbuf.max) {
     jnet__spkt **pp = &s->ooo;
     while (*pp != NULL && SEQ_LT((*pp)->seq, p->seq))
       pp = &(*pp)->next;
