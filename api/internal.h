@@ -67,13 +67,15 @@ struct jnet__stream {
   jnet_bsock *sock;
   uint32_t gen;  /* the handle's generation; bumped on close */
   uint32_t slot; /* index in the loop's table */
-  jnet__kind kind;
-  int family;
+  uint8_t kind;   /* a jnet__kind */
+  uint8_t family; /* AF_INET, AF_INET6, AF_UNIX */
   unsigned shut_rd : 1, shut_wr : 1;
   jnet__node *node;
   jnet__fiber *reader, *writer, *acceptor; /* blocked fibers, if any */
-  jnet__queue node_link;                   /* in node->streams */
-  jnet__stream *next_free;
+  union { /* an open stream is on its node's list, a closed one is free */
+    jnet__queue node_link;   /* in node->streams */
+    jnet__stream *next_free; /* in loop->free_streams */
+  };
 };
 
 /* API-side state of a backend node: liveness, mains to rerun. */

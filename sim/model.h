@@ -343,6 +343,7 @@ typedef struct jnet__cubic {
 typedef struct jnet__ring {
   uint8_t *data; /* a jnet__ring_hdr, then the bytes (tcp.c); or NULL */
   uint32_t len;
+  uint32_t max;  /* the most it may hold (a connection's buffer size) */
 } jnet__ring;
 typedef struct jnet__ring_hdr {
   uint32_t cap, head;
@@ -353,21 +354,27 @@ typedef struct jnet__ring_hdr {
  * listener's accept queue share the room of a connection's buffers: every
  * use is behind a test of `type` or of state LISTEN (a listener stays in
  * it until destroyed). */
+typedef struct jnet__unames {
+  char *path;      /* bound name ("/tmp/x" or "@abstract") */
+  char *peer_path; /* the connected peer's name */
+} jnet__unames;
+
 struct jnet__sock {
   jnet_node *host;
   jnet__sock *host_next, *host_prev;
-  jnet__sock *port_next;  /* chain in the port table */
+  union {
+    jnet__sock *port_next; /* chain in the port table (bind_ep) */
+    jnet__sock *aq_next;   /* a child in its listener's accept queue: a
+                              child is bound without the port table */
+  };
   jnet__sock *conn_next;  /* chain in the connection table */
   jnet__sock *ready_next; /* the ready list (short: a scan removes) */
-  char *path;          /* unix: bound name ("/tmp/x" or "@abstract") */
-  char *peer_path;     /* unix: the connected peer's name */
+  jnet__unames *un;    /* unix: its names, made with the first (else NULL) */
   /* owner (backend) */
   void *user[3];
   /* TCP */
   jnet__spkt *ooo;       /* out-of-order segments, by sequence */
-  const struct jnet__cc_ops *cc; /* congestion control (tcp_cc.h) */
   jnet__sock *listener;           /* an embryonic/queued connection's */
-  jnet__sock *aq_next;
   jnet__event tev;     /* RTO / persist / orphan timer */
   jnet__event aev;     /* delayed ACK and keepalive */
   uint64_t rto_ns, srtt_ns, rttvar_ns, min_rtt_ns;
@@ -390,19 +397,19 @@ struct jnet__sock {
       uint32_t rq_bytes;
     };
   };
-  int err;          /* pending error for the next operation */
   uint32_t iss, snd_una, snd_nxt, snd_max, snd_wnd, irs, rcv_nxt,
       rcv_wnd_sent;
   uint32_t recover;      /* snd_max when loss recovery began */
   uint32_t ooo_bytes;
   uint32_t rtt_seq;
   uint32_t cwnd, ssthresh, cwnd_cnt; /* windows in bytes */
-  uint32_t rcvbuf_max, sndbuf_max, sndbuf_lim; /* lim grows with cwnd */
+  uint32_t sndbuf_lim; /* grows with cwnd up to sndbuf.max */
   uint32_t rcv_acked;    /* rcv_nxt in the last ACK sent */
   jnet__ep local, remote;
   uint16_t wire_port;  /* unix stream: port shown in the pcap */
   uint16_t peer_wire_port;
   uint16_t mss;
+  int16_t err;     /* pending error (a JNET_E* code) for the next operation */
   uint8_t family;  /* AF_INET, AF_INET6, AF_UNIX */
   uint8_t type;    /* JNET__SOCK_STREAM, JNET__SOCK_DGRAM */
   uint8_t proto;   /* JNET__P_* */
@@ -414,6 +421,7 @@ struct jnet__sock {
   uint8_t snd_wscale, rcv_wscale; /* negotiated shifts (0: none) */
   uint8_t quick_acks;    /* segments still ACKed at once (start) */
   uint8_t ka_sent;       /* keepalive probes unanswered */
+  uint8_t cc_id;         /* congestion control (tcp_cc.h's jnet__tcp_cc) */
   unsigned bound : 1, in_ports : 1, in_conns : 1, in_ready : 1,
       connected : 1, nodelay : 1, broadcast : 1, reuseaddr : 1,
       keepalive : 1, detached : 1, shut_rd : 1, shut_wr : 1, fin_sent : 1,
@@ -465,6 +473,15 @@ int jnet__sock_name(jnet__sock *s, int peer, struct sockaddr_storage *ss,
 void jnet__sock_close(jnet__sock *s);
 
 /* internal to sim/ */
+/* A unix socket's names (NULL when it has none) and, for setting one,
+ * jnet__sock_unames (0 or JNET_ENOMEM: s->un made). */
+static inline char *jnet__sock_path(const jnet__sock *s) {
+  return s->un != NULL ? s->un->path : NULL;
+}
+static inline char *jnet__sock_peer_path(const jnet__sock *s) {
+  return s->un != NULL ? s->un->peer_path : NULL;
+}
+int jnet__sock_unames(jnet__sock *s);
 /* jnet__sock_ready (queue s on the ready list) and jnet__ports_first (the
  * first socket on a port) are inline, after the sim. */
 void jnet__sock_destroy(jnet__sock *s);

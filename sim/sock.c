@@ -101,12 +101,19 @@ int jnet__port_alloc(jnet__sim *sim, jnet_node *h, int proto, uint16_t *out) {
 
 /* ---- Unix names ---------------------------------------------------------------- */
 
+int jnet__sock_unames(jnet__sock *s) {
+  if (s->un == NULL && (s->un = jnet__calloc(1, sizeof *s->un)) == NULL)
+    return JNET_ENOMEM;
+  return 0;
+}
+
 jnet__sock *jnet__unix_find(jnet_node *h, int proto, const char *name,
                             uint16_t port) {
   for (jnet__sock *s = h->socks; s != NULL; s = s->host_next) {
     if (s->proto != proto || (name != NULL && s->child))
       continue;
-    if (name != NULL ? (s->path && strcmp(s->path, name) == 0)
+    if (name != NULL ? (jnet__sock_path(s) != NULL &&
+                      strcmp(jnet__sock_path(s), name) == 0)
                      : (s->bound && s->local.port == port))
       return s;
   }
@@ -241,8 +248,11 @@ void jnet__sock_destroy(jnet__sock *s) {
     jnet__free(s->sndbuf.data);
     jnet__free(s->rcvbuf.data);
   }
-  jnet__free(s->path);
-  jnet__free(s->peer_path);
+  if (s->un != NULL) {
+    jnet__free(s->un->path);
+    jnet__free(s->un->peer_path);
+    jnet__free(s->un);
+  }
   if (s->host_prev)
     s->host_prev->host_next = s->host_next;
   else
@@ -334,7 +344,11 @@ int jnet__sock_bind(jnet__sock *s, const struct sockaddr *sa, socklen_t len) {
       jnet__free(name);
       return JNET_EADDRINUSE;
     }
-    s->path = name;
+    if (jnet__sock_unames(s) < 0) {
+      jnet__free(name);
+      return JNET_ENOMEM;
+    }
+    s->un->path = name;
     s->wire_port = jnet__pcap_unix_port(name);
     return jnet__autobind(s);
   }
@@ -428,7 +442,7 @@ int jnet__sock_listen(jnet__sock *s, int backlog) {
   }
   if (s->state != JNET__ST_NEW)
     return JNET_EINVAL;
-  if (s->family == AF_UNIX && s->path == NULL)
+  if (s->family == AF_UNIX && jnet__sock_path(s) == NULL)
     return JNET_EINVAL;
   int err = jnet__autobind(s);
   if (err < 0)
@@ -486,8 +500,12 @@ int jnet__sock_connect(jnet__sock *s, const struct sockaddr *sa,
       jnet__free(name);
       return JNET_ECONNREFUSED;
     }
-    jnet__free(s->peer_path);
-    s->peer_path = name;
+    if (jnet__sock_unames(s) < 0) {
+      jnet__free(name);
+      return JNET_ENOMEM;
+    }
+    jnet__free(s->un->peer_path);
+    s->un->peer_path = name;
     int err = jnet__autobind(s);
     if (err < 0)
       return err;
@@ -636,9 +654,9 @@ int jnet__sock_name(jnet__sock *s, int peer, struct sockaddr_storage *ss,
                                               : s->connected;
       if (!conn)
         return JNET_ENOTCONN;
-      jnet__unix_name(s, s->peer_path, ss, len);
+      jnet__unix_name(s, jnet__sock_peer_path(s), ss, len);
     } else {
-      jnet__unix_name(s, s->path, ss, len);
+      jnet__unix_name(s, jnet__sock_path(s), ss, len);
     }
     return 0;
   }

@@ -115,7 +115,7 @@ static void ring_consume(jnet__ring *r, uint32_t n) {
 /* ---- Segments ------------------------------------------------------------------ */
 
 static uint32_t rcv_space(const jnet__sock *s) {
-  return s->rcvbuf.len < s->rcvbuf_max ? s->rcvbuf_max - s->rcvbuf.len : 0;
+  return s->rcvbuf.len < s->rcvbuf.max ? s->rcvbuf.max - s->rcvbuf.len : 0;
 }
 
 /* The window to advertise: unscaled in a SYN, else a multiple of the
@@ -145,7 +145,7 @@ static void trace_cc(jnet__sock *s, const char *why) {
   jnet__note_str(&l, ">");
   jnet__note_ep(&l, &s->remote);
   jnet__note_str(&l, " ");
-  jnet__note_str(&l, s->cc ? s->cc->name : "-");
+  jnet__note_str(&l, s->cc_id ? jnet__tcp_cc(s)->name : "-");
   jnet__note_str(&l, " ");
   jnet__note_str(&l, why);
   jnet__note_str(&l, " cwnd=");
@@ -330,8 +330,8 @@ static void conn_start(jnet__sock *s) {
   }
   s->cwnd = INIT_CWND_SEGS * (uint32_t)s->mss;
   s->ssthresh = NO_LIMIT;
-  s->cc->init(s);
-  uint32_t want = s->cwnd < s->sndbuf_max / 2 ? 2 * s->cwnd : s->sndbuf_max;
+  jnet__tcp_cc(s)->init(s);
+  uint32_t want = s->cwnd < s->sndbuf.max / 2 ? 2 * s->cwnd : s->sndbuf.max;
   if (want > s->sndbuf_lim) /* Linux's tcp_init_buffer_space */
     s->sndbuf_lim = want;
   trace_cc(s, "open");
@@ -409,13 +409,13 @@ static void send_ack(jnet__sock *s) {
 /* Buffers, window scale and algorithm from the host's settings. */
 static void conn_init(jnet__sock *s) {
   jnet_node *h = s->host;
-  s->cc = jnet__tcp_host_cc(h);
-  s->rcvbuf_max = jnet__tcp_host_rcvbuf(h);
-  s->sndbuf_max = jnet__tcp_host_sndbuf_max(h);
+  s->cc_id = jnet__cc_id(jnet__tcp_host_cc(h));
+  s->rcvbuf.max = jnet__tcp_host_rcvbuf(h);
+  s->sndbuf.max = jnet__tcp_host_sndbuf_max(h);
   s->sndbuf_lim = jnet__tcp_host_sndbuf(h);
   if (s->proto == JNET__P_USTREAM) /* AF_UNIX: no autotuning to wait for */
-    s->sndbuf_lim = s->sndbuf_max > 212992 ? 212992 : s->sndbuf_max;
-  s->rcv_wscale = wscale_for(s->rcvbuf_max);
+    s->sndbuf_lim = s->sndbuf.max > 212992 ? 212992 : s->sndbuf.max;
+  s->rcv_wscale = wscale_for(s->rcvbuf.max);
   s->ws_ok = 1;
   s->rto_ns = RTO_INIT_NS;
   s->retries = 0;
@@ -473,7 +473,7 @@ ssize_t jnet__tcp_read(jnet__sock *s, void *buf, size_t len) {
     uint32_t left = s->rcv_wnd_sent > used ? s->rcv_wnd_sent - used : 0;
     uint32_t now = adv_window(s, 0);
     if (s->state == JNET__ST_OPEN && !s->fin_rcvd &&
-        2 * left <= s->rcvbuf_max && now >= 2 * left && now >= s->mss)
+        2 * left <= s->rcvbuf.max && now >= 2 * left && now >= s->mss)
       send_ack(s);
     return n;
   }
@@ -503,7 +503,7 @@ ssize_t jnet__tcp_write(jnet__sock *s, const void *buf, size_t len) {
   if (space == 0)
     return JNET_EAGAIN;
   uint32_t n = len < space ? (uint32_t)len : space;
-  if (ring_append(&s->sndbuf, buf, n, s->sndbuf_max) < 0)
+  if (ring_append(&s->sndbuf, buf, n, s->sndbuf.max) < 0)
     return JNET_ENOMEM;
   jnet__tcp_output(s);
   return n;
@@ -562,7 +562,7 @@ static void backoff(jnet__sock *s) {
 static void rto_expired(jnet__sock *s) {
   if (s->proto != JNET__P_USTREAM) {
     if (s->retries == 1) /* the first timeout of this episode */
-      s->ssthresh = s->cc->ssthresh(s);
+      s->ssthresh = jnet__tcp_cc(s)->ssthresh(s);
     s->cwnd = s->mss;
     s->cwnd_cnt = 0;
   }
@@ -718,8 +718,10 @@ static void passive_open(jnet__sim *sim, jnet__sock *l, const jnet__spkt *p) {
   }
   c->bound = 1;
   c->nodelay = 0;
-  if (l->path != NULL) /* unix: accepted streams bear the listener's name */
-    c->path = jnet__strdup(l->path);
+  /* unix: accepted streams bear the listener's name (none if out of
+   * memory) */
+  if (jnet__sock_path(l) != NULL && jnet__sock_unames(c) == 0)
+    c->un->path = jnet__strdup(jnet__sock_path(l));
   c->keepalive = l->keepalive; /* inherited, as on Linux */
   c->wire_port = l->wire_port;
   c->peer_wire_port = p->wire_sport;
@@ -775,7 +777,7 @@ static void rtt_sample(jnet__sock *s, uint32_t ack) {
 
 /* Three duplicate ACKs: fast retransmit, then fast recovery (RFC 6582). */
 static void enter_recovery(jnet__sock *s) {
-  s->ssthresh = s->cc->ssthresh(s);
+  s->ssthresh = jnet__tcp_cc(s)->ssthresh(s);
   s->cwnd = s->ssthresh + 3u * s->mss;
   s->cwnd_cnt = 0;
   s->in_recovery = 1;
@@ -800,9 +802,9 @@ static void cwnd_grow(jnet__sock *s, uint32_t acked, uint32_t flight_before) {
     acked -= inc;
   }
   if (acked > 0 && s->cwnd >= s->ssthresh)
-    s->cc->cong_avoid(s, acked, s->host->sim->now_ns);
+    jnet__tcp_cc(s)->cong_avoid(s, acked, s->host->sim->now_ns);
   /* Send buffer autotuning (Linux's tcp_sndbuf_expand): twice the window. */
-  uint32_t want = s->cwnd < s->sndbuf_max / 2 ? 2 * s->cwnd : s->sndbuf_max;
+  uint32_t want = s->cwnd < s->sndbuf.max / 2 ? 2 * s->cwnd : s->sndbuf.max;
   if (want > s->sndbuf_lim)
     s->sndbuf_lim = want;
 }
@@ -889,7 +891,7 @@ static void accept_seg(jnet__sock *s, const jnet__spkt *p, uint32_t skip) {
     if (take > rcv_space(s))
       take = rcv_space(s);
     if (take > 0 &&
-        ring_append(&s->rcvbuf, p->data + skip, take, s->rcvbuf_max) < 0)
+        ring_append(&s->rcvbuf, p->data + skip, take, s->rcvbuf.max) < 0)
       take = 0;
     s->rcv_nxt += take;
   }
@@ -950,7 +952,7 @@ static int data_input(jnet__sim *sim, jnet__sock *s, jnet__spkt *p) {
   int kept = 0;
   if (SEQ_LT(s->rcv_nxt, p->seq) && !s->fin_rcvd &&
       p->seq - s->rcv_nxt + p->len <= rcv_space(s) &&
-      s->ooo_bytes + p->len <= s->rcvbuf_max) {
+      s->ooo_bytes + p->len <= s->rcvbuf.max) {
     jnet__spkt **pp = &s->ooo;
     while (*pp != NULL && SEQ_LT((*pp)->seq, p->seq))
       pp = &(*pp)->next;

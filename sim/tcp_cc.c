@@ -7,8 +7,18 @@
 #define BUF_MIN (4u * 1024u)
 #define BUF_LIMIT (64u * 1024u * 1024u)
 
-static const jnet__cc_ops *const algorithms[] = {&jnet__cc_cubic,
-                                                 &jnet__cc_newreno};
+/* A socket keeps its algorithm as an index here plus one (a byte, not a
+ * pointer: jnet__tcp_cc). */
+const jnet__cc_ops *const jnet__cc_algorithms[JNET__CC_COUNT] = {
+    &jnet__cc_cubic, &jnet__cc_newreno};
+#define algorithms jnet__cc_algorithms
+
+uint8_t jnet__cc_id(const jnet__cc_ops *cc) {
+  for (size_t i = 0; i < JNET__CC_COUNT; i++)
+    if (algorithms[i] == cc)
+      return (uint8_t)(i + 1);
+  return 0;
+}
 
 const jnet__cc_ops *jnet__cc_find(const char *name) {
   if (name == NULL)

@@ -27,6 +27,15 @@ typedef struct jnet__cc_ops {
 extern const jnet__cc_ops jnet__cc_newreno;
 extern const jnet__cc_ops jnet__cc_cubic;
 
+/* The registry; a socket's cc_id is an index in it plus one (0: none). */
+enum { JNET__CC_COUNT = 2 };
+extern const jnet__cc_ops *const jnet__cc_algorithms[JNET__CC_COUNT];
+uint8_t jnet__cc_id(const jnet__cc_ops *cc);
+/* s's algorithm (s->cc_id != 0). */
+static inline const jnet__cc_ops *jnet__tcp_cc(const jnet__sock *s) {
+  return jnet__cc_algorithms[s->cc_id - 1];
+}
+
 /* The algorithm named `name` ("cubic", "newreno"), or NULL. */
 const jnet__cc_ops *jnet__cc_find(const char *name);
 

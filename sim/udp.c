@@ -113,7 +113,7 @@ sendto_all(jnet__sock *s, const void *buf, size_t len,
     if (to == NULL) {
       if (!s->connected)
         return JNET_EDESTADDRREQ;
-      peer = jnet__unix_find(s->host, s->proto, s->peer_path, 0);
+      peer = jnet__unix_find(s->host, s->proto, jnet__sock_peer_path(s), 0);
       if (peer == NULL)
         return JNET_ECONNREFUSED;
     } else {
@@ -435,7 +435,7 @@ recvfrom_all(jnet__sock *s, void *buf, size_t len,
     if (p->proto == JNET__P_UDGRAM) {
       jnet__sock *snd = jnet__unix_find(s->host, JNET__P_UDGRAM, NULL,
                                         p->src.port);
-      jnet__unix_name(s, snd ? snd->path : NULL, from, &l);
+      jnet__unix_name(s, snd ? jnet__sock_path(snd) : NULL, from, &l);
     } else {
       jnet__ep src = p->src;
       if (s->family == AF_INET6)
