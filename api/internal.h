@@ -39,7 +39,7 @@ typedef enum {
 #define JNET__HOT_INLINE static inline
 #endif
 
-typedef struct jnet__node jnet__node;
+typedef struct jnet__nodestate jnet__nodestate;
 typedef struct jnet__fiber jnet__fiber;
 typedef struct jnet__stream jnet__stream;
 
@@ -70,7 +70,7 @@ struct jnet__stream {
   uint8_t kind;   /* a jnet__kind */
   uint8_t family; /* AF_INET, AF_INET6, AF_UNIX */
   unsigned shut_rd : 1, shut_wr : 1;
-  jnet__node *node;
+  jnet__nodestate *node;
   jnet__fiber *reader, *writer, *acceptor; /* blocked fibers, if any */
   union { /* an open stream is on its node's list, a closed one is free */
     jnet__queue node_link;   /* in node->streams */
@@ -85,7 +85,7 @@ typedef struct jnet__main {
   struct jnet__main *next;
 } jnet__main;
 
-struct jnet__node {
+struct jnet__nodestate {
   jnet_node *bnode; /* the backend's node */
   uint64_t epoch;   /* bumped by each crash */
   int down;
@@ -97,7 +97,7 @@ struct jnet__node {
 struct jnet__fiber {
   jnet__coro *coro;
   jnet_loop *loop;
-  jnet__node *node;
+  jnet__nodestate *node;
   uint64_t epoch; /* node epoch at spawn: a mismatch means cancelled */
   jnet_fiber_fn fn;
   void *arg;
@@ -139,7 +139,7 @@ typedef struct jnet__fslot {
 
 struct jnet_loop {
   const jnet_backend *b;
-  jnet__node *default_node;
+  jnet__nodestate *default_node;
   size_t stack_bytes;
   jnet__fiber *current; /* running fiber, NULL on the scheduler */
   jnet__queue runq;
@@ -149,8 +149,8 @@ struct jnet_loop {
   jnet__tent *timers;
   size_t ntimers, cap_timers;
   uint64_t timer_seq;
-  /* nodes: open-addressing map from backend node to jnet__node */
-  jnet__node **nodes;
+  /* nodes: open-addressing map from backend node to jnet__nodestate */
+  jnet__nodestate **nodes;
   size_t nnodes, cap_nodes;
   /* stream table: handle = gen << 32 | (slot + 1) */
   jnet__stream **slots;
@@ -188,11 +188,11 @@ static inline jnet__fiber *jnet__self(void) {
   return l != NULL ? l->current : NULL;
 }
 
-jnet__node *jnet__node_get(jnet_loop *l, jnet_node *bnode);
-int jnet__spawn(jnet_loop *l, jnet__node *n, jnet_fiber_fn fn, void *arg);
-int jnet__spawn_fiber(jnet_loop *l, jnet__node *n, jnet_fiber_fn fn,
+jnet__nodestate *jnet__nodestate_get(jnet_loop *l, jnet_node *bnode);
+int jnet__spawn(jnet_loop *l, jnet__nodestate *n, jnet_fiber_fn fn, void *arg);
+int jnet__spawn_fiber(jnet_loop *l, jnet__nodestate *n, jnet_fiber_fn fn,
                       void *arg, jnet__fiber **out);
-int jnet__user_node(jnet_loop *l, jnet_node *bnode, jnet__node **out);
+int jnet__user_node(jnet_loop *l, jnet_node *bnode, jnet__nodestate **out);
 /* Suspend f on the pending `req` (jnet__submit's slow path): its result,
  * or ETIMEDOUT after `timeout` (<= 0 or NaN: at once, cancelling req). */
 ssize_t jnet__wait(jnet__fiber *f, jnet_req *req, jnet__fiber **slot,
@@ -258,7 +258,7 @@ static inline jnet__stream *jnet__stream_get(jnet_loop *l, jnet_stream s) {
   jnet__stream *st = l->slots[slot - 1];
   return st->sock != NULL && st->gen == gen ? st : NULL;
 }
-int jnet__stream_new(jnet_loop *l, jnet__node *n, jnet_bsock *sock,
+int jnet__stream_new(jnet_loop *l, jnet__nodestate *n, jnet_bsock *sock,
                      jnet__kind kind, int family, jnet_stream *out);
 jnet_stream jnet__stream_handle(const jnet__stream *st);
 void jnet__stream_close(jnet_loop *l, jnet__stream *st);

@@ -37,11 +37,11 @@ static size_t node_hash(const jnet_node *p, size_t cap) {
 
 static int nodes_grow(jnet_loop *l) {
   size_t cap = l->cap_nodes ? l->cap_nodes * 2 : 16;
-  jnet__node **t = jnet__calloc(cap, sizeof *t);
+  jnet__nodestate **t = jnet__calloc(cap, sizeof *t);
   if (t == NULL)
     return JNET_ENOMEM;
   for (size_t i = 0; i < l->cap_nodes; i++) {
-    jnet__node *n = l->nodes[i];
+    jnet__nodestate *n = l->nodes[i];
     if (n == NULL)
       continue;
     size_t j = node_hash(n->bnode, cap);
@@ -55,11 +55,12 @@ static int nodes_grow(jnet_loop *l) {
   return 0;
 }
 
-static jnet__node *node_find(const jnet_loop *l, const jnet_node *bnode) {
+static jnet__nodestate *node_find(const jnet_loop *l, const jnet_node *bnode) {
   if (l->cap_nodes == 0)
     return NULL;
   size_t j = node_hash(bnode, l->cap_nodes);
-  for (jnet__node *n; (n = l->nodes[j]) != NULL; j = (j + 1) & (l->cap_nodes - 1))
+  for (jnet__nodestate *n; (n = l->nodes[j]) != NULL;
+       j = (j + 1) & (l->cap_nodes - 1))
     if (n->bnode == bnode)
       return n;
   return NULL;
@@ -67,13 +68,13 @@ static jnet__node *node_find(const jnet_loop *l, const jnet_node *bnode) {
 
 /* A node a user names: the backend vouches for it before its first use
  * (a host never added, or another simulation's, is JNET_EINVAL). */
-int jnet__user_node(jnet_loop *l, jnet_node *bnode, jnet__node **out) {
-  jnet__node *n = node_find(l, bnode);
+int jnet__user_node(jnet_loop *l, jnet_node *bnode, jnet__nodestate **out) {
+  jnet__nodestate *n = node_find(l, bnode);
   if (n == NULL) {
     if (l->b->version >= 2 && l->b->node_check != NULL &&
         l->b->node_check(l->b, bnode) < 0)
       return JNET_EINVAL;
-    if ((n = jnet__node_get(l, bnode)) == NULL)
+    if ((n = jnet__nodestate_get(l, bnode)) == NULL)
       return JNET_ENOMEM;
   }
   *out = n;
@@ -82,13 +83,13 @@ int jnet__user_node(jnet_loop *l, jnet_node *bnode, jnet__node **out) {
 
 /* The API-side record of a backend node, made on first use; NULL only when
  * out of memory. */
-jnet__node *jnet__node_get(jnet_loop *l, jnet_node *bnode) {
-  jnet__node *found = node_find(l, bnode);
+jnet__nodestate *jnet__nodestate_get(jnet_loop *l, jnet_node *bnode) {
+  jnet__nodestate *found = node_find(l, bnode);
   if (found != NULL)
     return found;
   if ((l->nnodes + 1) * 2 > l->cap_nodes && nodes_grow(l) < 0)
     return NULL;
-  jnet__node *n = jnet__calloc(1, sizeof *n);
+  jnet__nodestate *n = jnet__calloc(1, sizeof *n);
   if (n == NULL)
     return NULL;
   n->bnode = bnode;
@@ -105,7 +106,7 @@ jnet__node *jnet__node_get(jnet_loop *l, jnet_node *bnode) {
 /* The backend says the node crashed: cancel its fibers, close its streams. */
 static void on_node_down(void *loop_arg, jnet_node *bnode) {
   jnet_loop *l = loop_arg;
-  jnet__node *n = jnet__node_get(l, bnode);
+  jnet__nodestate *n = jnet__nodestate_get(l, bnode);
   if (n == NULL || n->down)
     return;
   n->down = 1;
@@ -125,7 +126,7 @@ static void on_node_down(void *loop_arg, jnet_node *bnode) {
 /* The backend says the node restarted: run its mains again. */
 static void on_node_up(void *loop_arg, jnet_node *bnode) {
   jnet_loop *l = loop_arg;
-  jnet__node *n = jnet__node_get(l, bnode);
+  jnet__nodestate *n = jnet__nodestate_get(l, bnode);
   if (n == NULL || !n->down)
     return;
   n->down = 0;
@@ -240,11 +241,11 @@ static void fiber_entry(void *arg) {
   f->fn(f->arg);
 }
 
-int jnet__spawn(jnet_loop *l, jnet__node *n, jnet_fiber_fn fn, void *arg) {
+int jnet__spawn(jnet_loop *l, jnet__nodestate *n, jnet_fiber_fn fn, void *arg) {
   return jnet__spawn_fiber(l, n, fn, arg, NULL);
 }
 
-int jnet__spawn_fiber(jnet_loop *l, jnet__node *n, jnet_fiber_fn fn,
+int jnet__spawn_fiber(jnet_loop *l, jnet__nodestate *n, jnet_fiber_fn fn,
                       void *arg, jnet__fiber **out) {
   jnet__fiber *f = jnet__calloc(1, sizeof *f);
   if (f == NULL)
@@ -304,7 +305,7 @@ static int check_loop(const jnet_loop *l) {
 int jnet_go_on(jnet_loop *l, jnet_node *node, jnet_fiber_fn fn, void *arg) {
   if (check_loop(l) < 0 || node == NULL || fn == NULL)
     return JNET_EINVAL;
-  jnet__node *n;
+  jnet__nodestate *n;
   int err = jnet__user_node(l, node, &n);
   if (err < 0)
     return err;
@@ -322,7 +323,8 @@ int jnet_go(jnet_loop *l, jnet_fiber_fn fn, void *arg) {
     l = self->loop;
   if (check_loop(l) < 0 || fn == NULL)
     return JNET_EINVAL;
-  jnet__node *n = self != NULL && self->loop == l ? self->node : l->default_node;
+  jnet__nodestate *n =
+      self != NULL && self->loop == l ? self->node : l->default_node;
   return jnet_go_on(l, n->bnode, fn, arg);
 }
 
@@ -330,7 +332,7 @@ int jnet_node_main(jnet_loop *l, jnet_node *node, jnet_fiber_fn fn,
                    void *arg) {
   if (check_loop(l) < 0 || node == NULL || fn == NULL)
     return JNET_EINVAL;
-  jnet__node *n;
+  jnet__nodestate *n;
   int err = jnet__user_node(l, node, &n);
   if (err < 0)
     return err;
@@ -510,7 +512,7 @@ int jnet_loop_new(jnet_loop **out, const jnet_backend *b) {
     jnet__free(l);
     return err;
   }
-  l->default_node = jnet__node_get(l, b->default_node(b));
+  l->default_node = jnet__nodestate_get(l, b->default_node(b));
   if (l->default_node == NULL) {
     b->stop(b);
     jnet__free(l->nodes);
@@ -531,7 +533,7 @@ void jnet_loop_free(jnet_loop *l) {
   jnet__tls_loop = l;
   /* fibers first (cancelling their requests), then streams, then nodes */
   for (size_t i = 0; i < l->cap_nodes; i++) {
-    jnet__node *n = l->nodes[i];
+    jnet__nodestate *n = l->nodes[i];
     if (n == NULL)
       continue;
     while (!jnet__queue_empty(&n->fibers))
@@ -541,7 +543,7 @@ void jnet_loop_free(jnet_loop *l) {
   jnet__streams_free(l);
   l->b->stop(l->b);
   for (size_t i = 0; i < l->cap_nodes; i++) {
-    jnet__node *n = l->nodes[i];
+    jnet__nodestate *n = l->nodes[i];
     if (n == NULL)
       continue;
     while (n->mains != NULL) {

@@ -113,7 +113,7 @@ int jnet_accept(jnet_stream srv, double timeout, jnet_stream *out) {
     return (int)r;
   /* the listener may have been closed meanwhile; the new socket is ours */
   jnet__stream *now = jnet__stream_get(l, srv);
-  jnet__node *n = now != NULL ? now->node : f->node;
+  jnet__nodestate *n = now != NULL ? now->node : f->node;
   err = jnet__stream_new(l, n, req.sock, JNET__CONN, family, out);
   if (err < 0)
     l->b->close(l->b, req.sock);

@@ -106,7 +106,7 @@ int jnet_spawn_on(jnet_loop *l, jnet_node *node, jnet_fiber_fn fn, void *arg,
     l = self->loop;
   if (l == NULL || node == NULL || fn == NULL)
     return JNET_EINVAL;
-  jnet__node *n;
+  jnet__nodestate *n;
   int err = jnet__user_node(l, node, &n);
   if (err < 0)
     return err;
@@ -129,7 +129,7 @@ int jnet_spawn(jnet_loop *l, jnet_fiber_fn fn, void *arg, jnet_fiber *out) {
     l = self->loop;
   if (l == NULL || fn == NULL)
     return JNET_EINVAL;
-  jnet__node *n =
+  jnet__nodestate *n =
       self != NULL && self->loop == l ? self->node : l->default_node;
   return jnet_spawn_on(l, n->bnode, fn, arg, out);
 }

@@ -19,7 +19,7 @@ jnet_stream jnet__stream_handle(const jnet__stream *st) {
   return make_handle(st->gen, st->slot);
 }
 
-int jnet__stream_new(jnet_loop *l, jnet__node *n, jnet_bsock *sock,
+int jnet__stream_new(jnet_loop *l, jnet__nodestate *n, jnet_bsock *sock,
                      jnet__kind kind, int family, jnet_stream *out) {
   jnet__stream *st = l->free_streams;
   if (st != NULL) {

@@ -58,8 +58,9 @@ static void html_value(FILE *f, const jnet_hvalue *v) {
 }
 
 /* "write k1 "v1"" / "cas k1 "a"->"b"" / "read k1 -> "v"" */
-static void op_label(FILE *f, const jnet_history *h, const jnet__hevent *inv,
-                     const jnet__hevent *done) {
+static void op_label(FILE *f, const jnet_history *h,
+                     const jnet__hist_event *inv,
+                     const jnet__hist_event *done) {
   fputs(jnet__hist_f_name[inv->f], f);
   putc(' ', f);
   html_text(f, h->keys[inv->key]);
@@ -181,14 +182,14 @@ int jnet_history_write_html(const jnet_history *h, const jnet_lin_result *res,
         "\">&minus;</button></div>\n<div id=\"wrap\"><div id=\"tl\">\n",
         f);
   for (size_t j = 0; j < np; j++) {
-    const jnet__hevent *inv = &h->ev[invs[j]];
+    const jnet__hist_event *inv = &h->ev[invs[j]];
     size_t i = invs[j];
     if (j == 0 || inv->process != h->ev[invs[j - 1]].process)
       fprintf(f, "%s<div class=\"lane\"><span class=\"pn\">p%lld</span>",
               j == 0 ? "" : "</div>\n", (long long)inv->process);
     if (only_key && inv->key != badkey)
       continue;
-    const jnet__hevent *done = inv->match >= 0 ? &h->ev[inv->match] : NULL;
+    const jnet__hist_event *done = inv->match >= 0 ? &h->ev[inv->match] : NULL;
     int64_t end = done && done->type != JNET_HIST_INFO ? done->time_ns : t1;
     const char *cls = !done                          ? "info"
                       : done->type == JNET_HIST_OK   ? "ok"
@@ -229,7 +230,7 @@ int jnet_history_write_html(const jnet_history *h, const jnet_lin_result *res,
       FILE *m = open_memstream(&buf, &len);
       if (m == NULL)
         break;
-      jnet__history_write_event(res->sub, i, m);
+      jnet__hist_write_event(res->sub, i, m);
       fclose(m);
       html_text(f, buf);
       free(buf);

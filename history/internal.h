@@ -13,7 +13,7 @@
 #include "jnet_mix.h"
 
 /* One stored event. Strings live in the history's arena. */
-typedef struct jnet__hevent {
+typedef struct jnet__hist_event {
   int64_t process;
   int64_t time_ns;
   int64_t match; /* invoke: its completion's index, or -1; else its invoke */
@@ -21,47 +21,47 @@ typedef struct jnet__hevent {
   uint8_t type, f;
   int line; /* of the file it was read from; 0 if recorded */
   jnet_hvalue value, value2;
-} jnet__hevent;
+} jnet__hist_event;
 
 /* Per process: its open operation (an event index) and whether an info
  * retired it. */
-typedef struct jnet__hproc {
+typedef struct jnet__hist_proc {
   int64_t process;
   int64_t open; /* -1: none */
   uint8_t used, dead;
-} jnet__hproc;
+} jnet__hist_proc;
 
-typedef struct jnet__arena_block {
-  struct jnet__arena_block *next;
+typedef struct jnet__hist_arena_block {
+  struct jnet__hist_arena_block *next;
   size_t used, cap;
   char data[];
-} jnet__arena_block;
+} jnet__hist_arena_block;
 
 struct jnet_history {
-  jnet__hevent *ev;
+  jnet__hist_event *ev;
   size_t nev, evcap;
   char **keys; /* in order of first use */
   size_t nkeys, keycap;
   uint32_t *keymap; /* open addressing: key index + 1; 0 empty */
   size_t keymap_cap;
-  jnet__hproc *procs; /* open addressing on process */
+  jnet__hist_proc *procs; /* open addressing on process */
   size_t nprocs, procs_cap;
   int64_t max_process;
   int any_process;
-  jnet__arena_block *arena;
+  jnet__hist_arena_block *arena;
   char misuse[240];
 };
 
 /* Add an event after checking the rules of the format; on a refusal the
  * reason goes to msg (if not NULL). 0, JNET_EINVAL, JNET_EBUSY, or
  * JNET_ENOMEM. */
-int jnet__history_add(jnet_history *h, const jnet_history_event *e, int line,
-                      char *msg, size_t msglen);
+int jnet__hist_add(jnet_history *h, const jnet_history_event *e, int line,
+                   char *msg, size_t msglen);
 
 /* Write one event as a JSON line / a JSON string or value. */
-void jnet__history_write_event(const jnet_history *h, size_t i, FILE *f);
-void jnet__json_string(FILE *f, const char *s);
-void jnet__json_value(FILE *f, const jnet_hvalue *v);
+void jnet__hist_write_event(const jnet_history *h, size_t i, FILE *f);
+void jnet__hist_json_string(FILE *f, const char *s);
+void jnet__hist_json_value(FILE *f, const jnet_hvalue *v);
 
 /* Names of types and operations. */
 extern const char *const jnet__hist_type_name[4];

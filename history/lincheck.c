@@ -410,8 +410,8 @@ static int key_ops(const jnet_history *h, const size_t *inv, size_t ninv,
   size_t n = 0;
   for (size_t j = 0; j < ninv; j++) {
     size_t i = inv[j];
-    const jnet__hevent *ev = &h->ev[i];
-    const jnet__hevent *done = ev->match >= 0 ? &h->ev[ev->match] : NULL;
+    const jnet__hist_event *ev = &h->ev[i];
+    const jnet__hist_event *done = ev->match >= 0 ? &h->ev[ev->match] : NULL;
     int type = done ? done->type : JNET_HIST_INFO;
     if (type == JNET_HIST_FAIL)
       continue;
@@ -599,7 +599,7 @@ static int report(const jnet_history *h, uint32_t k, const lop *ops, size_t n,
   for (size_t j = 0; j < res->nevents; j++) {
     jnet_history_event e;
     jnet_history_get(h, res->events[j], &e);
-    rc = jnet__history_add(res->sub, &e, h->ev[res->events[j]].line, NULL, 0);
+    rc = jnet__hist_add(res->sub, &e, h->ev[res->events[j]].line, NULL, 0);
     if (rc < 0)
       goto out;
   }
@@ -627,7 +627,7 @@ int jnet_history_check(const jnet_history *h, jnet_lin_result *res) {
   if (vids == NULL || start == NULL || inv == NULL)
     goto out;
   for (size_t i = 0; i < h->nev; i++) {
-    const jnet__hevent *ev = &h->ev[i];
+    const jnet__hist_event *ev = &h->ev[i];
     if ((vids[2 * i] = intern(&vt, &ev->value)) < 0 ||
         (vids[2 * i + 1] = intern(&vt, &ev->value2)) < 0)
       goto out;

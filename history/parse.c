@@ -503,7 +503,7 @@ static int parse_line(jnet_history *h, lp *l) {
   if (rc != 0)
     return rc < 0 ? -1 : 0;
   char msg[200];
-  rc = jnet__history_add(h, &e, l->lineno, msg, sizeof msg);
+  rc = jnet__hist_add(h, &e, l->lineno, msg, sizeof msg);
   if (rc == JNET_ENOMEM)
     return JNET_ENOMEM;
   if (rc < 0)

@@ -36,7 +36,7 @@ uint64_t jnet__hist_hash(const void *p, size_t n) {
 
 static char *arena_strdup(jnet_history *h, const char *s) {
   size_t n = strlen(s) + 1;
-  jnet__arena_block *b = h->arena;
+  jnet__hist_arena_block *b = h->arena;
   if (b == NULL || b->cap - b->used < n) {
     size_t cap = n > 16384 ? n : 16384;
     b = jnet__malloc(sizeof *b + cap);
@@ -64,7 +64,7 @@ void jnet_history_free(jnet_history *h) {
   if (h == NULL)
     return;
   while (h->arena != NULL) {
-    jnet__arena_block *next = h->arena->next;
+    jnet__hist_arena_block *next = h->arena->next;
     jnet__free(h->arena);
     h->arena = next;
   }
@@ -125,10 +125,10 @@ static uint32_t key_index(jnet_history *h, const char *key, int add) {
 
 /* The slot of process p (used == 0: not seen yet), growing the table so a
  * new one fits. NULL: out of memory. */
-static jnet__hproc *proc_slot(jnet_history *h, int64_t p) {
+static jnet__hist_proc *proc_slot(jnet_history *h, int64_t p) {
   if ((h->nprocs + 1) * 2 > h->procs_cap) {
     size_t cap = h->procs_cap ? h->procs_cap * 2 : 32;
-    jnet__hproc *np = jnet__calloc(cap, sizeof *np);
+    jnet__hist_proc *np = jnet__calloc(cap, sizeof *np);
     if (np == NULL)
       return NULL;
     for (size_t k = 0; k < h->procs_cap; k++) {
@@ -188,8 +188,8 @@ static int copy_value(jnet_history *h, jnet_hvalue *dst,
   return 0;
 }
 
-int jnet__history_add(jnet_history *h, const jnet_history_event *e, int line,
-                      char *msg, size_t msglen) {
+int jnet__hist_add(jnet_history *h, const jnet_history_event *e, int line,
+                   char *msg, size_t msglen) {
   if (e->type < JNET_HIST_INVOKE || e->type > JNET_HIST_INFO)
     return refuse(msg, msglen, JNET_EINVAL, "unknown event type %d", e->type);
   if (e->f < JNET_HIST_READ || e->f > JNET_HIST_CAS)
@@ -203,7 +203,7 @@ int jnet__history_add(jnet_history *h, const jnet_history_event *e, int line,
     return refuse(msg, msglen, JNET_EINVAL,
                   "time %lld goes backwards (the event before is at %lld)",
                   (long long)e->time_ns, (long long)h->ev[h->nev - 1].time_ns);
-  jnet__hproc *pr = proc_slot(h, e->process);
+  jnet__hist_proc *pr = proc_slot(h, e->process);
   if (pr == NULL)
     return JNET_ENOMEM;
   const char *fname = jnet__hist_f_name[e->f];
@@ -225,7 +225,7 @@ int jnet__history_add(jnet_history *h, const jnet_history_event *e, int line,
                     "operation",
                     jnet__hist_type_name[e->type], fname,
                     (long long)e->process);
-    const jnet__hevent *inv = &h->ev[pr->open];
+    const jnet__hist_event *inv = &h->ev[pr->open];
     if (inv->f != e->f || strcmp(h->keys[inv->key], e->key) != 0)
       return refuse(msg, msglen, JNET_EINVAL,
                     "%s %s key \"%.40s\" does not match its invoke (%s key "
@@ -234,12 +234,12 @@ int jnet__history_add(jnet_history *h, const jnet_history_event *e, int line,
                     jnet__hist_f_name[inv->f], h->keys[inv->key]);
   }
   if (h->nev == h->evcap) {
-    jnet__hevent *ne = jnet__grow(h->ev, &h->evcap, sizeof *ne, 64);
+    jnet__hist_event *ne = jnet__grow(h->ev, &h->evcap, sizeof *ne, 64);
     if (ne == NULL)
       return JNET_ENOMEM;
     h->ev = ne;
   }
-  jnet__hevent *d = &h->ev[h->nev];
+  jnet__hist_event *d = &h->ev[h->nev];
   memset(d, 0, sizeof *d);
   uint32_t k = key_index(h, e->key, 1);
   if (k == UINT32_MAX || copy_value(h, &d->value, &e->value) < 0)
@@ -300,7 +300,7 @@ static int64_t now_ns(void) { return (int64_t)llround(jnet_now() * 1e9); }
 static int record(jnet_history *h, const jnet_history_event *e) {
   char msg[200];
   msg[0] = 0;
-  int rc = jnet__history_add(h, e, 0, msg, sizeof msg);
+  int rc = jnet__hist_add(h, e, 0, msg, sizeof msg);
   if (rc < 0 && rc != JNET_ENOMEM && h->misuse[0] == 0)
     snprintf(h->misuse, sizeof h->misuse, "history: %s", msg);
   return rc;
@@ -326,7 +326,7 @@ static int complete(jnet_history *h, int64_t process, int type,
                     const jnet_hvalue *read_value) {
   if (h == NULL)
     return JNET_EINVAL;
-  jnet__hproc *pr = proc_slot(h, process);
+  jnet__hist_proc *pr = proc_slot(h, process);
   if (pr == NULL)
     return JNET_ENOMEM;
   if (!pr->used || pr->open < 0) {
@@ -337,7 +337,7 @@ static int complete(jnet_history *h, int64_t process, int type,
                jnet__hist_type_name[type], (long long)process);
     return JNET_EINVAL;
   }
-  const jnet__hevent *inv = &h->ev[pr->open];
+  const jnet__hist_event *inv = &h->ev[pr->open];
   jnet_history_event e = {process,    type,        inv->f,  h->keys[inv->key],
                           inv->value, inv->value2, now_ns()};
   if (inv->f == JNET_HIST_READ)
@@ -373,7 +373,7 @@ size_t jnet_history_count(const jnet_history *h) {
 int jnet_history_get(const jnet_history *h, size_t i, jnet_history_event *e) {
   if (h == NULL || e == NULL || i >= h->nev)
     return JNET_EINVAL;
-  const jnet__hevent *d = &h->ev[i];
+  const jnet__hist_event *d = &h->ev[i];
   e->process = d->process;
   e->type = d->type;
   e->f = d->f;
@@ -395,7 +395,7 @@ const char *jnet_history_misuse(const jnet_history *h) {
 /* ---- Writing
  * ------------------------------------------------------------------ */
 
-void jnet__json_string(FILE *f, const char *s) {
+void jnet__hist_json_string(FILE *f, const char *s) {
   putc('"', f);
   for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
     switch (*p) {
@@ -424,10 +424,10 @@ void jnet__json_string(FILE *f, const char *s) {
   putc('"', f);
 }
 
-void jnet__json_value(FILE *f, const jnet_hvalue *v) {
+void jnet__hist_json_value(FILE *f, const jnet_hvalue *v) {
   switch (v->kind) {
   case JNET_HV_STRING:
-    jnet__json_string(f, v->str);
+    jnet__hist_json_string(f, v->str);
     break;
   case JNET_HV_NUMBER:
     if (v->num == floor(v->num) && fabs(v->num) < 9007199254740992.0)
@@ -441,21 +441,21 @@ void jnet__json_value(FILE *f, const jnet_hvalue *v) {
   }
 }
 
-void jnet__history_write_event(const jnet_history *h, size_t i, FILE *f) {
-  const jnet__hevent *d = &h->ev[i];
+void jnet__hist_write_event(const jnet_history *h, size_t i, FILE *f) {
+  const jnet__hist_event *d = &h->ev[i];
   fprintf(f, "{\"process\":%lld,\"type\":\"%s\",\"f\":\"%s\",\"key\":",
           (long long)d->process, jnet__hist_type_name[d->type],
           jnet__hist_f_name[d->f]);
-  jnet__json_string(f, h->keys[d->key]);
+  jnet__hist_json_string(f, h->keys[d->key]);
   fputs(",\"value\":", f);
   if (d->f == JNET_HIST_CAS) {
     putc('[', f);
-    jnet__json_value(f, &d->value);
+    jnet__hist_json_value(f, &d->value);
     putc(',', f);
-    jnet__json_value(f, &d->value2);
+    jnet__hist_json_value(f, &d->value2);
     putc(']', f);
   } else {
-    jnet__json_value(f, &d->value);
+    jnet__hist_json_value(f, &d->value);
   }
   fprintf(f, ",\"time\":%lld}\n", (long long)d->time_ns);
 }
@@ -464,7 +464,7 @@ int jnet_history_write(const jnet_history *h, FILE *f) {
   if (h == NULL || f == NULL)
     return JNET_EINVAL;
   for (size_t i = 0; i < h->nev; i++)
-    jnet__history_write_event(h, i, f);
+    jnet__hist_write_event(h, i, f);
   return ferror(f) ? JNET_EPIPE : 0;
 }
 

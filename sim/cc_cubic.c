@@ -23,21 +23,22 @@ static double cube_root(double x) {
   return r;
 }
 
-static void cubic_init(jnet__sock *s) {
+static void cubic_init(jnet__sim_sock *s) {
   jnet__free(s->cubic); /* all zero again */
   s->cubic = NULL;
   s->cwnd_cnt = 0;
 }
 
 /* The socket's state, made zero on first use; NULL when out of memory. */
-static jnet__cubic *state(jnet__sock *s) {
+static jnet__sim_cubic *state(jnet__sim_sock *s) {
   if (s->cubic == NULL)
     s->cubic = jnet__calloc(1, sizeof *s->cubic);
   return s->cubic;
 }
 
-static void cubic_cong_avoid(jnet__sock *s, uint32_t acked, uint64_t now_ns) {
-  jnet__cubic *c = state(s);
+static void cubic_cong_avoid(jnet__sim_sock *s, uint32_t acked,
+                             uint64_t now_ns) {
+  jnet__sim_cubic *c = state(s);
   if (c == NULL)
     return; /* out of memory: the window does not grow on this ACK */
   double mss = s->mss, cwnd = s->cwnd;
@@ -76,9 +77,9 @@ static void cubic_cong_avoid(jnet__sock *s, uint32_t acked, uint64_t now_ns) {
   }
 }
 
-static uint32_t cubic_ssthresh(jnet__sock *s) {
-  jnet__cubic zero = {0}; /* out of memory: forget this loss's window */
-  jnet__cubic *c = state(s);
+static uint32_t cubic_ssthresh(jnet__sim_sock *s) {
+  jnet__sim_cubic zero = {0}; /* out of memory: forget this loss's window */
+  jnet__sim_cubic *c = state(s);
   if (c == NULL)
     c = &zero;
   double cwnd = s->cwnd;
@@ -92,5 +93,5 @@ static uint32_t cubic_ssthresh(jnet__sock *s) {
   return t > 2u * s->mss ? t : 2u * s->mss;
 }
 
-const jnet__cc_ops jnet__cc_cubic = {"cubic", cubic_init, cubic_cong_avoid,
-                                     cubic_ssthresh};
+const jnet__sim_cc_ops jnet__sim_cc_cubic = {"cubic", cubic_init,
+                                             cubic_cong_avoid, cubic_ssthresh};

@@ -10,29 +10,29 @@
 #include "jnet_heap.h"
 #include "model.h"
 
-
-static inline int ent_less(const jnet__hent *a, const jnet__hent *b) {
+static inline int ent_less(const jnet__sim_hent *a, const jnet__sim_hent *b) {
   return a->t_ns < b->t_ns || (a->t_ns == b->t_ns && a->seq < b->seq);
 }
 
-static inline int ev_less(const jnet__event *a, const jnet__event *b) {
+static inline int ev_less(const jnet__sim_event *a, const jnet__sim_event *b) {
   return a->t_ns < b->t_ns || (a->t_ns == b->t_ns && a->seq < b->seq);
 }
 
-static inline void ent_place(jnet__hent *v, size_t i, jnet__hent e) {
+static inline void ent_place(jnet__sim_hent *v, size_t i, jnet__sim_hent e) {
   v[i] = e;
   e.ev->idx = (uint32_t)i + 1;
 }
 
 /* evheap_sift_up, _sift_down, _push, _remove, _pop (common/jnet_heap.h) */
-JNET__HEAP_DEFINE(evheap, jnet__hent, ent_less, ent_place)
+JNET__HEAP_DEFINE(evheap, jnet__sim_hent, ent_less, ent_place)
 
 /* Take a packet's event out of the middle of its lane (nothing does this
  * on the hot path: packets in flight are not cancelled). */
-static void lane_remove(jnet__sim *sim, jnet__event *ev) {
-  for (int k = 0; k < JNET__LANES; k++) {
-    jnet__spkt *prev = NULL;
-    for (jnet__spkt *p = sim->lanes[k].head; p != NULL; prev = p, p = p->next) {
+static void lane_remove(jnet__sim *sim, jnet__sim_event *ev) {
+  for (int k = 0; k < JNET__SIM_LANES; k++) {
+    jnet__sim_spkt *prev = NULL;
+    for (jnet__sim_spkt *p = sim->lanes[k].head; p != NULL;
+         prev = p, p = p->next) {
       if (&p->ev != ev)
         continue;
       if (prev != NULL)
@@ -49,11 +49,11 @@ static void lane_remove(jnet__sim *sim, jnet__event *ev) {
   }
 }
 
-void jnet__ev_cancel(jnet__sim *sim, jnet__event *ev) {
-  jnet__heap *h = &sim->heap;
+void jnet__sim_ev_cancel(jnet__sim *sim, jnet__sim_event *ev) {
+  jnet__sim_heap *h = &sim->heap;
   if (ev->idx == 0)
     return;
-  if (ev->idx == JNET__IN_LANE) {
+  if (ev->idx == JNET__SIM_IN_LANE) {
     lane_remove(sim, ev);
     return;
   }
@@ -65,11 +65,11 @@ void jnet__ev_cancel(jnet__sim *sim, jnet__event *ev) {
 }
 
 /* Queue ev (not queued) at t_ns in the heap. 0 or ENOMEM. */
-int jnet__ev_push(jnet__sim *sim, jnet__event *ev, uint64_t t_ns) {
-  jnet__heap *h = &sim->heap;
+int jnet__sim_ev_push(jnet__sim *sim, jnet__sim_event *ev, uint64_t t_ns) {
+  jnet__sim_heap *h = &sim->heap;
   if (h->n == h->cap) {
     uint32_t cap = h->cap ? h->cap * 2 : 256;
-    jnet__hent *v = jnet__realloc(h->v, cap * sizeof *v);
+    jnet__sim_hent *v = jnet__realloc(h->v, cap * sizeof *v);
     if (v == NULL)
       return JNET_ENOMEM;
     h->v = v;
@@ -79,26 +79,26 @@ int jnet__ev_push(jnet__sim *sim, jnet__event *ev, uint64_t t_ns) {
   ev->seq = sim->ev_seq++;
   if (ev->weak)
     sim->weak_n++;
-  jnet__hent e = {t_ns, ev->seq, ev};
+  jnet__sim_hent e = {t_ns, ev->seq, ev};
   evheap_push(h->v, h->n++, e);
   return 0;
 }
 
-int jnet__ev_schedule(jnet__sim *sim, jnet__event *ev, uint64_t t_ns) {
+int jnet__sim_ev_schedule(jnet__sim *sim, jnet__sim_event *ev, uint64_t t_ns) {
   if (ev->idx != 0)
-    jnet__ev_cancel(sim, ev);
-  return jnet__ev_push(sim, ev, t_ns);
+    jnet__sim_ev_cancel(sim, ev);
+  return jnet__sim_ev_push(sim, ev, t_ns);
 }
 
-int jnet__ev_schedule_pkt_lanes(jnet__sim *sim, jnet__spkt *p,
-                                uint64_t delay_ns) {
+int jnet__sim_ev_schedule_pkt_lanes(jnet__sim *sim, jnet__sim_spkt *p,
+                                    uint64_t delay_ns) {
   /* A shallow heap is cheaper than the lanes' bookkeeping. */
   if (p->ev.idx != 0)
-    jnet__ev_cancel(sim, &p->ev);
-  if (jnet__ev_count(sim) < JNET__LANES_FROM)
-    return jnet__ev_push(sim, &p->ev, sim->now_ns + delay_ns);
+    jnet__sim_ev_cancel(sim, &p->ev);
+  if (jnet__sim_ev_count(sim) < JNET__SIM_LANES_FROM)
+    return jnet__sim_ev_push(sim, &p->ev, sim->now_ns + delay_ns);
   int lane = -1;
-  for (int k = 0; k < JNET__LANES; k++) {
+  for (int k = 0; k < JNET__SIM_LANES; k++) {
     if (sim->lanes[k].head == NULL) {
       if (lane < 0)
         lane = k; /* a free lane, if no lane has this delay */
@@ -108,10 +108,10 @@ int jnet__ev_schedule_pkt_lanes(jnet__sim *sim, jnet__spkt *p,
     }
   }
   if (lane < 0) /* every lane busy with another delay */
-    return jnet__ev_push(sim, &p->ev, sim->now_ns + delay_ns);
+    return jnet__sim_ev_push(sim, &p->ev, sim->now_ns + delay_ns);
   p->ev.t_ns = sim->now_ns + delay_ns;
   p->ev.seq = sim->ev_seq++;
-  p->ev.idx = JNET__IN_LANE;
+  p->ev.idx = JNET__SIM_IN_LANE;
   p->next = NULL;
   if (sim->lanes[lane].head == NULL) {
     sim->lanes[lane].delay_ns = delay_ns;
@@ -124,16 +124,15 @@ int jnet__ev_schedule_pkt_lanes(jnet__sim *sim, jnet__spkt *p,
   return 0;
 }
 
-
 /* The lane whose head comes before every other event, or -1: the heap's
  * root does (or nothing is queued). */
 static int first_lane(const jnet__sim *sim) {
-  const jnet__event *best = sim->heap.n ? sim->heap.v[0].ev : NULL;
+  const jnet__sim_event *best = sim->heap.n ? sim->heap.v[0].ev : NULL;
   int lane = -1;
   if (sim->lane_n == 0)
     return -1;
-  for (int k = 0; k < JNET__LANES; k++) {
-    const jnet__spkt *p = sim->lanes[k].head;
+  for (int k = 0; k < JNET__SIM_LANES; k++) {
+    const jnet__sim_spkt *p = sim->lanes[k].head;
     if (p != NULL && (best == NULL || ev_less(&p->ev, best))) {
       best = &p->ev;
       lane = k;
@@ -142,7 +141,7 @@ static int first_lane(const jnet__sim *sim) {
   return lane;
 }
 
-jnet__event *jnet__ev_peek_lanes(jnet__sim *sim) {
+jnet__sim_event *jnet__sim_ev_peek_lanes(jnet__sim *sim) {
   int lane = first_lane(sim);
   if (lane >= 0)
     return &sim->lanes[lane].head->ev;
@@ -150,11 +149,11 @@ jnet__event *jnet__ev_peek_lanes(jnet__sim *sim) {
 }
 
 /* Take the root (Floyd's pop, common/jnet_heap.h). */
-static jnet__event *heap_pop(jnet__sim *sim) {
-  jnet__heap *h = &sim->heap;
+static jnet__sim_event *heap_pop(jnet__sim *sim) {
+  jnet__sim_heap *h = &sim->heap;
   if (h->n == 0)
     return NULL;
-  jnet__event *top = h->v[0].ev;
+  jnet__sim_event *top = h->v[0].ev;
   top->idx = 0;
   if (top->weak)
     sim->weak_n--;
@@ -162,11 +161,11 @@ static jnet__event *heap_pop(jnet__sim *sim) {
   return top;
 }
 
-void jnet__ev_take_heap(jnet__sim *sim) { (void)heap_pop(sim); }
+void jnet__sim_ev_take_heap(jnet__sim *sim) { (void)heap_pop(sim); }
 
-void jnet__ev_take_lane(jnet__sim *sim, jnet__event *e) {
-  for (int k = 0; k < JNET__LANES; k++) {
-    jnet__spkt *p = sim->lanes[k].head;
+void jnet__sim_ev_take_lane(jnet__sim *sim, jnet__sim_event *e) {
+  for (int k = 0; k < JNET__SIM_LANES; k++) {
+    jnet__sim_spkt *p = sim->lanes[k].head;
     if (p == NULL || &p->ev != e)
       continue;
     sim->lanes[k].head = p->next;
@@ -179,9 +178,9 @@ void jnet__ev_take_lane(jnet__sim *sim, jnet__event *e) {
   }
 }
 
-jnet__event *jnet__ev_pop(jnet__sim *sim) {
-  jnet__event *e = jnet__ev_peek(sim);
+jnet__sim_event *jnet__sim_ev_pop(jnet__sim *sim) {
+  jnet__sim_event *e = jnet__sim_ev_peek(sim);
   if (e != NULL)
-    jnet__ev_take(sim, e);
+    jnet__sim_ev_take(sim, e);
   return e;
 }

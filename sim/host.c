@@ -24,7 +24,7 @@ static char *utoa_back(char *end, unsigned v) {
 
 /* The trace formats an endpoint per connection: v4 by hand ("a.b.c.d:p", as
  * inet_ntop and "%s:%u" write it), v6 through inet_ntop. */
-void jnet__ep_format(const jnet__ep *ep, char *buf, size_t n) {
+void jnet__sim_ep_format(const jnet__sim_ep *ep, char *buf, size_t n) {
   if (ep->family == AF_INET6) {
     char s[INET6_ADDRSTRLEN];
     inet_ntop(AF_INET6, ep->ip, s, sizeof s);
@@ -50,8 +50,8 @@ void jnet__ep_format(const jnet__ep *ep, char *buf, size_t n) {
 /* ---- Hosts ------------------------------------------------------------------ */
 
 typedef struct ipent {
-  jnet__hostaddr a;
-  jnet_node *host;
+  jnet__sim_hostaddr a;
+  jnet__sim_host *host;
   struct ipent *next;
 } ipent;
 
@@ -71,26 +71,29 @@ static uint64_t ipent_hash(const void *o) {
   return ip_hash(e->a.family, e->a.ip);
 }
 
-jnet_node *jnet__host_by_ip(jnet__sim *sim, int family, const uint8_t *ip) {
-  for (ipent *e = jnet__htab_first(&sim->host_ips, ip_hash(family, ip));
+jnet__sim_host *jnet__sim_host_by_ip(jnet__sim *sim, int family,
+                                     const uint8_t *ip) {
+  for (ipent *e = jnet__sim_htab_first(&sim->host_ips, ip_hash(family, ip));
        e != NULL; e = e->next)
-    if (e->a.family == family && jnet__ip_eq(family, e->a.ip, ip))
+    if (e->a.family == family && jnet__sim_ip_eq(family, e->a.ip, ip))
       return e->host;
   return NULL;
 }
 
-int jnet__host_has_ip(const jnet_node *h, int family, const uint8_t *ip) {
-  if (jnet__ip_is_loopback(family, ip))
+int jnet__sim_host_has_ip(const jnet__sim_host *h, int family,
+                          const uint8_t *ip) {
+  if (jnet__sim_ip_is_loopback(family, ip))
     return family == AF_INET ? ip[0] == 127 && ip[1] == 0 && ip[2] == 0 &&
                                    ip[3] == 1
                              : 1;
   for (uint32_t i = 0; i < h->naddrs; i++)
-    if (h->addrs[i].family == family && jnet__ip_eq(family, h->addrs[i].ip, ip))
+    if (h->addrs[i].family == family &&
+        jnet__sim_ip_eq(family, h->addrs[i].ip, ip))
       return 1;
   return 0;
 }
 
-static int parse_ip(const char *s, jnet__hostaddr *a) {
+static int parse_ip(const char *s, jnet__sim_hostaddr *a) {
   memset(a, 0, sizeof *a);
   if (inet_pton(AF_INET, s, a->ip) == 1) {
     a->family = AF_INET;
@@ -113,17 +116,18 @@ static int valid_name(const char *s) {
 }
 
 static uint64_t name_hash_str(const char *name) {
-  return jnet__hash_bytes(0xcbf29ce484222325ull, name, strlen(name));
+  return jnet__sim_hash_bytes(0xcbf29ce484222325ull, name, strlen(name));
 }
 
 static uint64_t name_hash(const void *host) {
-  return name_hash_str(((const jnet_node *)host)->name);
+  return name_hash_str(((const jnet__sim_host *)host)->name);
 }
 
-int jnet_sim_host_find(jnet_sim *sim, const char *name, jnet_node **out) {
+int jnet_sim_host_find(jnet_sim *sim, const char *name, jnet__sim_host **out) {
   if (sim == NULL || name == NULL)
     return JNET_EINVAL;
-  for (jnet_node *h = jnet__htab_first(&sim->host_names, name_hash_str(name));
+  for (jnet__sim_host *h =
+           jnet__sim_htab_first(&sim->host_names, name_hash_str(name));
        h != NULL; h = h->name_next)
     if (strcmp(h->name, name) == 0) {
       if (out)
@@ -134,14 +138,15 @@ int jnet_sim_host_find(jnet_sim *sim, const char *name, jnet_node **out) {
 }
 
 /* Where the next DNS record goes: the list keeps insertion order. */
-static jnet__dns **dns_tail(jnet__sim *sim) {
+static jnet__sim_dns **dns_tail(jnet__sim *sim) {
   if (sim->dns_tail == NULL)
     sim->dns_tail = &sim->dns;
   return sim->dns_tail;
 }
 
-static int dns_add(jnet__sim *sim, const char *name, const jnet__hostaddr *a) {
-  jnet__dns *d = jnet__calloc(1, sizeof *d);
+static int dns_add(jnet__sim *sim, const char *name,
+                   const jnet__sim_hostaddr *a) {
+  jnet__sim_dns *d = jnet__calloc(1, sizeof *d);
   if (d == NULL || (d->name = jnet__strdup(name)) == NULL) {
     jnet__free(d);
     return JNET_ENOMEM;
@@ -153,7 +158,7 @@ static int dns_add(jnet__sim *sim, const char *name, const jnet__hostaddr *a) {
 }
 
 int jnet_sim_host(jnet_sim *sim, const char *name, const char *const *addrs,
-                  jnet_node **out) {
+                  jnet__sim_host **out) {
   if (sim == NULL || !valid_name(name) || addrs == NULL || addrs[0] == NULL ||
       strcmp(name, "localhost") == 0)
     return JNET_EINVAL;
@@ -162,31 +167,31 @@ int jnet_sim_host(jnet_sim *sim, const char *name, const char *const *addrs,
   size_t n = 0;
   while (addrs[n] != NULL)
     n++;
-  jnet__hostaddr *as = jnet__calloc(n, sizeof *as);
+  jnet__sim_hostaddr *as = jnet__calloc(n, sizeof *as);
   if (as == NULL)
     return JNET_ENOMEM;
   for (size_t i = 0; i < n; i++) {
     if (parse_ip(addrs[i], &as[i]) < 0 ||
-        jnet__ip_is_any(as[i].family, as[i].ip) ||
-        jnet__ip_is_loopback(as[i].family, as[i].ip) ||
-        jnet__ip_is_multicast(as[i].family, as[i].ip)) {
+        jnet__sim_ip_is_any(as[i].family, as[i].ip) ||
+        jnet__sim_ip_is_loopback(as[i].family, as[i].ip) ||
+        jnet__sim_ip_is_multicast(as[i].family, as[i].ip)) {
       jnet__free(as);
       return JNET_EINVAL;
     }
     for (size_t j = 0; j < i; j++)
       if (as[j].family == as[i].family &&
-          jnet__ip_eq(as[i].family, as[i].ip, as[j].ip)) {
+          jnet__sim_ip_eq(as[i].family, as[i].ip, as[j].ip)) {
         jnet__free(as);
         return JNET_EEXIST;
       }
-    if (jnet__host_by_ip(sim, as[i].family, as[i].ip) != NULL) {
+    if (jnet__sim_host_by_ip(sim, as[i].family, as[i].ip) != NULL) {
       jnet__free(as);
       return JNET_EEXIST;
     }
   }
   if (sim->nhosts == sim->cap_hosts) {
     uint32_t cap = sim->cap_hosts ? sim->cap_hosts * 2 : 16;
-    jnet_node **v = jnet__realloc(sim->hosts, cap * sizeof *v);
+    jnet__sim_host **v = jnet__realloc(sim->hosts, cap * sizeof *v);
     if (v == NULL) {
       jnet__free(as);
       return JNET_ENOMEM;
@@ -194,7 +199,7 @@ int jnet_sim_host(jnet_sim *sim, const char *name, const char *const *addrs,
     sim->hosts = v;
     sim->cap_hosts = cap;
   }
-  jnet_node *h = jnet__calloc(1, sizeof *h);
+  jnet__sim_host *h = jnet__calloc(1, sizeof *h);
   if (h == NULL || (h->name = jnet__strdup(name)) == NULL) {
     jnet__free(h);
     jnet__free(as);
@@ -205,13 +210,14 @@ int jnet_sim_host(jnet_sim *sim, const char *name, const char *const *addrs,
   h->up = 1;
   h->addrs = as;
   h->naddrs = (uint32_t)n;
-  jnet__rng_seed(&h->rng_app, sim->seed, "app", name, NULL);
-  jnet__rng_seed(&h->rng_proto, sim->seed, "proto", name, NULL);
-  h->next_ephemeral = (uint16_t)(32768 + jnet__rng_next(&h->rng_proto) % 28232);
-  h->next_ip_id = (uint16_t)jnet__rng_next(&h->rng_proto);
+  jnet__sim_rng_seed(&h->rng_app, sim->seed, "app", name, NULL);
+  jnet__sim_rng_seed(&h->rng_proto, sim->seed, "proto", name, NULL);
+  h->next_ephemeral =
+      (uint16_t)(32768 + jnet__sim_rng_next(&h->rng_proto) % 28232);
+  h->next_ip_id = (uint16_t)jnet__sim_rng_next(&h->rng_proto);
   /* Allocate every record first, so a failure leaves the sim as it was. */
   ipent **es = jnet__calloc(n, sizeof *es);
-  jnet__dns **ds = jnet__calloc(n, sizeof *ds);
+  jnet__sim_dns **ds = jnet__calloc(n, sizeof *ds);
   int ok = es != NULL && ds != NULL;
   for (size_t i = 0; ok && i < n; i++) {
     es[i] = jnet__calloc(1, sizeof *es[i]);
@@ -223,18 +229,20 @@ int jnet_sim_host(jnet_sim *sim, const char *name, const char *const *addrs,
   for (; ok && inserted < n; inserted++) {
     es[inserted]->a = as[inserted];
     es[inserted]->host = h;
-    ok = jnet__htab_insert(&sim->host_ips, es[inserted], ipent_hash(es[inserted]),
-                           offsetof(ipent, next), ipent_hash) == 0;
+    ok = jnet__sim_htab_insert(&sim->host_ips, es[inserted],
+                               ipent_hash(es[inserted]), offsetof(ipent, next),
+                               ipent_hash) == 0;
     if (!ok)
       break;
   }
   if (ok)
-    ok = jnet__htab_insert(&sim->host_names, h, name_hash(h),
-                           offsetof(jnet_node, name_next), name_hash) == 0;
+    ok = jnet__sim_htab_insert(&sim->host_names, h, name_hash(h),
+                               offsetof(jnet__sim_host, name_next),
+                               name_hash) == 0;
   if (!ok) {
     for (size_t i = 0; i < inserted; i++)
-      jnet__htab_remove(&sim->host_ips, es[i], ipent_hash(es[i]),
-                        offsetof(ipent, next));
+      jnet__sim_htab_remove(&sim->host_ips, es[i], ipent_hash(es[i]),
+                            offsetof(ipent, next));
     for (size_t i = 0; (es || ds) && i < n; i++) {
       if (es)
         jnet__free(es[i]);
@@ -263,20 +271,20 @@ int jnet_sim_host(jnet_sim *sim, const char *name, const char *const *addrs,
   return 0;
 }
 
-const char *jnet_sim_host_name(const jnet_node *host) {
+const char *jnet_sim_host_name(const jnet__sim_host *host) {
   return host ? host->name : NULL;
 }
 
-int jnet_sim_host_is_up(const jnet_node *host) { return host && host->up; }
+int jnet_sim_host_is_up(const jnet__sim_host *host) { return host && host->up; }
 
 int jnet_sim_dns_add(jnet_sim *sim, const char *name, const char *addr) {
-  jnet__hostaddr a;
+  jnet__sim_hostaddr a;
   if (sim == NULL || !valid_name(name) || addr == NULL || parse_ip(addr, &a) < 0)
     return JNET_EINVAL;
   return dns_add(sim, name, &a);
 }
 
-void jnet__hosts_free(jnet__sim *sim) {
+void jnet__sim_hosts_free(jnet__sim *sim) {
   for (uint32_t i = 0; i <= sim->host_ips.mask && sim->host_ips.b; i++) {
     ipent *e = sim->host_ips.b[i];
     while (e != NULL) {
@@ -285,8 +293,8 @@ void jnet__hosts_free(jnet__sim *sim) {
       e = next;
     }
   }
-  jnet__htab_free(&sim->host_ips);
-  jnet__htab_free(&sim->host_names);
+  jnet__sim_htab_free(&sim->host_ips);
+  jnet__sim_htab_free(&sim->host_names);
   for (uint32_t i = 0; i < sim->nhosts; i++) {
     jnet__free(sim->hosts[i]->addrs);
     jnet__free(sim->hosts[i]->name);
@@ -296,7 +304,7 @@ void jnet__hosts_free(jnet__sim *sim) {
   sim->hosts = NULL;
   sim->nhosts = 0;
   while (sim->dns != NULL) {
-    jnet__dns *d = sim->dns;
+    jnet__sim_dns *d = sim->dns;
     sim->dns = d->next;
     jnet__free(d->name);
     jnet__free(d);
@@ -304,7 +312,9 @@ void jnet__hosts_free(jnet__sim *sim) {
   sim->dns_tail = NULL;
 }
 
-uint64_t jnet__host_random(jnet_node *h) { return jnet__rng_next(&h->rng_app); }
+uint64_t jnet__sim_host_random(jnet__sim_host *h) {
+  return jnet__sim_rng_next(&h->rng_app);
+}
 
 /* ---- Resolver ------------------------------------------------------------- */
 
@@ -343,7 +353,7 @@ static int parse_port(const char *port, uint16_t *out) {
   return JNET_EAI_SERVICE;
 }
 
-static void put(jnet__ep *out, size_t cap, size_t *n, int family,
+static void put(jnet__sim_ep *out, size_t cap, size_t *n, int family,
                 const uint8_t *ip, uint16_t port) {
   if (*n < cap) {
     memset(&out[*n], 0, sizeof out[*n]);
@@ -355,7 +365,7 @@ static void put(jnet__ep *out, size_t cap, size_t *n, int family,
 }
 
 int jnet__sim_resolve(jnet__sim *sim, const char *host, const char *port,
-                  int passive, jnet__ep *out, size_t cap) {
+                      int passive, jnet__sim_ep *out, size_t cap) {
   uint16_t p;
   int err = parse_port(port, &p);
   if (err < 0)
@@ -373,7 +383,7 @@ int jnet__sim_resolve(jnet__sim *sim, const char *host, const char *port,
     }
     return (int)n;
   }
-  jnet__hostaddr a;
+  jnet__sim_hostaddr a;
   if (parse_ip(host, &a) == 0) {
     put(out, cap, &n, a.family, a.ip, p);
     return 1;
@@ -383,7 +393,7 @@ int jnet__sim_resolve(jnet__sim *sim, const char *host, const char *port,
     put(out, cap, &n, AF_INET6, lo6, p);
     return (int)n;
   }
-  for (jnet__dns *d = sim->dns; d != NULL; d = d->next)
+  for (jnet__sim_dns *d = sim->dns; d != NULL; d = d->next)
     if (strcasecmp(d->name, host) == 0)
       put(out, cap, &n, d->a.family, d->a.ip, p);
   return n > 0 ? (int)n : JNET_EAI_NONAME;

@@ -3,7 +3,7 @@
  * iteration never depends on pointer values. */
 #include "model.h"
 
-static int grow(jnet__htab *t, size_t off, jnet__hfn hf) {
+static int grow(jnet__sim_htab *t, size_t off, jnet__sim_hfn hf) {
   uint32_t cap = t->b ? (t->mask + 1) * 2 : 64;
   void **nb = jnet__calloc(cap, sizeof *nb);
   if (nb == NULL)
@@ -12,11 +12,11 @@ static int grow(jnet__htab *t, size_t off, jnet__hfn hf) {
     for (uint32_t i = 0; i <= t->mask; i++) {
       void *o = t->b[i];
       while (o != NULL) {
-        void *next = JNET__NEXT(o, off);
+        void *next = JNET__SIM_NEXT(o, off);
         void **pp = &nb[hf(o) & (cap - 1)];
         while (*pp != NULL)
-          pp = &JNET__NEXT(*pp, off);
-        JNET__NEXT(o, off) = NULL;
+          pp = &JNET__SIM_NEXT(*pp, off);
+        JNET__SIM_NEXT(o, off) = NULL;
         *pp = o;
         o = next;
       }
@@ -28,14 +28,14 @@ static int grow(jnet__htab *t, size_t off, jnet__hfn hf) {
   return 0;
 }
 
-void jnet__htab_free(jnet__htab *t) {
+void jnet__sim_htab_free(jnet__sim_htab *t) {
   jnet__free(t->b);
   t->b = NULL;
   t->mask = t->n = 0;
 }
 
-int jnet__htab_insert(jnet__htab *t, void *obj, uint64_t h, size_t off,
-                      jnet__hfn hf) {
+int jnet__sim_htab_insert(jnet__sim_htab *t, void *obj, uint64_t h, size_t off,
+                          jnet__sim_hfn hf) {
   if (t->b == NULL || t->n >= t->mask + 1) {
     int err = grow(t, off, hf);
     if (err < 0)
@@ -43,22 +43,23 @@ int jnet__htab_insert(jnet__htab *t, void *obj, uint64_t h, size_t off,
   }
   void **pp = &t->b[h & t->mask];
   while (*pp != NULL)
-    pp = &JNET__NEXT(*pp, off);
-  JNET__NEXT(obj, off) = NULL;
+    pp = &JNET__SIM_NEXT(*pp, off);
+  JNET__SIM_NEXT(obj, off) = NULL;
   *pp = obj;
   t->n++;
   return 0;
 }
 
-void jnet__htab_remove(jnet__htab *t, void *obj, uint64_t h, size_t off) {
+void jnet__sim_htab_remove(jnet__sim_htab *t, void *obj, uint64_t h,
+                           size_t off) {
   if (t->b == NULL)
     return;
   void **pp = &t->b[h & t->mask];
   while (*pp != NULL && *pp != obj)
-    pp = &JNET__NEXT(*pp, off);
+    pp = &JNET__SIM_NEXT(*pp, off);
   if (*pp == obj) {
-    *pp = JNET__NEXT(obj, off);
-    JNET__NEXT(obj, off) = NULL;
+    *pp = JNET__SIM_NEXT(obj, off);
+    JNET__SIM_NEXT(obj, off) = NULL;
     t->n--;
   }
 }

@@ -13,16 +13,16 @@
 
 /* ---- Packet pool ------------------------------------------------------------ */
 
-#define SMALL_CAP JNET__PKT_SMALL
+#define SMALL_CAP JNET__SIM_PKT_SMALL
 
-/* jnet__pkt_alloc's other cases (inline in model.h): an empty pool, or a
+/* jnet__sim_pkt_alloc's other cases (inline in model.h): an empty pool, or a
  * large packet whose pooled buffer is too small. */
-jnet__spkt *jnet__pkt_alloc_slow(jnet__sim *sim, uint32_t len) {
+jnet__sim_spkt *jnet__sim_pkt_alloc_slow(jnet__sim *sim, uint32_t len) {
   /* Three pools: headers only (ACKs, FINs: no buffer), small, large. */
-  jnet__spkt **list = len == 0           ? &sim->pkt_free_empty
-                      : len <= SMALL_CAP ? &sim->pkt_free_small
-                                         : &sim->pkt_free_large;
-  jnet__spkt *p = *list;
+  jnet__sim_spkt **list = len == 0           ? &sim->pkt_free_empty
+                          : len <= SMALL_CAP ? &sim->pkt_free_small
+                                             : &sim->pkt_free_large;
+  jnet__sim_spkt *p = *list;
   if (p != NULL) {
     *list = p->next;
   } else {
@@ -43,13 +43,13 @@ jnet__spkt *jnet__pkt_alloc_slow(jnet__sim *sim, uint32_t len) {
     p->data = d;
     p->cap = want;
   }
-  jnet__pkt_clear(p, len);
+  jnet__sim_pkt_clear(p, len);
   return p;
 }
 
-static void pool_free(jnet__spkt *p) {
+static void pool_free(jnet__sim_spkt *p) {
   while (p != NULL) {
-    jnet__spkt *next = p->next;
+    jnet__sim_spkt *next = p->next;
     jnet__free(p->data);
     jnet__free(p);
     p = next;
@@ -62,21 +62,22 @@ static uint64_t link_key(uint32_t from, uint32_t to) {
   return jnet__splitmix64(((uint64_t)from << 32) | to);
 }
 static uint64_t link_hash(const void *o) {
-  const jnet__link *l = o;
+  const jnet__sim_link *l = o;
   return link_key(l->from, l->to);
 }
 
 /* The link from -> to if it exists yet. A pair without faults on plain
  * default parameters never needs one: its packets draw nothing. */
-static inline jnet__link *link_find(jnet__sim *sim, uint32_t from,
-                                    uint32_t to) {
-  jnet_node *h = sim->hosts[from];
-  jnet__link *last = h->last_link;
+static inline jnet__sim_link *link_find(jnet__sim *sim, uint32_t from,
+                                        uint32_t to) {
+  jnet__sim_host *h = sim->hosts[from];
+  jnet__sim_link *last = h->last_link;
   if (last != NULL && last->to == to)
     return last;
   if (h->nolink_to == to + 1 && h->nolink_n == sim->links.n)
     return NULL; /* looked for already, and no link was made since */
-  for (jnet__link *l = jnet__htab_first(&sim->links, link_key(from, to));
+  for (jnet__sim_link *l =
+           jnet__sim_htab_first(&sim->links, link_key(from, to));
        l != NULL; l = l->hnext)
     if (l->from == from && l->to == to)
       return h->last_link = l;
@@ -85,8 +86,8 @@ static inline jnet__link *link_find(jnet__sim *sim, uint32_t from,
   return NULL;
 }
 
-jnet__link *jnet__link_get(jnet__sim *sim, uint32_t from, uint32_t to) {
-  jnet__link *l = link_find(sim, from, to);
+jnet__sim_link *jnet__sim_link_get(jnet__sim *sim, uint32_t from, uint32_t to) {
+  jnet__sim_link *l = link_find(sim, from, to);
   if (l != NULL)
     return l;
   uint64_t h = link_key(from, to);
@@ -95,30 +96,30 @@ jnet__link *jnet__link_get(jnet__sim *sim, uint32_t from, uint32_t to) {
     return NULL;
   l->from = from;
   l->to = to;
-  jnet__rng_seed(&l->rng, sim->seed, "link", sim->hosts[from]->name,
-                 sim->hosts[to]->name);
-  if (jnet__htab_insert(&sim->links, l, h, offsetof(jnet__link, hnext),
-                        link_hash) < 0) {
+  jnet__sim_rng_seed(&l->rng, sim->seed, "link", sim->hosts[from]->name,
+                     sim->hosts[to]->name);
+  if (jnet__sim_htab_insert(&sim->links, l, h, offsetof(jnet__sim_link, hnext),
+                            link_hash) < 0) {
     jnet__free(l);
     return NULL;
   }
   return sim->hosts[from]->last_link = l;
 }
 
-uint32_t jnet__mtu(jnet__sim *sim, uint32_t from, uint32_t to) {
+uint32_t jnet__sim_mtu(jnet__sim *sim, uint32_t from, uint32_t to) {
   if (from == to)
     return 65536;
-  jnet__link *l = link_find(sim, from, to);
-  return l ? jnet__link_params(sim, l)->mtu : sim->defaults.mtu;
+  jnet__sim_link *l = link_find(sim, from, to);
+  return l ? jnet__sim_link_params(sim, l)->mtu : sim->defaults.mtu;
 }
 
-void jnet__links_free(jnet__sim *sim) {
+void jnet__sim_links_free(jnet__sim *sim) {
   for (uint32_t i = 0; sim->links.b && i <= sim->links.mask; i++) {
-    jnet__link *l = sim->links.b[i];
+    jnet__sim_link *l = sim->links.b[i];
     while (l != NULL) {
-      jnet__link *next = l->hnext;
+      jnet__sim_link *next = l->hnext;
       while (l->clog_head != NULL) {
-        jnet__spkt *p = l->clog_head;
+        jnet__sim_spkt *p = l->clog_head;
         l->clog_head = p->next;
         jnet__free(p->data);
         jnet__free(p);
@@ -128,7 +129,7 @@ void jnet__links_free(jnet__sim *sim) {
       l = next;
     }
   }
-  jnet__htab_free(&sim->links);
+  jnet__sim_htab_free(&sim->links);
   pool_free(sim->pkt_free_empty);
   pool_free(sim->pkt_free_small);
   pool_free(sim->pkt_free_large);
@@ -144,7 +145,7 @@ void jnet_link_params_default(jnet_link_params *p) {
   p->mtu = 1500;
 }
 
-int jnet__params_plain(const jnet_link_params *p) {
+int jnet__sim_params_plain(const jnet_link_params *p) {
   return p->jitter_ns == 0 && p->loss == 0 && p->ge_p == 0 &&
          p->duplicate == 0 && p->reorder == 0 && p->corrupt == 0 &&
          p->bandwidth_bps == 0;
@@ -162,30 +163,31 @@ static int check_params(const jnet_link_params *p) {
   return 0;
 }
 
-int jnet_sim_link_oneway(jnet_sim *sim, jnet_node *from, jnet_node *to,
-                         const jnet_link_params *p) {
+int jnet_sim_link_oneway(jnet_sim *sim, jnet__sim_host *from,
+                         jnet__sim_host *to, const jnet_link_params *p) {
   if (sim == NULL || from == NULL || to == NULL || p == NULL || from == to ||
       check_params(p) < 0)
     return JNET_EINVAL;
-  jnet__link *l = jnet__link_get(sim, from->id, to->id);
+  jnet__sim_link *l = jnet__sim_link_get(sim, from->id, to->id);
   if (l == NULL)
     return JNET_ENOMEM;
   if (l->own == NULL && (l->own = jnet__malloc(sizeof *l->own)) == NULL)
     return JNET_ENOMEM;
   *l->own = *p;
-  l->plain = (uint8_t)jnet__params_plain(p);
-  jnet__trace_note(sim, JNET__TR_FAULT, from, "link >%s latency=%llu loss=%g",
-                   to->name, (unsigned long long)p->latency_ns, p->loss);
+  l->plain = (uint8_t)jnet__sim_params_plain(p);
+  jnet__sim_trace_note(sim, JNET__SIM_TR_FAULT, from,
+                       "link >%s latency=%llu loss=%g", to->name,
+                       (unsigned long long)p->latency_ns, p->loss);
   return 0;
 }
 
-int jnet_sim_link(jnet_sim *sim, jnet_node *a, jnet_node *b,
+int jnet_sim_link(jnet_sim *sim, jnet__sim_host *a, jnet__sim_host *b,
                   const jnet_link_params *p) {
   if (sim == NULL || p == NULL || check_params(p) < 0)
     return JNET_EINVAL;
   if (b == NULL) { /* the default link; `a` does not matter */
     sim->defaults = *p;
-    sim->defaults_plain = jnet__params_plain(p);
+    sim->defaults_plain = jnet__sim_params_plain(p);
     return 0;
   }
   if (a == NULL || a == b)
@@ -194,20 +196,20 @@ int jnet_sim_link(jnet_sim *sim, jnet_node *a, jnet_node *b,
   return err < 0 ? err : jnet_sim_link_oneway(sim, b, a, p);
 }
 
-int jnet_sim_link_get(jnet_sim *sim, jnet_node *from, jnet_node *to,
+int jnet_sim_link_get(jnet_sim *sim, jnet__sim_host *from, jnet__sim_host *to,
                       jnet_link_params *out) {
   if (sim == NULL || from == NULL || to == NULL || out == NULL || from == to)
     return JNET_EINVAL;
-  jnet__link *l = link_find(sim, from->id, to->id);
-  *out = l != NULL ? *jnet__link_params(sim, l) : sim->defaults;
+  jnet__sim_link *l = link_find(sim, from->id, to->id);
+  *out = l != NULL ? *jnet__sim_link_params(sim, l) : sim->defaults;
   return 0;
 }
 
 /* ---- The wire ------------------------------------------------------------------ */
 
-static inline uint32_t wire_bytes(const jnet__spkt *p, uint32_t mtu) {
+static inline uint32_t wire_bytes(const jnet__sim_spkt *p, uint32_t mtu) {
   uint32_t ip = p->family == AF_INET6 ? 40 : 20;
-  if (p->proto == JNET__P_UDP || p->proto == JNET__P_UDGRAM) {
+  if (p->proto == JNET__SIM_P_UDP || p->proto == JNET__SIM_P_UDGRAM) {
     uint32_t total = 8 + p->len;
     if (ip + total <= mtu)
       return ip + total;
@@ -215,21 +217,21 @@ static inline uint32_t wire_bytes(const jnet__spkt *p, uint32_t mtu) {
     uint32_t nfrag = (total + per - 1) / per;
     return total + nfrag * (ip + (p->family == AF_INET6 ? 8 : 0));
   }
-  if (p->proto == JNET__P_ICMP)
+  if (p->proto == JNET__SIM_P_ICMP)
     return ip + 8 + 28;
   return ip + 20 + (p->mss ? 4 : 0) + (p->wscale ? 4 : 0) + p->len;
 }
 
-static void drop(jnet__sim *sim, jnet__spkt *p, const char *why) {
+static void drop(jnet__sim *sim, jnet__sim_spkt *p, const char *why) {
   sim->stats.packets_dropped++;
-  jnet__trace_pkt(sim, JNET__TR_DROP, why, p);
-  jnet__pkt_free(sim, p);
+  jnet__sim_trace_pkt(sim, JNET__SIM_TR_DROP, why, p);
+  jnet__sim_pkt_free(sim, p);
 }
 
 /* Bandwidth, latency, jitter, reordering: schedule the arrival. */
-static void transmit(jnet__sim *sim, jnet__link *l, jnet__spkt *p,
+static void transmit(jnet__sim *sim, jnet__sim_link *l, jnet__sim_spkt *p,
                      uint32_t wire) {
-  const jnet_link_params *lp = jnet__link_params(sim, l);
+  const jnet_link_params *lp = jnet__sim_link_params(sim, l);
   uint64_t depart = sim->now_ns;
   if (lp->bandwidth_bps > 0) {
     uint64_t tx_ns = (uint64_t)((double)wire * 8.0 * 1e9 /
@@ -245,27 +247,29 @@ static void transmit(jnet__sim *sim, jnet__link *l, jnet__spkt *p,
     depart = l->busy_until_ns;
   }
   uint64_t t = depart + lp->latency_ns +
-               jnet__rng_jitter(&l->rng, lp->jitter_dist, lp->jitter_ns);
-  if (lp->reorder > 0 && jnet__rng_unit(&l->rng) < lp->reorder)
+               jnet__sim_rng_jitter(&l->rng, lp->jitter_dist, lp->jitter_ns);
+  if (lp->reorder > 0 && jnet__sim_rng_unit(&l->rng) < lp->reorder)
     t += lp->reorder_ns ? lp->reorder_ns : 2 * lp->latency_ns;
-  p->ev.kind = JNET__EV_PKT;
-  if (jnet__ev_schedule(sim, &p->ev, t) < 0)
+  p->ev.kind = JNET__SIM_EV_PKT;
+  if (jnet__sim_ev_schedule(sim, &p->ev, t) < 0)
     drop(sim, p, "nomem");
 }
 
-static int is_dgram(const jnet__spkt *p) {
-  return p->proto == JNET__P_UDP || p->proto == JNET__P_UDGRAM;
+static int is_dgram(const jnet__sim_spkt *p) {
+  return p->proto == JNET__SIM_P_UDP || p->proto == JNET__SIM_P_UDGRAM;
 }
 
 /* The host owning p's destination address, or NULL. Addresses never move
  * between hosts, so each host remembers the last one it found. */
-static jnet_node *route(jnet__sim *sim, jnet_node *from, const jnet__spkt *p) {
+static jnet__sim_host *route(jnet__sim *sim, jnet__sim_host *from,
+                             const jnet__sim_spkt *p) {
   if (from->route_dst.family == p->dst.family &&
-      jnet__ip_eq(p->dst.family, from->route_dst.ip, p->dst.ip))
+      jnet__sim_ip_eq(p->dst.family, from->route_dst.ip, p->dst.ip))
     return sim->hosts[from->route_to];
-  jnet_node *to = jnet__host_has_ip(from, p->dst.family, p->dst.ip)
-                      ? from
-                      : jnet__host_by_ip(sim, p->dst.family, p->dst.ip);
+  jnet__sim_host *to =
+      jnet__sim_host_has_ip(from, p->dst.family, p->dst.ip)
+          ? from
+          : jnet__sim_host_by_ip(sim, p->dst.family, p->dst.ip);
   if (to != NULL) {
     from->route_dst.family = p->dst.family;
     memcpy(from->route_dst.ip, p->dst.ip, 16);
@@ -274,59 +278,58 @@ static jnet_node *route(jnet__sim *sim, jnet_node *from, const jnet__spkt *p) {
   return to;
 }
 
-/* jnet__net_send, every case. */
-static __attribute__((noinline)) void net_send_all(jnet__sim *sim,
-                                                   jnet__spkt *p,
-                                                   int to_known) {
-  jnet_node *from = sim->hosts[p->from];
+/* jnet__sim_net_send, every case. */
+static __attribute__((noinline)) void
+net_send_all(jnet__sim *sim, jnet__sim_spkt *p, int to_known) {
+  jnet__sim_host *from = sim->hosts[p->from];
   if (!to_known) {
-    jnet_node *to = route(sim, from, p);
+    jnet__sim_host *to = route(sim, from, p);
     if (to == NULL) {
       sim->stats.packets_sent++;
-      jnet__capture_pkt(sim, p);
+      jnet__sim_capture_pkt(sim, p);
       drop(sim, p, "noroute");
       return;
     }
     p->to = to->id;
   }
-  jnet__link *l = NULL;
+  jnet__sim_link *l = NULL;
   uint32_t mtu = 65536;
   if (p->to != p->from) {
     l = link_find(sim, p->from, p->to);
     if (l == NULL && !sim->defaults_plain &&
-        (l = jnet__link_get(sim, p->from, p->to)) == NULL) {
+        (l = jnet__sim_link_get(sim, p->from, p->to)) == NULL) {
       drop(sim, p, "nomem");
       return;
     }
-    mtu = l != NULL ? jnet__link_params(sim, l)->mtu : sim->defaults.mtu;
+    mtu = l != NULL ? jnet__sim_link_params(sim, l)->mtu : sim->defaults.mtu;
   }
   uint32_t wire = wire_bytes(p, mtu);
   sim->stats.packets_sent++;
   sim->stats.bytes_sent += wire;
   if (sim->pcap != NULL)
-    jnet__capture_pkt(sim, p);
-  jnet__trace_pkt(sim, JNET__TR_SEND, NULL, p);
+    jnet__sim_capture_pkt(sim, p);
+  jnet__sim_trace_pkt(sim, JNET__SIM_TR_SEND, NULL, p);
   if (p->to == p->from) { /* loopback: ~0 latency, never lost */
-    p->ev.kind = JNET__EV_PKT;
-    if (jnet__ev_schedule_pkt(sim, p, LOOPBACK_NS) < 0)
+    p->ev.kind = JNET__SIM_EV_PKT;
+    if (jnet__sim_ev_schedule_pkt(sim, p, LOOPBACK_NS) < 0)
       drop(sim, p, "nomem");
     return;
   }
   if (l == NULL) { /* plain defaults and no faults: only the latency */
-    p->ev.kind = JNET__EV_PKT;
-    if (jnet__ev_schedule_pkt(sim, p, sim->defaults.latency_ns) < 0)
+    p->ev.kind = JNET__SIM_EV_PKT;
+    if (jnet__sim_ev_schedule_pkt(sim, p, sim->defaults.latency_ns) < 0)
       drop(sim, p, "nomem");
     return;
   }
-  const jnet_link_params *lp = jnet__link_params(sim, l);
+  const jnet_link_params *lp = jnet__sim_link_params(sim, l);
   if (l->partitioned) {
     drop(sim, p, "partition");
     return;
   }
   if ((l->own != NULL ? l->plain : sim->defaults_plain) && !l->ge_bad &&
       !l->clogged) { /* what the general path does, without its tests */
-    p->ev.kind = JNET__EV_PKT;
-    if (jnet__ev_schedule_pkt(sim, p, lp->latency_ns) < 0)
+    p->ev.kind = JNET__SIM_EV_PKT;
+    if (jnet__sim_ev_schedule_pkt(sim, p, lp->latency_ns) < 0)
       drop(sim, p, "nomem");
     return;
   }
@@ -338,27 +341,28 @@ static __attribute__((noinline)) void net_send_all(jnet__sim *sim,
     double loss = lp->loss;
     if (lp->ge_p > 0 || l->ge_bad) {
       if (l->ge_bad) {
-        if (jnet__rng_unit(&l->rng) < lp->ge_r)
+        if (jnet__sim_rng_unit(&l->rng) < lp->ge_r)
           l->ge_bad = 0;
-      } else if (jnet__rng_unit(&l->rng) < lp->ge_p) {
+      } else if (jnet__sim_rng_unit(&l->rng) < lp->ge_p) {
         l->ge_bad = 1;
       }
       if (l->ge_bad && lp->ge_loss_bad > loss)
         loss = lp->ge_loss_bad;
     }
-    if (loss > 0 && jnet__rng_unit(&l->rng) < loss) {
+    if (loss > 0 && jnet__sim_rng_unit(&l->rng) < loss) {
       drop(sim, p, "loss");
       return;
     }
   }
   if (lp->corrupt > 0 && is_dgram(p) && p->len > 0 &&
-      jnet__rng_unit(&l->rng) < lp->corrupt) {
-    uint64_t r = jnet__rng_next(&l->rng);
+      jnet__sim_rng_unit(&l->rng) < lp->corrupt) {
+    uint64_t r = jnet__sim_rng_next(&l->rng);
     p->data[r % p->len] ^= (uint8_t)(1u << ((r >> 32) % 8));
   }
-  jnet__spkt *copy = NULL;
-  if (lp->duplicate > 0 && !p->dup && jnet__rng_unit(&l->rng) < lp->duplicate) {
-    copy = jnet__pkt_alloc(sim, p->len);
+  jnet__sim_spkt *copy = NULL;
+  if (lp->duplicate > 0 && !p->dup &&
+      jnet__sim_rng_unit(&l->rng) < lp->duplicate) {
+    copy = jnet__sim_pkt_alloc(sim, p->len);
     if (copy != NULL) {
       uint8_t *d = copy->data;
       uint32_t cap = copy->cap;
@@ -382,8 +386,8 @@ static __attribute__((noinline)) void net_send_all(jnet__sim *sim,
     transmit(sim, l, p, wire);
   }
   if (copy != NULL) {
-    jnet__trace_pkt(sim, JNET__TR_DUP, NULL, copy);
-    jnet__net_send(sim, copy, 1);
+    jnet__sim_trace_pkt(sim, JNET__SIM_TR_DUP, NULL, copy);
+    jnet__sim_net_send(sim, copy, 1);
   }
 }
 
@@ -392,11 +396,11 @@ static __attribute__((noinline)) void net_send_all(jnet__sim *sim,
  * only delays (no link of its own, or a plain one without faults). It does
  * what net_send_all does in that case, in the same order; anything else
  * goes there. */
-void jnet__net_send(jnet__sim *sim, jnet__spkt *p, int to_known) {
+void jnet__sim_net_send(jnet__sim *sim, jnet__sim_spkt *p, int to_known) {
   if (!to_known) {
-    jnet_node *from = sim->hosts[p->from];
+    jnet__sim_host *from = sim->hosts[p->from];
     if (from->route_dst.family != p->dst.family ||
-        !jnet__ip_eq(p->dst.family, from->route_dst.ip, p->dst.ip)) {
+        !jnet__sim_ip_eq(p->dst.family, from->route_dst.ip, p->dst.ip)) {
       net_send_all(sim, p, 0);
       return;
     }
@@ -405,7 +409,7 @@ void jnet__net_send(jnet__sim *sim, jnet__spkt *p, int to_known) {
   const jnet_link_params *lp = &sim->defaults;
   if (p->to == p->from)
     goto all;
-  jnet__link *l = link_find(sim, p->from, p->to);
+  jnet__sim_link *l = link_find(sim, p->from, p->to);
   if (l != NULL) {
     if (l->partitioned | l->ge_bad | l->clogged)
       goto all;
@@ -423,10 +427,10 @@ void jnet__net_send(jnet__sim *sim, jnet__spkt *p, int to_known) {
   sim->stats.packets_sent++;
   sim->stats.bytes_sent += wire;
   if (sim->pcap != NULL)
-    jnet__capture_pkt(sim, p);
-  jnet__trace_pkt(sim, JNET__TR_SEND, NULL, p);
-  p->ev.kind = JNET__EV_PKT;
-  if (jnet__ev_schedule_pkt(sim, p, lp->latency_ns) < 0)
+    jnet__sim_capture_pkt(sim, p);
+  jnet__sim_trace_pkt(sim, JNET__SIM_TR_SEND, NULL, p);
+  p->ev.kind = JNET__SIM_EV_PKT;
+  if (jnet__sim_ev_schedule_pkt(sim, p, lp->latency_ns) < 0)
     drop(sim, p, "nomem");
   return;
 all:
@@ -435,36 +439,39 @@ all:
 
 /* ---- Faults ------------------------------------------------------------------- */
 
-static int set_partition(jnet__sim *sim, jnet_node *a, jnet_node *b, int on) {
-  jnet__link *l = jnet__link_get(sim, a->id, b->id);
+static int set_partition(jnet__sim *sim, jnet__sim_host *a, jnet__sim_host *b,
+                         int on) {
+  jnet__sim_link *l = jnet__sim_link_get(sim, a->id, b->id);
   if (l == NULL)
     return JNET_ENOMEM;
   l->partitioned = on;
   return 0;
 }
 
-int jnet_sim_partition(jnet_sim *sim, jnet_node *a, jnet_node *b, int how) {
+int jnet_sim_partition(jnet_sim *sim, jnet__sim_host *a, jnet__sim_host *b,
+                       int how) {
   if (sim == NULL || a == NULL || b == NULL || a == b ||
       (how != JNET_BOTH_WAYS && how != JNET_ONE_WAY))
     return JNET_EINVAL;
-  jnet__trace_note(sim, JNET__TR_FAULT, a, "partition %s %s", b->name,
-                   how == JNET_ONE_WAY ? "one-way" : "both-ways");
+  jnet__sim_trace_note(sim, JNET__SIM_TR_FAULT, a, "partition %s %s", b->name,
+                       how == JNET_ONE_WAY ? "one-way" : "both-ways");
   int err = set_partition(sim, a, b, 1);
   if (err == 0 && how == JNET_BOTH_WAYS)
     err = set_partition(sim, b, a, 1);
   return err;
 }
 
-int jnet_sim_heal(jnet_sim *sim, jnet_node *a, jnet_node *b) {
+int jnet_sim_heal(jnet_sim *sim, jnet__sim_host *a, jnet__sim_host *b) {
   if (sim == NULL || a == NULL || b == NULL || a == b)
     return JNET_EINVAL;
-  jnet__trace_note(sim, JNET__TR_FAULT, a, "heal %s", b->name);
+  jnet__sim_trace_note(sim, JNET__SIM_TR_FAULT, a, "heal %s", b->name);
   int err = set_partition(sim, a, b, 0);
   return err < 0 ? err : set_partition(sim, b, a, 0);
 }
 
-int jnet_sim_partition_groups(jnet_sim *sim, jnet_node *const *ga, size_t na,
-                              jnet_node *const *gb, size_t nb, int how) {
+int jnet_sim_partition_groups(jnet_sim *sim, jnet__sim_host *const *ga,
+                              size_t na, jnet__sim_host *const *gb, size_t nb,
+                              int how) {
   if (sim == NULL || (na && ga == NULL) || (nb && gb == NULL))
     return JNET_EINVAL;
   for (size_t i = 0; i < na; i++)
@@ -481,42 +488,43 @@ int jnet_sim_partition_groups(jnet_sim *sim, jnet_node *const *ga, size_t na,
 int jnet_sim_heal_all(jnet_sim *sim) {
   if (sim == NULL)
     return JNET_EINVAL;
-  jnet__trace_note(sim, JNET__TR_FAULT, NULL, "heal-all");
+  jnet__sim_trace_note(sim, JNET__SIM_TR_FAULT, NULL, "heal-all");
   for (uint32_t i = 0; sim->links.b && i <= sim->links.mask; i++)
-    for (jnet__link *l = sim->links.b[i]; l != NULL; l = l->hnext)
+    for (jnet__sim_link *l = sim->links.b[i]; l != NULL; l = l->hnext)
       l->partitioned = 0;
   return 0;
 }
 
-static int set_clog(jnet__sim *sim, jnet_node *a, jnet_node *b, int on) {
-  jnet__link *l = jnet__link_get(sim, a->id, b->id);
+static int set_clog(jnet__sim *sim, jnet__sim_host *a, jnet__sim_host *b,
+                    int on) {
+  jnet__sim_link *l = jnet__sim_link_get(sim, a->id, b->id);
   if (l == NULL)
     return JNET_ENOMEM;
   l->clogged = on;
   if (!on) { /* the queue flows, in order, from now */
-    jnet__spkt *p = l->clog_head;
+    jnet__sim_spkt *p = l->clog_head;
     l->clog_head = l->clog_tail = NULL;
     while (p != NULL) {
-      jnet__spkt *next = p->next;
-      transmit(sim, l, p, wire_bytes(p, jnet__link_params(sim, l)->mtu));
+      jnet__sim_spkt *next = p->next;
+      transmit(sim, l, p, wire_bytes(p, jnet__sim_link_params(sim, l)->mtu));
       p = next;
     }
   }
   return 0;
 }
 
-int jnet_sim_clog(jnet_sim *sim, jnet_node *a, jnet_node *b) {
+int jnet_sim_clog(jnet_sim *sim, jnet__sim_host *a, jnet__sim_host *b) {
   if (sim == NULL || a == NULL || b == NULL || a == b)
     return JNET_EINVAL;
-  jnet__trace_note(sim, JNET__TR_FAULT, a, "clog %s", b->name);
+  jnet__sim_trace_note(sim, JNET__SIM_TR_FAULT, a, "clog %s", b->name);
   int err = set_clog(sim, a, b, 1);
   return err < 0 ? err : set_clog(sim, b, a, 1);
 }
 
-int jnet_sim_unclog(jnet_sim *sim, jnet_node *a, jnet_node *b) {
+int jnet_sim_unclog(jnet_sim *sim, jnet__sim_host *a, jnet__sim_host *b) {
   if (sim == NULL || a == NULL || b == NULL || a == b)
     return JNET_EINVAL;
-  jnet__trace_note(sim, JNET__TR_FAULT, a, "unclog %s", b->name);
+  jnet__sim_trace_note(sim, JNET__SIM_TR_FAULT, a, "unclog %s", b->name);
   int err = set_clog(sim, a, b, 0);
   return err < 0 ? err : set_clog(sim, b, a, 0);
 }

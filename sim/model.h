@@ -27,89 +27,95 @@
 #include <jnet/jnet_errno.h>
 #include <jnet/jnet_sim.h>
 
+/* The model's host is the public opaque struct jnet_node (jnet_sim.h);
+ * inside sim/ it goes by the name of what it is. */
+typedef struct jnet_node jnet__sim_host;
+
 /* ---- 1. PRNG streams (rng.c) ---------------------------------------------- */
 
 /* xoshiro256**, seeded by splitmix64 from a hash of (seed, purpose, names):
  * every stream is independent of every other, so adding a host or a link
  * never shifts the draws of an existing one. */
-typedef struct jnet__rng {
+typedef struct jnet__sim_rng {
   uint64_t s[4];
-} jnet__rng;
+} jnet__sim_rng;
 
-uint64_t jnet__hash_bytes(uint64_t h, const void *p, size_t n);
-void jnet__rng_seed(jnet__rng *r, uint64_t seed, const char *purpose,
-                    const char *a, const char *b);
-uint64_t jnet__rng_next(jnet__rng *r);
-double jnet__rng_unit(jnet__rng *r); /* [0, 1) */
+uint64_t jnet__sim_hash_bytes(uint64_t h, const void *p, size_t n);
+void jnet__sim_rng_seed(jnet__sim_rng *r, uint64_t seed, const char *purpose,
+                        const char *a, const char *b);
+uint64_t jnet__sim_rng_next(jnet__sim_rng *r);
+double jnet__sim_rng_unit(jnet__sim_rng *r); /* [0, 1) */
 /* Extra delay in ns for a jitter distribution with spread `jitter_ns`. */
-uint64_t jnet__rng_jitter(jnet__rng *r, int dist, uint64_t jitter_ns);
+uint64_t jnet__sim_rng_jitter(jnet__sim_rng *r, int dist, uint64_t jitter_ns);
 
 /* ---- 2. Event queue (event.c) --------------------------------------------- */
 
 enum {
-  JNET__EV_PKT = 1, /* a packet arrives at its destination host */
-  JNET__EV_TCP,     /* a TCP socket's timer (RTO, persist, orphan) */
-  JNET__EV_TCP_AUX, /* its second timer (delayed ACK, keepalive) */
-  JNET__EV_AT       /* a jnet_sim_at callback */
+  JNET__SIM_EV_PKT = 1, /* a packet arrives at its destination host */
+  JNET__SIM_EV_TCP,     /* a TCP socket's timer (RTO, persist, orphan) */
+  JNET__SIM_EV_TCP_AUX, /* its second timer (delayed ACK, keepalive) */
+  JNET__SIM_EV_AT       /* a jnet_sim_at callback */
 };
 
 /* Embedded in the object it belongs to: no allocation per event. */
-typedef struct jnet__event {
+typedef struct jnet__sim_event {
   uint64_t t_ns;
   uint64_t seq;     /* insertion order: ties at equal times */
   uint32_t idx;     /* heap index + 1; 0 when not queued */
   uint8_t kind;
   uint8_t weak;     /* does not keep a run alive (persist, linger timers) */
-} jnet__event;
+} jnet__sim_event;
 
 /* A heap entry carries its event's key, so ordering never leaves the
  * array (a 10,000-host world keeps thousands of events queued). */
-typedef struct jnet__hent {
+typedef struct jnet__sim_hent {
   uint64_t t_ns, seq;
-  jnet__event *ev;
-} jnet__hent;
+  jnet__sim_event *ev;
+} jnet__sim_hent;
 
-typedef struct jnet__heap {
-  jnet__hent *v;
+typedef struct jnet__sim_heap {
+  jnet__sim_hent *v;
   uint32_t n, cap;
-} jnet__heap;
+} jnet__sim_heap;
 
 typedef struct jnet_sim jnet__sim;
 
 /* Queue ev at t_ns (replacing its earlier time if queued). 0 or ENOMEM. */
-int jnet__ev_schedule(jnet__sim *sim, jnet__event *ev, uint64_t t_ns);
-void jnet__ev_cancel(jnet__sim *sim, jnet__event *ev);
-/* The earliest event or NULL (jnet__ev_peek, inline after the sim), taking
+int jnet__sim_ev_schedule(jnet__sim *sim, jnet__sim_event *ev, uint64_t t_ns);
+void jnet__sim_ev_cancel(jnet__sim *sim, jnet__sim_event *ev);
+/* The earliest event or NULL (jnet__sim_ev_peek, inline after the sim), taking
  * the event peek returned off the queue, and both at once. */
-jnet__event *jnet__ev_peek_lanes(jnet__sim *sim);
-/* jnet__ev_take is inline (after the sim): the heap's root, or a lane's
+jnet__sim_event *jnet__sim_ev_peek_lanes(jnet__sim *sim);
+/* jnet__sim_ev_take is inline (after the sim): the heap's root, or a lane's
  * head. */
-void jnet__ev_take_heap(jnet__sim *sim);
-void jnet__ev_take_lane(jnet__sim *sim, jnet__event *e);
-jnet__event *jnet__ev_pop(jnet__sim *sim);
+void jnet__sim_ev_take_heap(jnet__sim *sim);
+void jnet__sim_ev_take_lane(jnet__sim *sim, jnet__sim_event *e);
+jnet__sim_event *jnet__sim_ev_pop(jnet__sim *sim);
 
 /* Lanes: packets that arrive a fixed delay after now (a plain link's
  * latency, loopback) are queued in order of arrival anyway, since the clock
  * never goes back: a FIFO per delay keeps them sorted by (time, sequence)
  * at O(1), and the queue's minimum is the least of the heap's root and the
- * lanes' heads. jnet__ev_schedule_pkt (after the packet's definition) puts
+ * lanes' heads. jnet__sim_ev_schedule_pkt (after the packet's definition) puts
  * a packet in its lane once the queue is deep (a shallow heap is cheaper),
  * or in the heap when all lanes hold other delays. */
-#define JNET__LANES 4
-#define JNET__IN_LANE UINT32_MAX /* jnet__event.idx of an event in a lane */
+#define JNET__SIM_LANES 4
+#define JNET__SIM_IN_LANE                                                      \
+  UINT32_MAX /* jnet__sim_event.idx of an event in a lane */
 
 /* ---- 3. Addresses (host.c) ------------------------------------------------ */
 
 /* An IP endpoint. v4 addresses use ip[0..3]. family 0: unset. */
-typedef struct jnet__ep {
+typedef struct jnet__sim_ep {
   uint8_t family; /* AF_INET, AF_INET6 */
   uint8_t ip[16];
   uint16_t port;
-} jnet__ep;
+} jnet__sim_ep;
 
-/* jnet__ep_from_sa (0 or JNET_EAFNOSUPPORT) and jnet__ep_to_sa (fill a
+/* jnet__sim_ep_from_sa (0 or JNET_EAFNOSUPPORT) and jnet__sim_ep_to_sa (fill a
  * sockaddr_in/in6 into *ss; returns its length): inline, per packet. */
-static inline int jnet__ep_from_sa(jnet__ep *ep, const struct sockaddr *sa) {
+static inline int jnet__sim_ep_from_sa(jnet__sim_ep *ep,
+                                       const struct sockaddr *sa) {
   __builtin_memset(ep, 0, sizeof *ep);
   if (sa->sa_family == AF_INET) {
     const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
@@ -128,7 +134,8 @@ static inline int jnet__ep_from_sa(jnet__ep *ep, const struct sockaddr *sa) {
   return JNET_EAFNOSUPPORT;
 }
 
-static inline socklen_t jnet__ep_to_sa(const jnet__ep *ep, struct sockaddr_storage *ss) {
+static inline socklen_t jnet__sim_ep_to_sa(const jnet__sim_ep *ep,
+                                           struct sockaddr_storage *ss) {
   if (ep->family == AF_INET6) {
     struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
     __builtin_memset(in6, 0, sizeof *in6);
@@ -145,10 +152,11 @@ static inline socklen_t jnet__ep_to_sa(const jnet__ep *ep, struct sockaddr_stora
   return sizeof *in;
 }
 
-static inline int jnet__ip_is_multicast(int family, const uint8_t *ip) {
+static inline int jnet__sim_ip_is_multicast(int family, const uint8_t *ip) {
   return family == AF_INET ? (ip[0] & 0xf0) == 0xe0 : ip[0] == 0xff;
 }
-static inline int jnet__ip_eq(int family, const uint8_t *a, const uint8_t *b) {
+static inline int jnet__sim_ip_eq(int family, const uint8_t *a,
+                                  const uint8_t *b) {
   uint64_t x[2], y[2];
   if (family != AF_INET6) {
     uint32_t u, v;
@@ -160,22 +168,22 @@ static inline int jnet__ip_eq(int family, const uint8_t *a, const uint8_t *b) {
   __builtin_memcpy(y, b, 16);
   return x[0] == y[0] && x[1] == y[1];
 }
-static inline int jnet__ip_is_any(int family, const uint8_t *ip) {
+static inline int jnet__sim_ip_is_any(int family, const uint8_t *ip) {
   static const uint8_t zero[16];
-  return jnet__ip_eq(family, ip, zero);
+  return jnet__sim_ip_eq(family, ip, zero);
 }
-static inline int jnet__ip_is_loopback(int family, const uint8_t *ip) {
+static inline int jnet__sim_ip_is_loopback(int family, const uint8_t *ip) {
   static const uint8_t one[16] = {[15] = 1};
-  return family == AF_INET ? ip[0] == 127 : jnet__ip_eq(AF_INET6, ip, one);
+  return family == AF_INET ? ip[0] == 127 : jnet__sim_ip_eq(AF_INET6, ip, one);
 }
 /* IPv4-mapped IPv6 (::ffff:a.b.c.d): how a dual-stack IPv6 socket (bound
  * to ::, as Linux's default bindv6only=0) sees IPv4 peers. */
-static inline int jnet__ep_is_mapped(const jnet__ep *ep) {
+static inline int jnet__sim_ep_is_mapped(const jnet__sim_ep *ep) {
   static const uint8_t prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
   return ep->family == AF_INET6 && __builtin_memcmp(ep->ip, prefix, 12) == 0;
 }
 /* IPv4 -> mapped IPv6 */
-static inline void jnet__ep_map(jnet__ep *ep) {
+static inline void jnet__sim_ep_map(jnet__sim_ep *ep) {
   static const uint8_t prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
   if (ep->family != AF_INET)
     return;
@@ -184,33 +192,33 @@ static inline void jnet__ep_map(jnet__ep *ep) {
   ep->family = AF_INET6;
 }
 /* mapped IPv6 -> IPv4 */
-static inline void jnet__ep_unmap(jnet__ep *ep) {
-  if (!jnet__ep_is_mapped(ep))
+static inline void jnet__sim_ep_unmap(jnet__sim_ep *ep) {
+  if (!jnet__sim_ep_is_mapped(ep))
     return;
   __builtin_memmove(ep->ip, ep->ip + 12, 4);
   __builtin_memset(ep->ip + 4, 0, 12);
   ep->family = AF_INET;
 }
 /* "a.b.c.d:p" / "[v6]:p" into buf. */
-void jnet__ep_format(const jnet__ep *ep, char *buf, size_t n);
+void jnet__sim_ep_format(const jnet__sim_ep *ep, char *buf, size_t n);
 
 /* ---- 4. Hosts, links, packets ----------------------------------------------- */
 
-typedef struct jnet__sock jnet__sock;
+typedef struct jnet__sim_sock jnet__sim_sock;
 
 /* A host's TCP settings (jnet_sim_host_tcp); zero fields take the
  * defaults of tcp_cc.c. */
-typedef struct jnet__tcpcfg {
-  const struct jnet__cc_ops *cc;
+typedef struct jnet__sim_tcpcfg {
+  const struct jnet__sim_cc_ops *cc;
   uint32_t rcvbuf_bytes, sndbuf_bytes, sndbuf_max_bytes;
   uint64_t ka_idle_ns, ka_intvl_ns;
   uint32_t ka_probes;
-} jnet__tcpcfg;
+} jnet__sim_tcpcfg;
 
-typedef struct jnet__hostaddr {
+typedef struct jnet__sim_hostaddr {
   uint8_t family;
   uint8_t ip[16];
-} jnet__hostaddr;
+} jnet__sim_hostaddr;
 
 struct jnet_node {
   jnet__sim *sim;
@@ -218,79 +226,80 @@ struct jnet_node {
   uint32_t id;   /* index in sim->hosts: creation order */
   int up;
   uint32_t boot; /* bumped on each restart */
-  jnet__hostaddr *addrs; /* its own addresses, not loopback */
+  jnet__sim_hostaddr *addrs; /* its own addresses, not loopback */
   uint32_t naddrs;
-  jnet__rng rng_app;   /* jnet_random() */
-  jnet__rng rng_proto; /* ISNs, ephemeral ports, IP ids */
+  jnet__sim_rng rng_app;   /* jnet_random() */
+  jnet__sim_rng rng_proto; /* ISNs, ephemeral ports, IP ids */
   uint16_t next_ephemeral;
   uint16_t next_ip_id;
-  jnet__sock *socks; /* every socket of the host (sock->host_next) */
-  struct jnet__link *last_link; /* the link it sent on last (a cache) */
+  jnet__sim_sock *socks; /* every socket of the host (sock->host_next) */
+  struct jnet__sim_link *last_link; /* the link it sent on last (a cache) */
   uint32_t nolink_to, nolink_n; /* no link to host nolink_to - 1 while the
                                    sim has nolink_n links (a cache) */
-  jnet__hostaddr route_dst;     /* the last destination sent to (a cache; */
+  jnet__sim_hostaddr route_dst; /* the last destination sent to (a cache; */
   uint32_t route_to;            /* family 0: none) and the host owning it */
-  jnet__tcpcfg tcp;
+  jnet__sim_tcpcfg tcp;
   struct jnet_node *name_next;  /* chain in sim->host_names */
 };
 
 /* One direction of a link, created on first use. Small: a world of many
  * hosts has many of them. */
-typedef struct jnet__link {
+typedef struct jnet__sim_link {
   uint32_t from, to;          /* host ids */
   jnet_link_params *own;      /* its own parameters; NULL: the sim's default */
-  uint8_t plain;              /* *own is plain (jnet__params_plain) */
+  uint8_t plain;              /* *own is plain (jnet__sim_params_plain) */
   uint8_t ge_bad;             /* Gilbert-Elliott state */
   uint8_t partitioned, clogged;
-  jnet__rng rng;
+  jnet__sim_rng rng;
   uint64_t busy_until_ns;     /* bandwidth: the transmitter is free then */
-  struct jnet__pkt_s *clog_head, *clog_tail;
-  struct jnet__link *hnext;
-} jnet__link;
+  struct jnet__sim_pkt_s *clog_head, *clog_tail;
+  struct jnet__sim_link *hnext;
+} jnet__sim_link;
 
 enum {
-  JNET__P_TCP = 6,
-  JNET__P_UDP = 17,
-  JNET__P_ICMP = 1,   /* port unreachable for a UDP datagram */
-  JNET__P_USTREAM = 200, /* unix stream: TCP inside one host */
-  JNET__P_UDGRAM = 201   /* unix datagram: inside one host */
+  JNET__SIM_P_TCP = 6,
+  JNET__SIM_P_UDP = 17,
+  JNET__SIM_P_ICMP = 1,      /* port unreachable for a UDP datagram */
+  JNET__SIM_P_USTREAM = 200, /* unix stream: TCP inside one host */
+  JNET__SIM_P_UDGRAM = 201   /* unix datagram: inside one host */
 };
 
 /* A packet in flight or queued at a socket; pooled. */
-typedef struct jnet__pkt_s {
-  jnet__event ev;
-  struct jnet__pkt_s *next;
+typedef struct jnet__sim_pkt_s {
+  jnet__sim_event ev;
+  struct jnet__sim_pkt_s *next;
   uint32_t from, to; /* host ids */
   uint8_t proto, family, flags, dup;
-  jnet__ep src, dst;
+  jnet__sim_ep src, dst;
   uint16_t wire_sport, wire_dport; /* unix stream: the pcap's ports */
   uint32_t seq, ack;
   uint32_t window;
   uint16_t mss;
   uint8_t wscale; /* SYN: window scale option, shift + 1 (0: none) */
   uint8_t wshift; /* other segments: window is sent >> wshift */
-  uint32_t len, cap; /* a new field: clear it in jnet__pkt_clear */
+  uint32_t len, cap; /* a new field: clear it in jnet__sim_pkt_clear */
   uint8_t *data;
-} jnet__spkt;
+} jnet__sim_spkt;
 
 /* Queue p to arrive delay_ns from now; p->next links its lane. 0 or
- * ENOMEM. jnet__ev_schedule_pkt is inline, after the sim: the heap while
- * the queue is shallow, else jnet__ev_schedule_pkt_lanes. */
-#define JNET__LANES_FROM 64 /* packets go to lanes from this many events */
-int jnet__ev_schedule_pkt_lanes(jnet__sim *sim, jnet__spkt *p,
-                                uint64_t delay_ns);
+ * ENOMEM. jnet__sim_ev_schedule_pkt is inline, after the sim: the heap while
+ * the queue is shallow, else jnet__sim_ev_schedule_pkt_lanes. */
+#define JNET__SIM_LANES_FROM 64 /* packets go to lanes from this many events   \
+                                 */
+int jnet__sim_ev_schedule_pkt_lanes(jnet__sim *sim, jnet__sim_spkt *p,
+                                    uint64_t delay_ns);
 /* Queue ev, not queued, at t_ns in the heap. 0 or ENOMEM. */
-int jnet__ev_push(jnet__sim *sim, jnet__event *ev, uint64_t t_ns);
+int jnet__sim_ev_push(jnet__sim *sim, jnet__sim_event *ev, uint64_t t_ns);
 
-/* The packet pool (link.c): jnet__pkt_alloc (a packet with len bytes of
+/* The packet pool (link.c): jnet__sim_pkt_alloc (a packet with len bytes of
  * room, every other field zero; NULL when out of memory) and
- * jnet__pkt_free are inline, after the sim. */
-#define JNET__PKT_SMALL 2048u /* the small pool's buffers */
-jnet__spkt *jnet__pkt_alloc_slow(jnet__sim *sim, uint32_t len);
+ * jnet__sim_pkt_free are inline, after the sim. */
+#define JNET__SIM_PKT_SMALL 2048u /* the small pool's buffers */
+jnet__sim_spkt *jnet__sim_pkt_alloc_slow(jnet__sim *sim, uint32_t len);
 /* Every field but the buffer zero, field by field: a memset of the whole
  * header compiles to a `rep stos`, slower for these few words. */
-static inline void jnet__pkt_clear(jnet__spkt *p, uint32_t len) {
-  static const jnet__ep none;
+static inline void jnet__sim_pkt_clear(jnet__sim_spkt *p, uint32_t len) {
+  static const jnet__sim_ep none;
   p->ev.t_ns = p->ev.seq = 0;
   p->ev.idx = 0;
   p->ev.kind = p->ev.weak = 0;
@@ -308,92 +317,94 @@ static inline void jnet__pkt_clear(jnet__spkt *p, uint32_t len) {
 /* Put a packet on the wire from host `from` (looks the destination host up
  * from p->dst unless p->to is set by the caller with `to_known`). Takes
  * ownership. Handles capture, trace, loss, delay, partitions, clogs. */
-void jnet__net_send(jnet__sim *sim, jnet__spkt *p, int to_known);
+void jnet__sim_net_send(jnet__sim *sim, jnet__sim_spkt *p, int to_known);
 /* Host owning the address, or NULL. */
-jnet_node *jnet__host_by_ip(jnet__sim *sim, int family, const uint8_t *ip);
-int jnet__host_has_ip(const jnet_node *h, int family, const uint8_t *ip);
-jnet__link *jnet__link_get(jnet__sim *sim, uint32_t from, uint32_t to);
-/* jnet__link_params (its own or the sim's defaults) is inline, after the
+jnet__sim_host *jnet__sim_host_by_ip(jnet__sim *sim, int family,
+                                     const uint8_t *ip);
+int jnet__sim_host_has_ip(const jnet__sim_host *h, int family,
+                          const uint8_t *ip);
+jnet__sim_link *jnet__sim_link_get(jnet__sim *sim, uint32_t from, uint32_t to);
+/* jnet__sim_link_params (its own or the sim's defaults) is inline, after the
  * sim. */
-uint32_t jnet__mtu(jnet__sim *sim, uint32_t from, uint32_t to);
+uint32_t jnet__sim_mtu(jnet__sim *sim, uint32_t from, uint32_t to);
 /* 1 if the parameters only delay packets by a fixed latency: no loss,
  * jitter, bandwidth, duplication, reordering or corruption, so sending
  * draws nothing from the link's PRNG. */
-int jnet__params_plain(const jnet_link_params *p);
+int jnet__sim_params_plain(const jnet_link_params *p);
 
 /* ---- 5. Sockets (sock.c, tcp.c, udp.c) ----------------------------------- */
 
 enum {
-  JNET__ST_NEW = 0,
-  JNET__ST_LISTEN,
-  JNET__ST_SYN_SENT,
-  JNET__ST_SYN_RCVD,
-  JNET__ST_OPEN, /* established (FIN flags say which halves remain) */
-  JNET__ST_CLOSED /* reset, refused, timed out or finished */
+  JNET__SIM_ST_NEW = 0,
+  JNET__SIM_ST_LISTEN,
+  JNET__SIM_ST_SYN_SENT,
+  JNET__SIM_ST_SYN_RCVD,
+  JNET__SIM_ST_OPEN,  /* established (FIN flags say which halves remain) */
+  JNET__SIM_ST_CLOSED /* reset, refused, timed out or finished */
 };
 
 /* CUBIC's state (cc_cubic.c), in bytes and seconds. */
-typedef struct jnet__cubic {
+typedef struct jnet__sim_cubic {
   double w_max, origin, k_s, w_est, acc;
   uint64_t epoch_ns; /* 0: no epoch (after a loss) */
-} jnet__cubic;
+} jnet__sim_cubic;
 
 /* A byte ring that grows on demand up to its limit and is freed when
  * empty, so idle connections cost no buffer memory. */
-typedef struct jnet__ring {
-  uint8_t *data; /* a jnet__ring_hdr, then the bytes (tcp.c); or NULL */
+typedef struct jnet__sim_ring {
+  uint8_t *data; /* a jnet__sim_ring_hdr, then the bytes (tcp.c); or NULL */
   uint32_t len;
   uint32_t max;  /* the most it may hold (a connection's buffer size) */
-} jnet__ring;
-typedef struct jnet__ring_hdr {
+} jnet__sim_ring;
+typedef struct jnet__sim_ring_hdr {
   uint32_t cap, head;
-} jnet__ring_hdr;
+} jnet__sim_ring_hdr;
 
 /* Fields by size, so that no padding is left between them (an idle TCP
  * connection is two of these), and a datagram socket's receive queue and a
  * listener's accept queue share the room of a connection's buffers: every
  * use is behind a test of `type` or of state LISTEN (a listener stays in
  * it until destroyed). */
-typedef struct jnet__unames {
+typedef struct jnet__sim_unames {
   char *path;      /* bound name ("/tmp/x" or "@abstract") */
   char *peer_path; /* the connected peer's name */
-} jnet__unames;
+} jnet__sim_unames;
 
-struct jnet__sock {
-  jnet_node *host;
-  jnet__sock *host_next, *host_prev;
+struct jnet__sim_sock {
+  jnet__sim_host *host;
+  jnet__sim_sock *host_next, *host_prev;
   union {
-    jnet__sock *port_next; /* chain in the port table (bind_ep) */
-    jnet__sock *aq_next;   /* a child in its listener's accept queue: a
+    jnet__sim_sock *port_next; /* chain in the port table (bind_ep) */
+    jnet__sim_sock *aq_next;   /* a child in its listener's accept queue: a
                               child is bound without the port table */
   };
-  jnet__sock *conn_next;  /* chain in the connection table */
-  jnet__sock *ready_next; /* the ready list (short: a scan removes) */
-  jnet__unames *un;    /* unix: its names, made with the first (else NULL) */
+  jnet__sim_sock *conn_next;  /* chain in the connection table */
+  jnet__sim_sock *ready_next; /* the ready list (short: a scan removes) */
+  jnet__sim_unames *un; /* unix: its names, made with the first (else NULL) */
   /* owner (backend) */
   void *user[3];
   /* TCP */
-  jnet__spkt *ooo;       /* out-of-order segments, by sequence */
-  jnet__sock *listener;           /* an embryonic/queued connection's */
-  jnet__event tev;     /* RTO / persist / orphan timer */
-  jnet__event aev;     /* delayed ACK and keepalive */
+  jnet__sim_spkt *ooo;      /* out-of-order segments, by sequence */
+  jnet__sim_sock *listener; /* an embryonic/queued connection's */
+  jnet__sim_event tev;      /* RTO / persist / orphan timer */
+  jnet__sim_event aev;      /* delayed ACK and keepalive */
   uint64_t rto_ns, srtt_ns, rttvar_ns, min_rtt_ns;
   uint64_t rtt_t0_ns;
   uint64_t delack_at_ns, ka_at_ns, last_rcv_ns;
-  jnet__cubic *cubic;   /* CUBIC's state, made on its first use (NULL: all
-                           zero, as after cubic_init): idle connections
-                           never need it */
+  jnet__sim_cubic *cubic; /* CUBIC's state, made on its first use (NULL: all
+                         zero, as after cubic_init): idle connections
+                         never need it */
   union {
     struct { /* type 0, stream, connected or not yet (state != LISTEN) */
-      jnet__ring sndbuf, rcvbuf;
+      jnet__sim_ring sndbuf, rcvbuf;
     };
     struct { /* type 0, listening (the buffers were empty: state NEW) */
-      jnet__sock *aq_head, *aq_tail; /* accept queue */
+      jnet__sim_sock *aq_head, *aq_tail; /* accept queue */
       uint32_t backlog, aq_len;
     };
     struct { /* type 1, datagram */
-      jnet__spkt *rq_head, *rq_tail;
-      struct jnet__mgroup *groups;
+      jnet__sim_spkt *rq_head, *rq_tail;
+      struct jnet__sim_mgroup *groups;
       uint32_t rq_bytes;
     };
   };
@@ -405,14 +416,14 @@ struct jnet__sock {
   uint32_t cwnd, ssthresh, cwnd_cnt; /* windows in bytes */
   uint32_t sndbuf_lim; /* grows with cwnd up to sndbuf.max */
   uint32_t rcv_acked;    /* rcv_nxt in the last ACK sent */
-  jnet__ep local, remote;
+  jnet__sim_ep local, remote;
   uint16_t wire_port;  /* unix stream: port shown in the pcap */
   uint16_t peer_wire_port;
   uint16_t mss;
   int16_t err;     /* pending error (a JNET_E* code) for the next operation */
   uint8_t family;  /* AF_INET, AF_INET6, AF_UNIX */
-  uint8_t type;    /* JNET__SOCK_STREAM, JNET__SOCK_DGRAM */
-  uint8_t proto;   /* JNET__P_* */
+  uint8_t type;    /* JNET__SIM_SOCK_STREAM, JNET__SIM_SOCK_DGRAM */
+  uint8_t proto;   /* JNET__SIM_P_* */
   uint8_t state;
   uint8_t mcast_ttl;
   uint8_t retries;
@@ -421,7 +432,7 @@ struct jnet__sock {
   uint8_t snd_wscale, rcv_wscale; /* negotiated shifts (0: none) */
   uint8_t quick_acks;    /* segments still ACKed at once (start) */
   uint8_t ka_sent;       /* keepalive probes unanswered */
-  uint8_t cc_id;         /* congestion control (tcp_cc.h's jnet__tcp_cc) */
+  uint8_t cc_id;         /* congestion control (tcp_cc.h's jnet__sim_tcp_cc) */
   unsigned bound : 1, in_ports : 1, in_conns : 1, in_ready : 1,
       connected : 1, nodelay : 1, broadcast : 1, reuseaddr : 1,
       keepalive : 1, detached : 1, shut_rd : 1, shut_wr : 1, fin_sent : 1,
@@ -431,150 +442,165 @@ struct jnet__sock {
       ack_pending : 1; /* an ACK must go out before the event ends */
 };
 
-typedef struct jnet__mgroup {
+typedef struct jnet__sim_mgroup {
   uint8_t family, ip[16];
-  struct jnet__mgroup *next;
-} jnet__mgroup;
+  struct jnet__sim_mgroup *next;
+} jnet__sim_mgroup;
 
 /* jnet.h's option, option-type and shutdown values (sim/ may not include
  * jnet.h; backends/sim checks at compile time that they agree). */
 enum {
-  JNET__SO_BROADCAST = 1, JNET__SO_REUSEADDR, JNET__SO_KEEPALIVE,
-  JNET__IP_MULTICAST_TTL, JNET__IP_ADD_MEMBERSHIP, JNET__IP_DROP_MEMBERSHIP,
-  JNET__IPV6_JOIN_GROUP, JNET__IPV6_LEAVE_GROUP
+  JNET__SIM_SO_BROADCAST = 1,
+  JNET__SIM_SO_REUSEADDR,
+  JNET__SIM_SO_KEEPALIVE,
+  JNET__SIM_IP_MULTICAST_TTL,
+  JNET__SIM_IP_ADD_MEMBERSHIP,
+  JNET__SIM_IP_DROP_MEMBERSHIP,
+  JNET__SIM_IPV6_JOIN_GROUP,
+  JNET__SIM_IPV6_LEAVE_GROUP
 };
-enum { JNET__OPT_BOOL = 1, JNET__OPT_INT, JNET__OPT_STR };
-enum { JNET__SHUT_RDWR = 0, JNET__SHUT_RD = 1, JNET__SHUT_WR = 2 };
-enum { JNET__SOCK_STREAM = 0, JNET__SOCK_DGRAM = 1 }; /* JNET_STREAM, ... */
+enum { JNET__SIM_OPT_BOOL = 1, JNET__SIM_OPT_INT, JNET__SIM_OPT_STR };
+enum { JNET__SIM_SHUT_RDWR = 0, JNET__SIM_SHUT_RD = 1, JNET__SIM_SHUT_WR = 2 };
+enum {
+  JNET__SIM_SOCK_STREAM = 0,
+  JNET__SIM_SOCK_DGRAM = 1
+}; /* JNET_STREAM, ... */
 
 /* Socket calls: 0 / count, JNET_EAGAIN when it would block, or an error. */
-int jnet__sock_new(jnet_node *h, int family, int type, jnet__sock **out);
-int jnet__sock_bind(jnet__sock *s, const struct sockaddr *sa, socklen_t len);
-int jnet__sock_listen(jnet__sock *s, int backlog);
-int jnet__sock_accept(jnet__sock *s, jnet__sock **out);
+int jnet__sim_sock_new(jnet__sim_host *h, int family, int type,
+                       jnet__sim_sock **out);
+int jnet__sim_sock_bind(jnet__sim_sock *s, const struct sockaddr *sa,
+                        socklen_t len);
+int jnet__sim_sock_listen(jnet__sim_sock *s, int backlog);
+int jnet__sim_sock_accept(jnet__sim_sock *s, jnet__sim_sock **out);
 /* Start a connection: 0 when done (datagram), JNET_EAGAIN when in progress
- * (wait for ready, then jnet__sock_connect_result). */
-int jnet__sock_connect(jnet__sock *s, const struct sockaddr *sa,
-                       socklen_t len);
-int jnet__sock_connect_result(jnet__sock *s); /* 0, EAGAIN or error */
-ssize_t jnet__sock_read(jnet__sock *s, void *buf, size_t len);
-ssize_t jnet__sock_write(jnet__sock *s, const void *buf, size_t len);
+ * (wait for ready, then jnet__sim_sock_connect_result). */
+int jnet__sim_sock_connect(jnet__sim_sock *s, const struct sockaddr *sa,
+                           socklen_t len);
+int jnet__sim_sock_connect_result(jnet__sim_sock *s); /* 0, EAGAIN or error */
+ssize_t jnet__sim_sock_read(jnet__sim_sock *s, void *buf, size_t len);
+ssize_t jnet__sim_sock_write(jnet__sim_sock *s, const void *buf, size_t len);
 /* to NULL: the connected peer. from may be NULL. */
-/* jnet__sock_sendto (to NULL: the connected peer) and jnet__sock_recvfrom
- * (from may be NULL) are inline, after the sim. */
-int jnet__sock_shutdown(jnet__sock *s, int mode);
-int jnet__sock_setopt(jnet__sock *s, int option, int type, int ival,
-                      const char *sval);
-int jnet__sock_nodelay(jnet__sock *s, int on);
-int jnet__sock_name(jnet__sock *s, int peer, struct sockaddr_storage *ss,
-                    socklen_t *len);
+/* jnet__sim_sock_sendto (to NULL: the connected peer) and
+ * jnet__sim_sock_recvfrom (from may be NULL) are inline, after the sim. */
+int jnet__sim_sock_shutdown(jnet__sim_sock *s, int mode);
+int jnet__sim_sock_setopt(jnet__sim_sock *s, int option, int type, int ival,
+                          const char *sval);
+int jnet__sim_sock_nodelay(jnet__sim_sock *s, int on);
+int jnet__sim_sock_name(jnet__sim_sock *s, int peer,
+                        struct sockaddr_storage *ss, socklen_t *len);
 /* Close: orderly (FIN after the queued data; RST if unread data), or, when
  * the host is crashing, vanish without a packet. */
-void jnet__sock_close(jnet__sock *s);
+void jnet__sim_sock_close(jnet__sim_sock *s);
 
 /* internal to sim/ */
 /* A unix socket's names (NULL when it has none) and, for setting one,
- * jnet__sock_unames (0 or JNET_ENOMEM: s->un made). */
-static inline char *jnet__sock_path(const jnet__sock *s) {
+ * jnet__sim_sock_unames (0 or JNET_ENOMEM: s->un made). */
+static inline char *jnet__sim_sock_path(const jnet__sim_sock *s) {
   return s->un != NULL ? s->un->path : NULL;
 }
-static inline char *jnet__sock_peer_path(const jnet__sock *s) {
+static inline char *jnet__sim_sock_peer_path(const jnet__sim_sock *s) {
   return s->un != NULL ? s->un->peer_path : NULL;
 }
-int jnet__sock_unames(jnet__sock *s);
-/* jnet__sock_ready (queue s on the ready list) and jnet__ports_first (the
- * first socket on a port) are inline, after the sim. */
-void jnet__sock_destroy(jnet__sock *s);
-int jnet__port_alloc(jnet__sim *sim, jnet_node *h, int proto, uint16_t *out);
-void jnet__ports_add(jnet__sock *s);
-void jnet__ports_remove(jnet__sock *s);
-void jnet__conns_add(jnet__sock *s);
-void jnet__conns_remove(jnet__sock *s);
-jnet__sock *jnet__conns_find(jnet__sim *sim, uint32_t host, int proto,
-                             uint16_t lport, const jnet__ep *remote);
-void jnet__tcp_input(jnet__sim *sim, jnet__spkt *p);
-void jnet__tcp_timer(jnet__sim *sim, jnet__sock *s);
-void jnet__tcp_aux_timer(jnet__sim *sim, jnet__sock *s);
-void jnet__tcp_keepalive(jnet__sock *s); /* SO_KEEPALIVE changed */
-void jnet__tcp_close(jnet__sock *s);
-int jnet__tcp_connect(jnet__sock *s);
-ssize_t jnet__tcp_read(jnet__sock *s, void *buf, size_t len);
-ssize_t jnet__tcp_write(jnet__sock *s, const void *buf, size_t len);
-int jnet__tcp_shutdown(jnet__sock *s, int mode);
-void jnet__tcp_output(jnet__sock *s);
-void jnet__udp_input(jnet__sim *sim, jnet__spkt *p);
-void jnet__icmp_input(jnet__sim *sim, jnet__spkt *p);
-void jnet__udp_drop_queue(jnet__sock *s);
-ssize_t jnet__udp_sendto(jnet__sock *s, const void *buf, size_t len,
-                         const struct sockaddr *to);
-ssize_t jnet__udp_recvfrom(jnet__sock *s, void *buf, size_t len,
-                           struct sockaddr_storage *from, socklen_t *fromlen);
-int jnet__udp_setopt_group(jnet__sock *s, int option, const char *group);
+int jnet__sim_sock_unames(jnet__sim_sock *s);
+/* jnet__sim_sock_ready (queue s on the ready list) and jnet__sim_ports_first
+ * (the first socket on a port) are inline, after the sim. */
+void jnet__sim_sock_destroy(jnet__sim_sock *s);
+int jnet__sim_port_alloc(jnet__sim *sim, jnet__sim_host *h, int proto,
+                         uint16_t *out);
+void jnet__sim_ports_add(jnet__sim_sock *s);
+void jnet__sim_ports_remove(jnet__sim_sock *s);
+void jnet__sim_conns_add(jnet__sim_sock *s);
+void jnet__sim_conns_remove(jnet__sim_sock *s);
+jnet__sim_sock *jnet__sim_conns_find(jnet__sim *sim, uint32_t host, int proto,
+                                     uint16_t lport,
+                                     const jnet__sim_ep *remote);
+void jnet__sim_tcp_input(jnet__sim *sim, jnet__sim_spkt *p);
+void jnet__sim_tcp_timer(jnet__sim *sim, jnet__sim_sock *s);
+void jnet__sim_tcp_aux_timer(jnet__sim *sim, jnet__sim_sock *s);
+void jnet__sim_tcp_keepalive(jnet__sim_sock *s); /* SO_KEEPALIVE changed */
+void jnet__sim_tcp_close(jnet__sim_sock *s);
+int jnet__sim_tcp_connect(jnet__sim_sock *s);
+ssize_t jnet__sim_tcp_read(jnet__sim_sock *s, void *buf, size_t len);
+ssize_t jnet__sim_tcp_write(jnet__sim_sock *s, const void *buf, size_t len);
+int jnet__sim_tcp_shutdown(jnet__sim_sock *s, int mode);
+void jnet__sim_tcp_output(jnet__sim_sock *s);
+void jnet__sim_udp_input(jnet__sim *sim, jnet__sim_spkt *p);
+void jnet__sim_icmp_input(jnet__sim *sim, jnet__sim_spkt *p);
+void jnet__sim_udp_drop_queue(jnet__sim_sock *s);
+ssize_t jnet__sim_udp_sendto(jnet__sim_sock *s, const void *buf, size_t len,
+                             const struct sockaddr *to);
+ssize_t jnet__sim_udp_recvfrom(jnet__sim_sock *s, void *buf, size_t len,
+                               struct sockaddr_storage *from,
+                               socklen_t *fromlen);
+int jnet__sim_udp_setopt_group(jnet__sim_sock *s, int option,
+                               const char *group);
 /* Pick the source address for talking to dst (0 or an error). */
-int jnet__route_src(jnet__sock *s, const jnet__ep *dst, jnet__ep *src);
-int jnet__autobind(jnet__sock *s);
-jnet__sock *jnet__unix_find(jnet_node *h, int proto, const char *name,
-                            uint16_t port);
-void jnet__unix_name(const jnet__sock *s, const char *name,
-                     struct sockaddr_storage *ss, socklen_t *len);
+int jnet__sim_route_src(jnet__sim_sock *s, const jnet__sim_ep *dst,
+                        jnet__sim_ep *src);
+int jnet__sim_autobind(jnet__sim_sock *s);
+jnet__sim_sock *jnet__sim_unix_find(jnet__sim_host *h, int proto,
+                                    const char *name, uint16_t port);
+void jnet__sim_unix_name(const jnet__sim_sock *s, const char *name,
+                         struct sockaddr_storage *ss, socklen_t *len);
 
 /* ---- 6. The sim ---------------------------------------------------------- */
 
-typedef struct jnet__at {
-  jnet__event ev;
+typedef struct jnet__sim_at {
+  jnet__sim_event ev;
   void (*fn)(jnet_sim *sim, void *arg);
   void *arg;
-  struct jnet__at *next;
-} jnet__at;
+  struct jnet__sim_at *next;
+} jnet__sim_at;
 
-typedef struct jnet__dns {
+typedef struct jnet__sim_dns {
   char *name;
-  jnet__hostaddr a;
-  struct jnet__dns *next;
-} jnet__dns;
+  jnet__sim_hostaddr a;
+  struct jnet__sim_dns *next;
+} jnet__sim_dns;
 
 /* Hash table with intrusive chains; keys are computed by the caller. */
-typedef struct jnet__htab {
+typedef struct jnet__sim_htab {
   void **b;
   uint32_t mask, n;
-} jnet__htab;
+} jnet__sim_htab;
 
 struct jnet_sim {
   uint64_t seed;
   uint64_t now_ns;
   uint64_t ev_seq;
-  jnet__heap heap;
+  jnet__sim_heap heap;
   struct {
     uint64_t delay_ns;
-    jnet__spkt *head, *tail; /* empty: head NULL */
-  } lanes[JNET__LANES];
+    jnet__sim_spkt *head, *tail; /* empty: head NULL */
+  } lanes[JNET__SIM_LANES];
   uint32_t lane_n;      /* events in the lanes */
   uint32_t weak_n;      /* weak events in the heap */
-  jnet_node **hosts;
+  jnet__sim_host **hosts;
   uint32_t nhosts, cap_hosts;
-  jnet__htab host_ips;  /* jnet__ipent chains */
-  jnet__htab links;     /* jnet__link chains */
-  jnet__htab ports;     /* jnet__sock.port_next chains */
-  jnet__htab conns;     /* jnet__sock.conn_next chains */
-  jnet__htab host_names; /* jnet_node.name_next chains */
-  jnet__dns *dns;
-  jnet__dns **dns_tail; /* &last->next (NULL: &dns), so adding is O(1) */
+  jnet__sim_htab host_ips;   /* host.c's ipent chains */
+  jnet__sim_htab links;      /* jnet__sim_link chains */
+  jnet__sim_htab ports;      /* jnet__sim_sock.port_next chains */
+  jnet__sim_htab conns;      /* jnet__sim_sock.conn_next chains */
+  jnet__sim_htab host_names; /* jnet__sim_host.name_next chains */
+  jnet__sim_dns *dns;
+  jnet__sim_dns **dns_tail; /* &last->next (NULL: &dns), so adding is O(1) */
   jnet_link_params defaults;
-  int defaults_plain;   /* jnet__params_plain(&defaults) */
-  jnet__spkt *pkt_free_empty, *pkt_free_small, *pkt_free_large;
-  jnet__sock *ready_head, *ready_tail;
-  jnet__at *at_free;
+  int defaults_plain; /* jnet__sim_params_plain(&defaults) */
+  jnet__sim_spkt *pkt_free_empty, *pkt_free_small, *pkt_free_large;
+  jnet__sim_sock *ready_head, *ready_tail;
+  jnet__sim_at *at_free;
   jnet_sim_stats stats;
   uint64_t max_time_ns, max_events;
   uint64_t fingerprint;
   FILE *trace;
-  jnet__pcap *pcap;
-  jnet_node *pcap_host;
-  jnet_node *crashing; /* set while the host's sockets vanish */
+  jnet__sim_pcap *pcap;
+  jnet__sim_host *pcap_host;
+  jnet__sim_host *crashing; /* set while the host's sockets vanish */
   /* owner hooks (backends/sim) */
-  void (*on_ready)(void *owner, jnet__sock *s);
-  void (*on_node_down)(void *owner, jnet_node *h);
-  void (*on_node_up)(void *owner, jnet_node *h);
+  void (*on_ready)(void *owner, jnet__sim_sock *s);
+  void (*on_node_down)(void *owner, jnet__sim_host *h);
+  void (*on_node_up)(void *owner, jnet__sim_host *h);
   void *owner;
   uint64_t completions; /* bumped by the owner on each callback */
   uint64_t resumptions; /* fibers the owner resumed: count toward max_events */
@@ -587,110 +613,116 @@ struct jnet_sim {
  * and no deadline), JNET_ETIMEDOUT (limits). */
 int jnet__sim_run(jnet__sim *sim, uint64_t deadline_ns, int block);
 void jnet__sim_flush_ready(jnet__sim *sim);
-uint64_t jnet__host_random(jnet_node *h);
+uint64_t jnet__sim_host_random(jnet__sim_host *h);
 /* Resolve a name (NULL: wildcard or loopback) and port (decimal, service,
  * NULL) to up to cap endpoints; the total found or JNET_EAI_*. */
 int jnet__sim_resolve(jnet__sim *sim, const char *host, const char *port,
-                  int passive, jnet__ep *out, size_t cap);
-void jnet__hosts_free(jnet__sim *sim);
-void jnet__links_free(jnet__sim *sim);
+                      int passive, jnet__sim_ep *out, size_t cap);
+void jnet__sim_hosts_free(jnet__sim *sim);
+void jnet__sim_links_free(jnet__sim *sim);
 
 /* Hash tables with intrusive chains (htab.c): `off` is the offset of the
  * object's next pointer, `hf` recomputes an object's hash when growing. */
-typedef uint64_t (*jnet__hfn)(const void *obj);
-#define JNET__NEXT(obj, off) (*(void **)((char *)(obj) + (off)))
-void jnet__htab_free(jnet__htab *t);
-int jnet__htab_insert(jnet__htab *t, void *obj, uint64_t h, size_t off,
-                      jnet__hfn hf);
-void jnet__htab_remove(jnet__htab *t, void *obj, uint64_t h, size_t off);
-static inline void *jnet__htab_first(const jnet__htab *t, uint64_t h) {
+typedef uint64_t (*jnet__sim_hfn)(const void *obj);
+#define JNET__SIM_NEXT(obj, off) (*(void **)((char *)(obj) + (off)))
+void jnet__sim_htab_free(jnet__sim_htab *t);
+int jnet__sim_htab_insert(jnet__sim_htab *t, void *obj, uint64_t h, size_t off,
+                          jnet__sim_hfn hf);
+void jnet__sim_htab_remove(jnet__sim_htab *t, void *obj, uint64_t h,
+                           size_t off);
+static inline void *jnet__sim_htab_first(const jnet__sim_htab *t, uint64_t h) {
   return t->b ? t->b[h & t->mask] : NULL;
 }
 /* Small helpers of the per-packet path, inline so that it pays no calls. */
-static inline jnet__spkt **jnet__pkt_pool(jnet__sim *sim, uint32_t len) {
-  return len == 0                 ? &sim->pkt_free_empty
-         : len <= JNET__PKT_SMALL ? &sim->pkt_free_small
-                                  : &sim->pkt_free_large;
+static inline jnet__sim_spkt **jnet__sim_pkt_pool(jnet__sim *sim,
+                                                  uint32_t len) {
+  return len == 0                     ? &sim->pkt_free_empty
+         : len <= JNET__SIM_PKT_SMALL ? &sim->pkt_free_small
+                                      : &sim->pkt_free_large;
 }
-static inline jnet__spkt *jnet__pkt_alloc(jnet__sim *sim, uint32_t len) {
-  jnet__spkt **list = jnet__pkt_pool(sim, len);
-  jnet__spkt *p = *list;
-  if (p == NULL || p->cap < len) /* small buffers all hold JNET__PKT_SMALL */
-    return jnet__pkt_alloc_slow(sim, len);
+static inline jnet__sim_spkt *jnet__sim_pkt_alloc(jnet__sim *sim,
+                                                  uint32_t len) {
+  jnet__sim_spkt **list = jnet__sim_pkt_pool(sim, len);
+  jnet__sim_spkt *p = *list;
+  if (p == NULL ||
+      p->cap < len) /* small buffers all hold JNET__SIM_PKT_SMALL */
+    return jnet__sim_pkt_alloc_slow(sim, len);
   *list = p->next;
-  jnet__pkt_clear(p, len);
+  jnet__sim_pkt_clear(p, len);
   return p;
 }
 /* Back to its pool (by its buffer's size). */
-static inline void jnet__pkt_free(jnet__sim *sim, jnet__spkt *p) {
-  jnet__spkt **list = jnet__pkt_pool(sim, p->cap);
+static inline void jnet__sim_pkt_free(jnet__sim *sim, jnet__sim_spkt *p) {
+  jnet__sim_spkt **list = jnet__sim_pkt_pool(sim, p->cap);
   p->next = *list;
   *list = p;
 }
-static inline jnet__event *jnet__ev_peek(jnet__sim *sim) {
+static inline jnet__sim_event *jnet__sim_ev_peek(jnet__sim *sim) {
   if (sim->lane_n != 0)
-    return jnet__ev_peek_lanes(sim);
+    return jnet__sim_ev_peek_lanes(sim);
   return sim->heap.n ? sim->heap.v[0].ev : NULL;
 }
-static inline void jnet__ev_take(jnet__sim *sim, jnet__event *e) {
-  if (e->idx != JNET__IN_LANE)
-    jnet__ev_take_heap(sim); /* e is the heap's root */
+static inline void jnet__sim_ev_take(jnet__sim *sim, jnet__sim_event *e) {
+  if (e->idx != JNET__SIM_IN_LANE)
+    jnet__sim_ev_take_heap(sim); /* e is the heap's root */
   else
-    jnet__ev_take_lane(sim, e);
+    jnet__sim_ev_take_lane(sim, e);
 }
 /* Events queued in all (heap and lanes). */
-static inline uint32_t jnet__ev_count(const jnet__sim *sim) {
+static inline uint32_t jnet__sim_ev_count(const jnet__sim *sim) {
   return sim->heap.n + sim->lane_n;
 }
-static inline int jnet__ev_schedule_pkt(jnet__sim *sim, jnet__spkt *p,
-                                        uint64_t delay_ns) {
-  if (p->ev.idx == 0 && jnet__ev_count(sim) < JNET__LANES_FROM)
-    return jnet__ev_push(sim, &p->ev, sim->now_ns + delay_ns);
-  return jnet__ev_schedule_pkt_lanes(sim, p, delay_ns);
+static inline int jnet__sim_ev_schedule_pkt(jnet__sim *sim, jnet__sim_spkt *p,
+                                            uint64_t delay_ns) {
+  if (p->ev.idx == 0 && jnet__sim_ev_count(sim) < JNET__SIM_LANES_FROM)
+    return jnet__sim_ev_push(sim, &p->ev, sim->now_ns + delay_ns);
+  return jnet__sim_ev_schedule_pkt_lanes(sim, p, delay_ns);
 }
-static inline const jnet_link_params *jnet__link_params(jnet__sim *sim,
-                                                        jnet__link *l) {
+static inline const jnet_link_params *jnet__sim_link_params(jnet__sim *sim,
+                                                            jnet__sim_link *l) {
   return l->own != NULL ? l->own : &sim->defaults;
 }
 /* Per packet: one multiply, the high bits folded down into the bucket's
  * (chains keep their order whatever the hash: htab.c). */
-static inline uint64_t jnet__port_key(uint32_t host, int proto,
-                                      uint16_t port) {
+static inline uint64_t jnet__sim_port_key(uint32_t host, int proto,
+                                          uint16_t port) {
   uint64_t h = (((uint64_t)host << 24) ^ ((uint64_t)proto << 16) ^ port) *
                0x9e3779b97f4a7c15ull;
   return h ^ (h >> 32);
 }
-static inline jnet__sock *jnet__ports_first(jnet__sim *sim, uint32_t host,
-                                            int proto, uint16_t port) {
-  for (jnet__sock *s = jnet__htab_first(&sim->ports,
-                                        jnet__port_key(host, proto, port));
+static inline jnet__sim_sock *
+jnet__sim_ports_first(jnet__sim *sim, uint32_t host, int proto, uint16_t port) {
+  for (jnet__sim_sock *s = jnet__sim_htab_first(
+           &sim->ports, jnet__sim_port_key(host, proto, port));
        s != NULL; s = s->port_next)
     if (s->host->id == host && s->proto == proto && s->local.port == port)
       return s;
   return NULL;
 }
-static inline ssize_t jnet__sock_sendto(jnet__sock *s, const void *buf,
-                                        size_t len, const struct sockaddr *to,
-                                        socklen_t tolen) {
+static inline ssize_t jnet__sim_sock_sendto(jnet__sim_sock *s, const void *buf,
+                                            size_t len,
+                                            const struct sockaddr *to,
+                                            socklen_t tolen) {
   (void)tolen;
-  if (s->type == JNET__SOCK_STREAM)
+  if (s->type == JNET__SIM_SOCK_STREAM)
     return JNET_ENOTSUP;
-  return jnet__udp_sendto(s, buf, len, to);
+  return jnet__sim_udp_sendto(s, buf, len, to);
 }
-static inline ssize_t jnet__sock_recvfrom(jnet__sock *s, void *buf, size_t len,
-                                          struct sockaddr_storage *from,
-                                          socklen_t *fromlen) {
-  if (s->type == JNET__SOCK_STREAM)
+static inline ssize_t jnet__sim_sock_recvfrom(jnet__sim_sock *s, void *buf,
+                                              size_t len,
+                                              struct sockaddr_storage *from,
+                                              socklen_t *fromlen) {
+  if (s->type == JNET__SIM_SOCK_STREAM)
     return JNET_ENOTSUP;
-  return jnet__udp_recvfrom(s, buf, len, from, fromlen);
+  return jnet__sim_udp_recvfrom(s, buf, len, from, fromlen);
 }
-/* Would jnet__sock_recvfrom say JNET_EAGAIN? (A datagram socket with
+/* Would jnet__sim_sock_recvfrom say JNET_EAGAIN? (A datagram socket with
  * nothing queued, no pending error and reading not shut.) */
-static inline int jnet__dgram_would_block(const jnet__sock *s) {
-  return s->type == JNET__SOCK_DGRAM && s->rq_head == NULL && s->err == 0 &&
+static inline int jnet__sim_dgram_would_block(const jnet__sim_sock *s) {
+  return s->type == JNET__SIM_SOCK_DGRAM && s->rq_head == NULL && s->err == 0 &&
          !s->shut_rd;
 }
-static inline void jnet__sock_ready(jnet__sock *s) {
+static inline void jnet__sim_sock_ready(jnet__sim_sock *s) {
   jnet__sim *sim = s->host->sim;
   if (s->in_ready || s->detached)
     return;
@@ -705,62 +737,65 @@ static inline void jnet__sock_ready(jnet__sock *s) {
 
 /* Trace: one line per event and the fingerprint (trace.c). `what` codes. */
 enum {
-  JNET__TR_SEND = 1,
-  JNET__TR_RECV,
-  JNET__TR_DROP,
-  JNET__TR_DUP,
-  JNET__TR_TIMER,
-  JNET__TR_AT,
-  JNET__TR_FAULT,
-  JNET__TR_SOCK
+  JNET__SIM_TR_SEND = 1,
+  JNET__SIM_TR_RECV,
+  JNET__SIM_TR_DROP,
+  JNET__SIM_TR_DUP,
+  JNET__SIM_TR_TIMER,
+  JNET__SIM_TR_AT,
+  JNET__SIM_TR_FAULT,
+  JNET__SIM_TR_SOCK
 };
 /* A packet event: folded into the fingerprint, and a line when a trace
- * file is open (jnet__trace_text). */
-void jnet__trace_text(jnet__sim *sim, int what, const char *why,
-                      const jnet__spkt *p);
+ * file is open (jnet__sim_trace_text). */
+void jnet__sim_trace_text(jnet__sim *sim, int what, const char *why,
+                          const jnet__sim_spkt *p);
 /* Fold one 64-bit word into the fingerprint (FNV-1a-like, word-wise). */
-static inline uint64_t jnet__fold(uint64_t h, uint64_t w) {
+static inline uint64_t jnet__sim_fold(uint64_t h, uint64_t w) {
   h = (h ^ w) * 0x100000001b3ull;
   return h ^ (h >> 29);
 }
-static inline void jnet__trace_pkt(jnet__sim *sim, int what, const char *why,
-                                   const jnet__spkt *p) {
-  uint64_t h = jnet__fold(sim->fingerprint, sim->now_ns);
-  if (what == JNET__TR_RECV) { /* the send already folded the rest */
-    h = jnet__fold(h, ((uint64_t)p->seq << 32) ^ ((uint64_t)p->len << 16) ^
-                          p->dst.port);
+static inline void jnet__sim_trace_pkt(jnet__sim *sim, int what,
+                                       const char *why,
+                                       const jnet__sim_spkt *p) {
+  uint64_t h = jnet__sim_fold(sim->fingerprint, sim->now_ns);
+  if (what == JNET__SIM_TR_RECV) { /* the send already folded the rest */
+    h = jnet__sim_fold(h, ((uint64_t)p->seq << 32) ^ ((uint64_t)p->len << 16) ^
+                              p->dst.port);
   } else {
-    h = jnet__fold(h, ((uint64_t)p->from << 32) | p->to);
-    h = jnet__fold(h, ((uint64_t)p->seq << 32) | p->ack);
-    h = jnet__fold(h, ((uint64_t)p->len << 32) |
-                          ((uint64_t)p->src.port << 16) | p->dst.port);
-    h = jnet__fold(h, ((uint64_t)what << 24) | ((uint64_t)p->proto << 16) |
-                          ((uint64_t)p->flags << 8) |
-                          (why ? (uint8_t)why[0] : 0));
+    h = jnet__sim_fold(h, ((uint64_t)p->from << 32) | p->to);
+    h = jnet__sim_fold(h, ((uint64_t)p->seq << 32) | p->ack);
+    h = jnet__sim_fold(h, ((uint64_t)p->len << 32) |
+                              ((uint64_t)p->src.port << 16) | p->dst.port);
+    h = jnet__sim_fold(h, ((uint64_t)what << 24) | ((uint64_t)p->proto << 16) |
+                              ((uint64_t)p->flags << 8) |
+                              (why ? (uint8_t)why[0] : 0));
   }
   sim->fingerprint = h;
   if (sim->trace != NULL)
-    jnet__trace_text(sim, what, why, p);
+    jnet__sim_trace_text(sim, what, why, p);
 }
 /* A note: folded into the fingerprint as (time, what, host id, text), and
- * a line when a trace file is open. The text is cut at JNET__NOTE_MAX. */
-#define JNET__NOTE_MAX 255
-void jnet__trace_note(jnet__sim *sim, int what, const jnet_node *h,
-                      const char *fmt, ...)
+ * a line when a trace file is open. The text is cut at JNET__SIM_NOTE_MAX. */
+#define JNET__SIM_NOTE_MAX 255
+void jnet__sim_trace_note(jnet__sim *sim, int what, const jnet__sim_host *h,
+                          const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 /* The same note with its text built piece by piece, for the notes made per
  * connection: the bytes the printf format would give, at a fraction of its
- * cost. Start with `jnet__note l = {.n = 0};`, end with jnet__note_end. */
-typedef struct jnet__note {
+ * cost. Start with `jnet__sim_note l = {.n = 0};`, end with jnet__sim_note_end.
+ */
+typedef struct jnet__sim_note {
   size_t n;
-  char s[JNET__NOTE_MAX];
-} jnet__note;
-void jnet__note_str(jnet__note *l, const char *s);
-void jnet__note_u(jnet__note *l, uint64_t v); /* as %u / %llu */
-void jnet__note_ep(jnet__note *l, const jnet__ep *ep); /* jnet__ep_format */
-void jnet__note_end(jnet__sim *sim, int what, const jnet_node *h,
-                    const jnet__note *l);
+  char s[JNET__SIM_NOTE_MAX];
+} jnet__sim_note;
+void jnet__sim_note_str(jnet__sim_note *l, const char *s);
+void jnet__sim_note_u(jnet__sim_note *l, uint64_t v); /* as %u / %llu */
+void jnet__sim_note_ep(jnet__sim_note *l,
+                       const jnet__sim_ep *ep); /* jnet__sim_ep_format */
+void jnet__sim_note_end(jnet__sim *sim, int what, const jnet__sim_host *h,
+                        const jnet__sim_note *l);
 /* Capture a packet if a capture wants it (record.c). */
-void jnet__capture_pkt(jnet__sim *sim, const jnet__spkt *p);
+void jnet__sim_capture_pkt(jnet__sim *sim, const jnet__sim_spkt *p);
 
 #endif /* JNET_SIM_MODEL_H */

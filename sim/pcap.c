@@ -1,14 +1,15 @@
 /* pcap.c — simulated packets as pcap records with real IPv4/IPv6, TCP, UDP
  * headers.
  *
- * The network model hands every packet it puts on a link to jnet__pcap_write
- * (sim/capture.h). We build the headers it would carry on a real wire, with
- * correct checksums, straight into one big output buffer behind the record's
- * 16-byte header, and write the buffer out when it fills: the file libpcap's
- * dump API would write (LINKTYPE_RAW, nanosecond timestamps, magic
- * 0xa1b23c4d, host byte order), virtual time t_ns counted from a fixed epoch
- * (2000-01-01T00:00:00Z), so the same run writes the same bytes. A UDP datagram larger than the link MTU is written as
- * IP fragments (IPv4 MF/offset, IPv6 Fragment header) that tshark reassembles.
+ * The network model hands every packet it puts on a link to
+ * jnet__sim_pcap_write (sim/capture.h). We build the headers it would carry on
+ * a real wire, with correct checksums, straight into one big output buffer
+ * behind the record's 16-byte header, and write the buffer out when it fills:
+ * the file libpcap's dump API would write (LINKTYPE_RAW, nanosecond timestamps,
+ * magic 0xa1b23c4d, host byte order), virtual time t_ns counted from a fixed
+ * epoch (2000-01-01T00:00:00Z), so the same run writes the same bytes. A UDP
+ * datagram larger than the link MTU is written as IP fragments (IPv4 MF/offset,
+ * IPv6 Fragment header) that tshark reassembles.
  *
  * Beyond capture.h's TCP and UDP, proto IPPROTO_ICMP (IPv4) or
  * IPPROTO_ICMPV6 (IPv6) writes an ICMP port unreachable: src/dst are the
@@ -55,7 +56,7 @@
 #define ICMPV6_MAX_BYTES 1280u /* RFC 4443 2.4(c): the IPv6 minimum MTU */
 #define DEFAULT_TTL 64u
 
-struct jnet__pcap {
+struct jnet__sim_pcap {
   FILE *file;       /* unbuffered: buf is the buffer */
   uint8_t *buf;     /* PCAP_BUFFER_BYTES + PCAP_RECORD_MAX */
   size_t used;      /* bytes of buf holding whole records */
@@ -171,7 +172,7 @@ static inline void put_csum(uint8_t *p, uint16_t host_order_sum) {
 }
 
 /* Sum of the TCP/UDP pseudo-header (RFC 793, RFC 768; RFC 8200 §8.1). */
-static uint64_t csum_pseudo(const jnet__pkt *pkt, uint32_t l4_bytes) {
+static uint64_t csum_pseudo(const jnet__sim_pkt *pkt, uint32_t l4_bytes) {
   uint8_t tail[8] = {0};
   uint64_t acc;
   if (pkt->family == AF_INET6) {
@@ -191,17 +192,17 @@ static uint64_t csum_pseudo(const jnet__pkt *pkt, uint32_t l4_bytes) {
 /* ---- Header builders
  * --------------------------------------------------------- */
 
-static size_t ip_header_bytes(const jnet__pkt *pkt) {
+static size_t ip_header_bytes(const jnet__sim_pkt *pkt) {
   return pkt->family == AF_INET6 ? IPV6_HEADER_BYTES : IPV4_HEADER_BYTES;
 }
 
-static uint8_t ttl_of(const jnet__pkt *pkt) {
+static uint8_t ttl_of(const jnet__sim_pkt *pkt) {
   return pkt->ttl ? pkt->ttl : DEFAULT_TTL;
 }
 
 /* IPv4 header (no options). frag_field: DF/MF flags and offset in 8-byte
  * units, as in the header's 16-bit word. */
-static void build_ipv4(uint8_t *h, const jnet__pkt *pkt, uint8_t proto,
+static void build_ipv4(uint8_t *h, const jnet__sim_pkt *pkt, uint8_t proto,
                        size_t total_bytes, uint16_t frag_field) {
   h[0] = 0x45; /* version 4, IHL 5 words */
   h[1] = 0;    /* DSCP/ECN */
@@ -216,8 +217,8 @@ static void build_ipv4(uint8_t *h, const jnet__pkt *pkt, uint8_t proto,
   put_csum(h + 10, csum_finish(csum_add(0, h, IPV4_HEADER_BYTES)));
 }
 
-static void build_ipv6(uint8_t *h, const jnet__pkt *pkt, uint8_t next_header,
-                       size_t payload_bytes) {
+static void build_ipv6(uint8_t *h, const jnet__sim_pkt *pkt,
+                       uint8_t next_header, size_t payload_bytes) {
   h[0] = 0x60; /* version 6, traffic class 0, flow label 0 */
   h[1] = h[2] = h[3] = 0;
   put16(h + 4, (uint16_t)payload_bytes);
@@ -227,32 +228,32 @@ static void build_ipv6(uint8_t *h, const jnet__pkt *pkt, uint8_t next_header,
   memcpy(h + 24, pkt->dst, 16);
 }
 
-static size_t tcp_header_bytes(const jnet__pkt *pkt) {
-  int mss = (pkt->flags & JNET__TCP_SYN) && pkt->mss != 0;
-  int ws = (pkt->flags & JNET__TCP_SYN) && pkt->wscale != 0;
+static size_t tcp_header_bytes(const jnet__sim_pkt *pkt) {
+  int mss = (pkt->flags & JNET__SIM_TCP_SYN) && pkt->mss != 0;
+  int ws = (pkt->flags & JNET__SIM_TCP_SYN) && pkt->wscale != 0;
   return TCP_HEADER_BYTES + (mss ? TCP_MSS_OPTION_BYTES : 0) +
          (ws ? TCP_WS_OPTION_BYTES : 0);
 }
 
 /* TCP header + payload at t; checksum over the pseudo-header. */
-static void build_tcp(uint8_t *t, const jnet__pkt *pkt, size_t th_bytes) {
+static void build_tcp(uint8_t *t, const jnet__sim_pkt *pkt, size_t th_bytes) {
   put16(t + 0, pkt->sport);
   put16(t + 2, pkt->dport);
   put32(t + 4, pkt->seq);
-  put32(t + 8, (pkt->flags & JNET__TCP_ACK) ? pkt->ack : 0);
+  put32(t + 8, (pkt->flags & JNET__SIM_TCP_ACK) ? pkt->ack : 0);
   t[12] = (uint8_t)((th_bytes / 4) << 4);
   t[13] = pkt->flags;
   put16(t + 14, pkt->window);
   t[16] = t[17] = 0; /* checksum */
   t[18] = t[19] = 0; /* urgent pointer */
   uint8_t *o = t + TCP_HEADER_BYTES;
-  if ((pkt->flags & JNET__TCP_SYN) && pkt->mss != 0) {
+  if ((pkt->flags & JNET__SIM_TCP_SYN) && pkt->mss != 0) {
     o[0] = 2; /* kind: MSS */
     o[1] = 4;
     put16(o + 2, pkt->mss);
     o += TCP_MSS_OPTION_BYTES;
   }
-  if ((pkt->flags & JNET__TCP_SYN) && pkt->wscale != 0) {
+  if ((pkt->flags & JNET__SIM_TCP_SYN) && pkt->wscale != 0) {
     o[0] = 1; /* NOP */
     o[1] = 3; /* kind: window scale */
     o[2] = 3;
@@ -267,7 +268,7 @@ static void build_tcp(uint8_t *t, const jnet__pkt *pkt, size_t th_bytes) {
 
 /* UDP header with its checksum over the whole datagram (RFC 768: a computed
  * zero is sent as all ones; IPv6 makes the checksum mandatory). */
-static void build_udp_header(uint8_t *u, const jnet__pkt *pkt) {
+static void build_udp_header(uint8_t *u, const jnet__sim_pkt *pkt) {
   uint32_t l4_bytes = UDP_HEADER_BYTES + pkt->len;
   put16(u + 0, pkt->sport);
   put16(u + 2, pkt->dport);
@@ -282,7 +283,7 @@ static void build_udp_header(uint8_t *u, const jnet__pkt *pkt) {
 
 /* The link MTU as the writer uses it: never above the snap length, so every
  * record is whole (caplen == len). 0 means no limit. */
-static size_t effective_mtu(const jnet__pkt *pkt) {
+static size_t effective_mtu(const jnet__sim_pkt *pkt) {
   if (pkt->mtu == 0 || pkt->mtu > PCAP_SNAPLEN)
     return PCAP_SNAPLEN;
   return pkt->mtu;
@@ -290,7 +291,7 @@ static size_t effective_mtu(const jnet__pkt *pkt) {
 
 /* Fragment data bytes per fragment (a multiple of 8), or 0 when the UDP
  * datagram fits the MTU unfragmented. */
-static size_t udp_fragment_bytes(const jnet__pkt *pkt) {
+static size_t udp_fragment_bytes(const jnet__sim_pkt *pkt) {
   size_t mtu = effective_mtu(pkt);
   size_t ip_bytes = ip_header_bytes(pkt);
   if (ip_bytes + UDP_HEADER_BYTES + pkt->len <= mtu)
@@ -303,7 +304,8 @@ static size_t udp_fragment_bytes(const jnet__pkt *pkt) {
 /* Copy [off, off + n) of the datagram made of the 8-byte UDP header and the
  * payload into dst. */
 static void copy_datagram_range(uint8_t *dst, const uint8_t *udp_header,
-                                const jnet__pkt *pkt, size_t off, size_t n) {
+                                const jnet__sim_pkt *pkt, size_t off,
+                                size_t n) {
   if (off < UDP_HEADER_BYTES) {
     size_t k = UDP_HEADER_BYTES - off;
     if (k > n)
@@ -321,7 +323,7 @@ static void copy_datagram_range(uint8_t *dst, const uint8_t *udp_header,
  * ------------------------------------------------------- */
 
 /* Write out the whole records in the buffer. 0 or the sticky error. */
-static int flush_buf(jnet__pcap *p) {
+static int flush_buf(jnet__sim_pcap *p) {
   if (p->err == 0 && p->used > 0) {
     errno = 0;
     if (fwrite(p->buf, 1, p->used, p->file) != p->used)
@@ -334,11 +336,11 @@ static int flush_buf(jnet__pcap *p) {
 
 static void put32_host(uint8_t *b, uint32_t v) { memcpy(b, &v, 4); }
 
-int jnet__pcap_open(jnet__pcap **out, const char *path) {
+int jnet__sim_pcap_open(jnet__sim_pcap **out, const char *path) {
   if (out == NULL || path == NULL)
     return -EINVAL;
   *out = NULL;
-  jnet__pcap *p = jnet__calloc(1, sizeof *p);
+  jnet__sim_pcap *p = jnet__calloc(1, sizeof *p);
   if (p == NULL)
     return -ENOMEM;
   p->buf = jnet__malloc(PCAP_BUFFER_BYTES + PCAP_RECORD_MAX);
@@ -372,7 +374,7 @@ int jnet__pcap_open(jnet__pcap **out, const char *path) {
 
 /* Seal the record of n bytes built at scratch: its header goes in front,
  * and scratch moves past it (writing the buffer out when full). */
-static inline int emit(jnet__pcap *p, uint64_t t_ns, size_t n) {
+static inline int emit(jnet__sim_pcap *p, uint64_t t_ns, size_t n) {
   uint8_t *h = p->buf + p->used;
   if (t_ns < p->sec_ns || t_ns - p->sec_ns >= 1000000000ull) {
     p->sec_ns = t_ns - t_ns % 1000000000ull; /* records of one second */
@@ -389,7 +391,8 @@ static inline int emit(jnet__pcap *p, uint64_t t_ns, size_t n) {
   return 0;
 }
 
-static int write_tcp(jnet__pcap *p, uint64_t t_ns, const jnet__pkt *pkt) {
+static int write_tcp(jnet__sim_pcap *p, uint64_t t_ns,
+                     const jnet__sim_pkt *pkt) {
   size_t ip_bytes = ip_header_bytes(pkt);
   size_t th_bytes = tcp_header_bytes(pkt);
   size_t total = ip_bytes + th_bytes + pkt->len;
@@ -403,7 +406,8 @@ static int write_tcp(jnet__pcap *p, uint64_t t_ns, const jnet__pkt *pkt) {
   return emit(p, t_ns, total);
 }
 
-static int write_udp(jnet__pcap *p, uint64_t t_ns, const jnet__pkt *pkt) {
+static int write_udp(jnet__sim_pcap *p, uint64_t t_ns,
+                     const jnet__sim_pkt *pkt) {
   size_t ip_bytes = ip_header_bytes(pkt);
   size_t datagram = UDP_HEADER_BYTES + (size_t)pkt->len;
   if (datagram > 0xffff)
@@ -451,12 +455,12 @@ static int write_udp(jnet__pcap *p, uint64_t t_ns, const jnet__pkt *pkt) {
   return 0;
 }
 
-static int is_icmp(const jnet__pkt *pkt) {
+static int is_icmp(const jnet__sim_pkt *pkt) {
   return pkt->proto == IPPROTO_ICMP || pkt->proto == IPPROTO_ICMPV6;
 }
 
 /* Bytes of the refused datagram's IP packet that an ICMP error quotes. */
-static size_t icmp_quote_bytes(const jnet__pkt *pkt) {
+static size_t icmp_quote_bytes(const jnet__sim_pkt *pkt) {
   size_t ip_bytes = ip_header_bytes(pkt);
   size_t max = pkt->family == AF_INET6 ? ICMPV6_MAX_BYTES : ICMPV4_MAX_BYTES;
   size_t room = max - ip_bytes - ICMP_HEADER_BYTES;
@@ -464,13 +468,13 @@ static size_t icmp_quote_bytes(const jnet__pkt *pkt) {
   return quoted < room ? quoted : room;
 }
 
-static int write_icmp_unreachable(jnet__pcap *p, uint64_t t_ns,
-                                  const jnet__pkt *pkt) {
+static int write_icmp_unreachable(jnet__sim_pcap *p, uint64_t t_ns,
+                                  const jnet__sim_pkt *pkt) {
   int v6 = pkt->family == AF_INET6;
   size_t ip_bytes = ip_header_bytes(pkt);
   if (UDP_HEADER_BYTES + (size_t)pkt->len > 0xffff)
     return -EMSGSIZE;
-  jnet__pkt orig = *pkt; /* the refused datagram: dst -> src */
+  jnet__sim_pkt orig = *pkt; /* the refused datagram: dst -> src */
   memcpy(orig.src, pkt->dst, 16);
   memcpy(orig.dst, pkt->src, 16);
   orig.proto = IPPROTO_UDP;
@@ -490,7 +494,7 @@ static int write_icmp_unreachable(jnet__pcap *p, uint64_t t_ns,
   icmp[1] = v6 ? 4 : 3; /* port unreachable */
   memset(icmp + 2, 0, 6);
   size_t icmp_bytes = ICMP_HEADER_BYTES + quote_bytes;
-  jnet__pkt outer = *pkt;
+  jnet__sim_pkt outer = *pkt;
   outer.proto = v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP;
   uint64_t acc = v6 ? csum_pseudo(&outer, (uint32_t)icmp_bytes) : 0;
   put_csum(icmp + 2, csum_finish(csum_add(acc, icmp, icmp_bytes)));
@@ -501,9 +505,9 @@ static int write_icmp_unreachable(jnet__pcap *p, uint64_t t_ns,
   return emit(p, t_ns, ip_bytes + icmp_bytes);
 }
 
-int jnet__pcap_udp4(jnet__pcap *p, uint64_t t_ns, const uint8_t *src,
-                    const uint8_t *dst, uint16_t sport, uint16_t dport,
-                    uint16_t ip_id, const uint8_t *payload, uint32_t len) {
+int jnet__sim_pcap_udp4(jnet__sim_pcap *p, uint64_t t_ns, const uint8_t *src,
+                        const uint8_t *dst, uint16_t sport, uint16_t dport,
+                        uint16_t ip_id, const uint8_t *payload, uint32_t len) {
   if (p->err)
     return p->err;
   uint32_t datagram = UDP_HEADER_BYTES + len;
@@ -536,7 +540,8 @@ int jnet__pcap_udp4(jnet__pcap *p, uint64_t t_ns, const uint8_t *src,
   return emit(p, t_ns, total);
 }
 
-int jnet__pcap_write(jnet__pcap *p, uint64_t t_ns, const jnet__pkt *pkt) {
+int jnet__sim_pcap_write(jnet__sim_pcap *p, uint64_t t_ns,
+                         const jnet__sim_pkt *pkt) {
   if (p == NULL || pkt == NULL)
     return -EINVAL;
   if (p->err)
@@ -553,7 +558,7 @@ int jnet__pcap_write(jnet__pcap *p, uint64_t t_ns, const jnet__pkt *pkt) {
   return -EINVAL;
 }
 
-int jnet__pcap_close(jnet__pcap *p) {
+int jnet__sim_pcap_close(jnet__sim_pcap *p) {
   if (p == NULL)
     return 0;
   int err = flush_buf(p);
@@ -567,7 +572,7 @@ int jnet__pcap_close(jnet__pcap *p) {
 
 /* ---- Wire size and the unix-socket port ---------------------------------- */
 
-size_t jnet__pkt_wire_bytes(const jnet__pkt *pkt) {
+size_t jnet__sim_pkt_wire_bytes(const jnet__sim_pkt *pkt) {
   size_t ip_bytes = ip_header_bytes(pkt);
   if (pkt->proto == IPPROTO_TCP)
     return ip_bytes + tcp_header_bytes(pkt) + pkt->len;
@@ -584,7 +589,7 @@ size_t jnet__pkt_wire_bytes(const jnet__pkt *pkt) {
   return fragments * per_fragment + datagram;
 }
 
-uint16_t jnet__pcap_unix_port(const char *path) {
+uint16_t jnet__sim_pcap_unix_port(const char *path) {
   uint32_t h = 2166136261u; /* FNV-1a, 32 bits: stable across runs/builds */
   for (const unsigned char *s = (const unsigned char *)(path ? path : ""); *s;
        s++) {

@@ -16,7 +16,7 @@ int jnet_sim_new(jnet_sim **out, uint64_t seed) {
   sim->seed = seed;
   sim->fingerprint = 0xcbf29ce484222325ull;
   jnet_link_params_default(&sim->defaults);
-  sim->defaults_plain = jnet__params_plain(&sim->defaults);
+  sim->defaults_plain = jnet__sim_params_plain(&sim->defaults);
   *out = sim;
   return 0;
 }
@@ -32,34 +32,34 @@ void jnet_sim_free(jnet_sim *sim) {
     sim->hosts[i]->up = 0; /* sockets vanish without packets */
   for (uint32_t i = 0; i < sim->nhosts; i++)
     while (sim->hosts[i]->socks != NULL)
-      jnet__sock_destroy(sim->hosts[i]->socks);
-  for (int k = 0; k < JNET__LANES; k++)
+      jnet__sim_sock_destroy(sim->hosts[i]->socks);
+  for (int k = 0; k < JNET__SIM_LANES; k++)
     while (sim->lanes[k].head != NULL) {
-      jnet__spkt *p = sim->lanes[k].head;
+      jnet__sim_spkt *p = sim->lanes[k].head;
       sim->lanes[k].head = p->next;
       jnet__free(p->data);
       jnet__free(p);
     }
   for (uint32_t i = 0; i < sim->heap.n; i++) {
-    jnet__event *e = sim->heap.v[i].ev;
-    if (e->kind == JNET__EV_PKT) {
-      jnet__spkt *p = (jnet__spkt *)e;
+    jnet__sim_event *e = sim->heap.v[i].ev;
+    if (e->kind == JNET__SIM_EV_PKT) {
+      jnet__sim_spkt *p = (jnet__sim_spkt *)e;
       jnet__free(p->data);
       jnet__free(p);
-    } else if (e->kind == JNET__EV_AT) {
+    } else if (e->kind == JNET__SIM_EV_AT) {
       jnet__free(e);
     }
   }
   jnet__free(sim->heap.v);
   while (sim->at_free != NULL) {
-    jnet__at *a = sim->at_free;
+    jnet__sim_at *a = sim->at_free;
     sim->at_free = a->next;
     jnet__free(a);
   }
-  jnet__links_free(sim);
-  jnet__hosts_free(sim);
-  jnet__htab_free(&sim->ports);
-  jnet__htab_free(&sim->conns);
+  jnet__sim_links_free(sim);
+  jnet__sim_hosts_free(sim);
+  jnet__sim_htab_free(&sim->ports);
+  jnet__sim_htab_free(&sim->conns);
   jnet__free(sim);
 }
 
@@ -83,16 +83,16 @@ int jnet_sim_at(jnet_sim *sim, uint64_t t_ns,
                 void (*fn)(jnet_sim *sim, void *arg), void *arg) {
   if (sim == NULL || fn == NULL || t_ns < sim->now_ns)
     return JNET_EINVAL;
-  jnet__at *a = sim->at_free;
+  jnet__sim_at *a = sim->at_free;
   if (a != NULL)
     sim->at_free = a->next;
   else if ((a = jnet__calloc(1, sizeof *a)) == NULL)
     return JNET_ENOMEM;
   a->fn = fn;
   a->arg = arg;
-  a->ev.kind = JNET__EV_AT;
+  a->ev.kind = JNET__SIM_EV_AT;
   a->ev.idx = 0;
-  int err = jnet__ev_schedule(sim, &a->ev, t_ns);
+  int err = jnet__sim_ev_schedule(sim, &a->ev, t_ns);
   if (err < 0) {
     a->next = sim->at_free;
     sim->at_free = a;
@@ -102,30 +102,30 @@ int jnet_sim_at(jnet_sim *sim, uint64_t t_ns,
 
 /* ---- Crash and restart ------------------------------------------------------ */
 
-int jnet_sim_crash(jnet_sim *sim, jnet_node *host) {
+int jnet_sim_crash(jnet_sim *sim, jnet__sim_host *host) {
   if (sim == NULL || host == NULL)
     return JNET_EINVAL;
   if (!host->up)
     return JNET_EALREADY;
-  jnet__trace_note(sim, JNET__TR_FAULT, host, "crash");
+  jnet__sim_trace_note(sim, JNET__SIM_TR_FAULT, host, "crash");
   sim->crashing = host;
   /* The API first: it cancels the fibers and closes each socket it knows,
    * which vanish without a packet because the host is crashing. */
   if (sim->on_node_down != NULL)
     sim->on_node_down(sim->owner, host);
   while (host->socks != NULL)
-    jnet__sock_destroy(host->socks);
+    jnet__sim_sock_destroy(host->socks);
   sim->crashing = NULL;
   host->up = 0;
   return 0;
 }
 
-int jnet_sim_restart(jnet_sim *sim, jnet_node *host) {
+int jnet_sim_restart(jnet_sim *sim, jnet__sim_host *host) {
   if (sim == NULL || host == NULL)
     return JNET_EINVAL;
   if (host->up)
     return JNET_EALREADY;
-  jnet__trace_note(sim, JNET__TR_FAULT, host, "restart");
+  jnet__sim_trace_note(sim, JNET__SIM_TR_FAULT, host, "restart");
   host->up = 1;
   host->boot++;
   if (sim->on_node_up != NULL)
@@ -136,31 +136,31 @@ int jnet_sim_restart(jnet_sim *sim, jnet_node *host) {
 /* ---- Running ------------------------------------------------------------------ */
 
 /* Deliver an arrived packet to its protocol. */
-static inline void deliver(jnet__sim *sim, jnet__spkt *p) {
-  jnet_node *to = sim->hosts[p->to];
+static inline void deliver(jnet__sim *sim, jnet__sim_spkt *p) {
+  jnet__sim_host *to = sim->hosts[p->to];
   if (!to->up) {
     sim->stats.packets_dropped++;
-    jnet__trace_pkt(sim, JNET__TR_DROP, "down", p);
-    jnet__pkt_free(sim, p);
+    jnet__sim_trace_pkt(sim, JNET__SIM_TR_DROP, "down", p);
+    jnet__sim_pkt_free(sim, p);
     return;
   }
   sim->stats.packets_delivered++;
-  jnet__trace_pkt(sim, JNET__TR_RECV, NULL, p);
-  if (p->proto == JNET__P_UDP) { /* the most common, without the switch */
-    jnet__udp_input(sim, p);
+  jnet__sim_trace_pkt(sim, JNET__SIM_TR_RECV, NULL, p);
+  if (p->proto == JNET__SIM_P_UDP) { /* the most common, without the switch */
+    jnet__sim_udp_input(sim, p);
     return;
   }
   switch (p->proto) {
-  case JNET__P_TCP:
-  case JNET__P_USTREAM:
-    jnet__tcp_input(sim, p);
+  case JNET__SIM_P_TCP:
+  case JNET__SIM_P_USTREAM:
+    jnet__sim_tcp_input(sim, p);
     break;
-  case JNET__P_UDP:
-  case JNET__P_UDGRAM:
-    jnet__udp_input(sim, p);
+  case JNET__SIM_P_UDP:
+  case JNET__SIM_P_UDGRAM:
+    jnet__sim_udp_input(sim, p);
     break;
   default:
-    jnet__icmp_input(sim, p);
+    jnet__sim_icmp_input(sim, p);
     break;
   }
 }
@@ -168,7 +168,7 @@ static inline void deliver(jnet__sim *sim, jnet__spkt *p) {
 /* Tell the owner about every socket whose state changed, in FIFO order. */
 static inline void flush_ready(jnet__sim *sim) {
   while (sim->ready_head != NULL) {
-    jnet__sock *s = sim->ready_head;
+    jnet__sim_sock *s = sim->ready_head;
     sim->ready_head = s->ready_next;
     if (sim->ready_head == NULL)
       sim->ready_tail = NULL;
@@ -181,34 +181,34 @@ static inline void flush_ready(jnet__sim *sim) {
 
 void jnet__sim_flush_ready(jnet__sim *sim) { flush_ready(sim); }
 
-static inline void dispatch(jnet__sim *sim, jnet__event *e) {
-  if (e->kind == JNET__EV_PKT) { /* the most common, without the switch */
-    deliver(sim, (jnet__spkt *)e);
+static inline void dispatch(jnet__sim *sim, jnet__sim_event *e) {
+  if (e->kind == JNET__SIM_EV_PKT) { /* the most common, without the switch */
+    deliver(sim, (jnet__sim_spkt *)e);
     return;
   }
   switch (e->kind) {
-  case JNET__EV_PKT:
-    deliver(sim, (jnet__spkt *)e);
+  case JNET__SIM_EV_PKT:
+    deliver(sim, (jnet__sim_spkt *)e);
     break;
-  case JNET__EV_TCP: {
-    jnet__sock *s =
-        (jnet__sock *)((char *)e - offsetof(jnet__sock, tev));
-    jnet__tcp_timer(sim, s);
-    break;
-  }
-  case JNET__EV_TCP_AUX: {
-    jnet__sock *s =
-        (jnet__sock *)((char *)e - offsetof(jnet__sock, aev));
-    jnet__tcp_aux_timer(sim, s);
+  case JNET__SIM_EV_TCP: {
+    jnet__sim_sock *s =
+        (jnet__sim_sock *)((char *)e - offsetof(jnet__sim_sock, tev));
+    jnet__sim_tcp_timer(sim, s);
     break;
   }
-  case JNET__EV_AT: {
-    jnet__at *a = (jnet__at *)e;
+  case JNET__SIM_EV_TCP_AUX: {
+    jnet__sim_sock *s =
+        (jnet__sim_sock *)((char *)e - offsetof(jnet__sim_sock, aev));
+    jnet__sim_tcp_aux_timer(sim, s);
+    break;
+  }
+  case JNET__SIM_EV_AT: {
+    jnet__sim_at *a = (jnet__sim_at *)e;
     void (*fn)(jnet_sim *, void *) = a->fn;
     void *arg = a->arg;
     a->next = sim->at_free;
     sim->at_free = a;
-    jnet__trace_note(sim, JNET__TR_AT, NULL, "at");
+    jnet__sim_trace_note(sim, JNET__SIM_TR_AT, NULL, "at");
     fn(sim, arg);
     sim->completions++; /* it may have woken fibers (crash): let them run */
     break;
@@ -219,8 +219,8 @@ static inline void dispatch(jnet__sim *sim, jnet__event *e) {
 /* What the run does with the queue's earliest event e (NULL: none) when it
  * is not simply due: 2 run it anyway, else what jnet__sim_run returns. The
  * limits, the deadline and weak events are all decided here. */
-static int at_edge(jnet__sim *sim, jnet__event *e, uint64_t deadline_ns) {
-  if (e != NULL && jnet__ev_count(sim) == sim->weak_n &&
+static int at_edge(jnet__sim *sim, jnet__sim_event *e, uint64_t deadline_ns) {
+  if (e != NULL && jnet__sim_ev_count(sim) == sim->weak_n &&
       deadline_ns == NO_DEADLINE)
     return 0; /* only timers nobody waits for (zero-window probes...) */
   uint64_t next = e ? e->t_ns : deadline_ns;
@@ -259,7 +259,7 @@ int jnet__sim_run(jnet__sim *sim, uint64_t deadline_ns, int block) {
   if (sim->max_events && sim->stats.events + sim->resumptions > sim->max_events)
     return JNET_ETIMEDOUT;
   while (sim->completions == done0) {
-    jnet__event *e = jnet__ev_peek(sim);
+    jnet__sim_event *e = jnet__sim_ev_peek(sim);
     /* Due, no limits and no weak events (with none, a queued event is never
      * only weak ones): run it without at_edge's tests. */
     if (e == NULL || e->t_ns > deadline_ns ||
@@ -268,7 +268,7 @@ int jnet__sim_run(jnet__sim *sim, uint64_t deadline_ns, int block) {
       if (rc != 2)
         return rc;
     }
-    jnet__ev_take(sim, e);
+    jnet__sim_ev_take(sim, e);
     if (e->t_ns > sim->now_ns)
       sim->now_ns = e->t_ns;
     sim->stats.events++;

@@ -11,12 +11,12 @@
 
 /* ---- Ready list ----------------------------------------------------------- */
 
-static void unready(jnet__sock *s) {
+static void unready(jnet__sim_sock *s) {
   jnet__sim *sim = s->host->sim;
   if (!s->in_ready)
     return;
-  jnet__sock *prev = NULL; /* the list holds what one event changed */
-  jnet__sock **pp = &sim->ready_head;
+  jnet__sim_sock *prev = NULL; /* the list holds what one event changed */
+  jnet__sim_sock **pp = &sim->ready_head;
   while (*pp != NULL && *pp != s) {
     prev = *pp;
     pp = &prev->ready_next;
@@ -32,66 +32,69 @@ static void unready(jnet__sock *s) {
 /* ---- Tables ----------------------------------------------------------------- */
 
 static uint64_t port_hash(const void *o) {
-  const jnet__sock *s = o;
-  return jnet__port_key(s->host->id, s->proto, s->local.port);
+  const jnet__sim_sock *s = o;
+  return jnet__sim_port_key(s->host->id, s->proto, s->local.port);
 }
 
-void jnet__ports_add(jnet__sock *s) {
-  if (jnet__htab_insert(&s->host->sim->ports, s, port_hash(s),
-                        offsetof(jnet__sock, port_next), port_hash) == 0)
+void jnet__sim_ports_add(jnet__sim_sock *s) {
+  if (jnet__sim_htab_insert(&s->host->sim->ports, s, port_hash(s),
+                            offsetof(jnet__sim_sock, port_next),
+                            port_hash) == 0)
     s->in_ports = 1;
 }
 
-void jnet__ports_remove(jnet__sock *s) {
+void jnet__sim_ports_remove(jnet__sim_sock *s) {
   if (s->in_ports)
-    jnet__htab_remove(&s->host->sim->ports, s, port_hash(s),
-                      offsetof(jnet__sock, port_next));
+    jnet__sim_htab_remove(&s->host->sim->ports, s, port_hash(s),
+                          offsetof(jnet__sim_sock, port_next));
   s->in_ports = 0;
 }
 
 static uint64_t conn_key(uint32_t host, int proto, uint16_t lport,
-                         const jnet__ep *r) {
-  uint64_t h = jnet__hash_bytes(0xcbf29ce484222325ull, r->ip, 16);
+                         const jnet__sim_ep *r) {
+  uint64_t h = jnet__sim_hash_bytes(0xcbf29ce484222325ull, r->ip, 16);
   return jnet__splitmix64(h ^ ((uint64_t)host << 32) ^ ((uint64_t)proto << 24) ^
                    ((uint64_t)lport << 8) ^ ((uint64_t)r->port << 40));
 }
 static uint64_t conn_hash(const void *o) {
-  const jnet__sock *s = o;
+  const jnet__sim_sock *s = o;
   return conn_key(s->host->id, s->proto, s->local.port, &s->remote);
 }
 
-void jnet__conns_add(jnet__sock *s) {
-  if (jnet__htab_insert(&s->host->sim->conns, s, conn_hash(s),
-                        offsetof(jnet__sock, conn_next), conn_hash) == 0)
+void jnet__sim_conns_add(jnet__sim_sock *s) {
+  if (jnet__sim_htab_insert(&s->host->sim->conns, s, conn_hash(s),
+                            offsetof(jnet__sim_sock, conn_next),
+                            conn_hash) == 0)
     s->in_conns = 1;
 }
 
-void jnet__conns_remove(jnet__sock *s) {
+void jnet__sim_conns_remove(jnet__sim_sock *s) {
   if (s->in_conns)
-    jnet__htab_remove(&s->host->sim->conns, s, conn_hash(s),
-                      offsetof(jnet__sock, conn_next));
+    jnet__sim_htab_remove(&s->host->sim->conns, s, conn_hash(s),
+                          offsetof(jnet__sim_sock, conn_next));
   s->in_conns = 0;
 }
 
-jnet__sock *jnet__conns_find(jnet__sim *sim, uint32_t host, int proto,
-                             uint16_t lport, const jnet__ep *r) {
-  for (jnet__sock *s = jnet__htab_first(&sim->conns,
-                                        conn_key(host, proto, lport, r));
+jnet__sim_sock *jnet__sim_conns_find(jnet__sim *sim, uint32_t host, int proto,
+                                     uint16_t lport, const jnet__sim_ep *r) {
+  for (jnet__sim_sock *s =
+           jnet__sim_htab_first(&sim->conns, conn_key(host, proto, lport, r));
        s != NULL; s = s->conn_next)
     if (s->host->id == host && s->proto == proto && s->local.port == lport &&
         s->remote.port == r->port && s->remote.family == r->family &&
-        jnet__ip_eq(r->family, s->remote.ip, r->ip))
+        jnet__sim_ip_eq(r->family, s->remote.ip, r->ip))
       return s;
   return NULL;
 }
 
 /* Ephemeral ports 32768-60999, per host and protocol, round robin from a
  * start drawn from the host's stream. */
-int jnet__port_alloc(jnet__sim *sim, jnet_node *h, int proto, uint16_t *out) {
+int jnet__sim_port_alloc(jnet__sim *sim, jnet__sim_host *h, int proto,
+                         uint16_t *out) {
   for (uint32_t i = 0; i < 28232; i++) {
     uint16_t p = h->next_ephemeral;
     h->next_ephemeral = p >= 60999 ? 32768 : (uint16_t)(p + 1);
-    if (jnet__ports_first(sim, h->id, proto, p) == NULL) {
+    if (jnet__sim_ports_first(sim, h->id, proto, p) == NULL) {
       *out = p;
       return 0;
     }
@@ -101,19 +104,19 @@ int jnet__port_alloc(jnet__sim *sim, jnet_node *h, int proto, uint16_t *out) {
 
 /* ---- Unix names ---------------------------------------------------------------- */
 
-int jnet__sock_unames(jnet__sock *s) {
+int jnet__sim_sock_unames(jnet__sim_sock *s) {
   if (s->un == NULL && (s->un = jnet__calloc(1, sizeof *s->un)) == NULL)
     return JNET_ENOMEM;
   return 0;
 }
 
-jnet__sock *jnet__unix_find(jnet_node *h, int proto, const char *name,
-                            uint16_t port) {
-  for (jnet__sock *s = h->socks; s != NULL; s = s->host_next) {
+jnet__sim_sock *jnet__sim_unix_find(jnet__sim_host *h, int proto,
+                                    const char *name, uint16_t port) {
+  for (jnet__sim_sock *s = h->socks; s != NULL; s = s->host_next) {
     if (s->proto != proto || (name != NULL && s->child))
       continue;
-    if (name != NULL ? (jnet__sock_path(s) != NULL &&
-                      strcmp(jnet__sock_path(s), name) == 0)
+    if (name != NULL ? (jnet__sim_sock_path(s) != NULL &&
+                        strcmp(jnet__sim_sock_path(s), name) == 0)
                      : (s->bound && s->local.port == port))
       return s;
   }
@@ -121,8 +124,8 @@ jnet__sock *jnet__unix_find(jnet_node *h, int proto, const char *name,
 }
 
 /* A sockaddr_un for `name` (NULL: unnamed). */
-void jnet__unix_name(const jnet__sock *s, const char *name,
-                     struct sockaddr_storage *ss, socklen_t *len) {
+void jnet__sim_unix_name(const jnet__sim_sock *s, const char *name,
+                         struct sockaddr_storage *ss, socklen_t *len) {
   (void)s;
   struct sockaddr_un *un = (struct sockaddr_un *)ss;
   memset(ss, 0, sizeof *ss);
@@ -163,27 +166,29 @@ static char *unix_path(const struct sockaddr *sa, socklen_t len) {
 
 /* ---- Lifecycle ------------------------------------------------------------------ */
 
-int jnet__sock_new(jnet_node *h, int family, int type, jnet__sock **out) {
+int jnet__sim_sock_new(jnet__sim_host *h, int family, int type,
+                       jnet__sim_sock **out) {
   if (h == NULL || out == NULL ||
-      (type != JNET__SOCK_STREAM && type != JNET__SOCK_DGRAM))
+      (type != JNET__SIM_SOCK_STREAM && type != JNET__SIM_SOCK_DGRAM))
     return JNET_EINVAL;
   if (family != AF_INET && family != AF_INET6 && family != AF_UNIX)
     return JNET_EAFNOSUPPORT;
   if (!h->up)
     return JNET_ECANCELED;
-  jnet__sock *s = jnet__calloc(1, sizeof *s);
+  jnet__sim_sock *s = jnet__calloc(1, sizeof *s);
   if (s == NULL)
     return JNET_ENOMEM;
   s->host = h;
   s->family = (uint8_t)family;
   s->type = (uint8_t)type;
-  int stream = type == JNET__SOCK_STREAM;
-  s->proto = family == AF_UNIX ? (stream ? JNET__P_USTREAM : JNET__P_UDGRAM)
-                               : (stream ? JNET__P_TCP : JNET__P_UDP);
+  int stream = type == JNET__SIM_SOCK_STREAM;
+  s->proto = family == AF_UNIX
+                 ? (stream ? JNET__SIM_P_USTREAM : JNET__SIM_P_UDGRAM)
+                 : (stream ? JNET__SIM_P_TCP : JNET__SIM_P_UDP);
   s->local.family = family == AF_UNIX ? AF_INET : (uint8_t)family;
   s->mcast_ttl = 1;
-  s->tev.kind = JNET__EV_TCP;
-  s->aev.kind = JNET__EV_TCP_AUX;
+  s->tev.kind = JNET__SIM_EV_TCP;
+  s->aev.kind = JNET__SIM_EV_TCP_AUX;
   s->host_next = h->socks;
   if (h->socks)
     h->socks->host_prev = s;
@@ -193,18 +198,19 @@ int jnet__sock_new(jnet_node *h, int family, int type, jnet__sock **out) {
 }
 
 /* Free everything of the socket now, without a packet. */
-void jnet__sock_destroy(jnet__sock *s) {
+void jnet__sim_sock_destroy(jnet__sim_sock *s) {
   jnet__sim *sim = s->host->sim;
   /* the union */
-  int listening = s->type == JNET__SOCK_STREAM && s->state == JNET__ST_LISTEN;
+  int listening =
+      s->type == JNET__SIM_SOCK_STREAM && s->state == JNET__SIM_ST_LISTEN;
   unready(s);
-  jnet__ev_cancel(sim, &s->tev);
-  jnet__ev_cancel(sim, &s->aev);
-  jnet__ports_remove(s);
-  jnet__conns_remove(s);
+  jnet__sim_ev_cancel(sim, &s->tev);
+  jnet__sim_ev_cancel(sim, &s->aev);
+  jnet__sim_ports_remove(s);
+  jnet__sim_conns_remove(s);
   if (s->listener != NULL) { /* still in its listener's accept queue */
-    jnet__sock **pp = &s->listener->aq_head;
-    jnet__sock *prev = NULL;
+    jnet__sim_sock **pp = &s->listener->aq_head;
+    jnet__sim_sock *prev = NULL;
     while (*pp != NULL && *pp != s) {
       prev = *pp;
       pp = &(*pp)->aq_next;
@@ -216,31 +222,31 @@ void jnet__sock_destroy(jnet__sock *s) {
       s->listener->aq_len--;
     }
   }
-  if (s->state == JNET__ST_LISTEN) {
+  if (s->state == JNET__SIM_ST_LISTEN) {
     /* Its queued and embryonic connections go with it, reset (Linux). */
-    s->state = JNET__ST_CLOSED;
+    s->state = JNET__SIM_ST_CLOSED;
     for (;;) {
-      jnet__sock *c = s->host->socks;
+      jnet__sim_sock *c = s->host->socks;
       while (c != NULL && c->listener != s)
         c = c->host_next;
       if (c == NULL)
         break;
       if (sim->crashing == s->host || !s->host->up)
-        jnet__sock_destroy(c);
+        jnet__sim_sock_destroy(c);
       else
-        jnet__tcp_close(c);
+        jnet__sim_tcp_close(c);
     }
   }
   while (s->ooo != NULL) {
-    jnet__spkt *p = s->ooo;
+    jnet__sim_spkt *p = s->ooo;
     s->ooo = p->next;
-    jnet__pkt_free(sim, p);
+    jnet__sim_pkt_free(sim, p);
   }
   jnet__free(s->cubic);
-  if (s->type == JNET__SOCK_DGRAM) { /* the union's datagram side */
-    jnet__udp_drop_queue(s);
+  if (s->type == JNET__SIM_SOCK_DGRAM) { /* the union's datagram side */
+    jnet__sim_udp_drop_queue(s);
     while (s->groups != NULL) {
-      jnet__mgroup *g = s->groups;
+      jnet__sim_mgroup *g = s->groups;
       s->groups = g->next;
       jnet__free(g);
     }
@@ -262,48 +268,49 @@ void jnet__sock_destroy(jnet__sock *s) {
   jnet__free(s);
 }
 
-void jnet__sock_close(jnet__sock *s) {
+void jnet__sim_sock_close(jnet__sim_sock *s) {
   if (s == NULL)
     return;
   s->detached = 1;
   unready(s);
   s->user[0] = s->user[1] = s->user[2] = NULL;
   if (s->host->sim->crashing == s->host || !s->host->up) {
-    jnet__sock_destroy(s);
+    jnet__sim_sock_destroy(s);
     return;
   }
-  if (s->type == JNET__SOCK_STREAM &&
-      (s->state == JNET__ST_SYN_SENT || s->state == JNET__ST_SYN_RCVD ||
-       s->state == JNET__ST_OPEN)) {
-    jnet__tcp_close(s); /* may linger to finish its FIN exchange */
+  if (s->type == JNET__SIM_SOCK_STREAM &&
+      (s->state == JNET__SIM_ST_SYN_SENT || s->state == JNET__SIM_ST_SYN_RCVD ||
+       s->state == JNET__SIM_ST_OPEN)) {
+    jnet__sim_tcp_close(s); /* may linger to finish its FIN exchange */
     return;
   }
-  jnet__sock_destroy(s);
+  jnet__sim_sock_destroy(s);
 }
 
 /* ---- Binding ------------------------------------------------------------------ */
 
-static int overlaps(const jnet__sock *a, const jnet__ep *b) {
-  if (jnet__ip_is_any(a->local.family, a->local.ip) ||
-      jnet__ip_is_any(b->family, b->ip))
+static int overlaps(const jnet__sim_sock *a, const jnet__sim_ep *b) {
+  if (jnet__sim_ip_is_any(a->local.family, a->local.ip) ||
+      jnet__sim_ip_is_any(b->family, b->ip))
     return a->local.family == b->family || a->local.family == AF_INET6 ||
            b->family == AF_INET6;
   return a->local.family == b->family &&
-         jnet__ip_eq(b->family, a->local.ip, b->ip);
+         jnet__sim_ip_eq(b->family, a->local.ip, b->ip);
 }
 
 /* May s take ep? Linux: TCP sharing needs SO_REUSEADDR on both and no
  * listener; UDP sharing needs SO_REUSEADDR on both. */
-static int port_free(jnet__sock *s, const jnet__ep *ep, int listening) {
+static int port_free(jnet__sim_sock *s, const jnet__sim_ep *ep, int listening) {
   jnet__sim *sim = s->host->sim;
-  for (jnet__sock *o = jnet__ports_first(sim, s->host->id, s->proto, ep->port);
+  for (jnet__sim_sock *o =
+           jnet__sim_ports_first(sim, s->host->id, s->proto, ep->port);
        o != NULL; o = o->port_next) {
     if (o == s || o->host != s->host || o->proto != s->proto ||
         o->local.port != ep->port || !overlaps(o, ep))
       continue;
     int share = s->reuseaddr && o->reuseaddr;
-    if (s->type == JNET__SOCK_STREAM &&
-        (listening || o->state == JNET__ST_LISTEN))
+    if (s->type == JNET__SIM_SOCK_STREAM &&
+        (listening || o->state == JNET__SIM_ST_LISTEN))
       share = 0;
     if (!share)
       return 0;
@@ -311,10 +318,10 @@ static int port_free(jnet__sock *s, const jnet__ep *ep, int listening) {
   return 1;
 }
 
-static int bind_ep(jnet__sock *s, const jnet__ep *ep) {
-  jnet__ep e = *ep;
+static int bind_ep(jnet__sim_sock *s, const jnet__sim_ep *ep) {
+  jnet__sim_ep e = *ep;
   if (e.port == 0) {
-    int err = jnet__port_alloc(s->host->sim, s->host, s->proto, &e.port);
+    int err = jnet__sim_port_alloc(s->host->sim, s->host, s->proto, &e.port);
     if (err < 0)
       return err;
   } else if (!port_free(s, &e, 0)) {
@@ -322,11 +329,12 @@ static int bind_ep(jnet__sock *s, const jnet__ep *ep) {
   }
   s->local = e;
   s->bound = 1;
-  jnet__ports_add(s);
+  jnet__sim_ports_add(s);
   return 0;
 }
 
-int jnet__sock_bind(jnet__sock *s, const struct sockaddr *sa, socklen_t len) {
+int jnet__sim_sock_bind(jnet__sim_sock *s, const struct sockaddr *sa,
+                        socklen_t len) {
   if (s == NULL || sa == NULL)
     return JNET_EINVAL;
   if (s->bound)
@@ -337,35 +345,38 @@ int jnet__sock_bind(jnet__sock *s, const struct sockaddr *sa, socklen_t len) {
     char *name = unix_path(sa, len);
     if (name == NULL)
       return JNET_EINVAL;
-    if (jnet__unix_find(s->host, s->proto, name, 0) != NULL ||
-        jnet__unix_find(s->host, s->proto == JNET__P_USTREAM ? JNET__P_UDGRAM
-                                                             : JNET__P_USTREAM,
-                        name, 0) != NULL) {
+    if (jnet__sim_unix_find(s->host, s->proto, name, 0) != NULL ||
+        jnet__sim_unix_find(s->host,
+                            s->proto == JNET__SIM_P_USTREAM
+                                ? JNET__SIM_P_UDGRAM
+                                : JNET__SIM_P_USTREAM,
+                            name, 0) != NULL) {
       jnet__free(name);
       return JNET_EADDRINUSE;
     }
-    if (jnet__sock_unames(s) < 0) {
+    if (jnet__sim_sock_unames(s) < 0) {
       jnet__free(name);
       return JNET_ENOMEM;
     }
     s->un->path = name;
-    s->wire_port = jnet__pcap_unix_port(name);
-    return jnet__autobind(s);
+    s->wire_port = jnet__sim_pcap_unix_port(name);
+    return jnet__sim_autobind(s);
   }
-  jnet__ep ep;
-  if (jnet__ep_from_sa(&ep, sa) < 0 || ep.family != s->family)
+  jnet__sim_ep ep;
+  if (jnet__sim_ep_from_sa(&ep, sa) < 0 || ep.family != s->family)
     return sa->sa_family == AF_INET || sa->sa_family == AF_INET6
                ? JNET_EAFNOSUPPORT
                : JNET_EINVAL;
-  if (!jnet__ip_is_any(ep.family, ep.ip) &&
-      !jnet__host_has_ip(s->host, ep.family, ep.ip) &&
-      !(s->type == JNET__SOCK_DGRAM && jnet__ip_is_multicast(ep.family, ep.ip)))
+  if (!jnet__sim_ip_is_any(ep.family, ep.ip) &&
+      !jnet__sim_host_has_ip(s->host, ep.family, ep.ip) &&
+      !(s->type == JNET__SIM_SOCK_DGRAM &&
+        jnet__sim_ip_is_multicast(ep.family, ep.ip)))
     return JNET_EADDRNOTAVAIL;
   return bind_ep(s, &ep);
 }
 
 /* Bind to an ephemeral port if unbound (unix: an internal number). */
-int jnet__autobind(jnet__sock *s) {
+int jnet__sim_autobind(jnet__sim_sock *s) {
   if (s->family == AF_UNIX) {
     if (s->local.port == 0) {
       static const uint8_t lo[4] = {127, 0, 0, 1};
@@ -375,7 +386,7 @@ int jnet__autobind(jnet__sock *s) {
         p = s->host->next_ephemeral;
         s->host->next_ephemeral =
             p >= 60999 ? 32768 : (uint16_t)(p + 1);
-      } while (jnet__unix_find(s->host, s->proto, NULL, p) != NULL);
+      } while (jnet__sim_unix_find(s->host, s->proto, NULL, p) != NULL);
       s->local.family = AF_INET;
       memcpy(s->local.ip, lo, 4);
       s->local.port = p;
@@ -387,27 +398,28 @@ int jnet__autobind(jnet__sock *s) {
   }
   if (s->bound)
     return 0;
-  jnet__ep ep;
+  jnet__sim_ep ep;
   memset(&ep, 0, sizeof ep);
   ep.family = s->family;
   return bind_ep(s, &ep);
 }
 
-int jnet__route_src(jnet__sock *s, const jnet__ep *dst, jnet__ep *src) {
+int jnet__sim_route_src(jnet__sim_sock *s, const jnet__sim_ep *dst,
+                        jnet__sim_ep *src) {
   *src = s->local;
-  if (!jnet__ip_is_any(src->family, src->ip))
+  if (!jnet__sim_ip_is_any(src->family, src->ip))
     return 0;
-  if (jnet__ep_is_mapped(dst)) { /* ::ffff:a.b.c.d: IPv4 on the wire */
-    jnet__ep d4 = *dst;
-    jnet__ep_unmap(&d4);
-    int err = jnet__route_src(s, &d4, src);
-    jnet__ep_map(src);
+  if (jnet__sim_ep_is_mapped(dst)) { /* ::ffff:a.b.c.d: IPv4 on the wire */
+    jnet__sim_ep d4 = *dst;
+    jnet__sim_ep_unmap(&d4);
+    int err = jnet__sim_route_src(s, &d4, src);
+    jnet__sim_ep_map(src);
     return err;
   }
   src->family = dst->family; /* an IPv6 socket talking to a mapped peer */
-  jnet_node *h = s->host;
-  if (jnet__ip_is_loopback(dst->family, dst->ip) ||
-      jnet__ip_is_any(dst->family, dst->ip)) {
+  jnet__sim_host *h = s->host;
+  if (jnet__sim_ip_is_loopback(dst->family, dst->ip) ||
+      jnet__sim_ip_is_any(dst->family, dst->ip)) {
     memset(src->ip, 0, 16);
     if (dst->family == AF_INET) {
       src->ip[0] = 127;
@@ -417,7 +429,7 @@ int jnet__route_src(jnet__sock *s, const jnet__ep *dst, jnet__ep *src) {
     }
     return 0;
   }
-  if (jnet__host_has_ip(h, dst->family, dst->ip)) {
+  if (jnet__sim_host_has_ip(h, dst->family, dst->ip)) {
     memcpy(src->ip, dst->ip, 16);
     return 0;
   }
@@ -431,33 +443,33 @@ int jnet__route_src(jnet__sock *s, const jnet__ep *dst, jnet__ep *src) {
 
 /* ---- Listen, accept, connect ------------------------------------------------- */
 
-int jnet__sock_listen(jnet__sock *s, int backlog) {
+int jnet__sim_sock_listen(jnet__sim_sock *s, int backlog) {
   if (s == NULL)
     return JNET_EINVAL;
-  if (s->type != JNET__SOCK_STREAM)
+  if (s->type != JNET__SIM_SOCK_STREAM)
     return JNET_ENOTSUP;
-  if (s->state == JNET__ST_LISTEN) {
+  if (s->state == JNET__SIM_ST_LISTEN) {
     s->backlog = backlog > 0 ? (uint32_t)backlog : 1;
     return 0;
   }
-  if (s->state != JNET__ST_NEW)
+  if (s->state != JNET__SIM_ST_NEW)
     return JNET_EINVAL;
-  if (s->family == AF_UNIX && jnet__sock_path(s) == NULL)
+  if (s->family == AF_UNIX && jnet__sim_sock_path(s) == NULL)
     return JNET_EINVAL;
-  int err = jnet__autobind(s);
+  int err = jnet__sim_autobind(s);
   if (err < 0)
     return err;
   if (s->family != AF_UNIX && !port_free(s, &s->local, 1))
     return JNET_EADDRINUSE;
-  s->state = JNET__ST_LISTEN;
+  s->state = JNET__SIM_ST_LISTEN;
   s->backlog = backlog > 0 ? (uint32_t)backlog : 1;
   return 0;
 }
 
-int jnet__sock_accept(jnet__sock *s, jnet__sock **out) {
-  if (s->state != JNET__ST_LISTEN)
+int jnet__sim_sock_accept(jnet__sim_sock *s, jnet__sim_sock **out) {
+  if (s->state != JNET__SIM_ST_LISTEN)
     return JNET_EINVAL;
-  jnet__sock *c = s->aq_head;
+  jnet__sim_sock *c = s->aq_head;
   if (c == NULL)
     return JNET_EAGAIN;
   s->aq_head = c->aq_next;
@@ -470,61 +482,63 @@ int jnet__sock_accept(jnet__sock *s, jnet__sock **out) {
   return 0;
 }
 
-int jnet__sock_connect(jnet__sock *s, const struct sockaddr *sa,
-                       socklen_t len) {
+int jnet__sim_sock_connect(jnet__sim_sock *s, const struct sockaddr *sa,
+                           socklen_t len) {
   if (s == NULL || sa == NULL)
     return JNET_EINVAL;
-  if (s->type == JNET__SOCK_STREAM && s->state != JNET__ST_NEW)
-    return s->state == JNET__ST_SYN_SENT ? JNET_EALREADY
-           : s->state == JNET__ST_LISTEN ? JNET_EINVAL
-                                         : JNET_EISCONN;
+  if (s->type == JNET__SIM_SOCK_STREAM && s->state != JNET__SIM_ST_NEW)
+    return s->state == JNET__SIM_ST_SYN_SENT ? JNET_EALREADY
+           : s->state == JNET__SIM_ST_LISTEN ? JNET_EINVAL
+                                             : JNET_EISCONN;
   if (s->family == AF_UNIX) {
     if (sa->sa_family != AF_UNIX)
       return JNET_EINVAL;
     char *name = unix_path(sa, len);
     if (name == NULL)
       return JNET_EINVAL;
-    jnet__sock *peer = jnet__unix_find(s->host, s->proto, name, 0);
+    jnet__sim_sock *peer = jnet__sim_unix_find(s->host, s->proto, name, 0);
     if (peer == NULL) {
-      int other = jnet__unix_find(s->host, s->proto == JNET__P_USTREAM
-                                                ? JNET__P_UDGRAM
-                                                : JNET__P_USTREAM,
-                                  name, 0) != NULL;
+      int other = jnet__sim_unix_find(s->host,
+                                      s->proto == JNET__SIM_P_USTREAM
+                                          ? JNET__SIM_P_UDGRAM
+                                          : JNET__SIM_P_USTREAM,
+                                      name, 0) != NULL;
       int abstract = name[0] == '@';
       jnet__free(name);
       /* A path names a file (gone: ENOENT); an abstract name does not. */
       return other ? JNET_EPROTOTYPE
                    : abstract ? JNET_ECONNREFUSED : JNET_ENOENT;
     }
-    if (s->type == JNET__SOCK_STREAM && peer->state != JNET__ST_LISTEN) {
+    if (s->type == JNET__SIM_SOCK_STREAM &&
+        peer->state != JNET__SIM_ST_LISTEN) {
       jnet__free(name);
       return JNET_ECONNREFUSED;
     }
-    if (jnet__sock_unames(s) < 0) {
+    if (jnet__sim_sock_unames(s) < 0) {
       jnet__free(name);
       return JNET_ENOMEM;
     }
     jnet__free(s->un->peer_path);
     s->un->peer_path = name;
-    int err = jnet__autobind(s);
+    int err = jnet__sim_autobind(s);
     if (err < 0)
       return err;
     s->remote = peer->local;
-    if (s->type == JNET__SOCK_DGRAM) {
+    if (s->type == JNET__SIM_SOCK_DGRAM) {
       s->connected = 1;
       return 0;
     }
-    return jnet__tcp_connect(s);
+    return jnet__sim_tcp_connect(s);
   }
-  jnet__ep ep;
-  if (jnet__ep_from_sa(&ep, sa) < 0 || ep.family != s->family)
+  jnet__sim_ep ep;
+  if (jnet__sim_ep_from_sa(&ep, sa) < 0 || ep.family != s->family)
     return JNET_EAFNOSUPPORT;
-  jnet__ep src;
-  int err = jnet__route_src(s, &ep, &src);
+  jnet__sim_ep src;
+  int err = jnet__sim_route_src(s, &ep, &src);
   if (err < 0)
     return err;
-  if (s->type == JNET__SOCK_DGRAM) {
-    if ((err = jnet__autobind(s)) < 0)
+  if (s->type == JNET__SIM_SOCK_DGRAM) {
+    if ((err = jnet__sim_autobind(s)) < 0)
       return err;
     src.port = s->local.port;
     s->local = src;
@@ -535,18 +549,18 @@ int jnet__sock_connect(jnet__sock *s, const struct sockaddr *sa,
   }
   if (ep.port == 0)
     return JNET_ECONNREFUSED;
-  if ((err = jnet__autobind(s)) < 0)
+  if ((err = jnet__sim_autobind(s)) < 0)
     return err;
   src.port = s->local.port;
   s->local = src;
   s->remote = ep;
-  return jnet__tcp_connect(s);
+  return jnet__sim_tcp_connect(s);
 }
 
-int jnet__sock_connect_result(jnet__sock *s) {
-  if (s->state == JNET__ST_OPEN)
+int jnet__sim_sock_connect_result(jnet__sim_sock *s) {
+  if (s->state == JNET__SIM_ST_OPEN)
     return 0;
-  if (s->state == JNET__ST_CLOSED) {
+  if (s->state == JNET__SIM_ST_CLOSED) {
     int err = s->err ? s->err : JNET_ECONNREFUSED;
     s->err = 0;
     return err;
@@ -556,65 +570,66 @@ int jnet__sock_connect_result(jnet__sock *s) {
 
 /* ---- Data ---------------------------------------------------------------------- */
 
-ssize_t jnet__sock_read(jnet__sock *s, void *buf, size_t len) {
-  if (s->type == JNET__SOCK_STREAM)
-    return jnet__tcp_read(s, buf, len);
-  return jnet__udp_recvfrom(s, buf, len, NULL, NULL);
+ssize_t jnet__sim_sock_read(jnet__sim_sock *s, void *buf, size_t len) {
+  if (s->type == JNET__SIM_SOCK_STREAM)
+    return jnet__sim_tcp_read(s, buf, len);
+  return jnet__sim_udp_recvfrom(s, buf, len, NULL, NULL);
 }
 
-ssize_t jnet__sock_write(jnet__sock *s, const void *buf, size_t len) {
-  if (s->type == JNET__SOCK_STREAM)
-    return jnet__tcp_write(s, buf, len);
-  return jnet__udp_sendto(s, buf, len, NULL);
+ssize_t jnet__sim_sock_write(jnet__sim_sock *s, const void *buf, size_t len) {
+  if (s->type == JNET__SIM_SOCK_STREAM)
+    return jnet__sim_tcp_write(s, buf, len);
+  return jnet__sim_udp_sendto(s, buf, len, NULL);
 }
 
 /* ---- Controls ---------------------------------------------------------------- */
 
-int jnet__sock_shutdown(jnet__sock *s, int mode) {
-  if (mode != JNET__SHUT_RDWR && mode != JNET__SHUT_RD && mode != JNET__SHUT_WR)
+int jnet__sim_sock_shutdown(jnet__sim_sock *s, int mode) {
+  if (mode != JNET__SIM_SHUT_RDWR && mode != JNET__SIM_SHUT_RD &&
+      mode != JNET__SIM_SHUT_WR)
     return JNET_EINVAL;
-  if (s->type == JNET__SOCK_DGRAM) {
+  if (s->type == JNET__SIM_SOCK_DGRAM) {
     if (!s->connected)
       return JNET_ENOTCONN;
-    if (mode != JNET__SHUT_WR)
+    if (mode != JNET__SIM_SHUT_WR)
       s->shut_rd = 1;
-    if (mode != JNET__SHUT_RD)
+    if (mode != JNET__SIM_SHUT_RD)
       s->shut_wr = 1;
-    jnet__sock_ready(s);
+    jnet__sim_sock_ready(s);
     return 0;
   }
-  if (s->state == JNET__ST_LISTEN) {
+  if (s->state == JNET__SIM_ST_LISTEN) {
     /* Linux: shutdown of a listener stops it; accept fails EINVAL. */
     return 0;
   }
-  if (s->state != JNET__ST_OPEN && s->state != JNET__ST_CLOSED)
+  if (s->state != JNET__SIM_ST_OPEN && s->state != JNET__SIM_ST_CLOSED)
     return JNET_ENOTCONN;
-  return jnet__tcp_shutdown(s, mode);
+  return jnet__sim_tcp_shutdown(s, mode);
 }
 
-int jnet__sock_setopt(jnet__sock *s, int option, int type, int ival,
-                      const char *sval) {
+int jnet__sim_sock_setopt(jnet__sim_sock *s, int option, int type, int ival,
+                          const char *sval) {
   switch (option) {
-  case JNET__SO_BROADCAST:
-  case JNET__SO_REUSEADDR:
-  case JNET__SO_KEEPALIVE:
-    if (type != JNET__OPT_BOOL)
+  case JNET__SIM_SO_BROADCAST:
+  case JNET__SIM_SO_REUSEADDR:
+  case JNET__SIM_SO_KEEPALIVE:
+    if (type != JNET__SIM_OPT_BOOL)
       return JNET_EINVAL;
-    if (option == JNET__SO_BROADCAST)
+    if (option == JNET__SIM_SO_BROADCAST)
       s->broadcast = ival != 0;
-    else if (option == JNET__SO_REUSEADDR)
+    else if (option == JNET__SIM_SO_REUSEADDR)
       s->reuseaddr = ival != 0;
     else if (s->keepalive != (ival != 0)) {
       s->keepalive = ival != 0;
-      jnet__tcp_keepalive(s);
+      jnet__sim_tcp_keepalive(s);
     }
     return 0;
-  case JNET__IP_MULTICAST_TTL:
-    if (type != JNET__OPT_INT)
+  case JNET__SIM_IP_MULTICAST_TTL:
+    if (type != JNET__SIM_OPT_INT)
       return JNET_EINVAL;
     if (s->family == AF_UNIX)
       return JNET_ENOTSUP;
-    if (s->type == JNET__SOCK_STREAM)
+    if (s->type == JNET__SIM_SOCK_STREAM)
       return JNET_EINVAL;
     if (ival == -1)
       ival = 1;
@@ -622,60 +637,61 @@ int jnet__sock_setopt(jnet__sock *s, int option, int type, int ival,
       return JNET_EINVAL;
     s->mcast_ttl = (uint8_t)ival;
     return 0;
-  case JNET__IP_ADD_MEMBERSHIP:
-  case JNET__IP_DROP_MEMBERSHIP:
-  case JNET__IPV6_JOIN_GROUP:
-  case JNET__IPV6_LEAVE_GROUP:
-    if (type != JNET__OPT_STR || sval == NULL)
+  case JNET__SIM_IP_ADD_MEMBERSHIP:
+  case JNET__SIM_IP_DROP_MEMBERSHIP:
+  case JNET__SIM_IPV6_JOIN_GROUP:
+  case JNET__SIM_IPV6_LEAVE_GROUP:
+    if (type != JNET__SIM_OPT_STR || sval == NULL)
       return JNET_EINVAL;
     if (s->family == AF_UNIX)
       return JNET_ENOTSUP;
-    return jnet__udp_setopt_group(s, option, sval);
+    return jnet__sim_udp_setopt_group(s, option, sval);
   default:
     return JNET_EINVAL;
   }
 }
 
-int jnet__sock_nodelay(jnet__sock *s, int on) {
-  if (s->type != JNET__SOCK_STREAM || s->family == AF_UNIX)
+int jnet__sim_sock_nodelay(jnet__sim_sock *s, int on) {
+  if (s->type != JNET__SIM_SOCK_STREAM || s->family == AF_UNIX)
     return s->family == AF_UNIX ? JNET_ENOTSUP : JNET_ENOPROTOOPT;
   s->nodelay = on != 0;
-  if (on && s->state == JNET__ST_OPEN)
-    jnet__tcp_output(s); /* flush what Nagle held */
+  if (on && s->state == JNET__SIM_ST_OPEN)
+    jnet__sim_tcp_output(s); /* flush what Nagle held */
   return 0;
 }
 
-int jnet__sock_name(jnet__sock *s, int peer, struct sockaddr_storage *ss,
-                    socklen_t *len) {
+int jnet__sim_sock_name(jnet__sim_sock *s, int peer,
+                        struct sockaddr_storage *ss, socklen_t *len) {
   if (s->family == AF_UNIX) {
     if (peer) {
-      int conn = s->type == JNET__SOCK_STREAM ? (s->state == JNET__ST_OPEN ||
-                                                 s->state == JNET__ST_SYN_SENT)
-                                              : s->connected;
+      int conn = s->type == JNET__SIM_SOCK_STREAM
+                     ? (s->state == JNET__SIM_ST_OPEN ||
+                        s->state == JNET__SIM_ST_SYN_SENT)
+                     : s->connected;
       if (!conn)
         return JNET_ENOTCONN;
-      jnet__unix_name(s, jnet__sock_peer_path(s), ss, len);
+      jnet__sim_unix_name(s, jnet__sim_sock_peer_path(s), ss, len);
     } else {
-      jnet__unix_name(s, jnet__sock_path(s), ss, len);
+      jnet__sim_unix_name(s, jnet__sim_sock_path(s), ss, len);
     }
     return 0;
   }
   if (peer) {
-    int conn =
-        s->type == JNET__SOCK_STREAM
-            ? (s->state == JNET__ST_OPEN ||
-               (s->state == JNET__ST_CLOSED && s->reset == 0 && s->syn_acked))
-            : s->connected;
+    int conn = s->type == JNET__SIM_SOCK_STREAM
+                   ? (s->state == JNET__SIM_ST_OPEN ||
+                      (s->state == JNET__SIM_ST_CLOSED && s->reset == 0 &&
+                       s->syn_acked))
+                   : s->connected;
     if (!conn)
       return JNET_ENOTCONN;
-    *len = jnet__ep_to_sa(&s->remote, ss);
+    *len = jnet__sim_ep_to_sa(&s->remote, ss);
     return 0;
   }
-  jnet__ep ep = s->local;
+  jnet__sim_ep ep = s->local;
   if (!s->bound) {
     memset(&ep, 0, sizeof ep);
     ep.family = s->family;
   }
-  *len = jnet__ep_to_sa(&ep, ss);
+  *len = jnet__sim_ep_to_sa(&ep, ss);
   return 0;
 }

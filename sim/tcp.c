@@ -42,22 +42,23 @@
 
 /* ---- Byte rings ------------------------------------------------------------- */
 
-/* A ring's block starts with its capacity and head (jnet__ring_hdr), so
+/* A ring's block starts with its capacity and head (jnet__sim_ring_hdr), so
  * that the socket holds only a pointer and a length per ring; no block: an
  * empty ring of capacity 0. */
-static uint32_t ring_cap(const jnet__ring *r) {
-  return r->data ? ((const jnet__ring_hdr *)(const void *)r->data)->cap : 0;
+static uint32_t ring_cap(const jnet__sim_ring *r) {
+  return r->data ? ((const jnet__sim_ring_hdr *)(const void *)r->data)->cap : 0;
 }
 
-static uint32_t ring_head(const jnet__ring *r) {
-  return r->data ? ((const jnet__ring_hdr *)(const void *)r->data)->head : 0;
+static uint32_t ring_head(const jnet__sim_ring *r) {
+  return r->data ? ((const jnet__sim_ring_hdr *)(const void *)r->data)->head
+                 : 0;
 }
 
-static uint8_t *ring_bytes(const jnet__ring *r) {
-  return r->data + sizeof(jnet__ring_hdr);
+static uint8_t *ring_bytes(const jnet__sim_ring *r) {
+  return r->data + sizeof(jnet__sim_ring_hdr);
 }
 
-static int ring_append(jnet__ring *r, const void *p, uint32_t n,
+static int ring_append(jnet__sim_ring *r, const void *p, uint32_t n,
                        uint32_t limit) {
   uint32_t rcap = ring_cap(r), head = ring_head(r);
   if (r->len + n > rcap) {
@@ -66,10 +67,10 @@ static int ring_append(jnet__ring *r, const void *p, uint32_t n,
       cap *= 2;
     if (cap > limit && r->len + n <= limit)
       cap = limit;
-    uint8_t *d = jnet__malloc(sizeof(jnet__ring_hdr) + (size_t)cap);
+    uint8_t *d = jnet__malloc(sizeof(jnet__sim_ring_hdr) + (size_t)cap);
     if (d == NULL)
       return JNET_ENOMEM;
-    uint8_t *db = d + sizeof(jnet__ring_hdr);
+    uint8_t *db = d + sizeof(jnet__sim_ring_hdr);
     if (r->len > 0) { /* unwrap: [head, cap) then [0, rest) */
       uint32_t first = rcap - head < r->len ? rcap - head : r->len;
       memcpy(db, ring_bytes(r) + head, first);
@@ -79,7 +80,7 @@ static int ring_append(jnet__ring *r, const void *p, uint32_t n,
     r->data = d;
     rcap = cap;
     head = 0;
-    jnet__ring_hdr hdr = {cap, 0};
+    jnet__sim_ring_hdr hdr = {cap, 0};
     memcpy(d, &hdr, sizeof hdr);
   }
   uint8_t *bytes = ring_bytes(r);
@@ -91,7 +92,8 @@ static int ring_append(jnet__ring *r, const void *p, uint32_t n,
   return 0;
 }
 
-static void ring_peek(const jnet__ring *r, uint32_t off, void *dst, uint32_t n) {
+static void ring_peek(const jnet__sim_ring *r, uint32_t off, void *dst,
+                      uint32_t n) {
   if (n == 0)
     return;
   uint32_t cap = ring_cap(r);
@@ -101,26 +103,26 @@ static void ring_peek(const jnet__ring *r, uint32_t off, void *dst, uint32_t n) 
   memcpy((uint8_t *)dst + first, ring_bytes(r), n - first);
 }
 
-static void ring_consume(jnet__ring *r, uint32_t n) {
+static void ring_consume(jnet__sim_ring *r, uint32_t n) {
   r->len -= n;
   if (r->len == 0) { /* idle connections hold no buffer */
     jnet__free(r->data);
     r->data = NULL;
     return;
   }
-  jnet__ring_hdr *h = (jnet__ring_hdr *)(void *)r->data;
+  jnet__sim_ring_hdr *h = (jnet__sim_ring_hdr *)(void *)r->data;
   h->head = (h->head + n) % h->cap;
 }
 
 /* ---- Segments ------------------------------------------------------------------ */
 
-static uint32_t rcv_space(const jnet__sock *s) {
+static uint32_t rcv_space(const jnet__sim_sock *s) {
   return s->rcvbuf.len < s->rcvbuf.max ? s->rcvbuf.max - s->rcvbuf.len : 0;
 }
 
 /* The window to advertise: unscaled in a SYN, else a multiple of the
  * scale that fits the 16-bit field. */
-static uint32_t adv_window(const jnet__sock *s, int syn) {
+static uint32_t adv_window(const jnet__sim_sock *s, int syn) {
   uint32_t w = rcv_space(s);
   uint32_t max = syn ? 65535u : 65535u << s->rcv_wscale;
   if (w > max)
@@ -138,42 +140,44 @@ static uint8_t wscale_for(uint32_t buf) {
 
 /* "tcp :%u>%s %s %s cwnd=%u ssthresh=%u" (port, remote, cc, why, cwnd,
  * ssthresh), built without printf: a note per connection. */
-static void trace_cc(jnet__sock *s, const char *why) {
-  jnet__note l = {.n = 0};
-  jnet__note_str(&l, "tcp :");
-  jnet__note_u(&l, s->local.port);
-  jnet__note_str(&l, ">");
-  jnet__note_ep(&l, &s->remote);
-  jnet__note_str(&l, " ");
-  jnet__note_str(&l, s->cc_id ? jnet__tcp_cc(s)->name : "-");
-  jnet__note_str(&l, " ");
-  jnet__note_str(&l, why);
-  jnet__note_str(&l, " cwnd=");
-  jnet__note_u(&l, s->cwnd);
-  jnet__note_str(&l, " ssthresh=");
-  jnet__note_u(&l, s->ssthresh);
-  jnet__note_end(s->host->sim, JNET__TR_SOCK, s->host, &l);
+static void trace_cc(jnet__sim_sock *s, const char *why) {
+  jnet__sim_note l = {.n = 0};
+  jnet__sim_note_str(&l, "tcp :");
+  jnet__sim_note_u(&l, s->local.port);
+  jnet__sim_note_str(&l, ">");
+  jnet__sim_note_ep(&l, &s->remote);
+  jnet__sim_note_str(&l, " ");
+  jnet__sim_note_str(&l, s->cc_id ? jnet__sim_tcp_cc(s)->name : "-");
+  jnet__sim_note_str(&l, " ");
+  jnet__sim_note_str(&l, why);
+  jnet__sim_note_str(&l, " cwnd=");
+  jnet__sim_note_u(&l, s->cwnd);
+  jnet__sim_note_str(&l, " ssthresh=");
+  jnet__sim_note_u(&l, s->ssthresh);
+  jnet__sim_note_end(s->host->sim, JNET__SIM_TR_SOCK, s->host, &l);
 }
 
-static uint16_t own_mss(const jnet__sock *s) {
+static uint16_t own_mss(const jnet__sim_sock *s) {
   jnet__sim *sim = s->host->sim;
-  if (s->proto == JNET__P_USTREAM)
+  if (s->proto == JNET__SIM_P_USTREAM)
     return 65483;
-  jnet__ep r = s->remote;
-  jnet__ep_unmap(&r);
-  jnet_node *to = jnet__host_has_ip(s->host, r.family, r.ip)
-                      ? s->host
-                      : jnet__host_by_ip(sim, r.family, r.ip);
-  uint32_t mtu = to == NULL || to == s->host ? 65536
-                                             : jnet__mtu(sim, s->host->id, to->id);
+  jnet__sim_ep r = s->remote;
+  jnet__sim_ep_unmap(&r);
+  jnet__sim_host *to = jnet__sim_host_has_ip(s->host, r.family, r.ip)
+                           ? s->host
+                           : jnet__sim_host_by_ip(sim, r.family, r.ip);
+  uint32_t mtu = to == NULL || to == s->host
+                     ? 65536
+                     : jnet__sim_mtu(sim, s->host->id, to->id);
   uint32_t mss = mtu - (r.family == AF_INET6 ? 60 : 40);
   return mss > 65483 ? 65483 : (uint16_t)mss;
 }
 
 /* Send one segment: `len` bytes of sndbuf at seq (data segments only). */
-static void send_seg(jnet__sock *s, uint32_t seq, uint8_t flags, uint32_t len) {
+static void send_seg(jnet__sim_sock *s, uint32_t seq, uint8_t flags,
+                     uint32_t len) {
   jnet__sim *sim = s->host->sim;
-  jnet__spkt *p = jnet__pkt_alloc(sim, len);
+  jnet__sim_spkt *p = jnet__sim_pkt_alloc(sim, len);
   if (p == NULL)
     return; /* as if lost: the RTO resends */
   if (len > 0)
@@ -184,22 +188,22 @@ static void send_seg(jnet__sock *s, uint32_t seq, uint8_t flags, uint32_t len) {
   p->family = s->local.family;
   p->src = s->local;
   p->dst = s->remote;
-  if (jnet__ep_is_mapped(&p->dst)) { /* dual stack: IPv4 on the wire */
-    jnet__ep_unmap(&p->src);
-    jnet__ep_unmap(&p->dst);
+  if (jnet__sim_ep_is_mapped(&p->dst)) { /* dual stack: IPv4 on the wire */
+    jnet__sim_ep_unmap(&p->src);
+    jnet__sim_ep_unmap(&p->dst);
     p->family = AF_INET;
   }
   p->wire_sport = s->wire_port;
   p->wire_dport = s->peer_wire_port;
   p->seq = seq;
   p->flags = flags;
-  if (flags & JNET__TCP_ACK) {
+  if (flags & JNET__SIM_TCP_ACK) {
     p->ack = s->rcv_nxt;
     s->rcv_acked = s->rcv_nxt;
     s->ack_pending = 0;
     s->delack_at_ns = 0; /* the aux timer finds nothing to do */
   }
-  int syn = (flags & JNET__TCP_SYN) != 0;
+  int syn = (flags & JNET__SIM_TCP_SYN) != 0;
   p->window = adv_window(s, syn);
   s->rcv_wnd_sent = p->window;
   if (syn) {
@@ -209,19 +213,20 @@ static void send_seg(jnet__sock *s, uint32_t seq, uint8_t flags, uint32_t len) {
   } else {
     p->wshift = s->rcv_wscale;
   }
-  uint32_t end = seq + len + ((flags & (JNET__TCP_SYN | JNET__TCP_FIN)) ? 1 : 0);
+  uint32_t end =
+      seq + len + ((flags & (JNET__SIM_TCP_SYN | JNET__SIM_TCP_FIN)) ? 1 : 0);
   if (SEQ_LT(seq, s->snd_max) && end != seq)
     sim->stats.retransmits++;
   if (SEQ_LT(s->snd_max, end))
     s->snd_max = end;
-  jnet__net_send(sim, p, s->proto == JNET__P_USTREAM);
+  jnet__sim_net_send(sim, p, s->proto == JNET__SIM_P_USTREAM);
 }
 
 /* A reset or reply to a packet that has no socket. */
-static void send_rst_for(jnet__sim *sim, const jnet__spkt *in) {
-  if (in->flags & JNET__TCP_RST)
+static void send_rst_for(jnet__sim *sim, const jnet__sim_spkt *in) {
+  if (in->flags & JNET__SIM_TCP_RST)
     return;
-  jnet__spkt *p = jnet__pkt_alloc(sim, 0);
+  jnet__sim_spkt *p = jnet__sim_pkt_alloc(sim, 0);
   if (p == NULL)
     return;
   p->from = in->to;
@@ -232,54 +237,56 @@ static void send_rst_for(jnet__sim *sim, const jnet__spkt *in) {
   p->dst = in->src;
   p->wire_sport = in->wire_dport;
   p->wire_dport = in->wire_sport;
-  if (in->flags & JNET__TCP_ACK) {
+  if (in->flags & JNET__SIM_TCP_ACK) {
     p->seq = in->ack;
-    p->flags = JNET__TCP_RST;
+    p->flags = JNET__SIM_TCP_RST;
   } else {
     p->seq = 0;
     p->ack = in->seq + in->len +
-             ((in->flags & (JNET__TCP_SYN | JNET__TCP_FIN)) ? 1 : 0);
-    p->flags = JNET__TCP_RST | JNET__TCP_ACK;
+             ((in->flags & (JNET__SIM_TCP_SYN | JNET__SIM_TCP_FIN)) ? 1 : 0);
+    p->flags = JNET__SIM_TCP_RST | JNET__SIM_TCP_ACK;
   }
-  jnet__net_send(sim, p, 1);
+  jnet__sim_net_send(sim, p, 1);
 }
 
 /* Arm the socket's one timer; `weak` for timers no operation waits on. */
-static void arm_timer(jnet__sock *s, uint64_t after_ns, int weak) {
+static void arm_timer(jnet__sim_sock *s, uint64_t after_ns, int weak) {
   jnet__sim *sim = s->host->sim;
-  jnet__ev_cancel(sim, &s->tev);
+  jnet__sim_ev_cancel(sim, &s->tev);
   s->tev.weak = (uint8_t)weak;
-  (void)jnet__ev_schedule(sim, &s->tev, sim->now_ns + after_ns);
+  (void)jnet__sim_ev_schedule(sim, &s->tev, sim->now_ns + after_ns);
 }
 /* Timers of a closed socket (lingering for its FIN) wait for nobody. */
 #define arm(s, t) arm_timer(s, t, (s)->detached)
 
-static void disarm(jnet__sock *s) { jnet__ev_cancel(s->host->sim, &s->tev); }
+static void disarm(jnet__sim_sock *s) {
+  jnet__sim_ev_cancel(s->host->sim, &s->tev);
+}
 
 /* The connection is over (RST, timeout): wake the owner, or free it if
  * nobody owns it any more. Returns 1 if it was freed. */
-static int finish(jnet__sock *s, int err) {
+static int finish(jnet__sim_sock *s, int err) {
   disarm(s);
-  jnet__ev_cancel(s->host->sim, &s->aev);
+  jnet__sim_ev_cancel(s->host->sim, &s->aev);
   s->delack_at_ns = s->ka_at_ns = 0;
-  jnet__conns_remove(s);
-  s->state = JNET__ST_CLOSED;
+  jnet__sim_conns_remove(s);
+  s->state = JNET__SIM_ST_CLOSED;
   if (err != 0) {
     s->err = err;
     s->reset = 1;
   }
   if (s->detached || (s->child && s->listener != NULL)) {
-    jnet__sock_destroy(s);
+    jnet__sim_sock_destroy(s);
     return 1;
   }
-  jnet__sock_ready(s);
+  jnet__sim_sock_ready(s);
   return 0;
 }
 
 /* A lingering closed socket goes once both FINs are through. */
-static int maybe_reap(jnet__sock *s) {
+static int maybe_reap(jnet__sim_sock *s) {
   if (s->detached && s->fin_acked && s->fin_rcvd) {
-    jnet__sock_destroy(s);
+    jnet__sim_sock_destroy(s);
     return 1;
   }
   return 0;
@@ -288,49 +295,50 @@ static int maybe_reap(jnet__sock *s) {
 /* ---- Auxiliary timer: delayed ACK, keepalive ------------------------------ */
 
 /* Queue aev at the earlier of the two deadlines (or cancel it). */
-static void aux_arm(jnet__sock *s) {
+static void aux_arm(jnet__sim_sock *s) {
   jnet__sim *sim = s->host->sim;
   uint64_t t = s->delack_at_ns;
   if (s->ka_at_ns != 0 && (t == 0 || s->ka_at_ns < t))
     t = s->ka_at_ns;
   if (t == 0) {
-    jnet__ev_cancel(sim, &s->aev);
+    jnet__sim_ev_cancel(sim, &s->aev);
     return;
   }
   if (s->aev.idx != 0 && s->aev.t_ns == t)
     return;
-  jnet__ev_cancel(sim, &s->aev);
+  jnet__sim_ev_cancel(sim, &s->aev);
   s->aev.weak = 1;
-  (void)jnet__ev_schedule(sim, &s->aev, t);
+  (void)jnet__sim_ev_schedule(sim, &s->aev, t);
 }
 
-static void keepalive_arm(jnet__sock *s) {
-  if (s->keepalive && s->state == JNET__ST_OPEN && s->proto == JNET__P_TCP)
-    s->ka_at_ns = s->last_rcv_ns + jnet__tcp_host_ka_idle(s->host);
+static void keepalive_arm(jnet__sim_sock *s) {
+  if (s->keepalive && s->state == JNET__SIM_ST_OPEN &&
+      s->proto == JNET__SIM_P_TCP)
+    s->ka_at_ns = s->last_rcv_ns + jnet__sim_tcp_host_ka_idle(s->host);
   else
     s->ka_at_ns = 0;
   aux_arm(s);
 }
 
-void jnet__tcp_keepalive(jnet__sock *s) {
-  if (s->type == JNET__SOCK_STREAM)
+void jnet__sim_tcp_keepalive(jnet__sim_sock *s) {
+  if (s->type == JNET__SIM_SOCK_STREAM)
     keepalive_arm(s);
 }
 
 /* ---- Output ----------------------------------------------------------------------- */
 
 /* The connection is established: windows and the algorithm start. */
-static void conn_start(jnet__sock *s) {
+static void conn_start(jnet__sim_sock *s) {
   jnet__sim *sim = s->host->sim;
   s->last_rcv_ns = sim->now_ns;
   s->quick_acks = QUICK_ACKS;
-  if (s->proto == JNET__P_USTREAM) {
+  if (s->proto == JNET__SIM_P_USTREAM) {
     s->cwnd = s->ssthresh = NO_LIMIT;
     return;
   }
   s->cwnd = INIT_CWND_SEGS * (uint32_t)s->mss;
   s->ssthresh = NO_LIMIT;
-  jnet__tcp_cc(s)->init(s);
+  jnet__sim_tcp_cc(s)->init(s);
   uint32_t want = s->cwnd < s->sndbuf.max / 2 ? 2 * s->cwnd : s->sndbuf.max;
   if (want > s->sndbuf_lim) /* Linux's tcp_init_buffer_space */
     s->sndbuf_lim = want;
@@ -338,8 +346,8 @@ static void conn_start(jnet__sock *s) {
   keepalive_arm(s);
 }
 
-void jnet__tcp_output(jnet__sock *s) {
-  if (s->state != JNET__ST_OPEN)
+void jnet__sim_tcp_output(jnet__sim_sock *s) {
+  if (s->state != JNET__SIM_ST_OPEN)
     return;
   for (;;) {
     uint32_t sent = s->snd_nxt - s->snd_una;
@@ -367,7 +375,7 @@ void jnet__tcp_output(jnet__sock *s) {
       return; /* the congestion window is full: the next ACK opens it */
     if (n < s->mss && n == unsent && in_flight > 0 && !s->nodelay)
       return; /* Nagle: wait for the ACK before a small segment */
-    uint8_t flags = JNET__TCP_ACK | (n == unsent ? JNET__TCP_PSH : 0);
+    uint8_t flags = JNET__SIM_TCP_ACK | (n == unsent ? JNET__SIM_TCP_PSH : 0);
     if (s->rtt_t0_ns == 0 && !SEQ_LT(s->snd_nxt, s->snd_max)) {
       s->rtt_t0_ns = s->host->sim->now_ns + 1;
       s->rtt_seq = s->snd_nxt + n;
@@ -378,7 +386,7 @@ void jnet__tcp_output(jnet__sock *s) {
       arm(s, s->rto_ns);
   }
   if (s->shut_wr && !s->fin_sent) {
-    send_seg(s, s->snd_nxt, JNET__TCP_FIN | JNET__TCP_ACK, 0);
+    send_seg(s, s->snd_nxt, JNET__SIM_TCP_FIN | JNET__SIM_TCP_ACK, 0);
     s->snd_nxt++;
     s->fin_sent = 1;
     if (s->tev.idx == 0 || s->tev.weak)
@@ -387,33 +395,33 @@ void jnet__tcp_output(jnet__sock *s) {
 }
 
 /* Resend the first unacknowledged segment (or the FIN). */
-static void rexmit_one(jnet__sock *s) {
+static void rexmit_one(jnet__sim_sock *s) {
   uint32_t out = s->snd_nxt - s->snd_una;
   if (s->fin_sent && !s->fin_acked && out > 0)
     out--;
   s->rtt_t0_ns = 0; /* Karn: no sample across a retransmission */
   if (out > 0) {
     uint32_t n = out < s->mss ? out : s->mss;
-    send_seg(s, s->snd_una, JNET__TCP_ACK | JNET__TCP_PSH, n);
+    send_seg(s, s->snd_una, JNET__SIM_TCP_ACK | JNET__SIM_TCP_PSH, n);
   } else if (s->fin_sent && !s->fin_acked) {
-    send_seg(s, s->snd_una, JNET__TCP_FIN | JNET__TCP_ACK, 0);
+    send_seg(s, s->snd_una, JNET__SIM_TCP_FIN | JNET__SIM_TCP_ACK, 0);
   }
 }
 
-static void send_ack(jnet__sock *s) {
-  send_seg(s, s->snd_nxt, JNET__TCP_ACK, 0);
+static void send_ack(jnet__sim_sock *s) {
+  send_seg(s, s->snd_nxt, JNET__SIM_TCP_ACK, 0);
 }
 
 /* ---- Calls ------------------------------------------------------------------------- */
 
 /* Buffers, window scale and algorithm from the host's settings. */
-static void conn_init(jnet__sock *s) {
-  jnet_node *h = s->host;
-  s->cc_id = jnet__cc_id(jnet__tcp_host_cc(h));
-  s->rcvbuf.max = jnet__tcp_host_rcvbuf(h);
-  s->sndbuf.max = jnet__tcp_host_sndbuf_max(h);
-  s->sndbuf_lim = jnet__tcp_host_sndbuf(h);
-  if (s->proto == JNET__P_USTREAM) /* AF_UNIX: no autotuning to wait for */
+static void conn_init(jnet__sim_sock *s) {
+  jnet__sim_host *h = s->host;
+  s->cc_id = jnet__sim_cc_id(jnet__sim_tcp_host_cc(h));
+  s->rcvbuf.max = jnet__sim_tcp_host_rcvbuf(h);
+  s->sndbuf.max = jnet__sim_tcp_host_sndbuf_max(h);
+  s->sndbuf_lim = jnet__sim_tcp_host_sndbuf(h);
+  if (s->proto == JNET__SIM_P_USTREAM) /* AF_UNIX: no autotuning to wait for */
     s->sndbuf_lim = s->sndbuf.max > 212992 ? 212992 : s->sndbuf.max;
   s->rcv_wscale = wscale_for(s->rcvbuf.max);
   s->ws_ok = 1;
@@ -423,7 +431,7 @@ static void conn_init(jnet__sock *s) {
 }
 
 /* The peer's SYN said whether it scales windows. */
-static void ws_agree(jnet__sock *s, const jnet__spkt *p) {
+static void ws_agree(jnet__sim_sock *s, const jnet__sim_spkt *p) {
   if (p->wscale != 0 && s->ws_ok) {
     s->snd_wscale = (uint8_t)(p->wscale - 1);
   } else {
@@ -432,33 +440,33 @@ static void ws_agree(jnet__sock *s, const jnet__spkt *p) {
   }
 }
 
-int jnet__tcp_connect(jnet__sock *s) {
-  jnet_node *h = s->host;
-  s->iss = (uint32_t)jnet__rng_next(&h->rng_proto);
+int jnet__sim_tcp_connect(jnet__sim_sock *s) {
+  jnet__sim_host *h = s->host;
+  s->iss = (uint32_t)jnet__sim_rng_next(&h->rng_proto);
   s->snd_una = s->snd_max = s->iss;
   s->snd_nxt = s->iss + 1;
   s->recover = s->iss;
-  s->state = JNET__ST_SYN_SENT;
+  s->state = JNET__SIM_ST_SYN_SENT;
   conn_init(s);
-  if (s->proto == JNET__P_USTREAM) {
-    jnet__sock *l = NULL;
-    for (jnet__sock *o = h->socks; o != NULL; o = o->host_next)
-      if (o->proto == JNET__P_USTREAM && o->state == JNET__ST_LISTEN &&
+  if (s->proto == JNET__SIM_P_USTREAM) {
+    jnet__sim_sock *l = NULL;
+    for (jnet__sim_sock *o = h->socks; o != NULL; o = o->host_next)
+      if (o->proto == JNET__SIM_P_USTREAM && o->state == JNET__SIM_ST_LISTEN &&
           o->local.port == s->remote.port)
         l = o;
     s->peer_wire_port = l ? l->wire_port : s->remote.port;
   }
-  jnet__conns_add(s);
+  jnet__sim_conns_add(s);
   s->rtt_t0_ns = h->sim->now_ns + 1;
   s->rtt_seq = s->snd_nxt;
-  send_seg(s, s->iss, JNET__TCP_SYN, 0);
+  send_seg(s, s->iss, JNET__SIM_TCP_SYN, 0);
   arm(s, s->rto_ns);
   return JNET_EAGAIN;
 }
 
-ssize_t jnet__tcp_read(jnet__sock *s, void *buf, size_t len) {
-  if (s->state == JNET__ST_NEW || s->state == JNET__ST_LISTEN ||
-      s->state == JNET__ST_SYN_SENT)
+ssize_t jnet__sim_tcp_read(jnet__sim_sock *s, void *buf, size_t len) {
+  if (s->state == JNET__SIM_ST_NEW || s->state == JNET__SIM_ST_LISTEN ||
+      s->state == JNET__SIM_ST_SYN_SENT)
     return JNET_ENOTCONN;
   if (s->shut_rd)
     return 0;
@@ -472,7 +480,7 @@ ssize_t jnet__tcp_read(jnet__sock *s, void *buf, size_t len) {
     uint32_t used = s->rcv_nxt - s->rcv_acked;
     uint32_t left = s->rcv_wnd_sent > used ? s->rcv_wnd_sent - used : 0;
     uint32_t now = adv_window(s, 0);
-    if (s->state == JNET__ST_OPEN && !s->fin_rcvd &&
+    if (s->state == JNET__SIM_ST_OPEN && !s->fin_rcvd &&
         2 * left <= s->rcvbuf.max && now >= 2 * left && now >= s->mss)
       send_ack(s);
     return n;
@@ -482,21 +490,21 @@ ssize_t jnet__tcp_read(jnet__sock *s, void *buf, size_t len) {
     s->err = 0;
     return err;
   }
-  if (s->fin_rcvd || s->state == JNET__ST_CLOSED)
+  if (s->fin_rcvd || s->state == JNET__SIM_ST_CLOSED)
     return 0;
   return JNET_EAGAIN;
 }
 
-ssize_t jnet__tcp_write(jnet__sock *s, const void *buf, size_t len) {
-  if (s->state == JNET__ST_NEW || s->state == JNET__ST_LISTEN ||
-      s->state == JNET__ST_SYN_SENT)
+ssize_t jnet__sim_tcp_write(jnet__sim_sock *s, const void *buf, size_t len) {
+  if (s->state == JNET__SIM_ST_NEW || s->state == JNET__SIM_ST_LISTEN ||
+      s->state == JNET__SIM_ST_SYN_SENT)
     return JNET_ENOTCONN;
   if (s->err != 0) {
     int err = s->err;
     s->err = 0;
     return err;
   }
-  if (s->shut_wr || s->state == JNET__ST_CLOSED)
+  if (s->shut_wr || s->state == JNET__SIM_ST_CLOSED)
     return JNET_EPIPE;
   uint32_t space = s->sndbuf_lim > s->sndbuf.len ? s->sndbuf_lim - s->sndbuf.len
                                                   : 0;
@@ -505,37 +513,37 @@ ssize_t jnet__tcp_write(jnet__sock *s, const void *buf, size_t len) {
   uint32_t n = len < space ? (uint32_t)len : space;
   if (ring_append(&s->sndbuf, buf, n, s->sndbuf.max) < 0)
     return JNET_ENOMEM;
-  jnet__tcp_output(s);
+  jnet__sim_tcp_output(s);
   return n;
 }
 
-int jnet__tcp_shutdown(jnet__sock *s, int mode) {
-  if (s->state == JNET__ST_CLOSED)
+int jnet__sim_tcp_shutdown(jnet__sim_sock *s, int mode) {
+  if (s->state == JNET__SIM_ST_CLOSED)
     return s->fin_rcvd || s->fin_sent ? 0 : JNET_ENOTCONN;
-  if (mode != JNET__SHUT_WR && !s->shut_rd) {
+  if (mode != JNET__SIM_SHUT_WR && !s->shut_rd) {
     s->shut_rd = 1;
     if (s->rcvbuf.len)
       ring_consume(&s->rcvbuf, s->rcvbuf.len);
   }
-  if (mode != JNET__SHUT_RD && !s->shut_wr) {
+  if (mode != JNET__SIM_SHUT_RD && !s->shut_wr) {
     s->shut_wr = 1;
-    jnet__tcp_output(s);
+    jnet__sim_tcp_output(s);
   }
-  jnet__sock_ready(s);
+  jnet__sim_sock_ready(s);
   return 0;
 }
 
-void jnet__tcp_close(jnet__sock *s) {
+void jnet__sim_tcp_close(jnet__sim_sock *s) {
   s->detached = 1;
   s->user[0] = s->user[1] = s->user[2] = NULL;
-  if (s->state == JNET__ST_SYN_SENT || s->state == JNET__ST_CLOSED) {
-    jnet__sock_destroy(s);
+  if (s->state == JNET__SIM_ST_SYN_SENT || s->state == JNET__SIM_ST_CLOSED) {
+    jnet__sim_sock_destroy(s);
     return;
   }
   /* Unread data, or a connection nobody accepted: reset (Linux). */
-  if (s->rcvbuf.len > 0 || s->state == JNET__ST_SYN_RCVD || s->listener) {
-    send_seg(s, s->snd_nxt, JNET__TCP_RST | JNET__TCP_ACK, 0);
-    jnet__sock_destroy(s);
+  if (s->rcvbuf.len > 0 || s->state == JNET__SIM_ST_SYN_RCVD || s->listener) {
+    send_seg(s, s->snd_nxt, JNET__SIM_TCP_RST | JNET__SIM_TCP_ACK, 0);
+    jnet__sim_sock_destroy(s);
     return;
   }
   s->shut_rd = 1;
@@ -543,7 +551,7 @@ void jnet__tcp_close(jnet__sock *s) {
   aux_arm(s);
   if (!s->shut_wr) {
     s->shut_wr = 1;
-    jnet__tcp_output(s);
+    jnet__sim_tcp_output(s);
   }
   if (!maybe_reap(s) && s->tev.idx == 0)
     arm_timer(s, s->fin_acked ? ORPHAN_NS : s->rto_ns, s->fin_acked);
@@ -551,7 +559,7 @@ void jnet__tcp_close(jnet__sock *s) {
 
 /* ---- Timers --------------------------------------------------------------------------- */
 
-static void backoff(jnet__sock *s) {
+static void backoff(jnet__sim_sock *s) {
   s->rto_ns *= 2;
   if (s->rto_ns > RTO_MAX_NS)
     s->rto_ns = RTO_MAX_NS;
@@ -559,10 +567,10 @@ static void backoff(jnet__sock *s) {
 
 /* RTO on an open connection: collapse the window to one segment and go
  * back to the first unacknowledged byte (RFC 5681 3.1, RFC 6298 5.4-5.6). */
-static void rto_expired(jnet__sock *s) {
-  if (s->proto != JNET__P_USTREAM) {
+static void rto_expired(jnet__sim_sock *s) {
+  if (s->proto != JNET__SIM_P_USTREAM) {
     if (s->retries == 1) /* the first timeout of this episode */
-      s->ssthresh = jnet__tcp_cc(s)->ssthresh(s);
+      s->ssthresh = jnet__sim_tcp_cc(s)->ssthresh(s);
     s->cwnd = s->mss;
     s->cwnd_cnt = 0;
   }
@@ -574,44 +582,44 @@ static void rto_expired(jnet__sock *s) {
   s->snd_nxt = s->snd_una;
   if (s->fin_sent && !s->fin_acked)
     s->fin_sent = 0;
-  if (s->proto != JNET__P_USTREAM)
+  if (s->proto != JNET__SIM_P_USTREAM)
     trace_cc(s, "rto");
-  jnet__tcp_output(s);
+  jnet__sim_tcp_output(s);
   if (s->snd_nxt == s->snd_una) /* only the window held it: probe */
     rexmit_one(s);
   arm(s, s->rto_ns);
 }
 
-void jnet__tcp_timer(jnet__sim *sim, jnet__sock *s) {
+void jnet__sim_tcp_timer(jnet__sim *sim, jnet__sim_sock *s) {
   (void)sim;
   switch (s->state) {
-  case JNET__ST_SYN_SENT:
+  case JNET__SIM_ST_SYN_SENT:
     if (++s->retries > SYN_RETRIES) {
       finish(s, JNET_ETIMEDOUT);
       return;
     }
     backoff(s);
     s->rtt_t0_ns = 0;
-    send_seg(s, s->iss, JNET__TCP_SYN, 0);
+    send_seg(s, s->iss, JNET__SIM_TCP_SYN, 0);
     arm(s, s->rto_ns);
     return;
-  case JNET__ST_SYN_RCVD:
+  case JNET__SIM_ST_SYN_RCVD:
     if (++s->retries > SYNACK_RETRIES) {
-      jnet__sock_destroy(s);
+      jnet__sim_sock_destroy(s);
       return;
     }
     backoff(s);
-    send_seg(s, s->iss, JNET__TCP_SYN | JNET__TCP_ACK, 0);
+    send_seg(s, s->iss, JNET__SIM_TCP_SYN | JNET__SIM_TCP_ACK, 0);
     arm(s, s->rto_ns);
     return;
-  case JNET__ST_OPEN:
+  case JNET__SIM_ST_OPEN:
     break;
   default:
     return;
   }
   if (s->snd_nxt != s->snd_una || SEQ_LT(s->snd_una, s->snd_max)) {
     if (++s->retries > DATA_RETRIES) {
-      send_seg(s, s->snd_nxt, JNET__TCP_RST | JNET__TCP_ACK, 0);
+      send_seg(s, s->snd_nxt, JNET__SIM_TCP_RST | JNET__SIM_TCP_ACK, 0);
       finish(s, JNET_ETIMEDOUT);
       return;
     }
@@ -620,24 +628,24 @@ void jnet__tcp_timer(jnet__sim *sim, jnet__sock *s) {
   }
   uint32_t unsent = s->sndbuf.len;
   if (unsent > 0 && s->snd_wnd == 0) { /* zero-window probe */
-    send_seg(s, s->snd_una - 1, JNET__TCP_ACK, 0);
+    send_seg(s, s->snd_una - 1, JNET__SIM_TCP_ACK, 0);
     backoff(s);
     arm_timer(s, s->rto_ns, 1);
     return;
   }
   if (s->detached && s->fin_acked) /* orphan timeout (FIN_WAIT2) */
-    jnet__sock_destroy(s);
+    jnet__sim_sock_destroy(s);
 }
 
 /* Keepalive (Linux's tcp_keepalive_timer): idle for ka_idle since the
  * last segment received, and nothing outstanding: a probe, then one every
  * ka_intvl; after ka_probes unanswered the connection is reset and ends
  * with ETIMEDOUT. Returns 1 if the connection ended. */
-static int keepalive_fire(jnet__sock *s) {
+static int keepalive_fire(jnet__sim_sock *s) {
   jnet__sim *sim = s->host->sim;
-  if (!s->keepalive || s->state != JNET__ST_OPEN || s->detached)
+  if (!s->keepalive || s->state != JNET__SIM_ST_OPEN || s->detached)
     return 0;
-  uint64_t idle = jnet__tcp_host_ka_idle(s->host);
+  uint64_t idle = jnet__sim_tcp_host_ka_idle(s->host);
   if (s->snd_max != s->snd_una || s->sndbuf.len > 0) {
     s->ka_at_ns = sim->now_ns + idle; /* the RTO watches the peer */
     return 0;
@@ -647,22 +655,22 @@ static int keepalive_fire(jnet__sock *s) {
     s->ka_at_ns = s->last_rcv_ns + idle;
     return 0;
   }
-  if (s->ka_sent >= jnet__tcp_host_ka_probes(s->host)) {
-    send_seg(s, s->snd_nxt, JNET__TCP_RST | JNET__TCP_ACK, 0);
+  if (s->ka_sent >= jnet__sim_tcp_host_ka_probes(s->host)) {
+    send_seg(s, s->snd_nxt, JNET__SIM_TCP_RST | JNET__SIM_TCP_ACK, 0);
     finish(s, JNET_ETIMEDOUT);
     return 1;
   }
-  send_seg(s, s->snd_una - 1, JNET__TCP_ACK, 0);
+  send_seg(s, s->snd_una - 1, JNET__SIM_TCP_ACK, 0);
   s->ka_sent++;
-  s->ka_at_ns = sim->now_ns + jnet__tcp_host_ka_intvl(s->host);
+  s->ka_at_ns = sim->now_ns + jnet__sim_tcp_host_ka_intvl(s->host);
   return 0;
 }
 
-void jnet__tcp_aux_timer(jnet__sim *sim, jnet__sock *s) {
+void jnet__sim_tcp_aux_timer(jnet__sim *sim, jnet__sim_sock *s) {
   uint64_t now = sim->now_ns;
   if (s->delack_at_ns != 0 && s->delack_at_ns <= now) {
     s->delack_at_ns = 0;
-    if (s->state == JNET__ST_OPEN)
+    if (s->state == JNET__SIM_ST_OPEN)
       send_ack(s);
   }
   if (s->ka_at_ns != 0 && s->ka_at_ns <= now) {
@@ -675,59 +683,61 @@ void jnet__tcp_aux_timer(jnet__sim *sim, jnet__sock *s) {
 
 /* ---- Input ------------------------------------------------------------------------------ */
 
-static jnet__sock *find_listener(jnet__sim *sim, jnet_node *h,
-                                 const jnet__spkt *p) {
-  if (p->proto == JNET__P_USTREAM) {
-    for (jnet__sock *o = h->socks; o != NULL; o = o->host_next)
-      if (o->proto == JNET__P_USTREAM && o->state == JNET__ST_LISTEN &&
+static jnet__sim_sock *find_listener(jnet__sim *sim, jnet__sim_host *h,
+                                     const jnet__sim_spkt *p) {
+  if (p->proto == JNET__SIM_P_USTREAM) {
+    for (jnet__sim_sock *o = h->socks; o != NULL; o = o->host_next)
+      if (o->proto == JNET__SIM_P_USTREAM && o->state == JNET__SIM_ST_LISTEN &&
           o->local.port == p->dst.port)
         return o;
     return NULL;
   }
-  jnet__sock *dual = NULL;
-  for (jnet__sock *o = jnet__ports_first(sim, h->id, JNET__P_TCP, p->dst.port);
+  jnet__sim_sock *dual = NULL;
+  for (jnet__sim_sock *o =
+           jnet__sim_ports_first(sim, h->id, JNET__SIM_P_TCP, p->dst.port);
        o != NULL; o = o->port_next) {
-    if (o->host != h || o->proto != JNET__P_TCP ||
-        o->local.port != p->dst.port || o->state != JNET__ST_LISTEN)
+    if (o->host != h || o->proto != JNET__SIM_P_TCP ||
+        o->local.port != p->dst.port || o->state != JNET__SIM_ST_LISTEN)
       continue;
     if (o->local.family == p->dst.family &&
-        (jnet__ip_is_any(o->local.family, o->local.ip) ||
-         jnet__ip_eq(p->dst.family, o->local.ip, p->dst.ip)))
+        (jnet__sim_ip_is_any(o->local.family, o->local.ip) ||
+         jnet__sim_ip_eq(p->dst.family, o->local.ip, p->dst.ip)))
       return o;
     if (o->local.family == AF_INET6 && p->dst.family == AF_INET &&
-        jnet__ip_is_any(AF_INET6, o->local.ip))
+        jnet__sim_ip_is_any(AF_INET6, o->local.ip))
       dual = o; /* an IPv6 wildcard listener takes IPv4 too */
   }
   return dual;
 }
 
 /* A SYN for a listener: make the embryonic connection, answer SYN-ACK. */
-static void passive_open(jnet__sim *sim, jnet__sock *l, const jnet__spkt *p) {
+static void passive_open(jnet__sim *sim, jnet__sim_sock *l,
+                         const jnet__sim_spkt *p) {
   if (l->aq_len >= l->backlog)
     return; /* queue full: Linux drops the SYN, the client retries */
-  jnet__sock *c;
-  if (jnet__sock_new(l->host, l->family, 0, &c) < 0)
+  jnet__sim_sock *c;
+  if (jnet__sim_sock_new(l->host, l->family, 0, &c) < 0)
     return;
   c->child = 1;
   c->local = p->dst;
   c->local.family = p->family;
   c->remote = p->src;
   if (l->family == AF_INET6 && p->family == AF_INET) {
-    jnet__ep_map(&c->local);
-    jnet__ep_map(&c->remote);
+    jnet__sim_ep_map(&c->local);
+    jnet__sim_ep_map(&c->remote);
   }
   c->bound = 1;
   c->nodelay = 0;
   /* unix: accepted streams bear the listener's name (none if out of
    * memory) */
-  if (jnet__sock_path(l) != NULL && jnet__sock_unames(c) == 0)
-    c->un->path = jnet__strdup(jnet__sock_path(l));
+  if (jnet__sim_sock_path(l) != NULL && jnet__sim_sock_unames(c) == 0)
+    c->un->path = jnet__strdup(jnet__sim_sock_path(l));
   c->keepalive = l->keepalive; /* inherited, as on Linux */
   c->wire_port = l->wire_port;
   c->peer_wire_port = p->wire_sport;
   c->irs = p->seq;
   c->rcv_nxt = p->seq + 1;
-  c->iss = (uint32_t)jnet__rng_next(&l->host->rng_proto);
+  c->iss = (uint32_t)jnet__sim_rng_next(&l->host->rng_proto);
   c->snd_una = c->snd_max = c->iss;
   c->snd_nxt = c->iss + 1;
   c->recover = c->iss;
@@ -736,17 +746,17 @@ static void passive_open(jnet__sim *sim, jnet__sock *l, const jnet__spkt *p) {
   ws_agree(c, p);
   if (p->mss && p->mss < c->mss)
     c->mss = p->mss;
-  c->state = JNET__ST_SYN_RCVD;
+  c->state = JNET__SIM_ST_SYN_RCVD;
   c->listener = l;
-  jnet__conns_add(c);
+  jnet__sim_conns_add(c);
   c->rtt_t0_ns = sim->now_ns + 1;
   c->rtt_seq = c->snd_nxt;
-  send_seg(c, c->iss, JNET__TCP_SYN | JNET__TCP_ACK, 0);
+  send_seg(c, c->iss, JNET__SIM_TCP_SYN | JNET__SIM_TCP_ACK, 0);
   arm(c, c->rto_ns);
 }
 
 /* RTO = SRTT + 4 RTTVAR within [RTO_MIN_NS, RTO_MAX_NS] (RFC 6298). */
-static void rto_from_estimate(jnet__sock *s) {
+static void rto_from_estimate(jnet__sim_sock *s) {
   if (s->srtt_ns == 0)
     return;
   s->rto_ns = s->srtt_ns + 4 * s->rttvar_ns;
@@ -756,7 +766,7 @@ static void rto_from_estimate(jnet__sock *s) {
     s->rto_ns = RTO_MAX_NS;
 }
 
-static void rtt_sample(jnet__sock *s, uint32_t ack) {
+static void rtt_sample(jnet__sim_sock *s, uint32_t ack) {
   jnet__sim *sim = s->host->sim;
   if (s->rtt_t0_ns == 0 || SEQ_LT(ack, s->rtt_seq))
     return;
@@ -776,8 +786,8 @@ static void rtt_sample(jnet__sock *s, uint32_t ack) {
 }
 
 /* Three duplicate ACKs: fast retransmit, then fast recovery (RFC 6582). */
-static void enter_recovery(jnet__sock *s) {
-  s->ssthresh = jnet__tcp_cc(s)->ssthresh(s);
+static void enter_recovery(jnet__sim_sock *s) {
+  s->ssthresh = jnet__sim_tcp_cc(s)->ssthresh(s);
   s->cwnd = s->ssthresh + 3u * s->mss;
   s->cwnd_cnt = 0;
   s->in_recovery = 1;
@@ -788,8 +798,9 @@ static void enter_recovery(jnet__sock *s) {
 
 /* `acked` new bytes: grow the window (slow start, then the algorithm's
  * congestion avoidance) if the window was what limited the sender. */
-static void cwnd_grow(jnet__sock *s, uint32_t acked, uint32_t flight_before) {
-  if (s->proto == JNET__P_USTREAM)
+static void cwnd_grow(jnet__sim_sock *s, uint32_t acked,
+                      uint32_t flight_before) {
+  if (s->proto == JNET__SIM_P_USTREAM)
     return;
   int limited = flight_before + s->mss > s->cwnd ||
                 (s->cwnd < s->ssthresh && 2 * flight_before >= s->cwnd);
@@ -802,7 +813,7 @@ static void cwnd_grow(jnet__sock *s, uint32_t acked, uint32_t flight_before) {
     acked -= inc;
   }
   if (acked > 0 && s->cwnd >= s->ssthresh)
-    jnet__tcp_cc(s)->cong_avoid(s, acked, s->host->sim->now_ns);
+    jnet__sim_tcp_cc(s)->cong_avoid(s, acked, s->host->sim->now_ns);
   /* Send buffer autotuning (Linux's tcp_sndbuf_expand): twice the window. */
   uint32_t want = s->cwnd < s->sndbuf.max / 2 ? 2 * s->cwnd : s->sndbuf.max;
   if (want > s->sndbuf_lim)
@@ -810,23 +821,23 @@ static void cwnd_grow(jnet__sock *s, uint32_t acked, uint32_t flight_before) {
 }
 
 /* Process the ACK field of a segment on an open connection. */
-static void ack_input(jnet__sock *s, const jnet__spkt *p) {
+static void ack_input(jnet__sim_sock *s, const jnet__sim_spkt *p) {
   uint32_t ack = p->ack;
   uint32_t wnd = p->window;
   /* A duplicate ACK: nothing new, no data, and not a window update. The
    * model's receiver ACKs before its reader runs, so its window wobbles by
    * a segment or two; only a window that at least doubled (the update a
-   * reader sends, see jnet__tcp_read) is an update. */
+   * reader sends, see jnet__sim_tcp_read) is an update. */
   int same_wnd = wnd == s->snd_wnd ||
                  (wnd > s->snd_wnd && wnd - s->snd_wnd < s->snd_wnd);
   if (ack == s->snd_una && SEQ_LT(s->snd_una, s->snd_max) && p->len == 0 &&
-      !(p->flags & (JNET__TCP_SYN | JNET__TCP_FIN)) && same_wnd) {
+      !(p->flags & (JNET__SIM_TCP_SYN | JNET__SIM_TCP_FIN)) && same_wnd) {
     s->dupacks++;
     if (s->in_recovery) {
-      if (s->proto != JNET__P_USTREAM)
+      if (s->proto != JNET__SIM_P_USTREAM)
         s->cwnd += s->mss; /* a segment left the network: inflate */
     } else if (s->dupacks == 3 && SEQ_LT(s->recover, ack)) {
-      if (s->proto == JNET__P_USTREAM) {
+      if (s->proto == JNET__SIM_P_USTREAM) {
         s->in_recovery = 1;
         s->recover = s->snd_max;
         rexmit_one(s);
@@ -854,13 +865,13 @@ static void ack_input(jnet__sock *s, const jnet__spkt *p) {
       if (SEQ_LEQ(s->recover, ack)) { /* full ACK: recovery ends */
         s->in_recovery = 0;
         s->dupacks = 0;
-        if (s->proto != JNET__P_USTREAM) {
+        if (s->proto != JNET__SIM_P_USTREAM) {
           s->cwnd = s->ssthresh;
           trace_cc(s, "recovered");
         }
       } else { /* partial ACK: the next hole; deflate by what left */
         rexmit_one(s);
-        if (s->proto != JNET__P_USTREAM) {
+        if (s->proto != JNET__SIM_P_USTREAM) {
           s->cwnd -= acked < s->cwnd - s->mss ? acked : s->cwnd - s->mss;
           if (acked >= s->mss)
             s->cwnd += s->mss;
@@ -872,7 +883,7 @@ static void ack_input(jnet__sock *s, const jnet__spkt *p) {
     }
     if (s->snd_nxt != s->snd_una)
       arm(s, s->rto_ns);
-    jnet__sock_ready(s); /* buffer space for a writer */
+    jnet__sim_sock_ready(s); /* buffer space for a writer */
   }
   if (SEQ_LEQ(s->snd_una, ack)) {
     uint32_t old = s->snd_wnd;
@@ -883,7 +894,8 @@ static void ack_input(jnet__sock *s, const jnet__spkt *p) {
 }
 
 /* Take segment p's bytes from offset `skip` (p->seq + skip == rcv_nxt). */
-static void accept_seg(jnet__sock *s, const jnet__spkt *p, uint32_t skip) {
+static void accept_seg(jnet__sim_sock *s, const jnet__sim_spkt *p,
+                       uint32_t skip) {
   uint32_t take = p->len - skip;
   if (s->shut_rd) {
     s->rcv_nxt += take; /* read side shut: swallow */
@@ -895,7 +907,7 @@ static void accept_seg(jnet__sock *s, const jnet__spkt *p, uint32_t skip) {
       take = 0;
     s->rcv_nxt += take;
   }
-  if ((p->flags & JNET__TCP_FIN) && skip + take == p->len) {
+  if ((p->flags & JNET__SIM_TCP_FIN) && skip + take == p->len) {
     s->rcv_nxt++;
     s->fin_rcvd = 1;
   }
@@ -903,8 +915,8 @@ static void accept_seg(jnet__sock *s, const jnet__spkt *p, uint32_t skip) {
 
 /* In-order data arrived: ACK now (quick ACKs at the start, a second full
  * segment, a FIN, unix streams) or within DELACK_NS. */
-static void ack_or_delay(jnet__sock *s, const jnet__spkt *p) {
-  if (s->proto == JNET__P_USTREAM || (p->flags & JNET__TCP_FIN) ||
+static void ack_or_delay(jnet__sim_sock *s, const jnet__sim_spkt *p) {
+  if (s->proto == JNET__SIM_P_USTREAM || (p->flags & JNET__SIM_TCP_FIN) ||
       s->ooo != NULL || s->rcv_nxt - s->rcv_acked > s->mss) {
     s->ack_pending = 1;
     return;
@@ -922,11 +934,11 @@ static void ack_or_delay(jnet__sock *s, const jnet__spkt *p) {
 
 /* The segment's payload and FIN: in order into rcvbuf, past a hole into
  * ooo. Returns 1 if the packet was kept (in ooo), -1 if s was freed. */
-static int data_input(jnet__sim *sim, jnet__sock *s, jnet__spkt *p) {
+static int data_input(jnet__sim *sim, jnet__sim_sock *s, jnet__sim_spkt *p) {
   if (s->detached && p->len > 0 && SEQ_LEQ(s->rcv_nxt, p->seq) &&
       !s->fin_rcvd) { /* data for a closed socket */
-    send_seg(s, s->snd_nxt, JNET__TCP_RST | JNET__TCP_ACK, 0);
-    jnet__sock_destroy(s);
+    send_seg(s, s->snd_nxt, JNET__SIM_TCP_RST | JNET__SIM_TCP_ACK, 0);
+    jnet__sim_sock_destroy(s);
     return -1;
   }
   if (p->seq == s->rcv_nxt && !s->fin_rcvd) {
@@ -934,15 +946,15 @@ static int data_input(jnet__sim *sim, jnet__sock *s, jnet__spkt *p) {
     accept_seg(s, p, 0);
     while (s->ooo != NULL && SEQ_LEQ(s->ooo->seq, s->rcv_nxt) &&
            !s->fin_rcvd) {
-      jnet__spkt *q = s->ooo;
+      jnet__sim_spkt *q = s->ooo;
       s->ooo = q->next;
       s->ooo_bytes -= q->len;
       uint32_t skip = s->rcv_nxt - q->seq;
-      if (skip < q->len || (skip == q->len && (q->flags & JNET__TCP_FIN)))
+      if (skip < q->len || (skip == q->len && (q->flags & JNET__SIM_TCP_FIN)))
         accept_seg(s, q, skip);
-      jnet__pkt_free(sim, q);
+      jnet__sim_pkt_free(sim, q);
     }
-    jnet__sock_ready(s);
+    jnet__sim_sock_ready(s);
     if (filled)
       s->ack_pending = 1; /* a hole filled: tell the sender at once */
     else
@@ -953,7 +965,7 @@ static int data_input(jnet__sim *sim, jnet__sock *s, jnet__spkt *p) {
   if (SEQ_LT(s->rcv_nxt, p->seq) && !s->fin_rcvd &&
       p->seq - s->rcv_nxt + p->len <= rcv_space(s) &&
       s->ooo_bytes + p->len <= s->rcvbuf.max) {
-    jnet__spkt **pp = &s->ooo;
+    jnet__sim_spkt **pp = &s->ooo;
     while (*pp != NULL && SEQ_LT((*pp)->seq, p->seq))
       pp = &(*pp)->next;
     if (*pp == NULL || (*pp)->seq != p->seq) {
@@ -967,54 +979,55 @@ static int data_input(jnet__sim *sim, jnet__sock *s, jnet__spkt *p) {
   return kept;
 }
 
-static void handshake_done(jnet__sock *s) {
-  s->state = JNET__ST_OPEN;
+static void handshake_done(jnet__sim_sock *s) {
+  s->state = JNET__SIM_ST_OPEN;
   s->syn_acked = 1;
   s->retries = 0;
   conn_start(s);
 }
 
-void jnet__tcp_input(jnet__sim *sim, jnet__spkt *p) {
-  jnet_node *h = sim->hosts[p->to];
-  jnet__sock *s = jnet__conns_find(sim, h->id, p->proto, p->dst.port, &p->src);
-  if (s == NULL && p->family == AF_INET && p->proto == JNET__P_TCP) {
-    jnet__ep mapped = p->src; /* a dual-stack connection's */
-    jnet__ep_map(&mapped);
-    s = jnet__conns_find(sim, h->id, p->proto, p->dst.port, &mapped);
+void jnet__sim_tcp_input(jnet__sim *sim, jnet__sim_spkt *p) {
+  jnet__sim_host *h = sim->hosts[p->to];
+  jnet__sim_sock *s =
+      jnet__sim_conns_find(sim, h->id, p->proto, p->dst.port, &p->src);
+  if (s == NULL && p->family == AF_INET && p->proto == JNET__SIM_P_TCP) {
+    jnet__sim_ep mapped = p->src; /* a dual-stack connection's */
+    jnet__sim_ep_map(&mapped);
+    s = jnet__sim_conns_find(sim, h->id, p->proto, p->dst.port, &mapped);
   }
   if (s == NULL) {
-    jnet__sock *l = NULL;
-    if ((p->flags & (JNET__TCP_SYN | JNET__TCP_ACK | JNET__TCP_RST)) ==
-        JNET__TCP_SYN)
+    jnet__sim_sock *l = NULL;
+    if ((p->flags & (JNET__SIM_TCP_SYN | JNET__SIM_TCP_ACK |
+                     JNET__SIM_TCP_RST)) == JNET__SIM_TCP_SYN)
       l = find_listener(sim, h, p);
     if (l != NULL)
       passive_open(sim, l, p);
     else
       send_rst_for(sim, p);
-    jnet__pkt_free(sim, p);
+    jnet__sim_pkt_free(sim, p);
     return;
   }
   uint8_t f = p->flags;
-  if (f & JNET__TCP_RST) {
-    if (s->state == JNET__ST_SYN_SENT) {
-      if ((f & JNET__TCP_ACK) && p->ack == s->snd_nxt)
+  if (f & JNET__SIM_TCP_RST) {
+    if (s->state == JNET__SIM_ST_SYN_SENT) {
+      if ((f & JNET__SIM_TCP_ACK) && p->ack == s->snd_nxt)
         finish(s, JNET_ECONNREFUSED);
-    } else if (s->state == JNET__ST_SYN_RCVD) {
-      jnet__sock_destroy(s);
+    } else if (s->state == JNET__SIM_ST_SYN_RCVD) {
+      jnet__sim_sock_destroy(s);
     } else {
       finish(s, JNET_ECONNRESET);
     }
-    jnet__pkt_free(sim, p);
+    jnet__sim_pkt_free(sim, p);
     return;
   }
   s->last_rcv_ns = sim->now_ns;
   s->ka_sent = 0;
   switch (s->state) {
-  case JNET__ST_SYN_SENT:
-    if ((f & JNET__TCP_ACK) && p->ack != s->snd_nxt) {
+  case JNET__SIM_ST_SYN_SENT:
+    if ((f & JNET__SIM_TCP_ACK) && p->ack != s->snd_nxt) {
       send_rst_for(sim, p);
-    } else if ((f & (JNET__TCP_SYN | JNET__TCP_ACK)) ==
-               (JNET__TCP_SYN | JNET__TCP_ACK)) {
+    } else if ((f & (JNET__SIM_TCP_SYN | JNET__SIM_TCP_ACK)) ==
+               (JNET__SIM_TCP_SYN | JNET__SIM_TCP_ACK)) {
       s->irs = p->seq;
       s->rcv_nxt = p->seq + 1;
       s->snd_una = p->ack;
@@ -1026,19 +1039,19 @@ void jnet__tcp_input(jnet__sim *sim, jnet__spkt *p) {
       disarm(s);
       handshake_done(s);
       send_ack(s);
-      jnet__sock_ready(s);
-      jnet__tcp_output(s);
+      jnet__sim_sock_ready(s);
+      jnet__sim_tcp_output(s);
     }
-    jnet__pkt_free(sim, p);
+    jnet__sim_pkt_free(sim, p);
     return;
-  case JNET__ST_SYN_RCVD:
-    if ((f & JNET__TCP_SYN) && p->seq == s->irs) {
-      send_seg(s, s->iss, JNET__TCP_SYN | JNET__TCP_ACK, 0);
-      jnet__pkt_free(sim, p);
+  case JNET__SIM_ST_SYN_RCVD:
+    if ((f & JNET__SIM_TCP_SYN) && p->seq == s->irs) {
+      send_seg(s, s->iss, JNET__SIM_TCP_SYN | JNET__SIM_TCP_ACK, 0);
+      jnet__sim_pkt_free(sim, p);
       return;
     }
-    if (!(f & JNET__TCP_ACK) || p->ack != s->snd_nxt) {
-      jnet__pkt_free(sim, p);
+    if (!(f & JNET__SIM_TCP_ACK) || p->ack != s->snd_nxt) {
+      jnet__sim_pkt_free(sim, p);
       return;
     }
     s->snd_una = p->ack;
@@ -1047,7 +1060,7 @@ void jnet__tcp_input(jnet__sim *sim, jnet__spkt *p) {
     disarm(s);
     handshake_done(s);
     {
-      jnet__sock *l = s->listener;
+      jnet__sim_sock *l = s->listener;
       s->aq_next = NULL;
       if (l->aq_tail)
         l->aq_tail->aq_next = s;
@@ -1055,35 +1068,35 @@ void jnet__tcp_input(jnet__sim *sim, jnet__spkt *p) {
         l->aq_head = s;
       l->aq_tail = s;
       l->aq_len++;
-      jnet__sock_ready(l);
+      jnet__sim_sock_ready(l);
     }
     break;
-  case JNET__ST_OPEN:
-    if (f & JNET__TCP_SYN) { /* our ACK of the SYN-ACK was lost */
+  case JNET__SIM_ST_OPEN:
+    if (f & JNET__SIM_TCP_SYN) { /* our ACK of the SYN-ACK was lost */
       send_ack(s);
-      jnet__pkt_free(sim, p);
+      jnet__sim_pkt_free(sim, p);
       return;
     }
-    if (f & JNET__TCP_ACK)
+    if (f & JNET__SIM_TCP_ACK)
       ack_input(s, p);
     break;
   default:
-    jnet__pkt_free(sim, p);
+    jnet__sim_pkt_free(sim, p);
     return;
   }
   int kept = 0;
-  if (p->len > 0 || (f & JNET__TCP_FIN)) {
+  if (p->len > 0 || (f & JNET__SIM_TCP_FIN)) {
     kept = data_input(sim, s, p);
     if (kept < 0) {
-      jnet__pkt_free(sim, p);
+      jnet__sim_pkt_free(sim, p);
       return;
     }
   } else if (p->seq == s->rcv_nxt - 1) {
     s->ack_pending = 1; /* a window or keepalive probe */
   }
   if (!kept)
-    jnet__pkt_free(sim, p);
-  jnet__tcp_output(s); /* data carries the ACK, if there is data */
+    jnet__sim_pkt_free(sim, p);
+  jnet__sim_tcp_output(s); /* data carries the ACK, if there is data */
   if (s->ack_pending)
     send_ack(s);
   if (maybe_reap(s))

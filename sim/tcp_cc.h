@@ -13,39 +13,41 @@
 
 #include "model.h"
 
-typedef struct jnet__cc_ops {
+typedef struct jnet__sim_cc_ops {
   const char *name;
   /* The connection is established: reset the algorithm's state. */
-  void (*init)(jnet__sock *s);
+  void (*init)(jnet__sim_sock *s);
   /* `acked` new bytes were acknowledged while cwnd >= ssthresh and the
    * sender was limited by cwnd: grow s->cwnd. */
-  void (*cong_avoid)(jnet__sock *s, uint32_t acked, uint64_t now_ns);
+  void (*cong_avoid)(jnet__sim_sock *s, uint32_t acked, uint64_t now_ns);
   /* A loss (three duplicate ACKs or an RTO): the new ssthresh. */
-  uint32_t (*ssthresh)(jnet__sock *s);
-} jnet__cc_ops;
+  uint32_t (*ssthresh)(jnet__sim_sock *s);
+} jnet__sim_cc_ops;
 
-extern const jnet__cc_ops jnet__cc_newreno;
-extern const jnet__cc_ops jnet__cc_cubic;
+extern const jnet__sim_cc_ops jnet__sim_cc_newreno;
+extern const jnet__sim_cc_ops jnet__sim_cc_cubic;
 
 /* The registry; a socket's cc_id is an index in it plus one (0: none). */
-enum { JNET__CC_COUNT = 2 };
-extern const jnet__cc_ops *const jnet__cc_algorithms[JNET__CC_COUNT];
-uint8_t jnet__cc_id(const jnet__cc_ops *cc);
+enum { JNET__SIM_CC_COUNT = 2 };
+extern const jnet__sim_cc_ops
+    *const jnet__sim_cc_algorithms[JNET__SIM_CC_COUNT];
+uint8_t jnet__sim_cc_id(const jnet__sim_cc_ops *cc);
 /* s's algorithm (s->cc_id != 0). */
-static inline const jnet__cc_ops *jnet__tcp_cc(const jnet__sock *s) {
-  return jnet__cc_algorithms[s->cc_id - 1];
+static inline const jnet__sim_cc_ops *
+jnet__sim_tcp_cc(const jnet__sim_sock *s) {
+  return jnet__sim_cc_algorithms[s->cc_id - 1];
 }
 
 /* The algorithm named `name` ("cubic", "newreno"), or NULL. */
-const jnet__cc_ops *jnet__cc_find(const char *name);
+const jnet__sim_cc_ops *jnet__sim_cc_find(const char *name);
 
 /* A host's settings with its defaults filled in (tcp_cc.c). */
-const jnet__cc_ops *jnet__tcp_host_cc(const jnet_node *h);
-uint32_t jnet__tcp_host_rcvbuf(const jnet_node *h);
-uint32_t jnet__tcp_host_sndbuf(const jnet_node *h);
-uint32_t jnet__tcp_host_sndbuf_max(const jnet_node *h);
-uint64_t jnet__tcp_host_ka_idle(const jnet_node *h);
-uint64_t jnet__tcp_host_ka_intvl(const jnet_node *h);
-uint32_t jnet__tcp_host_ka_probes(const jnet_node *h);
+const jnet__sim_cc_ops *jnet__sim_tcp_host_cc(const jnet__sim_host *h);
+uint32_t jnet__sim_tcp_host_rcvbuf(const jnet__sim_host *h);
+uint32_t jnet__sim_tcp_host_sndbuf(const jnet__sim_host *h);
+uint32_t jnet__sim_tcp_host_sndbuf_max(const jnet__sim_host *h);
+uint64_t jnet__sim_tcp_host_ka_idle(const jnet__sim_host *h);
+uint64_t jnet__sim_tcp_host_ka_intvl(const jnet__sim_host *h);
+uint32_t jnet__sim_tcp_host_ka_probes(const jnet__sim_host *h);
 
 #endif /* JNET_SIM_TCP_CC_H */

@@ -16,25 +16,25 @@
 #define MAX_UNIX_DGRAM (212992u - 32u)
 #define RCVBUF_BYTES 212992u /* Linux's default rmem */
 
-void jnet__udp_drop_queue(jnet__sock *s) {
+void jnet__sim_udp_drop_queue(jnet__sim_sock *s) {
   jnet__sim *sim = s->host->sim;
   while (s->rq_head != NULL) {
-    jnet__spkt *p = s->rq_head;
+    jnet__sim_spkt *p = s->rq_head;
     s->rq_head = p->next;
-    jnet__pkt_free(sim, p);
+    jnet__sim_pkt_free(sim, p);
   }
   s->rq_tail = NULL;
   s->rq_bytes = 0;
 }
 
-static int member(const jnet__sock *s, int family, const uint8_t *group) {
-  for (const jnet__mgroup *g = s->groups; g != NULL; g = g->next)
-    if (g->family == family && jnet__ip_eq(family, g->ip, group))
+static int member(const jnet__sim_sock *s, int family, const uint8_t *group) {
+  for (const jnet__sim_mgroup *g = s->groups; g != NULL; g = g->next)
+    if (g->family == family && jnet__sim_ip_eq(family, g->ip, group))
       return 1;
   return 0;
 }
 
-static int is_broadcast(const jnet_node *h, const jnet__ep *dst) {
+static int is_broadcast(const jnet__sim_host *h, const jnet__sim_ep *dst) {
   if (dst->family != AF_INET)
     return 0;
   static const uint8_t all[4] = {255, 255, 255, 255};
@@ -49,8 +49,8 @@ static int is_broadcast(const jnet_node *h, const jnet__ep *dst) {
 }
 
 /* Does host h hear the broadcast to dst sent from `from`? */
-static int hears_broadcast(const jnet_node *from, const jnet_node *h,
-                           const jnet__ep *dst) {
+static int hears_broadcast(const jnet__sim_host *from, const jnet__sim_host *h,
+                           const jnet__sim_ep *dst) {
   for (uint32_t i = 0; i < h->naddrs; i++) {
     if (h->addrs[i].family != AF_INET)
       continue;
@@ -67,19 +67,19 @@ static int hears_broadcast(const jnet_node *from, const jnet_node *h,
   return 0;
 }
 
-static int host_has_member(const jnet_node *h, const jnet__ep *dst) {
-  for (const jnet__sock *s = h->socks; s != NULL; s = s->host_next)
-    if (s->proto == JNET__P_UDP && s->local.port == dst->port &&
+static int host_has_member(const jnet__sim_host *h, const jnet__sim_ep *dst) {
+  for (const jnet__sim_sock *s = h->socks; s != NULL; s = s->host_next)
+    if (s->proto == JNET__SIM_P_UDP && s->local.port == dst->port &&
         member(s, dst->family, dst->ip))
       return 1;
   return 0;
 }
 
-static inline int send_copy(jnet__sock *s, const void *buf, size_t len,
-                     const jnet__ep *src, const jnet__ep *dst, uint32_t to,
-                     int to_known) {
+static inline int send_copy(jnet__sim_sock *s, const void *buf, size_t len,
+                            const jnet__sim_ep *src, const jnet__sim_ep *dst,
+                            uint32_t to, int to_known) {
   jnet__sim *sim = s->host->sim;
-  jnet__spkt *p = jnet__pkt_alloc(sim, (uint32_t)len);
+  jnet__sim_spkt *p = jnet__sim_pkt_alloc(sim, (uint32_t)len);
   if (p == NULL)
     return JNET_ENOMEM;
   if (len)
@@ -90,14 +90,14 @@ static inline int send_copy(jnet__sock *s, const void *buf, size_t len,
   p->family = src->family;
   p->src = *src;
   p->dst = *dst;
-  jnet__net_send(sim, p, to_known);
+  jnet__sim_net_send(sim, p, to_known);
   return 0;
 }
 
-/* jnet__udp_sendto, every case. */
-static __attribute__((noinline)) ssize_t
-sendto_all(jnet__sock *s, const void *buf, size_t len,
-           const struct sockaddr *to) {
+/* jnet__sim_udp_sendto, every case. */
+static __attribute__((noinline)) ssize_t sendto_all(jnet__sim_sock *s,
+                                                    const void *buf, size_t len,
+                                                    const struct sockaddr *to) {
   jnet__sim *sim = s->host->sim;
   if (len > (s->family == AF_UNIX ? MAX_UNIX_DGRAM : MAX_DGRAM))
     return JNET_EMSGSIZE;
@@ -109,11 +109,12 @@ sendto_all(jnet__sock *s, const void *buf, size_t len,
     return err;
   }
   if (s->family == AF_UNIX) {
-    jnet__sock *peer;
+    jnet__sim_sock *peer;
     if (to == NULL) {
       if (!s->connected)
         return JNET_EDESTADDRREQ;
-      peer = jnet__unix_find(s->host, s->proto, jnet__sock_peer_path(s), 0);
+      peer = jnet__sim_unix_find(s->host, s->proto, jnet__sim_sock_peer_path(s),
+                                 0);
       if (peer == NULL)
         return JNET_ECONNREFUSED;
     } else {
@@ -127,29 +128,29 @@ sendto_all(jnet__sock *s, const void *buf, size_t len,
         memcpy(name, un->sun_path, sizeof un->sun_path);
         name[sizeof un->sun_path] = '\0';
       }
-      peer = jnet__unix_find(s->host, s->proto, name, 0);
+      peer = jnet__sim_unix_find(s->host, s->proto, name, 0);
       if (peer == NULL)
         return JNET_ENOENT;
     }
-    int err = jnet__autobind(s);
+    int err = jnet__sim_autobind(s);
     if (err < 0)
       return err;
-    jnet__spkt *p = jnet__pkt_alloc(sim, (uint32_t)len);
+    jnet__sim_spkt *p = jnet__sim_pkt_alloc(sim, (uint32_t)len);
     if (p == NULL)
       return JNET_ENOMEM;
     if (len)
       memcpy(p->data, buf, len);
     p->from = p->to = s->host->id;
-    p->proto = JNET__P_UDGRAM;
+    p->proto = JNET__SIM_P_UDGRAM;
     p->family = AF_INET;
     p->src = s->local;
     p->dst = peer->local;
     p->wire_sport = s->wire_port;
     p->wire_dport = peer->wire_port;
-    jnet__net_send(sim, p, 1);
+    jnet__sim_net_send(sim, p, 1);
     return (ssize_t)len;
   }
-  jnet__ep dst;
+  jnet__sim_ep dst;
   if (to == NULL) {
     if (!s->connected)
       return JNET_EDESTADDRREQ;
@@ -157,30 +158,30 @@ sendto_all(jnet__sock *s, const void *buf, size_t len,
   } else {
     if (to->sa_family != s->family)
       return JNET_EAFNOSUPPORT;
-    jnet__ep_from_sa(&dst, to);
+    jnet__sim_ep_from_sa(&dst, to);
   }
-  jnet__ep_unmap(&dst); /* an IPv6 socket sending to a mapped IPv4 peer */
+  jnet__sim_ep_unmap(&dst); /* an IPv6 socket sending to a mapped IPv4 peer */
   if (dst.port == 0)
     return JNET_EINVAL;
   int bcast = is_broadcast(s->host, &dst);
   if (bcast && !s->broadcast)
     return JNET_EACCES;
-  int err = s->bound ? 0 : jnet__autobind(s);
+  int err = s->bound ? 0 : jnet__sim_autobind(s);
   if (err < 0)
     return err;
-  jnet__ep src;
-  int mcast = jnet__ip_is_multicast(dst.family, dst.ip);
+  jnet__sim_ep src;
+  int mcast = jnet__sim_ip_is_multicast(dst.family, dst.ip);
   if (bcast || mcast) {
-    jnet__ep probe = dst;
+    jnet__sim_ep probe = dst;
     memset(probe.ip, 0, 16);
     probe.ip[0] = 192; /* any non-local destination picks the first address */
-    if (s->host->naddrs == 0 || jnet__route_src(s, &probe, &src) < 0)
+    if (s->host->naddrs == 0 || jnet__sim_route_src(s, &probe, &src) < 0)
       return JNET_ENETUNREACH;
     src.port = s->local.port;
-    if (!jnet__ip_is_any(s->local.family, s->local.ip))
+    if (!jnet__sim_ip_is_any(s->local.family, s->local.ip))
       src = s->local;
     for (uint32_t i = 0; i < sim->nhosts; i++) {
-      jnet_node *h = sim->hosts[i];
+      jnet__sim_host *h = sim->hosts[i];
       if (!(bcast ? hears_broadcast(s->host, h, &dst) : host_has_member(h, &dst)))
         continue;
       if ((err = send_copy(s, buf, len, &src, &dst, h->id, 1)) < 0)
@@ -188,9 +189,9 @@ sendto_all(jnet__sock *s, const void *buf, size_t len,
     }
     return (ssize_t)len;
   }
-  if (!jnet__ip_is_any(s->local.family, s->local.ip))
+  if (!jnet__sim_ip_is_any(s->local.family, s->local.ip))
     src = s->local; /* bound to an address: what route_src would say */
-  else if ((err = jnet__route_src(s, &dst, &src)) < 0)
+  else if ((err = jnet__sim_route_src(s, &dst, &src)) < 0)
     return err;
   src.port = s->local.port;
   err = send_copy(s, buf, len, &src, &dst, 0, 0);
@@ -200,20 +201,20 @@ sendto_all(jnet__sock *s, const void *buf, size_t len,
 /* The common case first: an IPv4 socket bound to one of its addresses
  * sends to an IPv4 unicast address. What sendto_all does then, without its
  * tests and copies; anything else goes there. */
-ssize_t jnet__udp_sendto(jnet__sock *s, const void *buf, size_t len,
-                         const struct sockaddr *to) {
+ssize_t jnet__sim_udp_sendto(jnet__sim_sock *s, const void *buf, size_t len,
+                             const struct sockaddr *to) {
   if (to == NULL || to->sa_family != AF_INET || s->family != AF_INET ||
       !s->bound || s->err != 0 || s->shut_wr || len > MAX_DGRAM ||
-      jnet__ip_is_any(AF_INET, s->local.ip))
+      jnet__sim_ip_is_any(AF_INET, s->local.ip))
     return sendto_all(s, buf, len, to);
   const struct sockaddr_in *in = (const struct sockaddr_in *)to;
   uint8_t ip[4];
   memcpy(ip, &in->sin_addr, 4);
   uint16_t port = ntohs(in->sin_port);
-  if (port == 0 || ip[3] == 255 || jnet__ip_is_multicast(AF_INET, ip))
+  if (port == 0 || ip[3] == 255 || jnet__sim_ip_is_multicast(AF_INET, ip))
     return sendto_all(s, buf, len, to); /* refused, or broadcast, multicast */
   jnet__sim *sim = s->host->sim;
-  jnet__spkt *p = jnet__pkt_alloc(sim, (uint32_t)len);
+  jnet__sim_spkt *p = jnet__sim_pkt_alloc(sim, (uint32_t)len);
   if (p == NULL)
     return JNET_ENOMEM;
   if (len)
@@ -222,19 +223,19 @@ ssize_t jnet__udp_sendto(jnet__sock *s, const void *buf, size_t len,
   p->proto = s->proto;
   p->family = AF_INET;
   p->src = s->local;
-  p->dst.family = AF_INET; /* the rest of it zero, as jnet__ep_from_sa's */
+  p->dst.family = AF_INET; /* the rest of it zero, as jnet__sim_ep_from_sa's */
   memcpy(p->dst.ip, ip, 4);
   p->dst.port = port;
-  jnet__net_send(sim, p, 0);
+  jnet__sim_net_send(sim, p, 0);
   return (ssize_t)len;
 }
 
-static inline void enqueue(jnet__sock *s, jnet__spkt *p) {
+static inline void enqueue(jnet__sim_sock *s, jnet__sim_spkt *p) {
   jnet__sim *sim = s->host->sim;
   if (s->shut_rd || s->rq_bytes + p->len > RCVBUF_BYTES) {
     sim->stats.packets_dropped++;
-    jnet__trace_pkt(sim, JNET__TR_DROP, "rcvbuf", p);
-    jnet__pkt_free(sim, p);
+    jnet__sim_trace_pkt(sim, JNET__SIM_TR_DROP, "rcvbuf", p);
+    jnet__sim_pkt_free(sim, p);
     return;
   }
   p->next = NULL;
@@ -244,11 +245,11 @@ static inline void enqueue(jnet__sock *s, jnet__spkt *p) {
     s->rq_head = p;
   s->rq_tail = p;
   s->rq_bytes += p->len;
-  jnet__sock_ready(s);
+  jnet__sim_sock_ready(s);
 }
 
-static jnet__spkt *clone(jnet__sim *sim, const jnet__spkt *p) {
-  jnet__spkt *c = jnet__pkt_alloc(sim, p->len);
+static jnet__sim_spkt *clone(jnet__sim *sim, const jnet__sim_spkt *p) {
+  jnet__sim_spkt *c = jnet__sim_pkt_alloc(sim, p->len);
   if (c == NULL)
     return NULL;
   uint8_t *d = c->data;
@@ -262,46 +263,50 @@ static jnet__spkt *clone(jnet__sim *sim, const jnet__spkt *p) {
   return c;
 }
 
-static void port_unreachable(jnet__sim *sim, jnet__spkt *p) {
-  jnet__spkt *r = jnet__pkt_alloc(sim, 0);
+static void port_unreachable(jnet__sim *sim, jnet__sim_spkt *p) {
+  jnet__sim_spkt *r = jnet__sim_pkt_alloc(sim, 0);
   if (r == NULL)
     return;
   r->from = p->to;
   r->to = p->from;
-  r->proto = JNET__P_ICMP;
+  r->proto = JNET__SIM_P_ICMP;
   r->family = p->family;
   r->src = p->dst;
   r->dst = p->src;
-  jnet__net_send(sim, r, 1);
+  jnet__sim_net_send(sim, r, 1);
 }
 
-/* jnet__udp_input, every case. */
+/* jnet__sim_udp_input, every case. */
 static __attribute__((noinline)) void input_all(jnet__sim *sim,
-                                                jnet__spkt *p) {
-  jnet_node *h = sim->hosts[p->to];
-  if (p->proto == JNET__P_UDGRAM) {
-    jnet__sock *s = jnet__unix_find(h, JNET__P_UDGRAM, NULL, p->dst.port);
+                                                jnet__sim_spkt *p) {
+  jnet__sim_host *h = sim->hosts[p->to];
+  if (p->proto == JNET__SIM_P_UDGRAM) {
+    jnet__sim_sock *s =
+        jnet__sim_unix_find(h, JNET__SIM_P_UDGRAM, NULL, p->dst.port);
     if (s == NULL) {
-      jnet__pkt_free(sim, p);
+      jnet__sim_pkt_free(sim, p);
       return;
     }
     enqueue(s, p);
     return;
   }
-  int mcast = jnet__ip_is_multicast(p->dst.family, p->dst.ip);
-  if (mcast || (p->dst.family == AF_INET && p->dst.ip[3] == 255 &&
-                !jnet__host_has_ip(h, AF_INET, p->dst.ip))) { /* every matching socket gets a copy */
-    jnet__sock *last = NULL;
-    for (jnet__sock *s = jnet__ports_first(sim, h->id, JNET__P_UDP, p->dst.port);
+  int mcast = jnet__sim_ip_is_multicast(p->dst.family, p->dst.ip);
+  if (mcast ||
+      (p->dst.family == AF_INET && p->dst.ip[3] == 255 &&
+       !jnet__sim_host_has_ip(
+           h, AF_INET, p->dst.ip))) { /* every matching socket gets a copy */
+    jnet__sim_sock *last = NULL;
+    for (jnet__sim_sock *s =
+             jnet__sim_ports_first(sim, h->id, JNET__SIM_P_UDP, p->dst.port);
          s != NULL; s = s->port_next) {
-      if (s->host != h || s->proto != JNET__P_UDP ||
+      if (s->host != h || s->proto != JNET__SIM_P_UDP ||
           s->local.port != p->dst.port || s->local.family != p->dst.family)
         continue;
       if (mcast ? !member(s, p->dst.family, p->dst.ip) /* else broadcast */
-                : !jnet__ip_is_any(AF_INET, s->local.ip))
+                : !jnet__sim_ip_is_any(AF_INET, s->local.ip))
         continue;
       if (last != NULL) {
-        jnet__spkt *c = clone(sim, p);
+        jnet__sim_spkt *c = clone(sim, p);
         if (c != NULL)
           enqueue(last, c);
       }
@@ -310,35 +315,37 @@ static __attribute__((noinline)) void input_all(jnet__sim *sim,
     if (last != NULL)
       enqueue(last, p);
     else
-      jnet__pkt_free(sim, p);
+      jnet__sim_pkt_free(sim, p);
     return;
   }
-  jnet__sock *best = NULL;
+  jnet__sim_sock *best = NULL;
   int best_score = -1;
-  jnet__ep src6; /* the sender as a dual-stack socket sees it */
+  jnet__sim_ep src6; /* the sender as a dual-stack socket sees it */
   src6.family = 0; /* made when first needed */
-  for (jnet__sock *s = jnet__ports_first(sim, h->id, JNET__P_UDP, p->dst.port);
+  for (jnet__sim_sock *s =
+           jnet__sim_ports_first(sim, h->id, JNET__SIM_P_UDP, p->dst.port);
        s != NULL; s = s->port_next) {
-    if (s->host != h || s->proto != JNET__P_UDP || s->local.port != p->dst.port)
+    if (s->host != h || s->proto != JNET__SIM_P_UDP ||
+        s->local.port != p->dst.port)
       continue;
     int dual = s->local.family == AF_INET6 && p->dst.family == AF_INET;
     if (s->local.family != p->dst.family &&
-        !(dual && jnet__ip_is_any(AF_INET6, s->local.ip)))
+        !(dual && jnet__sim_ip_is_any(AF_INET6, s->local.ip)))
       continue;
-    int exact = !dual && jnet__ip_eq(p->dst.family, s->local.ip, p->dst.ip);
-    if (!exact && !jnet__ip_is_any(s->local.family, s->local.ip))
+    int exact = !dual && jnet__sim_ip_eq(p->dst.family, s->local.ip, p->dst.ip);
+    if (!exact && !jnet__sim_ip_is_any(s->local.family, s->local.ip))
       continue;
-    const jnet__ep *from = &p->src;
+    const jnet__sim_ep *from = &p->src;
     if (dual) {
       if (src6.family == 0) {
         src6 = p->src;
-        jnet__ep_map(&src6);
+        jnet__sim_ep_map(&src6);
       }
       from = &src6;
     }
-    if (s->connected && (s->remote.port != from->port ||
-                         s->remote.family != from->family ||
-                         !jnet__ip_eq(from->family, s->remote.ip, from->ip)))
+    if (s->connected &&
+        (s->remote.port != from->port || s->remote.family != from->family ||
+         !jnet__sim_ip_eq(from->family, s->remote.ip, from->ip)))
       continue;
     int score = exact + 2 * s->connected;
     if (score >= best_score) { /* ties: the latest bound, as Linux */
@@ -348,7 +355,7 @@ static __attribute__((noinline)) void input_all(jnet__sim *sim,
   }
   if (best == NULL) {
     port_unreachable(sim, p);
-    jnet__pkt_free(sim, p);
+    jnet__sim_pkt_free(sim, p);
     return;
   }
   enqueue(best, p);
@@ -357,29 +364,31 @@ static __attribute__((noinline)) void input_all(jnet__sim *sim,
 /* The common case first: an IPv4 unicast datagram, and only IPv4 sockets
  * on its port (no dual-stack one). The same choice as input_all's, which
  * takes anything else, and a datagram nobody takes. */
-void jnet__udp_input(jnet__sim *sim, jnet__spkt *p) {
-  if (p->proto != JNET__P_UDP || p->dst.family != AF_INET ||
-      p->dst.ip[3] == 255 || jnet__ip_is_multicast(AF_INET, p->dst.ip)) {
+void jnet__sim_udp_input(jnet__sim *sim, jnet__sim_spkt *p) {
+  if (p->proto != JNET__SIM_P_UDP || p->dst.family != AF_INET ||
+      p->dst.ip[3] == 255 || jnet__sim_ip_is_multicast(AF_INET, p->dst.ip)) {
     input_all(sim, p);
     return;
   }
-  jnet_node *h = sim->hosts[p->to];
-  jnet__sock *best = NULL;
+  jnet__sim_host *h = sim->hosts[p->to];
+  jnet__sim_sock *best = NULL;
   int best_score = -1;
-  for (jnet__sock *s = jnet__ports_first(sim, h->id, JNET__P_UDP, p->dst.port);
+  for (jnet__sim_sock *s =
+           jnet__sim_ports_first(sim, h->id, JNET__SIM_P_UDP, p->dst.port);
        s != NULL; s = s->port_next) {
-    if (s->host != h || s->proto != JNET__P_UDP || s->local.port != p->dst.port)
+    if (s->host != h || s->proto != JNET__SIM_P_UDP ||
+        s->local.port != p->dst.port)
       continue;
     if (s->local.family != AF_INET) { /* dual-stack: input_all decides */
       input_all(sim, p);
       return;
     }
-    int exact = jnet__ip_eq(AF_INET, s->local.ip, p->dst.ip);
-    if (!exact && !jnet__ip_is_any(AF_INET, s->local.ip))
+    int exact = jnet__sim_ip_eq(AF_INET, s->local.ip, p->dst.ip);
+    if (!exact && !jnet__sim_ip_is_any(AF_INET, s->local.ip))
       continue;
-    if (s->connected && (s->remote.port != p->src.port ||
-                         s->remote.family != p->src.family ||
-                         !jnet__ip_eq(AF_INET, s->remote.ip, p->src.ip)))
+    if (s->connected &&
+        (s->remote.port != p->src.port || s->remote.family != p->src.family ||
+         !jnet__sim_ip_eq(AF_INET, s->remote.ip, p->src.ip)))
       continue;
     int score = exact + 2 * s->connected;
     if (score >= best_score) { /* ties: the latest bound, as Linux */
@@ -394,25 +403,26 @@ void jnet__udp_input(jnet__sim *sim, jnet__spkt *p) {
   enqueue(best, p);
 }
 
-void jnet__icmp_input(jnet__sim *sim, jnet__spkt *p) {
-  jnet_node *h = sim->hosts[p->to];
-  for (jnet__sock *s = jnet__ports_first(sim, h->id, JNET__P_UDP, p->dst.port);
+void jnet__sim_icmp_input(jnet__sim *sim, jnet__sim_spkt *p) {
+  jnet__sim_host *h = sim->hosts[p->to];
+  for (jnet__sim_sock *s =
+           jnet__sim_ports_first(sim, h->id, JNET__SIM_P_UDP, p->dst.port);
        s != NULL; s = s->port_next) {
-    if (s->host != h || s->proto != JNET__P_UDP ||
+    if (s->host != h || s->proto != JNET__SIM_P_UDP ||
         s->local.port != p->dst.port || !s->connected)
       continue;
     if (s->remote.port == p->src.port &&
-        jnet__ip_eq(p->src.family, s->remote.ip, p->src.ip)) {
+        jnet__sim_ip_eq(p->src.family, s->remote.ip, p->src.ip)) {
       s->err = JNET_ECONNREFUSED;
-      jnet__sock_ready(s);
+      jnet__sim_sock_ready(s);
     }
   }
-  jnet__pkt_free(sim, p);
+  jnet__sim_pkt_free(sim, p);
 }
 
-/* jnet__udp_recvfrom, every case. */
+/* jnet__sim_udp_recvfrom, every case. */
 static __attribute__((noinline)) ssize_t
-recvfrom_all(jnet__sock *s, void *buf, size_t len,
+recvfrom_all(jnet__sim_sock *s, void *buf, size_t len,
              struct sockaddr_storage *from, socklen_t *fromlen) {
   jnet__sim *sim = s->host->sim;
   if (s->err != 0) {
@@ -420,7 +430,7 @@ recvfrom_all(jnet__sock *s, void *buf, size_t len,
     s->err = 0;
     return err;
   }
-  jnet__spkt *p = s->rq_head;
+  jnet__sim_spkt *p = s->rq_head;
   if (p == NULL)
     return s->shut_rd ? 0 : JNET_EAGAIN;
   s->rq_head = p->next;
@@ -432,30 +442,31 @@ recvfrom_all(jnet__sock *s, void *buf, size_t len,
     memcpy(buf, p->data, n);
   if (from != NULL) {
     socklen_t l;
-    if (p->proto == JNET__P_UDGRAM) {
-      jnet__sock *snd = jnet__unix_find(s->host, JNET__P_UDGRAM, NULL,
-                                        p->src.port);
-      jnet__unix_name(s, snd ? jnet__sock_path(snd) : NULL, from, &l);
+    if (p->proto == JNET__SIM_P_UDGRAM) {
+      jnet__sim_sock *snd =
+          jnet__sim_unix_find(s->host, JNET__SIM_P_UDGRAM, NULL, p->src.port);
+      jnet__sim_unix_name(s, snd ? jnet__sim_sock_path(snd) : NULL, from, &l);
     } else {
-      jnet__ep src = p->src;
+      jnet__sim_ep src = p->src;
       if (s->family == AF_INET6)
-        jnet__ep_map(&src);
-      l = jnet__ep_to_sa(&src, from);
+        jnet__sim_ep_map(&src);
+      l = jnet__sim_ep_to_sa(&src, from);
     }
     if (fromlen)
       *fromlen = l;
   }
-  jnet__pkt_free(sim, p);
+  jnet__sim_pkt_free(sim, p);
   return (ssize_t)n;
 }
 
 /* The common case first: an IPv4 socket takes a queued IPv4 datagram,
  * wanting its sender. What recvfrom_all does then; it takes the rest. */
-ssize_t jnet__udp_recvfrom(jnet__sock *s, void *buf, size_t len,
-                           struct sockaddr_storage *from, socklen_t *fromlen) {
-  jnet__spkt *p = s->rq_head;
+ssize_t jnet__sim_udp_recvfrom(jnet__sim_sock *s, void *buf, size_t len,
+                               struct sockaddr_storage *from,
+                               socklen_t *fromlen) {
+  jnet__sim_spkt *p = s->rq_head;
   if (p == NULL || s->err != 0 || s->family != AF_INET || from == NULL ||
-      fromlen == NULL || p->proto != JNET__P_UDP)
+      fromlen == NULL || p->proto != JNET__SIM_P_UDP)
     return recvfrom_all(s, buf, len, from, fromlen);
   s->rq_head = p->next;
   if (p->next == NULL)
@@ -464,39 +475,43 @@ ssize_t jnet__udp_recvfrom(jnet__sock *s, void *buf, size_t len,
   size_t n = p->len < len ? p->len : len;
   if (n)
     memcpy(buf, p->data, n);
-  *fromlen = jnet__ep_to_sa(&p->src, from);
-  jnet__pkt_free(s->host->sim, p);
+  *fromlen = jnet__sim_ep_to_sa(&p->src, from);
+  jnet__sim_pkt_free(s->host->sim, p);
   return (ssize_t)n;
 }
 
-int jnet__udp_setopt_group(jnet__sock *s, int option, const char *group) {
-  int v6 = option == JNET__IPV6_JOIN_GROUP || option == JNET__IPV6_LEAVE_GROUP;
-  int join = option == JNET__IP_ADD_MEMBERSHIP || option == JNET__IPV6_JOIN_GROUP;
+int jnet__sim_udp_setopt_group(jnet__sim_sock *s, int option,
+                               const char *group) {
+  int v6 = option == JNET__SIM_IPV6_JOIN_GROUP ||
+           option == JNET__SIM_IPV6_LEAVE_GROUP;
+  int join = option == JNET__SIM_IP_ADD_MEMBERSHIP ||
+             option == JNET__SIM_IPV6_JOIN_GROUP;
   if (v6 && s->family == AF_INET)
     return JNET_ENOPROTOOPT;
   uint8_t ip[16] = {0};
   int family = v6 ? AF_INET6 : AF_INET;
-  if (inet_pton(family, group, ip) != 1 || !jnet__ip_is_multicast(family, ip))
+  if (inet_pton(family, group, ip) != 1 ||
+      !jnet__sim_ip_is_multicast(family, ip))
     return JNET_EINVAL;
-  if (s->type == JNET__SOCK_STREAM)
+  if (s->type == JNET__SIM_SOCK_STREAM)
     return -EPROTO; /* Linux: no multicast membership on TCP sockets */
   if (join) {
     if (member(s, family, ip))
       return JNET_EADDRINUSE;
-    jnet__mgroup *g = jnet__calloc(1, sizeof *g);
+    jnet__sim_mgroup *g = jnet__calloc(1, sizeof *g);
     if (g == NULL)
       return JNET_ENOMEM;
     g->family = (uint8_t)family;
     memcpy(g->ip, ip, 16);
-    jnet__mgroup **pp = &s->groups;
+    jnet__sim_mgroup **pp = &s->groups;
     while (*pp != NULL)
       pp = &(*pp)->next;
     *pp = g;
     return 0;
   }
-  for (jnet__mgroup **pp = &s->groups; *pp != NULL; pp = &(*pp)->next)
-    if ((*pp)->family == family && jnet__ip_eq(family, (*pp)->ip, ip)) {
-      jnet__mgroup *g = *pp;
+  for (jnet__sim_mgroup **pp = &s->groups; *pp != NULL; pp = &(*pp)->next)
+    if ((*pp)->family == family && jnet__sim_ip_eq(family, (*pp)->ip, ip)) {
+      jnet__sim_mgroup *g = *pp;
       *pp = g->next;
       jnet__free(g);
       return 0;

@@ -18,7 +18,8 @@
 
 
 /* The stream (seed, a, b): splitmix64 over their mix fills the state. */
-void jnet__frng_seed(jnet__frng *r, uint64_t seed, uint64_t a, uint64_t b) {
+void jnet__fbk_rng_seed(jnet__fbk_rng *r, uint64_t seed, uint64_t a,
+                        uint64_t b) {
   uint64_t x = jnet__fmix64(seed ^ jnet__splitmix64(a) ^ jnet__fmix64(~b));
   for (int i = 0; i < 4; i++) {
     x += JNET__GOLDEN_GAMMA;
@@ -26,15 +27,17 @@ void jnet__frng_seed(jnet__frng *r, uint64_t seed, uint64_t a, uint64_t b) {
   }
 }
 
-uint64_t jnet__frng_next(jnet__frng *r) { return jnet__xoshiro_next(r->s); }
+uint64_t jnet__fbk_rng_next(jnet__fbk_rng *r) {
+  return jnet__xoshiro_next(r->s);
+}
 
-double jnet__frng_unit(jnet__frng *r) { return jnet__xoshiro_unit(r->s); }
+double jnet__fbk_rng_unit(jnet__fbk_rng *r) { return jnet__xoshiro_unit(r->s); }
 
 /* The extra delay for `dist` (the sim's distributions, sim/rng.c). Two
  * draws, whatever the distribution, so a stream stays aligned when the
  * parameters change. */
-uint64_t jnet__frng_jitter(jnet__frng *r, int dist, uint64_t jitter_ns) {
-  double u1 = 1.0 - jnet__frng_unit(r), u2 = jnet__frng_unit(r);
+uint64_t jnet__fbk_rng_jitter(jnet__fbk_rng *r, int dist, uint64_t jitter_ns) {
+  double u1 = 1.0 - jnet__fbk_rng_unit(r), u2 = jnet__fbk_rng_unit(r);
   double j = (double)jitter_ns, x;
   if (jitter_ns == 0)
     return 0;
@@ -59,12 +62,12 @@ uint64_t jnet__frng_jitter(jnet__frng *r, int dist, uint64_t jitter_ns) {
 
 /* ---- 2. Timers: a binary min-heap on (at_ns, seq) ------------------------- */
 
-static int tless(const jnet__ftimer *a, const jnet__ftimer *b) {
+static int tless(const jnet__fbk_timer *a, const jnet__fbk_timer *b) {
   return a->at_ns < b->at_ns || (a->at_ns == b->at_ns && a->seq < b->seq);
 }
 
 static void hswap(jnet_faults *f, size_t i, size_t j) {
-  jnet__ftimer *t = f->heap[i];
+  jnet__fbk_timer *t = f->heap[i];
   f->heap[i] = f->heap[j];
   f->heap[j] = t;
   f->heap[i]->heap_index = i;
@@ -92,8 +95,8 @@ static void sift_down(jnet_faults *f, size_t i) {
   }
 }
 
-void jnet__ftimer_init(jnet__ftimer *t, void (*fire)(jnet__ftimer *),
-                       void *d) {
+void jnet__fbk_timer_init(jnet__fbk_timer *t, void (*fire)(jnet__fbk_timer *),
+                          void *d) {
   t->at_ns = 0;
   t->seq = 0;
   t->heap_index = SIZE_MAX;
@@ -101,7 +104,7 @@ void jnet__ftimer_init(jnet__ftimer *t, void (*fire)(jnet__ftimer *),
   t->data = d;
 }
 
-void jnet__ftimer_stop(jnet_faults *f, jnet__ftimer *t) {
+void jnet__fbk_timer_stop(jnet_faults *f, jnet__fbk_timer *t) {
   size_t i = t->heap_index;
   if (i == SIZE_MAX)
     return;
@@ -116,10 +119,10 @@ void jnet__ftimer_stop(jnet_faults *f, jnet__ftimer *t) {
 }
 
 /* (Re)arm t for at_ns. 0 or JNET_ENOMEM. */
-int jnet__ftimer_start(jnet_faults *f, jnet__ftimer *t, uint64_t at_ns) {
-  jnet__ftimer_stop(f, t);
+int jnet__fbk_timer_start(jnet_faults *f, jnet__fbk_timer *t, uint64_t at_ns) {
+  jnet__fbk_timer_stop(f, t);
   if (f->nheap == f->capheap) {
-    jnet__ftimer **h = jnet__grow(f->heap, &f->capheap, sizeof *h, 64);
+    jnet__fbk_timer **h = jnet__grow(f->heap, &f->capheap, sizeof *h, 64);
     if (h == NULL)
       return JNET_ENOMEM;
     f->heap = h;
@@ -137,12 +140,12 @@ int jnet__ftimer_start(jnet_faults *f, jnet__ftimer *t, uint64_t at_ns) {
  * sweep is bounded by a count. */
 static int timers_fire(jnet_faults *f) {
   int fired = 0;
-  uint64_t now = jnet__faults_now(f);
+  uint64_t now = jnet__fbk_now(f);
   for (int budget = 4096; f->nheap > 0 && budget > 0; budget--) {
-    jnet__ftimer *t = f->heap[0];
+    jnet__fbk_timer *t = f->heap[0];
     if (t->at_ns > now)
       break;
-    jnet__ftimer_stop(f, t);
+    jnet__fbk_timer_stop(f, t);
     t->fire(t);
     fired++;
   }
@@ -151,9 +154,7 @@ static int timers_fire(jnet_faults *f) {
 
 /* ---- 3. Rules and the log ------------------------------------------------- */
 
-uint64_t jnet__faults_now(jnet_faults *f) {
-  return f->inner->now_ns(f->inner);
-}
+uint64_t jnet__fbk_now(jnet_faults *f) { return f->inner->now_ns(f->inner); }
 
 void jnet_fault_params_default(jnet_fault_params *p) {
   if (p != NULL)
@@ -182,7 +183,7 @@ static int addr_port(const jnet_addr *a) {
 }
 
 /* Does the rule key `rule` (port 0: any port) match address `a`? */
-int jnet__faddr_match(const jnet_addr *rule, const jnet_addr *a) {
+int jnet__fbk_addr_match(const jnet_addr *rule, const jnet_addr *a) {
   if (!addr_inet(a) || rule->u.sa.sa_family != a->u.sa.sa_family)
     return 0;
   int rp = addr_port(rule);
@@ -193,14 +194,14 @@ int jnet__faddr_match(const jnet_addr *rule, const jnet_addr *a) {
   return memcmp(&rule->u.in6.sin6_addr, &a->u.in6.sin6_addr, 16) == 0;
 }
 
-static int same_key(const jnet__frule *r, const jnet_addr *peer) {
+static int same_key(const jnet__fbk_rule *r, const jnet_addr *peer) {
   if (peer == NULL)
     return r->any;
-  return !r->any && jnet__faddr_match(&r->peer, peer) &&
+  return !r->any && jnet__fbk_addr_match(&r->peer, peer) &&
          addr_port(&r->peer) == addr_port(peer);
 }
 
-static jnet__frule *rule_find(jnet_faults *f, const jnet_addr *peer) {
+static jnet__fbk_rule *rule_find(jnet_faults *f, const jnet_addr *peer) {
   for (size_t i = 0; i < f->nrules; i++)
     if (same_key(&f->rules[i], peer))
       return &f->rules[i];
@@ -208,14 +209,14 @@ static jnet__frule *rule_find(jnet_faults *f, const jnet_addr *peer) {
 }
 
 /* Most specific first: address and port, then address, then every peer. */
-const jnet_fault_params *jnet__faults_rule(jnet_faults *f,
-                                           const jnet_addr *peer) {
-  const jnet__frule *host = NULL, *any = NULL;
+const jnet_fault_params *jnet__fbk_rule_for(jnet_faults *f,
+                                            const jnet_addr *peer) {
+  const jnet__fbk_rule *host = NULL, *any = NULL;
   for (size_t i = 0; i < f->nrules; i++) {
-    const jnet__frule *r = &f->rules[i];
+    const jnet__fbk_rule *r = &f->rules[i];
     if (r->any) {
       any = r;
-    } else if (peer != NULL && jnet__faddr_match(&r->peer, peer)) {
+    } else if (peer != NULL && jnet__fbk_addr_match(&r->peer, peer)) {
       if (addr_port(&r->peer) != 0)
         return &r->p;
       host = r;
@@ -229,10 +230,10 @@ int jnet_faults_set(jnet_faults *f, const jnet_addr *peer,
   if (f == NULL || p == NULL || params_check(p) < 0 ||
       (peer != NULL && !addr_inet(peer)))
     return JNET_EINVAL;
-  jnet__frule *r = rule_find(f, peer);
+  jnet__fbk_rule *r = rule_find(f, peer);
   if (r == NULL) {
     if (f->nrules == f->caprules) {
-      jnet__frule *nr = jnet__grow(f->rules, &f->caprules, sizeof *nr, 8);
+      jnet__fbk_rule *nr = jnet__grow(f->rules, &f->caprules, sizeof *nr, 8);
       if (nr == NULL)
         return JNET_ENOMEM;
       f->rules = nr;
@@ -244,18 +245,18 @@ int jnet_faults_set(jnet_faults *f, const jnet_addr *peer,
       r->peer = *peer;
   }
   r->p = *p;
-  jnet__fs_kick_all(f);
+  jnet__fbk_sock_kick_all(f);
   return 0;
 }
 
 int jnet_faults_clear(jnet_faults *f, const jnet_addr *peer) {
   if (f == NULL || (peer != NULL && !addr_inet(peer)))
     return JNET_EINVAL;
-  jnet__frule *r = rule_find(f, peer);
+  jnet__fbk_rule *r = rule_find(f, peer);
   if (r == NULL)
     return JNET_ENOENT;
   *r = f->rules[--f->nrules];
-  jnet__fs_kick_all(f);
+  jnet__fbk_sock_kick_all(f);
   return 0;
 }
 
@@ -264,7 +265,7 @@ void jnet_faults_clear_all(jnet_faults *f) {
     return;
   f->nrules = 0;
   memset(f->fail, 0, sizeof f->fail);
-  jnet__fs_kick_all(f);
+  jnet__fbk_sock_kick_all(f);
 }
 
 int jnet_faults_reset_peer(jnet_faults *f, const jnet_addr *peer) {
@@ -272,12 +273,12 @@ int jnet_faults_reset_peer(jnet_faults *f, const jnet_addr *peer) {
     return JNET_EINVAL;
   int n = 0;
   for (jnet_bsock *s = f->socks; s != NULL; s = s->next)
-    if (s->has_peer && (peer == NULL || jnet__faddr_match(peer, &s->peer)))
-      n += jnet__fs_reset(s, "reset-peer");
+    if (s->has_peer && (peer == NULL || jnet__fbk_addr_match(peer, &s->peer)))
+      n += jnet__fbk_sock_reset(s, "reset-peer");
   return n;
 }
 
-void jnet__faddr_str(const jnet_addr *a, char *out, size_t n) {
+void jnet__fbk_addr_str(const jnet_addr *a, char *out, size_t n) {
   char host[INET6_ADDRSTRLEN + 1];
   int port = 0;
   if (a == NULL || !addr_inet(a) ||
@@ -309,20 +310,20 @@ uint64_t jnet_faults_count(const jnet_faults *f) {
 }
 
 /* One injected fault: count it and write its line. */
-void jnet__faults_log(jnet_faults *f, const jnet_addr *peer, const char *fault,
-                      const char *fmt, ...) {
+void jnet__fbk_log(jnet_faults *f, const jnet_addr *peer, const char *fault,
+                   const char *fmt, ...) {
   f->ninjected++;
   if (f->log_fp == NULL && f->log_fn == NULL)
     return;
   char line[256], who[INET6_ADDRSTRLEN + 16], detail[128] = "";
-  jnet__faddr_str(peer, who, sizeof who);
+  jnet__fbk_addr_str(peer, who, sizeof who);
   if (fmt != NULL) {
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(detail, sizeof detail, fmt, ap);
     va_end(ap);
   }
-  uint64_t t = jnet__faults_now(f) - f->t0_ns;
+  uint64_t t = jnet__fbk_now(f) - f->t0_ns;
   snprintf(line, sizeof line, "%" PRIu64 ".%06" PRIu64 " %s %s%s%s",
            t / 1000000000u, (t % 1000000000u) / 1000u, who, fault,
            detail[0] ? " " : "", detail);
@@ -347,7 +348,7 @@ int jnet_faults_fail_call(jnet_faults *f, int slot, uint64_t n, int err,
                           int persistent) {
   if (f == NULL || slot < 0 || slot >= JNET_FAULTS_NSLOTS || err >= 0)
     return JNET_EINVAL;
-  jnet__fslot *s = &f->fail[slot];
+  jnet__fbk_slot *s = &f->fail[slot];
   s->calls = 0;
   s->fired = 0;
   s->n = n;
@@ -362,15 +363,15 @@ uint64_t jnet_faults_fail_fired(const jnet_faults *f, int slot) {
   return f->fail[slot].fired;
 }
 
-int jnet__faults_call(jnet_faults *f, int slot, const jnet_addr *peer) {
-  jnet__fslot *s = &f->fail[slot];
+int jnet__fbk_call(jnet_faults *f, int slot, const jnet_addr *peer) {
+  jnet__fbk_slot *s = &f->fail[slot];
   if (s->n == 0)
     return 0;
   s->calls++;
   if (s->calls == s->n || (s->persistent && s->calls > s->n)) {
     s->fired++;
-    jnet__faults_log(f, peer, "fail-call", "%s #%" PRIu64 " %s",
-                     slot_names[slot], s->calls, jnet_err_name(s->err));
+    jnet__fbk_log(f, peer, "fail-call", "%s #%" PRIu64 " %s", slot_names[slot],
+                  s->calls, jnet_err_name(s->err));
     return s->err;
   }
   return 0;
@@ -380,29 +381,29 @@ int jnet__faults_call(jnet_faults *f, int slot, const jnet_addr *peer) {
 
 static int fb_start(const jnet_backend *b, const jnet_backend_hooks *hooks,
                     void *loop_arg) {
-  jnet_faults *f = jnet__faults_of(b);
+  jnet_faults *f = jnet__fbk_of(b);
   if (f->started)
     return JNET_EBUSY;
   int err = f->inner->start(f->inner, hooks, loop_arg);
   if (err < 0)
     return err;
   f->started = 1;
-  f->t0_ns = jnet__faults_now(f);
+  f->t0_ns = jnet__fbk_now(f);
   return 0;
 }
 
 static void fb_stop(const jnet_backend *b) {
-  jnet_faults *f = jnet__faults_of(b);
+  jnet_faults *f = jnet__fbk_of(b);
   if (!f->started)
     return;
-  jnet__fs_close_all(f);
+  jnet__fbk_sock_close_all(f);
   f->inner->stop(f->inner);
   f->nheap = 0;
   f->started = 0;
 }
 
 static void fb_destroy(const jnet_backend *b) {
-  jnet_faults *f = jnet__faults_of(b);
+  jnet_faults *f = jnet__fbk_of(b);
   fb_stop(b);
   jnet__free(f->rules);
   jnet__free(f->heap);
@@ -410,21 +411,21 @@ static void fb_destroy(const jnet_backend *b) {
 }
 
 static jnet_node *fb_default_node(const jnet_backend *b) {
-  const jnet_backend *in = jnet__faults_of(b)->inner;
+  const jnet_backend *in = jnet__fbk_of(b)->inner;
   return in->default_node(in);
 }
 
 static uint64_t fb_now_ns(const jnet_backend *b) {
-  return jnet__faults_now(jnet__faults_of(b));
+  return jnet__fbk_now(jnet__fbk_of(b));
 }
 
 static uint64_t fb_random(const jnet_backend *b, jnet_node *node) {
-  const jnet_backend *in = jnet__faults_of(b)->inner;
+  const jnet_backend *in = jnet__fbk_of(b)->inner;
   return in->random(in, node);
 }
 
 static int fb_node_check(const jnet_backend *b, jnet_node *node) {
-  const jnet_backend *in = jnet__faults_of(b)->inner;
+  const jnet_backend *in = jnet__fbk_of(b)->inner;
   if (in->version >= 2 && in->node_check != NULL)
     return in->node_check(in, node);
   return 0;
@@ -432,7 +433,7 @@ static int fb_node_check(const jnet_backend *b, jnet_node *node) {
 
 /* Our timers bound the inner poll's wait; what fell due fires after. */
 static int fb_poll(const jnet_backend *b, uint64_t deadline_ns, int block) {
-  jnet_faults *f = jnet__faults_of(b);
+  jnet_faults *f = jnet__fbk_of(b);
   if (!f->started)
     return JNET_EINVAL;
   int fired = timers_fire(f);
@@ -468,10 +469,10 @@ static void resolve_done(jnet_req *in) {
 static int fb_resolve(const jnet_backend *b, jnet_node *node, jnet_req *req,
                       const char *host, const char *port, int type,
                       int passive) {
-  jnet_faults *f = jnet__faults_of(b);
+  jnet_faults *f = jnet__fbk_of(b);
   req->owner_ = NULL;
   req->priv_[3] = NULL;
-  int err = jnet__faults_call(f, JNET_FAULTS_RESOLVE, NULL);
+  int err = jnet__fbk_call(f, JNET_FAULTS_RESOLVE, NULL);
   if (err < 0) {
     req->result = err;
     return 1;
@@ -498,11 +499,11 @@ static int fb_resolve(const jnet_backend *b, jnet_node *node, jnet_req *req,
 
 /* A resolve is the only request we hold without a socket. */
 static void fb_cancel(const jnet_backend *b, jnet_req *req) {
-  jnet_faults *f = jnet__faults_of(b);
+  jnet_faults *f = jnet__fbk_of(b);
   if (req == NULL)
     return;
   if (req->owner_ != NULL) {
-    jnet__fs_cancel(b, req);
+    jnet__fbk_sock_cancel(b, req);
     return;
   }
   resolve_op *op = req->priv_[3];
@@ -538,22 +539,22 @@ const jnet_backend *jnet_backend_faults(const jnet_backend *inner,
   b->random = fb_random;
   b->poll = fb_poll;
   b->resolve = fb_resolve;
-  b->socket = jnet__fs_socket;
-  b->bind = jnet__fs_bind;
-  b->listen = jnet__fs_listen;
-  b->accept = jnet__fs_accept;
-  b->connect = jnet__fs_connect;
-  b->read = jnet__fs_read;
-  b->write = jnet__fs_write;
-  b->send_to = jnet__fs_send_to;
-  b->recv_from = jnet__fs_recv_from;
+  b->socket = jnet__fbk_sock_socket;
+  b->bind = jnet__fbk_sock_bind;
+  b->listen = jnet__fbk_sock_listen;
+  b->accept = jnet__fbk_sock_accept;
+  b->connect = jnet__fbk_sock_connect;
+  b->read = jnet__fbk_sock_read;
+  b->write = jnet__fbk_sock_write;
+  b->send_to = jnet__fbk_sock_send_to;
+  b->recv_from = jnet__fbk_sock_recv_from;
   b->cancel = fb_cancel;
-  b->shutdown = jnet__fs_shutdown;
-  b->setsockopt = jnet__fs_setsockopt;
-  b->nodelay = jnet__fs_nodelay;
-  b->localname = jnet__fs_localname;
-  b->peername = jnet__fs_peername;
-  b->close = jnet__fs_close;
+  b->shutdown = jnet__fbk_sock_shutdown;
+  b->setsockopt = jnet__fbk_sock_setsockopt;
+  b->nodelay = jnet__fbk_sock_nodelay;
+  b->localname = jnet__fbk_sock_localname;
+  b->peername = jnet__fbk_sock_peername;
+  b->close = jnet__fbk_sock_close;
   b->node_check = fb_node_check; /* version 2 */
   if (out != NULL)
     *out = f;

@@ -28,8 +28,9 @@ static const jnet_backend *inb(const jnet_bsock *s) { return s->f->inner; }
 
 /* The rule for the socket's peer (the every-peer rule when unconnected). */
 static const jnet_fault_params *rule_of(jnet_bsock *s, const jnet_addr *a) {
-  const jnet_fault_params *p =
-      jnet__faults_rule(s->f, a != NULL ? a : s->has_peer ? &s->peer : NULL);
+  const jnet_fault_params *p = jnet__fbk_rule_for(s->f, a != NULL     ? a
+                                                        : s->has_peer ? &s->peer
+                                                                      : NULL);
   return p != NULL ? p : &no_faults;
 }
 
@@ -75,10 +76,10 @@ static uint64_t pace_after(uint64_t free_ns, uint64_t now, uint64_t bps,
 
 /* ---- 1. Lifecycle ------------------------------------------------------------ */
 
-static void rx_fire(jnet__ftimer *t);
-static void tx_fire(jnet__ftimer *t);
-static void life_fire(jnet__ftimer *t);
-static void close_fire(jnet__ftimer *t);
+static void rx_fire(jnet__fbk_timer *t);
+static void tx_fire(jnet__fbk_timer *t);
+static void life_fire(jnet__fbk_timer *t);
+static void close_fire(jnet__fbk_timer *t);
 static void rd_done(jnet_req *in);
 static void wr_done(jnet_req *in);
 static void cn_done(jnet_req *in);
@@ -91,12 +92,12 @@ static jnet_bsock *sock_new(jnet_faults *f, jnet_bsock *inner, int type) {
   s->inner = inner;
   s->type = type;
   s->id = f->nsocks_made++;
-  jnet__frng_seed(&s->rng_tx, f->seed, s->id, 1);
-  jnet__frng_seed(&s->rng_rx, f->seed, s->id, 2);
-  jnet__ftimer_init(&s->rx_timer, rx_fire, s);
-  jnet__ftimer_init(&s->tx_timer, tx_fire, s);
-  jnet__ftimer_init(&s->life_timer, life_fire, s);
-  jnet__ftimer_init(&s->close_timer, close_fire, s);
+  jnet__fbk_rng_seed(&s->rng_tx, f->seed, s->id, 1);
+  jnet__fbk_rng_seed(&s->rng_rx, f->seed, s->id, 2);
+  jnet__fbk_timer_init(&s->rx_timer, rx_fire, s);
+  jnet__fbk_timer_init(&s->tx_timer, tx_fire, s);
+  jnet__fbk_timer_init(&s->life_timer, life_fire, s);
+  jnet__fbk_timer_init(&s->close_timer, close_fire, s);
   s->rd_in.cb = rd_done;
   s->rd_in.data = s;
   s->wr_in.cb = wr_done;
@@ -110,9 +111,9 @@ static jnet_bsock *sock_new(jnet_faults *f, jnet_bsock *inner, int type) {
   return s;
 }
 
-static void queue_free(jnet__fchunk **q) {
+static void queue_free(jnet__fbk_chunk **q) {
   while (*q != NULL) {
-    jnet__fchunk *c = *q;
+    jnet__fbk_chunk *c = *q;
     *q = c->next;
     jnet__free(c);
   }
@@ -127,9 +128,9 @@ static void sock_quiesce(jnet_bsock *s) {
     inb(s)->cancel(inb(s), &s->wr_in);
   s->rx_inflight = s->tx_inflight = 0;
   s->rd_direct = s->wr_direct = 0;
-  jnet__ftimer_stop(f, &s->rx_timer);
-  jnet__ftimer_stop(f, &s->tx_timer);
-  jnet__ftimer_stop(f, &s->life_timer);
+  jnet__fbk_timer_stop(f, &s->rx_timer);
+  jnet__fbk_timer_stop(f, &s->tx_timer);
+  jnet__fbk_timer_stop(f, &s->life_timer);
 }
 
 /* Close the inner socket and free ours. */
@@ -138,7 +139,7 @@ static void sock_free(jnet_bsock *s) {
   sock_quiesce(s);
   if (s->cn != NULL || s->cn_accept)
     inb(s)->cancel(inb(s), &s->cn_in);
-  jnet__ftimer_stop(f, &s->close_timer);
+  jnet__fbk_timer_stop(f, &s->close_timer);
   if (s->inner != NULL)
     inb(s)->close(inb(s), s->inner);
   queue_free(&s->rxq);
@@ -153,15 +154,15 @@ static void sock_free(jnet_bsock *s) {
   jnet__free(s);
 }
 
-void jnet__fs_close_all(jnet_faults *f) {
+void jnet__fbk_sock_close_all(jnet_faults *f) {
   while (f->socks != NULL)
     sock_free(f->socks);
 }
 
-int jnet__fs_socket(const jnet_backend *b, jnet_node *node, int family,
-                    int type, jnet_bsock **out) {
-  jnet_faults *f = jnet__faults_of(b);
-  int err = jnet__faults_call(f, JNET_FAULTS_SOCKET, NULL);
+int jnet__fbk_sock_socket(const jnet_backend *b, jnet_node *node, int family,
+                          int type, jnet_bsock **out) {
+  jnet_faults *f = jnet__fbk_of(b);
+  int err = jnet__fbk_call(f, JNET_FAULTS_SOCKET, NULL);
   if (err < 0)
     return err;
   jnet_bsock *inner = NULL;
@@ -181,11 +182,11 @@ int jnet__fs_socket(const jnet_backend *b, jnet_node *node, int family,
 
 /* Pending requests learn the new state on the next poll. */
 static void settle(jnet_bsock *s) {
-  uint64_t now = jnet__faults_now(s->f);
+  uint64_t now = jnet__fbk_now(s->f);
   if (s->rd != NULL)
-    (void)jnet__ftimer_start(s->f, &s->rx_timer, now);
+    (void)jnet__fbk_timer_start(s->f, &s->rx_timer, now);
   if (s->wr != NULL || s->txq != NULL)
-    (void)jnet__ftimer_start(s->f, &s->tx_timer, now);
+    (void)jnet__fbk_timer_start(s->f, &s->tx_timer, now);
 }
 
 /* Abort an inner stream connection: a connect to AF_UNSPEC disconnects a
@@ -200,12 +201,12 @@ static void abort_inner(const jnet_backend *in, jnet_bsock *inner) {
     in->cancel(in, &r);
 }
 
-int jnet__fs_reset(jnet_bsock *s, const char *why) {
-  if (s->state != JNET__FS_OPEN || s->type != JNET_STREAM ||
+int jnet__fbk_sock_reset(jnet_bsock *s, const char *why) {
+  if (s->state != JNET__FBK_SOCK_OPEN || s->type != JNET_STREAM ||
       s->inner == NULL || !s->has_peer)
     return 0;
-  jnet__faults_log(s->f, &s->peer, "reset", "%s", why);
-  s->state = JNET__FS_RESET;
+  jnet__fbk_log(s->f, &s->peer, "reset", "%s", why);
+  s->state = JNET__FBK_SOCK_RESET;
   int closing = s->closing;
   sock_quiesce(s);
   abort_inner(inb(s), s->inner);
@@ -213,19 +214,19 @@ int jnet__fs_reset(jnet_bsock *s, const char *why) {
   queue_free(&s->txq);
   s->rxq_bytes = s->txq_bytes = 0;
   if (closing)
-    (void)jnet__ftimer_start(s->f, &s->tx_timer, jnet__faults_now(s->f));
+    (void)jnet__fbk_timer_start(s->f, &s->tx_timer, jnet__fbk_now(s->f));
   settle(s);
   return 1;
 }
 
 /* close_after_ns: shut the connection both ways, as a peer closing would. */
-static void life_fire(jnet__ftimer *t) {
+static void life_fire(jnet__fbk_timer *t) {
   jnet_bsock *s = t->data;
-  if (s->state != JNET__FS_OPEN || s->closing)
+  if (s->state != JNET__FBK_SOCK_OPEN || s->closing)
     return;
-  jnet__faults_log(s->f, &s->peer, "close", "after %.3fs",
-                   (double)rule_of(s, NULL)->close_after_ns / 1e9);
-  s->state = JNET__FS_SHUT;
+  jnet__fbk_log(s->f, &s->peer, "close", "after %.3fs",
+                (double)rule_of(s, NULL)->close_after_ns / 1e9);
+  s->state = JNET__FBK_SOCK_SHUT;
   sock_quiesce(s);
   (void)inb(s)->shutdown(inb(s), s->inner, JNET_SHUT_RDWR);
   queue_free(&s->rxq);
@@ -238,12 +239,12 @@ static void life_fire(jnet__ftimer *t) {
 static void connected(jnet_bsock *s) {
   const jnet_fault_params *p = rule_of(s, NULL);
   if (p->close_after_ns > 0)
-    (void)jnet__ftimer_start(s->f, &s->life_timer,
-                             jnet__faults_now(s->f) + p->close_after_ns);
+    (void)jnet__fbk_timer_start(s->f, &s->life_timer,
+                                jnet__fbk_now(s->f) + p->close_after_ns);
 }
 
 static ssize_t dead_result(const jnet_bsock *s, int reading) {
-  if (s->state == JNET__FS_RESET)
+  if (s->state == JNET__FBK_SOCK_RESET)
     return JNET_ECONNRESET;
   return reading ? 0 : JNET_EPIPE;
 }
@@ -254,7 +255,7 @@ static void count_bytes(jnet_bsock *s, size_t n) {
   const jnet_fault_params *p = rule_of(s, NULL);
   if (s->type == JNET_STREAM && p->reset_after_bytes > 0 &&
       s->bytes >= p->reset_after_bytes)
-    jnet__fs_reset(s, "after bytes");
+    jnet__fbk_sock_reset(s, "after bytes");
 }
 
 /* How many of n bytes may still go before reset_after_bytes. */
@@ -269,8 +270,8 @@ static size_t reset_clamp(jnet_bsock *s, size_t n) {
 
 /* ---- 3. The rx line ---------------------------------------------------------- */
 
-static jnet__fchunk *chunk_new(const void *p, size_t n) {
-  jnet__fchunk *c = jnet__malloc(sizeof *c + n);
+static jnet__fbk_chunk *chunk_new(const void *p, size_t n) {
+  jnet__fbk_chunk *c = jnet__malloc(sizeof *c + n);
   if (c == NULL)
     return NULL;
   memset(c, 0, sizeof *c);
@@ -281,7 +282,7 @@ static jnet__fchunk *chunk_new(const void *p, size_t n) {
 }
 
 /* Insert by due time, after every chunk due no later (stable). */
-static void chunk_insert(jnet__fchunk **q, jnet__fchunk *c) {
+static void chunk_insert(jnet__fbk_chunk **q, jnet__fbk_chunk *c) {
   while (*q != NULL && (*q)->due_ns <= c->due_ns)
     q = &(*q)->next;
   c->next = *q;
@@ -290,41 +291,41 @@ static void chunk_insert(jnet__fchunk **q, jnet__fchunk *c) {
 
 /* The datagram faults: one fixed set of draws per datagram. Returns how
  * many copies to queue (0 lost, 1, 2 duplicated) and sets *extra_ns. */
-static int dgram_fate(jnet_bsock *s, jnet__frng *r, const jnet_fault_params *p,
-                      const jnet_addr *who, const char *dir, char *data,
-                      size_t n, uint64_t *delay_ns) {
+static int dgram_fate(jnet_bsock *s, jnet__fbk_rng *r,
+                      const jnet_fault_params *p, const jnet_addr *who,
+                      const char *dir, char *data, size_t n,
+                      uint64_t *delay_ns) {
   const jnet_link_params *l = &p->link;
-  double u_loss = jnet__frng_unit(r), u_dup = jnet__frng_unit(r);
-  double u_cor = jnet__frng_unit(r), u_ro = jnet__frng_unit(r);
-  uint64_t bit = jnet__frng_next(r);
-  uint64_t jit = jnet__frng_jitter(r, l->jitter_dist, l->jitter_ns);
+  double u_loss = jnet__fbk_rng_unit(r), u_dup = jnet__fbk_rng_unit(r);
+  double u_cor = jnet__fbk_rng_unit(r), u_ro = jnet__fbk_rng_unit(r);
+  uint64_t bit = jnet__fbk_rng_next(r);
+  uint64_t jit = jnet__fbk_rng_jitter(r, l->jitter_dist, l->jitter_ns);
   *delay_ns = l->latency_ns + jit;
   if (p->blackhole) {
-    jnet__faults_log(s->f, who, "blackhole", "%s %zu bytes", dir, n);
+    jnet__fbk_log(s->f, who, "blackhole", "%s %zu bytes", dir, n);
     return 0;
   }
   if (u_loss < l->loss) {
-    jnet__faults_log(s->f, who, "drop", "%s %zu bytes", dir, n);
+    jnet__fbk_log(s->f, who, "drop", "%s %zu bytes", dir, n);
     return 0;
   }
   if (n > 0 && u_cor < l->corrupt) {
     size_t at = (size_t)(bit % (n * 8));
     data[at / 8] = (char)(data[at / 8] ^ (1 << (at % 8)));
-    jnet__faults_log(s->f, who, "corrupt", "%s bit %zu", dir, at);
+    jnet__fbk_log(s->f, who, "corrupt", "%s bit %zu", dir, at);
   }
   if (u_ro < l->reorder) {
     uint64_t extra = l->reorder_ns ? l->reorder_ns : 2 * l->latency_ns;
     if (extra < 1000000)
       extra = 1000000;
     *delay_ns += extra;
-    jnet__faults_log(s->f, who, "reorder", "%s +%.1fms", dir,
-                     (double)extra / 1e6);
+    jnet__fbk_log(s->f, who, "reorder", "%s +%.1fms", dir, (double)extra / 1e6);
   }
   if (*delay_ns > 0 && (l->latency_ns || l->jitter_ns))
-    jnet__faults_log(s->f, who, "delay", "%s %.1fms", dir,
-                     (double)*delay_ns / 1e6);
+    jnet__fbk_log(s->f, who, "delay", "%s %.1fms", dir,
+                  (double)*delay_ns / 1e6);
   if (u_dup < l->duplicate) {
-    jnet__faults_log(s->f, who, "duplicate", "%s %zu bytes", dir, n);
+    jnet__fbk_log(s->f, who, "duplicate", "%s %zu bytes", dir, n);
     return 2;
   }
   return 1;
@@ -333,7 +334,7 @@ static int dgram_fate(jnet_bsock *s, jnet__frng *r, const jnet_fault_params *p,
 /* The inner socket read `n` bytes (or EOF, or an error) into rxbuf:
  * queue them for their delivery time. */
 static void rx_arrived(jnet_bsock *s, ssize_t n, const jnet_addr *from) {
-  uint64_t now = jnet__faults_now(s->f);
+  uint64_t now = jnet__fbk_now(s->f);
   const jnet_addr *who = s->type == JNET_DATAGRAM && from ? from : peer_of(s);
   const jnet_fault_params *p = rule_of(s, who);
   const jnet_link_params *l = &p->link;
@@ -342,7 +343,7 @@ static void rx_arrived(jnet_bsock *s, ssize_t n, const jnet_addr *from) {
     int copies = dgram_fate(s, &s->rng_rx, p, who, "rx", s->rxbuf, (size_t)n,
                             &delay);
     for (int i = 0; i < copies; i++) {
-      jnet__fchunk *c = chunk_new(s->rxbuf, (size_t)n);
+      jnet__fbk_chunk *c = chunk_new(s->rxbuf, (size_t)n);
       if (c == NULL)
         return; /* out of memory: the datagram is lost, as on a real host */
       c->due_ns = now + delay;
@@ -355,25 +356,28 @@ static void rx_arrived(jnet_bsock *s, ssize_t n, const jnet_addr *from) {
     }
     return;
   }
-  jnet__fchunk *c = chunk_new(s->rxbuf, n > 0 ? (size_t)n : 0);
+  jnet__fbk_chunk *c = chunk_new(s->rxbuf, n > 0 ? (size_t)n : 0);
   if (c == NULL) {
     c = chunk_new(NULL, 0);
     if (c == NULL)
       return;
     n = JNET_ENOMEM;
   }
-  c->kind = n > 0 ? JNET__FCH_DATA : n == 0 ? JNET__FCH_EOF : JNET__FCH_ERR;
+  c->kind = n > 0    ? JNET__FBK_CHUNK_DATA
+            : n == 0 ? JNET__FBK_CHUNK_EOF
+                     : JNET__FBK_CHUNK_ERR;
   c->err = n < 0 ? n : 0;
   if (n > 0 && p->blackhole) {
-    jnet__faults_log(s->f, who, "blackhole", "rx %zd bytes", n);
+    jnet__fbk_log(s->f, who, "blackhole", "rx %zd bytes", n);
     jnet__free(c);
     return;
   }
-  uint64_t delay = l->latency_ns + jnet__frng_jitter(&s->rng_rx, l->jitter_dist,
-                                                     l->jitter_ns);
+  uint64_t delay =
+      l->latency_ns +
+      jnet__fbk_rng_jitter(&s->rng_rx, l->jitter_dist, l->jitter_ns);
   if (n > 0 && delay > 0)
-    jnet__faults_log(s->f, who, "delay", "rx %zd bytes %.1fms", n,
-                     (double)delay / 1e6);
+    jnet__fbk_log(s->f, who, "delay", "rx %zd bytes %.1fms", n,
+                  (double)delay / 1e6);
   c->due_ns = max64(now + delay, s->rx_last_ns); /* a stream keeps order */
   s->rx_last_ns = c->due_ns;
   chunk_insert(&s->rxq, c);
@@ -382,11 +386,11 @@ static void rx_arrived(jnet_bsock *s, ssize_t n, const jnet_addr *from) {
 
 /* Deliver from the head chunk into req (due now). */
 static void rx_deliver(jnet_bsock *s, jnet_req *req) {
-  jnet__fchunk *c = s->rxq;
+  jnet__fbk_chunk *c = s->rxq;
   const jnet_fault_params *p = rule_of(s, c->has_addr ? &c->addr : NULL);
-  if (c->kind != JNET__FCH_DATA) {
-    req->result = c->kind == JNET__FCH_EOF ? 0 : c->err;
-    if (c->kind == JNET__FCH_EOF)
+  if (c->kind != JNET__FBK_CHUNK_DATA) {
+    req->result = c->kind == JNET__FBK_CHUNK_EOF ? 0 : c->err;
+    if (c->kind == JNET__FBK_CHUNK_EOF)
       s->rx_eof = 1;
     s->rxq = c->next;
     jnet__free(c);
@@ -403,7 +407,7 @@ static void rx_deliver(jnet_bsock *s, jnet_req *req) {
       n = req->len;
     n = reset_clamp(s, n);
     if (n == 0) {
-      jnet__fs_reset(s, "after bytes");
+      jnet__fbk_sock_reset(s, "after bytes");
       req->result = JNET_ECONNRESET;
       return;
     }
@@ -412,7 +416,7 @@ static void rx_deliver(jnet_bsock *s, jnet_req *req) {
     memcpy(req->buf, c->data + c->off, n);
   c->off += n;
   req->result = (ssize_t)n;
-  uint64_t now = jnet__faults_now(s->f);
+  uint64_t now = jnet__fbk_now(s->f);
   if (p->link.bandwidth_bps > 0)
     s->rx_free_ns = pace_after(s->rx_free_ns, now, p->link.bandwidth_bps, n);
   s->rxq_bytes -= s->type == JNET_DATAGRAM ? c->len : n;
@@ -461,7 +465,7 @@ static int rx_direct(jnet_bsock *s, jnet_req *req, int from) {
   jnet_req *in = &s->rd_in;
   size_t len = reset_clamp(s, req->len);
   if (len == 0) {
-    jnet__fs_reset(s, "after bytes");
+    jnet__fbk_sock_reset(s, "after bytes");
     req->result = JNET_ECONNRESET;
     return 1;
   }
@@ -486,18 +490,18 @@ static int rx_direct(jnet_bsock *s, jnet_req *req, int from) {
  * read in flight or a timer armed (or a blackhole holding it). */
 static int rx_try(jnet_bsock *s, jnet_req *req, int from) {
   for (int round = 0; round < 64; round++) {
-    if (s->state != JNET__FS_OPEN) {
+    if (s->state != JNET__FBK_SOCK_OPEN) {
       req->result = dead_result(s, 1);
       return 1;
     }
     if (s->rxq != NULL) {
-      uint64_t now = jnet__faults_now(s->f);
+      uint64_t now = jnet__fbk_now(s->f);
       uint64_t at = max64(s->rxq->due_ns, s->rx_free_ns);
       if (at <= now) {
         rx_deliver(s, req);
         return 1;
       }
-      (void)jnet__ftimer_start(s->f, &s->rx_timer, at);
+      (void)jnet__fbk_timer_start(s->f, &s->rx_timer, at);
       if (!s->rx_inflight && rx_fill(s))
         continue; /* the read-ahead completed at once: look again */
       return 0;
@@ -519,7 +523,7 @@ static int rx_try(jnet_bsock *s, jnet_req *req, int from) {
       return 0;
   }
   /* a burst of datagrams, all lost: go on from the next poll */
-  (void)jnet__ftimer_start(s->f, &s->rx_timer, jnet__faults_now(s->f));
+  (void)jnet__fbk_timer_start(s->f, &s->rx_timer, jnet__fbk_now(s->f));
   return 0;
 }
 
@@ -535,7 +539,7 @@ static void rx_run(jnet_bsock *s) {
   }
 }
 
-static void rx_fire(jnet__ftimer *t) { rx_run(t->data); }
+static void rx_fire(jnet__fbk_timer *t) { rx_run(t->data); }
 
 static void rd_done(jnet_req *in) {
   jnet_bsock *s = in->data;
@@ -560,7 +564,7 @@ static int rd_start(const jnet_backend *b, jnet_bsock *s, jnet_req *req,
                     int slot, int from) {
   req->owner_ = NULL;
   req->upriv_[1] = (uint64_t)from;
-  int err = jnet__faults_call(jnet__faults_of(b), slot, peer_of(s));
+  int err = jnet__fbk_call(jnet__fbk_of(b), slot, peer_of(s));
   if (err < 0) {
     req->result = err;
     return 1;
@@ -572,11 +576,12 @@ static int rd_start(const jnet_backend *b, jnet_bsock *s, jnet_req *req,
   return 0;
 }
 
-int jnet__fs_read(const jnet_backend *b, jnet_bsock *s, jnet_req *req) {
+int jnet__fbk_sock_read(const jnet_backend *b, jnet_bsock *s, jnet_req *req) {
   return rd_start(b, s, req, JNET_FAULTS_READ, 0);
 }
 
-int jnet__fs_recv_from(const jnet_backend *b, jnet_bsock *s, jnet_req *req) {
+int jnet__fbk_sock_recv_from(const jnet_backend *b, jnet_bsock *s,
+                             jnet_req *req) {
   return rd_start(b, s, req, JNET_FAULTS_RECV_FROM, 1);
 }
 
@@ -585,18 +590,18 @@ int jnet__fs_recv_from(const jnet_backend *b, jnet_bsock *s, jnet_req *req) {
 /* Queue a copy of the caller's bytes for their departure time. */
 static int tx_queue(jnet_bsock *s, const jnet_fault_params *p, jnet_req *req,
                     int to) {
-  uint64_t now = jnet__faults_now(s->f);
+  uint64_t now = jnet__fbk_now(s->f);
   const jnet_link_params *l = &p->link;
   const jnet_addr *who = to ? &req->addr : peer_of(s);
   if (s->type == JNET_DATAGRAM) {
-    jnet__fchunk *c = chunk_new(req->buf, req->len);
+    jnet__fbk_chunk *c = chunk_new(req->buf, req->len);
     if (c == NULL)
       return JNET_ENOMEM;
     uint64_t delay = 0;
     int copies =
         dgram_fate(s, &s->rng_tx, p, who, "tx", c->data, c->len, &delay);
     for (int i = 0; i < copies; i++) {
-      jnet__fchunk *d = i == 0 ? c : chunk_new(c->data, c->len);
+      jnet__fbk_chunk *d = i == 0 ? c : chunk_new(c->data, c->len);
       if (d == NULL)
         break;
       d->due_ns = now + delay;
@@ -612,17 +617,18 @@ static int tx_queue(jnet_bsock *s, const jnet_fault_params *p, jnet_req *req,
     return 0;
   }
   if (p->blackhole) {
-    jnet__faults_log(s->f, who, "blackhole", "tx %zu bytes", req->len);
+    jnet__fbk_log(s->f, who, "blackhole", "tx %zu bytes", req->len);
     return 0;
   }
-  jnet__fchunk *c = chunk_new(req->buf, req->len);
+  jnet__fbk_chunk *c = chunk_new(req->buf, req->len);
   if (c == NULL)
     return JNET_ENOMEM;
   uint64_t delay =
-      l->latency_ns + jnet__frng_jitter(&s->rng_tx, l->jitter_dist, l->jitter_ns);
+      l->latency_ns +
+      jnet__fbk_rng_jitter(&s->rng_tx, l->jitter_dist, l->jitter_ns);
   if (delay > 0)
-    jnet__faults_log(s->f, who, "delay", "tx %zu bytes %.1fms", req->len,
-                     (double)delay / 1e6);
+    jnet__fbk_log(s->f, who, "delay", "tx %zu bytes %.1fms", req->len,
+                  (double)delay / 1e6);
   c->due_ns = max64(now + delay, s->tx_last_ns);
   s->tx_last_ns = c->due_ns;
   chunk_insert(&s->txq, c);
@@ -632,13 +638,14 @@ static int tx_queue(jnet_bsock *s, const jnet_fault_params *p, jnet_req *req,
 
 /* One segment of the head chunk went out (or failed). */
 static void tx_sent(jnet_bsock *s, ssize_t result) {
-  jnet__fchunk *c = s->txq;
+  jnet__fbk_chunk *c = s->txq;
   size_t n = s->wr_in.len;
   if (c == NULL)
     return;
   if (result < 0 && s->type == JNET_STREAM) {
     /* the connection failed under queued bytes: later writes say so */
-    s->state = result == JNET_ECONNRESET ? JNET__FS_RESET : JNET__FS_SHUT;
+    s->state =
+        result == JNET_ECONNRESET ? JNET__FBK_SOCK_RESET : JNET__FBK_SOCK_SHUT;
     queue_free(&s->txq);
     s->txq_bytes = 0;
     return;
@@ -646,7 +653,7 @@ static void tx_sent(jnet_bsock *s, ssize_t result) {
   size_t done = s->type == JNET_DATAGRAM ? c->len - c->off : n;
   c->off += done;
   s->txq_bytes -= done;
-  uint64_t now = jnet__faults_now(s->f);
+  uint64_t now = jnet__fbk_now(s->f);
   const jnet_fault_params *p = rule_of(s, c->has_addr ? &c->addr : NULL);
   if (p->link.bandwidth_bps > 0)
     s->tx_free_ns = pace_after(s->tx_free_ns, now, p->link.bandwidth_bps, n);
@@ -666,28 +673,28 @@ static void really_close(jnet_bsock *s);
  * free s (a close whose queue drained): callers return right after. */
 static void tx_pump(jnet_bsock *s) {
   for (int round = 0; round < 1024; round++) {
-    if (s->tx_inflight || s->txq == NULL || s->state != JNET__FS_OPEN)
+    if (s->tx_inflight || s->txq == NULL || s->state != JNET__FBK_SOCK_OPEN)
       break;
-    jnet__fchunk *c = s->txq;
+    jnet__fbk_chunk *c = s->txq;
     const jnet_fault_params *p = rule_of(s, c->has_addr ? &c->addr : NULL);
-    uint64_t now = jnet__faults_now(s->f);
+    uint64_t now = jnet__fbk_now(s->f);
     uint64_t at = max64(c->due_ns, s->tx_free_ns);
     if (at > now) {
-      (void)jnet__ftimer_start(s->f, &s->tx_timer, at);
+      (void)jnet__fbk_timer_start(s->f, &s->tx_timer, at);
       break;
     }
     size_t n = c->len - c->off;
     if (s->type == JNET_STREAM) {
       if (p->slice_bytes > 0 && n > p->slice_bytes) {
         n = p->slice_bytes;
-        jnet__faults_log(s->f, peer_of(s), "slice", "tx %zu of %zu bytes", n,
-                         c->len - c->off);
+        jnet__fbk_log(s->f, peer_of(s), "slice", "tx %zu of %zu bytes", n,
+                      c->len - c->off);
       }
       if (p->link.bandwidth_bps > 0 && n > pace_bytes(p->link.bandwidth_bps))
         n = pace_bytes(p->link.bandwidth_bps);
       n = reset_clamp(s, n);
       if (n == 0) {
-        jnet__fs_reset(s, "after bytes");
+        jnet__fbk_sock_reset(s, "after bytes");
         break;
       }
     }
@@ -709,22 +716,22 @@ static void tx_pump(jnet_bsock *s) {
     tx_sent(s, r == 1 ? in->result : r);
   }
   if (s->wr != NULL && !s->wr_direct &&
-      (s->state != JNET__FS_OPEN || s->txq_bytes <= TX_CAP_BYTES)) {
+      (s->state != JNET__FBK_SOCK_OPEN || s->txq_bytes <= TX_CAP_BYTES)) {
     jnet_req *req = s->wr;
     s->wr = NULL;
-    complete(req, s->state != JNET__FS_OPEN ? dead_result(s, 0) : 0);
+    complete(req, s->state != JNET__FBK_SOCK_OPEN ? dead_result(s, 0) : 0);
   }
-  if (s->txq == NULL && !s->tx_inflight && s->state == JNET__FS_OPEN &&
+  if (s->txq == NULL && !s->tx_inflight && s->state == JNET__FBK_SOCK_OPEN &&
       s->shut_wr_due) {
     s->shut_wr_due = 0;
     (void)inb(s)->shutdown(inb(s), s->inner, JNET_SHUT_WR);
   }
-  if (s->closing && ((s->txq == NULL && !s->tx_inflight) ||
-                     s->state != JNET__FS_OPEN))
+  if (s->closing &&
+      ((s->txq == NULL && !s->tx_inflight) || s->state != JNET__FBK_SOCK_OPEN))
     really_close(s);
 }
 
-static void tx_fire(jnet__ftimer *t) { tx_pump(t->data); }
+static void tx_fire(jnet__fbk_timer *t) { tx_pump(t->data); }
 
 static void wr_done(jnet_req *in) {
   jnet_bsock *s = in->data;
@@ -752,7 +759,7 @@ static int tx_direct(jnet_bsock *s, jnet_req *req, int to) {
   jnet_req *in = &s->wr_in;
   size_t len = reset_clamp(s, req->len);
   if (len == 0) {
-    jnet__fs_reset(s, "after bytes");
+    jnet__fbk_sock_reset(s, "after bytes");
     req->result = JNET_ECONNRESET;
     return 1;
   }
@@ -782,12 +789,12 @@ static int wr_start(const jnet_backend *b, jnet_bsock *s, jnet_req *req,
                     int slot, int to) {
   req->owner_ = NULL;
   const jnet_addr *who = to ? &req->addr : peer_of(s);
-  int err = jnet__faults_call(jnet__faults_of(b), slot, who);
+  int err = jnet__fbk_call(jnet__fbk_of(b), slot, who);
   if (err < 0) {
     req->result = err;
     return 1;
   }
-  if (s->state != JNET__FS_OPEN) {
+  if (s->state != JNET__FBK_SOCK_OPEN) {
     req->result = dead_result(s, 0);
     return 1;
   }
@@ -805,7 +812,7 @@ static int wr_start(const jnet_backend *b, jnet_bsock *s, jnet_req *req,
     return 1;
   }
   tx_pump(s);
-  if (s->state != JNET__FS_OPEN) {
+  if (s->state != JNET__FBK_SOCK_OPEN) {
     req->result = dead_result(s, 0);
     return 1;
   }
@@ -818,11 +825,12 @@ static int wr_start(const jnet_backend *b, jnet_bsock *s, jnet_req *req,
   return 0;
 }
 
-int jnet__fs_write(const jnet_backend *b, jnet_bsock *s, jnet_req *req) {
+int jnet__fbk_sock_write(const jnet_backend *b, jnet_bsock *s, jnet_req *req) {
   return wr_start(b, s, req, JNET_FAULTS_WRITE, 0);
 }
 
-int jnet__fs_send_to(const jnet_backend *b, jnet_bsock *s, jnet_req *req) {
+int jnet__fbk_sock_send_to(const jnet_backend *b, jnet_bsock *s,
+                           jnet_req *req) {
   return wr_start(b, s, req, JNET_FAULTS_SEND_TO, 1);
 }
 
@@ -841,7 +849,7 @@ static int adopt(jnet_bsock *lsn, jnet_req *req, jnet_req *in) {
   int has_peer = inb(lsn)->peername(inb(lsn), in->sock, &peer) == 0;
   const jnet_fault_params *p = rule_of(lsn, has_peer ? &peer : NULL);
   if (p->refuse && has_peer) {
-    jnet__faults_log(lsn->f, &peer, "refuse", "accept");
+    jnet__fbk_log(lsn->f, &peer, "refuse", "accept");
     abort_inner(inb(lsn), in->sock);
     inb(lsn)->close(inb(lsn), in->sock);
     return 0;
@@ -881,10 +889,10 @@ static int accept_more(jnet_bsock *lsn, jnet_req *req) {
   return 1;
 }
 
-int jnet__fs_accept(const jnet_backend *b, jnet_bsock *s, jnet_req *req) {
+int jnet__fbk_sock_accept(const jnet_backend *b, jnet_bsock *s, jnet_req *req) {
   req->owner_ = NULL;
   req->sock = NULL;
-  int err = jnet__faults_call(jnet__faults_of(b), JNET_FAULTS_ACCEPT, NULL);
+  int err = jnet__fbk_call(jnet__fbk_of(b), JNET_FAULTS_ACCEPT, NULL);
   if (err < 0) {
     req->result = err;
     return 1;
@@ -896,17 +904,17 @@ int jnet__fs_accept(const jnet_backend *b, jnet_bsock *s, jnet_req *req) {
   return 0;
 }
 
-int jnet__fs_connect(const jnet_backend *b, jnet_bsock *s, jnet_req *req) {
+int jnet__fbk_sock_connect(const jnet_backend *b, jnet_bsock *s,
+                           jnet_req *req) {
   req->owner_ = NULL;
-  int err = jnet__faults_call(jnet__faults_of(b), JNET_FAULTS_CONNECT,
-                              &req->addr);
+  int err = jnet__fbk_call(jnet__fbk_of(b), JNET_FAULTS_CONNECT, &req->addr);
   if (err < 0) {
     req->result = err;
     return 1;
   }
   const jnet_fault_params *p = rule_of(s, &req->addr);
   if (p->refuse && s->type == JNET_STREAM) {
-    jnet__faults_log(s->f, &req->addr, "refuse", "connect");
+    jnet__fbk_log(s->f, &req->addr, "refuse", "connect");
     req->result = JNET_ECONNREFUSED;
     return 1;
   }
@@ -948,22 +956,22 @@ static void cn_done(jnet_req *in) {
 
 /* ---- 6. Synchronous slots, cancel, close ----------------------------------- */
 
-int jnet__fs_bind(const jnet_backend *b, jnet_bsock *s, const jnet_addr *a) {
-  int err = jnet__faults_call(jnet__faults_of(b), JNET_FAULTS_BIND, NULL);
+int jnet__fbk_sock_bind(const jnet_backend *b, jnet_bsock *s,
+                        const jnet_addr *a) {
+  int err = jnet__fbk_call(jnet__fbk_of(b), JNET_FAULTS_BIND, NULL);
   return err < 0 ? err : inb(s)->bind(inb(s), s->inner, a);
 }
 
-int jnet__fs_listen(const jnet_backend *b, jnet_bsock *s, int backlog) {
-  int err = jnet__faults_call(jnet__faults_of(b), JNET_FAULTS_LISTEN, NULL);
+int jnet__fbk_sock_listen(const jnet_backend *b, jnet_bsock *s, int backlog) {
+  int err = jnet__fbk_call(jnet__fbk_of(b), JNET_FAULTS_LISTEN, NULL);
   return err < 0 ? err : inb(s)->listen(inb(s), s->inner, backlog);
 }
 
-int jnet__fs_shutdown(const jnet_backend *b, jnet_bsock *s, int mode) {
-  int err = jnet__faults_call(jnet__faults_of(b), JNET_FAULTS_SHUTDOWN,
-                              peer_of(s));
+int jnet__fbk_sock_shutdown(const jnet_backend *b, jnet_bsock *s, int mode) {
+  int err = jnet__fbk_call(jnet__fbk_of(b), JNET_FAULTS_SHUTDOWN, peer_of(s));
   if (err < 0)
     return err;
-  if (s->state != JNET__FS_OPEN)
+  if (s->state != JNET__FBK_SOCK_OPEN)
     return 0; /* a fault already ended the connection */
   int wr = mode == JNET_SHUT_WR || mode == JNET_SHUT_RDWR;
   if (wr && (s->txq != NULL || s->tx_inflight) && !s->wr_direct) {
@@ -981,28 +989,30 @@ int jnet__fs_shutdown(const jnet_backend *b, jnet_bsock *s, int mode) {
   return inb(s)->shutdown(inb(s), s->inner, mode);
 }
 
-int jnet__fs_setsockopt(const jnet_backend *b, jnet_bsock *s, int option,
-                        jnet_optval v) {
-  int err = jnet__faults_call(jnet__faults_of(b), JNET_FAULTS_SETSOCKOPT, NULL);
+int jnet__fbk_sock_setsockopt(const jnet_backend *b, jnet_bsock *s, int option,
+                              jnet_optval v) {
+  int err = jnet__fbk_call(jnet__fbk_of(b), JNET_FAULTS_SETSOCKOPT, NULL);
   return err < 0 ? err : inb(s)->setsockopt(inb(s), s->inner, option, v);
 }
 
-int jnet__fs_nodelay(const jnet_backend *b, jnet_bsock *s, int on) {
+int jnet__fbk_sock_nodelay(const jnet_backend *b, jnet_bsock *s, int on) {
   (void)b;
   return inb(s)->nodelay(inb(s), s->inner, on);
 }
 
-int jnet__fs_localname(const jnet_backend *b, jnet_bsock *s, jnet_addr *out) {
+int jnet__fbk_sock_localname(const jnet_backend *b, jnet_bsock *s,
+                             jnet_addr *out) {
   (void)b;
   return inb(s)->localname(inb(s), s->inner, out);
 }
 
-int jnet__fs_peername(const jnet_backend *b, jnet_bsock *s, jnet_addr *out) {
+int jnet__fbk_sock_peername(const jnet_backend *b, jnet_bsock *s,
+                            jnet_addr *out) {
   (void)b;
   return inb(s)->peername(inb(s), s->inner, out);
 }
 
-void jnet__fs_cancel(const jnet_backend *b, jnet_req *req) {
+void jnet__fbk_sock_cancel(const jnet_backend *b, jnet_req *req) {
   (void)b;
   jnet_bsock *s = req->owner_;
   req->owner_ = NULL;
@@ -1014,7 +1024,7 @@ void jnet__fs_cancel(const jnet_backend *b, jnet_req *req) {
       inb(s)->cancel(inb(s), &s->rd_in);
     s->rx_inflight = 0;
     s->rd_direct = 0;
-    jnet__ftimer_stop(s->f, &s->rx_timer);
+    jnet__fbk_timer_stop(s->f, &s->rx_timer);
   } else if (s->wr == req) {
     s->wr = NULL;
     if (s->wr_direct) { /* a queued write's bytes stay queued */
@@ -1032,23 +1042,23 @@ void jnet__fs_cancel(const jnet_backend *b, jnet_req *req) {
 static void really_close(jnet_bsock *s) {
   const jnet_fault_params *p = rule_of(s, NULL);
   s->closing = 0; /* no second pass through the pump */
-  if (p->slow_close_ns > 0 && s->state == JNET__FS_OPEN && s->has_peer &&
+  if (p->slow_close_ns > 0 && s->state == JNET__FBK_SOCK_OPEN && s->has_peer &&
       s->type == JNET_STREAM) {
-    jnet__faults_log(s->f, &s->peer, "slow-close", "%.1fms",
-                     (double)p->slow_close_ns / 1e6);
+    jnet__fbk_log(s->f, &s->peer, "slow-close", "%.1fms",
+                  (double)p->slow_close_ns / 1e6);
     sock_quiesce(s);
-    (void)jnet__ftimer_start(s->f, &s->close_timer,
-                             jnet__faults_now(s->f) + p->slow_close_ns);
+    (void)jnet__fbk_timer_start(s->f, &s->close_timer,
+                                jnet__fbk_now(s->f) + p->slow_close_ns);
     return;
   }
   sock_free(s);
 }
 
-static void close_fire(jnet__ftimer *t) { sock_free(t->data); }
+static void close_fire(jnet__fbk_timer *t) { sock_free(t->data); }
 
 /* The API cancelled every request first. Bytes still queued go out before
  * the inner socket closes (as the kernel sends a closed socket's buffer). */
-void jnet__fs_close(const jnet_backend *b, jnet_bsock *s) {
+void jnet__fbk_sock_close(const jnet_backend *b, jnet_bsock *s) {
   (void)b;
   if (s->cn_accept) {
     inb(s)->cancel(inb(s), &s->cn_in);
@@ -1057,17 +1067,17 @@ void jnet__fs_close(const jnet_backend *b, jnet_bsock *s) {
   if (s->rx_inflight)
     inb(s)->cancel(inb(s), &s->rd_in);
   s->rx_inflight = 0;
-  jnet__ftimer_stop(s->f, &s->rx_timer);
-  jnet__ftimer_stop(s->f, &s->life_timer);
+  jnet__fbk_timer_stop(s->f, &s->rx_timer);
+  jnet__fbk_timer_stop(s->f, &s->life_timer);
   queue_free(&s->rxq);
   s->rxq_bytes = 0;
   s->closing = 1;
-  if (s->state == JNET__FS_OPEN && (s->txq != NULL || s->tx_inflight))
+  if (s->state == JNET__FBK_SOCK_OPEN && (s->txq != NULL || s->tx_inflight))
     return; /* tx_pump finishes the close */
   really_close(s);
 }
 
-void jnet__fs_kick_all(jnet_faults *f) {
+void jnet__fbk_sock_kick_all(jnet_faults *f) {
   for (jnet_bsock *s = f->socks; s != NULL; s = s->next)
     if (!s->closing)
       settle(s);

@@ -12,18 +12,18 @@
 #include "model.h"
 
 #define SAME(a, b) ((int)(a) == (int)(b))
-_Static_assert(SAME(JNET_SO_BROADCAST, JNET__SO_BROADCAST) &&
-                   SAME(JNET_IPV6_LEAVE_GROUP, JNET__IPV6_LEAVE_GROUP) &&
-                   SAME(JNET_IP_MULTICAST_TTL, JNET__IP_MULTICAST_TTL),
+_Static_assert(SAME(JNET_SO_BROADCAST, JNET__SIM_SO_BROADCAST) &&
+                   SAME(JNET_IPV6_LEAVE_GROUP, JNET__SIM_IPV6_LEAVE_GROUP) &&
+                   SAME(JNET_IP_MULTICAST_TTL, JNET__SIM_IP_MULTICAST_TTL),
                "option values of jnet.h and sim/model.h differ");
-_Static_assert(SAME(JNET_OPT_BOOL, JNET__OPT_BOOL) &&
-                   SAME(JNET_OPT_STR, JNET__OPT_STR),
+_Static_assert(SAME(JNET_OPT_BOOL, JNET__SIM_OPT_BOOL) &&
+                   SAME(JNET_OPT_STR, JNET__SIM_OPT_STR),
                "option types differ");
-_Static_assert(SAME(JNET_SHUT_RD, JNET__SHUT_RD) &&
-                   SAME(JNET_SHUT_WR, JNET__SHUT_WR),
+_Static_assert(SAME(JNET_SHUT_RD, JNET__SIM_SHUT_RD) &&
+                   SAME(JNET_SHUT_WR, JNET__SIM_SHUT_WR),
                "shutdown modes differ");
-_Static_assert(SAME(JNET_STREAM, JNET__SOCK_STREAM) &&
-                   SAME(JNET_DATAGRAM, JNET__SOCK_DGRAM),
+_Static_assert(SAME(JNET_STREAM, JNET__SIM_SOCK_STREAM) &&
+                   SAME(JNET_DATAGRAM, JNET__SIM_SOCK_DGRAM),
                "socket types differ");
 
 enum { SLOT_READ = 0, SLOT_WRITE = 1, SLOT_CONN = 2 };
@@ -38,7 +38,7 @@ typedef struct simbk {
 } simbk;
 
 #define SIM(b) (((simbk *)(b)->app_data)->sim)
-#define SOCK(bs) ((jnet__sock *)(bs))
+#define SOCK(bs) ((jnet__sim_sock *)(bs))
 
 /* The request's private words, named: the operation it stands for (OP_*),
  * and how many bytes of a write the model has taken so far. */
@@ -60,14 +60,15 @@ static void put_addr(jnet_addr *a, const struct sockaddr_storage *ss,
 }
 
 /* Try req's operation once: 1 done (req->result set), 0 must wait. */
-static inline __attribute__((always_inline)) int try_op(jnet__sock *s, jnet_req *req) {
+static inline __attribute__((always_inline)) int try_op(jnet__sim_sock *s,
+                                                        jnet_req *req) {
   ssize_t r;
   switch (req_op(req)) {
   case OP_READ:
-    r = jnet__sock_read(s, req->buf, req->len);
+    r = jnet__sim_sock_read(s, req->buf, req->len);
     break;
   case OP_RECV_FROM: {
-    if (jnet__dgram_would_block(s)) { /* most first tries find nothing */
+    if (jnet__sim_dgram_would_block(s)) { /* most first tries find nothing */
       r = JNET_EAGAIN;
       break;
     }
@@ -76,7 +77,7 @@ static inline __attribute__((always_inline)) int try_op(jnet__sock *s, jnet_req 
     socklen_t sl = 0;
     if (s->family == AF_UNIX)
       memset(&req->addr, 0, sizeof req->addr);
-    r = jnet__sock_recvfrom(s, req->buf, req->len, &req->addr.u.ss, &sl);
+    r = jnet__sim_sock_recvfrom(s, req->buf, req->len, &req->addr.u.ss, &sl);
     if (r >= 0)
       req->addr.len = sl;
     break;
@@ -84,31 +85,31 @@ static inline __attribute__((always_inline)) int try_op(jnet__sock *s, jnet_req 
   case OP_WRITE:
     for (;;) {
       size_t off = (size_t)REQ_WRITTEN(req);
-      r = jnet__sock_write(s, (const char *)req->buf + off, req->len - off);
+      r = jnet__sim_sock_write(s, (const char *)req->buf + off, req->len - off);
       if (r < 0)
         break;
       REQ_WRITTEN(req) += (uint64_t)r;
-      if (s->type == JNET__SOCK_DGRAM || REQ_WRITTEN(req) >= req->len) {
+      if (s->type == JNET__SIM_SOCK_DGRAM || REQ_WRITTEN(req) >= req->len) {
         r = 0;
         break;
       }
     }
     break;
   case OP_SEND_TO:
-    r = jnet__sock_sendto(s, req->buf, req->len, &req->addr.u.sa,
-                          req->addr.len);
+    r = jnet__sim_sock_sendto(s, req->buf, req->len, &req->addr.u.sa,
+                              req->addr.len);
     if (r > 0)
       r = 0;
     break;
   case OP_ACCEPT: {
-    jnet__sock *c = NULL;
-    r = jnet__sock_accept(s, &c);
+    jnet__sim_sock *c = NULL;
+    r = jnet__sim_sock_accept(s, &c);
     if (r == 0)
       req->sock = (jnet_bsock *)c;
     break;
   }
   case OP_CONNECT:
-    r = jnet__sock_connect_result(s);
+    r = jnet__sim_sock_connect_result(s);
     break;
   default:
     r = JNET_EINVAL;
@@ -120,7 +121,7 @@ static inline __attribute__((always_inline)) int try_op(jnet__sock *s, jnet_req 
 }
 
 /* Start an operation: done now (1) or parked in its slot (0). */
-static inline int start_op(jnet__sock *s, jnet_req *req, int op, int slot) {
+static inline int start_op(jnet__sim_sock *s, jnet_req *req, int op, int slot) {
   req_set_op(req, op);
   REQ_WRITTEN(req) = 0;
   req->owner_ = (jnet_bsock *)s;
@@ -134,7 +135,7 @@ static inline int start_op(jnet__sock *s, jnet_req *req, int op, int slot) {
 }
 
 /* Retry the request waiting in s's slot, if any; complete it if done. */
-static inline void retry(simbk *bk, jnet__sock *s, int slot) {
+static inline void retry(simbk *bk, jnet__sim_sock *s, int slot) {
   jnet_req *req = s->user[slot];
   if (req == NULL || !try_op(s, req))
     return;
@@ -145,7 +146,7 @@ static inline void retry(simbk *bk, jnet__sock *s, int slot) {
 }
 
 /* The model says s changed: retry what waits on it, in a fixed order. */
-static void on_ready(void *owner, jnet__sock *s) {
+static void on_ready(void *owner, jnet__sim_sock *s) {
   simbk *bk = owner;
   if (s->user[SLOT_CONN] != NULL)
     retry(bk, s, SLOT_CONN);
@@ -193,13 +194,13 @@ static void bk_stop(const jnet_backend *b) {
    * this finds only sockets it never saw); lingering closed sockets stay
    * in the model to finish their FIN exchange. */
   for (uint32_t i = 0; i < bk->sim->nhosts; i++) {
-    jnet__sock *s = bk->sim->hosts[i]->socks;
+    jnet__sim_sock *s = bk->sim->hosts[i]->socks;
     while (s != NULL) {
       if (s->detached || s->listener != NULL) { /* closed, or a listener's */
         s = s->host_next;
         continue;
       }
-      jnet__sock_close(s); /* may free others too: start over */
+      jnet__sim_sock_close(s); /* may free others too: start over */
       s = bk->sim->hosts[i]->socks;
     }
   }
@@ -215,7 +216,7 @@ static uint64_t bk_now_ns(const jnet_backend *b) { return SIM(b)->now_ns; }
 static uint64_t bk_random(const jnet_backend *b, jnet_node *node) {
   if (node == NULL)
     node = bk_default_node(b);
-  return node ? jnet__host_random(node) : 0;
+  return node ? jnet__sim_host_random(node) : 0;
 }
 
 static int bk_poll(const jnet_backend *b, uint64_t deadline_ns, int block) {
@@ -227,7 +228,7 @@ static int bk_resolve(const jnet_backend *b, jnet_node *node, jnet_req *req,
                       int passive) {
   (void)node;
   (void)type;
-  jnet__ep eps[32];
+  jnet__sim_ep eps[32];
   int n = jnet__sim_resolve(SIM(b), host, port, passive, eps, 32);
   if (n >= 0) {
     size_t k = (size_t)n < req->naddrs ? (size_t)n : req->naddrs;
@@ -235,7 +236,7 @@ static int bk_resolve(const jnet_backend *b, jnet_node *node, jnet_req *req,
       k = 32;
     for (size_t i = 0; i < k; i++) {
       struct sockaddr_storage ss;
-      socklen_t len = jnet__ep_to_sa(&eps[i], &ss);
+      socklen_t len = jnet__sim_ep_to_sa(&eps[i], &ss);
       put_addr(&req->addrs[i], &ss, len);
     }
   }
@@ -246,8 +247,8 @@ static int bk_resolve(const jnet_backend *b, jnet_node *node, jnet_req *req,
 static int bk_socket(const jnet_backend *b, jnet_node *node, int family,
                      int type, jnet_bsock **out) {
   (void)b;
-  jnet__sock *s;
-  int err = jnet__sock_new(node, family, type, &s);
+  jnet__sim_sock *s;
+  int err = jnet__sim_sock_new(node, family, type, &s);
   if (err == 0)
     *out = (jnet_bsock *)s;
   return err;
@@ -258,17 +259,17 @@ static int bk_bind(const jnet_backend *b, jnet_bsock *s,
   (void)b;
   if (addr == NULL)
     return JNET_EINVAL;
-  return jnet__sock_bind(SOCK(s), &addr->u.sa, addr->len);
+  return jnet__sim_sock_bind(SOCK(s), &addr->u.sa, addr->len);
 }
 
 static int bk_listen(const jnet_backend *b, jnet_bsock *s, int backlog) {
   (void)b;
-  return jnet__sock_listen(SOCK(s), backlog);
+  return jnet__sim_sock_listen(SOCK(s), backlog);
 }
 
 static int bk_accept(const jnet_backend *b, jnet_bsock *s, jnet_req *req) {
   (void)b;
-  if (SOCK(s)->state != JNET__ST_LISTEN) {
+  if (SOCK(s)->state != JNET__SIM_ST_LISTEN) {
     req->result = JNET_EINVAL;
     return 1;
   }
@@ -277,8 +278,8 @@ static int bk_accept(const jnet_backend *b, jnet_bsock *s, jnet_req *req) {
 
 static int bk_connect(const jnet_backend *b, jnet_bsock *bs, jnet_req *req) {
   (void)b;
-  jnet__sock *s = SOCK(bs);
-  int r = jnet__sock_connect(s, &req->addr.u.sa, req->addr.len);
+  jnet__sim_sock *s = SOCK(bs);
+  int r = jnet__sim_sock_connect(s, &req->addr.u.sa, req->addr.len);
   if (r != JNET_EAGAIN) {
     req->result = r;
     return 1;
@@ -308,7 +309,7 @@ static int bk_recv_from(const jnet_backend *b, jnet_bsock *s, jnet_req *req) {
 
 static void bk_cancel(const jnet_backend *b, jnet_req *req) {
   (void)b;
-  jnet__sock *s = SOCK(req->owner_);
+  jnet__sim_sock *s = SOCK(req->owner_);
   if (s == NULL)
     return;
   for (int i = 0; i < 3; i++)
@@ -319,7 +320,7 @@ static void bk_cancel(const jnet_backend *b, jnet_req *req) {
 
 static int bk_shutdown(const jnet_backend *b, jnet_bsock *s, int mode) {
   (void)b;
-  return jnet__sock_shutdown(SOCK(s), mode);
+  return jnet__sim_sock_shutdown(SOCK(s), mode);
 }
 
 static int bk_setsockopt(const jnet_backend *b, jnet_bsock *s, int option,
@@ -327,12 +328,12 @@ static int bk_setsockopt(const jnet_backend *b, jnet_bsock *s, int option,
   (void)b;
   int ival = v.type == JNET_OPT_BOOL ? v.u.b : v.type == JNET_OPT_INT ? v.u.i : 0;
   const char *sval = v.type == JNET_OPT_STR ? v.u.s : NULL;
-  return jnet__sock_setopt(SOCK(s), option, v.type, ival, sval);
+  return jnet__sim_sock_setopt(SOCK(s), option, v.type, ival, sval);
 }
 
 static int bk_nodelay(const jnet_backend *b, jnet_bsock *s, int on) {
   (void)b;
-  return jnet__sock_nodelay(SOCK(s), on);
+  return jnet__sim_sock_nodelay(SOCK(s), on);
 }
 
 static int name(jnet_bsock *s, int peer, jnet_addr *out) {
@@ -340,7 +341,7 @@ static int name(jnet_bsock *s, int peer, jnet_addr *out) {
     return JNET_EINVAL;
   struct sockaddr_storage ss;
   socklen_t len = 0;
-  int err = jnet__sock_name(SOCK(s), peer, &ss, &len);
+  int err = jnet__sim_sock_name(SOCK(s), peer, &ss, &len);
   if (err == 0)
     put_addr(out, &ss, len);
   return err;
@@ -358,7 +359,7 @@ static int bk_peername(const jnet_backend *b, jnet_bsock *s, jnet_addr *out) {
 
 static void bk_close(const jnet_backend *b, jnet_bsock *s) {
   (void)b;
-  jnet__sock_close(SOCK(s));
+  jnet__sim_sock_close(SOCK(s));
 }
 
 static void bk_free(void *p) { jnet__free(p); }

@@ -35,11 +35,11 @@ START_TEST(tshark_decodes_tcp_fields_and_checksums) {
   NEED_TSHARK();
   char path[256];
   pu_temp_path(path, sizeof path, "tsh");
-  jnet__pcap *p;
-  ck_assert_int_eq(jnet__pcap_open(&p, path), 0);
+  jnet__sim_pcap *p;
+  ck_assert_int_eq(jnet__sim_pcap_open(&p, path), 0);
   uint64_t t = 0;
   int n = write_clean_conversation(p, _i ? AF_INET6 : AF_INET, &t);
-  ck_assert_int_eq(jnet__pcap_close(p), 0);
+  ck_assert_int_eq(jnet__sim_pcap_close(p), 0);
   char *out = tshark("-o tcp.check_checksum:TRUE -o ip.check_checksum:TRUE "
                      "-T fields -E separator=, -e tcp.checksum.status "
                      "-e tcp.srcport -e tcp.dstport -e tcp.seq_raw "
@@ -65,7 +65,7 @@ START_TEST(tshark_reassembles_fragmented_udp) {
   uint8_t *payload = malloc(plen);
   for (uint32_t i = 0; i < plen; i++)
     payload[i] = (uint8_t)(i ^ 0x5a);
-  jnet__pkt k = base_pkt(family, IPPROTO_UDP);
+  jnet__sim_pkt k = base_pkt(family, IPPROTO_UDP);
   k.sport = 6000;
   k.dport = 7000;
   k.payload = payload;
@@ -73,10 +73,10 @@ START_TEST(tshark_reassembles_fragmented_udp) {
   k.ip_id = 9;
   char path[256];
   pu_temp_path(path, sizeof path, "tfrag");
-  jnet__pcap *p;
-  ck_assert_int_eq(jnet__pcap_open(&p, path), 0);
-  ck_assert_int_eq(jnet__pcap_write(p, 0, &k), 0);
-  ck_assert_int_eq(jnet__pcap_close(p), 0);
+  jnet__sim_pcap *p;
+  ck_assert_int_eq(jnet__sim_pcap_open(&p, path), 0);
+  ck_assert_int_eq(jnet__sim_pcap_write(p, 0, &k), 0);
+  ck_assert_int_eq(jnet__sim_pcap_close(p), 0);
   char *out = tshark("-o udp.check_checksum:TRUE -Y udp -T fields "
                      "-E separator=, -e udp.srcport -e udp.dstport "
                      "-e udp.length -e udp.checksum.status",
@@ -99,27 +99,27 @@ START_TEST(tshark_expert_is_clean_for_a_correct_conversation) {
   int family = _i ? AF_INET6 : AF_INET;
   char path[256];
   pu_temp_path(path, sizeof path, "expert");
-  jnet__pcap *p;
-  ck_assert_int_eq(jnet__pcap_open(&p, path), 0);
+  jnet__sim_pcap *p;
+  ck_assert_int_eq(jnet__sim_pcap_open(&p, path), 0);
   uint64_t t = 0;
   write_clean_conversation(p, family, &t);
-  ck_assert_int_eq(jnet__pcap_close(p), 0);
+  ck_assert_int_eq(jnet__sim_pcap_close(p), 0);
   char *out = tshark("-q -z expert", path);
   ck_assert_msg(strstr(out, "Warns") == NULL && strstr(out, "Errors") == NULL,
                 "expert: %s", out);
   ck_assert_ptr_nonnull(strstr(out, "Connection establish request"));
   free(out);
 
-  ck_assert_int_eq(jnet__pcap_open(&p, path), 0);
+  ck_assert_int_eq(jnet__sim_pcap_open(&p, path), 0);
   t = 0;
   write_clean_conversation(p, family, &t);
-  jnet__pkt rst = base_pkt(family, IPPROTO_TCP);
+  jnet__sim_pkt rst = base_pkt(family, IPPROTO_TCP);
   rst.sport = 40001;
-  rst.flags = JNET__TCP_RST | JNET__TCP_ACK;
+  rst.flags = JNET__SIM_TCP_RST | JNET__SIM_TCP_ACK;
   rst.seq = 1;
   rst.ack = 1;
-  ck_assert_int_eq(jnet__pcap_write(p, t, &rst), 0);
-  ck_assert_int_eq(jnet__pcap_close(p), 0);
+  ck_assert_int_eq(jnet__sim_pcap_write(p, t, &rst), 0);
+  ck_assert_int_eq(jnet__sim_pcap_close(p), 0);
   out = tshark("-q -z expert", path);
   ck_assert_msg(strstr(out, "Warns") != NULL, "expert: %s", out);
   ck_assert_ptr_nonnull(strstr(out, "Connection reset (RST)"));

@@ -24,7 +24,7 @@
   ck_assert_msg(pu_have_tshark(), "tshark not found: apt-get install tshark")
 
 /* Checks an IP+TCP record against the packet that produced it. */
-static void check_tcp_record(const pu_record *r, const jnet__pkt *k) {
+static void check_tcp_record(const pu_record *r, const jnet__sim_pkt *k) {
   const uint8_t *ip = r->data, *t;
   size_t ip_bytes;
   ck_assert_uint_eq(r->caplen, r->len);
@@ -50,12 +50,12 @@ static void check_tcp_record(const pu_record *r, const jnet__pkt *k) {
   }
   t = ip + ip_bytes;
   size_t th_bytes = (size_t)(t[12] >> 4) * 4;
-  int has_mss = (k->flags & JNET__TCP_SYN) && k->mss;
+  int has_mss = (k->flags & JNET__SIM_TCP_SYN) && k->mss;
   ck_assert_uint_eq(th_bytes, has_mss ? 24 : 20);
   ck_assert_uint_eq(pu_be16(t), k->sport);
   ck_assert_uint_eq(pu_be16(t + 2), k->dport);
   ck_assert_uint_eq(pu_be32(t + 4), k->seq);
-  if (k->flags & JNET__TCP_ACK)
+  if (k->flags & JNET__SIM_TCP_ACK)
     ck_assert_uint_eq(pu_be32(t + 8), k->ack);
   ck_assert_uint_eq(t[13], k->flags);
   ck_assert_uint_eq(pu_be16(t + 14), k->window);
@@ -71,19 +71,19 @@ static void check_tcp_record(const pu_record *r, const jnet__pkt *k) {
   ck_assert(pu_l4_ok(family, family == AF_INET ? ip + 12 : ip + 8,
                      family == AF_INET ? ip + 16 : ip + 24, IPPROTO_TCP, t,
                      r->len - ip_bytes));
-  ck_assert_uint_eq(r->len, jnet__pkt_wire_bytes(k));
+  ck_assert_uint_eq(r->len, jnet__sim_pkt_wire_bytes(k));
 }
 
 START_TEST(file_header_is_nanosecond_raw_and_timestamps_from_2000) {
   char path[256];
   pu_temp_path(path, sizeof path, "hdr");
-  jnet__pcap *p;
-  ck_assert_int_eq(jnet__pcap_open(&p, path), 0);
-  jnet__pkt k = base_pkt(AF_INET, IPPROTO_UDP);
+  jnet__sim_pcap *p;
+  ck_assert_int_eq(jnet__sim_pcap_open(&p, path), 0);
+  jnet__sim_pkt k = base_pkt(AF_INET, IPPROTO_UDP);
   const uint64_t t1 = 0, t2 = 3 * 1000000000ull + 123456789ull;
-  ck_assert_int_eq(jnet__pcap_write(p, t1, &k), 0);
-  ck_assert_int_eq(jnet__pcap_write(p, t2, &k), 0);
-  ck_assert_int_eq(jnet__pcap_close(p), 0);
+  ck_assert_int_eq(jnet__sim_pcap_write(p, t1, &k), 0);
+  ck_assert_int_eq(jnet__sim_pcap_write(p, t2, &k), 0);
+  ck_assert_int_eq(jnet__sim_pcap_close(p), 0);
   pu_capture *c = malloc(sizeof *c);
   ck_assert_int_eq(pu_read(path, c), 0);
   ck_assert_uint_eq(c->magic, 0xa1b23c4d);
@@ -105,46 +105,46 @@ START_TEST(tcp_headers_and_checksums_are_real) {
   int family = _i ? AF_INET6 : AF_INET;
   char path[256];
   pu_temp_path(path, sizeof path, "tcp");
-  jnet__pcap *p;
-  ck_assert_int_eq(jnet__pcap_open(&p, path), 0);
+  jnet__sim_pcap *p;
+  ck_assert_int_eq(jnet__sim_pcap_open(&p, path), 0);
   uint64_t t = 0;
   int n = write_clean_conversation(p, family, &t);
   /* A RST with a TTL and an odd-length segment, to vary the sums. */
-  jnet__pkt rst = base_pkt(family, IPPROTO_TCP);
-  rst.flags = JNET__TCP_RST | JNET__TCP_ACK;
+  jnet__sim_pkt rst = base_pkt(family, IPPROTO_TCP);
+  rst.flags = JNET__SIM_TCP_RST | JNET__SIM_TCP_ACK;
   rst.seq = 77;
   rst.ack = 88;
   rst.ttl = 3;
   rst.ip_id = 0xbeef;
-  ck_assert_int_eq(jnet__pcap_write(p, t, &rst), 0);
-  jnet__pkt odd = base_pkt(family, IPPROTO_TCP);
-  odd.flags = JNET__TCP_ACK | JNET__TCP_PSH;
+  ck_assert_int_eq(jnet__sim_pcap_write(p, t, &rst), 0);
+  jnet__sim_pkt odd = base_pkt(family, IPPROTO_TCP);
+  odd.flags = JNET__SIM_TCP_ACK | JNET__SIM_TCP_PSH;
   odd.payload = (const uint8_t *)"\xff\xff\x01";
   odd.len = 3;
   odd.seq = 0xfffffff0u;
   odd.ack = 0x80000000u;
-  ck_assert_int_eq(jnet__pcap_write(p, t, &odd), 0);
-  ck_assert_int_eq(jnet__pcap_close(p), 0);
+  ck_assert_int_eq(jnet__sim_pcap_write(p, t, &odd), 0);
+  ck_assert_int_eq(jnet__sim_pcap_close(p), 0);
 
   pu_capture *c = malloc(sizeof *c);
   ck_assert_int_eq(pu_read(path, c), 0);
   ck_assert_uint_eq(c->n, (size_t)n + 2);
   /* Records 0 and 1 are SYN and SYN-ACK, 3 carries "hello". */
-  jnet__pkt syn = base_pkt(family, IPPROTO_TCP);
-  syn.flags = JNET__TCP_SYN;
+  jnet__sim_pkt syn = base_pkt(family, IPPROTO_TCP);
+  syn.flags = JNET__SIM_TCP_SYN;
   syn.seq = 1000;
   syn.mss = 1460;
   syn.ip_id = 1;
   check_tcp_record(&c->rec[0], &syn);
-  jnet__pkt synack = reversed(base_pkt(family, IPPROTO_TCP));
-  synack.flags = JNET__TCP_SYN | JNET__TCP_ACK;
+  jnet__sim_pkt synack = reversed(base_pkt(family, IPPROTO_TCP));
+  synack.flags = JNET__SIM_TCP_SYN | JNET__SIM_TCP_ACK;
   synack.seq = 5000;
   synack.ack = 1001;
   synack.mss = 1460;
   synack.ip_id = 2;
   check_tcp_record(&c->rec[1], &synack);
-  jnet__pkt data = base_pkt(family, IPPROTO_TCP);
-  data.flags = JNET__TCP_PSH | JNET__TCP_ACK;
+  jnet__sim_pkt data = base_pkt(family, IPPROTO_TCP);
+  data.flags = JNET__SIM_TCP_PSH | JNET__SIM_TCP_ACK;
   data.seq = 1001;
   data.ack = 5001;
   data.ip_id = 4;
@@ -162,13 +162,13 @@ END_TEST
 START_TEST(tcp_ack_number_is_zero_without_ack_flag) {
   char path[256];
   pu_temp_path(path, sizeof path, "ack0");
-  jnet__pcap *p;
-  ck_assert_int_eq(jnet__pcap_open(&p, path), 0);
-  jnet__pkt k = base_pkt(AF_INET, IPPROTO_TCP);
-  k.flags = JNET__TCP_SYN;
+  jnet__sim_pcap *p;
+  ck_assert_int_eq(jnet__sim_pcap_open(&p, path), 0);
+  jnet__sim_pkt k = base_pkt(AF_INET, IPPROTO_TCP);
+  k.flags = JNET__SIM_TCP_SYN;
   k.ack = 12345; /* stale value in the model's struct */
-  ck_assert_int_eq(jnet__pcap_write(p, 0, &k), 0);
-  ck_assert_int_eq(jnet__pcap_close(p), 0);
+  ck_assert_int_eq(jnet__sim_pcap_write(p, 0, &k), 0);
+  ck_assert_int_eq(jnet__sim_pcap_close(p), 0);
   pu_capture *c = malloc(sizeof *c);
   ck_assert_int_eq(pu_read(path, c), 0);
   ck_assert_uint_eq(c->n, 1);
@@ -188,20 +188,20 @@ START_TEST(udp_headers_and_checksums_are_real) {
   size_t ip_bytes = family == AF_INET ? 20 : 40;
   char path[256];
   pu_temp_path(path, sizeof path, "udp");
-  jnet__pcap *p;
-  ck_assert_int_eq(jnet__pcap_open(&p, path), 0);
+  jnet__sim_pcap *p;
+  ck_assert_int_eq(jnet__sim_pcap_open(&p, path), 0);
   static const char *payloads[] = {"ping", "odd", ""};
   for (int i = 0; i < 3; i++) {
-    jnet__pkt k = base_pkt(family, IPPROTO_UDP);
+    jnet__sim_pkt k = base_pkt(family, IPPROTO_UDP);
     k.sport = 5353;
     k.dport = 53;
     k.ip_id = (uint16_t)(100 + i);
     k.payload = (const uint8_t *)payloads[i];
     k.len = (uint32_t)strlen(payloads[i]);
-    ck_assert_int_eq(jnet__pcap_write(p, (uint64_t)i, &k), 0);
-    ck_assert_uint_eq(jnet__pkt_wire_bytes(&k), ip_bytes + 8 + k.len);
+    ck_assert_int_eq(jnet__sim_pcap_write(p, (uint64_t)i, &k), 0);
+    ck_assert_uint_eq(jnet__sim_pkt_wire_bytes(&k), ip_bytes + 8 + k.len);
   }
-  ck_assert_int_eq(jnet__pcap_close(p), 0);
+  ck_assert_int_eq(jnet__sim_pcap_close(p), 0);
   pu_capture *c = malloc(sizeof *c);
   ck_assert_int_eq(pu_read(path, c), 0);
   ck_assert_uint_eq(c->n, 3);
@@ -237,7 +237,7 @@ END_TEST
  * checksum is 0 and must go on the wire as 0xffff (RFC 768). */
 START_TEST(udp_zero_checksum_is_sent_as_ffff) {
   int family = _i ? AF_INET6 : AF_INET;
-  jnet__pkt k = base_pkt(family, IPPROTO_UDP);
+  jnet__sim_pkt k = base_pkt(family, IPPROTO_UDP);
   uint8_t payload[2] = {0, 0};
   uint8_t header[8] = {
       k.sport >> 8, k.sport & 0xff, k.dport >> 8, k.dport & 0xff, 0, 10, 0, 0};
@@ -253,10 +253,10 @@ START_TEST(udp_zero_checksum_is_sent_as_ffff) {
   k.len = 2;
   char path[256];
   pu_temp_path(path, sizeof path, "zero");
-  jnet__pcap *p;
-  ck_assert_int_eq(jnet__pcap_open(&p, path), 0);
-  ck_assert_int_eq(jnet__pcap_write(p, 0, &k), 0);
-  ck_assert_int_eq(jnet__pcap_close(p), 0);
+  jnet__sim_pcap *p;
+  ck_assert_int_eq(jnet__sim_pcap_open(&p, path), 0);
+  ck_assert_int_eq(jnet__sim_pcap_write(p, 0, &k), 0);
+  ck_assert_int_eq(jnet__sim_pcap_close(p), 0);
   pu_capture *c = malloc(sizeof *c);
   ck_assert_int_eq(pu_read(path, c), 0);
   ck_assert_uint_eq(c->n, 1);
@@ -277,17 +277,17 @@ START_TEST(udp_over_mtu_is_fragmented) {
   uint8_t *payload = malloc(plen);
   for (uint32_t i = 0; i < plen; i++)
     payload[i] = (uint8_t)(i * 7 + 3);
-  jnet__pkt k = base_pkt(family, IPPROTO_UDP);
+  jnet__sim_pkt k = base_pkt(family, IPPROTO_UDP);
   k.payload = payload;
   k.len = plen;
   k.mtu = mtu;
   k.ip_id = 0x4242;
   char path[256];
   pu_temp_path(path, sizeof path, "frag");
-  jnet__pcap *p;
-  ck_assert_int_eq(jnet__pcap_open(&p, path), 0);
-  ck_assert_int_eq(jnet__pcap_write(p, 0, &k), 0);
-  ck_assert_int_eq(jnet__pcap_close(p), 0);
+  jnet__sim_pcap *p;
+  ck_assert_int_eq(jnet__sim_pcap_open(&p, path), 0);
+  ck_assert_int_eq(jnet__sim_pcap_write(p, 0, &k), 0);
+  ck_assert_int_eq(jnet__sim_pcap_close(p), 0);
 
   pu_capture *c = malloc(sizeof *c);
   ck_assert_int_eq(pu_read(path, c), 0);
@@ -337,7 +337,7 @@ START_TEST(udp_over_mtu_is_fragmented) {
   ck_assert(pu_l4_ok(family, family == AF_INET ? ip0 + 12 : ip0 + 8,
                      family == AF_INET ? ip0 + 16 : ip0 + 24, IPPROTO_UDP,
                      datagram, 8 + plen));
-  ck_assert_uint_eq(jnet__pkt_wire_bytes(&k), wire);
+  ck_assert_uint_eq(jnet__sim_pkt_wire_bytes(&k), wire);
   free(datagram);
   free(payload);
   pu_free(c);
@@ -353,16 +353,16 @@ START_TEST(largest_udp_datagram_is_written_whole) {
   int family = _i ? AF_INET6 : AF_INET;
   const uint32_t plen = 65507;
   uint8_t *payload = calloc(1, plen);
-  jnet__pkt k = base_pkt(family, IPPROTO_UDP);
+  jnet__sim_pkt k = base_pkt(family, IPPROTO_UDP);
   k.payload = payload;
   k.len = plen;
   k.mtu = 0;
   char path[256];
   pu_temp_path(path, sizeof path, "max");
-  jnet__pcap *p;
-  ck_assert_int_eq(jnet__pcap_open(&p, path), 0);
-  ck_assert_int_eq(jnet__pcap_write(p, 0, &k), 0);
-  ck_assert_int_eq(jnet__pcap_close(p), 0);
+  jnet__sim_pcap *p;
+  ck_assert_int_eq(jnet__sim_pcap_open(&p, path), 0);
+  ck_assert_int_eq(jnet__sim_pcap_write(p, 0, &k), 0);
+  ck_assert_int_eq(jnet__sim_pcap_close(p), 0);
   pu_capture *c = malloc(sizeof *c);
   ck_assert_int_eq(pu_read(path, c), 0);
   size_t wire = 0;
@@ -372,7 +372,7 @@ START_TEST(largest_udp_datagram_is_written_whole) {
     wire += c->rec[i].len;
   }
   ck_assert_uint_eq(c->n, family == AF_INET ? 1 : 2);
-  ck_assert_uint_eq(wire, jnet__pkt_wire_bytes(&k));
+  ck_assert_uint_eq(wire, jnet__sim_pkt_wire_bytes(&k));
   pu_free(c);
   free(c);
   free(payload);
@@ -391,10 +391,10 @@ START_TEST(icmp_port_unreachable_quotes_the_datagram) {
     payload[i] = (uint8_t)(i * 13);
   char path[256];
   pu_temp_path(path, sizeof path, "icmp");
-  jnet__pcap *p;
-  ck_assert_int_eq(jnet__pcap_open(&p, path), 0);
+  jnet__sim_pcap *p;
+  ck_assert_int_eq(jnet__sim_pcap_open(&p, path), 0);
   const uint32_t lens[2] = {10, sizeof payload};
-  jnet__pkt k[2];
+  jnet__sim_pkt k[2];
   for (int i = 0; i < 2; i++) {
     k[i] = reversed(base_pkt(family, IPPROTO_UDP)); /* server -> client */
     k[i].proto = family == AF_INET ? IPPROTO_ICMP : IPPROTO_ICMPV6;
@@ -402,9 +402,9 @@ START_TEST(icmp_port_unreachable_quotes_the_datagram) {
     k[i].dport = 53;
     k[i].payload = payload;
     k[i].len = lens[i];
-    ck_assert_int_eq(jnet__pcap_write(p, 0, &k[i]), 0);
+    ck_assert_int_eq(jnet__sim_pcap_write(p, 0, &k[i]), 0);
   }
-  ck_assert_int_eq(jnet__pcap_close(p), 0);
+  ck_assert_int_eq(jnet__sim_pcap_close(p), 0);
   pu_capture *c = malloc(sizeof *c);
   ck_assert_int_eq(pu_read(path, c), 0);
   ck_assert_uint_eq(c->n, 2);
@@ -415,7 +415,7 @@ START_TEST(icmp_port_unreachable_quotes_the_datagram) {
     if (want > limit)
       want = limit;
     ck_assert_uint_eq(c->rec[i].len, want);
-    ck_assert_uint_eq(c->rec[i].len, jnet__pkt_wire_bytes(&k[i]));
+    ck_assert_uint_eq(c->rec[i].len, jnet__sim_pkt_wire_bytes(&k[i]));
     size_t icmp_len = c->rec[i].len - ip_bytes;
     if (family == AF_INET) {
       ck_assert(pu_ipv4_header_ok(ip));
@@ -473,24 +473,24 @@ START_TEST(same_input_gives_identical_files) {
   for (size_t i = 0; i < sizeof big; i++)
     big[i] = (uint8_t)i;
   for (int run = 0; run < 2; run++) {
-    jnet__pcap *p;
-    ck_assert_int_eq(jnet__pcap_open(&p, paths[run]), 0);
+    jnet__sim_pcap *p;
+    ck_assert_int_eq(jnet__sim_pcap_open(&p, paths[run]), 0);
     uint64_t t = 5;
     write_clean_conversation(p, AF_INET, &t);
     write_clean_conversation(p, AF_INET6, &t);
-    jnet__pkt k = base_pkt(AF_INET6, IPPROTO_UDP);
+    jnet__sim_pkt k = base_pkt(AF_INET6, IPPROTO_UDP);
     k.payload = big;
     k.len = sizeof big;
-    ck_assert_int_eq(jnet__pcap_write(p, t, &k), 0);
-    ck_assert_int_eq(jnet__pcap_close(p), 0);
+    ck_assert_int_eq(jnet__sim_pcap_write(p, t, &k), 0);
+    ck_assert_int_eq(jnet__sim_pcap_close(p), 0);
   }
   ck_assert(pu_same_file(a, b));
   /* And a different time gives a different file (the check can fail). */
-  jnet__pcap *p;
-  ck_assert_int_eq(jnet__pcap_open(&p, b), 0);
+  jnet__sim_pcap *p;
+  ck_assert_int_eq(jnet__sim_pcap_open(&p, b), 0);
   uint64_t t = 6;
   write_clean_conversation(p, AF_INET, &t);
-  ck_assert_int_eq(jnet__pcap_close(p), 0);
+  ck_assert_int_eq(jnet__sim_pcap_close(p), 0);
   ck_assert(!pu_same_file(a, b));
   unlink(a);
   unlink(b);
@@ -500,38 +500,39 @@ END_TEST
 /* /dev/full: the header fits in the stdio buffer, so open succeeds; the
  * first flush fails with ENOSPC, and that error stays. */
 START_TEST(full_disk_error_is_sticky) {
-  jnet__pcap *p;
-  ck_assert_int_eq(jnet__pcap_open(&p, "/dev/full"), 0);
+  jnet__sim_pcap *p;
+  ck_assert_int_eq(jnet__sim_pcap_open(&p, "/dev/full"), 0);
   uint8_t payload[1400] = {0};
-  jnet__pkt k = base_pkt(AF_INET, IPPROTO_UDP);
+  jnet__sim_pkt k = base_pkt(AF_INET, IPPROTO_UDP);
   k.payload = payload;
   k.len = sizeof payload;
   int rc = 0, i;
   for (i = 0; i < 100000 && rc == 0; i++) /* 140 MB at most */
-    rc = jnet__pcap_write(p, (uint64_t)i, &k);
+    rc = jnet__sim_pcap_write(p, (uint64_t)i, &k);
   ck_assert_int_eq(rc, -ENOSPC);
   ck_assert_int_lt(i, 100000);
-  ck_assert_int_eq(jnet__pcap_write(p, 0, &k), -ENOSPC);
-  ck_assert_int_eq(jnet__pcap_close(p), -ENOSPC);
+  ck_assert_int_eq(jnet__sim_pcap_write(p, 0, &k), -ENOSPC);
+  ck_assert_int_eq(jnet__sim_pcap_close(p), -ENOSPC);
 }
 END_TEST
 
 START_TEST(full_disk_is_reported_by_close) {
-  jnet__pcap *p;
-  ck_assert_int_eq(jnet__pcap_open(&p, "/dev/full"), 0);
-  jnet__pkt k = base_pkt(AF_INET, IPPROTO_UDP);
-  ck_assert_int_eq(jnet__pcap_write(p, 0, &k), 0); /* still buffered */
-  ck_assert_int_eq(jnet__pcap_close(p), -ENOSPC);
+  jnet__sim_pcap *p;
+  ck_assert_int_eq(jnet__sim_pcap_open(&p, "/dev/full"), 0);
+  jnet__sim_pkt k = base_pkt(AF_INET, IPPROTO_UDP);
+  ck_assert_int_eq(jnet__sim_pcap_write(p, 0, &k), 0); /* still buffered */
+  ck_assert_int_eq(jnet__sim_pcap_close(p), -ENOSPC);
 }
 END_TEST
 
 START_TEST(unwritable_paths_give_errno) {
-  jnet__pcap *p = (jnet__pcap *)&p;
-  ck_assert_int_eq(jnet__pcap_open(&p, "/nonexistent-dir/x/y.pcap"), -ENOENT);
+  jnet__sim_pcap *p = (jnet__sim_pcap *)&p;
+  ck_assert_int_eq(jnet__sim_pcap_open(&p, "/nonexistent-dir/x/y.pcap"),
+                   -ENOENT);
   ck_assert_ptr_null(p);
-  ck_assert_int_eq(jnet__pcap_open(&p, "/"), -EISDIR);
-  ck_assert_int_eq(jnet__pcap_open(&p, NULL), -EINVAL);
-  ck_assert_int_eq(jnet__pcap_close(NULL), 0);
+  ck_assert_int_eq(jnet__sim_pcap_open(&p, "/"), -EISDIR);
+  ck_assert_int_eq(jnet__sim_pcap_open(&p, NULL), -EINVAL);
+  ck_assert_int_eq(jnet__sim_pcap_close(NULL), 0);
 }
 END_TEST
 
@@ -549,10 +550,10 @@ START_TEST(open_fails_cleanly_without_memory) {
   int rc = -1, k;
   for (k = 0; k < 10 && rc != 0; k++) {
     mallocs_left = k;
-    jnet__pcap *p = NULL;
-    rc = jnet__pcap_open(&p, path);
+    jnet__sim_pcap *p = NULL;
+    rc = jnet__sim_pcap_open(&p, path);
     if (rc == 0)
-      ck_assert_int_eq(jnet__pcap_close(p), 0);
+      ck_assert_int_eq(jnet__sim_pcap_close(p), 0);
     else
       ck_assert_int_eq(rc, -ENOMEM);
   }
@@ -566,21 +567,21 @@ END_TEST
 START_TEST(bad_packets_are_rejected_without_writing) {
   char path[256];
   pu_temp_path(path, sizeof path, "bad");
-  jnet__pcap *p;
-  ck_assert_int_eq(jnet__pcap_open(&p, path), 0);
-  jnet__pkt k = base_pkt(AF_INET, IPPROTO_TCP);
+  jnet__sim_pcap *p;
+  ck_assert_int_eq(jnet__sim_pcap_open(&p, path), 0);
+  jnet__sim_pkt k = base_pkt(AF_INET, IPPROTO_TCP);
   k.family = AF_UNIX;
-  ck_assert_int_eq(jnet__pcap_write(p, 0, &k), -EINVAL);
+  ck_assert_int_eq(jnet__sim_pcap_write(p, 0, &k), -EINVAL);
   k = base_pkt(AF_INET, 47 /* GRE */);
-  ck_assert_int_eq(jnet__pcap_write(p, 0, &k), -EINVAL);
+  ck_assert_int_eq(jnet__sim_pcap_write(p, 0, &k), -EINVAL);
   k = base_pkt(AF_INET, IPPROTO_TCP);
   k.len = 70000;
   k.payload = calloc(1, k.len);
-  ck_assert_int_eq(jnet__pcap_write(p, 0, &k), -EMSGSIZE);
+  ck_assert_int_eq(jnet__sim_pcap_write(p, 0, &k), -EMSGSIZE);
   free((void *)k.payload);
   k = base_pkt(AF_INET, IPPROTO_TCP);
-  ck_assert_int_eq(jnet__pcap_write(p, 0, &k), 0); /* not sticky */
-  ck_assert_int_eq(jnet__pcap_close(p), 0);
+  ck_assert_int_eq(jnet__sim_pcap_write(p, 0, &k), 0); /* not sticky */
+  ck_assert_int_eq(jnet__sim_pcap_close(p), 0);
   pu_capture *c = malloc(sizeof *c);
   ck_assert_int_eq(pu_read(path, c), 0);
   ck_assert_uint_eq(c->n, 1);
@@ -596,15 +597,16 @@ START_TEST(unix_port_is_stable_and_in_range) {
   uint16_t prev = 0;
   for (int i = 0; i < 2000; i++) {
     snprintf(path, sizeof path, "/tmp/sock-%d", i);
-    uint16_t port = jnet__pcap_unix_port(path);
+    uint16_t port = jnet__sim_pcap_unix_port(path);
     ck_assert_uint_ge(port, 49152);
-    ck_assert_uint_eq(port, jnet__pcap_unix_port(path));
+    ck_assert_uint_eq(port, jnet__sim_pcap_unix_port(path));
     if (port != prev)
       distinct++;
     prev = port;
   }
   ck_assert_int_gt(distinct, 1900); /* neighbours rarely collide */
-  ck_assert_uint_ne(jnet__pcap_unix_port("@a"), jnet__pcap_unix_port("@b"));
+  ck_assert_uint_ne(jnet__sim_pcap_unix_port("@a"),
+                    jnet__sim_pcap_unix_port("@b"));
 }
 END_TEST
 

@@ -200,7 +200,7 @@ START_TEST(tshark_shows_the_expected_conversations) {
                 tcp);
   char unix_port[32];
   snprintf(unix_port, sizeof unix_port, "127.0.0.1:%u",
-           (unsigned)jnet__pcap_unix_port("/run/echo.sock"));
+           (unsigned)jnet__sim_pcap_unix_port("/run/echo.sock"));
   ck_assert_msg(has_line_with(tcp, "127.0.0.1:", unix_port) ||
                     has_line_with(tcp, "::1", "<->"),
                 "no unix-socket conversation (%s): %s", unix_port, tcp);

@@ -2,7 +2,7 @@
  * gives events back in (time, insertion) order whether they sit in the heap
  * or in the per-delay lanes, with cancels and reschedules in between; and a
  * world deep enough to use the lanes replays to the same fingerprint.
- * White-box: drives jnet__ev_* on a sim's queue directly. */
+ * White-box: drives jnet__sim_ev_* on a sim's queue directly. */
 #define _POSIX_C_SOURCE 200809L /* open_memstream */
 #include "simtest.h"
 
@@ -20,8 +20,8 @@ static uint64_t next_rand(uint64_t *s) {
 static int drain_in_order(jnet__sim *sim, uint64_t *last_t, uint64_t *last_seq,
                           int first) {
   int n = 0;
-  jnet__event *e;
-  while ((e = jnet__ev_pop(sim)) != NULL) {
+  jnet__sim_event *e;
+  while ((e = jnet__sim_ev_pop(sim)) != NULL) {
     ck_assert_int_eq(e->idx, 0);
     if (!first || n > 0)
       ck_assert_msg(e->t_ns > *last_t ||
@@ -32,8 +32,8 @@ static int drain_in_order(jnet__sim *sim, uint64_t *last_t, uint64_t *last_seq,
                     (unsigned long long)*last_seq);
     *last_t = e->t_ns;
     *last_seq = e->seq;
-    if (e->kind == JNET__EV_PKT)
-      jnet__pkt_free(sim, (jnet__spkt *)e);
+    if (e->kind == JNET__SIM_EV_PKT)
+      jnet__sim_pkt_free(sim, (jnet__sim_spkt *)e);
     n++;
   }
   return n;
@@ -46,7 +46,7 @@ static int drain_in_order(jnet__sim *sim, uint64_t *last_t, uint64_t *last_seq,
 START_TEST(lanes_and_heap_give_time_then_insertion_order) {
   jnet_sim *sim;
   ck_assert_int_eq(jnet_sim_new(&sim, 1), 0);
-  static jnet__event timers[MAX_EVENTS];
+  static jnet__sim_event timers[MAX_EVENTS];
   static const uint64_t delays[] = {1000, 10000, 250, 1000000, 7, 33, 5000};
   uint64_t rs = 42, last_t = 0, last_seq = 0;
   int scheduled = 0, popped = 0, ntimers = 0, first = 1;
@@ -55,45 +55,46 @@ START_TEST(lanes_and_heap_give_time_then_insertion_order) {
     /* a burst of packets and timers at the current time */
     for (int i = 0; i < 100; i++) {
       if (next_rand(&rs) % 4 == 0 && ntimers < MAX_EVENTS) {
-        jnet__event *t = &timers[ntimers++];
-        t->kind = JNET__EV_TCP;
+        jnet__sim_event *t = &timers[ntimers++];
+        t->kind = JNET__SIM_EV_TCP;
         ck_assert_int_eq(
-            jnet__ev_schedule(sim, t, sim->now_ns + next_rand(&rs) % 20000),
+            jnet__sim_ev_schedule(sim, t, sim->now_ns + next_rand(&rs) % 20000),
             0);
       } else {
-        jnet__spkt *p = jnet__pkt_alloc(sim, 0);
+        jnet__sim_spkt *p = jnet__sim_pkt_alloc(sim, 0);
         ck_assert_ptr_nonnull(p);
-        p->ev.kind = JNET__EV_PKT;
+        p->ev.kind = JNET__SIM_EV_PKT;
         uint64_t d = delays[next_rand(&rs) % (sizeof delays / sizeof *delays)];
-        ck_assert_int_eq(jnet__ev_schedule_pkt(sim, p, d), 0);
+        ck_assert_int_eq(jnet__sim_ev_schedule_pkt(sim, p, d), 0);
       }
       scheduled++;
     }
     /* move or cancel a few timers still queued */
     for (int i = 0; i < 10 && ntimers > 0; i++) {
-      jnet__event *t = &timers[next_rand(&rs) % (uint64_t)ntimers];
+      jnet__sim_event *t = &timers[next_rand(&rs) % (uint64_t)ntimers];
       if (t->idx == 0)
         continue;
       if (next_rand(&rs) % 2) {
-        jnet__ev_cancel(sim, t);
+        jnet__sim_ev_cancel(sim, t);
         ck_assert_int_eq(t->idx, 0);
         scheduled--;
       } else {
         ck_assert_int_eq(
-            jnet__ev_schedule(sim, t, sim->now_ns + next_rand(&rs) % 5000), 0);
+            jnet__sim_ev_schedule(sim, t, sim->now_ns + next_rand(&rs) % 5000),
+            0);
       }
     }
-    ck_assert_uint_eq(jnet__ev_count(sim), (uint32_t)(scheduled - popped));
+    ck_assert_uint_eq(jnet__sim_ev_count(sim), (uint32_t)(scheduled - popped));
     if (sim->lane_n > max_lane)
       max_lane = sim->lane_n;
     if (sim->heap.n > max_heap)
       max_heap = sim->heap.n;
     /* take about half, advancing the clock as the run loop does */
     for (int i = 0; i < 60; i++) {
-      jnet__event *e = jnet__ev_peek(sim);
+      jnet__sim_event *e = jnet__sim_ev_peek(sim);
       if (e == NULL)
         break;
-      jnet__ev_take(sim, e);
+      jnet__sim_ev_take(sim, e);
       ck_assert_int_eq(e->idx, 0);
       if (!first)
         ck_assert(e->t_ns > last_t ||
@@ -103,8 +104,8 @@ START_TEST(lanes_and_heap_give_time_then_insertion_order) {
       last_seq = e->seq;
       if (e->t_ns > sim->now_ns)
         sim->now_ns = e->t_ns;
-      if (e->kind == JNET__EV_PKT)
-        jnet__pkt_free(sim, (jnet__spkt *)e);
+      if (e->kind == JNET__SIM_EV_PKT)
+        jnet__sim_pkt_free(sim, (jnet__sim_spkt *)e);
       popped++;
     }
   }
@@ -112,7 +113,7 @@ START_TEST(lanes_and_heap_give_time_then_insertion_order) {
                 (unsigned)max_lane, (unsigned)max_heap);
   popped += drain_in_order(sim, &last_t, &last_seq, first);
   ck_assert_int_eq(popped, scheduled);
-  ck_assert_uint_eq(jnet__ev_count(sim), 0);
+  ck_assert_uint_eq(jnet__sim_ev_count(sim), 0);
   jnet_sim_free(sim);
 }
 END_TEST
@@ -122,34 +123,34 @@ END_TEST
 START_TEST(cancel_in_a_lane_keeps_the_rest_in_order) {
   jnet_sim *sim;
   ck_assert_int_eq(jnet_sim_new(&sim, 1), 0);
-  jnet__spkt *p[100];
+  jnet__sim_spkt *p[100];
   for (int i = 0; i < 100; i++) {
-    p[i] = jnet__pkt_alloc(sim, 0);
+    p[i] = jnet__sim_pkt_alloc(sim, 0);
     ck_assert_ptr_nonnull(p[i]);
-    p[i]->ev.kind = JNET__EV_PKT;
-    ck_assert_int_eq(jnet__ev_schedule_pkt(sim, p[i], 1000), 0);
+    p[i]->ev.kind = JNET__SIM_EV_PKT;
+    ck_assert_int_eq(jnet__sim_ev_schedule_pkt(sim, p[i], 1000), 0);
   }
   ck_assert_uint_gt(sim->lane_n, 0); /* deep enough: some went to a lane */
-  jnet__ev_cancel(sim, &p[80]->ev);
-  jnet__ev_cancel(sim, &p[99]->ev); /* the tail */
+  jnet__sim_ev_cancel(sim, &p[80]->ev);
+  jnet__sim_ev_cancel(sim, &p[99]->ev); /* the tail */
   ck_assert_int_eq(p[80]->ev.idx, 0);
-  jnet__pkt_free(sim, p[80]);
-  jnet__pkt_free(sim, p[99]);
+  jnet__sim_pkt_free(sim, p[80]);
+  jnet__sim_pkt_free(sim, p[99]);
   int expect = 0;
-  jnet__event *e;
-  while ((e = jnet__ev_pop(sim)) != NULL) {
+  jnet__sim_event *e;
+  while ((e = jnet__sim_ev_pop(sim)) != NULL) {
     if (expect == 80)
       expect++;
     ck_assert_ptr_eq(e, &p[expect]->ev);
-    jnet__pkt_free(sim, (jnet__spkt *)e);
+    jnet__sim_pkt_free(sim, (jnet__sim_spkt *)e);
     expect++;
   }
   ck_assert_int_eq(expect, 99);
   /* a lane emptied by a cancel of its last packet takes new ones */
-  jnet__spkt *q = jnet__pkt_alloc(sim, 0);
-  ck_assert_int_eq(jnet__ev_schedule_pkt(sim, q, 5), 0);
-  ck_assert_ptr_eq(jnet__ev_pop(sim), &q->ev);
-  jnet__pkt_free(sim, q);
+  jnet__sim_spkt *q = jnet__sim_pkt_alloc(sim, 0);
+  ck_assert_int_eq(jnet__sim_ev_schedule_pkt(sim, q, 5), 0);
+  ck_assert_ptr_eq(jnet__sim_ev_pop(sim), &q->ev);
+  jnet__sim_pkt_free(sim, q);
   jnet_sim_free(sim);
 }
 END_TEST

@@ -1,6 +1,6 @@
 /* test_trace.c — ctest sim-trace: the notes built without printf
- * (jnet__note_*, used per TCP connection) and the hand-written IPv4
- * jnet__ep_format give exactly the bytes the printf formats gave, so traces
+ * (jnet__sim_note_*, used per TCP connection) and the hand-written IPv4
+ * jnet__sim_ep_format give exactly the bytes the printf formats gave, so traces
  * and fingerprints stay what tests and docs recorded. White-box: calls the
  * model's trace functions directly. */
 #define _POSIX_C_SOURCE 200809L /* open_memstream */
@@ -11,8 +11,8 @@
 
 #include "model.h"
 
-/* What jnet__ep_format wrote before: inet_ntop, then "%s:%u". */
-static void ep_reference(const jnet__ep *ep, char *buf, size_t n) {
+/* What jnet__sim_ep_format wrote before: inet_ntop, then "%s:%u". */
+static void ep_reference(const jnet__sim_ep *ep, char *buf, size_t n) {
   char s[INET6_ADDRSTRLEN];
   inet_ntop(AF_INET, ep->ip, s, sizeof s);
   snprintf(buf, n, "%s:%u", s, (unsigned)ep->port);
@@ -27,7 +27,7 @@ START_TEST(ipv4_endpoints_format_as_inet_ntop) {
   for (size_t i = 0; i < sizeof ips / sizeof ips[0]; i++)
     for (size_t j = 0; j < sizeof ports / sizeof ports[0]; j++)
       for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
-        jnet__ep ep;
+        jnet__sim_ep ep;
         memset(&ep, 0, sizeof ep);
         ep.family = (i % 2) ? AF_INET : 0; /* unset formats as v4 too */
         memcpy(ep.ip, ips[i], 4);
@@ -35,7 +35,7 @@ START_TEST(ipv4_endpoints_format_as_inet_ntop) {
         char got[64], want[64];
         memset(got, 'z', sizeof got);
         memset(want, 'z', sizeof want);
-        jnet__ep_format(&ep, got, sizes[k]);
+        jnet__sim_ep_format(&ep, got, sizes[k]);
         ep_reference(&ep, want, sizes[k]);
         ck_assert_msg(memcmp(got, want, sizeof got) == 0,
                       "size %zu: got \"%s\", want \"%s\"", sizes[k], got,
@@ -44,22 +44,22 @@ START_TEST(ipv4_endpoints_format_as_inet_ntop) {
 }
 END_TEST
 
-/* The TCP note as jnet__note pieces and as its printf format. */
-static void build_cc(jnet__note *l, uint16_t port, const jnet__ep *ep,
+/* The TCP note as jnet__sim_note pieces and as its printf format. */
+static void build_cc(jnet__sim_note *l, uint16_t port, const jnet__sim_ep *ep,
                      const char *cc, const char *why, uint32_t cwnd,
                      uint32_t ssthresh) {
-  jnet__note_str(l, "tcp :");
-  jnet__note_u(l, port);
-  jnet__note_str(l, ">");
-  jnet__note_ep(l, ep);
-  jnet__note_str(l, " ");
-  jnet__note_str(l, cc);
-  jnet__note_str(l, " ");
-  jnet__note_str(l, why);
-  jnet__note_str(l, " cwnd=");
-  jnet__note_u(l, cwnd);
-  jnet__note_str(l, " ssthresh=");
-  jnet__note_u(l, ssthresh);
+  jnet__sim_note_str(l, "tcp :");
+  jnet__sim_note_u(l, port);
+  jnet__sim_note_str(l, ">");
+  jnet__sim_note_ep(l, ep);
+  jnet__sim_note_str(l, " ");
+  jnet__sim_note_str(l, cc);
+  jnet__sim_note_str(l, " ");
+  jnet__sim_note_str(l, why);
+  jnet__sim_note_str(l, " cwnd=");
+  jnet__sim_note_u(l, cwnd);
+  jnet__sim_note_str(l, " ssthresh=");
+  jnet__sim_note_u(l, ssthresh);
 }
 
 START_TEST(a_built_note_is_the_printf_text_cut_at_255) {
@@ -68,17 +68,17 @@ START_TEST(a_built_note_is_the_printf_text_cut_at_255) {
   longwhy[sizeof longwhy - 1] = '\0';
   const char *whys[] = {"open", "rto", "", longwhy};
   static const uint32_t vals[] = {0, 9, 14600, 2147483647u, 4294967295u};
-  jnet__ep ep;
+  jnet__sim_ep ep;
   memset(&ep, 0, sizeof ep);
   ep.family = AF_INET;
   memcpy(ep.ip, (uint8_t[]){192, 0, 2, 10}, 4);
   ep.port = 58068;
   for (size_t w = 0; w < sizeof whys / sizeof whys[0]; w++)
     for (size_t v = 0; v < sizeof vals / sizeof vals[0]; v++) {
-      jnet__note l = {.n = 0};
+      jnet__sim_note l = {.n = 0};
       build_cc(&l, 7000, &ep, "cubic", whys[w], vals[v], vals[4 - v]);
-      char a[64], want[JNET__NOTE_MAX + 1];
-      jnet__ep_format(&ep, a, sizeof a);
+      char a[64], want[JNET__SIM_NOTE_MAX + 1];
+      jnet__sim_ep_format(&ep, a, sizeof a);
       int n = snprintf(want, sizeof want,
                        "tcp :%u>%s %s %s cwnd=%u ssthresh=%u", 7000u, a,
                        "cubic", whys[w], vals[v], vals[4 - v]);
@@ -103,20 +103,20 @@ START_TEST(built_and_printf_notes_fold_and_print_the_same) {
   ck_assert_int_eq(jnet_sim_trace(a, fa), 0);
   ck_assert_int_eq(jnet_sim_trace(b, fb), 0);
   ck_assert_uint_eq(jnet_sim_fingerprint(a), jnet_sim_fingerprint(b));
-  jnet__ep ep;
+  jnet__sim_ep ep;
   memset(&ep, 0, sizeof ep);
   ep.family = AF_INET;
   memcpy(ep.ip, (uint8_t[]){192, 0, 2, 11}, 4);
   ep.port = 7000;
   uint64_t before = jnet_sim_fingerprint(a);
   char s[64];
-  jnet__ep_format(&ep, s, sizeof s);
-  jnet__trace_note(a, JNET__TR_SOCK, NULL,
-                   "tcp :%u>%s %s %s cwnd=%u ssthresh=%u", 58068u, s, "cubic",
-                   "open", 14600u, 2147483647u);
-  jnet__note l = {.n = 0};
+  jnet__sim_ep_format(&ep, s, sizeof s);
+  jnet__sim_trace_note(a, JNET__SIM_TR_SOCK, NULL,
+                       "tcp :%u>%s %s %s cwnd=%u ssthresh=%u", 58068u, s,
+                       "cubic", "open", 14600u, 2147483647u);
+  jnet__sim_note l = {.n = 0};
   build_cc(&l, 58068, &ep, "cubic", "open", 14600, 2147483647u);
-  jnet__note_end(b, JNET__TR_SOCK, NULL, &l);
+  jnet__sim_note_end(b, JNET__SIM_TR_SOCK, NULL, &l);
   ck_assert_uint_ne(jnet_sim_fingerprint(a), before);
   ck_assert_uint_eq(jnet_sim_fingerprint(a), jnet_sim_fingerprint(b));
   jnet_sim_trace(a, NULL);

@@ -46,7 +46,7 @@ static struct {
   proxy p[PROXY_MAX];
   int n;
   jnet_faults *f;
-  jnet__pcap *pcap;
+  jnet__sim_pcap *pcap;
   uint64_t t0_ns;
   double t0;
   int quit;
@@ -86,7 +86,7 @@ static void cap(flow *fl, const flow *back, int proto, uint8_t flags,
                 const char *data, size_t len) {
   if (G.pcap == NULL)
     return;
-  jnet__pkt k;
+  jnet__sim_pkt k;
   memset(&k, 0, sizeof k);
   k.family = fl->src.u.sa.sa_family == AF_INET6 ? AF_INET6 : AF_INET;
   addr_bytes(&fl->src, k.src, &k.sport);
@@ -102,8 +102,9 @@ static void cap(flow *fl, const flow *back, int proto, uint8_t flags,
     k.flags = flags;
     k.payload = (const uint8_t *)data;
     k.len = (uint32_t)n;
-    (void)jnet__pcap_write(G.pcap, t, &k);
-    fl->seq += (uint32_t)n + ((flags & (JNET__TCP_SYN | JNET__TCP_FIN)) ? 1 : 0);
+    (void)jnet__sim_pcap_write(G.pcap, t, &k);
+    fl->seq += (uint32_t)n +
+               ((flags & (JNET__SIM_TCP_SYN | JNET__SIM_TCP_FIN)) ? 1 : 0);
     if (n > 0)
       data += n;
     len -= n;
@@ -140,10 +141,10 @@ static void pair_close(pair *pr) {
     return;
   pr->closed = 1;
   if (G.pcap != NULL) {
-    cap(&pr->fl[1], &pr->fl[0], IPPROTO_TCP, JNET__TCP_FIN | JNET__TCP_ACK,
-        NULL, 0);
-    cap(&pr->fl[2], &pr->fl[3], IPPROTO_TCP, JNET__TCP_FIN | JNET__TCP_ACK,
-        NULL, 0);
+    cap(&pr->fl[1], &pr->fl[0], IPPROTO_TCP,
+        JNET__SIM_TCP_FIN | JNET__SIM_TCP_ACK, NULL, 0);
+    cap(&pr->fl[2], &pr->fl[3], IPPROTO_TCP,
+        JNET__SIM_TCP_FIN | JNET__SIM_TCP_ACK, NULL, 0);
   }
   jnet_close(pr->cl);
   if (!JNET_SAME(pr->up, JNET_NOSTREAM))
@@ -171,10 +172,11 @@ static void capture_handshake(pair *pr) {
   pr->fl[2] = (flow){up_local, pr->px->up_addr, 1000};
   pr->fl[3] = (flow){pr->px->up_addr, up_local, 5000};
   for (int leg = 0; leg < 4; leg += 2) {
-    cap(&pr->fl[leg], NULL, IPPROTO_TCP, JNET__TCP_SYN, NULL, 0);
+    cap(&pr->fl[leg], NULL, IPPROTO_TCP, JNET__SIM_TCP_SYN, NULL, 0);
     cap(&pr->fl[leg + 1], &pr->fl[leg], IPPROTO_TCP,
-        JNET__TCP_SYN | JNET__TCP_ACK, NULL, 0);
-    cap(&pr->fl[leg], &pr->fl[leg + 1], IPPROTO_TCP, JNET__TCP_ACK, NULL, 0);
+        JNET__SIM_TCP_SYN | JNET__SIM_TCP_ACK, NULL, 0);
+    cap(&pr->fl[leg], &pr->fl[leg + 1], IPPROTO_TCP, JNET__SIM_TCP_ACK, NULL,
+        0);
   }
 }
 
@@ -196,10 +198,10 @@ static void relay(pair *pr, int dir) {
     if ((size_t)r == want)
       want = 65536; /* a full read: bulk, read big */
     if (G.pcap != NULL) {
-      cap(in, in_back, IPPROTO_TCP, JNET__TCP_ACK | JNET__TCP_PSH, b.data,
-          b.len);
-      cap(out, out_back, IPPROTO_TCP, JNET__TCP_ACK | JNET__TCP_PSH, b.data,
-          b.len);
+      cap(in, in_back, IPPROTO_TCP, JNET__SIM_TCP_ACK | JNET__SIM_TCP_PSH,
+          b.data, b.len);
+      cap(out, out_back, IPPROTO_TCP, JNET__SIM_TCP_ACK | JNET__SIM_TCP_PSH,
+          b.data, b.len);
     }
     if (dir)
       pr->px->bytes_down += b.len;
@@ -213,11 +215,12 @@ static void relay(pair *pr, int dir) {
   if (r == 0 && !pr->closed) {
     /* end of stream: pass the half close on; the other way goes on */
     jnet_shutdown(dst, JNET_SHUT_WR);
-    cap(out, out_back, IPPROTO_TCP, JNET__TCP_FIN | JNET__TCP_ACK, NULL, 0);
+    cap(out, out_back, IPPROTO_TCP, JNET__SIM_TCP_FIN | JNET__SIM_TCP_ACK, NULL,
+        0);
   } else if (r != JNET_ECANCELED && !pr->closed) {
     /* the upstream leg was reset (a fault, or the server): so is the client */
     if (r == JNET_ECONNRESET && pr->has_cl_addr) {
-      cap(&pr->fl[1], &pr->fl[0], IPPROTO_TCP, JNET__TCP_RST, NULL, 0);
+      cap(&pr->fl[1], &pr->fl[0], IPPROTO_TCP, JNET__SIM_TCP_RST, NULL, 0);
       jnet_faults_reset_peer(G.f, &pr->cl_addr);
     }
     pair_close(pr);
@@ -710,7 +713,7 @@ int proxy_run(proxy_opts *o) {
     setvbuf(G.log, NULL, _IOLBF, 0);
   }
   if (o->pcap_path != NULL) {
-    int rc = jnet__pcap_open(&G.pcap, o->pcap_path);
+    int rc = jnet__sim_pcap_open(&G.pcap, o->pcap_path);
     if (rc < 0) {
       fprintf(stderr, "jnet-proxy: %s: %s\n", o->pcap_path, strerror(-rc));
       return 1;
@@ -744,7 +747,7 @@ int proxy_run(proxy_opts *o) {
   jnet_loop_free(l);
   jnet_backend_free(b);
   jnet_backend_free(uv);
-  if (G.pcap != NULL && jnet__pcap_close(G.pcap) < 0)
+  if (G.pcap != NULL && jnet__sim_pcap_close(G.pcap) < 0)
     G.status = 1;
   if (G.log != NULL && G.log != stdout)
     fclose(G.log);
