@@ -302,19 +302,11 @@ static int check_loop(const jnet_loop *l) {
   return l == NULL ? JNET_EINVAL : 0;
 }
 
+/* jnet_spawn_on without the handle, and without defaulting the loop. */
 int jnet_go_on(jnet_loop *l, jnet_node *node, jnet_fiber_fn fn, void *arg) {
-  if (check_loop(l) < 0 || node == NULL || fn == NULL)
+  if (check_loop(l) < 0)
     return JNET_EINVAL;
-  jnet__nodestate *n;
-  int err = jnet__user_node(l, node, &n);
-  if (err < 0)
-    return err;
-  if (n->down)
-    return JNET_ECANCELED;
-  jnet__fiber *self = jnet__self();
-  if (self != NULL && self->node == n && jnet__fiber_cancelled(self))
-    return JNET_ECANCELED;
-  return jnet__spawn(l, n, fn, arg);
+  return jnet_spawn_on(l, node, fn, arg, NULL);
 }
 
 int jnet_go(jnet_loop *l, jnet_fiber_fn fn, void *arg) {
