@@ -53,7 +53,7 @@ START_TEST(fd_exhaustion_gives_emfile_and_recovers) {
   ck_assert_int_eq(jnet_go(l, exhaust, &w), 0);
   ck_assert_int_eq(jnet_run(l), 0);
   ck_assert_int_eq(jnet_run_once(l), 0); /* ran to idle */
-  jnet_loop_free(l);
+  ck_assert_int_eq(jnet_loop_close(l), 0); /* and left nothing alive */
   jnet_backend_free(b);
   setrlimit(RLIMIT_NOFILE, &old);
   ck_assert_msg(w.n > 10 && w.n < 64, "opened %d streams under a limit of 64", w.n);

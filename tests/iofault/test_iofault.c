@@ -382,7 +382,8 @@ static long one_run(const target *t, const fault *f, long nth, int persist) {
                 "%s: the loop is not usable after the fault (echo %d, "
                 "datagram %d)", ctx, b.echoed, b.datagram);
   ck_assert_msg(jnet_run_once(l) == 0, "%s: loop not idle at the end", ctx);
-  jnet_loop_free(l);
+  ck_assert_msg(jnet_loop_close(l) == 0,
+                "%s: a fiber, request or stream outlived the run", ctx);
   t->unmake(parent);
   return injected;
 }
