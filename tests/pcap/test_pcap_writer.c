@@ -270,10 +270,17 @@ END_TEST
 
 /* A datagram over the MTU becomes fragments: each fits the MTU, offsets
  * are in 8-byte units and contiguous, only the last has MF clear, all share
- * the identification, and the reassembled datagram verifies. */
+ * the identification, and the reassembled datagram verifies. _i & 1 picks
+ * the family; _i & 2 sizes the datagram to exactly four full fragments
+ * (1256 data bytes each behind IPv4's header, 1232 behind IPv6's and its
+ * fragment header), where the last fragment must still be the last record
+ * (no empty fragment after it). */
 START_TEST(udp_over_mtu_is_fragmented) {
-  int family = _i ? AF_INET6 : AF_INET;
-  const uint32_t plen = 4000, mtu = 1280;
+  int family = (_i & 1) ? AF_INET6 : AF_INET;
+  const uint32_t mtu = 1280;
+  const uint32_t plen = !(_i & 2)           ? 4000
+                        : family == AF_INET ? 4 * 1256 - 8
+                                            : 4 * 1232 - 8;
   uint8_t *payload = malloc(plen);
   for (uint32_t i = 0; i < plen; i++)
     payload[i] = (uint8_t)(i * 7 + 3);
@@ -331,6 +338,8 @@ START_TEST(udp_over_mtu_is_fragmented) {
     next_off = off + n;
   }
   ck_assert_uint_eq(next_off, 8 + plen);
+  if (_i & 2)
+    ck_assert_uint_eq(c->n, 4);
   ck_assert_uint_eq(pu_be16(datagram + 4), 8 + plen);
   ck_assert_mem_eq(datagram + 8, payload, plen);
   const uint8_t *ip0 = c->rec[0].data;
@@ -578,6 +587,10 @@ START_TEST(bad_packets_are_rejected_without_writing) {
   k.len = 70000;
   k.payload = calloc(1, k.len);
   ck_assert_int_eq(jnet__sim_pcap_write(p, 0, &k), -EMSGSIZE);
+  k.proto = IPPROTO_UDP; /* a UDP datagram over 65535 bytes, and the ICMP */
+  ck_assert_int_eq(jnet__sim_pcap_write(p, 0, &k), -EMSGSIZE);
+  k.proto = IPPROTO_ICMP; /* error that would quote it: refused alike */
+  ck_assert_int_eq(jnet__sim_pcap_write(p, 0, &k), -EMSGSIZE);
   free((void *)k.payload);
   k = base_pkt(AF_INET, IPPROTO_TCP);
   ck_assert_int_eq(jnet__sim_pcap_write(p, 0, &k), 0); /* not sticky */
@@ -618,7 +631,7 @@ static Suite *pcap_writer_suite(void) {
   JC_TEST(s, tcp_ack_number_is_zero_without_ack_flag);
   JC_LOOP(s, udp_headers_and_checksums_are_real, 0, 2);
   JC_LOOP(s, udp_zero_checksum_is_sent_as_ffff, 0, 2);
-  JC_LOOP(s, udp_over_mtu_is_fragmented, 0, 2);
+  JC_LOOP(s, udp_over_mtu_is_fragmented, 0, 4);
   JC_LOOP(s, largest_udp_datagram_is_written_whole, 0, 2);
   JC_LOOP(s, icmp_port_unreachable_quotes_the_datagram, 0, 2);
   JC_TEST(s, same_input_gives_identical_files);

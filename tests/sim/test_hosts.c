@@ -186,6 +186,58 @@ START_TEST(ipv6_wildcard_sockets_take_ipv4_peers_as_mapped_addresses) {
 }
 END_TEST
 
+/* A host answers only for the addresses it was given, whatever memory
+ * follows its list: an allocator that pads every block and fills the slack
+ * with what looks like one more address (203.0.113.99, as the model's
+ * {family byte, 16 address bytes}) must not make that address the host's.
+ * Binding to it is JNET_EADDRNOTAVAIL. */
+#define SLACK_BYTES 64
+static const uint8_t slack_addr[17] = {AF_INET, 203, 0, 113, 99};
+
+static void fill_slack(uint8_t *p, size_t n) {
+  for (size_t off = 0; off + sizeof slack_addr <= SLACK_BYTES;
+       off += sizeof slack_addr)
+    memcpy(p + n + off, slack_addr, sizeof slack_addr);
+}
+
+static void *slack_malloc(size_t n) {
+  uint8_t *p = malloc(n + SLACK_BYTES);
+  if (p != NULL)
+    fill_slack(p, n);
+  return p;
+}
+
+static void *slack_realloc(void *old, size_t n) {
+  uint8_t *p = realloc(old, n + SLACK_BYTES);
+  if (p != NULL)
+    fill_slack(p, n);
+  return p;
+}
+
+static void slack_binder(void *arg) {
+  rt *t = arg;
+  jnet_stream u;
+  t->r[0] = jnet_listen("203.0.113.99", "9000", JNET_DATAGRAM, &u);
+  if (t->r[0] == 0)
+    jnet_close(u);
+  t->r[1] = jnet_listen("192.0.2.1", "9000", JNET_DATAGRAM, &u); /* its own */
+  if (t->r[1] == 0)
+    jnet_close(u);
+}
+
+START_TEST(a_host_claims_no_address_beyond_its_list) {
+  ck_assert_int_eq(jnet_replace_allocator(slack_malloc, slack_realloc, free), 0);
+  rt t = {0};
+  t.w = st_new(1, 1); /* h0: 192.0.2.1 alone */
+  st_go(t.w, 0, slack_binder, &t);
+  st_run(t.w);
+  ck_assert_int_eq(t.r[0], JNET_EADDRNOTAVAIL);
+  ck_assert_int_eq(t.r[1], 0);
+  st_free(t.w);
+  ck_assert_int_eq(jnet_replace_allocator(malloc, realloc, free), 0);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("sim-hosts");
   jc_defaults(30, NULL, NULL);
@@ -193,6 +245,7 @@ static Suite *suite(void) {
   JC_TEST(s, dns_services_and_bind_rules_answer_as_linux);
   JC_TEST(s, random_is_per_host_and_per_seed);
   JC_TEST(s, ipv6_wildcard_sockets_take_ipv4_peers_as_mapped_addresses);
+  JC_TEST(s, a_host_claims_no_address_beyond_its_list);
   return s;
 }
 
