@@ -14,6 +14,7 @@ typedef struct tt {
   int r[16];
   double sleep_s;
   int nodelay;
+  int mode; /* a test's variant */
 } tt;
 
 static void sink_server(void *arg) { /* accept one, read all, checksum */
@@ -291,6 +292,67 @@ START_TEST(half_close_delivers_eof_after_the_data_and_the_peer_answers) {
 }
 END_TEST
 
+/* Shutting the read side: what was queued is dropped and every read after
+ * it is end of stream at once (Linux's recv after SHUT_RD returns 0); what
+ * the peer sends later is swallowed, so its writes never block on the
+ * window, and the close that follows is an orderly FIN, not a reset for
+ * unread data. */
+static void shut_rd_server(void *arg) {
+  tt *t = arg;
+  jnet_stream srv, c;
+  jnet_listen("192.0.2.2", "8000", JNET_STREAM, &srv);
+  if (jnet_accept(srv, 10, &c) == 0) {
+    t->r[0] = jnet_write(c, "queued", 6, 10);
+    jnet_sleep(1);
+    size_t n = 1 << 20; /* 8 x the peer's receive buffer */
+    unsigned char *junk = calloc(1, n);
+    t->r[5] = jnet_write(c, junk, n, 10);
+    free(junk);
+    jnet_buf b;
+    jnet_buf_init(&b);
+    t->r[6] = (int)jnet_read(c, 100, &b, 10); /* the peer's FIN */
+    jnet_buf_free(&b);
+    jnet_close(c);
+  }
+  jnet_close(srv);
+}
+
+static void shut_rd_client(void *arg) {
+  tt *t = arg;
+  jnet_stream c;
+  jnet_sleep(0.001);
+  t->r[1] = jnet_connect("192.0.2.2", "8000", JNET_STREAM, NULL, NULL, &c);
+  jnet_sleep(0.5); /* "queued" is in the receive buffer */
+  t->r[2] = jnet_shutdown(c, JNET_SHUT_RD);
+  jnet_buf b;
+  jnet_buf_init(&b);
+  double t0 = jnet_now();
+  t->r[3] = (int)jnet_read(c, 100, &b, 5);
+  t->t_read_done = jnet_now() - t0;
+  t->r[4] = (int)b.len;
+  jnet_buf_free(&b);
+  jnet_sleep(3); /* the peer's megabyte arrives meanwhile */
+  jnet_close(c);
+}
+
+START_TEST(shutdown_read_drops_the_queue_and_reads_end_of_stream) {
+  tt t = {0};
+  t.w = st_new(1, 2);
+  st_go(t.w, 1, shut_rd_server, &t);
+  st_go(t.w, 0, shut_rd_client, &t);
+  st_run(t.w);
+  ck_assert_int_eq(t.r[0], 0);
+  ck_assert_int_eq(t.r[1], 0);
+  ck_assert_int_eq(t.r[2], 0);
+  ck_assert_int_eq(t.r[3], 0); /* end of stream, */
+  ck_assert_int_eq(t.r[4], 0); /* not the dropped bytes, */
+  ck_assert_double_lt(t.t_read_done, 0.001); /* and at once */
+  ck_assert_int_eq(t.r[5], 0); /* the megabyte was taken */
+  ck_assert_int_eq(t.r[6], 0); /* FIN, not ECONNRESET */
+  st_free(t.w);
+}
+END_TEST
+
 /* Closing with unread data resets the connection: the peer's read gets
  * JNET_ECONNRESET. */
 static void rst_server(void *arg) {
@@ -495,6 +557,8 @@ static void rto_client(void *arg) {
   jnet_stream c;
   jnet_sleep(0.001);
   t->r[0] = jnet_connect("192.0.2.2", "8000", JNET_STREAM, NULL, NULL, &c);
+  if (t->mode) /* data acknowledged first: its progress ends no episode */
+    t->r[3] = jnet_write(c, "first", 5, 10);
   jnet_sleep(1);
   jnet_sim_partition(t->w->sim, t->w->h[0], t->w->h[1], JNET_BOTH_WAYS);
   t->t_first_read = jnet_now();
@@ -514,7 +578,8 @@ static void idle_server(void *arg) {
   if (jnet_accept(srv, 10, &c) == 0) {
     jnet_buf b;
     jnet_buf_init(&b);
-    t->r[8] = (int)jnet_read(c, 10, &b, t->sleep_s);
+    while ((t->r[8] = (int)jnet_read(c, 10, &b, t->sleep_s)) > 0)
+      ; /* until the connection or the timeout ends it */
     t->t_write_done = jnet_now();
     jnet_buf_free(&b);
     jnet_close(c);
@@ -524,6 +589,7 @@ static void idle_server(void *arg) {
 
 START_TEST(rto_backs_off_to_etimedout_after_fifteen_retransmissions) {
   tt t = {0};
+  t.mode = _i; /* 1: after an acknowledged write, the same fifteen */
   t.w = st_new(1, 2);
   t.sleep_s = 3000;
   st_go(t.w, 1, idle_server, &t);
@@ -532,6 +598,7 @@ START_TEST(rto_backs_off_to_etimedout_after_fifteen_retransmissions) {
   ck_assert_int_eq(t.r[0], 0);
   ck_assert_int_eq(t.r[1], 0);
   ck_assert_int_eq(t.r[2], JNET_ETIMEDOUT);
+  ck_assert_int_eq(t.r[3], 0);
   double took = t.t_read_done - t.t_first_read;
   ck_assert_msg(took > 924.5 && took < 924.7, "timed out after %.3f s", took);
   jnet_sim_stats st;
@@ -611,6 +678,75 @@ START_TEST(keepalive_ends_a_blocked_read_when_the_peer_died) {
   /* the live peer answered a probe every 10 s of silence: ~9 pairs */
   ck_assert_msg(live_pk >= dead_pk + 10, "live %llu dead %llu packets",
                 (unsigned long long)live_pk, (unsigned long long)dead_pk);
+}
+END_TEST
+
+/* Keepalive stays quiet while anything is unacknowledged, as Linux's
+ * tcp_keepalive_timer (packets_out or a write queue: reschedule); the RTO
+ * watches the peer then. Mode 1: a write is in flight when the idle time
+ * is up; once it is acknowledged the idle time counts again from that ACK,
+ * so a peer that dies later is found by the probes. Mode 2: the server's
+ * FIN is all that is unacknowledged (its send buffer is empty): the dead
+ * peer is found by the FIN's RTO back-off (924.6 s), not by probes. */
+static void ka_quiet_server(void *arg) {
+  tt *t = arg;
+  jnet_stream srv, c;
+  jnet_listen("192.0.2.2", "8000", JNET_STREAM, &srv);
+  if (jnet_accept(srv, 10, &c) == 0) {
+    t->r[0] = jnet_setsockopt(c, JNET_SO_KEEPALIVE, jnet_opt_bool(1));
+    if (t->mode == 1) {
+      jnet_sleep(9.9); /* idle time is up at 10.4 s, the ACK is back ~10.8 s */
+      t->r[1] = jnet_write(c, "x", 1, 10);
+    } else {
+      jnet_sleep(2); /* the peer died at 1 s */
+      t->r[1] = jnet_shutdown(c, JNET_SHUT_WR);
+    }
+    t->t_write_done = jnet_now();
+    jnet_buf b;
+    jnet_buf_init(&b);
+    t->r[2] = (int)jnet_read(c, 10, &b, 2000);
+    t->t_read_done = jnet_now();
+    jnet_buf_free(&b);
+    jnet_close(c);
+  }
+  jnet_close(srv);
+}
+
+static double ka_quiet_run(int mode) {
+  tt t = {0};
+  t.mode = mode;
+  t.w = st_new(1, 2);
+  jnet_link_params lp;
+  jnet_link_params_default(&lp);
+  lp.latency_ns = 200 * JNET_SIM_MS;
+  ck_assert_int_eq(jnet_sim_link(t.w->sim, t.w->h[0], t.w->h[1], &lp), 0);
+  jnet_sim_tcp_params tp;
+  jnet_sim_tcp_params_default(&tp);
+  tp.keepalive_idle_ns = 10 * JNET_SIM_S;
+  tp.keepalive_intvl_ns = 2 * JNET_SIM_S;
+  tp.keepalive_probes = 3;
+  ck_assert_int_eq(jnet_sim_host_tcp(t.w->h[1], &tp), 0);
+  ck_assert_int_eq(jnet_sim_at(t.w->sim, (mode == 1 ? 15 : 1) * JNET_SIM_S,
+                               crash_h0, &t), 0);
+  st_go(t.w, 1, ka_quiet_server, &t);
+  st_go(t.w, 0, ka_client, &t);
+  st_run(t.w);
+  ck_assert_int_eq(t.r[0], 0);
+  ck_assert_int_eq(t.r[1], 0);
+  ck_assert_int_eq(t.r[2], JNET_ETIMEDOUT);
+  double took = t.t_read_done - t.t_write_done;
+  st_free(t.w);
+  return took;
+}
+
+START_TEST(keepalive_waits_while_data_or_a_fin_is_unacknowledged) {
+  /* write at 10.3 s, ACK back at 10.7 s, probes at 20.7, 22.7, 24.7 s,
+   * reset at 26.7 s */
+  double data = ka_quiet_run(1);
+  ck_assert_msg(data > 16.3 && data < 16.5, "data: read ended %.3f s later", data);
+  /* RTO 1.2 s (RTT 0.4 s), doubling to 120 s, 16 expiries: 1232.4 s */
+  double fin = ka_quiet_run(2);
+  ck_assert_msg(fin > 1232.3 && fin < 1232.5, "FIN: read ended %.3f s later", fin);
 }
 END_TEST
 
@@ -742,12 +878,14 @@ static Suite *suite(void) {
   JC_TEST(s, nagle_coalesces_small_writes_and_flush_does_not);
   JC_TEST(s, half_close_delivers_eof_after_the_data_and_the_peer_answers);
   JC_TEST(s, close_with_unread_data_resets_the_peer);
+  JC_TEST(s, shutdown_read_drops_the_queue_and_reads_end_of_stream);
   JC_TEST(s, loopback_and_unix_streams_work_within_a_host);
   JC_TEST(s, trace_shows_handshake_flags_and_drops);
   JC_TEST(s, seed_sweep_over_a_hostile_link_keeps_streams_intact);
   JC_TEST(s, initial_window_is_ten_segments_then_slow_start);
-  JC_TEST(s, rto_backs_off_to_etimedout_after_fifteen_retransmissions);
+  JC_LOOP(s, rto_backs_off_to_etimedout_after_fifteen_retransmissions, 0, 2);
   JC_TEST(s, keepalive_ends_a_blocked_read_when_the_peer_died);
+  JC_TEST(s, keepalive_waits_while_data_or_a_fin_is_unacknowledged);
   JC_TEST(s, nagle_holds_small_writes_until_the_ack_and_flush_sends_at_once);
   JC_TEST(s, delayed_acks_halve_the_reverse_traffic);
   JC_TEST(s, window_scaling_fills_a_long_fat_link);
