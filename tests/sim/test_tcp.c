@@ -1,6 +1,9 @@
 /* test_tcp.c — the TCP model through jnet.h: short reads by MSS, refused
  * and timed-out connects, integrity and slowdown under loss, backpressure,
  * Nagle, half-close, resets, loopback and unix streams. */
+#include <pcap/pcap.h>
+#include <unistd.h>
+
 #include "simtest.h"
 
 typedef struct tt {
@@ -445,6 +448,147 @@ START_TEST(loopback_and_unix_streams_work_within_a_host) {
 }
 END_TEST
 
+/* A unix stream in the capture is one TCP conversation: with two unix
+ * listeners on the host, the client's SYN goes to the port of the one it
+ * connects to (the newer, "@b"), the port the accepted side answers from.
+ * Read with libpcap, not with jnet's writer: every TCP packet's port pair
+ * is the first SYN's, one way or the other. */
+static void two_unix_server(void *arg) {
+  tt *t = arg;
+  jnet_stream a, b, c;
+  t->r[0] = jnet_listen(JNET_UNIX, "@a", JNET_STREAM, &a);
+  t->r[1] = jnet_listen(JNET_UNIX, "@b", JNET_STREAM, &b);
+  t->r[2] = jnet_accept(b, 10, &c);
+  if (t->r[2] == 0) {
+    jnet_buf buf;
+    jnet_buf_init(&buf);
+    t->r[3] = (int)jnet_read_all(c, &buf, 10);
+    jnet_buf_free(&buf);
+    jnet_close(c);
+  }
+  jnet_close(b);
+  jnet_close(a);
+}
+
+static void unix_b_client(void *arg) {
+  tt *t = arg;
+  jnet_stream c;
+  jnet_sleep(0.001);
+  t->r[4] = jnet_connect(JNET_UNIX, "@b", JNET_STREAM, NULL, NULL, &c);
+  if (t->r[4] == 0) {
+    t->r[5] = jnet_write(c, "hello", 5, 10);
+    jnet_close(c);
+  }
+}
+
+START_TEST(unix_stream_capture_is_one_conversation_with_its_listener) {
+  tt t = {0};
+  t.w = st_new(1, 1);
+  char path[] = "/tmp/jnet-sim-unixXXXXXX";
+  int fd = mkstemp(path);
+  ck_assert_int_ge(fd, 0);
+  close(fd);
+  ck_assert_int_eq(jnet_sim_pcap_open(t.w->sim, path, NULL), 0);
+  st_go(t.w, 0, two_unix_server, &t);
+  st_go(t.w, 0, unix_b_client, &t);
+  st_run(t.w);
+  ck_assert_int_eq(jnet_sim_pcap_close(t.w->sim), 0);
+  for (int i = 0; i <= 5; i++)
+    ck_assert_msg(t.r[i] >= 0, "step %d: %s", i, jnet_err_name(t.r[i]));
+  ck_assert_int_eq(t.r[3], 5);
+  char err[PCAP_ERRBUF_SIZE];
+  pcap_t *p = pcap_open_offline(path, err);
+  ck_assert_msg(p != NULL, "%s", err);
+  struct pcap_pkthdr *h;
+  const u_char *d;
+  int n = 0, syn_seen = 0, synack_ok = 0;
+  unsigned sport = 0, dport = 0;
+  while (pcap_next_ex(p, &h, &d) == 1) {
+    ck_assert_uint_ge(h->caplen, 40);
+    ck_assert_uint_eq(d[0] >> 4, 4); /* IPv4 */
+    ck_assert_uint_eq(d[9], 6);      /* TCP */
+    const u_char *tcp = d + (d[0] & 15) * 4;
+    unsigned sp = (unsigned)tcp[0] << 8 | tcp[1];
+    unsigned dp = (unsigned)tcp[2] << 8 | tcp[3];
+    unsigned flags = tcp[13] & 0x3f;
+    if (!syn_seen) {
+      ck_assert_uint_eq(flags, 0x02); /* the first packet is the SYN */
+      sport = sp;
+      dport = dp;
+      syn_seen = 1;
+    }
+    ck_assert_msg((sp == sport && dp == dport) || (sp == dport && dp == sport),
+                  "packet %d: %u>%u in a conversation %u>%u", n, sp, dp,
+                  sport, dport);
+    if (flags == 0x12)
+      synack_ok = sp == dport && dp == sport;
+    n++;
+  }
+  pcap_close(p);
+  unlink(path);
+  ck_assert_int_ge(n, 6); /* SYN, SYN-ACK, ACK, data, FINs */
+  ck_assert_int_eq(synack_ok, 1);
+  st_free(t.w);
+}
+END_TEST
+
+/* Buffers grow with what they hold, not to their limits: a connection
+ * that carries a few kilobytes allocates no block near its send buffer's
+ * 4 MiB ceiling or its receive buffer's 128 KiB (Linux's tcp_wmem[2] and
+ * tcp_rmem[1] are limits, not allocations). */
+static size_t largest_block;
+
+static void *counting_malloc(size_t n) {
+  if (n > largest_block)
+    largest_block = n;
+  return malloc(n);
+}
+
+static void *counting_realloc(void *p, size_t n) {
+  if (n > largest_block)
+    largest_block = n;
+  return realloc(p, n);
+}
+
+static void small_reads_server(void *arg) { /* 1 KiB at a time */
+  tt *t = arg;
+  jnet_stream srv, c;
+  t->r[0] = jnet_listen("192.0.2.2", "8000", JNET_STREAM, &srv);
+  t->r[1] = jnet_accept(srv, 10, &c);
+  jnet_close(srv);
+  if (t->r[1] < 0)
+    return;
+  jnet_buf b;
+  jnet_buf_init(&b);
+  ssize_t r;
+  while ((r = jnet_read(c, 1024, &b, 10)) > 0) {
+    t->got += (size_t)r;
+    jnet_buf_reset(&b);
+  }
+  t->r[2] = (int)r;
+  jnet_buf_free(&b);
+  jnet_close(c);
+}
+
+START_TEST(buffers_grow_with_the_data_not_to_their_limits) {
+  ck_assert_int_eq(
+      jnet_replace_allocator(counting_malloc, counting_realloc, free), 0);
+  largest_block = 0;
+  tt *t = calloc(1, sizeof *t);
+  t->w = st_new(1, 2);
+  t->nbytes = 3000;
+  t->data = calloc(1, t->nbytes);
+  st_go(t->w, 1, small_reads_server, t);
+  st_go(t->w, 0, source_client, t);
+  st_run(t->w);
+  ck_assert_uint_eq(t->got, 3000);
+  size_t largest = largest_block;
+  tt_free(t);
+  ck_assert_int_eq(jnet_replace_allocator(malloc, realloc, free), 0);
+  ck_assert_msg(largest < 16 * 1024, "a block of %zu bytes", largest);
+}
+END_TEST
+
 /* The trace names a handshake's flags and drops with their reason. */
 START_TEST(trace_shows_handshake_flags_and_drops) {
   char *text = NULL;
@@ -873,6 +1017,7 @@ static Suite *suite(void) {
   JC_TEST(s, loss_slows_tcp_but_the_stream_arrives_intact);
   JC_TEST(s, bursty_loss_and_reordering_keep_the_stream_intact);
   JC_TEST(s, slow_reader_blocks_the_writer);
+  JC_TEST(s, buffers_grow_with_the_data_not_to_their_limits);
   JC_TEST(s, connect_to_a_closed_port_is_refused_after_one_rtt);
   JC_TEST(s, syn_to_a_partitioned_host_times_out_after_backoff);
   JC_TEST(s, nagle_coalesces_small_writes_and_flush_does_not);
@@ -880,6 +1025,7 @@ static Suite *suite(void) {
   JC_TEST(s, close_with_unread_data_resets_the_peer);
   JC_TEST(s, shutdown_read_drops_the_queue_and_reads_end_of_stream);
   JC_TEST(s, loopback_and_unix_streams_work_within_a_host);
+  JC_TEST(s, unix_stream_capture_is_one_conversation_with_its_listener);
   JC_TEST(s, trace_shows_handshake_flags_and_drops);
   JC_TEST(s, seed_sweep_over_a_hostile_link_keeps_streams_intact);
   JC_TEST(s, initial_window_is_ten_segments_then_slow_start);
