@@ -557,6 +557,94 @@ START_TEST(a_links_draws_ignore_another_links_parameters_and_traffic) {
 }
 END_TEST
 
+/* A link's stream is drawn from only by the random faults it has: traffic
+ * over it while it only limits bandwidth (no jitter, loss, duplication,
+ * reordering or corruption) takes no draw, so the jitter it is given later
+ * is the same sequence as on a link that carried nothing random before.
+ * Phase 1 (0-0.2 s): PR_N datagrams over a plain link (variant 0) or a
+ * 100 Mbit/s one (variant 1); at 1 s the link gets exponential jitter;
+ * phase 2 (from 1.5 s): PR_N more, whose delivery times must agree. */
+static double late_t[PR_N];
+static int late_n;
+
+static void late_recv(void *arg) {
+  (void)arg;
+  jnet_stream u;
+  if (jnet_listen("192.0.2.2", "9000", JNET_DATAGRAM, &u) < 0)
+    return;
+  jnet_buf b;
+  jnet_buf_init(&b);
+  while (late_n < PR_N) {
+    jnet_buf_reset(&b);
+    if (jnet_recv_from(u, 64, &b, 3.0, NULL) < 0)
+      break;
+    int i;
+    memcpy(&i, b.data, sizeof i);
+    if (i >= PR_N)
+      late_t[late_n++] = jnet_now();
+  }
+  jnet_buf_free(&b);
+  jnet_close(u);
+}
+
+static void two_phase_send(void *arg) {
+  (void)arg;
+  jnet_sleep(0.001);
+  jnet_stream u;
+  jnet_addr a;
+  if (jnet_listen("192.0.2.1", NULL, JNET_DATAGRAM, &u) < 0)
+    return;
+  if (jnet_address("192.0.2.2", "9000", JNET_DATAGRAM, &a) == 0)
+    for (int i = 0; i < 2 * PR_N; i++) {
+      if (i == PR_N)
+        jnet_sleep(1.5 - jnet_now());
+      jnet_send_to(u, &a, &i, sizeof i, 1.0);
+      jnet_sleep(PR_GAP);
+    }
+  jnet_close(u);
+}
+
+static void add_jitter(jnet_sim *sim, void *arg) {
+  st_world *w = arg;
+  jnet_link_params lp;
+  jnet_link_params_default(&lp);
+  lp.jitter_ns = 4 * JNET_SIM_MS;
+  lp.jitter_dist = JNET_JITTER_EXPONENTIAL;
+  ck_assert_int_eq(jnet_sim_link_oneway(sim, w->h[0], w->h[1], &lp), 0);
+}
+
+static void late_timings(int bandwidth_first, double *out) {
+  memset(late_t, 0, sizeof late_t);
+  late_n = 0;
+  st_world *w = st_new(21, 2);
+  jnet_link_params lp;
+  jnet_link_params_default(&lp);
+  if (bandwidth_first)
+    lp.bandwidth_bps = 100000000;
+  ck_assert_int_eq(jnet_sim_link_oneway(w->sim, w->h[0], w->h[1], &lp), 0);
+  ck_assert_int_eq(jnet_sim_at(w->sim, JNET_SIM_S, add_jitter, w), 0);
+  st_go(w, 1, late_recv, NULL);
+  st_go(w, 0, two_phase_send, NULL);
+  st_run(w);
+  st_free(w);
+  ck_assert_int_eq(late_n, PR_N);
+  memcpy(out, late_t, sizeof late_t);
+}
+
+START_TEST(a_links_draws_are_taken_only_by_its_random_faults) {
+  static double plain[PR_N], limited[PR_N];
+  late_timings(0, plain);
+  late_timings(1, limited);
+  int spread = 0;
+  for (int i = 0; i < PR_N; i++) {
+    ck_assert_msg(plain[i] == limited[i], "datagram %d: %.9f vs %.9f s", i,
+                  plain[i], limited[i]);
+    spread += i > 0 && plain[i] - plain[i - 1] != plain[1] - plain[0];
+  }
+  ck_assert_int_gt(spread, 0); /* the jitter did draw */
+}
+END_TEST
+
 /* ---- flush ---------------------------------------------------------------- */
 
 /* jnet_flush sends what Nagle holds (TCP_NODELAY on, then off): afterwards
@@ -697,6 +785,7 @@ static Suite *suite(void) {
   JC_TEST(s, timeout_zero_lets_no_fiber_run_and_no_time_pass);
   JC_TEST(s, a_hosts_random_draws_ignore_other_hosts_and_links);
   JC_TEST(s, a_links_draws_ignore_another_links_parameters_and_traffic);
+  JC_TEST(s, a_links_draws_are_taken_only_by_its_random_faults);
   JC_TEST(s, flush_leaves_nagle_on_for_later_writes);
   JC_TEST(s, port_unreachable_refuses_only_the_socket_that_sent);
   return s;

@@ -420,6 +420,44 @@ START_TEST(
 }
 END_TEST
 
+/* Two sockets of one host share a port (SO_REUSEADDR on both before bind,
+ * which the vtable allows and jnet_listen does not do for datagrams) and
+ * both join a group: a multicast datagram and a subnet broadcast each
+ * reach both sockets, one copy each, as on Linux. */
+START_TEST(multicast_and_broadcast_reach_every_socket_sharing_the_port) {
+  bt *t = bt_new();
+  const jnet_backend *b = t->b;
+  jnet_bsock *m[2];
+  jnet_addr any = in4("0.0.0.0", 5000);
+  for (int i = 0; i < 2; i++) {
+    m[i] = sock(t, 1, AF_INET, 1);
+    ck_assert_int_eq(b->setsockopt(b, m[i], JNET_SO_REUSEADDR, jnet_opt_bool(1)), 0);
+    ck_assert_int_eq(b->bind(b, m[i], &any), 0);
+    ck_assert_int_eq(b->setsockopt(b, m[i], JNET_IP_ADD_MEMBERSHIP,
+                                   jnet_opt_str("239.1.2.3")), 0);
+  }
+  jnet_bsock *d = sock(t, 0, AF_INET, 1);
+  jnet_addr group = in4("239.1.2.3", 5000), bc = in4("192.0.2.255", 5000);
+  ck_assert_int_eq(send_to(t, d, &group, "m", 1), 0);
+  ck_assert_int_eq(b->setsockopt(b, d, JNET_SO_BROADCAST, jnet_opt_bool(1)), 0);
+  ck_assert_int_eq(send_to(t, d, &bc, "b", 1), 0);
+  while (b->poll(b, JNET_NO_DEADLINE, 1) > 0)
+    ;
+  for (int i = 0; i < 2; i++) {
+    char got[2] = {0, 0};
+    ck_assert_int_eq(recv_now(t, m[i], &got[0], 1), 1);
+    ck_assert_int_eq(recv_now(t, m[i], &got[1], 1), 1);
+    ck_assert_msg(got[0] == 'm' && got[1] == 'b', "socket %d: %c%c", i,
+                  got[0], got[1]);
+    ck_assert_int_eq(recv_now(t, m[i], got, 1), -1); /* one copy each */
+  }
+  b->close(b, d);
+  b->close(b, m[0]);
+  b->close(b, m[1]);
+  bt_free(t);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("sim-backend-errors");
   jc_defaults(60, NULL, NULL);
@@ -431,6 +469,7 @@ static Suite *suite(void) {
   JC_TEST(s, udp_send_errors_as_linux_sendto);
   JC_TEST(s, unix_datagram_send_errors);
   JC_TEST(s, full_receive_queue_drops_the_datagram_that_does_not_fit);
+  JC_TEST(s, multicast_and_broadcast_reach_every_socket_sharing_the_port);
   JC_TEST(s,
           stop_closes_what_is_left_open_and_random_defaults_to_the_first_host);
   return s;

@@ -8,6 +8,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <unistd.h>
 
 #include "model.h"
 
@@ -133,12 +134,58 @@ START_TEST(built_and_printf_notes_fold_and_print_the_same) {
 }
 END_TEST
 
+/* Switching the trace off (or to another stream) flushes what it wrote:
+ * a reader of the file by its path sees every line at once, before the
+ * caller closes its FILE. The trace here is a few lines, far less than
+ * stdio's buffer, so nothing reaches the file unless the switch flushes. */
+static void one_datagram(void *arg) {
+  (void)arg;
+  jnet_stream u;
+  jnet_addr a;
+  if (jnet_listen("192.0.2.1", NULL, JNET_DATAGRAM, &u) < 0)
+    return;
+  if (jnet_address("192.0.2.2", "9", JNET_DATAGRAM, &a) == 0)
+    jnet_send_to(u, &a, "x", 1, 1);
+  jnet_close(u);
+}
+
+static long file_bytes(const char *path) {
+  FILE *g = fopen(path, "rb");
+  ck_assert_ptr_nonnull(g);
+  ck_assert_int_eq(fseek(g, 0, SEEK_END), 0);
+  long n = ftell(g);
+  fclose(g);
+  return n;
+}
+
+START_TEST(switching_the_trace_off_flushes_it) {
+  char path[] = "/tmp/jnet-sim-traceXXXXXX";
+  int fd = mkstemp(path);
+  ck_assert_int_ge(fd, 0);
+  FILE *f = fdopen(fd, "w");
+  ck_assert_ptr_nonnull(f);
+  st_world *w = st_new(1, 2);
+  ck_assert_int_eq(jnet_sim_trace(w->sim, f), 0);
+  st_go(w, 0, one_datagram, NULL);
+  st_run(w);
+  ck_assert_int_eq(file_bytes(path), 0); /* still in f's buffer */
+  ck_assert_int_eq(jnet_sim_trace(w->sim, NULL), 0);
+  long flushed = file_bytes(path);
+  ck_assert_int_gt(flushed, 0);
+  fclose(f);
+  ck_assert_int_eq(file_bytes(path), flushed); /* it was all there */
+  unlink(path);
+  st_free(w);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("sim-trace");
   jc_defaults(60, NULL, NULL);
   JC_TEST(s, ipv4_endpoints_format_as_inet_ntop);
   JC_TEST(s, a_built_note_is_the_printf_text_cut_at_255);
   JC_TEST(s, built_and_printf_notes_fold_and_print_the_same);
+  JC_TEST(s, switching_the_trace_off_flushes_it);
   return s;
 }
 

@@ -160,6 +160,56 @@ START_TEST(duplication_delivers_twice_and_corruption_flips_a_bit) {
 }
 END_TEST
 
+/* ---- Routing ------------------------------------------------------------- */
+
+/* Each datagram goes to the host of its own destination, whatever the
+ * sender sent before: h0 sends to h1, h2, h1, then to the unspecified
+ * address 0.0.0.0, which is no other host's (Linux delivers it locally;
+ * here h0 has no socket on that port), so h1 counts 2 and h2 counts 1. */
+static void route_recv(void *arg) {
+  ut *t = arg;
+  jnet_node *self = jnet_self_node();
+  int idx = self == t->w->h[1] ? 1 : 2;
+  jnet_stream u;
+  if (jnet_listen("0.0.0.0", "9000", JNET_DATAGRAM, &u) < 0)
+    return;
+  jnet_buf b;
+  jnet_buf_init(&b);
+  while (jnet_recv_from(u, 100, &b, 1.0, NULL) >= 0)
+    t->got_h[idx]++;
+  jnet_buf_free(&b);
+  jnet_close(u);
+}
+
+static void route_send(void *arg) {
+  ut *t = arg;
+  jnet_stream u;
+  jnet_sleep(0.001);
+  t->r[0] = jnet_listen("192.0.2.1", NULL, JNET_DATAGRAM, &u);
+  const char *to[] = {"192.0.2.2", "192.0.2.3", "192.0.2.2", "0.0.0.0"};
+  for (int i = 0; i < 4; i++) {
+    jnet_addr dst = addr_of(to[i], "9000");
+    jnet_send_to(u, &dst, "r", 1, 1);
+    jnet_sleep(0.01);
+  }
+  jnet_close(u);
+}
+
+START_TEST(each_datagram_goes_to_its_own_destination) {
+  ut *t = calloc(1, sizeof *t);
+  t->w = st_new(1, 3);
+  st_go(t->w, 1, route_recv, t);
+  st_go(t->w, 2, route_recv, t);
+  st_go(t->w, 0, route_send, t);
+  st_run(t->w);
+  ck_assert_int_eq(t->r[0], 0);
+  ck_assert_int_eq(t->got_h[1], 2);
+  ck_assert_int_eq(t->got_h[2], 1);
+  st_free(t->w);
+  free(t);
+}
+END_TEST
+
 /* ---- Broadcast and multicast ------------------------------------------------- */
 
 static void member(void *arg) { /* hosts 1..4 listen on 5000; 1, 2 join */
@@ -452,6 +502,7 @@ static Suite *suite(void) {
   JC_TEST(s, max_datagram_crosses_a_small_mtu_intact_and_bigger_is_emsgsize);
   JC_TEST(s, loss_drops_about_the_configured_fraction);
   JC_TEST(s, duplication_delivers_twice_and_corruption_flips_a_bit);
+  JC_TEST(s, each_datagram_goes_to_its_own_destination);
   JC_TEST(s, broadcast_needs_so_broadcast_and_reaches_the_subnet);
   JC_TEST(s, multicast_reaches_members_only_with_linux_option_answers);
   JC_TEST(s, port_unreachable_refuses_the_next_read_of_a_connected_socket);
