@@ -7,6 +7,7 @@
 #include "simtest.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <jnet/jnet_backend.h>
 #include <unistd.h>
 
@@ -52,6 +53,136 @@ START_TEST(every_sim_call_refuses_null_and_self_links) {
   const char *twice[] = {"198.51.100.7", "198.51.100.7", NULL};
   jnet_node *h;
   ck_assert_int_eq(jnet_sim_host(sim, "twice", twice, &h), JNET_EEXIST);
+  st_free(w);
+}
+END_TEST
+
+/* Each argument of each jnet_sim.h call checked on its own: a NULL in
+ * every position, names and addresses a host may not have, link parameters
+ * out of range, a capture path that cannot open (the sim stays usable),
+ * TCP settings out of range, and the queries' answers for NULL. */
+static void never_called(jnet_sim *sim, void *arg) {
+  (void)sim;
+  (void)arg;
+  ck_abort_msg("an action refused must not run");
+}
+
+START_TEST(each_bad_argument_is_refused_on_its_own) {
+  st_world *w = st_new(1, 2);
+  jnet_sim *sim = w->sim, *other;
+  jnet_node *a = w->h[0], *b = w->h[1], *h, *x;
+  /* hosts, names, addresses, DNS */
+  const char *ok[] = {"198.51.100.9", NULL};
+  char long_name[300];
+  memset(long_name, 'n', sizeof long_name - 1);
+  long_name[sizeof long_name - 1] = '\0';
+  ck_assert_int_eq(jnet_sim_host(NULL, "x", ok, &h), JNET_EINVAL);
+  ck_assert_int_eq(jnet_sim_host(sim, "x", NULL, &h), JNET_EINVAL);
+  ck_assert_int_eq(jnet_sim_host(sim, "localhost", ok, &h), JNET_EINVAL);
+  ck_assert_int_eq(jnet_sim_host(sim, long_name, ok, &h), JNET_EINVAL);
+  ck_assert_int_eq(jnet_sim_host(sim, ":x", ok, &h), JNET_EINVAL);
+  ck_assert_int_eq(jnet_sim_host(sim, "a b", ok, &h), JNET_EINVAL);
+  const char *bad[][2] = {{"0.0.0.0", NULL}, {"127.0.0.1", NULL},
+                          {"224.0.0.1", NULL}, {"::", NULL}};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+    ck_assert_int_eq(jnet_sim_host(sim, "x", bad[i], &h), JNET_EINVAL);
+  const char *both[] = {"198.51.100.9", "2001:db8::9", NULL}; /* ok: 2 families */
+  ck_assert_int_eq(jnet_sim_host(sim, "x_1.y-z", both, &h), 0);
+  ck_assert_int_eq(jnet_sim_host_find(sim, "x_1.y-z", NULL), 0);
+  ck_assert_ptr_null(jnet_sim_host_name(NULL));
+  ck_assert_int_eq(jnet_sim_host_is_up(NULL), 0);
+  ck_assert_int_eq(jnet_sim_dns_add(NULL, "n", "192.0.2.1"), JNET_EINVAL);
+  ck_assert_int_eq(jnet_sim_dns_add(sim, "", "192.0.2.1"), JNET_EINVAL);
+  ck_assert_int_eq(jnet_sim_dns_add(sim, "n", NULL), JNET_EINVAL);
+  ck_assert_int_eq(jnet_sim_dns_add(sim, "n", "not-an-ip"), JNET_EINVAL);
+  /* links */
+  jnet_link_params lp, got;
+  jnet_link_params_default(NULL); /* nothing to fill: no crash */
+  jnet_link_params_default(&lp);
+  ck_assert_int_eq(jnet_sim_link_oneway(sim, NULL, b, &lp), JNET_EINVAL);
+  ck_assert_int_eq(jnet_sim_link_oneway(sim, a, NULL, &lp), JNET_EINVAL);
+  ck_assert_int_eq(jnet_sim_link(NULL, a, b, &lp), JNET_EINVAL);
+  ck_assert_int_eq(jnet_sim_link(sim, a, b, NULL), JNET_EINVAL);
+  ck_assert_int_eq(jnet_sim_link(sim, NULL, b, &lp), JNET_EINVAL);
+  ck_assert_int_eq(jnet_sim_link(sim, a, a, &lp), JNET_EINVAL);
+  jnet_link_params bad_lp = lp;
+  bad_lp.loss = 1.5;
+  ck_assert_int_eq(jnet_sim_link(sim, a, b, &bad_lp), JNET_EINVAL);
+  bad_lp = lp;
+  bad_lp.corrupt = -0.1;
+  ck_assert_int_eq(jnet_sim_link(sim, a, b, &bad_lp), JNET_EINVAL);
+  bad_lp = lp;
+  bad_lp.mtu = 575;
+  ck_assert_int_eq(jnet_sim_link(sim, a, b, &bad_lp), JNET_EINVAL);
+  bad_lp = lp;
+  bad_lp.jitter_dist = JNET_JITTER_PARETO + 1;
+  ck_assert_int_eq(jnet_sim_link(sim, a, b, &bad_lp), JNET_EINVAL);
+  ck_assert_int_eq(jnet_sim_link_get(sim, a, b, &got), 0); /* unchanged */
+  ck_assert_int_eq(memcmp(&got, &lp, sizeof got), 0);
+  ck_assert_int_eq(jnet_sim_link_get(NULL, a, b, &got), JNET_EINVAL);
+  ck_assert_int_eq(jnet_sim_link_get(sim, NULL, b, &got), JNET_EINVAL);
+  ck_assert_int_eq(jnet_sim_link_get(sim, a, NULL, &got), JNET_EINVAL);
+  /* faults */
+  ck_assert_int_eq(jnet_sim_partition(NULL, a, b, JNET_BOTH_WAYS), JNET_EINVAL);
+  ck_assert_int_eq(jnet_sim_partition(sim, NULL, b, JNET_BOTH_WAYS), JNET_EINVAL);
+  ck_assert_int_eq(jnet_sim_partition(sim, a, NULL, JNET_BOTH_WAYS), JNET_EINVAL);
+  ck_assert_int_eq(jnet_sim_heal(sim, NULL, b), JNET_EINVAL);
+  ck_assert_int_eq(jnet_sim_heal(sim, a, NULL), JNET_EINVAL);
+  ck_assert_int_eq(jnet_sim_partition_groups(NULL, &a, 1, &b, 1, JNET_BOTH_WAYS),
+                   JNET_EINVAL);
+  ck_assert_int_eq(jnet_sim_partition_groups(sim, &a, 1, NULL, 1, JNET_BOTH_WAYS),
+                   JNET_EINVAL);
+  ck_assert_int_eq(jnet_sim_clog(NULL, a, b), JNET_EINVAL);
+  ck_assert_int_eq(jnet_sim_clog(sim, NULL, b), JNET_EINVAL);
+  ck_assert_int_eq(jnet_sim_clog(sim, a, NULL), JNET_EINVAL);
+  ck_assert_int_eq(jnet_sim_unclog(NULL, a, b), JNET_EINVAL);
+  ck_assert_int_eq(jnet_sim_unclog(sim, NULL, b), JNET_EINVAL);
+  ck_assert_int_eq(jnet_sim_unclog(sim, a, NULL), JNET_EINVAL);
+  ck_assert_int_eq(jnet_sim_restart(NULL, a), JNET_EINVAL);
+  ck_assert_int_eq(jnet_sim_at(NULL, 0, never_called, NULL), JNET_EINVAL);
+  ck_assert_int_eq(jnet_sim_at(sim, 0, NULL, NULL), JNET_EINVAL);
+  /* capture */
+  char path[] = "/tmp/jnet-sim-argsXXXXXX";
+  int fd = mkstemp(path);
+  ck_assert_int_ge(fd, 0);
+  close(fd);
+  ck_assert_int_eq(jnet_sim_new(&other, 2), 0);
+  const char *oa[] = {"192.0.2.200", NULL};
+  ck_assert_int_eq(jnet_sim_host(other, "o", oa, &x), 0);
+  ck_assert_int_eq(jnet_sim_pcap_open(NULL, path, NULL), JNET_EINVAL);
+  ck_assert_int_eq(jnet_sim_pcap_open(sim, NULL, NULL), JNET_EINVAL);
+  ck_assert_int_eq(jnet_sim_pcap_open(sim, "", NULL), JNET_EINVAL);
+  ck_assert_int_eq(jnet_sim_pcap_open(sim, path, x), JNET_EINVAL); /* not ours */
+  ck_assert_int_eq(jnet_sim_pcap_open(sim, "/nonexistent-dir/c.pcap", NULL),
+                   -ENOENT);
+  ck_assert_int_eq(jnet_sim_pcap_close(sim), 0); /* none open */
+  ck_assert_int_eq(jnet_sim_pcap_close(NULL), JNET_EINVAL);
+  ck_assert_int_eq(jnet_sim_pcap_open(sim, path, a), 0); /* still usable */
+  ck_assert_int_eq(jnet_sim_pcap_close(sim), 0);
+  unlink(path);
+  jnet_sim_free(other);
+  /* TCP settings */
+  jnet_sim_tcp_params tp, tg;
+  jnet_sim_tcp_params_default(NULL); /* nothing to fill: no crash */
+  jnet_sim_tcp_params_default(&tp);
+  jnet_sim_tcp_params bt = tp;
+  bt.sndbuf_bytes = 1024; /* under 4 KiB */
+  ck_assert_int_eq(jnet_sim_host_tcp(a, &bt), JNET_EINVAL);
+  bt = tp;
+  bt.keepalive_intvl_ns = 0;
+  ck_assert_int_eq(jnet_sim_host_tcp(a, &bt), JNET_EINVAL);
+  bt = tp;
+  bt.keepalive_probes = 256;
+  ck_assert_int_eq(jnet_sim_host_tcp(a, &bt), JNET_EINVAL);
+  ck_assert_int_eq(jnet_sim_host_tcp_get(NULL, &tg), JNET_EINVAL);
+  ck_assert_int_eq(jnet_sim_host_tcp_get(a, NULL), JNET_EINVAL);
+  /* queries */
+  jnet_sim_stats st;
+  memset(&st, 0xab, sizeof st);
+  jnet_sim_get_stats(NULL, &st); /* leaves st alone */
+  ck_assert_uint_eq(st.events, 0xababababababababull);
+  jnet_sim_get_stats(sim, NULL);
+  ck_assert_uint_eq(jnet_sim_fingerprint(NULL), 0);
   st_free(w);
 }
 END_TEST
@@ -146,6 +277,7 @@ static Suite *suite(void) {
   Suite *s = suite_create("sim-api-errors");
   jc_defaults(60, NULL, NULL);
   JC_TEST(s, every_sim_call_refuses_null_and_self_links);
+  JC_TEST(s, each_bad_argument_is_refused_on_its_own);
   JC_TEST(s, resolve_without_a_host_and_with_bad_ports);
   JC_TEST(s, free_releases_clogged_packets_pending_actions_and_the_capture);
   return s;
