@@ -14,10 +14,11 @@ const jnet__sim_cc_ops *const jnet__sim_cc_algorithms[JNET__SIM_CC_COUNT] = {
 #define algorithms jnet__sim_cc_algorithms
 
 uint8_t jnet__sim_cc_id(const jnet__sim_cc_ops *cc) {
-  for (size_t i = 0; i < JNET__SIM_CC_COUNT; i++)
-    if (algorithms[i] == cc)
+  /* cc comes from this table (jnet__sim_tcp_host_cc): always found */
+  for (size_t i = 0; i < JNET__SIM_CC_COUNT; i++) /* LCOV_EXCL_BR_LINE */
+    if (algorithms[i] == cc) /* LCOV_EXCL_BR_LINE */
       return (uint8_t)(i + 1);
-  return 0;
+  return 0; /* LCOV_EXCL_LINE */
 }
 
 const jnet__sim_cc_ops *jnet__sim_cc_find(const char *name) {
