@@ -4,8 +4,9 @@
  * would have caught first (a second bind, listen on a datagram socket,
  * connect while connecting, a bad shutdown mode or option), the datagram
  * errors of Linux's sendto (EDESTADDRREQ, EAFNOSUPPORT, EACCES on
- * broadcast, EPIPE, EMSGSIZE, a pending ICMP error), and the receive
- * queue's limit. */
+ * broadcast, EPIPE, EMSGSIZE, a pending ICMP error), the receive queue's
+ * limit, and multicast and broadcast to sockets sharing a port (which only
+ * the vtable can make). */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/un.h>

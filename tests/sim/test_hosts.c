@@ -1,5 +1,6 @@
 /* test_hosts.c — hosts, the simulated DNS and service table, binding rules
- * (addresses a host has, ports in use, ephemeral range). */
+ * (addresses a host has, and none beyond its list; ports in use, ephemeral
+ * range). */
 #include <arpa/inet.h>
 
 #include "simtest.h"

@@ -1,6 +1,8 @@
 /* test_tcp.c — the TCP model through jnet.h: short reads by MSS, refused
  * and timed-out connects, integrity and slowdown under loss, backpressure,
- * Nagle, half-close, resets, loopback and unix streams. */
+ * buffers that grow with the data, Nagle, half-close, shutdown of the read
+ * side, resets, loopback and unix streams (and a unix stream's capture),
+ * the RTO's back-off, keepalive. */
 #include <pcap/pcap.h>
 #include <unistd.h>
 

@@ -1,7 +1,8 @@
 /* test_udp.c — the UDP model through jnet.h: size limits across small MTUs,
  * truncation, loss, duplication, corruption, broadcast and multicast with
- * Linux's option answers, ICMP port unreachable on a connected socket, and
- * a connected socket's sender filter. */
+ * Linux's option answers, ICMP port unreachable on a connected socket, a
+ * connected socket's sender filter, and each datagram routed to its own
+ * destination. */
 #include <math.h>
 #include <pcap/pcap.h>
 #include <unistd.h>
