@@ -3,6 +3,9 @@
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <jnet/jnet.h>
 
 #include "jsim_scn.h"
 #include "test_progs.h"
@@ -148,7 +151,119 @@ START_TEST(errors) {
   parse_err("host a not-an-address\n", "t.scn:1:8:", "not-an-address");
   parse_err("host a 192.0.2.1\nat 1s explode a\n", "t.scn:2:7:", "explode");
   parse_err("host a 192.0.2.1\nexpect a nosuch ok\n", "t.scn:2:10:", "nosuch");
+  /* An MTU range needs both ends. */
+  parse_err("host a 192.0.2.1\nhost b 192.0.2.2\nlink a b mtu ..1500\n",
+            "t.scn:3:14:", "expected an MTU from 576 to 65535, got '..1500'");
+  parse_err("host a 192.0.2.1\nhost b 192.0.2.2\nlink a b mtu 1500..\n",
+            "t.scn:3:14:", "expected an MTU from 576 to 65535, got '1500..'");
+  parse_err("host a 192.0.2.1\nhost b 192.0.2.2\n"
+            "link a b mtu 1000 mtu ..1500\n",
+            "t.scn:3:23:", "expected an MTU from 576 to 65535, got '..1500'");
+  /* A count too long to be one names the word, not the keyword. */
+  parse_err("host a 192.0.2.1\nfaults "
+            "1234567890123456789012345678901234567890123456789012345678901234"
+            " of crash between 1s..2s\n",
+            "t.scn:2:8:", "got '1234567890");
 }
+END_TEST
+
+/* The 17th option of a link is an error at that option, whatever it is
+ * (dist takes a word, not a number). */
+START_TEST(too_many_link_options) {
+  char text[1024] = "host a 192.0.2.1\nhost b 192.0.2.2\nlink a b";
+  for (int i = 0; i < 16; i++)
+    strcat(text, " latency 1ms");
+  strcat(text, " dist pareto\nrun a flaky\n");
+  /* 'link a b' is 8 columns, each option 12: the 17th starts at 201. */
+  parse_err(text, "t.scn:3:202:", "too many link options");
+  char *l = strstr(text, " dist");
+  memcpy(l, " loss 1%    ", 12);
+  parse_err(text, "t.scn:3:202:", "too many link options");
+}
+END_TEST
+
+/* A file bigger than the first 4 KiB buffer reads whole. */
+START_TEST(big_file_parses) {
+  char path[] = "/tmp/jsim-parse-XXXXXX";
+  int fd = mkstemp(path);
+  ck_assert_int_ge(fd, 0);
+  FILE *f = fdopen(fd, "w");
+  ck_assert_ptr_nonnull(f);
+  for (int i = 0; i < 300; i++)
+    fprintf(f, "# comment line %03d, padding the file past 4 KiB ...\n", i);
+  fputs(good, f);
+  fclose(f);
+  char err[512] = "";
+  jsim_scn *s = NULL;
+  int rc = jsim_parse_file(path, jsim_test_programs, jsim_test_nprograms, &s,
+                           err, sizeof err);
+  unlink(path);
+  ck_assert_msg(rc == 0, "%s", err);
+  ck_assert_int_eq(s->nhosts, 3);
+  ck_assert_int_eq(s->nruns, 2);
+  ck_assert_str_eq(s->runs[1].prog->name, "echo-client");
+  jsim_scn_free(s);
+  jsim_scn_free(NULL); /* as free(NULL) */
+}
+END_TEST
+
+/* Fail the Nth allocation (once) for N = 1, 2, ... until parsing needs no
+ * more: each failure is an error that says "out of memory" and leaks
+ * nothing; the run after the last is a success. */
+static long alloc_n, alloc_fail_at;
+static void *count_malloc(size_t n) {
+  return ++alloc_n == alloc_fail_at ? NULL : malloc(n);
+}
+static void *count_realloc(void *p, size_t n) {
+  return ++alloc_n == alloc_fail_at ? NULL : realloc(p, n);
+}
+
+static void oom_sweep(int from_file) {
+  char path[] = "/tmp/jsim-parse-XXXXXX";
+  if (from_file) {
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    FILE *f = fdopen(fd, "w");
+    for (int i = 0; i < 100; i++)
+      fprintf(f, "# comment line %03d, padding the file past 4 KiB ...\n", i);
+    fputs(good, f);
+    fclose(f);
+  }
+  ck_assert_int_eq(jnet_replace_allocator(count_malloc, count_realloc, free),
+                   0);
+  int failed = 0;
+  for (alloc_fail_at = 1;; alloc_fail_at++) {
+    char err[512] = "";
+    jsim_scn *s = NULL;
+    alloc_n = 0;
+    int rc = from_file ? jsim_parse_file(path, jsim_test_programs,
+                                         jsim_test_nprograms, &s, err,
+                                         sizeof err)
+                       : jsim_parse_text("t.scn", good, jsim_test_programs,
+                                         jsim_test_nprograms, &s, err,
+                                         sizeof err);
+    if (alloc_n < alloc_fail_at) { /* nothing failed */
+      ck_assert_msg(rc == 0, "%s", err);
+      jsim_scn_free(s);
+      break;
+    }
+    ck_assert_msg(rc == -1, "allocation %ld failed, yet rc %d", alloc_fail_at,
+                  rc);
+    ck_assert_msg(strstr(err, "out of memory") || strstr(err, "cannot read"),
+                  "allocation %ld: '%s'", alloc_fail_at, err);
+    failed++;
+  }
+  ck_assert_int_gt(failed, 10);
+  if (from_file)
+    unlink(path);
+}
+
+START_TEST(out_of_memory_is_an_error) {
+  oom_sweep(0);
+  oom_sweep(1);
+}
+END_TEST
+
 END_TEST
 
 START_TEST(ranges) {
@@ -190,6 +305,10 @@ START_TEST(shard_parse) {
   ck_assert_int_eq(jsim_parse_shard("x/y", &k, &n), -1);
   ck_assert_int_eq(jsim_parse_shard("1/", &k, &n), -1);
   ck_assert_int_eq(jsim_parse_shard("2", &k, &n), -1);
+  /* N is digits only: no sign, no blank (strtoull would take them). */
+  ck_assert_int_eq(jsim_parse_shard("1/+3", &k, &n), -1);
+  ck_assert_int_eq(jsim_parse_shard("1/ 3", &k, &n), -1);
+  ck_assert_int_eq(jsim_parse_shard("1/-3", &k, &n), -1);
 }
 END_TEST
 
@@ -262,5 +381,8 @@ int main(void) {
   JC_TEST(s, shard_parse);
   JC_TEST(s, shard_partition);
   JC_TEST(s, host_tcp_option);
+  JC_TEST(s, too_many_link_options);
+  JC_TEST(s, big_file_parses);
+  JC_TEST(s, out_of_memory_is_an_error);
   return jc_run(s);
 }
