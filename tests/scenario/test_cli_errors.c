@@ -184,6 +184,34 @@ START_TEST(merge_refuses_malformed_lines_with_2) {
 }
 END_TEST
 
+/* Seeds outside the range: the first ten are named, all are counted. */
+START_TEST(merge_names_ten_problems_and_counts_them_all) {
+  char text[8192] = "", line[1024];
+  for (int seed = 1; seed <= 12; seed++) {
+    snprintf(line, sizeof line,
+             "{\"type\":\"seed\",\"scenario\":\"u.scn\",\"seed\":%d,"
+             "\"result\":\"pass\",\"message\":\"ok\",\"fingerprint\":"
+             "\"0x1\",\"events\":20,\"virtual_s\":0.3,\"wall_s\":0.001,"
+             "\"limit_reached\":false,\"replay\":null,\"drawn\":\"\","
+             "\"pcap\":null}\n",
+             seed);
+    strcat(text, line);
+  }
+  strcat(text, SUMMARY_LINE);
+  write_file("e.jsonl", text);
+  ck_assert_int_eq(JS("merge e.jsonl"), 2);
+  int named = 0;
+  for (const char *p = strstr(out, "is outside"); p != NULL;
+       p = strstr(p + 1, "is outside"))
+    named++;
+  ck_assert_msg(named == 10, "%d named:\n%s", named, out);
+  HAS("seed 2 (e.jsonl) is outside 1..1");
+  HAS("seed 11 (e.jsonl) is outside 1..1");
+  HASNT("seed 12 (e.jsonl)");
+  HAS("do not cover 1..1 exactly once (11 problems)");
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("scenario-cli-errors");
   jc_defaults(60, setup, teardown);
@@ -193,6 +221,7 @@ static Suite *suite(void) {
   JC_TEST(s, an_uncreatable_pcap_dir_claims_no_pcap_and_no_replay_mismatch);
   JC_TEST(s, merge_decodes_the_json_escapes_of_a_message);
   JC_TEST(s, merge_refuses_malformed_lines_with_2);
+  JC_TEST(s, merge_names_ten_problems_and_counts_them_all);
   return s;
 }
 
