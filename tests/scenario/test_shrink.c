@@ -96,6 +96,14 @@ static void assert_shrinks(const char *scn, unsigned long seed) {
   char want[200];
   snprintf(want, sizeof want, "seed %lu: FAIL %s:", seed, what);
   HAS(want);
+  /* The limit is cut as far as the run still fails that way: with half of
+   * it (in whole ms, as shrink halves) it no longer does. */
+  ck_assert_int_eq(sh("sed 's/^limit .*/limit %llums/' m.scn > h.scn",
+                      (unsigned long long)(limit_ns / 2 / 1000000)),
+                   0);
+  sh(JSIM_SIM " run h.scn");
+  ck_assert_msg(strstr(out, want) == NULL, "half the limit still fails:\n%s",
+                out);
   free(log);
 }
 
