@@ -121,6 +121,19 @@ START_TEST(an_uncreatable_pcap_dir_claims_no_pcap_and_no_replay_mismatch) {
 }
 END_TEST
 
+/* The whole seed space with -j 1 and a wall-clock budget: one worker runs
+ * seeds until the budget is spent (nothing sized by the range). */
+START_TEST(sweep_of_every_seed_stops_at_max_wall) {
+  write_scn("u.scn", 1);
+  ck_assert_int_eq(JS("sweep u.scn --seeds 0..9223372036854775806 -j 1 "
+                      "--max-wall 100ms --no-progress"),
+                   0);
+  HAS("seeds run, 922337203685477");
+  HAS("not run (stopped by --max-wall)");
+  HASNT("out of memory");
+}
+END_TEST
+
 /* ---- merge's JSON reader ---------------------------------------------------
  */
 
@@ -221,6 +234,7 @@ static Suite *suite(void) {
   JC_TEST(s, an_uncreatable_pcap_dir_claims_no_pcap_and_no_replay_mismatch);
   JC_TEST(s, merge_decodes_the_json_escapes_of_a_message);
   JC_TEST(s, merge_refuses_malformed_lines_with_2);
+  JC_TEST(s, sweep_of_every_seed_stops_at_max_wall);
   JC_TEST(s, merge_names_ten_problems_and_counts_them_all);
   return s;
 }
