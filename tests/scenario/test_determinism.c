@@ -205,6 +205,30 @@ START_TEST(one_run_hanging_is_not_nondeterminism) {
 }
 END_TEST
 
+/* With few file descriptors left (ulimit -n 5..10) a checked run either
+ * works or says why not: the second process cannot start for "Too many
+ * open files" (not a stale reason), and the traced rerun of a
+ * nondeterministic seed never crashes when only one trace file opens. */
+START_TEST(running_out_of_fds_is_said_not_crashed) {
+  int emfile = 0;
+  for (int n = 5; n <= 10; n++) {
+    leak_scn("clean");
+    int rc = sh("ulimit -n %d && exec " JSIM_LEAK " run l.scn --seed 4 "
+                "--check-determinism",
+                n);
+    ck_assert_msg(rc == 0 || rc == 1, "ulimit %d: rc %d:\n%s", n, rc, out);
+    HASNT("Bad file descriptor");
+    emfile += strstr(out, "did not answer: Too many open files") != NULL;
+    leak_scn("leak-clock");
+    rc = sh("ulimit -n %d && exec " JSIM_LEAK " run l.scn --seed 1 "
+            "--check-determinism",
+            n);
+    ck_assert_msg(rc == 1, "ulimit %d: rc %d:\n%s", n, rc, out);
+  }
+  ck_assert_int_ge(emfile, 1);
+}
+END_TEST
+
 /* ---- Part 5: cut short, quiescent ---------------------------------------- */
 
 START_TEST(limit_reached_is_said) {
@@ -278,6 +302,7 @@ int main(void) {
   JC_TEST(s, checked_sweep_gives_the_plain_sweeps_results);
   JC_TEST(s, checked_sweep_reports_crashes_and_hangs_per_seed);
   JC_TEST(s, one_run_hanging_is_not_nondeterminism);
+  JC_TEST(s, running_out_of_fds_is_said_not_crashed);
   JC_TEST(s, limit_reached_is_said);
   JC_TEST(s, quiescent_fails_a_cut_run);
   return jc_run(s);
