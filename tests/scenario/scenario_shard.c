@@ -167,8 +167,12 @@ START_TEST(lin_summary_fits_any_buffer) {
       LINE(0, "invoke", "write", "1", 0) LINE(0, "ok", "write", "1", 10)
           LINE(2, "invoke", "write", "5", 11) LINE(2, "ok", "write", "5", 12)
               LINE(1, "invoke", "read", "null", 20)
-                  LINE(1, "ok", "read", "null", 30)};
-  for (int i = 0; i < 2; i++) {
+                  LINE(1, "ok", "read", "null", 30),
+      LINE(0, "invoke", "write", "1", 0) LINE(0, "ok", "write", "1", 10)
+          LINE(1, "invoke", "cas", "[1,2]", 20) LINE(1, "ok", "cas", "[1,2]", 30)
+              LINE(2, "invoke", "read", "null", 40)
+                  LINE(2, "ok", "read", "null", 50)};
+  for (int i = 0; i < 3; i++) {
     jnet_history *h;
     char err[256] = "";
     ck_assert_msg(jnet_history_parse(&h, "h.jsonl", texts[i],
@@ -180,6 +184,10 @@ START_TEST(lin_summary_fits_any_buffer) {
     jsim_lin_summary(&r, whole, sizeof whole);
     ck_assert_ptr_nonnull(strstr(whole, i == 0 ? "linearizable (2 operations"
                                                : "not linearizable: key \"k\""));
+    if (i == 2)
+      ck_assert_msg(strstr(whole, "p1 cas 1->2 ok 0.000000s..0.000000s") !=
+                        NULL,
+                    "%s", whole);
     summary_fits(&r);
     jnet_lin_result_free(&r);
     jnet_history_free(h);

@@ -121,6 +121,33 @@ START_TEST(an_uncreatable_pcap_dir_claims_no_pcap_and_no_replay_mismatch) {
 }
 END_TEST
 
+/* The command line itself: no command, help, an unknown one; run's and
+ * shrink's bad --seed-timeout; shrink of a file it cannot open, and with
+ * no --seed of a scenario whose first seed passes. */
+START_TEST(the_command_line_answers_with_its_usage) {
+  ck_assert_int_eq(JS(""), 2);
+  HAS("usage: jnet-sim COMMAND");
+  ck_assert_int_eq(JS("--help"), 0);
+  HAS("usage: jnet-sim COMMAND");
+  ck_assert_int_eq(JS("frob"), 2);
+  HAS("jnet-sim: unknown command 'frob'");
+  write_scn("u.scn", 1);
+  ck_assert_int_eq(JS("run u.scn --seed 1 --seed-timeout 3q"), 2);
+  HAS("jnet-sim run: --seed-timeout: expected a duration such as 30s, got "
+      "'3q'");
+  ck_assert_int_eq(JS("run u.scn --seed 1 --no-fork"), 0);
+  HAS("seed 1: PASS");
+  ck_assert_int_eq(JS("shrink u.scn --seed-timeout 3q"), 2);
+  HAS("jnet-sim shrink: --seed-timeout: expected a duration");
+  ck_assert_int_eq(JS("shrink nosuch.scn"), 2);
+  HAS("nosuch.scn: error: cannot open");
+  ck_assert_int_eq(JS("shrink u.scn"), 2);
+  HAS("seed 0 of u.scn passes");
+  ck_assert_int_eq(JS("programs x"), 2);
+  HAS("usage: jnet-sim programs");
+}
+END_TEST
+
 /* The whole seed space with -j 1 and a wall-clock budget: one worker runs
  * seeds until the budget is spent (nothing sized by the range). */
 START_TEST(sweep_of_every_seed_stops_at_max_wall) {
@@ -222,6 +249,30 @@ START_TEST(merge_names_ten_problems_and_counts_them_all) {
   HAS("seed 11 (e.jsonl) is outside 1..1");
   HASNT("seed 12 (e.jsonl)");
   HAS("do not cover 1..1 exactly once (11 problems)");
+  /* 300 seeds of 1..301 (more than the first 256 entries): the end is
+   * missing. */
+  char path[512];
+  snprintf(path, sizeof path, "%s/m.jsonl", dir);
+  FILE *f = fopen(path, "w");
+  ck_assert_ptr_nonnull(f);
+  for (int seed = 1; seed <= 300; seed++)
+    fprintf(f,
+            "{\"type\":\"seed\",\"scenario\":\"u.scn\",\"seed\":%d,"
+            "\"result\":\"pass\",\"message\":\"ok\",\"fingerprint\":"
+            "\"0x1\",\"events\":20,\"virtual_s\":0.3,\"wall_s\":0.001,"
+            "\"limit_reached\":false,\"replay\":null,\"drawn\":\"\","
+            "\"pcap\":null}\n",
+            seed);
+  fputs("{\"type\":\"summary\",\"scenario\":\"u.scn\",\"shard\":\"1/1\","
+        "\"range\":\"1..301\",\"planned\":301,\"covered\":300,"
+        "\"remaining\":1,\"complete\":false,\"wall_s\":0.02,"
+        "\"determinism_checked\":false,\"totals\":{\"seeds\":300,"
+        "\"passed\":300}}\n",
+        f);
+  fclose(f);
+  ck_assert_int_eq(JS("merge m.jsonl"), 2);
+  HAS("jnet-sim merge: seeds 301..301 are missing");
+  HAS("(1 problem)");
 }
 END_TEST
 
@@ -235,6 +286,7 @@ static Suite *suite(void) {
   JC_TEST(s, merge_decodes_the_json_escapes_of_a_message);
   JC_TEST(s, merge_refuses_malformed_lines_with_2);
   JC_TEST(s, sweep_of_every_seed_stops_at_max_wall);
+  JC_TEST(s, the_command_line_answers_with_its_usage);
   JC_TEST(s, merge_names_ten_problems_and_counts_them_all);
   return s;
 }

@@ -249,6 +249,22 @@ START_TEST(unreadable_files) {
 }
 END_TEST
 
+/* Every link option of the good file reaches the model: a run of it is
+ * not an error, and the same seed runs the same way again. */
+START_TEST(good_file_runs) {
+  jsim_scn *s = parse_ok(good);
+  jsim_run_opts o = {NULL, NULL, 60, 0};
+  jsim_result r1, r2;
+  jsim_run_seed(s, 5, &o, &r1);
+  jsim_run_seed(s, 5, &o, &r2);
+  ck_assert_msg(r1.status != JSIM_ERROR, "%s", r1.msg);
+  ck_assert_uint_gt(r1.events, 10);
+  ck_assert_uint_eq(r1.fingerprint, r2.fingerprint);
+  ck_assert_str_eq(r1.msg, r2.msg);
+  jsim_scn_free(s);
+}
+END_TEST
+
 /* A file bigger than the first 4 KiB buffer reads whole. */
 START_TEST(big_file_parses) {
   char path[] = "/tmp/jsim-parse-XXXXXX";
@@ -510,6 +526,7 @@ int main(void) {
   JC_TEST(s, host_tcp_option);
   JC_TEST(s, too_many_link_options);
   JC_TEST(s, more_errors);
+  JC_TEST(s, good_file_runs);
   JC_TEST(s, unreadable_files);
   JC_TEST(s, big_file_parses);
   JC_TEST(s, out_of_memory_is_an_error);
