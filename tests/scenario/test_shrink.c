@@ -138,7 +138,7 @@ START_TEST(passing_seed_is_an_error) {
                    2);
   HAS("--max-runs: expected");
   /* One seed, not a range. */
-  ck_assert_int_eq(sh(JSIM_SIM " shrink %s --seed 1..5",
+  ck_assert_int_eq(sh(JSIM_SIM " shrink %s --seed 1..5 --out m.scn",
                       SCN("kv-replication-bug.scn")),
                    2);
   HAS("--seed: expected a number from 0 to 2^63-1, got '1..5'");
