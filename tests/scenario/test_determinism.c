@@ -205,17 +205,19 @@ START_TEST(one_run_hanging_is_not_nondeterminism) {
 }
 END_TEST
 
-/* With few file descriptors left (ulimit -n 5..10) a checked run either
+/* With few file descriptors left (ulimit -n 5..16) a checked run either
  * works or says why not: the second process cannot start for "Too many
  * open files" (not a stale reason), and the traced rerun of a
  * nondeterministic seed never crashes when only one trace file opens. */
 START_TEST(running_out_of_fds_is_said_not_crashed) {
   int emfile = 0;
-  for (int n = 5; n <= 10; n++) {
+  for (int n = 5; n <= 16; n++) {
     leak_scn("clean");
     int rc = sh("ulimit -n %d && exec " JSIM_LEAK " run l.scn --seed 4 "
                 "--check-determinism",
                 n);
+    if (rc == 127)
+      continue; /* too few for the loader (fds inherited from the test) */
     ck_assert_msg(rc == 0 || rc == 1, "ulimit %d: rc %d:\n%s", n, rc, out);
     HASNT("Bad file descriptor");
     emfile += strstr(out, "did not answer: Too many open files") != NULL;
