@@ -145,6 +145,20 @@ START_TEST(the_command_line_answers_with_its_usage) {
   HAS("seed 0 of u.scn passes");
   ck_assert_int_eq(JS("programs x"), 2);
   HAS("usage: jnet-sim programs");
+  /* A report it cannot write is exit 2 (the seeds passed), said by name. */
+  ck_assert_int_eq(JS("sweep u.scn --seeds 1..2 --no-progress --json "
+                      "nodir/x.jsonl"),
+                   2);
+  HAS("jnet-sim: cannot write nodir/x.jsonl.tmp.");
+  ck_assert_int_eq(JS("sweep u.scn --seeds 1..2 --no-progress --junit "
+                      "nodir/x.xml"),
+                   2);
+  HAS("jnet-sim: cannot write nodir/x.xml.tmp.");
+  ck_assert_int_eq(sh("mkdir d"), 0);
+  ck_assert_int_eq(JS("sweep u.scn --seeds 1..2 --no-progress --json d"), 2);
+  HAS("jnet-sim: cannot write d: ");
+  ck_assert_int_eq(sh("ls d; ls | grep -c tmp || true"), 0);
+  ck_assert_str_eq(out, "0\n"); /* no temporary left behind */
 }
 END_TEST
 

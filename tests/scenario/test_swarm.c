@@ -235,7 +235,8 @@ static int value_after(const char *line, const char *word, char *out,
  * streams; a probability range draws many values; a range narrower than
  * 100 us draws to the nanosecond; a generated bad link is 1..100 ms. */
 START_TEST(draws_are_fair_and_apart) {
-  jsim_scn *s = parse(HOSTS "link a c latency 5ms loss 1%\n"
+  jsim_scn *s = parse(HOSTS "link a c latency 5ms loss 1% dist pareto "
+                            "corrupt 1% oneway\n"
                             "link b c loss 0%..5% latency 10us..50us\n" RUNS
                             "at 100ms..900ms partition a b\n"
                             "at 100ms..900ms partition b a\n"
@@ -253,6 +254,9 @@ START_TEST(draws_are_fair_and_apart) {
     ck_assert_msg(strstr(drawn, "link a c") == NULL, "plain line drawn: %s",
                   drawn);
     ck_assert_ptr_nonnull(strstr(drawn, "link b c loss "));
+    /* The plain line is written as it was. */
+    ck_assert_ptr_nonnull(strstr(text, "link a c latency 5ms loss 1% dist "
+                                       "pareto corrupt 1% oneway\n"));
     /* a b and b a: both drawn in 100..900 ms, not in step. */
     char t1[48], t2[48];
     const char *pab = strstr(text, " partition a b\n"),
