@@ -579,6 +579,16 @@ static int parse_link(parser *p) {
 
 /* ---- run, at, limit, expect, seed ---------------------------------------------- */
 
+static void free_args(jsim_run *r) {
+  for (int i = 0; i < r->nargs; i++) {
+    jnet__free(r->args[i].key);
+    jnet__free(r->args[i].value);
+  }
+  jnet__free(r->args);
+  r->args = NULL;
+  r->nargs = 0;
+}
+
 static int parse_run(parser *p) {
   char gbuf[80], name[JSIM_NAME_MAX];
   jsim_run r;
@@ -601,19 +611,17 @@ static int parse_run(parser *p) {
     const word *w = &p->w[wi];
     const char *eq = memchr(w->s, '=', (size_t)w->len);
     if (eq == NULL || eq == w->s) {
-      for (int i = 0; i < r.nargs; i++) {
-        jnet__free(r.args[i].key);
-        jnet__free(r.args[i].value);
-      }
-      jnet__free(r.args);
+      free_args(&r);
       return fail(p, wi, "expected key=value, got %s", GOT(wi));
     }
     jsim_arg *a = &r.args[r.nargs++];
     size_t kl = (size_t)(eq - w->s), vl = (size_t)w->len - kl - 1;
     a->key = jnet__malloc(kl + 1);
     a->value = jnet__malloc(vl + 1);
-    if (a->key == NULL || a->value == NULL)
+    if (a->key == NULL || a->value == NULL) {
+      free_args(&r);
       return fail(p, 0, "out of memory");
+    }
     memcpy(a->key, w->s, kl);
     a->key[kl] = 0;
     memcpy(a->value, eq + 1, vl);
@@ -623,11 +631,7 @@ static int parse_run(parser *p) {
     if (d != NULL && parse_u63(a->value, (size_t)(d - a->value), &lo) == 0 &&
         parse_u63(d + 2, strlen(d + 2), &hi) == 0) { /* key=LO..HI: drawn */
       if (lo > hi) {
-        for (int i = 0; i < r.nargs; i++) {
-          jnet__free(r.args[i].key);
-          jnet__free(r.args[i].value);
-        }
-        jnet__free(r.args);
+        free_args(&r);
         return fail(p, wi, "reversed range %s: the low end comes first",
                     GOT(wi));
       }
@@ -640,8 +644,10 @@ static int parse_run(parser *p) {
   r.key = p->key;
   jsim_scn *s = p->s;
   jsim_run *nr = jnet__realloc(s->runs, sizeof *nr * (size_t)(s->nruns + 1));
-  if (nr == NULL)
+  if (nr == NULL) {
+    free_args(&r);
     return fail(p, 0, "out of memory");
+  }
   s->runs = nr;
   s->runs[s->nruns++] = r;
   return 0;

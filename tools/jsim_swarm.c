@@ -370,7 +370,8 @@ static int by_line(const void *x, const void *y) {
   return ((*a)->line > (*b)->line) - ((*a)->line < (*b)->line);
 }
 
-static void write_all(writer *w, const unsigned char *keep) {
+/* 0, or -1: out of memory (nothing usable written). */
+static int write_all(writer *w, const unsigned char *keep) {
   const jsim_scn *s = w->s;
   char t[48];
   if (s->has_seeds && s->seed_lo == s->seed_hi)
@@ -413,12 +414,13 @@ static void write_all(writer *w, const unsigned char *keep) {
   }
   /* `at` lines in file order: parsing sorts them by time again, stably. */
   const jsim_event **ev = jnet__calloc((size_t)s->nevents + 1, sizeof *ev);
+  if (ev == NULL)
+    return -1; /* not a scenario without its faults */
   int ne = 0;
-  for (int i = 0; ev != NULL && i < s->nevents; i++)
+  for (int i = 0; i < s->nevents; i++)
     if (keep == NULL || keep[i])
       ev[ne++] = &s->events[i];
-  if (ev != NULL)
-    qsort(ev, (size_t)ne, sizeof *ev, by_line);
+  qsort(ev, (size_t)ne, sizeof *ev, by_line);
   for (int i = 0; i < ne; i++)
     write_event(w, ev[i]);
   jnet__free(ev);
@@ -443,6 +445,7 @@ static void write_all(writer *w, const unsigned char *keep) {
     else
       fprintf(w->f, "expect %s %s %s\n", host(w, x->host), x->prog, x->check);
   }
+  return 0;
 }
 
 int jsim_write_scn(const jsim_scn *s, uint64_t seed, const unsigned char *keep,
@@ -462,14 +465,19 @@ int jsim_write_scn(const jsim_scn *s, uint64_t seed, const unsigned char *keep,
     w.lat = jnet__calloc(cells, sizeof *w.lat);
     w.loss = jnet__calloc(cells, sizeof *w.loss);
   }
-  w.f = open_memstream(text, &len);
+  /* Without the tables a generated set-link's undo would fall back to the
+   * defaults: a different scenario, not a smaller one. */
+  if (s->ngens > 0 && (w.lat == NULL || w.loss == NULL))
+    w.f = NULL;
+  else
+    w.f = open_memstream(text, &len);
   if (w.f == NULL) {
     jnet__free(w.lat);
     jnet__free(w.loss);
     return -1;
   }
-  write_all(&w, keep);
-  int bad = ferror(w.f);
+  int bad = write_all(&w, keep) < 0;
+  bad |= ferror(w.f);
   fclose(w.f);
   jnet__free(w.lat);
   jnet__free(w.loss);

@@ -99,6 +99,18 @@ START_TEST(exit_codes) {
   /* The sub-history written fails on its own. */
   ck_assert_int_eq(jsim(&out, "lincheck bad.violation.jsonl --no-files"), 1);
   free(out);
+  /* A file named only ".jsonl" keeps its name as the base. */
+  write_file(".jsonl",
+             LINE(0, "invoke", "write", "1", 0) LINE(0, "ok", "write", "1", 10)
+                 LINE(2, "invoke", "write", "5", 11)
+                     LINE(2, "ok", "write", "5", 12)
+                         LINE(1, "invoke", "read", "null", 20)
+                             LINE(1, "ok", "read", "null", 30));
+  ck_assert_int_eq(jsim(&out, "lincheck .jsonl"), 1);
+  free(out);
+  ck_assert(exists(".jsonl.violation.jsonl"));
+  ck_assert(exists(".jsonl.html"));
+  ck_assert(!exists(".violation.jsonl"));
   ck_assert_int_eq(jsim(&out, "lincheck bad.jsonl --out x/y"), 1);
   ck_assert_ptr_nonnull(strstr(out, "cannot write")); /* no x/: said, */
   free(out);                                          /* still exit 1 */

@@ -121,6 +121,60 @@ START_TEST(an_uncreatable_pcap_dir_claims_no_pcap_and_no_replay_mismatch) {
 }
 END_TEST
 
+/* The command line itself: no command, help, an unknown one; run's and
+ * shrink's bad --seed-timeout; shrink of a file it cannot open, and with
+ * no --seed of a scenario whose first seed passes. */
+START_TEST(the_command_line_answers_with_its_usage) {
+  ck_assert_int_eq(JS(""), 2);
+  HAS("usage: jnet-sim COMMAND");
+  ck_assert_int_eq(JS("--help"), 0);
+  HAS("usage: jnet-sim COMMAND");
+  ck_assert_int_eq(JS("frob"), 2);
+  HAS("jnet-sim: unknown command 'frob'");
+  write_scn("u.scn", 1);
+  ck_assert_int_eq(JS("run u.scn --seed 1 --seed-timeout 3q"), 2);
+  HAS("jnet-sim run: --seed-timeout: expected a duration such as 30s, got "
+      "'3q'");
+  ck_assert_int_eq(JS("run u.scn --seed 1 --no-fork"), 0);
+  HAS("seed 1: PASS");
+  ck_assert_int_eq(JS("shrink u.scn --seed-timeout 3q"), 2);
+  HAS("jnet-sim shrink: --seed-timeout: expected a duration");
+  ck_assert_int_eq(JS("shrink nosuch.scn"), 2);
+  HAS("nosuch.scn: error: cannot open");
+  ck_assert_int_eq(JS("shrink u.scn"), 2);
+  HAS("seed 0 of u.scn passes");
+  ck_assert_int_eq(JS("programs x"), 2);
+  HAS("usage: jnet-sim programs");
+  /* A report it cannot write is exit 2 (the seeds passed), said by name. */
+  ck_assert_int_eq(JS("sweep u.scn --seeds 1..2 --no-progress --json "
+                      "nodir/x.jsonl"),
+                   2);
+  HAS("jnet-sim: cannot write nodir/x.jsonl.tmp.");
+  ck_assert_int_eq(JS("sweep u.scn --seeds 1..2 --no-progress --junit "
+                      "nodir/x.xml"),
+                   2);
+  HAS("jnet-sim: cannot write nodir/x.xml.tmp.");
+  ck_assert_int_eq(sh("mkdir d"), 0);
+  ck_assert_int_eq(JS("sweep u.scn --seeds 1..2 --no-progress --json d"), 2);
+  HAS("jnet-sim: cannot write d: ");
+  ck_assert_int_eq(sh("ls d; ls | grep -c tmp || true"), 0);
+  ck_assert_str_eq(out, "0\n"); /* no temporary left behind */
+}
+END_TEST
+
+/* The whole seed space with -j 1 and a wall-clock budget: one worker runs
+ * seeds until the budget is spent (nothing sized by the range). */
+START_TEST(sweep_of_every_seed_stops_at_max_wall) {
+  write_scn("u.scn", 1);
+  ck_assert_int_eq(JS("sweep u.scn --seeds 0..9223372036854775806 -j 1 "
+                      "--max-wall 100ms --no-progress"),
+                   0);
+  HAS("seeds run, 922337203685477");
+  HAS("not run (stopped by --max-wall)");
+  HASNT("out of memory");
+}
+END_TEST
+
 /* ---- merge's JSON reader ---------------------------------------------------
  */
 
@@ -184,6 +238,58 @@ START_TEST(merge_refuses_malformed_lines_with_2) {
 }
 END_TEST
 
+/* Seeds outside the range: the first ten are named, all are counted. */
+START_TEST(merge_names_ten_problems_and_counts_them_all) {
+  char text[8192] = "", line[1024];
+  for (int seed = 1; seed <= 12; seed++) {
+    snprintf(line, sizeof line,
+             "{\"type\":\"seed\",\"scenario\":\"u.scn\",\"seed\":%d,"
+             "\"result\":\"pass\",\"message\":\"ok\",\"fingerprint\":"
+             "\"0x1\",\"events\":20,\"virtual_s\":0.3,\"wall_s\":0.001,"
+             "\"limit_reached\":false,\"replay\":null,\"drawn\":\"\","
+             "\"pcap\":null}\n",
+             seed);
+    strcat(text, line);
+  }
+  strcat(text, SUMMARY_LINE);
+  write_file("e.jsonl", text);
+  ck_assert_int_eq(JS("merge e.jsonl"), 2);
+  int named = 0;
+  for (const char *p = strstr(out, "is outside"); p != NULL;
+       p = strstr(p + 1, "is outside"))
+    named++;
+  ck_assert_msg(named == 10, "%d named:\n%s", named, out);
+  HAS("seed 2 (e.jsonl) is outside 1..1");
+  HAS("seed 11 (e.jsonl) is outside 1..1");
+  HASNT("seed 12 (e.jsonl)");
+  HAS("do not cover 1..1 exactly once (11 problems)");
+  /* 300 seeds of 1..301 (more than the first 256 entries): the end is
+   * missing. */
+  char path[512];
+  snprintf(path, sizeof path, "%s/m.jsonl", dir);
+  FILE *f = fopen(path, "w");
+  ck_assert_ptr_nonnull(f);
+  for (int seed = 1; seed <= 300; seed++)
+    fprintf(f,
+            "{\"type\":\"seed\",\"scenario\":\"u.scn\",\"seed\":%d,"
+            "\"result\":\"pass\",\"message\":\"ok\",\"fingerprint\":"
+            "\"0x1\",\"events\":20,\"virtual_s\":0.3,\"wall_s\":0.001,"
+            "\"limit_reached\":false,\"replay\":null,\"drawn\":\"\","
+            "\"pcap\":null}\n",
+            seed);
+  fputs("{\"type\":\"summary\",\"scenario\":\"u.scn\",\"shard\":\"1/1\","
+        "\"range\":\"1..301\",\"planned\":301,\"covered\":300,"
+        "\"remaining\":1,\"complete\":false,\"wall_s\":0.02,"
+        "\"determinism_checked\":false,\"totals\":{\"seeds\":300,"
+        "\"passed\":300}}\n",
+        f);
+  fclose(f);
+  ck_assert_int_eq(JS("merge m.jsonl"), 2);
+  HAS("jnet-sim merge: seeds 301..301 are missing");
+  HAS("(1 problem)");
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("scenario-cli-errors");
   jc_defaults(60, setup, teardown);
@@ -193,6 +299,9 @@ static Suite *suite(void) {
   JC_TEST(s, an_uncreatable_pcap_dir_claims_no_pcap_and_no_replay_mismatch);
   JC_TEST(s, merge_decodes_the_json_escapes_of_a_message);
   JC_TEST(s, merge_refuses_malformed_lines_with_2);
+  JC_TEST(s, sweep_of_every_seed_stops_at_max_wall);
+  JC_TEST(s, the_command_line_answers_with_its_usage);
+  JC_TEST(s, merge_names_ten_problems_and_counts_them_all);
   return s;
 }
 

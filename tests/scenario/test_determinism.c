@@ -183,6 +183,54 @@ START_TEST(checked_sweep_reports_crashes_and_hangs_per_seed) {
 }
 END_TEST
 
+/* One of the two runs hangs (the first to create the flag file), the other
+ * passes: a wall-clock timeout says nothing about determinism, so the seed
+ * is not called nondeterministic. */
+START_TEST(one_run_hanging_is_not_nondeterminism) {
+  write_file("h1.scn", "host a 192.0.2.1\nrun a hang-once flag=f1\n"
+                       "expect a hang-once done\n");
+  int rc = sh(JSIM_LEAK " run h1.scn --seed 1 --check-determinism "
+                        "--seed-timeout 300ms");
+  HASNT("NONDETERMINISTIC");
+  HASNT("differ");
+  ck_assert_msg(rc == 0 || strstr(out, "seed 1: TIMEOUT") != NULL, "rc %d:\n%s",
+                rc, out);
+  ck_assert_int_eq(sh("test -e f1"), 0); /* one run did hang */
+  write_file("h2.scn", "host a 192.0.2.1\nrun a hang-once flag=f2\n"
+                       "expect a hang-once done\n");
+  ck_assert_int_eq(sh(JSIM_LEAK " sweep h2.scn --seeds 1..1 --no-progress "
+                      "--check-determinism --seed-timeout 300ms"),
+                   rc == 0 ? 0 : 1);
+  HASNT("nondeterministic:");
+}
+END_TEST
+
+/* With few file descriptors left (ulimit -n 5..16) a checked run either
+ * works or says why not: the second process cannot start for "Too many
+ * open files" (not a stale reason), and the traced rerun of a
+ * nondeterministic seed never crashes when only one trace file opens. */
+START_TEST(running_out_of_fds_is_said_not_crashed) {
+  int emfile = 0;
+  for (int n = 5; n <= 16; n++) {
+    leak_scn("clean");
+    int rc = sh("ulimit -n %d && exec " JSIM_LEAK " run l.scn --seed 4 "
+                "--check-determinism",
+                n);
+    if (rc == 127)
+      continue; /* too few for the loader (fds inherited from the test) */
+    ck_assert_msg(rc == 0 || rc == 1, "ulimit %d: rc %d:\n%s", n, rc, out);
+    HASNT("Bad file descriptor");
+    emfile += strstr(out, "did not answer: Too many open files") != NULL;
+    leak_scn("leak-clock");
+    rc = sh("ulimit -n %d && exec " JSIM_LEAK " run l.scn --seed 1 "
+            "--check-determinism",
+            n);
+    ck_assert_msg(rc == 1, "ulimit %d: rc %d:\n%s", n, rc, out);
+  }
+  ck_assert_int_ge(emfile, 1);
+}
+END_TEST
+
 /* ---- Part 5: cut short, quiescent ---------------------------------------- */
 
 START_TEST(limit_reached_is_said) {
@@ -255,6 +303,8 @@ int main(void) {
   JC_TEST(s, sweep_reports_nondeterministic);
   JC_TEST(s, checked_sweep_gives_the_plain_sweeps_results);
   JC_TEST(s, checked_sweep_reports_crashes_and_hangs_per_seed);
+  JC_TEST(s, one_run_hanging_is_not_nondeterminism);
+  JC_TEST(s, running_out_of_fds_is_said_not_crashed);
   JC_TEST(s, limit_reached_is_said);
   JC_TEST(s, quiescent_fails_a_cut_run);
   return jc_run(s);

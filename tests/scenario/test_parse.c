@@ -3,6 +3,9 @@
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <jnet/jnet.h>
 
 #include "jsim_scn.h"
 #include "test_progs.h"
@@ -148,7 +151,262 @@ START_TEST(errors) {
   parse_err("host a not-an-address\n", "t.scn:1:8:", "not-an-address");
   parse_err("host a 192.0.2.1\nat 1s explode a\n", "t.scn:2:7:", "explode");
   parse_err("host a 192.0.2.1\nexpect a nosuch ok\n", "t.scn:2:10:", "nosuch");
+  /* An MTU range needs both ends. */
+  parse_err("host a 192.0.2.1\nhost b 192.0.2.2\nlink a b mtu ..1500\n",
+            "t.scn:3:14:", "expected an MTU from 576 to 65535, got '..1500'");
+  parse_err("host a 192.0.2.1\nhost b 192.0.2.2\nlink a b mtu 1500..\n",
+            "t.scn:3:14:", "expected an MTU from 576 to 65535, got '1500..'");
+  parse_err("host a 192.0.2.1\nhost b 192.0.2.2\n"
+            "link a b mtu 1000 mtu ..1500\n",
+            "t.scn:3:23:", "expected an MTU from 576 to 65535, got '..1500'");
+  /* A count too long to be one names the word, not the keyword. */
+  parse_err("host a 192.0.2.1\nfaults "
+            "1234567890123456789012345678901234567890123456789012345678901234"
+            " of crash between 1s..2s\n",
+            "t.scn:2:8:", "got '1234567890");
 }
+END_TEST
+
+/* The 17th option of a link is an error at that option, whatever it is
+ * (dist takes a word, not a number). */
+START_TEST(too_many_link_options) {
+  char text[1024] = "host a 192.0.2.1\nhost b 192.0.2.2\nlink a b";
+  for (int i = 0; i < 16; i++)
+    strcat(text, " latency 1ms");
+  strcat(text, " dist pareto\nrun a flaky\n");
+  /* 'link a b' is 8 columns, each option 12: the 17th starts at 201. */
+  parse_err(text, "t.scn:3:202:", "too many link options");
+  char *l = strstr(text, " dist");
+  memcpy(l, " loss 1%    ", 12);
+  parse_err(text, "t.scn:3:202:", "too many link options");
+}
+END_TEST
+
+/* Swarm and generator lines: each mistake at its word, with its reason. */
+START_TEST(more_errors) {
+#define H3 "host a 192.0.2.1\nhost b 192.0.2.2\nhost c 192.0.2.3\n"
+  static const struct {
+    const char *line, *where, *what;
+  } bad[] = {
+      {"at 1s crash a|", "t.scn:4:13:", "got '' in 'a|'"},
+      {"at 1s crash a|b|a", "t.scn:4:13:", "host 'a' named twice in 'a|b|a'"},
+      {"link a b mtu 1500..600", "t.scn:4:14:", "reversed range '1500..600'"},
+      {"link default latency 1ms oneway", "t.scn:4:26:",
+       "the default link has no direction"},
+      {"faults 1..3 of crash, between 1s..2s", "t.scn:4:16:",
+       "empty name in the list 'crash,'"},
+      {"faults 1..3 of crash between 1s..2s on a,a", "t.scn:4:40:",
+       "host 'a' named twice"},
+      {"faults 3..1 of crash between 1s..2s", "t.scn:4:8:",
+       "reversed range '3..1'"},
+      {"faults x of crash between 1s..2s", "t.scn:4:8:",
+       "expected a number of faults N..M, got 'x'"},
+      {"faults 1..3 off crash between 1s..2s", "t.scn:4:13:",
+       "expected 'of', got 'off'"},
+      {"faults 1..3 of crash betwixt 1s..2s", "t.scn:4:22:",
+       "expected 'between', got 'betwixt'"},
+      {"faults 1..3 of crash between 1s..2s under a", "t.scn:4:37:",
+       "expected 'on' or end of line, got 'under'"},
+      {"faults 0 of crash between 1s..2s", "t.scn:4:8:",
+       "nothing to draw: at most 0 faults"},
+      {"faults 65 of crash between 1s..2s", "t.scn:4:8:",
+       "expected at most 64 faults, got '65'"},
+      {"host d 192.0.2.4 192.0.2.5 192.0.2.6 192.0.2.7 192.0.2.8",
+       "t.scn:4:48:", "expected at most 4 addresses, got '192.0.2.8'"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    char text[512];
+    snprintf(text, sizeof text, H3 "%s\n", bad[i].line);
+    parse_err(text, bad[i].where, bad[i].what);
+  }
+  char text[1024] = "host a 192.0.2.1";
+  for (int i = 0; i < 70; i++)
+    strcat(text, " x");
+  parse_err(text, "t.scn:1:", "line too long (more than 63 words)");
+}
+END_TEST
+
+/* A file that is not text, or not a file. */
+START_TEST(unreadable_files) {
+  char path[] = "/tmp/jsim-parse-XXXXXX";
+  int fd = mkstemp(path);
+  ck_assert_int_ge(fd, 0);
+  ck_assert_int_eq(write(fd, "host a 192.0.2.1\0\n", 18), 18);
+  close(fd);
+  char err[512] = "", want[600];
+  jsim_scn *s = NULL;
+  ck_assert_int_eq(jsim_parse_file(path, jsim_test_programs,
+                                   jsim_test_nprograms, &s, err, sizeof err),
+                   -1);
+  unlink(path);
+  snprintf(want, sizeof want, "%s: error: expected text, got a NUL byte",
+           path);
+  ck_assert_str_eq(err, want);
+  ck_assert_int_eq(jsim_parse_file("/tmp", jsim_test_programs,
+                                   jsim_test_nprograms, &s, err, sizeof err),
+                   -1);
+  ck_assert_str_eq(err, "/tmp: error: cannot read");
+}
+END_TEST
+
+/* Every link option of the good file reaches the model: a run of it is
+ * not an error, and the same seed runs the same way again. */
+START_TEST(good_file_runs) {
+  jsim_scn *s = parse_ok(good);
+  jsim_run_opts o = {NULL, NULL, 60, 0};
+  jsim_result r1, r2;
+  jsim_run_seed(s, 5, &o, &r1);
+  jsim_run_seed(s, 5, &o, &r2);
+  ck_assert_msg(r1.status != JSIM_ERROR, "%s", r1.msg);
+  ck_assert_uint_gt(r1.events, 10);
+  ck_assert_uint_eq(r1.fingerprint, r2.fingerprint);
+  ck_assert_str_eq(r1.msg, r2.msg);
+  jsim_scn_free(s);
+}
+END_TEST
+
+/* A file bigger than the first 4 KiB buffer reads whole. */
+START_TEST(big_file_parses) {
+  char path[] = "/tmp/jsim-parse-XXXXXX";
+  int fd = mkstemp(path);
+  ck_assert_int_ge(fd, 0);
+  FILE *f = fdopen(fd, "w");
+  ck_assert_ptr_nonnull(f);
+  for (int i = 0; i < 300; i++)
+    fprintf(f, "# comment line %03d, padding the file past 4 KiB ...\n", i);
+  fputs(good, f);
+  fclose(f);
+  char err[512] = "";
+  jsim_scn *s = NULL;
+  int rc = jsim_parse_file(path, jsim_test_programs, jsim_test_nprograms, &s,
+                           err, sizeof err);
+  unlink(path);
+  ck_assert_msg(rc == 0, "%s", err);
+  ck_assert_int_eq(s->nhosts, 3);
+  ck_assert_int_eq(s->nruns, 2);
+  ck_assert_str_eq(s->runs[1].prog->name, "echo-client");
+  jsim_scn_free(s);
+  jsim_scn_free(NULL); /* as free(NULL) */
+}
+END_TEST
+
+/* Fail the Nth allocation (once) for N = 1, 2, ... until parsing needs no
+ * more: each failure is an error that says "out of memory" and leaks
+ * nothing; the run after the last is a success. */
+static long alloc_n, alloc_fail_at;
+static void *count_malloc(size_t n) {
+  return ++alloc_n == alloc_fail_at ? NULL : malloc(n);
+}
+static void *count_realloc(void *p, size_t n) {
+  return ++alloc_n == alloc_fail_at ? NULL : realloc(p, n);
+}
+
+static const char *swarm =
+    "seed 1..10\n"
+    "host a 192.0.2.1\nhost b 192.0.2.2\nhost c 192.0.2.3\n"
+    "link a b latency 1ms..50ms loss 0%..5%\n"
+    "run b udp-sink until_ms=2000\n"
+    "run a udp-source to=b n=50..60 interval_ms=10\n"
+    "at 100ms..900ms crash c|b\n"
+    "maybe 50% at 300ms partition a b\n"
+    "at 1s partition {a c} {b} oneway\n"
+    "faults 2..6 of partition,clog,crash,set-link between 100ms..1500ms "
+    "on a,b\n"
+    "limit 5s\nexpect b udp-sink count\n";
+
+static void oom_sweep(int from_file, const char *text) {
+  char path[] = "/tmp/jsim-parse-XXXXXX";
+  if (from_file) {
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    FILE *f = fdopen(fd, "w");
+    for (int i = 0; i < 100; i++)
+      fprintf(f, "# comment line %03d, padding the file past 4 KiB ...\n", i);
+    fputs(text, f);
+    fclose(f);
+  }
+  ck_assert_int_eq(jnet_replace_allocator(count_malloc, count_realloc, free),
+                   0);
+  int failed = 0;
+  for (alloc_fail_at = 1;; alloc_fail_at++) {
+    char err[512] = "";
+    jsim_scn *s = NULL;
+    alloc_n = 0;
+    int rc = from_file ? jsim_parse_file(path, jsim_test_programs,
+                                         jsim_test_nprograms, &s, err,
+                                         sizeof err)
+                       : jsim_parse_text("t.scn", text, jsim_test_programs,
+                                         jsim_test_nprograms, &s, err,
+                                         sizeof err);
+    if (alloc_n < alloc_fail_at) { /* nothing failed */
+      ck_assert_msg(rc == 0, "%s", err);
+      jsim_scn_free(s);
+      break;
+    }
+    ck_assert_msg(rc == -1, "allocation %ld failed, yet rc %d", alloc_fail_at,
+                  rc);
+    ck_assert_msg(strstr(err, "out of memory") || strstr(err, "cannot read"),
+                  "allocation %ld: '%s'", alloc_fail_at, err);
+    failed++;
+  }
+  ck_assert_int_gt(failed, 10);
+  if (from_file)
+    unlink(path);
+}
+
+START_TEST(out_of_memory_is_an_error) {
+  oom_sweep(0, good);
+  oom_sweep(1, good);
+  oom_sweep(0, swarm);
+  /* Drawing a seed's scenario: NULL and a message, or the scenario. */
+  char err[512] = "";
+  jsim_scn *sw = NULL;
+  alloc_fail_at = 0;
+  ck_assert_int_eq(jsim_parse_text("t.scn", swarm, jsim_test_programs,
+                                   jsim_test_nprograms, &sw, err, sizeof err),
+                   0);
+  /* The text of a seed's draws is the same, or none at all. */
+  char *ref = NULL, *text = NULL;
+  alloc_fail_at = 0;
+  ck_assert_int_eq(jsim_write_scn(sw, 3, NULL, &ref, NULL, 0), 0);
+  int failed = 0;
+  for (alloc_fail_at = 1;; alloc_fail_at++) {
+    alloc_n = 0;
+    int rc = jsim_write_scn(sw, 3, NULL, &text, NULL, 0);
+    if (rc == 0) {
+      ck_assert_str_eq(text, ref);
+      free(text);
+    } else {
+      ck_assert_ptr_null(text);
+      failed++;
+    }
+    if (alloc_n < alloc_fail_at)
+      break;
+  }
+  ck_assert_int_ge(failed, 1);
+  free(ref);
+  failed = 0;
+  for (alloc_fail_at = 1;; alloc_fail_at++) {
+    alloc_n = 0;
+    char drawn[1024];
+    jsim_scn *c = jsim_instantiate(sw, 3, drawn, sizeof drawn, err,
+                                   sizeof err);
+    if (alloc_n < alloc_fail_at) {
+      ck_assert_msg(c != NULL, "%s", err);
+      ck_assert_int_eq(c->swarm, 0);
+      jsim_scn_free(c);
+      break;
+    }
+    ck_assert_msg(c == NULL, "allocation %ld failed, yet a scenario",
+                  alloc_fail_at);
+    ck_assert_msg(strstr(err, "out of memory") != NULL, "%s", err);
+    failed++;
+  }
+  ck_assert_int_gt(failed, 5);
+  jsim_scn_free(sw);
+}
+END_TEST
+
 END_TEST
 
 START_TEST(ranges) {
@@ -190,6 +448,10 @@ START_TEST(shard_parse) {
   ck_assert_int_eq(jsim_parse_shard("x/y", &k, &n), -1);
   ck_assert_int_eq(jsim_parse_shard("1/", &k, &n), -1);
   ck_assert_int_eq(jsim_parse_shard("2", &k, &n), -1);
+  /* N is digits only: no sign, no blank (strtoull would take them). */
+  ck_assert_int_eq(jsim_parse_shard("1/+3", &k, &n), -1);
+  ck_assert_int_eq(jsim_parse_shard("1/ 3", &k, &n), -1);
+  ck_assert_int_eq(jsim_parse_shard("1/-3", &k, &n), -1);
 }
 END_TEST
 
@@ -262,5 +524,11 @@ int main(void) {
   JC_TEST(s, shard_parse);
   JC_TEST(s, shard_partition);
   JC_TEST(s, host_tcp_option);
+  JC_TEST(s, too_many_link_options);
+  JC_TEST(s, more_errors);
+  JC_TEST(s, good_file_runs);
+  JC_TEST(s, unreadable_files);
+  JC_TEST(s, big_file_parses);
+  JC_TEST(s, out_of_memory_is_an_error);
   return jc_run(s);
 }

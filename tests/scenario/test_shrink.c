@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "jsim_scn.h"
 #include "shell.h"
 
 static void setup(void) { shell_setup("/tmp/jsim-shrink-XXXXXX"); }
@@ -52,6 +53,9 @@ static void assert_shrinks(const char *scn, unsigned long seed) {
   snprintf(what, sizeof what, "%.*s", (int)strcspn(f, ":\n"), f);
   HAS("wrote m.scn");
   HAS("removed ");
+  char *log = strdup(out);
+  if (strstr(scn, "swarm") != NULL)
+    HAS(" lines and 1 generator)"); /* one faults line: "generator" */
   int faults = count_lines("m.scn", "at ");
   ck_assert_msg(faults <= 2, "%d fault lines left", faults);
   ck_assert_int_eq(count_lines("m.scn", "faults "), 0);
@@ -59,6 +63,31 @@ static void assert_shrinks(const char *scn, unsigned long seed) {
   ck_assert_int_eq(sh("grep -o 'ops=[0-9]*' m.scn"), 0);
   int ops = atoi(out + 4);
   ck_assert_msg(ops >= 1 && ops <= 20, "ops=%d", ops);
+  /* What it says it did is what it wrote: ops, the kept lines, the limit. */
+  char said[200];
+  snprintf(said, sizeof said, "  shrank ops=100 to ops=%d (run c kv-client)\n",
+           ops);
+  ck_assert_msg(strstr(log, said) != NULL, "want '%s' in:\n%s", said, log);
+  ck_assert_msg(strstr(log, "shrank role=") == NULL, "%s", log);
+  const char *k = strstr(log, "  kept ");
+  ck_assert_ptr_nonnull(k);
+  ck_assert_int_eq(atoi(k + 7), faults);
+  ck_assert_ptr_nonnull(strstr(log, faults == 1 ? " fault line: at "
+                                                : " fault lines"));
+  const char *r = strstr(log, "  removed ");
+  ck_assert_ptr_nonnull(r);
+  ck_assert_int_eq(atoi(r + 10) + faults, atoi(strstr(r, " of ") + 4));
+  ck_assert_msg(strstr(log, "  cut the limit from 120.000s to ") != NULL,
+                "%s", log);
+  ck_assert_int_eq(sh("grep '^limit ' m.scn"), 0);
+  uint64_t limit_ns;
+  out[6 + strcspn(out + 6, " \n")] = 0;
+  ck_assert_int_eq(jsim_parse_duration(out + 6, &limit_ns), 0);
+  ck_assert(limit_ns > 0 && limit_ns < 120000000000ull);
+  /* Halving moves faults earlier but never to 0 s, before the programs
+   * start: the fault that fails at 1 ms is not tried at 0. */
+  ck_assert_int_eq(sh("grep -c '^at 0s' m.scn || true"), 0);
+  ck_assert_int_eq(atoi(out), 0);
   /* The shrunk file is a plain scenario that still fails the same check,
    * for its own default seed. */
   ck_assert_int_eq(sh("grep -v '^#' m.scn | grep -c '\\.\\.' || true"), 0);
@@ -67,6 +96,15 @@ static void assert_shrinks(const char *scn, unsigned long seed) {
   char want[200];
   snprintf(want, sizeof want, "seed %lu: FAIL %s:", seed, what);
   HAS(want);
+  /* The limit is cut as far as the run still fails that way: with half of
+   * it (in whole ms, as shrink halves) it no longer does. */
+  ck_assert_int_eq(sh("sed 's/^limit .*/limit %llums/' m.scn > h.scn",
+                      (unsigned long long)(limit_ns / 2 / 1000000)),
+                   0);
+  sh(JSIM_SIM " run h.scn");
+  ck_assert_msg(strstr(out, want) == NULL, "half the limit still fails:\n%s",
+                out);
+  free(log);
 }
 
 START_TEST(kv_bug_swarm_shrinks) {
@@ -99,6 +137,11 @@ START_TEST(passing_seed_is_an_error) {
                       SCN("kv-replication.scn")),
                    2);
   HAS("--max-runs: expected");
+  /* One seed, not a range. */
+  ck_assert_int_eq(sh(JSIM_SIM " shrink %s --seed 1..5 --out m.scn",
+                      SCN("kv-replication-bug.scn")),
+                   2);
+  HAS("--seed: expected a number from 0 to 2^63-1, got '1..5'");
   ck_assert_int_eq(sh(JSIM_SIM " shrink"), 2);
   HAS("usage: jnet-sim shrink");
 }
@@ -118,6 +161,13 @@ START_TEST(max_runs_bounds_the_work) {
   /* Even cut short, what it wrote still fails. */
   ck_assert_int_eq(sh(JSIM_SIM " run m.scn"), 1);
   HAS("FAIL ");
+  /* An --out it cannot write is an error, not a claim. */
+  ck_assert_int_eq(sh(JSIM_SIM " shrink %s --seed %lu --out nodir/m.scn "
+                               "--max-runs 2",
+                      SCN("kv-replication-bug-swarm.scn"), seed),
+                   2);
+  HAS("cannot write nodir/m.scn");
+  ck_assert_msg(strstr(out, "wrote ") == NULL, "%s", out);
 }
 END_TEST
 

@@ -219,6 +219,110 @@ START_TEST(lines_draw_on_their_own_streams) {
 }
 END_TEST
 
+/* The value after `word ` in line (up to a blank), in out. */
+static int value_after(const char *line, const char *word, char *out,
+                       size_t len) {
+  const char *v = strstr(line, word);
+  if (v == NULL)
+    return 0;
+  v += strlen(word);
+  snprintf(out, len, "%.*s", (int)strcspn(v, " \n"), v);
+  return 1;
+}
+
+/* What a user relies on in the draws: a plain line is not listed as drawn;
+ * two lines that differ only in the order of their hosts draw on their own
+ * streams; a probability range draws many values; a range narrower than
+ * 100 us draws to the nanosecond; a generated bad link is 1..100 ms. */
+START_TEST(draws_are_fair_and_apart) {
+  jsim_scn *s = parse(HOSTS "link a c latency 5ms loss 1% dist pareto "
+                            "corrupt 1% oneway\n"
+                            "link b c loss 0%..5% latency 10us..50us\n" RUNS
+                            "at 100ms..900ms partition a b\n"
+                            "at 100ms..900ms partition b a\n"
+                            "at 100ms..900ms clog a b\n"
+                            "at 100ms..900ms clog a c\n"
+                            "at 100ms..900ms clog a c\n"
+                            "faults 8 of set-link between 100ms..1500ms "
+                            "on a,b\n"
+                            "limit 5s\nexpect b udp-sink count\n");
+  int apart = 0, ns_draws = 0, nloss = 0, nsetlink = 0, in_step = 0;
+  char losses[64][48];
+  for (uint64_t seed = 1; seed <= 60; seed++) {
+    char drawn[1024], l[300], v[48];
+    char *text = drawn_text(s, seed, drawn, sizeof drawn);
+    ck_assert_msg(strstr(drawn, "link a c") == NULL, "plain line drawn: %s",
+                  drawn);
+    ck_assert_ptr_nonnull(strstr(drawn, "link b c loss "));
+    /* The plain line is written as it was. */
+    ck_assert_ptr_nonnull(strstr(text, "link a c latency 5ms loss 1% dist "
+                                       "pareto corrupt 1% oneway\n"));
+    /* a b and b a: both drawn in 100..900 ms, not in step. */
+    char t1[48], t2[48];
+    const char *pab = strstr(text, " partition a b\n"),
+               *pba = strstr(text, " partition b a\n");
+    ck_assert(pab != NULL && pba != NULL);
+    const char *s1 = pab, *s2 = pba;
+    while (s1 > text && s1[-1] != '\n')
+      s1--;
+    while (s2 > text && s2[-1] != '\n')
+      s2--;
+    ck_assert(value_after(s1, "at ", t1, sizeof t1));
+    ck_assert(value_after(s2, "at ", t2, sizeof t2));
+    apart += strcmp(t1, t2) != 0;
+    /* A repeated line draws on a stream of its own too. */
+    char tc[3][48];
+    int nc = 0;
+    for (const char *p = strstr(text, " clog a "); p != NULL;
+         p = strstr(p + 1, " clog a ")) {
+      const char *b = p;
+      while (b > text && b[-1] != '\n')
+        b--;
+      ck_assert(nc < 3 && value_after(b, "at ", tc[nc], sizeof tc[0]));
+      if (p[8] == 'b' && nc > 0) { /* a b first */
+        char t[48];
+        memcpy(t, tc[0], sizeof t);
+        memcpy(tc[0], tc[nc], sizeof t);
+        memcpy(tc[nc], t, sizeof t);
+      }
+      nc++;
+    }
+    ck_assert_int_eq(nc, 3);
+    in_step += strcmp(tc[0], tc[1]) == 0 || strcmp(tc[0], tc[2]) == 0;
+    /* loss 0%..5% and latency 10us..50us */
+    ck_assert(find_line(text, "link b c", l, sizeof l));
+    ck_assert(value_after(l, "loss ", v, sizeof v));
+    int known = 0;
+    for (int i = 0; i < nloss; i++)
+      known |= strcmp(losses[i], v) == 0;
+    if (!known && nloss < 64)
+      snprintf(losses[nloss++], sizeof losses[0], "%s", v);
+    ck_assert(value_after(l, "latency ", v, sizeof v));
+    uint64_t ns;
+    ck_assert_int_eq(jsim_parse_duration(v, &ns), 0);
+    ck_assert(ns >= 10000 && ns <= 50000);
+    ns_draws += ns % 1000 != 0;
+    /* Every set link the generator writes: 1 ms to 100 ms. */
+    for (const char *p = strstr(text, "set link a b latency "); p != NULL;
+         p = strstr(p + 1, "set link a b latency ")) {
+      ck_assert(value_after(p, "latency ", v, sizeof v));
+      ck_assert_int_eq(jsim_parse_duration(v, &ns), 0);
+      ck_assert_msg(ns >= 1000000ull && ns <= 100000000ull,
+                    "seed %llu: set link latency %s", (unsigned long long)seed,
+                    v);
+      nsetlink++;
+    }
+    free(text);
+  }
+  ck_assert_int_ge(apart, 50);
+  ck_assert_int_le(in_step, 5);
+  ck_assert_int_ge(nloss, 30);
+  ck_assert_int_ge(ns_draws, 50);
+  ck_assert_int_ge(nsetlink, 400);
+  jsim_scn_free(s);
+}
+END_TEST
+
 START_TEST(drawn_scenario_replays_the_run) {
   jsim_scn *s = parse(SWARM);
   for (uint64_t seed = 1; seed <= 6; seed++) {
@@ -343,6 +447,7 @@ int main(void) {
   JC_TEST(s, same_seed_same_draws);
   JC_TEST(s, lines_draw_on_their_own_streams);
   JC_TEST(s, drawn_scenario_replays_the_run);
+  JC_TEST(s, draws_are_fair_and_apart);
   JC_TEST(s, bad_swarm_lines);
   JC_TEST(s, cli_shows_draws);
   return jc_run(s);
