@@ -172,6 +172,52 @@ static stats jitter_run(int dist) {
   return s;
 }
 
+/* A delay the fault backend holds while no fiber has a timer (the sink
+ * waits forever, the source is done): the loop keeps turning until the
+ * datagram arrives, 50 ms later plus the link's 1 ms, instead of calling
+ * the run idle. */
+static void forever_sink(void *arg) {
+  fs *t = arg;
+  jnet_stream u;
+  if (jnet_listen("192.0.2.2", "9000", JNET_DATAGRAM, &u) < 0)
+    return;
+  jnet_buf b;
+  jnet_buf_init(&b);
+  if (jnet_recv_from(u, 64, &b, JNET_FOREVER, NULL) == 4) {
+    t->at[0] = jnet_now();
+    t->got++;
+  }
+  jnet_buf_free(&b);
+  jnet_close(u);
+}
+
+static void one_dgram_source(void *arg) {
+  fs *t = arg;
+  jnet_stream u;
+  jnet_addr dst;
+  jnet_sleep(0.01); /* the sink is bound */
+  if (jnet_listen("192.0.2.1", NULL, JNET_DATAGRAM, &u) < 0)
+    return;
+  jnet_address("192.0.2.2", "9000", JNET_DATAGRAM, &dst);
+  t->t0 = jnet_now();
+  t->sent_rc = jnet_send_to(u, &dst, "ping", 4, 1.0);
+  jnet_close(u);
+}
+
+START_TEST(a_held_datagram_arrives_when_no_fiber_has_a_timer) {
+  fs *t = fs_new(3);
+  t->p.link.latency_ns = 50 * MS;
+  ck_assert_int_eq(jnet_go_on(t->l, t->srv, forever_sink, t), 0);
+  ck_assert_int_eq(jnet_go_on(t->l, t->cli, one_dgram_source, t), 0);
+  fs_run(t);
+  ck_assert_int_eq(t->sent_rc, 0);
+  ck_assert_int_eq(t->got, 1);
+  double ms = (t->at[0] - t->t0) * 1e3;
+  ck_assert_msg(fabs(ms - 51.0) < 1e-6, "arrived after %.6f ms", ms);
+  fs_free(t);
+}
+END_TEST
+
 START_TEST(uniform_jitter_stays_under_its_bound) {
   stats s = jitter_run(JNET_JITTER_UNIFORM);
   ck_assert_msg(s.max < 10.0 && s.over == 0, "max %.2f ms", s.max);
@@ -321,6 +367,7 @@ END_TEST
 static Suite *suite(void) {
   Suite *s = suite_create("realfaults-sim");
   jc_defaults(60, NULL, NULL);
+  JC_TEST(s, a_held_datagram_arrives_when_no_fiber_has_a_timer);
   JC_TEST(s, uniform_jitter_stays_under_its_bound);
   JC_TEST(s, normal_jitter_has_a_half_normal_mean_and_a_tail);
   JC_TEST(s, exponential_jitter_has_its_mean_and_a_long_tail);
