@@ -388,6 +388,43 @@ START_TEST(a_timed_out_read_leaves_the_next_its_bytes) {
 }
 END_TEST
 
+/* The send queue's bound (jnet_faults.h: 256 KiB): a write that would
+ * leave more waiting returns when what waits is back to 256 KiB, not when
+ * its own bytes leave. Here 100 bytes leave after 20 ms; the 256 KiB
+ * written behind them leave after 600 ms; the second write returns at the
+ * first's departure. */
+#define TX_BOUND (256 * 1024)
+
+static void c_tx_bound(void *arg) {
+  (void)arg;
+  jnet_fault_params p = no_faults();
+  p.link.latency_ns = 20 * MS;
+  jnet_stream c;
+  if (dial_with(&p, &c) < 0)
+    return;
+  char small[100];
+  memset(small, 's', sizeof small);
+  X.rc[1] = jnet_write(c, small, sizeof small, 1.0);
+  p.link.latency_ns = 600 * MS;
+  rule(&p);
+  char *big = calloc(1, TX_BOUND);
+  double t0 = jnet_now();
+  X.rc[2] = jnet_write(c, big, TX_BOUND, 5.0);
+  X.t[2] = jnet_now() - t0;
+  free(big);
+  jnet_close(c); /* the queued bytes still go out, then the FIN */
+}
+
+START_TEST(a_write_over_the_queue_bound_waits_for_room_only) {
+  run_with(c_tx_bound);
+  ck_assert_int_eq(X.rc[0], 0);
+  ck_assert_int_eq(X.rc[1], 0);
+  ck_assert_int_eq(X.rc[2], 0);
+  ck_assert_msg(X.t[2] >= 0.015 && X.t[2] < 0.45, "returned after %.3f s",
+                X.t[2]);
+}
+END_TEST
+
 static void c_blackhole(void *arg) {
   (void)arg;
   jnet_fault_params p = no_faults();
@@ -702,6 +739,7 @@ static Suite *suite(void) {
   JC_TEST(s, reset_after_one_byte_resets_at_once);
   JC_TEST(s, reset_after_bytes_counts_bytes_read);
   JC_TEST(s, a_timed_out_read_leaves_the_next_its_bytes);
+  JC_TEST(s, a_write_over_the_queue_bound_waits_for_room_only);
   JC_TEST(s, blackhole_times_out_then_heals);
   JC_TEST(s, close_after_time_ends_the_stream);
   JC_TEST(s, slice_splits_writes);

@@ -218,6 +218,29 @@ START_TEST(a_held_datagram_arrives_when_no_fiber_has_a_timer) {
 }
 END_TEST
 
+/* The inner backend's error goes through the fault backend's poll to
+ * jnet_run: the sim's time limit (100 ms) stops a fiber that sleeps 150 ms
+ * with JNET_ETIMEDOUT, and the fiber never wakes. */
+static int limit_woke;
+
+static void sleeper(void *arg) {
+  (void)arg;
+  if (jnet_sleep(0.15) == 0)
+    limit_woke = 1;
+}
+
+START_TEST(the_inner_backends_error_stops_the_run) {
+  fs *t = fs_new(5);
+  limit_woke = 0;
+  ck_assert_int_eq(jnet_sim_set_limits(t->sim, 100 * MS, 0), 0);
+  ck_assert_int_eq(jnet_go_on(t->l, t->cli, sleeper, t), 0);
+  ck_assert_int_eq(jnet_run(t->l), JNET_ETIMEDOUT);
+  ck_assert_int_eq(limit_woke, 0);
+  ck_assert_uint_lt(jnet_sim_now_ns(t->sim), 150 * MS);
+  fs_free(t);
+}
+END_TEST
+
 START_TEST(uniform_jitter_stays_under_its_bound) {
   stats s = jitter_run(JNET_JITTER_UNIFORM);
   ck_assert_msg(s.max < 10.0 && s.over == 0, "max %.2f ms", s.max);
@@ -368,6 +391,7 @@ static Suite *suite(void) {
   Suite *s = suite_create("realfaults-sim");
   jc_defaults(60, NULL, NULL);
   JC_TEST(s, a_held_datagram_arrives_when_no_fiber_has_a_timer);
+  JC_TEST(s, the_inner_backends_error_stops_the_run);
   JC_TEST(s, uniform_jitter_stays_under_its_bound);
   JC_TEST(s, normal_jitter_has_a_half_normal_mean_and_a_tail);
   JC_TEST(s, exponential_jitter_has_its_mean_and_a_long_tail);

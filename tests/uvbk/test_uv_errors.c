@@ -102,6 +102,37 @@ START_TEST(setsockopt_and_shutdown_refuse_what_linux_refuses) {
 }
 END_TEST
 
+/* A NULL socket or request is refused by every slot that takes one, and
+ * closing or cancelling nothing does nothing: what an out-of-tree layer
+ * driving the backend sees. A request never started cancels to nothing. */
+START_TEST(null_sockets_and_requests_are_refused) {
+  jnet_addr a = ip4("127.0.0.1", 0);
+  jnet_req r;
+  int cnt = 0;
+  req_init(&r, &cnt);
+  ck_assert_int_eq(B->bind(B, NULL, &a), JNET_EINVAL);
+  ck_assert_int_eq(B->listen(B, NULL, 8), JNET_EINVAL);
+  ck_assert_int_eq(B->shutdown(B, NULL, JNET_SHUT_WR), JNET_EINVAL);
+  ck_assert_int_eq(B->setsockopt(B, NULL, JNET_SO_BROADCAST, jnet_opt_bool(1)),
+                   JNET_EINVAL);
+  ck_assert_int_eq(B->localname(B, NULL, &a), JNET_EINVAL);
+  ck_assert_int_eq(B->peername(B, NULL, &a), JNET_EINVAL);
+  ck_assert_int_eq(B->read(B, NULL, &r), JNET_EINVAL);
+  ck_assert_int_eq(B->accept(B, NULL, &r), JNET_EINVAL);
+  jnet_bsock *s = sock(AF_INET, JNET_STREAM);
+  ck_assert_int_eq(B->read(B, s, NULL), JNET_EINVAL);
+  ck_assert_int_eq(B->write(B, s, NULL), JNET_EINVAL);
+  ck_assert_int_eq(B->accept(B, s, NULL), JNET_EINVAL);
+  B->cancel(B, NULL);
+  B->cancel(B, &r);
+  B->close(B, NULL);
+  B->close(B, s);
+  jnet_backend_free(NULL);
+  ck_assert_int_eq(cnt, 0);
+  ck_assert_int_eq(B->poll(B, JNET_NO_DEADLINE, 0), 0); /* nothing owed */
+}
+END_TEST
+
 /* A daemon closes its standard input: the next socket is descriptor 0,
  * an ordinary one (only a negative descriptor is no socket). */
 START_TEST(a_socket_on_descriptor_0_works) {
@@ -283,6 +314,7 @@ int main(void) {
   JC_TEST(s, socket_rejects_bad_arguments_and_a_stopped_backend);
   JC_TEST(s, bind_and_listen_errors);
   JC_TEST(s, setsockopt_and_shutdown_refuse_what_linux_refuses);
+  JC_TEST(s, null_sockets_and_requests_are_refused);
   JC_TEST(s, a_socket_on_descriptor_0_works);
   JC_TEST(s, send_to_checks_the_address_and_udp_limit);
   JC_TEST(s, resolve_refuses_ports_glibc_would_wrap_and_unknown_services);
