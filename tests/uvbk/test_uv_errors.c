@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -130,6 +131,33 @@ START_TEST(null_sockets_and_requests_are_refused) {
   jnet_backend_free(NULL);
   ck_assert_int_eq(cnt, 0);
   ck_assert_int_eq(B->poll(B, JNET_NO_DEADLINE, 0), 0); /* nothing owed */
+}
+END_TEST
+
+/* The API cancels before it closes; a layer that closes with a read and a
+ * write still parked gets neither called back, and the backend owes
+ * nothing after (the parked requests are forgotten, not completed). */
+START_TEST(close_forgets_parked_requests) {
+  jnet_bsock *lsn, *c, *srv;
+  tcp_pair(&lsn, &c, &srv);
+  int cnt = 0;
+  jnet_req rd, wr;
+  char buf[8];
+  park_read(c, &rd, buf, sizeof buf, &cnt);
+  size_t big = 8u << 20; /* more than the socket buffers: the write parks */
+  char *p = calloc(1, big);
+  ck_assert_ptr_nonnull(p);
+  req_init(&wr, &cnt);
+  wr.buf = p;
+  wr.len = big;
+  ck_assert_int_eq(B->write(B, c, &wr), 0);
+  B->close(B, c);
+  poll_for_ms(20);
+  ck_assert_int_eq(cnt, 0);
+  B->close(B, srv);
+  B->close(B, lsn);
+  ck_assert_int_eq(B->poll(B, JNET_NO_DEADLINE, 0), 0); /* nothing owed */
+  free(p);
 }
 END_TEST
 
@@ -315,6 +343,7 @@ int main(void) {
   JC_TEST(s, bind_and_listen_errors);
   JC_TEST(s, setsockopt_and_shutdown_refuse_what_linux_refuses);
   JC_TEST(s, null_sockets_and_requests_are_refused);
+  JC_TEST(s, close_forgets_parked_requests);
   JC_TEST(s, a_socket_on_descriptor_0_works);
   JC_TEST(s, send_to_checks_the_address_and_udp_limit);
   JC_TEST(s, resolve_refuses_ports_glibc_would_wrap_and_unknown_services);
