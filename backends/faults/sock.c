@@ -367,6 +367,9 @@ static void rx_arrived(jnet_bsock *s, ssize_t n, const jnet_addr *from) {
             : n == 0 ? JNET__FBK_CHUNK_EOF
                      : JNET__FBK_CHUNK_ERR;
   c->err = n < 0 ? n : 0;
+  if (n <= 0 && s->type == JNET_STREAM)
+    s->rx_eof = 1; /* the stream ended: no further read-ahead (the inner
+                      socket would answer the same at once, again and again) */
   if (n > 0 && p->blackhole) {
     jnet__fbk_log(s->f, who, "blackhole", "rx %zd bytes", n);
     jnet__free(c);

@@ -47,6 +47,9 @@
  *  - slice_bytes/slice_delay_ns: writes go out in segments of at most
  *    slice_bytes, slice_delay_ns apart.
  *  - slow_close_ns: the connection really closes that long after close().
+ * A write the rules hold back (latency, bandwidth, slices) returns once its
+ * bytes are queued, unless more than 256 KiB would then wait to leave the
+ * socket: it then returns as soon as what waits is back to 256 KiB.
  */
 #ifndef JNET_FAULTS_H
 #define JNET_FAULTS_H

@@ -233,10 +233,68 @@ START_TEST(replace_allocator_rejects_null) {
 }
 END_TEST
 
+/* The one allocation of a select of more than 16 cases, failed: the
+ * select answers JNET_ENOMEM (the code jnet.h promises), waits for
+ * nothing, and the channel is still usable. */
+static int sel_rc[6];
+static double sel_waited;
+
+static void select_without_memory(void *arg) {
+  (void)arg;
+  jnet_chan *c;
+  sel_rc[0] = jnet_chan_new(&c, sizeof(int), 1);
+  if (sel_rc[0] < 0)
+    return;
+  int got = 0;
+  jnet_case k[17];
+  for (int i = 0; i < 17; i++) {
+    k[i].chan = c;
+    k[i].op = JNET_TAKE;
+    k[i].item = &got;
+    k[i].result = 0;
+  }
+  arm(1, 1); /* every allocation from now on fails */
+  double t0 = jnet_now();
+  sel_rc[1] = jnet_select(k, 17, 1.0);
+  sel_waited = jnet_now() - t0;
+  arm(0, 0);
+  int v = 9;
+  sel_rc[2] = jnet_chan_give(c, &v, 0);
+  sel_rc[3] = jnet_select(k, 17, 1.0);
+  sel_rc[4] = got;
+  sel_rc[5] = jnet_chan_free(c);
+}
+
+START_TEST(select_without_memory_is_enomem) {
+  jnet_sim *sim;
+  jnet_node *h;
+  jnet_loop *l;
+  ck_assert_int_eq(jnet_sim_new(&sim, 1), 0);
+  ck_assert_int_eq(
+      jnet_sim_host(sim, "h", (const char *[]){"192.0.2.1", NULL}, &h), 0);
+  ck_assert_int_eq(jnet_loop_new(&l, jnet_sim_backend(sim)), 0);
+  ck_assert_int_eq(jnet_replace_allocator(t_malloc, t_realloc, free), 0);
+  arm(0, 0);
+  ck_assert_int_eq(jnet_go(l, select_without_memory, NULL), 0);
+  ck_assert_int_eq(jnet_run(l), 0);
+  jnet_replace_allocator(malloc, realloc, free);
+  ck_assert_int_eq(sel_rc[0], 0);
+  ck_assert_int_eq(sel_rc[1], JNET_ENOMEM);
+  ck_assert(sel_waited == 0); /* it waited for nothing */
+  ck_assert_int_eq(sel_rc[2], 0);
+  ck_assert_int_eq(sel_rc[3], 0); /* the channel works: the first case */
+  ck_assert_int_eq(sel_rc[4], 9);
+  ck_assert_int_eq(sel_rc[5], 0);
+  ck_assert_int_eq(jnet_loop_close(l), 0);
+  jnet_sim_free(sim);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("faults");
   jc_defaults(120, NULL, NULL);
   JC_TEST(s, replace_allocator_rejects_null);
+  JC_TEST(s, select_without_memory_is_enomem);
   JC_TEST(s, sim_echo_survives_each_failed_allocation_once);
   JC_TEST(s, sim_echo_survives_allocation_failing_from_n_on);
   JC_TEST(s, uv_echo_survives_each_failed_allocation_once);

@@ -299,6 +299,132 @@ START_TEST(reset_after_bytes_gives_econnreset_both_ends) {
 }
 END_TEST
 
+/* The smallest limit, one byte: the stream is reset as soon as the byte
+ * is out, not at the next call; the server sees the RST while the client
+ * sits idle. */
+static void c_reset_one(void *arg) {
+  (void)arg;
+  jnet_fault_params p = no_faults();
+  p.reset_after_bytes = 1;
+  jnet_stream c;
+  if (dial_with(&p, &c) < 0)
+    return;
+  X.rc[1] = jnet_write(c, "x", 1, 1.0);
+  jnet_sleep(0.2);               /* the client does nothing */
+  X.rc[2] = (int)X.srv_last;     /* what the server has seen meanwhile */
+  jnet_buf_reset(&X.got);
+  X.rc[3] = (int)jnet_read(c, 100, &X.got, 1.0);
+  jnet_close(c);
+}
+
+START_TEST(reset_after_one_byte_resets_at_once) {
+  run_with(c_reset_one);
+  ck_assert_int_eq(X.rc[0], 0);
+  ck_assert_int_eq(X.rc[1], 0);
+  ck_assert_int_eq(X.rc[2], JNET_ECONNRESET);
+  ck_assert_int_eq(X.rc[3], JNET_ECONNRESET);
+  ck_assert_uint_eq(X.srv_bytes, 1);
+}
+END_TEST
+
+/* Bytes read count toward the limit as well as bytes written, also when
+ * they were already waiting in the socket when the read came. */
+static void c_reset_reading(void *arg) {
+  (void)arg;
+  jnet_fault_params p = no_faults();
+  p.reset_after_bytes = 50;
+  jnet_stream c;
+  if (dial_with(&p, &c) < 0)
+    return;
+  char msg[30];
+  memset(msg, 'r', sizeof msg);
+  X.rc[1] = jnet_write(c, msg, sizeof msg, 1.0); /* 30 of 50 */
+  jnet_sleep(0.1);                               /* the echo is waiting */
+  jnet_buf_reset(&X.got);
+  X.rc[2] = (int)jnet_read(c, 100, &X.got, 1.0); /* 20 more: 50 */
+  X.rc[3] = (int)jnet_read(c, 100, &X.got, 1.0);
+  jnet_close(c);
+}
+
+START_TEST(reset_after_bytes_counts_bytes_read) {
+  run_with(c_reset_reading);
+  ck_assert_int_eq(X.rc[0], 0);
+  ck_assert_int_eq(X.rc[1], 0);
+  ck_assert_int_eq(X.rc[2], 20);
+  ck_assert_int_eq(X.rc[3], JNET_ECONNRESET);
+}
+END_TEST
+
+/* A read that timed out is gone: the bytes that come later go to the next
+ * read, whole. */
+static void c_timed_out_read(void *arg) {
+  (void)arg;
+  jnet_stream c;
+  X.rc[0] = dial(&c);
+  if (X.rc[0] < 0)
+    return;
+  jnet_buf first;
+  jnet_buf_init(&first);
+  X.rc[1] = (int)jnet_read(c, 100, &first, 0.05);
+  X.rc[2] = jnet_write(c, "later", 5, 1.0);
+  jnet_buf_reset(&X.got);
+  (void)jnet_buf_append(&X.got, "zzzzzzzz", 8); /* not what comes */
+  jnet_buf_reset(&X.got);
+  X.rc[3] = (int)jnet_chunk(c, 5, &X.got, 1.0);
+  X.rc[4] = (int)first.len;
+  jnet_buf_free(&first);
+  jnet_close(c);
+}
+
+START_TEST(a_timed_out_read_leaves_the_next_its_bytes) {
+  run_with(c_timed_out_read);
+  ck_assert_int_eq(X.rc[0], 0);
+  ck_assert_int_eq(X.rc[1], JNET_ETIMEDOUT);
+  ck_assert_int_eq(X.rc[2], 0);
+  ck_assert_int_eq(X.rc[3], 5);
+  ck_assert_int_eq(X.rc[4], 0); /* the timed-out read got nothing */
+  ck_assert_uint_eq(X.got.len, 5);
+  ck_assert(memcmp(X.got.data, "later", 5) == 0);
+}
+END_TEST
+
+/* The send queue's bound (jnet_faults.h: 256 KiB): a write that would
+ * leave more waiting returns when what waits is back to 256 KiB, not when
+ * its own bytes leave. Here 100 bytes leave after 20 ms; the 256 KiB
+ * written behind them leave after 600 ms; the second write returns at the
+ * first's departure. */
+#define TX_BOUND (256 * 1024)
+
+static void c_tx_bound(void *arg) {
+  (void)arg;
+  jnet_fault_params p = no_faults();
+  p.link.latency_ns = 20 * MS;
+  jnet_stream c;
+  if (dial_with(&p, &c) < 0)
+    return;
+  char small[100];
+  memset(small, 's', sizeof small);
+  X.rc[1] = jnet_write(c, small, sizeof small, 1.0);
+  p.link.latency_ns = 600 * MS;
+  rule(&p);
+  char *big = calloc(1, TX_BOUND);
+  double t0 = jnet_now();
+  X.rc[2] = jnet_write(c, big, TX_BOUND, 5.0);
+  X.t[2] = jnet_now() - t0;
+  free(big);
+  jnet_close(c); /* the queued bytes still go out, then the FIN */
+}
+
+START_TEST(a_write_over_the_queue_bound_waits_for_room_only) {
+  run_with(c_tx_bound);
+  ck_assert_int_eq(X.rc[0], 0);
+  ck_assert_int_eq(X.rc[1], 0);
+  ck_assert_int_eq(X.rc[2], 0);
+  ck_assert_msg(X.t[2] >= 0.015 && X.t[2] < 0.45, "returned after %.3f s",
+                X.t[2]);
+}
+END_TEST
+
 static void c_blackhole(void *arg) {
   (void)arg;
   jnet_fault_params p = no_faults();
@@ -587,6 +713,18 @@ START_TEST(bad_arguments_are_einval) {
   ck_assert_int_eq(jnet_faults_fail_call(X.f, 0, 1, 5, 0), JNET_EINVAL);
   ck_assert_ptr_null(jnet_backend_faults(NULL, 1, NULL));
   ck_assert_str_eq(jnet_faults_slot_name(JNET_FAULTS_READ), "read");
+  /* every slot has its own name; outside the range: NULL */
+  for (int i = 0; i < JNET_FAULTS_NSLOTS; i++) {
+    ck_assert_ptr_nonnull(jnet_faults_slot_name(i));
+    for (int j = 0; j < i; j++)
+      ck_assert_str_ne(jnet_faults_slot_name(i), jnet_faults_slot_name(j));
+  }
+  ck_assert_str_eq(jnet_faults_slot_name(0), "resolve");
+  ck_assert_str_eq(jnet_faults_slot_name(JNET_FAULTS_NSLOTS - 1),
+                   "setsockopt");
+  ck_assert_ptr_null(jnet_faults_slot_name(-1));
+  ck_assert_ptr_null(jnet_faults_slot_name(JNET_FAULTS_NSLOTS));
+  ck_assert_ptr_null(jnet_faults_slot_name(-100000000));
 }
 END_TEST
 
@@ -598,6 +736,10 @@ static Suite *suite(void) {
   JC_TEST(s, latency_delays_each_direction);
   JC_TEST(s, refuse_gives_econnrefused);
   JC_TEST(s, reset_after_bytes_gives_econnreset_both_ends);
+  JC_TEST(s, reset_after_one_byte_resets_at_once);
+  JC_TEST(s, reset_after_bytes_counts_bytes_read);
+  JC_TEST(s, a_timed_out_read_leaves_the_next_its_bytes);
+  JC_TEST(s, a_write_over_the_queue_bound_waits_for_room_only);
   JC_TEST(s, blackhole_times_out_then_heals);
   JC_TEST(s, close_after_time_ends_the_stream);
   JC_TEST(s, slice_splits_writes);

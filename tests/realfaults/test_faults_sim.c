@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include <jnet/jnet.h>
+#include <jnet/jnet_backend.h>
 #include <jnet/jnet_faults.h>
 #include <jnet/jnet_sim.h>
 
@@ -172,6 +173,75 @@ static stats jitter_run(int dist) {
   return s;
 }
 
+/* A delay the fault backend holds while no fiber has a timer (the sink
+ * waits forever, the source is done): the loop keeps turning until the
+ * datagram arrives, 50 ms later plus the link's 1 ms, instead of calling
+ * the run idle. */
+static void forever_sink(void *arg) {
+  fs *t = arg;
+  jnet_stream u;
+  if (jnet_listen("192.0.2.2", "9000", JNET_DATAGRAM, &u) < 0)
+    return;
+  jnet_buf b;
+  jnet_buf_init(&b);
+  if (jnet_recv_from(u, 64, &b, JNET_FOREVER, NULL) == 4) {
+    t->at[0] = jnet_now();
+    t->got++;
+  }
+  jnet_buf_free(&b);
+  jnet_close(u);
+}
+
+static void one_dgram_source(void *arg) {
+  fs *t = arg;
+  jnet_stream u;
+  jnet_addr dst;
+  jnet_sleep(0.01); /* the sink is bound */
+  if (jnet_listen("192.0.2.1", NULL, JNET_DATAGRAM, &u) < 0)
+    return;
+  jnet_address("192.0.2.2", "9000", JNET_DATAGRAM, &dst);
+  t->t0 = jnet_now();
+  t->sent_rc = jnet_send_to(u, &dst, "ping", 4, 1.0);
+  jnet_close(u);
+}
+
+START_TEST(a_held_datagram_arrives_when_no_fiber_has_a_timer) {
+  fs *t = fs_new(3);
+  t->p.link.latency_ns = 50 * MS;
+  ck_assert_int_eq(jnet_go_on(t->l, t->srv, forever_sink, t), 0);
+  ck_assert_int_eq(jnet_go_on(t->l, t->cli, one_dgram_source, t), 0);
+  fs_run(t);
+  ck_assert_int_eq(t->sent_rc, 0);
+  ck_assert_int_eq(t->got, 1);
+  double ms = (t->at[0] - t->t0) * 1e3;
+  ck_assert_msg(fabs(ms - 51.0) < 1e-6, "arrived after %.6f ms", ms);
+  fs_free(t);
+}
+END_TEST
+
+/* The inner backend's error goes through the fault backend's poll to
+ * jnet_run: the sim's time limit (100 ms) stops a fiber that sleeps 150 ms
+ * with JNET_ETIMEDOUT, and the fiber never wakes. */
+static int limit_woke;
+
+static void sleeper(void *arg) {
+  (void)arg;
+  if (jnet_sleep(0.15) == 0)
+    limit_woke = 1;
+}
+
+START_TEST(the_inner_backends_error_stops_the_run) {
+  fs *t = fs_new(5);
+  limit_woke = 0;
+  ck_assert_int_eq(jnet_sim_set_limits(t->sim, 100 * MS, 0), 0);
+  ck_assert_int_eq(jnet_go_on(t->l, t->cli, sleeper, t), 0);
+  ck_assert_int_eq(jnet_run(t->l), JNET_ETIMEDOUT);
+  ck_assert_int_eq(limit_woke, 0);
+  ck_assert_uint_lt(jnet_sim_now_ns(t->sim), 150 * MS);
+  fs_free(t);
+}
+END_TEST
+
 START_TEST(uniform_jitter_stays_under_its_bound) {
   stats s = jitter_run(JNET_JITTER_UNIFORM);
   ck_assert_msg(s.max < 10.0 && s.over == 0, "max %.2f ms", s.max);
@@ -233,6 +303,256 @@ START_TEST(blackhole_on_the_receiver_swallows_every_datagram) {
   ck_assert_ptr_nonnull(strstr(t->log, "blackhole rx 4 bytes"));
   ck_assert_uint_eq(jnet_faults_count(t->f), NDGRAM);
   fs_free(t);
+}
+END_TEST
+
+/* ---- The fault backend keeps its inner backend's contract ------------------
+ * A strict pass-through backend between the fault backend and the sim
+ * counts the requests it has pending and, at close, those still pending on
+ * the socket closed: the contract (jnet_backend.h) says none. */
+
+#define STRICT_MAX 64
+
+typedef struct strict {
+  jnet_backend b; /* first */
+  const jnet_backend *parent;
+  struct {
+    jnet_req *req;
+    jnet_bsock *sock;
+    void (*cb)(jnet_req *);
+  } pend[STRICT_MAX];
+  int npend, closed_pending;
+} strict;
+
+#define ST(b) ((strict *)(b))
+#define SP(b) (ST(b)->parent)
+
+static strict *st_of_req; /* the one wrapper of this test (for callbacks) */
+
+static int st_find(strict *w, const jnet_req *req) {
+  for (int i = 0; i < w->npend; i++)
+    if (w->pend[i].req == req)
+      return i;
+  return -1;
+}
+
+static void st_forget(strict *w, int i) {
+  w->pend[i] = w->pend[--w->npend];
+}
+
+static void st_cb(jnet_req *req) {
+  strict *w = st_of_req;
+  int i = st_find(w, req);
+  ck_assert_int_ge(i, 0);
+  void (*cb)(jnet_req *) = w->pend[i].cb;
+  st_forget(w, i);
+  req->cb = cb;
+  cb(req);
+}
+
+/* Hold the callback of a request the parent left pending. */
+static void st_track(strict *w, jnet_bsock *s, jnet_req *req,
+                     void (*cb)(jnet_req *)) {
+  ck_assert_int_lt(w->npend, STRICT_MAX);
+  w->pend[w->npend].req = req;
+  w->pend[w->npend].sock = s;
+  w->pend[w->npend].cb = cb;
+  w->npend++;
+}
+
+/* An async op: forward it; if it pends, its completion comes through
+ * st_cb, which forgets it. */
+#define ST_ASYNC(name)                                                        \
+  static int st_##name(const jnet_backend *b, jnet_bsock *s, jnet_req *req) { \
+    void (*cb)(jnet_req *) = req->cb;                                         \
+    req->cb = st_cb;                                                          \
+    int r = SP(b)->name(SP(b), s, req);                                       \
+    if (r == 0)                                                               \
+      st_track(ST(b), s, req, cb);                                            \
+    else                                                                      \
+      req->cb = cb;                                                           \
+    return r;                                                                 \
+  }
+ST_ASYNC(accept)
+ST_ASYNC(connect)
+ST_ASYNC(read)
+ST_ASYNC(write)
+ST_ASYNC(send_to)
+ST_ASYNC(recv_from)
+
+static void st_cancel(const jnet_backend *b, jnet_req *req) {
+  SP(b)->cancel(SP(b), req);
+  int i = st_find(ST(b), req);
+  if (i >= 0) {
+    req->cb = ST(b)->pend[i].cb;
+    st_forget(ST(b), i);
+  }
+}
+
+static void st_close(const jnet_backend *b, jnet_bsock *s) {
+  strict *w = ST(b);
+  for (int i = 0; i < w->npend;) {
+    if (w->pend[i].sock == s) {
+      w->closed_pending++;
+      st_forget(w, i); /* the inner backend drops it */
+    } else {
+      i++;
+    }
+  }
+  SP(b)->close(SP(b), s);
+}
+
+static int st_start(const jnet_backend *b, const jnet_backend_hooks *h,
+                    void *arg) {
+  return SP(b)->start(SP(b), h, arg);
+}
+static void st_stop(const jnet_backend *b) { SP(b)->stop(SP(b)); }
+static jnet_node *st_default_node(const jnet_backend *b) {
+  return SP(b)->default_node(SP(b));
+}
+static uint64_t st_now_ns(const jnet_backend *b) {
+  return SP(b)->now_ns(SP(b));
+}
+static uint64_t st_random(const jnet_backend *b, jnet_node *n) {
+  return SP(b)->random(SP(b), n);
+}
+static int st_poll(const jnet_backend *b, uint64_t deadline, int block) {
+  return SP(b)->poll(SP(b), deadline, block);
+}
+static int st_resolve(const jnet_backend *b, jnet_node *node, jnet_req *req,
+                      const char *host, const char *port, int type,
+                      int passive) {
+  return SP(b)->resolve(SP(b), node, req, host, port, type, passive);
+}
+static int st_socket(const jnet_backend *b, jnet_node *node, int family,
+                     int type, jnet_bsock **out) {
+  return SP(b)->socket(SP(b), node, family, type, out);
+}
+static int st_bind(const jnet_backend *b, jnet_bsock *s, const jnet_addr *a) {
+  return SP(b)->bind(SP(b), s, a);
+}
+static int st_listen(const jnet_backend *b, jnet_bsock *s, int backlog) {
+  return SP(b)->listen(SP(b), s, backlog);
+}
+static int st_shutdown(const jnet_backend *b, jnet_bsock *s, int mode) {
+  return SP(b)->shutdown(SP(b), s, mode);
+}
+static int st_setsockopt(const jnet_backend *b, jnet_bsock *s, int opt,
+                         jnet_optval v) {
+  return SP(b)->setsockopt(SP(b), s, opt, v);
+}
+static int st_nodelay(const jnet_backend *b, jnet_bsock *s, int on) {
+  return SP(b)->nodelay(SP(b), s, on);
+}
+static int st_localname(const jnet_backend *b, jnet_bsock *s, jnet_addr *o) {
+  return SP(b)->localname(SP(b), s, o);
+}
+static int st_peername(const jnet_backend *b, jnet_bsock *s, jnet_addr *o) {
+  return SP(b)->peername(SP(b), s, o);
+}
+static int st_node_check(const jnet_backend *b, jnet_node *node) {
+  return SP(b)->node_check(SP(b), node);
+}
+
+static void st_wrap(strict *w, const jnet_backend *parent) {
+  memset(w, 0, sizeof *w);
+  w->parent = parent;
+  w->b.version = 2;
+  w->b.name = "strict";
+  w->b.start = st_start;
+  w->b.stop = st_stop;
+  w->b.default_node = st_default_node;
+  w->b.now_ns = st_now_ns;
+  w->b.random = st_random;
+  w->b.poll = st_poll;
+  w->b.resolve = st_resolve;
+  w->b.socket = st_socket;
+  w->b.bind = st_bind;
+  w->b.listen = st_listen;
+  w->b.accept = st_accept;
+  w->b.connect = st_connect;
+  w->b.read = st_read;
+  w->b.write = st_write;
+  w->b.send_to = st_send_to;
+  w->b.recv_from = st_recv_from;
+  w->b.cancel = st_cancel;
+  w->b.shutdown = st_shutdown;
+  w->b.setsockopt = st_setsockopt;
+  w->b.nodelay = st_nodelay;
+  w->b.localname = st_localname;
+  w->b.peername = st_peername;
+  w->b.close = st_close;
+  w->b.node_check = st_node_check;
+  st_of_req = w;
+}
+
+typedef struct closer {
+  int rc[4];
+} closer;
+
+static void talker(jnet_stream c, void *arg) {
+  (void)arg;
+  (void)jnet_write(c, "hello", 5, 1.0);
+  jnet_buf b;
+  jnet_buf_init(&b);
+  (void)jnet_read(c, 16, &b, 1.0); /* until the client closes */
+  jnet_buf_free(&b);
+}
+
+static void close_server(void *arg) {
+  jnet_stream srv;
+  if (jnet_server("192.0.2.2", "7000", talker, arg, JNET_STREAM, &srv) < 0)
+    return;
+  jnet_sleep(0.5);
+  jnet_close(srv);
+}
+
+static void close_client(void *arg) {
+  closer *k = arg;
+  jnet_stream c;
+  jnet_sleep(0.01);
+  k->rc[0] = jnet_connect("192.0.2.2", "7000", JNET_STREAM, NULL, NULL, &c);
+  if (k->rc[0] < 0)
+    return;
+  jnet_buf b;
+  jnet_buf_init(&b);
+  k->rc[1] = (int)jnet_chunk(c, 5, &b, 1.0); /* delayed by the rule */
+  jnet_buf_free(&b);
+  jnet_close(c); /* the rx line may still read ahead: it must cancel */
+}
+
+START_TEST(the_fault_backend_closes_nothing_pending_on_its_inner_backend) {
+  jnet_sim *sim;
+  jnet_node *cli, *srv;
+  ck_assert_int_eq(jnet_sim_new(&sim, 9), 0);
+  const char *ca[] = {"192.0.2.1", NULL}, *sa[] = {"192.0.2.2", NULL};
+  ck_assert_int_eq(jnet_sim_host(sim, "client", ca, &cli), 0);
+  ck_assert_int_eq(jnet_sim_host(sim, "server", sa, &srv), 0);
+  static strict w;
+  st_wrap(&w, jnet_sim_backend(sim));
+  jnet_faults *f;
+  const jnet_backend *b = jnet_backend_faults(&w.b, 9, &f);
+  ck_assert_ptr_nonnull(b);
+  jnet_fault_params p;
+  jnet_fault_params_default(&p);
+  p.link.latency_ns = 5 * MS;
+  ck_assert_int_eq(jnet_faults_set(f, NULL, &p), 0);
+  jnet_loop *l;
+  ck_assert_int_eq(jnet_loop_new(&l, b), 0);
+  closer k;
+  memset(&k, 0, sizeof k);
+  ck_assert_int_eq(jnet_go_on(l, srv, close_server, &k), 0);
+  ck_assert_int_eq(jnet_go_on(l, cli, close_client, &k), 0);
+  ck_assert_int_eq(jnet_run(l), 0);
+  ck_assert_int_eq(k.rc[0], 0);
+  ck_assert_int_eq(k.rc[1], 5);
+  ck_assert_int_eq(jnet_loop_close(l), 0);
+  jnet_backend_free(b);
+  jnet_sim_free(sim);
+  ck_assert_msg(w.closed_pending == 0,
+                "%d requests still pending on the inner backend at close",
+                w.closed_pending);
+  ck_assert_int_eq(w.npend, 0);
 }
 END_TEST
 
@@ -321,6 +641,9 @@ END_TEST
 static Suite *suite(void) {
   Suite *s = suite_create("realfaults-sim");
   jc_defaults(60, NULL, NULL);
+  JC_TEST(s, a_held_datagram_arrives_when_no_fiber_has_a_timer);
+  JC_TEST(s, the_inner_backends_error_stops_the_run);
+  JC_TEST(s, the_fault_backend_closes_nothing_pending_on_its_inner_backend);
   JC_TEST(s, uniform_jitter_stays_under_its_bound);
   JC_TEST(s, normal_jitter_has_a_half_normal_mean_and_a_tail);
   JC_TEST(s, exponential_jitter_has_its_mean_and_a_long_tail);

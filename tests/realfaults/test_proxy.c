@@ -341,6 +341,83 @@ START_TEST(proxy_udp_loss_within_bounds_same_seed_same_log) {
 }
 END_TEST
 
+/* Replies come back: an upstream that echoes each datagram to its sender
+ * (here, the proxy's session socket) reaches the client through the
+ * proxy's listening socket, in order, for each of three datagrams. */
+typedef struct udp_echo {
+  jnet_stream up;
+  char up_port[16];
+  int rc[4];
+  char got[3][16];
+} udp_echo;
+
+static void udp_echo_server(void *arg) {
+  udp_echo *e = arg;
+  jnet_buf b;
+  jnet_buf_init(&b);
+  jnet_addr from;
+  for (int i = 0; i < 3; i++) {
+    jnet_buf_reset(&b);
+    if (jnet_recv_from(e->up, 64, &b, 5.0, &from) <= 0 ||
+        jnet_send_to(e->up, &from, b.data, b.len, 1.0) < 0)
+      break;
+  }
+  jnet_buf_free(&b);
+}
+
+static void c_udp_echo(void *arg) {
+  udp_echo *e = arg;
+  jnet_addr a, dst;
+  char host[64], up[64];
+  int pn;
+  e->rc[0] = jnet_listen("127.0.0.1", "0", JNET_DATAGRAM, &e->up);
+  if (e->rc[0] < 0)
+    return;
+  ck_assert_int_eq(jnet_localname(e->up, &a), 0);
+  ck_assert_int_eq(jnet_address_unpack(&a, host, sizeof host, &pn), 0);
+  snprintf(up, sizeof up, "127.0.0.1:%d", pn);
+  const char *args[] = {"--udp", "--upstream", up, NULL};
+  px p = proxy_start(args);
+  jnet_go(NULL, udp_echo_server, e);
+  jnet_stream c;
+  e->rc[1] = jnet_listen("127.0.0.1", "0", JNET_DATAGRAM, &c);
+  if (e->rc[1] == 0)
+    e->rc[1] = jnet_address("127.0.0.1", p.port, JNET_DATAGRAM, &dst);
+  jnet_buf b;
+  jnet_buf_init(&b);
+  static const char *const msg[3] = {"one", "two", "three"};
+  for (int i = 0; e->rc[1] == 0 && i < 3; i++) {
+    e->rc[2] = jnet_send_to(c, &dst, msg[i], strlen(msg[i]), 1.0);
+    jnet_buf_reset(&b);
+    ssize_t n = jnet_recv_from(c, sizeof e->got[i] - 1, &b, 2.0, &a);
+    e->rc[3] = n < 0 ? (int)n : 0;
+    if (n < 0)
+      break;
+    memcpy(e->got[i], b.data, b.len);
+    e->got[i][b.len] = 0;
+    ck_assert_int_eq(jnet_address_unpack(&a, host, sizeof host, &pn), 0);
+    ck_assert_int_eq(pn, atoi(p.port)); /* from the proxy's listener */
+  }
+  jnet_buf_free(&b);
+  jnet_close(c);
+  jnet_close(e->up);
+  proxy_stop(&p);
+}
+
+START_TEST(proxy_udp_replies_reach_the_client) {
+  udp_echo e;
+  memset(&e, 0, sizeof e);
+  run_client(c_udp_echo, &e, 0, 0);
+  ck_assert_int_eq(e.rc[0], 0);
+  ck_assert_int_eq(e.rc[1], 0);
+  ck_assert_int_eq(e.rc[2], 0);
+  ck_assert_int_eq(e.rc[3], 0);
+  ck_assert_str_eq(e.got[0], "one");
+  ck_assert_str_eq(e.got[1], "two");
+  ck_assert_str_eq(e.got[2], "three");
+}
+END_TEST
+
 /* ---- timeline and control socket -------------------------------------------- */
 
 typedef struct tl {
@@ -519,40 +596,105 @@ END_TEST
 
 /* ---- capture ---------------------------------------------------------------------- */
 
+/* What a capture holds, TCP over IPv4: segments by kind, and the FINs by
+ * direction (to or from `port`, the upstream's); every FIN without payload. */
+typedef struct capsum {
+  int syn, ping, pong, to_up, fin, fin_to_up, fin_from_up;
+} capsum;
+
+static capsum read_capture(const char *path, int port) {
+  char err[PCAP_ERRBUF_SIZE];
+  pcap_t *pc = pcap_open_offline(path, err);
+  ck_assert_msg(pc != NULL, "%s", err);
+  struct pcap_pkthdr *h;
+  const u_char *d;
+  capsum c;
+  memset(&c, 0, sizeof c);
+  while (pcap_next_ex(pc, &h, &d) == 1) {
+    if (h->caplen < 40 || (d[0] >> 4) != 4 || d[9] != 6)
+      continue;
+    size_t ihl = (size_t)(d[0] & 15) * 4, thl = (size_t)(d[ihl + 12] >> 4) * 4;
+    int sport = (d[ihl] << 8) | d[ihl + 1];
+    int dport = (d[ihl + 2] << 8) | d[ihl + 3];
+    if (d[ihl + 13] & 0x02)
+      c.syn++;
+    const u_char *pl = d + ihl + thl;
+    size_t n = h->caplen - ihl - thl;
+    if (d[ihl + 13] & 0x01) {
+      c.fin++;
+      c.fin_to_up += dport == port;
+      c.fin_from_up += sport == port;
+      ck_assert_msg(n == 0, "a FIN with %zu bytes of payload", n);
+    }
+    if (memmem(pl, n, "PING", 4) != NULL) {
+      c.ping++;
+      c.to_up += dport == port;
+    }
+    if (memmem(pl, n, "PONG", 4) != NULL)
+      c.pong++;
+  }
+  pcap_close(pc);
+  return c;
+}
+
 START_TEST(proxy_pcap_has_both_legs) {
   char path[300];
   snprintf(path, sizeof path, "%s/proxy.pcap", tmpdir);
   const char *args[] = {"--upstream", upstream_redis, "--pcap", path, NULL};
   res r = through_proxy(args, c_ping_twice);
   ck_assert_int_eq(r.rc[1], 0);
-  char err[PCAP_ERRBUF_SIZE];
-  pcap_t *pc = pcap_open_offline(path, err);
-  ck_assert_msg(pc != NULL, "%s", err);
-  struct pcap_pkthdr *h;
-  const u_char *d;
-  int syn = 0, ping = 0, pong = 0, to_redis = 0;
-  int redis_port = atoi(REDIS_PORT);
-  while (pcap_next_ex(pc, &h, &d) == 1) {
-    if (h->caplen < 40 || (d[0] >> 4) != 4 || d[9] != 6)
-      continue;
-    size_t ihl = (size_t)(d[0] & 15) * 4, thl = (size_t)(d[ihl + 12] >> 4) * 4;
-    int dport = (d[ihl + 2] << 8) | d[ihl + 3];
-    if (d[ihl + 13] & 0x02)
-      syn++;
-    const u_char *pl = d + ihl + thl;
-    size_t n = h->caplen - ihl - thl;
-    if (memmem(pl, n, "PING", 4) != NULL) {
-      ping++;
-      to_redis += dport == redis_port;
-    }
-    if (memmem(pl, n, "PONG", 4) != NULL)
-      pong++;
-  }
-  pcap_close(pc);
-  ck_assert_int_eq(syn, 4);   /* SYN and SYN-ACK on each leg */
-  ck_assert_int_eq(ping, 4);  /* two PINGs, each on both legs */
-  ck_assert_int_eq(to_redis, 2);
-  ck_assert_int_eq(pong, 4);
+  capsum c = read_capture(path, atoi(REDIS_PORT));
+  ck_assert_int_eq(c.syn, 4);   /* SYN and SYN-ACK on each leg */
+  ck_assert_int_eq(c.ping, 4);  /* two PINGs, each on both legs */
+  ck_assert_int_eq(c.to_up, 2);
+  ck_assert_int_eq(c.pong, 4);
+  /* the client's close: one FIN each way on each leg, once */
+  ck_assert_int_eq(c.fin, 4);
+  ck_assert_int_eq(c.fin_to_up, 1);
+  ck_assert_int_eq(c.fin_from_up, 1);
+}
+END_TEST
+
+/* Stopping the proxy with a pair open closes both of its legs: the capture
+ * ends with the proxy's FIN to the client and to the upstream. */
+typedef struct stop_open {
+  const char *pcap;
+  res r;
+} stop_open;
+
+static void c_stop_with_pair_open(void *arg) {
+  stop_open *so = arg;
+  const char *args[] = {"--upstream", upstream_redis, "--pcap", so->pcap, NULL};
+  px p = proxy_start(args);
+  so->r.port = p.port;
+  jnet_stream s;
+  if (dial(&so->r, &s) < 0)
+    return;
+  so->r.rc[1] = resp_call(s, PING, 1, so->r.reply[1], sizeof so->r.reply[1],
+                          5.0);
+  proxy_stop(&p);
+  jnet_buf b;
+  jnet_buf_init(&b);
+  so->r.rc[2] = (int)jnet_read(s, 64, &b, 5.0); /* the proxy's FIN: 0 */
+  jnet_buf_free(&b);
+  jnet_close(s);
+}
+
+START_TEST(proxy_stopped_with_a_pair_open_closes_both_legs) {
+  stop_open so;
+  memset(&so, 0, sizeof so);
+  char path[300];
+  snprintf(path, sizeof path, "%s/stop.pcap", tmpdir);
+  so.pcap = path;
+  run_client(c_stop_with_pair_open, &so, 0, 0);
+  ck_assert_int_eq(so.r.rc[0], 0);
+  ck_assert_int_eq(so.r.rc[1], 0);
+  ck_assert_int_eq(so.r.rc[2], 0);
+  capsum c = read_capture(path, atoi(REDIS_PORT));
+  ck_assert_int_eq(c.ping, 2);
+  ck_assert_int_eq(c.fin, 2);
+  ck_assert_int_eq(c.fin_to_up, 1);
+  ck_assert_int_eq(c.fin_from_up, 0);
 }
 END_TEST
 
@@ -694,11 +836,13 @@ static Suite *suite(void) {
   JC_TEST(s, proxy_blackhole_gives_etimedout);
   JC_TEST(s, proxy_bandwidth_caps_http_within_20_percent);
   JC_TEST(s, proxy_udp_loss_within_bounds_same_seed_same_log);
+  JC_TEST(s, proxy_udp_replies_reach_the_client);
   JC_TEST(s, proxy_timeline_partitions_ctl_heals);
   JC_TEST(s, proxy_upstream_unreachable_resets_each_client);
   JC_TEST(s, proxy_client_vanishing_ends_only_its_pair);
   JC_TEST(s, proxy_config_runs_two_proxies_and_a_timeline);
   JC_TEST(s, proxy_pcap_has_both_legs);
+  JC_TEST(s, proxy_stopped_with_a_pair_open_closes_both_legs);
   JC_TEST(s, proxy_bad_options_and_busy_port_fail_cleanly);
   jc_defaults(30, NULL, NULL);
   JC_TEST(s, inproc_latency_to_redis);

@@ -97,6 +97,61 @@ START_TEST(bad_config_lines_name_the_file_line_and_word) {
 }
 END_TEST
 
+/* Values every unit form allows are taken: a bare size (bytes), a bare
+ * rate (bit/s), a bare probability of 1 and 100 %. Line 1 is good, so the
+ * proxy refuses line 2 (a wrong first word), not line 1. And each keyword
+ * of a proxy line counts: a misspelt "upstream" alone is refused. */
+START_TEST(good_values_pass_and_each_keyword_is_checked) {
+  static const struct {
+    const char *text, *want;
+  } cases[] = {
+      {"proxy a tcp listen 127.0.0.1:0 upstream 127.0.0.1:1 reset-after 1500 "
+       "slice 0.5k bandwidth 1000000 loss 1 duplicate 100% corrupt 0\n"
+       "bogus\n",
+       "c.conf:2: expected proxy, at, seed"},
+      {"proxy a tcp listen 127.0.0.1:0 upstreem 127.0.0.1:1\nbogus\n",
+       "c.conf:1: expected: proxy NAME tcp|udp listen"},
+      {"proxy a tcp lissen 127.0.0.1:0 upstream 127.0.0.1:1\nbogus\n",
+       "c.conf:1: expected: proxy NAME tcp|udp listen"},
+      {"proxy a tcp listen 127.0.0.1:0 upstream 127.0.0.1:1 loss 1.01\n",
+       "c.conf:1: bad value '1.01' for loss"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    write_file("c.conf", cases[i].text);
+    int rc = sh("timeout 10 '%s' --config c.conf", PROXY);
+    ck_assert_msg(rc == 2, "case %zu: exit %d:\n%s", i, rc, out);
+    HAS(cases[i].want);
+  }
+}
+END_TEST
+
+/* A failure after the arguments were good (a log file that cannot be
+ * opened) is exit status 1, not the 2 of a bad command line. */
+START_TEST(unopenable_log_exits_1) {
+  int rc = sh("timeout 10 '%s' --listen 127.0.0.1:0 --upstream 127.0.0.1:1 "
+              "--log nodir/l.txt",
+              PROXY);
+  ck_assert_msg(rc == 1, "exit %d:\n%s", rc, out);
+  HAS("jnet-proxy: nodir/l.txt: No such file or directory");
+}
+END_TEST
+
+/* ctl refuses, before connecting, a command that does not fit its
+ * 1024-byte line with the newline and the terminator. */
+START_TEST(ctl_refuses_a_command_too_long_for_its_line) {
+  char word[1024];
+  memset(word, 'x', 1023);
+  word[1023] = 0;
+  int rc = sh("timeout 10 '%s' ctl nosuch.sock %s", PROXY, word);
+  ck_assert_msg(rc == 2, "exit %d:\n%s", rc, out);
+  HAS("jnet-proxy ctl: command too long");
+  rc = sh("timeout 10 '%s' ctl nosuch.sock %.1021s", PROXY, word);
+  ck_assert_msg(rc != 0 && strstr(out, "too long") == NULL,
+                "a 1021-byte command is sent: exit %d:\n%s", rc, out);
+  HAS("nosuch.sock");
+}
+END_TEST
+
 START_TEST(a_good_config_listens_and_opens_what_it_names) {
   write_file("c.conf",
              "seed 3\n"
@@ -130,6 +185,9 @@ int main(int argc, char **argv) {
   jc_defaults(60, setup, teardown);
   JC_TEST(s, bad_command_lines_exit_2_with_the_reason);
   JC_TEST(s, bad_config_lines_name_the_file_line_and_word);
+  JC_TEST(s, good_values_pass_and_each_keyword_is_checked);
+  JC_TEST(s, unopenable_log_exits_1);
+  JC_TEST(s, ctl_refuses_a_command_too_long_for_its_line);
   JC_TEST(s, a_good_config_listens_and_opens_what_it_names);
   return jc_run(s);
 }

@@ -7,6 +7,7 @@
 #include <check.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <jnet/jnet.h>
@@ -44,6 +45,42 @@ START_TEST(realloc_grows_and_keeps_the_bytes) {
   ck_assert_ptr_nonnull(p);
   ck_assert(memcmp(p, "abcd", 4) == 0);
   jnet_free(p);
+}
+END_TEST
+
+/* C lets malloc(0) and realloc(p, 0) return NULL; an installed allocator
+ * that does must still give jnet_malloc(0) its unique pointer (jnet.h). */
+static size_t smallest_asked;
+static void *null_for_0_malloc(size_t n) {
+  if (n < smallest_asked)
+    smallest_asked = n;
+  return n == 0 ? NULL : malloc(n);
+}
+static void *null_for_0_realloc(void *p, size_t n) {
+  if (n < smallest_asked)
+    smallest_asked = n;
+  if (n == 0) {
+    free(p);
+    return NULL;
+  }
+  return realloc(p, n);
+}
+
+START_TEST(zero_bytes_is_a_unique_pointer_whatever_the_allocator) {
+  smallest_asked = SIZE_MAX;
+  ck_assert_int_eq(
+      jnet_replace_allocator(null_for_0_malloc, null_for_0_realloc, free), 0);
+  void *a = jnet_malloc(0), *b = jnet_malloc(0);
+  void *c = jnet_realloc(jnet_malloc(8), 0);
+  ck_assert_int_eq(jnet_replace_allocator(malloc, realloc, free), 0);
+  ck_assert_ptr_nonnull(a);
+  ck_assert_ptr_nonnull(b);
+  ck_assert_ptr_nonnull(c);
+  ck_assert_ptr_ne(a, b);
+  ck_assert_uint_gt(smallest_asked, 0); /* the allocator never saw a 0 */
+  jnet_free(a);
+  jnet_free(b);
+  jnet_free(c);
 }
 END_TEST
 
@@ -108,6 +145,7 @@ int main(void) {
   jc_defaults(30, NULL, NULL);
   JC_TEST(s, buf_functions_take_null_and_refuse_impossible_sizes);
   JC_TEST(s, realloc_grows_and_keeps_the_bytes);
+  JC_TEST(s, zero_bytes_is_a_unique_pointer_whatever_the_allocator);
   JC_TEST(s, loop_bounds_and_address_refusals);
   return jc_run(s);
 }

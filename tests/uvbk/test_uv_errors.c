@@ -6,9 +6,13 @@
  * lookups), a stopped backend, and the bounds of shutdown. Linux's own
  * errno where the kernel answers. */
 #include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <unistd.h>
 
 #include "jnet_check.h"
 #include "uvbk.h"
@@ -89,11 +93,88 @@ START_TEST(setsockopt_and_shutdown_refuse_what_linux_refuses) {
                    0);
   ck_assert_int_eq(B->shutdown(B, d, 7), JNET_EINVAL);
   ck_assert_int_eq(B->shutdown(B, d, JNET_SHUT_WR), -ENOTCONN);
+  ck_assert_int_eq(B->nodelay(B, NULL, 1), JNET_EINVAL);
+  ck_assert_int_eq(B->nodelay(B, d, 1), 0); /* UDP has no Nagle: nothing */
   ck_assert_int_eq(B->localname(B, d, NULL), JNET_EINVAL);
   ck_assert_int_eq(B->peername(B, d, NULL), JNET_EINVAL);
   jnet_addr a;
   ck_assert_int_eq(B->peername(B, d, &a), -ENOTCONN);
   B->close(B, d);
+}
+END_TEST
+
+/* A NULL socket or request is refused by every slot that takes one, and
+ * closing or cancelling nothing does nothing: what an out-of-tree layer
+ * driving the backend sees. A request never started cancels to nothing. */
+START_TEST(null_sockets_and_requests_are_refused) {
+  jnet_addr a = ip4("127.0.0.1", 0);
+  jnet_req r;
+  int cnt = 0;
+  req_init(&r, &cnt);
+  ck_assert_int_eq(B->bind(B, NULL, &a), JNET_EINVAL);
+  ck_assert_int_eq(B->listen(B, NULL, 8), JNET_EINVAL);
+  ck_assert_int_eq(B->shutdown(B, NULL, JNET_SHUT_WR), JNET_EINVAL);
+  ck_assert_int_eq(B->setsockopt(B, NULL, JNET_SO_BROADCAST, jnet_opt_bool(1)),
+                   JNET_EINVAL);
+  ck_assert_int_eq(B->localname(B, NULL, &a), JNET_EINVAL);
+  ck_assert_int_eq(B->peername(B, NULL, &a), JNET_EINVAL);
+  ck_assert_int_eq(B->read(B, NULL, &r), JNET_EINVAL);
+  ck_assert_int_eq(B->accept(B, NULL, &r), JNET_EINVAL);
+  jnet_bsock *s = sock(AF_INET, JNET_STREAM);
+  ck_assert_int_eq(B->read(B, s, NULL), JNET_EINVAL);
+  ck_assert_int_eq(B->write(B, s, NULL), JNET_EINVAL);
+  ck_assert_int_eq(B->accept(B, s, NULL), JNET_EINVAL);
+  B->cancel(B, NULL);
+  B->cancel(B, &r);
+  B->close(B, NULL);
+  B->close(B, s);
+  jnet_backend_free(NULL);
+  ck_assert_int_eq(cnt, 0);
+  ck_assert_int_eq(B->poll(B, JNET_NO_DEADLINE, 0), 0); /* nothing owed */
+}
+END_TEST
+
+/* The API cancels before it closes; a layer that closes with a read and a
+ * write still parked gets neither called back, and the backend owes
+ * nothing after (the parked requests are forgotten, not completed). */
+START_TEST(close_forgets_parked_requests) {
+  jnet_bsock *lsn, *c, *srv;
+  tcp_pair(&lsn, &c, &srv);
+  int cnt = 0;
+  jnet_req rd, wr;
+  char buf[8];
+  park_read(c, &rd, buf, sizeof buf, &cnt);
+  size_t big = 8u << 20; /* more than the socket buffers: the write parks */
+  char *p = calloc(1, big);
+  ck_assert_ptr_nonnull(p);
+  req_init(&wr, &cnt);
+  wr.buf = p;
+  wr.len = big;
+  ck_assert_int_eq(B->write(B, c, &wr), 0);
+  B->close(B, c);
+  poll_for_ms(20);
+  ck_assert_int_eq(cnt, 0);
+  B->close(B, srv);
+  B->close(B, lsn);
+  ck_assert_int_eq(B->poll(B, JNET_NO_DEADLINE, 0), 0); /* nothing owed */
+  free(p);
+}
+END_TEST
+
+/* A daemon closes its standard input: the next socket is descriptor 0,
+ * an ordinary one (only a negative descriptor is no socket). */
+START_TEST(a_socket_on_descriptor_0_works) {
+  ck_assert_int_eq(close(0), 0);
+  jnet_bsock *lsn, *c, *srv;
+  tcp_pair(&lsn, &c, &srv); /* the listener is descriptor 0: it accepts */
+  ck_assert_int_ne(fcntl(0, F_GETFD), -1);
+  ck_assert_int_eq(write_all(c, "abc", 3), 0);
+  char got[8];
+  ck_assert_int_eq(read_some(srv, got, sizeof got), 3);
+  ck_assert(memcmp(got, "abc", 3) == 0);
+  B->close(B, c);
+  B->close(B, srv);
+  B->close(B, lsn);
 }
 END_TEST
 
@@ -122,6 +203,27 @@ START_TEST(send_to_checks_the_address_and_udp_limit) {
   B->close(B, d);
 }
 END_TEST
+
+/* ---- getaddrinfo, failed on demand ------------------------------------------
+ * The suite links with -Wl,--wrap=getaddrinfo: the backend's own calls (in
+ * libjnet.a) come here; libuv's thread pool calls the real one. */
+
+int __real_getaddrinfo(const char *node, const char *service,
+                       const struct addrinfo *hints, struct addrinfo **res);
+int __wrap_getaddrinfo(const char *node, const char *service,
+                       const struct addrinfo *hints, struct addrinfo **res);
+
+static int gai_fail;  /* 0: the real getaddrinfo; else this EAI_* code */
+static int gai_errno; /* and errno set to this */
+
+int __wrap_getaddrinfo(const char *node, const char *service,
+                       const struct addrinfo *hints, struct addrinfo **res) {
+  if (gai_fail != 0) {
+    errno = gai_errno;
+    return gai_fail;
+  }
+  return __real_getaddrinfo(node, service, hints, res);
+}
 
 /* ---- The resolver ----------------------------------------------------------
  */
@@ -179,6 +281,44 @@ START_TEST(resolve_refuses_ports_glibc_would_wrap_and_unknown_services) {
 }
 END_TEST
 
+/* getaddrinfo's EAI_SYSTEM means "see errno": the caller gets that errno
+ * (-EMFILE is JNET_EMFILE), or JNET_EAI_FAIL when errno says nothing; its
+ * other codes map one to one onto JNET_EAI_* (EAI_NONAME from the numeric
+ * try means "not a number": the name goes to the resolver thread). */
+START_TEST(resolve_maps_eai_system_to_errno) {
+  static const struct {
+    int eai, err, want;
+  } cases[] = {
+      {EAI_SYSTEM, EMFILE, JNET_EMFILE},
+      {EAI_SYSTEM, ENOBUFS, JNET_ENOBUFS},
+      {EAI_SYSTEM, 0, JNET_EAI_FAIL},
+      {EAI_AGAIN, 0, JNET_EAI_AGAIN},
+      {EAI_MEMORY, 0, JNET_EAI_MEMORY},
+      {EAI_FAMILY, 0, JNET_EAI_FAMILY},
+      {EAI_SOCKTYPE, 0, JNET_EAI_SOCKTYPE},
+      {EAI_FAIL, 0, JNET_EAI_FAIL},
+      {EAI_BADFLAGS, 0, JNET_EAI_BADFLAGS},
+      {EAI_OVERFLOW, 0, JNET_EAI_OVERFLOW},
+      {EAI_SERVICE, 0, JNET_EAI_SERVICE},
+#ifdef EAI_NODATA
+      {EAI_NODATA, 0, JNET_EAI_NODATA},
+#endif
+      {-9999, 0, JNET_EAI_FAIL}, /* a code jnet does not know */
+  };
+  jnet_addr out[8];
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    gai_fail = cases[i].eai;
+    gai_errno = cases[i].err;
+    ssize_t n = resolve("127.0.0.1", "80", JNET_STREAM, 0, out, 8);
+    gai_fail = 0;
+    ck_assert_msg(n == cases[i].want, "case %zu: %zd (%s), want %s", i, n,
+                  jnet_err_name((int)n), jnet_err_name(cases[i].want));
+  }
+  /* and the real one answers again */
+  ck_assert_int_eq(resolve("127.0.0.1", "80", JNET_STREAM, 0, out, 8), 1);
+}
+END_TEST
+
 START_TEST(a_pending_lookup_can_be_cancelled) {
   jnet_addr out[4];
   jnet_req r;
@@ -202,8 +342,12 @@ int main(void) {
   JC_TEST(s, socket_rejects_bad_arguments_and_a_stopped_backend);
   JC_TEST(s, bind_and_listen_errors);
   JC_TEST(s, setsockopt_and_shutdown_refuse_what_linux_refuses);
+  JC_TEST(s, null_sockets_and_requests_are_refused);
+  JC_TEST(s, close_forgets_parked_requests);
+  JC_TEST(s, a_socket_on_descriptor_0_works);
   JC_TEST(s, send_to_checks_the_address_and_udp_limit);
   JC_TEST(s, resolve_refuses_ports_glibc_would_wrap_and_unknown_services);
+  JC_TEST(s, resolve_maps_eai_system_to_errno);
   JC_TEST(s, a_pending_lookup_can_be_cancelled);
   return jc_run(s);
 }

@@ -63,10 +63,12 @@ static uint64_t now_ns(void) {
 
 /* ---- 2. Capture: both legs as TCP/UDP packets ---------------------------- */
 
-/* One direction of one leg: addresses and the next sequence number. */
+/* One direction of one leg: addresses, the next sequence number, and
+ * whether its FIN is in the capture (a direction ends once). */
 typedef struct flow {
   jnet_addr src, dst;
   uint32_t seq;
+  int fin;
 } flow;
 
 static void addr_bytes(const jnet_addr *a, uint8_t out[16], uint16_t *port) {
@@ -84,8 +86,9 @@ static void addr_bytes(const jnet_addr *a, uint8_t out[16], uint16_t *port) {
  * (its seq is our ack). Large payloads go as several segments. */
 static void cap(flow *fl, const flow *back, int proto, uint8_t flags,
                 const char *data, size_t len) {
-  if (G.pcap == NULL)
+  if (G.pcap == NULL || fl->fin)
     return;
+  fl->fin = (flags & JNET__SIM_TCP_FIN) != 0;
   jnet__sim_pkt k;
   memset(&k, 0, sizeof k);
   k.family = fl->src.u.sa.sa_family == AF_INET6 ? AF_INET6 : AF_INET;
@@ -167,10 +170,10 @@ static void capture_handshake(pair *pr) {
   if (jnet_localname(pr->cl, &lsn_local) < 0 ||
       jnet_localname(pr->up, &up_local) < 0)
     return;
-  pr->fl[0] = (flow){pr->cl_addr, lsn_local, 1000};
-  pr->fl[1] = (flow){lsn_local, pr->cl_addr, 5000};
-  pr->fl[2] = (flow){up_local, pr->px->up_addr, 1000};
-  pr->fl[3] = (flow){pr->px->up_addr, up_local, 5000};
+  pr->fl[0] = (flow){pr->cl_addr, lsn_local, 1000, 0};
+  pr->fl[1] = (flow){lsn_local, pr->cl_addr, 5000, 0};
+  pr->fl[2] = (flow){up_local, pr->px->up_addr, 1000, 0};
+  pr->fl[3] = (flow){pr->px->up_addr, up_local, 5000, 0};
   for (int leg = 0; leg < 4; leg += 2) {
     cap(&pr->fl[leg], NULL, IPPROTO_TCP, JNET__SIM_TCP_SYN, NULL, 0);
     cap(&pr->fl[leg + 1], &pr->fl[leg], IPPROTO_TCP,
@@ -215,6 +218,8 @@ static void relay(pair *pr, int dir) {
   if (r == 0 && !pr->closed) {
     /* end of stream: pass the half close on; the other way goes on */
     jnet_shutdown(dst, JNET_SHUT_WR);
+    cap(in, in_back, IPPROTO_TCP, JNET__SIM_TCP_FIN | JNET__SIM_TCP_ACK, NULL,
+        0);
     cap(out, out_back, IPPROTO_TCP, JNET__SIM_TCP_FIN | JNET__SIM_TCP_ACK, NULL,
         0);
   } else if (r != JNET_ECANCELED && !pr->closed) {
@@ -368,10 +373,10 @@ static session *session_get(proxy *px, const jnet_addr *from) {
   jnet_addr lsn_local, up_local;
   if (G.pcap != NULL && jnet_localname(px->lsn, &lsn_local) == 0 &&
       jnet_localname(s->up, &up_local) == 0) {
-    s->fl[0] = (flow){*from, lsn_local, 0};
-    s->fl[1] = (flow){lsn_local, *from, 0};
-    s->fl[2] = (flow){up_local, px->up_addr, 0};
-    s->fl[3] = (flow){px->up_addr, up_local, 0};
+    s->fl[0] = (flow){*from, lsn_local, 0, 0};
+    s->fl[1] = (flow){lsn_local, *from, 0, 0};
+    s->fl[2] = (flow){up_local, px->up_addr, 0, 0};
+    s->fl[3] = (flow){px->up_addr, up_local, 0, 0};
   }
   s->next = px->sessions;
   if (px->sessions != NULL)
