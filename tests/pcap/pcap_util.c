@@ -132,6 +132,19 @@ char *pu_run(const char *cmd, int *status) {
   return buf;
 }
 
+char *pu_split_stats(char *out) {
+  char *p = out;
+  while (*p != '\0' && *p != '\n') { /* p starts a non-empty line */
+    char *e = strchr(p, '\n');
+    if (e == NULL)
+      return p + strlen(p);
+    p = e + 1;
+  }
+  if (*p == '\n')
+    *p++ = '\0';
+  return p;
+}
+
 size_t pu_count_lines(const char *text) {
   size_t n = 0;
   const char *s = text;

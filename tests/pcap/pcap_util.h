@@ -49,6 +49,12 @@ int pu_have_tshark(void);
 /* Run a shell command; return its stdout (malloc'd, NUL-ended) and its exit
  * status in *status. NULL on failure. */
 char *pu_run(const char *cmd, int *status);
+/* Split the output of one tshark run that printed packets and then
+ * statistics (-z): the packet lines end at the first empty line, which is
+ * cut there (`out` keeps the packet lines); returns the statistics after
+ * it ("" when there are none). One run instead of two: tshark's start-up
+ * is most of its cost. */
+char *pu_split_stats(char *out);
 /* Count lines of text (non-empty). */
 size_t pu_count_lines(const char *text);
 
