@@ -236,6 +236,48 @@ JNET__HOT_INLINE void make_runnable(jnet_loop *l, jnet__fiber *f) {
   jnet__queue_insert_tail(&l->runq, &f->run_link);
 }
 
+/* A turn's batch is the run queue as the turn found it, run in FIFO order;
+ * fibers woken meanwhile go to the run queue, for the next turn. */
+JNET__HOT_INLINE void batch_begin(jnet_loop *l) {
+  if (jnet__queue_empty(&l->runq))
+    return;
+  l->batch.next = l->runq.next; /* the batch is empty: take the whole queue */
+  l->batch.prev = l->runq.prev;
+  l->batch.next->prev = &l->batch;
+  l->batch.prev->next = &l->batch;
+  jnet__queue_init(&l->runq);
+}
+
+/* The batch's next fiber, taken off it and counted, or NULL. */
+JNET__HOT_INLINE jnet__fiber *batch_next(jnet_loop *l) {
+  if (jnet__queue_empty(&l->batch))
+    return NULL;
+  jnet__queue *q = jnet__queue_head(&l->batch);
+  jnet__fiber *f = jnet__queue_data(q, jnet__fiber, run_link);
+  jnet__queue_remove(q);
+  f->runnable = 0;
+  l->nresumed++;
+  return f;
+}
+
+/* The batch has run: the sim counts resumptions toward its event limit
+ * (version 3). */
+JNET__HOT_INLINE void batch_end(jnet_loop *l) {
+  uint64_t n = l->nresumed;
+  if (n == 0)
+    return;
+  l->nresumed = 0;
+  if (l->b->version >= 3 && l->b->resumed != NULL)
+    l->b->resumed(l->b, n);
+}
+
+/* 1 if the backend's poll() fits on a fiber's stack of the loop's size. */
+static int poll_fits(const jnet_loop *l) {
+  const jnet_backend *b = l->b;
+  return b->version >= 4 && b->poll_stack_bytes != 0 &&
+         b->poll_stack_bytes <= l->stack_bytes / 2;
+}
+
 static void fiber_entry(void *arg) {
   jnet__fiber *f = arg;
   f->fn(f->arg);
@@ -271,6 +313,7 @@ int jnet__spawn_fiber(jnet_loop *l, jnet__nodestate *n, jnet_fiber_fn fn,
   f->fn = fn;
   f->arg = arg;
   f->timer_idx = JNET__NO_TIMER;
+  f->poll_ok = poll_fits(l);
   jnet__queue_init(&f->run_link);
   jnet__queue_insert_tail(&n->fibers, &f->node_link);
   l->nfibers++;
@@ -347,6 +390,44 @@ jnet_node *jnet_self_node(void) {
 }
 
 /* ---- 5. Waiting ---------------------------------------------------------- */
+
+static inline int turn_rest(jnet_loop *l, uint64_t deadline_ns);
+
+/* Leave the running fiber f, which is waiting or queued, for what the
+ * scheduler would run next, without going through the scheduler's stack
+ * when it can: the batch's next fiber is switched to straight; at the end
+ * of the batch, f runs the rest of the turn itself (timers, the backend's
+ * poll, in which a packet may wake a reader) and the next turn's batch, as
+ * run() would, when the run allows it (jnet_run: no deadline, not once) and
+ * the backend's poll fits on f's stack. The same calls in the same order as
+ * through the scheduler: only the stack they run on differs. When the turn
+ * ends the run (idle, or an error) its result goes to the scheduler. */
+static void suspend(jnet_loop *l, jnet__fiber *f) {
+  for (;;) {
+    jnet__fiber *next = batch_next(l);
+    if (next == f) { /* f itself is next (it yielded): go on */
+      l->current = f;
+      return;
+    }
+    if (next != NULL) {
+      l->current = next;
+      jnet__coro_switch(next->coro);
+      return;
+    }
+    if (!l->hand_on || !f->poll_ok)
+      break;
+    l->current = NULL; /* the scheduler's part, as on its own stack */
+    batch_end(l);
+    int r = turn_rest(l, JNET_NO_DEADLINE);
+    if (r <= 0) {
+      l->turn_done = 1;
+      l->turn_r = r;
+      break;
+    }
+    batch_begin(l);
+  }
+  jnet__coro_yield_to_main();
+}
 
 /* Disarm everything a waiting fiber waits on: its request, its stream
  * slot, its timer, its clauses. */
@@ -456,7 +537,7 @@ JNET__HOT_INLINE ssize_t wait_core(jnet__fiber *f, jnet_req *req,
     unarm(f);
     return JNET_ENOMEM;
   }
-  jnet__coro_yield_to_main();
+  suspend(l, f);
   return f->result;
 }
 
@@ -497,6 +578,7 @@ int jnet_loop_new(jnet_loop **out, const jnet_backend *b) {
   l->b = b;
   l->stack_bytes = (size_t)64 * 1024;
   jnet__queue_init(&l->runq);
+  jnet__queue_init(&l->batch);
   static _Atomic uint32_t loops_made;
   l->tag = (uint32_t)(loops_made++ % 4095u) + 1u;
   int err = b->start(b, &loop_hooks, l);
@@ -587,42 +669,30 @@ int jnet_loop_set_stack_size(jnet_loop *l, size_t bytes) {
 }
 
 /* Run the fibers that are runnable now, each once, in FIFO order; fibers
- * they make runnable run on the next turn. */
+ * they make runnable run on the next turn. A fiber may hand on to the next
+ * one itself (suspend()), so the one that comes back is l->current. */
 static void run_ready(jnet_loop *l) {
-  jnet__queue batch;
-  jnet__queue_init(&batch);
-  if (jnet__queue_empty(&l->runq))
-    return;
-  /* move the whole run queue to `batch` */
-  batch.next = l->runq.next;
-  batch.prev = l->runq.prev;
-  batch.next->prev = &batch;
-  batch.prev->next = &batch;
-  jnet__queue_init(&l->runq);
-  uint64_t resumed = 0;
-  while (!jnet__queue_empty(&batch)) {
-    jnet__queue *q = jnet__queue_head(&batch);
-    jnet__fiber *f = jnet__queue_data(q, jnet__fiber, run_link);
-    jnet__queue_remove(q);
-    f->runnable = 0;
+  batch_begin(l);
+  jnet__fiber *f;
+  while ((f = batch_next(l)) != NULL) {
     l->current = f;
     jnet__coro_switch(f->coro);
+    f = l->current;
     l->current = NULL;
-    resumed++;
-    if (jnet__coro_done(f->coro)) {
+    if (f != NULL && jnet__coro_done(f->coro)) {
       jnet__fiber_finish(l, f);
       fiber_free(l, f);
     }
+    if (l->turn_done)
+      return; /* a fiber ran the rest of the turn, which ended the run */
   }
-  /* the sim counts resumptions toward its event limit (version 3) */
-  if (l->b->version >= 3 && l->b->resumed != NULL)
-    l->b->resumed(l->b, resumed);
+  batch_end(l);
 }
 
-/* One turn; `deadline_ns` bounds how long poll may block. Returns 1 if
- * anything is left to do, 0 when idle, < 0 on a backend error. */
-static int turn(jnet_loop *l, uint64_t deadline_ns) {
-  run_ready(l);
+/* The rest of a turn once its batch has run; `deadline_ns` bounds how long
+ * poll may block. Returns 1 if anything is left to do, 0 when idle, < 0 on
+ * a backend error. */
+JNET__HOT_INLINE int turn_rest(jnet_loop *l, uint64_t deadline_ns) {
   timers_fire(l);
   if (!jnet__queue_empty(&l->runq)) {
     int r = l->b->poll(l->b, deadline_ns, 0);
@@ -646,12 +716,23 @@ static int turn(jnet_loop *l, uint64_t deadline_ns) {
   return 1;
 }
 
+/* One turn: the batch, then the rest (unless a fiber already ran it). */
+static int turn(jnet_loop *l, uint64_t deadline_ns) {
+  run_ready(l);
+  if (l->turn_done) {
+    l->turn_done = 0;
+    return l->turn_r;
+  }
+  return turn_rest(l, deadline_ns);
+}
+
 static int run(jnet_loop *l, uint64_t deadline_ns, int once) {
   if (l == NULL || l->running || jnet__self() != NULL)
     return JNET_EINVAL;
   l->running = 1;
   l->prev_current = jnet__tls_loop;
   jnet__tls_loop = l;
+  l->hand_on = !once && deadline_ns == JNET_NO_DEADLINE;
   int r;
   do {
     r = turn(l, deadline_ns);
@@ -661,6 +742,7 @@ static int run(jnet_loop *l, uint64_t deadline_ns, int once) {
   } while (r > 0 && !once);
   jnet__tls_loop = l->prev_current;
   l->running = 0;
+  l->hand_on = 0;
   if (r < 0)
     return r;
   return once ? r : 0;
@@ -703,7 +785,7 @@ int jnet_yield(void) {
   if (f == NULL)
     return JNET_ENOTFIBER;
   make_runnable(f->loop, f);
-  jnet__coro_yield_to_main();
+  suspend(f->loop, f);
   return jnet__fiber_cancelled(f) ? JNET_ECANCELED : 0;
 }
 

@@ -26,6 +26,10 @@ _Static_assert(SAME(JNET_STREAM, JNET__SIM_SOCK_STREAM) &&
                    SAME(JNET_DATAGRAM, JNET__SIM_SOCK_DGRAM),
                "socket types differ");
 
+/* What bk_poll's deepest path needs, with room for a jnet_sim_at
+ * callback's own frames (jnet_sim.h). */
+#define JNET__SIM_POLL_STACK ((size_t)16 * 1024)
+
 enum { SLOT_READ = 0, SLOT_WRITE = 1, SLOT_CONN = 2 };
 enum { OP_READ = 1, OP_RECV_FROM, OP_WRITE, OP_SEND_TO, OP_ACCEPT, OP_CONNECT };
 
@@ -416,6 +420,9 @@ const jnet_backend *jnet_sim_backend(jnet_sim *sim) {
   b->close = bk_close;
   b->node_check = bk_node_check; /* version 2 */
   b->resumed = bk_resumed;       /* version 3 */
+  /* version 4: a few KiB down to the API's completion (no large locals on
+   * the model's paths); jnet_sim_at callbacks and node hooks run within */
+  b->poll_stack_bytes = JNET__SIM_POLL_STACK;
   sim->backend = bk;
   sim->backend_free = bk_free;
   return b;
