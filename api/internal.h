@@ -115,6 +115,8 @@ struct jnet__fiber {
   void *wait_mem;          /* heap the wait uses (a big select's clauses),
                               freed if the fiber is dropped while waiting */
   size_t timer_idx;        /* in loop->timers, or JNET__NO_TIMER */
+  int timer_live;          /* its entry there is armed; 0: left behind by a
+                              wake, for the next timed wait to re-key */
   ssize_t timer_result;    /* what the timer gives: 0 (sleep) or ETIMEDOUT */
   ssize_t result; /* set by the waker */
   /* Handles, cancel, deadline (spawn.c). */
@@ -154,6 +156,10 @@ struct jnet_loop {
                        backend's poll fits on a fiber stack */
   int turn_done;    /* a fiber ended the turn: turn_r is its result */
   int turn_r;
+  /* The clock as the last poll left it, while a run lasts, when the
+   * backend's clock moves only in poll (clock_in_poll). */
+  int clock_cached;
+  uint64_t now_ns;
   size_t nfibers;
   size_t pending_ops; /* requests the backend owes a completion */
   /* timers: binary min-heap on (deadline, arming order) (loop.c, 3.) */

@@ -162,28 +162,71 @@ static int timers_grow(jnet_loop *l) {
   return 0;
 }
 
+/* Arm f's timer. A wake leaves the entry of f's last timed wait in the
+ * heap, disarmed: the next timed wait re-keys it in place (a sift of a
+ * step or two) instead of a removal and an insertion. The key (deadline,
+ * arming order) is the one a fresh entry would get, so live timers fire in
+ * the same order either way. */
 JNET__HOT_INLINE int timer_start(jnet_loop *l, jnet__fiber *f,
                                  uint64_t deadline_ns) {
+  if (f->timer_idx != JNET__NO_TIMER) {
+    jnet__tent e = {deadline_ns, l->timer_seq++, f};
+    theap_update(l->timers, l->ntimers, f->timer_idx, e);
+    f->timer_live = 1;
+    return 0;
+  }
   if (l->ntimers == l->cap_timers && timers_grow(l) < 0)
     return JNET_ENOMEM;
   jnet__tent e = {deadline_ns, l->timer_seq++, f};
   theap_push(l->timers, l->ntimers++, e);
+  f->timer_live = 1;
   return 0;
 }
 
-JNET__HOT_INLINE void timer_stop(jnet_loop *l, jnet__fiber *f) {
+/* The backend's clock: the last poll's reading while a run has it cached. */
+JNET__HOT_INLINE uint64_t loop_now(jnet_loop *l) {
+  return l->clock_cached ? l->now_ns : l->b->now_ns(l->b);
+}
+
+/* Read the clock again after a poll moved it. */
+JNET__HOT_INLINE void clock_moved(jnet_loop *l) {
+  if (l->clock_cached)
+    l->now_ns = l->b->now_ns(l->b);
+}
+
+/* Disarm f's timer; its entry stays until re-keyed, popped or dropped. */
+JNET__HOT_INLINE void timer_stop(jnet__fiber *f) { f->timer_live = 0; }
+
+/* Take f's entry out of the heap (f is going away). */
+static void timer_drop(jnet_loop *l, jnet__fiber *f) {
   size_t i = f->timer_idx;
   if (i == JNET__NO_TIMER)
     return;
   f->timer_idx = JNET__NO_TIMER;
+  f->timer_live = 0;
   theap_remove(l->timers, l->ntimers--, i);
 }
 
-/* Wake the fibers whose deadline has passed, in (deadline, arming) order. */
+/* Drop the heap's root. */
+static inline void timer_pop(jnet_loop *l) {
+  l->timers[0].f->timer_idx = JNET__NO_TIMER;
+  theap_pop(l->timers, l->ntimers--);
+}
+
+/* Drop disarmed entries from the top, so the root is the next timer due. */
+JNET__HOT_INLINE void timers_purge(jnet_loop *l) {
+  while (l->ntimers > 0 && !l->timers[0].f->timer_live)
+    timer_pop(l);
+}
+
+/* Wake the fibers whose deadline has passed, in (deadline, arming) order;
+ * disarmed entries on the way just go. */
 static void timers_fire_due(jnet_loop *l, uint64_t now) {
   while (l->ntimers > 0 && l->timers[0].deadline_ns <= now) {
     jnet__fiber *f = l->timers[0].f;
-    jnet__fiber_wake(f, f->timer_result);
+    if (f->timer_live)
+      jnet__fiber_wake(f, f->timer_result); /* disarms, touches no entry */
+    timer_pop(l);
   }
 }
 
@@ -191,7 +234,7 @@ static void timers_fire_due(jnet_loop *l, uint64_t now) {
 JNET__HOT_INLINE void timers_fire(jnet_loop *l) {
   if (l->ntimers == 0)
     return;
-  uint64_t now = l->b->now_ns(l->b);
+  uint64_t now = loop_now(l);
   if (l->timers[0].deadline_ns <= now)
     timers_fire_due(l, now);
 }
@@ -200,7 +243,7 @@ JNET__HOT_INLINE void timers_fire(jnet_loop *l) {
  * backends) waits one tick: a wait never rounds to zero, so a loop such as
  * `while (jnet_now() < d) jnet_sleep(d - jnet_now());` always ends. */
 JNET__HOT_INLINE uint64_t deadline_after(jnet_loop *l, double timeout) {
-  uint64_t now = l->b->now_ns(l->b);
+  uint64_t now = loop_now(l);
   if (!(timeout > 0))
     return now;
   /* the usual case: under 10^9 s from a clock under 2^63 ns cannot reach
@@ -223,7 +266,7 @@ uint64_t jnet__deadline_after(jnet_loop *l, double timeout) {
 double jnet__remaining(jnet_loop *l, uint64_t deadline_ns) {
   if (deadline_ns == JNET_NO_DEADLINE)
     return JNET_FOREVER;
-  uint64_t now = l->b->now_ns(l->b);
+  uint64_t now = loop_now(l);
   return deadline_ns > now ? (double)(deadline_ns - now) / 1e9 : 0.0;
 }
 
@@ -328,6 +371,7 @@ static void unarm_noinline(jnet__fiber *f);
 static void fiber_free(jnet_loop *l, jnet__fiber *f) {
   if (f->waiting) /* suspended forever (loop freed): drop what it waits on */
     unarm_noinline(f);
+  timer_drop(l, f);
   jnet__free(f->wait_mem);
   /* joiners dropped with the loop: their clauses must not point here */
   while (!jnet__queue_empty(&f->joiners))
@@ -443,7 +487,7 @@ JNET__HOT_INLINE void unarm(jnet__fiber *f) {
     *f->wait_slot = NULL;
     f->wait_slot = NULL;
   }
-  timer_stop(l, f);
+  timer_stop(f);
   if (f->nclauses > 0) {
     for (size_t i = 0; i < f->nclauses; i++)
       jnet__queue_remove(&f->clauses[i].link);
@@ -492,7 +536,7 @@ JNET__HOT_INLINE int refuse_wait(jnet__fiber *f) {
   if (jnet__fiber_cancelled(f))
     return JNET_ECANCELED;
   if (f->scope_ns != JNET_NO_DEADLINE &&
-      f->scope_ns <= f->loop->b->now_ns(f->loop->b))
+      f->scope_ns <= loop_now(f->loop))
     return JNET_ETIMEDOUT;
   return 0;
 }
@@ -698,18 +742,21 @@ JNET__HOT_INLINE int turn_rest(jnet_loop *l, uint64_t deadline_ns) {
     int r = l->b->poll(l->b, deadline_ns, 0);
     if (r < 0)
       return r;
+    clock_moved(l);
     timers_fire(l);
     return 1;
   }
   /* Nothing runnable: let the backend decide whether anything can still
    * happen (the sim may hold scheduled faults or packets in flight even when
    * no fiber waits on them). */
+  timers_purge(l);
   uint64_t next = l->ntimers > 0 ? l->timers[0].deadline_ns : JNET_NO_DEADLINE;
   if (deadline_ns < next)
     next = deadline_ns;
   int r = l->b->poll(l->b, next, 1);
   if (r < 0)
     return r;
+  clock_moved(l);
   timers_fire(l);
   if (r == 0 && l->ntimers == 0 && jnet__queue_empty(&l->runq))
     return 0; /* nothing pending can ever complete */
@@ -733,6 +780,9 @@ static int run(jnet_loop *l, uint64_t deadline_ns, int once) {
   l->prev_current = jnet__tls_loop;
   jnet__tls_loop = l;
   l->hand_on = !once && deadline_ns == JNET_NO_DEADLINE;
+  l->clock_cached = l->b->version >= 4 && l->b->clock_in_poll;
+  if (l->clock_cached)
+    l->now_ns = l->b->now_ns(l->b);
   int r;
   do {
     r = turn(l, deadline_ns);
@@ -743,6 +793,7 @@ static int run(jnet_loop *l, uint64_t deadline_ns, int once) {
   jnet__tls_loop = l->prev_current;
   l->running = 0;
   l->hand_on = 0;
+  l->clock_cached = 0;
   if (r < 0)
     return r;
   return once ? r : 0;

@@ -423,6 +423,7 @@ const jnet_backend *jnet_sim_backend(jnet_sim *sim) {
   /* version 4: a few KiB down to the API's completion (no large locals on
    * the model's paths); jnet_sim_at callbacks and node hooks run within */
   b->poll_stack_bytes = JNET__SIM_POLL_STACK;
+  b->clock_in_poll = 1; /* virtual time moves only in jnet__sim_run */
   sim->backend = bk;
   sim->backend_free = bk_free;
   return b;

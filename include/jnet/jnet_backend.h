@@ -167,6 +167,9 @@ struct jnet_backend {
    * at least twice that size, not only the thread's own (the API then
    * lets a suspending fiber run the scheduler's turn itself). */
   size_t poll_stack_bytes;
+  /* 1 if now_ns() moves only inside poll() (sim: virtual time), so the
+   * caller may read it once after each poll instead of on every use. */
+  int clock_in_poll;
 };
 
 #ifdef __cplusplus
