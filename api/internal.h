@@ -150,6 +150,7 @@ struct jnet_loop {
    * woken meanwhile wait in runq for the next turn (loop.c, 6.) */
   jnet__queue batch;
   uint64_t nresumed; /* fibers resumed in this batch so far */
+  void (*resumed)(const jnet_backend *b, uint64_t n); /* b's, version 3 */
   /* Handing on (loop.c, 5.): a suspending fiber runs the rest of the turn
    * and the next one itself, switching straight to the next fiber. */
   int hand_on;      /* allowed in this run: no deadline, not once, the

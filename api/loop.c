@@ -310,8 +310,8 @@ JNET__HOT_INLINE void batch_end(jnet_loop *l) {
   if (n == 0)
     return;
   l->nresumed = 0;
-  if (l->b->version >= 3 && l->b->resumed != NULL)
-    l->b->resumed(l->b, n);
+  if (l->resumed != NULL)
+    l->resumed(l->b, n);
 }
 
 /* 1 if the backend's poll() fits on a fiber's stack of the loop's size. */
@@ -446,7 +446,7 @@ static inline int turn_rest(jnet_loop *l, uint64_t deadline_ns);
  * the backend's poll fits on f's stack. The same calls in the same order as
  * through the scheduler: only the stack they run on differs. When the turn
  * ends the run (idle, or an error) its result goes to the scheduler. */
-static void suspend(jnet_loop *l, jnet__fiber *f) {
+JNET__HOT_INLINE void suspend(jnet_loop *l, jnet__fiber *f) {
   for (;;) {
     jnet__fiber *next = batch_next(l);
     if (next == f) { /* f itself is next (it yielded): go on */
@@ -621,6 +621,7 @@ int jnet_loop_new(jnet_loop **out, const jnet_backend *b) {
     return JNET_ENOMEM;
   l->b = b;
   l->stack_bytes = (size_t)64 * 1024;
+  l->resumed = b->version >= 3 ? b->resumed : NULL; /* read once a batch */
   jnet__queue_init(&l->runq);
   jnet__queue_init(&l->batch);
   static _Atomic uint32_t loops_made;

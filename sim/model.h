@@ -533,6 +533,12 @@ ssize_t jnet__sim_udp_sendto(jnet__sim_sock *s, const void *buf, size_t len,
 ssize_t jnet__sim_udp_recvfrom(jnet__sim_sock *s, void *buf, size_t len,
                                struct sockaddr_storage *from,
                                socklen_t *fromlen);
+/* Read datagram p (an IPv4 UDP one, off s's queue or handed over by
+ * on_dgram) into buf, truncated to len, and its sender into from; p is
+ * freed. Returns the bytes copied. */
+ssize_t jnet__sim_udp_take(jnet__sim_sock *s, jnet__sim_spkt *p, void *buf,
+                           size_t len, struct sockaddr_storage *from,
+                           socklen_t *fromlen);
 int jnet__sim_udp_setopt_group(jnet__sim_sock *s, int option,
                                const char *group);
 /* Pick the source address for talking to dst (0 or an error). */
@@ -601,6 +607,11 @@ struct jnet_sim {
   void (*on_ready)(void *owner, jnet__sim_sock *s);
   void (*on_node_down)(void *owner, jnet__sim_host *h);
   void (*on_node_up)(void *owner, jnet__sim_host *h);
+  /* An IPv4 UDP datagram p arrives (from inside an event) for s, whose
+   * queue is empty, while no socket is on the ready list: the owner may
+   * take it straight (jnet__sim_udp_take) and return 1, which stands for
+   * queueing it, marking s ready and on_ready(s) reading it; 0: queue it. */
+  int (*on_dgram)(void *owner, jnet__sim_sock *s, jnet__sim_spkt *p);
   void *owner;
   uint64_t completions; /* bumped by the owner on each callback */
   uint64_t resumptions; /* fibers the owner resumed: count toward max_events */

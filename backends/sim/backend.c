@@ -159,6 +159,25 @@ static void on_ready(void *owner, jnet__sim_sock *s) {
     retry(bk, s, SLOT_WRITE);
 }
 
+/* A datagram for s, before it is queued (model.h): a recv_from waiting
+ * alone on s completes with it now, as on_ready would after queueing it. */
+static int on_dgram(void *owner, jnet__sim_sock *s, jnet__sim_spkt *p) {
+  simbk *bk = owner;
+  jnet_req *req = s->user[SLOT_READ];
+  if (req == NULL || req_op(req) != OP_RECV_FROM ||
+      s->user[SLOT_CONN] != NULL || s->user[SLOT_WRITE] != NULL)
+    return 0;
+  socklen_t sl = 0;
+  req->result =
+      jnet__sim_udp_take(s, p, req->buf, req->len, &req->addr.u.ss, &sl);
+  req->addr.len = sl;
+  s->user[SLOT_READ] = NULL;
+  req->owner_ = NULL;
+  bk->sim->completions++;
+  req->cb(req);
+  return 1;
+}
+
 static void on_node_down(void *owner, jnet_node *h) {
   simbk *bk = owner;
   if (bk->started && bk->hooks.node_down)
@@ -184,6 +203,7 @@ static int bk_start(const jnet_backend *b, const jnet_backend_hooks *hooks,
   bk->loop_arg = loop_arg;
   bk->sim->owner = bk;
   bk->sim->on_ready = on_ready;
+  bk->sim->on_dgram = on_dgram;
   bk->sim->on_node_down = on_node_down;
   bk->sim->on_node_up = on_node_up;
   return 0;
