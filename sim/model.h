@@ -533,12 +533,7 @@ ssize_t jnet__sim_udp_sendto(jnet__sim_sock *s, const void *buf, size_t len,
 ssize_t jnet__sim_udp_recvfrom(jnet__sim_sock *s, void *buf, size_t len,
                                struct sockaddr_storage *from,
                                socklen_t *fromlen);
-/* Read datagram p (an IPv4 UDP one, off s's queue or handed over by
- * on_dgram) into buf, truncated to len, and its sender into from; p is
- * freed. Returns the bytes copied. */
-ssize_t jnet__sim_udp_take(jnet__sim_sock *s, jnet__sim_spkt *p, void *buf,
-                           size_t len, struct sockaddr_storage *from,
-                           socklen_t *fromlen);
+/* jnet__sim_udp_take: inline, after the sim. */
 int jnet__sim_udp_setopt_group(jnet__sim_sock *s, int option,
                                const char *group);
 /* Pick the source address for talking to dst (0 or an error). */
@@ -667,6 +662,21 @@ static inline void jnet__sim_pkt_free(jnet__sim *sim, jnet__sim_spkt *p) {
   jnet__sim_spkt **list = jnet__sim_pkt_pool(sim, p->cap);
   p->next = *list;
   *list = p;
+}
+
+/* Read datagram p (an IPv4 UDP one, off s's queue or handed over by
+ * on_dgram) into buf, truncated to len, and its sender into from; p is
+ * freed. Returns the bytes copied. */
+static inline ssize_t jnet__sim_udp_take(jnet__sim_sock *s, jnet__sim_spkt *p,
+                                         void *buf, size_t len,
+                                         struct sockaddr_storage *from,
+                                         socklen_t *fromlen) {
+  size_t n = p->len < len ? p->len : len;
+  if (n)
+    __builtin_memcpy(buf, p->data, n);
+  *fromlen = jnet__sim_ep_to_sa(&p->src, from);
+  jnet__sim_pkt_free(s->host->sim, p);
+  return (ssize_t)n;
 }
 static inline jnet__sim_event *jnet__sim_ev_peek(jnet__sim *sim) {
   if (sim->lane_n != 0)

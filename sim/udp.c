@@ -483,17 +483,6 @@ ssize_t jnet__sim_udp_recvfrom(jnet__sim_sock *s, void *buf, size_t len,
   return jnet__sim_udp_take(s, p, buf, len, from, fromlen);
 }
 
-ssize_t jnet__sim_udp_take(jnet__sim_sock *s, jnet__sim_spkt *p, void *buf,
-                           size_t len, struct sockaddr_storage *from,
-                           socklen_t *fromlen) {
-  size_t n = p->len < len ? p->len : len;
-  if (n)
-    memcpy(buf, p->data, n);
-  *fromlen = jnet__sim_ep_to_sa(&p->src, from);
-  jnet__sim_pkt_free(s->host->sim, p);
-  return (ssize_t)n;
-}
-
 int jnet__sim_udp_setopt_group(jnet__sim_sock *s, int option,
                                const char *group) {
   int v6 = option == JNET__SIM_IPV6_JOIN_GROUP ||
