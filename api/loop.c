@@ -3,14 +3,17 @@
  * Sections:
  *   1. the thread's current loop and fiber
  *   2. nodes (API-side state of a backend's hosts: crash, restart, mains)
- *   3. timers: a binary min-heap of waiting fibers on (deadline, arming order)
- *   4. fibers: spawn, run, finish
- *   5. waiting: jnet__wait / jnet__fiber_wake, the one suspension point
+ *   3. timers: a binary min-heap of waiting fibers on (deadline, arming
+ *      order); a woken fiber's entry stays, disarmed, for its next wait
+ *   4. fibers: spawn, run, finish; a turn's batch
+ *   5. waiting: jnet__wait / jnet__fiber_wake, the one suspension point;
+ *      suspend(), where a fiber hands on to the next one itself
  *   6. the loop: new, free, run, run_until, run_once
  *   7. sleep, yield, now, random
  *
  * Determinism: the run queue is FIFO, timers tie-break by arming order, and
- * nothing iterates a structure ordered by pointer value.
+ * nothing iterates a structure ordered by pointer value. A fiber that hands
+ * on makes the scheduler's calls in the scheduler's order, on its own stack.
  */
 #include <math.h>
 #include <string.h>

@@ -5,7 +5,9 @@
  * connect). An operation first tries the model; if the model says
  * JNET_EAGAIN the request waits in its slot, and when the model reports the
  * socket ready (from inside poll, after an event) every waiting request is
- * tried again and completed through its callback. */
+ * tried again and completed through its callback. A datagram arriving for
+ * a recv_from that waits alone on an empty queue completes it straight
+ * (on_dgram), as that retry would. */
 #include <string.h>
 
 #include <jnet/jnet_backend.h>
