@@ -104,6 +104,7 @@ struct jnet__fiber {
   jnet__queue run_link;  /* in loop->runq while runnable */
   jnet__queue node_link; /* in node->fibers */
   int runnable;
+  int poll_ok; /* its stack is large enough for the backend's poll() */
   /* What the fiber waits on (all NULL/0 when not waiting). */
   int waiting;
   jnet_req *req;           /* pending backend request */
@@ -114,6 +115,8 @@ struct jnet__fiber {
   void *wait_mem;          /* heap the wait uses (a big select's clauses),
                               freed if the fiber is dropped while waiting */
   size_t timer_idx;        /* in loop->timers, or JNET__NO_TIMER */
+  int timer_live;          /* its entry there is armed; 0: left behind by a
+                              wake, for the next timed wait to re-key */
   ssize_t timer_result;    /* what the timer gives: 0 (sleep) or ETIMEDOUT */
   ssize_t result; /* set by the waker */
   /* Handles, cancel, deadline (spawn.c). */
@@ -143,6 +146,21 @@ struct jnet_loop {
   size_t stack_bytes;
   jnet__fiber *current; /* running fiber, NULL on the scheduler */
   jnet__queue runq;
+  /* The turn's batch: the run queue as it was when the turn began; fibers
+   * woken meanwhile wait in runq for the next turn (loop.c, 6.) */
+  jnet__queue batch;
+  uint64_t nresumed; /* fibers resumed in this batch so far */
+  void (*resumed)(const jnet_backend *b, uint64_t n); /* b's, version 3 */
+  /* Handing on (loop.c, 5.): a suspending fiber runs the rest of the turn
+   * and the next one itself, switching straight to the next fiber. */
+  int hand_on;      /* allowed in this run: no deadline, not once, the
+                       backend's poll fits on a fiber stack */
+  int turn_done;    /* a fiber ended the turn: turn_r is its result */
+  int turn_r;
+  /* The clock as the last poll left it, while a run lasts, when the
+   * backend's clock moves only in poll (clock_in_poll). */
+  int clock_cached;
+  uint64_t now_ns;
   size_t nfibers;
   size_t pending_ops; /* requests the backend owes a completion */
   /* timers: binary min-heap on (deadline, arming order) (loop.c, 3.) */

@@ -3,14 +3,17 @@
  * Sections:
  *   1. the thread's current loop and fiber
  *   2. nodes (API-side state of a backend's hosts: crash, restart, mains)
- *   3. timers: a binary min-heap of waiting fibers on (deadline, arming order)
- *   4. fibers: spawn, run, finish
- *   5. waiting: jnet__wait / jnet__fiber_wake, the one suspension point
+ *   3. timers: a binary min-heap of waiting fibers on (deadline, arming
+ *      order); a woken fiber's entry stays, disarmed, for its next wait
+ *   4. fibers: spawn, run, finish; a turn's batch
+ *   5. waiting: jnet__wait / jnet__fiber_wake, the one suspension point;
+ *      suspend(), where a fiber hands on to the next one itself
  *   6. the loop: new, free, run, run_until, run_once
  *   7. sleep, yield, now, random
  *
  * Determinism: the run queue is FIFO, timers tie-break by arming order, and
- * nothing iterates a structure ordered by pointer value.
+ * nothing iterates a structure ordered by pointer value. A fiber that hands
+ * on makes the scheduler's calls in the scheduler's order, on its own stack.
  */
 #include <math.h>
 #include <string.h>
@@ -162,28 +165,71 @@ static int timers_grow(jnet_loop *l) {
   return 0;
 }
 
+/* Arm f's timer. A wake leaves the entry of f's last timed wait in the
+ * heap, disarmed: the next timed wait re-keys it in place (a sift of a
+ * step or two) instead of a removal and an insertion. The key (deadline,
+ * arming order) is the one a fresh entry would get, so live timers fire in
+ * the same order either way. */
 JNET__HOT_INLINE int timer_start(jnet_loop *l, jnet__fiber *f,
                                  uint64_t deadline_ns) {
+  if (f->timer_idx != JNET__NO_TIMER) {
+    jnet__tent e = {deadline_ns, l->timer_seq++, f};
+    theap_update(l->timers, l->ntimers, f->timer_idx, e);
+    f->timer_live = 1;
+    return 0;
+  }
   if (l->ntimers == l->cap_timers && timers_grow(l) < 0)
     return JNET_ENOMEM;
   jnet__tent e = {deadline_ns, l->timer_seq++, f};
   theap_push(l->timers, l->ntimers++, e);
+  f->timer_live = 1;
   return 0;
 }
 
-JNET__HOT_INLINE void timer_stop(jnet_loop *l, jnet__fiber *f) {
+/* The backend's clock: the last poll's reading while a run has it cached. */
+JNET__HOT_INLINE uint64_t loop_now(jnet_loop *l) {
+  return l->clock_cached ? l->now_ns : l->b->now_ns(l->b);
+}
+
+/* Read the clock again after a poll moved it. */
+JNET__HOT_INLINE void clock_moved(jnet_loop *l) {
+  if (l->clock_cached)
+    l->now_ns = l->b->now_ns(l->b);
+}
+
+/* Disarm f's timer; its entry stays until re-keyed, popped or dropped. */
+JNET__HOT_INLINE void timer_stop(jnet__fiber *f) { f->timer_live = 0; }
+
+/* Take f's entry out of the heap (f is going away). */
+static void timer_drop(jnet_loop *l, jnet__fiber *f) {
   size_t i = f->timer_idx;
   if (i == JNET__NO_TIMER)
     return;
   f->timer_idx = JNET__NO_TIMER;
+  f->timer_live = 0;
   theap_remove(l->timers, l->ntimers--, i);
 }
 
-/* Wake the fibers whose deadline has passed, in (deadline, arming) order. */
+/* Drop the heap's root. */
+static inline void timer_pop(jnet_loop *l) {
+  l->timers[0].f->timer_idx = JNET__NO_TIMER;
+  theap_pop(l->timers, l->ntimers--);
+}
+
+/* Drop disarmed entries from the top, so the root is the next timer due. */
+JNET__HOT_INLINE void timers_purge(jnet_loop *l) {
+  while (l->ntimers > 0 && !l->timers[0].f->timer_live)
+    timer_pop(l);
+}
+
+/* Wake the fibers whose deadline has passed, in (deadline, arming) order;
+ * disarmed entries on the way just go. */
 static void timers_fire_due(jnet_loop *l, uint64_t now) {
   while (l->ntimers > 0 && l->timers[0].deadline_ns <= now) {
     jnet__fiber *f = l->timers[0].f;
-    jnet__fiber_wake(f, f->timer_result);
+    if (f->timer_live)
+      jnet__fiber_wake(f, f->timer_result); /* disarms, touches no entry */
+    timer_pop(l);
   }
 }
 
@@ -191,7 +237,7 @@ static void timers_fire_due(jnet_loop *l, uint64_t now) {
 JNET__HOT_INLINE void timers_fire(jnet_loop *l) {
   if (l->ntimers == 0)
     return;
-  uint64_t now = l->b->now_ns(l->b);
+  uint64_t now = loop_now(l);
   if (l->timers[0].deadline_ns <= now)
     timers_fire_due(l, now);
 }
@@ -200,7 +246,7 @@ JNET__HOT_INLINE void timers_fire(jnet_loop *l) {
  * backends) waits one tick: a wait never rounds to zero, so a loop such as
  * `while (jnet_now() < d) jnet_sleep(d - jnet_now());` always ends. */
 JNET__HOT_INLINE uint64_t deadline_after(jnet_loop *l, double timeout) {
-  uint64_t now = l->b->now_ns(l->b);
+  uint64_t now = loop_now(l);
   if (!(timeout > 0))
     return now;
   /* the usual case: under 10^9 s from a clock under 2^63 ns cannot reach
@@ -223,7 +269,7 @@ uint64_t jnet__deadline_after(jnet_loop *l, double timeout) {
 double jnet__remaining(jnet_loop *l, uint64_t deadline_ns) {
   if (deadline_ns == JNET_NO_DEADLINE)
     return JNET_FOREVER;
-  uint64_t now = l->b->now_ns(l->b);
+  uint64_t now = loop_now(l);
   return deadline_ns > now ? (double)(deadline_ns - now) / 1e9 : 0.0;
 }
 
@@ -234,6 +280,48 @@ JNET__HOT_INLINE void make_runnable(jnet_loop *l, jnet__fiber *f) {
     return;
   f->runnable = 1;
   jnet__queue_insert_tail(&l->runq, &f->run_link);
+}
+
+/* A turn's batch is the run queue as the turn found it, run in FIFO order;
+ * fibers woken meanwhile go to the run queue, for the next turn. */
+JNET__HOT_INLINE void batch_begin(jnet_loop *l) {
+  if (jnet__queue_empty(&l->runq))
+    return;
+  l->batch.next = l->runq.next; /* the batch is empty: take the whole queue */
+  l->batch.prev = l->runq.prev;
+  l->batch.next->prev = &l->batch;
+  l->batch.prev->next = &l->batch;
+  jnet__queue_init(&l->runq);
+}
+
+/* The batch's next fiber, taken off it and counted, or NULL. */
+JNET__HOT_INLINE jnet__fiber *batch_next(jnet_loop *l) {
+  if (jnet__queue_empty(&l->batch))
+    return NULL;
+  jnet__queue *q = jnet__queue_head(&l->batch);
+  jnet__fiber *f = jnet__queue_data(q, jnet__fiber, run_link);
+  jnet__queue_remove(q);
+  f->runnable = 0;
+  l->nresumed++;
+  return f;
+}
+
+/* The batch has run: the sim counts resumptions toward its event limit
+ * (version 3). */
+JNET__HOT_INLINE void batch_end(jnet_loop *l) {
+  uint64_t n = l->nresumed;
+  if (n == 0)
+    return;
+  l->nresumed = 0;
+  if (l->resumed != NULL)
+    l->resumed(l->b, n);
+}
+
+/* 1 if the backend's poll() fits on a fiber's stack of the loop's size. */
+static int poll_fits(const jnet_loop *l) {
+  const jnet_backend *b = l->b;
+  return b->version >= 4 && b->poll_stack_bytes != 0 &&
+         b->poll_stack_bytes <= l->stack_bytes / 2;
 }
 
 static void fiber_entry(void *arg) {
@@ -271,6 +359,7 @@ int jnet__spawn_fiber(jnet_loop *l, jnet__nodestate *n, jnet_fiber_fn fn,
   f->fn = fn;
   f->arg = arg;
   f->timer_idx = JNET__NO_TIMER;
+  f->poll_ok = poll_fits(l);
   jnet__queue_init(&f->run_link);
   jnet__queue_insert_tail(&n->fibers, &f->node_link);
   l->nfibers++;
@@ -285,6 +374,7 @@ static void unarm_noinline(jnet__fiber *f);
 static void fiber_free(jnet_loop *l, jnet__fiber *f) {
   if (f->waiting) /* suspended forever (loop freed): drop what it waits on */
     unarm_noinline(f);
+  timer_drop(l, f);
   jnet__free(f->wait_mem);
   /* joiners dropped with the loop: their clauses must not point here */
   while (!jnet__queue_empty(&f->joiners))
@@ -348,6 +438,44 @@ jnet_node *jnet_self_node(void) {
 
 /* ---- 5. Waiting ---------------------------------------------------------- */
 
+static inline int turn_rest(jnet_loop *l, uint64_t deadline_ns);
+
+/* Leave the running fiber f, which is waiting or queued, for what the
+ * scheduler would run next, without going through the scheduler's stack
+ * when it can: the batch's next fiber is switched to straight; at the end
+ * of the batch, f runs the rest of the turn itself (timers, the backend's
+ * poll, in which a packet may wake a reader) and the next turn's batch, as
+ * run() would, when the run allows it (jnet_run: no deadline, not once) and
+ * the backend's poll fits on f's stack. The same calls in the same order as
+ * through the scheduler: only the stack they run on differs. When the turn
+ * ends the run (idle, or an error) its result goes to the scheduler. */
+JNET__HOT_INLINE void suspend(jnet_loop *l, jnet__fiber *f) {
+  for (;;) {
+    jnet__fiber *next = batch_next(l);
+    if (next == f) { /* f itself is next (it yielded): go on */
+      l->current = f;
+      return;
+    }
+    if (next != NULL) {
+      l->current = next;
+      jnet__coro_switch(next->coro);
+      return;
+    }
+    if (!l->hand_on || !f->poll_ok)
+      break;
+    l->current = NULL; /* the scheduler's part, as on its own stack */
+    batch_end(l);
+    int r = turn_rest(l, JNET_NO_DEADLINE);
+    if (r <= 0) {
+      l->turn_done = 1;
+      l->turn_r = r;
+      break;
+    }
+    batch_begin(l);
+  }
+  jnet__coro_yield_to_main();
+}
+
 /* Disarm everything a waiting fiber waits on: its request, its stream
  * slot, its timer, its clauses. */
 JNET__HOT_INLINE void unarm(jnet__fiber *f) {
@@ -362,7 +490,7 @@ JNET__HOT_INLINE void unarm(jnet__fiber *f) {
     *f->wait_slot = NULL;
     f->wait_slot = NULL;
   }
-  timer_stop(l, f);
+  timer_stop(f);
   if (f->nclauses > 0) {
     for (size_t i = 0; i < f->nclauses; i++)
       jnet__queue_remove(&f->clauses[i].link);
@@ -411,7 +539,7 @@ JNET__HOT_INLINE int refuse_wait(jnet__fiber *f) {
   if (jnet__fiber_cancelled(f))
     return JNET_ECANCELED;
   if (f->scope_ns != JNET_NO_DEADLINE &&
-      f->scope_ns <= f->loop->b->now_ns(f->loop->b))
+      f->scope_ns <= loop_now(f->loop))
     return JNET_ETIMEDOUT;
   return 0;
 }
@@ -456,7 +584,7 @@ JNET__HOT_INLINE ssize_t wait_core(jnet__fiber *f, jnet_req *req,
     unarm(f);
     return JNET_ENOMEM;
   }
-  jnet__coro_yield_to_main();
+  suspend(l, f);
   return f->result;
 }
 
@@ -496,7 +624,9 @@ int jnet_loop_new(jnet_loop **out, const jnet_backend *b) {
     return JNET_ENOMEM;
   l->b = b;
   l->stack_bytes = (size_t)64 * 1024;
+  l->resumed = b->version >= 3 ? b->resumed : NULL; /* read once a batch */
   jnet__queue_init(&l->runq);
+  jnet__queue_init(&l->batch);
   static _Atomic uint32_t loops_made;
   l->tag = (uint32_t)(loops_made++ % 4095u) + 1u;
   int err = b->start(b, &loop_hooks, l);
@@ -587,63 +717,64 @@ int jnet_loop_set_stack_size(jnet_loop *l, size_t bytes) {
 }
 
 /* Run the fibers that are runnable now, each once, in FIFO order; fibers
- * they make runnable run on the next turn. */
+ * they make runnable run on the next turn. A fiber may hand on to the next
+ * one itself (suspend()), so the one that comes back is l->current. */
 static void run_ready(jnet_loop *l) {
-  jnet__queue batch;
-  jnet__queue_init(&batch);
-  if (jnet__queue_empty(&l->runq))
-    return;
-  /* move the whole run queue to `batch` */
-  batch.next = l->runq.next;
-  batch.prev = l->runq.prev;
-  batch.next->prev = &batch;
-  batch.prev->next = &batch;
-  jnet__queue_init(&l->runq);
-  uint64_t resumed = 0;
-  while (!jnet__queue_empty(&batch)) {
-    jnet__queue *q = jnet__queue_head(&batch);
-    jnet__fiber *f = jnet__queue_data(q, jnet__fiber, run_link);
-    jnet__queue_remove(q);
-    f->runnable = 0;
+  batch_begin(l);
+  jnet__fiber *f;
+  while ((f = batch_next(l)) != NULL) {
     l->current = f;
     jnet__coro_switch(f->coro);
+    f = l->current;
     l->current = NULL;
-    resumed++;
-    if (jnet__coro_done(f->coro)) {
+    if (f != NULL && jnet__coro_done(f->coro)) {
       jnet__fiber_finish(l, f);
       fiber_free(l, f);
     }
+    if (l->turn_done)
+      return; /* a fiber ran the rest of the turn, which ended the run */
   }
-  /* the sim counts resumptions toward its event limit (version 3) */
-  if (l->b->version >= 3 && l->b->resumed != NULL)
-    l->b->resumed(l->b, resumed);
+  batch_end(l);
 }
 
-/* One turn; `deadline_ns` bounds how long poll may block. Returns 1 if
- * anything is left to do, 0 when idle, < 0 on a backend error. */
-static int turn(jnet_loop *l, uint64_t deadline_ns) {
-  run_ready(l);
+/* The rest of a turn once its batch has run; `deadline_ns` bounds how long
+ * poll may block. Returns 1 if anything is left to do, 0 when idle, < 0 on
+ * a backend error. */
+JNET__HOT_INLINE int turn_rest(jnet_loop *l, uint64_t deadline_ns) {
   timers_fire(l);
   if (!jnet__queue_empty(&l->runq)) {
     int r = l->b->poll(l->b, deadline_ns, 0);
     if (r < 0)
       return r;
+    clock_moved(l);
     timers_fire(l);
     return 1;
   }
   /* Nothing runnable: let the backend decide whether anything can still
    * happen (the sim may hold scheduled faults or packets in flight even when
    * no fiber waits on them). */
+  timers_purge(l);
   uint64_t next = l->ntimers > 0 ? l->timers[0].deadline_ns : JNET_NO_DEADLINE;
   if (deadline_ns < next)
     next = deadline_ns;
   int r = l->b->poll(l->b, next, 1);
   if (r < 0)
     return r;
+  clock_moved(l);
   timers_fire(l);
   if (r == 0 && l->ntimers == 0 && jnet__queue_empty(&l->runq))
     return 0; /* nothing pending can ever complete */
   return 1;
+}
+
+/* One turn: the batch, then the rest (unless a fiber already ran it). */
+static int turn(jnet_loop *l, uint64_t deadline_ns) {
+  run_ready(l);
+  if (l->turn_done) {
+    l->turn_done = 0;
+    return l->turn_r;
+  }
+  return turn_rest(l, deadline_ns);
 }
 
 static int run(jnet_loop *l, uint64_t deadline_ns, int once) {
@@ -652,6 +783,10 @@ static int run(jnet_loop *l, uint64_t deadline_ns, int once) {
   l->running = 1;
   l->prev_current = jnet__tls_loop;
   jnet__tls_loop = l;
+  l->hand_on = !once && deadline_ns == JNET_NO_DEADLINE;
+  l->clock_cached = l->b->version >= 4 && l->b->clock_in_poll;
+  if (l->clock_cached)
+    l->now_ns = l->b->now_ns(l->b);
   int r;
   do {
     r = turn(l, deadline_ns);
@@ -661,6 +796,8 @@ static int run(jnet_loop *l, uint64_t deadline_ns, int once) {
   } while (r > 0 && !once);
   jnet__tls_loop = l->prev_current;
   l->running = 0;
+  l->hand_on = 0;
+  l->clock_cached = 0;
   if (r < 0)
     return r;
   return once ? r : 0;
@@ -703,7 +840,7 @@ int jnet_yield(void) {
   if (f == NULL)
     return JNET_ENOTFIBER;
   make_runnable(f->loop, f);
-  jnet__coro_yield_to_main();
+  suspend(f->loop, f);
   return jnet__fiber_cancelled(f) ? JNET_ECANCELED : 0;
 }
 

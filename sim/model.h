@@ -533,6 +533,7 @@ ssize_t jnet__sim_udp_sendto(jnet__sim_sock *s, const void *buf, size_t len,
 ssize_t jnet__sim_udp_recvfrom(jnet__sim_sock *s, void *buf, size_t len,
                                struct sockaddr_storage *from,
                                socklen_t *fromlen);
+/* jnet__sim_udp_take: inline, after the sim. */
 int jnet__sim_udp_setopt_group(jnet__sim_sock *s, int option,
                                const char *group);
 /* Pick the source address for talking to dst (0 or an error). */
@@ -601,6 +602,11 @@ struct jnet_sim {
   void (*on_ready)(void *owner, jnet__sim_sock *s);
   void (*on_node_down)(void *owner, jnet__sim_host *h);
   void (*on_node_up)(void *owner, jnet__sim_host *h);
+  /* An IPv4 UDP datagram p arrives (from inside an event) for s, whose
+   * queue is empty, while no socket is on the ready list: the owner may
+   * take it straight (jnet__sim_udp_take) and return 1, which stands for
+   * queueing it, marking s ready and on_ready(s) reading it; 0: queue it. */
+  int (*on_dgram)(void *owner, jnet__sim_sock *s, jnet__sim_spkt *p);
   void *owner;
   uint64_t completions; /* bumped by the owner on each callback */
   uint64_t resumptions; /* fibers the owner resumed: count toward max_events */
@@ -656,6 +662,21 @@ static inline void jnet__sim_pkt_free(jnet__sim *sim, jnet__sim_spkt *p) {
   jnet__sim_spkt **list = jnet__sim_pkt_pool(sim, p->cap);
   p->next = *list;
   *list = p;
+}
+
+/* Read datagram p (an IPv4 UDP one, off s's queue or handed over by
+ * on_dgram) into buf, truncated to len, and its sender into from; p is
+ * freed. Returns the bytes copied. */
+static inline ssize_t jnet__sim_udp_take(jnet__sim_sock *s, jnet__sim_spkt *p,
+                                         void *buf, size_t len,
+                                         struct sockaddr_storage *from,
+                                         socklen_t *fromlen) {
+  size_t n = p->len < len ? p->len : len;
+  if (n)
+    __builtin_memcpy(buf, p->data, n);
+  *fromlen = jnet__sim_ep_to_sa(&p->src, from);
+  jnet__sim_pkt_free(s->host->sim, p);
+  return (ssize_t)n;
 }
 static inline jnet__sim_event *jnet__sim_ev_peek(jnet__sim *sim) {
   if (sim->lane_n != 0)

@@ -400,6 +400,14 @@ void jnet__sim_udp_input(jnet__sim *sim, jnet__sim_spkt *p) {
     input_all(sim, p); /* port unreachable */
     return;
   }
+  /* A reader waiting on an empty queue takes it straight, when nothing
+   * else is ready: the same read, in the same order, as enqueue and the
+   * ready list would give (model.h, on_dgram). */
+  if (sim->on_dgram != NULL && best->rq_head == NULL &&
+      sim->ready_head == NULL && best->family == AF_INET && best->err == 0 &&
+      !best->shut_rd && !best->detached && p->len <= RCVBUF_BYTES &&
+      sim->on_dgram(sim->owner, best, p))
+    return;
   enqueue(best, p);
 }
 
@@ -472,12 +480,7 @@ ssize_t jnet__sim_udp_recvfrom(jnet__sim_sock *s, void *buf, size_t len,
   if (p->next == NULL)
     s->rq_tail = NULL;
   s->rq_bytes -= p->len;
-  size_t n = p->len < len ? p->len : len;
-  if (n)
-    memcpy(buf, p->data, n);
-  *fromlen = jnet__sim_ep_to_sa(&p->src, from);
-  jnet__sim_pkt_free(s->host->sim, p);
-  return (ssize_t)n;
+  return jnet__sim_udp_take(s, p, buf, len, from, fromlen);
 }
 
 int jnet__sim_udp_setopt_group(jnet__sim_sock *s, int option,

@@ -5,7 +5,9 @@
  * connect). An operation first tries the model; if the model says
  * JNET_EAGAIN the request waits in its slot, and when the model reports the
  * socket ready (from inside poll, after an event) every waiting request is
- * tried again and completed through its callback. */
+ * tried again and completed through its callback. A datagram arriving for
+ * a recv_from that waits alone on an empty queue completes it straight
+ * (on_dgram), as that retry would. */
 #include <string.h>
 
 #include <jnet/jnet_backend.h>
@@ -25,6 +27,10 @@ _Static_assert(SAME(JNET_SHUT_RD, JNET__SIM_SHUT_RD) &&
 _Static_assert(SAME(JNET_STREAM, JNET__SIM_SOCK_STREAM) &&
                    SAME(JNET_DATAGRAM, JNET__SIM_SOCK_DGRAM),
                "socket types differ");
+
+/* What bk_poll's deepest path needs, with room for a jnet_sim_at
+ * callback's own frames (jnet_sim.h). */
+#define JNET__SIM_POLL_STACK ((size_t)16 * 1024)
 
 enum { SLOT_READ = 0, SLOT_WRITE = 1, SLOT_CONN = 2 };
 enum { OP_READ = 1, OP_RECV_FROM, OP_WRITE, OP_SEND_TO, OP_ACCEPT, OP_CONNECT };
@@ -155,6 +161,25 @@ static void on_ready(void *owner, jnet__sim_sock *s) {
     retry(bk, s, SLOT_WRITE);
 }
 
+/* A datagram for s, before it is queued (model.h): a recv_from waiting
+ * alone on s completes with it now, as on_ready would after queueing it. */
+static int on_dgram(void *owner, jnet__sim_sock *s, jnet__sim_spkt *p) {
+  simbk *bk = owner;
+  jnet_req *req = s->user[SLOT_READ];
+  if (req == NULL || req_op(req) != OP_RECV_FROM ||
+      s->user[SLOT_CONN] != NULL || s->user[SLOT_WRITE] != NULL)
+    return 0;
+  socklen_t sl = 0;
+  req->result =
+      jnet__sim_udp_take(s, p, req->buf, req->len, &req->addr.u.ss, &sl);
+  req->addr.len = sl;
+  s->user[SLOT_READ] = NULL;
+  req->owner_ = NULL;
+  bk->sim->completions++;
+  req->cb(req);
+  return 1;
+}
+
 static void on_node_down(void *owner, jnet_node *h) {
   simbk *bk = owner;
   if (bk->started && bk->hooks.node_down)
@@ -180,6 +205,7 @@ static int bk_start(const jnet_backend *b, const jnet_backend_hooks *hooks,
   bk->loop_arg = loop_arg;
   bk->sim->owner = bk;
   bk->sim->on_ready = on_ready;
+  bk->sim->on_dgram = on_dgram;
   bk->sim->on_node_down = on_node_down;
   bk->sim->on_node_up = on_node_up;
   return 0;
@@ -416,6 +442,10 @@ const jnet_backend *jnet_sim_backend(jnet_sim *sim) {
   b->close = bk_close;
   b->node_check = bk_node_check; /* version 2 */
   b->resumed = bk_resumed;       /* version 3 */
+  /* version 4: a few KiB down to the API's completion (no large locals on
+   * the model's paths); jnet_sim_at callbacks and node hooks run within */
+  b->poll_stack_bytes = JNET__SIM_POLL_STACK;
+  b->clock_in_poll = 1; /* virtual time moves only in jnet__sim_run */
   sim->backend = bk;
   sim->backend_free = bk_free;
   return b;

@@ -33,7 +33,7 @@
 extern "C" {
 #endif
 
-#define JNET_BACKEND_VERSION 3
+#define JNET_BACKEND_VERSION 4
 
 /* "No deadline" for poll(). */
 #define JNET_NO_DEADLINE UINT64_MAX
@@ -159,6 +159,17 @@ struct jnet_backend {
    * counts them toward its event limit, so a run whose fibers spin on
    * jnet_yield() without any event ends at the limit instead of hanging. */
   void (*resumed)(const jnet_backend *b, uint64_t n);
+
+  /* version 4 ------------------------------------------------------------ */
+
+  /* The most stack poll() needs, the callbacks it makes included, in bytes;
+   * 0: not known. When it is known, the caller may call poll() on any stack
+   * at least twice that size, not only the thread's own (the API then
+   * lets a suspending fiber run the scheduler's turn itself). */
+  size_t poll_stack_bytes;
+  /* 1 if now_ns() moves only inside poll() (sim: virtual time), so the
+   * caller may read it once after each poll instead of on every use. */
+  int clock_in_poll;
 };
 
 #ifdef __cplusplus

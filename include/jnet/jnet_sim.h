@@ -164,7 +164,9 @@ JNET_EXTERN int jnet_sim_restart(jnet_sim *sim, jnet_node *host);
 JNET_EXTERN int jnet_sim_host_is_up(const jnet_node *host);
 
 /* Call fn(sim, arg) at virtual time t_ns (absolute). JNET_EINVAL if t_ns
- * is in the past. */
+ * is in the past. fn runs from inside the loop's poll, which may be on a
+ * fiber's stack: keep its locals under 16 KiB (the sim backend's
+ * poll_stack_bytes), as in any fiber. */
 JNET_EXTERN int jnet_sim_at(jnet_sim *sim, uint64_t t_ns,
                             void (*fn)(jnet_sim *sim, void *arg), void *arg);
 

@@ -177,6 +177,55 @@ START_TEST(max_events_counts_fiber_resumptions) {
 }
 END_TEST
 
+/* A timed read that completes leaves its timer behind disarmed (loop.c):
+ * it must neither hold the run open nor move the clock to its deadline
+ * when the run goes idle with its fiber blocked for good. */
+typedef struct stale {
+  jnet_stream u;
+  int r[3];
+  uint64_t t_read_ns;
+} stale;
+
+static void stale_reader(void *arg) {
+  stale *st = arg;
+  jnet_buf b;
+  jnet_buf_init(&b);
+  st->r[0] = jnet_listen("192.0.2.1", "9002", JNET_DATAGRAM, &st->u);
+  st->r[1] = (int)jnet_recv_from(st->u, 100, &b, 5.0, NULL);
+  st->t_read_ns = (uint64_t)(jnet_now() * 1e9 + 0.5);
+  st->r[2] = (int)jnet_recv_from(st->u, 100, &b, JNET_FOREVER, NULL);
+  jnet_buf_free(&b);
+}
+
+static void stale_sender(void *arg) {
+  (void)arg;
+  jnet_stream u;
+  jnet_addr a;
+  ck_assert_int_eq(jnet_address("192.0.2.1", "9002", JNET_DATAGRAM, &a), 0);
+  ck_assert_int_eq(jnet_listen("192.0.2.2", "0", JNET_DATAGRAM, &u), 0);
+  ck_assert_int_eq(jnet_send_to(u, &a, "x", 1, 1.0), 0);
+  jnet_close(u);
+}
+
+START_TEST(completed_timed_read_leaves_no_deadline_behind) {
+  stale st = {0};
+  st_world *w = st_new(1, 2);
+  st_go(w, 0, stale_reader, &st);
+  st_go(w, 1, stale_sender, NULL);
+  st_run(w); /* idle: the reader waits for good, nothing else is due */
+  ck_assert_int_eq(st.r[0], 0);
+  ck_assert_int_eq(st.r[1], 1);
+  ck_assert_uint_gt(st.t_read_ns, 0);
+  ck_assert_uint_eq(jnet_sim_now_ns(w->sim), st.t_read_ns); /* not 5 s */
+  ck_assert_uint_eq(jnet_loop_fibers(w->loop), 1);
+  jnet_close(st.u); /* the blocked read ends, and its fiber */
+  st_run(w);
+  ck_assert_int_eq(st.r[2], JNET_ECANCELED);
+  ck_assert_uint_eq(jnet_sim_now_ns(w->sim), st.t_read_ns);
+  st_free(w);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("sim-clock");
   jc_defaults(30, NULL, NULL);
@@ -186,6 +235,7 @@ static Suite *suite(void) {
   JC_TEST(s, max_events_limit_stops_the_run);
   JC_TEST(s, sleep_shorter_than_a_tick_moves_the_clock);
   JC_TEST(s, max_events_counts_fiber_resumptions);
+  JC_TEST(s, completed_timed_read_leaves_no_deadline_behind);
   return s;
 }
 

@@ -497,6 +497,77 @@ START_TEST(capture_records_every_packet_of_the_network_or_of_one_host) {
 }
 END_TEST
 
+/* ---- A waiting reader and a queued datagram -------------------------------- */
+
+/* The first datagram finds its reader waiting (handed over straight, in
+ * sim/udp.c), the second waits in the queue for the next read: both read
+ * the same way, truncated to the read's size, with the sender's address. */
+typedef struct twoway {
+  jnet_addr sender, from[2];
+  int r[4];
+  char got[2][8];
+} twoway;
+
+static void tw_reader(void *arg) {
+  twoway *t = arg;
+  jnet_stream u;
+  jnet_buf b;
+  jnet_buf_init(&b);
+  ck_assert_int_eq(jnet_listen("192.0.2.2", "9100", JNET_DATAGRAM, &u), 0);
+  for (int i = 0; i < 2; i++) {
+    jnet_buf_reset(&b);
+    memset(&t->from[i], 0xa5, sizeof t->from[i]);
+    t->r[i] = (int)jnet_recv_from(u, 5, &b, 10, &t->from[i]);
+    memcpy(t->got[i], b.data, b.len < 8 ? b.len : 8);
+    if (i == 0)
+      jnet_sleep(0.5); /* the second arrives meanwhile, and queues */
+  }
+  jnet_buf_free(&b);
+  jnet_close(u);
+}
+
+static void tw_sender(void *arg) {
+  twoway *t = arg;
+  jnet_stream u;
+  jnet_sleep(0.001); /* the reader waits first */
+  ck_assert_int_eq(jnet_listen("192.0.2.1", "0", JNET_DATAGRAM, &u), 0);
+  ck_assert_int_eq(jnet_localname(u, &t->sender), 0);
+  jnet_addr dst = addr_of("192.0.2.2", "9100");
+  t->r[2] = jnet_send_to(u, &dst, "first-datagram", 14, 1);
+  jnet_sleep(0.1);
+  t->r[3] = jnet_send_to(u, &dst, "second-datagram", 15, 1);
+  jnet_close(u);
+}
+
+START_TEST(waiting_and_queued_reads_give_the_same_truncation_and_sender) {
+  twoway t;
+  memset(&t, 0, sizeof t);
+  st_world *w = st_new(1, 2);
+  st_go(w, 1, tw_reader, &t);
+  st_go(w, 0, tw_sender, &t);
+  st_run(w);
+  ck_assert_int_eq(t.r[2], 0);
+  ck_assert_int_eq(t.r[3], 0);
+  ck_assert_int_eq(t.r[0], 5);
+  ck_assert_int_eq(t.r[1], 5);
+  ck_assert_mem_eq(t.got[0], "first", 5);
+  ck_assert_mem_eq(t.got[1], "secon", 5);
+  for (int i = 0; i < 2; i++) {
+    char host[64];
+    int port = -1;
+    ck_assert_uint_eq(t.from[i].len, t.sender.len);
+    ck_assert_int_eq(jnet_address_unpack(&t.from[i], host, sizeof host, &port),
+                     0);
+    ck_assert_str_eq(host, "192.0.2.1");
+    char h2[64];
+    int p2 = -2;
+    ck_assert_int_eq(jnet_address_unpack(&t.sender, h2, sizeof h2, &p2), 0);
+    ck_assert_int_eq(port, p2);
+  }
+  st_free(w);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("sim-udp");
   jc_defaults(60, NULL, NULL);
@@ -510,6 +581,7 @@ static Suite *suite(void) {
   JC_TEST(s, connected_socket_drops_datagrams_from_other_senders);
   JC_TEST(s, unix_datagrams_carry_the_sender_path);
   JC_TEST(s, capture_records_every_packet_of_the_network_or_of_one_host);
+  JC_TEST(s, waiting_and_queued_reads_give_the_same_truncation_and_sender);
   return s;
 }
 
