@@ -497,7 +497,7 @@ START_TEST(same_input_gives_identical_files) {
 }
 END_TEST
 
-/* /dev/full: the header fits in the stdio buffer, so open succeeds; the
+/* /dev/full: the header waits in the writer's buffer, so open succeeds; the
  * first flush fails with ENOSPC, and that error stays. */
 START_TEST(full_disk_error_is_sticky) {
   jnet__sim_pcap *p;
