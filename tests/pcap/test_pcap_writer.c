@@ -610,6 +610,53 @@ START_TEST(unix_port_is_stable_and_in_range) {
 }
 END_TEST
 
+static int allocs_seen, alloc_to_fail;
+static void *malloc_failing_one(size_t n) {
+  return ++allocs_seen == alloc_to_fail ? NULL : malloc(n);
+}
+
+/* Three buffers' worth of records (so full buffers pass between the writer
+ * thread and the model, both ways): the same file as without the thread
+ * (its allocation failed, so open writes in place), record for record. */
+START_TEST(writer_thread_and_in_place_write_the_same_file) {
+  char a[256], b[256];
+  pu_temp_path(a, sizeof a, "thread");
+  pu_temp_path(b, sizeof b, "inplace");
+  uint8_t payload[1400];
+  for (size_t i = 0; i < sizeof payload; i++)
+    payload[i] = (uint8_t)(i * 7);
+  enum { N = 2300 }; /* 3.3 MB */
+  for (int run = 0; run < 2; run++) {
+    allocs_seen = 0;
+    alloc_to_fail = run == 1 ? 4 : 0; /* p, buf, spare, then the writer */
+    ck_assert_int_eq(jnet_replace_allocator(malloc_failing_one, realloc, free),
+                     0);
+    jnet__sim_pcap *p;
+    int rc = jnet__sim_pcap_open(&p, run ? b : a);
+    jnet_replace_allocator(malloc, realloc, free);
+    ck_assert_int_eq(rc, 0);
+    ck_assert_int_ge(allocs_seen, 4); /* the writer was asked for */
+    jnet__sim_pkt k = base_pkt(AF_INET, IPPROTO_UDP);
+    k.payload = payload;
+    for (int i = 0; i < N; i++) {
+      k.len = 1000 + (uint32_t)(i % 400);
+      k.ip_id = (uint16_t)i;
+      ck_assert_int_eq(jnet__sim_pcap_write(p, (uint64_t)i * 1000, &k), 0);
+    }
+    ck_assert_int_eq(jnet__sim_pcap_close(p), 0);
+  }
+  ck_assert(pu_same_file(a, b));
+  pu_capture *c = malloc(sizeof *c);
+  ck_assert_int_eq(pu_read(a, c), 0);
+  ck_assert_uint_eq(c->n, N);
+  ck_assert_uint_eq(c->rec[N - 1].len, 20 + 8 + 1000 + (N - 1) % 400);
+  pu_free(c);
+  free(c);
+  unlink(a);
+  unlink(b);
+}
+END_TEST
+
 static Suite *pcap_writer_suite(void) {
   Suite *s = suite_create("pcap-writer");
   jc_defaults(60, NULL, NULL);
@@ -628,6 +675,7 @@ static Suite *pcap_writer_suite(void) {
   JC_TEST(s, open_fails_cleanly_without_memory);
   JC_TEST(s, bad_packets_are_rejected_without_writing);
   JC_TEST(s, unix_port_is_stable_and_in_range);
+  JC_TEST(s, writer_thread_and_in_place_write_the_same_file);
   return s;
 }
 
