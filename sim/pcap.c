@@ -74,6 +74,7 @@ typedef struct pcap_writer {
   size_t out_len;
   int stop;           /* close: write what is handed over, then exit */
   int err;            /* the writer's first error */
+  pid_t pid;          /* the process the thread runs in */
 } pcap_writer;
 
 struct jnet__sim_pcap {
@@ -395,6 +396,7 @@ static pcap_writer *writer_start(jnet__sim_pcap *p) {
     return NULL;
   }
   p->w = w;
+  w->pid = getpid();
   if (pthread_create(&w->thread, NULL, writer_main, p) != 0) {
     pthread_cond_destroy(&w->cv);
     pthread_mutex_destroy(&w->mu);
@@ -433,6 +435,10 @@ static void writer_stop(jnet__sim_pcap *p) {
  * on in the spare (once the writer is done with it), or write it here. 0 or
  * the sticky error. */
 static int flush_buf(jnet__sim_pcap *p) {
+  if (p->w != NULL && p->w->pid != getpid()) {
+    jnet__free(p->w); /* a child of fork(): the thread stayed behind */
+    p->w = NULL;
+  }
   if (p->w != NULL) {
     pcap_writer *w = p->w;
     pthread_mutex_lock(&w->mu);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "capture.h"
@@ -657,6 +658,31 @@ START_TEST(writer_thread_and_in_place_write_the_same_file) {
 }
 END_TEST
 
+/* fork() with a capture open: the child's writer thread stayed behind in
+ * the parent, so the child writes in place and its close returns (rather
+ * than waiting for a thread it does not have), and the parent's close too. */
+START_TEST(a_forked_child_closes_without_the_writer_thread) {
+  char path[256];
+  pu_temp_path(path, sizeof path, "fork");
+  jnet__sim_pcap *p;
+  ck_assert_int_eq(jnet__sim_pcap_open(&p, path), 0);
+  jnet__sim_pkt k = base_pkt(AF_INET, IPPROTO_UDP);
+  ck_assert_int_eq(jnet__sim_pcap_write(p, 1, &k), 0);
+  pid_t pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    int rc = jnet__sim_pcap_write(p, 2, &k);
+    _exit(rc == 0 && jnet__sim_pcap_close(p) == 0 ? 0 : 1);
+  }
+  int st = 0;
+  ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+  ck_assert(WIFEXITED(st));
+  ck_assert_int_eq(WEXITSTATUS(st), 0);
+  ck_assert_int_eq(jnet__sim_pcap_close(p), 0);
+  unlink(path);
+}
+END_TEST
+
 static Suite *pcap_writer_suite(void) {
   Suite *s = suite_create("pcap-writer");
   jc_defaults(60, NULL, NULL);
@@ -676,6 +702,7 @@ static Suite *pcap_writer_suite(void) {
   JC_TEST(s, bad_packets_are_rejected_without_writing);
   JC_TEST(s, unix_port_is_stable_and_in_range);
   JC_TEST(s, writer_thread_and_in_place_write_the_same_file);
+  JC_TEST(s, a_forked_child_closes_without_the_writer_thread);
   return s;
 }
 
