@@ -257,6 +257,33 @@ else
   fi
 fi
 
+# sweep_instr_per_seed: callgrind's instructions per seed in the sweep's
+# runner (kv-replication, -j 1, the process that counted most: the runner
+# runs every seed), the figure behind sweep_seeds_per_s that the machine's
+# load does not move.
+if [ -n "$SIMCLI" ] && [ -f "$SCN" ]; then
+  if [ "$QUICK" = 1 ]; then CG_SEEDS=20; else CG_SEEDS=100; fi
+  if ! command -v valgrind >/dev/null 2>&1; then
+    skip sweep_instr_per_seed "install valgrind"
+  else
+    say "callgrind sweep 1..$CG_SEEDS -j 1"
+    rm -rf "$OUT/cg-sweep"
+    mkdir -p "$OUT/cg-sweep"
+    valgrind --tool=callgrind --trace-children=yes \
+      --callgrind-out-file="$OUT/cg-sweep/cg.%p" "$SIMCLI" sweep "$SCN" \
+      --seeds 1..$CG_SEEDS -j 1 --no-progress >/dev/null 2>&1
+    most=$(cat "$OUT"/cg-sweep/cg.* 2>/dev/null | sed -n 's/^summary: //p' |
+      sort -n | tail -1)
+    rm -rf "$OUT/cg-sweep"
+    if [ -n "$most" ]; then
+      add sweep_instr_per_seed "$(awk -v a="$most" -v n="$CG_SEEDS" \
+        'BEGIN { printf "%.0f", a / n }')" instructions
+    else
+      skip sweep_instr_per_seed "callgrind run failed"
+    fi
+  fi
+fi
+
 # ---- issue 15: the determinism self-check and the shrinker ----------------------
 # determinism_check_overhead: `sweep --check-determinism` (each seed twice,
 # the second in a partner process exec'd afresh) over `sweep` of the same

@@ -146,14 +146,17 @@ int kv_client_run(const kv_client_config *cfg, kv_client_result *res) {
   if (acked == NULL)
     return JNET_ENOMEM;
   char req[KV_LINE_MAX], reply[KV_LINE_MAX];
-  uint64_t tag = jnet_random() & 0xffffff;
+  char tag[16], num[21]; /* this run's values end in tag */
+  snprintf(tag, sizeof tag, "-%06llx",
+           (unsigned long long)(jnet_random() & 0xffffff));
 
-  /* Writes. */
+  /* Writes: k<i>=v<i><tag>. */
   for (int i = 0; i < cfg->ops; i++) {
     kv_entry *e = &acked[res->acked];
-    snprintf(e->key, sizeof e->key, "k%d", i);
-    snprintf(e->val, sizeof e->val, "v%d-%06llx", i, (unsigned long long)tag);
-    snprintf(req, sizeof req, "PUT %s %s", e->key, e->val);
+    kv_u64(num, (uint64_t)i);
+    kv_join(e->key, sizeof e->key, "k", num, NULL);
+    kv_join(e->val, sizeof e->val, "v", num, tag, NULL);
+    kv_join(req, sizeof req, "PUT ", e->key, " ", e->val, NULL);
     hist_invoke(&cl, JNET_HIST_WRITE, e->key, e->val);
     int rc = to_primary(&cl, req, reply, sizeof reply,
                         jnet_now() + cfg->write_budget_s);
@@ -173,7 +176,7 @@ int kv_client_run(const kv_client_config *cfg, kv_client_result *res) {
   double deadline = jnet_now() + cfg->read_budget_s;
   for (int i = 0; i < res->acked; i++) {
     const kv_entry *e = &acked[i];
-    snprintf(req, sizeof req, "GET %s", e->key);
+    kv_join(req, sizeof req, "GET ", e->key, NULL);
     hist_invoke(&cl, JNET_HIST_READ, e->key, NULL);
     int rc = to_primary(&cl, req, reply, sizeof reply, deadline);
     if (rc == JNET_ECANCELED) {

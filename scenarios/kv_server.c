@@ -202,16 +202,16 @@ static int primary_reply_ok(kv_server *s, uint64_t e0, int rc,
 
 static int forward(kv_server *s, uint64_t e0, const char *key, const char *val,
                    uint64_t version) {
-  char req[KV_LINE_MAX], reply[KV_LINE_MAX];
-  snprintf(req, sizeof req, "FWD %llu %s %s %llu", (unsigned long long)e0, key,
-           val, (unsigned long long)version);
+  char req[KV_LINE_MAX], reply[KV_LINE_MAX], ne[21], nv[21];
+  kv_join(req, sizeof req, "FWD ", kv_u64(ne, e0), " ", key, " ", val, " ",
+          kv_u64(nv, version), NULL);
   int rc = peer_call(s, req, reply, sizeof reply);
   return primary_reply_ok(s, e0, rc, reply);
 }
 
 static int confirm(kv_server *s, uint64_t e0, const char *what) {
-  char req[64], reply[KV_LINE_MAX];
-  snprintf(req, sizeof req, "%s %llu", what, (unsigned long long)e0);
+  char req[64], reply[KV_LINE_MAX], ne[21];
+  kv_join(req, sizeof req, what, " ", kv_u64(ne, e0), NULL);
   int rc = peer_call(s, req, reply, sizeof reply);
   return primary_reply_ok(s, e0, rc, reply);
 }
@@ -328,7 +328,7 @@ static int do_get(kv_server *s, jnet_stream c, const char *key) {
   const kv_entry *e = kv_disk_get(d, key);
   if (e == NULL)
     return reply_line(c, "NOTFOUND", t);
-  snprintf(line, sizeof line, "VAL %s", e->val);
+  kv_join(line, sizeof line, "VAL ", e->val, NULL);
   return reply_line(c, line, t);
 }
 

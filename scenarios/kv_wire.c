@@ -4,6 +4,7 @@
  * Every call here has a deadline, so no fiber of the kv store can wait
  * forever, whatever the network does.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -72,4 +73,28 @@ int kv_request(jnet_stream s, jnet_buf *b, const char *req, char *reply,
   if (rc < 0)
     return rc;
   return kv_read_line(s, b, reply, cap, deadline);
+}
+
+size_t kv_join(char *dst, size_t cap, ...) {
+  va_list ap;
+  size_t n = 0;
+  va_start(ap, cap);
+  for (const char *s; (s = va_arg(ap, const char *)) != NULL;)
+    while (*s != '\0' && n < cap - 1)
+      dst[n++] = *s++;
+  va_end(ap);
+  dst[n] = '\0';
+  return n;
+}
+
+const char *kv_u64(char *buf, uint64_t v) {
+  char digits[20];
+  size_t n = 0;
+  do
+    digits[n++] = (char)('0' + v % 10);
+  while ((v /= 10) != 0);
+  for (size_t i = 0; i < n; i++)
+    buf[i] = digits[n - 1 - i];
+  buf[n] = '\0';
+  return buf;
 }

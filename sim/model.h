@@ -598,6 +598,9 @@ struct jnet_sim {
   jnet__sim_pcap *pcap;
   jnet__sim_host *pcap_host;
   jnet__sim_host *crashing; /* set while the host's sockets vanish */
+  uint8_t *ring_free; /* tcp.c: idle ring blocks of the first size, each
+                         chained through its bytes */
+  uint32_t ring_nfree;
   /* owner hooks (backends/sim) */
   void (*on_ready)(void *owner, jnet__sim_sock *s);
   void (*on_node_down)(void *owner, jnet__sim_host *h);
@@ -625,6 +628,7 @@ uint64_t jnet__sim_host_random(jnet__sim_host *h);
 int jnet__sim_resolve(jnet__sim *sim, const char *host, const char *port,
                       int passive, jnet__sim_ep *out, size_t cap);
 void jnet__sim_hosts_free(jnet__sim *sim);
+void jnet__sim_tcp_rings_free(jnet__sim *sim);
 void jnet__sim_links_free(jnet__sim *sim);
 
 /* Hash tables with intrusive chains (htab.c): `off` is the offset of the

@@ -56,6 +56,7 @@ void jnet_sim_free(jnet_sim *sim) {
     sim->at_free = a->next;
     jnet__free(a);
   }
+  jnet__sim_tcp_rings_free(sim);
   jnet__sim_links_free(sim);
   jnet__sim_hosts_free(sim);
   jnet__sim_htab_free(&sim->ports);

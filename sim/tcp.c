@@ -44,7 +44,47 @@
 
 /* A ring's block starts with its capacity and head (jnet__sim_ring_hdr), so
  * that the socket holds only a pointer and a length per ring; no block: an
- * empty ring of capacity 0. */
+ * empty ring of capacity 0.
+ *
+ * A ring that empties gives its block back (an idle connection holds no
+ * buffer), and most rings of a request/reply protocol fill and empty once a
+ * message: blocks of the first size (RING_FIRST_CAP) go to the simulation's
+ * free list, RING_FREE_MAX at most, for the next ring that needs one. */
+#define RING_FIRST_CAP 4096u
+#define RING_FREE_MAX 64u
+
+/* A block for cap bytes: from the free list when it has that size. */
+static uint8_t *ring_block_get(jnet__sim *sim, uint32_t cap) {
+  uint8_t *d = sim->ring_free;
+  if (cap != RING_FIRST_CAP || d == NULL)
+    return jnet__malloc(sizeof(jnet__sim_ring_hdr) + (size_t)cap);
+  memcpy(&sim->ring_free, d + sizeof(jnet__sim_ring_hdr), sizeof d);
+  sim->ring_nfree--;
+  return d;
+}
+
+static void ring_block_put(jnet__sim *sim, uint8_t *d) {
+  jnet__sim_ring_hdr h;
+  if (d == NULL)
+    return;
+  memcpy(&h, d, sizeof h);
+  if (h.cap != RING_FIRST_CAP || sim->ring_nfree == RING_FREE_MAX) {
+    jnet__free(d);
+    return;
+  }
+  memcpy(d + sizeof h, &sim->ring_free, sizeof d);
+  sim->ring_free = d;
+  sim->ring_nfree++;
+}
+
+void jnet__sim_tcp_rings_free(jnet__sim *sim) {
+  while (sim->ring_free != NULL) {
+    uint8_t *d = sim->ring_free;
+    memcpy(&sim->ring_free, d + sizeof(jnet__sim_ring_hdr), sizeof d);
+    jnet__free(d);
+  }
+  sim->ring_nfree = 0;
+}
 static uint32_t ring_cap(const jnet__sim_ring *r) {
   return r->data ? ((const jnet__sim_ring_hdr *)(const void *)r->data)->cap : 0;
 }
@@ -58,16 +98,16 @@ static uint8_t *ring_bytes(const jnet__sim_ring *r) {
   return r->data + sizeof(jnet__sim_ring_hdr);
 }
 
-static int ring_append(jnet__sim_ring *r, const void *p, uint32_t n,
-                       uint32_t limit) {
+static int ring_append(jnet__sim *sim, jnet__sim_ring *r, const void *p,
+                       uint32_t n, uint32_t limit) {
   uint32_t rcap = ring_cap(r), head = ring_head(r);
   if (r->len + n > rcap) {
-    uint32_t cap = rcap ? rcap : 4096;
+    uint32_t cap = rcap ? rcap : RING_FIRST_CAP;
     while (cap < r->len + n)
       cap *= 2;
     if (cap > limit && r->len + n <= limit)
       cap = limit;
-    uint8_t *d = jnet__malloc(sizeof(jnet__sim_ring_hdr) + (size_t)cap);
+    uint8_t *d = ring_block_get(sim, cap);
     if (d == NULL)
       return JNET_ENOMEM;
     uint8_t *db = d + sizeof(jnet__sim_ring_hdr);
@@ -76,7 +116,7 @@ static int ring_append(jnet__sim_ring *r, const void *p, uint32_t n,
       memcpy(db, ring_bytes(r) + head, first);
       memcpy(db + first, ring_bytes(r), r->len - first);
     }
-    jnet__free(r->data);
+    ring_block_put(sim, r->data);
     r->data = d;
     rcap = cap;
     head = 0;
@@ -103,10 +143,10 @@ static void ring_peek(const jnet__sim_ring *r, uint32_t off, void *dst,
   memcpy((uint8_t *)dst + first, ring_bytes(r), n - first);
 }
 
-static void ring_consume(jnet__sim_ring *r, uint32_t n) {
+static void ring_consume(jnet__sim *sim, jnet__sim_ring *r, uint32_t n) {
   r->len -= n;
   if (r->len == 0) { /* idle connections hold no buffer */
-    jnet__free(r->data);
+    ring_block_put(sim, r->data);
     r->data = NULL;
     return;
   }
@@ -474,7 +514,7 @@ ssize_t jnet__sim_tcp_read(jnet__sim_sock *s, void *buf, size_t len) {
   if (s->rcvbuf.len > 0) {
     uint32_t n = s->rcvbuf.len < len ? s->rcvbuf.len : (uint32_t)len;
     ring_peek(&s->rcvbuf, 0, buf, n);
-    ring_consume(&s->rcvbuf, n);
+    ring_consume(s->host->sim, &s->rcvbuf, n);
     /* Receiver SWS avoidance (RFC 1122, as Linux's tcp_cleanup_rbuf): a
      * window update only if what the peer may still send is at most half
      * the buffer and the window at least doubled (and is a segment). */
@@ -512,7 +552,7 @@ ssize_t jnet__sim_tcp_write(jnet__sim_sock *s, const void *buf, size_t len) {
   if (space == 0)
     return JNET_EAGAIN;
   uint32_t n = len < space ? (uint32_t)len : space;
-  if (ring_append(&s->sndbuf, buf, n, s->sndbuf.max) < 0)
+  if (ring_append(s->host->sim, &s->sndbuf, buf, n, s->sndbuf.max) < 0)
     return JNET_ENOMEM;
   jnet__sim_tcp_output(s);
   return n;
@@ -524,7 +564,7 @@ int jnet__sim_tcp_shutdown(jnet__sim_sock *s, int mode) {
   if (mode != JNET__SIM_SHUT_WR && !s->shut_rd) {
     s->shut_rd = 1;
     if (s->rcvbuf.len)
-      ring_consume(&s->rcvbuf, s->rcvbuf.len);
+      ring_consume(s->host->sim, &s->rcvbuf, s->rcvbuf.len);
   }
   if (mode != JNET__SIM_SHUT_RD && !s->shut_wr) {
     s->shut_wr = 1;
@@ -854,7 +894,7 @@ static void ack_input(jnet__sim_sock *s, const jnet__sim_spkt *p) {
     uint32_t acked = ack - s->snd_una;
     uint32_t data = acked < s->sndbuf.len ? acked : s->sndbuf.len;
     if (data > 0)
-      ring_consume(&s->sndbuf, data);
+      ring_consume(s->host->sim, &s->sndbuf, data);
     if (acked > data && s->shut_wr)
       s->fin_sent = s->fin_acked = 1;
     s->snd_una = ack;
@@ -904,7 +944,8 @@ static void accept_seg(jnet__sim_sock *s, const jnet__sim_spkt *p,
     if (take > rcv_space(s))
       take = rcv_space(s);
     if (take > 0 &&
-        ring_append(&s->rcvbuf, p->data + skip, take, s->rcvbuf.max) < 0)
+        ring_append(s->host->sim, &s->rcvbuf, p->data + skip, take,
+                    s->rcvbuf.max) < 0)
       take = 0;
     s->rcv_nxt += take;
   }

@@ -131,10 +131,12 @@ static void progress(int tty, uint64_t done, uint64_t planned,
  *
  * Results travel in bursts: a worker (and the parent) that wakes for a
  * result waits BURST_WAIT_NS for more and reads what has come in one go,
- * so it wakes a few hundred times a second, not once per seed. A runner
- * still writes each result as soon as it has it, so a crash loses none;
- * a result cut short by the runner's death is dropped and its seed run
- * again alone. */
+ * so it wakes a few hundred times a second, not once per seed; near the
+ * end (a burst or less to come) it reads each result as it comes, so the
+ * sweep does not end with two waits for results that will never come. A
+ * runner still writes each result as soon as it has it, so a crash loses
+ * none; a result cut short by the runner's death is dropped and its seed
+ * run again alone. */
 
 #define RUNNER_LEAK_BYTES (16u << 20)
 #define BURST 32                      /* results per read or write */
@@ -285,10 +287,11 @@ static void runner_main(const sweep_job *jb, uint64_t first, int fd) {
 }
 
 /* The next result from a runner, waiting at most limit_s; what the worker
- * holds for the parent goes out before it waits. 1 got it, 0 the runner
- * closed the pipe first, -1 the time ran out. */
+ * holds for the parent goes out before it waits; `burst`: more than a
+ * burst is still to come (wait for the rest of one). 1 got it, 0 the
+ * runner closed the pipe first, -1 the time ran out. */
 static int read_result(inbox *in, outbox *ob, jsim_result *r,
-                       double limit_s) {
+                       double limit_s, int burst) {
   double t0 = wall_now();
   for (;;) {
     if (inbox_take(in, r))
@@ -305,7 +308,7 @@ static int read_result(inbox *in, outbox *ob, jsim_result *r,
     if (left_s <= 0)
       return -1;
     struct pollfd pfd = {in->fd, POLLIN, 0};
-    if (poll(&pfd, 1, (int)(left_s * 1000) + 1) > 0)
+    if (poll(&pfd, 1, (int)(left_s * 1000) + 1) > 0 && burst)
       burst_wait(); /* let the results behind this one come too */
   }
 }
@@ -353,7 +356,8 @@ static void worker_main(const sweep_job *jb, uint64_t w, int fd) {
     int got = 0, rr = 0;
     double t0 = wall_now();
     while (pid > 0 && i < jb->planned &&
-           (rr = read_result(&in, &ob, &r, wait_s)) == 1) {
+           (rr = read_result(&in, &ob, &r, wait_s,
+                             (jb->planned - i) / jb->j > BURST)) == 1) {
       outbox_put(&ob, &r);
       i += jb->j;
       got++;
@@ -584,7 +588,7 @@ int jsim_sweep_main(int argc, char **argv, const jnet_program *progs,
           failed++;
       }
     }
-    if (got_some)
+    if (got_some && planned - nres > BURST * nworkers)
       burst_wait(); /* let the results behind these come too */
     double now = wall_now();
     if (show_progress && (now - last_progress >= (tty ? 0.2 : 5.0))) {

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "capture.h"
@@ -506,7 +507,7 @@ START_TEST(same_input_gives_identical_files) {
 }
 END_TEST
 
-/* /dev/full: the header fits in the stdio buffer, so open succeeds; the
+/* /dev/full: the header waits in the writer's buffer, so open succeeds; the
  * first flush fails with ENOSPC, and that error stays. */
 START_TEST(full_disk_error_is_sticky) {
   jnet__sim_pcap *p;
@@ -623,6 +624,78 @@ START_TEST(unix_port_is_stable_and_in_range) {
 }
 END_TEST
 
+static int allocs_seen, alloc_to_fail;
+static void *malloc_failing_one(size_t n) {
+  return ++allocs_seen == alloc_to_fail ? NULL : malloc(n);
+}
+
+/* Three buffers' worth of records (so full buffers pass between the writer
+ * thread and the model, both ways): the same file as without the thread
+ * (its allocation failed, so open writes in place), record for record. */
+START_TEST(writer_thread_and_in_place_write_the_same_file) {
+  char a[256], b[256];
+  pu_temp_path(a, sizeof a, "thread");
+  pu_temp_path(b, sizeof b, "inplace");
+  uint8_t payload[1400];
+  for (size_t i = 0; i < sizeof payload; i++)
+    payload[i] = (uint8_t)(i * 7);
+  enum { N = 2300 }; /* 3.3 MB */
+  for (int run = 0; run < 2; run++) {
+    allocs_seen = 0;
+    alloc_to_fail = run == 1 ? 4 : 0; /* p, buf, spare, then the writer */
+    ck_assert_int_eq(jnet_replace_allocator(malloc_failing_one, realloc, free),
+                     0);
+    jnet__sim_pcap *p;
+    int rc = jnet__sim_pcap_open(&p, run ? b : a);
+    jnet_replace_allocator(malloc, realloc, free);
+    ck_assert_int_eq(rc, 0);
+    ck_assert_int_ge(allocs_seen, 4); /* the writer was asked for */
+    jnet__sim_pkt k = base_pkt(AF_INET, IPPROTO_UDP);
+    k.payload = payload;
+    for (int i = 0; i < N; i++) {
+      k.len = 1000 + (uint32_t)(i % 400);
+      k.ip_id = (uint16_t)i;
+      ck_assert_int_eq(jnet__sim_pcap_write(p, (uint64_t)i * 1000, &k), 0);
+    }
+    ck_assert_int_eq(jnet__sim_pcap_close(p), 0);
+  }
+  ck_assert(pu_same_file(a, b));
+  pu_capture *c = malloc(sizeof *c);
+  ck_assert_int_eq(pu_read(a, c), 0);
+  ck_assert_uint_eq(c->n, N);
+  ck_assert_uint_eq(c->rec[N - 1].len, 20 + 8 + 1000 + (N - 1) % 400);
+  pu_free(c);
+  free(c);
+  unlink(a);
+  unlink(b);
+}
+END_TEST
+
+/* fork() with a capture open: the child's writer thread stayed behind in
+ * the parent, so the child writes in place and its close returns (rather
+ * than waiting for a thread it does not have), and the parent's close too. */
+START_TEST(a_forked_child_closes_without_the_writer_thread) {
+  char path[256];
+  pu_temp_path(path, sizeof path, "fork");
+  jnet__sim_pcap *p;
+  ck_assert_int_eq(jnet__sim_pcap_open(&p, path), 0);
+  jnet__sim_pkt k = base_pkt(AF_INET, IPPROTO_UDP);
+  ck_assert_int_eq(jnet__sim_pcap_write(p, 1, &k), 0);
+  pid_t pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    int rc = jnet__sim_pcap_write(p, 2, &k);
+    _exit(rc == 0 && jnet__sim_pcap_close(p) == 0 ? 0 : 1);
+  }
+  int st = 0;
+  ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+  ck_assert(WIFEXITED(st));
+  ck_assert_int_eq(WEXITSTATUS(st), 0);
+  ck_assert_int_eq(jnet__sim_pcap_close(p), 0);
+  unlink(path);
+}
+END_TEST
+
 static Suite *pcap_writer_suite(void) {
   Suite *s = suite_create("pcap-writer");
   jc_defaults(60, NULL, NULL);
@@ -641,6 +714,8 @@ static Suite *pcap_writer_suite(void) {
   JC_TEST(s, open_fails_cleanly_without_memory);
   JC_TEST(s, bad_packets_are_rejected_without_writing);
   JC_TEST(s, unix_port_is_stable_and_in_range);
+  JC_TEST(s, writer_thread_and_in_place_write_the_same_file);
+  JC_TEST(s, a_forked_child_closes_without_the_writer_thread);
   return s;
 }
 

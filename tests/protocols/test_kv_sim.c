@@ -283,6 +283,61 @@ START_TEST(scenario_timeline_correct_passes_all_buggy_fails_some) {
 }
 END_TEST
 
+/* The store's index: every one of KV_MAX_KEYS keys is found again (many
+ * share a hash slot: the index has 2x slots), a missing key is not, an
+ * older version never overwrites a newer one, a full disk says so. */
+START_TEST(store_finds_every_key_and_keeps_the_newest_version) {
+  static kv_disk d;
+  char key[KV_KEY_MAX], val[KV_VAL_MAX];
+  kv_disk_init(&d, KV_PRIMARY);
+  for (int i = 0; i < KV_MAX_KEYS; i++) {
+    snprintf(key, sizeof key, "key%d", i * 7919);
+    snprintf(val, sizeof val, "v%d", i);
+    ck_assert_int_eq(kv_disk_put(&d, key, val, 10), 1);
+  }
+  ck_assert_uint_eq(d.nkeys, KV_MAX_KEYS);
+  ck_assert_int_eq(kv_disk_put(&d, "one-more", "x", 10), JNET_ENOSPC);
+  for (int i = 0; i < KV_MAX_KEYS; i++) {
+    snprintf(key, sizeof key, "key%d", i * 7919);
+    snprintf(val, sizeof val, "v%d", i);
+    const kv_entry *e = kv_disk_get(&d, key);
+    ck_assert_ptr_nonnull(e);
+    ck_assert_str_eq(e->key, key);
+    ck_assert_str_eq(e->val, val);
+  }
+  ck_assert_ptr_null(kv_disk_get(&d, "key1"));
+  ck_assert_int_eq(kv_disk_put(&d, "key0", "older", 9), 0);
+  ck_assert_int_eq(kv_disk_put(&d, "key0", "same", 10), 0);
+  ck_assert_str_eq(kv_disk_get(&d, "key0")->val, "v0");
+  ck_assert_int_eq(kv_disk_put(&d, "key0", "newer", 11), 1);
+  ck_assert_str_eq(kv_disk_get(&d, "key0")->val, "newer");
+  ck_assert_uint_eq(d.nkeys, KV_MAX_KEYS);
+  kv_disk_init(&d, KV_BACKUP); /* a fresh disk forgets them all */
+  ck_assert_ptr_null(kv_disk_get(&d, "key0"));
+  ck_assert_int_eq(kv_disk_put(&d, "key0", "again", 1), 1);
+  ck_assert_uint_eq(d.nkeys, 1);
+}
+END_TEST
+
+/* The line builder: what snprintf("%s%s...") and "%llu" would write, cut
+ * at the buffer's end. */
+START_TEST(join_and_u64_write_what_snprintf_would) {
+  char buf[16], n1[21], n2[21];
+  ck_assert_uint_eq(kv_join(buf, sizeof buf, "FWD ", kv_u64(n1, 0), " ",
+                            kv_u64(n2, 4294967296ull), NULL),
+                    16 - 1);
+  ck_assert_str_eq(buf, "FWD 0 429496729");
+  ck_assert_str_eq(kv_u64(n1, UINT64_MAX), "18446744073709551615");
+  ck_assert_str_eq(kv_u64(n1, 907), "907");
+  ck_assert_uint_eq(kv_join(buf, sizeof buf, "GET ", "k1", NULL), 6);
+  ck_assert_str_eq(buf, "GET k1");
+  ck_assert_uint_eq(kv_join(buf, 1, "x", NULL), 0);
+  ck_assert_str_eq(buf, "");
+  ck_assert_uint_eq(kv_join(buf, sizeof buf, NULL), 0);
+  ck_assert_str_eq(buf, "");
+}
+END_TEST
+
 static Suite *kv_sim_suite(void) {
   Suite *s = suite_create("protocols-kv-sim");
   jc_defaults(60, NULL, NULL);
@@ -292,6 +347,8 @@ static Suite *kv_sim_suite(void) {
   JC_TEST(s, ack_before_replicate_loses_writes_the_correct_one_does_not);
   JC_TEST(s, same_seed_same_fingerprint_and_result);
   JC_TEST(s, scenario_timeline_correct_passes_all_buggy_fails_some);
+  JC_TEST(s, store_finds_every_key_and_keeps_the_newest_version);
+  JC_TEST(s, join_and_u64_write_what_snprintf_would);
   return s;
 }
 
