@@ -305,8 +305,8 @@ static void disarm(jnet__sim_sock *s) {
 }
 
 /* The connection is over (RST, timeout): wake the owner, or free it if
- * nobody owns it any more. Returns 1 if it was freed. */
-static int finish(jnet__sim_sock *s, int err) {
+ * nobody owns it any more (then s is gone: callers return at once). */
+static void finish(jnet__sim_sock *s, int err) {
   disarm(s);
   jnet__sim_ev_cancel(s->host->sim, &s->aev);
   s->delack_at_ns = s->ka_at_ns = 0;
@@ -318,10 +318,9 @@ static int finish(jnet__sim_sock *s, int err) {
   }
   if (s->detached || (s->child && s->listener != NULL)) {
     jnet__sim_sock_destroy(s);
-    return 1;
+    return;
   }
   jnet__sim_sock_ready(s);
-  return 0;
 }
 
 /* A lingering closed socket goes once both FINs are through. */
