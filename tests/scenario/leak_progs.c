@@ -9,7 +9,7 @@
  *               addresses (a pointer-keyed hash set), which ASLR moves
  *   clean       the same with jnet_random(): deterministic
  * A `sink` receives everything. All report check `sent`.
- *   hang-once   the first run to create flag= (a file) spins until the
+ *   hang-once   the first run to create flag= (a file) blocks until the
  *               wall-clock timeout; every later run returns: one run of
  *               two hangs, which is a timeout, not nondeterminism
  */
@@ -155,15 +155,15 @@ static void sink(jnet_prog_ctx *ctx) {
   jnet_close(s);
 }
 
-/* hang-once flag=FILE: spins if it created FILE, else reports check done. */
+/* hang-once flag=FILE: hangs (blocked, never yielding: see test_progs.c's
+ * hang) if it created FILE, else reports check done. */
 static void hang_once(jnet_prog_ctx *ctx) {
   const char *flag = jnet_prog_arg(ctx, "flag", "hang-once.flag");
   int fd = open(flag, O_CREAT | O_EXCL | O_WRONLY, 0644);
   if (fd >= 0) {
     close(fd);
-    volatile unsigned long long n = 0;
     for (;;)
-      n++;
+      pause();
   }
   jnet_prog_check(ctx, "done", 1, "returned");
 }
@@ -174,7 +174,7 @@ static const jnet_program progs[] = {
     {"leak-ptr", leak_ptr, "send order from a hash of object addresses"},
     {"clean", clean, "datagram sizes from jnet_random: deterministic"},
     {"sink", sink, "receives on port 9000 until until_ms="},
-    {"hang-once", hang_once, "spins in the run that creates flag=FILE"},
+    {"hang-once", hang_once, "hangs in the run that creates flag=FILE"},
 };
 
 int main(int argc, char **argv) {
