@@ -260,11 +260,13 @@ START_TEST(same_seed_same_fingerprint_and_result) {
 }
 END_TEST
 
-/* The kv-replication scenario over 300 seeds, without the runner: the
- * correct store passes every seed, the buggy one loses a write on some. */
+/* The kv-replication scenario over 100 seeds, without the runner: the
+ * correct store passes every seed, the buggy one loses a write on some
+ * (22 of these 100; 65 of 300). The runner's sweeps of the same scenario
+ * (ctest protocols-kv-sweep, protocols-kv-bug-sweep) cover 300 seeds. */
 START_TEST(scenario_timeline_correct_passes_all_buggy_fails_some) {
   int buggy_failed = 0;
-  for (uint64_t seed = 1; seed <= 300; seed++) {
+  for (uint64_t seed = 1; seed <= 100; seed++) {
     for (int buggy = 0; buggy <= 1; buggy++) {
       world *w = world_scenario(seed, buggy);
       world_run(w);
