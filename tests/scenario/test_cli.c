@@ -113,7 +113,7 @@ START_TEST(crash_and_hang) {
   ck_assert_int_eq(JS("run sg.scn --seed 1"), 1);
   HAS("SIGSEGV");
   write_file("hg.scn", "host a 192.0.2.1\nrun a hang\n");
-  ck_assert_int_eq(JS("run hg.scn --seed 1 --seed-timeout 1s"), 1);
+  ck_assert_int_eq(JS("run hg.scn --seed 1 --seed-timeout 300ms"), 1);
   HAS("TIMEOUT");
   /* A sweep survives crashing seeds and reports each. */
   ck_assert_int_eq(JS("sweep ab.scn --seeds 1..3 -j 2 --no-progress "
@@ -270,7 +270,7 @@ END_TEST
 START_TEST(max_wall) {
   write_file("slow.scn", "host a 192.0.2.1\nrun a hang\n");
   ck_assert_int_eq(JS("sweep slow.scn --seeds 1..1000 -j 1 --no-progress "
-                      "--seed-timeout 1s --max-wall 1500ms"), 1);
+                      "--seed-timeout 300ms --max-wall 450ms"), 1);
   HAS("not run");
 }
 END_TEST
