@@ -22,6 +22,12 @@ static void teardown(void) { shell_teardown(); }
 /* `jsim-test-runner ARGS` in dir. */
 #define JS(...) sh(JSIM_RUNNER " " __VA_ARGS__)
 
+/* The interpreter itself, found by CMake (sys.executable): a version
+ * manager's `python3` shim (pyenv) costs ~0.4 s of CPU per start. */
+#ifndef PYTHON3
+#define PYTHON3 "python3"
+#endif
+
 static void write_file(const char *name, const char *text) {
   char path[512];
   snprintf(path, sizeof path, "%s/%s", dir, name);
@@ -174,7 +180,7 @@ START_TEST(json_junit_valid) {
   HAS("\"type\":\"summary\"");
   /* Every line is a JSON object (python's json module as the judge). */
   ck_assert_int_eq(
-      sh("python3 -c 'import json,sys\n"
+      sh("'" PYTHON3 "' -c 'import json,sys\n"
          "rows=[json.loads(l) for l in open(\"f.jsonl\")]\n"
          "seeds=[r[\"seed\"] for r in rows[:-1]]\n"
          "assert seeds==list(range(1,31)), seeds\n"
@@ -194,7 +200,7 @@ START_TEST(json_junit_valid) {
   ck_assert_int_eq(JS("sweep q.scn --seeds 1..2 -j 1 --no-progress "
                       "--junit q.xml --json q.jsonl"), 1);
   ck_assert_int_eq(sh("xmllint --noout q.xml"), 0);
-  ck_assert_int_eq(sh("python3 -c 'import json\n"
+  ck_assert_int_eq(sh("'" PYTHON3 "' -c 'import json\n"
                       "[json.loads(l) for l in open(\"q.jsonl\")]'"), 0);
 }
 END_TEST
@@ -211,7 +217,7 @@ START_TEST(merge_equals_unsharded) {
   ck_assert_int_eq(sh("xmllint --noout m.xml"), 0);
   /* Same failing seeds and fingerprints as the unsharded run. */
   ck_assert_int_eq(
-      sh("python3 -c 'import json,glob\n"
+      sh("'" PYTHON3 "' -c 'import json,glob\n"
          "def load(fs):\n"
          "  d={}\n"
          "  for f in fs:\n"
@@ -342,7 +348,7 @@ START_TEST(shard_runs_its_positions) {
   JS("sweep flaky.scn --seeds 10..30 --shard 2/4 -j 2 --no-progress "
      "--json s.jsonl");
   ck_assert_int_eq(
-      sh("python3 -c 'import json\n"
+      sh("'" PYTHON3 "' -c 'import json\n"
          "rows=[json.loads(l) for l in open(\"s.jsonl\")]\n"
          "got=[r[\"seed\"] for r in rows if r[\"type\"]==\"seed\"]\n"
          "assert got==list(range(11,31,4)), got\n"
