@@ -1,9 +1,9 @@
 /* load_sim.c — load-sim-10000: the echo load on the simulated network:
  * 10,000 concurrent connections (16 KiB each, random-sized writes) from 4
- * client hosts to one server host,
- * every link with 5% loss and 5% reordering (virtual time). Nothing may
- * be lost or corrupted: every echo matches its checksum. LOAD_SIM_CLIENTS
- * and LOAD_SIM_BYTES in the environment override the size (measuring). */
+ * client hosts to one server host, every link with 5% loss and 5%
+ * reordering (virtual time). Nothing may be lost or corrupted: every echo
+ * is byte for byte what was sent. LOAD_SIM_CLIENTS and LOAD_SIM_BYTES in
+ * the environment override the size (measuring). */
 #include <jnet/jnet_sim.h>
 #include "load.h"
 #include "jnet_check.h"

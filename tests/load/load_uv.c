@@ -1,7 +1,8 @@
 /* load_uv.c — load-uv-1000: a jnet echo server on 127.0.0.1 (uv backend)
- * and 1,000 concurrent clients, each sending 16 KiB of checksummed data in
- * random-sized writes and checking the echo. Raises RLIMIT_NOFILE first;
- * with too few descriptors it uses as many clients as fit and says so. */
+ * and 1,000 concurrent clients, each sending 16 KiB of pseudo-random data
+ * in random-sized writes and checking the echo byte for byte. Raises
+ * RLIMIT_NOFILE first; with too few descriptors it uses as many clients
+ * as fit and says so. */
 #include <sys/resource.h>
 
 #include "load.h"

@@ -61,6 +61,64 @@ static char *tshark(const char *path, const char *args) {
   return out;
 }
 
+/* The runs of seeds 7 and 8 that most cases read, made once by main()
+ * (a run is deterministic, same_seed_gives_same_pcap_and_fingerprint
+ * checks it), so that their tshark summary is made once too. */
+static run shared[2];
+
+/* One tshark pass over a whole capture prints what the cases read off it:
+ * the bad packets (the fields; none may be printed), then the expert
+ * table, the UDP and TCP conversations, and the io,stat row: frames, good
+ * TCP checksums, RSTs sent from port 7101. -Y filters only the printed
+ * packets; every -z table sees them all. */
+#define SUMMARY_ARGS                                                           \
+  "-o ip.check_checksum:TRUE -o tcp.check_checksum:TRUE "                      \
+  "-o udp.check_checksum:TRUE -Y 'ip.checksum.status == 0 "                    \
+  "|| tcp.checksum.status == 0 || udp.checksum.status == 0 "                   \
+  "|| _ws.malformed' -T fields -e frame.number "                               \
+  "-z io,stat,0,frame,'tcp.checksum.status == 1',"                             \
+  "'tcp.flags.reset == 1 && tcp.srcport == 7101' "                             \
+  "-z conv,tcp -z conv,udp -z expert"
+
+/* The summary of a shared run. A tshark start costs ~0.5 s of CPU and
+ * each case runs in a process of its own: the first case to ask keeps the
+ * output in <capture>.summary for the others. */
+static char *summary(const run *r) {
+  char cache[300];
+  snprintf(cache, sizeof cache, "%s.summary", r->path);
+  FILE *f = fopen(cache, "r");
+  if (f != NULL) {
+    size_t cap = 1 << 16, len = 0, got;
+    char *out = malloc(cap);
+    while (out != NULL && (got = fread(out + len, 1, cap - len - 1, f)) > 0)
+      if ((len += got) + 1 == cap)
+        out = realloc(out, cap *= 2);
+    fclose(f);
+    ck_assert_ptr_nonnull(out);
+    out[len] = '\0';
+    return out;
+  }
+  char *out = tshark(r->path, SUMMARY_ARGS);
+  if ((f = fopen(cache, "w")) != NULL) {
+    fputs(out, f);
+    fclose(f);
+  }
+  return out;
+}
+
+/* The io,stat row of a summary: frames, good TCP checksums, RSTs from
+ * port 7101. The row reads "| 0.000 <> 0.297 |  260 | 187980 |  246 |
+ * 178066 |  1 |  60 |" (frames and bytes per column). */
+static void summary_counts(const char *stats, unsigned long *frames,
+                           unsigned long *good, unsigned long *rst7101) {
+  const char *row = strstr(stats, " <> ");
+  ck_assert_msg(row != NULL, "no io,stat row: %s", stats);
+  unsigned long b1 = 0, b2 = 0;
+  ck_assert_msg(sscanf(strchr(row, '|'), "| %lu | %lu | %lu | %lu | %lu",
+                       frames, &b1, good, &b2, rst7101) == 5,
+                "io,stat row: %s", stats);
+}
+
 /* The text a client of the example writes: "<name> line NNNNN\n" x lines. */
 static char *expected_text(const char *name, int lines, size_t *len) {
   size_t cap = (size_t)lines * 32 + 1, n = 0;
@@ -162,41 +220,28 @@ END_TEST
 
 START_TEST(tshark_decodes_every_packet_with_good_checksums) {
   NEED_TSHARK();
-  run r;
-  run_example(&r, 7, "count");
-  ck_assert_int_eq(r.status, 0);
-  /* One tshark run: the bad packets (none may be printed), then the
-   * frames and the good TCP checksums counted over the whole capture. */
-  char *bad = tshark(
-      r.path, "-o ip.check_checksum:TRUE -o tcp.check_checksum:TRUE "
-              "-o udp.check_checksum:TRUE -Y 'ip.checksum.status == 0 "
-              "|| tcp.checksum.status == 0 || udp.checksum.status == 0 "
-              "|| _ws.malformed' -T fields -e frame.number "
-              "-z io,stat,0,frame,'tcp.checksum.status == 1'");
+  const run *r = &shared[0];
+  ck_assert_int_eq(r->status, 0);
+  /* the bad packets (none may be printed), then the frames and the good
+   * TCP checksums counted over the whole capture */
+  char *bad = summary(r);
   const char *stats = pu_split_stats(bad);
   ck_assert_msg(pu_count_lines(bad) == 0, "bad packets:\n%s", bad);
-  /* the row "| 0.000 <> 0.297 |    260 | 187980 |    246 | 178066 |" */
-  const char *row = strstr(stats, " <> ");
-  ck_assert_msg(row != NULL, "no io,stat row: %s", stats);
-  unsigned long n = 0, good = 0, bytes = 0;
-  ck_assert_msg(sscanf(strchr(row, '|'), "| %lu | %lu | %lu", &n, &bytes,
-                       &good) == 3,
-                "io,stat row: %s", stats);
+  unsigned long n = 0, good = 0, rst = 0;
+  summary_counts(stats, &n, &good, &rst);
   ck_assert_uint_ge(n, 100);
   ck_assert_uint_gt(good, 50);
   ck_assert_uint_le(good, n);
   free(bad);
-  run_free(&r);
 }
 END_TEST
 
 START_TEST(tshark_shows_the_expected_conversations) {
   NEED_TSHARK();
-  run r;
-  run_example(&r, 7, "conv");
-  ck_assert_int_eq(r.status, 0);
-  /* one tshark run prints both tables (each run costs ~1 s of CPU) */
-  char *tcp = tshark(r.path, "-q -z conv,tcp -z conv,udp");
+  const run *r = &shared[0];
+  ck_assert_int_eq(r->status, 0);
+  /* the summary holds both tables */
+  char *tcp = summary(r);
   ck_assert_msg(has_line_with(tcp, "192.0.2.11:", "192.0.2.10:7100"), "%s",
                 tcp);
   ck_assert_msg(has_line_with(tcp, "2001:db8::12:", "2001:db8::10:7100"), "%s",
@@ -214,7 +259,6 @@ START_TEST(tshark_shows_the_expected_conversations) {
                               "198.51.100.13:", "192.0.2.10:5300"),
                 "%s", tcp);
   free(tcp);
-  run_free(&r);
 }
 END_TEST
 
@@ -344,19 +388,20 @@ static int unexplained_out_of_order(const char *path) {
  * are really retransmissions. */
 START_TEST(tshark_expert_warns_only_about_real_resets) {
   NEED_TSHARK();
-  run r;
-  run_example(&r, _i ? 8 : 7, "expert");
-  ck_assert_int_eq(r.status, 0);
-  /* One run: the source port of every RST, then the expert table. */
-  char *rst = tshark(r.path, "-Y 'tcp.flags.reset == 1' -T fields "
-                             "-e tcp.srcport -z expert");
-  const char *ex = pu_split_stats(rst);
+  const run *r = &shared[_i];
+  ck_assert_int_eq(r->status, 0);
+  /* the summary: the expert table, and the RSTs sent from port 7101 */
+  char *out = summary(r);
+  const char *ex = pu_split_stats(out);
   int unexplained = -1;
   ck_assert_msg(expert_section(ex, "Errors") == NULL, "%s", ex);
   const char *w = expert_section(ex, "Warns");
   if (w != NULL) {
-    /* Rows of the Warns table, up to the next section's blank line. */
-    const char *end = strstr(w, "\n\n");
+    /* Rows of the Warns table, up to the next section's blank line (or
+     * the ==== line of the next table, were Warns the last section). */
+    const char *end = strstr(w, "\n\n"), *bar = strstr(w, "\n====");
+    if (bar != NULL && (end == NULL || bar < end))
+      end = bar;
     const char *row = strstr(w, "Summary\n");
     ck_assert_ptr_nonnull(row);
     for (row = strchr(row, '\n') + 1; *row && (end == NULL || row < end);) {
@@ -366,7 +411,7 @@ START_TEST(tshark_expert_warns_only_about_real_resets) {
       int resend = 0;
       if (strstr(line, "out-of-order segment") != NULL) {
         if (unexplained < 0) /* one tshark run, however many rows */
-          unexplained = unexplained_out_of_order(r.path);
+          unexplained = unexplained_out_of_order(r->path);
         resend = unexplained == 0;
       }
       ck_assert_msg(l == 0 || strstr(line, "Connection reset (RST)") || resend,
@@ -378,10 +423,10 @@ START_TEST(tshark_expert_warns_only_about_real_resets) {
     }
   }
   ck_assert_msg(w != NULL, "no warning about the RST: %s", ex);
-  ck_assert_msg(strstr(rst, "7101\n") != NULL, "no RST from port 7101: %s",
-                rst);
-  free(rst);
-  run_free(&r);
+  unsigned long n = 0, good = 0, rst = 0;
+  summary_counts(ex, &n, &good, &rst);
+  ck_assert_msg(rst > 0, "no RST from port 7101: %s", ex);
+  free(out);
 }
 END_TEST
 
@@ -442,6 +487,29 @@ static Suite *sim_capture_suite(void) {
   return s;
 }
 
+/* The shared runs: made here, before the cases fork, and removed after. */
+static void shared_run(run *r, unsigned seed, const char *tag) {
+  char cmd[512];
+  pu_temp_path(r->path, sizeof r->path, tag);
+  snprintf(cmd, sizeof cmd, "'%s' %u '%s'", SIM_CAPTURE_BIN, seed, r->path);
+  r->out = pu_run(cmd, &r->status);
+  if (r->out == NULL)
+    r->status = -1; /* every case reading it fails on the status */
+}
+
+static void shared_free(run *r) {
+  char cache[300];
+  snprintf(cache, sizeof cache, "%s.summary", r->path);
+  unlink(cache);
+  free(r->out);
+  unlink(r->path);
+}
+
 int main(void) {
-  return jc_run(sim_capture_suite());
+  shared_run(&shared[0], 7, "shared7");
+  shared_run(&shared[1], 8, "shared8");
+  int rc = jc_run(sim_capture_suite());
+  shared_free(&shared[0]);
+  shared_free(&shared[1]);
+  return rc;
 }
