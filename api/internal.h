@@ -32,8 +32,10 @@ typedef enum {
 
 /* For the few helpers of the per-operation path that the compiler would
  * otherwise call out of line (a call, a prologue and an epilogue cost
- * more than their bodies). */
-#if defined(__GNUC__)
+ * more than their bodies). `make coverage` defines JNET_COVERAGE: at -O0
+ * forced inlining would give each call site its own copy of the helper's
+ * branches, and coverage would count the copies, not the source. */
+#if defined(__GNUC__) && !defined(JNET_COVERAGE)
 #define JNET__HOT_INLINE static inline __attribute__((always_inline))
 #else
 #define JNET__HOT_INLINE static inline

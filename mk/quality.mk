@@ -27,7 +27,7 @@ coverage: deps
 	mkdir -p $(COV_BUILD)
 	cc -O0 -c tests/coverage/gcov_exit.c -o $(COV_BUILD)/gcov_exit.o
 	cmake -S . -B $(COV_BUILD) -DCMAKE_BUILD_TYPE=Debug -DJNET_SIM=ON \
-	  "-DCMAKE_C_FLAGS=--coverage -O0" \
+	  "-DCMAKE_C_FLAGS=--coverage -O0 -DJNET_COVERAGE" \
 	  "-DCMAKE_EXE_LINKER_FLAGS=--coverage -Wl,--wrap=_exit $(abspath $(COV_BUILD))/gcov_exit.o" \
 	  -DCMAKE_SHARED_LINKER_FLAGS=--coverage
 	cmake --build $(COV_BUILD) -j $(COV_JOBS)
