@@ -169,6 +169,15 @@ START_TEST(bind_rejects_a_second_bind_and_a_foreign_family) {
   ck_assert_int_eq(t->b->bind(t->b, x, &a4), JNET_EINVAL);
   ck_assert_int_eq(t->b->bind(t->b, x, &u), 0);
   ck_assert_int_eq(t->b->bind(t->b, x, &u), JNET_EINVAL);
+  /* a unix address without a name, or longer than sockaddr_un: EINVAL */
+  jnet_bsock *y = sock(t, 0, AF_UNIX, 1);
+  jnet_addr bare = un("/tmp/bt-b"), big = un("/tmp/bt-b");
+  bare.len = (socklen_t)offsetof(struct sockaddr_un, sun_path);
+  big.len = (socklen_t)sizeof(struct sockaddr_un) + 1;
+  ck_assert_int_eq(t->b->bind(t->b, y, &bare), JNET_EINVAL);
+  ck_assert_int_eq(t->b->bind(t->b, y, &big), JNET_EINVAL);
+  ck_assert_int_eq(t->b->bind(t->b, y, &(jnet_addr){.len = 0}), JNET_EINVAL);
+  t->b->close(t->b, y);
   t->b->close(t->b, s);
   t->b->close(t->b, x);
   bt_free(t);
