@@ -638,6 +638,212 @@ START_TEST(a_sliced_write_the_inner_backend_parks_arrives_whole) {
 }
 END_TEST
 
+/* ---- Shutdown, flush, cancel and clear_all on the fault backend -------------
+ * The rule is keyed on the server (fs_run), so the client's tx line holds
+ * its bytes for the rule's latency; the server's sockets are quiet. */
+
+typedef struct shut {
+  fs *t;
+  int mode;         /* the client's first shutdown */
+  int rc[6];        /* connect, write, flush, shutdown, shutdown RD, read */
+  char got[16];     /* what the server read before end of stream */
+  ssize_t got_rc;   /* jnet_read_all's result on the server */
+  double fin_at;    /* when the server saw end of stream (virtual s) */
+  double sent_at;   /* when the client shut down (virtual s) */
+} shut;
+
+static void shut_server(void *arg) {
+  shut *k = arg;
+  jnet_stream srv, c;
+  if (jnet_listen("192.0.2.2", "7000", JNET_STREAM, &srv) < 0)
+    return;
+  if (jnet_accept(srv, 10, &c) == 0) {
+    jnet_buf b;
+    jnet_buf_init(&b);
+    k->got_rc = jnet_read_all(c, &b, 5);
+    k->fin_at = jnet_now();
+    if (b.len < sizeof k->got)
+      memcpy(k->got, b.data, b.len);
+    jnet_buf_free(&b);
+    jnet_close(c);
+  }
+  jnet_close(srv);
+}
+
+static void shut_client(void *arg) {
+  shut *k = arg;
+  jnet_stream c;
+  jnet_sleep(0.01);
+  k->rc[0] = jnet_connect("192.0.2.2", "7000", JNET_STREAM, NULL, NULL, &c);
+  if (k->rc[0] < 0)
+    return;
+  k->rc[1] = jnet_write(c, "hello", 5, 1.0); /* queued on the tx line */
+  k->rc[2] = jnet_flush(c);
+  k->sent_at = jnet_now();
+  k->rc[3] = jnet_shutdown(c, k->mode);
+  k->rc[4] = jnet_shutdown(c, JNET_SHUT_RD); /* after WR: a new half */
+  jnet_buf b;
+  jnet_buf_init(&b);
+  k->rc[5] = (int)jnet_read(c, 16, &b, 1.0); /* after RD: end of stream */
+  jnet_buf_free(&b);
+  jnet_sleep(0.2); /* the held bytes and the FIN leave */
+  jnet_close(c);
+}
+
+/* A shutdown while the tx line still holds written bytes: the bytes go
+ * first, the FIN after them (the server reads "hello" then end of stream,
+ * 20 ms of rule latency plus the link's 1 ms after the shutdown); a read
+ * after shutdown RD returns 0. */
+static void shutdown_after_held_bytes(int mode) {
+  fs *t = fs_new(5);
+  t->p.link.latency_ns = 20 * MS;
+  shut k;
+  memset(&k, 0, sizeof k);
+  k.t = t;
+  k.mode = mode;
+  k.got_rc = -1;
+  ck_assert_int_eq(jnet_go_on(t->l, t->srv, shut_server, &k), 0);
+  ck_assert_int_eq(jnet_go_on(t->l, t->cli, shut_client, &k), 0);
+  fs_run(t);
+  for (int i = 0; i < 5; i++)
+    ck_assert_msg(k.rc[i] == 0, "step %d: %s", i, jnet_err_name(k.rc[i]));
+  ck_assert_int_eq(k.rc[5], 0);
+  ck_assert_int_eq(k.got_rc, 5);
+  ck_assert_str_eq(k.got, "hello");
+  double after_ms = (k.fin_at - k.sent_at) * 1e3;
+  ck_assert_msg(after_ms >= 21.0 - 1e-6, "FIN after %.3f ms", after_ms);
+  ck_assert_ptr_nonnull(strstr(t->log, "delay tx"));
+  fs_free(t);
+}
+
+START_TEST(shutdown_wr_sends_the_held_bytes_before_the_fin) {
+  shutdown_after_held_bytes(JNET_SHUT_WR);
+}
+END_TEST
+
+START_TEST(shutdown_rdwr_sends_the_held_bytes_before_the_fin) {
+  shutdown_after_held_bytes(JNET_SHUT_RDWR);
+}
+END_TEST
+
+typedef struct shfail {
+  fs *t;
+  int rc[5]; /* connect, failed shutdown, reset count, shutdown, fired */
+} shfail;
+
+static void idle_server(void *arg) {
+  jnet_stream srv, c;
+  (void)arg;
+  if (jnet_listen("192.0.2.2", "7000", JNET_STREAM, &srv) < 0)
+    return;
+  if (jnet_accept(srv, 10, &c) == 0) {
+    jnet_sleep(0.3); /* never reads */
+    jnet_close(c);
+  }
+  jnet_close(srv);
+}
+
+static void shfail_client(void *arg) {
+  shfail *k = arg;
+  jnet_stream c;
+  jnet_sleep(0.01);
+  k->rc[0] = jnet_connect("192.0.2.2", "7000", JNET_STREAM, NULL, NULL, &c);
+  if (k->rc[0] < 0)
+    return;
+  jnet_faults_fail_call(k->t->f, JNET_FAULTS_SHUTDOWN, 1, JNET_EACCES, 0);
+  k->rc[1] = jnet_shutdown(c, JNET_SHUT_WR);
+  k->rc[4] = (int)jnet_faults_fail_fired(k->t->f, JNET_FAULTS_SHUTDOWN);
+  k->rc[2] = jnet_faults_reset_peer(k->t->f, NULL);
+  k->rc[3] = jnet_shutdown(c, JNET_SHUT_WR); /* the reset ended it */
+  jnet_close(c);
+}
+
+/* An armed shutdown failure returns its code without shutting anything;
+ * after a reset, shutdown has nothing left to do and returns 0. */
+START_TEST(shutdown_fails_when_armed_and_is_a_no_op_after_a_reset) {
+  fs *t = fs_new(6);
+  shfail k;
+  memset(&k, 0, sizeof k);
+  k.t = t;
+  ck_assert_int_eq(jnet_go_on(t->l, t->srv, idle_server, &k), 0);
+  ck_assert_int_eq(jnet_go_on(t->l, t->cli, shfail_client, &k), 0);
+  fs_run(t);
+  ck_assert_int_eq(k.rc[0], 0);
+  ck_assert_int_eq(k.rc[1], JNET_EACCES);
+  ck_assert_int_eq(k.rc[4], 1);
+  ck_assert_int_ge(k.rc[2], 1); /* at least the client's socket */
+  ck_assert_int_eq(k.rc[3], 0);
+  ck_assert_ptr_nonnull(strstr(t->log, "reset-peer"));
+  fs_free(t);
+}
+END_TEST
+
+static void parked_client(void *arg) {
+  fs *t = arg;
+  jnet_stream c;
+  jnet_sleep(0.01);
+  t->sent_rc = jnet_connect("192.0.2.2", "7000", JNET_STREAM, NULL, NULL, &c);
+  if (t->sent_rc < 0)
+    return;
+  size_t n = 4u << 20; /* far beyond the sim's send buffer */
+  char *data = calloc(1, n);
+  if (data != NULL) {
+    t->t0 = jnet_now();
+    t->sent_rc = jnet_write(c, data, n, 0.05); /* the server never reads */
+    t->at[0] = jnet_now();
+    free(data);
+  }
+  jnet_close(c);
+}
+
+/* A straight-through write the inner backend parks, cancelled by its
+ * timeout: JNET_ETIMEDOUT after 50 ms, and the loop ends idle. */
+START_TEST(a_parked_straight_through_write_times_out) {
+  fs *t = fs_new(7);
+  ck_assert_int_eq(jnet_go_on(t->l, t->srv, idle_server, t), 0);
+  ck_assert_int_eq(jnet_go_on(t->l, t->cli, parked_client, t), 0);
+  fs_run(t);
+  ck_assert_int_eq(t->sent_rc, JNET_ETIMEDOUT);
+  double ms = (t->at[0] - t->t0) * 1e3;
+  ck_assert_msg(ms >= 50.0 - 1e-6 && ms < 60.0, "timed out after %.3f ms",
+                ms);
+  ck_assert_uint_eq(jnet_faults_count(t->f), 0);
+  fs_free(t);
+}
+END_TEST
+
+/* clear_all removes every rule and every armed call failure: the
+ * blackhole no longer swallows, the persistent listen failure no longer
+ * fires, and the removed rule is gone (JNET_ENOENT). */
+START_TEST(clear_all_removes_rules_and_armed_failures) {
+  fs *t = fs_new(8);
+  jnet_addr a;
+  memset(&a, 0, sizeof a);
+  a.u.in4.sin_family = AF_INET;
+  ck_assert_int_eq(inet_pton(AF_INET, "192.0.2.2", &a.u.in4.sin_addr), 1);
+  a.len = sizeof a.u.in4;
+  jnet_fault_params p;
+  jnet_fault_params_default(&p);
+  p.blackhole = 1;
+  ck_assert_int_eq(jnet_faults_set(t->f, &a, &p), 0);
+  ck_assert_int_eq(jnet_faults_set(t->f, NULL, &p), 0);
+  ck_assert_int_eq(
+      jnet_faults_fail_call(t->f, JNET_FAULTS_SOCKET, 1, JNET_EACCES, 1), 0);
+  jnet_faults_clear_all(t->f);
+  jnet_faults_clear_all(NULL); /* harmless */
+  ck_assert_int_eq(jnet_faults_clear(t->f, &a), JNET_ENOENT);
+  ck_assert_int_eq(jnet_faults_clear(t->f, NULL), JNET_ENOENT);
+  ck_assert_int_eq(jnet_go_on(t->l, t->srv, dgram_sink, t), 0);
+  ck_assert_int_eq(jnet_go_on(t->l, t->cli, dgram_source, t), 0);
+  fs_run(t); /* sets a quiet rule on the server */
+  ck_assert_int_eq(t->sent_rc, 0);
+  ck_assert_int_eq(t->got, NDGRAM);
+  ck_assert_uint_eq(jnet_faults_fail_fired(t->f, JNET_FAULTS_SOCKET), 0);
+  ck_assert_uint_eq(jnet_faults_count(t->f), 0);
+  fs_free(t);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("realfaults-sim");
   jc_defaults(60, NULL, NULL);
@@ -652,6 +858,11 @@ static Suite *suite(void) {
   JC_TEST(s, blackhole_on_the_receiver_swallows_every_datagram);
   JC_TEST(s, a_write_the_inner_backend_parks_arrives_whole_without_faults);
   JC_TEST(s, a_sliced_write_the_inner_backend_parks_arrives_whole);
+  JC_TEST(s, shutdown_wr_sends_the_held_bytes_before_the_fin);
+  JC_TEST(s, shutdown_rdwr_sends_the_held_bytes_before_the_fin);
+  JC_TEST(s, shutdown_fails_when_armed_and_is_a_no_op_after_a_reset);
+  JC_TEST(s, a_parked_straight_through_write_times_out);
+  JC_TEST(s, clear_all_removes_rules_and_armed_failures);
   return s;
 }
 
