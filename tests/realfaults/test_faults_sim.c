@@ -844,6 +844,124 @@ START_TEST(clear_all_removes_rules_and_armed_failures) {
 }
 END_TEST
 
+/* ---- A rule that lowers reset_after_bytes under bytes already counted ------
+ * The connection's next straight-through write or read has no byte left
+ * to pass: it resets the connection and returns JNET_ECONNRESET. */
+
+typedef struct lowered {
+  fs *t;
+  int rc[8];
+} lowered;
+
+static void lower_reset_rule(fs *t, uint64_t after) {
+  jnet_addr a;
+  jnet_address("192.0.2.2", "0", JNET_STREAM, &a);
+  jnet_fault_params p;
+  jnet_fault_params_default(&p);
+  p.reset_after_bytes = after;
+  jnet_faults_set(t->f, &a, &p);
+}
+
+static void lowered_client(void *arg) {
+  lowered *k = arg;
+  jnet_stream c;
+  jnet_buf b;
+  jnet_buf_init(&b);
+  jnet_sleep(0.01);
+  k->rc[0] = jnet_connect("192.0.2.2", "7000", JNET_STREAM, NULL, NULL, &c);
+  if (k->rc[0] == 0) {
+    k->rc[1] = (int)jnet_chunk(c, 5, &b, 1.0); /* "hello": 5 bytes counted */
+    lower_reset_rule(k->t, 3);
+    k->rc[2] = jnet_write(c, "x", 1, 1.0);
+    jnet_close(c);
+  }
+  lower_reset_rule(k->t, 0);
+  k->rc[3] = jnet_connect("192.0.2.2", "7000", JNET_STREAM, NULL, NULL, &c);
+  if (k->rc[3] == 0) {
+    k->rc[4] = jnet_write(c, "abcd", 4, 1.0); /* 4 bytes counted */
+    lower_reset_rule(k->t, 2);
+    jnet_buf_reset(&b);
+    k->rc[5] = (int)jnet_read(c, 16, &b, 1.0);
+    jnet_close(c);
+  }
+  jnet_buf_free(&b);
+}
+
+START_TEST(a_lowered_reset_after_bytes_resets_the_next_write_and_read) {
+  fs *t = fs_new(12);
+  lowered k;
+  memset(&k, 0, sizeof k);
+  k.t = t;
+  ck_assert_int_eq(jnet_go_on(t->l, t->srv, close_server, &k), 0);
+  ck_assert_int_eq(jnet_go_on(t->l, t->cli, lowered_client, &k), 0);
+  fs_run(t);
+  ck_assert_int_eq(k.rc[0], 0);
+  ck_assert_int_eq(k.rc[1], 5);
+  ck_assert_int_eq(k.rc[2], JNET_ECONNRESET);
+  ck_assert_int_eq(k.rc[3], 0);
+  ck_assert_int_eq(k.rc[4], 0);
+  ck_assert_int_eq(k.rc[5], JNET_ECONNRESET);
+  ck_assert_ptr_nonnull(strstr(t->log, "reset after bytes"));
+  fs_free(t);
+}
+END_TEST
+
+typedef struct failed {
+  fs *t;
+  int rc[4]; /* accept, read, accept again, connect */
+} failed;
+
+static void failing_server(void *arg) {
+  failed *k = arg;
+  jnet_stream srv, c;
+  if (jnet_listen("192.0.2.2", "7000", JNET_STREAM, &srv) < 0)
+    return;
+  jnet_faults_fail_call(k->t->f, JNET_FAULTS_ACCEPT, 1, JNET_EMFILE, 0);
+  k->rc[0] = jnet_accept(srv, 1.0, &c); /* armed: fails, takes nothing */
+  k->rc[2] = jnet_accept(srv, 1.0, &c); /* the pending connection */
+  if (k->rc[2] == 0) {
+    jnet_faults_fail_call(k->t->f, JNET_FAULTS_READ, 1, JNET_ENETDOWN, 0);
+    jnet_buf b;
+    jnet_buf_init(&b);
+    k->rc[1] = (int)jnet_read(c, 16, &b, 1.0);
+    jnet_buf_free(&b);
+    jnet_close(c);
+  }
+  jnet_close(srv);
+}
+
+static void failing_client(void *arg) {
+  failed *k = arg;
+  jnet_stream c;
+  jnet_sleep(0.01);
+  k->rc[3] = jnet_connect("192.0.2.2", "7000", JNET_STREAM, NULL, NULL, &c);
+  if (k->rc[3] == 0) {
+    jnet_sleep(0.1);
+    jnet_close(c);
+  }
+}
+
+/* Armed accept and read failures return their codes without reaching the
+ * inner backend: the failed accept leaves the connection for the next. */
+START_TEST(armed_accept_and_read_failures_return_their_codes) {
+  fs *t = fs_new(13);
+  failed k;
+  memset(&k, 0, sizeof k);
+  k.t = t;
+  ck_assert_int_eq(jnet_go_on(t->l, t->srv, failing_server, &k), 0);
+  ck_assert_int_eq(jnet_go_on(t->l, t->cli, failing_client, &k), 0);
+  fs_run(t);
+  ck_assert_int_eq(k.rc[3], 0);
+  ck_assert_int_eq(k.rc[0], JNET_EMFILE);
+  ck_assert_int_eq(k.rc[2], 0);
+  ck_assert_int_eq(k.rc[1], JNET_ENETDOWN);
+  ck_assert_uint_eq(jnet_faults_fail_fired(t->f, JNET_FAULTS_ACCEPT), 1);
+  ck_assert_uint_eq(jnet_faults_fail_fired(t->f, JNET_FAULTS_READ), 1);
+  ck_assert_ptr_nonnull(strstr(t->log, "fail-call accept #1 EMFILE"));
+  fs_free(t);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("realfaults-sim");
   jc_defaults(60, NULL, NULL);
@@ -863,6 +981,8 @@ static Suite *suite(void) {
   JC_TEST(s, shutdown_fails_when_armed_and_is_a_no_op_after_a_reset);
   JC_TEST(s, a_parked_straight_through_write_times_out);
   JC_TEST(s, clear_all_removes_rules_and_armed_failures);
+  JC_TEST(s, a_lowered_reset_after_bytes_resets_the_next_write_and_read);
+  JC_TEST(s, armed_accept_and_read_failures_return_their_codes);
   return s;
 }
 
