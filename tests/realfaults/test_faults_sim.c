@@ -962,6 +962,56 @@ START_TEST(armed_accept_and_read_failures_return_their_codes) {
 }
 END_TEST
 
+/* ---- The loop slots pass through: start once, random from the host ---------
+ */
+
+static void draw(void *arg) {
+  uint64_t *r = arg;
+  r[0] = jnet_random();
+  r[1] = jnet_random();
+}
+
+static void draws_on(const jnet_backend *b, jnet_node *node, uint64_t *r) {
+  jnet_loop *l;
+  ck_assert_int_eq(jnet_loop_new(&l, b), 0);
+  ck_assert_int_eq(jnet_go_on(l, node, draw, r), 0);
+  ck_assert_int_eq(jnet_run(l), 0);
+  ck_assert_int_eq(jnet_loop_close(l), 0);
+}
+
+/* A fiber's jnet_random through the fault backend is its host's stream in
+ * the inner sim: the same two numbers as on the bare sim of the same seed.
+ * A second loop on a started fault backend is JNET_EBUSY, and so is a
+ * fault backend whose inner backend another loop already runs. */
+START_TEST(random_comes_from_the_inner_host_and_a_backend_starts_once) {
+  fs *t = fs_new(21);
+  jnet_loop *l2;
+  ck_assert_int_eq(jnet_loop_new(&l2, t->b), JNET_EBUSY);
+  jnet_faults *f2;
+  const jnet_backend *b2 = jnet_backend_faults(jnet_sim_backend(t->sim), 1,
+                                               &f2);
+  ck_assert_ptr_nonnull(b2);
+  ck_assert_int_eq(jnet_loop_new(&l2, b2), JNET_EBUSY); /* the sim's busy */
+  jnet_backend_free(b2);
+  uint64_t via[2] = {0, 0};
+  ck_assert_int_eq(jnet_go_on(t->l, t->cli, draw, via), 0);
+  ck_assert_int_eq(jnet_run(t->l), 0);
+  fs_free(t);
+
+  jnet_sim *sim;
+  jnet_node *cli, *srv;
+  ck_assert_int_eq(jnet_sim_new(&sim, 21), 0);
+  const char *ca[] = {"192.0.2.1", NULL}, *sa[] = {"192.0.2.2", NULL};
+  ck_assert_int_eq(jnet_sim_host(sim, "client", ca, &cli), 0);
+  ck_assert_int_eq(jnet_sim_host(sim, "server", sa, &srv), 0);
+  uint64_t bare[2] = {0, 0};
+  draws_on(jnet_sim_backend(sim), cli, bare);
+  jnet_sim_free(sim);
+  ck_assert(via[0] != via[1]);
+  ck_assert(via[0] == bare[0] && via[1] == bare[1]);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("realfaults-sim");
   jc_defaults(60, NULL, NULL);
@@ -983,6 +1033,7 @@ static Suite *suite(void) {
   JC_TEST(s, clear_all_removes_rules_and_armed_failures);
   JC_TEST(s, a_lowered_reset_after_bytes_resets_the_next_write_and_read);
   JC_TEST(s, armed_accept_and_read_failures_return_their_codes);
+  JC_TEST(s, random_comes_from_the_inner_host_and_a_backend_starts_once);
   return s;
 }
 
