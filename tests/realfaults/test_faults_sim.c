@@ -1012,6 +1012,160 @@ START_TEST(random_comes_from_the_inner_host_and_a_backend_starts_once) {
 }
 END_TEST
 
+/* ---- Allocation failure swept over N (test_alloc_fail.c's habit) ------------
+ * Fail the Nth allocation for N = 1, 2, ... until a run injects nothing;
+ * the workload is a stream echo and two datagrams through a rule that
+ * delays and duplicates, so every allocation of the fault backend's delay
+ * lines is reached. Each run ends in the echo coming back whole or a clean
+ * error code, never a crash or a hang (and no leak under ASan). */
+
+static long oom_count, oom_at, oom_injected;
+
+static int oom_now(void) {
+  oom_count++;
+  if (oom_at > 0 && oom_count == oom_at) {
+    oom_injected++;
+    return 1;
+  }
+  return 0;
+}
+static void *oom_malloc(size_t n) { return oom_now() ? NULL : malloc(n); }
+static void *oom_realloc(void *p, size_t n) {
+  return oom_now() ? NULL : realloc(p, n);
+}
+
+typedef struct oomw {
+  int srv_rc, cli_rc; /* 0: done; < 0: the error met */
+  char echo[8];
+  int dgrams;
+} oomw;
+
+static void oom_server(void *arg) {
+  oomw *w = arg;
+  jnet_stream lsn, c, u;
+  jnet_buf b;
+  jnet_buf_init(&b);
+  w->srv_rc = jnet_listen("192.0.2.2", "7000", JNET_STREAM, &lsn);
+  if (w->srv_rc < 0)
+    return;
+  w->srv_rc = jnet_listen("192.0.2.2", "9000", JNET_DATAGRAM, &u);
+  if (w->srv_rc == 0) {
+    w->srv_rc = jnet_accept(lsn, 1.0, &c);
+    if (w->srv_rc == 0) {
+      ssize_t n = jnet_chunk(c, 5, &b, 1.0);
+      w->srv_rc = n < 0 ? (int)n : jnet_write(c, b.data, b.len, 1.0);
+      for (int i = 0; i < 2 && w->srv_rc == 0; i++) {
+        jnet_buf_reset(&b);
+        if (jnet_recv_from(u, 16, &b, 0.1, NULL) == 2)
+          w->dgrams++;
+      }
+      jnet_close(c);
+    }
+    jnet_close(u);
+  }
+  jnet_buf_free(&b);
+  jnet_close(lsn);
+}
+
+static void oom_client(void *arg) {
+  oomw *w = arg;
+  jnet_stream c, u;
+  jnet_addr dst;
+  jnet_sleep(0.01);
+  w->cli_rc = jnet_connect("192.0.2.2", "7000", JNET_STREAM, NULL, NULL, &c);
+  if (w->cli_rc < 0)
+    return;
+  jnet_buf b;
+  jnet_buf_init(&b);
+  w->cli_rc = jnet_write(c, "hello", 5, 1.0);
+  if (w->cli_rc == 0) {
+    ssize_t n = jnet_chunk(c, 5, &b, 1.0);
+    if (n == 5)
+      memcpy(w->echo, b.data, 5);
+    w->cli_rc = n < 0 ? (int)n : 0;
+  }
+  jnet_buf_free(&b);
+  jnet_close(c);
+  if (w->cli_rc == 0)
+    w->cli_rc = jnet_listen("192.0.2.1", NULL, JNET_DATAGRAM, &u);
+  if (w->cli_rc == 0) {
+    w->cli_rc = jnet_address("192.0.2.2", "9000", JNET_DATAGRAM, &dst);
+    for (int i = 0; i < 2 && w->cli_rc == 0; i++)
+      w->cli_rc = jnet_send_to(u, &dst, "dg", 2, 1.0);
+    jnet_close(u);
+  }
+}
+
+/* One run with the Nth allocation failing: 0 if the echo came back whole,
+ * 1 if a step reported an error (a clean failure). */
+static int oom_run(long n, oomw *w) {
+  memset(w, 0, sizeof *w);
+  oom_count = oom_injected = 0;
+  oom_at = n;
+  jnet_sim *sim = NULL;
+  jnet_node *cli, *srv;
+  const jnet_backend *b = NULL;
+  jnet_faults *f = NULL;
+  jnet_loop *l = NULL;
+  int failed = 1;
+  const char *ca[] = {"192.0.2.1", NULL}, *sa[] = {"192.0.2.2", NULL};
+  jnet_fault_params p;
+  jnet_fault_params_default(&p);
+  p.link.latency_ns = 2 * MS;
+  p.link.duplicate = 0.5;
+  jnet_link_params lp;
+  jnet_link_params_default(&lp);
+  lp.latency_ns = 1 * MS;
+  if (jnet_sim_new(&sim, 31) < 0)
+    goto out;
+  if (jnet_sim_host(sim, "client", ca, &cli) < 0 ||
+      jnet_sim_host(sim, "server", sa, &srv) < 0 ||
+      jnet_sim_link(sim, NULL, NULL, &lp) < 0)
+    goto out;
+  b = jnet_backend_faults(jnet_sim_backend(sim), 31, &f);
+  if (b == NULL || jnet_faults_set(f, NULL, &p) < 0 ||
+      jnet_loop_new(&l, b) < 0)
+    goto out;
+  if (jnet_go_on(l, srv, oom_server, w) < 0 ||
+      jnet_go_on(l, cli, oom_client, w) < 0)
+    goto out;
+  int rc = jnet_run(l);
+  failed = rc < 0 || w->srv_rc < 0 || w->cli_rc < 0;
+  if (!failed)
+    ck_assert_str_eq(w->echo, "hello"); /* success means the whole echo */
+out:
+  if (l != NULL)
+    jnet_loop_free(l);
+  if (b != NULL)
+    jnet_backend_free(b);
+  if (sim != NULL)
+    jnet_sim_free(sim);
+  return failed;
+}
+
+START_TEST(the_fault_backend_survives_each_failed_allocation) {
+  ck_assert_int_eq(jnet_replace_allocator(oom_malloc, oom_realloc, free), 0);
+  oomw w;
+  long n, clean = 0;
+  for (n = 1; n < 5000; n++) {
+    clean += oom_run(n, &w);
+    if (oom_injected == 0)
+      break;
+  }
+  ck_assert_int_eq(jnet_replace_allocator(malloc, realloc, free), 0);
+  ck_assert_msg(n < 5000, "still injecting after %ld runs", n);
+  ck_assert_msg(n > 20, "only %ld allocations", n);
+  ck_assert_msg(oom_injected == 0 && clean < n,
+                "the last run failed: server %s, client %s",
+                jnet_err_name(w.srv_rc), jnet_err_name(w.cli_rc));
+  /* the run without a failure: the echo and at least both datagrams */
+  ck_assert_str_eq(w.echo, "hello");
+  ck_assert_int_eq(w.srv_rc, 0);
+  ck_assert_int_eq(w.cli_rc, 0);
+  ck_assert_int_eq(w.dgrams, 2);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("realfaults-sim");
   jc_defaults(60, NULL, NULL);
@@ -1034,6 +1188,7 @@ static Suite *suite(void) {
   JC_TEST(s, a_lowered_reset_after_bytes_resets_the_next_write_and_read);
   JC_TEST(s, armed_accept_and_read_failures_return_their_codes);
   JC_TEST(s, random_comes_from_the_inner_host_and_a_backend_starts_once);
+  JC_TEST(s, the_fault_backend_survives_each_failed_allocation);
   return s;
 }
 
