@@ -1166,6 +1166,87 @@ START_TEST(the_fault_backend_survives_each_failed_allocation) {
 }
 END_TEST
 
+/* ---- The fault log names an IPv6 peer [addr]:port, no peer "*" --------------
+ */
+
+typedef struct v6 {
+  fs *t;
+  int rc[3]; /* failed listen, send_to, received */
+  char got[8];
+} v6;
+
+static void v6_sink(void *arg) {
+  v6 *k = arg;
+  jnet_stream u;
+  if (jnet_listen("2001:db8::2", "9000", JNET_DATAGRAM, &u) < 0)
+    return;
+  jnet_buf b;
+  jnet_buf_init(&b);
+  k->rc[2] = (int)jnet_recv_from(u, 8, &b, 1.0, NULL);
+  if (k->rc[2] > 0 && (size_t)k->rc[2] < sizeof k->got)
+    memcpy(k->got, b.data, b.len);
+  jnet_buf_free(&b);
+  jnet_close(u);
+}
+
+static void v6_source(void *arg) {
+  v6 *k = arg;
+  jnet_stream u;
+  jnet_addr dst;
+  jnet_sleep(0.01);
+  jnet_faults_fail_call(k->t->f, JNET_FAULTS_SOCKET, 1, JNET_EMFILE, 0);
+  k->rc[0] = jnet_listen("2001:db8::1", NULL, JNET_DATAGRAM, &u);
+  if (jnet_listen("2001:db8::1", NULL, JNET_DATAGRAM, &u) < 0)
+    return;
+  jnet_address("2001:db8::2", "9000", JNET_DATAGRAM, &dst);
+  k->rc[1] = jnet_send_to(u, &dst, "six", 3, 1.0);
+  jnet_close(u);
+}
+
+START_TEST(the_log_names_an_ipv6_peer_and_no_peer_as_a_star) {
+  jnet_sim *sim;
+  jnet_node *cli, *srv;
+  ck_assert_int_eq(jnet_sim_new(&sim, 41), 0);
+  const char *ca[] = {"2001:db8::1", NULL}, *sa[] = {"2001:db8::2", NULL};
+  ck_assert_int_eq(jnet_sim_host(sim, "client", ca, &cli), 0);
+  ck_assert_int_eq(jnet_sim_host(sim, "server", sa, &srv), 0);
+  fs t;
+  memset(&t, 0, sizeof t);
+  t.b = jnet_backend_faults(jnet_sim_backend(sim), 41, &t.f);
+  ck_assert_ptr_nonnull(t.b);
+  jnet_faults_log_fn(t.f, log_line, &t);
+  jnet_faults_log_fn(NULL, log_line, &t); /* harmless */
+  jnet_addr a;
+  memset(&a, 0, sizeof a);
+  a.u.in6.sin6_family = AF_INET6;
+  ck_assert_int_eq(inet_pton(AF_INET6, "2001:db8::2", &a.u.in6.sin6_addr), 1);
+  a.u.in6.sin6_port = htons(9000);
+  a.len = sizeof a.u.in6;
+  jnet_fault_params p;
+  jnet_fault_params_default(&p);
+  p.link.latency_ns = 3 * MS;
+  ck_assert_int_eq(jnet_faults_set(t.f, &a, &p), 0);
+  ck_assert_int_eq(jnet_loop_new(&t.l, t.b), 0);
+  v6 k;
+  memset(&k, 0, sizeof k);
+  k.t = &t;
+  ck_assert_int_eq(jnet_go_on(t.l, srv, v6_sink, &k), 0);
+  ck_assert_int_eq(jnet_go_on(t.l, cli, v6_source, &k), 0);
+  ck_assert_int_eq(jnet_run(t.l), 0);
+  ck_assert_int_eq(k.rc[0], JNET_EMFILE);
+  ck_assert_int_eq(k.rc[1], 0);
+  ck_assert_int_eq(k.rc[2], 3);
+  ck_assert_str_eq(k.got, "six");
+  ck_assert_msg(strstr(t.log, " * fail-call socket #1 EMFILE\n") != NULL,
+                "log:\n%s", t.log);
+  ck_assert_msg(strstr(t.log, " [2001:db8::2]:9000 delay tx 3.0ms\n") != NULL,
+                "log:\n%s", t.log);
+  jnet_loop_free(t.l);
+  jnet_backend_free(t.b);
+  jnet_sim_free(sim);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("realfaults-sim");
   jc_defaults(60, NULL, NULL);
@@ -1189,6 +1270,7 @@ static Suite *suite(void) {
   JC_TEST(s, armed_accept_and_read_failures_return_their_codes);
   JC_TEST(s, random_comes_from_the_inner_host_and_a_backend_starts_once);
   JC_TEST(s, the_fault_backend_survives_each_failed_allocation);
+  JC_TEST(s, the_log_names_an_ipv6_peer_and_no_peer_as_a_star);
   return s;
 }
 
