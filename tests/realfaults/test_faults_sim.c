@@ -1247,6 +1247,97 @@ START_TEST(the_log_names_an_ipv6_peer_and_no_peer_as_a_star) {
 }
 END_TEST
 
+/* ---- refuse on the accepting side ------------------------------------------
+ * A refuse rule keyed on the client, seen by the server: the listener
+ * resets each connection from that peer as it accepts it and waits for
+ * the next, so the server's accept times out and the client's read
+ * ends. */
+
+typedef struct refused {
+  int rc[3]; /* accept, connect, client read */
+} refused;
+
+static void refusing_server(void *arg) {
+  refused *k = arg;
+  jnet_stream lsn, c;
+  if (jnet_listen("192.0.2.2", "7000", JNET_STREAM, &lsn) < 0)
+    return;
+  k->rc[0] = jnet_accept(lsn, 0.2, &c);
+  if (k->rc[0] == 0)
+    jnet_close(c);
+  jnet_close(lsn);
+}
+
+static void refused_client(void *arg) {
+  refused *k = arg;
+  jnet_stream c;
+  jnet_sleep(0.01);
+  k->rc[1] = jnet_connect("192.0.2.2", "7000", JNET_STREAM, NULL, NULL, &c);
+  if (k->rc[1] < 0)
+    return;
+  jnet_buf b;
+  jnet_buf_init(&b);
+  k->rc[2] = (int)jnet_read(c, 16, &b, 1.0);
+  jnet_buf_free(&b);
+  jnet_close(c);
+}
+
+START_TEST(refuse_keyed_on_the_client_resets_it_at_accept) {
+  fs *t = fs_new(51);
+  t->p.refuse = 1;
+  t->rule_on_client = 1;
+  refused k;
+  memset(&k, 0, sizeof k);
+  ck_assert_int_eq(jnet_go_on(t->l, t->srv, refusing_server, &k), 0);
+  ck_assert_int_eq(jnet_go_on(t->l, t->cli, refused_client, &k), 0);
+  fs_run(t);
+  ck_assert_int_eq(k.rc[1], 0); /* the handshake itself completed */
+  ck_assert_int_eq(k.rc[0], JNET_ETIMEDOUT);
+  /* the client's read ends: a reset where the inner backend can abort
+   * (libuv), end of stream where it only closes (the sim) */
+  ck_assert_msg(k.rc[2] == 0 || k.rc[2] == JNET_ECONNRESET, "read: %s",
+                jnet_err_name(k.rc[2]));
+  ck_assert_ptr_nonnull(strstr(t->log, "192.0.2.1:"));
+  ck_assert_ptr_nonnull(strstr(t->log, " refuse accept"));
+  fs_free(t);
+}
+END_TEST
+
+static void resolve_fails(void *arg) {
+  int *rc = arg;
+  fs *t = *(fs **)(rc + 2);
+  jnet_addr a;
+  jnet_faults_fail_call(t->f, JNET_FAULTS_RESOLVE, 1, JNET_EAI_AGAIN, 0);
+  rc[0] = jnet_address("192.0.2.2", "80", JNET_STREAM, &a);
+  rc[1] = jnet_address("192.0.2.2", "80", JNET_STREAM, &a);
+}
+
+/* Only internet addresses key a rule (a unix one is JNET_EINVAL for clear
+ * and reset_peer too); an armed resolve failure is what jnet_address
+ * returns, once. */
+START_TEST(rule_keys_are_internet_addresses_and_resolve_can_fail) {
+  fs *t = fs_new(52);
+  jnet_addr un;
+  memset(&un, 0, sizeof un);
+  un.u.sa.sa_family = AF_UNIX;
+  un.len = sizeof(sa_family_t) + 2;
+  ck_assert_int_eq(jnet_faults_clear(t->f, &un), JNET_EINVAL);
+  ck_assert_int_eq(jnet_faults_reset_peer(t->f, &un), JNET_EINVAL);
+  ck_assert_int_eq(jnet_faults_reset_peer(NULL, NULL), JNET_EINVAL);
+  ck_assert_int_eq(jnet_faults_reset_peer(t->f, NULL), 0); /* no socket */
+  struct {
+    int rc[2];
+    fs *t;
+  } r = {{1, 1}, t};
+  ck_assert_int_eq(jnet_go_on(t->l, t->cli, resolve_fails, &r), 0);
+  fs_run(t);
+  ck_assert_int_eq(r.rc[0], JNET_EAI_AGAIN);
+  ck_assert_int_eq(r.rc[1], 0);
+  ck_assert_uint_eq(jnet_faults_fail_fired(t->f, JNET_FAULTS_RESOLVE), 1);
+  fs_free(t);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("realfaults-sim");
   jc_defaults(60, NULL, NULL);
@@ -1271,6 +1362,8 @@ static Suite *suite(void) {
   JC_TEST(s, random_comes_from_the_inner_host_and_a_backend_starts_once);
   JC_TEST(s, the_fault_backend_survives_each_failed_allocation);
   JC_TEST(s, the_log_names_an_ipv6_peer_and_no_peer_as_a_star);
+  JC_TEST(s, refuse_keyed_on_the_client_resets_it_at_accept);
+  JC_TEST(s, rule_keys_are_internet_addresses_and_resolve_can_fail);
   return s;
 }
 
