@@ -1338,6 +1338,97 @@ START_TEST(rule_keys_are_internet_addresses_and_resolve_can_fail) {
 }
 END_TEST
 
+/* ---- The rx line at end of stream, and a blackhole that starts mid-read ----
+ * With a delaying rule every read goes through the rx line: after the
+ * peer's FIN each read returns 0, again and again. A blackhole set while
+ * the line's inner read is in flight swallows the bytes that then arrive:
+ * the read times out and nothing is delivered after the rule is lifted. */
+
+typedef struct eofk {
+  fs *t;
+  int rc[6]; /* read "hi", eof, eof again, connect 2, blackholed read, after */
+} eofk;
+
+static void eof_server(void *arg) {
+  eofk *k = arg;
+  jnet_stream lsn, c;
+  if (jnet_listen("192.0.2.2", "7000", JNET_STREAM, &lsn) < 0)
+    return;
+  if (jnet_accept(lsn, 1.0, &c) == 0) {
+    (void)jnet_write(c, "hi", 2, 1.0);
+    jnet_close(c);
+  }
+  if (jnet_accept(lsn, 1.0, &c) == 0) {
+    jnet_sleep(0.05); /* the client's read is in flight, then blackholed */
+    (void)jnet_write(c, "lost", 4, 1.0);
+    jnet_sleep(0.3);
+    jnet_close(c);
+  }
+  jnet_close(lsn);
+  (void)k;
+}
+
+static void eof_client(void *arg) {
+  eofk *k = arg;
+  jnet_stream c;
+  jnet_buf b;
+  jnet_buf_init(&b);
+  jnet_sleep(0.01);
+  if (jnet_connect("192.0.2.2", "7000", JNET_STREAM, NULL, NULL, &c) == 0) {
+    k->rc[0] = (int)jnet_chunk(c, 2, &b, 1.0);
+    k->rc[1] = (int)jnet_read(c, 16, &b, 1.0);
+    k->rc[2] = (int)jnet_read(c, 16, &b, 1.0);
+    jnet_close(c);
+  }
+  k->rc[3] = jnet_connect("192.0.2.2", "7000", JNET_STREAM, NULL, NULL, &c);
+  if (k->rc[3] == 0) {
+    jnet_buf_reset(&b);
+    k->rc[4] = (int)jnet_read(c, 16, &b, 0.2); /* blackholed at 20 ms */
+    jnet_fault_params p;
+    jnet_fault_params_default(&p);
+    p.link.latency_ns = 1 * MS;
+    jnet_addr a;
+    jnet_address("192.0.2.2", "0", JNET_STREAM, &a);
+    jnet_faults_set(k->t->f, &a, &p); /* lifted: nothing was kept */
+    k->rc[5] = (int)jnet_read(c, 16, &b, 1.0);
+    jnet_close(c);
+  }
+  jnet_buf_free(&b);
+}
+
+static void blackhole_soon(void *arg) {
+  eofk *k = arg;
+  jnet_sleep(0.03); /* after the second connection's read started */
+  jnet_addr a;
+  jnet_address("192.0.2.2", "0", JNET_STREAM, &a);
+  jnet_fault_params p;
+  jnet_fault_params_default(&p);
+  p.link.latency_ns = 1 * MS;
+  p.blackhole = 1;
+  jnet_faults_set(k->t->f, &a, &p);
+}
+
+START_TEST(the_rx_line_repeats_eof_and_a_late_blackhole_swallows_bytes) {
+  fs *t = fs_new(61);
+  t->p.link.latency_ns = 1 * MS;
+  eofk k;
+  memset(&k, 0, sizeof k);
+  k.t = t;
+  ck_assert_int_eq(jnet_go_on(t->l, t->srv, eof_server, &k), 0);
+  ck_assert_int_eq(jnet_go_on(t->l, t->cli, eof_client, &k), 0);
+  ck_assert_int_eq(jnet_go_on(t->l, t->cli, blackhole_soon, &k), 0);
+  fs_run(t);
+  ck_assert_int_eq(k.rc[0], 2);
+  ck_assert_int_eq(k.rc[1], 0);
+  ck_assert_int_eq(k.rc[2], 0);
+  ck_assert_int_eq(k.rc[3], 0);
+  ck_assert_int_eq(k.rc[4], JNET_ETIMEDOUT);
+  ck_assert_int_eq(k.rc[5], 0); /* the server's FIN, not "lost" */
+  ck_assert_ptr_nonnull(strstr(t->log, "blackhole rx 4 bytes"));
+  fs_free(t);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("realfaults-sim");
   jc_defaults(60, NULL, NULL);
@@ -1364,6 +1455,7 @@ static Suite *suite(void) {
   JC_TEST(s, the_log_names_an_ipv6_peer_and_no_peer_as_a_star);
   JC_TEST(s, refuse_keyed_on_the_client_resets_it_at_accept);
   JC_TEST(s, rule_keys_are_internet_addresses_and_resolve_can_fail);
+  JC_TEST(s, the_rx_line_repeats_eof_and_a_late_blackhole_swallows_bytes);
   return s;
 }
 
