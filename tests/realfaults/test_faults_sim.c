@@ -1429,6 +1429,78 @@ START_TEST(the_rx_line_repeats_eof_and_a_late_blackhole_swallows_bytes) {
 }
 END_TEST
 
+/* ---- Slots outside a run; a datagram truncated on the rx line ------------- */
+
+/* A fault backend no loop started refuses to poll (JNET_EINVAL); cancel
+ * of NULL, or of a request it never took, does nothing. */
+START_TEST(an_unstarted_fault_backend_refuses_poll_and_ignores_cancel) {
+  jnet_sim *sim;
+  ck_assert_int_eq(jnet_sim_new(&sim, 71), 0);
+  jnet_faults *f;
+  const jnet_backend *b = jnet_backend_faults(jnet_sim_backend(sim), 71, &f);
+  ck_assert_ptr_nonnull(b);
+  ck_assert_int_eq(b->poll(b, 0, 0), JNET_EINVAL);
+  b->cancel(b, NULL);
+  jnet_req r;
+  memset(&r, 0, sizeof r);
+  b->cancel(b, &r);
+  ck_assert_ptr_null(r.owner_);
+  ck_assert_uint_eq(jnet_faults_count(f), 0);
+  jnet_backend_free(b);
+  jnet_sim_free(sim);
+}
+END_TEST
+
+typedef struct truncw {
+  int rc[2];
+  char got[8];
+} truncw;
+
+static void trunc_sink(void *arg) {
+  truncw *k = arg;
+  jnet_stream u;
+  if (jnet_listen("192.0.2.2", "9000", JNET_DATAGRAM, &u) < 0)
+    return;
+  jnet_buf b;
+  jnet_buf_init(&b);
+  k->rc[1] = (int)jnet_recv_from(u, 2, &b, 1.0, NULL);
+  if (k->rc[1] == 2)
+    memcpy(k->got, b.data, 2);
+  jnet_buf_free(&b);
+  jnet_close(u);
+}
+
+static void trunc_source(void *arg) {
+  truncw *k = arg;
+  jnet_stream u;
+  jnet_addr dst;
+  jnet_sleep(0.01);
+  if (jnet_listen("192.0.2.1", NULL, JNET_DATAGRAM, &u) < 0)
+    return;
+  jnet_address("192.0.2.2", "9000", JNET_DATAGRAM, &dst);
+  k->rc[0] = jnet_send_to(u, &dst, "abcd", 4, 1.0);
+  jnet_close(u);
+}
+
+/* The rule keyed on the sender delays the datagram on the receiver's rx
+ * line; a recv_from of 2 bytes takes its first 2, as recv(2) truncates. */
+START_TEST(a_datagram_held_on_the_rx_line_is_truncated_to_the_read) {
+  fs *t = fs_new(72);
+  t->p.link.latency_ns = 4 * MS;
+  t->rule_on_client = 1;
+  truncw k;
+  memset(&k, 0, sizeof k);
+  ck_assert_int_eq(jnet_go_on(t->l, t->srv, trunc_sink, &k), 0);
+  ck_assert_int_eq(jnet_go_on(t->l, t->cli, trunc_source, &k), 0);
+  fs_run(t);
+  ck_assert_int_eq(k.rc[0], 0);
+  ck_assert_int_eq(k.rc[1], 2);
+  ck_assert_str_eq(k.got, "ab");
+  ck_assert_ptr_nonnull(strstr(t->log, "delay rx"));
+  fs_free(t);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("realfaults-sim");
   jc_defaults(60, NULL, NULL);
@@ -1456,6 +1528,8 @@ static Suite *suite(void) {
   JC_TEST(s, refuse_keyed_on_the_client_resets_it_at_accept);
   JC_TEST(s, rule_keys_are_internet_addresses_and_resolve_can_fail);
   JC_TEST(s, the_rx_line_repeats_eof_and_a_late_blackhole_swallows_bytes);
+  JC_TEST(s, an_unstarted_fault_backend_refuses_poll_and_ignores_cancel);
+  JC_TEST(s, a_datagram_held_on_the_rx_line_is_truncated_to_the_read);
   return s;
 }
 
