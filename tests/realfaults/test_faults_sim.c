@@ -1303,9 +1303,15 @@ START_TEST(refuse_keyed_on_the_client_resets_it_at_accept) {
 }
 END_TEST
 
+typedef struct rcfs {
+  int rc[4];
+  fs *t;
+} rcfs;
+
 static void resolve_fails(void *arg) {
-  int *rc = arg;
-  fs *t = *(fs **)(rc + 2);
+  rcfs *r = arg;
+  int *rc = r->rc;
+  fs *t = r->t;
   jnet_addr a;
   jnet_faults_fail_call(t->f, JNET_FAULTS_RESOLVE, 1, JNET_EAI_AGAIN, 0);
   rc[0] = jnet_address("192.0.2.2", "80", JNET_STREAM, &a);
@@ -1325,10 +1331,7 @@ START_TEST(rule_keys_are_internet_addresses_and_resolve_can_fail) {
   ck_assert_int_eq(jnet_faults_reset_peer(t->f, &un), JNET_EINVAL);
   ck_assert_int_eq(jnet_faults_reset_peer(NULL, NULL), JNET_EINVAL);
   ck_assert_int_eq(jnet_faults_reset_peer(t->f, NULL), 0); /* no socket */
-  struct {
-    int rc[2];
-    fs *t;
-  } r = {{1, 1}, t};
+  rcfs r = {{1, 1, 0, 0}, t};
   ck_assert_int_eq(jnet_go_on(t->l, t->cli, resolve_fails, &r), 0);
   fs_run(t);
   ck_assert_int_eq(r.rc[0], JNET_EAI_AGAIN);
@@ -1501,6 +1504,76 @@ START_TEST(a_datagram_held_on_the_rx_line_is_truncated_to_the_read) {
 }
 END_TEST
 
+/* ---- Argument checks and armed bind, listen, setsockopt failures ---------- */
+
+START_TEST(bad_parameters_and_handles_are_einval) {
+  fs *t = fs_new(81);
+  jnet_fault_params p;
+  jnet_fault_params_default(&p);
+  ck_assert_int_eq(jnet_faults_set(t->f, NULL, NULL), JNET_EINVAL);
+  p.link.duplicate = 2.0;
+  ck_assert_int_eq(jnet_faults_set(t->f, NULL, &p), JNET_EINVAL);
+  jnet_fault_params_default(&p);
+  p.link.reorder = -0.1;
+  ck_assert_int_eq(jnet_faults_set(t->f, NULL, &p), JNET_EINVAL);
+  jnet_fault_params_default(&p);
+  p.link.corrupt = 1.5;
+  ck_assert_int_eq(jnet_faults_set(t->f, NULL, &p), JNET_EINVAL);
+  jnet_fault_params_default(&p);
+  p.link.jitter_dist = JNET_JITTER_UNIFORM - 1;
+  ck_assert_int_eq(jnet_faults_set(t->f, NULL, &p), JNET_EINVAL);
+  jnet_fault_params_default(&p);
+  jnet_addr un;
+  memset(&un, 0, sizeof un);
+  un.u.sa.sa_family = AF_UNIX;
+  un.len = sizeof(sa_family_t) + 2;
+  ck_assert_int_eq(jnet_faults_set(t->f, &un, &p), JNET_EINVAL);
+  ck_assert_int_eq(jnet_faults_clear(NULL, NULL), JNET_EINVAL);
+  ck_assert_int_eq(jnet_faults_fail_call(NULL, 0, 1, JNET_EPIPE, 0),
+                   JNET_EINVAL);
+  ck_assert_int_eq(jnet_faults_fail_call(t->f, -1, 1, JNET_EPIPE, 0),
+                   JNET_EINVAL);
+  ck_assert_uint_eq(jnet_faults_count(NULL), 0);
+  jnet_faults_log_file(NULL, stderr); /* harmless */
+  /* nothing above was set: every peer still has no rule */
+  ck_assert_int_eq(jnet_faults_clear(t->f, NULL), JNET_ENOENT);
+  fs_free(t);
+}
+END_TEST
+
+static void armed_setup(void *arg) {
+  rcfs *r = arg;
+  int *rc = r->rc;
+  fs *t = r->t;
+  jnet_stream u;
+  jnet_faults_fail_call(t->f, JNET_FAULTS_BIND, 1, JNET_EADDRINUSE, 0);
+  rc[0] = jnet_listen("192.0.2.1", "5000", JNET_DATAGRAM, &u);
+  jnet_faults_fail_call(t->f, JNET_FAULTS_LISTEN, 1, JNET_EMFILE, 0);
+  rc[1] = jnet_listen("192.0.2.1", "5000", JNET_STREAM, &u);
+  rc[2] = jnet_listen("192.0.2.1", "5000", JNET_DATAGRAM, &u);
+  if (rc[2] == 0) {
+    jnet_faults_fail_call(t->f, JNET_FAULTS_SETSOCKOPT, 1, JNET_EACCES, 0);
+    rc[3] = jnet_setsockopt(u, JNET_SO_BROADCAST, jnet_opt_bool(1));
+    jnet_close(u);
+  }
+}
+
+/* Armed bind, listen and setsockopt failures are the calls' results; the
+ * next call (disarmed after one) binds. */
+START_TEST(armed_bind_listen_and_setsockopt_failures_return_their_codes) {
+  fs *t = fs_new(82);
+  rcfs r = {{1, 1, 1, 1}, t};
+  ck_assert_int_eq(jnet_go_on(t->l, t->cli, armed_setup, &r), 0);
+  fs_run(t);
+  ck_assert_int_eq(r.rc[0], JNET_EADDRINUSE);
+  ck_assert_int_eq(r.rc[1], JNET_EMFILE);
+  ck_assert_int_eq(r.rc[2], 0);
+  ck_assert_int_eq(r.rc[3], JNET_EACCES);
+  ck_assert_ptr_nonnull(strstr(t->log, "fail-call setsockopt #1 EACCES"));
+  fs_free(t);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("realfaults-sim");
   jc_defaults(60, NULL, NULL);
@@ -1530,6 +1603,8 @@ static Suite *suite(void) {
   JC_TEST(s, the_rx_line_repeats_eof_and_a_late_blackhole_swallows_bytes);
   JC_TEST(s, an_unstarted_fault_backend_refuses_poll_and_ignores_cancel);
   JC_TEST(s, a_datagram_held_on_the_rx_line_is_truncated_to_the_read);
+  JC_TEST(s, bad_parameters_and_handles_are_einval);
+  JC_TEST(s, armed_bind_listen_and_setsockopt_failures_return_their_codes);
   return s;
 }
 
