@@ -1574,6 +1574,65 @@ START_TEST(armed_bind_listen_and_setsockopt_failures_return_their_codes) {
 }
 END_TEST
 
+/* ---- corrupt flips one bit; reorder alone holds back at least 1 ms --------- */
+
+typedef struct cor {
+  int rc[2];
+  unsigned char got[8];
+  double sent_at, got_at;
+} cor;
+
+static void cor_sink(void *arg) {
+  cor *k = arg;
+  jnet_stream u;
+  if (jnet_listen("192.0.2.2", "9000", JNET_DATAGRAM, &u) < 0)
+    return;
+  jnet_buf b;
+  jnet_buf_init(&b);
+  k->rc[1] = (int)jnet_recv_from(u, 8, &b, 1.0, NULL);
+  k->got_at = jnet_now();
+  if (k->rc[1] == 4)
+    memcpy(k->got, b.data, 4);
+  jnet_buf_free(&b);
+  jnet_close(u);
+}
+
+static void cor_source(void *arg) {
+  cor *k = arg;
+  jnet_stream u;
+  jnet_addr dst;
+  jnet_sleep(0.01);
+  if (jnet_listen("192.0.2.1", NULL, JNET_DATAGRAM, &u) < 0)
+    return;
+  jnet_address("192.0.2.2", "9000", JNET_DATAGRAM, &dst);
+  k->sent_at = jnet_now();
+  k->rc[0] = jnet_send_to(u, &dst, "abcd", 4, 1.0);
+  jnet_close(u);
+}
+
+START_TEST(corrupt_flips_one_bit_and_reorder_alone_adds_a_millisecond) {
+  fs *t = fs_new(91);
+  t->p.link.corrupt = 1.0;
+  t->p.link.reorder = 1.0; /* no latency, no reorder_ns: the 1 ms floor */
+  cor k;
+  memset(&k, 0, sizeof k);
+  ck_assert_int_eq(jnet_go_on(t->l, t->srv, cor_sink, &k), 0);
+  ck_assert_int_eq(jnet_go_on(t->l, t->cli, cor_source, &k), 0);
+  fs_run(t);
+  ck_assert_int_eq(k.rc[0], 0);
+  ck_assert_int_eq(k.rc[1], 4);
+  int bits = 0;
+  for (int i = 0; i < 4; i++)
+    bits += __builtin_popcount((unsigned)(k.got[i] ^ (unsigned char)"abcd"[i]));
+  ck_assert_int_eq(bits, 1);
+  double ms = (k.got_at - k.sent_at) * 1e3; /* the link's 1 ms + 1 ms */
+  ck_assert_msg(ms >= 2.0 - 1e-6 && ms < 3.0, "arrived after %.3f ms", ms);
+  ck_assert_ptr_nonnull(strstr(t->log, "corrupt tx bit"));
+  ck_assert_ptr_nonnull(strstr(t->log, "reorder tx +1.0ms"));
+  fs_free(t);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("realfaults-sim");
   jc_defaults(60, NULL, NULL);
@@ -1605,6 +1664,7 @@ static Suite *suite(void) {
   JC_TEST(s, a_datagram_held_on_the_rx_line_is_truncated_to_the_read);
   JC_TEST(s, bad_parameters_and_handles_are_einval);
   JC_TEST(s, armed_bind_listen_and_setsockopt_failures_return_their_codes);
+  JC_TEST(s, corrupt_flips_one_bit_and_reorder_alone_adds_a_millisecond);
   return s;
 }
 
