@@ -1435,7 +1435,8 @@ END_TEST
 /* ---- Slots outside a run; a datagram truncated on the rx line ------------- */
 
 /* A fault backend no loop started refuses to poll (JNET_EINVAL); cancel
- * of NULL, or of a request it never took, does nothing. */
+ * of NULL, or of a request it never took, does nothing. An inner vtable
+ * of version 0 gets no fault backend (NULL, *out NULL). */
 START_TEST(an_unstarted_fault_backend_refuses_poll_and_ignores_cancel) {
   jnet_sim *sim;
   ck_assert_int_eq(jnet_sim_new(&sim, 71), 0);
@@ -1443,6 +1444,11 @@ START_TEST(an_unstarted_fault_backend_refuses_poll_and_ignores_cancel) {
   const jnet_backend *b = jnet_backend_faults(jnet_sim_backend(sim), 71, &f);
   ck_assert_ptr_nonnull(b);
   ck_assert_int_eq(b->poll(b, 0, 0), JNET_EINVAL);
+  jnet_backend v0 = *jnet_sim_backend(sim); /* a vtable of no version */
+  v0.version = 0;
+  jnet_faults *f0 = f;
+  ck_assert_ptr_null(jnet_backend_faults(&v0, 71, &f0));
+  ck_assert_ptr_null(f0);
   b->cancel(b, NULL);
   jnet_req r;
   memset(&r, 0, sizeof r);
@@ -1633,6 +1639,27 @@ START_TEST(corrupt_flips_one_bit_and_reorder_alone_adds_a_millisecond) {
 }
 END_TEST
 
+/* reorder alone with its own reorder_ns: held back exactly that long, the
+ * bytes untouched. */
+START_TEST(reorder_alone_holds_a_datagram_back_by_its_reorder_ns) {
+  fs *t = fs_new(92);
+  t->p.link.reorder = 1.0;
+  t->p.link.reorder_ns = 5 * MS;
+  cor k;
+  memset(&k, 0, sizeof k);
+  ck_assert_int_eq(jnet_go_on(t->l, t->srv, cor_sink, &k), 0);
+  ck_assert_int_eq(jnet_go_on(t->l, t->cli, cor_source, &k), 0);
+  fs_run(t);
+  ck_assert_int_eq(k.rc[0], 0);
+  ck_assert_int_eq(k.rc[1], 4);
+  ck_assert_mem_eq(k.got, "abcd", 4);
+  double ms = (k.got_at - k.sent_at) * 1e3; /* the link's 1 ms + 5 ms */
+  ck_assert_msg(ms >= 6.0 - 1e-6 && ms < 7.0, "arrived after %.3f ms", ms);
+  ck_assert_ptr_nonnull(strstr(t->log, "reorder tx +5.0ms"));
+  fs_free(t);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("realfaults-sim");
   jc_defaults(60, NULL, NULL);
@@ -1665,6 +1692,7 @@ static Suite *suite(void) {
   JC_TEST(s, bad_parameters_and_handles_are_einval);
   JC_TEST(s, armed_bind_listen_and_setsockopt_failures_return_their_codes);
   JC_TEST(s, corrupt_flips_one_bit_and_reorder_alone_adds_a_millisecond);
+  JC_TEST(s, reorder_alone_holds_a_datagram_back_by_its_reorder_ns);
   return s;
 }
 
