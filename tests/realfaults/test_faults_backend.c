@@ -708,6 +708,13 @@ START_TEST(bad_arguments_are_einval) {
   p.link.loss = 1.5;
   ck_assert_int_eq(jnet_faults_set(X.f, NULL, &p), JNET_EINVAL);
   ck_assert_int_eq(jnet_faults_set(NULL, NULL, &p), JNET_EINVAL);
+  p = no_faults();
+  p.link.jitter_dist = JNET_JITTER_PARETO + 1; /* no such distribution */
+  ck_assert_int_eq(jnet_faults_set(X.f, NULL, &p), JNET_EINVAL);
+  ck_assert_int_eq(jnet_faults_clear(X.f, NULL), JNET_ENOENT); /* not set */
+  ck_assert_uint_eq(jnet_faults_fail_fired(NULL, JNET_FAULTS_READ), 0);
+  ck_assert_uint_eq(jnet_faults_fail_fired(X.f, JNET_FAULTS_NSLOTS), 0);
+  ck_assert_uint_eq(jnet_faults_fail_fired(X.f, -1), 0);
   ck_assert_int_eq(jnet_faults_clear(X.f, NULL), JNET_ENOENT);
   ck_assert_int_eq(jnet_faults_fail_call(X.f, 99, 1, JNET_EPIPE, 0), JNET_EINVAL);
   ck_assert_int_eq(jnet_faults_fail_call(X.f, 0, 1, 5, 0), JNET_EINVAL);
@@ -725,6 +732,47 @@ START_TEST(bad_arguments_are_einval) {
   ck_assert_ptr_null(jnet_faults_slot_name(-1));
   ck_assert_ptr_null(jnet_faults_slot_name(JNET_FAULTS_NSLOTS));
   ck_assert_ptr_null(jnet_faults_slot_name(-100000000));
+}
+END_TEST
+
+/* A name the inner backend resolves off the loop (libuv's thread pool):
+ * the fault backend hands it its own request and completes the caller's
+ * when the answer comes; a cancel while the lookup runs drops it. */
+static jnet_fiber resolver_fiber;
+
+static void c_resolve_late(void *arg) {
+  (void)arg;
+  jnet_addr a;
+  X.rc[2] = jnet_address("127.0.0.1", "http", JNET_STREAM, &a);
+}
+
+static void c_cancel_resolver(void *arg) {
+  (void)arg; /* the resolver is parked in its lookup: no poll ran since */
+  X.rc[3] = jnet_cancel(resolver_fiber, JNET_ECANCELED);
+}
+
+static void c_resolve(void *arg) {
+  (void)arg;
+  jnet_addr a;
+  char host[64];
+  int port = 0;
+  /* a service name: libuv's thread pool (numeric ones answer at once) */
+  X.rc[0] = jnet_address("127.0.0.1", "http", JNET_STREAM, &a);
+  if (X.rc[0] == 0 && jnet_address_unpack(&a, host, sizeof host, &port) == 0)
+    X.rc[1] = strcmp(host, "127.0.0.1") == 0 && port == 80;
+  X.rc[2] = 1;
+  jnet_spawn(NULL, c_resolve_late, NULL, &resolver_fiber);
+  jnet_spawn(NULL, c_cancel_resolver, NULL, NULL);
+}
+
+START_TEST(a_name_resolves_through_and_a_cancel_drops_the_lookup) {
+  ck_assert_int_eq(jnet_go(X.l, c_resolve, NULL), 0);
+  ck_assert_int_eq(jnet_run(X.l), 0);
+  ck_assert_msg(X.rc[0] == 0, "localhost: %s", jnet_err_name(X.rc[0]));
+  ck_assert_int_eq(X.rc[1], 1); /* 127.0.0.1, http's port 80 */
+  ck_assert_int_eq(X.rc[3], 0);
+  ck_assert_int_eq(X.rc[2], JNET_ECANCELED);
+  ck_assert_uint_eq(jnet_faults_count(X.f), 0);
 }
 END_TEST
 
@@ -749,6 +797,7 @@ static Suite *suite(void) {
   JC_TEST(s, same_seed_same_fault_log);
   JC_TEST(s, fail_call_nth_once_and_persistent);
   JC_TEST(s, bad_arguments_are_einval);
+  JC_TEST(s, a_name_resolves_through_and_a_cancel_drops_the_lookup);
   return s;
 }
 

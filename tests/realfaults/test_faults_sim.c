@@ -638,6 +638,1028 @@ START_TEST(a_sliced_write_the_inner_backend_parks_arrives_whole) {
 }
 END_TEST
 
+/* ---- Shutdown, flush, cancel and clear_all on the fault backend -------------
+ * The rule is keyed on the server (fs_run), so the client's tx line holds
+ * its bytes for the rule's latency; the server's sockets are quiet. */
+
+typedef struct shut {
+  fs *t;
+  int mode;         /* the client's first shutdown */
+  int rc[6];        /* connect, write, flush, shutdown, shutdown RD, read */
+  char got[16];     /* what the server read before end of stream */
+  ssize_t got_rc;   /* jnet_read_all's result on the server */
+  double fin_at;    /* when the server saw end of stream (virtual s) */
+  double sent_at;   /* when the client shut down (virtual s) */
+} shut;
+
+static void shut_server(void *arg) {
+  shut *k = arg;
+  jnet_stream srv, c;
+  if (jnet_listen("192.0.2.2", "7000", JNET_STREAM, &srv) < 0)
+    return;
+  if (jnet_accept(srv, 10, &c) == 0) {
+    jnet_buf b;
+    jnet_buf_init(&b);
+    k->got_rc = jnet_read_all(c, &b, 5);
+    k->fin_at = jnet_now();
+    if (b.len < sizeof k->got)
+      memcpy(k->got, b.data, b.len);
+    jnet_buf_free(&b);
+    jnet_close(c);
+  }
+  jnet_close(srv);
+}
+
+static void shut_client(void *arg) {
+  shut *k = arg;
+  jnet_stream c;
+  jnet_sleep(0.01);
+  k->rc[0] = jnet_connect("192.0.2.2", "7000", JNET_STREAM, NULL, NULL, &c);
+  if (k->rc[0] < 0)
+    return;
+  k->rc[1] = jnet_write(c, "hello", 5, 1.0); /* queued on the tx line */
+  k->rc[2] = jnet_flush(c);
+  k->sent_at = jnet_now();
+  k->rc[3] = jnet_shutdown(c, k->mode);
+  k->rc[4] = jnet_shutdown(c, JNET_SHUT_RD); /* after WR: a new half */
+  jnet_buf b;
+  jnet_buf_init(&b);
+  k->rc[5] = (int)jnet_read(c, 16, &b, 1.0); /* after RD: end of stream */
+  jnet_buf_free(&b);
+  jnet_sleep(0.2); /* the held bytes and the FIN leave */
+  jnet_close(c);
+}
+
+/* A shutdown while the tx line still holds written bytes: the bytes go
+ * first, the FIN after them (the server reads "hello" then end of stream,
+ * 20 ms of rule latency plus the link's 1 ms after the shutdown); a read
+ * after shutdown RD returns 0. */
+static void shutdown_after_held_bytes(int mode) {
+  fs *t = fs_new(5);
+  t->p.link.latency_ns = 20 * MS;
+  shut k;
+  memset(&k, 0, sizeof k);
+  k.t = t;
+  k.mode = mode;
+  k.got_rc = -1;
+  ck_assert_int_eq(jnet_go_on(t->l, t->srv, shut_server, &k), 0);
+  ck_assert_int_eq(jnet_go_on(t->l, t->cli, shut_client, &k), 0);
+  fs_run(t);
+  for (int i = 0; i < 5; i++)
+    ck_assert_msg(k.rc[i] == 0, "step %d: %s", i, jnet_err_name(k.rc[i]));
+  ck_assert_int_eq(k.rc[5], 0);
+  ck_assert_int_eq(k.got_rc, 5);
+  ck_assert_str_eq(k.got, "hello");
+  double after_ms = (k.fin_at - k.sent_at) * 1e3;
+  ck_assert_msg(after_ms >= 21.0 - 1e-6, "FIN after %.3f ms", after_ms);
+  ck_assert_ptr_nonnull(strstr(t->log, "delay tx"));
+  fs_free(t);
+}
+
+START_TEST(shutdown_wr_sends_the_held_bytes_before_the_fin) {
+  shutdown_after_held_bytes(JNET_SHUT_WR);
+}
+END_TEST
+
+START_TEST(shutdown_rdwr_sends_the_held_bytes_before_the_fin) {
+  shutdown_after_held_bytes(JNET_SHUT_RDWR);
+}
+END_TEST
+
+typedef struct shfail {
+  fs *t;
+  int rc[5]; /* connect, failed shutdown, reset count, shutdown, fired */
+} shfail;
+
+static void idle_server(void *arg) {
+  jnet_stream srv, c;
+  (void)arg;
+  if (jnet_listen("192.0.2.2", "7000", JNET_STREAM, &srv) < 0)
+    return;
+  if (jnet_accept(srv, 10, &c) == 0) {
+    jnet_sleep(0.3); /* never reads */
+    jnet_close(c);
+  }
+  jnet_close(srv);
+}
+
+static void shfail_client(void *arg) {
+  shfail *k = arg;
+  jnet_stream c;
+  jnet_sleep(0.01);
+  k->rc[0] = jnet_connect("192.0.2.2", "7000", JNET_STREAM, NULL, NULL, &c);
+  if (k->rc[0] < 0)
+    return;
+  jnet_faults_fail_call(k->t->f, JNET_FAULTS_SHUTDOWN, 1, JNET_EACCES, 0);
+  k->rc[1] = jnet_shutdown(c, JNET_SHUT_WR);
+  k->rc[4] = (int)jnet_faults_fail_fired(k->t->f, JNET_FAULTS_SHUTDOWN);
+  k->rc[2] = jnet_faults_reset_peer(k->t->f, NULL);
+  k->rc[3] = jnet_shutdown(c, JNET_SHUT_WR); /* the reset ended it */
+  jnet_close(c);
+}
+
+/* An armed shutdown failure returns its code without shutting anything;
+ * after a reset, shutdown has nothing left to do and returns 0. */
+START_TEST(shutdown_fails_when_armed_and_is_a_no_op_after_a_reset) {
+  fs *t = fs_new(6);
+  shfail k;
+  memset(&k, 0, sizeof k);
+  k.t = t;
+  ck_assert_int_eq(jnet_go_on(t->l, t->srv, idle_server, &k), 0);
+  ck_assert_int_eq(jnet_go_on(t->l, t->cli, shfail_client, &k), 0);
+  fs_run(t);
+  ck_assert_int_eq(k.rc[0], 0);
+  ck_assert_int_eq(k.rc[1], JNET_EACCES);
+  ck_assert_int_eq(k.rc[4], 1);
+  ck_assert_int_ge(k.rc[2], 1); /* at least the client's socket */
+  ck_assert_int_eq(k.rc[3], 0);
+  ck_assert_ptr_nonnull(strstr(t->log, "reset-peer"));
+  fs_free(t);
+}
+END_TEST
+
+static void parked_client(void *arg) {
+  fs *t = arg;
+  jnet_stream c;
+  jnet_sleep(0.01);
+  t->sent_rc = jnet_connect("192.0.2.2", "7000", JNET_STREAM, NULL, NULL, &c);
+  if (t->sent_rc < 0)
+    return;
+  size_t n = 4u << 20; /* far beyond the sim's send buffer */
+  char *data = calloc(1, n);
+  if (data != NULL) {
+    t->t0 = jnet_now();
+    t->sent_rc = jnet_write(c, data, n, 0.05); /* the server never reads */
+    t->at[0] = jnet_now();
+    free(data);
+  }
+  jnet_close(c);
+}
+
+/* A straight-through write the inner backend parks, cancelled by its
+ * timeout: JNET_ETIMEDOUT after 50 ms, and the loop ends idle. */
+START_TEST(a_parked_straight_through_write_times_out) {
+  fs *t = fs_new(7);
+  ck_assert_int_eq(jnet_go_on(t->l, t->srv, idle_server, t), 0);
+  ck_assert_int_eq(jnet_go_on(t->l, t->cli, parked_client, t), 0);
+  fs_run(t);
+  ck_assert_int_eq(t->sent_rc, JNET_ETIMEDOUT);
+  double ms = (t->at[0] - t->t0) * 1e3;
+  ck_assert_msg(ms >= 50.0 - 1e-6 && ms < 60.0, "timed out after %.3f ms",
+                ms);
+  ck_assert_uint_eq(jnet_faults_count(t->f), 0);
+  fs_free(t);
+}
+END_TEST
+
+/* clear_all removes every rule and every armed call failure: the
+ * blackhole no longer swallows, the persistent listen failure no longer
+ * fires, and the removed rule is gone (JNET_ENOENT). */
+START_TEST(clear_all_removes_rules_and_armed_failures) {
+  fs *t = fs_new(8);
+  jnet_addr a;
+  memset(&a, 0, sizeof a);
+  a.u.in4.sin_family = AF_INET;
+  ck_assert_int_eq(inet_pton(AF_INET, "192.0.2.2", &a.u.in4.sin_addr), 1);
+  a.len = sizeof a.u.in4;
+  jnet_fault_params p;
+  jnet_fault_params_default(&p);
+  p.blackhole = 1;
+  ck_assert_int_eq(jnet_faults_set(t->f, &a, &p), 0);
+  ck_assert_int_eq(jnet_faults_set(t->f, NULL, &p), 0);
+  ck_assert_int_eq(
+      jnet_faults_fail_call(t->f, JNET_FAULTS_SOCKET, 1, JNET_EACCES, 1), 0);
+  jnet_faults_clear_all(t->f);
+  jnet_faults_clear_all(NULL); /* harmless */
+  ck_assert_int_eq(jnet_faults_clear(t->f, &a), JNET_ENOENT);
+  ck_assert_int_eq(jnet_faults_clear(t->f, NULL), JNET_ENOENT);
+  ck_assert_int_eq(jnet_go_on(t->l, t->srv, dgram_sink, t), 0);
+  ck_assert_int_eq(jnet_go_on(t->l, t->cli, dgram_source, t), 0);
+  fs_run(t); /* sets a quiet rule on the server */
+  ck_assert_int_eq(t->sent_rc, 0);
+  ck_assert_int_eq(t->got, NDGRAM);
+  ck_assert_uint_eq(jnet_faults_fail_fired(t->f, JNET_FAULTS_SOCKET), 0);
+  ck_assert_uint_eq(jnet_faults_count(t->f), 0);
+  fs_free(t);
+}
+END_TEST
+
+/* ---- A rule that lowers reset_after_bytes under bytes already counted ------
+ * The connection's next straight-through write or read has no byte left
+ * to pass: it resets the connection and returns JNET_ECONNRESET. */
+
+typedef struct lowered {
+  fs *t;
+  int rc[8];
+} lowered;
+
+static void lower_reset_rule(fs *t, uint64_t after) {
+  jnet_addr a;
+  jnet_address("192.0.2.2", "0", JNET_STREAM, &a);
+  jnet_fault_params p;
+  jnet_fault_params_default(&p);
+  p.reset_after_bytes = after;
+  jnet_faults_set(t->f, &a, &p);
+}
+
+static void lowered_client(void *arg) {
+  lowered *k = arg;
+  jnet_stream c;
+  jnet_buf b;
+  jnet_buf_init(&b);
+  jnet_sleep(0.01);
+  k->rc[0] = jnet_connect("192.0.2.2", "7000", JNET_STREAM, NULL, NULL, &c);
+  if (k->rc[0] == 0) {
+    k->rc[1] = (int)jnet_chunk(c, 5, &b, 1.0); /* "hello": 5 bytes counted */
+    lower_reset_rule(k->t, 3);
+    k->rc[2] = jnet_write(c, "x", 1, 1.0);
+    jnet_close(c);
+  }
+  lower_reset_rule(k->t, 0);
+  k->rc[3] = jnet_connect("192.0.2.2", "7000", JNET_STREAM, NULL, NULL, &c);
+  if (k->rc[3] == 0) {
+    k->rc[4] = jnet_write(c, "abcd", 4, 1.0); /* 4 bytes counted */
+    lower_reset_rule(k->t, 2);
+    jnet_buf_reset(&b);
+    k->rc[5] = (int)jnet_read(c, 16, &b, 1.0);
+    jnet_close(c);
+  }
+  jnet_buf_free(&b);
+}
+
+START_TEST(a_lowered_reset_after_bytes_resets_the_next_write_and_read) {
+  fs *t = fs_new(12);
+  lowered k;
+  memset(&k, 0, sizeof k);
+  k.t = t;
+  ck_assert_int_eq(jnet_go_on(t->l, t->srv, close_server, &k), 0);
+  ck_assert_int_eq(jnet_go_on(t->l, t->cli, lowered_client, &k), 0);
+  fs_run(t);
+  ck_assert_int_eq(k.rc[0], 0);
+  ck_assert_int_eq(k.rc[1], 5);
+  ck_assert_int_eq(k.rc[2], JNET_ECONNRESET);
+  ck_assert_int_eq(k.rc[3], 0);
+  ck_assert_int_eq(k.rc[4], 0);
+  ck_assert_int_eq(k.rc[5], JNET_ECONNRESET);
+  ck_assert_ptr_nonnull(strstr(t->log, "reset after bytes"));
+  fs_free(t);
+}
+END_TEST
+
+typedef struct failed {
+  fs *t;
+  int rc[4]; /* accept, read, accept again, connect */
+} failed;
+
+static void failing_server(void *arg) {
+  failed *k = arg;
+  jnet_stream srv, c;
+  if (jnet_listen("192.0.2.2", "7000", JNET_STREAM, &srv) < 0)
+    return;
+  jnet_faults_fail_call(k->t->f, JNET_FAULTS_ACCEPT, 1, JNET_EMFILE, 0);
+  k->rc[0] = jnet_accept(srv, 1.0, &c); /* armed: fails, takes nothing */
+  k->rc[2] = jnet_accept(srv, 1.0, &c); /* the pending connection */
+  if (k->rc[2] == 0) {
+    jnet_faults_fail_call(k->t->f, JNET_FAULTS_READ, 1, JNET_ENETDOWN, 0);
+    jnet_buf b;
+    jnet_buf_init(&b);
+    k->rc[1] = (int)jnet_read(c, 16, &b, 1.0);
+    jnet_buf_free(&b);
+    jnet_close(c);
+  }
+  jnet_close(srv);
+}
+
+static void failing_client(void *arg) {
+  failed *k = arg;
+  jnet_stream c;
+  jnet_sleep(0.01);
+  k->rc[3] = jnet_connect("192.0.2.2", "7000", JNET_STREAM, NULL, NULL, &c);
+  if (k->rc[3] == 0) {
+    jnet_sleep(0.1);
+    jnet_close(c);
+  }
+}
+
+/* Armed accept and read failures return their codes without reaching the
+ * inner backend: the failed accept leaves the connection for the next. */
+START_TEST(armed_accept_and_read_failures_return_their_codes) {
+  fs *t = fs_new(13);
+  failed k;
+  memset(&k, 0, sizeof k);
+  k.t = t;
+  ck_assert_int_eq(jnet_go_on(t->l, t->srv, failing_server, &k), 0);
+  ck_assert_int_eq(jnet_go_on(t->l, t->cli, failing_client, &k), 0);
+  fs_run(t);
+  ck_assert_int_eq(k.rc[3], 0);
+  ck_assert_int_eq(k.rc[0], JNET_EMFILE);
+  ck_assert_int_eq(k.rc[2], 0);
+  ck_assert_int_eq(k.rc[1], JNET_ENETDOWN);
+  ck_assert_uint_eq(jnet_faults_fail_fired(t->f, JNET_FAULTS_ACCEPT), 1);
+  ck_assert_uint_eq(jnet_faults_fail_fired(t->f, JNET_FAULTS_READ), 1);
+  ck_assert_ptr_nonnull(strstr(t->log, "fail-call accept #1 EMFILE"));
+  fs_free(t);
+}
+END_TEST
+
+/* ---- The loop slots pass through: start once, random from the host ---------
+ */
+
+static void draw(void *arg) {
+  uint64_t *r = arg;
+  r[0] = jnet_random();
+  r[1] = jnet_random();
+}
+
+static void draws_on(const jnet_backend *b, jnet_node *node, uint64_t *r) {
+  jnet_loop *l;
+  ck_assert_int_eq(jnet_loop_new(&l, b), 0);
+  ck_assert_int_eq(jnet_go_on(l, node, draw, r), 0);
+  ck_assert_int_eq(jnet_run(l), 0);
+  ck_assert_int_eq(jnet_loop_close(l), 0);
+}
+
+/* A fiber's jnet_random through the fault backend is its host's stream in
+ * the inner sim: the same two numbers as on the bare sim of the same seed.
+ * A second loop on a started fault backend is JNET_EBUSY, and so is a
+ * fault backend whose inner backend another loop already runs. */
+START_TEST(random_comes_from_the_inner_host_and_a_backend_starts_once) {
+  fs *t = fs_new(21);
+  jnet_loop *l2;
+  ck_assert_int_eq(jnet_loop_new(&l2, t->b), JNET_EBUSY);
+  jnet_faults *f2;
+  const jnet_backend *b2 = jnet_backend_faults(jnet_sim_backend(t->sim), 1,
+                                               &f2);
+  ck_assert_ptr_nonnull(b2);
+  ck_assert_int_eq(jnet_loop_new(&l2, b2), JNET_EBUSY); /* the sim's busy */
+  jnet_backend_free(b2);
+  uint64_t via[2] = {0, 0};
+  ck_assert_int_eq(jnet_go_on(t->l, t->cli, draw, via), 0);
+  ck_assert_int_eq(jnet_run(t->l), 0);
+  fs_free(t);
+
+  jnet_sim *sim;
+  jnet_node *cli, *srv;
+  ck_assert_int_eq(jnet_sim_new(&sim, 21), 0);
+  const char *ca[] = {"192.0.2.1", NULL}, *sa[] = {"192.0.2.2", NULL};
+  ck_assert_int_eq(jnet_sim_host(sim, "client", ca, &cli), 0);
+  ck_assert_int_eq(jnet_sim_host(sim, "server", sa, &srv), 0);
+  uint64_t bare[2] = {0, 0};
+  draws_on(jnet_sim_backend(sim), cli, bare);
+  jnet_sim_free(sim);
+  ck_assert(via[0] != via[1]);
+  ck_assert(via[0] == bare[0] && via[1] == bare[1]);
+}
+END_TEST
+
+/* ---- Allocation failure swept over N (test_alloc_fail.c's habit) ------------
+ * Fail the Nth allocation for N = 1, 2, ... until a run injects nothing;
+ * the workload is a stream echo and two datagrams through a rule that
+ * delays and duplicates, so every allocation of the fault backend's delay
+ * lines is reached. Each run ends in the echo coming back whole or a clean
+ * error code, never a crash or a hang (and no leak under ASan). */
+
+static long oom_count, oom_at, oom_injected;
+
+static int oom_now(void) {
+  oom_count++;
+  if (oom_at > 0 && oom_count == oom_at) {
+    oom_injected++;
+    return 1;
+  }
+  return 0;
+}
+static void *oom_malloc(size_t n) { return oom_now() ? NULL : malloc(n); }
+static void *oom_realloc(void *p, size_t n) {
+  return oom_now() ? NULL : realloc(p, n);
+}
+
+typedef struct oomw {
+  int srv_rc, cli_rc; /* 0: done; < 0: the error met */
+  char echo[8];
+  int dgrams;
+} oomw;
+
+static void oom_server(void *arg) {
+  oomw *w = arg;
+  jnet_stream lsn, c, u;
+  jnet_buf b;
+  jnet_buf_init(&b);
+  w->srv_rc = jnet_listen("192.0.2.2", "7000", JNET_STREAM, &lsn);
+  if (w->srv_rc < 0)
+    return;
+  w->srv_rc = jnet_listen("192.0.2.2", "9000", JNET_DATAGRAM, &u);
+  if (w->srv_rc == 0) {
+    w->srv_rc = jnet_accept(lsn, 1.0, &c);
+    if (w->srv_rc == 0) {
+      ssize_t n = jnet_chunk(c, 5, &b, 1.0);
+      w->srv_rc = n < 0 ? (int)n : jnet_write(c, b.data, b.len, 1.0);
+      for (int i = 0; i < 2 && w->srv_rc == 0; i++) {
+        jnet_buf_reset(&b);
+        if (jnet_recv_from(u, 16, &b, 0.1, NULL) == 2)
+          w->dgrams++;
+      }
+      jnet_close(c);
+    }
+    jnet_close(u);
+  }
+  jnet_buf_free(&b);
+  jnet_close(lsn);
+}
+
+static void oom_client(void *arg) {
+  oomw *w = arg;
+  jnet_stream c, u;
+  jnet_addr dst;
+  jnet_sleep(0.01);
+  w->cli_rc = jnet_connect("192.0.2.2", "7000", JNET_STREAM, NULL, NULL, &c);
+  if (w->cli_rc < 0)
+    return;
+  jnet_buf b;
+  jnet_buf_init(&b);
+  w->cli_rc = jnet_write(c, "hello", 5, 1.0);
+  if (w->cli_rc == 0) {
+    ssize_t n = jnet_chunk(c, 5, &b, 1.0);
+    if (n == 5)
+      memcpy(w->echo, b.data, 5);
+    w->cli_rc = n < 0 ? (int)n : 0;
+  }
+  jnet_buf_free(&b);
+  jnet_close(c);
+  if (w->cli_rc == 0)
+    w->cli_rc = jnet_listen("192.0.2.1", NULL, JNET_DATAGRAM, &u);
+  if (w->cli_rc == 0) {
+    w->cli_rc = jnet_address("192.0.2.2", "9000", JNET_DATAGRAM, &dst);
+    for (int i = 0; i < 2 && w->cli_rc == 0; i++)
+      w->cli_rc = jnet_send_to(u, &dst, "dg", 2, 1.0);
+    jnet_close(u);
+  }
+}
+
+/* One run with the Nth allocation failing: 0 if the echo came back whole,
+ * 1 if a step reported an error (a clean failure). */
+static int oom_run(long n, oomw *w) {
+  memset(w, 0, sizeof *w);
+  oom_count = oom_injected = 0;
+  oom_at = n;
+  jnet_sim *sim = NULL;
+  jnet_node *cli, *srv;
+  const jnet_backend *b = NULL;
+  jnet_faults *f = NULL;
+  jnet_loop *l = NULL;
+  int failed = 1;
+  const char *ca[] = {"192.0.2.1", NULL}, *sa[] = {"192.0.2.2", NULL};
+  jnet_fault_params p;
+  jnet_fault_params_default(&p);
+  p.link.latency_ns = 2 * MS;
+  p.link.duplicate = 0.5;
+  jnet_link_params lp;
+  jnet_link_params_default(&lp);
+  lp.latency_ns = 1 * MS;
+  if (jnet_sim_new(&sim, 31) < 0)
+    goto out;
+  if (jnet_sim_host(sim, "client", ca, &cli) < 0 ||
+      jnet_sim_host(sim, "server", sa, &srv) < 0 ||
+      jnet_sim_link(sim, NULL, NULL, &lp) < 0)
+    goto out;
+  b = jnet_backend_faults(jnet_sim_backend(sim), 31, &f);
+  if (b == NULL || jnet_faults_set(f, NULL, &p) < 0 ||
+      jnet_loop_new(&l, b) < 0)
+    goto out;
+  if (jnet_go_on(l, srv, oom_server, w) < 0 ||
+      jnet_go_on(l, cli, oom_client, w) < 0)
+    goto out;
+  int rc = jnet_run(l);
+  failed = rc < 0 || w->srv_rc < 0 || w->cli_rc < 0;
+  if (!failed)
+    ck_assert_str_eq(w->echo, "hello"); /* success means the whole echo */
+out:
+  if (l != NULL)
+    jnet_loop_free(l);
+  if (b != NULL)
+    jnet_backend_free(b);
+  if (sim != NULL)
+    jnet_sim_free(sim);
+  return failed;
+}
+
+START_TEST(the_fault_backend_survives_each_failed_allocation) {
+  ck_assert_int_eq(jnet_replace_allocator(oom_malloc, oom_realloc, free), 0);
+  oomw w;
+  long n, clean = 0;
+  for (n = 1; n < 5000; n++) {
+    clean += oom_run(n, &w);
+    if (oom_injected == 0)
+      break;
+  }
+  ck_assert_int_eq(jnet_replace_allocator(malloc, realloc, free), 0);
+  ck_assert_msg(n < 5000, "still injecting after %ld runs", n);
+  ck_assert_msg(n > 20, "only %ld allocations", n);
+  ck_assert_msg(oom_injected == 0 && clean < n,
+                "the last run failed: server %s, client %s",
+                jnet_err_name(w.srv_rc), jnet_err_name(w.cli_rc));
+  /* the run without a failure: the echo and at least both datagrams */
+  ck_assert_str_eq(w.echo, "hello");
+  ck_assert_int_eq(w.srv_rc, 0);
+  ck_assert_int_eq(w.cli_rc, 0);
+  ck_assert_int_eq(w.dgrams, 2);
+}
+END_TEST
+
+/* ---- The fault log names an IPv6 peer [addr]:port, no peer "*" --------------
+ */
+
+typedef struct v6 {
+  fs *t;
+  int rc[3]; /* failed listen, send_to, received */
+  char got[8];
+} v6;
+
+static void v6_sink(void *arg) {
+  v6 *k = arg;
+  jnet_stream u;
+  if (jnet_listen("2001:db8::2", "9000", JNET_DATAGRAM, &u) < 0)
+    return;
+  jnet_buf b;
+  jnet_buf_init(&b);
+  k->rc[2] = (int)jnet_recv_from(u, 8, &b, 1.0, NULL);
+  if (k->rc[2] > 0 && (size_t)k->rc[2] < sizeof k->got)
+    memcpy(k->got, b.data, b.len);
+  jnet_buf_free(&b);
+  jnet_close(u);
+}
+
+static void v6_source(void *arg) {
+  v6 *k = arg;
+  jnet_stream u;
+  jnet_addr dst;
+  jnet_sleep(0.01);
+  jnet_faults_fail_call(k->t->f, JNET_FAULTS_SOCKET, 1, JNET_EMFILE, 0);
+  k->rc[0] = jnet_listen("2001:db8::1", NULL, JNET_DATAGRAM, &u);
+  if (jnet_listen("2001:db8::1", NULL, JNET_DATAGRAM, &u) < 0)
+    return;
+  jnet_address("2001:db8::2", "9000", JNET_DATAGRAM, &dst);
+  k->rc[1] = jnet_send_to(u, &dst, "six", 3, 1.0);
+  jnet_close(u);
+}
+
+START_TEST(the_log_names_an_ipv6_peer_and_no_peer_as_a_star) {
+  jnet_sim *sim;
+  jnet_node *cli, *srv;
+  ck_assert_int_eq(jnet_sim_new(&sim, 41), 0);
+  const char *ca[] = {"2001:db8::1", NULL}, *sa[] = {"2001:db8::2", NULL};
+  ck_assert_int_eq(jnet_sim_host(sim, "client", ca, &cli), 0);
+  ck_assert_int_eq(jnet_sim_host(sim, "server", sa, &srv), 0);
+  fs t;
+  memset(&t, 0, sizeof t);
+  t.b = jnet_backend_faults(jnet_sim_backend(sim), 41, &t.f);
+  ck_assert_ptr_nonnull(t.b);
+  jnet_faults_log_fn(t.f, log_line, &t);
+  jnet_faults_log_fn(NULL, log_line, &t); /* harmless */
+  jnet_addr a;
+  memset(&a, 0, sizeof a);
+  a.u.in6.sin6_family = AF_INET6;
+  ck_assert_int_eq(inet_pton(AF_INET6, "2001:db8::2", &a.u.in6.sin6_addr), 1);
+  a.u.in6.sin6_port = htons(9000);
+  a.len = sizeof a.u.in6;
+  jnet_fault_params p;
+  jnet_fault_params_default(&p);
+  p.link.latency_ns = 3 * MS;
+  ck_assert_int_eq(jnet_faults_set(t.f, &a, &p), 0);
+  ck_assert_int_eq(jnet_loop_new(&t.l, t.b), 0);
+  v6 k;
+  memset(&k, 0, sizeof k);
+  k.t = &t;
+  ck_assert_int_eq(jnet_go_on(t.l, srv, v6_sink, &k), 0);
+  ck_assert_int_eq(jnet_go_on(t.l, cli, v6_source, &k), 0);
+  ck_assert_int_eq(jnet_run(t.l), 0);
+  ck_assert_int_eq(k.rc[0], JNET_EMFILE);
+  ck_assert_int_eq(k.rc[1], 0);
+  ck_assert_int_eq(k.rc[2], 3);
+  ck_assert_str_eq(k.got, "six");
+  ck_assert_msg(strstr(t.log, " * fail-call socket #1 EMFILE\n") != NULL,
+                "log:\n%s", t.log);
+  ck_assert_msg(strstr(t.log, " [2001:db8::2]:9000 delay tx 3.0ms\n") != NULL,
+                "log:\n%s", t.log);
+  jnet_loop_free(t.l);
+  jnet_backend_free(t.b);
+  jnet_sim_free(sim);
+}
+END_TEST
+
+/* ---- refuse on the accepting side ------------------------------------------
+ * A refuse rule keyed on the client, seen by the server: the listener
+ * resets each connection from that peer as it accepts it and waits for
+ * the next, so the server's accept times out and the client's read
+ * ends. */
+
+typedef struct refused {
+  int rc[3]; /* accept, connect, client read */
+} refused;
+
+static void refusing_server(void *arg) {
+  refused *k = arg;
+  jnet_stream lsn, c;
+  if (jnet_listen("192.0.2.2", "7000", JNET_STREAM, &lsn) < 0)
+    return;
+  k->rc[0] = jnet_accept(lsn, 0.2, &c);
+  if (k->rc[0] == 0)
+    jnet_close(c);
+  jnet_close(lsn);
+}
+
+static void refused_client(void *arg) {
+  refused *k = arg;
+  jnet_stream c;
+  jnet_sleep(0.01);
+  k->rc[1] = jnet_connect("192.0.2.2", "7000", JNET_STREAM, NULL, NULL, &c);
+  if (k->rc[1] < 0)
+    return;
+  jnet_buf b;
+  jnet_buf_init(&b);
+  k->rc[2] = (int)jnet_read(c, 16, &b, 1.0);
+  jnet_buf_free(&b);
+  jnet_close(c);
+}
+
+START_TEST(refuse_keyed_on_the_client_resets_it_at_accept) {
+  fs *t = fs_new(51);
+  t->p.refuse = 1;
+  t->rule_on_client = 1;
+  refused k;
+  memset(&k, 0, sizeof k);
+  ck_assert_int_eq(jnet_go_on(t->l, t->srv, refusing_server, &k), 0);
+  ck_assert_int_eq(jnet_go_on(t->l, t->cli, refused_client, &k), 0);
+  fs_run(t);
+  ck_assert_int_eq(k.rc[1], 0); /* the handshake itself completed */
+  ck_assert_int_eq(k.rc[0], JNET_ETIMEDOUT);
+  /* the client's read ends: a reset where the inner backend can abort
+   * (libuv), end of stream where it only closes (the sim) */
+  ck_assert_msg(k.rc[2] == 0 || k.rc[2] == JNET_ECONNRESET, "read: %s",
+                jnet_err_name(k.rc[2]));
+  ck_assert_ptr_nonnull(strstr(t->log, "192.0.2.1:"));
+  ck_assert_ptr_nonnull(strstr(t->log, " refuse accept"));
+  fs_free(t);
+}
+END_TEST
+
+typedef struct rcfs {
+  int rc[4];
+  fs *t;
+} rcfs;
+
+static void resolve_fails(void *arg) {
+  rcfs *r = arg;
+  int *rc = r->rc;
+  fs *t = r->t;
+  jnet_addr a;
+  jnet_faults_fail_call(t->f, JNET_FAULTS_RESOLVE, 1, JNET_EAI_AGAIN, 0);
+  rc[0] = jnet_address("192.0.2.2", "80", JNET_STREAM, &a);
+  rc[1] = jnet_address("192.0.2.2", "80", JNET_STREAM, &a);
+}
+
+/* Only internet addresses key a rule (a unix one is JNET_EINVAL for clear
+ * and reset_peer too); an armed resolve failure is what jnet_address
+ * returns, once. */
+START_TEST(rule_keys_are_internet_addresses_and_resolve_can_fail) {
+  fs *t = fs_new(52);
+  jnet_addr un;
+  memset(&un, 0, sizeof un);
+  un.u.sa.sa_family = AF_UNIX;
+  un.len = sizeof(sa_family_t) + 2;
+  ck_assert_int_eq(jnet_faults_clear(t->f, &un), JNET_EINVAL);
+  ck_assert_int_eq(jnet_faults_reset_peer(t->f, &un), JNET_EINVAL);
+  ck_assert_int_eq(jnet_faults_reset_peer(NULL, NULL), JNET_EINVAL);
+  ck_assert_int_eq(jnet_faults_reset_peer(t->f, NULL), 0); /* no socket */
+  rcfs r = {{1, 1, 0, 0}, t};
+  ck_assert_int_eq(jnet_go_on(t->l, t->cli, resolve_fails, &r), 0);
+  fs_run(t);
+  ck_assert_int_eq(r.rc[0], JNET_EAI_AGAIN);
+  ck_assert_int_eq(r.rc[1], 0);
+  ck_assert_uint_eq(jnet_faults_fail_fired(t->f, JNET_FAULTS_RESOLVE), 1);
+  fs_free(t);
+}
+END_TEST
+
+/* ---- The rx line at end of stream, and a blackhole that starts mid-read ----
+ * With a delaying rule every read goes through the rx line: after the
+ * peer's FIN each read returns 0, again and again. A blackhole set while
+ * the line's inner read is in flight swallows the bytes that then arrive:
+ * the read times out and nothing is delivered after the rule is lifted. */
+
+typedef struct eofk {
+  fs *t;
+  int rc[6]; /* read "hi", eof, eof again, connect 2, blackholed read, after */
+} eofk;
+
+static void eof_server(void *arg) {
+  eofk *k = arg;
+  jnet_stream lsn, c;
+  if (jnet_listen("192.0.2.2", "7000", JNET_STREAM, &lsn) < 0)
+    return;
+  if (jnet_accept(lsn, 1.0, &c) == 0) {
+    (void)jnet_write(c, "hi", 2, 1.0);
+    jnet_close(c);
+  }
+  if (jnet_accept(lsn, 1.0, &c) == 0) {
+    jnet_sleep(0.05); /* the client's read is in flight, then blackholed */
+    (void)jnet_write(c, "lost", 4, 1.0);
+    jnet_sleep(0.3);
+    jnet_close(c);
+  }
+  jnet_close(lsn);
+  (void)k;
+}
+
+static void eof_client(void *arg) {
+  eofk *k = arg;
+  jnet_stream c;
+  jnet_buf b;
+  jnet_buf_init(&b);
+  jnet_sleep(0.01);
+  if (jnet_connect("192.0.2.2", "7000", JNET_STREAM, NULL, NULL, &c) == 0) {
+    k->rc[0] = (int)jnet_chunk(c, 2, &b, 1.0);
+    k->rc[1] = (int)jnet_read(c, 16, &b, 1.0);
+    k->rc[2] = (int)jnet_read(c, 16, &b, 1.0);
+    jnet_close(c);
+  }
+  k->rc[3] = jnet_connect("192.0.2.2", "7000", JNET_STREAM, NULL, NULL, &c);
+  if (k->rc[3] == 0) {
+    jnet_buf_reset(&b);
+    k->rc[4] = (int)jnet_read(c, 16, &b, 0.2); /* blackholed at 20 ms */
+    jnet_fault_params p;
+    jnet_fault_params_default(&p);
+    p.link.latency_ns = 1 * MS;
+    jnet_addr a;
+    jnet_address("192.0.2.2", "0", JNET_STREAM, &a);
+    jnet_faults_set(k->t->f, &a, &p); /* lifted: nothing was kept */
+    k->rc[5] = (int)jnet_read(c, 16, &b, 1.0);
+    jnet_close(c);
+  }
+  jnet_buf_free(&b);
+}
+
+static void blackhole_soon(void *arg) {
+  eofk *k = arg;
+  jnet_sleep(0.03); /* after the second connection's read started */
+  jnet_addr a;
+  jnet_address("192.0.2.2", "0", JNET_STREAM, &a);
+  jnet_fault_params p;
+  jnet_fault_params_default(&p);
+  p.link.latency_ns = 1 * MS;
+  p.blackhole = 1;
+  jnet_faults_set(k->t->f, &a, &p);
+}
+
+START_TEST(the_rx_line_repeats_eof_and_a_late_blackhole_swallows_bytes) {
+  fs *t = fs_new(61);
+  t->p.link.latency_ns = 1 * MS;
+  eofk k;
+  memset(&k, 0, sizeof k);
+  k.t = t;
+  ck_assert_int_eq(jnet_go_on(t->l, t->srv, eof_server, &k), 0);
+  ck_assert_int_eq(jnet_go_on(t->l, t->cli, eof_client, &k), 0);
+  ck_assert_int_eq(jnet_go_on(t->l, t->cli, blackhole_soon, &k), 0);
+  fs_run(t);
+  ck_assert_int_eq(k.rc[0], 2);
+  ck_assert_int_eq(k.rc[1], 0);
+  ck_assert_int_eq(k.rc[2], 0);
+  ck_assert_int_eq(k.rc[3], 0);
+  ck_assert_int_eq(k.rc[4], JNET_ETIMEDOUT);
+  ck_assert_int_eq(k.rc[5], 0); /* the server's FIN, not "lost" */
+  ck_assert_ptr_nonnull(strstr(t->log, "blackhole rx 4 bytes"));
+  fs_free(t);
+}
+END_TEST
+
+/* ---- Slots outside a run; a datagram truncated on the rx line ------------- */
+
+/* A fault backend no loop started refuses to poll (JNET_EINVAL); cancel
+ * of NULL, or of a request it never took, does nothing. An inner vtable
+ * of version 0 gets no fault backend (NULL, *out NULL). */
+START_TEST(an_unstarted_fault_backend_refuses_poll_and_ignores_cancel) {
+  jnet_sim *sim;
+  ck_assert_int_eq(jnet_sim_new(&sim, 71), 0);
+  jnet_faults *f;
+  const jnet_backend *b = jnet_backend_faults(jnet_sim_backend(sim), 71, &f);
+  ck_assert_ptr_nonnull(b);
+  ck_assert_int_eq(b->poll(b, 0, 0), JNET_EINVAL);
+  jnet_backend v0 = *jnet_sim_backend(sim); /* a vtable of no version */
+  v0.version = 0;
+  jnet_faults *f0 = f;
+  ck_assert_ptr_null(jnet_backend_faults(&v0, 71, &f0));
+  ck_assert_ptr_null(f0);
+  b->cancel(b, NULL);
+  jnet_req r;
+  memset(&r, 0, sizeof r);
+  b->cancel(b, &r);
+  ck_assert_ptr_null(r.owner_);
+  ck_assert_uint_eq(jnet_faults_count(f), 0);
+  jnet_backend_free(b);
+  jnet_sim_free(sim);
+}
+END_TEST
+
+typedef struct truncw {
+  int rc[2];
+  char got[8];
+} truncw;
+
+static void trunc_sink(void *arg) {
+  truncw *k = arg;
+  jnet_stream u;
+  if (jnet_listen("192.0.2.2", "9000", JNET_DATAGRAM, &u) < 0)
+    return;
+  jnet_buf b;
+  jnet_buf_init(&b);
+  k->rc[1] = (int)jnet_recv_from(u, 2, &b, 1.0, NULL);
+  if (k->rc[1] == 2)
+    memcpy(k->got, b.data, 2);
+  jnet_buf_free(&b);
+  jnet_close(u);
+}
+
+static void trunc_source(void *arg) {
+  truncw *k = arg;
+  jnet_stream u;
+  jnet_addr dst;
+  jnet_sleep(0.01);
+  if (jnet_listen("192.0.2.1", NULL, JNET_DATAGRAM, &u) < 0)
+    return;
+  jnet_address("192.0.2.2", "9000", JNET_DATAGRAM, &dst);
+  k->rc[0] = jnet_send_to(u, &dst, "abcd", 4, 1.0);
+  jnet_close(u);
+}
+
+/* The rule keyed on the sender delays the datagram on the receiver's rx
+ * line; a recv_from of 2 bytes takes its first 2, as recv(2) truncates. */
+START_TEST(a_datagram_held_on_the_rx_line_is_truncated_to_the_read) {
+  fs *t = fs_new(72);
+  t->p.link.latency_ns = 4 * MS;
+  t->rule_on_client = 1;
+  truncw k;
+  memset(&k, 0, sizeof k);
+  ck_assert_int_eq(jnet_go_on(t->l, t->srv, trunc_sink, &k), 0);
+  ck_assert_int_eq(jnet_go_on(t->l, t->cli, trunc_source, &k), 0);
+  fs_run(t);
+  ck_assert_int_eq(k.rc[0], 0);
+  ck_assert_int_eq(k.rc[1], 2);
+  ck_assert_str_eq(k.got, "ab");
+  ck_assert_ptr_nonnull(strstr(t->log, "delay rx"));
+  fs_free(t);
+}
+END_TEST
+
+/* ---- Argument checks and armed bind, listen, setsockopt failures ---------- */
+
+START_TEST(bad_parameters_and_handles_are_einval) {
+  fs *t = fs_new(81);
+  jnet_fault_params p;
+  jnet_fault_params_default(&p);
+  ck_assert_int_eq(jnet_faults_set(t->f, NULL, NULL), JNET_EINVAL);
+  p.link.duplicate = 2.0;
+  ck_assert_int_eq(jnet_faults_set(t->f, NULL, &p), JNET_EINVAL);
+  jnet_fault_params_default(&p);
+  p.link.reorder = -0.1;
+  ck_assert_int_eq(jnet_faults_set(t->f, NULL, &p), JNET_EINVAL);
+  jnet_fault_params_default(&p);
+  p.link.corrupt = 1.5;
+  ck_assert_int_eq(jnet_faults_set(t->f, NULL, &p), JNET_EINVAL);
+  jnet_fault_params_default(&p);
+  p.link.jitter_dist = JNET_JITTER_UNIFORM - 1;
+  ck_assert_int_eq(jnet_faults_set(t->f, NULL, &p), JNET_EINVAL);
+  jnet_fault_params_default(&p);
+  jnet_addr un;
+  memset(&un, 0, sizeof un);
+  un.u.sa.sa_family = AF_UNIX;
+  un.len = sizeof(sa_family_t) + 2;
+  ck_assert_int_eq(jnet_faults_set(t->f, &un, &p), JNET_EINVAL);
+  ck_assert_int_eq(jnet_faults_clear(NULL, NULL), JNET_EINVAL);
+  ck_assert_int_eq(jnet_faults_fail_call(NULL, 0, 1, JNET_EPIPE, 0),
+                   JNET_EINVAL);
+  ck_assert_int_eq(jnet_faults_fail_call(t->f, -1, 1, JNET_EPIPE, 0),
+                   JNET_EINVAL);
+  ck_assert_uint_eq(jnet_faults_count(NULL), 0);
+  jnet_faults_log_file(NULL, stderr); /* harmless */
+  /* nothing above was set: every peer still has no rule */
+  ck_assert_int_eq(jnet_faults_clear(t->f, NULL), JNET_ENOENT);
+  fs_free(t);
+}
+END_TEST
+
+static void armed_setup(void *arg) {
+  rcfs *r = arg;
+  int *rc = r->rc;
+  fs *t = r->t;
+  jnet_stream u;
+  jnet_faults_fail_call(t->f, JNET_FAULTS_BIND, 1, JNET_EADDRINUSE, 0);
+  rc[0] = jnet_listen("192.0.2.1", "5000", JNET_DATAGRAM, &u);
+  jnet_faults_fail_call(t->f, JNET_FAULTS_LISTEN, 1, JNET_EMFILE, 0);
+  rc[1] = jnet_listen("192.0.2.1", "5000", JNET_STREAM, &u);
+  rc[2] = jnet_listen("192.0.2.1", "5000", JNET_DATAGRAM, &u);
+  if (rc[2] == 0) {
+    jnet_faults_fail_call(t->f, JNET_FAULTS_SETSOCKOPT, 1, JNET_EACCES, 0);
+    rc[3] = jnet_setsockopt(u, JNET_SO_BROADCAST, jnet_opt_bool(1));
+    jnet_close(u);
+  }
+}
+
+/* Armed bind, listen and setsockopt failures are the calls' results; the
+ * next call (disarmed after one) binds. */
+START_TEST(armed_bind_listen_and_setsockopt_failures_return_their_codes) {
+  fs *t = fs_new(82);
+  rcfs r = {{1, 1, 1, 1}, t};
+  ck_assert_int_eq(jnet_go_on(t->l, t->cli, armed_setup, &r), 0);
+  fs_run(t);
+  ck_assert_int_eq(r.rc[0], JNET_EADDRINUSE);
+  ck_assert_int_eq(r.rc[1], JNET_EMFILE);
+  ck_assert_int_eq(r.rc[2], 0);
+  ck_assert_int_eq(r.rc[3], JNET_EACCES);
+  ck_assert_ptr_nonnull(strstr(t->log, "fail-call setsockopt #1 EACCES"));
+  fs_free(t);
+}
+END_TEST
+
+/* ---- corrupt flips one bit; reorder alone holds back at least 1 ms --------- */
+
+typedef struct cor {
+  int rc[2];
+  unsigned char got[8];
+  double sent_at, got_at;
+} cor;
+
+static void cor_sink(void *arg) {
+  cor *k = arg;
+  jnet_stream u;
+  if (jnet_listen("192.0.2.2", "9000", JNET_DATAGRAM, &u) < 0)
+    return;
+  jnet_buf b;
+  jnet_buf_init(&b);
+  k->rc[1] = (int)jnet_recv_from(u, 8, &b, 1.0, NULL);
+  k->got_at = jnet_now();
+  if (k->rc[1] == 4)
+    memcpy(k->got, b.data, 4);
+  jnet_buf_free(&b);
+  jnet_close(u);
+}
+
+static void cor_source(void *arg) {
+  cor *k = arg;
+  jnet_stream u;
+  jnet_addr dst;
+  jnet_sleep(0.01);
+  if (jnet_listen("192.0.2.1", NULL, JNET_DATAGRAM, &u) < 0)
+    return;
+  jnet_address("192.0.2.2", "9000", JNET_DATAGRAM, &dst);
+  k->sent_at = jnet_now();
+  k->rc[0] = jnet_send_to(u, &dst, "abcd", 4, 1.0);
+  jnet_close(u);
+}
+
+START_TEST(corrupt_flips_one_bit_and_reorder_alone_adds_a_millisecond) {
+  fs *t = fs_new(91);
+  t->p.link.corrupt = 1.0;
+  t->p.link.reorder = 1.0; /* no latency, no reorder_ns: the 1 ms floor */
+  cor k;
+  memset(&k, 0, sizeof k);
+  ck_assert_int_eq(jnet_go_on(t->l, t->srv, cor_sink, &k), 0);
+  ck_assert_int_eq(jnet_go_on(t->l, t->cli, cor_source, &k), 0);
+  fs_run(t);
+  ck_assert_int_eq(k.rc[0], 0);
+  ck_assert_int_eq(k.rc[1], 4);
+  int bits = 0;
+  for (int i = 0; i < 4; i++)
+    bits += __builtin_popcount((unsigned)(k.got[i] ^ (unsigned char)"abcd"[i]));
+  ck_assert_int_eq(bits, 1);
+  double ms = (k.got_at - k.sent_at) * 1e3; /* the link's 1 ms + 1 ms */
+  ck_assert_msg(ms >= 2.0 - 1e-6 && ms < 3.0, "arrived after %.3f ms", ms);
+  ck_assert_ptr_nonnull(strstr(t->log, "corrupt tx bit"));
+  ck_assert_ptr_nonnull(strstr(t->log, "reorder tx +1.0ms"));
+  fs_free(t);
+}
+END_TEST
+
+/* reorder alone with its own reorder_ns: held back exactly that long, the
+ * bytes untouched. */
+START_TEST(reorder_alone_holds_a_datagram_back_by_its_reorder_ns) {
+  fs *t = fs_new(92);
+  t->p.link.reorder = 1.0;
+  t->p.link.reorder_ns = 5 * MS;
+  cor k;
+  memset(&k, 0, sizeof k);
+  ck_assert_int_eq(jnet_go_on(t->l, t->srv, cor_sink, &k), 0);
+  ck_assert_int_eq(jnet_go_on(t->l, t->cli, cor_source, &k), 0);
+  fs_run(t);
+  ck_assert_int_eq(k.rc[0], 0);
+  ck_assert_int_eq(k.rc[1], 4);
+  ck_assert_mem_eq(k.got, "abcd", 4);
+  double ms = (k.got_at - k.sent_at) * 1e3; /* the link's 1 ms + 5 ms */
+  ck_assert_msg(ms >= 6.0 - 1e-6 && ms < 7.0, "arrived after %.3f ms", ms);
+  ck_assert_ptr_nonnull(strstr(t->log, "reorder tx +5.0ms"));
+  fs_free(t);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("realfaults-sim");
   jc_defaults(60, NULL, NULL);
@@ -652,6 +1674,25 @@ static Suite *suite(void) {
   JC_TEST(s, blackhole_on_the_receiver_swallows_every_datagram);
   JC_TEST(s, a_write_the_inner_backend_parks_arrives_whole_without_faults);
   JC_TEST(s, a_sliced_write_the_inner_backend_parks_arrives_whole);
+  JC_TEST(s, shutdown_wr_sends_the_held_bytes_before_the_fin);
+  JC_TEST(s, shutdown_rdwr_sends_the_held_bytes_before_the_fin);
+  JC_TEST(s, shutdown_fails_when_armed_and_is_a_no_op_after_a_reset);
+  JC_TEST(s, a_parked_straight_through_write_times_out);
+  JC_TEST(s, clear_all_removes_rules_and_armed_failures);
+  JC_TEST(s, a_lowered_reset_after_bytes_resets_the_next_write_and_read);
+  JC_TEST(s, armed_accept_and_read_failures_return_their_codes);
+  JC_TEST(s, random_comes_from_the_inner_host_and_a_backend_starts_once);
+  JC_TEST(s, the_fault_backend_survives_each_failed_allocation);
+  JC_TEST(s, the_log_names_an_ipv6_peer_and_no_peer_as_a_star);
+  JC_TEST(s, refuse_keyed_on_the_client_resets_it_at_accept);
+  JC_TEST(s, rule_keys_are_internet_addresses_and_resolve_can_fail);
+  JC_TEST(s, the_rx_line_repeats_eof_and_a_late_blackhole_swallows_bytes);
+  JC_TEST(s, an_unstarted_fault_backend_refuses_poll_and_ignores_cancel);
+  JC_TEST(s, a_datagram_held_on_the_rx_line_is_truncated_to_the_read);
+  JC_TEST(s, bad_parameters_and_handles_are_einval);
+  JC_TEST(s, armed_bind_listen_and_setsockopt_failures_return_their_codes);
+  JC_TEST(s, corrupt_flips_one_bit_and_reorder_alone_adds_a_millisecond);
+  JC_TEST(s, reorder_alone_holds_a_datagram_back_by_its_reorder_ns);
   return s;
 }
 

@@ -336,6 +336,57 @@ START_TEST(a_pending_lookup_can_be_cancelled) {
 }
 END_TEST
 
+/* connect checks the address length (0, or longer than a jnet_addr holds:
+ * JNET_EINVAL); a connected UDP socket after shutdown RD reads end of
+ * stream (0) at once; one connected to a port nobody holds reads the ICMP
+ * refusal as JNET_ECONNREFUSED (at once, or parked until POLLERR). */
+START_TEST(udp_connect_bad_lengths_shutdown_rd_and_a_refused_peer) {
+  jnet_bsock *u = udp_bound(), *peer = udp_bound(), *gone = udp_bound();
+  int gone_port = port_of(gone);
+  B->close(B, gone);
+  jnet_req r;
+  int cnt = 0;
+  req_init(&r, &cnt);
+  r.addr.len = 0;
+  ck_assert_int_eq(B->connect(B, u, &r), 1);
+  ck_assert_int_eq(r.result, JNET_EINVAL);
+  req_init(&r, &cnt);
+  r.addr = ip4("127.0.0.1", port_of(peer));
+  r.addr.len = (socklen_t)sizeof r.addr.u + 1;
+  ck_assert_int_eq(B->connect(B, u, &r), 1);
+  ck_assert_int_eq(r.result, JNET_EINVAL);
+  req_init(&r, &cnt);
+  r.addr = ip4("127.0.0.1", port_of(peer));
+  ck_assert_int_eq(B->connect(B, u, &r), 1);
+  ck_assert_int_eq(r.result, 0);
+  ck_assert_int_eq(B->shutdown(B, u, JNET_SHUT_RD), 0);
+  char buf[8];
+  req_init(&r, &cnt);
+  r.buf = buf;
+  r.len = sizeof buf;
+  ck_assert_int_eq(B->recv_from(B, u, &r), 1);
+  ck_assert_int_eq(r.result, 0);
+  B->close(B, u);
+  B->close(B, peer);
+
+  jnet_bsock *v = udp_bound();
+  req_init(&r, &cnt);
+  r.addr = ip4("127.0.0.1", gone_port);
+  ck_assert_int_eq(B->connect(B, v, &r), 1);
+  ck_assert_int_eq(r.result, 0);
+  req_init(&r, &cnt);
+  r.buf = (void *)"x";
+  r.len = 1;
+  ck_assert_int_eq(finish(B->write(B, v, &r), &r, &cnt), 0);
+  cnt = 0;
+  req_init(&r, &cnt);
+  r.buf = buf;
+  r.len = sizeof buf;
+  ck_assert_int_eq(finish(B->recv_from(B, v, &r), &r, &cnt), JNET_ECONNREFUSED);
+  B->close(B, v);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("uv-errors");
   jc_defaults(60, setup, teardown);
@@ -349,5 +400,6 @@ int main(void) {
   JC_TEST(s, resolve_refuses_ports_glibc_would_wrap_and_unknown_services);
   JC_TEST(s, resolve_maps_eai_system_to_errno);
   JC_TEST(s, a_pending_lookup_can_be_cancelled);
+  JC_TEST(s, udp_connect_bad_lengths_shutdown_rd_and_a_refused_peer);
   return jc_run(s);
 }
