@@ -119,6 +119,10 @@ struct jnet__fiber {
   size_t timer_idx;        /* in loop->timers, or JNET__NO_TIMER */
   int timer_live;          /* its entry there is armed; 0: left behind by a
                               wake, for the next timed wait to re-key */
+  uint64_t timer_seq;      /* the armed key's arming order: the entry's seq
+                              when exact, an earlier one when the entry is
+                              a lower bound left for the top to re-key */
+  uint64_t timer_ns;       /* the armed key's deadline */
   ssize_t timer_result;    /* what the timer gives: 0 (sleep) or ETIMEDOUT */
   ssize_t result; /* set by the waker */
   /* Handles, cancel, deadline (spawn.c). */

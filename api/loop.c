@@ -166,24 +166,44 @@ static int timers_grow(jnet_loop *l) {
 }
 
 /* Arm f's timer. A wake leaves the entry of f's last timed wait in the
- * heap, disarmed: the next timed wait re-keys it in place (a sift of a
- * step or two) instead of a removal and an insertion. The key (deadline,
+ * heap, disarmed, for the next timed wait to take again. The key (deadline,
  * arming order) is the one a fresh entry would get, so live timers fire in
- * the same order either way. */
+ * the same order either way. A later key than the entry's (the usual case:
+ * the next read's timeout from a later now) is only noted in f: the entry
+ * stays as a lower bound, re-keyed if it ever reaches the top
+ * (timer_exact), which a timeout that never fires never does. An earlier
+ * key is re-keyed in place at once. */
 JNET__HOT_INLINE int timer_start(jnet_loop *l, jnet__fiber *f,
                                  uint64_t deadline_ns) {
+  uint64_t seq = l->timer_seq++;
+  f->timer_ns = deadline_ns;
+  f->timer_seq = seq;
+  f->timer_live = 1;
   if (f->timer_idx != JNET__NO_TIMER) {
-    jnet__tent e = {deadline_ns, l->timer_seq++, f};
-    theap_update(l->timers, l->ntimers, f->timer_idx, e);
-    f->timer_live = 1;
+    if (deadline_ns < l->timers[f->timer_idx].deadline_ns) {
+      jnet__tent e = {deadline_ns, seq, f};
+      theap_update(l->timers, l->ntimers, f->timer_idx, e);
+    }
     return 0;
   }
-  if (l->ntimers == l->cap_timers && timers_grow(l) < 0)
+  if (l->ntimers == l->cap_timers && timers_grow(l) < 0) {
+    f->timer_live = 0;
     return JNET_ENOMEM;
-  jnet__tent e = {deadline_ns, l->timer_seq++, f};
+  }
+  jnet__tent e = {deadline_ns, seq, f};
   theap_push(l->timers, l->ntimers++, e);
-  f->timer_live = 1;
   return 0;
+}
+
+/* 1 if the root is a live timer's lower bound, which it re-keys to the
+ * timer's own key (the root may change). */
+JNET__HOT_INLINE int timer_exact(jnet_loop *l) {
+  jnet__fiber *f = l->timers[0].f;
+  if (!f->timer_live || l->timers[0].seq == f->timer_seq)
+    return 0;
+  jnet__tent e = {f->timer_ns, f->timer_seq, f};
+  theap_update(l->timers, l->ntimers, 0, e);
+  return 1;
 }
 
 /* The backend's clock: the last poll's reading while a run has it cached. */
@@ -223,9 +243,11 @@ JNET__HOT_INLINE void timers_purge(jnet_loop *l) {
 }
 
 /* Wake the fibers whose deadline has passed, in (deadline, arming) order;
- * disarmed entries on the way just go. */
+ * disarmed entries on the way just go, lower bounds are re-keyed. */
 static void timers_fire_due(jnet_loop *l, uint64_t now) {
   while (l->ntimers > 0 && l->timers[0].deadline_ns <= now) {
+    if (timer_exact(l))
+      continue;
     jnet__fiber *f = l->timers[0].f;
     if (f->timer_live)
       jnet__fiber_wake(f, f->timer_result); /* disarms, touches no entry */
@@ -754,6 +776,13 @@ JNET__HOT_INLINE int turn_rest(jnet_loop *l, uint64_t deadline_ns) {
    * happen (the sim may hold scheduled faults or packets in flight even when
    * no fiber waits on them). */
   timers_purge(l);
+  /* Under jnet_run the root's deadline may be a lower bound: a poll that
+   * wakes at it with nothing to do costs a turn in which no fiber runs and
+   * nothing is seen, and re-keys the root. One turn (jnet_run_once, whose
+   * caller sees its turns) or a run to a deadline waits for the true one. */
+  if (!l->hand_on)
+    while (l->ntimers > 0 && timer_exact(l))
+      timers_purge(l);
   uint64_t next = l->ntimers > 0 ? l->timers[0].deadline_ns : JNET_NO_DEADLINE;
   if (deadline_ns < next)
     next = deadline_ns;
