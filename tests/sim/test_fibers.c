@@ -251,6 +251,92 @@ START_TEST(same_seed_same_order_of_wake_ups) {
 }
 END_TEST
 
+/* --- p-dgram: a later timeout left in the timer heap as a lower bound --- */
+
+static void lb_log(fx *x, const char *who) {
+  x->nlog += (size_t)snprintf(x->log + x->nlog, sizeof x->log - x->nlog,
+                              "%s@%.2f ", who, jnet_now());
+}
+
+static void lb_taker(void *arg) { /* A: 1 s, served at 0.5; then 2 s */
+  fx *x = arg;
+  int v;
+  x->r[3] = jnet_chan_new(&x->ch, sizeof v, 0);
+  x->r[0] = jnet_chan_take(x->ch, &v, 1.0);
+  lb_log(x, "A1");
+  x->r[1] = jnet_chan_take(x->ch, &v, 2.0); /* 2.5, later than 1.0 */
+  lb_log(x, "A2");
+  x->r[4] = jnet_chan_free(x->ch);
+}
+
+static void lb_giver(void *arg) { /* B */
+  fx *x = arg;
+  int v = 7;
+  jnet_sleep(0.5);
+  x->r[2] = jnet_chan_give(x->ch, &v, JNET_FOREVER);
+}
+
+static void lb_sleeper(void *arg) { /* C: 1.5, after A's first bound */
+  fx *x = arg;
+  jnet_sleep(1.5);
+  lb_log(x, "C");
+}
+
+static void lb_tie(void *arg) { /* D: 2.5 too, armed before A's 2.5 */
+  fx *x = arg;
+  jnet_sleep(0.25);
+  jnet_sleep(2.25);
+  lb_log(x, "D");
+}
+
+static void lb_spawn(fx *x) {
+  x->w = st_new(1, 1);
+  st_loop(x->w);
+  st_go(x->w, 0, lb_taker, x);
+  st_go(x->w, 0, lb_giver, x);
+  st_go(x->w, 0, lb_sleeper, x);
+  st_go(x->w, 0, lb_tie, x);
+}
+
+static void lb_check(fx *x) {
+  ck_assert_int_eq(x->r[0], 1);
+  ck_assert_int_eq(x->r[1], JNET_ETIMEDOUT);
+  ck_assert_int_eq(x->r[2], 0);
+  /* each at its own deadline; at 2.5 the earlier armed (D) first */
+  ck_assert_str_eq(x->log, "A1@0.50 C@1.50 D@2.50 A2@2.50 ");
+  ck_assert_int_eq(x->r[3], 0);
+  ck_assert_int_eq(x->r[4], 0);
+  st_free(x->w);
+}
+
+START_TEST(a_later_timeout_fires_at_its_own_time_in_arming_order) {
+  fx x = {0};
+  lb_spawn(&x);
+  st_run(x.w);
+  lb_check(&x);
+}
+END_TEST
+
+/* One turn at a time the clock only ever stops at a true deadline or a
+ * packet: never at the 1.0 the first take left behind. */
+START_TEST(run_once_turns_stop_only_at_true_deadlines) {
+  fx x = {0};
+  lb_spawn(&x);
+  double seen[16];
+  int n = 0, r;
+  while ((r = jnet_run_once(x.w->loop)) > 0 && n < 16) {
+    double t = (double)jnet_sim_now_ns(x.w->sim) / JNET_SIM_S;
+    if (n == 0 || t != seen[n - 1])
+      seen[n++] = t;
+  }
+  ck_assert_int_eq(r, 0);
+  ck_assert_msg(n == 4 && seen[0] == 0.25 && seen[1] == 0.5 &&
+                    seen[2] == 1.5 && seen[3] == 2.5,
+                "%d stops, the 2nd at %.2f", n, n > 1 ? seen[1] : -1.0);
+  lb_check(&x);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("sim-fibers");
   jc_defaults(30, NULL, NULL);
@@ -258,6 +344,8 @@ static Suite *suite(void) {
   JC_TEST(s, a_crash_cancels_the_hosts_fibers_and_wakes_their_joiners);
   JC_TEST(s, a_two_hour_deadline_costs_no_wall_time);
   JC_TEST(s, same_seed_same_order_of_wake_ups);
+  JC_TEST(s, a_later_timeout_fires_at_its_own_time_in_arming_order);
+  JC_TEST(s, run_once_turns_stop_only_at_true_deadlines);
   return s;
 }
 
