@@ -90,6 +90,8 @@ typedef struct jnet__main {
 struct jnet__nodestate {
   jnet_node *bnode; /* the backend's node */
   uint64_t epoch;   /* bumped by each crash */
+  uint64_t live_epoch; /* epoch while up, UINT64_MAX while down: a fiber is
+                          cancelled when its epoch is not this one */
   int down;
   jnet__main *mains;
   jnet__queue fibers;  /* jnet__fiber.node_link */
@@ -167,6 +169,10 @@ struct jnet_loop {
    * backend's clock moves only in poll (clock_in_poll). */
   int clock_cached;
   uint64_t now_ns;
+  /* The last timeout deadline_after converted, and its nanoseconds: most
+   * loops wait with one timeout over and over (0: none yet). */
+  double last_timeout;
+  uint64_t last_timeout_ns;
   size_t nfibers;
   size_t pending_ops; /* requests the backend owes a completion */
   /* timers: binary min-heap on (deadline, arming order) (loop.c, 3.) */
@@ -192,7 +198,7 @@ struct jnet_loop {
 /* 1 if f's node crashed since f was spawned: its blocking calls give
  * JNET_ECANCELED until it returns. */
 static inline int jnet__fiber_cancelled(const jnet__fiber *f) {
-  return f->node->down || f->epoch != f->node->epoch;
+  return f->epoch != f->node->live_epoch; /* down, or crashed since */
 }
 
 /* loop.c: the thread's current loop (set while one runs, else the first

@@ -114,6 +114,7 @@ static void on_node_down(void *loop_arg, jnet_node *bnode) {
     return;
   n->down = 1;
   n->epoch++;
+  n->live_epoch = UINT64_MAX;
   for (jnet__queue *q = jnet__queue_head(&n->fibers); q != &n->fibers;
        q = q->next) {
     jnet__fiber *f = jnet__queue_data(q, jnet__fiber, node_link);
@@ -133,6 +134,7 @@ static void on_node_up(void *loop_arg, jnet_node *bnode) {
   if (n == NULL || !n->down)
     return;
   n->down = 0;
+  n->live_epoch = n->epoch;
   for (jnet__main *m = n->mains; m != NULL; m = m->next)
     (void)jnet__spawn(l, n, m->fn, m->arg);
 }
@@ -274,8 +276,13 @@ JNET__HOT_INLINE uint64_t deadline_after(jnet_loop *l, double timeout) {
   /* the usual case: under 10^9 s from a clock under 2^63 ns cannot reach
    * UINT64_MAX (the same result as the general test below, sooner) */
   if (timeout < 1e9 && now < ((uint64_t)1 << 63)) {
+    if (timeout == l->last_timeout)
+      return now + l->last_timeout_ns;
     uint64_t ns = (uint64_t)(timeout * 1e9);
-    return now + (ns > 0 ? ns : 1);
+    ns = ns > 0 ? ns : 1;
+    l->last_timeout = timeout;
+    l->last_timeout_ns = ns;
+    return now + ns;
   }
   if (!isfinite(timeout) || timeout * 1e9 >= (double)(UINT64_MAX - now))
     return JNET_NO_DEADLINE;
