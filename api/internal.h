@@ -283,7 +283,7 @@ uint64_t jnet__abs_ns(double at);
 static inline jnet__stream *jnet__stream_get(jnet_loop *l, jnet_stream s) {
   uint32_t slot = (uint32_t)(s.h & 0xffffffffu);
   uint32_t gen = (uint32_t)(s.h >> 32);
-  if (l == NULL || slot == 0 || slot > l->nslots)
+  if (l == NULL || slot - 1u >= l->nslots) /* slot 0 wraps: not valid */
     return NULL;
   jnet__stream *st = l->slots[slot - 1];
   return st->sock != NULL && st->gen == gen ? st : NULL;
