@@ -92,33 +92,40 @@ int jnet__sim_ev_schedule(jnet__sim *sim, jnet__sim_event *ev, uint64_t t_ns) {
 
 int jnet__sim_ev_schedule_pkt_lanes(jnet__sim *sim, jnet__sim_spkt *p,
                                     uint64_t delay_ns) {
-  /* A shallow heap is cheaper than the lanes' bookkeeping. */
+  return jnet__sim_ev_schedule_pkt_at(sim, p, sim->now_ns + delay_ns);
+}
+
+int jnet__sim_ev_schedule_pkt_at(jnet__sim *sim, jnet__sim_spkt *p,
+                                 uint64_t t_ns) {
   if (p->ev.idx != 0)
     jnet__sim_ev_cancel(sim, &p->ev);
+  /* A shallow heap is cheaper than the lanes' bookkeeping. */
   if (jnet__sim_ev_count(sim) < JNET__SIM_LANES_FROM)
-    return jnet__sim_ev_push(sim, &p->ev, sim->now_ns + delay_ns);
-  int lane = -1;
+    return jnet__sim_ev_push(sim, &p->ev, t_ns);
+  int lane = -1, empty = -1;
+  uint64_t lane_t = 0;
   for (int k = 0; k < JNET__SIM_LANES; k++) {
+    const jnet__sim_spkt *tail = sim->lanes[k].tail;
     if (sim->lanes[k].head == NULL) {
-      if (lane < 0)
-        lane = k; /* a free lane, if no lane has this delay */
-    } else if (sim->lanes[k].delay_ns == delay_ns) {
-      lane = k;
-      break;
+      if (empty < 0)
+        empty = k;
+    } else if (tail->ev.t_ns <= t_ns && (lane < 0 || tail->ev.t_ns > lane_t)) {
+      lane = k; /* p goes after tail: (time, sequence) stays sorted */
+      lane_t = tail->ev.t_ns;
     }
   }
-  if (lane < 0) /* every lane busy with another delay */
-    return jnet__sim_ev_push(sim, &p->ev, sim->now_ns + delay_ns);
-  p->ev.t_ns = sim->now_ns + delay_ns;
+  if (lane < 0)
+    lane = empty;
+  if (lane < 0) /* every lane ends later than p */
+    return jnet__sim_ev_push(sim, &p->ev, t_ns);
+  p->ev.t_ns = t_ns;
   p->ev.seq = sim->ev_seq++;
   p->ev.idx = JNET__SIM_IN_LANE;
   p->next = NULL;
-  if (sim->lanes[lane].head == NULL) {
-    sim->lanes[lane].delay_ns = delay_ns;
+  if (sim->lanes[lane].head == NULL)
     sim->lanes[lane].head = p;
-  } else {
+  else
     sim->lanes[lane].tail->next = p;
-  }
   sim->lanes[lane].tail = p;
   sim->lane_n++;
   return 0;

@@ -251,7 +251,7 @@ static void transmit(jnet__sim *sim, jnet__sim_link *l, jnet__sim_spkt *p,
   if (lp->reorder > 0 && jnet__sim_rng_unit(&l->rng) < lp->reorder)
     t += lp->reorder_ns ? lp->reorder_ns : 2 * lp->latency_ns;
   p->ev.kind = JNET__SIM_EV_PKT;
-  if (jnet__sim_ev_schedule(sim, &p->ev, t) < 0)
+  if (jnet__sim_ev_schedule_pkt_at(sim, p, t) < 0)
     drop(sim, p, "nomem");
 }
 

@@ -92,13 +92,14 @@ void jnet__sim_ev_take_heap(jnet__sim *sim);
 void jnet__sim_ev_take_lane(jnet__sim *sim, jnet__sim_event *e);
 jnet__sim_event *jnet__sim_ev_pop(jnet__sim *sim);
 
-/* Lanes: packets that arrive a fixed delay after now (a plain link's
- * latency, loopback) are queued in order of arrival anyway, since the clock
- * never goes back: a FIFO per delay keeps them sorted by (time, sequence)
- * at O(1), and the queue's minimum is the least of the heap's root and the
- * lanes' heads. jnet__sim_ev_schedule_pkt (after the packet's definition) puts
- * a packet in its lane once the queue is deep (a shallow heap is cheaper),
- * or in the heap when all lanes hold other delays. */
+/* Lanes: FIFOs of packets, each sorted by (time, sequence) because a
+ * packet joins a lane only behind one that arrives no later. Packets that
+ * arrive a fixed delay after now (a plain link's latency, loopback), or a
+ * link's packets behind its bandwidth, come in order of arrival anyway, so
+ * they keep to a lane at O(1), and the queue's minimum is the least of the
+ * heap's root and the lanes' heads. jnet__sim_ev_schedule_pkt (after the
+ * packet's definition) puts a packet on a lane once the queue is deep (a
+ * shallow heap is cheaper), or in the heap when every lane ends later. */
 #define JNET__SIM_LANES 4
 #define JNET__SIM_IN_LANE                                                      \
   UINT32_MAX /* jnet__sim_event.idx of an event in a lane */
@@ -288,6 +289,13 @@ typedef struct jnet__sim_pkt_s {
                                  */
 int jnet__sim_ev_schedule_pkt_lanes(jnet__sim *sim, jnet__sim_spkt *p,
                                     uint64_t delay_ns);
+/* Queue p (taken out first if queued) to arrive at t_ns: on the lane whose
+ * last packet arrives latest but not after t_ns (the lane stays sorted),
+ * else on an empty lane, else in the heap; in the heap while the queue is
+ * shallow. A link's packets (bandwidth, then latency) arrive in the order
+ * they were sent, so they keep to a lane. 0 or ENOMEM. */
+int jnet__sim_ev_schedule_pkt_at(jnet__sim *sim, jnet__sim_spkt *p,
+                                 uint64_t t_ns);
 /* Queue ev, not queued, at t_ns in the heap. 0 or ENOMEM. */
 int jnet__sim_ev_push(jnet__sim *sim, jnet__sim_event *ev, uint64_t t_ns);
 
@@ -572,7 +580,6 @@ struct jnet_sim {
   uint64_t ev_seq;
   jnet__sim_heap heap;
   struct {
-    uint64_t delay_ns;
     jnet__sim_spkt *head, *tail; /* empty: head NULL */
   } lanes[JNET__SIM_LANES];
   uint32_t lane_n;      /* events in the lanes */

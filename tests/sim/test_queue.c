@@ -293,12 +293,78 @@ START_TEST(deep_world_replays_the_same) {
 }
 END_TEST
 
+/* --- p-dgram: packets queued at any time join a lane only in order --- */
+
+/* Three links' packets behind their bandwidth (each link's in order of
+ * arrival, the links interleaved) and a quarter at random times: each joins
+ * a lane only behind a packet that arrives no later, else the heap; every
+ * packet comes out once, in (time, sequence) order. */
+START_TEST(packets_at_any_time_come_out_in_order) {
+  jnet_sim *sim;
+  ck_assert_int_eq(jnet_sim_new(&sim, 1), 0);
+  static const uint64_t tx_ns[] = {7360, 736, 73600};
+  static const uint64_t latency_ns[] = {1000000, 10000, 250000};
+  uint64_t busy[3] = {0, 0, 0};
+  uint64_t rs = 7, last_t = 0, last_seq = 0;
+  int scheduled = 0, popped = 0, first = 1;
+  uint32_t max_lane = 0, max_heap = 0;
+  for (int round = 0; round < 30; round++) {
+    for (int i = 0; i < 100; i++) {
+      jnet__sim_spkt *p = jnet__sim_pkt_alloc(sim, 0);
+      ck_assert_ptr_nonnull(p);
+      p->ev.kind = JNET__SIM_EV_PKT;
+      uint64_t r = next_rand(&rs), t;
+      if (r % 4 == 0) {
+        t = sim->now_ns + r % 300000;
+      } else {
+        int k = (int)(r % 3);
+        busy[k] = (busy[k] > sim->now_ns ? busy[k] : sim->now_ns) + tx_ns[k];
+        t = busy[k] + latency_ns[k];
+      }
+      ck_assert_int_eq(jnet__sim_ev_schedule_pkt_at(sim, p, t), 0);
+      ck_assert_uint_eq(p->ev.t_ns, t);
+      scheduled++;
+    }
+    if (sim->lane_n > max_lane)
+      max_lane = sim->lane_n;
+    if (sim->heap.n > max_heap)
+      max_heap = sim->heap.n;
+    for (int i = 0; i < 70; i++) {
+      jnet__sim_event *e = jnet__sim_ev_peek(sim);
+      if (e == NULL)
+        break;
+      jnet__sim_ev_take(sim, e);
+      ck_assert_int_eq(e->idx, 0);
+      if (!first)
+        ck_assert_msg(e->t_ns > last_t ||
+                          (e->t_ns == last_t && e->seq > last_seq),
+                      "packet at %llu after one at %llu",
+                      (unsigned long long)e->t_ns,
+                      (unsigned long long)last_t);
+      first = 0;
+      last_t = e->t_ns;
+      last_seq = e->seq;
+      if (e->t_ns > sim->now_ns)
+        sim->now_ns = e->t_ns;
+      jnet__sim_pkt_free(sim, (jnet__sim_spkt *)e);
+      popped++;
+    }
+  }
+  ck_assert_msg(max_lane > 100 && max_heap > 20, "lanes %u, heap %u at most",
+                (unsigned)max_lane, (unsigned)max_heap);
+  popped += drain_in_order(sim, &last_t, &last_seq, first);
+  ck_assert_int_eq(popped, scheduled);
+  jnet_sim_free(sim);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("sim-queue");
   jc_defaults(60, NULL, NULL);
   JC_TEST(s, lanes_and_heap_give_time_then_insertion_order);
   JC_TEST(s, cancel_in_a_lane_keeps_the_rest_in_order);
   JC_TEST(s, deep_world_replays_the_same);
+  JC_TEST(s, packets_at_any_time_come_out_in_order);
   return s;
 }
 
