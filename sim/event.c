@@ -90,18 +90,27 @@ int jnet__sim_ev_schedule(jnet__sim *sim, jnet__sim_event *ev, uint64_t t_ns) {
   return jnet__sim_ev_push(sim, ev, t_ns);
 }
 
-int jnet__sim_ev_schedule_pkt_lanes(jnet__sim *sim, jnet__sim_spkt *p,
-                                    uint64_t delay_ns) {
-  return jnet__sim_ev_schedule_pkt_at(sim, p, sim->now_ns + delay_ns);
+/* Append p, at t_ns, to lane k (empty, or ending no later than t_ns). */
+static int lane_append(jnet__sim *sim, int k, jnet__sim_spkt *p, uint64_t t_ns,
+                       uint64_t delay_ns) {
+  p->ev.t_ns = t_ns;
+  p->ev.seq = sim->ev_seq++;
+  p->ev.idx = JNET__SIM_IN_LANE;
+  p->next = NULL;
+  if (sim->lanes[k].head == NULL) {
+    sim->lanes[k].delay_ns = delay_ns;
+    sim->lanes[k].head = p;
+  } else {
+    sim->lanes[k].tail->next = p;
+  }
+  sim->lanes[k].tail = p;
+  sim->lane_n++;
+  return 0;
 }
 
-int jnet__sim_ev_schedule_pkt_at(jnet__sim *sim, jnet__sim_spkt *p,
-                                 uint64_t t_ns) {
-  if (p->ev.idx != 0)
-    jnet__sim_ev_cancel(sim, &p->ev);
-  /* A shallow heap is cheaper than the lanes' bookkeeping. */
-  if (jnet__sim_ev_count(sim) < JNET__SIM_LANES_FROM)
-    return jnet__sim_ev_push(sim, &p->ev, t_ns);
+/* p (not queued) on the lane ending latest but not after t_ns, else on an
+ * empty lane, else in the heap. */
+static int lane_fit(jnet__sim *sim, jnet__sim_spkt *p, uint64_t t_ns) {
   int lane = -1, empty = -1;
   uint64_t lane_t = 0;
   for (int k = 0; k < JNET__SIM_LANES; k++) {
@@ -118,17 +127,32 @@ int jnet__sim_ev_schedule_pkt_at(jnet__sim *sim, jnet__sim_spkt *p,
     lane = empty;
   if (lane < 0) /* every lane ends later than p */
     return jnet__sim_ev_push(sim, &p->ev, t_ns);
-  p->ev.t_ns = t_ns;
-  p->ev.seq = sim->ev_seq++;
-  p->ev.idx = JNET__SIM_IN_LANE;
-  p->next = NULL;
-  if (sim->lanes[lane].head == NULL)
-    sim->lanes[lane].head = p;
-  else
-    sim->lanes[lane].tail->next = p;
-  sim->lanes[lane].tail = p;
-  sim->lane_n++;
-  return 0;
+  return lane_append(sim, lane, p, t_ns, t_ns - sim->now_ns);
+}
+
+int jnet__sim_ev_schedule_pkt_lanes(jnet__sim *sim, jnet__sim_spkt *p,
+                                    uint64_t delay_ns) {
+  if (p->ev.idx != 0)
+    jnet__sim_ev_cancel(sim, &p->ev);
+  uint64_t t_ns = sim->now_ns + delay_ns;
+  /* A shallow heap is cheaper than the lanes' bookkeeping. */
+  if (jnet__sim_ev_count(sim) < JNET__SIM_LANES_FROM)
+    return jnet__sim_ev_push(sim, &p->ev, t_ns);
+  /* the usual case: the lane of this delay, which ends no later */
+  for (int k = 0; k < JNET__SIM_LANES; k++)
+    if (sim->lanes[k].head != NULL && sim->lanes[k].delay_ns == delay_ns &&
+        sim->lanes[k].tail->ev.t_ns <= t_ns)
+      return lane_append(sim, k, p, t_ns, delay_ns);
+  return lane_fit(sim, p, t_ns);
+}
+
+int jnet__sim_ev_schedule_pkt_at(jnet__sim *sim, jnet__sim_spkt *p,
+                                 uint64_t t_ns) {
+  if (p->ev.idx != 0)
+    jnet__sim_ev_cancel(sim, &p->ev);
+  if (jnet__sim_ev_count(sim) < JNET__SIM_LANES_FROM)
+    return jnet__sim_ev_push(sim, &p->ev, t_ns);
+  return lane_fit(sim, p, t_ns);
 }
 
 /* The lane whose head comes before every other event, or -1: the heap's

@@ -580,6 +580,7 @@ struct jnet_sim {
   uint64_t ev_seq;
   jnet__sim_heap heap;
   struct {
+    uint64_t delay_ns; /* of the packet that started it, a hint */
     jnet__sim_spkt *head, *tail; /* empty: head NULL */
   } lanes[JNET__SIM_LANES];
   uint32_t lane_n;      /* events in the lanes */
