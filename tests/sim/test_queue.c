@@ -296,7 +296,8 @@ END_TEST
 /* --- p-dgram: packets queued at any time join a lane only in order --- */
 
 /* Three links' packets behind their bandwidth (each link's in order of
- * arrival, the links interleaved) and a quarter at random times: each joins
+ * arrival, the links interleaved), a fifth at random times and a fifth at
+ * two fixed delays (lanes their delay started may end later): each joins
  * a lane only behind a packet that arrives no later, else the heap; every
  * packet comes out once, in (time, sequence) order. */
 START_TEST(packets_at_any_time_come_out_in_order) {
@@ -314,8 +315,14 @@ START_TEST(packets_at_any_time_come_out_in_order) {
       ck_assert_ptr_nonnull(p);
       p->ev.kind = JNET__SIM_EV_PKT;
       uint64_t r = next_rand(&rs), t;
-      if (r % 4 == 0) {
+      if (r % 5 == 0) {
         t = sim->now_ns + r % 300000;
+      } else if (r % 5 == 1) { /* a fixed delay, behind later packets */
+        uint64_t d = r % 2 ? 10000 : 400000;
+        ck_assert_int_eq(jnet__sim_ev_schedule_pkt(sim, p, d), 0);
+        ck_assert_uint_eq(p->ev.t_ns, sim->now_ns + d);
+        scheduled++;
+        continue;
       } else {
         int k = (int)(r % 3);
         busy[k] = (busy[k] > sim->now_ns ? busy[k] : sim->now_ns) + tx_ns[k];
