@@ -239,6 +239,10 @@ struct jnet_node {
                                    sim has nolink_n links (a cache) */
   jnet__sim_hostaddr route_dst; /* the last destination sent to (a cache; */
   uint32_t route_to;            /* family 0: none) and the host owning it */
+  /* The UDP socket alone on its port that took the last datagram here (a
+   * cache, valid while sim->ports_gen is udp_hint_gen: udp.c). */
+  struct jnet__sim_sock *udp_hint;
+  uint64_t udp_hint_gen;
   jnet__sim_tcpcfg tcp;
   struct jnet_node *name_next;  /* chain in sim->host_names */
 };
@@ -590,6 +594,7 @@ struct jnet_sim {
   jnet__sim_htab host_ips;   /* host.c's ipent chains */
   jnet__sim_htab links;      /* jnet__sim_link chains */
   jnet__sim_htab ports;      /* jnet__sim_sock.port_next chains */
+  uint64_t ports_gen;        /* bumped when a socket joins or leaves it */
   jnet__sim_htab conns;      /* jnet__sim_sock.conn_next chains */
   jnet__sim_htab host_names; /* jnet__sim_host.name_next chains */
   jnet__sim_dns *dns;

@@ -38,6 +38,7 @@ static uint64_t port_hash(const void *o) {
 }
 
 void jnet__sim_ports_add(jnet__sim_sock *s) {
+  s->host->sim->ports_gen++; /* udp.c's hints are stale */
   if (jnet__sim_htab_insert(&s->host->sim->ports, s, port_hash(s),
                             offsetof(jnet__sim_sock, port_next),
                             port_hash) == 0)
@@ -45,6 +46,7 @@ void jnet__sim_ports_add(jnet__sim_sock *s) {
 }
 
 void jnet__sim_ports_remove(jnet__sim_sock *s) {
+  s->host->sim->ports_gen++; /* udp.c's hints are stale */
   if (s->in_ports)
     jnet__sim_htab_remove(&s->host->sim->ports, s, port_hash(s),
                           offsetof(jnet__sim_sock, port_next));

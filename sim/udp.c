@@ -361,28 +361,31 @@ static __attribute__((noinline)) void input_all(jnet__sim *sim,
   enqueue(best, p);
 }
 
-/* The common case first: an IPv4 unicast datagram, and only IPv4 sockets
- * on its port (no dual-stack one). The same choice as input_all's, which
- * takes anything else, and a datagram nobody takes. */
-void jnet__sim_udp_input(jnet__sim *sim, jnet__sim_spkt *p) {
-  if (p->proto != JNET__SIM_P_UDP || p->dst.family != AF_INET ||
-      p->dst.ip[3] == 255 || jnet__sim_ip_is_multicast(AF_INET, p->dst.ip)) {
-    input_all(sim, p);
-    return;
-  }
-  jnet__sim_host *h = sim->hosts[p->to];
+/* Would the hint h (the one socket on its host and port when the hint was
+ * taken, the table unchanged since) take p? The scan's tests for it. */
+static inline int hint_takes(const jnet__sim_sock *s, const jnet__sim_spkt *p) {
+  return s->local.port == p->dst.port && s->local.family == AF_INET &&
+         !s->connected &&
+         (jnet__sim_ip_is_any(AF_INET, s->local.ip) ||
+          jnet__sim_ip_eq(AF_INET, s->local.ip, p->dst.ip));
+}
+
+/* The IPv4 socket on h that takes IPv4 unicast p, or NULL for input_all (a
+ * dual-stack socket on the port, or none takes it). When the socket is
+ * the only one on its port and not connected, it becomes h's hint. */
+static jnet__sim_sock *udp_choose(jnet__sim *sim, jnet__sim_host *h,
+                                  const jnet__sim_spkt *p) {
   jnet__sim_sock *best = NULL;
-  int best_score = -1;
+  int best_score = -1, on_port = 0;
   for (jnet__sim_sock *s =
            jnet__sim_ports_first(sim, h->id, JNET__SIM_P_UDP, p->dst.port);
        s != NULL; s = s->port_next) {
     if (s->host != h || s->proto != JNET__SIM_P_UDP ||
         s->local.port != p->dst.port)
       continue;
-    if (s->local.family != AF_INET) { /* dual-stack: input_all decides */
-      input_all(sim, p);
-      return;
-    }
+    on_port++;
+    if (s->local.family != AF_INET) /* dual-stack: input_all decides */
+      return NULL;
     int exact = jnet__sim_ip_eq(AF_INET, s->local.ip, p->dst.ip);
     if (!exact && !jnet__sim_ip_is_any(AF_INET, s->local.ip))
       continue;
@@ -396,8 +399,29 @@ void jnet__sim_udp_input(jnet__sim *sim, jnet__sim_spkt *p) {
       best_score = score;
     }
   }
+  if (best != NULL && on_port == 1 && !best->connected) {
+    h->udp_hint = best;
+    h->udp_hint_gen = sim->ports_gen;
+  }
+  return best;
+}
+
+/* The common case first: an IPv4 unicast datagram, and only IPv4 sockets
+ * on its port (no dual-stack one). The same choice as input_all's, which
+ * takes anything else, and a datagram nobody takes. */
+void jnet__sim_udp_input(jnet__sim *sim, jnet__sim_spkt *p) {
+  if (p->proto != JNET__SIM_P_UDP || p->dst.family != AF_INET ||
+      p->dst.ip[3] == 255 || jnet__sim_ip_is_multicast(AF_INET, p->dst.ip)) {
+    input_all(sim, p);
+    return;
+  }
+  jnet__sim_host *h = sim->hosts[p->to];
+  jnet__sim_sock *best = h->udp_hint;
+  if (best == NULL || h->udp_hint_gen != sim->ports_gen ||
+      !hint_takes(best, p))
+    best = udp_choose(sim, h, p);
   if (best == NULL) {
-    input_all(sim, p); /* port unreachable */
+    input_all(sim, p); /* port unreachable, or a dual-stack socket */
     return;
   }
   /* A reader waiting on an empty queue takes it straight, when nothing

@@ -568,6 +568,119 @@ START_TEST(waiting_and_queued_reads_give_the_same_truncation_and_sender) {
 }
 END_TEST
 
+/* --- p-dgram: the receiving host's hint (the one socket on a port) --- */
+
+/* h0 = 192.0.2.1; h1 = 192.0.2.2 and 192.0.2.9 */
+static st_world *two_address_world(void) {
+  st_world *w = st_new(1, 1);
+  const char *addrs[] = {"192.0.2.2", "192.0.2.9", NULL};
+  ck_assert_int_eq(jnet_sim_host(w->sim, "h1", addrs, &w->h[1]), 0);
+  w->n = 2;
+  return w;
+}
+
+static void hint_sender(void *arg) { /* h0: 1 ms, 11 ms, 21 ms */
+  ut *t = arg;
+  jnet_stream c;
+  jnet_buf buf;
+  jnet_buf_init(&buf);
+  jnet_sleep(0.001);
+  t->r[0] = jnet_connect("192.0.2.9", "9000", JNET_DATAGRAM, NULL, NULL, &c);
+  t->r[1] = jnet_write(c, "one", 3, 1);
+  jnet_sleep(0.01);
+  t->r[2] = jnet_write(c, "two", 3, 1); /* nobody on the port now */
+  t->r[3] = (int)jnet_read(c, 100, &buf, 0.005);
+  jnet_sleep(0.01);
+  t->r[4] = jnet_write(c, "three", 5, 1);
+  jnet_buf_free(&buf);
+  jnet_close(c);
+}
+
+static void hint_receiver(void *arg) { /* h1: any:9000, closed, again */
+  ut *t = arg;
+  jnet_stream a, b;
+  jnet_buf buf;
+  jnet_buf_init(&buf);
+  t->r[5] = jnet_listen("0.0.0.0", "9000", JNET_DATAGRAM, &a);
+  t->r[6] = (int)jnet_recv_from(a, 100, &buf, 1, NULL);
+  jnet_close(a);
+  jnet_sleep(0.015);
+  t->r[7] = jnet_listen("0.0.0.0", "9000", JNET_DATAGRAM, &b);
+  jnet_buf_reset(&buf);
+  t->r[8] = (int)jnet_recv_from(b, 100, &buf, 1, NULL);
+  t->r[9] = buf.len == 5 && memcmp(buf.data, "three", 5) == 0;
+  jnet_buf_free(&buf);
+  jnet_close(b);
+}
+
+/* The socket that took a port's last datagram closes: the next datagram
+ * finds nobody (the sender's next read is refused), and a socket bound to
+ * the port again takes the one after. */
+START_TEST(a_closed_sockets_port_refuses_until_bound_again) {
+  ut t = {0};
+  t.w = two_address_world();
+  st_go(t.w, 1, hint_receiver, &t);
+  st_go(t.w, 0, hint_sender, &t);
+  st_run(t.w);
+  for (int i = 0; i <= 8; i++)
+    if (i != 3)
+      ck_assert_msg(t.r[i] >= 0, "step %d: %s", i, jnet_err_name(t.r[i]));
+  ck_assert_int_eq(t.r[3], JNET_ECONNREFUSED);
+  ck_assert_int_eq(t.r[6], 3);
+  ck_assert_int_eq(t.r[8], 5);
+  ck_assert_int_eq(t.r[9], 1);
+  st_free(t.w);
+}
+END_TEST
+
+static void addr_receiver(void *arg) { /* h1: 192.0.2.2:9000 only */
+  ut *t = arg;
+  jnet_stream a;
+  jnet_buf buf;
+  jnet_buf_init(&buf);
+  t->r[0] = jnet_listen("192.0.2.2", "9000", JNET_DATAGRAM, &a);
+  t->r[1] = (int)jnet_recv_from(a, 100, &buf, 1, NULL);
+  t->r[2] = (int)jnet_recv_from(a, 100, &buf, 0.1, NULL);
+  jnet_buf_free(&buf);
+  jnet_close(a);
+}
+
+static void addr_sender(void *arg) { /* h0: to .2:9000, then to .9:9000 */
+  ut *t = arg;
+  jnet_stream u, c;
+  jnet_sleep(0.001);
+  t->r[3] = jnet_listen("192.0.2.1", NULL, JNET_DATAGRAM, &u);
+  t->r[5] = jnet_connect("192.0.2.9", "9000", JNET_DATAGRAM, NULL, NULL, &c);
+  jnet_addr dst = addr_of("192.0.2.2", "9000");
+  t->r[4] = jnet_send_to(u, &dst, "one", 3, 1);
+  jnet_sleep(0.01); /* no socket made or closed since "one" arrived */
+  t->r[6] = jnet_write(c, "two", 3, 1);
+  jnet_buf buf;
+  jnet_buf_init(&buf);
+  t->r[7] = (int)jnet_read(c, 100, &buf, 0.05);
+  jnet_buf_free(&buf);
+  jnet_close(c);
+  jnet_close(u);
+}
+
+/* The socket that took the last datagram on a port is bound to one of the
+ * host's addresses: a datagram to the other finds nobody there. */
+START_TEST(a_socket_on_one_address_never_takes_the_others_datagrams) {
+  ut t = {0};
+  t.w = two_address_world();
+  st_go(t.w, 1, addr_receiver, &t);
+  st_go(t.w, 0, addr_sender, &t);
+  st_run(t.w);
+  for (int i = 3; i <= 6; i++)
+    ck_assert_msg(t.r[i] >= 0, "step %d: %s", i, jnet_err_name(t.r[i]));
+  ck_assert_int_eq(t.r[0], 0);
+  ck_assert_int_eq(t.r[1], 3);
+  ck_assert_int_eq(t.r[2], JNET_ETIMEDOUT);
+  ck_assert_int_eq(t.r[7], JNET_ECONNREFUSED);
+  st_free(t.w);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("sim-udp");
   jc_defaults(60, NULL, NULL);
@@ -582,6 +695,8 @@ static Suite *suite(void) {
   JC_TEST(s, unix_datagrams_carry_the_sender_path);
   JC_TEST(s, capture_records_every_packet_of_the_network_or_of_one_host);
   JC_TEST(s, waiting_and_queued_reads_give_the_same_truncation_and_sender);
+  JC_TEST(s, a_closed_sockets_port_refuses_until_bound_again);
+  JC_TEST(s, a_socket_on_one_address_never_takes_the_others_datagrams);
   return s;
 }
 
