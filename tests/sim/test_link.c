@@ -294,6 +294,30 @@ START_TEST(link_params_validated_and_read_back) {
 }
 END_TEST
 
+/* --- br-tcp: reordering, allocation failures, faults' edges --- */
+
+/* A reordered datagram is held back reorder_ns, or twice the latency when
+ * reorder_ns is 0: with reorder 1 every one is, so each arrives at
+ * latency + hold exactly. */
+START_TEST(reorder_holds_back_reorder_ns_or_twice_the_latency) {
+  jnet_link_params lp;
+  jnet_link_params_default(&lp);
+  lp.latency_ns = 4 * JNET_SIM_MS;
+  lp.reorder = 1.0;
+  probe *p = run_probe(5, &lp, 5, 0.001, 0);
+  ck_assert_int_eq(p->got, 5);
+  for (int i = 0; i < p->got; i++)
+    ck_assert_double_eq_tol(p->delay_s[i], 0.012, 1e-9);
+  probe_free(p);
+  lp.reorder_ns = 3 * JNET_SIM_MS;
+  p = run_probe(5, &lp, 5, 0.001, 0);
+  ck_assert_int_eq(p->got, 5);
+  for (int i = 0; i < p->got; i++)
+    ck_assert_double_eq_tol(p->delay_s[i], 0.007, 1e-9);
+  probe_free(p);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("sim-link");
   jc_defaults(60, NULL, NULL);
@@ -306,6 +330,8 @@ static Suite *suite(void) {
   JC_TEST(s, same_seed_same_fingerprint_other_seed_differs);
   JC_TEST(s, bandwidth_spaces_packets_and_the_queue_tail_drops);
   JC_TEST(s, link_params_validated_and_read_back);
+  /* br-tcp */
+  JC_TEST(s, reorder_holds_back_reorder_ns_or_twice_the_latency);
   return s;
 }
 
