@@ -561,6 +561,30 @@ START_TEST(bad_link_arguments_are_einval) {
 }
 END_TEST
 
+static void do_default_reorder(jnet_sim *sim, void *arg) {
+  (void)arg;
+  jnet_link_params lp;
+  jnet_link_params_default(&lp);
+  lp.latency_ns = 4 * JNET_SIM_MS;
+  lp.reorder = 1.0;
+  ck_assert_int_eq(jnet_sim_link(sim, NULL, NULL, &lp), 0);
+}
+
+/* The default link changed mid-run applies at once to hosts that already
+ * talked over the old one (plain: no link of their own was made). */
+START_TEST(a_default_link_changed_mid_run_applies_to_hosts_already_talking) {
+  st_world *w = st_new(5, 2);
+  ck_assert_int_eq(jnet_sim_at(w->sim, 15 * JNET_SIM_MS, do_default_reorder, w),
+                   0);
+  dgx *d = dg_run(w, "192.0.2.2", 1, 6, 64, 0.002); /* at 10, 12, ... 20 */
+  ck_assert_int_eq(d->got, 6);
+  for (int i = 0; i < d->got; i++)
+    ck_assert_double_eq_tol(d->delay_s[i], i < 3 ? 0.001 : 0.012, 1e-9);
+  free(d);
+  st_free(w);
+}
+END_TEST
+
 /* Out of memory: every fault call fails from its Nth allocation on with
  * JNET_ENOMEM (never a crash or a half-made link), then works once memory
  * is back, with the effect asked for. */
@@ -635,6 +659,7 @@ static Suite *suite(void) {
   JC_TEST(s, loss_draws_once_per_fragment);
   JC_TEST(s, healed_link_keeps_following_the_default_faults);
   JC_TEST(s, clogged_default_link_holds_datagrams_until_unclog);
+  JC_TEST(s, a_default_link_changed_mid_run_applies_to_hosts_already_talking);
   JC_TEST(s, many_links_from_one_host_each_keep_their_parameters);
   JC_TEST(s, bad_link_arguments_are_einval);
   JC_TEST(s, link_and_fault_calls_fail_cleanly_without_memory);

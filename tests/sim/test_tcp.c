@@ -1012,6 +1012,143 @@ START_TEST(bad_tcp_settings_are_einval_and_change_nothing) {
 }
 END_TEST
 
+/* --- br-tcp: allocation failures in flight, and TCP's rarer paths --- */
+
+/* The Nth allocation fails (once), N = 1, 2, ... until a run injects
+ * nothing. */
+static long af_count, af_at, af_injected;
+static int af_fails(void) {
+  if (++af_count == af_at) {
+    af_injected++;
+    return 1;
+  }
+  return 0;
+}
+static void *af_malloc(size_t n) { return af_fails() ? NULL : malloc(n); }
+static void *af_realloc(void *p, size_t n) {
+  return af_fails() ? NULL : realloc(p, n);
+}
+
+typedef struct afx {
+  unsigned char data[24000];
+  size_t got;
+  uint64_t sum;
+  int srv, cli; /* 0 or the first error met */
+  int udp_got;
+} afx;
+
+static void af_server(void *arg) {
+  afx *a = arg;
+  jnet_stream srv, c, u;
+  int err = jnet_listen("192.0.2.2", "8000", JNET_STREAM, &srv);
+  if (err == 0) {
+    err = jnet_accept(srv, 30, &c);
+    jnet_close(srv);
+  }
+  if (err == 0) {
+    jnet_buf b;
+    jnet_buf_init(&b);
+    ssize_t r;
+    while ((r = jnet_read(c, 100000, &b, 30)) > 0)
+      ;
+    err = (int)r;
+    a->got = b.len;
+    a->sum = st_fnv(b.data, b.len);
+    jnet_buf_free(&b);
+    jnet_close(c);
+  }
+  a->srv = err;
+  if (jnet_listen("192.0.2.2", "8001", JNET_DATAGRAM, &u) == 0) {
+    jnet_buf b;
+    jnet_buf_init(&b);
+    while (jnet_recv_from(u, 2000, &b, 0.5, NULL) >= 0)
+      a->udp_got++;
+    jnet_buf_free(&b);
+    jnet_close(u);
+  }
+}
+
+static void af_client(void *arg) {
+  afx *a = arg;
+  jnet_stream c;
+  jnet_sleep(0.001);
+  int err = jnet_connect("192.0.2.2", "8000", JNET_STREAM, NULL, NULL, &c);
+  if (err == 0) {
+    err = jnet_write(c, a->data, sizeof a->data, 30);
+    jnet_close(c);
+  }
+  a->cli = err;
+  jnet_sleep(0.05);
+  if (jnet_connect("192.0.2.2", "8001", JNET_DATAGRAM, NULL, NULL, &c) == 0) {
+    for (int i = 0; i < 20; i++)
+      (void)jnet_write(c, a->data, 1000, 1);
+    jnet_close(c);
+  }
+}
+
+static int af_error_ok(int err) {
+  return err == 0 || err == JNET_ENOMEM || err == JNET_ECONNRESET ||
+         err == JNET_EPIPE || err == JNET_ETIMEDOUT ||
+         err == JNET_ECONNREFUSED;
+}
+
+/* A TCP transfer and datagrams over a link that jitters and duplicates
+ * (_i 0: the default link, made per pair on the first packet; _i 1: a
+ * plain link of the pair's own), with each allocation of the run failed in
+ * turn: every run ends idle, each side ends in success or a clean error,
+ * and a side that saw no error got every byte. */
+START_TEST(tcp_and_datagrams_survive_each_allocation_failing) {
+  ck_assert_int_eq(jnet_replace_allocator(af_malloc, af_realloc, free), 0);
+  afx *a = calloc(1, sizeof *a);
+  for (size_t i = 0; i < sizeof a->data; i++)
+    a->data[i] = st_byte(i);
+  uint64_t sum = st_fnv(a->data, sizeof a->data);
+  long n;
+  int clean = 0;
+  for (n = 1; n < 5000; n++) {
+    af_at = 0;
+    st_world *w = st_new(2, 2);
+    jnet_link_params lp;
+    jnet_link_params_default(&lp);
+    if (_i == 0) {
+      lp.jitter_ns = JNET_SIM_MS;
+      lp.duplicate = 0.3;
+      ck_assert_int_eq(jnet_sim_link(w->sim, NULL, NULL, &lp), 0);
+    } else {
+      lp.latency_ns = 2 * JNET_SIM_MS;
+      ck_assert_int_eq(jnet_sim_link(w->sim, w->h[0], w->h[1], &lp), 0);
+    }
+    st_loop(w);
+    a->got = 0;
+    a->sum = 0;
+    a->srv = a->cli = 1;
+    a->udp_got = 0;
+    st_go(w, 1, af_server, a);
+    st_go(w, 0, af_client, a);
+    af_count = af_injected = 0;
+    af_at = n;
+    st_run(w);
+    af_at = 0;
+    ck_assert_msg(af_error_ok(a->srv) && af_error_ok(a->cli),
+                  "n=%ld: server %d, client %d", n, a->srv, a->cli);
+    if (a->srv == 0 && a->cli == 0) {
+      ck_assert_uint_eq(a->got, sizeof a->data);
+      ck_assert_uint_eq(a->sum, sum);
+      clean++;
+    }
+    st_free(w);
+    if (af_injected == 0)
+      break;
+  }
+  ck_assert_msg(n > 20 && n < 5000, "%ld runs", n);
+  ck_assert_int_eq(a->srv, 0); /* the last run injected nothing */
+  ck_assert_int_ge(a->udp_got, 20);
+  ck_assert_int_gt(clean, n / 2); /* most failures are losses TCP repairs */
+  free(a);
+  jnet_replace_allocator(malloc, realloc, free);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("sim-tcp");
   jc_defaults(120, NULL, NULL);
@@ -1038,6 +1175,8 @@ static Suite *suite(void) {
   JC_TEST(s, delayed_acks_halve_the_reverse_traffic);
   JC_TEST(s, window_scaling_fills_a_long_fat_link);
   JC_TEST(s, bad_tcp_settings_are_einval_and_change_nothing);
+  /* br-tcp */
+  JC_LOOP(s, tcp_and_datagrams_survive_each_allocation_failing, 0, 2);
   return s;
 }
 
