@@ -3,6 +3,7 @@
  * buffers that grow with the data, Nagle, half-close, shutdown of the read
  * side, resets, loopback and unix streams (and a unix stream's capture),
  * the RTO's back-off, keepalive. */
+#include <math.h>
 #include <pcap/pcap.h>
 #include <unistd.h>
 
@@ -1149,6 +1150,311 @@ START_TEST(tcp_and_datagrams_survive_each_allocation_failing) {
 }
 END_TEST
 
+/* A stream to the host's own (non-loopback) address goes through no link:
+ * its MSS is the 64 KiB one, so a large write comes back in reads far
+ * larger than a link's 1460 bytes. */
+static void own_server(void *arg) {
+  tt *t = arg;
+  jnet_stream srv, c;
+  t->r[0] = jnet_listen("192.0.2.1", "8000", JNET_STREAM, &srv);
+  if (t->r[0] < 0)
+    return;
+  t->r[1] = jnet_accept(srv, 60, &c);
+  jnet_close(srv);
+  if (t->r[1] < 0)
+    return;
+  jnet_sleep(0.01); /* let the data pile up */
+  jnet_buf b;
+  jnet_buf_init(&b);
+  ssize_t r;
+  while ((r = jnet_read(c, 1000000, &b, 60)) > 0)
+    if (t->first_read == 0)
+      t->first_read = r;
+  t->r[2] = (int)r;
+  t->got = b.len;
+  t->sum_got = st_fnv(b.data, b.len);
+  jnet_buf_free(&b);
+  jnet_close(c);
+}
+
+static void own_client(void *arg) {
+  tt *t = arg;
+  jnet_stream c;
+  jnet_sleep(0.001);
+  t->r[3] = jnet_connect("192.0.2.1", "8000", JNET_STREAM, NULL, NULL, &c);
+  if (t->r[3] < 0)
+    return;
+  t->r[4] = jnet_write(c, t->data, t->nbytes, 60);
+  jnet_close(c);
+}
+
+START_TEST(a_stream_to_the_hosts_own_address_has_a_64k_mss) {
+  tt t = {0};
+  t.w = st_new(1, 2);
+  t.nbytes = 200000;
+  t.data = malloc(t.nbytes);
+  for (size_t i = 0; i < t.nbytes; i++)
+    t.data[i] = st_byte(i);
+  st_go(t.w, 0, own_server, &t);
+  st_go(t.w, 0, own_client, &t);
+  st_run(t.w);
+  for (int i = 0; i <= 4; i++)
+    ck_assert_msg(t.r[i] >= 0, "step %d: %s", i, jnet_err_name(t.r[i]));
+  ck_assert_uint_eq(t.got, t.nbytes);
+  ck_assert_uint_eq(t.sum_got, st_fnv(t.data, t.nbytes));
+  ck_assert_int_gt(t.first_read, 1460);
+  ck_assert_int_le(t.first_read, 65483 * 10); /* the initial window */
+  free(t.data);
+  st_free(t.w);
+}
+END_TEST
+
+/* Buffer sizes that are no power of two times 4 KiB: the rings stop at
+ * the limit, and the stream arrives whole. */
+START_TEST(buffers_of_odd_sizes_carry_the_stream_intact) {
+  tt *t = calloc(1, sizeof *t);
+  t->w = st_new(4, 2);
+  jnet_sim_tcp_params tp;
+  jnet_sim_tcp_params_default(&tp);
+  tp.rcvbuf_bytes = 100000;
+  tp.sndbuf_bytes = 50000;
+  tp.sndbuf_max_bytes = 100000;
+  ck_assert_int_eq(jnet_sim_host_tcp(t->w->h[0], &tp), 0);
+  ck_assert_int_eq(jnet_sim_host_tcp(t->w->h[1], &tp), 0);
+  t->nbytes = 600000;
+  t->data = malloc(t->nbytes);
+  for (size_t i = 0; i < t->nbytes; i++)
+    t->data[i] = st_byte(i);
+  t->sum_sent = st_fnv(t->data, t->nbytes);
+  t->sleep_s = 0.5; /* the receiver's buffer fills to its limit first */
+  st_go(t->w, 1, sink_server, t);
+  st_go(t->w, 0, source_client, t);
+  st_run(t->w);
+  for (int i = 0; i <= 4; i++)
+    ck_assert_msg(t->r[i] >= 0, "step %d: %s", i, jnet_err_name(t->r[i]));
+  ck_assert_uint_eq(t->got, t->nbytes);
+  ck_assert_uint_eq(t->sum_got, t->sum_sent);
+  ck_assert_int_le(t->first_read, 100000); /* what the buffer held */
+  ck_assert_int_gt(t->first_read, 65536);
+  tt_free(t);
+}
+END_TEST
+
+/* After a reset (the peer closed with our data unread): the first read
+ * reports ECONNRESET, later reads end of stream, writes EPIPE, and
+ * shutdown ENOTCONN (Linux). */
+static void reset_server(void *arg) {
+  (void)arg;
+  jnet_stream srv, c;
+  jnet_listen("192.0.2.2", "8000", JNET_STREAM, &srv);
+  if (jnet_accept(srv, 10, &c) == 0) {
+    jnet_sleep(0.1); /* the client's byte arrived, unread */
+    jnet_close(c);
+  }
+  jnet_close(srv);
+}
+
+static void reset_client(void *arg) {
+  tt *t = arg;
+  jnet_stream c;
+  jnet_sleep(0.001);
+  t->r[0] = jnet_connect("192.0.2.2", "8000", JNET_STREAM, NULL, NULL, &c);
+  if (t->r[0] < 0)
+    return;
+  t->r[1] = jnet_write(c, "x", 1, 10);
+  if (t->mode == 1)
+    t->r[1] = jnet_shutdown(c, JNET_SHUT_WR);
+  jnet_sleep(0.5);
+  jnet_buf b;
+  jnet_buf_init(&b);
+  t->r[2] = (int)jnet_read(c, 10, &b, 10);
+  t->r[3] = (int)jnet_read(c, 10, &b, 10);
+  t->r[4] = jnet_write(c, "y", 1, 10);
+  t->r[5] = jnet_shutdown(c, JNET_SHUT_WR);
+  jnet_buf_free(&b);
+  jnet_close(c);
+}
+
+START_TEST(after_a_reset_reads_end_writes_epipe_and_shutdown_enotconn) {
+  tt t = {0};
+  t.mode = _i; /* 1: our FIN went out before the reset */
+  t.w = st_new(1, 2);
+  st_go(t.w, 1, reset_server, &t);
+  st_go(t.w, 0, reset_client, &t);
+  st_run(t.w);
+  ck_assert_int_eq(t.r[0], 0);
+  ck_assert_int_eq(t.r[1], 0);
+  ck_assert_int_eq(t.r[2], JNET_ECONNRESET);
+  ck_assert_int_eq(t.r[3], 0);
+  ck_assert_int_eq(t.r[4], JNET_EPIPE);
+  ck_assert_int_eq(t.r[5], _i ? 0 : JNET_ENOTCONN);
+  st_free(t.w);
+}
+END_TEST
+
+/* A listener closed with a connection in its accept queue resets it: the
+ * client, which saw its connect succeed, reads ECONNRESET. */
+static void noaccept_server(void *arg) {
+  tt *t = arg;
+  jnet_stream srv;
+  t->r[0] = jnet_listen("192.0.2.2", "8000", JNET_STREAM, &srv);
+  jnet_sleep(0.2);
+  jnet_close(srv);
+}
+
+static void noaccept_client(void *arg) {
+  tt *t = arg;
+  jnet_stream c;
+  jnet_sleep(0.001);
+  t->r[1] = jnet_connect("192.0.2.2", "8000", JNET_STREAM, NULL, NULL, &c);
+  if (t->r[1] < 0)
+    return;
+  jnet_buf b;
+  jnet_buf_init(&b);
+  t->r[2] = (int)jnet_read(c, 10, &b, 10);
+  t->t_read_done = jnet_now();
+  jnet_buf_free(&b);
+  jnet_close(c);
+}
+
+START_TEST(closing_a_listener_resets_the_connections_it_did_not_accept) {
+  tt t = {0};
+  t.w = st_new(1, 2);
+  st_go(t.w, 1, noaccept_server, &t);
+  st_go(t.w, 0, noaccept_client, &t);
+  st_run(t.w);
+  ck_assert_int_eq(t.r[0], 0);
+  ck_assert_int_eq(t.r[1], 0);
+  ck_assert_int_eq(t.r[2], JNET_ECONNRESET);
+  /* the listener closed at 0.2 s, the reset is a link's latency later */
+  ck_assert_double_eq_tol(t.t_read_done, 0.201, 1e-6);
+  st_free(t.w);
+}
+END_TEST
+
+/* shutdown twice, either side: the second changes nothing, and the peer
+ * reads the data then one end of stream. */
+static void twice_server(void *arg) {
+  tt *t = arg;
+  jnet_stream srv, c;
+  jnet_listen("192.0.2.2", "8000", JNET_STREAM, &srv);
+  if (jnet_accept(srv, 10, &c) == 0) {
+    jnet_buf b;
+    jnet_buf_init(&b);
+    ssize_t r;
+    while ((r = jnet_read(c, 100, &b, 10)) > 0)
+      ;
+    t->r[4] = (int)r;
+    t->got = b.len;
+    t->r[5] = (int)jnet_read(c, 100, &b, 10);
+    jnet_buf_free(&b);
+    jnet_close(c);
+  }
+  jnet_close(srv);
+}
+
+static void twice_client(void *arg) {
+  tt *t = arg;
+  jnet_stream c;
+  jnet_sleep(0.001);
+  if (jnet_connect("192.0.2.2", "8000", JNET_STREAM, NULL, NULL, &c) < 0)
+    return;
+  t->r[0] = jnet_write(c, "hello", 5, 10);
+  t->r[1] = jnet_shutdown(c, JNET_SHUT_WR);
+  t->r[2] = jnet_shutdown(c, JNET_SHUT_WR);
+  t->r[3] = jnet_shutdown(c, JNET_SHUT_RD);
+  t->r[6] = jnet_shutdown(c, JNET_SHUT_RD);
+  jnet_buf b;
+  jnet_buf_init(&b);
+  t->r[7] = (int)jnet_read(c, 10, &b, 10);
+  jnet_buf_free(&b);
+  jnet_close(c);
+}
+
+START_TEST(shutting_down_twice_changes_nothing) {
+  tt t = {0};
+  t.w = st_new(1, 2);
+  st_go(t.w, 1, twice_server, &t);
+  st_go(t.w, 0, twice_client, &t);
+  st_run(t.w);
+  for (int i = 0; i <= 7; i++)
+    ck_assert_msg(t.r[i] == 0, "step %d: %d", i, t.r[i]);
+  ck_assert_uint_eq(t.got, 5);
+  st_free(t.w);
+}
+END_TEST
+
+/* Keepalive set on a listener is inherited by what it accepts (Linux):
+ * an accepted connection whose peer died is found by the probes, while
+ * data flowed with delayed ACKs before. _i picks an idle time shorter or
+ * longer than the delayed-ACK timer. The option on a datagram socket is
+ * accepted and does nothing. */
+static void kal_server(void *arg) {
+  tt *t = arg;
+  jnet_stream srv, c, u;
+  t->r[0] = jnet_listen("192.0.2.2", "8000", JNET_STREAM, &srv);
+  t->r[1] = jnet_setsockopt(srv, JNET_SO_KEEPALIVE, jnet_opt_bool(1));
+  if (jnet_listen("192.0.2.2", "8001", JNET_DATAGRAM, &u) == 0) {
+    t->r[2] = jnet_setsockopt(u, JNET_SO_KEEPALIVE, jnet_opt_bool(1));
+    jnet_close(u);
+  }
+  if (jnet_accept(srv, 10, &c) == 0) {
+    jnet_buf b;
+    jnet_buf_init(&b);
+    ssize_t r;
+    while ((r = jnet_read(c, 1000, &b, 100)) > 0)
+      ;
+    t->r[3] = (int)r;
+    t->got = b.len;
+    t->t_read_done = jnet_now();
+    jnet_buf_free(&b);
+    jnet_close(c);
+  }
+  jnet_close(srv);
+}
+
+static void kal_client(void *arg) {
+  tt *t = arg;
+  jnet_stream c;
+  jnet_sleep(0.001);
+  if (jnet_connect("192.0.2.2", "8000", JNET_STREAM, NULL, NULL, &c) < 0)
+    return;
+  char msg[100] = {0};
+  for (int i = 0; i < 40; i++) {
+    t->r[4 + (i > 0)] = jnet_write(c, msg, sizeof msg, 10);
+    jnet_sleep(0.05);
+  }
+  jnet_sleep(100);
+  jnet_close(c);
+}
+
+START_TEST(keepalive_set_on_a_listener_is_inherited_by_its_connections) {
+  tt t = {0};
+  t.w = st_new(1, 2);
+  jnet_sim_tcp_params tp;
+  jnet_sim_tcp_params_default(&tp);
+  tp.keepalive_idle_ns = _i ? JNET_SIM_S : 10 * JNET_SIM_MS;
+  tp.keepalive_intvl_ns = JNET_SIM_S;
+  tp.keepalive_probes = 3;
+  ck_assert_int_eq(jnet_sim_host_tcp(t.w->h[1], &tp), 0);
+  ck_assert_int_eq(jnet_sim_at(t.w->sim, 3 * JNET_SIM_S, crash_h0, &t), 0);
+  st_go(t.w, 1, kal_server, &t);
+  st_go(t.w, 0, kal_client, &t);
+  st_run(t.w);
+  for (int i = 0; i <= 2; i++)
+    ck_assert_msg(t.r[i] == 0, "step %d: %d", i, t.r[i]);
+  ck_assert_int_eq(t.r[3], JNET_ETIMEDOUT);
+  ck_assert_uint_eq(t.got, 4000);
+  /* the peer answered its last probe just before the crash at 3 s (the
+   * first probe at ~2.953 s when idle is 1 s); then 3 probes 1 s apart go
+   * unanswered, the idle time after that answer, and the reset follows */
+  double want = _i ? 2.955 + 1 + 3 : 3.0 + 3;
+  ck_assert_msg(fabs(t.t_read_done - want) < 0.02, "read ended at %.3f s",
+                t.t_read_done);
+  st_free(t.w);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("sim-tcp");
   jc_defaults(120, NULL, NULL);
@@ -1177,6 +1483,12 @@ static Suite *suite(void) {
   JC_TEST(s, bad_tcp_settings_are_einval_and_change_nothing);
   /* br-tcp */
   JC_LOOP(s, tcp_and_datagrams_survive_each_allocation_failing, 0, 2);
+  JC_TEST(s, a_stream_to_the_hosts_own_address_has_a_64k_mss);
+  JC_TEST(s, buffers_of_odd_sizes_carry_the_stream_intact);
+  JC_LOOP(s, after_a_reset_reads_end_writes_epipe_and_shutdown_enotconn, 0, 2);
+  JC_TEST(s, closing_a_listener_resets_the_connections_it_did_not_accept);
+  JC_TEST(s, shutting_down_twice_changes_nothing);
+  JC_LOOP(s, keepalive_set_on_a_listener_is_inherited_by_its_connections, 0, 2);
   return s;
 }
 
