@@ -468,6 +468,51 @@ START_TEST(multicast_and_broadcast_reach_every_socket_sharing_the_port) {
 }
 END_TEST
 
+/* --- br-tcp: stream reads and writes outside an open connection --- */
+
+static ssize_t read_(bt *t, jnet_bsock *s, void *p, size_t n) {
+  jnet_req r;
+  req_init(t, &r, p, n);
+  return finish(t, t->b->read(t->b, s, &r), &r);
+}
+
+/* Linux's answers, which the API above catches first: a stream that is not
+ * connected (new, listening, or still connecting) reads and writes
+ * ENOTCONN; after SHUT_RD a read is end of stream, after SHUT_WR a write
+ * EPIPE; a second shutdown of a side changes nothing. */
+START_TEST(stream_io_before_the_connection_and_after_shutdown_as_linux) {
+  bt *t = bt_new();
+  char buf[8];
+  jnet_addr a = in4("192.0.2.1", 7002);
+  jnet_bsock *l = sock(t, 0, AF_INET, 0), *fresh = sock(t, 1, AF_INET, 0);
+  jnet_bsock *c = sock(t, 1, AF_INET, 0);
+  ck_assert_int_eq(t->b->bind(t->b, l, &a), 0);
+  ck_assert_int_eq(t->b->listen(t->b, l, 4), 0);
+  ck_assert_int_eq(read_(t, fresh, buf, sizeof buf), JNET_ENOTCONN);
+  ck_assert_int_eq(write_(t, fresh, "x", 1), JNET_ENOTCONN);
+  ck_assert_int_eq(read_(t, l, buf, sizeof buf), JNET_ENOTCONN);
+  ck_assert_int_eq(write_(t, l, "x", 1), JNET_ENOTCONN);
+  jnet_req cr;
+  req_init(t, &cr, NULL, 0);
+  cr.addr = a;
+  ck_assert_int_eq(t->b->connect(t->b, c, &cr), 0); /* SYN sent */
+  ck_assert_int_eq(read_(t, c, buf, sizeof buf), JNET_ENOTCONN);
+  ck_assert_int_eq(write_(t, c, "x", 1), JNET_ENOTCONN);
+  ck_assert_int_eq(finish(t, 0, &cr), 0);
+  ck_assert_int_eq(t->b->shutdown(t->b, c, JNET_SHUT_RD), 0);
+  ck_assert_int_eq(read_(t, c, buf, sizeof buf), 0);
+  ck_assert_int_eq(t->b->shutdown(t->b, c, JNET_SHUT_WR), 0);
+  ck_assert_int_eq(write_(t, c, "x", 1), JNET_EPIPE);
+  ck_assert_int_eq(t->b->shutdown(t->b, c, JNET_SHUT_RD), 0);
+  ck_assert_int_eq(t->b->shutdown(t->b, c, JNET_SHUT_WR), 0);
+  ck_assert_int_eq(read_(t, c, buf, sizeof buf), 0);
+  jnet_bsock *all[] = {l, fresh, c};
+  for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+    t->b->close(t->b, all[i]);
+  bt_free(t);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("sim-backend-errors");
   jc_defaults(60, NULL, NULL);
@@ -482,6 +527,8 @@ static Suite *suite(void) {
   JC_TEST(s, multicast_and_broadcast_reach_every_socket_sharing_the_port);
   JC_TEST(s,
           stop_closes_what_is_left_open_and_random_defaults_to_the_first_host);
+  /* br-tcp */
+  JC_TEST(s, stream_io_before_the_connection_and_after_shutdown_as_linux);
   return s;
 }
 

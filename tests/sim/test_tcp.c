@@ -1242,13 +1242,16 @@ END_TEST
 
 /* After a reset (the peer closed with our data unread): the first read
  * reports ECONNRESET, later reads end of stream, writes EPIPE, and
- * shutdown ENOTCONN (Linux). */
+ * shutdown ENOTCONN (Linux). _i 1: our FIN went out before (shutdown then
+ * succeeds); _i 2: the peer's data before its reset is read first. */
 static void reset_server(void *arg) {
-  (void)arg;
+  tt *t = arg;
   jnet_stream srv, c;
   jnet_listen("192.0.2.2", "8000", JNET_STREAM, &srv);
   if (jnet_accept(srv, 10, &c) == 0) {
     jnet_sleep(0.1); /* the client's byte arrived, unread */
+    if (t->mode == 2)
+      t->r[7] = jnet_write(c, "hello", 5, 10);
     jnet_close(c);
   }
   jnet_close(srv);
@@ -1267,6 +1270,8 @@ static void reset_client(void *arg) {
   jnet_sleep(0.5);
   jnet_buf b;
   jnet_buf_init(&b);
+  if (t->mode == 2) /* what came before the reset is read first */
+    t->r[6] = (int)jnet_read(c, 10, &b, 10);
   t->r[2] = (int)jnet_read(c, 10, &b, 10);
   t->r[3] = (int)jnet_read(c, 10, &b, 10);
   t->r[4] = jnet_write(c, "y", 1, 10);
@@ -1277,7 +1282,7 @@ static void reset_client(void *arg) {
 
 START_TEST(after_a_reset_reads_end_writes_epipe_and_shutdown_enotconn) {
   tt t = {0};
-  t.mode = _i; /* 1: our FIN went out before the reset */
+  t.mode = _i;
   t.w = st_new(1, 2);
   st_go(t.w, 1, reset_server, &t);
   st_go(t.w, 0, reset_client, &t);
@@ -1287,7 +1292,11 @@ START_TEST(after_a_reset_reads_end_writes_epipe_and_shutdown_enotconn) {
   ck_assert_int_eq(t.r[2], JNET_ECONNRESET);
   ck_assert_int_eq(t.r[3], 0);
   ck_assert_int_eq(t.r[4], JNET_EPIPE);
-  ck_assert_int_eq(t.r[5], _i ? 0 : JNET_ENOTCONN);
+  ck_assert_int_eq(t.r[5], _i == 1 ? 0 : JNET_ENOTCONN);
+  if (_i == 2) {
+    ck_assert_int_eq(t.r[7], 0);
+    ck_assert_int_eq(t.r[6], 5);
+  }
   st_free(t.w);
 }
 END_TEST
@@ -1455,6 +1464,52 @@ START_TEST(keepalive_set_on_a_listener_is_inherited_by_its_connections) {
 }
 END_TEST
 
+/* A connection waiting in the accept queue inherits the listener's
+ * keepalive: when its peer dies, the probes end it and it leaves the
+ * queue, so a later accept finds nothing rather than a dead connection. */
+static void kaq_server(void *arg) {
+  tt *t = arg;
+  jnet_stream srv, c;
+  t->r[0] = jnet_listen("192.0.2.2", "8000", JNET_STREAM, &srv);
+  t->r[1] = jnet_setsockopt(srv, JNET_SO_KEEPALIVE, jnet_opt_bool(1));
+  jnet_sleep(t->sleep_s);
+  t->r[2] = jnet_accept(srv, 1, &c);
+  if (t->r[2] == 0)
+    jnet_close(c);
+  jnet_close(srv);
+}
+
+static void kaq_client(void *arg) {
+  tt *t = arg;
+  jnet_stream c;
+  jnet_sleep(0.001);
+  t->r[3] = jnet_connect("192.0.2.2", "8000", JNET_STREAM, NULL, NULL, &c);
+  jnet_sleep(100);
+  jnet_close(c);
+}
+
+START_TEST(keepalive_drops_a_dead_connection_from_the_accept_queue) {
+  tt t = {0};
+  t.w = st_new(1, 2);
+  jnet_sim_tcp_params tp;
+  jnet_sim_tcp_params_default(&tp);
+  tp.keepalive_idle_ns = JNET_SIM_S;
+  tp.keepalive_intvl_ns = JNET_SIM_S;
+  tp.keepalive_probes = 2;
+  ck_assert_int_eq(jnet_sim_host_tcp(t.w->h[1], &tp), 0);
+  ck_assert_int_eq(jnet_sim_at(t.w->sim, JNET_SIM_S / 2, crash_h0, &t), 0);
+  t.sleep_s = _i ? 2.0 : 10.0; /* before the probes give up, or after */
+  st_go(t.w, 1, kaq_server, &t);
+  st_go(t.w, 0, kaq_client, &t);
+  st_run(t.w);
+  ck_assert_int_eq(t.r[0], 0);
+  ck_assert_int_eq(t.r[1], 0);
+  ck_assert_int_eq(t.r[3], 0);
+  ck_assert_int_eq(t.r[2], _i ? 0 : JNET_ETIMEDOUT);
+  st_free(t.w);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("sim-tcp");
   jc_defaults(120, NULL, NULL);
@@ -1485,10 +1540,11 @@ static Suite *suite(void) {
   JC_LOOP(s, tcp_and_datagrams_survive_each_allocation_failing, 0, 2);
   JC_TEST(s, a_stream_to_the_hosts_own_address_has_a_64k_mss);
   JC_TEST(s, buffers_of_odd_sizes_carry_the_stream_intact);
-  JC_LOOP(s, after_a_reset_reads_end_writes_epipe_and_shutdown_enotconn, 0, 2);
+  JC_LOOP(s, after_a_reset_reads_end_writes_epipe_and_shutdown_enotconn, 0, 3);
   JC_TEST(s, closing_a_listener_resets_the_connections_it_did_not_accept);
   JC_TEST(s, shutting_down_twice_changes_nothing);
   JC_LOOP(s, keepalive_set_on_a_listener_is_inherited_by_its_connections, 0, 2);
+  JC_LOOP(s, keepalive_drops_a_dead_connection_from_the_accept_queue, 0, 2);
   return s;
 }
 
