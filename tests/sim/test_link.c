@@ -2,6 +2,7 @@
  * distributions (means within tolerances derived from their variances),
  * bandwidth and its queue, independence of PRNG streams, fingerprints. */
 #include <math.h>
+#include <unistd.h>
 
 #include "simtest.h"
 
@@ -585,6 +586,66 @@ START_TEST(a_default_link_changed_mid_run_applies_to_hosts_already_talking) {
 }
 END_TEST
 
+static void do_clean_link(jnet_sim *sim, void *arg) {
+  st_world *w = arg;
+  jnet_link_params lp;
+  jnet_link_params_default(&lp);
+  ck_assert_int_eq(jnet_sim_link(sim, w->h[0], w->h[1], &lp), 0);
+}
+
+/* A Gilbert-Elliott link stuck in its bad state (ge_r 0, every packet
+ * lost) replaced by a clean one mid-run: the losses stop at once. */
+START_TEST(a_bursty_link_replaced_by_a_clean_one_stops_losing_at_once) {
+  jnet_link_params lp;
+  jnet_link_params_default(&lp);
+  lp.ge_p = 1.0;
+  lp.ge_r = 0.0;
+  lp.ge_loss_bad = 1.0;
+  st_world *w = st_new(8, 2);
+  ck_assert_int_eq(jnet_sim_link(w->sim, w->h[0], w->h[1], &lp), 0);
+  ck_assert_int_eq(jnet_sim_at(w->sim, 15 * JNET_SIM_MS, do_clean_link, w), 0);
+  dgx *d = dg_run(w, "192.0.2.2", 1, 6, 64, 0.002); /* at 10, 12, ... 20 */
+  ck_assert_int_eq(d->got, 3); /* those sent at 16, 18 and 20 ms */
+  for (int i = 0; i < d->got; i++) {
+    ck_assert_double_eq_tol(d->delay_s[i], 0.001, 1e-9);
+    ck_assert_uint_eq(d->sent_ns[i], (16 + 2 * (uint64_t)i) * JNET_SIM_MS);
+  }
+  jnet_sim_stats st;
+  jnet_sim_get_stats(w->sim, &st);
+  ck_assert_uint_eq(st.packets_dropped, 3);
+  free(d);
+  st_free(w);
+}
+END_TEST
+
+/* A datagram to the host's own address over 548 bytes is captured whole,
+ * as one IPv4 record (no link, so no MTU splits it). */
+START_TEST(a_large_datagram_to_the_own_address_is_captured_whole) {
+  char path[64];
+  snprintf(path, sizeof path, "/tmp/jnet-brtcp-%d.pcap", (int)getpid());
+  st_world *w = st_new(1, 2);
+  ck_assert_int_eq(jnet_sim_pcap_open(w->sim, path, NULL), 0);
+  dgx *d = dg_run(w, "192.0.2.1", 0, 1, 1000, 0.001);
+  ck_assert_int_eq(d->got, 1);
+  ck_assert_int_eq(d->len[0], 1000);
+  ck_assert_int_eq(jnet_sim_pcap_close(w->sim), 0);
+  FILE *f = fopen(path, "rb");
+  ck_assert_ptr_nonnull(f);
+  unsigned char rec[16];
+  ck_assert_int_eq(fseek(f, 24, SEEK_SET), 0); /* the file header */
+  ck_assert_uint_eq(fread(rec, 1, 16, f), 16);
+  uint32_t caplen = (uint32_t)rec[8] | (uint32_t)rec[9] << 8 |
+                    (uint32_t)rec[10] << 16 | (uint32_t)rec[11] << 24;
+  ck_assert_uint_eq(caplen, 1028); /* IPv4 20 + UDP 8 + 1000 */
+  ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
+  ck_assert_int_eq(ftell(f), 24 + 16 + 1028); /* and nothing else */
+  fclose(f);
+  unlink(path);
+  free(d);
+  st_free(w);
+}
+END_TEST
+
 /* Out of memory: every fault call fails from its Nth allocation on with
  * JNET_ENOMEM (never a crash or a half-made link), then works once memory
  * is back, with the effect asked for. */
@@ -660,6 +721,8 @@ static Suite *suite(void) {
   JC_TEST(s, healed_link_keeps_following_the_default_faults);
   JC_TEST(s, clogged_default_link_holds_datagrams_until_unclog);
   JC_TEST(s, a_default_link_changed_mid_run_applies_to_hosts_already_talking);
+  JC_TEST(s, a_bursty_link_replaced_by_a_clean_one_stops_losing_at_once);
+  JC_TEST(s, a_large_datagram_to_the_own_address_is_captured_whole);
   JC_TEST(s, many_links_from_one_host_each_keep_their_parameters);
   JC_TEST(s, bad_link_arguments_are_einval);
   JC_TEST(s, link_and_fault_calls_fail_cleanly_without_memory);

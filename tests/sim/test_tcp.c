@@ -1220,8 +1220,10 @@ START_TEST(buffers_of_odd_sizes_carry_the_stream_intact) {
   tp.rcvbuf_bytes = 100000;
   tp.sndbuf_bytes = 50000;
   tp.sndbuf_max_bytes = 100000;
-  ck_assert_int_eq(jnet_sim_host_tcp(t->w->h[0], &tp), 0);
   ck_assert_int_eq(jnet_sim_host_tcp(t->w->h[1], &tp), 0);
+  tp.sndbuf_bytes = 5000; /* a limit below twice the initial window */
+  tp.sndbuf_max_bytes = 20000;
+  ck_assert_int_eq(jnet_sim_host_tcp(t->w->h[0], &tp), 0);
   t->nbytes = 600000;
   t->data = malloc(t->nbytes);
   for (size_t i = 0; i < t->nbytes; i++)
@@ -1511,6 +1513,51 @@ START_TEST(keepalive_drops_a_dead_connection_from_the_accept_queue) {
 }
 END_TEST
 
+/* Links of different MTUs each way: both ends use the smaller MSS (each
+ * takes the peer's when it is smaller), so no read exceeds it. _i picks
+ * the direction with the small MTU. */
+START_TEST(the_smaller_mss_of_the_two_directions_is_used) {
+  tt *t = calloc(1, sizeof *t);
+  t->w = st_new(1, 2);
+  jnet_link_params lp;
+  jnet_link_params_default(&lp);
+  lp.mtu = 1000;
+  ck_assert_int_eq(jnet_sim_link_oneway(t->w->sim, t->w->h[_i], t->w->h[1 - _i],
+                                        &lp),
+                   0);
+  t->nbytes = 50000;
+  t->data = malloc(t->nbytes);
+  for (size_t i = 0; i < t->nbytes; i++)
+    t->data[i] = st_byte(i);
+  t->sum_sent = st_fnv(t->data, t->nbytes);
+  st_go(t->w, 1, sink_server, t);
+  st_go(t->w, 0, source_client, t);
+  st_run(t->w);
+  for (int i = 0; i <= 4; i++)
+    ck_assert_msg(t->r[i] >= 0, "step %d: %s", i, jnet_err_name(t->r[i]));
+  ck_assert_uint_eq(t->got, t->nbytes);
+  ck_assert_uint_eq(t->sum_got, t->sum_sent);
+  ck_assert_int_eq(t->first_read, 960); /* MTU 1000 - 40 */
+  tt_free(t);
+}
+END_TEST
+
+/* corrupt flips bits of datagrams only: TCP's segments cross a link that
+ * corrupts every datagram untouched (their checksum would drop them). */
+START_TEST(corruption_spares_tcp_segments) {
+  jnet_link_params lp;
+  jnet_link_params_default(&lp);
+  lp.corrupt = 1.0;
+  tt *t = transfer(3, 30000, &lp, 0);
+  ck_assert_uint_eq(t->got, 30000);
+  ck_assert_uint_eq(t->sum_got, t->sum_sent);
+  jnet_sim_stats st;
+  jnet_sim_get_stats(t->w->sim, &st);
+  ck_assert_uint_eq(st.retransmits, 0);
+  tt_free(t);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("sim-tcp");
   jc_defaults(120, NULL, NULL);
@@ -1546,6 +1593,8 @@ static Suite *suite(void) {
   JC_TEST(s, shutting_down_twice_changes_nothing);
   JC_LOOP(s, keepalive_set_on_a_listener_is_inherited_by_its_connections, 0, 2);
   JC_LOOP(s, keepalive_drops_a_dead_connection_from_the_accept_queue, 0, 2);
+  JC_LOOP(s, the_smaller_mss_of_the_two_directions_is_used, 0, 2);
+  JC_TEST(s, corruption_spares_tcp_segments);
   return s;
 }
 
