@@ -513,6 +513,42 @@ START_TEST(stream_io_before_the_connection_and_after_shutdown_as_linux) {
 }
 END_TEST
 
+/* A full accept queue drops the SYN (Linux): with backlog 1 and one
+ * connection waiting, a second connect completes only after the first is
+ * accepted and its SYN is sent again (the first retransmission, at 1 s). */
+START_TEST(a_full_accept_queue_drops_the_syn_until_the_retry) {
+  bt *t = bt_new();
+  jnet_bsock *l = sock(t, 1, AF_INET, 0), *c1 = sock(t, 0, AF_INET, 0);
+  jnet_bsock *c2 = sock(t, 0, AF_INET, 0);
+  jnet_addr la = in4("192.0.2.2", 7200);
+  ck_assert_int_eq(t->b->bind(t->b, l, &la), 0);
+  ck_assert_int_eq(t->b->listen(t->b, l, 1), 0);
+  ck_assert_int_eq(connect_(t, c1, &la), 0);
+  uint64_t t0 = jnet_sim_now_ns(t->w->sim);
+  jnet_req cr;
+  req_init(t, &cr, NULL, 0);
+  cr.addr = la;
+  ck_assert_int_eq(t->b->connect(t->b, c2, &cr), 0); /* SYN sent */
+  for (int i = 0; i < 100 && jnet_sim_now_ns(t->w->sim) < t0 + 10 * JNET_SIM_MS;
+       i++) /* the SYN arrives, and is dropped */
+    ck_assert_int_ge(
+        t->b->poll(t->b, t0 + 10 * JNET_SIM_MS, 1), 0);
+  ck_assert_uint_eq(jnet_sim_now_ns(t->w->sim), t0 + 10 * JNET_SIM_MS);
+  jnet_req acc;
+  req_init(t, &acc, NULL, 0);
+  ck_assert_int_eq(finish(t, t->b->accept(t->b, l, &acc), &acc), 0);
+  ck_assert_ptr_nonnull(acc.sock);
+  ck_assert_int_eq(finish(t, 0, &cr), 0);
+  uint64_t took = jnet_sim_now_ns(t->w->sim) - t0;
+  ck_assert_msg(took >= JNET_SIM_S && took < JNET_SIM_S + 10 * JNET_SIM_MS,
+                "second connect took %llu ns", (unsigned long long)took);
+  jnet_bsock *all[] = {l, c1, c2, acc.sock};
+  for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+    t->b->close(t->b, all[i]);
+  bt_free(t);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("sim-backend-errors");
   jc_defaults(60, NULL, NULL);
@@ -529,6 +565,7 @@ static Suite *suite(void) {
           stop_closes_what_is_left_open_and_random_defaults_to_the_first_host);
   /* br-tcp */
   JC_TEST(s, stream_io_before_the_connection_and_after_shutdown_as_linux);
+  JC_TEST(s, a_full_accept_queue_drops_the_syn_until_the_retry);
   return s;
 }
 

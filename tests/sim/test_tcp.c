@@ -1558,6 +1558,54 @@ START_TEST(corruption_spares_tcp_segments) {
 }
 END_TEST
 
+/* A socket closed after its FIN was acknowledged waits 60 s for the
+ * peer's FIN (Linux's tcp_fin_timeout), then is gone: a FIN within the
+ * minute ends the exchange cleanly (the peer reads end of stream again),
+ * one after it meets a reset. */
+static void orphan_server(void *arg) {
+  tt *t = arg;
+  jnet_stream srv, c;
+  jnet_listen("192.0.2.2", "8000", JNET_STREAM, &srv);
+  if (jnet_accept(srv, 10, &c) == 0) {
+    jnet_buf b;
+    jnet_buf_init(&b);
+    t->r[0] = (int)jnet_read(c, 10, &b, 10); /* the client's FIN: 0 */
+    jnet_sleep(t->sleep_s);
+    t->r[1] = jnet_shutdown(c, JNET_SHUT_WR);
+    jnet_sleep(1);
+    t->r[2] = (int)jnet_read(c, 10, &b, 10);
+    jnet_buf_free(&b);
+    jnet_close(c);
+  }
+  jnet_close(srv);
+}
+
+static void orphan_client(void *arg) {
+  tt *t = arg;
+  jnet_stream c;
+  jnet_sleep(0.001);
+  if (jnet_connect("192.0.2.2", "8000", JNET_STREAM, NULL, NULL, &c) < 0)
+    return;
+  t->r[4] = jnet_shutdown(c, JNET_SHUT_WR);
+  jnet_sleep(0.1); /* the FIN is acknowledged */
+  jnet_close(c);
+}
+
+START_TEST(an_orphan_waits_sixty_seconds_for_the_peers_fin) {
+  tt t = {0};
+  t.w = st_new(1, 2);
+  t.sleep_s = _i ? 70 : 30;
+  st_go(t.w, 1, orphan_server, &t);
+  st_go(t.w, 0, orphan_client, &t);
+  st_run(t.w);
+  ck_assert_int_eq(t.r[0], 0);
+  ck_assert_int_eq(t.r[1], 0);
+  ck_assert_int_eq(t.r[4], 0);
+  ck_assert_int_eq(t.r[2], _i ? JNET_ECONNRESET : 0);
+  st_free(t.w);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("sim-tcp");
   jc_defaults(120, NULL, NULL);
@@ -1595,6 +1643,7 @@ static Suite *suite(void) {
   JC_LOOP(s, keepalive_drops_a_dead_connection_from_the_accept_queue, 0, 2);
   JC_LOOP(s, the_smaller_mss_of_the_two_directions_is_used, 0, 2);
   JC_TEST(s, corruption_spares_tcp_segments);
+  JC_LOOP(s, an_orphan_waits_sixty_seconds_for_the_peers_fin, 0, 2);
   return s;
 }
 
