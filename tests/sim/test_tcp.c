@@ -1606,6 +1606,77 @@ START_TEST(an_orphan_waits_sixty_seconds_for_the_peers_fin) {
 }
 END_TEST
 
+/* Keepalive is TCP's: on an idle unix stream it sends nothing, while an
+ * idle TCP stream within the same host probes every second. _i 1: TCP. */
+static void kau_server(void *arg) {
+  tt *t = arg;
+  jnet_stream srv, c;
+  const char *host = t->mode ? "192.0.2.1" : JNET_UNIX;
+  t->r[0] = jnet_listen(host, t->mode ? "8000" : "@ka", JNET_STREAM, &srv);
+  if (t->r[0] < 0)
+    return;
+  t->r[1] = jnet_accept(srv, 10, &c);
+  jnet_close(srv);
+  if (t->r[1] < 0)
+    return;
+  t->r[2] = jnet_setsockopt(c, JNET_SO_KEEPALIVE, jnet_opt_bool(1));
+  jnet_buf b;
+  jnet_buf_init(&b);
+  t->r[3] = (int)jnet_read(c, 10, &b, 60); /* the client's close at 20 s */
+  jnet_buf_free(&b);
+  jnet_close(c);
+}
+
+static void kau_client(void *arg) {
+  tt *t = arg;
+  jnet_stream c;
+  jnet_sleep(0.001);
+  t->r[4] = jnet_connect(t->mode ? "192.0.2.1" : JNET_UNIX,
+                         t->mode ? "8000" : "@ka", JNET_STREAM, NULL, NULL, &c);
+  if (t->r[4] < 0)
+    return;
+  jnet_sleep(20);
+  jnet_close(c);
+}
+
+static uint64_t kau_packets[2];
+static void kau_count0(jnet_sim *sim, void *arg) {
+  (void)arg;
+  jnet_sim_stats st;
+  jnet_sim_get_stats(sim, &st);
+  kau_packets[0] = st.packets_sent;
+}
+static void kau_count1(jnet_sim *sim, void *arg) {
+  (void)arg;
+  jnet_sim_stats st;
+  jnet_sim_get_stats(sim, &st);
+  kau_packets[1] = st.packets_sent;
+}
+
+START_TEST(keepalive_probes_tcp_streams_but_not_unix_ones) {
+  tt t = {0};
+  t.mode = _i;
+  t.w = st_new(1, 2);
+  jnet_sim_tcp_params tp;
+  jnet_sim_tcp_params_default(&tp);
+  tp.keepalive_idle_ns = JNET_SIM_S;
+  tp.keepalive_intvl_ns = JNET_SIM_S;
+  ck_assert_int_eq(jnet_sim_host_tcp(t.w->h[0], &tp), 0);
+  ck_assert_int_eq(jnet_sim_at(t.w->sim, 5 * JNET_SIM_S, kau_count0, NULL), 0);
+  ck_assert_int_eq(jnet_sim_at(t.w->sim, 15 * JNET_SIM_S, kau_count1, NULL), 0);
+  st_go(t.w, 0, kau_server, &t);
+  st_go(t.w, 0, kau_client, &t);
+  st_run(t.w);
+  for (int i = 0; i <= 4; i++)
+    ck_assert_msg(t.r[i] == 0, "step %d: %s", i, jnet_err_name(t.r[i]));
+  if (_i) /* a probe and its answer each second */
+    ck_assert_uint_eq(kau_packets[1] - kau_packets[0], 20);
+  else
+    ck_assert_uint_eq(kau_packets[1], kau_packets[0]);
+  st_free(t.w);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("sim-tcp");
   jc_defaults(120, NULL, NULL);
@@ -1644,6 +1715,7 @@ static Suite *suite(void) {
   JC_LOOP(s, the_smaller_mss_of_the_two_directions_is_used, 0, 2);
   JC_TEST(s, corruption_spares_tcp_segments);
   JC_LOOP(s, an_orphan_waits_sixty_seconds_for_the_peers_fin, 0, 2);
+  JC_LOOP(s, keepalive_probes_tcp_streams_but_not_unix_ones, 0, 2);
   return s;
 }
 
