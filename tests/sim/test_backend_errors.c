@@ -479,7 +479,8 @@ static ssize_t read_(bt *t, jnet_bsock *s, void *p, size_t n) {
 /* Linux's answers, which the API above catches first: a stream that is not
  * connected (new, listening, or still connecting) reads and writes
  * ENOTCONN; after SHUT_RD a read is end of stream, after SHUT_WR a write
- * EPIPE; a second shutdown of a side changes nothing. */
+ * EPIPE; a second shutdown of a side changes nothing; a read of 0 bytes
+ * returns 0 and leaves the data. */
 START_TEST(stream_io_before_the_connection_and_after_shutdown_as_linux) {
   bt *t = bt_new();
   char buf[8];
@@ -499,6 +500,14 @@ START_TEST(stream_io_before_the_connection_and_after_shutdown_as_linux) {
   ck_assert_int_eq(read_(t, c, buf, sizeof buf), JNET_ENOTCONN);
   ck_assert_int_eq(write_(t, c, "x", 1), JNET_ENOTCONN);
   ck_assert_int_eq(finish(t, 0, &cr), 0);
+  /* a read of 0 bytes returns 0 once data is there, and takes none */
+  jnet_req acc;
+  req_init(t, &acc, NULL, 0);
+  ck_assert_int_eq(finish(t, t->b->accept(t->b, l, &acc), &acc), 0);
+  ck_assert_int_eq(write_(t, acc.sock, "hi", 2), 0);
+  ck_assert_int_eq(read_(t, c, buf, 0), 0);
+  ck_assert_int_eq(read_(t, c, buf, sizeof buf), 2);
+  ck_assert_mem_eq(buf, "hi", 2);
   ck_assert_int_eq(t->b->shutdown(t->b, c, JNET_SHUT_RD), 0);
   ck_assert_int_eq(read_(t, c, buf, sizeof buf), 0);
   ck_assert_int_eq(t->b->shutdown(t->b, c, JNET_SHUT_WR), 0);
@@ -506,7 +515,7 @@ START_TEST(stream_io_before_the_connection_and_after_shutdown_as_linux) {
   ck_assert_int_eq(t->b->shutdown(t->b, c, JNET_SHUT_RD), 0);
   ck_assert_int_eq(t->b->shutdown(t->b, c, JNET_SHUT_WR), 0);
   ck_assert_int_eq(read_(t, c, buf, sizeof buf), 0);
-  jnet_bsock *all[] = {l, fresh, c};
+  jnet_bsock *all[] = {l, fresh, c, acc.sock};
   for (size_t i = 0; i < sizeof all / sizeof *all; i++)
     t->b->close(t->b, all[i]);
   bt_free(t);
