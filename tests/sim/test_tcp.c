@@ -1685,6 +1685,83 @@ START_TEST(keepalive_probes_tcp_streams_but_not_unix_ones) {
 }
 END_TEST
 
+/* The RTO estimate is capped at 120 s (RFC 6298 2.5): over a link of 25 s
+ * each way the first clean sample (50 s, Karn's rule skipping the
+ * retransmitted SYN and first write) gives 50 + 4 x 25 = 150 s, yet a
+ * write into a partition is sent again 120 s later. */
+static void cap_client(void *arg) {
+  tt *t = arg;
+  jnet_stream c;
+  jnet_sleep(0.001);
+  t->r[0] = jnet_connect("192.0.2.2", "8000", JNET_STREAM, NULL, NULL, &c);
+  if (t->r[0] < 0)
+    return;
+  t->r[1] = jnet_write(c, "a", 1, 1); /* retransmitted: no sample */
+  jnet_sleep(110 - jnet_now());
+  t->r[2] = jnet_write(c, "b", 1, 1); /* acknowledged at 160 s: 50 s */
+  jnet_sleep(180 - jnet_now());
+  t->r[3] = jnet_write(c, "c", 1, 1); /* into the partition */
+  jnet_sleep(150); /* no FIN behind it before 330 s */
+  jnet_close(c);
+}
+
+static void cap_server(void *arg) {
+  tt *t = arg;
+  jnet_stream srv, c;
+  t->r[4] = jnet_listen("192.0.2.2", "8000", JNET_STREAM, &srv);
+  if (jnet_accept(srv, 100, &c) == 0) {
+    jnet_buf b;
+    jnet_buf_init(&b);
+    while (jnet_read(c, 10, &b, 200) > 0)
+      ;
+    t->got = b.len;
+    jnet_buf_free(&b);
+    jnet_close(c);
+  }
+  jnet_close(srv);
+}
+
+static uint64_t cap_rx[2];
+static void cap_count0(jnet_sim *sim, void *arg) {
+  (void)arg;
+  jnet_sim_stats st;
+  jnet_sim_get_stats(sim, &st);
+  cap_rx[0] = st.retransmits;
+}
+static void cap_count1(jnet_sim *sim, void *arg) {
+  (void)arg;
+  jnet_sim_stats st;
+  jnet_sim_get_stats(sim, &st);
+  cap_rx[1] = st.retransmits;
+}
+static void cap_cut(jnet_sim *sim, void *arg) {
+  tt *t = arg;
+  ck_assert_int_eq(jnet_sim_partition(sim, t->w->h[0], t->w->h[1], 0), 0);
+}
+
+START_TEST(the_rto_estimate_is_capped_at_120_s) {
+  tt t = {0};
+  t.w = st_new(1, 2);
+  jnet_link_params lp;
+  jnet_link_params_default(&lp);
+  lp.latency_ns = 25 * JNET_SIM_S;
+  ck_assert_int_eq(jnet_sim_link(t.w->sim, t.w->h[0], t.w->h[1], &lp), 0);
+  ck_assert_int_eq(jnet_sim_at(t.w->sim, 170 * JNET_SIM_S, cap_cut, &t), 0);
+  ck_assert_int_eq(
+      jnet_sim_at(t.w->sim, 299900 * JNET_SIM_MS, cap_count0, NULL), 0);
+  ck_assert_int_eq(
+      jnet_sim_at(t.w->sim, 300100 * JNET_SIM_MS, cap_count1, NULL), 0);
+  st_go(t.w, 1, cap_server, &t);
+  st_go(t.w, 0, cap_client, &t);
+  st_run(t.w);
+  for (int i = 0; i <= 4; i++)
+    ck_assert_msg(t.r[i] == 0, "step %d: %s", i, jnet_err_name(t.r[i]));
+  ck_assert_uint_eq(t.got, 2); /* "a" and "b"; "c" is cut off */
+  ck_assert_uint_eq(cap_rx[1], cap_rx[0] + 1);
+  st_free(t.w);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("sim-tcp");
   jc_defaults(120, NULL, NULL);
@@ -1724,6 +1801,7 @@ static Suite *suite(void) {
   JC_TEST(s, corruption_spares_tcp_segments);
   JC_LOOP(s, an_orphan_waits_sixty_seconds_for_the_peers_fin, 0, 2);
   JC_LOOP(s, keepalive_probes_tcp_streams_but_not_unix_ones, 0, 2);
+  JC_TEST(s, the_rto_estimate_is_capped_at_120_s);
   return s;
 }
 
