@@ -1762,6 +1762,56 @@ START_TEST(the_rto_estimate_is_capped_at_120_s) {
 }
 END_TEST
 
+/* A delayed ACK is timed from the first unacknowledged segment: a second
+ * small one (flushed past Nagle) 5 ms later does not push it back, and
+ * one ACK 40 ms after the first covers both. */
+static void dack_client(void *arg) {
+  tt *t = arg;
+  jnet_stream c;
+  jnet_sleep(0.001);
+  t->r[0] = jnet_connect("192.0.2.2", "8000", JNET_STREAM, NULL, NULL, &c);
+  if (t->r[0] < 0)
+    return;
+  for (int i = 0; i < 20; i++) { /* use up the quick ACKs */
+    t->r[1] |= jnet_write(c, "0123456789", 10, 1);
+    jnet_sleep(0.1);
+  }
+  jnet_sleep(3 - jnet_now());
+  t->r[2] = jnet_write(c, "A", 1, 1);
+  jnet_sleep(0.005);
+  t->r[3] = jnet_write(c, "B", 1, 1);
+  t->r[4] = jnet_flush(c);
+  jnet_sleep(1);
+  jnet_close(c);
+}
+
+static uint64_t dack_pk[3];
+static void dack_count(jnet_sim *sim, void *arg) {
+  jnet_sim_stats st;
+  jnet_sim_get_stats(sim, &st);
+  dack_pk[(intptr_t)arg] = st.packets_sent;
+}
+
+START_TEST(a_delayed_ack_is_timed_from_the_first_unacked_segment) {
+  tt t = {0};
+  t.w = st_new(1, 2);
+  static const uint64_t at_us[3] = {3000500, 3040500, 3041500};
+  for (intptr_t i = 0; i < 3; i++)
+    ck_assert_int_eq(jnet_sim_at(t.w->sim, at_us[i] * 1000, dack_count,
+                                 (void *)i),
+                     0);
+  st_go(t.w, 1, sink_server, &t);
+  st_go(t.w, 0, dack_client, &t);
+  st_run(t.w);
+  for (int i = 0; i <= 4; i++)
+    ck_assert_msg(t.r[i] == 0, "step %d: %s", i, jnet_err_name(t.r[i]));
+  ck_assert_uint_eq(t.got, 202);
+  ck_assert_uint_eq(dack_pk[1], dack_pk[0] + 1); /* B, no ACK yet */
+  ck_assert_uint_eq(dack_pk[2], dack_pk[1] + 1); /* the ACK at 3.041 s */
+  st_free(t.w);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("sim-tcp");
   jc_defaults(120, NULL, NULL);
@@ -1802,6 +1852,7 @@ static Suite *suite(void) {
   JC_LOOP(s, an_orphan_waits_sixty_seconds_for_the_peers_fin, 0, 2);
   JC_LOOP(s, keepalive_probes_tcp_streams_but_not_unix_ones, 0, 2);
   JC_TEST(s, the_rto_estimate_is_capped_at_120_s);
+  JC_TEST(s, a_delayed_ack_is_timed_from_the_first_unacked_segment);
   return s;
 }
 
