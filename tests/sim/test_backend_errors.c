@@ -468,6 +468,124 @@ START_TEST(multicast_and_broadcast_reach_every_socket_sharing_the_port) {
 }
 END_TEST
 
+/* --- br-tcp: stream reads and writes outside an open connection --- */
+
+static ssize_t read_(bt *t, jnet_bsock *s, void *p, size_t n) {
+  jnet_req r;
+  req_init(t, &r, p, n);
+  return finish(t, t->b->read(t->b, s, &r), &r);
+}
+
+/* Linux's answers, which the API above catches first: a stream that is not
+ * connected (new, listening, or still connecting) reads and writes
+ * ENOTCONN; after SHUT_RD a read is end of stream, after SHUT_WR a write
+ * EPIPE; a second shutdown of a side changes nothing; a read of 0 bytes
+ * returns 0 and leaves the data. */
+START_TEST(stream_io_before_the_connection_and_after_shutdown_as_linux) {
+  bt *t = bt_new();
+  char buf[8];
+  jnet_addr a = in4("192.0.2.1", 7002);
+  jnet_bsock *l = sock(t, 0, AF_INET, 0), *fresh = sock(t, 1, AF_INET, 0);
+  jnet_bsock *c = sock(t, 1, AF_INET, 0);
+  ck_assert_int_eq(t->b->bind(t->b, l, &a), 0);
+  ck_assert_int_eq(t->b->listen(t->b, l, 4), 0);
+  ck_assert_int_eq(read_(t, fresh, buf, sizeof buf), JNET_ENOTCONN);
+  ck_assert_int_eq(write_(t, fresh, "x", 1), JNET_ENOTCONN);
+  ck_assert_int_eq(read_(t, l, buf, sizeof buf), JNET_ENOTCONN);
+  ck_assert_int_eq(write_(t, l, "x", 1), JNET_ENOTCONN);
+  jnet_req cr;
+  req_init(t, &cr, NULL, 0);
+  cr.addr = a;
+  ck_assert_int_eq(t->b->connect(t->b, c, &cr), 0); /* SYN sent */
+  ck_assert_int_eq(read_(t, c, buf, sizeof buf), JNET_ENOTCONN);
+  ck_assert_int_eq(write_(t, c, "x", 1), JNET_ENOTCONN);
+  ck_assert_int_eq(finish(t, 0, &cr), 0);
+  /* a read of 0 bytes returns 0 once data is there, and takes none */
+  jnet_req acc;
+  req_init(t, &acc, NULL, 0);
+  ck_assert_int_eq(finish(t, t->b->accept(t->b, l, &acc), &acc), 0);
+  ck_assert_int_eq(write_(t, acc.sock, "hi", 2), 0);
+  ck_assert_int_eq(read_(t, c, buf, 0), 0);
+  ck_assert_int_eq(read_(t, c, buf, sizeof buf), 2);
+  ck_assert_mem_eq(buf, "hi", 2);
+  ck_assert_int_eq(t->b->shutdown(t->b, c, JNET_SHUT_RD), 0);
+  ck_assert_int_eq(read_(t, c, buf, sizeof buf), 0);
+  ck_assert_int_eq(t->b->shutdown(t->b, c, JNET_SHUT_WR), 0);
+  ck_assert_int_eq(write_(t, c, "x", 1), JNET_EPIPE);
+  ck_assert_int_eq(t->b->shutdown(t->b, c, JNET_SHUT_RD), 0);
+  ck_assert_int_eq(t->b->shutdown(t->b, c, JNET_SHUT_WR), 0);
+  ck_assert_int_eq(read_(t, c, buf, sizeof buf), 0);
+  jnet_bsock *all[] = {l, fresh, c, acc.sock};
+  for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+    t->b->close(t->b, all[i]);
+  bt_free(t);
+}
+END_TEST
+
+/* A full accept queue drops the SYN (Linux): with backlog 1 and one
+ * connection waiting, a second connect completes only after the first is
+ * accepted and its SYN is sent again (the first retransmission, at 1 s). */
+START_TEST(a_full_accept_queue_drops_the_syn_until_the_retry) {
+  bt *t = bt_new();
+  jnet_bsock *l = sock(t, 1, AF_INET, 0), *c1 = sock(t, 0, AF_INET, 0);
+  jnet_bsock *c2 = sock(t, 0, AF_INET, 0);
+  jnet_addr la = in4("192.0.2.2", 7200);
+  ck_assert_int_eq(t->b->bind(t->b, l, &la), 0);
+  ck_assert_int_eq(t->b->listen(t->b, l, 1), 0);
+  ck_assert_int_eq(connect_(t, c1, &la), 0);
+  uint64_t t0 = jnet_sim_now_ns(t->w->sim);
+  jnet_req cr;
+  req_init(t, &cr, NULL, 0);
+  cr.addr = la;
+  ck_assert_int_eq(t->b->connect(t->b, c2, &cr), 0); /* SYN sent */
+  for (int i = 0; i < 100 && jnet_sim_now_ns(t->w->sim) < t0 + 10 * JNET_SIM_MS;
+       i++) /* the SYN arrives, and is dropped */
+    ck_assert_int_ge(
+        t->b->poll(t->b, t0 + 10 * JNET_SIM_MS, 1), 0);
+  ck_assert_uint_eq(jnet_sim_now_ns(t->w->sim), t0 + 10 * JNET_SIM_MS);
+  jnet_req acc;
+  req_init(t, &acc, NULL, 0);
+  ck_assert_int_eq(finish(t, t->b->accept(t->b, l, &acc), &acc), 0);
+  ck_assert_ptr_nonnull(acc.sock);
+  ck_assert_int_eq(finish(t, 0, &cr), 0);
+  uint64_t took = jnet_sim_now_ns(t->w->sim) - t0;
+  ck_assert_msg(took >= JNET_SIM_S && took < JNET_SIM_S + 10 * JNET_SIM_MS,
+                "second connect took %llu ns", (unsigned long long)took);
+  jnet_bsock *all[] = {l, c1, c2, acc.sock};
+  for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+    t->b->close(t->b, all[i]);
+  bt_free(t);
+}
+END_TEST
+
+/* An empty datagram (which only the vtable can send: the API sends
+ * nothing for 0 bytes) crosses a link that corrupts every datagram and
+ * arrives empty; the next, of one byte, arrives with one bit flipped. */
+START_TEST(corruption_leaves_an_empty_datagram_empty) {
+  bt *t = bt_new();
+  jnet_link_params lp;
+  jnet_link_params_default(&lp);
+  lp.corrupt = 1.0;
+  ck_assert_int_eq(jnet_sim_link(t->w->sim, t->w->h[0], t->w->h[1], &lp), 0);
+  jnet_bsock *d = sock(t, 0, AF_INET, 1), *r = sock(t, 1, AF_INET, 1);
+  jnet_addr to = in4("192.0.2.2", 9300);
+  ck_assert_int_eq(t->b->bind(t->b, r, &to), 0);
+  ck_assert_int_eq(send_to(t, d, &to, "", 0), 0);
+  ck_assert_int_eq(send_to(t, d, &to, "\x0f", 1), 0);
+  while (t->b->poll(t->b, JNET_NO_DEADLINE, 1) > 0)
+    ;
+  unsigned char buf[4] = {0xaa};
+  ck_assert_int_eq(recv_now(t, r, buf, sizeof buf), 0);
+  ck_assert_int_eq(buf[0], 0xaa); /* nothing written */
+  ck_assert_int_eq(recv_now(t, r, buf, sizeof buf), 1);
+  ck_assert_int_eq(__builtin_popcount(buf[0] ^ 0x0fu), 1);
+  ck_assert_int_eq(recv_now(t, r, buf, sizeof buf), -1); /* no more */
+  t->b->close(t->b, d);
+  t->b->close(t->b, r);
+  bt_free(t);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("sim-backend-errors");
   jc_defaults(60, NULL, NULL);
@@ -482,6 +600,10 @@ static Suite *suite(void) {
   JC_TEST(s, multicast_and_broadcast_reach_every_socket_sharing_the_port);
   JC_TEST(s,
           stop_closes_what_is_left_open_and_random_defaults_to_the_first_host);
+  /* br-tcp */
+  JC_TEST(s, stream_io_before_the_connection_and_after_shutdown_as_linux);
+  JC_TEST(s, a_full_accept_queue_drops_the_syn_until_the_retry);
+  JC_TEST(s, corruption_leaves_an_empty_datagram_empty);
   return s;
 }
 

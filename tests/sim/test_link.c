@@ -2,6 +2,7 @@
  * distributions (means within tolerances derived from their variances),
  * bandwidth and its queue, independence of PRNG streams, fingerprints. */
 #include <math.h>
+#include <unistd.h>
 
 #include "simtest.h"
 
@@ -294,6 +295,412 @@ START_TEST(link_params_validated_and_read_back) {
 }
 END_TEST
 
+/* --- br-tcp: reordering, allocation failures, faults' edges --- */
+
+/* A reordered datagram is held back reorder_ns, or twice the latency when
+ * reorder_ns is 0: with reorder 1 every one is, so each arrives at
+ * latency + hold exactly. */
+START_TEST(reorder_holds_back_reorder_ns_or_twice_the_latency) {
+  jnet_link_params lp;
+  jnet_link_params_default(&lp);
+  lp.latency_ns = 4 * JNET_SIM_MS;
+  lp.reorder = 1.0;
+  probe *p = run_probe(5, &lp, 5, 0.001, 0);
+  ck_assert_int_eq(p->got, 5);
+  for (int i = 0; i < p->got; i++)
+    ck_assert_double_eq_tol(p->delay_s[i], 0.012, 1e-9);
+  probe_free(p);
+  lp.reorder_ns = 3 * JNET_SIM_MS;
+  p = run_probe(5, &lp, 5, 0.001, 0);
+  ck_assert_int_eq(p->got, 5);
+  for (int i = 0; i < p->got; i++)
+    ck_assert_double_eq_tol(p->delay_s[i], 0.007, 1e-9);
+  probe_free(p);
+}
+END_TEST
+
+
+/* Datagrams of `size` bytes (>= 8: a send time, then a pattern) from h0 to
+ * `dst` on host `server`; the receiver notes each one's delay, length and
+ * the bits that differ from what was sent. */
+#define DG_MAX 512
+typedef struct dgx {
+  st_world *w;
+  const char *dst;
+  int server, n, size;
+  double gap_s;
+  int got;
+  double delay_s[DG_MAX];
+  int len[DG_MAX], flipped[DG_MAX];
+  uint64_t sent_ns[DG_MAX], arrived_ns[DG_MAX]; /* as read, as seen */
+  int client_err, server_err;
+} dgx;
+
+static unsigned char dg_byte(int i) { return (unsigned char)(i * 7 + 1); }
+
+static void dg_server(void *arg) {
+  dgx *d = arg;
+  jnet_stream u;
+  d->server_err = jnet_listen(d->dst, "9100", JNET_DATAGRAM, &u);
+  if (d->server_err < 0)
+    return;
+  jnet_buf b;
+  jnet_buf_init(&b);
+  while (d->got < d->n) {
+    jnet_buf_reset(&b);
+    ssize_t r = jnet_recv_from(u, 70000, &b, 2.0, NULL);
+    if (r < 8)
+      break;
+    uint64_t sent;
+    memcpy(&sent, b.data, 8);
+    int flips = 0;
+    for (size_t i = 8; i < b.len; i++)
+      flips += __builtin_popcount(
+          (unsigned)((unsigned char)b.data[i] ^ dg_byte((int)i)));
+    d->sent_ns[d->got] = sent;
+    d->arrived_ns[d->got] = jnet_sim_now_ns(d->w->sim);
+    d->len[d->got] = (int)b.len;
+    d->flipped[d->got] = flips;
+    d->delay_s[d->got++] = (double)(jnet_sim_now_ns(d->w->sim) - sent) / 1e9;
+  }
+  jnet_buf_free(&b);
+  jnet_close(u);
+}
+
+static void dg_client(void *arg) {
+  dgx *d = arg;
+  jnet_stream c;
+  jnet_sleep(0.01);
+  d->client_err = jnet_connect(d->dst, "9100", JNET_DATAGRAM, NULL, NULL, &c);
+  if (d->client_err < 0)
+    return;
+  unsigned char *buf = malloc((size_t)d->size);
+  for (int i = 8; i < d->size; i++)
+    buf[i] = dg_byte(i);
+  for (int i = 0; i < d->n; i++) {
+    uint64_t now = jnet_sim_now_ns(d->w->sim);
+    memcpy(buf, &now, 8);
+    int r = jnet_write(c, buf, (size_t)d->size, 1.0);
+    if (r < 0) {
+      d->client_err = r;
+      break;
+    }
+    jnet_sleep(d->gap_s);
+  }
+  free(buf);
+  jnet_close(c);
+}
+
+/* Run the exchange on w (freed by the caller). */
+static dgx *dg_run(st_world *w, const char *dst, int server, int n, int size,
+                   double gap_s) {
+  dgx *d = calloc(1, sizeof *d);
+  d->w = w;
+  d->dst = dst;
+  d->server = server;
+  d->n = n;
+  d->size = size;
+  d->gap_s = gap_s;
+  st_go(w, server, dg_server, d);
+  st_go(w, 0, dg_client, d);
+  st_run(w);
+  ck_assert_int_eq(d->server_err, 0);
+  ck_assert_int_eq(d->client_err, 0);
+  return d;
+}
+
+/* corrupt alone (every other fault off) flips exactly one bit of each
+ * datagram: in the pattern, or else in the send time it carries (which
+ * then differs from arrival - latency in one bit). */
+START_TEST(corrupt_alone_flips_exactly_one_bit_of_each_datagram) {
+  jnet_link_params lp;
+  jnet_link_params_default(&lp);
+  lp.corrupt = 1.0;
+  st_world *w = st_new(11, 2);
+  ck_assert_int_eq(jnet_sim_link(w->sim, w->h[0], w->h[1], &lp), 0);
+  dgx *d = dg_run(w, "192.0.2.2", 1, 40, 24, 0.001);
+  ck_assert_int_eq(d->got, 40);
+  int in_time = 0;
+  for (int i = 0; i < d->got; i++) {
+    ck_assert_int_eq(d->len[i], 24);
+    uint64_t x = d->sent_ns[i] ^ (d->arrived_ns[i] - JNET_SIM_MS);
+    ck_assert_int_eq(d->flipped[i] + __builtin_popcountll(x), 1);
+    in_time += x != 0;
+  }
+  ck_assert_int_gt(in_time, 0); /* 8 bytes of 24: about a third */
+  ck_assert_int_lt(in_time, 40);
+  free(d);
+  st_free(w);
+}
+END_TEST
+
+/* A datagram larger than the bottleneck queue still leaves an idle link
+ * (nothing waits before it): only a busy link tail-drops. */
+START_TEST(a_datagram_larger_than_the_queue_leaves_an_idle_link) {
+  jnet_link_params lp;
+  jnet_link_params_default(&lp);
+  lp.bandwidth_bps = 8000000; /* 1 byte per us */
+  lp.queue_bytes = 100;
+  st_world *w = st_new(3, 2);
+  ck_assert_int_eq(jnet_sim_link(w->sim, w->h[0], w->h[1], &lp), 0);
+  dgx *d = dg_run(w, "192.0.2.2", 1, 3, 972, 0.01);
+  ck_assert_int_eq(d->got, 3);
+  for (int i = 0; i < 3; i++) /* 1 ms of latency + 1000 us on the wire */
+    ck_assert_double_eq_tol(d->delay_s[i], 0.002, 1e-9);
+  free(d);
+  st_free(w);
+}
+END_TEST
+
+/* Loss draws once per IP fragment: a datagram of three fragments over a
+ * link losing 30 % arrives 0.7^3 = 34 % of the time, not 70 %. */
+START_TEST(loss_draws_once_per_fragment) {
+  jnet_link_params lp;
+  jnet_link_params_default(&lp);
+  lp.loss = 0.3;
+  st_world *w = st_new(21, 2);
+  ck_assert_int_eq(jnet_sim_link(w->sim, w->h[0], w->h[1], &lp), 0);
+  dgx *d = dg_run(w, "192.0.2.2", 1, 400, 4000, 0.001);
+  double want = 400 * 0.343, sd = sqrt(400 * 0.343 * 0.657);
+  ck_assert_msg(fabs(d->got - want) <= 5 * sd, "%d of 400 arrived", d->got);
+  for (int i = 0; i < d->got; i++) {
+    ck_assert_int_eq(d->len[i], 4000);
+    ck_assert_int_eq(d->flipped[i], 0);
+  }
+  free(d);
+  st_free(w);
+}
+END_TEST
+
+static void do_partition(jnet_sim *sim, void *arg) {
+  st_world *w = arg;
+  ck_assert_int_eq(jnet_sim_partition(sim, w->h[0], w->h[1], JNET_BOTH_WAYS), 0);
+  ck_assert_int_eq(jnet_sim_heal(sim, w->h[0], w->h[1]), 0);
+}
+
+/* A partition healed leaves a link of no parameters of its own: its
+ * packets still take the default link's faults (here reorder: 3 x 4 ms). */
+START_TEST(healed_link_keeps_following_the_default_faults) {
+  jnet_link_params lp;
+  jnet_link_params_default(&lp);
+  lp.latency_ns = 4 * JNET_SIM_MS;
+  lp.reorder = 1.0;
+  st_world *w = st_new(5, 2);
+  ck_assert_int_eq(jnet_sim_link(w->sim, NULL, NULL, &lp), 0);
+  ck_assert_int_eq(jnet_sim_at(w->sim, 5 * JNET_SIM_MS, do_partition, w), 0);
+  dgx *d = dg_run(w, "192.0.2.2", 1, 5, 64, 0.001);
+  ck_assert_int_eq(d->got, 5);
+  for (int i = 0; i < d->got; i++)
+    ck_assert_double_eq_tol(d->delay_s[i], 0.012, 1e-9);
+  free(d);
+  st_free(w);
+}
+END_TEST
+
+static void do_clog(jnet_sim *sim, void *arg) {
+  st_world *w = arg;
+  ck_assert_int_eq(jnet_sim_clog(sim, w->h[0], w->h[1]), 0);
+}
+static void do_unclog(jnet_sim *sim, void *arg) {
+  st_world *w = arg;
+  ck_assert_int_eq(jnet_sim_unclog(sim, w->h[0], w->h[1]), 0);
+}
+
+/* Clogging default (plain) links: datagrams sent while clogged wait, then
+ * leave in order at the unclog, a latency later. */
+START_TEST(clogged_default_link_holds_datagrams_until_unclog) {
+  st_world *w = st_new(6, 2);
+  ck_assert_int_eq(jnet_sim_at(w->sim, 1, do_clog, w), 0);
+  ck_assert_int_eq(jnet_sim_at(w->sim, 50 * JNET_SIM_MS, do_unclog, w), 0);
+  dgx *d = dg_run(w, "192.0.2.2", 1, 5, 64, 0.002);
+  ck_assert_int_eq(d->got, 5);
+  for (int i = 0; i < d->got; i++) /* sent at 10 + 2i ms, out at 51 ms */
+    ck_assert_double_eq_tol(d->delay_s[i], 0.051 - (0.010 + 0.002 * i), 1e-6);
+  free(d);
+  st_free(w);
+}
+END_TEST
+
+/* Many links from one host: each reads back its own parameters (their
+ * table's chains mix links of the same sender). */
+START_TEST(many_links_from_one_host_each_keep_their_parameters) {
+  st_world *w = st_new(1, 48);
+  jnet_link_params lp, out;
+  jnet_link_params_default(&lp);
+  for (int i = 1; i < 48; i++) {
+    lp.latency_ns = (uint64_t)i * JNET_SIM_MS;
+    ck_assert_int_eq(jnet_sim_link_oneway(w->sim, w->h[0], w->h[i], &lp), 0);
+  }
+  for (int k = 0; k < 2; k++)
+    for (int i = 47; i >= 1; i--) {
+      ck_assert_int_eq(jnet_sim_link_get(w->sim, w->h[0], w->h[i], &out), 0);
+      ck_assert_uint_eq(out.latency_ns, (uint64_t)i * JNET_SIM_MS);
+      ck_assert_int_eq(jnet_sim_link_get(w->sim, w->h[i], w->h[0], &out), 0);
+      ck_assert_uint_eq(out.latency_ns, JNET_SIM_MS);
+    }
+  st_free(w);
+}
+END_TEST
+
+START_TEST(bad_link_arguments_are_einval) {
+  st_world *w = st_new(1, 3);
+  jnet_link_params lp;
+  jnet_link_params_default(&lp);
+  lp.jitter_dist = -1;
+  ck_assert_int_eq(jnet_sim_link(w->sim, w->h[0], w->h[1], &lp), JNET_EINVAL);
+  ck_assert_int_eq(jnet_sim_link_oneway(w->sim, w->h[0], w->h[1], &lp),
+                   JNET_EINVAL);
+  lp.jitter_dist = JNET_JITTER_UNIFORM;
+  jnet_node *g[1] = {w->h[0]};
+  ck_assert_int_eq(jnet_sim_partition_groups(w->sim, NULL, 1, g, 1, 0),
+                   JNET_EINVAL);
+  ck_assert_int_eq(jnet_sim_partition_groups(w->sim, g, 1, NULL, 1, 0),
+                   JNET_EINVAL);
+  ck_assert_int_eq(jnet_sim_partition_groups(w->sim, NULL, 0, NULL, 0, 0), 0);
+  ck_assert_int_eq(jnet_sim_heal_all(w->sim), 0); /* no link yet */
+  st_free(w);
+}
+END_TEST
+
+static void do_default_reorder(jnet_sim *sim, void *arg) {
+  (void)arg;
+  jnet_link_params lp;
+  jnet_link_params_default(&lp);
+  lp.latency_ns = 4 * JNET_SIM_MS;
+  lp.reorder = 1.0;
+  ck_assert_int_eq(jnet_sim_link(sim, NULL, NULL, &lp), 0);
+}
+
+/* The default link changed mid-run applies at once to hosts that already
+ * talked over the old one (plain: no link of their own was made). */
+START_TEST(a_default_link_changed_mid_run_applies_to_hosts_already_talking) {
+  st_world *w = st_new(5, 2);
+  ck_assert_int_eq(jnet_sim_at(w->sim, 15 * JNET_SIM_MS, do_default_reorder, w),
+                   0);
+  dgx *d = dg_run(w, "192.0.2.2", 1, 6, 64, 0.002); /* at 10, 12, ... 20 */
+  ck_assert_int_eq(d->got, 6);
+  for (int i = 0; i < d->got; i++)
+    ck_assert_double_eq_tol(d->delay_s[i], i < 3 ? 0.001 : 0.012, 1e-9);
+  free(d);
+  st_free(w);
+}
+END_TEST
+
+static void do_clean_link(jnet_sim *sim, void *arg) {
+  st_world *w = arg;
+  jnet_link_params lp;
+  jnet_link_params_default(&lp);
+  ck_assert_int_eq(jnet_sim_link(sim, w->h[0], w->h[1], &lp), 0);
+}
+
+/* A Gilbert-Elliott link stuck in its bad state (ge_r 0, every packet
+ * lost) replaced by a clean one mid-run: the losses stop at once. */
+START_TEST(a_bursty_link_replaced_by_a_clean_one_stops_losing_at_once) {
+  jnet_link_params lp;
+  jnet_link_params_default(&lp);
+  lp.ge_p = 1.0;
+  lp.ge_r = 0.0;
+  lp.ge_loss_bad = 1.0;
+  st_world *w = st_new(8, 2);
+  ck_assert_int_eq(jnet_sim_link(w->sim, w->h[0], w->h[1], &lp), 0);
+  ck_assert_int_eq(jnet_sim_at(w->sim, 15 * JNET_SIM_MS, do_clean_link, w), 0);
+  dgx *d = dg_run(w, "192.0.2.2", 1, 6, 64, 0.002); /* at 10, 12, ... 20 */
+  ck_assert_int_eq(d->got, 3); /* those sent at 16, 18 and 20 ms */
+  for (int i = 0; i < d->got; i++) {
+    ck_assert_double_eq_tol(d->delay_s[i], 0.001, 1e-9);
+    ck_assert_uint_eq(d->sent_ns[i], (16 + 2 * (uint64_t)i) * JNET_SIM_MS);
+  }
+  jnet_sim_stats st;
+  jnet_sim_get_stats(w->sim, &st);
+  ck_assert_uint_eq(st.packets_dropped, 3);
+  free(d);
+  st_free(w);
+}
+END_TEST
+
+/* A datagram to the host's own address over 548 bytes is captured whole,
+ * as one IPv4 record (no link, so no MTU splits it). */
+START_TEST(a_large_datagram_to_the_own_address_is_captured_whole) {
+  char path[64];
+  snprintf(path, sizeof path, "/tmp/jnet-brtcp-%d.pcap", (int)getpid());
+  st_world *w = st_new(1, 2);
+  ck_assert_int_eq(jnet_sim_pcap_open(w->sim, path, NULL), 0);
+  dgx *d = dg_run(w, "192.0.2.1", 0, 1, 1000, 0.001);
+  ck_assert_int_eq(d->got, 1);
+  ck_assert_int_eq(d->len[0], 1000);
+  ck_assert_int_eq(jnet_sim_pcap_close(w->sim), 0);
+  FILE *f = fopen(path, "rb");
+  ck_assert_ptr_nonnull(f);
+  unsigned char rec[16];
+  ck_assert_int_eq(fseek(f, 24, SEEK_SET), 0); /* the file header */
+  ck_assert_uint_eq(fread(rec, 1, 16, f), 16);
+  uint32_t caplen = (uint32_t)rec[8] | (uint32_t)rec[9] << 8 |
+                    (uint32_t)rec[10] << 16 | (uint32_t)rec[11] << 24;
+  ck_assert_uint_eq(caplen, 1028); /* IPv4 20 + UDP 8 + 1000 */
+  ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
+  ck_assert_int_eq(ftell(f), 24 + 16 + 1028); /* and nothing else */
+  fclose(f);
+  unlink(path);
+  free(d);
+  st_free(w);
+}
+END_TEST
+
+/* Out of memory: every fault call fails from its Nth allocation on with
+ * JNET_ENOMEM (never a crash or a half-made link), then works once memory
+ * is back, with the effect asked for. */
+static int lf_fail_at, lf_count;
+static int lf_fails(void) { return lf_fail_at && ++lf_count >= lf_fail_at; }
+static void *lf_malloc(size_t n) { return lf_fails() ? NULL : malloc(n); }
+static void *lf_realloc(void *p, size_t n) {
+  return lf_fails() ? NULL : realloc(p, n);
+}
+
+static int lf_op(st_world *w, int op) {
+  jnet_link_params lp;
+  jnet_link_params_default(&lp);
+  lp.latency_ns = 9 * JNET_SIM_MS;
+  jnet_node *ga[1] = {w->h[0]}, *gb[2] = {w->h[1], w->h[2]};
+  switch (op) {
+  case 0: return jnet_sim_link(w->sim, w->h[0], w->h[1], &lp);
+  case 1: return jnet_sim_partition(w->sim, w->h[0], w->h[1], JNET_BOTH_WAYS);
+  case 2: return jnet_sim_partition_groups(w->sim, ga, 1, gb, 2, JNET_ONE_WAY);
+  case 3: return jnet_sim_heal(w->sim, w->h[0], w->h[1]);
+  case 4: return jnet_sim_clog(w->sim, w->h[0], w->h[1]);
+  default: return jnet_sim_unclog(w->sim, w->h[0], w->h[1]);
+  }
+}
+
+START_TEST(link_and_fault_calls_fail_cleanly_without_memory) {
+  ck_assert_int_eq(jnet_replace_allocator(lf_malloc, lf_realloc, free), 0);
+  for (int op = 0; op < 6; op++) {
+    int enomem = 0;
+    for (int n = 1; n < 20; n++) {
+      st_world *w = st_new(1, 3);
+      lf_count = 0;
+      lf_fail_at = n;
+      int r = lf_op(w, op);
+      lf_fail_at = 0;
+      ck_assert_msg(r == 0 || r == JNET_ENOMEM, "op %d n %d: %d", op, n, r);
+      enomem += r == JNET_ENOMEM;
+      if (r == 0) { /* needed fewer than n allocations */
+        st_free(w);
+        break;
+      }
+      ck_assert_int_eq(lf_op(w, op), 0); /* memory back: it works */
+      if (op == 0) {
+        jnet_link_params out;
+        ck_assert_int_eq(jnet_sim_link_get(w->sim, w->h[1], w->h[0], &out), 0);
+        ck_assert_uint_eq(out.latency_ns, 9 * JNET_SIM_MS);
+      }
+      st_free(w);
+    }
+    ck_assert_msg(enomem >= 2, "op %d: %d ENOMEM", op, enomem);
+  }
+  jnet_replace_allocator(malloc, realloc, free);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("sim-link");
   jc_defaults(60, NULL, NULL);
@@ -306,6 +713,19 @@ static Suite *suite(void) {
   JC_TEST(s, same_seed_same_fingerprint_other_seed_differs);
   JC_TEST(s, bandwidth_spaces_packets_and_the_queue_tail_drops);
   JC_TEST(s, link_params_validated_and_read_back);
+  /* br-tcp */
+  JC_TEST(s, reorder_holds_back_reorder_ns_or_twice_the_latency);
+  JC_TEST(s, corrupt_alone_flips_exactly_one_bit_of_each_datagram);
+  JC_TEST(s, a_datagram_larger_than_the_queue_leaves_an_idle_link);
+  JC_TEST(s, loss_draws_once_per_fragment);
+  JC_TEST(s, healed_link_keeps_following_the_default_faults);
+  JC_TEST(s, clogged_default_link_holds_datagrams_until_unclog);
+  JC_TEST(s, a_default_link_changed_mid_run_applies_to_hosts_already_talking);
+  JC_TEST(s, a_bursty_link_replaced_by_a_clean_one_stops_losing_at_once);
+  JC_TEST(s, a_large_datagram_to_the_own_address_is_captured_whole);
+  JC_TEST(s, many_links_from_one_host_each_keep_their_parameters);
+  JC_TEST(s, bad_link_arguments_are_einval);
+  JC_TEST(s, link_and_fault_calls_fail_cleanly_without_memory);
   return s;
 }
 

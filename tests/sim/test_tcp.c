@@ -3,6 +3,7 @@
  * buffers that grow with the data, Nagle, half-close, shutdown of the read
  * side, resets, loopback and unix streams (and a unix stream's capture),
  * the RTO's back-off, keepalive. */
+#include <math.h>
 #include <pcap/pcap.h>
 #include <unistd.h>
 
@@ -1012,6 +1013,805 @@ START_TEST(bad_tcp_settings_are_einval_and_change_nothing) {
 }
 END_TEST
 
+/* --- br-tcp: allocation failures in flight, and TCP's rarer paths --- */
+
+/* The Nth allocation fails (once), N = 1, 2, ... until a run injects
+ * nothing. */
+static long af_count, af_at, af_injected;
+static int af_fails(void) {
+  if (++af_count == af_at) {
+    af_injected++;
+    return 1;
+  }
+  return 0;
+}
+static void *af_malloc(size_t n) { return af_fails() ? NULL : malloc(n); }
+static void *af_realloc(void *p, size_t n) {
+  return af_fails() ? NULL : realloc(p, n);
+}
+
+typedef struct afx {
+  unsigned char data[60000];
+  size_t got;
+  uint64_t sum;
+  int srv, cli; /* 0 or the first error met */
+  int udp_got;
+} afx;
+
+static void af_server(void *arg) {
+  afx *a = arg;
+  jnet_stream srv, c, u;
+  int err = jnet_listen("192.0.2.2", "8000", JNET_STREAM, &srv);
+  if (err == 0) {
+    err = jnet_accept(srv, 30, &c);
+    jnet_close(srv);
+  }
+  if (err == 0) {
+    jnet_buf b;
+    jnet_buf_init(&b);
+    ssize_t r;
+    while ((r = jnet_read(c, 100000, &b, 30)) > 0)
+      ;
+    err = (int)r;
+    a->got = b.len;
+    a->sum = st_fnv(b.data, b.len);
+    jnet_buf_free(&b);
+    jnet_close(c);
+  }
+  a->srv = err;
+  if (jnet_listen("192.0.2.2", "8001", JNET_DATAGRAM, &u) == 0) {
+    jnet_buf b;
+    jnet_buf_init(&b);
+    while (jnet_recv_from(u, 2000, &b, 0.5, NULL) >= 0)
+      a->udp_got++;
+    jnet_buf_free(&b);
+    jnet_close(u);
+  }
+}
+
+static void af_client(void *arg) {
+  afx *a = arg;
+  jnet_stream c;
+  jnet_sleep(0.001);
+  int err = jnet_connect("192.0.2.2", "8000", JNET_STREAM, NULL, NULL, &c);
+  if (err == 0) {
+    err = jnet_write(c, a->data, sizeof a->data, 30);
+    jnet_close(c);
+  }
+  a->cli = err;
+  jnet_sleep(0.05);
+  if (jnet_connect("192.0.2.2", "8001", JNET_DATAGRAM, NULL, NULL, &c) == 0) {
+    for (int i = 0; i < 20; i++)
+      (void)jnet_write(c, a->data, 1000, 1);
+    jnet_close(c);
+  }
+}
+
+static int af_error_ok(int err) {
+  return err == 0 || err == JNET_ENOMEM || err == JNET_ECONNRESET ||
+         err == JNET_EPIPE || err == JNET_ETIMEDOUT ||
+         err == JNET_ECONNREFUSED;
+}
+
+/* A TCP transfer and datagrams over a link that jitters, duplicates and
+ * loses (_i 0: the default link, made per pair on the first packet; _i 1: a
+ * plain link of the pair's own), with each allocation of the run failed in
+ * turn: every run ends idle, each side ends in success or a clean error,
+ * and a side that saw no error got every byte. */
+START_TEST(tcp_and_datagrams_survive_each_allocation_failing) {
+  ck_assert_int_eq(jnet_replace_allocator(af_malloc, af_realloc, free), 0);
+  afx *a = calloc(1, sizeof *a);
+  for (size_t i = 0; i < sizeof a->data; i++)
+    a->data[i] = st_byte(i);
+  uint64_t sum = st_fnv(a->data, sizeof a->data);
+  long n;
+  int clean = 0;
+  for (n = 1; n < 5000; n++) {
+    af_at = 0;
+    st_world *w = st_new(2, 2);
+    jnet_link_params lp;
+    jnet_link_params_default(&lp);
+    if (_i == 0) {
+      lp.jitter_ns = JNET_SIM_MS;
+      lp.duplicate = 0.3;
+      lp.loss = 0.1; /* losses: CUBIC's state, made on the first */
+      ck_assert_int_eq(jnet_sim_link(w->sim, NULL, NULL, &lp), 0);
+    } else {
+      lp.latency_ns = 2 * JNET_SIM_MS;
+      ck_assert_int_eq(jnet_sim_link(w->sim, w->h[0], w->h[1], &lp), 0);
+    }
+    st_loop(w);
+    a->got = 0;
+    a->sum = 0;
+    a->srv = a->cli = 1;
+    a->udp_got = 0;
+    st_go(w, 1, af_server, a);
+    st_go(w, 0, af_client, a);
+    af_count = af_injected = 0;
+    af_at = n;
+    st_run(w);
+    af_at = 0;
+    ck_assert_msg(af_error_ok(a->srv) && af_error_ok(a->cli),
+                  "n=%ld: server %d, client %d", n, a->srv, a->cli);
+    if (a->srv == 0 && a->cli == 0) {
+      ck_assert_uint_eq(a->got, sizeof a->data);
+      ck_assert_uint_eq(a->sum, sum);
+      clean++;
+    }
+    st_free(w);
+    if (af_injected == 0)
+      break;
+  }
+  ck_assert_msg(n > 20 && n < 5000, "%ld runs", n);
+  ck_assert_int_eq(a->srv, 0); /* the last run injected nothing */
+  ck_assert_int_ge(a->udp_got, _i == 0 ? 10 : 20);
+  ck_assert_int_gt(clean, n / 2); /* most failures are losses TCP repairs */
+  free(a);
+  jnet_replace_allocator(malloc, realloc, free);
+}
+END_TEST
+
+/* A stream to the host's own (non-loopback) address goes through no link:
+ * its MSS is the 64 KiB one, so a large write comes back in reads far
+ * larger than a link's 1460 bytes. */
+static void own_server(void *arg) {
+  tt *t = arg;
+  jnet_stream srv, c;
+  t->r[0] = jnet_listen("192.0.2.1", "8000", JNET_STREAM, &srv);
+  if (t->r[0] < 0)
+    return;
+  t->r[1] = jnet_accept(srv, 60, &c);
+  jnet_close(srv);
+  if (t->r[1] < 0)
+    return;
+  jnet_sleep(0.01); /* let the data pile up */
+  jnet_buf b;
+  jnet_buf_init(&b);
+  ssize_t r;
+  while ((r = jnet_read(c, 1000000, &b, 60)) > 0)
+    if (t->first_read == 0)
+      t->first_read = r;
+  t->r[2] = (int)r;
+  t->got = b.len;
+  t->sum_got = st_fnv(b.data, b.len);
+  jnet_buf_free(&b);
+  jnet_close(c);
+}
+
+static void own_client(void *arg) {
+  tt *t = arg;
+  jnet_stream c;
+  jnet_sleep(0.001);
+  t->r[3] = jnet_connect("192.0.2.1", "8000", JNET_STREAM, NULL, NULL, &c);
+  if (t->r[3] < 0)
+    return;
+  t->r[4] = jnet_write(c, t->data, t->nbytes, 60);
+  jnet_close(c);
+}
+
+START_TEST(a_stream_to_the_hosts_own_address_has_a_64k_mss) {
+  tt t = {0};
+  t.w = st_new(1, 2);
+  t.nbytes = 200000;
+  t.data = malloc(t.nbytes);
+  for (size_t i = 0; i < t.nbytes; i++)
+    t.data[i] = st_byte(i);
+  st_go(t.w, 0, own_server, &t);
+  st_go(t.w, 0, own_client, &t);
+  st_run(t.w);
+  for (int i = 0; i <= 4; i++)
+    ck_assert_msg(t.r[i] >= 0, "step %d: %s", i, jnet_err_name(t.r[i]));
+  ck_assert_uint_eq(t.got, t.nbytes);
+  ck_assert_uint_eq(t.sum_got, st_fnv(t.data, t.nbytes));
+  ck_assert_int_gt(t.first_read, 1460);
+  ck_assert_int_le(t.first_read, 65483 * 10); /* the initial window */
+  free(t.data);
+  st_free(t.w);
+}
+END_TEST
+
+/* Buffer sizes that are no power of two times 4 KiB: the rings stop at
+ * the limit, and the stream arrives whole. */
+START_TEST(buffers_of_odd_sizes_carry_the_stream_intact) {
+  tt *t = calloc(1, sizeof *t);
+  t->w = st_new(4, 2);
+  jnet_sim_tcp_params tp;
+  jnet_sim_tcp_params_default(&tp);
+  tp.rcvbuf_bytes = 100000;
+  tp.sndbuf_bytes = 50000;
+  tp.sndbuf_max_bytes = 100000;
+  ck_assert_int_eq(jnet_sim_host_tcp(t->w->h[1], &tp), 0);
+  tp.sndbuf_bytes = 5000; /* a limit below twice the initial window */
+  tp.sndbuf_max_bytes = 20000;
+  ck_assert_int_eq(jnet_sim_host_tcp(t->w->h[0], &tp), 0);
+  t->nbytes = 600000;
+  t->data = malloc(t->nbytes);
+  for (size_t i = 0; i < t->nbytes; i++)
+    t->data[i] = st_byte(i);
+  t->sum_sent = st_fnv(t->data, t->nbytes);
+  t->sleep_s = 0.5; /* the receiver's buffer fills to its limit first */
+  st_go(t->w, 1, sink_server, t);
+  st_go(t->w, 0, source_client, t);
+  st_run(t->w);
+  for (int i = 0; i <= 4; i++)
+    ck_assert_msg(t->r[i] >= 0, "step %d: %s", i, jnet_err_name(t->r[i]));
+  ck_assert_uint_eq(t->got, t->nbytes);
+  ck_assert_uint_eq(t->sum_got, t->sum_sent);
+  ck_assert_int_le(t->first_read, 100000); /* what the buffer held */
+  ck_assert_int_gt(t->first_read, 65536);
+  tt_free(t);
+}
+END_TEST
+
+/* After a reset (the peer closed with our data unread): the first read
+ * reports ECONNRESET, later reads end of stream, writes EPIPE, and
+ * shutdown ENOTCONN (Linux). _i 1: our FIN went out before (shutdown then
+ * succeeds); _i 2: the peer's data before its reset is read first; _i 3:
+ * the peer's FIN came before its reset (shutdown succeeds too). */
+static void reset_server(void *arg) {
+  tt *t = arg;
+  jnet_stream srv, c;
+  jnet_listen("192.0.2.2", "8000", JNET_STREAM, &srv);
+  if (jnet_accept(srv, 10, &c) == 0) {
+    jnet_sleep(0.1); /* the client's byte arrived, unread */
+    if (t->mode == 2)
+      t->r[7] = jnet_write(c, "hello", 5, 10);
+    if (t->mode == 3) /* a FIN, then the reset */
+      t->r[7] = jnet_shutdown(c, JNET_SHUT_WR);
+    jnet_close(c);
+  }
+  jnet_close(srv);
+}
+
+static void reset_client(void *arg) {
+  tt *t = arg;
+  jnet_stream c;
+  jnet_sleep(0.001);
+  t->r[0] = jnet_connect("192.0.2.2", "8000", JNET_STREAM, NULL, NULL, &c);
+  if (t->r[0] < 0)
+    return;
+  t->r[1] = jnet_write(c, "x", 1, 10);
+  if (t->mode == 1)
+    t->r[1] = jnet_shutdown(c, JNET_SHUT_WR);
+  jnet_sleep(0.5);
+  jnet_buf b;
+  jnet_buf_init(&b);
+  if (t->mode == 2) /* what came before the reset is read first */
+    t->r[6] = (int)jnet_read(c, 10, &b, 10);
+  t->r[2] = (int)jnet_read(c, 10, &b, 10);
+  t->r[3] = (int)jnet_read(c, 10, &b, 10);
+  t->r[4] = jnet_write(c, "y", 1, 10);
+  t->r[5] = jnet_shutdown(c, JNET_SHUT_WR);
+  jnet_buf_free(&b);
+  jnet_close(c);
+}
+
+START_TEST(after_a_reset_reads_end_writes_epipe_and_shutdown_enotconn) {
+  tt t = {0};
+  t.mode = _i;
+  t.w = st_new(1, 2);
+  st_go(t.w, 1, reset_server, &t);
+  st_go(t.w, 0, reset_client, &t);
+  st_run(t.w);
+  ck_assert_int_eq(t.r[0], 0);
+  ck_assert_int_eq(t.r[1], 0);
+  if (_i != 3) { /* (3: which of EOF and the reset a read sees first is
+                  * left open here) */
+    ck_assert_int_eq(t.r[2], JNET_ECONNRESET);
+    ck_assert_int_eq(t.r[3], 0);
+  }
+  ck_assert_int_eq(t.r[4], JNET_EPIPE);
+  ck_assert_int_eq(t.r[5], _i == 1 || _i == 3 ? 0 : JNET_ENOTCONN);
+  if (_i == 3)
+    ck_assert_int_eq(t.r[7], 0);
+  if (_i == 2) {
+    ck_assert_int_eq(t.r[7], 0);
+    ck_assert_int_eq(t.r[6], 5);
+  }
+  st_free(t.w);
+}
+END_TEST
+
+/* A listener closed with a connection in its accept queue resets it: the
+ * client, which saw its connect succeed, reads ECONNRESET. */
+static void noaccept_server(void *arg) {
+  tt *t = arg;
+  jnet_stream srv;
+  t->r[0] = jnet_listen("192.0.2.2", "8000", JNET_STREAM, &srv);
+  jnet_sleep(0.2);
+  jnet_close(srv);
+}
+
+static void noaccept_client(void *arg) {
+  tt *t = arg;
+  jnet_stream c;
+  jnet_sleep(0.001);
+  t->r[1] = jnet_connect("192.0.2.2", "8000", JNET_STREAM, NULL, NULL, &c);
+  if (t->r[1] < 0)
+    return;
+  jnet_buf b;
+  jnet_buf_init(&b);
+  t->r[2] = (int)jnet_read(c, 10, &b, 10);
+  t->t_read_done = jnet_now();
+  jnet_buf_free(&b);
+  jnet_close(c);
+}
+
+START_TEST(closing_a_listener_resets_the_connections_it_did_not_accept) {
+  tt t = {0};
+  t.w = st_new(1, 2);
+  st_go(t.w, 1, noaccept_server, &t);
+  st_go(t.w, 0, noaccept_client, &t);
+  st_run(t.w);
+  ck_assert_int_eq(t.r[0], 0);
+  ck_assert_int_eq(t.r[1], 0);
+  ck_assert_int_eq(t.r[2], JNET_ECONNRESET);
+  /* the listener closed at 0.2 s, the reset is a link's latency later */
+  ck_assert_double_eq_tol(t.t_read_done, 0.201, 1e-6);
+  st_free(t.w);
+}
+END_TEST
+
+/* shutdown twice, either side: the second changes nothing, and the peer
+ * reads the data then one end of stream. */
+static void twice_server(void *arg) {
+  tt *t = arg;
+  jnet_stream srv, c;
+  jnet_listen("192.0.2.2", "8000", JNET_STREAM, &srv);
+  if (jnet_accept(srv, 10, &c) == 0) {
+    jnet_buf b;
+    jnet_buf_init(&b);
+    ssize_t r;
+    while ((r = jnet_read(c, 100, &b, 10)) > 0)
+      ;
+    t->r[4] = (int)r;
+    t->got = b.len;
+    t->r[5] = (int)jnet_read(c, 100, &b, 10);
+    jnet_buf_free(&b);
+    jnet_close(c);
+  }
+  jnet_close(srv);
+}
+
+static void twice_client(void *arg) {
+  tt *t = arg;
+  jnet_stream c;
+  jnet_sleep(0.001);
+  if (jnet_connect("192.0.2.2", "8000", JNET_STREAM, NULL, NULL, &c) < 0)
+    return;
+  t->r[0] = jnet_write(c, "hello", 5, 10);
+  t->r[1] = jnet_shutdown(c, JNET_SHUT_WR);
+  t->r[2] = jnet_shutdown(c, JNET_SHUT_WR);
+  t->r[3] = jnet_shutdown(c, JNET_SHUT_RD);
+  t->r[6] = jnet_shutdown(c, JNET_SHUT_RD);
+  jnet_buf b;
+  jnet_buf_init(&b);
+  t->r[7] = (int)jnet_read(c, 10, &b, 10);
+  jnet_buf_free(&b);
+  jnet_close(c);
+}
+
+START_TEST(shutting_down_twice_changes_nothing) {
+  tt t = {0};
+  t.w = st_new(1, 2);
+  st_go(t.w, 1, twice_server, &t);
+  st_go(t.w, 0, twice_client, &t);
+  st_run(t.w);
+  for (int i = 0; i <= 7; i++)
+    ck_assert_msg(t.r[i] == 0, "step %d: %d", i, t.r[i]);
+  ck_assert_uint_eq(t.got, 5);
+  st_free(t.w);
+}
+END_TEST
+
+/* Keepalive set on a listener is inherited by what it accepts (Linux):
+ * an accepted connection whose peer died is found by the probes, while
+ * data flowed with delayed ACKs before. _i picks an idle time shorter or
+ * longer than the delayed-ACK timer. The option on a datagram socket is
+ * accepted and does nothing. */
+static void kal_server(void *arg) {
+  tt *t = arg;
+  jnet_stream srv, c, u;
+  t->r[0] = jnet_listen("192.0.2.2", "8000", JNET_STREAM, &srv);
+  t->r[1] = jnet_setsockopt(srv, JNET_SO_KEEPALIVE, jnet_opt_bool(1));
+  if (jnet_listen("192.0.2.2", "8001", JNET_DATAGRAM, &u) == 0) {
+    t->r[2] = jnet_setsockopt(u, JNET_SO_KEEPALIVE, jnet_opt_bool(1));
+    jnet_close(u);
+  }
+  if (jnet_accept(srv, 10, &c) == 0) {
+    jnet_buf b;
+    jnet_buf_init(&b);
+    ssize_t r;
+    while ((r = jnet_read(c, 1000, &b, 100)) > 0)
+      ;
+    t->r[3] = (int)r;
+    t->got = b.len;
+    t->t_read_done = jnet_now();
+    jnet_buf_free(&b);
+    jnet_close(c);
+  }
+  jnet_close(srv);
+}
+
+static void kal_client(void *arg) {
+  tt *t = arg;
+  jnet_stream c;
+  jnet_sleep(0.001);
+  if (jnet_connect("192.0.2.2", "8000", JNET_STREAM, NULL, NULL, &c) < 0)
+    return;
+  char msg[100] = {0};
+  for (int i = 0; i < 40; i++) {
+    t->r[4 + (i > 0)] = jnet_write(c, msg, sizeof msg, 10);
+    jnet_sleep(0.05);
+  }
+  jnet_sleep(100);
+  jnet_close(c);
+}
+
+START_TEST(keepalive_set_on_a_listener_is_inherited_by_its_connections) {
+  tt t = {0};
+  t.w = st_new(1, 2);
+  jnet_sim_tcp_params tp;
+  jnet_sim_tcp_params_default(&tp);
+  tp.keepalive_idle_ns = _i ? JNET_SIM_S : 10 * JNET_SIM_MS;
+  tp.keepalive_intvl_ns = JNET_SIM_S;
+  tp.keepalive_probes = 3;
+  ck_assert_int_eq(jnet_sim_host_tcp(t.w->h[1], &tp), 0);
+  ck_assert_int_eq(jnet_sim_at(t.w->sim, 3 * JNET_SIM_S, crash_h0, &t), 0);
+  st_go(t.w, 1, kal_server, &t);
+  st_go(t.w, 0, kal_client, &t);
+  st_run(t.w);
+  for (int i = 0; i <= 2; i++)
+    ck_assert_msg(t.r[i] == 0, "step %d: %d", i, t.r[i]);
+  ck_assert_int_eq(t.r[3], JNET_ETIMEDOUT);
+  ck_assert_uint_eq(t.got, 4000);
+  /* the peer answered its last probe just before the crash at 3 s (the
+   * first probe at ~2.953 s when idle is 1 s); then 3 probes 1 s apart go
+   * unanswered, the idle time after that answer, and the reset follows */
+  double want = _i ? 2.955 + 1 + 3 : 3.0 + 3;
+  ck_assert_msg(fabs(t.t_read_done - want) < 0.02, "read ended at %.3f s",
+                t.t_read_done);
+  st_free(t.w);
+}
+END_TEST
+
+/* A connection waiting in the accept queue inherits the listener's
+ * keepalive: when its peer dies, the probes end it and it leaves the
+ * queue, so a later accept finds nothing rather than a dead connection. */
+static void kaq_server(void *arg) {
+  tt *t = arg;
+  jnet_stream srv, c;
+  t->r[0] = jnet_listen("192.0.2.2", "8000", JNET_STREAM, &srv);
+  t->r[1] = jnet_setsockopt(srv, JNET_SO_KEEPALIVE, jnet_opt_bool(1));
+  jnet_sleep(t->sleep_s);
+  t->r[2] = jnet_accept(srv, 1, &c);
+  if (t->r[2] == 0)
+    jnet_close(c);
+  jnet_close(srv);
+}
+
+static void kaq_client(void *arg) {
+  tt *t = arg;
+  jnet_stream c;
+  jnet_sleep(0.001);
+  t->r[3] = jnet_connect("192.0.2.2", "8000", JNET_STREAM, NULL, NULL, &c);
+  jnet_sleep(100);
+  jnet_close(c);
+}
+
+START_TEST(keepalive_drops_a_dead_connection_from_the_accept_queue) {
+  tt t = {0};
+  t.w = st_new(1, 2);
+  jnet_sim_tcp_params tp;
+  jnet_sim_tcp_params_default(&tp);
+  tp.keepalive_idle_ns = JNET_SIM_S;
+  tp.keepalive_intvl_ns = JNET_SIM_S;
+  tp.keepalive_probes = 2;
+  ck_assert_int_eq(jnet_sim_host_tcp(t.w->h[1], &tp), 0);
+  ck_assert_int_eq(jnet_sim_at(t.w->sim, JNET_SIM_S / 2, crash_h0, &t), 0);
+  t.sleep_s = _i ? 2.0 : 10.0; /* before the probes give up, or after */
+  st_go(t.w, 1, kaq_server, &t);
+  st_go(t.w, 0, kaq_client, &t);
+  st_run(t.w);
+  ck_assert_int_eq(t.r[0], 0);
+  ck_assert_int_eq(t.r[1], 0);
+  ck_assert_int_eq(t.r[3], 0);
+  ck_assert_int_eq(t.r[2], _i ? 0 : JNET_ETIMEDOUT);
+  st_free(t.w);
+}
+END_TEST
+
+/* Links of different MTUs each way: both ends use the smaller MSS (each
+ * takes the peer's when it is smaller), so no read exceeds it. _i picks
+ * the direction with the small MTU. */
+START_TEST(the_smaller_mss_of_the_two_directions_is_used) {
+  tt *t = calloc(1, sizeof *t);
+  t->w = st_new(1, 2);
+  jnet_link_params lp;
+  jnet_link_params_default(&lp);
+  lp.mtu = 1000;
+  ck_assert_int_eq(jnet_sim_link_oneway(t->w->sim, t->w->h[_i], t->w->h[1 - _i],
+                                        &lp),
+                   0);
+  t->nbytes = 50000;
+  t->data = malloc(t->nbytes);
+  for (size_t i = 0; i < t->nbytes; i++)
+    t->data[i] = st_byte(i);
+  t->sum_sent = st_fnv(t->data, t->nbytes);
+  st_go(t->w, 1, sink_server, t);
+  st_go(t->w, 0, source_client, t);
+  st_run(t->w);
+  for (int i = 0; i <= 4; i++)
+    ck_assert_msg(t->r[i] >= 0, "step %d: %s", i, jnet_err_name(t->r[i]));
+  ck_assert_uint_eq(t->got, t->nbytes);
+  ck_assert_uint_eq(t->sum_got, t->sum_sent);
+  ck_assert_int_eq(t->first_read, 960); /* MTU 1000 - 40 */
+  tt_free(t);
+}
+END_TEST
+
+/* corrupt flips bits of datagrams only: TCP's segments cross a link that
+ * corrupts every datagram untouched (their checksum would drop them). */
+START_TEST(corruption_spares_tcp_segments) {
+  jnet_link_params lp;
+  jnet_link_params_default(&lp);
+  lp.corrupt = 1.0;
+  tt *t = transfer(3, 30000, &lp, 0);
+  ck_assert_uint_eq(t->got, 30000);
+  ck_assert_uint_eq(t->sum_got, t->sum_sent);
+  jnet_sim_stats st;
+  jnet_sim_get_stats(t->w->sim, &st);
+  ck_assert_uint_eq(st.retransmits, 0);
+  tt_free(t);
+}
+END_TEST
+
+/* A socket closed after its FIN was acknowledged waits 60 s for the
+ * peer's FIN (Linux's tcp_fin_timeout), then is gone: a FIN within the
+ * minute ends the exchange cleanly (the peer reads end of stream again),
+ * one after it meets a reset. */
+static void orphan_server(void *arg) {
+  tt *t = arg;
+  jnet_stream srv, c;
+  jnet_listen("192.0.2.2", "8000", JNET_STREAM, &srv);
+  if (jnet_accept(srv, 10, &c) == 0) {
+    jnet_buf b;
+    jnet_buf_init(&b);
+    t->r[0] = (int)jnet_read(c, 10, &b, 10); /* the client's FIN: 0 */
+    jnet_sleep(t->sleep_s);
+    t->r[1] = jnet_shutdown(c, JNET_SHUT_WR);
+    jnet_sleep(1);
+    t->r[2] = (int)jnet_read(c, 10, &b, 10);
+    jnet_buf_free(&b);
+    jnet_close(c);
+  }
+  jnet_close(srv);
+}
+
+static void orphan_client(void *arg) {
+  tt *t = arg;
+  jnet_stream c;
+  jnet_sleep(0.001);
+  if (jnet_connect("192.0.2.2", "8000", JNET_STREAM, NULL, NULL, &c) < 0)
+    return;
+  t->r[4] = jnet_shutdown(c, JNET_SHUT_WR);
+  jnet_sleep(0.1); /* the FIN is acknowledged */
+  jnet_close(c);
+}
+
+START_TEST(an_orphan_waits_sixty_seconds_for_the_peers_fin) {
+  tt t = {0};
+  t.w = st_new(1, 2);
+  t.sleep_s = _i ? 70 : 30;
+  st_go(t.w, 1, orphan_server, &t);
+  st_go(t.w, 0, orphan_client, &t);
+  st_run(t.w);
+  ck_assert_int_eq(t.r[0], 0);
+  ck_assert_int_eq(t.r[1], 0);
+  ck_assert_int_eq(t.r[4], 0);
+  ck_assert_int_eq(t.r[2], _i ? JNET_ECONNRESET : 0);
+  st_free(t.w);
+}
+END_TEST
+
+/* Keepalive is TCP's: on an idle unix stream it sends nothing, while an
+ * idle TCP stream within the same host probes every second. _i 1: TCP. */
+static void kau_server(void *arg) {
+  tt *t = arg;
+  jnet_stream srv, c;
+  const char *host = t->mode ? "192.0.2.1" : JNET_UNIX;
+  t->r[0] = jnet_listen(host, t->mode ? "8000" : "@ka", JNET_STREAM, &srv);
+  if (t->r[0] < 0)
+    return;
+  t->r[1] = jnet_accept(srv, 10, &c);
+  jnet_close(srv);
+  if (t->r[1] < 0)
+    return;
+  t->r[2] = jnet_setsockopt(c, JNET_SO_KEEPALIVE, jnet_opt_bool(1));
+  jnet_buf b;
+  jnet_buf_init(&b);
+  t->r[3] = (int)jnet_read(c, 10, &b, 60); /* the client's close at 20 s */
+  jnet_buf_free(&b);
+  jnet_close(c);
+}
+
+static void kau_client(void *arg) {
+  tt *t = arg;
+  jnet_stream c;
+  jnet_sleep(0.001);
+  t->r[4] = jnet_connect(t->mode ? "192.0.2.1" : JNET_UNIX,
+                         t->mode ? "8000" : "@ka", JNET_STREAM, NULL, NULL, &c);
+  if (t->r[4] < 0)
+    return;
+  jnet_sleep(20);
+  jnet_close(c);
+}
+
+static uint64_t kau_packets[2];
+static void kau_count0(jnet_sim *sim, void *arg) {
+  (void)arg;
+  jnet_sim_stats st;
+  jnet_sim_get_stats(sim, &st);
+  kau_packets[0] = st.packets_sent;
+}
+static void kau_count1(jnet_sim *sim, void *arg) {
+  (void)arg;
+  jnet_sim_stats st;
+  jnet_sim_get_stats(sim, &st);
+  kau_packets[1] = st.packets_sent;
+}
+
+START_TEST(keepalive_probes_tcp_streams_but_not_unix_ones) {
+  tt t = {0};
+  t.mode = _i;
+  t.w = st_new(1, 2);
+  jnet_sim_tcp_params tp;
+  jnet_sim_tcp_params_default(&tp);
+  tp.keepalive_idle_ns = JNET_SIM_S;
+  tp.keepalive_intvl_ns = JNET_SIM_S;
+  ck_assert_int_eq(jnet_sim_host_tcp(t.w->h[0], &tp), 0);
+  ck_assert_int_eq(jnet_sim_at(t.w->sim, 5 * JNET_SIM_S, kau_count0, NULL), 0);
+  ck_assert_int_eq(jnet_sim_at(t.w->sim, 15 * JNET_SIM_S, kau_count1, NULL), 0);
+  st_go(t.w, 0, kau_server, &t);
+  st_go(t.w, 0, kau_client, &t);
+  st_run(t.w);
+  for (int i = 0; i <= 4; i++)
+    ck_assert_msg(t.r[i] == 0, "step %d: %s", i, jnet_err_name(t.r[i]));
+  if (_i) /* a probe and its answer each second */
+    ck_assert_uint_eq(kau_packets[1] - kau_packets[0], 20);
+  else
+    ck_assert_uint_eq(kau_packets[1], kau_packets[0]);
+  st_free(t.w);
+}
+END_TEST
+
+/* The RTO estimate is capped at 120 s (RFC 6298 2.5): over a link of 25 s
+ * each way the first clean sample (50 s, Karn's rule skipping the
+ * retransmitted SYN and first write) gives 50 + 4 x 25 = 150 s, yet a
+ * write into a partition is sent again 120 s later. */
+static void cap_client(void *arg) {
+  tt *t = arg;
+  jnet_stream c;
+  jnet_sleep(0.001);
+  t->r[0] = jnet_connect("192.0.2.2", "8000", JNET_STREAM, NULL, NULL, &c);
+  if (t->r[0] < 0)
+    return;
+  t->r[1] = jnet_write(c, "a", 1, 1); /* retransmitted: no sample */
+  jnet_sleep(110 - jnet_now());
+  t->r[2] = jnet_write(c, "b", 1, 1); /* acknowledged at 160 s: 50 s */
+  jnet_sleep(180 - jnet_now());
+  t->r[3] = jnet_write(c, "c", 1, 1); /* into the partition */
+  jnet_sleep(150); /* no FIN behind it before 330 s */
+  jnet_close(c);
+}
+
+static void cap_server(void *arg) {
+  tt *t = arg;
+  jnet_stream srv, c;
+  t->r[4] = jnet_listen("192.0.2.2", "8000", JNET_STREAM, &srv);
+  if (jnet_accept(srv, 100, &c) == 0) {
+    jnet_buf b;
+    jnet_buf_init(&b);
+    while (jnet_read(c, 10, &b, 200) > 0)
+      ;
+    t->got = b.len;
+    jnet_buf_free(&b);
+    jnet_close(c);
+  }
+  jnet_close(srv);
+}
+
+static uint64_t cap_rx[2];
+static void cap_count0(jnet_sim *sim, void *arg) {
+  (void)arg;
+  jnet_sim_stats st;
+  jnet_sim_get_stats(sim, &st);
+  cap_rx[0] = st.retransmits;
+}
+static void cap_count1(jnet_sim *sim, void *arg) {
+  (void)arg;
+  jnet_sim_stats st;
+  jnet_sim_get_stats(sim, &st);
+  cap_rx[1] = st.retransmits;
+}
+static void cap_cut(jnet_sim *sim, void *arg) {
+  tt *t = arg;
+  ck_assert_int_eq(jnet_sim_partition(sim, t->w->h[0], t->w->h[1], 0), 0);
+}
+
+START_TEST(the_rto_estimate_is_capped_at_120_s) {
+  tt t = {0};
+  t.w = st_new(1, 2);
+  jnet_link_params lp;
+  jnet_link_params_default(&lp);
+  lp.latency_ns = 25 * JNET_SIM_S;
+  ck_assert_int_eq(jnet_sim_link(t.w->sim, t.w->h[0], t.w->h[1], &lp), 0);
+  ck_assert_int_eq(jnet_sim_at(t.w->sim, 170 * JNET_SIM_S, cap_cut, &t), 0);
+  ck_assert_int_eq(
+      jnet_sim_at(t.w->sim, 299900 * JNET_SIM_MS, cap_count0, NULL), 0);
+  ck_assert_int_eq(
+      jnet_sim_at(t.w->sim, 300100 * JNET_SIM_MS, cap_count1, NULL), 0);
+  st_go(t.w, 1, cap_server, &t);
+  st_go(t.w, 0, cap_client, &t);
+  st_run(t.w);
+  for (int i = 0; i <= 4; i++)
+    ck_assert_msg(t.r[i] == 0, "step %d: %s", i, jnet_err_name(t.r[i]));
+  ck_assert_uint_eq(t.got, 2); /* "a" and "b"; "c" is cut off */
+  ck_assert_uint_eq(cap_rx[1], cap_rx[0] + 1);
+  st_free(t.w);
+}
+END_TEST
+
+/* A delayed ACK is timed from the first unacknowledged segment: a second
+ * small one (flushed past Nagle) 5 ms later does not push it back, and
+ * one ACK 40 ms after the first covers both. */
+static void dack_client(void *arg) {
+  tt *t = arg;
+  jnet_stream c;
+  jnet_sleep(0.001);
+  t->r[0] = jnet_connect("192.0.2.2", "8000", JNET_STREAM, NULL, NULL, &c);
+  if (t->r[0] < 0)
+    return;
+  for (int i = 0; i < 20; i++) { /* use up the quick ACKs */
+    t->r[1] |= jnet_write(c, "0123456789", 10, 1);
+    jnet_sleep(0.1);
+  }
+  jnet_sleep(3 - jnet_now());
+  t->r[2] = jnet_write(c, "A", 1, 1);
+  jnet_sleep(0.005);
+  t->r[3] = jnet_write(c, "B", 1, 1);
+  t->r[4] = jnet_flush(c);
+  jnet_sleep(1);
+  jnet_close(c);
+}
+
+static uint64_t dack_pk[3];
+static void dack_count(jnet_sim *sim, void *arg) {
+  jnet_sim_stats st;
+  jnet_sim_get_stats(sim, &st);
+  dack_pk[(intptr_t)arg] = st.packets_sent;
+}
+
+START_TEST(a_delayed_ack_is_timed_from_the_first_unacked_segment) {
+  tt t = {0};
+  t.w = st_new(1, 2);
+  static const uint64_t at_us[3] = {3000500, 3040500, 3041500};
+  for (intptr_t i = 0; i < 3; i++)
+    ck_assert_int_eq(jnet_sim_at(t.w->sim, at_us[i] * 1000, dack_count,
+                                 (void *)i),
+                     0);
+  st_go(t.w, 1, sink_server, &t);
+  st_go(t.w, 0, dack_client, &t);
+  st_run(t.w);
+  for (int i = 0; i <= 4; i++)
+    ck_assert_msg(t.r[i] == 0, "step %d: %s", i, jnet_err_name(t.r[i]));
+  ck_assert_uint_eq(t.got, 202);
+  ck_assert_uint_eq(dack_pk[1], dack_pk[0] + 1); /* B, no ACK yet */
+  ck_assert_uint_eq(dack_pk[2], dack_pk[1] + 1); /* the ACK at 3.041 s */
+  st_free(t.w);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("sim-tcp");
   jc_defaults(120, NULL, NULL);
@@ -1038,6 +1838,21 @@ static Suite *suite(void) {
   JC_TEST(s, delayed_acks_halve_the_reverse_traffic);
   JC_TEST(s, window_scaling_fills_a_long_fat_link);
   JC_TEST(s, bad_tcp_settings_are_einval_and_change_nothing);
+  /* br-tcp */
+  JC_LOOP(s, tcp_and_datagrams_survive_each_allocation_failing, 0, 2);
+  JC_TEST(s, a_stream_to_the_hosts_own_address_has_a_64k_mss);
+  JC_TEST(s, buffers_of_odd_sizes_carry_the_stream_intact);
+  JC_LOOP(s, after_a_reset_reads_end_writes_epipe_and_shutdown_enotconn, 0, 4);
+  JC_TEST(s, closing_a_listener_resets_the_connections_it_did_not_accept);
+  JC_TEST(s, shutting_down_twice_changes_nothing);
+  JC_LOOP(s, keepalive_set_on_a_listener_is_inherited_by_its_connections, 0, 2);
+  JC_LOOP(s, keepalive_drops_a_dead_connection_from_the_accept_queue, 0, 2);
+  JC_LOOP(s, the_smaller_mss_of_the_two_directions_is_used, 0, 2);
+  JC_TEST(s, corruption_spares_tcp_segments);
+  JC_LOOP(s, an_orphan_waits_sixty_seconds_for_the_peers_fin, 0, 2);
+  JC_LOOP(s, keepalive_probes_tcp_streams_but_not_unix_ones, 0, 2);
+  JC_TEST(s, the_rto_estimate_is_capped_at_120_s);
+  JC_TEST(s, a_delayed_ack_is_timed_from_the_first_unacked_segment);
   return s;
 }
 
