@@ -468,6 +468,88 @@ START_TEST(multicast_and_broadcast_reach_every_socket_sharing_the_port) {
 }
 END_TEST
 
+/* --- br-sim: which socket of a port a datagram reaches --- */
+
+/* A wildcard socket and one connected to h0:7000 share h1's port 9000
+ * (SO_REUSEADDR on both): the connected one takes its peer's datagrams,
+ * the wildcard one everybody else's, as on Linux (the better match wins). */
+START_TEST(connected_socket_takes_its_peers_datagrams_from_a_shared_port) {
+  bt *t = bt_new();
+  const jnet_backend *b = t->b;
+  jnet_bsock *any = sock(t, 1, AF_INET, 1), *conn = sock(t, 1, AF_INET, 1);
+  jnet_addr any_a = in4("0.0.0.0", 9000), conn_a = in4("192.0.2.2", 9000);
+  jnet_addr peer = in4("192.0.2.1", 7000), other = in4("192.0.2.1", 7001);
+  ck_assert_int_eq(b->setsockopt(b, any, JNET_SO_REUSEADDR, jnet_opt_bool(1)), 0);
+  ck_assert_int_eq(b->setsockopt(b, conn, JNET_SO_REUSEADDR, jnet_opt_bool(1)), 0);
+  ck_assert_int_eq(b->bind(b, conn, &conn_a), 0);
+  ck_assert_int_eq(b->bind(b, any, &any_a), 0); /* bound last: wins ties */
+  ck_assert_int_eq(connect_(t, conn, &peer), 0);
+  jnet_bsock *p = sock(t, 0, AF_INET, 1), *o = sock(t, 0, AF_INET, 1);
+  ck_assert_int_eq(b->bind(b, p, &peer), 0);
+  ck_assert_int_eq(b->bind(b, o, &other), 0);
+  ck_assert_int_eq(send_to(t, p, &conn_a, "p", 1), 0);
+  ck_assert_int_eq(send_to(t, o, &conn_a, "o", 1), 0);
+  while (b->poll(b, JNET_NO_DEADLINE, 1) > 0)
+    ;
+  char got = 0;
+  ck_assert_int_eq(recv_now(t, conn, &got, 1), 1);
+  ck_assert_int_eq(got, 'p');
+  ck_assert_int_eq(recv_now(t, conn, &got, 1), -1);
+  ck_assert_int_eq(recv_now(t, any, &got, 1), 1);
+  ck_assert_int_eq(got, 'o');
+  ck_assert_int_eq(recv_now(t, any, &got, 1), -1);
+  jnet_bsock *all[] = {any, conn, p, o};
+  for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+    b->close(b, all[i]);
+  bt_free(t);
+}
+END_TEST
+
+/* Many wildcard sockets of h1 on ports 6000.., enough that several share a
+ * bucket of the port table: a subnet broadcast to each port, and a unicast
+ * to each port of dual-stack (IPv6 wildcard) sockets on 7000.., reaches
+ * exactly the socket bound on that port, once. */
+#define PORTS_N 48
+START_TEST(each_port_gets_only_its_own_broadcast_and_dual_stack_datagram) {
+  bt *t = bt_new();
+  const jnet_backend *b = t->b;
+  jnet_bsock *v4[PORTS_N], *v6[PORTS_N];
+  for (int i = 0; i < PORTS_N; i++) {
+    jnet_addr a4 = in4("0.0.0.0", 6000 + i), a6 = in6("::", 7000 + i);
+    v4[i] = sock(t, 1, AF_INET, 1);
+    v6[i] = sock(t, 1, AF_INET6, 1);
+    ck_assert_int_eq(b->bind(b, v4[i], &a4), 0);
+    ck_assert_int_eq(b->bind(b, v6[i], &a6), 0);
+  }
+  jnet_bsock *d = sock(t, 0, AF_INET, 1);
+  ck_assert_int_eq(b->setsockopt(b, d, JNET_SO_BROADCAST, jnet_opt_bool(1)), 0);
+  for (int i = 0; i < PORTS_N; i++) {
+    jnet_addr bc = in4("192.0.2.255", 6000 + i), uc = in4("192.0.2.2", 7000 + i);
+    unsigned char tag = (unsigned char)i;
+    ck_assert_int_eq(send_to(t, d, &bc, &tag, 1), 0);
+    ck_assert_int_eq(send_to(t, d, &uc, &tag, 1), 0);
+  }
+  while (b->poll(b, JNET_NO_DEADLINE, 1) > 0)
+    ;
+  for (int i = 0; i < PORTS_N; i++) {
+    unsigned char got = 0xff;
+    ck_assert_int_eq(recv_now(t, v4[i], &got, 1), 1);
+    ck_assert_msg(got == i, "port %d got broadcast %d", 6000 + i, got);
+    ck_assert_int_eq(recv_now(t, v4[i], &got, 1), -1);
+    got = 0xff;
+    ck_assert_int_eq(recv_now(t, v6[i], &got, 1), 1);
+    ck_assert_msg(got == i, "port %d got datagram %d", 7000 + i, got);
+    ck_assert_int_eq(recv_now(t, v6[i], &got, 1), -1);
+  }
+  for (int i = 0; i < PORTS_N; i++) {
+    b->close(b, v4[i]);
+    b->close(b, v6[i]);
+  }
+  b->close(b, d);
+  bt_free(t);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("sim-backend-errors");
   jc_defaults(60, NULL, NULL);
@@ -482,6 +564,8 @@ static Suite *suite(void) {
   JC_TEST(s, multicast_and_broadcast_reach_every_socket_sharing_the_port);
   JC_TEST(s,
           stop_closes_what_is_left_open_and_random_defaults_to_the_first_host);
+  JC_TEST(s, connected_socket_takes_its_peers_datagrams_from_a_shared_port);
+  JC_TEST(s, each_port_gets_only_its_own_broadcast_and_dual_stack_datagram);
   return s;
 }
 
