@@ -550,6 +550,165 @@ START_TEST(each_port_gets_only_its_own_broadcast_and_dual_stack_datagram) {
 }
 END_TEST
 
+/* bt_new with a third host: "dual" has an IPv6 address before its IPv4
+ * one (192.0.2.9, on h0 and h1's subnet); "six" has only IPv6. */
+static bt *bt_new3(void) {
+  bt *t = calloc(1, sizeof *t);
+  ck_assert_ptr_nonnull(t);
+  t->w = st_new(1, 2);
+  const char *dual[] = {"2001:db8::9", "192.0.2.9", NULL};
+  const char *six[] = {"2001:db8::10", NULL};
+  ck_assert_int_eq(jnet_sim_host(t->w->sim, "dual", dual, &t->w->h[2]), 0);
+  ck_assert_int_eq(jnet_sim_host(t->w->sim, "six", six, &t->w->h[3]), 0);
+  t->w->n = 4;
+  t->b = jnet_sim_backend(t->w->sim);
+  ck_assert_int_eq(t->b->start(t->b, NULL, NULL), 0);
+  return t;
+}
+
+static int cmp_char(const void *a, const void *b) {
+  return *(const char *)a - *(const char *)b;
+}
+
+static void drain(bt *t) {
+  while (t->b->poll(t->b, JNET_NO_DEADLINE, 1) > 0)
+    ;
+}
+
+/* An empty datagram is one datagram of length 0 on every path: IPv4
+ * unicast from a bound socket, multicast copied to two sockets sharing a
+ * port, and a unix datagram. */
+START_TEST(empty_datagrams_arrive_empty_on_every_path) {
+  bt *t = bt_new();
+  const jnet_backend *b = t->b;
+  jnet_bsock *r = sock(t, 1, AF_INET, 1), *m[2];
+  jnet_addr ra = in4("192.0.2.2", 9200), any = in4("0.0.0.0", 9201);
+  ck_assert_int_eq(b->bind(b, r, &ra), 0);
+  for (int i = 0; i < 2; i++) {
+    m[i] = sock(t, 1, AF_INET, 1);
+    ck_assert_int_eq(b->setsockopt(b, m[i], JNET_SO_REUSEADDR, jnet_opt_bool(1)), 0);
+    ck_assert_int_eq(b->bind(b, m[i], &any), 0);
+    ck_assert_int_eq(b->setsockopt(b, m[i], JNET_IP_ADD_MEMBERSHIP,
+                                   jnet_opt_str("239.1.1.1")), 0);
+  }
+  jnet_bsock *d = sock(t, 0, AF_INET, 1);
+  jnet_addr da = in4("192.0.2.1", 9300), group = in4("239.1.1.1", 9201);
+  ck_assert_int_eq(b->bind(b, d, &da), 0);
+  ck_assert_int_eq(send_to(t, d, &ra, "", 0), 0);
+  ck_assert_int_eq(send_to(t, d, &group, "", 0), 0);
+  jnet_bsock *ua = sock(t, 0, AF_UNIX, 1), *ub = sock(t, 0, AF_UNIX, 1);
+  jnet_addr pa = un("/tmp/bt-empty");
+  ck_assert_int_eq(b->bind(b, ua, &pa), 0);
+  ck_assert_int_eq(send_to(t, ub, &pa, "", 0), 0);
+  drain(t);
+  char got[4];
+  jnet_bsock *rcv[] = {r, m[0], m[1], ua};
+  for (int i = 0; i < 4; i++) {
+    ck_assert_int_eq(recv_now(t, rcv[i], got, sizeof got), 0);
+    ck_assert_int_eq(recv_now(t, rcv[i], got, sizeof got), -1);
+  }
+  jnet_bsock *all[] = {r, m[0], m[1], d, ua, ub};
+  for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+    b->close(b, all[i]);
+  bt_free(t);
+}
+END_TEST
+
+/* Membership is per group: of a socket's two groups, leaving one keeps the
+ * other; a group nobody joined reaches nobody; an IPv6 socket sharing the
+ * port with its own IPv6 group, and a TCP socket on the host, take no
+ * IPv4 multicast. */
+START_TEST(multicast_follows_each_groups_membership) {
+  bt *t = bt_new();
+  const jnet_backend *b = t->b;
+  jnet_bsock *m4 = sock(t, 1, AF_INET, 1), *m6 = sock(t, 1, AF_INET6, 1);
+  jnet_bsock *tcp = sock(t, 1, AF_INET, 0);
+  jnet_addr any4 = in4("0.0.0.0", 5300), any6 = in6("::", 5300);
+  jnet_addr ta = in4("192.0.2.2", 5300);
+  ck_assert_int_eq(b->setsockopt(b, m4, JNET_SO_REUSEADDR, jnet_opt_bool(1)), 0);
+  ck_assert_int_eq(b->setsockopt(b, m6, JNET_SO_REUSEADDR, jnet_opt_bool(1)), 0);
+  ck_assert_int_eq(b->bind(b, m6, &any6), 0);
+  ck_assert_int_eq(b->bind(b, m4, &any4), 0);
+  ck_assert_int_eq(b->bind(b, tcp, &ta), 0); /* TCP: another port space */
+  ck_assert_int_eq(b->setsockopt(b, m6, JNET_IPV6_JOIN_GROUP,
+                                 jnet_opt_str("ff02::1")), 0);
+  const char *groups[] = {"239.2.2.2", "239.1.1.1", "239.4.4.4"};
+  for (int i = 0; i < 3; i++)
+    ck_assert_int_eq(b->setsockopt(b, m4, JNET_IP_ADD_MEMBERSHIP,
+                                   jnet_opt_str(groups[i])), 0);
+  /* leave the middle one, then the last: the first stays */
+  ck_assert_int_eq(b->setsockopt(b, m4, JNET_IP_DROP_MEMBERSHIP,
+                                 jnet_opt_str("239.1.1.1")), 0);
+  ck_assert_int_eq(b->setsockopt(b, m4, JNET_IP_DROP_MEMBERSHIP,
+                                 jnet_opt_str("239.4.4.4")), 0);
+  ck_assert_int_eq(b->setsockopt(b, m4, JNET_IP_DROP_MEMBERSHIP,
+                                 jnet_opt_str("239.1.1.1")), JNET_EADDRNOTAVAIL);
+  jnet_bsock *d = sock(t, 0, AF_INET, 1);
+  const char *to[] = {"239.1.1.1", "239.2.2.2", "239.3.3.3", "239.4.4.4"};
+  for (int i = 0; i < 4; i++) {
+    jnet_addr g = in4(to[i], 5300);
+    ck_assert_int_eq(send_to(t, d, &g, to[i] + 8, 1), 0);
+  }
+  drain(t);
+  char got = 0;
+  ck_assert_int_eq(recv_now(t, m4, &got, 1), 1);
+  ck_assert_int_eq(got, '2');
+  ck_assert_int_eq(recv_now(t, m4, &got, 1), -1);
+  ck_assert_int_eq(recv_now(t, m6, &got, 1), -1);
+  jnet_sim_stats st;
+  jnet_sim_get_stats(t->w->sim, &st);
+  ck_assert_uint_eq(st.packets_sent, 1); /* only to the member host */
+  jnet_bsock *all[] = {m4, m6, tcp, d};
+  for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+    b->close(b, all[i]);
+  bt_free(t);
+}
+END_TEST
+
+/* Broadcast with a host whose first address is IPv6: it hears 192.0.2.255
+ * by its IPv4 address and sends both broadcasts from it (heard by itself
+ * too, as Linux loops a broadcast back); x.y.z.255 of a
+ * subnet no local address is on is plain unicast (no SO_BROADCAST
+ * needed); an IPv6-only host has no IPv4 source for either. */
+START_TEST(broadcast_finds_the_ipv4_address_of_a_dual_host) {
+  bt *t = bt_new3();
+  const jnet_backend *b = t->b;
+  jnet_bsock *r1 = sock(t, 1, AF_INET, 1), *r2 = sock(t, 2, AF_INET, 1);
+  jnet_addr any = in4("0.0.0.0", 5400);
+  ck_assert_int_eq(b->bind(b, r1, &any), 0);
+  ck_assert_int_eq(b->bind(b, r2, &any), 0);
+  jnet_addr subnet = in4("192.0.2.255", 5400), all = in4("255.255.255.255", 5400);
+  jnet_addr other = in4("10.0.0.255", 5400);
+  jnet_bsock *d0 = sock(t, 0, AF_INET, 1), *d2 = sock(t, 2, AF_INET, 1);
+  ck_assert_int_eq(send_to(t, d0, &other, "o", 1), 0); /* not a broadcast */
+  ck_assert_int_eq(b->setsockopt(b, d0, JNET_SO_BROADCAST, jnet_opt_bool(1)), 0);
+  ck_assert_int_eq(b->setsockopt(b, d2, JNET_SO_BROADCAST, jnet_opt_bool(1)), 0);
+  ck_assert_int_eq(send_to(t, d0, &subnet, "a", 1), 0);
+  ck_assert_int_eq(send_to(t, d2, &subnet, "b", 1), 0);
+  ck_assert_int_eq(send_to(t, d2, &all, "c", 1), 0);
+  jnet_bsock *d3 = sock(t, 3, AF_INET, 1);
+  ck_assert_int_eq(b->setsockopt(b, d3, JNET_SO_BROADCAST, jnet_opt_bool(1)), 0);
+  jnet_addr h1a = in4("192.0.2.2", 5400);
+  ck_assert_int_eq(send_to(t, d3, &all, "x", 1), JNET_ENETUNREACH);
+  ck_assert_int_eq(send_to(t, d3, &h1a, "x", 1), JNET_ENETUNREACH);
+  drain(t);
+  /* each receiver, the dual host's own included, hears a, b and c once */
+  jnet_bsock *rcv[] = {r1, r2};
+  for (int k = 0; k < 2; k++) {
+    char got[4] = {0};
+    for (int i = 0; i < 3; i++)
+      ck_assert_int_eq(recv_now(t, rcv[k], &got[i], 1), 1);
+    ck_assert_int_eq(recv_now(t, rcv[k], got + 3, 1), -1);
+    qsort(got, 3, 1, cmp_char);
+    ck_assert_msg(memcmp(got, "abc", 3) == 0, "receiver %d got %.3s", k, got);
+  }
+  jnet_bsock *s[] = {r1, r2, d0, d2, d3};
+  for (size_t i = 0; i < sizeof s / sizeof *s; i++)
+    b->close(b, s[i]);
+  bt_free(t);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("sim-backend-errors");
   jc_defaults(60, NULL, NULL);
@@ -566,6 +725,9 @@ static Suite *suite(void) {
           stop_closes_what_is_left_open_and_random_defaults_to_the_first_host);
   JC_TEST(s, connected_socket_takes_its_peers_datagrams_from_a_shared_port);
   JC_TEST(s, each_port_gets_only_its_own_broadcast_and_dual_stack_datagram);
+  JC_TEST(s, empty_datagrams_arrive_empty_on_every_path);
+  JC_TEST(s, multicast_follows_each_groups_membership);
+  JC_TEST(s, broadcast_finds_the_ipv4_address_of_a_dual_host);
   return s;
 }
 
