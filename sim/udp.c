@@ -103,7 +103,7 @@ static __attribute__((noinline)) ssize_t sendto_all(jnet__sim_sock *s,
     return JNET_EMSGSIZE;
   if (s->shut_wr)
     return JNET_EPIPE;
-  if (s->err != 0 && s->connected && to == NULL) { /* pending ICMP error */
+  if (s->err != 0) { /* a pending ICMP error fails any send (sock_error) */
     int err = s->err;
     s->err = 0;
     return err;
