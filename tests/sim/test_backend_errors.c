@@ -709,6 +709,115 @@ START_TEST(broadcast_finds_the_ipv4_address_of_a_dual_host) {
 }
 END_TEST
 
+/* An allocator that fails while `oom` is set. */
+static int oom;
+static void *oom_malloc(size_t n) { return oom ? NULL : malloc(n); }
+static void *oom_realloc(void *p, size_t n) { return oom ? NULL : realloc(p, n); }
+
+/* Out of memory, a datagram send fails with ENOMEM and sends nothing
+ * (unicast from a wildcard-bound socket, broadcast, unix), a join fails
+ * with ENOMEM; at delivery, a multicast reaches only the socket that needs
+ * no copy, and no ICMP error comes back (the next write succeeds). Memory
+ * back, all works. */
+START_TEST(datagrams_without_memory_fail_with_enomem_or_are_dropped) {
+  ck_assert_int_eq(jnet_replace_allocator(oom_malloc, oom_realloc, free), 0);
+  bt *t = bt_new();
+  const jnet_backend *b = t->b;
+  jnet_bsock *r = sock(t, 1, AF_INET, 1), *m[2];
+  jnet_addr ra = in4("192.0.2.2", 9400), any = in4("0.0.0.0", 9401);
+  ck_assert_int_eq(b->bind(b, r, &ra), 0);
+  for (int i = 0; i < 2; i++) {
+    m[i] = sock(t, 1, AF_INET, 1);
+    ck_assert_int_eq(b->setsockopt(b, m[i], JNET_SO_REUSEADDR, jnet_opt_bool(1)), 0);
+    ck_assert_int_eq(b->bind(b, m[i], &any), 0);
+    ck_assert_int_eq(b->setsockopt(b, m[i], JNET_IP_ADD_MEMBERSHIP,
+                                   jnet_opt_str("239.1.1.1")), 0);
+  }
+  jnet_bsock *d = sock(t, 0, AF_INET, 1), *c = sock(t, 0, AF_INET, 1);
+  jnet_addr da = in4("0.0.0.0", 9500), bc = in4("192.0.2.255", 9400);
+  jnet_addr group = in4("239.1.1.1", 9401), dead = in4("192.0.2.2", 9999);
+  ck_assert_int_eq(b->bind(b, d, &da), 0);
+  ck_assert_int_eq(b->setsockopt(b, d, JNET_SO_BROADCAST, jnet_opt_bool(1)), 0);
+  ck_assert_int_eq(connect_(t, c, &dead), 0);
+  jnet_bsock *ua = sock(t, 0, AF_UNIX, 1), *ub = sock(t, 0, AF_UNIX, 1);
+  jnet_addr pa = un("/tmp/bt-oom");
+  ck_assert_int_eq(b->bind(b, ua, &pa), 0);
+  oom = 1;
+  ck_assert_int_eq(send_to(t, d, &ra, "u", 1), JNET_ENOMEM);
+  ck_assert_int_eq(send_to(t, d, &bc, "b", 1), JNET_ENOMEM);
+  ck_assert_int_eq(send_to(t, ub, &pa, "x", 1), JNET_ENOMEM);
+  ck_assert_int_eq(b->setsockopt(b, d, JNET_IP_ADD_MEMBERSHIP,
+                                 jnet_opt_str("239.5.5.5")), JNET_ENOMEM);
+  oom = 0;
+  ck_assert_int_eq(send_to(t, d, &group, "m", 1), 0);
+  ck_assert_int_eq(write_(t, c, "a", 1), 0);
+  oom = 1;
+  drain(t); /* delivery: no copy for m[0], no ICMP for c */
+  oom = 0;
+  char got = 0;
+  ck_assert_int_eq(recv_now(t, r, &got, 1), -1);
+  ck_assert_int_eq(recv_now(t, ua, &got, 1), -1);
+  ck_assert_int_eq(recv_now(t, m[0], &got, 1), -1);
+  ck_assert_int_eq(recv_now(t, m[1], &got, 1), 1);
+  ck_assert_int_eq(got, 'm');
+  ck_assert_int_eq(write_(t, c, "b", 1), 0); /* no error was pending */
+  drain(t);
+  ck_assert_int_eq(write_(t, c, "c", 1), JNET_ECONNREFUSED); /* b's */
+  ck_assert_int_eq(send_to(t, d, &ra, "u", 1), 0);
+  drain(t);
+  ck_assert_int_eq(recv_now(t, r, &got, 1), 1);
+  ck_assert_int_eq(got, 'u');
+  jnet_bsock *all[] = {r, m[0], m[1], d, c, ua, ub};
+  for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+    b->close(b, all[i]);
+  bt_free(t);
+  ck_assert_int_eq(jnet_replace_allocator(malloc, realloc, free), 0);
+}
+END_TEST
+
+/* Closing a socket discards what it queued and what was on its way: a new
+ * socket on the same port or path starts empty. A connected socket shut
+ * for reading reads end of stream (0) once its queue is empty. */
+START_TEST(closed_socket_takes_its_queued_and_incoming_datagrams_with_it) {
+  bt *t = bt_new();
+  const jnet_backend *b = t->b;
+  jnet_addr ra = in4("192.0.2.2", 9600), pa = un("/tmp/bt-gone");
+  jnet_bsock *r = sock(t, 1, AF_INET, 1), *d = sock(t, 0, AF_INET, 1);
+  jnet_bsock *ua = sock(t, 0, AF_UNIX, 1), *ub = sock(t, 0, AF_UNIX, 1);
+  ck_assert_int_eq(b->bind(b, r, &ra), 0);
+  ck_assert_int_eq(b->bind(b, ua, &pa), 0);
+  ck_assert_int_eq(send_to(t, d, &ra, "1", 1), 0);
+  drain(t);
+  ck_assert_int_eq(send_to(t, ub, &pa, "1", 1), 0);
+  b->close(b, r); /* one datagram queued */
+  b->close(b, ua); /* one on its way */
+  drain(t);
+  r = sock(t, 1, AF_INET, 1);
+  ua = sock(t, 0, AF_UNIX, 1);
+  ck_assert_int_eq(b->bind(b, r, &ra), 0);
+  ck_assert_int_eq(b->bind(b, ua, &pa), 0);
+  char got = 0;
+  ck_assert_int_eq(recv_now(t, r, &got, 1), -1);
+  ck_assert_int_eq(recv_now(t, ua, &got, 1), -1);
+  ck_assert_int_eq(send_to(t, d, &ra, "2", 1), 0);
+  ck_assert_int_eq(send_to(t, ub, &pa, "2", 1), 0);
+  drain(t);
+  ck_assert_int_eq(recv_now(t, r, &got, 1), 1);
+  ck_assert_int_eq(got, '2');
+  ck_assert_int_eq(recv_now(t, ua, &got, 1), 1);
+  ck_assert_int_eq(got, '2');
+  jnet_addr da;
+  ck_assert_int_eq(b->localname(b, d, &da), 0);
+  ck_assert_int_eq(connect_(t, r, &da), 0);
+  ck_assert_int_eq(b->shutdown(b, r, JNET_SHUT_RD), 0);
+  ck_assert_int_eq(recv_now(t, r, &got, 1), 0);
+  jnet_bsock *all[] = {r, d, ua, ub};
+  for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+    b->close(b, all[i]);
+  bt_free(t);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("sim-backend-errors");
   jc_defaults(60, NULL, NULL);
@@ -728,6 +837,8 @@ static Suite *suite(void) {
   JC_TEST(s, empty_datagrams_arrive_empty_on_every_path);
   JC_TEST(s, multicast_follows_each_groups_membership);
   JC_TEST(s, broadcast_finds_the_ipv4_address_of_a_dual_host);
+  JC_TEST(s, datagrams_without_memory_fail_with_enomem_or_are_dropped);
+  JC_TEST(s, closed_socket_takes_its_queued_and_incoming_datagrams_with_it);
   return s;
 }
 
