@@ -8,6 +8,7 @@
  * limit, and multicast and broadcast to sockets sharing a port (which only
  * the vtable can make). */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <sys/un.h>
 
@@ -508,18 +509,25 @@ END_TEST
 /* Many wildcard sockets of h1 on ports 6000.., enough that several share a
  * bucket of the port table: a subnet broadcast to each port, and a unicast
  * to each port of dual-stack (IPv6 wildcard) sockets on 7000.., reaches
- * exactly the socket bound on that port, once. */
+ * exactly the socket bound on that port, once; h0's sockets on 7000..
+ * and h1's TCP sockets on 6000.. get none. */
 #define PORTS_N 48
 START_TEST(each_port_gets_only_its_own_broadcast_and_dual_stack_datagram) {
   bt *t = bt_new();
   const jnet_backend *b = t->b;
-  jnet_bsock *v4[PORTS_N], *v6[PORTS_N];
+  jnet_bsock *v4[PORTS_N], *v6[PORTS_N], *other[PORTS_N], *tcp[PORTS_N];
   for (int i = 0; i < PORTS_N; i++) {
     jnet_addr a4 = in4("0.0.0.0", 6000 + i), a6 = in6("::", 7000 + i);
     v4[i] = sock(t, 1, AF_INET, 1);
     v6[i] = sock(t, 1, AF_INET6, 1);
     ck_assert_int_eq(b->bind(b, v4[i], &a4), 0);
     ck_assert_int_eq(b->bind(b, v6[i], &a6), 0);
+    /* the same ports on h0 and in TCP share the table's chains too */
+    jnet_addr h0a = in4("192.0.2.1", 7000 + i), tcpa = in4("192.0.2.2", 6000 + i);
+    other[i] = sock(t, 0, AF_INET, 1);
+    tcp[i] = sock(t, 1, AF_INET, 0);
+    ck_assert_int_eq(b->bind(b, other[i], &h0a), 0);
+    ck_assert_int_eq(b->bind(b, tcp[i], &tcpa), 0);
   }
   jnet_bsock *d = sock(t, 0, AF_INET, 1);
   ck_assert_int_eq(b->setsockopt(b, d, JNET_SO_BROADCAST, jnet_opt_bool(1)), 0);
@@ -542,25 +550,35 @@ START_TEST(each_port_gets_only_its_own_broadcast_and_dual_stack_datagram) {
     ck_assert_int_eq(recv_now(t, v6[i], &got, 1), -1);
   }
   for (int i = 0; i < PORTS_N; i++) {
+    unsigned char got;
+    ck_assert_int_eq(recv_now(t, other[i], &got, 1), -1);
     b->close(b, v4[i]);
     b->close(b, v6[i]);
+    b->close(b, other[i]);
+    b->close(b, tcp[i]);
   }
   b->close(b, d);
   bt_free(t);
 }
 END_TEST
 
-/* bt_new with a third host: "dual" has an IPv6 address before its IPv4
- * one (192.0.2.9, on h0 and h1's subnet); "six" has only IPv6. */
+/* bt_new with more hosts: "dual" has an IPv6 address before its IPv4
+ * one (192.0.2.9, on h0 and h1's subnet); "six" has only IPv6; "two" has
+ * two of each; "edge"'s one address ends in .255. */
 static bt *bt_new3(void) {
   bt *t = calloc(1, sizeof *t);
   ck_assert_ptr_nonnull(t);
   t->w = st_new(1, 2);
   const char *dual[] = {"2001:db8::9", "192.0.2.9", NULL};
   const char *six[] = {"2001:db8::10", NULL};
+  const char *two[] = {"192.0.2.20", "192.0.2.21", "2001:db8::20",
+                       "2001:db8::21", NULL};
+  const char *edge[] = {"198.51.100.255", NULL};
   ck_assert_int_eq(jnet_sim_host(t->w->sim, "dual", dual, &t->w->h[2]), 0);
   ck_assert_int_eq(jnet_sim_host(t->w->sim, "six", six, &t->w->h[3]), 0);
-  t->w->n = 4;
+  ck_assert_int_eq(jnet_sim_host(t->w->sim, "two", two, &t->w->h[4]), 0);
+  ck_assert_int_eq(jnet_sim_host(t->w->sim, "edge", edge, &t->w->h[5]), 0);
+  t->w->n = 6;
   t->b = jnet_sim_backend(t->w->sim);
   ck_assert_int_eq(t->b->start(t->b, NULL, NULL), 0);
   return t;
@@ -632,6 +650,13 @@ START_TEST(multicast_follows_each_groups_membership) {
   ck_assert_int_eq(b->bind(b, tcp, &ta), 0); /* TCP: another port space */
   ck_assert_int_eq(b->setsockopt(b, m6, JNET_IPV6_JOIN_GROUP,
                                  jnet_opt_str("ff02::1")), 0);
+  ck_assert_int_eq(b->setsockopt(b, m6, JNET_IP_ADD_MEMBERSHIP,
+                                 jnet_opt_str("239.7.7.7")), 0);
+  ck_assert_int_eq(b->setsockopt(b, m6, JNET_IP_DROP_MEMBERSHIP,
+                                 jnet_opt_str("239.7.7.7")), 0);
+  ck_assert_int_eq(b->setsockopt(b, tcp, JNET_IP_ADD_MEMBERSHIP,
+                                 jnet_opt_str("239.7.7.7")),
+                   -EPROTO); /* Linux's ip_setsockopt answer; no JNET_E code */
   const char *groups[] = {"239.2.2.2", "239.1.1.1", "239.4.4.4"};
   for (int i = 0; i < 3; i++)
     ck_assert_int_eq(b->setsockopt(b, m4, JNET_IP_ADD_MEMBERSHIP,
@@ -669,7 +694,8 @@ END_TEST
  * by its IPv4 address and sends both broadcasts from it (heard by itself
  * too, as Linux loops a broadcast back); x.y.z.255 of a
  * subnet no local address is on is plain unicast (no SO_BROADCAST
- * needed); an IPv6-only host has no IPv4 source for either. */
+ * needed); an IPv6-only host has no IPv4 source for either; a socket
+ * bound to an address hears no broadcast (Linux). */
 START_TEST(broadcast_finds_the_ipv4_address_of_a_dual_host) {
   bt *t = bt_new3();
   const jnet_backend *b = t->b;
@@ -677,6 +703,9 @@ START_TEST(broadcast_finds_the_ipv4_address_of_a_dual_host) {
   jnet_addr any = in4("0.0.0.0", 5400);
   ck_assert_int_eq(b->bind(b, r1, &any), 0);
   ck_assert_int_eq(b->bind(b, r2, &any), 0);
+  jnet_bsock *r1s = sock(t, 1, AF_INET, 1); /* bound to an address */
+  jnet_addr r1sa = in4("192.0.2.2", 5401), sub2 = in4("192.0.2.255", 5401);
+  ck_assert_int_eq(b->bind(b, r1s, &r1sa), 0);
   jnet_addr subnet = in4("192.0.2.255", 5400), all = in4("255.255.255.255", 5400);
   jnet_addr other = in4("10.0.0.255", 5400);
   jnet_bsock *d0 = sock(t, 0, AF_INET, 1), *d2 = sock(t, 2, AF_INET, 1);
@@ -686,6 +715,7 @@ START_TEST(broadcast_finds_the_ipv4_address_of_a_dual_host) {
   ck_assert_int_eq(send_to(t, d0, &subnet, "a", 1), 0);
   ck_assert_int_eq(send_to(t, d2, &subnet, "b", 1), 0);
   ck_assert_int_eq(send_to(t, d2, &all, "c", 1), 0);
+  ck_assert_int_eq(send_to(t, d0, &sub2, "s", 1), 0);
   jnet_bsock *d3 = sock(t, 3, AF_INET, 1);
   ck_assert_int_eq(b->setsockopt(b, d3, JNET_SO_BROADCAST, jnet_opt_bool(1)), 0);
   jnet_addr h1a = in4("192.0.2.2", 5400);
@@ -702,7 +732,9 @@ START_TEST(broadcast_finds_the_ipv4_address_of_a_dual_host) {
     qsort(got, 3, 1, cmp_char);
     ck_assert_msg(memcmp(got, "abc", 3) == 0, "receiver %d got %.3s", k, got);
   }
-  jnet_bsock *s[] = {r1, r2, d0, d2, d3};
+  char none;
+  ck_assert_int_eq(recv_now(t, r1s, &none, 1), -1);
+  jnet_bsock *s[] = {r1, r2, r1s, d0, d2, d3};
   for (size_t i = 0; i < sizeof s / sizeof *s; i++)
     b->close(b, s[i]);
   bt_free(t);
@@ -818,6 +850,91 @@ START_TEST(closed_socket_takes_its_queued_and_incoming_datagrams_with_it) {
 }
 END_TEST
 
+/* Which socket of a host with several addresses takes a datagram: one
+ * bound to another address of the host never does (IPv4: the sender gets
+ * ICMP port unreachable); of an exact and a wildcard IPv6 socket the exact
+ * one wins whatever the bind order; an IPv4 datagram goes to a dual-stack
+ * wildcard socket, never to an IPv6 socket bound to an address; an
+ * address ending in .255 that is the host's own is unicast. */
+START_TEST(datagram_goes_to_the_socket_bound_to_its_address) {
+  bt *t = bt_new3();
+  const jnet_backend *b = t->b;
+  jnet_bsock *v[7];
+  const char *at[] = {"192.0.2.20", "0.0.0.0", "2001:db8::20",
+                      "2001:db8::21", "::", "2001:db8::20", "::"};
+  const int port[] = {8100, 8200, 8200, 8200, 8200, 8201, 8201};
+  for (int i = 0; i < 7; i++) {
+    int fam = strchr(at[i], ':') ? AF_INET6 : AF_INET;
+    jnet_addr a = fam == AF_INET ? in4(at[i], port[i]) : in6(at[i], port[i]);
+    v[i] = sock(t, 4, fam, 1);
+    ck_assert_int_eq(b->setsockopt(b, v[i], JNET_SO_REUSEADDR, jnet_opt_bool(1)), 0);
+    ck_assert_int_eq(b->bind(b, v[i], &a), 0);
+  }
+  jnet_bsock *w = sock(t, 4, AF_INET6, 1); /* a second dual wildcard */
+  jnet_addr wa = in6("::", 8201);
+  ck_assert_int_eq(b->setsockopt(b, w, JNET_SO_REUSEADDR, jnet_opt_bool(1)), 0);
+  ck_assert_int_eq(b->bind(b, w, &wa), 0);
+  jnet_bsock *e = sock(t, 5, AF_INET, 1);
+  jnet_addr ea = in4("0.0.0.0", 8300), edge = in4("198.51.100.255", 8300);
+  ck_assert_int_eq(b->bind(b, e, &ea), 0);
+  /* h0 -> 192.0.2.21:8100, connected: only 192.0.2.20:8100 is bound */
+  jnet_bsock *c = sock(t, 0, AF_INET, 1), *d4 = sock(t, 0, AF_INET, 1);
+  jnet_bsock *d6 = sock(t, 3, AF_INET6, 1);
+  jnet_addr other = in4("192.0.2.21", 8100), x6 = in6("2001:db8::20", 8200);
+  jnet_addr x4 = in4("192.0.2.20", 8201);
+  ck_assert_int_eq(connect_(t, c, &other), 0);
+  ck_assert_int_eq(write_(t, c, "c", 1), 0);
+  ck_assert_int_eq(send_to(t, d6, &x6, "6", 1), 0);
+  ck_assert_int_eq(send_to(t, d4, &x4, "4", 1), 0);
+  ck_assert_int_eq(send_to(t, d4, &edge, "e", 1), 0); /* no SO_BROADCAST */
+  drain(t);
+  ck_assert_int_eq(write_(t, c, "c", 1), JNET_ECONNREFUSED);
+  char got = 0;
+  ck_assert_int_eq(recv_now(t, v[2], &got, 1), 1);
+  ck_assert_int_eq(got, '6');
+  ck_assert_int_eq(recv_now(t, e, &got, 1), 1);
+  ck_assert_int_eq(got, 'e');
+  /* the IPv4 datagram: one of the two dual wildcards, once */
+  int n4 = 0;
+  while (recv_now(t, v[6], &got, 1) == 1 && got == '4')
+    n4++;
+  while (recv_now(t, w, &got, 1) == 1 && got == '4')
+    n4++;
+  ck_assert_int_eq(n4, 1);
+  for (int i = 0; i < 6; i++)
+    ck_assert_msg(i == 2 || recv_now(t, v[i], &got, 1) == -1, "socket %d", i);
+  for (int i = 0; i < 7; i++)
+    b->close(b, v[i]);
+  jnet_bsock *all[] = {w, e, c, d4, d6};
+  for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+    b->close(b, all[i]);
+  bt_free(t);
+}
+END_TEST
+
+/* A socket bound to an address checks a send as any other: another
+ * family's address EAFNOSUPPORT, port 0 EINVAL, 65,508 bytes EMSGSIZE,
+ * after shutdown for writing EPIPE. */
+START_TEST(bound_socket_checks_each_send_as_linux_sendto) {
+  bt *t = bt_new();
+  const jnet_backend *b = t->b;
+  static char big[65508];
+  jnet_bsock *d = sock(t, 0, AF_INET, 1), *d6 = sock(t, 0, AF_INET6, 1);
+  jnet_addr da = in4("192.0.2.1", 9700), to = in4("192.0.2.2", 9700);
+  jnet_addr z = in4("192.0.2.2", 0);
+  ck_assert_int_eq(b->bind(b, d, &da), 0);
+  ck_assert_int_eq(send_to(t, d6, &to, "x", 1), JNET_EAFNOSUPPORT);
+  ck_assert_int_eq(send_to(t, d, &z, "x", 1), JNET_EINVAL);
+  ck_assert_int_eq(send_to(t, d, &to, big, sizeof big), JNET_EMSGSIZE);
+  ck_assert_int_eq(connect_(t, d, &to), 0);
+  ck_assert_int_eq(b->shutdown(b, d, JNET_SHUT_WR), 0);
+  ck_assert_int_eq(send_to(t, d, &to, "x", 1), JNET_EPIPE);
+  b->close(b, d);
+  b->close(b, d6);
+  bt_free(t);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("sim-backend-errors");
   jc_defaults(60, NULL, NULL);
@@ -839,6 +956,8 @@ static Suite *suite(void) {
   JC_TEST(s, broadcast_finds_the_ipv4_address_of_a_dual_host);
   JC_TEST(s, datagrams_without_memory_fail_with_enomem_or_are_dropped);
   JC_TEST(s, closed_socket_takes_its_queued_and_incoming_datagrams_with_it);
+  JC_TEST(s, datagram_goes_to_the_socket_bound_to_its_address);
+  JC_TEST(s, bound_socket_checks_each_send_as_linux_sendto);
   return s;
 }
 
