@@ -152,12 +152,14 @@ void jnet__sim_unix_name(const jnet__sim_sock *s, const char *name,
   }
 }
 
-/* The name in a sockaddr_un ("@x" for abstract), or NULL if invalid. */
-static char *unix_path(const struct sockaddr *sa, socklen_t len) {
+/* The name in a sockaddr_un ("@x" for abstract) into *out: 0, JNET_EINVAL
+ * (no name, too long) or JNET_ENOMEM. */
+static int unix_path(const struct sockaddr *sa, socklen_t len, char **out) {
   const struct sockaddr_un *un = (const struct sockaddr_un *)sa;
   size_t base = offsetof(struct sockaddr_un, sun_path);
+  *out = NULL;
   if (len <= base || len > sizeof *un)
-    return NULL;
+    return JNET_EINVAL;
   size_t n = len - base;
   char buf[sizeof un->sun_path + 2];
   if (un->sun_path[0] == '\0') {
@@ -168,7 +170,9 @@ static char *unix_path(const struct sockaddr *sa, socklen_t len) {
     memcpy(buf, un->sun_path, n);
     buf[n] = '\0';
   }
-  return buf[0] ? jnet__strdup(buf) : NULL;
+  /* buf[0] is '@' or the path's first byte: never an empty name */
+  *out = jnet__strdup(buf);
+  return *out != NULL ? 0 : JNET_ENOMEM;
 }
 
 /* ---- Lifecycle ------------------------------------------------------------------ */
@@ -349,9 +353,10 @@ int jnet__sim_sock_bind(jnet__sim_sock *s, const struct sockaddr *sa,
   if (s->family == AF_UNIX) {
     if (sa->sa_family != AF_UNIX)
       return JNET_EINVAL;
-    char *name = unix_path(sa, len);
-    if (name == NULL)
-      return JNET_EINVAL;
+    char *name;
+    int perr = unix_path(sa, len, &name);
+    if (perr < 0)
+      return perr;
     if (jnet__sim_unix_find(s->host, s->proto, name, 0) != NULL ||
         jnet__sim_unix_find(s->host,
                             s->proto == JNET__SIM_P_USTREAM
@@ -500,9 +505,10 @@ int jnet__sim_sock_connect(jnet__sim_sock *s, const struct sockaddr *sa,
   if (s->family == AF_UNIX) {
     if (sa->sa_family != AF_UNIX)
       return JNET_EINVAL;
-    char *name = unix_path(sa, len);
-    if (name == NULL)
-      return JNET_EINVAL;
+    char *name;
+    int perr = unix_path(sa, len, &name);
+    if (perr < 0)
+      return perr;
     jnet__sim_sock *peer = jnet__sim_unix_find(s->host, s->proto, name, 0);
     if (peer == NULL) {
       int other = jnet__sim_unix_find(s->host,

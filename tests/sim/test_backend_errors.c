@@ -741,14 +741,27 @@ START_TEST(broadcast_finds_the_ipv4_address_of_a_dual_host) {
 }
 END_TEST
 
-/* An allocator that fails while `oom` is set. */
-static int oom;
-static void *oom_malloc(size_t n) { return oom ? NULL : malloc(n); }
-static void *oom_realloc(void *p, size_t n) { return oom ? NULL : realloc(p, n); }
+/* An allocator that fails while `oom` is set, but for the next
+ * `oom_grace` calls. */
+static int oom, oom_grace;
+static int oom_now(void) {
+  if (!oom)
+    return 0;
+  if (oom_grace > 0) {
+    oom_grace--;
+    return 0;
+  }
+  return 1;
+}
+static void *oom_malloc(size_t n) { return oom_now() ? NULL : malloc(n); }
+static void *oom_realloc(void *p, size_t n) {
+  return oom_now() ? NULL : realloc(p, n);
+}
 
 /* Out of memory, a datagram send fails with ENOMEM and sends nothing
  * (unicast from a wildcard-bound socket, broadcast, unix), a join fails
- * with ENOMEM; at delivery, a multicast reaches only the socket that needs
+ * with ENOMEM, so do a unix bind and connect (even when only the name's
+ * copy fails); at delivery, a multicast reaches only the socket that needs
  * no copy, and no ICMP error comes back (the next write succeeds). Memory
  * back, all works. */
 START_TEST(datagrams_without_memory_fail_with_enomem_or_are_dropped) {
@@ -780,7 +793,22 @@ START_TEST(datagrams_without_memory_fail_with_enomem_or_are_dropped) {
   ck_assert_int_eq(send_to(t, ub, &pa, "x", 1), JNET_ENOMEM);
   ck_assert_int_eq(b->setsockopt(b, d, JNET_IP_ADD_MEMBERSHIP,
                                  jnet_opt_str("239.5.5.5")), JNET_ENOMEM);
+  /* unix names: the copy of the name, then the names' record */
   oom = 0;
+  jnet_bsock *un1 = sock(t, 0, AF_UNIX, 0), *un2 = sock(t, 0, AF_UNIX, 1);
+  jnet_addr p1 = un("/tmp/bt-oom-s");
+  oom = 1;
+  for (int grace = 0; grace < 2; grace++) {
+    oom_grace = grace;
+    ck_assert_int_eq(b->bind(b, un1, &p1), JNET_ENOMEM);
+    oom_grace = grace;
+    ck_assert_int_eq(connect_(t, un2, &pa), JNET_ENOMEM);
+  }
+  oom = 0;
+  ck_assert_int_eq(b->bind(b, un1, &p1), 0); /* nothing was left behind */
+  ck_assert_int_eq(connect_(t, un2, &pa), 0);
+  b->close(b, un1);
+  b->close(b, un2);
   ck_assert_int_eq(send_to(t, d, &group, "m", 1), 0);
   ck_assert_int_eq(write_(t, c, "a", 1), 0);
   oom = 1;
