@@ -963,6 +963,127 @@ START_TEST(bound_socket_checks_each_send_as_linux_sendto) {
 }
 END_TEST
 
+/* Unix names: an abstract name reads back with its leading NUL; a second
+ * client of a listener reaches the listener, not the connection already
+ * accepted under its name; a stream's peer is the listener's path; a path
+ * held by a datagram socket is taken for a stream; a datagram socket
+ * cannot connect to a stream's path; an address without a name is
+ * EINVAL. */
+START_TEST(unix_names_reach_the_listener_and_keep_their_types) {
+  bt *t = bt_new();
+  const jnet_backend *b = t->b;
+  jnet_bsock *ab = sock(t, 0, AF_UNIX, 1);
+  jnet_addr abs_a;
+  memset(&abs_a, 0, sizeof abs_a);
+  abs_a.u.un.sun_family = AF_UNIX;
+  memcpy(abs_a.u.un.sun_path + 1, "bt-abs", 6);
+  abs_a.len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 7);
+  ck_assert_int_eq(b->bind(b, ab, &abs_a), 0);
+  jnet_addr name;
+  ck_assert_int_eq(b->localname(b, ab, &name), 0);
+  ck_assert_int_eq(name.len, abs_a.len);
+  ck_assert_int_eq(name.u.un.sun_path[0], '\0');
+  ck_assert(memcmp(name.u.un.sun_path + 1, "bt-abs", 6) == 0);
+  jnet_bsock *l = sock(t, 0, AF_UNIX, 0);
+  jnet_addr lp = un("/tmp/bt-ls");
+  ck_assert_int_eq(b->bind(b, l, &lp), 0);
+  ck_assert_int_eq(b->listen(b, l, 4), 0);
+  jnet_bsock *c1 = sock(t, 0, AF_UNIX, 0), *c2 = sock(t, 0, AF_UNIX, 0);
+  ck_assert_int_eq(b->peername(b, c1, &name), JNET_ENOTCONN);
+  ck_assert_int_eq(connect_(t, c1, &lp), 0);
+  jnet_req acc;
+  req_init(t, &acc, NULL, 0);
+  ck_assert_int_eq(finish(t, b->accept(b, l, &acc), &acc), 0);
+  jnet_bsock *a1 = acc.sock;
+  ck_assert_int_eq(connect_(t, c2, &lp), 0); /* not to a1 */
+  req_init(t, &acc, NULL, 0);
+  ck_assert_int_eq(finish(t, b->accept(b, l, &acc), &acc), 0);
+  jnet_bsock *a2 = acc.sock;
+  ck_assert_int_eq(b->peername(b, c2, &name), 0);
+  ck_assert_str_eq(name.u.un.sun_path, "/tmp/bt-ls");
+  ck_assert_int_eq(write_(t, c2, "2", 1), 0);
+  drain(t);
+  char got = 0;
+  jnet_req rd;
+  req_init(t, &rd, &got, 1);
+  ck_assert_int_eq(finish(t, b->read(b, a2, &rd), &rd), 1);
+  ck_assert_int_eq(got, '2');
+  /* a datagram socket's path is taken for a stream; no datagram connect
+   * to a stream's path; no name at all */
+  jnet_bsock *ud = sock(t, 0, AF_UNIX, 1), *us = sock(t, 0, AF_UNIX, 0);
+  jnet_bsock *ud2 = sock(t, 0, AF_UNIX, 1);
+  jnet_addr dp = un("/tmp/bt-dgp"), bare = un("/tmp/x");
+  bare.len = (socklen_t)offsetof(struct sockaddr_un, sun_path);
+  ck_assert_int_eq(b->bind(b, ud, &dp), 0);
+  ck_assert_int_eq(b->bind(b, us, &dp), JNET_EADDRINUSE);
+  ck_assert_int_eq(connect_(t, ud2, &lp), JNET_EPROTOTYPE);
+  ck_assert_int_eq(connect_(t, ud2, &bare), JNET_EINVAL);
+  jnet_bsock *all[] = {ab, l, c1, c2, a1, a2, ud, us, ud2};
+  for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+    b->close(b, all[i]);
+  bt_free(t);
+}
+END_TEST
+
+/* Port sharing as Linux: datagram sockets share a port only when both set
+ * SO_REUSEADDR; two TCP sockets with it may bind one port while neither
+ * listens, and then neither may listen. Binding needs an address of the
+ * host (a datagram socket may bind a group), of the socket's family. */
+START_TEST(port_sharing_needs_reuseaddr_on_both_and_no_listener) {
+  bt *t = bt_new();
+  const jnet_backend *b = t->b;
+  jnet_addr p = in4("192.0.2.1", 7300), far = in4("192.0.2.2", 7301);
+  jnet_addr grp = in4("239.1.1.1", 7302);
+  jnet_bsock *u1 = sock(t, 0, AF_INET, 1), *u2 = sock(t, 0, AF_INET, 1);
+  jnet_bsock *u3 = sock(t, 0, AF_INET, 1);
+  ck_assert_int_eq(b->bind(b, u1, &p), 0);
+  ck_assert_int_eq(b->bind(b, u2, &p), JNET_EADDRINUSE); /* neither */
+  ck_assert_int_eq(b->setsockopt(b, u2, JNET_SO_REUSEADDR, jnet_opt_bool(1)), 0);
+  ck_assert_int_eq(b->bind(b, u2, &p), JNET_EADDRINUSE); /* one only */
+  ck_assert_int_eq(b->bind(b, u3, &far), JNET_EADDRNOTAVAIL);
+  ck_assert_int_eq(b->bind(b, u3, &grp), 0);
+  jnet_bsock *t1 = sock(t, 0, AF_INET, 0), *t2 = sock(t, 0, AF_INET, 0);
+  jnet_bsock *t6 = sock(t, 0, AF_INET6, 0);
+  for (int i = 0; i < 2; i++)
+    ck_assert_int_eq(b->setsockopt(b, i ? t2 : t1, JNET_SO_REUSEADDR,
+                                   jnet_opt_bool(1)), 0);
+  ck_assert_int_eq(b->bind(b, t1, &p), 0);
+  ck_assert_int_eq(b->bind(b, t2, &p), 0);
+  ck_assert_int_eq(b->listen(b, t2, 4), JNET_EADDRINUSE);
+  ck_assert_int_eq(b->bind(b, t6, &p), JNET_EAFNOSUPPORT);
+  ck_assert_int_eq(b->setsockopt(b, u1, JNET_IP_MULTICAST_TTL, jnet_opt_int(-2)),
+                   JNET_EINVAL);
+  /* connecting to 0.0.0.0 means this host: the source is 127.0.0.1 */
+  jnet_addr zero = in4("0.0.0.0", 7303), name;
+  ck_assert_int_eq(connect_(t, u2, &zero), 0);
+  ck_assert_int_eq(b->localname(b, u2, &name), 0);
+  ck_assert_uint_eq(ntohl(name.u.in4.sin_addr.s_addr), 0x7f000001u);
+  /* a NULL socket is refused, or ignored by close */
+  ck_assert_int_eq(b->bind(b, NULL, &p), JNET_EINVAL);
+  ck_assert_int_eq(b->listen(b, NULL, 1), JNET_EINVAL);
+  ck_assert_int_eq(connect_(t, NULL, &p), JNET_EINVAL);
+  b->close(b, NULL);
+  jnet_bsock *all[] = {u1, u2, u3, t1, t2, t6};
+  for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+    b->close(b, all[i]);
+  bt_free(t);
+}
+END_TEST
+
+/* An IPv6-only host has no route to an IPv4 address: connect fails at
+ * once with ENETUNREACH. */
+START_TEST(connect_without_an_address_of_the_family_is_enetunreach) {
+  bt *t = bt_new3();
+  jnet_bsock *c = sock(t, 3, AF_INET, 0), *u = sock(t, 3, AF_INET, 1);
+  jnet_addr to = in4("192.0.2.1", 80);
+  ck_assert_int_eq(connect_(t, c, &to), JNET_ENETUNREACH);
+  ck_assert_int_eq(connect_(t, u, &to), JNET_ENETUNREACH);
+  t->b->close(t->b, c);
+  t->b->close(t->b, u);
+  bt_free(t);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("sim-backend-errors");
   jc_defaults(60, NULL, NULL);
@@ -986,6 +1107,9 @@ static Suite *suite(void) {
   JC_TEST(s, closed_socket_takes_its_queued_and_incoming_datagrams_with_it);
   JC_TEST(s, datagram_goes_to_the_socket_bound_to_its_address);
   JC_TEST(s, bound_socket_checks_each_send_as_linux_sendto);
+  JC_TEST(s, unix_names_reach_the_listener_and_keep_their_types);
+  JC_TEST(s, port_sharing_needs_reuseaddr_on_both_and_no_listener);
+  JC_TEST(s, connect_without_an_address_of_the_family_is_enetunreach);
   return s;
 }
 
