@@ -279,12 +279,13 @@ END_TEST
 /* --- br-sim: a queued connection that dies before accept --- */
 
 /* h0 listens with SO_KEEPALIVE (its connections inherit it) and accepts
- * nothing for 30 s. h1, h2 and h3 connect; h1 and h3 crash at 1 s, so
- * their queued connections (the queue's head and tail) are reset by
- * keepalive at ~16 s and leave the queue; h4 connects at 20 s. The server
- * then accepts h2's and h4's connections, in that order, and no other. */
+ * nothing for 30 s. h1, h2 and h3 connect in that order; one of them
+ * crashes at 1 s, so its queued connection (the queue's head, middle or
+ * tail) is reset by keepalive at ~16 s and leaves the queue; h4 connects
+ * at 20 s. The server then accepts the other three, in connect order. */
 typedef struct aq {
   st_world *w;
+  int crash; /* the host that crashes */
   int r[8];
   char peer[4][64];
   int naccepted;
@@ -336,33 +337,42 @@ static void aq_client(void *arg) {
 
 static void aq_crash(jnet_sim *s, void *a) {
   aq *t = a;
-  jnet_sim_crash(s, t->w->h[1]);
-  jnet_sim_crash(s, t->w->h[3]);
+  jnet_sim_crash(s, t->w->h[t->crash]);
 }
 
 START_TEST(queued_connection_reset_before_accept_leaves_the_queue_in_order) {
-  aq t = {0};
-  t.w = st_new(1, 5);
-  jnet_sim_tcp_params tp;
-  jnet_sim_tcp_params_default(&tp);
-  tp.keepalive_idle_ns = 10 * JNET_SIM_S;
-  tp.keepalive_intvl_ns = 2 * JNET_SIM_S;
-  tp.keepalive_probes = 3;
-  ck_assert_int_eq(jnet_sim_host_tcp(t.w->h[0], &tp), 0);
-  ck_assert_int_eq(jnet_sim_at(t.w->sim, JNET_SIM_S, aq_crash, &t), 0);
-  st_go(t.w, 0, aq_server, &t);
-  for (int i = 1; i <= 4; i++)
-    st_go(t.w, i, aq_client, &t);
-  st_run(t.w);
-  ck_assert_int_eq(t.r[0], 0);
-  ck_assert_int_eq(t.r[1], 0);
-  ck_assert_int_eq(t.r[2], JNET_ETIMEDOUT);
-  for (int i = 1; i <= 4; i++)
-    ck_assert_int_eq(t.r[3 + i], 0);
-  ck_assert_int_eq(t.naccepted, 2);
-  ck_assert_str_eq(t.peer[0], "192.0.2.3");
-  ck_assert_str_eq(t.peer[1], "192.0.2.5");
-  st_free(t.w);
+  for (int crash = 1; crash <= 3; crash++) {
+    aq t = {0};
+    t.crash = crash;
+    t.w = st_new(1, 5);
+    jnet_sim_tcp_params tp;
+    jnet_sim_tcp_params_default(&tp);
+    tp.keepalive_idle_ns = 10 * JNET_SIM_S;
+    tp.keepalive_intvl_ns = 2 * JNET_SIM_S;
+    tp.keepalive_probes = 3;
+    ck_assert_int_eq(jnet_sim_host_tcp(t.w->h[0], &tp), 0);
+    ck_assert_int_eq(jnet_sim_at(t.w->sim, JNET_SIM_S, aq_crash, &t), 0);
+    st_go(t.w, 0, aq_server, &t);
+    for (int i = 1; i <= 4; i++)
+      st_go(t.w, i, aq_client, &t);
+    st_run(t.w);
+    ck_assert_int_eq(t.r[0], 0);
+    ck_assert_int_eq(t.r[1], 0);
+    ck_assert_int_eq(t.r[2], JNET_ETIMEDOUT);
+    for (int i = 1; i <= 4; i++)
+      ck_assert_int_eq(t.r[3 + i], 0);
+    ck_assert_int_eq(t.naccepted, 3);
+    for (int i = 1, k = 0; i <= 4; i++) {
+      if (i == crash)
+        continue;
+      char want[16];
+      snprintf(want, sizeof want, "192.0.2.%d", i + 1);
+      ck_assert_msg(strcmp(t.peer[k], want) == 0, "crash h%d: accept %d is %s",
+                    crash, k, t.peer[k]);
+      k++;
+    }
+    st_free(t.w);
+  }
 }
 END_TEST
 
