@@ -1084,6 +1084,54 @@ START_TEST(connect_without_an_address_of_the_family_is_enetunreach) {
 }
 END_TEST
 
+/* Ephemeral ports (32768-60999) skip ports in use; once all 28,232 are
+ * taken, every implicit bind fails with EADDRNOTAVAIL: bind to port 0,
+ * connect, send_to. */
+START_TEST(ephemeral_ports_skip_used_ones_and_run_out_with_eaddrnotavail) {
+  bt *t = bt_new();
+  const jnet_backend *b = t->b;
+  enum { FIRST = 32768, N = 60999 - 32768 + 1 };
+  jnet_bsock **u = calloc(N + 3, sizeof *u);
+  ck_assert_ptr_nonnull(u);
+  jnet_addr any = in4("0.0.0.0", 0), name;
+  u[0] = sock(t, 0, AF_INET, 1);
+  ck_assert_int_eq(b->bind(b, u[0], &any), 0);
+  ck_assert_int_eq(b->localname(b, u[0], &name), 0);
+  int p0 = ntohs(name.u.in4.sin_port);
+  ck_assert(p0 >= FIRST && p0 <= 60999);
+  int next = p0 == 60999 ? FIRST : p0 + 1;
+  int after = next == 60999 ? FIRST : next + 1;
+  jnet_addr taken = in4("0.0.0.0", next);
+  u[1] = sock(t, 0, AF_INET, 1);
+  ck_assert_int_eq(b->bind(b, u[1], &taken), 0);
+  u[2] = sock(t, 0, AF_INET, 1);
+  ck_assert_int_eq(b->bind(b, u[2], &any), 0);
+  ck_assert_int_eq(b->localname(b, u[2], &name), 0);
+  ck_assert_int_eq(ntohs(name.u.in4.sin_port), after); /* next was taken */
+  int bad = 0; /* one assertion, not 28,229: Check's are costly */
+  for (int i = 3; i < N; i++)
+    bad += b->socket(b, t->w->h[0], AF_INET, 1, &u[i]) != 0 ||
+           b->bind(b, u[i], &any) != 0;
+  ck_assert_int_eq(bad, 0);
+  jnet_bsock *x = sock(t, 0, AF_INET, 1), *y = sock(t, 0, AF_INET, 1);
+  jnet_bsock *z = sock(t, 0, AF_INET, 1);
+  jnet_addr to = in4("192.0.2.2", 9000);
+  ck_assert_int_eq(b->bind(b, x, &any), JNET_EADDRNOTAVAIL);
+  ck_assert_int_eq(connect_(t, y, &to), JNET_EADDRNOTAVAIL);
+  ck_assert_int_eq(send_to(t, z, &to, "x", 1), JNET_EADDRNOTAVAIL);
+  b->close(b, u[5]); /* one port free again */
+  ck_assert_int_eq(b->bind(b, x, &any), 0);
+  for (int i = 0; i < N; i++)
+    if (i != 5)
+      b->close(b, u[i]);
+  b->close(b, x);
+  b->close(b, y);
+  b->close(b, z);
+  free(u);
+  bt_free(t);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("sim-backend-errors");
   jc_defaults(60, NULL, NULL);
@@ -1110,6 +1158,7 @@ static Suite *suite(void) {
   JC_TEST(s, unix_names_reach_the_listener_and_keep_their_types);
   JC_TEST(s, port_sharing_needs_reuseaddr_on_both_and_no_listener);
   JC_TEST(s, connect_without_an_address_of_the_family_is_enetunreach);
+  JC_TEST(s, ephemeral_ports_skip_used_ones_and_run_out_with_eaddrnotavail);
   return s;
 }
 
