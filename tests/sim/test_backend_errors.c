@@ -1132,6 +1132,47 @@ START_TEST(ephemeral_ports_skip_used_ones_and_run_out_with_eaddrnotavail) {
 }
 END_TEST
 
+/* A listener closed while a connection to it is half open (its SYN-ACK
+ * on the way, 1 ms links) resets that connection too: the client's
+ * connect completes, then its read gets ECONNRESET; the port is free for
+ * a new listener, whose queue works. */
+START_TEST(listener_closed_during_a_handshake_resets_the_half_open_one) {
+  bt *t = bt_new();
+  const jnet_backend *b = t->b;
+  jnet_bsock *l = sock(t, 1, AF_INET, 0), *c = sock(t, 0, AF_INET, 0);
+  jnet_addr la = in4("192.0.2.2", 7400);
+  ck_assert_int_eq(b->setsockopt(b, l, JNET_SO_REUSEADDR, jnet_opt_bool(1)), 0);
+  ck_assert_int_eq(b->bind(b, l, &la), 0);
+  ck_assert_int_eq(b->listen(b, l, 4), 0);
+  jnet_req cr;
+  req_init(t, &cr, NULL, 0);
+  cr.addr = la;
+  ck_assert_int_eq(b->connect(b, c, &cr), 0); /* SYN sent */
+  uint64_t t0 = jnet_sim_now_ns(t->w->sim);
+  ck_assert_int_ge(b->poll(b, t0 + 3 * JNET_SIM_MS / 2, 1), 0);
+  ck_assert_int_eq(t->done, 0); /* the SYN-ACK is on its way */
+  b->close(b, l);
+  ck_assert_int_eq(finish(t, 0, &cr), 0);
+  char got;
+  jnet_req rd;
+  req_init(t, &rd, &got, 1);
+  ck_assert_int_eq(finish(t, b->read(b, c, &rd), &rd), JNET_ECONNRESET);
+  b->close(b, c);
+  l = sock(t, 1, AF_INET, 0);
+  c = sock(t, 0, AF_INET, 0);
+  ck_assert_int_eq(b->bind(b, l, &la), 0);
+  ck_assert_int_eq(b->listen(b, l, 4), 0);
+  ck_assert_int_eq(connect_(t, c, &la), 0);
+  jnet_req acc;
+  req_init(t, &acc, NULL, 0);
+  ck_assert_int_eq(finish(t, b->accept(b, l, &acc), &acc), 0);
+  b->close(b, acc.sock);
+  b->close(b, c);
+  b->close(b, l);
+  bt_free(t);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("sim-backend-errors");
   jc_defaults(60, NULL, NULL);
@@ -1159,6 +1200,7 @@ static Suite *suite(void) {
   JC_TEST(s, port_sharing_needs_reuseaddr_on_both_and_no_listener);
   JC_TEST(s, connect_without_an_address_of_the_family_is_enetunreach);
   JC_TEST(s, ephemeral_ports_skip_used_ones_and_run_out_with_eaddrnotavail);
+  JC_TEST(s, listener_closed_during_a_handshake_resets_the_half_open_one);
   return s;
 }
 
