@@ -283,6 +283,7 @@ START_TEST(crash_and_restart_before_any_loop_change_only_the_host) {
   ck_assert_int_eq(jnet_sim_new(&sim, 1), 0);
   const char *a[] = {"192.0.2.1", NULL};
   ck_assert_int_eq(jnet_sim_host(sim, "", a, NULL), JNET_EINVAL);
+  ck_assert_int_eq(jnet_sim_host(sim, NULL, a, NULL), JNET_EINVAL);
   ck_assert_int_eq(jnet_sim_host(sim, "solo", a, NULL), 0);
   jnet_node *h = NULL;
   ck_assert_int_eq(jnet_sim_host_find(sim, "solo", &h), 0);

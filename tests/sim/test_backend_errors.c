@@ -1018,6 +1018,18 @@ START_TEST(unix_names_reach_the_listener_and_keep_their_types) {
   ck_assert_int_eq(b->bind(b, us, &dp), JNET_EADDRINUSE);
   ck_assert_int_eq(connect_(t, ud2, &lp), JNET_EPROTOTYPE);
   ck_assert_int_eq(connect_(t, ud2, &bare), JNET_EINVAL);
+  /* a bound datagram socket connects to the abstract one: its peer */
+  ck_assert_int_eq(connect_(t, ud, &abs_a), 0);
+  ck_assert_int_eq(b->peername(b, ud, &name), 0);
+  ck_assert_int_eq(name.len, abs_a.len);
+  ck_assert(memcmp(name.u.un.sun_path, abs_a.u.un.sun_path, 7) == 0);
+  /* datagram calls on a stream */
+  jnet_req sr;
+  req_init(t, &sr, "x", 1);
+  sr.addr = lp;
+  ck_assert_int_eq(finish(t, b->send_to(b, c1, &sr), &sr), JNET_ENOTSUP);
+  req_init(t, &sr, &got, 1);
+  ck_assert_int_eq(finish(t, b->recv_from(b, c1, &sr), &sr), JNET_ENOTSUP);
   jnet_bsock *all[] = {ab, l, c1, c2, a1, a2, ud, us, ud2};
   for (size_t i = 0; i < sizeof all / sizeof *all; i++)
     b->close(b, all[i]);
@@ -1173,6 +1185,40 @@ START_TEST(listener_closed_during_a_handshake_resets_the_half_open_one) {
 }
 END_TEST
 
+/* listen again sets only the backlog, and one of 0 means 1: with one
+ * connection queued, the next SYN is dropped (the client retries after
+ * its 1 s RTO), where a backlog of 2 takes it at once. */
+static int second_connect_waits(int backlog) {
+  bt *t = bt_new();
+  const jnet_backend *b = t->b;
+  jnet_bsock *l = sock(t, 1, AF_INET, 0);
+  jnet_bsock *c1 = sock(t, 0, AF_INET, 0), *c2 = sock(t, 0, AF_INET, 0);
+  jnet_addr la = in4("192.0.2.2", 7500);
+  ck_assert_int_eq(b->bind(b, l, &la), 0);
+  ck_assert_int_eq(b->listen(b, l, 8), 0);
+  ck_assert_int_eq(b->listen(b, l, backlog), 0);
+  ck_assert_int_eq(connect_(t, c1, &la), 0);
+  jnet_req cr;
+  req_init(t, &cr, NULL, 0);
+  cr.addr = la;
+  ck_assert_int_eq(b->connect(b, c2, &cr), 0);
+  int before = t->done;
+  uint64_t t0 = jnet_sim_now_ns(t->w->sim);
+  ck_assert_int_ge(b->poll(b, t0 + 100 * JNET_SIM_MS, 1), 0);
+  int waits = t->done == before;
+  b->close(b, c2);
+  b->close(b, c1);
+  b->close(b, l);
+  bt_free(t);
+  return waits;
+}
+
+START_TEST(listen_again_with_backlog_0_queues_one_connection) {
+  ck_assert_int_eq(second_connect_waits(0), 1);
+  ck_assert_int_eq(second_connect_waits(2), 0);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("sim-backend-errors");
   jc_defaults(60, NULL, NULL);
@@ -1201,6 +1247,7 @@ static Suite *suite(void) {
   JC_TEST(s, connect_without_an_address_of_the_family_is_enetunreach);
   JC_TEST(s, ephemeral_ports_skip_used_ones_and_run_out_with_eaddrnotavail);
   JC_TEST(s, listener_closed_during_a_handshake_resets_the_half_open_one);
+  JC_TEST(s, listen_again_with_backlog_0_queues_one_connection);
   return s;
 }
 
