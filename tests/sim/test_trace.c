@@ -195,9 +195,11 @@ START_TEST(endpoint_format_with_no_room_writes_nothing) {
 END_TEST
 
 /* h0 talks to itself over a unix stream and a unix datagram socket, and
- * to a closed UDP port of h1 (ICMP comes back); then two hosts of
+ * to a closed UDP port of h1 over a link that duplicates (ICMP comes
+ * back, twice); then two hosts of
  * 250-character names are partitioned. The trace names each protocol
- * ("unix" with its flags, "unixdg", "icmp") and cuts the partition's note
+ * ("unix" with its flags, "unixdg", "icmp"), marks the copy "DUP", and
+ * cuts the partition's note
  * at 255 characters. */
 static void every_proto(void *arg) {
   (void)arg;
@@ -243,6 +245,10 @@ START_TEST(trace_names_every_protocol_and_cuts_long_notes) {
   FILE *f = open_memstream(&text, &len);
   ck_assert_ptr_nonnull(f);
   ck_assert_int_eq(jnet_sim_trace(w->sim, f), 0);
+  jnet_link_params lp;
+  jnet_link_params_default(&lp);
+  lp.duplicate = 1.0; /* h0 -> h1's datagram goes twice */
+  ck_assert_int_eq(jnet_sim_link_oneway(w->sim, w->h[0], w->h[1], &lp), 0);
   st_go(w, 0, every_proto, NULL);
   st_run(w);
   ck_assert_int_eq(jnet_sim_partition(w->sim, big[0], big[1], JNET_BOTH_WAYS), 0);
@@ -252,6 +258,7 @@ START_TEST(trace_names_every_protocol_and_cuts_long_notes) {
   ck_assert_ptr_nonnull(strstr(text, " SYN"));
   ck_assert_ptr_nonnull(strstr(text, " unixdg "));
   ck_assert_ptr_nonnull(strstr(text, " icmp "));
+  ck_assert_ptr_nonnull(strstr(text, " DUP udp "));
   /* "<time> <name0> partition <name1> <mode>", the note cut at 255 */
   char *line = strstr(text, " partition ");
   ck_assert_ptr_nonnull(line);
