@@ -1096,17 +1096,17 @@ START_TEST(connect_without_an_address_of_the_family_is_enetunreach) {
 }
 END_TEST
 
-/* Ephemeral ports (32768-60999) skip ports in use; once all 28,232 are
- * taken, every implicit bind fails with EADDRNOTAVAIL: bind to port 0,
- * connect, send_to. */
-START_TEST(ephemeral_ports_skip_used_ones_and_run_out_with_eaddrnotavail) {
+/* Ephemeral ports (32768-60999, per protocol) skip ports in use; once all
+ * 28,232 are taken, every implicit bind fails with EADDRNOTAVAIL: bind to
+ * port 0, connect, send_to (UDP), listen (TCP). */
+static void exhaust_ports(int type) {
   bt *t = bt_new();
   const jnet_backend *b = t->b;
   enum { FIRST = 32768, N = 60999 - 32768 + 1 };
   jnet_bsock **u = calloc(N + 3, sizeof *u);
   ck_assert_ptr_nonnull(u);
   jnet_addr any = in4("0.0.0.0", 0), name;
-  u[0] = sock(t, 0, AF_INET, 1);
+  u[0] = sock(t, 0, AF_INET, type);
   ck_assert_int_eq(b->bind(b, u[0], &any), 0);
   ck_assert_int_eq(b->localname(b, u[0], &name), 0);
   int p0 = ntohs(name.u.in4.sin_port);
@@ -1114,23 +1114,26 @@ START_TEST(ephemeral_ports_skip_used_ones_and_run_out_with_eaddrnotavail) {
   int next = p0 == 60999 ? FIRST : p0 + 1;
   int after = next == 60999 ? FIRST : next + 1;
   jnet_addr taken = in4("0.0.0.0", next);
-  u[1] = sock(t, 0, AF_INET, 1);
+  u[1] = sock(t, 0, AF_INET, type);
   ck_assert_int_eq(b->bind(b, u[1], &taken), 0);
-  u[2] = sock(t, 0, AF_INET, 1);
+  u[2] = sock(t, 0, AF_INET, type);
   ck_assert_int_eq(b->bind(b, u[2], &any), 0);
   ck_assert_int_eq(b->localname(b, u[2], &name), 0);
   ck_assert_int_eq(ntohs(name.u.in4.sin_port), after); /* next was taken */
   int bad = 0; /* one assertion, not 28,229: Check's are costly */
   for (int i = 3; i < N; i++)
-    bad += b->socket(b, t->w->h[0], AF_INET, 1, &u[i]) != 0 ||
+    bad += b->socket(b, t->w->h[0], AF_INET, type, &u[i]) != 0 ||
            b->bind(b, u[i], &any) != 0;
   ck_assert_int_eq(bad, 0);
-  jnet_bsock *x = sock(t, 0, AF_INET, 1), *y = sock(t, 0, AF_INET, 1);
-  jnet_bsock *z = sock(t, 0, AF_INET, 1);
+  jnet_bsock *x = sock(t, 0, AF_INET, type), *y = sock(t, 0, AF_INET, type);
+  jnet_bsock *z = sock(t, 0, AF_INET, type);
   jnet_addr to = in4("192.0.2.2", 9000);
   ck_assert_int_eq(b->bind(b, x, &any), JNET_EADDRNOTAVAIL);
   ck_assert_int_eq(connect_(t, y, &to), JNET_EADDRNOTAVAIL);
-  ck_assert_int_eq(send_to(t, z, &to, "x", 1), JNET_EADDRNOTAVAIL);
+  if (type == 1)
+    ck_assert_int_eq(send_to(t, z, &to, "x", 1), JNET_EADDRNOTAVAIL);
+  else
+    ck_assert_int_eq(b->listen(b, z, 1), JNET_EADDRNOTAVAIL);
   b->close(b, u[5]); /* one port free again */
   ck_assert_int_eq(b->bind(b, x, &any), 0);
   for (int i = 0; i < N; i++)
@@ -1141,6 +1144,11 @@ START_TEST(ephemeral_ports_skip_used_ones_and_run_out_with_eaddrnotavail) {
   b->close(b, z);
   free(u);
   bt_free(t);
+}
+
+START_TEST(ephemeral_ports_skip_used_ones_and_run_out_with_eaddrnotavail) {
+  exhaust_ports(1); /* UDP */
+  exhaust_ports(0); /* TCP */
 }
 END_TEST
 

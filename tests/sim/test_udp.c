@@ -652,6 +652,47 @@ START_TEST(capture_writes_ipv6_udp_icmpv6_and_unix_datagrams) {
 }
 END_TEST
 
+/* The jitter a link adds is at most an hour, whatever its spread: over a
+ * link of 1 ms latency and a uniform jitter of 10^6 s, a datagram takes
+ * 1 ms + 3600 s (drawn above the hour, as nearly every draw is). */
+static void slow_recv(void *arg) {
+  double *at = arg;
+  jnet_stream u;
+  jnet_buf b;
+  jnet_buf_init(&b);
+  if (jnet_listen("192.0.2.2", "9000", JNET_DATAGRAM, &u) == 0) {
+    if (jnet_recv_from(u, 100, &b, 7200, NULL) == 1)
+      *at = jnet_now();
+    jnet_close(u);
+  }
+  jnet_buf_free(&b);
+}
+
+static void slow_send(void *arg) {
+  (void)arg;
+  jnet_stream u;
+  jnet_addr dst = addr_of("192.0.2.2", "9000");
+  if (jnet_listen("192.0.2.1", NULL, JNET_DATAGRAM, &u) == 0) {
+    jnet_send_to(u, &dst, "j", 1, 1);
+    jnet_close(u);
+  }
+}
+
+START_TEST(jitter_adds_at_most_an_hour) {
+  st_world *w = st_new(1, 2);
+  jnet_link_params lp;
+  jnet_link_params_default(&lp);
+  lp.jitter_ns = 1000000ull * JNET_SIM_S;
+  ck_assert_int_eq(jnet_sim_link(w->sim, w->h[0], w->h[1], &lp), 0);
+  double at = -1;
+  st_go(w, 1, slow_recv, &at);
+  st_go(w, 0, slow_send, NULL);
+  st_run(w);
+  ck_assert_double_eq_tol(at, 3600.001, 1e-9);
+  st_free(w);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("sim-udp");
   jc_defaults(60, NULL, NULL);
@@ -667,6 +708,7 @@ static Suite *suite(void) {
   JC_TEST(s, capture_records_every_packet_of_the_network_or_of_one_host);
   JC_TEST(s, waiting_and_queued_reads_give_the_same_truncation_and_sender);
   JC_TEST(s, capture_writes_ipv6_udp_icmpv6_and_unix_datagrams);
+  JC_TEST(s, jitter_adds_at_most_an_hour);
   return s;
 }
 
