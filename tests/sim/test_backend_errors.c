@@ -1227,6 +1227,46 @@ START_TEST(listen_again_with_backlog_0_queues_one_connection) {
 }
 END_TEST
 
+/* Three sockets share h0's port 7600, each connected elsewhere: to a
+ * closed port of h1, to the same port number on the dual host (open), to
+ * another port of h1 (open). The port unreachable h1 sends back fails
+ * only the first one's next write, as Linux matches it by its four-tuple. */
+START_TEST(port_unreachable_reaches_only_the_socket_connected_there) {
+  bt *t = bt_new3();
+  const jnet_backend *b = t->b;
+  jnet_addr me = in4("192.0.2.1", 7600);
+  jnet_addr closed = in4("192.0.2.2", 9001), other_ip = in4("192.0.2.9", 9001);
+  jnet_addr other_port = in4("192.0.2.2", 9003);
+  jnet_bsock *r2 = sock(t, 2, AF_INET, 1), *r3 = sock(t, 1, AF_INET, 1);
+  ck_assert_int_eq(b->bind(b, r2, &other_ip), 0);
+  ck_assert_int_eq(b->bind(b, r3, &other_port), 0);
+  jnet_bsock *c[3];
+  const jnet_addr *to[3] = {&closed, &other_ip, &other_port};
+  for (int i = 0; i < 3; i++) {
+    c[i] = sock(t, 0, AF_INET, 1);
+    ck_assert_int_eq(b->setsockopt(b, c[i], JNET_SO_REUSEADDR, jnet_opt_bool(1)), 0);
+    ck_assert_int_eq(b->bind(b, c[i], &me), 0);
+    ck_assert_int_eq(connect_(t, c[i], to[i]), 0);
+  }
+  for (int i = 0; i < 3; i++)
+    ck_assert_int_eq(write_(t, c[i], "x", 1), 0);
+  drain(t);
+  ck_assert_int_eq(write_(t, c[0], "x", 1), JNET_ECONNREFUSED);
+  ck_assert_int_eq(write_(t, c[1], "x", 1), 0);
+  ck_assert_int_eq(write_(t, c[2], "x", 1), 0);
+  drain(t);
+  char got;
+  for (int i = 0; i < 2; i++) {
+    ck_assert_int_eq(recv_now(t, r2, &got, 1), 1);
+    ck_assert_int_eq(recv_now(t, r3, &got, 1), 1);
+  }
+  jnet_bsock *all[] = {r2, r3, c[0], c[1], c[2]};
+  for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+    b->close(b, all[i]);
+  bt_free(t);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("sim-backend-errors");
   jc_defaults(60, NULL, NULL);
@@ -1256,6 +1296,7 @@ static Suite *suite(void) {
   JC_TEST(s, ephemeral_ports_skip_used_ones_and_run_out_with_eaddrnotavail);
   JC_TEST(s, listener_closed_during_a_handshake_resets_the_half_open_one);
   JC_TEST(s, listen_again_with_backlog_0_queues_one_connection);
+  JC_TEST(s, port_unreachable_reaches_only_the_socket_connected_there);
   return s;
 }
 
