@@ -368,6 +368,35 @@ START_TEST(free_releases_packets_waiting_in_lanes) {
 }
 END_TEST
 
+/* resolve writes no more than its room and counts everything it found:
+ * a name of three addresses into room for one. */
+START_TEST(resolve_writes_up_to_its_room_and_counts_all) {
+  st_world *w = st_new(1, 1);
+  const jnet_backend *b = jnet_sim_backend(w->sim);
+  ck_assert_int_eq(b->start(b, NULL, NULL), 0);
+  static const char *as[] = {"192.0.2.7", "192.0.2.8", "2001:db8::7"};
+  for (int i = 0; i < 3; i++)
+    ck_assert_int_eq(jnet_sim_dns_add(w->sim, "many", as[i]), 0);
+  jnet_addr out[2];
+  memset(out, 0xa5, sizeof out);
+  jnet_req r;
+  memset(&r, 0, sizeof r);
+  r.addrs = out;
+  r.naddrs = 1;
+  ck_assert_int_eq(b->resolve(b, w->h[0], &r, "many", "80", JNET_STREAM, 0), 1);
+  ck_assert_int_eq(r.result, 3);
+  char ip[64];
+  ck_assert_str_eq(inet_ntop(AF_INET, &out[0].u.in4.sin_addr, ip, sizeof ip),
+                   "192.0.2.7");
+  unsigned char untouched[sizeof out[1]];
+  memset(untouched, 0xa5, sizeof untouched);
+  ck_assert(memcmp(&out[1], untouched, sizeof untouched) == 0);
+  b->stop(b);
+  jnet_sim_free(w->sim);
+  free(w);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("sim-api-errors");
   jc_defaults(60, NULL, NULL);
@@ -378,6 +407,7 @@ static Suite *suite(void) {
   JC_TEST(s, crash_and_restart_before_any_loop_change_only_the_host);
   JC_TEST(s, sim_calls_without_memory_give_enomem_and_change_nothing);
   JC_TEST(s, free_releases_packets_waiting_in_lanes);
+  JC_TEST(s, resolve_writes_up_to_its_room_and_counts_all);
   return s;
 }
 
