@@ -837,7 +837,8 @@ END_TEST
 
 /* Closing a socket discards what it queued and what was on its way: a new
  * socket on the same port or path starts empty. A connected socket shut
- * for reading reads end of stream (0) once its queue is empty. */
+ * for reading reads end of stream (0) once its queue is empty, and drops
+ * what arrives later (jnet_shutdown: after RD, reads return 0). */
 START_TEST(closed_socket_takes_its_queued_and_incoming_datagrams_with_it) {
   bt *t = bt_new();
   const jnet_backend *b = t->b;
@@ -867,9 +868,18 @@ START_TEST(closed_socket_takes_its_queued_and_incoming_datagrams_with_it) {
   ck_assert_int_eq(recv_now(t, ua, &got, 1), 1);
   ck_assert_int_eq(got, '2');
   jnet_addr da;
-  ck_assert_int_eq(b->localname(b, d, &da), 0);
-  ck_assert_int_eq(connect_(t, r, &da), 0);
+  ck_assert_int_eq(b->localname(b, d, &da), 0); /* 0.0.0.0:its port */
+  jnet_addr dpeer = in4("192.0.2.1", ntohs(da.u.in4.sin_port));
+  ck_assert_int_eq(connect_(t, r, &dpeer), 0);
   ck_assert_int_eq(b->shutdown(b, r, JNET_SHUT_RD), 0);
+  ck_assert_int_eq(recv_now(t, r, &got, 1), 0);
+  /* what arrives after is dropped: reads stay at end of stream */
+  jnet_sim_stats st0, st1;
+  jnet_sim_get_stats(t->w->sim, &st0);
+  ck_assert_int_eq(send_to(t, d, &ra, "3", 1), 0);
+  drain(t);
+  jnet_sim_get_stats(t->w->sim, &st1);
+  ck_assert_uint_eq(st1.packets_dropped - st0.packets_dropped, 1);
   ck_assert_int_eq(recv_now(t, r, &got, 1), 0);
   jnet_bsock *all[] = {r, d, ua, ub};
   for (size_t i = 0; i < sizeof all / sizeof *all; i++)
