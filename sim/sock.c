@@ -391,7 +391,11 @@ int jnet__sim_sock_bind(jnet__sim_sock *s, const struct sockaddr *sa,
       !(s->type == JNET__SIM_SOCK_DGRAM &&
         jnet__sim_ip_is_multicast(ep.family, ep.ip)))
     return JNET_EADDRNOTAVAIL;
-  return bind_ep(s, &ep);
+  int err = bind_ep(s, &ep);
+  /* no ephemeral port left: Linux's bind and listen say EADDRINUSE (its
+   * connect EADDRNOTAVAIL, and its datagram autobind EAGAIN, which here
+   * would mean "try again later": EADDRNOTAVAIL too) */
+  return err == JNET_EADDRNOTAVAIL ? JNET_EADDRINUSE : err;
 }
 
 /* Bind to an ephemeral port if unbound (unix: an internal number). */
@@ -477,7 +481,7 @@ int jnet__sim_sock_listen(jnet__sim_sock *s, int backlog) {
     return JNET_EINVAL;
   int err = jnet__sim_autobind(s);
   if (err < 0)
-    return err;
+    return err == JNET_EADDRNOTAVAIL ? JNET_EADDRINUSE : err; /* as bind */
   if (s->family != AF_UNIX && !port_free(s, &s->local, 1))
     return JNET_EADDRINUSE;
   s->state = JNET__SIM_ST_LISTEN;
