@@ -481,7 +481,7 @@ int jnet__sim_sock_listen(jnet__sim_sock *s, int backlog) {
     return JNET_EINVAL;
   int err = jnet__sim_autobind(s);
   if (err < 0)
-    return err == JNET_EADDRNOTAVAIL ? JNET_EADDRINUSE : err; /* as bind */
+    return JNET_EADDRINUSE; /* no ephemeral port left (its one error): as bind */
   if (s->family != AF_UNIX && !port_free(s, &s->local, 1))
     return JNET_EADDRINUSE;
   s->state = JNET__SIM_ST_LISTEN;
