@@ -16,6 +16,8 @@
 
 #include "simtest.h"
 
+#include "model.h" /* jnet__sim_port_key: to pick ports of one bucket */
+
 typedef struct bt {
   st_world *w;
   const jnet_backend *b;
@@ -1278,6 +1280,35 @@ START_TEST(port_unreachable_reaches_only_the_socket_connected_there) {
 }
 END_TEST
 
+/* A bind conflict is about one port: a datagram socket on port Q, without
+ * SO_REUSEADDR, never stops two sockets with it from sharing port P. Q is
+ * picked in the same bucket of the model's port table as P (64 buckets
+ * while it holds few sockets), so a lookup of P meets it. */
+START_TEST(socket_on_another_port_does_not_block_sharing_a_port) {
+  bt *t = bt_new();
+  const jnet_backend *b = t->b;
+  const int p = 20000;
+  int q = 0;
+  for (int x = p + 1; x < 40000 && q == 0; x++)
+    if (((jnet__sim_port_key(0, JNET__SIM_P_UDP, (uint16_t)p) ^
+          jnet__sim_port_key(0, JNET__SIM_P_UDP, (uint16_t)x)) & 63) == 0)
+      q = x;
+  ck_assert_int_ne(q, 0);
+  jnet_addr ap = in4("0.0.0.0", p), aq = in4("0.0.0.0", q);
+  jnet_bsock *u1 = sock(t, 0, AF_INET, 1), *u2 = sock(t, 0, AF_INET, 1);
+  jnet_bsock *other = sock(t, 0, AF_INET, 1);
+  ck_assert_int_eq(b->setsockopt(b, u1, JNET_SO_REUSEADDR, jnet_opt_bool(1)), 0);
+  ck_assert_int_eq(b->setsockopt(b, u2, JNET_SO_REUSEADDR, jnet_opt_bool(1)), 0);
+  ck_assert_int_eq(b->bind(b, u1, &ap), 0);
+  ck_assert_int_eq(b->bind(b, other, &aq), 0);
+  ck_assert_int_eq(b->bind(b, u2, &ap), 0);
+  b->close(b, u1);
+  b->close(b, u2);
+  b->close(b, other);
+  bt_free(t);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("sim-backend-errors");
   jc_defaults(60, NULL, NULL);
@@ -1308,6 +1339,7 @@ static Suite *suite(void) {
   JC_TEST(s, listener_closed_during_a_handshake_resets_the_half_open_one);
   JC_TEST(s, listen_again_with_backlog_0_queues_one_connection);
   JC_TEST(s, port_unreachable_reaches_only_the_socket_connected_there);
+  JC_TEST(s, socket_on_another_port_does_not_block_sharing_a_port);
   return s;
 }
 
