@@ -416,6 +416,79 @@ START_TEST(peername_of_unconnected_socket_or_listener_enotconn) {
 }
 END_TEST
 
+/* --- br-sim: a pending ICMP error and send_to --- */
+
+/* Linux keeps a connected socket's ICMP error for its next send, whatever
+ * the destination (sock_alloc_send_pskb's sock_error): a send_to with an
+ * address gets it too, once. */
+static void f_icmp_send_to(void *arg) {
+  conf *t = arg;
+  jnet_stream a, b, c;
+  char port[16];
+  jnet_addr bn;
+  CONF_REC(t, 0, jnet_listen("127.0.0.1", NULL, JNET_DATAGRAM, &a));
+  CONF_REC(t, 1, conf_port(a, port));
+  CONF_REC(t, 2, jnet_close(a)); /* nobody listens on port now */
+  CONF_REC(t, 3, conf_udp(t, "127.0.0.1", &b));
+  CONF_REC(t, 4, jnet_localname(b, &bn));
+  CONF_REC(t, 5,
+           jnet_connect("127.0.0.1", port, JNET_DATAGRAM, NULL, NULL, &c));
+  conf_keep(t, c);
+  CONF_REC(t, 6, jnet_write(c, "anyone?", 7, CONF_T));
+  CONF_REC(t, 7, jnet_sleep(0.05)); /* the ICMP error comes back */
+  CONF_REC(t, 8, jnet_send_to(c, &bn, "x", 1, CONF_T));
+  CONF_REC(t, 9, jnet_send_to(c, &bn, "y", 1, CONF_T));
+  t->done = 1;
+}
+
+START_TEST(pending_icmp_error_fails_the_next_send_to_whatever_its_address) {
+  conf *t = conf_open();
+  conf_run(t, f_icmp_send_to);
+  for (int i = 0; i <= 7; i++)
+    CONF_EQ(t, i, 0);
+  CONF_EQ(t, 8, JNET_ECONNREFUSED);
+  CONF_EQ(t, 9, 0);
+  conf_close(t);
+}
+END_TEST
+
+/* A pending ICMP error is read before a datagram queued after it, then
+ * the datagram (Linux's __skb_recv_udp checks sock_error first). */
+static void f_icmp_then_dgram(void *arg) {
+  conf *t = arg;
+  jnet_stream a, b, c;
+  char port[16];
+  jnet_addr cn;
+  CONF_REC(t, 0, jnet_listen("127.0.0.1", NULL, JNET_DATAGRAM, &a));
+  CONF_REC(t, 1, conf_port(a, port));
+  CONF_REC(t, 2, jnet_close(a));
+  CONF_REC(t, 3,
+           jnet_connect("127.0.0.1", port, JNET_DATAGRAM, NULL, NULL, &c));
+  conf_keep(t, c);
+  CONF_REC(t, 4, jnet_write(c, "anyone?", 7, CONF_T));
+  CONF_REC(t, 5, jnet_sleep(0.05)); /* the ICMP error comes back */
+  CONF_REC(t, 6, jnet_listen("127.0.0.1", port, JNET_DATAGRAM, &b));
+  conf_keep(t, b);
+  CONF_REC(t, 7, jnet_localname(c, &cn));
+  CONF_REC(t, 8, jnet_send_to(b, &cn, "late", 4, CONF_T));
+  CONF_REC(t, 9, jnet_sleep(0.05));
+  CONF_REC(t, 10, jnet_read(c, 100, &t->buf[0], CONF_T));
+  CONF_REC(t, 11, jnet_read(c, 100, &t->buf[0], CONF_T));
+  t->done = 1;
+}
+
+START_TEST(pending_icmp_error_is_read_before_a_later_datagram) {
+  conf *t = conf_open();
+  conf_run(t, f_icmp_then_dgram);
+  for (int i = 0; i <= 9; i++)
+    CONF_EQ(t, i, 0);
+  CONF_EQ(t, 10, JNET_ECONNREFUSED);
+  CONF_EQ(t, 11, 4);
+  ck_assert(t->buf[0].len == 4 && memcmp(t->buf[0].data, "late", 4) == 0);
+  conf_close(t);
+}
+END_TEST
+
 void conf_add_dgram(Suite *s) {
   CONF_CASE(s, datagram_connect_then_write_and_read_v4);
   CONF_CASE(s, datagram_connect_then_write_and_read_v6);
@@ -431,4 +504,6 @@ void conf_add_dgram(Suite *s) {
   CONF_CASE(s, connected_datagram_socket_drops_other_senders);
   CONF_CASE(s, send_to_other_family_gives_eafnosupport);
   CONF_CASE(s, peername_of_unconnected_socket_or_listener_enotconn);
+  CONF_CASE(s, pending_icmp_error_fails_the_next_send_to_whatever_its_address);
+  CONF_CASE(s, pending_icmp_error_is_read_before_a_later_datagram);
 }

@@ -273,6 +273,130 @@ START_TEST(free_releases_clogged_packets_pending_actions_and_the_capture) {
 }
 END_TEST
 
+/* --- br-sim: crash before a loop, out of memory, free with lanes --- */
+
+/* Before any loop exists, a crash and a restart only change the host's
+ * state; a host made without an out pointer is found by name; an empty
+ * name is refused. */
+START_TEST(crash_and_restart_before_any_loop_change_only_the_host) {
+  jnet_sim *sim;
+  ck_assert_int_eq(jnet_sim_new(&sim, 1), 0);
+  const char *a[] = {"192.0.2.1", NULL};
+  ck_assert_int_eq(jnet_sim_host(sim, "", a, NULL), JNET_EINVAL);
+  ck_assert_int_eq(jnet_sim_host(sim, NULL, a, NULL), JNET_EINVAL);
+  ck_assert_int_eq(jnet_sim_host(sim, "solo", a, NULL), 0);
+  jnet_node *h = NULL;
+  ck_assert_int_eq(jnet_sim_host_find(sim, "solo", &h), 0);
+  ck_assert_ptr_nonnull(h);
+  ck_assert_int_eq(jnet_sim_crash(sim, h), 0);
+  ck_assert_int_eq(jnet_sim_host_is_up(h), 0);
+  ck_assert_int_eq(jnet_sim_restart(sim, h), 0);
+  ck_assert_int_eq(jnet_sim_host_is_up(h), 1);
+  jnet_sim_free(sim);
+}
+END_TEST
+
+static int oom, oom_grace;
+static int oom_now(void) {
+  if (!oom)
+    return 0;
+  if (oom_grace > 0) {
+    oom_grace--;
+    return 0;
+  }
+  return 1;
+}
+static void *oom_malloc(size_t n) { return oom_now() ? NULL : malloc(n); }
+static void *oom_realloc(void *p, size_t n) {
+  return oom_now() ? NULL : realloc(p, n);
+}
+
+/* Out of memory, jnet_sim_at and jnet_sim_dns_add fail with ENOMEM and
+ * leave nothing behind: with memory back the same calls work, and the
+ * callback runs once. */
+START_TEST(sim_calls_without_memory_give_enomem_and_change_nothing) {
+  ck_assert_int_eq(jnet_replace_allocator(oom_malloc, oom_realloc, free), 0);
+  st_world *w = st_new(1, 1);
+  int fired = 0;
+  oom = 1;
+  for (int grace = 0; grace < 2; grace++) {
+    oom_grace = grace; /* the record, then the queue's room or the name */
+    ck_assert_int_eq(jnet_sim_at(w->sim, JNET_SIM_S, note, &fired), JNET_ENOMEM);
+    oom_grace = grace;
+    ck_assert_int_eq(jnet_sim_dns_add(w->sim, "db", "192.0.2.1"), JNET_ENOMEM);
+  }
+  oom = 0;
+  ck_assert_int_eq(jnet_sim_at(w->sim, JNET_SIM_S, note, &fired), 0);
+  ck_assert_int_eq(jnet_sim_dns_add(w->sim, "db", "192.0.2.1"), 0);
+  st_run(w);
+  ck_assert_int_eq(fired, 1);
+  st_free(w);
+  ck_assert_int_eq(jnet_replace_allocator(malloc, realloc, free), 0);
+}
+END_TEST
+
+/* 200 datagrams in flight (more than the event heap keeps before packets
+ * go to lanes) when the run stops: freeing the sim frees them all (the
+ * sanitizer build checks the leaks). */
+static void burst_sender(void *arg) {
+  (void)arg;
+  jnet_stream u;
+  jnet_addr dst;
+  if (jnet_listen("192.0.2.1", NULL, JNET_DATAGRAM, &u) < 0)
+    return;
+  jnet_address("192.0.2.2", "9000", JNET_DATAGRAM, &dst);
+  for (int i = 0; i < 200; i++)
+    jnet_send_to(u, &dst, "burst", 5, 1.0);
+  jnet_close(u);
+}
+
+START_TEST(free_releases_packets_waiting_in_lanes) {
+  st_world *w = st_new(1, 2);
+  jnet_link_params lp;
+  jnet_link_params_default(&lp);
+  lp.latency_ns = JNET_SIM_S;
+  ck_assert_int_eq(jnet_sim_link(w->sim, w->h[0], w->h[1], &lp), 0);
+  st_go(w, 0, burst_sender, NULL);
+  ck_assert_int_eq(jnet_run_until(w->loop, 0.5), 0);
+  jnet_sim_stats st;
+  jnet_sim_get_stats(w->sim, &st);
+  ck_assert_uint_eq(st.packets_sent, 200);
+  ck_assert_uint_eq(st.packets_delivered, 0);
+  jnet_loop_free(w->loop);
+  jnet_sim_free(w->sim);
+  free(w);
+}
+END_TEST
+
+/* resolve writes no more than its room and counts everything it found:
+ * a name of three addresses into room for one. */
+START_TEST(resolve_writes_up_to_its_room_and_counts_all) {
+  st_world *w = st_new(1, 1);
+  const jnet_backend *b = jnet_sim_backend(w->sim);
+  ck_assert_int_eq(b->start(b, NULL, NULL), 0);
+  static const char *as[] = {"192.0.2.7", "192.0.2.8", "2001:db8::7"};
+  for (int i = 0; i < 3; i++)
+    ck_assert_int_eq(jnet_sim_dns_add(w->sim, "many", as[i]), 0);
+  jnet_addr out[2];
+  memset(out, 0xa5, sizeof out);
+  jnet_req r;
+  memset(&r, 0, sizeof r);
+  r.addrs = out;
+  r.naddrs = 1;
+  ck_assert_int_eq(b->resolve(b, w->h[0], &r, "many", "80", JNET_STREAM, 0), 1);
+  ck_assert_int_eq(r.result, 3);
+  char ip[64];
+  ck_assert_str_eq(inet_ntop(AF_INET, &out[0].u.in4.sin_addr, ip, sizeof ip),
+                   "192.0.2.7");
+  unsigned char untouched[sizeof out[1]];
+  memset(untouched, 0xa5, sizeof untouched);
+  ck_assert(memcmp(&out[1], untouched, sizeof untouched) == 0);
+  b->stop(b);
+  jnet_sim_free(w->sim);
+  free(w);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("sim-api-errors");
   jc_defaults(60, NULL, NULL);
@@ -280,6 +404,10 @@ static Suite *suite(void) {
   JC_TEST(s, each_bad_argument_is_refused_on_its_own);
   JC_TEST(s, resolve_without_a_host_and_with_bad_ports);
   JC_TEST(s, free_releases_clogged_packets_pending_actions_and_the_capture);
+  JC_TEST(s, crash_and_restart_before_any_loop_change_only_the_host);
+  JC_TEST(s, sim_calls_without_memory_give_enomem_and_change_nothing);
+  JC_TEST(s, free_releases_packets_waiting_in_lanes);
+  JC_TEST(s, resolve_writes_up_to_its_room_and_counts_all);
   return s;
 }
 

@@ -226,6 +226,31 @@ START_TEST(completed_timed_read_leaves_no_deadline_behind) {
 }
 END_TEST
 
+/* --- br-sim: the limit's edge --- */
+
+/* "Passes max_time_ns": an event due exactly at the limit still runs, one
+ * a nanosecond later does not, and the clock stops at the limit. */
+static int edge_ran[2];
+static void edge_mark(jnet_sim *sim, void *arg) {
+  (void)sim;
+  edge_ran[(int)(intptr_t)arg]++;
+}
+
+START_TEST(event_due_exactly_at_max_time_runs_one_after_does_not) {
+  st_world *w = st_new(1, 1);
+  jnet_sim_set_limits(w->sim, 10 * JNET_SIM_S, 0);
+  ck_assert_int_eq(jnet_sim_at(w->sim, 10 * JNET_SIM_S, edge_mark, (void *)0), 0);
+  ck_assert_int_eq(
+      jnet_sim_at(w->sim, 10 * JNET_SIM_S + 1, edge_mark, (void *)1), 0);
+  st_loop(w);
+  ck_assert_int_eq(jnet_run(w->loop), JNET_ETIMEDOUT);
+  ck_assert_int_eq(edge_ran[0], 1);
+  ck_assert_int_eq(edge_ran[1], 0);
+  ck_assert_uint_eq(jnet_sim_now_ns(w->sim), 10 * JNET_SIM_S);
+  st_free_stopped(w);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("sim-clock");
   jc_defaults(30, NULL, NULL);
@@ -236,6 +261,7 @@ static Suite *suite(void) {
   JC_TEST(s, sleep_shorter_than_a_tick_moves_the_clock);
   JC_TEST(s, max_events_counts_fiber_resumptions);
   JC_TEST(s, completed_timed_read_leaves_no_deadline_behind);
+  JC_TEST(s, event_due_exactly_at_max_time_runs_one_after_does_not);
   return s;
 }
 

@@ -276,6 +276,106 @@ START_TEST(a_crashed_host_is_silent_until_it_restarts) {
 }
 END_TEST
 
+/* --- br-sim: a queued connection that dies before accept --- */
+
+/* h0 listens with SO_KEEPALIVE (its connections inherit it) and accepts
+ * nothing for 30 s. h1, h2 and h3 connect in that order; one of them
+ * crashes at 1 s, so its queued connection (the queue's head, middle or
+ * tail) is reset by keepalive at ~16 s and leaves the queue; h4 connects
+ * at 20 s. The server then accepts the other three, in connect order. */
+typedef struct aq {
+  st_world *w;
+  int crash; /* the host that crashes */
+  int r[8];
+  char peer[4][64];
+  int naccepted;
+} aq;
+
+static void aq_server(void *arg) {
+  aq *t = arg;
+  jnet_stream srv;
+  t->r[0] = jnet_listen("192.0.2.1", "8000", JNET_STREAM, &srv);
+  if (t->r[0] < 0)
+    return;
+  t->r[1] = jnet_setsockopt(srv, JNET_SO_KEEPALIVE, jnet_opt_bool(1));
+  jnet_sleep(30);
+  for (int i = 0; i < 4; i++) {
+    jnet_stream c;
+    int err = jnet_accept(srv, 1, &c);
+    if (err < 0) {
+      t->r[2] = err;
+      break;
+    }
+    jnet_addr a;
+    int port = 0;
+    if (jnet_peername(c, &a) == 0)
+      jnet_address_unpack(&a, t->peer[i], sizeof t->peer[i], &port);
+    t->naccepted++;
+    jnet_close(c);
+  }
+  jnet_close(srv);
+}
+
+static void aq_client(void *arg) {
+  aq *t = arg;
+  jnet_node *self = jnet_self_node();
+  int idx = 0;
+  for (int i = 0; i < t->w->n; i++)
+    if (t->w->h[i] == self)
+      idx = i;
+  jnet_sleep(idx == 4 ? 20.0 : 0.001 * idx);
+  jnet_stream c;
+  t->r[3 + idx] = jnet_connect("192.0.2.1", "8000", JNET_STREAM, NULL, NULL, &c);
+  if (t->r[3 + idx] < 0)
+    return;
+  jnet_buf b;
+  jnet_buf_init(&b);
+  (void)jnet_read(c, 100, &b, 60); /* the server's close: EOF */
+  jnet_buf_free(&b);
+  jnet_close(c);
+}
+
+static void aq_crash(jnet_sim *s, void *a) {
+  aq *t = a;
+  jnet_sim_crash(s, t->w->h[t->crash]);
+}
+
+START_TEST(queued_connection_reset_before_accept_leaves_the_queue_in_order) {
+  for (int crash = 1; crash <= 3; crash++) {
+    aq t = {0};
+    t.crash = crash;
+    t.w = st_new(1, 5);
+    jnet_sim_tcp_params tp;
+    jnet_sim_tcp_params_default(&tp);
+    tp.keepalive_idle_ns = 10 * JNET_SIM_S;
+    tp.keepalive_intvl_ns = 2 * JNET_SIM_S;
+    tp.keepalive_probes = 3;
+    ck_assert_int_eq(jnet_sim_host_tcp(t.w->h[0], &tp), 0);
+    ck_assert_int_eq(jnet_sim_at(t.w->sim, JNET_SIM_S, aq_crash, &t), 0);
+    st_go(t.w, 0, aq_server, &t);
+    for (int i = 1; i <= 4; i++)
+      st_go(t.w, i, aq_client, &t);
+    st_run(t.w);
+    ck_assert_int_eq(t.r[0], 0);
+    ck_assert_int_eq(t.r[1], 0);
+    ck_assert_int_eq(t.r[2], JNET_ETIMEDOUT);
+    for (int i = 1; i <= 4; i++)
+      ck_assert_int_eq(t.r[3 + i], 0);
+    ck_assert_int_eq(t.naccepted, 3);
+    for (int i = 1, k = 0; i <= 4; i++) {
+      if (i == crash)
+        continue;
+      char want[16];
+      snprintf(want, sizeof want, "192.0.2.%d", i + 1);
+      ck_assert_msg(strcmp(t.peer[k], want) == 0, "crash h%d: accept %d is %s",
+                    crash, k, t.peer[k]);
+      k++;
+    }
+    st_free(t.w);
+  }
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("sim-faults");
   jc_defaults(60, NULL, NULL);
@@ -285,6 +385,7 @@ static Suite *suite(void) {
   JC_TEST(s, link_parameters_change_mid_run);
   JC_TEST(s, crash_cancels_fibers_peer_sees_reset_restart_reruns_main);
   JC_TEST(s, a_crashed_host_is_silent_until_it_restarts);
+  JC_TEST(s, queued_connection_reset_before_accept_leaves_the_queue_in_order);
   return s;
 }
 

@@ -179,6 +179,97 @@ START_TEST(switching_the_trace_off_flushes_it) {
 }
 END_TEST
 
+/* --- br-sim: formats with no room, every protocol's name, long notes --- */
+
+/* No room: nothing written, as snprintf with size 0. */
+START_TEST(endpoint_format_with_no_room_writes_nothing) {
+  jnet__sim_ep ep;
+  memset(&ep, 0, sizeof ep);
+  ep.family = AF_INET;
+  memcpy(ep.ip, (uint8_t[]){192, 0, 2, 11}, 4);
+  ep.port = 80;
+  char buf[4] = "zzz";
+  jnet__sim_ep_format(&ep, buf, 0);
+  ck_assert_str_eq(buf, "zzz");
+}
+END_TEST
+
+/* h0 talks to itself over a unix stream and a unix datagram socket, and
+ * to a closed UDP port of h1 over a link that duplicates (ICMP comes
+ * back, twice); then two hosts of
+ * 250-character names are partitioned. The trace names each protocol
+ * ("unix" with its flags, "unixdg", "icmp"), marks the copy "DUP", and
+ * cuts the partition's note
+ * at 255 characters. */
+static void every_proto(void *arg) {
+  (void)arg;
+  jnet_stream l, c, a, d1, d2, u;
+  jnet_addr to;
+  if (jnet_listen(JNET_UNIX, "/run/tr.sock", JNET_STREAM, &l) < 0)
+    return;
+  if (jnet_connect(JNET_UNIX, "/run/tr.sock", JNET_STREAM, NULL, NULL, &c) == 0) {
+    if (jnet_accept(l, 1, &a) == 0)
+      jnet_close(a);
+    jnet_close(c);
+  }
+  jnet_close(l);
+  if (jnet_listen(JNET_UNIX, "/run/tr.dg", JNET_DATAGRAM, &d1) == 0) {
+    if (jnet_listen(JNET_UNIX, "/run/tr.dg2", JNET_DATAGRAM, &d2) == 0) {
+      jnet_address(JNET_UNIX, "/run/tr.dg", JNET_DATAGRAM, &to);
+      jnet_send_to(d2, &to, "x", 1, 1);
+      jnet_close(d2);
+    }
+    jnet_close(d1);
+  }
+  if (jnet_connect("192.0.2.2", "9", JNET_DATAGRAM, NULL, NULL, &u) == 0) {
+    jnet_write(u, "x", 1, 1);
+    jnet_sleep(0.1);
+    jnet_close(u);
+  }
+}
+
+START_TEST(trace_names_every_protocol_and_cuts_long_notes) {
+  st_world *w = st_new(1, 2);
+  char name[2][251];
+  jnet_node *big[2];
+  for (int i = 0; i < 2; i++) {
+    memset(name[i], 'a' + i, 250);
+    name[i][250] = '\0';
+    char addr[32];
+    snprintf(addr, sizeof addr, "198.51.100.%d", 50 + i);
+    const char *as[] = {addr, NULL};
+    ck_assert_int_eq(jnet_sim_host(w->sim, name[i], as, &big[i]), 0);
+  }
+  char *text = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&text, &len);
+  ck_assert_ptr_nonnull(f);
+  ck_assert_int_eq(jnet_sim_trace(w->sim, f), 0);
+  jnet_link_params lp;
+  jnet_link_params_default(&lp);
+  lp.duplicate = 1.0; /* h0 -> h1's datagram goes twice */
+  ck_assert_int_eq(jnet_sim_link_oneway(w->sim, w->h[0], w->h[1], &lp), 0);
+  st_go(w, 0, every_proto, NULL);
+  st_run(w);
+  ck_assert_int_eq(jnet_sim_partition(w->sim, big[0], big[1], JNET_BOTH_WAYS), 0);
+  jnet_sim_trace(w->sim, NULL);
+  fclose(f);
+  ck_assert_ptr_nonnull(strstr(text, " unix "));
+  ck_assert_ptr_nonnull(strstr(text, " SYN"));
+  ck_assert_ptr_nonnull(strstr(text, " unixdg "));
+  ck_assert_ptr_nonnull(strstr(text, " icmp "));
+  ck_assert_ptr_nonnull(strstr(text, " DUP udp "));
+  /* "<time> <name0> partition <name1> <mode>", the note cut at 255 */
+  char *line = strstr(text, " partition ");
+  ck_assert_ptr_nonnull(line);
+  char *end = strchr(line, '\n');
+  ck_assert_ptr_nonnull(end);
+  ck_assert_uint_eq((size_t)(end - line) - 1, 255);
+  free(text);
+  st_free(w);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("sim-trace");
   jc_defaults(60, NULL, NULL);
@@ -186,6 +277,8 @@ static Suite *suite(void) {
   JC_TEST(s, a_built_note_is_the_printf_text_cut_at_255);
   JC_TEST(s, built_and_printf_notes_fold_and_print_the_same);
   JC_TEST(s, switching_the_trace_off_flushes_it);
+  JC_TEST(s, endpoint_format_with_no_room_writes_nothing);
+  JC_TEST(s, trace_names_every_protocol_and_cuts_long_notes);
   return s;
 }
 

@@ -681,6 +681,131 @@ START_TEST(a_socket_on_one_address_never_takes_the_others_datagrams) {
 }
 END_TEST
 
+/* --- br-sim: what a capture writes for IPv6 and unix datagrams --- */
+
+/* IPv6 hosts: a datagram to a listener, one to a closed port (an ICMPv6
+ * port unreachable comes back), and a unix datagram inside one host. The
+ * raw-IP capture holds IPv6 UDP (next header 17), ICMPv6 (58) and the
+ * unix datagram as IPv4 UDP from 127.0.0.1 to 127.0.0.1. */
+static void v6_recv(void *arg) {
+  (void)arg;
+  jnet_stream u;
+  jnet_buf b;
+  jnet_buf_init(&b);
+  if (jnet_listen("2001:db8::2", "9000", JNET_DATAGRAM, &u) == 0) {
+    (void)jnet_recv_from(u, 100, &b, 1, NULL);
+    jnet_close(u);
+  }
+  jnet_buf_free(&b);
+}
+
+static void v6_send(void *arg) {
+  (void)arg;
+  jnet_stream u, d1, d2;
+  jnet_addr dst;
+  jnet_sleep(0.001);
+  if (jnet_listen("2001:db8::1", NULL, JNET_DATAGRAM, &u) == 0) {
+    jnet_address("2001:db8::2", "9000", JNET_DATAGRAM, &dst);
+    jnet_send_to(u, &dst, "v6", 2, 1);
+    jnet_address("2001:db8::2", "9", JNET_DATAGRAM, &dst);
+    jnet_send_to(u, &dst, "x", 1, 1);
+    jnet_sleep(0.1);
+    jnet_close(u);
+  }
+  if (jnet_listen(JNET_UNIX, "/run/cap.a", JNET_DATAGRAM, &d1) == 0) {
+    if (jnet_listen(JNET_UNIX, "/run/cap.b", JNET_DATAGRAM, &d2) == 0) {
+      jnet_address(JNET_UNIX, "/run/cap.a", JNET_DATAGRAM, &dst);
+      jnet_send_to(d2, &dst, "u", 1, 1);
+      jnet_close(d2);
+    }
+    jnet_close(d1);
+  }
+}
+
+START_TEST(capture_writes_ipv6_udp_icmpv6_and_unix_datagrams) {
+  st_world *w = st_new(1, 0);
+  const char *a[] = {"2001:db8::1", NULL}, *b[] = {"2001:db8::2", NULL};
+  ck_assert_int_eq(jnet_sim_host(w->sim, "a6", a, &w->h[0]), 0);
+  ck_assert_int_eq(jnet_sim_host(w->sim, "b6", b, &w->h[1]), 0);
+  w->n = 2;
+  char path[] = "/tmp/jnet-sim-cap6XXXXXX";
+  int fd = mkstemp(path);
+  ck_assert_int_ge(fd, 0);
+  close(fd);
+  ck_assert_int_eq(jnet_sim_pcap_open(w->sim, path, NULL), 0);
+  st_go(w, 1, v6_recv, NULL);
+  st_go(w, 0, v6_send, NULL);
+  st_run(w);
+  ck_assert_int_eq(jnet_sim_pcap_close(w->sim), 0);
+  char err[PCAP_ERRBUF_SIZE];
+  pcap_t *p = pcap_open_offline(path, err);
+  ck_assert_msg(p != NULL, "%s", err);
+  struct pcap_pkthdr *h;
+  const u_char *d;
+  int udp6 = 0, icmp6 = 0, unix4 = 0, other = 0;
+  static const u_char lo[4] = {127, 0, 0, 1};
+  while (pcap_next_ex(p, &h, &d) == 1) {
+    if (h->caplen >= 40 && d[0] >> 4 == 6 && d[6] == 17)
+      udp6++;
+    else if (h->caplen >= 40 && d[0] >> 4 == 6 && d[6] == 58)
+      icmp6++;
+    else if (h->caplen >= 28 && d[0] == 0x45 && d[9] == 17 &&
+             memcmp(d + 12, lo, 4) == 0 && memcmp(d + 16, lo, 4) == 0)
+      unix4++;
+    else
+      other++;
+  }
+  pcap_close(p);
+  unlink(path);
+  ck_assert_int_eq(udp6, 2);
+  ck_assert_int_eq(icmp6, 1);
+  ck_assert_int_eq(unix4, 1);
+  ck_assert_int_eq(other, 0);
+  st_free(w);
+}
+END_TEST
+
+/* The jitter a link adds is at most an hour, whatever its spread: over a
+ * link of 1 ms latency and a uniform jitter of 10^6 s, a datagram takes
+ * 1 ms + 3600 s (drawn above the hour, as nearly every draw is). */
+static void slow_recv(void *arg) {
+  double *at = arg;
+  jnet_stream u;
+  jnet_buf b;
+  jnet_buf_init(&b);
+  if (jnet_listen("192.0.2.2", "9000", JNET_DATAGRAM, &u) == 0) {
+    if (jnet_recv_from(u, 100, &b, 7200, NULL) == 1)
+      *at = jnet_now();
+    jnet_close(u);
+  }
+  jnet_buf_free(&b);
+}
+
+static void slow_send(void *arg) {
+  (void)arg;
+  jnet_stream u;
+  jnet_addr dst = addr_of("192.0.2.2", "9000");
+  if (jnet_listen("192.0.2.1", NULL, JNET_DATAGRAM, &u) == 0) {
+    jnet_send_to(u, &dst, "j", 1, 1);
+    jnet_close(u);
+  }
+}
+
+START_TEST(jitter_adds_at_most_an_hour) {
+  st_world *w = st_new(1, 2);
+  jnet_link_params lp;
+  jnet_link_params_default(&lp);
+  lp.jitter_ns = 1000000ull * JNET_SIM_S;
+  ck_assert_int_eq(jnet_sim_link(w->sim, w->h[0], w->h[1], &lp), 0);
+  double at = -1;
+  st_go(w, 1, slow_recv, &at);
+  st_go(w, 0, slow_send, NULL);
+  st_run(w);
+  ck_assert_double_eq_tol(at, 3600.001, 1e-9);
+  st_free(w);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("sim-udp");
   jc_defaults(60, NULL, NULL);
@@ -697,6 +822,8 @@ static Suite *suite(void) {
   JC_TEST(s, waiting_and_queued_reads_give_the_same_truncation_and_sender);
   JC_TEST(s, a_closed_sockets_port_refuses_until_bound_again);
   JC_TEST(s, a_socket_on_one_address_never_takes_the_others_datagrams);
+  JC_TEST(s, capture_writes_ipv6_udp_icmpv6_and_unix_datagrams);
+  JC_TEST(s, jitter_adds_at_most_an_hour);
   return s;
 }
 
