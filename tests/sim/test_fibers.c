@@ -251,6 +251,377 @@ START_TEST(same_seed_same_order_of_wake_ups) {
 }
 END_TEST
 
+/* --- br-api: what a crashed host's fiber is refused, run_until and
+ * run_once at a timer's deadline, the read-side refusals and wake-ups,
+ * freeing a loop with blocked fibers (issue 20: api/'s branches) --- */
+
+typedef struct crashed {
+  st_world *w;
+  jnet_stream udp;
+  jnet_chan *ch;
+  long r[12];
+  int mains;
+} crashed;
+
+static void udp_owner(void *arg) { /* on h1 */
+  crashed *c = arg;
+  if (jnet_listen("192.0.2.2", "9000", JNET_DATAGRAM, &c->udp) < 0)
+    return;
+  jnet_sleep(5.0);
+  jnet_close(c->udp);
+}
+
+static void a_main(void *arg) { ((crashed *)arg)->mains++; }
+
+/* On h0: asleep when h0 crashes and restarts at once; from then on every
+ * call that may wait is refused, though the host is up again. */
+static void victim(void *arg) {
+  crashed *c = arg;
+  jnet_buf b;
+  jnet_buf_init(&b);
+  jnet_addr a;
+  jnet_stream s;
+  int v;
+  c->r[0] = jnet_sleep(10.0);
+  c->r[1] = jnet_sim_host_is_up(c->w->h[0]);
+  c->r[2] = jnet_address("h1", "80", JNET_STREAM, &a);
+  c->r[3] = jnet_listen("192.0.2.1", "9001", JNET_DATAGRAM, &s);
+  c->r[4] = jnet_recv_from(c->udp, 16, &b, 1.0, &a); /* h1's stream */
+  c->r[5] = jnet_chan_take(c->ch, &v, 1.0);
+  c->r[6] = jnet_go(NULL, a_main, c); /* on its own node */
+  c->r[7] = jnet_sleep(1.0);
+  c->r[8] = (long)(jnet_now() * 1000 + 0.5);
+  jnet_buf_free(&b);
+}
+
+static void crash_and_restart_h0(jnet_sim *sim, void *arg) {
+  crashed *c = arg;
+  c->r[9] = jnet_sim_crash(sim, c->w->h[0]);
+  c->r[10] = jnet_sim_restart(sim, c->w->h[0]);
+}
+
+START_TEST(a_fiber_that_outlived_its_hosts_crash_is_refused_everywhere) {
+  crashed c;
+  memset(&c, 0, sizeof c);
+  c.w = st_new(1, 2);
+  st_loop(c.w);
+  ck_assert_int_eq(jnet_chan_new(&c.ch, sizeof(int), 0), 0); /* h0's */
+  st_go(c.w, 1, udp_owner, &c);
+  st_go(c.w, 0, victim, &c);
+  ck_assert_int_eq(jnet_sim_at(c.w->sim, JNET_SIM_S, crash_and_restart_h0, &c), 0);
+  st_run(c.w);
+  ck_assert_int_eq(c.r[9], 0);
+  ck_assert_int_eq(c.r[10], 0);
+  ck_assert_int_eq(c.r[0], JNET_ECANCELED);
+  ck_assert_int_eq(c.r[1], 1); /* up again, the fiber still of the old life */
+  for (int i = 2; i <= 7; i++)
+    ck_assert_msg(c.r[i] == JNET_ECANCELED, "r[%d] = %ld", i, c.r[i]);
+  ck_assert_int_eq(c.r[8], 1000); /* refused at once: no time passed */
+  ck_assert_int_eq(c.mains, 0);
+  /* a main registered while the host is down runs when it restarts */
+  ck_assert_int_eq(jnet_sim_crash(c.w->sim, c.w->h[0]), 0);
+  ck_assert_int_eq(jnet_node_main(c.w->loop, c.w->h[0], a_main, &c), 0);
+  st_run(c.w);
+  ck_assert_int_eq(c.mains, 0);
+  ck_assert_int_eq(jnet_sim_restart(c.w->sim, c.w->h[0]), 0);
+  st_run(c.w);
+  ck_assert_int_eq(c.mains, 1);
+  st_free(c.w);
+  ck_assert_int_eq(jnet_chan_free(c.ch), 0);
+}
+END_TEST
+
+typedef struct sleeper_slot {
+  double secs;
+  int woke;
+  double at;
+} sleeper_slot;
+
+static void sleeper(void *arg) {
+  sleeper_slot *s = arg;
+  if (jnet_sleep(s->secs) == 0)
+    s->woke = 1;
+  s->at = jnet_now();
+}
+
+static void one_tick(void *arg) {
+  int *rc = arg;
+  *rc = jnet_sleep(1e-12);
+}
+
+/* jnet_run_until(d) runs the fibers a timer due at d wakes before it
+ * returns, and leaves later ones asleep; an infinite deadline runs as
+ * jnet_run. jnet_run_once: the turn whose poll reaches a timer wakes its
+ * fiber, the next turn runs it. A deadline past 2^63 ns (1e10 s) is kept:
+ * an idle sim's clock goes there, and a wait shorter than a tick still
+ * waits one. */
+START_TEST(run_until_runs_the_fibers_due_at_its_deadline) {
+  st_world *w = st_new(1, 1);
+  st_loop(w);
+  sleeper_slot s[4] = {{1.0, 0, 0}, {5.0, 0, 0}, {1.0, 0, 0}, {2.0, 0, 0}};
+  st_go(w, 0, sleeper, &s[0]);
+  st_go(w, 0, sleeper, &s[1]);
+  ck_assert_int_eq(jnet_run_until(w->loop, 1.0), 0);
+  ck_assert_int_eq(s[0].woke, 1);
+  ck_assert(s[0].at == 1.0);
+  ck_assert_int_eq(s[1].woke, 0);
+  ck_assert_uint_eq(jnet_loop_fibers(w->loop), 1);
+  ck_assert_uint_eq(jnet_sim_now_ns(w->sim), JNET_SIM_S);
+  ck_assert_int_eq(jnet_run_until(w->loop, INFINITY), 0);
+  ck_assert_int_eq(s[1].woke, 1);
+  ck_assert(s[1].at == 5.0);
+  st_go(w, 0, sleeper, &s[2]);
+  ck_assert_int_eq(jnet_run_once(w->loop), 1); /* runs it; poll to 6 s */
+  ck_assert_int_eq(s[2].woke, 0);
+  ck_assert_uint_eq(jnet_sim_now_ns(w->sim), 6 * JNET_SIM_S);
+  ck_assert_int_ge(jnet_run_once(w->loop), 0); /* runs the woken fiber */
+  ck_assert_int_eq(s[2].woke, 1);
+  ck_assert(s[2].at == 6.0);
+  jnet_sim_set_limits(w->sim, 0, 0);
+  st_go(w, 0, sleeper, &s[3]);
+  ck_assert_int_eq(jnet_run_until(w->loop, 1e10), 0);
+  ck_assert_int_eq(s[3].woke, 1);
+  ck_assert(s[3].at == 8.0);
+  uint64_t t0 = jnet_sim_now_ns(w->sim);
+  ck_assert_uint_eq(t0, 10000000000ull * JNET_SIM_S);
+  int tick_rc = 1;
+  st_go(w, 0, one_tick, &tick_rc);
+  st_run(w);
+  ck_assert_int_eq(tick_rc, 0);
+  ck_assert_uint_eq(jnet_sim_now_ns(w->sim), t0 + 1);
+  st_free(w);
+}
+END_TEST
+
+typedef struct shut {
+  jnet_stream conn;
+  long r[6];
+} shut;
+
+static void shut_server(void *arg) { /* h0: accept, then a read that waits */
+  shut *x = arg;
+  jnet_stream srv;
+  if ((x->r[0] = jnet_listen("192.0.2.1", "9100", JNET_STREAM, &srv)) < 0)
+    return;
+  x->r[1] = jnet_accept(srv, 5.0, &x->conn);
+  jnet_buf b;
+  jnet_buf_init(&b);
+  x->r[2] = jnet_read(x->conn, 16, &b, 10.0);
+  x->r[3] = (long)(jnet_now() * 1000 + 0.5);
+  jnet_buf_free(&b);
+  jnet_close(x->conn);
+  jnet_close(srv);
+}
+
+static void shut_client(void *arg) { /* h1: connect, stay silent 2 s */
+  shut *x = arg;
+  jnet_stream s;
+  if ((x->r[4] = jnet_connect("192.0.2.1", "9100", JNET_STREAM, NULL, NULL, &s)) < 0)
+    return;
+  jnet_sleep(2.0);
+  jnet_close(s);
+}
+
+static void shut_reader_side(void *arg) { /* h0, at 0.5 s */
+  shut *x = arg;
+  jnet_sleep(0.5);
+  x->r[5] = jnet_shutdown(x->conn, JNET_SHUT_RD);
+}
+
+START_TEST(shutting_the_read_side_gives_a_waiting_reader_end_of_stream) {
+  shut x;
+  memset(&x, 0, sizeof x);
+  st_world *w = st_new(1, 2);
+  st_go(w, 0, shut_server, &x);
+  st_go(w, 1, shut_client, &x);
+  st_go(w, 0, shut_reader_side, &x);
+  st_run(w);
+  ck_assert_int_eq(x.r[0], 0);
+  ck_assert_int_eq(x.r[1], 0);
+  ck_assert_int_eq(x.r[4], 0);
+  ck_assert_int_eq(x.r[5], 0);
+  ck_assert_int_eq(x.r[2], 0);   /* end of stream, */
+  ck_assert_int_eq(x.r[3], 500); /* at the shutdown, not at the timeout */
+  st_free(w);
+}
+END_TEST
+
+/* A read that would wait is refused by an expired deadline or a pending
+ * cancel (the backend's request is withdrawn: the stream stays usable);
+ * a corrupted buffer is refused before anything starts. */
+static void refused_reads(void *arg) {
+  fx *x = arg;
+  jnet_stream u;
+  jnet_buf b;
+  jnet_buf_init(&b);
+  jnet_addr from;
+  x->r[0] = jnet_listen("192.0.2.1", "9200", JNET_DATAGRAM, &u);
+  if (x->r[0] < 0)
+    return;
+  jnet_deadline(jnet_now());
+  x->r[1] = jnet_recv_from(u, 16, &b, 1.0, &from);
+  jnet_deadline(JNET_FOREVER);
+  jnet_cancel(jnet_self(), JNET_ECONNRESET);
+  x->r[2] = jnet_recv_from(u, 16, &b, 1.0, &from);
+  x->r[3] = (long)(jnet_now() * 1000 + 0.5);
+  x->r[4] = jnet_recv_from(u, 16, &b, 0.25, &from); /* usable: times out */
+  jnet_buf bad = {NULL, 1, 0};                      /* len > cap */
+  x->r[5] = jnet_recv_from(u, 16, &bad, 1.0, &from);
+  x->r[6] = jnet_read(u, 16, &bad, 1.0);
+  x->r[7] = (long)(jnet_now() * 1000 + 0.5);
+  jnet_buf_free(&b);
+  jnet_close(u);
+}
+
+START_TEST(a_read_refused_by_deadline_or_cancel_leaves_the_stream_usable) {
+  fx x = {0};
+  x.w = st_new(1, 1);
+  st_go(x.w, 0, refused_reads, &x);
+  st_run(x.w);
+  ck_assert_int_eq(x.r[0], 0);
+  ck_assert_int_eq(x.r[1], JNET_ETIMEDOUT);
+  ck_assert_int_eq(x.r[2], JNET_ECONNRESET);
+  ck_assert_int_eq(x.r[3], 0);
+  ck_assert_int_eq(x.r[4], JNET_ETIMEDOUT);
+  ck_assert_int_eq(x.r[5], JNET_EINVAL);
+  ck_assert_int_eq(x.r[6], JNET_EINVAL);
+  ck_assert_int_eq(x.r[7], 250);
+  st_free(x.w);
+}
+END_TEST
+
+static void blocked_forever(void *arg) {
+  fx *x = arg;
+  int v;
+  x->r[0] = jnet_chan_take(x->ch, &v, JNET_FOREVER);
+  x->count++;
+}
+
+static void joins_the_blocked(void *arg) {
+  fx *x = arg;
+  x->r[1] = jnet_join(x->f[0], JNET_FOREVER);
+  x->count++;
+}
+
+/* A run ends when nothing can ever complete; the loop is then still busy
+ * (two fibers), and freeing it drops them, the joiner's link included. */
+START_TEST(freeing_a_loop_drops_fibers_blocked_forever_and_their_joiners) {
+  fx x = {0};
+  x.w = st_new(1, 1);
+  st_loop(x.w);
+  ck_assert_int_eq(jnet_chan_new(&x.ch, sizeof(int), 0), 0);
+  ck_assert_int_eq(jnet_spawn_on(x.w->loop, x.w->h[0], blocked_forever, &x, &x.f[0]), 0);
+  ck_assert_int_eq(jnet_spawn_on(x.w->loop, x.w->h[0], joins_the_blocked, &x, &x.f[1]), 0);
+  ck_assert_int_eq(jnet_run(x.w->loop), 0);
+  ck_assert_uint_eq(jnet_loop_fibers(x.w->loop), 2);
+  ck_assert_int_eq(jnet_loop_close(x.w->loop), JNET_EBUSY);
+  jnet_loop_free(x.w->loop);
+  x.w->loop = NULL;
+  ck_assert_int_eq(x.count, 0); /* neither resumed */
+  ck_assert_int_eq(jnet_chan_free(x.ch), 0); /* nothing waits on it now */
+  st_free(x.w);
+}
+END_TEST
+
+static void sleeps_forever(void *arg) {
+  fx *x = arg;
+  x->r[0] = jnet_sleep(INFINITY);
+  x->r[1] = (long)(jnet_now() * 1000 + 0.5);
+}
+
+static void gives_and_waits(void *arg) {
+  fx *x = arg;
+  int v = 7;
+  x->r[2] = jnet_chan_give(x->ch, &v, JNET_FOREVER);
+}
+
+static void gives_at_2s(void *arg) {
+  fx *x = arg;
+  int v = 8;
+  jnet_sleep(2.0);
+  x->r[3] = jnet_chan_give(x->ch, &v, 1.0);
+}
+
+static void takes_frees_cancels(void *arg) {
+  fx *x = arg;
+  int v = 0;
+  jnet_sleep(1.0);
+  x->r[4] = jnet_chan_free(x->ch); /* a giver waits on it */
+  x->r[5] = jnet_chan_take(x->ch, &v, 1e11);
+  x->r[6] = v;
+  x->r[7] = jnet_chan_take(x->ch, &v, 1e11); /* 10^20 ns: no deadline */
+  x->r[8] = v;
+  x->r[9] = (long)(jnet_now() * 1000 + 0.5);
+  x->r[10] = jnet_cancel(x->f[0], JNET_ECANCELED);
+}
+
+/* An infinite sleep ends only by a cancel; a channel a giver waits on is
+ * busy; a timeout too long for the clock means none. */
+START_TEST(an_endless_sleep_ends_by_cancel_and_a_waiting_giver_keeps_a_chan) {
+  fx x = {0};
+  x.w = st_new(1, 1);
+  st_loop(x.w);
+  ck_assert_int_eq(jnet_chan_new(&x.ch, sizeof(int), 0), 0);
+  ck_assert_int_eq(jnet_spawn_on(x.w->loop, x.w->h[0], sleeps_forever, &x, &x.f[0]), 0);
+  st_go(x.w, 0, gives_and_waits, &x);
+  st_go(x.w, 0, gives_at_2s, &x);
+  st_go(x.w, 0, takes_frees_cancels, &x);
+  st_run(x.w);
+  ck_assert_int_eq(x.r[4], JNET_EBUSY);
+  ck_assert_int_eq(x.r[5], 1);
+  ck_assert_int_eq(x.r[6], 7);
+  ck_assert_int_eq(x.r[2], 0);
+  ck_assert_int_eq(x.r[7], 1);
+  ck_assert_int_eq(x.r[8], 8);
+  ck_assert_int_eq(x.r[3], 0);
+  ck_assert_int_eq(x.r[9], 2000);
+  ck_assert_int_eq(x.r[10], 0);
+  ck_assert_int_eq(x.r[0], JNET_ECANCELED);
+  ck_assert_int_eq(x.r[1], 2000);
+  st_free(x.w);
+  ck_assert_int_eq(jnet_chan_free(x.ch), 0);
+}
+END_TEST
+
+/* A name with more addresses than jnet_listen tries (16): the count says
+ * all, the listener takes the first. */
+static void listens_on_its_name(void *arg) {
+  fx *x = arg;
+  jnet_stream s;
+  jnet_addr a[2];
+  x->r[0] = jnet_address_all("big", "9300", JNET_STREAM, a, 2);
+  x->r[1] = jnet_listen("big", "9300", JNET_STREAM, &s);
+  if (x->r[1] == 0) {
+    jnet_addr local;
+    x->r[2] = jnet_localname(s, &local);
+    x->r[3] = memcmp(&local.u.in4.sin_addr, &a[0].u.in4.sin_addr, 4) == 0;
+    jnet_close(s);
+  }
+}
+
+START_TEST(a_name_with_seventeen_addresses_listens_on_the_first) {
+  fx x = {0};
+  x.w = st_new(1, 0);
+  char addr[17][32];
+  const char *addrs[18];
+  for (int i = 0; i < 17; i++) {
+    snprintf(addr[i], sizeof addr[i], "198.51.100.%d", i + 1);
+    addrs[i] = addr[i];
+  }
+  addrs[17] = NULL;
+  jnet_node *big;
+  ck_assert_int_eq(jnet_sim_host(x.w->sim, "big", addrs, &big), 0);
+  st_loop(x.w);
+  ck_assert_int_eq(jnet_go_on(x.w->loop, big, listens_on_its_name, &x), 0);
+  st_run(x.w);
+  ck_assert_int_eq(x.r[0], 17);
+  ck_assert_int_eq(x.r[1], 0);
+  ck_assert_int_eq(x.r[2], 0);
+  ck_assert_int_eq(x.r[3], 1);
+  st_free(x.w);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("sim-fibers");
   jc_defaults(30, NULL, NULL);
@@ -258,6 +629,13 @@ static Suite *suite(void) {
   JC_TEST(s, a_crash_cancels_the_hosts_fibers_and_wakes_their_joiners);
   JC_TEST(s, a_two_hour_deadline_costs_no_wall_time);
   JC_TEST(s, same_seed_same_order_of_wake_ups);
+  JC_TEST(s, a_fiber_that_outlived_its_hosts_crash_is_refused_everywhere);
+  JC_TEST(s, run_until_runs_the_fibers_due_at_its_deadline);
+  JC_TEST(s, shutting_the_read_side_gives_a_waiting_reader_end_of_stream);
+  JC_TEST(s, a_read_refused_by_deadline_or_cancel_leaves_the_stream_usable);
+  JC_TEST(s, freeing_a_loop_drops_fibers_blocked_forever_and_their_joiners);
+  JC_TEST(s, an_endless_sleep_ends_by_cancel_and_a_waiting_giver_keeps_a_chan);
+  JC_TEST(s, a_name_with_seventeen_addresses_listens_on_the_first);
   return s;
 }
 
