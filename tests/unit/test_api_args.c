@@ -220,9 +220,10 @@ static void note_node(void *arg) {
 START_TEST(a_backend_of_version_0_is_refused_node_check_is_optional) {
   jnet_sim *sim;
   ck_assert_int_eq(jnet_sim_new(&sim, 1), 0);
-  const char *a[] = {"192.0.2.1", NULL};
-  jnet_node *h;
-  ck_assert_int_eq(jnet_sim_host(sim, "h", a, &h), 0);
+  const char *a[] = {"192.0.2.1", NULL}, *a2[] = {"192.0.2.2", NULL};
+  jnet_node *h0, *h;
+  ck_assert_int_eq(jnet_sim_host(sim, "h0", a, &h0), 0); /* the default */
+  ck_assert_int_eq(jnet_sim_host(sim, "h", a2, &h), 0);
   jnet_backend copy = *jnet_sim_backend(sim);
   copy.version = 0;
   jnet_loop *l = NULL;
@@ -232,7 +233,8 @@ START_TEST(a_backend_of_version_0_is_refused_node_check_is_optional) {
   copy.node_check = NULL;
   ck_assert_int_eq(jnet_loop_new(&l, &copy), 0);
   jnet_node *where = NULL;
-  ck_assert_int_eq(jnet_go_on(l, h, note_node, &where), 0);
+  ck_assert_int_eq(jnet_node_main(l, NULL, note_node, &where), JNET_EINVAL);
+  ck_assert_int_eq(jnet_go_on(l, h, note_node, &where), 0); /* first use of h */
   ck_assert_int_eq(jnet_run(l), 0);
   ck_assert_ptr_eq(where, h);
   ck_assert_int_eq(jnet_loop_close(l), 0);
@@ -284,6 +286,34 @@ START_TEST(a_fiber_spawns_on_another_loops_default_node) {
   ck_assert_int_eq(jnet_loop_close(t.a), 0);
   jnet_sim_free(sb);
   jnet_sim_free(sa);
+}
+END_TEST
+
+typedef struct binds {
+  long r[3];
+} binds;
+
+static void connects_with_bad_bind_addresses(void *arg) {
+  binds *x = arg;
+  jnet_stream s;
+  x->r[0] = jnet_connect("192.0.2.1", "80", JNET_STREAM, "", NULL, &s);
+  x->r[1] = jnet_connect("192.0.2.1", "80", JNET_STREAM, "192.0.2.1", "+1", &s);
+  x->r[2] = jnet_connect("192.0.2.1", "80", JNET_STREAM, "2001:db8::1", "0", &s);
+}
+
+/* jnet_connect checks its bind address as it checks the peer's: the
+ * lookup's errors, and a family other than the peer's. */
+START_TEST(connect_refuses_a_bind_address_it_cannot_use) {
+  jnet_sim *sim;
+  jnet_loop *l = sim_loop(1, &sim);
+  binds x = {{1, 1, 1}};
+  ck_assert_int_eq(jnet_go(l, connects_with_bad_bind_addresses, &x), 0);
+  ck_assert_int_eq(jnet_run(l), 0);
+  ck_assert_int_eq(x.r[0], JNET_EAI_NONAME);
+  ck_assert_int_eq(x.r[1], JNET_EAI_SERVICE);
+  ck_assert_int_eq(x.r[2], JNET_EAFNOSUPPORT);
+  ck_assert_int_eq(jnet_loop_close(l), 0);
+  jnet_sim_free(sim);
 }
 END_TEST
 
@@ -433,6 +463,7 @@ int main(void) {
   JC_TEST(s, without_a_loop_calls_answer_zero_or_refuse);
   JC_TEST(s, a_backend_of_version_0_is_refused_node_check_is_optional);
   JC_TEST(s, a_fiber_spawns_on_another_loops_default_node);
+  JC_TEST(s, connect_refuses_a_bind_address_it_cannot_use);
   JC_TEST(s, random_outside_a_fiber_follows_the_seed);
   JC_TEST(s, allocation_failures_of_node_main_and_chan_new_leave_nothing);
   JC_TEST(s, stale_handles_read_as_returned_forged_ones_are_refused);
