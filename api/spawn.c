@@ -31,11 +31,11 @@ int jnet__fiber_handle_new(jnet_loop *l, jnet__fiber *f) {
   if (slot != 0) {
     l->free_fslot = l->fslots[slot - 1].next_free;
   } else {
-    if (l->nfslots == SLOT_MAX)
+    if (l->nfslots == SLOT_MAX) /* LCOV_EXCL_BR_LINE: 2^20 live fibers */
       return JNET_ENOMEM;
     if (l->nfslots == l->cap_fslots) {
       uint32_t cap = l->cap_fslots ? l->cap_fslots * 2 : 64;
-      if (cap > SLOT_MAX)
+      if (cap > SLOT_MAX) /* LCOV_EXCL_BR_LINE: as above */
         cap = SLOT_MAX;
       jnet__fslot *t = jnet__realloc(l->fslots, cap * sizeof *t);
       if (t == NULL)
@@ -56,7 +56,7 @@ int jnet__fiber_handle_new(jnet_loop *l, jnet__fiber *f) {
 }
 
 void jnet__fiber_handle_free(jnet_loop *l, jnet__fiber *f) {
-  if (f->hslot == 0)
+  if (f->hslot == 0) /* LCOV_EXCL_BR_LINE: freed once, after a handle_new */
     return;
   jnet__fslot *s = &l->fslots[f->hslot - 1];
   s->f = NULL; /* the generation stays: older handles read as returned */

@@ -522,6 +522,7 @@ static void odd_answers(void *arg) {
   jnet_stream u, c, srv;
   jnet_buf b;
   jnet_buf_init(&b);
+  o->r[9] = jnet_connect("192.0.2.1", "9", JNET_STREAM, "192.0.2.1", "0", &c);
   o->r[0] = jnet_address("nowhere", "80", JNET_STREAM, &a); /* 0 found */
   o->r[1] = jnet_listen("192.0.2.1", "9600", JNET_STREAM, &srv);
   o->r[2] = jnet_listen("192.0.2.1", "9601", JNET_DATAGRAM, &u);
@@ -545,12 +546,17 @@ START_TEST(odd_backend_answers_reach_the_caller) {
   w.b.resolve = resolve_nowhere;
   w.b.setsockopt = setsockopt_enobufs;
   w.b.recv_from = recv_from_long_addr;
+  w.slot = IOF_BIND; /* the first bind: connect's to its bind address */
+  w.nth = 1;
+  w.err = JNET_EADDRINUSE;
   jnet_loop *l;
   ck_assert_int_eq(jnet_loop_new(&l, &w.b), 0);
   odd o;
   memset(&o, 0, sizeof o);
   ck_assert_int_eq(jnet_go(l, odd_answers, &o), 0);
   ck_assert_int_eq(jnet_run(l), 0);
+  ck_assert_int_eq(o.r[9], JNET_EADDRINUSE);
+  ck_assert_int_eq(w.injected, 1);
   ck_assert_int_eq(o.r[0], JNET_EAI_NONAME);
   ck_assert_int_eq(o.r[1], JNET_ENOBUFS); /* SO_REUSEADDR of a TCP listener */
   ck_assert_int_eq(o.r[2], 0);            /* UDP: no SO_REUSEADDR asked */
@@ -669,9 +675,9 @@ static void connects_to(void *arg) {
 
 START_TEST(accept_loop_waiting_out_accept_errors_ends_by_deadline_or_cancel) {
   static iof w;
-  for (int how = 0; how < 2; how++) {
+  for (int how = 0; how < 3; how++) {
     iof_wrap(&w, make_sim());
-    w.slot = IOF_ACCEPT;
+    w.slot = how < 2 ? IOF_ACCEPT : -1; /* 2: no error, the accept waits */
     w.nth = 1;
     w.persist = 1;
     w.err = JNET_EMFILE;
@@ -682,16 +688,19 @@ START_TEST(accept_loop_waiting_out_accept_errors_ends_by_deadline_or_cancel) {
     if (how == 0) {
       ck_assert_int_eq(jnet_go(l, serves_with_deadline, &x), 0);
       ck_assert_int_eq(jnet_go(l, connects_to, (void *)"9800"), 0);
+    } else if (how == 2) {
+      ck_assert_int_eq(jnet_go(l, serves_with_deadline, &x), 0);
     } else {
       ck_assert_int_eq(jnet_spawn(l, serves_until_cancelled, &x, &x.server), 0);
       ck_assert_int_eq(jnet_go(l, connects_to, (void *)"9801"), 0);
       ck_assert_int_eq(jnet_go(l, cancels_at_55ms, &x), 0);
     }
     ck_assert_int_eq(jnet_run(l), 0);
-    ck_assert_int_eq(x.rc, how == 0 ? JNET_ETIMEDOUT : 0);
+    ck_assert_int_eq(x.rc, how == 1 ? 0 : JNET_ETIMEDOUT);
     ck_assert_int_eq(x.handled, 0);
     ck_assert(x.ended >= 0.055 && x.ended < 0.06);
-    ck_assert_int_gt(w.injected, 3); /* it kept trying */
+    if (how < 2)
+      ck_assert_int_gt(w.injected, 3); /* it kept trying */
     ck_assert_int_eq(jnet_loop_close(l), 0);
     unmake_sim(NULL);
   }

@@ -622,6 +622,304 @@ START_TEST(a_name_with_seventeen_addresses_listens_on_the_first) {
 }
 END_TEST
 
+/* Races the sim orders exactly. A poll returns at its first completion,
+ * and timers fire after it; so a fiber whose sleep ends at T, after a
+ * datagram sent earlier completed someone's wait at T, yields and then
+ * runs ahead of the fiber whose operation the next event at T completes.
+ * It closes that operation's stream before its owner resumes. */
+
+static void set_latency(st_world *w, int a, int b, double s) {
+  jnet_link_params lp;
+  jnet_link_params_default(&lp);
+  lp.latency_ns = (uint64_t)(s * JNET_SIM_S);
+  ck_assert_int_eq(jnet_sim_link(w->sim, w->h[a], w->h[b], &lp), 0);
+}
+
+typedef struct race {
+  st_world *w;
+  jnet_stream srv, conn, cconn;
+  long r[16];
+  double t[8];
+  size_t got;
+} race;
+
+static void udp_waiter(void *arg) { /* h0: two datagrams, their times */
+  race *x = arg;
+  jnet_stream u;
+  jnet_buf b;
+  jnet_buf_init(&b);
+  jnet_addr from;
+  if (jnet_listen("192.0.2.1", "9911", JNET_DATAGRAM, &u) < 0)
+    return;
+  for (int i = 0; i < 2; i++) {
+    x->r[8 + i] = jnet_recv_from(u, 16, &b, 5.0, &from);
+    x->t[4 + i] = jnet_now();
+  }
+  jnet_buf_free(&b);
+  jnet_close(u);
+}
+
+static void udp_sender(void *arg) { /* one datagram to h0 now */
+  jnet_stream c;
+  (void)arg;
+  if (jnet_connect("192.0.2.1", "9911", JNET_DATAGRAM, NULL, NULL, &c) == 0) {
+    jnet_write(c, "u", 1, 1.0);
+    jnet_close(c);
+  }
+}
+
+/* ---- a chunk whose stream is closed after its bytes came ---- */
+
+static void chunk_server(void *arg) { /* h0 */
+  race *x = arg;
+  jnet_buf b;
+  jnet_buf_init(&b);
+  if ((x->r[0] = jnet_listen("192.0.2.1", "9910", JNET_STREAM, &x->srv)) < 0)
+    return;
+  x->r[1] = jnet_accept(x->srv, 5.0, &x->conn);
+  jnet_close(x->srv);
+  if (x->r[1] == 0) {
+    x->r[2] = jnet_chunk(x->conn, 10, &b, 5.0);
+    x->t[0] = jnet_now();
+    x->got = b.len;
+    jnet_close(x->conn);
+  }
+  jnet_buf_free(&b);
+}
+
+static void chunk_client(void *arg) { /* h1: connect, hold 3 s */
+  race *x = arg;
+  x->r[3] = jnet_connect("192.0.2.1", "9910", JNET_STREAM, NULL, NULL, &x->cconn);
+  if (x->r[3] == 0) {
+    jnet_sleep(3.0);
+    jnet_close(x->cconn);
+  }
+}
+
+static void race_crash_h0(jnet_sim *sim, void *arg) {
+  race *x = arg;
+  x->r[4] = jnet_sim_crash(sim, x->w->h[0]);
+}
+
+static void writes_at_1s(void *arg) { /* h1: a datagram, then 5 bytes */
+  race *x = arg;
+  jnet_sleep(1.0);
+  udp_sender(NULL);
+  x->r[5] = jnet_write(x->cconn, "12345", 5, 1.0);
+  /* after both packets: h0 crashes when they land */
+  jnet_sim_at(x->w->sim, 1250 * JNET_SIM_MS, race_crash_h0, x);
+}
+
+static void closer_at_1250ms(void *arg) { /* h0 */
+  race *x = arg;
+  jnet_sleep(1.25);
+  x->t[1] = jnet_now();
+  jnet_yield();              /* the bytes land meanwhile */
+  x->r[6] = jnet_close(x->conn); /* before the chunk's fiber resumes */
+  x->r[7] = jnet_yield();    /* runnable when h0 crashes */
+  x->r[10] = jnet_sleep(1.0);
+}
+
+START_TEST(a_chunk_whose_stream_closes_after_its_bytes_came_keeps_them) {
+  race x;
+  memset(&x, 0, sizeof x);
+  x.w = st_new(1, 2);
+  set_latency(x.w, 0, 1, 0.25);
+  st_go(x.w, 0, udp_waiter, &x);
+  st_go(x.w, 0, chunk_server, &x);
+  st_go(x.w, 1, chunk_client, &x);
+  st_go(x.w, 1, writes_at_1s, &x);
+  st_go(x.w, 0, closer_at_1250ms, &x);
+  st_run(x.w);
+  ck_assert_int_eq(x.r[0], 0);
+  ck_assert_int_eq(x.r[1], 0);
+  ck_assert_int_eq(x.r[3], 0);
+  ck_assert_int_eq(x.r[5], 0);
+  ck_assert_int_eq(x.r[8], 1);
+  ck_assert(x.t[4] == 1.25); /* the datagram came first, */
+  ck_assert(x.t[1] == 1.25); /* the closer woke with it */
+  ck_assert_int_eq(x.r[6], 0);
+  ck_assert_int_eq(x.r[2], JNET_ECANCELED); /* closed under the chunk, */
+  ck_assert(x.t[0] == 1.25);
+  ck_assert_uint_eq(x.got, 5); /* whose bytes stay in the buffer */
+  ck_assert_int_eq(x.r[4], 0);
+  ck_assert_int_eq(x.r[7], JNET_ECANCELED); /* crashed while runnable */
+  ck_assert_int_eq(x.r[10], JNET_ECANCELED);
+  st_free(x.w);
+}
+END_TEST
+
+static void chunk_with_deadline(void *arg) { /* h0 */
+  race *x = arg;
+  jnet_buf b;
+  jnet_buf_init(&b);
+  if ((x->r[0] = jnet_listen("192.0.2.1", "9910", JNET_STREAM, &x->srv)) < 0)
+    return;
+  x->r[1] = jnet_accept(x->srv, 5.0, &x->conn);
+  x->t[1] = jnet_now();
+  jnet_close(x->srv);
+  if (x->r[1] == 0) {
+    x->r[2] = jnet_chunk(x->conn, 10, &b, 0.5); /* until 1.25 s */
+    x->t[0] = jnet_now();
+    x->got = b.len;
+    jnet_close(x->conn);
+  }
+  jnet_buf_free(&b);
+}
+
+static void writes_5_at_1s(void *arg) { /* h1 */
+  race *x = arg;
+  jnet_sleep(1.0);
+  x->r[5] = jnet_write(x->cconn, "12345", 5, 1.0);
+}
+
+/* Bytes that land exactly at a chunk's deadline are kept, and the chunk
+ * times out then: no time is left for the rest. */
+START_TEST(a_chunk_whose_bytes_land_at_its_deadline_times_out_keeping_them) {
+  race x;
+  memset(&x, 0, sizeof x);
+  x.w = st_new(1, 2);
+  set_latency(x.w, 0, 1, 0.25);
+  st_go(x.w, 0, chunk_with_deadline, &x);
+  st_go(x.w, 1, chunk_client, &x);
+  st_go(x.w, 1, writes_5_at_1s, &x);
+  st_run(x.w);
+  ck_assert_int_eq(x.r[1], 0);
+  ck_assert(x.t[1] == 0.75); /* accepted at 0.75 s: the deadline is 1.25 s */
+  ck_assert_int_eq(x.r[5], 0);
+  ck_assert_int_eq(x.r[2], JNET_ETIMEDOUT);
+  ck_assert(x.t[0] == 1.25);
+  ck_assert_uint_eq(x.got, 5);
+  st_free(x.w);
+}
+END_TEST
+
+/* ---- a connect and an accept whose streams go before they resume ---- */
+
+static void acceptor(void *arg) { /* h0 */
+  race *x = arg;
+  if ((x->r[0] = jnet_listen("192.0.2.1", "9910", JNET_STREAM, &x->srv)) < 0)
+    return;
+  x->r[1] = jnet_accept(x->srv, 5.0, &x->conn);
+  x->t[0] = jnet_now();
+  if (x->r[1] == 0) {
+    jnet_addr a;
+    x->r[2] = jnet_localname(x->conn, &a);
+    jnet_close(x->conn);
+  }
+  jnet_close(x->srv);
+}
+
+static void connector(void *arg) { /* h1 */
+  race *x = arg;
+  x->r[3] = jnet_connect("192.0.2.1", "9910", JNET_STREAM, NULL, NULL, &x->cconn);
+  x->t[1] = jnet_now();
+  if (x->r[3] == 0)
+    jnet_close(x->cconn);
+}
+
+static void sends_at_0_and_250ms(void *arg) { /* h2, 0.5 s from h0 */
+  udp_sender(arg);
+  jnet_sleep(0.25);
+  udp_sender(arg);
+}
+
+static void crasher_at_500ms(void *arg) { /* h2 */
+  race *x = arg;
+  jnet_sleep(0.5);
+  x->t[2] = jnet_now();
+  jnet_yield(); /* the SYN-ACK lands: the connect is done */
+  x->r[4] = jnet_sim_crash(x->w->sim, x->w->h[1]);
+}
+
+static void closer_at_750ms(void *arg) { /* h0 */
+  race *x = arg;
+  jnet_sleep(0.75);
+  x->t[3] = jnet_now();
+  jnet_yield(); /* the handshake's ACK lands: the accept is done */
+  x->r[5] = jnet_close(x->srv);
+}
+
+START_TEST(a_connect_and_an_accept_whose_streams_go_before_they_resume) {
+  race x;
+  memset(&x, 0, sizeof x);
+  x.w = st_new(1, 3);
+  set_latency(x.w, 0, 1, 0.25);
+  set_latency(x.w, 0, 2, 0.5);
+  st_go(x.w, 0, udp_waiter, &x);
+  st_go(x.w, 0, acceptor, &x);
+  st_go(x.w, 1, connector, &x);
+  st_go(x.w, 2, sends_at_0_and_250ms, &x);
+  st_go(x.w, 2, crasher_at_500ms, &x);
+  st_go(x.w, 0, closer_at_750ms, &x);
+  st_run(x.w);
+  ck_assert(x.t[4] == 0.5 && x.t[2] == 0.5);
+  ck_assert(x.t[5] == 0.75 && x.t[3] == 0.75);
+  /* the connect completed, but its host crashed before it resumed */
+  ck_assert_int_eq(x.r[4], 0);
+  ck_assert_int_eq(x.r[3], JNET_ECANCELED);
+  ck_assert(x.t[1] == 0.5);
+  /* the accept completed, then its listener closed: the connection is
+   * the caller's all the same */
+  ck_assert_int_eq(x.r[0], 0);
+  ck_assert_int_eq(x.r[5], 0);
+  ck_assert_int_eq(x.r[1], 0);
+  ck_assert(x.t[0] == 0.75);
+  ck_assert_int_eq(x.r[2], 0);
+  st_free(x.w);
+}
+END_TEST
+
+typedef struct rekey {
+  jnet_chan *ch;
+  double woke[2];
+  int order[2], n;
+} rekey;
+
+static void sleeps_5s(void *arg) {
+  rekey *k = arg;
+  jnet_sleep(5.0);
+  k->woke[1] = jnet_now();
+  k->order[k->n++] = 1;
+}
+
+static void takes_then_sleeps(void *arg) {
+  rekey *k = arg;
+  int v;
+  jnet_chan_take(k->ch, &v, 10.0); /* served at 0.5 s: its timer entry stays */
+  jnet_sleep(1.0);                 /* re-keyed to 1.5 s, before 5 s */
+  k->woke[0] = jnet_now();
+  k->order[k->n++] = 0;
+}
+
+static void gives_at_half_second(void *arg) {
+  rekey *k = arg;
+  int v = 1;
+  jnet_sleep(0.5);
+  jnet_chan_give(k->ch, &v, 1.0);
+}
+
+/* A timer re-armed earlier than the timers already queued still fires
+ * first, at its own deadline. */
+START_TEST(a_timer_rearmed_earlier_than_the_others_fires_first) {
+  rekey k = {0};
+  st_world *w = st_new(1, 1);
+  st_loop(w);
+  ck_assert_int_eq(jnet_chan_new(&k.ch, sizeof(int), 0), 0);
+  st_go(w, 0, sleeps_5s, &k);
+  st_go(w, 0, takes_then_sleeps, &k);
+  st_go(w, 0, gives_at_half_second, &k);
+  st_run(w);
+  ck_assert_int_eq(k.n, 2);
+  ck_assert_int_eq(k.order[0], 0);
+  ck_assert_int_eq(k.order[1], 1);
+  ck_assert(k.woke[0] == 1.5);
+  ck_assert(k.woke[1] == 5.0);
+  st_free(w);
+  ck_assert_int_eq(jnet_chan_free(k.ch), 0);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("sim-fibers");
   jc_defaults(30, NULL, NULL);
@@ -636,6 +934,10 @@ static Suite *suite(void) {
   JC_TEST(s, freeing_a_loop_drops_fibers_blocked_forever_and_their_joiners);
   JC_TEST(s, an_endless_sleep_ends_by_cancel_and_a_waiting_giver_keeps_a_chan);
   JC_TEST(s, a_name_with_seventeen_addresses_listens_on_the_first);
+  JC_TEST(s, a_chunk_whose_stream_closes_after_its_bytes_came_keeps_them);
+  JC_TEST(s, a_connect_and_an_accept_whose_streams_go_before_they_resume);
+  JC_TEST(s, a_chunk_whose_bytes_land_at_its_deadline_times_out_keeping_them);
+  JC_TEST(s, a_timer_rearmed_earlier_than_the_others_fires_first);
   return s;
 }
 
