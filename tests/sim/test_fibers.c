@@ -920,6 +920,60 @@ START_TEST(a_timer_rearmed_earlier_than_the_others_fires_first) {
 }
 END_TEST
 
+typedef struct ties {
+  jnet_chan *ch;
+  int armed[16], woke[16];
+  int narmed, nwoke;
+} ties;
+
+static ties *TIES;
+
+/* Fiber i: odd ones first wait on a channel (their timer entry left
+ * stale when a give serves them, re-keyed in place by the next wait),
+ * even ones sleep (their entry fired and gone); all then sleep 0.25 s
+ * from the same instant: equal deadlines, armed in the order they ran. */
+static void tie_fiber(void *arg) {
+  int i = (int)(intptr_t)arg, v;
+  if (i % 2)
+    jnet_chan_take(TIES->ch, &v, 1.0 + i);
+  else
+    jnet_sleep(0.5);
+  TIES->armed[TIES->narmed++] = i;
+  jnet_sleep(0.25);
+  TIES->woke[TIES->nwoke++] = i;
+}
+
+static void tie_giver(void *arg) {
+  (void)arg;
+  jnet_sleep(0.5);
+  for (int i = 0; i < 6; i++) {
+    int v = i;
+    jnet_chan_give(TIES->ch, &v, 1.0);
+  }
+}
+
+/* Timers of equal deadline fire in the order they were armed, whether
+ * the entry was new or re-keyed. */
+START_TEST(timers_of_equal_deadline_fire_in_arming_order) {
+  ties t;
+  memset(&t, 0, sizeof t);
+  TIES = &t;
+  st_world *w = st_new(1, 1);
+  st_loop(w);
+  ck_assert_int_eq(jnet_chan_new(&t.ch, sizeof(int), 0), 0);
+  for (int i = 11; i >= 0; i--)
+    st_go(w, 0, tie_fiber, (void *)(intptr_t)i);
+  st_go(w, 0, tie_giver, NULL);
+  st_run(w);
+  ck_assert_int_eq(t.narmed, 12);
+  ck_assert_int_eq(t.nwoke, 12);
+  for (int i = 0; i < 12; i++)
+    ck_assert_int_eq(t.woke[i], t.armed[i]);
+  st_free(w);
+  ck_assert_int_eq(jnet_chan_free(t.ch), 0);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("sim-fibers");
   jc_defaults(30, NULL, NULL);
@@ -938,6 +992,7 @@ static Suite *suite(void) {
   JC_TEST(s, a_connect_and_an_accept_whose_streams_go_before_they_resume);
   JC_TEST(s, a_chunk_whose_bytes_land_at_its_deadline_times_out_keeping_them);
   JC_TEST(s, a_timer_rearmed_earlier_than_the_others_fires_first);
+  JC_TEST(s, timers_of_equal_deadline_fire_in_arming_order);
   return s;
 }
 
