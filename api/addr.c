@@ -62,8 +62,10 @@ int jnet__resolve(jnet__fiber *f, const char *host, const char *port,
       out[0] = a;
     return 1;
   }
-  if (f == NULL) /* LCOV_EXCL_BR_LINE: callers outside a fiber stop earlier */
+  /* LCOV_EXCL_BR_START: callers outside a fiber stopped earlier */
+  if (f == NULL)
     return JNET_ENOTFIBER;
+  /* LCOV_EXCL_BR_STOP */
   int err = check_port(port);
   if (err < 0)
     return err;

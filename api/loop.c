@@ -110,11 +110,12 @@ jnet__nodestate *jnet__nodestate_get(jnet_loop *l, jnet_node *bnode) {
 static void on_node_down(void *loop_arg, jnet_node *bnode) {
   jnet_loop *l = loop_arg;
   jnet__nodestate *n = jnet__nodestate_get(l, bnode);
-  /* LCOV_EXCL_BR_LINE below: n is NULL only when out of memory for a node
-   * the loop never used, inside the hook (no allocation sweep crashes a
-   * host); a repeated report is tested (iofault) */
-  if (n == NULL || n->down) /* LCOV_EXCL_BR_LINE */
+  /* LCOV_EXCL_BR_START: n is NULL only when out of memory for a node the
+   * loop never used, inside the hook (no allocation sweep crashes a host);
+   * a repeated report is tested (iofault) */
+  if (n == NULL || n->down)
     return;
+  /* LCOV_EXCL_BR_STOP */
   n->down = 1;
   n->epoch++;
   for (jnet__queue *q = jnet__queue_head(&n->fibers); q != &n->fibers;
@@ -133,8 +134,10 @@ static void on_node_down(void *loop_arg, jnet_node *bnode) {
 static void on_node_up(void *loop_arg, jnet_node *bnode) {
   jnet_loop *l = loop_arg;
   jnet__nodestate *n = jnet__nodestate_get(l, bnode);
-  if (n == NULL || !n->down) /* LCOV_EXCL_BR_LINE: as on_node_down */
+  /* LCOV_EXCL_BR_START: as in on_node_down */
+  if (n == NULL || !n->down)
     return;
+  /* LCOV_EXCL_BR_STOP */
   n->down = 0;
   for (jnet__main *m = n->mains; m != NULL; m = m->next)
     (void)jnet__spawn(l, n, m->fn, m->arg);
@@ -155,11 +158,12 @@ static inline void timer_place(jnet__tent *v, size_t i, jnet__tent e) {
 }
 
 /* theap_sift_up, _sift_down, _push, _remove, _pop (common/jnet_heap.h).
- * LCOV_EXCL_BR_LINE below: of the 44 branches gcc puts on this one line,
- * one no input reaches (43 are taken): inside _remove's re-key, sift_up's
- * loop reaching the root (index 0), which would need the last entry to be
- * less than the root, the least entry of the heap. */
-JNET__HEAP_DEFINE(theap, jnet__tent, timer_less, timer_place) /* LCOV_EXCL_BR_LINE */
+ * LCOV_EXCL_BR_START: of the 44 branches gcc puts on this one line, one
+ * no input reaches (43 are taken): inside _remove's re-key, sift_up's loop
+ * reaching the root (index 0), which would need the last entry to be less
+ * than the root, the least entry of the heap. */
+JNET__HEAP_DEFINE(theap, jnet__tent, timer_less, timer_place)
+/* LCOV_EXCL_BR_STOP */
 
 /* The heap's array doubled (out of line: rare). */
 static int timers_grow(jnet_loop *l) {
@@ -283,8 +287,10 @@ double jnet__remaining(jnet_loop *l, uint64_t deadline_ns) {
 /* ---- 4. Fibers -------------------------------------------------------------- */
 
 JNET__HOT_INLINE void make_runnable(jnet_loop *l, jnet__fiber *f) {
-  if (f->runnable) /* LCOV_EXCL_BR_LINE: callers pass new or waiting fibers */
+  /* LCOV_EXCL_BR_START: callers pass a new, a waiting or the running fiber */
+  if (f->runnable)
     return;
+  /* LCOV_EXCL_BR_STOP */
   f->runnable = 1;
   jnet__queue_insert_tail(&l->runq, &f->run_link);
 }
