@@ -404,6 +404,20 @@ START_TEST(stale_handles_read_as_returned_forged_ones_are_refused) {
 }
 END_TEST
 
+/* A loop freed with fibers still queued to run frees them unrun (the
+ * sanitizer build checks nothing leaks and nothing freed is touched). */
+START_TEST(freeing_a_loop_with_queued_fibers_frees_them_unrun) {
+  jnet_sim *sim;
+  jnet_loop *l = sim_loop(1, &sim);
+  for (int i = 0; i < 3; i++)
+    ck_assert_int_eq(jnet_go(l, never_runs, NULL), 0);
+  ck_assert_uint_eq(jnet_loop_fibers(l), 3);
+  ck_assert_int_eq(jnet_loop_close(l), JNET_EBUSY);
+  jnet_loop_free(l);
+  jnet_sim_free(sim);
+}
+END_TEST
+
 typedef struct pingpong {
   jnet_chan *ping, *pong;
   int got;
@@ -468,5 +482,6 @@ int main(void) {
   JC_TEST(s, allocation_failures_of_node_main_and_chan_new_leave_nothing);
   JC_TEST(s, stale_handles_read_as_returned_forged_ones_are_refused);
   JC_TEST(s, fibers_on_16_kib_stacks_still_work_together);
+  JC_TEST(s, freeing_a_loop_with_queued_fibers_frees_them_unrun);
   return jc_run(s);
 }
