@@ -151,7 +151,9 @@ static size_t page_bytes(void) {
   size_t n = __atomic_load_n(&cached, __ATOMIC_RELAXED);
   if (n == 0) {
     long got = sysconf(_SC_PAGESIZE);
+    /* LCOV_EXCL_BR_START: sysconf(_SC_PAGESIZE) cannot fail on Linux */
     n = got > 0 ? (size_t)got : 4096;
+    /* LCOV_EXCL_BR_STOP */
     __atomic_store_n(&cached, n, __ATOMIC_RELAXED);
   }
   return n;

@@ -147,8 +147,11 @@ int jnet_accept_loop(jnet_stream srv, jnet_handler h, void *arg) {
     err = jnet_accept(srv, JNET_FOREVER, &conn);
     if (err == JNET_ECANCELED || err == JNET_ECLOSED)
       return 0; /* the server was closed (or its node crashed) */
+    /* LCOV_EXCL_BR_START: EBUSY cannot come back here (no other fiber
+     * runs between this loop's accepts); ETIMEDOUT is tested (iofault) */
     if (err == JNET_EBUSY || err == JNET_ETIMEDOUT)
       return err; /* ETIMEDOUT: the fiber's deadline (jnet_deadline) */
+    /* LCOV_EXCL_BR_STOP */
     if (err < 0) { /* EMFILE and the like: wait a little, keep serving */
       int e = jnet_sleep(0.01); /* a jnet_cancel or deadline ends the loop */
       if (e < 0)

@@ -31,12 +31,16 @@ int jnet__fiber_handle_new(jnet_loop *l, jnet__fiber *f) {
   if (slot != 0) {
     l->free_fslot = l->fslots[slot - 1].next_free;
   } else {
+    /* LCOV_EXCL_BR_START: 2^20 live fibers (and their stacks) at once */
     if (l->nfslots == SLOT_MAX)
       return JNET_ENOMEM;
+    /* LCOV_EXCL_BR_STOP */
     if (l->nfslots == l->cap_fslots) {
       uint32_t cap = l->cap_fslots ? l->cap_fslots * 2 : 64;
+      /* LCOV_EXCL_BR_START: as above */
       if (cap > SLOT_MAX)
         cap = SLOT_MAX;
+      /* LCOV_EXCL_BR_STOP */
       jnet__fslot *t = jnet__realloc(l->fslots, cap * sizeof *t);
       if (t == NULL)
         return JNET_ENOMEM;
@@ -56,8 +60,10 @@ int jnet__fiber_handle_new(jnet_loop *l, jnet__fiber *f) {
 }
 
 void jnet__fiber_handle_free(jnet_loop *l, jnet__fiber *f) {
+  /* LCOV_EXCL_BR_START: called once per fiber, after its handle_new */
   if (f->hslot == 0)
     return;
+  /* LCOV_EXCL_BR_STOP */
   jnet__fslot *s = &l->fslots[f->hslot - 1];
   s->f = NULL; /* the generation stays: older handles read as returned */
   s->next_free = l->free_fslot;

@@ -25,8 +25,10 @@ int jnet__stream_new(jnet_loop *l, jnet__nodestate *n, jnet_bsock *sock,
   if (st != NULL) {
     l->free_streams = st->next_free;
   } else {
+    /* LCOV_EXCL_BR_START: 2^32 streams open at once */
     if (l->nslots == UINT32_MAX - 1)
       return JNET_EMFILE;
+    /* LCOV_EXCL_BR_STOP */
     if (l->nslots == l->cap_slots) {
       uint32_t cap = l->cap_slots ? l->cap_slots * 2 : 64;
       jnet__stream **t = jnet__realloc(l->slots, cap * sizeof *t);
@@ -42,8 +44,10 @@ int jnet__stream_new(jnet_loop *l, jnet__nodestate *n, jnet_bsock *sock,
     l->slots[l->nslots++] = st;
   }
   st->gen++;
+  /* LCOV_EXCL_BR_START: 2^32 reuses of one slot */
   if (st->gen == 0)
     st->gen = 1;
+  /* LCOV_EXCL_BR_STOP */
   st->sock = sock;
   st->kind = kind;
   st->family = family;

@@ -424,11 +424,298 @@ START_TEST(uv_each_nth_call_failing_once_is_clean_and_the_loop_recovers) {
 }
 END_TEST
 
+/* --- br-api: backends that answer what uv and sim never do, through the
+ * public vtable: a repeated crash or restart report, a lookup that finds
+ * nothing, setsockopt and nodelay failing, a sender address longer than
+ * sockaddr_in6; accept_loop ended by a deadline or a cancel while it waits
+ * out an accept error (issue 20: api/'s branches) --- */
+
+static const jnet_backend_hooks *api_hooks;
+static void down_twice(void *arg, jnet_node *n) {
+  api_hooks->node_down(arg, n);
+  api_hooks->node_down(arg, n);
+}
+static void up_twice(void *arg, jnet_node *n) {
+  api_hooks->node_up(arg, n);
+  api_hooks->node_up(arg, n);
+}
+static const jnet_backend_hooks twice_hooks = {down_twice, up_twice};
+static int twice_start(const jnet_backend *b, const jnet_backend_hooks *h,
+                       void *arg) {
+  api_hooks = h;
+  return PARENT(b)->start(PARENT(b), &twice_hooks, arg);
+}
+
+static void count_main(void *arg) { (*(int *)arg)++; }
+
+static void sleeps_on_h(void *arg) { *(int *)arg = jnet_sleep(10.0); }
+
+START_TEST(a_crash_or_restart_reported_twice_counts_once) {
+  static iof w;
+  iof_wrap(&w, make_sim());
+  w.slot = -1;
+  w.b.start = twice_start;
+  jnet_loop *l;
+  ck_assert_int_eq(jnet_loop_new(&l, &w.b), 0);
+  jnet_node *h = jnet_loop_node(l);
+  int mains = 0, slept = 1;
+  ck_assert_int_eq(jnet_node_main(l, h, count_main, &mains), 0);
+  ck_assert_int_eq(jnet_go(l, sleeps_on_h, &slept), 0);
+  ck_assert_int_eq(jnet_run_until(l, 1.0), 0);
+  ck_assert_int_eq(mains, 1);
+  ck_assert_int_eq(jnet_sim_crash(the_sim, h), 0);
+  ck_assert_int_eq(jnet_sim_restart(the_sim, h), 0);
+  ck_assert_int_eq(jnet_run(l), 0);
+  ck_assert_int_eq(slept, JNET_ECANCELED);
+  ck_assert_int_eq(mains, 2); /* once per restart, not per report */
+  ck_assert_int_eq(jnet_loop_close(l), 0);
+  unmake_sim(NULL);
+}
+END_TEST
+
+/* "nowhere" is found with no address at all; other names as the parent */
+static int resolve_nowhere(const jnet_backend *b, jnet_node *node,
+                           jnet_req *req, const char *host, const char *port,
+                           int type, int passive) {
+  if (strcmp(host, "nowhere") != 0)
+    return PARENT(b)->resolve(PARENT(b), node, req, host, port, type, passive);
+  req->result = 0;
+  return 1;
+}
+static int setsockopt_enobufs(const jnet_backend *b, jnet_bsock *s, int opt,
+                              jnet_optval v) {
+  (void)b, (void)s, (void)opt, (void)v;
+  return JNET_ENOBUFS;
+}
+static int nodelay_enobufs(const jnet_backend *b, jnet_bsock *s, int on) {
+  (void)b, (void)s, (void)on;
+  return JNET_ENOBUFS;
+}
+/* recv_from's sender given with len = the whole jnet_addr storage */
+static jnet_req_cb long_addr_next_cb;
+static void long_addr_cb(jnet_req *req) {
+  if (req->result >= 0)
+    req->addr.len = (socklen_t)sizeof req->addr.u;
+  long_addr_next_cb(req);
+}
+static int recv_from_long_addr(const jnet_backend *b, jnet_bsock *s,
+                               jnet_req *req) {
+  long_addr_next_cb = req->cb;
+  req->cb = long_addr_cb;
+  int r = PARENT(b)->recv_from(PARENT(b), s, req);
+  if (r == 1) {
+    req->cb = long_addr_next_cb;
+    if (req->result >= 0)
+      req->addr.len = (socklen_t)sizeof req->addr.u;
+  }
+  return r;
+}
+
+typedef struct odd {
+  long r[12];
+  jnet_addr from, sender;
+} odd;
+
+static void odd_answers(void *arg) {
+  odd *o = arg;
+  jnet_addr a;
+  jnet_stream u, c, srv;
+  jnet_buf b;
+  jnet_buf_init(&b);
+  o->r[9] = jnet_connect("192.0.2.1", "9", JNET_STREAM, "192.0.2.1", "0", &c);
+  o->r[0] = jnet_address("nowhere", "80", JNET_STREAM, &a); /* 0 found */
+  o->r[1] = jnet_listen("192.0.2.1", "9600", JNET_STREAM, &srv);
+  o->r[2] = jnet_listen("192.0.2.1", "9601", JNET_DATAGRAM, &u);
+  o->r[3] = jnet_connect("192.0.2.1", "9601", JNET_DATAGRAM, NULL, NULL, &c);
+  if (o->r[2] == 0 && o->r[3] == 0) {
+    o->r[4] = jnet_localname(c, &o->sender);
+    o->r[5] = jnet_write(c, "hi", 2, 1.0);
+    o->r[6] = jnet_recv_from(u, 16, &b, 1.0, &o->from);
+    /* a UDP stream is not flushed: nodelay is never asked */
+    o->r[7] = jnet_flush(c);
+    jnet_close(c);
+    jnet_close(u);
+  }
+  jnet_buf_free(&b);
+}
+
+START_TEST(odd_backend_answers_reach_the_caller) {
+  static iof w;
+  iof_wrap(&w, make_sim());
+  w.slot = -1;
+  w.b.resolve = resolve_nowhere;
+  w.b.setsockopt = setsockopt_enobufs;
+  w.b.recv_from = recv_from_long_addr;
+  w.slot = IOF_BIND; /* the first bind: connect's to its bind address */
+  w.nth = 1;
+  w.err = JNET_EADDRINUSE;
+  jnet_loop *l;
+  ck_assert_int_eq(jnet_loop_new(&l, &w.b), 0);
+  odd o;
+  memset(&o, 0, sizeof o);
+  ck_assert_int_eq(jnet_go(l, odd_answers, &o), 0);
+  ck_assert_int_eq(jnet_run(l), 0);
+  ck_assert_int_eq(o.r[9], JNET_EADDRINUSE);
+  ck_assert_int_eq(w.injected, 1);
+  ck_assert_int_eq(o.r[0], JNET_EAI_NONAME);
+  ck_assert_int_eq(o.r[1], JNET_ENOBUFS); /* SO_REUSEADDR of a TCP listener */
+  ck_assert_int_eq(o.r[2], 0);            /* UDP: no SO_REUSEADDR asked */
+  ck_assert_int_eq(o.r[3], 0);
+  ck_assert_int_eq(o.r[4], 0);
+  ck_assert_int_eq(o.r[5], 0);
+  ck_assert_int_eq(o.r[6], 2);
+  ck_assert_uint_eq(o.from.len, sizeof o.from.u); /* copied whole */
+  ck_assert_int_eq(o.from.u.sa.sa_family, AF_INET);
+  ck_assert_uint_eq(o.from.u.in4.sin_port, o.sender.u.in4.sin_port);
+  ck_assert_uint_eq(o.from.u.in4.sin_addr.s_addr, o.sender.u.in4.sin_addr.s_addr);
+  ck_assert_int_eq(o.r[7], 0);
+  ck_assert_int_eq(jnet_run_once(l), 0);
+  ck_assert_int_eq(jnet_loop_close(l), 0);
+  unmake_sim(NULL);
+}
+END_TEST
+
+typedef struct flushing {
+  long r[6];
+} flushing;
+
+static void flush_peer(void *arg) {
+  jnet_stream srv = *(jnet_stream *)arg, conn;
+  if (jnet_accept(srv, 1.0, &conn) == 0) {
+    jnet_buf b;
+    jnet_buf_init(&b);
+    (void)jnet_read(conn, 16, &b, 1.0); /* until the other side closes */
+    jnet_buf_free(&b);
+    jnet_close(conn);
+  }
+  jnet_close(srv);
+}
+
+static jnet_stream flush_srv;
+static void flush_fails(void *arg) {
+  flushing *x = arg;
+  jnet_stream c;
+  x->r[0] = jnet_listen("192.0.2.1", "9700", JNET_STREAM, &flush_srv);
+  if (x->r[0] < 0)
+    return;
+  jnet_go(NULL, flush_peer, &flush_srv);
+  x->r[1] = jnet_connect("192.0.2.1", "9700", JNET_STREAM, NULL, NULL, &c);
+  if (x->r[1] < 0)
+    return;
+  x->r[2] = jnet_write(c, "x", 1, 1.0);
+  x->r[3] = jnet_flush(c);
+  jnet_close(c);
+}
+
+START_TEST(flush_gives_a_failing_nodelay_s_code) {
+  static iof w;
+  iof_wrap(&w, make_sim());
+  w.slot = -1;
+  w.b.nodelay = nodelay_enobufs;
+  jnet_loop *l;
+  ck_assert_int_eq(jnet_loop_new(&l, &w.b), 0);
+  flushing x;
+  memset(&x, 0, sizeof x);
+  ck_assert_int_eq(jnet_go(l, flush_fails, &x), 0);
+  ck_assert_int_eq(jnet_run(l), 0);
+  ck_assert_int_eq(x.r[0], 0);
+  ck_assert_int_eq(x.r[1], 0);
+  ck_assert_int_eq(x.r[2], 0);
+  ck_assert_int_eq(x.r[3], JNET_ENOBUFS);
+  ck_assert_int_eq(jnet_loop_close(l), 0);
+  unmake_sim(NULL);
+}
+END_TEST
+
+typedef struct looping {
+  jnet_fiber server;
+  int rc, handled;
+  double ended;
+} looping;
+
+static void never_handled(jnet_stream conn, void *arg) {
+  (void)conn;
+  ((looping *)arg)->handled++;
+}
+
+/* accept_loop on a listener whose accepts fail (EMFILE from the first on):
+ * it waits 10 ms and tries again, until the fiber's deadline (ETIMEDOUT)
+ * or a cancel (0: the server stopped) ends that wait. */
+static void serves_with_deadline(void *arg) {
+  looping *x = arg;
+  jnet_stream srv;
+  if (jnet_listen("192.0.2.1", "9800", JNET_STREAM, &srv) < 0)
+    return;
+  jnet_deadline(jnet_now() + 0.055);
+  x->rc = jnet_accept_loop(srv, never_handled, x);
+  x->ended = jnet_now();
+  jnet_deadline(JNET_FOREVER);
+  jnet_close(srv);
+}
+static void serves_until_cancelled(void *arg) {
+  looping *x = arg;
+  jnet_stream srv;
+  if (jnet_listen("192.0.2.1", "9801", JNET_STREAM, &srv) < 0)
+    return;
+  x->rc = jnet_accept_loop(srv, never_handled, x);
+  x->ended = jnet_now();
+  jnet_close(srv);
+}
+static void cancels_at_55ms(void *arg) {
+  looping *x = arg;
+  jnet_sleep(0.055);
+  jnet_cancel(x->server, JNET_ECANCELED);
+}
+static void connects_to(void *arg) {
+  jnet_stream c;
+  if (jnet_connect("192.0.2.1", (const char *)arg, JNET_STREAM, NULL, NULL,
+                   &c) == 0)
+    jnet_close(c);
+}
+
+START_TEST(accept_loop_waiting_out_accept_errors_ends_by_deadline_or_cancel) {
+  static iof w;
+  for (int how = 0; how < 3; how++) {
+    iof_wrap(&w, make_sim());
+    w.slot = how < 2 ? IOF_ACCEPT : -1; /* 2: no error, the accept waits */
+    w.nth = 1;
+    w.persist = 1;
+    w.err = JNET_EMFILE;
+    jnet_loop *l;
+    ck_assert_int_eq(jnet_loop_new(&l, &w.b), 0);
+    looping x;
+    memset(&x, 0, sizeof x);
+    if (how == 0) {
+      ck_assert_int_eq(jnet_go(l, serves_with_deadline, &x), 0);
+      ck_assert_int_eq(jnet_go(l, connects_to, (void *)"9800"), 0);
+    } else if (how == 2) {
+      ck_assert_int_eq(jnet_go(l, serves_with_deadline, &x), 0);
+    } else {
+      ck_assert_int_eq(jnet_spawn(l, serves_until_cancelled, &x, &x.server), 0);
+      ck_assert_int_eq(jnet_go(l, connects_to, (void *)"9801"), 0);
+      ck_assert_int_eq(jnet_go(l, cancels_at_55ms, &x), 0);
+    }
+    ck_assert_int_eq(jnet_run(l), 0);
+    ck_assert_int_eq(x.rc, how == 1 ? 0 : JNET_ETIMEDOUT);
+    ck_assert_int_eq(x.handled, 0);
+    ck_assert(x.ended >= 0.055 && x.ended < 0.06);
+    if (how < 2)
+      ck_assert_int_gt(w.injected, 3); /* it kept trying */
+    ck_assert_int_eq(jnet_loop_close(l), 0);
+    unmake_sim(NULL);
+  }
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("iofault");
   jc_defaults(120, NULL, NULL);
   JC_TEST(s, sim_each_nth_call_failing_once_is_clean_and_the_loop_recovers);
   JC_TEST(s, sim_calls_failing_from_n_on_are_clean_and_the_loop_recovers);
   JC_TEST(s, uv_each_nth_call_failing_once_is_clean_and_the_loop_recovers);
+  JC_TEST(s, a_crash_or_restart_reported_twice_counts_once);
+  JC_TEST(s, odd_backend_answers_reach_the_caller);
+  JC_TEST(s, flush_gives_a_failing_nodelay_s_code);
+  JC_TEST(s, accept_loop_waiting_out_accept_errors_ends_by_deadline_or_cancel);
   return jc_run(s);
 }
