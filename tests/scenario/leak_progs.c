@@ -12,6 +12,7 @@
  *   hang-once   the first run to create flag= (a file) blocks until the
  *               wall-clock timeout; every later run returns: one run of
  *               two hangs, which is a timeout, not nondeterminism
+ *   hang-in-partner  hangs in --check-determinism's second process only
  */
 #define _GNU_SOURCE
 #include <stdint.h>
@@ -168,6 +169,25 @@ static void hang_once(jnet_prog_ctx *ctx) {
   jnet_prog_check(ctx, "done", 1, "returned");
 }
 
+/* --- br-tools: a hang in the second process only --- */
+
+/* hang-in-partner: hangs (as hang-once) in --check-determinism's second
+ * process (argv[1] "__partner", read from /proc/self/cmdline), reports
+ * check done everywhere else: the second run times out, the first passes. */
+static void hang_in_partner(jnet_prog_ctx *ctx) {
+  char cmd[256] = "";
+  FILE *f = fopen("/proc/self/cmdline", "r");
+  size_t n = f != NULL ? fread(cmd, 1, sizeof cmd - 1, f) : 0;
+  if (f != NULL)
+    fclose(f);
+  cmd[n] = 0;
+  const char *arg1 = cmd + strlen(cmd) + 1;
+  if (arg1 < cmd + n && strcmp(arg1, "__partner") == 0)
+    for (;;)
+      pause();
+  jnet_prog_check(ctx, "done", 1, "returned");
+}
+
 static const jnet_program progs[] = {
     {"leak-clock", leak_clock, "datagram sizes from the wall clock"},
     {"leak-pid", leak_pid, "datagram sizes from random() seeded by getpid"},
@@ -175,6 +195,7 @@ static const jnet_program progs[] = {
     {"clean", clean, "datagram sizes from jnet_random: deterministic"},
     {"sink", sink, "receives on port 9000 until until_ms="},
     {"hang-once", hang_once, "hangs in the run that creates flag=FILE"},
+    {"hang-in-partner", hang_in_partner, "hangs in the second process only"},
 };
 
 int main(int argc, char **argv) {

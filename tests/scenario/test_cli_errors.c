@@ -290,6 +290,59 @@ START_TEST(merge_names_ten_problems_and_counts_them_all) {
 }
 END_TEST
 
+/* --- br-tools: what jnet-sim says, case by case --- */
+
+/* A shard's JSON of seeds lo..hi, every seed with result `res`. */
+static void write_shard(const char *name, int lo, int hi, const char *res) {
+  char path[512];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  FILE *f = fopen(path, "w");
+  ck_assert_ptr_nonnull(f);
+  for (int seed = lo; seed <= hi; seed++)
+    fprintf(f,
+            "{\"type\":\"seed\",\"scenario\":\"u.scn\",\"seed\":%d,"
+            "\"result\":\"%s\",\"message\":\"m%d\",\"fingerprint\":"
+            "\"0x1\",\"events\":20,\"virtual_s\":0.3,\"wall_s\":0.001,"
+            "\"limit_reached\":false,\"replay\":null,\"drawn\":\"\","
+            "\"pcap\":null}\n",
+            seed, res, seed);
+  fprintf(f,
+          "{\"type\":\"summary\",\"scenario\":\"u.scn\",\"shard\":\"1/1\","
+          "\"range\":\"%d..%d\",\"planned\":%d,\"covered\":%d,"
+          "\"remaining\":0,\"complete\":true,\"wall_s\":0.02,"
+          "\"determinism_checked\":false,\"totals\":{\"seeds\":%d,"
+          "\"passed\":0}}\n",
+          lo, hi, hi - lo + 1, hi - lo + 1, hi - lo + 1);
+  fclose(f);
+}
+
+static int count(const char *needle) {
+  int n = 0;
+  for (const char *p = strstr(out, needle); p != NULL;
+       p = strstr(p + 1, needle))
+    n++;
+  return n;
+}
+
+/* The summary lists the first 20 failing seeds with their replay command
+ * and counts the rest: 21 failures show 20 and "1 more", 20 show all. */
+START_TEST(the_summary_shows_twenty_failing_seeds_and_counts_the_rest) {
+  write_shard("e.jsonl", 1, 21, "fail");
+  ck_assert_int_eq(JS("merge e.jsonl"), 1);
+  HAS("21 failing seeds:");
+  ck_assert_msg(count("    replay: ") == 20, "%s", out);
+  HAS("  seed 1: fail: m1\n");
+  HAS("  seed 20: fail: m20\n");
+  HASNT("seed 21: fail");
+  HAS("  ... and 1 more (see --json)\n");
+  write_shard("e.jsonl", 1, 20, "fail");
+  ck_assert_int_eq(JS("merge e.jsonl"), 1);
+  ck_assert_msg(count("    replay: ") == 20, "%s", out);
+  HAS("  seed 20: fail: m20\n");
+  HASNT("more (see --json)");
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("scenario-cli-errors");
   jc_defaults(60, setup, teardown);
@@ -302,6 +355,7 @@ static Suite *suite(void) {
   JC_TEST(s, sweep_of_every_seed_stops_at_max_wall);
   JC_TEST(s, the_command_line_answers_with_its_usage);
   JC_TEST(s, merge_names_ten_problems_and_counts_them_all);
+  JC_TEST(s, the_summary_shows_twenty_failing_seeds_and_counts_the_rest);
   return s;
 }
 

@@ -293,6 +293,30 @@ START_TEST(quiescent_fails_a_cut_run) {
 }
 END_TEST
 
+/* --- br-tools: a second run that hangs alone --- */
+
+/* The sweep's inline partner hangs in the seed (only there): the runner
+ * waits the seed timeout and its slack, counts the second run as timed
+ * out, and the seed passes on the first run's result; it is not called
+ * nondeterministic, and the partner does not outlive the sweep. */
+START_TEST(a_partner_hanging_alone_is_a_timeout_not_a_difference) {
+  write_file("hp.scn", "host a 192.0.2.1\nrun a hang-in-partner\n"
+                       "expect a hang-in-partner done\n");
+  ck_assert_int_eq(sh(JSIM_LEAK " sweep %s/hp.scn --seeds 1..1 -j 1 "
+                      "--no-progress --check-determinism --seed-timeout "
+                      "100ms",
+                      dir),
+                   0);
+  HAS("all 1 seeds passed");
+  HASNT("nondeterministic");
+  HASNT("did not answer");
+  ck_assert_int_eq(sh("sleep 0.1; pgrep -f '__partne[r] %s/' || echo none",
+                      dir),
+                   0);
+  ck_assert_str_eq(out, "none\n");
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("scenario-determinism");
   jc_defaults(120, setup, teardown);
@@ -307,5 +331,6 @@ int main(void) {
   JC_TEST(s, running_out_of_fds_is_said_not_crashed);
   JC_TEST(s, limit_reached_is_said);
   JC_TEST(s, quiescent_fails_a_cut_run);
+  JC_TEST(s, a_partner_hanging_alone_is_a_timeout_not_a_difference);
   return jc_run(s);
 }

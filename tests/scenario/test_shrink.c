@@ -171,6 +171,41 @@ START_TEST(max_runs_bounds_the_work) {
 }
 END_TEST
 
+/* --- br-tools: ddmin drops a first fault that does not matter --- */
+
+/* Three sources send to one sink, which wants 15 of their 60 datagrams:
+ * the run fails only when all three are cut off (each partition alone or
+ * two of them leave at least 20). The first fault line (a partition of a
+ * from an idle host) does not matter and is tried out first: the shrunk
+ * file keeps exactly the three partitions that do. Arguments written as
+ * "+N" are not halved (only plain digits are), so only the lines move. */
+START_TEST(shrink_removes_an_irrelevant_first_fault) {
+  char path[512];
+  snprintf(path, sizeof path, "%s/s.scn", dir);
+  FILE *f = fopen(path, "w");
+  ck_assert_ptr_nonnull(f);
+  fputs("host a 192.0.2.1\nhost b 192.0.2.2\nhost c 192.0.2.3\n"
+        "host d 192.0.2.4\nhost e 192.0.2.5\n"
+        "run b udp-sink until_ms=+300 min=+15\n"
+        "run a udp-source to=b n=+20 interval_ms=+10\n"
+        "run c udp-source to=b n=+20 interval_ms=+10\n"
+        "run d udp-source to=b n=+20 interval_ms=+10\n"
+        "at 2ms partition a e\nat 5ms partition a b\n"
+        "at 6ms partition c b\nat 7ms partition d b\n"
+        "limit 1s\nexpect b udp-sink count\n",
+        f);
+  fclose(f);
+  ck_assert_int_eq(sh(JSIM_RUNNER " shrink s.scn --seed 1 --out m.scn"), 0);
+  HAS("removed 1 of 4 fault lines: at 2ms partition a e\n");
+  HAS("kept 3 fault lines: ");
+  ck_assert_int_eq(count_lines("m.scn", "at "), 3);
+  ck_assert_int_eq(sh("grep -c 'partition a e' m.scn || true"), 0);
+  ck_assert_int_eq(atoi(out), 0);
+  ck_assert_int_eq(sh(JSIM_RUNNER " run m.scn"), 1);
+  HAS("seed 1: FAIL udp-sink on b: check count: received ");
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("scenario-shrink");
   jc_defaults(400, setup, teardown);
@@ -178,5 +213,6 @@ int main(void) {
   JC_TEST(s, plain_scenario_shrinks);
   JC_TEST(s, passing_seed_is_an_error);
   JC_TEST(s, max_runs_bounds_the_work);
+  JC_TEST(s, shrink_removes_an_irrelevant_first_fault);
   return jc_run(s);
 }
