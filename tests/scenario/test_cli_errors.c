@@ -343,6 +343,188 @@ START_TEST(the_summary_shows_twenty_failing_seeds_and_counts_the_rest) {
 }
 END_TEST
 
+/* merge over crafted lines: what it accepts and what it refuses. */
+#define GOOD                                                                   \
+  "\"seed\":1,\"result\":\"fail\",\"message\":\"m\",\"fingerprint\":\"0x1\","  \
+  "\"events\":20,\"virtual_s\":0.3,\"wall_s\":0.001"
+#define SEEDF(fields) "{\"type\":\"seed\",\"scenario\":\"u.scn\"," fields "}\n"
+#define SUMF(range, shard)                                                     \
+  "{\"type\":\"summary\",\"scenario\":\"u.scn\",\"shard\":\"" shard            \
+  "\",\"range\":\"" range "\",\"wall_s\":0.02}\n"
+#define SUM1 SUMF("1..1", "1/1")
+
+START_TEST(merge_reads_what_json_allows_and_refuses_the_rest) {
+  static const struct {
+    const char *text;
+    int rc;
+    const char *want;
+  } cases[] = {
+      /* blanks, tabs and CRLF around the tokens; other line types skipped */
+      {"\t{ \"type\" : \"seed\" ,\t\"scenario\" : \"u.scn\", " GOOD " }\r\n"
+       "{\"type\":\"progress\",\"scenario\":\"u.scn\"}\n" SUM1,
+       1, "  seed 1: fail: m\n"},
+      {SEEDF("\"seed\":1,\"result\":\"fail\",\"message\":\"\\u004A\\u004a\","
+             "\"fingerprint\":\"0x1\",\"events\":20,\"virtual_s\":0.3,"
+             "\"wall_s\":0.001") SUM1,
+       1, "  seed 1: fail: JJ\n"},
+      {SEEDF("\"message\":\"\\u00!0\"," GOOD) SUM1, 2, "expected one JSON"},
+      {SEEDF("\"message\":\"\\u00:0\"," GOOD) SUM1, 2, "expected one JSON"},
+      {SEEDF("\"message\":\"\\u00g0\"," GOOD) SUM1, 2, "expected one JSON"},
+      {"[]\n" SUM1, 2, "e.jsonl:1: expected one JSON"},
+      {"{}\n" SUM1, 2, "e.jsonl:1: expected one JSON"},
+      {"{5:1}\n" SUM1, 2, "e.jsonl:1: expected one JSON"},
+      {SEEDF("\"x\":\"open") SUM1, 2, "e.jsonl:1: expected one JSON"},
+      {SEEDF("\"a\":,\"b\":1") SUM1, 2, "e.jsonl:1: expected one JSON"},
+      {SEEDF(GOOD " \"b\":1") SUM1, 2, "e.jsonl:1: expected one JSON"},
+      {"{\"type\":\"seed\"}\n" SUM1, 2, "e.jsonl:1: expected one JSON"},
+      {SEEDF("\"totals\":{\"seeds\" 1}," GOOD) SUM1, 2, "expected one JSON"},
+      {"{\"scenario\":\"u.scn\"}\n" SUM1, 2, "e.jsonl:1: expected one JSON"},
+      /* each required field of a seed line, absent or not a number */
+      {SEEDF("\"result\":\"fail\",\"message\":\"m\",\"fingerprint\":\"0x1\","
+             "\"events\":20,\"virtual_s\":0.3,\"wall_s\":0.001") SUM1,
+       2, "e.jsonl:1: a seed line lacks a field"},
+      {SEEDF("\"seed\":\"x\"," GOOD) SUM1, 2, "lacks a field"},
+      {SEEDF("\"seed\":1x,\"result\":\"fail\",\"message\":\"m\","
+             "\"fingerprint\":\"0x1\",\"events\":20,\"virtual_s\":0.3,"
+             "\"wall_s\":0.001") SUM1,
+       2, "lacks a field"},
+      {SEEDF("\"seed\":99999999999999999999999,\"result\":\"fail\","
+             "\"message\":\"m\",\"fingerprint\":\"0x1\",\"events\":20,"
+             "\"virtual_s\":0.3,\"wall_s\":0.001") SUM1,
+       2, "lacks a field"},
+      {SEEDF("\"seed\":1,\"result\":\"weird\",\"message\":\"m\","
+             "\"fingerprint\":\"0x1\",\"events\":20,\"virtual_s\":0.3,"
+             "\"wall_s\":0.001") SUM1,
+       2, "lacks a field"},
+      {SEEDF("\"seed\":1,\"result\":\"fail\",\"message\":\"m\","
+             "\"events\":20,\"virtual_s\":0.3,\"wall_s\":0.001") SUM1,
+       2, "lacks a field"},
+      {SEEDF("\"seed\":1,\"result\":\"fail\",\"message\":\"m\","
+             "\"fingerprint\":\"0x1\",\"virtual_s\":0.3,\"wall_s\":0.001") SUM1,
+       2, "lacks a field"},
+      {SEEDF("\"seed\":1,\"result\":\"fail\",\"message\":\"m\","
+             "\"fingerprint\":\"0x1\",\"events\":20,\"virtual_s\":\"x\","
+             "\"wall_s\":0.001") SUM1,
+       2, "lacks a field"},
+      {SEEDF("\"seed\":1,\"result\":\"fail\",\"message\":\"m\","
+             "\"fingerprint\":\"0x1\",\"events\":20,\"virtual_s\":0.3") SUM1,
+       2, "lacks a field"},
+      {SEEDF("\"seed\":1,\"result\":\"fail\",\"message\":\"m\","
+             "\"fingerprint\":\"0x1\",\"events\":20,\"virtual_s\":0.3x,"
+             "\"wall_s\":0.001") SUM1,
+       2, "lacks a field"},
+      {SEEDF("\"seed\":1,\"result\":\"fail\",\"fingerprint\":\"0x1\","
+             "\"events\":20,\"virtual_s\":0.3,\"wall_s\":0.001") SUM1,
+       2, "lacks a field"},
+      /* a summary needs its range and shard */
+      {SEEDF(GOOD) "{\"type\":\"summary\",\"scenario\":\"u.scn\","
+                   "\"shard\":\"1/1\"}\n",
+       2, "e.jsonl:2: bad summary line"},
+      {SEEDF(GOOD) "{\"type\":\"summary\",\"scenario\":\"u.scn\","
+                   "\"range\":\"1..1\"}\n",
+       2, "e.jsonl:2: bad summary line"},
+      {SEEDF(GOOD) SUMF("x", "1/1"), 2, "e.jsonl:2: bad summary line"},
+      {SEEDF(GOOD) SUMF("1..1", "0/1"), 2, "e.jsonl:2: bad summary line"},
+      /* one scenario per merge */
+      {SEEDF(GOOD) "{\"type\":\"seed\",\"scenario\":\"v.scn\"," GOOD "}\n",
+       2, "e.jsonl:2: scenario v.scn, but the files before are of u.scn"},
+      /* a summary alone: every seed missing; a seed below the range */
+      {SUM1, 2, "seeds 1..1 are missing"},
+      {SEEDF(GOOD) SUMF("5..5", "1/1"), 2, "seed 1 (e.jsonl) is outside 5..5"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    write_file("e.jsonl", cases[i].text);
+    int rc = JS("merge e.jsonl");
+    ck_assert_msg(rc == cases[i].rc, "case %zu: rc %d: %s", i, rc, out);
+    ck_assert_msg(strstr(out, cases[i].want) != NULL,
+                  "case %zu: want '%s' in %s", i, cases[i].want, out);
+  }
+  /* 33 fields (at most 32): refused. */
+  char text[8192] = "{\"type\":\"seed\",\"scenario\":\"u.scn\"";
+  for (int i = 0; i < 31; i++)
+    sprintf(text + strlen(text), ",\"k%d\":%d", i, i);
+  strcat(text, "}\n" SUM1);
+  write_file("e.jsonl", text);
+  ck_assert_int_eq(JS("merge e.jsonl"), 2);
+  HAS("e.jsonl:1: expected one JSON");
+  /* A number of 1200 digits: refused; a key of 60 letters: cut, ignored. */
+  strcpy(text, "{\"type\":\"seed\",\"scenario\":\"u.scn\",\"n\":");
+  for (int i = 0; i < 1200; i++)
+    strcat(text, "7");
+  strcat(text, "," GOOD "}\n" SUM1);
+  write_file("e.jsonl", text);
+  ck_assert_int_eq(JS("merge e.jsonl"), 2);
+  HAS("e.jsonl:1: expected one JSON");
+  strcpy(text, "{\"type\":\"seed\",\"scenario\":\"u.scn\",\"");
+  for (int i = 0; i < 60; i++)
+    strcat(text, "k");
+  strcat(text, "\":1," GOOD "}\n" SUM1);
+  write_file("e.jsonl", text);
+  ck_assert_int_eq(JS("merge e.jsonl"), 1);
+  HAS("  seed 1: fail: m\n");
+}
+END_TEST
+
+/* What a seed line carries reaches the summary: a pcap, a cut run, a
+ * checked sweep; --pcap-dir; a JUnit file it cannot write is exit 2. */
+START_TEST(merge_carries_pcaps_limits_and_the_determinism_flag) {
+  write_file("e.jsonl",
+             SEEDF("\"pcap\":\"p/u-seed1.pcap\",\"limit_reached\":true,"
+                   "\"drawn\":\"latency=3ms\"," GOOD)
+             "{\"type\":\"summary\",\"scenario\":\"u.scn\",\"shard\":\"1/1\","
+             "\"range\":\"1..1\",\"wall_s\":0.02,"
+             "\"determinism_checked\":true}\n");
+  ck_assert_int_eq(JS("merge --pcap-dir p e.jsonl"), 1);
+  HAS("    pcap written: p/u-seed1.pcap\n");
+  HAS("    drawn: latency=3ms\n");
+  HAS("1 seed stopped at the scenario's limit");
+  HAS("each twice (--check-determinism)");
+  HAS(" nondet");
+  ck_assert_int_eq(JS("merge --junit nodir/x.xml e.jsonl"), 2);
+  HAS("jnet-sim: cannot write nodir/x.xml.tmp.");
+}
+END_TEST
+
+/* Shards that do not fit: another range, a seed twice, gaps; past ten
+ * problems only the count grows. */
+START_TEST(merge_refuses_shards_that_do_not_fit) {
+  write_file("a.jsonl", SEEDF(GOOD) SUM1);
+  write_file("b.jsonl", SUMF("1..2", "1/1"));
+  ck_assert_int_eq(JS("merge a.jsonl b.jsonl"), 2);
+  HAS("jnet-sim merge: b.jsonl: range 1..2 in 1 shards, but the files before "
+      "are of 1..1 in 1 shards");
+  write_file("b.jsonl", SUMF("1..1", "1/2"));
+  ck_assert_int_eq(JS("merge a.jsonl b.jsonl"), 2);
+  HAS("range 1..1 in 2 shards, but the files before are of 1..1 in 1 shards");
+  ck_assert_int_eq(JS("merge a.jsonl a.jsonl"), 2);
+  HAS("jnet-sim merge: seed 1 is doubled (a.jsonl and a.jsonl)");
+  HAS("(1 problem)");
+  /* seeds 1, 3, ..., 23 of 1..30: 11 gaps, the end missing, and 12 seeds
+   * twice (merged with itself): 24 problems, the first ten named. */
+  char path[512];
+  snprintf(path, sizeof path, "%s/g.jsonl", dir);
+  FILE *f = fopen(path, "w");
+  ck_assert_ptr_nonnull(f);
+  for (int seed = 1; seed <= 23; seed += 2)
+    fprintf(f, "{\"type\":\"seed\",\"scenario\":\"u.scn\",\"seed\":%d,"
+               "\"result\":\"pass\",\"message\":\"ok\",\"fingerprint\":\"0x1\","
+               "\"events\":20,\"virtual_s\":0.3,\"wall_s\":0.001}\n",
+            seed);
+  fputs(SUMF("1..30", "1/1"), f);
+  fclose(f);
+  ck_assert_int_eq(JS("merge g.jsonl"), 2);
+  HAS("seeds 2..2 are missing");
+  HAS("seeds 20..20 are missing");
+  HASNT("seeds 22..22");
+  HASNT("seeds 24..30");
+  HAS("do not cover 1..30 exactly once (12 problems)");
+  ck_assert_int_eq(JS("merge g.jsonl g.jsonl"), 2);
+  HAS("(24 problems)");
+  ck_assert_int_eq(count("is doubled"), 5); /* each after its gap */
+  ck_assert_int_eq(count("are missing"), 5);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("scenario-cli-errors");
   jc_defaults(60, setup, teardown);
@@ -356,6 +538,9 @@ static Suite *suite(void) {
   JC_TEST(s, the_command_line_answers_with_its_usage);
   JC_TEST(s, merge_names_ten_problems_and_counts_them_all);
   JC_TEST(s, the_summary_shows_twenty_failing_seeds_and_counts_the_rest);
+  JC_TEST(s, merge_reads_what_json_allows_and_refuses_the_rest);
+  JC_TEST(s, merge_carries_pcaps_limits_and_the_determinism_flag);
+  JC_TEST(s, merge_refuses_shards_that_do_not_fit);
   return s;
 }
 
