@@ -525,6 +525,120 @@ START_TEST(merge_refuses_shards_that_do_not_fit) {
 }
 END_TEST
 
+/* What a program does with the jnet_prog_* API, as the run reports it
+ * (the programs are test_progs.c's checks, bad-args, die, wait-forever and
+ * bad-history). */
+START_TEST(the_run_reports_what_the_programs_did) {
+  static const struct {
+    const char *text;
+    int rc;
+    const char *want;
+  } cases[] = {
+      /* 16 checks are kept; the 17th is never reported */
+      {"run a checks k=17\nexpect a checks k15\nexpect a checks k16\n", 1,
+       "seed 1: FAIL checks on a: check k16: never reported"},
+      /* a failure after passes counts; a pass after a failure does not */
+      {"run a checks\nexpect a checks twice\n", 1,
+       "FAIL checks on a: check twice: second ("},
+      {"run a checks\nexpect a checks stick\n", 1,
+       "FAIL checks on a: check stick: first ("},
+      {"run a checks\nexpect a checks nofmt\n", 1,
+       "FAIL checks on a: check nofmt:  ("},
+      /* a disk: the same size, the same block; another size, none */
+      {"run a checks\nexpect a checks disk\n", 0, "seed 1: PASS"},
+      {"run a checks disk=0\nexpect a checks disk\n", 0, "seed 1: PASS"},
+      /* the first bad integer argument is the run's error */
+      {"run a bad-args a=99999999999999999999 b=x\n", 1,
+       "seed 1: ERROR bad-args on a: argument a=99999999999999999999: "
+       "expected an integer"},
+      {"run a bad-args a=1 b=abc\n", 1,
+       "ERROR bad-args on a: argument b=abc: expected an integer"},
+      /* each way a run can die, by name */
+      {"run a die sig=4\n", 1, "ERROR crashed: killed by SIGILL (signal 4)"},
+      {"run a die sig=7\n", 1, "ERROR crashed: killed by SIGBUS (signal 7)"},
+      {"run a die sig=8\n", 1, "ERROR crashed: killed by SIGFPE (signal 8)"},
+      {"run a die sig=9\n", 1, "ERROR crashed: killed by SIGKILL (signal 9)"},
+      {"run a die sig=10\n", 1,
+       "ERROR crashed: killed by a signal (signal 10)"},
+      {"run a die code=7\n", 1,
+       "ERROR crashed: the run exited with status 7 before reporting"},
+      /* a run that ends with fibers waiting is not quiescent */
+      {"run a wait-forever\nexpect quiescent\n", 1,
+       "FAIL expect quiescent: the run ended with 1 fiber waiting (not "
+       "returned: wait-forever on a)"},
+      {"run a wait-forever spawn=1\nrun a wait-forever spawn=1\n"
+       "expect quiescent\n",
+       1, "FAIL expect quiescent: the run ended with 2 fibers waiting ("},
+      {"run a bad-history\nexpect linearizable\n", 1,
+       "ERROR r.scn:3: expect linearizable: a program recorded a bad history: "
+       "history: ok before its invoke"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    char text[512];
+    snprintf(text, sizeof text, "host a 192.0.2.1\n%s", cases[i].text);
+    write_file("r.scn", text);
+    int rc = JS("run r.scn --seed 1");
+    ck_assert_msg(rc == cases[i].rc, "case %zu: rc %d: %s", i, rc, out);
+    ck_assert_msg(strstr(out, cases[i].want) != NULL,
+                  "case %zu: want '%s' in %s", i, cases[i].want, out);
+  }
+  /* programs on hosts with long names: the list of those not returned is
+   * cut at its size, never overrun */
+  char text[1024] = "", line[160];
+  for (int i = 1; i <= 6; i++) {
+    snprintf(line, sizeof line,
+             "host h%060d 10.0.0.%d\nrun h%060d wait-forever\n", i, i, i);
+    strcat(text, line);
+  }
+  write_file("q.scn", strcat(text, "expect quiescent\n"));
+  ck_assert_int_eq(JS("run q.scn --seed 1"), 1);
+  HAS("the run ended with 6 fibers waiting (not returned: wait-forever on "
+      "h0000");
+  HASNT("on h000000000000000000000000000000000000000000000000000000000006");
+}
+END_TEST
+
+/* The world a scenario builds: an address the simulator refuses stops the
+ * setup and says which host; every link option and event kind runs; a
+ * capture that cannot be written is an error and not claimed; a history
+ * file that cannot be written is an error. */
+START_TEST(the_run_sets_up_what_the_file_says) {
+  write_file("s1.scn", "host a 192.0.2.1\nhost b 1::2::3\nrun a args n=1\n");
+  ck_assert_int_eq(JS("run s1.scn --seed 1"), 1);
+  HAS("seed 1: ERROR setting up the run (b): invalid argument");
+  write_file("s2.scn",
+             "host a 192.0.2.1\nhost b 192.0.2.2\n"
+             "link a b latency 1ms jitter 1ms dist normal loss 0% dup 0% "
+             "reorder 0% by 1ms corrupt 0% bandwidth 10mbit queue 64kb "
+             "mtu 1400 burst 0% 100% bad-loss 0%\n"
+             "link default latency 2ms jitter 1ms dist exponential\n"
+             "run b udp-sink until_ms=300 min=19 max=20\n"
+             "run a udp-source to=b n=20\n"
+             "at 0s crash a\nat 1ms restart a\nat 2ms crash b\n"
+             "at 2ms crash b\nat 3ms restart b\n"
+             "at 50ms set link a b oneway loss 0%\nat 60ms unclog a b\n"
+             "at 70ms heal a b\nexpect b udp-sink count\n");
+  ck_assert_int_eq(JS("run s2.scn --seed 1"), 0);
+  HAS("seed 1: PASS 1 expectation held");
+  write_file("s4.scn", "host a 192.0.2.1\nrun a args n=1\n"
+                       "expect a args ok\n");
+  ck_assert_int_eq(JS("run s4.scn --seed 1 --pcap /dev/full"), 1);
+  HAS("seed 1: ERROR writing /dev/full: no space left on device");
+  HASNT("pcap written");
+  ck_assert_int_eq(JS("run s4.scn --seed 1 --pcap x.cap && test -s x.cap"),
+                   0);
+  HAS("pcap written: x.cap");
+  ck_assert_int_eq(JS("run s4.scn --seed 1 --history nodir/h.jsonl"), 1);
+  HAS("seed 1: ERROR writing nodir/h.jsonl: no such file or directory");
+  /* a swarm run that crashes still says what it drew */
+  write_file("s5.scn", "host a 192.0.2.1\nhost b 192.0.2.2\n"
+                       "link a b latency 1ms..5ms\nrun a crash-segv\n");
+  ck_assert_int_eq(JS("sweep s5.scn --seeds 1..1 --no-progress"), 1);
+  HAS("seed 1: error: crashed: killed by SIGSEGV");
+  HAS("    drawn: link a b latency ");
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("scenario-cli-errors");
   jc_defaults(60, setup, teardown);
@@ -541,6 +655,8 @@ static Suite *suite(void) {
   JC_TEST(s, merge_reads_what_json_allows_and_refuses_the_rest);
   JC_TEST(s, merge_carries_pcaps_limits_and_the_determinism_flag);
   JC_TEST(s, merge_refuses_shards_that_do_not_fit);
+  JC_TEST(s, the_run_reports_what_the_programs_did);
+  JC_TEST(s, the_run_sets_up_what_the_file_says);
   return s;
 }
 
