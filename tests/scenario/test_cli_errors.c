@@ -482,6 +482,28 @@ START_TEST(merge_carries_pcaps_limits_and_the_determinism_flag) {
   HAS(" nondet");
   ck_assert_int_eq(JS("merge --junit nodir/x.xml e.jsonl"), 2);
   HAS("jnet-sim: cannot write nodir/x.xml.tmp.");
+  ck_assert_int_eq(JS("merge --junit j.xml e.jsonl; cat j.xml"), 0);
+  HAS("&#10;limit reached: the run was cut short");
+  /* a nondeterministic seed shows its column even when the summary does
+   * not say the sweep checked; no wall time: a rate of 0 */
+  write_file("n.jsonl",
+             "{\"type\":\"seed\",\"scenario\":\"u.scn\",\"seed\":1,"
+             "\"result\":\"nondeterministic\",\"message\":\"m\","
+             "\"fingerprint\":\"0x1\",\"events\":20,\"virtual_s\":0.3,"
+             "\"wall_s\":0.001}\n"
+             "{\"type\":\"summary\",\"scenario\":\"u.scn\","
+             "\"shard\":\"1/1\",\"range\":\"1..1\"}\n");
+  ck_assert_int_eq(JS("merge n.jsonl"), 1);
+  HAS(" nondet ");
+  HAS("  0.000s       0.0\n"); /* wall 0, 0 seeds/s */
+  HASNT("each twice");
+  /* a sweep stopped by --max-wall says so in its JSON */
+  write_scn("u.scn", 1);
+  ck_assert_int_eq(JS("sweep u.scn --seeds 0..9223372036854775806 -j 1 "
+                      "--max-wall 50ms --no-progress --json w.jsonl && "
+                      "grep -o '\"complete\":false' w.jsonl"),
+                   0);
+  HAS("\"complete\":false");
 }
 END_TEST
 
@@ -541,7 +563,7 @@ START_TEST(the_run_reports_what_the_programs_did) {
       {"run a checks\nexpect a checks twice\n", 1,
        "FAIL checks on a: check twice: second ("},
       {"run a checks\nexpect a checks stick\n", 1,
-       "FAIL checks on a: check stick: first ("},
+       "FAIL checks on a: check stick: first \"quoted\" \\ back\nline\ttab ("},
       {"run a checks\nexpect a checks nofmt\n", 1,
        "FAIL checks on a: check nofmt:  ("},
       /* a disk: the same size, the same block; another size, none */
@@ -551,8 +573,10 @@ START_TEST(the_run_reports_what_the_programs_did) {
       {"run a bad-args a=99999999999999999999 b=x\n", 1,
        "seed 1: ERROR bad-args on a: argument a=99999999999999999999: "
        "expected an integer"},
-      {"run a bad-args a=1 b=abc\n", 1,
-       "ERROR bad-args on a: argument b=abc: expected an integer"},
+      {"run a bad-args a=1 b=2x\n", 1,
+       "ERROR bad-args on a: argument b=2x: expected an integer"},
+      /* no history recorded: an empty history is linearizable */
+      {"run a args n=1\nexpect linearizable\n", 0, "seed 1: PASS"},
       /* each way a run can die, by name */
       {"run a die sig=4\n", 1, "ERROR crashed: killed by SIGILL (signal 4)"},
       {"run a die sig=7\n", 1, "ERROR crashed: killed by SIGBUS (signal 7)"},
@@ -606,7 +630,9 @@ START_TEST(the_run_sets_up_what_the_file_says) {
   write_file("s1.scn", "host a 192.0.2.1\nhost b 1::2::3\nrun a args n=1\n");
   ck_assert_int_eq(JS("run s1.scn --seed 1"), 1);
   HAS("seed 1: ERROR setting up the run (b): invalid argument");
-  write_file("s2.scn",
+  /* a scenario whose name does not end in .scn, with restarts of a host
+   * that is up and crashes of one that is down (neither is an error) */
+  write_file("s2",
              "host a 192.0.2.1\nhost b 192.0.2.2\n"
              "link a b latency 1ms jitter 1ms dist normal loss 0% dup 0% "
              "reorder 0% by 1ms corrupt 0% bandwidth 10mbit queue 64kb "
@@ -614,12 +640,14 @@ START_TEST(the_run_sets_up_what_the_file_says) {
              "link default latency 2ms jitter 1ms dist exponential\n"
              "run b udp-sink until_ms=300 min=19 max=20\n"
              "run a udp-source to=b n=20\n"
-             "at 0s crash a\nat 1ms restart a\nat 2ms crash b\n"
+             "at 0s restart a\nat 0s crash a\nat 1ms restart a\n"
+             "at 2ms crash b\n"
              "at 2ms crash b\nat 3ms restart b\n"
              "at 50ms set link a b oneway loss 0%\nat 60ms unclog a b\n"
              "at 70ms heal a b\nexpect b udp-sink count\n");
-  ck_assert_int_eq(JS("run s2.scn --seed 1"), 0);
-  HAS("seed 1: PASS 1 expectation held");
+  ck_assert_int_eq(JS("sweep s2 --seeds 1..1 --no-progress --json s2.jsonl"),
+                   0);
+  HAS("all 1 seeds passed");
   write_file("s4.scn", "host a 192.0.2.1\nrun a args n=1\n"
                        "expect a args ok\n");
   ck_assert_int_eq(JS("run s4.scn --seed 1 --pcap /dev/full"), 1);
@@ -630,6 +658,35 @@ START_TEST(the_run_sets_up_what_the_file_says) {
   HAS("pcap written: x.cap");
   ck_assert_int_eq(JS("run s4.scn --seed 1 --history nodir/h.jsonl"), 1);
   HAS("seed 1: ERROR writing nodir/h.jsonl: no such file or directory");
+  /* a run that fails keeps its own reason over the file's */
+  write_file("s6.scn", "host a 192.0.2.1\nrun a args n=1\n"
+                       "expect a args nosuch\n");
+  ck_assert_int_eq(JS("run s6.scn --seed 1 --history nodir/h.jsonl "
+                      "--pcap /dev/full"),
+                   1);
+  HAS("seed 1: FAIL args on a: check nosuch: never reported");
+  /* an error of the run, not of the capture: the pcap is written */
+  write_file("s7.scn", "host a 192.0.2.1\nrun a bad-args b=x\n");
+  ck_assert_int_eq(JS("run s7.scn --seed 1 --pcap p.pcap"), 1);
+  HAS("seed 1: ERROR bad-args on a: argument b=x");
+  HAS("pcap written: p.pcap");
+  /* a hung run: no pcap claimed; --seed-timeout 0s is the default 300 s */
+  write_file("h.scn", "host a 192.0.2.1\nrun a hang\n");
+  ck_assert_int_eq(JS("run h.scn --seed 1 --pcap h.pcap --seed-timeout 50ms"),
+                   1);
+  HAS("seed 1: TIMEOUT hung: no result after 0.1s");
+  HASNT("pcap written");
+  ck_assert_int_eq(JS("run s4.scn --seed 1 --seed-timeout 0s"), 0);
+  ck_assert_int_eq(JS("run s4.scn --seed 1..2"), 2);
+  HAS("jnet-sim run: --seed: expected a number from 0 to 2^63-1, got "
+      "'1..2'");
+  /* help in every spelling; a program without help text */
+  ck_assert_int_eq(JS("-h"), 0);
+  HAS("usage: jnet-sim COMMAND");
+  ck_assert_int_eq(JS("help"), 0);
+  HAS("usage: jnet-sim COMMAND");
+  ck_assert_int_eq(JS("programs"), 0);
+  HAS("\nbad-history          \n"); /* the name in 20 columns, no help */
   /* a swarm run that crashes still says what it drew */
   write_file("s5.scn", "host a 192.0.2.1\nhost b 192.0.2.2\n"
                        "link a b latency 1ms..5ms\nrun a crash-segv\n");
