@@ -13,6 +13,7 @@
  *               wall-clock timeout; every later run returns: one run of
  *               two hangs, which is a timeout, not nondeterminism
  *   hang-in-partner  hangs in --check-determinism's second process only
+ *   leak-count  every second run sends one more datagram, at the end
  */
 #define _GNU_SOURCE
 #include <stdint.h>
@@ -188,6 +189,31 @@ static void hang_in_partner(jnet_prog_ctx *ctx) {
   jnet_prog_check(ctx, "done", 1, "returned");
 }
 
+/* leak-count flag=PREFIX: the k-th run to start is the first k >= 1 for
+ * which it creates PREFIX.k; it sends a datagram, and an even k sends one
+ * more at 500 ms, after every other event: of two runs one trace is the
+ * other's with lines added at the end. */
+static void leak_count(jnet_prog_ctx *ctx) {
+  sender sd;
+  const char *prefix = jnet_prog_arg(ctx, "flag", "leak-count");
+  int k = 1;
+  for (;; k++) {
+    char path[512];
+    snprintf(path, sizeof path, "%s.%d", prefix, k);
+    int fd = open(path, O_CREAT | O_EXCL | O_WRONLY, 0644);
+    if (fd >= 0) {
+      close(fd);
+      break;
+    }
+  }
+  if (open_sender(ctx, &sd, "9000") < 0)
+    return;
+  send_len(&sd, 20);
+  if (k % 2 == 0 && jnet_sleep(0.5) == 0)
+    send_len(&sd, 20);
+  finish(ctx, &sd);
+}
+
 static const jnet_program progs[] = {
     {"leak-clock", leak_clock, "datagram sizes from the wall clock"},
     {"leak-pid", leak_pid, "datagram sizes from random() seeded by getpid"},
@@ -196,6 +222,7 @@ static const jnet_program progs[] = {
     {"sink", sink, "receives on port 9000 until until_ms="},
     {"hang-once", hang_once, "hangs in the run that creates flag=FILE"},
     {"hang-in-partner", hang_in_partner, "hangs in the second process only"},
+    {"leak-count", leak_count, "every second run sends one more datagram"},
 };
 
 int main(int argc, char **argv) {

@@ -680,6 +680,14 @@ START_TEST(the_run_sets_up_what_the_file_says) {
   ck_assert_int_eq(JS("run s4.scn --seed 1..2"), 2);
   HAS("jnet-sim run: --seed: expected a number from 0 to 2^63-1, got "
       "'1..2'");
+  /* JSON escapes a message's quote, backslash, newline and tab */
+  write_file("j.scn", "host a 192.0.2.1\nrun a checks\n"
+                      "expect a checks stick\n");
+  ck_assert_int_eq(JS("sweep j.scn --seeds 1..1 --no-progress --json j.jsonl; "
+                      "grep -o '\"message\":\"[^,]*,' j.jsonl"),
+                   0);
+  HAS("\"message\":\"checks on a: check stick: first \\\"quoted\\\" "
+      "\\\\ back\\nline\\u0009tab\",");
   /* help in every spelling; a program without help text */
   ck_assert_int_eq(JS("-h"), 0);
   HAS("usage: jnet-sim COMMAND");

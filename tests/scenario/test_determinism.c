@@ -317,6 +317,46 @@ START_TEST(a_partner_hanging_alone_is_a_timeout_not_a_difference) {
 }
 END_TEST
 
+/* Two runs that part where one trace ends: the message names the event
+ * and shows "(end of trace)" for the shorter; with no place for the
+ * traces it says so and why; a second process that cannot read the file
+ * (a pipe the first run read to its end) is said, not a crash. */
+START_TEST(where_runs_part_and_when_they_cannot_be_compared) {
+  write_file("lc.scn", "host a 192.0.2.1\nhost b 192.0.2.2\n"
+                       "link a b latency 5ms\nrun b sink until_ms=200\n"
+                       "run a leak-count to=b flag=lc\n"
+                       "expect a leak-count sent\n");
+  ck_assert_int_eq(sh(JSIM_LEAK " run lc.scn --seed 1 --check-determinism "
+                                "--seed-timeout 0s"),
+                   1);
+  HAS("seed 1: NONDETERMINISTIC two runs of the seed differ from trace "
+      "event 3 at virtual 0.500000000s: run ");
+  HAS("`(end of trace)`");
+  HAS(" a udp 192.0.2.1:");
+  ck_assert_int_eq(sh("rm lc.[0-9]*; TMPDIR=%s/nodir " JSIM_LEAK " run "
+                      "lc.scn --seed 1 --check-determinism",
+                      dir),
+                   1);
+  HAS("seed 1: NONDETERMINISTIC two runs of the seed differ (fingerprints ");
+  HAS("no traces to compare: cannot create a file in ");
+  HAS("/nodir: No such file or directory");
+  ck_assert_int_eq(sh("rm lc.[0-9]*; mkdir t; TMPDIR=%s/t " JSIM_LEAK " run "
+                      "lc.scn --seed 1 --check-determinism && ls t | wc -l",
+                      dir),
+                   1);
+  HAS("differ from trace event 3");
+  ck_assert_int_eq(sh("ls t | wc -l"), 0);
+  ck_assert_str_eq(out, "0\n"); /* its trace files removed */
+  leak_scn("clean");
+  ck_assert_int_eq(sh("cat l.scn | " JSIM_LEAK " run /dev/stdin --seed 1 "
+                      "--check-determinism"),
+                   1);
+  HAS("/dev/stdin:1:1: error: expected at least one `host`");
+  HAS("seed 1: ERROR --check-determinism: the second process (");
+  HAS("__partner) did not answer: ");
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("scenario-determinism");
   jc_defaults(120, setup, teardown);
@@ -332,5 +372,6 @@ int main(void) {
   JC_TEST(s, limit_reached_is_said);
   JC_TEST(s, quiescent_fails_a_cut_run);
   JC_TEST(s, a_partner_hanging_alone_is_a_timeout_not_a_difference);
+  JC_TEST(s, where_runs_part_and_when_they_cannot_be_compared);
   return jc_run(s);
 }
