@@ -16,6 +16,7 @@
  *   leak-count  every second run sends one more datagram, at the end
  */
 #define _GNU_SOURCE
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -172,9 +173,9 @@ static void hang_once(jnet_prog_ctx *ctx) {
 
 /* --- br-tools: a hang in the second process only --- */
 
-/* hang-in-partner: hangs (as hang-once) in --check-determinism's second
- * process (argv[1] "__partner", read from /proc/self/cmdline), reports
- * check done everywhere else: the second run times out, the first passes. */
+/* hang-in-partner [crash=1]: hangs (as hang-once), or with crash=1 dies of
+ * SIGSEGV, in --check-determinism's second process (argv[1] "__partner",
+ * read from /proc/self/cmdline); reports check done everywhere else. */
 static void hang_in_partner(jnet_prog_ctx *ctx) {
   char cmd[256] = "";
   FILE *f = fopen("/proc/self/cmdline", "r");
@@ -183,9 +184,12 @@ static void hang_in_partner(jnet_prog_ctx *ctx) {
     fclose(f);
   cmd[n] = 0;
   const char *arg1 = cmd + strlen(cmd) + 1;
-  if (arg1 < cmd + n && strcmp(arg1, "__partner") == 0)
+  if (arg1 < cmd + n && strcmp(arg1, "__partner") == 0) {
+    if (jnet_prog_arg_int(ctx, "crash", 0))
+      raise(SIGSEGV);
     for (;;)
       pause();
+  }
   jnet_prog_check(ctx, "done", 1, "returned");
 }
 

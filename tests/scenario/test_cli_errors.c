@@ -704,6 +704,34 @@ START_TEST(the_run_sets_up_what_the_file_says) {
 }
 END_TEST
 
+/* The sweep's options at their edges, and its progress on a terminal. */
+START_TEST(sweep_options_and_progress) {
+  write_scn("u.scn", 1);
+  ck_assert_int_eq(JS("sweep u.scn --seeds 1..2 -j 2x"), 2);
+  HAS("jnet-sim sweep: -j: expected 1..1024, got '2x'");
+  ck_assert_int_eq(JS("sweep u.scn --seeds 1..2 -j 1025"), 2);
+  HAS("-j: expected 1..1024, got '1025'");
+  ck_assert_int_eq(JS("sweep u.scn --seeds 1..2 --max-wall 5q"), 2);
+  HAS("jnet-sim sweep: --max-wall: expected a duration such as 30s, got "
+      "'5q'");
+  ck_assert_int_eq(JS("sweep u.scn --seeds 1..2 --seed-timeout 5q"), 2);
+  HAS("jnet-sim sweep: --seed-timeout: expected a duration");
+  ck_assert_int_eq(JS("sweep u.scn --seeds 1..2 x.scn"), 2);
+  HAS("usage: jnet-sim sweep");
+  /* --seed-timeout 0s: the default; progress to a pipe: one line at the
+   * end */
+  ck_assert_int_eq(JS("sweep u.scn --seeds 1..3 -j 2 --seed-timeout 0s"), 0);
+  HAS("progress: 3/3 seeds, 0 failed, ");
+  HAS("all 3 seeds passed");
+  /* on a terminal: a bar */
+  ck_assert_int_eq(sh("script -qec '" JSIM_RUNNER " sweep u.scn --seeds 1..3 "
+                      "-j 2' /dev/null"),
+                   0);
+  HAS("[##############################] 3/3 seeds, 0 failed, ");
+  HAS("all 3 seeds passed");
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("scenario-cli-errors");
   jc_defaults(60, setup, teardown);
@@ -722,6 +750,7 @@ static Suite *suite(void) {
   JC_TEST(s, merge_refuses_shards_that_do_not_fit);
   JC_TEST(s, the_run_reports_what_the_programs_did);
   JC_TEST(s, the_run_sets_up_what_the_file_says);
+  JC_TEST(s, sweep_options_and_progress);
   return s;
 }
 

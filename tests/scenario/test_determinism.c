@@ -357,6 +357,22 @@ START_TEST(where_runs_part_and_when_they_cannot_be_compared) {
 }
 END_TEST
 
+/* The sweep's inline partner dies in a seed (only there): the runner
+ * stops, the seed is run again with a partner that forks per seed, whose
+ * child dies: one run passed and one crashed, which is nondeterminism. */
+START_TEST(a_partner_dying_alone_reruns_the_seed_the_forking_way) {
+  write_file("cp.scn", "host a 192.0.2.1\nrun a hang-in-partner crash=1\n"
+                       "expect a hang-in-partner done\n");
+  ck_assert_int_eq(sh(JSIM_LEAK " sweep %s/cp.scn --seeds 1..2 -j 1 "
+                      "--no-progress --check-determinism",
+                      dir),
+                   1);
+  HAS("seed 1: nondeterministic: two runs of the seed differ");
+  HAS("seed 2: nondeterministic: two runs of the seed differ");
+  HAS("2 failing seeds");
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("scenario-determinism");
   jc_defaults(120, setup, teardown);
@@ -373,5 +389,6 @@ int main(void) {
   JC_TEST(s, quiescent_fails_a_cut_run);
   JC_TEST(s, a_partner_hanging_alone_is_a_timeout_not_a_difference);
   JC_TEST(s, where_runs_part_and_when_they_cannot_be_compared);
+  JC_TEST(s, a_partner_dying_alone_reruns_the_seed_the_forking_way);
   return jc_run(s);
 }

@@ -633,6 +633,16 @@ START_TEST(each_bad_word_is_named_where_it_is) {
 }
 END_TEST
 
+/* A shard or range whose numbers overflow is refused. */
+START_TEST(overflowing_shards_are_refused) {
+  uint64_t k, n;
+  ck_assert_int_lt(jsim_parse_shard("99999999999999999999/3", &k, &n), 0);
+  ck_assert_int_lt(jsim_parse_shard("1/99999999999999999999", &k, &n), 0);
+  ck_assert_int_eq(jsim_parse_shard("2/18446744073709551615", &k, &n), 0);
+  ck_assert_uint_eq(n, UINT64_MAX);
+}
+END_TEST
+
 /* A message longer than the caller's buffer is cut, not overrun. */
 START_TEST(a_short_error_buffer_gets_a_cut_message) {
   char err[16];
@@ -701,5 +711,6 @@ int main(void) {
   JC_TEST(s, each_bad_word_is_named_where_it_is);
   JC_TEST(s, a_short_error_buffer_gets_a_cut_message);
   JC_TEST(s, odd_but_good_files_parse);
+  JC_TEST(s, overflowing_shards_are_refused);
   return jc_run(s);
 }
