@@ -275,6 +275,15 @@ static void bad_history(jnet_prog_ctx *ctx) {
   jnet_prog_check(ctx, "ok", 1, "recorded");
 }
 
+/* fail-once flag=FILE: check ok fails in the run that creates FILE and
+ * passes in every later one (a run that does not replay). */
+static void fail_once(jnet_prog_ctx *ctx) {
+  FILE *f = fopen(jnet_prog_arg(ctx, "flag", "fail-once.flag"), "wx");
+  if (f != NULL)
+    fclose(f);
+  jnet_prog_check(ctx, "ok", f == NULL, "first run");
+}
+
 const jnet_program jsim_test_programs[] = {
     {"udp-source", udp_source, "sends n= datagrams to to=HOST"},
     {"udp-sink", udp_sink, "counts datagrams; checks count, first"},
@@ -291,6 +300,7 @@ const jnet_program jsim_test_programs[] = {
     {"die", die, "raises sig= or exits with code="},
     {"wait-forever", wait_forever, "waits on a channel forever"},
     {"bad-history", bad_history, NULL}, /* `programs` shows no help */
+    {"fail-once", fail_once, "check ok fails only in the first run"},
 };
 const size_t jsim_test_nprograms =
     sizeof jsim_test_programs / sizeof jsim_test_programs[0];

@@ -206,6 +206,87 @@ START_TEST(shrink_removes_an_irrelevant_first_fault) {
 }
 END_TEST
 
+#define HASNT(s)                                                               \
+  ck_assert_msg(strstr(out, s) == NULL, "did not want '%s' in:\n%s", s, out)
+
+static void write_text(const char *name, const char *text) {
+  char path[512];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  FILE *f = fopen(path, "w");
+  ck_assert_ptr_nonnull(f);
+  fputs(text, f);
+  fclose(f);
+}
+
+/* Small shrinks of test_progs.c's programs, each a few runs: a failure
+ * that needs no fault loses every `at` line (a file without .scn is
+ * written as FILE.min.scn); values of 1 or of 19 digits are not halved; a
+ * check never reported keeps that signature; one range is "1 range". */
+START_TEST(shrink_small_cases) {
+  write_text("t", "host a 192.0.2.1\nhost b 192.0.2.2\n"
+                  "run a checks k=1 disk=1234567890123456789\n"
+                  "run b args n=1\nexpect a checks stick\n"
+                  "at 1ms crash b\nat 2ms restart b\n");
+  ck_assert_int_eq(sh(JSIM_RUNNER " shrink t --seed 1"), 0);
+  HAS("removed 2 of 2 fault lines: at 1ms crash b, at 2ms restart b\n");
+  HAS("kept 0 fault lines\n");
+  HAS("wrote t.min.scn (");
+  ck_assert_int_eq(sh("grep -c 'disk=1234567890123456789' t.min.scn"), 0);
+  ck_assert_int_eq(sh("grep -c '^at ' t.min.scn || true"), 0);
+  ck_assert_str_eq(out, "0\n");
+  write_text("nr.scn", "host a 192.0.2.1\nhost b 192.0.2.2\n"
+                       "run a args n=5\nexpect a args nosuch\n"
+                       "at 1ms crash b\n");
+  ck_assert_int_eq(sh(JSIM_RUNNER " shrink nr.scn --seed 1 --out m.scn"), 0);
+  HAS("seed 1 of nr.scn fails: args on a: check nosuch: never reported\n");
+  HAS("shrank n=5 to n=1 (run a args)");
+  ck_assert_int_eq(sh("head -2 m.scn"), 0);
+  HAS("# It still fails: fail: args on a: check nosuch: never reported\n");
+  write_text("sw.scn", "host a 192.0.2.1\nhost b 192.0.2.2\n"
+                       "link a b latency 1ms..5ms\nrun a checks\n"
+                       "expect a checks stick\n");
+  ck_assert_int_eq(sh(JSIM_RUNNER " shrink sw.scn --seed 1 --out m.scn"), 0);
+  HAS("narrowed 1 range, maybe and faults line to the values seed 1 drew "
+      "(0 `at` lines from 0 lines and 0 generators)");
+  ck_assert_int_eq(sh("grep -c '^link a b latency [0-9]*us$' m.scn"), 0);
+}
+END_TEST
+
+/* What shrink refuses: a run that does not replay (fails once, then
+ * passes) is not called shrunk; an --out it cannot finish writing is said;
+ * bad --seed and --max-runs (two runs at least). */
+START_TEST(shrink_refuses_with_reasons) {
+  write_text("fo.scn", "host a 192.0.2.1\nrun a fail-once flag=ff\n"
+                       "expect a fail-once ok\n");
+  ck_assert_int_eq(sh(JSIM_RUNNER " shrink fo.scn --seed 1"), 2);
+  HAS("seed 1 of fo.scn fails: fail-once on a: check ok: first run");
+  HAS("jnet-sim shrink: the drawn scenario of seed 1 does not fail the same "
+      "way (fail: fail-once on a: check ok: failed): is the run "
+      "deterministic? (try --check-determinism)");
+  write_text("sw.scn", "host a 192.0.2.1\nrun a checks\n"
+                       "expect a checks stick\n");
+  ck_assert_int_eq(sh(JSIM_RUNNER " shrink sw.scn --seed 1 --out /dev/full"),
+                   2);
+  HAS("jnet-sim shrink: cannot write /dev/full: No space left on device");
+  HASNT("wrote ");
+  ck_assert_int_eq(sh(JSIM_RUNNER " shrink sw.scn --seed 1 --max-runs 2 "
+                      "--out m.scn"),
+                   0);
+  HAS("stopped at --max-runs 2: the result may shrink further");
+  HAS("wrote m.scn (2 runs)");
+  static const char *bad[] = {"--seed x", "--max-runs 1", "--max-runs 2x",
+                              "--max-runs 99999999999999999999",
+                              "--max-runs 1000001"};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    ck_assert_int_eq(sh(JSIM_RUNNER " shrink sw.scn %s", bad[i]), 2);
+    ck_assert_msg(strstr(out, i == 0 ? "--seed: expected a number"
+                                     : "--max-runs: expected 2..1000000") !=
+                      NULL,
+                  "%s: %s", bad[i], out);
+  }
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("scenario-shrink");
   jc_defaults(400, setup, teardown);
@@ -214,5 +295,7 @@ int main(void) {
   JC_TEST(s, passing_seed_is_an_error);
   JC_TEST(s, max_runs_bounds_the_work);
   JC_TEST(s, shrink_removes_an_irrelevant_first_fault);
+  JC_TEST(s, shrink_small_cases);
+  JC_TEST(s, shrink_refuses_with_reasons);
   return jc_run(s);
 }
