@@ -114,7 +114,7 @@ int jsim_write_history_files(const jnet_history *h, const jnet_lin_result *r,
                              const char *jsonl_suffix) {
   size_t n = strlen(base) + 32;
   char *path = jnet__malloc(n);
-  if (path == NULL)
+  if (path == NULL) /* LCOV_EXCL_BR_LINE: out of memory */
     return JNET_ENOMEM;
   snprintf(path, n, "%s%s", base, jsonl_suffix);
   int rc = jnet_history_save(h, path);
@@ -167,7 +167,7 @@ int jsim_lincheck_main(int argc, char **argv) {
   jnet_history *h;
   int rc = jnet_history_load(&h, path, err, sizeof err);
   if (rc < 0) {
-    if (rc == JNET_ENOMEM)
+    if (rc == JNET_ENOMEM) /* LCOV_EXCL_BR_LINE: out of memory */
       fprintf(stderr, "%s: error: out of memory\n", path);
     else
       fprintf(stderr, "%s\n", err);

@@ -732,6 +732,29 @@ START_TEST(sweep_options_and_progress) {
 }
 END_TEST
 
+/* A run whose history is not linearizable: the verdict names the failing
+ * operation, the history files sit by the pcap, lincheck reads them back;
+ * a file without .jsonl keeps its name as the base, and a timeline it
+ * cannot write is said (exit 1 still: the verdict stands). */
+START_TEST(a_history_that_is_not_linearizable) {
+  write_file("lh.scn", "host a 192.0.2.1\nrun a bad-history stale=1\n"
+                       "expect linearizable\n");
+  ck_assert_int_eq(JS("run lh.scn --seed 1 --pcap lh.pcap"), 1);
+  HAS("seed 1: FAIL not linearizable: key \"k\", 1 operation: p2 cas "
+      "1->\"a string longer than thirty ch\" ok 0.002000s..0.003000s");
+  HAS("history written: lh.history.jsonl and lh.history.html");
+  ck_assert_int_eq(sh("mkdir lh2.history.html"), 0);
+  ck_assert_int_eq(JS("run lh.scn --seed 1 --pcap lh2.pcap"), 1);
+  HAS("seed 1: FAIL not linearizable");
+  ck_assert_int_eq(sh("cp lh.history.jsonl h && mkdir h.html"), 0);
+  ck_assert_int_eq(JS("lincheck h"), 1);
+  HAS("h: NOT linearizable: key \"k\": no order of these 2 events");
+  HAS("jnet-sim lincheck: cannot write h.violation.jsonl / h.html: ");
+  ck_assert_int_eq(JS("lincheck lh.history.jsonl --out v"), 1);
+  HAS("written: v.violation.jsonl (the sub-history), v.html (the timeline)");
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("scenario-cli-errors");
   jc_defaults(60, setup, teardown);
@@ -751,6 +774,7 @@ static Suite *suite(void) {
   JC_TEST(s, the_run_reports_what_the_programs_did);
   JC_TEST(s, the_run_sets_up_what_the_file_says);
   JC_TEST(s, sweep_options_and_progress);
+  JC_TEST(s, a_history_that_is_not_linearizable);
   return s;
 }
 
