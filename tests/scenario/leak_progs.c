@@ -196,7 +196,8 @@ static void hang_in_partner(jnet_prog_ctx *ctx) {
 /* leak-count flag=PREFIX: the k-th run to start is the first k >= 1 for
  * which it creates PREFIX.k; it sends a datagram, and an even k sends one
  * more at 500 ms, after every other event: of two runs one trace is the
- * other's with lines added at the end. */
+ * other's with lines added at the end. same=1: no extra datagram (only
+ * the files count the runs). */
 static void leak_count(jnet_prog_ctx *ctx) {
   sender sd;
   const char *prefix = jnet_prog_arg(ctx, "flag", "leak-count");
@@ -213,7 +214,8 @@ static void leak_count(jnet_prog_ctx *ctx) {
   if (open_sender(ctx, &sd, "9000") < 0)
     return;
   send_len(&sd, 20);
-  if (k % 2 == 0 && jnet_sleep(0.5) == 0)
+  int same = (int)jnet_prog_arg_int(ctx, "same", 0); /* 1: no leak */
+  if (!same && k % 2 == 0 && jnet_sleep(0.5) == 0)
     send_len(&sd, 20);
   finish(ctx, &sd);
 }

@@ -439,6 +439,11 @@ START_TEST(merge_reads_what_json_allows_and_refuses_the_rest) {
     ck_assert_msg(strstr(out, cases[i].want) != NULL,
                   "case %zu: want '%s' in %s", i, cases[i].want, out);
   }
+  /* a failing seed with "pcap":null shows no pcap */
+  write_file("e.jsonl", SEEDF("\"pcap\":null," GOOD) SUM1);
+  ck_assert_int_eq(JS("merge e.jsonl"), 1);
+  HAS("  seed 1: fail: m\n");
+  HASNT("pcap written");
   /* 33 fields (at most 32): refused. */
   char text[8192] = "{\"type\":\"seed\",\"scenario\":\"u.scn\"";
   for (int i = 0; i < 31; i++)
@@ -695,6 +700,12 @@ START_TEST(the_run_sets_up_what_the_file_says) {
   HAS("usage: jnet-sim COMMAND");
   ck_assert_int_eq(JS("programs"), 0);
   HAS("\nbad-history          \n"); /* the name in 20 columns, no help */
+  /* what a program prints reaches a stdout that is a file */
+  write_file("say.scn", "host a 192.0.2.1\nrun a say text=hello\n"
+                        "expect a say ok\n");
+  ck_assert_int_eq(sh(JSIM_RUNNER " run say.scn --seed 1 > o.txt; cat o.txt"),
+                   0);
+  HAS("a says hello\nseed 1: PASS");
   /* a swarm run that crashes still says what it drew */
   write_file("s5.scn", "host a 192.0.2.1\nhost b 192.0.2.2\n"
                        "link a b latency 1ms..5ms\nrun a crash-segv\n");

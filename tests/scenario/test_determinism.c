@@ -373,6 +373,23 @@ START_TEST(a_partner_dying_alone_reruns_the_seed_the_forking_way) {
 }
 END_TEST
 
+/* A checked sweep runs each seed exactly twice (once here, once in the
+ * partner), counted by the files the program creates. */
+START_TEST(a_checked_sweep_runs_each_seed_twice) {
+  write_file("cr.scn", "host a 192.0.2.1\nhost b 192.0.2.2\n"
+                       "run b sink until_ms=50\n"
+                       "run a leak-count to=b flag=cr same=1\n"
+                       "expect a leak-count sent\n");
+  ck_assert_int_eq(sh(JSIM_LEAK " sweep %s/cr.scn --seeds 1..1 -j 1 "
+                      "--no-progress --check-determinism",
+                      dir),
+                   0);
+  HAS("all 1 seeds passed");
+  ck_assert_int_eq(sh("ls cr.* | grep -v scn"), 0);
+  ck_assert_str_eq(out, "cr.1\ncr.2\n");
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("scenario-determinism");
   jc_defaults(120, setup, teardown);
@@ -390,5 +407,6 @@ int main(void) {
   JC_TEST(s, a_partner_hanging_alone_is_a_timeout_not_a_difference);
   JC_TEST(s, where_runs_part_and_when_they_cannot_be_compared);
   JC_TEST(s, a_partner_dying_alone_reruns_the_seed_the_forking_way);
+  JC_TEST(s, a_checked_sweep_runs_each_seed_twice);
   return jc_run(s);
 }

@@ -307,6 +307,19 @@ static void fail_once(jnet_prog_ctx *ctx) {
   jnet_prog_check(ctx, "ok", f == NULL, "first run");
 }
 
+/* say text=WORD: prints "<host> says WORD" on stdout; check ok. */
+static void say(jnet_prog_ctx *ctx) {
+  printf("%s says %s\n", jnet_prog_host(ctx), jnet_prog_arg(ctx, "text", ""));
+  jnet_prog_check(ctx, "ok", 1, "said");
+}
+
+/* threshold n=N: check ok fails when N >= 60 and N is even (a failure
+ * that does not shrink evenly). */
+static void threshold(jnet_prog_ctx *ctx) {
+  long long n = jnet_prog_arg_int(ctx, "n", 0);
+  jnet_prog_check(ctx, "ok", !(n >= 60 && n % 2 == 0), "n=%lld", n);
+}
+
 const jnet_program jsim_test_programs[] = {
     {"udp-source", udp_source, "sends n= datagrams to to=HOST"},
     {"udp-sink", udp_sink, "counts datagrams; checks count, first"},
@@ -324,6 +337,8 @@ const jnet_program jsim_test_programs[] = {
     {"wait-forever", wait_forever, "waits on a channel forever"},
     {"bad-history", bad_history, NULL}, /* `programs` shows no help */
     {"fail-once", fail_once, "check ok fails only in the first run"},
+    {"say", say, "prints text= on stdout"},
+    {"threshold", threshold, "check ok fails for an even n= >= 60"},
 };
 const size_t jsim_test_nprograms =
     sizeof jsim_test_programs / sizeof jsim_test_programs[0];

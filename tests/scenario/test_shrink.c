@@ -242,6 +242,11 @@ START_TEST(shrink_small_cases) {
   HAS("shrank n=5 to n=1 (run a args)");
   ck_assert_int_eq(sh("head -2 m.scn"), 0);
   HAS("# It still fails: fail: args on a: check nosuch: never reported\n");
+  /* halving tries v/2, v/2 +- 1, then 5v/8: 62 fails (50, 51, 49 pass) */
+  write_text("th.scn", "host a 192.0.2.1\nrun a threshold n=100\n"
+                       "expect a threshold ok\n");
+  ck_assert_int_eq(sh(JSIM_RUNNER " shrink th.scn --seed 1 --out m.scn"), 0);
+  HAS("  shrank n=100 to n=62 (run a threshold)\n");
   write_text("sw.scn", "host a 192.0.2.1\nhost b 192.0.2.2\n"
                        "link a b latency 1ms..5ms\nrun a checks\n"
                        "expect a checks stick\n");
