@@ -706,6 +706,18 @@ START_TEST(the_run_sets_up_what_the_file_says) {
   ck_assert_int_eq(sh(JSIM_RUNNER " run say.scn --seed 1 > o.txt; cat o.txt"),
                    0);
   HAS("a says hello\nseed 1: PASS");
+  /* a swarm scenario runs as drawn, its long lines whole (they were cut
+   * at 2 KiB when written back) */
+  char big[2048] = "host a 192.0.2.1\nhost b 192.0.2.2\n"
+                   "link a b latency 1ms..2ms\nrun a say text=";
+  size_t at = strlen(big);
+  memset(big + at, 'x', 1000);
+  strcpy(big + at + 1000, "\nexpect a say ok\n");
+  write_file("long.scn", big);
+  ck_assert_int_eq(sh(JSIM_RUNNER " run long.scn --seed 1 | "
+                      "grep -c '^a says x\\{1000\\}$'"),
+                   0);
+  ck_assert_str_eq(out, "1\n");
   /* a swarm run that crashes still says what it drew */
   write_file("s5.scn", "host a 192.0.2.1\nhost b 192.0.2.2\n"
                        "link a b latency 1ms..5ms\nrun a crash-segv\n");

@@ -659,8 +659,9 @@ END_TEST
 
 /* Good files with what a text editor leaves: CRLF ends, tabs, a comment
  * against a word, groups written without blanks; `seeds`; an MTU range and
- * a key=LO..HI argument draw per seed; key=1..x is a plain value; a line of
- * more than 1 KiB still parses. */
+ * a key=LO..HI argument draw per seed; key=1..x is a plain value; lines
+ * up to 1024 characters (the writer of swarm draws and shrinks writes them
+ * back whole). */
 START_TEST(odd_but_good_files_parse) {
   jsim_scn *s = parse_ok("host a 192.0.2.1\r\nhost b 192.0.2.2\r\n"
                          "run a args n=1\r\n");
@@ -683,12 +684,18 @@ START_TEST(odd_but_good_files_parse) {
   ck_assert_int_eq(s->runs[1].args[0].ranged, 0);
   ck_assert_str_eq(s->runs[1].args[0].value, "1..x");
   jsim_scn_free(s);
-  char text[4096];
-  repeat(text, sizeof text, H2 "run b args n=1", " k=vvvvvvvvvvvvvvvvvvvvvvvvvv",
-         40, "\n");
+  /* 1024 characters on a line (a comment past them aside) parse; 1025
+   * are refused at the word that crosses the limit */
+  char text[4096], line[2048];
+  repeat(line, sizeof line, "run b args n=1 k=", "v", 1024 - 17, " # ");
+  repeat(text, sizeof text, H2, "", 0, line);
+  strcat(text, "a comment that runs on past the limit\n");
   s = parse_ok(text);
-  ck_assert_int_eq(s->runs[1].nargs, 41);
+  ck_assert_int_eq((int)strlen(s->runs[1].args[1].value), 1024 - 17);
   jsim_scn_free(s);
+  repeat(line, sizeof line, "run b args n=1 k=", "v", 1025 - 17, "\n");
+  parse_err(strcat(strcpy(text, H2), line), "t.scn:4:16:",
+            "line too long (more than 1024 characters)");
 }
 END_TEST
 
