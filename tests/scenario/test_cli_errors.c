@@ -718,6 +718,18 @@ START_TEST(the_run_sets_up_what_the_file_says) {
                       "grep -c '^a says x\\{1000\\}$'"),
                    0);
   ck_assert_str_eq(out, "1\n");
+  /* swarm draws: a probability range narrower than the 0.001 % grid, a
+   * burst with and without its bad-loss, groups one way, a maybe line */
+  write_file("sw2.scn", "host a 192.0.2.1\nhost b 192.0.2.2\n"
+                        "host c 192.0.2.3\n"
+                        "link a b loss 0.0001%..0.0002% burst 1% 2%\n"
+                        "link a c burst 1% 2% bad-loss 3% latency 1ms..2ms\n"
+                        "run a args n=1\nat 1ms set link a c latency 5ms\n"
+                        "at 2ms partition {a} {b} oneway\n"
+                        "maybe 50% at 3ms heal all\nexpect a args ok\n");
+  ck_assert_int_eq(JS("run sw2.scn --seed 3"), 0);
+  HAS("seed 3 drew: link a b loss 0.000% burst 1% 2%; link a c burst 1% 2% "
+      "bad-loss 3% latency 1835us; at 3ms heal all\n");
   /* a swarm run that crashes still says what it drew */
   write_file("s5.scn", "host a 192.0.2.1\nhost b 192.0.2.2\n"
                        "link a b latency 1ms..5ms\nrun a crash-segv\n");
