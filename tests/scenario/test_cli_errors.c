@@ -787,9 +787,9 @@ START_TEST(a_history_that_is_not_linearizable) {
   HAS("jnet-sim lincheck: cannot write h.violation.jsonl / h.html: ");
   ck_assert_int_eq(JS("lincheck lh.history.jsonl --out v"), 1);
   HAS("written: v.violation.jsonl (the sub-history), v.html (the timeline)");
-  ck_assert_int_eq(sh("cp lh.history.jsonl h.json"), 0);
-  ck_assert_int_eq(JS("lincheck h.json"), 1);
-  HAS("written: h.json.violation.jsonl (the sub-history), h.json.html");
+  ck_assert_int_eq(sh("cp lh.history.jsonl hist.json"), 0);
+  ck_assert_int_eq(JS("lincheck hist.json"), 1);
+  HAS("written: hist.json.violation.jsonl (the sub-history), hist.json.html");
   /* a write left open, a read of its value, then a read of null: the
    * smallest failing part is the read of a value nobody wrote for sure */
   write_file("lo.scn", "host a 192.0.2.1\nrun a bad-history stale=1\n"
