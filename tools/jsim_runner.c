@@ -179,7 +179,7 @@ static void trampoline(void *arg) {
 static void apply_opts(const jsim_link *l, jnet_link_params *p) {
   for (int i = 0; i < l->nopts; i++) {
     double v = l->opts[i].value;
-    switch (l->opts[i].what) { /* LCOV_EXCL_BR_LINE: always a JSIM_OPT_ */
+    switch (l->opts[i].what) {
     case JSIM_OPT_LATENCY: p->latency_ns = (uint64_t)v; break;
     case JSIM_OPT_JITTER: p->jitter_ns = (uint64_t)v; break;
     case JSIM_OPT_DIST: p->jitter_dist = (int)v; break;
@@ -235,7 +235,7 @@ static void on_at(jnet_sim *sim, void *arg) {
   jnet_node *a = e->a >= 0 ? rs->nodes[e->a] : NULL; /* LCOV_EXCL_BR_LINE */
   jnet_node *b = e->b >= 0 ? rs->nodes[e->b] : NULL; /* LCOV_EXCL_BR_LINE */
   int rc = 0, how = e->oneway ? JNET_ONE_WAY : JNET_BOTH_WAYS;
-  switch (e->kind) { /* LCOV_EXCL_BR_LINE: always a JSIM_EV_ */
+  switch (e->kind) {
   case JSIM_EV_PARTITION: rc = jnet_sim_partition(sim, a, b, how); break;
   case JSIM_EV_PARTITION_GROUPS: {
     jnet_node *ga[64], *gb[64];
