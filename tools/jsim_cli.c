@@ -53,6 +53,19 @@ static void run_usage(FILE *f) {
           "Exit: 0 pass, 1 fail, 2 usage or scenario error.\n");
 }
 
+
+/* Whether the run's error is the capture's own (it could not be opened or
+ * written): then no pcap is claimed, even where a file of that name exists
+ * (/dev/full, or one left by an earlier run). */
+static int pcap_failed(const jsim_result *r, const char *pcap) {
+  char open_err[1100], write_err[1100];
+  snprintf(open_err, sizeof open_err, "setting up the run (%s): ", pcap);
+  snprintf(write_err, sizeof write_err, "writing %s: ", pcap);
+  return r->status == JSIM_ERROR &&
+         (strncmp(r->msg, open_err, strlen(open_err)) == 0 ||
+          strncmp(r->msg, write_err, strlen(write_err)) == 0);
+}
+
 static int cmd_run(int argc, char **argv, const jnet_program *progs,
                    size_t nprogs) {
   static const struct option longopts[] = {
@@ -128,7 +141,8 @@ static int cmd_run(int argc, char **argv, const jnet_program *progs,
   if (tf != NULL && tf != stdout)
     fclose(tf);
   jsim_print_result(stdout, &r);
-  if (pcap != NULL && r.status != JSIM_TIMEOUT && access(pcap, F_OK) == 0)
+  if (pcap != NULL && r.status != JSIM_TIMEOUT && !pcap_failed(&r, pcap) &&
+      access(pcap, F_OK) == 0)
     printf("pcap written: %s (open: wireshark %s, or tshark -r %s -z "
            "conv,tcp -q)\n", pcap, pcap, pcap);
   if (pcap != NULL && r.status != JSIM_PASS) {

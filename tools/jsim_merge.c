@@ -210,7 +210,7 @@ int jsim_merge_main(int argc, char **argv) {
   uint64_t shard_n = 0, lo = 0, hi = 0;
   int det_checked = 0;
   double wall = 0;
-  if (es == NULL || o == NULL)
+  if (es == NULL || o == NULL) /* LCOV_EXCL_BR_LINE: out of memory */
     goto out;
   for (int fi = optind; fi < argc; fi++) {
     const char *path = argv[fi];
@@ -290,7 +290,7 @@ int jsim_merge_main(int argc, char **argv) {
         continue;
       if (n == cap) {
         entry *ne = jnet__realloc(es, 2 * cap * sizeof *es);
-        if (ne == NULL) {
+        if (ne == NULL) { /* LCOV_EXCL_BR_LINE: out of memory */
           fclose(f);
           goto out;
         }
@@ -369,7 +369,7 @@ int jsim_merge_main(int argc, char **argv) {
   }
   jsim_result *res = jnet__malloc((n + 1) * sizeof *res);
   char **pcaps = jnet__calloc(n + 1, sizeof *pcaps);
-  if (res == NULL || pcaps == NULL) {
+  if (res == NULL || pcaps == NULL) { /* LCOV_EXCL_BR_LINE: out of memory */
     jnet__free(res);
     jnet__free(pcaps);
     goto out;
@@ -390,7 +390,8 @@ int jsim_merge_main(int argc, char **argv) {
   jnet__free(res);
   jnet__free(pcaps);
 out:
-  for (size_t i = 0; es != NULL && i < n; i++)
+  /* LCOV_EXCL_BR_LINE below: es is NULL only out of memory */
+  for (size_t i = 0; es != NULL && i < n; i++) /* LCOV_EXCL_BR_LINE */
     jnet__free(es[i].pcap);
   jnet__free(es);
   jnet__free(o);

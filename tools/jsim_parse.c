@@ -21,6 +21,7 @@
 #include "jsim_scn.h"
 
 #define MAX_WORDS 64
+#define MAX_LINE_CHARS 1024
 
 typedef struct word {
   const char *s;
@@ -1023,6 +1024,19 @@ static int parse_line(parser *p) {
               GOT(0));
 }
 
+/* A line longer than MAX_LINE_CHARS (comments aside) is refused at the
+ * word that crosses the limit: shrinking and swarm draws write every line
+ * back (jsim_swarm.c, lines of 2 KiB with room for drawn values), and a
+ * longer one would come back cut. */
+static int too_long(parser *p) {
+  for (int i = 0; i < p->nw; i++)
+    if (p->w[i].col - 1 + p->w[i].len > MAX_LINE_CHARS) {
+      fail(p, i, "line too long (more than %d characters)", MAX_LINE_CHARS);
+      return 1;
+    }
+  return 0;
+}
+
 /* This line's PRNG stream key: a hash of its words, told apart from the
  * identical lines before it. */
 static int line_key(parser *p) {
@@ -1079,6 +1093,8 @@ int jsim_parse_text(const char *path, const char *text,
            MAX_WORDS - 1);
       goto bad;
     }
+    if (too_long(&p))
+      goto bad;
     if (line_key(&p) < 0 || parse_line(&p) < 0)
       goto bad;
     line += len + (nl != NULL);

@@ -12,8 +12,11 @@
  *   hang-once   the first run to create flag= (a file) blocks until the
  *               wall-clock timeout; every later run returns: one run of
  *               two hangs, which is a timeout, not nondeterminism
+ *   hang-in-partner  hangs in --check-determinism's second process only
+ *   leak-count  every second run sends one more datagram, at the end
  */
 #define _GNU_SOURCE
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -168,6 +171,55 @@ static void hang_once(jnet_prog_ctx *ctx) {
   jnet_prog_check(ctx, "done", 1, "returned");
 }
 
+/* --- br-tools: a hang in the second process only --- */
+
+/* hang-in-partner [crash=1]: hangs (as hang-once), or with crash=1 dies of
+ * SIGSEGV, in --check-determinism's second process (argv[1] "__partner",
+ * read from /proc/self/cmdline); reports check done everywhere else. */
+static void hang_in_partner(jnet_prog_ctx *ctx) {
+  char cmd[256] = "";
+  FILE *f = fopen("/proc/self/cmdline", "r");
+  size_t n = f != NULL ? fread(cmd, 1, sizeof cmd - 1, f) : 0;
+  if (f != NULL)
+    fclose(f);
+  cmd[n] = 0;
+  const char *arg1 = cmd + strlen(cmd) + 1;
+  if (arg1 < cmd + n && strcmp(arg1, "__partner") == 0) {
+    if (jnet_prog_arg_int(ctx, "crash", 0))
+      raise(SIGSEGV);
+    for (;;)
+      pause();
+  }
+  jnet_prog_check(ctx, "done", 1, "returned");
+}
+
+/* leak-count flag=PREFIX: the k-th run to start is the first k >= 1 for
+ * which it creates PREFIX.k; it sends a datagram, and an even k sends one
+ * more at 500 ms, after every other event: of two runs one trace is the
+ * other's with lines added at the end. same=1: no extra datagram (only
+ * the files count the runs). */
+static void leak_count(jnet_prog_ctx *ctx) {
+  sender sd;
+  const char *prefix = jnet_prog_arg(ctx, "flag", "leak-count");
+  int k = 1;
+  for (;; k++) {
+    char path[512];
+    snprintf(path, sizeof path, "%s.%d", prefix, k);
+    int fd = open(path, O_CREAT | O_EXCL | O_WRONLY, 0644);
+    if (fd >= 0) {
+      close(fd);
+      break;
+    }
+  }
+  if (open_sender(ctx, &sd, "9000") < 0)
+    return;
+  send_len(&sd, 20);
+  int same = (int)jnet_prog_arg_int(ctx, "same", 0); /* 1: no leak */
+  if (!same && k % 2 == 0 && jnet_sleep(0.5) == 0)
+    send_len(&sd, 20);
+  finish(ctx, &sd);
+}
+
 static const jnet_program progs[] = {
     {"leak-clock", leak_clock, "datagram sizes from the wall clock"},
     {"leak-pid", leak_pid, "datagram sizes from random() seeded by getpid"},
@@ -175,6 +227,8 @@ static const jnet_program progs[] = {
     {"clean", clean, "datagram sizes from jnet_random: deterministic"},
     {"sink", sink, "receives on port 9000 until until_ms="},
     {"hang-once", hang_once, "hangs in the run that creates flag=FILE"},
+    {"hang-in-partner", hang_in_partner, "hangs in the second process only"},
+    {"leak-count", leak_count, "every second run sends one more datagram"},
 };
 
 int main(int argc, char **argv) {

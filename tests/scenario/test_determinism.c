@@ -293,6 +293,103 @@ START_TEST(quiescent_fails_a_cut_run) {
 }
 END_TEST
 
+/* --- br-tools: a second run that hangs alone --- */
+
+/* The sweep's inline partner hangs in the seed (only there): the runner
+ * waits the seed timeout and its slack, counts the second run as timed
+ * out, and the seed passes on the first run's result; it is not called
+ * nondeterministic, and the partner does not outlive the sweep. */
+START_TEST(a_partner_hanging_alone_is_a_timeout_not_a_difference) {
+  write_file("hp.scn", "host a 192.0.2.1\nrun a hang-in-partner\n"
+                       "expect a hang-in-partner done\n");
+  ck_assert_int_eq(sh(JSIM_LEAK " sweep %s/hp.scn --seeds 1..1 -j 1 "
+                      "--no-progress --check-determinism --seed-timeout "
+                      "100ms",
+                      dir),
+                   0);
+  HAS("all 1 seeds passed");
+  HASNT("nondeterministic");
+  HASNT("did not answer");
+  ck_assert_int_eq(sh("sleep 0.1; pgrep -f '__partne[r] %s/' || echo none",
+                      dir),
+                   0);
+  ck_assert_str_eq(out, "none\n");
+}
+END_TEST
+
+/* Two runs that part where one trace ends: the message names the event
+ * and shows "(end of trace)" for the shorter; with no place for the
+ * traces it says so and why; a second process that cannot read the file
+ * (a pipe the first run read to its end) is said, not a crash. */
+START_TEST(where_runs_part_and_when_they_cannot_be_compared) {
+  write_file("lc.scn", "host a 192.0.2.1\nhost b 192.0.2.2\n"
+                       "link a b latency 5ms\nrun b sink until_ms=200\n"
+                       "run a leak-count to=b flag=lc\n"
+                       "expect a leak-count sent\n");
+  ck_assert_int_eq(sh(JSIM_LEAK " run lc.scn --seed 1 --check-determinism "
+                                "--seed-timeout 0s"),
+                   1);
+  HAS("seed 1: NONDETERMINISTIC two runs of the seed differ from trace "
+      "event 3 at virtual 0.500000000s: run ");
+  HAS("`(end of trace)`");
+  HAS(" a udp 192.0.2.1:");
+  ck_assert_int_eq(sh("rm lc.[0-9]*; TMPDIR=%s/nodir " JSIM_LEAK " run "
+                      "lc.scn --seed 1 --check-determinism",
+                      dir),
+                   1);
+  HAS("seed 1: NONDETERMINISTIC two runs of the seed differ (fingerprints ");
+  HAS("no traces to compare: cannot create a file in ");
+  HAS("/nodir: No such file or directory");
+  ck_assert_int_eq(sh("rm lc.[0-9]*; mkdir t; TMPDIR=%s/t " JSIM_LEAK " run "
+                      "lc.scn --seed 1 --check-determinism && ls t | wc -l",
+                      dir),
+                   1);
+  HAS("differ from trace event 3");
+  ck_assert_int_eq(sh("ls t | wc -l"), 0);
+  ck_assert_str_eq(out, "0\n"); /* its trace files removed */
+  leak_scn("clean");
+  ck_assert_int_eq(sh("cat l.scn | " JSIM_LEAK " run /dev/stdin --seed 1 "
+                      "--check-determinism"),
+                   1);
+  HAS("/dev/stdin:1:1: error: expected at least one `host`");
+  HAS("seed 1: ERROR --check-determinism: the second process (");
+  HAS("__partner) did not answer: ");
+}
+END_TEST
+
+/* The sweep's inline partner dies in a seed (only there): the runner
+ * stops, the seed is run again with a partner that forks per seed, whose
+ * child dies: one run passed and one crashed, which is nondeterminism. */
+START_TEST(a_partner_dying_alone_reruns_the_seed_the_forking_way) {
+  write_file("cp.scn", "host a 192.0.2.1\nrun a hang-in-partner crash=1\n"
+                       "expect a hang-in-partner done\n");
+  ck_assert_int_eq(sh(JSIM_LEAK " sweep %s/cp.scn --seeds 1..2 -j 1 "
+                      "--no-progress --check-determinism",
+                      dir),
+                   1);
+  HAS("seed 1: nondeterministic: two runs of the seed differ");
+  HAS("seed 2: nondeterministic: two runs of the seed differ");
+  HAS("2 failing seeds");
+}
+END_TEST
+
+/* A checked sweep runs each seed exactly twice (once here, once in the
+ * partner), counted by the files the program creates. */
+START_TEST(a_checked_sweep_runs_each_seed_twice) {
+  write_file("cr.scn", "host a 192.0.2.1\nhost b 192.0.2.2\n"
+                       "run b sink until_ms=50\n"
+                       "run a leak-count to=b flag=cr same=1\n"
+                       "expect a leak-count sent\n");
+  ck_assert_int_eq(sh(JSIM_LEAK " sweep %s/cr.scn --seeds 1..1 -j 1 "
+                      "--no-progress --check-determinism",
+                      dir),
+                   0);
+  HAS("all 1 seeds passed");
+  ck_assert_int_eq(sh("ls cr.* | grep -v scn"), 0);
+  ck_assert_str_eq(out, "cr.1\ncr.2\n");
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("scenario-determinism");
   jc_defaults(120, setup, teardown);
@@ -307,5 +404,9 @@ int main(void) {
   JC_TEST(s, running_out_of_fds_is_said_not_crashed);
   JC_TEST(s, limit_reached_is_said);
   JC_TEST(s, quiescent_fails_a_cut_run);
+  JC_TEST(s, a_partner_hanging_alone_is_a_timeout_not_a_difference);
+  JC_TEST(s, where_runs_part_and_when_they_cannot_be_compared);
+  JC_TEST(s, a_partner_dying_alone_reruns_the_seed_the_forking_way);
+  JC_TEST(s, a_checked_sweep_runs_each_seed_twice);
   return jc_run(s);
 }

@@ -514,6 +514,191 @@ START_TEST(host_tcp_option) {
 }
 END_TEST
 
+/* --- br-tools: every mistake at its word, and the odd good file --- */
+
+/* n copies of unit (after head), then tail, into buf. */
+static const char *repeat(char *buf, size_t len, const char *head,
+                          const char *unit, int n, const char *tail) {
+  snprintf(buf, len, "%s", head);
+  for (int i = 0; i < n; i++)
+    strncat(buf, unit, len - strlen(buf) - 1);
+  strncat(buf, tail, len - strlen(buf) - 1);
+  return buf;
+}
+
+/* Line 4 of a file whose first three lines are good. */
+START_TEST(each_bad_word_is_named_where_it_is) {
+#define H2 "host a 192.0.2.1\nhost b 192.0.2.2\nrun a args n=1\n"
+  static const struct {
+    const char *line, *where, *what;
+  } bad[] = {
+      {"link a b latency 1e999ms", "t.scn:4:18:", "got '1e999ms'"},
+      {"limit 1e19s", "t.scn:4:7:", "time out of range"},
+      {"at 1e19s crash a", "t.scn:4:4:", "'1e19s': out of bounds"},
+      {"link a b loss abc", "t.scn:4:15:",
+       "expected a percentage such as 0.5%, got 'abc'"},
+      {"link a b latency 1ms..xs", "t.scn:4:18:",
+       "or a range such as 1ms..50ms, got '1ms..xs'"},
+      {"link a b reorder x", "t.scn:4:18:", "percentage such as 0.5%, got 'x'"},
+      {"link a b reorder 1% by x", "t.scn:4:24:", "a time such as 5ms"},
+      {"link a b mtu", "t.scn:4:13:",
+       "expected an MTU from 576 to 65535, got end of line"},
+      {"link a b mtu 600..x", "t.scn:4:14:", "MTU from 576 to 65535"},
+      {"link a b mtu x..600", "t.scn:4:14:", "MTU from 576 to 65535"},
+      {"link a b mtu 600..70000", "t.scn:4:14:", "got '600..70000'"},
+      {"link a b mtu 500", "t.scn:4:14:", "got '500'"},
+      {"link a b burst x 1%", "t.scn:4:16:", "percentage such as 0.5%, got 'x'"},
+      {"link a b burst 1% x", "t.scn:4:19:", "percentage such as 0.5%, got 'x'"},
+      {"link a b burst 1% 2% bad-loss x", "t.scn:4:31:", "got 'x'"},
+      {"run b args n=5..3", "t.scn:4:12:",
+       "reversed range 'n=5..3': the low end comes first"},
+      {"at 1s set link a b bogus", "t.scn:4:20:",
+       "expected a link option (latency"},
+      {"at 1s set a b", "t.scn:4:11:", "expected 'link', got 'a'"},
+      {"limit 1s events", "t.scn:4:16:",
+       "expected a number of events, got end of line"},
+      {"limit 1s events x", "t.scn:4:17:", "expected a number of events"},
+      {"limit 1s often", "t.scn:4:10:",
+       "expected 'events' or end of line, got 'often'"},
+      {"expect linearizable now", "t.scn:4:21:", "expected end of line"},
+      {"expect", "t.scn:4:7:", "expected a host name, got end of line"},
+      {"faults 1..2 of", "t.scn:4:15:",
+       "expected a comma-separated list, got end of line"},
+      {"faults", "t.scn:4:7:", "expected a number of faults N..M, got end"},
+      {"faults 5..x of crash between 1s..2s", "t.scn:4:8:",
+       "expected a number of faults N..M, got '5..x'"},
+      {"faults 1..2 of partition between 1s..2s on a", "t.scn:4:44:",
+       "nothing to draw from: 1 host for faults between two hosts"},
+      {"host t tcp cubic", "t.scn:4:8:", "address, got 'tcp'"},
+      {"host t 192.0.2.9 tcp reno", "t.scn:4:22:",
+       "expected a TCP congestion control (cubic, newreno), got 'reno'"},
+      {"host a$ 192.0.2.9", "t.scn:4:6:", "expected a host name"},
+      {"seed", "t.scn:4:5:", "expected seeds A..B"},
+      {"seed 12345678901234567890", "t.scn:4:6:", "got '1234567890"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    char text[512];
+    snprintf(text, sizeof text, H2 "%s\n", bad[i].line);
+    parse_err(text, bad[i].where, bad[i].what);
+  }
+  /* Words too long for what they must be, each named. */
+  char text[4096], line[2048];
+  repeat(line, sizeof line, "link a b latency ", "1", 70, "ms\n");
+  parse_err(strcat(strcpy(text, H2), line), "t.scn:4:18:", "got '1111");
+  repeat(line, sizeof line, "at 1s crash ", "a|", 130, "a\n");
+  parse_err(strcat(strcpy(text, H2), line), "t.scn:4:13:",
+            "expected hosts a|b|..., got 'a|a|");
+  repeat(line, sizeof line, "host ", "x", 70, " 192.0.2.9\n");
+  parse_err(line, "t.scn:1:6:", "expected a host name");
+  repeat(line, sizeof line, "host c ", "1:", 25, "1\n");
+  parse_err(line, "t.scn:1:8:", "expected an IPv4 or [IPv6] address");
+  repeat(line, sizeof line, "seed ", "1", 70, "\n");
+  parse_err(line, "t.scn:1:6:", "expected seeds A..B");
+  repeat(line, sizeof line, "faults ", "1", 70, "\n");
+  parse_err(strcat(strcpy(text, H2), line), "t.scn:4:8:",
+            "expected a number of faults N..M");
+  repeat(line, sizeof line, "faults 1..2 of ", "crash,", 50,
+         "crash between 1s..2s\n");
+  parse_err(strcat(strcpy(text, H2), line), "t.scn:4:16:",
+            "expected a comma-separated list");
+  /* 17 choices (at most 16) */
+  repeat(text, sizeof text, "", "", 0, "");
+  for (int k = 0; k <= 16; k++) {
+    snprintf(line, sizeof line, "host h%d 10.0.0.%d\n", k, k + 1);
+    strcat(text, line);
+  }
+  strcat(text, "run h0 args n=1\nat 1s crash ");
+  for (int k = 0; k <= 16; k++) {
+    snprintf(line, sizeof line, "%sh%d", k ? "|" : "", k);
+    strcat(text, line);
+  }
+  parse_err(strcat(text, "\n"), "t.scn:19:13:",
+            "expected at most 16 choices, got 'h0|h1|");
+  /* The options past 16 that add one (mtu) or three (burst) at once. */
+  repeat(line, sizeof line, "link a b", " latency 1ms", 16, " mtu 1400\n");
+  parse_err(strcat(strcpy(text, H2), line), "t.scn:4:202:",
+            "too many link options");
+  repeat(line, sizeof line, "link a b", " latency 1ms", 14, " burst 1% 2%\n");
+  parse_err(strcat(strcpy(text, H2), line), "t.scn:4:178:",
+            "too many link options");
+  repeat(line, sizeof line, "link a b", " latency 1ms", 14,
+         " burst 1% 2% bad-loss 3%\n");
+  parse_err(strcat(strcpy(text, H2), line), "t.scn:4:178:",
+            "too many link options");
+  /* Before any host, a generator has nothing to draw from. */
+  parse_err("faults 1..2 of crash between 1s..2s\n" H2, "t.scn:1:16:",
+            "nothing to draw from: 0 hosts for any fault");
+  parse_err("host a 192.0.2.1\n", "t.scn:2:1:",
+            "expected at least one `host` and one `run` line");
+}
+END_TEST
+
+/* A shard or range whose numbers overflow is refused. */
+START_TEST(overflowing_shards_are_refused) {
+  uint64_t k, n;
+  ck_assert_int_lt(jsim_parse_shard("99999999999999999999/3", &k, &n), 0);
+  ck_assert_int_lt(jsim_parse_shard("1/99999999999999999999", &k, &n), 0);
+  ck_assert_int_eq(jsim_parse_shard("2/18446744073709551615", &k, &n), 0);
+  ck_assert_uint_eq(n, UINT64_MAX);
+}
+END_TEST
+
+/* A message longer than the caller's buffer is cut, not overrun. */
+START_TEST(a_short_error_buffer_gets_a_cut_message) {
+  char err[16];
+  memset(err, 'z', sizeof err);
+  jsim_scn *s = NULL;
+  ck_assert_int_eq(jsim_parse_text("t.scn", "bogus 1\n", jsim_test_programs,
+                                   jsim_test_nprograms, &s, err, 12),
+                   -1);
+  ck_assert_ptr_null(s);
+  ck_assert_str_eq(err, "t.scn:1:1: ");
+  ck_assert_int_eq(err[12], 'z');
+}
+END_TEST
+
+/* Good files with what a text editor leaves: CRLF ends, tabs, a comment
+ * against a word, groups written without blanks; `seeds`; an MTU range and
+ * a key=LO..HI argument draw per seed; key=1..x is a plain value; lines
+ * up to 1024 characters (the writer of swarm draws and shrinks writes them
+ * back whole). */
+START_TEST(odd_but_good_files_parse) {
+  jsim_scn *s = parse_ok("host a 192.0.2.1\r\nhost b 192.0.2.2\r\n"
+                         "run a args n=1\r\n");
+  ck_assert_int_eq(s->nhosts, 2);
+  ck_assert_str_eq(s->hosts[1].addrs[0], "192.0.2.2");
+  jsim_scn_free(s);
+  s = parse_ok("host\ta\t192.0.2.1# c\nhost b 192.0.2.2\nrun a args n=1\n"
+               "at 1s partition {a}{b}\nseeds 1..5\n");
+  ck_assert_str_eq(s->hosts[0].addrs[0], "192.0.2.1");
+  ck_assert_int_eq(s->nevents, 1);
+  ck_assert_int_eq(s->events[0].kind, JSIM_EV_PARTITION_GROUPS);
+  ck_assert_int_eq(s->events[0].nga, 1);
+  ck_assert_int_eq(s->events[0].ngb, 1);
+  ck_assert_uint_eq(s->seed_lo, 1);
+  ck_assert_uint_eq(s->seed_hi, 5);
+  jsim_scn_free(s);
+  s = parse_ok(H2 "link a b mtu 600..1400\nrun b args n=1..x\n");
+  ck_assert_int_eq(s->swarm, 1);
+  ck_assert_int_eq(s->links[0].opts[0].ranged, 1);
+  ck_assert_int_eq(s->runs[1].args[0].ranged, 0);
+  ck_assert_str_eq(s->runs[1].args[0].value, "1..x");
+  jsim_scn_free(s);
+  /* 1024 characters on a line (a comment past them aside) parse; 1025
+   * are refused at the word that crosses the limit */
+  char text[4096], line[2048];
+  repeat(line, sizeof line, "run b args n=1 k=", "v", 1024 - 17, " # ");
+  repeat(text, sizeof text, H2, "", 0, line);
+  strcat(text, "a comment that runs on past the limit\n");
+  s = parse_ok(text);
+  ck_assert_int_eq((int)strlen(s->runs[1].args[1].value), 1024 - 17);
+  jsim_scn_free(s);
+  repeat(line, sizeof line, "run b args n=1 k=", "v", 1025 - 17, "\n");
+  parse_err(strcat(strcpy(text, H2), line), "t.scn:4:16:",
+            "line too long (more than 1024 characters)");
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("scenario-parse");
   jc_defaults(0, NULL, NULL);
@@ -530,5 +715,9 @@ int main(void) {
   JC_TEST(s, unreadable_files);
   JC_TEST(s, big_file_parses);
   JC_TEST(s, out_of_memory_is_an_error);
+  JC_TEST(s, each_bad_word_is_named_where_it_is);
+  JC_TEST(s, a_short_error_buffer_gets_a_cut_message);
+  JC_TEST(s, odd_but_good_files_parse);
+  JC_TEST(s, overflowing_shards_are_refused);
   return jc_run(s);
 }

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <jnet/jnet.h>
+#include <jnet/jnet_history.h>
 #include "test_progs.h"
 
 /* udp-source to=HOST [port=9000] [n=50] [interval_ms=10] */
@@ -203,6 +204,122 @@ static void args(jnet_prog_ctx *ctx) {
                   jnet_prog_host(ctx), jnet_prog_name(ctx));
 }
 
+/* --- br-tools: programs that use the jnet_prog_* API at its edges --- */
+
+/* checks [k=N]: N checks k0.. (the runner keeps 16); `twice` passes then
+ * fails (the failure counts), `stick` fails then passes (the first failure
+ * stands), `nofmt` fails without a message; disk: the same size gives the
+ * same block, another size NULL, size 0 a block. */
+static void checks(jnet_prog_ctx *ctx) {
+  long long nk = jnet_prog_arg_int(ctx, "k", 0);
+  for (int i = 0; i < nk; i++) {
+    char name[32];
+    snprintf(name, sizeof name, "k%lld", (long long)i);
+    jnet_prog_check(ctx, name, 1, "reported");
+  }
+  jnet_prog_check(ctx, "twice", 1, "first");
+  jnet_prog_check(ctx, "twice", 1, "again");
+  jnet_prog_check(ctx, "twice", 0, "second");
+  jnet_prog_check(ctx, "stick", 0, "first \"quoted\" \\ back\nline\ttab");
+  jnet_prog_check(ctx, "stick", 1, "later");
+  jnet_prog_check(ctx, "nofmt", 0, NULL);
+  long long size = jnet_prog_arg_int(ctx, "disk", 8);
+  void *d = jnet_prog_disk(ctx, (size_t)size);
+  jnet_prog_check(ctx, "disk", d != NULL && jnet_prog_disk(ctx, (size_t)size) == d &&
+                                   jnet_prog_disk(ctx, (size_t)size + 8) == NULL,
+                  "disk(%lld) %p", size, d);
+}
+
+/* bad-args a=... b=...: reads a then b as integers (a bad one is the run's
+ * error; the first one named). */
+static void bad_args(jnet_prog_ctx *ctx) {
+  jnet_prog_arg_int(ctx, "a", 0);
+  jnet_prog_arg_int(ctx, "b", 0);
+  jnet_prog_check(ctx, "ok", 1, "read");
+}
+
+/* die sig=N | code=N: after 10 ms, raise signal N or _exit(N). */
+static void die(jnet_prog_ctx *ctx) {
+  long long sig = jnet_prog_arg_int(ctx, "sig", 0);
+  long long code = jnet_prog_arg_int(ctx, "code", 0);
+  jnet_sleep(0.01);
+  if (sig > 0)
+    raise((int)sig);
+  _exit((int)code);
+}
+
+/* wait-forever [spawn=1]: takes from a channel nobody gives to; with
+ * spawn=1 a fiber of its own waits and the program returns. */
+static void take_forever(void *arg) {
+  jnet_chan *c = arg;
+  char item;
+  jnet_chan_take(c, &item, JNET_FOREVER);
+  jnet_chan_free(c);
+}
+
+static void wait_forever(jnet_prog_ctx *ctx) {
+  jnet_chan *c;
+  if (jnet_chan_new(&c, 1, 0) < 0)
+    return;
+  jnet_prog_check(ctx, "started", 1, "waiting");
+  if (jnet_prog_arg_int(ctx, "spawn", 0))
+    jnet_go(NULL, take_forever, c);
+  else
+    take_forever(c);
+}
+
+/* bad-history [stale=1|2]: completes an operation it never invoked; or
+ * records a good history that is not linearizable: stale=1, a write of 1
+ * left open, a read of 1, then a read of null; stale=2, a cas from 1 (to
+ * a long string) on a key never written. */
+static void bad_history(jnet_prog_ctx *ctx) {
+  jnet_history *h = jnet_prog_history(ctx);
+  long long stale = jnet_prog_arg_int(ctx, "stale", 0);
+  jnet_hvalue nul = jnet_hv_null();
+  if (stale == 0) {
+    jnet_history_ok(h, 1, nul);
+  } else if (stale == 1) {
+    jnet_history_invoke(h, 1, JNET_HIST_WRITE, "k", jnet_hv_num(1), nul);
+    jnet_sleep(0.001);
+    jnet_history_invoke(h, 2, JNET_HIST_READ, "k", nul, nul);
+    jnet_sleep(0.001);
+    jnet_history_ok(h, 2, jnet_hv_num(1));
+    jnet_sleep(0.001);
+    jnet_history_invoke(h, 3, JNET_HIST_READ, "k", nul, nul);
+    jnet_sleep(0.001);
+    jnet_history_ok(h, 3, nul);
+  } else {
+    jnet_history_invoke(h, 2, JNET_HIST_CAS, "k", jnet_hv_num(1),
+                        jnet_hv_str("a string longer than thirty "
+                                    "characters, cut short"));
+    jnet_sleep(0.001);
+    jnet_history_ok(h, 2, nul);
+  }
+  jnet_prog_check(ctx, "ok", 1, "recorded");
+}
+
+/* fail-once flag=FILE: check ok fails in the run that creates FILE and
+ * passes in every later one (a run that does not replay). */
+static void fail_once(jnet_prog_ctx *ctx) {
+  FILE *f = fopen(jnet_prog_arg(ctx, "flag", "fail-once.flag"), "wx");
+  if (f != NULL)
+    fclose(f);
+  jnet_prog_check(ctx, "ok", f == NULL, "first run");
+}
+
+/* say text=WORD: prints "<host> says WORD" on stdout; check ok. */
+static void say(jnet_prog_ctx *ctx) {
+  printf("%s says %s\n", jnet_prog_host(ctx), jnet_prog_arg(ctx, "text", ""));
+  jnet_prog_check(ctx, "ok", 1, "said");
+}
+
+/* threshold n=N: check ok fails when N >= 60 and N is even (a failure
+ * that does not shrink evenly). */
+static void threshold(jnet_prog_ctx *ctx) {
+  long long n = jnet_prog_arg_int(ctx, "n", 0);
+  jnet_prog_check(ctx, "ok", !(n >= 60 && n % 2 == 0), "n=%lld", n);
+}
+
 const jnet_program jsim_test_programs[] = {
     {"udp-source", udp_source, "sends n= datagrams to to=HOST"},
     {"udp-sink", udp_sink, "counts datagrams; checks count, first"},
@@ -214,6 +331,14 @@ const jnet_program jsim_test_programs[] = {
     {"crash-segv", crash_segv, "raises SIGSEGV"},
     {"restarter", restarter, "counts restarts on its disk"},
     {"args", args, "reads n=INT"},
+    {"checks", checks, "k= checks, repeated checks, a disk"},
+    {"bad-args", bad_args, "reads a= and b= as integers"},
+    {"die", die, "raises sig= or exits with code="},
+    {"wait-forever", wait_forever, "waits on a channel forever"},
+    {"bad-history", bad_history, NULL}, /* `programs` shows no help */
+    {"fail-once", fail_once, "check ok fails only in the first run"},
+    {"say", say, "prints text= on stdout"},
+    {"threshold", threshold, "check ok fails for an even n= >= 60"},
 };
 const size_t jsim_test_nprograms =
     sizeof jsim_test_programs / sizeof jsim_test_programs[0];

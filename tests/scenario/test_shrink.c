@@ -171,6 +171,127 @@ START_TEST(max_runs_bounds_the_work) {
 }
 END_TEST
 
+/* --- br-tools: ddmin drops a first fault that does not matter --- */
+
+/* Three sources send to one sink, which wants 15 of their 60 datagrams:
+ * the run fails only when all three are cut off (each partition alone or
+ * two of them leave at least 20). The first fault line (a partition of a
+ * from an idle host) does not matter and is tried out first: the shrunk
+ * file keeps exactly the three partitions that do. Arguments written as
+ * "+N" are not halved (only plain digits are), so only the lines move. */
+START_TEST(shrink_removes_an_irrelevant_first_fault) {
+  char path[512];
+  snprintf(path, sizeof path, "%s/s.scn", dir);
+  FILE *f = fopen(path, "w");
+  ck_assert_ptr_nonnull(f);
+  fputs("host a 192.0.2.1\nhost b 192.0.2.2\nhost c 192.0.2.3\n"
+        "host d 192.0.2.4\nhost e 192.0.2.5\n"
+        "run b udp-sink until_ms=+300 min=+15\n"
+        "run a udp-source to=b n=+20 interval_ms=+10\n"
+        "run c udp-source to=b n=+20 interval_ms=+10\n"
+        "run d udp-source to=b n=+20 interval_ms=+10\n"
+        "at 2ms partition a e\nat 5ms partition a b\n"
+        "at 6ms partition c b\nat 7ms partition d b\n"
+        "limit 1s\nexpect b udp-sink count\n",
+        f);
+  fclose(f);
+  ck_assert_int_eq(sh(JSIM_RUNNER " shrink s.scn --seed 1 --out m.scn"), 0);
+  HAS("removed 1 of 4 fault lines: at 2ms partition a e\n");
+  HAS("kept 3 fault lines: ");
+  ck_assert_int_eq(count_lines("m.scn", "at "), 3);
+  ck_assert_int_eq(sh("grep -c 'partition a e' m.scn || true"), 0);
+  ck_assert_int_eq(atoi(out), 0);
+  ck_assert_int_eq(sh(JSIM_RUNNER " run m.scn"), 1);
+  HAS("seed 1: FAIL udp-sink on b: check count: received ");
+}
+END_TEST
+
+#define HASNT(s)                                                               \
+  ck_assert_msg(strstr(out, s) == NULL, "did not want '%s' in:\n%s", s, out)
+
+static void write_text(const char *name, const char *text) {
+  char path[512];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  FILE *f = fopen(path, "w");
+  ck_assert_ptr_nonnull(f);
+  fputs(text, f);
+  fclose(f);
+}
+
+/* Small shrinks of test_progs.c's programs, each a few runs: a failure
+ * that needs no fault loses every `at` line (a file without .scn is
+ * written as FILE.min.scn); values of 1 or of 19 digits are not halved; a
+ * check never reported keeps that signature; one range is "1 range". */
+START_TEST(shrink_small_cases) {
+  write_text("t", "host a 192.0.2.1\nhost b 192.0.2.2\n"
+                  "run a checks k=1 disk=1234567890123456789\n"
+                  "run b args n=1\nexpect a checks stick\n"
+                  "at 1ms crash b\nat 2ms restart b\n");
+  ck_assert_int_eq(sh(JSIM_RUNNER " shrink t --seed 1"), 0);
+  HAS("removed 2 of 2 fault lines: at 1ms crash b, at 2ms restart b\n");
+  HAS("kept 0 fault lines\n");
+  HAS("wrote t.min.scn (");
+  ck_assert_int_eq(sh("grep -c 'disk=1234567890123456789' t.min.scn"), 0);
+  ck_assert_int_eq(sh("grep -c '^at ' t.min.scn || true"), 0);
+  ck_assert_str_eq(out, "0\n");
+  write_text("nr.scn", "host a 192.0.2.1\nhost b 192.0.2.2\n"
+                       "run a args n=5\nexpect a args nosuch\n"
+                       "at 1ms crash b\n");
+  ck_assert_int_eq(sh(JSIM_RUNNER " shrink nr.scn --seed 1 --out m.scn"), 0);
+  HAS("seed 1 of nr.scn fails: args on a: check nosuch: never reported\n");
+  HAS("shrank n=5 to n=1 (run a args)");
+  ck_assert_int_eq(sh("head -2 m.scn"), 0);
+  HAS("# It still fails: fail: args on a: check nosuch: never reported\n");
+  /* halving tries v/2, v/2 +- 1, then 5v/8: 62 fails (50, 51, 49 pass) */
+  write_text("th.scn", "host a 192.0.2.1\nrun a threshold n=100\n"
+                       "expect a threshold ok\n");
+  ck_assert_int_eq(sh(JSIM_RUNNER " shrink th.scn --seed 1 --out m.scn"), 0);
+  HAS("  shrank n=100 to n=62 (run a threshold)\n");
+  write_text("sw.scn", "host a 192.0.2.1\nhost b 192.0.2.2\n"
+                       "link a b latency 1ms..5ms\nrun a checks\n"
+                       "expect a checks stick\n");
+  ck_assert_int_eq(sh(JSIM_RUNNER " shrink sw.scn --seed 1 --out m.scn"), 0);
+  HAS("narrowed 1 range, maybe and faults line to the values seed 1 drew "
+      "(0 `at` lines from 0 lines and 0 generators)");
+  ck_assert_int_eq(sh("grep -c '^link a b latency [0-9]*us$' m.scn"), 0);
+}
+END_TEST
+
+/* What shrink refuses: a run that does not replay (fails once, then
+ * passes) is not called shrunk; an --out it cannot finish writing is said;
+ * bad --seed and --max-runs (two runs at least). */
+START_TEST(shrink_refuses_with_reasons) {
+  write_text("fo.scn", "host a 192.0.2.1\nrun a fail-once flag=ff\n"
+                       "expect a fail-once ok\n");
+  ck_assert_int_eq(sh(JSIM_RUNNER " shrink fo.scn --seed 1"), 2);
+  HAS("seed 1 of fo.scn fails: fail-once on a: check ok: first run");
+  HAS("jnet-sim shrink: the drawn scenario of seed 1 does not fail the same "
+      "way (fail: fail-once on a: check ok: failed): is the run "
+      "deterministic? (try --check-determinism)");
+  write_text("sw.scn", "host a 192.0.2.1\nrun a checks\n"
+                       "expect a checks stick\n");
+  ck_assert_int_eq(sh(JSIM_RUNNER " shrink sw.scn --seed 1 --out /dev/full"),
+                   2);
+  HAS("jnet-sim shrink: cannot write /dev/full: No space left on device");
+  HASNT("wrote ");
+  ck_assert_int_eq(sh(JSIM_RUNNER " shrink sw.scn --seed 1 --max-runs 2 "
+                      "--out m.scn"),
+                   0);
+  HAS("stopped at --max-runs 2: the result may shrink further");
+  HAS("wrote m.scn (2 runs)");
+  static const char *bad[] = {"--seed x", "--max-runs 1", "--max-runs 2x",
+                              "--max-runs 99999999999999999999",
+                              "--max-runs 1000001"};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    ck_assert_int_eq(sh(JSIM_RUNNER " shrink sw.scn %s", bad[i]), 2);
+    ck_assert_msg(strstr(out, i == 0 ? "--seed: expected a number"
+                                     : "--max-runs: expected 2..1000000") !=
+                      NULL,
+                  "%s: %s", bad[i], out);
+  }
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("scenario-shrink");
   jc_defaults(400, setup, teardown);
@@ -178,5 +299,8 @@ int main(void) {
   JC_TEST(s, plain_scenario_shrinks);
   JC_TEST(s, passing_seed_is_an_error);
   JC_TEST(s, max_runs_bounds_the_work);
+  JC_TEST(s, shrink_removes_an_irrelevant_first_fault);
+  JC_TEST(s, shrink_small_cases);
+  JC_TEST(s, shrink_refuses_with_reasons);
   return jc_run(s);
 }
