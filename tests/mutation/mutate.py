@@ -308,6 +308,17 @@ def source_files(root, files_re):
     return sorted(out)
 
 
+# A coverage marker appended to a line (/* LCOV_EXCL_BR_LINE: reason */)
+# does not change the code, so it must not change the mutant's id either:
+# ids hash the line without it, and equivalents, reports and
+# --rerun-survivors keep matching after a line is marked.
+LCOV_MARK = re.compile(r"\s*(/\*\s*LCOV_EXCL.*?\*/|//\s*LCOV_EXCL.*$)")
+
+
+def unmarked(line):
+    return LCOV_MARK.sub("", line).strip()
+
+
 def all_mutants(root, files_re):
     files = source_files(root, files_re)
     headers = []
@@ -326,7 +337,8 @@ def all_mutants(root, files_re):
         for m in ms:
             new_src = m.apply(src)
             new_line = new_src.split("\n")[m.line - 1: m.line - 1 + m.old.count("\n") + 1]
-            key = (lines[m.line - 1].strip(), "\n".join(new_line).strip(), m.op)
+            key = (unmarked(lines[m.line - 1]), unmarked("\n".join(new_line)),
+                   m.op)
             seen[key] = seen.get(key, 0) + 1
             h = hashlib.sha1(("%s\0%s\0%s\0%d" % (key + (seen[key],))).encode())
             m.id = "%s:%s" % (rel, h.hexdigest()[:10])
