@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <jnet/jnet.h>
@@ -828,6 +829,279 @@ static void stop_servers(void) {
     fprintf(stderr, "test_proxy: could not remove %s\n", tmpdir);
 }
 
+/* --- m3-b: the control protocol on one connection, the capture's bytes
+ * and sequence numbers, faults each way through the proxy --- */
+
+/* Wait (bounded: 5 s) for a child to exit by itself; its status or -1. */
+static int wait_exit(pid_t pid) {
+  for (int i = 0; i < 500; i++) {
+    int st;
+    pid_t r = waitpid(pid, &st, WNOHANG);
+    if (r == pid)
+      return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    if (r < 0)
+      return -1;
+    usleep(10000);
+  }
+  return -1;
+}
+
+#define NSAY 24
+
+typedef struct say {
+  const char *ctl;
+  const char *line[NSAY]; /* sent one after another on one connection */
+  char reply[NSAY][512];
+  int rc[NSAY];
+  int long_rc, long_eof, quit_rc;
+  char long_reply[64], quit_reply[64];
+} say;
+
+/* Send `line` and a newline on c, read to the reply's last line (ok or
+ * err) into out. 0 or a JNET_E* code. */
+static int say_one(jnet_stream c, const char *line, char *out, size_t n) {
+  int rc = jnet_write(c, line, strlen(line), 2.0);
+  if (rc == 0)
+    rc = jnet_write(c, "\n", 1, 2.0);
+  jnet_buf b;
+  jnet_buf_init(&b);
+  while (rc == 0) {
+    ssize_t r = jnet_read(c, 512, &b, 2.0);
+    if (r <= 0) {
+      rc = r == 0 ? JNET_ECLOSED : (int)r;
+      break;
+    }
+    /* the reply ends with a line that starts "ok" or "err" */
+    size_t start = 0;
+    for (size_t i = 0; i < b.len; i++)
+      if (b.data[i] == '\n') {
+        if (strncmp(b.data + start, "ok", 2) == 0 ||
+            strncmp(b.data + start, "err", 3) == 0)
+          goto done;
+        start = i + 1;
+      }
+  }
+done:
+  snprintf(out, n, "%.*s", (int)(b.len < n ? b.len : n - 1), b.data);
+  jnet_buf_free(&b);
+  return rc;
+}
+
+static void c_say(void *arg) {
+  say *s = arg;
+  jnet_stream c;
+  int rc = jnet_connect(JNET_UNIX, s->ctl, JNET_STREAM, NULL, NULL, &c);
+  for (int i = 0; i < NSAY && s->line[i] != NULL; i++)
+    s->rc[i] = rc < 0 ? rc : say_one(c, s->line[i], s->reply[i],
+                                     sizeof s->reply[i]);
+  if (rc == 0) {
+    /* a line longer than the protocol's 1024 bytes: refused, then the
+     * connection ends */
+    char big[1100];
+    memset(big, 'x', sizeof big);
+    s->long_rc = jnet_write(c, big, sizeof big, 2.0);
+    jnet_buf b;
+    jnet_buf_init(&b);
+    ssize_t r;
+    while ((r = jnet_read(c, 64, &b, 2.0)) > 0)
+      ;
+    s->long_eof = (int)r;
+    snprintf(s->long_reply, sizeof s->long_reply, "%.*s",
+             (int)(b.len < 63 ? b.len : 63), b.data);
+    jnet_buf_free(&b);
+    jnet_close(c);
+  }
+  if (jnet_connect(JNET_UNIX, s->ctl, JNET_STREAM, NULL, NULL, &c) == 0) {
+    s->quit_rc = say_one(c, "quit", s->quit_reply, sizeof s->quit_reply);
+    jnet_close(c);
+  }
+}
+
+#define REPLY(i, want)                                                         \
+  ck_assert_msg(s.rc[i] == 0 && strstr(s.reply[i], want) != NULL,             \
+                "'%s': rc %d, want '%s' in:\n%s", s.line[i], s.rc[i], want,    \
+                s.reply[i])
+#define LACKS(i, what)                                                         \
+  ck_assert_msg(strstr(s.reply[i], what) == NULL, "'%s': no '%s' in:\n%s",     \
+                s.line[i], what, s.reply[i])
+
+/* Every command on one control connection, each answered in turn; what
+ * `set` changed, `list` shows, and a refused line changes nothing. A line
+ * past 1024 bytes ends the connection with an error; `quit` ends the
+ * proxy with status 0. */
+START_TEST(proxy_ctl_answers_every_command_on_one_connection) {
+  char ctlpath[300];
+  snprintf(ctlpath, sizeof ctlpath, "%s/say.sock", tmpdir);
+  char *argv[] = {(char *)PROXY, "--listen", "127.0.0.1:0", "--upstream",
+                  upstream_redis, "--name", "db", "--control", ctlpath, NULL};
+  int fd = -1;
+  pid_t pid = rs_spawn(argv, &fd);
+  ck_assert_int_gt(pid, 0);
+  int port = rs_proxy_port(fd, 10.0);
+  close(fd);
+  ck_assert_int_gt(port, 0);
+  say s;
+  memset(&s, 0, sizeof s);
+  s.ctl = ctlpath;
+  static const char *const lines[] = {
+      "ping",
+      "set db latency 5ms jitter 1ms jitter-dist normal bandwidth 1mbit "
+      "loss 1% duplicate 2% reorder 3% reorder-by 4ms corrupt 4%",
+      "set link reset-after 1mb close-after 30s slice 1kb slice-delay 1ms "
+      "slow-close 2ms refuse",
+      "list",
+      "set db latency",
+      "set db wobble 1",
+      "list",
+      "partition db",
+      "list",
+      "heal",
+      "list",
+      "clear db",
+      "list",
+      "reset db",
+      "stats",
+      "stats nosuch",
+      "partition nosuch",
+      "frobnicate",
+      "",
+      "list extra",
+      "set",
+      "stats bad/name",
+      NULL};
+  for (int i = 0; lines[i] != NULL; i++)
+    s.line[i] = lines[i];
+  run_client(c_say, &s, 0, 0);
+  int status = wait_exit(pid);
+  if (status < 0)
+    rs_stop(pid);
+  REPLY(0, "ok\n");
+  REPLY(1, "ok\n");
+  REPLY(2, "ok\n");
+  REPLY(3, "db tcp 127.0.0.1:");
+  REPLY(3, " latency 5.000ms jitter 1.000ms bandwidth 1000000bit loss 1% "
+           "duplicate 2% reorder 3% corrupt 4% refuse reset-after 1048576b "
+           "close-after 30.000s slice 1024b slice-delay 1.000ms "
+           "slow-close 2.000ms\nok\n");
+  REPLY(4, "err latency needs a value");
+  REPLY(5, "err unknown fault 'wobble'");
+  ck_assert_str_eq(s.reply[6], s.reply[3]); /* the refused sets changed nothing */
+  REPLY(7, "ok\n");
+  REPLY(8, " blackhole");
+  REPLY(9, "ok\n");
+  LACKS(10, "blackhole");
+  REPLY(10, " latency 5.000ms");
+  REPLY(11, "ok\n");
+  LACKS(12, "latency");
+  LACKS(12, "refuse");
+  REPLY(12, "upstream 127.0.0.1:");
+  REPLY(13, "ok\n");
+  REPLY(14, "db open 0 total 0 up 0 down 0 faults ");
+  REPLY(15, "err no proxy named 'nosuch'");
+  REPLY(16, "err no proxy named 'nosuch'");
+  REPLY(17, "err unknown command 'frobnicate' (set, clear, partition");
+  REPLY(18, "err empty command");
+  REPLY(19, "err unexpected 'extra'");
+  REPLY(20, "err set needs fault options");
+  REPLY(21, "err bad proxy name 'bad/name'");
+  ck_assert_int_eq(s.long_rc, 0);
+  ck_assert_str_eq(s.long_reply, "err line too long\n");
+  ck_assert_int_eq(s.long_eof, 0);
+  ck_assert_int_eq(s.quit_rc, 0);
+  ck_assert_str_eq(s.quit_reply, "ok bye\n");
+  ck_assert_int_eq(status, 0);
+}
+END_TEST
+
+/* One direction of a TCP leg in a capture: its segments' payload in order
+ * and the sequence number of each. */
+typedef struct capflow {
+  int sport, dport;
+  uint8_t *bytes;
+  size_t len, cap;
+  uint32_t seq[4096];
+  uint32_t plen[4096];
+  int nseg;
+  int gaps; /* a segment whose seq is not the previous one's end */
+} capflow;
+
+static void capflow_read(const char *path, capflow *fl, int nfl) {
+  char err[PCAP_ERRBUF_SIZE];
+  pcap_t *pc = pcap_open_offline(path, err);
+  ck_assert_msg(pc != NULL, "%s", err);
+  struct pcap_pkthdr *h;
+  const u_char *d;
+  while (pcap_next_ex(pc, &h, &d) == 1) {
+    if (h->caplen < 40 || (d[0] >> 4) != 4 || d[9] != 6)
+      continue;
+    size_t ihl = (size_t)(d[0] & 15) * 4, thl = (size_t)(d[ihl + 12] >> 4) * 4;
+    int sport = (d[ihl] << 8) | d[ihl + 1];
+    int dport = (d[ihl + 2] << 8) | d[ihl + 3];
+    uint32_t seq = ((uint32_t)d[ihl + 4] << 24) | ((uint32_t)d[ihl + 5] << 16) |
+                   ((uint32_t)d[ihl + 6] << 8) | d[ihl + 7];
+    size_t n = h->caplen - ihl - thl;
+    for (int i = 0; i < nfl; i++) {
+      capflow *f = &fl[i];
+      if (sport != f->sport || (f->dport != 0 && dport != f->dport) || n == 0)
+        continue;
+      if (f->nseg > 0 && seq != f->seq[f->nseg - 1] + f->plen[f->nseg - 1])
+        f->gaps++;
+      ck_assert_int_lt(f->nseg, 4096);
+      f->seq[f->nseg] = seq;
+      f->plen[f->nseg++] = (uint32_t)n;
+      if (f->len + n > f->cap) {
+        f->cap = (f->len + n) * 2;
+        f->bytes = realloc(f->bytes, f->cap);
+        ck_assert_ptr_nonnull(f->bytes);
+      }
+      memcpy(f->bytes + f->len, d + ihl + thl, n);
+      f->len += n;
+    }
+  }
+  pcap_close(pc);
+}
+
+/* A 600 kB HTTP reply through a capturing proxy: the capture holds its
+ * bytes exactly, on both legs (reads bigger than one captured segment are
+ * split without repeating a byte), and a relayed segment carries the same
+ * sequence number on the upstream leg as on the client leg, so one byte
+ * can be followed across the proxy. */
+START_TEST(proxy_pcap_holds_the_bytes_with_one_numbering_on_both_legs) {
+  char path[300];
+  snprintf(path, sizeof path, "%s/big.pcap", tmpdir);
+  const char *args[] = {"--upstream", upstream_http, "--pcap", path, NULL};
+  px p = proxy_start(args);
+  res r = {.port = p.port};
+  int pport = atoi(p.port);
+  run_client(c_http_big, &r, 0, 0);
+  proxy_stop(&p);
+  ck_assert_int_eq(r.rc[0], 0);
+  ck_assert_uint_eq(r.bytes, BIG_BYTES);
+  int hport = atoi(HTTP_PORT);
+  capflow fl[2];
+  memset(fl, 0, sizeof fl);
+  fl[0].sport = hport; /* upstream -> proxy */
+  fl[1].sport = pport; /* proxy -> client */
+  capflow_read(path, fl, 2);
+  for (int i = 0; i < 2; i++) {
+    ck_assert_uint_gt(fl[i].len, BIG_BYTES);
+    ck_assert_int_eq(fl[i].gaps, 0);
+    const uint8_t *body = fl[i].bytes + fl[i].len - BIG_BYTES;
+    for (size_t k = 0; k < BIG_BYTES; k++)
+      ck_assert_msg(body[k] == 'a' + k % 26, "leg %d: byte %zu of the body is "
+                    "'%c'", i, k, body[k]);
+  }
+  ck_assert_uint_eq(fl[0].len, fl[1].len);
+  ck_assert_int_eq(fl[0].nseg, fl[1].nseg);
+  for (int k = 0; k < fl[0].nseg; k++) {
+    ck_assert_uint_eq(fl[0].seq[k], fl[1].seq[k]);
+    ck_assert_uint_eq(fl[0].plen[k], fl[1].plen[k]);
+  }
+  free(fl[0].bytes);
+  free(fl[1].bytes);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("realfaults-proxy");
   jc_defaults(30, NULL, NULL);
@@ -848,6 +1122,8 @@ static Suite *suite(void) {
   JC_TEST(s, inproc_latency_to_redis);
   JC_TEST(s, inproc_reset_to_redis);
   JC_TEST(s, inproc_blackhole_to_redis);
+  JC_TEST(s, proxy_ctl_answers_every_command_on_one_connection);
+  JC_TEST(s, proxy_pcap_holds_the_bytes_with_one_numbering_on_both_legs);
   return s;
 }
 
