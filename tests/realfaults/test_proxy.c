@@ -1102,6 +1102,239 @@ START_TEST(proxy_pcap_holds_the_bytes_with_one_numbering_on_both_legs) {
 }
 END_TEST
 
+/* UDP through the proxy: an echo upstream on host:port (replies to each
+ * datagram's sender) until its stream closes. */
+typedef struct u_echo {
+  jnet_stream s;
+} u_echo;
+
+static void u_echo_main(void *arg) {
+  u_echo *e = arg;
+  jnet_buf b;
+  jnet_buf_init(&b);
+  jnet_addr from;
+  for (;;) {
+    jnet_buf_reset(&b);
+    if (jnet_recv_from(e->s, 64, &b, 5.0, &from) <= 0 ||
+        jnet_send_to(e->s, &from, b.data, b.len, 1.0) < 0)
+      break;
+  }
+  jnet_buf_free(&b);
+}
+
+/* Send msg from c to host:port and wait up to `wait` s for a reply: 0 and
+ * the reply in got, or the error. */
+static int u_ask(jnet_stream c, const char *host, const char *port,
+                 const char *msg, double wait, char *got, size_t n) {
+  jnet_addr dst;
+  int rc = jnet_address(host, port, JNET_DATAGRAM, &dst);
+  if (rc == 0)
+    rc = jnet_send_to(c, &dst, msg, strlen(msg), 1.0);
+  if (rc < 0)
+    return rc;
+  jnet_buf b;
+  jnet_buf_init(&b);
+  ssize_t r = jnet_recv_from(c, n - 1, &b, wait, NULL);
+  if (r >= 0) {
+    memcpy(got, b.data, b.len);
+    got[b.len] = 0;
+  }
+  jnet_buf_free(&b);
+  return r < 0 ? (int)r : 0;
+}
+
+/* Count the IPv4 or IPv6 UDP packets of a capture whose payload is msg. */
+static int count_udp(const char *path, const char *msg, int *v6) {
+  char err[PCAP_ERRBUF_SIZE];
+  pcap_t *pc = pcap_open_offline(path, err);
+  ck_assert_msg(pc != NULL, "%s", err);
+  struct pcap_pkthdr *h;
+  const u_char *d;
+  int n = 0;
+  *v6 = 0;
+  size_t len = strlen(msg);
+  while (pcap_next_ex(pc, &h, &d) == 1) {
+    size_t off;
+    if ((d[0] >> 4) == 4 && h->caplen >= 28 && d[9] == 17)
+      off = (size_t)(d[0] & 15) * 4 + 8;
+    else if ((d[0] >> 4) == 6 && h->caplen >= 48 && d[6] == 17)
+      off = 48;
+    else
+      continue;
+    if (h->caplen - off == len && memcmp(d + off, msg, len) == 0) {
+      n++;
+      *v6 += (d[0] >> 4) == 6;
+    }
+  }
+  pcap_close(pc);
+  return n;
+}
+
+typedef struct usess {
+  const char *pcap;
+  int up_port;
+  int rc[6];
+  char got[6][16];
+} usess;
+
+static void c_usess(void *arg) {
+  usess *u = arg;
+  char up[64], uport[16];
+  snprintf(uport, sizeof uport, "%d", u->up_port);
+  snprintf(up, sizeof up, "127.0.0.1:%s", uport);
+  const char *args[] = {"--udp",       "--upstream", up,    "--max-conns",
+                        "1",           "--udp-idle", "0.5s", "--pcap",
+                        u->pcap,       NULL};
+  px p = proxy_start(args);
+  jnet_stream c1, c2;
+  ck_assert_int_eq(jnet_listen("127.0.0.1", "0", JNET_DATAGRAM, &c1), 0);
+  ck_assert_int_eq(jnet_listen("127.0.0.1", "0", JNET_DATAGRAM, &c2), 0);
+  /* no upstream yet: the port answers with ICMP, the session stays */
+  u->rc[0] = u_ask(c1, "127.0.0.1", p.port, "a1", 0.1, u->got[0], 16);
+  u_echo e;
+  ck_assert_int_eq(jnet_listen("127.0.0.1", uport, JNET_DATAGRAM, &e.s), 0);
+  ck_assert_int_eq(jnet_go(NULL, u_echo_main, &e), 0);
+  u->rc[1] = u_ask(c1, "127.0.0.1", p.port, "a2", 2.0, u->got[1], 16);
+  /* one session at most: a second client is not served meanwhile */
+  u->rc[2] = u_ask(c2, "127.0.0.1", p.port, "b1", 0.2, u->got[2], 16);
+  jnet_sleep(0.6); /* c1's session idles out */
+  u->rc[3] = u_ask(c2, "127.0.0.1", p.port, "b2", 2.0, u->got[3], 16);
+  jnet_close(c1);
+  jnet_close(c2);
+  proxy_stop(&p);
+  jnet_close(e.s);
+}
+
+/* UDP sessions: one per client address, at most --max-conns of them (a
+ * datagram past it is dropped, as a full router would), each ended by
+ * --udp-idle of silence from the upstream, and kept through the ICMP of an
+ * upstream not yet up. Each relayed datagram is in the capture on both
+ * legs, each way. */
+START_TEST(proxy_udp_sessions_keep_their_limit_idle_time_and_icmp) {
+  usess u;
+  memset(&u, 0, sizeof u);
+  char path[300];
+  snprintf(path, sizeof path, "%s/usess.pcap", tmpdir);
+  u.pcap = path;
+  u.up_port = rs_free_port(1);
+  ck_assert_int_gt(u.up_port, 0);
+  run_client(c_usess, &u, 0, 0);
+  ck_assert_int_eq(u.rc[0], JNET_ETIMEDOUT);
+  ck_assert_int_eq(u.rc[1], 0);
+  ck_assert_str_eq(u.got[1], "a2");
+  ck_assert_int_eq(u.rc[2], JNET_ETIMEDOUT);
+  ck_assert_int_eq(u.rc[3], 0);
+  ck_assert_str_eq(u.got[3], "b2");
+  int v6;
+  ck_assert_int_eq(count_udp(path, "a2", &v6), 4);
+  ck_assert_int_eq(count_udp(path, "b2", &v6), 4);
+  ck_assert_int_eq(count_udp(path, "b1", &v6), 0);
+}
+END_TEST
+
+typedef struct usix {
+  const char *pcap;
+  int rc;
+  char got[16];
+} usix;
+
+static void c_usix(void *arg) {
+  usix *u = arg;
+  u_echo e;
+  jnet_addr a;
+  char host[64], up[80];
+  int pn;
+  ck_assert_int_eq(jnet_listen("::1", "0", JNET_DATAGRAM, &e.s), 0);
+  ck_assert_int_eq(jnet_localname(e.s, &a), 0);
+  ck_assert_int_eq(jnet_address_unpack(&a, host, sizeof host, &pn), 0);
+  snprintf(up, sizeof up, "[::1]:%d", pn);
+  const char *args[] = {"--udp",  "--listen", "[::1]:0", "--upstream", up,
+                        "--pcap", u->pcap,    NULL};
+  px p = proxy_start(args);
+  ck_assert_int_eq(jnet_go(NULL, u_echo_main, &e), 0);
+  jnet_stream c;
+  ck_assert_int_eq(jnet_listen("::1", "0", JNET_DATAGRAM, &c), 0);
+  u->rc = u_ask(c, "::1", p.port, "six", 2.0, u->got, sizeof u->got);
+  jnet_close(c);
+  proxy_stop(&p);
+  jnet_close(e.s);
+}
+
+/* IPv6 on both legs: the capture holds IPv6 packets, the datagram on each
+ * leg each way. */
+START_TEST(proxy_udp_over_ipv6_is_captured_as_ipv6) {
+  usix u;
+  memset(&u, 0, sizeof u);
+  char path[300];
+  snprintf(path, sizeof path, "%s/six.pcap", tmpdir);
+  u.pcap = path;
+  run_client(c_usix, &u, 0, 0);
+  ck_assert_int_eq(u.rc, 0);
+  ck_assert_str_eq(u.got, "six");
+  int v6;
+  ck_assert_int_eq(count_udp(path, "six", &v6), 4);
+  ck_assert_int_eq(v6, 4);
+}
+END_TEST
+
+static void c_max_conns(void *arg) {
+  res *r = arg;
+  jnet_stream a, b, c;
+  jnet_buf buf;
+  jnet_buf_init(&buf);
+  r->rc[0] = jnet_connect("127.0.0.1", r->port, JNET_STREAM, NULL, NULL, &a);
+  if (r->rc[0] < 0)
+    return;
+  r->rc[1] = resp_call(a, PING, 1, r->reply[1], sizeof r->reply[1], 2.0);
+  /* the second is accepted and closed at once: end of stream */
+  r->rc[2] = jnet_connect("127.0.0.1", r->port, JNET_STREAM, NULL, NULL, &b);
+  if (r->rc[2] == 0) {
+    r->rc[2] = (int)jnet_read(b, 16, &buf, 2.0);
+    jnet_close(b);
+  }
+  jnet_close(a);
+  jnet_sleep(0.1); /* the proxy sees a's end */
+  r->rc[3] = jnet_connect("127.0.0.1", r->port, JNET_STREAM, NULL, NULL, &c);
+  if (r->rc[3] == 0) {
+    r->rc[3] = resp_call(c, PING, 1, r->reply[3], sizeof r->reply[3], 2.0);
+    jnet_close(c);
+  }
+  jnet_buf_free(&buf);
+}
+
+/* --max-conns 1: a second connection while one is open is closed at once
+ * (the client reads end of stream); once the first ends, a new one is
+ * served. */
+START_TEST(proxy_max_conns_closes_the_connection_past_the_limit) {
+  const char *args[] = {"--upstream", upstream_redis, "--max-conns", "1",
+                        NULL};
+  res r = through_proxy(args, c_max_conns);
+  ck_assert_int_eq(r.rc[0], 0);
+  ck_assert_int_eq(r.rc[1], 0);
+  ck_assert_str_eq(r.reply[1], "+PONG");
+  ck_assert_int_eq(r.rc[2], 0);
+  ck_assert_int_eq(r.rc[3], 0);
+  ck_assert_str_eq(r.reply[3], "+PONG");
+}
+END_TEST
+
+/* An upstream that refuses: each client is reset and the fault log says
+ * why, naming the proxy. */
+START_TEST(proxy_refused_upstream_is_logged_by_name) {
+  char up[64], logpath[300];
+  snprintf(up, sizeof up, "127.0.0.1:%d", rs_free_port(0));
+  snprintf(logpath, sizeof logpath, "%s/refused.log", tmpdir);
+  const char *args[] = {"--upstream", up, "--name", "gone", "--log", logpath,
+                        NULL};
+  res r = through_proxy(args, c_unreachable);
+  ck_assert_int_eq(r.rc[0], JNET_ECONNRESET);
+  char *log = log_faults(logpath);
+  ck_assert_msg(strstr(log, " gone upstream ECONNREFUSED\n") != NULL, "%s",
+                log);
+  free(log);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("realfaults-proxy");
   jc_defaults(30, NULL, NULL);
@@ -1124,6 +1357,10 @@ static Suite *suite(void) {
   JC_TEST(s, inproc_blackhole_to_redis);
   JC_TEST(s, proxy_ctl_answers_every_command_on_one_connection);
   JC_TEST(s, proxy_pcap_holds_the_bytes_with_one_numbering_on_both_legs);
+  JC_TEST(s, proxy_udp_sessions_keep_their_limit_idle_time_and_icmp);
+  JC_TEST(s, proxy_udp_over_ipv6_is_captured_as_ipv6);
+  JC_TEST(s, proxy_max_conns_closes_the_connection_past_the_limit);
+  JC_TEST(s, proxy_refused_upstream_is_logged_by_name);
   return s;
 }
 

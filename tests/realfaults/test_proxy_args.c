@@ -329,6 +329,9 @@ START_TEST(split_stops_at_comments_and_counts_words) {
   ck_assert_int_eq(proxy_split(three, w, 2), -1);
   char none[] = " # all comment";
   ck_assert_int_eq(proxy_split(none, w, 4), 0);
+  char lead[] = "\t\r\n x";
+  ck_assert_int_eq(proxy_split(lead, w, 4), 1);
+  ck_assert_str_eq(w[0], "x");
 }
 END_TEST
 
@@ -376,6 +379,11 @@ START_TEST(control_lines_name_their_refusal) {
   ck_assert_str_eq(c.target, "web-1.b_2");
   ck_assert_int_eq(proxy_parse_command("quit", &c, err, sizeof err), 0);
   ck_assert_int_eq(c.kind, PROXY_CMD_QUIT);
+  /* a caller may want no message: NULL, or no room */
+  ck_assert_int_eq(proxy_parse_command("bogus", &c, NULL, 0), -1);
+  strcpy(err, "untouched");
+  ck_assert_int_eq(proxy_parse_command("bogus", &c, err, 0), -1);
+  ck_assert_str_eq(err, "untouched");
   /* apply: a refused option leaves the parameters as they were */
   jnet_fault_params fp;
   jnet_fault_params_default(&fp);
@@ -439,6 +447,7 @@ START_TEST(more_bad_command_lines_exit_2_and_point_to_help) {
       {"--udp-idle soon", "bad --udp-idle soon"},
       {"--upstream 127.0.0.1:1", "--listen and --upstream go together"},
       {"--latency 5ms --refuse", "nothing to proxy"},
+      {"latency 5ms", "unexpected argument latency"},
   };
   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
     int rc = sh("timeout 10 '%s' %s", PROXY, bad[i].args);
@@ -490,6 +499,13 @@ START_TEST(config_limits_and_timeline_lines_are_refused_by_line) {
                    2);
   HAS("too many proxies");
   free(text);
+  write_file("c.conf",
+             "proxy bad/name tcp listen 127.0.0.1:0 upstream 127.0.0.1:1\n");
+  ck_assert_int_eq(sh("timeout 10 '%s' --config c.conf", PROXY), 2);
+  HAS("c.conf:1: bad proxy name 'bad/name'");
+  write_file("c.conf", "seed 1 2\n");
+  ck_assert_int_eq(sh("timeout 10 '%s' --config c.conf", PROXY), 2);
+  HAS("c.conf:1: expected proxy, at, seed, pcap, control or log, got 'seed'");
   write_file("t.tl", "at 1s heal\nseed 3\n");
   ck_assert_int_eq(sh("timeout 10 '%s' --timeline t.tl", PROXY), 2);
   HAS("t.tl:2: expected an `at` line");
@@ -574,6 +590,43 @@ START_TEST(unopenable_paths_exit_1_and_a_stale_socket_is_replaced) {
 }
 END_TEST
 
+/* A `list` too long for its reply (a timeline's is 4 KiB) keeps the whole
+ * lines that fit and says how many in its last line; the full list goes
+ * through the control socket (64 KiB). */
+START_TEST(a_list_too_long_for_its_reply_keeps_whole_lines_and_says_so) {
+  char *text = malloc(64 * 1024);
+  ck_assert_ptr_nonnull(text);
+  size_t k = 0;
+  for (int i = 0; i < 64; i++)
+    k += (size_t)snprintf(
+        text + k, 64 * 1024 - k,
+        "proxy p%02d tcp listen 127.0.0.1:0 upstream 127.0.0.1:1 latency 1ms "
+        "jitter 1ms bandwidth 1mbit loss 1%% duplicate 1%% reorder 1%% "
+        "corrupt 1%% reset-after 1mb close-after 30s slice 1kb "
+        "slow-close 1ms\n",
+        i);
+  snprintf(text + k, 64 * 1024 - k,
+           "at 0.05s list\nat 0.3s quit\ncontrol ctl.sock\nlog -\n");
+  write_file("c.conf", text);
+  free(text);
+  int rc = sh("timeout 10 '%s' --config c.conf > o.txt & "
+              "for i in 1 2 3 4 5 6 7 8 9 10; do test -S ctl.sock && break; "
+              "sleep 0.02; done; '%s' ctl ctl.sock list | tail -1; wait; "
+              "grep -c 'slow-close 1.000ms$' o.txt; grep 'ok cut' o.txt",
+              PROXY, PROXY);
+  ck_assert_msg(rc == 0, "exit %d:\n%s", rc, out);
+  int lines = -1, shown = -1, of = -1;
+  ck_assert_msg(sscanf(out, "ok\n%d\n", &lines) == 1, "%s", out);
+  const char *cut = strstr(out, "\nok cut: ");
+  ck_assert_msg(cut != NULL, "%s", out);
+  ck_assert_int_eq(sscanf(cut, "\nok cut: %d of %d", &shown, &of), 2);
+  ck_assert_int_eq(of, 64);
+  ck_assert_int_gt(shown, 10); /* ~230 bytes a line in 4 KiB */
+  ck_assert_int_lt(shown, 20);
+  ck_assert_int_eq(lines, shown);
+}
+END_TEST
+
 int main(int argc, char **argv) {
   /* argv[1] (ctest passes it), else the one this build made (so that
    * JNET_CHECK_LIST=1 and CK_RUN_CASE work on the bare binary) */
@@ -597,5 +650,6 @@ int main(int argc, char **argv) {
   JC_TEST(s, a_timeline_plays_into_the_log_and_quit_ends_the_proxy);
   JC_TEST(s, command_line_faults_apply_to_every_configured_proxy);
   JC_TEST(s, unopenable_paths_exit_1_and_a_stale_socket_is_replaced);
+  JC_TEST(s, a_list_too_long_for_its_reply_keeps_whole_lines_and_says_so);
   return jc_run(s);
 }

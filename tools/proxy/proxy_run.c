@@ -16,6 +16,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -429,47 +430,61 @@ static int apply_faults(proxy *px) {
   return jnet_faults_set(G.f, &px->up_addr, &px->conf.faults);
 }
 
-static void describe(const proxy *px, char *out, size_t n) {
+/* Append printf output to out[n] at *len: 0, or -1 (out unchanged) if it
+ * does not fit whole. */
+static int addf(char *out, size_t n, size_t *len, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int addf(char *out, size_t n, size_t *len, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  int w = vsnprintf(out + *len, n - *len, fmt, ap);
+  va_end(ap);
+  if ((size_t)w >= n - *len) { /* an error (w < 0) is a huge size_t too */
+    out[*len] = 0;
+    return -1;
+  }
+  *len += (size_t)w;
+  return 0;
+}
+
+/* The `list` line of a proxy, appended to out (2 KiB hold the longest:
+ * two 255-byte hosts, a 31-byte name and every field at its widest). */
+static void describe(const proxy *px, char *out, size_t n, size_t *len) {
   const jnet_fault_params *p = &px->conf.faults;
   const jnet_link_params *l = &p->link;
-  size_t len = 0;
-#define ADD(...)                                                             \
-  do {                                                                       \
-    int w_ = snprintf(out + len, n - len, __VA_ARGS__);                      \
-    if (w_ > 0 && (size_t)w_ < n - len)                                      \
-      len += (size_t)w_;                                                     \
-  } while (0)
-  ADD("%s %s %s:%s upstream %s:%s", px->conf.name, px->conf.udp ? "udp" : "tcp",
-      px->conf.listen_host, px->conf.listen_port, px->conf.up_host,
-      px->conf.up_port);
+  addf(out, n, len, "%s %s %s:%s upstream %s:%s", px->conf.name,
+       px->conf.udp ? "udp" : "tcp", px->conf.listen_host,
+       px->conf.listen_port, px->conf.up_host, px->conf.up_port);
   if (l->latency_ns)
-    ADD(" latency %.3fms", (double)l->latency_ns / 1e6);
+    addf(out, n, len, " latency %.3fms", (double)l->latency_ns / 1e6);
   if (l->jitter_ns)
-    ADD(" jitter %.3fms", (double)l->jitter_ns / 1e6);
+    addf(out, n, len, " jitter %.3fms", (double)l->jitter_ns / 1e6);
   if (l->bandwidth_bps)
-    ADD(" bandwidth %llubit", (unsigned long long)l->bandwidth_bps);
+    addf(out, n, len, " bandwidth %llubit",
+         (unsigned long long)l->bandwidth_bps);
   if (l->loss > 0)
-    ADD(" loss %g%%", l->loss * 100);
+    addf(out, n, len, " loss %g%%", l->loss * 100);
   if (l->duplicate > 0)
-    ADD(" duplicate %g%%", l->duplicate * 100);
+    addf(out, n, len, " duplicate %g%%", l->duplicate * 100);
   if (l->reorder > 0)
-    ADD(" reorder %g%%", l->reorder * 100);
+    addf(out, n, len, " reorder %g%%", l->reorder * 100);
   if (l->corrupt > 0)
-    ADD(" corrupt %g%%", l->corrupt * 100);
+    addf(out, n, len, " corrupt %g%%", l->corrupt * 100);
   if (p->refuse)
-    ADD(" refuse");
+    addf(out, n, len, " refuse");
   if (p->reset_after_bytes)
-    ADD(" reset-after %llub", (unsigned long long)p->reset_after_bytes);
+    addf(out, n, len, " reset-after %llub",
+         (unsigned long long)p->reset_after_bytes);
   if (p->close_after_ns)
-    ADD(" close-after %.3fs", (double)p->close_after_ns / 1e9);
+    addf(out, n, len, " close-after %.3fs", (double)p->close_after_ns / 1e9);
   if (p->blackhole)
-    ADD(" blackhole");
+    addf(out, n, len, " blackhole");
   if (p->slice_bytes)
-    ADD(" slice %ub slice-delay %.3fms", p->slice_bytes,
-        (double)p->slice_delay_ns / 1e6);
+    addf(out, n, len, " slice %ub slice-delay %.3fms", p->slice_bytes,
+         (double)p->slice_delay_ns / 1e6);
   if (p->slow_close_ns)
-    ADD(" slow-close %.3fms", (double)p->slow_close_ns / 1e6);
-#undef ADD
+    addf(out, n, len, " slow-close %.3fms", (double)p->slow_close_ns / 1e6);
+  addf(out, n, len, "\n");
 }
 
 static void quit_all(void) {
@@ -489,10 +504,12 @@ static void quit_all(void) {
 }
 
 /* Run a command; its reply (lines, the last "ok ..." or "err ...") goes
- * to out. */
+ * to out[n] (n > 256: a list or stats too long for it keeps the lines that
+ * fit and says so in its last line, which always fits). */
 static void execute(const proxy_cmd *c, char *out, size_t n) {
   size_t len = 0;
-  int hit = 0;
+  size_t room = n - 256; /* list and stats leave room for the last line */
+  int hit = 0, shown = 0;
   char err[160] = "";
   out[0] = 0;
   for (int i = 0; i < G.n; i++) {
@@ -522,24 +539,22 @@ static void execute(const proxy_cmd *c, char *out, size_t n) {
       rc = jnet_faults_reset_peer(G.f, &px->up_addr);
       rc = rc < 0 ? rc : 0;
       break;
-    case PROXY_CMD_LIST: {
-      char line[512];
-      describe(px, line, sizeof line);
-      int w = snprintf(out + len, n - len, "%s\n", line);
-      if (w > 0 && (size_t)w < n - len)
-        len += (size_t)w;
-      break;
-    }
+    case PROXY_CMD_LIST:
     case PROXY_CMD_STATS: {
-      int w = snprintf(out + len, n - len,
-                       "%s open %llu total %llu up %llu down %llu faults %llu\n",
-                       px->conf.name, (unsigned long long)px->open,
-                       (unsigned long long)px->total,
-                       (unsigned long long)px->bytes_up,
-                       (unsigned long long)px->bytes_down,
-                       (unsigned long long)jnet_faults_count(G.f));
-      if (w > 0 && (size_t)w < n - len)
-        len += (size_t)w;
+      /* whole lines while they fit; the first that does not ends them */
+      char line[2048];
+      size_t ll = 0;
+      if (c->kind == PROXY_CMD_LIST)
+        describe(px, line, sizeof line, &ll);
+      else
+        addf(line, sizeof line, &ll,
+             "%s open %llu total %llu up %llu down %llu faults %llu\n",
+             px->conf.name, (unsigned long long)px->open,
+             (unsigned long long)px->total, (unsigned long long)px->bytes_up,
+             (unsigned long long)px->bytes_down,
+             (unsigned long long)jnet_faults_count(G.f));
+      if (shown == hit - 1 && addf(out, room, &len, "%s", line) == 0)
+        shown++;
       break;
     }
     default:
@@ -562,7 +577,12 @@ static void execute(const proxy_cmd *c, char *out, size_t n) {
     snprintf(out + len, n - len, "err no proxy named '%s'\n", c->target);
     return;
   }
-  snprintf(out + len, n - len, "ok\n");
+  if ((c->kind == PROXY_CMD_LIST || c->kind == PROXY_CMD_STATS) &&
+      shown < hit)
+    snprintf(out + len, n - len, "ok cut: %d of %d proxies fit the reply\n",
+             shown, hit);
+  else
+    snprintf(out + len, n - len, "ok\n");
 }
 
 /* One control connection: lines in, replies out. */
