@@ -1083,14 +1083,18 @@ START_TEST(proxy_pcap_holds_the_bytes_with_one_numbering_on_both_legs) {
   fl[0].sport = hport; /* upstream -> proxy */
   fl[1].sport = pport; /* proxy -> client */
   capflow_read(path, fl, 2);
+  uint8_t *want = malloc(BIG_BYTES);
+  ck_assert_ptr_nonnull(want);
+  for (size_t k = 0; k < BIG_BYTES; k++)
+    want[k] = (uint8_t)('a' + k % 26);
   for (int i = 0; i < 2; i++) {
     ck_assert_uint_gt(fl[i].len, BIG_BYTES);
     ck_assert_int_eq(fl[i].gaps, 0);
-    const uint8_t *body = fl[i].bytes + fl[i].len - BIG_BYTES;
-    for (size_t k = 0; k < BIG_BYTES; k++)
-      ck_assert_msg(body[k] == 'a' + k % 26, "leg %d: byte %zu of the body is "
-                    "'%c'", i, k, body[k]);
+    ck_assert_msg(memcmp(fl[i].bytes + fl[i].len - BIG_BYTES, want,
+                         BIG_BYTES) == 0,
+                  "leg %d: the captured body differs from the file", i);
   }
+  free(want);
   ck_assert_uint_eq(fl[0].len, fl[1].len);
   ck_assert_int_eq(fl[0].nseg, fl[1].nseg);
   for (int k = 0; k < fl[0].nseg; k++) {
@@ -1335,6 +1339,282 @@ START_TEST(proxy_refused_upstream_is_logged_by_name) {
 }
 END_TEST
 
+/* Per-datagram faults act both ways through the proxy: on what goes to
+ * the upstream and on what comes back. An echo upstream keeps what it
+ * got; the client counts what came back. */
+#define NDG 8
+
+typedef struct udir {
+  const char *fault[4]; /* the proxy's fault options */
+  jnet_stream up;
+  int up_got, cl_got;
+  char up_data[4 * NDG][32], cl_data[4 * NDG][32];
+  size_t up_len[4 * NDG], cl_len[4 * NDG];
+  double rtt; /* of the first datagram */
+  int rc;
+} udir;
+
+static void udir_echo(void *arg) {
+  udir *u = arg;
+  jnet_buf b;
+  jnet_buf_init(&b);
+  jnet_addr from;
+  for (;;) {
+    jnet_buf_reset(&b);
+    if (jnet_recv_from(u->up, 32, &b, 5.0, &from) < 0)
+      break;
+    if (u->up_got < 4 * NDG) {
+      memcpy(u->up_data[u->up_got], b.data, b.len);
+      u->up_len[u->up_got++] = b.len;
+    }
+    if (jnet_send_to(u->up, &from, b.data, b.len, 1.0) < 0)
+      break;
+  }
+  jnet_buf_free(&b);
+}
+
+static const char UDIR_MSG[32] = "0123456789abcdefghijklmnopqrstu";
+
+static void c_udir(void *arg) {
+  udir *u = arg;
+  jnet_addr a, dst;
+  char host[64], up[80];
+  int pn;
+  ck_assert_int_eq(jnet_listen("127.0.0.1", "0", JNET_DATAGRAM, &u->up), 0);
+  ck_assert_int_eq(jnet_localname(u->up, &a), 0);
+  ck_assert_int_eq(jnet_address_unpack(&a, host, sizeof host, &pn), 0);
+  snprintf(up, sizeof up, "127.0.0.1:%d", pn);
+  const char *args[10] = {"--udp", "--upstream", up, "--seed", "5"};
+  for (int i = 0; i < 4 && u->fault[i] != NULL; i++)
+    args[5 + i] = u->fault[i];
+  px p = proxy_start(args);
+  ck_assert_int_eq(jnet_go(NULL, udir_echo, u), 0);
+  jnet_stream c;
+  ck_assert_int_eq(jnet_listen("127.0.0.1", "0", JNET_DATAGRAM, &c), 0);
+  ck_assert_int_eq(jnet_address("127.0.0.1", p.port, JNET_DATAGRAM, &dst), 0);
+  jnet_buf b;
+  jnet_buf_init(&b);
+  double t0 = jnet_now();
+  for (int i = 0; i < NDG && u->rc == 0; i++)
+    u->rc = jnet_send_to(c, &dst, UDIR_MSG, sizeof UDIR_MSG, 1.0);
+  for (;;) {
+    jnet_buf_reset(&b);
+    if (jnet_recv_from(c, 32, &b, 0.4, NULL) < 0)
+      break;
+    if (u->cl_got == 0)
+      u->rtt = jnet_now() - t0;
+    if (u->cl_got < 4 * NDG) {
+      memcpy(u->cl_data[u->cl_got], b.data, b.len);
+      u->cl_len[u->cl_got++] = b.len;
+    }
+  }
+  jnet_buf_free(&b);
+  jnet_close(c);
+  proxy_stop(&p);
+  jnet_close(u->up);
+}
+
+static int bits_off(const char *d, size_t n) {
+  int k = 0;
+  for (size_t i = 0; i < n && i < sizeof UDIR_MSG; i++)
+    k += __builtin_popcount((unsigned char)(d[i] ^ UDIR_MSG[i]));
+  return k;
+}
+
+START_TEST(proxy_udp_faults_act_on_both_directions) {
+  /* duplicate 100 %: each datagram twice to the upstream, each of its
+   * replies twice back: 2x and 4x */
+  udir u;
+  memset(&u, 0, sizeof u);
+  u.fault[0] = "--duplicate";
+  u.fault[1] = "100%";
+  run_client(c_udir, &u, 0, 0);
+  ck_assert_int_eq(u.rc, 0);
+  ck_assert_int_eq(u.up_got, 2 * NDG);
+  ck_assert_int_eq(u.cl_got, 4 * NDG);
+  /* corrupt 100 %: one bit flipped on the way up, one more on the way
+   * back (or the same one, flipped back) */
+  memset(&u, 0, sizeof u);
+  u.fault[0] = "--corrupt";
+  u.fault[1] = "1";
+  run_client(c_udir, &u, 0, 0);
+  ck_assert_int_eq(u.up_got, NDG);
+  ck_assert_int_eq(u.cl_got, NDG);
+  int two = 0;
+  for (int i = 0; i < NDG; i++) {
+    ck_assert_uint_eq(u.up_len[i], sizeof UDIR_MSG);
+    ck_assert_int_eq(bits_off(u.up_data[i], u.up_len[i]), 1);
+    int k = bits_off(u.cl_data[i], u.cl_len[i]);
+    ck_assert_msg(k == 2 || k == 0, "reply %d: %d bits off", i, k);
+    two += k == 2;
+  }
+  ck_assert_int_ge(two, NDG - 1);
+  /* reorder 100 % by 100 ms: held back that long each way */
+  memset(&u, 0, sizeof u);
+  u.fault[0] = "--reorder";
+  u.fault[1] = "100%";
+  u.fault[2] = "--reorder-by";
+  u.fault[3] = "100ms";
+  run_client(c_udir, &u, 0, 0);
+  ck_assert_int_eq(u.cl_got, NDG);
+  ck_assert_msg(u.rtt >= 0.2 && u.rtt < 1.5, "round trip %.3f s", u.rtt);
+}
+END_TEST
+
+/* --refuse: the proxy cannot reach its upstream, so each client is reset;
+ * --close-after: the upstream leg ends after that long, and the client
+ * reads end of stream. */
+static void c_close_after(void *arg) {
+  res *r = arg;
+  jnet_stream s;
+  if (dial(r, &s) < 0)
+    return;
+  r->rc[1] = resp_call(s, PING, 1, r->reply[1], sizeof r->reply[1], 2.0);
+  jnet_buf b;
+  jnet_buf_init(&b);
+  double t0 = jnet_now();
+  r->rc[2] = (int)jnet_read(s, 64, &b, 3.0);
+  r->t[2] = jnet_now() - t0;
+  jnet_buf_free(&b);
+  jnet_close(s);
+}
+
+START_TEST(proxy_refuse_resets_and_close_after_ends_the_stream) {
+  const char *refuse[] = {"--upstream", upstream_redis, "--refuse", NULL};
+  res r = through_proxy(refuse, c_unreachable);
+  ck_assert_int_eq(r.rc[0], JNET_ECONNRESET);
+  ck_assert_int_eq(r.rc[1], JNET_ECONNRESET);
+  const char *close_after[] = {"--upstream", upstream_redis, "--close-after",
+                               "300ms", NULL};
+  r = through_proxy(close_after, c_close_after);
+  ck_assert_int_eq(r.rc[0], 0);
+  ck_assert_int_eq(r.rc[1], 0);
+  ck_assert_str_eq(r.reply[1], "+PONG");
+  ck_assert_int_eq(r.rc[2], 0); /* end of stream */
+  ck_assert_msg(r.t[2] > 0.1 && r.t[2] < 2.0, "after %.3f s", r.t[2]);
+}
+END_TEST
+
+/* A sink upstream: reads `want` bytes (noting when the first and last
+ * came), writes `back` bytes, then waits for the end. */
+typedef struct tsink {
+  jnet_stream lsn;
+  size_t want, back, got, got_back;
+  double first, last, back_first, back_last;
+  int rc;
+} tsink;
+
+static void tsink_main(void *arg) {
+  tsink *k = arg;
+  jnet_stream c;
+  if ((k->rc = jnet_accept(k->lsn, 5.0, &c)) < 0)
+    return;
+  jnet_buf b;
+  jnet_buf_init(&b);
+  while (k->got < k->want) {
+    jnet_buf_reset(&b);
+    ssize_t r = jnet_read(c, 65536, &b, 5.0);
+    if (r <= 0) {
+      k->rc = r < 0 ? (int)r : JNET_ECLOSED;
+      break;
+    }
+    if (k->got == 0)
+      k->first = jnet_now();
+    k->got += (size_t)r;
+    k->last = jnet_now();
+  }
+  char *blob = calloc(1, k->back);
+  if (k->rc == 0 && k->back > 0)
+    k->rc = jnet_write(c, blob, k->back, 5.0);
+  free(blob);
+  jnet_buf_reset(&b);
+  (void)jnet_read(c, 16, &b, 5.0);
+  jnet_buf_free(&b);
+  jnet_close(c);
+}
+
+typedef struct tdir {
+  const char *fault[4];
+  tsink k;
+  int rc;
+} tdir;
+
+static void c_tdir(void *arg) {
+  tdir *t = arg;
+  jnet_addr a;
+  char host[64], up[80];
+  int pn;
+  ck_assert_int_eq(jnet_listen("127.0.0.1", "0", JNET_STREAM, &t->k.lsn), 0);
+  ck_assert_int_eq(jnet_localname(t->k.lsn, &a), 0);
+  ck_assert_int_eq(jnet_address_unpack(&a, host, sizeof host, &pn), 0);
+  snprintf(up, sizeof up, "127.0.0.1:%d", pn);
+  const char *args[8] = {"--upstream", up};
+  for (int i = 0; i < 4 && t->fault[i] != NULL; i++)
+    args[2 + i] = t->fault[i];
+  px p = proxy_start(args);
+  ck_assert_int_eq(jnet_go(NULL, tsink_main, &t->k), 0);
+  jnet_stream s;
+  t->rc = jnet_connect("127.0.0.1", p.port, JNET_STREAM, NULL, NULL, &s);
+  if (t->rc == 0) {
+    char *blob = calloc(1, t->k.want);
+    t->rc = jnet_write(s, blob, t->k.want, 5.0);
+    free(blob);
+    jnet_buf b;
+    jnet_buf_init(&b);
+    while (t->rc == 0 && t->k.got_back < t->k.back) {
+      jnet_buf_reset(&b);
+      ssize_t r = jnet_read(s, 65536, &b, 5.0);
+      if (r <= 0) {
+        t->rc = r < 0 ? (int)r : JNET_ECLOSED;
+        break;
+      }
+      if (t->k.got_back == 0)
+        t->k.back_first = jnet_now();
+      t->k.got_back += (size_t)r;
+      t->k.back_last = jnet_now();
+    }
+    jnet_buf_free(&b);
+    jnet_close(s);
+  }
+  jnet_sleep(0.05); /* the sink sees the end */
+  proxy_stop(&p);
+  jnet_close(t->k.lsn);
+}
+
+/* --slice acts on what goes to the upstream only: 1000 bytes in 100-byte
+ * segments 20 ms apart take about 180 ms to arrive, and 1000 bytes back
+ * arrive at once. --bandwidth paces the upload too (the download is
+ * proxy_bandwidth_caps_http_within_20_percent). */
+START_TEST(proxy_slice_acts_upstream_only_and_bandwidth_paces_uploads) {
+  tdir t;
+  memset(&t, 0, sizeof t);
+  t.fault[0] = "--slice";
+  t.fault[1] = "100";
+  t.fault[2] = "--slice-delay";
+  t.fault[3] = "20ms";
+  t.k.want = 1000;
+  t.k.back = 1000;
+  run_client(c_tdir, &t, 0, 0);
+  ck_assert_int_eq(t.rc, 0);
+  ck_assert_int_eq(t.k.rc, 0);
+  ck_assert_uint_eq(t.k.got, 1000);
+  ck_assert_uint_eq(t.k.got_back, 1000);
+  double up_s = t.k.last - t.k.first, back_s = t.k.back_last - t.k.back_first;
+  /* 9 pauses of 20 ms; the first segment may be read late */
+  ck_assert_msg(up_s >= 0.14 && up_s < 2.0, "up over %.3f s", up_s);
+  ck_assert_msg(back_s < 0.1, "back over %.3f s", back_s);
+  memset(&t, 0, sizeof t);
+  t.fault[0] = "--bandwidth";
+  t.fault[1] = "8mbit";
+  t.k.want = 300000;
+  run_client(c_tdir, &t, 0, 0);
+  ck_assert_int_eq(t.rc, 0);
+  ck_assert_uint_eq(t.k.got, 300000);
+  double s = t.k.last - t.k.first; /* 1 MB/s: 0.3 s */
+  ck_assert_msg(s >= 0.24 && s < 3.0, "300 kB up in %.3f s", s);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("realfaults-proxy");
   jc_defaults(30, NULL, NULL);
@@ -1361,6 +1641,9 @@ static Suite *suite(void) {
   JC_TEST(s, proxy_udp_over_ipv6_is_captured_as_ipv6);
   JC_TEST(s, proxy_max_conns_closes_the_connection_past_the_limit);
   JC_TEST(s, proxy_refused_upstream_is_logged_by_name);
+  JC_TEST(s, proxy_udp_faults_act_on_both_directions);
+  JC_TEST(s, proxy_refuse_resets_and_close_after_ends_the_stream);
+  JC_TEST(s, proxy_slice_acts_upstream_only_and_bandwidth_paces_uploads);
   return s;
 }
 

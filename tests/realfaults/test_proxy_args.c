@@ -627,6 +627,21 @@ START_TEST(a_list_too_long_for_its_reply_keeps_whole_lines_and_says_so) {
 }
 END_TEST
 
+/* SIGTERM ends a proxy at once, with status 0, even while its timeline
+ * waits for an event far ahead (the timeline is cancelled, not waited
+ * for). */
+START_TEST(sigterm_ends_a_proxy_whose_timeline_waits) {
+  write_file("t.tl", "at 100s heal\n");
+  int rc = sh("timeout -k 1 5 '%s' --listen 127.0.0.1:0 --upstream 127.0.0.1:1 "
+              "--timeline t.tl > o.txt & pid=$!; "
+              "for i in $(seq 1 100); do grep -q ready o.txt && break; "
+              "sleep 0.02; done; kill -TERM $pid; wait $pid; echo exit $?",
+              PROXY);
+  ck_assert_int_eq(rc, 0);
+  HAS("exit 0");
+}
+END_TEST
+
 int main(int argc, char **argv) {
   /* argv[1] (ctest passes it), else the one this build made (so that
    * JNET_CHECK_LIST=1 and CK_RUN_CASE work on the bare binary) */
@@ -651,5 +666,6 @@ int main(int argc, char **argv) {
   JC_TEST(s, command_line_faults_apply_to_every_configured_proxy);
   JC_TEST(s, unopenable_paths_exit_1_and_a_stale_socket_is_replaced);
   JC_TEST(s, a_list_too_long_for_its_reply_keeps_whole_lines_and_says_so);
+  JC_TEST(s, sigterm_ends_a_proxy_whose_timeline_waits);
   return jc_run(s);
 }

@@ -53,6 +53,7 @@ static struct {
   int quit;
   int status;
   jnet_stream ctl;
+  jnet_fiber timeline; /* cancelled by quit_all: it may sleep for hours */
   FILE *log;
 } G;
 
@@ -501,6 +502,8 @@ static void quit_all(void) {
   }
   if (!JNET_SAME(G.ctl, JNET_NOSTREAM))
     jnet_close(G.ctl);
+  if (!JNET_SAME(G.timeline, JNET_NOFIBER))
+    jnet_cancel(G.timeline, JNET_ECANCELED);
 }
 
 /* Run a command; its reply (lines, the last "ok ..." or "err ...") goes
@@ -717,7 +720,7 @@ static void main_fiber(void *arg) {
   fflush(stdout);
   jnet_go(NULL, signal_main, NULL);
   if (G.o->nevents > 0)
-    jnet_go(NULL, timeline_main, NULL);
+    jnet_spawn(NULL, timeline_main, NULL, &G.timeline);
 }
 
 int proxy_run(proxy_opts *o) {
