@@ -563,13 +563,14 @@ START_TEST(command_line_faults_apply_to_every_configured_proxy) {
 }
 END_TEST
 
-/* What the proxy cannot open after good arguments is exit status 1: a
- * capture or control path in no directory, a control path that is a
- * file. A socket left by a proxy that died is replaced. */
+/* What the proxy cannot open or write after good arguments is exit status
+ * 1: a capture or control path in no directory, a control path that is a
+ * file, a capture on a full disk. A socket left by a proxy that died is
+ * replaced. */
 START_TEST(unopenable_paths_exit_1_and_a_stale_socket_is_replaced) {
   const char *base = "--listen 127.0.0.1:0 --upstream 127.0.0.1:1";
-  ck_assert_int_eq(sh("timeout 10 '%s' %s --pcap nodir/p.pcap", PROXY, base),
-                   1);
+  int rc = sh("timeout 10 '%s' %s --pcap nodir/p.pcap", PROXY, base);
+  ck_assert_int_eq(rc, 1);
   HAS("jnet-proxy: nodir/p.pcap: No such file or directory");
   ck_assert_int_eq(
       sh("timeout 10 '%s' %s --control nodir/c.sock", PROXY, base), 1);
@@ -578,8 +579,15 @@ START_TEST(unopenable_paths_exit_1_and_a_stale_socket_is_replaced) {
   ck_assert_int_eq(sh("timeout 10 '%s' %s --control plain", PROXY, base), 1);
   HAS("jnet-proxy: control plain: ");
   write_file("t.tl", "at 0.05s quit\n");
+  /* a capture the disk cannot take: said at the end, status 1 */
+  rc = sh("test -c /dev/full || exit 77; timeout 10 '%s' %s --pcap /dev/full "
+          "--timeline t.tl",
+          PROXY, base);
+  ck_assert_msg(rc == 1 || rc == 77, "exit %d:\n%s", rc, out);
+  if (rc == 1)
+    HAS("jnet-proxy: /dev/full: No space left on device");
   /* the first proxy dies by SIGKILL and leaves its socket behind */
-  int rc = sh("'%s' %s --control stale.sock & pid=$!; "
+  rc = sh("'%s' %s --control stale.sock & pid=$!; "
               "for i in 1 2 3 4 5 6 7 8 9 10; do test -S stale.sock && break; "
               "sleep 0.05; done; kill -9 $pid; wait $pid; "
               "test -S stale.sock && timeout 10 '%s' %s --control stale.sock "

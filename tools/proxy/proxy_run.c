@@ -775,8 +775,11 @@ int proxy_run(proxy_opts *o) {
   jnet_loop_free(l);
   jnet_backend_free(b);
   jnet_backend_free(uv);
-  if (G.pcap != NULL && jnet__sim_pcap_close(G.pcap) < 0)
+  int pcap_rc = jnet__sim_pcap_close(G.pcap); /* 0 for NULL */
+  if (pcap_rc < 0) {
+    fprintf(stderr, "jnet-proxy: %s: %s\n", o->pcap_path, strerror(-pcap_rc));
     G.status = 1;
+  }
   if (G.log != NULL && G.log != stdout)
     fclose(G.log);
   return G.status;
