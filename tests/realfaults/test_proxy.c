@@ -1615,6 +1615,73 @@ START_TEST(proxy_slice_acts_upstream_only_and_bandwidth_paces_uploads) {
 }
 END_TEST
 
+/* Out of descriptors (a hard limit of 20 the proxy cannot raise): the
+ * connections past what it can accept wait in the backlog, unserved; once
+ * clients close, the proxy goes on and serves them. */
+#define NFD_CONNS 8
+
+typedef struct fdrun {
+  const char *port;
+  int rc_first[NFD_CONNS], rc_late[NFD_CONNS];
+} fdrun;
+
+static void c_fd_limit(void *arg) {
+  fdrun *f = arg;
+  jnet_stream s[NFD_CONNS];
+  char reply[64];
+  for (int i = 0; i < NFD_CONNS; i++) {
+    f->rc_first[i] =
+        jnet_connect("127.0.0.1", f->port, JNET_STREAM, NULL, NULL, &s[i]);
+    if (f->rc_first[i] == 0)
+      f->rc_first[i] = resp_call(s[i], PING, 1, reply, sizeof reply, 0.2);
+  }
+  /* close the served ones: their descriptors go back to the proxy */
+  for (int i = 0; i < NFD_CONNS; i++)
+    if (f->rc_first[i] == 0)
+      jnet_close(s[i]);
+  for (int i = 0; i < NFD_CONNS; i++) {
+    if (f->rc_first[i] == 0)
+      continue;
+    /* the PING sent before is answered now, then this one */
+    f->rc_late[i] = resp_call(s[i], PING, 1, reply, sizeof reply, 3.0);
+    jnet_close(s[i]);
+  }
+}
+
+START_TEST(proxy_out_of_descriptors_waits_then_serves) {
+  char cmd[512];
+  snprintf(cmd, sizeof cmd,
+           "ulimit -n 20 && exec '%s' --listen 127.0.0.1:0 --upstream %s",
+           PROXY, upstream_redis);
+  char *argv[] = {"/bin/sh", "-c", cmd, NULL};
+  int fd = -1;
+  pid_t pid = rs_spawn(argv, &fd);
+  ck_assert_int_gt(pid, 0);
+  int port = rs_proxy_port(fd, 10.0);
+  close(fd);
+  ck_assert_int_gt(port, 0);
+  char ports[16];
+  snprintf(ports, sizeof ports, "%d", port);
+  fdrun f;
+  memset(&f, 0, sizeof f);
+  f.port = ports;
+  run_client(c_fd_limit, &f, 0, 0);
+  ck_assert_int_eq(rs_stop(pid), 0);
+  int served = 0, waited = 0;
+  for (int i = 0; i < NFD_CONNS; i++) {
+    if (f.rc_first[i] == 0) {
+      served++;
+      continue;
+    }
+    ck_assert_int_eq(f.rc_first[i], JNET_ETIMEDOUT);
+    ck_assert_int_eq(f.rc_late[i], 0);
+    waited++;
+  }
+  ck_assert_int_gt(served, 0);
+  ck_assert_int_gt(waited, 0);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("realfaults-proxy");
   jc_defaults(30, NULL, NULL);
@@ -1644,6 +1711,7 @@ static Suite *suite(void) {
   JC_TEST(s, proxy_udp_faults_act_on_both_directions);
   JC_TEST(s, proxy_refuse_resets_and_close_after_ends_the_stream);
   JC_TEST(s, proxy_slice_acts_upstream_only_and_bandwidth_paces_uploads);
+  JC_TEST(s, proxy_out_of_descriptors_waits_then_serves);
   return s;
 }
 
