@@ -539,6 +539,10 @@ START_TEST(a_timeline_plays_into_the_log_and_quit_ends_the_proxy) {
 }
 END_TEST
 
+/* A shell loop: wait (up to 5 s) for the control socket ctl.sock. */
+#define WAIT_CTL                                                               \
+  "for i in $(seq 1 250); do test -S ctl.sock && break; sleep 0.02; done; "
+
 /* Faults from the command line with a config and no --listen replace
  * those of every proxy of the config; `ctl` reads them back. */
 START_TEST(command_line_faults_apply_to_every_configured_proxy) {
@@ -546,11 +550,10 @@ START_TEST(command_line_faults_apply_to_every_configured_proxy) {
                        "proxy b udp listen 127.0.0.1:0 upstream 127.0.0.1:1 "
                        "loss 50%\n"
                        "control ctl.sock\n");
-  write_file("t.tl", "at 0.5s quit\n");
-  int rc = sh("'%s' --config c.conf --timeline t.tl --latency 7ms & "
-              "for i in 1 2 3 4 5 6 7 8 9 10; do test -S ctl.sock && break; "
-              "sleep 0.05; done; '%s' ctl ctl.sock list; echo ctl $?; wait",
-              PROXY, PROXY);
+  int rc = sh("timeout 10 '%s' --config c.conf --latency 7ms & "
+              WAIT_CTL "'%s' ctl ctl.sock list; echo ctl $?; "
+              "'%s' ctl ctl.sock quit >/dev/null; wait",
+              PROXY, PROXY, PROXY);
   ck_assert_int_eq(rc, 0);
   HAS("a tcp 127.0.0.1:");
   HAS("b udp 127.0.0.1:");
@@ -588,8 +591,8 @@ START_TEST(unopenable_paths_exit_1_and_a_stale_socket_is_replaced) {
     HAS("jnet-proxy: /dev/full: No space left on device");
   /* the first proxy dies by SIGKILL and leaves its socket behind */
   rc = sh("'%s' %s --control stale.sock & pid=$!; "
-              "for i in 1 2 3 4 5 6 7 8 9 10; do test -S stale.sock && break; "
-              "sleep 0.05; done; kill -9 $pid; wait $pid; "
+              "for i in $(seq 1 250); do test -S stale.sock && break; "
+              "sleep 0.02; done; kill -9 $pid; wait $pid; "
               "test -S stale.sock && timeout 10 '%s' %s --control stale.sock "
               "--timeline t.tl",
               PROXY, base, PROXY, base);
@@ -614,14 +617,14 @@ START_TEST(a_list_too_long_for_its_reply_keeps_whole_lines_and_says_so) {
         "slow-close 1ms\n",
         i);
   snprintf(text + k, 64 * 1024 - k,
-           "at 0.05s list\nat 0.3s quit\ncontrol ctl.sock\nlog -\n");
+           "at 0s list\ncontrol ctl.sock\nlog -\n");
   write_file("c.conf", text);
   free(text);
-  int rc = sh("timeout 10 '%s' --config c.conf > o.txt & "
-              "for i in 1 2 3 4 5 6 7 8 9 10; do test -S ctl.sock && break; "
-              "sleep 0.02; done; '%s' ctl ctl.sock list | tail -1; wait; "
+  int rc = sh("timeout 10 '%s' --config c.conf > o.txt & " WAIT_CTL
+              "'%s' ctl ctl.sock list | tail -1; "
+              "'%s' ctl ctl.sock quit >/dev/null; wait; "
               "grep -c 'slow-close 1.000ms$' o.txt; grep 'ok cut' o.txt",
-              PROXY, PROXY);
+              PROXY, PROXY, PROXY);
   ck_assert_msg(rc == 0, "exit %d:\n%s", rc, out);
   int lines = -1, shown = -1, of = -1;
   ck_assert_msg(sscanf(out, "ok\n%d\n", &lines) == 1, "%s", out);
@@ -642,7 +645,7 @@ START_TEST(sigterm_ends_a_proxy_whose_timeline_waits) {
   write_file("t.tl", "at 100s heal\n");
   int rc = sh("timeout -k 1 5 '%s' --listen 127.0.0.1:0 --upstream 127.0.0.1:1 "
               "--timeline t.tl > o.txt & pid=$!; "
-              "for i in $(seq 1 100); do grep -q ready o.txt && break; "
+              "for i in $(seq 1 250); do grep -q ready o.txt && break; "
               "sleep 0.02; done; kill -TERM $pid; wait $pid; echo exit $?",
               PROXY);
   ck_assert_int_eq(rc, 0);
