@@ -653,6 +653,26 @@ START_TEST(sigterm_ends_a_proxy_whose_timeline_waits) {
 }
 END_TEST
 
+/* Thousands of pairs need two descriptors each: a proxy started under a
+ * soft limit below the hard one raises it to the hard limit. */
+START_TEST(the_proxy_raises_its_descriptor_limit_to_the_hard_one) {
+  int rc = sh("ulimit -S -n 64 && ulimit -H -n > hard.txt; "
+              "'%s' --listen 127.0.0.1:0 --upstream 127.0.0.1:1 "
+              "--control ctl.sock > /dev/null & pid=$!; " WAIT_CTL
+              "grep 'Max open files' /proc/$pid/limits; "
+              "'%s' ctl ctl.sock quit > /dev/null; wait; cat hard.txt",
+              PROXY, PROXY);
+  ck_assert_int_eq(rc, 0);
+  char soft[32], hard[32], want[32];
+  ck_assert_msg(sscanf(out, "Max open files %31s %31s files\n%31s", soft, hard,
+                       want) == 3,
+                "%s", out);
+  ck_assert_str_eq(hard, want);
+  if (strcmp(want, "64") != 0) /* a hard limit of 64 leaves nothing to raise */
+    ck_assert_str_eq(soft, hard);
+}
+END_TEST
+
 int main(int argc, char **argv) {
   /* argv[1] (ctest passes it), else the one this build made (so that
    * JNET_CHECK_LIST=1 and CK_RUN_CASE work on the bare binary) */
@@ -678,5 +698,6 @@ int main(int argc, char **argv) {
   JC_TEST(s, unopenable_paths_exit_1_and_a_stale_socket_is_replaced);
   JC_TEST(s, a_list_too_long_for_its_reply_keeps_whole_lines_and_says_so);
   JC_TEST(s, sigterm_ends_a_proxy_whose_timeline_waits);
+  JC_TEST(s, the_proxy_raises_its_descriptor_limit_to_the_hard_one);
   return jc_run(s);
 }
