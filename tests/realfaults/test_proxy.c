@@ -1685,6 +1685,53 @@ START_TEST(proxy_out_of_descriptors_waits_then_serves) {
 }
 END_TEST
 
+/* A control client that stays connected does not hold the proxy up: on
+ * SIGTERM the proxy ends the connection and exits at once, status 0. */
+typedef struct hold {
+  const char *ctl;
+  pid_t pid;
+  int rc, status, eof;
+} hold;
+
+static void c_hold(void *arg) {
+  hold *h = arg;
+  jnet_stream c;
+  h->rc = jnet_connect(JNET_UNIX, h->ctl, JNET_STREAM, NULL, NULL, &c);
+  if (h->rc < 0)
+    return;
+  char reply[64];
+  h->rc = say_one(c, "ping", reply, sizeof reply); /* served, then idle */
+  kill(h->pid, SIGTERM);
+  h->status = wait_exit(h->pid); /* this fiber blocks: the client idles */
+  jnet_buf b;
+  jnet_buf_init(&b);
+  h->eof = (int)jnet_read(c, 16, &b, 2.0);
+  jnet_buf_free(&b);
+  jnet_close(c);
+}
+
+START_TEST(proxy_exits_on_sigterm_with_a_control_client_connected) {
+  char ctlpath[300];
+  snprintf(ctlpath, sizeof ctlpath, "%s/hold.sock", tmpdir);
+  char *argv[] = {(char *)PROXY, "--listen", "127.0.0.1:0", "--upstream",
+                  upstream_redis, "--control", ctlpath, NULL};
+  int fd = -1;
+  hold h = {.ctl = ctlpath, .status = -1};
+  h.pid = rs_spawn(argv, &fd);
+  ck_assert_int_gt(h.pid, 0);
+  int port = rs_proxy_port(fd, 10.0);
+  close(fd);
+  ck_assert_int_gt(port, 0);
+  run_client(c_hold, &h, 0, 0);
+  if (h.status < 0)
+    rs_stop(h.pid);
+  ck_assert_int_eq(h.rc, 0);
+  ck_assert_msg(h.status == 0, "exit status %d (-1: still running after 5 s)",
+                h.status);
+  ck_assert_int_eq(h.eof, 0); /* the proxy ended the connection */
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("realfaults-proxy");
   jc_defaults(30, NULL, NULL);
@@ -1715,6 +1762,7 @@ static Suite *suite(void) {
   JC_TEST(s, proxy_refuse_resets_and_close_after_ends_the_stream);
   JC_TEST(s, proxy_slice_acts_upstream_only_and_bandwidth_paces_uploads);
   JC_TEST(s, proxy_out_of_descriptors_waits_then_serves);
+  JC_TEST(s, proxy_exits_on_sigterm_with_a_control_client_connected);
   return s;
 }
 

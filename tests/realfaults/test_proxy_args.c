@@ -209,25 +209,34 @@ START_TEST(units_take_every_suffix_and_refuse_the_rest) {
                     (unsigned long long)v);
   }
   ck_assert_int_eq(proxy_parse_duration(NULL, &(uint64_t){0}), -1);
-  uint64_t u;
-  ck_assert_int_eq(proxy_parse_size("1500", &u), 0);
-  ck_assert_uint_eq(u, 1500);
-  ck_assert_int_eq(proxy_parse_size("1.5k", &u), 0);
-  ck_assert_uint_eq(u, 1536);
-  ck_assert_int_eq(proxy_parse_size("2MiB", &u), 0);
-  ck_assert_uint_eq(u, 2097152);
-  ck_assert_int_eq(proxy_parse_size("1GB", &u), 0);
-  ck_assert_uint_eq(u, 1073741824);
-  ck_assert_int_eq(proxy_parse_size("1t", &u), -1);
-  ck_assert_int_eq(proxy_parse_rate("1mbit", &u), 0);
-  ck_assert_uint_eq(u, 1000000);
-  ck_assert_int_eq(proxy_parse_rate("2mbps", &u), 0);
-  ck_assert_uint_eq(u, 16000000);
-  ck_assert_int_eq(proxy_parse_rate("10kbps", &u), 0);
-  ck_assert_uint_eq(u, 80000);
-  ck_assert_int_eq(proxy_parse_rate("1gbit", &u), 0);
-  ck_assert_uint_eq(u, 1000000000);
-  ck_assert_int_eq(proxy_parse_rate("1mb", &u), -1);
+  /* every size suffix (k = 1024) and every rate suffix (k = 1000; bps is
+   * bytes: x 8); 0: refused */
+  static const struct {
+    const char *s;
+    uint64_t v;
+  } size[] = {{"1500", 1500},         {"512b", 512},
+              {"1.5k", 1536},         {"64kb", 65536},
+              {"2KiB", 2048},         {"3m", 3145728},
+              {"1mb", 1048576},       {"2MiB", 2097152},
+              {"2g", 2147483648ull},  {"1GB", 1073741824},
+              {"1t", 0}},
+    rate[] = {{"500", 500},           {"500bit", 500},
+              {"2kbit", 2000},        {"1mbit", 1000000},
+              {"1gbit", 1000000000},  {"3bps", 24},
+              {"10kbps", 80000},      {"2mbps", 16000000},
+              {"1gbps", 8000000000ull}, {"1mb", 0}};
+  for (size_t i = 0; i < sizeof size / sizeof *size; i++) {
+    uint64_t v = 7;
+    int rc = proxy_parse_size(size[i].s, &v);
+    ck_assert_msg(rc == (size[i].v ? 0 : -1) && (!size[i].v || v == size[i].v),
+                  "size '%s': %d %llu", size[i].s, rc, (unsigned long long)v);
+  }
+  for (size_t i = 0; i < sizeof rate / sizeof *rate; i++) {
+    uint64_t v = 7;
+    int rc = proxy_parse_rate(rate[i].s, &v);
+    ck_assert_msg(rc == (rate[i].v ? 0 : -1) && (!rate[i].v || v == rate[i].v),
+                  "rate '%s': %d %llu", rate[i].s, rc, (unsigned long long)v);
+  }
   double p = 9;
   ck_assert_int_eq(proxy_parse_prob("0.5%", &p), 0);
   ck_assert(fabs(p - 0.005) < 1e-12);

@@ -31,6 +31,13 @@
 typedef struct pair pair;
 typedef struct session session;
 
+/* An open control connection, on its fiber's stack: quit_all ends it
+ * rather than wait for its client to leave. */
+typedef struct ctl_link {
+  jnet_fiber fiber;
+  struct ctl_link *prev, *next;
+} ctl_link;
+
 struct proxy {
   proxy_conf conf;
   char up_numeric[64]; /* the upstream, resolved once */
@@ -54,6 +61,7 @@ static struct {
   int quit;
   int status;
   jnet_stream ctl;
+  ctl_link *ctls;      /* open control connections */
   jnet_fiber timeline; /* cancelled by quit_all: it may sleep for hours */
   FILE *log;
 } G;
@@ -496,12 +504,12 @@ static void describe(const proxy *px, char *out, size_t n, size_t *len) {
   addf(out, n, len, "\n");
 }
 
+/* Stop: close the listeners and every pair and session; end the control
+ * connections (but the caller's: it answers `quit`) and the timeline. A
+ * second call (a signal while a `quit` line was read) does nothing. */
 static void quit_all(void) {
-  /* LCOV_EXCL_BR_START: its callers run only while G.quit is 0 (ctl_conn,
-   * timeline_main and signal_main test it first; main_fiber is first) */
   if (G.quit)
-    return; /* LCOV_EXCL_LINE */
-  /* LCOV_EXCL_BR_STOP */
+    return;
   G.quit = 1;
   for (int i = 0; i < G.n; i++) {
     proxy *px = &G.p[i];
@@ -513,6 +521,10 @@ static void quit_all(void) {
   }
   if (!JNET_SAME(G.ctl, JNET_NOSTREAM))
     jnet_close(G.ctl);
+  jnet_fiber self = jnet_self();
+  for (ctl_link *k = G.ctls; k != NULL; k = k->next)
+    if (!JNET_SAME(k->fiber, self))
+      jnet_cancel(k->fiber, JNET_ECANCELED);
   if (!JNET_SAME(G.timeline, JNET_NOFIBER))
     jnet_cancel(G.timeline, JNET_ECANCELED);
 }
@@ -600,6 +612,10 @@ static void execute(const proxy_cmd *c, char *out, size_t n) {
 /* One control connection: lines in, replies out. */
 static void ctl_conn(jnet_stream c, void *arg) {
   (void)arg;
+  ctl_link me = {jnet_self(), NULL, G.ctls};
+  if (G.ctls != NULL)
+    G.ctls->prev = &me;
+  G.ctls = &me;
   jnet_buf b;
   jnet_buf_init(&b);
   char *reply = malloc(64 * 1024);
@@ -629,6 +645,12 @@ static void ctl_conn(jnet_stream c, void *arg) {
   }
   free(reply);
   jnet_buf_free(&b);
+  if (me.prev != NULL)
+    me.prev->next = me.next;
+  else
+    G.ctls = me.next;
+  if (me.next != NULL)
+    me.next->prev = me.prev;
 }
 
 /* ---- 6. Timeline, signals, main ------------------------------------------- */
