@@ -1660,7 +1660,8 @@ START_TEST(reorder_alone_holds_a_datagram_back_by_its_reorder_ns) {
 }
 END_TEST
 
-/* --- m3-b: an end of stream that comes through a blackhole --- */
+/* --- m3-b: an end of stream that comes through a blackhole; setsockopt
+ * through to the inner socket --- */
 
 /* A blackhole swallows bytes, not the end of the stream: a FIN that comes
  * in while the rule (latency 50 ms, then blackhole on too) holds the line
@@ -1730,6 +1731,39 @@ START_TEST(an_eof_through_a_blackhole_keeps_the_latency_and_is_no_bytes) {
 }
 END_TEST
 
+/* setsockopt goes through to the inner socket: the inner backend's answer
+ * (a multicast TTL on a TCP socket, or one out of range, is JNET_EINVAL)
+ * is the caller's, and a good one is taken. */
+typedef struct sopt {
+  int rc[3];
+} sopt;
+
+static void sopt_main(void *arg) {
+  sopt *k = arg;
+  jnet_stream t, u;
+  if (jnet_listen("192.0.2.1", "7200", JNET_STREAM, &t) == 0) {
+    k->rc[0] = jnet_setsockopt(t, JNET_IP_MULTICAST_TTL, jnet_opt_int(5));
+    jnet_close(t);
+  }
+  if (jnet_listen("192.0.2.1", "7200", JNET_DATAGRAM, &u) == 0) {
+    k->rc[1] = jnet_setsockopt(u, JNET_IP_MULTICAST_TTL, jnet_opt_int(300));
+    k->rc[2] = jnet_setsockopt(u, JNET_IP_MULTICAST_TTL, jnet_opt_int(5));
+    jnet_close(u);
+  }
+}
+
+START_TEST(setsockopt_reaches_the_inner_socket_and_its_answer_the_caller) {
+  fs *t = fs_new(64);
+  sopt k = {{1, 1, 1}};
+  ck_assert_int_eq(jnet_go_on(t->l, t->cli, sopt_main, &k), 0);
+  fs_run(t);
+  ck_assert_int_eq(k.rc[0], JNET_EINVAL);
+  ck_assert_int_eq(k.rc[1], JNET_EINVAL);
+  ck_assert_int_eq(k.rc[2], 0);
+  fs_free(t);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("realfaults-sim");
   jc_defaults(60, NULL, NULL);
@@ -1764,6 +1798,7 @@ static Suite *suite(void) {
   JC_TEST(s, corrupt_flips_one_bit_and_reorder_alone_adds_a_millisecond);
   JC_TEST(s, reorder_alone_holds_a_datagram_back_by_its_reorder_ns);
   JC_TEST(s, an_eof_through_a_blackhole_keeps_the_latency_and_is_no_bytes);
+  JC_TEST(s, setsockopt_reaches_the_inner_socket_and_its_answer_the_caller);
   return s;
 }
 
