@@ -1660,6 +1660,110 @@ START_TEST(reorder_alone_holds_a_datagram_back_by_its_reorder_ns) {
 }
 END_TEST
 
+/* --- m3-b: an end of stream that comes through a blackhole; setsockopt
+ * through to the inner socket --- */
+
+/* A blackhole swallows bytes, not the end of the stream: a FIN that comes
+ * in while the rule (latency 50 ms, then blackhole on too) holds the line
+ * still reaches the reader, 50 ms late like any byte, and the log names
+ * no swallowed bytes. The server closes at ~61 ms over the 1 ms link. */
+typedef struct bheof {
+  fs *t;
+  double closed_at, eof_at;
+  int rc;
+} bheof;
+
+static void bheof_server(void *arg) {
+  bheof *k = arg;
+  jnet_stream lsn, c;
+  if (jnet_listen("192.0.2.2", "7100", JNET_STREAM, &lsn) < 0)
+    return;
+  if (jnet_accept(lsn, 1.0, &c) == 0) {
+    jnet_sleep(0.05); /* till ~61 ms */
+    k->closed_at = jnet_now();
+    jnet_close(c);
+  }
+  jnet_close(lsn);
+}
+
+static void bheof_client(void *arg) {
+  bheof *k = arg;
+  jnet_stream c;
+  jnet_buf b;
+  jnet_buf_init(&b);
+  jnet_sleep(0.01);
+  k->rc = jnet_connect("192.0.2.2", "7100", JNET_STREAM, NULL, NULL, &c);
+  if (k->rc == 0) {
+    k->rc = (int)jnet_read(c, 16, &b, 1.0); /* in flight from ~11 ms */
+    k->eof_at = jnet_now();
+    jnet_close(c);
+  }
+  jnet_buf_free(&b);
+}
+
+static void bheof_blackhole(void *arg) {
+  bheof *k = arg;
+  jnet_sleep(0.04); /* the read is in flight */
+  jnet_addr a;
+  jnet_address("192.0.2.2", "0", JNET_STREAM, &a);
+  jnet_fault_params p;
+  jnet_fault_params_default(&p);
+  p.link.latency_ns = 50 * MS;
+  p.blackhole = 1;
+  jnet_faults_set(k->t->f, &a, &p);
+}
+
+START_TEST(an_eof_through_a_blackhole_keeps_the_latency_and_is_no_bytes) {
+  fs *t = fs_new(63);
+  t->p.link.latency_ns = 50 * MS;
+  bheof k;
+  memset(&k, 0, sizeof k);
+  k.t = t;
+  ck_assert_int_eq(jnet_go_on(t->l, t->srv, bheof_server, &k), 0);
+  ck_assert_int_eq(jnet_go_on(t->l, t->cli, bheof_client, &k), 0);
+  ck_assert_int_eq(jnet_go_on(t->l, t->cli, bheof_blackhole, &k), 0);
+  fs_run(t);
+  ck_assert_int_eq(k.rc, 0); /* end of stream */
+  double ms = (k.eof_at - k.closed_at) * 1e3; /* the link's 1 ms + 50 ms */
+  ck_assert_msg(ms >= 51.0 - 1e-6 && ms < 52.0, "EOF after %.3f ms", ms);
+  ck_assert_ptr_null(strstr(t->log, "blackhole rx 0"));
+  fs_free(t);
+}
+END_TEST
+
+/* setsockopt goes through to the inner socket: the inner backend's answer
+ * (a multicast TTL on a TCP socket, or one out of range, is JNET_EINVAL)
+ * is the caller's, and a good one is taken. */
+typedef struct sopt {
+  int rc[3];
+} sopt;
+
+static void sopt_main(void *arg) {
+  sopt *k = arg;
+  jnet_stream t, u;
+  if (jnet_listen("192.0.2.1", "7200", JNET_STREAM, &t) == 0) {
+    k->rc[0] = jnet_setsockopt(t, JNET_IP_MULTICAST_TTL, jnet_opt_int(5));
+    jnet_close(t);
+  }
+  if (jnet_listen("192.0.2.1", "7200", JNET_DATAGRAM, &u) == 0) {
+    k->rc[1] = jnet_setsockopt(u, JNET_IP_MULTICAST_TTL, jnet_opt_int(300));
+    k->rc[2] = jnet_setsockopt(u, JNET_IP_MULTICAST_TTL, jnet_opt_int(5));
+    jnet_close(u);
+  }
+}
+
+START_TEST(setsockopt_reaches_the_inner_socket_and_its_answer_the_caller) {
+  fs *t = fs_new(64);
+  sopt k = {{1, 1, 1}};
+  ck_assert_int_eq(jnet_go_on(t->l, t->cli, sopt_main, &k), 0);
+  fs_run(t);
+  ck_assert_int_eq(k.rc[0], JNET_EINVAL);
+  ck_assert_int_eq(k.rc[1], JNET_EINVAL);
+  ck_assert_int_eq(k.rc[2], 0);
+  fs_free(t);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("realfaults-sim");
   jc_defaults(60, NULL, NULL);
@@ -1693,6 +1797,8 @@ static Suite *suite(void) {
   JC_TEST(s, armed_bind_listen_and_setsockopt_failures_return_their_codes);
   JC_TEST(s, corrupt_flips_one_bit_and_reorder_alone_adds_a_millisecond);
   JC_TEST(s, reorder_alone_holds_a_datagram_back_by_its_reorder_ns);
+  JC_TEST(s, an_eof_through_a_blackhole_keeps_the_latency_and_is_no_bytes);
+  JC_TEST(s, setsockopt_reaches_the_inner_socket_and_its_answer_the_caller);
   return s;
 }
 

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <jnet/jnet.h>
@@ -828,6 +829,909 @@ static void stop_servers(void) {
     fprintf(stderr, "test_proxy: could not remove %s\n", tmpdir);
 }
 
+/* --- m3-b: the control protocol on one connection, the capture's bytes
+ * and sequence numbers, faults each way through the proxy --- */
+
+/* Wait (bounded: 5 s) for a child to exit by itself; its status or -1. */
+static int wait_exit(pid_t pid) {
+  for (int i = 0; i < 500; i++) {
+    int st;
+    pid_t r = waitpid(pid, &st, WNOHANG);
+    if (r == pid)
+      return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    if (r < 0)
+      return -1;
+    usleep(10000);
+  }
+  return -1;
+}
+
+#define NSAY 24
+
+typedef struct say {
+  const char *ctl;
+  const char *line[NSAY]; /* sent one after another on one connection */
+  char reply[NSAY][512];
+  int rc[NSAY];
+  int long_rc, long_eof, quit_rc;
+  char long_reply[64], quit_reply[64];
+} say;
+
+/* Send `line` and a newline on c, read to the reply's last line (ok or
+ * err) into out. 0 or a JNET_E* code. */
+static int say_one(jnet_stream c, const char *line, char *out, size_t n) {
+  int rc = jnet_write(c, line, strlen(line), 2.0);
+  if (rc == 0)
+    rc = jnet_write(c, "\n", 1, 2.0);
+  jnet_buf b;
+  jnet_buf_init(&b);
+  while (rc == 0) {
+    ssize_t r = jnet_read(c, 512, &b, 2.0);
+    if (r <= 0) {
+      rc = r == 0 ? JNET_ECLOSED : (int)r;
+      break;
+    }
+    /* the reply ends with a line that starts "ok" or "err" */
+    size_t start = 0;
+    for (size_t i = 0; i < b.len; i++)
+      if (b.data[i] == '\n') {
+        if (strncmp(b.data + start, "ok", 2) == 0 ||
+            strncmp(b.data + start, "err", 3) == 0)
+          goto done;
+        start = i + 1;
+      }
+  }
+done:
+  snprintf(out, n, "%.*s", (int)(b.len < n ? b.len : n - 1), b.data);
+  jnet_buf_free(&b);
+  return rc;
+}
+
+static void c_say(void *arg) {
+  say *s = arg;
+  jnet_stream c;
+  int rc = jnet_connect(JNET_UNIX, s->ctl, JNET_STREAM, NULL, NULL, &c);
+  for (int i = 0; i < NSAY && s->line[i] != NULL; i++)
+    s->rc[i] = rc < 0 ? rc : say_one(c, s->line[i], s->reply[i],
+                                     sizeof s->reply[i]);
+  if (rc == 0) {
+    /* a line longer than the protocol's 1024 bytes: refused, then the
+     * connection ends */
+    char big[1100];
+    memset(big, 'x', sizeof big);
+    s->long_rc = jnet_write(c, big, sizeof big, 2.0);
+    jnet_buf b;
+    jnet_buf_init(&b);
+    ssize_t r;
+    while ((r = jnet_read(c, 64, &b, 2.0)) > 0)
+      ;
+    s->long_eof = (int)r;
+    snprintf(s->long_reply, sizeof s->long_reply, "%.*s",
+             (int)(b.len < 63 ? b.len : 63), b.data);
+    jnet_buf_free(&b);
+    jnet_close(c);
+  }
+  if (jnet_connect(JNET_UNIX, s->ctl, JNET_STREAM, NULL, NULL, &c) == 0) {
+    s->quit_rc = say_one(c, "quit", s->quit_reply, sizeof s->quit_reply);
+    jnet_close(c);
+  }
+}
+
+#define REPLY(i, want)                                                         \
+  ck_assert_msg(s.rc[i] == 0 && strstr(s.reply[i], want) != NULL,             \
+                "'%s': rc %d, want '%s' in:\n%s", s.line[i], s.rc[i], want,    \
+                s.reply[i])
+#define LACKS(i, what)                                                         \
+  ck_assert_msg(strstr(s.reply[i], what) == NULL, "'%s': no '%s' in:\n%s",     \
+                s.line[i], what, s.reply[i])
+
+/* Every command on one control connection, each answered in turn; what
+ * `set` changed, `list` shows, and a refused line changes nothing. A line
+ * past 1024 bytes ends the connection with an error; `quit` ends the
+ * proxy with status 0. */
+START_TEST(proxy_ctl_answers_every_command_on_one_connection) {
+  char ctlpath[300];
+  snprintf(ctlpath, sizeof ctlpath, "%s/say.sock", tmpdir);
+  char *argv[] = {(char *)PROXY, "--listen", "127.0.0.1:0", "--upstream",
+                  upstream_redis, "--name", "db", "--control", ctlpath, NULL};
+  int fd = -1;
+  pid_t pid = rs_spawn(argv, &fd);
+  ck_assert_int_gt(pid, 0);
+  int port = rs_proxy_port(fd, 10.0);
+  close(fd);
+  ck_assert_int_gt(port, 0);
+  say s;
+  memset(&s, 0, sizeof s);
+  s.ctl = ctlpath;
+  static const char *const lines[] = {
+      "ping",
+      "set db latency 5ms jitter 1ms jitter-dist normal bandwidth 1mbit "
+      "loss 1% duplicate 2% reorder 3% reorder-by 4ms corrupt 4%",
+      "set link reset-after 1mb close-after 30s slice 1kb slice-delay 1ms "
+      "slow-close 2ms refuse",
+      "list",
+      "set db latency",
+      "set db wobble 1",
+      "list",
+      "partition db",
+      "list",
+      "heal",
+      "list",
+      "clear db",
+      "list",
+      "reset db",
+      "stats",
+      "stats nosuch",
+      "partition nosuch",
+      "frobnicate",
+      "",
+      "list extra",
+      "set",
+      "stats bad/name",
+      NULL};
+  for (int i = 0; lines[i] != NULL; i++)
+    s.line[i] = lines[i];
+  run_client(c_say, &s, 0, 0);
+  int status = wait_exit(pid);
+  if (status < 0)
+    rs_stop(pid);
+  REPLY(0, "ok\n");
+  REPLY(1, "ok\n");
+  REPLY(2, "ok\n");
+  REPLY(3, "db tcp 127.0.0.1:");
+  REPLY(3, " latency 5.000ms jitter 1.000ms bandwidth 1000000bit loss 1% "
+           "duplicate 2% reorder 3% corrupt 4% refuse reset-after 1048576b "
+           "close-after 30.000s slice 1024b slice-delay 1.000ms "
+           "slow-close 2.000ms\nok\n");
+  REPLY(4, "err latency needs a value");
+  REPLY(5, "err unknown fault 'wobble'");
+  ck_assert_str_eq(s.reply[6], s.reply[3]); /* the refused sets changed nothing */
+  REPLY(7, "ok\n");
+  REPLY(8, " blackhole");
+  REPLY(9, "ok\n");
+  LACKS(10, "blackhole");
+  REPLY(10, " latency 5.000ms");
+  REPLY(11, "ok\n");
+  LACKS(12, "latency");
+  LACKS(12, "refuse");
+  REPLY(12, "upstream 127.0.0.1:");
+  REPLY(13, "ok\n");
+  REPLY(14, "db open 0 total 0 up 0 down 0 faults ");
+  REPLY(15, "err no proxy named 'nosuch'");
+  REPLY(16, "err no proxy named 'nosuch'");
+  REPLY(17, "err unknown command 'frobnicate' (set, clear, partition");
+  REPLY(18, "err empty command");
+  REPLY(19, "err unexpected 'extra'");
+  REPLY(20, "err set needs fault options");
+  REPLY(21, "err bad proxy name 'bad/name'");
+  ck_assert_int_eq(s.long_rc, 0);
+  ck_assert_str_eq(s.long_reply, "err line too long\n");
+  ck_assert_int_eq(s.long_eof, 0);
+  ck_assert_int_eq(s.quit_rc, 0);
+  ck_assert_str_eq(s.quit_reply, "ok bye\n");
+  ck_assert_int_eq(status, 0);
+}
+END_TEST
+
+/* One direction of a TCP leg in a capture: its segments' payload in order
+ * and the sequence number of each. */
+typedef struct capflow {
+  int sport, dport;
+  uint8_t *bytes;
+  size_t len, cap;
+  uint32_t seq[4096];
+  uint32_t plen[4096];
+  int nseg;
+  int gaps; /* a segment whose seq is not the previous one's end */
+} capflow;
+
+static void capflow_read(const char *path, capflow *fl, int nfl) {
+  char err[PCAP_ERRBUF_SIZE];
+  pcap_t *pc = pcap_open_offline(path, err);
+  ck_assert_msg(pc != NULL, "%s", err);
+  struct pcap_pkthdr *h;
+  const u_char *d;
+  while (pcap_next_ex(pc, &h, &d) == 1) {
+    if (h->caplen < 40 || (d[0] >> 4) != 4 || d[9] != 6)
+      continue;
+    size_t ihl = (size_t)(d[0] & 15) * 4, thl = (size_t)(d[ihl + 12] >> 4) * 4;
+    int sport = (d[ihl] << 8) | d[ihl + 1];
+    int dport = (d[ihl + 2] << 8) | d[ihl + 3];
+    uint32_t seq = ((uint32_t)d[ihl + 4] << 24) | ((uint32_t)d[ihl + 5] << 16) |
+                   ((uint32_t)d[ihl + 6] << 8) | d[ihl + 7];
+    size_t n = h->caplen - ihl - thl;
+    for (int i = 0; i < nfl; i++) {
+      capflow *f = &fl[i];
+      if (sport != f->sport || (f->dport != 0 && dport != f->dport) || n == 0)
+        continue;
+      if (f->nseg > 0 && seq != f->seq[f->nseg - 1] + f->plen[f->nseg - 1])
+        f->gaps++;
+      ck_assert_int_lt(f->nseg, 4096);
+      f->seq[f->nseg] = seq;
+      f->plen[f->nseg++] = (uint32_t)n;
+      if (f->len + n > f->cap) {
+        f->cap = (f->len + n) * 2;
+        f->bytes = realloc(f->bytes, f->cap);
+        ck_assert_ptr_nonnull(f->bytes);
+      }
+      memcpy(f->bytes + f->len, d + ihl + thl, n);
+      f->len += n;
+    }
+  }
+  pcap_close(pc);
+}
+
+/* A 600 kB HTTP reply through a capturing proxy: the capture holds its
+ * bytes exactly, on both legs (reads bigger than one captured segment are
+ * split without repeating a byte), and a relayed segment carries the same
+ * sequence number on the upstream leg as on the client leg, so one byte
+ * can be followed across the proxy. */
+START_TEST(proxy_pcap_holds_the_bytes_with_one_numbering_on_both_legs) {
+  char path[300];
+  snprintf(path, sizeof path, "%s/big.pcap", tmpdir);
+  const char *args[] = {"--upstream", upstream_http, "--pcap", path, NULL};
+  px p = proxy_start(args);
+  res r = {.port = p.port};
+  int pport = atoi(p.port);
+  run_client(c_http_big, &r, 0, 0);
+  proxy_stop(&p);
+  ck_assert_int_eq(r.rc[0], 0);
+  ck_assert_uint_eq(r.bytes, BIG_BYTES);
+  int hport = atoi(HTTP_PORT);
+  capflow fl[2];
+  memset(fl, 0, sizeof fl);
+  fl[0].sport = hport; /* upstream -> proxy */
+  fl[1].sport = pport; /* proxy -> client */
+  capflow_read(path, fl, 2);
+  uint8_t *want = malloc(BIG_BYTES);
+  ck_assert_ptr_nonnull(want);
+  for (size_t k = 0; k < BIG_BYTES; k++)
+    want[k] = (uint8_t)('a' + k % 26);
+  for (int i = 0; i < 2; i++) {
+    ck_assert_uint_gt(fl[i].len, BIG_BYTES);
+    ck_assert_int_eq(fl[i].gaps, 0);
+    ck_assert_msg(memcmp(fl[i].bytes + fl[i].len - BIG_BYTES, want,
+                         BIG_BYTES) == 0,
+                  "leg %d: the captured body differs from the file", i);
+  }
+  free(want);
+  ck_assert_uint_eq(fl[0].len, fl[1].len);
+  ck_assert_int_eq(fl[0].nseg, fl[1].nseg);
+  for (int k = 0; k < fl[0].nseg; k++) {
+    ck_assert_uint_eq(fl[0].seq[k], fl[1].seq[k]);
+    ck_assert_uint_eq(fl[0].plen[k], fl[1].plen[k]);
+  }
+  free(fl[0].bytes);
+  free(fl[1].bytes);
+}
+END_TEST
+
+/* UDP through the proxy: an echo upstream on host:port (replies to each
+ * datagram's sender) until its stream closes. */
+typedef struct u_echo {
+  jnet_stream s;
+} u_echo;
+
+static void u_echo_main(void *arg) {
+  u_echo *e = arg;
+  jnet_buf b;
+  jnet_buf_init(&b);
+  jnet_addr from;
+  for (;;) {
+    jnet_buf_reset(&b);
+    if (jnet_recv_from(e->s, 64, &b, 5.0, &from) <= 0 ||
+        jnet_send_to(e->s, &from, b.data, b.len, 1.0) < 0)
+      break;
+  }
+  jnet_buf_free(&b);
+}
+
+/* Send msg from c to host:port and wait up to `wait` s for a reply: 0 and
+ * the reply in got, or the error. */
+static int u_ask(jnet_stream c, const char *host, const char *port,
+                 const char *msg, double wait, char *got, size_t n) {
+  jnet_addr dst;
+  int rc = jnet_address(host, port, JNET_DATAGRAM, &dst);
+  if (rc == 0)
+    rc = jnet_send_to(c, &dst, msg, strlen(msg), 1.0);
+  if (rc < 0)
+    return rc;
+  jnet_buf b;
+  jnet_buf_init(&b);
+  ssize_t r = jnet_recv_from(c, n - 1, &b, wait, NULL);
+  if (r >= 0) {
+    memcpy(got, b.data, b.len);
+    got[b.len] = 0;
+  }
+  jnet_buf_free(&b);
+  return r < 0 ? (int)r : 0;
+}
+
+/* Count the IPv4 or IPv6 UDP packets of a capture whose payload is msg. */
+static int count_udp(const char *path, const char *msg, int *v6) {
+  char err[PCAP_ERRBUF_SIZE];
+  pcap_t *pc = pcap_open_offline(path, err);
+  ck_assert_msg(pc != NULL, "%s", err);
+  struct pcap_pkthdr *h;
+  const u_char *d;
+  int n = 0;
+  *v6 = 0;
+  size_t len = strlen(msg);
+  while (pcap_next_ex(pc, &h, &d) == 1) {
+    size_t off;
+    if ((d[0] >> 4) == 4 && h->caplen >= 28 && d[9] == 17)
+      off = (size_t)(d[0] & 15) * 4 + 8;
+    else if ((d[0] >> 4) == 6 && h->caplen >= 48 && d[6] == 17)
+      off = 48;
+    else
+      continue;
+    if (h->caplen - off == len && memcmp(d + off, msg, len) == 0) {
+      n++;
+      *v6 += (d[0] >> 4) == 6;
+    }
+  }
+  pcap_close(pc);
+  return n;
+}
+
+typedef struct usess {
+  const char *pcap;
+  int up_port;
+  int rc[6];
+  char got[6][16];
+} usess;
+
+static void c_usess(void *arg) {
+  usess *u = arg;
+  char up[64], uport[16];
+  snprintf(uport, sizeof uport, "%d", u->up_port);
+  snprintf(up, sizeof up, "127.0.0.1:%s", uport);
+  const char *args[] = {"--udp",       "--upstream", up,    "--max-conns",
+                        "1",           "--udp-idle", "0.5s", "--pcap",
+                        u->pcap,       NULL};
+  px p = proxy_start(args);
+  jnet_stream c1, c2;
+  ck_assert_int_eq(jnet_listen("127.0.0.1", "0", JNET_DATAGRAM, &c1), 0);
+  ck_assert_int_eq(jnet_listen("127.0.0.1", "0", JNET_DATAGRAM, &c2), 0);
+  /* no upstream yet: the port answers with ICMP, the session stays */
+  u->rc[0] = u_ask(c1, "127.0.0.1", p.port, "a1", 0.1, u->got[0], 16);
+  u_echo e;
+  ck_assert_int_eq(jnet_listen("127.0.0.1", uport, JNET_DATAGRAM, &e.s), 0);
+  ck_assert_int_eq(jnet_go(NULL, u_echo_main, &e), 0);
+  u->rc[1] = u_ask(c1, "127.0.0.1", p.port, "a2", 2.0, u->got[1], 16);
+  /* one session at most: a second client is not served meanwhile */
+  u->rc[2] = u_ask(c2, "127.0.0.1", p.port, "b1", 0.2, u->got[2], 16);
+  jnet_sleep(0.6); /* c1's session idles out */
+  u->rc[3] = u_ask(c2, "127.0.0.1", p.port, "b2", 2.0, u->got[3], 16);
+  jnet_close(c1);
+  jnet_close(c2);
+  proxy_stop(&p);
+  jnet_close(e.s);
+}
+
+/* UDP sessions: one per client address, at most --max-conns of them (a
+ * datagram past it is dropped, as a full router would), each ended by
+ * --udp-idle of silence from the upstream, and kept through the ICMP of an
+ * upstream not yet up. Each relayed datagram is in the capture on both
+ * legs, each way. */
+START_TEST(proxy_udp_sessions_keep_their_limit_idle_time_and_icmp) {
+  usess u;
+  memset(&u, 0, sizeof u);
+  char path[300];
+  snprintf(path, sizeof path, "%s/usess.pcap", tmpdir);
+  u.pcap = path;
+  u.up_port = rs_free_port(1);
+  ck_assert_int_gt(u.up_port, 0);
+  run_client(c_usess, &u, 0, 0);
+  ck_assert_int_eq(u.rc[0], JNET_ETIMEDOUT);
+  ck_assert_int_eq(u.rc[1], 0);
+  ck_assert_str_eq(u.got[1], "a2");
+  ck_assert_int_eq(u.rc[2], JNET_ETIMEDOUT);
+  ck_assert_int_eq(u.rc[3], 0);
+  ck_assert_str_eq(u.got[3], "b2");
+  int v6;
+  ck_assert_int_eq(count_udp(path, "a2", &v6), 4);
+  ck_assert_int_eq(count_udp(path, "b2", &v6), 4);
+  ck_assert_int_eq(count_udp(path, "b1", &v6), 0);
+}
+END_TEST
+
+typedef struct usix {
+  const char *pcap;
+  int rc;
+  char got[16];
+} usix;
+
+static void c_usix(void *arg) {
+  usix *u = arg;
+  u_echo e;
+  jnet_addr a;
+  char host[64], up[80];
+  int pn;
+  ck_assert_int_eq(jnet_listen("::1", "0", JNET_DATAGRAM, &e.s), 0);
+  ck_assert_int_eq(jnet_localname(e.s, &a), 0);
+  ck_assert_int_eq(jnet_address_unpack(&a, host, sizeof host, &pn), 0);
+  snprintf(up, sizeof up, "[::1]:%d", pn);
+  const char *args[] = {"--udp",  "--listen", "[::1]:0", "--upstream", up,
+                        "--pcap", u->pcap,    NULL};
+  px p = proxy_start(args);
+  ck_assert_int_eq(jnet_go(NULL, u_echo_main, &e), 0);
+  jnet_stream c;
+  ck_assert_int_eq(jnet_listen("::1", "0", JNET_DATAGRAM, &c), 0);
+  u->rc = u_ask(c, "::1", p.port, "six", 2.0, u->got, sizeof u->got);
+  jnet_close(c);
+  proxy_stop(&p);
+  jnet_close(e.s);
+}
+
+/* IPv6 on both legs: the capture holds IPv6 packets, the datagram on each
+ * leg each way. */
+START_TEST(proxy_udp_over_ipv6_is_captured_as_ipv6) {
+  usix u;
+  memset(&u, 0, sizeof u);
+  char path[300];
+  snprintf(path, sizeof path, "%s/six.pcap", tmpdir);
+  u.pcap = path;
+  run_client(c_usix, &u, 0, 0);
+  ck_assert_int_eq(u.rc, 0);
+  ck_assert_str_eq(u.got, "six");
+  int v6;
+  ck_assert_int_eq(count_udp(path, "six", &v6), 4);
+  ck_assert_int_eq(v6, 4);
+}
+END_TEST
+
+static void c_max_conns(void *arg) {
+  res *r = arg;
+  jnet_stream a, b, c;
+  jnet_buf buf;
+  jnet_buf_init(&buf);
+  r->rc[0] = jnet_connect("127.0.0.1", r->port, JNET_STREAM, NULL, NULL, &a);
+  if (r->rc[0] < 0)
+    return;
+  r->rc[1] = resp_call(a, PING, 1, r->reply[1], sizeof r->reply[1], 2.0);
+  /* the second is accepted and closed at once: end of stream */
+  r->rc[2] = jnet_connect("127.0.0.1", r->port, JNET_STREAM, NULL, NULL, &b);
+  if (r->rc[2] == 0) {
+    r->rc[2] = (int)jnet_read(b, 16, &buf, 2.0);
+    jnet_close(b);
+  }
+  jnet_close(a);
+  jnet_sleep(0.1); /* the proxy sees a's end */
+  r->rc[3] = jnet_connect("127.0.0.1", r->port, JNET_STREAM, NULL, NULL, &c);
+  if (r->rc[3] == 0) {
+    r->rc[3] = resp_call(c, PING, 1, r->reply[3], sizeof r->reply[3], 2.0);
+    jnet_close(c);
+  }
+  jnet_buf_free(&buf);
+}
+
+/* --max-conns 1: a second connection while one is open is closed at once
+ * (the client reads end of stream); once the first ends, a new one is
+ * served. */
+START_TEST(proxy_max_conns_closes_the_connection_past_the_limit) {
+  const char *args[] = {"--upstream", upstream_redis, "--max-conns", "1",
+                        NULL};
+  res r = through_proxy(args, c_max_conns);
+  ck_assert_int_eq(r.rc[0], 0);
+  ck_assert_int_eq(r.rc[1], 0);
+  ck_assert_str_eq(r.reply[1], "+PONG");
+  ck_assert_int_eq(r.rc[2], 0);
+  ck_assert_int_eq(r.rc[3], 0);
+  ck_assert_str_eq(r.reply[3], "+PONG");
+}
+END_TEST
+
+/* An upstream that refuses: each client is reset and the fault log says
+ * why, naming the proxy. */
+START_TEST(proxy_refused_upstream_is_logged_by_name) {
+  char up[64], logpath[300];
+  snprintf(up, sizeof up, "127.0.0.1:%d", rs_free_port(0));
+  snprintf(logpath, sizeof logpath, "%s/refused.log", tmpdir);
+  const char *args[] = {"--upstream", up, "--name", "gone", "--log", logpath,
+                        NULL};
+  res r = through_proxy(args, c_unreachable);
+  ck_assert_int_eq(r.rc[0], JNET_ECONNRESET);
+  char *log = log_faults(logpath);
+  ck_assert_msg(strstr(log, " gone upstream ECONNREFUSED\n") != NULL, "%s",
+                log);
+  free(log);
+}
+END_TEST
+
+/* Per-datagram faults act both ways through the proxy: on what goes to
+ * the upstream and on what comes back. An echo upstream keeps what it
+ * got; the client counts what came back. */
+#define NDG 8
+
+typedef struct udir {
+  const char *fault[4]; /* the proxy's fault options */
+  jnet_stream up;
+  int up_got, cl_got;
+  char up_data[4 * NDG][32], cl_data[4 * NDG][32];
+  size_t up_len[4 * NDG], cl_len[4 * NDG];
+  double rtt; /* of the first datagram */
+  int rc;
+} udir;
+
+static void udir_echo(void *arg) {
+  udir *u = arg;
+  jnet_buf b;
+  jnet_buf_init(&b);
+  jnet_addr from;
+  for (;;) {
+    jnet_buf_reset(&b);
+    if (jnet_recv_from(u->up, 32, &b, 5.0, &from) < 0)
+      break;
+    if (u->up_got < 4 * NDG) {
+      memcpy(u->up_data[u->up_got], b.data, b.len);
+      u->up_len[u->up_got++] = b.len;
+    }
+    if (jnet_send_to(u->up, &from, b.data, b.len, 1.0) < 0)
+      break;
+  }
+  jnet_buf_free(&b);
+}
+
+static const char UDIR_MSG[32] = "0123456789abcdefghijklmnopqrstu";
+
+static void c_udir(void *arg) {
+  udir *u = arg;
+  jnet_addr a, dst;
+  char host[64], up[80];
+  int pn;
+  ck_assert_int_eq(jnet_listen("127.0.0.1", "0", JNET_DATAGRAM, &u->up), 0);
+  ck_assert_int_eq(jnet_localname(u->up, &a), 0);
+  ck_assert_int_eq(jnet_address_unpack(&a, host, sizeof host, &pn), 0);
+  snprintf(up, sizeof up, "127.0.0.1:%d", pn);
+  const char *args[10] = {"--udp", "--upstream", up, "--seed", "5"};
+  for (int i = 0; i < 4 && u->fault[i] != NULL; i++)
+    args[5 + i] = u->fault[i];
+  px p = proxy_start(args);
+  ck_assert_int_eq(jnet_go(NULL, udir_echo, u), 0);
+  jnet_stream c;
+  ck_assert_int_eq(jnet_listen("127.0.0.1", "0", JNET_DATAGRAM, &c), 0);
+  ck_assert_int_eq(jnet_address("127.0.0.1", p.port, JNET_DATAGRAM, &dst), 0);
+  jnet_buf b;
+  jnet_buf_init(&b);
+  double t0 = jnet_now();
+  for (int i = 0; i < NDG && u->rc == 0; i++)
+    u->rc = jnet_send_to(c, &dst, UDIR_MSG, sizeof UDIR_MSG, 1.0);
+  for (;;) {
+    jnet_buf_reset(&b);
+    if (jnet_recv_from(c, 32, &b, 0.4, NULL) < 0)
+      break;
+    if (u->cl_got == 0)
+      u->rtt = jnet_now() - t0;
+    if (u->cl_got < 4 * NDG) {
+      memcpy(u->cl_data[u->cl_got], b.data, b.len);
+      u->cl_len[u->cl_got++] = b.len;
+    }
+  }
+  jnet_buf_free(&b);
+  jnet_close(c);
+  proxy_stop(&p);
+  jnet_close(u->up);
+}
+
+static int bits_off(const char *d, size_t n) {
+  int k = 0;
+  for (size_t i = 0; i < n && i < sizeof UDIR_MSG; i++)
+    k += __builtin_popcount((unsigned char)(d[i] ^ UDIR_MSG[i]));
+  return k;
+}
+
+START_TEST(proxy_udp_faults_act_on_both_directions) {
+  /* duplicate 100 %: each datagram twice to the upstream, each of its
+   * replies twice back: 2x and 4x */
+  udir u;
+  memset(&u, 0, sizeof u);
+  u.fault[0] = "--duplicate";
+  u.fault[1] = "100%";
+  run_client(c_udir, &u, 0, 0);
+  ck_assert_int_eq(u.rc, 0);
+  ck_assert_int_eq(u.up_got, 2 * NDG);
+  ck_assert_int_eq(u.cl_got, 4 * NDG);
+  /* corrupt 100 %: one bit flipped on the way up, one more on the way
+   * back (or the same one, flipped back) */
+  memset(&u, 0, sizeof u);
+  u.fault[0] = "--corrupt";
+  u.fault[1] = "1";
+  run_client(c_udir, &u, 0, 0);
+  ck_assert_int_eq(u.up_got, NDG);
+  ck_assert_int_eq(u.cl_got, NDG);
+  int two = 0;
+  for (int i = 0; i < NDG; i++) {
+    ck_assert_uint_eq(u.up_len[i], sizeof UDIR_MSG);
+    ck_assert_int_eq(bits_off(u.up_data[i], u.up_len[i]), 1);
+    int k = bits_off(u.cl_data[i], u.cl_len[i]);
+    ck_assert_msg(k == 2 || k == 0, "reply %d: %d bits off", i, k);
+    two += k == 2;
+  }
+  ck_assert_int_ge(two, NDG - 1);
+  /* reorder 100 % by 100 ms: held back that long each way */
+  memset(&u, 0, sizeof u);
+  u.fault[0] = "--reorder";
+  u.fault[1] = "100%";
+  u.fault[2] = "--reorder-by";
+  u.fault[3] = "100ms";
+  run_client(c_udir, &u, 0, 0);
+  ck_assert_int_eq(u.cl_got, NDG);
+  ck_assert_msg(u.rtt >= 0.2 && u.rtt < 1.5, "round trip %.3f s", u.rtt);
+}
+END_TEST
+
+/* --refuse: the proxy cannot reach its upstream, so each client is reset;
+ * --close-after: the upstream leg ends after that long, and the client
+ * reads end of stream. */
+static void c_close_after(void *arg) {
+  res *r = arg;
+  jnet_stream s;
+  if (dial(r, &s) < 0)
+    return;
+  r->rc[1] = resp_call(s, PING, 1, r->reply[1], sizeof r->reply[1], 2.0);
+  jnet_buf b;
+  jnet_buf_init(&b);
+  double t0 = jnet_now();
+  r->rc[2] = (int)jnet_read(s, 64, &b, 3.0);
+  r->t[2] = jnet_now() - t0;
+  jnet_buf_free(&b);
+  jnet_close(s);
+}
+
+START_TEST(proxy_refuse_resets_and_close_after_ends_the_stream) {
+  const char *refuse[] = {"--upstream", upstream_redis, "--refuse", NULL};
+  res r = through_proxy(refuse, c_unreachable);
+  ck_assert_int_eq(r.rc[0], JNET_ECONNRESET);
+  ck_assert_int_eq(r.rc[1], JNET_ECONNRESET);
+  const char *close_after[] = {"--upstream", upstream_redis, "--close-after",
+                               "300ms", NULL};
+  r = through_proxy(close_after, c_close_after);
+  ck_assert_int_eq(r.rc[0], 0);
+  ck_assert_int_eq(r.rc[1], 0);
+  ck_assert_str_eq(r.reply[1], "+PONG");
+  ck_assert_int_eq(r.rc[2], 0); /* end of stream */
+  ck_assert_msg(r.t[2] > 0.1 && r.t[2] < 2.0, "after %.3f s", r.t[2]);
+}
+END_TEST
+
+/* A sink upstream: reads `want` bytes (noting when the first and last
+ * came), writes `back` bytes, then waits for the end. */
+typedef struct tsink {
+  jnet_stream lsn;
+  size_t want, back, got, got_back;
+  double first, last, back_first, back_last;
+  int rc;
+} tsink;
+
+static void tsink_main(void *arg) {
+  tsink *k = arg;
+  jnet_stream c;
+  if ((k->rc = jnet_accept(k->lsn, 5.0, &c)) < 0)
+    return;
+  jnet_buf b;
+  jnet_buf_init(&b);
+  while (k->got < k->want) {
+    jnet_buf_reset(&b);
+    ssize_t r = jnet_read(c, 65536, &b, 5.0);
+    if (r <= 0) {
+      k->rc = r < 0 ? (int)r : JNET_ECLOSED;
+      break;
+    }
+    if (k->got == 0)
+      k->first = jnet_now();
+    k->got += (size_t)r;
+    k->last = jnet_now();
+  }
+  char *blob = calloc(1, k->back);
+  if (k->rc == 0 && k->back > 0)
+    k->rc = jnet_write(c, blob, k->back, 5.0);
+  free(blob);
+  jnet_buf_reset(&b);
+  (void)jnet_read(c, 16, &b, 5.0);
+  jnet_buf_free(&b);
+  jnet_close(c);
+}
+
+typedef struct tdir {
+  const char *fault[4];
+  tsink k;
+  int rc;
+} tdir;
+
+static void c_tdir(void *arg) {
+  tdir *t = arg;
+  jnet_addr a;
+  char host[64], up[80];
+  int pn;
+  ck_assert_int_eq(jnet_listen("127.0.0.1", "0", JNET_STREAM, &t->k.lsn), 0);
+  ck_assert_int_eq(jnet_localname(t->k.lsn, &a), 0);
+  ck_assert_int_eq(jnet_address_unpack(&a, host, sizeof host, &pn), 0);
+  snprintf(up, sizeof up, "127.0.0.1:%d", pn);
+  const char *args[8] = {"--upstream", up};
+  for (int i = 0; i < 4 && t->fault[i] != NULL; i++)
+    args[2 + i] = t->fault[i];
+  px p = proxy_start(args);
+  ck_assert_int_eq(jnet_go(NULL, tsink_main, &t->k), 0);
+  jnet_stream s;
+  t->rc = jnet_connect("127.0.0.1", p.port, JNET_STREAM, NULL, NULL, &s);
+  if (t->rc == 0) {
+    char *blob = calloc(1, t->k.want);
+    t->rc = jnet_write(s, blob, t->k.want, 5.0);
+    free(blob);
+    jnet_buf b;
+    jnet_buf_init(&b);
+    while (t->rc == 0 && t->k.got_back < t->k.back) {
+      jnet_buf_reset(&b);
+      ssize_t r = jnet_read(s, 65536, &b, 5.0);
+      if (r <= 0) {
+        t->rc = r < 0 ? (int)r : JNET_ECLOSED;
+        break;
+      }
+      if (t->k.got_back == 0)
+        t->k.back_first = jnet_now();
+      t->k.got_back += (size_t)r;
+      t->k.back_last = jnet_now();
+    }
+    jnet_buf_free(&b);
+    jnet_close(s);
+  }
+  jnet_sleep(0.05); /* the sink sees the end */
+  proxy_stop(&p);
+  jnet_close(t->k.lsn);
+}
+
+/* --slice acts on what goes to the upstream only: 1000 bytes in 100-byte
+ * segments 20 ms apart take about 180 ms to arrive, and 1000 bytes back
+ * arrive at once. --bandwidth paces the upload too (the download is
+ * proxy_bandwidth_caps_http_within_20_percent). */
+START_TEST(proxy_slice_acts_upstream_only_and_bandwidth_paces_uploads) {
+  tdir t;
+  memset(&t, 0, sizeof t);
+  t.fault[0] = "--slice";
+  t.fault[1] = "100";
+  t.fault[2] = "--slice-delay";
+  t.fault[3] = "20ms";
+  t.k.want = 1000;
+  t.k.back = 1000;
+  run_client(c_tdir, &t, 0, 0);
+  ck_assert_int_eq(t.rc, 0);
+  ck_assert_int_eq(t.k.rc, 0);
+  ck_assert_uint_eq(t.k.got, 1000);
+  ck_assert_uint_eq(t.k.got_back, 1000);
+  double up_s = t.k.last - t.k.first, back_s = t.k.back_last - t.k.back_first;
+  /* 9 pauses of 20 ms; the first segment may be read late */
+  ck_assert_msg(up_s >= 0.14 && up_s < 2.0, "up over %.3f s", up_s);
+  ck_assert_msg(back_s < 0.1, "back over %.3f s", back_s);
+  memset(&t, 0, sizeof t);
+  t.fault[0] = "--bandwidth";
+  t.fault[1] = "8mbit";
+  t.k.want = 300000;
+  run_client(c_tdir, &t, 0, 0);
+  ck_assert_int_eq(t.rc, 0);
+  ck_assert_uint_eq(t.k.got, 300000);
+  double s = t.k.last - t.k.first; /* 1 MB/s: 0.3 s */
+  ck_assert_msg(s >= 0.24 && s < 3.0, "300 kB up in %.3f s", s);
+}
+END_TEST
+
+/* Out of descriptors (a hard limit of 20 the proxy cannot raise): a
+ * connection past the limit waits in the backlog, unserved, or, accepted
+ * with no descriptor left for its upstream leg, is reset; once clients
+ * close, the proxy goes on and serves the waiting ones. */
+#define NFD_CONNS 8
+
+typedef struct fdrun {
+  const char *port;
+  int rc_first[NFD_CONNS], rc_late[NFD_CONNS];
+} fdrun;
+
+static void c_fd_limit(void *arg) {
+  fdrun *f = arg;
+  jnet_stream s[NFD_CONNS];
+  char reply[64];
+  for (int i = 0; i < NFD_CONNS; i++) {
+    f->rc_first[i] =
+        jnet_connect("127.0.0.1", f->port, JNET_STREAM, NULL, NULL, &s[i]);
+    if (f->rc_first[i] == 0)
+      f->rc_first[i] = resp_call(s[i], PING, 1, reply, sizeof reply, 0.2);
+  }
+  /* close the served ones: their descriptors go back to the proxy */
+  for (int i = 0; i < NFD_CONNS; i++)
+    if (f->rc_first[i] == 0 || f->rc_first[i] == JNET_ECONNRESET)
+      jnet_close(s[i]);
+  for (int i = 0; i < NFD_CONNS; i++) {
+    if (f->rc_first[i] == 0 || f->rc_first[i] == JNET_ECONNRESET)
+      continue;
+    /* the PING sent before is answered now, then this one */
+    f->rc_late[i] = resp_call(s[i], PING, 1, reply, sizeof reply, 3.0);
+    jnet_close(s[i]);
+  }
+}
+
+START_TEST(proxy_out_of_descriptors_waits_then_serves) {
+  char cmd[512];
+  snprintf(cmd, sizeof cmd,
+           "ulimit -n 20 && exec '%s' --listen 127.0.0.1:0 --upstream %s",
+           PROXY, upstream_redis);
+  char *argv[] = {"/bin/sh", "-c", cmd, NULL};
+  int fd = -1;
+  pid_t pid = rs_spawn(argv, &fd);
+  ck_assert_int_gt(pid, 0);
+  int port = rs_proxy_port(fd, 10.0);
+  close(fd);
+  ck_assert_int_gt(port, 0);
+  char ports[16];
+  snprintf(ports, sizeof ports, "%d", port);
+  fdrun f;
+  memset(&f, 0, sizeof f);
+  f.port = ports;
+  run_client(c_fd_limit, &f, 0, 0);
+  ck_assert_int_eq(rs_stop(pid), 0);
+  int served = 0, waited = 0, reset = 0;
+  for (int i = 0; i < NFD_CONNS; i++) {
+    if (f.rc_first[i] == 0) {
+      served++;
+    } else if (f.rc_first[i] == JNET_ECONNRESET) {
+      reset++;
+    } else {
+      ck_assert_int_eq(f.rc_first[i], JNET_ETIMEDOUT);
+      ck_assert_int_eq(f.rc_late[i], 0);
+      waited++;
+    }
+  }
+  ck_assert_int_gt(served, 0);
+  ck_assert_int_gt(waited + reset, 0); /* the limit was reached */
+}
+END_TEST
+
+/* A control client that stays connected does not hold the proxy up: on
+ * SIGTERM the proxy ends the connection and exits at once, status 0. */
+typedef struct hold {
+  const char *ctl;
+  pid_t pid;
+  int rc, status, eof;
+} hold;
+
+static void c_hold(void *arg) {
+  hold *h = arg;
+  jnet_stream c;
+  h->rc = jnet_connect(JNET_UNIX, h->ctl, JNET_STREAM, NULL, NULL, &c);
+  if (h->rc < 0)
+    return;
+  char reply[64];
+  h->rc = say_one(c, "ping", reply, sizeof reply); /* served, then idle */
+  kill(h->pid, SIGTERM);
+  h->status = wait_exit(h->pid); /* this fiber blocks: the client idles */
+  jnet_buf b;
+  jnet_buf_init(&b);
+  h->eof = (int)jnet_read(c, 16, &b, 2.0);
+  jnet_buf_free(&b);
+  jnet_close(c);
+}
+
+START_TEST(proxy_exits_on_sigterm_with_a_control_client_connected) {
+  char ctlpath[300];
+  snprintf(ctlpath, sizeof ctlpath, "%s/hold.sock", tmpdir);
+  char *argv[] = {(char *)PROXY, "--listen", "127.0.0.1:0", "--upstream",
+                  upstream_redis, "--control", ctlpath, NULL};
+  int fd = -1;
+  hold h = {.ctl = ctlpath, .status = -1};
+  h.pid = rs_spawn(argv, &fd);
+  ck_assert_int_gt(h.pid, 0);
+  int port = rs_proxy_port(fd, 10.0);
+  close(fd);
+  ck_assert_int_gt(port, 0);
+  run_client(c_hold, &h, 0, 0);
+  if (h.status < 0)
+    rs_stop(h.pid);
+  ck_assert_int_eq(h.rc, 0);
+  ck_assert_msg(h.status == 0, "exit status %d (-1: still running after 5 s)",
+                h.status);
+  ck_assert_int_eq(h.eof, 0); /* the proxy ended the connection */
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("realfaults-proxy");
   jc_defaults(30, NULL, NULL);
@@ -848,6 +1752,17 @@ static Suite *suite(void) {
   JC_TEST(s, inproc_latency_to_redis);
   JC_TEST(s, inproc_reset_to_redis);
   JC_TEST(s, inproc_blackhole_to_redis);
+  JC_TEST(s, proxy_ctl_answers_every_command_on_one_connection);
+  JC_TEST(s, proxy_pcap_holds_the_bytes_with_one_numbering_on_both_legs);
+  JC_TEST(s, proxy_udp_sessions_keep_their_limit_idle_time_and_icmp);
+  JC_TEST(s, proxy_udp_over_ipv6_is_captured_as_ipv6);
+  JC_TEST(s, proxy_max_conns_closes_the_connection_past_the_limit);
+  JC_TEST(s, proxy_refused_upstream_is_logged_by_name);
+  JC_TEST(s, proxy_udp_faults_act_on_both_directions);
+  JC_TEST(s, proxy_refuse_resets_and_close_after_ends_the_stream);
+  JC_TEST(s, proxy_slice_acts_upstream_only_and_bandwidth_paces_uploads);
+  JC_TEST(s, proxy_out_of_descriptors_waits_then_serves);
+  JC_TEST(s, proxy_exits_on_sigterm_with_a_control_client_connected);
   return s;
 }
 

@@ -387,6 +387,24 @@ START_TEST(udp_connect_bad_lengths_shutdown_rd_and_a_refused_peer) {
 }
 END_TEST
 
+/* --- m3-b: the resolver's array bound --- */
+
+/* A request without an array may ask only how many addresses there are
+ * (naddrs 0); one slot without an array is refused before anything is
+ * written, as four slots are. */
+START_TEST(resolve_refuses_one_slot_without_an_array_and_counts_with_none) {
+  jnet_req r;
+  int cnt = 0;
+  req_init(&r, &cnt);
+  r.naddrs = 1;
+  ck_assert_int_eq(
+      B->resolve(B, B->default_node(B), &r, "127.0.0.1", "80", JNET_STREAM, 0),
+      JNET_EINVAL);
+  ck_assert_int_eq(cnt, 0);
+  ck_assert_int_eq(resolve("127.0.0.1", "80", JNET_STREAM, 0, NULL, 0), 1);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("uv-errors");
   jc_defaults(60, setup, teardown);
@@ -401,5 +419,6 @@ int main(void) {
   JC_TEST(s, resolve_maps_eai_system_to_errno);
   JC_TEST(s, a_pending_lookup_can_be_cancelled);
   JC_TEST(s, udp_connect_bad_lengths_shutdown_rd_and_a_refused_peer);
+  JC_TEST(s, resolve_refuses_one_slot_without_an_array_and_counts_with_none);
   return jc_run(s);
 }

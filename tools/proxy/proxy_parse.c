@@ -19,7 +19,7 @@ typedef struct unit {
   double scale;
 } unit;
 
-/* A number followed by one of units[] (or none when bare_scale > 0). */
+/* A number >= 0 followed by one of units[], or bare (times bare_scale). */
 static int parse_scaled(const char *s, const unit *units, double bare_scale,
                         double *out) {
   if (s == NULL || *s == 0)
@@ -30,8 +30,6 @@ static int parse_scaled(const char *s, const unit *units, double bare_scale,
   if (end == s || errno != 0 || !isfinite(v) || v < 0)
     return -1;
   if (*end == 0) {
-    if (bare_scale <= 0)
-      return -1;
     *out = v * bare_scale;
     return 0;
   }
@@ -43,8 +41,9 @@ static int parse_scaled(const char *s, const unit *units, double bare_scale,
   return -1;
 }
 
+/* v: a finite number >= 0 (parse_scaled's), or +inf past the scale */
 static int to_u64(double v, uint64_t *out) {
-  if (!(v >= 0) || v >= 1.8e19)
+  if (v >= 1.8e19)
     return -1;
   *out = (uint64_t)(v + 0.5);
   return 0;
@@ -205,7 +204,7 @@ static int option_set(const option *o, const char *v, jnet_fault_params *p) {
   uint64_t u;
   double d;
   int b;
-  switch (o->kind) {
+  switch (o->kind) { /* LCOV_EXCL_BR_LINE: options[] holds only K_* kinds */
   case K_DUR:
     if (proxy_parse_duration(v, &u) < 0)
       return -1;
@@ -245,7 +244,7 @@ static int option_set(const option *o, const char *v, jnet_fault_params *p) {
     memcpy(base, &b, sizeof b);
     return 0;
   }
-  return -1;
+  return -1; /* LCOV_EXCL_LINE: options[] holds only the kinds above */
 }
 
 int proxy_parse_faults(char **w, int n, jnet_fault_params *p, char *err,
@@ -256,8 +255,7 @@ int proxy_parse_faults(char **w, int n, jnet_fault_params *p, char *err,
       return failf(err, errn, "unknown fault '%s'", w[i]);
     /* a flag may stand alone: `blackhole`, `refuse` */
     if (o->kind == K_BOOL && (i + 1 == n || option_find(w[i + 1]) != NULL)) {
-      if (option_set(o, "on", p) < 0)
-        return failf(err, errn, "bad value for %s", o->name);
+      (void)option_set(o, "on", p); /* "on" is a bool */
       continue;
     }
     if (i + 1 == n)
@@ -302,9 +300,9 @@ static const struct {
                 {"quit", PROXY_CMD_QUIT, 0},       {"ping", PROXY_CMD_PING, 0},
                 {NULL, 0, 0}};
 
+/* s: a word of proxy_split (never empty) */
 static int valid_name(const char *s) {
-  size_t n = strlen(s);
-  if (n == 0 || n >= PROXY_NAME_MAX)
+  if (strlen(s) >= PROXY_NAME_MAX)
     return 0;
   if (strcmp(s, "*") == 0)
     return 1;
