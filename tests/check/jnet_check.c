@@ -27,6 +27,20 @@ static int known(const char *name) {
   return 0;
 }
 
+/* JC_SHARDS=N tags the k-th case registered "shard<k % N>", so that ctest
+ * can run one suite as N entries (CK_INCLUDE_TAGS=shard0, ...): a suite
+ * that mostly waits on real time (loopback timeouts, a proxy's relays)
+ * then overlaps its waits with the rest of the suite. */
+static void shard_tag(TCase *tc) {
+  const char *env = getenv("JC_SHARDS");
+  int n = env != NULL ? atoi(env) : 0;
+  if (n < 2 || n > 64)
+    return;
+  char tag[16];
+  snprintf(tag, sizeof tag, "shard%d", nnames > 0 ? (nnames - 1) % n : 0);
+  tcase_set_tags(tc, tag);
+}
+
 TCase *jc_case(Suite *s, const char *name) {
   if (known(name) || nnames == JC_MAX) {
     if (duplicate == NULL)
@@ -35,6 +49,7 @@ TCase *jc_case(Suite *s, const char *name) {
     names[nnames++] = name;
   }
   TCase *tc = tcase_create(name);
+  shard_tag(tc);
   if (def_timeout > 0)
     tcase_set_timeout(tc, def_timeout);
   if (def_setup != NULL || def_teardown != NULL)

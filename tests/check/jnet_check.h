@@ -31,6 +31,9 @@ void jc_defaults(double timeout, SFun setup, SFun teardown);
  * given twice makes jc_run fail. */
 TCase *jc_case(Suite *s, const char *name);
 
+/* JC_SHARDS=N in the environment tags the k-th registered case
+ * "shard<k % N>"; CK_INCLUDE_TAGS=shard<i> then runs one part, so ctest can
+ * run a suite that waits on real time as N entries (tests/realfaults). */
 #define JC_TEST(s, fn) tcase_add_test(jc_case((s), #fn), fn)
 #define JC_LOOP(s, fn, from, to)                                               \
   tcase_add_loop_test(jc_case((s), #fn), fn, (from), (to))
