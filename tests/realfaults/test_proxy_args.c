@@ -286,6 +286,29 @@ END_TEST
 
 /* Fault words: the command line's --spelling, flags alone or with a
  * value, each refusal with the word at fault. */
+/* Each jitter distribution's name sets its JNET_JITTER_* value, the first
+ * (uniform, 0) included. */
+START_TEST(each_jitter_dist_name_sets_its_distribution) {
+  static const struct {
+    const char *name;
+    int dist;
+  } d[] = {{"uniform", JNET_JITTER_UNIFORM},
+           {"normal", JNET_JITTER_NORMAL},
+           {"exponential", JNET_JITTER_EXPONENTIAL},
+           {"pareto", JNET_JITTER_PARETO}};
+  for (size_t i = 0; i < sizeof d / sizeof *d; i++) {
+    jnet_fault_params fp;
+    jnet_fault_params_default(&fp);
+    fp.link.jitter_dist = -1;
+    char err[160];
+    char *w[] = {"jitter-dist", (char *)d[i].name};
+    ck_assert_msg(proxy_parse_faults(w, 2, &fp, err, sizeof err) == 0,
+                  "jitter-dist %s refused: %s", d[i].name, err);
+    ck_assert_int_eq(fp.link.jitter_dist, d[i].dist);
+  }
+}
+END_TEST
+
 START_TEST(fault_words_set_their_field_and_name_what_is_wrong) {
   jnet_fault_params fp;
   jnet_fault_params_default(&fp);
@@ -708,5 +731,6 @@ int main(int argc, char **argv) {
   JC_TEST(s, a_list_too_long_for_its_reply_keeps_whole_lines_and_says_so);
   JC_TEST(s, sigterm_ends_a_proxy_whose_timeline_waits);
   JC_TEST(s, the_proxy_raises_its_descriptor_limit_to_the_hard_one);
+  JC_TEST(s, each_jitter_dist_name_sets_its_distribution);
   return jc_run(s);
 }
