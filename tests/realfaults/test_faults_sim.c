@@ -712,6 +712,8 @@ static void shutdown_after_held_bytes(int mode) {
   ck_assert_str_eq(k.got, "hello");
   double after_ms = (k.fin_at - k.sent_at) * 1e3;
   ck_assert_msg(after_ms >= 21.0 - 1e-6, "FIN after %.3f ms", after_ms);
+  /* ... and right after the bytes, not at the close 200 ms later */
+  ck_assert_msg(after_ms < 100.0, "FIN only at close: %.3f ms", after_ms);
   ck_assert_ptr_nonnull(strstr(t->log, "delay tx"));
   fs_free(t);
 }
