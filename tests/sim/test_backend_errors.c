@@ -48,6 +48,17 @@ static void bt_free(bt *t) {
   free(t);
 }
 
+/* Close every socket a case opened. */
+static void close_all(bt *t, jnet_bsock *const *s, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    t->b->close(t->b, s[i]);
+}
+#define CLOSE_ALL(t, ...)                                                      \
+  do {                                                                         \
+    jnet_bsock *const all_[] = {__VA_ARGS__};                                  \
+    close_all((t), all_, sizeof all_ / sizeof *all_);                          \
+  } while (0)
+
 static jnet_addr in4(const char *ip, int port) {
   jnet_addr a;
   memset(&a, 0, sizeof a);
@@ -223,9 +234,7 @@ START_TEST(listen_errors_and_a_second_listen_only_sets_the_backlog) {
   ck_assert_int_eq(t->b->shutdown(t->b, l1, JNET_SHUT_RDWR), 0);
   ck_assert_int_eq(t->b->shutdown(t->b, l2, JNET_SHUT_WR), JNET_ENOTCONN);
   ck_assert_int_eq(t->b->shutdown(t->b, c, 7), JNET_EINVAL);
-  jnet_bsock *all[] = {d, u, l1, l2, c};
-  for (size_t i = 0; i < sizeof all / sizeof *all; i++)
-    t->b->close(t->b, all[i]);
+  CLOSE_ALL(t, d, u, l1, l2, c);
   bt_free(t);
 }
 END_TEST
@@ -263,9 +272,7 @@ START_TEST(connect_rejects_foreign_families_port_zero_and_wrong_unix_peers) {
   ck_assert_int_eq(t->b->localname(t->b, fresh, &peer), 0);
   ck_assert_int_eq(peer.u.sa.sa_family, AF_INET6);
   ck_assert_int_eq(ntohs(peer.u.in6.sin6_port), 0);
-  jnet_bsock *all[] = {s, d, ud, us, ns, us2, ud2, fresh};
-  for (size_t i = 0; i < sizeof all / sizeof *all; i++)
-    t->b->close(t->b, all[i]);
+  CLOSE_ALL(t, s, d, ud, us, ns, us2, ud2, fresh);
   bt_free(t);
 }
 END_TEST
@@ -305,9 +312,7 @@ START_TEST(setsockopt_checks_value_types_and_socket_kinds) {
   ck_assert_int_eq(b->nodelay(b, d, 1), JNET_ENOPROTOOPT);
   ck_assert_int_eq(b->nodelay(b, us, 1), JNET_ENOTSUP);
   ck_assert_int_eq(b->nodelay(b, st, 1), 0);
-  jnet_bsock *all[] = {d, st, u, us};
-  for (size_t i = 0; i < sizeof all / sizeof *all; i++)
-    b->close(b, all[i]);
+  CLOSE_ALL(t, d, st, u, us);
   bt_free(t);
 }
 END_TEST
@@ -518,9 +523,7 @@ START_TEST(stream_io_before_the_connection_and_after_shutdown_as_linux) {
   ck_assert_int_eq(t->b->shutdown(t->b, c, JNET_SHUT_RD), 0);
   ck_assert_int_eq(t->b->shutdown(t->b, c, JNET_SHUT_WR), 0);
   ck_assert_int_eq(read_(t, c, buf, sizeof buf), 0);
-  jnet_bsock *all[] = {l, fresh, c, acc.sock};
-  for (size_t i = 0; i < sizeof all / sizeof *all; i++)
-    t->b->close(t->b, all[i]);
+  CLOSE_ALL(t, l, fresh, c, acc.sock);
   bt_free(t);
 }
 END_TEST
@@ -554,9 +557,7 @@ START_TEST(a_full_accept_queue_drops_the_syn_until_the_retry) {
   uint64_t took = jnet_sim_now_ns(t->w->sim) - t0;
   ck_assert_msg(took >= JNET_SIM_S && took < JNET_SIM_S + 10 * JNET_SIM_MS,
                 "second connect took %llu ns", (unsigned long long)took);
-  jnet_bsock *all[] = {l, c1, c2, acc.sock};
-  for (size_t i = 0; i < sizeof all / sizeof *all; i++)
-    t->b->close(t->b, all[i]);
+  CLOSE_ALL(t, l, c1, c2, acc.sock);
   bt_free(t);
 }
 END_TEST
@@ -619,9 +620,7 @@ START_TEST(connected_socket_takes_its_peers_datagrams_from_a_shared_port) {
   ck_assert_int_eq(recv_now(t, any, &got, 1), 1);
   ck_assert_int_eq(got, 'o');
   ck_assert_int_eq(recv_now(t, any, &got, 1), -1);
-  jnet_bsock *all[] = {any, conn, p, o};
-  for (size_t i = 0; i < sizeof all / sizeof *all; i++)
-    b->close(b, all[i]);
+  CLOSE_ALL(t, any, conn, p, o);
   bt_free(t);
 }
 END_TEST
@@ -745,9 +744,7 @@ START_TEST(empty_datagrams_arrive_empty_on_every_path) {
     ck_assert_int_eq(recv_now(t, rcv[i], got, sizeof got), 0);
     ck_assert_int_eq(recv_now(t, rcv[i], got, sizeof got), -1);
   }
-  jnet_bsock *all[] = {r, m[0], m[1], d, ua, ub};
-  for (size_t i = 0; i < sizeof all / sizeof *all; i++)
-    b->close(b, all[i]);
+  CLOSE_ALL(t, r, m[0], m[1], d, ua, ub);
   bt_free(t);
 }
 END_TEST
@@ -803,9 +800,7 @@ START_TEST(multicast_follows_each_groups_membership) {
   jnet_sim_stats st;
   jnet_sim_get_stats(t->w->sim, &st);
   ck_assert_uint_eq(st.packets_sent, 1); /* only to the member host */
-  jnet_bsock *all[] = {m4, m6, tcp, d};
-  for (size_t i = 0; i < sizeof all / sizeof *all; i++)
-    b->close(b, all[i]);
+  CLOSE_ALL(t, m4, m6, tcp, d);
   bt_free(t);
 }
 END_TEST
@@ -947,9 +942,7 @@ START_TEST(datagrams_without_memory_fail_with_enomem_or_are_dropped) {
   drain(t);
   ck_assert_int_eq(recv_now(t, r, &got, 1), 1);
   ck_assert_int_eq(got, 'u');
-  jnet_bsock *all[] = {r, m[0], m[1], d, c, ua, ub};
-  for (size_t i = 0; i < sizeof all / sizeof *all; i++)
-    b->close(b, all[i]);
+  CLOSE_ALL(t, r, m[0], m[1], d, c, ua, ub);
   bt_free(t);
   ck_assert_int_eq(jnet_replace_allocator(malloc, realloc, free), 0);
 }
@@ -1001,9 +994,7 @@ START_TEST(closed_socket_takes_its_queued_and_incoming_datagrams_with_it) {
   jnet_sim_get_stats(t->w->sim, &st1);
   ck_assert_uint_eq(st1.packets_dropped - st0.packets_dropped, 1);
   ck_assert_int_eq(recv_now(t, r, &got, 1), 0);
-  jnet_bsock *all[] = {r, d, ua, ub};
-  for (size_t i = 0; i < sizeof all / sizeof *all; i++)
-    b->close(b, all[i]);
+  CLOSE_ALL(t, r, d, ua, ub);
   bt_free(t);
 }
 END_TEST
@@ -1063,9 +1054,7 @@ START_TEST(datagram_goes_to_the_socket_bound_to_its_address) {
     ck_assert_msg(i == 2 || recv_now(t, v[i], &got, 1) == -1, "socket %d", i);
   for (int i = 0; i < 7; i++)
     b->close(b, v[i]);
-  jnet_bsock *all[] = {w, e, c, d4, d6};
-  for (size_t i = 0; i < sizeof all / sizeof *all; i++)
-    b->close(b, all[i]);
+  CLOSE_ALL(t, w, e, c, d4, d6);
   bt_free(t);
 }
 END_TEST
@@ -1160,9 +1149,7 @@ START_TEST(unix_names_reach_the_listener_and_keep_their_types) {
   ck_assert_int_eq(finish(t, b->send_to(b, c1, &sr), &sr), JNET_ENOTSUP);
   req_init(t, &sr, &got, 1);
   ck_assert_int_eq(finish(t, b->recv_from(b, c1, &sr), &sr), JNET_ENOTSUP);
-  jnet_bsock *all[] = {ab, l, c1, c2, a1, a2, ud, us, ud2};
-  for (size_t i = 0; i < sizeof all / sizeof *all; i++)
-    b->close(b, all[i]);
+  CLOSE_ALL(t, ab, l, c1, c2, a1, a2, ud, us, ud2);
   bt_free(t);
 }
 END_TEST
@@ -1205,9 +1192,7 @@ START_TEST(port_sharing_needs_reuseaddr_on_both_and_no_listener) {
   ck_assert_int_eq(b->listen(b, NULL, 1), JNET_EINVAL);
   ck_assert_int_eq(connect_(t, NULL, &p), JNET_EINVAL);
   b->close(b, NULL);
-  jnet_bsock *all[] = {u1, u2, u3, t1, t2, t6};
-  for (size_t i = 0; i < sizeof all / sizeof *all; i++)
-    b->close(b, all[i]);
+  CLOSE_ALL(t, u1, u2, u3, t1, t2, t6);
   bt_free(t);
 }
 END_TEST
@@ -1391,9 +1376,7 @@ START_TEST(port_unreachable_reaches_only_the_socket_connected_there) {
     ck_assert_int_eq(recv_now(t, r2, &got, 1), 1);
     ck_assert_int_eq(recv_now(t, r3, &got, 1), 1);
   }
-  jnet_bsock *all[] = {r2, r3, c[0], c[1], c[2]};
-  for (size_t i = 0; i < sizeof all / sizeof *all; i++)
-    b->close(b, all[i]);
+  CLOSE_ALL(t, r2, r3, c[0], c[1], c[2]);
   bt_free(t);
 }
 END_TEST

@@ -1647,19 +1647,8 @@ static void kau_client(void *arg) {
   jnet_close(c);
 }
 
-static uint64_t kau_packets[2];
-static void kau_count0(jnet_sim *sim, void *arg) {
-  (void)arg;
-  jnet_sim_stats st;
-  jnet_sim_get_stats(sim, &st);
-  kau_packets[0] = st.packets_sent;
-}
-static void kau_count1(jnet_sim *sim, void *arg) {
-  (void)arg;
-  jnet_sim_stats st;
-  jnet_sim_get_stats(sim, &st);
-  kau_packets[1] = st.packets_sent;
-}
+/* A jnet_sim_at callback: the sim's counters into the jnet_sim_stats arg. */
+static void stats_at(jnet_sim *sim, void *arg) { jnet_sim_get_stats(sim, arg); }
 
 START_TEST(keepalive_probes_tcp_streams_but_not_unix_ones) {
   tt t = {0};
@@ -1670,17 +1659,18 @@ START_TEST(keepalive_probes_tcp_streams_but_not_unix_ones) {
   tp.keepalive_idle_ns = JNET_SIM_S;
   tp.keepalive_intvl_ns = JNET_SIM_S;
   ck_assert_int_eq(jnet_sim_host_tcp(t.w->h[0], &tp), 0);
-  ck_assert_int_eq(jnet_sim_at(t.w->sim, 5 * JNET_SIM_S, kau_count0, NULL), 0);
-  ck_assert_int_eq(jnet_sim_at(t.w->sim, 15 * JNET_SIM_S, kau_count1, NULL), 0);
+  jnet_sim_stats at[2];
+  ck_assert_int_eq(jnet_sim_at(t.w->sim, 5 * JNET_SIM_S, stats_at, &at[0]), 0);
+  ck_assert_int_eq(jnet_sim_at(t.w->sim, 15 * JNET_SIM_S, stats_at, &at[1]), 0);
   st_go(t.w, 0, kau_server, &t);
   st_go(t.w, 0, kau_client, &t);
   st_run(t.w);
   for (int i = 0; i <= 4; i++)
     ck_assert_msg(t.r[i] == 0, "step %d: %s", i, jnet_err_name(t.r[i]));
   if (_i) /* a probe and its answer each second */
-    ck_assert_uint_eq(kau_packets[1] - kau_packets[0], 20);
+    ck_assert_uint_eq(at[1].packets_sent - at[0].packets_sent, 20);
   else
-    ck_assert_uint_eq(kau_packets[1], kau_packets[0]);
+    ck_assert_uint_eq(at[1].packets_sent, at[0].packets_sent);
   st_free(t.w);
 }
 END_TEST
@@ -1721,19 +1711,6 @@ static void cap_server(void *arg) {
   jnet_close(srv);
 }
 
-static uint64_t cap_rx[2];
-static void cap_count0(jnet_sim *sim, void *arg) {
-  (void)arg;
-  jnet_sim_stats st;
-  jnet_sim_get_stats(sim, &st);
-  cap_rx[0] = st.retransmits;
-}
-static void cap_count1(jnet_sim *sim, void *arg) {
-  (void)arg;
-  jnet_sim_stats st;
-  jnet_sim_get_stats(sim, &st);
-  cap_rx[1] = st.retransmits;
-}
 static void cap_cut(jnet_sim *sim, void *arg) {
   tt *t = arg;
   ck_assert_int_eq(jnet_sim_partition(sim, t->w->h[0], t->w->h[1], 0), 0);
@@ -1747,17 +1724,18 @@ START_TEST(the_rto_estimate_is_capped_at_120_s) {
   lp.latency_ns = 25 * JNET_SIM_S;
   ck_assert_int_eq(jnet_sim_link(t.w->sim, t.w->h[0], t.w->h[1], &lp), 0);
   ck_assert_int_eq(jnet_sim_at(t.w->sim, 170 * JNET_SIM_S, cap_cut, &t), 0);
+  jnet_sim_stats at[2];
   ck_assert_int_eq(
-      jnet_sim_at(t.w->sim, 299900 * JNET_SIM_MS, cap_count0, NULL), 0);
+      jnet_sim_at(t.w->sim, 299900 * JNET_SIM_MS, stats_at, &at[0]), 0);
   ck_assert_int_eq(
-      jnet_sim_at(t.w->sim, 300100 * JNET_SIM_MS, cap_count1, NULL), 0);
+      jnet_sim_at(t.w->sim, 300100 * JNET_SIM_MS, stats_at, &at[1]), 0);
   st_go(t.w, 1, cap_server, &t);
   st_go(t.w, 0, cap_client, &t);
   st_run(t.w);
   for (int i = 0; i <= 4; i++)
     ck_assert_msg(t.r[i] == 0, "step %d: %s", i, jnet_err_name(t.r[i]));
   ck_assert_uint_eq(t.got, 2); /* "a" and "b"; "c" is cut off */
-  ck_assert_uint_eq(cap_rx[1], cap_rx[0] + 1);
+  ck_assert_uint_eq(at[1].retransmits, at[0].retransmits + 1);
   st_free(t.w);
 }
 END_TEST
