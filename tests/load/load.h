@@ -75,10 +75,12 @@ static inline void ld_fill(ld_stream *d, unsigned char *p, size_t n) {
   size_t i = 0;
   for (; i < n && d->left > 0; i++, d->left--, d->w >>= 8)
     p[i] = (unsigned char)d->w;
-  for (; n - i >= 8; i += 8) {
+  for (; n - i >= 8; i += 8) { /* a whole word at once, low byte first */
     uint64_t w = ld_next(&d->s);
-    for (int k = 0; k < 8; k++)
-      p[i + (size_t)k] = (unsigned char)(w >> (8 * k));
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    w = __builtin_bswap64(w);
+#endif
+    memcpy(p + i, &w, 8);
   }
   if (i < n) {
     d->w = ld_next(&d->s);
