@@ -419,8 +419,45 @@ out:
 /* ---- Building the operations
  * ------------------------------------------------- */
 
-/* The operations of key k (fail ones and info reads left out), in invoke
- * order, into *out (allocated). */
+static int cmp_i32(const void *a, const void *b) {
+  int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* Leave out the info writes and cas whose value no operation of the key
+ * ever sees (no read returns it, no cas expects it). Such a write, if it
+ * took effect, put the register in a state nothing can observe until the
+ * next write replaces it; without it every linearization stays valid, and
+ * the search no longer tries it at each point after its invoke (each info
+ * operation kept doubles the sets to explore). ops[0..n) keep their order;
+ * the new count is returned. */
+static size_t drop_unseen(lop *ops, size_t n) {
+  size_t ninfo = 0, nseen = 0;
+  for (size_t i = 0; i < n; i++)
+    ninfo += ops[i].info;
+  if (ninfo == 0)
+    return n;
+  int32_t *seen = jnet__malloc(n * sizeof *seen);
+  if (seen == NULL)
+    return n; /* keeping them is always correct, only slower */
+  for (size_t i = 0; i < n; i++)
+    if (ops[i].f != JNET_HIST_WRITE) /* a read's value, a cas's expected */
+      seen[nseen++] = ops[i].v1;
+  qsort(seen, nseen, sizeof *seen, cmp_i32);
+  size_t m = 0;
+  for (size_t i = 0; i < n; i++) {
+    int32_t v = ops[i].f == JNET_HIST_WRITE ? ops[i].v1 : ops[i].v2;
+    if (ops[i].info &&
+        bsearch(&v, seen, nseen, sizeof *seen, cmp_i32) == NULL)
+      continue;
+    ops[m++] = ops[i];
+  }
+  jnet__free(seen);
+  return m;
+}
+
+/* The operations of key k (fail ones, info reads and info writes no one
+ * sees left out), in invoke order, into *out (allocated). */
 static int key_ops(const jnet_history *h, const size_t *inv, size_t ninv,
                    const int32_t *vids, lop **out, size_t *nout) {
   lop *ops = jnet__malloc((ninv + 1) * sizeof *ops);
@@ -453,8 +490,8 @@ static int key_ops(const jnet_history *h, const size_t *inv, size_t ninv,
       o->v2 = vids[2 * i + 1];
     }
   }
+  *nout = drop_unseen(ops, n);
   *out = ops;
-  *nout = n;
   return 0;
 }
 
