@@ -16,7 +16,8 @@
  * point after its invoke, or never: its return sits after every other one,
  * and reaching it means every operation that did complete is linearized,
  * so the rest may simply never have happened. An `info` read tells nothing
- * and is left out.
+ * and is left out; so is an `info` write or cas whose value no read
+ * returns and no cas expects (drop_unseen).
  *
  * On a violation, the key's history is cut to its shortest failing prefix
  * (operations cut short become open), then operations are removed, in
