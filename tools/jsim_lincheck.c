@@ -8,6 +8,7 @@
  * is printed, and PREFIX.violation.jsonl and PREFIX.html written); 2: a
  * malformed file (FILE:LINE:COL: error: ...) or a usage error.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -207,19 +208,23 @@ int jsim_lincheck_main(int argc, char **argv) {
     char sub[1100];
     snprintf(sub, sizeof sub, "%s.violation.jsonl", base);
     int wrc = jnet_history_save(r.sub, sub);
+    int why = wrc < 0 ? errno : 0; /* the system's reason, said as it is */
     char html[1100];
     snprintf(html, sizeof html, "%s.html", base);
     FILE *f = wrc == 0 ? fopen(html, "w") : NULL;
     if (f != NULL) {
       wrc = jnet_history_write_html(h, &r, path, f);
-      if (fclose(f) != 0 && wrc == 0)
+      if (fclose(f) != 0 && wrc == 0) {
+        why = errno;
         wrc = JNET_EPIPE;
+      }
     } else if (wrc == 0) {
+      why = errno;
       wrc = JNET_EACCES;
     }
     if (wrc < 0)
       fprintf(stderr, "jnet-sim lincheck: cannot write %s / %s: %s\n", sub,
-              html, jnet_strerror(wrc));
+              html, why != 0 ? strerror(why) : jnet_strerror(wrc));
     else
       printf("written: %s (the sub-history), %s (the timeline)\n", sub, html);
   }

@@ -5,6 +5,7 @@
 #include <check.h>
 #include "jnet_check.h"
 #include <dirent.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,7 +114,15 @@ START_TEST(exit_codes) {
   ck_assert(!exists(".violation.jsonl"));
   ck_assert_int_eq(jsim(&out, "lincheck bad.jsonl --out x/y"), 1);
   ck_assert_ptr_nonnull(strstr(out, "cannot write")); /* no x/: said, */
-  free(out);                                          /* still exit 1 */
+  ck_assert_ptr_nonnull(strstr(out, strerror(ENOENT))); /* with why, */
+  free(out);                                            /* still exit 1 */
+  /* The system's reason as it is, not one for every failure: a file
+   * where the directory should be is "Not a directory". */
+  write_file("afile", "");
+  ck_assert_int_eq(jsim(&out, "lincheck bad.jsonl --out afile/y"), 1);
+  ck_assert_ptr_nonnull(strstr(out, strerror(ENOTDIR)));
+  ck_assert_ptr_null(strstr(out, strerror(EACCES)));
+  free(out);
 
   write_file("mal.jsonl",
              LINE(0, "invoke", "write", "1", 0) LINE(0, "ok", "write", "1", 10)
