@@ -1766,6 +1766,26 @@ START_TEST(setsockopt_reaches_the_inner_socket_and_its_answer_the_caller) {
 }
 END_TEST
 
+/* The fault backend asks its inner one whether a node is its own: a host
+ * of another simulation (or one never added) is JNET_EINVAL at jnet_go_on,
+ * as on the simulated backend alone; the loop's own hosts are taken. */
+static void nop_main(void *arg) { (void)arg; }
+
+START_TEST(a_node_of_another_simulation_is_refused_through_the_faults) {
+  fs *t = fs_new(65);
+  jnet_sim *other;
+  jnet_node *stranger;
+  ck_assert_int_eq(jnet_sim_new(&other, 1), 0);
+  const char *oa[] = {"192.0.2.9", NULL};
+  ck_assert_int_eq(jnet_sim_host(other, "stranger", oa, &stranger), 0);
+  ck_assert_int_eq(jnet_go_on(t->l, stranger, nop_main, NULL), JNET_EINVAL);
+  ck_assert_int_eq(jnet_go_on(t->l, t->srv, nop_main, NULL), 0);
+  fs_run(t);
+  jnet_sim_free(other);
+  fs_free(t);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("realfaults-sim");
   jc_defaults(60, NULL, NULL);
@@ -1801,6 +1821,7 @@ static Suite *suite(void) {
   JC_TEST(s, reorder_alone_holds_a_datagram_back_by_its_reorder_ns);
   JC_TEST(s, an_eof_through_a_blackhole_keeps_the_latency_and_is_no_bytes);
   JC_TEST(s, setsockopt_reaches_the_inner_socket_and_its_answer_the_caller);
+  JC_TEST(s, a_node_of_another_simulation_is_refused_through_the_faults);
   return s;
 }
 

@@ -126,6 +126,15 @@ START_TEST(crash_and_hang) {
                       "--json ab.jsonl"), 1);
   ck_assert_int_eq(sh("grep -c '\"result\":\"error\"' ab.jsonl"), 0);
   ck_assert_int_eq(atoi(out), 3);
+  /* A seed that hung ran no event anyone saw: its line says 0 events, 0 s
+   * of virtual time and no fingerprint, not what the killed runner left. */
+  ck_assert_int_eq(JS("sweep hg.scn --seeds 1..1 --no-progress "
+                      "--seed-timeout 200ms --json hg.jsonl"),
+                   1);
+  ck_assert_int_eq(sh("cat hg.jsonl"), 0);
+  HAS("\"result\":\"timeout\"");
+  HAS("\"fingerprint\":\"0x0000000000000000\",\"events\":0,"
+      "\"virtual_s\":0.000000000,");
 }
 END_TEST
 

@@ -497,6 +497,64 @@ START_TEST(capture_records_every_packet_of_the_network_or_of_one_host) {
 }
 END_TEST
 
+/* An IPv4 datagram is captured whole while its IP packet (payload + 20 +
+ * 8 bytes of headers) fits the link's 1500-byte MTU, and as fragments,
+ * none over the MTU, from one byte more: 1472 bytes is one frame of 1500,
+ * 1473 and 1480 are two. Port 9 has no listener: each draws an ICMP port
+ * unreachable (one more frame, under 576 bytes). */
+static void sizes_send(void *arg) {
+  const size_t *len = arg;
+  static char big[1500];
+  jnet_stream u;
+  jnet_addr dst = addr_of("192.0.2.2", "9");
+  if (jnet_listen("192.0.2.1", NULL, JNET_DATAGRAM, &u) == 0) {
+    jnet_send_to(u, &dst, big, *len, 1);
+    jnet_close(u);
+  }
+}
+
+static void frames_of(size_t len, int *frames, size_t *largest) {
+  st_world *w = st_new(1, 2);
+  char path[] = "/tmp/jnet-sim-mtuXXXXXX";
+  int fd = mkstemp(path);
+  ck_assert_int_ge(fd, 0);
+  close(fd);
+  ck_assert_int_eq(jnet_sim_pcap_open(w->sim, path, NULL), 0);
+  st_go(w, 0, sizes_send, &len);
+  st_run(w);
+  ck_assert_int_eq(jnet_sim_pcap_close(w->sim), 0);
+  char err[PCAP_ERRBUF_SIZE];
+  pcap_t *p = pcap_open_offline(path, err);
+  ck_assert_msg(p != NULL, "%s", err);
+  struct pcap_pkthdr *h;
+  const u_char *d;
+  *frames = 0;
+  *largest = 0;
+  while (pcap_next_ex(p, &h, &d) == 1) {
+    (*frames)++;
+    if (h->len > *largest)
+      *largest = h->len;
+  }
+  pcap_close(p);
+  unlink(path);
+  st_free(w);
+}
+
+START_TEST(capture_fragments_from_one_byte_over_the_mtu) {
+  int frames;
+  size_t largest;
+  frames_of(1472, &frames, &largest);
+  ck_assert_int_eq(frames, 1 + 1);
+  ck_assert_uint_eq(largest, 1500);
+  frames_of(1473, &frames, &largest);
+  ck_assert_int_eq(frames, 2 + 1);
+  ck_assert_uint_le(largest, 1500);
+  frames_of(1480, &frames, &largest);
+  ck_assert_int_eq(frames, 2 + 1);
+  ck_assert_uint_le(largest, 1500);
+}
+END_TEST
+
 /* ---- A waiting reader and a queued datagram -------------------------------- */
 
 /* The first datagram finds its reader waiting (handed over straight, in
@@ -823,6 +881,7 @@ static Suite *suite(void) {
   JC_TEST(s, a_closed_sockets_port_refuses_until_bound_again);
   JC_TEST(s, a_socket_on_one_address_never_takes_the_others_datagrams);
   JC_TEST(s, capture_writes_ipv6_udp_icmpv6_and_unix_datagrams);
+  JC_TEST(s, capture_fragments_from_one_byte_over_the_mtu);
   JC_TEST(s, jitter_adds_at_most_an_hour);
   return s;
 }

@@ -193,6 +193,11 @@ START_TEST(without_a_loop_calls_answer_zero_or_refuse) {
   ck_assert_int_eq(jnet_address(JNET_UNIX, "", JNET_STREAM, &a), JNET_EINVAL);
   /* cap 0: only the count */
   ck_assert_int_eq(jnet_address_all(JNET_UNIX, "/x", JNET_DATAGRAM, NULL, 0), 1);
+  /* a unix path is made here, with no resolver to refuse after us: no
+   * room for it, or a type that is neither, is refused first */
+  ck_assert_int_eq(jnet_address_all(JNET_UNIX, "/x", JNET_DATAGRAM, NULL, 1),
+                   JNET_EINVAL);
+  ck_assert_int_eq(jnet_address_all(JNET_UNIX, "/x", 7, &a, 1), JNET_EINVAL);
   /* a hand-made unix address whose len runs past sun_path: the path is cut
    * at sun_path's end, never read beyond */
   memset(&a, 0, sizeof a);
