@@ -295,6 +295,32 @@ START_TEST(shutdown_rd_makes_local_reads_return_zero) {
 }
 END_TEST
 
+/* A read blocked on an empty stream, then SHUT_RD from another fiber: the
+ * read returns 0 (end of stream) at once, not at its timeout. */
+static void f_shut_rd_wakes(void *arg) {
+  conf *t = arg;
+  t->count2 = OP_READ;
+  CONF_REC(t, 0, conf_pair(t, "127.0.0.1", NULL));
+  CONF_REC(t, 1, jnet_go(NULL, f_blocked, t));
+  conf_settle();
+  t->t0 = jnet_now();
+  CONF_REC(t, 2, jnet_shutdown(t->cli, JNET_SHUT_RD));
+  wait_count(t, 1);
+  t->done = 1;
+}
+
+START_TEST(shutdown_rd_wakes_a_blocked_reader_with_end_of_stream) {
+  conf *t = conf_open();
+  conf_run(t, f_shut_rd_wakes);
+  CONF_EQ(t, 0, 0);
+  CONF_EQ(t, 1, 0);
+  CONF_EQ(t, 2, 0);
+  CONF_EQ(t, 10, 0);
+  CONF_EQ(t, 11, 1);
+  conf_close(t);
+}
+END_TEST
+
 static void f_shut_rdwr(void *arg) {
   conf *t = arg;
   CONF_REC(t, 0, conf_pair(t, "127.0.0.1", NULL));
@@ -378,6 +404,7 @@ void conf_add_close(Suite *s) {
   CONF_CASE(s, closing_a_stream_never_wakes_a_fiber_blocked_on_another);
   CONF_CASE(s, shutdown_wr_gives_peer_eof_and_peer_can_send_back);
   CONF_CASE(s, shutdown_rd_makes_local_reads_return_zero);
+  CONF_CASE(s, shutdown_rd_wakes_a_blocked_reader_with_end_of_stream);
   CONF_CASE(s, shutdown_rdwr_ends_both_directions);
   CONF_CASE(s, repeated_shutdown_returns_zero);
   CONF_CASE(s, shutdown_bad_mode_einval_unconnected_datagram_enotconn);

@@ -355,6 +355,35 @@ START_TEST(reset_after_bytes_counts_bytes_read) {
 }
 END_TEST
 
+/* One byte at a time counts as well: 30 written, then four reads of one
+ * byte reach 34 and the next read is the reset. */
+static void c_reset_reading_bytewise(void *arg) {
+  (void)arg;
+  jnet_fault_params p = no_faults();
+  p.reset_after_bytes = 34;
+  jnet_stream c;
+  if (dial_with(&p, &c) < 0)
+    return;
+  char msg[30];
+  memset(msg, 'b', sizeof msg);
+  X.rc[1] = jnet_write(c, msg, sizeof msg, 1.0);
+  jnet_sleep(0.1); /* the echo is waiting */
+  jnet_buf_reset(&X.got);
+  for (int i = 0; i < 5; i++)
+    X.rc[2 + i] = (int)jnet_read(c, 1, &X.got, 1.0);
+  jnet_close(c);
+}
+
+START_TEST(reset_after_bytes_counts_one_byte_reads) {
+  run_with(c_reset_reading_bytewise);
+  ck_assert_int_eq(X.rc[0], 0);
+  ck_assert_int_eq(X.rc[1], 0);
+  for (int i = 2; i < 6; i++)
+    ck_assert_int_eq(X.rc[i], 1);
+  ck_assert_int_eq(X.rc[6], JNET_ECONNRESET);
+}
+END_TEST
+
 /* A read that timed out is gone: the bytes that come later go to the next
  * read, whole. */
 static void c_timed_out_read(void *arg) {
@@ -786,6 +815,7 @@ static Suite *suite(void) {
   JC_TEST(s, reset_after_bytes_gives_econnreset_both_ends);
   JC_TEST(s, reset_after_one_byte_resets_at_once);
   JC_TEST(s, reset_after_bytes_counts_bytes_read);
+  JC_TEST(s, reset_after_bytes_counts_one_byte_reads);
   JC_TEST(s, a_timed_out_read_leaves_the_next_its_bytes);
   JC_TEST(s, a_write_over_the_queue_bound_waits_for_room_only);
   JC_TEST(s, blackhole_times_out_then_heals);
