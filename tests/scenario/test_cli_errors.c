@@ -736,6 +736,21 @@ START_TEST(the_run_sets_up_what_the_file_says) {
   ck_assert_int_eq(JS("sweep s5.scn --seeds 1..1 --no-progress"), 1);
   HAS("seed 1: error: crashed: killed by SIGSEGV");
   HAS("    drawn: link a b latency ");
+  /* a generator's fault is drawn as two lines, the fault and its undo:
+   * what the run drew names both, in that order */
+  write_file("g1.scn", "host a 192.0.2.1\nhost b 192.0.2.2\n"
+                       "run a args n=1\n"
+                       "faults 1..1 of crash between 1ms..2ms on a\n"
+                       "expect a args ok\n");
+  ck_assert_int_eq(JS("run g1.scn --seed 2"), 0);
+  const char *d = strstr(out, "seed 2 drew: at ");
+  ck_assert_msg(d != NULL, "%s", out);
+  char drew[256];
+  snprintf(drew, sizeof drew, "%.*s", (int)strcspn(d, "\n"), d);
+  size_t dl = strlen(drew);
+  ck_assert_msg(strstr(drew, " crash a; at ") != NULL && dl > 10 &&
+                    strcmp(drew + dl - 10, " restart a") == 0,
+                "%s", drew);
 }
 END_TEST
 

@@ -384,6 +384,29 @@ START_TEST(udp_connect_bad_lengths_shutdown_rd_and_a_refused_peer) {
   r.len = sizeof buf;
   ck_assert_int_eq(finish(B->recv_from(B, v, &r), &r, &cnt), JNET_ECONNREFUSED);
   B->close(B, v);
+
+  /* The read first, parked on the empty socket; then the datagram whose
+   * refusal comes back: POLLERR completes the parked read with it (the
+   * error is taken from the socket once: left parked, the read would
+   * wait for ever). */
+  jnet_bsock *w = udp_bound();
+  req_init(&r, &cnt);
+  r.addr = ip4("127.0.0.1", gone_port);
+  ck_assert_int_eq(B->connect(B, w, &r), 1);
+  ck_assert_int_eq(r.result, 0);
+  jnet_req rd;
+  int nrd = 0;
+  req_init(&rd, &nrd);
+  rd.buf = buf;
+  rd.len = sizeof buf;
+  ck_assert_int_eq(B->recv_from(B, w, &rd), 0); /* parked */
+  cnt = 0;
+  req_init(&r, &cnt);
+  r.buf = (void *)"y";
+  r.len = 1;
+  ck_assert_int_eq(finish(B->write(B, w, &r), &r, &cnt), 0);
+  ck_assert_int_eq(finish(0, &rd, &nrd), JNET_ECONNREFUSED);
+  B->close(B, w);
 }
 END_TEST
 
