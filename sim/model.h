@@ -328,8 +328,14 @@ static inline void jnet__sim_pkt_clear(jnet__sim_spkt *p, uint32_t len) {
 
 /* Put a packet on the wire from host `from` (looks the destination host up
  * from p->dst unless p->to is set by the caller with `to_known`). Takes
- * ownership. Handles capture, trace, loss, delay, partitions, clogs. */
+ * ownership. Handles capture, trace, loss, delay, partitions, clogs.
+ * jnet__sim_net_send_from (inline, at the end) is the same with the sending
+ * host at hand, for the per-datagram path. */
 void jnet__sim_net_send(jnet__sim *sim, jnet__sim_spkt *p, int to_known);
+/* Every case of it (link.c); the inline one takes the common case. */
+void jnet__sim_net_send_all(jnet__sim *sim, jnet__sim_spkt *p, int to_known);
+/* A packet the event queue had no room for: counted, traced, freed. */
+void jnet__sim_drop_nomem(jnet__sim *sim, jnet__sim_spkt *p);
 /* Host owning the address, or NULL. */
 jnet__sim_host *jnet__sim_host_by_ip(jnet__sim *sim, int family,
                                      const uint8_t *ip);
@@ -835,5 +841,72 @@ void jnet__sim_note_end(jnet__sim *sim, int what, const jnet__sim_host *h,
                         const jnet__sim_note *l);
 /* Capture a packet if a capture wants it (record.c). */
 void jnet__sim_capture_pkt(jnet__sim *sim, const jnet__sim_spkt *p);
+
+/* Bytes p takes on a wire of this MTU (IP and transport headers, and the
+ * IP header of each fragment). */
+static inline uint32_t jnet__sim_wire_bytes(const jnet__sim_spkt *p,
+                                            uint32_t mtu) {
+  uint32_t ip = p->family == AF_INET6 ? 40 : 20;
+  if (p->proto == JNET__SIM_P_UDP || p->proto == JNET__SIM_P_UDGRAM) {
+    uint32_t total = 8 + p->len;
+    if (ip + total <= mtu)
+      return ip + total;
+    uint32_t per = ((mtu - ip - (p->family == AF_INET6 ? 8 : 0)) / 8) * 8;
+    uint32_t nfrag = (total + per - 1) / per;
+    return total + nfrag * (ip + (p->family == AF_INET6 ? 8 : 0));
+  }
+  if (p->proto == JNET__SIM_P_ICMP)
+    return ip + 8 + 28;
+  return ip + 20 + (p->mss ? 4 : 0) + (p->wscale ? 4 : 0) + p->len;
+}
+
+/* jnet__sim_net_send's common case, inline in its callers so a datagram
+ * pays no call for it: `from` is sim->hosts[p->from]; a packet between two
+ * hosts whose destination from's route cache knows, on a link that only
+ * delays (none, or a plain one without faults) that from's link caches
+ * know. It does what jnet__sim_net_send_all does then, in the same order;
+ * anything else goes there, before anything is done. */
+static inline void jnet__sim_net_send_from(jnet__sim *sim,
+                                           jnet__sim_host *from,
+                                           jnet__sim_spkt *p, int to_known) {
+  if (!to_known) {
+    if (from->route_dst.family != p->dst.family ||
+        !jnet__sim_ip_eq(p->dst.family, from->route_dst.ip, p->dst.ip)) {
+      jnet__sim_net_send_all(sim, p, 0);
+      return;
+    }
+    p->to = from->route_to;
+  }
+  const jnet_link_params *lp = &sim->defaults;
+  if (p->to == p->from)
+    goto all;
+  jnet__sim_link *l = from->last_link;
+  if (l != NULL && l->to == p->to) {
+    if (l->partitioned | l->ge_bad | l->clogged)
+      goto all;
+    if (l->own != NULL) {
+      if (!l->plain)
+        goto all;
+      lp = l->own;
+    } else if (!sim->defaults_plain) {
+      goto all;
+    }
+  } else if (from->nolink_to != p->to + 1 ||
+             from->nolink_n != sim->links.n || !sim->defaults_plain) {
+    goto all; /* a link not cached (or to make): net_send_all finds it */
+  }
+  uint32_t wire = jnet__sim_wire_bytes(p, lp->mtu);
+  sim->stats.packets_sent++;
+  sim->stats.bytes_sent += wire;
+  if (sim->pcap != NULL)
+    jnet__sim_capture_pkt(sim, p);
+  jnet__sim_trace_pkt(sim, JNET__SIM_TR_SEND, NULL, p);
+  p->ev.kind = JNET__SIM_EV_PKT;
+  if (jnet__sim_ev_schedule_pkt(sim, p, lp->latency_ns) < 0)
+    jnet__sim_drop_nomem(sim, p);
+  return;
+all:
+  jnet__sim_net_send_all(sim, p, 1);
+}
 
 #endif /* JNET_SIM_MODEL_H */

@@ -226,7 +226,7 @@ ssize_t jnet__sim_udp_sendto(jnet__sim_sock *s, const void *buf, size_t len,
   p->dst.family = AF_INET; /* the rest of it zero, as jnet__sim_ep_from_sa's */
   memcpy(p->dst.ip, ip, 4);
   p->dst.port = port;
-  jnet__sim_net_send(sim, p, 0);
+  jnet__sim_net_send_from(sim, s->host, p, 0);
   return (ssize_t)len;
 }
 
