@@ -180,7 +180,7 @@ jnet__sim_event *jnet__sim_ev_peek_lanes(jnet__sim *sim) {
 }
 
 /* Take the root (Floyd's pop, common/jnet_heap.h). */
-static jnet__sim_event *heap_pop(jnet__sim *sim) {
+static inline jnet__sim_event *heap_pop(jnet__sim *sim) {
   jnet__sim_heap *h = &sim->heap;
   if (h->n == 0)
     return NULL;

@@ -310,20 +310,23 @@ int jnet__sim_ev_push(jnet__sim *sim, jnet__sim_event *ev, uint64_t t_ns);
 jnet__sim_spkt *jnet__sim_pkt_alloc_slow(jnet__sim *sim, uint32_t len);
 /* Every field but the buffer zero, field by field: a memset of the whole
  * header compiles to a `rep stos`, slower for these few words. */
-static inline void jnet__sim_pkt_clear(jnet__sim_spkt *p, uint32_t len) {
-  static const jnet__sim_ep none;
+static inline void jnet__sim_pkt_clear_head(jnet__sim_spkt *p, uint32_t len) {
   p->ev.t_ns = p->ev.seq = 0;
   p->ev.idx = 0;
   p->ev.kind = p->ev.weak = 0;
   p->next = NULL;
   p->from = p->to = 0;
   p->proto = p->family = p->flags = p->dup = 0;
-  p->src = p->dst = none;
   p->wire_sport = p->wire_dport = 0;
   p->seq = p->ack = p->window = 0;
   p->mss = 0;
   p->wscale = p->wshift = 0;
   p->len = len;
+}
+static inline void jnet__sim_pkt_clear(jnet__sim_spkt *p, uint32_t len) {
+  static const jnet__sim_ep none;
+  jnet__sim_pkt_clear_head(p, len);
+  p->src = p->dst = none;
 }
 
 /* Put a packet on the wire from host `from` (looks the destination host up
@@ -678,6 +681,18 @@ static inline jnet__sim_spkt *jnet__sim_pkt_alloc(jnet__sim *sim,
     return jnet__sim_pkt_alloc_slow(sim, len);
   *list = p->next;
   jnet__sim_pkt_clear(p, len);
+  return p;
+}
+/* jnet__sim_pkt_alloc for a caller that sets p->src and p->dst whole
+ * (the datagram path): they are left as the pool had them. */
+static inline jnet__sim_spkt *jnet__sim_pkt_alloc_eps(jnet__sim *sim,
+                                                      uint32_t len) {
+  jnet__sim_spkt **list = jnet__sim_pkt_pool(sim, len);
+  jnet__sim_spkt *p = *list;
+  if (p == NULL || p->cap < len)
+    return jnet__sim_pkt_alloc_slow(sim, len);
+  *list = p->next;
+  jnet__sim_pkt_clear_head(p, len);
   return p;
 }
 /* Back to its pool (by its buffer's size). */

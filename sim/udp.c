@@ -214,7 +214,7 @@ ssize_t jnet__sim_udp_sendto(jnet__sim_sock *s, const void *buf, size_t len,
   if (port == 0 || ip[3] == 255 || jnet__sim_ip_is_multicast(AF_INET, ip))
     return sendto_all(s, buf, len, to); /* refused, or broadcast, multicast */
   jnet__sim *sim = s->host->sim;
-  jnet__sim_spkt *p = jnet__sim_pkt_alloc(sim, (uint32_t)len);
+  jnet__sim_spkt *p = jnet__sim_pkt_alloc_eps(sim, (uint32_t)len);
   if (p == NULL)
     return JNET_ENOMEM;
   if (len)
@@ -223,9 +223,9 @@ ssize_t jnet__sim_udp_sendto(jnet__sim_sock *s, const void *buf, size_t len,
   p->proto = s->proto;
   p->family = AF_INET;
   p->src = s->local;
-  p->dst.family = AF_INET; /* the rest of it zero, as jnet__sim_ep_from_sa's */
+  /* the rest of it zero, as jnet__sim_ep_from_sa's */
+  p->dst = (jnet__sim_ep){.family = AF_INET, .port = port};
   memcpy(p->dst.ip, ip, 4);
-  p->dst.port = port;
   jnet__sim_net_send_from(sim, s->host, p, 0);
   return (ssize_t)len;
 }
