@@ -159,6 +159,8 @@ struct jnet_loop {
   jnet__queue batch;
   uint64_t nresumed; /* fibers resumed in this batch so far */
   void (*resumed)(const jnet_backend *b, uint64_t n); /* b's, version 3 */
+  int (*send_to_now)(const jnet_backend *b, jnet_bsock *s, const void *buf,
+                     size_t len, const jnet_addr *dst); /* b's, version 5 */
   /* Handing on (loop.c, 5.): a suspending fiber runs the rest of the turn
    * and the next one itself, switching straight to the next fiber. */
   int hand_on;      /* allowed in this run: no deadline, not once, the

@@ -175,6 +175,11 @@ JNET__HOT_INLINE int write_step(jnet__fiber *f, jnet__stream *st, const jnet_add
   if (n > JNET__MAX_DATAGRAM && st->kind != JNET__CONN && is_inet(st->family))
     return JNET_EMSGSIZE;
   const jnet_backend *bk = f->loop->b;
+  if (dst != NULL && f->loop->send_to_now != NULL) { /* no request needed */
+    int r = f->loop->send_to_now(bk, st->sock, p, n, dst);
+    if (r != 1)
+      return r < 0 ? r : 0;
+  }
   jnet_req req;
   jnet__req_init(&req, f);
   req.buf = (void *)p;

@@ -670,6 +670,7 @@ int jnet_loop_new(jnet_loop **out, const jnet_backend *b) {
   l->b = b;
   l->stack_bytes = (size_t)64 * 1024;
   l->resumed = b->version >= 3 ? b->resumed : NULL; /* read once a batch */
+  l->send_to_now = b->version >= 5 ? b->send_to_now : NULL; /* per send */
   jnet__queue_init(&l->runq);
   jnet__queue_init(&l->batch);
   static _Atomic uint32_t loops_made;
