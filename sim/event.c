@@ -64,17 +64,23 @@ void jnet__sim_ev_cancel(jnet__sim *sim, jnet__sim_event *ev) {
   evheap_remove(h->v, h->n--, i);
 }
 
+/* The heap's array doubled (out of line: rare, and its call would make
+ * every push save registers). */
+static __attribute__((noinline)) int heap_grow(jnet__sim_heap *h) {
+  uint32_t cap = h->cap ? h->cap * 2 : 256;
+  jnet__sim_hent *v = jnet__realloc(h->v, cap * sizeof *v);
+  if (v == NULL)
+    return JNET_ENOMEM;
+  h->v = v;
+  h->cap = cap;
+  return 0;
+}
+
 /* Queue ev (not queued) at t_ns in the heap. 0 or ENOMEM. */
 int jnet__sim_ev_push(jnet__sim *sim, jnet__sim_event *ev, uint64_t t_ns) {
   jnet__sim_heap *h = &sim->heap;
-  if (h->n == h->cap) {
-    uint32_t cap = h->cap ? h->cap * 2 : 256;
-    jnet__sim_hent *v = jnet__realloc(h->v, cap * sizeof *v);
-    if (v == NULL)
-      return JNET_ENOMEM;
-    h->v = v;
-    h->cap = cap;
-  }
+  if (h->n == h->cap && heap_grow(h) < 0)
+    return JNET_ENOMEM;
   ev->t_ns = t_ns;
   ev->seq = sim->ev_seq++;
   if (ev->weak)
