@@ -466,6 +466,8 @@ const jnet_backend *jnet_sim_backend(jnet_sim *sim) {
   b->poll_stack_bytes = JNET__SIM_POLL_STACK;
   b->clock_in_poll = 1; /* virtual time moves only in jnet__sim_run */
   b->send_to_now = bk_send_to_now; /* version 5 */
+  b->clock_ns = &sim->now_ns;
+  b->resumptions = &sim->resumptions;
   sim->backend = bk;
   sim->backend_free = bk_free;
   return b;

@@ -180,6 +180,12 @@ struct jnet_backend {
    * request's set-up on a path that never waits (sim). */
   int (*send_to_now)(const jnet_backend *b, jnet_bsock *s, const void *buf,
                      size_t len, const jnet_addr *dst);
+  /* May be NULL. With clock_in_poll: the word now_ns() returns, which the
+   * caller may read after each poll instead of calling now_ns(). */
+  const uint64_t *clock_ns;
+  /* May be NULL. The counter resumed() adds to: the caller may add the
+   * fibers it resumed to it instead of calling resumed(). */
+  uint64_t *resumptions;
 };
 
 #ifdef __cplusplus
