@@ -554,7 +554,10 @@ ssize_t jnet__sim_udp_sendto(jnet__sim_sock *s, const void *buf, size_t len,
 ssize_t jnet__sim_udp_recvfrom(jnet__sim_sock *s, void *buf, size_t len,
                                struct sockaddr_storage *from,
                                socklen_t *fromlen);
-/* jnet__sim_udp_take: inline, after the sim. */
+/* jnet__sim_udp_take, _hinted and _straight: inline, after the sim. */
+/* Queue datagram p on s (or drop it: a full buffer, reading shut). */
+void jnet__sim_udp_enqueue(jnet__sim_sock *s, jnet__sim_spkt *p);
+#define JNET__SIM_UDP_RCVBUF 212992u /* Linux's default rmem */
 int jnet__sim_udp_setopt_group(jnet__sim_sock *s, int option,
                                const char *group);
 /* Pick the source address for talking to dst (0 or an error). */
@@ -715,6 +718,41 @@ static inline ssize_t jnet__sim_udp_take(jnet__sim_sock *s, jnet__sim_spkt *p,
   *fromlen = jnet__sim_ep_to_sa(&p->src, from);
   jnet__sim_pkt_free(s->host->sim, p);
   return (ssize_t)n;
+}
+/* Would the hint s (the one socket on its host and port when the hint was
+ * taken, the ports table unchanged since) take IPv4 datagram p? The port
+ * scan's tests for it (udp.c). */
+static inline int jnet__sim_udp_hint_takes(const jnet__sim_sock *s,
+                                           const jnet__sim_spkt *p) {
+  return s->local.port == p->dst.port && s->local.family == AF_INET &&
+         !s->connected &&
+         (jnet__sim_ip_is_any(AF_INET, s->local.ip) ||
+          jnet__sim_ip_eq(AF_INET, s->local.ip, p->dst.ip));
+}
+/* The socket an IPv4 unicast UDP datagram p goes to when its host's hint
+ * says so, else NULL (jnet__sim_udp_input decides). Inline in the run
+ * loop, with _straight, for the common case. */
+static inline jnet__sim_sock *jnet__sim_udp_hinted(jnet__sim *sim,
+                                                   const jnet__sim_spkt *p) {
+  if (p->dst.family != AF_INET || p->dst.ip[3] == 255 ||
+      jnet__sim_ip_is_multicast(AF_INET, p->dst.ip))
+    return NULL;
+  jnet__sim_host *h = sim->hosts[p->to];
+  jnet__sim_sock *s = h->udp_hint;
+  if (s == NULL || h->udp_hint_gen != sim->ports_gen ||
+      !jnet__sim_udp_hint_takes(s, p))
+    return NULL;
+  return s;
+}
+/* A reader waiting on s's empty queue takes datagram p straight (1), when
+ * nothing else is ready: the same read, in the same order, as queueing it
+ * and the ready list would give (on_dgram). 0: queue it. */
+static inline int jnet__sim_udp_straight(jnet__sim *sim, jnet__sim_sock *s,
+                                         jnet__sim_spkt *p) {
+  return sim->on_dgram != NULL && s->rq_head == NULL &&
+         sim->ready_head == NULL && s->family == AF_INET && s->err == 0 &&
+         !s->shut_rd && !s->detached && p->len <= JNET__SIM_UDP_RCVBUF &&
+         sim->on_dgram(sim->owner, s, p);
 }
 static inline jnet__sim_event *jnet__sim_ev_peek(jnet__sim *sim) {
   if (sim->lane_n != 0)
