@@ -23,6 +23,7 @@
 
 #include "capture.h"
 #include "jnet_alloc.h"
+#include "jnet_heap.h"
 #include "jnet_mix.h"
 #include <jnet/jnet_errno.h>
 #include <jnet/jnet_sim.h>
@@ -86,9 +87,8 @@ void jnet__sim_ev_cancel(jnet__sim *sim, jnet__sim_event *ev);
 /* The earliest event or NULL (jnet__sim_ev_peek, inline after the sim), taking
  * the event peek returned off the queue, and both at once. */
 jnet__sim_event *jnet__sim_ev_peek_lanes(jnet__sim *sim);
-/* jnet__sim_ev_take is inline (after the sim): the heap's root, or a lane's
- * head. */
-void jnet__sim_ev_take_heap(jnet__sim *sim);
+/* jnet__sim_ev_take is inline (after the sim): the heap's root
+ * (jnet__sim_ev_take_root), or a lane's head. */
 void jnet__sim_ev_take_lane(jnet__sim *sim, jnet__sim_event *e);
 jnet__sim_event *jnet__sim_ev_pop(jnet__sim *sim);
 
@@ -754,6 +754,47 @@ static inline int jnet__sim_udp_straight(jnet__sim *sim, jnet__sim_sock *s,
          !s->shut_rd && !s->detached && p->len <= JNET__SIM_UDP_RCVBUF &&
          sim->on_dgram(sim->owner, s, p);
 }
+/* The heap's operations (common/jnet_heap.h), here so that a packet's
+ * push and pop are inline in the per-packet path; event.c has the rest of
+ * the queue. */
+static inline int jnet__sim_ent_less(const jnet__sim_hent *a,
+                                     const jnet__sim_hent *b) {
+  return a->t_ns < b->t_ns || (a->t_ns == b->t_ns && a->seq < b->seq);
+}
+static inline void jnet__sim_ent_place(jnet__sim_hent *v, size_t i,
+                                       jnet__sim_hent e) {
+  v[i] = e;
+  e.ev->idx = (uint32_t)i + 1;
+}
+/* jnet__sim_evheap_sift_up, _sift_down, _push, _remove, _pop */
+JNET__HEAP_DEFINE(jnet__sim_evheap, jnet__sim_hent, jnet__sim_ent_less,
+                  jnet__sim_ent_place)
+/* Double the heap's array (event.c, out of line: rare). 0 or ENOMEM. */
+int jnet__sim_heap_grow(jnet__sim_heap *h);
+/* jnet__sim_ev_push, inline. */
+static inline int jnet__sim_ev_push_inline(jnet__sim *sim, jnet__sim_event *ev,
+                                           uint64_t t_ns) {
+  jnet__sim_heap *h = &sim->heap;
+  if (h->n == h->cap && jnet__sim_heap_grow(h) < 0)
+    return JNET_ENOMEM;
+  ev->t_ns = t_ns;
+  ev->seq = sim->ev_seq++;
+  if (ev->weak)
+    sim->weak_n++;
+  jnet__sim_hent e = {t_ns, ev->seq, ev};
+  jnet__sim_evheap_push(h->v, h->n++, e);
+  return 0;
+}
+/* Take the heap's root (it has one): Floyd's pop. */
+static inline jnet__sim_event *jnet__sim_ev_take_root(jnet__sim *sim) {
+  jnet__sim_heap *h = &sim->heap;
+  jnet__sim_event *top = h->v[0].ev;
+  top->idx = 0;
+  if (top->weak)
+    sim->weak_n--;
+  jnet__sim_evheap_pop(h->v, h->n--);
+  return top;
+}
 static inline jnet__sim_event *jnet__sim_ev_peek(jnet__sim *sim) {
   if (sim->lane_n != 0)
     return jnet__sim_ev_peek_lanes(sim);
@@ -761,7 +802,7 @@ static inline jnet__sim_event *jnet__sim_ev_peek(jnet__sim *sim) {
 }
 static inline void jnet__sim_ev_take(jnet__sim *sim, jnet__sim_event *e) {
   if (e->idx != JNET__SIM_IN_LANE)
-    jnet__sim_ev_take_heap(sim); /* e is the heap's root */
+    (void)jnet__sim_ev_take_root(sim); /* e is the heap's root */
   else
     jnet__sim_ev_take_lane(sim, e);
 }
@@ -772,7 +813,7 @@ static inline uint32_t jnet__sim_ev_count(const jnet__sim *sim) {
 static inline int jnet__sim_ev_schedule_pkt(jnet__sim *sim, jnet__sim_spkt *p,
                                             uint64_t delay_ns) {
   if (p->ev.idx == 0 && jnet__sim_ev_count(sim) < JNET__SIM_LANES_FROM)
-    return jnet__sim_ev_push(sim, &p->ev, sim->now_ns + delay_ns);
+    return jnet__sim_ev_push_inline(sim, &p->ev, sim->now_ns + delay_ns);
   return jnet__sim_ev_schedule_pkt_lanes(sim, p, delay_ns);
 }
 static inline const jnet_link_params *jnet__sim_link_params(jnet__sim *sim,
