@@ -549,6 +549,10 @@ void jnet__sim_tcp_output(jnet__sim_sock *s);
 void jnet__sim_udp_input(jnet__sim *sim, jnet__sim_spkt *p);
 void jnet__sim_icmp_input(jnet__sim *sim, jnet__sim_spkt *p);
 void jnet__sim_udp_drop_queue(jnet__sim_sock *s);
+/* jnet__sim_udp_send_v4 (inline, at the end) is its common case, and
+ * jnet__sim_udp_sendto_all every case. */
+ssize_t jnet__sim_udp_sendto_all(jnet__sim_sock *s, const void *buf,
+                                 size_t len, const struct sockaddr *to);
 ssize_t jnet__sim_udp_sendto(jnet__sim_sock *s, const void *buf, size_t len,
                              const struct sockaddr *to);
 ssize_t jnet__sim_udp_recvfrom(jnet__sim_sock *s, void *buf, size_t len,
@@ -1001,6 +1005,44 @@ static inline void jnet__sim_net_send_from(jnet__sim *sim,
   return;
 all:
   jnet__sim_net_send_all(sim, p, 1);
+}
+
+/* jnet__sim_udp_sendto's common case, inline in the sim backend's
+ * datagram send: an IPv4 socket bound to one of its addresses sends to an
+ * IPv4 unicast address. What jnet__sim_udp_sendto_all does then, without
+ * its tests and copies. 1: done, *r its result; 0: the other cases (refused,
+ * broadcast, multicast, unbound, IPv6, unix...), nothing done. */
+static inline int jnet__sim_udp_send_v4(jnet__sim_sock *s, const void *buf,
+                                        size_t len, const struct sockaddr *to,
+                                        ssize_t *r) {
+  if (to == NULL || to->sa_family != AF_INET || s->family != AF_INET ||
+      !s->bound || s->err != 0 || s->shut_wr || len > 65507u ||
+      jnet__sim_ip_is_any(AF_INET, s->local.ip))
+    return 0;
+  const struct sockaddr_in *in = (const struct sockaddr_in *)to;
+  uint8_t ip[4];
+  __builtin_memcpy(ip, &in->sin_addr, 4);
+  uint16_t port = ntohs(in->sin_port);
+  if (port == 0 || ip[3] == 255 || jnet__sim_ip_is_multicast(AF_INET, ip))
+    return 0;
+  jnet__sim *sim = s->host->sim;
+  jnet__sim_spkt *p = jnet__sim_pkt_alloc_eps(sim, (uint32_t)len);
+  if (p == NULL) {
+    *r = JNET_ENOMEM;
+    return 1;
+  }
+  if (len)
+    __builtin_memcpy(p->data, buf, len);
+  p->from = s->host->id;
+  p->proto = s->proto;
+  p->family = AF_INET;
+  p->src = s->local;
+  /* the rest of it zero, as jnet__sim_ep_from_sa's */
+  p->dst = (jnet__sim_ep){.family = AF_INET, .port = port};
+  __builtin_memcpy(p->dst.ip, ip, 4);
+  jnet__sim_net_send_from(sim, s->host, p, 0);
+  *r = (ssize_t)len;
+  return 1;
 }
 
 #endif /* JNET_SIM_MODEL_H */

@@ -95,9 +95,8 @@ static inline int send_copy(jnet__sim_sock *s, const void *buf, size_t len,
 }
 
 /* jnet__sim_udp_sendto, every case. */
-static __attribute__((noinline)) ssize_t sendto_all(jnet__sim_sock *s,
-                                                    const void *buf, size_t len,
-                                                    const struct sockaddr *to) {
+ssize_t jnet__sim_udp_sendto_all(jnet__sim_sock *s, const void *buf,
+                                 size_t len, const struct sockaddr *to) {
   jnet__sim *sim = s->host->sim;
   if (len > (s->family == AF_UNIX ? MAX_UNIX_DGRAM : MAX_DGRAM))
     return JNET_EMSGSIZE;
@@ -198,36 +197,13 @@ static __attribute__((noinline)) ssize_t sendto_all(jnet__sim_sock *s,
   return err < 0 ? err : (ssize_t)len;
 }
 
-/* The common case first: an IPv4 socket bound to one of its addresses
- * sends to an IPv4 unicast address. What sendto_all does then, without its
- * tests and copies; anything else goes there. */
+/* The common case first (model.h, jnet__sim_udp_send_v4), then the rest. */
 ssize_t jnet__sim_udp_sendto(jnet__sim_sock *s, const void *buf, size_t len,
                              const struct sockaddr *to) {
-  if (to == NULL || to->sa_family != AF_INET || s->family != AF_INET ||
-      !s->bound || s->err != 0 || s->shut_wr || len > MAX_DGRAM ||
-      jnet__sim_ip_is_any(AF_INET, s->local.ip))
-    return sendto_all(s, buf, len, to);
-  const struct sockaddr_in *in = (const struct sockaddr_in *)to;
-  uint8_t ip[4];
-  memcpy(ip, &in->sin_addr, 4);
-  uint16_t port = ntohs(in->sin_port);
-  if (port == 0 || ip[3] == 255 || jnet__sim_ip_is_multicast(AF_INET, ip))
-    return sendto_all(s, buf, len, to); /* refused, or broadcast, multicast */
-  jnet__sim *sim = s->host->sim;
-  jnet__sim_spkt *p = jnet__sim_pkt_alloc_eps(sim, (uint32_t)len);
-  if (p == NULL)
-    return JNET_ENOMEM;
-  if (len)
-    memcpy(p->data, buf, len);
-  p->from = s->host->id;
-  p->proto = s->proto;
-  p->family = AF_INET;
-  p->src = s->local;
-  /* the rest of it zero, as jnet__sim_ep_from_sa's */
-  p->dst = (jnet__sim_ep){.family = AF_INET, .port = port};
-  memcpy(p->dst.ip, ip, 4);
-  jnet__sim_net_send_from(sim, s->host, p, 0);
-  return (ssize_t)len;
+  ssize_t r;
+  if (jnet__sim_udp_send_v4(s, buf, len, to, &r))
+    return r;
+  return jnet__sim_udp_sendto_all(s, buf, len, to);
 }
 
 static void enqueue(jnet__sim_sock *s, jnet__sim_spkt *p) {

@@ -343,7 +343,9 @@ static int bk_send_to_now(const jnet_backend *b, jnet_bsock *s,
   jnet__sim_sock *ss = SOCK(s);
   if (ss->type == JNET__SIM_SOCK_STREAM) /* LCOV_EXCL_BR_LINE: the API sends to datagram sockets only */
     return 1; /* bk_send_to's request path */
-  ssize_t r = jnet__sim_udp_sendto(ss, buf, len, &dst->u.sa);
+  ssize_t r;
+  if (!jnet__sim_udp_send_v4(ss, buf, len, &dst->u.sa, &r)) /* inline */
+    r = jnet__sim_udp_sendto_all(ss, buf, len, &dst->u.sa);
   return r > 0 ? 0 : (int)r;
 }
 
