@@ -159,6 +159,9 @@ struct jnet_loop {
   jnet__queue batch;
   uint64_t nresumed; /* fibers resumed in this batch so far */
   void (*resumed)(const jnet_backend *b, uint64_t n); /* b's, version 3 */
+  uint64_t *resumptions; /* b's counter (version 5), instead of resumed */
+  int (*send_to_now)(const jnet_backend *b, jnet_bsock *s, const void *buf,
+                     size_t len, const jnet_addr *dst); /* b's, version 5 */
   /* Handing on (loop.c, 5.): a suspending fiber runs the rest of the turn
    * and the next one itself, switching straight to the next fiber. */
   int hand_on;      /* allowed in this run: no deadline, not once, the
@@ -169,6 +172,7 @@ struct jnet_loop {
    * backend's clock moves only in poll (clock_in_poll). */
   int clock_cached;
   uint64_t now_ns;
+  const uint64_t *clock_ns; /* b's (version 5), read instead of now_ns() */
   /* The last timeout deadline_after converted, and its nanoseconds: most
    * loops wait with one timeout over and over (0: none yet). */
   double last_timeout;

@@ -163,6 +163,12 @@ ssize_t jnet_recv_from(jnet_stream s, size_t n, jnet_buf *b, double timeout,
   return read_one(s, n, b, timeout, DGRAM_KINDS, from, 1);
 }
 
+static int send_req(jnet__fiber *f, jnet__stream *st, const jnet_addr *dst,
+                    const void *p, size_t n, double timeout);
+JNET__HOT_INLINE int write_req(jnet__fiber *f, jnet__stream *st,
+                               const jnet_addr *dst, const void *p, size_t n,
+                               double timeout);
+
 /* One backend write or send_to of all n bytes. */
 JNET__HOT_INLINE int write_step(jnet__fiber *f, jnet__stream *st, const jnet_addr *dst,
                       const void *p, size_t n, double timeout) {
@@ -174,6 +180,21 @@ JNET__HOT_INLINE int write_step(jnet__fiber *f, jnet__stream *st, const jnet_add
     return JNET_EPIPE;
   if (n > JNET__MAX_DATAGRAM && st->kind != JNET__CONN && is_inet(st->family))
     return JNET_EMSGSIZE;
+  if (dst != NULL && f->loop->send_to_now != NULL) { /* no request needed */
+    int r = f->loop->send_to_now(f->loop->b, st->sock, p, n, dst);
+    if (r != 1)
+      return r < 0 ? r : 0;
+  }
+  /* a send_to's request out of line: the path above needs none, and
+   * keeps a small frame */
+  return dst != NULL ? send_req(f, st, dst, p, n, timeout)
+                     : write_req(f, st, NULL, p, n, timeout);
+}
+
+/* write_step's request: the backend's write or send_to. */
+JNET__HOT_INLINE int write_req(jnet__fiber *f, jnet__stream *st,
+                               const jnet_addr *dst, const void *p, size_t n,
+                               double timeout) {
   const jnet_backend *bk = f->loop->b;
   jnet_req req;
   jnet__req_init(&req, f);
@@ -188,6 +209,14 @@ JNET__HOT_INLINE int write_step(jnet__fiber *f, jnet__stream *st, const jnet_add
   }
   ssize_t r = jnet__submit(f, started, &req, &st->writer, timeout);
   return r < 0 ? (int)r : 0;
+}
+
+static __attribute__((noinline)) int send_req(jnet__fiber *f,
+                                              jnet__stream *st,
+                                              const jnet_addr *dst,
+                                              const void *p, size_t n,
+                                              double timeout) {
+  return write_req(f, st, dst, p, n, timeout);
 }
 
 int jnet_write(jnet_stream s, const void *p, size_t n, double timeout) {

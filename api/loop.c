@@ -230,7 +230,7 @@ JNET__HOT_INLINE uint64_t loop_now(jnet_loop *l) {
 /* Read the clock again after a poll moved it. */
 JNET__HOT_INLINE void clock_moved(jnet_loop *l) {
   if (l->clock_cached)
-    l->now_ns = l->b->now_ns(l->b);
+    l->now_ns = l->clock_ns != NULL ? *l->clock_ns : l->b->now_ns(l->b);
 }
 
 /* Disarm f's timer; its entry stays until re-keyed, popped or dropped. */
@@ -358,7 +358,9 @@ JNET__HOT_INLINE void batch_end(jnet_loop *l) {
   if (n == 0)
     return;
   l->nresumed = 0;
-  if (l->resumed != NULL)
+  if (l->resumptions != NULL) /* the backend's counter, without a call */
+    *l->resumptions += n;
+  else if (l->resumed != NULL)
     l->resumed(l->b, n);
 }
 
@@ -670,6 +672,9 @@ int jnet_loop_new(jnet_loop **out, const jnet_backend *b) {
   l->b = b;
   l->stack_bytes = (size_t)64 * 1024;
   l->resumed = b->version >= 3 ? b->resumed : NULL; /* read once a batch */
+  l->resumptions = b->version >= 5 ? b->resumptions : NULL;
+  l->send_to_now = b->version >= 5 ? b->send_to_now : NULL; /* per send */
+  l->clock_ns = b->version >= 5 && b->clock_in_poll ? b->clock_ns : NULL;
   jnet__queue_init(&l->runq);
   jnet__queue_init(&l->batch);
   static _Atomic uint32_t loops_made;

@@ -7,24 +7,13 @@
  * sockets and callbacks, so scheduling allocates only when the heap's array
  * grows. Keys are unique (the sequence), so the order events come out in
  * is the same whatever the heap's shape or the lanes hold. */
-#include "jnet_heap.h"
 #include "model.h"
-
-static inline int ent_less(const jnet__sim_hent *a, const jnet__sim_hent *b) {
-  return a->t_ns < b->t_ns || (a->t_ns == b->t_ns && a->seq < b->seq);
-}
 
 static inline int ev_less(const jnet__sim_event *a, const jnet__sim_event *b) {
   return a->t_ns < b->t_ns || (a->t_ns == b->t_ns && a->seq < b->seq);
 }
 
-static inline void ent_place(jnet__sim_hent *v, size_t i, jnet__sim_hent e) {
-  v[i] = e;
-  e.ev->idx = (uint32_t)i + 1;
-}
-
-/* evheap_sift_up, _sift_down, _push, _remove, _pop (common/jnet_heap.h) */
-JNET__HEAP_DEFINE(evheap, jnet__sim_hent, ent_less, ent_place)
+/* The heap's operations are model.h's jnet__sim_evheap_*. */
 
 /* Take a packet's event out of the middle of its lane (nothing does this
  * on the hot path: packets in flight are not cancelled). */
@@ -61,27 +50,24 @@ void jnet__sim_ev_cancel(jnet__sim *sim, jnet__sim_event *ev) {
   ev->idx = 0;
   if (ev->weak)
     sim->weak_n--;
-  evheap_remove(h->v, h->n--, i);
+  jnet__sim_evheap_remove(h->v, h->n--, i);
+}
+
+/* The heap's array doubled (out of line: rare, and its call would make
+ * every push, inline in the per-packet path, save registers). */
+__attribute__((noinline)) int jnet__sim_heap_grow(jnet__sim_heap *h) {
+  uint32_t cap = h->cap ? h->cap * 2 : 256;
+  jnet__sim_hent *v = jnet__realloc(h->v, cap * sizeof *v);
+  if (v == NULL)
+    return JNET_ENOMEM;
+  h->v = v;
+  h->cap = cap;
+  return 0;
 }
 
 /* Queue ev (not queued) at t_ns in the heap. 0 or ENOMEM. */
 int jnet__sim_ev_push(jnet__sim *sim, jnet__sim_event *ev, uint64_t t_ns) {
-  jnet__sim_heap *h = &sim->heap;
-  if (h->n == h->cap) {
-    uint32_t cap = h->cap ? h->cap * 2 : 256;
-    jnet__sim_hent *v = jnet__realloc(h->v, cap * sizeof *v);
-    if (v == NULL)
-      return JNET_ENOMEM;
-    h->v = v;
-    h->cap = cap;
-  }
-  ev->t_ns = t_ns;
-  ev->seq = sim->ev_seq++;
-  if (ev->weak)
-    sim->weak_n++;
-  jnet__sim_hent e = {t_ns, ev->seq, ev};
-  evheap_push(h->v, h->n++, e);
-  return 0;
+  return jnet__sim_ev_push_inline(sim, ev, t_ns);
 }
 
 int jnet__sim_ev_schedule(jnet__sim *sim, jnet__sim_event *ev, uint64_t t_ns) {
@@ -178,21 +164,6 @@ jnet__sim_event *jnet__sim_ev_peek_lanes(jnet__sim *sim) {
     return &sim->lanes[lane].head->ev;
   return sim->heap.n ? sim->heap.v[0].ev : NULL;
 }
-
-/* Take the root (Floyd's pop, common/jnet_heap.h). */
-static jnet__sim_event *heap_pop(jnet__sim *sim) {
-  jnet__sim_heap *h = &sim->heap;
-  if (h->n == 0)
-    return NULL;
-  jnet__sim_event *top = h->v[0].ev;
-  top->idx = 0;
-  if (top->weak)
-    sim->weak_n--;
-  evheap_pop(h->v, h->n--);
-  return top;
-}
-
-void jnet__sim_ev_take_heap(jnet__sim *sim) { (void)heap_pop(sim); }
 
 void jnet__sim_ev_take_lane(jnet__sim *sim, jnet__sim_event *e) {
   for (int k = 0; k < JNET__SIM_LANES; k++) { /* LCOV_EXCL_BR_LINE: e heads a lane */

@@ -207,21 +207,6 @@ int jnet_sim_link_get(jnet_sim *sim, jnet__sim_host *from, jnet__sim_host *to,
 
 /* ---- The wire ------------------------------------------------------------------ */
 
-static inline uint32_t wire_bytes(const jnet__sim_spkt *p, uint32_t mtu) {
-  uint32_t ip = p->family == AF_INET6 ? 40 : 20;
-  if (p->proto == JNET__SIM_P_UDP || p->proto == JNET__SIM_P_UDGRAM) {
-    uint32_t total = 8 + p->len;
-    if (ip + total <= mtu)
-      return ip + total;
-    uint32_t per = ((mtu - ip - (p->family == AF_INET6 ? 8 : 0)) / 8) * 8;
-    uint32_t nfrag = (total + per - 1) / per;
-    return total + nfrag * (ip + (p->family == AF_INET6 ? 8 : 0));
-  }
-  if (p->proto == JNET__SIM_P_ICMP)
-    return ip + 8 + 28;
-  return ip + 20 + (p->mss ? 4 : 0) + (p->wscale ? 4 : 0) + p->len;
-}
-
 static void drop(jnet__sim *sim, jnet__sim_spkt *p, const char *why) {
   sim->stats.packets_dropped++;
   jnet__sim_trace_pkt(sim, JNET__SIM_TR_DROP, why, p);
@@ -278,9 +263,12 @@ static jnet__sim_host *route(jnet__sim *sim, jnet__sim_host *from,
   return to;
 }
 
+void jnet__sim_drop_nomem(jnet__sim *sim, jnet__sim_spkt *p) {
+  drop(sim, p, "nomem");
+}
+
 /* jnet__sim_net_send, every case. */
-static __attribute__((noinline)) void
-net_send_all(jnet__sim *sim, jnet__sim_spkt *p, int to_known) {
+void jnet__sim_net_send_all(jnet__sim *sim, jnet__sim_spkt *p, int to_known) {
   jnet__sim_host *from = sim->hosts[p->from];
   if (!to_known) {
     jnet__sim_host *to = route(sim, from, p);
@@ -303,7 +291,7 @@ net_send_all(jnet__sim *sim, jnet__sim_spkt *p, int to_known) {
     }
     mtu = l != NULL ? jnet__sim_link_params(sim, l)->mtu : sim->defaults.mtu;
   }
-  uint32_t wire = wire_bytes(p, mtu);
+  uint32_t wire = jnet__sim_wire_bytes(p, mtu);
   sim->stats.packets_sent++;
   sim->stats.bytes_sent += wire;
   if (sim->pcap != NULL)
@@ -391,50 +379,9 @@ net_send_all(jnet__sim *sim, jnet__sim_spkt *p, int to_known) {
   }
 }
 
-/* The common case first, with few registers to save: a packet between two
- * hosts whose destination the sender's route cache knows, on a link that
- * only delays (no link of its own, or a plain one without faults). It does
- * what net_send_all does in that case, in the same order; anything else
- * goes there. */
+/* The common case inline (model.h), the rest in net_send_all. */
 void jnet__sim_net_send(jnet__sim *sim, jnet__sim_spkt *p, int to_known) {
-  if (!to_known) {
-    jnet__sim_host *from = sim->hosts[p->from];
-    if (from->route_dst.family != p->dst.family ||
-        !jnet__sim_ip_eq(p->dst.family, from->route_dst.ip, p->dst.ip)) {
-      net_send_all(sim, p, 0);
-      return;
-    }
-    p->to = from->route_to;
-  }
-  const jnet_link_params *lp = &sim->defaults;
-  if (p->to == p->from)
-    goto all;
-  jnet__sim_link *l = link_find(sim, p->from, p->to);
-  if (l != NULL) {
-    if (l->partitioned | l->ge_bad | l->clogged)
-      goto all;
-    if (l->own != NULL) {
-      if (!l->plain)
-        goto all;
-      lp = l->own;
-    } else if (!sim->defaults_plain) {
-      goto all;
-    }
-  } else if (!sim->defaults_plain) {
-    goto all; /* net_send_all makes the link */
-  }
-  uint32_t wire = wire_bytes(p, lp->mtu);
-  sim->stats.packets_sent++;
-  sim->stats.bytes_sent += wire;
-  if (sim->pcap != NULL)
-    jnet__sim_capture_pkt(sim, p);
-  jnet__sim_trace_pkt(sim, JNET__SIM_TR_SEND, NULL, p);
-  p->ev.kind = JNET__SIM_EV_PKT;
-  if (jnet__sim_ev_schedule_pkt(sim, p, lp->latency_ns) < 0)
-    drop(sim, p, "nomem");
-  return;
-all:
-  net_send_all(sim, p, 1);
+  jnet__sim_net_send_from(sim, sim->hosts[p->from], p, to_known);
 }
 
 /* ---- Faults ------------------------------------------------------------------- */
@@ -506,7 +453,7 @@ static int set_clog(jnet__sim *sim, jnet__sim_host *a, jnet__sim_host *b,
     l->clog_head = l->clog_tail = NULL;
     while (p != NULL) {
       jnet__sim_spkt *next = p->next;
-      transmit(sim, l, p, wire_bytes(p, jnet__sim_link_params(sim, l)->mtu));
+      transmit(sim, l, p, jnet__sim_wire_bytes(p, jnet__sim_link_params(sim, l)->mtu));
       p = next;
     }
   }

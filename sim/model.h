@@ -23,6 +23,7 @@
 
 #include "capture.h"
 #include "jnet_alloc.h"
+#include "jnet_heap.h"
 #include "jnet_mix.h"
 #include <jnet/jnet_errno.h>
 #include <jnet/jnet_sim.h>
@@ -86,9 +87,8 @@ void jnet__sim_ev_cancel(jnet__sim *sim, jnet__sim_event *ev);
 /* The earliest event or NULL (jnet__sim_ev_peek, inline after the sim), taking
  * the event peek returned off the queue, and both at once. */
 jnet__sim_event *jnet__sim_ev_peek_lanes(jnet__sim *sim);
-/* jnet__sim_ev_take is inline (after the sim): the heap's root, or a lane's
- * head. */
-void jnet__sim_ev_take_heap(jnet__sim *sim);
+/* jnet__sim_ev_take is inline (after the sim): the heap's root
+ * (jnet__sim_ev_take_root), or a lane's head. */
 void jnet__sim_ev_take_lane(jnet__sim *sim, jnet__sim_event *e);
 jnet__sim_event *jnet__sim_ev_pop(jnet__sim *sim);
 
@@ -310,26 +310,35 @@ int jnet__sim_ev_push(jnet__sim *sim, jnet__sim_event *ev, uint64_t t_ns);
 jnet__sim_spkt *jnet__sim_pkt_alloc_slow(jnet__sim *sim, uint32_t len);
 /* Every field but the buffer zero, field by field: a memset of the whole
  * header compiles to a `rep stos`, slower for these few words. */
-static inline void jnet__sim_pkt_clear(jnet__sim_spkt *p, uint32_t len) {
-  static const jnet__sim_ep none;
+static inline void jnet__sim_pkt_clear_head(jnet__sim_spkt *p, uint32_t len) {
   p->ev.t_ns = p->ev.seq = 0;
   p->ev.idx = 0;
   p->ev.kind = p->ev.weak = 0;
   p->next = NULL;
   p->from = p->to = 0;
   p->proto = p->family = p->flags = p->dup = 0;
-  p->src = p->dst = none;
   p->wire_sport = p->wire_dport = 0;
   p->seq = p->ack = p->window = 0;
   p->mss = 0;
   p->wscale = p->wshift = 0;
   p->len = len;
 }
+static inline void jnet__sim_pkt_clear(jnet__sim_spkt *p, uint32_t len) {
+  static const jnet__sim_ep none;
+  jnet__sim_pkt_clear_head(p, len);
+  p->src = p->dst = none;
+}
 
 /* Put a packet on the wire from host `from` (looks the destination host up
  * from p->dst unless p->to is set by the caller with `to_known`). Takes
- * ownership. Handles capture, trace, loss, delay, partitions, clogs. */
+ * ownership. Handles capture, trace, loss, delay, partitions, clogs.
+ * jnet__sim_net_send_from (inline, at the end) is the same with the sending
+ * host at hand, for the per-datagram path. */
 void jnet__sim_net_send(jnet__sim *sim, jnet__sim_spkt *p, int to_known);
+/* Every case of it (link.c); the inline one takes the common case. */
+void jnet__sim_net_send_all(jnet__sim *sim, jnet__sim_spkt *p, int to_known);
+/* A packet the event queue had no room for: counted, traced, freed. */
+void jnet__sim_drop_nomem(jnet__sim *sim, jnet__sim_spkt *p);
 /* Host owning the address, or NULL. */
 jnet__sim_host *jnet__sim_host_by_ip(jnet__sim *sim, int family,
                                      const uint8_t *ip);
@@ -540,12 +549,19 @@ void jnet__sim_tcp_output(jnet__sim_sock *s);
 void jnet__sim_udp_input(jnet__sim *sim, jnet__sim_spkt *p);
 void jnet__sim_icmp_input(jnet__sim *sim, jnet__sim_spkt *p);
 void jnet__sim_udp_drop_queue(jnet__sim_sock *s);
+/* jnet__sim_udp_send_v4 (inline, at the end) is its common case, and
+ * jnet__sim_udp_sendto_all every case. */
+ssize_t jnet__sim_udp_sendto_all(jnet__sim_sock *s, const void *buf,
+                                 size_t len, const struct sockaddr *to);
 ssize_t jnet__sim_udp_sendto(jnet__sim_sock *s, const void *buf, size_t len,
                              const struct sockaddr *to);
 ssize_t jnet__sim_udp_recvfrom(jnet__sim_sock *s, void *buf, size_t len,
                                struct sockaddr_storage *from,
                                socklen_t *fromlen);
-/* jnet__sim_udp_take: inline, after the sim. */
+/* jnet__sim_udp_take, _hinted and _straight: inline, after the sim. */
+/* Queue datagram p on s (or drop it: a full buffer, reading shut). */
+void jnet__sim_udp_enqueue(jnet__sim_sock *s, jnet__sim_spkt *p);
+#define JNET__SIM_UDP_RCVBUF 212992u /* Linux's default rmem */
 int jnet__sim_udp_setopt_group(jnet__sim_sock *s, int option,
                                const char *group);
 /* Pick the source address for talking to dst (0 or an error). */
@@ -674,6 +690,18 @@ static inline jnet__sim_spkt *jnet__sim_pkt_alloc(jnet__sim *sim,
   jnet__sim_pkt_clear(p, len);
   return p;
 }
+/* jnet__sim_pkt_alloc for a caller that sets p->src and p->dst whole
+ * (the datagram path): they are left as the pool had them. */
+static inline jnet__sim_spkt *jnet__sim_pkt_alloc_eps(jnet__sim *sim,
+                                                      uint32_t len) {
+  jnet__sim_spkt **list = jnet__sim_pkt_pool(sim, len);
+  jnet__sim_spkt *p = *list;
+  if (p == NULL || p->cap < len)
+    return jnet__sim_pkt_alloc_slow(sim, len);
+  *list = p->next;
+  jnet__sim_pkt_clear_head(p, len);
+  return p;
+}
 /* Back to its pool (by its buffer's size). */
 static inline void jnet__sim_pkt_free(jnet__sim *sim, jnet__sim_spkt *p) {
   jnet__sim_spkt **list = jnet__sim_pkt_pool(sim, p->cap);
@@ -695,6 +723,82 @@ static inline ssize_t jnet__sim_udp_take(jnet__sim_sock *s, jnet__sim_spkt *p,
   jnet__sim_pkt_free(s->host->sim, p);
   return (ssize_t)n;
 }
+/* Would the hint s (the one socket on its host and port when the hint was
+ * taken, the ports table unchanged since) take IPv4 datagram p? The port
+ * scan's tests for it (udp.c). */
+static inline int jnet__sim_udp_hint_takes(const jnet__sim_sock *s,
+                                           const jnet__sim_spkt *p) {
+  return s->local.port == p->dst.port && s->local.family == AF_INET &&
+         !s->connected &&
+         (jnet__sim_ip_is_any(AF_INET, s->local.ip) ||
+          jnet__sim_ip_eq(AF_INET, s->local.ip, p->dst.ip));
+}
+/* The socket an IPv4 unicast UDP datagram p goes to when its host's hint
+ * says so, else NULL (jnet__sim_udp_input decides). Inline in the run
+ * loop, with _straight, for the common case. */
+static inline jnet__sim_sock *jnet__sim_udp_hinted(jnet__sim *sim,
+                                                   const jnet__sim_spkt *p) {
+  if (p->dst.family != AF_INET || p->dst.ip[3] == 255 ||
+      jnet__sim_ip_is_multicast(AF_INET, p->dst.ip))
+    return NULL;
+  jnet__sim_host *h = sim->hosts[p->to];
+  jnet__sim_sock *s = h->udp_hint;
+  if (s == NULL || h->udp_hint_gen != sim->ports_gen ||
+      !jnet__sim_udp_hint_takes(s, p))
+    return NULL;
+  return s;
+}
+/* A reader waiting on s's empty queue takes datagram p straight (1), when
+ * nothing else is ready: the same read, in the same order, as queueing it
+ * and the ready list would give (on_dgram). 0: queue it. */
+static inline int jnet__sim_udp_straight(jnet__sim *sim, jnet__sim_sock *s,
+                                         jnet__sim_spkt *p) {
+  return sim->on_dgram != NULL && s->rq_head == NULL &&
+         sim->ready_head == NULL && s->family == AF_INET && s->err == 0 &&
+         !s->shut_rd && !s->detached && p->len <= JNET__SIM_UDP_RCVBUF &&
+         sim->on_dgram(sim->owner, s, p);
+}
+/* The heap's operations (common/jnet_heap.h), here so that a packet's
+ * push and pop are inline in the per-packet path; event.c has the rest of
+ * the queue. */
+static inline int jnet__sim_ent_less(const jnet__sim_hent *a,
+                                     const jnet__sim_hent *b) {
+  return a->t_ns < b->t_ns || (a->t_ns == b->t_ns && a->seq < b->seq);
+}
+static inline void jnet__sim_ent_place(jnet__sim_hent *v, size_t i,
+                                       jnet__sim_hent e) {
+  v[i] = e;
+  e.ev->idx = (uint32_t)i + 1;
+}
+/* jnet__sim_evheap_sift_up, _sift_down, _push, _remove, _pop */
+JNET__HEAP_DEFINE(jnet__sim_evheap, jnet__sim_hent, jnet__sim_ent_less,
+                  jnet__sim_ent_place)
+/* Double the heap's array (event.c, out of line: rare). 0 or ENOMEM. */
+int jnet__sim_heap_grow(jnet__sim_heap *h);
+/* jnet__sim_ev_push, inline. */
+static inline int jnet__sim_ev_push_inline(jnet__sim *sim, jnet__sim_event *ev,
+                                           uint64_t t_ns) {
+  jnet__sim_heap *h = &sim->heap;
+  if (h->n == h->cap && jnet__sim_heap_grow(h) < 0)
+    return JNET_ENOMEM;
+  ev->t_ns = t_ns;
+  ev->seq = sim->ev_seq++;
+  if (ev->weak)
+    sim->weak_n++;
+  jnet__sim_hent e = {t_ns, ev->seq, ev};
+  jnet__sim_evheap_push(h->v, h->n++, e);
+  return 0;
+}
+/* Take the heap's root (it has one): Floyd's pop. */
+static inline jnet__sim_event *jnet__sim_ev_take_root(jnet__sim *sim) {
+  jnet__sim_heap *h = &sim->heap;
+  jnet__sim_event *top = h->v[0].ev;
+  top->idx = 0;
+  if (top->weak)
+    sim->weak_n--;
+  jnet__sim_evheap_pop(h->v, h->n--);
+  return top;
+}
 static inline jnet__sim_event *jnet__sim_ev_peek(jnet__sim *sim) {
   if (sim->lane_n != 0)
     return jnet__sim_ev_peek_lanes(sim);
@@ -702,7 +806,7 @@ static inline jnet__sim_event *jnet__sim_ev_peek(jnet__sim *sim) {
 }
 static inline void jnet__sim_ev_take(jnet__sim *sim, jnet__sim_event *e) {
   if (e->idx != JNET__SIM_IN_LANE)
-    jnet__sim_ev_take_heap(sim); /* e is the heap's root */
+    (void)jnet__sim_ev_take_root(sim); /* e is the heap's root */
   else
     jnet__sim_ev_take_lane(sim, e);
 }
@@ -713,7 +817,7 @@ static inline uint32_t jnet__sim_ev_count(const jnet__sim *sim) {
 static inline int jnet__sim_ev_schedule_pkt(jnet__sim *sim, jnet__sim_spkt *p,
                                             uint64_t delay_ns) {
   if (p->ev.idx == 0 && jnet__sim_ev_count(sim) < JNET__SIM_LANES_FROM)
-    return jnet__sim_ev_push(sim, &p->ev, sim->now_ns + delay_ns);
+    return jnet__sim_ev_push_inline(sim, &p->ev, sim->now_ns + delay_ns);
   return jnet__sim_ev_schedule_pkt_lanes(sim, p, delay_ns);
 }
 static inline const jnet_link_params *jnet__sim_link_params(jnet__sim *sim,
@@ -835,5 +939,110 @@ void jnet__sim_note_end(jnet__sim *sim, int what, const jnet__sim_host *h,
                         const jnet__sim_note *l);
 /* Capture a packet if a capture wants it (record.c). */
 void jnet__sim_capture_pkt(jnet__sim *sim, const jnet__sim_spkt *p);
+
+/* Bytes p takes on a wire of this MTU (IP and transport headers, and the
+ * IP header of each fragment). */
+static inline uint32_t jnet__sim_wire_bytes(const jnet__sim_spkt *p,
+                                            uint32_t mtu) {
+  uint32_t ip = p->family == AF_INET6 ? 40 : 20;
+  if (p->proto == JNET__SIM_P_UDP || p->proto == JNET__SIM_P_UDGRAM) {
+    uint32_t total = 8 + p->len;
+    if (ip + total <= mtu)
+      return ip + total;
+    uint32_t per = ((mtu - ip - (p->family == AF_INET6 ? 8 : 0)) / 8) * 8;
+    uint32_t nfrag = (total + per - 1) / per;
+    return total + nfrag * (ip + (p->family == AF_INET6 ? 8 : 0));
+  }
+  if (p->proto == JNET__SIM_P_ICMP)
+    return ip + 8 + 28;
+  return ip + 20 + (p->mss ? 4 : 0) + (p->wscale ? 4 : 0) + p->len;
+}
+
+/* jnet__sim_net_send's common case, inline in its callers so a datagram
+ * pays no call for it: `from` is sim->hosts[p->from]; a packet between two
+ * hosts whose destination from's route cache knows, on a link that only
+ * delays (none, or a plain one without faults) that from's link caches
+ * know. It does what jnet__sim_net_send_all does then, in the same order;
+ * anything else goes there, before anything is done. */
+static inline void jnet__sim_net_send_from(jnet__sim *sim,
+                                           jnet__sim_host *from,
+                                           jnet__sim_spkt *p, int to_known) {
+  if (!to_known) {
+    if (from->route_dst.family != p->dst.family ||
+        !jnet__sim_ip_eq(p->dst.family, from->route_dst.ip, p->dst.ip)) {
+      jnet__sim_net_send_all(sim, p, 0);
+      return;
+    }
+    p->to = from->route_to;
+  }
+  const jnet_link_params *lp = &sim->defaults;
+  if (p->to == p->from)
+    goto all;
+  jnet__sim_link *l = from->last_link;
+  if (l != NULL && l->to == p->to) {
+    if (l->partitioned | l->ge_bad | l->clogged)
+      goto all;
+    if (l->own != NULL) {
+      if (!l->plain)
+        goto all;
+      lp = l->own;
+    } else if (!sim->defaults_plain) {
+      goto all;
+    }
+  } else if (from->nolink_to != p->to + 1 ||
+             from->nolink_n != sim->links.n || !sim->defaults_plain) {
+    goto all; /* a link not cached (or to make): net_send_all finds it */
+  }
+  uint32_t wire = jnet__sim_wire_bytes(p, lp->mtu);
+  sim->stats.packets_sent++;
+  sim->stats.bytes_sent += wire;
+  if (sim->pcap != NULL)
+    jnet__sim_capture_pkt(sim, p);
+  jnet__sim_trace_pkt(sim, JNET__SIM_TR_SEND, NULL, p);
+  p->ev.kind = JNET__SIM_EV_PKT;
+  if (jnet__sim_ev_schedule_pkt(sim, p, lp->latency_ns) < 0)
+    jnet__sim_drop_nomem(sim, p);
+  return;
+all:
+  jnet__sim_net_send_all(sim, p, 1);
+}
+
+/* jnet__sim_udp_sendto's common case, inline in the sim backend's
+ * datagram send: an IPv4 socket bound to one of its addresses sends to an
+ * IPv4 unicast address. What jnet__sim_udp_sendto_all does then, without
+ * its tests and copies. 1: done, *r its result; 0: the other cases (refused,
+ * broadcast, multicast, unbound, IPv6, unix...), nothing done. */
+static inline int jnet__sim_udp_send_v4(jnet__sim_sock *s, const void *buf,
+                                        size_t len, const struct sockaddr *to,
+                                        ssize_t *r) {
+  if (to == NULL || to->sa_family != AF_INET || s->family != AF_INET ||
+      !s->bound || s->err != 0 || s->shut_wr || len > 65507u ||
+      jnet__sim_ip_is_any(AF_INET, s->local.ip))
+    return 0;
+  const struct sockaddr_in *in = (const struct sockaddr_in *)to;
+  uint8_t ip[4];
+  __builtin_memcpy(ip, &in->sin_addr, 4);
+  uint16_t port = ntohs(in->sin_port);
+  if (port == 0 || ip[3] == 255 || jnet__sim_ip_is_multicast(AF_INET, ip))
+    return 0;
+  jnet__sim *sim = s->host->sim;
+  jnet__sim_spkt *p = jnet__sim_pkt_alloc_eps(sim, (uint32_t)len);
+  if (p == NULL) {
+    *r = JNET_ENOMEM;
+    return 1;
+  }
+  if (len)
+    __builtin_memcpy(p->data, buf, len);
+  p->from = s->host->id;
+  p->proto = s->proto;
+  p->family = AF_INET;
+  p->src = s->local;
+  /* the rest of it zero, as jnet__sim_ep_from_sa's */
+  p->dst = (jnet__sim_ep){.family = AF_INET, .port = port};
+  __builtin_memcpy(p->dst.ip, ip, 4);
+  jnet__sim_net_send_from(sim, s->host, p, 0);
+  *r = (ssize_t)len;
+  return 1;
+}
 
 #endif /* JNET_SIM_MODEL_H */

@@ -148,7 +148,11 @@ static inline void deliver(jnet__sim *sim, jnet__sim_spkt *p) {
   sim->stats.packets_delivered++;
   jnet__sim_trace_pkt(sim, JNET__SIM_TR_RECV, NULL, p);
   if (p->proto == JNET__SIM_P_UDP) { /* the most common, without the switch */
-    jnet__sim_udp_input(sim, p);
+    jnet__sim_sock *s = jnet__sim_udp_hinted(sim, p); /* and its common case */
+    if (s == NULL)
+      jnet__sim_udp_input(sim, p);
+    else if (!jnet__sim_udp_straight(sim, s, p))
+      jnet__sim_udp_enqueue(s, p);
     return;
   }
   switch (p->proto) {

@@ -14,7 +14,7 @@
 /* A unix datagram may fill the send buffer but its 32-byte header: Linux's
  * unix_dgram_sendmsg at the default wmem (212,992) takes 212,960 bytes. */
 #define MAX_UNIX_DGRAM (212992u - 32u)
-#define RCVBUF_BYTES 212992u /* Linux's default rmem */
+#define RCVBUF_BYTES JNET__SIM_UDP_RCVBUF
 
 void jnet__sim_udp_drop_queue(jnet__sim_sock *s) {
   jnet__sim *sim = s->host->sim;
@@ -95,9 +95,8 @@ static inline int send_copy(jnet__sim_sock *s, const void *buf, size_t len,
 }
 
 /* jnet__sim_udp_sendto, every case. */
-static __attribute__((noinline)) ssize_t sendto_all(jnet__sim_sock *s,
-                                                    const void *buf, size_t len,
-                                                    const struct sockaddr *to) {
+ssize_t jnet__sim_udp_sendto_all(jnet__sim_sock *s, const void *buf,
+                                 size_t len, const struct sockaddr *to) {
   jnet__sim *sim = s->host->sim;
   if (len > (s->family == AF_UNIX ? MAX_UNIX_DGRAM : MAX_DGRAM))
     return JNET_EMSGSIZE;
@@ -198,39 +197,16 @@ static __attribute__((noinline)) ssize_t sendto_all(jnet__sim_sock *s,
   return err < 0 ? err : (ssize_t)len;
 }
 
-/* The common case first: an IPv4 socket bound to one of its addresses
- * sends to an IPv4 unicast address. What sendto_all does then, without its
- * tests and copies; anything else goes there. */
+/* The common case first (model.h, jnet__sim_udp_send_v4), then the rest. */
 ssize_t jnet__sim_udp_sendto(jnet__sim_sock *s, const void *buf, size_t len,
                              const struct sockaddr *to) {
-  if (to == NULL || to->sa_family != AF_INET || s->family != AF_INET ||
-      !s->bound || s->err != 0 || s->shut_wr || len > MAX_DGRAM ||
-      jnet__sim_ip_is_any(AF_INET, s->local.ip))
-    return sendto_all(s, buf, len, to);
-  const struct sockaddr_in *in = (const struct sockaddr_in *)to;
-  uint8_t ip[4];
-  memcpy(ip, &in->sin_addr, 4);
-  uint16_t port = ntohs(in->sin_port);
-  if (port == 0 || ip[3] == 255 || jnet__sim_ip_is_multicast(AF_INET, ip))
-    return sendto_all(s, buf, len, to); /* refused, or broadcast, multicast */
-  jnet__sim *sim = s->host->sim;
-  jnet__sim_spkt *p = jnet__sim_pkt_alloc(sim, (uint32_t)len);
-  if (p == NULL)
-    return JNET_ENOMEM;
-  if (len)
-    memcpy(p->data, buf, len);
-  p->from = s->host->id;
-  p->proto = s->proto;
-  p->family = AF_INET;
-  p->src = s->local;
-  p->dst.family = AF_INET; /* the rest of it zero, as jnet__sim_ep_from_sa's */
-  memcpy(p->dst.ip, ip, 4);
-  p->dst.port = port;
-  jnet__sim_net_send(sim, p, 0);
-  return (ssize_t)len;
+  ssize_t r;
+  if (jnet__sim_udp_send_v4(s, buf, len, to, &r))
+    return r;
+  return jnet__sim_udp_sendto_all(s, buf, len, to);
 }
 
-static inline void enqueue(jnet__sim_sock *s, jnet__sim_spkt *p) {
+static void enqueue(jnet__sim_sock *s, jnet__sim_spkt *p) {
   jnet__sim *sim = s->host->sim;
   if (s->shut_rd || s->rq_bytes + p->len > RCVBUF_BYTES) {
     sim->stats.packets_dropped++;
@@ -361,13 +337,8 @@ static __attribute__((noinline)) void input_all(jnet__sim *sim,
   enqueue(best, p);
 }
 
-/* Would the hint h (the one socket on its host and port when the hint was
- * taken, the table unchanged since) take p? The scan's tests for it. */
-static inline int hint_takes(const jnet__sim_sock *s, const jnet__sim_spkt *p) {
-  return s->local.port == p->dst.port && s->local.family == AF_INET &&
-         !s->connected &&
-         (jnet__sim_ip_is_any(AF_INET, s->local.ip) ||
-          jnet__sim_ip_eq(AF_INET, s->local.ip, p->dst.ip));
+void jnet__sim_udp_enqueue(jnet__sim_sock *s, jnet__sim_spkt *p) {
+  enqueue(s, p);
 }
 
 /* The IPv4 socket on h that takes IPv4 unicast p, or NULL for input_all (a
@@ -415,24 +386,15 @@ void jnet__sim_udp_input(jnet__sim *sim, jnet__sim_spkt *p) {
     input_all(sim, p);
     return;
   }
-  jnet__sim_host *h = sim->hosts[p->to];
-  jnet__sim_sock *best = h->udp_hint;
-  if (best == NULL || h->udp_hint_gen != sim->ports_gen ||
-      !hint_takes(best, p))
-    best = udp_choose(sim, h, p);
+  jnet__sim_sock *best = jnet__sim_udp_hinted(sim, p);
+  if (best == NULL)
+    best = udp_choose(sim, sim->hosts[p->to], p);
   if (best == NULL) {
     input_all(sim, p); /* port unreachable, or a dual-stack socket */
     return;
   }
-  /* A reader waiting on an empty queue takes it straight, when nothing
-   * else is ready: the same read, in the same order, as enqueue and the
-   * ready list would give (model.h, on_dgram). */
-  if (sim->on_dgram != NULL && best->rq_head == NULL &&
-      sim->ready_head == NULL && best->family == AF_INET && best->err == 0 &&
-      !best->shut_rd && !best->detached && p->len <= RCVBUF_BYTES &&
-      sim->on_dgram(sim->owner, best, p))
-    return;
-  enqueue(best, p);
+  if (!jnet__sim_udp_straight(sim, best, p))
+    enqueue(best, p);
 }
 
 void jnet__sim_icmp_input(jnet__sim *sim, jnet__sim_spkt *p) {

@@ -336,6 +336,19 @@ static int bk_send_to(const jnet_backend *b, jnet_bsock *s, jnet_req *req) {
   return start_op(ss, req, OP_SEND_TO, SLOT_WRITE);
 }
 
+/* bk_send_to's datagram case without the request (version 5). */
+static int bk_send_to_now(const jnet_backend *b, jnet_bsock *s,
+                          const void *buf, size_t len, const jnet_addr *dst) {
+  (void)b;
+  jnet__sim_sock *ss = SOCK(s);
+  if (ss->type == JNET__SIM_SOCK_STREAM) /* LCOV_EXCL_BR_LINE: the API sends to datagram sockets only */
+    return 1; /* bk_send_to's request path */
+  ssize_t r;
+  if (!jnet__sim_udp_send_v4(ss, buf, len, &dst->u.sa, &r)) /* inline */
+    r = jnet__sim_udp_sendto_all(ss, buf, len, &dst->u.sa);
+  return r > 0 ? 0 : (int)r;
+}
+
 static int bk_recv_from(const jnet_backend *b, jnet_bsock *s, jnet_req *req) {
   (void)b;
   return start_op(SOCK(s), req, OP_RECV_FROM, SLOT_READ);
@@ -454,6 +467,9 @@ const jnet_backend *jnet_sim_backend(jnet_sim *sim) {
    * the model's paths); jnet_sim_at callbacks and node hooks run within */
   b->poll_stack_bytes = JNET__SIM_POLL_STACK;
   b->clock_in_poll = 1; /* virtual time moves only in jnet__sim_run */
+  b->send_to_now = bk_send_to_now; /* version 5 */
+  b->clock_ns = &sim->now_ns;
+  b->resumptions = &sim->resumptions;
   sim->backend = bk;
   sim->backend_free = bk_free;
   return b;

@@ -33,7 +33,7 @@
 extern "C" {
 #endif
 
-#define JNET_BACKEND_VERSION 4
+#define JNET_BACKEND_VERSION 5
 
 /* "No deadline" for poll(). */
 #define JNET_NO_DEADLINE UINT64_MAX
@@ -170,6 +170,22 @@ struct jnet_backend {
   /* 1 if now_ns() moves only inside poll() (sim: virtual time), so the
    * caller may read it once after each poll instead of on every use. */
   int clock_in_poll;
+
+  /* version 5 ------------------------------------------------------------ */
+
+  /* May be NULL. A datagram send done at once, without a request: what
+   * send_to() would complete a request for the same send with (0, or a
+   * negative error), or 1 when it cannot tell without one (the caller then
+   * calls send_to()). `dst` is read during the call only. Saves the
+   * request's set-up on a path that never waits (sim). */
+  int (*send_to_now)(const jnet_backend *b, jnet_bsock *s, const void *buf,
+                     size_t len, const jnet_addr *dst);
+  /* May be NULL. With clock_in_poll: the word now_ns() returns, which the
+   * caller may read after each poll instead of calling now_ns(). */
+  const uint64_t *clock_ns;
+  /* May be NULL. The counter resumed() adds to: the caller may add the
+   * fibers it resumed to it instead of calling resumed(). */
+  uint64_t *resumptions;
 };
 
 #ifdef __cplusplus
