@@ -306,6 +306,45 @@ START_TEST(timeout_nan_behaves_as_zero) {
 }
 END_TEST
 
+#if !CONF_SIM
+/* A read whose deadline passed while another fiber ran does not get bytes
+ * written after that deadline: the turn fires the expired timer before it
+ * polls, so the read times out and the bytes wait for the next read. (uv
+ * only: virtual time cannot pass while a fiber runs.) */
+static void f_after_deadline_writer(void *arg) {
+  conf *t = arg;
+  double t0 = jnet_now();
+  while (jnet_now() - t0 < 0.01)
+    ; /* 10 ms of work, far past the reader's 2 ms */
+  CONF_REC(t, 3, jnet_write(t->acc, "late", 4, CONF_T));
+}
+
+static void f_after_deadline_reader(void *arg) {
+  conf *t = arg;
+  CONF_REC(t, 0, conf_pair(t, JNET_UNIX, t->path));
+  CONF_REC(t, 1, jnet_go(NULL, f_after_deadline_writer, t)); /* runs next turn */
+  CONF_REC(t, 2, jnet_read(t->cli, 10, &t->buf[0], 0.002));
+  CONF_REC(t, 4, t->buf[0].len);
+  CONF_REC(t, 5, jnet_read(t->cli, 10, &t->buf[0], CONF_T));
+  t->done = 1;
+}
+
+START_TEST(bytes_written_after_a_read_deadline_do_not_beat_its_timeout) {
+  conf *t = conf_open();
+  conf_unix_path(t, t->path, sizeof t->path);
+  conf_run(t, f_after_deadline_reader);
+  CONF_EQ(t, 0, 0);
+  CONF_EQ(t, 1, 0);
+  CONF_EQ(t, 2, JNET_ETIMEDOUT);
+  CONF_EQ(t, 3, 0);
+  CONF_EQ(t, 4, 0);
+  CONF_EQ(t, 5, 4);
+  ck_assert(conf_buf_is(&t->buf[0], "late"));
+  conf_close(t);
+}
+END_TEST
+#endif
+
 void conf_add_timeout(Suite *s) {
   CONF_CASE(s, read_timeout_leaves_stream_usable);
   CONF_CASE(s, chunk_timeout_keeps_partial_data_and_stream_usable);
@@ -318,4 +357,7 @@ void conf_add_timeout(Suite *s) {
   CONF_CASE(s, timeout_zero_receives_a_waiting_datagram);
   CONF_CASE(s, timeout_forever_waits_for_data);
   CONF_CASE(s, timeout_nan_behaves_as_zero);
+#if !CONF_SIM
+  CONF_CASE(s, bytes_written_after_a_read_deadline_do_not_beat_its_timeout);
+#endif
 }

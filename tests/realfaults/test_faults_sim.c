@@ -728,6 +728,84 @@ START_TEST(shutdown_rdwr_sends_the_held_bytes_before_the_fin) {
 }
 END_TEST
 
+/* shutdown RD drops what the rx line still holds for the reader: no read
+ * can take those bytes any more (reads after RD return 0), so their memory
+ * goes at the shutdown, not at the close. Live blocks are counted through
+ * the allocator. */
+static long live_blocks;
+static void *count_malloc(size_t n) {
+  void *p = malloc(n);
+  live_blocks += p != NULL;
+  return p;
+}
+static void *count_realloc(void *p, size_t n) {
+  void *q = realloc(p, n);
+  live_blocks += p == NULL && q != NULL;
+  return q;
+}
+static void count_free(void *p) {
+  live_blocks -= p != NULL;
+  free(p);
+}
+
+typedef struct held {
+  int rc[4];  /* connect, timed-out read, shutdown RD, read after RD */
+  long freed; /* live blocks before the shutdown minus after it */
+} held;
+
+static void held_server(void *arg) {
+  (void)arg;
+  jnet_stream srv, c;
+  if (jnet_listen("192.0.2.2", "7000", JNET_STREAM, &srv) < 0)
+    return;
+  if (jnet_accept(srv, 10, &c) == 0) {
+    (void)jnet_write(c, "hello", 5, 1.0); /* held 20 ms on the client */
+    jnet_sleep(0.2);
+    jnet_close(c);
+  }
+  jnet_close(srv);
+}
+
+static void held_client(void *arg) {
+  held *k = arg;
+  jnet_stream c;
+  jnet_sleep(0.01);
+  k->rc[0] = jnet_connect("192.0.2.2", "7000", JNET_STREAM, NULL, NULL, &c);
+  if (k->rc[0] < 0)
+    return;
+  jnet_buf b;
+  jnet_buf_init(&b);
+  k->rc[1] = (int)jnet_read(c, 16, &b, 0.01); /* the bytes wait on the line */
+  long before = live_blocks;
+  k->rc[2] = jnet_shutdown(c, JNET_SHUT_RD);
+  k->freed = before - live_blocks;
+  k->rc[3] = (int)jnet_read(c, 16, &b, 1.0);
+  jnet_buf_free(&b);
+  jnet_sleep(0.1); /* past the held bytes' delivery time */
+  jnet_close(c);
+}
+
+START_TEST(shutdown_rd_frees_the_bytes_held_for_the_reader) {
+  ck_assert_int_eq(
+      jnet_replace_allocator(count_malloc, count_realloc, count_free), 0);
+  fs *t = fs_new(7);
+  t->p.link.latency_ns = 20 * MS;
+  held k;
+  memset(&k, 0, sizeof k);
+  ck_assert_int_eq(jnet_go_on(t->l, t->srv, held_server, &k), 0);
+  ck_assert_int_eq(jnet_go_on(t->l, t->cli, held_client, &k), 0);
+  fs_run(t);
+  ck_assert_int_eq(k.rc[0], 0);
+  ck_assert_int_eq(k.rc[1], JNET_ETIMEDOUT);
+  ck_assert_int_eq(k.rc[2], 0);
+  ck_assert_int_eq(k.rc[3], 0);
+  ck_assert_ptr_nonnull(strstr(t->log, "delay rx 5 bytes"));
+  ck_assert_int_ge(k.freed, 1);
+  fs_free(t);
+  ck_assert_int_eq(jnet_replace_allocator(malloc, realloc, free), 0);
+}
+END_TEST
+
 typedef struct shfail {
   fs *t;
   int rc[5]; /* connect, failed shutdown, reset count, shutdown, fired */
@@ -1803,6 +1881,7 @@ static Suite *suite(void) {
   JC_TEST(s, shutdown_wr_sends_the_held_bytes_before_the_fin);
   JC_TEST(s, shutdown_rdwr_sends_the_held_bytes_before_the_fin);
   JC_TEST(s, shutdown_fails_when_armed_and_is_a_no_op_after_a_reset);
+  JC_TEST(s, shutdown_rd_frees_the_bytes_held_for_the_reader);
   JC_TEST(s, a_parked_straight_through_write_times_out);
   JC_TEST(s, clear_all_removes_rules_and_armed_failures);
   JC_TEST(s, a_lowered_reset_after_bytes_resets_the_next_write_and_read);

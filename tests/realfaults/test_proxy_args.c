@@ -405,6 +405,14 @@ START_TEST(control_lines_name_their_refusal) {
   ck_assert_int_eq(proxy_parse_command("set blackhole", &c, err, sizeof err),
                    0); /* a fault word is no name: every proxy */
   ck_assert_str_eq(c.target, "*");
+  /* "*" spelled out is every proxy, as no name */
+  ck_assert_int_eq(proxy_parse_command("stats *", &c, err, sizeof err), 0);
+  ck_assert_int_eq(c.kind, PROXY_CMD_STATS);
+  ck_assert_str_eq(c.target, "*");
+  ck_assert_int_eq(proxy_parse_command("set * loss 0.05", &c, err, sizeof err),
+                   0);
+  ck_assert_str_eq(c.target, "*");
+  ck_assert_int_eq(c.nopts, 2);
   ck_assert_int_eq(proxy_parse_command("reset web-1.b_2", &c, err, sizeof err),
                    0);
   ck_assert_int_eq(c.kind, PROXY_CMD_RESET);

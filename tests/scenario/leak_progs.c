@@ -12,7 +12,9 @@
  *   hang-once   the first run to create flag= (a file) blocks until the
  *               wall-clock timeout; every later run returns: one run of
  *               two hangs, which is a timeout, not nondeterminism
- *   hang-in-partner  hangs in --check-determinism's second process only
+ *   hang-in-partner  hangs in --check-determinism's second process only;
+ *               flag=PREFIX: each run of the first process creates the
+ *               next PREFIX.k (as leak-count)
  *   leak-count  every second run sends one more datagram, at the end
  */
 #define _GNU_SOURCE
@@ -173,9 +175,25 @@ static void hang_once(jnet_prog_ctx *ctx) {
 
 /* --- br-tools: a hang in the second process only --- */
 
+/* The first k >= 1 for which this run creates PREFIX.k (the runs count
+ * themselves in files, whatever process they run in). */
+static int first_free(const char *prefix) {
+  int k = 1;
+  for (;; k++) {
+    char path[512];
+    snprintf(path, sizeof path, "%s.%d", prefix, k);
+    int fd = open(path, O_CREAT | O_EXCL | O_WRONLY, 0644);
+    if (fd >= 0) {
+      close(fd);
+      return k;
+    }
+  }
+}
+
 /* hang-in-partner [crash=1]: hangs (as hang-once), or with crash=1 dies of
  * SIGSEGV, in --check-determinism's second process (argv[1] "__partner",
- * read from /proc/self/cmdline); reports check done everywhere else. */
+ * read from /proc/self/cmdline); reports check done everywhere else,
+ * after creating the next flag=PREFIX.k file when flag= is given. */
 static void hang_in_partner(jnet_prog_ctx *ctx) {
   char cmd[256] = "";
   FILE *f = fopen("/proc/self/cmdline", "r");
@@ -190,6 +208,9 @@ static void hang_in_partner(jnet_prog_ctx *ctx) {
     for (;;)
       pause();
   }
+  const char *flag = jnet_prog_arg(ctx, "flag", NULL);
+  if (flag != NULL)
+    (void)first_free(flag); /* counts the first process's runs */
   jnet_prog_check(ctx, "done", 1, "returned");
 }
 
@@ -200,17 +221,7 @@ static void hang_in_partner(jnet_prog_ctx *ctx) {
  * the files count the runs). */
 static void leak_count(jnet_prog_ctx *ctx) {
   sender sd;
-  const char *prefix = jnet_prog_arg(ctx, "flag", "leak-count");
-  int k = 1;
-  for (;; k++) {
-    char path[512];
-    snprintf(path, sizeof path, "%s.%d", prefix, k);
-    int fd = open(path, O_CREAT | O_EXCL | O_WRONLY, 0644);
-    if (fd >= 0) {
-      close(fd);
-      break;
-    }
-  }
+  int k = first_free(jnet_prog_arg(ctx, "flag", "leak-count"));
   if (open_sender(ctx, &sd, "9000") < 0)
     return;
   send_len(&sd, 20);

@@ -298,9 +298,11 @@ END_TEST
 /* The sweep's inline partner hangs in the seed (only there): the runner
  * waits the seed timeout and its slack, counts the second run as timed
  * out, and the seed passes on the first run's result; it is not called
- * nondeterministic, and the partner does not outlive the sweep. */
+ * nondeterministic, it is not run again the forking way (as for a partner
+ * that died: the first process runs the seed once), and the partner does
+ * not outlive the sweep. */
 START_TEST(a_partner_hanging_alone_is_a_timeout_not_a_difference) {
-  write_file("hp.scn", "host a 192.0.2.1\nrun a hang-in-partner\n"
+  write_file("hp.scn", "host a 192.0.2.1\nrun a hang-in-partner flag=hp\n"
                        "expect a hang-in-partner done\n");
   ck_assert_int_eq(sh(JSIM_LEAK " sweep %s/hp.scn --seeds 1..1 -j 1 "
                       "--no-progress --check-determinism --seed-timeout "
@@ -314,6 +316,8 @@ START_TEST(a_partner_hanging_alone_is_a_timeout_not_a_difference) {
                       dir),
                    0);
   ck_assert_str_eq(out, "none\n");
+  ck_assert_int_eq(sh("ls hp.* | grep -v scn"), 0);
+  ck_assert_str_eq(out, "hp.1\n");
 }
 END_TEST
 

@@ -392,6 +392,13 @@ START_TEST(bad_swarm_lines) {
                       "faults 1..2 of partition,crash between 1s..2s on c\n");
   ck_assert_uint_eq(s->gens[0].kinds, 1u << JSIM_GEN_CRASH);
   jsim_scn_free(s);
+  /* Without `on`, every host, the first included: a, b, c. */
+  s = parse(HOSTS RUNS "faults 1..2 of partition between 1s..2s\n");
+  ck_assert_int_eq(s->gens[0].nhosts, 3);
+  for (int i = 0; i < 3; i++)
+    ck_assert_int_eq(s->gens[0].hosts[i], i);
+  ck_assert_uint_eq(s->gens[0].kinds, 1u << JSIM_GEN_PARTITION);
+  jsim_scn_free(s);
 }
 END_TEST
 

@@ -1,5 +1,7 @@
 /* test_clock.c — virtual time: long timeouts cost no wall time, scheduled
  * callbacks run in (time, insertion) order, limits stop a run. */
+#include <jnet/jnet_backend.h>
+
 #include "simtest.h"
 
 typedef struct clock_t_ {
@@ -226,6 +228,82 @@ START_TEST(completed_timed_read_leaves_no_deadline_behind) {
 }
 END_TEST
 
+/* A sleeper whose deadline passes during a turn's poll resumes in the very
+ * next batch, even while another fiber keeps the run queue full (the turn
+ * fires the timers the poll made due, not one batch later). The backend is
+ * the sim with a clock that is not the sim's alone (clock_in_poll 0, as uv)
+ * and moves 1 ms at each non-blocking poll, so when the poll passes the
+ * deadline is exact. */
+#define FAKE_STEP_NS 1000000ull
+static const jnet_backend *fake_inner;
+static uint64_t fake_off;
+
+static uint64_t fake_now(const jnet_backend *b) {
+  (void)b;
+  return fake_inner->now_ns(fake_inner) + fake_off;
+}
+
+static int fake_poll(const jnet_backend *b, uint64_t deadline, int block) {
+  (void)b;
+  if (!block)
+    fake_off += FAKE_STEP_NS; /* time passes while the fibers run */
+  if (deadline != JNET_NO_DEADLINE) {
+    uint64_t now = fake_inner->now_ns(fake_inner);
+    deadline = deadline > fake_off ? deadline - fake_off : 0;
+    if (deadline < now)
+      deadline = now;
+  }
+  return fake_inner->poll(fake_inner, deadline, block);
+}
+
+typedef struct spin {
+  double due; /* the sleeper's deadline on the loop's clock, 0 until set */
+  double woke;
+  int done, seen, spins;
+} spin;
+
+static void spinner(void *arg) {
+  spin *k = arg;
+  int i = 0;
+  for (; i < 100 && !k->done; i++) {
+    if (k->due > 0 && jnet_now() >= k->due)
+      k->seen++; /* a turn in which the sleeper was due and had not run */
+    jnet_yield();
+  }
+  k->spins = i;
+}
+
+static void sleeper(void *arg) {
+  spin *k = arg;
+  k->due = jnet_now() + 0.0025;
+  jnet_sleep(0.0025);
+  k->woke = jnet_now();
+  k->done = 1;
+}
+
+START_TEST(a_timer_the_poll_made_due_fires_in_that_turn) {
+  st_world *w = st_new(1, 1);
+  jnet_backend fake = *jnet_sim_backend(w->sim);
+  fake_inner = jnet_sim_backend(w->sim);
+  fake_off = 0;
+  fake.now_ns = fake_now;
+  fake.poll = fake_poll;
+  fake.clock_in_poll = 0;
+  ck_assert_int_eq(jnet_loop_new(&w->loop, &fake), 0);
+  spin k = {0};
+  st_go(w, 0, spinner, &k); /* first in every batch */
+  st_go(w, 0, sleeper, &k);
+  st_run(w);
+  ck_assert_int_eq(k.done, 1);
+  ck_assert_int_lt(k.spins, 100);
+  /* the poll that took the clock to 3 ms passed the 2.5 ms deadline: the
+   * next batch ran the sleeper, right after the spinner saw it due once */
+  ck_assert_int_eq(k.seen, 1);
+  ck_assert_double_lt(k.woke - k.due, FAKE_STEP_NS / 1e9);
+  st_free(w);
+}
+END_TEST
+
 /* --- br-sim: the limit's edge --- */
 
 /* "Passes max_time_ns": an event due exactly at the limit still runs, one
@@ -262,6 +340,7 @@ static Suite *suite(void) {
   JC_TEST(s, max_events_counts_fiber_resumptions);
   JC_TEST(s, completed_timed_read_leaves_no_deadline_behind);
   JC_TEST(s, event_due_exactly_at_max_time_runs_one_after_does_not);
+  JC_TEST(s, a_timer_the_poll_made_due_fires_in_that_turn);
   return s;
 }
 

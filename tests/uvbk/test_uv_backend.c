@@ -233,6 +233,38 @@ START_TEST(tcp_connect_accept_write_read) {
 }
 END_TEST
 
+/* Bytes nobody reads yet do not make poll spin: after a parked read
+ * completed, more data arrives with no reader waiting; the readiness is
+ * seen once (READABLE disarmed), then a poll sleeps until its deadline
+ * (a loop that kept the fd armed would wake at once, poll after poll). */
+START_TEST(unread_bytes_do_not_make_poll_return_early) {
+  jnet_bsock *lsn, *c, *s;
+  tcp_pair(&lsn, &c, &s);
+  char buf[16] = {0};
+  int cnt = 0;
+  jnet_req rd;
+  park_read(c, &rd, buf, sizeof buf, &cnt);
+  ck_assert_int_eq(write_all(s, "one", 3), 0);
+  ck_assert(poll_until(&cnt, 1));
+  ck_assert_int_eq(rd.result, 3);
+  ck_assert_int_eq(write_all(s, "two", 3), 0); /* no reader now */
+  uint64_t deadline = B->now_ns(B) + 50000000; /* 50 ms */
+  int polls = 0;
+  while (polls < 100000 && B->now_ns(B) < deadline) {
+    ck_assert_int_eq(B->poll(B, deadline, 1), 1);
+    polls++;
+  }
+  ck_assert_uint_ge(B->now_ns(B), deadline);
+  ck_assert_msg(polls <= 10, "%d polls to wait 50 ms", polls);
+  /* the bytes are still there for the next read */
+  ck_assert_int_eq(read_some(c, buf, sizeof buf), 3);
+  ck_assert_int_eq(memcmp(buf, "two", 3), 0);
+  B->close(B, c);
+  B->close(B, s);
+  B->close(B, lsn);
+}
+END_TEST
+
 START_TEST(tcp_accept_parks_until_a_client_comes) {
   jnet_bsock *lsn = tcp_listener();
   int nacc = 0;
@@ -642,6 +674,7 @@ static Suite *uv_backend_suite(void) {
   JC_TEST(s, resolve_service_name_through_the_pool);
   JC_TEST(s, cancelled_resolve_never_calls_back);
   JC_TEST(s, tcp_connect_accept_write_read);
+  JC_TEST(s, unread_bytes_do_not_make_poll_return_early);
   JC_TEST(s, tcp_accept_parks_until_a_client_comes);
   JC_TEST(s, tcp_large_write_completes_across_polls);
   JC_TEST(s, tcp_shutdown_wr_gives_peer_eof_and_local_epipe);

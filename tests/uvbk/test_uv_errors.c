@@ -215,10 +215,12 @@ int __wrap_getaddrinfo(const char *node, const char *service,
 
 static int gai_fail;  /* 0: the real getaddrinfo; else this EAI_* code */
 static int gai_errno; /* and errno set to this */
+static const char *gai_only; /* non-NULL: fail only the lookups of this node */
 
 int __wrap_getaddrinfo(const char *node, const char *service,
                        const struct addrinfo *hints, struct addrinfo **res) {
-  if (gai_fail != 0) {
+  if (gai_fail != 0 &&
+      (gai_only == NULL || (node != NULL && strcmp(node, gai_only) == 0))) {
     errno = gai_errno;
     return gai_fail;
   }
@@ -316,6 +318,24 @@ START_TEST(resolve_maps_eai_system_to_errno) {
   }
   /* and the real one answers again */
   ck_assert_int_eq(resolve("127.0.0.1", "80", JNET_STREAM, 0, out, 8), 1);
+}
+END_TEST
+
+/* "localhost" whose ::1 half cannot be had (a libc that refuses the IPv6
+ * loopback, as without IPv6): the IPv4 loopback alone, counted as one. */
+START_TEST(resolve_localhost_without_its_ipv6_half_is_the_ipv4_loopback) {
+  jnet_addr out[8];
+  gai_fail = EAI_FAMILY;
+  gai_only = "::1";
+  ssize_t n = resolve("localhost", "80", JNET_STREAM, 0, out, 8);
+  ssize_t counted = resolve("localhost", "80", JNET_STREAM, 0, NULL, 0);
+  gai_fail = 0;
+  gai_only = NULL;
+  ck_assert_int_eq(n, 1);
+  ck_assert_int_eq(out[0].u.sa.sa_family, AF_INET);
+  ck_assert(is_loopback(&out[0]));
+  ck_assert_int_eq(ntohs(out[0].u.in4.sin_port), 80);
+  ck_assert_int_eq(counted, 1);
 }
 END_TEST
 
@@ -440,6 +460,7 @@ int main(void) {
   JC_TEST(s, send_to_checks_the_address_and_udp_limit);
   JC_TEST(s, resolve_refuses_ports_glibc_would_wrap_and_unknown_services);
   JC_TEST(s, resolve_maps_eai_system_to_errno);
+  JC_TEST(s, resolve_localhost_without_its_ipv6_half_is_the_ipv4_loopback);
   JC_TEST(s, a_pending_lookup_can_be_cancelled);
   JC_TEST(s, udp_connect_bad_lengths_shutdown_rd_and_a_refused_peer);
   JC_TEST(s, resolve_refuses_one_slot_without_an_array_and_counts_with_none);
