@@ -1419,6 +1419,8 @@ static void kal_server(void *arg) {
     jnet_close(u);
   }
   if (jnet_accept(srv, 10, &c) == 0) {
+    /* inherited: setting it again changes nothing (the timing below) */
+    t->r[6] = jnet_setsockopt(c, JNET_SO_KEEPALIVE, jnet_opt_bool(1));
     jnet_buf b;
     jnet_buf_init(&b);
     ssize_t r;
@@ -1463,6 +1465,7 @@ START_TEST(keepalive_set_on_a_listener_is_inherited_by_its_connections) {
   st_run(t.w);
   for (int i = 0; i <= 2; i++)
     ck_assert_msg(t.r[i] == 0, "step %d: %d", i, t.r[i]);
+  ck_assert_int_eq(t.r[6], 0);
   ck_assert_int_eq(t.r[3], JNET_ETIMEDOUT);
   ck_assert_uint_eq(t.got, 4000);
   /* the peer answered its last probe just before the crash at 3 s (the
@@ -1790,6 +1793,305 @@ START_TEST(a_delayed_ack_is_timed_from_the_first_unacked_segment) {
 }
 END_TEST
 
+/* Peername follows the connection: the peer's address while open and
+ * after a clean end (both FINs), JNET_ENOTCONN once a reset ended it. _i 1:
+ * a unix stream, whose peer is the listener's path while open. */
+static void pn_server(void *arg) {
+  tt *t = arg;
+  jnet_stream srv, c;
+  const char *host = t->mode ? JNET_UNIX : "192.0.2.2";
+  const char *port = t->mode ? "/run/pn.sock" : "8000";
+  t->r[0] = jnet_listen(host, port, JNET_STREAM, &srv);
+  if (t->r[0] < 0)
+    return;
+  for (int k = 0; k < 2; k++) { /* 0: a clean end, 1: a reset */
+    if ((t->r[1 + k] = jnet_accept(srv, 10, &c)) < 0)
+      break;
+    jnet_buf b;
+    jnet_buf_init(&b);
+    if (k == 0) {
+      jnet_read_all(c, &b, 10);
+      jnet_write(c, "bye", 3, 10);
+    } else {
+      jnet_sleep(0.1); /* "ping" arrives; close with it unread */
+    }
+    jnet_buf_free(&b);
+    jnet_close(c);
+  }
+  jnet_close(srv);
+}
+
+static int pn_is(jnet_stream c, const char *want_host, int want_port) {
+  jnet_addr a;
+  int err = jnet_peername(c, &a);
+  if (err < 0)
+    return err;
+  char host[128];
+  int port;
+  if (jnet_address_unpack(&a, host, sizeof host, &port) < 0)
+    return -1000;
+  return strcmp(host, want_host) == 0 && port == want_port ? 1 : 0;
+}
+
+static void pn_client(void *arg) {
+  tt *t = arg;
+  jnet_stream c;
+  const char *host = t->mode ? JNET_UNIX : "192.0.2.2";
+  const char *port = t->mode ? "/run/pn.sock" : "8000";
+  const char *want = t->mode ? "/run/pn.sock" : "192.0.2.2";
+  int want_port = t->mode ? -1 : 8000;
+  jnet_sleep(0.001);
+  t->r[3] = jnet_connect(host, port, JNET_STREAM, NULL, NULL, &c);
+  if (t->r[3] < 0)
+    return;
+  t->r[4] = pn_is(c, want, want_port); /* open */
+  jnet_shutdown(c, JNET_SHUT_WR);
+  jnet_buf b;
+  jnet_buf_init(&b);
+  t->r[5] = (int)jnet_read_all(c, &b, 10); /* "bye", then the server's FIN */
+  jnet_sleep(0.1);
+  t->r[6] = pn_is(c, want, want_port); /* ended cleanly */
+  jnet_close(c);
+  t->r[7] = jnet_connect(host, port, JNET_STREAM, NULL, NULL, &c);
+  if (t->r[7] < 0) {
+    jnet_buf_free(&b);
+    return;
+  }
+  jnet_write(c, "ping", 4, 10);
+  jnet_buf_reset(&b);
+  t->r[8] = (int)jnet_read(c, 10, &b, 10); /* the reset */
+  t->r[9] = pn_is(c, want, want_port);
+  jnet_buf_free(&b);
+  jnet_close(c);
+}
+
+START_TEST(peername_is_the_peer_until_a_reset_ends_the_connection) {
+  tt t = {0};
+  t.mode = _i;
+  t.w = st_new(1, 2);
+  st_go(t.w, 1, pn_server, &t);
+  st_go(t.w, _i ? 1 : 0, pn_client, &t);
+  st_run(t.w);
+  for (int i = 0; i <= 3; i++)
+    ck_assert_msg(t.r[i] == 0, "step %d: %s", i, jnet_err_name(t.r[i]));
+  ck_assert_int_eq(t.r[4], 1);
+  ck_assert_int_eq(t.r[5], 3);
+  ck_assert_int_eq(t.r[6], 1);
+  ck_assert_int_eq(t.r[7], 0);
+  ck_assert_int_eq(t.r[8], JNET_ECONNRESET);
+  ck_assert_int_eq(t.r[9], JNET_ENOTCONN);
+  st_free(t.w);
+}
+END_TEST
+
+/* Small segments (a flush after each 37-byte write) and a FIN over a link
+ * that loses, duplicates and reorders: retransmissions cover several of
+ * the segments queued out of order, and the FIN itself is resent, yet the
+ * reader gets every byte once, in order, then end of stream, and answers. */
+static void sf_server(void *arg) {
+  tt *t = arg;
+  jnet_stream srv, c;
+  t->r[0] = jnet_listen("192.0.2.2", "8000", JNET_STREAM, &srv);
+  if (t->r[0] < 0)
+    return;
+  t->r[1] = jnet_accept(srv, 600, &c);
+  jnet_close(srv);
+  if (t->r[1] < 0)
+    return;
+  jnet_buf b;
+  jnet_buf_init(&b);
+  t->r[2] = (int)jnet_read_all(c, &b, 600);
+  t->got = b.len;
+  t->sum_got = st_fnv(b.data, b.len);
+  t->r[3] = jnet_write(c, "ok", 2, 600);
+  jnet_buf_free(&b);
+  jnet_close(c);
+}
+
+static void sf_client(void *arg) {
+  tt *t = arg;
+  jnet_stream c;
+  jnet_sleep(0.001);
+  t->r[4] = jnet_connect("192.0.2.2", "8000", JNET_STREAM, NULL, NULL, &c);
+  if (t->r[4] < 0)
+    return;
+  for (size_t off = 0; off < t->nbytes; off += 37) {
+    size_t n = t->nbytes - off < 37 ? t->nbytes - off : 37;
+    if ((t->r[5] = jnet_write(c, t->data + off, n, 600)) < 0)
+      break;
+    jnet_flush(c);
+  }
+  t->r[6] = jnet_shutdown(c, JNET_SHUT_WR);
+  jnet_buf b;
+  jnet_buf_init(&b);
+  t->r[7] = (int)jnet_read_all(c, &b, 600);
+  t->r[8] = b.len == 2 && memcmp(b.data, "ok", 2) == 0;
+  jnet_buf_free(&b);
+  jnet_close(c);
+}
+
+START_TEST(small_segments_and_the_fin_survive_loss_and_overlap) {
+  jnet_link_params lp;
+  jnet_link_params_default(&lp);
+  lp.latency_ns = 2 * JNET_SIM_MS;
+  lp.loss = 0.1;
+  lp.duplicate = 0.05;
+  lp.reorder = 0.1;
+  uint64_t resent = 0;
+  for (uint64_t seed = 1; seed <= 40; seed++) {
+    tt t = {0};
+    t.nbytes = 3000;
+    t.data = malloc(t.nbytes);
+    for (size_t i = 0; i < t.nbytes; i++)
+      t.data[i] = st_byte(i + seed);
+    t.w = st_new(seed, 2);
+    ck_assert_int_eq(jnet_sim_link(t.w->sim, t.w->h[0], t.w->h[1], &lp), 0);
+    st_go(t.w, 1, sf_server, &t);
+    st_go(t.w, 0, sf_client, &t);
+    st_run(t.w);
+    for (int i = 0; i <= 7; i++)
+      ck_assert_msg(t.r[i] >= 0, "seed %llu step %d: %s",
+                    (unsigned long long)seed, i, jnet_err_name(t.r[i]));
+    ck_assert_int_eq(t.r[2], 3000);
+    ck_assert_uint_eq(t.got, 3000);
+    ck_assert_uint_eq(t.sum_got, st_fnv(t.data, t.nbytes));
+    ck_assert_int_eq(t.r[7], 2);
+    ck_assert_int_eq(t.r[8], 1);
+    jnet_sim_stats st;
+    jnet_sim_get_stats(t.w->sim, &st);
+    resent += st.retransmits;
+    free(t.data);
+    st_free(t.w);
+  }
+  ck_assert_uint_gt(resent, 40); /* the link did make it resend */
+}
+END_TEST
+
+/* Two streams made ready from the fiber's side (a shutdown each), then the
+ * first closed: the second still hears its peer's answer and end. */
+static void rl_server(void *arg) {
+  tt *t = arg;
+  jnet_stream srv, c[2];
+  t->r[0] = jnet_listen("192.0.2.2", "8000", JNET_STREAM, &srv);
+  if (t->r[0] < 0)
+    return;
+  for (int i = 0; i < 2; i++)
+    t->r[1 + i] = jnet_accept(srv, 10, &c[i]);
+  jnet_close(srv);
+  jnet_buf b;
+  jnet_buf_init(&b);
+  for (int i = 0; i < 2; i++) {
+    if (t->r[1 + i] < 0)
+      continue;
+    jnet_buf_reset(&b);
+    jnet_read_all(c[i], &b, 10);
+    jnet_write(c[i], "bye", 3, 10);
+    jnet_close(c[i]);
+  }
+  jnet_buf_free(&b);
+}
+
+static void rl_client(void *arg) {
+  tt *t = arg;
+  jnet_stream a, b;
+  jnet_sleep(0.001);
+  t->r[3] = jnet_connect("192.0.2.2", "8000", JNET_STREAM, NULL, NULL, &a);
+  t->r[4] = jnet_connect("192.0.2.2", "8000", JNET_STREAM, NULL, NULL, &b);
+  if (t->r[3] < 0 || t->r[4] < 0)
+    return;
+  t->r[5] = jnet_shutdown(a, JNET_SHUT_WR);
+  t->r[6] = jnet_shutdown(b, JNET_SHUT_WR);
+  jnet_close(a);
+  jnet_buf m;
+  jnet_buf_init(&m);
+  t->r[7] = (int)jnet_read_all(b, &m, 10);
+  t->r[8] = m.len == 3 && memcmp(m.data, "bye", 3) == 0;
+  jnet_buf_free(&m);
+  jnet_close(b);
+}
+
+START_TEST(closing_one_of_two_ready_streams_leaves_the_other_awake) {
+  tt t = {0};
+  t.w = st_new(1, 2);
+  st_go(t.w, 1, rl_server, &t);
+  st_go(t.w, 0, rl_client, &t);
+  st_run(t.w);
+  for (int i = 0; i <= 6; i++)
+    ck_assert_msg(t.r[i] == 0, "step %d: %s", i, jnet_err_name(t.r[i]));
+  ck_assert_int_eq(t.r[7], 3);
+  ck_assert_int_eq(t.r[8], 1);
+  st_free(t.w);
+}
+END_TEST
+
+/* A host's internal numbers for unix sockets wrap after 28232 binds and
+ * then skip those still in use: two unix streams to one listener, one
+ * made before 28300 binds of another path and one after, stay apart (each
+ * reads back its own bytes). */
+static void uw_server(void *arg) {
+  tt *t = arg;
+  jnet_stream srv, c;
+  t->r[0] = jnet_listen(JNET_UNIX, "/run/w.sock", JNET_STREAM, &srv);
+  if (t->r[0] < 0)
+    return;
+  jnet_buf b;
+  jnet_buf_init(&b);
+  for (int i = 0; i < 2; i++) {
+    if ((t->r[1 + i] = jnet_accept(srv, 10, &c)) < 0)
+      break;
+    jnet_buf_reset(&b);
+    if (jnet_chunk(c, 1, &b, 10) == 1)
+      jnet_write(c, b.data, 1, 10);
+    jnet_read_all(c, &b, 10);
+    jnet_close(c);
+  }
+  jnet_buf_free(&b);
+  jnet_close(srv);
+}
+
+static void uw_client(void *arg) {
+  tt *t = arg;
+  jnet_stream a, b, l;
+  jnet_sleep(0.001);
+  t->r[3] = jnet_connect(JNET_UNIX, "/run/w.sock", JNET_STREAM, NULL, NULL, &a);
+  if (t->r[3] < 0)
+    return;
+  for (int i = 0; i < 28300; i++) {
+    if ((t->r[4] = jnet_listen(JNET_UNIX, "/run/tmp.sock", JNET_STREAM, &l)) < 0)
+      break;
+    jnet_close(l);
+  }
+  t->r[5] = jnet_connect(JNET_UNIX, "/run/w.sock", JNET_STREAM, NULL, NULL, &b);
+  if (t->r[5] < 0) {
+    jnet_close(a);
+    return;
+  }
+  jnet_write(a, "A", 1, 10);
+  jnet_buf m;
+  jnet_buf_init(&m);
+  t->r[6] = (int)jnet_chunk(a, 1, &m, 10) == 1 && m.data[0] == 'A';
+  jnet_close(a); /* the server turns to b */
+  jnet_write(b, "B", 1, 10);
+  jnet_buf_reset(&m);
+  t->r[7] = (int)jnet_chunk(b, 1, &m, 10) == 1 && m.data[0] == 'B';
+  jnet_buf_free(&m);
+  jnet_close(b);
+}
+
+START_TEST(unix_streams_stay_apart_after_the_internal_numbers_wrap) {
+  tt t = {0};
+  t.w = st_new(1, 1);
+  st_go(t.w, 0, uw_server, &t);
+  st_go(t.w, 0, uw_client, &t);
+  st_run(t.w);
+  for (int i = 0; i <= 5; i++)
+    ck_assert_msg(t.r[i] == 0, "step %d: %s", i, jnet_err_name(t.r[i]));
+  ck_assert_int_eq(t.r[6], 1);
+  ck_assert_int_eq(t.r[7], 1);
+  st_free(t.w);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("sim-tcp");
   jc_defaults(120, NULL, NULL);
@@ -1831,6 +2133,11 @@ static Suite *suite(void) {
   JC_LOOP(s, keepalive_probes_tcp_streams_but_not_unix_ones, 0, 2);
   JC_TEST(s, the_rto_estimate_is_capped_at_120_s);
   JC_TEST(s, a_delayed_ack_is_timed_from_the_first_unacked_segment);
+  /* issue 20: sim/ branches */
+  JC_LOOP(s, peername_is_the_peer_until_a_reset_ends_the_connection, 0, 2);
+  JC_TEST(s, small_segments_and_the_fin_survive_loss_and_overlap);
+  JC_TEST(s, closing_one_of_two_ready_streams_leaves_the_other_awake);
+  JC_TEST(s, unix_streams_stay_apart_after_the_internal_numbers_wrap);
   return s;
 }
 

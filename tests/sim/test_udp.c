@@ -806,6 +806,69 @@ START_TEST(jitter_adds_at_most_an_hour) {
 }
 END_TEST
 
+/* A host whose one socket (port 9000) has just taken a datagram is sent
+ * one for a port nobody holds (9001): that one is refused (the sender's
+ * connected socket reads JNET_ECONNREFUSED), not handed to the socket on
+ * 9000, which still takes what is sent to it. */
+static void hint_server(void *arg) {
+  ut *t = arg;
+  jnet_stream u;
+  t->r[0] = jnet_listen("192.0.2.2", "9000", JNET_DATAGRAM, &u);
+  if (t->r[0] < 0)
+    return;
+  jnet_buf b;
+  jnet_buf_init(&b);
+  for (int i = 0; i < 3; i++) {
+    jnet_buf_reset(&b);
+    if (jnet_recv_from(u, 100, &b, 2, NULL) < 0)
+      break;
+    t->got++;
+    t->r[1 + i] = b.len == 3 && memcmp(b.data, i < 2 ? "one" : "two", 3) == 0;
+  }
+  jnet_buf_free(&b);
+  jnet_close(u);
+}
+
+static void hint_client(void *arg) {
+  ut *t = arg;
+  jnet_stream a, c;
+  jnet_sleep(0.001);
+  t->r[4] = jnet_connect("192.0.2.2", "9000", JNET_DATAGRAM, NULL, NULL, &a);
+  t->r[5] = jnet_connect("192.0.2.2", "9001", JNET_DATAGRAM, NULL, NULL, &c);
+  if (t->r[4] < 0 || t->r[5] < 0)
+    return;
+  jnet_write(a, "one", 3, 1);
+  jnet_sleep(0.01);
+  jnet_write(a, "one", 3, 1);
+  jnet_sleep(0.01);
+  jnet_write(c, "two", 3, 1); /* to 9001: nobody */
+  jnet_buf b;
+  jnet_buf_init(&b);
+  t->r[6] = (int)jnet_read(c, 100, &b, 1);
+  jnet_buf_free(&b);
+  jnet_write(a, "two", 3, 1);
+  jnet_close(c);
+  jnet_close(a);
+}
+
+START_TEST(a_datagram_for_a_free_port_is_refused_not_taken_by_its_neighbour) {
+  ut t = {0};
+  t.w = st_new(1, 2);
+  st_go(t.w, 1, hint_server, &t);
+  st_go(t.w, 0, hint_client, &t);
+  st_run(t.w);
+  ck_assert_int_eq(t.r[0], 0);
+  ck_assert_int_eq(t.r[4], 0);
+  ck_assert_int_eq(t.r[5], 0);
+  ck_assert_int_eq(t.r[6], JNET_ECONNREFUSED);
+  ck_assert_int_eq(t.got, 3);
+  ck_assert_int_eq(t.r[1], 1);
+  ck_assert_int_eq(t.r[2], 1);
+  ck_assert_int_eq(t.r[3], 1); /* "two" from 9000's own sender, not 9001's */
+  st_free(t.w);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("sim-udp");
   jc_defaults(60, NULL, NULL);
@@ -824,6 +887,7 @@ static Suite *suite(void) {
   JC_TEST(s, a_socket_on_one_address_never_takes_the_others_datagrams);
   JC_TEST(s, capture_writes_ipv6_udp_icmpv6_and_unix_datagrams);
   JC_TEST(s, jitter_adds_at_most_an_hour);
+  JC_TEST(s, a_datagram_for_a_free_port_is_refused_not_taken_by_its_neighbour);
   return s;
 }
 
