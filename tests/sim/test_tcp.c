@@ -2092,6 +2092,81 @@ START_TEST(unix_streams_stay_apart_after_the_internal_numbers_wrap) {
 }
 END_TEST
 
+/* A client crashes while its SYN-ACK is in flight, restarts and connects
+ * again from the same port with a new ISN. The server's half-open
+ * connection ignores that SYN (not its peer's) and resends its SYN-ACK;
+ * the client answers that stale SYN-ACK (an ACK of another ISN) with a
+ * reset, which ends the half-open one; the client's next SYN (1 s after
+ * its first) then connects. */
+static void reuse_restart_h0(jnet_sim *sim, void *arg) {
+  tt *t = arg;
+  t->r[9] = jnet_sim_restart(sim, t->w->h[0]);
+}
+
+static void reuse_server(void *arg) {
+  tt *t = arg;
+  jnet_stream srv, c;
+  t->r[0] = jnet_listen("192.0.2.2", "8000", JNET_STREAM, &srv);
+  if (t->r[0] < 0)
+    return;
+  t->r[1] = jnet_accept(srv, 30, &c);
+  if (t->r[1] == 0) {
+    jnet_buf b;
+    jnet_buf_init(&b);
+    t->r[2] = (int)jnet_chunk(c, 2, &b, 10);
+    t->r[3] = b.len == 2 && memcmp(b.data, "hi", 2) == 0;
+    jnet_buf_free(&b);
+    jnet_close(c);
+  }
+  jnet_close(srv);
+}
+
+static void reuse_client(void *arg) { /* h0's main: again after the restart */
+  tt *t = arg;
+  jnet_stream c;
+  int life = t->mode++;
+  int err = jnet_connect("192.0.2.2", "8000", JNET_STREAM, "192.0.2.1", "7000",
+                         &c);
+  t->r[4 + life] = err;
+  if (err < 0)
+    return;
+  t->t_write_done = jnet_now();
+  jnet_write(c, "hi", 2, 10);
+  jnet_sleep(1);
+  jnet_close(c);
+}
+
+START_TEST(a_restarted_client_reusing_its_port_resets_the_stale_half_open) {
+  tt t = {0};
+  t.w = st_new(1, 2);
+  jnet_link_params lp;
+  jnet_link_params_default(&lp);
+  lp.latency_ns = 10 * JNET_SIM_MS;
+  ck_assert_int_eq(jnet_sim_link(t.w->sim, t.w->h[0], t.w->h[1], &lp), 0);
+  st_loop(t.w);
+  /* SYN at 0 reaches h1 at 10 ms; h0 is down when the SYN-ACK comes */
+  ck_assert_int_eq(jnet_sim_at(t.w->sim, 15 * JNET_SIM_MS, crash_h0, &t), 0);
+  ck_assert_int_eq(jnet_sim_at(t.w->sim, JNET_SIM_S / 2, reuse_restart_h0, &t),
+                   0);
+  st_go(t.w, 1, reuse_server, &t);
+  ck_assert_int_eq(jnet_node_main(t.w->loop, t.w->h[0], reuse_client, &t), 0);
+  st_run(t.w);
+  ck_assert_int_eq(t.r[9], 0);
+  ck_assert_int_eq(t.mode, 2);              /* two lives */
+  ck_assert_int_eq(t.r[4], JNET_ECANCELED); /* the crash */
+  ck_assert_int_eq(t.r[5], 0);
+  ck_assert_int_eq(t.r[0], 0);
+  ck_assert_int_eq(t.r[1], 0);
+  ck_assert_int_eq(t.r[2], 2);
+  ck_assert_int_eq(t.r[3], 1);
+  /* the second SYN at 0.5 s is ignored; its retransmission at 1.5 s
+   * connects one round trip later */
+  ck_assert_msg(fabs(t.t_write_done - 1.52) < 0.005, "connected at %.4f s",
+                t.t_write_done);
+  st_free(t.w);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("sim-tcp");
   jc_defaults(120, NULL, NULL);
@@ -2138,6 +2213,7 @@ static Suite *suite(void) {
   JC_TEST(s, small_segments_and_the_fin_survive_loss_and_overlap);
   JC_TEST(s, closing_one_of_two_ready_streams_leaves_the_other_awake);
   JC_TEST(s, unix_streams_stay_apart_after_the_internal_numbers_wrap);
+  JC_TEST(s, a_restarted_client_reusing_its_port_resets_the_stale_half_open);
   return s;
 }
 
