@@ -2167,6 +2167,54 @@ START_TEST(a_restarted_client_reusing_its_port_resets_the_stale_half_open) {
 }
 END_TEST
 
+/* A unix listener closed while a connect's SYN is on its way: the client
+ * is refused (another listener on the host does not take it), and a TCP
+ * connect to an address no host has gets no answer: its SYNs back off to
+ * JNET_ETIMEDOUT. */
+static void gone_server(void *arg) {
+  tt *t = arg;
+  jnet_stream srv, other;
+  t->r[0] = jnet_listen(JNET_UNIX, "/run/other.sock", JNET_STREAM, &other);
+  t->r[1] = jnet_listen(JNET_UNIX, "/run/gone.sock", JNET_STREAM, &srv);
+  if (t->r[1] < 0)
+    return;
+  jnet_yield(); /* the client's connect sends its SYN */
+  jnet_close(srv);
+  jnet_sleep(1);
+  if (t->r[0] == 0)
+    jnet_close(other);
+}
+
+static void gone_client(void *arg) {
+  tt *t = arg;
+  jnet_stream c;
+  t->r[2] = jnet_connect(JNET_UNIX, "/run/gone.sock", JNET_STREAM, NULL, NULL,
+                         &c);
+  if (t->r[2] == 0)
+    jnet_close(c);
+  t->t_first_read = jnet_now();
+  t->r[3] = jnet_connect("192.0.2.99", "80", JNET_STREAM, NULL, NULL, &c);
+  if (t->r[3] == 0)
+    jnet_close(c);
+  t->t_read_done = jnet_now();
+}
+
+START_TEST(a_connect_to_a_vanished_listener_or_a_hostless_address_fails) {
+  tt t = {0};
+  t.w = st_new(1, 1);
+  st_go(t.w, 0, gone_server, &t);
+  st_go(t.w, 0, gone_client, &t);
+  st_run(t.w);
+  ck_assert_int_eq(t.r[0], 0);
+  ck_assert_int_eq(t.r[1], 0);
+  ck_assert_int_eq(t.r[2], JNET_ECONNREFUSED);
+  ck_assert_double_lt(t.t_first_read, 0.001);
+  ck_assert_int_eq(t.r[3], JNET_ETIMEDOUT);
+  ck_assert_double_gt(t.t_read_done - t.t_first_read, 60);
+  st_free(t.w);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("sim-tcp");
   jc_defaults(120, NULL, NULL);
@@ -2214,6 +2262,7 @@ static Suite *suite(void) {
   JC_TEST(s, closing_one_of_two_ready_streams_leaves_the_other_awake);
   JC_TEST(s, unix_streams_stay_apart_after_the_internal_numbers_wrap);
   JC_TEST(s, a_restarted_client_reusing_its_port_resets_the_stale_half_open);
+  JC_TEST(s, a_connect_to_a_vanished_listener_or_a_hostless_address_fails);
   return s;
 }
 
