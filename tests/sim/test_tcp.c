@@ -2215,6 +2215,108 @@ START_TEST(a_connect_to_a_vanished_listener_or_a_hostless_address_fails) {
 }
 END_TEST
 
+/* A port held only by an outgoing connection takes no connection: a SYN
+ * to it is refused, not handed to the connected socket. */
+static void held_server(void *arg) { /* h0 */
+  tt *t = arg;
+  jnet_stream srv, c;
+  t->r[0] = jnet_listen("192.0.2.1", "8000", JNET_STREAM, &srv);
+  if (t->r[0] < 0)
+    return;
+  t->r[1] = jnet_accept(srv, 10, &c);
+  if (t->r[1] == 0) {
+    jnet_sleep(0.1); /* h1's outgoing port is known by now */
+    char port[16];
+    snprintf(port, sizeof port, "%d", t->r[5]);
+    jnet_stream back;
+    t->r[2] = jnet_connect("192.0.2.2", port, JNET_STREAM, NULL, NULL, &back);
+    if (t->r[2] == 0)
+      jnet_close(back);
+    jnet_close(c);
+  }
+  jnet_close(srv);
+}
+
+static void held_client(void *arg) { /* h1 */
+  tt *t = arg;
+  jnet_stream c;
+  jnet_sleep(0.001);
+  t->r[3] = jnet_connect("192.0.2.1", "8000", JNET_STREAM, NULL, NULL, &c);
+  if (t->r[3] < 0)
+    return;
+  jnet_addr a;
+  char host[64];
+  int port = 0;
+  t->r[4] = jnet_localname(c, &a);
+  jnet_address_unpack(&a, host, sizeof host, &port);
+  t->r[5] = port;
+  jnet_buf b;
+  jnet_buf_init(&b);
+  jnet_read_all(c, &b, 10);
+  jnet_buf_free(&b);
+  jnet_close(c);
+}
+
+START_TEST(a_port_held_by_an_outgoing_connection_refuses_a_syn) {
+  tt t = {0};
+  t.w = st_new(1, 2);
+  st_go(t.w, 0, held_server, &t);
+  st_go(t.w, 1, held_client, &t);
+  st_run(t.w);
+  ck_assert_int_eq(t.r[0], 0);
+  ck_assert_int_eq(t.r[1], 0);
+  ck_assert_int_eq(t.r[3], 0);
+  ck_assert_int_eq(t.r[4], 0);
+  ck_assert_int_ge(t.r[5], 32768);
+  ck_assert_int_eq(t.r[2], JNET_ECONNREFUSED);
+  st_free(t.w);
+}
+END_TEST
+
+/* Keepalive on a writer blocked by a zero window: the persist timer
+ * watches the peer, keepalive stays quiet (no reset after its probes),
+ * and when the reader wakes at 10 s the whole stream arrives. */
+static void kzw_client(void *arg) {
+  tt *t = arg;
+  jnet_stream c;
+  jnet_sleep(0.001);
+  t->r[3] = jnet_connect("192.0.2.2", "8000", JNET_STREAM, NULL, NULL, &c);
+  if (t->r[3] < 0)
+    return;
+  t->r[5] = jnet_setsockopt(c, JNET_SO_KEEPALIVE, jnet_opt_bool(1));
+  t->r[4] = jnet_write(c, t->data, t->nbytes, 600);
+  t->t_write_done = jnet_now();
+  jnet_close(c);
+}
+
+START_TEST(keepalive_stays_quiet_while_a_zero_window_holds_the_writer) {
+  tt t = {0};
+  t.w = st_new(2, 2);
+  jnet_sim_tcp_params tp;
+  jnet_sim_tcp_params_default(&tp);
+  tp.keepalive_idle_ns = JNET_SIM_S;
+  tp.keepalive_intvl_ns = JNET_SIM_S;
+  tp.keepalive_probes = 2;
+  ck_assert_int_eq(jnet_sim_host_tcp(t.w->h[0], &tp), 0);
+  t.nbytes = 1 << 20;
+  t.data = malloc(t.nbytes);
+  for (size_t i = 0; i < t.nbytes; i++)
+    t.data[i] = st_byte(i);
+  t.sum_sent = st_fnv(t.data, t.nbytes);
+  t.sleep_s = 10.0;
+  st_go(t.w, 1, sink_server, &t);
+  st_go(t.w, 0, kzw_client, &t);
+  st_run(t.w);
+  for (int i = 0; i <= 5; i++)
+    ck_assert_msg(t.r[i] >= 0, "step %d: %s", i, jnet_err_name(t.r[i]));
+  ck_assert_uint_eq(t.got, t.nbytes);
+  ck_assert_uint_eq(t.sum_got, t.sum_sent);
+  ck_assert_double_ge(t.t_write_done, 10.0);
+  free(t.data);
+  st_free(t.w);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("sim-tcp");
   jc_defaults(120, NULL, NULL);
@@ -2263,6 +2365,8 @@ static Suite *suite(void) {
   JC_TEST(s, unix_streams_stay_apart_after_the_internal_numbers_wrap);
   JC_TEST(s, a_restarted_client_reusing_its_port_resets_the_stale_half_open);
   JC_TEST(s, a_connect_to_a_vanished_listener_or_a_hostless_address_fails);
+  JC_TEST(s, a_port_held_by_an_outgoing_connection_refuses_a_syn);
+  JC_TEST(s, keepalive_stays_quiet_while_a_zero_window_holds_the_writer);
   return s;
 }
 
