@@ -2318,6 +2318,69 @@ START_TEST(keepalive_stays_quiet_while_a_zero_window_holds_the_writer) {
 }
 END_TEST
 
+/* Receiver silly-window avoidance: a reader taking 100 bytes at a time out
+ * of a full buffer does not announce each 100 bytes freed; the window
+ * reopens in segment-sized steps, so the receiver sends far fewer packets
+ * than it makes reads, and the stream arrives intact. */
+static void sws_server(void *arg) {
+  tt *t = arg;
+  jnet_stream srv, c;
+  t->r[0] = jnet_listen("192.0.2.2", "8000", JNET_STREAM, &srv);
+  if (t->r[0] < 0)
+    return;
+  t->r[1] = jnet_accept(srv, 10, &c);
+  jnet_close(srv);
+  if (t->r[1] < 0)
+    return;
+  jnet_sleep(1); /* the buffer fills, the window closes */
+  jnet_sim_get_stats(t->w->sim, (jnet_sim_stats *)t->data);
+  jnet_buf b;
+  jnet_buf_init(&b);
+  ssize_t r;
+  int reads = 0;
+  while ((r = jnet_read(c, 100, &b, 60)) > 0) {
+    reads++;
+    if (r > 100)
+      t->r[2] = -1;
+  }
+  t->r[3] = reads;
+  t->got = b.len;
+  t->sum_got = st_fnv(b.data, b.len);
+  jnet_buf_free(&b);
+  jnet_close(c);
+}
+
+START_TEST(small_reads_from_a_full_buffer_reopen_the_window_by_segments) {
+  tt t = {0};
+  jnet_sim_stats before, after;
+  t.w = st_new(1, 2);
+  t.nbytes = 200000;
+  unsigned char *payload = malloc(t.nbytes);
+  for (size_t i = 0; i < t.nbytes; i++)
+    payload[i] = st_byte(i);
+  t.data = (unsigned char *)&before; /* sws_server's snapshot */
+  tt w = t;
+  w.data = payload;
+  st_go(t.w, 1, sws_server, &t);
+  st_go(t.w, 0, source_client, &w);
+  st_run(t.w);
+  jnet_sim_get_stats(t.w->sim, &after);
+  ck_assert_int_eq(t.r[0], 0);
+  ck_assert_int_eq(t.r[1], 0);
+  ck_assert_int_eq(t.r[2], 0);
+  ck_assert_int_eq(w.r[3], 0);
+  ck_assert_int_eq(w.r[4], 0);
+  ck_assert_uint_eq(t.got, t.nbytes);
+  ck_assert_uint_eq(t.sum_got, st_fnv(payload, t.nbytes));
+  ck_assert_int_ge(t.r[3], 2000); /* 100 bytes a read */
+  uint64_t packets = after.packets_sent - before.packets_sent;
+  ck_assert_msg(packets < (uint64_t)t.r[3] / 4, "%llu packets for %d reads",
+                (unsigned long long)packets, t.r[3]);
+  free(payload);
+  st_free(t.w);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("sim-tcp");
   jc_defaults(120, NULL, NULL);
@@ -2368,6 +2431,7 @@ static Suite *suite(void) {
   JC_TEST(s, a_connect_to_a_vanished_listener_or_a_hostless_address_fails);
   JC_TEST(s, a_port_held_by_an_outgoing_connection_refuses_a_syn);
   JC_TEST(s, keepalive_stays_quiet_while_a_zero_window_holds_the_writer);
+  JC_TEST(s, small_reads_from_a_full_buffer_reopen_the_window_by_segments);
   return s;
 }
 
