@@ -435,6 +435,54 @@ START_TEST(lanes_drain_in_any_order_and_queued_packets_move) {
 }
 END_TEST
 
+/* Timers only (the heap): cancels and reschedules anywhere in it - the
+ * root, the last entry, a middle one whose replacement must rise or sink -
+ * then a drain: the rest come out in (time, sequence) order, none twice. */
+START_TEST(heap_cancels_and_moves_anywhere_keep_the_order) {
+  jnet_sim *sim;
+  ck_assert_int_eq(jnet_sim_new(&sim, 1), 0);
+  enum { NT = 200 };
+  static jnet__sim_event t[NT];
+  uint64_t rs = 99;
+  for (int round = 0; round < 50; round++) {
+    for (int i = 0; i < NT; i++)
+      if (t[i].idx == 0 || next_rand(&rs) % 3 == 0) {
+        t[i].kind = JNET__SIM_EV_TCP;
+        ck_assert_int_eq(jnet__sim_ev_schedule(sim, &t[i], sim->now_ns + 1 +
+                                                              next_rand(&rs) % 100000),
+                         0);
+      }
+    for (int k = 0; k < 60; k++) {
+      uint32_t n = sim->heap.n;
+      if (n == 0)
+        break;
+      uint32_t i = k % 3 == 0 ? n - 1 : k % 3 == 1 ? 0 : (uint32_t)(next_rand(&rs) % n);
+      jnet__sim_event *e = sim->heap.v[i].ev;
+      if (next_rand(&rs) % 2)
+        jnet__sim_ev_cancel(sim, e);
+      else
+        ck_assert_int_eq(jnet__sim_ev_schedule(sim, e, sim->now_ns + 1 +
+                                                          next_rand(&rs) % 100000),
+                         0);
+    }
+    for (int k = 0; k < 100; k++) { /* take some, as the run loop */
+      jnet__sim_event *e = jnet__sim_ev_peek(sim);
+      if (e == NULL)
+        break;
+      jnet__sim_ev_take(sim, e);
+      ck_assert_int_eq(e->idx, 0);
+      if (e->t_ns > sim->now_ns)
+        sim->now_ns = e->t_ns;
+    }
+  }
+  uint64_t last_t = 0, last_seq = 0;
+  int out = drain_in_order(sim, &last_t, &last_seq, 1);
+  ck_assert_int_gt(out, 0);
+  ck_assert_uint_eq(jnet__sim_ev_count(sim), 0);
+  jnet_sim_free(sim);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("sim-queue");
   jc_defaults(60, NULL, NULL);
@@ -443,6 +491,7 @@ static Suite *suite(void) {
   JC_TEST(s, deep_world_replays_the_same);
   JC_TEST(s, packets_at_any_time_come_out_in_order);
   JC_TEST(s, lanes_drain_in_any_order_and_queued_packets_move);
+  JC_TEST(s, heap_cancels_and_moves_anywhere_keep_the_order);
   return s;
 }
 
