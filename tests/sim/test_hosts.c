@@ -264,8 +264,8 @@ static void v6one_server(void *arg) {
 static void v6one_client(void *arg) {
   rt *t = arg;
   jnet_stream c;
-  const char *to[] = {"2001:db8::2", "2001:db8::3", "192.0.2.2",
-                      "2001:db8::3", "192.0.2.2"};
+  const char *to[] = {"2001:db8::2", "2001:db8::3", "192.0.2.2", "2001:db8::3",
+                      "192.0.2.2"};
   const char *port[] = {"80", "80", "80", "81", "81"};
   jnet_sleep(0.01);
   for (int i = 0; i < 5; i++) {
@@ -288,11 +288,11 @@ START_TEST(a_listener_on_one_ipv6_address_takes_only_that_address) {
   st_run(t.w);
   ck_assert_int_eq(t.r[0], 0);
   ck_assert_int_eq(t.r[1], 0);
-  ck_assert_int_eq(t.r[5], 0);                /* its own address */
+  ck_assert_int_eq(t.r[5], 0);                 /* its own address */
   ck_assert_int_eq(t.r[6], JNET_ECONNREFUSED); /* the host's other one */
   ck_assert_int_eq(t.r[7], JNET_ECONNREFUSED); /* the host's IPv4 one */
-  ck_assert_int_eq(t.r[8], 0);                /* wildcard: IPv6 */
-  ck_assert_int_eq(t.r[9], 0);                /* wildcard: IPv4 too */
+  ck_assert_int_eq(t.r[8], 0);                 /* wildcard: IPv6 */
+  ck_assert_int_eq(t.r[9], 0);                 /* wildcard: IPv4 too */
   ck_assert_int_eq(t.r[2], 1);
   ck_assert_int_eq(t.r[3], 1);
   ck_assert_int_eq(t.r[4], 1);

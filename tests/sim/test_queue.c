@@ -448,21 +448,24 @@ START_TEST(heap_cancels_and_moves_anywhere_keep_the_order) {
     for (int i = 0; i < NT; i++)
       if (t[i].idx == 0 || next_rand(&rs) % 3 == 0) {
         t[i].kind = JNET__SIM_EV_TCP;
-        ck_assert_int_eq(jnet__sim_ev_schedule(sim, &t[i], sim->now_ns + 1 +
-                                                              next_rand(&rs) % 100000),
-                         0);
+        ck_assert_int_eq(
+            jnet__sim_ev_schedule(sim, &t[i],
+                                  sim->now_ns + 1 + next_rand(&rs) % 100000),
+            0);
       }
     for (int k = 0; k < 60; k++) {
       uint32_t n = sim->heap.n;
       if (n == 0)
         break;
-      uint32_t i = k % 3 == 0 ? n - 1 : k % 3 == 1 ? 0 : (uint32_t)(next_rand(&rs) % n);
+      uint32_t i = k % 3 == 0   ? n - 1
+                   : k % 3 == 1 ? 0
+                                : (uint32_t)(next_rand(&rs) % n);
       jnet__sim_event *e = sim->heap.v[i].ev;
       if (next_rand(&rs) % 2)
         jnet__sim_ev_cancel(sim, e);
       else
-        ck_assert_int_eq(jnet__sim_ev_schedule(sim, e, sim->now_ns + 1 +
-                                                          next_rand(&rs) % 100000),
+        ck_assert_int_eq(jnet__sim_ev_schedule(
+                             sim, e, sim->now_ns + 1 + next_rand(&rs) % 100000),
                          0);
     }
     for (int k = 0; k < 100; k++) { /* take some, as the run loop */

@@ -2058,7 +2058,8 @@ static void uw_client(void *arg) {
   if (t->r[3] < 0)
     return;
   for (int i = 0; i < 28300; i++) {
-    if ((t->r[4] = jnet_listen(JNET_UNIX, "/run/tmp.sock", JNET_STREAM, &l)) < 0)
+    if ((t->r[4] = jnet_listen(JNET_UNIX, "/run/tmp.sock", JNET_STREAM, &l)) <
+        0)
       break;
     jnet_close(l);
   }
@@ -2126,8 +2127,8 @@ static void reuse_client(void *arg) { /* h0's main: again after the restart */
   tt *t = arg;
   jnet_stream c;
   int life = t->mode++;
-  int err = jnet_connect("192.0.2.2", "8000", JNET_STREAM, "192.0.2.1", "7000",
-                         &c);
+  int err =
+      jnet_connect("192.0.2.2", "8000", JNET_STREAM, "192.0.2.1", "7000", &c);
   t->r[4 + life] = err;
   if (err < 0)
     return;
@@ -2189,8 +2190,8 @@ static void gone_server(void *arg) {
 static void gone_client(void *arg) {
   tt *t = arg;
   jnet_stream c;
-  t->r[2] = jnet_connect(JNET_UNIX, "/run/gone.sock", JNET_STREAM, NULL, NULL,
-                         &c);
+  t->r[2] =
+      jnet_connect(JNET_UNIX, "/run/gone.sock", JNET_STREAM, NULL, NULL, &c);
   if (t->r[2] == 0)
     jnet_close(c);
   t->t_first_read = jnet_now();

@@ -895,7 +895,8 @@ static void unix_later(void *arg) {
   for (int i = 0; i < 2; i++) {
     jnet_buf_reset(&buf);
     t->r[5 + 3 * i] = (int)jnet_recv_from(r, 100, &buf, 1, &from);
-    t->r[6 + 3 * i] = buf.len == 6 && memcmp(buf.data, i ? "from b" : "from a", 6) == 0;
+    t->r[6 + 3 * i] =
+        buf.len == 6 && memcmp(buf.data, i ? "from b" : "from a", 6) == 0;
     host[0] = '\0';
     jnet_address_unpack(&from, host, sizeof host, &port);
     t->r[7 + 3 * i] = i || strcmp(host, "/run/la.sock") == 0;
