@@ -239,6 +239,129 @@ START_TEST(a_host_claims_no_address_beyond_its_list) {
 }
 END_TEST
 
+/* A listener bound to one IPv6 address takes only connections to that
+ * address: not to the host's other IPv6 address, not to its IPv4 one (only
+ * the IPv6 wildcard is dual stack), while a wildcard IPv6 listener on
+ * another port takes both. */
+static void v6one_server(void *arg) {
+  rt *t = arg;
+  jnet_stream one, any, c;
+  t->r[0] = jnet_listen("2001:db8::2", "80", JNET_STREAM, &one);
+  t->r[1] = jnet_listen("::", "81", JNET_STREAM, &any);
+  if (t->r[0] < 0 || t->r[1] < 0)
+    return;
+  for (int i = 0; i < 3; i++) {
+    jnet_stream l = i == 0 ? one : any;
+    if (jnet_accept(l, 5, &c) == 0) {
+      t->r[2 + i] = 1;
+      jnet_close(c);
+    }
+  }
+  jnet_close(one);
+  jnet_close(any);
+}
+
+static void v6one_client(void *arg) {
+  rt *t = arg;
+  jnet_stream c;
+  const char *to[] = {"2001:db8::2", "2001:db8::3", "192.0.2.2", "2001:db8::3",
+                      "192.0.2.2"};
+  const char *port[] = {"80", "80", "80", "81", "81"};
+  jnet_sleep(0.01);
+  for (int i = 0; i < 5; i++) {
+    t->r[5 + i] = jnet_connect(to[i], port[i], JNET_STREAM, NULL, NULL, &c);
+    if (t->r[5 + i] == 0)
+      jnet_close(c);
+  }
+}
+
+START_TEST(a_listener_on_one_ipv6_address_takes_only_that_address) {
+  rt t = {0};
+  t.w = st_new(1, 0);
+  const char *a0[] = {"192.0.2.1", "2001:db8::1", NULL};
+  const char *a1[] = {"192.0.2.2", "2001:db8::2", "2001:db8::3", NULL};
+  ck_assert_int_eq(jnet_sim_host(t.w->sim, "h0", a0, &t.w->h[0]), 0);
+  ck_assert_int_eq(jnet_sim_host(t.w->sim, "h1", a1, &t.w->h[1]), 0);
+  t.w->n = 2;
+  st_go(t.w, 1, v6one_server, &t);
+  st_go(t.w, 0, v6one_client, &t);
+  st_run(t.w);
+  ck_assert_int_eq(t.r[0], 0);
+  ck_assert_int_eq(t.r[1], 0);
+  ck_assert_int_eq(t.r[5], 0);                 /* its own address */
+  ck_assert_int_eq(t.r[6], JNET_ECONNREFUSED); /* the host's other one */
+  ck_assert_int_eq(t.r[7], JNET_ECONNREFUSED); /* the host's IPv4 one */
+  ck_assert_int_eq(t.r[8], 0);                 /* wildcard: IPv6 */
+  ck_assert_int_eq(t.r[9], 0);                 /* wildcard: IPv4 too */
+  ck_assert_int_eq(t.r[2], 1);
+  ck_assert_int_eq(t.r[3], 1);
+  ck_assert_int_eq(t.r[4], 1);
+  st_free(t.w);
+}
+END_TEST
+
+/* The loopback addresses a host owns are 127.0.0.1 and ::1 (the model's
+ * choice; Linux answers for all of 127/8): binding to ::1 works, to other
+ * 127/8 addresses is JNET_EADDRNOTAVAIL. */
+static void lo_binder(void *arg) {
+  rt *t = arg;
+  const char *addrs[] = {"::1", "127.0.0.1", "127.0.0.2", "127.0.1.1",
+                         "127.1.0.1"};
+  for (int i = 0; i < 5; i++) {
+    jnet_stream u;
+    t->r[i] = jnet_listen(addrs[i], "9000", JNET_DATAGRAM, &u);
+    if (t->r[i] == 0)
+      jnet_close(u);
+  }
+}
+
+START_TEST(a_host_owns_127_0_0_1_and_ipv6_loopback_only) {
+  rt t = {0};
+  t.w = st_new(1, 1);
+  st_go(t.w, 0, lo_binder, &t);
+  st_run(t.w);
+  ck_assert_int_eq(t.r[0], 0);
+  ck_assert_int_eq(t.r[1], 0);
+  for (int i = 2; i < 5; i++)
+    ck_assert_msg(t.r[i] == JNET_EADDRNOTAVAIL, "address %d: %s", i,
+                  jnet_err_name(t.r[i]));
+  st_free(t.w);
+}
+END_TEST
+
+/* A name with 40 records: jnet_address_all counts them all and stores as
+ * many as fit, in the order they were added. */
+static void many_resolver(void *arg) {
+  rt *t = arg;
+  t->r[0] = jnet_address_all("many.example", "80", JNET_STREAM, t->a, 8);
+  char host[64];
+  int port;
+  t->r[1] = 1;
+  for (int i = 0; i < 8; i++) {
+    char want[32];
+    snprintf(want, sizeof want, "10.0.0.%d", i + 1);
+    if (jnet_address_unpack(&t->a[i], host, sizeof host, &port) < 0 ||
+        strcmp(host, want) != 0 || port != 80)
+      t->r[1] = 0;
+  }
+}
+
+START_TEST(a_name_with_many_records_counts_them_all) {
+  rt t = {0};
+  t.w = st_new(1, 1);
+  for (int i = 0; i < 40; i++) {
+    char a[32];
+    snprintf(a, sizeof a, "10.0.0.%d", i + 1);
+    ck_assert_int_eq(jnet_sim_dns_add(t.w->sim, "many.example", a), 0);
+  }
+  st_go(t.w, 0, many_resolver, &t);
+  st_run(t.w);
+  ck_assert_int_eq(t.r[0], 40);
+  ck_assert_int_eq(t.r[1], 1);
+  st_free(t.w);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("sim-hosts");
   jc_defaults(30, NULL, NULL);
@@ -247,6 +370,9 @@ static Suite *suite(void) {
   JC_TEST(s, random_is_per_host_and_per_seed);
   JC_TEST(s, ipv6_wildcard_sockets_take_ipv4_peers_as_mapped_addresses);
   JC_TEST(s, a_host_claims_no_address_beyond_its_list);
+  JC_TEST(s, a_listener_on_one_ipv6_address_takes_only_that_address);
+  JC_TEST(s, a_host_owns_127_0_0_1_and_ipv6_loopback_only);
+  JC_TEST(s, a_name_with_many_records_counts_them_all);
   return s;
 }
 

@@ -365,6 +365,127 @@ START_TEST(packets_at_any_time_come_out_in_order) {
 }
 END_TEST
 
+/* Lanes built out of order: a later lane may end after an earlier one, and
+ * lane 0 may drain while lane 1 still holds packets; a queued packet
+ * rescheduled (in the heap or at a lane's head) moves, and a cancelled
+ * lane head is gone. Everything comes out once, in (time, sequence) order,
+ * and the packet the fit puts last goes behind the latest fitting tail. */
+START_TEST(lanes_drain_in_any_order_and_queued_packets_move) {
+  jnet_sim *sim;
+  ck_assert_int_eq(jnet_sim_new(&sim, 1), 0);
+  enum { NP = 80 };
+  jnet__sim_spkt *p[NP];
+  for (int i = 0; i < NP; i++) {
+    p[i] = jnet__sim_pkt_alloc(sim, 0);
+    ck_assert_ptr_nonnull(p[i]);
+    p[i]->ev.kind = JNET__SIM_EV_PKT;
+  }
+  /* below JNET__SIM_LANES_FROM: the heap; p[0] rescheduled there */
+  for (int i = 0; i < 10; i++)
+    ck_assert_int_eq(jnet__sim_ev_schedule_pkt(sim, p[i], 5000 + i), 0);
+  ck_assert_int_eq(jnet__sim_ev_schedule_pkt(sim, p[0], 6000), 0);
+  ck_assert_uint_eq(p[0]->ev.t_ns, 6000);
+  ck_assert_uint_eq(jnet__sim_ev_count(sim), 10);
+  for (int i = 10; i < JNET__SIM_LANES_FROM; i++)
+    ck_assert_int_eq(jnet__sim_ev_schedule_pkt_at(sim, p[i], 1000000), 0);
+  ck_assert_uint_eq(sim->lane_n, 0);
+  /* lane A: 1000; lane B: 500 (before A's tail), then 1100 (its delay,
+   * once the clock is at 600): B ends after A */
+  int n = JNET__SIM_LANES_FROM;
+  jnet__sim_spkt *a = p[n++], *b1 = p[n++], *b2 = p[n++], *late = p[n++];
+  jnet__sim_spkt *head = p[n++], *moved = p[n++];
+  ck_assert_int_eq(jnet__sim_ev_schedule_pkt(sim, a, 1000), 0);
+  ck_assert_int_eq(jnet__sim_ev_schedule_pkt(sim, b1, 500), 0);
+  ck_assert_uint_eq(sim->lane_n, 2);
+  sim->now_ns = 600;
+  ck_assert_int_eq(jnet__sim_ev_schedule_pkt(sim, b2, 500), 0); /* 1100 */
+  ck_assert_int_eq(jnet__sim_ev_schedule_pkt_at(sim, late, 1400), 0);
+  ck_assert_uint_eq(sim->lane_n, 4);
+  ck_assert_ptr_eq(sim->lanes[1].tail, late); /* the latest tail <= 1400 */
+  /* a lane head cancelled, another rescheduled from the heap to a lane,
+   * a queued lane packet rescheduled later */
+  ck_assert_int_eq(jnet__sim_ev_schedule_pkt_at(sim, head, 200), 0);
+  jnet__sim_ev_cancel(sim, &head->ev);
+  ck_assert_int_eq(head->ev.idx, 0);
+  ck_assert_int_eq(jnet__sim_ev_schedule_pkt_at(sim, moved, 1200), 0);
+  ck_assert_int_eq(jnet__sim_ev_schedule_pkt_at(sim, moved, 1500), 0);
+  ck_assert_int_eq(jnet__sim_ev_schedule_pkt_at(sim, p[1], 1450), 0);
+  /* out: b1 500, a 1000 (lane A empty), b2 1100, late 1400, p[1] 1450,
+   * moved 1500, the rest of the heap (5002.., 6000), the fillers */
+  jnet__sim_spkt *want[] = {b1, a, b2, late, p[1], moved};
+  uint64_t last_t = 0, last_seq = 0;
+  int out = 0;
+  jnet__sim_event *e;
+  while ((e = jnet__sim_ev_pop(sim)) != NULL) {
+    if (out < 6)
+      ck_assert_ptr_eq(e, &want[out]->ev);
+    ck_assert_int_eq(e->idx, 0);
+    if (out > 0)
+      ck_assert(e->t_ns > last_t || (e->t_ns == last_t && e->seq > last_seq));
+    last_t = e->t_ns;
+    last_seq = e->seq;
+    if (e->t_ns > sim->now_ns)
+      sim->now_ns = e->t_ns;
+    out++;
+  }
+  ck_assert_int_eq(out, n - 1); /* all but the cancelled head */
+  for (int i = 0; i < NP; i++)
+    jnet__sim_pkt_free(sim, p[i]);
+  jnet_sim_free(sim);
+}
+END_TEST
+
+/* Timers only (the heap): cancels and reschedules anywhere in it - the
+ * root, the last entry, a middle one whose replacement must rise or sink -
+ * then a drain: the rest come out in (time, sequence) order, none twice. */
+START_TEST(heap_cancels_and_moves_anywhere_keep_the_order) {
+  jnet_sim *sim;
+  ck_assert_int_eq(jnet_sim_new(&sim, 1), 0);
+  enum { NT = 200 };
+  static jnet__sim_event t[NT];
+  uint64_t rs = 99;
+  for (int round = 0; round < 50; round++) {
+    for (int i = 0; i < NT; i++)
+      if (t[i].idx == 0 || next_rand(&rs) % 3 == 0) {
+        t[i].kind = JNET__SIM_EV_TCP;
+        ck_assert_int_eq(
+            jnet__sim_ev_schedule(sim, &t[i],
+                                  sim->now_ns + 1 + next_rand(&rs) % 100000),
+            0);
+      }
+    for (int k = 0; k < 60; k++) {
+      uint32_t n = sim->heap.n;
+      if (n == 0)
+        break;
+      uint32_t i = k % 3 == 0   ? n - 1
+                   : k % 3 == 1 ? 0
+                                : (uint32_t)(next_rand(&rs) % n);
+      jnet__sim_event *e = sim->heap.v[i].ev;
+      if (next_rand(&rs) % 2)
+        jnet__sim_ev_cancel(sim, e);
+      else
+        ck_assert_int_eq(jnet__sim_ev_schedule(
+                             sim, e, sim->now_ns + 1 + next_rand(&rs) % 100000),
+                         0);
+    }
+    for (int k = 0; k < 100; k++) { /* take some, as the run loop */
+      jnet__sim_event *e = jnet__sim_ev_peek(sim);
+      if (e == NULL)
+        break;
+      jnet__sim_ev_take(sim, e);
+      ck_assert_int_eq(e->idx, 0);
+      if (e->t_ns > sim->now_ns)
+        sim->now_ns = e->t_ns;
+    }
+  }
+  uint64_t last_t = 0, last_seq = 0;
+  int out = drain_in_order(sim, &last_t, &last_seq, 1);
+  ck_assert_int_gt(out, 0);
+  ck_assert_uint_eq(jnet__sim_ev_count(sim), 0);
+  jnet_sim_free(sim);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("sim-queue");
   jc_defaults(60, NULL, NULL);
@@ -372,6 +493,8 @@ static Suite *suite(void) {
   JC_TEST(s, cancel_in_a_lane_keeps_the_rest_in_order);
   JC_TEST(s, deep_world_replays_the_same);
   JC_TEST(s, packets_at_any_time_come_out_in_order);
+  JC_TEST(s, lanes_drain_in_any_order_and_queued_packets_move);
+  JC_TEST(s, heap_cancels_and_moves_anywhere_keep_the_order);
   return s;
 }
 

@@ -1247,7 +1247,8 @@ END_TEST
  * reports ECONNRESET, later reads end of stream, writes EPIPE, and
  * shutdown ENOTCONN (Linux). _i 1: our FIN went out before (shutdown then
  * succeeds); _i 2: the peer's data before its reset is read first; _i 3:
- * the peer's FIN came before its reset (shutdown succeeds too). */
+ * the peer's FIN came before its reset (shutdown succeeds too); _i 4: as 1,
+ * the later shutdown of both sides (read not shut yet) succeeds too. */
 static void reset_server(void *arg) {
   tt *t = arg;
   jnet_stream srv, c;
@@ -1271,7 +1272,7 @@ static void reset_client(void *arg) {
   if (t->r[0] < 0)
     return;
   t->r[1] = jnet_write(c, "x", 1, 10);
-  if (t->mode == 1)
+  if (t->mode == 1 || t->mode == 4)
     t->r[1] = jnet_shutdown(c, JNET_SHUT_WR);
   jnet_sleep(0.5);
   jnet_buf b;
@@ -1281,7 +1282,7 @@ static void reset_client(void *arg) {
   t->r[2] = (int)jnet_read(c, 10, &b, 10);
   t->r[3] = (int)jnet_read(c, 10, &b, 10);
   t->r[4] = jnet_write(c, "y", 1, 10);
-  t->r[5] = jnet_shutdown(c, JNET_SHUT_WR);
+  t->r[5] = jnet_shutdown(c, t->mode == 4 ? JNET_SHUT_RDWR : JNET_SHUT_WR);
   jnet_buf_free(&b);
   jnet_close(c);
 }
@@ -1301,7 +1302,7 @@ START_TEST(after_a_reset_reads_end_writes_epipe_and_shutdown_enotconn) {
     ck_assert_int_eq(t.r[3], 0);
   }
   ck_assert_int_eq(t.r[4], JNET_EPIPE);
-  ck_assert_int_eq(t.r[5], _i == 1 || _i == 3 ? 0 : JNET_ENOTCONN);
+  ck_assert_int_eq(t.r[5], _i == 1 || _i == 3 || _i == 4 ? 0 : JNET_ENOTCONN);
   if (_i == 3)
     ck_assert_int_eq(t.r[7], 0);
   if (_i == 2) {
@@ -1419,6 +1420,8 @@ static void kal_server(void *arg) {
     jnet_close(u);
   }
   if (jnet_accept(srv, 10, &c) == 0) {
+    /* inherited: setting it again changes nothing (the timing below) */
+    t->r[6] = jnet_setsockopt(c, JNET_SO_KEEPALIVE, jnet_opt_bool(1));
     jnet_buf b;
     jnet_buf_init(&b);
     ssize_t r;
@@ -1463,6 +1466,7 @@ START_TEST(keepalive_set_on_a_listener_is_inherited_by_its_connections) {
   st_run(t.w);
   for (int i = 0; i <= 2; i++)
     ck_assert_msg(t.r[i] == 0, "step %d: %d", i, t.r[i]);
+  ck_assert_int_eq(t.r[6], 0);
   ck_assert_int_eq(t.r[3], JNET_ETIMEDOUT);
   ck_assert_uint_eq(t.got, 4000);
   /* the peer answered its last probe just before the crash at 3 s (the
@@ -1790,6 +1794,594 @@ START_TEST(a_delayed_ack_is_timed_from_the_first_unacked_segment) {
 }
 END_TEST
 
+/* Peername follows the connection: the peer's address while open and
+ * after a clean end (both FINs), JNET_ENOTCONN once a reset ended it. _i 1:
+ * a unix stream, whose peer is the listener's path while open. */
+static void pn_server(void *arg) {
+  tt *t = arg;
+  jnet_stream srv, c;
+  const char *host = t->mode ? JNET_UNIX : "192.0.2.2";
+  const char *port = t->mode ? "/run/pn.sock" : "8000";
+  t->r[0] = jnet_listen(host, port, JNET_STREAM, &srv);
+  if (t->r[0] < 0)
+    return;
+  for (int k = 0; k < 2; k++) { /* 0: a clean end, 1: a reset */
+    if ((t->r[1 + k] = jnet_accept(srv, 10, &c)) < 0)
+      break;
+    jnet_buf b;
+    jnet_buf_init(&b);
+    if (k == 0) {
+      jnet_read_all(c, &b, 10);
+      jnet_write(c, "bye", 3, 10);
+    } else {
+      jnet_sleep(0.1); /* "ping" arrives; close with it unread */
+    }
+    jnet_buf_free(&b);
+    jnet_close(c);
+  }
+  jnet_close(srv);
+}
+
+static int pn_is(jnet_stream c, const char *want_host, int want_port) {
+  jnet_addr a;
+  int err = jnet_peername(c, &a);
+  if (err < 0)
+    return err;
+  char host[128];
+  int port;
+  if (jnet_address_unpack(&a, host, sizeof host, &port) < 0)
+    return -1000;
+  return strcmp(host, want_host) == 0 && port == want_port ? 1 : 0;
+}
+
+static void pn_client(void *arg) {
+  tt *t = arg;
+  jnet_stream c;
+  const char *host = t->mode ? JNET_UNIX : "192.0.2.2";
+  const char *port = t->mode ? "/run/pn.sock" : "8000";
+  const char *want = t->mode ? "/run/pn.sock" : "192.0.2.2";
+  int want_port = t->mode ? -1 : 8000;
+  jnet_sleep(0.001);
+  t->r[3] = jnet_connect(host, port, JNET_STREAM, NULL, NULL, &c);
+  if (t->r[3] < 0)
+    return;
+  t->r[4] = pn_is(c, want, want_port); /* open */
+  jnet_shutdown(c, JNET_SHUT_WR);
+  jnet_buf b;
+  jnet_buf_init(&b);
+  t->r[5] = (int)jnet_read_all(c, &b, 10); /* "bye", then the server's FIN */
+  jnet_sleep(0.1);
+  t->r[6] = pn_is(c, want, want_port); /* ended cleanly */
+  jnet_close(c);
+  t->r[7] = jnet_connect(host, port, JNET_STREAM, NULL, NULL, &c);
+  if (t->r[7] < 0) {
+    jnet_buf_free(&b);
+    return;
+  }
+  jnet_write(c, "ping", 4, 10);
+  jnet_buf_reset(&b);
+  t->r[8] = (int)jnet_read(c, 10, &b, 10); /* the reset */
+  t->r[9] = pn_is(c, want, want_port);
+  jnet_buf_free(&b);
+  jnet_close(c);
+}
+
+START_TEST(peername_is_the_peer_until_a_reset_ends_the_connection) {
+  tt t = {0};
+  t.mode = _i;
+  t.w = st_new(1, 2);
+  st_go(t.w, 1, pn_server, &t);
+  st_go(t.w, _i ? 1 : 0, pn_client, &t);
+  st_run(t.w);
+  for (int i = 0; i <= 3; i++)
+    ck_assert_msg(t.r[i] == 0, "step %d: %s", i, jnet_err_name(t.r[i]));
+  ck_assert_int_eq(t.r[4], 1);
+  ck_assert_int_eq(t.r[5], 3);
+  ck_assert_int_eq(t.r[6], 1);
+  ck_assert_int_eq(t.r[7], 0);
+  ck_assert_int_eq(t.r[8], JNET_ECONNRESET);
+  ck_assert_int_eq(t.r[9], JNET_ENOTCONN);
+  st_free(t.w);
+}
+END_TEST
+
+/* Small segments (a flush after each 37-byte write) and a FIN over a link
+ * that loses, duplicates and reorders: retransmissions cover several of
+ * the segments queued out of order, and the FIN itself is resent, yet the
+ * reader gets every byte once, in order, then end of stream, and answers. */
+static void sf_server(void *arg) {
+  tt *t = arg;
+  jnet_stream srv, c;
+  t->r[0] = jnet_listen("192.0.2.2", "8000", JNET_STREAM, &srv);
+  if (t->r[0] < 0)
+    return;
+  t->r[1] = jnet_accept(srv, 600, &c);
+  jnet_close(srv);
+  if (t->r[1] < 0)
+    return;
+  jnet_buf b;
+  jnet_buf_init(&b);
+  t->r[2] = (int)jnet_read_all(c, &b, 600);
+  t->got = b.len;
+  t->sum_got = st_fnv(b.data, b.len);
+  t->r[3] = jnet_write(c, "ok", 2, 600);
+  jnet_buf_free(&b);
+  jnet_close(c);
+}
+
+static void sf_client(void *arg) {
+  tt *t = arg;
+  jnet_stream c;
+  jnet_sleep(0.001);
+  t->r[4] = jnet_connect("192.0.2.2", "8000", JNET_STREAM, NULL, NULL, &c);
+  if (t->r[4] < 0)
+    return;
+  for (size_t off = 0; off < t->nbytes; off += 37) {
+    size_t n = t->nbytes - off < 37 ? t->nbytes - off : 37;
+    if ((t->r[5] = jnet_write(c, t->data + off, n, 600)) < 0)
+      break;
+    jnet_flush(c);
+  }
+  t->r[6] = jnet_shutdown(c, JNET_SHUT_WR);
+  jnet_buf b;
+  jnet_buf_init(&b);
+  t->r[7] = (int)jnet_read_all(c, &b, 600);
+  t->r[8] = b.len == 2 && memcmp(b.data, "ok", 2) == 0;
+  jnet_buf_free(&b);
+  jnet_close(c);
+}
+
+START_TEST(small_segments_and_the_fin_survive_loss_and_overlap) {
+  jnet_link_params lp;
+  jnet_link_params_default(&lp);
+  lp.latency_ns = 2 * JNET_SIM_MS;
+  lp.loss = 0.1;
+  lp.duplicate = 0.05;
+  lp.reorder = 0.1;
+  uint64_t resent = 0;
+  for (uint64_t seed = 1; seed <= 40; seed++) {
+    tt t = {0};
+    t.nbytes = 3000;
+    t.data = malloc(t.nbytes);
+    for (size_t i = 0; i < t.nbytes; i++)
+      t.data[i] = st_byte(i + seed);
+    t.w = st_new(seed, 2);
+    ck_assert_int_eq(jnet_sim_link(t.w->sim, t.w->h[0], t.w->h[1], &lp), 0);
+    st_go(t.w, 1, sf_server, &t);
+    st_go(t.w, 0, sf_client, &t);
+    st_run(t.w);
+    for (int i = 0; i <= 7; i++)
+      ck_assert_msg(t.r[i] >= 0, "seed %llu step %d: %s",
+                    (unsigned long long)seed, i, jnet_err_name(t.r[i]));
+    ck_assert_int_eq(t.r[2], 3000);
+    ck_assert_uint_eq(t.got, 3000);
+    ck_assert_uint_eq(t.sum_got, st_fnv(t.data, t.nbytes));
+    ck_assert_int_eq(t.r[7], 2);
+    ck_assert_int_eq(t.r[8], 1);
+    jnet_sim_stats st;
+    jnet_sim_get_stats(t.w->sim, &st);
+    resent += st.retransmits;
+    free(t.data);
+    st_free(t.w);
+  }
+  ck_assert_uint_gt(resent, 40); /* the link did make it resend */
+}
+END_TEST
+
+/* Two streams made ready from the fiber's side (a shutdown each), then the
+ * first closed: the second still hears its peer's answer and end. */
+static void rl_server(void *arg) {
+  tt *t = arg;
+  jnet_stream srv, c[2];
+  t->r[0] = jnet_listen("192.0.2.2", "8000", JNET_STREAM, &srv);
+  if (t->r[0] < 0)
+    return;
+  for (int i = 0; i < 2; i++)
+    t->r[1 + i] = jnet_accept(srv, 10, &c[i]);
+  jnet_close(srv);
+  jnet_buf b;
+  jnet_buf_init(&b);
+  for (int i = 0; i < 2; i++) {
+    if (t->r[1 + i] < 0)
+      continue;
+    jnet_buf_reset(&b);
+    jnet_read_all(c[i], &b, 10);
+    jnet_write(c[i], "bye", 3, 10);
+    jnet_close(c[i]);
+  }
+  jnet_buf_free(&b);
+}
+
+static void rl_client(void *arg) {
+  tt *t = arg;
+  jnet_stream a, b;
+  jnet_sleep(0.001);
+  t->r[3] = jnet_connect("192.0.2.2", "8000", JNET_STREAM, NULL, NULL, &a);
+  t->r[4] = jnet_connect("192.0.2.2", "8000", JNET_STREAM, NULL, NULL, &b);
+  if (t->r[3] < 0 || t->r[4] < 0)
+    return;
+  t->r[5] = jnet_shutdown(a, JNET_SHUT_WR);
+  t->r[6] = jnet_shutdown(b, JNET_SHUT_WR);
+  jnet_close(a);
+  jnet_buf m;
+  jnet_buf_init(&m);
+  t->r[7] = (int)jnet_read_all(b, &m, 10);
+  t->r[8] = m.len == 3 && memcmp(m.data, "bye", 3) == 0;
+  jnet_buf_free(&m);
+  jnet_close(b);
+}
+
+START_TEST(closing_one_of_two_ready_streams_leaves_the_other_awake) {
+  tt t = {0};
+  t.w = st_new(1, 2);
+  st_go(t.w, 1, rl_server, &t);
+  st_go(t.w, 0, rl_client, &t);
+  st_run(t.w);
+  for (int i = 0; i <= 6; i++)
+    ck_assert_msg(t.r[i] == 0, "step %d: %s", i, jnet_err_name(t.r[i]));
+  ck_assert_int_eq(t.r[7], 3);
+  ck_assert_int_eq(t.r[8], 1);
+  st_free(t.w);
+}
+END_TEST
+
+/* A host's internal numbers for unix sockets wrap after 28232 binds and
+ * then skip those still in use: two unix streams to one listener, one
+ * made before 28300 binds of another path and one after, stay apart (each
+ * reads back its own bytes). */
+static void uw_server(void *arg) {
+  tt *t = arg;
+  jnet_stream srv, c;
+  t->r[0] = jnet_listen(JNET_UNIX, "/run/w.sock", JNET_STREAM, &srv);
+  if (t->r[0] < 0)
+    return;
+  jnet_buf b;
+  jnet_buf_init(&b);
+  for (int i = 0; i < 2; i++) {
+    if ((t->r[1 + i] = jnet_accept(srv, 10, &c)) < 0)
+      break;
+    jnet_buf_reset(&b);
+    if (jnet_chunk(c, 1, &b, 10) == 1)
+      jnet_write(c, b.data, 1, 10);
+    jnet_read_all(c, &b, 10);
+    jnet_close(c);
+  }
+  jnet_buf_free(&b);
+  jnet_close(srv);
+}
+
+static void uw_client(void *arg) {
+  tt *t = arg;
+  jnet_stream a, b, l;
+  jnet_sleep(0.001);
+  t->r[3] = jnet_connect(JNET_UNIX, "/run/w.sock", JNET_STREAM, NULL, NULL, &a);
+  if (t->r[3] < 0)
+    return;
+  for (int i = 0; i < 28300; i++) {
+    if ((t->r[4] = jnet_listen(JNET_UNIX, "/run/tmp.sock", JNET_STREAM, &l)) <
+        0)
+      break;
+    jnet_close(l);
+  }
+  t->r[5] = jnet_connect(JNET_UNIX, "/run/w.sock", JNET_STREAM, NULL, NULL, &b);
+  if (t->r[5] < 0) {
+    jnet_close(a);
+    return;
+  }
+  jnet_write(a, "A", 1, 10);
+  jnet_buf m;
+  jnet_buf_init(&m);
+  t->r[6] = (int)jnet_chunk(a, 1, &m, 10) == 1 && m.data[0] == 'A';
+  jnet_close(a); /* the server turns to b */
+  jnet_write(b, "B", 1, 10);
+  jnet_buf_reset(&m);
+  t->r[7] = (int)jnet_chunk(b, 1, &m, 10) == 1 && m.data[0] == 'B';
+  jnet_buf_free(&m);
+  jnet_close(b);
+}
+
+START_TEST(unix_streams_stay_apart_after_the_internal_numbers_wrap) {
+  tt t = {0};
+  t.w = st_new(1, 1);
+  st_go(t.w, 0, uw_server, &t);
+  st_go(t.w, 0, uw_client, &t);
+  st_run(t.w);
+  for (int i = 0; i <= 5; i++)
+    ck_assert_msg(t.r[i] == 0, "step %d: %s", i, jnet_err_name(t.r[i]));
+  ck_assert_int_eq(t.r[6], 1);
+  ck_assert_int_eq(t.r[7], 1);
+  st_free(t.w);
+}
+END_TEST
+
+/* A client crashes while its SYN-ACK is in flight, restarts and connects
+ * again from the same port with a new ISN. The server's half-open
+ * connection ignores that SYN (not its peer's) and resends its SYN-ACK;
+ * the client answers that stale SYN-ACK (an ACK of another ISN) with a
+ * reset, which ends the half-open one; the client's next SYN (1 s after
+ * its first) then connects. */
+static void reuse_restart_h0(jnet_sim *sim, void *arg) {
+  tt *t = arg;
+  t->r[9] = jnet_sim_restart(sim, t->w->h[0]);
+}
+
+static void reuse_server(void *arg) {
+  tt *t = arg;
+  jnet_stream srv, c;
+  t->r[0] = jnet_listen("192.0.2.2", "8000", JNET_STREAM, &srv);
+  if (t->r[0] < 0)
+    return;
+  t->r[1] = jnet_accept(srv, 30, &c);
+  if (t->r[1] == 0) {
+    jnet_buf b;
+    jnet_buf_init(&b);
+    t->r[2] = (int)jnet_chunk(c, 2, &b, 10);
+    t->r[3] = b.len == 2 && memcmp(b.data, "hi", 2) == 0;
+    jnet_buf_free(&b);
+    jnet_close(c);
+  }
+  jnet_close(srv);
+}
+
+static void reuse_client(void *arg) { /* h0's main: again after the restart */
+  tt *t = arg;
+  jnet_stream c;
+  int life = t->mode++;
+  int err =
+      jnet_connect("192.0.2.2", "8000", JNET_STREAM, "192.0.2.1", "7000", &c);
+  t->r[4 + life] = err;
+  if (err < 0)
+    return;
+  t->t_write_done = jnet_now();
+  jnet_write(c, "hi", 2, 10);
+  jnet_sleep(1);
+  jnet_close(c);
+}
+
+START_TEST(a_restarted_client_reusing_its_port_resets_the_stale_half_open) {
+  tt t = {0};
+  t.w = st_new(1, 2);
+  jnet_link_params lp;
+  jnet_link_params_default(&lp);
+  lp.latency_ns = 10 * JNET_SIM_MS;
+  ck_assert_int_eq(jnet_sim_link(t.w->sim, t.w->h[0], t.w->h[1], &lp), 0);
+  st_loop(t.w);
+  /* SYN at 0 reaches h1 at 10 ms; h0 is down when the SYN-ACK comes */
+  ck_assert_int_eq(jnet_sim_at(t.w->sim, 15 * JNET_SIM_MS, crash_h0, &t), 0);
+  ck_assert_int_eq(jnet_sim_at(t.w->sim, JNET_SIM_S / 2, reuse_restart_h0, &t),
+                   0);
+  st_go(t.w, 1, reuse_server, &t);
+  ck_assert_int_eq(jnet_node_main(t.w->loop, t.w->h[0], reuse_client, &t), 0);
+  st_run(t.w);
+  ck_assert_int_eq(t.r[9], 0);
+  ck_assert_int_eq(t.mode, 2);              /* two lives */
+  ck_assert_int_eq(t.r[4], JNET_ECANCELED); /* the crash */
+  ck_assert_int_eq(t.r[5], 0);
+  ck_assert_int_eq(t.r[0], 0);
+  ck_assert_int_eq(t.r[1], 0);
+  ck_assert_int_eq(t.r[2], 2);
+  ck_assert_int_eq(t.r[3], 1);
+  /* the second SYN at 0.5 s is ignored; its retransmission at 1.5 s
+   * connects one round trip later */
+  ck_assert_msg(fabs(t.t_write_done - 1.52) < 0.005, "connected at %.4f s",
+                t.t_write_done);
+  st_free(t.w);
+}
+END_TEST
+
+/* A unix listener closed while a connect's SYN is on its way: the client
+ * is refused (another listener on the host does not take it), and a TCP
+ * connect to an address no host has gets no answer: its SYNs back off to
+ * JNET_ETIMEDOUT. */
+static void gone_server(void *arg) {
+  tt *t = arg;
+  jnet_stream srv, other;
+  t->r[0] = jnet_listen(JNET_UNIX, "/run/other.sock", JNET_STREAM, &other);
+  t->r[1] = jnet_listen(JNET_UNIX, "/run/gone.sock", JNET_STREAM, &srv);
+  if (t->r[1] < 0)
+    return;
+  jnet_yield(); /* the client's connect sends its SYN */
+  jnet_close(srv);
+  jnet_sleep(1);
+  if (t->r[0] == 0)
+    jnet_close(other);
+}
+
+static void gone_client(void *arg) {
+  tt *t = arg;
+  jnet_stream c;
+  t->r[2] =
+      jnet_connect(JNET_UNIX, "/run/gone.sock", JNET_STREAM, NULL, NULL, &c);
+  if (t->r[2] == 0)
+    jnet_close(c);
+  t->t_first_read = jnet_now();
+  t->r[3] = jnet_connect("192.0.2.99", "80", JNET_STREAM, NULL, NULL, &c);
+  if (t->r[3] == 0)
+    jnet_close(c);
+  t->t_read_done = jnet_now();
+}
+
+START_TEST(a_connect_to_a_vanished_listener_or_a_hostless_address_fails) {
+  tt t = {0};
+  t.w = st_new(1, 1);
+  st_go(t.w, 0, gone_server, &t);
+  st_go(t.w, 0, gone_client, &t);
+  st_run(t.w);
+  ck_assert_int_eq(t.r[0], 0);
+  ck_assert_int_eq(t.r[1], 0);
+  ck_assert_int_eq(t.r[2], JNET_ECONNREFUSED);
+  ck_assert_double_lt(t.t_first_read, 0.001);
+  ck_assert_int_eq(t.r[3], JNET_ETIMEDOUT);
+  ck_assert_double_gt(t.t_read_done - t.t_first_read, 60);
+  st_free(t.w);
+}
+END_TEST
+
+/* A port held only by an outgoing connection takes no connection: a SYN
+ * to it is refused, not handed to the connected socket. */
+static void held_server(void *arg) { /* h0 */
+  tt *t = arg;
+  jnet_stream srv, c;
+  t->r[0] = jnet_listen("192.0.2.1", "8000", JNET_STREAM, &srv);
+  if (t->r[0] < 0)
+    return;
+  t->r[1] = jnet_accept(srv, 10, &c);
+  if (t->r[1] == 0) {
+    jnet_sleep(0.1); /* h1's outgoing port is known by now */
+    char port[16];
+    snprintf(port, sizeof port, "%d", t->r[5]);
+    jnet_stream back;
+    t->r[2] = jnet_connect("192.0.2.2", port, JNET_STREAM, NULL, NULL, &back);
+    if (t->r[2] == 0)
+      jnet_close(back);
+    jnet_close(c);
+  }
+  jnet_close(srv);
+}
+
+static void held_client(void *arg) { /* h1 */
+  tt *t = arg;
+  jnet_stream c;
+  jnet_sleep(0.001);
+  t->r[3] = jnet_connect("192.0.2.1", "8000", JNET_STREAM, NULL, NULL, &c);
+  if (t->r[3] < 0)
+    return;
+  jnet_addr a;
+  char host[64];
+  int port = 0;
+  t->r[4] = jnet_localname(c, &a);
+  jnet_address_unpack(&a, host, sizeof host, &port);
+  t->r[5] = port;
+  jnet_buf b;
+  jnet_buf_init(&b);
+  jnet_read_all(c, &b, 10);
+  jnet_buf_free(&b);
+  jnet_close(c);
+}
+
+START_TEST(a_port_held_by_an_outgoing_connection_refuses_a_syn) {
+  tt t = {0};
+  t.w = st_new(1, 2);
+  st_go(t.w, 0, held_server, &t);
+  st_go(t.w, 1, held_client, &t);
+  st_run(t.w);
+  ck_assert_int_eq(t.r[0], 0);
+  ck_assert_int_eq(t.r[1], 0);
+  ck_assert_int_eq(t.r[3], 0);
+  ck_assert_int_eq(t.r[4], 0);
+  ck_assert_int_ge(t.r[5], 32768);
+  ck_assert_int_eq(t.r[2], JNET_ECONNREFUSED);
+  st_free(t.w);
+}
+END_TEST
+
+/* Keepalive on a writer blocked by a zero window: the persist timer
+ * watches the peer, keepalive stays quiet (no reset after its probes),
+ * and when the reader wakes at 10 s the whole stream arrives. */
+static void kzw_client(void *arg) {
+  tt *t = arg;
+  jnet_stream c;
+  jnet_sleep(0.001);
+  t->r[3] = jnet_connect("192.0.2.2", "8000", JNET_STREAM, NULL, NULL, &c);
+  if (t->r[3] < 0)
+    return;
+  t->r[5] = jnet_setsockopt(c, JNET_SO_KEEPALIVE, jnet_opt_bool(1));
+  t->r[4] = jnet_write(c, t->data, t->nbytes, 600);
+  t->t_write_done = jnet_now();
+  jnet_close(c);
+}
+
+START_TEST(keepalive_stays_quiet_while_a_zero_window_holds_the_writer) {
+  tt t = {0};
+  t.w = st_new(2, 2);
+  jnet_sim_tcp_params tp;
+  jnet_sim_tcp_params_default(&tp);
+  tp.keepalive_idle_ns = JNET_SIM_S;
+  tp.keepalive_intvl_ns = JNET_SIM_S;
+  tp.keepalive_probes = 2;
+  ck_assert_int_eq(jnet_sim_host_tcp(t.w->h[0], &tp), 0);
+  t.nbytes = 1 << 20;
+  t.data = malloc(t.nbytes);
+  for (size_t i = 0; i < t.nbytes; i++)
+    t.data[i] = st_byte(i);
+  t.sum_sent = st_fnv(t.data, t.nbytes);
+  t.sleep_s = 10.0;
+  st_go(t.w, 1, sink_server, &t);
+  st_go(t.w, 0, kzw_client, &t);
+  st_run(t.w);
+  for (int i = 0; i <= 5; i++)
+    ck_assert_msg(t.r[i] >= 0, "step %d: %s", i, jnet_err_name(t.r[i]));
+  ck_assert_uint_eq(t.got, t.nbytes);
+  ck_assert_uint_eq(t.sum_got, t.sum_sent);
+  ck_assert_double_ge(t.t_write_done, 10.0);
+  free(t.data);
+  st_free(t.w);
+}
+END_TEST
+
+/* Receiver silly-window avoidance: a reader taking 100 bytes at a time out
+ * of a full buffer does not announce each 100 bytes freed; the window
+ * reopens in segment-sized steps, so the receiver sends far fewer packets
+ * than it makes reads, and the stream arrives intact. */
+static void sws_server(void *arg) {
+  tt *t = arg;
+  jnet_stream srv, c;
+  t->r[0] = jnet_listen("192.0.2.2", "8000", JNET_STREAM, &srv);
+  if (t->r[0] < 0)
+    return;
+  t->r[1] = jnet_accept(srv, 10, &c);
+  jnet_close(srv);
+  if (t->r[1] < 0)
+    return;
+  jnet_sleep(1); /* the buffer fills, the window closes */
+  jnet_sim_get_stats(t->w->sim, (jnet_sim_stats *)t->data);
+  jnet_buf b;
+  jnet_buf_init(&b);
+  ssize_t r;
+  int reads = 0;
+  while ((r = jnet_read(c, 100, &b, 60)) > 0) {
+    reads++;
+    if (r > 100)
+      t->r[2] = -1;
+  }
+  t->r[3] = reads;
+  t->got = b.len;
+  t->sum_got = st_fnv(b.data, b.len);
+  jnet_buf_free(&b);
+  jnet_close(c);
+}
+
+START_TEST(small_reads_from_a_full_buffer_reopen_the_window_by_segments) {
+  tt t = {0};
+  jnet_sim_stats before, after;
+  t.w = st_new(1, 2);
+  t.nbytes = 200000;
+  unsigned char *payload = malloc(t.nbytes);
+  for (size_t i = 0; i < t.nbytes; i++)
+    payload[i] = st_byte(i);
+  t.data = (unsigned char *)&before; /* sws_server's snapshot */
+  tt w = t;
+  w.data = payload;
+  st_go(t.w, 1, sws_server, &t);
+  st_go(t.w, 0, source_client, &w);
+  st_run(t.w);
+  jnet_sim_get_stats(t.w->sim, &after);
+  ck_assert_int_eq(t.r[0], 0);
+  ck_assert_int_eq(t.r[1], 0);
+  ck_assert_int_eq(t.r[2], 0);
+  ck_assert_int_eq(w.r[3], 0);
+  ck_assert_int_eq(w.r[4], 0);
+  ck_assert_uint_eq(t.got, t.nbytes);
+  ck_assert_uint_eq(t.sum_got, st_fnv(payload, t.nbytes));
+  ck_assert_int_ge(t.r[3], 2000); /* 100 bytes a read */
+  uint64_t packets = after.packets_sent - before.packets_sent;
+  ck_assert_msg(packets < (uint64_t)t.r[3] / 4, "%llu packets for %d reads",
+                (unsigned long long)packets, t.r[3]);
+  free(payload);
+  st_free(t.w);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("sim-tcp");
   jc_defaults(120, NULL, NULL);
@@ -1820,7 +2412,7 @@ static Suite *suite(void) {
   JC_LOOP(s, tcp_and_datagrams_survive_each_allocation_failing, 0, 2);
   JC_TEST(s, a_stream_to_the_hosts_own_address_has_a_64k_mss);
   JC_TEST(s, buffers_of_odd_sizes_carry_the_stream_intact);
-  JC_LOOP(s, after_a_reset_reads_end_writes_epipe_and_shutdown_enotconn, 0, 4);
+  JC_LOOP(s, after_a_reset_reads_end_writes_epipe_and_shutdown_enotconn, 0, 5);
   JC_TEST(s, closing_a_listener_resets_the_connections_it_did_not_accept);
   JC_TEST(s, shutting_down_twice_changes_nothing);
   JC_LOOP(s, keepalive_set_on_a_listener_is_inherited_by_its_connections, 0, 2);
@@ -1831,6 +2423,16 @@ static Suite *suite(void) {
   JC_LOOP(s, keepalive_probes_tcp_streams_but_not_unix_ones, 0, 2);
   JC_TEST(s, the_rto_estimate_is_capped_at_120_s);
   JC_TEST(s, a_delayed_ack_is_timed_from_the_first_unacked_segment);
+  /* issue 20: sim/ branches */
+  JC_LOOP(s, peername_is_the_peer_until_a_reset_ends_the_connection, 0, 2);
+  JC_TEST(s, small_segments_and_the_fin_survive_loss_and_overlap);
+  JC_TEST(s, closing_one_of_two_ready_streams_leaves_the_other_awake);
+  JC_TEST(s, unix_streams_stay_apart_after_the_internal_numbers_wrap);
+  JC_TEST(s, a_restarted_client_reusing_its_port_resets_the_stale_half_open);
+  JC_TEST(s, a_connect_to_a_vanished_listener_or_a_hostless_address_fails);
+  JC_TEST(s, a_port_held_by_an_outgoing_connection_refuses_a_syn);
+  JC_TEST(s, keepalive_stays_quiet_while_a_zero_window_holds_the_writer);
+  JC_TEST(s, small_reads_from_a_full_buffer_reopen_the_window_by_segments);
   return s;
 }
 
