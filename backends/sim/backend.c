@@ -254,18 +254,24 @@ static int bk_resolve(const jnet_backend *b, jnet_node *node, jnet_req *req,
                       int passive) {
   (void)node;
   (void)type;
-  jnet__sim_ep eps[32];
+  jnet__sim_ep some[32], *eps = some;
   int n = jnet__sim_resolve(SIM(b), host, port, passive, eps, 32);
-  if (n >= 0) {
-    size_t k = (size_t)n < req->naddrs ? (size_t)n : req->naddrs;
-    if (k > 32)
-      k = 32;
-    for (size_t i = 0; i < k; i++) {
-      struct sockaddr_storage ss;
-      socklen_t len = jnet__sim_ep_to_sa(&eps[i], &ss);
-      put_addr(&req->addrs[i], &ss, len);
+  size_t k = n > 0 && (size_t)n < req->naddrs ? (size_t)n : req->naddrs;
+  if (n > 32 && k > 32) { /* more records than fit here, and room for them */
+    eps = jnet__malloc(k * sizeof *eps);
+    if (eps == NULL) {
+      req->result = JNET_ENOMEM;
+      return 1;
     }
+    n = jnet__sim_resolve(SIM(b), host, port, passive, eps, k);
   }
+  for (size_t i = 0; n > 0 && i < k; i++) {
+    struct sockaddr_storage ss;
+    socklen_t len = jnet__sim_ep_to_sa(&eps[i], &ss);
+    put_addr(&req->addrs[i], &ss, len);
+  }
+  if (eps != some)
+    jnet__free(eps);
   req->result = n;
   return 1;
 }
