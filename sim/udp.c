@@ -387,9 +387,8 @@ void jnet__sim_udp_input(jnet__sim *sim, jnet__sim_spkt *p) {
     input_all(sim, p);
     return;
   }
-  jnet__sim_sock *best = jnet__sim_udp_hinted(sim, p);
-  if (best == NULL)
-    best = udp_choose(sim, sim->hosts[p->to], p);
+  /* the run loop tried the host's hint first (sim.c, deliver) */
+  jnet__sim_sock *best = udp_choose(sim, sim->hosts[p->to], p);
   if (best == NULL) {
     input_all(sim, p); /* port unreachable, or a dual-stack socket */
     return;

@@ -304,6 +304,85 @@ START_TEST(a_timer_the_poll_made_due_fires_in_that_turn) {
 }
 END_TEST
 
+/* A backend may leave out what version 5 added (the clock's word, the
+ * resumption counter, sends done without a request) or say it cannot tell
+ * (send_to_now answering 1): the loop then calls now_ns(), skips the
+ * count, and sends through send_to. The same world on the sim backend and
+ * on such a copy of it runs the same events: the same fingerprint, every
+ * datagram delivered. */
+static int cannot_tell(const jnet_backend *b, jnet_bsock *s, const void *buf,
+                       size_t len, const jnet_addr *dst) {
+  (void)b, (void)s, (void)buf, (void)len, (void)dst;
+  return 1;
+}
+
+typedef struct pp {
+  int got;
+} pp;
+
+static void pp_send(void *arg) {
+  (void)arg;
+  char to[32];
+  st_addr(1, to, sizeof to);
+  jnet_addr dst;
+  jnet_stream u;
+  if (jnet_address(to, "9000", JNET_DATAGRAM, &dst) != 0 ||
+      jnet_listen("0.0.0.0", NULL, JNET_DATAGRAM, &u) != 0)
+    return;
+  jnet_sleep(0.001);
+  for (int i = 0; i < 20; i++) {
+    jnet_send_to(u, &dst, "datagram", 1 + (size_t)i % 8, 1);
+    jnet_sleep(0.0005);
+  }
+  jnet_close(u);
+}
+
+static void pp_recv(void *arg) {
+  pp *k = arg;
+  char me[32];
+  st_addr(1, me, sizeof me);
+  jnet_stream u;
+  jnet_buf b;
+  jnet_buf_init(&b);
+  if (jnet_listen(me, "9000", JNET_DATAGRAM, &u) == 0) {
+    while (k->got < 20 && jnet_recv_from(u, 64, &b, 1, NULL) > 0) {
+      k->got++;
+      jnet_buf_reset(&b);
+    }
+    jnet_close(u);
+  }
+  jnet_buf_free(&b);
+}
+
+static uint64_t pp_run(int lean, int *got) {
+  st_world *w = st_new(5, 2);
+  jnet_backend copy = *jnet_sim_backend(w->sim);
+  if (lean) {
+    copy.clock_ns = NULL;
+    copy.resumptions = NULL;
+    copy.resumed = NULL;
+    copy.send_to_now = cannot_tell;
+    ck_assert_int_eq(jnet_loop_new(&w->loop, &copy), 0);
+  }
+  pp k = {0};
+  st_go(w, 1, pp_recv, &k);
+  st_go(w, 0, pp_send, NULL);
+  st_run(w);
+  uint64_t fp = jnet_sim_fingerprint(w->sim);
+  *got = k.got;
+  st_free(w);
+  return fp;
+}
+
+START_TEST(a_backend_without_the_version_5_shortcuts_runs_the_same) {
+  int full = 0, lean = 0;
+  uint64_t a = pp_run(0, &full), b = pp_run(1, &lean);
+  ck_assert_int_eq(full, 20);
+  ck_assert_int_eq(lean, 20);
+  ck_assert_uint_eq(a, b);
+}
+END_TEST
+
 /* --- br-sim: the limit's edge --- */
 
 /* "Passes max_time_ns": an event due exactly at the limit still runs, one
@@ -341,6 +420,7 @@ static Suite *suite(void) {
   JC_TEST(s, completed_timed_read_leaves_no_deadline_behind);
   JC_TEST(s, event_due_exactly_at_max_time_runs_one_after_does_not);
   JC_TEST(s, a_timer_the_poll_made_due_fires_in_that_turn);
+  JC_TEST(s, a_backend_without_the_version_5_shortcuts_runs_the_same);
   return s;
 }
 

@@ -557,6 +557,52 @@ START_TEST(capture_fragments_from_one_byte_over_the_mtu) {
 }
 END_TEST
 
+/* Datagrams of growing sizes over the large-packet pool: a buffer freed by
+ * a 2,000-byte datagram is too small for the 4,000-byte one after it,
+ * which gets its own; each arrives whole, byte for byte. */
+static void grow_recv(void *arg) {
+  int *ok = arg;
+  jnet_stream u;
+  jnet_buf b;
+  jnet_buf_init(&b);
+  if (jnet_listen("192.0.2.2", "9000", JNET_DATAGRAM, &u) == 0) {
+    for (size_t n = 2000; n <= 6000; n += 2000) {
+      jnet_buf_reset(&b);
+      if (jnet_recv_from(u, 8192, &b, 5, NULL) == (ssize_t)n &&
+          (unsigned char)b.data[n - 1] == (unsigned char)(n / 1000))
+        (*ok)++;
+    }
+    jnet_close(u);
+  }
+  jnet_buf_free(&b);
+}
+
+static void grow_send(void *arg) {
+  (void)arg;
+  static char big[6000];
+  jnet_stream u;
+  jnet_addr dst = addr_of("192.0.2.2", "9000");
+  if (jnet_listen("192.0.2.1", NULL, JNET_DATAGRAM, &u) == 0) {
+    for (size_t n = 2000; n <= 6000; n += 2000) {
+      memset(big, (int)(n / 1000), n);
+      jnet_send_to(u, &dst, big, n, 1);
+      jnet_sleep(0.01); /* delivered and freed before the next */
+    }
+    jnet_close(u);
+  }
+}
+
+START_TEST(growing_datagrams_each_get_a_buffer_that_holds_them) {
+  st_world *w = st_new(1, 2);
+  int ok = 0;
+  st_go(w, 1, grow_recv, &ok);
+  st_go(w, 0, grow_send, NULL);
+  st_run(w);
+  ck_assert_int_eq(ok, 3);
+  st_free(w);
+}
+END_TEST
+
 /* ---- A waiting reader and a queued datagram -------------------------------- */
 
 /* The first datagram finds its reader waiting (handed over straight, in
@@ -1001,6 +1047,7 @@ static Suite *suite(void) {
   JC_TEST(s, a_socket_on_one_address_never_takes_the_others_datagrams);
   JC_TEST(s, capture_writes_ipv6_udp_icmpv6_and_unix_datagrams);
   JC_TEST(s, capture_fragments_from_one_byte_over_the_mtu);
+  JC_TEST(s, growing_datagrams_each_get_a_buffer_that_holds_them);
   JC_TEST(s, jitter_adds_at_most_an_hour);
   JC_TEST(s, a_datagram_for_a_free_port_is_refused_not_taken_by_its_neighbour);
   JC_TEST(s, queued_unix_datagrams_name_their_open_sender);
