@@ -933,7 +933,18 @@ static void ack_input(jnet__sim_sock *s, const jnet__sim_spkt *p) {
       arm(s, s->rto_ns);
     jnet__sim_sock_ready(s); /* buffer space for a writer */
   }
-  if (SEQ_LEQ(s->snd_una, ack)) {
+  /* The window is taken from a segment that is not older than the last
+   * one taken (Linux's tcp_may_update_window): one that acknowledges new
+   * data, carries new data, or opens the window. A reordered old ACK
+   * therefore cannot shrink it back (to 0, which would leave the sender
+   * waiting for a persist probe it has no reason to send). Linux keeps
+   * the sequence number of the last update (snd_wl1) and also takes a
+   * newer pure ACK that shrinks the window; the model does not keep it
+   * (8 more bytes a connection), and its receiver never shrinks the
+   * window it advertised except through new data, so the two agree. */
+  int wnd_update = SEQ_LT(s->snd_una, ack) || wnd > s->snd_wnd ||
+                   (p->len > 0 && p->seq == s->rcv_nxt);
+  if (SEQ_LEQ(s->snd_una, ack) && wnd_update) {
     uint32_t old = s->snd_wnd;
     s->snd_wnd = wnd;
     if (old == 0 && s->snd_wnd > 0 && s->tev.idx != 0 && s->snd_nxt == s->snd_una)

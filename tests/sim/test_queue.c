@@ -1,8 +1,10 @@
 /* test_queue.c — ctest sim-queue: the model's event queue (sim/event.c)
  * gives events back in (time, insertion) order whether they sit in the heap
  * or in the per-delay lanes, with cancels and reschedules in between; and a
- * world deep enough to use the lanes replays to the same fingerprint.
- * White-box: drives jnet__sim_ev_* on a sim's queue directly. */
+ * world deep enough to use the lanes replays to the same fingerprint; and
+ * a TCP segment delivered out of its order (an old ACK) changes nothing.
+ * White-box: drives jnet__sim_ev_* on a sim's queue directly, and hands a
+ * segment to jnet__sim_tcp_input. */
 #define _POSIX_C_SOURCE 200809L /* open_memstream */
 #include "simtest.h"
 
@@ -486,6 +488,106 @@ START_TEST(heap_cancels_and_moves_anywhere_keep_the_order) {
 }
 END_TEST
 
+/* --- a reordered old ACK does not shrink the peer's window --- */
+
+/* A client on h0 writes 128 KiB, sleeps 1 s and writes 128 KiB more to a
+ * reader on h1. At 0.8 s, while the connection is idle, an old ACK (no
+ * new data acknowledged, no data, window 0: as a segment the network held
+ * back would arrive) reaches the client. TCP takes the window only from a
+ * segment not older than the last one taken (RFC 793's SND.WL1/WL2,
+ * Linux's tcp_may_update_window), so the second write goes out at once and
+ * the reader finishes at the same time as in a run without the old ACK.
+ * A model that took the 0 would hold the data for the persist timer's
+ * probe (0.2 s later here). White-box: the ACK is handed to
+ * jnet__sim_tcp_input directly, as a reordering link would deliver it. */
+typedef struct oa_run {
+  int inject, failed;
+  size_t got;
+  double done_s;
+} oa_run;
+
+static unsigned char oa_data[128 * 1024];
+
+static void oa_reader(void *arg) {
+  oa_run *r = arg;
+  jnet_stream srv, c;
+  jnet_buf b;
+  if (jnet_listen("192.0.2.2", "9000", JNET_STREAM, &srv) < 0 ||
+      jnet_accept(srv, 10, &c) < 0) {
+    r->failed = 1;
+    return;
+  }
+  jnet_close(srv);
+  jnet_buf_init(&b);
+  while (jnet_read(c, 65536, &b, 10) > 0)
+    ;
+  r->got = b.len;
+  r->done_s = jnet_now();
+  jnet_buf_free(&b);
+  jnet_close(c);
+}
+
+static void oa_writer(void *arg) {
+  oa_run *r = arg;
+  jnet_stream c;
+  jnet_sleep(0.001);
+  if (jnet_connect("192.0.2.2", "9000", JNET_STREAM, NULL, NULL, &c) < 0 ||
+      jnet_write(c, oa_data, sizeof oa_data, 10) < 0 ||
+      jnet_sleep(1.0) < 0 ||
+      jnet_write(c, oa_data, sizeof oa_data, 10) < 0)
+    r->failed = 1;
+  jnet_close(c);
+}
+
+static void oa_inject(jnet_sim *sim, void *arg) {
+  jnet_node *h0 = arg;
+  jnet__sim_sock *s = h0->socks;
+  while (s != NULL &&
+         !(s->proto == JNET__SIM_P_TCP && s->state == JNET__SIM_ST_OPEN))
+    s = s->host_next;
+  ck_assert_ptr_nonnull(s);
+  ck_assert_uint_eq(s->snd_una, s->snd_max); /* idle: all acknowledged */
+  ck_assert_uint_gt(s->snd_wnd, 0);
+  jnet__sim_spkt *p = jnet__sim_pkt_alloc(sim, 0);
+  ck_assert_ptr_nonnull(p);
+  p->from = 1;
+  p->to = h0->id;
+  p->proto = JNET__SIM_P_TCP;
+  p->family = s->local.family;
+  p->src = s->remote;
+  p->dst = s->local;
+  p->seq = s->rcv_nxt;
+  p->ack = s->snd_una;
+  p->flags = JNET__SIM_TCP_ACK;
+  p->window = 0;
+  jnet__sim_tcp_input(sim, p);
+}
+
+static double old_ack_run(int inject) {
+  oa_run r = {.inject = inject};
+  st_world *w = st_new(7, 2);
+  st_go(w, 1, oa_reader, &r);
+  st_go(w, 0, oa_writer, &r);
+  if (inject)
+    ck_assert_int_eq(
+        jnet_sim_at(w->sim, 800 * JNET_SIM_MS, oa_inject, w->h[0]), 0);
+  st_run(w);
+  ck_assert_int_eq(r.failed, 0);
+  ck_assert_uint_eq(r.got, 2 * sizeof oa_data);
+  st_free(w);
+  return r.done_s;
+}
+
+START_TEST(a_reordered_old_ack_does_not_shrink_the_window) {
+  double plain = old_ack_run(0);
+  double reordered = old_ack_run(1);
+  ck_assert_double_gt(plain, 1.0);
+  ck_assert_msg(reordered == plain,
+                "an old ACK delayed the second write: %.6f s, not %.6f s",
+                reordered, plain);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("sim-queue");
   jc_defaults(60, NULL, NULL);
@@ -495,6 +597,7 @@ static Suite *suite(void) {
   JC_TEST(s, packets_at_any_time_come_out_in_order);
   JC_TEST(s, lanes_drain_in_any_order_and_queued_packets_move);
   JC_TEST(s, heap_cancels_and_moves_anywhere_keep_the_order);
+  JC_TEST(s, a_reordered_old_ack_does_not_shrink_the_window);
   return s;
 }
 
