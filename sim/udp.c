@@ -485,7 +485,7 @@ int jnet__sim_udp_setopt_group(jnet__sim_sock *s, int option,
       !jnet__sim_ip_is_multicast(family, ip))
     return JNET_EINVAL;
   if (s->type == JNET__SIM_SOCK_STREAM)
-    return -EPROTO; /* Linux: no multicast membership on TCP sockets */
+    return JNET_EPROTO; /* Linux: no multicast membership on TCP sockets */
   if (join) {
     if (member(s, family, ip))
       return JNET_EADDRINUSE;

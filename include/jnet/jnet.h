@@ -555,6 +555,7 @@ JNET_EXTERN ssize_t jnet_recv_from(jnet_stream s, size_t n, jnet_buf *b,
  * range, e.g. a TTL over 255, a bad group address), JNET_ENOPROTOOPT
  * (option not valid for the socket's family), JNET_EADDRINUSE (group
  * joined twice), JNET_EADDRNOTAVAIL (leaving a group not joined),
+ * JNET_EPROTO (a multicast group on a TCP stream, as Linux answers),
  * JNET_ECLOSED. Works anywhere. */
 JNET_EXTERN int jnet_setsockopt(jnet_stream s, int option, jnet_optval v);
 

@@ -37,6 +37,7 @@
   XX(ENOTSOCK, -ENOTSOCK, "socket operation on non-socket")                    \
   XX(EDESTADDRREQ, -EDESTADDRREQ, "destination address required")              \
   XX(EMSGSIZE, -EMSGSIZE, "message too long")                                  \
+  XX(EPROTO, -EPROTO, "protocol error")                                        \
   XX(EPROTOTYPE, -EPROTOTYPE, "protocol wrong type for socket")                \
   XX(ENOPROTOOPT, -ENOPROTOOPT, "protocol not available")                      \
   XX(EPROTONOSUPPORT, -EPROTONOSUPPORT, "protocol not supported")              \

@@ -298,6 +298,20 @@ START_TEST(setsockopt_works_outside_a_fiber) {
 }
 END_TEST
 
+/* A multicast group on a TCP stream: Linux's ip_setsockopt answers EPROTO
+ * (not ENOPROTOOPT: the option exists for the family), on both backends. */
+START_TEST(setsockopt_multicast_group_on_a_stream_eproto) {
+  conf *t = conf_open();
+  conf_run(t, f_mk_udp);
+  check_setup(t);
+  ck_assert_int_eq(
+      jnet_setsockopt(TCP, JNET_IP_ADD_MEMBERSHIP, jnet_opt_str(GROUP4)),
+      JNET_EPROTO);
+  ck_assert_str_eq(jnet_err_name(JNET_EPROTO), "EPROTO");
+  conf_close(t);
+}
+END_TEST
+
 void conf_add_opts(Suite *s) {
   CONF_CASE(s, setsockopt_so_broadcast_takes_a_bool);
   CONF_CASE(s, setsockopt_so_reuseaddr_takes_a_bool);
@@ -309,4 +323,5 @@ void conf_add_opts(Suite *s) {
   CONF_CASE(s, setsockopt_ipv6_leave_group_never_joined_eaddrnotavail);
   CONF_CASE(s, setsockopt_unknown_option_or_value_type_einval);
   CONF_CASE(s, setsockopt_works_outside_a_fiber);
+  CONF_CASE(s, setsockopt_multicast_group_on_a_stream_eproto);
 }

@@ -773,7 +773,7 @@ START_TEST(multicast_follows_each_groups_membership) {
                                  jnet_opt_str("239.7.7.7")), 0);
   ck_assert_int_eq(b->setsockopt(b, tcp, JNET_IP_ADD_MEMBERSHIP,
                                  jnet_opt_str("239.7.7.7")),
-                   -EPROTO); /* Linux's ip_setsockopt answer; no JNET_E code */
+                   JNET_EPROTO); /* Linux's ip_setsockopt answer */
   const char *groups[] = {"239.2.2.2", "239.1.1.1", "239.4.4.4"};
   for (int i = 0; i < 3; i++)
     ck_assert_int_eq(b->setsockopt(b, m4, JNET_IP_ADD_MEMBERSHIP,
