@@ -384,8 +384,22 @@ int jsim_run_checked(const jsim_scn *s, uint64_t seed, const jsim_run_opts *o,
     return 0;
   double wall = res->wall_s + other.wall_s;
   uint64_t fa = res->fingerprint, fb = other.fingerprint;
+  jsim_result first = *res;
   int gone = locate(s, seed, o, p, fa, fb, res);
   res->fingerprint = fa;
   res->wall_s = wall;
+  /* Runs that ended differently (one crashed, say) say how each ended:
+   * the crash is news of its own, and the rerun above may not repeat it. */
+  if (first.status != other.status) {
+    size_t n = strlen(res->msg);
+    snprintf(res->msg + n, sizeof res->msg - n,
+             "; run 1 ended %s%s%.200s, run 2 %s%s%.200s",
+             jsim_status_name(first.status),
+             first.status == JSIM_PASS ? "" : ": ",
+             first.status == JSIM_PASS ? "" : first.msg,
+             jsim_status_name(other.status),
+             other.status == JSIM_PASS ? "" : ": ",
+             other.status == JSIM_PASS ? "" : other.msg);
+  }
   return gone;
 }

@@ -376,6 +376,8 @@ START_TEST(a_partner_dying_alone_reruns_the_seed_the_forking_way) {
                    1);
   HAS("seed 1: nondeterministic: two runs of the seed differ");
   HAS("seed 2: nondeterministic: two runs of the seed differ");
+  /* and how each ended: the crash is said, with its signal */
+  HAS("run 1 ended pass, run 2 error: crashed: killed by SIGSEGV");
   HAS("2 failing seeds");
 }
 END_TEST
