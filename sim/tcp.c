@@ -434,17 +434,20 @@ void jnet__sim_tcp_output(jnet__sim_sock *s) {
   }
 }
 
-/* Resend the first unacknowledged segment (or the FIN). */
+/* Resend the first unacknowledged segment (or the FIN). What was sent
+ * reaches snd_max: after an RTO snd_nxt is back at snd_una, and when the
+ * window then holds everything this segment is the zero window's probe
+ * (Linux's tcp_retransmit_timer resends the head whatever the window).
+ * The sent bytes are all still in sndbuf; a FIN, no byte, follows them. */
 static void rexmit_one(jnet__sim_sock *s) {
-  uint32_t out = s->snd_nxt - s->snd_una;
-  /* LCOV_EXCL_BR_LINE below: called with something outstanding: a sent FIN is unacked and counted in snd_nxt */
-  if (s->fin_sent && !s->fin_acked && out > 0) /* LCOV_EXCL_BR_LINE */
-    out--;
+  uint32_t out = s->snd_max - s->snd_una;
+  if (out > s->sndbuf.len)
+    out = s->sndbuf.len;
   s->rtt_t0_ns = 0; /* Karn: no sample across a retransmission */
   if (out > 0) {
     uint32_t n = out < s->mss ? out : s->mss;
     send_seg(s, s->snd_una, JNET__SIM_TCP_ACK | JNET__SIM_TCP_PSH, n);
-  } else if (s->fin_sent && !s->fin_acked) {
+  } else if (s->fin_sent && !s->fin_acked) { /* LCOV_EXCL_BR_LINE: called with something outstanding; an RTO resends a lone FIN itself */
     send_seg(s, s->snd_una, JNET__SIM_TCP_FIN | JNET__SIM_TCP_ACK, 0);
   }
 }
@@ -872,6 +875,18 @@ static void cwnd_grow(jnet__sim_sock *s, uint32_t acked,
 static void ack_input(jnet__sim_sock *s, const jnet__sim_spkt *p) {
   uint32_t ack = p->ack;
   uint32_t wnd = p->window;
+  /* The window is taken from a segment that is not older than the last
+   * one taken (Linux's tcp_may_update_window): one that acknowledges new
+   * data, carries new data, or opens the window. A reordered old ACK
+   * therefore cannot shrink it back (to 0, which would leave the sender
+   * waiting for a persist probe it has no reason to send). Linux keeps
+   * the sequence number of the last update (snd_wl1) and also takes a
+   * newer pure ACK that shrinks the window; the model does not keep it
+   * (8 more bytes a connection), and its receiver sends a smaller window
+   * only with an ACK of new data, so the two agree. Decided before the
+   * ACK moves snd_una. */
+  const int wnd_update = SEQ_LT(s->snd_una, ack) || wnd > s->snd_wnd ||
+                         (p->len > 0 && p->seq == s->rcv_nxt);
   /* A duplicate ACK: nothing new, no data, and not a window update. The
    * model's receiver ACKs before its reader runs, so its window wobbles by
    * a segment or two; only a window that at least doubled (the update a
@@ -933,18 +948,7 @@ static void ack_input(jnet__sim_sock *s, const jnet__sim_spkt *p) {
       arm(s, s->rto_ns);
     jnet__sim_sock_ready(s); /* buffer space for a writer */
   }
-  /* The window is taken from a segment that is not older than the last
-   * one taken (Linux's tcp_may_update_window): one that acknowledges new
-   * data, carries new data, or opens the window. A reordered old ACK
-   * therefore cannot shrink it back (to 0, which would leave the sender
-   * waiting for a persist probe it has no reason to send). Linux keeps
-   * the sequence number of the last update (snd_wl1) and also takes a
-   * newer pure ACK that shrinks the window; the model does not keep it
-   * (8 more bytes a connection), and its receiver never shrinks the
-   * window it advertised except through new data, so the two agree. */
-  int wnd_update = SEQ_LT(s->snd_una, ack) || wnd > s->snd_wnd ||
-                   (p->len > 0 && p->seq == s->rcv_nxt);
-  if (SEQ_LEQ(s->snd_una, ack) && wnd_update) {
+  if (SEQ_LEQ(s->snd_una, ack) && wnd_update) { /* snd_una may be ack now */
     uint32_t old = s->snd_wnd;
     s->snd_wnd = wnd;
     if (old == 0 && s->snd_wnd > 0 && s->tev.idx != 0 && s->snd_nxt == s->snd_una)

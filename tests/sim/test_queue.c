@@ -588,6 +588,82 @@ START_TEST(a_reordered_old_ack_does_not_shrink_the_window) {
 }
 END_TEST
 
+/* --- a zero window under data in flight is probed, not waited out --- */
+
+/* The writer on h0 sends 40,000 bytes to h1 over 10 ms links. At 45 ms,
+ * with the second flight on its way to h1 (sent at 41 ms), the ACKs from
+ * h1 are cut off (one-way partition, healed at 2 s) and h0 hears an ACK
+ * of its first two segments with a window of 0: a receiver that shrank
+ * its window under data in flight (the model's own receiver can, by
+ * rounding to its window scale). Each RTO must then resend the first
+ * segment as the window's probe, as Linux's tcp_retransmit_timer does:
+ * after the heal the probe's ACK opens the window and the transfer ends
+ * within seconds. A sender whose RTO resends nothing because the window
+ * holds it never sends again (the reader gives up at 10 s, 580 bytes
+ * short). White-box: the ACK is handed to jnet__sim_tcp_input directly. */
+static void zw_inject(jnet_sim *sim, void *arg) {
+  st_world *w = arg;
+  jnet__sim_sock *s = w->h[0]->socks;
+  while (s != NULL &&
+         !(s->proto == JNET__SIM_P_TCP && s->state == JNET__SIM_ST_OPEN))
+    s = s->host_next;
+  ck_assert_ptr_nonnull(s);
+  ck_assert_uint_gt(s->snd_max - s->snd_una, 2 * 1460u); /* in flight */
+  ck_assert_int_eq(jnet_sim_partition(sim, w->h[1], w->h[0], JNET_ONE_WAY),
+                   0);
+  jnet__sim_spkt *p = jnet__sim_pkt_alloc(sim, 0);
+  ck_assert_ptr_nonnull(p);
+  p->from = w->h[1]->id;
+  p->to = w->h[0]->id;
+  p->proto = JNET__SIM_P_TCP;
+  p->family = s->local.family;
+  p->src = s->remote;
+  p->dst = s->local;
+  p->seq = s->rcv_nxt;
+  p->ack = s->snd_una + 2 * 1460; /* on their way: they do arrive */
+  p->flags = JNET__SIM_TCP_ACK;
+  p->window = 0;
+  jnet__sim_tcp_input(sim, p);
+  ck_assert_uint_eq(s->snd_wnd, 0);
+  ck_assert_uint_gt(s->snd_max - s->snd_una, 0);
+}
+
+static void zw_heal(jnet_sim *sim, void *arg) {
+  st_world *w = arg;
+  ck_assert_int_eq(jnet_sim_heal(sim, w->h[1], w->h[0]), 0);
+}
+
+static void zw_writer(void *arg) {
+  oa_run *r = arg;
+  jnet_stream c;
+  jnet_sleep(0.001);
+  if (jnet_connect("192.0.2.2", "9000", JNET_STREAM, NULL, NULL, &c) < 0 ||
+      jnet_write(c, oa_data, 40000, 600) < 0)
+    r->failed = 1;
+  jnet_close(c);
+}
+
+START_TEST(a_zero_window_under_data_in_flight_is_probed) {
+  oa_run r = {0};
+  st_world *w = st_new(7, 2);
+  jnet_link_params lp;
+  jnet_link_params_default(&lp);
+  lp.latency_ns = 10 * JNET_SIM_MS;
+  ck_assert_int_eq(jnet_sim_link(w->sim, w->h[0], w->h[1], &lp), 0);
+  st_go(w, 1, oa_reader, &r);
+  st_go(w, 0, zw_writer, &r);
+  ck_assert_int_eq(jnet_sim_at(w->sim, 45 * JNET_SIM_MS, zw_inject, w), 0);
+  ck_assert_int_eq(jnet_sim_at(w->sim, 2 * JNET_SIM_S, zw_heal, w), 0);
+  st_run(w);
+  ck_assert_int_eq(r.failed, 0);
+  ck_assert_uint_eq(r.got, 40000);
+  ck_assert_msg(r.done_s > 2.0 && r.done_s < 5.0,
+                "the transfer ended at %.3f s, not within 3 s of the heal",
+                r.done_s);
+  st_free(w);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("sim-queue");
   jc_defaults(60, NULL, NULL);
@@ -598,6 +674,7 @@ static Suite *suite(void) {
   JC_TEST(s, lanes_drain_in_any_order_and_queued_packets_move);
   JC_TEST(s, heap_cancels_and_moves_anywhere_keep_the_order);
   JC_TEST(s, a_reordered_old_ack_does_not_shrink_the_window);
+  JC_TEST(s, a_zero_window_under_data_in_flight_is_probed);
   return s;
 }
 
