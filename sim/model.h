@@ -460,7 +460,9 @@ struct jnet__sim_sock {
       fin_acked : 1, fin_rcvd : 1, reset : 1, syn_acked : 1,
       child : 1, /* child: made by a listener (unix: has no name) */
       ws_ok : 1,       /* window scaling offered (SYN) / agreed */
-      ack_pending : 1; /* an ACK must go out before the event ends */
+      ack_pending : 1, /* an ACK must go out before the event ends */
+      peer_syn : 1;    /* SYN_SENT: the peer's own SYN came (simultaneous
+                          open: Linux's SYN_RECV of a connecting socket) */
 };
 
 typedef struct jnet__sim_mgroup {

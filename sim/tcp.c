@@ -646,7 +646,10 @@ void jnet__sim_tcp_timer(jnet__sim *sim, jnet__sim_sock *s) {
     }
     backoff(s);
     s->rtt_t0_ns = 0;
-    send_seg(s, s->iss, JNET__SIM_TCP_SYN, 0);
+    send_seg(s, s->iss,
+             s->peer_syn ? JNET__SIM_TCP_SYN | JNET__SIM_TCP_ACK
+                         : JNET__SIM_TCP_SYN,
+             0);
     arm(s, s->rto_ns);
     return;
   case JNET__SIM_ST_SYN_RCVD:
@@ -1050,6 +1053,22 @@ static void handshake_done(jnet__sim_sock *s) {
   conn_start(s);
 }
 
+/* A connecting socket's SYN is acknowledged by p: open, wake the connect,
+ * and send what was written meanwhile (with an ACK of their SYN if p
+ * carried it). */
+static void open_active(jnet__sim_sock *s, const jnet__sim_spkt *p,
+                        int ack_syn) {
+  s->snd_una = p->ack;
+  s->snd_wnd = p->window;
+  rtt_sample(s, p->ack);
+  disarm(s);
+  handshake_done(s);
+  if (ack_syn)
+    send_ack(s);
+  jnet__sim_sock_ready(s);
+  jnet__sim_tcp_output(s);
+}
+
 void jnet__sim_tcp_input(jnet__sim *sim, jnet__sim_spkt *p) {
   jnet__sim_host *h = sim->hosts[p->to];
   jnet__sim_sock *s =
@@ -1088,25 +1107,26 @@ void jnet__sim_tcp_input(jnet__sim *sim, jnet__sim_spkt *p) {
   s->ka_sent = 0;
   switch (s->state) { /* LCOV_EXCL_BR_LINE: only these states are in conns */
   case JNET__SIM_ST_SYN_SENT:
-    /* LCOV_EXCL_BR_LINE below: no ACK here is a bare SYN: simultaneous open is not modelled (README: known differences) */
-    if ((f & JNET__SIM_TCP_ACK) && p->ack != s->snd_nxt) { /* LCOV_EXCL_BR_LINE */
+    if ((f & JNET__SIM_TCP_ACK) && p->ack != s->snd_nxt) {
       send_rst_for(sim, p);
-    /* LCOV_EXCL_BR_LINE below: simultaneous open is not modelled (README: known differences) */
-    } else if ((f & (JNET__SIM_TCP_SYN | JNET__SIM_TCP_ACK)) == /* LCOV_EXCL_BR_LINE */
-               (JNET__SIM_TCP_SYN | JNET__SIM_TCP_ACK)) {
+    } else if (f & JNET__SIM_TCP_SYN) {
+      /* The SYN-ACK; or, without ACK, the peer's own SYN: a simultaneous
+       * open (RFC 793 3.4, Linux's tcp_rcv_synsent_state_process), which
+       * answers with SYN-ACK and completes on the peer's SYN-ACK. */
       s->irs = p->seq;
       s->rcv_nxt = p->seq + 1;
-      s->snd_una = p->ack;
-      s->snd_wnd = p->window;
+      s->snd_wnd = p->window; /* a SYN's window is never scaled */
       ws_agree(s, p);
       if (p->mss && p->mss < s->mss) /* LCOV_EXCL_BR_LINE: every SYN has an MSS */
         s->mss = p->mss;
-      rtt_sample(s, p->ack);
-      disarm(s);
-      handshake_done(s);
-      send_ack(s);
-      jnet__sim_sock_ready(s);
-      jnet__sim_tcp_output(s);
+      if (f & JNET__SIM_TCP_ACK) {
+        open_active(s, p, 1);
+      } else {
+        s->peer_syn = 1;
+        send_seg(s, s->iss, JNET__SIM_TCP_SYN | JNET__SIM_TCP_ACK, 0);
+      }
+    } else if ((f & JNET__SIM_TCP_ACK) && s->peer_syn) {
+      open_active(s, p, 0); /* the ACK of our SYN-ACK (theirs was lost) */
     }
     jnet__sim_pkt_free(sim, p);
     return;

@@ -2382,6 +2382,102 @@ START_TEST(small_reads_from_a_full_buffer_reopen_the_window_by_segments) {
 }
 END_TEST
 
+/* Simultaneous open (RFC 793 3.4): h0 and h1 each bind a port and connect
+ * to the other's at the same moment. Each SYN finds a socket in SYN_SENT,
+ * which answers SYN-ACK; both connects succeed and the one connection
+ * carries a message each way (Linux; the model ignored the bare SYN, and
+ * both connects timed out). Mode 1: h1's SYN-ACK is lost, so h0 opens on
+ * the ACK h1 sends once h0's SYN-ACK has opened it. Mode 2: both SYN-ACKs
+ * are lost; each side's SYN timer resends its SYN-ACK (not a bare SYN)
+ * after 1 s, and that opens the other. */
+typedef struct so_side {
+  const char *me, *peer;
+  int r[4];
+  double t_open;
+  char got[16];
+} so_side;
+
+static void so_peer(void *arg) {
+  so_side *d = arg;
+  jnet_stream c;
+  d->r[0] = jnet_connect(d->peer, "7000", JNET_STREAM, d->me, "7000", &c);
+  if (d->r[0] < 0)
+    return;
+  d->t_open = jnet_now();
+  jnet_addr a;
+  char host[64];
+  int port = 0;
+  d->r[1] = jnet_peername(c, &a);
+  jnet_address_unpack(&a, host, sizeof host, &port);
+  d->r[1] = strcmp(host, d->peer) == 0 && port == 7000 ? 0 : -1;
+  d->r[2] = jnet_write(c, d->me, strlen(d->me), 10);
+  jnet_buf b;
+  jnet_buf_init(&b);
+  jnet_shutdown(c, JNET_SHUT_WR);
+  d->r[3] = jnet_read_all(c, &b, 10) < 0 ? -1 : 0;
+  snprintf(d->got, sizeof d->got, "%.*s", (int)b.len, (const char *)b.data);
+  jnet_buf_free(&b);
+  jnet_close(c);
+}
+
+static int so_mode;
+
+static void so_cut(jnet_sim *sim, void *arg) {
+  st_world *w = arg;
+  ck_assert_int_eq(jnet_sim_partition(sim, w->h[1], w->h[0],
+                                      so_mode == 2 ? JNET_BOTH_WAYS
+                                                   : JNET_ONE_WAY),
+                   0);
+}
+
+static void so_heal(jnet_sim *sim, void *arg) {
+  st_world *w = arg;
+  ck_assert_int_eq(jnet_sim_heal(sim, w->h[1], w->h[0]), 0);
+}
+
+START_TEST(simultaneous_open_connects_both_sides) {
+  st_world *w = st_new(3, 2);
+  so_side a = {.me = "192.0.2.1", .peer = "192.0.2.2"};
+  so_side b = {.me = "192.0.2.2", .peer = "192.0.2.1"};
+  FILE *tf = NULL;
+  size_t tlen = 0;
+  char *text = NULL;
+  trace_begin(w, &tf, &tlen, &text);
+  so_mode = _i;
+  if (_i > 0) { /* the SYNs cross, then the SYN-ACKs (sent at 1 ms) are lost */
+    ck_assert_int_eq(jnet_sim_at(w->sim, JNET_SIM_MS / 2, so_cut, w), 0);
+    ck_assert_int_eq(jnet_sim_at(w->sim, 3 * JNET_SIM_MS / 2, so_heal, w), 0);
+  }
+  st_go(w, 0, so_peer, &a);
+  st_go(w, 1, so_peer, &b);
+  st_run(w);
+  jnet_sim_trace(w->sim, NULL);
+  fclose(tf);
+  for (int i = 0; i < 4; i++) {
+    ck_assert_msg(a.r[i] >= 0, "h0 step %d: %s", i, jnet_err_name(a.r[i]));
+    ck_assert_msg(b.r[i] >= 0, "h1 step %d: %s", i, jnet_err_name(b.r[i]));
+  }
+  ck_assert_str_eq(a.got, "192.0.2.2");
+  ck_assert_str_eq(b.got, "192.0.2.1");
+  /* one SYN each, one SYN-ACK each (two in mode 2), the lost ones, no
+   * RST; the connects took a few trips, or (mode 2) one SYN timeout */
+  for (int h = 0; h < 2; h++) {
+    char who[16];
+    snprintf(who, sizeof who, " h%d tcp ", h);
+    ck_assert_int_eq(count_lines(text, who, " SYN seq", 1e9), 1);
+    ck_assert_int_eq(count_lines(text, who, " SYN,ACK seq", 1e9),
+                     1 + (_i == 2));
+  }
+  ck_assert_int_eq(count_lines(text, "DROP", "SYN,ACK", 1e9), _i);
+  ck_assert_int_eq(count_lines(text, "RST", NULL, 1e9), 0);
+  double t_max = _i == 2 ? 1.01 : 0.01;
+  ck_assert_double_lt(a.t_open, t_max);
+  ck_assert_double_lt(b.t_open, t_max);
+  free(text);
+  st_free(w);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("sim-tcp");
   jc_defaults(120, NULL, NULL);
@@ -2433,6 +2529,7 @@ static Suite *suite(void) {
   JC_TEST(s, a_port_held_by_an_outgoing_connection_refuses_a_syn);
   JC_TEST(s, keepalive_stays_quiet_while_a_zero_window_holds_the_writer);
   JC_TEST(s, small_reads_from_a_full_buffer_reopen_the_window_by_segments);
+  JC_LOOP(s, simultaneous_open_connects_both_sides, 0, 3);
   return s;
 }
 
