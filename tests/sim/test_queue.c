@@ -539,28 +539,41 @@ static void oa_writer(void *arg) {
   jnet_close(c);
 }
 
-static void oa_inject(jnet_sim *sim, void *arg) {
-  jnet_node *h0 = arg;
-  jnet__sim_sock *s = h0->socks;
+/* Host h's open TCP connection (the test's only one). */
+static jnet__sim_sock *open_tcp(jnet_node *h) {
+  jnet__sim_sock *s = h->socks;
   while (s != NULL &&
          !(s->proto == JNET__SIM_P_TCP && s->state == JNET__SIM_ST_OPEN))
     s = s->host_next;
   ck_assert_ptr_nonnull(s);
-  ck_assert_uint_eq(s->snd_una, s->snd_max); /* idle: all acknowledged */
-  ck_assert_uint_gt(s->snd_wnd, 0);
+  return s;
+}
+
+/* Hand s a segment from its peer (host `from`): an ACK of `ack` with
+ * `window` and no data, as the network would deliver it. */
+static void ack_to(jnet_sim *sim, jnet__sim_sock *s, jnet_node *from,
+                   uint32_t ack, uint32_t window) {
   jnet__sim_spkt *p = jnet__sim_pkt_alloc(sim, 0);
   ck_assert_ptr_nonnull(p);
-  p->from = 1;
-  p->to = h0->id;
+  p->from = from->id;
+  p->to = s->host->id;
   p->proto = JNET__SIM_P_TCP;
   p->family = s->local.family;
   p->src = s->remote;
   p->dst = s->local;
   p->seq = s->rcv_nxt;
-  p->ack = s->snd_una;
+  p->ack = ack;
   p->flags = JNET__SIM_TCP_ACK;
-  p->window = 0;
+  p->window = window;
   jnet__sim_tcp_input(sim, p);
+}
+
+static void oa_inject(jnet_sim *sim, void *arg) {
+  st_world *w = arg;
+  jnet__sim_sock *s = open_tcp(w->h[0]);
+  ck_assert_uint_eq(s->snd_una, s->snd_max); /* idle: all acknowledged */
+  ck_assert_uint_gt(s->snd_wnd, 0);
+  ack_to(sim, s, w->h[1], s->snd_una, 0);
 }
 
 static double old_ack_run(int inject) {
@@ -570,7 +583,7 @@ static double old_ack_run(int inject) {
   st_go(w, 0, oa_writer, &r);
   if (inject)
     ck_assert_int_eq(
-        jnet_sim_at(w->sim, 800 * JNET_SIM_MS, oa_inject, w->h[0]), 0);
+        jnet_sim_at(w->sim, 800 * JNET_SIM_MS, oa_inject, w), 0);
   st_run(w);
   ck_assert_int_eq(r.failed, 0);
   ck_assert_uint_eq(r.got, 2 * sizeof oa_data);
@@ -603,27 +616,12 @@ END_TEST
  * short). White-box: the ACK is handed to jnet__sim_tcp_input directly. */
 static void zw_inject(jnet_sim *sim, void *arg) {
   st_world *w = arg;
-  jnet__sim_sock *s = w->h[0]->socks;
-  while (s != NULL &&
-         !(s->proto == JNET__SIM_P_TCP && s->state == JNET__SIM_ST_OPEN))
-    s = s->host_next;
-  ck_assert_ptr_nonnull(s);
+  jnet__sim_sock *s = open_tcp(w->h[0]);
   ck_assert_uint_gt(s->snd_max - s->snd_una, 2 * 1460u); /* in flight */
   ck_assert_int_eq(jnet_sim_partition(sim, w->h[1], w->h[0], JNET_ONE_WAY),
                    0);
-  jnet__sim_spkt *p = jnet__sim_pkt_alloc(sim, 0);
-  ck_assert_ptr_nonnull(p);
-  p->from = w->h[1]->id;
-  p->to = w->h[0]->id;
-  p->proto = JNET__SIM_P_TCP;
-  p->family = s->local.family;
-  p->src = s->remote;
-  p->dst = s->local;
-  p->seq = s->rcv_nxt;
-  p->ack = s->snd_una + 2 * 1460; /* on their way: they do arrive */
-  p->flags = JNET__SIM_TCP_ACK;
-  p->window = 0;
-  jnet__sim_tcp_input(sim, p);
+  /* the first two segments: on their way, they do arrive */
+  ack_to(sim, s, w->h[1], s->snd_una + 2 * 1460, 0);
   ck_assert_uint_eq(s->snd_wnd, 0);
   ck_assert_uint_gt(s->snd_max - s->snd_una, 0);
 }
