@@ -451,6 +451,70 @@ START_TEST(loopback_and_unix_streams_work_within_a_host) {
 }
 END_TEST
 
+/* A unix stream's send buffer is Linux's 212992 bytes, or the host's
+ * sndbuf_max_bytes when that is smaller (no autotuning to wait for): with
+ * 16 KiB and a reader asleep, a 100000-byte write cannot be taken whole
+ * and times out; what it handed over is what the two buffers hold. */
+static void usb_server(void *arg) {
+  tt *t = arg;
+  jnet_stream srv, c;
+  t->r[0] = jnet_listen(JNET_UNIX, "@usb", JNET_STREAM, &srv);
+  t->r[1] = jnet_accept(srv, 10, &c);
+  jnet_close(srv);
+  if (t->r[1] < 0)
+    return;
+  jnet_sleep(1);
+  jnet_buf b;
+  jnet_buf_init(&b);
+  t->r[2] = (int)jnet_read_all(c, &b, 10);
+  t->got = b.len;
+  t->sum_got = st_fnv(b.data, b.len);
+  jnet_buf_free(&b);
+  jnet_close(c);
+}
+
+static void usb_client(void *arg) {
+  tt *t = arg;
+  jnet_stream c;
+  jnet_sleep(0.001);
+  t->r[3] = jnet_connect(JNET_UNIX, "@usb", JNET_STREAM, NULL, NULL, &c);
+  if (t->r[3] < 0)
+    return;
+  t->r[4] = jnet_write(c, t->data, t->nbytes, 0.5);
+  t->t_write_done = jnet_now();
+  jnet_close(c);
+}
+
+START_TEST(a_unix_stream_buffers_at_most_the_hosts_send_buffer) {
+  tt t = {0};
+  t.w = st_new(1, 1);
+  jnet_sim_tcp_params tp;
+  jnet_sim_tcp_params_default(&tp);
+  tp.rcvbuf_bytes = 4096;
+  tp.sndbuf_bytes = 4096;
+  tp.sndbuf_max_bytes = 16384;
+  ck_assert_int_eq(jnet_sim_host_tcp(t.w->h[0], &tp), 0);
+  t.nbytes = 100000;
+  t.data = malloc(t.nbytes);
+  for (size_t i = 0; i < t.nbytes; i++)
+    t.data[i] = st_byte(i);
+  st_go(t.w, 0, usb_server, &t);
+  st_go(t.w, 0, usb_client, &t);
+  st_run(t.w);
+  for (int i = 0; i <= 3; i++)
+    ck_assert_msg(t.r[i] >= 0, "step %d: %s", i, jnet_err_name(t.r[i]));
+  ck_assert_int_eq(t.r[4], JNET_ETIMEDOUT);
+  ck_assert_msg(fabs(t.t_write_done - 0.501) < 0.001, "write ended at %.4f",
+                t.t_write_done);
+  /* the peer's 4 KiB receive buffer and our 16 KiB send buffer */
+  ck_assert_uint_eq(t.got, 4096 + 16384);
+  ck_assert_int_eq(t.r[2], 4096 + 16384);
+  ck_assert_uint_eq(t.sum_got, st_fnv(t.data, t.got));
+  free(t.data);
+  st_free(t.w);
+}
+END_TEST
+
 /* A unix stream in the capture is one TCP conversation: with two unix
  * listeners on the host, the client's SYN goes to the port of the one it
  * connects to (the newer, "@b"), the port the accepted side answers from.
@@ -2554,6 +2618,7 @@ static Suite *suite(void) {
   JC_TEST(s, close_with_unread_data_resets_the_peer);
   JC_TEST(s, shutdown_read_drops_the_queue_and_reads_end_of_stream);
   JC_TEST(s, loopback_and_unix_streams_work_within_a_host);
+  JC_TEST(s, a_unix_stream_buffers_at_most_the_hosts_send_buffer);
   JC_TEST(s, unix_stream_capture_is_one_conversation_with_its_listener);
   JC_TEST(s, trace_shows_handshake_flags_and_drops);
   JC_TEST(s, seed_sweep_over_a_hostile_link_keeps_streams_intact);
