@@ -174,8 +174,8 @@ START_TEST(sweep_of_every_seed_stops_at_max_wall) {
   HASNT("out of memory");
   /* a seed whose run dies after the deadline passed is still reported
    * (run again alone), and no seed starts after it */
-  write_file("d.scn", "host a 192.0.2.1\nrun a die code=7 wall_ms=250\n");
-  ck_assert_int_eq(JS("sweep d.scn --seeds 1..3 -j 1 --max-wall 120ms "
+  write_file("d.scn", "host a 192.0.2.1\nrun a die code=7 wall_ms=400\n");
+  ck_assert_int_eq(JS("sweep d.scn --seeds 1..3 -j 1 --max-wall 200ms "
                       "--no-progress"), 1);
   HAS("seed 1: error: crashed: the run exited with status 7");
   HAS(": 1 of 3 seeds run, 2 remaining, not run (stopped by --max-wall)");
