@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -696,6 +697,94 @@ START_TEST(a_forked_child_closes_without_the_writer_thread) {
 }
 END_TEST
 
+/* A capture without the writer thread (its allocation, the 4th, fails):
+ * buffers are written out in place, by the write that fills one. */
+static jnet__sim_pcap *open_in_place(const char *path) {
+  allocs_seen = 0;
+  alloc_to_fail = 4; /* p, buf, spare, then the writer */
+  ck_assert_int_eq(jnet_replace_allocator(malloc_failing_one, realloc, free),
+                   0);
+  jnet__sim_pcap *p;
+  int rc = jnet__sim_pcap_open(&p, path);
+  jnet_replace_allocator(malloc, realloc, free);
+  ck_assert_int_eq(rc, 0);
+  return p;
+}
+
+/* Writes k in place to path until the file is no longer empty: how many
+ * records the write that fills the buffer completes (closed after it). */
+static size_t records_to_fill(const char *path, jnet__sim_pkt *k) {
+  jnet__sim_pcap *p = open_in_place(path);
+  struct stat st = {0};
+  size_t n = 0;
+  while (st.st_size == 0 && n < PU_MAX_RECORDS) {
+    k->ip_id = (uint16_t)n;
+    ck_assert_int_eq(jnet__sim_pcap_write(p, (uint64_t)n * 1000, k), 0);
+    n++;
+    ck_assert_int_eq(stat(path, &st), 0);
+  }
+  /* the buffer went out whole, the record that filled it included */
+  ck_assert_uint_eq(st.st_size, 24 + n * (16 + 20 + 8 + k->len));
+  ck_assert_int_eq(jnet__sim_pcap_close(p), 0);
+  return n;
+}
+
+/* A capture closed right after a record filled its buffer (which went out
+ * then): close has nothing left to write, in place or through the writer
+ * thread, and both files hold each record once, in order. */
+START_TEST(a_close_right_after_a_full_buffer_writes_each_record_once) {
+  char a[256], b[256];
+  pu_temp_path(a, sizeof a, "fill-inplace");
+  pu_temp_path(b, sizeof b, "fill-thread");
+  uint8_t payload[1400];
+  memset(payload, 0x5a, sizeof payload);
+  jnet__sim_pkt k = base_pkt(AF_INET, IPPROTO_UDP);
+  k.payload = payload;
+  k.len = sizeof payload;
+  size_t n = records_to_fill(a, &k);
+  ck_assert_uint_gt(n, 1);
+  ck_assert_uint_lt(n, PU_MAX_RECORDS);
+  jnet__sim_pcap *p;
+  ck_assert_int_eq(jnet__sim_pcap_open(&p, b), 0);
+  for (size_t i = 0; i < n; i++) {
+    k.ip_id = (uint16_t)i;
+    ck_assert_int_eq(jnet__sim_pcap_write(p, (uint64_t)i * 1000, &k), 0);
+  }
+  ck_assert_int_eq(jnet__sim_pcap_close(p), 0);
+  ck_assert(pu_same_file(a, b));
+  pu_capture *c = malloc(sizeof *c);
+  ck_assert_int_eq(pu_read(b, c), 0);
+  ck_assert_uint_eq(c->n, n);
+  for (size_t i = 0; i < n; i++)
+    ck_assert_uint_eq(pu_be16(c->rec[i].data + 4), i); /* IPv4 id */
+  pu_free(c);
+  free(c);
+  unlink(a);
+  unlink(b);
+}
+END_TEST
+
+/* Without the writer thread the write that fills the buffer meets
+ * /dev/full itself: the writes before it return 0, it returns -ENOSPC, and
+ * so do every later write and close. */
+START_TEST(full_disk_is_reported_by_the_filling_write_without_the_thread) {
+  char a[256];
+  pu_temp_path(a, sizeof a, "fill-count");
+  uint8_t payload[1400] = {0};
+  jnet__sim_pkt k = base_pkt(AF_INET, IPPROTO_UDP);
+  k.payload = payload;
+  k.len = sizeof payload;
+  size_t n = records_to_fill(a, &k);
+  unlink(a);
+  jnet__sim_pcap *p = open_in_place("/dev/full");
+  for (size_t i = 0; i + 1 < n; i++)
+    ck_assert_int_eq(jnet__sim_pcap_write(p, (uint64_t)i, &k), 0);
+  ck_assert_int_eq(jnet__sim_pcap_write(p, n, &k), -ENOSPC);
+  ck_assert_int_eq(jnet__sim_pcap_write(p, n + 1, &k), -ENOSPC);
+  ck_assert_int_eq(jnet__sim_pcap_close(p), -ENOSPC);
+}
+END_TEST
+
 /* --- br-tcp: the IPv4 UDP fast path (jnet__sim_pcap_udp4) --- */
 
 /* A two-byte payload that makes the UDP checksum of 192.0.2.1:40000 ->
@@ -869,6 +958,8 @@ static Suite *pcap_writer_suite(void) {
   JC_TEST(s, unix_port_is_stable_and_in_range);
   JC_TEST(s, writer_thread_and_in_place_write_the_same_file);
   JC_TEST(s, a_forked_child_closes_without_the_writer_thread);
+  JC_TEST(s, a_close_right_after_a_full_buffer_writes_each_record_once);
+  JC_TEST(s, full_disk_is_reported_by_the_filling_write_without_the_thread);
   /* br-tcp */
   JC_TEST(s, udp4_fast_path_sends_zero_checksum_as_ffff_and_one_as_one);
   JC_TEST(s, null_arguments_are_einval);

@@ -217,13 +217,20 @@ END_TEST
 START_TEST(merge_equals_unsharded) {
   sh("cp " JSIM_SCN_DIR "/flaky.scn .");
   ck_assert_int_eq(JS("sweep flaky.scn --seeds 1..25 -j 2 --no-progress "
-                      "--json all.jsonl > all.txt"), 1);
+                      "--json all.jsonl --junit all.xml > all.txt"), 1);
   for (int k = 1; k <= 3; k++)
     JS("sweep flaky.scn --seeds 1..25 -j 1 --no-progress --shard %d/3 "
        "--json s%d.jsonl", k, k);
   ck_assert_int_eq(JS("merge s3.jsonl s1.jsonl s2.jsonl --junit m.xml"), 1);
   HAS("25 of 25 seeds");
   ck_assert_int_eq(sh("xmllint --noout m.xml"), 0);
+  /* the merged JUnit report is the whole range's, as the unsharded one:
+   * the same suite name (shard 1/1) and counts, all but the time */
+  ck_assert_int_eq(sh("for f in all.xml m.xml; do grep '<testsuite ' $f | "
+                      "sed 's/ time=.*//'; done | uniq | wc -l"), 0);
+  ck_assert_int_eq(atoi(out), 1);
+  ck_assert_int_eq(sh("grep '<testsuite ' m.xml"), 0);
+  HAS("<testsuite name=\"flaky.scn shard 1/1\" tests=\"25\"");
   /* Same failing seeds and fingerprints as the unsharded run. */
   ck_assert_int_eq(
       sh("'" PYTHON3 "' -c 'import json,glob\n"

@@ -172,6 +172,13 @@ START_TEST(sweep_of_every_seed_stops_at_max_wall) {
   HAS("seeds run, 922337203685477");
   HAS("not run (stopped by --max-wall)");
   HASNT("out of memory");
+  /* a seed whose run dies after the deadline passed is still reported
+   * (run again alone), and no seed starts after it */
+  write_file("d.scn", "host a 192.0.2.1\nrun a die code=7 wall_ms=400\n");
+  ck_assert_int_eq(JS("sweep d.scn --seeds 1..3 -j 1 --max-wall 200ms "
+                      "--no-progress"), 1);
+  HAS("seed 1: error: crashed: the run exited with status 7");
+  HAS(": 1 of 3 seeds run, 2 remaining, not run (stopped by --max-wall)");
 }
 END_TEST
 
@@ -582,6 +589,9 @@ START_TEST(the_run_reports_what_the_programs_did) {
        "ERROR bad-args on a: argument b=2x: expected an integer"},
       /* no history recorded: an empty history is linearizable */
       {"run a args n=1\nexpect linearizable\n", 0, "seed 1: PASS"},
+      /* and the expectations after one that held are still checked */
+      {"run a wait-forever\nexpect linearizable\nexpect quiescent\n", 1,
+       "FAIL expect quiescent: the run ended with 1 fiber waiting"},
       /* each way a run can die, by name */
       {"run a die sig=4\n", 1, "ERROR crashed: killed by SIGILL (signal 4)"},
       {"run a die sig=7\n", 1, "ERROR crashed: killed by SIGBUS (signal 7)"},
@@ -779,6 +789,14 @@ START_TEST(sweep_options_and_progress) {
                    0);
   HAS("[##############################] 3/3 seeds, 0 failed, ");
   HAS("all 3 seeds passed");
+  /* started with stdin closed, the first worker's pipe is descriptor 0:
+   * its results are read like the others' (timeout: a sweep that never
+   * reads it would wait for it forever) */
+  ck_assert_int_eq(sh("timeout 10 " JSIM_RUNNER " sweep u.scn --seeds 1..4 "
+                      "-j 2 --no-progress 0<&-"),
+                   0);
+  HAS(": 4 of 4 seeds run");
+  HAS("all 4 seeds passed");
 }
 END_TEST
 
@@ -812,6 +830,16 @@ START_TEST(a_history_that_is_not_linearizable) {
   ck_assert_int_eq(JS("run lo.scn --seed 1"), 1);
   HAS("seed 1: FAIL not linearizable: key \"k\", 1 operation: p2 read 1 ok "
       "0.001000s..0.002000s"); /* the open write: not needed to fail */
+  /* a sweep leaves every violating seed's history in --pcap-dir, also
+   * those of the seeds past the 20 it captures */
+  ck_assert_int_eq(JS("sweep lh.scn --seeds 1..22 -j 1 --no-progress "
+                      "--pcap-dir hd"), 1);
+  ck_assert_int_eq(sh("ls hd/*.history.jsonl | wc -l"), 0);
+  ck_assert_int_eq(atoi(out), 22);
+  ck_assert_int_eq(sh("ls hd/*.pcap | wc -l"), 0);
+  ck_assert_int_eq(atoi(out), 20);
+  ck_assert_int_eq(JS("lincheck hd/lh-seed22.history.jsonl --no-files"), 1);
+  HAS("NOT linearizable");
 }
 END_TEST
 

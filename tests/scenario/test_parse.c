@@ -514,6 +514,28 @@ START_TEST(host_tcp_option) {
 }
 END_TEST
 
+/* A host name is letters, digits, '-', '_' and '.' (as the error says):
+ * each of them is taken, the characters just outside those ranges in
+ * ASCII are not, and the name is kept as written. */
+START_TEST(host_names_are_letters_digits_dash_underscore_and_dot) {
+  const char *ok =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.";
+  for (const char *c = ok; *c; c++) {
+    char text[64], name[4] = {'h', *c, 'x', 0};
+    snprintf(text, sizeof text, "host %s 192.0.2.1\nrun %s flaky\n", name,
+             name);
+    jsim_scn *s = parse_ok(text);
+    ck_assert_str_eq(s->hosts[0].name, name);
+    jsim_scn_free(s);
+  }
+  for (const char *c = "@[`/:,!"; *c; c++) { /* { } | group hosts */
+    char text[64];
+    snprintf(text, sizeof text, "host h%cx 192.0.2.1\n", *c);
+    parse_err(text, "t.scn:1:6:", "expected a host name");
+  }
+}
+END_TEST
+
 /* --- br-tools: every mistake at its word, and the odd good file --- */
 
 /* n copies of unit (after head), then tail, into buf. */
@@ -562,6 +584,7 @@ START_TEST(each_bad_word_is_named_where_it_is) {
        "expected 'events' or end of line, got 'often'"},
       {"expect linearizable now", "t.scn:4:21:", "expected end of line"},
       {"expect", "t.scn:4:7:", "expected a host name, got end of line"},
+      {"run b", "t.scn:4:6:", "expected a program name, got end of line"},
       {"faults 1..2 of", "t.scn:4:15:",
        "expected a comma-separated list, got end of line"},
       {"faults", "t.scn:4:7:", "expected a number of faults N..M, got end"},
@@ -709,6 +732,7 @@ int main(void) {
   JC_TEST(s, shard_parse);
   JC_TEST(s, shard_partition);
   JC_TEST(s, host_tcp_option);
+  JC_TEST(s, host_names_are_letters_digits_dash_underscore_and_dot);
   JC_TEST(s, too_many_link_options);
   JC_TEST(s, more_errors);
   JC_TEST(s, good_file_runs);

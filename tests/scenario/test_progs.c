@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jnet/jnet.h>
@@ -238,11 +239,19 @@ static void bad_args(jnet_prog_ctx *ctx) {
   jnet_prog_check(ctx, "ok", 1, "read");
 }
 
-/* die sig=N | code=N: after 10 ms, raise signal N or _exit(N). */
+/* die sig=N | code=N [wall_ms=M]: after 10 ms (and M ms of real time,
+ * which a sweep's --max-wall sees pass), raise signal N or _exit(N). */
 static void die(jnet_prog_ctx *ctx) {
   long long sig = jnet_prog_arg_int(ctx, "sig", 0);
   long long code = jnet_prog_arg_int(ctx, "code", 0);
+  long long wall_ms = jnet_prog_arg_int(ctx, "wall_ms", 0);
   jnet_sleep(0.01);
+  if (wall_ms > 0) {
+    struct timespec ts = {(time_t)(wall_ms / 1000),
+                          (long)(wall_ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) < 0)
+      ;
+  }
   if (sig > 0)
     raise((int)sig);
   _exit((int)code);
@@ -333,7 +342,7 @@ const jnet_program jsim_test_programs[] = {
     {"args", args, "reads n=INT"},
     {"checks", checks, "k= checks, repeated checks, a disk"},
     {"bad-args", bad_args, "reads a= and b= as integers"},
-    {"die", die, "raises sig= or exits with code="},
+    {"die", die, "raises sig= or exits with code= (after wall_ms=)"},
     {"wait-forever", wait_forever, "waits on a channel forever"},
     {"bad-history", bad_history, NULL}, /* `programs` shows no help */
     {"fail-once", fail_once, "check ok fails only in the first run"},

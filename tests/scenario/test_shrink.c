@@ -247,6 +247,12 @@ START_TEST(shrink_small_cases) {
                        "expect a threshold ok\n");
   ck_assert_int_eq(sh(JSIM_RUNNER " shrink th.scn --seed 1 --out m.scn"), 0);
   HAS("  shrank n=100 to n=62 (run a threshold)\n");
+  /* from 122: 61 passes, then v/2 + 1 = 62 fails before v/2 - 1 = 60 is
+   * tried; from 62 nothing smaller fails */
+  write_text("th.scn", "host a 192.0.2.1\nrun a threshold n=122\n"
+                       "expect a threshold ok\n");
+  ck_assert_int_eq(sh(JSIM_RUNNER " shrink th.scn --seed 1 --out m.scn"), 0);
+  HAS("  shrank n=122 to n=62 (run a threshold)\n");
   write_text("sw.scn", "host a 192.0.2.1\nhost b 192.0.2.2\n"
                        "link a b latency 1ms..5ms\nrun a checks\n"
                        "expect a checks stick\n");

@@ -169,6 +169,32 @@ START_TEST(choices_draw_hosts) {
 }
 END_TEST
 
+/* The fixed lines of a swarm scenario come out as written: a partition of
+ * two groups lists each group's hosts, once each, and reads back as the
+ * same groups. */
+START_TEST(a_group_partition_is_written_as_its_groups) {
+  jsim_scn *s = parse(HOSTS RUNS "at 1s crash a|c\n"
+                                 "at 2s partition {a c} {b} oneway\n");
+  ck_assert_int_eq(s->swarm, 1);
+  char *text = drawn_text(s, 1, NULL, 0);
+  char l[256];
+  ck_assert_msg(find_line(text, "at 2s partition", l, sizeof l), "%s", text);
+  ck_assert_str_eq(l, "at 2s partition { a c } { b } oneway");
+  jsim_scn *c = parse(text);
+  const jsim_event *e = &c->events[c->nevents - 1];
+  ck_assert_int_eq(e->kind, JSIM_EV_PARTITION_GROUPS);
+  ck_assert_int_eq(e->nga, 2);
+  ck_assert_int_eq(e->ga[0], 0);
+  ck_assert_int_eq(e->ga[1], 2);
+  ck_assert_int_eq(e->ngb, 1);
+  ck_assert_int_eq(e->gb[0], 1);
+  ck_assert_int_eq(e->oneway, 1);
+  jsim_scn_free(c);
+  free(text);
+  jsim_scn_free(s);
+}
+END_TEST
+
 START_TEST(same_seed_same_draws) {
   jsim_scn *s = parse(SWARM);
   char d1[1024], d2[1024];
@@ -451,6 +477,7 @@ int main(void) {
   jc_defaults(120, NULL, NULL);
   JC_TEST(s, draws_within_ranges);
   JC_TEST(s, choices_draw_hosts);
+  JC_TEST(s, a_group_partition_is_written_as_its_groups);
   JC_TEST(s, same_seed_same_draws);
   JC_TEST(s, lines_draw_on_their_own_streams);
   JC_TEST(s, drawn_scenario_replays_the_run);

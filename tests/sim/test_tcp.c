@@ -451,6 +451,70 @@ START_TEST(loopback_and_unix_streams_work_within_a_host) {
 }
 END_TEST
 
+/* A unix stream's send buffer is Linux's 212992 bytes, or the host's
+ * sndbuf_max_bytes when that is smaller (no autotuning to wait for): with
+ * 16 KiB and a reader asleep, a 100000-byte write cannot be taken whole
+ * and times out; what it handed over is what the two buffers hold. */
+static void usb_server(void *arg) {
+  tt *t = arg;
+  jnet_stream srv, c;
+  t->r[0] = jnet_listen(JNET_UNIX, "@usb", JNET_STREAM, &srv);
+  t->r[1] = jnet_accept(srv, 10, &c);
+  jnet_close(srv);
+  if (t->r[1] < 0)
+    return;
+  jnet_sleep(1);
+  jnet_buf b;
+  jnet_buf_init(&b);
+  t->r[2] = (int)jnet_read_all(c, &b, 10);
+  t->got = b.len;
+  t->sum_got = st_fnv(b.data, b.len);
+  jnet_buf_free(&b);
+  jnet_close(c);
+}
+
+static void usb_client(void *arg) {
+  tt *t = arg;
+  jnet_stream c;
+  jnet_sleep(0.001);
+  t->r[3] = jnet_connect(JNET_UNIX, "@usb", JNET_STREAM, NULL, NULL, &c);
+  if (t->r[3] < 0)
+    return;
+  t->r[4] = jnet_write(c, t->data, t->nbytes, 0.5);
+  t->t_write_done = jnet_now();
+  jnet_close(c);
+}
+
+START_TEST(a_unix_stream_buffers_at_most_the_hosts_send_buffer) {
+  tt t = {0};
+  t.w = st_new(1, 1);
+  jnet_sim_tcp_params tp;
+  jnet_sim_tcp_params_default(&tp);
+  tp.rcvbuf_bytes = 4096;
+  tp.sndbuf_bytes = 4096;
+  tp.sndbuf_max_bytes = 16384;
+  ck_assert_int_eq(jnet_sim_host_tcp(t.w->h[0], &tp), 0);
+  t.nbytes = 100000;
+  t.data = malloc(t.nbytes);
+  for (size_t i = 0; i < t.nbytes; i++)
+    t.data[i] = st_byte(i);
+  st_go(t.w, 0, usb_server, &t);
+  st_go(t.w, 0, usb_client, &t);
+  st_run(t.w);
+  for (int i = 0; i <= 3; i++)
+    ck_assert_msg(t.r[i] >= 0, "step %d: %s", i, jnet_err_name(t.r[i]));
+  ck_assert_int_eq(t.r[4], JNET_ETIMEDOUT);
+  ck_assert_msg(fabs(t.t_write_done - 0.501) < 0.001, "write ended at %.4f",
+                t.t_write_done);
+  /* the peer's 4 KiB receive buffer and our 16 KiB send buffer */
+  ck_assert_uint_eq(t.got, 4096 + 16384);
+  ck_assert_int_eq(t.r[2], 4096 + 16384);
+  ck_assert_uint_eq(t.sum_got, st_fnv(t.data, t.got));
+  free(t.data);
+  st_free(t.w);
+}
+END_TEST
+
 /* A unix stream in the capture is one TCP conversation: with two unix
  * listeners on the host, the client's SYN goes to the port of the one it
  * connects to (the newer, "@b"), the port the accepted side answers from.
@@ -2169,6 +2233,163 @@ START_TEST(a_restarted_client_reusing_its_port_resets_the_stale_half_open) {
 }
 END_TEST
 
+/* A server restarts while a copy of an old connection's SYN is still on
+ * its way: the client's first SYN is held 3 s by a slow link, its
+ * retransmission at 1 s connects, the server crashes at 1.5 s and is back
+ * at 2 s. At 3 s the old SYN opens a half-open connection on the new
+ * server; the client, still connected, answers its SYN-ACK with the ACK
+ * of its own connection, which acknowledges nothing the half-open one
+ * sent: the new server accepts no connection from it. */
+static void old_syn_fast_link(jnet_sim *sim, void *arg) {
+  tt *t = arg;
+  jnet_link_params lp;
+  jnet_link_params_default(&lp);
+  lp.latency_ns = 10 * JNET_SIM_MS;
+  t->r[10] = jnet_sim_link_oneway(sim, t->w->h[0], t->w->h[1], &lp);
+}
+
+static void old_syn_crash(jnet_sim *sim, void *arg) {
+  tt *t = arg;
+  t->r[11] = jnet_sim_crash(sim, t->w->h[1]);
+}
+
+static void old_syn_restart(jnet_sim *sim, void *arg) {
+  tt *t = arg;
+  t->r[12] = jnet_sim_restart(sim, t->w->h[1]);
+}
+
+static void old_syn_server(void *arg) { /* h1's main: again after restart */
+  tt *t = arg;
+  int life = t->mode++;
+  jnet_stream srv, c;
+  t->r[life] = jnet_listen("192.0.2.2", "8000", JNET_STREAM, &srv);
+  if (t->r[life] < 0)
+    return;
+  t->r[2 + life] = jnet_accept(srv, life == 0 ? 30 : 5, &c);
+  if (life == 1)
+    t->t_read_done = jnet_now();
+  if (t->r[2 + life] == 0) {
+    if (life == 1)
+      t->t_first_read = jnet_now(); /* the stale connection came */
+    jnet_buf b;
+    jnet_buf_init(&b);
+    t->r[4 + life] = (int)jnet_read(c, 1, &b, 30); /* the crash ends it */
+    jnet_buf_free(&b);
+    jnet_close(c);
+  }
+  jnet_close(srv);
+}
+
+static void old_syn_client(void *arg) {
+  tt *t = arg;
+  jnet_stream c;
+  t->r[6] = jnet_connect("192.0.2.2", "8000", JNET_STREAM, NULL, NULL, &c);
+  if (t->r[6] < 0)
+    return;
+  t->t_write_done = jnet_now();
+  jnet_sleep(9);
+  jnet_close(c);
+}
+
+START_TEST(an_old_syn_after_a_server_restart_opens_no_connection) {
+  tt t = {0};
+  t.w = st_new(1, 2);
+  jnet_link_params lp;
+  jnet_link_params_default(&lp);
+  lp.latency_ns = 10 * JNET_SIM_MS;
+  ck_assert_int_eq(jnet_sim_link(t.w->sim, t.w->h[0], t.w->h[1], &lp), 0);
+  lp.latency_ns = 3 * JNET_SIM_S; /* the first SYN only */
+  ck_assert_int_eq(
+      jnet_sim_link_oneway(t.w->sim, t.w->h[0], t.w->h[1], &lp), 0);
+  st_loop(t.w);
+  ck_assert_int_eq(jnet_sim_at(t.w->sim, JNET_SIM_S / 2, old_syn_fast_link,
+                               &t), 0);
+  ck_assert_int_eq(jnet_sim_at(t.w->sim, 3 * JNET_SIM_S / 2, old_syn_crash,
+                               &t), 0);
+  ck_assert_int_eq(jnet_sim_at(t.w->sim, 2 * JNET_SIM_S, old_syn_restart, &t),
+                   0);
+  ck_assert_int_eq(jnet_node_main(t.w->loop, t.w->h[1], old_syn_server, &t),
+                   0);
+  st_go(t.w, 0, old_syn_client, &t);
+  st_run(t.w);
+  for (int i = 10; i <= 12; i++)
+    ck_assert_msg(t.r[i] == 0, "fault %d: %s", i, jnet_err_name(t.r[i]));
+  ck_assert_int_eq(t.mode, 2); /* two lives */
+  ck_assert_int_eq(t.r[0], 0);
+  ck_assert_int_eq(t.r[1], 0);
+  /* the retransmitted SYN (1 s) connected, one round trip later */
+  ck_assert_int_eq(t.r[6], 0);
+  ck_assert_msg(fabs(t.t_write_done - 1.02) < 0.005, "connected at %.4f s",
+                t.t_write_done);
+  ck_assert_int_eq(t.r[2], 0);
+  ck_assert_int_eq(t.r[4], JNET_ECANCELED); /* the crash */
+  /* the old SYN (3 s) gave the restarted server nothing to accept */
+  ck_assert_msg(t.r[3] == JNET_ETIMEDOUT, "accepted at %.4f s: %s",
+                t.t_first_read, jnet_err_name(t.r[3]));
+  ck_assert_msg(fabs(t.t_read_done - 7.0) < 0.005, "accept ended at %.4f s",
+                t.t_read_done);
+  st_free(t.w);
+}
+END_TEST
+
+/* Out-of-order data is kept only as far as the receive buffer reaches:
+ * the first 100 bytes are lost (a partition for that one segment), the
+ * segments behind them arrive twice (a link that sends every packet
+ * twice), so with the copies they would hold more than the receiver's
+ * 4 KiB. One of each pair is kept and waits for the hole: the sender
+ * resends the 100 bytes (the duplicate ACKs ask at once), which delivers
+ * everything kept in one read, and the stream arrives intact. */
+static void ooo_client(void *arg) {
+  tt *t = arg;
+  jnet_stream c;
+  t->r[3] = jnet_connect("192.0.2.2", "8000", JNET_STREAM, NULL, NULL, &c);
+  if (t->r[3] < 0)
+    return;
+  t->r[5] = jnet_sim_partition(t->w->sim, t->w->h[0], t->w->h[1],
+                               JNET_ONE_WAY);
+  t->r[4] = jnet_write(c, t->data, 100, 10);
+  jnet_sleep(0.001); /* the segment went out into the partition */
+  t->r[6] = jnet_sim_heal(t->w->sim, t->w->h[0], t->w->h[1]);
+  if (t->r[4] == 0)
+    t->r[4] = jnet_write(c, t->data + 100, t->nbytes - 100, 30);
+  t->t_write_done = jnet_now();
+  jnet_close(c);
+}
+
+START_TEST(out_of_order_data_is_kept_only_up_to_the_receive_buffer) {
+  tt t = {0};
+  t.w = st_new(1, 2);
+  t.nbytes = 3 * 4096;
+  t.data = malloc(t.nbytes);
+  for (size_t i = 0; i < t.nbytes; i++)
+    t.data[i] = st_byte(i);
+  jnet_sim_tcp_params tp;
+  jnet_sim_tcp_params_default(&tp);
+  tp.rcvbuf_bytes = 4096;
+  ck_assert_int_eq(jnet_sim_host_tcp(t.w->h[1], &tp), 0);
+  jnet_link_params lp;
+  jnet_link_params_default(&lp);
+  lp.latency_ns = 10 * JNET_SIM_MS;
+  ck_assert_int_eq(jnet_sim_link(t.w->sim, t.w->h[0], t.w->h[1], &lp), 0);
+  lp.duplicate = 1.0;
+  ck_assert_int_eq(
+      jnet_sim_link_oneway(t.w->sim, t.w->h[0], t.w->h[1], &lp), 0);
+  st_go(t.w, 1, sink_server, &t);
+  st_go(t.w, 0, ooo_client, &t);
+  st_run(t.w);
+  for (int i = 0; i <= 6; i++)
+    ck_assert_msg(t.r[i] >= 0, "step %d: %s", i, jnet_err_name(t.r[i]));
+  ck_assert_uint_eq(t.got, t.nbytes);
+  ck_assert_uint_eq(t.sum_got, st_fnv(t.data, t.nbytes));
+  /* the lost 100 bytes and the two full segments behind them (Nagle held
+   * the window's sub-MSS rest) come in one read, before any RTO */
+  ck_assert_int_eq(t.first_read, 100 + 2 * 1460);
+  ck_assert_msg(t.t_first_read < 0.1, "first read at %.4f s", t.t_first_read);
+  free(t.data);
+  st_free(t.w);
+}
+END_TEST
+
 /* A unix listener closed while a connect's SYN is on its way: the client
  * is refused (another listener on the host does not take it), and a TCP
  * connect to an address no host has gets no answer: its SYNs back off to
@@ -2493,6 +2714,7 @@ static Suite *suite(void) {
   JC_TEST(s, close_with_unread_data_resets_the_peer);
   JC_TEST(s, shutdown_read_drops_the_queue_and_reads_end_of_stream);
   JC_TEST(s, loopback_and_unix_streams_work_within_a_host);
+  JC_TEST(s, a_unix_stream_buffers_at_most_the_hosts_send_buffer);
   JC_TEST(s, unix_stream_capture_is_one_conversation_with_its_listener);
   JC_TEST(s, trace_shows_handshake_flags_and_drops);
   JC_TEST(s, seed_sweep_over_a_hostile_link_keeps_streams_intact);
@@ -2525,6 +2747,8 @@ static Suite *suite(void) {
   JC_TEST(s, closing_one_of_two_ready_streams_leaves_the_other_awake);
   JC_TEST(s, unix_streams_stay_apart_after_the_internal_numbers_wrap);
   JC_TEST(s, a_restarted_client_reusing_its_port_resets_the_stale_half_open);
+  JC_TEST(s, an_old_syn_after_a_server_restart_opens_no_connection);
+  JC_TEST(s, out_of_order_data_is_kept_only_up_to_the_receive_buffer);
   JC_TEST(s, a_connect_to_a_vanished_listener_or_a_hostless_address_fails);
   JC_TEST(s, a_port_held_by_an_outgoing_connection_refuses_a_syn);
   JC_TEST(s, keepalive_stays_quiet_while_a_zero_window_holds_the_writer);

@@ -409,6 +409,29 @@ START_TEST(stale_handles_read_as_returned_forged_ones_are_refused) {
 }
 END_TEST
 
+/* A process that makes many loops one after another (a sweep, a test
+ * harness): the fiber handles of its 4096th loop and later ones work as
+ * the first loop's do (the 12-bit tag in a handle wraps, never 0). */
+START_TEST(handles_work_in_every_loop_a_process_makes) {
+  jnet_sim *sim;
+  jnet_loop *l = sim_loop(1, &sim);
+  for (int i = 0; i < 4100; i++) {
+    jnet_fiber h;
+    if (i % 1000 == 999 || i >= 4090) { /* some, and those past 4095 */
+      ck_assert_int_eq(jnet_spawn(l, returns_at_once, NULL, &h), 0);
+      ck_assert_msg(jnet_join(h, 0) == JNET_ETIMEDOUT, "loop %d: %s", i,
+                    jnet_err_name(jnet_join(h, 0)));
+      ck_assert_int_eq(jnet_run(l), 0);
+      ck_assert_int_eq(jnet_join(h, 0), 0);
+    }
+    ck_assert_int_eq(jnet_loop_close(l), 0);
+    ck_assert_int_eq(jnet_loop_new(&l, jnet_sim_backend(sim)), 0);
+  }
+  ck_assert_int_eq(jnet_loop_close(l), 0);
+  jnet_sim_free(sim);
+}
+END_TEST
+
 /* A loop freed with fibers still queued to run frees them unrun (the
  * sanitizer build checks nothing leaks and nothing freed is touched). */
 START_TEST(freeing_a_loop_with_queued_fibers_frees_them_unrun) {
@@ -486,6 +509,7 @@ int main(void) {
   JC_TEST(s, random_outside_a_fiber_follows_the_seed);
   JC_TEST(s, allocation_failures_of_node_main_and_chan_new_leave_nothing);
   JC_TEST(s, stale_handles_read_as_returned_forged_ones_are_refused);
+  JC_TEST(s, handles_work_in_every_loop_a_process_makes);
   JC_TEST(s, fibers_on_16_kib_stacks_still_work_together);
   JC_TEST(s, freeing_a_loop_with_queued_fibers_frees_them_unrun);
   return jc_run(s);

@@ -265,6 +265,35 @@ START_TEST(unread_bytes_do_not_make_poll_return_early) {
 }
 END_TEST
 
+/* The same after a read that was cancelled (its timeout): the cancel
+ * leaves READABLE armed, so the bytes that come next wake one poll with
+ * no reader waiting, which disarms it; the polls after it sleep. */
+START_TEST(unread_bytes_after_a_cancelled_read_do_not_make_poll_spin) {
+  jnet_bsock *lsn, *c, *s;
+  tcp_pair(&lsn, &c, &s);
+  char buf[16] = {0};
+  int cnt = 0;
+  jnet_req rd;
+  park_read(c, &rd, buf, sizeof buf, &cnt);
+  B->cancel(B, &rd);
+  ck_assert_int_eq(write_all(s, "two", 3), 0); /* no reader now */
+  uint64_t deadline = B->now_ns(B) + 50000000; /* 50 ms */
+  int polls = 0;
+  while (polls < 100000 && B->now_ns(B) < deadline) {
+    ck_assert_int_eq(B->poll(B, deadline, 1), 1);
+    polls++;
+  }
+  ck_assert_uint_ge(B->now_ns(B), deadline);
+  ck_assert_msg(polls <= 10, "%d polls to wait 50 ms", polls);
+  ck_assert_int_eq(cnt, 0); /* a cancelled read never completes */
+  ck_assert_int_eq(read_some(c, buf, sizeof buf), 3);
+  ck_assert_int_eq(memcmp(buf, "two", 3), 0);
+  B->close(B, c);
+  B->close(B, s);
+  B->close(B, lsn);
+}
+END_TEST
+
 START_TEST(tcp_accept_parks_until_a_client_comes) {
   jnet_bsock *lsn = tcp_listener();
   int nacc = 0;
@@ -675,6 +704,7 @@ static Suite *uv_backend_suite(void) {
   JC_TEST(s, cancelled_resolve_never_calls_back);
   JC_TEST(s, tcp_connect_accept_write_read);
   JC_TEST(s, unread_bytes_do_not_make_poll_return_early);
+  JC_TEST(s, unread_bytes_after_a_cancelled_read_do_not_make_poll_spin);
   JC_TEST(s, tcp_accept_parks_until_a_client_comes);
   JC_TEST(s, tcp_large_write_completes_across_polls);
   JC_TEST(s, tcp_shutdown_wr_gives_peer_eof_and_local_epipe);
