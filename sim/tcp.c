@@ -1137,6 +1137,10 @@ void jnet__sim_tcp_input(jnet__sim *sim, jnet__sim_spkt *p) {
       return;
     }
     if (!(f & JNET__SIM_TCP_ACK) || p->ack != s->snd_nxt) {
+      /* An ACK of something this connection never sent (a stale peer's):
+       * reset it, and stay half-open (RFC 793 3.4, Linux's listener) */
+      if (f & JNET__SIM_TCP_ACK)
+        send_rst_for(sim, p);
       jnet__sim_pkt_free(sim, p);
       return;
     }

@@ -2239,7 +2239,8 @@ END_TEST
  * at 2 s. At 3 s the old SYN opens a half-open connection on the new
  * server; the client, still connected, answers its SYN-ACK with the ACK
  * of its own connection, which acknowledges nothing the half-open one
- * sent: the new server accepts no connection from it. */
+ * sent: the new server accepts no connection from it, and resets the
+ * client's. */
 static void old_syn_fast_link(jnet_sim *sim, void *arg) {
   tt *t = arg;
   jnet_link_params lp;
@@ -2287,7 +2288,11 @@ static void old_syn_client(void *arg) {
   if (t->r[6] < 0)
     return;
   t->t_write_done = jnet_now();
-  jnet_sleep(9);
+  jnet_buf b;
+  jnet_buf_init(&b);
+  t->r[7] = (int)jnet_read(c, 1, &b, 9); /* the stale SYN-ACK's reset */
+  t->r[8] = (int)(jnet_now() * 1000 + 0.5);
+  jnet_buf_free(&b);
   jnet_close(c);
 }
 
@@ -2328,6 +2333,12 @@ START_TEST(an_old_syn_after_a_server_restart_opens_no_connection) {
                 t.t_first_read, jnet_err_name(t.r[3]));
   ck_assert_msg(fabs(t.t_read_done - 7.0) < 0.005, "accept ended at %.4f s",
                 t.t_read_done);
+  /* and the client's ACK, which acknowledged nothing the half-open one
+   * sent, was answered with a reset (RFC 793 3.4, as Linux): the client's
+   * connection to the crashed server ends at 3.03 s, not at its 9 s
+   * timeout */
+  ck_assert_int_eq(t.r[7], JNET_ECONNRESET);
+  ck_assert_int_eq(t.r[8], 3030);
   st_free(t.w);
 }
 END_TEST
