@@ -15,17 +15,22 @@ static inline int ev_less(const jnet__sim_event *a, const jnet__sim_event *b) {
 
 /* The heap's operations are model.h's jnet__sim_evheap_*. */
 
-/* sim->lane_first again, after the first lane's head went: the lane whose
- * head is least (keys are unique: no ties). */
+_Static_assert(JNET__SIM_LANES <= 32, "sim->lane_mask has a bit a lane");
+
+/* sim->lane_first again, after the first lane's head went (lane_n > 0):
+ * the lane whose head is least (keys are unique: no ties). */
 static void lane_first_find(jnet__sim *sim) {
-  const jnet__sim_event *best = NULL;
-  for (uint32_t k = 0; k < JNET__SIM_LANES; k++) {
-    const jnet__sim_spkt *p = sim->lanes[k].head;
-    if (p != NULL && (best == NULL || ev_less(&p->ev, best))) {
-      best = &p->ev;
-      sim->lane_first = k;
+  uint32_t m = sim->lane_mask; /* the lanes not empty: a few of them */
+  uint32_t first = (uint32_t)__builtin_ctz(m);
+  const jnet__sim_event *best = &sim->lanes[first].head->ev;
+  for (m &= m - 1; m != 0; m &= m - 1) {
+    uint32_t k = (uint32_t)__builtin_ctz(m);
+    if (ev_less(&sim->lanes[k].head->ev, best)) {
+      best = &sim->lanes[k].head->ev;
+      first = k;
     }
   }
+  sim->lane_first = first;
 }
 
 /* Take a packet's event out of the middle of its lane (nothing does this
@@ -43,10 +48,12 @@ static void lane_remove(jnet__sim *sim, jnet__sim_event *ev) {
         sim->lanes[k].head = p->next;
       if (sim->lanes[k].tail == p)
         sim->lanes[k].tail = prev;
+      if (sim->lanes[k].head == NULL)
+        sim->lane_mask &= ~(1u << k);
       p->next = NULL;
-      sim->lane_n--;
       ev->idx = 0;
-      lane_first_find(sim);
+      if (--sim->lane_n != 0)
+        lane_first_find(sim);
       return;
     }
   }
@@ -100,6 +107,7 @@ static int lane_append(jnet__sim *sim, int k, jnet__sim_spkt *p, uint64_t t_ns,
   if (sim->lanes[k].head == NULL) {
     sim->lanes[k].delay_ns = delay_ns;
     sim->lanes[k].head = p;
+    sim->lane_mask |= 1u << k;
     if (sim->lane_n == 0 ||
         ev_less(&p->ev, &sim->lanes[sim->lane_first].head->ev))
       sim->lane_first = (uint32_t)k; /* a new head, before the first's */
@@ -175,8 +183,10 @@ void jnet__sim_ev_take_lane(jnet__sim *sim, jnet__sim_event *e) {
   uint32_t k = sim->lane_first;
   jnet__sim_spkt *p = sim->lanes[k].head;
   sim->lanes[k].head = p->next;
-  if (p->next == NULL)
+  if (p->next == NULL) {
     sim->lanes[k].tail = NULL;
+    sim->lane_mask &= ~(1u << k);
+  }
   p->next = NULL;
   e->idx = 0;
   if (--sim->lane_n != 0)

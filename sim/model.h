@@ -617,6 +617,7 @@ struct jnet_sim {
   } lanes[JNET__SIM_LANES];
   uint32_t lane_n;      /* events in the lanes */
   uint32_t lane_first;  /* the lane whose head is least (while lane_n) */
+  uint32_t lane_mask;   /* bit k: lane k is not empty */
   uint32_t weak_n;      /* weak events in the heap */
   jnet__sim_host **hosts;
   uint32_t nhosts, cap_hosts;
