@@ -3,7 +3,8 @@
  * jnet__ctx_switch(void **save_sp, void *to_sp) pushes the callee-saved
  * registers (rbp, rbx, r12-r15) and the x87 control word + MXCSR on the
  * running stack, stores rsp in *save_sp, loads to_sp and pops the same frame
- * from there, then jumps to the other context's return address. Everything
+ * from there (loading MXCSR and the control word only if they differ from
+ * ours), then jumps to the other context's return address. Everything
  * else is caller-saved, so the C caller has already spilled what it needs.
  * No syscall, no signal mask (that is what makes swapcontext slow). The frame
  * at to_sp, from the lowest address up:
@@ -43,11 +44,22 @@ jnet__ctx_switch:
 	stmxcsr	(%rsp)
 	fnstcw	4(%rsp)
 	movq	%rsp, (%rdi)
+	movq	%rsp, %rdx
 	/* now on the other context's stack */
 	movq	%rsi, %rsp
-	ldmxcsr	(%rsp)
+	/* ldmxcsr and fldcw cost more than the compares that skip them when
+	 * the other context's MXCSR and control word are the ones we run
+	 * with (nearly always: few programs change rounding or precision):
+	 * the same state either way. */
+	movl	(%rsp), %eax
+	cmpl	(%rdx), %eax
+	jne	1f
+	movzwl	4(%rsp), %eax
+	cmpw	4(%rdx), %ax
+	je	2f
+1:	ldmxcsr	(%rsp)
 	fldcw	4(%rsp)
-	addq	$8, %rsp
+2:	addq	$8, %rsp
 	popq	%r15
 	popq	%r14
 	popq	%r13

@@ -15,6 +15,24 @@ static inline int ev_less(const jnet__sim_event *a, const jnet__sim_event *b) {
 
 /* The heap's operations are model.h's jnet__sim_evheap_*. */
 
+_Static_assert(JNET__SIM_LANES <= 32, "sim->lane_mask has a bit a lane");
+
+/* sim->lane_first again, after the first lane's head went (lane_n > 0):
+ * the lane whose head is least (keys are unique: no ties). */
+static void lane_first_find(jnet__sim *sim) {
+  uint32_t m = sim->lane_mask; /* the lanes not empty: a few of them */
+  uint32_t first = (uint32_t)__builtin_ctz(m);
+  const jnet__sim_event *best = &sim->lanes[first].head->ev;
+  for (m &= m - 1; m != 0; m &= m - 1) {
+    uint32_t k = (uint32_t)__builtin_ctz(m);
+    if (ev_less(&sim->lanes[k].head->ev, best)) {
+      best = &sim->lanes[k].head->ev;
+      first = k;
+    }
+  }
+  sim->lane_first = first;
+}
+
 /* Take a packet's event out of the middle of its lane (nothing does this
  * on the hot path: packets in flight are not cancelled). */
 static void lane_remove(jnet__sim *sim, jnet__sim_event *ev) {
@@ -30,9 +48,12 @@ static void lane_remove(jnet__sim *sim, jnet__sim_event *ev) {
         sim->lanes[k].head = p->next;
       if (sim->lanes[k].tail == p)
         sim->lanes[k].tail = prev;
+      if (sim->lanes[k].head == NULL)
+        sim->lane_mask &= ~(1u << k);
       p->next = NULL;
-      sim->lane_n--;
       ev->idx = 0;
+      if (--sim->lane_n != 0)
+        lane_first_find(sim);
       return;
     }
   }
@@ -86,6 +107,10 @@ static int lane_append(jnet__sim *sim, int k, jnet__sim_spkt *p, uint64_t t_ns,
   if (sim->lanes[k].head == NULL) {
     sim->lanes[k].delay_ns = delay_ns;
     sim->lanes[k].head = p;
+    sim->lane_mask |= 1u << k;
+    if (sim->lane_n == 0 ||
+        ev_less(&p->ev, &sim->lanes[sim->lane_first].head->ev))
+      sim->lane_first = (uint32_t)k; /* a new head, before the first's */
   } else {
     sim->lanes[k].tail->next = p;
   }
@@ -95,8 +120,9 @@ static int lane_append(jnet__sim *sim, int k, jnet__sim_spkt *p, uint64_t t_ns,
 }
 
 /* p (not queued) on the lane ending latest but not after t_ns, else on an
- * empty lane, else in the heap. */
-static int lane_fit(jnet__sim *sim, jnet__sim_spkt *p, uint64_t t_ns) {
+ * empty lane, else in the heap; the lane it took into *hint (if not NULL). */
+static int lane_fit(jnet__sim *sim, jnet__sim_spkt *p, uint64_t t_ns,
+                    uint8_t *hint) {
   int lane = -1, empty = -1;
   uint64_t lane_t = 0;
   for (int k = 0; k < JNET__SIM_LANES; k++) {
@@ -113,6 +139,8 @@ static int lane_fit(jnet__sim *sim, jnet__sim_spkt *p, uint64_t t_ns) {
     lane = empty;
   if (lane < 0) /* every lane ends later than p */
     return jnet__sim_ev_push(sim, &p->ev, t_ns);
+  if (hint != NULL)
+    *hint = (uint8_t)lane;
   return lane_append(sim, lane, p, t_ns, t_ns - sim->now_ns);
 }
 
@@ -129,7 +157,7 @@ int jnet__sim_ev_schedule_pkt_lanes(jnet__sim *sim, jnet__sim_spkt *p,
     if (sim->lanes[k].head != NULL && sim->lanes[k].delay_ns == delay_ns &&
         sim->lanes[k].tail->ev.t_ns <= t_ns)
       return lane_append(sim, k, p, t_ns, delay_ns);
-  return lane_fit(sim, p, t_ns);
+  return lane_fit(sim, p, t_ns, NULL);
 }
 
 int jnet__sim_ev_schedule_pkt_at(jnet__sim *sim, jnet__sim_spkt *p,
@@ -138,47 +166,31 @@ int jnet__sim_ev_schedule_pkt_at(jnet__sim *sim, jnet__sim_spkt *p,
     jnet__sim_ev_cancel(sim, &p->ev);
   if (jnet__sim_ev_count(sim) < JNET__SIM_LANES_FROM)
     return jnet__sim_ev_push(sim, &p->ev, t_ns);
-  return lane_fit(sim, p, t_ns);
+  return lane_fit(sim, p, t_ns, NULL);
 }
 
-/* The lane whose head comes before every other event, or -1: the heap's
- * root does (or nothing is queued). */
-static int first_lane(const jnet__sim *sim) {
-  const jnet__sim_event *best = sim->heap.n ? sim->heap.v[0].ev : NULL;
-  int lane = -1;
-  if (sim->lane_n == 0) /* LCOV_EXCL_BR_LINE: only ev_peek calls this, with lane_n != 0 */
-    return -1;
-  for (int k = 0; k < JNET__SIM_LANES; k++) {
-    const jnet__sim_spkt *p = sim->lanes[k].head;
-    if (p != NULL && (best == NULL || ev_less(&p->ev, best))) {
-      best = &p->ev;
-      lane = k;
-    }
-  }
-  return lane;
+int jnet__sim_ev_schedule_pkt_link(jnet__sim *sim, jnet__sim_link *l,
+                                   jnet__sim_spkt *p, uint64_t t_ns) {
+  if (p->ev.idx != 0)
+    jnet__sim_ev_cancel(sim, &p->ev);
+  if (jnet__sim_ev_count(sim) < JNET__SIM_LANES_FROM)
+    return jnet__sim_ev_push(sim, &p->ev, t_ns);
+  return lane_fit(sim, p, t_ns, &l->lane);
 }
 
-jnet__sim_event *jnet__sim_ev_peek_lanes(jnet__sim *sim) {
-  int lane = first_lane(sim);
-  if (lane >= 0)
-    return &sim->lanes[lane].head->ev;
-  /* LCOV_EXCL_BR_LINE below: lanes in use, none first: the heap root is */
-  return sim->heap.n ? sim->heap.v[0].ev : NULL; /* LCOV_EXCL_BR_LINE */
-}
-
+/* e heads the first lane (jnet__sim_ev_peek gave it). */
 void jnet__sim_ev_take_lane(jnet__sim *sim, jnet__sim_event *e) {
-  for (int k = 0; k < JNET__SIM_LANES; k++) { /* LCOV_EXCL_BR_LINE: e heads a lane */
-    jnet__sim_spkt *p = sim->lanes[k].head;
-    if (p == NULL || &p->ev != e)
-      continue;
-    sim->lanes[k].head = p->next;
-    if (p->next == NULL)
-      sim->lanes[k].tail = NULL;
-    p->next = NULL;
-    e->idx = 0;
-    sim->lane_n--;
-    return;
+  uint32_t k = sim->lane_first;
+  jnet__sim_spkt *p = sim->lanes[k].head;
+  sim->lanes[k].head = p->next;
+  if (p->next == NULL) {
+    sim->lanes[k].tail = NULL;
+    sim->lane_mask &= ~(1u << k);
   }
+  p->next = NULL;
+  e->idx = 0;
+  if (--sim->lane_n != 0)
+    lane_first_find(sim);
 }
 
 jnet__sim_event *jnet__sim_ev_pop(jnet__sim *sim) {

@@ -151,6 +151,12 @@ int jnet__sim_params_plain(const jnet_link_params *p) {
          p->bandwidth_bps == 0;
 }
 
+int jnet__sim_params_paced(const jnet_link_params *p) {
+  return p->jitter_ns == 0 && p->loss == 0 && p->ge_p == 0 &&
+         p->duplicate == 0 && p->reorder == 0 && p->corrupt == 0 &&
+         p->bandwidth_bps != 0;
+}
+
 static int check_params(const jnet_link_params *p) {
   const double probs[] = {p->loss, p->ge_p, p->ge_r, p->ge_loss_bad,
                           p->duplicate, p->reorder, p->corrupt};
@@ -175,6 +181,7 @@ int jnet_sim_link_oneway(jnet_sim *sim, jnet__sim_host *from,
     return JNET_ENOMEM;
   *l->own = *p;
   l->plain = (uint8_t)jnet__sim_params_plain(p);
+  l->paced = (uint8_t)jnet__sim_params_paced(p);
   jnet__sim_trace_note(sim, JNET__SIM_TR_FAULT, from,
                        "link >%s latency=%llu loss=%g", to->name,
                        (unsigned long long)p->latency_ns, p->loss);
@@ -188,6 +195,7 @@ int jnet_sim_link(jnet_sim *sim, jnet__sim_host *a, jnet__sim_host *b,
   if (b == NULL) { /* the default link; `a` does not matter */
     sim->defaults = *p;
     sim->defaults_plain = jnet__sim_params_plain(p);
+    sim->defaults_paced = jnet__sim_params_paced(p);
     return 0;
   }
   if (a == NULL || a == b)
@@ -236,7 +244,7 @@ static void transmit(jnet__sim *sim, jnet__sim_link *l, jnet__sim_spkt *p,
   if (lp->reorder > 0 && jnet__sim_rng_unit(&l->rng) < lp->reorder)
     t += lp->reorder_ns ? lp->reorder_ns : 2 * lp->latency_ns;
   p->ev.kind = JNET__SIM_EV_PKT;
-  if (jnet__sim_ev_schedule_pkt_at(sim, p, t) < 0)
+  if (jnet__sim_ev_schedule_pkt_on(sim, l, p, t) < 0)
     drop(sim, p, "nomem");
 }
 

@@ -85,10 +85,9 @@ typedef struct jnet_sim jnet__sim;
 int jnet__sim_ev_schedule(jnet__sim *sim, jnet__sim_event *ev, uint64_t t_ns);
 void jnet__sim_ev_cancel(jnet__sim *sim, jnet__sim_event *ev);
 /* The earliest event or NULL (jnet__sim_ev_peek, inline after the sim), taking
- * the event peek returned off the queue, and both at once. */
-jnet__sim_event *jnet__sim_ev_peek_lanes(jnet__sim *sim);
-/* jnet__sim_ev_take is inline (after the sim): the heap's root
- * (jnet__sim_ev_take_root), or a lane's head. */
+ * the event peek returned off the queue, and both at once.
+ * jnet__sim_ev_take is inline (after the sim): the heap's root
+ * (jnet__sim_ev_take_root), or the first lane's head. */
 void jnet__sim_ev_take_lane(jnet__sim *sim, jnet__sim_event *e);
 jnet__sim_event *jnet__sim_ev_pop(jnet__sim *sim);
 
@@ -255,6 +254,8 @@ typedef struct jnet__sim_link {
   uint8_t plain;              /* *own is plain (jnet__sim_params_plain) */
   uint8_t ge_bad;             /* Gilbert-Elliott state */
   uint8_t partitioned, clogged;
+  uint8_t paced;              /* *own is paced (jnet__sim_params_paced) */
+  uint8_t lane;               /* the lane its last packet took (a hint) */
   jnet__sim_rng rng;
   uint64_t busy_until_ns;     /* bandwidth: the transmitter is free then */
   struct jnet__sim_pkt_s *clog_head, *clog_tail;
@@ -300,6 +301,12 @@ int jnet__sim_ev_schedule_pkt_lanes(jnet__sim *sim, jnet__sim_spkt *p,
  * they were sent, so they keep to a lane. 0 or ENOMEM. */
 int jnet__sim_ev_schedule_pkt_at(jnet__sim *sim, jnet__sim_spkt *p,
                                  uint64_t t_ns);
+/* The same for a packet of link l, noting the lane it took in l->lane:
+ * the link's next packet, which arrives no earlier, goes behind it there
+ * (jnet__sim_ev_schedule_pkt_on, inline after the sim) without a search. */
+struct jnet__sim_link;
+int jnet__sim_ev_schedule_pkt_link(jnet__sim *sim, struct jnet__sim_link *l,
+                                   struct jnet__sim_pkt_s *p, uint64_t t_ns);
 /* Queue ev, not queued, at t_ns in the heap. 0 or ENOMEM. */
 int jnet__sim_ev_push(jnet__sim *sim, jnet__sim_event *ev, uint64_t t_ns);
 
@@ -352,6 +359,10 @@ uint32_t jnet__sim_mtu(jnet__sim *sim, uint32_t from, uint32_t to);
  * jitter, bandwidth, duplication, reordering or corruption, so sending
  * draws nothing from the link's PRNG. */
 int jnet__sim_params_plain(const jnet_link_params *p);
+/* 1 if they only delay packets by a fixed latency behind a bandwidth (and
+ * its queue): no loss, jitter, duplication, reordering or corruption, so
+ * sending draws nothing either (jnet__sim_net_send_from's paced case). */
+int jnet__sim_params_paced(const jnet_link_params *p);
 
 /* ---- 5. Sockets (sock.c, tcp.c, udp.c) ----------------------------------- */
 
@@ -607,6 +618,8 @@ struct jnet_sim {
     jnet__sim_spkt *head, *tail; /* empty: head NULL */
   } lanes[JNET__SIM_LANES];
   uint32_t lane_n;      /* events in the lanes */
+  uint32_t lane_first;  /* the lane whose head is least (while lane_n) */
+  uint32_t lane_mask;   /* bit k: lane k is not empty */
   uint32_t weak_n;      /* weak events in the heap */
   jnet__sim_host **hosts;
   uint32_t nhosts, cap_hosts;
@@ -620,6 +633,7 @@ struct jnet_sim {
   jnet__sim_dns **dns_tail; /* &last->next (NULL: &dns), so adding is O(1) */
   jnet_link_params defaults;
   int defaults_plain; /* jnet__sim_params_plain(&defaults) */
+  int defaults_paced; /* jnet__sim_params_paced(&defaults) */
   jnet__sim_spkt *pkt_free_empty, *pkt_free_small, *pkt_free_large;
   jnet__sim_sock *ready_head, *ready_tail;
   jnet__sim_at *at_free;
@@ -806,10 +820,17 @@ static inline jnet__sim_event *jnet__sim_ev_take_root(jnet__sim *sim) {
   jnet__sim_evheap_pop(h->v, h->n--);
   return top;
 }
+/* The least of the heap's root and the first lane's head: peeked once or
+ * more per event, so the first lane is kept (event.c), not searched. */
 static inline jnet__sim_event *jnet__sim_ev_peek(jnet__sim *sim) {
-  if (sim->lane_n != 0)
-    return jnet__sim_ev_peek_lanes(sim);
-  return sim->heap.n ? sim->heap.v[0].ev : NULL;
+  const jnet__sim_hent *root = sim->heap.n ? &sim->heap.v[0] : NULL;
+  if (sim->lane_n != 0) {
+    jnet__sim_event *e = &sim->lanes[sim->lane_first].head->ev;
+    if (root == NULL || e->t_ns < root->t_ns ||
+        (e->t_ns == root->t_ns && e->seq < root->seq))
+      return e;
+  }
+  return root != NULL ? root->ev : NULL;
 }
 static inline void jnet__sim_ev_take(jnet__sim *sim, jnet__sim_event *e) {
   if (e->idx != JNET__SIM_IN_LANE)
@@ -826,6 +847,27 @@ static inline int jnet__sim_ev_schedule_pkt(jnet__sim *sim, jnet__sim_spkt *p,
   if (p->ev.idx == 0 && jnet__sim_ev_count(sim) < JNET__SIM_LANES_FROM)
     return jnet__sim_ev_push_inline(sim, &p->ev, sim->now_ns + delay_ns);
   return jnet__sim_ev_schedule_pkt_lanes(sim, p, delay_ns);
+}
+/* jnet__sim_ev_schedule_pkt_link's common case inline: p (not queued)
+ * behind the last packet on its link's lane, when the queue is deep enough
+ * for lanes and that lane ends no later than t_ns. Any lane that stays
+ * sorted gives the same order out (keys are unique). */
+static inline int jnet__sim_ev_schedule_pkt_on(jnet__sim *sim,
+                                               jnet__sim_link *l,
+                                               jnet__sim_spkt *p,
+                                               uint64_t t_ns) {
+  jnet__sim_spkt *tail = sim->lanes[l->lane].tail;
+  if (tail == NULL || tail->ev.t_ns > t_ns || p->ev.idx != 0 ||
+      jnet__sim_ev_count(sim) < JNET__SIM_LANES_FROM)
+    return jnet__sim_ev_schedule_pkt_link(sim, l, p, t_ns);
+  p->ev.t_ns = t_ns;
+  p->ev.seq = sim->ev_seq++;
+  p->ev.idx = JNET__SIM_IN_LANE;
+  p->next = NULL;
+  tail->next = p; /* the lane's head, so the first lane, stays */
+  sim->lanes[l->lane].tail = p;
+  sim->lane_n++;
+  return 0;
 }
 static inline const jnet_link_params *jnet__sim_link_params(jnet__sim *sim,
                                                             jnet__sim_link *l) {
@@ -969,9 +1011,10 @@ static inline uint32_t jnet__sim_wire_bytes(const jnet__sim_spkt *p,
 /* jnet__sim_net_send's common case, inline in its callers so a datagram
  * pays no call for it: `from` is sim->hosts[p->from]; a packet between two
  * hosts whose destination from's route cache knows, on a link that only
- * delays (none, or a plain one without faults) that from's link caches
- * know. It does what jnet__sim_net_send_all does then, in the same order;
- * anything else goes there, before anything is done. */
+ * delays (none, or a plain one without faults) or only paces (a paced
+ * one, not tail-dropping this packet) that from's link caches know. It
+ * does what jnet__sim_net_send_all does then, in the same order; anything
+ * else goes there, before anything is done. */
 static inline void jnet__sim_net_send_from(jnet__sim *sim,
                                            jnet__sim_host *from,
                                            jnet__sim_spkt *p, int to_known) {
@@ -991,11 +1034,11 @@ static inline void jnet__sim_net_send_from(jnet__sim *sim,
     if (l->partitioned | l->ge_bad | l->clogged)
       goto all;
     if (l->own != NULL) {
-      if (!l->plain)
-        goto all;
       lp = l->own;
+      if (!l->plain)
+        goto paced;
     } else if (!sim->defaults_plain) {
-      goto all;
+      goto paced;
     }
   } else if (from->nolink_to != p->to + 1 ||
              from->nolink_n != sim->links.n || !sim->defaults_plain) {
@@ -1011,6 +1054,38 @@ static inline void jnet__sim_net_send_from(jnet__sim *sim,
   /* LCOV_EXCL_BR_LINE below: fails only if the heap's realloc fails (OOM) */
   if (jnet__sim_ev_schedule_pkt(sim, p, lp->latency_ns) < 0) /* LCOV_EXCL_BR_LINE */
     jnet__sim_drop_nomem(sim, p);
+  return;
+paced:
+  /* A link that only adds its bandwidth's pacing: link.c's transmit
+   * without its draws (none: no jitter, no reordering) and its tests. A
+   * packet its queue would tail-drop goes to net_send_all, which drops it
+   * then (the same sums, nothing done yet). */
+  if (!(l->own != NULL ? l->paced : sim->defaults_paced))
+    goto all;
+  {
+    uint32_t wire = jnet__sim_wire_bytes(p, lp->mtu);
+    uint64_t depart = sim->now_ns;
+    uint64_t start = l->busy_until_ns > depart ? l->busy_until_ns : depart;
+    if (start > depart) {
+      double queued =
+          (double)(start - depart) * (double)lp->bandwidth_bps / 8e9;
+      if (queued + wire > (double)lp->queue_bytes)
+        goto all;
+    }
+    sim->stats.packets_sent++;
+    sim->stats.bytes_sent += wire;
+    if (sim->pcap != NULL)
+      jnet__sim_capture_pkt(sim, p);
+    jnet__sim_trace_pkt(sim, JNET__SIM_TR_SEND, NULL, p);
+    uint64_t tx_ns = (uint64_t)((double)wire * 8.0 * 1e9 /
+                                (double)lp->bandwidth_bps);
+    l->busy_until_ns = start + tx_ns;
+    p->ev.kind = JNET__SIM_EV_PKT;
+    uint64_t t = l->busy_until_ns + lp->latency_ns;
+    /* LCOV_EXCL_BR_LINE below: fails only if the heap's realloc fails (OOM) */
+    if (jnet__sim_ev_schedule_pkt_on(sim, l, p, t) < 0) /* LCOV_EXCL_BR_LINE */
+      jnet__sim_drop_nomem(sim, p);
+  }
   return;
 all:
   jnet__sim_net_send_all(sim, p, 1);

@@ -17,6 +17,7 @@ int jnet_sim_new(jnet_sim **out, uint64_t seed) {
   sim->fingerprint = 0xcbf29ce484222325ull;
   jnet_link_params_default(&sim->defaults);
   sim->defaults_plain = jnet__sim_params_plain(&sim->defaults);
+  sim->defaults_paced = jnet__sim_params_paced(&sim->defaults);
   *out = sim;
   return 0;
 }

@@ -27,6 +27,9 @@
 #ifndef SIM_UDP_BENCH
 #error "SIM_UDP_BENCH must name bench/sim_udp_bench"
 #endif
+#ifndef SIM_NS3_PEER
+#error "SIM_NS3_PEER must name bench/sim_ns3_peer"
+#endif
 
 /* Instructions per delivered datagram, capture off. CMake passes the
  * ceiling for the build type (tests/benchguard/CMakeLists.txt): measured
@@ -35,13 +38,19 @@
 #ifndef MAX_INSTR_PER_DATAGRAM
 #define MAX_INSTR_PER_DATAGRAM 3984.0
 #endif
+/* Instructions per echo of sim_ns3_peer (two datagrams over a paced link,
+ * a sleep): measured 2,587 optimised, 7,400 at -O0 (3,188 optimised
+ * before the paced link's inline path and the lanes' hints and mask). */
+#ifndef MAX_INSTR_PER_ECHO
+#define MAX_INSTR_PER_ECHO 9620.0
+#endif
 /* Capture on costs more per datagram (headers, checksums, a buffered
  * write): measured 1.22x optimised, 1.32x at -O0. */
 #define MAX_PCAP_COST_RATIO 1.40
 
-/* Run sim_udp_bench under callgrind with `datagrams` (one flow, one trial,
- * `pcap` file or NULL) and return the instructions it executed, or -1. */
-static double callgrind_instructions(long datagrams, const char *pcap) {
+/* Run `args` (a program and its arguments, quoted for sh) under callgrind
+ * and return the instructions it executed, or -1. */
+static double callgrind_run(const char *args) {
   char out_tmpl[] = "/tmp/jnet-bench-guard-XXXXXX";
   char cmd[2048], line[512];
   int fd = mkstemp(out_tmpl);
@@ -49,11 +58,9 @@ static double callgrind_instructions(long datagrams, const char *pcap) {
   if (fd < 0) return -1;
   close(fd);
   snprintf(cmd, sizeof cmd,
-           "valgrind --tool=callgrind --callgrind-out-file=%s.cg "
-           "'%s' --datagrams %ld --flows 1 --trials 1%s%s%s "
+           "valgrind --tool=callgrind --callgrind-out-file=%s.cg %s "
            "2>%s >/dev/null",
-           out_tmpl, SIM_UDP_BENCH, datagrams, pcap ? " --pcap '" : "",
-           pcap ? pcap : "", pcap ? "'" : "", out_tmpl);
+           out_tmpl, args, out_tmpl);
   int rc = system(cmd);
   FILE *f = fopen(out_tmpl, "r");
   if (f) {
@@ -72,6 +79,16 @@ static double callgrind_instructions(long datagrams, const char *pcap) {
   snprintf(cmd, sizeof cmd, "%s.cg", out_tmpl);
   unlink(cmd);
   return total;
+}
+
+/* sim_udp_bench with `datagrams` (one flow, one trial, `pcap` file or
+ * NULL) under callgrind. */
+static double callgrind_instructions(long datagrams, const char *pcap) {
+  char args[1024];
+  snprintf(args, sizeof args, "'%s' --datagrams %ld --flows 1 --trials 1%s%s%s",
+           SIM_UDP_BENCH, datagrams, pcap ? " --pcap '" : "",
+           pcap ? pcap : "", pcap ? "'" : "");
+  return callgrind_run(args);
 }
 
 /* The two sizes: marginal instructions per delivered datagram between
@@ -122,11 +139,33 @@ START_TEST(pcap_capture_costs_bounded_multiple) {
 }
 END_TEST
 
+/* bench/sim_ns3_peer, the UDP echo bench/run.sh races against ns-3: a
+ * paced 10 Gbps link, 100 echoes in flight (the event queue's lanes), the
+ * client's sender pacing itself with jnet_sleep. Marginal instructions per
+ * echo (two datagrams, three fibers woken) between 2,000 and 6,000. */
+START_TEST(udp_echo_over_a_paced_link_costs_under_ceiling) {
+  char args[1024];
+  double n[2];
+  for (int i = 0; i < 2; i++) {
+    snprintf(args, sizeof args, "'%s' --packets %d", SIM_NS3_PEER,
+             i ? LARGE : SMALL);
+    n[i] = callgrind_run(args);
+  }
+  double per = per_datagram(n[0], n[1]);
+  fprintf(stderr, "bench-guard: %.0f instructions per simulated echo "
+          "(ceiling %.0f)\n", per, MAX_INSTR_PER_ECHO);
+  ck_assert_msg(per < MAX_INSTR_PER_ECHO,
+                "%.0f instructions per echo, ceiling %.0f", per,
+                MAX_INSTR_PER_ECHO);
+}
+END_TEST
+
 static Suite *bench_guard_suite(void) {
   Suite *s = suite_create("bench-guard");
   jc_defaults(600, NULL, NULL);
   JC_TEST(s, udp_datagram_costs_under_ceiling);
   JC_TEST(s, pcap_capture_costs_bounded_multiple);
+  JC_TEST(s, udp_echo_over_a_paced_link_costs_under_ceiling);
   return s;
 }
 

@@ -508,6 +508,44 @@ START_TEST(same_input_gives_identical_files) {
 }
 END_TEST
 
+/* A capture over an existing, longer file (an earlier capture, or any
+ * bytes) leaves exactly the new capture: the same bytes as one written to a
+ * fresh path, nothing of the old file after them. */
+START_TEST(a_capture_over_a_longer_file_leaves_only_the_capture) {
+  char fresh[256], old[256];
+  pu_temp_path(fresh, sizeof fresh, "fresh");
+  pu_temp_path(old, sizeof old, "old");
+  jnet__sim_pcap *p;
+  uint64_t t = 7;
+  ck_assert_int_eq(jnet__sim_pcap_open(&p, fresh), 0);
+  write_clean_conversation(p, AF_INET, &t);
+  ck_assert_int_eq(jnet__sim_pcap_close(p), 0);
+  for (int run = 0; run < 2; run++) {
+    if (run == 0) { /* a longer capture first */
+      ck_assert_int_eq(jnet__sim_pcap_open(&p, old), 0);
+      uint64_t t0 = 1;
+      for (int i = 0; i < 20; i++)
+        write_clean_conversation(p, AF_INET6, &t0);
+      ck_assert_int_eq(jnet__sim_pcap_close(p), 0);
+    } else { /* 100 kB of other bytes */
+      FILE *f = fopen(old, "wb");
+      ck_assert_ptr_nonnull(f);
+      for (int i = 0; i < 100000; i++)
+        fputc('x', f);
+      ck_assert_int_eq(fclose(f), 0);
+    }
+    ck_assert(!pu_same_file(fresh, old));
+    t = 7;
+    ck_assert_int_eq(jnet__sim_pcap_open(&p, old), 0);
+    write_clean_conversation(p, AF_INET, &t);
+    ck_assert_int_eq(jnet__sim_pcap_close(p), 0);
+    ck_assert(pu_same_file(fresh, old));
+  }
+  unlink(fresh);
+  unlink(old);
+}
+END_TEST
+
 /* /dev/full: the header waits in the writer's buffer, so open succeeds; the
  * first flush fails with ENOSPC, and that error stays. */
 START_TEST(full_disk_error_is_sticky) {
@@ -950,6 +988,7 @@ static Suite *pcap_writer_suite(void) {
   JC_LOOP(s, largest_udp_datagram_is_written_whole, 0, 2);
   JC_LOOP(s, icmp_port_unreachable_quotes_the_datagram, 0, 2);
   JC_TEST(s, same_input_gives_identical_files);
+  JC_TEST(s, a_capture_over_a_longer_file_leaves_only_the_capture);
   JC_TEST(s, full_disk_error_is_sticky);
   JC_TEST(s, full_disk_is_reported_by_close);
   JC_TEST(s, unwritable_paths_give_errno);

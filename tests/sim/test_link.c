@@ -258,6 +258,138 @@ START_TEST(bandwidth_spaces_packets_and_the_queue_tail_drops) {
 }
 END_TEST
 
+/* Bandwidth-only links (their own and the default) take a short path
+ * (sim/model.h, net_send_from's paced case). A link that differs only by a
+ * duplication chance too small to ever happen takes the general one
+ * (link.c's transmit), drawing but never duplicating: the run must be the
+ * same packet for packet. Both ways paced, 1 byte per us, a 1,500-byte
+ * queue: bursts overflow it (tail drops) while hundreds of packets are in
+ * flight (the event queue's lanes); the third host's default link is paced
+ * too. */
+#define PACED_N 600
+typedef struct paced_run {
+  st_world *w;
+  int got, sent;
+  uint64_t at[3 * PACED_N]; /* arrival time and length of every echo */
+  jnet_sim_stats st;
+  uint64_t fingerprint;
+} paced_run;
+
+static void paced_echo(void *arg) {
+  jnet_stream u;
+  ck_assert_int_eq(jnet_listen(arg, "7", JNET_DATAGRAM, &u), 0);
+  jnet_buf b;
+  jnet_addr from;
+  jnet_buf_init(&b);
+  for (;;) {
+    jnet_buf_reset(&b);
+    if (jnet_recv_from(u, 2048, &b, 0.5, &from) < 0)
+      break;
+    ck_assert_int_eq(jnet_send_to(u, &from, b.data, b.len, 1.0), 0);
+  }
+  jnet_buf_free(&b);
+  jnet_close(u);
+}
+
+/* An echo back at the client: when, how long, and its round trip, which
+ * is at most twice the latency plus the queue's and the datagram's
+ * transmission (1 byte per us): a packet held back behind a later one
+ * would come later. */
+static void paced_got(paced_run *r, const jnet_buf *b) {
+  uint64_t sent, now = jnet_sim_now_ns(r->w->sim);
+  memcpy(&sent, b->data, 8);
+  uint64_t lat_ms = b->data[8] == 2 ? 50 : 5;
+  ck_assert_uint_le(now - sent, 2 * (lat_ms * JNET_SIM_MS + 1500000 +
+                                     (b->len + 28) * 1000));
+  r->at[r->got++] = now << 16 | b->len;
+}
+
+static void paced_client(void *arg) {
+  paced_run *r = arg;
+  jnet_stream u;
+  jnet_addr to[2];
+  char msg[600];
+  memset(msg, 'p', sizeof msg);
+  ck_assert_int_eq(jnet_listen("192.0.2.1", "0", JNET_DATAGRAM, &u), 0);
+  ck_assert_int_eq(jnet_address("192.0.2.2", "7", JNET_DATAGRAM, &to[0]), 0);
+  ck_assert_int_eq(jnet_address("192.0.2.3", "7", JNET_DATAGRAM, &to[1]), 0);
+  jnet_buf b;
+  jnet_buf_init(&b);
+  for (int i = 0; i < PACED_N; i++) {
+    /* bursts of 8 of growing sizes, then a pause */
+    size_t n = 20 + (size_t)(i * 37) % 560;
+    uint64_t now = jnet_sim_now_ns(r->w->sim);
+    memcpy(msg, &now, 8);
+    msg[8] = i % 3 == 2 ? 3 : 2; /* the host it goes to */
+    ck_assert_int_eq(jnet_send_to(u, &to[i % 3 == 2], msg, n, 1.0), 0);
+    r->sent++;
+    if (i % 8 == 7)
+      jnet_sleep(0.002);
+    while (jnet_recv_from(u, 2048, &b, 1e-6, NULL) >= 0) {
+      paced_got(r, &b);
+      jnet_buf_reset(&b);
+    }
+  }
+  while (jnet_recv_from(u, 2048, &b, 0.2, NULL) >= 0) {
+    paced_got(r, &b);
+    jnet_buf_reset(&b);
+  }
+  jnet_buf_free(&b);
+  jnet_close(u);
+}
+
+/* Halfway, the link's latency drops: its next packets arrive before those
+ * already in flight, so they must not queue behind them. */
+static void paced_shorten(jnet_sim *sim, void *arg) {
+  paced_run *r = arg;
+  jnet_link_params lp;
+  ck_assert_int_eq(jnet_sim_link_get(sim, r->w->h[0], r->w->h[1], &lp), 0);
+  lp.latency_ns = 10 * JNET_SIM_MS;
+  ck_assert_int_eq(jnet_sim_link(sim, r->w->h[0], r->w->h[1], &lp), 0);
+}
+
+static void paced_world(paced_run *r, double duplicate) {
+  jnet_link_params lp;
+  jnet_link_params_default(&lp);
+  lp.latency_ns = 50 * JNET_SIM_MS;
+  lp.bandwidth_bps = 8000000;
+  lp.queue_bytes = 1500;
+  lp.duplicate = duplicate;
+  memset(r, 0, sizeof *r);
+  r->w = st_new(11, 3);
+  ck_assert_int_eq(jnet_sim_link(r->w->sim, r->w->h[0], r->w->h[1], &lp), 0);
+  lp.latency_ns = 5 * JNET_SIM_MS;
+  ck_assert_int_eq(jnet_sim_link(r->w->sim, NULL, NULL, &lp), 0);
+  ck_assert_int_eq(jnet_sim_at(r->w->sim, 80 * JNET_SIM_MS, paced_shorten, r),
+                   0);
+  st_go(r->w, 1, paced_echo, "192.0.2.2");
+  st_go(r->w, 2, paced_echo, "192.0.2.3");
+  st_go(r->w, 0, paced_client, r);
+  st_run(r->w);
+  jnet_sim_get_stats(r->w->sim, &r->st);
+  r->fingerprint = jnet_sim_fingerprint(r->w->sim);
+  st_free(r->w);
+}
+
+START_TEST(a_bandwidth_only_link_runs_as_the_general_path_does) {
+  static paced_run fast, general;
+  paced_world(&fast, 0);
+  paced_world(&general, 1e-300);
+  ck_assert_int_eq(fast.sent, PACED_N);
+  ck_assert_uint_gt(fast.st.queue_drops, 50); /* the queue overflowed */
+  ck_assert_int_gt(fast.got, PACED_N / 4);    /* and passed most echoes */
+  ck_assert_int_eq(fast.got, general.got);
+  for (int i = 0; i < fast.got; i++)
+    ck_assert_uint_eq(fast.at[i], general.at[i]);
+  ck_assert_uint_eq(fast.st.packets_sent, general.st.packets_sent);
+  ck_assert_uint_eq(fast.st.packets_dropped, general.st.packets_dropped);
+  ck_assert_uint_eq(fast.st.queue_drops, general.st.queue_drops);
+  ck_assert_uint_eq(fast.st.bytes_sent, general.st.bytes_sent);
+  ck_assert_uint_eq(fast.st.events, general.st.events);
+  ck_assert_uint_eq(fast.fingerprint, general.fingerprint);
+}
+END_TEST
+
 START_TEST(link_params_validated_and_read_back) {
   st_world *w = st_new(1, 3);
   jnet_link_params lp, out;
@@ -712,6 +844,7 @@ static Suite *suite(void) {
   JC_TEST(s, adding_an_unrelated_host_leaves_link_timings_unchanged);
   JC_TEST(s, same_seed_same_fingerprint_other_seed_differs);
   JC_TEST(s, bandwidth_spaces_packets_and_the_queue_tail_drops);
+  JC_TEST(s, a_bandwidth_only_link_runs_as_the_general_path_does);
   JC_TEST(s, link_params_validated_and_read_back);
   /* br-tcp */
   JC_TEST(s, reorder_holds_back_reorder_ns_or_twice_the_latency);

@@ -496,6 +496,40 @@ START_TEST(rounding_mode_is_per_context) {
 }
 END_TEST
 
+#if defined(__x86_64__)
+/* The x87 control word alone (its precision field, which fesetround does
+ * not touch, MXCSR unchanged) also belongs to each context: the switch
+ * skips reloading what is unchanged, and must see that this changed. */
+static uint16_t x87_cw(void) {
+  uint16_t cw;
+  __asm__ volatile("fnstcw %0" : "=m"(cw));
+  return cw;
+}
+static void x87_set_cw(uint16_t cw) { __asm__ volatile("fldcw %0" : : "m"(cw)); }
+
+static void x87_fn(void *arg) {
+  uint16_t *seen = arg;
+  x87_set_cw((uint16_t)(x87_cw() & ~0x300u)); /* precision: single */
+  jnet__coro_yield_to_main();
+  *seen = x87_cw();
+}
+
+START_TEST(x87_control_word_alone_is_per_context) {
+  uint16_t mine = x87_cw(), seen = 0;
+  unsigned mxcsr = __builtin_ia32_stmxcsr();
+  ck_assert_uint_eq(mine & 0x300u, 0x300u); /* double extended */
+  jnet__coro *c = spawn(x87_fn, &seen, STACK_BYTES);
+  jnet__coro_switch(c);
+  ck_assert_uint_eq(x87_cw(), mine);
+  ck_assert_uint_eq(__builtin_ia32_stmxcsr(), mxcsr);
+  jnet__coro_switch(c);
+  ck_assert_uint_eq(seen, (uint16_t)(mine & ~0x300u));
+  ck_assert_uint_eq(x87_cw(), mine);
+  jnet__coro_free(c);
+}
+END_TEST
+#endif
+
 #if defined(__x86_64__) || defined(__aarch64__)
 /* regs_survive.S: load every callee-saved register with magic+k, call fn,
  * return 1 if they all survived. */
@@ -668,6 +702,9 @@ static Suite *fiber_suite(void) {
   JC_TEST(s, coroutine_to_coroutine_switch);
   JC_TEST(s, doubles_and_locals_survive_switches);
   JC_TEST(s, rounding_mode_is_per_context);
+#if defined(__x86_64__)
+  JC_TEST(s, x87_control_word_alone_is_per_context);
+#endif
 #if defined(__x86_64__) || defined(__aarch64__)
   JC_TEST(s, callee_saved_registers_survive_switches);
 #endif
