@@ -293,6 +293,56 @@ START_TEST(reorder_holds_a_datagram_back_by_at_least_a_millisecond) {
 }
 END_TEST
 
+/* Eight client sockets, the k-th sending one datagram k ms after the
+ * first, through a fixed 50 ms latency: the fault backend holds eight
+ * timers at once, and each datagram arrives exactly 51 ms (the rule and
+ * the link) after it was sent, in order. The timers' heap must give them
+ * back by deadline whatever the order they are stopped in. */
+#define NSOCK 8
+
+typedef struct multi {
+  fs *t;
+  int k;
+} multi;
+
+static void one_of_eight(void *arg) {
+  multi *m = arg;
+  jnet_stream u;
+  jnet_addr dst;
+  jnet_sleep(0.01 + m->k * 0.001);
+  if (jnet_listen("192.0.2.1", NULL, JNET_DATAGRAM, &u) < 0)
+    return;
+  jnet_address("192.0.2.2", "9000", JNET_DATAGRAM, &dst);
+  uint32_t i = (uint32_t)m->k;
+  int rc = jnet_send_to(u, &dst, &i, 4, 1.0);
+  if (rc < 0 && m->t->sent_rc == 0)
+    m->t->sent_rc = rc;
+  jnet_sleep(0.2); /* held until long after its datagram left */
+  jnet_close(u);
+}
+
+START_TEST(eight_sockets_delays_each_come_out_exact_and_in_order) {
+  fs *t = fs_new(11);
+  t->p.link.latency_ns = 50 * MS;
+  multi m[NSOCK];
+  ck_assert_int_eq(jnet_go_on(t->l, t->srv, dgram_sink, t), 0);
+  for (int k = 0; k < NSOCK; k++) {
+    m[k] = (multi){t, k};
+    ck_assert_int_eq(jnet_go_on(t->l, t->cli, one_of_eight, &m[k]), 0);
+  }
+  fs_run(t);
+  ck_assert_int_eq(t->sent_rc, 0);
+  ck_assert_int_eq(t->got, NSOCK);
+  for (int k = 0; k < NSOCK; k++) {
+    double want = 0.01 + k * 0.001 + 0.051;
+    ck_assert_msg(fabs(t->at[k] - want) < 1e-6,
+                  "datagram %d arrived at %.6f s, not %.6f s", k, t->at[k],
+                  want);
+  }
+  fs_free(t);
+}
+END_TEST
+
 START_TEST(blackhole_on_the_receiver_swallows_every_datagram) {
   jnet_fault_params p;
   jnet_fault_params_default(&p);
@@ -1875,6 +1925,7 @@ static Suite *suite(void) {
   JC_TEST(s, exponential_jitter_has_its_mean_and_a_long_tail);
   JC_TEST(s, pareto_jitter_never_goes_under_its_scale);
   JC_TEST(s, reorder_holds_a_datagram_back_by_at_least_a_millisecond);
+  JC_TEST(s, eight_sockets_delays_each_come_out_exact_and_in_order);
   JC_TEST(s, blackhole_on_the_receiver_swallows_every_datagram);
   JC_TEST(s, a_write_the_inner_backend_parks_arrives_whole_without_faults);
   JC_TEST(s, a_sliced_write_the_inner_backend_parks_arrives_whole);

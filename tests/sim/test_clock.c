@@ -179,6 +179,28 @@ START_TEST(max_events_counts_fiber_resumptions) {
 }
 END_TEST
 
+/* The same, turn by turn with jnet_run_once (no hand-on between fibers:
+ * each turn's batch runs from the scheduler): every turn's resumptions are
+ * counted when its batch ends, so the limit stops the spinning fibers
+ * after the same ~1000, not never. */
+START_TEST(max_events_counts_resumptions_turn_by_turn) {
+  clk c = {0};
+  c.w = st_new(1, 1);
+  jnet_sim_set_limits(c.w->sim, 0, 1000);
+  st_go(c.w, 0, spin_yield, &c);
+  st_go(c.w, 0, spin_sleep0, &c);
+  int rc = 1, turns = 0;
+  while (rc > 0 && turns < 5000) {
+    rc = jnet_run_once(c.w->loop);
+    turns++;
+  }
+  ck_assert_int_eq(rc, JNET_ETIMEDOUT);
+  ck_assert_int_ge(c.r[0] + c.r[1], 1000);
+  ck_assert_int_le(c.r[0] + c.r[1], 1004);
+  st_free_stopped(c.w);
+}
+END_TEST
+
 /* A timed read that completes leaves its timer behind disarmed (loop.c):
  * it must neither hold the run open nor move the clock to its deadline
  * when the run goes idle with its fiber blocked for good. */
@@ -416,6 +438,7 @@ static Suite *suite(void) {
   JC_TEST(s, max_events_limit_stops_the_run);
   JC_TEST(s, sleep_shorter_than_a_tick_moves_the_clock);
   JC_TEST(s, max_events_counts_fiber_resumptions);
+  JC_TEST(s, max_events_counts_resumptions_turn_by_turn);
   JC_TEST(s, completed_timed_read_leaves_no_deadline_behind);
   JC_TEST(s, event_due_exactly_at_max_time_runs_one_after_does_not);
   JC_TEST(s, a_timer_the_poll_made_due_fires_in_that_turn);
