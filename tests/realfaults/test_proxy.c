@@ -1643,12 +1643,15 @@ END_TEST
 /* Out of descriptors (a hard limit of 20 the proxy cannot raise): a
  * connection past the limit waits in the backlog, unserved, or, accepted
  * with no descriptor left for its upstream leg, is reset; once clients
- * close, the proxy goes on and serves the waiting ones. */
+ * close, the proxy goes on: each waiting connection is served, or reset
+ * if the proxy took it while a closed pair had freed one descriptor of
+ * its two (a race of the proxy's turns, seen in ~1 run of 10), never left
+ * waiting; a new connection is served. */
 #define NFD_CONNS 8
 
 typedef struct fdrun {
   const char *port;
-  int rc_first[NFD_CONNS], rc_late[NFD_CONNS];
+  int rc_first[NFD_CONNS], rc_late[NFD_CONNS], rc_after;
 } fdrun;
 
 static void c_fd_limit(void *arg) {
@@ -1671,6 +1674,12 @@ static void c_fd_limit(void *arg) {
     /* the PING sent before is answered now, then this one */
     f->rc_late[i] = resp_call(s[i], PING, 1, reply, sizeof reply, 3.0);
     jnet_close(s[i]);
+  }
+  jnet_stream c;
+  f->rc_after = jnet_connect("127.0.0.1", f->port, JNET_STREAM, NULL, NULL, &c);
+  if (f->rc_after == 0) {
+    f->rc_after = resp_call(c, PING, 1, reply, sizeof reply, 3.0);
+    jnet_close(c);
   }
 }
 
@@ -1701,12 +1710,14 @@ START_TEST(proxy_out_of_descriptors_waits_then_serves) {
       reset++;
     } else {
       ck_assert_int_eq(f.rc_first[i], JNET_ETIMEDOUT);
-      ck_assert_int_eq(f.rc_late[i], 0);
+      ck_assert_msg(f.rc_late[i] == 0 || f.rc_late[i] == JNET_ECONNRESET,
+                    "conn %d waited, then %s", i, jnet_err_name(f.rc_late[i]));
       waited++;
     }
   }
   ck_assert_int_gt(served, 0);
   ck_assert_int_gt(waited + reset, 0); /* the limit was reached */
+  ck_assert_int_eq(f.rc_after, 0);
 }
 END_TEST
 
