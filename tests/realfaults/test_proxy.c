@@ -244,6 +244,19 @@ static void udp_sink(void *arg) {
   jnet_buf_free(&b);
 }
 
+/* The "drop" lines the proxy has written to its log so far (it writes
+ * each line at once: setvbuf _IOLBF). */
+static size_t log_drops(const char *path) {
+  FILE *f = fopen(path, "r");
+  size_t n = 0;
+  char line[256];
+  while (f != NULL && fgets(line, sizeof line, f) != NULL)
+    n += strstr(line, " drop ") != NULL;
+  if (f != NULL)
+    fclose(f);
+  return n;
+}
+
 static void c_udp(void *arg) {
   udp_run *u = arg;
   char up[64];
@@ -251,7 +264,8 @@ static void c_udp(void *arg) {
   const char *args[] = {"--udp",  "--upstream", up,       "--loss", "20%",
                         "--seed", u->seed,      "--log",  u->log,   NULL};
   px p = proxy_start(args);
-  jnet_go(NULL, udp_sink, u);
+  jnet_fiber sink;
+  ck_assert_int_eq(jnet_spawn(NULL, udp_sink, u, &sink), 0);
   jnet_stream c;
   u->rc = jnet_listen("127.0.0.1", "0", JNET_DATAGRAM, &c);
   jnet_addr dst;
@@ -264,7 +278,13 @@ static void c_udp(void *arg) {
     if (i % 20 == 19)
       jnet_sleep(0.001); /* the proxy and the sink keep up */
   }
-  jnet_sleep(0.6); /* the sink stops after 0.5 s of silence */
+  /* Every datagram accounted for, relayed to the sink or logged as
+   * dropped: the sink has them all, no need to wait out its 0.5 s of
+   * silence. 0.6 s at most, as before. */
+  for (int w = 0; w < 60 && u->got + log_drops(u->log) != NUDP; w++)
+    jnet_sleep(0.01);
+  jnet_cancel(sink, JNET_ECANCELED); /* the next run reads the sink */
+  ck_assert_int_eq(jnet_join(sink, 1.0), 0);
   jnet_close(c);
   proxy_stop(&p);
 }
@@ -1352,6 +1372,7 @@ typedef struct udir {
   size_t up_len[4 * NDG], cl_len[4 * NDG];
   double rtt; /* of the first datagram */
   int rc;
+  int want; /* replies the fault gives: past them, 0.1 s more for extras */
 } udir;
 
 static void udir_echo(void *arg) {
@@ -1399,7 +1420,8 @@ static void c_udir(void *arg) {
     u->rc = jnet_send_to(c, &dst, UDIR_MSG, sizeof UDIR_MSG, 1.0);
   for (;;) {
     jnet_buf_reset(&b);
-    if (jnet_recv_from(c, 32, &b, 0.4, NULL) < 0)
+    double wait = u->cl_got >= u->want ? 0.1 : 0.4;
+    if (jnet_recv_from(c, 32, &b, wait, NULL) < 0)
       break;
     if (u->cl_got == 0)
       u->rtt = jnet_now() - t0;
@@ -1428,6 +1450,7 @@ START_TEST(proxy_udp_faults_act_on_both_directions) {
   memset(&u, 0, sizeof u);
   u.fault[0] = "--duplicate";
   u.fault[1] = "100%";
+  u.want = 4 * NDG;
   run_client(c_udir, &u, 0, 0);
   ck_assert_int_eq(u.rc, 0);
   ck_assert_int_eq(u.up_got, 2 * NDG);
@@ -1437,6 +1460,7 @@ START_TEST(proxy_udp_faults_act_on_both_directions) {
   memset(&u, 0, sizeof u);
   u.fault[0] = "--corrupt";
   u.fault[1] = "1";
+  u.want = NDG;
   run_client(c_udir, &u, 0, 0);
   ck_assert_int_eq(u.up_got, NDG);
   ck_assert_int_eq(u.cl_got, NDG);
@@ -1455,6 +1479,7 @@ START_TEST(proxy_udp_faults_act_on_both_directions) {
   u.fault[1] = "100%";
   u.fault[2] = "--reorder-by";
   u.fault[3] = "100ms";
+  u.want = NDG;
   run_client(c_udir, &u, 0, 0);
   ck_assert_int_eq(u.cl_got, NDG);
   ck_assert_msg(u.rtt >= 0.2 && u.rtt < 1.5, "round trip %.3f s", u.rtt);
@@ -1618,12 +1643,15 @@ END_TEST
 /* Out of descriptors (a hard limit of 20 the proxy cannot raise): a
  * connection past the limit waits in the backlog, unserved, or, accepted
  * with no descriptor left for its upstream leg, is reset; once clients
- * close, the proxy goes on and serves the waiting ones. */
+ * close, the proxy goes on: each waiting connection is served, or reset
+ * if the proxy took it while a closed pair had freed one descriptor of
+ * its two (a race of the proxy's turns, seen in ~1 run of 10), never left
+ * waiting; a new connection is served. */
 #define NFD_CONNS 8
 
 typedef struct fdrun {
   const char *port;
-  int rc_first[NFD_CONNS], rc_late[NFD_CONNS];
+  int rc_first[NFD_CONNS], rc_late[NFD_CONNS], rc_after;
 } fdrun;
 
 static void c_fd_limit(void *arg) {
@@ -1646,6 +1674,12 @@ static void c_fd_limit(void *arg) {
     /* the PING sent before is answered now, then this one */
     f->rc_late[i] = resp_call(s[i], PING, 1, reply, sizeof reply, 3.0);
     jnet_close(s[i]);
+  }
+  jnet_stream c;
+  f->rc_after = jnet_connect("127.0.0.1", f->port, JNET_STREAM, NULL, NULL, &c);
+  if (f->rc_after == 0) {
+    f->rc_after = resp_call(c, PING, 1, reply, sizeof reply, 3.0);
+    jnet_close(c);
   }
 }
 
@@ -1676,12 +1710,14 @@ START_TEST(proxy_out_of_descriptors_waits_then_serves) {
       reset++;
     } else {
       ck_assert_int_eq(f.rc_first[i], JNET_ETIMEDOUT);
-      ck_assert_int_eq(f.rc_late[i], 0);
+      ck_assert_msg(f.rc_late[i] == 0 || f.rc_late[i] == JNET_ECONNRESET,
+                    "conn %d waited, then %s", i, jnet_err_name(f.rc_late[i]));
       waited++;
     }
   }
   ck_assert_int_gt(served, 0);
   ck_assert_int_gt(waited + reset, 0); /* the limit was reached */
+  ck_assert_int_eq(f.rc_after, 0);
 }
 END_TEST
 
