@@ -372,6 +372,47 @@ START_TEST(allocation_failures_of_node_main_and_chan_new_leave_nothing) {
 }
 END_TEST
 
+static void count_run(void *arg) { (*(int *)arg)++; }
+
+/* Out of memory at each of a spawn's allocations (the fiber, the handle
+ * table while it has none, the coroutine), jnet_spawn_on and jnet_spawn
+ * give JNET_ENOMEM and a JNET_NOFIBER handle, and leave no fiber behind;
+ * with memory back the same spawn runs once. */
+START_TEST(allocation_failures_of_spawn_give_enomem_and_spawn_nothing) {
+  fail_in = 0;
+  ck_assert_int_eq(jnet_replace_allocator(failing_malloc, failing_realloc, free), 0);
+  jnet_sim *sim;
+  jnet_loop *l = sim_loop(1, &sim);
+  int rc[5];
+  jnet_fiber h[5];
+  for (int i = 0; i < 5; i++) {
+    h[i].h = 1;
+    if (i < 3) { /* the third one's table is made before its coroutine fails */
+      fail_in = i + 1;
+      rc[i] = jnet_spawn_on(l, jnet_loop_node(l), never_runs, NULL, &h[i]);
+    } else { /* the table is there: the fiber, then the coroutine */
+      fail_in = i - 2;
+      rc[i] = jnet_spawn(l, never_runs, NULL, &h[i]);
+    }
+  }
+  fail_in = 0;
+  ck_assert_int_eq(jnet_replace_allocator(malloc, realloc, free), 0);
+  for (int i = 0; i < 5; i++) {
+    ck_assert_msg(rc[i] == JNET_ENOMEM, "spawn %d: %s", i, jnet_err_name(rc[i]));
+    ck_assert_uint_eq(h[i].h, 0);
+  }
+  ck_assert_uint_eq(jnet_loop_fibers(l), 0);
+  int runs = 0;
+  jnet_fiber ok;
+  ck_assert_int_eq(jnet_spawn_on(l, jnet_loop_node(l), count_run, &runs, &ok), 0);
+  ck_assert_uint_ne(ok.h, 0);
+  ck_assert_int_eq(jnet_run(l), 0);
+  ck_assert_int_eq(runs, 1);
+  ck_assert_int_eq(jnet_loop_close(l), 0);
+  jnet_sim_free(sim);
+}
+END_TEST
+
 static void returns_at_once(void *arg) { (void)arg; }
 
 /* Fiber handles are tag << 52 | slot << 32 | generation (api/spawn.c). A
@@ -508,6 +549,7 @@ int main(void) {
   JC_TEST(s, connect_refuses_a_bind_address_it_cannot_use);
   JC_TEST(s, random_outside_a_fiber_follows_the_seed);
   JC_TEST(s, allocation_failures_of_node_main_and_chan_new_leave_nothing);
+  JC_TEST(s, allocation_failures_of_spawn_give_enomem_and_spawn_nothing);
   JC_TEST(s, stale_handles_read_as_returned_forged_ones_are_refused);
   JC_TEST(s, handles_work_in_every_loop_a_process_makes);
   JC_TEST(s, fibers_on_16_kib_stacks_still_work_together);
