@@ -307,6 +307,26 @@ START_TEST(pool_drain_unmaps_free_stacks) {
 }
 END_TEST
 
+/* A drain (jnet_loop_free does one when the thread's last loop goes)
+ * leaves the pool as new: the next loop's stacks are pooled and reused
+ * again, not mapped and unmapped for every fiber. */
+START_TEST(pool_keeps_stacks_again_after_a_drain) {
+  (void)run_where(STACK_BYTES, NULL);
+  (void)run_where(STACK_BYTES * 2, NULL); /* two classes in use */
+  jnet__coro_pool_drain();
+  long page = sysconf(_SC_PAGESIZE);
+  unsigned char resident;
+  for (int k = 1; k <= 2; k++) {
+    uintptr_t a = run_where(STACK_BYTES * (size_t)k, NULL);
+    void *pg = (void *)(a & ~((uintptr_t)page - 1));
+    ck_assert_msg(mincore(pg, (size_t)page, &resident) == 0,
+                  "size %d: the freed stack was unmapped, not pooled", k);
+    ck_assert(run_where(STACK_BYTES * (size_t)k, NULL) == a); /* reused */
+  }
+  jnet__coro_pool_drain();
+}
+END_TEST
+
 /* The pool keeps 256 free stacks of a size; the ones freed after that are
  * unmapped at once. */
 START_TEST(pool_keeps_at_most_256_free_stacks_per_size) {
@@ -714,6 +734,7 @@ static Suite *fiber_suite(void) {
   JC_TEST(s, ten_thousand_coroutines_alive_at_once);
   JC_TEST(s, freed_stack_is_reused_for_the_same_size);
   JC_TEST(s, pool_drain_unmaps_free_stacks);
+  JC_TEST(s, pool_keeps_stacks_again_after_a_drain);
   JC_TEST(s, pool_keeps_at_most_256_free_stacks_per_size);
   JC_TEST(s, usable_stack_is_at_least_the_requested_size);
   JC_TEST(s, free_of_a_suspended_coroutine_drops_it);
