@@ -380,7 +380,8 @@ static void count_run(void *arg) { (*(int *)arg)++; }
  * with memory back the same spawn runs once. */
 START_TEST(allocation_failures_of_spawn_give_enomem_and_spawn_nothing) {
   fail_in = 0;
-  ck_assert_int_eq(jnet_replace_allocator(failing_malloc, failing_realloc, free), 0);
+  ck_assert_int_eq(
+      jnet_replace_allocator(failing_malloc, failing_realloc, free), 0);
   jnet_sim *sim;
   jnet_loop *l = sim_loop(1, &sim);
   int rc[5];
@@ -398,13 +399,15 @@ START_TEST(allocation_failures_of_spawn_give_enomem_and_spawn_nothing) {
   fail_in = 0;
   ck_assert_int_eq(jnet_replace_allocator(malloc, realloc, free), 0);
   for (int i = 0; i < 5; i++) {
-    ck_assert_msg(rc[i] == JNET_ENOMEM, "spawn %d: %s", i, jnet_err_name(rc[i]));
+    ck_assert_msg(rc[i] == JNET_ENOMEM, "spawn %d: %s", i,
+                  jnet_err_name(rc[i]));
     ck_assert_uint_eq(h[i].h, 0);
   }
   ck_assert_uint_eq(jnet_loop_fibers(l), 0);
   int runs = 0;
   jnet_fiber ok;
-  ck_assert_int_eq(jnet_spawn_on(l, jnet_loop_node(l), count_run, &runs, &ok), 0);
+  ck_assert_int_eq(
+      jnet_spawn_on(l, jnet_loop_node(l), count_run, &runs, &ok), 0);
   ck_assert_uint_ne(ok.h, 0);
   ck_assert_int_eq(jnet_run(l), 0);
   ck_assert_int_eq(runs, 1);
