@@ -282,6 +282,92 @@ START_TEST(a_second_loop_on_the_same_fault_backend_delays_as_the_first) {
 }
 END_TEST
 
+/* A burst: BURST sockets each hold one datagram for 10 ms, all due at the
+ * same instant. The fault backend fires its due timers in sweeps of at
+ * most 4096 (faults.c, timers_fire: a flood of due timers must not starve
+ * the fibers); the sweep after the inner poll, which moved the clock to
+ * that instant, sends 4096 and poll returns, so the loop runs the fiber
+ * that woke then before the 4097th goes: it lifts the rule and sends a
+ * marker, and the sink sees the marker 4097th of BURST + 1. Virtual time
+ * makes the order exact; 4097 sockets cost about 0.02 s of CPU. */
+#define BURST 4097
+
+typedef struct burst {
+  fs *t;
+  int got, marker_at, rc;
+} burst;
+
+static void burst_sink(void *arg) {
+  burst *k = arg;
+  jnet_stream u;
+  if (jnet_listen("192.0.2.2", "9000", JNET_DATAGRAM, &u) < 0)
+    return;
+  jnet_buf b;
+  jnet_buf_init(&b);
+  while (k->got < BURST + 1) {
+    jnet_buf_reset(&b);
+    if (jnet_recv_from(u, 16, &b, 1.0, NULL) != 1)
+      break;
+    if (b.data[0] == 'M')
+      k->marker_at = k->got;
+    k->got++;
+  }
+  jnet_buf_free(&b);
+  jnet_close(u);
+}
+
+static void burst_marker(void *arg) {
+  burst *k = arg;
+  jnet_stream m;
+  jnet_addr dst, srv;
+  if (jnet_listen("192.0.2.1", NULL, JNET_DATAGRAM, &m) < 0)
+    return;
+  jnet_sleep(0.01); /* wakes with the held datagrams due */
+  jnet_address("192.0.2.2", "9000", JNET_DATAGRAM, &dst);
+  jnet_address("192.0.2.2", "0", JNET_DATAGRAM, &srv);
+  jnet_faults_clear(k->t->f, &srv);
+  if (jnet_send_to(m, &dst, "M", 1, 1.0) < 0)
+    k->rc = -1;
+  jnet_close(m);
+}
+
+static void burst_source(void *arg) {
+  burst *k = arg;
+  static jnet_stream u[BURST];
+  jnet_addr dst;
+  jnet_sleep(0.01); /* the sink is bound */
+  jnet_address("192.0.2.2", "9000", JNET_DATAGRAM, &dst);
+  for (int i = 0; i < BURST; i++)
+    if (jnet_listen("192.0.2.1", NULL, JNET_DATAGRAM, &u[i]) < 0) {
+      k->rc = -2;
+      return;
+    }
+  if (jnet_go(NULL, burst_marker, k) < 0)
+    k->rc = -3;
+  for (int i = 0; i < BURST; i++) {
+    if (jnet_send_to(u[i], &dst, "h", 1, 1.0) < 0)
+      k->rc = -4;
+    jnet_close(u[i]);
+  }
+}
+
+START_TEST(a_burst_of_due_delays_lets_a_woken_fiber_in_after_4096) {
+  fs *t = fs_new(3);
+  burst k;
+  memset(&k, 0, sizeof k);
+  k.t = t;
+  k.marker_at = -1;
+  t->p.link.latency_ns = 10 * MS;
+  ck_assert_int_eq(jnet_go_on(t->l, t->srv, burst_sink, &k), 0);
+  ck_assert_int_eq(jnet_go_on(t->l, t->cli, burst_source, &k), 0);
+  fs_run(t);
+  ck_assert_int_eq(k.rc, 0);
+  ck_assert_int_eq(k.got, BURST + 1);
+  ck_assert_int_eq(k.marker_at, 4096);
+  fs_free(t);
+}
+END_TEST
+
 /* The inner backend's error goes through the fault backend's poll to
  * jnet_run: the sim's time limit (100 ms) stops a fiber that sleeps 150 ms
  * with JNET_ETIMEDOUT, and the fiber never wakes. */
@@ -2050,6 +2136,7 @@ static Suite *suite(void) {
   JC_TEST(s, a_held_datagram_arrives_when_no_fiber_has_a_timer);
   JC_TEST(s, a_rule_change_after_a_send_keeps_the_held_datagram_coming);
   JC_TEST(s, a_second_loop_on_the_same_fault_backend_delays_as_the_first);
+  JC_TEST(s, a_burst_of_due_delays_lets_a_woken_fiber_in_after_4096);
   JC_TEST(s, the_inner_backends_error_stops_the_run);
   JC_TEST(s, the_fault_backend_closes_nothing_pending_on_its_inner_backend);
   JC_TEST(s, uniform_jitter_stays_under_its_bound);
