@@ -8,9 +8,13 @@
  */
 #include <check.h>
 #include "jnet_check.h"
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <jnet/jnet.h>
 #include <jnet/jnet_faults.h>
@@ -512,6 +516,54 @@ START_TEST(close_after_time_ends_the_stream) {
 }
 END_TEST
 
+/* close_after_ns for a unix stream: its connect completes at once (Linux
+ * queues it on the listener's backlog), and the lifetime starts there as
+ * for a TCP handshake; the every-peer rule is the one a unix peer gets.
+ * The listener is a plain socket that never accepts, so the only end of
+ * stream the client can see is the fault's. */
+static char ca_name[64];
+
+static void c_close_after_unix(void *arg) {
+  (void)arg;
+  jnet_fault_params p = no_faults();
+  p.close_after_ns = 30 * MS;
+  ck_assert_int_eq(jnet_faults_set(X.f, NULL, &p), 0);
+  jnet_stream c;
+  X.rc[0] = jnet_connect(JNET_UNIX, ca_name, JNET_STREAM, NULL, NULL, &c);
+  if (X.rc[0] < 0)
+    return;
+  double t0 = jnet_now();
+  jnet_buf_reset(&X.got);
+  X.rc[1] = (int)jnet_read(c, 100, &X.got, 1.0);
+  X.t[1] = jnet_now() - t0;
+  X.rc[2] = jnet_write(c, "x", 1, 1.0);
+  jnet_close(c);
+}
+
+START_TEST(close_after_time_ends_a_unix_stream_too) {
+  snprintf(ca_name, sizeof ca_name, "@jnet-rf-close-after-%ld",
+           (long)getpid());
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ck_assert_int_ge(fd, 0);
+  struct sockaddr_un un;
+  memset(&un, 0, sizeof un);
+  un.sun_family = AF_UNIX;
+  size_t n = strlen(ca_name);
+  memcpy(un.sun_path + 1, ca_name + 1, n - 1); /* abstract: a leading NUL */
+  socklen_t len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n);
+  ck_assert_int_eq(bind(fd, (struct sockaddr *)&un, len), 0);
+  ck_assert_int_eq(listen(fd, 4), 0);
+  ck_assert_int_eq(jnet_go(X.l, c_close_after_unix, NULL), 0);
+  ck_assert_int_eq(jnet_run(X.l), 0);
+  close(fd);
+  ck_assert_int_eq(X.rc[0], 0);
+  ck_assert_int_eq(X.rc[1], 0); /* end of stream, not the read's timeout */
+  ck_assert(X.t[1] >= 0.029 && X.t[1] < 0.9);
+  ck_assert_int_eq(X.rc[2], JNET_EPIPE);
+  ck_assert(strstr(X.log, "close after 0.030s") != NULL);
+}
+END_TEST
+
 static void c_slice(void *arg) {
   (void)arg;
   jnet_fault_params p = no_faults();
@@ -834,6 +886,7 @@ static Suite *suite(void) {
   JC_TEST(s, a_write_over_the_queue_bound_waits_for_room_only);
   JC_TEST(s, blackhole_times_out_then_heals);
   JC_TEST(s, close_after_time_ends_the_stream);
+  JC_TEST(s, close_after_time_ends_a_unix_stream_too);
   JC_TEST(s, slice_splits_writes);
   JC_TEST(s, slow_close_delays_the_fin);
   JC_TEST(s, bandwidth_paces_within_20_percent);

@@ -219,6 +219,155 @@ START_TEST(a_held_datagram_arrives_when_no_fiber_has_a_timer) {
 }
 END_TEST
 
+/* A rule changed by the source after it sent, for a peer it never talks
+ * to: the change re-checks every socket's delay line at once (the held
+ * datagram's timer comes due "now", finds it not yet due and re-arms),
+ * and nothing in the simulation is pending then. The run must still wait
+ * for the datagram rather than call the loop idle. */
+static void kicking_source(void *arg) {
+  fs *t = arg;
+  jnet_stream u;
+  jnet_addr dst, other;
+  jnet_sleep(0.01); /* the sink is bound */
+  if (jnet_listen("192.0.2.1", NULL, JNET_DATAGRAM, &u) < 0)
+    return;
+  jnet_address("192.0.2.2", "9000", JNET_DATAGRAM, &dst);
+  jnet_address("198.51.100.7", "0", JNET_DATAGRAM, &other);
+  t->t0 = jnet_now();
+  t->sent_rc = jnet_send_to(u, &dst, "ping", 4, 1.0);
+  jnet_fault_params none;
+  jnet_fault_params_default(&none);
+  if (t->sent_rc == 0)
+    t->sent_rc = jnet_faults_set(t->f, &other, &none);
+  jnet_close(u);
+}
+
+START_TEST(a_rule_change_after_a_send_keeps_the_held_datagram_coming) {
+  fs *t = fs_new(3);
+  t->p.link.latency_ns = 50 * MS;
+  ck_assert_int_eq(jnet_go_on(t->l, t->srv, forever_sink, t), 0);
+  ck_assert_int_eq(jnet_go_on(t->l, t->cli, kicking_source, t), 0);
+  fs_run(t);
+  ck_assert_int_eq(t->sent_rc, 0);
+  ck_assert_int_eq(t->got, 1);
+  double ms = (t->at[0] - t->t0) * 1e3;
+  ck_assert_msg(fabs(ms - 51.0) < 1e-6, "arrived after %.6f ms", ms);
+  fs_free(t);
+}
+END_TEST
+
+/* A backend outlives its loop: after the first loop is freed, a second
+ * one on the same fault backend holds and delivers a datagram as the
+ * first would have (51 ms: the rule's 50 and the link's 1). */
+static void short_nap(void *arg) {
+  (void)arg;
+  jnet_sleep(0.001);
+}
+
+START_TEST(a_second_loop_on_the_same_fault_backend_delays_as_the_first) {
+  fs *t = fs_new(3);
+  ck_assert_int_eq(jnet_go_on(t->l, t->cli, short_nap, t), 0);
+  ck_assert_int_eq(jnet_run(t->l), 0);
+  jnet_loop_free(t->l);
+  ck_assert_int_eq(jnet_loop_new(&t->l, t->b), 0);
+  t->p.link.latency_ns = 50 * MS;
+  ck_assert_int_eq(jnet_go_on(t->l, t->srv, forever_sink, t), 0);
+  ck_assert_int_eq(jnet_go_on(t->l, t->cli, one_dgram_source, t), 0);
+  fs_run(t);
+  ck_assert_int_eq(t->sent_rc, 0);
+  ck_assert_int_eq(t->got, 1);
+  double ms = (t->at[0] - t->t0) * 1e3;
+  ck_assert_msg(fabs(ms - 51.0) < 1e-6, "arrived after %.6f ms", ms);
+  fs_free(t);
+}
+END_TEST
+
+/* A burst: BURST sockets each hold one datagram for 10 ms, all due at the
+ * same instant. The fault backend fires its due timers in sweeps of at
+ * most 4096 (faults.c, timers_fire: a flood of due timers must not starve
+ * the fibers); the sweep after the inner poll, which moved the clock to
+ * that instant, sends 4096 and poll returns, so the loop runs the fiber
+ * that woke then before the 4097th goes: it lifts the rule and sends a
+ * marker, and the sink sees the marker 4097th of BURST + 1. Virtual time
+ * makes the order exact; 4097 sockets cost about 0.02 s of CPU. */
+#define BURST 4097
+
+typedef struct burst {
+  fs *t;
+  int got, marker_at, rc;
+} burst;
+
+static void burst_sink(void *arg) {
+  burst *k = arg;
+  jnet_stream u;
+  if (jnet_listen("192.0.2.2", "9000", JNET_DATAGRAM, &u) < 0)
+    return;
+  jnet_buf b;
+  jnet_buf_init(&b);
+  while (k->got < BURST + 1) {
+    jnet_buf_reset(&b);
+    if (jnet_recv_from(u, 16, &b, 1.0, NULL) != 1)
+      break;
+    if (b.data[0] == 'M')
+      k->marker_at = k->got;
+    k->got++;
+  }
+  jnet_buf_free(&b);
+  jnet_close(u);
+}
+
+static void burst_marker(void *arg) {
+  burst *k = arg;
+  jnet_stream m;
+  jnet_addr dst, srv;
+  if (jnet_listen("192.0.2.1", NULL, JNET_DATAGRAM, &m) < 0)
+    return;
+  jnet_sleep(0.01); /* wakes with the held datagrams due */
+  jnet_address("192.0.2.2", "9000", JNET_DATAGRAM, &dst);
+  jnet_address("192.0.2.2", "0", JNET_DATAGRAM, &srv);
+  jnet_faults_clear(k->t->f, &srv);
+  if (jnet_send_to(m, &dst, "M", 1, 1.0) < 0)
+    k->rc = -1;
+  jnet_close(m);
+}
+
+static void burst_source(void *arg) {
+  burst *k = arg;
+  static jnet_stream u[BURST];
+  jnet_addr dst;
+  jnet_sleep(0.01); /* the sink is bound */
+  jnet_address("192.0.2.2", "9000", JNET_DATAGRAM, &dst);
+  for (int i = 0; i < BURST; i++)
+    if (jnet_listen("192.0.2.1", NULL, JNET_DATAGRAM, &u[i]) < 0) {
+      k->rc = -2;
+      return;
+    }
+  if (jnet_go(NULL, burst_marker, k) < 0)
+    k->rc = -3;
+  for (int i = 0; i < BURST; i++) {
+    if (jnet_send_to(u[i], &dst, "h", 1, 1.0) < 0)
+      k->rc = -4;
+    jnet_close(u[i]);
+  }
+}
+
+START_TEST(a_burst_of_due_delays_lets_a_woken_fiber_in_after_4096) {
+  fs *t = fs_new(3);
+  burst k;
+  memset(&k, 0, sizeof k);
+  k.t = t;
+  k.marker_at = -1;
+  t->p.link.latency_ns = 10 * MS;
+  ck_assert_int_eq(jnet_go_on(t->l, t->srv, burst_sink, &k), 0);
+  ck_assert_int_eq(jnet_go_on(t->l, t->cli, burst_source, &k), 0);
+  fs_run(t);
+  ck_assert_int_eq(k.rc, 0);
+  ck_assert_int_eq(k.got, BURST + 1);
+  ck_assert_int_eq(k.marker_at, 4096);
+  fs_free(t);
+}
+END_TEST
+
 /* The inner backend's error goes through the fault backend's poll to
  * jnet_run: the sim's time limit (100 ms) stops a fiber that sleeps 150 ms
  * with JNET_ETIMEDOUT, and the fiber never wakes. */
@@ -1031,6 +1180,73 @@ START_TEST(a_lowered_reset_after_bytes_resets_the_next_write_and_read) {
   ck_assert_int_eq(k.rc[3], 0);
   ck_assert_int_eq(k.rc[4], 0);
   ck_assert_int_eq(k.rc[5], JNET_ECONNRESET);
+  ck_assert_ptr_nonnull(strstr(t->log, "reset after bytes"));
+  fs_free(t);
+}
+END_TEST
+
+/* reset_after_bytes with latency: the bytes held on the tx line count
+ * too. Of one 300-byte write, 100 leave 5 ms later and the stream is then
+ * reset: the server reads those 100 bytes and no more, and the client's
+ * next write is ECONNRESET. (The server then sees end of stream, not a
+ * RST: the sim refuses abort_inner's connect to AF_UNSPEC on a connected
+ * socket, EISCONN, so the close that follows sends a FIN.) */
+typedef struct heldreset {
+  size_t srv_bytes;
+  ssize_t srv_last;
+  int rc[3]; /* connect, write 300, write 1 */
+} heldreset;
+
+static void heldreset_server(void *arg) {
+  heldreset *k = arg;
+  jnet_stream srv, c;
+  if (jnet_listen("192.0.2.2", "7000", JNET_STREAM, &srv) < 0)
+    return;
+  if (jnet_accept(srv, 10, &c) == 0) {
+    jnet_buf b;
+    jnet_buf_init(&b);
+    for (;;) {
+      jnet_buf_reset(&b);
+      k->srv_last = jnet_read(c, 4096, &b, 1.0);
+      if (k->srv_last <= 0)
+        break;
+      k->srv_bytes += (size_t)k->srv_last;
+    }
+    jnet_buf_free(&b);
+    jnet_close(c);
+  }
+  jnet_close(srv);
+}
+
+static void heldreset_client(void *arg) {
+  heldreset *k = arg;
+  jnet_stream c;
+  char msg[300];
+  memset(msg, 'h', sizeof msg);
+  jnet_sleep(0.01);
+  k->rc[0] = jnet_connect("192.0.2.2", "7000", JNET_STREAM, NULL, NULL, &c);
+  if (k->rc[0] < 0)
+    return;
+  k->rc[1] = jnet_write(c, msg, sizeof msg, 1.0);
+  jnet_sleep(0.05);
+  k->rc[2] = jnet_write(c, "x", 1, 1.0);
+  jnet_close(c);
+}
+
+START_TEST(reset_after_bytes_counts_the_bytes_the_tx_line_held) {
+  fs *t = fs_new(12);
+  heldreset k;
+  memset(&k, 0, sizeof k);
+  t->p.link.latency_ns = 5 * MS;
+  t->p.reset_after_bytes = 100;
+  ck_assert_int_eq(jnet_go_on(t->l, t->srv, heldreset_server, &k), 0);
+  ck_assert_int_eq(jnet_go_on(t->l, t->cli, heldreset_client, &k), 0);
+  fs_run(t);
+  ck_assert_int_eq(k.rc[0], 0);
+  ck_assert_int_eq(k.rc[1], 0); /* queued */
+  ck_assert_uint_eq(k.srv_bytes, 100);
+  ck_assert_int_le(k.srv_last, 0);
+  ck_assert_int_eq(k.rc[2], JNET_ECONNRESET);
   ck_assert_ptr_nonnull(strstr(t->log, "reset after bytes"));
   fs_free(t);
 }
@@ -1918,6 +2134,9 @@ static Suite *suite(void) {
   Suite *s = suite_create("realfaults-sim");
   jc_defaults(60, NULL, NULL);
   JC_TEST(s, a_held_datagram_arrives_when_no_fiber_has_a_timer);
+  JC_TEST(s, a_rule_change_after_a_send_keeps_the_held_datagram_coming);
+  JC_TEST(s, a_second_loop_on_the_same_fault_backend_delays_as_the_first);
+  JC_TEST(s, a_burst_of_due_delays_lets_a_woken_fiber_in_after_4096);
   JC_TEST(s, the_inner_backends_error_stops_the_run);
   JC_TEST(s, the_fault_backend_closes_nothing_pending_on_its_inner_backend);
   JC_TEST(s, uniform_jitter_stays_under_its_bound);
@@ -1936,6 +2155,7 @@ static Suite *suite(void) {
   JC_TEST(s, a_parked_straight_through_write_times_out);
   JC_TEST(s, clear_all_removes_rules_and_armed_failures);
   JC_TEST(s, a_lowered_reset_after_bytes_resets_the_next_write_and_read);
+  JC_TEST(s, reset_after_bytes_counts_the_bytes_the_tx_line_held);
   JC_TEST(s, armed_accept_and_read_failures_return_their_codes);
   JC_TEST(s, random_comes_from_the_inner_host_and_a_backend_starts_once);
   JC_TEST(s, the_fault_backend_survives_each_failed_allocation);

@@ -75,6 +75,25 @@ START_TEST(bind_and_listen_errors) {
 }
 END_TEST
 
+/* A unix address must hold at least its family: one byte is Linux's
+ * EINVAL, and nothing is copied or kept for unlinking (the path part is
+ * len - offsetof(sun_path) bytes, which would be negative). */
+START_TEST(unix_bind_refuses_an_address_shorter_than_its_family) {
+  jnet_bsock *u = sock(AF_UNIX, JNET_STREAM);
+  jnet_addr a;
+  memset(&a, 0, sizeof a);
+  a.u.un.sun_family = AF_UNIX;
+  a.len = 1;
+  ck_assert_int_eq(B->bind(B, u, &a), JNET_EINVAL);
+  /* the socket is still usable: an abstract name binds */
+  a.u.un.sun_path[0] = '\0';
+  memcpy(a.u.un.sun_path + 1, "jnet-uv-short", 13);
+  a.len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 14);
+  ck_assert_int_eq(B->bind(B, u, &a), 0);
+  B->close(B, u);
+}
+END_TEST
+
 START_TEST(setsockopt_and_shutdown_refuse_what_linux_refuses) {
   jnet_bsock *d = sock(AF_INET, JNET_DATAGRAM);
   ck_assert_int_eq(B->setsockopt(B, d, 99, jnet_opt_bool(1)), JNET_EINVAL);
@@ -453,6 +472,7 @@ int main(void) {
   jc_defaults(60, setup, teardown);
   JC_TEST(s, socket_rejects_bad_arguments_and_a_stopped_backend);
   JC_TEST(s, bind_and_listen_errors);
+  JC_TEST(s, unix_bind_refuses_an_address_shorter_than_its_family);
   JC_TEST(s, setsockopt_and_shutdown_refuse_what_linux_refuses);
   JC_TEST(s, null_sockets_and_requests_are_refused);
   JC_TEST(s, close_forgets_parked_requests);
