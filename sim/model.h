@@ -559,6 +559,9 @@ int jnet__sim_tcp_connect(jnet__sim_sock *s);
 ssize_t jnet__sim_tcp_read(jnet__sim_sock *s, void *buf, size_t len);
 ssize_t jnet__sim_tcp_write(jnet__sim_sock *s, const void *buf, size_t len);
 int jnet__sim_tcp_shutdown(jnet__sim_sock *s, int mode);
+/* connect(AF_UNSPEC): abort a connection (RST, JNET_ECONNRESET to its
+ * owner's calls); 0, or JNET_ENOTSUP on a listener. */
+int jnet__sim_tcp_abort(jnet__sim_sock *s);
 void jnet__sim_tcp_output(jnet__sim_sock *s);
 void jnet__sim_udp_input(jnet__sim *sim, jnet__sim_spkt *p);
 void jnet__sim_icmp_input(jnet__sim *sim, jnet__sim_spkt *p);

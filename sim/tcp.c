@@ -578,6 +578,19 @@ int jnet__sim_tcp_shutdown(jnet__sim_sock *s, int mode) {
   return 0;
 }
 
+/* connect(AF_UNSPEC), Linux's tcp_disconnect: a connection is reset (a
+ * RST to the peer, as SO_LINGER 0 on close), a connect in progress given
+ * up (no RST); a socket that is neither has nothing to disconnect. */
+int jnet__sim_tcp_abort(jnet__sim_sock *s) {
+  if (s->state == JNET__SIM_ST_LISTEN)
+    return JNET_ENOTSUP; /* Linux stops listening: not modelled */
+  if (s->state == JNET__SIM_ST_OPEN)
+    send_seg(s, s->snd_nxt, JNET__SIM_TCP_RST | JNET__SIM_TCP_ACK, 0);
+  if (s->state == JNET__SIM_ST_OPEN || s->state == JNET__SIM_ST_SYN_SENT)
+    finish(s, JNET_ECONNRESET);
+  return 0;
+}
+
 void jnet__sim_tcp_close(jnet__sim_sock *s) {
   s->detached = 1;
   s->user[0] = s->user[1] = s->user[2] = NULL;

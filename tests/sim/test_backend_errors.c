@@ -1309,6 +1309,59 @@ START_TEST(listener_closed_during_a_handshake_resets_the_half_open_one) {
 }
 END_TEST
 
+/* connect to AF_UNSPEC disconnects a TCP socket, as Linux's
+ * tcp_disconnect (the fault backend resets a connection so): an open
+ * connection is aborted with a RST, both ends' reads give ECONNRESET; a
+ * connect in progress is given up (ECONNRESET, no RST); a socket with
+ * nothing to disconnect is left as it is; a listener: not modelled. */
+static uint64_t packets_sent(bt *t) {
+  jnet_sim_stats st;
+  jnet_sim_get_stats(t->w->sim, &st);
+  return st.packets_sent;
+}
+
+START_TEST(connect_to_af_unspec_disconnects_as_linux) {
+  bt *t = bt_new();
+  const jnet_backend *b = t->b;
+  jnet_addr un;
+  memset(&un, 0, sizeof un);
+  un.u.sa.sa_family = AF_UNSPEC;
+  un.len = (socklen_t)sizeof(struct sockaddr);
+  jnet_addr la = in4("192.0.2.2", 7600);
+  jnet_bsock *l = sock(t, 1, AF_INET, 0), *c = sock(t, 0, AF_INET, 0);
+  ck_assert_int_eq(b->bind(b, l, &la), 0);
+  ck_assert_int_eq(b->listen(b, l, 4), 0);
+  ck_assert_int_eq(connect_(t, l, &un), JNET_ENOTSUP);
+  ck_assert_int_eq(connect_(t, c, &un), 0); /* nothing to disconnect */
+  ck_assert_int_eq(connect_(t, c, &la), 0);
+  jnet_req acc;
+  req_init(t, &acc, NULL, 0);
+  ck_assert_int_eq(finish(t, b->accept(b, l, &acc), &acc), 0);
+  uint64_t sent = packets_sent(t);
+  ck_assert_int_eq(connect_(t, c, &un), 0);
+  ck_assert_uint_eq(packets_sent(t), sent + 1); /* the RST */
+  char got;
+  jnet_req rd;
+  req_init(t, &rd, &got, 1);
+  ck_assert_int_eq(finish(t, b->read(b, c, &rd), &rd), JNET_ECONNRESET);
+  req_init(t, &rd, &got, 1);
+  ck_assert_int_eq(finish(t, b->read(b, acc.sock, &rd), &rd),
+                   JNET_ECONNRESET);
+  /* a connect in progress: given up without a RST */
+  jnet_bsock *c2 = sock(t, 0, AF_INET, 0);
+  jnet_req cr;
+  req_init(t, &cr, NULL, 0);
+  cr.addr = la;
+  ck_assert_int_eq(b->connect(b, c2, &cr), 0); /* SYN sent */
+  sent = packets_sent(t);
+  ck_assert_int_eq(connect_(t, c2, &un), 0);
+  ck_assert_int_eq(finish(t, 0, &cr), JNET_ECONNRESET);
+  ck_assert_uint_eq(packets_sent(t), sent);
+  CLOSE_ALL(t, l, c, acc.sock, c2);
+  bt_free(t);
+}
+END_TEST
+
 /* listen again sets only the backlog, and one of 0 means 1: with one
  * connection queued, the next SYN is dropped (the client retries after
  * its 1 s RTO), where a backlog of 2 takes it at once. */
@@ -1443,6 +1496,7 @@ static Suite *suite(void) {
   JC_TEST(s, ephemeral_ports_skip_used_ones_and_run_out_as_linux);
   JC_TEST(s, listener_closed_during_a_handshake_resets_the_half_open_one);
   JC_TEST(s, listen_again_with_backlog_0_queues_one_connection);
+  JC_TEST(s, connect_to_af_unspec_disconnects_as_linux);
   JC_TEST(s, port_unreachable_reaches_only_the_socket_connected_there);
   JC_TEST(s, socket_on_another_port_does_not_block_sharing_a_port);
   return s;
