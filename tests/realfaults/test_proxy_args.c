@@ -582,6 +582,12 @@ END_TEST
 /* A shell loop: wait (up to 5 s) for the control socket ctl.sock. */
 #define WAIT_CTL                                                               \
   "for i in $(seq 1 250); do test -S ctl.sock && break; sleep 0.02; done; "
+/* The background proxy $pid gone, within 5 s: killed if `ctl quit` did not
+ * reach it (a proxy left running would hold sh()'s pipe open, and the case
+ * would hang until Check's timeout, as it did once under load). */
+#define WAIT_GONE                                                              \
+  "for i in $(seq 1 250); do kill -0 $pid 2>/dev/null || break; "             \
+  "sleep 0.02; done; kill -9 $pid 2>/dev/null; wait; "
 
 /* Faults from the command line with a config and no --listen replace
  * those of every proxy of the config; `ctl` reads them back. */
@@ -686,7 +692,10 @@ START_TEST(sigterm_ends_a_proxy_whose_timeline_waits) {
   int rc = sh("timeout -k 1 5 '%s' --listen 127.0.0.1:0 --upstream 127.0.0.1:1 "
               "--timeline t.tl > o.txt & pid=$!; "
               "for i in $(seq 1 250); do grep -q ready o.txt && break; "
-              "sleep 0.02; done; kill -TERM $pid; wait $pid; echo exit $?",
+              "sleep 0.02; done; kill -TERM $pid; wait $pid; echo exit $?; "
+              /* timeout's own process group: nothing left holding sh()'s
+               * pipe, whatever happened */
+              "kill -9 -$pid 2>/dev/null; true",
               PROXY);
   ck_assert_int_eq(rc, 0);
   HAS("exit 0");
@@ -700,7 +709,8 @@ START_TEST(the_proxy_raises_its_descriptor_limit_to_the_hard_one) {
               "'%s' --listen 127.0.0.1:0 --upstream 127.0.0.1:1 "
               "--control ctl.sock > /dev/null & pid=$!; " WAIT_CTL
               "grep 'Max open files' /proc/$pid/limits; "
-              "'%s' ctl ctl.sock quit > /dev/null; wait; cat hard.txt",
+              "'%s' ctl ctl.sock quit > /dev/null; " WAIT_GONE
+              "cat hard.txt",
               PROXY, PROXY);
   ck_assert_int_eq(rc, 0);
   char soft[32], hard[32], want[32];
