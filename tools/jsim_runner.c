@@ -535,6 +535,10 @@ static void run_world(const jsim_scn *s, uint64_t seed,
     }
     jnet_sim_free(rs.sim);
   }
+  /* What the programs printed, now: a sweep's runner runs seed after seed
+   * in one process and leaves with _exit, which flushes nothing (a stdout
+   * that is a pipe or a file holds whole blocks). */
+  fflush(stdout);
   /* LCOV_EXCL_BR_LINE below: rs.ctxs is NULL only out of memory */
   for (int i = 0; i < s->nruns && rs.ctxs != NULL; i++) /* LCOV_EXCL_BR_LINE */
     jnet__free(rs.ctxs[i].disk);

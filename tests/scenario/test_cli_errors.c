@@ -115,6 +115,11 @@ START_TEST(an_uncreatable_pcap_dir_claims_no_pcap_and_no_replay_mismatch) {
   ck_assert_int_eq(JS("run f.scn --seed 1 --pcap nodir/x.pcap"), 1);
   HAS("ERROR setting up the run (nodir/x.pcap)");
   HASNT("pcap written");
+  /* a capture that exists but cannot be opened for writing (a
+   * directory) is not claimed either */
+  ck_assert_int_eq(JS("run f.scn --seed 1 --pcap ."), 1);
+  HAS("ERROR setting up the run (.): ");
+  HASNT("pcap written");
   /* where it can be written it is, and said so */
   ck_assert_int_eq(JS("run f.scn --seed 1 --pcap x.pcap && test -s x.pcap"), 1);
   HAS("pcap written: x.pcap");
@@ -347,6 +352,11 @@ START_TEST(the_summary_shows_twenty_failing_seeds_and_counts_the_rest) {
   ck_assert_msg(count("    replay: ") == 20, "%s", out);
   HAS("  seed 20: fail: m20\n");
   HASNT("more (see --json)");
+  /* 3000 passing seeds: merge's table of seeds grows again and again */
+  write_shard("big.jsonl", 1, 3000, "pass");
+  ck_assert_int_eq(JS("merge big.jsonl"), 0);
+  HAS("range 1..3000: 3000 of 3000 seeds run");
+  HAS("all 3000 seeds passed");
 }
 END_TEST
 
@@ -716,6 +726,12 @@ START_TEST(the_run_sets_up_what_the_file_says) {
   ck_assert_int_eq(sh(JSIM_RUNNER " run say.scn --seed 1 > o.txt; cat o.txt"),
                    0);
   HAS("a says hello\nseed 1: PASS");
+  /* and in a sweep, whose runner runs its seeds in one process, once a
+   * seed */
+  ck_assert_int_eq(sh(JSIM_RUNNER " sweep say.scn --seeds 1..3 -j 1 "
+                      "--no-progress > o.txt; grep -c '^a says hello$' o.txt"),
+                   0);
+  ck_assert_str_eq(out, "3\n");
   /* a swarm scenario runs as drawn, its long lines whole (they were cut
    * at 2 KiB when written back) */
   char big[2048] = "host a 192.0.2.1\nhost b 192.0.2.2\n"
