@@ -437,6 +437,56 @@ START_TEST(control_lines_name_their_refusal) {
 }
 END_TEST
 
+/* A config's `at` lines are kept in time order, stably: a line earlier
+ * than every one before it goes first, and the insertion stops at the
+ * array's start. With 64 proxies whose host names are long (up to 255
+ * bytes, as a DNS name may be), the bytes just before the events array
+ * are text, not zeros: a walk past its start would read a "time" there
+ * and overwrite the proxies. */
+START_TEST(an_at_line_earlier_than_all_before_it_goes_first) {
+  static const char label[] = "proxy-host-with-a-long-name-in-a-test-zone";
+  char host[256] = "";
+  for (int i = 0; i < 5; i++) /* five labels of 42 bytes: 214 */
+    snprintf(host + strlen(host), sizeof host - strlen(host), "%s%s",
+             i ? "." : "", label);
+  size_t cap = 64 * 1024, k = 0;
+  char *text = malloc(cap);
+  ck_assert_ptr_nonnull(text);
+  for (int i = 0; i < PROXY_MAX; i++)
+    k += (size_t)snprintf(text + k, cap - k,
+                          "proxy p%d tcp listen %s:%d upstream %s:1\n", i,
+                          host, 1000 + i, host);
+  k += (size_t)snprintf(text + k, cap - k, "at 2s heal\nat 3s heal p1\n"
+                                           "at 1s reset\nat 500ms ping\n");
+  ck_assert_uint_lt(k, cap);
+  write_file("c.conf", text);
+  free(text);
+  static proxy_opts o; /* as jnet-proxy's: zeroed, static */
+  char path[512];
+  snprintf(path, sizeof path, "%s/c.conf", dir);
+  ck_assert_int_eq(proxy_load_config(path, &o), 0);
+  ck_assert_int_eq(o.nproxies, PROXY_MAX);
+  ck_assert_int_eq(o.nevents, 4);
+  static const uint64_t at[] = {500000000, 1000000000, 2000000000,
+                                3000000000};
+  static const int kind[] = {PROXY_CMD_PING, PROXY_CMD_RESET, PROXY_CMD_HEAL,
+                             PROXY_CMD_HEAL};
+  for (int i = 0; i < 4; i++) {
+    ck_assert_uint_eq(o.events[i].at_ns, at[i]);
+    ck_assert_int_eq(o.events[i].cmd.kind, kind[i]);
+  }
+  ck_assert_str_eq(o.events[3].cmd.target, "p1");
+  for (int i = 0; i < PROXY_MAX; i++) {
+    char name[8];
+    snprintf(name, sizeof name, "p%d", i);
+    ck_assert_str_eq(o.proxies[i].name, name);
+    ck_assert_str_eq(o.proxies[i].listen_host, host);
+    ck_assert_str_eq(o.proxies[i].up_host, host);
+    ck_assert_int_eq(atoi(o.proxies[i].listen_port), 1000 + i);
+  }
+}
+END_TEST
+
 /* `at TIME COMMAND`: the command's words joined back into one line; words
  * that do not fit a control line are refused as too long. */
 START_TEST(at_lines_rebuild_the_command_and_refuse_one_too_long) {
@@ -740,5 +790,6 @@ int main(int argc, char **argv) {
   JC_TEST(s, sigterm_ends_a_proxy_whose_timeline_waits);
   JC_TEST(s, the_proxy_raises_its_descriptor_limit_to_the_hard_one);
   JC_TEST(s, each_jitter_dist_name_sets_its_distribution);
+  JC_TEST(s, an_at_line_earlier_than_all_before_it_goes_first);
   return jc_run(s);
 }
