@@ -763,6 +763,23 @@ START_TEST(the_proxy_raises_its_descriptor_limit_to_the_hard_one) {
 }
 END_TEST
 
+/* A loop it cannot start is exit status 1 with the reason. Out of
+ * descriptors is the failure a test can cause: a hard limit of 6 with
+ * stdin and every fd above 2 closed leaves the dynamic loader room (it
+ * opens one library at a time) and libuv's loop too little (two signal
+ * pipes and the epoll descriptor). The exec redirections come before the
+ * ulimit because dash saves a command's redirected fds above 10. */
+START_TEST(a_loop_it_cannot_start_exits_1_with_the_reason) {
+  ck_assert_int_eq(sh("exec 2>&1 0<&- 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-; "
+                      "ulimit -n 6; exec timeout 10 '%s' --listen "
+                      "127.0.0.1:0 --upstream 127.0.0.1:1",
+                      PROXY),
+                   1);
+  ck_assert_str_eq(out, "jnet-proxy: cannot start the loop: too many open "
+                        "files\n");
+}
+END_TEST
+
 int main(int argc, char **argv) {
   /* argv[1] (ctest passes it), else the one this build made (so that
    * JNET_CHECK_LIST=1 and CK_RUN_CASE work on the bare binary) */
@@ -791,5 +808,6 @@ int main(int argc, char **argv) {
   JC_TEST(s, the_proxy_raises_its_descriptor_limit_to_the_hard_one);
   JC_TEST(s, each_jitter_dist_name_sets_its_distribution);
   JC_TEST(s, an_at_line_earlier_than_all_before_it_goes_first);
+  JC_TEST(s, a_loop_it_cannot_start_exits_1_with_the_reason);
   return jc_run(s);
 }
