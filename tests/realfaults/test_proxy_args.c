@@ -437,6 +437,56 @@ START_TEST(control_lines_name_their_refusal) {
 }
 END_TEST
 
+/* A config's `at` lines are kept in time order, stably: a line earlier
+ * than every one before it goes first, and the insertion stops at the
+ * array's start. With 64 proxies whose host names are long (up to 255
+ * bytes, as a DNS name may be), the bytes just before the events array
+ * are text, not zeros: a walk past its start would read a "time" there
+ * and overwrite the proxies. */
+START_TEST(an_at_line_earlier_than_all_before_it_goes_first) {
+  static const char label[] = "proxy-host-with-a-long-name-in-a-test-zone";
+  char host[256] = "";
+  for (int i = 0; i < 5; i++) /* five labels of 42 bytes: 214 */
+    snprintf(host + strlen(host), sizeof host - strlen(host), "%s%s",
+             i ? "." : "", label);
+  size_t cap = 64 * 1024, k = 0;
+  char *text = malloc(cap);
+  ck_assert_ptr_nonnull(text);
+  for (int i = 0; i < PROXY_MAX; i++)
+    k += (size_t)snprintf(text + k, cap - k,
+                          "proxy p%d tcp listen %s:%d upstream %s:1\n", i,
+                          host, 1000 + i, host);
+  k += (size_t)snprintf(text + k, cap - k, "at 2s heal\nat 3s heal p1\n"
+                                           "at 1s reset\nat 500ms ping\n");
+  ck_assert_uint_lt(k, cap);
+  write_file("c.conf", text);
+  free(text);
+  static proxy_opts o; /* as jnet-proxy's: zeroed, static */
+  char path[512];
+  snprintf(path, sizeof path, "%s/c.conf", dir);
+  ck_assert_int_eq(proxy_load_config(path, &o), 0);
+  ck_assert_int_eq(o.nproxies, PROXY_MAX);
+  ck_assert_int_eq(o.nevents, 4);
+  static const uint64_t at[] = {500000000, 1000000000, 2000000000,
+                                3000000000};
+  static const int kind[] = {PROXY_CMD_PING, PROXY_CMD_RESET, PROXY_CMD_HEAL,
+                             PROXY_CMD_HEAL};
+  for (int i = 0; i < 4; i++) {
+    ck_assert_uint_eq(o.events[i].at_ns, at[i]);
+    ck_assert_int_eq(o.events[i].cmd.kind, kind[i]);
+  }
+  ck_assert_str_eq(o.events[3].cmd.target, "p1");
+  for (int i = 0; i < PROXY_MAX; i++) {
+    char name[8];
+    snprintf(name, sizeof name, "p%d", i);
+    ck_assert_str_eq(o.proxies[i].name, name);
+    ck_assert_str_eq(o.proxies[i].listen_host, host);
+    ck_assert_str_eq(o.proxies[i].up_host, host);
+    ck_assert_int_eq(atoi(o.proxies[i].listen_port), 1000 + i);
+  }
+}
+END_TEST
+
 /* `at TIME COMMAND`: the command's words joined back into one line; words
  * that do not fit a control line are refused as too long. */
 START_TEST(at_lines_rebuild_the_command_and_refuse_one_too_long) {
@@ -723,6 +773,23 @@ START_TEST(the_proxy_raises_its_descriptor_limit_to_the_hard_one) {
 }
 END_TEST
 
+/* A loop it cannot start is exit status 1 with the reason. Out of
+ * descriptors is the failure a test can cause: a hard limit of 6 with
+ * stdin and every fd above 2 closed leaves the dynamic loader room (it
+ * opens one library at a time) and libuv's loop too little (two signal
+ * pipes and the epoll descriptor). The exec redirections come before the
+ * ulimit because dash saves a command's redirected fds above 10. */
+START_TEST(a_loop_it_cannot_start_exits_1_with_the_reason) {
+  ck_assert_int_eq(sh("exec 2>&1 0<&- 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-; "
+                      "ulimit -n 6; exec timeout 10 '%s' --listen "
+                      "127.0.0.1:0 --upstream 127.0.0.1:1",
+                      PROXY),
+                   1);
+  ck_assert_str_eq(out, "jnet-proxy: cannot start the loop: too many open "
+                        "files\n");
+}
+END_TEST
+
 int main(int argc, char **argv) {
   /* argv[1] (ctest passes it), else the one this build made (so that
    * JNET_CHECK_LIST=1 and CK_RUN_CASE work on the bare binary) */
@@ -750,5 +817,7 @@ int main(int argc, char **argv) {
   JC_TEST(s, sigterm_ends_a_proxy_whose_timeline_waits);
   JC_TEST(s, the_proxy_raises_its_descriptor_limit_to_the_hard_one);
   JC_TEST(s, each_jitter_dist_name_sets_its_distribution);
+  JC_TEST(s, an_at_line_earlier_than_all_before_it_goes_first);
+  JC_TEST(s, a_loop_it_cannot_start_exits_1_with_the_reason);
   return jc_run(s);
 }

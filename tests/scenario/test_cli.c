@@ -359,6 +359,35 @@ START_TEST(sweep_pcap_replays) {
 }
 END_TEST
 
+/* A runner runs seeds inline only while they pass: the seeds after a
+ * failing one run in a fresh process, so what a failed run left in the
+ * process (dirty's busy flag) cannot fail them. A single failing seed
+ * gets its pcap too. */
+START_TEST(sweep_after_a_failure_starts_a_fresh_process) {
+  write_file("d.scn", "host a 192.0.2.1\nrun a dirty\n"
+                      "expect a dirty ok\nexpect a dirty clean\n");
+  ck_assert_int_eq(JS("sweep d.scn --seeds 1..30 -j 1 --no-progress "
+                      "--json d.jsonl --pcap-dir pc"), 1);
+  ck_assert_int_eq(sh("grep -c '\"result\":\"fail\"' d.jsonl"), 0);
+  int nfail = atoi(out);
+  ck_assert_msg(nfail > 1 && nfail < 25, "%d of 30 failed", nfail);
+  ck_assert_int_eq(sh("grep -c 'check clean' d.jsonl || true"), 0);
+  ck_assert_msg(atoi(out) == 0, "a failed run's state reached the next:\n%s",
+                out);
+  ck_assert_int_eq(sh("grep -o '\"seed\":[0-9]*,\"result\":\"fail\"' "
+                      "d.jsonl | head -1 | tr -dc 0-9"), 0);
+  int seed = atoi(out);
+  ck_assert_int_gt(seed, 0);
+  ck_assert_int_eq(JS("sweep d.scn --seeds %d..%d -j 1 --no-progress "
+                      "--pcap-dir one", seed, seed), 1);
+  HAS("1 failing seed:");
+  ck_assert_int_eq(sh("ls one"), 0);
+  char want[64];
+  snprintf(want, sizeof want, "d-seed%d.pcap\n", seed);
+  ck_assert_str_eq(out, want);
+}
+END_TEST
+
 START_TEST(shard_runs_its_positions) {
   sh("cp " JSIM_SCN_DIR "/flaky.scn .");
   JS("sweep flaky.scn --seeds 10..30 --shard 2/4 -j 2 --no-progress "
@@ -406,6 +435,7 @@ int main(void) {
   JC_TEST(s, max_wall);
   JC_TEST(s, fault_dup_burst_crash);
   JC_TEST(s, sweep_pcap_replays);
+  JC_TEST(s, sweep_after_a_failure_starts_a_fresh_process);
   JC_TEST(s, shard_runs_its_positions);
   JC_TEST(s, trace_file);
   return jc_run(s);

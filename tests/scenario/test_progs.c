@@ -316,6 +316,22 @@ static void fail_once(jnet_prog_ctx *ctx) {
   jnet_prog_check(ctx, "ok", f == NULL, "first run");
 }
 
+/* dirty: keeps state in the process, as a user's global would, and resets
+ * it only on the way out of a passing run: check ok fails on about one
+ * seed in three, and check clean fails if an earlier run in this process
+ * failed (left busy set). A sweep runs the seeds after a failure in a
+ * fresh process, so only ok ever fails there. */
+static int dirty_busy;
+
+static void dirty(jnet_prog_ctx *ctx) {
+  jnet_prog_check(ctx, "clean", !dirty_busy, "left busy by an earlier run");
+  dirty_busy = 1;
+  uint64_t r = jnet_random();
+  jnet_prog_check(ctx, "ok", r % 3 != 0, "unlucky draw");
+  if (r % 3 != 0)
+    dirty_busy = 0;
+}
+
 /* say text=WORD: prints "<host> says WORD" on stdout; check ok. */
 static void say(jnet_prog_ctx *ctx) {
   printf("%s says %s\n", jnet_prog_host(ctx), jnet_prog_arg(ctx, "text", ""));
@@ -348,6 +364,7 @@ const jnet_program jsim_test_programs[] = {
     {"fail-once", fail_once, "check ok fails only in the first run"},
     {"say", say, "prints text= on stdout"},
     {"threshold", threshold, "check ok fails for an even n= >= 60"},
+    {"dirty", dirty, "check ok fails on one seed in 3; clean after one"},
 };
 const size_t jsim_test_nprograms =
     sizeof jsim_test_programs / sizeof jsim_test_programs[0];

@@ -792,8 +792,12 @@ int proxy_run(proxy_opts *o) {
   const jnet_backend *uv = jnet_backend_uv();
   const jnet_backend *b = uv ? jnet_backend_faults(uv, o->seed, &G.f) : NULL;
   jnet_loop *l = NULL;
-  if (b == NULL || jnet_loop_new(&l, b) < 0) {
-    fprintf(stderr, "jnet-proxy: out of memory\n");
+  /* jnet_loop_new fails out of memory or out of descriptors (the loop's
+   * epoll and wake-up fds): say which */
+  int lrc = b == NULL ? JNET_ENOMEM : jnet_loop_new(&l, b);
+  if (lrc < 0) {
+    fprintf(stderr, "jnet-proxy: cannot start the loop: %s\n",
+            jnet_strerror(lrc));
     return 1;
   }
   jnet_loop_set_stack_size(l, 16 * 1024);
