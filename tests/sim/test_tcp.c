@@ -515,6 +515,50 @@ START_TEST(a_unix_stream_buffers_at_most_the_hosts_send_buffer) {
 }
 END_TEST
 
+/* A TCP stream's send buffer starts at twice the initial window (Linux's
+ * tcp_init_buffer_space) when the host's sndbuf_bytes is smaller, and
+ * keeps the host's when that is larger: over a 1 s link nothing is
+ * acknowledged before a write with a 0.5 s timeout gives up, so what it
+ * handed over (and the reader gets after close) is that buffer. _i 0: 4 KiB
+ * grows to 2 x 10 x 1460 = 29200 bytes; _i 1: 64 KiB stays 64 KiB. */
+static void sb_client(void *arg) {
+  tt *t = arg;
+  jnet_stream c;
+  jnet_sleep(0.001);
+  t->r[3] = jnet_connect("192.0.2.2", "8000", JNET_STREAM, NULL, NULL, &c);
+  if (t->r[3] < 0)
+    return;
+  t->r[4] = jnet_write(c, t->data, t->nbytes, 0.5);
+  jnet_close(c);
+}
+
+START_TEST(a_tcp_send_buffer_starts_at_twice_the_initial_window) {
+  tt *t = calloc(1, sizeof *t);
+  t->w = st_new(9, 2);
+  jnet_link_params lp;
+  jnet_link_params_default(&lp);
+  lp.latency_ns = 1000 * JNET_SIM_MS;
+  ck_assert_int_eq(jnet_sim_link(t->w->sim, t->w->h[0], t->w->h[1], &lp), 0);
+  jnet_sim_tcp_params tp;
+  jnet_sim_tcp_params_default(&tp);
+  tp.sndbuf_bytes = _i ? 65536 : 4096;
+  ck_assert_int_eq(jnet_sim_host_tcp(t->w->h[0], &tp), 0);
+  t->nbytes = 100000;
+  t->data = malloc(t->nbytes);
+  for (size_t i = 0; i < t->nbytes; i++)
+    t->data[i] = st_byte(i);
+  st_go(t->w, 1, sink_server, t);
+  st_go(t->w, 0, sb_client, t);
+  st_run(t->w);
+  for (int i = 0; i <= 3; i++)
+    ck_assert_msg(t->r[i] >= 0, "step %d: %s", i, jnet_err_name(t->r[i]));
+  ck_assert_int_eq(t->r[4], JNET_ETIMEDOUT);
+  ck_assert_uint_eq(t->got, _i ? 65536 : 29200);
+  ck_assert_uint_eq(t->sum_got, st_fnv(t->data, t->got));
+  tt_free(t);
+}
+END_TEST
+
 /* A unix stream in the capture is one TCP conversation: with two unix
  * listeners on the host, the client's SYN goes to the port of the one it
  * connects to (the newer, "@b"), the port the accepted side answers from.
@@ -2726,6 +2770,7 @@ static Suite *suite(void) {
   JC_TEST(s, shutdown_read_drops_the_queue_and_reads_end_of_stream);
   JC_TEST(s, loopback_and_unix_streams_work_within_a_host);
   JC_TEST(s, a_unix_stream_buffers_at_most_the_hosts_send_buffer);
+  JC_LOOP(s, a_tcp_send_buffer_starts_at_twice_the_initial_window, 0, 2);
   JC_TEST(s, unix_stream_capture_is_one_conversation_with_its_listener);
   JC_TEST(s, trace_shows_handshake_flags_and_drops);
   JC_TEST(s, seed_sweep_over_a_hostile_link_keeps_streams_intact);
