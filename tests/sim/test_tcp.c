@@ -9,6 +9,8 @@
 
 #include "simtest.h"
 
+#include "tcp_cc.h" /* CUBIC's window law, driven ACK by ACK */
+
 typedef struct tt {
   st_world *w;
   size_t nbytes;
@@ -801,6 +803,46 @@ START_TEST(initial_window_is_ten_segments_then_slow_start) {
                 "no window in the trace");
   free(text);
   tt_free(t);
+}
+END_TEST
+
+/* CUBIC (RFC 9438 4.2): after a loss at window W_max the window follows
+ * W(t) = C (t - K)^3 + W_max and is back at W_max after K = cbrt(W_max
+ * (1 - beta) / C) seconds (C 0.4, beta 0.7, W in segments), t counted from
+ * one minimum RTT before the epoch's first ACK (as Linux). A connection's
+ * first loss has no earlier W_max to give way to (fast convergence, 4.7,
+ * lowers W_max only for a loss below it), so after a loss at 100 segments
+ * the window is back at 100 after cbrt(75) = 4.22 s, within a few RTTs
+ * (from W_max 85, the cubic curve would take 6.5 s, the Reno-friendly
+ * estimate, 0.53 segment a round trip, 11 s). The algorithm is fed what a
+ * sender limited by its window sees: a window's worth of one-segment ACKs
+ * each 200 ms round trip. */
+START_TEST(cubic_regains_the_window_of_its_first_loss_after_k_seconds) {
+  jnet__sim_sock *s = calloc(1, sizeof *s);
+  ck_assert_ptr_nonnull(s);
+  const jnet__sim_cc_ops *cc = &jnet__sim_cc_cubic;
+  const uint64_t rtt = 200 * JNET_SIM_MS;
+  s->mss = 1460;
+  s->min_rtt_ns = rtt;
+  cc->init(s);
+  const uint32_t w = 100 * 1460;
+  s->cwnd = w;
+  s->ssthresh = cc->ssthresh(s);
+  ck_assert_uint_eq(s->ssthresh, 102200); /* beta 0.7 */
+  s->cwnd = s->ssthresh; /* recovery over */
+  const uint64_t start = 10 * JNET_SIM_S;
+  uint64_t now = start;
+  while (s->cwnd < w && now - start < 20 * JNET_SIM_S) {
+    uint32_t n = s->cwnd / s->mss;
+    for (uint32_t i = 0; i < n; i++)
+      cc->cong_avoid(s, s->mss, now + rtt * i / n);
+    now += rtt;
+  }
+  double back = (double)(now - start) / 1e9, k = cbrt(75.0);
+  ck_assert_msg(back > k - 0.5 && back < k + 0.5,
+                "back at 100 segments after %.2f s, K = %.2f s", back, k);
+  cc->init(s); /* frees its state */
+  free(s);
 }
 END_TEST
 
@@ -2784,6 +2826,7 @@ static Suite *suite(void) {
   JC_TEST(s, trace_shows_handshake_flags_and_drops);
   JC_TEST(s, seed_sweep_over_a_hostile_link_keeps_streams_intact);
   JC_TEST(s, initial_window_is_ten_segments_then_slow_start);
+  JC_TEST(s, cubic_regains_the_window_of_its_first_loss_after_k_seconds);
   JC_LOOP(s, rto_backs_off_to_etimedout_after_fifteen_retransmissions, 0, 2);
   JC_TEST(s, keepalive_ends_a_blocked_read_when_the_peer_died);
   JC_TEST(s, keepalive_waits_while_data_or_a_fin_is_unacknowledged);
