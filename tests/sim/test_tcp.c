@@ -846,6 +846,42 @@ START_TEST(cubic_regains_the_window_of_its_first_loss_after_k_seconds) {
 }
 END_TEST
 
+/* CUBIC grows the window by at most half a segment per segment ACKed
+ * (Linux's tcp_cubic: one segment per two ACKs at most), whatever the
+ * curve asks: a window of 2 segments that lost (ssthresh floored at 2
+ * segments, W_max no higher) on a 2 s round trip starts its epoch with
+ * the cubic term of t = 2 s, 3.2 segments above the window, far more
+ * than the cap; no one-segment ACK of the next 30 round trips may add more
+ * than 730 bytes, and the window still grows. */
+START_TEST(cubic_grows_at_most_half_a_segment_per_segment_acked) {
+  jnet__sim_sock *s = calloc(1, sizeof *s);
+  ck_assert_ptr_nonnull(s);
+  const jnet__sim_cc_ops *cc = &jnet__sim_cc_cubic;
+  const uint64_t rtt = 2 * JNET_SIM_S;
+  s->mss = 1460;
+  s->min_rtt_ns = rtt;
+  cc->init(s);
+  s->cwnd = 2 * 1460;
+  s->ssthresh = cc->ssthresh(s);
+  ck_assert_uint_eq(s->ssthresh, 2 * 1460);
+  s->cwnd = s->ssthresh;
+  uint64_t now = 10 * JNET_SIM_S;
+  for (int round = 0; round < 30; round++, now += rtt) {
+    uint32_t n = s->cwnd / s->mss;
+    for (uint32_t i = 0; i < n; i++) {
+      uint32_t before = s->cwnd;
+      cc->cong_avoid(s, s->mss, now + rtt * i / n);
+      ck_assert_msg(s->cwnd - before <= 730,
+                    "round %d ACK %u: window %u -> %u", round, i, before,
+                    s->cwnd);
+    }
+  }
+  ck_assert_uint_gt(s->cwnd, 10 * 1460);
+  cc->init(s); /* frees its state */
+  free(s);
+}
+END_TEST
+
 /* With the peer gone silent, the RTO doubles from 200 ms up to 120 s and
  * the 16th expiry ends the connection: ETIMEDOUT after 924.6 s, as Linux
  * with tcp_retries2 = 15. */
@@ -2827,6 +2863,7 @@ static Suite *suite(void) {
   JC_TEST(s, seed_sweep_over_a_hostile_link_keeps_streams_intact);
   JC_TEST(s, initial_window_is_ten_segments_then_slow_start);
   JC_TEST(s, cubic_regains_the_window_of_its_first_loss_after_k_seconds);
+  JC_TEST(s, cubic_grows_at_most_half_a_segment_per_segment_acked);
   JC_LOOP(s, rto_backs_off_to_etimedout_after_fifteen_retransmissions, 0, 2);
   JC_TEST(s, keepalive_ends_a_blocked_read_when_the_peer_died);
   JC_TEST(s, keepalive_waits_while_data_or_a_fin_is_unacknowledged);
