@@ -1427,8 +1427,10 @@ START_TEST(a_socket_of_another_host_does_not_block_sharing_a_port) {
   jnet_addr ap = in4("0.0.0.0", p);
   jnet_bsock *u1 = sock(t, 0, AF_INET, 1), *u2 = sock(t, 0, AF_INET, 1);
   jnet_bsock *other = sock(t, far, AF_INET, 1);
-  ck_assert_int_eq(b->setsockopt(b, u1, JNET_SO_REUSEADDR, jnet_opt_bool(1)), 0);
-  ck_assert_int_eq(b->setsockopt(b, u2, JNET_SO_REUSEADDR, jnet_opt_bool(1)), 0);
+  ck_assert_int_eq(b->setsockopt(b, u1, JNET_SO_REUSEADDR, jnet_opt_bool(1)),
+                   0);
+  ck_assert_int_eq(b->setsockopt(b, u2, JNET_SO_REUSEADDR, jnet_opt_bool(1)),
+                   0);
   ck_assert_int_eq(b->bind(b, u1, &ap), 0);
   ck_assert_int_eq(b->bind(b, other, &ap), 0);
   ck_assert_int_eq(b->bind(b, u2, &ap), 0);
