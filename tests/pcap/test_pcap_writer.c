@@ -61,6 +61,7 @@ static void check_tcp_record(const pu_record *r, const jnet__sim_pkt *k) {
     ck_assert_uint_eq(pu_be32(t + 8), k->ack);
   ck_assert_uint_eq(t[13], k->flags);
   ck_assert_uint_eq(pu_be16(t + 14), k->window);
+  ck_assert_uint_eq(pu_be16(t + 18), 0); /* urgent pointer: no URG ever */
   if (has_mss) {
     ck_assert_uint_eq(t[20], 2);
     ck_assert_uint_eq(t[21], 4);
@@ -392,21 +393,24 @@ START_TEST(largest_udp_datagram_is_written_whole) {
 END_TEST
 
 /* The ICMP port unreachable extension: a refused datagram dst -> src is
- * quoted (IP + UDP header + data, cut at 576 / 1280 bytes in all). */
+ * quoted (IP + UDP header + data, cut at 576 / 1280 bytes in all), up to
+ * the largest datagram of the family (65507 bytes of data over IPv4, 65527
+ * over IPv6, whose payload length leaves out the IP header: UDP length
+ * 65535). */
 START_TEST(icmp_port_unreachable_quotes_the_datagram) {
   int family = _i ? AF_INET6 : AF_INET;
   size_t ip_bytes = family == AF_INET ? 20 : 40;
   size_t limit = family == AF_INET ? 576 : 1280;
-  static uint8_t payload[2000];
+  static uint8_t payload[65527];
   for (size_t i = 0; i < sizeof payload; i++)
     payload[i] = (uint8_t)(i * 13);
   char path[256];
   pu_temp_path(path, sizeof path, "icmp");
   jnet__sim_pcap *p;
   ck_assert_int_eq(jnet__sim_pcap_open(&p, path), 0);
-  const uint32_t lens[2] = {10, sizeof payload};
-  jnet__sim_pkt k[2];
-  for (int i = 0; i < 2; i++) {
+  const uint32_t lens[3] = {10, 2000, family == AF_INET ? 65507 : 65527};
+  jnet__sim_pkt k[3];
+  for (int i = 0; i < 3; i++) {
     k[i] = reversed(base_pkt(family, IPPROTO_UDP)); /* server -> client */
     k[i].proto = family == AF_INET ? IPPROTO_ICMP : IPPROTO_ICMPV6;
     k[i].sport = 40000; /* the refused datagram: client:40000 -> server:53 */
@@ -418,8 +422,8 @@ START_TEST(icmp_port_unreachable_quotes_the_datagram) {
   ck_assert_int_eq(jnet__sim_pcap_close(p), 0);
   pu_capture *c = malloc(sizeof *c);
   ck_assert_int_eq(pu_read(path, c), 0);
-  ck_assert_uint_eq(c->n, 2);
-  for (int i = 0; i < 2; i++) {
+  ck_assert_uint_eq(c->n, 3);
+  for (int i = 0; i < 3; i++) {
     const uint8_t *ip = c->rec[i].data, *icmp = ip + ip_bytes;
     const uint8_t *q = icmp + 8, *qu = q + ip_bytes;
     size_t want = ip_bytes + 8 + ip_bytes + 8 + lens[i];
@@ -466,7 +470,9 @@ START_TEST(icmp_port_unreachable_quotes_the_datagram) {
     char *out = pu_run(cmd, &st);
     ck_assert_int_eq(st, 0);
     ck_assert_str_eq(out, _i ? "1,4,1,40000,53\n1,4,1,40000,53\n"
-                             : "3,3,1,40000,53\n3,3,1,40000,53\n");
+                               "1,4,1,40000,53\n"
+                             : "3,3,1,40000,53\n3,3,1,40000,53\n"
+                               "3,3,1,40000,53\n");
     free(out);
   }
   pu_free(c);
@@ -510,7 +516,8 @@ END_TEST
 
 /* A capture over an existing, longer file (an earlier capture, or any
  * bytes) leaves exactly the new capture: the same bytes as one written to a
- * fresh path, nothing of the old file after them. */
+ * fresh path, nothing of the old file after them; also when the capture's
+ * descriptor is 0 (a program started with stdin closed). */
 START_TEST(a_capture_over_a_longer_file_leaves_only_the_capture) {
   char fresh[256], old[256];
   pu_temp_path(fresh, sizeof fresh, "fresh");
@@ -520,8 +527,8 @@ START_TEST(a_capture_over_a_longer_file_leaves_only_the_capture) {
   ck_assert_int_eq(jnet__sim_pcap_open(&p, fresh), 0);
   write_clean_conversation(p, AF_INET, &t);
   ck_assert_int_eq(jnet__sim_pcap_close(p), 0);
-  for (int run = 0; run < 2; run++) {
-    if (run == 0) { /* a longer capture first */
+  for (int run = 0; run < 3; run++) {
+    if (run != 1) { /* a longer capture first */
       ck_assert_int_eq(jnet__sim_pcap_open(&p, old), 0);
       uint64_t t0 = 1;
       for (int i = 0; i < 20; i++)
@@ -536,9 +543,19 @@ START_TEST(a_capture_over_a_longer_file_leaves_only_the_capture) {
     }
     ck_assert(!pu_same_file(fresh, old));
     t = 7;
+    int saved = -1;
+    if (run == 2) { /* stdin closed: open(2) gives the capture fd 0 */
+      saved = dup(0);
+      ck_assert_int_ge(saved, 0);
+      close(0);
+    }
     ck_assert_int_eq(jnet__sim_pcap_open(&p, old), 0);
     write_clean_conversation(p, AF_INET, &t);
     ck_assert_int_eq(jnet__sim_pcap_close(p), 0);
+    if (saved >= 0) {
+      ck_assert_int_eq(dup2(saved, 0), 0);
+      close(saved);
+    }
     ck_assert(pu_same_file(fresh, old));
   }
   unlink(fresh);

@@ -1463,6 +1463,35 @@ START_TEST(socket_on_another_port_does_not_block_sharing_a_port) {
 }
 END_TEST
 
+/* Ports are per host: a datagram socket of another host on port P,
+ * without SO_REUSEADDR, never stops two sockets with it from sharing P on
+ * this host. The other host is the 50th (id 49), whose key for P falls in
+ * the bucket of the port table (64 buckets while it holds few sockets)
+ * that a lookup of host 0's P meets. */
+START_TEST(a_socket_of_another_host_does_not_block_sharing_a_port) {
+  bt *t = bt_new();
+  const jnet_backend *b = t->b;
+  while (t->w->n < 50)
+    st_add_host(t->w);
+  const int p = 20000, far = 49;
+  ck_assert_uint_eq(((jnet__sim_port_key(0, JNET__SIM_P_UDP, (uint16_t)p) ^
+                      jnet__sim_port_key(far, JNET__SIM_P_UDP, (uint16_t)p)) &
+                     63), 0);
+  jnet_addr ap = in4("0.0.0.0", p);
+  jnet_bsock *u1 = sock(t, 0, AF_INET, 1), *u2 = sock(t, 0, AF_INET, 1);
+  jnet_bsock *other = sock(t, far, AF_INET, 1);
+  ck_assert_int_eq(b->setsockopt(b, u1, JNET_SO_REUSEADDR, jnet_opt_bool(1)),
+                   0);
+  ck_assert_int_eq(b->setsockopt(b, u2, JNET_SO_REUSEADDR, jnet_opt_bool(1)),
+                   0);
+  ck_assert_int_eq(b->bind(b, u1, &ap), 0);
+  ck_assert_int_eq(b->bind(b, other, &ap), 0);
+  ck_assert_int_eq(b->bind(b, u2, &ap), 0);
+  CLOSE_ALL(t, u1, u2, other);
+  bt_free(t);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("sim-backend-errors");
   jc_defaults(60, NULL, NULL);
@@ -1499,6 +1528,7 @@ static Suite *suite(void) {
   JC_TEST(s, connect_to_af_unspec_disconnects_as_linux);
   JC_TEST(s, port_unreachable_reaches_only_the_socket_connected_there);
   JC_TEST(s, socket_on_another_port_does_not_block_sharing_a_port);
+  JC_TEST(s, a_socket_of_another_host_does_not_block_sharing_a_port);
   return s;
 }
 

@@ -9,6 +9,8 @@
 
 #include "simtest.h"
 
+#include "tcp_cc.h" /* CUBIC's window law, driven ACK by ACK */
+
 typedef struct tt {
   st_world *w;
   size_t nbytes;
@@ -515,6 +517,50 @@ START_TEST(a_unix_stream_buffers_at_most_the_hosts_send_buffer) {
 }
 END_TEST
 
+/* A TCP stream's send buffer starts at twice the initial window (Linux's
+ * tcp_init_buffer_space) when the host's sndbuf_bytes is smaller, and
+ * keeps the host's when that is larger: over a 1 s link nothing is
+ * acknowledged before a write with a 0.5 s timeout gives up, so what it
+ * handed over (and the reader gets after close) is that buffer. _i 0: 4 KiB
+ * grows to 2 x 10 x 1460 = 29200 bytes; _i 1: 64 KiB stays 64 KiB. */
+static void sb_client(void *arg) {
+  tt *t = arg;
+  jnet_stream c;
+  jnet_sleep(0.001);
+  t->r[3] = jnet_connect("192.0.2.2", "8000", JNET_STREAM, NULL, NULL, &c);
+  if (t->r[3] < 0)
+    return;
+  t->r[4] = jnet_write(c, t->data, t->nbytes, 0.5);
+  jnet_close(c);
+}
+
+START_TEST(a_tcp_send_buffer_starts_at_twice_the_initial_window) {
+  tt *t = calloc(1, sizeof *t);
+  t->w = st_new(9, 2);
+  jnet_link_params lp;
+  jnet_link_params_default(&lp);
+  lp.latency_ns = 1000 * JNET_SIM_MS;
+  ck_assert_int_eq(jnet_sim_link(t->w->sim, t->w->h[0], t->w->h[1], &lp), 0);
+  jnet_sim_tcp_params tp;
+  jnet_sim_tcp_params_default(&tp);
+  tp.sndbuf_bytes = _i ? 65536 : 4096;
+  ck_assert_int_eq(jnet_sim_host_tcp(t->w->h[0], &tp), 0);
+  t->nbytes = 100000;
+  t->data = malloc(t->nbytes);
+  for (size_t i = 0; i < t->nbytes; i++)
+    t->data[i] = st_byte(i);
+  st_go(t->w, 1, sink_server, t);
+  st_go(t->w, 0, sb_client, t);
+  st_run(t->w);
+  for (int i = 0; i <= 3; i++)
+    ck_assert_msg(t->r[i] >= 0, "step %d: %s", i, jnet_err_name(t->r[i]));
+  ck_assert_int_eq(t->r[4], JNET_ETIMEDOUT);
+  ck_assert_uint_eq(t->got, _i ? 65536 : 29200);
+  ck_assert_uint_eq(t->sum_got, st_fnv(t->data, t->got));
+  tt_free(t);
+}
+END_TEST
+
 /* A unix stream in the capture is one TCP conversation: with two unix
  * listeners on the host, the client's SYN goes to the port of the one it
  * connects to (the newer, "@b"), the port the accepted side answers from.
@@ -757,6 +803,82 @@ START_TEST(initial_window_is_ten_segments_then_slow_start) {
                 "no window in the trace");
   free(text);
   tt_free(t);
+}
+END_TEST
+
+/* CUBIC (RFC 9438 4.2): after a loss at window W_max the window follows
+ * W(t) = C (t - K)^3 + W_max and is back at W_max after K = cbrt(W_max
+ * (1 - beta) / C) seconds (C 0.4, beta 0.7, W in segments), t counted from
+ * one minimum RTT before the epoch's first ACK (as Linux). A connection's
+ * first loss has no earlier W_max to give way to (fast convergence, 4.7,
+ * lowers W_max only for a loss below it), so after a loss at 100 segments
+ * the window is back at 100 after cbrt(75) = 4.22 s, within a few RTTs
+ * (from W_max 85, the cubic curve would take 6.5 s, the Reno-friendly
+ * estimate, 0.53 segment a round trip, 11 s). The algorithm is fed what a
+ * sender limited by its window sees: a window's worth of one-segment ACKs
+ * each 200 ms round trip. */
+START_TEST(cubic_regains_the_window_of_its_first_loss_after_k_seconds) {
+  jnet__sim_sock *s = calloc(1, sizeof *s);
+  ck_assert_ptr_nonnull(s);
+  const jnet__sim_cc_ops *cc = &jnet__sim_cc_cubic;
+  const uint64_t rtt = 200 * JNET_SIM_MS;
+  s->mss = 1460;
+  s->min_rtt_ns = rtt;
+  cc->init(s);
+  const uint32_t w = 100 * 1460;
+  s->cwnd = w;
+  s->ssthresh = cc->ssthresh(s);
+  ck_assert_uint_eq(s->ssthresh, 102200); /* beta 0.7 */
+  s->cwnd = s->ssthresh; /* recovery over */
+  const uint64_t start = 10 * JNET_SIM_S;
+  uint64_t now = start;
+  while (s->cwnd < w && now - start < 20 * JNET_SIM_S) {
+    uint32_t n = s->cwnd / s->mss;
+    for (uint32_t i = 0; i < n; i++)
+      cc->cong_avoid(s, s->mss, now + rtt * i / n);
+    now += rtt;
+  }
+  double back = (double)(now - start) / 1e9, k = cbrt(75.0);
+  ck_assert_msg(back > k - 0.5 && back < k + 0.5,
+                "back at 100 segments after %.2f s, K = %.2f s", back, k);
+  cc->init(s); /* frees its state */
+  free(s);
+}
+END_TEST
+
+/* CUBIC grows the window by at most half a segment per segment ACKed
+ * (Linux's tcp_cubic: one segment per two ACKs at most), whatever the
+ * curve asks: a window of 2 segments that lost (ssthresh floored at 2
+ * segments, W_max no higher) on a 2 s round trip starts its epoch with
+ * the cubic term of t = 2 s, 3.2 segments above the window, far more
+ * than the cap; no one-segment ACK of the next 30 round trips may add more
+ * than 730 bytes, and the window still grows. */
+START_TEST(cubic_grows_at_most_half_a_segment_per_segment_acked) {
+  jnet__sim_sock *s = calloc(1, sizeof *s);
+  ck_assert_ptr_nonnull(s);
+  const jnet__sim_cc_ops *cc = &jnet__sim_cc_cubic;
+  const uint64_t rtt = 2 * JNET_SIM_S;
+  s->mss = 1460;
+  s->min_rtt_ns = rtt;
+  cc->init(s);
+  s->cwnd = 2 * 1460;
+  s->ssthresh = cc->ssthresh(s);
+  ck_assert_uint_eq(s->ssthresh, 2 * 1460);
+  s->cwnd = s->ssthresh;
+  uint64_t now = 10 * JNET_SIM_S;
+  for (int round = 0; round < 30; round++, now += rtt) {
+    uint32_t n = s->cwnd / s->mss;
+    for (uint32_t i = 0; i < n; i++) {
+      uint32_t before = s->cwnd;
+      cc->cong_avoid(s, s->mss, now + rtt * i / n);
+      ck_assert_msg(s->cwnd - before <= 730,
+                    "round %d ACK %u: window %u -> %u", round, i, before,
+                    s->cwnd);
+    }
+  }
+  ck_assert_uint_gt(s->cwnd, 10 * 1460);
+  cc->init(s); /* frees its state */
+  free(s);
 }
 END_TEST
 
@@ -2701,6 +2823,15 @@ START_TEST(simultaneous_open_connects_both_sides) {
                      1 + (_i == 2));
   }
   ck_assert_int_eq(count_lines(text, "DROP", "SYN,ACK", 1e9), _i);
+  /* a bare ACK from each side for each SYN-ACK it got, the peer's data and
+   * the peer's FIN (each message is one PSH segment): none for the ACK that
+   * opened h0 in mode 1 (an ACK that carries nothing new is not answered) */
+  for (int h = 0; h < 2; h++) {
+    char who[16];
+    snprintf(who, sizeof who, " h%d tcp ", h);
+    ck_assert_int_eq(count_lines(text, who, " ACK seq=", 1e9),
+                     2 + !(_i == 1 && h == 0));
+  }
   ck_assert_int_eq(count_lines(text, "RST", NULL, 1e9), 0);
   double t_max = _i == 2 ? 1.01 : 0.01;
   ck_assert_double_lt(a.t_open, t_max);
@@ -2726,10 +2857,13 @@ static Suite *suite(void) {
   JC_TEST(s, shutdown_read_drops_the_queue_and_reads_end_of_stream);
   JC_TEST(s, loopback_and_unix_streams_work_within_a_host);
   JC_TEST(s, a_unix_stream_buffers_at_most_the_hosts_send_buffer);
+  JC_LOOP(s, a_tcp_send_buffer_starts_at_twice_the_initial_window, 0, 2);
   JC_TEST(s, unix_stream_capture_is_one_conversation_with_its_listener);
   JC_TEST(s, trace_shows_handshake_flags_and_drops);
   JC_TEST(s, seed_sweep_over_a_hostile_link_keeps_streams_intact);
   JC_TEST(s, initial_window_is_ten_segments_then_slow_start);
+  JC_TEST(s, cubic_regains_the_window_of_its_first_loss_after_k_seconds);
+  JC_TEST(s, cubic_grows_at_most_half_a_segment_per_segment_acked);
   JC_LOOP(s, rto_backs_off_to_etimedout_after_fifteen_retransmissions, 0, 2);
   JC_TEST(s, keepalive_ends_a_blocked_read_when_the_peer_died);
   JC_TEST(s, keepalive_waits_while_data_or_a_fin_is_unacknowledged);
