@@ -514,10 +514,16 @@ int jnet__sim_sock_connect(jnet__sim_sock *s, const struct sockaddr *sa,
                            socklen_t len) {
   if (s == NULL || sa == NULL) /* LCOV_EXCL_BR_LINE: sa: the adapter's addr */
     return JNET_EINVAL;
-  /* AF_UNSPEC disconnects a TCP socket (Linux's tcp_disconnect): a
-   * connection is aborted with a RST, as SO_LINGER 0 on close would */
+  /* AF_UNSPEC disconnects (Linux): a TCP connection is aborted with a
+   * RST, as SO_LINGER 0 on close would (tcp_disconnect); a datagram
+   * socket forgets its peer (udp_disconnect, unix_dgram_connect); a unix
+   * stream takes only AF_UNIX (below) */
   if (sa->sa_family == AF_UNSPEC && s->proto == JNET__SIM_P_TCP)
     return jnet__sim_tcp_abort(s);
+  if (sa->sa_family == AF_UNSPEC && s->type == JNET__SIM_SOCK_DGRAM) {
+    s->connected = 0;
+    return 0;
+  }
   if (s->type == JNET__SIM_SOCK_STREAM && s->state != JNET__SIM_ST_NEW)
     return s->state == JNET__SIM_ST_SYN_SENT ? JNET_EALREADY
            : s->state == JNET__SIM_ST_LISTEN ? JNET_EINVAL

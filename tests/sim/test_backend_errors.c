@@ -1313,7 +1313,8 @@ END_TEST
  * tcp_disconnect (the fault backend resets a connection so): an open
  * connection is aborted with a RST, both ends' reads give ECONNRESET; a
  * connect in progress is given up (ECONNRESET, no RST); a socket with
- * nothing to disconnect is left as it is; a listener: not modelled. */
+ * nothing to disconnect is left as it is; a listener: not modelled; a
+ * datagram socket forgets its peer; a unix stream refuses it. */
 static uint64_t packets_sent(bt *t) {
   jnet_sim_stats st;
   jnet_sim_get_stats(t->w->sim, &st);
@@ -1357,7 +1358,15 @@ START_TEST(connect_to_af_unspec_disconnects_as_linux) {
   ck_assert_int_eq(connect_(t, c2, &un), 0);
   ck_assert_int_eq(finish(t, 0, &cr), JNET_ECONNRESET);
   ck_assert_uint_eq(packets_sent(t), sent);
-  CLOSE_ALL(t, l, c, acc.sock, c2);
+  /* a datagram socket forgets its peer; a unix stream wants AF_UNIX */
+  jnet_bsock *u = sock(t, 0, AF_INET, 1), *us = sock(t, 0, AF_UNIX, 0);
+  jnet_addr peer;
+  ck_assert_int_eq(connect_(t, u, &la), 0);
+  ck_assert_int_eq(t->b->peername(t->b, u, &peer), 0);
+  ck_assert_int_eq(connect_(t, u, &un), 0);
+  ck_assert_int_eq(t->b->peername(t->b, u, &peer), JNET_ENOTCONN);
+  ck_assert_int_eq(connect_(t, us, &un), JNET_EINVAL);
+  CLOSE_ALL(t, l, c, acc.sock, c2, u, us);
   bt_free(t);
 }
 END_TEST
