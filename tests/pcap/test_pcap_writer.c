@@ -2,14 +2,16 @@
  * written, read back with libpcap and checked byte by byte (headers,
  * checksums verified independently, fragments); determinism; write errors.
  * No simulation involved; tshark's view of the same is test_pcap_tshark.c. */
-#define _DEFAULT_SOURCE
+#define _GNU_SOURCE /* memfd_create, F_ADD_SEALS */
 #include <arpa/inet.h>
 #include <check.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -563,6 +565,31 @@ START_TEST(a_capture_over_a_longer_file_leaves_only_the_capture) {
 }
 END_TEST
 
+/* A longer file that cannot be cut to the header (a memfd sealed against
+ * shrinking, opened by its /proc path): the open fails with ftruncate's
+ * EPERM instead of giving a capture with the old bytes after it, and
+ * leaves the file as it was. */
+START_TEST(a_file_that_cannot_be_cut_fails_the_open) {
+  int fd = memfd_create("jnet-pcap", MFD_ALLOW_SEALING);
+  ck_assert_int_ge(fd, 0);
+  char old[100];
+  memset(old, 'x', sizeof old);
+  ck_assert_int_eq(write(fd, old, sizeof old), (int)sizeof old);
+  ck_assert_int_eq(fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK), 0);
+  char path[64];
+  snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+  jnet__sim_pcap *p = NULL;
+  ck_assert_int_eq(jnet__sim_pcap_open(&p, path), -EPERM);
+  struct stat st;
+  ck_assert_int_eq(fstat(fd, &st), 0);
+  ck_assert_int_eq(st.st_size, (off_t)sizeof old);
+  char got[sizeof old];
+  ck_assert_int_eq(pread(fd, got, sizeof got, 0), (int)sizeof got);
+  ck_assert_mem_eq(got, old, sizeof old);
+  close(fd);
+}
+END_TEST
+
 /* /dev/full: the header waits in the writer's buffer, so open succeeds; the
  * first flush fails with ENOSPC, and that error stays. */
 START_TEST(full_disk_error_is_sticky) {
@@ -1006,6 +1033,7 @@ static Suite *pcap_writer_suite(void) {
   JC_LOOP(s, icmp_port_unreachable_quotes_the_datagram, 0, 2);
   JC_TEST(s, same_input_gives_identical_files);
   JC_TEST(s, a_capture_over_a_longer_file_leaves_only_the_capture);
+  JC_TEST(s, a_file_that_cannot_be_cut_fails_the_open);
   JC_TEST(s, full_disk_error_is_sticky);
   JC_TEST(s, full_disk_is_reported_by_close);
   JC_TEST(s, unwritable_paths_give_errno);

@@ -157,6 +157,92 @@ START_TEST(cancel_in_a_lane_keeps_the_rest_in_order) {
 }
 END_TEST
 
+/* The cancel of the only packet left in the lanes (the heap still deep)
+ * leaves the heap's events, in order, and a lane that takes new packets.
+ * (lane_remove must not look for a first lane then: with none, UBSan
+ * reports ctz(0) and a NULL head in lane_first_find.) */
+START_TEST(cancel_of_the_last_lane_packet_leaves_the_heap) {
+  jnet_sim *sim;
+  ck_assert_int_eq(jnet_sim_new(&sim, 1), 0);
+  enum { NP = JNET__SIM_LANES_FROM + 2 };
+  jnet__sim_spkt *p[NP];
+  for (int i = 0; i < NP; i++) {
+    p[i] = jnet__sim_pkt_alloc(sim, 0);
+    ck_assert_ptr_nonnull(p[i]);
+    p[i]->ev.kind = JNET__SIM_EV_PKT;
+    ck_assert_int_eq(jnet__sim_ev_schedule_pkt(sim, p[i], 1000 + i), 0);
+  }
+  ck_assert_uint_eq(sim->lane_n, 2); /* the two past JNET__SIM_LANES_FROM */
+  jnet__sim_ev_cancel(sim, &p[NP - 2]->ev); /* the lane's head */
+  jnet__sim_ev_cancel(sim, &p[NP - 1]->ev); /* the last in any lane */
+  ck_assert_int_eq(p[NP - 1]->ev.idx, 0);
+  ck_assert_uint_eq(jnet__sim_ev_count(sim), NP - 2);
+  int out = 0;
+  jnet__sim_event *e;
+  while ((e = jnet__sim_ev_pop(sim)) != NULL) {
+    ck_assert_ptr_eq(e, &p[out]->ev);
+    out++;
+  }
+  ck_assert_int_eq(out, NP - 2);
+  /* the queue deep again: the cancelled packets go back to a lane */
+  for (int i = 0; i < NP; i++)
+    ck_assert_int_eq(jnet__sim_ev_schedule_pkt(sim, p[i], 2000 + i), 0);
+  ck_assert_uint_eq(sim->lane_n, 2);
+  for (out = 0; (e = jnet__sim_ev_pop(sim)) != NULL; out++)
+    ck_assert_ptr_eq(e, &p[out]->ev);
+  ck_assert_int_eq(out, NP);
+  for (int i = 0; i < NP; i++)
+    jnet__sim_pkt_free(sim, p[i]);
+  jnet_sim_free(sim);
+}
+END_TEST
+
+/* A link's packet given to jnet__sim_ev_schedule_pkt_on while it is still
+ * queued (in the middle of the link's lane, or in the heap) moves to its
+ * new time: it comes out once, there, and the lane keeps the rest. */
+START_TEST(a_queued_link_packet_rescheduled_moves) {
+  jnet_sim *sim;
+  ck_assert_int_eq(jnet_sim_new(&sim, 1), 0);
+  jnet__sim_link l;
+  memset(&l, 0, sizeof l);
+  enum { NH = JNET__SIM_LANES_FROM, NP = NH + 3 };
+  jnet__sim_spkt *p[NP];
+  for (int i = 0; i < NP; i++) {
+    p[i] = jnet__sim_pkt_alloc(sim, 0);
+    ck_assert_ptr_nonnull(p[i]);
+    p[i]->ev.kind = JNET__SIM_EV_PKT;
+  }
+  for (int i = 0; i < NH; i++) /* shallow: all in the heap */
+    ck_assert_int_eq(jnet__sim_ev_schedule_pkt_on(sim, &l, p[i], 5000 + i), 0);
+  ck_assert_uint_eq(sim->lane_n, 0);
+  jnet__sim_spkt *a = p[NH], *b = p[NH + 1], *c = p[NH + 2];
+  ck_assert_int_eq(jnet__sim_ev_schedule_pkt_on(sim, &l, a, 1000), 0);
+  ck_assert_int_eq(jnet__sim_ev_schedule_pkt_on(sim, &l, b, 1100), 0);
+  ck_assert_int_eq(jnet__sim_ev_schedule_pkt_on(sim, &l, c, 1200), 0);
+  ck_assert_uint_eq(sim->lane_n, 3);
+  ck_assert_ptr_eq(sim->lanes[l.lane].tail, c);
+  /* b out of the middle of the lane, p[0] out of the heap */
+  ck_assert_int_eq(jnet__sim_ev_schedule_pkt_on(sim, &l, b, 1300), 0);
+  ck_assert_int_eq(jnet__sim_ev_schedule_pkt_on(sim, &l, p[0], 1400), 0);
+  ck_assert_uint_eq(jnet__sim_ev_count(sim), NP);
+  ck_assert_uint_eq(sim->lane_n, 4);
+  jnet__sim_spkt *want[] = {a, c, b, p[0]};
+  int out = 0;
+  jnet__sim_event *e;
+  while ((e = jnet__sim_ev_pop(sim)) != NULL) {
+    if (out < 4)
+      ck_assert_ptr_eq(e, &want[out]->ev);
+    else
+      ck_assert_ptr_eq(e, &p[out - 3]->ev); /* p[1].. at 5001.. */
+    out++;
+  }
+  ck_assert_int_eq(out, NP);
+  for (int i = 0; i < NP; i++)
+    jnet__sim_pkt_free(sim, p[i]);
+  jnet_sim_free(sim);
+}
+END_TEST
+
 /* ---- A world deep enough for the lanes replays the same ------------------ */
 
 #define FLOWS 150
@@ -687,6 +773,8 @@ static Suite *suite(void) {
   jc_defaults(60, NULL, NULL);
   JC_TEST(s, lanes_and_heap_give_time_then_insertion_order);
   JC_TEST(s, cancel_in_a_lane_keeps_the_rest_in_order);
+  JC_TEST(s, cancel_of_the_last_lane_packet_leaves_the_heap);
+  JC_TEST(s, a_queued_link_packet_rescheduled_moves);
   JC_TEST(s, deep_world_replays_the_same);
   JC_TEST(s, packets_at_any_time_come_out_in_order);
   JC_TEST(s, lanes_drain_in_any_order_and_queued_packets_move);
