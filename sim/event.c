@@ -160,22 +160,25 @@ int jnet__sim_ev_schedule_pkt_lanes(jnet__sim *sim, jnet__sim_spkt *p,
   return lane_fit(sim, p, t_ns, NULL);
 }
 
-int jnet__sim_ev_schedule_pkt_at(jnet__sim *sim, jnet__sim_spkt *p,
-                                 uint64_t t_ns) {
+/* p (moved if queued) at t_ns: the heap while the queue is shallow, else
+ * a lane (lane_fit; the lane it took into *hint if not NULL). */
+static int schedule_at(jnet__sim *sim, jnet__sim_spkt *p, uint64_t t_ns,
+                       uint8_t *hint) {
   if (p->ev.idx != 0)
     jnet__sim_ev_cancel(sim, &p->ev);
   if (jnet__sim_ev_count(sim) < JNET__SIM_LANES_FROM)
     return jnet__sim_ev_push(sim, &p->ev, t_ns);
-  return lane_fit(sim, p, t_ns, NULL);
+  return lane_fit(sim, p, t_ns, hint);
+}
+
+int jnet__sim_ev_schedule_pkt_at(jnet__sim *sim, jnet__sim_spkt *p,
+                                 uint64_t t_ns) {
+  return schedule_at(sim, p, t_ns, NULL);
 }
 
 int jnet__sim_ev_schedule_pkt_link(jnet__sim *sim, jnet__sim_link *l,
                                    jnet__sim_spkt *p, uint64_t t_ns) {
-  if (p->ev.idx != 0)
-    jnet__sim_ev_cancel(sim, &p->ev);
-  if (jnet__sim_ev_count(sim) < JNET__SIM_LANES_FROM)
-    return jnet__sim_ev_push(sim, &p->ev, t_ns);
-  return lane_fit(sim, p, t_ns, &l->lane);
+  return schedule_at(sim, p, t_ns, &l->lane);
 }
 
 /* e heads the first lane (jnet__sim_ev_peek gave it). */

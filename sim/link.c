@@ -227,16 +227,11 @@ static void transmit(jnet__sim *sim, jnet__sim_link *l, jnet__sim_spkt *p,
   const jnet_link_params *lp = jnet__sim_link_params(sim, l);
   uint64_t depart = sim->now_ns;
   if (lp->bandwidth_bps > 0) {
-    uint64_t tx_ns = (uint64_t)((double)wire * 8.0 * 1e9 /
-                                (double)lp->bandwidth_bps);
-    uint64_t start = l->busy_until_ns > depart ? l->busy_until_ns : depart;
-    double queued = (double)(start - depart) * (double)lp->bandwidth_bps / 8e9;
-    if (queued + wire > (double)lp->queue_bytes && start > depart) {
+    if (jnet__sim_pace(l, lp, depart, wire) < 0) {
       sim->stats.queue_drops++;
       drop(sim, p, "queue");
       return;
     }
-    l->busy_until_ns = start + tx_ns;
     depart = l->busy_until_ns;
   }
   uint64_t t = depart + lp->latency_ns +

@@ -1011,6 +1011,22 @@ static inline uint32_t jnet__sim_wire_bytes(const jnet__sim_spkt *p,
   return ip + 20 + (p->mss ? 4 : 0) + (p->wscale ? 4 : 0) + p->len;
 }
 
+/* A link's bandwidth takes a packet of `wire` bytes at `now`: its last bit
+ * leaves at l->busy_until_ns (moved on), or -1 and nothing moved if the
+ * bytes queued ahead of it fill the link's queue (a tail drop). The paced
+ * path below and link.c's transmit both pace with it, so they agree to
+ * the last floating-point bit. */
+static inline int jnet__sim_pace(jnet__sim_link *l, const jnet_link_params *lp,
+                                 uint64_t now, uint32_t wire) {
+  uint64_t start = l->busy_until_ns > now ? l->busy_until_ns : now;
+  if (start > now && (double)(start - now) * (double)lp->bandwidth_bps / 8e9 +
+                             wire > (double)lp->queue_bytes)
+    return -1;
+  l->busy_until_ns = start + (uint64_t)((double)wire * 8.0 * 1e9 /
+                                        (double)lp->bandwidth_bps);
+  return 0;
+}
+
 /* jnet__sim_net_send's common case, inline in its callers so a datagram
  * pays no call for it: `from` is sim->hosts[p->from]; a packet between two
  * hosts whose destination from's route cache knows, on a link that only
@@ -1067,22 +1083,13 @@ paced:
     goto all;
   {
     uint32_t wire = jnet__sim_wire_bytes(p, lp->mtu);
-    uint64_t depart = sim->now_ns;
-    uint64_t start = l->busy_until_ns > depart ? l->busy_until_ns : depart;
-    if (start > depart) {
-      double queued =
-          (double)(start - depart) * (double)lp->bandwidth_bps / 8e9;
-      if (queued + wire > (double)lp->queue_bytes)
-        goto all;
-    }
+    if (jnet__sim_pace(l, lp, sim->now_ns, wire) < 0)
+      goto all;
     sim->stats.packets_sent++;
     sim->stats.bytes_sent += wire;
     if (sim->pcap != NULL)
       jnet__sim_capture_pkt(sim, p);
     jnet__sim_trace_pkt(sim, JNET__SIM_TR_SEND, NULL, p);
-    uint64_t tx_ns = (uint64_t)((double)wire * 8.0 * 1e9 /
-                                (double)lp->bandwidth_bps);
-    l->busy_until_ns = start + tx_ns;
     p->ev.kind = JNET__SIM_EV_PKT;
     uint64_t t = l->busy_until_ns + lp->latency_ns;
     /* LCOV_EXCL_BR_LINE below: fails only if the heap's realloc fails (OOM) */

@@ -518,9 +518,9 @@ int jnet__sim_sock_connect(jnet__sim_sock *s, const struct sockaddr *sa,
    * RST, as SO_LINGER 0 on close would (tcp_disconnect); a datagram
    * socket forgets its peer (udp_disconnect, unix_dgram_connect); a unix
    * stream takes only AF_UNIX (below) */
-  if (sa->sa_family == AF_UNSPEC && s->proto == JNET__SIM_P_TCP)
-    return jnet__sim_tcp_abort(s);
-  if (sa->sa_family == AF_UNSPEC && s->type == JNET__SIM_SOCK_DGRAM) {
+  if (sa->sa_family == AF_UNSPEC && s->proto != JNET__SIM_P_USTREAM) {
+    if (s->proto == JNET__SIM_P_TCP)
+      return jnet__sim_tcp_abort(s);
     s->connected = 0;
     return 0;
   }

@@ -1066,16 +1066,22 @@ static void handshake_done(jnet__sim_sock *s) {
   conn_start(s);
 }
 
-/* A connecting socket's SYN is acknowledged by p: open, wake the connect,
- * and send what was written meanwhile (with an ACK of their SYN if p
- * carried it). */
-static void open_active(jnet__sim_sock *s, const jnet__sim_spkt *p,
-                        int ack_syn) {
+/* p acknowledges our SYN (its ACK is snd_nxt): the connection is open,
+ * from either end of the handshake. */
+static void syn_acked(jnet__sim_sock *s, const jnet__sim_spkt *p) {
   s->snd_una = p->ack;
   s->snd_wnd = p->window;
   rtt_sample(s, p->ack);
   disarm(s);
   handshake_done(s);
+}
+
+/* A connecting socket's SYN is acknowledged by p: open, wake the connect,
+ * and send what was written meanwhile (with an ACK of their SYN if p
+ * carried it). */
+static void open_active(jnet__sim_sock *s, const jnet__sim_spkt *p,
+                        int ack_syn) {
+  syn_acked(s, p);
   if (ack_syn)
     send_ack(s);
   jnet__sim_sock_ready(s);
@@ -1158,11 +1164,7 @@ void jnet__sim_tcp_input(jnet__sim *sim, jnet__sim_spkt *p) {
       jnet__sim_pkt_free(sim, p);
       return;
     }
-    s->snd_una = p->ack;
-    s->snd_wnd = p->window;
-    rtt_sample(s, p->ack);
-    disarm(s);
-    handshake_done(s);
+    syn_acked(s, p);
     {
       jnet__sim_sock *l = s->listener;
       s->aq_next = NULL;
