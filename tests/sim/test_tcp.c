@@ -25,6 +25,24 @@ typedef struct tt {
   int mode; /* a test's variant */
 } tt;
 
+/* Listen on h1's 192.0.2.2:8000, take one connection within `timeout`
+ * seconds and close the listener: 0, or the listen's or accept's error. */
+static int accept_one(double timeout, jnet_stream *c) {
+  jnet_stream srv;
+  int err = jnet_listen("192.0.2.2", "8000", JNET_STREAM, &srv);
+  if (err < 0)
+    return err;
+  err = jnet_accept(srv, timeout, c);
+  jnet_close(srv);
+  return err;
+}
+
+/* After h1's server is up (1 ms), connect to it: jnet_connect's result. */
+static int dial(jnet_stream *c) {
+  jnet_sleep(0.001);
+  return jnet_connect("192.0.2.2", "8000", JNET_STREAM, NULL, NULL, c);
+}
+
 static void sink_server(void *arg) { /* accept one, read all, checksum */
   tt *t = arg;
   jnet_stream srv, c;
@@ -57,8 +75,7 @@ static void sink_server(void *arg) { /* accept one, read all, checksum */
 static void source_client(void *arg) {
   tt *t = arg;
   jnet_stream c;
-  jnet_sleep(0.001);
-  t->r[3] = jnet_connect("192.0.2.2", "8000", JNET_STREAM, NULL, NULL, &c);
+  t->r[3] = dial(&c);
   if (t->r[3] < 0)
     return;
   t->r[4] = jnet_write(c, t->data, t->nbytes, 600);
@@ -210,8 +227,7 @@ static void nagle_server(void *arg) {
 static void nagle_client(void *arg) {
   tt *t = arg;
   jnet_stream c;
-  jnet_sleep(0.001);
-  t->r[2] = jnet_connect("192.0.2.2", "8000", JNET_STREAM, NULL, NULL, &c);
+  t->r[2] = dial(&c);
   jnet_sleep(0.1);
   for (int i = 0; i < 10; i++) {
     jnet_write(c, &"0123456789"[i], 1, 10);
@@ -307,9 +323,8 @@ END_TEST
  * unread data. */
 static void shut_rd_server(void *arg) {
   tt *t = arg;
-  jnet_stream srv, c;
-  jnet_listen("192.0.2.2", "8000", JNET_STREAM, &srv);
-  if (jnet_accept(srv, 10, &c) == 0) {
+  jnet_stream c;
+  if (accept_one(10, &c) == 0) {
     t->r[0] = jnet_write(c, "queued", 6, 10);
     jnet_sleep(1);
     size_t n = 1 << 20; /* 8 x the peer's receive buffer */
@@ -322,14 +337,12 @@ static void shut_rd_server(void *arg) {
     jnet_buf_free(&b);
     jnet_close(c);
   }
-  jnet_close(srv);
 }
 
 static void shut_rd_client(void *arg) {
   tt *t = arg;
   jnet_stream c;
-  jnet_sleep(0.001);
-  t->r[1] = jnet_connect("192.0.2.2", "8000", JNET_STREAM, NULL, NULL, &c);
+  t->r[1] = dial(&c);
   jnet_sleep(0.5); /* "queued" is in the receive buffer */
   t->r[2] = jnet_shutdown(c, JNET_SHUT_RD);
   jnet_buf b;
@@ -381,8 +394,7 @@ static void rst_server(void *arg) {
 static void rst_client(void *arg) {
   tt *t = arg;
   jnet_stream c;
-  jnet_sleep(0.001);
-  t->r[3] = jnet_connect("192.0.2.2", "8000", JNET_STREAM, NULL, NULL, &c);
+  t->r[3] = dial(&c);
   jnet_sleep(0.5); /* the data arrives, nobody reads it */
   jnet_close(c);
 }
@@ -526,8 +538,7 @@ END_TEST
 static void sb_client(void *arg) {
   tt *t = arg;
   jnet_stream c;
-  jnet_sleep(0.001);
-  t->r[3] = jnet_connect("192.0.2.2", "8000", JNET_STREAM, NULL, NULL, &c);
+  t->r[3] = dial(&c);
   if (t->r[3] < 0)
     return;
   t->r[4] = jnet_write(c, t->data, t->nbytes, 0.5);
@@ -888,8 +899,7 @@ END_TEST
 static void rto_client(void *arg) {
   tt *t = arg;
   jnet_stream c;
-  jnet_sleep(0.001);
-  t->r[0] = jnet_connect("192.0.2.2", "8000", JNET_STREAM, NULL, NULL, &c);
+  t->r[0] = dial(&c);
   if (t->mode) /* data acknowledged first: its progress ends no episode */
     t->r[3] = jnet_write(c, "first", 5, 10);
   jnet_sleep(1);
@@ -906,9 +916,8 @@ static void rto_client(void *arg) {
 
 static void idle_server(void *arg) {
   tt *t = arg;
-  jnet_stream srv, c;
-  jnet_listen("192.0.2.2", "8000", JNET_STREAM, &srv);
-  if (jnet_accept(srv, 10, &c) == 0) {
+  jnet_stream c;
+  if (accept_one(10, &c) == 0) {
     jnet_buf b;
     jnet_buf_init(&b);
     while ((t->r[8] = (int)jnet_read(c, 10, &b, t->sleep_s)) > 0)
@@ -917,7 +926,6 @@ static void idle_server(void *arg) {
     jnet_buf_free(&b);
     jnet_close(c);
   }
-  jnet_close(srv);
 }
 
 START_TEST(rto_backs_off_to_etimedout_after_fifteen_retransmissions) {
@@ -946,9 +954,8 @@ END_TEST
  * probes and the read runs to its own timeout. */
 static void ka_server(void *arg) {
   tt *t = arg;
-  jnet_stream srv, c;
-  jnet_listen("192.0.2.2", "8000", JNET_STREAM, &srv);
-  if (jnet_accept(srv, 10, &c) == 0) {
+  jnet_stream c;
+  if (accept_one(10, &c) == 0) {
     t->r[0] = jnet_setsockopt(c, JNET_SO_KEEPALIVE, jnet_opt_bool(1));
     jnet_buf b;
     jnet_buf_init(&b);
@@ -957,14 +964,12 @@ static void ka_server(void *arg) {
     jnet_buf_free(&b);
     jnet_close(c);
   }
-  jnet_close(srv);
 }
 
 static void ka_client(void *arg) {
   tt *t = arg;
   jnet_stream c;
-  jnet_sleep(0.001);
-  t->r[2] = jnet_connect("192.0.2.2", "8000", JNET_STREAM, NULL, NULL, &c);
+  t->r[2] = dial(&c);
   jnet_sleep(200);
   jnet_close(c);
 }
@@ -1023,9 +1028,8 @@ END_TEST
  * peer is found by the FIN's RTO back-off (924.6 s), not by probes. */
 static void ka_quiet_server(void *arg) {
   tt *t = arg;
-  jnet_stream srv, c;
-  jnet_listen("192.0.2.2", "8000", JNET_STREAM, &srv);
-  if (jnet_accept(srv, 10, &c) == 0) {
+  jnet_stream c;
+  if (accept_one(10, &c) == 0) {
     t->r[0] = jnet_setsockopt(c, JNET_SO_KEEPALIVE, jnet_opt_bool(1));
     if (t->mode == 1) {
       jnet_sleep(9.9); /* idle time is up at 10.4 s, the ACK is back ~10.8 s */
@@ -1042,7 +1046,6 @@ static void ka_quiet_server(void *arg) {
     jnet_buf_free(&b);
     jnet_close(c);
   }
-  jnet_close(srv);
 }
 
 static double ka_quiet_run(int mode) {
@@ -1258,8 +1261,7 @@ static void af_server(void *arg) {
 static void af_client(void *arg) {
   afx *a = arg;
   jnet_stream c;
-  jnet_sleep(0.001);
-  int err = jnet_connect("192.0.2.2", "8000", JNET_STREAM, NULL, NULL, &c);
+  int err = dial(&c);
   if (err == 0) {
     err = jnet_write(c, a->data, sizeof a->data, 30);
     jnet_close(c);
@@ -1437,9 +1439,8 @@ END_TEST
  * the later shutdown of both sides (read not shut yet) succeeds too. */
 static void reset_server(void *arg) {
   tt *t = arg;
-  jnet_stream srv, c;
-  jnet_listen("192.0.2.2", "8000", JNET_STREAM, &srv);
-  if (jnet_accept(srv, 10, &c) == 0) {
+  jnet_stream c;
+  if (accept_one(10, &c) == 0) {
     jnet_sleep(0.1); /* the client's byte arrived, unread */
     if (t->mode == 2)
       t->r[7] = jnet_write(c, "hello", 5, 10);
@@ -1447,14 +1448,12 @@ static void reset_server(void *arg) {
       t->r[7] = jnet_shutdown(c, JNET_SHUT_WR);
     jnet_close(c);
   }
-  jnet_close(srv);
 }
 
 static void reset_client(void *arg) {
   tt *t = arg;
   jnet_stream c;
-  jnet_sleep(0.001);
-  t->r[0] = jnet_connect("192.0.2.2", "8000", JNET_STREAM, NULL, NULL, &c);
+  t->r[0] = dial(&c);
   if (t->r[0] < 0)
     return;
   t->r[1] = jnet_write(c, "x", 1, 10);
@@ -1512,8 +1511,7 @@ static void noaccept_server(void *arg) {
 static void noaccept_client(void *arg) {
   tt *t = arg;
   jnet_stream c;
-  jnet_sleep(0.001);
-  t->r[1] = jnet_connect("192.0.2.2", "8000", JNET_STREAM, NULL, NULL, &c);
+  t->r[1] = dial(&c);
   if (t->r[1] < 0)
     return;
   jnet_buf b;
@@ -1543,9 +1541,8 @@ END_TEST
  * reads the data then one end of stream. */
 static void twice_server(void *arg) {
   tt *t = arg;
-  jnet_stream srv, c;
-  jnet_listen("192.0.2.2", "8000", JNET_STREAM, &srv);
-  if (jnet_accept(srv, 10, &c) == 0) {
+  jnet_stream c;
+  if (accept_one(10, &c) == 0) {
     jnet_buf b;
     jnet_buf_init(&b);
     ssize_t r;
@@ -1557,7 +1554,6 @@ static void twice_server(void *arg) {
     jnet_buf_free(&b);
     jnet_close(c);
   }
-  jnet_close(srv);
 }
 
 static void twice_client(void *arg) {
@@ -1683,8 +1679,7 @@ static void kaq_server(void *arg) {
 static void kaq_client(void *arg) {
   tt *t = arg;
   jnet_stream c;
-  jnet_sleep(0.001);
-  t->r[3] = jnet_connect("192.0.2.2", "8000", JNET_STREAM, NULL, NULL, &c);
+  t->r[3] = dial(&c);
   jnet_sleep(100);
   jnet_close(c);
 }
@@ -1762,9 +1757,8 @@ END_TEST
  * one after it meets a reset. */
 static void orphan_server(void *arg) {
   tt *t = arg;
-  jnet_stream srv, c;
-  jnet_listen("192.0.2.2", "8000", JNET_STREAM, &srv);
-  if (jnet_accept(srv, 10, &c) == 0) {
+  jnet_stream c;
+  if (accept_one(10, &c) == 0) {
     jnet_buf b;
     jnet_buf_init(&b);
     t->r[0] = (int)jnet_read(c, 10, &b, 10); /* the client's FIN: 0 */
@@ -1775,7 +1769,6 @@ static void orphan_server(void *arg) {
     jnet_buf_free(&b);
     jnet_close(c);
   }
-  jnet_close(srv);
 }
 
 static void orphan_client(void *arg) {
@@ -1872,8 +1865,7 @@ END_TEST
 static void cap_client(void *arg) {
   tt *t = arg;
   jnet_stream c;
-  jnet_sleep(0.001);
-  t->r[0] = jnet_connect("192.0.2.2", "8000", JNET_STREAM, NULL, NULL, &c);
+  t->r[0] = dial(&c);
   if (t->r[0] < 0)
     return;
   t->r[1] = jnet_write(c, "a", 1, 1); /* retransmitted: no sample */
@@ -1936,8 +1928,7 @@ END_TEST
 static void dack_client(void *arg) {
   tt *t = arg;
   jnet_stream c;
-  jnet_sleep(0.001);
-  t->r[0] = jnet_connect("192.0.2.2", "8000", JNET_STREAM, NULL, NULL, &c);
+  t->r[0] = dial(&c);
   if (t->r[0] < 0)
     return;
   for (int i = 0; i < 20; i++) { /* use up the quick ACKs */
@@ -2098,8 +2089,7 @@ static void sf_server(void *arg) {
 static void sf_client(void *arg) {
   tt *t = arg;
   jnet_stream c;
-  jnet_sleep(0.001);
-  t->r[4] = jnet_connect("192.0.2.2", "8000", JNET_STREAM, NULL, NULL, &c);
+  t->r[4] = dial(&c);
   if (t->r[4] < 0)
     return;
   for (size_t off = 0; off < t->nbytes; off += 37) {
@@ -2635,8 +2625,7 @@ END_TEST
 static void kzw_client(void *arg) {
   tt *t = arg;
   jnet_stream c;
-  jnet_sleep(0.001);
-  t->r[3] = jnet_connect("192.0.2.2", "8000", JNET_STREAM, NULL, NULL, &c);
+  t->r[3] = dial(&c);
   if (t->r[3] < 0)
     return;
   t->r[5] = jnet_setsockopt(c, JNET_SO_KEEPALIVE, jnet_opt_bool(1));
